@@ -1,0 +1,135 @@
+/**
+ * The contract between the simulator's core (RPC server, poll loop, bdev registry, memory, lvols)
+ * and its modules (nvmf target, bdev_nvme initiator, raid). Modules depend on this file only,
+ * never on each other's internals.
+ */
+
+/** An error answered to the client exactly as spdk_tgt would: same code, same message. */
+export class SimRpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A claim on a bdev, as bdev_get_bdevs reports it (`claimed: true`, `claim_type`). */
+export interface SimClaim {
+  /** The claiming module: "lvol", "raid", "nvmf_tgt". */
+  readonly module: string;
+  /** What holds it: lvstore name, raid name, subsystem NQN. */
+  readonly holder: string;
+  /** spdk_tgt's claim_type string, e.g. "exclusive_write", "read_many_write_one". */
+  readonly claimType: string;
+}
+
+export interface SimBdev {
+  readonly name: string;
+  readonly uuid: string;
+  readonly aliases: string[];
+  /** bdev_get_bdevs product_name: "Malloc disk", "AIO disk", "Logical Volume", "Raid Volume", "NVMe disk". */
+  readonly productName: string;
+  readonly blockSize: number;
+  numBlocks: number;
+  claim: SimClaim | null;
+  /** Reads `count` blocks at `lba`. Rejects with an errno-style SimIoError on failure. */
+  read(lba: number, count: number): Promise<Buffer>;
+  write(lba: number, data: Buffer): Promise<void>;
+  /**
+   * Module-specific parts of this bdev's bdev_get_bdevs entry (e.g. `driver_specific`,
+   * `assigned_rate_limits`...). Merged over the core's common fields.
+   */
+  describe(): Record<string, unknown>;
+  /** Called by the registry when the bdev is deleted or hot-removed, after it left the registry. */
+  destroy?(): void;
+}
+
+/** An I/O failure of a bdev (member lost, fault injected). */
+export class SimIoError extends Error {
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface BdevRegistry {
+  /** Adds a bdev; rejects a duplicate name or alias with -17 "File exists". */
+  add(bdev: SimBdev): void;
+  /** Looks up by name, alias or uuid. */
+  get(nameAliasOrUuid: string): SimBdev | undefined;
+  list(): SimBdev[];
+  /** Removes a bdev (delete or hot-remove) and tells every listener. */
+  remove(name: string, reason: string): void;
+  /** `listener(bdev, reason)` after any bdev leaves the registry. Returns an unsubscribe. */
+  onRemove(listener: (bdev: SimBdev, reason: string) => void): () => void;
+  /** `listener(bdev)` after any bdev joins the registry (examine: raid picks up its members). */
+  onAdd(listener: (bdev: SimBdev) => void): () => void;
+  /** Sets a claim, or throws the SimRpcError spdk_tgt gives the given method on a claimed bdev. */
+  claim(name: string, claim: SimClaim): void;
+  release(name: string, holder: string): void;
+}
+
+/** The DMA heap (hugepages) budget, as env_dpdk_get_mem_stats and transcript 14 show it. */
+export interface MemoryBudget {
+  /**
+   * Takes `bytes` of DMA memory for `tag` (e.g. "malloc:Malloc0", "qpair:nvme0", "rebuild:raid1").
+   * Returns false when it does not fit (or a sim_ fault says the next allocations fail).
+   * `aligned2M` allocations need a free 2 MiB-aligned run (malloc buffers): fragmentation decides.
+   */
+  alloc(tag: string, bytes: number, opts?: { aligned2M?: boolean }): boolean;
+  free(tag: string): void;
+}
+
+/** One request as it arrived, for hazards that depend on what else arrived in the same poll. */
+export interface PolledRequest {
+  readonly method: string;
+  readonly params: unknown;
+}
+
+export interface CallContext {
+  /** Everything that arrived on this connection in the same 4 ms poll, in order, this one included. */
+  readonly poll: readonly PolledRequest[];
+  /** Index of this request in `poll`. */
+  readonly index: number;
+}
+
+export type Handler = (params: unknown, ctx: CallContext) => unknown;
+
+export interface MethodSpec {
+  /**
+   * Validates params as spdk_tgt's decoder does and throws the SimRpcError it gives (codes differ
+   * per method: -32603 "spdk_json_decode_object failed" for most, -32602 "Invalid parameters" for
+   * nvmf_*, -32700 for raid). Omit for methods that take no params.
+   */
+  readonly decode?: (params: unknown) => void;
+  /**
+   * Returns the result, or a promise for slow calls (answered when it settles: out of order).
+   * Throws SimRpcError for spdk_tgt errors.
+   */
+  readonly handler: Handler;
+}
+
+/** What a module gets from the core. */
+export interface SimTarget {
+  /** "A", "B"...: shows in logs, controller names nothing. */
+  readonly name: string;
+  readonly bdevs: BdevRegistry;
+  readonly memory: MemoryBudget;
+  /** Registers an RPC method. Duplicate registration is a programming error. */
+  register(method: string, spec: MethodSpec): void;
+  /** Terminates the process without answering anything, as spdk_tgt v26.05 does on a segfault. */
+  crash(reason: string): never;
+  /** Structured log line to the simulator's stderr log. */
+  log(event: string, fields?: Record<string, unknown>): void;
+}
+
+/** A simulator module: nvmf target, bdev_nvme initiator, raid... */
+export interface SimModule {
+  readonly name: string;
+  install(target: SimTarget): void;
+  /** Closes sockets and timers at shutdown. */
+  close?(): Promise<void> | void;
+}
