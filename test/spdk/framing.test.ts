@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { FramingError, JsonSplitter } from '../../src/spdk/framing.js';
+
+function splitAll(chunks: Buffer[]): unknown[] {
+  const splitter = new JsonSplitter();
+  const out: unknown[] = [];
+  for (const chunk of chunks) splitter.push(chunk, (text) => out.push(JSON.parse(text)));
+  return out;
+}
+
+const values: unknown[] = [
+  { jsonrpc: '2.0', id: 1, result: { version: 'SPDK v26.05', fields: { major: 26 } } },
+  { jsonrpc: '2.0', id: 2, result: ['a"b', 'c\\', '\\"', '}{', '][', 'ünïcødé ✓'] },
+  [{ jsonrpc: '2.0', id: 3, result: true }, { jsonrpc: '2.0', id: 4, error: { code: -19, message: 'No such device' } }],
+  { jsonrpc: '2.0', id: 5, result: { nested: [[[{ deep: '\\\\' }]]], empty: {}, list: [] } },
+];
+
+describe('JsonSplitter', () => {
+  it('finds each value in a stream with and without separators', () => {
+    const text = JSON.stringify(values[0]) + '\n' + JSON.stringify(values[1]) + JSON.stringify(values[2]) + ' \r\n\t' + JSON.stringify(values[3]);
+    expect(splitAll([Buffer.from(text)])).toEqual(values);
+  });
+
+  it('gives the same values for every way of cutting the stream in two, and byte by byte', () => {
+    const bytes = Buffer.from(values.map((v) => JSON.stringify(v)).join('\n') + '\n');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      expect(splitAll([bytes.subarray(0, cut), bytes.subarray(cut)])).toEqual(values);
+    }
+    expect(splitAll([...bytes].map((b) => Buffer.from([b])))).toEqual(values);
+  });
+
+  it('holds a value cut inside a multi-byte character until it is whole', () => {
+    const bytes = Buffer.from(JSON.stringify({ s: '✓✓✓' }));
+    const middle = bytes.indexOf(Buffer.from('✓')) + 1;
+    expect(splitAll([bytes.subarray(0, middle), bytes.subarray(middle)])).toEqual([{ s: '✓✓✓' }]);
+  });
+
+  it('reports a value in progress, and forgets it on reset', () => {
+    const splitter = new JsonSplitter();
+    const out: string[] = [];
+    splitter.push(Buffer.from('{"id":1,"res'), (t) => out.push(t));
+    expect(splitter.midValue).toBe(true);
+    splitter.reset();
+    expect(splitter.midValue).toBe(false);
+    splitter.push(Buffer.from('{"id":2}'), (t) => out.push(t));
+    expect(out).toEqual(['{"id":2}']);
+  });
+
+  it('refuses bytes that cannot start a value', () => {
+    const splitter = new JsonSplitter();
+    expect(() => splitter.push(Buffer.from('{"a":1} garbage'), () => undefined)).toThrow(FramingError);
+  });
+
+  it('refuses a value over the size limit instead of buffering without end', () => {
+    const splitter = new JsonSplitter({ maxValueBytes: 1024 });
+    expect(() => {
+      for (let i = 0; i < 10; i++) splitter.push(Buffer.from(i === 0 ? '{"x":"' + 'a'.repeat(200) : 'a'.repeat(200)), () => undefined);
+    }).toThrow(/exceeded 1024 bytes/);
+  });
+
+  it('splits a 1 MB response made of many strings in linear time', () => {
+    const big = { jsonrpc: '2.0', id: 9, result: Array.from({ length: 5000 }, (_, i) => ({ name: `lvs/vol${i}`, aliases: [`u-${i}`], x: 'y'.repeat(150) })) };
+    const bytes = Buffer.from(JSON.stringify(big) + '\n');
+    expect(bytes.length).toBeGreaterThan(1_000_000);
+    const out = splitAll([bytes.subarray(0, 65536), bytes.subarray(65536)]);
+    expect(out).toEqual([big]);
+  });
+});
