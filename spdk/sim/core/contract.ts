@@ -43,6 +43,11 @@ export interface SimBdev {
   describe(): Record<string, unknown>;
   /** Called by the registry when the bdev is deleted or hot-removed, after it left the registry. */
   destroy?(): void;
+  /**
+   * (Added by the core.) The call that re-creates this bdev in framework_get_config's `bdev`
+   * section (e.g. bdev_malloc_create, bdev_raid_create); omit for bdevs that examine brings back.
+   */
+  configEntry?(): SimConfigEntry | null;
 }
 
 /** An I/O failure of a bdev (member lost, fault injected). */
@@ -81,6 +86,18 @@ export interface MemoryBudget {
    */
   alloc(tag: string, bytes: number, opts?: { aligned2M?: boolean }): boolean;
   free(tag: string): void;
+  /**
+   * (Added by the core.) Lists `module` in iobuf_get_stats with these per-channel cache sizes, or
+   * updates it. spdk_tgt shows `nvmf_TCP` (4096/512) once a TCP transport exists, and `accel`
+   * goes from 0/0 to 128/16 at the same time.
+   */
+  registerIobufUser(module: string, smallCacheSize: number, largeCacheSize: number): void;
+}
+
+/** (Added by the core.) One entry of framework_get_config's answer. */
+export interface SimConfigEntry {
+  readonly method: string;
+  readonly params?: Record<string, unknown>;
 }
 
 /** One request as it arrived, for hazards that depend on what else arrived in the same poll. */
@@ -124,6 +141,12 @@ export interface SimTarget {
   crash(reason: string): never;
   /** Structured log line to the simulator's stderr log. */
   log(event: string, fields?: Record<string, unknown>): void;
+  /**
+   * (Added by the core.) Contributes module-level entries (e.g. bdev_raid_set_options) to
+   * framework_get_config for `subsystem`, after those registered before it. For `bdev`, the
+   * bdevs' configEntry() and bdev_wait_for_examine follow all sources.
+   */
+  addConfigSource(subsystem: string, source: () => SimConfigEntry[]): void;
 }
 
 /** A simulator module: nvmf target, bdev_nvme initiator, raid... */

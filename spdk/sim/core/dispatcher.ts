@@ -1,0 +1,78 @@
+/**
+ * Method table and the call path of one request: lookup, no-params check, decode, handler,
+ * injected RPC delay, and the response text (or none, for a successful notification).
+ */
+import { SimRpcError, type CallContext, type MethodSpec } from './contract.js';
+import { errorText, resultText, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, type RpcRequest } from './rpc-request.js';
+
+export type ResponseText = string | null;
+
+export class Dispatcher {
+  private readonly methods = new Map<string, MethodSpec>();
+  /** sim_rpc_delay: per-method delay in ms; the key '*' applies to every method. */
+  private readonly delays = new Map<string, number>();
+
+  constructor(private readonly onBug: (method: string, err: unknown) => void) {}
+
+  register(method: string, spec: MethodSpec): void {
+    if (this.methods.has(method)) throw new Error(`RPC method ${method} registered twice`);
+    this.methods.set(method, spec);
+  }
+
+  has(method: string): boolean {
+    return this.methods.has(method);
+  }
+
+  /** Registration order, newest first, as spdk_tgt's rpc_get_methods lists them. */
+  names(): string[] {
+    return [...this.methods.keys()].reverse();
+  }
+
+  setDelay(method: string | undefined, ms: number): void {
+    const key = method ?? '*';
+    if (ms <= 0) this.delays.delete(key);
+    else this.delays.set(key, ms);
+  }
+
+  /** Returns the response text (null: no response), or a promise of it for slow calls. */
+  handle(req: RpcRequest, ctx: CallContext): ResponseText | Promise<ResponseText> {
+    const spec = this.methods.get(req.method);
+    if (spec === undefined) return errorText(req.rawId, METHOD_NOT_FOUND, 'Method not found');
+    let result: unknown;
+    try {
+      if (spec.decode === undefined) {
+        if (req.params !== undefined) {
+          throw new SimRpcError(INVALID_PARAMS, `${req.method} method requires no parameters`);
+        }
+      } else {
+        spec.decode(req.params);
+      }
+      result = spec.handler(req.params, ctx);
+    } catch (err) {
+      return this.failure(req, err);
+    }
+    const delay = this.delays.get(req.method) ?? this.delays.get('*') ?? 0;
+    if (!(result instanceof Promise) && delay === 0) return this.success(req, result);
+    return (async () => {
+      try {
+        const value = await result;
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+        return this.success(req, value);
+      } catch (err) {
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+        return this.failure(req, err);
+      }
+    })();
+  }
+
+  private success(req: RpcRequest, value: unknown): ResponseText {
+    return req.rawId === null ? null : resultText(req.rawId, value);
+  }
+
+  private failure(req: RpcRequest, err: unknown): ResponseText {
+    if (err instanceof SimRpcError) return errorText(req.rawId, err.code, err.message);
+    // A simulator bug, not an spdk_tgt behaviour: answer something valid and say so in the log.
+    this.onBug(req.method, err);
+    return errorText(req.rawId, INTERNAL_ERROR, 'Internal error');
+  }
+}

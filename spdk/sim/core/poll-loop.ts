@@ -1,0 +1,58 @@
+/**
+ * The 4 ms poller (lib/init/rpc.c RPC_SELECT_INTERVAL) that paces everything the RPC server does,
+ * plus the core's own per-poll work (examine holds ending, copy progress). Ticks are scheduled
+ * against absolute deadlines so the period does not drift with the work done in a tick.
+ */
+export const POLL_INTERVAL_MS = 4;
+
+export type TickHook = (tick: number) => void;
+
+export class PollLoop {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly hooks: TickHook[] = [];
+  private nextDeadline = 0;
+  /** Number of the tick being run (or last run). */
+  tick = 0;
+
+  constructor(private readonly onError: (err: unknown) => void) {}
+
+  /** Hooks run in registration order at every tick, after the RPC server's poll. */
+  every(hook: TickHook): () => void {
+    this.hooks.push(hook);
+    return () => {
+      const i = this.hooks.indexOf(hook);
+      if (i >= 0) this.hooks.splice(i, 1);
+    };
+  }
+
+  start(): void {
+    this.nextDeadline = performance.now() + POLL_INTERVAL_MS;
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    const delay = Math.max(0, this.nextDeadline - performance.now());
+    this.timer = setTimeout(() => this.run(), delay);
+  }
+
+  private run(): void {
+    this.tick++;
+    for (const hook of this.hooks) {
+      try {
+        hook(this.tick);
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+    const now = performance.now();
+    this.nextDeadline += POLL_INTERVAL_MS;
+    // After a long tick (a 1 MB bdev_get_bdevs), skip missed deadlines instead of bursting.
+    if (this.nextDeadline < now) this.nextDeadline = now + POLL_INTERVAL_MS;
+    if (this.timer !== null) this.schedule();
+  }
+}

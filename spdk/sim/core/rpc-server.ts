@@ -1,0 +1,138 @@
+/**
+ * The Unix-socket JSON-RPC server, driven by the poll loop the way spdk_tgt's RPC poller runs:
+ * at each 4 ms poll it first sends what earlier polls produced, accepts at most one new
+ * connection, then handles every complete request received since the last poll, in order.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import type { PolledRequest } from './contract.js';
+import { Connection } from './connection.js';
+import type { Dispatcher, ResponseText } from './dispatcher.js';
+import type { JsonValue } from './json-scan.js';
+import { errorText, validateRequest, INVALID_REQUEST, type RpcRequest } from './rpc-request.js';
+
+/** SPDK_JSONRPC_MAX_CONNS. */
+export const MAX_CONNECTIONS = 64;
+
+type Item =
+  | { readonly kind: 'single'; readonly value: JsonValue }
+  | { readonly kind: 'batch'; readonly values: JsonValue[] };
+
+export class RpcServer {
+  private server: Server | null = null;
+  private readonly waiting: Socket[] = [];
+  private readonly connections: Connection[] = [];
+  private nextId = 1;
+
+  constructor(
+    private readonly dispatcher: Dispatcher,
+    private readonly log: (event: string, fields?: Record<string, unknown>) => void,
+  ) {}
+
+  listen(path: string): Promise<void> {
+    rmSync(path, { force: true });
+    const server = createServer({ pauseOnConnect: true }, (socket) => this.waiting.push(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const s of this.waiting.splice(0)) s.destroy();
+    for (const c of this.connections.splice(0)) c.close();
+    const server = this.server;
+    this.server = null;
+    return new Promise((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  }
+
+  get connectionCount(): number {
+    return this.connections.length;
+  }
+
+  poll(): void {
+    for (const c of this.connections) c.flush();
+    this.acceptOne();
+    for (const c of [...this.connections]) this.receive(c);
+  }
+
+  private acceptOne(): void {
+    const socket = this.waiting.shift();
+    if (socket === undefined) return;
+    if (this.connections.length >= MAX_CONNECTIONS || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(this.nextId++, socket);
+    this.connections.push(conn);
+    socket.on('data', (chunk: Buffer) => conn.received(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => this.drop(conn));
+    socket.resume();
+  }
+
+  private drop(conn: Connection): void {
+    conn.closed = true;
+    const i = this.connections.indexOf(conn);
+    if (i >= 0) this.connections.splice(i, 1);
+  }
+
+  private receive(conn: Connection): void {
+    if (conn.closed) return;
+    const taken = conn.take();
+    if (taken.kind !== 'values') {
+      this.log('rpc_connection_closed', { conn: conn.id, reason: taken.kind === 'reset' ? 'request too large' : 'malformed JSON' });
+      conn.close();
+      this.drop(conn);
+      return;
+    }
+    if (taken.values.length === 0) return;
+    const items: Item[] = taken.values.map((value) =>
+      Array.isArray(value) && value.length > 0 ? { kind: 'batch', values: value } : { kind: 'single', value },
+    );
+    // Hazards depend on what else arrived in the same poll: give handlers the whole list.
+    const poll: PolledRequest[] = [];
+    const validated = items.map((item) => {
+      const one = (v: JsonValue) => {
+        const r = validateRequest(v);
+        if (r.ok) poll.push({ method: r.request.method, params: r.request.params });
+        return r;
+      };
+      return item.kind === 'single' ? [one(item.value)] : item.values.map(one);
+    });
+    let index = 0;
+    validated.forEach((group, i) => {
+      const texts = group.map((r) => {
+        if (!r.ok) return errorText(r.rawId, INVALID_REQUEST, 'Invalid request');
+        return this.call(r.request, poll, index++);
+      });
+      if (items[i]!.kind === 'single') this.answer(conn, texts[0]!);
+      else this.answerBatch(conn, texts);
+    });
+  }
+
+  private call(request: RpcRequest, poll: readonly PolledRequest[], index: number): ResponseText | Promise<ResponseText> {
+    return this.dispatcher.handle(request, { poll, index });
+  }
+
+  private answer(conn: Connection, text: ResponseText | Promise<ResponseText>): void {
+    if (text instanceof Promise) {
+      void text.then((t) => (t === null ? undefined : conn.queue(t)));
+    } else if (text !== null) {
+      conn.queue(text);
+    }
+  }
+
+  private answerBatch(conn: Connection, texts: Array<ResponseText | Promise<ResponseText>>): void {
+    const send = (all: ResponseText[]) => {
+      const present = all.filter((t): t is string => t !== null);
+      if (present.length > 0) conn.queue(`[${present.join(',')}]`);
+    };
+    if (texts.some((t) => t instanceof Promise)) void Promise.all(texts).then(send);
+    else send(texts as ResponseText[]);
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * sim_ methods (never in spdk_tgt): read, write and checksum a bdev's blocks through the same
+ * read/write path modules use, make a bdev fail I/O, delay RPC answers, fail the next DMA
+ * allocations, and set the system's free hugepages.
+ */
+import { createHash } from 'node:crypto';
+import { SimIoError, SimRpcError, type SimBdev, type SimModule } from '../core/contract.js';
+import { objectDecoder, type ParamSpec } from '../core/decode.js';
+import { errno, strerror } from '../core/errno.js';
+import type { CoreTarget } from '../core/target.js';
+
+export const SIM_PARAM_SPECS = {
+  sim_bdev_write: [
+    { name: 'name', type: 'string', required: true },
+    { name: 'offset_blocks', type: 'uint64', required: true },
+    { name: 'data_base64', type: 'string', required: true },
+  ],
+  sim_bdev_read: [
+    { name: 'name', type: 'string', required: true },
+    { name: 'offset_blocks', type: 'uint64', required: true },
+    { name: 'num_blocks', type: 'uint64', required: true },
+  ],
+  sim_bdev_checksum: [
+    { name: 'name', type: 'string', required: true },
+    { name: 'offset_blocks', type: 'uint64' },
+    { name: 'num_blocks', type: 'uint64' },
+  ],
+  sim_bdev_fail_io: [
+    { name: 'name', type: 'string', required: true },
+    { name: 'enable', type: 'boolean', required: true },
+  ],
+  sim_rpc_delay: [
+    { name: 'method', type: 'string' },
+    { name: 'ms', type: 'uint32', required: true },
+  ],
+  sim_fail_next_allocs: [{ name: 'count', type: 'uint32', required: true }],
+  sim_set_memory: [{ name: 'hugepages_free', type: 'uint32' }],
+} as const satisfies Record<string, readonly ParamSpec[]>;
+
+/** Reads bigger than this are split, so checksums of large bdevs stay in bounded memory. */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+
+function bdevOf(target: CoreTarget, name: string): SimBdev {
+  const bdev = target.bdevs.get(name);
+  if (bdev === undefined) throw new SimRpcError(-errno.ENODEV, strerror(errno.ENODEV));
+  return bdev;
+}
+
+async function io<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (err instanceof SimIoError) throw new SimRpcError(err.errno, err.message);
+    throw err;
+  }
+}
+
+export function faultsModule(target: CoreTarget): SimModule {
+  return {
+    name: 'faults',
+    install(t) {
+      t.register('sim_bdev_write', {
+        decode: objectDecoder(SIM_PARAM_SPECS.sim_bdev_write),
+        handler: async (params) => {
+          const p = params as { name: string; offset_blocks: number; data_base64: string };
+          const bdev = bdevOf(target, p.name);
+          const data = Buffer.from(p.data_base64, 'base64');
+          if (data.length === 0 || data.length % bdev.blockSize !== 0) throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
+          await io(() => bdev.write(p.offset_blocks, data));
+          return true;
+        },
+      });
+      t.register('sim_bdev_read', {
+        decode: objectDecoder(SIM_PARAM_SPECS.sim_bdev_read),
+        handler: async (params) => {
+          const p = params as { name: string; offset_blocks: number; num_blocks: number };
+          const bdev = bdevOf(target, p.name);
+          const data = await io(() => bdev.read(p.offset_blocks, p.num_blocks));
+          return { data_base64: data.toString('base64') };
+        },
+      });
+      t.register('sim_bdev_checksum', {
+        decode: objectDecoder(SIM_PARAM_SPECS.sim_bdev_checksum),
+        handler: async (params) => {
+          const p = params as { name: string; offset_blocks?: number; num_blocks?: number };
+          const bdev = bdevOf(target, p.name);
+          const offset = p.offset_blocks ?? 0;
+          const count = p.num_blocks ?? bdev.numBlocks - offset;
+          const hash = createHash('sha256');
+          const step = Math.max(1, Math.floor(CHUNK_BYTES / bdev.blockSize));
+          for (let lba = offset; lba < offset + count; lba += step) {
+            const n = Math.min(step, offset + count - lba);
+            hash.update(await io(() => bdev.read(lba, n)));
+          }
+          return { sha256: hash.digest('hex'), offset_blocks: offset, num_blocks: count };
+        },
+      });
+      t.register('sim_bdev_fail_io', {
+        decode: objectDecoder(SIM_PARAM_SPECS.sim_bdev_fail_io),
+        handler: (params) => {
+          const p = params as { name: string; enable: boolean };
+          target.bdevs.setFailIo(bdevOf(target, p.name), p.enable);
+          return true;
+        },
+      });
+      t.register('sim_rpc_delay', {
+        decode: objectDecoder(SIM_PARAM_SPECS.sim_rpc_delay),
+        handler: (params) => {
+          const p = params as { method?: string; ms: number };
+          target.dispatcher.setDelay(p.method, p.ms);
+          return true;
+        },
+      });
+      t.register('sim_fail_next_allocs', {
+        decode: objectDecoder(SIM_PARAM_SPECS.sim_fail_next_allocs),
+        handler: (params) => {
+          target.memory.failNextAllocations((params as { count: number }).count);
+          return true;
+        },
+      });
+      t.register('sim_set_memory', {
+        decode: objectDecoder(SIM_PARAM_SPECS.sim_set_memory),
+        handler: (params) => {
+          const p = (params ?? {}) as { hugepages_free?: number };
+          if (p.hugepages_free !== undefined) target.memory.setHugepagesFree(p.hugepages_free);
+          const s = target.memory.heap.stats();
+          return {
+            mode: target.memory.options.mode,
+            heap_size: s.heapSize,
+            free_size: s.freeSize,
+            greatest_free_size: s.greatestFree,
+            hugepages_free: target.memory.hugepagesFree,
+          };
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Info methods: spdk_get_version (with the simulator's own marker beside the version it imitates),
+ * rpc_get_methods, framework_get_reactors, thread_get_stats, framework_get_config, and the memory
+ * reports env_dpdk_get_mem_stats and iobuf_get_stats.
+ */
+import { SimRpcError, type SimModule } from '../core/contract.js';
+import { objectDecoder } from '../core/decode.js';
+import { writeMemDump } from '../core/memory/mem-dump.js';
+import { PARAM_SPECS } from '../core/param-specs.js';
+import { INVALID_PARAMS } from '../core/rpc-request.js';
+import type { CoreTarget } from '../core/target.js';
+import { SIMULATOR_NAME, SIMULATOR_VERSION } from './version.js';
+
+/** rte_get_timer_hz() of the recorded machine: the unit of every busy/idle/elapsed figure. */
+const TICK_RATE = 2_600_000_000;
+
+const THREADS = [
+  { name: 'app_thread', id: 1 },
+  { name: 'nvmf_tgt_poll_group_000', id: 2 },
+  { name: 'iscsi_poll_group_0', id: 3 },
+] as const;
+
+export function infoModule(target: CoreTarget): SimModule {
+  const ticksSince = (ms: number) => Math.round(((Date.now() - ms) / 1000) * TICK_RATE);
+  /** The reactor busy-polls, but the counters only need to grow: busy is the RPC share. */
+  const busyTicks = () => {
+    const cpu = process.cpuUsage();
+    return Math.round(((cpu.user + cpu.system) / 1e6) * TICK_RATE);
+  };
+  return {
+    name: 'info',
+    install(t) {
+      t.register('spdk_get_version', {
+        handler: () => ({
+          version: 'SPDK v26.05',
+          fields: { major: 26, minor: 5, patch: 0, suffix: '' },
+          // Never in real spdk_tgt: how the service (and people) tell the simulator apart.
+          simulator: { name: SIMULATOR_NAME, version: SIMULATOR_VERSION },
+        }),
+      });
+      t.register('rpc_get_methods', {
+        decode: objectDecoder(PARAM_SPECS.rpc_get_methods),
+        handler: () => target.dispatcher.names(),
+      });
+      t.register('framework_get_reactors', {
+        handler: () => {
+          const elapsed = ticksSince(target.startedAt);
+          const busy = busyTicks();
+          const cpu = process.cpuUsage();
+          return {
+            tick_rate: TICK_RATE,
+            pid: process.pid,
+            reactors: [
+              {
+                lcore: 0,
+                numa_id: 0,
+                tid: process.pid,
+                busy,
+                idle: Math.max(0, elapsed - busy),
+                in_interrupt: false,
+                irq: 0,
+                sys: Math.round(cpu.system / 10_000),
+                usr: Math.round(cpu.user / 10_000),
+                lw_threads: THREADS.map((th) => ({ name: th.name, id: th.id, cpumask: '1', elapsed })),
+              },
+            ],
+          };
+        },
+      });
+      t.register('thread_get_stats', {
+        handler: () => {
+          const elapsed = ticksSince(target.startedAt);
+          const busy = busyTicks();
+          return {
+            tick_rate: TICK_RATE,
+            threads: THREADS.map((th, i) => ({
+              name: th.name,
+              id: th.id,
+              cpumask: '1',
+              busy: i === 0 ? busy : 0,
+              idle: i === 0 ? Math.max(0, elapsed - busy) : elapsed,
+              active_pollers_count: i === 2 ? 1 : 0,
+              timed_pollers_count: i === 1 ? 0 : 1,
+              paused_pollers_count: 0,
+            })),
+          };
+        },
+      });
+      t.register('framework_get_config', {
+        decode: objectDecoder(PARAM_SPECS.framework_get_config),
+        handler: (params) => {
+          const { name } = params as { name: string };
+          const entries = target.config(name);
+          if (entries === null) throw new SimRpcError(INVALID_PARAMS, `Subsystem '${name}' not found`);
+          return entries;
+        },
+      });
+      t.register('env_dpdk_get_mem_stats', {
+        handler: async () => {
+          await writeMemDump(target.options.memDumpPath, target.memory);
+          return { filename: target.options.memDumpPath };
+        },
+      });
+      t.register('iobuf_get_stats', {
+        handler: () =>
+          target.memory.iobufUsers.map((u) => ({
+            module: u.module,
+            small_pool: { cache: 0, main: 0, retry: 0, cache_size: u.smallCacheSize },
+            large_pool: { cache: 0, main: 0, retry: 0, cache_size: u.largeCacheSize },
+          })),
+      });
+      t.addConfigSource('bdev', () => [
+        {
+          method: 'bdev_set_options',
+          params: { bdev_io_pool_size: 65535, bdev_io_cache_size: 256, bdev_auto_examine: true, iobuf_small_cache_size: 128, iobuf_large_cache_size: 16 },
+        },
+      ]);
+    },
+  };
+}

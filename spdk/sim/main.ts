@@ -1,0 +1,83 @@
+/**
+ * spdk-conductor's spdk_tgt simulator:
+ *   node dist/spdk/sim/main.js --socket PATH --name A [--mem-mib N [--no-huge]] [--hugepages-free N]
+ *                               [--mem-dump PATH] [--quiet]
+ * It speaks spdk_tgt v26.05's JSON-RPC on the Unix socket until SIGTERM/SIGINT.
+ */
+import { parseArgs } from 'node:util';
+import { StartupError, type MemoryMode } from './core/memory/profiles.js';
+import { CoreTarget } from './core/target.js';
+import { modules } from './modules.js';
+
+const USAGE = `usage: main.js --socket PATH [--name A] [--mem-mib N] [--no-huge] [--hugepages-free N] [--mem-dump PATH] [--quiet]
+  --socket PATH        RPC Unix socket (spdk_tgt -r), default /var/tmp/spdk.sock
+  --name NAME          target name in logs, default A
+  --mem-mib N          hard DMA budget of N MiB (spdk_tgt -s N --env-context=--legacy-mem);
+                       without it the heap starts at 780 MiB and grows from the hugepage pool
+  --no-huge            with --mem-mib: one contiguous heap (spdk_tgt --no-huge -s N)
+  --hugepages-free N   free 2 MiB hugepages the default (dynamic) heap may still map, default 1024
+  --mem-dump PATH      where env_dpdk_get_mem_stats writes, default /tmp/spdk_mem_dump.txt
+  --quiet              no log lines on stderr`;
+
+function main(): void {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        socket: { type: 'string', default: '/var/tmp/spdk.sock' },
+        name: { type: 'string', default: 'A' },
+        'mem-mib': { type: 'string' },
+        'no-huge': { type: 'boolean', default: false },
+        'hugepages-free': { type: 'string', default: '1024' },
+        'mem-dump': { type: 'string', default: '/tmp/spdk_mem_dump.txt' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const mib = values['mem-mib'] === undefined ? null : Number(values['mem-mib']);
+  const hugepagesFree = Number(values['hugepages-free']);
+  if ((mib !== null && !(mib > 0)) || !(hugepagesFree >= 0)) {
+    process.stderr.write(`${USAGE}\n`);
+    process.exit(2);
+  }
+  const mode: MemoryMode = mib === null ? 'dynamic' : values['no-huge'] ? 'no-huge' : 'legacy';
+  let target: CoreTarget;
+  try {
+    target = new CoreTarget({
+      name: values.name,
+      memory: { mode, mib, hugepagesFree },
+      memDumpPath: values['mem-dump'],
+      quiet: values.quiet,
+    });
+  } catch (err) {
+    if (err instanceof StartupError) {
+      process.stderr.write(`spdk_tgt simulator failed to start: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  for (const m of modules(target)) target.install(m);
+  const stop = () => {
+    void target.stop().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  target.start(values.socket).then(
+    () => target.log('started', { socket: values.socket, pid: process.pid, memory: mode }),
+    (err: unknown) => {
+      process.stderr.write(`cannot listen on ${values.socket}: ${String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
+
+main();

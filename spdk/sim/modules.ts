@@ -1,0 +1,20 @@
+/**
+ * The modules main installs, in order. Core modules come first; the nvmf target, bdev_nvme
+ * initiator and raid modules add one line each below the marker.
+ */
+import type { SimModule } from './core/contract.js';
+import type { CoreTarget } from './core/target.js';
+import { bdevModule } from './bdev/index.js';
+import { faultsModule } from './faults/index.js';
+import { infoModule } from './info/index.js';
+import { lvolModule } from './lvol/index.js';
+
+export function modules(target: CoreTarget): SimModule[] {
+  return [
+    infoModule(target),
+    bdevModule(target),
+    lvolModule(target),
+    faultsModule(target),
+    // Modules of the nvmf / nvme / raid owner follow.
+  ];
+}
