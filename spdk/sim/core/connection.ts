@@ -10,6 +10,18 @@ export const RECV_BUFFER_BYTES = 256 * 1024;
 /** SPDK_JSONRPC_MAX_VALUES as observed: a request with more JSON values closes the connection. */
 export const MAX_VALUES = 8192;
 
+/**
+ * socket.pause() alone keeps libuv reading into the stream's buffer until the kernel queue is
+ * empty, and closing an empty queue is a plain EOF for the peer. Stopping the pipe handle itself
+ * leaves the bytes in the kernel, so the close becomes the reset spdk_tgt's peers see.
+ */
+function readControl(socket: Socket): { readStop(): number; readStart(): number } | undefined {
+  const handle = (socket as unknown as { _handle?: { readStop?: () => number; readStart?: () => number } })._handle;
+  return handle && typeof handle.readStop === 'function' && typeof handle.readStart === 'function'
+    ? (handle as { readStop(): number; readStart(): number })
+    : undefined;
+}
+
 export type TakeResult =
   | { readonly kind: 'values'; readonly values: JsonValue[] }
   /** Malformed JSON or too many values: no answer, the server closes the connection. */
@@ -21,6 +33,8 @@ export class Connection {
   private chunks: Buffer[] = [];
   private bufferedBytes = 0;
   private outgoing: string[] = [];
+  /** Reading stopped because the receive buffer is full. */
+  private stopped = false;
   closed = false;
 
   constructor(
@@ -35,7 +49,11 @@ export class Connection {
   received(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.bufferedBytes += chunk.length;
-    if (this.bufferedBytes >= RECV_BUFFER_BYTES) this.socket.pause();
+    if (this.bufferedBytes >= RECV_BUFFER_BYTES && !this.stopped) {
+      this.stopped = true;
+      readControl(this.socket)?.readStop();
+      this.socket.pause();
+    }
   }
 
   /** Cuts every complete JSON value out of the receive buffer. */
@@ -57,7 +75,11 @@ export class Connection {
     if (rest >= RECV_BUFFER_BYTES) return { kind: 'reset' };
     this.chunks = rest === 0 ? [] : [buf.subarray(pos)];
     this.bufferedBytes = rest;
-    if (this.socket.isPaused()) this.socket.resume();
+    if (this.stopped) {
+      this.stopped = false;
+      readControl(this.socket)?.readStart();
+      this.socket.resume();
+    }
     return { kind: 'values', values };
   }
 
