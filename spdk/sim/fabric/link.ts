@@ -83,6 +83,11 @@ export class Link {
     if (this.closeHeld) this.fireClose();
   }
 
+  /** Puts `frame` back to be handled first when the stall ends (the stall began while handling it). */
+  defer(frame: Frame): void {
+    this.heldIn.unshift(frame);
+  }
+
   /** Closes now (a cut), without waiting for buffered writes. */
   close(): void {
     this.socket.destroy();

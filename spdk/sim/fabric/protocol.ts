@@ -44,6 +44,10 @@ export const FabricStatus = {
   CONTROLLER_LIMIT: -1003,
   /** An I/O qpair named a controller that does not exist (any more). */
   INVALID_CONTROLLER: -1004,
+  /** I/O through a listener whose ANA state for the namespace is inaccessible. */
+  ANA_INACCESSIBLE: -1005,
+  /** The namespace does not exist (any more). */
+  INVALID_NAMESPACE: -1006,
 } as const;
 
 export interface Frame {

@@ -72,6 +72,7 @@ export class FakeRegistry implements BdevRegistry {
 
 export class FakeMemory implements MemoryBudget {
   readonly used = new Map<string, number>();
+  readonly iobufUsers = new Map<string, [number, number]>();
   constructor(public capacity = 1 << 30) {}
 
   alloc(tag: string, bytes: number): boolean {
@@ -84,6 +85,10 @@ export class FakeMemory implements MemoryBudget {
   free(tag: string): void {
     this.used.delete(tag);
   }
+
+  registerIobufUser(module: string, smallCacheSize: number, largeCacheSize: number): void {
+    this.iobufUsers.set(module, [smallCacheSize, largeCacheSize]);
+  }
 }
 
 export class FakeTarget implements SimTarget {
@@ -91,6 +96,7 @@ export class FakeTarget implements SimTarget {
   readonly memory = new FakeMemory();
   readonly methods = new Map<string, MethodSpec>();
   readonly logs: Array<{ event: string; fields?: Record<string, unknown> }> = [];
+  readonly configSources: Array<{ subsystem: string; source: () => Array<{ method: string; params?: Record<string, unknown> }> }> = [];
   crashed: string | null = null;
   private readonly modules: SimModule[] = [];
 
@@ -107,6 +113,21 @@ export class FakeTarget implements SimTarget {
   register(method: string, spec: MethodSpec): void {
     if (this.methods.has(method)) throw new Error(`${method} registered twice`);
     this.methods.set(method, spec);
+  }
+
+  addConfigSource(subsystem: string, source: () => Array<{ method: string; params?: Record<string, unknown> }>): void {
+    this.configSources.push({ subsystem, source });
+  }
+
+  /** framework_get_config's entries for `subsystem`, as the core would assemble them. */
+  config(subsystem: string): Array<{ method: string; params?: Record<string, unknown> }> {
+    const entries = this.configSources.filter((s) => s.subsystem === subsystem).flatMap((s) => s.source());
+    if (subsystem !== 'bdev') return entries;
+    for (const bdev of this.bdevs.list()) {
+      const entry = (bdev as { configEntry?: () => { method: string; params?: Record<string, unknown> } | null }).configEntry?.();
+      if (entry) entries.push(entry);
+    }
+    return entries;
   }
 
   crash(reason: string): never {

@@ -1,0 +1,202 @@
+/**
+ * The bdev_nvme module: NVMe-oF/TCP host. bdev_nvme_attach_controller opens a real TCP connection
+ * to another simulator's listener (the simulator's own fabric protocol), registers one bdev per
+ * namespace and keeps the controller alive through losses with spdk_tgt's reconnect timing.
+ * Controllers sharing a name are the paths of one multipath bdev.
+ */
+import type { SimModule, SimTarget } from '../core/contract.js';
+import { fabricFaults } from '../fabric/faults.js';
+import { NvmeBdev } from './bdev.js';
+import { DELETE_DELAY_MS, NvmeCtrlr, type CtrlrEvents, type CtrlrOptions, type TransportId } from './controller.js';
+import { registerNvmeRpcs } from './rpc.js';
+
+/** DMA one attach takes for its qpairs (transcript 14: ~59 KB per controller). */
+export const QPAIR_DMA_BYTES = 59 * 1024;
+
+/** bdev_nvme_set_options values, with spdk_tgt's defaults (framework_get_config, transcript 03). */
+export const NVME_OPTION_DEFAULTS = {
+  action_on_timeout: 'none',
+  timeout_us: 0,
+  timeout_admin_us: 0,
+  keep_alive_timeout_ms: 10000,
+  arbitration_burst: 0,
+  low_priority_weight: 0,
+  medium_priority_weight: 0,
+  high_priority_weight: 0,
+  nvme_adminq_poll_period_us: 10000,
+  nvme_ioq_poll_period_us: 0,
+  io_queue_requests: 512,
+  delay_cmd_submit: true,
+  transport_retry_count: 4,
+  bdev_retry_count: 3,
+  transport_ack_timeout: 0,
+  ctrlr_loss_timeout_sec: 0,
+  reconnect_delay_sec: 0,
+  fast_io_fail_timeout_sec: 0,
+  disable_auto_failback: false,
+  generate_uuids: false,
+  transport_tos: 0,
+  nvme_error_stat: false,
+  rdma_srq_size: 0,
+  io_path_stat: false,
+  allow_accel_sequence: false,
+  rdma_max_cq_size: 0,
+  rdma_cm_event_timeout_ms: 0,
+} as const satisfies Record<string, unknown>;
+
+/** fabrics_connect_timeout_us default of spdk_nvme_ctrlr_get_default_ctrlr_opts. */
+export const CONNECT_TIMEOUT_MS = 500;
+
+export interface Path {
+  readonly ctrlr: NvmeCtrlr;
+  readonly memoryTag: string;
+}
+
+export class NvmeModule implements SimModule {
+  readonly name = 'bdev_nvme';
+  readonly hostid = crypto.randomUUID();
+  readonly defaultHostnqn = `nqn.2014-08.org.nvmexpress:uuid:${this.hostid}`;
+  readonly options: Record<string, unknown> = { ...NVME_OPTION_DEFAULTS };
+  /** Controller name → its paths, in attach order; names in attach order. */
+  readonly controllers = new Map<string, Path[]>();
+  /** Controller name → its namespace bdevs. */
+  readonly namespaceBdevs = new Map<string, NvmeBdev[]>();
+  private target: SimTarget | null = null;
+  private nextTag = 1;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  install(target: SimTarget): void {
+    this.target = target;
+    registerNvmeRpcs(target, this);
+    fabricFaults(target).add({
+      cutController: (name) => this.eachPath(name, (p) => p.ctrlr.cut()),
+      blackholeController: (name, enable) => this.eachPath(name, (p) => p.ctrlr.setStalled(enable)),
+    });
+  }
+
+  close(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    for (const paths of this.controllers.values()) for (const p of paths) p.ctrlr.detach();
+  }
+
+  get sim(): SimTarget {
+    if (!this.target) throw new Error('bdev_nvme module not installed');
+    return this.target;
+  }
+
+  /** A new path's controller, wired to this module's bookkeeping. */
+  newController(name: string, trid: TransportId, opts: CtrlrOptions): NvmeCtrlr {
+    const events: CtrlrEvents = {
+      namespacesChanged: (ctrlr) => this.syncNamespaces(ctrlr),
+      lost: (ctrlr) => this.ctrlrLost(ctrlr),
+      log: (event, fields) => this.sim.log(event, fields),
+    };
+    return new NvmeCtrlr(name, trid, opts, events);
+  }
+
+  /** Takes the DMA of one path's qpairs; null when it does not fit. */
+  takeQpairMemory(name: string): string | null {
+    const tag = `nvme-qpair:${name}#${this.nextTag++}`;
+    return this.sim.memory.alloc(tag, QPAIR_DMA_BYTES) ? tag : null;
+  }
+
+  /** Registers a connected path and its namespaces; returns the bdev names it created or joined. */
+  addPath(path: Path): string[] {
+    const paths = this.controllers.get(path.ctrlr.name) ?? [];
+    paths.push(path);
+    this.controllers.set(path.ctrlr.name, paths);
+    return this.syncNamespaces(path.ctrlr);
+  }
+
+  /** Detaches paths of `name` (all, or those `match` picks); false when none matched. */
+  detach(name: string, match: (ctrlr: NvmeCtrlr) => boolean = () => true): boolean {
+    const paths = this.controllers.get(name);
+    const chosen = paths?.filter((p) => match(p.ctrlr)) ?? [];
+    if (chosen.length === 0) return false;
+    for (const path of chosen) {
+      path.ctrlr.detach();
+      this.dropPath(path);
+    }
+    return true;
+  }
+
+  private eachPath(name: string, fn: (p: Path) => void): boolean {
+    const paths = this.controllers.get(name);
+    if (!paths) return false;
+    paths.forEach(fn);
+    return true;
+  }
+
+  /** Brings the namespace bdevs of `ctrlr`'s name in line with what the path reports. */
+  private syncNamespaces(ctrlr: NvmeCtrlr): string[] {
+    const registry = this.sim.bdevs;
+    const bdevs = this.namespaceBdevs.get(ctrlr.name) ?? [];
+    this.namespaceBdevs.set(ctrlr.name, bdevs);
+    const names: string[] = [];
+    for (const ns of ctrlr.namespaces) {
+      let bdev = bdevs.find((b) => b.nsid === ns.nsid);
+      if (bdev && bdev.uuid !== ns.uuid) {
+        this.leaveBdev(bdev, ctrlr);
+        bdev = undefined;
+      }
+      if (!bdev) {
+        bdev = new NvmeBdev(ctrlr.name, ns.nsid, ns.uuid, ns.blockSize, ns.numBlocks);
+        bdev.paths.push(ctrlr);
+        try {
+          registry.add(bdev);
+        } catch {
+          // spdk_tgt logs "Bdev name <uuid> already exists" and the attach answers without it.
+          this.sim.log('nvme_bdev_register_failed', { bdev: bdev.name, uuid: ns.uuid });
+          continue;
+        }
+        bdevs.push(bdev);
+      } else if (!bdev.paths.includes(ctrlr)) {
+        bdev.paths.push(ctrlr);
+      }
+      bdev.numBlocks = ns.numBlocks;
+      names.push(bdev.name);
+    }
+    for (const bdev of [...bdevs]) {
+      if (!ctrlr.namespaces.some((n) => n.nsid === bdev.nsid && n.uuid === bdev.uuid)) this.leaveBdev(bdev, ctrlr);
+    }
+    return names;
+  }
+
+  /** `ctrlr` no longer serves `bdev`; the bdev is hot-removed when no path is left. */
+  private leaveBdev(bdev: NvmeBdev, ctrlr: NvmeCtrlr): void {
+    const i = bdev.paths.indexOf(ctrlr);
+    if (i >= 0) bdev.paths.splice(i, 1);
+    if (bdev.paths.length > 0) return;
+    const bdevs = this.namespaceBdevs.get(ctrlr.name);
+    if (bdevs?.includes(bdev)) bdevs.splice(bdevs.indexOf(bdev), 1);
+    if (this.sim.bdevs.get(bdev.name) === bdev) this.sim.bdevs.remove(bdev.name, 'hot-remove');
+  }
+
+  /** ctrlr_loss_timeout_sec expired: the bdev goes now, the controller a moment later. */
+  private ctrlrLost(ctrlr: NvmeCtrlr): void {
+    for (const bdev of [...(this.namespaceBdevs.get(ctrlr.name) ?? [])]) this.leaveBdev(bdev, ctrlr);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      const path = this.controllers.get(ctrlr.name)?.find((p) => p.ctrlr === ctrlr);
+      if (path) this.dropPath(path);
+    }, DELETE_DELAY_MS);
+    this.timers.add(timer);
+  }
+
+  private dropPath(path: Path): void {
+    const { ctrlr } = path;
+    for (const bdev of [...(this.namespaceBdevs.get(ctrlr.name) ?? [])]) this.leaveBdev(bdev, ctrlr);
+    const paths = this.controllers.get(ctrlr.name);
+    if (paths) {
+      const i = paths.indexOf(path);
+      if (i >= 0) paths.splice(i, 1);
+      if (paths.length === 0) {
+        this.controllers.delete(ctrlr.name);
+        this.namespaceBdevs.delete(ctrlr.name);
+      }
+    }
+    this.sim.memory.free(path.memoryTag);
+  }
+}
+
+export const nvmeModule = (): NvmeModule => new NvmeModule();

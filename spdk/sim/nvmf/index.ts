@@ -1,0 +1,119 @@
+/**
+ * The NVMe-oF target module (nvmf_tgt): one TCP transport, subsystems with namespaces over the
+ * registry's bdevs, listeners that are real TCP ports on 127.0.0.1, host allow-lists and ANA
+ * states. Hosts are other simulators' bdev_nvme, speaking the simulator's own fabric protocol.
+ */
+import type { SimBdev, SimModule, SimTarget } from '../core/contract.js';
+import { fabricFaults } from '../fabric/faults.js';
+import { Ports } from './ports.js';
+import { registerNvmfRpcs } from './rpc.js';
+import { registerNvmfPathRpcs } from './rpc-paths.js';
+import { TargetSessions } from './session.js';
+import type { Namespace, Subsystem } from './subsystem.js';
+
+/** nvmf_get_transports' dump of the TCP transport with spdk_tgt's defaults (transcript 14). */
+export type TransportOptions = Record<string, unknown> & { trtype: 'TCP' };
+
+export const TCP_TRANSPORT_DEFAULTS = {
+  max_queue_depth: 128,
+  max_io_qpairs_per_ctrlr: 127,
+  in_capsule_data_size: 4096,
+  max_io_size: 131072,
+  max_aq_depth: 128,
+  iobuf_small_cache_size: 4294967295,
+  iobuf_large_cache_size: 4294967295,
+  dif_insert_or_strip: false,
+  zcopy: false,
+  c2h_success: true,
+  sock_priority: 0,
+  abort_timeout_sec: 1,
+  ack_timeout: 0,
+  data_wr_pool_size: 0,
+  disable_command_passthru: false,
+  kas: 100,
+  min_kato: 10000,
+} as const;
+
+/** spdk_tgt's default max_subsystems, the discovery subsystem included. */
+export const MAX_SUBSYSTEMS = 1024;
+
+export class NvmfModule implements SimModule {
+  readonly name = 'nvmf';
+  transport: TransportOptions | null = null;
+  readonly subsystems = new Map<string, Subsystem>();
+  readonly sessions: TargetSessions;
+  readonly ports: Ports;
+  private target: SimTarget | null = null;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor() {
+    this.sessions = new TargetSessions({
+      subsystem: (nqn) => this.subsystems.get(nqn),
+      subsystems: () => this.subsystems.values(),
+      log: (event, fields) => this.target?.log(event, fields),
+    });
+    this.ports = new Ports((socket, address) => this.sessions.accept(socket, address));
+  }
+
+  install(target: SimTarget): void {
+    this.target = target;
+    registerNvmfRpcs(target, this);
+    registerNvmfPathRpcs(target, this);
+    this.unsubscribe = target.bdevs.onRemove((bdev) => this.bdevGone(bdev));
+    fabricFaults(target).add({
+      cutSubsystem: (nqn) => {
+        const sub = this.subsystems.get(nqn);
+        if (!sub) return false;
+        for (const ctrl of [...sub.controllers]) this.sessions.disconnect(ctrl);
+        return true;
+      },
+      blackholeSubsystem: (nqn, enable) => {
+        const sub = this.subsystems.get(nqn);
+        if (!sub) return false;
+        this.sessions.setStalled(sub, enable);
+        return true;
+      },
+      killListeners: () => this.ports.kill(),
+      restoreListeners: () => this.ports.restore(),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.sessions.close();
+    await this.ports.close();
+  }
+
+  /** Subsystems in NQN order (spdk_tgt keeps them in a tree keyed by NQN). */
+  sorted(): Subsystem[] {
+    return [...this.subsystems.values()].sort((a, b) => (a.nqn < b.nqn ? -1 : a.nqn > b.nqn ? 1 : 0));
+  }
+
+  /** Takes a namespace out, releasing its bdev, and tells the hosts. */
+  removeNamespace(sub: Subsystem, ns: Namespace): void {
+    sub.namespaces.delete(ns.nsid);
+    const target = this.target;
+    if (target && target.bdevs.get(ns.bdev.name) === ns.bdev && ns.bdev.claim?.holder === sub.nqn) {
+      target.bdevs.release(ns.bdev.name, sub.nqn);
+    }
+    this.sessions.notify(sub);
+  }
+
+  /** Deletes a subsystem: hosts are dropped, namespaces released, ports closed if unused. */
+  deleteSubsystem(sub: Subsystem): void {
+    this.subsystems.delete(sub.nqn);
+    for (const ctrl of [...sub.controllers]) this.sessions.disconnect(ctrl);
+    for (const ns of [...sub.namespaces.values()]) this.removeNamespace(sub, ns);
+    for (const listener of sub.listeners.splice(0)) this.ports.unlisten(listener.address);
+    if (sub.stalled) this.sessions.setStalled(sub, false);
+  }
+
+  /** A namespace's bdev was deleted or hot-removed: the namespace goes with it. */
+  private bdevGone(bdev: SimBdev): void {
+    for (const sub of this.subsystems.values()) {
+      for (const ns of [...sub.namespaces.values()]) if (ns.bdev === bdev) this.removeNamespace(sub, ns);
+    }
+  }
+}
+
+export const nvmfModule = (): NvmfModule => new NvmfModule();

@@ -1,0 +1,102 @@
+/**
+ * The target's TCP listening sockets. Subsystems share a port (as spdk_tgt's transport listens
+ * once per address); the socket closes when the last subsystem stops listening there. Only
+ * loopback addresses are accepted: simulators talk to each other on 127.0.0.1.
+ *
+ * sim_listeners_kill closes every listening socket and accepted connection, as if the process had
+ * died, while the configuration (and RPC) stay; sim_listeners_restore listens again.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { ListenAddress } from './subsystem.js';
+
+interface PortEntry {
+  readonly address: ListenAddress;
+  refs: number;
+  server: Server | null;
+  readonly sockets: Set<Socket>;
+}
+
+export type ConnectionHandler = (socket: Socket, address: ListenAddress) => void;
+
+const keyOf = (a: { traddr: string; trsvcid: string }) => `${a.traddr}:${a.trsvcid}`;
+
+export function isLoopback(traddr: string): boolean {
+  return /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(traddr) && traddr.split('.').every((p) => Number(p) <= 255);
+}
+
+export function validPort(trsvcid: string): boolean {
+  return /^\d{1,5}$/.test(trsvcid) && Number(trsvcid) >= 1 && Number(trsvcid) <= 65535;
+}
+
+export class Ports {
+  private readonly entries = new Map<string, PortEntry>();
+  private killed = false;
+
+  constructor(private readonly onConnection: ConnectionHandler) {}
+
+  /** Starts (or shares) listening on `address`; false when it cannot be bound. */
+  async listen(address: ListenAddress): Promise<boolean> {
+    if (!isLoopback(address.traddr) || !validPort(address.trsvcid)) return false;
+    const key = keyOf(address);
+    const existing = this.entries.get(key);
+    if (existing) {
+      existing.refs++;
+      return true;
+    }
+    const entry: PortEntry = { address, refs: 1, server: null, sockets: new Set() };
+    if (!this.killed && !(await this.open(entry))) return false;
+    this.entries.set(key, entry);
+    return true;
+  }
+
+  /** One subsystem stopped listening on `address`. */
+  unlisten(address: ListenAddress): void {
+    const key = keyOf(address);
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    if (--entry.refs > 0) return;
+    this.entries.delete(key);
+    this.shut(entry);
+  }
+
+  kill(): void {
+    this.killed = true;
+    for (const entry of this.entries.values()) this.shut(entry);
+  }
+
+  /** Listens again everywhere; addresses that cannot be bound any more are dropped. */
+  async restore(): Promise<void> {
+    this.killed = false;
+    for (const [key, entry] of this.entries) {
+      if (entry.server) continue;
+      if (!(await this.open(entry))) this.entries.delete(key);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const entry of this.entries.values()) this.shut(entry);
+    this.entries.clear();
+  }
+
+  private open(entry: PortEntry): Promise<boolean> {
+    return new Promise((resolve) => {
+      const server = createServer((socket) => {
+        entry.sockets.add(socket);
+        socket.on('close', () => entry.sockets.delete(socket));
+        this.onConnection(socket, entry.address);
+      });
+      server.once('error', () => resolve(false));
+      server.listen({ host: entry.address.traddr, port: Number(entry.address.trsvcid), exclusive: true }, () => {
+        entry.server = server;
+        resolve(true);
+      });
+    });
+  }
+
+  private shut(entry: PortEntry): void {
+    entry.server?.close();
+    entry.server = null;
+    for (const socket of entry.sockets) socket.destroy();
+    entry.sockets.clear();
+  }
+}

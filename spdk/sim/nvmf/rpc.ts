@@ -1,0 +1,250 @@
+/**
+ * nvmf_* methods for the transport, subsystems and host allow-lists, with spdk_tgt v26.05's
+ * decoding (-32602 "Invalid parameters" for nvmf_*) and error texts (nvmf_rpc.c, transcripts 08,
+ * 14, 15).
+ */
+import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
+import { decoder, invalidParams, record, type Spec } from '../fabric/decode.js';
+import { ENODEV, strerror } from '../fabric/errno.js';
+import { MAX_SUBSYSTEMS, TCP_TRANSPORT_DEFAULTS, type NvmfModule } from './index.js';
+import {
+  DEFAULT_MODEL,
+  DEFAULT_SERIAL,
+  DISCOVERY_NQN,
+  MODEL_MAX,
+  nqnIsValid,
+  printableAscii,
+  SERIAL_MAX,
+} from './names.js';
+import { MAX_CNTLID, MIN_CNTLID, Subsystem } from './subsystem.js';
+
+const internal = (message = 'Internal error') => new SimRpcError(-32603, message);
+const noDevice = () => new SimRpcError(-ENODEV, strerror(ENODEV));
+
+/** The only nvmf target spdk_tgt has unless nvmf_create_target made more. */
+export const DEFAULT_TGT = 'nvmf_tgt';
+
+const TRANSPORT_FIELDS: Spec = {
+  trtype: { type: 'string', required: true },
+  tgt_name: { type: 'string' },
+  max_queue_depth: { type: 'uint16' },
+  max_io_qpairs_per_ctrlr: { type: 'uint16' },
+  in_capsule_data_size: { type: 'uint32' },
+  max_io_size: { type: 'uint32' },
+  io_unit_size: { type: 'uint32' },
+  max_aq_depth: { type: 'uint32' },
+  num_shared_buffers: { type: 'uint32' },
+  buf_cache_size: { type: 'uint32' },
+  iobuf_small_cache_size: { type: 'uint32' },
+  iobuf_large_cache_size: { type: 'uint32' },
+  zcopy: { type: 'bool' },
+  c2h_success: { type: 'bool' },
+  dif_insert_or_strip: { type: 'bool' },
+  sock_priority: { type: 'uint32' },
+  abort_timeout_sec: { type: 'uint32' },
+  ack_timeout: { type: 'uint32' },
+  data_wr_pool_size: { type: 'uint32' },
+  disable_command_passthru: { type: 'bool' },
+  kas: { type: 'uint16' },
+  min_kato: { type: 'uint32' },
+};
+
+const CREATE_SUBSYSTEM: Spec = {
+  nqn: { type: 'string', required: true },
+  tgt_name: { type: 'string' },
+  serial_number: { type: 'string' },
+  model_number: { type: 'string' },
+  max_namespaces: { type: 'uint32' },
+  allow_any_host: { type: 'bool' },
+  ana_reporting: { type: 'bool' },
+  min_cntlid: { type: 'uint16' },
+  max_cntlid: { type: 'uint16' },
+  max_discard_size_kib: { type: 'uint64' },
+  max_write_zeroes_size_kib: { type: 'uint64' },
+  dmrsl: { type: 'uint32' },
+  wzsl: { type: 'uint8' },
+  passthrough: { type: 'bool' },
+  enable_nssr: { type: 'bool' },
+};
+const NQN_ONLY: Spec = { nqn: { type: 'string', required: true }, tgt_name: { type: 'string' } };
+const GET_SUBSYSTEMS: Spec = { nqn: { type: 'string' }, tgt_name: { type: 'string' } };
+const GET_TRANSPORTS: Spec = { tgt_name: { type: 'string' }, trtype: { type: 'string' } };
+const ADD_HOST: Spec = {
+  nqn: { type: 'string', required: true },
+  host: { type: 'string', required: true },
+  tgt_name: { type: 'string' },
+  psk: { type: 'string' },
+  dhchap_key: { type: 'string' },
+  dhchap_ctrlr_key: { type: 'string' },
+};
+const REMOVE_HOST: Spec = {
+  nqn: { type: 'string', required: true },
+  host: { type: 'string', required: true },
+  tgt_name: { type: 'string' },
+  timeout_ms: { type: 'uint64' },
+};
+const ALLOW_ANY_HOST: Spec = {
+  nqn: { type: 'string', required: true },
+  allow_any_host: { type: 'bool', required: true },
+  tgt_name: { type: 'string' },
+};
+
+const DISCOVERY_JSON = { nqn: DISCOVERY_NQN, subtype: 'Discovery', listen_addresses: [], allow_any_host: true, hosts: [] };
+
+/**
+ * A subsystem created in the same 4 ms poll is still starting: anything that must pause it (or
+ * stop it) fails, as spdk_tgt answers nvmf_subsystem_add_ns pipelined behind its create.
+ */
+export function startingInThisPoll(ctx: CallContext, nqn: string): boolean {
+  return ctx.poll.some((req, i) => i < ctx.index && req.method === 'nvmf_create_subsystem' && record(req.params).nqn === nqn);
+}
+
+function checkTarget(p: Record<string, unknown>, failure: () => SimRpcError): void {
+  if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw failure();
+}
+
+export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
+  target.register('nvmf_create_transport', {
+    decode: decoder(TRANSPORT_FIELDS, invalidParams, { relaxed: true }),
+    handler: (params) => {
+      const p = record(params);
+      checkTarget(p, () => internal('Unable to find a target.'));
+      const trtype = p.trtype as string;
+      if (trtype.toUpperCase() !== 'TCP') {
+        throw new SimRpcError(-32602, `Invalid transport type '${trtype}'`);
+      }
+      if (nvmf.transport) throw internal(`Transport type '${trtype}' already exists`);
+      const opts: Record<string, unknown> = { trtype: 'TCP' };
+      for (const [key, value] of Object.entries(TCP_TRANSPORT_DEFAULTS)) opts[key] = p[key] ?? value;
+      nvmf.transport = opts as typeof nvmf.transport & object;
+      return true;
+    },
+  });
+
+  target.register('nvmf_get_transports', {
+    decode: decoder(GET_TRANSPORTS, invalidParams, { optionalParams: true }),
+    handler: (params) => {
+      const p = record(params);
+      checkTarget(p, () => internal('Unable to find a target.'));
+      if (typeof p.trtype === 'string' && (p.trtype.toUpperCase() !== 'TCP' || !nvmf.transport)) throw noDevice();
+      return nvmf.transport ? [{ ...nvmf.transport }] : [];
+    },
+  });
+
+  target.register('nvmf_create_subsystem', {
+    decode: decoder(CREATE_SUBSYSTEM, invalidParams),
+    handler: (params) => {
+      const p = record(params);
+      const nqn = p.nqn as string;
+      if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) {
+        throw internal(`Unable to find target ${String(p.tgt_name)}`);
+      }
+      const serial = (p.serial_number as string | undefined) ?? DEFAULT_SERIAL;
+      const model = (p.model_number as string | undefined) ?? DEFAULT_MODEL;
+      if (!printableAscii(serial, SERIAL_MAX) || !printableAscii(model, MODEL_MAX)) throw invalidParams();
+      // The discovery subsystem counts against max_subsystems too.
+      const full = nvmf.subsystems.size + 1 >= MAX_SUBSYSTEMS;
+      if (nvmf.subsystems.has(nqn) || nqn === DISCOVERY_NQN || !nqnIsValid(nqn) || full) {
+        throw internal(`Unable to create subsystem ${nqn}`);
+      }
+      const min = (p.min_cntlid as number | undefined) ?? MIN_CNTLID;
+      const max = (p.max_cntlid as number | undefined) ?? MAX_CNTLID;
+      if (min > max || min < MIN_CNTLID || max > MAX_CNTLID) {
+        throw new SimRpcError(-32602, `Invalid cntlid range [${min}-${max}]`);
+      }
+      const maxNamespaces = (p.max_namespaces as number | undefined) || 32;
+      nvmf.subsystems.set(
+        nqn,
+        new Subsystem({
+          nqn,
+          serialNumber: serial,
+          modelNumber: model,
+          maxNamespaces,
+          allowAnyHost: p.allow_any_host === true,
+          anaReporting: p.ana_reporting === true,
+          minCntlid: min,
+          maxCntlid: max,
+        }),
+      );
+      return true;
+    },
+  });
+
+  target.register('nvmf_delete_subsystem', {
+    decode: decoder(NQN_ONLY, invalidParams),
+    handler: (params, ctx) => {
+      const p = record(params);
+      checkTarget(p, () => internal('Unable to find a target.'));
+      const sub = nvmf.subsystems.get(p.nqn as string);
+      if (!sub) throw invalidParams();
+      if (startingInThisPoll(ctx, sub.nqn)) {
+        throw internal('Subsystem currently in another state change try again later.');
+      }
+      nvmf.deleteSubsystem(sub);
+      return true;
+    },
+  });
+
+  target.register('nvmf_get_subsystems', {
+    decode: decoder(GET_SUBSYSTEMS, invalidParams, { optionalParams: true }),
+    handler: (params) => {
+      const p = record(params);
+      checkTarget(p, () => internal('Unable to find a target.'));
+      if (typeof p.nqn === 'string') {
+        if (p.nqn === DISCOVERY_NQN) return [DISCOVERY_JSON];
+        const sub = nvmf.subsystems.get(p.nqn);
+        if (!sub) throw noDevice();
+        return [sub.toJson()];
+      }
+      const all = [{ nqn: DISCOVERY_NQN, json: DISCOVERY_JSON as Record<string, unknown> }];
+      for (const sub of nvmf.sorted()) all.push({ nqn: sub.nqn, json: sub.toJson() });
+      return all.sort((a, b) => (a.nqn < b.nqn ? -1 : a.nqn > b.nqn ? 1 : 0)).map((e) => e.json);
+    },
+  });
+
+  target.register('nvmf_subsystem_add_host', {
+    decode: decoder(ADD_HOST, invalidParams, { relaxed: true }),
+    handler: (params) => {
+      const p = record(params);
+      checkTarget(p, () => internal('Unable to find a target.'));
+      const sub = nvmf.subsystems.get(p.nqn as string);
+      if (!sub) throw invalidParams();
+      // No keyring in the simulator: a named DH-HMAC-CHAP key is never found.
+      if (p.dhchap_key !== undefined || p.dhchap_ctrlr_key !== undefined) throw invalidParams();
+      const host = p.host as string;
+      if (!nqnIsValid(host) || sub.hosts.includes(host)) throw internal();
+      sub.hosts.unshift(host);
+      return true;
+    },
+  });
+
+  target.register('nvmf_subsystem_remove_host', {
+    decode: decoder(REMOVE_HOST, invalidParams),
+    handler: (params) => {
+      const p = record(params);
+      checkTarget(p, () => internal('Unable to find a target.'));
+      const sub = nvmf.subsystems.get(p.nqn as string);
+      if (!sub) throw invalidParams();
+      const host = p.host as string;
+      const i = sub.hosts.indexOf(host);
+      if (i < 0) throw internal();
+      sub.hosts.splice(i, 1);
+      // The host's controllers are dropped at once, whatever allow_any_host says.
+      for (const ctrl of sub.controllers.filter((c) => c.hostnqn === host)) nvmf.sessions.disconnect(ctrl);
+      return true;
+    },
+  });
+
+  target.register('nvmf_subsystem_allow_any_host', {
+    decode: decoder(ALLOW_ANY_HOST, invalidParams),
+    handler: (params) => {
+      const p = record(params);
+      checkTarget(p, () => internal('Unable to find a target.'));
+      const sub = nvmf.subsystems.get(p.nqn as string);
+      if (!sub) throw invalidParams();
+      // Already connected hosts stay connected; only new connections are checked.
+      sub.allowAnyHost = p.allow_any_host as boolean;
+      return true;
+    },
+  });
+}

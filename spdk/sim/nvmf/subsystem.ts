@@ -1,0 +1,203 @@
+/**
+ * One NVMe-oF subsystem as spdk_tgt keeps it: allow-list, listeners (newest first) with their ANA
+ * states per group, namespaces, connected controllers and the cntlid allocator. Pure state; the
+ * sockets live in ports.ts and session.ts.
+ */
+import type { SimBdev } from '../core/contract.js';
+import type { Link } from '../fabric/link.js';
+import type { AnaState, NamespaceInfo } from '../fabric/protocol.js';
+
+export const MIN_CNTLID = 1;
+export const MAX_CNTLID = 0xffef;
+/** nvmf_subsystem_gen_cntlid's "all in use". */
+export const NO_CNTLID = 0xffff;
+
+export interface ListenAddress {
+  readonly trtype: 'TCP';
+  readonly adrfam: string;
+  readonly traddr: string;
+  readonly trsvcid: string;
+}
+
+export interface Listener {
+  readonly address: ListenAddress;
+  /** ANA state per ANA group 1..maxNamespaces. */
+  readonly anaStates: AnaState[];
+}
+
+export interface Namespace {
+  readonly nsid: number;
+  readonly bdev: SimBdev;
+  readonly uuid: string;
+  readonly nguid: string;
+  readonly anagrpid: number;
+}
+
+export interface TargetQpair {
+  readonly qid: number;
+  readonly link: Link;
+}
+
+export interface TargetController {
+  readonly cntlid: number;
+  readonly hostnqn: string;
+  readonly hostid: string;
+  readonly listener: Listener;
+  readonly admin: TargetQpair;
+  readonly io: TargetQpair[];
+  /** Keep-alive timeout the target enforces (ms, 0 = none) and when the host was last heard. */
+  readonly kato: number;
+  lastHeard: number;
+}
+
+export interface SubsystemOptions {
+  readonly nqn: string;
+  readonly serialNumber: string;
+  readonly modelNumber: string;
+  readonly maxNamespaces: number;
+  readonly allowAnyHost: boolean;
+  readonly anaReporting: boolean;
+  readonly minCntlid: number;
+  readonly maxCntlid: number;
+}
+
+export class Subsystem {
+  readonly nqn: string;
+  readonly serialNumber: string;
+  readonly modelNumber: string;
+  readonly maxNamespaces: number;
+  readonly anaReporting: boolean;
+  readonly minCntlid: number;
+  readonly maxCntlid: number;
+  allowAnyHost: boolean;
+  /** Newest first, as spdk_tgt inserts them. */
+  readonly hosts: string[] = [];
+  readonly listeners: Listener[] = [];
+  readonly namespaces = new Map<number, Namespace>();
+  readonly controllers: TargetController[] = [];
+  /** sim_fabric_blackhole: the subsystem stopped answering. */
+  stalled = false;
+  private nextCntlid: number;
+
+  constructor(opts: SubsystemOptions) {
+    this.nqn = opts.nqn;
+    this.serialNumber = opts.serialNumber;
+    this.modelNumber = opts.modelNumber;
+    this.maxNamespaces = opts.maxNamespaces;
+    this.allowAnyHost = opts.allowAnyHost;
+    this.anaReporting = opts.anaReporting;
+    this.minCntlid = opts.minCntlid;
+    this.maxCntlid = opts.maxCntlid;
+    this.nextCntlid = opts.minCntlid;
+  }
+
+  hostAllowed(hostnqn: string): boolean {
+    return this.allowAnyHost || this.hosts.includes(hostnqn);
+  }
+
+  findListener(traddr: string, trsvcid: string): Listener | undefined {
+    return this.listeners.find((l) => l.address.traddr === traddr && l.address.trsvcid === trsvcid);
+  }
+
+  /** Sequential from the last one handed out, wrapping, skipping those in use (subsystem.c). */
+  allocCntlid(): number {
+    for (let n = 0; n <= this.maxCntlid - this.minCntlid; n++) {
+      const cntlid = this.nextCntlid;
+      this.nextCntlid = cntlid + 1 > this.maxCntlid ? this.minCntlid : cntlid + 1;
+      if (!this.controllers.some((c) => c.cntlid === cntlid)) return cntlid;
+    }
+    return NO_CNTLID;
+  }
+
+  /** Lowest free nsid, or 0 when none is free. */
+  freeNsid(): number {
+    for (let nsid = 1; nsid <= this.maxNamespaces; nsid++) if (!this.namespaces.has(nsid)) return nsid;
+    return 0;
+  }
+
+  /** The namespaces as a host connected through `listener` sees them. */
+  namespaceInfo(listener: Listener): NamespaceInfo[] {
+    return [...this.namespaces.values()]
+      .sort((a, b) => a.nsid - b.nsid)
+      .map((ns) => ({
+        nsid: ns.nsid,
+        uuid: ns.uuid,
+        nguid: ns.nguid,
+        blockSize: ns.bdev.blockSize,
+        numBlocks: ns.bdev.numBlocks,
+        anaState: listener.anaStates[ns.anagrpid - 1] ?? 'optimized',
+      }));
+  }
+
+  /** nvmf_get_subsystems' entry. */
+  toJson(): Record<string, unknown> {
+    return {
+      nqn: this.nqn,
+      subtype: 'NVMe',
+      listen_addresses: this.listeners.map((l) => ({ ...l.address })),
+      allow_any_host: this.allowAnyHost,
+      hosts: this.hosts.map((nqn) => ({ nqn })),
+      serial_number: this.serialNumber,
+      model_number: this.modelNumber,
+      max_namespaces: this.maxNamespaces,
+      passthrough: false,
+      min_cntlid: this.minCntlid,
+      max_cntlid: this.maxCntlid,
+      dmrsl: 2097152,
+      wzsl: 12,
+      namespaces: [...this.namespaces.values()]
+        .sort((a, b) => a.nsid - b.nsid)
+        .map((ns) => ({
+          nsid: ns.nsid,
+          bdev_name: ns.bdev.name,
+          name: ns.bdev.name,
+          nguid: ns.nguid,
+          uuid: ns.uuid,
+          ...(this.anaReporting ? { anagrpid: ns.anagrpid } : {}),
+        })),
+    };
+  }
+
+  /** nvmf_subsystem_get_listeners' entries. */
+  listenersJson(): Array<Record<string, unknown>> {
+    return this.listeners.map((l) => ({
+      address: { ...l.address },
+      ...(this.anaReporting
+        ? { ana_states: l.anaStates.map((state, i) => ({ ana_group: i + 1, ana_state: state })) }
+        : {}),
+    }));
+  }
+
+  /** nvmf_subsystem_get_controllers' entries. */
+  controllersJson(): Array<Record<string, unknown>> {
+    return this.controllers.map((c) => ({
+      cntlid: c.cntlid,
+      cntrltype: 'io',
+      hostnqn: c.hostnqn,
+      hostid: c.hostid,
+      num_io_qpairs: c.io.length,
+    }));
+  }
+
+  /** nvmf_subsystem_get_qpairs' entries: the admin qpairs, then the I/O qpairs. */
+  qpairsJson(): Array<Record<string, unknown>> {
+    const entry = (c: TargetController, q: TargetQpair) => ({
+      cntlid: c.cntlid,
+      qid: q.qid,
+      state: 'enabled',
+      thread: 'nvmf_tgt_poll_group_000',
+      hostnqn: c.hostnqn,
+      listen_address: { ...c.listener.address },
+      peer_address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: String(q.link.remotePort) },
+    });
+    return [
+      ...this.controllers.map((c) => entry(c, c.admin)),
+      ...this.controllers.flatMap((c) => c.io.map((q) => entry(c, q))),
+    ];
+  }
+}
+
+/** nguid as spdk_tgt prints it: the uuid's 16 bytes in upper-case hex. */
+export function nguidOf(uuid: string): string {
+  return uuid.replace(/-/g, '').toUpperCase();
+}
