@@ -2,9 +2,12 @@
  * Splits the byte stream from spdk_tgt into whole JSON values.
  *
  * spdk_tgt writes compact JSON followed by one "\n", but nothing in JSON-RPC promises the newline
- * and a response can arrive split at any byte or many to a chunk, so values are delimited by
- * structure (brace/bracket depth outside strings), not by lines. Each byte is looked at once:
- * state survives across chunks, and runs inside strings are skipped with indexOf.
+ * and a response can arrive split at any byte or many to a chunk, so values are found by structure
+ * (brace/bracket depth outside strings). The common case takes a fast path: compact JSON holds no
+ * raw newline, so if the bytes from a value's first brace to the next newline parse, they are the
+ * whole value (a complete object or array cannot be a proper prefix of a longer one). Anything
+ * else (no newline, two values on a line, pretty-printed, split chunks) falls back to the scan,
+ * which keeps its state across chunks and looks at each byte once.
  */
 
 const OPEN_BRACE = 0x7b;
@@ -13,12 +16,19 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
 
 export class FramingError extends Error {}
 
 export interface JsonSplitterOptions {
   /** A value larger than this is a protocol failure (a runaway or hostile peer), not a response. */
   maxValueBytes?: number;
+}
+
+export interface SplitHandlers {
+  onValue(value: unknown): void;
+  /** A structurally complete value that is not valid JSON: skipped, the stream goes on. */
+  onMalformed(text: string): void;
 }
 
 export class JsonSplitter {
@@ -43,46 +53,35 @@ export class JsonSplitter {
   }
 
   /**
-   * Feeds one chunk; calls `onValue` with the text of each complete top-level value in order.
+   * Feeds one chunk; hands each complete top-level value to `handlers.onValue`, in order.
    * Throws FramingError on bytes that cannot start a value; the connection is then unusable.
    */
-  push(chunk: Buffer, onValue: (text: string) => void): void {
-    let start = this.depth > 0 ? 0 : -1;
-    let i = 0;
+  push(chunk: Buffer, handlers: SplitHandlers): void {
     const n = chunk.length;
+    let i = this.depth > 0 ? this.scan(chunk, 0, 0, handlers) : 0;
     while (i < n) {
-      if (this.inString) {
-        i = this.skipString(chunk, i);
-        continue;
-      }
       const b = chunk[i]!;
-      if (this.depth === 0) {
-        if (b === OPEN_BRACE || b === OPEN_BRACKET) {
-          start = i;
-          this.depth = 1;
-        } else if (b !== 0x20 && b !== 0x0a && b !== 0x0d && b !== 0x09) {
-          throw new FramingError(`unexpected byte 0x${b.toString(16)} between JSON values`);
-        }
+      if (b === 0x20 || b === NEWLINE || b === 0x0d || b === 0x09) {
         i++;
         continue;
       }
-      if (b === QUOTE) {
-        this.inString = true;
-      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
-        this.depth++;
-      } else if (b === CLOSE_BRACE || b === CLOSE_BRACKET) {
-        this.depth--;
-        if (this.depth === 0) {
-          onValue(this.take(chunk, start, i + 1));
-          start = -1;
+      if (b !== OPEN_BRACE && b !== OPEN_BRACKET) {
+        this.reset();
+        throw new FramingError(`unexpected byte 0x${b.toString(16)} between JSON values`);
+      }
+      const newline = chunk.indexOf(NEWLINE, i);
+      if (newline !== -1) {
+        const value = tryParse(chunk.toString('utf8', i, newline));
+        if (value !== undefined) {
+          handlers.onValue(value);
+          i = newline + 1;
+          continue;
         }
       }
-      i++;
+      this.depth = 1;
+      i = this.scan(chunk, i, i + 1, handlers);
     }
     this.bsChunk = undefined;
-    if (this.depth > 0 && start >= 0) {
-      this.hold(chunk.subarray(start));
-    }
   }
 
   /** Forgets any partial value (after the connection it came on is gone). */
@@ -92,6 +91,37 @@ export class JsonSplitter {
     this.depth = 0;
     this.inString = false;
     this.escaped = false;
+    this.bsChunk = undefined;
+  }
+
+  /**
+   * Scans a value that started at `start` (or in an earlier chunk when depth > 0 on entry) from
+   * `from`; returns the index just past its end, or the chunk length after holding the part.
+   */
+  private scan(chunk: Buffer, start: number, from: number, handlers: SplitHandlers): number {
+    const n = chunk.length;
+    let i = from;
+    while (i < n) {
+      if (this.inString) {
+        i = this.skipString(chunk, i);
+        continue;
+      }
+      const b = chunk[i]!;
+      if (b === QUOTE) {
+        this.inString = true;
+      } else if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+        this.depth++;
+      } else if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && --this.depth === 0) {
+        const text = this.take(chunk, start, i + 1);
+        const value = tryParse(text);
+        if (value === undefined) handlers.onMalformed(text);
+        else handlers.onValue(value);
+        return i + 1;
+      }
+      i++;
+    }
+    this.hold(chunk.subarray(start));
+    return n;
   }
 
   /** Advances past string content; returns the index after the closing quote or chunk end. */
@@ -151,5 +181,14 @@ export class JsonSplitter {
     }
     // Copy: the socket may reuse the chunk's memory once this handler returns.
     this.held.push(Buffer.from(part));
+  }
+}
+
+/** The parsed value, or undefined when `text` is not one whole JSON value. */
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }

@@ -4,7 +4,7 @@ import { FramingError, JsonSplitter } from '../../src/spdk/framing.js';
 function splitAll(chunks: Buffer[]): unknown[] {
   const splitter = new JsonSplitter();
   const out: unknown[] = [];
-  for (const chunk of chunks) splitter.push(chunk, (text) => out.push(JSON.parse(text)));
+  for (const chunk of chunks) splitter.push(chunk, { onValue: (v) => out.push(v), onMalformed: (t) => out.push({ malformed: t }) });
   return out;
 }
 
@@ -38,24 +38,36 @@ describe('JsonSplitter', () => {
   it('reports a value in progress, and forgets it on reset', () => {
     const splitter = new JsonSplitter();
     const out: string[] = [];
-    splitter.push(Buffer.from('{"id":1,"res'), (t) => out.push(t));
+    const handlers = { onValue: (v: unknown) => out.push(JSON.stringify(v)), onMalformed: () => undefined };
+    splitter.push(Buffer.from('{"id":1,"res'), handlers);
     expect(splitter.midValue).toBe(true);
     splitter.reset();
     expect(splitter.midValue).toBe(false);
-    splitter.push(Buffer.from('{"id":2}'), (t) => out.push(t));
+    splitter.push(Buffer.from('{"id":2}'), handlers);
     expect(out).toEqual(['{"id":2}']);
   });
 
   it('refuses bytes that cannot start a value', () => {
     const splitter = new JsonSplitter();
-    expect(() => splitter.push(Buffer.from('{"a":1} garbage'), () => undefined)).toThrow(FramingError);
+    const handlers = { onValue: () => undefined, onMalformed: () => undefined };
+    expect(() => splitter.push(Buffer.from('{"a":1} garbage'), handlers)).toThrow(FramingError);
   });
 
   it('refuses a value over the size limit instead of buffering without end', () => {
     const splitter = new JsonSplitter({ maxValueBytes: 1024 });
     expect(() => {
-      for (let i = 0; i < 10; i++) splitter.push(Buffer.from(i === 0 ? '{"x":"' + 'a'.repeat(200) : 'a'.repeat(200)), () => undefined);
+      const handlers = { onValue: () => undefined, onMalformed: () => undefined };
+      for (let i = 0; i < 10; i++) splitter.push(Buffer.from(i === 0 ? '{"x":"' + 'a'.repeat(200) : 'a'.repeat(200)), handlers);
     }).toThrow(/exceeded 1024 bytes/);
+  });
+
+  it('reads pretty-printed values, and values that share a line', () => {
+    const text = JSON.stringify(values[3], null, 2) + '\n' + JSON.stringify(values[0]) + JSON.stringify(values[1]) + '\n';
+    expect(splitAll([Buffer.from(text)])).toEqual([values[3], values[0], values[1]]);
+  });
+
+  it('skips a complete value that is not valid JSON and goes on', () => {
+    expect(splitAll([Buffer.from('{"a":}\n{"b":1}\n{"c" 2}{"d":2}')])).toEqual([{ malformed: '{"a":}' }, { b: 1 }, { malformed: '{"c" 2}' }, { d: 2 }]);
   });
 
   it('splits a 1 MB response made of many strings in linear time', () => {

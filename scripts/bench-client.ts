@@ -1,0 +1,172 @@
+/**
+ * Client overhead benchmark: SpdkClient against a raw baseline (socket.write + split on "\n" +
+ * JSON.parse), both talking to the same minimal responder running in a worker thread (so it does
+ * not share the client's event loop). Prints calls/s and p50/p99 per mode, and the ratio.
+ *
+ *   npm run build && node dist/scripts/bench-client.js [--calls 10000] [--inflight 64]
+ */
+import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import pino from 'pino';
+import { SpdkClient } from '../src/spdk/client.js';
+
+/** A realistic bdev_get_bdevs entry (a malloc bdev as spdk_tgt v26.05 describes it, ~1 KB). */
+const RESULT = {
+  name: 'Malloc0',
+  aliases: ['2e63afb6-5bd0-4e0e-89c5-0f5e5f0d2f53'],
+  product_name: 'Malloc disk',
+  block_size: 512,
+  num_blocks: 131072,
+  uuid: '2e63afb6-5bd0-4e0e-89c5-0f5e5f0d2f53',
+  numa_id: -1,
+  assigned_rate_limits: { rw_ios_per_sec: 0, rw_mbytes_per_sec: 0, r_mbytes_per_sec: 0, w_mbytes_per_sec: 0 },
+  claimed: false,
+  zoned: false,
+  supported_io_types: { read: true, write: true, unmap: true, flush: true, reset: true, nvme_admin: false, nvme_io: false, write_zeroes: true, zcopy: true, copy: true },
+  memory_domains: [{ dma_device_type: 'DMA' }],
+  driver_specific: {},
+};
+
+if (!isMainThread) {
+  respond(workerData as string);
+} else {
+  await main();
+}
+
+/** The responder: answers every request with a fixed bdev, compact JSON + "\n" as spdk_tgt does. */
+function respond(socketPath: string): void {
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    let buffered = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let out = '';
+      let depth = 0;
+      let start = 0;
+      let inString = false;
+      for (let i = 0; i < buffered.length; i++) {
+        const c = buffered.charCodeAt(i);
+        if (inString) {
+          if (c === 92) i++;
+          else if (c === 34) inString = false;
+        } else if (c === 34) inString = true;
+        else if (c === 123) depth++;
+        else if (c === 125 && --depth === 0) {
+          const request = JSON.parse(buffered.slice(start, i + 1)) as { id: number };
+          out += JSON.stringify({ jsonrpc: '2.0', id: request.id, result: [RESULT] }) + '\n';
+          start = i + 1;
+        }
+      }
+      buffered = buffered.slice(start);
+      if (out) socket.write(out);
+    });
+    socket.on('error', () => undefined);
+  });
+  server.listen(socketPath, () => parentPort!.postMessage('ready'));
+}
+
+interface Figures {
+  mode: string;
+  callsPerSec: number;
+  p50us: number;
+  p99us: number;
+}
+
+type Caller = (i: number) => Promise<unknown>;
+
+async function run(mode: string, calls: number, inFlight: number, call: Caller): Promise<Figures> {
+  const latencies = new Float64Array(calls);
+  let next = 0;
+  const started = performance.now();
+  const lane = async (): Promise<void> => {
+    while (next < calls) {
+      const i = next++;
+      const t = performance.now();
+      await call(i);
+      latencies[i] = performance.now() - t;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort();
+  return {
+    mode,
+    callsPerSec: Math.round(calls / seconds),
+    p50us: Math.round(latencies[Math.floor(calls * 0.5)]! * 1000),
+    p99us: Math.round(latencies[Math.floor(calls * 0.99)]! * 1000),
+  };
+}
+
+/** The baseline: what any client must do at least, with no checks, no deadlines, no queue. */
+async function rawCaller(socketPath: string): Promise<{ call: Caller; close: () => void }> {
+  const socket = net.createConnection({ path: socketPath });
+  socket.setNoDelay(true);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const waiting = new Map<number, (value: unknown) => void>();
+  let id = 0;
+  let buffered = '';
+  socket.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const response = JSON.parse(buffered.slice(0, nl)) as { id: number; result: unknown };
+      buffered = buffered.slice(nl + 1);
+      const resolve = waiting.get(response.id);
+      waiting.delete(response.id);
+      resolve?.(response.result);
+    }
+  });
+  return {
+    call: (i) =>
+      new Promise((resolve) => {
+        const n = ++id;
+        waiting.set(n, resolve);
+        socket.write(JSON.stringify({ jsonrpc: '2.0', method: 'bdev_get_bdevs', params: { name: `Malloc${i % 16}` }, id: n }));
+      }),
+    close: () => socket.destroy(),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { calls: { type: 'string', default: '10000' }, inflight: { type: 'string', default: '64' }, rounds: { type: 'string', default: '3' } } });
+  const calls = Number(values.calls);
+  const inFlight = Number(values.inflight);
+  const rounds = Number(values.rounds);
+  const socketPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-client-')), 'responder.sock');
+  const worker = new Worker(new URL(import.meta.url), { workerData: socketPath });
+  await new Promise((resolve) => worker.once('message', resolve));
+
+  const raw = await rawCaller(socketPath);
+  const client = new SpdkClient({ socketPath, logger: pino({ level: 'silent' }) });
+  await client.call('bdev_get_bdevs', { name: 'warmup' });
+  const viaClient: Caller = (i) => client.call('bdev_get_bdevs', { name: `Malloc${i % 16}` });
+
+  // Alternate and keep the best round of each, so neither side pays for JIT warm-up or a GC.
+  const best = new Map<string, Figures>();
+  const keep = (f: Figures): void => {
+    const prev = best.get(f.mode);
+    if (!prev || f.callsPerSec > prev.callsPerSec) best.set(f.mode, f);
+  };
+  for (let round = 0; round < rounds; round++) {
+    keep(await run('raw sequential', calls, 1, raw.call));
+    keep(await run('client sequential', calls, 1, viaClient));
+    keep(await run(`raw ${inFlight} in flight`, calls, inFlight, raw.call));
+    keep(await run(`client ${inFlight} in flight`, calls, inFlight, viaClient));
+  }
+  raw.close();
+  await client.close();
+  await worker.terminate();
+
+  console.log(`node ${process.version}, ${calls} calls per run, best of ${rounds} rounds`);
+  console.log('mode'.padEnd(24) + 'calls/s'.padStart(10) + 'p50 µs'.padStart(10) + 'p99 µs'.padStart(10));
+  for (const f of best.values()) console.log(f.mode.padEnd(24) + String(f.callsPerSec).padStart(10) + String(f.p50us).padStart(10) + String(f.p99us).padStart(10));
+  for (const kind of ['sequential', `${inFlight} in flight`]) {
+    const r = best.get(`raw ${kind}`)!;
+    const c = best.get(`client ${kind}`)!;
+    console.log(`overhead ${kind}: ${(r.callsPerSec / c.callsPerSec).toFixed(2)}× time per call (target ≤ 1.20×)`);
+  }
+}
