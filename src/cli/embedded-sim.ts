@@ -1,0 +1,57 @@
+/**
+ * Starts spdk-conductor's simulator as a child process, for `serve` with no spdk_tgt configured.
+ * The service never imports the simulator: it only runs the built program next to its own.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import type { Logger } from 'pino';
+
+export interface EmbeddedSim {
+  readonly socketPath: string;
+  stop(): Promise<void>;
+}
+
+const SIM_MAIN = fileURLToPath(new URL('../../spdk/sim/main.js', import.meta.url));
+
+export async function startEmbeddedSim(log: Logger, memMib: number, readyTimeoutMs = 10_000): Promise<EmbeddedSim> {
+  if (!fs.existsSync(SIM_MAIN)) throw new Error(`the simulator is not built (${SIM_MAIN} is missing): run npm run build`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spdk-conductor-sim-'));
+  const socketPath = path.join(dir, 'spdk.sock');
+  const child: ResultPromise = execa(process.execPath, [SIM_MAIN, '--socket', socketPath, '--name', 'embedded', '--mem-mib', String(memMib)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    reject: false,
+    cleanup: true,
+  });
+  child.stderr?.on('data', (chunk: Buffer) => log.debug({ sim: chunk.toString().trimEnd() }, 'simulator'));
+  let exited = false;
+  let stopping = false;
+  void child.then((result) => {
+    exited = true;
+    if (stopping) log.debug({ exitCode: result.exitCode }, 'embedded simulator stopped');
+    else log.error({ exitCode: result.exitCode, signal: result.signal }, 'embedded simulator exited unexpectedly');
+  });
+  const deadline = Date.now() + readyTimeoutMs;
+  while (!fs.existsSync(socketPath)) {
+    if (exited) throw new Error('the embedded simulator exited before opening its socket');
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the embedded simulator did not open ${socketPath} within ${readyTimeoutMs} ms`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  log.info({ socket: socketPath, pid: child.pid }, 'embedded simulator started (no spdk.socket configured)');
+  return {
+    socketPath,
+    async stop() {
+      stopping = true;
+      if (!exited) {
+        child.kill('SIGTERM');
+        await child;
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

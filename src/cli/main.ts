@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+/**
+ * spdk-conductor's command line.
+ *
+ *   spdk-conductor serve [--config FILE] [--spdk-socket PATH] ...   run the service
+ *   spdk-conductor spdk info [--json]                               spdk_tgt's version and methods
+ *   spdk-conductor config show [--json]                             the effective configuration
+ */
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { configFlags, loadConfig, redactedConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { CONFIG_KEYS, envName, flagName } from '../config/schema.js';
+import { ConductorError, SpdkTransportError } from '../errors.js';
+import { componentLogger, createLogger } from '../log.js';
+import { SpdkClient } from '../spdk/client.js';
+import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
+import { EXIT } from './exit-codes.js';
+
+const USAGE = `usage: spdk-conductor <command> [options]
+
+commands:
+  serve              run the service (on an embedded simulator when no --spdk-socket is given)
+  spdk info          print spdk_tgt's version and supported methods
+  config show        print the effective configuration
+  help               this text
+
+options (also from CONDUCTOR_* environment variables or a --config JSON file):
+  --config FILE
+${Object.entries(CONFIG_KEYS)
+  .map(([key, spec]) => `  --${flagName(key)} (${envName(key)})`.padEnd(58) + spec.describe)
+  .join('\n')}
+  --json             machine-readable output
+`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { ...configFlags(), config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const command = positionals.join(' ');
+  if (values.help || command === 'help' || command === '') {
+    process.stdout.write(USAGE);
+    return command === '' && !values.help ? EXIT.USAGE : EXIT.OK;
+  }
+  const { config: file, json, help: _help, ...flags } = values;
+  const config = loadConfig({ file: file as string | undefined, env: process.env, flags: flags as Record<string, string | undefined> });
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'spdk info':
+      return spdkInfo(config, Boolean(json));
+    case 'config show':
+      print(redactedConfig(config), Boolean(json));
+      return EXIT.OK;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function connect(config: Config, log: Logger): Promise<{ client: SpdkClient; sim: EmbeddedSim | undefined }> {
+  const sim = config['spdk.socket'] ? undefined : await startEmbeddedSim(componentLogger(log, 'embedded-sim'), config['sim.memMib']);
+  const client = new SpdkClient({
+    socketPath: config['spdk.socket'] ?? sim!.socketPath,
+    logger: componentLogger(log, 'spdk-client'),
+    deadlineMs: config['spdk.deadlineMs'],
+    slowDeadlineMs: config['spdk.slowDeadlineMs'],
+    maxInFlight: config['spdk.maxInFlight'],
+    maxQueued: config['spdk.maxQueued'],
+    validateResults: config['spdk.validateResults'],
+  });
+  return { client, sim };
+}
+
+async function serve(config: Config): Promise<number> {
+  const log = createLogger({ level: config['log.level'] });
+  log.info({ config: redactedConfig(config) }, 'starting');
+  const { client, sim } = await connect(config, log);
+  let stopping = false;
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  try {
+    await client.connect();
+    const caps = client.capabilities.peek();
+    log.info({ version: caps?.version.version, simulator: caps?.simulator?.name, methods: caps?.methods.size }, 'serving');
+  } catch (err) {
+    // spdk_tgt may come up after us: the client keeps reconnecting in the background.
+    log.warn({ err: (err as Error).message }, 'spdk_tgt not reachable yet; will keep trying');
+  }
+  await stopped;
+  await client.close();
+  await sim?.stop();
+  return EXIT.OK;
+}
+
+async function spdkInfo(config: Config, json: boolean): Promise<number> {
+  const log = createLogger({ level: config['log.level'] === 'info' ? 'warn' : config['log.level'] });
+  const { client, sim } = await connect(config, log);
+  try {
+    const caps = await client.capabilities.get();
+    const info = { version: caps.version.version, fields: caps.version.fields, simulator: caps.simulator ?? null, methods: [...caps.methods].sort() };
+    if (json) print(info, true);
+    else {
+      process.stdout.write(`spdk_tgt ${info.version}${caps.simulator ? ` (simulator: ${caps.simulator.name} ${caps.simulator.version})` : ''}\n`);
+      process.stdout.write(`${info.methods.length} methods\n`);
+    }
+    return EXIT.OK;
+  } finally {
+    await client.close();
+    await sim?.stop();
+  }
+}
+
+function print(value: unknown, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    return;
+  }
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) process.stdout.write(`${key.padEnd(24)} ${v === undefined ? '-' : String(v)}\n`);
+}
+
+function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError) return EXIT.USAGE;
+  if (err instanceof ConductorError) {
+    if (err.code === 'CONFIG') return EXIT.USAGE;
+    if (err.code === 'DEADLINE_EXCEEDED') return EXIT.TIMEOUT;
+    if (err instanceof SpdkTransportError) return EXIT.UNAVAILABLE;
+  }
+  return EXIT.FAILED;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`spdk-conductor: ${(err as Error).message}\n`);
+    if (err instanceof UsageError) process.stderr.write('run "spdk-conductor help" for usage\n');
+    process.exit(exitCodeOf(err));
+  },
+);
