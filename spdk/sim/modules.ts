@@ -8,6 +8,9 @@ import { bdevModule } from './bdev/index.js';
 import { faultsModule } from './faults/index.js';
 import { infoModule } from './info/index.js';
 import { lvolModule } from './lvol/index.js';
+import { raidModule } from './raid/index.js';
+import { nvmeModule } from './nvme/index.js';
+import { nvmfModule } from './nvmf/index.js';
 
 export function modules(target: CoreTarget): SimModule[] {
   return [
@@ -16,5 +19,8 @@ export function modules(target: CoreTarget): SimModule[] {
     lvolModule(target),
     faultsModule(target),
     // Modules of the nvmf / nvme / raid owner follow.
+    raidModule(),
+    nvmeModule(),
+    nvmfModule(),
   ];
 }

@@ -5,7 +5,7 @@
  * path that is reconnecting, until that path hits fast-io-fail or is deleted.
  */
 import { SimIoError, type SimBdev, type SimClaim } from '../core/contract.js';
-import { EIO, ENODEV } from '../fabric/errno.js';
+import { EINVAL, EIO, ENODEV } from '../fabric/errno.js';
 import { Op } from '../fabric/protocol.js';
 import { PathError, type NvmeCtrlr } from './controller.js';
 
@@ -106,12 +106,12 @@ export class NvmeBdev implements SimBdev {
 
   private async submit(opcode: typeof Op.READ | typeof Op.WRITE, lba: number, count: number, data?: Buffer): Promise<Buffer> {
     if (!Number.isInteger(count) || count <= 0 || lba < 0 || lba + count > this.numBlocks) {
-      throw new SimIoError(22, `I/O beyond the end of ${this.name}`);
+      throw new SimIoError(-EINVAL, `I/O beyond the end of ${this.name}`);
     }
     const tried = new Set<NvmeCtrlr>();
     for (;;) {
       const path = this.choosePath(tried);
-      if (!path) throw new SimIoError(this.paths.length === 0 ? ENODEV : EIO, `${this.name}: no usable path`);
+      if (!path) throw new SimIoError(this.paths.length === 0 ? -ENODEV : -EIO, `${this.name}: no usable path`);
       try {
         return await path.submit(opcode, this.nsid, lba, count, data);
       } catch (err) {

@@ -97,13 +97,13 @@ export class NvmeCtrlr {
         if (frame.status === FabricStatus.ANA_INACCESSIBLE || frame.status === FabricStatus.INVALID_NAMESPACE) {
           throw new PathError(`path ${this.trid.trsvcid}: status ${frame.status}`);
         }
-        throw new SimIoError(frame.status < 0 && frame.status > -1000 ? -frame.status : EIO, `${this.name}: I/O failed`);
+        throw new SimIoError(frame.status < 0 && frame.status > -1000 ? frame.status : -EIO, `${this.name}: I/O failed`);
       }
       if (this.recoverable()) {
         await new Promise<void>((resolve) => this.waiters.push(resolve));
         continue;
       }
-      throw new SimIoError(this.state === 'deleting' ? ENODEV : EIO, `${this.name} is ${this.state}`);
+      throw new SimIoError(this.state === 'deleting' ? -ENODEV : -EIO, `${this.name} is ${this.state}`);
     }
   }
 

@@ -25,7 +25,8 @@ export const NVME_OPTION_DEFAULTS = {
   high_priority_weight: 0,
   nvme_adminq_poll_period_us: 10000,
   nvme_ioq_poll_period_us: 0,
-  io_queue_requests: 512,
+  // 0 until the first controller raises it to its own qpair size (bdev_nvme.c).
+  io_queue_requests: 0,
   delay_cmd_submit: true,
   transport_retry_count: 4,
   bdev_retry_count: 3,
@@ -42,7 +43,18 @@ export const NVME_OPTION_DEFAULTS = {
   allow_accel_sequence: false,
   rdma_max_cq_size: 0,
   rdma_cm_event_timeout_ms: 0,
+  dhchap_digests: ['sha256', 'sha384', 'sha512'],
+  dhchap_dhgroups: ['null', 'ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'],
+  rdma_umr_per_io: false,
+  tcp_connect_timeout_ms: 0,
+  enable_flush: false,
+  multipath_opts: { policy: 'active_passive' },
 } as const satisfies Record<string, unknown>;
+
+/** A controller's qpair requests; the global option grows to it on the first attach. */
+const CTRLR_IO_QUEUE_REQUESTS = 512;
+/** num_io_queues as negotiated with a target whose max_io_qpairs_per_ctrlr is 127. */
+const NEGOTIATED_IO_QUEUES = 127;
 
 /** fabrics_connect_timeout_us default of spdk_nvme_ctrlr_get_default_ctrlr_opts. */
 export const CONNECT_TIMEOUT_MS = 500;
@@ -61,6 +73,8 @@ export class NvmeModule implements SimModule {
   readonly controllers = new Map<string, Path[]>();
   /** Controller name → its namespace bdevs. */
   readonly namespaceBdevs = new Map<string, NvmeBdev[]>();
+  /** Controller name → attached with multipath "multipath" (all paths of a name agree). */
+  readonly multipathByName = new Map<string, boolean>();
   private target: SimTarget | null = null;
   private nextTag = 1;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -68,6 +82,7 @@ export class NvmeModule implements SimModule {
   install(target: SimTarget): void {
     this.target = target;
     registerNvmeRpcs(target, this);
+    target.addConfigSource('bdev', () => this.configEntries());
     fabricFaults(target).add({
       cutController: (name) => this.eachPath(name, (p) => p.ctrlr.cut()),
       blackholeController: (name, enable) => this.eachPath(name, (p) => p.ctrlr.setStalled(enable)),
@@ -101,7 +116,9 @@ export class NvmeModule implements SimModule {
   }
 
   /** Registers a connected path and its namespaces; returns the bdev names it created or joined. */
-  addPath(path: Path): string[] {
+  addPath(path: Path, multipath: boolean): string[] {
+    this.multipathByName.set(path.ctrlr.name, multipath);
+    this.options.io_queue_requests = Math.max(this.options.io_queue_requests as number, CTRLR_IO_QUEUE_REQUESTS);
     const paths = this.controllers.get(path.ctrlr.name) ?? [];
     paths.push(path);
     this.controllers.set(path.ctrlr.name, paths);
@@ -118,6 +135,36 @@ export class NvmeModule implements SimModule {
       this.dropPath(path);
     }
     return true;
+  }
+
+  /** framework_get_config's bdev_nvme part: options, one attach per path, hotplug. */
+  private configEntries(): Array<{ method: string; params: Record<string, unknown> }> {
+    const attaches = [...this.controllers].flatMap(([name, paths]) =>
+      paths.map(({ ctrlr }) => ({
+        method: 'bdev_nvme_attach_controller',
+        params: {
+          name,
+          ...ctrlr.trid,
+          prchk_reftag: false,
+          prchk_guard: false,
+          ctrlr_loss_timeout_sec: ctrlr.opts.ctrlrLossTimeoutSec,
+          reconnect_delay_sec: ctrlr.opts.reconnectDelaySec,
+          fast_io_fail_timeout_sec: ctrlr.opts.fastIoFailTimeoutSec,
+          hostnqn: ctrlr.opts.hostnqn,
+          hdgst: false,
+          ddgst: false,
+          ...(this.multipathByName.get(name) ? { multipath: 'multipath' } : {}),
+          fabrics_connect_timeout_us: CONNECT_TIMEOUT_MS * 1000,
+          num_io_queues: NEGOTIATED_IO_QUEUES,
+          multipath_opts: { policy: 'active_passive' },
+        },
+      })),
+    );
+    return [
+      { method: 'bdev_nvme_set_options', params: { ...this.options } },
+      ...attaches,
+      { method: 'bdev_nvme_set_hotplug', params: { period_us: 100000, enable: false } },
+    ];
   }
 
   private eachPath(name: string, fn: (p: Path) => void): boolean {
@@ -193,6 +240,7 @@ export class NvmeModule implements SimModule {
       if (paths.length === 0) {
         this.controllers.delete(ctrlr.name);
         this.namespaceBdevs.delete(ctrlr.name);
+        this.multipathByName.delete(ctrlr.name);
       }
     }
     this.sim.memory.free(path.memoryTag);

@@ -5,95 +5,95 @@
  * qpairs (-19), then the fabric connect (-5).
  */
 import { SimRpcError, type SimTarget } from '../core/contract.js';
-import { decodeFailedInternal, decoder, record, type Spec } from '../fabric/decode.js';
+import { DECODE_FAILED, objectDecoder, record, type ParamSpec } from '../fabric/decode.js';
 import { EALREADY, EEXIST, EINVAL, EIO, ENODEV, EPERM, strerror } from '../fabric/errno.js';
 import type { PathTimeouts, TransportId } from './controller.js';
 import { CONNECT_TIMEOUT_MS, type NvmeModule } from './index.js';
 
 const MULTIPATH = { enum: ['failover', 'multipath', 'disable'] } as const;
 const MULTIPATH_OPTS = {
-  object: {
-    policy: { type: { enum: ['active_passive', 'active_active'] } },
-    selector: { type: { enum: ['round_robin', 'queue_depth'] } },
-    min_io: { type: 'uint32' },
-  },
+  object: [
+    { name: 'policy', type: { enum: ['active_passive', 'active_active'] } },
+    { name: 'selector', type: { enum: ['round_robin', 'queue_depth'] } },
+    { name: 'min_io', type: 'uint32' },
+  ],
 } as const;
 
-const ATTACH: Spec = {
-  name: { type: 'string', required: true },
-  trtype: { type: 'string', required: true },
-  traddr: { type: 'string', required: true },
-  adrfam: { type: 'string' },
-  trsvcid: { type: 'string' },
-  priority: { type: 'string' },
-  subnqn: { type: 'string' },
-  hostnqn: { type: 'string' },
-  hostaddr: { type: 'string' },
-  hostsvcid: { type: 'string' },
-  prchk_reftag: { type: 'bool' },
-  prchk_guard: { type: 'bool' },
-  hdgst: { type: 'bool' },
-  ddgst: { type: 'bool' },
-  fabrics_connect_timeout_us: { type: 'uint64' },
-  multipath: { type: MULTIPATH },
-  num_io_queues: { type: 'uint32' },
-  ctrlr_loss_timeout_sec: { type: 'int32' },
-  reconnect_delay_sec: { type: 'uint32' },
-  fast_io_fail_timeout_sec: { type: 'uint32' },
-  psk: { type: 'string' },
-  max_bdevs: { type: 'uint32' },
-  dhchap_key: { type: 'string' },
-  dhchap_ctrlr_key: { type: 'string' },
-  allow_unrecognized_csi: { type: 'bool' },
-  multipath_opts: { type: MULTIPATH_OPTS },
-};
-const DETACH: Spec = {
-  name: { type: 'string', required: true },
-  trtype: { type: 'string' },
-  traddr: { type: 'string' },
-  adrfam: { type: 'string' },
-  trsvcid: { type: 'string' },
-  subnqn: { type: 'string' },
-  hostaddr: { type: 'string' },
-  hostsvcid: { type: 'string' },
-};
-const GET_CONTROLLERS: Spec = { name: { type: 'string' } };
-const GET_IO_PATHS: Spec = { name: { type: 'string' } };
-const SET_OPTIONS: Spec = {
-  action_on_timeout: { type: { enum: ['none', 'reset', 'abort'] } },
-  timeout_us: { type: 'uint64' },
-  timeout_admin_us: { type: 'uint64' },
-  keep_alive_timeout_ms: { type: 'uint32' },
-  arbitration_burst: { type: 'uint32' },
-  low_priority_weight: { type: 'uint32' },
-  medium_priority_weight: { type: 'uint32' },
-  high_priority_weight: { type: 'uint32' },
-  nvme_adminq_poll_period_us: { type: 'uint64' },
-  nvme_ioq_poll_period_us: { type: 'uint64' },
-  io_queue_requests: { type: 'uint32' },
-  delay_cmd_submit: { type: 'bool' },
-  transport_retry_count: { type: 'uint32' },
-  bdev_retry_count: { type: 'int32' },
-  transport_ack_timeout: { type: 'uint8' },
-  ctrlr_loss_timeout_sec: { type: 'int32' },
-  reconnect_delay_sec: { type: 'uint32' },
-  fast_io_fail_timeout_sec: { type: 'uint32' },
-  disable_auto_failback: { type: 'bool' },
-  generate_uuids: { type: 'bool' },
-  transport_tos: { type: 'uint8' },
-  nvme_error_stat: { type: 'bool' },
-  rdma_srq_size: { type: 'uint32' },
-  io_path_stat: { type: 'bool' },
-  allow_accel_sequence: { type: 'bool' },
-  rdma_max_cq_size: { type: 'uint32' },
-  rdma_cm_event_timeout_ms: { type: 'uint16' },
-  dhchap_digests: { type: { stringArray: 16 } },
-  dhchap_dhgroups: { type: { stringArray: 16 } },
-  rdma_umr_per_io: { type: 'bool' },
-  tcp_connect_timeout_ms: { type: 'uint32' },
-  enable_flush: { type: 'bool' },
-  multipath_opts: { type: MULTIPATH_OPTS },
-};
+const ATTACH: ParamSpec[] = [
+  { name: 'name', type: 'string', required: true },
+  { name: 'trtype', type: 'string', required: true },
+  { name: 'traddr', type: 'string', required: true },
+  { name: 'adrfam', type: 'string' },
+  { name: 'trsvcid', type: 'string' },
+  { name: 'priority', type: 'string' },
+  { name: 'subnqn', type: 'string' },
+  { name: 'hostnqn', type: 'string' },
+  { name: 'hostaddr', type: 'string' },
+  { name: 'hostsvcid', type: 'string' },
+  { name: 'prchk_reftag', type: 'boolean' },
+  { name: 'prchk_guard', type: 'boolean' },
+  { name: 'hdgst', type: 'boolean' },
+  { name: 'ddgst', type: 'boolean' },
+  { name: 'fabrics_connect_timeout_us', type: 'uint64' },
+  { name: 'multipath', type: MULTIPATH },
+  { name: 'num_io_queues', type: 'uint32' },
+  { name: 'ctrlr_loss_timeout_sec', type: 'int32' },
+  { name: 'reconnect_delay_sec', type: 'uint32' },
+  { name: 'fast_io_fail_timeout_sec', type: 'uint32' },
+  { name: 'psk', type: 'string' },
+  { name: 'max_bdevs', type: 'uint32' },
+  { name: 'dhchap_key', type: 'string' },
+  { name: 'dhchap_ctrlr_key', type: 'string' },
+  { name: 'allow_unrecognized_csi', type: 'boolean' },
+  { name: 'multipath_opts', type: MULTIPATH_OPTS },
+];
+const DETACH: ParamSpec[] = [
+  { name: 'name', type: 'string', required: true },
+  { name: 'trtype', type: 'string' },
+  { name: 'traddr', type: 'string' },
+  { name: 'adrfam', type: 'string' },
+  { name: 'trsvcid', type: 'string' },
+  { name: 'subnqn', type: 'string' },
+  { name: 'hostaddr', type: 'string' },
+  { name: 'hostsvcid', type: 'string' },
+];
+const GET_CONTROLLERS: ParamSpec[] = [{ name: 'name', type: 'string' }];
+const GET_IO_PATHS: ParamSpec[] = [{ name: 'name', type: 'string' }];
+const SET_OPTIONS: ParamSpec[] = [
+  { name: 'action_on_timeout', type: { enum: ['none', 'reset', 'abort'] } },
+  { name: 'timeout_us', type: 'uint64' },
+  { name: 'timeout_admin_us', type: 'uint64' },
+  { name: 'keep_alive_timeout_ms', type: 'uint32' },
+  { name: 'arbitration_burst', type: 'uint32' },
+  { name: 'low_priority_weight', type: 'uint32' },
+  { name: 'medium_priority_weight', type: 'uint32' },
+  { name: 'high_priority_weight', type: 'uint32' },
+  { name: 'nvme_adminq_poll_period_us', type: 'uint64' },
+  { name: 'nvme_ioq_poll_period_us', type: 'uint64' },
+  { name: 'io_queue_requests', type: 'uint32' },
+  { name: 'delay_cmd_submit', type: 'boolean' },
+  { name: 'transport_retry_count', type: 'uint32' },
+  { name: 'bdev_retry_count', type: 'int32' },
+  { name: 'transport_ack_timeout', type: 'uint8' },
+  { name: 'ctrlr_loss_timeout_sec', type: 'int32' },
+  { name: 'reconnect_delay_sec', type: 'uint32' },
+  { name: 'fast_io_fail_timeout_sec', type: 'uint32' },
+  { name: 'disable_auto_failback', type: 'boolean' },
+  { name: 'generate_uuids', type: 'boolean' },
+  { name: 'transport_tos', type: 'uint8' },
+  { name: 'nvme_error_stat', type: 'boolean' },
+  { name: 'rdma_srq_size', type: 'uint32' },
+  { name: 'io_path_stat', type: 'boolean' },
+  { name: 'allow_accel_sequence', type: 'boolean' },
+  { name: 'rdma_max_cq_size', type: 'uint32' },
+  { name: 'rdma_cm_event_timeout_ms', type: 'uint16' },
+  { name: 'dhchap_digests', type: { array: 'string', maxCount: 16 } },
+  { name: 'dhchap_dhgroups', type: { array: 'string', maxCount: 16 } },
+  { name: 'rdma_umr_per_io', type: 'boolean' },
+  { name: 'tcp_connect_timeout_ms', type: 'uint32' },
+  { name: 'enable_flush', type: 'boolean' },
+  { name: 'multipath_opts', type: MULTIPATH_OPTS },
+];
 
 const ADRFAMS = ['ipv4', 'ipv6', 'ib', 'fc', 'intra_host'];
 /** SPDK_CONTROLLER_NAME_MAX */
@@ -118,11 +118,8 @@ const sleepUntil = (start: number, ms: number) =>
   new Promise((resolve) => setTimeout(resolve, Math.max(0, start + ms - Date.now())));
 
 export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
-  /** Multipath setting of each controller name (all paths of a name agree in spdk_tgt). */
-  const multipathOf = new Map<string, boolean>();
-
   target.register('bdev_nvme_attach_controller', {
-    decode: decoder(ATTACH, decodeFailedInternal),
+    decode: objectDecoder(ATTACH, DECODE_FAILED),
     handler: async (params) => {
       const p = record(params);
       const started = Date.now();
@@ -172,7 +169,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
       };
       if (!timeoutsValid(timeouts)) throw err(-EINVAL);
       const multipath = mode === 'multipath';
-      if (existing && multipathOf.get(name) !== multipath) throw err(-EINVAL);
+      if (existing && nvme.multipathByName.get(name) !== multipath) throw err(-EINVAL);
       // Only the TCP transport exists in the simulator; spdk_tgt answers an unknown one so.
       if ((p.trtype as string).toLowerCase() !== 'tcp') throw err(-ENODEV);
 
@@ -193,15 +190,14 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
         await sleepUntil(started, ATTACH_FAILURE_MS);
         throw err(-EIO);
       }
-      multipathOf.set(name, multipath);
-      const names = nvme.addPath({ ctrlr, memoryTag: tag });
+      const names = nvme.addPath({ ctrlr, memoryTag: tag }, multipath);
       await sleepUntil(started, ATTACH_MS);
       return names;
     },
   });
 
   target.register('bdev_nvme_detach_controller', {
-    decode: decoder(DETACH, decodeFailedInternal),
+    decode: objectDecoder(DETACH, DECODE_FAILED),
     handler: (params) => {
       const p = record(params);
       const name = p.name as string;
@@ -211,13 +207,12 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
         (p.subnqn === undefined || p.subnqn === c.trid.subnqn),
       );
       if (!matches) throw err(-ENODEV);
-      if (!nvme.controllers.has(name)) multipathOf.delete(name);
       return true;
     },
   });
 
   target.register('bdev_nvme_get_controllers', {
-    decode: decoder(GET_CONTROLLERS, decodeFailedInternal, { optionalParams: true }),
+    decode: objectDecoder(GET_CONTROLLERS, DECODE_FAILED),
     handler: (params) => {
       const name = record(params).name as string | undefined;
       if (name !== undefined && !nvme.controllers.has(name)) throw err(-EINVAL, `Controller ${name} does not exist`);
@@ -235,7 +230,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   });
 
   target.register('bdev_nvme_set_options', {
-    decode: decoder(SET_OPTIONS, decodeFailedInternal, { optionalParams: true }),
+    decode: objectDecoder(SET_OPTIONS, DECODE_FAILED),
     handler: (params) => {
       const p = record(params);
       const merged = { ...nvme.options, ...p };
@@ -253,7 +248,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   });
 
   target.register('bdev_nvme_get_io_paths', {
-    decode: decoder(GET_IO_PATHS, decodeFailedInternal, { optionalParams: true }),
+    decode: objectDecoder(GET_IO_PATHS, DECODE_FAILED),
     handler: (params) => {
       const name = record(params).name as string | undefined;
       // spdk_tgt lists the I/O paths of the channels that are open: a bdev someone uses (claims).

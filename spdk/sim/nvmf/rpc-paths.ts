@@ -5,72 +5,76 @@
  * starting (created in the same poll).
  */
 import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
-import { decoder, invalidParams, record, type Spec } from '../fabric/decode.js';
+import { NVMF_INVALID_PARAMS, objectDecoder, record, relaxedDecoder, type ParamSpec } from '../fabric/decode.js';
 import type { AnaState } from '../fabric/protocol.js';
 import type { NvmfModule } from './index.js';
 import { DEFAULT_TGT, startingInThisPoll } from './rpc.js';
 import { nguidOf, type ListenAddress, type Subsystem } from './subsystem.js';
 
 const internal = (message = 'Internal error') => new SimRpcError(-32603, message);
+const invalidParams = () => new SimRpcError(NVMF_INVALID_PARAMS.code, NVMF_INVALID_PARAMS.message);
 const ANA_STATES = ['optimized', 'non_optimized', 'inaccessible'] as const;
 const ADRFAMS = ['ipv4', 'ipv6', 'ib', 'fc', 'intra_host'];
 const ADRFAM_NAMES: Record<string, string> = { ipv4: 'IPv4', ipv6: 'IPv6', ib: 'IB', fc: 'FC', intra_host: 'INTRA_HOST' };
 const NSID_GLOBAL = 0xffff_ffff;
 
 const LISTEN_ADDRESS = {
-  object: {
-    trtype: { type: 'string', required: true },
-    adrfam: { type: 'string' },
-    traddr: { type: 'string', required: true },
-    trsvcid: { type: 'string' },
-  },
+  object: [
+    { name: 'trtype', type: 'string', required: true },
+    { name: 'adrfam', type: 'string' },
+    { name: 'traddr', type: 'string', required: true },
+    { name: 'trsvcid', type: 'string' },
+  ],
 } as const;
 
 const NAMESPACE = {
-  object: {
-    nsid: { type: 'uint32' },
-    bdev_name: { type: 'string', required: true },
-    nguid: { type: 'string' },
-    eui64: { type: 'string' },
-    uuid: { type: 'uuid' },
-    ptpl_file: { type: 'string' },
-    anagrpid: { type: 'uint32' },
-    no_auto_visible: { type: 'bool' },
-    hide_metadata: { type: 'bool' },
-  },
+  object: [
+    { name: 'nsid', type: 'uint32' },
+    { name: 'bdev_name', type: 'string', required: true },
+    { name: 'nguid', type: 'string' },
+    { name: 'eui64', type: 'string' },
+    { name: 'uuid', type: 'uuid' },
+    { name: 'ptpl_file', type: 'string' },
+    { name: 'anagrpid', type: 'uint32' },
+    { name: 'no_auto_visible', type: 'boolean' },
+    { name: 'hide_metadata', type: 'boolean' },
+  ],
 } as const;
 
-const ADD_NS: Spec = {
-  nqn: { type: 'string', required: true },
-  namespace: { type: NAMESPACE, required: true },
-  tgt_name: { type: 'string' },
-};
-const REMOVE_NS: Spec = {
-  nqn: { type: 'string', required: true },
-  nsid: { type: 'uint32', required: true },
-  tgt_name: { type: 'string' },
-};
-const ADD_LISTENER: Spec = {
-  nqn: { type: 'string', required: true },
-  listen_address: { type: LISTEN_ADDRESS, required: true },
-  tgt_name: { type: 'string' },
-  secure_channel: { type: 'bool' },
-  ana_state: { type: { enum: ANA_STATES } },
-  sock_impl: { type: 'string' },
-};
-const REMOVE_LISTENER: Spec = {
-  nqn: { type: 'string', required: true },
-  listen_address: { type: LISTEN_ADDRESS, required: true },
-  tgt_name: { type: 'string' },
-};
-const SET_ANA: Spec = {
-  nqn: { type: 'string', required: true },
-  listen_address: { type: LISTEN_ADDRESS, required: true },
-  ana_state: { type: { enum: ANA_STATES }, required: true },
-  tgt_name: { type: 'string' },
-  anagrpid: { type: 'uint32' },
-};
-const QUERY: Spec = { nqn: { type: 'string', required: true }, tgt_name: { type: 'string' } };
+const ADD_NS: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'namespace', type: NAMESPACE, required: true },
+  { name: 'tgt_name', type: 'string' },
+];
+const REMOVE_NS: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'nsid', type: 'uint32', required: true },
+  { name: 'tgt_name', type: 'string' },
+];
+const ADD_LISTENER: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'listen_address', type: LISTEN_ADDRESS, required: true },
+  { name: 'tgt_name', type: 'string' },
+  { name: 'secure_channel', type: 'boolean' },
+  { name: 'ana_state', type: { enum: ANA_STATES } },
+  { name: 'sock_impl', type: 'string' },
+];
+const REMOVE_LISTENER: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'listen_address', type: LISTEN_ADDRESS, required: true },
+  { name: 'tgt_name', type: 'string' },
+];
+const SET_ANA: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'listen_address', type: LISTEN_ADDRESS, required: true },
+  { name: 'ana_state', type: { enum: ANA_STATES }, required: true },
+  { name: 'tgt_name', type: 'string' },
+  { name: 'anagrpid', type: 'uint32' },
+];
+const QUERY: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'tgt_name', type: 'string' },
+];
 
 /** rpc_listen_address_to_trid: null when spdk_tgt could not make a transport id of it. */
 function toAddress(raw: unknown): ListenAddress | null {
@@ -97,7 +101,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
 
   target.register('nvmf_subsystem_add_ns', {
     decode: (params) => {
-      decoder(ADD_NS, invalidParams, { relaxed: true })(params);
+      relaxedDecoder(ADD_NS, NVMF_INVALID_PARAMS)(params);
       const ns = record(record(params).namespace);
       if (typeof ns.nguid === 'string' && !HEX(32).test(ns.nguid.replace(/-/g, ''))) throw invalidParams();
       if (typeof ns.eui64 === 'string' && !HEX(16).test(ns.eui64.replace(/-/g, ''))) throw invalidParams();
@@ -124,7 +128,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_remove_ns', {
-    decode: decoder(REMOVE_NS, invalidParams),
+    decode: objectDecoder(REMOVE_NS, NVMF_INVALID_PARAMS),
     handler: (params, ctx) => {
       const p = record(params);
       const sub = pausable(p, ctx);
@@ -136,7 +140,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_add_listener', {
-    decode: decoder(ADD_LISTENER, invalidParams, { relaxed: true }),
+    decode: relaxedDecoder(ADD_LISTENER, NVMF_INVALID_PARAMS),
     handler: async (params, ctx) => {
       const p = record(params);
       if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw internal('Unable to find a target.');
@@ -163,7 +167,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_remove_listener', {
-    decode: decoder(REMOVE_LISTENER, invalidParams),
+    decode: objectDecoder(REMOVE_LISTENER, NVMF_INVALID_PARAMS),
     handler: (params, ctx) => {
       const p = record(params);
       if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw internal('Unable to find a target.');
@@ -183,7 +187,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_listener_set_ana_state', {
-    decode: decoder(SET_ANA, invalidParams),
+    decode: objectDecoder(SET_ANA, NVMF_INVALID_PARAMS),
     handler: (params, ctx) => {
       const p = record(params);
       const nqn = p.nqn as string;
@@ -205,17 +209,17 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_get_controllers', {
-    decode: decoder(QUERY, invalidParams),
+    decode: objectDecoder(QUERY, NVMF_INVALID_PARAMS),
     handler: (params, ctx) => pausable(record(params), ctx).controllersJson(),
   });
 
   target.register('nvmf_subsystem_get_qpairs', {
-    decode: decoder(QUERY, invalidParams),
+    decode: objectDecoder(QUERY, NVMF_INVALID_PARAMS),
     handler: (params, ctx) => pausable(record(params), ctx).qpairsJson(),
   });
 
   target.register('nvmf_subsystem_get_listeners', {
-    decode: decoder(QUERY, invalidParams),
+    decode: objectDecoder(QUERY, NVMF_INVALID_PARAMS),
     handler: (params, ctx) => pausable(record(params), ctx).listenersJson(),
   });
 }

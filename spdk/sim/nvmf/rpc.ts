@@ -4,7 +4,7 @@
  * 14, 15).
  */
 import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
-import { decoder, invalidParams, record, type Spec } from '../fabric/decode.js';
+import { NVMF_INVALID_PARAMS, objectDecoder, record, relaxedDecoder, type ParamSpec } from '../fabric/decode.js';
 import { ENODEV, strerror } from '../fabric/errno.js';
 import { MAX_SUBSYSTEMS, TCP_TRANSPORT_DEFAULTS, type NvmfModule } from './index.js';
 import {
@@ -19,75 +19,85 @@ import {
 import { MAX_CNTLID, MIN_CNTLID, Subsystem } from './subsystem.js';
 
 const internal = (message = 'Internal error') => new SimRpcError(-32603, message);
+const invalidParams = () => new SimRpcError(NVMF_INVALID_PARAMS.code, NVMF_INVALID_PARAMS.message);
 const noDevice = () => new SimRpcError(-ENODEV, strerror(ENODEV));
 
 /** The only nvmf target spdk_tgt has unless nvmf_create_target made more. */
 export const DEFAULT_TGT = 'nvmf_tgt';
 
-const TRANSPORT_FIELDS: Spec = {
-  trtype: { type: 'string', required: true },
-  tgt_name: { type: 'string' },
-  max_queue_depth: { type: 'uint16' },
-  max_io_qpairs_per_ctrlr: { type: 'uint16' },
-  in_capsule_data_size: { type: 'uint32' },
-  max_io_size: { type: 'uint32' },
-  io_unit_size: { type: 'uint32' },
-  max_aq_depth: { type: 'uint32' },
-  num_shared_buffers: { type: 'uint32' },
-  buf_cache_size: { type: 'uint32' },
-  iobuf_small_cache_size: { type: 'uint32' },
-  iobuf_large_cache_size: { type: 'uint32' },
-  zcopy: { type: 'bool' },
-  c2h_success: { type: 'bool' },
-  dif_insert_or_strip: { type: 'bool' },
-  sock_priority: { type: 'uint32' },
-  abort_timeout_sec: { type: 'uint32' },
-  ack_timeout: { type: 'uint32' },
-  data_wr_pool_size: { type: 'uint32' },
-  disable_command_passthru: { type: 'bool' },
-  kas: { type: 'uint16' },
-  min_kato: { type: 'uint32' },
-};
+const TRANSPORT_FIELDS: ParamSpec[] = [
+  { name: 'trtype', type: 'string', required: true },
+  { name: 'tgt_name', type: 'string' },
+  { name: 'max_queue_depth', type: 'uint16' },
+  { name: 'max_io_qpairs_per_ctrlr', type: 'uint16' },
+  { name: 'in_capsule_data_size', type: 'uint32' },
+  { name: 'max_io_size', type: 'uint32' },
+  { name: 'io_unit_size', type: 'uint32' },
+  { name: 'max_aq_depth', type: 'uint32' },
+  { name: 'num_shared_buffers', type: 'uint32' },
+  { name: 'buf_cache_size', type: 'uint32' },
+  { name: 'iobuf_small_cache_size', type: 'uint32' },
+  { name: 'iobuf_large_cache_size', type: 'uint32' },
+  { name: 'zcopy', type: 'boolean' },
+  { name: 'c2h_success', type: 'boolean' },
+  { name: 'dif_insert_or_strip', type: 'boolean' },
+  { name: 'sock_priority', type: 'uint32' },
+  { name: 'abort_timeout_sec', type: 'uint32' },
+  { name: 'ack_timeout', type: 'uint32' },
+  { name: 'data_wr_pool_size', type: 'uint32' },
+  { name: 'disable_command_passthru', type: 'boolean' },
+  { name: 'kas', type: 'uint16' },
+  { name: 'min_kato', type: 'uint32' },
+];
 
-const CREATE_SUBSYSTEM: Spec = {
-  nqn: { type: 'string', required: true },
-  tgt_name: { type: 'string' },
-  serial_number: { type: 'string' },
-  model_number: { type: 'string' },
-  max_namespaces: { type: 'uint32' },
-  allow_any_host: { type: 'bool' },
-  ana_reporting: { type: 'bool' },
-  min_cntlid: { type: 'uint16' },
-  max_cntlid: { type: 'uint16' },
-  max_discard_size_kib: { type: 'uint64' },
-  max_write_zeroes_size_kib: { type: 'uint64' },
-  dmrsl: { type: 'uint32' },
-  wzsl: { type: 'uint8' },
-  passthrough: { type: 'bool' },
-  enable_nssr: { type: 'bool' },
-};
-const NQN_ONLY: Spec = { nqn: { type: 'string', required: true }, tgt_name: { type: 'string' } };
-const GET_SUBSYSTEMS: Spec = { nqn: { type: 'string' }, tgt_name: { type: 'string' } };
-const GET_TRANSPORTS: Spec = { tgt_name: { type: 'string' }, trtype: { type: 'string' } };
-const ADD_HOST: Spec = {
-  nqn: { type: 'string', required: true },
-  host: { type: 'string', required: true },
-  tgt_name: { type: 'string' },
-  psk: { type: 'string' },
-  dhchap_key: { type: 'string' },
-  dhchap_ctrlr_key: { type: 'string' },
-};
-const REMOVE_HOST: Spec = {
-  nqn: { type: 'string', required: true },
-  host: { type: 'string', required: true },
-  tgt_name: { type: 'string' },
-  timeout_ms: { type: 'uint64' },
-};
-const ALLOW_ANY_HOST: Spec = {
-  nqn: { type: 'string', required: true },
-  allow_any_host: { type: 'bool', required: true },
-  tgt_name: { type: 'string' },
-};
+const CREATE_SUBSYSTEM: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'tgt_name', type: 'string' },
+  { name: 'serial_number', type: 'string' },
+  { name: 'model_number', type: 'string' },
+  { name: 'max_namespaces', type: 'uint32' },
+  { name: 'allow_any_host', type: 'boolean' },
+  { name: 'ana_reporting', type: 'boolean' },
+  { name: 'min_cntlid', type: 'uint16' },
+  { name: 'max_cntlid', type: 'uint16' },
+  { name: 'max_discard_size_kib', type: 'uint64' },
+  { name: 'max_write_zeroes_size_kib', type: 'uint64' },
+  { name: 'dmrsl', type: 'uint32' },
+  { name: 'wzsl', type: 'uint8' },
+  { name: 'passthrough', type: 'boolean' },
+  { name: 'enable_nssr', type: 'boolean' },
+];
+const NQN_ONLY: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'tgt_name', type: 'string' },
+];
+const GET_SUBSYSTEMS: ParamSpec[] = [
+  { name: 'nqn', type: 'string' },
+  { name: 'tgt_name', type: 'string' },
+];
+const GET_TRANSPORTS: ParamSpec[] = [
+  { name: 'tgt_name', type: 'string' },
+  { name: 'trtype', type: 'string' },
+];
+const ADD_HOST: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'host', type: 'string', required: true },
+  { name: 'tgt_name', type: 'string' },
+  { name: 'psk', type: 'string' },
+  { name: 'dhchap_key', type: 'string' },
+  { name: 'dhchap_ctrlr_key', type: 'string' },
+];
+const REMOVE_HOST: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'host', type: 'string', required: true },
+  { name: 'tgt_name', type: 'string' },
+  { name: 'timeout_ms', type: 'uint64' },
+];
+const ALLOW_ANY_HOST: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'allow_any_host', type: 'boolean', required: true },
+  { name: 'tgt_name', type: 'string' },
+];
 
 const DISCOVERY_JSON = { nqn: DISCOVERY_NQN, subtype: 'Discovery', listen_addresses: [], allow_any_host: true, hosts: [] };
 
@@ -105,7 +115,7 @@ function checkTarget(p: Record<string, unknown>, failure: () => SimRpcError): vo
 
 export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   target.register('nvmf_create_transport', {
-    decode: decoder(TRANSPORT_FIELDS, invalidParams, { relaxed: true }),
+    decode: relaxedDecoder(TRANSPORT_FIELDS, NVMF_INVALID_PARAMS),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -117,12 +127,15 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
       const opts: Record<string, unknown> = { trtype: 'TCP' };
       for (const [key, value] of Object.entries(TCP_TRANSPORT_DEFAULTS)) opts[key] = p[key] ?? value;
       nvmf.transport = opts as typeof nvmf.transport & object;
+      // The TCP transport's iobuf caches appear in iobuf_get_stats, and accel's grow with it.
+      target.memory.registerIobufUser('accel', 128, 16);
+      target.memory.registerIobufUser('nvmf_TCP', 4096, 512);
       return true;
     },
   });
 
   target.register('nvmf_get_transports', {
-    decode: decoder(GET_TRANSPORTS, invalidParams, { optionalParams: true }),
+    decode: objectDecoder(GET_TRANSPORTS, NVMF_INVALID_PARAMS),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -132,7 +145,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_create_subsystem', {
-    decode: decoder(CREATE_SUBSYSTEM, invalidParams),
+    decode: objectDecoder(CREATE_SUBSYSTEM, NVMF_INVALID_PARAMS),
     handler: (params) => {
       const p = record(params);
       const nqn = p.nqn as string;
@@ -171,7 +184,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_delete_subsystem', {
-    decode: decoder(NQN_ONLY, invalidParams),
+    decode: objectDecoder(NQN_ONLY, NVMF_INVALID_PARAMS),
     handler: (params, ctx) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -186,7 +199,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_get_subsystems', {
-    decode: decoder(GET_SUBSYSTEMS, invalidParams, { optionalParams: true }),
+    decode: objectDecoder(GET_SUBSYSTEMS, NVMF_INVALID_PARAMS),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -203,7 +216,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_subsystem_add_host', {
-    decode: decoder(ADD_HOST, invalidParams, { relaxed: true }),
+    decode: relaxedDecoder(ADD_HOST, NVMF_INVALID_PARAMS),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -219,7 +232,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_subsystem_remove_host', {
-    decode: decoder(REMOVE_HOST, invalidParams),
+    decode: objectDecoder(REMOVE_HOST, NVMF_INVALID_PARAMS),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -236,7 +249,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_subsystem_allow_any_host', {
-    decode: decoder(ALLOW_ANY_HOST, invalidParams),
+    decode: objectDecoder(ALLOW_ANY_HOST, NVMF_INVALID_PARAMS),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));

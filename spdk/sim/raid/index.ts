@@ -25,6 +25,15 @@ export class RaidModule implements SimModule {
     this.unsubscribe.push(target.bdevs.onAdd((bdev) => this.examine(bdev)));
     this.unsubscribe.push(target.bdevs.onRemove((bdev) => this.hotRemove(bdev)));
     registerRaidRpcs(target, this);
+    target.addConfigSource('bdev', () => [
+      {
+        method: 'bdev_raid_set_options',
+        params: {
+          process_window_size_kb: this.options.processWindowSizeKb,
+          process_max_bandwidth_mb_sec: this.options.processMaxBandwidthMbSec,
+        },
+      },
+    ]);
   }
 
   close(): void {

@@ -186,7 +186,7 @@ export class Raid {
   async read(lba: number, count: number, includeTarget = true): Promise<Buffer> {
     this.checkRange(lba, count);
     const candidates = this.readableMembers(null, includeTarget ? lba + count : 0);
-    if (candidates.length === 0) throw new SimIoError(EIO, `raid ${this.name} has no readable member`);
+    if (candidates.length === 0) throw new SimIoError(-EIO, `raid ${this.name} has no readable member`);
     const first = candidates.reduce((a, b) => (b.readsOutstanding < a.readsOutstanding ? b : a));
     try {
       return await this.readMember(first, lba, count);
@@ -205,13 +205,13 @@ export class Raid {
         return data;
       }
       this.failMember(first);
-      throw new SimIoError(EIO, `raid ${this.name}: read failed on every member`);
+      throw new SimIoError(-EIO, `raid ${this.name}: read failed on every member`);
     }
   }
 
   async write(lba: number, data: Buffer): Promise<void> {
     const count = data.length / this.blockSize;
-    if (!Number.isInteger(count)) throw new SimIoError(EINVAL, 'write not a multiple of the block size');
+    if (!Number.isInteger(count)) throw new SimIoError(-EINVAL, 'write not a multiple of the block size');
     this.checkRange(lba, count);
     await this.process?.waitUnlocked(lba, count);
     const done = this.writeMembers(lba, data, count);
@@ -236,7 +236,7 @@ export class Raid {
         parts.push({ slot, blocks: count });
       }
     }
-    if (parts.length === 0) throw new SimIoError(ENODEV, `raid ${this.name} has no operational member`);
+    if (parts.length === 0) throw new SimIoError(-ENODEV, `raid ${this.name} has no operational member`);
     const results = await Promise.allSettled(
       parts.map((p) => this.writeMember(p.slot, lba, data.subarray(0, p.blocks * this.blockSize))),
     );
@@ -245,7 +245,7 @@ export class Raid {
       if (r.status === 'fulfilled') written++;
       else this.failMember(parts[i]!.slot);
     });
-    if (written === 0) throw new SimIoError(EIO, `raid ${this.name}: write failed on every member`);
+    if (written === 0) throw new SimIoError(-EIO, `raid ${this.name}: write failed on every member`);
   }
 
   private readableMembers(except: Slot | null, copiedUpTo = 0): Slot[] {
@@ -260,7 +260,7 @@ export class Raid {
 
   private async readMember(slot: Slot, lba: number, count: number): Promise<Buffer> {
     const bdev = slot.bdev;
-    if (!bdev) throw new SimIoError(ENODEV, 'member gone');
+    if (!bdev) throw new SimIoError(-ENODEV, 'member gone');
     slot.readsOutstanding += count;
     try {
       return await bdev.read(lba + slot.dataOffset, count);
@@ -271,14 +271,14 @@ export class Raid {
 
   private async writeMember(slot: Slot, lba: number, data: Buffer): Promise<void> {
     const bdev = slot.bdev;
-    if (!bdev) throw new SimIoError(ENODEV, 'member gone');
+    if (!bdev) throw new SimIoError(-ENODEV, 'member gone');
     await bdev.write(lba + slot.dataOffset, data);
   }
 
   private checkRange(lba: number, count: number): void {
-    if (this.state !== 'online') throw new SimIoError(ENODEV, `raid ${this.name} is ${this.state}`);
+    if (this.state !== 'online') throw new SimIoError(-ENODEV, `raid ${this.name} is ${this.state}`);
     if (lba < 0 || count <= 0 || lba + count > this.numBlocks) {
-      throw new SimIoError(EINVAL, `I/O beyond the end of raid ${this.name}`);
+      throw new SimIoError(-EINVAL, `I/O beyond the end of raid ${this.name}`);
     }
   }
 
@@ -288,14 +288,17 @@ export class Raid {
     for (const slot of this.slots) if (slot.configured) slot.dataSize = this.numBlocks;
     if (this.uuid === ZERO_UUID) this.uuid = crypto.randomUUID();
     const volume = new RaidVolume(this);
+    // Online before registering: examine (lvol) reads the new bdev from inside add().
+    this.volume = volume;
+    this.state = 'online';
     try {
       this.env.bdevs.add(volume);
     } catch {
+      this.volume = null;
+      this.state = 'configuring';
       for (const slot of this.slots) if (slot.configured) this.releaseSlot(slot);
       return -EEXIST;
     }
-    this.volume = volume;
-    this.state = 'online';
     return 0;
   }
 

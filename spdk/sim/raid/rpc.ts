@@ -3,7 +3,7 @@
  * transcripts 06, 08, 13, 14). Decode failures are -32700 here except for add_base_bdev (-32603).
  */
 import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
-import { decodeFailedInternal, decodeFailedParse, decoder, record, type Spec } from '../fabric/decode.js';
+import { DECODE_FAILED, objectDecoder, RAID_DECODE_FAILED, record, type ParamSpec } from '../fabric/decode.js';
 import { EEXIST, EINVAL, ENODEV, EPERM, strerror } from '../fabric/errno.js';
 import type { RaidModule } from './index.js';
 import { Raid, ZERO_UUID } from './raid-bdev.js';
@@ -12,22 +12,28 @@ import { Raid, ZERO_UUID } from './raid-bdev.js';
 const MAX_NAME = 63;
 const LEVELS = ['raid0', '0', 'raid1', '1', 'raid5f', '5f', 'concat'] as const;
 
-const CREATE: Spec = {
-  name: { type: 'string', required: true },
-  strip_size_kb: { type: 'uint32' },
-  raid_level: { type: { enum: LEVELS }, required: true },
-  base_bdevs: { type: { stringArray: 255 }, required: true },
-  uuid: { type: 'uuid' },
-  superblock: { type: 'bool' },
-};
-const DELETE: Spec = { name: { type: 'string', required: true }, clear_sb: { type: 'bool' } };
-const GET: Spec = { category: { type: { enum: ['all', 'online', 'configuring', 'offline'] }, required: true } };
-const ADD: Spec = { base_bdev: { type: 'string', required: true }, raid_bdev: { type: 'string', required: true } };
-const REMOVE: Spec = { name: { type: 'string', required: true } };
-const SET_OPTIONS: Spec = {
-  process_window_size_kb: { type: 'uint32' },
-  process_max_bandwidth_mb_sec: { type: 'uint32' },
-};
+const CREATE: ParamSpec[] = [
+  { name: 'name', type: 'string', required: true },
+  { name: 'strip_size_kb', type: 'uint32' },
+  { name: 'raid_level', type: { enum: LEVELS }, required: true },
+  { name: 'base_bdevs', type: { array: 'string', maxCount: 255 }, required: true },
+  { name: 'uuid', type: 'uuid' },
+  { name: 'superblock', type: 'boolean' },
+];
+const DELETE: ParamSpec[] = [
+  { name: 'name', type: 'string', required: true },
+  { name: 'clear_sb', type: 'boolean' },
+];
+const GET: ParamSpec[] = [{ name: 'category', type: { enum: ['all', 'online', 'configuring', 'offline'] }, required: true }];
+const ADD: ParamSpec[] = [
+  { name: 'base_bdev', type: 'string', required: true },
+  { name: 'raid_bdev', type: 'string', required: true },
+];
+const REMOVE: ParamSpec[] = [{ name: 'name', type: 'string', required: true }];
+const SET_OPTIONS: ParamSpec[] = [
+  { name: 'process_window_size_kb', type: 'uint32' },
+  { name: 'process_max_bandwidth_mb_sec', type: 'uint32' },
+];
 
 const failed = (code: number, message: string) => new SimRpcError(code, message);
 
@@ -43,7 +49,7 @@ function crashOnCreateDeleteRace(target: SimTarget, ctx: CallContext, name: stri
 
 export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   target.register('bdev_raid_get_bdevs', {
-    decode: decoder(GET, decodeFailedParse),
+    decode: objectDecoder(GET, RAID_DECODE_FAILED),
     handler: (params) => {
       const category = record(params).category as string;
       return [...module.raids.values()]
@@ -53,7 +59,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_create', {
-    decode: decoder(CREATE, decodeFailedParse),
+    decode: objectDecoder(CREATE, RAID_DECODE_FAILED),
     handler: (params, ctx) => {
       const p = record(params);
       const name = p.name as string;
@@ -92,7 +98,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_delete', {
-    decode: decoder(DELETE, decodeFailedParse),
+    decode: objectDecoder(DELETE, RAID_DECODE_FAILED),
     handler: (params, ctx) => {
       const name = record(params).name as string;
       crashOnCreateDeleteRace(target, ctx, name, 'bdev_raid_delete');
@@ -105,7 +111,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_add_base_bdev', {
-    decode: decoder(ADD, decodeFailedInternal),
+    decode: objectDecoder(ADD, DECODE_FAILED),
     handler: async (params) => {
       const p = record(params);
       const raidName = p.raid_bdev as string;
@@ -139,7 +145,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_remove_base_bdev', {
-    decode: decoder(REMOVE, decodeFailedParse),
+    decode: objectDecoder(REMOVE, RAID_DECODE_FAILED),
     handler: (params) => {
       const name = record(params).name as string;
       const removeFailed = (rc: number) => failed(rc, 'Failed to remove base bdev from raid bdev');
@@ -155,7 +161,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_set_options', {
-    decode: decoder(SET_OPTIONS, decodeFailedParse, { optionalParams: true }),
+    decode: objectDecoder(SET_OPTIONS, RAID_DECODE_FAILED),
     handler: (params) => {
       const p = record(params);
       const windowKb = (p.process_window_size_kb as number | undefined) ?? module.options.processWindowSizeKb;

@@ -1,5 +1,5 @@
 /** The bdev a raid registers once online: product "Raid Volume", I/O delegated to the raid. */
-import type { SimBdev, SimClaim } from '../core/contract.js';
+import type { SimBdev, SimClaim, SimConfigEntry } from '../core/contract.js';
 import type { Raid } from './raid-bdev.js';
 
 /** supported_io_types of a raid1 volume, as bdev_get_bdevs shows it in transcript 01. */
@@ -68,6 +68,20 @@ export class RaidVolume implements SimBdev {
       supported_io_types: RAID1_IO_TYPES,
       ...(domains.length > 0 ? { memory_domains: domains } : {}),
       driver_specific: { raid: { uuid: this.raid.uuid, ...this.raid.info() } },
+    };
+  }
+
+  /** bdev_raid_create for framework_get_config; a superblock raid re-assembles from its members. */
+  configEntry(): SimConfigEntry | null {
+    if (this.raid.superblock) return null;
+    return {
+      method: 'bdev_raid_create',
+      params: {
+        name: this.name,
+        uuid: this.uuid,
+        raid_level: 'raid1',
+        base_bdevs: this.raid.slots.map((s, i) => s.name ?? `removed_base_bdev_${i}`),
+      },
     };
   }
 

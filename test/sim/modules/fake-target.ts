@@ -196,13 +196,13 @@ export class MemBdev implements SimBdev {
 
   async read(lba: number, count: number): Promise<Buffer> {
     if (this.gate) await this.gate;
-    if (this.failReads) throw new SimIoError(5, `${this.name} read failed`);
+    if (this.failReads) throw new SimIoError(-5, `${this.name} read failed`);
     return Buffer.from(this.data.subarray(lba * this.blockSize, (lba + count) * this.blockSize));
   }
 
   async write(lba: number, data: Buffer): Promise<void> {
     if (this.gate) await this.gate;
-    if (this.failWrites) throw new SimIoError(5, `${this.name} write failed`);
+    if (this.failWrites) throw new SimIoError(-5, `${this.name} write failed`);
     data.copy(this.data, lba * this.blockSize);
   }
 

@@ -193,7 +193,7 @@ describe('raid1 I/O', () => {
     await volume.write(0, pattern(2, 3));
     m0.failReads = true;
     m1.failReads = true;
-    await expect(volume.read(0, 2)).rejects.toMatchObject({ errno: 5 });
+    await expect(volume.read(0, 2)).rejects.toMatchObject({ errno: -5 });
     m1.failReads = false;
     m0.failWrites = true;
     expect(await volume.read(0, 2)).toEqual(pattern(2, 3));
