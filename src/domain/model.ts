@@ -1,0 +1,120 @@
+/**
+ * The node's objects as the domain sees them, and the operations the API layer may call. The API
+ * translates gRPC messages to and from these types and ConductorError codes to status codes; it
+ * knows nothing else about SPDK.
+ */
+import type { CallOptions } from '../spdk/call.js';
+
+export type DiskKind = 'aio' | 'nvme';
+
+export interface DiskInfo {
+  name: string;
+  kind: DiskKind;
+  path: string;
+  bdevName: string;
+  lvstoreName: string;
+  lvstoreUuid: string;
+  clusterSizeBytes: number;
+  blockSize: number;
+  totalBytes: number;
+  freeBytes: number;
+  allocatedBytes: number;
+  replicaCount: number;
+  /** The lvstore existed before this service attached the disk. */
+  adopted: boolean;
+}
+
+export interface ExportInfo {
+  nqn: string;
+  address: string;
+  port: number;
+  hostNqns: string[];
+  namespaceUuid: string;
+  namespaceNguid: string;
+}
+
+export interface ReplicaInfo {
+  name: string;
+  diskName: string;
+  sizeBytes: number;
+  lvolUuid: string;
+  lvolAlias: string;
+  allocatedBytes: number;
+  export: ExportInfo | undefined;
+  /** The snapshot the head was cloned from, or undefined. */
+  headParent: string | undefined;
+  snapshotCount: number;
+}
+
+export interface SnapshotInfo {
+  name: string;
+  replicaName: string;
+  createdAt: Date;
+  labels: Record<string, string>;
+  parent: string | undefined;
+  /** Snapshot names; '' stands for the replica's head. */
+  children: string[];
+  sizeBytes: number;
+  allocatedBytes: number;
+  userCreated: boolean;
+}
+
+export type ReplicaEventType = 'added' | 'modified' | 'deleted' | 'synced';
+
+export interface ReplicaEvent {
+  type: ReplicaEventType;
+  replica: ReplicaInfo | undefined;
+  reason: string;
+}
+
+export interface DiskCreate {
+  name: string;
+  path: string;
+  kind?: DiskKind;
+  /** aio only; undefined = the device's own. */
+  blockSize?: number;
+  /** Used only when a new lvstore is made; default 1 MiB. */
+  clusterSizeBytes?: number;
+}
+
+export interface SnapshotCreate {
+  replicaName: string;
+  name: string;
+  labels?: Record<string, string>;
+  userCreated?: boolean;
+}
+
+export interface Readiness {
+  ready: boolean;
+  /** Why not, or 'ready'. */
+  reason: string;
+}
+
+/** Operations take CallOptions for the caller's deadline and cancellation. */
+export interface NodeDomain {
+  readiness(): Readiness;
+
+  diskCreate(request: DiskCreate, options?: CallOptions): Promise<DiskInfo>;
+  diskGet(name: string, options?: CallOptions): Promise<DiskInfo>;
+  diskList(options?: CallOptions): Promise<DiskInfo[]>;
+  diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void>;
+
+  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo>;
+  replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
+  replicaList(diskName: string | undefined, options?: CallOptions): Promise<ReplicaInfo[]>;
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo>;
+  replicaDelete(name: string, options?: CallOptions): Promise<void>;
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo>;
+  replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
+  /**
+   * Subscribes to replica changes: the current list arrives first as 'added' events then one
+   * 'synced'. Returns the unsubscribe function; the listener must not throw.
+   */
+  replicaWatch(listener: (event: ReplicaEvent) => void): () => void;
+
+  snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
+  snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
+  snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void>;
+  snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo>;
+  snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]>;
+}
