@@ -154,7 +154,10 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
       const numIoQueues = (p.num_io_queues as number | undefined) ?? 1024;
       if (numIoQueues === 0 || numIoQueues > 65536) throw err(-EINVAL, 'num_io_queues out of bounds, min: 1 max: 65536');
 
+      // The trid comparison includes the transport type: an unknown one never matches a TCP path.
+      const isTcp = (p.trtype as string).toLowerCase() === 'tcp';
       const duplicate = [...nvme.controllers.values()].flat().some(({ ctrlr }) =>
+        isTcp &&
         ctrlr.opts.hostnqn === hostnqn &&
         ctrlr.trid.traddr === trid.traddr &&
         ctrlr.trid.trsvcid === trid.trsvcid &&
@@ -171,7 +174,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
       const multipath = mode === 'multipath';
       if (existing && nvme.multipathByName.get(name) !== multipath) throw err(-EINVAL);
       // Only the TCP transport exists in the simulator; spdk_tgt answers an unknown one so.
-      if ((p.trtype as string).toLowerCase() !== 'tcp') throw err(-ENODEV);
+      if (!isTcp) throw err(-ENODEV);
 
       const tag = nvme.takeQpairMemory(name);
       if (!tag) throw err(-ENODEV);

@@ -237,3 +237,29 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves with the SimRpcError a call rejected with (fails the test if it succeeded). */
+export async function rpcError(p: Promise<unknown>): Promise<{ code: number; message: string }> {
+  let caught: unknown;
+  try {
+    await p;
+  } catch (err) {
+    caught = err;
+  }
+  if (!(caught instanceof SimRpcError)) throw new Error(`expected a SimRpcError, got ${String(caught)}`);
+  return { code: caught.code, message: caught.message };
+}
