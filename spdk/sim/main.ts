@@ -1,7 +1,7 @@
 /**
  * spdk-conductor's spdk_tgt simulator:
  *   node dist/spdk/sim/main.js --socket PATH --name A [--mem-mib N [--no-huge]] [--hugepages-free N]
- *                               [--mem-dump PATH] [--quiet]
+ *                               [--mem-dump PATH] [--poll-ms N] [--quiet]
  * It speaks spdk_tgt v26.05's JSON-RPC on the Unix socket until SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
@@ -9,7 +9,7 @@ import { StartupError, type MemoryMode } from './core/memory/profiles.js';
 import { CoreTarget } from './core/target.js';
 import { modules } from './modules.js';
 
-const USAGE = `usage: main.js --socket PATH [--name A] [--mem-mib N] [--no-huge] [--hugepages-free N] [--mem-dump PATH] [--quiet]
+const USAGE = `usage: main.js --socket PATH [--name A] [--mem-mib N] [--no-huge] [--hugepages-free N] [--mem-dump PATH] [--poll-ms N] [--quiet]
   --socket PATH        RPC Unix socket (spdk_tgt -r), default /var/tmp/spdk.sock
   --name NAME          target name in logs, default A
   --mem-mib N          hard DMA budget of N MiB (spdk_tgt -s N --env-context=--legacy-mem);
@@ -17,6 +17,7 @@ const USAGE = `usage: main.js --socket PATH [--name A] [--mem-mib N] [--no-huge]
   --no-huge            with --mem-mib: one contiguous heap (spdk_tgt --no-huge -s N)
   --hugepages-free N   free 2 MiB hugepages the default (dynamic) heap may still map, default 1024
   --mem-dump PATH      where env_dpdk_get_mem_stats writes, default /tmp/spdk_mem_dump.txt
+  --poll-ms N          RPC poll period in ms, default 4 as in spdk_tgt (shorter only to speed up replays)
   --quiet              no log lines on stderr`;
 
 function main(): void {
@@ -30,6 +31,7 @@ function main(): void {
         'no-huge': { type: 'boolean', default: false },
         'hugepages-free': { type: 'string', default: '1024' },
         'mem-dump': { type: 'string', default: '/tmp/spdk_mem_dump.txt' },
+        'poll-ms': { type: 'string', default: '4' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -45,7 +47,8 @@ function main(): void {
   }
   const mib = values['mem-mib'] === undefined ? null : Number(values['mem-mib']);
   const hugepagesFree = Number(values['hugepages-free']);
-  if ((mib !== null && !(mib > 0)) || !(hugepagesFree >= 0)) {
+  const pollMs = Number(values['poll-ms']);
+  if ((mib !== null && !(mib > 0)) || !(hugepagesFree >= 0) || !(pollMs >= 1)) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
@@ -57,6 +60,7 @@ function main(): void {
       memory: { mode, mib, hugepagesFree },
       memDumpPath: values['mem-dump'],
       quiet: values.quiet,
+      pollMs,
     });
   } catch (err) {
     if (err instanceof StartupError) {

@@ -14,8 +14,9 @@ export interface TargetOptions {
   readonly memory: MemoryOptions;
   /** Where env_dpdk_get_mem_stats writes its dump (spdk_tgt: /tmp/spdk_mem_dump.txt). */
   readonly memDumpPath: string;
-  /** Where lvol superblocks of malloc bdevs live: nowhere but memory, as in spdk_tgt. */
   readonly quiet?: boolean;
+  /** RPC poll period; spdk_tgt's is 4 ms (replays of thousands of calls may shorten it). */
+  readonly pollMs?: number;
 }
 
 export class CoreTarget implements SimTarget {
@@ -31,7 +32,7 @@ export class CoreTarget implements SimTarget {
 
   constructor(readonly options: TargetOptions) {
     this.name = options.name;
-    this.loop = new PollLoop((err) => this.log('poll_hook_failed', { error: String(err) }));
+    this.loop = new PollLoop((err) => this.log('poll_hook_failed', { error: String(err) }), options.pollMs);
     this.bdevs = new CoreRegistry(
       () => this.loop.tick,
       (err) => this.log('bdev_listener_failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),

@@ -1,0 +1,111 @@
+/**
+ * bdev_lvol_start_shallow_copy / check_shallow_copy: copies the clusters a read-only lvol holds
+ * itself (not its parents') onto any bdev at the same offsets, in the background, a few clusters
+ * per poll (the recorded 16 x 4 MiB copy took about 12 ms). Operation ids count every start that
+ * got past the source lookup; an id disappears once its final state has been reported.
+ */
+import { SimIoError, SimRpcError, type SimBdev } from '../core/contract.js';
+import { errno, strerror } from '../core/errno.js';
+import { INVALID_PARAMS } from '../core/rpc-request.js';
+import type { CoreTarget } from '../core/target.js';
+import type { Blob } from './blob.js';
+import { readBytes, writeBytes } from './layout.js';
+import type { LvStore } from './lvstore.js';
+
+/** Bytes copied per 4 ms poll. */
+const BYTES_PER_POLL = 16 * 1024 * 1024;
+
+interface Operation {
+  readonly id: number;
+  readonly lvs: LvStore | null;
+  readonly dst: SimBdev | null;
+  /** Blob cluster index -> base cluster, of the clusters to copy. */
+  readonly todo: Array<[number, number]>;
+  copied: number;
+  total: number;
+  state: 'in progress' | 'complete' | 'error';
+  error?: string;
+  busy: boolean;
+}
+
+export class ShallowCopies {
+  private last = 0;
+  private readonly ops = new Map<number, Operation>();
+
+  constructor(private readonly target: CoreTarget) {}
+
+  /** Takes the next operation id: spdk_tgt counts it even when the start then fails. */
+  nextId(): number {
+    return ++this.last;
+  }
+
+  start(id: number, lvs: LvStore, blob: Blob, dst: SimBdev): void {
+    const fail = (code: number) => {
+      throw new SimRpcError(INVALID_PARAMS, strerror(code));
+    };
+    // Opening the destination for writing fails while examine or a claim holds it.
+    if (this.target.bdevs.heldByExamine(dst) || dst.claim !== null) fail(errno.EPERM);
+    if (dst.numBlocks * dst.blockSize < blob.numClusters * lvs.clusterSize) fail(errno.EINVAL);
+    const todo: Array<[number, number]> = [];
+    for (let i = 0; i < blob.numClusters; i++) if (blob.clusters[i]! >= 0) todo.push([i, blob.clusters[i]!]);
+    const op: Operation = { id, lvs, dst, todo, copied: 0, total: todo.length, state: 'in progress', busy: false };
+    // Only a read-only source can be copied; the failure shows in the check, not the start.
+    if (!blob.readOnly) {
+      op.state = 'error';
+      op.error = strerror(errno.EPERM);
+      op.total = 0;
+      op.todo.length = 0;
+    }
+    this.ops.set(id, op);
+  }
+
+  check(id: number): Record<string, unknown> {
+    const op = this.ops.get(id);
+    if (op === undefined) throw new SimRpcError(-errno.ENODEV, strerror(errno.ENODEV));
+    const out: Record<string, unknown> = { copied_clusters: op.copied, total_clusters: op.total, state: op.state };
+    if (op.state === 'error') out['error'] = op.error;
+    if (op.state !== 'in progress') this.ops.delete(id);
+    return out;
+  }
+
+  /** The lvstore went away: its copies end in error. */
+  abortFor(lvs: LvStore): void {
+    for (const op of this.ops.values()) {
+      if (op.lvs === lvs && op.state === 'in progress') {
+        op.state = 'error';
+        op.error = strerror(errno.ENODEV);
+      }
+    }
+  }
+
+  poll(): void {
+    for (const op of this.ops.values()) {
+      if (op.state !== 'in progress' || op.busy) continue;
+      if (op.todo.length === 0) {
+        op.state = 'complete';
+        continue;
+      }
+      op.busy = true;
+      void this.step(op).finally(() => {
+        op.busy = false;
+      });
+    }
+  }
+
+  private async step(op: Operation): Promise<void> {
+    const lvs = op.lvs!;
+    const cs = lvs.clusterSize;
+    const n = Math.max(1, Math.floor(BYTES_PER_POLL / cs));
+    try {
+      for (const [index, cluster] of op.todo.splice(0, n)) {
+        const data = await readBytes(lvs.base, cluster * cs, cs);
+        await writeBytes(op.dst!, index * cs, data);
+        op.copied++;
+      }
+      if (op.todo.length === 0 && op.state === 'in progress') op.state = 'complete';
+    } catch (err) {
+      op.state = 'error';
+      op.error = err instanceof SimIoError ? strerror(err.errno) : String(err);
+    }
+  }
+}
