@@ -185,6 +185,39 @@ describe('bdev_nvme_attach_controller', () => {
     expect((await ctrlrs('r1c'))[0]).toMatchObject({ state: 'enabled', cntlid: 2 });
   });
 
+  it('lists each path as a bdev_nvme_attach_controller in framework_get_config', async () => {
+    await exportReplica();
+    await attach({ ctrlr_loss_timeout_sec: 10, reconnect_delay_sec: 2, fast_io_fail_timeout_sec: 5 });
+    const entries = a.config('bdev');
+    expect(entries.map((e) => e.method)).toEqual([
+      'bdev_raid_set_options',
+      'bdev_nvme_set_options',
+      'bdev_nvme_attach_controller',
+      'bdev_nvme_set_hotplug',
+    ]);
+    expect(entries[1]!.params).toMatchObject({ io_queue_requests: 512, ctrlr_loss_timeout_sec: 0 });
+    expect(entries[2]!.params).toEqual({
+      name: 'r1',
+      trtype: 'TCP',
+      adrfam: 'IPv4',
+      traddr: '127.0.0.1',
+      trsvcid: port,
+      subnqn: NQN,
+      prchk_reftag: false,
+      prchk_guard: false,
+      ctrlr_loss_timeout_sec: 10,
+      reconnect_delay_sec: 2,
+      fast_io_fail_timeout_sec: 5,
+      hostnqn: (await ctrlrs())[0]!.host.nqn,
+      hdgst: false,
+      ddgst: false,
+      multipath: 'multipath',
+      fabrics_connect_timeout_us: 500000,
+      num_io_queues: 127,
+      multipath_opts: { policy: 'active_passive' },
+    });
+  });
+
   it('refuses set_options once a controller exists, and bad timeouts always', async () => {
     expect(await a.call('bdev_nvme_set_options', { keep_alive_timeout_ms: 5000 })).toBe(true);
     expect(await rpcError(a.call('bdev_nvme_set_options', { ctrlr_loss_timeout_sec: 10 }))).toEqual({ code: -22, message: 'Invalid argument' });
@@ -338,6 +371,19 @@ describe('fabric faults', () => {
     await b.call('sim_fabric_blackhole', { nqn: NQN, enable: false });
     await write;
     expect(replica.contents().subarray(0, 4096)).toEqual(pattern(1, 3));
+  });
+
+  it('sim_fabric_blackhole on a controller: the host stalls its own traffic until lifted', async () => {
+    await exportReplica();
+    await attach({ ctrlr_loss_timeout_sec: 3, reconnect_delay_sec: 1 });
+    expect(await a.call('sim_fabric_blackhole', { controller: 'r1', enable: true })).toBe(true);
+    let done = false;
+    const read = a.bdevs.get('r1n1')!.read(0, 1).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(done).toBe(false);
+    await a.call('sim_fabric_blackhole', { controller: 'r1', enable: false });
+    await read;
+    expect(await rpcError(a.call('sim_fabric_blackhole', { controller: 'r1' }))).toEqual({ code: -32602, message: 'Invalid parameters' });
   });
 
   it('sim_listeners_kill: connections refused until sim_listeners_restore, then back at the next attempt', async () => {
