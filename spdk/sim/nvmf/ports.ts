@@ -14,6 +14,8 @@ interface PortEntry {
   refs: number;
   server: Server | null;
   readonly sockets: Set<Socket>;
+  /** The bind in progress: listeners added meanwhile (same poll) share its outcome. */
+  opening: Promise<boolean> | null;
 }
 
 export type ConnectionHandler = (socket: Socket, address: ListenAddress) => void;
@@ -40,12 +42,22 @@ export class Ports {
     const key = keyOf(address);
     const existing = this.entries.get(key);
     if (existing) {
+      if (existing.opening && !(await existing.opening)) return false;
       existing.refs++;
       return true;
     }
-    const entry: PortEntry = { address, refs: 1, server: null, sockets: new Set() };
-    if (!this.killed && !(await this.open(entry))) return false;
+    const entry: PortEntry = { address, refs: 0, server: null, sockets: new Set(), opening: null };
     this.entries.set(key, entry);
+    if (!this.killed) {
+      entry.opening = this.open(entry);
+      const bound = await entry.opening;
+      entry.opening = null;
+      if (!bound) {
+        this.entries.delete(key);
+        return false;
+      }
+    }
+    entry.refs++;
     return true;
   }
 

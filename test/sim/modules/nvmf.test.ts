@@ -171,6 +171,22 @@ describe('listeners', () => {
     expect(await canConnect(port)).toBe(false);
   });
 
+  it('share a port between subsystems, also when added in one poll', async () => {
+    const port = String(await freePort());
+    await b.call('nvmf_create_subsystem', { nqn: NQN, allow_any_host: true });
+    await b.call('nvmf_create_subsystem', { nqn: 'nqn.2016-06.io.spdk:two', allow_any_host: true });
+    const address = { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: port };
+    const out = await Promise.all([
+      b.call('nvmf_subsystem_add_listener', { nqn: NQN, listen_address: address }),
+      b.call('nvmf_subsystem_add_listener', { nqn: 'nqn.2016-06.io.spdk:two', listen_address: address }),
+    ]);
+    expect(out).toEqual([true, true]);
+    await b.call('nvmf_subsystem_remove_listener', { nqn: NQN, listen_address: address });
+    expect(await canConnect(Number(port))).toBe(true);
+    await b.call('nvmf_delete_subsystem', { nqn: 'nqn.2016-06.io.spdk:two' });
+    expect(await canConnect(Number(port))).toBe(false);
+  });
+
   it('keep ANA states per group only with ana_reporting', async () => {
     const port = String(await freePort());
     await b.call('nvmf_create_subsystem', { nqn: NQN, allow_any_host: true, ana_reporting: true });
