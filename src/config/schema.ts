@@ -34,6 +34,15 @@ export const CONFIG_KEYS = {
   'spdk.maxInFlight': { type: 'integer', default: 1024, min: 1, max: 65_536, describe: 'spdk_tgt calls written and not yet answered, at most' },
   'spdk.maxQueued': { type: 'integer', default: 10_000, min: 0, max: 1_000_000, describe: 'Calls waiting for an in-flight slot, at most' },
   'spdk.validateResults': { type: 'boolean', default: true, describe: "Check spdk_tgt's results against rpc-schemas" },
+  'state.file': {
+    type: 'string',
+    default: undefined,
+    describe: 'The local state file (snapshot times and labels, operation intents). Unset: /var/lib/spdk-conductor/state.json, or beside the embedded simulator',
+  },
+  'export.address': { type: 'string', default: '127.0.0.1', describe: "Address replica exports listen on (the node's storage network address)" },
+  'export.portMin': { type: 'integer', default: 20000, min: 1, max: 65535, describe: 'Lowest TCP port for replica exports' },
+  'export.portMax': { type: 'integer', default: 20999, min: 1, max: 65535, describe: 'Highest TCP port for replica exports' },
+  'disk.clusterSizeMib': { type: 'integer', default: 1, min: 1, max: 1024, describe: 'Cluster size of lvstores this service creates, MiB' },
   'sim.memMib': { type: 'integer', default: 2048, min: 16, max: 1_048_576, describe: "The embedded simulator's DMA memory (hugepages), MiB" },
   'log.level': {
     type: 'enum',

@@ -1,0 +1,121 @@
+/**
+ * Replica exports over NVMe-oF/TCP: one subsystem per replica, reachable only by the engine hosts
+ * it names (never allow_any_host), one namespace whose uuid/nguid come from the replica's name, one
+ * listener on a port from the managed range.
+ *
+ * Steps go hosts → namespace → listener, so an export that has a listener is complete: recovery
+ * removes any subsystem of ours that lacks its namespace or listener (a create that died midway).
+ */
+import { ConductorError } from '../errors.js';
+import type { CallOptions } from '../spdk/call.js';
+import type { DomainContext } from './context.js';
+import type { ExportRecord } from './inventory.js';
+import { alias, headLvolName, namespaceIds, nqnProblem, replicaNqn } from './naming.js';
+import { deleteQuietly, existsVerdict, translate } from './spdk-errors.js';
+
+/** Ports spdk_tgt could not listen on (taken by another process) are skipped this many times. */
+const PORT_ATTEMPTS = 8;
+
+export class Exports {
+  constructor(private readonly ctx: DomainContext) {}
+
+  /** Makes the replica's export match `hostNqns` (creating it, or changing its host list). */
+  async expose(replica: string, disk: string, hostNqns: string[], options?: CallOptions): Promise<ExportRecord> {
+    const hosts = [...new Set(hostNqns)];
+    if (hosts.length === 0) throw new ConductorError('INVALID_ARGUMENT', 'at least one host NQN is required: replicas are never exported to any host', { field: 'host_nqns' });
+    for (const host of hosts) {
+      const problem = nqnProblem(host);
+      if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
+    }
+    const existing = this.ctx.inventory.exports.get(replica);
+    if (existing) return this.converge(existing, hosts, options);
+    return this.create(replica, disk, hosts, options);
+  }
+
+  async unexpose(replica: string, options?: CallOptions): Promise<void> {
+    const existing = this.ctx.inventory.exports.get(replica);
+    await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn: replicaNqn(replica) }, options));
+    this.ctx.inventory.exports.delete(replica);
+    for (const listener of existing?.listeners ?? []) this.ctx.ports.release(listener.port);
+  }
+
+  private async create(replica: string, disk: string, hosts: string[], options?: CallOptions): Promise<ExportRecord> {
+    const nqn = replicaNqn(replica);
+    const ids = namespaceIds('replica', replica);
+    const nvmf = this.ctx.spdk.nvmf;
+    try {
+      await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: serialFor(ids.nguid), model_number: 'spdk-conductor replica' }, options);
+    } catch (error) {
+      // A subsystem of ours left by a create that died: start over from a clean slate.
+      if (!existsVerdict(this.ctx, error)) throw translate(error, `expose ${replica}`);
+      await nvmf.deleteSubsystem({ nqn }, options);
+      await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: serialFor(ids.nguid), model_number: 'spdk-conductor replica' }, options);
+    }
+    let port: number | undefined;
+    try {
+      for (const host of hosts) await nvmf.addHost({ nqn, host }, options);
+      const nsid = await nvmf.addNs({ nqn, namespace: { bdev_name: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid } }, options);
+      port = await this.listen(nqn, options);
+      const record: ExportRecord = {
+        replica,
+        nqn,
+        hosts,
+        listeners: [{ address: this.ctx.settings.exportAddress, port }],
+        namespace: { nsid, bdevName: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid },
+      };
+      this.ctx.inventory.exports.set(replica, record);
+      this.ctx.log.info({ replica, nqn, port, hosts }, 'replica exposed');
+      return record;
+    } catch (error) {
+      await deleteQuietly(this.ctx, () => nvmf.deleteSubsystem({ nqn }, options)).catch((e: unknown) =>
+        this.ctx.log.error({ replica, err: (e as Error).message }, 'rollback of a half-made export failed; recovery will remove it'),
+      );
+      if (port !== undefined) this.ctx.ports.release(port);
+      throw translate(error, `expose ${replica}`);
+    }
+  }
+
+  /** Takes a port and listens on it; a port another process holds is skipped for the next. */
+  private async listen(nqn: string, options?: CallOptions): Promise<number> {
+    const busy = new Set<number>();
+    for (let attempt = 1; ; attempt++) {
+      const port = this.ctx.ports.take(busy);
+      try {
+        await this.ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: this.ctx.settings.exportAddress, trsvcid: String(port) } }, options);
+        return port;
+      } catch (error) {
+        this.ctx.ports.release(port);
+        if (existsVerdict(this.ctx, error) !== 'maybe' || attempt >= PORT_ATTEMPTS) throw error;
+        busy.add(port);
+        this.ctx.log.warn({ nqn, port }, 'spdk_tgt could not listen on the port; trying the next one');
+      }
+    }
+  }
+
+  private async converge(existing: ExportRecord, hosts: string[], options?: CallOptions): Promise<ExportRecord> {
+    const nvmf = this.ctx.spdk.nvmf;
+    const add = hosts.filter((h) => !existing.hosts.includes(h));
+    const remove = existing.hosts.filter((h) => !hosts.includes(h));
+    for (const host of add) {
+      try {
+        await nvmf.addHost({ nqn: existing.nqn, host }, options);
+      } catch (error) {
+        if (!existsVerdict(this.ctx, error)) throw error;
+      }
+      existing.hosts.push(host);
+    }
+    for (const host of remove) {
+      await deleteQuietly(this.ctx, () => nvmf.removeHost({ nqn: existing.nqn, host }, options)).catch((error: unknown) => {
+        if (this.ctx.client.verdictOf(error) !== 'maybe-gone') throw error;
+      });
+      existing.hosts = existing.hosts.filter((h) => h !== host);
+    }
+    if (add.length || remove.length) this.ctx.log.info({ replica: existing.replica, added: add, removed: remove }, 'export host list changed');
+    return existing;
+  }
+}
+
+/** NVMe serial numbers are at most 20 printable characters; derived so it is stable per replica. */
+function serialFor(nguid: string): string {
+  return `SC${nguid.slice(0, 18)}`;
+}

@@ -1,0 +1,206 @@
+/**
+ * The node: disks, replicas and snapshots over one spdk_tgt. Recovery runs in the background at
+ * start (the API and health answer at once); until it is done operations answer UNAVAILABLE with
+ * why, and readiness says so. Readiness is a cached value: reading it never waits on anything.
+ */
+import path from 'node:path';
+import pRetry from 'p-retry';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { ConductorError } from '../errors.js';
+import type { CallOptions } from '../spdk/call.js';
+import type { SpdkClient } from '../spdk/client.js';
+import { SpdkMethods } from '../spdk/methods/index.js';
+import { ObjectLocks, type DomainContext } from './context.js';
+import { Disks } from './disks.js';
+import { ReplicaEvents } from './events.js';
+import { Exports } from './exports.js';
+import { Inventory } from './inventory.js';
+import { asOperation, withKillSwitch } from './kill-points.js';
+import type { DiskCreate, DiskInfo, NodeDomain, Readiness, ReplicaEvent, ReplicaInfo, SnapshotCreate, SnapshotInfo } from './model.js';
+import { PortRange } from './naming.js';
+import { recover, type RecoveryReport } from './recovery.js';
+import { Replicas } from './replicas.js';
+import { Snapshots } from './snapshots.js';
+import { StateFile } from './state-file.js';
+
+export interface NodeDomainOptions {
+  client: SpdkClient;
+  logger: Logger;
+  config: Config;
+  /** Where the state file goes when config has none (e.g. beside an embedded simulator). */
+  defaultStateDir?: string;
+}
+
+export function createNodeDomain(options: NodeDomainOptions): NodeService {
+  const { config, logger, client } = options;
+  const log = logger.child({ component: 'domain' });
+  const stateFile = config['state.file'] ?? path.join(options.defaultStateDir ?? '/var/lib/spdk-conductor', 'state.json');
+  const ctx: DomainContext = {
+    spdk: new SpdkMethods(withKillSwitch(client)),
+    client,
+    inventory: new Inventory(),
+    state: StateFile.open(stateFile, log.child({ component: 'state-file' })),
+    locks: new ObjectLocks(),
+    events: new ReplicaEvents(),
+    ports: new PortRange(config['export.portMin'], config['export.portMax']),
+    settings: { exportAddress: config['export.address'], defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024 },
+    log,
+  };
+  return new NodeService(ctx);
+}
+
+export class NodeService implements NodeDomain {
+  private readonly disks: Disks;
+  private readonly exportsOf: Exports;
+  private readonly replicas: Replicas;
+  private readonly snapshots: Snapshots;
+  private state: Readiness = { ready: false, reason: 'recovering: reading spdk_tgt' };
+  private readonly stop = new AbortController();
+  private recovery: Promise<RecoveryReport | undefined> | undefined;
+
+  constructor(private readonly ctx: DomainContext) {
+    this.disks = new Disks(ctx);
+    this.exportsOf = new Exports(ctx);
+    this.replicas = new Replicas(ctx, this.exportsOf);
+    this.snapshots = new Snapshots(ctx, this.replicas);
+  }
+
+  /** Starts recovery in the background, retrying while spdk_tgt is unreachable. */
+  start(): Promise<RecoveryReport | undefined> {
+    this.recovery ??= pRetry(
+      async () => {
+        const report = await recover(this.ctx, this.replicas, this.snapshots);
+        this.state = { ready: true, reason: 'ready' };
+        this.ctx.log.info({ ...report }, 'recovered from spdk_tgt; ready');
+        return report;
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: 200,
+        maxTimeout: 5_000,
+        signal: this.stop.signal,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          this.state = { ready: false, reason: `recovering: ${error.message}` };
+          if (attemptNumber === 1 || attemptNumber % 10 === 0) this.ctx.log.warn({ attempt: attemptNumber, err: error.message }, 'recovery failed; retrying');
+        },
+      },
+    ).catch((error: unknown) => {
+      if (!this.stop.signal.aborted) this.ctx.log.error({ err: (error as Error).message }, 'recovery gave up');
+      return undefined;
+    });
+    return this.recovery;
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.recovery;
+    await this.ctx.state.flush();
+  }
+
+  readiness(): Readiness {
+    return this.state;
+  }
+
+  diskCreate(request: DiskCreate, options?: CallOptions): Promise<DiskInfo> {
+    return this.run('disk-create', () => this.disks.create(request, options));
+  }
+
+  diskGet(name: string): Promise<DiskInfo> {
+    return this.run('disk-get', async () => this.disks.get(name));
+  }
+
+  diskList(): Promise<DiskInfo[]> {
+    return this.run('disk-list', async () => this.disks.list());
+  }
+
+  async diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void> {
+    await this.run('disk-delete', () => this.disks.delete(name, wipe, options));
+  }
+
+  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('replica-create', async () => {
+      const info = await this.replicas.create(name, diskName, sizeBytes, options);
+      void this.disks.refresh(diskName).catch(() => undefined);
+      return info;
+    });
+  }
+
+  replicaGet(name: string): Promise<ReplicaInfo> {
+    return this.run('replica-get', async () => this.replicas.get(name));
+  }
+
+  replicaList(diskName: string | undefined): Promise<ReplicaInfo[]> {
+    return this.run('replica-list', async () => this.replicas.list(diskName));
+  }
+
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('replica-expand', () => this.replicas.expand(name, sizeBytes, options));
+  }
+
+  async replicaDelete(name: string, options?: CallOptions): Promise<void> {
+    await this.run('replica-delete', () => this.replicas.delete(name, options));
+  }
+
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('replica-expose', () =>
+      this.ctx.locks.with(`replica:${name}`, async () => {
+        const head = this.replicas.head(name);
+        await this.exportsOf.expose(name, head.disk, hostNqns, options);
+        const info = this.replicas.info(head);
+        this.ctx.events.emit('modified', info, `exposed to ${hostNqns.join(', ')}`);
+        return info;
+      }),
+    );
+  }
+
+  replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('replica-unexpose', () =>
+      this.ctx.locks.with(`replica:${name}`, async () => {
+        const head = this.replicas.head(name);
+        if (!this.ctx.inventory.exports.has(name)) return this.replicas.info(head);
+        await this.exportsOf.unexpose(name, options);
+        const info = this.replicas.info(head);
+        this.ctx.events.emit('modified', info, 'unexposed');
+        return info;
+      }),
+    );
+  }
+
+  replicaWatch(listener: (event: ReplicaEvent) => void): () => void {
+    const initial = this.state.ready ? this.replicas.list(undefined) : [];
+    return this.ctx.events.subscribe(listener, initial);
+  }
+
+  snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo> {
+    return this.run('snapshot-create', () => this.snapshots.create(request, options));
+  }
+
+  snapshotList(replicaName: string): Promise<SnapshotInfo[]> {
+    return this.run('snapshot-list', async () => this.snapshots.list(replicaName));
+  }
+
+  async snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void> {
+    await this.run('snapshot-delete', () => this.snapshots.delete(replicaName, name, options));
+  }
+
+  snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('snapshot-revert', () => this.snapshots.revert(replicaName, name, options));
+  }
+
+  snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]> {
+    return this.run('snapshot-purge', () => this.snapshots.purge(replicaName, options));
+  }
+
+  /** What the node holds that carries our names but lost its owner (reported, never deleted). */
+  orphans(): readonly string[] {
+    return this.ctx.inventory.orphans;
+  }
+
+  private run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (!this.state.ready) {
+      return Promise.reject(new ConductorError('UNAVAILABLE', `the service is not ready (${this.state.reason}); retry shortly`));
+    }
+    return asOperation(operation, work);
+  }
+}
