@@ -1,0 +1,12 @@
+// Original file: rpc-schemas/proto/spdk/conductor/v1/node.proto
+
+
+export interface DiskDeleteRequest {
+  'name'?: (string);
+  'wipe'?: (boolean);
+}
+
+export interface DiskDeleteRequest__Output {
+  'name': (string);
+  'wipe': (boolean);
+}

@@ -1,0 +1,27 @@
+// Original file: rpc-schemas/proto/spdk/conductor/v1/node.proto
+
+import type { Long } from '@grpc/proto-loader';
+
+export interface ReplicaCreateRequest {
+  /**
+   * [a-z0-9][a-z0-9-]*, at most 48 characters
+   */
+  'name'?: (string);
+  'diskName'?: (string);
+  /**
+   * > 0, a multiple of the disk's cluster size
+   */
+  'sizeBytes'?: (number | string | Long);
+}
+
+export interface ReplicaCreateRequest__Output {
+  /**
+   * [a-z0-9][a-z0-9-]*, at most 48 characters
+   */
+  'name': (string);
+  'diskName': (string);
+  /**
+   * > 0, a multiple of the disk's cluster size
+   */
+  'sizeBytes': (number);
+}
