@@ -1,0 +1,128 @@
+/**
+ * Typed clients of the node API (and its health service) over one channel, for the CLI and tests.
+ * The channel is closed on every path: use withApiClients, or call close() in a finally.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { service as healthService, type ServingStatus } from 'grpc-health-check';
+import type { DisksClient } from './generated/spdk/conductor/v1/Disks.js';
+import type { ReplicasClient } from './generated/spdk/conductor/v1/Replicas.js';
+import type { SnapshotsClient } from './generated/spdk/conductor/v1/Snapshots.js';
+import { loadProtos } from './proto.js';
+
+export type ApiTarget = { unixSocket: string; tcpAddress?: undefined } | { tcpAddress: string; unixSocket?: undefined };
+
+export interface ApiClients {
+  readonly disks: DisksClient;
+  readonly replicas: ReplicasClient;
+  readonly snapshots: SnapshotsClient;
+  /** grpc.health.v1.Health.Check: the serving status of "" (the node) or one service. */
+  healthCheck(service?: string, options?: UnaryOptions): Promise<ServingStatus | 'SERVICE_UNKNOWN'>;
+  close(): void;
+}
+
+export interface UnaryOptions {
+  /** Milliseconds until the call fails with DEADLINE_EXCEEDED. */
+  deadlineMs?: number | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+interface HealthClient extends grpc.Client {
+  Check(request: { service: string }, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<{ status: string }>): grpc.ClientUnaryCall;
+}
+
+const HealthClientConstructor = grpc.makeGenericClientConstructor(healthService, 'Health') as unknown as new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options: grpc.ClientOptions,
+) => HealthClient;
+
+export function apiAddress(target: ApiTarget): string {
+  return target.unixSocket !== undefined ? `unix://${target.unixSocket}` : target.tcpAddress;
+}
+
+export function createApiClients(target: ApiTarget): ApiClients {
+  const v1 = loadProtos().grpcObject.spdk.conductor.v1;
+  const address = apiAddress(target);
+  const credentials = grpc.credentials.createInsecure();
+  const channel = new grpc.Channel(address, credentials, {});
+  const options: grpc.ClientOptions = { channelOverride: channel };
+  const health = new HealthClientConstructor(address, credentials, options);
+  return {
+    disks: new v1.Disks(address, credentials, options),
+    replicas: new v1.Replicas(address, credentials, options),
+    snapshots: new v1.Snapshots(address, credentials, options),
+    healthCheck: async (service = '', callOptions = {}) => {
+      const reply = await unaryCall<{ status: string }>(
+        (metadata, grpcOptions, callback) => health.Check({ service }, metadata, grpcOptions, callback),
+        callOptions,
+      );
+      return reply.status as ServingStatus | 'SERVICE_UNKNOWN';
+    },
+    close: () => channel.close(),
+  };
+}
+
+export async function withApiClients<T>(target: ApiTarget, use: (clients: ApiClients) => Promise<T>): Promise<T> {
+  const clients = createApiClients(target);
+  try {
+    return await use(clients);
+  } finally {
+    clients.close();
+  }
+}
+
+/**
+ * One unary call as a promise. `start` receives what every generated method's full overload takes:
+ *   unaryCall((md, opts, cb) => clients.disks.DiskGet({ name }, md, opts, cb), { deadlineMs })
+ */
+export function unaryCall<Res>(
+  start: (metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Res>) => grpc.ClientUnaryCall,
+  options: UnaryOptions = {},
+): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const { signal } = options;
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const callOptions: grpc.CallOptions = options.deadlineMs === undefined ? {} : { deadline: Date.now() + options.deadlineMs };
+    const onAbort = (): void => call.cancel();
+    const call = start(new grpc.Metadata(), callOptions, (err, response) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(err);
+      else resolve(response!);
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+type AnyUnary = (argument: any, callback: grpc.requestCallback<any>) => grpc.ClientUnaryCall;
+/** The request type of a generated unary method (inferred from its last overload). */
+export type RequestOf<F> = F extends (argument: infer A, callback: grpc.requestCallback<infer _R>) => grpc.ClientUnaryCall ? A : never;
+/** The response type of a generated unary method. */
+export type ResponseOf<F> = F extends (argument: infer _A, callback: grpc.requestCallback<infer R>) => grpc.ClientUnaryCall ? R : never;
+/** Names of a generated client's unary methods, in the proto's spelling (DiskGet, not diskGet). */
+export type UnaryMethod<C> = {
+  [K in keyof C]: K extends `${infer First}${string}` ? (First extends Uppercase<First> ? (C[K] extends AnyUnary ? K : never) : never) : never;
+}[keyof C] &
+  string;
+
+/** A unary call by method name: invoke(clients.disks, 'DiskGet', { name }, { deadlineMs }). */
+export function invoke<C extends grpc.Client, M extends UnaryMethod<C>>(
+  client: C,
+  method: M,
+  request: RequestOf<C[M]>,
+  options?: UnaryOptions,
+): Promise<ResponseOf<C[M]>> {
+  const fn = client[method] as unknown as (
+    argument: RequestOf<C[M]>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<ResponseOf<C[M]>>,
+  ) => grpc.ClientUnaryCall;
+  return unaryCall<ResponseOf<C[M]>>((metadata, callOptions, callback) => fn.call(client, request, metadata, callOptions, callback), options);
+}
+
+export function isServiceError(err: unknown): err is grpc.ServiceError {
+  return err instanceof Error && typeof (err as Partial<grpc.ServiceError>).code === 'number' && 'metadata' in err;
+}

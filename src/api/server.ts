@@ -1,0 +1,195 @@
+/**
+ * The node's gRPC server: the node API, grpc.health.v1 and server reflection, on a Unix socket
+ * and/or a TCP address.
+ *
+ * Health never asks spdk_tgt anything: it is refreshed from NodeDomain.readiness() (synchronous,
+ * cached) on a short timer, so the port and Check answer at once while recovery runs, and flip to
+ * SERVING when the domain says it is ready.
+ */
+import { lstat, mkdir, chmod, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import { dirname } from 'node:path';
+import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import type { Logger } from 'pino';
+import type { NodeDomain, Readiness } from '../domain/model.js';
+import { ConductorError, ConfigError } from '../errors.js';
+import { loadProtos, SERVICE_NAMES } from './proto.js';
+import { disksHandlers } from './services/disks.js';
+import { replicasHandlers, WatchRegistry } from './services/replicas.js';
+import { snapshotsHandlers } from './services/snapshots.js';
+
+export interface ApiServerOptions {
+  domain: NodeDomain;
+  logger: Logger;
+  /** Path of the Unix socket to serve on; undefined: none. */
+  unixSocket?: string | undefined;
+  /** host:port ([v6]:port) to serve on; port 0 picks a free one; undefined: none. */
+  tcpAddress?: string | undefined;
+  /** How often readiness is read into the health service. */
+  readinessPollMs?: number;
+  /** How long close() lets calls finish before cutting them off. */
+  shutdownGraceMs?: number;
+  /** Unsent events a ReplicaWatch stream may hold before it is ended. */
+  maxWatchBufferedEvents?: number;
+}
+
+export interface ApiPorts {
+  unixSocket: string | undefined;
+  tcp: { host: string; port: number } | undefined;
+}
+
+export interface ApiServer {
+  readonly ports: ApiPorts;
+  /** Ends watch streams, drains calls (up to the grace period) and removes the socket file. */
+  close(): Promise<void>;
+}
+
+const HEALTH_NAMES = ['', ...SERVICE_NAMES];
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { domain, logger } = options;
+  if (!options.unixSocket && !options.tcpAddress) throw new ConfigError('api', 'neither api.socket nor api.tcp is set; the API would be unreachable');
+  const tcp = options.tcpAddress ? parseTcpAddress(options.tcpAddress) : undefined;
+
+  const protos = loadProtos();
+  const v1 = protos.grpcObject.spdk.conductor.v1;
+  const server = new Server();
+  const watches = new WatchRegistry();
+  const ctx = { domain, logger };
+  server.addService(v1.Disks.service, disksHandlers(ctx));
+  server.addService(v1.Replicas.service, replicasHandlers(ctx, { watches, maxBufferedEvents: options.maxWatchBufferedEvents ?? 10_000 }));
+  server.addService(v1.Snapshots.service, snapshotsHandlers(ctx));
+  const health = new HealthImplementation();
+  health.addToServer(server);
+  new ReflectionService(protos.reflectionDefinition).addToServer(server);
+
+  const stopHealth = followReadiness(domain, health, logger, options.readinessPollMs ?? 200);
+  const ports: ApiPorts = { unixSocket: undefined, tcp: undefined };
+  try {
+    if (options.unixSocket) {
+      await prepareSocketPath(options.unixSocket);
+      await bind(server, `unix://${options.unixSocket}`);
+      // The socket controls this node's storage: owner and group only.
+      await chmod(options.unixSocket, 0o660);
+      ports.unixSocket = options.unixSocket;
+    }
+    if (tcp) {
+      const port = await bind(server, `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}`);
+      ports.tcp = { host: tcp.host, port };
+    }
+  } catch (err) {
+    stopHealth();
+    server.forceShutdown();
+    if (ports.unixSocket) await removeSocket(ports.unixSocket);
+    throw err;
+  }
+  logger.info({ unixSocket: ports.unixSocket, tcp: ports.tcp && `${ports.tcp.host}:${ports.tcp.port}` }, 'API listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    ports,
+    close: () => {
+      closing ??= (async () => {
+        stopHealth();
+        for (const name of HEALTH_NAMES) health.setStatus(name, 'NOT_SERVING');
+        watches.endAll({ code: Status.UNAVAILABLE, details: 'the service is shutting down; watch again once it is back' });
+        await drain(server, options.shutdownGraceMs ?? 5000, logger);
+        if (ports.unixSocket) await removeSocket(ports.unixSocket);
+        logger.info('API closed');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Polls readiness (a cached read, microseconds) and pushes changes into the health service. */
+function followReadiness(domain: NodeDomain, health: HealthImplementation, logger: Logger, pollMs: number): () => void {
+  let current: ServingStatus | undefined;
+  const refresh = (): void => {
+    let readiness: Readiness;
+    try {
+      readiness = domain.readiness();
+    } catch (err) {
+      readiness = { ready: false, reason: `readiness could not be read: ${(err as Error).message}` };
+    }
+    const next: ServingStatus = readiness.ready ? 'SERVING' : 'NOT_SERVING';
+    if (next === current) return;
+    current = next;
+    for (const name of HEALTH_NAMES) health.setStatus(name, next);
+    logger.info({ ready: readiness.ready, reason: readiness.reason }, `health ${next}`);
+  };
+  refresh();
+  const timer = setInterval(refresh, pollMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export function parseTcpAddress(value: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65_535) throw new ConfigError('api.tcp', `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:50151 or [::1]:50151)`);
+  return { host: (match[1] ?? match[2])!, port };
+}
+
+function bind(server: Server, address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
+      if (err) reject(new ConductorError('UNAVAILABLE', `cannot serve the API on ${address}: ${err.message}`, { address }, { cause: err }));
+      else resolve(port);
+    });
+  });
+}
+
+/**
+ * A socket file left by a crash would make the bind fail; one that still answers belongs to a
+ * running service that must not be stolen from; anything that is not a socket is not ours.
+ */
+async function prepareSocketPath(path: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
+  const stat = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (!stat) return;
+  if (!stat.isSocket()) throw new ConductorError('FAILED_PRECONDITION', `api.socket ${path} exists and is not a socket; remove it or choose another path`, { path });
+  if (await answers(path)) {
+    throw new ConductorError('FAILED_PRECONDITION', `api.socket ${path} is in use by another process (is the service already running?)`, { path });
+  }
+  await removeSocket(path);
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+async function removeSocket(path: string): Promise<void> {
+  await unlink(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}
+
+function drain(server: Server, graceMs: number, logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      logger.warn({ graceMs }, 'calls still running after the grace period; cutting them off');
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}

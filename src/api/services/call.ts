@@ -1,0 +1,50 @@
+/**
+ * What every unary handler shares: the caller's deadline and cancellation passed down to the
+ * domain (so a call the client gave up on stops spending spdk_tgt time), and every failure,
+ * validation included, ended with the mapped status.
+ */
+import type { Deadline, handleUnaryCall } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { NodeDomain } from '../../domain/model.js';
+import { toStatus } from '../status.js';
+
+export type DomainCallOptions = NonNullable<Parameters<NodeDomain['diskGet']>[1]>;
+
+export interface ServiceContext {
+  domain: NodeDomain;
+  logger: Logger;
+}
+
+/** The time left before the caller's deadline, or undefined for none (the domain's own applies). */
+export function remainingMs(call: { getDeadline(): Deadline }): number | undefined {
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  if (!Number.isFinite(at)) return undefined;
+  return Math.max(1, Math.floor(at - Date.now()));
+}
+
+export function unary<Req, Res>(
+  ctx: ServiceContext,
+  method: string,
+  run: (request: Req, options: DomainCallOptions) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    const controller = new AbortController();
+    const onCancelled = (): void => controller.abort(new Error(`${method}: the client cancelled the call or its deadline passed`));
+    call.on('cancelled', onCancelled);
+    const deadlineMs = remainingMs(call);
+    const options: DomainCallOptions = deadlineMs === undefined ? { signal: controller.signal } : { signal: controller.signal, deadlineMs };
+    const started = performance.now();
+    run(call.request, options).then(
+      (response) => {
+        call.off('cancelled', onCancelled);
+        ctx.logger.debug({ method, ms: Math.round(performance.now() - started) }, 'call ok');
+        callback(null, response);
+      },
+      (err: unknown) => {
+        call.off('cancelled', onCancelled);
+        callback(toStatus(err, ctx.logger, method));
+      },
+    );
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The edge's checks on requests, before the domain sees them: a malformed request fails with
+ * INVALID_ARGUMENT naming the field (as spelled in the proto) and changes nothing. The domain
+ * checks again before SPDK; this layer exists so bad input never costs a lock or a spdk_tgt call.
+ */
+import { ConductorError } from '../errors.js';
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+const NAME_MAX = { disk: 32, replica: 48, snapshot: 48 } as const;
+type NameKind = keyof typeof NAME_MAX;
+
+/** nqn.YYYY-MM.<reverse domain>:<anything>, as NVMe Base Specification 4.5 defines host NQNs. */
+const NQN_PATTERN = /^nqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+:\S+$/i;
+const NQN_MAX_BYTES = 223;
+/** Far above any real ACL; keeps one request from making a subsystem spdk_tgt cannot list. */
+const HOST_NQNS_MAX = 256;
+
+const BDF_PATTERN = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
+const PATH_MAX_BYTES = 4095;
+
+const LABEL_KEY_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+const LABEL_KEY_MAX = 63;
+const LABEL_VALUE_MAX = 255;
+const LABELS_MAX = 64;
+
+export function invalid(field: string, message: string): ConductorError {
+  return new ConductorError('INVALID_ARGUMENT', `${field}: ${message}`, { field });
+}
+
+export function name(kind: NameKind, field: string, value: string): string {
+  if (value === '') throw invalid(field, `a ${kind} name is required`);
+  const max = NAME_MAX[kind];
+  if (value.length > max) throw invalid(field, `${kind} name "${value.slice(0, 64)}${value.length > 64 ? '…' : ''}" is ${value.length} characters long; use at most ${max}`);
+  if (!NAME_PATTERN.test(value)) {
+    throw invalid(field, `${kind} name ${JSON.stringify(value)} is not allowed; use lowercase letters, digits and '-', starting with a letter or digit`);
+  }
+  return value;
+}
+
+/** An optional name filter: empty means "all". */
+export function optionalName(kind: NameKind, field: string, value: string): string | undefined {
+  return value === '' ? undefined : name(kind, field, value);
+}
+
+/**
+ * uint64 fields arrive as numbers (LOADER_OPTIONS longs: Number); past 2^53 they have already been
+ * rounded, so anything that is not a safe integer is refused rather than used approximately.
+ */
+export function sizeBytes(field: string, value: number): number {
+  if (!Number.isSafeInteger(value)) throw invalid(field, `${value} is too large; sizes must be below 2^53 bytes`);
+  if (value <= 0) throw invalid(field, 'must be greater than 0 bytes');
+  return value;
+}
+
+/** 0 means "the default"; otherwise a power of two within [min, max]. */
+export function optionalPowerOfTwo(field: string, value: number, min: number, max: number): number | undefined {
+  if (value === 0) return undefined;
+  if (!Number.isSafeInteger(value) || value < min || value > max || (value & (value - 1)) !== 0) {
+    throw invalid(field, `${value} is not allowed; use 0 for the default or a power of two from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function diskPath(field: string, kind: 'aio' | 'nvme', value: string): string {
+  if (value === '') throw invalid(field, kind === 'aio' ? 'the device or file path is required' : 'the PCIe address (BDF) is required');
+  if (kind === 'nvme') {
+    if (!BDF_PATTERN.test(value)) throw invalid(field, `${JSON.stringify(value)} is not a PCIe address; use the BDF form 0000:5e:00.0`);
+    return value.toLowerCase();
+  }
+  if (!value.startsWith('/')) throw invalid(field, `${JSON.stringify(value)} is not an absolute path; give the device or file as /dev/… or /path/to/file`);
+  if (Buffer.byteLength(value) > PATH_MAX_BYTES || value.includes('\0')) throw invalid(field, 'is not a usable path (too long or holds a NUL byte)');
+  return value;
+}
+
+export function hostNqns(field: string, values: readonly string[]): string[] {
+  if (values.length === 0) throw invalid(field, 'at least one host NQN is required; replicas are never exported to any host');
+  if (values.length > HOST_NQNS_MAX) throw invalid(field, `${values.length} host NQNs given; at most ${HOST_NQNS_MAX} are allowed`);
+  const seen = new Set<string>();
+  for (const [i, nqn] of values.entries()) {
+    const at = `${field}[${i}]`;
+    if (Buffer.byteLength(nqn) > NQN_MAX_BYTES) throw invalid(at, `is ${Buffer.byteLength(nqn)} bytes long; an NQN is at most ${NQN_MAX_BYTES}`);
+    if (!NQN_PATTERN.test(nqn)) {
+      throw invalid(at, `${JSON.stringify(nqn)} is not an NQN; use the form nqn.YYYY-MM.reverse.domain:identifier (e.g. the host's /etc/nvme/hostnqn)`);
+    }
+    if (seen.has(nqn)) throw invalid(at, `${JSON.stringify(nqn)} is listed twice`);
+    seen.add(nqn);
+  }
+  return [...values];
+}
+
+export function labels(field: string, value: Readonly<Record<string, string>>): Record<string, string> {
+  const entries = Object.entries(value);
+  if (entries.length > LABELS_MAX) throw invalid(field, `${entries.length} labels given; at most ${LABELS_MAX} are allowed`);
+  for (const [key, v] of entries) {
+    if (key.length > LABEL_KEY_MAX || !LABEL_KEY_PATTERN.test(key)) {
+      throw invalid(field, `label key ${JSON.stringify(key)} is not allowed; use at most ${LABEL_KEY_MAX} of A-Z a-z 0-9 . _ / -, starting with a letter or digit`);
+    }
+    if (v.length > LABEL_VALUE_MAX) throw invalid(field, `label ${key}'s value is ${v.length} characters long; use at most ${LABEL_VALUE_MAX}`);
+  }
+  return Object.fromEntries(entries);
+}
+
+export function diskKind(field: string, value: string | number): 'aio' | 'nvme' {
+  switch (value) {
+    case 'DISK_KIND_UNSPECIFIED':
+    case 'DISK_KIND_AIO':
+      return 'aio';
+    case 'DISK_KIND_NVME':
+      return 'nvme';
+    default:
+      throw invalid(field, `unknown disk kind ${JSON.stringify(value)}; use DISK_KIND_AIO or DISK_KIND_NVME`);
+  }
+}
