@@ -1,0 +1,289 @@
+/**
+ * An in-memory NodeDomain, honest enough to exercise every RPC: idempotent creates, deletes of
+ * missing objects that succeed, the domain's error codes, watch events. It records every call
+ * (readiness excepted) so tests can prove the edge refused bad input before reaching it, and can
+ * be told to fail or to hang a method until the caller's signal aborts.
+ */
+import { ConductorError, SpdkTransportError } from '../../../src/errors.js';
+import type {
+  DiskCreate,
+  DiskInfo,
+  NodeDomain,
+  Readiness,
+  ReplicaEvent,
+  ReplicaInfo,
+  SnapshotCreate,
+  SnapshotInfo,
+} from '../../../src/domain/model.js';
+
+type Options = Parameters<NodeDomain['diskGet']>[1];
+type Method = Exclude<keyof NodeDomain, 'readiness'>;
+
+export interface RecordedCall {
+  method: Method;
+  args: unknown[];
+  options: Options;
+}
+
+const MiB = 1024 * 1024;
+
+export class FakeDomain implements NodeDomain {
+  ready: Readiness = { ready: true, reason: 'ready' };
+  readonly calls: RecordedCall[] = [];
+  readonly #disks = new Map<string, DiskInfo>();
+  readonly #replicas = new Map<string, ReplicaInfo>();
+  readonly #snapshots = new Map<string, SnapshotInfo[]>();
+  readonly #listeners = new Set<(event: ReplicaEvent) => void>();
+  readonly #failures = new Map<Method, unknown>();
+  readonly #hanging = new Set<Method>();
+
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
+  /** The next call of `method` rejects with `error` (after being recorded). */
+  failNext(method: Method, error: unknown): void {
+    this.#failures.set(method, error);
+  }
+
+  /** Calls of `method` never finish on their own: they reject when the caller's signal aborts. */
+  hang(method: Method): void {
+    this.#hanging.add(method);
+  }
+
+  emit(event: ReplicaEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  readiness(): Readiness {
+    return this.ready;
+  }
+
+  async diskCreate(request: DiskCreate, options?: Options): Promise<DiskInfo> {
+    await this.#enter('diskCreate', [request], options);
+    const existing = this.#disks.get(request.name);
+    if (existing) {
+      if (existing.path !== request.path) throw new ConductorError('ALREADY_EXISTS', `disk ${request.name} exists on ${existing.path}, not ${request.path}`);
+      return existing;
+    }
+    const cluster = request.clusterSizeBytes ?? MiB;
+    const disk: DiskInfo = {
+      name: request.name,
+      kind: request.kind ?? 'aio',
+      path: request.path,
+      bdevName: `d.${request.name}`,
+      lvstoreName: `lvs.${request.name}`,
+      lvstoreUuid: '6f1b2c3d-0000-4000-8000-000000000001',
+      clusterSizeBytes: cluster,
+      blockSize: request.blockSize ?? 4096,
+      totalBytes: 1024 * cluster,
+      freeBytes: 1024 * cluster,
+      allocatedBytes: 0,
+      replicaCount: 0,
+      adopted: false,
+    };
+    this.#disks.set(disk.name, disk);
+    return disk;
+  }
+
+  async diskGet(name: string, options?: Options): Promise<DiskInfo> {
+    await this.#enter('diskGet', [name], options);
+    return this.#disk(name);
+  }
+
+  async diskList(options?: Options): Promise<DiskInfo[]> {
+    await this.#enter('diskList', [], options);
+    return [...this.#disks.values()];
+  }
+
+  async diskDelete(name: string, wipe: boolean, options?: Options): Promise<void> {
+    await this.#enter('diskDelete', [name, wipe], options);
+    const onIt = [...this.#replicas.values()].filter((r) => r.diskName === name);
+    if (onIt.length > 0 && !wipe) {
+      throw new ConductorError('FAILED_PRECONDITION', `disk ${name} holds ${onIt.length} replicas; delete them first or pass wipe`);
+    }
+    for (const replica of onIt) this.#dropReplica(replica.name);
+    this.#disks.delete(name);
+  }
+
+  async replicaCreate(name: string, diskName: string, sizeBytes: number, options?: Options): Promise<ReplicaInfo> {
+    await this.#enter('replicaCreate', [name, diskName, sizeBytes], options);
+    const existing = this.#replicas.get(name);
+    if (existing) {
+      if (existing.diskName !== diskName || existing.sizeBytes !== sizeBytes) {
+        throw new ConductorError('ALREADY_EXISTS', `replica ${name} exists with ${existing.sizeBytes} bytes on disk ${existing.diskName}`);
+      }
+      return existing;
+    }
+    const disk = this.#disk(diskName);
+    if (sizeBytes % disk.clusterSizeBytes !== 0) throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a multiple of ${disk.clusterSizeBytes}`);
+    if (sizeBytes > disk.freeBytes) throw new ConductorError('RESOURCE_EXHAUSTED', `disk ${diskName} has ${disk.freeBytes} bytes free`);
+    const replica: ReplicaInfo = {
+      name,
+      diskName,
+      sizeBytes,
+      lvolUuid: '7a2b3c4d-0000-4000-8000-000000000002',
+      lvolAlias: `lvs.${diskName}/r.${name}`,
+      allocatedBytes: 0,
+      export: undefined,
+      headParent: undefined,
+      snapshotCount: 0,
+    };
+    this.#replicas.set(name, replica);
+    this.#disks.set(diskName, { ...disk, replicaCount: disk.replicaCount + 1 });
+    this.emit({ type: 'added', replica, reason: 'created' });
+    return replica;
+  }
+
+  async replicaGet(name: string, options?: Options): Promise<ReplicaInfo> {
+    await this.#enter('replicaGet', [name], options);
+    return this.#replica(name);
+  }
+
+  async replicaList(diskName: string | undefined, options?: Options): Promise<ReplicaInfo[]> {
+    await this.#enter('replicaList', [diskName], options);
+    return [...this.#replicas.values()].filter((r) => diskName === undefined || r.diskName === diskName);
+  }
+
+  async replicaExpand(name: string, sizeBytes: number, options?: Options): Promise<ReplicaInfo> {
+    await this.#enter('replicaExpand', [name, sizeBytes], options);
+    const replica = this.#replica(name);
+    if (sizeBytes < replica.sizeBytes) throw new ConductorError('FAILED_PRECONDITION', `replica ${name} is ${replica.sizeBytes} bytes; shrinking is refused`);
+    return this.#update(name, { sizeBytes }, 'expanded');
+  }
+
+  async replicaDelete(name: string, options?: Options): Promise<void> {
+    await this.#enter('replicaDelete', [name], options);
+    this.#dropReplica(name);
+  }
+
+  async replicaExpose(name: string, hostNqns: string[], options?: Options): Promise<ReplicaInfo> {
+    await this.#enter('replicaExpose', [name, hostNqns], options);
+    this.#replica(name);
+    const exported = {
+      nqn: `nqn.2024-11.io.spdk-conductor:replica:${name}`,
+      address: '10.0.0.5',
+      port: 4420,
+      hostNqns: [...hostNqns],
+      namespaceUuid: '8b3c4d5e-0000-4000-8000-000000000003',
+      namespaceNguid: '8B3C4D5E000040008000000000000003',
+    };
+    return this.#update(name, { export: exported }, 'exposed');
+  }
+
+  async replicaUnexpose(name: string, options?: Options): Promise<ReplicaInfo> {
+    await this.#enter('replicaUnexpose', [name], options);
+    this.#replica(name);
+    return this.#update(name, { export: undefined }, 'unexposed');
+  }
+
+  replicaWatch(listener: (event: ReplicaEvent) => void): () => void {
+    this.calls.push({ method: 'replicaWatch', args: [], options: undefined });
+    for (const replica of this.#replicas.values()) listener({ type: 'added', replica, reason: 'initial list' });
+    listener({ type: 'synced', replica: undefined, reason: 'initial list complete' });
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async snapshotCreate(request: SnapshotCreate, options?: Options): Promise<SnapshotInfo> {
+    await this.#enter('snapshotCreate', [request], options);
+    this.#replica(request.replicaName);
+    const chain = this.#snapshots.get(request.replicaName) ?? [];
+    const existing = chain.find((s) => s.name === request.name);
+    if (existing) return existing;
+    const previous = chain.at(-1);
+    if (previous) previous.children = [request.name];
+    const snapshot: SnapshotInfo = {
+      name: request.name,
+      replicaName: request.replicaName,
+      createdAt: new Date('2025-01-02T03:04:05.678Z'),
+      labels: { ...(request.labels ?? {}) },
+      parent: previous?.name,
+      children: [''],
+      sizeBytes: this.#replica(request.replicaName).sizeBytes,
+      allocatedBytes: 0,
+      userCreated: request.userCreated ?? true,
+    };
+    this.#snapshots.set(request.replicaName, [...chain, snapshot]);
+    this.#update(request.replicaName, { snapshotCount: chain.length + 1, headParent: request.name }, 'snapshot taken');
+    return snapshot;
+  }
+
+  async snapshotList(replicaName: string, options?: Options): Promise<SnapshotInfo[]> {
+    await this.#enter('snapshotList', [replicaName], options);
+    this.#replica(replicaName);
+    return this.#snapshots.get(replicaName) ?? [];
+  }
+
+  async snapshotDelete(replicaName: string, name: string, options?: Options): Promise<void> {
+    await this.#enter('snapshotDelete', [replicaName, name], options);
+    this.#replica(replicaName);
+    const chain = this.#snapshots.get(replicaName) ?? [];
+    this.#snapshots.set(replicaName, chain.filter((s) => s.name !== name));
+  }
+
+  async snapshotRevert(replicaName: string, name: string, options?: Options): Promise<ReplicaInfo> {
+    await this.#enter('snapshotRevert', [replicaName, name], options);
+    const replica = this.#replica(replicaName);
+    if (!(this.#snapshots.get(replicaName) ?? []).some((s) => s.name === name)) {
+      throw new ConductorError('NOT_FOUND', `snapshot ${name} of replica ${replicaName} not found`);
+    }
+    if (replica.export) throw new ConductorError('FAILED_PRECONDITION', `replica ${replicaName} is exposed; unexpose it before reverting`);
+    return this.#update(replicaName, { headParent: name }, 'reverted');
+  }
+
+  async snapshotPurge(replicaName: string, options?: Options): Promise<string[]> {
+    await this.#enter('snapshotPurge', [replicaName], options);
+    this.#replica(replicaName);
+    const chain = this.#snapshots.get(replicaName) ?? [];
+    this.#snapshots.set(replicaName, chain.filter((s) => s.userCreated));
+    return chain.filter((s) => !s.userCreated).map((s) => s.name);
+  }
+
+  async #enter(method: Method, args: unknown[], options: Options): Promise<void> {
+    this.calls.push({ method, args, options });
+    const failure = this.#failures.get(method);
+    if (failure !== undefined) {
+      this.#failures.delete(method);
+      throw failure;
+    }
+    if (this.#hanging.has(method)) {
+      await new Promise<never>((_resolve, reject) => {
+        const signal = options?.signal;
+        if (!signal) return;
+        const abort = (): void => reject(new SpdkTransportError('aborted', `${method} aborted by the caller`));
+        if (signal.aborted) abort();
+        else signal.addEventListener('abort', abort, { once: true });
+      });
+    }
+  }
+
+  #disk(name: string): DiskInfo {
+    const disk = this.#disks.get(name);
+    if (!disk) throw new ConductorError('NOT_FOUND', `disk ${name} not found; list disks to see what exists`);
+    return disk;
+  }
+
+  #replica(name: string): ReplicaInfo {
+    const replica = this.#replicas.get(name);
+    if (!replica) throw new ConductorError('NOT_FOUND', `replica ${name} not found; list replicas to see what exists`);
+    return replica;
+  }
+
+  #update(name: string, change: Partial<ReplicaInfo>, reason: string): ReplicaInfo {
+    const replica = { ...this.#replica(name), ...change };
+    this.#replicas.set(name, replica);
+    this.emit({ type: 'modified', replica, reason });
+    return replica;
+  }
+
+  #dropReplica(name: string): void {
+    const replica = this.#replicas.get(name);
+    if (!replica) return;
+    this.#replicas.delete(name);
+    this.#snapshots.delete(name);
+    const disk = this.#disks.get(replica.diskName);
+    if (disk) this.#disks.set(disk.name, { ...disk, replicaCount: disk.replicaCount - 1 });
+    this.emit({ type: 'deleted', replica, reason: 'deleted' });
+  }
+}
