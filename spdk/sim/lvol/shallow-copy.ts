@@ -1,8 +1,8 @@
 /**
  * bdev_lvol_start_shallow_copy / check_shallow_copy: copies the clusters a read-only lvol holds
- * itself (not its parents') onto any bdev at the same offsets, in the background, a few clusters
- * per poll (the recorded 16 x 4 MiB copy took about 12 ms). Operation ids count every start that
- * got past the source lookup; an id disappears once its final state has been reported.
+ * itself (not its parents') onto any bdev at the same offsets, in the background at about 4 GB/s
+ * (the recorded 16 x 4 MiB copies took about 16 ms). Operation ids count every start that got
+ * past the source lookup; an id disappears once its final state has been reported.
  */
 import { SimIoError, SimRpcError, type SimBdev } from '../core/contract.js';
 import { errno, strerror } from '../core/errno.js';
@@ -12,8 +12,8 @@ import type { Blob } from './blob.js';
 import { readBytes, writeBytes } from './layout.js';
 import type { LvStore } from './lvstore.js';
 
-/** Bytes copied per 4 ms poll. */
-const BYTES_PER_POLL = 16 * 1024 * 1024;
+/** Copy rate: the recorded 16 x 4 MiB copies showed 8 clusters after ~8 ms and were done by ~16 ms. */
+const BYTES_PER_MS = 4 * 1024 * 1024;
 
 interface Operation {
   readonly id: number;
@@ -23,6 +23,7 @@ interface Operation {
   readonly todo: Array<[number, number]>;
   copied: number;
   total: number;
+  readonly startedAt: number;
   state: 'in progress' | 'complete' | 'error';
   error?: string;
   busy: boolean;
@@ -48,7 +49,7 @@ export class ShallowCopies {
     if (dst.numBlocks * dst.blockSize < blob.numClusters * lvs.clusterSize) fail(errno.EINVAL);
     const todo: Array<[number, number]> = [];
     for (let i = 0; i < blob.numClusters; i++) if (blob.clusters[i]! >= 0) todo.push([i, blob.clusters[i]!]);
-    const op: Operation = { id, lvs, dst, todo, copied: 0, total: todo.length, state: 'in progress', busy: false };
+    const op: Operation = { id, lvs, dst, todo, copied: 0, total: todo.length, state: 'in progress', busy: false, startedAt: performance.now() };
     // Only a read-only source can be copied; the failure shows in the check, not the start.
     if (!blob.readOnly) {
       op.state = 'error';
@@ -95,7 +96,9 @@ export class ShallowCopies {
   private async step(op: Operation): Promise<void> {
     const lvs = op.lvs!;
     const cs = lvs.clusterSize;
-    const n = Math.max(1, Math.floor(BYTES_PER_POLL / cs));
+    // As many clusters as the rate allows by now (at least one per poll, so tiny rates still finish).
+    const due = Math.floor(((performance.now() - op.startedAt) * BYTES_PER_MS) / cs);
+    const n = Math.max(1, due - op.copied);
     try {
       for (const [index, cluster] of op.todo.splice(0, n)) {
         const data = await readBytes(lvs.base, cluster * cs, cs);

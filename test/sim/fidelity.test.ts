@@ -1,0 +1,53 @@
+/**
+ * Fidelity: every request of every transcript (../shared/spdk/transcripts) replayed against fresh
+ * simulators, sessions as recorded (see helpers/fidelity/sessions.ts). Errors must match exactly,
+ * results by keys and value types; protocol probes byte for byte (answers and connection state).
+ * Exceptions are listed with their reasons in helpers/fidelity/exceptions.ts; the summary prints
+ * per file what was compared, passed and excepted.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { EXCEPTIONS } from './helpers/fidelity/exceptions.js';
+import { Replay, type LineResult } from './helpers/fidelity/replay.js';
+import { SESSIONS } from './helpers/fidelity/sessions.js';
+
+/** The replay runs thousands of calls; a 1 ms poll keeps the spdk_tgt semantics (answer at the next poll) and the suite short. */
+const POLL_MS = 1;
+
+const all: LineResult[] = [];
+
+function summary(results: readonly LineResult[]): string {
+  const files = [...new Set(results.map((r) => r.file))].sort();
+  const out: string[] = [];
+  for (const f of files) {
+    const rs = results.filter((r) => r.file === f);
+    const count = (s: string) => rs.filter((r) => r.status === s).length;
+    out.push(`${f}: compared ${rs.length}, passed ${count('pass')}, excepted ${count('excepted')}, failed ${count('fail')}`);
+    const reasons = new Map<string, number>();
+    for (const r of rs) if (r.status === 'excepted') reasons.set(r.reason!, (reasons.get(r.reason!) ?? 0) + 1);
+    for (const [reason, n] of reasons) out.push(`    excepted ${n}: ${reason}`);
+    for (const r of rs.filter((x) => x.status === 'fail').slice(0, 40)) out.push(`    FAIL line ${r.index} ${r.what}: ${r.detail}`);
+  }
+  return out.join('\n');
+}
+
+afterAll(() => {
+  process.stdout.write(`\nFidelity summary\n${summary(all)}\n`);
+});
+
+describe('fidelity against the spdk_tgt v26.05 transcripts', () => {
+  it(
+    'replays every transcript line and matches the recording, or has a listed exception',
+    async () => {
+      const replays = SESSIONS.map((plan) => new Replay(plan, POLL_MS));
+      try {
+        await Promise.all(replays.map((r) => r.run(EXCEPTIONS)));
+      } finally {
+        await Promise.all(replays.map((r) => r.close()));
+      }
+      for (const r of replays) all.push(...r.results);
+      const failures = all.filter((r) => r.status === 'fail').map((r) => `${r.file}:${r.index} ${r.what}: ${r.detail}`);
+      expect(failures).toEqual([]);
+    },
+    180_000,
+  );
+});

@@ -1,0 +1,74 @@
+/**
+ * Comparing a simulator answer with a recorded one: errors must be identical (code and message);
+ * results must have the same keys and value types all the way down (values such as uuids,
+ * addresses and counters may differ). Array elements are paired by `name` (or `alias`, `nqn`,
+ * `module`) when they have one, else by position.
+ */
+
+export type Kind = 'null' | 'array' | 'object' | 'string' | 'number' | 'boolean';
+
+function kindOf(v: unknown): Kind {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v as Kind;
+}
+
+const PAIR_KEYS = ['name', 'alias', 'nqn', 'module', 'method'] as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function pairKey(v: unknown): string | undefined {
+  if (kindOf(v) !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  // An lvol bdev is named by its uuid, which differs between runs: pair it by its alias.
+  const aliases = o['aliases'];
+  if (typeof o['name'] === 'string' && UUID.test(o['name']) && Array.isArray(aliases) && typeof aliases[0] === 'string') {
+    return `alias=${aliases[0] as string}`;
+  }
+  for (const k of PAIR_KEYS) if (typeof o[k] === 'string') return `${k}=${o[k] as string}`;
+  return undefined;
+}
+
+export interface CompareOptions {
+  /** Keys the simulator may add to objects at this path (e.g. spdk_get_version's `simulator`). */
+  readonly allowExtra?: ReadonlyMap<string, readonly string[]>;
+}
+
+export function compareShape(recorded: unknown, actual: unknown, path = '$', opts: CompareOptions = {}, out: string[] = []): string[] {
+  const rk = kindOf(recorded);
+  const ak = kindOf(actual);
+  if (rk !== ak) {
+    out.push(`${path}: ${ak} where the recording has ${rk}`);
+    return out;
+  }
+  if (rk === 'object') {
+    const r = recorded as Record<string, unknown>;
+    const a = actual as Record<string, unknown>;
+    const extra = opts.allowExtra?.get(path) ?? [];
+    for (const k of Object.keys(r)) if (!(k in a)) out.push(`${path}.${k}: missing`);
+    for (const k of Object.keys(a)) if (!(k in r) && !extra.includes(k)) out.push(`${path}.${k}: not in the recording`);
+    for (const k of Object.keys(r)) if (k in a) compareShape(r[k], a[k], `${path}.${k}`, opts, out);
+  } else if (rk === 'array') {
+    const r = recorded as unknown[];
+    const a = actual as unknown[];
+    if ((r.length === 0) !== (a.length === 0)) {
+      out.push(`${path}: ${a.length} elements where the recording has ${r.length}`);
+      return out;
+    }
+    const byKey = new Map<string, unknown>();
+    for (const e of r) {
+      const k = pairKey(e);
+      if (k !== undefined && !byKey.has(k)) byKey.set(k, e);
+    }
+    const sameProduct = (e: unknown) => {
+      const p = kindOf(e) === 'object' ? (e as Record<string, unknown>)['product_name'] : undefined;
+      return p === undefined ? undefined : r.find((x) => kindOf(x) === 'object' && (x as Record<string, unknown>)['product_name'] === p);
+    };
+    a.forEach((e, i) => {
+      const k = pairKey(e);
+      const counterpart = (k !== undefined ? byKey.get(k) : undefined) ?? sameProduct(e) ?? r[Math.min(i, r.length - 1)];
+      compareShape(counterpart, e, `${path}[${k ?? i}]`, opts, out);
+    });
+  }
+  return out;
+}

@@ -1,0 +1,340 @@
+/**
+ * Replays transcript sessions against fresh simulators and compares every answer with the
+ * recording (see compare.ts). Requests go one at a time on one connection per target, as the
+ * recorder sent them; raw protocol probes (transcript 09) go byte for byte on their own
+ * connection, with the follow-up request of each probe on that same connection.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, closeSync, ftruncateSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SimClient } from '../sim-client.js';
+import { startSim, type RunningSim } from '../start-sim.js';
+import { compareShape, type CompareOptions } from './compare.js';
+import { exceptionFor, type FidelityException } from './exceptions.js';
+import { RawConn } from './raw-conn.js';
+import type { Action, SessionPlan, TargetName } from './sessions.js';
+import { readTranscript, rebuildRaw, type Line } from './transcripts.js';
+
+export type Status = 'pass' | 'fail' | 'excepted';
+
+export interface LineResult {
+  readonly file: string;
+  readonly index: number;
+  readonly what: string;
+  readonly status: Status;
+  readonly detail?: string;
+  readonly reason?: string;
+}
+
+const RECORDED_DISKS = '/var/lib/spdk-disks';
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** spdk_get_version carries the simulator's own marker beside the imitated version. */
+const VERSION_EXTRA: CompareOptions = { allowExtra: new Map([['$', ['simulator']]]) };
+const QUIET_MS = 250;
+/** sim_bdev_write chunk: requests must stay well under the 256 KiB receive buffer. */
+const WRITE_CHUNK = 128 * 1024;
+
+interface Target {
+  sim: RunningSim;
+  client: SimClient;
+  methods: Set<string>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export class Replay {
+  private readonly targets = new Map<TargetName, Target>();
+  private readonly ports = new Map<string, string>();
+  /** Values the recording got back (uuids, operation ids) -> what the simulator gave instead. */
+  private readonly seen = new Map<string, unknown>();
+  readonly diskDir: string;
+  readonly results: LineResult[] = [];
+  private probe: RawConn | null = null;
+
+  constructor(
+    private readonly plan: SessionPlan,
+    private readonly pollMs: number,
+  ) {
+    this.diskDir = mkdtempSync(join(tmpdir(), 'sim-fidelity-disks-'));
+  }
+
+  private async startTarget(name: TargetName, args: readonly string[]): Promise<void> {
+    await this.stopTarget(name);
+    const sim = await startSim({ name, args: ['--poll-ms', String(this.pollMs), '--quiet', ...args] });
+    const client = await SimClient.connect(sim.socket);
+    const methods = new Set(await client.call<string[]>('rpc_get_methods'));
+    this.targets.set(name, { sim, client, methods });
+  }
+
+  private async stopTarget(name: TargetName): Promise<void> {
+    const t = this.targets.get(name);
+    if (!t) return;
+    this.targets.delete(name);
+    t.client.close();
+    await t.sim.stop();
+  }
+
+  private registered(): Set<string> {
+    const all = new Set<string>();
+    for (const t of this.targets.values()) for (const m of t.methods) all.add(m);
+    return all;
+  }
+
+  async close(): Promise<void> {
+    this.probe?.close();
+    for (const name of [...this.targets.keys()]) await this.stopTarget(name);
+    rmSync(this.diskDir, { recursive: true, force: true });
+  }
+
+  /** Recorded TCP ports become free local ones; recorded disk paths the session's disk dir. */
+  private async mapParams(v: unknown, key?: string): Promise<unknown> {
+    if ((typeof v === 'string' || typeof v === 'number') && this.seen.has(`${key}:${String(v)}`)) return this.seen.get(`${key}:${String(v)}`);
+    if (typeof v === 'string' && UUID.test(v) && this.seen.has(`uuid:${v}`)) return this.seen.get(`uuid:${v}`);
+    if (typeof v === 'string') {
+      if (key === 'trsvcid' && /^\d+$/.test(v)) {
+        if (!this.ports.has(v)) this.ports.set(v, String(await freePort()));
+        return this.ports.get(v);
+      }
+      return v.startsWith(RECORDED_DISKS) ? this.diskDir + v.slice(RECORDED_DISKS.length) : v;
+    }
+    if (Array.isArray(v)) return Promise.all(v.map((x) => this.mapParams(x)));
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = await this.mapParams(x, k);
+      return out;
+    }
+    return v;
+  }
+
+  private record(line: Line, what: string, detail: string | undefined, exceptions: readonly FidelityException[]): void {
+    if (detail === undefined) {
+      this.results.push({ file: line.file, index: line.index, what, status: 'pass' });
+      return;
+    }
+    const method = what.split(' ')[0]!;
+    const ex = exceptionFor(exceptions, line.file, line.index, method, this.registered());
+    if (ex) this.results.push({ file: line.file, index: line.index, what, status: 'excepted', detail, reason: ex.reason });
+    else this.results.push({ file: line.file, index: line.index, what, status: 'fail', detail });
+  }
+
+  async run(exceptions: readonly FidelityException[]): Promise<void> {
+    for (const [name, size] of Object.entries(this.plan.disks ?? {})) this.sizeDisk(name, size);
+    for (const [t, args] of Object.entries(this.plan.start) as Array<[TargetName, string[]]>) await this.startTarget(t, args);
+    for (const file of this.plan.files) {
+      const lines = readTranscript(file);
+      const paced = this.plan.paced?.includes(file) ?? false;
+      let wallStart = performance.now();
+      let recordedStart = lines[0]?.t_ms ?? 0;
+      let lastT = recordedStart;
+      const writer = this.plan.writers?.[file];
+      const stopWriter = writer ? await this.startWriter(writer.target, writer.bdev) : async () => undefined;
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
+        if (paced && line.t_ms !== undefined) {
+          // Timed scenarios (controller loss, blips) are replayed at the recorded pace.
+          if (line.t_ms < lastT) {
+            wallStart = performance.now();
+            recordedStart = line.t_ms;
+          }
+          lastT = line.t_ms;
+          const wait = wallStart + (line.t_ms - recordedStart) - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        for (const action of this.plan.before?.[`${file}:${i}`] ?? []) await this.act(line, action, exceptions);
+        if (line.raw_request !== undefined) {
+          await this.rawProbe(line, lines[i + 1], exceptions);
+        } else if (line.method === null || line.response === null || line.response === undefined) {
+          await this.noteAction(line);
+        } else if (/follow-up request on same connection/.test(line.note ?? '') && this.probe !== null) {
+          await this.followUp(line, exceptions);
+        } else {
+          await this.call(line, exceptions);
+        }
+      }
+      await stopWriter();
+    }
+  }
+
+  /** Host-like writes, 4 KiB every 20 ms on their own connection, until the returned stop is called. */
+  private async startWriter(target: TargetName, bdev: string): Promise<() => Promise<void>> {
+    const client = await SimClient.connect(this.targets.get(target)!.sim.socket);
+    let running = true;
+    const loop = (async () => {
+      for (let lba = 0; running; lba = (lba + 1) % 1024) {
+        await client.request('sim_bdev_write', { name: bdev, offset_blocks: lba, data_base64: randomBytes(4096).toString('base64') });
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    return async () => {
+      running = false;
+      client.close();
+      await loop.catch(() => undefined);
+    };
+  }
+
+  private sizeDisk(name: string, bytes: number): void {
+    const fd = openSync(join(this.diskDir, name), 'a');
+    ftruncateSync(fd, bytes);
+    closeSync(fd);
+  }
+
+  private async act(line: Line, action: Action, exceptions: readonly FidelityException[]): Promise<void> {
+    switch (action.kind) {
+      case 'restart':
+        await this.startTarget(action.target, action.args);
+        return;
+      case 'grow-disk':
+        this.sizeDisk(action.file, action.bytes);
+        return;
+      case 'rpc':
+        await this.targets.get(action.target)!.client.call(action.method, action.params);
+        return;
+      case 'start-fails': {
+        let started: RunningSim | null = null;
+        try {
+          started = await startSim({ name: 'probe', args: ['--quiet', ...action.args], timeoutMs: 5000 });
+        } catch {
+          // Expected: spdk_tgt did not start with these options either.
+        }
+        const what = `(start with ${action.args.join(' ')} fails)`;
+        this.record(line, what, started ? 'the simulator started; spdk_tgt did not' : undefined, exceptions);
+        await started?.kill();
+        return;
+      }
+    }
+  }
+
+  /** Notes that describe data written from outside (spdk_dd over NVMe/TCP) are replayed with sim_bdev_write. */
+  private async noteAction(line: Line): Promise<void> {
+    const m = /wrote (\d+) MiB of random data at offset (\d+) MiB of (\S+?):/.exec(line.note ?? '');
+    if (m === null) return;
+    const client = this.targets.get('A')!.client;
+    const [bdev] = await client.call<Array<{ block_size: number }>>('bdev_get_bdevs', { name: m[3] });
+    const start = Number(m[2]) * 1024 * 1024;
+    const total = Number(m[1]) * 1024 * 1024;
+    for (let off = 0; off < total; off += WRITE_CHUNK) {
+      await client.call('sim_bdev_write', {
+        name: m[3],
+        offset_blocks: (start + off) / bdev!.block_size,
+        data_base64: randomBytes(Math.min(WRITE_CHUNK, total - off)).toString('base64'),
+      });
+    }
+  }
+
+  private compareResponse(method: string, recorded: { result?: unknown; error?: unknown }, got: { result?: unknown; error?: unknown }): string | undefined {
+    if (recorded.error !== undefined) {
+      if (JSON.stringify(got.error) === JSON.stringify(recorded.error)) return undefined;
+      return `error ${JSON.stringify(recorded.error)} expected, got ${JSON.stringify(got.error ?? { result: got.result })}`.slice(0, 400);
+    }
+    if (got.error !== undefined) return `result expected, got error ${JSON.stringify(got.error)}`;
+    const diffs = compareShape(recorded.result, got.result, '$', method === 'spdk_get_version' ? VERSION_EXTRA : {});
+    return diffs.length === 0 ? undefined : diffs.slice(0, 6).join('; ');
+  }
+
+  private async call(line: Line, exceptions: readonly FidelityException[]): Promise<void> {
+    const target = this.targets.get(line.target ?? 'A');
+    const method = line.method!;
+    if (target === undefined) {
+      this.record(line, method, `target ${line.target} is not running`, exceptions);
+      return;
+    }
+    const params = line.params === null || line.params === undefined ? undefined : await this.mapParams(line.params);
+    const got = await target.client.request(method, params);
+    const recorded = line.response as { result?: unknown; result_omitted?: boolean };
+    if (recorded.result_omitted) {
+      // Trimmed recording (files 10 and 12): only the kind of the result is known.
+      this.record(line, method, Array.isArray(got.result) ? undefined : `array expected, got ${JSON.stringify(got).slice(0, 200)}`, exceptions);
+      return;
+    }
+    this.learn(recorded.result, got.result);
+    this.record(line, method, this.compareResponse(method, recorded, got), exceptions);
+  }
+
+  /** Remembers uuids and operation ids the simulator gave where the recording had others. */
+  private learn(recorded: unknown, got: unknown, key = ''): void {
+    if (typeof recorded === 'string' && typeof got === 'string' && UUID.test(recorded) && recorded !== got) {
+      this.seen.set(`uuid:${recorded}`, got);
+    } else if (key === 'operation_id' && typeof recorded === 'number' && typeof got === 'number') {
+      this.seen.set(`operation_id:${recorded}`, got);
+    } else if (recorded !== null && got !== null && typeof recorded === 'object' && typeof got === 'object' && !Array.isArray(recorded)) {
+      for (const [k, v] of Object.entries(recorded)) this.learn(v, (got as Record<string, unknown>)[k], k);
+    }
+  }
+
+  private async followUp(line: Line, exceptions: readonly FidelityException[]): Promise<void> {
+    const conn = this.probe!;
+    this.probe = null;
+    if (conn.closed !== false) {
+      this.record(line, `${line.method} (follow-up)`, 'the probe connection was closed', exceptions);
+      return;
+    }
+    conn.write(JSON.stringify({ jsonrpc: '2.0', method: line.method, id: 1 }));
+    const text = await conn.collect(1, QUIET_MS);
+    conn.close();
+    const got = text.trim() === '' ? { error: { code: 0, message: 'no answer' } } : (JSON.parse(text) as object);
+    this.record(line, `${line.method} (follow-up)`, this.compareResponse(line.method!, line.response as object, got), exceptions);
+  }
+
+  private async rawProbe(line: Line, next: Line | undefined, exceptions: readonly FidelityException[]): Promise<void> {
+    const note = line.note ?? '';
+    const target = this.targets.get(line.target ?? 'A')!;
+    let raw = rebuildRaw(line.raw_request!);
+    for (const m of [...raw.matchAll(/"trsvcid":"(\d+)"/g)]) {
+      raw = raw.replace(m[0], `"trsvcid":"${(await this.mapParams(m[1], 'trsvcid')) as string}"`);
+    }
+    const expected = line.raw_response ?? '';
+    const expectedLines = expected === '' ? 0 : expected.split('\n').length - 1;
+    // E3b completes E3's request on E3's connection.
+    const reuse = /completed 1 s later/.test(note) && this.probe !== null;
+    if (!reuse) this.probe?.close();
+    const conn = reuse ? this.probe! : await RawConn.open(target.sim.socket);
+    this.probe = null;
+    if (/split across two writes/.test(note)) {
+      conn.write('{"jsonrpc":"2.0",');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    conn.write(raw);
+    const text = await conn.collect(expectedLines, QUIET_MS);
+    const closed = conn.closed;
+    const detail = this.compareRaw(expected, text, line.connection_closed_by_server ?? false, closed);
+    this.record(line, `raw: ${note.slice(0, 60)}`, detail, exceptions);
+    const keep = closed === false && (/follow-up request on same connection/.test(next?.note ?? '') || /server waits/.test(note));
+    if (keep) this.probe = conn;
+    else conn.close();
+  }
+
+  private compareRaw(expected: string, got: string, expectedClose: boolean | 'reset', closed: boolean | 'reset'): string | undefined {
+    const problems: string[] = [];
+    if (expectedClose !== closed) problems.push(`connection ${closed === false ? 'open' : closed === true ? 'closed' : 'reset'}, recorded ${expectedClose === false ? 'open' : expectedClose === true ? 'closed' : 'reset'}`);
+    const exp = expected.split('\n').filter((l) => l !== '');
+    const act = got.split('\n').filter((l) => l !== '');
+    if (!got.endsWith('\n') && got !== '') problems.push('answer not terminated by a newline');
+    if (exp.length !== act.length) problems.push(`${act.length} answer lines, recorded ${exp.length}`);
+    const idOf = (l: string) => /"id":(null|"(?:[^"\\]|\\.)*"|-?[0-9][0-9.eE+-]*)/.exec(l)?.[1];
+    for (let i = 0; i < Math.min(exp.length, act.length); i++) {
+      const e = exp[i]!;
+      const a = act[i]!;
+      const ea = e.startsWith('[') ? (JSON.parse(e) as object[]) : [JSON.parse(e) as object];
+      const aa = a.startsWith('[') ? (JSON.parse(a) as object[]) : [JSON.parse(a) as object];
+      if (e.startsWith('[') !== a.startsWith('[')) problems.push(`line ${i}: batch framing differs`);
+      if (idOf(e) !== idOf(a)) problems.push(`line ${i}: id ${idOf(a)}, recorded ${idOf(e)}`);
+      if (ea.length !== aa.length) problems.push(`line ${i}: ${aa.length} batch answers, recorded ${ea.length}`);
+      for (let k = 0; k < Math.min(ea.length, aa.length); k++) {
+        const d = this.compareResponse('spdk_get_version', ea[k]!, aa[k]!);
+        if (d) problems.push(`line ${i}[${k}]: ${d}`);
+      }
+    }
+    return problems.length === 0 ? undefined : problems.join('; ');
+  }
+}

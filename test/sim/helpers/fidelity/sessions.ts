@@ -1,0 +1,108 @@
+/**
+ * How the transcripts were recorded, as replay sessions: which files ran on the same pair of
+ * targets, with which memory options, and what happened outside the RPC stream (restarts, data
+ * written by spdk_dd, the hugepage pool shrunk) that the replay must reproduce.
+ */
+
+export type TargetName = 'A' | 'B';
+
+export type Action =
+  | { readonly kind: 'restart'; readonly target: TargetName; readonly args: readonly string[] }
+  /** spdk_tgt failed to start with these options: the simulator must fail too. */
+  | { readonly kind: 'start-fails'; readonly args: readonly string[] }
+  | { readonly kind: 'rpc'; readonly target: TargetName; readonly method: string; readonly params?: unknown }
+  | { readonly kind: 'grow-disk'; readonly file: string; readonly bytes: number };
+
+export interface SessionPlan {
+  readonly name: string;
+  readonly files: readonly string[];
+  readonly start: Partial<Record<TargetName, readonly string[]>>;
+  /** Actions before the line `file:index` is replayed. */
+  readonly before?: Readonly<Record<string, readonly Action[]>>;
+  /** Files replayed at the recorded pace (timed scenarios: controller loss, blips, listener removal). */
+  readonly paced?: readonly string[];
+  /** Files recorded under host write I/O: the replay keeps writing to this bdev meanwhile. */
+  readonly writers?: Readonly<Record<string, { readonly target: TargetName; readonly bdev: string }>>;
+  /** Sparse disk images to create under the session's disk dir (recorded as /var/lib/spdk-disks). */
+  readonly disks?: Readonly<Record<string, number>>;
+}
+
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
+
+/** Transcript 14 restarts A with the options each phase note names. */
+const F14 = '14-memory-exhaustion.jsonl';
+const legacy = (mib: number) => ['--mem-mib', String(mib)];
+const noHuge = (mib: number) => ['--mem-mib', String(mib), '--no-huge'];
+
+export const SESSIONS: readonly SessionPlan[] = [
+  {
+    // 01-13: one recording session on the same two targets (ids restart per file, state does not).
+    name: 'main (01-13)',
+    files: [
+      '01-info-and-setup.jsonl',
+      '02-replica-loss-idle.jsonl',
+      '03-rebuild-throttled.jsonl',
+      '04-replica-loss-under-io.jsonl',
+      '05-rebuild-unthrottled.jsonl',
+      '06-remove-readd-and-transient-blip.jsonl',
+      '07-shallow-copy-and-set-parent.jsonl',
+      '08-errors.jsonl',
+      '09-framing-and-protocol-errors.jsonl',
+      '10-latency-spdk_get_version.jsonl',
+      '11-create-1000-lvols.jsonl',
+      '12-latency-bdev_get_bdevs-1000-lvols.jsonl',
+      '13-raid1-superblock-rebuild.jsonl',
+    ],
+    start: { A: [], B: [] },
+    // Timed scenarios (controller loss, rebuild progress, blips, shallow-copy progress) keep their pace.
+    paced: [
+      '02-replica-loss-idle.jsonl',
+      '03-rebuild-throttled.jsonl',
+      '04-replica-loss-under-io.jsonl',
+      '05-rebuild-unthrottled.jsonl',
+      '06-remove-readd-and-transient-blip.jsonl',
+      '07-shallow-copy-and-set-parent.jsonl',
+      '13-raid1-superblock-rebuild.jsonl',
+    ],
+    // 04 ran with a host writing to the exported raid1 (through vol1 on A) the whole time.
+    writers: { '04-replica-loss-under-io.jsonl': { target: 'A', bdev: 'raid1' } },
+    disks: { 'lvs1k.img': 4 * GIB },
+  },
+  {
+    name: 'memory (14)',
+    files: [F14],
+    start: {},
+    before: {
+      [`${F14}:3`]: [{ kind: 'restart', target: 'A', args: [] }],
+      [`${F14}:9`]: [{ kind: 'start-fails', args: noHuge(256) }],
+      [`${F14}:12`]: [{ kind: 'start-fails', args: legacy(256) }],
+      [`${F14}:15`]: [{ kind: 'start-fails', args: legacy(512) }],
+      [`${F14}:18`]: [{ kind: 'start-fails', args: legacy(768) }],
+      [`${F14}:21`]: [{ kind: 'start-fails', args: noHuge(800) }],
+      [`${F14}:25`]: [{ kind: 'restart', target: 'A', args: noHuge(850) }],
+      [`${F14}:32`]: [
+        { kind: 'restart', target: 'A', args: legacy(1024) },
+        { kind: 'restart', target: 'B', args: [] },
+      ],
+      [`${F14}:139`]: [{ kind: 'restart', target: 'A', args: noHuge(852) }],
+      [`${F14}:4720`]: [{ kind: 'restart', target: 'A', args: noHuge(1024) }],
+      [`${F14}:4779`]: [{ kind: 'restart', target: 'A', args: noHuge(1024) }],
+      [`${F14}:4856`]: [{ kind: 'restart', target: 'A', args: [] }],
+      // "echo 841 > /proc/sys/vm/nr_hugepages": 40 pages left free; later restored (1207 free).
+      [`${F14}:4861`]: [{ kind: 'rpc', target: 'A', method: 'sim_set_memory', params: { hugepages_free: 40 } }],
+      [`${F14}:4891`]: [{ kind: 'rpc', target: 'A', method: 'sim_set_memory', params: { hugepages_free: 1207 } }],
+    },
+  },
+  { name: 'nvmf hosts (15)', files: ['15-nvmf-hosts-and-ana.jsonl'], start: { A: [], B: [] }, paced: ['15-nvmf-hosts-and-ana.jsonl'] },
+  {
+    name: 'lvol chains (16)',
+    files: ['16-lvol-chains.jsonl'],
+    start: { A: [], B: [] },
+    disks: { 'aio512.img': 64 * MIB, 'aio4k.img': 64 * MIB, 'lvs16.img': 256 * MIB },
+    before: {
+      // Line 21 shows aio4k with 24576 blocks after bdev_aio_rescan: the file had grown to 96 MiB.
+      ['16-lvol-chains.jsonl:20']: [{ kind: 'grow-disk', file: 'aio4k.img', bytes: 96 * MIB }],
+    },
+  },
+];
