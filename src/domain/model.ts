@@ -118,3 +118,81 @@ export interface NodeDomain {
   snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo>;
   snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]>;
 }
+
+/** A replica as an engine member: on another node over NVMe/TCP, or on this node directly. */
+export type EngineReplicaSpec =
+  | { name: string; kind: 'remote'; address: string; port: number; nqn: string }
+  | { name: string; kind: 'local' };
+
+export type FrontendKind = 'nvme-host' | 'export-only';
+
+/** Per-engine changes to the node's timeout budget; re-checked before use. */
+export interface TimeoutOverride {
+  replicaReconnectDelaySec?: number;
+  replicaFastIoFailTimeoutSec?: number;
+  replicaCtrlrLossTimeoutSec?: number;
+  hostCtrlLossTmoSec?: number;
+}
+
+export interface EngineCreate {
+  name: string;
+  sizeBytes: number;
+  replicas: EngineReplicaSpec[];
+  frontend: FrontendKind;
+  /** Hosts allowed to connect to the volume; for nvme-host, this node's host NQN is added. */
+  hostNqns: string[];
+  timeouts?: TimeoutOverride;
+}
+
+export type MemberState = 'healthy' | 'rebuilding' | 'failed' | 'missing';
+export type EngineState = 'healthy' | 'degraded' | 'faulted';
+
+export interface EngineMemberInfo {
+  name: string;
+  kind: 'remote' | 'local';
+  bdevName: string;
+  state: MemberState;
+  /** Why it is in that state (what spdk_tgt showed). */
+  reason: string;
+  /** Remote members: bdev_nvme's controller state (enabled, reconnect_is_delayed...). */
+  controllerState: string | undefined;
+}
+
+export interface FrontendInfo {
+  kind: FrontendKind;
+  nqn: string;
+  address: string;
+  port: number;
+  hostNqns: string[];
+  namespaceUuid: string;
+  namespaceNguid: string;
+  /** nvme-host: the block device the host sees. */
+  device: string | undefined;
+  /** The ctrl-loss-tmo a host should connect with (from the timeout budget). */
+  recommendedCtrlLossTmoSec: number;
+  /** export-only: a ready-to-use connect command line. */
+  connectCommand: string | undefined;
+}
+
+export interface RebuildProgress {
+  member: string;
+  percent: number;
+  blocks: number;
+}
+
+export interface EngineInfo {
+  name: string;
+  sizeBytes: number;
+  state: EngineState;
+  reason: string;
+  raidName: string;
+  members: EngineMemberInfo[];
+  frontend: FrontendInfo | undefined;
+  rebuild: RebuildProgress | undefined;
+}
+
+export interface EngineEvent {
+  type: 'added' | 'modified' | 'deleted' | 'synced';
+  engine: EngineInfo | undefined;
+  reason: string;
+}

@@ -8,6 +8,9 @@
  *   snapshot         lvs.<disk>/s.<snapshot>.<owner>      owner = 8-char hash of the replica name
  *   revert clone     lvs.<disk>/t.<replica>               (exists only while a revert runs)
  *   subsystem        nqn.2024-11.io.spdk-conductor:replica:<replica>
+ *   engine raid      e.<volume>
+ *   engine member    controller ec.<volume>.<replica>, bdev ec.<volume>.<replica>n1
+ *   volume subsystem nqn.2024-11.io.spdk-conductor:volume:<volume>
  *
  * User-given names use [a-z0-9-] only, so '.' and ':' never appear in them and parsing is exact.
  * SPDK caps lvol and lvstore names at 63 bytes (SPDK_LVOL_NAME_MAX includes the NUL); the limits
@@ -23,9 +26,11 @@ export const SNAPSHOT_NAME_MAX = 48;
 export const NQN_PREFIX = 'nqn.2024-11.io.spdk-conductor';
 export const NQN_MAX_BYTES = 223;
 
-export type NameKind = 'disk' | 'replica' | 'snapshot';
+export const VOLUME_NAME_MAX = 48;
 
-const LIMITS: Record<NameKind, number> = { disk: DISK_NAME_MAX, replica: REPLICA_NAME_MAX, snapshot: SNAPSHOT_NAME_MAX };
+export type NameKind = 'disk' | 'replica' | 'snapshot' | 'volume';
+
+const LIMITS: Record<NameKind, number> = { disk: DISK_NAME_MAX, replica: REPLICA_NAME_MAX, snapshot: SNAPSHOT_NAME_MAX, volume: VOLUME_NAME_MAX };
 
 /** Why `name` is not a valid name of that kind, or undefined when it is. */
 export function nameProblem(kind: NameKind, name: unknown): string | undefined {
@@ -83,6 +88,31 @@ export function alias(disk: string, lvol: string): string {
 
 export function replicaNqn(replica: string): string {
   return `${NQN_PREFIX}:replica:${replica}`;
+}
+
+export function engineRaidName(volume: string): string {
+  return `e.${volume}`;
+}
+
+export function engineControllerName(volume: string, replica: string): string {
+  return `ec.${volume}.${replica}`;
+}
+
+/** bdev_nvme names the namespace bdev of controller X "Xn1". */
+export function engineMemberBdev(volume: string, replica: string): string {
+  return `${engineControllerName(volume, replica)}n1`;
+}
+
+export function volumeNqn(volume: string): string {
+  return `${NQN_PREFIX}:volume:${volume}`;
+}
+
+/** The volume and replica of an engine member controller; undefined for controllers not ours. */
+export function parseEngineController(name: string): { volume: string; replica: string } | undefined {
+  const [kind, volume, replica, ...rest] = name.split('.');
+  if (kind !== 'ec' || rest.length > 0 || !volume || !replica) return undefined;
+  if (nameProblem('volume', volume) || nameProblem('replica', replica)) return undefined;
+  return { volume, replica };
 }
 
 export type ParsedLvol =

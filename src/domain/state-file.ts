@@ -11,6 +11,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConductorError } from '../errors.js';
+import type { EngineReplicaSpec, FrontendKind, TimeoutOverride } from './model.js';
 
 export interface SnapshotMeta {
   createdAt: string;
@@ -24,15 +25,27 @@ export type Intent =
   | { op: 'snapshot-revert'; replica: string; disk: string; snapshot: string }
   | { op: 'replica-expose'; replica: string; hostNqns: string[]; port: number };
 
+/** What an engine was asked to be: spdk_tgt forgets a member's address once its controller is gone. */
+export interface EngineSpec {
+  name: string;
+  sizeBytes: number;
+  replicas: EngineReplicaSpec[];
+  frontend: FrontendKind;
+  hostNqns: string[];
+  port: number;
+  timeouts?: TimeoutOverride;
+}
+
 export interface StateData {
   version: 1;
+  engines: Record<string, EngineSpec>;
   /** Keyed by `${replica}/${snapshot}`. */
   snapshots: Record<string, SnapshotMeta>;
   /** Keyed by replica name: at most one multi-step operation per replica at a time. */
   intents: Record<string, Intent>;
 }
 
-const EMPTY: StateData = { version: 1, snapshots: {}, intents: {} };
+const EMPTY: StateData = { version: 1, engines: {}, snapshots: {}, intents: {} };
 
 export class StateFile {
   private data: StateData;
@@ -63,7 +76,7 @@ export class StateFile {
       try {
         const parsed = JSON.parse(text) as Partial<StateData>;
         if (parsed.version !== 1) throw new Error(`unknown version ${String(parsed.version)}`);
-        data = { version: 1, snapshots: parsed.snapshots ?? {}, intents: parsed.intents ?? {} };
+        data = { version: 1, engines: parsed.engines ?? {}, snapshots: parsed.snapshots ?? {}, intents: parsed.intents ?? {} };
       } catch (err) {
         // A damaged file must not be silently replaced: it may hold the only record of labels.
         throw new ConductorError('CONFIG', `the state file ${file} is damaged (${(err as Error).message}); move it aside to start without it`);
@@ -83,6 +96,25 @@ export class StateFile {
       const slash = key.indexOf('/');
       return [key.slice(0, slash), key.slice(slash + 1), meta];
     });
+  }
+
+  engine(name: string): EngineSpec | undefined {
+    return this.data.engines[name];
+  }
+
+  engines(): EngineSpec[] {
+    return Object.values(this.data.engines);
+  }
+
+  async setEngine(spec: EngineSpec): Promise<void> {
+    this.data.engines[spec.name] = structuredClone(spec);
+    await this.flush();
+  }
+
+  async dropEngine(name: string): Promise<void> {
+    if (!(name in this.data.engines)) return;
+    delete this.data.engines[name];
+    await this.flush();
   }
 
   intents(): Intent[] {

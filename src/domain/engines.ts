@@ -1,0 +1,290 @@
+/**
+ * Engines: a volume's raid1 on this node over its replicas (remote ones attached with bdev_nvme
+ * under the timeout budget, local ones directly), exported as one NVMe-oF subsystem.
+ *
+ * The engine's spec (what it was asked to be) is recorded before anything is made, because
+ * spdk_tgt forgets a member's address once its controller is gone. Deletes and removals use only
+ * this node's spdk_tgt: they succeed when a replica's node is gone.
+ */
+import { ConductorError } from '../errors.js';
+import type { CallOptions } from '../spdk/call.js';
+import type { DomainContext } from './context.js';
+import type { EngineCreate, EngineInfo, EngineReplicaSpec, TimeoutOverride } from './model.js';
+import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, nqnProblem, volumeNqn } from './naming.js';
+import { deleteQuietly, existsVerdict, isGone, translate } from './spdk-errors.js';
+import type { EngineSpec } from './state-file.js';
+import type { EngineStatus } from './engine-status.js';
+
+const MIB = 1024 * 1024;
+/** raid1 in spdk_tgt v26.05 refuses to start with fewer members (transcript 08). */
+const RAID1_MIN_MEMBERS = 2;
+
+/** What engines need beyond the node's context: the budget's numbers and the host frontend. */
+export interface EngineDeps {
+  attachParams(override?: TimeoutOverride): { ctrlr_loss_timeout_sec: number; reconnect_delay_sec: number; fast_io_fail_timeout_sec: number };
+  hostCtrlLossTmoSec(override?: TimeoutOverride): number;
+  /** The NQN this node's bdev_nvme presents to replica targets. */
+  engineHostNqn: string;
+  /** Connects this node's kernel to an export (nvme-host frontend); undefined where unavailable. */
+  hostFrontend: HostFrontend | undefined;
+  /** How long a removal waits for a member's bdev to be really gone. */
+  memberGoneTimeoutMs: number;
+}
+
+export interface HostFrontend {
+  readonly hostNqn: string;
+  connect(params: { nqn: string; address: string; port: number; ctrlLossTmoSec: number }): Promise<{ device: string }>;
+  disconnect(nqn: string): Promise<void>;
+}
+
+export class Engines {
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly deps: EngineDeps,
+    private readonly status: EngineStatus,
+  ) {}
+
+  async create(request: EngineCreate, options?: CallOptions): Promise<EngineInfo> {
+    const spec = this.validate(request);
+    return this.ctx.locks.with(`engine:${spec.name}`, async () => {
+      const existing = this.ctx.state.engine(spec.name);
+      if (existing) {
+        if (!sameSpec(existing, spec)) throw new ConductorError('ALREADY_EXISTS', `engine ${spec.name} exists with another configuration; delete it first`);
+        return this.status.info(existing, options);
+      }
+      if (spec.frontend === 'nvme-host' && !this.deps.hostFrontend) {
+        throw new ConductorError('FAILED_PRECONDITION', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
+      }
+      spec.port = this.ctx.ports.take();
+      await this.ctx.state.setEngine(spec);
+      try {
+        const attached = await this.attachAll(spec, options);
+        const healthy = attached.filter((m) => m.bdev !== undefined);
+        if (healthy.length < Math.min(RAID1_MIN_MEMBERS, spec.replicas.length)) {
+          const why = attached.map((m) => `${m.name}: ${m.error ?? 'ok'}`).join('; ');
+          throw new ConductorError('UNAVAILABLE', `engine ${spec.name} needs at least ${RAID1_MIN_MEMBERS} reachable replicas to start, ${healthy.length} reachable (${why})`);
+        }
+        await this.ctx.spdk.raid.create({ name: engineRaidName(spec.name), raid_level: 'raid1', base_bdevs: healthy.map((m) => m.bdev!), strip_size_kb: 0 }, options);
+        await this.export(spec, options);
+        for (const failed of attached.filter((m) => m.error)) this.ctx.log.warn({ engine: spec.name, replica: failed.name, reason: failed.error }, 'replica not attached; engine starts degraded');
+        const info = await this.status.info(spec, options);
+        if (spec.frontend === 'nvme-host') await this.connectHost(spec, info);
+        this.ctx.log.info({ engine: spec.name, members: healthy.map((m) => m.name), state: info.state }, 'engine created');
+        this.status.changed(spec.name, 'added', 'created');
+        return this.status.info(spec, options);
+      } catch (error) {
+        await this.teardown(spec, options).catch((e: unknown) => this.ctx.log.error({ engine: spec.name, err: (e as Error).message }, 'rollback of a failed engine create left objects; recovery will retry'));
+        throw translate(error, `engine ${spec.name}`);
+      }
+    });
+  }
+
+  async delete(name: string, options?: CallOptions): Promise<void> {
+    checkName('volume', name);
+    await this.ctx.locks.with(`engine:${name}`, async () => {
+      const spec = this.ctx.state.engine(name);
+      await this.teardown(spec ?? { name, sizeBytes: 0, replicas: [], frontend: 'export-only', hostNqns: [], port: 0 }, options);
+      if (spec) this.status.changed(name, 'deleted', 'deleted');
+      this.ctx.log.info({ engine: name }, 'engine deleted');
+    });
+  }
+
+  /**
+   * Takes a replica out: out of the raid first, then its controller is detached, then we wait
+   * until its bdev is really gone, and only then may the caller tear the replica down.
+   */
+  async removeReplica(name: string, replica: string, options?: CallOptions): Promise<EngineInfo> {
+    checkName('volume', name);
+    checkName('replica', replica);
+    return this.ctx.locks.with(`engine:${name}`, async () => {
+      const spec = this.spec(name);
+      const member = spec.replicas.find((r) => r.name === replica);
+      if (!member) return this.status.info(spec, options);
+      const bdev = memberBdev(spec.name, member, this.ctx);
+      try {
+        await this.ctx.spdk.raid.removeBaseBdev({ name: bdev }, options);
+      } catch (error) {
+        if (!isGone(this.ctx, error)) throw error;
+      }
+      if (member.kind === 'remote') {
+        await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: engineControllerName(spec.name, replica) }, options));
+        await this.waitGone(bdev, options);
+      }
+      spec.replicas = spec.replicas.filter((r) => r.name !== replica);
+      await this.ctx.state.setEngine(spec);
+      this.status.changed(name, 'modified', `replica ${replica} removed`);
+      this.ctx.log.info({ engine: name, replica }, 'replica removed from engine; it may be torn down');
+      return this.status.info(spec, options);
+    });
+  }
+
+  /** Attaches a replica and adds it to the raid: spdk_tgt rebuilds it from the others. */
+  async addReplica(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
+    checkName('volume', name);
+    this.validateReplica(replica);
+    return this.ctx.locks.with(`engine:${name}`, async () => {
+      const spec = this.spec(name);
+      const known = spec.replicas.find((r) => r.name === replica.name);
+      if (known && JSON.stringify(known) !== JSON.stringify(replica)) throw new ConductorError('ALREADY_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
+      if (!known) {
+        spec.replicas.push(replica);
+        await this.ctx.state.setEngine(spec);
+      }
+      const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options);
+      if (!attached?.bdev) throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
+      try {
+        await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(name), base_bdev: attached.bdev }, options);
+      } catch (error) {
+        throw translate(error, `add replica ${replica.name} to engine ${name}`);
+      }
+      this.status.changed(name, 'modified', `replica ${replica.name} added; rebuilding`);
+      return this.status.info(spec, options);
+    });
+  }
+
+  get(name: string, options?: CallOptions): Promise<EngineInfo> {
+    return this.status.info(this.spec(checkName('volume', name)), options);
+  }
+
+  list(options?: CallOptions): Promise<EngineInfo[]> {
+    return this.status.infoAll(this.ctx.state.engines(), options);
+  }
+
+  spec(name: string): EngineSpec {
+    const spec = this.ctx.state.engine(name);
+    if (!spec) throw new ConductorError('NOT_FOUND', `engine ${name} does not exist on this node`);
+    return spec;
+  }
+
+  /** Removes everything an engine made on this node; each step tolerates what is already gone. */
+  async teardown(spec: EngineSpec, options?: CallOptions): Promise<void> {
+    const nqn = volumeNqn(spec.name);
+    if (spec.frontend === 'nvme-host' && this.deps.hostFrontend) await this.deps.hostFrontend.disconnect(nqn);
+    await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn }, options));
+    await deleteQuietly(this.ctx, () => this.ctx.spdk.raid.delete({ name: engineRaidName(spec.name) }, options));
+    // Every controller of this engine, also ones for replicas no longer in the spec.
+    const controllers = await this.ctx.spdk.nvme.getControllers(undefined, options);
+    const prefix = `${engineControllerName(spec.name, '')}`;
+    await Promise.all(
+      controllers
+        .filter((c) => c.name.startsWith(prefix))
+        .map(async (c) => {
+          await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: c.name }, options));
+          await this.waitGone(`${c.name}n1`, options);
+        }),
+    );
+    if (spec.port) this.ctx.ports.release(spec.port);
+    await this.ctx.state.dropEngine(spec.name);
+  }
+
+  private validate(request: EngineCreate): EngineSpec {
+    const name = checkName('volume', request.name);
+    if (!Number.isSafeInteger(request.sizeBytes) || request.sizeBytes <= 0 || request.sizeBytes % MIB !== 0) {
+      throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a positive multiple of 1 MiB, got ${request.sizeBytes}`, { field: 'size_bytes' });
+    }
+    if (!Array.isArray(request.replicas) || request.replicas.length < RAID1_MIN_MEMBERS) {
+      throw new ConductorError('INVALID_ARGUMENT', `an engine needs at least ${RAID1_MIN_MEMBERS} replicas (raid1 in spdk_tgt cannot run on one)`, { field: 'replicas' });
+    }
+    const names = new Set<string>();
+    for (const replica of request.replicas) {
+      this.validateReplica(replica);
+      if (names.has(replica.name)) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name} is listed twice`, { field: 'replicas' });
+      names.add(replica.name);
+    }
+    if (request.frontend !== 'nvme-host' && request.frontend !== 'export-only') {
+      throw new ConductorError('INVALID_ARGUMENT', `frontend must be nvme-host or export-only, got ${String(request.frontend)}`, { field: 'frontend' });
+    }
+    for (const host of request.hostNqns ?? []) {
+      const problem = nqnProblem(host);
+      if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
+    }
+    if (request.frontend === 'export-only' && (request.hostNqns ?? []).length === 0) {
+      throw new ConductorError('INVALID_ARGUMENT', 'an export-only engine needs the NQNs of the hosts that may connect', { field: 'host_nqns' });
+    }
+    if (request.timeouts) this.deps.attachParams(request.timeouts);
+    return {
+      name,
+      sizeBytes: request.sizeBytes,
+      replicas: request.replicas.map((r) => ({ ...r })),
+      frontend: request.frontend,
+      hostNqns: [...new Set(request.hostNqns ?? [])],
+      port: 0,
+      ...(request.timeouts ? { timeouts: request.timeouts } : {}),
+    };
+  }
+
+  private validateReplica(replica: EngineReplicaSpec): void {
+    checkName('replica', replica.name);
+    if (replica.kind === 'local') return;
+    if (replica.kind !== 'remote') throw new ConductorError('INVALID_ARGUMENT', `replica ${(replica as { name: string }).name}: kind must be remote or local`, { field: 'replicas' });
+    if (typeof replica.address !== 'string' || !/^[0-9a-zA-Z.:-]+$/.test(replica.address)) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: address ${String(replica.address)} is not an IP address or host name`, { field: 'replicas' });
+    if (!Number.isInteger(replica.port) || replica.port < 1 || replica.port > 65535) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: port ${replica.port} is not a TCP port`, { field: 'replicas' });
+    const problem = nqnProblem(replica.nqn);
+    if (problem) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: ${problem}`, { field: 'replicas' });
+  }
+
+  /** Attaches every remote replica at once (they are independent objects) and finds local ones. */
+  private attachAll(spec: EngineSpec, options?: CallOptions): Promise<Array<{ name: string; bdev: string | undefined; error: string | undefined }>> {
+    const timeouts = this.deps.attachParams(spec.timeouts);
+    return Promise.all(
+      spec.replicas.map(async (replica) => {
+        if (replica.kind === 'local') {
+          const head = this.ctx.inventory.head(replica.name);
+          return head ? { name: replica.name, bdev: alias(head.disk, headLvolName(replica.name)), error: undefined } : { name: replica.name, bdev: undefined, error: 'no such replica on this node' };
+        }
+        const controller = engineControllerName(spec.name, replica.name);
+        try {
+          const bdevs = await this.ctx.spdk.nvme.attachController(
+            { name: controller, trtype: 'tcp', adrfam: 'ipv4', traddr: replica.address, trsvcid: String(replica.port), subnqn: replica.nqn, hostnqn: this.deps.engineHostNqn, ...timeouts },
+            options,
+          );
+          return { name: replica.name, bdev: bdevs[0] ?? engineMemberBdev(spec.name, replica.name), error: undefined };
+        } catch (error) {
+          if (existsVerdict(this.ctx, error) === 'exists') return { name: replica.name, bdev: engineMemberBdev(spec.name, replica.name), error: undefined };
+          return { name: replica.name, bdev: undefined, error: (error as Error).message };
+        }
+      }),
+    );
+  }
+
+  private async export(spec: EngineSpec, options?: CallOptions): Promise<void> {
+    const nqn = volumeNqn(spec.name);
+    const ids = namespaceIds('volume', spec.name);
+    const nvmf = this.ctx.spdk.nvmf;
+    const hosts = [...spec.hostNqns, ...(spec.frontend === 'nvme-host' && this.deps.hostFrontend ? [this.deps.hostFrontend.hostNqn] : [])];
+    await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: `SV${ids.nguid.slice(0, 18)}`, model_number: 'spdk-conductor volume', ana_reporting: false }, options);
+    for (const host of new Set(hosts)) await nvmf.addHost({ nqn, host }, options);
+    await nvmf.addNs({ nqn, namespace: { bdev_name: engineRaidName(spec.name), uuid: ids.uuid, nguid: ids.nguid } }, options);
+    await nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: this.ctx.settings.exportAddress, trsvcid: String(spec.port) } }, options);
+  }
+
+  private async connectHost(spec: EngineSpec, info: EngineInfo): Promise<void> {
+    const frontend = info.frontend!;
+    await this.deps.hostFrontend!.connect({ nqn: frontend.nqn, address: frontend.address, port: frontend.port, ctrlLossTmoSec: this.deps.hostCtrlLossTmoSec(spec.timeouts) });
+  }
+
+  private async waitGone(bdev: string, options?: CallOptions): Promise<void> {
+    const deadline = Date.now() + this.deps.memberGoneTimeoutMs;
+    for (;;) {
+      try {
+        await this.ctx.spdk.bdev.getBdevs({ name: bdev }, options);
+      } catch (error) {
+        if (isGone(this.ctx, error)) return;
+        throw error;
+      }
+      if (Date.now() > deadline) throw new ConductorError('DEADLINE_EXCEEDED', `bdev ${bdev} was still there ${this.deps.memberGoneTimeoutMs} ms after its controller was detached`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+export function memberBdev(volume: string, member: EngineReplicaSpec, ctx: DomainContext): string {
+  if (member.kind === 'remote') return engineMemberBdev(volume, member.name);
+  const head = ctx.inventory.head(member.name);
+  return head ? alias(head.disk, head.name) : alias('?', headLvolName(member.name));
+}
+
+function sameSpec(a: EngineSpec, b: EngineSpec): boolean {
+  const strip = (s: EngineSpec): unknown => ({ ...s, port: 0 });
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
