@@ -1,0 +1,118 @@
+/**
+ * The DMA heap: malloc bdevs need a free 2 MiB-aligned run (fragmentation decides, transcript 14),
+ * the budget modes behave like spdk_tgt's (legacy and --no-huge are hard caps, the default heap
+ * grows from the hugepage pool), env_dpdk_get_mem_stats writes the dump, and the sim_ knobs work.
+ */
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RpcFailure, SimClient } from '../helpers/sim-client.js';
+import { startSim, type RunningSim } from '../helpers/start-sim.js';
+
+const ENOMEM = { code: -12, message: 'Cannot allocate memory' };
+let running: RunningSim[] = [];
+
+async function sim(args: string[]): Promise<{ sim: RunningSim; c: SimClient }> {
+  const s = await startSim({ name: 'M', args });
+  running.push(s);
+  return { sim: s, c: await SimClient.connect(s.socket) };
+}
+
+afterEach(async () => {
+  await Promise.all(running.map((s) => s.stop()));
+  running = [];
+});
+
+/** Creates malloc bdevs of `blocks` 4 KiB blocks until one fails; returns how many succeeded. */
+async function fill(c: SimClient, prefix: string, blocks: number): Promise<number> {
+  for (let i = 0; ; i++) {
+    const r = await c.request('bdev_malloc_create', { name: `${prefix}${i}`, num_blocks: blocks, block_size: 4096 });
+    if (r.error) {
+      expect(r.error).toEqual(ENOMEM);
+      return i;
+    }
+  }
+}
+
+function heapStats(dump: string): Record<string, number> {
+  const block = dump.slice(dump.indexOf('Heap id:0'), dump.indexOf('Heap id:1'));
+  return Object.fromEntries([...block.matchAll(/\t(\w+):(\d+),/g)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+describe('a legacy 1024 MiB heap (spdk_tgt -s 1024 --env-context=--legacy-mem)', () => {
+  it('fails malloc bdevs by fragmentation exactly where spdk_tgt did', async () => {
+    const { c } = await sim(['--mem-mib', '1024']);
+    await c.call('nvmf_create_transport', { trtype: 'TCP' }).catch(() => undefined);
+    expect(await fill(c, 'm16_', 4096)).toBe(1);
+    expect(await fill(c, 'm8_', 2048)).toBe(0);
+    expect(await fill(c, 'm4_', 1024)).toBe(14);
+    expect(await fill(c, 'm2_', 512)).toBe(12);
+    expect(await fill(c, 'm1_', 256)).toBe(5);
+    expect(await fill(c, 'm64k_', 16)).toBe(5);
+    // Plenty is free in small pieces: a 4 KiB lvstore metadata write does not need DMA, a 512-byte malloc does.
+    expect((await c.request('bdev_malloc_create', { name: 'one', num_blocks: 1, block_size: 512 })).error).toEqual(ENOMEM);
+    await c.call('bdev_malloc_delete', { name: 'm16_0' });
+    await c.call('bdev_malloc_create', { name: 'again', num_blocks: 4096, block_size: 4096 });
+    expect((await c.request('bdev_malloc_create', { name: 'again2', num_blocks: 4096, block_size: 4096 })).error).toEqual(ENOMEM);
+  });
+});
+
+describe('a --no-huge heap', () => {
+  it('does not start below what start-up needs, and is one contiguous block above it', async () => {
+    await expect(startSim({ name: 'small', args: ['--mem-mib', '800', '--no-huge'] })).rejects.toThrow(/exited/);
+    const { c } = await sim(['--mem-mib', '1024', '--no-huge']);
+    // Transcript 14 phase 5: two 16 MiB members, then seven 16 MiB fills, then -12.
+    expect(await fill(c, 'n16_', 4096)).toBe(9);
+  });
+});
+
+describe('the default (dynamic) heap', () => {
+  it('grows by mapping hugepages while the pool has them', async () => {
+    const { c } = await sim([]);
+    await c.call('sim_set_memory', { hugepages_free: 40 });
+    expect(await fill(c, 'd16_', 4096)).toBe(4);
+    expect((await c.request('bdev_malloc_create', { name: 'd8', num_blocks: 2048, block_size: 4096 })).error).toEqual(ENOMEM);
+    await c.call('bdev_malloc_create', { name: 'd2', num_blocks: 512, block_size: 4096 });
+    // 40 - 4 x 9 pages - 2 for d2 = 2 free; deleting a 16 MiB malloc gives its 9 pages back.
+    await c.call('bdev_malloc_delete', { name: 'd16_0' });
+    const after = await c.call<{ hugepages_free: number }>('sim_set_memory', {});
+    expect(after.hugepages_free).toBe(11);
+    await c.call('bdev_malloc_create', { name: 'd16_again', num_blocks: 4096, block_size: 4096 });
+  });
+
+  it('fails the next allocations on demand (sim_fail_next_allocs)', async () => {
+    const { c } = await sim([]);
+    await c.call('sim_fail_next_allocs', { count: 1 });
+    expect((await c.request('bdev_malloc_create', { name: 'x', num_blocks: 16, block_size: 4096 })).error).toEqual(ENOMEM);
+    expect(await c.call('bdev_malloc_create', { name: 'x', num_blocks: 16, block_size: 4096 })).toBe('x');
+  });
+});
+
+describe('memory reports', () => {
+  it('env_dpdk_get_mem_stats writes spdk_tgt\'s dump, whose heap figures follow the allocations', async () => {
+    const { c } = await sim(['--mem-mib', '1024']);
+    const { filename } = await c.call<{ filename: string }>('env_dpdk_get_mem_stats');
+    const before = readFileSync(filename, 'utf8');
+    for (const section of ['DPDK memory size', 'DPDK memory layout', 'DPDK memzones.', 'DPDK mempools.', 'DPDK malloc stats.', 'DPDK malloc heaps.']) {
+      expect(before).toContain(section);
+    }
+    expect(heapStats(before)).toMatchObject({ Heap_size: 1073741824, Greatest_free_size: 18874368 });
+    await c.call('bdev_malloc_create', { name: 'm', num_blocks: 4096, block_size: 4096 });
+    await c.call('env_dpdk_get_mem_stats');
+    const after = heapStats(readFileSync(filename, 'utf8'));
+    expect(heapStats(before).Free_size! - after.Free_size!).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+    expect(after.Greatest_free_size).toBe(8 * 1024 * 1024);
+    expect(after.Alloc_count).toBe(heapStats(before).Alloc_count! + 1);
+  });
+
+  it('iobuf_get_stats lists the iobuf users with their caches', async () => {
+    const { c } = await sim([]);
+    const stats = await c.call<Array<{ module: string; small_pool: Record<string, number> }>>('iobuf_get_stats');
+    expect(stats.map((s) => s.module)).toEqual(['accel', 'bdev']);
+    expect(Object.keys(stats[0]!.small_pool)).toEqual(['cache', 'main', 'retry', 'cache_size']);
+  });
+
+  it('refuses params sim_set_memory does not know', async () => {
+    const { c } = await sim([]);
+    await expect(c.call('sim_set_memory', { heap_mib: 1 })).rejects.toEqual(new RpcFailure(-32603, 'spdk_json_decode_object failed'));
+  });
+});
