@@ -43,7 +43,7 @@ export function createBlob(lvs: LvStore, name: string, bytes: number, thin: bool
       zero.push(c);
     }
   }
-  lvs.blobs.set(blob.uuid, blob);
+  lvs.add(blob);
   return { blob, zero };
 }
 
@@ -72,7 +72,7 @@ export function snapshot(lvs: LvStore, origin: Blob, name: string): Blob {
   origin.parent = { kind: 'blob', blob: snap };
   snap.clones.push(origin);
   snap.snapshotEntry = true;
-  lvs.blobs.set(snap.uuid, snap);
+  lvs.add(snap);
   return snap;
 }
 
@@ -82,7 +82,7 @@ export function clone(lvs: LvStore, source: Blob, name: string): Blob {
   if (!lvs.hasMetadataRoom()) throw new ChainError(errno.ENOMEM);
   const c = new Blob(randomUUID(), name, lvs.nextSeq(), true, false, source.numClusters);
   reparent(c, source);
-  lvs.blobs.set(c.uuid, c);
+  lvs.add(c);
   return c;
 }
 
@@ -92,7 +92,7 @@ export function esnapClone(lvs: LvStore, bdevUuid: string, bytes: number, name: 
   if (!lvs.hasMetadataRoom()) throw new ChainError(errno.ENOMEM);
   const c = new Blob(randomUUID(), name, lvs.nextSeq(), true, false, clustersFor(lvs, bytes));
   c.parent = { kind: 'esnap', bdevUuid };
-  lvs.blobs.set(c.uuid, c);
+  lvs.add(c);
   return c;
 }
 

@@ -27,6 +27,8 @@ export class MetadataFull extends Error {}
 export class LvStore {
   /** Blobs in creation order. */
   readonly blobs = new Map<string, Blob>();
+  /** By name: creating the 5000th lvol must not scan the other 4999. */
+  private readonly byName = new Map<string, Blob>();
   private readonly used: Uint8Array;
   /** Clusters that may hold old data: zero-filled before a thick allocation hands them out. */
   private readonly dirty: Uint8Array;
@@ -34,6 +36,9 @@ export class LvStore {
   freeClusters: number;
   private mdChain: Promise<void> = Promise.resolve();
   private readonly filling = new Map<number, Promise<void>>();
+  /** No free cluster / metadata page below these: allocation never rescans the used prefix. */
+  private clusterHint = 0;
+  private mdHint = 0;
 
   private constructor(
     readonly base: SimBdev,
@@ -119,7 +124,7 @@ export class LvStore {
       blob.mdPages = pages;
       for (const p of pages) lvs.mdUsed[p] = 1;
       for (const c of blob.clusters) if (c >= 0) lvs.markUsed(c);
-      lvs.blobs.set(blob.uuid, blob);
+      lvs.add(blob);
     }
     for (const { rec } of records) {
       const blob = lvs.blobs.get(rec.uuid)!;
@@ -150,16 +155,27 @@ export class LvStore {
   }
 
   findByName(name: string): Blob | undefined {
-    for (const b of this.blobs.values()) if (b.name === name) return b;
-    return undefined;
+    return this.byName.get(name);
+  }
+
+  add(blob: Blob): void {
+    this.blobs.set(blob.uuid, blob);
+    this.byName.set(blob.name, blob);
+  }
+
+  rename(blob: Blob, name: string): void {
+    if (this.byName.get(blob.name) === blob) this.byName.delete(blob.name);
+    blob.name = name;
+    this.byName.set(name, blob);
   }
 
   /** Lowest free cluster, as the blobstore's bit array hands them out. */
   allocCluster(): number | null {
     if (this.freeClusters === 0) return null;
-    const c = this.used.indexOf(0, this.sb.reservedClusters);
+    const c = this.used.indexOf(0, Math.max(this.clusterHint, this.sb.reservedClusters));
     if (c < 0) return null;
     this.markUsed(c);
+    this.clusterHint = c + 1;
     return c;
   }
 
@@ -167,7 +183,22 @@ export class LvStore {
     if (this.used[c]) {
       this.used[c] = 0;
       this.freeClusters++;
+      this.clusterHint = Math.min(this.clusterHint, c);
     }
+  }
+
+  private allocMdPage(): number {
+    const p = this.mdUsed.indexOf(0, this.mdHint);
+    if (p >= 0) {
+      this.mdUsed[p] = 1;
+      this.mdHint = p + 1;
+    }
+    return p;
+  }
+
+  private freeMdPage(p: number): void {
+    this.mdUsed[p] = 0;
+    this.mdHint = Math.min(this.mdHint, p);
   }
 
   /** Makes a freshly allocated cluster read as zeros (thick allocation, inflate). */
@@ -194,15 +225,14 @@ export class LvStore {
     const pages = blob.mdPages.slice(0, need);
     const release = blob.mdPages.slice(need);
     while (pages.length < need) {
-      const p = this.mdUsed.indexOf(0);
+      const p = this.allocMdPage();
       if (p < 0) {
-        for (const q of pages) if (!blob.mdPages.includes(q)) this.mdUsed[q] = 0;
+        for (const q of pages) if (!blob.mdPages.includes(q)) this.freeMdPage(q);
         throw new MetadataFull('no free metadata page');
       }
-      this.mdUsed[p] = 1;
       pages.push(p);
     }
-    for (const p of release) this.mdUsed[p] = 0;
+    for (const p of release) this.freeMdPage(p);
     blob.mdPages = pages;
     const first = pages[0]!;
     const writes = pages.map((p, i) => ({ p, page: encodePage(first, i, payload.subarray(i * PAGE_PAYLOAD, (i + 1) * PAGE_PAYLOAD)) }));
@@ -214,18 +244,19 @@ export class LvStore {
 
   /** Can a new blob get a metadata page? */
   hasMetadataRoom(): boolean {
-    return this.mdUsed.indexOf(0) >= 0;
+    return this.mdUsed.indexOf(0, this.mdHint) >= 0;
   }
 
   forgetBlob(blob: Blob): Promise<void> {
     const pages = blob.mdPages;
     blob.mdPages = [];
-    for (const p of pages) this.mdUsed[p] = 0;
+    for (const p of pages) this.freeMdPage(p);
     for (let i = 0; i < blob.clusters.length; i++) {
       const c = blob.clusters[i]!;
       if (c >= 0) this.freeCluster(c);
     }
     this.blobs.delete(blob.uuid);
+    if (this.byName.get(blob.name) === blob) this.byName.delete(blob.name);
     return this.enqueue(async () => {
       for (const p of pages) await writeBytes(this.base, (MD_REGION_START + p) * MD_PAGE, Buffer.alloc(MD_PAGE));
     });

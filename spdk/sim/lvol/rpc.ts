@@ -203,7 +203,7 @@ export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
     const taken = bdev.lvs.findByName(name);
     if (taken || target.bdevs.get(`${bdev.lvs.name}/${name}`)) async(errno.EEXIST);
     const old = bdev.aliases;
-    bdev.blob.name = name;
+    bdev.lvs.rename(bdev.blob, name);
     bdev.aliases = [`${bdev.lvs.name}/${name}`];
     target.bdevs.reindex(bdev, old);
     await persist(bdev.lvs, [bdev.blob]);
