@@ -61,6 +61,7 @@ export class AioBdev implements SimBdev {
     };
   }
 
+  /** Not recorded (no transcript lists an aio bdev's config): the params bdev_aio_create takes. */
   configEntry(): SimConfigEntry {
     return {
       method: 'bdev_aio_create',

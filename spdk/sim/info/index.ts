@@ -91,6 +91,7 @@ export function infoModule(target: CoreTarget): SimModule {
         handler: (params) => {
           const { name } = params as { name: string };
           const entries = target.config(name);
+          // Not recorded: spdk's rpc_framework_get_config answers an unknown subsystem this way.
           if (entries === null) throw new SimRpcError(INVALID_PARAMS, `Subsystem '${name}' not found`);
           return entries;
         },
