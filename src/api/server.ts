@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { NodeDomain, Readiness } from '../domain/model.js';
 import { ConductorError, ConfigError } from '../errors.js';
 import { loadProtos, SERVICE_NAMES } from './proto.js';
+import { build } from './status.js';
 import { disksHandlers } from './services/disks.js';
 import { replicasHandlers, WatchRegistry } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
@@ -94,7 +95,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       closing ??= (async () => {
         stopHealth();
         for (const name of HEALTH_NAMES) health.setStatus(name, 'NOT_SERVING');
-        watches.endAll({ code: Status.UNAVAILABLE, details: 'the service is shutting down; watch again once it is back' });
+        watches.endAll(build(Status.UNAVAILABLE, 'UNAVAILABLE', 'the service is shutting down; watch again once it is back'));
         await drain(server, options.shutdownGraceMs ?? 5000, logger);
         if (ports.unixSocket) await removeSocket(ports.unixSocket);
         logger.info('API closed');

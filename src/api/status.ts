@@ -72,7 +72,8 @@ function classify(err: ConductorError): { code: Status; message: string } {
   return { code: BY_CODE[err.code], message: err.message };
 }
 
-function build(code: Status, conductorCode: ErrorCode, details: string): MappedStatus {
+/** A status the edge itself ends a call with, carrying the same trailer as mapped errors. */
+export function build(code: Status, conductorCode: ErrorCode, details: string): MappedStatus {
   const metadata = new Metadata();
   metadata.set(ERROR_CODE_TRAILER, conductorCode);
   return { code, details, metadata, conductorCode };

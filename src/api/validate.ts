@@ -12,6 +12,9 @@ type NameKind = keyof typeof NAME_MAX;
 /** nqn.YYYY-MM.<reverse domain>:<anything>, as NVMe Base Specification 4.5 defines host NQNs. */
 const NQN_PATTERN = /^nqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+:\S+$/i;
 const NQN_MAX_BYTES = 223;
+/** The UUID form of NQN; spdk_tgt refuses one whose tail is not a UUID. */
+const UUID_NQN_PREFIX = 'nqn.2014-08.org.nvmexpress:uuid:';
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Far above any real ACL; keeps one request from making a subsystem spdk_tgt cannot list. */
 const HOST_NQNS_MAX = 256;
 
@@ -81,6 +84,9 @@ export function hostNqns(field: string, values: readonly string[]): string[] {
     if (Buffer.byteLength(nqn) > NQN_MAX_BYTES) throw invalid(at, `is ${Buffer.byteLength(nqn)} bytes long; an NQN is at most ${NQN_MAX_BYTES}`);
     if (!NQN_PATTERN.test(nqn)) {
       throw invalid(at, `${JSON.stringify(nqn)} is not an NQN; use the form nqn.YYYY-MM.reverse.domain:identifier (e.g. the host's /etc/nvme/hostnqn)`);
+    }
+    if (nqn.startsWith(UUID_NQN_PREFIX) && !UUID_PATTERN.test(nqn.slice(UUID_NQN_PREFIX.length))) {
+      throw invalid(at, `${JSON.stringify(nqn)} is a UUID NQN whose tail is not a UUID; use ${UUID_NQN_PREFIX}xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`);
     }
     if (seen.has(nqn)) throw invalid(at, `${JSON.stringify(nqn)} is listed twice`);
     seen.add(nqn);

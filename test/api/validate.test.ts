@@ -45,6 +45,7 @@ const cases: Case[] = [
   ['an NQN with month 13', (c) => invoke(c.replicas, 'ReplicaExpose', { name: 'r1', hostNqns: ['nqn.2014-13.org.example:h'] }), /^host_nqns\[0\]: .* is not an NQN/],
   ['an NQN without a reverse domain', (c) => invoke(c.replicas, 'ReplicaExpose', { name: 'r1', hostNqns: ['nqn.2014-08.localhost:h'] }), /^host_nqns\[0\]: .* is not an NQN/],
   ['an NQN over 223 bytes', (c) => invoke(c.replicas, 'ReplicaExpose', { name: 'r1', hostNqns: [`nqn.2014-08.org.example:${'h'.repeat(200)}`] }), /^host_nqns\[0\]: is 224 bytes long; an NQN is at most 223/],
+  ['a UUID NQN whose tail is not a UUID', (c) => invoke(c.replicas, 'ReplicaExpose', { name: 'r1', hostNqns: ['nqn.2014-08.org.nvmexpress:uuid:abc'] }), /^host_nqns\[0\]: .* is a UUID NQN whose tail is not a UUID/],
   ['a host listed twice', (c) => invoke(c.replicas, 'ReplicaExpose', { name: 'r1', hostNqns: [HOST, HOST] }), /^host_nqns\[1\]: .* is listed twice/],
   ['a snapshot without a replica', (c) => invoke(c.snapshots, 'SnapshotCreate', { name: 's1' }), /^replica_name: a replica name is required/],
   ['a snapshot name with "_"', (c) => invoke(c.snapshots, 'SnapshotCreate', { replicaName: 'r1', name: 's_1' }), /^name: snapshot name "s_1" is not allowed/],

@@ -19,7 +19,7 @@ import type { ReplicasHandlers } from '../generated/spdk/conductor/v1/Replicas.j
 import type { ReplicaUnexposeRequest__Output } from '../generated/spdk/conductor/v1/ReplicaUnexposeRequest.js';
 import type { ReplicaWatchRequest__Output } from '../generated/spdk/conductor/v1/ReplicaWatchRequest.js';
 import { replicaEventMessage, replicaMessage } from '../messages.js';
-import { toStatus } from '../status.js';
+import { build, toStatus } from '../status.js';
 import * as check from '../validate.js';
 import { unary, type ServiceContext } from './call.js';
 
@@ -117,10 +117,13 @@ function watchHandler(ctx: ServiceContext, options: ReplicasOptions): handleServ
     const listener = (event: DomainReplicaEvent): void => {
       if (finished) return;
       if (call.writableLength >= options.maxBufferedEvents) {
-        end({
-          code: Status.RESOURCE_EXHAUSTED,
-          details: `the watcher fell ${call.writableLength} events behind; read faster, then watch again (the new stream starts with the full list)`,
-        });
+        end(
+          build(
+            Status.RESOURCE_EXHAUSTED,
+            'RESOURCE_EXHAUSTED',
+            `the watcher fell ${call.writableLength} events behind; read faster, then watch again (the new stream starts with the full list)`,
+          ),
+        );
         return;
       }
       try {
