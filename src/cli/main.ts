@@ -3,18 +3,23 @@
  * spdk-conductor's command line.
  *
  *   spdk-conductor serve [--config FILE] [--spdk-socket PATH] ...   run the service
+ *   spdk-conductor disk|replica|snapshot <command> ... [--json]    the node API, over gRPC
  *   spdk-conductor spdk info [--json]                               spdk_tgt's version and methods
  *   spdk-conductor config show [--json]                             the effective configuration
  */
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
+import { startApiServer } from '../api/server.js';
 import { configFlags, loadConfig, redactedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CONFIG_KEYS, envName, flagName } from '../config/schema.js';
+import { createNodeDomain } from '../domain/node-domain.js';
 import { ConductorError, SpdkTransportError } from '../errors.js';
 import { componentLogger, createLogger } from '../log.js';
 import { SpdkClient } from '../spdk/client.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
+import { API_GROUPS, API_USAGE, checkNoCommandOptions, COMMAND_OPTIONS, runApiCommand, splitCommandValues, UsageError } from './commands/index.js';
 import { EXIT } from './exit-codes.js';
 
 const USAGE = `usage: spdk-conductor <command> [options]
@@ -25,15 +30,20 @@ commands:
   config show        print the effective configuration
   help               this text
 
+node API commands (talk to a running service over its API socket):
+${API_USAGE}
+
 options (also from CONDUCTOR_* environment variables or a --config JSON file):
   --config FILE
 ${Object.entries(CONFIG_KEYS)
   .map(([key, spec]) => `  --${flagName(key)} (${envName(key)})`.padEnd(58) + spec.describe)
   .join('\n')}
   --json             machine-readable output
-`;
 
-class UsageError extends Error {}
+exit codes: 0 ok, 1 failed, 2 bad command line, configuration or request, 3 service or spdk_tgt
+unreachable (or not ready), 4 deadline passed, 5 not found, 6 exists and differs, 7 refused in
+the object's current state, 8 no space or memory, 130 interrupted
+`;
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -41,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { ...configFlags(), config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { ...configFlags(), ...COMMAND_OPTIONS, config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (err) {
     throw new UsageError((err as Error).message);
@@ -52,8 +62,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === '' && !values.help ? EXIT.USAGE : EXIT.OK;
   }
-  const { config: file, json, help: _help, ...flags } = values;
-  const config = loadConfig({ file: file as string | undefined, env: process.env, flags: flags as Record<string, string | undefined> });
+  const { config: file, json, help: _help, ...rest } = values;
+  const { commandValues, flags } = splitCommandValues(rest);
+  const config = loadConfig({ file: file as string | undefined, env: process.env, flags });
+  if (API_GROUPS.includes(positionals[0]!)) return runApiCommand({ positionals, values: commandValues, json: Boolean(json), config });
+  checkNoCommandOptions(commandValues, command);
   switch (command) {
     case 'serve':
       return serve(config);
@@ -81,10 +94,30 @@ async function connect(config: Config, log: Logger): Promise<{ client: SpdkClien
   return { client, sim };
 }
 
+/**
+ * The API (and its health service) is up before recovery from spdk_tgt starts, so liveness never
+ * waits on it; readiness turns SERVING when the domain has recovered.
+ */
 async function serve(config: Config): Promise<number> {
   const log = createLogger({ level: config['log.level'] });
   log.info({ config: redactedConfig(config) }, 'starting');
   const { client, sim } = await connect(config, log);
+  const domain = createNodeDomain({ client, logger: log, config, ...(sim ? { defaultStateDir: dirname(sim.socketPath) } : {}) });
+  const tcp = config['api.tcp'];
+  let api;
+  try {
+    api = await startApiServer({
+      domain,
+      logger: componentLogger(log, 'api'),
+      unixSocket: config['api.socket'],
+      tcpAddress: tcp === 'off' ? undefined : tcp,
+    });
+  } catch (err) {
+    await client.close();
+    await sim?.stop();
+    throw err;
+  }
+  void domain.start();
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -99,12 +132,14 @@ async function serve(config: Config): Promise<number> {
   try {
     await client.connect();
     const caps = client.capabilities.peek();
-    log.info({ version: caps?.version.version, simulator: caps?.simulator?.name, methods: caps?.methods.size }, 'serving');
+    log.info({ version: caps?.version.version, simulator: caps?.simulator?.name, methods: caps?.methods.size, api: api.ports }, 'serving');
   } catch (err) {
     // spdk_tgt may come up after us: the client keeps reconnecting in the background.
     log.warn({ err: (err as Error).message }, 'spdk_tgt not reachable yet; will keep trying');
   }
   await stopped;
+  await api.close();
+  await domain.close();
   await client.close();
   await sim?.stop();
   return EXIT.OK;

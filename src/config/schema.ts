@@ -43,6 +43,16 @@ export const CONFIG_KEYS = {
   'export.portMin': { type: 'integer', default: 20000, min: 1, max: 65535, describe: 'Lowest TCP port for replica exports' },
   'export.portMax': { type: 'integer', default: 20999, min: 1, max: 65535, describe: 'Highest TCP port for replica exports' },
   'disk.clusterSizeMib': { type: 'integer', default: 1, min: 1, max: 1024, describe: 'Cluster size of lvstores this service creates, MiB' },
+  'api.socket': {
+    type: 'string',
+    default: '/var/run/spdk-conductor/api.sock',
+    describe: "The gRPC API's Unix socket (serve listens on it; the CLI talks to it)",
+  },
+  'api.tcp': {
+    type: 'string',
+    default: '127.0.0.1:50151',
+    describe: "The gRPC API's TCP address, host:port ([v6]:port); off: no TCP listener",
+  },
   'sim.memMib': { type: 'integer', default: 2048, min: 16, max: 1_048_576, describe: "The embedded simulator's DMA memory (hugepages), MiB" },
   'log.level': {
     type: 'enum',

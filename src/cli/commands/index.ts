@@ -1,0 +1,123 @@
+/**
+ * The API commands (disk, replica, snapshot): the command line checked before anything is
+ * contacted, one connection to the service (its Unix socket from config, or --address for TCP)
+ * closed on every path, answers as tables or --json, failures as meaningful exit codes.
+ */
+import type { ParseArgsConfig } from 'node:util';
+import { apiAddress, withApiClients, type ApiTarget } from '../../api/client.js';
+import type { Config } from '../../config/schema.js';
+import { EXIT } from '../exit-codes.js';
+import { callFailure, type CommandSpec, type CommandValues } from './context.js';
+import { diskCommands } from './disk.js';
+import { parseDuration } from './format.js';
+import { replicaCommands } from './replica.js';
+import { snapshotCommands } from './snapshot.js';
+import { UsageError } from './usage.js';
+
+export { UsageError } from './usage.js';
+
+export const COMMAND_OPTIONS = {
+  path: { type: 'string' },
+  kind: { type: 'string' },
+  'block-size': { type: 'string' },
+  'cluster-size': { type: 'string' },
+  wipe: { type: 'boolean' },
+  disk: { type: 'string' },
+  size: { type: 'string' },
+  host: { type: 'string', multiple: true },
+  label: { type: 'string', multiple: true },
+  system: { type: 'boolean' },
+  timeout: { type: 'string' },
+  address: { type: 'string' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+/** Options every API command takes. */
+const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
+
+/** Operations can wait on slow spdk_tgt work (lvstore load, examine: up to 5 min), plus queueing. */
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands];
+
+export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot'];
+
+export const API_USAGE = `${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
+
+  options of these commands:
+  --timeout DURATION  deadline of each call (default 10m; e.g. 30s, 500ms)
+  --address HOST:PORT talk to the service over TCP instead of its Unix socket (--api-socket)
+  --json              print the API's answer as JSON (watch: one object per line)
+  sizes: bytes, or a number with KiB, MiB, GiB, TiB (e.g. 10GiB, 512MiB)`;
+
+/** Separates the API commands' options from the configuration flags in one parsed command line. */
+export function splitCommandValues(values: Record<string, unknown>): { commandValues: CommandValues; flags: Record<string, string | undefined> } {
+  const commandValues: Record<string, unknown> = {};
+  const flags: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (Object.hasOwn(COMMAND_OPTIONS, key)) commandValues[key] = value;
+    else flags[key] = value as string | undefined;
+  }
+  return { commandValues: commandValues as CommandValues, flags };
+}
+
+/** Rejects options given to commands that do not take them (so a typo never goes unnoticed). */
+export function checkNoCommandOptions(values: CommandValues, command: string): void {
+  for (const option of Object.keys(COMMAND_OPTIONS)) {
+    if (values[option as keyof CommandValues] !== undefined) throw new UsageError(`--${option} does not apply to "${command}"`);
+  }
+}
+
+export interface ApiCommandInput {
+  positionals: string[];
+  values: CommandValues;
+  json: boolean;
+  config: Config;
+}
+
+export async function runApiCommand(input: ApiCommandInput): Promise<number> {
+  const { positionals, values, json } = input;
+  const [group, verb, ...args] = positionals;
+  const spec = COMMANDS.find((c) => c.name === `${group} ${verb}`);
+  if (!spec) {
+    const verbs = COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.split(' ')[1]);
+    throw new UsageError(`${verb === undefined ? `"${group}" needs a command` : `unknown command "${group} ${verb}"`}; ${group} commands: ${verbs.join(', ')}`);
+  }
+  if (args.length !== spec.args.length) throw new UsageError(`usage: spdk-conductor ${spec.usage}`);
+  for (const option of Object.keys(COMMAND_OPTIONS) as (keyof CommandValues)[]) {
+    if (values[option] !== undefined && !spec.options.includes(option) && !COMMON.includes(option)) {
+      throw new UsageError(`--${option} does not apply to "${spec.name}"; usage: spdk-conductor ${spec.usage}`);
+    }
+  }
+  const work = spec.prepare(values, args);
+  const deadlineMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('timeout', values.timeout);
+  if (values.address !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(values.address)) {
+    throw new UsageError(`--address ${JSON.stringify(values.address)} is not HOST:PORT`);
+  }
+  const target: ApiTarget = values.address !== undefined ? { tcpAddress: values.address } : { unixSocket: input.config['api.socket'] };
+
+  const interrupted = new AbortController();
+  const interrupt = (): void => interrupted.abort();
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  try {
+    return await withApiClients(target, (api) =>
+      work({ api, args, values, json, call: { deadlineMs, signal: interrupted.signal }, out: (text) => process.stdout.write(text) }),
+    );
+  } catch (err) {
+    if (interrupted.signal.aborted) {
+      process.stderr.write(`spdk-conductor: interrupted; the service may still finish "${spec.name}" (run it again: operations are idempotent)\n`);
+      return EXIT.INTERRUPTED;
+    }
+    const failure = callFailure(err, apiAddress(target));
+    if (!failure) throw err;
+    process.stderr.write(
+      json
+        ? JSON.stringify({ error: { status: failure.status, code: failure.code ?? null, message: failure.message } }) + '\n'
+        : `spdk-conductor: ${failure.message} (${failure.status})\n`,
+    );
+    return failure.exitCode;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}

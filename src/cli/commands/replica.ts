@@ -1,0 +1,161 @@
+/** spdk-conductor replica create|get|list|expand|delete|expose|unexpose|watch */
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { invoke } from '../../api/client.js';
+import type { Replica__Output } from '../../api/generated/spdk/conductor/v1/Replica.js';
+import type { ReplicaEvent__Output } from '../../api/generated/spdk/conductor/v1/ReplicaEvent.js';
+import { EXIT } from '../exit-codes.js';
+import type { CommandContext, CommandSpec } from './context.js';
+import { fields, formatSize, json, parseSize, table } from './format.js';
+import { UsageError } from './usage.js';
+
+function exportText(replica: Replica__Output): string {
+  const e = replica.export;
+  return e ? `${e.nqn} at ${e.address}:${e.port}` : 'not exposed';
+}
+
+function replicaFields(replica: Replica__Output): string {
+  const e = replica.export;
+  return fields([
+    ['name', replica.name],
+    ['disk', replica.diskName],
+    ['size', `${formatSize(replica.sizeBytes)} (${replica.sizeBytes} bytes)`],
+    ['allocated', formatSize(replica.allocatedBytes)],
+    ['lvol', `${replica.lvolAlias} (${replica.lvolUuid})`],
+    ['head parent', replica.headParent],
+    ['snapshots', replica.snapshotCount],
+    ['export', exportText(replica)],
+    ...(e
+      ? ([
+          ['hosts', e.hostNqns.join(', ')],
+          ['namespace', `uuid ${e.namespaceUuid}, nguid ${e.namespaceNguid}`],
+        ] as const)
+      : []),
+  ]);
+}
+
+function showReplica(ctx: CommandContext, replica: Replica__Output): number {
+  ctx.out(ctx.json ? json(replica) : replicaFields(replica));
+  return EXIT.OK;
+}
+
+function requireSize(values: { size?: string | undefined }, command: string): number {
+  if (values.size === undefined) throw new UsageError(`${command} needs --size (e.g. 10GiB)`);
+  return parseSize('size', values.size);
+}
+
+export const replicaCommands: CommandSpec[] = [
+  {
+    name: 'replica create',
+    args: ['NAME'],
+    options: ['disk', 'size'],
+    usage: 'replica create NAME --disk DISK --size SIZE',
+    prepare(values, [name]) {
+      if (!values.disk) throw new UsageError('replica create needs --disk (the disk to put it on)');
+      const request = { name: name!, diskName: values.disk, sizeBytes: requireSize(values, 'replica create') };
+      return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaCreate', request, ctx.call));
+    },
+  },
+  {
+    name: 'replica get',
+    args: ['NAME'],
+    options: [],
+    usage: 'replica get NAME',
+    prepare: (_values, [name]) => async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaGet', { name: name! }, ctx.call)),
+  },
+  {
+    name: 'replica list',
+    args: [],
+    options: ['disk'],
+    usage: 'replica list [--disk DISK]',
+    prepare:
+      (values) =>
+      async ({ api, call, out, json: asJson }) => {
+        const { replicas } = await invoke(api.replicas, 'ReplicaList', { diskName: values.disk ?? '' }, call);
+        if (asJson) out(json(replicas));
+        else
+          out(
+            table(
+              ['NAME', 'DISK', 'SIZE', 'ALLOCATED', 'SNAPSHOTS', 'EXPORT'],
+              replicas.map((r) => [r.name, r.diskName, formatSize(r.sizeBytes), formatSize(r.allocatedBytes), r.snapshotCount, r.export ? `${r.export.address}:${r.export.port}` : '']),
+            ),
+          );
+        return EXIT.OK;
+      },
+  },
+  {
+    name: 'replica expand',
+    args: ['NAME'],
+    options: ['size'],
+    usage: 'replica expand NAME --size SIZE   (the new, larger size)',
+    prepare(values, [name]) {
+      const request = { name: name!, sizeBytes: requireSize(values, 'replica expand') };
+      return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpand', request, ctx.call));
+    },
+  },
+  {
+    name: 'replica delete',
+    args: ['NAME'],
+    options: [],
+    usage: 'replica delete NAME   (its export and every snapshot go too)',
+    prepare:
+      (_values, [name]) =>
+      async ({ api, call, out, json: asJson }) => {
+        const response = await invoke(api.replicas, 'ReplicaDelete', { name: name! }, call);
+        out(asJson ? json(response) : `deleted replica ${name}\n`);
+        return EXIT.OK;
+      },
+  },
+  {
+    name: 'replica expose',
+    args: ['NAME'],
+    options: ['host'],
+    usage: 'replica expose NAME --host HOSTNQN [--host HOSTNQN ...]',
+    prepare(values, [name]) {
+      if (!values.host?.length) throw new UsageError('replica expose needs at least one --host NQN (replicas are never exported to any host)');
+      const request = { name: name!, hostNqns: values.host };
+      return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call));
+    },
+  },
+  {
+    name: 'replica unexpose',
+    args: ['NAME'],
+    options: [],
+    usage: 'replica unexpose NAME',
+    prepare: (_values, [name]) => async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaUnexpose', { name: name! }, ctx.call)),
+  },
+  {
+    name: 'replica watch',
+    args: [],
+    options: [],
+    usage: 'replica watch   (the current list, then every change, until interrupted; --json: one object per line)',
+    prepare: () => watch,
+  },
+];
+
+function eventLine(event: ReplicaEvent__Output): string {
+  const r = event.replica;
+  const what = r ? `${r.name}  disk=${r.diskName} size=${formatSize(r.sizeBytes)} export=${r.export ? `${r.export.address}:${r.export.port}` : '-'}` : '';
+  return `${new Date().toISOString()}  ${event.type.padEnd(8)}  ${what}${event.reason ? `  (${event.reason})` : ''}\n`;
+}
+
+/** Streams until the user interrupts (exit 0) or the service ends the stream (its status). */
+function watch(ctx: CommandContext): Promise<number> {
+  const stream = ctx.api.replicas.ReplicaWatch({});
+  return new Promise((resolve, reject) => {
+    const signal = ctx.call.signal;
+    const interrupt = (): void => stream.cancel();
+    if (signal?.aborted) interrupt();
+    signal?.addEventListener('abort', interrupt, { once: true });
+    stream.on('data', (event: ReplicaEvent__Output) => ctx.out(ctx.json ? JSON.stringify(event) + '\n' : eventLine(event)));
+    stream.on('error', (err: ServiceError) => {
+      signal?.removeEventListener('abort', interrupt);
+      if (err.code === status.CANCELLED && signal?.aborted) resolve(EXIT.OK);
+      else reject(err);
+    });
+    stream.on('status', (end: { code: number }) => {
+      if (end.code !== status.OK) return;
+      signal?.removeEventListener('abort', interrupt);
+      resolve(EXIT.OK);
+    });
+  });
+}
