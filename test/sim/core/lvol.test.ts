@@ -179,6 +179,24 @@ describe('lvols on a malloc bdev', () => {
     await expect(c.call('bdev_lvol_start_shallow_copy', { src_lvol_name: 'lvs/v', dst_bdev_name: 'nope' })).rejects.toEqual(new RpcFailure(-32602, 'No such device'));
   });
 
+  it('an esnap clone reads its external bdev until written, and keeps it claimed', async () => {
+    await c.call('bdev_malloc_create', { name: 'ext', num_blocks: 1024, block_size: 4096 });
+    const a = randomBytes(2 * MIB);
+    await write('ext', 0, a);
+    await c.call('bdev_lvol_clone_bdev', { bdev: 'ext', lvs_name: 'lvs', clone_name: 'e' });
+    expect((await lvols()).get('lvs/e')).toMatchObject({ is_clone: false, num_allocated_clusters: 0 });
+    expect((await c.call<Array<{ is_esnap_clone: boolean }>>('bdev_lvol_get_lvols')).find((l) => (l as unknown as Lvol).alias === 'lvs/e')!.is_esnap_clone).toBe(true);
+    expect((await read('lvs/e', 0, 2)).equals(a)).toBe(true);
+    const b = randomBytes(4096);
+    await c.call('sim_bdev_write', { name: 'lvs/e', offset_blocks: 256, data_base64: b.toString('base64') });
+    const expected = Buffer.from(a);
+    b.copy(expected, MIB);
+    expect((await read('lvs/e', 0, 2)).equals(expected)).toBe(true);
+    expect((await read('ext', 0, 2)).equals(a)).toBe(true);
+    const [ext] = await c.call<Array<{ claimed: boolean }>>('bdev_get_bdevs', { name: 'ext' });
+    expect(ext!.claimed).toBe(true);
+  });
+
   it('refuses to shrink an exported lvol, renames, and keeps read-only lvols read-only', async () => {
     await c.call('bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'v', size_in_mib: 8, thin_provision: true });
     await c.call('nvmf_create_subsystem', { nqn: 'nqn.2016-06.io.spdk:v', allow_any_host: true });
