@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import { SpdkClient } from '../src/spdk/client.js';
+import { connectRaw } from './lib/raw-rpc.js';
 
 /** A realistic bdev_get_bdevs entry (a malloc bdev as spdk_tgt v26.05 describes it, ~1 KB). */
 const RESULT = {
@@ -103,32 +104,8 @@ async function run(mode: string, calls: number, inFlight: number, call: Caller):
 
 /** The baseline: what any client must do at least, with no checks, no deadlines, no queue. */
 async function rawCaller(socketPath: string): Promise<{ call: Caller; close: () => void }> {
-  const socket = net.createConnection({ path: socketPath });
-  socket.setNoDelay(true);
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const waiting = new Map<number, (value: unknown) => void>();
-  let id = 0;
-  let buffered = '';
-  socket.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const response = JSON.parse(buffered.slice(0, nl)) as { id: number; result: unknown };
-      buffered = buffered.slice(nl + 1);
-      const resolve = waiting.get(response.id);
-      waiting.delete(response.id);
-      resolve?.(response.result);
-    }
-  });
-  return {
-    call: (i) =>
-      new Promise((resolve) => {
-        const n = ++id;
-        waiting.set(n, resolve);
-        socket.write(JSON.stringify({ jsonrpc: '2.0', method: 'bdev_get_bdevs', params: { name: `Malloc${i % 16}` }, id: n }));
-      }),
-    close: () => socket.destroy(),
-  };
+  const raw = await connectRaw(socketPath);
+  return { call: (i) => raw.call('bdev_get_bdevs', { name: `Malloc${i % 16}` }), close: raw.close };
 }
 
 async function main(): Promise<void> {

@@ -15,6 +15,8 @@ import { deleteQuietly, existsVerdict, isGone, translate } from './spdk-errors.j
 const MIB = 1024 * 1024;
 
 export class Disks {
+  private readonly refreshing = new Map<string, { again: boolean }>();
+
   constructor(private readonly ctx: DomainContext) {}
 
   async create(request: DiskCreate, options?: CallOptions): Promise<DiskInfo> {
@@ -99,15 +101,33 @@ export class Disks {
     };
   }
 
-  /** Refreshes a disk's capacity figures from spdk_tgt (after creates and deletes). */
-  async refresh(name: string, options?: CallOptions): Promise<void> {
-    const record = this.ctx.inventory.disks.get(name);
-    if (!record) return;
-    const [lvs] = await this.ctx.spdk.lvol.getLvstores({ lvs_name: record.lvstoreName }, options);
-    if (lvs) {
-      record.freeClusters = lvs.free_clusters;
-      record.totalClusters = lvs.total_data_clusters;
+  /**
+   * Refreshes a disk's capacity figures from spdk_tgt after creates and deletes. Coalesced: a
+   * burst of a thousand creates costs one or two reads, not a thousand.
+   */
+  refreshSoon(name: string): void {
+    const state = this.refreshing.get(name);
+    if (state) {
+      state.again = true;
+      return;
     }
+    const run = { again: false };
+    this.refreshing.set(name, run);
+    const loop = async (): Promise<void> => {
+      do {
+        run.again = false;
+        const record = this.ctx.inventory.disks.get(name);
+        if (!record) break;
+        const [lvs] = await this.ctx.spdk.lvol.getLvstores({ lvs_name: record.lvstoreName });
+        if (lvs) {
+          record.freeClusters = lvs.free_clusters;
+          record.totalClusters = lvs.total_data_clusters;
+        }
+      } while (run.again);
+    };
+    loop()
+      .catch((err: unknown) => this.ctx.log.debug({ disk: name, err: (err as Error).message }, 'disk capacity refresh failed'))
+      .finally(() => this.refreshing.delete(name));
   }
 
   private async attach(name: string, kind: 'aio' | 'nvme', request: DiskCreate, options?: CallOptions): Promise<string> {

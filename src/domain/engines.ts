@@ -10,7 +10,7 @@ import { ConductorError } from '../errors.js';
 import type { CallOptions } from '../spdk/call.js';
 import type { DomainContext } from './context.js';
 import type { EngineCreate, EngineInfo, EngineReplicaSpec, TimeoutOverride } from './model.js';
-import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, nqnProblem, volumeNqn } from './naming.js';
+import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, nameProblem, namespaceIds, nqnProblem, parseEngineController, volumeNqn } from './naming.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from './spdk-errors.js';
 import type { EngineSpec } from './state-file.js';
 import type { EngineStatus } from './engine-status.js';
@@ -56,7 +56,7 @@ export class Engines {
         throw new ConductorError('FAILED_PRECONDITION', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
       }
       spec.port = this.ctx.ports.take();
-      await this.ctx.state.setEngine(spec);
+      await this.ctx.state.setEngine({ ...spec, creating: true });
       try {
         const attached = await this.attachAll(spec, options);
         const healthy = attached.filter((m) => m.bdev !== undefined);
@@ -69,6 +69,7 @@ export class Engines {
         for (const failed of attached.filter((m) => m.error)) this.ctx.log.warn({ engine: spec.name, replica: failed.name, reason: failed.error }, 'replica not attached; engine starts degraded');
         const info = await this.status.info(spec, options);
         if (spec.frontend === 'nvme-host') await this.connectHost(spec, info);
+        await this.ctx.state.setEngine(spec);
         this.ctx.log.info({ engine: spec.name, members: healthy.map((m) => m.name), state: info.state }, 'engine created');
         this.status.changed(spec.name, 'added', 'created');
         return this.status.info(spec, options);
@@ -284,7 +285,37 @@ export function memberBdev(volume: string, member: EngineReplicaSpec, ctx: Domai
   return head ? alias(head.disk, head.name) : alias('?', headLvolName(member.name));
 }
 
+/**
+ * After a restart: engines whose create never returned are rolled back; the others are adopted
+ * as they are in spdk_tgt (a lost raid shows as faulted, with why). Controllers and raids that
+ * carry engine names but belong to no engine are removed, using this node's spdk_tgt only.
+ */
+export async function recoverEngines(ctx: DomainContext, engines: Engines, options?: CallOptions): Promise<{ adopted: string[]; rolledBack: string[]; strays: string[] }> {
+  const adopted: string[] = [];
+  const rolledBack: string[] = [];
+  for (const spec of ctx.state.engines()) {
+    if (spec.creating) {
+      await engines.teardown(spec, options);
+      rolledBack.push(spec.name);
+    } else {
+      if (spec.port) ctx.ports.markUsed(spec.port);
+      adopted.push(spec.name);
+    }
+  }
+  const known = new Set(ctx.state.engines().map((s) => s.name));
+  const strays = new Set<string>();
+  for (const controller of await ctx.spdk.nvme.getControllers(undefined, options)) {
+    const parsed = parseEngineController(controller.name);
+    if (parsed && !known.has(parsed.volume)) strays.add(parsed.volume);
+  }
+  for (const raid of await ctx.spdk.raid.getBdevs('all', options)) {
+    if (raid.name.startsWith('e.') && !known.has(raid.name.slice(2)) && !nameProblem('volume', raid.name.slice(2))) strays.add(raid.name.slice(2));
+  }
+  for (const volume of strays) await engines.teardown({ name: volume, sizeBytes: 0, replicas: [], frontend: 'export-only', hostNqns: [], port: 0 }, options);
+  return { adopted, rolledBack, strays: [...strays] };
+}
+
 function sameSpec(a: EngineSpec, b: EngineSpec): boolean {
-  const strip = (s: EngineSpec): unknown => ({ ...s, port: 0 });
+  const strip = (s: EngineSpec): unknown => ({ ...s, port: 0, creating: undefined });
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }

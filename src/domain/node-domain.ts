@@ -121,7 +121,7 @@ export class NodeService implements NodeDomain {
   replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
     return this.run('replica-create', async () => {
       const info = await this.replicas.create(name, diskName, sizeBytes, options);
-      void this.disks.refresh(diskName).catch(() => undefined);
+      this.disks.refreshSoon(diskName);
       return info;
     });
   }
@@ -139,7 +139,11 @@ export class NodeService implements NodeDomain {
   }
 
   async replicaDelete(name: string, options?: CallOptions): Promise<void> {
-    await this.run('replica-delete', () => this.replicas.delete(name, options));
+    await this.run('replica-delete', async () => {
+      const disk = this.ctx.inventory.head(name)?.disk;
+      await this.replicas.delete(name, options);
+      if (disk) this.disks.refreshSoon(disk);
+    });
   }
 
   replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {

@@ -34,6 +34,8 @@ export interface EngineSpec {
   hostNqns: string[];
   port: number;
   timeouts?: TimeoutOverride;
+  /** Set until the create returned: recovery rolls back an engine still marked creating. */
+  creating?: boolean;
 }
 
 export interface StateData {
