@@ -60,6 +60,39 @@ export const CONFIG_KEYS = {
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     describe: 'Log level',
   },
+  // The timeout budget (src/domain/timeout-budget.ts): defaults equal defaultBudget(), limits lie within FIELD_LIMITS.
+  'timeouts.host.ctrlLossTmoSec': { type: 'integer', default: 60, min: 1, max: 2_147_483_647, describe: 'nvme connect --ctrl-loss-tmo for the host, s' },
+  'timeouts.host.reconnectDelaySec': { type: 'integer', default: 2, min: 1, max: 2_147_483_647, describe: 'nvme connect --reconnect-delay for the host, s' },
+  'timeouts.host.keepAliveTmoSec': { type: 'integer', default: 5, min: 1, max: 4_294_967, describe: 'nvme connect --keep-alive-tmo for the host, s' },
+  'timeouts.host.ioTimeoutSec': {
+    type: 'integer',
+    default: 30,
+    min: 1,
+    max: 4_294_967_295,
+    describe: "The host's nvme_core io_timeout, s, used when /sys/module/nvme_core/parameters/io_timeout is absent",
+  },
+  'timeouts.replica.reconnectDelaySec': { type: 'integer', default: 2, min: 0, max: 4_294_967_295, describe: 'bdev_nvme reconnect_delay_sec for remote replicas' },
+  'timeouts.replica.fastIoFailTimeoutSec': { type: 'integer', default: 8, min: 0, max: 4_294_967_295, describe: 'bdev_nvme fast_io_fail_timeout_sec for remote replicas' },
+  'timeouts.replica.ctrlrLossTimeoutSec': {
+    type: 'integer',
+    default: 15,
+    min: -1,
+    max: 2_147_483_647,
+    describe: 'bdev_nvme ctrlr_loss_timeout_sec for remote replicas (-1: reconnect forever, 0: never)',
+  },
+  'timeouts.replica.keepAliveTimeoutMs': { type: 'integer', default: 5000, min: 0, max: 4_294_967_295, describe: 'bdev_nvme keep_alive_timeout_ms for remote replicas' },
+  'timeouts.replica.transportAckTimeout': {
+    type: 'integer',
+    default: 0,
+    min: 0,
+    max: 31,
+    describe: 'bdev_nvme transport_ack_timeout (0: SPDK default; TCP closes after 2^n ms unacknowledged)',
+  },
+  'timeouts.unsafeSkipCheck': {
+    type: 'boolean',
+    default: false,
+    describe: 'Start even with a broken timeout budget (only to demonstrate the failure; logs a loud warning)',
+  },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
