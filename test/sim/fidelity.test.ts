@@ -14,6 +14,7 @@ import { SESSIONS } from './helpers/fidelity/sessions.js';
 const POLL_MS = 1;
 
 const all: LineResult[] = [];
+const durations: string[] = [];
 
 function summary(results: readonly LineResult[]): string {
   const files = [...new Set(results.map((r) => r.file))].sort();
@@ -21,7 +22,9 @@ function summary(results: readonly LineResult[]): string {
   for (const f of files) {
     const rs = results.filter((r) => r.file === f);
     const count = (s: string) => rs.filter((r) => r.status === s).length;
-    out.push(`${f}: compared ${rs.length}, passed ${count('pass')}, excepted ${count('excepted')}, failed ${count('fail')}`);
+    const late = rs.filter((r) => r.lateMs !== undefined);
+    const lateNote = late.length ? ` (${late.length} timed polls matched late, at most ${Math.max(...late.map((r) => r.lateMs!))} ms)` : '';
+    out.push(`${f}: compared ${rs.length}, passed ${count('pass')}, excepted ${count('excepted')}, failed ${count('fail')}${lateNote}`);
     const reasons = new Map<string, number>();
     for (const r of rs) if (r.status === 'excepted') reasons.set(r.reason!, (reasons.get(r.reason!) ?? 0) + 1);
     for (const [reason, n] of reasons) out.push(`    excepted ${n}: ${reason}`);
@@ -31,7 +34,7 @@ function summary(results: readonly LineResult[]): string {
 }
 
 afterAll(() => {
-  process.stdout.write(`\nFidelity summary\n${summary(all)}\n`);
+  process.stdout.write(`\nFidelity summary\n${summary(all)}\nsessions (run in parallel): ${durations.join(', ')}\n`);
 });
 
 describe('fidelity against the spdk_tgt v26.05 transcripts', () => {
@@ -39,8 +42,14 @@ describe('fidelity against the spdk_tgt v26.05 transcripts', () => {
     'replays every transcript line and matches the recording, or has a listed exception',
     async () => {
       const replays = SESSIONS.map((plan) => new Replay(plan, POLL_MS));
+      const started = performance.now();
       try {
-        await Promise.all(replays.map((r) => r.run(EXCEPTIONS)));
+        await Promise.all(
+          replays.map(async (r, i) => {
+            await r.run(EXCEPTIONS);
+            durations.push(`${SESSIONS[i]!.name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+          }),
+        );
       } finally {
         await Promise.all(replays.map((r) => r.close()));
       }
