@@ -3,10 +3,13 @@
  * talking over a temp Unix socket to an API server in this process backed by the fake domain.
  * Tables for people, --json for scripts, and exit codes that say what happened.
  */
+import { lstat, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApiClients } from '../../src/api/client.js';
 import { ConductorError, SpdkRpcError } from '../../src/errors.js';
 import { FakeDomain } from '../api/helpers/fake-domain.js';
 import { startTestApi, waitFor, type TestApi } from '../api/helpers/api-server.js';
@@ -27,8 +30,26 @@ function run(args: string[], extraEnv: Record<string, string> = {}) {
   return execa(process.execPath, [CLI, ...args], { reject: false, env: { ...env(), ...extraEnv }, extendEnv: false, timeout: 30_000 });
 }
 
-function start(args: string[]): ResultPromise<{ reject: false; timeout: number; env: Record<string, string>; extendEnv: false }> {
-  return execa(process.execPath, [CLI, ...args], { reject: false, env: env(), extendEnv: false, timeout: 30_000 });
+/** The CLI as a long-running child; waits fail at once, with its output, if it exits early. */
+function start(args: string[]) {
+  const child = execa(process.execPath, [CLI, ...args], { reject: false, env: env(), extendEnv: false, timeout: 30_000 });
+  let out = '';
+  let exit: string | undefined;
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  void child.then((r) => (exit = `exit ${r.exitCode}: ${r.stderr}`));
+  return {
+    child,
+    output: () => out,
+    until: (what: string, condition: () => unknown, deadlineMs = 15_000) =>
+      waitFor(
+        what,
+        () => {
+          if (exit !== undefined) throw new Error(`the CLI ended first (${exit})`);
+          return condition() || undefined;
+        },
+        deadlineMs,
+      ),
+  };
 }
 
 beforeEach(async () => {
@@ -144,13 +165,11 @@ describe('replica commands', () => {
 
   it('replica watch prints the list, SYNCED and changes, and exits 0 on SIGINT leaving no subscription', async () => {
     await seed();
-    const child = start(['replica', 'watch', '--json']);
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await waitFor('the initial list', () => out.includes('"SYNCED"'), 15_000);
+    const { child, output, until } = start(['replica', 'watch', '--json']);
+    await until('the initial list', () => output().includes('"SYNCED"'));
     await domain.replicaCreate('r2', 'd1', GiB);
-    await waitFor('the change', () => out.split('\n').length >= 4, 5000);
-    const events = out
+    await until('the change', () => output().split('\n').length >= 4);
+    const events = output()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { type: string; replica: { name: string } | null; reason: string });
@@ -167,10 +186,8 @@ describe('replica commands', () => {
   });
 
   it('replica watch exits 3 when the service shuts down under it', async () => {
-    const child = start(['replica', 'watch']);
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await waitFor('SYNCED', () => out.includes('SYNCED'), 15_000);
+    const { child, output, until } = start(['replica', 'watch']);
+    await until('SYNCED', () => output().includes('SYNCED'));
     await api.server.close();
     const result = await child;
     expect(result.exitCode).toBe(3);
@@ -246,8 +263,8 @@ describe('exit codes and messages', () => {
 
   it('130 when interrupted mid-call, cancelling the call in the service', async () => {
     domain.hang('replicaDelete');
-    const child = start(['replica', 'delete', 'r1']);
-    await waitFor('the call to reach the domain', () => domain.calls.length === 1, 15_000);
+    const { child, until } = start(['replica', 'delete', 'r1']);
+    await until('the call to reach the domain', () => domain.calls.length === 1);
     child.kill('SIGINT');
     const result = await child;
     expect(result.exitCode).toBe(130);
@@ -261,6 +278,65 @@ describe('exit codes and messages', () => {
     const result = await run(['replica', 'list', '--json', '--address', `127.0.0.1:${port}`], { CONDUCTOR_API_SOCKET: '/nonexistent/api.sock' });
     expect(result.exitCode, result.stderr).toBe(0);
     expect((JSON.parse(result.stdout) as { name: string }[]).map((r) => r.name)).toEqual(['r1']);
+  });
+});
+
+describe('serve', () => {
+  /** serve as a process with its API on a temp socket; stopped with SIGTERM by the test. */
+  async function serve(extraEnv: Record<string, string>) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'serve-'));
+    const socket = path.join(dir, 'api.sock');
+    const child = execa(process.execPath, [CLI, 'serve'], {
+      reject: false,
+      extendEnv: false,
+      timeout: 60_000,
+      env: { CONDUCTOR_API_SOCKET: socket, CONDUCTOR_API_TCP: 'off', CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'), CONDUCTOR_LOG_LEVEL: 'warn', ...extraEnv },
+    });
+    let exited = false;
+    void child.then(() => (exited = true));
+    await waitFor('the API socket', async () => {
+      if (exited) throw new Error(`serve exited early: ${(await child).stderr}`);
+      return lstat(socket).then((st) => st.isSocket(), () => false);
+    }, 20_000);
+    const clients = createApiClients({ unixSocket: socket });
+    return {
+      socket,
+      clients,
+      cli: (args: string[]) => execa(process.execPath, [CLI, ...args], { reject: false, extendEnv: false, timeout: 30_000, env: { CONDUCTOR_API_SOCKET: socket } }),
+      stop: async () => {
+        clients.close();
+        child.kill('SIGTERM');
+        const result = await child;
+        await rm(dir, { recursive: true, force: true });
+        return result;
+      },
+    };
+  }
+
+  it('answers health at once while spdk_tgt is unreachable: NOT_SERVING, and calls exit 3 saying why', async () => {
+    const node = await serve({ CONDUCTOR_SPDK_SOCKET: '/nonexistent/spdk.sock' });
+    try {
+      expect(await node.clients.healthCheck('', { deadlineMs: 2000 })).toBe('NOT_SERVING');
+      const result = await node.cli(['disk', 'list']);
+      expect(result.exitCode, result.stderr).toBe(3);
+      expect(result.stderr).toMatch(/^spdk-conductor: .*not ready.* \(UNAVAILABLE\)$/);
+    } finally {
+      const result = await node.stop();
+      expect(result.exitCode).toBe(0);
+    }
+    await expect(lstat(node.socket)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('turns SERVING once recovered on the embedded simulator, and serves the commands', async () => {
+    const node = await serve({});
+    try {
+      await waitFor('health SERVING', async () => (await node.clients.healthCheck('spdk.conductor.v1.Replicas')) === 'SERVING', 20_000);
+      const result = await node.cli(['disk', 'list', '--json']);
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(JSON.parse(result.stdout)).toEqual([]);
+    } finally {
+      expect((await node.stop()).exitCode).toBe(0);
+    }
   });
 });
 
@@ -281,7 +357,7 @@ describe('command line errors exit 2 and contact nothing', () => {
     [['config', 'show', '--wipe'], /--wipe does not apply to "config show"/],
   ])('%j', async (args, message) => {
     const result = await run(args);
-    expect(result.exitCode).toBe(2);
+    expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr).toMatch(message);
     expect(domain.calls).toEqual([]);
   });
