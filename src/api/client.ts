@@ -37,7 +37,7 @@ const HealthClientConstructor = grpc.makeGenericClientConstructor(healthService,
 ) => HealthClient;
 
 export function apiAddress(target: ApiTarget): string {
-  return target.unixSocket !== undefined ? `unix://${target.unixSocket}` : target.tcpAddress;
+  return target.unixSocket !== undefined ? `unix:${target.unixSocket}` : target.tcpAddress;
 }
 
 export function createApiClients(target: ApiTarget): ApiClients {

@@ -71,7 +71,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   try {
     if (options.unixSocket) {
       await prepareSocketPath(options.unixSocket);
-      await bind(server, `unix://${options.unixSocket}`);
+      // unix:PATH takes relative and absolute paths alike (unix://PATH would read a host from it).
+      await bind(server, `unix:${options.unixSocket}`);
       // The socket controls this node's storage: owner and group only.
       await chmod(options.unixSocket, 0o660);
       ports.unixSocket = options.unixSocket;

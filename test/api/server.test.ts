@@ -190,3 +190,25 @@ describe('listening and closing', () => {
     }
   });
 });
+
+describe('socket paths', () => {
+  it('takes a path relative to the working directory', async () => {
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const server = await startApiServer({ domain: new FakeDomain(), logger: quietLogger(), unixSocket: 'rel.sock' });
+      const clients = createApiClients({ unixSocket: 'rel.sock' });
+      try {
+        expect(server.ports.unixSocket).toBe('rel.sock');
+        expect((await lstat(join(dir, 'rel.sock'))).isSocket()).toBe(true);
+        await expect(invoke(clients.disks, 'DiskList', {})).resolves.toEqual({ disks: [] });
+      } finally {
+        clients.close();
+        await server.close();
+      }
+      await expect(lstat(join(dir, 'rel.sock'))).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+});

@@ -250,7 +250,7 @@ describe('exit codes and messages', () => {
   it('3 with advice when no service listens on the socket', async () => {
     const result = await run(['disk', 'list'], { CONDUCTOR_API_SOCKET: path.join(api.dir, 'nobody.sock') });
     expect(result.exitCode).toBe(3);
-    expect(result.stderr).toMatch(/cannot reach the spdk-conductor service at unix:\/\/.*nobody\.sock .*is "spdk-conductor serve" running\?/);
+    expect(result.stderr).toMatch(/cannot reach the spdk-conductor service at unix:\/.*nobody\.sock .*is "spdk-conductor serve" running\?/);
   });
 
   it('4 when --timeout passes, and the service stops the work', async () => {
