@@ -93,6 +93,17 @@ export const CONFIG_KEYS = {
     default: false,
     describe: 'Start even with a broken timeout budget (only to demonstrate the failure; logs a loud warning)',
   },
+  'engine.hostNqn': {
+    type: 'string',
+    default: undefined,
+    describe: "The NQN this node's engines present to replica targets. Unset: derived from the host name",
+  },
+  'engine.monitorPeriodMs': { type: 'integer', default: 3000, min: 100, max: 600_000, describe: 'How often engines are compared with what they should be' },
+  'frontend.hostNqn': {
+    type: 'string',
+    default: undefined,
+    describe: "This node's kernel NVMe host NQN for nvme-host frontends. Unset: /etc/nvme/hostnqn",
+  },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;

@@ -101,12 +101,29 @@ export class EngineStatus {
     };
   }
 
-  subscribe(listener: (event: EngineEvent) => void, initial: EngineInfo[]): () => void {
-    for (const engine of initial) listener({ type: 'added', engine, reason: 'initial list' });
-    listener({ type: 'synced', engine: undefined, reason: `${initial.length} engines` });
-    this.listeners.add(listener);
+  /**
+   * Sends the engines `initial` resolves to as 'added' and a 'synced', then every change. Changes
+   * that happen while the initial list is read are held and sent after it, in order.
+   */
+  subscribe(listener: (event: EngineEvent) => void, initial: Promise<EngineInfo[]>): () => void {
+    const held: EngineEvent[] = [];
+    let live = false;
+    const relay = (event: EngineEvent): void => {
+      if (live) listener(event);
+      else held.push(event);
+    };
+    this.listeners.add(relay);
+    initial
+      .catch(() => [] as EngineInfo[])
+      .then((engines) => {
+        if (!this.listeners.has(relay)) return;
+        for (const engine of engines) listener({ type: 'added', engine, reason: 'initial list' });
+        listener({ type: 'synced', engine: undefined, reason: `${engines.length} engines` });
+        for (const event of held.splice(0)) listener(event);
+        live = true;
+      });
     return () => {
-      this.listeners.delete(listener);
+      this.listeners.delete(relay);
     };
   }
 

@@ -4,6 +4,7 @@
  * knows nothing else about SPDK.
  */
 import type { CallOptions } from '../spdk/call.js';
+import type { BudgetOverride } from './timeout-budget.js';
 
 export type DiskKind = 'aio' | 'nvme';
 
@@ -126,13 +127,8 @@ export type EngineReplicaSpec =
 
 export type FrontendKind = 'nvme-host' | 'export-only';
 
-/** Per-engine changes to the node's timeout budget; re-checked before use. */
-export interface TimeoutOverride {
-  replicaReconnectDelaySec?: number;
-  replicaFastIoFailTimeoutSec?: number;
-  replicaCtrlrLossTimeoutSec?: number;
-  hostCtrlLossTmoSec?: number;
-}
+/** Per-engine changes to the node's timeout budget; re-checked against every rule before use. */
+export type TimeoutOverride = BudgetOverride;
 
 export interface EngineCreate {
   name: string;
@@ -195,4 +191,18 @@ export interface EngineEvent {
   type: 'added' | 'modified' | 'deleted' | 'synced';
   engine: EngineInfo | undefined;
   reason: string;
+}
+
+/** Engine operations, beside the node's disks and replicas. */
+export interface EngineDomain {
+  engineCreate(request: EngineCreate, options?: CallOptions): Promise<EngineInfo>;
+  engineGet(name: string, options?: CallOptions): Promise<EngineInfo>;
+  engineList(options?: CallOptions): Promise<EngineInfo[]>;
+  engineDelete(name: string, options?: CallOptions): Promise<void>;
+  /** Out of the raid, controller detached, bdev gone: then the replica may be torn down. */
+  engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo>;
+  /** Attaches the replica and adds it to the raid; spdk_tgt rebuilds it from the others. */
+  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo>;
+  /** Current engines as 'added' then 'synced', then every change with its reason. */
+  engineWatch(listener: (event: EngineEvent) => void): () => void;
 }

@@ -17,7 +17,26 @@ import { ReplicaEvents } from './events.js';
 import { Exports } from './exports.js';
 import { Inventory } from './inventory.js';
 import { asOperation, withKillSwitch } from './kill-points.js';
-import type { DiskCreate, DiskInfo, NodeDomain, Readiness, ReplicaEvent, ReplicaInfo, SnapshotCreate, SnapshotInfo } from './model.js';
+import type {
+  DiskCreate,
+  DiskInfo,
+  EngineCreate,
+  EngineDomain,
+  EngineEvent,
+  EngineInfo,
+  EngineReplicaSpec,
+  NodeDomain,
+  Readiness,
+  ReplicaEvent,
+  ReplicaInfo,
+  SnapshotCreate,
+  SnapshotInfo,
+} from './model.js';
+import { engineDeps } from './engine-deps.js';
+import { Engines, recoverEngines, type EngineDeps } from './engines.js';
+import { EngineStatus } from './engine-status.js';
+import { nvmeSetOptions, type TimeoutBudget } from './timeout-budget.js';
+import { budgetFromConfig } from './timeout-budget-config.js';
 import { PortRange } from './naming.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Replicas } from './replicas.js';
@@ -30,6 +49,8 @@ export interface NodeDomainOptions {
   config: Config;
   /** Where the state file goes when config has none (e.g. beside an embedded simulator). */
   defaultStateDir?: string;
+  /** The host's nvme io_timeout read from sysfs, when it has one (it wins over configuration). */
+  hostIoTimeoutSec?: number;
 }
 
 export function createNodeDomain(options: NodeDomainOptions): NodeService {
@@ -47,23 +68,34 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
     settings: { exportAddress: config['export.address'], defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024 },
     log,
   };
-  return new NodeService(ctx);
+  const budget = budgetFromConfig(config, options.hostIoTimeoutSec, log);
+  return new NodeService(ctx, budget, engineDeps(config, budget, log), config['engine.monitorPeriodMs']);
 }
 
-export class NodeService implements NodeDomain {
+export class NodeService implements NodeDomain, EngineDomain {
   private readonly disks: Disks;
   private readonly exportsOf: Exports;
   private readonly replicas: Replicas;
   private readonly snapshots: Snapshots;
+  private readonly engineStatus: EngineStatus;
+  private readonly engines: Engines;
   private state: Readiness = { ready: false, reason: 'recovering: reading spdk_tgt' };
   private readonly stop = new AbortController();
   private recovery: Promise<RecoveryReport | undefined> | undefined;
+  private monitor: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ctx: DomainContext) {
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly budget: TimeoutBudget,
+    deps: EngineDeps,
+    private readonly monitorPeriodMs: number,
+  ) {
     this.disks = new Disks(ctx);
     this.exportsOf = new Exports(ctx);
     this.replicas = new Replicas(ctx, this.exportsOf);
     this.snapshots = new Snapshots(ctx, this.replicas);
+    this.engineStatus = new EngineStatus(ctx, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
+    this.engines = new Engines(ctx, deps, this.engineStatus);
   }
 
   /** Starts recovery in the background, retrying while spdk_tgt is unreachable. */
@@ -71,8 +103,11 @@ export class NodeService implements NodeDomain {
     this.recovery ??= pRetry(
       async () => {
         const report = await recover(this.ctx, this.replicas, this.snapshots);
+        await this.applyNvmeOptions();
+        const engines = await recoverEngines(this.ctx, this.engines);
         this.state = { ready: true, reason: 'ready' };
-        this.ctx.log.info({ ...report }, 'recovered from spdk_tgt; ready');
+        this.ctx.log.info({ ...report, engines }, 'recovered from spdk_tgt; ready');
+        this.scheduleMonitor();
         return report;
       },
       {
@@ -94,8 +129,69 @@ export class NodeService implements NodeDomain {
 
   async close(): Promise<void> {
     this.stop.abort();
+    clearTimeout(this.monitor);
     await this.recovery;
     await this.ctx.state.flush();
+  }
+
+  /**
+   * The budget's replica-side defaults go to bdev_nvme_set_options, which spdk_tgt accepts only
+   * while no controller exists; every attach also carries the timeouts itself, so a restart with
+   * controllers already attached loses nothing.
+   */
+  private async applyNvmeOptions(): Promise<void> {
+    const controllers = await this.ctx.spdk.nvme.getControllers();
+    if (controllers.length > 0) {
+      this.ctx.log.info({ controllers: controllers.length }, 'controllers exist; bdev_nvme options left as they are (each attach carries its timeouts)');
+      return;
+    }
+    await this.ctx.spdk.nvme.setOptions(nvmeSetOptions(this.budget));
+  }
+
+  /** One pass every period, never two at once; a failed pass is logged and the next one runs. */
+  private scheduleMonitor(): void {
+    if (this.stop.signal.aborted) return;
+    this.monitor = setTimeout(() => {
+      this.engineStatus
+        .check()
+        .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
+        .finally(() => this.scheduleMonitor());
+    }, this.monitorPeriodMs);
+    this.monitor.unref();
+  }
+
+  /** Runs one monitor pass now (tests, and callers that just changed something). */
+  checkEngines(): Promise<EngineInfo[]> {
+    return this.engineStatus.check();
+  }
+
+  engineCreate(request: EngineCreate, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-create', () => this.engines.create(request, options));
+  }
+
+  engineGet(name: string, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-get', () => this.engines.get(name, options));
+  }
+
+  engineList(options?: CallOptions): Promise<EngineInfo[]> {
+    return this.run('engine-list', () => this.engines.list(options));
+  }
+
+  async engineDelete(name: string, options?: CallOptions): Promise<void> {
+    await this.run('engine-delete', () => this.engines.delete(name, options));
+  }
+
+  engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-replica-remove', () => this.engines.removeReplica(name, replica, options));
+  }
+
+  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-replica-add', () => this.engines.addReplica(name, replica, options));
+  }
+
+  engineWatch(listener: (event: EngineEvent) => void): () => void {
+    const specs = this.state.ready ? this.ctx.state.engines() : [];
+    return this.engineStatus.subscribe(listener, this.engineStatus.infoAll(specs));
   }
 
   readiness(): Readiness {
