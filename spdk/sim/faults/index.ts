@@ -1,7 +1,7 @@
 /**
  * sim_ methods (never in spdk_tgt): read, write and checksum a bdev's blocks through the same
  * read/write path modules use, make a bdev fail I/O, delay RPC answers, fail the next DMA
- * allocations, and set the system's free hugepages.
+ * allocations, set the system's free hugepages and take DMA memory away.
  */
 import { createHash } from 'node:crypto';
 import { SimIoError, SimRpcError, type SimBdev, type SimModule } from '../core/contract.js';
@@ -34,8 +34,14 @@ export const SIM_PARAM_SPECS = {
     { name: 'ms', type: 'uint32', required: true },
   ],
   sim_fail_next_allocs: [{ name: 'count', type: 'uint32', required: true }],
-  sim_set_memory: [{ name: 'hugepages_free', type: 'uint32' }],
+  sim_set_memory: [
+    { name: 'hugepages_free', type: 'uint32' },
+    { name: 'consume_mib', type: 'uint32' },
+  ],
 } as const satisfies Record<string, readonly ParamSpec[]>;
+
+/** The heap allocations sim_set_memory's consume_mib holds. */
+const CONSUMER_TAG = 'sim:consume';
 
 /** Reads bigger than this are split, so checksums of large bdevs stay in bounded memory. */
 const CHUNK_BYTES = 4 * 1024 * 1024;
@@ -121,8 +127,19 @@ export function faultsModule(target: CoreTarget): SimModule {
       t.register('sim_set_memory', {
         decode: objectDecoder(SIM_PARAM_SPECS.sim_set_memory),
         handler: (params) => {
-          const p = (params ?? {}) as { hugepages_free?: number };
+          const p = (params ?? {}) as { hugepages_free?: number; consume_mib?: number };
           if (p.hugepages_free !== undefined) target.memory.setHugepagesFree(p.hugepages_free);
+          if (p.consume_mib !== undefined) {
+            // Someone else's DMA use (pressure for admission-control tests): 1 MiB pieces, so
+            // free_size drops by about that much wherever the heap has room.
+            target.memory.free(CONSUMER_TAG);
+            let taken = 0;
+            while (taken < p.consume_mib && target.memory.alloc(CONSUMER_TAG, 1024 * 1024)) taken++;
+            if (taken < p.consume_mib) {
+              target.memory.free(CONSUMER_TAG);
+              throw new SimRpcError(-errno.ENOMEM, strerror(errno.ENOMEM));
+            }
+          }
           const s = target.memory.heap.stats();
           return {
             mode: target.memory.options.mode,

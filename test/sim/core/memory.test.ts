@@ -79,6 +79,17 @@ describe('the default (dynamic) heap', () => {
     await c.call('bdev_malloc_create', { name: 'd16_again', num_blocks: 4096, block_size: 4096 });
   });
 
+  it('takes DMA memory away on demand (sim_set_memory consume_mib), and gives it back', async () => {
+    const { c } = await sim(['--mem-mib', '1024', '--no-huge']);
+    const before = await c.call<{ free_size: number }>('sim_set_memory', {});
+    const during = await c.call<{ free_size: number }>('sim_set_memory', { consume_mib: 100 });
+    expect(before.free_size - during.free_size).toBeGreaterThanOrEqual(100 * 1024 * 1024);
+    expect(await fill(c, 'p16_', 4096)).toBe(4);
+    await expect(c.call('sim_set_memory', { consume_mib: 4096 })).rejects.toEqual(new RpcFailure(-12, 'Cannot allocate memory'));
+    const after = await c.call<{ free_size: number }>('sim_set_memory', { consume_mib: 0 });
+    expect(after.free_size).toBeGreaterThan(during.free_size);
+  });
+
   it('fails the next allocations on demand (sim_fail_next_allocs)', async () => {
     const { c } = await sim([]);
     await c.call('sim_fail_next_allocs', { count: 1 });
