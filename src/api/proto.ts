@@ -9,11 +9,18 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import type { ProtoGrpcType } from './generated/node.js';
+import type { ProtoGrpcType as EngineGrpcType } from './generated/engine.js';
+import type { ProtoGrpcType as NodeGrpcType } from './generated/node.js';
 
 export const NODE_PROTO = 'spdk/conductor/v1/node.proto';
+export const ENGINE_PROTO = 'spdk/conductor/v1/engine.proto';
+/** Every file of the API, in the order the generator is given them (scripts/gen-proto-types.sh). */
+export const API_PROTOS = [NODE_PROTO, ENGINE_PROTO] as const;
 export const PACKAGE = 'spdk.conductor.v1';
-export const SERVICE_NAMES = [`${PACKAGE}.Disks`, `${PACKAGE}.Replicas`, `${PACKAGE}.Snapshots`] as const;
+export const SERVICE_NAMES = [`${PACKAGE}.Disks`, `${PACKAGE}.Replicas`, `${PACKAGE}.Snapshots`, `${PACKAGE}.Engines`] as const;
+
+/** The generator writes one index per file; both files share the package, so the types merge. */
+export type ProtoGrpcType = NodeGrpcType & EngineGrpcType;
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
 /**
@@ -47,7 +54,7 @@ function healthProtoDir(): string {
 }
 
 export interface LoadedProtos {
-  /** The node API alone: what the server implements and clients are built from. */
+  /** The node API (node.proto and engine.proto): what the server implements and clients are built from. */
   definition: protoLoader.PackageDefinition;
   grpcObject: ProtoGrpcType;
   /** The node API plus grpc.health.v1, so reflection lists the health service too. */
@@ -59,8 +66,8 @@ let loaded: LoadedProtos | undefined;
 export function loadProtos(): LoadedProtos {
   if (loaded) return loaded;
   const includeDirs = [protoDir()];
-  const definition = protoLoader.loadSync(NODE_PROTO, { ...LOADER_OPTIONS, includeDirs });
-  const reflectionDefinition = protoLoader.loadSync([NODE_PROTO, 'health/v1/health.proto'], {
+  const definition = protoLoader.loadSync([...API_PROTOS], { ...LOADER_OPTIONS, includeDirs });
+  const reflectionDefinition = protoLoader.loadSync([...API_PROTOS, 'health/v1/health.proto'], {
     ...LOADER_OPTIONS,
     includeDirs: [...includeDirs, healthProtoDir()],
   });

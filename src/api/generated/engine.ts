@@ -1,0 +1,67 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { Engine as _spdk_conductor_v1_Engine, Engine__Output as _spdk_conductor_v1_Engine__Output } from './spdk/conductor/v1/Engine.js';
+import type { EngineCreateRequest as _spdk_conductor_v1_EngineCreateRequest, EngineCreateRequest__Output as _spdk_conductor_v1_EngineCreateRequest__Output } from './spdk/conductor/v1/EngineCreateRequest.js';
+import type { EngineDeleteRequest as _spdk_conductor_v1_EngineDeleteRequest, EngineDeleteRequest__Output as _spdk_conductor_v1_EngineDeleteRequest__Output } from './spdk/conductor/v1/EngineDeleteRequest.js';
+import type { EngineDeleteResponse as _spdk_conductor_v1_EngineDeleteResponse, EngineDeleteResponse__Output as _spdk_conductor_v1_EngineDeleteResponse__Output } from './spdk/conductor/v1/EngineDeleteResponse.js';
+import type { EngineEvent as _spdk_conductor_v1_EngineEvent, EngineEvent__Output as _spdk_conductor_v1_EngineEvent__Output } from './spdk/conductor/v1/EngineEvent.js';
+import type { EngineGetRequest as _spdk_conductor_v1_EngineGetRequest, EngineGetRequest__Output as _spdk_conductor_v1_EngineGetRequest__Output } from './spdk/conductor/v1/EngineGetRequest.js';
+import type { EngineListRequest as _spdk_conductor_v1_EngineListRequest, EngineListRequest__Output as _spdk_conductor_v1_EngineListRequest__Output } from './spdk/conductor/v1/EngineListRequest.js';
+import type { EngineListResponse as _spdk_conductor_v1_EngineListResponse, EngineListResponse__Output as _spdk_conductor_v1_EngineListResponse__Output } from './spdk/conductor/v1/EngineListResponse.js';
+import type { EngineMember as _spdk_conductor_v1_EngineMember, EngineMember__Output as _spdk_conductor_v1_EngineMember__Output } from './spdk/conductor/v1/EngineMember.js';
+import type { EngineReplica as _spdk_conductor_v1_EngineReplica, EngineReplica__Output as _spdk_conductor_v1_EngineReplica__Output } from './spdk/conductor/v1/EngineReplica.js';
+import type { EngineReplicaAddRequest as _spdk_conductor_v1_EngineReplicaAddRequest, EngineReplicaAddRequest__Output as _spdk_conductor_v1_EngineReplicaAddRequest__Output } from './spdk/conductor/v1/EngineReplicaAddRequest.js';
+import type { EngineReplicaListRequest as _spdk_conductor_v1_EngineReplicaListRequest, EngineReplicaListRequest__Output as _spdk_conductor_v1_EngineReplicaListRequest__Output } from './spdk/conductor/v1/EngineReplicaListRequest.js';
+import type { EngineReplicaListResponse as _spdk_conductor_v1_EngineReplicaListResponse, EngineReplicaListResponse__Output as _spdk_conductor_v1_EngineReplicaListResponse__Output } from './spdk/conductor/v1/EngineReplicaListResponse.js';
+import type { EngineReplicaRemoveRequest as _spdk_conductor_v1_EngineReplicaRemoveRequest, EngineReplicaRemoveRequest__Output as _spdk_conductor_v1_EngineReplicaRemoveRequest__Output } from './spdk/conductor/v1/EngineReplicaRemoveRequest.js';
+import type { EngineWatchRequest as _spdk_conductor_v1_EngineWatchRequest, EngineWatchRequest__Output as _spdk_conductor_v1_EngineWatchRequest__Output } from './spdk/conductor/v1/EngineWatchRequest.js';
+import type { EnginesClient as _spdk_conductor_v1_EnginesClient, EnginesDefinition as _spdk_conductor_v1_EnginesDefinition } from './spdk/conductor/v1/Engines.js';
+import type { Frontend as _spdk_conductor_v1_Frontend, Frontend__Output as _spdk_conductor_v1_Frontend__Output } from './spdk/conductor/v1/Frontend.js';
+import type { HostTimeoutsOverride as _spdk_conductor_v1_HostTimeoutsOverride, HostTimeoutsOverride__Output as _spdk_conductor_v1_HostTimeoutsOverride__Output } from './spdk/conductor/v1/HostTimeoutsOverride.js';
+import type { LocalReplica as _spdk_conductor_v1_LocalReplica, LocalReplica__Output as _spdk_conductor_v1_LocalReplica__Output } from './spdk/conductor/v1/LocalReplica.js';
+import type { RebuildProgress as _spdk_conductor_v1_RebuildProgress, RebuildProgress__Output as _spdk_conductor_v1_RebuildProgress__Output } from './spdk/conductor/v1/RebuildProgress.js';
+import type { RemoteReplica as _spdk_conductor_v1_RemoteReplica, RemoteReplica__Output as _spdk_conductor_v1_RemoteReplica__Output } from './spdk/conductor/v1/RemoteReplica.js';
+import type { ReplicaTimeoutsOverride as _spdk_conductor_v1_ReplicaTimeoutsOverride, ReplicaTimeoutsOverride__Output as _spdk_conductor_v1_ReplicaTimeoutsOverride__Output } from './spdk/conductor/v1/ReplicaTimeoutsOverride.js';
+import type { TimeoutsOverride as _spdk_conductor_v1_TimeoutsOverride, TimeoutsOverride__Output as _spdk_conductor_v1_TimeoutsOverride__Output } from './spdk/conductor/v1/TimeoutsOverride.js';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  spdk: {
+    conductor: {
+      v1: {
+        Engine: MessageTypeDefinition<_spdk_conductor_v1_Engine, _spdk_conductor_v1_Engine__Output>
+        EngineCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineCreateRequest, _spdk_conductor_v1_EngineCreateRequest__Output>
+        EngineDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineDeleteRequest, _spdk_conductor_v1_EngineDeleteRequest__Output>
+        EngineDeleteResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineDeleteResponse, _spdk_conductor_v1_EngineDeleteResponse__Output>
+        EngineEvent: MessageTypeDefinition<_spdk_conductor_v1_EngineEvent, _spdk_conductor_v1_EngineEvent__Output>
+        EngineGetRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineGetRequest, _spdk_conductor_v1_EngineGetRequest__Output>
+        EngineListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineListRequest, _spdk_conductor_v1_EngineListRequest__Output>
+        EngineListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineListResponse, _spdk_conductor_v1_EngineListResponse__Output>
+        EngineMember: MessageTypeDefinition<_spdk_conductor_v1_EngineMember, _spdk_conductor_v1_EngineMember__Output>
+        EngineReplica: MessageTypeDefinition<_spdk_conductor_v1_EngineReplica, _spdk_conductor_v1_EngineReplica__Output>
+        EngineReplicaAddRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaAddRequest, _spdk_conductor_v1_EngineReplicaAddRequest__Output>
+        EngineReplicaListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaListRequest, _spdk_conductor_v1_EngineReplicaListRequest__Output>
+        EngineReplicaListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaListResponse, _spdk_conductor_v1_EngineReplicaListResponse__Output>
+        EngineReplicaRemoveRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaRemoveRequest, _spdk_conductor_v1_EngineReplicaRemoveRequest__Output>
+        EngineState: EnumTypeDefinition
+        EngineWatchRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineWatchRequest, _spdk_conductor_v1_EngineWatchRequest__Output>
+        Engines: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_EnginesClient> & { service: _spdk_conductor_v1_EnginesDefinition }
+        Frontend: MessageTypeDefinition<_spdk_conductor_v1_Frontend, _spdk_conductor_v1_Frontend__Output>
+        FrontendKind: EnumTypeDefinition
+        HostTimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_HostTimeoutsOverride, _spdk_conductor_v1_HostTimeoutsOverride__Output>
+        LocalReplica: MessageTypeDefinition<_spdk_conductor_v1_LocalReplica, _spdk_conductor_v1_LocalReplica__Output>
+        MemberState: EnumTypeDefinition
+        RebuildProgress: MessageTypeDefinition<_spdk_conductor_v1_RebuildProgress, _spdk_conductor_v1_RebuildProgress__Output>
+        RemoteReplica: MessageTypeDefinition<_spdk_conductor_v1_RemoteReplica, _spdk_conductor_v1_RemoteReplica__Output>
+        ReplicaLocation: EnumTypeDefinition
+        ReplicaTimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_ReplicaTimeoutsOverride, _spdk_conductor_v1_ReplicaTimeoutsOverride__Output>
+        TimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_TimeoutsOverride, _spdk_conductor_v1_TimeoutsOverride__Output>
+      }
+    }
+  }
+}
+

@@ -1,0 +1,35 @@
+// Original file: rpc-schemas/proto/spdk/conductor/v1/engine.proto
+
+import type { EngineState as _spdk_conductor_v1_EngineState, EngineState__Output as _spdk_conductor_v1_EngineState__Output } from '../../../spdk/conductor/v1/EngineState.js';
+import type { EngineMember as _spdk_conductor_v1_EngineMember, EngineMember__Output as _spdk_conductor_v1_EngineMember__Output } from '../../../spdk/conductor/v1/EngineMember.js';
+import type { Frontend as _spdk_conductor_v1_Frontend, Frontend__Output as _spdk_conductor_v1_Frontend__Output } from '../../../spdk/conductor/v1/Frontend.js';
+import type { RebuildProgress as _spdk_conductor_v1_RebuildProgress, RebuildProgress__Output as _spdk_conductor_v1_RebuildProgress__Output } from '../../../spdk/conductor/v1/RebuildProgress.js';
+import type { Long } from '@grpc/proto-loader';
+
+export interface Engine {
+  'name'?: (string);
+  'sizeBytes'?: (number | string | Long);
+  'state'?: (_spdk_conductor_v1_EngineState);
+  'reason'?: (string);
+  'raidName'?: (string);
+  'members'?: (_spdk_conductor_v1_EngineMember)[];
+  'frontend'?: (_spdk_conductor_v1_Frontend | null);
+  /**
+   * unset when no rebuild runs
+   */
+  'rebuild'?: (_spdk_conductor_v1_RebuildProgress | null);
+}
+
+export interface Engine__Output {
+  'name': (string);
+  'sizeBytes': (number);
+  'state': (_spdk_conductor_v1_EngineState__Output);
+  'reason': (string);
+  'raidName': (string);
+  'members': (_spdk_conductor_v1_EngineMember__Output)[];
+  'frontend': (_spdk_conductor_v1_Frontend__Output | null);
+  /**
+   * unset when no rebuild runs
+   */
+  'rebuild': (_spdk_conductor_v1_RebuildProgress__Output | null);
+}

@@ -1,0 +1,11 @@
+// Original file: rpc-schemas/proto/spdk/conductor/v1/engine.proto
+
+import type { Engine as _spdk_conductor_v1_Engine, Engine__Output as _spdk_conductor_v1_Engine__Output } from '../../../spdk/conductor/v1/Engine.js';
+
+export interface EngineListResponse {
+  'engines'?: (_spdk_conductor_v1_Engine)[];
+}
+
+export interface EngineListResponse__Output {
+  'engines': (_spdk_conductor_v1_Engine__Output)[];
+}

@@ -1,0 +1,40 @@
+// Original file: rpc-schemas/proto/spdk/conductor/v1/engine.proto
+
+
+/**
+ * A replica exported by another node's service (its Replica.export).
+ */
+export interface RemoteReplica {
+  /**
+   * the replica's name, [a-z0-9][a-z0-9-]*, at most 48 characters
+   */
+  'name'?: (string);
+  /**
+   * IPv4 address or host name of its export
+   */
+  'address'?: (string);
+  'port'?: (number);
+  /**
+   * its subsystem NQN
+   */
+  'nqn'?: (string);
+}
+
+/**
+ * A replica exported by another node's service (its Replica.export).
+ */
+export interface RemoteReplica__Output {
+  /**
+   * the replica's name, [a-z0-9][a-z0-9-]*, at most 48 characters
+   */
+  'name': (string);
+  /**
+   * IPv4 address or host name of its export
+   */
+  'address': (string);
+  'port': (number);
+  /**
+   * its subsystem NQN
+   */
+  'nqn': (string);
+}
