@@ -2,8 +2,25 @@
  * Domain objects → API messages. The domain's shapes mirror the proto closely; what changes here
  * is spelling (enums by name, Date → Timestamp) and absence (undefined → unset message or '').
  */
-import type { DiskInfo, ExportInfo, ReplicaEvent, ReplicaInfo, SnapshotInfo } from '../domain/model.js';
+import type {
+  DiskInfo,
+  EngineEvent,
+  EngineInfo,
+  EngineMemberInfo,
+  EngineState,
+  ExportInfo,
+  FrontendInfo,
+  FrontendKind,
+  MemberState,
+  ReplicaEvent,
+  ReplicaInfo,
+  SnapshotInfo,
+} from '../domain/model.js';
 import type { Disk } from './generated/spdk/conductor/v1/Disk.js';
+import type { Engine } from './generated/spdk/conductor/v1/Engine.js';
+import type { EngineEvent as EngineEventMessage } from './generated/spdk/conductor/v1/EngineEvent.js';
+import type { EngineMember } from './generated/spdk/conductor/v1/EngineMember.js';
+import type { Frontend } from './generated/spdk/conductor/v1/Frontend.js';
 import type { ExportInfo as ExportMessage } from './generated/spdk/conductor/v1/ExportInfo.js';
 import type { Replica } from './generated/spdk/conductor/v1/Replica.js';
 import type { ReplicaEvent as ReplicaEventMessage } from './generated/spdk/conductor/v1/ReplicaEvent.js';
@@ -12,6 +29,15 @@ import type { Timestamp } from './generated/google/protobuf/Timestamp.js';
 
 const DISK_KINDS = { aio: 'DISK_KIND_AIO', nvme: 'DISK_KIND_NVME' } as const;
 const EVENT_TYPES = { added: 'ADDED', modified: 'MODIFIED', deleted: 'DELETED', synced: 'SYNCED' } as const;
+export const FRONTEND_KINDS = { 'nvme-host': 'FRONTEND_KIND_NVME_HOST', 'export-only': 'FRONTEND_KIND_EXPORT_ONLY' } as const satisfies Record<FrontendKind, string>;
+const ENGINE_STATES = { healthy: 'ENGINE_STATE_HEALTHY', degraded: 'ENGINE_STATE_DEGRADED', faulted: 'ENGINE_STATE_FAULTED' } as const satisfies Record<EngineState, string>;
+const MEMBER_STATES = {
+  healthy: 'MEMBER_STATE_HEALTHY',
+  rebuilding: 'MEMBER_STATE_REBUILDING',
+  failed: 'MEMBER_STATE_FAILED',
+  missing: 'MEMBER_STATE_MISSING',
+} as const satisfies Record<MemberState, string>;
+const LOCATIONS = { remote: 'REPLICA_LOCATION_REMOTE', local: 'REPLICA_LOCATION_LOCAL' } as const;
 
 export function diskMessage(disk: DiskInfo): Disk {
   return {
@@ -81,5 +107,52 @@ export function snapshotMessage(snapshot: SnapshotInfo): Snapshot {
     sizeBytes: snapshot.sizeBytes,
     allocatedBytes: snapshot.allocatedBytes,
     userCreated: snapshot.userCreated,
+  };
+}
+
+export function engineMemberMessage(member: EngineMemberInfo): EngineMember {
+  return {
+    name: member.name,
+    location: LOCATIONS[member.kind],
+    bdevName: member.bdevName,
+    state: MEMBER_STATES[member.state],
+    reason: member.reason,
+    controllerState: member.controllerState ?? '',
+  };
+}
+
+function frontendMessage(frontend: FrontendInfo): Frontend {
+  return {
+    kind: FRONTEND_KINDS[frontend.kind],
+    nqn: frontend.nqn,
+    address: frontend.address,
+    port: frontend.port,
+    hostNqns: [...frontend.hostNqns],
+    namespaceUuid: frontend.namespaceUuid,
+    namespaceNguid: frontend.namespaceNguid,
+    device: frontend.device ?? '',
+    recommendedCtrlLossTmoSec: frontend.recommendedCtrlLossTmoSec,
+    connectCommand: frontend.connectCommand ?? '',
+  };
+}
+
+export function engineMessage(engine: EngineInfo): Engine {
+  return {
+    name: engine.name,
+    sizeBytes: engine.sizeBytes,
+    state: ENGINE_STATES[engine.state],
+    reason: engine.reason,
+    raidName: engine.raidName,
+    members: engine.members.map(engineMemberMessage),
+    frontend: engine.frontend ? frontendMessage(engine.frontend) : null,
+    rebuild: engine.rebuild ? { member: engine.rebuild.member, percent: engine.rebuild.percent, blocks: engine.rebuild.blocks } : null,
+  };
+}
+
+export function engineEventMessage(event: EngineEvent): EngineEventMessage {
+  return {
+    type: EVENT_TYPES[event.type],
+    engine: event.engine ? engineMessage(event.engine) : null,
+    reason: event.reason,
   };
 }

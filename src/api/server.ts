@@ -13,16 +13,19 @@ import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import type { NodeDomain, Readiness } from '../domain/model.js';
+import type { Readiness } from '../domain/model.js';
 import { ConductorError, ConfigError } from '../errors.js';
 import { loadProtos, SERVICE_NAMES } from './proto.js';
 import { build } from './status.js';
+import type { ApiDomain } from './services/call.js';
 import { disksHandlers } from './services/disks.js';
-import { replicasHandlers, WatchRegistry } from './services/replicas.js';
+import { enginesHandlers } from './services/engines.js';
+import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
+import { WatchRegistry } from './services/watch.js';
 
 export interface ApiServerOptions {
-  domain: NodeDomain;
+  domain: ApiDomain;
   logger: Logger;
   /** Path of the Unix socket to serve on; undefined: none. */
   unixSocket?: string | undefined;
@@ -32,7 +35,7 @@ export interface ApiServerOptions {
   readinessPollMs?: number;
   /** How long close() lets calls finish before cutting them off. */
   shutdownGraceMs?: number;
-  /** Unsent events a ReplicaWatch stream may hold before it is ended. */
+  /** Unsent events a ReplicaWatch or EngineWatch stream may hold before it is ended. */
   maxWatchBufferedEvents?: number;
 }
 
@@ -59,9 +62,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const server = new Server();
   const watches = new WatchRegistry();
   const ctx = { domain, logger };
+  const watchOptions = { watches, maxBufferedEvents: options.maxWatchBufferedEvents ?? 10_000 };
   server.addService(v1.Disks.service, disksHandlers(ctx));
-  server.addService(v1.Replicas.service, replicasHandlers(ctx, { watches, maxBufferedEvents: options.maxWatchBufferedEvents ?? 10_000 }));
+  server.addService(v1.Replicas.service, replicasHandlers(ctx, watchOptions));
   server.addService(v1.Snapshots.service, snapshotsHandlers(ctx));
+  server.addService(v1.Engines.service, enginesHandlers(ctx, watchOptions));
   const health = new HealthImplementation();
   health.addToServer(server);
   new ReflectionService(protos.reflectionDefinition).addToServer(server);
@@ -70,9 +75,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const ports: ApiPorts = { unixSocket: undefined, tcp: undefined };
   try {
     if (options.unixSocket) {
-      await prepareSocketPath(options.unixSocket);
-      // unix:PATH takes relative and absolute paths alike (unix://PATH would read a host from it).
-      await bind(server, `unix:${options.unixSocket}`);
+      const path = options.unixSocket;
+      try {
+        await prepareSocketPath(path);
+        // unix:PATH takes relative and absolute paths alike (unix://PATH would read a host from it).
+        await bind(server, `unix:${path}`);
+      } catch (err) {
+        throw permissionAdvice(err, path);
+      }
       // The socket controls this node's storage: owner and group only.
       await chmod(options.unixSocket, 0o660);
       ports.unixSocket = options.unixSocket;
@@ -107,7 +117,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 }
 
 /** Polls readiness (a cached read, microseconds) and pushes changes into the health service. */
-function followReadiness(domain: NodeDomain, health: HealthImplementation, logger: Logger, pollMs: number): () => void {
+function followReadiness(domain: ApiDomain, health: HealthImplementation, logger: Logger, pollMs: number): () => void {
   let current: ServingStatus | undefined;
   const refresh = (): void => {
     let readiness: Readiness;
@@ -133,6 +143,20 @@ export function parseTcpAddress(value: string): { host: string; port: number } {
   const port = match ? Number(match[3]) : NaN;
   if (!match || port > 65_535) throw new ConfigError('api.tcp', `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:50151 or [::1]:50151)`);
   return { host: (match[1] ?? match[2])!, port };
+}
+
+/**
+ * The default socket lives under /var/run, which only the service's own user may write: a person
+ * trying the service out gets told what to do instead of an errno.
+ */
+function permissionAdvice(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const text = err instanceof Error ? err.message : String(err);
+  if (code !== 'EACCES' && code !== 'EPERM' && !/\b(EACCES|EPERM)\b/.test(text)) return err;
+  return new ConfigError(
+    'api.socket',
+    `${path}: permission denied; run as a user that may create it, or choose a path you can write (e.g. --api-socket /tmp/conductor.sock, and give the CLI the same)`,
+  );
 }
 
 function bind(server: Server, address: string): Promise<number> {

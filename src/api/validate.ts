@@ -6,10 +6,10 @@
 import { ConductorError } from '../errors.js';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
-const NAME_MAX = { disk: 32, replica: 48, snapshot: 48 } as const;
+const NAME_MAX = { disk: 32, replica: 48, snapshot: 48, volume: 48 } as const;
 type NameKind = keyof typeof NAME_MAX;
 
-/** nqn.YYYY-MM.<reverse domain>:<anything>, as NVMe Base Specification 4.5 defines host NQNs. */
+/** nqn.YYYY-MM.<reverse domain>:<anything>, as NVMe Base Specification 4.5 defines NQNs (hosts and subsystems alike). */
 const NQN_PATTERN = /^nqn\.\d{4}-(0[1-9]|1[0-2])\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+:\S+$/i;
 const NQN_MAX_BYTES = 223;
 /** The UUID form of NQN; spdk_tgt refuses one whose tail is not a UUID. */
@@ -17,6 +17,10 @@ const UUID_NQN_PREFIX = 'nqn.2014-08.org.nvmexpress:uuid:';
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Far above any real ACL; keeps one request from making a subsystem spdk_tgt cannot list. */
 const HOST_NQNS_MAX = 256;
+
+/** RFC 1123 labels joined by dots. */
+const HOST_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const HOST_NAME_MAX = 253;
 
 const BDF_PATTERN = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
 const PATH_MAX_BYTES = 4095;
@@ -75,23 +79,57 @@ export function diskPath(field: string, kind: 'aio' | 'nvme', value: string): st
   return value;
 }
 
-export function hostNqns(field: string, values: readonly string[]): string[] {
-  if (values.length === 0) throw invalid(field, 'at least one host NQN is required; replicas are never exported to any host');
+/**
+ * The hosts allowed to connect. `required` says why an empty list is refused (replicas and
+ * export-only engines are never exported to any host); undefined allows an empty list.
+ */
+export function hostNqns(field: string, values: readonly string[], required: string | undefined = 'replicas are never exported to any host'): string[] {
+  if (values.length === 0 && required !== undefined) throw invalid(field, `at least one host NQN is required; ${required}`);
   if (values.length > HOST_NQNS_MAX) throw invalid(field, `${values.length} host NQNs given; at most ${HOST_NQNS_MAX} are allowed`);
   const seen = new Set<string>();
-  for (const [i, nqn] of values.entries()) {
+  for (const [i, value] of values.entries()) {
     const at = `${field}[${i}]`;
-    if (Buffer.byteLength(nqn) > NQN_MAX_BYTES) throw invalid(at, `is ${Buffer.byteLength(nqn)} bytes long; an NQN is at most ${NQN_MAX_BYTES}`);
-    if (!NQN_PATTERN.test(nqn)) {
-      throw invalid(at, `${JSON.stringify(nqn)} is not an NQN; use the form nqn.YYYY-MM.reverse.domain:identifier (e.g. the host's /etc/nvme/hostnqn)`);
-    }
-    if (nqn.startsWith(UUID_NQN_PREFIX) && !UUID_PATTERN.test(nqn.slice(UUID_NQN_PREFIX.length))) {
-      throw invalid(at, `${JSON.stringify(nqn)} is a UUID NQN whose tail is not a UUID; use ${UUID_NQN_PREFIX}xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`);
-    }
-    if (seen.has(nqn)) throw invalid(at, `${JSON.stringify(nqn)} is listed twice`);
-    seen.add(nqn);
+    nqn(at, value);
+    if (seen.has(value)) throw invalid(at, `${JSON.stringify(value)} is listed twice`);
+    seen.add(value);
   }
   return [...values];
+}
+
+/** One NQN, a host's or a subsystem's. */
+export function nqn(field: string, value: string): string {
+  if (value === '') throw invalid(field, 'an NQN is required');
+  if (Buffer.byteLength(value) > NQN_MAX_BYTES) throw invalid(field, `is ${Buffer.byteLength(value)} bytes long; an NQN is at most ${NQN_MAX_BYTES}`);
+  if (!NQN_PATTERN.test(value)) {
+    throw invalid(field, `${JSON.stringify(value)} is not an NQN; use the form nqn.YYYY-MM.reverse.domain:identifier (e.g. the host's /etc/nvme/hostnqn)`);
+  }
+  if (value.startsWith(UUID_NQN_PREFIX) && !UUID_PATTERN.test(value.slice(UUID_NQN_PREFIX.length))) {
+    throw invalid(field, `${JSON.stringify(value)} is a UUID NQN whose tail is not a UUID; use ${UUID_NQN_PREFIX}xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`);
+  }
+  return value;
+}
+
+/**
+ * Where a remote replica listens: an IPv4 address or a host name. Engines attach with
+ * adrfam ipv4, so an IPv6 address would only fail later, inside spdk_tgt.
+ */
+export function address(field: string, value: string): string {
+  if (value === '') throw invalid(field, 'the address of the replica\'s export is required');
+  if (value.includes(':')) throw invalid(field, `${JSON.stringify(value)}: IPv6 is not supported for replicas; use an IPv4 address or a host name`);
+  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
+  if (octets) {
+    if (octets.slice(1).some((o) => Number(o) > 255)) throw invalid(field, `${JSON.stringify(value)} is not an IPv4 address`);
+    return value;
+  }
+  if (value.length > HOST_NAME_MAX || !HOST_NAME_PATTERN.test(value) || /^[\d.]+$/.test(value)) {
+    throw invalid(field, `${JSON.stringify(value.slice(0, 64))} is not an IPv4 address or a host name`);
+  }
+  return value;
+}
+
+export function port(field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65_535) throw invalid(field, `${value} is not a TCP port; use 1 to 65535`);
+  return value;
 }
 
 export function labels(field: string, value: Readonly<Record<string, string>>): Record<string, string> {

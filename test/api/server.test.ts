@@ -17,7 +17,7 @@ import { startApiServer } from '../../src/api/server.js';
 import { FakeDomain } from './helpers/fake-domain.js';
 import { quietLogger, startTestApi, waitFor, type TestApi } from './helpers/api-server.js';
 
-const SERVICES = ['spdk.conductor.v1.Disks', 'spdk.conductor.v1.Replicas', 'spdk.conductor.v1.Snapshots'];
+const SERVICES = ['spdk.conductor.v1.Disks', 'spdk.conductor.v1.Replicas', 'spdk.conductor.v1.Snapshots', 'spdk.conductor.v1.Engines'];
 
 let dir: string;
 beforeEach(async () => {

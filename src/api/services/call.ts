@@ -5,13 +5,16 @@
  */
 import type { Deadline, handleUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { NodeDomain } from '../../domain/model.js';
+import type { EngineDomain, NodeDomain } from '../../domain/model.js';
 import { toStatus } from '../status.js';
 
 export type DomainCallOptions = NonNullable<Parameters<NodeDomain['diskGet']>[1]>;
 
+/** What the API serves: the node's disks, replicas and snapshots, and its engines. */
+export type ApiDomain = NodeDomain & EngineDomain;
+
 export interface ServiceContext {
-  domain: NodeDomain;
+  domain: ApiDomain;
   logger: Logger;
 }
 

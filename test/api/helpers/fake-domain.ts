@@ -1,13 +1,19 @@
 /**
- * An in-memory NodeDomain, honest enough to exercise every RPC: idempotent creates, deletes of
- * missing objects that succeed, the domain's error codes, watch events. It records every call
- * (readiness excepted) so tests can prove the edge refused bad input before reaching it, and can
- * be told to fail or to hang a method until the caller's signal aborts.
+ * An in-memory NodeDomain and EngineDomain, honest enough to exercise every RPC: idempotent
+ * creates, deletes of missing objects that succeed, the domain's error codes, watch events. It
+ * records every call (readiness excepted) so tests can prove the edge refused bad input before
+ * reaching it, and can be told to fail or to hang a method until the caller's signal aborts.
+ * The engine part lives in fake-engines.ts.
  */
 import { ConductorError, SpdkTransportError } from '../../../src/errors.js';
 import type {
   DiskCreate,
   DiskInfo,
+  EngineCreate,
+  EngineDomain,
+  EngineEvent,
+  EngineInfo,
+  EngineReplicaSpec,
   NodeDomain,
   Readiness,
   ReplicaEvent,
@@ -15,9 +21,10 @@ import type {
   SnapshotCreate,
   SnapshotInfo,
 } from '../../../src/domain/model.js';
+import { FakeEngines } from './fake-engines.js';
 
 type Options = Parameters<NodeDomain['diskGet']>[1];
-type Method = Exclude<keyof NodeDomain, 'readiness'>;
+type Method = Exclude<keyof NodeDomain | keyof EngineDomain, 'readiness'>;
 
 export interface RecordedCall {
   method: Method;
@@ -27,7 +34,7 @@ export interface RecordedCall {
 
 const MiB = 1024 * 1024;
 
-export class FakeDomain implements NodeDomain {
+export class FakeDomain implements NodeDomain, EngineDomain {
   ready: Readiness = { ready: true, reason: 'ready' };
   readonly calls: RecordedCall[] = [];
   readonly #disks = new Map<string, DiskInfo>();
@@ -36,7 +43,13 @@ export class FakeDomain implements NodeDomain {
   readonly #listeners = new Set<(event: ReplicaEvent) => void>();
   readonly #failures = new Map<Method, unknown>();
   readonly #hanging = new Set<Method>();
+  /** The engines, with hooks for tests (setMemberState, hostFrontend, listenerCount). */
+  readonly engines = new FakeEngines({
+    enter: (method, args, options) => this.#enter(method, args, options),
+    hasLocalReplica: (name) => this.#replicas.has(name),
+  });
 
+  /** ReplicaWatch subscriptions. */
   get listenerCount(): number {
     return this.#listeners.size;
   }
@@ -238,6 +251,35 @@ export class FakeDomain implements NodeDomain {
     const chain = this.#snapshots.get(replicaName) ?? [];
     this.#snapshots.set(replicaName, chain.filter((s) => s.userCreated));
     return chain.filter((s) => !s.userCreated).map((s) => s.name);
+  }
+
+  engineCreate(request: EngineCreate, options?: Options): Promise<EngineInfo> {
+    return this.engines.engineCreate(request, options);
+  }
+
+  engineGet(name: string, options?: Options): Promise<EngineInfo> {
+    return this.engines.engineGet(name, options);
+  }
+
+  engineList(options?: Options): Promise<EngineInfo[]> {
+    return this.engines.engineList(options);
+  }
+
+  engineDelete(name: string, options?: Options): Promise<void> {
+    return this.engines.engineDelete(name, options);
+  }
+
+  engineReplicaRemove(name: string, replica: string, options?: Options): Promise<EngineInfo> {
+    return this.engines.engineReplicaRemove(name, replica, options);
+  }
+
+  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: Options): Promise<EngineInfo> {
+    return this.engines.engineReplicaAdd(name, replica, options);
+  }
+
+  engineWatch(listener: (event: EngineEvent) => void): () => void {
+    this.calls.push({ method: 'engineWatch', args: [], options: undefined });
+    return this.engines.engineWatch(listener);
   }
 
   async #enter(method: Method, args: unknown[], options: Options): Promise<void> {

@@ -1,0 +1,137 @@
+/**
+ * spdk.conductor.v1.Engines: requests checked at the edge, then handed to the domain's engines.
+ * EngineWatch is a server stream over EngineDomain.engineWatch whose subscription ends with the
+ * stream on every path (see watch.ts).
+ */
+import type { EngineCreate, EngineEvent as DomainEngineEvent, EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../../domain/model.js';
+import type { HostTimeouts, ReplicaTimeouts } from '../../domain/timeout-budget.js';
+import type { Engine } from '../generated/spdk/conductor/v1/Engine.js';
+import type { EngineCreateRequest__Output } from '../generated/spdk/conductor/v1/EngineCreateRequest.js';
+import type { EngineDeleteRequest__Output } from '../generated/spdk/conductor/v1/EngineDeleteRequest.js';
+import type { EngineDeleteResponse } from '../generated/spdk/conductor/v1/EngineDeleteResponse.js';
+import type { EngineEvent } from '../generated/spdk/conductor/v1/EngineEvent.js';
+import type { EngineGetRequest__Output } from '../generated/spdk/conductor/v1/EngineGetRequest.js';
+import type { EngineListRequest__Output } from '../generated/spdk/conductor/v1/EngineListRequest.js';
+import type { EngineListResponse } from '../generated/spdk/conductor/v1/EngineListResponse.js';
+import type { EngineReplica__Output } from '../generated/spdk/conductor/v1/EngineReplica.js';
+import type { EngineReplicaAddRequest__Output } from '../generated/spdk/conductor/v1/EngineReplicaAddRequest.js';
+import type { EngineReplicaListRequest__Output } from '../generated/spdk/conductor/v1/EngineReplicaListRequest.js';
+import type { EngineReplicaListResponse } from '../generated/spdk/conductor/v1/EngineReplicaListResponse.js';
+import type { EngineReplicaRemoveRequest__Output } from '../generated/spdk/conductor/v1/EngineReplicaRemoveRequest.js';
+import type { EnginesHandlers } from '../generated/spdk/conductor/v1/Engines.js';
+import type { EngineWatchRequest__Output } from '../generated/spdk/conductor/v1/EngineWatchRequest.js';
+import type { TimeoutsOverride__Output } from '../generated/spdk/conductor/v1/TimeoutsOverride.js';
+import { engineEventMessage, engineMemberMessage, engineMessage } from '../messages.js';
+import * as check from '../validate.js';
+import { unary, type ServiceContext } from './call.js';
+import { watchHandler, type WatchOptions } from './watch.js';
+
+const MiB = 1024 * 1024;
+/** raid1 in spdk_tgt cannot start on one member, and an engine of one copy protects nothing. */
+const MIN_REPLICAS = 2;
+/** Far above any real replica count; keeps one request from building an unbounded raid. */
+const MAX_REPLICAS = 32;
+
+const HOST_FIELDS = ['ctrlLossTmoSec', 'reconnectDelaySec', 'keepAliveTmoSec', 'ioTimeoutSec'] as const satisfies readonly (keyof HostTimeouts)[];
+const REPLICA_FIELDS = ['reconnectDelaySec', 'fastIoFailTimeoutSec', 'ctrlrLossTimeoutSec', 'keepAliveTimeoutMs', 'transportAckTimeout'] as const satisfies readonly (keyof ReplicaTimeouts)[];
+
+export function engineReplica(field: string, value: EngineReplica__Output | null): EngineReplicaSpec {
+  if (value?.replica === 'remote' && value.remote) {
+    const { remote } = value;
+    return {
+      name: check.name('replica', `${field}.remote.name`, remote.name),
+      kind: 'remote',
+      address: check.address(`${field}.remote.address`, remote.address),
+      port: check.port(`${field}.remote.port`, remote.port),
+      nqn: check.nqn(`${field}.remote.nqn`, remote.nqn),
+    };
+  }
+  if (value?.replica === 'local' && value.local) return { name: check.name('replica', `${field}.local.name`, value.local.name), kind: 'local' };
+  throw check.invalid(field, 'a replica is required: set remote {name, address, port, nqn} for one on another node, or local {name} for one on this node');
+}
+
+function frontendKind(field: string, value: string | number): FrontendKind {
+  switch (value) {
+    case 'FRONTEND_KIND_NVME_HOST':
+      return 'nvme-host';
+    case 'FRONTEND_KIND_EXPORT_ONLY':
+      return 'export-only';
+    case 'FRONTEND_KIND_UNSPECIFIED':
+      throw check.invalid(field, 'choose FRONTEND_KIND_NVME_HOST (this node connects to the volume) or FRONTEND_KIND_EXPORT_ONLY (hosts connect themselves)');
+    default:
+      throw check.invalid(field, `unknown frontend kind ${JSON.stringify(value)}; use FRONTEND_KIND_NVME_HOST or FRONTEND_KIND_EXPORT_ONLY`);
+  }
+}
+
+/** The fields the caller set (proto3 optional keeps presence); none at all means no override. */
+function presentFields<K extends string>(value: Partial<Record<K, number>> | null, keys: readonly K[]): Partial<Record<K, number>> | undefined {
+  if (!value) return undefined;
+  const set = keys.filter((key) => typeof value[key] === 'number');
+  return set.length === 0 ? undefined : (Object.fromEntries(set.map((key) => [key, value[key]])) as Partial<Record<K, number>>);
+}
+
+/** Only the shape is checked here; the domain checks the merged budget against every rule. */
+export function timeoutsOverride(value: TimeoutsOverride__Output | null): TimeoutOverride | undefined {
+  if (!value) return undefined;
+  const host = presentFields<keyof HostTimeouts>(value.host, HOST_FIELDS);
+  const replica = presentFields<keyof ReplicaTimeouts>(value.replica, REPLICA_FIELDS);
+  if (!host && !replica) return undefined;
+  return { ...(host ? { host } : {}), ...(replica ? { replica } : {}) };
+}
+
+export function engineCreateRequest(request: EngineCreateRequest__Output): EngineCreate {
+  const name = check.name('volume', 'name', request.name);
+  const sizeBytes = check.sizeBytes('size_bytes', request.sizeBytes);
+  if (sizeBytes % MiB !== 0) throw check.invalid('size_bytes', `${sizeBytes} is not a multiple of 1 MiB`);
+  if (request.replicas.length < MIN_REPLICAS) {
+    throw check.invalid('replicas', `${request.replicas.length} given; an engine needs at least ${MIN_REPLICAS} replicas (raid1 in spdk_tgt cannot run on one)`);
+  }
+  if (request.replicas.length > MAX_REPLICAS) throw check.invalid('replicas', `${request.replicas.length} given; at most ${MAX_REPLICAS} are allowed`);
+  const replicas = request.replicas.map((replica, i) => engineReplica(`replicas[${i}]`, replica));
+  const seen = new Set<string>();
+  for (const [i, replica] of replicas.entries()) {
+    if (seen.has(replica.name)) throw check.invalid(`replicas[${i}]`, `replica ${replica.name} is listed twice; each replica may be a member once`);
+    seen.add(replica.name);
+  }
+  const frontend = frontendKind('frontend', request.frontend);
+  const hostNqns = check.hostNqns('host_nqns', request.hostNqns, frontend === 'export-only' ? 'an export-only engine is reachable only by the hosts listed' : undefined);
+  const timeouts = timeoutsOverride(request.timeouts);
+  return { name, sizeBytes, replicas, frontend, hostNqns, ...(timeouts ? { timeouts } : {}) };
+}
+
+const volumeName = (request: { name: string }): string => check.name('volume', 'name', request.name);
+
+export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): EnginesHandlers {
+  const { domain } = ctx;
+  return {
+    EngineCreate: unary<EngineCreateRequest__Output, Engine>(ctx, 'EngineCreate', async (request, call) =>
+      engineMessage(await domain.engineCreate(engineCreateRequest(request), call)),
+    ),
+    EngineGet: unary<EngineGetRequest__Output, Engine>(ctx, 'EngineGet', async (request, call) => engineMessage(await domain.engineGet(volumeName(request), call))),
+    EngineList: unary<EngineListRequest__Output, EngineListResponse>(ctx, 'EngineList', async (_request, call) => ({
+      engines: (await domain.engineList(call)).map(engineMessage),
+    })),
+    EngineDelete: unary<EngineDeleteRequest__Output, EngineDeleteResponse>(ctx, 'EngineDelete', async (request, call) => {
+      await domain.engineDelete(volumeName(request), call);
+      return {};
+    }),
+    EngineReplicaList: unary<EngineReplicaListRequest__Output, EngineReplicaListResponse>(ctx, 'EngineReplicaList', async (request, call) => ({
+      members: (await domain.engineGet(volumeName(request), call)).members.map(engineMemberMessage),
+    })),
+    EngineReplicaRemove: unary<EngineReplicaRemoveRequest__Output, Engine>(ctx, 'EngineReplicaRemove', async (request, call) => {
+      const name = volumeName(request);
+      const replica = check.name('replica', 'replica_name', request.replicaName);
+      return engineMessage(await domain.engineReplicaRemove(name, replica, call));
+    }),
+    EngineReplicaAdd: unary<EngineReplicaAddRequest__Output, Engine>(ctx, 'EngineReplicaAdd', async (request, call) => {
+      const name = volumeName(request);
+      const replica = engineReplica('replica', request.replica);
+      return engineMessage(await domain.engineReplicaAdd(name, replica, call));
+    }),
+    EngineWatch: watchHandler<EngineWatchRequest__Output, DomainEngineEvent, EngineEvent>(ctx, options, {
+      method: 'EngineWatch',
+      subscribe: (listener) => domain.engineWatch(listener),
+      toMessage: engineEventMessage,
+    }),
+  };
+}
