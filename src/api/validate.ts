@@ -81,10 +81,10 @@ export function diskPath(field: string, kind: 'aio' | 'nvme', value: string): st
 
 /**
  * The hosts allowed to connect. `required` says why an empty list is refused (replicas and
- * export-only engines are never exported to any host); undefined allows an empty list.
+ * export-only engines are never exported to any host); null allows an empty list.
  */
-export function hostNqns(field: string, values: readonly string[], required: string | undefined = 'replicas are never exported to any host'): string[] {
-  if (values.length === 0 && required !== undefined) throw invalid(field, `at least one host NQN is required; ${required}`);
+export function hostNqns(field: string, values: readonly string[], required: string | null = 'replicas are never exported to any host'): string[] {
+  if (values.length === 0 && required !== null) throw invalid(field, `at least one host NQN is required; ${required}`);
   if (values.length > HOST_NQNS_MAX) throw invalid(field, `${values.length} host NQNs given; at most ${HOST_NQNS_MAX} are allowed`);
   const seen = new Set<string>();
   for (const [i, value] of values.entries()) {

@@ -94,7 +94,7 @@ export function engineCreateRequest(request: EngineCreateRequest__Output): Engin
     seen.add(replica.name);
   }
   const frontend = frontendKind('frontend', request.frontend);
-  const hostNqns = check.hostNqns('host_nqns', request.hostNqns, frontend === 'export-only' ? 'an export-only engine is reachable only by the hosts listed' : undefined);
+  const hostNqns = check.hostNqns('host_nqns', request.hostNqns, frontend === 'export-only' ? 'an export-only engine is reachable only by the hosts listed' : null);
   const timeouts = timeoutsOverride(request.timeouts);
   return { name, sizeBytes, replicas, frontend, hostNqns, ...(timeouts ? { timeouts } : {}) };
 }
