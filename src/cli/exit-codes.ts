@@ -1,6 +1,6 @@
 /**
  * What the CLI's exit status means, so scripts can branch on it. The API commands (disk, replica,
- * snapshot) map the gRPC status they get to these; anything not listed is FAILED.
+ * snapshot, engine) map the gRPC status they get to these; anything not listed is FAILED.
  */
 export const EXIT = {
   OK: 0,

@@ -2,10 +2,11 @@
 /**
  * spdk-conductor's command line.
  *
- *   spdk-conductor serve [--config FILE] [--spdk-socket PATH] ...   run the service
- *   spdk-conductor disk|replica|snapshot <command> ... [--json]    the node API, over gRPC
- *   spdk-conductor spdk info [--json]                               spdk_tgt's version and methods
- *   spdk-conductor config show [--json]                             the effective configuration
+ *   spdk-conductor serve [--config FILE] [--spdk-socket PATH] ...          run the service
+ *   spdk-conductor disk|replica|snapshot|engine <command> ... [--json]   the node API, over gRPC
+ *   spdk-conductor spdk info [--json]                                      spdk_tgt's version and methods
+ *   spdk-conductor config show [--json]                                    the effective configuration
+ *   spdk-conductor timeouts check [--json]                                 the timeout budget and its verdict
  */
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +19,9 @@ import { createNodeDomain } from '../domain/node-domain.js';
 import { ConductorError, SpdkTransportError } from '../errors.js';
 import { componentLogger, createLogger } from '../log.js';
 import { SpdkClient } from '../spdk/client.js';
+import { readHostIoTimeout } from '../host/nvme-params.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
+import { timeoutsCheck } from './commands/timeouts.js';
 import { API_GROUPS, API_USAGE, checkNoCommandOptions, COMMAND_OPTIONS, runApiCommand, splitCommandValues, UsageError } from './commands/index.js';
 import { EXIT } from './exit-codes.js';
 
@@ -28,6 +31,7 @@ commands:
   serve              run the service (on an embedded simulator when no --spdk-socket is given)
   spdk info          print spdk_tgt's version and supported methods
   config show        print the effective configuration
+  timeouts check     print the timeout budget as a worst-case timeline and check it (exit 2: broken)
   help               this text
 
 node API commands (talk to a running service over its API socket):
@@ -75,6 +79,8 @@ async function main(argv: string[]): Promise<number> {
     case 'config show':
       print(redactedConfig(config), Boolean(json));
       return EXIT.OK;
+    case 'timeouts check':
+      return timeoutsCheck(config, { json: Boolean(json), out: process.stdout });
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -96,16 +102,26 @@ async function connect(config: Config, log: Logger): Promise<{ client: SpdkClien
 
 /**
  * The API (and its health service) is up before recovery from spdk_tgt starts, so liveness never
- * waits on it; readiness turns SERVING when the domain has recovered.
+ * waits on it; readiness turns SERVING when the domain has recovered. The timeout budget is checked
+ * against the host's real io_timeout before anything listens: a budget that would let one lost
+ * replica fail a volume stops serve (exit 2, naming the rule) unless timeouts.unsafeSkipCheck.
  */
 async function serve(config: Config): Promise<number> {
   const log = createLogger({ level: config['log.level'] });
   log.info({ config: redactedConfig(config) }, 'starting');
+  const hostIoTimeoutSec = await readHostIoTimeout();
   const { client, sim } = await connect(config, log);
-  const domain = createNodeDomain({ client, logger: log, config, ...(sim ? { defaultStateDir: dirname(sim.socketPath) } : {}) });
   const tcp = config['api.tcp'];
+  let domain;
   let api;
   try {
+    domain = createNodeDomain({
+      client,
+      logger: log,
+      config,
+      ...(hostIoTimeoutSec === undefined ? {} : { hostIoTimeoutSec }),
+      ...(sim ? { defaultStateDir: dirname(sim.socketPath) } : {}),
+    });
     api = await startApiServer({
       domain,
       logger: componentLogger(log, 'api'),
@@ -113,6 +129,7 @@ async function serve(config: Config): Promise<number> {
       tcpAddress: tcp === 'off' ? undefined : tcp,
     });
   } catch (err) {
+    await domain?.close();
     await client.close();
     await sim?.stop();
     throw err;

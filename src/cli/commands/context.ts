@@ -20,6 +20,9 @@ export interface CommandValues {
   system?: boolean | undefined;
   timeout?: string | undefined;
   address?: string | undefined;
+  replica?: string[] | undefined;
+  frontend?: string | undefined;
+  override?: string[] | undefined;
 }
 
 export interface CommandContext {

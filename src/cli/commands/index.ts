@@ -1,5 +1,5 @@
 /**
- * The API commands (disk, replica, snapshot): the command line checked before anything is
+ * The API commands (disk, replica, snapshot, engine): the command line checked before anything is
  * contacted, one connection to the service (its Unix socket from config, or --address for TCP)
  * closed on every path, answers as tables or --json, failures as meaningful exit codes.
  */
@@ -9,6 +9,7 @@ import type { Config } from '../../config/schema.js';
 import { EXIT } from '../exit-codes.js';
 import { callFailure, type CommandSpec, type CommandValues } from './context.js';
 import { diskCommands } from './disk.js';
+import { engineCommands } from './engine.js';
 import { parseDuration } from './format.js';
 import { replicaCommands } from './replica.js';
 import { snapshotCommands } from './snapshot.js';
@@ -29,6 +30,9 @@ export const COMMAND_OPTIONS = {
   system: { type: 'boolean' },
   timeout: { type: 'string' },
   address: { type: 'string' },
+  replica: { type: 'string', multiple: true },
+  frontend: { type: 'string' },
+  override: { type: 'string', multiple: true },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 /** Options every API command takes. */
@@ -37,9 +41,9 @@ const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
 /** Operations can wait on slow spdk_tgt work (lvstore load, examine: up to 5 min), plus queueing. */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands];
+const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands];
 
-export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot'];
+export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine'];
 
 export const API_USAGE = `${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
 

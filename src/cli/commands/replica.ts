@@ -1,11 +1,11 @@
 /** spdk-conductor replica create|get|list|expand|delete|expose|unexpose|watch */
-import { status, type ServiceError } from '@grpc/grpc-js';
 import { invoke } from '../../api/client.js';
 import type { Replica__Output } from '../../api/generated/spdk/conductor/v1/Replica.js';
 import type { ReplicaEvent__Output } from '../../api/generated/spdk/conductor/v1/ReplicaEvent.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext, CommandSpec } from './context.js';
 import { fields, formatSize, json, parseSize, table } from './format.js';
+import { eventLine, follow } from './stream.js';
 import { UsageError } from './usage.js';
 
 function exportText(replica: Replica__Output): string {
@@ -128,34 +128,12 @@ export const replicaCommands: CommandSpec[] = [
     args: [],
     options: [],
     usage: 'replica watch   (the current list, then every change, until interrupted; --json: one object per line)',
-    prepare: () => watch,
+    prepare: () => (ctx) => follow(ctx, ctx.api.replicas.ReplicaWatch({}), replicaEventLine),
   },
 ];
 
-function eventLine(event: ReplicaEvent__Output): string {
+function replicaEventLine(event: ReplicaEvent__Output): string {
   const r = event.replica;
   const what = r ? `${r.name}  disk=${r.diskName} size=${formatSize(r.sizeBytes)} export=${r.export ? `${r.export.address}:${r.export.port}` : '-'}` : '';
-  return `${new Date().toISOString()}  ${event.type.padEnd(8)}  ${what}${event.reason ? `  (${event.reason})` : ''}\n`;
-}
-
-/** Streams until the user interrupts (exit 0) or the service ends the stream (its status). */
-function watch(ctx: CommandContext): Promise<number> {
-  const stream = ctx.api.replicas.ReplicaWatch({});
-  return new Promise((resolve, reject) => {
-    const signal = ctx.call.signal;
-    const interrupt = (): void => stream.cancel();
-    if (signal?.aborted) interrupt();
-    signal?.addEventListener('abort', interrupt, { once: true });
-    stream.on('data', (event: ReplicaEvent__Output) => ctx.out(ctx.json ? JSON.stringify(event) + '\n' : eventLine(event)));
-    stream.on('error', (err: ServiceError) => {
-      signal?.removeEventListener('abort', interrupt);
-      if (err.code === status.CANCELLED && signal?.aborted) resolve(EXIT.OK);
-      else reject(err);
-    });
-    stream.on('status', (end: { code: number }) => {
-      if (end.code !== status.OK) return;
-      signal?.removeEventListener('abort', interrupt);
-      resolve(EXIT.OK);
-    });
-  });
+  return eventLine(event.type, what, event.reason);
 }
