@@ -67,11 +67,14 @@ describe('liveness while recovery is slow', () => {
     try {
       // Something to recover.
       const first = await startService(options);
-      fs.writeFileSync(path.join(dir, 'disk.img'), '');
-      fs.truncateSync(path.join(dir, 'disk.img'), 64 * 1024 * 1024);
-      await invoke(first.clients.disks, 'DiskCreate', { name: DISK, path: path.join(dir, 'disk.img'), kind: 'DISK_KIND_AIO' }, { deadlineMs: 10_000 });
-      await createReplica({ clients: first.clients, sim: raw, dir }, 'slow-1');
-      expect((await first.stop()).code).toBe(0);
+      try {
+        fs.writeFileSync(path.join(dir, 'disk.img'), '');
+        fs.truncateSync(path.join(dir, 'disk.img'), 64 * 1024 * 1024);
+        await invoke(first.clients.disks, 'DiskCreate', { name: DISK, path: path.join(dir, 'disk.img'), kind: 'DISK_KIND_AIO' }, { deadlineMs: 10_000 });
+        await createReplica({ clients: first.clients, sim: raw, dir }, 'slow-1');
+      } finally {
+        expect((await first.stop()).code).toBe(0);
+      }
 
       const delayMs = 2000;
       await raw.call('sim_rpc_delay', { method: 'bdev_get_bdevs', ms: delayMs });

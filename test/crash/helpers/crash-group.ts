@@ -54,12 +54,22 @@ export class CrashGroup {
     const proxy = await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock'));
     const raw = await SimClient.connect(sim.socket);
     const group = new CrashGroup(scenario, dir, sim, proxy, raw, { min: portMin, max: portMin + 99 });
-    const svc = await group.running();
-    const diskFile = path.join(dir, `${DISK}.img`);
+    try {
+      await group.init();
+    } catch (error) {
+      await group.close();
+      throw error;
+    }
+    return group;
+  }
+
+  private async init(): Promise<void> {
+    const svc = await this.running();
+    const diskFile = path.join(this.dir, `${DISK}.img`);
     fs.writeFileSync(diskFile, '');
     fs.truncateSync(diskFile, 256 * 1024 * 1024);
     await invoke(svc.clients.disks, 'DiskCreate', { name: DISK, path: diskFile, kind: 'DISK_KIND_AIO' }, { deadlineMs: 30_000 });
-    const ctx = group.setupContext(svc);
+    const ctx = this.setupContext(svc);
     const keep = await createReplica(ctx, 'keep');
     await writeVersion(ctx, keep, 1);
     await snapshot(ctx, keep, 'k1');
@@ -67,7 +77,6 @@ export class CrashGroup {
     await snapshot(ctx, keep, 'k2');
     await writeVersion(ctx, keep, 3);
     await expose(ctx, keep, [HOST_A]);
-    return group;
   }
 
   /** Runs `work` after every earlier step of this group, whatever their outcome. */

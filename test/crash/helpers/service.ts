@@ -122,7 +122,7 @@ export async function startService(options: ServiceOptions, { until: stage = 'se
     check('health SERVING');
     const status = await clients.healthCheck('', { deadlineMs: 1000 }).catch(() => undefined);
     if (status === 'SERVING') return run;
-    await tick();
+    await tick(25);
   }
 }
 
@@ -134,6 +134,6 @@ function isSocket(file: string): boolean {
   }
 }
 
-function tick(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 10));
+function tick(ms = 10): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
