@@ -13,6 +13,7 @@ export const errno = {
   EISDIR: 21,
   EINVAL: 22,
   ENOSPC: 28,
+  ETIMEDOUT: 110,
   EALREADY: 114,
 } as const;
 
@@ -27,6 +28,7 @@ const messages: Record<number, string> = {
   21: 'Is a directory',
   22: 'Invalid argument',
   28: 'No space left on device',
+  110: 'Connection timed out',
   114: 'Operation already in progress',
 };
 

@@ -14,6 +14,7 @@ export const SIM_PARAM_SPECS = {
     { name: 'name', type: 'string', required: true },
     { name: 'offset_blocks', type: 'uint64', required: true },
     { name: 'data_base64', type: 'string', required: true },
+    { name: 'timeout_ms', type: 'uint32' },
   ],
   sim_bdev_read: [
     { name: 'name', type: 'string', required: true },
@@ -68,11 +69,27 @@ export function faultsModule(target: CoreTarget): SimModule {
       t.register('sim_bdev_write', {
         decode: objectDecoder(SIM_PARAM_SPECS.sim_bdev_write),
         handler: async (params) => {
-          const p = params as { name: string; offset_blocks: number; data_base64: string };
+          const p = params as { name: string; offset_blocks: number; data_base64: string; timeout_ms?: number };
           const bdev = bdevOf(target, p.name);
           const data = Buffer.from(p.data_base64, 'base64');
           if (data.length === 0 || data.length % bdev.blockSize !== 0) throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
-          await io(() => bdev.write(p.offset_blocks, data));
+          const write = io(() => bdev.write(p.offset_blocks, data));
+          if (!p.timeout_ms) {
+            await write;
+            return true;
+          }
+          // A host's io_timeout: the write is given up (and reported failed) if it takes longer,
+          // as a kernel host gives up on a volume whose I/O stalls past nvme_core.io_timeout.
+          let timer: NodeJS.Timeout | undefined;
+          const expired = new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new SimRpcError(-errno.ETIMEDOUT, strerror(errno.ETIMEDOUT))), p.timeout_ms);
+          });
+          write.catch(() => undefined);
+          try {
+            await Promise.race([write, expired]);
+          } finally {
+            clearTimeout(timer);
+          }
           return true;
         },
       });
