@@ -18,6 +18,8 @@ const USAGE = `usage: main.js --socket PATH [--name A] [--mem-mib N] [--no-huge]
   --hugepages-free N   free 2 MiB hugepages the default (dynamic) heap may still map, default 1024
   --mem-dump PATH      where env_dpdk_get_mem_stats writes, default /tmp/spdk_mem_dump.txt
   --poll-ms N          RPC poll period in ms, default 4 as in spdk_tgt (shorter only to speed up replays)
+  --max-subsystems N   NVMe-oF subsystems, the discovery one included (spdk_tgt --wait-for-rpc with
+                       nvmf_set_max_subsystems N before framework_start_init); default 1024
   --quiet              no log lines on stderr`;
 
 function main(): void {
@@ -32,6 +34,7 @@ function main(): void {
         'hugepages-free': { type: 'string', default: '1024' },
         'mem-dump': { type: 'string', default: '/tmp/spdk_mem_dump.txt' },
         'poll-ms': { type: 'string', default: '4' },
+        'max-subsystems': { type: 'string', default: '1024' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -48,7 +51,8 @@ function main(): void {
   const mib = values['mem-mib'] === undefined ? null : Number(values['mem-mib']);
   const hugepagesFree = Number(values['hugepages-free']);
   const pollMs = Number(values['poll-ms']);
-  if ((mib !== null && !(mib > 0)) || !(hugepagesFree >= 0) || !(pollMs >= 1)) {
+  const maxSubsystems = Number(values['max-subsystems']);
+  if ((mib !== null && !(mib > 0)) || !(hugepagesFree >= 0) || !(pollMs >= 1) || !(Number.isInteger(maxSubsystems) && maxSubsystems >= 2)) {
     process.stderr.write(`${USAGE}\n`);
     process.exit(2);
   }
@@ -69,7 +73,7 @@ function main(): void {
     }
     throw err;
   }
-  for (const m of modules(target)) target.install(m);
+  for (const m of modules(target, { maxSubsystems })) target.install(m);
   const stop = () => {
     void target.stop().finally(() => process.exit(0));
   };

@@ -12,7 +12,12 @@ import { raidModule } from './raid/index.js';
 import { nvmeModule } from './nvme/index.js';
 import { nvmfModule } from './nvmf/index.js';
 
-export function modules(target: CoreTarget): SimModule[] {
+export interface ModuleOptions {
+  /** nvmf_set_max_subsystems as given at start-up; default spdk_tgt's 1024. */
+  maxSubsystems?: number;
+}
+
+export function modules(target: CoreTarget, options: ModuleOptions = {}): SimModule[] {
   return [
     infoModule(target),
     bdevModule(target),
@@ -21,6 +26,6 @@ export function modules(target: CoreTarget): SimModule[] {
     // Modules of the nvmf / nvme / raid owner follow.
     raidModule(),
     nvmeModule(),
-    nvmfModule(),
+    nvmfModule(options.maxSubsystems),
   ];
 }

@@ -35,7 +35,7 @@ export const TCP_TRANSPORT_DEFAULTS = {
 } as const;
 
 /** spdk_tgt's default max_subsystems, the discovery subsystem included. */
-export const MAX_SUBSYSTEMS = 1024;
+export const DEFAULT_MAX_SUBSYSTEMS = 1024;
 
 export class NvmfModule implements SimModule {
   readonly name = 'nvmf';
@@ -46,7 +46,11 @@ export class NvmfModule implements SimModule {
   private target: SimTarget | null = null;
   private unsubscribe: (() => void) | null = null;
 
-  constructor() {
+  /**
+   * spdk_tgt raises the limit only at start-up (nvmf_set_max_subsystems under --wait-for-rpc,
+   * before framework_start_init); the simulator's equivalent is its --max-subsystems flag.
+   */
+  constructor(readonly maxSubsystems = DEFAULT_MAX_SUBSYSTEMS) {
     this.sessions = new TargetSessions({
       subsystem: (nqn) => this.subsystems.get(nqn),
       subsystems: () => this.subsystems.values(),
@@ -116,4 +120,4 @@ export class NvmfModule implements SimModule {
   }
 }
 
-export const nvmfModule = (): NvmfModule => new NvmfModule();
+export const nvmfModule = (maxSubsystems?: number): NvmfModule => new NvmfModule(maxSubsystems);

@@ -6,7 +6,7 @@
 import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
 import { NVMF_INVALID_PARAMS, objectDecoder, record, relaxedDecoder, type ParamSpec } from '../fabric/decode.js';
 import { ENODEV, strerror } from '../fabric/errno.js';
-import { MAX_SUBSYSTEMS, TCP_TRANSPORT_DEFAULTS, type NvmfModule } from './index.js';
+import { TCP_TRANSPORT_DEFAULTS, type NvmfModule } from './index.js';
 import {
   DEFAULT_MODEL,
   DEFAULT_SERIAL,
@@ -156,7 +156,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
       const model = (p.model_number as string | undefined) ?? DEFAULT_MODEL;
       if (!printableAscii(serial, SERIAL_MAX) || !printableAscii(model, MODEL_MAX)) throw invalidParams();
       // The discovery subsystem counts against max_subsystems too.
-      const full = nvmf.subsystems.size + 1 >= MAX_SUBSYSTEMS;
+      const full = nvmf.subsystems.size + 1 >= nvmf.maxSubsystems;
       if (nvmf.subsystems.has(nqn) || nqn === DISCOVERY_NQN || !nqnIsValid(nqn) || full) {
         throw internal(`Unable to create subsystem ${nqn}`);
       }
