@@ -12,6 +12,7 @@ import type { DomainContext } from './context.js';
 import type { EngineCreate, EngineInfo, EngineReplicaSpec, TimeoutOverride } from './model.js';
 import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, nameProblem, namespaceIds, nqnProblem, parseEngineController, volumeNqn } from './naming.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from './spdk-errors.js';
+import { listenOnFreePort } from './exports.js';
 import type { EngineSpec } from './state-file.js';
 import type { EngineStatus } from './engine-status.js';
 
@@ -55,7 +56,6 @@ export class Engines {
       if (spec.frontend === 'nvme-host' && !this.deps.hostFrontend) {
         throw new ConductorError('FAILED_PRECONDITION', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
       }
-      spec.port = this.ctx.ports.take();
       await this.ctx.state.setEngine({ ...spec, creating: true });
       try {
         const attached = await this.attachAll(spec, options);
@@ -256,7 +256,7 @@ export class Engines {
     await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: `SV${ids.nguid.slice(0, 18)}`, model_number: 'spdk-conductor volume', ana_reporting: false }, options);
     for (const host of new Set(hosts)) await nvmf.addHost({ nqn, host }, options);
     await nvmf.addNs({ nqn, namespace: { bdev_name: engineRaidName(spec.name), uuid: ids.uuid, nguid: ids.nguid } }, options);
-    await nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: this.ctx.settings.exportAddress, trsvcid: String(spec.port) } }, options);
+    spec.port = await listenOnFreePort(this.ctx, nqn, options);
   }
 
   private async connectHost(spec: EngineSpec, info: EngineInfo): Promise<void> {

@@ -55,7 +55,7 @@ export class Exports {
     try {
       for (const host of hosts) await nvmf.addHost({ nqn, host }, options);
       const nsid = await nvmf.addNs({ nqn, namespace: { bdev_name: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid } }, options);
-      port = await this.listen(nqn, options);
+      port = await listenOnFreePort(this.ctx, nqn, options);
       const record: ExportRecord = {
         replica,
         nqn,
@@ -72,23 +72,6 @@ export class Exports {
       );
       if (port !== undefined) this.ctx.ports.release(port);
       throw translate(error, `expose ${replica}`);
-    }
-  }
-
-  /** Takes a port and listens on it; a port another process holds is skipped for the next. */
-  private async listen(nqn: string, options?: CallOptions): Promise<number> {
-    const busy = new Set<number>();
-    for (let attempt = 1; ; attempt++) {
-      const port = this.ctx.ports.take(busy);
-      try {
-        await this.ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: this.ctx.settings.exportAddress, trsvcid: String(port) } }, options);
-        return port;
-      } catch (error) {
-        this.ctx.ports.release(port);
-        if (existsVerdict(this.ctx, error) !== 'maybe' || attempt >= PORT_ATTEMPTS) throw error;
-        busy.add(port);
-        this.ctx.log.warn({ nqn, port }, 'spdk_tgt could not listen on the port; trying the next one');
-      }
     }
   }
 
@@ -112,6 +95,26 @@ export class Exports {
     }
     if (add.length || remove.length) this.ctx.log.info({ replica: existing.replica, added: add, removed: remove }, 'export host list changed');
     return existing;
+  }
+}
+
+/**
+ * Takes a port from the managed range and listens on it for `nqn`; a port another process holds
+ * (spdk_tgt answers the ambiguous -32602) is skipped for the next one, a few times.
+ */
+export async function listenOnFreePort(ctx: DomainContext, nqn: string, options?: CallOptions): Promise<number> {
+  const busy = new Set<number>();
+  for (let attempt = 1; ; attempt++) {
+    const port = ctx.ports.take(busy);
+    try {
+      await ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: ctx.settings.exportAddress, trsvcid: String(port) } }, options);
+      return port;
+    } catch (error) {
+      ctx.ports.release(port);
+      if (existsVerdict(ctx, error) !== 'maybe' || attempt >= PORT_ATTEMPTS) throw error;
+      busy.add(port);
+      ctx.log.warn({ nqn, port }, 'spdk_tgt could not listen on the port; trying the next one');
+    }
   }
 }
 

@@ -297,10 +297,9 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.ctx.inventory.orphans;
   }
 
-  private run<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    if (!this.state.ready) {
-      return Promise.reject(new ConductorError('UNAVAILABLE', `the service is not ready (${this.state.reason}); retry shortly`));
-    }
-    return asOperation(operation, work);
+  /** Every operation answers with a promise, also when it fails before its first await. */
+  private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (!this.state.ready) throw new ConductorError('UNAVAILABLE', `the service is not ready (${this.state.reason}); retry shortly`);
+    return asOperation(operation, async () => work());
   }
 }

@@ -56,6 +56,11 @@ export async function startNode(options: { portMin?: number; env?: Record<string
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
-  await fixture.restart();
+  try {
+    await fixture.restart();
+  } catch (error) {
+    await fixture.close();
+    throw error;
+  }
   return fixture;
 }
