@@ -29,7 +29,7 @@ import { SimClient } from '../sim/helpers/sim-client.js';
 import { startSim } from '../sim/helpers/start-sim.js';
 import { CrashGroup } from './helpers/crash-group.js';
 import { createReplica, DISK, SCENARIOS, type Scenario } from './helpers/scenarios.js';
-import { startService } from './helpers/service.js';
+import { startService, type Exit } from './helpers/service.js';
 
 /** Ports for replica exports: 23200-23999, 100 per simulator (other tests stay below). */
 const PORT_BASE = 23200;
@@ -80,13 +80,14 @@ describe('liveness while recovery is slow', () => {
       await raw.call('sim_rpc_delay', { method: 'bdev_get_bdevs', ms: delayMs });
       const svc = await startService(options, { until: 'socket' });
       const socketAt = Date.now();
+      let stopped: Exit;
       try {
         const statuses: string[] = [];
         let slowest = 0;
         let reason: string | undefined;
         let servingAt: number | undefined;
         while (servingAt === undefined) {
-          if (Date.now() - socketAt > 20_000) throw new Error(`not SERVING after 20 s; saw ${statuses.join(',')}`);
+          if (Date.now() - socketAt > 20_000) throw new Error(`not SERVING after 20 s; saw ${statuses.join(',')}; the service's log:\n${svc.output()}`);
           const t0 = performance.now();
           const status = await svc.clients.healthCheck('', { deadlineMs: 1000 });
           slowest = Math.max(slowest, performance.now() - t0);
@@ -108,10 +109,14 @@ describe('liveness while recovery is slow', () => {
         expect(slowest, 'Health.Check answers in about 100 ms at most, whatever recovery is doing').toBeLessThan(100);
         const { replicas } = await invoke(svc.clients.replicas, 'ReplicaList', { diskName: '' }, { deadlineMs: 10_000 });
         expect(replicas.map((r) => r.name)).toEqual(['slow-1']);
+      } catch (error) {
+        const simExit = sim.proc.exitCode ?? sim.proc.signalCode;
+        throw simExit === null ? error : new Error(`${(error as Error).message}; the simulator exited (${simExit}):\n${sim.stderr()}`);
       } finally {
-        await raw.call('sim_rpc_delay', { method: 'bdev_get_bdevs', ms: 0 });
-        expect((await svc.stop()).code).toBe(0);
+        stopped = await svc.stop();
       }
+      expect(stopped.code, 'a clean stop').toBe(0);
+      await raw.call('sim_rpc_delay', { method: 'bdev_get_bdevs', ms: 0 });
     } finally {
       raw.close();
       await sim.stop();

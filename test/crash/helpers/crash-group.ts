@@ -81,7 +81,13 @@ export class CrashGroup {
 
   /** Runs `work` after every earlier step of this group, whatever their outcome. */
   step<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(work, work);
+    const guarded = (): Promise<T> =>
+      work().catch((error: unknown) => {
+        const exit = this.sim.proc.exitCode ?? this.sim.proc.signalCode;
+        if (exit === null) throw error;
+        throw new Error(`${(error as Error).message}\n(the simulator exited (${exit}):\n${this.sim.stderr()})`, { cause: error });
+      });
+    const next = this.chain.then(guarded, guarded);
     this.chain = next.catch(() => undefined);
     return next;
   }
