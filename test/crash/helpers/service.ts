@@ -42,6 +42,11 @@ export interface ServiceRun {
 }
 
 let runs = 0;
+/** Runs not yet exited: killed if the test process exits first, so none outlives the suite. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of live) proc.kill('SIGKILL');
+});
 
 /**
  * Starts a run and resolves once health says SERVING (recovery done), or with `until: 'socket'`
@@ -69,7 +74,13 @@ export async function startService(options: ServiceOptions, { until: stage = 'se
   };
   proc.stdout!.on('data', collect);
   proc.stderr!.on('data', collect);
-  const exited = new Promise<Exit>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  live.add(proc);
+  const exited = new Promise<Exit>((resolve) =>
+    proc.once('exit', (code, signal) => {
+      live.delete(proc);
+      resolve({ code, signal });
+    }),
+  );
   let exit: Exit | undefined;
   void exited.then((e) => (exit = e));
 
