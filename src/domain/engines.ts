@@ -119,7 +119,11 @@ export class Engines {
     });
   }
 
-  /** Attaches a replica and adds it to the raid: spdk_tgt rebuilds it from the others. */
+  /**
+   * Attaches a replica and adds it to the raid: spdk_tgt rebuilds it from the others. All or
+   * nothing: a raid with no free slot is refused before anything is made, and a failed add
+   * detaches what it attached and leaves the spec as it was.
+   */
   async addReplica(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
     checkName('volume', name);
     this.validateReplica(replica);
@@ -127,16 +131,27 @@ export class Engines {
       const spec = this.spec(name);
       const known = spec.replicas.find((r) => r.name === replica.name);
       if (known && JSON.stringify(known) !== JSON.stringify(replica)) throw new ConductorError('ALREADY_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
-      if (!known) {
-        spec.replicas.push(replica);
-        await this.ctx.state.setEngine(spec);
+      const raid = (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === engineRaidName(name));
+      if (!raid) throw new ConductorError('FAILED_PRECONDITION', `engine ${name} has no raid in spdk_tgt (${engineRaidName(name)}); delete and re-create it`);
+      const bdev = memberBdev(name, replica, this.ctx);
+      const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
+      if (slot?.is_configured) return this.status.info(spec, options);
+      if (!slot && !raid.base_bdevs_list.some((b) => !b.name || !b.is_configured)) {
+        throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has no free slot (${raid.num_base_bdevs} members); remove a member first`);
       }
       const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options);
       if (!attached?.bdev) throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
       try {
         await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(name), base_bdev: attached.bdev }, options);
       } catch (error) {
+        if (replica.kind === 'remote') {
+          await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: engineControllerName(name, replica.name) }, options)).catch(() => undefined);
+        }
         throw translate(error, `add replica ${replica.name} to engine ${name}`);
+      }
+      if (!known) {
+        spec.replicas.push(replica);
+        await this.ctx.state.setEngine(spec);
       }
       this.status.changed(name, 'modified', `replica ${replica.name} added; rebuilding`);
       return this.status.info(spec, options);

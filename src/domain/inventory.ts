@@ -10,7 +10,7 @@ import type { Lvstore } from '../spdk/methods/lvol.js';
 import type { NvmfSubsystem } from '../spdk/methods/nvmf.js';
 import type { SpdkMethods } from '../spdk/methods/index.js';
 import type { CallOptions } from '../spdk/call.js';
-import { parseLvolName, parseLvstoreName, parseReplicaNqn, type ParsedLvol } from './naming.js';
+import { parseDiskBdev, parseLvolName, parseLvstoreName, parseReplicaNqn, type ParsedLvol } from './naming.js';
 
 export interface DiskRecord {
   name: string;
@@ -55,6 +55,8 @@ export class Inventory {
   readonly exports = new Map<string, ExportRecord>();
   /** Objects that carry our names but lost their owner (e.g. snapshots of a deleted head). */
   orphans: string[] = [];
+  /** Disk bdevs of ours with no lvstore of ours on them: a disk create that never finished. */
+  strayDiskBdevs: Array<{ disk: string; kind: 'aio' | 'nvme'; bdev: string }> = [];
 
   /** Re-reads everything from spdk_tgt (start, recovery, periodic reconciliation). */
   async load(spdk: SpdkMethods, options?: CallOptions): Promise<void> {
@@ -84,6 +86,11 @@ export class Inventory {
     for (const subsystem of subsystems) {
       const record = exportRecord(subsystem);
       if (record) this.exports.set(record.replica, record);
+    }
+    this.strayDiskBdevs = [];
+    for (const bdev of bdevs) {
+      const parsed = parseDiskBdev(bdev.name);
+      if (parsed && this.disks.get(parsed.disk)?.bdevName !== bdev.name) this.strayDiskBdevs.push({ ...parsed, bdev: bdev.name });
     }
   }
 

@@ -50,6 +50,13 @@ export function diskBdevName(disk: string): string {
   return `d.${disk}`;
 }
 
+/** The disk of a bdev named by diskBdevName (aio) or its nvme namespace bdev; undefined otherwise. */
+export function parseDiskBdev(bdev: string): { disk: string; kind: 'aio' | 'nvme' } | undefined {
+  const match = /^d\.([a-z0-9][a-z0-9-]*?)(n1)?$/.exec(bdev);
+  if (!match || nameProblem('disk', match[1])) return undefined;
+  return { disk: match[1]!, kind: match[2] ? 'nvme' : 'aio' };
+}
+
 export function lvstoreName(disk: string): string {
   return `lvs.${disk}`;
 }

@@ -5,7 +5,7 @@
  */
 import type { CallOptions } from '../spdk/call.js';
 import type { DomainContext } from './context.js';
-import { alias, ownerTag } from './naming.js';
+import { alias, diskBdevName, ownerTag } from './naming.js';
 import type { Replicas } from './replicas.js';
 import type { Snapshots } from './snapshots.js';
 import { deleteQuietly } from './spdk-errors.js';
@@ -16,6 +16,7 @@ export interface RecoveryReport {
   exports: number;
   intentsFinished: string[];
   halfMadeExportsRemoved: string[];
+  halfMadeDisksDetached: string[];
   strayClonesRemoved: string[];
   metadataDropped: string[];
   orphans: string[];
@@ -25,6 +26,8 @@ export async function recover(ctx: DomainContext, replicas: Replicas, snapshots:
   const transports = await ctx.spdk.nvmf.getTransports(undefined, options);
   if (!transports.some((t) => t.trtype.toUpperCase() === 'TCP')) await ctx.spdk.nvmf.createTransport({ trtype: 'TCP' }, options);
 
+  // Examine must finish first: until then a disk's own lvstore is not listed yet.
+  await ctx.spdk.bdev.waitForExamine(options);
   await ctx.inventory.load(ctx.spdk, options);
   const report: RecoveryReport = {
     disks: 0,
@@ -32,6 +35,7 @@ export async function recover(ctx: DomainContext, replicas: Replicas, snapshots:
     exports: 0,
     intentsFinished: [],
     halfMadeExportsRemoved: [],
+    halfMadeDisksDetached: [],
     strayClonesRemoved: [],
     metadataDropped: [],
     orphans: [],
@@ -54,6 +58,16 @@ export async function recover(ctx: DomainContext, replicas: Replicas, snapshots:
     ctx.inventory.exports.delete(record.replica);
     report.halfMadeExportsRemoved.push(record.nqn);
   }
+
+  // A disk bdev of ours without our lvstore is a disk create that died before its lvstore was
+  // made, or before its rollback detached a device carrying someone else's: detach it (its data
+  // stays on the device, as a rollback would have left it).
+  for (const stray of ctx.inventory.strayDiskBdevs) {
+    if (stray.kind === 'aio') await deleteQuietly(ctx, () => ctx.spdk.bdev.aioDelete({ name: stray.bdev }, options));
+    else await deleteQuietly(ctx, () => ctx.spdk.nvme.detachController({ name: diskBdevName(stray.disk) }, options));
+    report.halfMadeDisksDetached.push(stray.bdev);
+  }
+  ctx.inventory.strayDiskBdevs = [];
 
   // A revert clone with no intent: its revert gave up after the clone call lost its answer (the
   // clone may still have been made). Nothing refers to it.
