@@ -58,7 +58,7 @@ export class JsonSplitter {
    */
   push(chunk: Buffer, handlers: SplitHandlers): void {
     const n = chunk.length;
-    let i = this.depth > 0 ? this.scan(chunk, 0, 0, handlers) : 0;
+    let i = this.depth > 0 ? this.scan(chunk, 0, 0, handlers) : this.wholeLines(chunk, handlers);
     while (i < n) {
       const b = chunk[i]!;
       if (b === 0x20 || b === NEWLINE || b === 0x0d || b === 0x09) {
@@ -82,6 +82,28 @@ export class JsonSplitter {
       i = this.scan(chunk, i, i + 1, handlers);
     }
     this.bsChunk = undefined;
+  }
+
+  /**
+   * The usual chunk from spdk_tgt is whole lines of compact JSON ending in "\n": decode it once and
+   * parse line by line. Returns how many bytes it consumed; the general path takes the rest (a
+   * line that is not one whole object or array, e.g. two values or a pretty-printed one).
+   */
+  private wholeLines(chunk: Buffer, handlers: SplitHandlers): number {
+    if (chunk.length === 0 || chunk[chunk.length - 1] !== NEWLINE) return 0;
+    const text = chunk.toString('utf8');
+    let start = 0;
+    while (start < text.length) {
+      const end = text.indexOf('\n', start);
+      const line = text.slice(start, end);
+      if (line.trim() !== '') {
+        const value = tryParse(line);
+        if (value === null || typeof value !== 'object') return Buffer.byteLength(text.slice(0, start));
+        handlers.onValue(value);
+      }
+      start = end + 1;
+    }
+    return chunk.length;
   }
 
   /** Forgets any partial value (after the connection it came on is gone). */
