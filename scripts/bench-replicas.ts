@@ -40,12 +40,21 @@ async function waitForSocket(socket: string, child: ChildProcess): Promise<void>
   }
 }
 
-async function startSim(name: string): Promise<string> {
-  const socket = path.join(dir, `${name}.sock`);
+async function startSim(name: string): Promise<{ socket: string; stop: () => Promise<void> }> {
+  const socket = path.join(dir, `sim-${name}.sock`);
   const child = spawn(process.execPath, [SIM, '--socket', socket, '--name', name], { stdio: 'ignore' });
   children.push(child);
   await waitForSocket(socket, child);
-  return socket;
+  return { socket, stop: () => stopChild(child) };
+}
+
+/** Ends a process and waits for it: its listeners must be closed before the next phase binds. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
 }
 
 function sparseFile(name: string, mib: number): string {
@@ -56,42 +65,45 @@ function sparseFile(name: string, mib: number): string {
 }
 
 /** The SPDK calls of one exposed replica, as the service makes them. */
-async function rawReplica(call: (m: string, p?: object) => Promise<unknown>, i: number): Promise<void> {
+async function rawReplica(call: (m: string, p?: object) => Promise<unknown>, i: number, portBase: number): Promise<void> {
   const nqn = `nqn.2024-11.io.spdk-conductor:replica:b${i}`;
   await call('bdev_lvol_create', { lvol_name: `r.b${i}`, size_in_mib: 4, thin_provision: true, lvs_name: 'lvs.bench' });
   await call('nvmf_create_subsystem', { nqn, allow_any_host: false });
   await call('nvmf_subsystem_add_host', { nqn, host: HOST });
   await call('nvmf_subsystem_add_ns', { nqn, namespace: { bdev_name: `lvs.bench/r.b${i}` } });
-  await call('nvmf_subsystem_add_listener', { nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(30000 + i) } });
+  await call('nvmf_subsystem_add_listener', { nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(portBase + i) } });
 }
 
-async function raw(mode: 'sequential' | 'pipelined'): Promise<number> {
-  const socket = await startSim(`raw-${mode}`);
-  const rpc = await connectRaw(socket);
+async function raw(mode: 'sequential' | 'pipelined', portBase: number): Promise<number> {
+  const sim = await startSim(`raw-${mode}`);
+  const rpc = await connectRaw(sim.socket);
   await rpc.call('bdev_aio_create', { name: 'd.bench', filename: sparseFile(`raw-${mode}.img`, 16 * 1024), block_size: 4096 });
   await rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'd.bench', lvs_name: 'lvs.bench', cluster_sz: MIB });
   await rpc.call('nvmf_create_transport', { trtype: 'TCP' });
   const started = performance.now();
-  await inLanes(count, mode === 'sequential' ? 1 : inFlight, (i) => rawReplica((m, p) => rpc.call(m, p), i));
+  await inLanes(count, mode === 'sequential' ? 1 : inFlight, (i) => rawReplica((m, p) => rpc.call(m, p), i, portBase));
   const ms = performance.now() - started;
   rpc.close();
+  await sim.stop();
   return ms;
 }
 
-async function api(): Promise<number> {
-  const spdkSocket = await startSim('api');
+async function api(portBase: number): Promise<number> {
+  const sim = await startSim('api');
+  const spdkSocket = sim.socket;
   const apiSocket = path.join(dir, 'api.sock');
-  const serve = spawn(process.execPath, [CLI, 'serve', '--spdk-socket', spdkSocket, '--api-socket', apiSocket, '--api-tcp', 'off', '--state-file', path.join(dir, 'state.json'), '--export-port-min', '30000', '--export-port-max', String(30000 + count + 10)], {
+  const serve = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), CLI, 'serve', '--spdk-socket', spdkSocket, '--api-socket', apiSocket, '--api-tcp', 'off', '--state-file', path.join(dir, 'state.json'), '--export-port-min', String(portBase), '--export-port-max', String(portBase + count + 10)], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, CONDUCTOR_LOG_LEVEL: 'warn' },
+    env: { ...process.env, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' },
   });
   children.push(serve);
   await waitForSocket(apiSocket, serve);
   const clients = createApiClients({ unixSocket: apiSocket });
   try {
     const deadline = Date.now() + 20_000;
-    while ((await clients.healthCheck('').catch(() => 'NOT_SERVING')) !== 'SERVING') {
-      if (Date.now() > deadline) throw new Error('the service did not become ready');
+    let health = '';
+    while ((health = await clients.healthCheck('').catch((e: unknown) => String(e))) !== 'SERVING') {
+      if (Date.now() > deadline) throw new Error(`the service did not become ready: ${health}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await unaryCall((md, opts, cb) => clients.disks.DiskCreate({ name: 'bench', path: sparseFile('api.img', 16 * 1024) }, md, opts, cb), {});
@@ -103,13 +115,16 @@ async function api(): Promise<number> {
     return performance.now() - started;
   } finally {
     clients.close();
-    serve.kill('SIGTERM');
+    await stopChild(serve);
+    await sim.stop();
   }
 }
 
-const pipelined = await raw('pipelined');
-const sequential = await raw('sequential');
-const viaApi = await api();
+// Each phase on its own ports, all below the kernel's ephemeral range (32768+), where any
+// outgoing connection on the machine may hold a port and make a listen fail.
+const pipelined = await raw('pipelined', 24000);
+const viaApi = await api(26000);
+const sequential = await raw('sequential', 28500);
 console.log(`${count} exposed replicas (5 spdk_tgt calls each) on the simulator, ${inFlight} in flight`);
 console.log(`raw sequential   ${(sequential / 1000).toFixed(2)} s`);
 console.log(`raw pipelined    ${(pipelined / 1000).toFixed(2)} s`);

@@ -16,7 +16,7 @@ export async function connectRaw(socketPath: string): Promise<RawRpc> {
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
-  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  const waiting = new Map<number, { method: string; resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let id = 0;
   let buffered = '';
   socket.on('data', (chunk: Buffer) => {
@@ -27,7 +27,7 @@ export async function connectRaw(socketPath: string): Promise<RawRpc> {
       buffered = buffered.slice(nl + 1);
       const waiter = waiting.get(response.id);
       waiting.delete(response.id);
-      if (response.error) waiter?.reject(new Error(`${response.error.code} ${response.error.message}`));
+      if (response.error) waiter?.reject(new Error(`${waiter?.method ?? '?'}: ${response.error.code} ${response.error.message}`));
       else waiter?.resolve(response.result);
     }
   });
@@ -35,7 +35,7 @@ export async function connectRaw(socketPath: string): Promise<RawRpc> {
     call: <T>(method: string, params?: object) =>
       new Promise<T>((resolve, reject) => {
         const n = ++id;
-        waiting.set(n, { resolve: resolve as (value: unknown) => void, reject });
+        waiting.set(n, { method, resolve: resolve as (value: unknown) => void, reject });
         socket.write(JSON.stringify(params === undefined ? { jsonrpc: '2.0', method, id: n } : { jsonrpc: '2.0', method, params, id: n }));
       }),
     close: () => socket.destroy(),
