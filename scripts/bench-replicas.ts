@@ -2,7 +2,8 @@
  * 1,000 exposed replicas (lvol + subsystem + host + namespace + listener) three ways, each on a
  * fresh simulator: a minimal raw client sequentially, the same raw client with 64 replicas in
  * flight (each replica's calls in order), and through the gRPC API of a real `serve` process with
- * 64 replicas in flight. Prints the three times and the API / raw-pipelined ratio (target ≤ 1.3).
+ * 64 replicas in flight (one ReplicaCreate with host_nqns each: create and expose in one call).
+ * Prints the three times and the API / raw-pipelined ratio (target ≤ 1.3).
  *
  *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64]
  *
@@ -31,6 +32,17 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-replicas-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
 
+/** CPU time (user + system) a process has used so far, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+  } catch {
+    return 0;
+  }
+}
+
 async function waitForSocket(socket: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (!fs.existsSync(socket)) {
@@ -40,12 +52,12 @@ async function waitForSocket(socket: string, child: ChildProcess): Promise<void>
   }
 }
 
-async function startSim(name: string): Promise<{ socket: string; stop: () => Promise<void> }> {
+async function startSim(name: string): Promise<{ socket: string; pid: number | undefined; stop: () => Promise<void> }> {
   const socket = path.join(dir, `sim-${name}.sock`);
   const child = spawn(process.execPath, [SIM, '--socket', socket, '--name', name], { stdio: 'ignore' });
   children.push(child);
   await waitForSocket(socket, child);
-  return { socket, stop: () => stopChild(child) };
+  return { socket, pid: child.pid, stop: () => stopChild(child) };
 }
 
 /** Ends a process and waits for it: its listeners must be closed before the next phase binds. */
@@ -108,11 +120,16 @@ async function api(portBase: number): Promise<number> {
     }
     await unaryCall((md, opts, cb) => clients.disks.DiskCreate({ name: 'bench', path: sparseFile('api.img', 16 * 1024) }, md, opts, cb), {});
     const started = performance.now();
+    const cpuBefore = [process.cpuUsage(), cpuMs(serve.pid), cpuMs(sim.pid)] as const;
     await inLanes(count, inFlight, async (i) => {
-      await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate({ name: `b${i}`, diskName: 'bench', sizeBytes: 4 * MIB }, md, opts, cb), {});
-      await unaryCall((md, opts, cb) => clients.replicas.ReplicaExpose({ name: `b${i}`, hostNqns: [HOST] }, md, opts, cb), {});
+      await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate({ name: `b${i}`, diskName: 'bench', sizeBytes: 4 * MIB, hostNqns: [HOST] }, md, opts, cb), {});
     });
-    return performance.now() - started;
+    const ms = performance.now() - started;
+    const client = process.cpuUsage(cpuBefore[0]);
+    console.log(
+      `API phase CPU: benchmark client ${Math.round((client.user + client.system) / 1000)} ms, serve ${cpuMs(serve.pid) - cpuBefore[1]} ms, simulator ${cpuMs(sim.pid) - cpuBefore[2]} ms, wall ${Math.round(ms)} ms`,
+    );
+    return ms;
   } finally {
     clients.close();
     await stopChild(serve);

@@ -52,6 +52,9 @@ export class Inventory {
   readonly disks = new Map<string, DiskRecord>();
   /** Keyed by `${disk}/${lvolName}`. */
   readonly lvols = new Map<string, LvolRecord>();
+  /** Replica name → its head, and owner tag → its snapshots: kept with `lvols`, so lookups stay O(1) with thousands of replicas. */
+  private readonly headIndex = new Map<string, LvolRecord>();
+  private readonly snapshotIndex = new Map<string, Set<LvolRecord>>();
   readonly exports = new Map<string, ExportRecord>();
   /** Objects that carry our names but lost their owner (e.g. snapshots of a deleted head). */
   orphans: string[] = [];
@@ -67,6 +70,8 @@ export class Inventory {
     ]);
     this.disks.clear();
     this.lvols.clear();
+    this.headIndex.clear();
+    this.snapshotIndex.clear();
     this.exports.clear();
     const byName = new Map<string, Bdev>();
     for (const bdev of bdevs) byName.set(bdev.name, bdev);
@@ -113,7 +118,15 @@ export class Inventory {
   }
 
   putLvol(record: LvolRecord): void {
-    this.lvols.set(`${record.disk}/${record.name}`, record);
+    const key = `${record.disk}/${record.name}`;
+    this.unindex(this.lvols.get(key));
+    this.lvols.set(key, record);
+    if (record.role?.role === 'head') this.headIndex.set(record.role.replica, record);
+    if (record.role?.role === 'snapshot') {
+      const set = this.snapshotIndex.get(record.role.ownerTag) ?? new Set();
+      set.add(record);
+      this.snapshotIndex.set(record.role.ownerTag, set);
+    }
   }
 
   lvol(disk: string, name: string): LvolRecord | undefined {
@@ -121,19 +134,32 @@ export class Inventory {
   }
 
   dropLvol(disk: string, name: string): void {
-    this.lvols.delete(`${disk}/${name}`);
+    const key = `${disk}/${name}`;
+    this.unindex(this.lvols.get(key));
+    this.lvols.delete(key);
   }
 
   /** Every replica head: replica name → its lvol. */
-  heads(): Map<string, LvolRecord> {
-    const heads = new Map<string, LvolRecord>();
-    for (const lvol of this.lvols.values()) if (lvol.role?.role === 'head') heads.set(lvol.role.replica, lvol);
-    return heads;
+  heads(): ReadonlyMap<string, LvolRecord> {
+    return this.headIndex;
   }
 
   head(replica: string): LvolRecord | undefined {
-    for (const lvol of this.lvols.values()) if (lvol.role?.role === 'head' && lvol.role.replica === replica) return lvol;
-    return undefined;
+    return this.headIndex.get(replica);
+  }
+
+  /** The snapshot lvols whose names carry this owner tag. */
+  snapshotsTagged(tag: string): LvolRecord[] {
+    return [...(this.snapshotIndex.get(tag) ?? [])];
+  }
+
+  private unindex(record: LvolRecord | undefined): void {
+    if (record?.role?.role === 'head' && this.headIndex.get(record.role.replica) === record) this.headIndex.delete(record.role.replica);
+    if (record?.role?.role === 'snapshot') {
+      const set = this.snapshotIndex.get(record.role.ownerTag);
+      set?.delete(record);
+      if (set?.size === 0) this.snapshotIndex.delete(record.role.ownerTag);
+    }
   }
 
   /** Lvols of a disk, for its capacity and replica counts. */

@@ -100,7 +100,8 @@ export interface NodeDomain {
   diskList(options?: CallOptions): Promise<DiskInfo[]>;
   diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void>;
 
-  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo>;
+  /** With `exposeTo`, also exposes it to those hosts; a replica this call made is removed if that fails. */
+  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo>;
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   replicaList(diskName: string | undefined, options?: CallOptions): Promise<ReplicaInfo[]>;
   replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo>;

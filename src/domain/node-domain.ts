@@ -214,11 +214,20 @@ export class NodeService implements NodeDomain, EngineDomain {
     await this.run('disk-delete', () => this.disks.delete(name, wipe, options));
   }
 
-  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo> {
     return this.run('replica-create', async () => {
+      const existed = this.ctx.inventory.head(name) !== undefined;
       const info = await this.replicas.create(name, diskName, sizeBytes, options);
       this.disks.refreshSoon(diskName);
-      return info;
+      if (!exposeTo || exposeTo.length === 0) return info;
+      try {
+        return await this.expose(name, exposeTo, options);
+      } catch (error) {
+        if (!existed) {
+          await this.replicas.delete(name, options).catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));
+        }
+        throw error;
+      }
     });
   }
 
@@ -243,15 +252,17 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
-    return this.run('replica-expose', () =>
-      this.ctx.locks.with(`replica:${name}`, async () => {
-        const head = this.replicas.head(name);
-        await this.exportsOf.expose(name, head.disk, hostNqns, options);
-        const info = this.replicas.info(head);
-        this.ctx.events.emit('modified', info, `exposed to ${hostNqns.join(', ')}`);
-        return info;
-      }),
-    );
+    return this.run('replica-expose', () => this.expose(name, hostNqns, options));
+  }
+
+  private expose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
+    return this.ctx.locks.with(`replica:${name}`, async () => {
+      const head = this.replicas.head(name);
+      await this.exportsOf.expose(name, head.disk, hostNqns, options);
+      const info = this.replicas.info(head);
+      this.ctx.events.emit('modified', info, `exposed to ${hostNqns.join(', ')}`);
+      return info;
+    });
   }
 
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo> {

@@ -160,8 +160,7 @@ export class Replicas {
 
   /** The replica's snapshot lvols, found by the owner tag in their names. */
   snapshotsOf(name: string): LvolRecord[] {
-    const tag = ownerTag(name);
-    return [...this.ctx.inventory.lvols.values()].filter((l) => l.role?.role === 'snapshot' && l.role.ownerTag === tag);
+    return this.ctx.inventory.snapshotsTagged(ownerTag(name));
   }
 
   private diskOfSnapshots(name: string): string | undefined {

@@ -212,3 +212,13 @@ describe('restart', () => {
     expect(events.slice(-2)).toEqual(['added:watched:created', 'deleted:watched:deleted']);
   });
 });
+
+describe('create and expose in one call', () => {
+  it('creates and exposes, and removes the replica it made when the export fails', async () => {
+    const r = await f.node.replicaCreate('both', 'd1', 4 * MIB, undefined, [HOST]);
+    expect(r.export?.hostNqns).toEqual([HOST]);
+    await expect(f.node.replicaCreate('both-bad', 'd1', 4 * MIB, undefined, ['not-an-nqn'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(f.node.replicaGet('both-bad')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await f.node.replicaDelete('both');
+  });
+});

@@ -28,7 +28,8 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
       const name = check.name('replica', 'name', request.name);
       const diskName = check.name('disk', 'disk_name', request.diskName);
       const sizeBytes = check.sizeBytes('size_bytes', request.sizeBytes);
-      return replicaMessage(await domain.replicaCreate(name, diskName, sizeBytes, call));
+      const hostNqns = request.hostNqns.length > 0 ? check.hostNqns('host_nqns', request.hostNqns) : undefined;
+      return replicaMessage(await domain.replicaCreate(name, diskName, sizeBytes, call, hostNqns));
     }),
     ReplicaGet: unary<ReplicaGetRequest__Output, Replica>(ctx, 'ReplicaGet', async (request, call) =>
       replicaMessage(await domain.replicaGet(check.name('replica', 'name', request.name), call)),

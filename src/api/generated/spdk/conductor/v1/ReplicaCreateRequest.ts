@@ -12,6 +12,11 @@ export interface ReplicaCreateRequest {
    * > 0, a multiple of the disk's cluster size
    */
   'sizeBytes'?: (number | string | Long);
+  /**
+   * When given, the replica is also exposed to these hosts in the same call (as ReplicaExpose
+   * would), all or nothing: a replica this call created is removed again if the export fails.
+   */
+  'hostNqns'?: (string)[];
 }
 
 export interface ReplicaCreateRequest__Output {
@@ -24,4 +29,9 @@ export interface ReplicaCreateRequest__Output {
    * > 0, a multiple of the disk's cluster size
    */
   'sizeBytes': (number);
+  /**
+   * When given, the replica is also exposed to these hosts in the same call (as ReplicaExpose
+   * would), all or nothing: a replica this call created is removed again if the export fails.
+   */
+  'hostNqns': (string)[];
 }
