@@ -1,0 +1,80 @@
+/**
+ * The same client and domain against a real spdk_tgt. Runs when SPDK_TGT names its binary (run
+ * as root or with enough memlock; it is started with --no-huge so no hugepages are needed);
+ * skipped, saying so, when it is not set: CI has no spdk_tgt.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
+import { createNodeDomain, type NodeService } from '../../src/domain/node-domain.js';
+import { SpdkClient } from '../../src/spdk/client.js';
+
+const SPDK_TGT = process.env.SPDK_TGT;
+const MIB = 1024 * 1024;
+const HOST = 'nqn.2014-08.org.nvmexpress:uuid:7f3e0c1a-0000-4000-8000-000000000001';
+
+if (!SPDK_TGT) console.log('test/real: skipped because SPDK_TGT is not set (point it at an spdk_tgt v26.05 binary to run)');
+
+describe.skipIf(!SPDK_TGT)('against a real spdk_tgt (SPDK_TGT)', () => {
+  let dir: string;
+  let tgt: ChildProcess;
+  let client: SpdkClient;
+  let node: NodeService;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-real-'));
+    const socket = path.join(dir, 'spdk.sock');
+    tgt = spawn(SPDK_TGT!, ['--no-huge', '-s', '1024', '-r', socket, '-m', '0x1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    tgt.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const deadline = Date.now() + 60_000;
+    while (!fs.existsSync(socket)) {
+      if (tgt.exitCode !== null) throw new Error(`spdk_tgt exited ${tgt.exitCode}: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`spdk_tgt did not open ${socket}: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const logger = pino({ level: 'silent' });
+    client = new SpdkClient({ socketPath: socket, logger });
+    await client.connect();
+    const config = loadConfig({ env: { CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'), CONDUCTOR_EXPORT_PORT_MIN: '23500', CONDUCTOR_EXPORT_PORT_MAX: '23599' } });
+    node = createNodeDomain({ client, logger, config });
+    const report = await node.start();
+    if (!report) throw new Error(`recovery did not finish: ${node.readiness().reason}`);
+  }, 90_000);
+
+  afterAll(async () => {
+    await node?.close();
+    await client?.close();
+    if (tgt && tgt.exitCode === null) {
+      const exited = new Promise((resolve) => tgt.once('exit', resolve));
+      tgt.kill('SIGTERM');
+      await exited;
+    }
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the version and methods, and is not the simulator', async () => {
+    const caps = await client.capabilities.get();
+    expect(caps.version.version).toMatch(/^SPDK v/);
+    expect(caps.simulator).toBeUndefined();
+    expect(caps.methods.has('bdev_lvol_create')).toBe(true);
+  });
+
+  it('creates a disk, an exposed replica and a snapshot, and removes them', async () => {
+    const file = path.join(dir, 'disk.img');
+    fs.writeFileSync(file, '');
+    fs.truncateSync(file, 256 * MIB);
+    await node.diskCreate({ name: 'real', path: file });
+    const replica = await node.replicaCreate('real-r', 'real', 16 * MIB, undefined, [HOST]);
+    expect(replica.export?.hostNqns).toEqual([HOST]);
+    await node.snapshotCreate({ replicaName: 'real-r', name: 's1' });
+    expect((await node.snapshotList('real-r')).map((s) => s.name)).toEqual(['s1']);
+    await node.replicaDelete('real-r');
+    await node.diskDelete('real', true);
+    expect(await node.diskList()).toEqual([]);
+  });
+});
