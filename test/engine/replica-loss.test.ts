@@ -97,6 +97,17 @@ describe('a lost replica degrades the volume and never fails it', () => {
   }, 600_000);
 });
 
+describe('restart', () => {
+  it('re-adopts the engine from spdk_tgt after a service restart, and the host never notices', async () => {
+    const before = await engineFixture.node.engineGet('vol1');
+    await engineFixture.restart();
+    const after = await engineFixture.node.engineGet('vol1');
+    expect(after).toEqual(before);
+    await host.writeOne(IO_TIMEOUT_MS);
+    expect(host.failures).toEqual([]);
+  });
+});
+
 describe('degraded start, rollback and delete without the other side', () => {
   it('starts degraded when one of three replicas is unreachable', async () => {
     await replicas[2]!.fixture.client.callUnchecked('sim_listeners_kill');
