@@ -19,8 +19,13 @@ const PORT_ATTEMPTS = 8;
 export class Exports {
   constructor(private readonly ctx: DomainContext) {}
 
-  /** Makes the replica's export match `hostNqns` (creating it, or changing its host list). */
-  async expose(replica: string, disk: string, hostNqns: string[], options?: CallOptions): Promise<ExportRecord> {
+  /**
+   * Makes the replica's export match `hostNqns` (creating it, or changing its host list). With
+   * `headReady`, the subsystem and its hosts are made while the replica's head is still being
+   * created (they are independent objects, so their calls may share spdk_tgt's polls); the
+   * namespace waits for it, and the export is rolled back if it fails.
+   */
+  async expose(replica: string, disk: string, hostNqns: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
     const hosts = [...new Set(hostNqns)];
     if (hosts.length === 0) throw new ConductorError('INVALID_ARGUMENT', 'at least one host NQN is required: replicas are never exported to any host', { field: 'host_nqns' });
     for (const host of hosts) {
@@ -28,8 +33,11 @@ export class Exports {
       if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
     }
     const existing = this.ctx.inventory.exports.get(replica);
-    if (existing) return this.converge(existing, hosts, options);
-    return this.create(replica, disk, hosts, options);
+    if (existing) {
+      await headReady;
+      return this.converge(existing, hosts, options);
+    }
+    return this.create(replica, disk, hosts, options, headReady);
   }
 
   async unexpose(replica: string, options?: CallOptions): Promise<void> {
@@ -39,7 +47,7 @@ export class Exports {
     for (const listener of existing?.listeners ?? []) this.ctx.ports.release(listener.port);
   }
 
-  private async create(replica: string, disk: string, hosts: string[], options?: CallOptions): Promise<ExportRecord> {
+  private async create(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
     const nqn = replicaNqn(replica);
     const ids = namespaceIds('replica', replica);
     const nvmf = this.ctx.spdk.nvmf;
@@ -54,6 +62,7 @@ export class Exports {
     let port: number | undefined;
     try {
       for (const host of hosts) await nvmf.addHost({ nqn, host }, options);
+      await headReady;
       const nsid = await nvmf.addNs({ nqn, namespace: { bdev_name: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid } }, options);
       port = await listenOnFreePort(this.ctx, nqn, options);
       const record: ExportRecord = {

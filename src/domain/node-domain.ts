@@ -37,7 +37,7 @@ import { Engines, recoverEngines, type EngineDeps } from './engines.js';
 import { EngineStatus } from './engine-status.js';
 import { nvmeSetOptions, type TimeoutBudget } from './timeout-budget.js';
 import { budgetFromConfig } from './timeout-budget-config.js';
-import { PortRange } from './naming.js';
+import { checkName, nqnProblem, PortRange } from './naming.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Replicas } from './replicas.js';
 import { Snapshots } from './snapshots.js';
@@ -216,19 +216,41 @@ export class NodeService implements NodeDomain, EngineDomain {
 
   replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo> {
     return this.run('replica-create', async () => {
-      const existed = this.ctx.inventory.head(name) !== undefined;
-      const info = await this.replicas.create(name, diskName, sizeBytes, options);
-      this.disks.refreshSoon(diskName);
-      if (!exposeTo || exposeTo.length === 0) return info;
-      try {
-        return await this.expose(name, exposeTo, options);
-      } catch (error) {
-        if (!existed) {
-          await this.replicas.delete(name, options).catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));
-        }
-        throw error;
+      if (!exposeTo || exposeTo.length === 0) {
+        const info = await this.replicas.create(name, diskName, sizeBytes, options);
+        this.disks.refreshSoon(diskName);
+        return info;
       }
+      for (const host of exposeTo) {
+        const problem = nqnProblem(host);
+        if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
+      }
+      return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createExposed(name, diskName, sizeBytes, exposeTo, options));
     });
+  }
+
+  /**
+   * Create and expose in one operation: the head and the subsystem are independent objects, so
+   * they are made at once; the namespace waits for the head. All or nothing: what this call made
+   * is removed if either part fails.
+   */
+  private async createExposed(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions): Promise<ReplicaInfo> {
+    const existed = this.ctx.inventory.head(name) !== undefined;
+    const created = this.replicas.createHeld(name, diskName, sizeBytes, options);
+    const exported = this.exportsOf.expose(name, diskName, hosts, options, created);
+    const [head, exportResult] = await Promise.allSettled([created, exported]);
+    this.disks.refreshSoon(diskName);
+    const failure = head.status === 'rejected' ? head.reason : exportResult.status === 'rejected' ? exportResult.reason : undefined;
+    if (failure === undefined) {
+      const info = this.replicas.info(this.replicas.head(name));
+      this.ctx.events.emit('modified', info, `exposed to ${hosts.join(', ')}`);
+      return info;
+    }
+    if (!existed && head.status === 'fulfilled') {
+      await this.replicas.finishDelete(name, diskName, options).catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));
+      this.ctx.events.emit('deleted', head.value, 'export failed; rolled back');
+    }
+    throw failure;
   }
 
   replicaGet(name: string): Promise<ReplicaInfo> {

@@ -21,9 +21,14 @@ export class Replicas {
   ) {}
 
   async create(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createHeld(name, diskName, sizeBytes, options));
+  }
+
+  /** The create itself, for callers that already hold the replica's lock. */
+  async createHeld(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
     checkName('replica', name);
     checkName('disk', diskName);
-    return this.ctx.locks.with(`replica:${name}`, async () => {
+    {
       const disk = this.ctx.inventory.disks.get(diskName);
       if (!disk) throw new ConductorError('NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
       checkSize(sizeBytes, disk.clusterSize, disk.totalClusters * disk.clusterSize);
@@ -62,7 +67,7 @@ export class Replicas {
       this.ctx.events.emit('added', info, 'created');
       this.ctx.log.info({ replica: name, disk: diskName, sizeBytes }, 'replica created');
       return info;
-    });
+    }
   }
 
   get(name: string): ReplicaInfo {

@@ -221,4 +221,14 @@ describe('create and expose in one call', () => {
     await expect(f.node.replicaGet('both-bad')).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await f.node.replicaDelete('both');
   });
+
+  it('removes the subsystem it made beside the head when the head cannot be made', async () => {
+    await f.node.replicaCreate('dup', 'd1', 4 * MIB);
+    await expect(f.node.replicaCreate('dup', 'd1', 8 * MIB, undefined, [HOST])).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    const subsystems = await f.client.call<Array<{ nqn: string }>>('nvmf_get_subsystems');
+    expect(subsystems.map((s) => s.nqn)).not.toContain(replicaNqn('dup'));
+    // The replica that existed before is untouched.
+    await expect(f.node.replicaGet('dup')).resolves.toMatchObject({ sizeBytes: 4 * MIB, export: undefined });
+    await f.node.replicaDelete('dup');
+  });
 });
