@@ -84,7 +84,7 @@ export class Engines {
     checkName('volume', name);
     await this.ctx.locks.with(`engine:${name}`, async () => {
       const spec = this.ctx.state.engine(name);
-      await this.teardown(spec ?? { name, sizeBytes: 0, replicas: [], frontend: 'export-only', hostNqns: [], port: 0 }, options);
+      await this.teardown(spec ?? bareSpec(name), options);
       if (spec) this.status.changed(name, 'deleted', 'deleted');
       this.ctx.log.info({ engine: name }, 'engine deleted');
     });
@@ -326,8 +326,13 @@ export async function recoverEngines(ctx: DomainContext, engines: Engines, optio
   for (const raid of await ctx.spdk.raid.getBdevs('all', options)) {
     if (raid.name.startsWith('e.') && !known.has(raid.name.slice(2)) && !nameProblem('volume', raid.name.slice(2))) strays.add(raid.name.slice(2));
   }
-  for (const volume of strays) await engines.teardown({ name: volume, sizeBytes: 0, replicas: [], frontend: 'export-only', hostNqns: [], port: 0 }, options);
+  for (const volume of strays) await engines.teardown(bareSpec(volume), options);
   return { adopted, rolledBack, strays: [...strays] };
+}
+
+/** What teardown needs of an engine known only by name (its spec is gone or never written). */
+function bareSpec(name: string): EngineSpec {
+  return { name, sizeBytes: 0, replicas: [], frontend: 'export-only', hostNqns: [], port: 0 };
 }
 
 function sameSpec(a: EngineSpec, b: EngineSpec): boolean {
