@@ -4,6 +4,9 @@
  * and from a flag (--spdk-deadline-ms). Precedence: defaults < file < environment < flags.
  */
 
+import os from 'node:os';
+import path from 'node:path';
+
 export type KeyType = 'string' | 'integer' | 'boolean' | 'enum';
 
 export interface KeySpec {
@@ -15,6 +18,16 @@ export interface KeySpec {
   readonly values?: readonly string[];
   /** A value that must never reach a log line. */
   readonly secret?: boolean;
+}
+
+/**
+ * Where serve and the CLI meet by default. A node's service runs as root and uses /var/run; a
+ * developer running `npm start` as themselves gets a path they can create, and the CLI, run by
+ * the same user, computes the same one.
+ */
+function defaultApiSocket(): string {
+  const uid = process.getuid?.();
+  return uid === 0 || uid === undefined ? '/var/run/spdk-conductor/api.sock' : path.join(os.tmpdir(), `spdk-conductor-${uid}`, 'api.sock');
 }
 
 export const CONFIG_KEYS = {
@@ -45,8 +58,8 @@ export const CONFIG_KEYS = {
   'disk.clusterSizeMib': { type: 'integer', default: 1, min: 1, max: 1024, describe: 'Cluster size of lvstores this service creates, MiB' },
   'api.socket': {
     type: 'string',
-    default: '/var/run/spdk-conductor/api.sock',
-    describe: "The gRPC API's Unix socket (serve listens on it; the CLI talks to it)",
+    default: defaultApiSocket(),
+    describe: "The gRPC API's Unix socket (serve listens on it; the CLI talks to it). Default: /var/run/spdk-conductor/api.sock for root, a per-user path in the temp dir otherwise",
   },
   'api.tcp': {
     type: 'string',

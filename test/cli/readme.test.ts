@@ -28,6 +28,8 @@ describe('README', () => {
     expect(README).toContain('## Two commands');
     expect(README).toContain('npm ci && npm start');
     expect(README).toContain('## CLI walkthrough');
-    expect(README).toContain('npm start -- --api-socket /tmp/conductor.sock');
+    // The walkthrough needs no socket flags: serve and the CLI share the same per-user default.
+    expect(README).toMatch(/```sh\nnpm start\n```/);
+    expect(README).toContain('spdk-conductor disk create');
   });
 });
