@@ -121,7 +121,7 @@ export class Replicas {
       await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, headLvolName(name)) }, options));
       this.ctx.inventory.dropLvol(disk, headLvolName(name));
       // Newest first: each snapshot then has no clone left and goes without a merge.
-      for (const snapshot of leavesFirst(this.snapshotsOf(name))) {
+      for (const snapshot of this.chainOf(name).reverse()) {
         await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, snapshot.name) }, options));
         this.ctx.inventory.dropLvol(disk, snapshot.name);
       }
@@ -168,6 +168,26 @@ export class Replicas {
     return this.ctx.inventory.snapshotsTagged(ownerTag(name));
   }
 
+  /**
+   * The replica's snapshots ordered by their depth in its chain, oldest first (siblings by name):
+   * every snapshot comes after the snapshot it was cloned from.
+   */
+  chainOf(name: string): LvolRecord[] {
+    const mine = this.snapshotsOf(name);
+    const byName = new Map(mine.map((s) => [s.name, s]));
+    const depth = new Map<string, number>();
+    const depthOf = (s: LvolRecord): number => {
+      let d = depth.get(s.name);
+      if (d === undefined) {
+        const parent = s.parent === undefined ? undefined : byName.get(s.parent);
+        d = parent ? depthOf(parent) + 1 : 0;
+        depth.set(s.name, d);
+      }
+      return d;
+    };
+    return mine.sort((a, b) => depthOf(a) - depthOf(b) || a.name.localeCompare(b.name));
+  }
+
   private diskOfSnapshots(name: string): string | undefined {
     return this.snapshotsOf(name)[0]?.disk;
   }
@@ -178,20 +198,4 @@ function checkSize(sizeBytes: number, clusterSize: number, diskBytes: number): v
   const unit = Math.max(clusterSize, MIB);
   if (sizeBytes % unit !== 0) throw new ConductorError('INVALID_ARGUMENT', `size_bytes ${sizeBytes} is not a multiple of the disk's cluster size ${unit}; use ${Math.ceil(sizeBytes / unit) * unit}`, { field: 'size_bytes' });
   if (sizeBytes > diskBytes) throw new ConductorError('INVALID_ARGUMENT', `size_bytes ${sizeBytes} is larger than the whole disk (${diskBytes} bytes)`, { field: 'size_bytes' });
-}
-
-/** Orders snapshots so each comes after every snapshot cloned from it (children before parents). */
-export function leavesFirst(snapshots: LvolRecord[]): LvolRecord[] {
-  const names = new Set(snapshots.map((s) => s.name));
-  const depth = new Map<string, number>();
-  const byName = new Map(snapshots.map((s) => [s.name, s]));
-  const depthOf = (s: LvolRecord): number => {
-    const known = depth.get(s.name);
-    if (known !== undefined) return known;
-    const parent = s.parent && names.has(s.parent) ? byName.get(s.parent) : undefined;
-    const d = parent ? depthOf(parent) + 1 : 0;
-    depth.set(s.name, d);
-    return d;
-  };
-  return [...snapshots].sort((a, b) => depthOf(b) - depthOf(a));
 }

@@ -59,7 +59,7 @@ export class Snapshots {
   list(replicaName: string): SnapshotInfo[] {
     const replica = checkName('replica', replicaName);
     this.replicas.head(replica);
-    return this.ordered(replica).map((s) => this.info(replica, s));
+    return this.replicas.chainOf(replica).map((s) => this.info(replica, s));
   }
 
   async delete(replicaName: string, name: string, options?: CallOptions): Promise<void> {
@@ -148,7 +148,7 @@ export class Snapshots {
     const deleted: string[] = [];
     for (;;) {
       // System snapshots with at most one child can go (merging into it); repeat until none can.
-      const next = this.ordered(replica).find((s) => {
+      const next = this.replicas.chainOf(replica).find((s) => {
         const meta = this.ctx.state.snapshotMeta(replica, snapshotName(s));
         return meta !== undefined && !meta.userCreated && s.clones.length <= 1;
       });
@@ -179,17 +179,6 @@ export class Snapshots {
     };
   }
 
-  /** The replica's snapshots, oldest (deepest ancestor) first. */
-  private ordered(replica: string): LvolRecord[] {
-    const mine = this.replicas.snapshotsOf(replica);
-    const names = new Set(mine.map((s) => s.name));
-    const depth = (s: LvolRecord): number => {
-      let d = 0;
-      for (let p = s.parent; p && names.has(p); p = this.ctx.inventory.lvol(s.disk, p)?.parent) d++;
-      return d;
-    };
-    return mine.sort((a, b) => depth(a) - depth(b) || a.name.localeCompare(b.name));
-  }
 }
 
 function snapshotName(lvol: LvolRecord): string {
