@@ -3,6 +3,7 @@
  * capabilities), the inventory, the state file, per-object locks, events and configuration.
  */
 import type { Logger } from 'pino';
+import type { CallOptions } from '../spdk/call.js';
 import type { SpdkClient } from '../spdk/client.js';
 import type { SpdkMethods } from '../spdk/methods/index.js';
 import { KeyedSerializer } from '../spdk/keyed-serializer.js';
@@ -17,7 +18,30 @@ export interface DomainSettings {
   defaultClusterSizeBytes: number;
 }
 
+/** What a piece of work will take from spdk_tgt, asked before anything is made. */
+export interface AdmissionRequest {
+  kind: 'rebuild' | 'engine' | 'export' | 'attach';
+  /** Names the object in messages, e.g. "engine vol-1" or "rebuild of r2 into vol-1". */
+  what: string;
+  /** attach/engine: how many controllers will be attached (one qpair's DMA each). */
+  controllers?: number;
+  /** engine/export: how many subsystems will be made. */
+  subsystems?: number;
+}
+
+/** Held while the admitted work runs; its estimate counts against free memory until released. */
+export interface Reservation {
+  /** Idempotent. */
+  release(): void;
+}
+
+/** Hugepage-aware admission: refuses with RESOURCE_EXHAUSTED and the numbers instead of failing halfway. */
+export interface Admission {
+  admit(request: AdmissionRequest, options?: CallOptions): Promise<Reservation>;
+}
+
 export interface DomainContext {
+  readonly admission: Admission;
   readonly spdk: SpdkMethods;
   readonly client: SpdkClient;
   readonly inventory: Inventory;

@@ -123,7 +123,7 @@ export interface NodeDomain {
 
 /** A replica as an engine member: on another node over NVMe/TCP, or on this node directly. */
 export type EngineReplicaSpec =
-  | { name: string; kind: 'remote'; address: string; port: number; nqn: string }
+  | { name: string; kind: 'remote'; address: string; port: number; nqn: string; apiAddress?: string }
   | { name: string; kind: 'local' };
 
 export type FrontendKind = 'nvme-host' | 'export-only';
@@ -186,6 +186,50 @@ export interface EngineInfo {
   members: EngineMemberInfo[];
   frontend: FrontendInfo | undefined;
   rebuild: RebuildProgress | undefined;
+  /** This engine's rebuilds that are queued or running. */
+  rebuilds: RebuildInfo[];
+}
+
+export type RebuildState = 'queued' | 'copying-snapshots' | 'rebuilding' | 'done' | 'failed' | 'cancelled';
+export type RebuildPath = 'snapshot-preserving' | 'raid';
+
+export interface SnapshotCopyInfo {
+  name: string;
+  state: 'pending' | 'copying' | 'copied' | 'skipped';
+  copiedClusters: number;
+  totalClusters: number;
+}
+
+export interface ThrottleInfo {
+  engaged: boolean;
+  /** The bandwidth rebuild processes start with now, MiB/s (0: unlimited). */
+  limitMbSec: number;
+  reason: string;
+}
+
+export interface RebuildInfo {
+  engine: string;
+  replica: string;
+  state: RebuildState;
+  reason: string;
+  path: RebuildPath | undefined;
+  pathReason: string;
+  sourceReplica: string;
+  percent: number;
+  bytesDone: number;
+  bytesTotal: number;
+  rateBytesPerSec: number;
+  /** -1 when unknown. */
+  etaSec: number;
+  /** 1 = next; 0 when not queued. */
+  queuePosition: number;
+  snapshots: SnapshotCopyInfo[];
+  raid: RebuildProgress | undefined;
+  throttle: ThrottleInfo;
+  createdAtMs: number;
+  startedAtMs: number;
+  processStartedAtMs: number;
+  finishedAtMs: number;
 }
 
 export interface EngineEvent {
@@ -206,4 +250,7 @@ export interface EngineDomain {
   engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo>;
   /** Current engines as 'added' then 'synced', then every change with its reason. */
   engineWatch(listener: (event: EngineEvent) => void): () => void;
+  rebuildList(engine: string | undefined): Promise<RebuildInfo[]>;
+  rebuildGet(engine: string, replica: string): Promise<RebuildInfo>;
+  rebuildCancel(engine: string, replica: string, options?: CallOptions): Promise<RebuildInfo>;
 }

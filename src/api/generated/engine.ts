@@ -20,9 +20,16 @@ import type { EnginesClient as _spdk_conductor_v1_EnginesClient, EnginesDefiniti
 import type { Frontend as _spdk_conductor_v1_Frontend, Frontend__Output as _spdk_conductor_v1_Frontend__Output } from './spdk/conductor/v1/Frontend.js';
 import type { HostTimeoutsOverride as _spdk_conductor_v1_HostTimeoutsOverride, HostTimeoutsOverride__Output as _spdk_conductor_v1_HostTimeoutsOverride__Output } from './spdk/conductor/v1/HostTimeoutsOverride.js';
 import type { LocalReplica as _spdk_conductor_v1_LocalReplica, LocalReplica__Output as _spdk_conductor_v1_LocalReplica__Output } from './spdk/conductor/v1/LocalReplica.js';
+import type { Rebuild as _spdk_conductor_v1_Rebuild, Rebuild__Output as _spdk_conductor_v1_Rebuild__Output } from './spdk/conductor/v1/Rebuild.js';
+import type { RebuildCancelRequest as _spdk_conductor_v1_RebuildCancelRequest, RebuildCancelRequest__Output as _spdk_conductor_v1_RebuildCancelRequest__Output } from './spdk/conductor/v1/RebuildCancelRequest.js';
+import type { RebuildGetRequest as _spdk_conductor_v1_RebuildGetRequest, RebuildGetRequest__Output as _spdk_conductor_v1_RebuildGetRequest__Output } from './spdk/conductor/v1/RebuildGetRequest.js';
+import type { RebuildListRequest as _spdk_conductor_v1_RebuildListRequest, RebuildListRequest__Output as _spdk_conductor_v1_RebuildListRequest__Output } from './spdk/conductor/v1/RebuildListRequest.js';
+import type { RebuildListResponse as _spdk_conductor_v1_RebuildListResponse, RebuildListResponse__Output as _spdk_conductor_v1_RebuildListResponse__Output } from './spdk/conductor/v1/RebuildListResponse.js';
 import type { RebuildProgress as _spdk_conductor_v1_RebuildProgress, RebuildProgress__Output as _spdk_conductor_v1_RebuildProgress__Output } from './spdk/conductor/v1/RebuildProgress.js';
+import type { RebuildThrottle as _spdk_conductor_v1_RebuildThrottle, RebuildThrottle__Output as _spdk_conductor_v1_RebuildThrottle__Output } from './spdk/conductor/v1/RebuildThrottle.js';
 import type { RemoteReplica as _spdk_conductor_v1_RemoteReplica, RemoteReplica__Output as _spdk_conductor_v1_RemoteReplica__Output } from './spdk/conductor/v1/RemoteReplica.js';
 import type { ReplicaTimeoutsOverride as _spdk_conductor_v1_ReplicaTimeoutsOverride, ReplicaTimeoutsOverride__Output as _spdk_conductor_v1_ReplicaTimeoutsOverride__Output } from './spdk/conductor/v1/ReplicaTimeoutsOverride.js';
+import type { SnapshotCopy as _spdk_conductor_v1_SnapshotCopy, SnapshotCopy__Output as _spdk_conductor_v1_SnapshotCopy__Output } from './spdk/conductor/v1/SnapshotCopy.js';
 import type { TimeoutsOverride as _spdk_conductor_v1_TimeoutsOverride, TimeoutsOverride__Output as _spdk_conductor_v1_TimeoutsOverride__Output } from './spdk/conductor/v1/TimeoutsOverride.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -55,10 +62,19 @@ export interface ProtoGrpcType {
         HostTimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_HostTimeoutsOverride, _spdk_conductor_v1_HostTimeoutsOverride__Output>
         LocalReplica: MessageTypeDefinition<_spdk_conductor_v1_LocalReplica, _spdk_conductor_v1_LocalReplica__Output>
         MemberState: EnumTypeDefinition
+        Rebuild: MessageTypeDefinition<_spdk_conductor_v1_Rebuild, _spdk_conductor_v1_Rebuild__Output>
+        RebuildCancelRequest: MessageTypeDefinition<_spdk_conductor_v1_RebuildCancelRequest, _spdk_conductor_v1_RebuildCancelRequest__Output>
+        RebuildGetRequest: MessageTypeDefinition<_spdk_conductor_v1_RebuildGetRequest, _spdk_conductor_v1_RebuildGetRequest__Output>
+        RebuildListRequest: MessageTypeDefinition<_spdk_conductor_v1_RebuildListRequest, _spdk_conductor_v1_RebuildListRequest__Output>
+        RebuildListResponse: MessageTypeDefinition<_spdk_conductor_v1_RebuildListResponse, _spdk_conductor_v1_RebuildListResponse__Output>
+        RebuildPath: EnumTypeDefinition
         RebuildProgress: MessageTypeDefinition<_spdk_conductor_v1_RebuildProgress, _spdk_conductor_v1_RebuildProgress__Output>
+        RebuildState: EnumTypeDefinition
+        RebuildThrottle: MessageTypeDefinition<_spdk_conductor_v1_RebuildThrottle, _spdk_conductor_v1_RebuildThrottle__Output>
         RemoteReplica: MessageTypeDefinition<_spdk_conductor_v1_RemoteReplica, _spdk_conductor_v1_RemoteReplica__Output>
         ReplicaLocation: EnumTypeDefinition
         ReplicaTimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_ReplicaTimeoutsOverride, _spdk_conductor_v1_ReplicaTimeoutsOverride__Output>
+        SnapshotCopy: MessageTypeDefinition<_spdk_conductor_v1_SnapshotCopy, _spdk_conductor_v1_SnapshotCopy__Output>
         TimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_TimeoutsOverride, _spdk_conductor_v1_TimeoutsOverride__Output>
       }
     }

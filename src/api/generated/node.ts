@@ -11,6 +11,9 @@ import type { DiskListRequest as _spdk_conductor_v1_DiskListRequest, DiskListReq
 import type { DiskListResponse as _spdk_conductor_v1_DiskListResponse, DiskListResponse__Output as _spdk_conductor_v1_DiskListResponse__Output } from './spdk/conductor/v1/DiskListResponse.js';
 import type { DisksClient as _spdk_conductor_v1_DisksClient, DisksDefinition as _spdk_conductor_v1_DisksDefinition } from './spdk/conductor/v1/Disks.js';
 import type { ExportInfo as _spdk_conductor_v1_ExportInfo, ExportInfo__Output as _spdk_conductor_v1_ExportInfo__Output } from './spdk/conductor/v1/ExportInfo.js';
+import type { NodeClient as _spdk_conductor_v1_NodeClient, NodeDefinition as _spdk_conductor_v1_NodeDefinition } from './spdk/conductor/v1/Node.js';
+import type { NodeInfo as _spdk_conductor_v1_NodeInfo, NodeInfo__Output as _spdk_conductor_v1_NodeInfo__Output } from './spdk/conductor/v1/NodeInfo.js';
+import type { NodeInfoRequest as _spdk_conductor_v1_NodeInfoRequest, NodeInfoRequest__Output as _spdk_conductor_v1_NodeInfoRequest__Output } from './spdk/conductor/v1/NodeInfoRequest.js';
 import type { Replica as _spdk_conductor_v1_Replica, Replica__Output as _spdk_conductor_v1_Replica__Output } from './spdk/conductor/v1/Replica.js';
 import type { ReplicaCreateRequest as _spdk_conductor_v1_ReplicaCreateRequest, ReplicaCreateRequest__Output as _spdk_conductor_v1_ReplicaCreateRequest__Output } from './spdk/conductor/v1/ReplicaCreateRequest.js';
 import type { ReplicaDeleteRequest as _spdk_conductor_v1_ReplicaDeleteRequest, ReplicaDeleteRequest__Output as _spdk_conductor_v1_ReplicaDeleteRequest__Output } from './spdk/conductor/v1/ReplicaDeleteRequest.js';
@@ -24,6 +27,7 @@ import type { ReplicaListResponse as _spdk_conductor_v1_ReplicaListResponse, Rep
 import type { ReplicaUnexposeRequest as _spdk_conductor_v1_ReplicaUnexposeRequest, ReplicaUnexposeRequest__Output as _spdk_conductor_v1_ReplicaUnexposeRequest__Output } from './spdk/conductor/v1/ReplicaUnexposeRequest.js';
 import type { ReplicaWatchRequest as _spdk_conductor_v1_ReplicaWatchRequest, ReplicaWatchRequest__Output as _spdk_conductor_v1_ReplicaWatchRequest__Output } from './spdk/conductor/v1/ReplicaWatchRequest.js';
 import type { ReplicasClient as _spdk_conductor_v1_ReplicasClient, ReplicasDefinition as _spdk_conductor_v1_ReplicasDefinition } from './spdk/conductor/v1/Replicas.js';
+import type { ShallowCopyProgress as _spdk_conductor_v1_ShallowCopyProgress, ShallowCopyProgress__Output as _spdk_conductor_v1_ShallowCopyProgress__Output } from './spdk/conductor/v1/ShallowCopyProgress.js';
 import type { Snapshot as _spdk_conductor_v1_Snapshot, Snapshot__Output as _spdk_conductor_v1_Snapshot__Output } from './spdk/conductor/v1/Snapshot.js';
 import type { SnapshotCreateRequest as _spdk_conductor_v1_SnapshotCreateRequest, SnapshotCreateRequest__Output as _spdk_conductor_v1_SnapshotCreateRequest__Output } from './spdk/conductor/v1/SnapshotCreateRequest.js';
 import type { SnapshotDeleteRequest as _spdk_conductor_v1_SnapshotDeleteRequest, SnapshotDeleteRequest__Output as _spdk_conductor_v1_SnapshotDeleteRequest__Output } from './spdk/conductor/v1/SnapshotDeleteRequest.js';
@@ -33,6 +37,7 @@ import type { SnapshotListResponse as _spdk_conductor_v1_SnapshotListResponse, S
 import type { SnapshotPurgeRequest as _spdk_conductor_v1_SnapshotPurgeRequest, SnapshotPurgeRequest__Output as _spdk_conductor_v1_SnapshotPurgeRequest__Output } from './spdk/conductor/v1/SnapshotPurgeRequest.js';
 import type { SnapshotPurgeResponse as _spdk_conductor_v1_SnapshotPurgeResponse, SnapshotPurgeResponse__Output as _spdk_conductor_v1_SnapshotPurgeResponse__Output } from './spdk/conductor/v1/SnapshotPurgeResponse.js';
 import type { SnapshotRevertRequest as _spdk_conductor_v1_SnapshotRevertRequest, SnapshotRevertRequest__Output as _spdk_conductor_v1_SnapshotRevertRequest__Output } from './spdk/conductor/v1/SnapshotRevertRequest.js';
+import type { SnapshotShallowCopyRequest as _spdk_conductor_v1_SnapshotShallowCopyRequest, SnapshotShallowCopyRequest__Output as _spdk_conductor_v1_SnapshotShallowCopyRequest__Output } from './spdk/conductor/v1/SnapshotShallowCopyRequest.js';
 import type { SnapshotsClient as _spdk_conductor_v1_SnapshotsClient, SnapshotsDefinition as _spdk_conductor_v1_SnapshotsDefinition } from './spdk/conductor/v1/Snapshots.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -58,6 +63,13 @@ export interface ProtoGrpcType {
         DiskListResponse: MessageTypeDefinition<_spdk_conductor_v1_DiskListResponse, _spdk_conductor_v1_DiskListResponse__Output>
         Disks: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_DisksClient> & { service: _spdk_conductor_v1_DisksDefinition }
         ExportInfo: MessageTypeDefinition<_spdk_conductor_v1_ExportInfo, _spdk_conductor_v1_ExportInfo__Output>
+        /**
+         * What this node is, for its peers: engines on other nodes ask before copying snapshots to or from
+         * it during a rebuild.
+         */
+        Node: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_NodeClient> & { service: _spdk_conductor_v1_NodeDefinition }
+        NodeInfo: MessageTypeDefinition<_spdk_conductor_v1_NodeInfo, _spdk_conductor_v1_NodeInfo__Output>
+        NodeInfoRequest: MessageTypeDefinition<_spdk_conductor_v1_NodeInfoRequest, _spdk_conductor_v1_NodeInfoRequest__Output>
         Replica: MessageTypeDefinition<_spdk_conductor_v1_Replica, _spdk_conductor_v1_Replica__Output>
         ReplicaCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_ReplicaCreateRequest, _spdk_conductor_v1_ReplicaCreateRequest__Output>
         ReplicaDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_ReplicaDeleteRequest, _spdk_conductor_v1_ReplicaDeleteRequest__Output>
@@ -71,6 +83,7 @@ export interface ProtoGrpcType {
         ReplicaUnexposeRequest: MessageTypeDefinition<_spdk_conductor_v1_ReplicaUnexposeRequest, _spdk_conductor_v1_ReplicaUnexposeRequest__Output>
         ReplicaWatchRequest: MessageTypeDefinition<_spdk_conductor_v1_ReplicaWatchRequest, _spdk_conductor_v1_ReplicaWatchRequest__Output>
         Replicas: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_ReplicasClient> & { service: _spdk_conductor_v1_ReplicasDefinition }
+        ShallowCopyProgress: MessageTypeDefinition<_spdk_conductor_v1_ShallowCopyProgress, _spdk_conductor_v1_ShallowCopyProgress__Output>
         Snapshot: MessageTypeDefinition<_spdk_conductor_v1_Snapshot, _spdk_conductor_v1_Snapshot__Output>
         SnapshotCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_SnapshotCreateRequest, _spdk_conductor_v1_SnapshotCreateRequest__Output>
         SnapshotDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_SnapshotDeleteRequest, _spdk_conductor_v1_SnapshotDeleteRequest__Output>
@@ -80,6 +93,7 @@ export interface ProtoGrpcType {
         SnapshotPurgeRequest: MessageTypeDefinition<_spdk_conductor_v1_SnapshotPurgeRequest, _spdk_conductor_v1_SnapshotPurgeRequest__Output>
         SnapshotPurgeResponse: MessageTypeDefinition<_spdk_conductor_v1_SnapshotPurgeResponse, _spdk_conductor_v1_SnapshotPurgeResponse__Output>
         SnapshotRevertRequest: MessageTypeDefinition<_spdk_conductor_v1_SnapshotRevertRequest, _spdk_conductor_v1_SnapshotRevertRequest__Output>
+        SnapshotShallowCopyRequest: MessageTypeDefinition<_spdk_conductor_v1_SnapshotShallowCopyRequest, _spdk_conductor_v1_SnapshotShallowCopyRequest__Output>
         Snapshots: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_SnapshotsClient> & { service: _spdk_conductor_v1_SnapshotsDefinition }
       }
     }

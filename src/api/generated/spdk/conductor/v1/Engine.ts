@@ -4,6 +4,7 @@ import type { EngineState as _spdk_conductor_v1_EngineState, EngineState__Output
 import type { EngineMember as _spdk_conductor_v1_EngineMember, EngineMember__Output as _spdk_conductor_v1_EngineMember__Output } from '../../../spdk/conductor/v1/EngineMember.js';
 import type { Frontend as _spdk_conductor_v1_Frontend, Frontend__Output as _spdk_conductor_v1_Frontend__Output } from '../../../spdk/conductor/v1/Frontend.js';
 import type { RebuildProgress as _spdk_conductor_v1_RebuildProgress, RebuildProgress__Output as _spdk_conductor_v1_RebuildProgress__Output } from '../../../spdk/conductor/v1/RebuildProgress.js';
+import type { Rebuild as _spdk_conductor_v1_Rebuild, Rebuild__Output as _spdk_conductor_v1_Rebuild__Output } from '../../../spdk/conductor/v1/Rebuild.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Engine {
@@ -15,9 +16,13 @@ export interface Engine {
   'members'?: (_spdk_conductor_v1_EngineMember)[];
   'frontend'?: (_spdk_conductor_v1_Frontend | null);
   /**
-   * unset when no rebuild runs
+   * SPDK's raid rebuild process; unset when none runs
    */
   'rebuild'?: (_spdk_conductor_v1_RebuildProgress | null);
+  /**
+   * this engine's rebuilds that are queued or running
+   */
+  'rebuilds'?: (_spdk_conductor_v1_Rebuild)[];
 }
 
 export interface Engine__Output {
@@ -29,7 +34,11 @@ export interface Engine__Output {
   'members': (_spdk_conductor_v1_EngineMember__Output)[];
   'frontend': (_spdk_conductor_v1_Frontend__Output | null);
   /**
-   * unset when no rebuild runs
+   * SPDK's raid rebuild process; unset when none runs
    */
   'rebuild': (_spdk_conductor_v1_RebuildProgress__Output | null);
+  /**
+   * this engine's rebuilds that are queued or running
+   */
+  'rebuilds': (_spdk_conductor_v1_Rebuild__Output)[];
 }

@@ -15,6 +15,11 @@ import type { EngineReplicaListRequest as _spdk_conductor_v1_EngineReplicaListRe
 import type { EngineReplicaListResponse as _spdk_conductor_v1_EngineReplicaListResponse, EngineReplicaListResponse__Output as _spdk_conductor_v1_EngineReplicaListResponse__Output } from '../../../spdk/conductor/v1/EngineReplicaListResponse.js';
 import type { EngineReplicaRemoveRequest as _spdk_conductor_v1_EngineReplicaRemoveRequest, EngineReplicaRemoveRequest__Output as _spdk_conductor_v1_EngineReplicaRemoveRequest__Output } from '../../../spdk/conductor/v1/EngineReplicaRemoveRequest.js';
 import type { EngineWatchRequest as _spdk_conductor_v1_EngineWatchRequest, EngineWatchRequest__Output as _spdk_conductor_v1_EngineWatchRequest__Output } from '../../../spdk/conductor/v1/EngineWatchRequest.js';
+import type { Rebuild as _spdk_conductor_v1_Rebuild, Rebuild__Output as _spdk_conductor_v1_Rebuild__Output } from '../../../spdk/conductor/v1/Rebuild.js';
+import type { RebuildCancelRequest as _spdk_conductor_v1_RebuildCancelRequest, RebuildCancelRequest__Output as _spdk_conductor_v1_RebuildCancelRequest__Output } from '../../../spdk/conductor/v1/RebuildCancelRequest.js';
+import type { RebuildGetRequest as _spdk_conductor_v1_RebuildGetRequest, RebuildGetRequest__Output as _spdk_conductor_v1_RebuildGetRequest__Output } from '../../../spdk/conductor/v1/RebuildGetRequest.js';
+import type { RebuildListRequest as _spdk_conductor_v1_RebuildListRequest, RebuildListRequest__Output as _spdk_conductor_v1_RebuildListRequest__Output } from '../../../spdk/conductor/v1/RebuildListRequest.js';
+import type { RebuildListResponse as _spdk_conductor_v1_RebuildListResponse, RebuildListResponse__Output as _spdk_conductor_v1_RebuildListResponse__Output } from '../../../spdk/conductor/v1/RebuildListResponse.js';
 
 export interface EnginesClient extends grpc.Client {
   /**
@@ -75,6 +80,12 @@ export interface EnginesClient extends grpc.Client {
    * Attaches a replica and adds it to the raid; spdk_tgt rebuilds it from the healthy members
    * (Engine.rebuild shows the progress, EngineWatch the end). The raid keeps the number of members
    * it was created with: an added replica fills the slot a removed one left, so remove first.
+   * 
+   * The rebuild runs in the background after this returns (RebuildGet follows it): it waits in the
+   * node's fair queue (rebuild.maxConcurrent at once), is admitted only if spdk_tgt has the DMA
+   * memory for it (else RESOURCE_EXHAUSTED with the numbers, nothing made), copies the volume's
+   * snapshot chain first where both nodes can (RebuildPath), then SPDK's raid rebuild fills the head.
+   * The member is HEALTHY only when the raid's rebuild process for it has ended.
    */
   EngineReplicaAdd(argument: _spdk_conductor_v1_EngineReplicaAddRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   EngineReplicaAdd(argument: _spdk_conductor_v1_EngineReplicaAddRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -84,6 +95,12 @@ export interface EnginesClient extends grpc.Client {
    * Attaches a replica and adds it to the raid; spdk_tgt rebuilds it from the healthy members
    * (Engine.rebuild shows the progress, EngineWatch the end). The raid keeps the number of members
    * it was created with: an added replica fills the slot a removed one left, so remove first.
+   * 
+   * The rebuild runs in the background after this returns (RebuildGet follows it): it waits in the
+   * node's fair queue (rebuild.maxConcurrent at once), is admitted only if spdk_tgt has the DMA
+   * memory for it (else RESOURCE_EXHAUSTED with the numbers, nothing made), copies the volume's
+   * snapshot chain first where both nodes can (RebuildPath), then SPDK's raid rebuild fills the head.
+   * The member is HEALTHY only when the raid's rebuild process for it has ended.
    */
   engineReplicaAdd(argument: _spdk_conductor_v1_EngineReplicaAddRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   engineReplicaAdd(argument: _spdk_conductor_v1_EngineReplicaAddRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -139,6 +156,49 @@ export interface EnginesClient extends grpc.Client {
   engineWatch(argument: _spdk_conductor_v1_EngineWatchRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_EngineEvent__Output>;
   engineWatch(argument: _spdk_conductor_v1_EngineWatchRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_EngineEvent__Output>;
   
+  /**
+   * Stops a queued or running rebuild: the member is taken out of the raid (never left looking
+   * healthy with partial data) and everything made for the rebuild is removed. Cancelling a
+   * rebuild that already ended returns it unchanged.
+   */
+  RebuildCancel(argument: _spdk_conductor_v1_RebuildCancelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  RebuildCancel(argument: _spdk_conductor_v1_RebuildCancelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  RebuildCancel(argument: _spdk_conductor_v1_RebuildCancelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  RebuildCancel(argument: _spdk_conductor_v1_RebuildCancelRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  /**
+   * Stops a queued or running rebuild: the member is taken out of the raid (never left looking
+   * healthy with partial data) and everything made for the rebuild is removed. Cancelling a
+   * rebuild that already ended returns it unchanged.
+   */
+  rebuildCancel(argument: _spdk_conductor_v1_RebuildCancelRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  rebuildCancel(argument: _spdk_conductor_v1_RebuildCancelRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  rebuildCancel(argument: _spdk_conductor_v1_RebuildCancelRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  rebuildCancel(argument: _spdk_conductor_v1_RebuildCancelRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  
+  RebuildGet(argument: _spdk_conductor_v1_RebuildGetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  RebuildGet(argument: _spdk_conductor_v1_RebuildGetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  RebuildGet(argument: _spdk_conductor_v1_RebuildGetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  RebuildGet(argument: _spdk_conductor_v1_RebuildGetRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  rebuildGet(argument: _spdk_conductor_v1_RebuildGetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  rebuildGet(argument: _spdk_conductor_v1_RebuildGetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  rebuildGet(argument: _spdk_conductor_v1_RebuildGetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  rebuildGet(argument: _spdk_conductor_v1_RebuildGetRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Rebuild__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Rebuilds on this node: running, queued, and the ones that ended (kept for an hour, at most 256).
+   */
+  RebuildList(argument: _spdk_conductor_v1_RebuildListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_RebuildListResponse__Output>): grpc.ClientUnaryCall;
+  RebuildList(argument: _spdk_conductor_v1_RebuildListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_RebuildListResponse__Output>): grpc.ClientUnaryCall;
+  RebuildList(argument: _spdk_conductor_v1_RebuildListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_RebuildListResponse__Output>): grpc.ClientUnaryCall;
+  RebuildList(argument: _spdk_conductor_v1_RebuildListRequest, callback: grpc.requestCallback<_spdk_conductor_v1_RebuildListResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Rebuilds on this node: running, queued, and the ones that ended (kept for an hour, at most 256).
+   */
+  rebuildList(argument: _spdk_conductor_v1_RebuildListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_RebuildListResponse__Output>): grpc.ClientUnaryCall;
+  rebuildList(argument: _spdk_conductor_v1_RebuildListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_RebuildListResponse__Output>): grpc.ClientUnaryCall;
+  rebuildList(argument: _spdk_conductor_v1_RebuildListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_RebuildListResponse__Output>): grpc.ClientUnaryCall;
+  rebuildList(argument: _spdk_conductor_v1_RebuildListRequest, callback: grpc.requestCallback<_spdk_conductor_v1_RebuildListResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
@@ -163,6 +223,12 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
    * Attaches a replica and adds it to the raid; spdk_tgt rebuilds it from the healthy members
    * (Engine.rebuild shows the progress, EngineWatch the end). The raid keeps the number of members
    * it was created with: an added replica fills the slot a removed one left, so remove first.
+   * 
+   * The rebuild runs in the background after this returns (RebuildGet follows it): it waits in the
+   * node's fair queue (rebuild.maxConcurrent at once), is admitted only if spdk_tgt has the DMA
+   * memory for it (else RESOURCE_EXHAUSTED with the numbers, nothing made), copies the volume's
+   * snapshot chain first where both nodes can (RebuildPath), then SPDK's raid rebuild fills the head.
+   * The member is HEALTHY only when the raid's rebuild process for it has ended.
    */
   EngineReplicaAdd: grpc.handleUnaryCall<_spdk_conductor_v1_EngineReplicaAddRequest__Output, _spdk_conductor_v1_Engine>;
   
@@ -185,6 +251,20 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
    */
   EngineWatch: grpc.handleServerStreamingCall<_spdk_conductor_v1_EngineWatchRequest__Output, _spdk_conductor_v1_EngineEvent>;
   
+  /**
+   * Stops a queued or running rebuild: the member is taken out of the raid (never left looking
+   * healthy with partial data) and everything made for the rebuild is removed. Cancelling a
+   * rebuild that already ended returns it unchanged.
+   */
+  RebuildCancel: grpc.handleUnaryCall<_spdk_conductor_v1_RebuildCancelRequest__Output, _spdk_conductor_v1_Rebuild>;
+  
+  RebuildGet: grpc.handleUnaryCall<_spdk_conductor_v1_RebuildGetRequest__Output, _spdk_conductor_v1_Rebuild>;
+  
+  /**
+   * Rebuilds on this node: running, queued, and the ones that ended (kept for an hour, at most 256).
+   */
+  RebuildList: grpc.handleUnaryCall<_spdk_conductor_v1_RebuildListRequest__Output, _spdk_conductor_v1_RebuildListResponse>;
+  
 }
 
 export interface EnginesDefinition extends grpc.ServiceDefinition {
@@ -196,4 +276,7 @@ export interface EnginesDefinition extends grpc.ServiceDefinition {
   EngineReplicaList: MethodDefinition<_spdk_conductor_v1_EngineReplicaListRequest, _spdk_conductor_v1_EngineReplicaListResponse, _spdk_conductor_v1_EngineReplicaListRequest__Output, _spdk_conductor_v1_EngineReplicaListResponse__Output>
   EngineReplicaRemove: MethodDefinition<_spdk_conductor_v1_EngineReplicaRemoveRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineReplicaRemoveRequest__Output, _spdk_conductor_v1_Engine__Output>
   EngineWatch: MethodDefinition<_spdk_conductor_v1_EngineWatchRequest, _spdk_conductor_v1_EngineEvent, _spdk_conductor_v1_EngineWatchRequest__Output, _spdk_conductor_v1_EngineEvent__Output>
+  RebuildCancel: MethodDefinition<_spdk_conductor_v1_RebuildCancelRequest, _spdk_conductor_v1_Rebuild, _spdk_conductor_v1_RebuildCancelRequest__Output, _spdk_conductor_v1_Rebuild__Output>
+  RebuildGet: MethodDefinition<_spdk_conductor_v1_RebuildGetRequest, _spdk_conductor_v1_Rebuild, _spdk_conductor_v1_RebuildGetRequest__Output, _spdk_conductor_v1_Rebuild__Output>
+  RebuildList: MethodDefinition<_spdk_conductor_v1_RebuildListRequest, _spdk_conductor_v1_RebuildListResponse, _spdk_conductor_v1_RebuildListRequest__Output, _spdk_conductor_v1_RebuildListResponse__Output>
 }

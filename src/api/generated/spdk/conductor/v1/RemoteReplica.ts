@@ -18,6 +18,11 @@ export interface RemoteReplica {
    * its subsystem NQN
    */
   'nqn'?: (string);
+  /**
+   * host:port of the spdk-conductor API on the replica's node. Optional; without it a rebuild that
+   * involves this replica cannot copy snapshots and uses SPDK's raid rebuild (RebuildPath says why).
+   */
+  'apiAddress'?: (string);
 }
 
 /**
@@ -37,4 +42,9 @@ export interface RemoteReplica__Output {
    * its subsystem NQN
    */
   'nqn': (string);
+  /**
+   * host:port of the spdk-conductor API on the replica's node. Optional; without it a rebuild that
+   * involves this replica cannot copy snapshots and uses SPDK's raid rebuild (RebuildPath says why).
+   */
+  'apiAddress': (string);
 }

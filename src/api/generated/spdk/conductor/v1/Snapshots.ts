@@ -3,6 +3,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { Replica as _spdk_conductor_v1_Replica, Replica__Output as _spdk_conductor_v1_Replica__Output } from '../../../spdk/conductor/v1/Replica.js';
+import type { ShallowCopyProgress as _spdk_conductor_v1_ShallowCopyProgress, ShallowCopyProgress__Output as _spdk_conductor_v1_ShallowCopyProgress__Output } from '../../../spdk/conductor/v1/ShallowCopyProgress.js';
 import type { Snapshot as _spdk_conductor_v1_Snapshot, Snapshot__Output as _spdk_conductor_v1_Snapshot__Output } from '../../../spdk/conductor/v1/Snapshot.js';
 import type { SnapshotCreateRequest as _spdk_conductor_v1_SnapshotCreateRequest, SnapshotCreateRequest__Output as _spdk_conductor_v1_SnapshotCreateRequest__Output } from '../../../spdk/conductor/v1/SnapshotCreateRequest.js';
 import type { SnapshotDeleteRequest as _spdk_conductor_v1_SnapshotDeleteRequest, SnapshotDeleteRequest__Output as _spdk_conductor_v1_SnapshotDeleteRequest__Output } from '../../../spdk/conductor/v1/SnapshotDeleteRequest.js';
@@ -12,6 +13,7 @@ import type { SnapshotListResponse as _spdk_conductor_v1_SnapshotListResponse, S
 import type { SnapshotPurgeRequest as _spdk_conductor_v1_SnapshotPurgeRequest, SnapshotPurgeRequest__Output as _spdk_conductor_v1_SnapshotPurgeRequest__Output } from '../../../spdk/conductor/v1/SnapshotPurgeRequest.js';
 import type { SnapshotPurgeResponse as _spdk_conductor_v1_SnapshotPurgeResponse, SnapshotPurgeResponse__Output as _spdk_conductor_v1_SnapshotPurgeResponse__Output } from '../../../spdk/conductor/v1/SnapshotPurgeResponse.js';
 import type { SnapshotRevertRequest as _spdk_conductor_v1_SnapshotRevertRequest, SnapshotRevertRequest__Output as _spdk_conductor_v1_SnapshotRevertRequest__Output } from '../../../spdk/conductor/v1/SnapshotRevertRequest.js';
+import type { SnapshotShallowCopyRequest as _spdk_conductor_v1_SnapshotShallowCopyRequest, SnapshotShallowCopyRequest__Output as _spdk_conductor_v1_SnapshotShallowCopyRequest__Output } from '../../../spdk/conductor/v1/SnapshotShallowCopyRequest.js';
 
 export interface SnapshotsClient extends grpc.Client {
   SnapshotCreate(argument: _spdk_conductor_v1_SnapshotCreateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Snapshot__Output>): grpc.ClientUnaryCall;
@@ -85,6 +87,23 @@ export interface SnapshotsClient extends grpc.Client {
   snapshotRevert(argument: _spdk_conductor_v1_SnapshotRevertRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   snapshotRevert(argument: _spdk_conductor_v1_SnapshotRevertRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Copies one snapshot's own clusters (not its parents') to an NVMe-oF target, e.g. a new
+   * replica's head on another node during a rebuild: this node attaches the target with its
+   * engine host NQN, runs spdk_tgt's shallow copy, streams progress, and detaches. Cancelling the
+   * call (or this service restarting) detaches the target, which stops the copy; nothing is left.
+   */
+  SnapshotShallowCopy(argument: _spdk_conductor_v1_SnapshotShallowCopyRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_ShallowCopyProgress__Output>;
+  SnapshotShallowCopy(argument: _spdk_conductor_v1_SnapshotShallowCopyRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_ShallowCopyProgress__Output>;
+  /**
+   * Copies one snapshot's own clusters (not its parents') to an NVMe-oF target, e.g. a new
+   * replica's head on another node during a rebuild: this node attaches the target with its
+   * engine host NQN, runs spdk_tgt's shallow copy, streams progress, and detaches. Cancelling the
+   * call (or this service restarting) detaches the target, which stops the copy; nothing is left.
+   */
+  snapshotShallowCopy(argument: _spdk_conductor_v1_SnapshotShallowCopyRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_ShallowCopyProgress__Output>;
+  snapshotShallowCopy(argument: _spdk_conductor_v1_SnapshotShallowCopyRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_ShallowCopyProgress__Output>;
+  
 }
 
 export interface SnapshotsHandlers extends grpc.UntypedServiceImplementation {
@@ -111,6 +130,14 @@ export interface SnapshotsHandlers extends grpc.UntypedServiceImplementation {
    */
   SnapshotRevert: grpc.handleUnaryCall<_spdk_conductor_v1_SnapshotRevertRequest__Output, _spdk_conductor_v1_Replica>;
   
+  /**
+   * Copies one snapshot's own clusters (not its parents') to an NVMe-oF target, e.g. a new
+   * replica's head on another node during a rebuild: this node attaches the target with its
+   * engine host NQN, runs spdk_tgt's shallow copy, streams progress, and detaches. Cancelling the
+   * call (or this service restarting) detaches the target, which stops the copy; nothing is left.
+   */
+  SnapshotShallowCopy: grpc.handleServerStreamingCall<_spdk_conductor_v1_SnapshotShallowCopyRequest__Output, _spdk_conductor_v1_ShallowCopyProgress>;
+  
 }
 
 export interface SnapshotsDefinition extends grpc.ServiceDefinition {
@@ -119,4 +146,5 @@ export interface SnapshotsDefinition extends grpc.ServiceDefinition {
   SnapshotList: MethodDefinition<_spdk_conductor_v1_SnapshotListRequest, _spdk_conductor_v1_SnapshotListResponse, _spdk_conductor_v1_SnapshotListRequest__Output, _spdk_conductor_v1_SnapshotListResponse__Output>
   SnapshotPurge: MethodDefinition<_spdk_conductor_v1_SnapshotPurgeRequest, _spdk_conductor_v1_SnapshotPurgeResponse, _spdk_conductor_v1_SnapshotPurgeRequest__Output, _spdk_conductor_v1_SnapshotPurgeResponse__Output>
   SnapshotRevert: MethodDefinition<_spdk_conductor_v1_SnapshotRevertRequest, _spdk_conductor_v1_Replica, _spdk_conductor_v1_SnapshotRevertRequest__Output, _spdk_conductor_v1_Replica__Output>
+  SnapshotShallowCopy: MethodDefinition<_spdk_conductor_v1_SnapshotShallowCopyRequest, _spdk_conductor_v1_ShallowCopyProgress, _spdk_conductor_v1_SnapshotShallowCopyRequest__Output, _spdk_conductor_v1_ShallowCopyProgress__Output>
 }

@@ -1,0 +1,38 @@
+// Original file: rpc-schemas/proto/spdk/conductor/v1/node.proto
+
+
+export interface NodeInfo {
+  /**
+   * the NQN this node's bdev_nvme presents when it attaches targets
+   */
+  'hostNqn'?: (string);
+  'spdkVersion'?: (string);
+  'simulator'?: (boolean);
+  /**
+   * spdk_tgt has bdev_lvol_start_shallow_copy and its check
+   */
+  'shallowCopy'?: (boolean);
+  'exportAddress'?: (string);
+  /**
+   * spdk-conductor's version
+   */
+  'version'?: (string);
+}
+
+export interface NodeInfo__Output {
+  /**
+   * the NQN this node's bdev_nvme presents when it attaches targets
+   */
+  'hostNqn': (string);
+  'spdkVersion': (string);
+  'simulator': (boolean);
+  /**
+   * spdk_tgt has bdev_lvol_start_shallow_copy and its check
+   */
+  'shallowCopy': (boolean);
+  'exportAddress': (string);
+  /**
+   * spdk-conductor's version
+   */
+  'version': (string);
+}
