@@ -6,6 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService, type ServingStatus } from 'grpc-health-check';
 import type { DisksClient } from './generated/spdk/conductor/v1/Disks.js';
 import type { EnginesClient } from './generated/spdk/conductor/v1/Engines.js';
+import type { NodeClient } from './generated/spdk/conductor/v1/Node.js';
 import type { ReplicasClient } from './generated/spdk/conductor/v1/Replicas.js';
 import type { SnapshotsClient } from './generated/spdk/conductor/v1/Snapshots.js';
 import { loadProtos } from './proto.js';
@@ -17,6 +18,7 @@ export interface ApiClients {
   readonly replicas: ReplicasClient;
   readonly snapshots: SnapshotsClient;
   readonly engines: EnginesClient;
+  readonly node: NodeClient;
   /** grpc.health.v1.Health.Check: the serving status of "" (the node) or one service. */
   healthCheck(service?: string, options?: UnaryOptions): Promise<ServingStatus | 'SERVICE_UNKNOWN'>;
   close(): void;
@@ -56,6 +58,7 @@ export function createApiClients(target: ApiTarget): ApiClients {
     replicas: new v1.Replicas(address, credentials, options),
     snapshots: new v1.Snapshots(address, credentials, options),
     engines: new v1.Engines(address, credentials, options),
+    node: new v1.Node(address, credentials, options),
     healthCheck: async (service = '', callOptions = {}) => {
       const reply = await unaryCall<{ status: string }>(
         (metadata, grpcOptions, callback) => health.Check({ service }, metadata, grpcOptions, callback),

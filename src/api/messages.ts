@@ -12,6 +12,9 @@ import type {
   FrontendInfo,
   FrontendKind,
   MemberState,
+  RebuildInfo,
+  RebuildPath,
+  RebuildState,
   ReplicaEvent,
   ReplicaInfo,
   SnapshotInfo,
@@ -22,6 +25,7 @@ import type { EngineEvent as EngineEventMessage } from './generated/spdk/conduct
 import type { EngineMember } from './generated/spdk/conductor/v1/EngineMember.js';
 import type { Frontend } from './generated/spdk/conductor/v1/Frontend.js';
 import type { ExportInfo as ExportMessage } from './generated/spdk/conductor/v1/ExportInfo.js';
+import type { Rebuild } from './generated/spdk/conductor/v1/Rebuild.js';
 import type { Replica } from './generated/spdk/conductor/v1/Replica.js';
 import type { ReplicaEvent as ReplicaEventMessage } from './generated/spdk/conductor/v1/ReplicaEvent.js';
 import type { Snapshot } from './generated/spdk/conductor/v1/Snapshot.js';
@@ -146,6 +150,42 @@ export function engineMessage(engine: EngineInfo): Engine {
     members: engine.members.map(engineMemberMessage),
     frontend: engine.frontend ? frontendMessage(engine.frontend) : null,
     rebuild: engine.rebuild ? { member: engine.rebuild.member, percent: engine.rebuild.percent, blocks: engine.rebuild.blocks } : null,
+    rebuilds: engine.rebuilds.map(rebuildMessage),
+  };
+}
+
+const REBUILD_STATES = {
+  queued: 'REBUILD_STATE_QUEUED',
+  'copying-snapshots': 'REBUILD_STATE_COPYING_SNAPSHOTS',
+  rebuilding: 'REBUILD_STATE_REBUILDING',
+  done: 'REBUILD_STATE_DONE',
+  failed: 'REBUILD_STATE_FAILED',
+  cancelled: 'REBUILD_STATE_CANCELLED',
+} as const satisfies Record<RebuildState, string>;
+const REBUILD_PATHS = { 'snapshot-preserving': 'REBUILD_PATH_SNAPSHOT_PRESERVING', raid: 'REBUILD_PATH_RAID' } as const satisfies Record<RebuildPath, string>;
+
+export function rebuildMessage(rebuild: RebuildInfo): Rebuild {
+  return {
+    engine: rebuild.engine,
+    replica: rebuild.replica,
+    state: REBUILD_STATES[rebuild.state],
+    reason: rebuild.reason,
+    path: rebuild.path ? REBUILD_PATHS[rebuild.path] : 'REBUILD_PATH_UNSPECIFIED',
+    pathReason: rebuild.pathReason,
+    sourceReplica: rebuild.sourceReplica,
+    percent: rebuild.percent,
+    bytesDone: rebuild.bytesDone,
+    bytesTotal: rebuild.bytesTotal,
+    rateBytesPerSec: rebuild.rateBytesPerSec,
+    etaSec: rebuild.etaSec,
+    queuePosition: rebuild.queuePosition,
+    snapshots: rebuild.snapshots.map((s) => ({ ...s })),
+    raid: rebuild.raid ? { ...rebuild.raid } : null,
+    throttle: { ...rebuild.throttle },
+    createdAtMs: rebuild.createdAtMs,
+    startedAtMs: rebuild.startedAtMs,
+    processStartedAtMs: rebuild.processStartedAtMs,
+    finishedAtMs: rebuild.finishedAtMs,
   };
 }
 

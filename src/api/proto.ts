@@ -17,7 +17,7 @@ export const ENGINE_PROTO = 'spdk/conductor/v1/engine.proto';
 /** Every file of the API, in the order the generator is given them (scripts/gen-proto-types.sh). */
 export const API_PROTOS = [NODE_PROTO, ENGINE_PROTO] as const;
 export const PACKAGE = 'spdk.conductor.v1';
-export const SERVICE_NAMES = [`${PACKAGE}.Disks`, `${PACKAGE}.Replicas`, `${PACKAGE}.Snapshots`, `${PACKAGE}.Engines`] as const;
+export const SERVICE_NAMES = [`${PACKAGE}.Disks`, `${PACKAGE}.Replicas`, `${PACKAGE}.Snapshots`, `${PACKAGE}.Engines`, `${PACKAGE}.Node`] as const;
 
 /** The generator writes one index per file; both files share the package, so the types merge. */
 export type ProtoGrpcType = NodeGrpcType & EngineGrpcType;

@@ -19,6 +19,7 @@ import { loadProtos, SERVICE_NAMES } from './proto.js';
 import { build } from './status.js';
 import type { ApiDomain } from './services/call.js';
 import { disksHandlers } from './services/disks.js';
+import { nodeHandlers } from './services/node.js';
 import { enginesHandlers } from './services/engines.js';
 import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
@@ -68,6 +69,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.addService(v1.Replicas.service, replicasHandlers(ctx, watchOptions));
   server.addService(v1.Snapshots.service, snapshotsHandlers(ctx));
   server.addService(v1.Engines.service, enginesHandlers(ctx, watchOptions));
+  server.addService(v1.Node.service, nodeHandlers(ctx));
   const health = new HealthImplementation();
   health.addToServer(server);
   new ReflectionService(protos.reflectionDefinition).addToServer(server);

@@ -78,3 +78,29 @@ export function build(code: Status, conductorCode: ErrorCode, details: string): 
   metadata.set(ERROR_CODE_TRAILER, conductorCode);
   return { code, details, metadata, conductorCode };
 }
+
+const BY_STATUS: Partial<Record<Status, ErrorCode>> = {
+  [Status.INVALID_ARGUMENT]: 'INVALID_ARGUMENT',
+  [Status.NOT_FOUND]: 'NOT_FOUND',
+  [Status.ALREADY_EXISTS]: 'ALREADY_EXISTS',
+  [Status.FAILED_PRECONDITION]: 'FAILED_PRECONDITION',
+  [Status.RESOURCE_EXHAUSTED]: 'RESOURCE_EXHAUSTED',
+  [Status.DEADLINE_EXCEEDED]: 'DEADLINE_EXCEEDED',
+  [Status.ABORTED]: 'ABORTED',
+  [Status.CANCELLED]: 'ABORTED',
+  [Status.UNAVAILABLE]: 'UNAVAILABLE',
+};
+
+/**
+ * A peer's failed call as a ConductorError: the peer's own code (its trailer) when it sent one,
+ * else one mapped from the status; the message names the peer. Other errors pass through.
+ */
+export function fromStatus(err: unknown, where: string): unknown {
+  if (!(err instanceof Error) || typeof (err as Partial<StatusObject>).code !== 'number') return err;
+  const status = err as Error & StatusObject;
+  const trailer = status.metadata?.get(ERROR_CODE_TRAILER)[0];
+  const code = (typeof trailer === 'string' && trailer in BY_CODE ? trailer : BY_STATUS[status.code] ?? 'UNAVAILABLE') as ErrorCode;
+  // Codes of the peer's spdk_tgt mean nothing here; what matters is that the peer failed.
+  const local: ErrorCode = code.startsWith('SPDK_') || code === 'CONFIG' ? 'UNAVAILABLE' : code;
+  return new ConductorError(local, `${where}: ${status.details || status.message}`);
+}

@@ -127,6 +127,17 @@ export function address(field: string, value: string): string {
   return value;
 }
 
+/** host:port of a peer node's API (an IPv4 address or host name, as replica addresses are). */
+export function apiAddress(field: string, value: string): string {
+  const colon = value.lastIndexOf(':');
+  if (colon <= 0) throw invalid(field, `${JSON.stringify(value.slice(0, 64))} is not host:port`);
+  address(field, value.slice(0, colon));
+  const portText = value.slice(colon + 1);
+  if (!/^\d{1,5}$/.test(portText)) throw invalid(field, `${JSON.stringify(value.slice(0, 64))}: the port is not a number`);
+  port(field, Number(portText));
+  return value;
+}
+
 export function port(field: string, value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 65_535) throw invalid(field, `${value} is not a TCP port; use 1 to 65535`);
   return value;

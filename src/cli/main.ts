@@ -16,6 +16,7 @@ import { configFlags, loadConfig, redactedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CONFIG_KEYS, envName, flagName } from '../config/schema.js';
 import { createNodeDomain } from '../domain/node-domain.js';
+import { GrpcPeerDirectory } from '../peers/grpc-peers.js';
 import { ConductorError, SpdkTransportError } from '../errors.js';
 import { componentLogger, createLogger } from '../log.js';
 import { SpdkClient } from '../spdk/client.js';
@@ -119,6 +120,7 @@ async function serve(config: Config): Promise<number> {
       client,
       logger: log,
       config,
+      peers: new GrpcPeerDirectory(componentLogger(log, 'peers')),
       ...(hostIoTimeoutSec === undefined ? {} : { hostIoTimeoutSec }),
       ...(sim ? { defaultStateDir: dirname(sim.socketPath) } : {}),
     });

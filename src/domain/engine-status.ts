@@ -9,7 +9,7 @@ import type { NvmeController } from '../spdk/methods/nvme.js';
 import type { RaidBdev } from '../spdk/methods/raid.js';
 import type { DomainContext } from './context.js';
 import { memberBdev } from './engines.js';
-import type { EngineEvent, EngineInfo, EngineMemberInfo, EngineState, FrontendInfo } from './model.js';
+import type { EngineEvent, EngineInfo, EngineMemberInfo, EngineState, FrontendInfo, RebuildInfo } from './model.js';
 import { engineControllerName, engineRaidName, namespaceIds, volumeNqn } from './naming.js';
 import type { EngineSpec } from './state-file.js';
 
@@ -22,11 +22,17 @@ export class EngineStatus {
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   /** Last state reported per engine, to emit only changes. */
   private readonly last = new Map<string, string>();
+  /** The engine's rebuilds that are queued or running (set once the rebuilds exist). */
+  private rebuildsOf: (engine: string) => RebuildInfo[] = () => [];
 
   constructor(
     private readonly ctx: DomainContext,
     private readonly hostCtrlLossTmoSec: (spec: EngineSpec) => number,
   ) {}
+
+  useRebuilds(rebuildsOf: (engine: string) => RebuildInfo[]): void {
+    this.rebuildsOf = rebuildsOf;
+  }
 
   async observe(options?: CallOptions): Promise<Observed> {
     const [raids, controllers] = await Promise.all([this.ctx.spdk.raid.getBdevs('all', options), this.ctx.spdk.nvme.getControllers(undefined, options)]);
@@ -48,6 +54,7 @@ export class EngineStatus {
     const raid = observed.raids.get(raidName);
     const process = raid?.process;
     const slots = new Map((raid?.base_bdevs_list ?? []).filter((b) => b.name).map((b) => [b.name!, b]));
+    const rebuilds = this.rebuildsOf(spec.name);
     const members: EngineMemberInfo[] = spec.replicas.map((replica) => {
       const bdevName = memberBdev(spec.name, replica, this.ctx);
       const controller = replica.kind === 'remote' ? observed.controllers.get(engineControllerName(spec.name, replica.name)) : undefined;
@@ -55,7 +62,12 @@ export class EngineStatus {
       const slot = slots.get(bdevName);
       let state: EngineMemberInfo['state'];
       let reason: string;
-      if (process && process.target === bdevName) {
+      const rebuild = rebuilds.find((r) => r.replica === replica.name);
+      if (rebuild) {
+        // Not healthy until its rebuild has ended, whatever the raid's slot says.
+        state = 'rebuilding';
+        reason = `rebuild ${rebuild.state}: ${rebuild.reason}`;
+      } else if (process && process.target === bdevName) {
         state = 'rebuilding';
         reason = `rebuilding, ${process.progress.percent}%`;
       } else if (slot?.is_configured) {
@@ -98,6 +110,7 @@ export class EngineStatus {
       members,
       frontend: this.frontend(spec),
       rebuild: process ? { member: process.target, percent: process.progress.percent, blocks: process.progress.blocks } : undefined,
+      rebuilds,
     };
   }
 
@@ -191,5 +204,5 @@ export class EngineStatus {
 }
 
 function fingerprint(engine: EngineInfo): string {
-  return `${engine.state}|${engine.members.map((m) => `${m.name}:${m.state}`).join(',')}|${engine.rebuild ? 'rebuild' : ''}`;
+  return `${engine.state}|${engine.members.map((m) => `${m.name}:${m.state}`).join(',')}|${engine.rebuild ? 'rebuild' : ''}|${engine.rebuilds.map((r) => `${r.replica}:${r.state}`).join(',')}`;
 }

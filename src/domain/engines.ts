@@ -101,16 +101,7 @@ export class Engines {
       const spec = this.spec(name);
       const member = spec.replicas.find((r) => r.name === replica);
       if (!member) return this.status.info(spec, options);
-      const bdev = memberBdev(spec.name, member, this.ctx);
-      try {
-        await this.ctx.spdk.raid.removeBaseBdev({ name: bdev }, options);
-      } catch (error) {
-        if (!isGone(this.ctx, error)) throw error;
-      }
-      if (member.kind === 'remote') {
-        await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: engineControllerName(spec.name, replica) }, options));
-        await this.waitGone(bdev, options);
-      }
+      await this.leaveRaid(spec.name, member, options);
       spec.replicas = spec.replicas.filter((r) => r.name !== replica);
       await this.ctx.state.setEngine(spec);
       this.status.changed(name, 'modified', `replica ${replica} removed`);
@@ -120,42 +111,55 @@ export class Engines {
   }
 
   /**
-   * Attaches a replica and adds it to the raid: spdk_tgt rebuilds it from the others. All or
-   * nothing: a raid with no free slot is refused before anything is made, and a failed add
-   * detaches what it attached and leaves the spec as it was.
+   * Checks that `replica` may join engine `name` (under the engine's lock): 'member' when it is
+   * already configured in the raid (nothing to do), else 'free-slot'. A raid with no free slot and a
+   * replica known at another address are refused before anything is made.
    */
-  async addReplica(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
+  async checkJoin(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<{ spec: EngineSpec; verdict: 'member' | 'free-slot' }> {
     checkName('volume', name);
     this.validateReplica(replica);
-    return this.ctx.locks.with(`engine:${name}`, async () => {
-      const spec = this.spec(name);
-      const known = spec.replicas.find((r) => r.name === replica.name);
-      if (known && JSON.stringify(known) !== JSON.stringify(replica)) throw new ConductorError('ALREADY_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
-      const raid = (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === engineRaidName(name));
-      if (!raid) throw new ConductorError('FAILED_PRECONDITION', `engine ${name} has no raid in spdk_tgt (${engineRaidName(name)}); delete and re-create it`);
-      const bdev = memberBdev(name, replica, this.ctx);
-      const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
-      if (slot?.is_configured) return this.status.info(spec, options);
-      if (!slot && !raid.base_bdevs_list.some((b) => !b.name || !b.is_configured)) {
-        throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has no free slot (${raid.num_base_bdevs} members); remove a member first`);
-      }
-      const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options);
-      if (!attached?.bdev) throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
-      try {
-        await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(name), base_bdev: attached.bdev }, options);
-      } catch (error) {
-        if (replica.kind === 'remote') {
-          await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: engineControllerName(name, replica.name) }, options)).catch(() => undefined);
-        }
-        throw translate(error, `add replica ${replica.name} to engine ${name}`);
-      }
-      if (!known) {
-        spec.replicas.push(replica);
-        await this.ctx.state.setEngine(spec);
-      }
-      this.status.changed(name, 'modified', `replica ${replica.name} added; rebuilding`);
-      return this.status.info(spec, options);
-    });
+    const spec = this.spec(name);
+    const known = spec.replicas.find((r) => r.name === replica.name);
+    if (known && !sameMember(known, replica)) throw new ConductorError('ALREADY_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
+    const raid = (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === engineRaidName(name));
+    if (!raid) throw new ConductorError('FAILED_PRECONDITION', `engine ${name} has no raid in spdk_tgt (${engineRaidName(name)}); delete and re-create it`);
+    const bdev = memberBdev(name, replica, this.ctx);
+    const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
+    if (slot?.is_configured) return { spec, verdict: 'member' };
+    if (!slot && !raid.base_bdevs_list.some((b) => !b.name || !b.is_configured)) {
+      throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has no free slot (${raid.num_base_bdevs} members); remove a member first`);
+    }
+    return { spec, verdict: 'free-slot' };
+  }
+
+  /**
+   * Attaches a member (remote: with the budget's timeouts) and adds it to the raid: spdk_tgt then
+   * rebuilds it from the others. All or nothing: a failed add detaches what it attached.
+   */
+  async joinRaid(spec: EngineSpec, replica: EngineReplicaSpec, options?: CallOptions): Promise<string> {
+    const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options);
+    if (!attached?.bdev) throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
+    try {
+      await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(spec.name), base_bdev: attached.bdev }, options);
+    } catch (error) {
+      await this.leaveRaid(spec.name, replica).catch(() => undefined);
+      throw translate(error, `add replica ${replica.name} to engine ${spec.name}`);
+    }
+    return attached.bdev;
+  }
+
+  /** Out of the raid, controller detached, bdev gone; each step tolerates what is already gone. */
+  async leaveRaid(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<void> {
+    const bdev = memberBdev(name, replica, this.ctx);
+    try {
+      await this.ctx.spdk.raid.removeBaseBdev({ name: bdev }, options);
+    } catch (error) {
+      if (!isGone(this.ctx, error)) throw error;
+    }
+    if (replica.kind === 'remote') {
+      await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: engineControllerName(name, replica.name) }, options));
+      await this.waitGone(bdev, options);
+    }
   }
 
   get(name: string, options?: CallOptions): Promise<EngineInfo> {
@@ -279,18 +283,23 @@ export class Engines {
     await this.deps.hostFrontend!.connect({ nqn: frontend.nqn, address: frontend.address, port: frontend.port, ctrlLossTmoSec: this.deps.hostCtrlLossTmoSec(spec.timeouts) });
   }
 
-  private async waitGone(bdev: string, options?: CallOptions): Promise<void> {
-    const deadline = Date.now() + this.deps.memberGoneTimeoutMs;
-    for (;;) {
-      try {
-        await this.ctx.spdk.bdev.getBdevs({ name: bdev }, options);
-      } catch (error) {
-        if (isGone(this.ctx, error)) return;
-        throw error;
-      }
-      if (Date.now() > deadline) throw new ConductorError('DEADLINE_EXCEEDED', `bdev ${bdev} was still there ${this.deps.memberGoneTimeoutMs} ms after its controller was detached`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+  private waitGone(bdev: string, options?: CallOptions): Promise<void> {
+    return waitBdevGone(this.ctx, bdev, this.deps.memberGoneTimeoutMs, options);
+  }
+}
+
+/** Resolves once spdk_tgt no longer has `bdev` (a detached controller's bdev goes asynchronously). */
+export async function waitBdevGone(ctx: DomainContext, bdev: string, timeoutMs: number, options?: CallOptions): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await ctx.spdk.bdev.getBdevs({ name: bdev }, options);
+    } catch (error) {
+      if (isGone(ctx, error)) return;
+      throw error;
     }
+    if (Date.now() > deadline) throw new ConductorError('DEADLINE_EXCEEDED', `bdev ${bdev} was still there ${timeoutMs} ms after its controller was detached`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -333,6 +342,12 @@ export async function recoverEngines(ctx: DomainContext, engines: Engines, optio
 /** What teardown needs of an engine known only by name (its spec is gone or never written). */
 function bareSpec(name: string): EngineSpec {
   return { name, sizeBytes: 0, replicas: [], frontend: 'export-only', hostNqns: [], port: 0 };
+}
+
+/** The same member at the same address (the API address may be added or changed). */
+function sameMember(a: EngineReplicaSpec, b: EngineReplicaSpec): boolean {
+  const strip = (m: EngineReplicaSpec): unknown => (m.kind === 'remote' ? { ...m, apiAddress: undefined } : m);
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
 
 function sameSpec(a: EngineSpec, b: EngineSpec): boolean {

@@ -85,6 +85,32 @@ export interface SnapshotCreate {
   userCreated?: boolean;
 }
 
+/** What a node tells its peers (the Node service). */
+export interface NodeInfo {
+  /** The NQN this node's bdev_nvme presents when it attaches targets. */
+  hostNqn: string;
+  spdkVersion: string;
+  simulator: boolean;
+  /** spdk_tgt has bdev_lvol_start_shallow_copy and bdev_lvol_check_shallow_copy. */
+  shallowCopy: boolean;
+  exportAddress: string;
+  version: string;
+}
+
+/** An NVMe-oF/TCP subsystem to copy into. */
+export interface CopyTarget {
+  address: string;
+  port: number;
+  nqn: string;
+}
+
+export interface ShallowCopyProgress {
+  state: 'in progress' | 'complete';
+  copiedClusters: number;
+  totalClusters: number;
+  clusterSizeBytes: number;
+}
+
 export interface Readiness {
   ready: boolean;
   /** Why not, or 'ready'. */
@@ -119,6 +145,12 @@ export interface NodeDomain {
   snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void>;
   snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo>;
   snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]>;
+  /**
+   * Copies one snapshot's own clusters into `target` (attached here for the copy, detached after,
+   * also when `options.signal` aborts, which stops the copy). Resolves with the final progress.
+   */
+  snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress>;
+  nodeInfo(options?: CallOptions): Promise<NodeInfo>;
 }
 
 /** A replica as an engine member: on another node over NVMe/TCP, or on this node directly. */

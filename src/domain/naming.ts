@@ -11,6 +11,8 @@
  *   engine raid      e.<volume>
  *   engine member    controller ec.<volume>.<replica>, bdev ec.<volume>.<replica>n1
  *   volume subsystem nqn.2024-11.io.spdk-conductor:volume:<volume>
+ *   copy target      controller cp.<replica>, bdev cp.<replica>n1 (exists only while a snapshot of
+ *                    <replica> is shallow-copied to another node during a rebuild)
  *
  * User-given names use [a-z0-9-] only, so '.' and ':' never appear in them and parsing is exact.
  * SPDK caps lvol and lvstore names at 63 bytes (SPDK_LVOL_NAME_MAX includes the NUL); the limits
@@ -112,6 +114,18 @@ export function engineMemberBdev(volume: string, replica: string): string {
 
 export function volumeNqn(volume: string): string {
   return `${NQN_PREFIX}:volume:${volume}`;
+}
+
+/** The controller a snapshot of `replica` is shallow-copied through (one copy per replica at a time). */
+export function copyControllerName(replica: string): string {
+  return `cp.${replica}`;
+}
+
+/** The source replica of a copy controller; undefined for controllers that are not copy targets. */
+export function parseCopyController(name: string): string | undefined {
+  const [kind, replica, ...rest] = name.split('.');
+  if (kind !== 'cp' || rest.length > 0 || !replica || nameProblem('replica', replica)) return undefined;
+  return replica;
 }
 
 /** The volume and replica of an engine member controller; undefined for controllers not ours. */

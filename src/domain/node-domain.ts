@@ -11,7 +11,11 @@ import { ConductorError } from '../errors.js';
 import type { CallOptions } from '../spdk/call.js';
 import type { SpdkClient } from '../spdk/client.js';
 import { SpdkMethods } from '../spdk/methods/index.js';
-import { ObjectLocks, type DomainContext } from './context.js';
+import { ObjectLocks, type Admission, type DomainContext } from './context.js';
+import { NO_PEERS, type PeerDirectory } from './peers.js';
+import { Rebuilds } from './rebuilds.js';
+import { recoverCopies, ShallowCopies } from './shallow-copy.js';
+import { CONDUCTOR_VERSION } from '../version.js';
 import { Disks } from './disks.js';
 import { ReplicaEvents } from './events.js';
 import { Exports } from './exports.js';
@@ -29,6 +33,11 @@ import type {
   Readiness,
   ReplicaEvent,
   ReplicaInfo,
+  CopyTarget,
+  NodeInfo,
+  RebuildInfo,
+  ShallowCopyProgress,
+  ThrottleInfo,
   SnapshotCreate,
   SnapshotInfo,
 } from './model.js';
@@ -43,8 +52,20 @@ import { Replicas } from './replicas.js';
 import { Snapshots } from './snapshots.js';
 import { StateFile } from './state-file.js';
 
+/** Admission and the rebuild health throttle (src/domain/resources.ts). */
+export interface NodeResourcesLike extends Admission {
+  throttle(): ThrottleInfo;
+  onThrottle(listener: (t: ThrottleInfo) => void): () => void;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
 export interface NodeDomainOptions {
   client: SpdkClient;
+  /** Other nodes' services, for snapshot-preserving rebuilds. Default: none (raid rebuilds only). */
+  peers?: PeerDirectory;
+  /** Admission and health; default: made from config. */
+  resources?: (ctx: { spdk: SpdkMethods; client: SpdkClient; log: Logger; config: Config }) => NodeResourcesLike;
   logger: Logger;
   config: Config;
   /** Where the state file goes when config has none (e.g. beside an embedded simulator). */
@@ -57,8 +78,11 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
   const { config, logger, client } = options;
   const log = logger.child({ component: 'domain' });
   const stateFile = config['state.file'] ?? path.join(options.defaultStateDir ?? '/var/lib/spdk-conductor', 'state.json');
+  const spdk = new SpdkMethods(withKillSwitch(client));
+  const resources = (options.resources ?? defaultResources)({ spdk, client, log, config });
   const ctx: DomainContext = {
-    spdk: new SpdkMethods(withKillSwitch(client)),
+    admission: resources,
+    spdk,
     client,
     inventory: new Inventory(),
     state: StateFile.open(stateFile, log.child({ component: 'state-file' })),
@@ -69,7 +93,33 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
     log,
   };
   const budget = budgetFromConfig(config, options.hostIoTimeoutSec, log);
-  return new NodeService(ctx, budget, engineDeps(config, budget, log), config['engine.monitorPeriodMs']);
+  return new NodeService(ctx, budget, engineDeps(config, budget, log), {
+    monitorPeriodMs: config['engine.monitorPeriodMs'],
+    resources,
+    peers: options.peers ?? NO_PEERS,
+    maxConcurrentRebuilds: config['rebuild.maxConcurrent'],
+    maxQueuedRebuilds: config['rebuild.maxQueued'],
+  });
+}
+
+/** Until src/domain/resources.ts is wired: admits everything, never throttles. */
+function defaultResources(): NodeResourcesLike {
+  const throttle: ThrottleInfo = { engaged: false, limitMbSec: 0, reason: 'no health readings' };
+  return {
+    admit: async () => ({ release: () => undefined }),
+    throttle: () => throttle,
+    onThrottle: () => () => undefined,
+    start: async () => undefined,
+    close: async () => undefined,
+  };
+}
+
+export interface NodeServiceOptions {
+  monitorPeriodMs: number;
+  resources: NodeResourcesLike;
+  peers: PeerDirectory;
+  maxConcurrentRebuilds: number;
+  maxQueuedRebuilds: number;
 }
 
 export class NodeService implements NodeDomain, EngineDomain {
@@ -79,6 +129,9 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly snapshots: Snapshots;
   private readonly engineStatus: EngineStatus;
   private readonly engines: Engines;
+  private readonly copies: ShallowCopies;
+  private readonly rebuilds: Rebuilds;
+  private readonly monitorPeriodMs: number;
   private state: Readiness = { ready: false, reason: 'recovering: reading spdk_tgt' };
   private readonly stop = new AbortController();
   private recovery: Promise<RecoveryReport | undefined> | undefined;
@@ -87,16 +140,30 @@ export class NodeService implements NodeDomain, EngineDomain {
   constructor(
     private readonly ctx: DomainContext,
     private readonly budget: TimeoutBudget,
-    deps: EngineDeps,
-    private readonly monitorPeriodMs: number,
+    private readonly deps: EngineDeps,
+    private readonly options: NodeServiceOptions,
   ) {
+    this.monitorPeriodMs = options.monitorPeriodMs;
     this.disks = new Disks(ctx);
     this.exportsOf = new Exports(ctx);
     this.replicas = new Replicas(ctx, this.exportsOf);
     this.snapshots = new Snapshots(ctx, this.replicas);
     this.engineStatus = new EngineStatus(ctx, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
     this.engines = new Engines(ctx, deps, this.engineStatus);
+    this.copies = new ShallowCopies(ctx, this.replicas, deps);
+    this.rebuilds = new Rebuilds(ctx, this.engines, this.engineStatus, {
+      peers: options.peers,
+      self: this,
+      throttle: () => options.resources.throttle(),
+      onThrottle: (listener) => options.resources.onThrottle(listener),
+      maxConcurrent: options.maxConcurrentRebuilds,
+      maxQueued: options.maxQueuedRebuilds,
+    });
+    this.engineStatus.useRebuilds((engine) => this.rebuilds.activeOf(engine));
   }
+
+  /** This node as its peers see it. */
+  readonly where = 'this node';
 
   /** Starts recovery in the background, retrying while spdk_tgt is unreachable. */
   start(): Promise<RecoveryReport | undefined> {
@@ -105,8 +172,11 @@ export class NodeService implements NodeDomain, EngineDomain {
         const report = await recover(this.ctx, this.replicas, this.snapshots);
         await this.applyNvmeOptions();
         const engines = await recoverEngines(this.ctx, this.engines);
+        const copies = await recoverCopies(this.ctx);
+        await this.options.resources.start();
+        const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
-        this.ctx.log.info({ ...report, engines }, 'recovered from spdk_tgt; ready');
+        this.ctx.log.info({ ...report, engines, copies, rebuilds }, 'recovered from spdk_tgt; ready');
         this.scheduleMonitor();
         return report;
       },
@@ -131,6 +201,9 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.stop.abort();
     clearTimeout(this.monitor);
     await this.recovery;
+    await this.rebuilds.close();
+    await this.options.resources.close();
+    this.options.peers.close();
     await this.ctx.state.flush();
   }
 
@@ -178,15 +251,50 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   async engineDelete(name: string, options?: CallOptions): Promise<void> {
-    await this.run('engine-delete', () => this.engines.delete(name, options));
+    await this.run('engine-delete', async () => {
+      await this.rebuilds.cancelEngine(checkName('volume', name), 'the engine was deleted');
+      await this.engines.delete(name, options);
+    });
   }
 
   engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo> {
-    return this.run('engine-replica-remove', () => this.engines.removeReplica(name, replica, options));
+    return this.run('engine-replica-remove', async () => {
+      if (this.rebuilds.memberRebuild(checkName('volume', name), checkName('replica', replica))) await this.rebuilds.cancel(name, replica);
+      return this.engines.removeReplica(name, replica, options);
+    });
   }
 
+  /** Queues the member's rebuild and returns; RebuildGet follows it. */
   engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
-    return this.run('engine-replica-add', () => this.engines.addReplica(name, replica, options));
+    return this.run('engine-replica-add', () => this.rebuilds.add(name, replica, options));
+  }
+
+  rebuildList(engine: string | undefined): Promise<RebuildInfo[]> {
+    return this.run('rebuild-list', async () => this.rebuilds.list(engine));
+  }
+
+  rebuildGet(engine: string, replica: string): Promise<RebuildInfo> {
+    return this.run('rebuild-get', async () => this.rebuilds.get(engine, replica));
+  }
+
+  rebuildCancel(engine: string, replica: string): Promise<RebuildInfo> {
+    return this.run('rebuild-cancel', () => this.rebuilds.cancel(engine, replica));
+  }
+
+  snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress> {
+    return this.run('snapshot-shallow-copy', () => this.copies.copy(replicaName, snapshot, target, onProgress, options));
+  }
+
+  async nodeInfo(): Promise<NodeInfo> {
+    const caps = await this.ctx.client.capabilities.get();
+    return {
+      hostNqn: this.deps.engineHostNqn,
+      spdkVersion: caps.version.version,
+      simulator: caps.simulator !== undefined,
+      shallowCopy: caps.methods.has('bdev_lvol_start_shallow_copy') && caps.methods.has('bdev_lvol_check_shallow_copy'),
+      exportAddress: this.ctx.settings.exportAddress,
+      version: CONDUCTOR_VERSION,
+    };
   }
 
   engineWatch(listener: (event: EngineEvent) => void): () => void {

@@ -36,6 +36,14 @@ export interface EngineSpec {
   timeouts?: TimeoutOverride;
   /** Set until the create returned: recovery rolls back an engine still marked creating. */
   creating?: boolean;
+  /** Members being rebuilt, by replica name: after a restart recovery re-adopts or restarts them. */
+  rebuilding?: Record<string, RebuildRecord>;
+}
+
+export interface RebuildRecord {
+  createdAtMs: number;
+  /** queued / copying-snapshots: not in the raid yet (restarted from the queue); rebuilding: in it. */
+  phase: 'queued' | 'copying-snapshots' | 'rebuilding';
 }
 
 export interface StateData {

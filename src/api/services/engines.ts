@@ -21,7 +21,12 @@ import type { EngineReplicaRemoveRequest__Output } from '../generated/spdk/condu
 import type { EnginesHandlers } from '../generated/spdk/conductor/v1/Engines.js';
 import type { EngineWatchRequest__Output } from '../generated/spdk/conductor/v1/EngineWatchRequest.js';
 import type { TimeoutsOverride__Output } from '../generated/spdk/conductor/v1/TimeoutsOverride.js';
-import { engineEventMessage, engineMemberMessage, engineMessage } from '../messages.js';
+import { engineEventMessage, engineMemberMessage, engineMessage, rebuildMessage } from '../messages.js';
+import type { Rebuild } from '../generated/spdk/conductor/v1/Rebuild.js';
+import type { RebuildCancelRequest__Output } from '../generated/spdk/conductor/v1/RebuildCancelRequest.js';
+import type { RebuildGetRequest__Output } from '../generated/spdk/conductor/v1/RebuildGetRequest.js';
+import type { RebuildListRequest__Output } from '../generated/spdk/conductor/v1/RebuildListRequest.js';
+import type { RebuildListResponse } from '../generated/spdk/conductor/v1/RebuildListResponse.js';
 import * as check from '../validate.js';
 import { unary, type ServiceContext } from './call.js';
 import { watchHandler, type WatchOptions } from './watch.js';
@@ -44,6 +49,7 @@ export function engineReplica(field: string, value: EngineReplica__Output | null
       address: check.address(`${field}.remote.address`, remote.address),
       port: check.port(`${field}.remote.port`, remote.port),
       nqn: check.nqn(`${field}.remote.nqn`, remote.nqn),
+      ...(remote.apiAddress ? { apiAddress: check.apiAddress(`${field}.remote.api_address`, remote.apiAddress) } : {}),
     };
   }
   if (value?.replica === 'local' && value.local) return { name: check.name('replica', `${field}.local.name`, value.local.name), kind: 'local' };
@@ -100,6 +106,7 @@ export function engineCreateRequest(request: EngineCreateRequest__Output): Engin
 }
 
 const volumeName = (request: { name: string }): string => check.name('volume', 'name', request.name);
+const rebuildTarget = (request: { engine: string; replica: string }): [string, string] => [check.name('volume', 'engine', request.engine), check.name('replica', 'replica', request.replica)];
 
 export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): EnginesHandlers {
   const { domain } = ctx;
@@ -128,6 +135,11 @@ export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): Eng
       const replica = engineReplica('replica', request.replica);
       return engineMessage(await domain.engineReplicaAdd(name, replica, call));
     }),
+    RebuildList: unary<RebuildListRequest__Output, RebuildListResponse>(ctx, 'RebuildList', async (request) => ({
+      rebuilds: (await domain.rebuildList(request.engine ? volumeName({ name: request.engine }) : undefined)).map(rebuildMessage),
+    })),
+    RebuildGet: unary<RebuildGetRequest__Output, Rebuild>(ctx, 'RebuildGet', async (request) => rebuildMessage(await domain.rebuildGet(...rebuildTarget(request)))),
+    RebuildCancel: unary<RebuildCancelRequest__Output, Rebuild>(ctx, 'RebuildCancel', async (request, call) => rebuildMessage(await domain.rebuildCancel(...rebuildTarget(request), call))),
     EngineWatch: watchHandler<EngineWatchRequest__Output, DomainEngineEvent, EngineEvent>(ctx, options, {
       method: 'EngineWatch',
       subscribe: (listener) => domain.engineWatch(listener),

@@ -14,6 +14,7 @@ import type { SnapshotsHandlers } from '../generated/spdk/conductor/v1/Snapshots
 import { replicaMessage, snapshotMessage } from '../messages.js';
 import * as check from '../validate.js';
 import { unary, type ServiceContext } from './call.js';
+import { shallowCopyHandler } from './node.js';
 
 export function snapshotCreateRequest(request: SnapshotCreateRequest__Output): SnapshotCreate {
   return {
@@ -45,6 +46,7 @@ export function snapshotsHandlers(ctx: ServiceContext): SnapshotsHandlers {
     SnapshotRevert: unary<SnapshotRevertRequest__Output, Replica>(ctx, 'SnapshotRevert', async (request, call) =>
       replicaMessage(await domain.snapshotRevert(...target(request), call)),
     ),
+    SnapshotShallowCopy: shallowCopyHandler(ctx),
     SnapshotPurge: unary<SnapshotPurgeRequest__Output, SnapshotPurgeResponse>(ctx, 'SnapshotPurge', async (request, call) => ({
       deleted: await domain.snapshotPurge(check.name('replica', 'replica_name', request.replicaName), call),
     })),

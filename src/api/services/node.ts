@@ -1,0 +1,58 @@
+/**
+ * spdk.conductor.v1.Node (what this node is, for its peers) and Snapshots.SnapshotShallowCopy, the
+ * stream a peer's rebuild reads a snapshot copy's progress from. The copy lives exactly as long as
+ * the stream: a client that cancels or goes away aborts it, and the domain then detaches the copy
+ * target, which stops spdk_tgt's copy. Nothing is left for anyone to clean up.
+ */
+import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { NodeHandlers } from '../generated/spdk/conductor/v1/Node.js';
+import type { NodeInfo } from '../generated/spdk/conductor/v1/NodeInfo.js';
+import type { NodeInfoRequest__Output } from '../generated/spdk/conductor/v1/NodeInfoRequest.js';
+import type { ShallowCopyProgress } from '../generated/spdk/conductor/v1/ShallowCopyProgress.js';
+import type { SnapshotShallowCopyRequest__Output } from '../generated/spdk/conductor/v1/SnapshotShallowCopyRequest.js';
+import { toStatus } from '../status.js';
+import * as check from '../validate.js';
+import { remainingMs, unary, type ServiceContext } from './call.js';
+
+export function nodeHandlers(ctx: ServiceContext): NodeHandlers {
+  return {
+    NodeInfo: unary<NodeInfoRequest__Output, NodeInfo>(ctx, 'NodeInfo', async (_request, call) => ({ ...(await ctx.domain.nodeInfo(call)) })),
+  };
+}
+
+export function shallowCopyHandler(ctx: ServiceContext): handleServerStreamingCall<SnapshotShallowCopyRequest__Output, ShallowCopyProgress> {
+  return (call: ServerWritableStream<SnapshotShallowCopyRequest__Output, ShallowCopyProgress>) => {
+    const method = 'SnapshotShallowCopy';
+    const controller = new AbortController();
+    const abort = (): void => controller.abort(new Error(`${method}: the client cancelled the call or its deadline passed`));
+    call.on('cancelled', abort);
+    call.on('close', abort);
+    const start = async (): Promise<void> => {
+      const request = call.request;
+      const replica = check.name('replica', 'replica_name', request.replicaName);
+      const snapshot = check.name('snapshot', 'snapshot_name', request.snapshotName);
+      const target = { address: check.address('target_address', request.targetAddress), port: check.port('target_port', request.targetPort), nqn: check.nqn('target_nqn', request.targetNqn) };
+      const deadlineMs = remainingMs(call);
+      let last = '';
+      await ctx.domain.snapshotShallowCopy(
+        replica,
+        snapshot,
+        target,
+        (p) => {
+          // Only changes are sent: the copy is polled often, most polls report nothing new.
+          const key = `${p.state}/${p.copiedClusters}/${p.totalClusters}`;
+          if (key === last || controller.signal.aborted) return;
+          last = key;
+          call.write({ state: p.state, copiedClusters: p.copiedClusters, totalClusters: p.totalClusters, clusterSizeBytes: p.clusterSizeBytes });
+        },
+        deadlineMs === undefined ? { signal: controller.signal } : { signal: controller.signal, deadlineMs },
+      );
+    };
+    start().then(
+      () => call.end(),
+      (err: unknown) => {
+        if (!controller.signal.aborted) call.emit('error', toStatus(err, ctx.logger, method));
+      },
+    );
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Other nodes' services, as a rebuild needs them: a snapshot-preserving rebuild asks the source
+ * replica's node to shallow-copy its snapshots into the new replica, whose node then snapshots
+ * them. The engine's own node is a peer too (NodeService has these methods), so a local replica
+ * takes the same path as a remote one.
+ *
+ * Peers are used only to build: no cleanup ever needs one. If a peer is gone, what it held is its
+ * own to remove (copy controllers are detached by the copying node itself, on every path).
+ */
+import type { CallOptions } from '../spdk/call.js';
+import type { CopyTarget, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from './model.js';
+
+export interface PeerNode {
+  /** For messages: "this node" or "node 10.0.0.2:50151". */
+  readonly where: string;
+  nodeInfo(options?: CallOptions): Promise<NodeInfo>;
+  replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo>;
+  snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
+  snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
+  snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress>;
+}
+
+/** Finds the service at a replica's api_address; one connection per address, closed with the directory. */
+export interface PeerDirectory {
+  peer(apiAddress: string): PeerNode;
+  close(): void;
+}
+
+/** A directory that knows no other node: every rebuild that needs one falls back to the raid path. */
+export const NO_PEERS: PeerDirectory = {
+  peer(apiAddress: string): PeerNode {
+    const refuse = (): Promise<never> => Promise.reject(new Error(`no peer directory on this node: cannot reach ${apiAddress}`));
+    return { where: `node ${apiAddress}`, nodeInfo: refuse, replicaGet: refuse, replicaExpose: refuse, snapshotList: refuse, snapshotCreate: refuse, snapshotShallowCopy: refuse };
+  },
+  close: () => undefined,
+};

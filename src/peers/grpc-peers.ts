@@ -1,0 +1,151 @@
+/**
+ * Peer nodes over their gRPC API (RemoteReplica.api_address): one channel per address, kept while
+ * this service runs and closed with it. Calls carry the caller's deadline and signal; the stream of
+ * a shallow copy is cancelled when the signal aborts, which makes the peer stop its copy.
+ */
+import type { Logger } from 'pino';
+import { createApiClients, invoke, type ApiClients, type UnaryOptions } from '../api/client.js';
+import { fromStatus } from '../api/status.js';
+import type { Snapshot__Output } from '../api/generated/spdk/conductor/v1/Snapshot.js';
+import type { Replica__Output } from '../api/generated/spdk/conductor/v1/Replica.js';
+import type { ShallowCopyProgress__Output } from '../api/generated/spdk/conductor/v1/ShallowCopyProgress.js';
+import type * as grpc from '@grpc/grpc-js';
+import type { CallOptions } from '../spdk/call.js';
+import type { CopyTarget, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from '../domain/model.js';
+import type { PeerDirectory, PeerNode } from '../domain/peers.js';
+
+/** A peer call without a deadline of its own gets this one; a copy stream gets none (it ends when the copy does). */
+const DEFAULT_DEADLINE_MS = 30_000;
+
+export class GrpcPeerDirectory implements PeerDirectory {
+  private readonly peers = new Map<string, GrpcPeer>();
+
+  constructor(private readonly log: Logger) {}
+
+  peer(apiAddress: string): PeerNode {
+    let peer = this.peers.get(apiAddress);
+    if (!peer) {
+      peer = new GrpcPeer(apiAddress, this.log.child({ peer: apiAddress }));
+      this.peers.set(apiAddress, peer);
+    }
+    return peer;
+  }
+
+  close(): void {
+    for (const peer of this.peers.values()) peer.close();
+    this.peers.clear();
+  }
+}
+
+class GrpcPeer implements PeerNode {
+  readonly where: string;
+  private readonly clients: ApiClients;
+
+  constructor(
+    address: string,
+    private readonly log: Logger,
+  ) {
+    this.where = `node ${address}`;
+    this.clients = createApiClients({ tcpAddress: address });
+  }
+
+  close(): void {
+    this.clients.close();
+  }
+
+  async nodeInfo(options?: CallOptions): Promise<NodeInfo> {
+    const info = await this.call(() => invoke(this.clients.node, 'NodeInfo', {}, unaryOptions(options)));
+    return { hostNqn: info.hostNqn, spdkVersion: info.spdkVersion, simulator: info.simulator, shallowCopy: info.shallowCopy, exportAddress: info.exportAddress, version: info.version };
+  }
+
+  async replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo> {
+    return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaGet', { name }, unaryOptions(options))));
+  }
+
+  async replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
+    return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaExpose', { name, hostNqns }, unaryOptions(options))));
+  }
+
+  async snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]> {
+    const reply = await this.call(() => invoke(this.clients.snapshots, 'SnapshotList', { replicaName }, unaryOptions(options)));
+    return reply.snapshots.map(snapshotInfo);
+  }
+
+  async snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo> {
+    const reply = await this.call(() =>
+      invoke(this.clients.snapshots, 'SnapshotCreate', { replicaName: request.replicaName, name: request.name, labels: request.labels ?? {}, userCreated: request.userCreated ?? true }, unaryOptions(options)),
+    );
+    return snapshotInfo(reply);
+  }
+
+  snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress> {
+    return new Promise((resolve, reject) => {
+      const signal = options?.signal;
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let last: ShallowCopyProgress | undefined;
+      const stream = this.clients.snapshots.SnapshotShallowCopy({ replicaName, snapshotName: snapshot, targetAddress: target.address, targetPort: target.port, targetNqn: target.nqn });
+      const onAbort = (): void => stream.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      stream.on('data', (m: ShallowCopyProgress__Output) => {
+        last = { state: m.state === 'complete' ? 'complete' : 'in progress', copiedClusters: m.copiedClusters, totalClusters: m.totalClusters, clusterSizeBytes: m.clusterSizeBytes };
+        onProgress(last);
+      });
+      stream.on('error', (err: grpc.ServiceError) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(signal?.aborted ? signal.reason : fromStatus(err, `${this.where}: shallow copy of ${snapshot}`));
+      });
+      stream.on('end', () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (last?.state === 'complete') resolve(last);
+        else reject(new Error(`${this.where}: the shallow copy of ${snapshot} ended without completing`));
+      });
+    });
+  }
+
+  private async call<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      this.log.debug({ err: (error as Error).message }, 'peer call failed');
+      throw fromStatus(error, this.where);
+    }
+  }
+}
+
+function unaryOptions(options?: CallOptions): UnaryOptions {
+  return { deadlineMs: options?.deadlineMs ?? DEFAULT_DEADLINE_MS, signal: options?.signal };
+}
+
+function replicaInfo(r: Replica__Output): ReplicaInfo {
+  return {
+    name: r.name,
+    diskName: r.diskName,
+    sizeBytes: r.sizeBytes,
+    lvolUuid: r.lvolUuid,
+    lvolAlias: r.lvolAlias,
+    allocatedBytes: r.allocatedBytes,
+    export: r.export
+      ? { nqn: r.export.nqn, address: r.export.address, port: r.export.port, hostNqns: [...r.export.hostNqns], namespaceUuid: r.export.namespaceUuid, namespaceNguid: r.export.namespaceNguid }
+      : undefined,
+    headParent: r.headParent || undefined,
+    snapshotCount: r.snapshotCount,
+  };
+}
+
+function snapshotInfo(s: Snapshot__Output): SnapshotInfo {
+  const seconds = Number(s.createdAt?.seconds ?? 0);
+  return {
+    name: s.name,
+    replicaName: s.replicaName,
+    createdAt: new Date(seconds * 1000 + Math.floor((s.createdAt?.nanos ?? 0) / 1e6)),
+    labels: { ...s.labels },
+    parent: s.parent || undefined,
+    children: [...s.children],
+    sizeBytes: s.sizeBytes,
+    allocatedBytes: s.allocatedBytes,
+    userCreated: s.userCreated,
+  };
+}
