@@ -85,6 +85,7 @@ describe('Engines', () => {
         connectCommand: connect,
       },
       rebuild: null,
+      rebuilds: [],
     });
     expect(await invoke(api.clients.engines, 'EngineGet', { name: 'vol1' })).toEqual(engine);
     expect((await invoke(api.clients.engines, 'EngineList', {})).engines).toEqual([engine]);
@@ -172,6 +173,53 @@ describe('Engines', () => {
     await expect(
       invoke(api.clients.engines, 'EngineReplicaAdd', { name: 'vol1', replica: { remote: { name: 'r9', address: '10.0.0.7', port: 20002, nqn: R2_NQN } } }),
     ).rejects.toMatchObject({ code: status.ALREADY_EXISTS, details: 'engine vol1 has a replica r9 at another address' });
+  });
+
+  it('serves rebuilds: the api_address reaches the domain, RebuildList/Get show every field, RebuildCancel ends one', async () => {
+    await invoke(api.clients.engines, 'EngineCreate', CREATE);
+    await invoke(api.clients.engines, 'EngineReplicaRemove', { name: 'vol1', replicaName: 'r1' });
+    const added = await invoke(api.clients.engines, 'EngineReplicaAdd', { name: 'vol1', replica: { remote: { ...REMOTE_R1.remote, apiAddress: '10.0.0.5:50151' } } });
+    expect(api.domain.calls.at(-1)?.args[1]).toEqual({ name: 'r1', kind: 'remote', address: '10.0.0.5', port: 20001, nqn: R1_NQN, apiAddress: '10.0.0.5:50151' });
+    expect(added.rebuilds.map((r) => [r.replica, r.state, r.queuePosition])).toEqual([['r1', 'REBUILD_STATE_QUEUED', 1]]);
+
+    Object.assign(api.domain.engines.rebuilds.get('vol1/r1')!, {
+      state: 'copying-snapshots',
+      path: 'snapshot-preserving',
+      pathReason: '2 snapshots copied from r2',
+      sourceReplica: 'r2',
+      snapshots: [{ name: 's1', state: 'copying', copiedClusters: 3, totalClusters: 8 }],
+      bytesDone: 3 * 1024 * 1024,
+      bytesTotal: GiB,
+      rateBytesPerSec: 1.5e6,
+      etaSec: 700,
+      throttle: { engaged: true, limitMbSec: 16, reason: 'free DMA 40 MiB < 64 MiB' },
+    });
+    const rebuild = await invoke(api.clients.engines, 'RebuildGet', { engine: 'vol1', replica: 'r1' });
+    expect(rebuild).toMatchObject({
+      engine: 'vol1',
+      replica: 'r1',
+      state: 'REBUILD_STATE_COPYING_SNAPSHOTS',
+      path: 'REBUILD_PATH_SNAPSHOT_PRESERVING',
+      pathReason: '2 snapshots copied from r2',
+      sourceReplica: 'r2',
+      snapshots: [{ name: 's1', state: 'copying', copiedClusters: 3, totalClusters: 8 }],
+      bytesDone: 3 * 1024 * 1024,
+      bytesTotal: GiB,
+      rateBytesPerSec: 1.5e6,
+      etaSec: 700,
+      raid: null,
+      throttle: { engaged: true, limitMbSec: 16, reason: 'free DMA 40 MiB < 64 MiB' },
+      createdAtMs: 1_700_000_000_000,
+    });
+    expect((await invoke(api.clients.engines, 'RebuildList', { engine: '' })).rebuilds.map((r) => r.replica)).toEqual(['r1']);
+    expect((await invoke(api.clients.engines, 'RebuildList', { engine: 'vol2' })).rebuilds).toEqual([]);
+    const cancelled = await invoke(api.clients.engines, 'RebuildCancel', { engine: 'vol1', replica: 'r1' });
+    expect([cancelled.state, cancelled.reason]).toEqual(['REBUILD_STATE_CANCELLED', 'cancelled by request']);
+    await expect(invoke(api.clients.engines, 'RebuildGet', { engine: 'vol1', replica: 'r7' })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await expect(invoke(api.clients.engines, 'RebuildGet', { engine: 'Vol1', replica: 'r1' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    await expect(
+      invoke(api.clients.engines, 'EngineReplicaAdd', { name: 'vol1', replica: { remote: { ...REMOTE_R1.remote, apiAddress: '10.0.0.5' } } }),
+    ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('replica.remote.api_address') });
   });
 
   it("hands the caller's deadline to the domain and aborts the domain call when it passes", async () => {

@@ -12,6 +12,10 @@ import type {
   EngineCreate,
   EngineDomain,
   EngineEvent,
+  CopyTarget,
+  NodeInfo,
+  RebuildInfo,
+  ShallowCopyProgress,
   EngineInfo,
   EngineReplicaSpec,
   NodeDomain,
@@ -245,6 +249,22 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return this.#update(replicaName, { headParent: name }, 'reverted');
   }
 
+  async nodeInfo(options?: Options): Promise<NodeInfo> {
+    await this.#enter('nodeInfo', [], options);
+    return { hostNqn: 'nqn.2024-11.io.spdk-conductor:engine:fake-node', spdkVersion: 'SPDK v26.05', simulator: true, shallowCopy: true, exportAddress: '10.0.0.9', version: '0.1.0' };
+  }
+
+  /** Reports two steps of progress, then completes; the signal aborts it between steps. */
+  async snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (p: ShallowCopyProgress) => void, options?: Options): Promise<ShallowCopyProgress> {
+    await this.#enter('snapshotShallowCopy', [replicaName, snapshot, target], options);
+    const step = (copiedClusters: number, state: ShallowCopyProgress['state']): ShallowCopyProgress => ({ state, copiedClusters, totalClusters: 4, clusterSizeBytes: 1024 * 1024 });
+    onProgress(step(2, 'in progress'));
+    options?.signal?.throwIfAborted();
+    const done = step(4, 'complete');
+    onProgress(done);
+    return done;
+  }
+
   async snapshotPurge(replicaName: string, options?: Options): Promise<string[]> {
     await this.#enter('snapshotPurge', [replicaName], options);
     this.#replica(replicaName);
@@ -275,6 +295,18 @@ export class FakeDomain implements NodeDomain, EngineDomain {
 
   engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: Options): Promise<EngineInfo> {
     return this.engines.engineReplicaAdd(name, replica, options);
+  }
+
+  rebuildList(engine: string | undefined): Promise<RebuildInfo[]> {
+    return this.engines.rebuildList(engine);
+  }
+
+  rebuildGet(engine: string, replica: string): Promise<RebuildInfo> {
+    return this.engines.rebuildGet(engine, replica);
+  }
+
+  rebuildCancel(engine: string, replica: string, options?: Options): Promise<RebuildInfo> {
+    return this.engines.rebuildCancel(engine, replica, options);
   }
 
   engineWatch(listener: (event: EngineEvent) => void): () => void {

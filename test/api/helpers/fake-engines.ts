@@ -16,7 +16,34 @@ import type {
   EngineState,
   FrontendInfo,
   MemberState,
+  RebuildInfo,
 } from '../../../src/domain/model.js';
+
+/** A queued rebuild as the real domain reports one right after EngineReplicaAdd. */
+export function fakeRebuild(engine: string, replica: string): RebuildInfo {
+  return {
+    engine,
+    replica,
+    state: 'queued',
+    reason: 'waiting for a rebuild slot',
+    path: undefined,
+    pathReason: '',
+    sourceReplica: '',
+    percent: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+    rateBytesPerSec: 0,
+    etaSec: -1,
+    queuePosition: 1,
+    snapshots: [],
+    raid: undefined,
+    throttle: { engaged: false, limitMbSec: 0, reason: 'healthy' },
+    createdAtMs: 1_700_000_000_000,
+    startedAtMs: 0,
+    processStartedAtMs: 0,
+    finishedAtMs: 0,
+  };
+}
 
 type Options = Parameters<EngineDomain['engineGet']>[1];
 export type EngineMethod = Exclude<keyof EngineDomain, 'engineWatch'>;
@@ -121,6 +148,7 @@ export class FakeEngines {
     if (attached.state !== 'healthy') throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached.reason}`);
     stored.spec.replicas.push({ ...replica });
     stored.members.set(replica.name, { spec: { ...replica }, state: 'rebuilding', reason: 'rebuilding, 0%' });
+    this.rebuilds.set(`${name}/${replica.name}`, fakeRebuild(name, replica.name));
     const info = this.#info(stored);
     this.#emit({ type: 'modified', engine: info, reason: `replica ${replica.name} added; rebuilding` });
     return info;
@@ -181,7 +209,31 @@ export class FakeEngines {
       members,
       frontend: this.#frontend(stored),
       rebuild: rebuilding ? { member: rebuilding.bdevName, percent: 0, blocks: 0 } : undefined,
+      rebuilds: [...this.rebuilds.values()].filter((r) => r.engine === spec.name && ['queued', 'copying-snapshots', 'rebuilding'].includes(r.state)).map((r) => ({ ...r })),
     };
+  }
+
+  /** Rebuilds by `${engine}/${replica}`; tests may set any state on them. */
+  readonly rebuilds = new Map<string, RebuildInfo>();
+
+  async rebuildList(engine: string | undefined): Promise<RebuildInfo[]> {
+    await this.hooks.enter('rebuildList', [engine], undefined);
+    return [...this.rebuilds.values()].filter((r) => engine === undefined || r.engine === engine).map((r) => ({ ...r }));
+  }
+
+  async rebuildGet(engine: string, replica: string): Promise<RebuildInfo> {
+    await this.hooks.enter('rebuildGet', [engine, replica], undefined);
+    const rebuild = this.rebuilds.get(`${engine}/${replica}`);
+    if (!rebuild) throw new ConductorError('NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
+    return { ...rebuild };
+  }
+
+  async rebuildCancel(engine: string, replica: string, options?: Options): Promise<RebuildInfo> {
+    await this.hooks.enter('rebuildCancel', [engine, replica], options);
+    const rebuild = this.rebuilds.get(`${engine}/${replica}`);
+    if (!rebuild) throw new ConductorError('NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
+    if (['queued', 'copying-snapshots', 'rebuilding'].includes(rebuild.state)) Object.assign(rebuild, { state: 'cancelled', reason: 'cancelled by request' });
+    return { ...rebuild };
   }
 
   #frontend({ spec, port }: Stored): FrontendInfo {

@@ -10,6 +10,8 @@ import pino from 'pino';
 import { loadConfig } from '../../../src/config/load.js';
 import { createNodeDomain, type NodeService } from '../../../src/domain/node-domain.js';
 import { SpdkClient } from '../../../src/spdk/client.js';
+import { startApiServer, type ApiServer } from '../../../src/api/server.js';
+import { GrpcPeerDirectory } from '../../../src/peers/grpc-peers.js';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
 
 export interface NodeFixture {
@@ -17,23 +19,37 @@ export interface NodeFixture {
   dir: string;
   client: SpdkClient;
   node: NodeService;
+  /** With `api`: host:port of this node's gRPC API (the same across restarts), for peers. */
+  apiAddress: string | undefined;
   /** A sparse file usable as an aio disk. */
   diskFile(name: string, sizeMib?: number): string;
   restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startNode(options: { portMin?: number; env?: Record<string, string> } = {}): Promise<NodeFixture> {
+export interface NodeFixtureOptions {
+  portMin?: number;
+  env?: Record<string, string>;
+  /** Serve the gRPC API on TCP (what peers use) and reach other nodes' APIs for rebuilds. */
+  api?: boolean;
+  /** Extra simulator flags (e.g. --mem-mib). */
+  simArgs?: string[];
+}
+
+export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-node-'));
-  const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock') });
+  const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock'), args: ['--mem-dump', path.join(dir, 'mem-dump.txt'), ...(options.simArgs ?? [])] });
   const portMin = options.portMin ?? 21000 + Math.floor(Math.random() * 20) * 100;
   const config = loadConfig({ env: { CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'), CONDUCTOR_EXPORT_PORT_MIN: String(portMin), CONDUCTOR_EXPORT_PORT_MAX: String(portMin + 99), ...options.env } });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  let api: ApiServer | undefined;
+  let apiPort = 0;
   const fixture: NodeFixture = {
     sim,
     dir,
     client: undefined as unknown as SpdkClient,
     node: undefined as unknown as NodeService,
+    apiAddress: undefined,
     diskFile(name, sizeMib = 1024) {
       const file = path.join(dir, `${name}.img`);
       const fd = fs.openSync(file, 'w');
@@ -42,14 +58,22 @@ export async function startNode(options: { portMin?: number; env?: Record<string
       return file;
     },
     async restart() {
+      await api?.close();
       await fixture.node?.close();
       await fixture.client?.close();
       fixture.client = new SpdkClient({ socketPath: sim.socket, logger });
-      fixture.node = createNodeDomain({ client: fixture.client, logger, config });
+      fixture.node = createNodeDomain({ client: fixture.client, logger, config, ...(options.api ? { peers: new GrpcPeerDirectory(logger) } : {}) });
+      if (options.api) {
+        // The same port across restarts: peers know a node by its address.
+        api = await startApiServer({ domain: fixture.node, logger, tcpAddress: `127.0.0.1:${apiPort}`, shutdownGraceMs: 100 });
+        apiPort = api.ports.tcp!.port;
+        fixture.apiAddress = `127.0.0.1:${apiPort}`;
+      }
       const report = await fixture.node.start();
       if (!report) throw new Error(`recovery did not finish: ${fixture.node.readiness().reason}`);
     },
     async close() {
+      await api?.close();
       await fixture.node?.close();
       await fixture.client?.close();
       await sim.stop();
