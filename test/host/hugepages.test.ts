@@ -1,0 +1,135 @@
+/**
+ * The node's hugepage pools from /proc/meminfo and /sys/kernel/mm/hugepages, read under a root
+ * that tests point at a directory they build. The figures are the ones transcript 14 recorded on
+ * the machine that ran spdk_tgt; absent files (macOS, containers) are a reading, never an error.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { describePool, parseMeminfo, poolOf, readHugepages } from '../../src/host/hugepages.js';
+
+const TRANSCRIPT = fileURLToPath(new URL('../../../shared/spdk/transcripts/14-memory-exhaustion.jsonl', import.meta.url));
+const MIB = 1024 * 1024;
+
+type RecordedMeminfo = Record<'HugePages_Total' | 'HugePages_Free' | 'HugePages_Rsvd' | 'HugePages_Surp' | 'Hugepagesize' | 'Hugetlb', string>;
+
+/** Every /proc/meminfo reading transcript 14 recorded (its `meminfo` fields). */
+function recordedMeminfo(): RecordedMeminfo[] {
+  return fs
+    .readFileSync(TRANSCRIPT, 'utf8')
+    .split('\n')
+    .filter((l) => l.includes('"meminfo"'))
+    .map((l) => (JSON.parse(l) as { meminfo: RecordedMeminfo }).meminfo);
+}
+
+/** /proc/meminfo as the kernel prints it, around the recorded HugePages lines. */
+function meminfoText(m: RecordedMeminfo): string {
+  return [
+    'MemTotal:       16380564 kB',
+    'MemFree:         9151420 kB',
+    'AnonHugePages:         0 kB',
+    `HugePages_Total:    ${m.HugePages_Total}`,
+    `HugePages_Free:     ${m.HugePages_Free}`,
+    `HugePages_Rsvd:     ${m.HugePages_Rsvd}`,
+    `HugePages_Surp:     ${m.HugePages_Surp}`,
+    `Hugepagesize:       ${m.Hugepagesize}`,
+    `Hugetlb:         ${m.Hugetlb}`,
+    'DirectMap4k:      335744 kB',
+    '',
+  ].join('\n');
+}
+
+let dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+function hostRoot(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'hugepages-'));
+  dirs.push(root);
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  }
+  return root;
+}
+
+function sysfsPool(sizeKb: number, nr: number, free: number, resv: number): Record<string, string> {
+  const dir = `sys/kernel/mm/hugepages/hugepages-${sizeKb}kB`;
+  return {
+    [`${dir}/nr_hugepages`]: `${nr}\n`,
+    [`${dir}/free_hugepages`]: `${free}\n`,
+    [`${dir}/resv_hugepages`]: `${resv}\n`,
+    [`${dir}/surplus_hugepages`]: '0\n',
+    [`${dir}/nr_overcommit_hugepages`]: '0\n',
+  };
+}
+
+describe('parseMeminfo', () => {
+  it('reads every HugePages_* line transcript 14 recorded', () => {
+    const recorded = recordedMeminfo();
+    expect(recorded.length).toBeGreaterThan(20);
+    for (const m of recorded) {
+      expect(parseMeminfo(meminfoText(m))).toEqual({
+        total: Number(m.HugePages_Total),
+        free: Number(m.HugePages_Free),
+        reserved: Number(m.HugePages_Rsvd),
+        surplus: Number(m.HugePages_Surp),
+        pageSizeBytes: 2 * MIB,
+        hugetlbBytes: Number.parseInt(m.Hugetlb, 10) * 1024,
+      });
+    }
+  });
+
+  it('says undefined for a kernel without hugetlbfs (no HugePages_* lines)', () => {
+    expect(parseMeminfo('MemTotal:       16380564 kB\nMemFree:         9151420 kB\n')).toBeUndefined();
+  });
+});
+
+describe('readHugepages', () => {
+  // Transcript 14, spdk_tgt -s 256 right after start: 1658 of 2048 pages free.
+  const recorded = recordedMeminfo().find((m) => m.HugePages_Free === '1658')!;
+
+  it('reads one pool per page size from sysfs, smallest first, with what is still available', async () => {
+    const root = hostRoot({ 'proc/meminfo': meminfoText(recorded), ...sysfsPool(1048576, 2, 2, 0), ...sysfsPool(2048, 2048, 1658, 10) });
+    const r = await readHugepages(root);
+    expect(r.problems).toEqual([]);
+    expect(r.meminfo).toMatchObject({ total: 2048, free: 1658, pageSizeBytes: 2 * MIB });
+    expect(r.pools).toEqual([
+      { pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 10, surplus: 0, available: 1648, source: 'sysfs' },
+      { pageSizeBytes: 1024 * MIB, total: 2, free: 2, reserved: 0, surplus: 0, available: 2, source: 'sysfs' },
+    ]);
+    expect(poolOf(r, 2 * MIB)?.available).toBe(1648);
+    expect(describePool(poolOf(r, 2 * MIB)!)).toBe('1658 of 2048 free, 2 MiB each');
+    expect(describePool(poolOf(r, 1024 * MIB)!)).toBe('2 of 2 free, 1 GiB each');
+  });
+
+  it('falls back to the default pool of /proc/meminfo where /sys is not mounted (a container)', async () => {
+    const r = await readHugepages(hostRoot({ 'proc/meminfo': meminfoText(recorded) }));
+    expect(r.pools).toEqual([{ pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 0, surplus: 0, available: 1658, source: 'meminfo' }]);
+    expect(r.problems).toEqual([expect.stringMatching(/sys\/kernel\/mm\/hugepages: absent \(ENOENT\)$/)]);
+  });
+
+  it('says what is missing, without throwing, when neither file exists (macOS)', async () => {
+    const r = await readHugepages(path.join(hostRoot({}), 'nothing-here'));
+    expect(r.meminfo).toBeUndefined();
+    expect(r.pools).toEqual([]);
+    expect(r.problems).toEqual([expect.stringMatching(/proc\/meminfo: absent \(ENOENT\)$/), expect.stringMatching(/hugepages: absent \(ENOENT\)$/)]);
+  });
+
+  it('skips a pool whose counters cannot be read, and says which', async () => {
+    const root = hostRoot({ 'proc/meminfo': 'MemTotal: 1 kB\n', 'sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages': '16\n' });
+    const r = await readHugepages(root);
+    expect(r.pools).toEqual([]);
+    expect(r.problems).toEqual([expect.stringMatching(/no HugePages_\* lines/), expect.stringMatching(/free_hugepages: absent \(ENOENT\)$/)]);
+  });
+
+  it('reads this machine without throwing, whatever it has', async () => {
+    const r = await readHugepages();
+    expect(Array.isArray(r.pools)).toBe(true);
+    for (const p of r.pools) expect(p.available).toBeLessThanOrEqual(p.free);
+  });
+});
