@@ -1,0 +1,277 @@
+/**
+ * The file env_dpdk_get_mem_stats makes spdk_tgt write (DPDK 22.11's rte_dump_physmem_layout,
+ * rte_memzone_dump, rte_mempool_list_dump, rte_malloc_dump_stats and rte_malloc_dump_heaps, in
+ * that order). The RPC answers only the file's path; every figure is in the text.
+ *
+ * Under `--no-huge` every 4 KiB page is one "Segment" line (and one "addr" line per memzone page):
+ * ~45 MB for a 1 GiB heap. So the reader streams it line by line and keeps only counters.
+ *
+ *   DPDK memory size 817889280
+ *   DPDK memory layout
+ *   Segment 0-0: IOVA:0x127a00000, len:2097152, virt:0x200000200000, socket_id:0, hugepage_sz:2097152, ...
+ *   DPDK memzones.
+ *   Zone 0: name:<rte_eth_dev_data>, len:0x30040, virt:0x2000101a9ec0, socket_id:0, flags:0
+ *   DPDK mempools.
+ *   mempool <evtpool_21923>@0x2000100a7cc0
+ *     size=16383 ... total_cache_count=513 ... common_pool_count=15870
+ *   DPDK malloc stats.
+ *   Heap id:0
+ *   	Heap name:socket_0
+ *   	Heap_size:817889280,  Free_size:  Alloc_size:  Greatest_free_size:  Alloc_count:  Free_count:
+ *   DPDK malloc heaps.
+ *   Heap id: 0 ... Malloc element at 0x200000200000 (FREE) ...
+ */
+import { open } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+
+export interface MemDumpHeap {
+  id: number;
+  name: string;
+  heapBytes: number;
+  freeBytes: number;
+  allocBytes: number;
+  /** The largest free element: the biggest single allocation that can succeed without growing. */
+  greatestFreeBytes: number;
+  allocCount: number;
+  freeCount: number;
+}
+
+export interface MemDumpMempool {
+  name: string;
+  size: number;
+  populatedSize: number;
+  eltSize: number;
+  totalObjSize: number;
+  commonPoolCount: number;
+  /** Absent for pools without a per-core cache. */
+  totalCacheCount: number | undefined;
+}
+
+export interface MemDump {
+  /** "DPDK memory size": all memory DPDK has mapped. */
+  memorySizeBytes: number | undefined;
+  segments: {
+    count: number;
+    bytes: number;
+    /** The distinct hugepage_sz values, smallest first: [4096] means --no-huge. */
+    pageSizes: number[];
+  };
+  memzones: { count: number; totalBytes: number };
+  mempools: MemDumpMempool[];
+  /** Heaps with memory (one per NUMA socket in use); RTE_MAX_HEAPS empty ones are left out. */
+  heaps: MemDumpHeap[];
+  /** All heaps together: sizes and counts added, greatest free the largest of them. */
+  heap: Omit<MemDumpHeap, 'id' | 'name'>;
+  /** From the element list of rte_malloc_dump_heaps. */
+  elements: { busy: number; free: number };
+}
+
+export type DmaMode = 'hugepages' | 'no-huge' | 'unknown';
+
+/** 4 KiB "hugepages" are DPDK's --no-huge: anonymous memory, a heap fixed at spdk_tgt's -s size. */
+export function dmaModeOf(dump: MemDump): DmaMode {
+  const sizes = dump.segments.pageSizes;
+  if (sizes.length === 0) return 'unknown';
+  return sizes.every((s) => s === 4096) ? 'no-huge' : 'hugepages';
+}
+
+type Section = 'start' | 'layout' | 'memzones' | 'mempools' | 'stats' | 'heaps';
+
+const SECTIONS: ReadonlyMap<string, Section> = new Map([
+  ['DPDK memory layout', 'layout'],
+  ['DPDK memzones.', 'memzones'],
+  ['DPDK mempools.', 'mempools'],
+  ['DPDK malloc stats.', 'stats'],
+  ['DPDK malloc heaps.', 'heaps'],
+]);
+
+const SEGMENT = /len:(\d+),.*hugepage_sz:(\d+)/;
+const ZONE = /^Zone \d+: .*len:(0x[0-9a-fA-F]+)/;
+const MEMPOOL = /^mempool <(.*)>@/;
+const POOL_FIELD = /^\s+(size|populated_size|elt_size|total_obj_size|common_pool_count|total_cache_count)=(\d+)$/;
+const STATS_HEAP = /^Heap id:(\d+)$/;
+const STATS_FIELD = /^\t(Heap name|Heap_size|Free_size|Alloc_size|Greatest_free_size|Alloc_count|Free_count):(.*?),?$/;
+
+/** Feed it the dump's lines in order, then call `finish`. Holds counters only, never the text. */
+export class MemDumpParser {
+  private section: Section = 'start';
+  private memorySizeBytes: number | undefined;
+  private segmentCount = 0;
+  private segmentBytes = 0;
+  private readonly pageSizes = new Set<number>();
+  private zoneCount = 0;
+  private zoneBytes = 0;
+  private readonly mempools: MemDumpMempool[] = [];
+  private pool: MemDumpMempool | undefined;
+  private readonly heaps: MemDumpHeap[] = [];
+  private statsHeap: MemDumpHeap | undefined;
+  private busy = 0;
+  private free = 0;
+
+  push(line: string): void {
+    const section = SECTIONS.get(line);
+    if (section !== undefined) {
+      this.section = section;
+      return;
+    }
+    switch (this.section) {
+      case 'start': {
+        const m = /^DPDK memory size (\d+)$/.exec(line);
+        if (m) this.memorySizeBytes = Number(m[1]);
+        return;
+      }
+      case 'layout': {
+        if (!line.startsWith('Segment ')) return;
+        const m = SEGMENT.exec(line);
+        if (!m) return;
+        this.segmentCount++;
+        this.segmentBytes += Number(m[1]);
+        this.pageSizes.add(Number(m[2]));
+        return;
+      }
+      case 'memzones': {
+        if (!line.startsWith('Zone ')) return;
+        const m = ZONE.exec(line);
+        if (!m) return;
+        this.zoneCount++;
+        this.zoneBytes += parseInt(m[1]!, 16);
+        return;
+      }
+      case 'mempools':
+        return this.mempoolLine(line);
+      case 'stats':
+        return this.statsLine(line);
+      case 'heaps':
+        if (line.startsWith('Malloc element at ')) {
+          if (line.endsWith('(BUSY)')) this.busy++;
+          else if (line.endsWith('(FREE)')) this.free++;
+        }
+        return;
+    }
+  }
+
+  finish(): MemDump {
+    const heaps = this.heaps.filter((h) => h.heapBytes > 0);
+    const heap = { heapBytes: 0, freeBytes: 0, allocBytes: 0, greatestFreeBytes: 0, allocCount: 0, freeCount: 0 };
+    for (const h of heaps) {
+      heap.heapBytes += h.heapBytes;
+      heap.freeBytes += h.freeBytes;
+      heap.allocBytes += h.allocBytes;
+      heap.greatestFreeBytes = Math.max(heap.greatestFreeBytes, h.greatestFreeBytes);
+      heap.allocCount += h.allocCount;
+      heap.freeCount += h.freeCount;
+    }
+    return {
+      memorySizeBytes: this.memorySizeBytes,
+      segments: { count: this.segmentCount, bytes: this.segmentBytes, pageSizes: [...this.pageSizes].sort((a, b) => a - b) },
+      memzones: { count: this.zoneCount, totalBytes: this.zoneBytes },
+      mempools: this.mempools,
+      heaps,
+      heap,
+      elements: { busy: this.busy, free: this.free },
+    };
+  }
+
+  private mempoolLine(line: string): void {
+    const start = MEMPOOL.exec(line);
+    if (start) {
+      this.pool = { name: start[1]!, size: 0, populatedSize: 0, eltSize: 0, totalObjSize: 0, commonPoolCount: 0, totalCacheCount: undefined };
+      this.mempools.push(this.pool);
+      return;
+    }
+    const m = this.pool && POOL_FIELD.exec(line);
+    if (!m || !this.pool) return;
+    const n = Number(m[2]);
+    switch (m[1]) {
+      case 'size':
+        this.pool.size = n;
+        break;
+      case 'populated_size':
+        this.pool.populatedSize = n;
+        break;
+      case 'elt_size':
+        this.pool.eltSize = n;
+        break;
+      case 'total_obj_size':
+        this.pool.totalObjSize = n;
+        break;
+      case 'common_pool_count':
+        this.pool.commonPoolCount = n;
+        break;
+      case 'total_cache_count':
+        this.pool.totalCacheCount = n;
+        break;
+    }
+  }
+
+  private statsLine(line: string): void {
+    const start = STATS_HEAP.exec(line);
+    if (start) {
+      this.statsHeap = { id: Number(start[1]), name: '', heapBytes: 0, freeBytes: 0, allocBytes: 0, greatestFreeBytes: 0, allocCount: 0, freeCount: 0 };
+      this.heaps.push(this.statsHeap);
+      return;
+    }
+    const m = this.statsHeap && STATS_FIELD.exec(line);
+    if (!m || !this.statsHeap) return;
+    const h = this.statsHeap;
+    const n = Number(m[2]);
+    switch (m[1]) {
+      case 'Heap name':
+        h.name = m[2]!;
+        break;
+      case 'Heap_size':
+        h.heapBytes = n;
+        break;
+      case 'Free_size':
+        h.freeBytes = n;
+        break;
+      case 'Alloc_size':
+        h.allocBytes = n;
+        break;
+      case 'Greatest_free_size':
+        h.greatestFreeBytes = n;
+        break;
+      case 'Alloc_count':
+        h.allocCount = n;
+        break;
+      case 'Free_count':
+        h.freeCount = n;
+        break;
+    }
+  }
+}
+
+/** Parses a dump held in memory (small dumps, tests). */
+export function parseMemDump(text: string): MemDump {
+  const parser = new MemDumpParser();
+  for (const line of text.split('\n')) parser.push(line.endsWith('\r') ? line.slice(0, -1) : line);
+  return parser.finish();
+}
+
+/** A dump without the malloc stats is cut short or not DPDK's: its figures cannot be trusted. */
+export class MemDumpFormatError extends Error {}
+
+/**
+ * Streams a dump file (never holding its text) and parses it. Rejects with the fs error when the
+ * file cannot be read, or a MemDumpFormatError when it has no heap figures.
+ */
+export async function readMemDump(file: string): Promise<MemDump> {
+  const parser = new MemDumpParser();
+  // Opening first turns a missing or unreadable file into a plain rejection.
+  const handle = await open(file, 'r');
+  try {
+    const input = handle.createReadStream({ encoding: 'utf8', highWaterMark: 1024 * 1024, autoClose: false });
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    await new Promise<void>((resolve, reject) => {
+      // readline re-emits its input's errors on itself.
+      lines.once('error', reject);
+      lines.on('line', (line) => parser.push(line));
+      lines.once('close', () => resolve());
+    });
+  } finally {
+    await handle.close();
+  }
+  const dump = parser.finish();
+  if (dump.heaps.length === 0) throw new MemDumpFormatError(`${file} has no DPDK malloc stats: not a complete env_dpdk_get_mem_stats dump`);
+  return dump;
+}

@@ -1,0 +1,230 @@
+/**
+ * The env_dpdk_get_mem_stats dump parser, against the full dump texts spdk_tgt v26.05 wrote in
+ * transcript 14 (each compared with the figures recorded beside it) and against the dumps the
+ * simulator writes in its three memory modes. --no-huge dumps (~45 MB: one line per 4 KiB page)
+ * are streamed from a file; the recorder left out their per-page lines, which are put back here.
+ */
+import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { dmaModeOf, MemDumpFormatError, parseMemDump, readMemDump, type MemDump } from '../../src/spdk/mem-dump.js';
+import { SimClient } from '../sim/helpers/sim-client.js';
+import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
+
+const TRANSCRIPT = fileURLToPath(new URL('../../../shared/spdk/transcripts/14-memory-exhaustion.jsonl', import.meta.url));
+const MIB = 1024 * 1024;
+
+interface RecordedHeap {
+  id: number;
+  name: string;
+  Heap_size: number;
+  Free_size: number;
+  Alloc_size: number;
+  Greatest_free_size: number;
+  Alloc_count: number;
+  Free_count: number;
+}
+
+interface RecordedDump {
+  line: number;
+  note: string;
+  file_text: string;
+  file_text_lines_omitted?: number;
+  summary: {
+    dpdk_memory_size: number;
+    segments: number;
+    memzones: { count: number; total_len: number };
+    mempools: Array<{ name: string; size: number; populated_size: number; elt_size: number; total_obj_size: number; common_pool_count: number; total_cache_count: number | null }>;
+    heaps: RecordedHeap[];
+  };
+}
+
+const recorded: RecordedDump[] = fs
+  .readFileSync(TRANSCRIPT, 'utf8')
+  .split('\n')
+  .flatMap((l, i) => (l.includes('"file_text"') ? [{ ...(JSON.parse(l) as RecordedDump), line: i + 1 }] : []));
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mem-dump-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** What transcript 14 recorded beside a dump, in the parser's terms. */
+function expectRecordedFigures(dump: MemDump, r: RecordedDump, segmentsToo: boolean): void {
+  const s = r.summary;
+  expect(dump.memorySizeBytes).toBe(s.dpdk_memory_size);
+  expect(dump.heaps).toEqual(
+    s.heaps.map((h) => ({
+      id: h.id,
+      name: h.name,
+      heapBytes: h.Heap_size,
+      freeBytes: h.Free_size,
+      allocBytes: h.Alloc_size,
+      greatestFreeBytes: h.Greatest_free_size,
+      allocCount: h.Alloc_count,
+      freeCount: h.Free_count,
+    })),
+  );
+  expect(dump.heap).toMatchObject({ heapBytes: s.heaps[0]!.Heap_size, freeBytes: s.heaps[0]!.Free_size, greatestFreeBytes: s.heaps[0]!.Greatest_free_size });
+  expect(dump.memzones).toEqual({ count: s.memzones.count, totalBytes: s.memzones.total_len });
+  expect(dump.mempools).toEqual(
+    s.mempools.map((p) => ({
+      name: p.name,
+      size: p.size,
+      populatedSize: p.populated_size,
+      eltSize: p.elt_size,
+      totalObjSize: p.total_obj_size,
+      commonPoolCount: p.common_pool_count,
+      totalCacheCount: p.total_cache_count ?? undefined,
+    })),
+  );
+  expect(dump.elements.busy).toBe(s.heaps[0]!.Alloc_count);
+  expect(dump.elements.free).toBe(s.heaps[0]!.Free_count);
+  if (segmentsToo) {
+    expect(dump.segments.count).toBe(s.segments);
+    expect(dump.segments.bytes).toBe(s.dpdk_memory_size);
+  }
+}
+
+const SEGMENT_MARKER = /^\.\.\. \[(\d+) further 'Segment' lines of the same form omitted by the recorder\] \.\.\.$/;
+const ADDR_MARKER = /^ {2}\.\.\. \[(\d+) further per-page 'addr' lines of this memzone omitted by the recorder\] \.\.\.$/;
+
+/** Writes the dump as spdk_tgt wrote it: every per-page line the recorder left out put back. */
+async function expandToFile(r: RecordedDump, file: string): Promise<void> {
+  const out = fs.createWriteStream(file);
+  let chunk: string[] = [];
+  const flush = async (force = false) => {
+    if (!force && chunk.length < 20_000) return;
+    if (!out.write(`${chunk.join('\n')}\n`)) await once(out, 'drain');
+    chunk = [];
+  };
+  let lastSegment = '';
+  let lastAddr = '';
+  let restored = 0;
+  for (const line of r.file_text.split('\n').slice(0, -1)) {
+    const seg = SEGMENT_MARKER.exec(line);
+    const addr = ADDR_MARKER.exec(line);
+    if (seg) {
+      const m = /^Segment (\d+)-(\d+): IOVA:0x([0-9a-f]+), len:(\d+), virt:0x([0-9a-f]+), (.*)$/.exec(lastSegment)!;
+      const [list, idx, iova, len, virt, rest] = [m[1], Number(m[2]), BigInt(`0x${m[3]}`), BigInt(m[4]!), BigInt(`0x${m[5]}`), m[6]];
+      for (let k = 1n; k <= BigInt(seg[1]!); k++) {
+        chunk.push(`Segment ${list}-${idx + Number(k)}: IOVA:0x${(iova + k * len).toString(16)}, len:${len}, virt:0x${(virt + k * len).toString(16)}, ${rest}`);
+        await flush();
+      }
+      restored += Number(seg[1]);
+    } else if (addr) {
+      const m = /^ {2}addr: 0x([0-9a-f]+) iova: 0x([0-9a-f]+) len: (0x[0-9a-f]+) pagesz: (0x[0-9a-f]+)$/.exec(lastAddr)!;
+      const [va, iova, len] = [BigInt(`0x${m[1]}`), BigInt(`0x${m[2]}`), BigInt(m[3]!)];
+      for (let k = 1n; k <= BigInt(addr[1]!); k++) {
+        chunk.push(`  addr: 0x${(va + k * len).toString(16)} iova: 0x${(iova + k * len).toString(16)} len: ${m[3]} pagesz: ${m[4]}`);
+        await flush();
+      }
+      restored += Number(addr[1]);
+    } else {
+      if (line.startsWith('Segment ')) lastSegment = line;
+      if (line.startsWith('  addr: ')) lastAddr = line;
+      chunk.push(line);
+      await flush();
+    }
+  }
+  await flush(true);
+  out.end();
+  await once(out, 'finish');
+  expect(restored).toBe(r.file_text_lines_omitted);
+}
+
+describe('dumps spdk_tgt v26.05 wrote (transcript 14)', () => {
+  const whole = recorded.filter((r) => r.file_text_lines_omitted === undefined);
+  const noHuge = recorded.filter((r) => r.file_text_lines_omitted !== undefined);
+
+  it('has both kinds to test against', () => {
+    expect(whole.length).toBeGreaterThanOrEqual(8);
+    expect(noHuge.length).toBeGreaterThanOrEqual(10);
+  });
+
+  it.each(whole.map((r) => [r.line, r.note.slice(0, 70), r] as const))('line %i (%s): the recorded figures, hugepage mode', (_line, _note, r) => {
+    const dump = parseMemDump(r.file_text);
+    expectRecordedFigures(dump, r, true);
+    expect(dump.segments.pageSizes).toEqual([2 * MIB]);
+    expect(dmaModeOf(dump)).toBe('hugepages');
+  });
+
+  it.each(noHuge.map((r) => [r.line, r.note.slice(0, 70), r] as const))('line %i (%s): heap, memzones and mempools of a --no-huge dump', (_line, _note, r) => {
+    const dump = parseMemDump(r.file_text);
+    expectRecordedFigures(dump, r, false);
+    expect(dump.segments.pageSizes).toEqual([4096]);
+    expect(dmaModeOf(dump)).toBe('no-huge');
+  });
+
+  // Phase 2 (--no-huge -s 852) before the attaches, and phase 4 (--no-huge -s 1024) before any malloc.
+  it.each([147, 4723])('line %i, restored to its full ~40 MB: streamed, every segment counted', async (line) => {
+    const r = noHuge.find((d) => d.line === line + 1)!;
+    const file = path.join(tmp, `line-${line}.txt`);
+    await expandToFile(r, file);
+    expect(fs.statSync(file).size).toBeGreaterThan(35_000_000);
+    const dump = await readMemDump(file);
+    expectRecordedFigures(dump, r, true);
+    expect(dmaModeOf(dump)).toBe('no-huge');
+    fs.rmSync(file);
+  });
+});
+
+describe('readMemDump failures', () => {
+  it('rejects with the fs error for a file it cannot read', async () => {
+    await expect(readMemDump(path.join(tmp, 'absent.txt'))).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('rejects a dump cut short before its malloc stats', async () => {
+    const r = recorded[0]!;
+    const file = path.join(tmp, 'cut.txt');
+    fs.writeFileSync(file, r.file_text.slice(0, r.file_text.indexOf('DPDK malloc stats.')));
+    await expect(readMemDump(file)).rejects.toBeInstanceOf(MemDumpFormatError);
+  });
+
+  it('says unknown for a dump without segments', () => {
+    expect(dmaModeOf(parseMemDump('DPDK memory size 0\nDPDK memory layout\nDPDK malloc stats.\n'))).toBe('unknown');
+  });
+});
+
+describe('dumps the simulator writes', () => {
+  let sims: RunningSim[] = [];
+  afterEach(async () => {
+    await Promise.all(sims.map((s) => s.stop()));
+    sims = [];
+  });
+
+  async function dumpOf(args: string[]): Promise<{ dump: MemDump; c: SimClient; stats: { heap_size: number; free_size: number; greatest_free_size: number } }> {
+    const sim = await startSim({ name: 'D', args });
+    sims.push(sim);
+    const c = await SimClient.connect(sim.socket);
+    const { filename } = await c.call<{ filename: string }>('env_dpdk_get_mem_stats');
+    // Its own dump file, never the shared default: tests run in parallel.
+    expect(filename).not.toBe('/tmp/spdk_mem_dump.txt');
+    const stats = await c.call<{ heap_size: number; free_size: number; greatest_free_size: number }>('sim_set_memory', {});
+    return { dump: await readMemDump(filename), c, stats };
+  }
+
+  it.each([
+    ['legacy (--mem-mib 1024)', ['--mem-mib', '1024'], 'hugepages', 2 * MIB, 512],
+    ['--no-huge (--mem-mib 1024 --no-huge)', ['--mem-mib', '1024', '--no-huge'], 'no-huge', 4096, 262144],
+    ['dynamic (default)', [], 'hugepages', 2 * MIB, 390],
+  ] as const)('%s: the heap figures the simulator reports, and its mode', async (_name, args, mode, pageSize, segments) => {
+    const { dump, stats } = await dumpOf([...args]);
+    expect(dmaModeOf(dump)).toBe(mode);
+    expect(dump.segments).toEqual({ count: segments, bytes: stats.heap_size, pageSizes: [pageSize] });
+    expect(dump.heap).toMatchObject({ heapBytes: stats.heap_size, freeBytes: stats.free_size, greatestFreeBytes: stats.greatest_free_size });
+    expect(dump.memorySizeBytes).toBe(stats.heap_size);
+    expect(dump.mempools.map((p) => p.name.replace(/_\d+$/, ''))).toEqual(['evtpool', 'msgpool', 'bdev_io', 'PDU_Pool', 'PDU_immediate_data_Pool', 'PDU_data_out_Pool', 'Session_Pool', 'SCSI_TASK_Pool']);
+  });
+
+  it('follows allocations: a 16 MiB malloc bdev leaves 16 MiB less free', async () => {
+    const { dump: before, c } = await dumpOf(['--mem-mib', '1024', '--no-huge']);
+    await c.call('bdev_malloc_create', { name: 'm', num_blocks: 4096, block_size: 4096 });
+    const { filename } = await c.call<{ filename: string }>('env_dpdk_get_mem_stats');
+    const after = await readMemDump(filename);
+    expect(before.heap.freeBytes - after.heap.freeBytes).toBeGreaterThanOrEqual(16 * MIB);
+    expect(after.heap.allocCount).toBe(before.heap.allocCount + 1);
+    expect(after.elements.busy).toBe(after.heap.allocCount);
+  });
+});
