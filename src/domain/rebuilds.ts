@@ -59,6 +59,8 @@ class Job {
   reservation: Reservation | undefined;
   /** The engine itself is being deleted: its teardown removes the member. */
   engineDeleted = false;
+  /** Restarted after dying in copying-snapshots: data already in the new head is ours (a partial copy). */
+  resumedCopy = false;
   constructor(
     readonly info: RebuildInfo,
     readonly member: EngineReplicaSpec,
@@ -76,6 +78,8 @@ export class Rebuilds {
   private readonly waiting = new Map<string, Job[]>();
   /** Engines whose head job is in the p-queue (one per engine: that makes the queue round robin). */
   private readonly scheduled = new Set<string>();
+  /** Jobs handed to the p-queue that have not started, in order: the front of the line. */
+  private readonly pending: Job[] = [];
   private readonly queue: PQueue;
   private readonly finished: Job[] = [];
   private readonly now: () => number;
@@ -207,6 +211,7 @@ export class Rebuilds {
         } else {
           if (slot) await this.engines.leaveRaid(spec.name, member, options).catch(() => undefined);
           const job = this.enqueue(spec.name, member, record.createdAtMs);
+          job.resumedCopy = record.phase === 'copying-snapshots';
           job.info.reason = `service restarted during ${record.phase}; started again`;
           requeued.push(key);
         }
@@ -220,9 +225,17 @@ export class Rebuilds {
     this.closed = true;
     this.unsubscribe();
     this.queue.clear();
-    // Running rebuilds are left to spdk_tgt; the state file lets the next start re-adopt them.
-    for (const job of this.jobs.values()) job.abort.abort(new ConductorError('UNAVAILABLE', 'the service is stopping'));
-    await Promise.all([...this.jobs.values()].map((j) => j.done));
+    // Running rebuilds are left to spdk_tgt and queued ones to the next start: the state file
+    // lets it re-adopt or restart them.
+    const jobs = [...this.jobs.values()];
+    for (const job of jobs) {
+      job.abort.abort(new ConductorError('UNAVAILABLE', 'the service is stopping'));
+      if (!this.isRunning(job)) {
+        this.jobs.delete(job.key);
+        job.settle();
+      }
+    }
+    await Promise.all(jobs.map((j) => j.done));
   }
 
   private concurrencyFor(t: ThrottleInfo): number {
@@ -282,7 +295,9 @@ export class Rebuilds {
     if (!job) return;
     if (list!.length === 0) this.waiting.delete(engine);
     this.scheduled.add(engine);
+    this.pending.push(job);
     void this.queue.add(async () => {
+      this.pending.splice(this.pending.indexOf(job), 1);
       try {
         if (this.jobs.get(job.key) === job && !job.abort.signal.aborted) await this.run(job, false);
       } finally {
@@ -295,7 +310,8 @@ export class Rebuilds {
   private refreshQueuePositions(): void {
     // Round robin: the k-th waiting job of each engine goes in round k.
     const lists = [...this.waiting.values()].map((l) => [...l]);
-    let position = this.queue.size;
+    let position = 0;
+    for (const job of this.pending) job.info.queuePosition = ++position;
     for (let round = 0; lists.some((l) => l.length > round); round++) {
       for (const list of lists) if (list[round]) list[round]!.info.queuePosition = ++position;
     }
@@ -377,14 +393,15 @@ export class Rebuilds {
     if (existing.some((name, i) => name !== prefix[i])) {
       return raid(`new replica ${member.name} has snapshots (${existing.join(', ')}) that are not the start of ${source.name}'s chain (${chain.map((s) => s.name).join(', ')})`);
     }
-    if (target.allocatedBytes > 0 && existing.length === 0) return raid(`new replica ${member.name} already holds data (${target.allocatedBytes} bytes): its snapshots could not match the source's`);
+    if (target.allocatedBytes > 0 && existing.length === 0 && !job.resumedCopy) return raid(`new replica ${member.name} already holds data (${target.allocatedBytes} bytes): its snapshots could not match the source's`);
     return {
       path: 'snapshot-preserving',
       reason: `${chain.length} snapshots copied from ${source.name} on ${sourcePeer.where} (${sourceInfo.spdkVersion} has shallow copy)`,
       snapshots: chain,
       skip: existing.length,
       source: { replica: source.name, peer: sourcePeer, hostNqn: sourceInfo.hostNqn },
-      destination: { peer: destination, hosts: target.export?.hostNqns ?? [], export: target.export },
+      // A resumed copy may have died before withdrawing the source node's access: it was ours to give.
+      destination: { peer: destination, hosts: (target.export?.hostNqns ?? []).filter((h) => !job.resumedCopy || h !== sourceInfo.hostNqn), export: target.export },
     };
   }
 
