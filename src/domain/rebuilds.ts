@@ -29,8 +29,11 @@ import { checkName, engineRaidName } from './naming.js';
 import type { PeerDirectory, PeerNode } from './peers.js';
 import type { EngineSpec, RebuildRecord } from './state-file.js';
 
-/** How often a running raid rebuild is read. */
+/** How often a running raid rebuild is read; before its process shows, more often. */
 const FOLLOW_MS = 250;
+const FOLLOW_FIRST_MS = 20;
+/** EngineWatch gets a progress event each time a rebuild passes another step of this many percent. */
+const WATCH_STEP_PERCENT = 10;
 /** Ended rebuilds are kept this long, at most FINISHED_MAX of them, for RebuildGet/List. */
 const FINISHED_KEEP_MS = 3_600_000;
 const FINISHED_MAX = 256;
@@ -504,7 +507,9 @@ export class Rebuilds {
       } else if (raid.process && raid.process.target !== bdev) {
         info.reason = `waiting: spdk_tgt is rebuilding another member (${raid.process.target}) first`;
       }
-      await sleep(Math.max(0, FOLLOW_MS - (performance.now() - started)), undefined, { signal });
+      // Fast until spdk_tgt's process shows (its start latency is a figure we report), then calm.
+      const period = info.processStartedAtMs === 0 ? FOLLOW_FIRST_MS : FOLLOW_MS;
+      await sleep(Math.max(0, period - (performance.now() - started)), undefined, { signal });
     }
   }
 
@@ -517,7 +522,11 @@ export class Rebuilds {
     const first = job.samples[0]!;
     const seconds = (at - first.at) / 1000;
     info.rateBytesPerSec = seconds > 0.2 ? (info.bytesDone - first.bytes) / seconds : info.rateBytesPerSec;
+    const before = info.percent;
     info.percent = info.bytesTotal > 0 ? Math.min(100, Math.floor((info.bytesDone * 100) / info.bytesTotal)) : 0;
+    if (Math.floor(info.percent / WATCH_STEP_PERCENT) > Math.floor(before / WATCH_STEP_PERCENT) && info.percent < 100) {
+      this.status.changed(info.engine, 'modified', `rebuild of ${info.replica}: ${info.percent}%`);
+    }
     info.etaSec = info.rateBytesPerSec > 0 ? Math.ceil((info.bytesTotal - info.bytesDone) / info.rateBytesPerSec) : -1;
   }
 
