@@ -56,6 +56,11 @@ export class Engines {
       if (spec.frontend === 'nvme-host' && !this.deps.hostFrontend) {
         throw new ConductorError('FAILED_PRECONDITION', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
       }
+      // Refused with the numbers before anything is made, rather than failing halfway in spdk_tgt.
+      const reservation = await this.ctx.admission.admit(
+        { kind: 'engine', what: `engine ${spec.name}`, controllers: spec.replicas.filter((r) => r.kind === 'remote').length, subsystems: 1 },
+        options,
+      );
       await this.ctx.state.setEngine({ ...spec, creating: true });
       try {
         const attached = await this.attachAll(spec, options);
@@ -76,6 +81,8 @@ export class Engines {
       } catch (error) {
         await this.teardown(spec, options).catch((e: unknown) => this.ctx.log.error({ engine: spec.name, err: (e as Error).message }, 'rollback of a failed engine create left objects; recovery will retry'));
         throw translate(error, `engine ${spec.name}`);
+      } finally {
+        reservation.release();
       }
     });
   }
@@ -137,7 +144,8 @@ export class Engines {
    * rebuilds it from the others. All or nothing: a failed add detaches what it attached.
    */
   async joinRaid(spec: EngineSpec, replica: EngineReplicaSpec, options?: CallOptions): Promise<string> {
-    const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options);
+    const reservation = replica.kind === 'remote' ? await this.ctx.admission.admit({ kind: 'attach', what: `replica ${replica.name} of engine ${spec.name}`, controllers: 1 }, options) : undefined;
+    const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options).finally(() => reservation?.release());
     if (!attached?.bdev) throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
     try {
       await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(spec.name), base_bdev: attached.bdev }, options);

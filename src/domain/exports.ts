@@ -48,6 +48,7 @@ export class Exports {
   }
 
   private async create(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
+    (await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${replica}`, subsystems: 1 }, options)).release();
     const nqn = replicaNqn(replica);
     const ids = namespaceIds('replica', replica);
     const nvmf = this.ctx.spdk.nvmf;
