@@ -16,6 +16,7 @@ export interface PeerNode {
   nodeInfo(options?: CallOptions): Promise<NodeInfo>;
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo>;
+  replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
   snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress>;
@@ -31,7 +32,7 @@ export interface PeerDirectory {
 export const NO_PEERS: PeerDirectory = {
   peer(apiAddress: string): PeerNode {
     const refuse = (): Promise<never> => Promise.reject(new Error(`no peer directory on this node: cannot reach ${apiAddress}`));
-    return { where: `node ${apiAddress}`, nodeInfo: refuse, replicaGet: refuse, replicaExpose: refuse, snapshotList: refuse, snapshotCreate: refuse, snapshotShallowCopy: refuse };
+    return { where: `node ${apiAddress}`, nodeInfo: refuse, replicaGet: refuse, replicaExpose: refuse, replicaUnexpose: refuse, snapshotList: refuse, snapshotCreate: refuse, snapshotShallowCopy: refuse };
   },
   close: () => undefined,
 };

@@ -448,9 +448,11 @@ export class Rebuilds {
         this.ctx.log.info({ engine: info.engine, replica: member.name, snapshot: snapshot.name, clusters: final.copiedClusters }, 'snapshot copied to the new replica');
       }
     } finally {
-      // The source node's access is withdrawn on every path (a best effort if that node is gone).
-      if (!destination.hosts.includes(source.hostNqn) && destination.hosts.length > 0) {
-        await destination.peer.replicaExpose(member.name, destination.hosts).catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, "cannot withdraw the source node's access to the new replica"));
+      // The source node's access is withdrawn on every path (a best effort if that node is gone);
+      // a replica that was not exposed before is unexposed again.
+      if (!destination.hosts.includes(source.hostNqn)) {
+        const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, destination.hosts) : destination.peer.replicaUnexpose(member.name);
+        await withdraw.catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, "cannot withdraw the source node's access to the new replica"));
       }
     }
     info.bytesDone = copiedBytes;

@@ -66,6 +66,10 @@ class GrpcPeer implements PeerNode {
     return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaExpose', { name, hostNqns }, unaryOptions(options))));
   }
 
+  async replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo> {
+    return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaUnexpose', { name }, unaryOptions(options))));
+  }
+
   async snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]> {
     const reply = await this.call(() => invoke(this.clients.snapshots, 'SnapshotList', { replicaName }, unaryOptions(options)));
     return reply.snapshots.map(snapshotInfo);

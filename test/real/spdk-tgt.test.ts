@@ -77,4 +77,30 @@ describe.skipIf(!SPDK_TGT)('against a real spdk_tgt (SPDK_TGT)', () => {
     await node.diskDelete('real', true);
     expect(await node.diskList()).toEqual([]);
   });
+
+  it('rebuilds a local replica with its snapshot through NVMe/TCP loopback, leaving nothing behind', async () => {
+    const file = path.join(dir, 'rebuild.img');
+    fs.writeFileSync(file, '');
+    fs.truncateSync(file, 256 * MIB);
+    await node.diskCreate({ name: 'rb', path: file });
+    for (const r of ['rb1', 'rb2', 'rb3']) await node.replicaCreate(r, 'rb', 16 * MIB);
+    await node.engineCreate({ name: 'rbv', sizeBytes: 16 * MIB, replicas: [{ name: 'rb1', kind: 'local' }, { name: 'rb2', kind: 'local' }], frontend: 'export-only', hostNqns: [HOST] });
+    for (const r of ['rb1', 'rb2']) await node.snapshotCreate({ replicaName: r, name: 'base' });
+    await node.engineReplicaRemove('rbv', 'rb2');
+    await node.engineReplicaAdd('rbv', { name: 'rb3', kind: 'local' });
+    const deadline = Date.now() + 60_000;
+    let rebuild = await node.rebuildGet('rbv', 'rb3');
+    while (!['done', 'failed', 'cancelled'].includes(rebuild.state) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      rebuild = await node.rebuildGet('rbv', 'rb3');
+    }
+    expect(rebuild.state, rebuild.reason).toBe('done');
+    expect(rebuild.path, rebuild.pathReason).toBe('snapshot-preserving');
+    expect((await node.snapshotList('rb3')).map((s) => s.name)).toEqual(['base']);
+    expect((await node.replicaGet('rb3')).export).toBeUndefined();
+    expect(await client.call('bdev_nvme_get_controllers')).toEqual([]);
+    expect((await node.engineGet('rbv')).state).toBe('healthy');
+    await node.engineDelete('rbv');
+    await node.diskDelete('rb', true);
+  }, 90_000);
 });
