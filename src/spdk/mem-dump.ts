@@ -21,7 +21,7 @@
  *   DPDK malloc heaps.
  *   Heap id: 0 ... Malloc element at 0x200000200000 (FREE) ...
  */
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 
 export interface MemDumpHeap {
@@ -274,4 +274,23 @@ export async function readMemDump(file: string): Promise<MemDump> {
   const dump = parser.finish();
   if (dump.heaps.length === 0) throw new MemDumpFormatError(`${file} has no DPDK malloc stats: not a complete env_dpdk_get_mem_stats dump`);
   return dump;
+}
+
+/** The dump file's mtime may trail the call's start by this much (coarse file-system clocks). */
+const MTIME_SLACK_MS = 1000;
+
+/**
+ * Reads the dump env_dpdk_get_mem_stats just named, asked at `askedAtMs` (Date.now clock). spdk_tgt
+ * writes it on its own host: a file absent here, or one older than the call, is not its dump.
+ */
+export async function readWrittenMemDump(file: string, askedAtMs: number): Promise<{ dump: MemDump } | { problem: string }> {
+  const elsewhere = 'spdk_tgt writes it on another host or in another mount namespace';
+  try {
+    const st = await stat(file);
+    if (st.mtimeMs < askedAtMs - MTIME_SLACK_MS) return { problem: `${file} was not rewritten by env_dpdk_get_mem_stats (last written ${st.mtime.toISOString()}): ${elsewhere}` };
+    return { dump: await readMemDump(file) };
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `absent here: ${elsewhere}` : err instanceof Error ? err.message : String(err);
+    return { problem: `cannot read spdk_tgt's memory dump ${file}: ${why}` };
+  }
 }

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { dmaModeOf, MemDumpFormatError, parseMemDump, readMemDump, type MemDump } from '../../src/spdk/mem-dump.js';
+import { dmaModeOf, MemDumpFormatError, parseMemDump, readMemDump, readWrittenMemDump, type MemDump } from '../../src/spdk/mem-dump.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
 
@@ -180,6 +180,19 @@ describe('readMemDump failures', () => {
     const file = path.join(tmp, 'cut.txt');
     fs.writeFileSync(file, r.file_text.slice(0, r.file_text.indexOf('DPDK malloc stats.')));
     await expect(readMemDump(file)).rejects.toBeInstanceOf(MemDumpFormatError);
+  });
+
+  it('tells a file spdk_tgt did not just write (another host) from its dump', async () => {
+    const file = path.join(tmp, 'old.txt');
+    fs.writeFileSync(file, recorded[0]!.file_text);
+    expect(await readWrittenMemDump(file, Date.now())).toMatchObject({ dump: { heap: { heapBytes: recorded[0]!.summary.heaps[0]!.Heap_size } } });
+    fs.utimesSync(file, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z'));
+    expect(await readWrittenMemDump(file, Date.now())).toEqual({
+      problem: `${file} was not rewritten by env_dpdk_get_mem_stats (last written 2026-01-01T00:00:00.000Z): spdk_tgt writes it on another host or in another mount namespace`,
+    });
+    expect(await readWrittenMemDump(path.join(tmp, 'absent.txt'), Date.now())).toEqual({
+      problem: `cannot read spdk_tgt's memory dump ${path.join(tmp, 'absent.txt')}: absent here: spdk_tgt writes it on another host or in another mount namespace`,
+    });
   });
 
   it('says unknown for a dump without segments', () => {
