@@ -1,0 +1,730 @@
+/**
+ * NodeResources: what spdk_tgt can still take, read periodically and cached, so that
+ * - admission refuses work that cannot fit (RESOURCE_EXHAUSTED with the numbers) before anything
+ *   is made, instead of spdk_tgt failing it halfway: a rebuild whose 16 windows find no piece of
+ *   DMA memory big enough is -12 and its member is dropped; an attach near exhaustion "succeeds"
+ *   while its qpairs fail (transcript 14);
+ * - the rebuild bandwidth is throttled while spdk_tgt is short of memory or slow to answer.
+ *
+ * One sample (every health.samplePeriodMs, never two at once) reads the node's hugepages, spdk_tgt's
+ * DMA heap (env_dpdk_get_mem_stats: a file spdk_tgt writes on its own host, ~150 ms of spdk_tgt's
+ * time, so never on a health path), iobuf pools and reactor load. Everyone else reads the cache.
+ *
+ * What counts as free DMA memory depends on spdk_tgt's memory mode, read from the dump:
+ * - hugepages (spdk_tgt's default, dynamic): the heap maps more hugepages whenever it runs short,
+ *   so free = heap free + the node's available pages of that size (a 16 MiB allocation succeeds
+ *   with 9 MiB free in the heap while the pool has pages: transcript 14, phase 6). A heap started
+ *   with `--env-context=--legacy-mem` cannot grow, but nothing spdk_tgt reports tells it apart:
+ *   it is over-estimated by the node's free pages (the simulator says which it is: its pool);
+ * - --no-huge: the heap is the -s size and never grows: free = heap free.
+ *
+ * Reservations: an admitted piece of work holds its estimate until released. It stops counting
+ * against free memory once a sample that started at least one sample period after the admission
+ * has completed: by then the work has allocated (callers admit right before they start), so that
+ * sample's figures include it and counting it again would be double. Release when the work ends.
+ * A sample that fails (spdk_tgt gone, or hung past the sample deadline) is logged; admission then
+ * admits without a check (logged once per reason) rather than block work on a broken reading.
+ *
+ * Throttle: after each sample it engages when free DMA memory < health.dmaFreeMinMib, the RPC
+ * latency p90 since the previous sample > health.rpcLatencyMaxMs, or the busiest reactor >
+ * health.reactorBusyMaxPct; it releases after CLEAN_SAMPLES_TO_RELEASE samples in a row under all
+ * three (a reading that cannot be taken cannot breach; a failed sample changes nothing). spdk_tgt
+ * copies process_max_bandwidth_mb_sec into a rebuild when it starts, so a change only applies to
+ * rebuilds started afterwards: the rebuild queue holds new starts while `throttle().engaged`.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { ConductorError, SpdkTransportError } from '../errors.js';
+import { describePool, formatPageSize, poolOf, readHugepages, type HugepageReading } from '../host/hugepages.js';
+import type { CallOptions } from '../spdk/call.js';
+import type { SpdkClient } from '../spdk/client.js';
+import { dmaModeOf, readWrittenMemDump, type DmaMode, type MemDump } from '../spdk/mem-dump.js';
+import type { IobufModuleStats, RaidSetOptionsParams, Reactors, SpdkMethods } from '../spdk/methods/index.js';
+import type { Admission, AdmissionRequest, Reservation } from './context.js';
+import type { ThrottleInfo } from './model.js';
+
+const MIB = 1024 * 1024;
+/** RAID_BDEV_PROCESS_MAX_QD: a rebuild allocates 16 windows up front, as one element (transcript 14, phase 5). */
+export const REBUILD_WINDOWS = 16;
+/**
+ * DMA one NVMe/TCP controller takes: 59,904 bytes per attach, every attach alike (transcript 14,
+ * phase 2: Free_size after cx1..cx55; six elements of 192 to 36,032 bytes each). The first attach of
+ * a target takes another ~59 KiB once (its poll group), not counted.
+ */
+export const CONTROLLER_DMA_BYTES = 59_904;
+/** spdk_tgt's default nvmf max_subsystems, the discovery subsystem included (transcript 14, phase 3). */
+export const DEFAULT_MAX_SUBSYSTEMS = 1024;
+/** Readings back under every threshold this many samples in a row release the throttle. */
+export const CLEAN_SAMPLES_TO_RELEASE = 2;
+/** MALLOC_ELEM_HEADER_LEN: an element's header sits in the same piece as its data. */
+const ELEMENT_HEADER = 64;
+const MAX_LATENCIES = 10_000;
+
+export interface ResourcesOptions {
+  spdk: SpdkMethods;
+  client: SpdkClient;
+  log: Logger;
+  config: Config;
+  /** Where proc/meminfo and sys/kernel/mm/hugepages are read; default '/'. */
+  hostRoot?: string;
+  now?: () => number;
+  /** spdk_tgt's nvmf max_subsystems when raised at its start-up; default 1024. */
+  maxSubsystems?: number;
+}
+
+export interface DmaReading {
+  mode: DmaMode;
+  /** Why there is no reading (mode 'unknown'), or what is missing for admission. */
+  problem?: string;
+  heapBytes: number;
+  freeBytes: number;
+  greatestFreeBytes: number;
+  allocCount: number;
+  freeCount: number;
+  segments: number;
+  pageSizeBytes: number;
+  memzones: number;
+  mempools: number;
+  /** Pages the heap can still map: null when it cannot grow (--no-huge, a fixed heap); undefined when unknown. */
+  growablePages: number | null | undefined;
+  /** Heap free + what it can still map: what admission and the throttle count as free. */
+  availableBytes: number | undefined;
+  /** The biggest single allocation that can succeed (header included). */
+  largestPieceBytes: number | undefined;
+  /** For messages: "hugepages: 1658 of 2048 free, 2 MiB each", "spdk_tgt runs with --no-huge; ...". */
+  note: string;
+  dumpFile?: string;
+  dumpMs?: number;
+}
+
+export interface ReactorLoad {
+  lcore: number;
+  /** Share of ticks in which pollers did work since the previous sample (a reactor polls at 100% CPU regardless). */
+  busyPct: number;
+}
+
+export interface ResourceSnapshot {
+  /** When the sample started (options.now clock); its readings are from then or later. */
+  at: number;
+  tookMs: number;
+  hugepages: HugepageReading;
+  dma: DmaReading;
+  iobuf: { modules: IobufModuleStats[]; retries: number } | undefined;
+  reactors: ReactorLoad[];
+  /** The busiest reactor's busy share; undefined on the first sample and after a restart of spdk_tgt. */
+  reactorBusyPct: number | undefined;
+  /** p90 of the spdk_tgt call latencies recorded since the previous sample; undefined without calls. */
+  rpcLatencyP90Ms: number | undefined;
+  rpcCalls: number;
+  /** Live reservations this sample does not reflect yet. */
+  reserved: { bytes: number; subsystems: number; count: number };
+  /** What could not be read, and why. */
+  problems: string[];
+}
+
+interface Estimate {
+  bytes: number;
+  onePiece: boolean;
+  detail: string;
+  subsystems: number;
+}
+
+interface Held {
+  readonly what: string;
+  readonly bytes: number;
+  readonly subsystems: number;
+  readonly at: number;
+}
+
+type DumpRead = ({ dump: MemDump } | { problem: string }) & { filename: string; dumpMs: number };
+
+interface Breach {
+  readonly text: string;
+  readonly reading: number;
+  readonly threshold: number;
+}
+
+export class NodeResources implements Admission {
+  private readonly spdk: SpdkMethods;
+  private readonly client: SpdkClient;
+  private readonly log: Logger;
+  private readonly hostRoot: string;
+  private readonly now: () => number;
+  private readonly maxSubsystems: number;
+  private readonly period: number;
+  private readonly deadlineMs: number;
+  private readonly windowKb: number;
+  private readonly normalMbSec: number;
+  private readonly throttledMbSec: number;
+  private readonly thresholds: { dmaFreeBytes: number; rpcMs: number; busyPct: number; reserveBytes: number };
+
+  private last: ResourceSnapshot | undefined;
+  private inFlight: Promise<ResourceSnapshot> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private failing: string | undefined;
+  private admissionOff: string | undefined;
+  private readonly held = new Set<Held>();
+  private latencies: number[] = [];
+  private latencyNext = 0;
+  private prevReactors: Reactors | undefined;
+  private subsystems: { count: number; at: number } | undefined;
+  private subsystemRead: Promise<void> | undefined;
+
+  private engaged = false;
+  private cleanStreak = 0;
+  private breaches: Breach[] = [];
+  private windowApplied = false;
+  private appliedMbSec: number | undefined;
+  private applyProblem: string | undefined;
+  private applying: Promise<void> = Promise.resolve();
+  private notified: string | undefined;
+  private readonly listeners = new Set<(t: ThrottleInfo) => void>();
+
+  constructor(options: ResourcesOptions) {
+    const c = options.config;
+    this.spdk = options.spdk;
+    this.client = options.client;
+    this.log = options.log.child({ component: 'resources' });
+    this.hostRoot = options.hostRoot ?? '/';
+    this.now = options.now ?? Date.now;
+    this.maxSubsystems = options.maxSubsystems ?? DEFAULT_MAX_SUBSYSTEMS;
+    this.period = c['health.samplePeriodMs'];
+    this.deadlineMs = Math.min(10_000, Math.max(2_000, 2 * this.period));
+    this.windowKb = c['rebuild.windowKb'];
+    this.normalMbSec = c['rebuild.maxMbSec'];
+    // A throttle never raises a limit that is lower already.
+    this.throttledMbSec = this.normalMbSec === 0 ? c['rebuild.throttledMbSec'] : Math.min(this.normalMbSec, c['rebuild.throttledMbSec']);
+    this.thresholds = {
+      dmaFreeBytes: c['health.dmaFreeMinMib'] * MIB,
+      rpcMs: c['health.rpcLatencyMaxMs'],
+      busyPct: c['health.reactorBusyMaxPct'],
+      reserveBytes: c['health.admissionReserveMib'] * MIB,
+    };
+  }
+
+  /**
+   * Applies bdev_raid_set_options {process_window_size_kb, process_max_bandwidth_mb_sec} once,
+   * takes the first sample and starts sampling. Never throws: spdk_tgt not answering yet is
+   * logged and retried by the next samples.
+   */
+  async start(): Promise<void> {
+    await this.applyOptions();
+    await this.sample().catch((err: unknown) => this.sampleFailed(err));
+    this.schedule();
+  }
+
+  /** Stops sampling; waits for a sample or option change in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight?.catch(() => undefined);
+    await this.applying;
+    this.listeners.clear();
+  }
+
+  /** The last sample; never waits on spdk_tgt. */
+  snapshot(): ResourceSnapshot | undefined {
+    return this.last;
+  }
+
+  /** Takes a sample, or joins the one in flight. Rejects with UNAVAILABLE when spdk_tgt cannot be reached. */
+  sample(): Promise<ResourceSnapshot> {
+    this.inFlight ??= this.takeSample().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  /**
+   * Refuses with RESOURCE_EXHAUSTED when the work's DMA memory or subsystems do not fit, else holds
+   * its estimate until `release()`. Call it right before the work starts (after any queue).
+   * When spdk_tgt cannot be sampled it admits and logs why admission is off: a broken reading
+   * never blocks work. While the throttle is engaged rebuilds are still admitted: the rebuild
+   * queue reads `throttle().engaged` to hold new starts.
+   */
+  async admit(request: AdmissionRequest, options: CallOptions = {}): Promise<Reservation> {
+    if (this.closed) throw new ConductorError('UNAVAILABLE', `${request.what}: the node's resources are no longer tracked (closing)`);
+    const need = this.estimate(request);
+    const snap = need.bytes > 0 ? await this.fresh(options) : undefined;
+    if (need.subsystems > 0) await bounded(this.refreshSubsystems(), options);
+    // From here to the hold nothing awaits: concurrent admissions see each other's holds.
+    if (need.bytes > 0 && snap) this.checkMemory(request, need, snap);
+    if (need.subsystems > 0) this.checkSubsystems(request, need);
+    const held: Held = { what: request.what, bytes: need.bytes, subsystems: need.subsystems, at: this.now() };
+    this.held.add(held);
+    return { release: () => void this.held.delete(held) };
+  }
+
+  throttle(): ThrottleInfo {
+    const wanted = this.engaged ? this.throttledMbSec : this.normalMbSec;
+    return { engaged: this.engaged, limitMbSec: this.appliedMbSec ?? wanted, reason: this.reason(wanted) };
+  }
+
+  onThrottle(listener: (t: ThrottleInfo) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  recordRpcLatency(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) return;
+    if (this.latencies.length < MAX_LATENCIES) this.latencies.push(ms);
+    else this.latencies[this.latencyNext++ % MAX_LATENCIES] = ms;
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sample()
+        .catch((err: unknown) => this.sampleFailed(err))
+        .finally(() => this.schedule());
+    }, this.period);
+    this.timer.unref();
+  }
+
+  private sampleFailed(err: unknown): void {
+    const why = err instanceof Error ? err.message : String(err);
+    if (this.failing === why) this.log.debug({ err: why }, 'sample failed again');
+    else this.log.warn({ err: why }, 'cannot sample spdk_tgt; the next sample runs in one period');
+    this.failing = why;
+  }
+
+  private async takeSample(): Promise<ResourceSnapshot> {
+    const at = this.now();
+    const started = performance.now();
+    const problems: string[] = [];
+    let caps;
+    try {
+      caps = await this.client.capabilities.get();
+    } catch (err) {
+      throw unavailable(err);
+    }
+    const opts: CallOptions = { deadlineMs: this.deadlineMs };
+    const timed = async <T>(work: () => Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      const value = await work();
+      this.recordRpcLatency(performance.now() - t0);
+      return value;
+    };
+    /** A missing method or an error answer is one reading less; a lost connection fails the sample. */
+    const part = async <T>(method: string, work: () => Promise<T>): Promise<T | undefined> => {
+      if (!caps.methods.has(method)) {
+        problems.push(`spdk_tgt has no ${method}`);
+        return undefined;
+      }
+      try {
+        return await work();
+      } catch (err) {
+        if (err instanceof SpdkTransportError) throw unavailable(err);
+        problems.push(`${method}: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
+    };
+    const hugepagesRead = readHugepages(this.hostRoot);
+    // The quick calls go first and are timed: behind the dump (~150 ms of spdk_tgt's app thread)
+    // they would measure the dump, not spdk_tgt's responsiveness.
+    const [iobuf, reactors, simPool] = await Promise.all([
+      part('iobuf_get_stats', () => timed(() => this.spdk.info.getIobufStats(opts))),
+      part('framework_get_reactors', () => timed(() => this.spdk.info.getReactors(opts))),
+      caps.simulator ? part('sim_set_memory', () => this.client.callUnchecked<{ hugepages_free: number | null }>('sim_set_memory', {}, opts)) : undefined,
+    ]);
+    const dump = await part('env_dpdk_get_mem_stats', () => this.readDump(opts));
+    const hugepages = await hugepagesRead;
+    const dma = this.dmaReading(dump, hugepages, simPool, problems);
+    const load = reactors ? this.reactorLoad(reactors) : [];
+    const p90 = this.takeLatencyP90();
+    const snapshot: ResourceSnapshot = {
+      at,
+      tookMs: Math.round(performance.now() - started),
+      hugepages,
+      dma,
+      iobuf: iobuf && { modules: iobuf, retries: iobuf.reduce((n, m) => n + m.small_pool.retry + m.large_pool.retry, 0) },
+      reactors: load,
+      reactorBusyPct: load.length > 0 ? Math.max(...load.map((r) => r.busyPct)) : undefined,
+      rpcLatencyP90Ms: p90.value,
+      rpcCalls: p90.count,
+      reserved: { bytes: 0, subsystems: 0, count: 0 },
+      problems,
+    };
+    this.last = snapshot;
+    snapshot.reserved = this.reservedSince(snapshot.at);
+    if (this.failing !== undefined) this.log.info('spdk_tgt sampled again');
+    this.failing = undefined;
+    this.evaluate(snapshot);
+    await this.applyOptions();
+    this.notify();
+    return snapshot;
+  }
+
+  /** Runs env_dpdk_get_mem_stats and streams the file it names, if this host has that file. */
+  private async readDump(opts: CallOptions): Promise<DumpRead> {
+    const asked = Date.now();
+    const t0 = performance.now();
+    const { filename } = await this.spdk.info.dumpMemStats(opts);
+    const dumpMs = Math.round(performance.now() - t0);
+    return { ...(await readWrittenMemDump(filename, asked)), filename, dumpMs };
+  }
+
+  private dmaReading(
+    read: DumpRead | undefined,
+    hugepages: HugepageReading,
+    simPool: { hugepages_free: number | null } | undefined,
+    problems: string[],
+  ): DmaReading {
+    if (!read || 'problem' in read) {
+      const problem = read?.problem ?? problems.find((p) => p.includes('env_dpdk_get_mem_stats')) ?? 'no memory dump';
+      if (read) problems.push(read.problem);
+      return { ...EMPTY_DMA, mode: 'unknown', problem, note: problem };
+    }
+    const { dump } = read;
+    const mode = dmaModeOf(dump);
+    const pageSizeBytes = dump.segments.pageSizes[dump.segments.pageSizes.length - 1] ?? 0;
+    const base = {
+      heapBytes: dump.heap.heapBytes,
+      freeBytes: dump.heap.freeBytes,
+      greatestFreeBytes: dump.heap.greatestFreeBytes,
+      allocCount: dump.heap.allocCount,
+      freeCount: dump.heap.freeCount,
+      segments: dump.segments.count,
+      pageSizeBytes,
+      memzones: dump.memzones.count,
+      mempools: dump.mempools.length,
+      dumpFile: read.filename,
+      dumpMs: read.dumpMs,
+    };
+    const fixed = (note: string): DmaReading => ({
+      ...base,
+      mode,
+      growablePages: null,
+      availableBytes: base.freeBytes,
+      largestPieceBytes: base.greatestFreeBytes,
+      note,
+    });
+    if (mode === 'no-huge') return fixed(`spdk_tgt runs with --no-huge; its memory is the configured -s size: ${Math.round(base.heapBytes / MIB)} MiB`);
+    if (mode === 'unknown') return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note: 'the dump lists no memory segments', problem: 'the dump lists no memory segments' };
+    let pages: number | undefined;
+    let note: string;
+    if (simPool) {
+      if (simPool.hugepages_free === null) return fixed(`a fixed heap of ${Math.round(base.heapBytes / MIB)} MiB of ${formatPageSize(pageSizeBytes)} hugepages that maps no more pages: the simulator's --mem-mib`);
+      pages = simPool.hugepages_free;
+      note = `hugepages: ${pages} free, ${formatPageSize(pageSizeBytes)} each, in the simulator's pool`;
+    } else {
+      const pool = poolOf(hugepages, pageSizeBytes);
+      pages = pool?.available;
+      note = pool ? `hugepages: ${describePool(pool)}` : `the node's ${formatPageSize(pageSizeBytes)} hugepages cannot be read (${hugepages.problems.join('; ') || 'no such pool'})`;
+    }
+    if (pages === undefined) return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note, problem: note };
+    const growBytes = pages * pageSizeBytes;
+    return {
+      ...base,
+      mode,
+      growablePages: pages,
+      availableBytes: base.freeBytes + growBytes,
+      largestPieceBytes: Math.max(base.greatestFreeBytes, growBytes),
+      note,
+    };
+  }
+
+  /** Busy share per reactor between this and the previous reading; none after a restart of spdk_tgt. */
+  private reactorLoad(current: Reactors): ReactorLoad[] {
+    const previous = this.prevReactors;
+    this.prevReactors = current;
+    if (previous === undefined) return [];
+    const load = reactorLoad(previous, current);
+    if (load === undefined) {
+      this.log.warn({ pid: current.pid, previousPid: previous.pid }, 'spdk_tgt restarted: its rebuild options are applied again');
+      this.windowApplied = false;
+      this.appliedMbSec = undefined;
+      return [];
+    }
+    return load;
+  }
+
+  private takeLatencyP90(): { value: number | undefined; count: number } {
+    const values = this.latencies;
+    this.latencies = [];
+    this.latencyNext = 0;
+    return { value: percentile(values, 90), count: values.length };
+  }
+
+  /** Live holds a sample taken at `at` does not reflect: made less than one period before it. */
+  private reservedSince(at: number): { bytes: number; subsystems: number; count: number } {
+    const r = { bytes: 0, subsystems: 0, count: 0 };
+    for (const h of this.held) {
+      if (at >= h.at + this.period) continue;
+      r.bytes += h.bytes;
+      r.subsystems += h.subsystems;
+      r.count++;
+    }
+    return r;
+  }
+
+  private estimate(request: AdmissionRequest): Estimate {
+    for (const key of ['controllers', 'subsystems'] as const) {
+      const n = request[key];
+      if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new ConductorError('INVALID_ARGUMENT', `${request.what}: ${key} must be a whole number ≥ 0, not ${n}`);
+    }
+    const controllers = request.controllers ?? (request.kind === 'attach' ? 1 : 0);
+    const subsystems = request.subsystems ?? (request.kind === 'engine' || request.kind === 'export' ? 1 : 0);
+    if (request.kind === 'rebuild') {
+      return { bytes: REBUILD_WINDOWS * this.windowKb * 1024, onePiece: true, detail: `${REBUILD_WINDOWS} × ${this.windowKb} KiB rebuild windows`, subsystems: 0 };
+    }
+    const detail = `${controllers} NVMe/TCP controller${controllers === 1 ? '' : 's'} × ${(CONTROLLER_DMA_BYTES / 1024).toFixed(1)} KiB`;
+    return { bytes: controllers * CONTROLLER_DMA_BYTES, onePiece: false, detail, subsystems };
+  }
+
+  /** The cached sample, or a fresh one when it is older than a period; undefined (logged) when spdk_tgt cannot be sampled. */
+  private async fresh(options: CallOptions): Promise<ResourceSnapshot | undefined> {
+    const last = this.last;
+    if (last && this.now() - last.at < this.period) return last;
+    try {
+      return await bounded(this.sample(), options);
+    } catch (err) {
+      if (err instanceof ConductorError && (err.code === 'ABORTED' || err.code === 'DEADLINE_EXCEEDED')) throw err;
+      this.admissionIsOff(err instanceof ConductorError && err.code === 'UNAVAILABLE' ? err.message : `spdk_tgt cannot be sampled: ${String(err)}`);
+      return undefined;
+    }
+  }
+
+  private checkMemory(request: AdmissionRequest, need: Estimate, snap: ResourceSnapshot): void {
+    const dma = snap.dma;
+    if (dma.availableBytes === undefined || dma.largestPieceBytes === undefined) {
+      this.admissionIsOff(dma.problem ?? dma.note);
+      return;
+    }
+    this.admissionIsOn();
+    const reserved = this.reservedSince(snap.at).bytes;
+    const room = dma.availableBytes - reserved - this.thresholds.reserveBytes;
+    const piece = dma.largestPieceBytes - reserved;
+    if (need.bytes <= room && (!need.onePiece || need.bytes + ELEMENT_HEADER <= piece)) return;
+    const has =
+      dma.growablePages === null || dma.growablePages === undefined
+        ? `${mib(dma.freeBytes)} free`
+        : `${mib(dma.freeBytes)} free in its heap and can map ${dma.growablePages} more hugepages (${mib(dma.growablePages * dma.pageSizeBytes)})`;
+    const message =
+      `${request.what} needs ${mib(need.bytes)} of DMA memory (${need.detail})${need.onePiece ? ' in one piece' : ''}; ` +
+      `spdk_tgt has ${has}, largest piece ${mib(dma.largestPieceBytes)}, ${mib(reserved)} reserved by running work, ` +
+      `${this.thresholds.reserveBytes / MIB} MiB kept for I/O (${dma.note})`;
+    throw new ConductorError('RESOURCE_EXHAUSTED', message, {
+      kind: request.kind,
+      needBytes: need.bytes,
+      availableBytes: dma.availableBytes,
+      largestPieceBytes: dma.largestPieceBytes,
+      reservedBytes: reserved,
+      keptBytes: this.thresholds.reserveBytes,
+      mode: dma.mode,
+    });
+  }
+
+  /** Reads the subsystem count when the cached one is older than a period (one read at a time). */
+  private refreshSubsystems(): Promise<void> {
+    if (this.subsystems && this.now() - this.subsystems.at < this.period) return Promise.resolve();
+    this.subsystemRead ??= (async () => {
+      const at = this.now();
+      try {
+        if (!(await this.client.capabilities.has('nvmf_get_subsystems'))) return;
+        const list = await this.spdk.nvmf.getSubsystems(undefined, { deadlineMs: this.deadlineMs });
+        this.subsystems = { count: list.length, at };
+      } catch (err) {
+        this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot count NVMe-oF subsystems; admitted without that check');
+      }
+    })().finally(() => {
+      this.subsystemRead = undefined;
+    });
+    return this.subsystemRead;
+  }
+
+  private checkSubsystems(request: AdmissionRequest, need: Estimate): void {
+    const read = this.subsystems;
+    if (!read) return;
+    let reserved = 0;
+    for (const h of this.held) if (read.at < h.at + this.period) reserved += h.subsystems;
+    if (read.count + reserved + need.subsystems <= this.maxSubsystems) return;
+    throw new ConductorError(
+      'RESOURCE_EXHAUSTED',
+      `${request.what} needs ${need.subsystems} NVMe-oF subsystem${need.subsystems === 1 ? '' : 's'}; spdk_tgt has ${read.count} of its ${this.maxSubsystems} ` +
+        `(max_subsystems, the discovery subsystem included), ${reserved} reserved by running work`,
+      { kind: request.kind, subsystems: read.count, maxSubsystems: this.maxSubsystems, reservedSubsystems: reserved },
+    );
+  }
+
+  private admissionIsOff(why: string): void {
+    if (this.admissionOff === why) return;
+    this.admissionOff = why;
+    this.log.warn({ reason: why }, 'admission by DMA memory is off: work is admitted without a memory check');
+  }
+
+  private admissionIsOn(): void {
+    if (this.admissionOff === undefined) return;
+    this.admissionOff = undefined;
+    this.log.info('admission by DMA memory is on again');
+  }
+
+  /** Engages on any breach; releases after CLEAN_SAMPLES_TO_RELEASE clean samples in a row. */
+  private evaluate(s: ResourceSnapshot): void {
+    const t = this.thresholds;
+    const breaches: Breach[] = [];
+    if (s.dma.availableBytes !== undefined && s.dma.availableBytes < t.dmaFreeBytes) {
+      breaches.push({ text: `free DMA memory ${mib(s.dma.availableBytes)} < ${t.dmaFreeBytes / MIB} MiB`, reading: s.dma.availableBytes / MIB, threshold: t.dmaFreeBytes / MIB });
+    }
+    if (s.rpcLatencyP90Ms !== undefined && s.rpcLatencyP90Ms > t.rpcMs) {
+      breaches.push({ text: `spdk_tgt RPC latency p90 ${Math.round(s.rpcLatencyP90Ms)} ms > ${t.rpcMs} ms (${s.rpcCalls} calls)`, reading: s.rpcLatencyP90Ms, threshold: t.rpcMs });
+    }
+    if (s.reactorBusyPct !== undefined && s.reactorBusyPct > t.busyPct) {
+      breaches.push({ text: `busiest reactor ${Math.round(s.reactorBusyPct)}% busy > ${t.busyPct}%`, reading: s.reactorBusyPct, threshold: t.busyPct });
+    }
+    if (breaches.length > 0) {
+      this.cleanStreak = 0;
+      this.breaches = breaches;
+      if (!this.engaged) {
+        this.engaged = true;
+        this.log.warn({ breaches, limitMbSec: this.throttledMbSec }, `rebuild throttle engaged: ${breaches.map((b) => b.text).join('; ')}`);
+      }
+      return;
+    }
+    if (!this.engaged) return;
+    this.cleanStreak++;
+    if (this.cleanStreak < CLEAN_SAMPLES_TO_RELEASE) return;
+    this.engaged = false;
+    this.breaches = [];
+    this.log.info(
+      { dmaAvailableMib: s.dma.availableBytes === undefined ? undefined : s.dma.availableBytes / MIB, rpcLatencyP90Ms: s.rpcLatencyP90Ms, reactorBusyPct: s.reactorBusyPct, thresholds: t, limitMbSec: this.normalMbSec },
+      `rebuild throttle released after ${CLEAN_SAMPLES_TO_RELEASE} clean samples`,
+    );
+  }
+
+  /** Sends what spdk_tgt lacks of the window and the bandwidth the throttle wants; retried by the next sample on failure. */
+  private applyOptions(): Promise<void> {
+    this.applying = this.applying.then(async () => {
+      const wanted = this.engaged ? this.throttledMbSec : this.normalMbSec;
+      const params: RaidSetOptionsParams = {};
+      if (!this.windowApplied) params.process_window_size_kb = this.windowKb;
+      if (this.appliedMbSec !== wanted) params.process_max_bandwidth_mb_sec = wanted;
+      if (Object.keys(params).length === 0 || this.closed) return;
+      try {
+        await this.spdk.raid.setOptions(params, { deadlineMs: this.deadlineMs });
+        this.windowApplied = true;
+        const before = this.appliedMbSec;
+        this.appliedMbSec = wanted;
+        this.applyProblem = undefined;
+        if (before !== undefined) this.log.info({ before, limitMbSec: wanted }, `rebuild bandwidth for rebuilds started from now on: ${rate(wanted)}`);
+        else this.log.info(params, 'bdev_raid_set_options applied');
+      } catch (err) {
+        this.applyProblem = err instanceof Error ? err.message : String(err);
+        this.log.warn({ err: this.applyProblem, params }, 'bdev_raid_set_options failed; retried at the next sample');
+      }
+    });
+    return this.applying;
+  }
+
+  private notify(): void {
+    const info = this.throttle();
+    const key = `${info.engaged}/${info.limitMbSec}`;
+    if (key === this.notified) return;
+    const first = this.notified === undefined;
+    this.notified = key;
+    if (first && !info.engaged) return;
+    for (const listener of this.listeners) {
+      try {
+        listener(info);
+      } catch (err) {
+        this.log.error({ err }, 'throttle listener threw');
+      }
+    }
+  }
+
+  private reason(wanted: number): string {
+    const pending = this.applyProblem && this.appliedMbSec !== wanted ? ` (not applied yet: ${this.applyProblem})` : '';
+    if (this.engaged) {
+      const easing = this.cleanStreak > 0 ? `; readings back under the thresholds (${this.cleanStreak} of ${CLEAN_SAMPLES_TO_RELEASE} clean samples)` : '';
+      return (
+        `${this.breaches.map((b) => b.text).join('; ')}: rebuilds limited to ${rate(wanted)} (bdev_raid_set_options process_max_bandwidth_mb_sec)${pending}; ` +
+        `applies to rebuild processes started from now on: running ones keep the rate they started with${easing}`
+      );
+    }
+    const s = this.last;
+    if (!s) return `${this.failing ?? 'not sampled yet'}; rebuilds run at ${rate(wanted)}${pending}`;
+    const t = this.thresholds;
+    const dma = s.dma.availableBytes === undefined ? 'free DMA memory unknown' : `free DMA memory ${mib(s.dma.availableBytes)} ≥ ${t.dmaFreeBytes / MIB} MiB`;
+    const rpc = s.rpcLatencyP90Ms === undefined ? 'no RPC latencies' : `RPC latency p90 ${Math.round(s.rpcLatencyP90Ms)} ms ≤ ${t.rpcMs} ms`;
+    const busy = s.reactorBusyPct === undefined ? 'reactor load unknown' : `busiest reactor ${Math.round(s.reactorBusyPct)}% ≤ ${t.busyPct}%`;
+    return `healthy: ${dma}, ${rpc}, ${busy}; rebuilds run at ${rate(wanted)}${pending}`;
+  }
+}
+
+const EMPTY_DMA = {
+  heapBytes: 0,
+  freeBytes: 0,
+  greatestFreeBytes: 0,
+  allocCount: 0,
+  freeCount: 0,
+  segments: 0,
+  pageSizeBytes: 0,
+  memzones: 0,
+  mempools: 0,
+  growablePages: undefined,
+  availableBytes: undefined,
+  largestPieceBytes: undefined,
+} as const;
+
+/**
+ * Busy share of each reactor between two framework_get_reactors readings, or undefined when
+ * spdk_tgt restarted in between (another pid, or counters that went back).
+ */
+export function reactorLoad(previous: Reactors, current: Reactors): ReactorLoad[] | undefined {
+  if (previous.pid !== undefined && current.pid !== undefined && previous.pid !== current.pid) return undefined;
+  const before = new Map(previous.reactors.map((r) => [r.lcore, r]));
+  const load: ReactorLoad[] = [];
+  for (const r of current.reactors) {
+    const p = before.get(r.lcore);
+    if (!p) continue;
+    const busy = r.busy - p.busy;
+    const idle = r.idle - p.idle;
+    if (busy < 0 || idle < 0) return undefined;
+    if (busy + idle > 0) load.push({ lcore: r.lcore, busyPct: (busy * 100) / (busy + idle) });
+  }
+  return load;
+}
+
+/** The nearest-rank percentile; undefined for no values. */
+export function percentile(values: readonly number[], pct: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((pct / 100) * sorted.length) - 1))];
+}
+
+function mib(bytes: number): string {
+  if (bytes === 0) return '0 MiB';
+  return Math.abs(bytes) < MIB ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`;
+}
+
+function rate(mbSec: number): string {
+  return mbSec === 0 ? 'full speed (no limit)' : `${mbSec} MiB/s`;
+}
+
+function unavailable(err: unknown): ConductorError {
+  return new ConductorError('UNAVAILABLE', `spdk_tgt cannot be sampled: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+}
+
+/** Waits for `work` no longer than the caller's deadline or signal (the work itself goes on). */
+async function bounded<T>(work: Promise<T>, options: CallOptions): Promise<T> {
+  if (options.deadlineMs === undefined && options.signal === undefined) return work;
+  if (options.signal?.aborted) throw new ConductorError('ABORTED', 'admission aborted');
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    if (options.deadlineMs !== undefined) {
+      timer = setTimeout(() => reject(new ConductorError('DEADLINE_EXCEEDED', `admission waited ${options.deadlineMs} ms for a sample of spdk_tgt`)), options.deadlineMs);
+    }
+    onAbort = () => reject(new ConductorError('ABORTED', 'admission aborted'));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, stop]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+  }
+}
