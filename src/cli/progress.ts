@@ -99,7 +99,7 @@ export function throttleText(rebuild: Rebuild__Output): string {
 
 /**
  * What changed since the previous answer that deserves a line of its own, once: the path chosen
- * and why, the throttle engaged (with its limit and why) or released.
+ * and why, the throttle engaged (with its limit and why) or released while the rebuild runs.
  */
 export function progressNotes(previous: Rebuild__Output | undefined, current: Rebuild__Output): string[] {
   const notes: string[] = [];
@@ -107,6 +107,8 @@ export function progressNotes(previous: Rebuild__Output | undefined, current: Re
   if (path && (previous?.path !== current.path || previous.pathReason !== current.pathReason)) {
     notes.push(`path: ${path}${current.pathReason ? ` (${current.pathReason})` : ''}`);
   }
+  // An ended rebuild is throttled no more; saying so would only be noise before the end.
+  if (TERMINAL_STATES.includes(current.state)) return notes;
   const before = previous?.throttle;
   const now = current.throttle;
   if (now?.engaged && (!before?.engaged || before.limitMbSec !== now.limitMbSec || before.reason !== now.reason)) {

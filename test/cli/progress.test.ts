@@ -169,7 +169,8 @@ describe('renderProgress', () => {
   });
 
   it('a plain line has no control characters, in every state', () => {
-    for (const state of ['QUEUED', 'COPYING_SNAPSHOTS', 'REBUILDING', 'DONE', 'FAILED', 'CANCELLED']) {
+    const states = ['QUEUED', 'COPYING_SNAPSHOTS', 'REBUILDING', 'DONE', 'FAILED', 'CANCELLED'] as const;
+    for (const state of states) {
       const out = renderProgress(rebuild({ state: `REBUILD_STATE_${state}`, percent: 10, reason: 'why' }), [], plain);
       expect(out.endsWith('\n')).toBe(true);
       expect(out.slice(0, -1)).not.toMatch(/[\x00-\x1f\x7f]/);
@@ -196,5 +197,6 @@ describe('progressNotes', () => {
     expect(progressNotes(engaged, tighter)).toEqual(['throttled to 50 MB/s (DMA memory 95% > 90%)']);
     expect(progressNotes(tighter, released)).toEqual(['throttle released (DMA memory 70% < 80%)']);
     expect(progressNotes(released, released)).toEqual([]);
+    expect(progressNotes(engaged, rebuild({ state: 'REBUILD_STATE_DONE' }))).toEqual([]);
   });
 });
