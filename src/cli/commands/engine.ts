@@ -3,12 +3,78 @@ import { invoke } from '../../api/client.js';
 import type { Engine__Output } from '../../api/generated/spdk/conductor/v1/Engine.js';
 import type { EngineEvent__Output } from '../../api/generated/spdk/conductor/v1/EngineEvent.js';
 import type { EngineMember__Output } from '../../api/generated/spdk/conductor/v1/EngineMember.js';
+import type { EngineReplica } from '../../api/generated/spdk/conductor/v1/EngineReplica.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext, CommandSpec } from './context.js';
-import { parseFrontend, parseOverrides, parseReplicaSpecs, REPLICA_SPEC_HELP } from './engine-args.js';
+import { parseFrontend, parseOverrides, parseReplicaSpec, REPLICA_SPEC_HELP } from './engine-args.js';
 import { fields, formatSize, json, parseSize, table, type Cell } from './format.js';
+import { followRebuild } from './rebuild.js';
 import { eventLine, follow } from './stream.js';
 import { UsageError } from './usage.js';
+
+const SPEC_HELP = `${REPLICA_SPEC_HELP}; a remote one may add api=HOST:PORT, the spdk-conductor API of its node (without it a rebuild onto or from it cannot copy snapshots)`;
+
+/**
+ * A --replica SPEC with its optional api=HOST:PORT part (RemoteReplica.api_address); the rest is
+ * parseReplicaSpec's, and its messages quote the SPEC as given.
+ */
+function parseSpec(text: string): EngineReplica {
+  const parts = text.split(',');
+  const apiParts = parts.filter((p) => /^\s*api\s*(=|$)/.test(p));
+  const rest = parts.filter((p) => !apiParts.includes(p)).join(',');
+  const quoted = JSON.stringify(text);
+  if (apiParts.length > 1) throw new UsageError(`--replica ${quoted}: api is given twice`);
+  let replica: EngineReplica;
+  try {
+    replica = parseReplicaSpec(rest);
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(err.message.replace(JSON.stringify(rest), quoted));
+    throw err;
+  }
+  const apiPart = apiParts[0];
+  if (apiPart === undefined) return replica;
+  const eq = apiPart.indexOf('=');
+  const address = eq < 0 ? '' : apiPart.slice(eq + 1).trim();
+  if (!replica.remote) throw new UsageError(`--replica ${quoted}: a local replica takes only its name, not api`);
+  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):(\d{1,5})$/.exec(address);
+  if (!match || !(Number(match[2]) >= 1 && Number(match[2]) <= 65_535)) {
+    throw new UsageError(`--replica ${quoted}: api ${JSON.stringify(address)} is not HOST:PORT (the spdk-conductor API of the replica's node)`);
+  }
+  return { remote: { ...replica.remote, apiAddress: address } };
+}
+
+function parseSpecs(values: readonly string[] | undefined, command: string, least: number): EngineReplica[] {
+  const specs = (values ?? []).map(parseSpec);
+  if (specs.length < least) throw new UsageError(`${command} needs ${least === 1 ? 'a' : `at least ${least}`} --replica ${REPLICA_SPEC_HELP}${least > 1 ? ', one per replica' : ''}`);
+  return specs;
+}
+
+/** Time for one RebuildGet while following: the answer comes from memory, so longer means unreachable. */
+const POLL_DEADLINE_MS = 5000;
+
+async function addAndWait(ctx: CommandContext, request: { name: string; replica: EngineReplica }): Promise<number> {
+  const replica = (request.replica.remote ?? request.replica.local)!.name!;
+  const engine = await invoke(ctx.api.engines, 'EngineReplicaAdd', request, ctx.call);
+  const member = engine.members.find((m) => m.name === replica);
+  if (member?.state === 'MEMBER_STATE_HEALTHY' && !engine.rebuilds.some((r) => r.replica === replica)) {
+    // Added before and rebuilt already (the add is idempotent): nothing to follow.
+    ctx.out(ctx.json ? json(engine) : `replica ${replica} is already a healthy member of engine ${request.name}; nothing to rebuild\n`);
+    return EXIT.OK;
+  }
+  if (!ctx.json) ctx.out(`replica ${replica} is in engine ${request.name}; waiting for its rebuild (Ctrl-C stops the waiting, not the rebuild)\n`);
+  const deadlineMs = Math.min(ctx.call.deadlineMs ?? POLL_DEADLINE_MS, POLL_DEADLINE_MS);
+  return followRebuild({
+    engine: request.name,
+    replica,
+    get: () => invoke(ctx.api.engines, 'RebuildGet', { engine: request.name, replica }, { deadlineMs, signal: ctx.call.signal }),
+    signal: ctx.call.signal,
+    out: ctx.out,
+    err: (text) => process.stderr.write(text),
+    tty: Boolean(process.stdout.isTTY),
+    width: () => process.stdout.columns || 80,
+    json: ctx.json,
+  });
+}
 
 /** ENGINE_STATE_DEGRADED → degraded: the enum's own word, as people read it. */
 function word(value: string, prefix: string): string {
@@ -69,7 +135,7 @@ export const engineCommands: CommandSpec[] = [
     options: ['size', 'replica', 'frontend', 'host', 'override'],
     usage:
       'engine create NAME --size SIZE --replica SPEC --replica SPEC [...] --frontend nvme-host|export-only [--host HOSTNQN ...] [--override FIELD=VALUE ...]\n' +
-      `      SPEC: ${REPLICA_SPEC_HELP}\n` +
+      `      SPEC: ${SPEC_HELP}\n` +
       '      --host: hosts that may connect (required for export-only); --override: a timeout budget field for this engine, e.g. replica.ctrlrLossTimeoutSec=10',
     prepare(values, [name]) {
       if (values.size === undefined) throw new UsageError('engine create needs --size (e.g. 10GiB)');
@@ -81,7 +147,7 @@ export const engineCommands: CommandSpec[] = [
       const request = {
         name: name!,
         sizeBytes: parseSize('size', values.size),
-        replicas: parseReplicaSpecs(values.replica, 'engine create', 2),
+        replicas: parseSpecs(values.replica, 'engine create', 2),
         frontend,
         hostNqns: values.host ?? [],
         ...(timeouts ? { timeouts } : {}),
@@ -174,12 +240,17 @@ export const engineCommands: CommandSpec[] = [
   {
     name: 'engine replica-add',
     args: ['NAME'],
-    options: ['replica'],
-    usage: 'engine replica-add NAME --replica SPEC   (attached and added to the raid; spdk_tgt rebuilds it)',
+    options: ['replica', 'wait'],
+    usage:
+      'engine replica-add NAME --replica SPEC [--wait]   (attached and added to the raid; it is rebuilt in the background)\n' +
+      '      --wait: follow the rebuild to its end with a progress line (--json: print the final rebuild). Exits 0 when it is done,\n' +
+      '      7 when it failed (the reason is printed), 1 when it was cancelled, 3 when the service stays unreachable for 30 s,\n' +
+      '      130 on Ctrl-C: that stops the waiting, not the rebuild (spdk-conductor rebuild cancel ENGINE REPLICA does)',
     prepare(values, [name]) {
-      const specs = parseReplicaSpecs(values.replica, 'engine replica-add', 1);
+      const specs = parseSpecs(values.replica, 'engine replica-add', 1);
       if (specs.length > 1) throw new UsageError('engine replica-add takes one --replica; run it once per replica');
       const request = { name: name!, replica: specs[0]! };
+      if (values.wait) return (ctx) => addAndWait(ctx, request);
       return async (ctx) => showEngine(ctx, await invoke(ctx.api.engines, 'EngineReplicaAdd', request, ctx.call));
     },
   },

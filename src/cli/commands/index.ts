@@ -1,7 +1,7 @@
 /**
- * The API commands (disk, replica, snapshot, engine): the command line checked before anything is
- * contacted, one connection to the service (its Unix socket from config, or --address for TCP)
- * closed on every path, answers as tables or --json, failures as meaningful exit codes.
+ * The API commands (disk, replica, snapshot, engine, rebuild): the command line checked before
+ * anything is contacted, one connection to the service (its Unix socket from config, or --address
+ * for TCP) closed on every path, answers as tables or --json, failures as meaningful exit codes.
  */
 import type { ParseArgsConfig } from 'node:util';
 import { apiAddress, withApiClients, type ApiTarget } from '../../api/client.js';
@@ -11,6 +11,7 @@ import { callFailure, type CommandSpec, type CommandValues } from './context.js'
 import { diskCommands } from './disk.js';
 import { engineCommands } from './engine.js';
 import { parseDuration } from './format.js';
+import { rebuildCommands } from './rebuild.js';
 import { replicaCommands } from './replica.js';
 import { snapshotCommands } from './snapshot.js';
 import { UsageError } from './usage.js';
@@ -33,7 +34,17 @@ export const COMMAND_OPTIONS = {
   replica: { type: 'string', multiple: true },
   frontend: { type: 'string' },
   override: { type: 'string', multiple: true },
+  wait: { type: 'boolean' },
+  engine: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+// The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.
+declare module './context.js' {
+  interface CommandValues {
+    wait?: boolean | undefined;
+    engine?: string | undefined;
+  }
+}
 
 /** Options every API command takes. */
 const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
@@ -41,9 +52,9 @@ const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
 /** Operations can wait on slow spdk_tgt work (lvstore load, examine: up to 5 min), plus queueing. */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands];
+const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...rebuildCommands];
 
-export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine'];
+export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine', 'rebuild'];
 
 export const API_USAGE = `${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
 
