@@ -18,10 +18,14 @@
  *   it is over-estimated by the node's free pages (the simulator says which it is: its pool);
  * - --no-huge: the heap is the -s size and never grows: free = heap free.
  *
- * Reservations: an admitted piece of work holds its estimate until released. It stops counting
- * against free memory once a sample that started at least one sample period after the admission
- * has completed: by then the work has allocated (callers admit right before they start), so that
- * sample's figures include it and counting it again would be double. Release when the work ends.
+ * Reservations: an admitted piece of work holds its estimate, which counts against a reading
+ * (a sample, or the subsystem count) until that reading was taken after the work allocated; from
+ * then on the reading includes it and counting it again would be double. Callers admit right
+ * before the work starts and release when it ends, so:
+ * - a rebuild frees its windows when it ends: its hold counts until released, or until a reading
+ *   taken one sample period after the admission (the windows are in it by then);
+ * - engines, exports and attaches make controllers and subsystems that outlive the work: their
+ *   holds count until a reading taken after the release (or one period after the admission).
  * A sample that fails (spdk_tgt gone, or hung past the sample deadline) is logged; admission then
  * admits without a check (logged once per reason) rather than block work on a broken reading.
  *
@@ -116,7 +120,7 @@ export interface ResourceSnapshot {
   /** p90 of the spdk_tgt call latencies recorded since the previous sample; undefined without calls. */
   rpcLatencyP90Ms: number | undefined;
   rpcCalls: number;
-  /** Live reservations this sample does not reflect yet. */
+  /** Reservations this sample does not reflect yet (see the header). */
   reserved: { bytes: number; subsystems: number; count: number };
   /** What could not be read, and why. */
   problems: string[];
@@ -134,6 +138,14 @@ interface Held {
   readonly bytes: number;
   readonly subsystems: number;
   readonly at: number;
+  /** Its objects outlive the work (controllers, subsystems): it counts on after release until seen. */
+  readonly persists: boolean;
+  releasedAt?: number;
+}
+
+/** A reading taken at `readAt` or later includes the hold's allocations. */
+function settledAt(h: Held, period: number): number {
+  return h.releasedAt === undefined ? h.at + period : Math.min(h.releasedAt, h.at + period);
 }
 
 type DumpRead = ({ dump: MemDump } | { problem: string }) & { filename: string; dumpMs: number };
@@ -161,6 +173,7 @@ export class NodeResources implements Admission {
   private last: ResourceSnapshot | undefined;
   private inFlight: Promise<ResourceSnapshot> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
   private closed = false;
   private failing: string | undefined;
   private admissionOff: string | undefined;
@@ -209,6 +222,8 @@ export class NodeResources implements Admission {
    * logged and retried by the next samples.
    */
   async start(): Promise<void> {
+    if (this.started || this.closed) return;
+    this.started = true;
     await this.applyOptions();
     await this.sample().catch((err: unknown) => this.sampleFailed(err));
     this.schedule();
@@ -252,9 +267,14 @@ export class NodeResources implements Admission {
     // From here to the hold nothing awaits: concurrent admissions see each other's holds.
     if (need.bytes > 0 && snap) this.checkMemory(request, need, snap);
     if (need.subsystems > 0) this.checkSubsystems(request, need);
-    const held: Held = { what: request.what, bytes: need.bytes, subsystems: need.subsystems, at: this.now() };
+    const held: Held = { what: request.what, bytes: need.bytes, subsystems: need.subsystems, at: this.now(), persists: request.kind !== 'rebuild' };
     this.held.add(held);
-    return { release: () => void this.held.delete(held) };
+    return {
+      release: () => {
+        if (!held.persists) this.held.delete(held);
+        else held.releasedAt ??= this.now();
+      },
+    };
   }
 
   throttle(): ThrottleInfo {
@@ -449,11 +469,18 @@ export class NodeResources implements Admission {
     return { value: percentile(values, 90), count: values.length };
   }
 
-  /** Live holds a sample taken at `at` does not reflect: made less than one period before it. */
+  /** Holds a sample taken at `at` does not reflect; released holds every reading has seen are dropped. */
   private reservedSince(at: number): { bytes: number; subsystems: number; count: number } {
     const r = { bytes: 0, subsystems: 0, count: 0 };
+    const subsystemsAt = this.subsystems?.at ?? Infinity;
     for (const h of this.held) {
-      if (at >= h.at + this.period) continue;
+      const settled = settledAt(h, this.period);
+      // Bounded even when spdk_tgt cannot be read for a long time.
+      if (h.releasedAt !== undefined && ((settled <= at && settled <= subsystemsAt) || this.now() - h.releasedAt > 10 * this.period)) {
+        this.held.delete(h);
+        continue;
+      }
+      if (at >= settled) continue;
       r.bytes += h.bytes;
       r.subsystems += h.subsystems;
       r.count++;
@@ -540,7 +567,7 @@ export class NodeResources implements Admission {
     const read = this.subsystems;
     if (!read) return;
     let reserved = 0;
-    for (const h of this.held) if (read.at < h.at + this.period) reserved += h.subsystems;
+    for (const h of this.held) if (read.at < settledAt(h, this.period)) reserved += h.subsystems;
     if (read.count + reserved + need.subsystems <= this.maxSubsystems) return;
     throw new ConductorError(
       'RESOURCE_EXHAUSTED',
@@ -641,7 +668,7 @@ export class NodeResources implements Admission {
       const easing = this.cleanStreak > 0 ? `; readings back under the thresholds (${this.cleanStreak} of ${CLEAN_SAMPLES_TO_RELEASE} clean samples)` : '';
       return (
         `${this.breaches.map((b) => b.text).join('; ')}: rebuilds limited to ${rate(wanted)} (bdev_raid_set_options process_max_bandwidth_mb_sec)${pending}; ` +
-        `applies to rebuild processes started from now on: running ones keep the rate they started with${easing}`
+        `the limit applies to rebuild processes started from now on (running ones keep the rate they started with)${easing}`
       );
     }
     const s = this.last;

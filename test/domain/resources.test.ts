@@ -174,7 +174,7 @@ describe('admission of a rebuild', () => {
 });
 
 describe('reservations', () => {
-  it('add up until released (release is idempotent)', async () => {
+  it('of rebuilds add up until released (release is idempotent)', async () => {
     // --no-huge 1024: ~177 MiB free in one block. Two rebuilds of 80 MiB each fit alone, not together.
     const n = await node(['--mem-mib', '1024', '--no-huge']);
     const r = n.resources({ 'rebuild.windowKb': 5120 });
@@ -188,7 +188,7 @@ describe('reservations', () => {
     await expect(r.admit({ kind: 'attach', what: 'x', controllers: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
-  it('stop counting once a sample started a period after them has seen spdk_tgt (no double counting)', async () => {
+  it('of a running rebuild stop counting once a sample taken a period after admission has seen its windows (no double counting)', async () => {
     const n = await node(['--mem-mib', '1024', '--no-huge']);
     const r = n.resources({ 'rebuild.windowKb': 5120, 'health.samplePeriodMs': 300 });
     await r.start();
@@ -202,22 +202,50 @@ describe('reservations', () => {
     held.release();
   });
 
-  it('count NVMe-oF subsystems against max_subsystems, the discovery subsystem included', async () => {
+  it('of engines and attaches count on after release until a sample taken after it (their controllers outlive the work)', async () => {
+    const n = await node(['--mem-mib', '1024', '--no-huge']);
+    let clock = 1_000_000;
+    const { free_size: free } = await n.client.callUnchecked<{ free_size: number }>('sim_set_memory', {});
+    // Room for between 1 and 2 MiB of controllers above the I/O reserve.
+    const reserveMib = Math.floor(free / MIB) - 1;
+    const r = n.resources({ 'health.admissionReserveMib': reserveMib, 'health.samplePeriodMs': 1000 }, { now: () => clock });
+    await r.start();
+    const fits = Math.floor((free - reserveMib * MIB) / CONTROLLER_DMA_BYTES);
+    const engine = await r.admit({ kind: 'engine', what: 'engine vol-1', controllers: fits, subsystems: 0 });
+    await refusal(r.admit({ kind: 'attach', what: 'replica r3 of engine vol-1' }));
+    clock += 10;
+    engine.release();
+    // Its controllers are attached now, and the last sample was taken before that.
+    expect((await refusal(r.admit({ kind: 'attach', what: 'replica r3 of engine vol-1' }))).details).toMatchObject({ reservedBytes: fits * CONTROLLER_DMA_BYTES });
+    clock += 1000;
+    await r.sample();
+    expect(r.snapshot()!.reserved).toEqual({ bytes: 0, subsystems: 0, count: 0 });
+    (await r.admit({ kind: 'attach', what: 'replica r3 of engine vol-1' })).release();
+  });
+
+  it('count NVMe-oF subsystems against max_subsystems, the discovery subsystem included, until a count taken after release', async () => {
     const n = await node([]);
-    const r = n.resources({}, { maxSubsystems: 3 });
+    let clock = 1_000_000;
+    const r = n.resources({ 'health.samplePeriodMs': 1000 }, { maxSubsystems: 3, now: () => clock });
     await r.start();
     const a = await r.admit({ kind: 'export', what: 'export of r1' });
     const b = await r.admit({ kind: 'engine', what: 'engine vol-1', controllers: 2 });
     const err = await refusal(r.admit({ kind: 'export', what: 'export of r2' }));
     expect(err.message).toBe('export of r2 needs 1 NVMe-oF subsystem; spdk_tgt has 1 of its 3 (max_subsystems, the discovery subsystem included), 2 reserved by running work');
-    a.release();
-    b.release();
+    // The work makes its subsystems and ends.
     await n.spdk.nvmf.createSubsystem({ nqn: 'nqn.2016-06.io.spdk:s1', allow_any_host: true });
     await n.spdk.nvmf.createSubsystem({ nqn: 'nqn.2016-06.io.spdk:s2', allow_any_host: true });
-    // A fresh NodeResources reads the count (3 now) instead of its cache.
-    const fresh = n.resources({}, { maxSubsystems: 3 });
-    await fresh.start();
-    expect((await refusal(fresh.admit({ kind: 'export', what: 'export of r2' }))).message).toMatch(/spdk_tgt has 3 of its 3 /);
+    clock += 10;
+    a.release();
+    b.release();
+    b.release();
+    expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }))).message).toMatch(/spdk_tgt has 1 of its 3 .*, 2 reserved by running work$/);
+    // A period later the count is read again: it has them, and the holds are gone.
+    clock += 1000;
+    expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }))).message).toMatch(/spdk_tgt has 3 of its 3 .*, 0 reserved by running work$/);
+    await n.spdk.nvmf.deleteSubsystem({ nqn: 'nqn.2016-06.io.spdk:s2' });
+    clock += 1000;
+    (await r.admit({ kind: 'export', what: 'export of r2' })).release();
   });
 });
 
