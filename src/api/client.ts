@@ -50,7 +50,9 @@ export function createApiClients(target: ApiTarget): ApiClients {
   const credentials = grpc.credentials.createInsecure();
   // No channelz bookkeeping and no retry buffering: the CLI and tests read neither, and every call
   // paid for both (measured with bench-replicas). Callers retry idempotent calls themselves.
-  const channel = new grpc.Channel(address, credentials, { 'grpc.enable_channelz': 0, 'grpc.enable_retries': 0 });
+  // Reconnects at most 2 s apart (grpc-js would back off to 120 s): a CLI waiting out a restart
+  // and a peer used during a rebuild both need to see the service as soon as it is back.
+  const channel = new grpc.Channel(address, credentials, { 'grpc.enable_channelz': 0, 'grpc.enable_retries': 0, 'grpc.max_reconnect_backoff_ms': 2000 });
   const options: grpc.ClientOptions = { channelOverride: channel };
   const health = new HealthClientConstructor(address, credentials, options);
   return {

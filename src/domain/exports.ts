@@ -48,7 +48,16 @@ export class Exports {
   }
 
   private async create(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
-    (await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${replica}`, subsystems: 1 }, options)).release();
+    const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${replica}`, subsystems: 1 }, options);
+    try {
+      return await this.build(replica, disk, hosts, options, headReady);
+    } finally {
+      // After the subsystem exists: a count read in between must not miss it.
+      reservation.release();
+    }
+  }
+
+  private async build(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
     const nqn = replicaNqn(replica);
     const ids = namespaceIds('replica', replica);
     const nvmf = this.ctx.spdk.nvmf;

@@ -13,6 +13,7 @@ import type { SpdkClient } from '../spdk/client.js';
 import { SpdkMethods } from '../spdk/methods/index.js';
 import { ObjectLocks, type Admission, type DomainContext } from './context.js';
 import { NO_PEERS, type PeerDirectory } from './peers.js';
+import { NodeResources } from './resources.js';
 import { Rebuilds } from './rebuilds.js';
 import { recoverCopies, ShallowCopies } from './shallow-copy.js';
 import { CONDUCTOR_VERSION } from '../version.js';
@@ -79,7 +80,10 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
   const log = logger.child({ component: 'domain' });
   const stateFile = config['state.file'] ?? path.join(options.defaultStateDir ?? '/var/lib/spdk-conductor', 'state.json');
   const spdk = new SpdkMethods(withKillSwitch(client));
-  const resources = (options.resources ?? defaultResources)({ spdk, client, log, config });
+  // The root logger: NodeResources makes its own { component } child.
+  // Its readings are not steps of the operation that asked for admission: they go around the
+  // kill switch (crash tests count an operation's own spdk_tgt calls).
+  const resources = (options.resources ?? defaultResources)({ spdk: new SpdkMethods(client), client, log: logger, config });
   const ctx: DomainContext = {
     admission: resources,
     spdk,
@@ -102,16 +106,9 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
   });
 }
 
-/** Until src/domain/resources.ts is wired: admits everything, never throttles. */
-function defaultResources(): NodeResourcesLike {
-  const throttle: ThrottleInfo = { engaged: false, limitMbSec: 0, reason: 'no health readings' };
-  return {
-    admit: async () => ({ release: () => undefined }),
-    throttle: () => throttle,
-    onThrottle: () => () => undefined,
-    start: async () => undefined,
-    close: async () => undefined,
-  };
+/** Hugepage-aware admission and the rebuild health throttle, read from spdk_tgt and the node. */
+function defaultResources(ctx: { spdk: SpdkMethods; client: SpdkClient; log: Logger; config: Config }): NodeResourcesLike {
+  return new NodeResources(ctx);
 }
 
 export interface NodeServiceOptions {

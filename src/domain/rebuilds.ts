@@ -30,7 +30,7 @@ import type { PeerDirectory, PeerNode } from './peers.js';
 import type { EngineSpec, RebuildRecord } from './state-file.js';
 
 /** How often a running raid rebuild is read; before its process shows, more often. */
-const FOLLOW_MS = 250;
+const FOLLOW_MS = 100;
 const FOLLOW_FIRST_MS = 20;
 /** EngineWatch gets a progress event each time a rebuild passes another step of this many percent. */
 const WATCH_STEP_PERCENT = 10;
@@ -64,6 +64,8 @@ class Job {
   engineDeleted = false;
   /** Restarted after dying in copying-snapshots: data already in the new head is ours (a partial copy). */
   resumedCopy = false;
+  /** finish() has begun: the job stays visible (RebuildGet) until it is filed as ended. */
+  finishing = false;
   constructor(
     readonly info: RebuildInfo,
     readonly member: EngineReplicaSpec,
@@ -539,8 +541,8 @@ export class Rebuilds {
    */
   private async finish(job: Job, state: 'done' | 'failed' | 'cancelled', reason: string): Promise<void> {
     const { info, member } = job;
-    if (!ACTIVE.has(info.state) || this.jobs.get(job.key) !== job) return;
-    this.jobs.delete(job.key);
+    if (job.finishing || !ACTIVE.has(info.state) || this.jobs.get(job.key) !== job) return;
+    job.finishing = true;
     const list = this.waiting.get(info.engine);
     if (list) {
       const rest = list.filter((j) => j !== job);
@@ -571,7 +573,9 @@ export class Rebuilds {
       info.queuePosition = 0;
       info.etaSec = state === 'done' ? 0 : -1;
       if (state === 'done') info.percent = 100;
+      // Filed as ended and dropped from the running set in one step: never a moment without it.
       this.finished.push(job);
+      this.jobs.delete(job.key);
       while (this.finished.length > FINISHED_MAX || (this.finished[0] && this.finished[0].info.finishedAtMs < this.now() - FINISHED_KEEP_MS)) this.finished.shift();
       const log = state === 'done' ? this.ctx.log.info.bind(this.ctx.log) : this.ctx.log.warn.bind(this.ctx.log);
       log({ engine: info.engine, replica: info.replica, state, reason, path: info.path, ms: info.finishedAtMs - info.createdAtMs }, `rebuild ${state}`);

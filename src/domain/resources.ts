@@ -263,7 +263,8 @@ export class NodeResources implements Admission {
     if (this.closed) throw new ConductorError('UNAVAILABLE', `${request.what}: the node's resources are no longer tracked (closing)`);
     const need = this.estimate(request);
     const snap = need.bytes > 0 ? await this.fresh(options) : undefined;
-    if (need.subsystems > 0) await bounded(this.refreshSubsystems(), options);
+    // The count is read with every sample; only a node never sampled reads it here.
+    if (need.subsystems > 0 && !this.subsystems) await bounded(this.refreshSubsystems(), options);
     // From here to the hold nothing awaits: concurrent admissions see each other's holds.
     if (need.bytes > 0 && snap) this.checkMemory(request, need, snap);
     if (need.subsystems > 0) this.checkSubsystems(request, need);
@@ -350,7 +351,9 @@ export class NodeResources implements Admission {
       part('framework_get_reactors', () => timed(() => this.spdk.info.getReactors(opts))),
       caps.simulator ? part('sim_set_memory', () => this.client.callUnchecked<{ hugepages_free: number | null }>('sim_set_memory', {}, opts)) : undefined,
     ]);
+    const subsystemsRead = this.refreshSubsystems(true);
     const dump = await part('env_dpdk_get_mem_stats', () => this.readDump(opts));
+    await subsystemsRead;
     const hugepages = await hugepagesRead;
     const dma = this.dmaReading(dump, hugepages, simPool, problems);
     const load = reactors ? this.reactorLoad(reactors) : [];
@@ -545,9 +548,9 @@ export class NodeResources implements Admission {
     });
   }
 
-  /** Reads the subsystem count when the cached one is older than a period (one read at a time). */
-  private refreshSubsystems(): Promise<void> {
-    if (this.subsystems && this.now() - this.subsystems.at < this.period) return Promise.resolve();
+  /** Reads the subsystem count (with `force`, or when the cached one is older than a period); one read at a time. */
+  private refreshSubsystems(force = false): Promise<void> {
+    if (!force && this.subsystems && this.now() - this.subsystems.at < this.period) return Promise.resolve();
     this.subsystemRead ??= (async () => {
       const at = this.now();
       try {

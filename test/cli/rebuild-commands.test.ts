@@ -550,7 +550,7 @@ describe('command line errors exit 2 and contact nothing', () => {
     [['engine', 'replica-add', 'vol1', '--replica', `${R3},api=10.0.0.6:1,api=10.0.0.7:1`], /api is given twice/],
     [['engine', 'replica-add', 'vol1', '--replica', `${R3},api=10.0.0.6`], /api "10\.0\.0\.6" is not HOST:PORT/],
     [['engine', 'replica-add', 'vol1', '--replica', `${R3},api=10.0.0.6:70000`], /api "10\.0\.0\.6:70000" is not HOST:PORT/],
-    [['engine', 'replica-add', 'vol1', '--replica', `${R3},api`], /api "" is not HOST:PORT/],
+    [['engine', 'replica-add', 'vol1', '--replica', `${R3},api`], /api needs a value \(api=...\)/],
     [['engine', 'replica-add', 'vol1', '--replica', 'name=r3,address=10.0.0.6,port=20003,api=h:1'], /--replica "name=r3,address=10\.0\.0\.6,port=20003,api=h:1": a remote replica needs nqn/],
     [['engine', 'get', 'vol1', '--wait'], /--wait does not apply to "engine get"/],
     [['rebuild', 'get', 'vol1'], /usage: spdk-conductor rebuild get ENGINE REPLICA/],
@@ -569,7 +569,7 @@ describe('command line errors exit 2 and contact nothing', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain('engine replica-add NAME --replica SPEC [--wait]');
     expect(result.stdout).toContain('7 when it failed (the reason is printed), 1 when it was cancelled, 3 when the service stays unreachable for 30 s');
-    expect(result.stdout).toContain('a remote one may add api=HOST:PORT');
+    expect(result.stdout).toContain("api=HOST:PORT is the spdk-conductor API of the replica's node");
     expect(result.stdout).toContain('rebuild list [--engine NAME]');
     expect(result.stdout).toContain('rebuild get ENGINE REPLICA');
     expect(result.stdout).toContain('rebuild cancel ENGINE REPLICA');

@@ -240,11 +240,13 @@ describe('reservations', () => {
     b.release();
     b.release();
     expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }))).message).toMatch(/spdk_tgt has 1 of its 3 .*, 2 reserved by running work$/);
-    // A period later the count is read again: it has them, and the holds are gone.
+    // The next sample reads the count again (admission itself only reads the cache): it has them, and the holds are gone.
     clock += 1000;
+    await r.sample();
     expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }))).message).toMatch(/spdk_tgt has 3 of its 3 .*, 0 reserved by running work$/);
     await n.spdk.nvmf.deleteSubsystem({ nqn: 'nqn.2016-06.io.spdk:s2' });
     clock += 1000;
+    await r.sample();
     (await r.admit({ kind: 'export', what: 'export of r2' })).release();
   });
 });

@@ -23,6 +23,8 @@ export interface CommandValues {
   replica?: string[] | undefined;
   frontend?: string | undefined;
   override?: string[] | undefined;
+  wait?: boolean | undefined;
+  engine?: string | undefined;
 }
 
 export interface CommandContext {

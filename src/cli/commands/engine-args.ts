@@ -1,7 +1,7 @@
 /**
  * The engine commands' compound options, read into API messages before anything is contacted:
  *
- *   --replica name=r1,address=10.0.0.5,port=20001,nqn=nqn.2024-11.io.spdk-conductor:replica:r1
+ *   --replica name=r1,address=10.0.0.5,port=20001,nqn=nqn.2024-11.io.spdk-conductor:replica:r1[,api=10.0.0.5:50151]
  *   --replica name=r2,local
  *   --frontend nvme-host|export-only
  *   --override replica.ctrlrLossTimeoutSec=10   (a field of the timeout budget, as `timeouts check` names it)
@@ -14,10 +14,13 @@ import type { FrontendKind } from '../../api/generated/spdk/conductor/v1/Fronten
 import type { TimeoutsOverride } from '../../api/generated/spdk/conductor/v1/TimeoutsOverride.js';
 import { UsageError } from './usage.js';
 
-const REPLICA_KEYS = ['name', 'address', 'port', 'nqn', 'local'] as const;
+const REPLICA_KEYS = ['name', 'address', 'port', 'nqn', 'api', 'local'] as const;
 type ReplicaKey = (typeof REPLICA_KEYS)[number];
 
-export const REPLICA_SPEC_HELP = 'name=NAME,address=IP,port=PORT,nqn=NQN (a replica another node exposes) or name=NAME,local (one on this node)';
+export const REPLICA_SPEC_HELP = 'name=NAME,address=IP,port=PORT,nqn=NQN[,api=HOST:PORT] (a replica another node exposes) or name=NAME,local (one on this node)';
+
+/** Said once in help: what api= is for. */
+export const REPLICA_API_HELP = "api=HOST:PORT is the spdk-conductor API of the replica's node; without it a rebuild onto or from it cannot copy snapshots";
 
 export function parseReplicaSpec(text: string): EngineReplica {
   const found = new Map<ReplicaKey, string | true>();
@@ -35,7 +38,7 @@ export function parseReplicaSpec(text: string): EngineReplica {
   const name = found.get('name');
   if (typeof name !== 'string' || name === '') throw new UsageError(`--replica ${JSON.stringify(text)}: name=NAME is required; use ${REPLICA_SPEC_HELP}`);
   if (found.has('local')) {
-    const extra = (['address', 'port', 'nqn'] as const).filter((k) => found.has(k));
+    const extra = (['address', 'port', 'nqn', 'api'] as const).filter((k) => found.has(k));
     if (extra.length > 0) throw new UsageError(`--replica ${JSON.stringify(text)}: a local replica takes only its name, not ${extra.join(', ')}`);
     return { local: { name } };
   }
@@ -44,7 +47,12 @@ export function parseReplicaSpec(text: string): EngineReplica {
   const portText = found.get('port') as string;
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 1 && port <= 65_535)) throw new UsageError(`--replica ${JSON.stringify(text)}: port ${JSON.stringify(portText)} is not a TCP port (1-65535)`);
-  return { remote: { name, address: found.get('address') as string, port, nqn: found.get('nqn') as string } };
+  const api = found.get('api') as string | undefined;
+  const apiMatch = api === undefined ? undefined : /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(api);
+  if (api !== undefined && (!apiMatch || !(Number(apiMatch[2]) >= 1 && Number(apiMatch[2]) <= 65_535))) {
+    throw new UsageError(`--replica ${JSON.stringify(text)}: api ${JSON.stringify(api)} is not HOST:PORT (the spdk-conductor API of the replica's node)`);
+  }
+  return { remote: { name, address: found.get('address') as string, port, nqn: found.get('nqn') as string, ...(api === undefined ? {} : { apiAddress: api }) } };
 }
 
 export function parseReplicaSpecs(values: readonly string[] | undefined, command: string, least: number): EngineReplica[] {

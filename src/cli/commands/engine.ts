@@ -6,48 +6,13 @@ import type { EngineMember__Output } from '../../api/generated/spdk/conductor/v1
 import type { EngineReplica } from '../../api/generated/spdk/conductor/v1/EngineReplica.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext, CommandSpec } from './context.js';
-import { parseFrontend, parseOverrides, parseReplicaSpec, REPLICA_SPEC_HELP } from './engine-args.js';
+import { parseFrontend, parseOverrides, parseReplicaSpecs, REPLICA_API_HELP, REPLICA_SPEC_HELP } from './engine-args.js';
 import { fields, formatSize, json, parseSize, table, type Cell } from './format.js';
 import { followRebuild } from './rebuild.js';
 import { eventLine, follow } from './stream.js';
 import { UsageError } from './usage.js';
 
-const SPEC_HELP = `${REPLICA_SPEC_HELP}; a remote one may add api=HOST:PORT, the spdk-conductor API of its node (without it a rebuild onto or from it cannot copy snapshots)`;
-
-/**
- * A --replica SPEC with its optional api=HOST:PORT part (RemoteReplica.api_address); the rest is
- * parseReplicaSpec's, and its messages quote the SPEC as given.
- */
-function parseSpec(text: string): EngineReplica {
-  const parts = text.split(',');
-  const apiParts = parts.filter((p) => /^\s*api\s*(=|$)/.test(p));
-  const rest = parts.filter((p) => !apiParts.includes(p)).join(',');
-  const quoted = JSON.stringify(text);
-  if (apiParts.length > 1) throw new UsageError(`--replica ${quoted}: api is given twice`);
-  let replica: EngineReplica;
-  try {
-    replica = parseReplicaSpec(rest);
-  } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(err.message.replace(JSON.stringify(rest), quoted));
-    throw err;
-  }
-  const apiPart = apiParts[0];
-  if (apiPart === undefined) return replica;
-  const eq = apiPart.indexOf('=');
-  const address = eq < 0 ? '' : apiPart.slice(eq + 1).trim();
-  if (!replica.remote) throw new UsageError(`--replica ${quoted}: a local replica takes only its name, not api`);
-  const match = /^(\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):(\d{1,5})$/.exec(address);
-  if (!match || !(Number(match[2]) >= 1 && Number(match[2]) <= 65_535)) {
-    throw new UsageError(`--replica ${quoted}: api ${JSON.stringify(address)} is not HOST:PORT (the spdk-conductor API of the replica's node)`);
-  }
-  return { remote: { ...replica.remote, apiAddress: address } };
-}
-
-function parseSpecs(values: readonly string[] | undefined, command: string, least: number): EngineReplica[] {
-  const specs = (values ?? []).map(parseSpec);
-  if (specs.length < least) throw new UsageError(`${command} needs ${least === 1 ? 'a' : `at least ${least}`} --replica ${REPLICA_SPEC_HELP}${least > 1 ? ', one per replica' : ''}`);
-  return specs;
-}
+const SPEC_HELP = `${REPLICA_SPEC_HELP}; ${REPLICA_API_HELP}`;
 
 /** Time for one RebuildGet while following: the answer comes from memory, so longer means unreachable. */
 const POLL_DEADLINE_MS = 5000;
@@ -147,7 +112,7 @@ export const engineCommands: CommandSpec[] = [
       const request = {
         name: name!,
         sizeBytes: parseSize('size', values.size),
-        replicas: parseSpecs(values.replica, 'engine create', 2),
+        replicas: parseReplicaSpecs(values.replica, 'engine create', 2),
         frontend,
         hostNqns: values.host ?? [],
         ...(timeouts ? { timeouts } : {}),
@@ -247,7 +212,7 @@ export const engineCommands: CommandSpec[] = [
       '      7 when it failed (the reason is printed), 1 when it was cancelled, 3 when the service stays unreachable for 30 s,\n' +
       '      130 on Ctrl-C: that stops the waiting, not the rebuild (spdk-conductor rebuild cancel ENGINE REPLICA does)',
     prepare(values, [name]) {
-      const specs = parseSpecs(values.replica, 'engine replica-add', 1);
+      const specs = parseReplicaSpecs(values.replica, 'engine replica-add', 1);
       if (specs.length > 1) throw new UsageError('engine replica-add takes one --replica; run it once per replica');
       const request = { name: name!, replica: specs[0]! };
       if (values.wait) return (ctx) => addAndWait(ctx, request);

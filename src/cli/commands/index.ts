@@ -39,13 +39,6 @@ export const COMMAND_OPTIONS = {
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.
-declare module './context.js' {
-  interface CommandValues {
-    wait?: boolean | undefined;
-    engine?: string | undefined;
-  }
-}
-
 /** Options every API command takes. */
 const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
 

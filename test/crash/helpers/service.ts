@@ -56,6 +56,9 @@ export async function startService(options: ServiceOptions, { until: stage = 'se
   const apiSocket = path.join(options.dir, `api-${++runs}.sock`);
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   if (options.killAfter) env.CONDUCTOR_KILL_AFTER = options.killAfter;
+  // Health readings run on their own clock; the first is taken at start-up, before health says
+  // SERVING, and none after: an operation's recorded calls are then its own.
+  env.CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS = '600000';
   const args = [
     CLI,
     'serve',
