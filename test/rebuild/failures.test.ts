@@ -1,6 +1,6 @@
 /**
  * Rebuild failure paths on real processes: three replica nodes, an engine node rebuilding at a
- * throttled 16 MiB/s (a 64 MiB member takes ~4 s, long enough to act in the middle), a host.
+ * throttled 16 MiB/s (a 32 MiB member takes ~2 s, long enough to act in the middle), a host.
  * Each path must end with no member that looks healthy with partial data, nothing made for the
  * rebuild left in spdk_tgt, and the volume serving.
  */
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineReplicaSpec } from '../../src/domain/model.js';
 import { checksum, Host, MIB, RebuildCluster, until } from './helpers/rebuild-cluster.js';
 
-const SIZE = 64 * MIB;
+const SIZE = 32 * MIB;
 const IO_TIMEOUT_MS = 5000;
 let cluster: RebuildCluster;
 let host: Host;
