@@ -401,7 +401,7 @@ export class Rebuilds {
     if (target.allocatedBytes > 0 && existing.length === 0 && !job.resumedCopy) return raid(`new replica ${member.name} already holds data (${target.allocatedBytes} bytes): its snapshots could not match the source's`);
     return {
       path: 'snapshot-preserving',
-      reason: `${chain.length} snapshots copied from ${source.name} on ${sourcePeer.where} (${sourceInfo.spdkVersion} has shallow copy)`,
+      reason: `${plural(chain.length, 'snapshot')} copied from ${source.name} on ${sourcePeer.where} (${sourceInfo.spdkVersion} has shallow copy)`,
       snapshots: chain,
       skip: existing.length,
       source: { replica: source.name, peer: sourcePeer, hostNqn: sourceInfo.hostNqn },
@@ -417,7 +417,7 @@ export class Rebuilds {
     if (!source || !destination) return;
     const signal = job.abort.signal;
     info.state = 'copying-snapshots';
-    info.reason = `copying ${plan.snapshots.length} snapshots from ${source.replica}`;
+    info.reason = `copying ${plural(plan.snapshots.length, 'snapshot')} from ${source.replica}`;
     await this.setPhase(info.engine, info.replica, 'copying-snapshots');
     info.snapshots = plan.snapshots.map((s, i): SnapshotCopyInfo => ({ name: s.name, state: i < (plan.skip ?? 0) ? 'skipped' : 'pending', copiedClusters: 0, totalClusters: 0 }));
     const snapshotBytes = plan.snapshots.slice(plan.skip ?? 0).reduce((n, s) => n + s.allocatedBytes, 0);
@@ -617,6 +617,10 @@ interface Plan {
   skip?: number;
   source?: { replica: string; peer: PeerNode; hostNqn: string };
   destination?: { peer: PeerNode; hosts: string[]; export: { address: string; port: number; nqn: string } | undefined };
+}
+
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 export function rebuildKey(engine: string, replica: string): string {
