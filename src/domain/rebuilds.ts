@@ -378,22 +378,18 @@ export class Rebuilds {
     info.sourceReplica = source.name;
     const sourcePeer = this.peerOf(source)!;
     const probe = { deadlineMs: PEER_PROBE_MS, signal: job.abort.signal };
-    let sourceInfo;
-    try {
-      sourceInfo = await sourcePeer.nodeInfo(probe);
-    } catch (error) {
-      return raid(`${sourcePeer.where} (source ${source.name}) did not answer: ${(error as Error).message}`);
-    }
+    // The two nodes are asked at once; each node's two questions too.
+    const [sourceSide, destinationSide] = await Promise.allSettled([
+      Promise.all([sourcePeer.nodeInfo(probe), sourcePeer.snapshotList(source.name, probe)]),
+      Promise.all([destination.replicaGet(member.name, probe), destination.snapshotList(member.name, probe)]),
+    ]);
+    if (sourceSide.status === 'rejected') return raid(`${sourcePeer.where} (source ${source.name}) did not answer: ${(sourceSide.reason as Error).message}`);
+    const [sourceInfo, chain] = sourceSide.value;
     if (!sourceInfo.shallowCopy) return raid(`spdk_tgt on ${sourcePeer.where} (${sourceInfo.spdkVersion}) has no bdev_lvol_start_shallow_copy`);
-    const chain = await sourcePeer.snapshotList(source.name, probe);
     if (chain.length === 0) return raid(`source ${source.name} has no snapshots: the raid rebuild copies everything there is`);
-    let target;
-    try {
-      target = await destination.replicaGet(member.name, probe);
-    } catch (error) {
-      return raid(`${destination.where} (new replica ${member.name}) did not answer: ${(error as Error).message}`);
-    }
-    const existing = (await destination.snapshotList(member.name, probe)).map((s) => s.name);
+    if (destinationSide.status === 'rejected') return raid(`${destination.where} (new replica ${member.name}) did not answer: ${(destinationSide.reason as Error).message}`);
+    const [target, destinationSnapshots] = destinationSide.value;
+    const existing = destinationSnapshots.map((s) => s.name);
     const prefix = chain.slice(0, existing.length).map((s) => s.name);
     if (existing.some((name, i) => name !== prefix[i])) {
       return raid(`new replica ${member.name} has snapshots (${existing.join(', ')}) that are not the start of ${source.name}'s chain (${chain.map((s) => s.name).join(', ')})`);

@@ -18,8 +18,9 @@ import { alias, checkName, copyControllerName, nqnProblem, parseCopyController, 
 import type { Replicas } from './replicas.js';
 import { deleteQuietly, translate } from './spdk-errors.js';
 
-/** How often spdk_tgt is asked how far a copy got. */
-const POLL_MS = 100;
+/** How often spdk_tgt is asked how far a copy got: soon at first (small copies end in ms), then calmer. */
+const POLL_FIRST_MS = 5;
+const POLL_MAX_MS = 100;
 
 export class ShallowCopies {
   constructor(
@@ -60,7 +61,7 @@ export class ShallowCopies {
         const src = alias(head.disk, source.name);
         const operation = await this.start(src, dst, options);
         this.ctx.log.info({ replica, snapshot, target: `${target.address}:${target.port}`, operation }, 'shallow copy started');
-        for (;;) {
+        for (let poll = POLL_FIRST_MS; ; poll = Math.min(POLL_MAX_MS, poll * 2)) {
           options?.signal?.throwIfAborted();
           const status = await this.ctx.spdk.lvol.checkShallowCopy(operation, options);
           if (status.state === 'error') throw new ConductorError('INTERNAL', `shallow copy of ${snapshot} failed in spdk_tgt: ${status.error ?? 'no reason given'}`);
@@ -70,7 +71,7 @@ export class ShallowCopies {
             this.ctx.log.info({ replica, snapshot, clusters: status.total_clusters }, 'shallow copy complete');
             return progress;
           }
-          await sleep(POLL_MS, undefined, { signal: options?.signal });
+          await sleep(poll, undefined, { signal: options?.signal });
         }
       } catch (error) {
         if (options?.signal?.aborted) throw new ConductorError('ABORTED', `copy of snapshot ${snapshot} of ${replica} was cancelled`);
