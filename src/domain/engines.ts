@@ -122,7 +122,7 @@ export class Engines {
    * already configured in the raid (nothing to do), else 'free-slot'. A raid with no free slot and a
    * replica known at another address are refused before anything is made.
    */
-  async checkJoin(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<{ spec: EngineSpec; verdict: 'member' | 'free-slot' }> {
+  async checkJoin(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<{ spec: EngineSpec; verdict: 'member' | 'free-slot'; freeSlots: number }> {
     checkName('volume', name);
     this.validateReplica(replica);
     const spec = this.spec(name);
@@ -132,11 +132,12 @@ export class Engines {
     if (!raid) throw new ConductorError('FAILED_PRECONDITION', `engine ${name} has no raid in spdk_tgt (${engineRaidName(name)}); delete and re-create it`);
     const bdev = memberBdev(name, replica, this.ctx);
     const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
-    if (slot?.is_configured) return { spec, verdict: 'member' };
-    if (!slot && !raid.base_bdevs_list.some((b) => !b.name || !b.is_configured)) {
+    const freeSlots = raid.base_bdevs_list.filter((b) => !b.name || !b.is_configured).length;
+    if (slot?.is_configured) return { spec, verdict: 'member', freeSlots };
+    if (!slot && freeSlots === 0) {
       throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has no free slot (${raid.num_base_bdevs} members); remove a member first`);
     }
-    return { spec, verdict: 'free-slot' };
+    return { spec, verdict: 'free-slot', freeSlots };
   }
 
   /**

@@ -114,9 +114,14 @@ export class Rebuilds {
     if (this.closed) throw new ConductorError('UNAVAILABLE', 'the service is stopping');
     const key = rebuildKey(name, replica.name);
     const job = await this.ctx.locks.with(`engine:${name}`, async () => {
-      const { spec, verdict } = await this.engines.checkJoin(name, replica, options);
+      const { spec, verdict, freeSlots } = await this.engines.checkJoin(name, replica, options);
       const running = this.jobs.get(key);
       if (running || verdict === 'member') return undefined;
+      // Rebuilds of this engine that have not reached the raid yet will take free slots too.
+      const waitingForSlots = [...this.jobs.values()].filter((j) => j.info.engine === name && j.info.state !== 'rebuilding').map((j) => j.info.replica);
+      if (waitingForSlots.length >= freeSlots) {
+        throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has ${freeSlots} free slot${freeSlots === 1 ? '' : 's'}, taken by the rebuilds of ${waitingForSlots.join(', ')}; remove a member first`);
+      }
       const queued = [...this.waiting.values()].reduce((n, jobs) => n + jobs.length, 0);
       if (queued >= this.deps.maxQueued) throw new ConductorError('RESOURCE_EXHAUSTED', `${queued} rebuilds are already waiting on this node (rebuild.maxQueued); retry later`);
       // Refuse now, with the numbers, when the node cannot hold a rebuild at all; the job admits
@@ -463,9 +468,10 @@ export class Rebuilds {
       const spec = this.ctx.state.engine(info.engine);
       if (!spec) throw new ConductorError('NOT_FOUND', `engine ${info.engine} was deleted`);
       await this.engines.joinRaid(spec, member);
+      // Inside the engine's lock: an add counting free slots sees this one taken.
+      info.state = 'rebuilding';
       await this.setPhase(info.engine, info.replica, 'rebuilding');
     });
-    info.state = 'rebuilding';
     info.reason = 'in the raid; waiting for spdk_tgt to start its rebuild process';
     if (info.bytesTotal === 0) info.bytesTotal = this.sizeOf(info.engine);
     this.status.changed(info.engine, 'modified', `replica ${info.replica} joined the raid; rebuilding`);

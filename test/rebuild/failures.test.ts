@@ -156,6 +156,10 @@ describe('rebuild failure paths', () => {
       await engineNode().node.engineReplicaAdd('f', a1);
       await engineNode().node.engineReplicaAdd('f', a2);
       await engineNode().node.engineReplicaAdd('g', b1);
+      // The free slots of f are taken or spoken for by its two rebuilds.
+      const extra = await cluster.replica(0, 'f-extra');
+      await expect(engineNode().node.engineReplicaAdd('f', extra)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringMatching(/free slots?, taken by the rebuilds? of/) });
+      expect((await engineNode().node.engineGet('f')).members.map((m) => m.name)).not.toContain('f-extra');
       const queued = Object.fromEntries((await engineNode().node.rebuildList(undefined)).filter((r) => r.state === 'queued').map((r) => [r.replica, r.queuePosition]));
       expect(queued).toEqual({ [a2.name]: 2, 'g-r1b': 1 });
       const ends = await Promise.all([cluster.rebuildEnd('f', a1.name, 60_000), cluster.rebuildEnd('f', a2.name, 60_000), cluster.rebuildEnd('g', 'g-r1b', 60_000)]);

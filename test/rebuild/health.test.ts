@@ -80,6 +80,9 @@ describe('health during rebuilds', () => {
     const free = await node.client.callUnchecked<{ free_size: number }>('sim_set_memory', {});
     await node.client.callUnchecked('sim_set_memory', { consume_mib: Math.floor(free.free_size / MIB) - 8 });
     try {
+      // Admission reads the node's last sample (at most one period old): wait until a sample has
+      // seen the drop, which the throttle engaging shows.
+      await until('the node to see the memory drop', 10_000, async () => (await raidBandwidth()) === 8);
       const before = await node.node.engineGet('h');
       await node.node.engineReplicaRemove('h', 'h4');
       const afterRemove = await node.node.engineGet('h');
