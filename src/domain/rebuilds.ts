@@ -454,7 +454,8 @@ export class Rebuilds {
       // The source node's access is withdrawn on every path (a best effort if that node is gone);
       // a replica that was not exposed before is unexposed again.
       if (!destination.hosts.includes(source.hostNqn)) {
-        const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, destination.hosts) : destination.peer.replicaUnexpose(member.name);
+        const bounded = { deadlineMs: PEER_PROBE_MS };
+        const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, destination.hosts, bounded) : destination.peer.replicaUnexpose(member.name, bounded);
         await withdraw.catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, "cannot withdraw the source node's access to the new replica"));
       }
     }

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { createApiClients, invoke, type ApiClients, type UnaryOptions } from '../api/client.js';
 import { fromStatus } from '../api/status.js';
+import { ConductorError } from '../errors.js';
 import type { Snapshot__Output } from '../api/generated/spdk/conductor/v1/Snapshot.js';
 import type { Replica__Output } from '../api/generated/spdk/conductor/v1/Replica.js';
 import type { ShallowCopyProgress__Output } from '../api/generated/spdk/conductor/v1/ShallowCopyProgress.js';
@@ -16,16 +17,26 @@ import type { PeerDirectory, PeerNode } from '../domain/peers.js';
 
 /** A peer call without a deadline of its own gets this one; a copy stream gets none (it ends when the copy does). */
 const DEFAULT_DEADLINE_MS = 30_000;
+/** A copy stream silent this long is given up on (its peer sends progress at least every 5 s). */
+export const PEER_SILENCE_MS = 30_000;
+
+export interface GrpcPeerOptions {
+  /** How long a copy stream may stay silent before it is given up on; default PEER_SILENCE_MS. */
+  silenceMs?: number;
+}
 
 export class GrpcPeerDirectory implements PeerDirectory {
   private readonly peers = new Map<string, GrpcPeer>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly options: GrpcPeerOptions = {},
+  ) {}
 
   peer(apiAddress: string): PeerNode {
     let peer = this.peers.get(apiAddress);
     if (!peer) {
-      peer = new GrpcPeer(apiAddress, this.log.child({ peer: apiAddress }));
+      peer = new GrpcPeer(apiAddress, this.log.child({ peer: apiAddress }), this.options.silenceMs ?? PEER_SILENCE_MS);
       this.peers.set(apiAddress, peer);
     }
     return peer;
@@ -44,6 +55,7 @@ class GrpcPeer implements PeerNode {
   constructor(
     address: string,
     private readonly log: Logger,
+    private readonly silenceMs: number,
   ) {
     this.where = `node ${address}`;
     this.clients = createApiClients({ tcpAddress: address });
@@ -90,18 +102,34 @@ class GrpcPeer implements PeerNode {
         return;
       }
       let last: ShallowCopyProgress | undefined;
+      let silent: Error | undefined;
       const stream = this.clients.snapshots.SnapshotShallowCopy({ replicaName, snapshotName: snapshot, targetAddress: target.address, targetPort: target.port, targetNqn: target.nqn });
       const onAbort = (): void => stream.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
+      // The peer sends progress at least every few seconds; a peer that goes quiet (hung, or its
+      // network blackholed) is given up on, which cancels its copy once it can hear again.
+      let watchdog: NodeJS.Timeout | undefined;
+      const watch = (): void => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          silent = new ConductorError('DEADLINE_EXCEEDED', `${this.where}: no word of the shallow copy of ${snapshot} for ${this.silenceMs / 1000} s`);
+          stream.cancel();
+        }, this.silenceMs);
+        watchdog.unref();
+      };
+      watch();
       stream.on('data', (m: ShallowCopyProgress__Output) => {
+        watch();
         last = { state: m.state === 'complete' ? 'complete' : 'in progress', copiedClusters: m.copiedClusters, totalClusters: m.totalClusters, clusterSizeBytes: m.clusterSizeBytes };
         onProgress(last);
       });
       stream.on('error', (err: grpc.ServiceError) => {
+        clearTimeout(watchdog);
         signal?.removeEventListener('abort', onAbort);
-        reject(signal?.aborted ? signal.reason : fromStatus(err, `${this.where}: shallow copy of ${snapshot}`));
+        reject(signal?.aborted ? signal.reason : (silent ?? fromStatus(err, `${this.where}: shallow copy of ${snapshot}`)));
       });
       stream.on('end', () => {
+        clearTimeout(watchdog);
         signal?.removeEventListener('abort', onAbort);
         if (last?.state === 'complete') resolve(last);
         else reject(new Error(`${this.where}: the shallow copy of ${snapshot} ended without completing`));

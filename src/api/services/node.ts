@@ -14,6 +14,9 @@ import { toStatus } from '../status.js';
 import * as check from '../validate.js';
 import { remainingMs, unary, type ServiceContext } from './call.js';
 
+/** A copy stream says it is alive at least this often (the peer gives up after PEER_SILENCE_MS in grpc-peers.ts). */
+export const HEARTBEAT_MS = 5_000;
+
 export function nodeHandlers(ctx: ServiceContext): NodeHandlers {
   return {
     NodeInfo: unary<NodeInfoRequest__Output, NodeInfo>(ctx, 'NodeInfo', async (_request, call) => ({ ...(await ctx.domain.nodeInfo(call)) })),
@@ -34,15 +37,18 @@ export function shallowCopyHandler(ctx: ServiceContext): handleServerStreamingCa
       const target = { address: check.address('target_address', request.targetAddress), port: check.port('target_port', request.targetPort), nqn: check.nqn('target_nqn', request.targetNqn) };
       const deadlineMs = remainingMs(call);
       let last = '';
+      let sentAt = 0;
       await ctx.domain.snapshotShallowCopy(
         replica,
         snapshot,
         target,
         (p) => {
-          // Only changes are sent: the copy is polled often, most polls report nothing new.
+          // Changes are sent, and the same progress again every HEARTBEAT_MS: the copy is polled
+          // often and most polls report nothing new, but the peer must see that it is alive.
           const key = `${p.state}/${p.copiedClusters}/${p.totalClusters}`;
-          if (key === last || controller.signal.aborted) return;
+          if (controller.signal.aborted || (key === last && Date.now() - sentAt < HEARTBEAT_MS)) return;
           last = key;
+          sentAt = Date.now();
           call.write({ state: p.state, copiedClusters: p.copiedClusters, totalClusters: p.totalClusters, clusterSizeBytes: p.clusterSizeBytes });
         },
         deadlineMs === undefined ? { signal: controller.signal } : { signal: controller.signal, deadlineMs },
