@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeFixture } from '../domain/helpers/node-fixture.js';
 import { startNode } from '../domain/helpers/node-fixture.js';
-import { checksum, MIB } from './helpers/rebuild-cluster.js';
+import { checksum, MIB, until } from './helpers/rebuild-cluster.js';
 import { ownerTag } from '../../src/domain/naming.js';
 
 const SIZE = 32 * MIB;
@@ -40,6 +40,10 @@ describe('rebuild of a local replica', () => {
     await writeVolume(30);
     await node.node.engineReplicaRemove('l', 'l2');
     await node.node.replicaCreate('l3', 'd', SIZE);
+    const events: string[] = [];
+    const unsubscribe = node.node.engineWatch((e) => {
+      if (e.type === 'modified') events.push(e.reason);
+    });
     await node.node.engineReplicaAdd('l', { name: 'l3', kind: 'local' });
     const deadline = Date.now() + 30_000;
     let rebuild = await node.node.rebuildGet('l', 'l3');
@@ -49,6 +53,12 @@ describe('rebuild of a local replica', () => {
     }
     expect(rebuild.state, rebuild.reason).toBe('done');
     expect(rebuild.path, rebuild.pathReason).toBe('snapshot-preserving');
+    // EngineWatch saw the rebuild queued, joining the raid, its progress, and its end.
+    await until('the last rebuild event', 5_000, async () => events.some((r) => r.startsWith('rebuild of l3 done')));
+    unsubscribe();
+    expect(events[0]).toBe('replica l3 added; rebuild queued');
+    expect(events).toContain('replica l3 joined the raid; rebuilding');
+    expect(events.filter((r) => /^rebuild of l3: \d+%$/.test(r)).length).toBeGreaterThan(0);
     expect((await node.node.snapshotList('l3')).map((s) => s.name)).toEqual(['base']);
     expect(await checksum(node.client, `lvs.d/s.base.${ownerTag('l3')}`)).toBe(await checksum(node.client, `lvs.d/s.base.${ownerTag('l1')}`));
     expect(await checksum(node.client, 'lvs.d/r.l3')).toBe(await checksum(node.client, 'lvs.d/r.l1'));

@@ -167,5 +167,7 @@ describe('snapshot-preserving rebuild failure paths', () => {
     const engine = await engineNode().node.engineGet('c');
     expect(engine.state).toBe('degraded');
     expect(engine.members.find((m) => m.name === fresh.name)?.state).toBe('healthy');
+    // The dead source node's access to the new replica was withdrawn without it.
+    expect((await target().node.replicaGet(fresh.name)).export!.hostNqns).toEqual([(await engineNode().node.nodeInfo()).hostNqn]);
   }, 90_000);
 });
