@@ -4,7 +4,8 @@
  *   is made, instead of spdk_tgt failing it halfway: a rebuild whose 16 windows find no piece of
  *   DMA memory big enough is -12 and its member is dropped; an attach near exhaustion "succeeds"
  *   while its qpairs fail (transcript 14);
- * - the rebuild bandwidth is throttled while spdk_tgt is short of memory or slow to answer.
+ * - the rebuild bandwidth is throttled while spdk_tgt is short of memory or slow to answer
+ *   (RebuildThrottle, in rebuild-throttle.ts, follows each sample).
  *
  * One sample (every health.samplePeriodMs, never two at once) reads the node's hugepages, spdk_tgt's
  * DMA heap (env_dpdk_get_mem_stats: a file spdk_tgt writes on its own host, ~150 ms of spdk_tgt's
@@ -28,13 +29,6 @@
  *   holds count until a reading taken after the release (or one period after the admission).
  * A sample that fails (spdk_tgt gone, or hung past the sample deadline) is logged; admission then
  * admits without a check (logged once per reason) rather than block work on a broken reading.
- *
- * Throttle: after each sample it engages when free DMA memory < health.dmaFreeMinMib, the RPC
- * latency p90 since the previous sample > health.rpcLatencyMaxMs, or the busiest reactor >
- * health.reactorBusyMaxPct; it releases after CLEAN_SAMPLES_TO_RELEASE samples in a row under all
- * three (a reading that cannot be taken cannot breach; a failed sample changes nothing). spdk_tgt
- * copies process_max_bandwidth_mb_sec into a rebuild when it starts, so a change only applies to
- * rebuilds started afterwards: the rebuild queue holds new starts while `throttle().engaged`.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -43,9 +37,12 @@ import { describePool, formatPageSize, poolOf, readHugepages, type HugepageReadi
 import type { CallOptions } from '../spdk/call.js';
 import type { SpdkClient } from '../spdk/client.js';
 import { dmaModeOf, readWrittenMemDump, type DmaMode, type MemDump } from '../spdk/mem-dump.js';
-import type { IobufModuleStats, RaidSetOptionsParams, Reactors, SpdkMethods } from '../spdk/methods/index.js';
+import type { IobufModuleStats, Reactors, SpdkMethods } from '../spdk/methods/index.js';
 import type { Admission, AdmissionRequest, Reservation } from './context.js';
 import type { ThrottleInfo } from './model.js';
+import { RebuildThrottle } from './rebuild-throttle.js';
+
+export { CLEAN_SAMPLES_TO_RELEASE } from './rebuild-throttle.js';
 
 const MIB = 1024 * 1024;
 /** RAID_BDEV_PROCESS_MAX_QD: a rebuild allocates 16 windows up front, as one element (transcript 14, phase 5). */
@@ -58,8 +55,6 @@ export const REBUILD_WINDOWS = 16;
 export const CONTROLLER_DMA_BYTES = 59_904;
 /** spdk_tgt's default nvmf max_subsystems, the discovery subsystem included (transcript 14, phase 3). */
 export const DEFAULT_MAX_SUBSYSTEMS = 1024;
-/** Readings back under every threshold this many samples in a row release the throttle. */
-export const CLEAN_SAMPLES_TO_RELEASE = 2;
 /** MALLOC_ELEM_HEADER_LEN: an element's header sits in the same piece as its data. */
 const ELEMENT_HEADER = 64;
 const MAX_LATENCIES = 10_000;
@@ -150,12 +145,6 @@ function settledAt(h: Held, period: number): number {
 
 type DumpRead = ({ dump: MemDump } | { problem: string }) & { filename: string; dumpMs: number };
 
-interface Breach {
-  readonly text: string;
-  readonly reading: number;
-  readonly threshold: number;
-}
-
 export class NodeResources implements Admission {
   private readonly spdk: SpdkMethods;
   private readonly client: SpdkClient;
@@ -166,8 +155,6 @@ export class NodeResources implements Admission {
   private readonly period: number;
   private readonly deadlineMs: number;
   private readonly windowKb: number;
-  private readonly normalMbSec: number;
-  private readonly throttledMbSec: number;
   private readonly thresholds: { dmaFreeBytes: number; rpcMs: number; busyPct: number; reserveBytes: number };
 
   private last: ResourceSnapshot | undefined;
@@ -183,16 +170,7 @@ export class NodeResources implements Admission {
   private prevReactors: Reactors | undefined;
   private subsystems: { count: number; at: number } | undefined;
   private subsystemRead: Promise<void> | undefined;
-
-  private engaged = false;
-  private cleanStreak = 0;
-  private breaches: Breach[] = [];
-  private windowApplied = false;
-  private appliedMbSec: number | undefined;
-  private applyProblem: string | undefined;
-  private applying: Promise<void> = Promise.resolve();
-  private notified: string | undefined;
-  private readonly listeners = new Set<(t: ThrottleInfo) => void>();
+  private readonly rebuildThrottle: RebuildThrottle;
 
   constructor(options: ResourcesOptions) {
     const c = options.config;
@@ -205,15 +183,20 @@ export class NodeResources implements Admission {
     this.period = c['health.samplePeriodMs'];
     this.deadlineMs = Math.min(10_000, Math.max(2_000, 2 * this.period));
     this.windowKb = c['rebuild.windowKb'];
-    this.normalMbSec = c['rebuild.maxMbSec'];
-    // A throttle never raises a limit that is lower already.
-    this.throttledMbSec = this.normalMbSec === 0 ? c['rebuild.throttledMbSec'] : Math.min(this.normalMbSec, c['rebuild.throttledMbSec']);
     this.thresholds = {
       dmaFreeBytes: c['health.dmaFreeMinMib'] * MIB,
       rpcMs: c['health.rpcLatencyMaxMs'],
       busyPct: c['health.reactorBusyMaxPct'],
       reserveBytes: c['health.admissionReserveMib'] * MIB,
     };
+    this.rebuildThrottle = new RebuildThrottle({
+      spdk: this.spdk,
+      log: this.log,
+      config: c,
+      deadlineMs: this.deadlineMs,
+      thresholds: this.thresholds,
+      readings: () => ({ last: this.last, failing: this.failing }),
+    });
   }
 
   /**
@@ -224,7 +207,7 @@ export class NodeResources implements Admission {
   async start(): Promise<void> {
     if (this.started || this.closed) return;
     this.started = true;
-    await this.applyOptions();
+    await this.rebuildThrottle.apply();
     await this.sample().catch((err: unknown) => this.sampleFailed(err));
     this.schedule();
   }
@@ -232,11 +215,11 @@ export class NodeResources implements Admission {
   /** Stops sampling; waits for a sample or option change in flight. */
   async close(): Promise<void> {
     this.closed = true;
+    this.rebuildThrottle.stop();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.inFlight?.catch(() => undefined);
-    await this.applying;
-    this.listeners.clear();
+    await this.rebuildThrottle.close();
   }
 
   /** The last sample; never waits on spdk_tgt. */
@@ -279,13 +262,11 @@ export class NodeResources implements Admission {
   }
 
   throttle(): ThrottleInfo {
-    const wanted = this.engaged ? this.throttledMbSec : this.normalMbSec;
-    return { engaged: this.engaged, limitMbSec: this.appliedMbSec ?? wanted, reason: this.reason(wanted) };
+    return this.rebuildThrottle.info();
   }
 
   onThrottle(listener: (t: ThrottleInfo) => void): () => void {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+    return this.rebuildThrottle.onChange(listener);
   }
 
   recordRpcLatency(ms: number): void {
@@ -375,9 +356,7 @@ export class NodeResources implements Admission {
     snapshot.reserved = this.reservedSince(snapshot.at);
     if (this.failing !== undefined) this.log.info('spdk_tgt sampled again');
     this.failing = undefined;
-    this.evaluate(snapshot);
-    await this.applyOptions();
-    this.notify();
+    await this.rebuildThrottle.update(snapshot);
     return snapshot;
   }
 
@@ -458,8 +437,7 @@ export class NodeResources implements Admission {
     const load = reactorLoad(previous, current);
     if (load === undefined) {
       this.log.warn({ pid: current.pid, previousPid: previous.pid }, 'spdk_tgt restarted: its rebuild options are applied again');
-      this.windowApplied = false;
-      this.appliedMbSec = undefined;
+      this.rebuildThrottle.forgetApplied();
       return [];
     }
     return load;
@@ -591,97 +569,6 @@ export class NodeResources implements Admission {
     this.admissionOff = undefined;
     this.log.info('admission by DMA memory is on again');
   }
-
-  /** Engages on any breach; releases after CLEAN_SAMPLES_TO_RELEASE clean samples in a row. */
-  private evaluate(s: ResourceSnapshot): void {
-    const t = this.thresholds;
-    const breaches: Breach[] = [];
-    if (s.dma.availableBytes !== undefined && s.dma.availableBytes < t.dmaFreeBytes) {
-      breaches.push({ text: `free DMA memory ${mib(s.dma.availableBytes)} < ${t.dmaFreeBytes / MIB} MiB`, reading: s.dma.availableBytes / MIB, threshold: t.dmaFreeBytes / MIB });
-    }
-    if (s.rpcLatencyP90Ms !== undefined && s.rpcLatencyP90Ms > t.rpcMs) {
-      breaches.push({ text: `spdk_tgt RPC latency p90 ${Math.round(s.rpcLatencyP90Ms)} ms > ${t.rpcMs} ms (${s.rpcCalls} calls)`, reading: s.rpcLatencyP90Ms, threshold: t.rpcMs });
-    }
-    if (s.reactorBusyPct !== undefined && s.reactorBusyPct > t.busyPct) {
-      breaches.push({ text: `busiest reactor ${Math.round(s.reactorBusyPct)}% busy > ${t.busyPct}%`, reading: s.reactorBusyPct, threshold: t.busyPct });
-    }
-    if (breaches.length > 0) {
-      this.cleanStreak = 0;
-      this.breaches = breaches;
-      if (!this.engaged) {
-        this.engaged = true;
-        this.log.warn({ breaches, limitMbSec: this.throttledMbSec }, `rebuild throttle engaged: ${breaches.map((b) => b.text).join('; ')}`);
-      }
-      return;
-    }
-    if (!this.engaged) return;
-    this.cleanStreak++;
-    if (this.cleanStreak < CLEAN_SAMPLES_TO_RELEASE) return;
-    this.engaged = false;
-    this.breaches = [];
-    this.log.info(
-      { dmaAvailableMib: s.dma.availableBytes === undefined ? undefined : s.dma.availableBytes / MIB, rpcLatencyP90Ms: s.rpcLatencyP90Ms, reactorBusyPct: s.reactorBusyPct, thresholds: t, limitMbSec: this.normalMbSec },
-      `rebuild throttle released after ${CLEAN_SAMPLES_TO_RELEASE} clean samples`,
-    );
-  }
-
-  /** Sends what spdk_tgt lacks of the window and the bandwidth the throttle wants; retried by the next sample on failure. */
-  private applyOptions(): Promise<void> {
-    this.applying = this.applying.then(async () => {
-      const wanted = this.engaged ? this.throttledMbSec : this.normalMbSec;
-      const params: RaidSetOptionsParams = {};
-      if (!this.windowApplied) params.process_window_size_kb = this.windowKb;
-      if (this.appliedMbSec !== wanted) params.process_max_bandwidth_mb_sec = wanted;
-      if (Object.keys(params).length === 0 || this.closed) return;
-      try {
-        await this.spdk.raid.setOptions(params, { deadlineMs: this.deadlineMs });
-        this.windowApplied = true;
-        const before = this.appliedMbSec;
-        this.appliedMbSec = wanted;
-        this.applyProblem = undefined;
-        if (before !== undefined) this.log.info({ before, limitMbSec: wanted }, `rebuild bandwidth for rebuilds started from now on: ${rate(wanted)}`);
-        else this.log.info(params, 'bdev_raid_set_options applied');
-      } catch (err) {
-        this.applyProblem = err instanceof Error ? err.message : String(err);
-        this.log.warn({ err: this.applyProblem, params }, 'bdev_raid_set_options failed; retried at the next sample');
-      }
-    });
-    return this.applying;
-  }
-
-  private notify(): void {
-    const info = this.throttle();
-    const key = `${info.engaged}/${info.limitMbSec}`;
-    if (key === this.notified) return;
-    const first = this.notified === undefined;
-    this.notified = key;
-    if (first && !info.engaged) return;
-    for (const listener of this.listeners) {
-      try {
-        listener(info);
-      } catch (err) {
-        this.log.error({ err }, 'throttle listener threw');
-      }
-    }
-  }
-
-  private reason(wanted: number): string {
-    const pending = this.applyProblem && this.appliedMbSec !== wanted ? ` (not applied yet: ${this.applyProblem})` : '';
-    if (this.engaged) {
-      const easing = this.cleanStreak > 0 ? `; readings back under the thresholds (${this.cleanStreak} of ${CLEAN_SAMPLES_TO_RELEASE} clean samples)` : '';
-      return (
-        `${this.breaches.map((b) => b.text).join('; ')}: rebuilds limited to ${rate(wanted)} (bdev_raid_set_options process_max_bandwidth_mb_sec)${pending}; ` +
-        `the limit applies to rebuild processes started from now on (running ones keep the rate they started with)${easing}`
-      );
-    }
-    const s = this.last;
-    if (!s) return `${this.failing ?? 'not sampled yet'}; rebuilds run at ${rate(wanted)}${pending}`;
-    const t = this.thresholds;
-    const dma = s.dma.availableBytes === undefined ? 'free DMA memory unknown' : `free DMA memory ${mib(s.dma.availableBytes)} ≥ ${t.dmaFreeBytes / MIB} MiB`;
-    const rpc = s.rpcLatencyP90Ms === undefined ? 'no RPC latencies' : `RPC latency p90 ${Math.round(s.rpcLatencyP90Ms)} ms ≤ ${t.rpcMs} ms`;
-    const busy = s.reactorBusyPct === undefined ? 'reactor load unknown' : `busiest reactor ${Math.round(s.reactorBusyPct)}% ≤ ${t.busyPct}%`;
-    return `healthy: ${dma}, ${rpc}, ${busy}; rebuilds run at ${rate(wanted)}${pending}`;
-  }
 }
 
 const EMPTY_DMA = {
@@ -728,10 +615,6 @@ export function percentile(values: readonly number[], pct: number): number | und
 function mib(bytes: number): string {
   if (bytes === 0) return '0 MiB';
   return Math.abs(bytes) < MIB ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`;
-}
-
-function rate(mbSec: number): string {
-  return mbSec === 0 ? 'full speed (no limit)' : `${mbSec} MiB/s`;
 }
 
 function unavailable(err: unknown): ConductorError {
