@@ -15,6 +15,7 @@ import type { Config } from '../config/schema.js';
 import type { RaidSetOptionsParams, SpdkMethods } from '../spdk/methods/index.js';
 import type { ThrottleInfo } from './model.js';
 import type { ResourceSnapshot } from './resources.js';
+import { mib } from './dma-reading.js';
 
 const MIB = 1024 * 1024;
 /** Readings back under every threshold this many samples in a row release the throttle. */
@@ -207,10 +208,6 @@ export class RebuildThrottle {
 }
 
 /** Same format as resources.ts' mib(), which admission messages use: the two read alike in logs. */
-function mib(bytes: number): string {
-  if (bytes === 0) return '0 MiB';
-  return Math.abs(bytes) < MIB ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`;
-}
 
 function rate(mbSec: number): string {
   return mbSec === 0 ? 'full speed (no limit)' : `${mbSec} MiB/s`;

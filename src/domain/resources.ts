@@ -33,14 +33,16 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { ConductorError, SpdkTransportError } from '../errors.js';
-import { describePool, formatPageSize, poolOf, readHugepages, type HugepageReading } from '../host/hugepages.js';
+import { readHugepages, type HugepageReading } from '../host/hugepages.js';
 import type { CallOptions } from '../spdk/call.js';
 import type { SpdkClient } from '../spdk/client.js';
-import { dmaModeOf, readWrittenMemDump, type DmaMode, type MemDump } from '../spdk/mem-dump.js';
 import type { IobufModuleStats, Reactors, SpdkMethods } from '../spdk/methods/index.js';
 import type { Admission, AdmissionRequest, Reservation } from './context.js';
 import type { ThrottleInfo } from './model.js';
 import { RebuildThrottle } from './rebuild-throttle.js';
+import { dmaReading, mib, readDump, type DmaReading } from './dma-reading.js';
+
+export type { DmaReading } from './dma-reading.js';
 
 export { CLEAN_SAMPLES_TO_RELEASE } from './rebuild-throttle.js';
 
@@ -69,31 +71,6 @@ export interface ResourcesOptions {
   now?: () => number;
   /** spdk_tgt's nvmf max_subsystems when raised at its start-up; default 1024. */
   maxSubsystems?: number;
-}
-
-export interface DmaReading {
-  mode: DmaMode;
-  /** Why there is no reading (mode 'unknown'), or what is missing for admission. */
-  problem?: string;
-  heapBytes: number;
-  freeBytes: number;
-  greatestFreeBytes: number;
-  allocCount: number;
-  freeCount: number;
-  segments: number;
-  pageSizeBytes: number;
-  memzones: number;
-  mempools: number;
-  /** Pages the heap can still map: null when it cannot grow (--no-huge, a fixed heap); undefined when unknown. */
-  growablePages: number | null | undefined;
-  /** Heap free + what it can still map: what admission and the throttle count as free. */
-  availableBytes: number | undefined;
-  /** The biggest single allocation that can succeed (header included). */
-  largestPieceBytes: number | undefined;
-  /** For messages: "hugepages: 1658 of 2048 free, 2 MiB each", "spdk_tgt runs with --no-huge; ...". */
-  note: string;
-  dumpFile?: string;
-  dumpMs?: number;
 }
 
 export interface ReactorLoad {
@@ -143,7 +120,6 @@ function settledAt(h: Held, period: number): number {
   return h.releasedAt === undefined ? h.at + period : Math.min(h.releasedAt, h.at + period);
 }
 
-type DumpRead = ({ dump: MemDump } | { problem: string }) & { filename: string; dumpMs: number };
 
 export class NodeResources implements Admission {
   private readonly spdk: SpdkMethods;
@@ -333,10 +309,10 @@ export class NodeResources implements Admission {
       caps.simulator ? part('sim_set_memory', () => this.client.callUnchecked<{ hugepages_free: number | null }>('sim_set_memory', {}, opts)) : undefined,
     ]);
     const subsystemsRead = this.refreshSubsystems(true);
-    const dump = await part('env_dpdk_get_mem_stats', () => this.readDump(opts));
+    const dump = await part('env_dpdk_get_mem_stats', () => readDump(this.spdk, opts));
     await subsystemsRead;
     const hugepages = await hugepagesRead;
-    const dma = this.dmaReading(dump, hugepages, simPool, problems);
+    const dma = dmaReading(dump, hugepages, simPool, problems);
     const load = reactors ? this.reactorLoad(reactors) : [];
     const p90 = this.takeLatencyP90();
     const snapshot: ResourceSnapshot = {
@@ -358,75 +334,6 @@ export class NodeResources implements Admission {
     this.failing = undefined;
     await this.rebuildThrottle.update(snapshot);
     return snapshot;
-  }
-
-  /** Runs env_dpdk_get_mem_stats and streams the file it names, if this host has that file. */
-  private async readDump(opts: CallOptions): Promise<DumpRead> {
-    const asked = Date.now();
-    const t0 = performance.now();
-    const { filename } = await this.spdk.info.dumpMemStats(opts);
-    const dumpMs = Math.round(performance.now() - t0);
-    return { ...(await readWrittenMemDump(filename, asked)), filename, dumpMs };
-  }
-
-  private dmaReading(
-    read: DumpRead | undefined,
-    hugepages: HugepageReading,
-    simPool: { hugepages_free: number | null } | undefined,
-    problems: string[],
-  ): DmaReading {
-    if (!read || 'problem' in read) {
-      const problem = read?.problem ?? problems.find((p) => p.includes('env_dpdk_get_mem_stats')) ?? 'no memory dump';
-      if (read) problems.push(read.problem);
-      return { ...EMPTY_DMA, mode: 'unknown', problem, note: problem };
-    }
-    const { dump } = read;
-    const mode = dmaModeOf(dump);
-    const pageSizeBytes = dump.segments.pageSizes[dump.segments.pageSizes.length - 1] ?? 0;
-    const base = {
-      heapBytes: dump.heap.heapBytes,
-      freeBytes: dump.heap.freeBytes,
-      greatestFreeBytes: dump.heap.greatestFreeBytes,
-      allocCount: dump.heap.allocCount,
-      freeCount: dump.heap.freeCount,
-      segments: dump.segments.count,
-      pageSizeBytes,
-      memzones: dump.memzones.count,
-      mempools: dump.mempools.length,
-      dumpFile: read.filename,
-      dumpMs: read.dumpMs,
-    };
-    const fixed = (note: string): DmaReading => ({
-      ...base,
-      mode,
-      growablePages: null,
-      availableBytes: base.freeBytes,
-      largestPieceBytes: base.greatestFreeBytes,
-      note,
-    });
-    if (mode === 'no-huge') return fixed(`spdk_tgt runs with --no-huge; its memory is the configured -s size: ${Math.round(base.heapBytes / MIB)} MiB`);
-    if (mode === 'unknown') return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note: 'the dump lists no memory segments', problem: 'the dump lists no memory segments' };
-    let pages: number | undefined;
-    let note: string;
-    if (simPool) {
-      if (simPool.hugepages_free === null) return fixed(`a fixed heap of ${Math.round(base.heapBytes / MIB)} MiB of ${formatPageSize(pageSizeBytes)} hugepages that maps no more pages: the simulator's --mem-mib`);
-      pages = simPool.hugepages_free;
-      note = `hugepages: ${pages} free, ${formatPageSize(pageSizeBytes)} each, in the simulator's pool`;
-    } else {
-      const pool = poolOf(hugepages, pageSizeBytes);
-      pages = pool?.available;
-      note = pool ? `hugepages: ${describePool(pool)}` : `the node's ${formatPageSize(pageSizeBytes)} hugepages cannot be read (${hugepages.problems.join('; ') || 'no such pool'})`;
-    }
-    if (pages === undefined) return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note, problem: note };
-    const growBytes = pages * pageSizeBytes;
-    return {
-      ...base,
-      mode,
-      growablePages: pages,
-      availableBytes: base.freeBytes + growBytes,
-      largestPieceBytes: Math.max(base.greatestFreeBytes, growBytes),
-      note,
-    };
   }
 
   /** Busy share per reactor between this and the previous reading; none after a restart of spdk_tgt. */
@@ -571,20 +478,6 @@ export class NodeResources implements Admission {
   }
 }
 
-const EMPTY_DMA = {
-  heapBytes: 0,
-  freeBytes: 0,
-  greatestFreeBytes: 0,
-  allocCount: 0,
-  freeCount: 0,
-  segments: 0,
-  pageSizeBytes: 0,
-  memzones: 0,
-  mempools: 0,
-  growablePages: undefined,
-  availableBytes: undefined,
-  largestPieceBytes: undefined,
-} as const;
 
 /**
  * Busy share of each reactor between two framework_get_reactors readings, or undefined when
@@ -612,10 +505,6 @@ export function percentile(values: readonly number[], pct: number): number | und
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((pct / 100) * sorted.length) - 1))];
 }
 
-function mib(bytes: number): string {
-  if (bytes === 0) return '0 MiB';
-  return Math.abs(bytes) < MIB ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`;
-}
 
 function unavailable(err: unknown): ConductorError {
   return new ConductorError('UNAVAILABLE', `spdk_tgt cannot be sampled: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
