@@ -57,6 +57,8 @@ export const REBUILD_WINDOWS = 16;
 export const CONTROLLER_DMA_BYTES = 59_904;
 /** spdk_tgt's default nvmf max_subsystems, the discovery subsystem included (transcript 14, phase 3). */
 export const DEFAULT_MAX_SUBSYSTEMS = 1024;
+/** Past this many holds an admission prunes the ledger itself rather than wait for a sample. */
+const MAX_HELD_BEFORE_PRUNE = 4096;
 /** MALLOC_ELEM_HEADER_LEN: an element's header sits in the same piece as its data. */
 const ELEMENT_HEADER = 64;
 const MAX_LATENCIES = 10_000;
@@ -228,6 +230,9 @@ export class NodeResources implements Admission {
     if (need.bytes > 0 && snap) this.checkMemory(request, need, snap);
     if (need.subsystems > 0) this.checkSubsystems(request, need);
     const held: Held = { what: request.what, bytes: need.bytes, subsystems: need.subsystems, at: this.now(), persists: request.kind !== 'rebuild' };
+    // Released holds are dropped when a reading has seen them; while spdk_tgt cannot be read,
+    // this keeps the ledger bounded all the same.
+    if (this.held.size >= MAX_HELD_BEFORE_PRUNE) this.reservedSince(this.now());
     this.held.add(held);
     return {
       release: () => {
