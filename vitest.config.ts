@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // Tests start real processes and sockets; 2-core CI machines need headroom, not retries.
     testTimeout: 60_000,
     hookTimeout: 60_000,

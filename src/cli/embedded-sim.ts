@@ -20,7 +20,9 @@ export async function startEmbeddedSim(log: Logger, memMib: number, readyTimeout
   if (!fs.existsSync(SIM_MAIN)) throw new Error(`the simulator is not built (${SIM_MAIN} is missing): run npm run build`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spdk-conductor-sim-'));
   const socketPath = path.join(dir, 'spdk.sock');
-  const child: ResultPromise = execa(process.execPath, [SIM_MAIN, '--socket', socketPath, '--name', 'embedded', '--mem-mib', String(memMib)], {
+  // Its memory dump goes beside its socket: two embedded simulators on one host (two developers'
+  // services, parallel tests) must not read each other's /tmp/spdk_mem_dump.txt.
+  const child: ResultPromise = execa(process.execPath, [SIM_MAIN, '--socket', socketPath, '--name', 'embedded', '--mem-mib', String(memMib), '--mem-dump', path.join(dir, 'mem-dump.txt')], {
     stdio: ['ignore', 'ignore', 'pipe'],
     reject: false,
     cleanup: true,

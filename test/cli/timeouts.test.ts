@@ -2,19 +2,19 @@
  * `timeouts check` as the CLI runs it: a configuration in, a timeline or JSON out, and the exit code.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { timeoutsCheck } from '../../src/cli/commands/timeouts.js';
 import { loadConfig } from '../../src/config/load.js';
 import { NVME_IO_TIMEOUT_PATH } from '../../src/host/nvme-params.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const roots: string[] = [];
 
 /** A sysfs root, with nvme_core's io_timeout when given. */
 function sysfs(ioTimeout?: number): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-sysfs-'));
+  const root = tempDir('conductor-sysfs-');
   roots.push(root);
   if (ioTimeout !== undefined) {
     fs.mkdirSync(path.join(root, path.dirname(NVME_IO_TIMEOUT_PATH)), { recursive: true });

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { envName, flagName } from '../../src/config/schema.js';
 import { ConfigError } from '../../src/errors.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function tempFile(content: string): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-config-')), 'config.json');
+  const file = path.join(tempDir('conductor-config-'), 'config.json');
   fs.writeFileSync(file, content);
   return file;
 }

@@ -21,7 +21,6 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { invoke, isServiceError } from '../../src/api/client.js';
@@ -30,6 +29,7 @@ import { startSim } from '../sim/helpers/start-sim.js';
 import { CrashGroup } from './helpers/crash-group.js';
 import { createReplica, DISK, SCENARIOS, type Scenario } from './helpers/scenarios.js';
 import { startService, type Exit } from './helpers/service.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Ports for replica exports: 23200-23999, 100 per simulator (other tests stay below). */
 const PORT_BASE = 23200;
@@ -60,7 +60,7 @@ afterAll(async () => {
 
 describe('liveness while recovery is slow', () => {
   it('answers health at once, NOT_SERVING with a reason until recovery is done, then SERVING', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crash-live-'));
+    const dir = tempDir('crash-live-');
     const sim = await startSim({ name: 'crash-live', socket: path.join(dir, 'spdk.sock'), args: ['--quiet'] });
     const raw = await SimClient.connect(sim.socket);
     const options = { spdkSocket: sim.socket, dir, portMin: PORT_BASE, portMax: PORT_BASE + 99 };

@@ -9,13 +9,13 @@
  *
  * Needs the simulator built: `npx tsc -p tsconfig.json` first.
  */
-import { mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RpcFailure, SimClient } from './helpers/sim-client.js';
 import { startSim, type RunningSim } from './helpers/start-sim.js';
 import { freePort, pattern } from './modules/fake-target.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const REPLICA_NQN = 'nqn.2016-06.io.spdk:replica1';
 const ENGINE_NQN = 'nqn.2016-06.io.spdk:vol1';
@@ -91,7 +91,7 @@ afterAll(async () => {
 
 describe('replica loss and rebuild across three simulators', () => {
   it('keeps the volume online through losing B and rebuilds it when B is back', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sim-mp-'));
+    const dir = tempDir('sim-mp-');
     const replicaFile = join(dir, 'replica-disk.img');
     writeFileSync(replicaFile, '');
     truncateSync(replicaFile, 64 * 1024 * 1024);

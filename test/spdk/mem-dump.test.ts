@@ -6,13 +6,13 @@
  */
 import { once } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { dmaModeOf, MemDumpFormatError, parseMemDump, readMemDump, readWrittenMemDump, type MemDump } from '../../src/spdk/mem-dump.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const TRANSCRIPT = fileURLToPath(new URL('../../../shared/spdk/transcripts/14-memory-exhaustion.jsonl', import.meta.url));
 const MIB = 1024 * 1024;
@@ -47,7 +47,7 @@ const recorded: RecordedDump[] = fs
   .split('\n')
   .flatMap((l, i) => (l.includes('"file_text"') ? [{ ...(JSON.parse(l) as RecordedDump), line: i + 1 }] : []));
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mem-dump-'));
+const tmp = tempDir('mem-dump-');
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** What transcript 14 recorded beside a dump, in the parser's terms. */

@@ -6,7 +6,6 @@
  * service recovers what it finds, another service's half-made objects included.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ExpectStatic } from 'vitest';
@@ -14,9 +13,10 @@ import { invoke, isServiceError } from '../../../src/api/client.js';
 import { SimClient } from '../../sim/helpers/sim-client.js';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
 import { RpcProxy, type RecordedCall } from './rpc-proxy.js';
-import { DISK, expose, HOST_A, snapshot, createReplica, writeVersion, type Prepared, type Scenario, type SetupContext } from './scenarios.js';
+import { DISK, expose, HOST_A, snapshot, createReplica, writeVersion, type Scenario, type SetupContext } from './scenarios.js';
 import { startService, type ServiceOptions, type ServiceRun } from './service.js';
 import { lostProblems, newSnapshotTimeProblems, orphanProblems, readWorld, stateFileProblems, type World } from './world.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 export interface CaseReport {
   operation: string;
@@ -49,7 +49,7 @@ export class CrashGroup {
 
   /** Starts the simulator, the proxy and a service, and makes the disk and the long-lived replica. */
   static async start(scenario: Scenario, portMin: number): Promise<CrashGroup> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `crash-${scenario.prefix}-`));
+    const dir = tempDir(`crash-${scenario.prefix}-`);
     const sim = await startSim({ name: `crash-${scenario.prefix}`, socket: path.join(dir, 'spdk.sock'), args: ['--quiet'] });
     const proxy = await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock'));
     const raw = await SimClient.connect(sim.socket);

@@ -4,12 +4,12 @@
  * comes back with its data after the bdev is re-created or the simulator restarted.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, ftruncateSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, ftruncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RpcFailure, SimClient } from '../helpers/sim-client.js';
 import { startSim, type RunningSim } from '../helpers/start-sim.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 const MIB = 1024 * 1024;
 let sim: RunningSim;
@@ -215,7 +215,7 @@ describe('an lvstore on an aio file', () => {
   let dir: string;
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sim-aio-'));
+    dir = tempDir('sim-aio-');
     const fd = openSync(join(dir, 'disk.img'), 'w');
     ftruncateSync(fd, 256 * MIB);
     closeSync(fd);

@@ -13,11 +13,10 @@
  * /tmp/spdk_mem_dump.txt) so parallel simulators do not overwrite each other's dumps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 export const SIM_MAIN = fileURLToPath(new URL('../../../dist/spdk/sim/main.js', import.meta.url));
 
@@ -58,7 +57,7 @@ function canConnect(path: string): Promise<boolean> {
 }
 
 export async function startSim(options: StartSimOptions): Promise<RunningSim> {
-  const socket = options.socket ?? join(mkdtempSync(join(tmpdir(), `sim-${options.name}-`)), `${options.name}.sock`);
+  const socket = options.socket ?? join(tempDir(`sim-${options.name}-`), `${options.name}.sock`);
   const args = [...(options.args ?? [])];
   if (!args.includes('--mem-dump')) args.push('--mem-dump', join(dirname(socket), `${options.name}-mem-dump.txt`));
   const proc = spawn(process.execPath, [SIM_MAIN, '--socket', socket, '--name', options.name, ...args], {

@@ -4,8 +4,8 @@
  */
 import net from 'node:net';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 export interface FakeRequest {
   id: number | string | null;
@@ -39,7 +39,7 @@ export class FakeSpdk {
   ) {}
 
   static tempSocket(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-spdk-'));
+    const dir = tempDir('fake-spdk-');
     return path.join(dir, 'spdk.sock');
   }
 
