@@ -566,8 +566,10 @@ export class Rebuilds {
         });
       }
     } catch (error) {
-      reason = `${reason}; cleanup: ${(error as Error).message}`;
-      this.ctx.log.error({ engine: info.engine, replica: info.replica, err: (error as Error).message }, 'rebuild cleanup did not finish; the engine monitor shows the member as failed');
+      reason = `${reason}; cleanup: ${(error as Error).message}; remove the member with EngineReplicaRemove`;
+      this.ctx.log.error({ engine: info.engine, replica: info.replica, err: (error as Error).message }, 'rebuild cleanup did not finish; the member stays in the engine, shown as not healthy');
+      // The rebuild is over whatever the cleanup did: a restart must not start it again.
+      await this.dropRecord(info.engine, info.replica).catch(() => undefined);
     } finally {
       job.reservation?.release();
       info.state = state;
