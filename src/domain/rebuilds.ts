@@ -333,10 +333,11 @@ export class Rebuilds {
     const signal = job.abort.signal;
     info.startedAtMs = this.now();
     info.queuePosition = 0;
+    let plan: Plan | undefined;
     try {
       job.reservation = await this.ctx.admission.admit({ kind: 'rebuild', what: `rebuild of ${info.replica} into ${info.engine}` }, { signal });
       if (!adopted) {
-        const plan = await this.plan(job);
+        plan = await this.plan(job);
         info.path = plan.path;
         info.pathReason = plan.reason;
         this.ctx.log.info({ engine: info.engine, replica: info.replica, path: plan.path, why: plan.reason, source: info.sourceReplica }, 'rebuild path chosen');
@@ -353,7 +354,8 @@ export class Rebuilds {
         await this.join(job);
       }
       await this.follow(job);
-      await this.finish(job, 'done', 'the member is in the raid with all its data');
+      const drift = info.path === 'snapshot-preserving' && plan ? await this.chainDrift(job, plan) : undefined;
+      await this.finish(job, 'done', `the member is in the raid with all its data${drift ? `; but ${drift}` : ''}`);
     } catch (error) {
       const reason = signal.aborted ? String((signal.reason as Error)?.message ?? signal.reason) : (error as Error).message;
       const stopping = signal.aborted && (signal.reason as ConductorError)?.code === 'UNAVAILABLE';
@@ -409,6 +411,31 @@ export class Rebuilds {
       // A resumed copy may have died before withdrawing the source node's access: it was ours to give.
       destination: { peer: destination, hosts: (target.export?.hostNqns ?? []).filter((h) => !job.resumedCopy || h !== sourceInfo.hostNqn), export: target.export },
     };
+  }
+
+  /**
+   * Snapshots taken on the volume while it rebuilt are not on the new replica (or, taken on it
+   * mid-copy, hold partial data): said in the rebuild's reason rather than left unnoticed. A
+   * check that cannot be made (a peer gone) says nothing.
+   */
+  private async chainDrift(job: Job, plan: Plan): Promise<string | undefined> {
+    if (!plan.source || !plan.destination) return undefined;
+    const probe = { deadlineMs: PEER_PROBE_MS };
+    try {
+      const [source, target] = await Promise.all([plan.source.peer.snapshotList(plan.source.replica, probe), plan.destination.peer.snapshotList(job.member.name, probe)]);
+      const copied = new Set(plan.snapshots.map((s) => s.name));
+      const missing = source.filter((s) => !target.some((t) => t.name === s.name)).map((s) => s.name);
+      const foreign = target.filter((t) => !copied.has(t.name)).map((t) => t.name);
+      if (missing.length === 0 && foreign.length === 0) return undefined;
+      const parts = [
+        ...(missing.length ? [`snapshots taken during the rebuild are not on it (${missing.join(', ')})`] : []),
+        ...(foreign.length ? [`snapshots taken on it during the rebuild may hold partial data (${foreign.join(', ')})`] : []),
+      ];
+      this.ctx.log.warn({ engine: job.info.engine, replica: job.info.replica, missing, foreign }, 'the new replica\'s snapshots differ from the source\'s: snapshots were taken during the rebuild');
+      return parts.join('; ');
+    } catch {
+      return undefined;
+    }
   }
 
   /** Oldest first: copy the snapshot's own clusters into the new head, then snapshot the head under the same name. */

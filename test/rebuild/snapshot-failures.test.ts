@@ -154,6 +154,20 @@ describe('snapshot-preserving rebuild failure paths', () => {
     await expectCopyCleanedUp('d-r2');
   }, 90_000);
 
+  it('a volume snapshot taken while it rebuilds is reported missing on the new replica', async () => {
+    const fresh = await freshOnNode2();
+    await holdCopies(800);
+    try {
+      await addAndWaitCopying(fresh);
+      await Promise.all([0, 1].map((i) => cluster.nodes[i]!.node.snapshotCreate({ replicaName: members[i]!.name, name: 'mid' })));
+    } finally {
+      await holdCopies(0);
+    }
+    const end = await cluster.rebuildEnd('c', fresh.name, 60_000);
+    expect(end.state, end.reason).toBe('done');
+    expect(end.reason).toBe('the member is in the raid with all its data; but snapshots taken during the rebuild are not on it (mid)');
+  }, 60_000);
+
   it('source node lost while copying: falls back to the raid rebuild from the other member, and says so', async () => {
     const fresh = await freshOnNode2();
     await holdCopies(1500);

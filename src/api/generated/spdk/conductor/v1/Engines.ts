@@ -85,7 +85,10 @@ export interface EnginesClient extends grpc.Client {
    * node's fair queue (rebuild.maxConcurrent at once), is admitted only if spdk_tgt has the DMA
    * memory for it (else RESOURCE_EXHAUSTED with the numbers, nothing made), copies the volume's
    * snapshot chain first where both nodes can (RebuildPath), then SPDK's raid rebuild fills the head.
-   * The member is HEALTHY only when the raid's rebuild process for it has ended.
+   * The member is HEALTHY only when the raid's rebuild process for it has ended. Take no volume
+   * snapshot while Engine.rebuilds is not empty: the new replica's head is still being written, so
+   * a snapshot of it would hold partial data, and one taken only on the others is not copied (the
+   * ended rebuild's reason says so when it happens).
    */
   EngineReplicaAdd(argument: _spdk_conductor_v1_EngineReplicaAddRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   EngineReplicaAdd(argument: _spdk_conductor_v1_EngineReplicaAddRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -100,7 +103,10 @@ export interface EnginesClient extends grpc.Client {
    * node's fair queue (rebuild.maxConcurrent at once), is admitted only if spdk_tgt has the DMA
    * memory for it (else RESOURCE_EXHAUSTED with the numbers, nothing made), copies the volume's
    * snapshot chain first where both nodes can (RebuildPath), then SPDK's raid rebuild fills the head.
-   * The member is HEALTHY only when the raid's rebuild process for it has ended.
+   * The member is HEALTHY only when the raid's rebuild process for it has ended. Take no volume
+   * snapshot while Engine.rebuilds is not empty: the new replica's head is still being written, so
+   * a snapshot of it would hold partial data, and one taken only on the others is not copied (the
+   * ended rebuild's reason says so when it happens).
    */
   engineReplicaAdd(argument: _spdk_conductor_v1_EngineReplicaAddRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   engineReplicaAdd(argument: _spdk_conductor_v1_EngineReplicaAddRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -228,7 +234,10 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
    * node's fair queue (rebuild.maxConcurrent at once), is admitted only if spdk_tgt has the DMA
    * memory for it (else RESOURCE_EXHAUSTED with the numbers, nothing made), copies the volume's
    * snapshot chain first where both nodes can (RebuildPath), then SPDK's raid rebuild fills the head.
-   * The member is HEALTHY only when the raid's rebuild process for it has ended.
+   * The member is HEALTHY only when the raid's rebuild process for it has ended. Take no volume
+   * snapshot while Engine.rebuilds is not empty: the new replica's head is still being written, so
+   * a snapshot of it would hold partial data, and one taken only on the others is not copied (the
+   * ended rebuild's reason says so when it happens).
    */
   EngineReplicaAdd: grpc.handleUnaryCall<_spdk_conductor_v1_EngineReplicaAddRequest__Output, _spdk_conductor_v1_Engine>;
   
