@@ -6,10 +6,10 @@
  *   queued             waits for a slot: rebuild.maxConcurrent at once (1 while the health
  *                      throttle is engaged), engines served round robin so one engine adding many
  *                      replicas cannot starve the others;
- *   copying-snapshots  (snapshot-preserving path) the source replica's node shallow-copies each
- *                      snapshot of the volume, oldest first, into the new replica's head over
- *                      NVMe/TCP, and the new replica's node snapshots it under the same name, so the
- *                      new replica ends with the same chain and the same thin allocation;
+ *   copying-snapshots  (the snapshot-preserving path, snapshot-path.ts) the source replica's node
+ *                      shallow-copies each snapshot of the volume, oldest first, into the new
+ *                      replica's head over NVMe/TCP, and the new replica's node snapshots it under
+ *                      the same name: the same chain and the same thin allocation as the source;
  *   rebuilding         the head joins the raid and spdk_tgt's rebuild process fills it (the whole
  *                      range: spdk_tgt v26.05's raid1 has no partial rebuild), followed to its end.
  * The member is healthy only when spdk_tgt's process for it has ended with the member configured.
@@ -24,10 +24,11 @@ import type { CallOptions } from '../spdk/call.js';
 import type { DomainContext, Reservation } from './context.js';
 import type { EngineStatus } from './engine-status.js';
 import { memberBdev, type Engines } from './engines.js';
-import type { EngineInfo, EngineReplicaSpec, RebuildInfo, RebuildPath, SnapshotCopyInfo, SnapshotInfo, ThrottleInfo } from './model.js';
+import type { EngineInfo, EngineReplicaSpec, RebuildInfo, ThrottleInfo } from './model.js';
 import { checkName, engineRaidName } from './naming.js';
 import type { PeerDirectory, PeerNode } from './peers.js';
-import type { EngineSpec, RebuildRecord } from './state-file.js';
+import { SnapshotPath, type Plan } from './snapshot-path.js';
+import type { RebuildRecord } from './state-file.js';
 
 /** How often a running raid rebuild is read; before its process shows, more often. */
 const FOLLOW_MS = 100;
@@ -39,8 +40,6 @@ const FINISHED_KEEP_MS = 3_600_000;
 const FINISHED_MAX = 256;
 /** The rate is computed over this much recent progress. */
 const RATE_WINDOW_MS = 5_000;
-/** A peer that does not answer its info in this time is treated as unable to copy. */
-const PEER_PROBE_MS = 5_000;
 
 export interface RebuildDeps {
   peers: PeerDirectory;
@@ -89,6 +88,7 @@ export class Rebuilds {
   private readonly finished: Job[] = [];
   private readonly now: () => number;
   private readonly unsubscribe: () => void;
+  private readonly snapshotPath: SnapshotPath;
   private closed = false;
 
   constructor(
@@ -98,6 +98,7 @@ export class Rebuilds {
     private readonly deps: RebuildDeps,
   ) {
     this.now = deps.now ?? Date.now;
+    this.snapshotPath = new SnapshotPath(ctx, status, deps.peers, deps.self);
     this.queue = new PQueue({ concurrency: this.concurrencyFor(deps.throttle()) });
     this.unsubscribe = deps.onThrottle((t) => {
       this.queue.concurrency = this.concurrencyFor(t);
@@ -337,13 +338,17 @@ export class Rebuilds {
     try {
       job.reservation = await this.ctx.admission.admit({ kind: 'rebuild', what: `rebuild of ${info.replica} into ${info.engine}` }, { signal });
       if (!adopted) {
-        plan = await this.plan(job);
+        plan = await this.snapshotPath.plan(job);
         info.path = plan.path;
         info.pathReason = plan.reason;
         this.ctx.log.info({ engine: info.engine, replica: info.replica, path: plan.path, why: plan.reason, source: info.sourceReplica }, 'rebuild path chosen');
         if (plan.path === 'snapshot-preserving') {
           try {
-            await this.copySnapshots(job, plan);
+            await this.snapshotPath.copy(job, plan, {
+              enteredCopy: () => this.setPhase(info.engine, info.replica, 'copying-snapshots'),
+              progress: (bytes) => this.progress(job, bytes),
+              volumeBytes: this.sizeOf(info.engine),
+            });
           } catch (error) {
             if (signal.aborted) throw error;
             info.path = 'raid';
@@ -354,7 +359,7 @@ export class Rebuilds {
         await this.join(job);
       }
       await this.follow(job);
-      const drift = info.path === 'snapshot-preserving' && plan ? await this.chainDrift(job, plan) : undefined;
+      const drift = info.path === 'snapshot-preserving' && plan ? await this.snapshotPath.drift(job, plan) : undefined;
       await this.finish(job, 'done', `the member is in the raid with all its data${drift ? `; but ${drift}` : ''}`);
     } catch (error) {
       const reason = signal.aborted ? String((signal.reason as Error)?.message ?? signal.reason) : (error as Error).message;
@@ -368,125 +373,6 @@ export class Rebuilds {
       }
       await this.finish(job, signal.aborted ? 'cancelled' : 'failed', reason);
     }
-  }
-
-  private async plan(job: Job): Promise<Plan> {
-    const { info, member } = job;
-    const raid = (reason: string): Plan => ({ path: 'raid', reason, snapshots: [] });
-    const spec = this.ctx.state.engine(info.engine);
-    if (!spec) throw new ConductorError('NOT_FOUND', `engine ${info.engine} was deleted`);
-    const destination = this.peerOf(member);
-    if (!destination) return raid(`replica ${member.name} has no api_address: its node cannot be asked to take snapshots`);
-    const observed = await this.status.observe();
-    const healthy = this.status.describe(spec, observed).members.filter((m) => m.state === 'healthy' && m.name !== member.name);
-    const candidates = healthy.map((m) => spec.replicas.find((r) => r.name === m.name)!).sort((a, b) => (a.kind === 'local' ? -1 : b.kind === 'local' ? 1 : 0));
-    const source = candidates.find((c) => this.peerOf(c) !== undefined);
-    if (!source) return raid(healthy.length === 0 ? 'no healthy member to copy snapshots from' : 'no healthy member has an api_address: snapshots cannot be read from its node');
-    info.sourceReplica = source.name;
-    const sourcePeer = this.peerOf(source)!;
-    const probe = { deadlineMs: PEER_PROBE_MS, signal: job.abort.signal };
-    // The two nodes are asked at once; each node's two questions too.
-    const [sourceSide, destinationSide] = await Promise.allSettled([
-      Promise.all([sourcePeer.nodeInfo(probe), sourcePeer.snapshotList(source.name, probe)]),
-      Promise.all([destination.replicaGet(member.name, probe), destination.snapshotList(member.name, probe)]),
-    ]);
-    if (sourceSide.status === 'rejected') return raid(`${sourcePeer.where} (source ${source.name}) did not answer: ${(sourceSide.reason as Error).message}`);
-    const [sourceInfo, chain] = sourceSide.value;
-    if (!sourceInfo.shallowCopy) return raid(`spdk_tgt on ${sourcePeer.where} (${sourceInfo.spdkVersion}) has no bdev_lvol_start_shallow_copy`);
-    if (chain.length === 0) return raid(`source ${source.name} has no snapshots: the raid rebuild copies everything there is`);
-    if (destinationSide.status === 'rejected') return raid(`${destination.where} (new replica ${member.name}) did not answer: ${(destinationSide.reason as Error).message}`);
-    const [target, destinationSnapshots] = destinationSide.value;
-    const existing = destinationSnapshots.map((s) => s.name);
-    const prefix = chain.slice(0, existing.length).map((s) => s.name);
-    if (existing.some((name, i) => name !== prefix[i])) {
-      return raid(`new replica ${member.name} has snapshots (${existing.join(', ')}) that are not the start of ${source.name}'s chain (${chain.map((s) => s.name).join(', ')})`);
-    }
-    if (target.allocatedBytes > 0 && existing.length === 0 && !job.resumedCopy) return raid(`new replica ${member.name} already holds data (${target.allocatedBytes} bytes): its snapshots could not match the source's`);
-    return {
-      path: 'snapshot-preserving',
-      reason: `${plural(chain.length, 'snapshot')} copied from ${source.name} on ${sourcePeer.where} (${sourceInfo.spdkVersion} has shallow copy)`,
-      snapshots: chain,
-      skip: existing.length,
-      source: { replica: source.name, peer: sourcePeer, hostNqn: sourceInfo.hostNqn },
-      // A resumed copy may have died before withdrawing the source node's access: it was ours to give.
-      destination: { peer: destination, hosts: (target.export?.hostNqns ?? []).filter((h) => !job.resumedCopy || h !== sourceInfo.hostNqn), export: target.export },
-    };
-  }
-
-  /**
-   * Snapshots taken on the volume while it rebuilt are not on the new replica (or, taken on it
-   * mid-copy, hold partial data): said in the rebuild's reason rather than left unnoticed. A
-   * check that cannot be made (a peer gone) says nothing.
-   */
-  private async chainDrift(job: Job, plan: Plan): Promise<string | undefined> {
-    if (!plan.source || !plan.destination) return undefined;
-    const probe = { deadlineMs: PEER_PROBE_MS };
-    try {
-      const [source, target] = await Promise.all([plan.source.peer.snapshotList(plan.source.replica, probe), plan.destination.peer.snapshotList(job.member.name, probe)]);
-      const copied = new Set(plan.snapshots.map((s) => s.name));
-      const missing = source.filter((s) => !target.some((t) => t.name === s.name)).map((s) => s.name);
-      const foreign = target.filter((t) => !copied.has(t.name)).map((t) => t.name);
-      if (missing.length === 0 && foreign.length === 0) return undefined;
-      const parts = [
-        ...(missing.length ? [`snapshots taken during the rebuild are not on it (${missing.join(', ')})`] : []),
-        ...(foreign.length ? [`snapshots taken on it during the rebuild may hold partial data (${foreign.join(', ')})`] : []),
-      ];
-      this.ctx.log.warn({ engine: job.info.engine, replica: job.info.replica, missing, foreign }, 'the new replica\'s snapshots differ from the source\'s: snapshots were taken during the rebuild');
-      return parts.join('; ');
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** Oldest first: copy the snapshot's own clusters into the new head, then snapshot the head under the same name. */
-  private async copySnapshots(job: Job, plan: Plan): Promise<void> {
-    const { info, member } = job;
-    const { source, destination } = plan;
-    if (!source || !destination) return;
-    const signal = job.abort.signal;
-    info.state = 'copying-snapshots';
-    info.reason = `copying ${plural(plan.snapshots.length, 'snapshot')} from ${source.replica}`;
-    await this.setPhase(info.engine, info.replica, 'copying-snapshots');
-    info.snapshots = plan.snapshots.map((s, i): SnapshotCopyInfo => ({ name: s.name, state: i < (plan.skip ?? 0) ? 'skipped' : 'pending', copiedClusters: 0, totalClusters: 0 }));
-    const snapshotBytes = plan.snapshots.slice(plan.skip ?? 0).reduce((n, s) => n + s.allocatedBytes, 0);
-    info.bytesTotal = snapshotBytes + this.sizeOf(info.engine);
-    const hosts = [...new Set([...destination.hosts, source.hostNqn])];
-    let exposed = destination.export;
-    if (!exposed || !destination.hosts.includes(source.hostNqn)) exposed = (await destination.peer.replicaExpose(member.name, hosts, { signal })).export;
-    if (!exposed) throw new ConductorError('INTERNAL', `new replica ${member.name} has no export after exposing it`);
-    let copiedBytes = 0;
-    try {
-      for (const [i, snapshot] of plan.snapshots.entries()) {
-        if (i < (plan.skip ?? 0)) continue;
-        const entry = info.snapshots[i]!;
-        entry.state = 'copying';
-        info.reason = `copying snapshot ${snapshot.name} (${i + 1} of ${plan.snapshots.length}) from ${source.replica}`;
-        const final = await source.peer.snapshotShallowCopy(
-          source.replica,
-          snapshot.name,
-          { address: exposed.address, port: exposed.port, nqn: exposed.nqn },
-          (p) => {
-            entry.copiedClusters = p.copiedClusters;
-            entry.totalClusters = p.totalClusters;
-            this.progress(job, copiedBytes + p.copiedClusters * p.clusterSizeBytes);
-          },
-          { signal },
-        );
-        copiedBytes += final.copiedClusters * final.clusterSizeBytes;
-        await destination.peer.snapshotCreate({ replicaName: member.name, name: snapshot.name, labels: snapshot.labels, userCreated: snapshot.userCreated }, { signal });
-        entry.state = 'copied';
-        this.ctx.log.info({ engine: info.engine, replica: member.name, snapshot: snapshot.name, clusters: final.copiedClusters }, 'snapshot copied to the new replica');
-      }
-    } finally {
-      // The source node's access is withdrawn on every path (a best effort if that node is gone);
-      // a replica that was not exposed before is unexposed again.
-      if (!destination.hosts.includes(source.hostNqn)) {
-        const bounded = { deadlineMs: PEER_PROBE_MS };
-        const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, destination.hosts, bounded) : destination.peer.replicaUnexpose(member.name, bounded);
-        await withdraw.catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, "cannot withdraw the source node's access to the new replica"));
-      }
-    }
-    info.bytesDone = copiedBytes;
   }
 
   private async join(job: Job): Promise<void> {
@@ -635,25 +521,9 @@ export class Rebuilds {
     return this.ctx.state.engine(engine)?.sizeBytes ?? 0;
   }
 
-  private peerOf(member: EngineReplicaSpec): PeerNode | undefined {
-    if (member.kind === 'local') return this.deps.self;
-    return member.apiAddress ? this.deps.peers.peer(member.apiAddress) : undefined;
-  }
 }
 
-interface Plan {
-  path: RebuildPath;
-  reason: string;
-  snapshots: SnapshotInfo[];
-  /** Snapshots already on the new replica (a restarted rebuild): not copied again. */
-  skip?: number;
-  source?: { replica: string; peer: PeerNode; hostNqn: string };
-  destination?: { peer: PeerNode; hosts: string[]; export: { address: string; port: number; nqn: string } | undefined };
-}
 
-function plural(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? '' : 's'}`;
-}
 
 export function rebuildKey(engine: string, replica: string): string {
   return `${engine}/${replica}`;
