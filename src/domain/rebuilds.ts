@@ -201,8 +201,11 @@ export class Rebuilds {
     const requeued: string[] = [];
     const finished: string[] = [];
     const raids = new Map((await this.ctx.spdk.raid.getBdevs('all', options)).map((r) => [r.name, r]));
+    const inRaid = (record: RebuildRecord): number => (record.phase === 'rebuilding' ? 0 : 1);
     for (const spec of this.ctx.state.engines()) {
-      for (const [replicaName, record] of Object.entries(spec.rebuilding ?? {})) {
+      // Those spdk_tgt may still be rebuilding first: an engine's others queue behind them.
+      const records = Object.entries(spec.rebuilding ?? {}).sort(([, a], [, b]) => inRaid(a) - inRaid(b));
+      for (const [replicaName, record] of records) {
         const member = spec.replicas.find((r) => r.name === replicaName);
         const key = `${spec.name}/${replicaName}`;
         if (!member) {
@@ -284,10 +287,22 @@ export class Rebuilds {
     job.done = new Promise((resolve) => (job.settle = resolve));
     this.jobs.set(job.key, job);
     if (mode === 'adopt') {
-      // spdk_tgt is already running it: it takes a slot at once, ahead of the queue.
+      // spdk_tgt is already running it: it takes a slot at once, ahead of the queue, and the
+      // engine's other rebuilds wait for it (spdk_tgt runs one raid process at a time).
       info.path = 'raid';
       info.pathReason = 're-adopted after a restart';
-      void this.queue.add(() => this.run(job, true), { priority: 1 });
+      this.scheduled.add(engine);
+      void this.queue.add(
+        async () => {
+          try {
+            await this.run(job, true);
+          } finally {
+            this.scheduled.delete(engine);
+            this.schedule(engine);
+          }
+        },
+        { priority: 1 },
+      );
     } else {
       const list = this.waiting.get(engine) ?? [];
       list.push(job);
