@@ -143,6 +143,8 @@ export class NodeResources implements Admission {
   private failing: string | undefined;
   private admissionOff: string | undefined;
   private readonly held = new Set<Held>();
+  /** The subsystems held that a count read at `at` does not reflect (see subsystemsReservedSince). */
+  private subsystemsHeld: { at: number; sum: number } | undefined;
   private latencies: number[] = [];
   private latencyNext = 0;
   private prevReactors: Reactors | undefined;
@@ -234,10 +236,13 @@ export class NodeResources implements Admission {
     // this keeps the ledger bounded all the same.
     if (this.held.size >= MAX_HELD_BEFORE_PRUNE) this.reservedSince(this.now());
     this.held.add(held);
+    // A new hold is later than any count read: it adds to the cached sum.
+    if (this.subsystemsHeld) this.subsystemsHeld.sum += held.subsystems;
     return {
       release: () => {
-        if (!held.persists) this.held.delete(held);
-        else held.releasedAt ??= this.now();
+        if (!held.persists) {
+          if (this.held.delete(held) && held.subsystems > 0) this.subsystemsHeld = undefined;
+        } else held.releasedAt ??= this.now();
       },
     };
   }
@@ -371,6 +376,7 @@ export class NodeResources implements Admission {
       // Bounded even when spdk_tgt cannot be read for a long time.
       if (h.releasedAt !== undefined && ((settled <= at && settled <= subsystemsAt) || this.now() - h.releasedAt > 10 * this.period)) {
         this.held.delete(h);
+        this.subsystemsHeld = undefined;
         continue;
       }
       if (at >= settled) continue;
@@ -456,11 +462,24 @@ export class NodeResources implements Admission {
     return this.subsystemRead;
   }
 
+  /**
+   * Subsystems held by work the count read at `at` does not reflect. Summed once per count read:
+   * until the next read the sum only grows by new holds (a hold released later than the read
+   * still counts), so admissions between two reads cost O(1), not a pass over every hold.
+   */
+  private subsystemsReservedSince(at: number): number {
+    if (this.subsystemsHeld?.at !== at) {
+      let sum = 0;
+      for (const h of this.held) if (at < settledAt(h, this.period)) sum += h.subsystems;
+      this.subsystemsHeld = { at, sum };
+    }
+    return this.subsystemsHeld.sum;
+  }
+
   private checkSubsystems(request: AdmissionRequest, need: Estimate): void {
     const read = this.subsystems;
     if (!read) return;
-    let reserved = 0;
-    for (const h of this.held) if (read.at < settledAt(h, this.period)) reserved += h.subsystems;
+    const reserved = this.subsystemsReservedSince(read.at);
     if (read.count + reserved + need.subsystems <= this.maxSubsystems) return;
     throw new ConductorError(
       'RESOURCE_EXHAUSTED',
