@@ -135,10 +135,13 @@ export class SnapshotPath {
     info.bytesTotal = snapshotBytes + hooks.volumeBytes;
     const hosts = [...new Set([...destination.hosts, source.hostNqn])];
     let exposed = destination.export;
-    if (!exposed || !destination.hosts.includes(source.hostNqn)) exposed = (await destination.peer.replicaExpose(member.name, hosts, { signal })).export;
-    if (!exposed) throw new ConductorError('INTERNAL', `new replica ${member.name} has no export after exposing it`);
     let copiedBytes = 0;
     try {
+      // Not cut short by a cancel: an expose the peer finishes after we stopped waiting would
+      // leave the source's access behind. Its outcome is known, and the finally withdraws it.
+      if (!exposed || !destination.hosts.includes(source.hostNqn)) exposed = (await destination.peer.replicaExpose(member.name, hosts, { deadlineMs: PEER_PROBE_MS })).export;
+      if (!exposed) throw new ConductorError('INTERNAL', `new replica ${member.name} has no export after exposing it`);
+      signal.throwIfAborted();
       for (const [i, snapshot] of plan.snapshots.entries()) {
         if (i < (plan.skip ?? 0)) continue;
         const entry = info.snapshots[i]!;
