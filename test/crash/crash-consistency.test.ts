@@ -30,16 +30,14 @@ import { CrashGroup } from './helpers/crash-group.js';
 import { createReplica, DISK, SCENARIOS, type Scenario } from './helpers/scenarios.js';
 import { startService, type Exit } from './helpers/service.js';
 import { tempDir } from '../helpers/temp-dir.js';
-
-/** Ports for replica exports: 23200-23999, 100 per simulator (other tests stay below). */
-const PORT_BASE = 23200;
+import { portBlock } from '../helpers/ports.js';
 
 const groups = new Map<string, Promise<CrashGroup>>();
 
-function groupOf(scenario: Scenario, index: number): Promise<CrashGroup> {
+function groupOf(scenario: Scenario): Promise<CrashGroup> {
   let group = groups.get(scenario.operation);
   if (!group) {
-    group = CrashGroup.start(scenario, PORT_BASE + (index + 1) * 100);
+    group = CrashGroup.start(scenario, portBlock());
     groups.set(scenario.operation, group);
   }
   return group;
@@ -63,7 +61,8 @@ describe('liveness while recovery is slow', () => {
     const dir = tempDir('crash-live-');
     const sim = await startSim({ name: 'crash-live', socket: path.join(dir, 'spdk.sock'), args: ['--quiet'] });
     const raw = await SimClient.connect(sim.socket);
-    const options = { spdkSocket: sim.socket, dir, portMin: PORT_BASE, portMax: PORT_BASE + 99 };
+    const portMin = portBlock();
+    const options = { spdkSocket: sim.socket, dir, portMin, portMax: portMin + 99 };
     try {
       // Something to recover.
       const first = await startService(options);
@@ -126,19 +125,19 @@ describe('liveness while recovery is slow', () => {
 });
 
 describe.concurrent('crash consistency: SIGKILL between SPDK calls, restart, nothing orphaned or lost', () => {
-  for (const [index, scenario] of SCENARIOS.entries()) {
+  for (const scenario of SCENARIOS) {
     it(`${scenario.operation} makes ${scenario.calls.length} SPDK calls uninterrupted: ${scenario.calls.join(', ')}`, async ({ expect }) => {
-      const group = await groupOf(scenario, index);
+      const group = await groupOf(scenario);
       expect(await group.step(() => group.measure(expect))).toEqual(scenario.calls);
     });
   }
   // Interleaved by n, so the cases running at once belong to different operations.
   const most = Math.max(...SCENARIOS.map((s) => s.calls.length));
   for (let n = 1; n <= most; n++) {
-    for (const [index, scenario] of SCENARIOS.entries()) {
+    for (const scenario of SCENARIOS) {
       if (n > scenario.calls.length) continue;
       it(`${scenario.operation}: SIGKILL after SPDK call ${n} of ${scenario.calls.length} (${scenario.calls[n - 1]})`, async ({ expect }) => {
-        const group = await groupOf(scenario, index);
+        const group = await groupOf(scenario);
         await group.step(() => group.crash(n, expect));
       });
     }

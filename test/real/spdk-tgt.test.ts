@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createNodeDomain, type NodeService } from '../../src/domain/node-domain.js';
 import { SpdkClient } from '../../src/spdk/client.js';
+import { portBlock } from '../helpers/ports.js';
 
 const SPDK_TGT = process.env.SPDK_TGT;
 const MIB = 1024 * 1024;
@@ -40,7 +41,8 @@ describe.skipIf(!SPDK_TGT)('against a real spdk_tgt (SPDK_TGT)', () => {
     const logger = pino({ level: 'silent' });
     client = new SpdkClient({ socketPath: socket, logger });
     await client.connect();
-    const config = loadConfig({ env: { CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'), CONDUCTOR_EXPORT_PORT_MIN: '23500', CONDUCTOR_EXPORT_PORT_MAX: '23599' } });
+    const ports = portBlock();
+    const config = loadConfig({ env: { CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'), CONDUCTOR_EXPORT_PORT_MIN: String(ports), CONDUCTOR_EXPORT_PORT_MAX: String(ports + 99) } });
     node = createNodeDomain({ client, logger, config });
     const report = await node.start();
     if (!report) throw new Error(`recovery did not finish: ${node.readiness().reason}`);

@@ -13,6 +13,7 @@ import { SpdkClient } from '../../../src/spdk/client.js';
 import { startApiServer, type ApiServer } from '../../../src/api/server.js';
 import { GrpcPeerDirectory } from '../../../src/peers/grpc-peers.js';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
+import { portBlock } from '../../helpers/ports.js';
 
 export interface NodeFixture {
   sim: RunningSim;
@@ -39,7 +40,7 @@ export interface NodeFixtureOptions {
 export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-node-'));
   const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock'), args: ['--mem-dump', path.join(dir, 'mem-dump.txt'), ...(options.simArgs ?? [])] });
-  const portMin = options.portMin ?? 21000 + Math.floor(Math.random() * 20) * 100;
+  const portMin = options.portMin ?? portBlock();
   const config = loadConfig({ env: { CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'), CONDUCTOR_EXPORT_PORT_MIN: String(portMin), CONDUCTOR_EXPORT_PORT_MAX: String(portMin + 99), ...options.env } });
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let api: ApiServer | undefined;

@@ -10,6 +10,7 @@ import { SpdkClient } from '../../../src/spdk/client.js';
 import pino from 'pino';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
 import { startNode, type NodeFixture } from '../../domain/helpers/node-fixture.js';
+import { portBlock } from '../../helpers/ports.js';
 
 export const ENGINE_HOST_NQN = 'nqn.2024-11.io.spdk-conductor:engine:test-engine-node';
 export const HOST_NQN = 'nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000c0de';
@@ -36,12 +37,9 @@ export interface ReplicaNode {
   bdev: string;
 }
 
-// Spread over 24000-31000 (below the ephemeral range); a port another test holds is skipped anyway.
-let portBase = 24000 + Math.floor(Math.random() * 60) * 100;
 
 export async function replicaNode(name: string, replica: string, sizeBytes: number): Promise<ReplicaNode> {
-  portBase += 100;
-  const fixture = await startNode({ portMin: portBase });
+  const fixture = await startNode({ portMin: portBlock() });
   await fixture.node.diskCreate({ name: 'd', path: fixture.diskFile('d', 256) });
   await fixture.node.replicaCreate(replica, 'd', sizeBytes);
   const exposed = await fixture.node.replicaExpose(replica, [ENGINE_HOST_NQN]);
@@ -61,8 +59,7 @@ export async function anotherReplica(node: ReplicaNode, replica: string, sizeByt
 }
 
 export async function engineNode(env: Record<string, string> = FAST_BUDGET): Promise<NodeFixture> {
-  portBase += 100;
-  return startNode({ portMin: portBase, env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST_NQN, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '200', ...env } });
+  return startNode({ portMin: portBlock(), env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST_NQN, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '200', ...env } });
 }
 
 /** The host: attaches the engine's export and writes to it, remembering what it wrote. */

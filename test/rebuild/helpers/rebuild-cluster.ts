@@ -7,10 +7,10 @@ import type { EngineInfo, EngineReplicaSpec, RebuildInfo } from '../../../src/do
 import { ownerTag } from '../../../src/domain/naming.js';
 import { startNode, type NodeFixture } from '../../domain/helpers/node-fixture.js';
 import { checksum, ENGINE_HOST_NQN, FAST_BUDGET, Host, HOST_NQN, MIB, until } from '../../engine/helpers/cluster.js';
+import { portBlock } from '../../helpers/ports.js';
 
 export { checksum, Host, HOST_NQN, MIB, until };
 
-let portBase = 24000 + Math.floor(Math.random() * 60) * 100;
 
 export interface ClusterOptions {
   replicaNodes: number;
@@ -36,15 +36,14 @@ export class RebuildCluster {
   static async start(options: ClusterOptions): Promise<RebuildCluster> {
     const nodes = await Promise.all(
       Array.from({ length: options.replicaNodes }, async () => {
-        portBase += 100;
-        const fixture = await startNode({ portMin: portBase, api: options.api, env: { CONDUCTOR_ENGINE_HOST_NQN: `${ENGINE_HOST_NQN}-${portBase}` } });
+        const portMin = portBlock();
+        const fixture = await startNode({ portMin, api: options.api, env: { CONDUCTOR_ENGINE_HOST_NQN: `${ENGINE_HOST_NQN}-${portMin}` } });
         await fixture.node.diskCreate({ name: 'd', path: fixture.diskFile('d', options.diskMib ?? 2048) });
         return fixture;
       }),
     );
-    portBase += 100;
     const engineNode = await startNode({
-      portMin: portBase,
+      portMin: portBlock(),
       api: options.api,
       env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST_NQN, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '200', ...FAST_BUDGET, ...options.engineEnv },
     });
