@@ -8,6 +8,7 @@
  */
 import { ConductorError } from '../errors.js';
 import type { CallOptions } from '../spdk/call.js';
+import type { NvmeController } from '../spdk/methods/nvme.js';
 import type { DomainContext } from './context.js';
 import type { EngineCreate, EngineInfo, EngineReplicaSpec, TimeoutOverride } from './model.js';
 import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, nameProblem, namespaceIds, nqnProblem, parseEngineController, volumeNqn } from './naming.js';
@@ -323,7 +324,7 @@ export function memberBdev(volume: string, member: EngineReplicaSpec, ctx: Domai
  * as they are in spdk_tgt (a lost raid shows as faulted, with why). Controllers and raids that
  * carry engine names but belong to no engine are removed, using this node's spdk_tgt only.
  */
-export async function recoverEngines(ctx: DomainContext, engines: Engines, options?: CallOptions): Promise<{ adopted: string[]; rolledBack: string[]; strays: string[] }> {
+export async function recoverEngines(ctx: DomainContext, engines: Engines, controllers: readonly NvmeController[], options?: CallOptions): Promise<{ adopted: string[]; rolledBack: string[]; strays: string[] }> {
   const adopted: string[] = [];
   const rolledBack: string[] = [];
   for (const spec of ctx.state.engines()) {
@@ -337,7 +338,7 @@ export async function recoverEngines(ctx: DomainContext, engines: Engines, optio
   }
   const known = new Set(ctx.state.engines().map((s) => s.name));
   const strays = new Set<string>();
-  for (const controller of await ctx.spdk.nvme.getControllers(undefined, options)) {
+  for (const controller of controllers) {
     const parsed = parseEngineController(controller.name);
     if (parsed && !known.has(parsed.volume)) strays.add(parsed.volume);
   }

@@ -10,6 +10,7 @@ import type { Config } from '../config/schema.js';
 import { ConductorError } from '../errors.js';
 import type { CallOptions } from '../spdk/call.js';
 import type { SpdkClient } from '../spdk/client.js';
+import type { NvmeController } from '../spdk/methods/nvme.js';
 import { SpdkMethods } from '../spdk/methods/index.js';
 import { ObjectLocks, type Admission, type DomainContext } from './context.js';
 import { NO_PEERS, type PeerDirectory } from './peers.js';
@@ -167,9 +168,11 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.recovery ??= pRetry(
       async () => {
         const report = await recover(this.ctx, this.replicas, this.snapshots);
-        await this.applyNvmeOptions();
-        const engines = await recoverEngines(this.ctx, this.engines);
-        const copies = await recoverCopies(this.ctx);
+        // One read of the controllers serves the three steps that need them.
+        const controllers = await this.ctx.spdk.nvme.getControllers();
+        await this.applyNvmeOptions(controllers);
+        const engines = await recoverEngines(this.ctx, this.engines, controllers);
+        const copies = await recoverCopies(this.ctx, controllers);
         await this.options.resources.start();
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
@@ -209,8 +212,7 @@ export class NodeService implements NodeDomain, EngineDomain {
    * while no controller exists; every attach also carries the timeouts itself, so a restart with
    * controllers already attached loses nothing.
    */
-  private async applyNvmeOptions(): Promise<void> {
-    const controllers = await this.ctx.spdk.nvme.getControllers();
+  private async applyNvmeOptions(controllers: readonly NvmeController[]): Promise<void> {
     if (controllers.length > 0) {
       this.ctx.log.info({ controllers: controllers.length }, 'controllers exist; bdev_nvme options left as they are (each attach carries its timeouts)');
       return;

@@ -10,6 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../errors.js';
 import type { CallOptions } from '../spdk/call.js';
+import type { NvmeController } from '../spdk/methods/nvme.js';
 import type { DomainContext } from './context.js';
 import type { EngineDeps } from './engines.js';
 import { waitBdevGone } from './engines.js';
@@ -102,9 +103,9 @@ export class ShallowCopies {
 }
 
 /** After a restart no copy is running: every copy controller is a leftover. */
-export async function recoverCopies(ctx: DomainContext, options?: CallOptions): Promise<string[]> {
+export async function recoverCopies(ctx: DomainContext, controllers: readonly NvmeController[], options?: CallOptions): Promise<string[]> {
   const removed: string[] = [];
-  for (const controller of await ctx.spdk.nvme.getControllers(undefined, options)) {
+  for (const controller of controllers) {
     if (parseCopyController(controller.name) === undefined) continue;
     await deleteQuietly(ctx, () => ctx.spdk.nvme.detachController({ name: controller.name }, options));
     removed.push(controller.name);
