@@ -24,6 +24,7 @@ import { enginesHandlers } from './services/engines.js';
 import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
 import { WatchRegistry } from './services/watch.js';
+import { splitHostPort } from './host-port.js';
 
 export interface ApiServerOptions {
   domain: ApiDomain;
@@ -142,10 +143,9 @@ function followReadiness(domain: ApiDomain, health: HealthImplementation, logger
 }
 
 export function parseTcpAddress(value: string): { host: string; port: number } {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value);
-  const port = match ? Number(match[3]) : NaN;
-  if (!match || port > 65_535) throw new ConfigError('api.tcp', `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:50151 or [::1]:50151)`);
-  return { host: (match[1] ?? match[2])!, port };
+  const address = splitHostPort(value);
+  if (!address) throw new ConfigError('api.tcp', `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:50151 or [::1]:50151)`);
+  return address;
 }
 
 /**

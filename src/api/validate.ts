@@ -4,6 +4,7 @@
  * checks again before SPDK; this layer exists so bad input never costs a lock or a spdk_tgt call.
  */
 import { ConductorError } from '../errors.js';
+import { splitHostPort } from './host-port.js';
 
 const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 const NAME_MAX = { disk: 32, replica: 48, snapshot: 48, volume: 48 } as const;
@@ -129,12 +130,10 @@ export function address(field: string, value: string): string {
 
 /** host:port of a peer node's API (an IPv4 address or host name, as replica addresses are). */
 export function apiAddress(field: string, value: string): string {
-  const colon = value.lastIndexOf(':');
-  if (colon <= 0) throw invalid(field, `${JSON.stringify(value.slice(0, 64))} is not host:port`);
-  address(field, value.slice(0, colon));
-  const portText = value.slice(colon + 1);
-  if (!/^\d{1,5}$/.test(portText)) throw invalid(field, `${JSON.stringify(value.slice(0, 64))}: the port is not a number`);
-  port(field, Number(portText));
+  const parts = splitHostPort(value);
+  if (!parts) throw invalid(field, `${JSON.stringify(value.slice(0, 64))} is not host:port`);
+  address(field, parts.host);
+  port(field, parts.port);
   return value;
 }
 

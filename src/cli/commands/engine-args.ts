@@ -13,6 +13,7 @@ import type { EngineReplica } from '../../api/generated/spdk/conductor/v1/Engine
 import type { FrontendKind } from '../../api/generated/spdk/conductor/v1/FrontendKind.js';
 import type { TimeoutsOverride } from '../../api/generated/spdk/conductor/v1/TimeoutsOverride.js';
 import { UsageError } from './usage.js';
+import { splitHostPort } from '../../api/host-port.js';
 
 const REPLICA_KEYS = ['name', 'address', 'port', 'nqn', 'api', 'local'] as const;
 type ReplicaKey = (typeof REPLICA_KEYS)[number];
@@ -48,8 +49,7 @@ export function parseReplicaSpec(text: string): EngineReplica {
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
   if (!(port >= 1 && port <= 65_535)) throw new UsageError(`--replica ${JSON.stringify(text)}: port ${JSON.stringify(portText)} is not a TCP port (1-65535)`);
   const api = found.get('api') as string | undefined;
-  const apiMatch = api === undefined ? undefined : /^(\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):(\d{1,5})$/.exec(api);
-  if (api !== undefined && (!apiMatch || !(Number(apiMatch[2]) >= 1 && Number(apiMatch[2]) <= 65_535))) {
+  if (api !== undefined && !((splitHostPort(api)?.port ?? 0) >= 1)) {
     throw new UsageError(`--replica ${JSON.stringify(text)}: api ${JSON.stringify(api)} is not HOST:PORT (the spdk-conductor API of the replica's node)`);
   }
   return { remote: { name, address: found.get('address') as string, port, nqn: found.get('nqn') as string, ...(api === undefined ? {} : { apiAddress: api }) } };
