@@ -45,12 +45,10 @@ describe('rebuild of a local replica', () => {
       if (e.type === 'modified') events.push(e.reason);
     });
     await node.node.engineReplicaAdd('l', { name: 'l3', kind: 'local' });
-    const deadline = Date.now() + 30_000;
-    let rebuild = await node.node.rebuildGet('l', 'l3');
-    while (!['done', 'failed', 'cancelled'].includes(rebuild.state) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      rebuild = await node.node.rebuildGet('l', 'l3');
-    }
+    const rebuild = await until('the rebuild of l3 to end', 30_000, async () => {
+      const r = await node.node.rebuildGet('l', 'l3');
+      return r.finishedAtMs > 0 && r;
+    });
     expect(rebuild.state, rebuild.reason).toBe('done');
     expect(rebuild.path, rebuild.pathReason).toBe('snapshot-preserving');
     // EngineWatch saw the rebuild queued, joining the raid, its progress, and its end.
