@@ -13,7 +13,7 @@ import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import type { Readiness } from '../domain/model.js';
+import type { Readiness } from '../domain/operations.js';
 import { ConductorError, ConfigError } from '../errors.js';
 import { loadProtos, SERVICE_NAMES } from './proto.js';
 import { build } from './status.js';

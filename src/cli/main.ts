@@ -15,7 +15,7 @@ import { startApiServer } from '../api/server.js';
 import { configFlags, loadConfig, redactedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CONFIG_KEYS, envName, flagName } from '../config/schema.js';
-import { createNodeDomain } from '../domain/node-domain.js';
+import { createNodeDomain } from '../domain/node/node-service.js';
 import { GrpcPeerDirectory } from '../peers/grpc-peers.js';
 import { ConductorError, SpdkTransportError } from '../errors.js';
 import { componentLogger, createLogger } from '../log.js';

@@ -1,10 +1,8 @@
 /**
- * The node's objects as the domain sees them, and the operations the API layer may call. The API
- * translates gRPC messages to and from these types and ConductorError codes to status codes; it
- * knows nothing else about SPDK.
+ * The node's objects as the domain sees them: plain data, no behaviour. The operations on them are
+ * in operations.ts; the API translates gRPC messages to and from these types.
  */
-import type { CallOptions } from '../spdk/call.js';
-import type { BudgetOverride } from './timeout-budget.js';
+import type { BudgetOverride } from './engine/timeout-budget.js';
 
 export type DiskKind = 'aio' | 'nvme';
 
@@ -109,48 +107,6 @@ export interface ShallowCopyProgress {
   copiedClusters: number;
   totalClusters: number;
   clusterSizeBytes: number;
-}
-
-export interface Readiness {
-  ready: boolean;
-  /** Why not, or 'ready'. */
-  reason: string;
-}
-
-/** Operations take CallOptions for the caller's deadline and cancellation. */
-export interface NodeDomain {
-  readiness(): Readiness;
-
-  diskCreate(request: DiskCreate, options?: CallOptions): Promise<DiskInfo>;
-  diskGet(name: string, options?: CallOptions): Promise<DiskInfo>;
-  diskList(options?: CallOptions): Promise<DiskInfo[]>;
-  diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void>;
-
-  /** With `exposeTo`, also exposes it to those hosts; a replica this call made is removed if that fails. */
-  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo>;
-  replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
-  replicaList(diskName: string | undefined, options?: CallOptions): Promise<ReplicaInfo[]>;
-  replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo>;
-  replicaDelete(name: string, options?: CallOptions): Promise<void>;
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo>;
-  replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
-  /**
-   * Subscribes to replica changes: the current list arrives first as 'added' events then one
-   * 'synced'. Returns the unsubscribe function; the listener must not throw.
-   */
-  replicaWatch(listener: (event: ReplicaEvent) => void): () => void;
-
-  snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
-  snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
-  snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void>;
-  snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo>;
-  snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]>;
-  /**
-   * Copies one snapshot's own clusters into `target` (attached here for the copy, detached after,
-   * also when `options.signal` aborts, which stops the copy). Resolves with the final progress.
-   */
-  snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress>;
-  nodeInfo(options?: CallOptions): Promise<NodeInfo>;
 }
 
 /** A replica as an engine member: on another node over NVMe/TCP, or on this node directly. */
@@ -270,19 +226,3 @@ export interface EngineEvent {
   reason: string;
 }
 
-/** Engine operations, beside the node's disks and replicas. */
-export interface EngineDomain {
-  engineCreate(request: EngineCreate, options?: CallOptions): Promise<EngineInfo>;
-  engineGet(name: string, options?: CallOptions): Promise<EngineInfo>;
-  engineList(options?: CallOptions): Promise<EngineInfo[]>;
-  engineDelete(name: string, options?: CallOptions): Promise<void>;
-  /** Out of the raid, controller detached, bdev gone: then the replica may be torn down. */
-  engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo>;
-  /** Attaches the replica and adds it to the raid; spdk_tgt rebuilds it from the others. */
-  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo>;
-  /** Current engines as 'added' then 'synced', then every change with its reason. */
-  engineWatch(listener: (event: EngineEvent) => void): () => void;
-  rebuildList(engine: string | undefined): Promise<RebuildInfo[]>;
-  rebuildGet(engine: string, replica: string): Promise<RebuildInfo>;
-  rebuildCancel(engine: string, replica: string, options?: CallOptions): Promise<RebuildInfo>;
-}

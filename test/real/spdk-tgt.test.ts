@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { createNodeDomain, type NodeService } from '../../src/domain/node-domain.js';
+import { createNodeDomain, type NodeService } from '../../src/domain/node/node-service.js';
 import { SpdkClient } from '../../src/spdk/client.js';
 import { portBlock } from '../helpers/ports.js';
 

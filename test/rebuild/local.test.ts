@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeFixture } from '../domain/helpers/node-fixture.js';
 import { startNode } from '../domain/helpers/node-fixture.js';
 import { checksum, MIB, until } from './helpers/rebuild-cluster.js';
-import { ownerTag } from '../../src/domain/naming.js';
+import { ownerTag } from '../../src/domain/node/naming.js';
 
 const SIZE = 32 * MIB;
 const BLOCK = 4096;

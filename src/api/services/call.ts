@@ -5,7 +5,7 @@
  */
 import type { Deadline, handleUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { EngineDomain, NodeDomain } from '../../domain/model.js';
+import type { EngineDomain, NodeDomain } from '../../domain/operations.js';
 import { toStatus } from '../status.js';
 
 export type DomainCallOptions = NonNullable<Parameters<NodeDomain['diskGet']>[1]>;

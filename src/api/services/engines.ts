@@ -4,7 +4,7 @@
  * stream on every path (see watch.ts).
  */
 import type { EngineCreate, EngineEvent as DomainEngineEvent, EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../../domain/model.js';
-import type { HostTimeouts, ReplicaTimeouts } from '../../domain/timeout-budget.js';
+import type { HostTimeouts, ReplicaTimeouts } from '../../domain/engine/timeout-budget.js';
 import type { Engine } from '../generated/spdk/conductor/v1/Engine.js';
 import type { EngineCreateRequest__Output } from '../generated/spdk/conductor/v1/EngineCreateRequest.js';
 import type { EngineDeleteRequest__Output } from '../generated/spdk/conductor/v1/EngineDeleteRequest.js';

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Config } from '../../config/schema.js';
-import { configuredBudget } from '../../domain/timeout-budget-config.js';
+import { configuredBudget } from '../../domain/engine/timeout-budget-config.js';
 import {
   checkBudget,
   hostConnectArgs,
@@ -15,7 +15,7 @@ import {
   type BudgetMargin,
   type BudgetVerdict,
   type TimeoutBudget,
-} from '../../domain/timeout-budget.js';
+} from '../../domain/engine/timeout-budget.js';
 import { NVME_IO_TIMEOUT_PATH, readHostIoTimeout } from '../../host/nvme-params.js';
 import { EXIT } from '../exit-codes.js';
 

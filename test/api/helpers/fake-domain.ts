@@ -10,7 +10,6 @@ import type {
   DiskCreate,
   DiskInfo,
   EngineCreate,
-  EngineDomain,
   EngineEvent,
   CopyTarget,
   NodeInfo,
@@ -18,13 +17,12 @@ import type {
   ShallowCopyProgress,
   EngineInfo,
   EngineReplicaSpec,
-  NodeDomain,
-  Readiness,
   ReplicaEvent,
   ReplicaInfo,
   SnapshotCreate,
   SnapshotInfo,
 } from '../../../src/domain/model.js';
+import type { EngineDomain, NodeDomain, Readiness } from '../../../src/domain/operations.js';
 import { FakeEngines } from './fake-engines.js';
 
 type Options = Parameters<NodeDomain['diskGet']>[1];

@@ -8,7 +8,6 @@
 import { ConductorError } from '../../../src/errors.js';
 import type {
   EngineCreate,
-  EngineDomain,
   EngineEvent,
   EngineInfo,
   EngineMemberInfo,
@@ -18,6 +17,7 @@ import type {
   MemberState,
   RebuildInfo,
 } from '../../../src/domain/model.js';
+import type { EngineDomain } from '../../../src/domain/operations.js';
 
 /** A queued rebuild as the real domain reports one right after EngineReplicaAdd. */
 export function fakeRebuild(engine: string, replica: string): RebuildInfo {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { invoke, type ApiClients } from '../../../src/api/client.js';
-import { diskBdevName, lvstoreName, ownerTag, parseLvolName, replicaNqn } from '../../../src/domain/naming.js';
+import { diskBdevName, lvstoreName, ownerTag, parseLvolName, replicaNqn } from '../../../src/domain/node/naming.js';
 import type { SimClient } from '../../sim/helpers/sim-client.js';
 import { checksum, type World } from './world.js';
 

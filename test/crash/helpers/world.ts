@@ -9,7 +9,7 @@ import { invoke, type ApiClients } from '../../../src/api/client.js';
 import type { Disk__Output } from '../../../src/api/generated/spdk/conductor/v1/Disk.js';
 import type { Replica__Output } from '../../../src/api/generated/spdk/conductor/v1/Replica.js';
 import type { Snapshot__Output } from '../../../src/api/generated/spdk/conductor/v1/Snapshot.js';
-import { diskBdevName, lvstoreName, namespaceIds, NQN_PREFIX, ownerTag, parseLvolName, replicaNqn } from '../../../src/domain/naming.js';
+import { diskBdevName, lvstoreName, namespaceIds, NQN_PREFIX, ownerTag, parseLvolName, replicaNqn } from '../../../src/domain/node/naming.js';
 import type { SimClient } from '../../sim/helpers/sim-client.js';
 
 export interface RawBdev {

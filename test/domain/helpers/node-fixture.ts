@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config/load.js';
-import { createNodeDomain, type NodeService } from '../../../src/domain/node-domain.js';
+import { createNodeDomain, type NodeService } from '../../../src/domain/node/node-service.js';
 import { SpdkClient } from '../../../src/spdk/client.js';
 import { startApiServer, type ApiServer } from '../../../src/api/server.js';
 import { GrpcPeerDirectory } from '../../../src/peers/grpc-peers.js';

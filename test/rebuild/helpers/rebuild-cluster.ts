@@ -4,7 +4,7 @@
  * reaches the others as peers, as in production. A host simulator writes to the engine's export.
  */
 import type { EngineInfo, EngineReplicaSpec, RebuildInfo } from '../../../src/domain/model.js';
-import { ownerTag } from '../../../src/domain/naming.js';
+import { ownerTag } from '../../../src/domain/node/naming.js';
 import { startNode, type NodeFixture } from '../../domain/helpers/node-fixture.js';
 import { checksum, ENGINE_HOST_NQN, FAST_BUDGET, Host, HOST_NQN, MIB, until } from '../../engine/helpers/cluster.js';
 import { portBlock } from '../../helpers/ports.js';

@@ -1,0 +1,208 @@
+/**
+ * What an engine is, as spdk_tgt shows it, compared with what it should be. spdk_tgt has no
+ * "degraded" raid state: a raid1 that lost a member stays `online`, so the engine's state comes
+ * from comparing the raid's configured members with the engine's spec. A monitor reads the raids
+ * and controllers every period (two calls for all engines) and reports every change with its reason.
+ */
+import type { CallOptions } from '../../spdk/call.js';
+import type { NvmeController } from '../../spdk/methods/nvme.js';
+import type { RaidBdev } from '../../spdk/methods/raid.js';
+import type { DomainContext } from '../node/context.js';
+import { memberBdev } from './members.js';
+import type { EngineEvent, EngineInfo, EngineMemberInfo, EngineState, FrontendInfo, RebuildInfo } from '../model.js';
+import { engineControllerName, engineRaidName, namespaceIds, volumeNqn } from '../node/naming.js';
+import type { EngineSpec } from '../node/state-file.js';
+
+export interface Observed {
+  raids: Map<string, RaidBdev>;
+  controllers: Map<string, NvmeController>;
+}
+
+export class EngineStatus {
+  private readonly listeners = new Set<(event: EngineEvent) => void>();
+  /** Last state reported per engine, to emit only changes. */
+  private readonly last = new Map<string, string>();
+  /** The engine's rebuilds that are queued or running (set once the rebuilds exist). */
+  private rebuildsOf: (engine: string) => RebuildInfo[] = () => [];
+
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly hostCtrlLossTmoSec: (spec: EngineSpec) => number,
+  ) {}
+
+  useRebuilds(rebuildsOf: (engine: string) => RebuildInfo[]): void {
+    this.rebuildsOf = rebuildsOf;
+  }
+
+  async observe(options?: CallOptions): Promise<Observed> {
+    const [raids, controllers] = await Promise.all([this.ctx.spdk.raid.getBdevs('all', options), this.ctx.spdk.nvme.getControllers(undefined, options)]);
+    return { raids: new Map(raids.map((r) => [r.name, r])), controllers: new Map(controllers.map((c) => [c.name, c])) };
+  }
+
+  async info(spec: EngineSpec, options?: CallOptions): Promise<EngineInfo> {
+    return this.describe(spec, await this.observe(options));
+  }
+
+  async infoAll(specs: EngineSpec[], options?: CallOptions): Promise<EngineInfo[]> {
+    if (specs.length === 0) return [];
+    const observed = await this.observe(options);
+    return specs.map((s) => this.describe(s, observed));
+  }
+
+  describe(spec: EngineSpec, observed: Observed): EngineInfo {
+    const raidName = engineRaidName(spec.name);
+    const raid = observed.raids.get(raidName);
+    const process = raid?.process;
+    const slots = new Map((raid?.base_bdevs_list ?? []).filter((b) => b.name).map((b) => [b.name!, b]));
+    const rebuilds = this.rebuildsOf(spec.name);
+    const members: EngineMemberInfo[] = spec.replicas.map((replica) => {
+      const bdevName = memberBdev(spec.name, replica, this.ctx);
+      const controller = replica.kind === 'remote' ? observed.controllers.get(engineControllerName(spec.name, replica.name)) : undefined;
+      const controllerState = controller?.ctrlrs[0]?.state;
+      const slot = slots.get(bdevName);
+      let state: EngineMemberInfo['state'];
+      let reason: string;
+      const rebuild = rebuilds.find((r) => r.replica === replica.name);
+      if (rebuild) {
+        // Not healthy until its rebuild has ended, whatever the raid's slot says.
+        state = 'rebuilding';
+        reason = `rebuild ${rebuild.state}: ${rebuild.reason}`;
+      } else if (process && process.target === bdevName) {
+        state = 'rebuilding';
+        reason = `rebuilding, ${process.progress.percent}%`;
+      } else if (slot?.is_configured) {
+        state = 'healthy';
+        reason = controllerState && controllerState !== 'enabled' ? `in the raid; controller ${controllerState}` : 'in the raid';
+      } else if (replica.kind === 'remote' && !controller) {
+        state = 'missing';
+        reason = 'no controller: it was never attached, or bdev_nvme gave it up after ctrlr_loss_timeout_sec';
+      } else {
+        state = 'failed';
+        reason = controllerState ? `not in the raid; controller ${controllerState}` : 'not in the raid';
+      }
+      return { name: replica.name, kind: replica.kind, bdevName, state, reason, controllerState };
+    });
+    const healthy = members.filter((m) => m.state === 'healthy').length;
+    let state: EngineState;
+    let reason: string;
+    if (!raid) {
+      state = 'faulted';
+      reason = `raid ${raidName} is not in spdk_tgt`;
+    } else if (raid.state !== 'online') {
+      state = 'faulted';
+      reason = `raid ${raidName} is ${raid.state}`;
+    } else if (healthy === 0) {
+      state = 'faulted';
+      reason = 'no healthy member';
+    } else if (healthy < spec.replicas.length) {
+      state = 'degraded';
+      reason = `${healthy} of ${spec.replicas.length} members healthy (${members.filter((m) => m.state !== 'healthy').map((m) => `${m.name} ${m.state}`).join(', ')})`;
+    } else {
+      state = 'healthy';
+      reason = `${healthy} of ${spec.replicas.length} members healthy`;
+    }
+    return {
+      name: spec.name,
+      sizeBytes: spec.sizeBytes,
+      state,
+      reason,
+      raidName,
+      members,
+      frontend: this.frontend(spec),
+      rebuild: process ? { member: process.target, percent: process.progress.percent, blocks: process.progress.blocks } : undefined,
+      rebuilds,
+    };
+  }
+
+  /**
+   * Sends the engines `initial` resolves to as 'added' and a 'synced', then every change. Changes
+   * that happen while the initial list is read are held and sent after it, in order.
+   */
+  subscribe(listener: (event: EngineEvent) => void, initial: Promise<EngineInfo[]>): () => void {
+    const held: EngineEvent[] = [];
+    let live = false;
+    const relay = (event: EngineEvent): void => {
+      if (live) listener(event);
+      else held.push(event);
+    };
+    this.listeners.add(relay);
+    initial
+      .catch(() => [] as EngineInfo[])
+      .then((engines) => {
+        if (!this.listeners.has(relay)) return;
+        for (const engine of engines) listener({ type: 'added', engine, reason: 'initial list' });
+        listener({ type: 'synced', engine: undefined, reason: `${engines.length} engines` });
+        for (const event of held.splice(0)) listener(event);
+        live = true;
+      });
+    return () => {
+      this.listeners.delete(relay);
+    };
+  }
+
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
+  /** Reports an engine's change made by an operation (the monitor reports the ones SPDK made). */
+  changed(name: string, type: 'added' | 'modified' | 'deleted', reason: string): void {
+    const spec = this.ctx.state.engine(name);
+    if (type === 'deleted' || !spec) {
+      this.last.delete(name);
+      this.emit({ type: 'deleted', engine: undefined, reason: `${name}: ${reason}` });
+      return;
+    }
+    this.info(spec).then(
+      (engine) => {
+        this.last.set(name, fingerprint(engine));
+        this.emit({ type, engine, reason });
+      },
+      (err: unknown) => this.ctx.log.warn({ engine: name, err: (err as Error).message }, 'cannot read engine state for its event'),
+    );
+  }
+
+  /** One monitor pass: reads spdk_tgt once and reports engines whose state changed, with why. */
+  async check(options?: CallOptions): Promise<EngineInfo[]> {
+    const specs = this.ctx.state.engines();
+    const infos = await this.infoAll(specs, options);
+    for (const engine of infos) {
+      const print = fingerprint(engine);
+      const before = this.last.get(engine.name);
+      if (before === print) continue;
+      this.last.set(engine.name, print);
+      if (before !== undefined) {
+        const log = engine.state === 'healthy' ? this.ctx.log.info.bind(this.ctx.log) : this.ctx.log.warn.bind(this.ctx.log);
+        log({ engine: engine.name, state: engine.state, reason: engine.reason, members: engine.members.map((m) => `${m.name}:${m.state}`) }, 'engine state changed');
+        this.emit({ type: 'modified', engine, reason: engine.reason });
+      }
+    }
+    return infos;
+  }
+
+  private emit(event: EngineEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private frontend(spec: EngineSpec): FrontendInfo {
+    const ids = namespaceIds('volume', spec.name);
+    const nqn = volumeNqn(spec.name);
+    const address = this.ctx.settings.exportAddress;
+    const ctrlLoss = this.hostCtrlLossTmoSec(spec);
+    return {
+      kind: spec.frontend,
+      nqn,
+      address,
+      port: spec.port,
+      hostNqns: [...spec.hostNqns],
+      namespaceUuid: ids.uuid,
+      namespaceNguid: ids.nguid,
+      device: undefined,
+      recommendedCtrlLossTmoSec: ctrlLoss,
+      connectCommand: spec.frontend === 'export-only' ? `nvme connect -t tcp -a ${address} -s ${spec.port} -n ${nqn} --ctrl-loss-tmo ${ctrlLoss}` : undefined,
+    };
+  }
+}
+
+function fingerprint(engine: EngineInfo): string {
+  return `${engine.state}|${engine.members.map((m) => `${m.name}:${m.state}`).join(',')}|${engine.rebuild ? 'rebuild' : ''}|${engine.rebuilds.map((r) => `${r.replica}:${r.state}`).join(',')}`;
+}

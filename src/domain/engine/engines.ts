@@ -1,0 +1,346 @@
+/**
+ * Engines: a volume's raid1 on this node over its replicas (remote ones attached with bdev_nvme
+ * under the timeout budget, local ones directly), exported as one NVMe-oF subsystem.
+ *
+ * The engine's spec (what it was asked to be) is recorded before anything is made, because
+ * spdk_tgt forgets a member's address once its controller is gone. Deletes and removals use only
+ * this node's spdk_tgt: they succeed when a replica's node is gone.
+ */
+import { ConductorError } from '../../errors.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { NvmeController } from '../../spdk/methods/nvme.js';
+import type { DomainContext } from '../node/context.js';
+import type { EngineCreate, EngineInfo, EngineReplicaSpec, TimeoutOverride } from '../model.js';
+import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, nameProblem, namespaceIds, nqnProblem, parseEngineController, volumeNqn } from '../node/naming.js';
+import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
+import { listenOnFreePort } from '../replica/exports.js';
+import type { EngineSpec } from '../node/state-file.js';
+import type { EngineStatus } from './engine-status.js';
+import { memberBdev, waitBdevGone } from './members.js';
+
+const MIB = 1024 * 1024;
+/** raid1 in spdk_tgt v26.05 refuses to start with fewer members (transcript 08). */
+const RAID1_MIN_MEMBERS = 2;
+
+/** What engines need beyond the node's context: the budget's numbers and the host frontend. */
+export interface EngineDeps {
+  attachParams(override?: TimeoutOverride): { ctrlr_loss_timeout_sec: number; reconnect_delay_sec: number; fast_io_fail_timeout_sec: number };
+  hostCtrlLossTmoSec(override?: TimeoutOverride): number;
+  /** The NQN this node's bdev_nvme presents to replica targets. */
+  engineHostNqn: string;
+  /** Connects this node's kernel to an export (nvme-host frontend); undefined where unavailable. */
+  hostFrontend: HostFrontend | undefined;
+  /** How long a removal waits for a member's bdev to be really gone. */
+  memberGoneTimeoutMs: number;
+}
+
+export interface HostFrontend {
+  readonly hostNqn: string;
+  connect(params: { nqn: string; address: string; port: number; ctrlLossTmoSec: number }): Promise<{ device: string }>;
+  disconnect(nqn: string): Promise<void>;
+}
+
+export class Engines {
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly deps: EngineDeps,
+    private readonly status: EngineStatus,
+  ) {}
+
+  async create(request: EngineCreate, options?: CallOptions): Promise<EngineInfo> {
+    const spec = this.validate(request);
+    return this.ctx.locks.with(`engine:${spec.name}`, async () => {
+      const existing = this.ctx.state.engine(spec.name);
+      if (existing) {
+        if (!sameSpec(existing, spec)) throw new ConductorError('ALREADY_EXISTS', `engine ${spec.name} exists with another configuration; delete it first`);
+        return this.status.info(existing, options);
+      }
+      if (spec.frontend === 'nvme-host' && !this.deps.hostFrontend) {
+        throw new ConductorError('FAILED_PRECONDITION', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
+      }
+      // Refused with the numbers before anything is made, rather than failing halfway in spdk_tgt.
+      const reservation = await this.ctx.admission.admit(
+        { kind: 'engine', what: `engine ${spec.name}`, controllers: spec.replicas.filter((r) => r.kind === 'remote').length, subsystems: 1 },
+        options,
+      );
+      await this.ctx.state.setEngine({ ...spec, creating: true });
+      try {
+        const attached = await this.attachAll(spec, options);
+        const healthy = attached.filter((m) => m.bdev !== undefined);
+        if (healthy.length < Math.min(RAID1_MIN_MEMBERS, spec.replicas.length)) {
+          const why = attached.map((m) => `${m.name}: ${m.error ?? 'ok'}`).join('; ');
+          throw new ConductorError('UNAVAILABLE', `engine ${spec.name} needs at least ${RAID1_MIN_MEMBERS} reachable replicas to start, ${healthy.length} reachable (${why})`);
+        }
+        await this.ctx.spdk.raid.create({ name: engineRaidName(spec.name), raid_level: 'raid1', base_bdevs: healthy.map((m) => m.bdev!), strip_size_kb: 0 }, options);
+        await this.export(spec, options);
+        for (const failed of attached.filter((m) => m.error)) this.ctx.log.warn({ engine: spec.name, replica: failed.name, reason: failed.error }, 'replica not attached; engine starts degraded');
+        const info = await this.status.info(spec, options);
+        if (spec.frontend === 'nvme-host') await this.connectHost(spec, info);
+        await this.ctx.state.setEngine(spec);
+        this.ctx.log.info({ engine: spec.name, members: healthy.map((m) => m.name), state: info.state }, 'engine created');
+        this.status.changed(spec.name, 'added', 'created');
+        return this.status.info(spec, options);
+      } catch (error) {
+        await this.teardown(spec, options).catch((e: unknown) => this.ctx.log.error({ engine: spec.name, err: (e as Error).message }, 'rollback of a failed engine create left objects; recovery will retry'));
+        throw translate(error, `engine ${spec.name}`);
+      } finally {
+        reservation.release();
+      }
+    });
+  }
+
+  async delete(name: string, options?: CallOptions): Promise<void> {
+    checkName('volume', name);
+    await this.ctx.locks.with(`engine:${name}`, async () => {
+      const spec = this.ctx.state.engine(name);
+      await this.teardown(spec ?? bareSpec(name), options);
+      if (spec) this.status.changed(name, 'deleted', 'deleted');
+      this.ctx.log.info({ engine: name }, 'engine deleted');
+    });
+  }
+
+  /**
+   * Takes a replica out: out of the raid first, then its controller is detached, then we wait
+   * until its bdev is really gone, and only then may the caller tear the replica down.
+   */
+  async removeReplica(name: string, replica: string, options?: CallOptions): Promise<EngineInfo> {
+    checkName('volume', name);
+    checkName('replica', replica);
+    return this.ctx.locks.with(`engine:${name}`, async () => {
+      const spec = this.spec(name);
+      const member = spec.replicas.find((r) => r.name === replica);
+      if (!member) return this.status.info(spec, options);
+      await this.leaveRaid(spec.name, member, options);
+      spec.replicas = spec.replicas.filter((r) => r.name !== replica);
+      await this.ctx.state.setEngine(spec);
+      this.status.changed(name, 'modified', `replica ${replica} removed`);
+      this.ctx.log.info({ engine: name, replica }, 'replica removed from engine; it may be torn down');
+      return this.status.info(spec, options);
+    });
+  }
+
+  /**
+   * Checks that `replica` may join engine `name` (under the engine's lock): 'member' when it is
+   * already configured in the raid (nothing to do), else 'free-slot'. A raid with no free slot and a
+   * replica known at another address are refused before anything is made.
+   */
+  async checkJoin(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<{ spec: EngineSpec; verdict: 'member' | 'free-slot'; freeSlots: number }> {
+    checkName('volume', name);
+    this.validateReplica(replica);
+    const spec = this.spec(name);
+    const known = spec.replicas.find((r) => r.name === replica.name);
+    if (known && !sameMember(known, replica)) throw new ConductorError('ALREADY_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
+    const raid = (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === engineRaidName(name));
+    if (!raid) throw new ConductorError('FAILED_PRECONDITION', `engine ${name} has no raid in spdk_tgt (${engineRaidName(name)}); delete and re-create it`);
+    const bdev = memberBdev(name, replica, this.ctx);
+    const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
+    const freeSlots = raid.base_bdevs_list.filter((b) => !b.name || !b.is_configured).length;
+    if (slot?.is_configured) return { spec, verdict: 'member', freeSlots };
+    if (!slot && freeSlots === 0) {
+      throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has no free slot (${raid.num_base_bdevs} members); remove a member first`);
+    }
+    return { spec, verdict: 'free-slot', freeSlots };
+  }
+
+  /**
+   * Attaches a member (remote: with the budget's timeouts) and adds it to the raid: spdk_tgt then
+   * rebuilds it from the others. All or nothing: a failed add detaches what it attached.
+   */
+  async joinRaid(spec: EngineSpec, replica: EngineReplicaSpec, options?: CallOptions): Promise<string> {
+    const reservation = replica.kind === 'remote' ? await this.ctx.admission.admit({ kind: 'attach', what: `replica ${replica.name} of engine ${spec.name}`, controllers: 1 }, options) : undefined;
+    const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options).finally(() => reservation?.release());
+    if (!attached?.bdev) throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
+    try {
+      await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(spec.name), base_bdev: attached.bdev }, options);
+    } catch (error) {
+      await this.leaveRaid(spec.name, replica).catch(() => undefined);
+      throw translate(error, `add replica ${replica.name} to engine ${spec.name}`);
+    }
+    return attached.bdev;
+  }
+
+  /** Out of the raid, controller detached, bdev gone; each step tolerates what is already gone. */
+  async leaveRaid(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<void> {
+    const bdev = memberBdev(name, replica, this.ctx);
+    try {
+      await this.ctx.spdk.raid.removeBaseBdev({ name: bdev }, options);
+    } catch (error) {
+      if (!isGone(this.ctx, error)) throw error;
+    }
+    if (replica.kind === 'remote') {
+      await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: engineControllerName(name, replica.name) }, options));
+      await this.waitGone(bdev, options);
+    }
+  }
+
+  get(name: string, options?: CallOptions): Promise<EngineInfo> {
+    return this.status.info(this.spec(checkName('volume', name)), options);
+  }
+
+  list(options?: CallOptions): Promise<EngineInfo[]> {
+    return this.status.infoAll(this.ctx.state.engines(), options);
+  }
+
+  spec(name: string): EngineSpec {
+    const spec = this.ctx.state.engine(name);
+    if (!spec) throw new ConductorError('NOT_FOUND', `engine ${name} does not exist on this node`);
+    return spec;
+  }
+
+  /** Removes everything an engine made on this node; each step tolerates what is already gone. */
+  async teardown(spec: EngineSpec, options?: CallOptions): Promise<void> {
+    const nqn = volumeNqn(spec.name);
+    if (spec.frontend === 'nvme-host' && this.deps.hostFrontend) await this.deps.hostFrontend.disconnect(nqn);
+    await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn }, options));
+    await deleteQuietly(this.ctx, () => this.ctx.spdk.raid.delete({ name: engineRaidName(spec.name) }, options));
+    // Every controller of this engine, also ones for replicas no longer in the spec.
+    const controllers = await this.ctx.spdk.nvme.getControllers(undefined, options);
+    const prefix = `${engineControllerName(spec.name, '')}`;
+    await Promise.all(
+      controllers
+        .filter((c) => c.name.startsWith(prefix))
+        .map(async (c) => {
+          await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: c.name }, options));
+          await this.waitGone(`${c.name}n1`, options);
+        }),
+    );
+    if (spec.port) this.ctx.ports.release(spec.port);
+    await this.ctx.state.dropEngine(spec.name);
+  }
+
+  private validate(request: EngineCreate): EngineSpec {
+    const name = checkName('volume', request.name);
+    if (!Number.isSafeInteger(request.sizeBytes) || request.sizeBytes <= 0 || request.sizeBytes % MIB !== 0) {
+      throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a positive multiple of 1 MiB, got ${request.sizeBytes}`, { field: 'size_bytes' });
+    }
+    if (!Array.isArray(request.replicas) || request.replicas.length < RAID1_MIN_MEMBERS) {
+      throw new ConductorError('INVALID_ARGUMENT', `an engine needs at least ${RAID1_MIN_MEMBERS} replicas (raid1 in spdk_tgt cannot run on one)`, { field: 'replicas' });
+    }
+    const names = new Set<string>();
+    for (const replica of request.replicas) {
+      this.validateReplica(replica);
+      if (names.has(replica.name)) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name} is listed twice`, { field: 'replicas' });
+      names.add(replica.name);
+    }
+    if (request.frontend !== 'nvme-host' && request.frontend !== 'export-only') {
+      throw new ConductorError('INVALID_ARGUMENT', `frontend must be nvme-host or export-only, got ${String(request.frontend)}`, { field: 'frontend' });
+    }
+    for (const host of request.hostNqns ?? []) {
+      const problem = nqnProblem(host);
+      if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
+    }
+    if (request.frontend === 'export-only' && (request.hostNqns ?? []).length === 0) {
+      throw new ConductorError('INVALID_ARGUMENT', 'an export-only engine needs the NQNs of the hosts that may connect', { field: 'host_nqns' });
+    }
+    if (request.timeouts) this.deps.attachParams(request.timeouts);
+    return {
+      name,
+      sizeBytes: request.sizeBytes,
+      replicas: request.replicas.map((r) => ({ ...r })),
+      frontend: request.frontend,
+      hostNqns: [...new Set(request.hostNqns ?? [])],
+      port: 0,
+      ...(request.timeouts ? { timeouts: request.timeouts } : {}),
+    };
+  }
+
+  private validateReplica(replica: EngineReplicaSpec): void {
+    checkName('replica', replica.name);
+    if (replica.kind === 'local') return;
+    if (replica.kind !== 'remote') throw new ConductorError('INVALID_ARGUMENT', `replica ${(replica as { name: string }).name}: kind must be remote or local`, { field: 'replicas' });
+    if (typeof replica.address !== 'string' || !/^[0-9a-zA-Z.:-]+$/.test(replica.address)) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: address ${String(replica.address)} is not an IP address or host name`, { field: 'replicas' });
+    if (!Number.isInteger(replica.port) || replica.port < 1 || replica.port > 65535) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: port ${replica.port} is not a TCP port`, { field: 'replicas' });
+    const problem = nqnProblem(replica.nqn);
+    if (problem) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: ${problem}`, { field: 'replicas' });
+  }
+
+  /** Attaches every remote replica at once (they are independent objects) and finds local ones. */
+  private attachAll(spec: EngineSpec, options?: CallOptions): Promise<Array<{ name: string; bdev: string | undefined; error: string | undefined }>> {
+    const timeouts = this.deps.attachParams(spec.timeouts);
+    return Promise.all(
+      spec.replicas.map(async (replica) => {
+        if (replica.kind === 'local') {
+          const head = this.ctx.inventory.head(replica.name);
+          return head ? { name: replica.name, bdev: alias(head.disk, headLvolName(replica.name)), error: undefined } : { name: replica.name, bdev: undefined, error: 'no such replica on this node' };
+        }
+        const controller = engineControllerName(spec.name, replica.name);
+        try {
+          const bdevs = await this.ctx.spdk.nvme.attachController(
+            { name: controller, trtype: 'tcp', adrfam: 'ipv4', traddr: replica.address, trsvcid: String(replica.port), subnqn: replica.nqn, hostnqn: this.deps.engineHostNqn, ...timeouts },
+            options,
+          );
+          return { name: replica.name, bdev: bdevs[0] ?? engineMemberBdev(spec.name, replica.name), error: undefined };
+        } catch (error) {
+          if (existsVerdict(this.ctx, error) === 'exists') return { name: replica.name, bdev: engineMemberBdev(spec.name, replica.name), error: undefined };
+          return { name: replica.name, bdev: undefined, error: (error as Error).message };
+        }
+      }),
+    );
+  }
+
+  private async export(spec: EngineSpec, options?: CallOptions): Promise<void> {
+    const nqn = volumeNqn(spec.name);
+    const ids = namespaceIds('volume', spec.name);
+    const nvmf = this.ctx.spdk.nvmf;
+    const hosts = [...spec.hostNqns, ...(spec.frontend === 'nvme-host' && this.deps.hostFrontend ? [this.deps.hostFrontend.hostNqn] : [])];
+    await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: `SV${ids.nguid.slice(0, 18)}`, model_number: 'spdk-conductor volume', ana_reporting: false }, options);
+    for (const host of new Set(hosts)) await nvmf.addHost({ nqn, host }, options);
+    await nvmf.addNs({ nqn, namespace: { bdev_name: engineRaidName(spec.name), uuid: ids.uuid, nguid: ids.nguid } }, options);
+    spec.port = await listenOnFreePort(this.ctx, nqn, options);
+  }
+
+  private async connectHost(spec: EngineSpec, info: EngineInfo): Promise<void> {
+    const frontend = info.frontend!;
+    await this.deps.hostFrontend!.connect({ nqn: frontend.nqn, address: frontend.address, port: frontend.port, ctrlLossTmoSec: this.deps.hostCtrlLossTmoSec(spec.timeouts) });
+  }
+
+  private waitGone(bdev: string, options?: CallOptions): Promise<void> {
+    return waitBdevGone(this.ctx, bdev, this.deps.memberGoneTimeoutMs, options);
+  }
+}
+
+/**
+ * After a restart: engines whose create never returned are rolled back; the others are adopted
+ * as they are in spdk_tgt (a lost raid shows as faulted, with why). Controllers and raids that
+ * carry engine names but belong to no engine are removed, using this node's spdk_tgt only.
+ */
+export async function recoverEngines(ctx: DomainContext, engines: Engines, controllers: readonly NvmeController[], options?: CallOptions): Promise<{ adopted: string[]; rolledBack: string[]; strays: string[] }> {
+  const adopted: string[] = [];
+  const rolledBack: string[] = [];
+  for (const spec of ctx.state.engines()) {
+    if (spec.creating) {
+      await engines.teardown(spec, options);
+      rolledBack.push(spec.name);
+    } else {
+      if (spec.port) ctx.ports.markUsed(spec.port);
+      adopted.push(spec.name);
+    }
+  }
+  const known = new Set(ctx.state.engines().map((s) => s.name));
+  const strays = new Set<string>();
+  for (const controller of controllers) {
+    const parsed = parseEngineController(controller.name);
+    if (parsed && !known.has(parsed.volume)) strays.add(parsed.volume);
+  }
+  for (const raid of await ctx.spdk.raid.getBdevs('all', options)) {
+    if (raid.name.startsWith('e.') && !known.has(raid.name.slice(2)) && !nameProblem('volume', raid.name.slice(2))) strays.add(raid.name.slice(2));
+  }
+  for (const volume of strays) await engines.teardown(bareSpec(volume), options);
+  return { adopted, rolledBack, strays: [...strays] };
+}
+
+/** What teardown needs of an engine known only by name (its spec is gone or never written). */
+function bareSpec(name: string): EngineSpec {
+  return { name, sizeBytes: 0, replicas: [], frontend: 'export-only', hostNqns: [], port: 0 };
+}
+
+/** The same member at the same address (the API address may be added or changed). */
+function sameMember(a: EngineReplicaSpec, b: EngineReplicaSpec): boolean {
+  const strip = (m: EngineReplicaSpec): unknown => (m.kind === 'remote' ? { ...m, apiAddress: undefined } : m);
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}
+
+function sameSpec(a: EngineSpec, b: EngineSpec): boolean {
+  const strip = (s: EngineSpec): unknown => ({ ...s, port: 0, creating: undefined });
+  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+}

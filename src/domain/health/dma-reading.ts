@@ -1,0 +1,131 @@
+/**
+ * spdk_tgt's DMA memory as admission and the throttle count it: the heap from its
+ * env_dpdk_get_mem_stats dump, plus what it can still map. In the default mode the heap grows by
+ * mapping more hugepages (transcript 14, phase 6: 16 MiB allocations succeed with ~9 MiB free),
+ * so the node's free pages of that size count; under --no-huge (and a fixed simulator heap) the
+ * heap is all there is.
+ */
+import { describePool, formatPageSize, poolOf, type HugepageReading } from '../../host/hugepages.js';
+import type { CallOptions } from '../../spdk/call.js';
+import { dmaModeOf, readWrittenMemDump, type DmaMode, type MemDump } from '../../spdk/mem-dump.js';
+import type { SpdkMethods } from '../../spdk/methods/index.js';
+
+const MIB = 1024 * 1024;
+
+export interface DmaReading {
+  mode: DmaMode;
+  /** Why there is no reading (mode 'unknown'), or what is missing for admission. */
+  problem?: string;
+  heapBytes: number;
+  freeBytes: number;
+  greatestFreeBytes: number;
+  allocCount: number;
+  freeCount: number;
+  segments: number;
+  pageSizeBytes: number;
+  memzones: number;
+  mempools: number;
+  /** Pages the heap can still map: null when it cannot grow (--no-huge, a fixed heap); undefined when unknown. */
+  growablePages: number | null | undefined;
+  /** Heap free + what it can still map: what admission and the throttle count as free. */
+  availableBytes: number | undefined;
+  /** The biggest single allocation that can succeed (header included). */
+  largestPieceBytes: number | undefined;
+  /** For messages: "hugepages: 1658 of 2048 free, 2 MiB each", "spdk_tgt runs with --no-huge; ...". */
+  note: string;
+  dumpFile?: string;
+  dumpMs?: number;
+}
+
+export type DumpRead = ({ dump: MemDump } | { problem: string }) & { filename: string; dumpMs: number };
+
+const EMPTY_DMA = {
+  heapBytes: 0,
+  freeBytes: 0,
+  greatestFreeBytes: 0,
+  allocCount: 0,
+  freeCount: 0,
+  segments: 0,
+  pageSizeBytes: 0,
+  memzones: 0,
+  mempools: 0,
+  growablePages: undefined,
+  availableBytes: undefined,
+  largestPieceBytes: undefined,
+} as const;
+
+/** Runs env_dpdk_get_mem_stats and streams the file it names, if this host has that file. */
+export async function readDump(spdk: SpdkMethods, opts: CallOptions): Promise<DumpRead> {
+  const asked = Date.now();
+  const t0 = performance.now();
+  const { filename } = await spdk.info.dumpMemStats(opts);
+  const dumpMs = Math.round(performance.now() - t0);
+  return { ...(await readWrittenMemDump(filename, asked)), filename, dumpMs };
+}
+
+/** What spdk_tgt's DMA heap can still give, from its dump and the node's (or simulator's) hugepages. */
+export function dmaReading(
+  read: DumpRead | undefined,
+  hugepages: HugepageReading,
+  simPool: { hugepages_free: number | null } | undefined,
+  problems: string[],
+): DmaReading {
+  if (!read || 'problem' in read) {
+    const problem = read?.problem ?? problems.find((p) => p.includes('env_dpdk_get_mem_stats')) ?? 'no memory dump';
+    if (read) problems.push(read.problem);
+    return { ...EMPTY_DMA, mode: 'unknown', problem, note: problem };
+  }
+  const { dump } = read;
+  const mode = dmaModeOf(dump);
+  const pageSizeBytes = dump.segments.pageSizes[dump.segments.pageSizes.length - 1] ?? 0;
+  const base = {
+    heapBytes: dump.heap.heapBytes,
+    freeBytes: dump.heap.freeBytes,
+    greatestFreeBytes: dump.heap.greatestFreeBytes,
+    allocCount: dump.heap.allocCount,
+    freeCount: dump.heap.freeCount,
+    segments: dump.segments.count,
+    pageSizeBytes,
+    memzones: dump.memzones.count,
+    mempools: dump.mempools.length,
+    dumpFile: read.filename,
+    dumpMs: read.dumpMs,
+  };
+  const fixed = (note: string): DmaReading => ({
+    ...base,
+    mode,
+    growablePages: null,
+    availableBytes: base.freeBytes,
+    largestPieceBytes: base.greatestFreeBytes,
+    note,
+  });
+  if (mode === 'no-huge') return fixed(`spdk_tgt runs with --no-huge; its memory is the configured -s size: ${Math.round(base.heapBytes / MIB)} MiB`);
+  if (mode === 'unknown') return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note: 'the dump lists no memory segments', problem: 'the dump lists no memory segments' };
+  let pages: number | undefined;
+  let note: string;
+  if (simPool) {
+    if (simPool.hugepages_free === null) return fixed(`a fixed heap of ${Math.round(base.heapBytes / MIB)} MiB of ${formatPageSize(pageSizeBytes)} hugepages that maps no more pages: the simulator's --mem-mib`);
+    pages = simPool.hugepages_free;
+    note = `hugepages: ${pages} free, ${formatPageSize(pageSizeBytes)} each, in the simulator's pool`;
+  } else {
+    const pool = poolOf(hugepages, pageSizeBytes);
+    pages = pool?.available;
+    note = pool ? `hugepages: ${describePool(pool)}` : `the node's ${formatPageSize(pageSizeBytes)} hugepages cannot be read (${hugepages.problems.join('; ') || 'no such pool'})`;
+  }
+  if (pages === undefined) return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note, problem: note };
+  const growBytes = pages * pageSizeBytes;
+  return {
+    ...base,
+    mode,
+    growablePages: pages,
+    availableBytes: base.freeBytes + growBytes,
+    largestPieceBytes: Math.max(base.greatestFreeBytes, growBytes),
+    note,
+  };
+}
+
+/** Bytes for messages: KiB below 1 MiB, else MiB with one decimal. */
+export function mib(bytes: number): string {
+  if (bytes === 0) return '0 MiB';
+  return Math.abs(bytes) < MIB ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / MIB).toFixed(1)} MiB`;
+}

@@ -1,0 +1,32 @@
+/**
+ * What every domain component shares: spdk_tgt (typed methods and the client for verdicts and
+ * capabilities), the inventory, the state file, per-object locks, events and configuration.
+ */
+import type { Logger } from 'pino';
+import type { SpdkClient } from '../../spdk/client.js';
+import type { SpdkMethods } from '../../spdk/methods/index.js';
+import type { Admission } from '../health/admission.js';
+import type { ObjectLocks } from './locks.js';
+import type { Inventory } from './inventory.js';
+import type { PortRange } from './naming.js';
+import type { StateFile } from './state-file.js';
+import type { ReplicaEvents } from '../replica/replica-events.js';
+
+export interface DomainSettings {
+  /** The address replica listeners bind to (the node's storage network address). */
+  exportAddress: string;
+  defaultClusterSizeBytes: number;
+}
+
+export interface DomainContext {
+  readonly admission: Admission;
+  readonly spdk: SpdkMethods;
+  readonly client: SpdkClient;
+  readonly inventory: Inventory;
+  readonly state: StateFile;
+  readonly locks: ObjectLocks;
+  readonly events: ReplicaEvents;
+  readonly ports: PortRange;
+  readonly settings: DomainSettings;
+  readonly log: Logger;
+}

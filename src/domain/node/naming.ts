@@ -1,0 +1,232 @@
+/**
+ * Every name the service gives an SPDK object, in one place, so that the owner and role of any
+ * object can be read back from spdk_tgt alone after a restart:
+ *
+ *   disk bdev        d.<disk>                 (aio bdev; nvme: controller d.<disk>, bdev d.<disk>n1)
+ *   lvstore          lvs.<disk>
+ *   replica head     lvs.<disk>/r.<replica>
+ *   snapshot         lvs.<disk>/s.<snapshot>.<owner>      owner = 8-char hash of the replica name
+ *   revert clone     lvs.<disk>/t.<replica>               (exists only while a revert runs)
+ *   subsystem        nqn.2024-11.io.spdk-conductor:replica:<replica>
+ *   engine raid      e.<volume>
+ *   engine member    controller ec.<volume>.<replica>, bdev ec.<volume>.<replica>n1
+ *   volume subsystem nqn.2024-11.io.spdk-conductor:volume:<volume>
+ *   copy target      controller cp.<replica>, bdev cp.<replica>n1 (exists only while a snapshot of
+ *                    <replica> is shallow-copied to another node during a rebuild)
+ *
+ * User-given names use [a-z0-9-] only, so '.' and ':' never appear in them and parsing is exact.
+ * SPDK caps lvol and lvstore names at 63 bytes (SPDK_LVOL_NAME_MAX includes the NUL); the limits
+ * below keep every derived name inside it.
+ */
+import { createHash } from 'node:crypto';
+import { ConductorError } from '../../errors.js';
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+export const DISK_NAME_MAX = 32;
+export const REPLICA_NAME_MAX = 48;
+export const SNAPSHOT_NAME_MAX = 48;
+export const NQN_PREFIX = 'nqn.2024-11.io.spdk-conductor';
+export const NQN_MAX_BYTES = 223;
+
+export const VOLUME_NAME_MAX = 48;
+
+export type NameKind = 'disk' | 'replica' | 'snapshot' | 'volume';
+
+const LIMITS: Record<NameKind, number> = { disk: DISK_NAME_MAX, replica: REPLICA_NAME_MAX, snapshot: SNAPSHOT_NAME_MAX, volume: VOLUME_NAME_MAX };
+
+/** Why `name` is not a valid name of that kind, or undefined when it is. */
+export function nameProblem(kind: NameKind, name: unknown): string | undefined {
+  if (typeof name !== 'string' || name === '') return `${kind} name is required`;
+  if (name.length > LIMITS[kind]) return `${kind} name "${name}" is ${name.length} characters; at most ${LIMITS[kind]} are allowed`;
+  if (!NAME_PATTERN.test(name)) return `${kind} name "${name}" may hold only a-z, 0-9 and '-', and must start with a letter or digit`;
+  return undefined;
+}
+
+export function checkName(kind: NameKind, name: unknown): string {
+  const problem = nameProblem(kind, name);
+  if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: `${kind}_name` });
+  return name as string;
+}
+
+export function diskBdevName(disk: string): string {
+  return `d.${disk}`;
+}
+
+/** The disk of a bdev named by diskBdevName (aio) or its nvme namespace bdev; undefined otherwise. */
+export function parseDiskBdev(bdev: string): { disk: string; kind: 'aio' | 'nvme' } | undefined {
+  const match = /^d\.([a-z0-9][a-z0-9-]*?)(n1)?$/.exec(bdev);
+  if (!match || nameProblem('disk', match[1])) return undefined;
+  return { disk: match[1]!, kind: match[2] ? 'nvme' : 'aio' };
+}
+
+export function lvstoreName(disk: string): string {
+  return `lvs.${disk}`;
+}
+
+export function headLvolName(replica: string): string {
+  return `r.${replica}`;
+}
+
+export function revertLvolName(replica: string): string {
+  return `t.${replica}`;
+}
+
+const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
+
+/**
+ * A short, stable tag of the replica a snapshot belongs to: 40 bits of a hash in base32, so among
+ * even thousands of replicas on a node two sharing a tag is a one-in-a-million event (and the
+ * snapshot chain in spdk_tgt tells them apart if it happens).
+ */
+export function ownerTag(replica: string): string {
+  const bytes = createHash('sha256').update(`replica:${replica}`).digest();
+  let bits = 0n;
+  for (let i = 0; i < 5; i++) bits = (bits << 8n) | BigInt(bytes[i]!);
+  let tag = '';
+  for (let i = 7; i >= 0; i--) tag += BASE32[Number((bits >> BigInt(i * 5)) & 31n)];
+  return tag;
+}
+
+export function snapshotLvolName(replica: string, snapshot: string): string {
+  return `s.${snapshot}.${ownerTag(replica)}`;
+}
+
+export function alias(disk: string, lvol: string): string {
+  return `${lvstoreName(disk)}/${lvol}`;
+}
+
+export function replicaNqn(replica: string): string {
+  return `${NQN_PREFIX}:replica:${replica}`;
+}
+
+export function engineRaidName(volume: string): string {
+  return `e.${volume}`;
+}
+
+export function engineControllerName(volume: string, replica: string): string {
+  return `ec.${volume}.${replica}`;
+}
+
+/** bdev_nvme names the namespace bdev of controller X "Xn1". */
+export function engineMemberBdev(volume: string, replica: string): string {
+  return `${engineControllerName(volume, replica)}n1`;
+}
+
+export function volumeNqn(volume: string): string {
+  return `${NQN_PREFIX}:volume:${volume}`;
+}
+
+/** The controller a snapshot of `replica` is shallow-copied through (one copy per replica at a time). */
+export function copyControllerName(replica: string): string {
+  return `cp.${replica}`;
+}
+
+/** The source replica of a copy controller; undefined for controllers that are not copy targets. */
+export function parseCopyController(name: string): string | undefined {
+  const [kind, replica, ...rest] = name.split('.');
+  if (kind !== 'cp' || rest.length > 0 || !replica || nameProblem('replica', replica)) return undefined;
+  return replica;
+}
+
+/** The volume and replica of an engine member controller; undefined for controllers not ours. */
+export function parseEngineController(name: string): { volume: string; replica: string } | undefined {
+  const [kind, volume, replica, ...rest] = name.split('.');
+  if (kind !== 'ec' || rest.length > 0 || !volume || !replica) return undefined;
+  if (nameProblem('volume', volume) || nameProblem('replica', replica)) return undefined;
+  return { volume, replica };
+}
+
+export type ParsedLvol =
+  | { role: 'head'; replica: string }
+  | { role: 'snapshot'; snapshot: string; ownerTag: string }
+  | { role: 'revert'; replica: string };
+
+/** Reads the role of an lvol from its name; undefined for lvols this service did not make. */
+export function parseLvolName(name: string): ParsedLvol | undefined {
+  const [kind, first, second, ...rest] = name.split('.');
+  if (rest.length > 0 || first === undefined) return undefined;
+  if (kind === 'r' && second === undefined && !nameProblem('replica', first)) return { role: 'head', replica: first };
+  if (kind === 't' && second === undefined && !nameProblem('replica', first)) return { role: 'revert', replica: first };
+  if (kind === 's' && second !== undefined && !nameProblem('snapshot', first) && /^[a-z0-9]{8}$/.test(second)) {
+    return { role: 'snapshot', snapshot: first, ownerTag: second };
+  }
+  return undefined;
+}
+
+/** The disk an lvstore belongs to, from its name; undefined for lvstores this service did not make. */
+export function parseLvstoreName(name: string): string | undefined {
+  if (!name.startsWith('lvs.')) return undefined;
+  const disk = name.slice(4);
+  return nameProblem('disk', disk) ? undefined : disk;
+}
+
+export function parseReplicaNqn(nqn: string): string | undefined {
+  const prefix = `${NQN_PREFIX}:replica:`;
+  if (!nqn.startsWith(prefix)) return undefined;
+  const replica = nqn.slice(prefix.length);
+  return nameProblem('replica', replica) ? undefined : replica;
+}
+
+/**
+ * The namespace identity of an export, derived from the object's name: the same replica always
+ * shows the same uuid/nguid to hosts, across restarts and re-exports (hosts and multipath key on it).
+ */
+export function namespaceIds(kind: 'replica' | 'volume', name: string): { uuid: string; nguid: string } {
+  const bytes = createHash('sha256').update(`spdk-conductor:${kind}:${name}`).digest().subarray(0, 16);
+  // An RFC 9562 version 8 (custom) UUID: stable, and never mistaken for a random v4.
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return {
+    uuid: `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`,
+    nguid: hex.toUpperCase(),
+  };
+}
+
+/** The pattern of an NVMe Qualified Name as hosts use them (NVMe base spec §4.5). */
+const NQN_PATTERN = /^nqn\.\d{4}-\d{2}\.[a-z0-9][a-z0-9.-]*(:.+)?$|^nqn\.2014-08\.org\.nvmexpress:uuid:[0-9a-f-]{36}$/i;
+
+export function nqnProblem(nqn: unknown): string | undefined {
+  if (typeof nqn !== 'string' || nqn === '') return 'host NQN is required';
+  if (Buffer.byteLength(nqn) > NQN_MAX_BYTES) return `host NQN "${nqn.slice(0, 40)}…" is longer than ${NQN_MAX_BYTES} bytes`;
+  if (!NQN_PATTERN.test(nqn)) return `"${nqn}" is not an NQN (expected nqn.YYYY-MM.reverse.domain:identifier)`;
+  return undefined;
+}
+
+/** Ports for replica listeners: the lowest free one in [min, max]. */
+export class PortRange {
+  private readonly used = new Set<number>();
+
+  constructor(
+    readonly min: number,
+    readonly max: number,
+  ) {
+    if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 1 && max <= 65535 && min <= max)) {
+      throw new ConductorError('CONFIG', `port range ${min}-${max} is not a range of TCP ports`);
+    }
+  }
+
+  /** Records a port found in use (recovery from spdk_tgt's listeners). */
+  markUsed(port: number): void {
+    this.used.add(port);
+  }
+
+  /** Takes the lowest free port, skipping `avoid` (ports found busy on the host). */
+  take(avoid: ReadonlySet<number> = new Set()): number {
+    for (let port = this.min; port <= this.max; port++) {
+      if (!this.used.has(port) && !avoid.has(port)) {
+        this.used.add(port);
+        return port;
+      }
+    }
+    throw new ConductorError('RESOURCE_EXHAUSTED', `every port in ${this.min}-${this.max} is in use; widen export.portMin/portMax`);
+  }
+
+  release(port: number): void {
+    this.used.delete(port);
+  }
+
+  get inUse(): number {
+    return this.used.size;
+  }
+}

@@ -1,0 +1,445 @@
+/**
+ * The node: disks, replicas and snapshots over one spdk_tgt. Recovery runs in the background at
+ * start (the API and health answer at once); until it is done operations answer UNAVAILABLE with
+ * why, and readiness says so. Readiness is a cached value: reading it never waits on anything.
+ */
+import path from 'node:path';
+import pRetry from 'p-retry';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import { ConductorError } from '../../errors.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { SpdkClient } from '../../spdk/client.js';
+import type { NvmeController } from '../../spdk/methods/nvme.js';
+import { SpdkMethods } from '../../spdk/methods/index.js';
+import type { DomainContext } from './context.js';
+import type { Admission } from '../health/admission.js';
+import { ObjectLocks } from './locks.js';
+import { NO_PEERS, type PeerDirectory } from '../peers.js';
+import { NodeResources } from '../health/resources.js';
+import { Rebuilds } from '../rebuild/rebuilds.js';
+import { recoverCopies, ShallowCopies } from '../rebuild/shallow-copy.js';
+import { CONDUCTOR_VERSION } from '../../version.js';
+import { Disks } from '../replica/disks.js';
+import { ReplicaEvents } from '../replica/replica-events.js';
+import { Exports } from '../replica/exports.js';
+import { Inventory } from './inventory.js';
+import { asOperation, withKillSwitch } from './kill-points.js';
+import type {
+  DiskCreate,
+  DiskInfo,
+  EngineCreate,
+  EngineEvent,
+  EngineInfo,
+  EngineReplicaSpec,
+  ReplicaEvent,
+  ReplicaInfo,
+  CopyTarget,
+  NodeInfo,
+  RebuildInfo,
+  ShallowCopyProgress,
+  ThrottleInfo,
+  SnapshotCreate,
+  SnapshotInfo,
+} from '../model.js';
+import type { EngineDomain, NodeDomain, Readiness } from '../operations.js';
+import { engineDeps } from '../engine/engine-deps.js';
+import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
+import { EngineStatus } from '../engine/engine-status.js';
+import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
+import { budgetFromConfig } from '../engine/timeout-budget-config.js';
+import { checkName, nqnProblem, PortRange } from './naming.js';
+import { recover, type RecoveryReport } from './recovery.js';
+import { Replicas } from '../replica/replicas.js';
+import { Snapshots } from '../replica/snapshots.js';
+import { StateFile } from './state-file.js';
+
+/** Admission and the rebuild health throttle (src/domain/resources.ts). */
+export interface NodeResourcesLike extends Admission {
+  throttle(): ThrottleInfo;
+  onThrottle(listener: (t: ThrottleInfo) => void): () => void;
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface NodeDomainOptions {
+  client: SpdkClient;
+  /** Other nodes' services, for snapshot-preserving rebuilds. Default: none (raid rebuilds only). */
+  peers?: PeerDirectory;
+  /** Admission and health; default: made from config. */
+  resources?: (ctx: { spdk: SpdkMethods; client: SpdkClient; log: Logger; config: Config }) => NodeResourcesLike;
+  logger: Logger;
+  config: Config;
+  /** Where the state file goes when config has none (e.g. beside an embedded simulator). */
+  defaultStateDir?: string;
+  /** The host's nvme io_timeout read from sysfs, when it has one (it wins over configuration). */
+  hostIoTimeoutSec?: number;
+}
+
+export function createNodeDomain(options: NodeDomainOptions): NodeService {
+  const { config, logger, client } = options;
+  const log = logger.child({ component: 'domain' });
+  const stateFile = config['state.file'] ?? path.join(options.defaultStateDir ?? '/var/lib/spdk-conductor', 'state.json');
+  const spdk = new SpdkMethods(withKillSwitch(client));
+  // The root logger: NodeResources makes its own { component } child.
+  // Its readings are not steps of the operation that asked for admission: they go around the
+  // kill switch (crash tests count an operation's own spdk_tgt calls).
+  const resources = (options.resources ?? defaultResources)({ spdk: new SpdkMethods(client), client, log: logger, config });
+  const ctx: DomainContext = {
+    admission: resources,
+    spdk,
+    client,
+    inventory: new Inventory(),
+    state: StateFile.open(stateFile, log.child({ component: 'state-file' })),
+    locks: new ObjectLocks(),
+    events: new ReplicaEvents(),
+    ports: new PortRange(config['export.portMin'], config['export.portMax']),
+    settings: { exportAddress: config['export.address'], defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024 },
+    log,
+  };
+  const budget = budgetFromConfig(config, options.hostIoTimeoutSec, log);
+  return new NodeService(ctx, budget, engineDeps(config, budget, log), {
+    monitorPeriodMs: config['engine.monitorPeriodMs'],
+    resources,
+    peers: options.peers ?? NO_PEERS,
+    maxConcurrentRebuilds: config['rebuild.maxConcurrent'],
+    maxQueuedRebuilds: config['rebuild.maxQueued'],
+  });
+}
+
+/** Hugepage-aware admission and the rebuild health throttle, read from spdk_tgt and the node. */
+function defaultResources(ctx: { spdk: SpdkMethods; client: SpdkClient; log: Logger; config: Config }): NodeResourcesLike {
+  return new NodeResources(ctx);
+}
+
+export interface NodeServiceOptions {
+  monitorPeriodMs: number;
+  resources: NodeResourcesLike;
+  peers: PeerDirectory;
+  maxConcurrentRebuilds: number;
+  maxQueuedRebuilds: number;
+}
+
+export class NodeService implements NodeDomain, EngineDomain {
+  private readonly disks: Disks;
+  private readonly exportsOf: Exports;
+  private readonly replicas: Replicas;
+  private readonly snapshots: Snapshots;
+  private readonly engineStatus: EngineStatus;
+  private readonly engines: Engines;
+  private readonly copies: ShallowCopies;
+  private readonly rebuilds: Rebuilds;
+  private readonly monitorPeriodMs: number;
+  private state: Readiness = { ready: false, reason: 'recovering: reading spdk_tgt' };
+  private readonly stop = new AbortController();
+  private recovery: Promise<RecoveryReport | undefined> | undefined;
+  private monitor: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly budget: TimeoutBudget,
+    private readonly deps: EngineDeps,
+    private readonly options: NodeServiceOptions,
+  ) {
+    this.monitorPeriodMs = options.monitorPeriodMs;
+    this.disks = new Disks(ctx);
+    this.exportsOf = new Exports(ctx);
+    this.replicas = new Replicas(ctx, this.exportsOf);
+    this.snapshots = new Snapshots(ctx, this.replicas);
+    this.engineStatus = new EngineStatus(ctx, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
+    this.engines = new Engines(ctx, deps, this.engineStatus);
+    this.copies = new ShallowCopies(ctx, this.replicas, deps);
+    this.rebuilds = new Rebuilds(ctx, this.engines, this.engineStatus, {
+      peers: options.peers,
+      self: this,
+      throttle: () => options.resources.throttle(),
+      onThrottle: (listener) => options.resources.onThrottle(listener),
+      maxConcurrent: options.maxConcurrentRebuilds,
+      maxQueued: options.maxQueuedRebuilds,
+    });
+    this.engineStatus.useRebuilds((engine) => this.rebuilds.activeOf(engine));
+  }
+
+  /** This node as its peers see it. */
+  readonly where = 'this node';
+
+  /** Starts recovery in the background, retrying while spdk_tgt is unreachable. */
+  start(): Promise<RecoveryReport | undefined> {
+    this.recovery ??= pRetry(
+      async () => {
+        const report = await recover(this.ctx, this.replicas, this.snapshots);
+        // One read of the controllers serves the three steps that need them.
+        const controllers = await this.ctx.spdk.nvme.getControllers();
+        await this.applyNvmeOptions(controllers);
+        const engines = await recoverEngines(this.ctx, this.engines, controllers);
+        const copies = await recoverCopies(this.ctx, controllers);
+        await this.options.resources.start();
+        const rebuilds = await this.rebuilds.recover();
+        this.state = { ready: true, reason: 'ready' };
+        this.ctx.log.info({ ...report, engines, copies, rebuilds }, 'recovered from spdk_tgt; ready');
+        this.scheduleMonitor();
+        return report;
+      },
+      {
+        retries: Number.POSITIVE_INFINITY,
+        minTimeout: 200,
+        maxTimeout: 5_000,
+        signal: this.stop.signal,
+        onFailedAttempt: ({ error, attemptNumber }) => {
+          this.state = { ready: false, reason: `recovering: ${error.message}` };
+          if (attemptNumber === 1 || attemptNumber % 10 === 0) this.ctx.log.warn({ attempt: attemptNumber, err: error.message }, 'recovery failed; retrying');
+        },
+      },
+    ).catch((error: unknown) => {
+      if (!this.stop.signal.aborted) this.ctx.log.error({ err: (error as Error).message }, 'recovery gave up');
+      return undefined;
+    });
+    return this.recovery;
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    clearTimeout(this.monitor);
+    await this.recovery;
+    await this.rebuilds.close();
+    await this.options.resources.close();
+    this.options.peers.close();
+    await this.ctx.state.flush();
+  }
+
+  /**
+   * The budget's replica-side defaults go to bdev_nvme_set_options, which spdk_tgt accepts only
+   * while no controller exists; every attach also carries the timeouts itself, so a restart with
+   * controllers already attached loses nothing.
+   */
+  private async applyNvmeOptions(controllers: readonly NvmeController[]): Promise<void> {
+    if (controllers.length > 0) {
+      this.ctx.log.info({ controllers: controllers.length }, 'controllers exist; bdev_nvme options left as they are (each attach carries its timeouts)');
+      return;
+    }
+    await this.ctx.spdk.nvme.setOptions(nvmeSetOptions(this.budget));
+  }
+
+  /** One pass every period, never two at once; a failed pass is logged and the next one runs. */
+  private scheduleMonitor(): void {
+    if (this.stop.signal.aborted) return;
+    this.monitor = setTimeout(() => {
+      this.engineStatus
+        .check()
+        .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
+        .finally(() => this.scheduleMonitor());
+    }, this.monitorPeriodMs);
+    this.monitor.unref();
+  }
+
+  /** Runs one monitor pass now (tests, and callers that just changed something). */
+  checkEngines(): Promise<EngineInfo[]> {
+    return this.engineStatus.check();
+  }
+
+  engineCreate(request: EngineCreate, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-create', () => this.engines.create(request, options));
+  }
+
+  engineGet(name: string, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-get', () => this.engines.get(name, options));
+  }
+
+  engineList(options?: CallOptions): Promise<EngineInfo[]> {
+    return this.run('engine-list', () => this.engines.list(options));
+  }
+
+  async engineDelete(name: string, options?: CallOptions): Promise<void> {
+    await this.run('engine-delete', async () => {
+      await this.rebuilds.cancelEngine(checkName('volume', name), 'the engine was deleted');
+      await this.engines.delete(name, options);
+    });
+  }
+
+  engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-replica-remove', async () => {
+      if (this.rebuilds.memberRebuild(checkName('volume', name), checkName('replica', replica))) await this.rebuilds.cancel(name, replica);
+      return this.engines.removeReplica(name, replica, options);
+    });
+  }
+
+  /** Queues the member's rebuild and returns; RebuildGet follows it. */
+  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-replica-add', () => this.rebuilds.add(name, replica, options));
+  }
+
+  rebuildList(engine: string | undefined): Promise<RebuildInfo[]> {
+    return this.run('rebuild-list', async () => this.rebuilds.list(engine));
+  }
+
+  rebuildGet(engine: string, replica: string): Promise<RebuildInfo> {
+    return this.run('rebuild-get', async () => this.rebuilds.get(engine, replica));
+  }
+
+  rebuildCancel(engine: string, replica: string): Promise<RebuildInfo> {
+    return this.run('rebuild-cancel', () => this.rebuilds.cancel(engine, replica));
+  }
+
+  snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress> {
+    return this.run('snapshot-shallow-copy', () => this.copies.copy(replicaName, snapshot, target, onProgress, options));
+  }
+
+  async nodeInfo(): Promise<NodeInfo> {
+    const caps = await this.ctx.client.capabilities.get();
+    return {
+      hostNqn: this.deps.engineHostNqn,
+      spdkVersion: caps.version.version,
+      simulator: caps.simulator !== undefined,
+      shallowCopy: caps.methods.has('bdev_lvol_start_shallow_copy') && caps.methods.has('bdev_lvol_check_shallow_copy'),
+      exportAddress: this.ctx.settings.exportAddress,
+      version: CONDUCTOR_VERSION,
+    };
+  }
+
+  engineWatch(listener: (event: EngineEvent) => void): () => void {
+    const specs = this.state.ready ? this.ctx.state.engines() : [];
+    return this.engineStatus.subscribe(listener, this.engineStatus.infoAll(specs));
+  }
+
+  readiness(): Readiness {
+    return this.state;
+  }
+
+  diskCreate(request: DiskCreate, options?: CallOptions): Promise<DiskInfo> {
+    return this.run('disk-create', () => this.disks.create(request, options));
+  }
+
+  diskGet(name: string): Promise<DiskInfo> {
+    return this.run('disk-get', async () => this.disks.get(name));
+  }
+
+  diskList(): Promise<DiskInfo[]> {
+    return this.run('disk-list', async () => this.disks.list());
+  }
+
+  async diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void> {
+    await this.run('disk-delete', () => this.disks.delete(name, wipe, options));
+  }
+
+  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo> {
+    return this.run('replica-create', async () => {
+      if (!exposeTo || exposeTo.length === 0) {
+        const info = await this.replicas.create(name, diskName, sizeBytes, options);
+        this.disks.refreshSoon(diskName);
+        return info;
+      }
+      for (const host of exposeTo) {
+        const problem = nqnProblem(host);
+        if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
+      }
+      return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createExposed(name, diskName, sizeBytes, exposeTo, options));
+    });
+  }
+
+  /**
+   * Create and expose in one operation: the head and the subsystem are independent objects, so
+   * they are made at once; the namespace waits for the head. All or nothing: what this call made
+   * is removed if either part fails.
+   */
+  private async createExposed(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions): Promise<ReplicaInfo> {
+    const existed = this.ctx.inventory.head(name) !== undefined;
+    const created = this.replicas.createHeld(name, diskName, sizeBytes, options);
+    const exported = this.exportsOf.expose(name, diskName, hosts, options, created);
+    const [head, exportResult] = await Promise.allSettled([created, exported]);
+    this.disks.refreshSoon(diskName);
+    const failure = head.status === 'rejected' ? head.reason : exportResult.status === 'rejected' ? exportResult.reason : undefined;
+    if (failure === undefined) {
+      const info = this.replicas.info(this.replicas.head(name));
+      this.ctx.events.emit('modified', info, `exposed to ${hosts.join(', ')}`);
+      return info;
+    }
+    if (!existed && head.status === 'fulfilled') {
+      await this.replicas.finishDelete(name, diskName, options).catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));
+      this.ctx.events.emit('deleted', head.value, 'export failed; rolled back');
+    }
+    throw failure;
+  }
+
+  replicaGet(name: string): Promise<ReplicaInfo> {
+    return this.run('replica-get', async () => this.replicas.get(name));
+  }
+
+  replicaList(diskName: string | undefined): Promise<ReplicaInfo[]> {
+    return this.run('replica-list', async () => this.replicas.list(diskName));
+  }
+
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('replica-expand', () => this.replicas.expand(name, sizeBytes, options));
+  }
+
+  async replicaDelete(name: string, options?: CallOptions): Promise<void> {
+    await this.run('replica-delete', async () => {
+      const disk = this.ctx.inventory.head(name)?.disk;
+      await this.replicas.delete(name, options);
+      if (disk) this.disks.refreshSoon(disk);
+    });
+  }
+
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('replica-expose', () => this.expose(name, hostNqns, options));
+  }
+
+  private expose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
+    return this.ctx.locks.with(`replica:${name}`, async () => {
+      const head = this.replicas.head(name);
+      await this.exportsOf.expose(name, head.disk, hostNqns, options);
+      const info = this.replicas.info(head);
+      this.ctx.events.emit('modified', info, `exposed to ${hostNqns.join(', ')}`);
+      return info;
+    });
+  }
+
+  replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('replica-unexpose', () =>
+      this.ctx.locks.with(`replica:${name}`, async () => {
+        const head = this.replicas.head(name);
+        if (!this.ctx.inventory.exports.has(name)) return this.replicas.info(head);
+        await this.exportsOf.unexpose(name, options);
+        const info = this.replicas.info(head);
+        this.ctx.events.emit('modified', info, 'unexposed');
+        return info;
+      }),
+    );
+  }
+
+  replicaWatch(listener: (event: ReplicaEvent) => void): () => void {
+    const initial = this.state.ready ? this.replicas.list(undefined) : [];
+    return this.ctx.events.subscribe(listener, initial);
+  }
+
+  snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo> {
+    return this.run('snapshot-create', () => this.snapshots.create(request, options));
+  }
+
+  snapshotList(replicaName: string): Promise<SnapshotInfo[]> {
+    return this.run('snapshot-list', async () => this.snapshots.list(replicaName));
+  }
+
+  async snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void> {
+    await this.run('snapshot-delete', () => this.snapshots.delete(replicaName, name, options));
+  }
+
+  snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('snapshot-revert', () => this.snapshots.revert(replicaName, name, options));
+  }
+
+  snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]> {
+    return this.run('snapshot-purge', () => this.snapshots.purge(replicaName, options));
+  }
+
+  /** What the node holds that carries our names but lost its owner (reported, never deleted). */
+  orphans(): readonly string[] {
+    return this.ctx.inventory.orphans;
+  }
+
+  /** Every operation answers with a promise, also when it fails before its first await. */
+  private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    if (!this.state.ready) throw new ConductorError('UNAVAILABLE', `the service is not ready (${this.state.reason}); retry shortly`);
+    return asOperation(operation, async () => work());
+  }
+}

@@ -1,0 +1,551 @@
+/**
+ * Rebuilds: bringing a replica into an engine's raid1 with its data, its snapshots where both
+ * nodes can, progress, a per-node cap with a fair queue, and clean failure on every path.
+ *
+ * A rebuild runs in phases, each short-locked on the engine only where it changes the engine:
+ *   queued             waits for a slot: rebuild.maxConcurrent at once (1 while the health
+ *                      throttle is engaged), engines served round robin so one engine adding many
+ *                      replicas cannot starve the others;
+ *   copying-snapshots  (the snapshot-preserving path, snapshot-path.ts) the source replica's node
+ *                      shallow-copies each snapshot of the volume, oldest first, into the new
+ *                      replica's head over NVMe/TCP, and the new replica's node snapshots it under
+ *                      the same name: the same chain and the same thin allocation as the source;
+ *   rebuilding         the head joins the raid and spdk_tgt's rebuild process fills it (the whole
+ *                      range: spdk_tgt v26.05's raid1 has no partial rebuild), followed to its end.
+ * The member is healthy only when spdk_tgt's process for it has ended with the member configured.
+ * A failed or cancelled rebuild takes the member out of the raid and out of the engine (never a
+ * member that looks healthy with partial data) and removes what it made for the rebuild; no
+ * cleanup needs another node.
+ */
+import PQueue from 'p-queue';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConductorError } from '../../errors.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { DomainContext } from '../node/context.js';
+import type { Reservation } from '../health/admission.js';
+import type { EngineStatus } from '../engine/engine-status.js';
+import type { Engines } from '../engine/engines.js';
+import { memberBdev } from '../engine/members.js';
+import type { EngineInfo, EngineReplicaSpec, RebuildInfo, ThrottleInfo } from '../model.js';
+import { checkName, engineRaidName } from '../node/naming.js';
+import type { PeerDirectory, PeerNode } from '../peers.js';
+import { SnapshotPath, type Plan } from './snapshot-path.js';
+import type { RebuildRecord } from '../node/state-file.js';
+
+/** How often a running raid rebuild is read; before its process shows, more often. */
+const FOLLOW_MS = 100;
+const FOLLOW_FIRST_MS = 20;
+/** EngineWatch gets a progress event each time a rebuild passes another step of this many percent. */
+const WATCH_STEP_PERCENT = 10;
+/** Ended rebuilds are kept this long, at most FINISHED_MAX of them, for RebuildGet/List. */
+const FINISHED_KEEP_MS = 3_600_000;
+const FINISHED_MAX = 256;
+/** The rate is computed over this much recent progress. */
+const RATE_WINDOW_MS = 5_000;
+
+export interface RebuildDeps {
+  peers: PeerDirectory;
+  /** This node as a peer (its own replicas). */
+  self: PeerNode;
+  /** The health throttle's state, and its changes. */
+  throttle(): ThrottleInfo;
+  onThrottle(listener: (t: ThrottleInfo) => void): () => void;
+  maxConcurrent: number;
+  maxQueued: number;
+  now?: () => number;
+}
+
+class Job {
+  readonly abort = new AbortController();
+  readonly samples: Array<{ at: number; bytes: number }> = [];
+  done: Promise<void> = Promise.resolve();
+  settle: () => void = () => undefined;
+  reservation: Reservation | undefined;
+  /** The engine itself is being deleted: its teardown removes the member. */
+  engineDeleted = false;
+  /** Restarted after dying in copying-snapshots: data already in the new head is ours (a partial copy). */
+  resumedCopy = false;
+  /** finish() has begun: the job stays visible (RebuildGet) until it is filed as ended. */
+  finishing = false;
+  constructor(
+    readonly info: RebuildInfo,
+    readonly member: EngineReplicaSpec,
+  ) {}
+  get key(): string {
+    return rebuildKey(this.info.engine, this.info.replica);
+  }
+}
+
+const ACTIVE: ReadonlySet<RebuildInfo['state']> = new Set(['queued', 'copying-snapshots', 'rebuilding']);
+
+export class Rebuilds {
+  private readonly jobs = new Map<string, Job>();
+  /** Per engine, jobs waiting for a slot, in order. */
+  private readonly waiting = new Map<string, Job[]>();
+  /** Engines whose head job is in the p-queue (one per engine: that makes the queue round robin). */
+  private readonly scheduled = new Set<string>();
+  /** Jobs handed to the p-queue that have not started, in order: the front of the line. */
+  private readonly pending: Job[] = [];
+  private readonly queue: PQueue;
+  private readonly finished: Job[] = [];
+  private readonly now: () => number;
+  private readonly unsubscribe: () => void;
+  private readonly snapshotPath: SnapshotPath;
+  private closed = false;
+
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly engines: Engines,
+    private readonly status: EngineStatus,
+    private readonly deps: RebuildDeps,
+  ) {
+    this.now = deps.now ?? Date.now;
+    this.snapshotPath = new SnapshotPath(ctx, status, deps.peers, deps.self);
+    this.queue = new PQueue({ concurrency: this.concurrencyFor(deps.throttle()) });
+    this.unsubscribe = deps.onThrottle((t) => {
+      this.queue.concurrency = this.concurrencyFor(t);
+      for (const job of this.jobs.values()) job.info.throttle = { ...t };
+    });
+  }
+
+  /**
+   * EngineReplicaAdd: checks the request and the node's memory (RESOURCE_EXHAUSTED with numbers,
+   * nothing changed), records the member as rebuilding, queues the rebuild and returns at once.
+   * Idempotent: the same member again returns the engine with its rebuild as it is.
+   */
+  async add(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
+    if (this.closed) throw new ConductorError('UNAVAILABLE', 'the service is stopping');
+    const key = rebuildKey(name, replica.name);
+    const job = await this.ctx.locks.with(`engine:${name}`, async () => {
+      const { spec, verdict, freeSlots } = await this.engines.checkJoin(name, replica, options);
+      const running = this.jobs.get(key);
+      if (running || verdict === 'member') return undefined;
+      // Rebuilds of this engine that have not reached the raid yet will take free slots too.
+      const waitingForSlots = [...this.jobs.values()].filter((j) => j.info.engine === name && j.info.state !== 'rebuilding').map((j) => j.info.replica);
+      if (waitingForSlots.length >= freeSlots) {
+        throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has ${freeSlots} free slot${freeSlots === 1 ? '' : 's'}, taken by the rebuilds of ${waitingForSlots.join(', ')}; remove a member first`);
+      }
+      const queued = [...this.waiting.values()].reduce((n, jobs) => n + jobs.length, 0);
+      if (queued >= this.deps.maxQueued) throw new ConductorError('RESOURCE_EXHAUSTED', `${queued} rebuilds are already waiting on this node (rebuild.maxQueued); retry later`);
+      // Refuse now, with the numbers, when the node cannot hold a rebuild at all; the job admits
+      // again (and holds the memory) when it leaves the queue.
+      (await this.ctx.admission.admit({ kind: 'rebuild', what: `rebuild of ${replica.name} into ${name}` }, options)).release();
+      const createdAtMs = this.now();
+      if (!spec.replicas.some((r) => r.name === replica.name)) spec.replicas.push({ ...replica });
+      else spec.replicas = spec.replicas.map((r) => (r.name === replica.name ? { ...replica } : r));
+      spec.rebuilding = { ...spec.rebuilding, [replica.name]: { createdAtMs, phase: 'queued' } };
+      await this.ctx.state.setEngine(spec);
+      return this.enqueue(name, replica, createdAtMs);
+    });
+    if (job) {
+      this.ctx.log.info({ engine: name, replica: replica.name, queuePosition: job.info.queuePosition }, 'rebuild queued');
+      this.status.changed(name, 'modified', `replica ${replica.name} added; rebuild queued`);
+    }
+    return this.engines.get(name, options);
+  }
+
+  list(engine: string | undefined): RebuildInfo[] {
+    if (engine !== undefined) checkName('volume', engine);
+    this.refreshQueuePositions();
+    const all = [...this.jobs.values(), ...this.finished];
+    return all.filter((j) => engine === undefined || j.info.engine === engine).map((j) => snapshotOf(j.info));
+  }
+
+  get(engine: string, replica: string): RebuildInfo {
+    checkName('volume', engine);
+    checkName('replica', replica);
+    this.refreshQueuePositions();
+    const job = this.jobs.get(rebuildKey(engine, replica)) ?? [...this.finished].reverse().find((j) => j.key === rebuildKey(engine, replica));
+    if (!job) throw new ConductorError('NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
+    return snapshotOf(job.info);
+  }
+
+  /** Active rebuilds of an engine, for EngineGet. */
+  activeOf(engine: string): RebuildInfo[] {
+    this.refreshQueuePositions();
+    return [...this.jobs.values()].filter((j) => j.info.engine === engine).map((j) => snapshotOf(j.info));
+  }
+
+  /** A member's rebuild state for the engine's member list, or undefined when none runs. */
+  memberRebuild(engine: string, replica: string): RebuildInfo | undefined {
+    return this.jobs.get(rebuildKey(engine, replica))?.info;
+  }
+
+  async cancel(engine: string, replica: string): Promise<RebuildInfo> {
+    const job = this.jobs.get(rebuildKey(checkName('volume', engine), checkName('replica', replica)));
+    if (!job) return this.get(engine, replica);
+    this.ctx.log.info({ engine, replica, state: job.info.state }, 'rebuild cancel requested');
+    job.abort.abort(new ConductorError('ABORTED', 'cancelled by request'));
+    if (!this.isRunning(job)) await this.finish(job, 'cancelled', 'cancelled while queued');
+    await job.done;
+    return snapshotOf(job.info);
+  }
+
+  /** Before an engine is deleted: every rebuild of it stops and cleans up first. */
+  async cancelEngine(engine: string, why: string): Promise<void> {
+    const jobs = [...this.jobs.values()].filter((j) => j.info.engine === engine);
+    for (const job of jobs) {
+      job.engineDeleted = true;
+      job.abort.abort(new ConductorError('ABORTED', why));
+      if (!this.isRunning(job)) await this.finish(job, 'cancelled', why);
+    }
+    await Promise.all(jobs.map((j) => j.done));
+  }
+
+  /**
+   * After a restart: a member that was in the raid with spdk_tgt's process still running is
+   * re-adopted (followed to its end); one whose process ended while we were away is done if it
+   * is configured; one that never reached the raid starts again from the queue (snapshots already
+   * on the new replica are kept and skipped).
+   */
+  async recover(options?: CallOptions): Promise<{ adopted: string[]; requeued: string[]; finished: string[] }> {
+    const adopted: string[] = [];
+    const requeued: string[] = [];
+    const finished: string[] = [];
+    const raids = new Map((await this.ctx.spdk.raid.getBdevs('all', options)).map((r) => [r.name, r]));
+    const inRaid = (record: RebuildRecord): number => (record.phase === 'rebuilding' ? 0 : 1);
+    for (const spec of this.ctx.state.engines()) {
+      // Those spdk_tgt may still be rebuilding first: an engine's others queue behind them.
+      const records = Object.entries(spec.rebuilding ?? {}).sort(([, a], [, b]) => inRaid(a) - inRaid(b));
+      for (const [replicaName, record] of records) {
+        const member = spec.replicas.find((r) => r.name === replicaName);
+        const key = `${spec.name}/${replicaName}`;
+        if (!member) {
+          await this.dropRecord(spec.name, replicaName);
+          continue;
+        }
+        const raid = raids.get(engineRaidName(spec.name));
+        const bdev = memberBdev(spec.name, member, this.ctx);
+        const slot = raid?.base_bdevs_list.find((b) => b.name === bdev);
+        if (record.phase === 'rebuilding' && raid?.process?.target === bdev) {
+          const job = this.enqueue(spec.name, member, record.createdAtMs, 'adopt');
+          job.info.reason = 'service restarted; following the raid rebuild spdk_tgt kept running';
+          adopted.push(key);
+        } else if (record.phase === 'rebuilding' && slot?.is_configured && !raid?.process) {
+          await this.dropRecord(spec.name, replicaName);
+          finished.push(key);
+        } else {
+          if (slot) await this.engines.leaveRaid(spec.name, member, options).catch(() => undefined);
+          const job = this.enqueue(spec.name, member, record.createdAtMs);
+          job.resumedCopy = record.phase === 'copying-snapshots';
+          job.info.reason = `service restarted during ${record.phase}; started again`;
+          requeued.push(key);
+        }
+      }
+    }
+    if (adopted.length + requeued.length + finished.length > 0) this.ctx.log.info({ adopted, requeued, finished }, 'rebuilds recovered');
+    return { adopted, requeued, finished };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe();
+    this.queue.clear();
+    // Running rebuilds are left to spdk_tgt and queued ones to the next start: the state file
+    // lets it re-adopt or restart them.
+    const jobs = [...this.jobs.values()];
+    for (const job of jobs) {
+      job.abort.abort(new ConductorError('UNAVAILABLE', 'the service is stopping'));
+      if (!this.isRunning(job)) {
+        this.jobs.delete(job.key);
+        job.settle();
+      }
+    }
+    await Promise.all(jobs.map((j) => j.done));
+  }
+
+  private concurrencyFor(t: ThrottleInfo): number {
+    return t.engaged ? 1 : this.deps.maxConcurrent;
+  }
+
+  private isRunning(job: Job): boolean {
+    return job.info.startedAtMs > 0;
+  }
+
+  private enqueue(engine: string, member: EngineReplicaSpec, createdAtMs: number, mode: 'fresh' | 'adopt' = 'fresh'): Job {
+    const info: RebuildInfo = {
+      engine,
+      replica: member.name,
+      state: 'queued',
+      reason: 'waiting for a rebuild slot',
+      path: undefined,
+      pathReason: '',
+      sourceReplica: '',
+      percent: 0,
+      bytesDone: 0,
+      bytesTotal: 0,
+      rateBytesPerSec: 0,
+      etaSec: -1,
+      queuePosition: 0,
+      snapshots: [],
+      raid: undefined,
+      throttle: this.deps.throttle(),
+      createdAtMs,
+      startedAtMs: 0,
+      processStartedAtMs: 0,
+      finishedAtMs: 0,
+    };
+    const job = new Job(info, member);
+    job.done = new Promise((resolve) => (job.settle = resolve));
+    this.jobs.set(job.key, job);
+    if (mode === 'adopt') {
+      // spdk_tgt is already running it: it takes a slot at once, ahead of the queue, and the
+      // engine's other rebuilds wait for it (spdk_tgt runs one raid process at a time).
+      info.path = 'raid';
+      info.pathReason = 're-adopted after a restart';
+      this.scheduled.add(engine);
+      void this.queue.add(
+        async () => {
+          try {
+            await this.run(job, true);
+          } finally {
+            this.scheduled.delete(engine);
+            this.schedule(engine);
+          }
+        },
+        { priority: 1 },
+      );
+    } else {
+      const list = this.waiting.get(engine) ?? [];
+      list.push(job);
+      this.waiting.set(engine, list);
+      this.schedule(engine);
+    }
+    this.refreshQueuePositions();
+    return job;
+  }
+
+  /** Puts an engine's next job into the queue unless one of its jobs is already there. */
+  private schedule(engine: string): void {
+    if (this.scheduled.has(engine) || this.closed) return;
+    const list = this.waiting.get(engine);
+    const job = list?.shift();
+    if (!job) return;
+    if (list!.length === 0) this.waiting.delete(engine);
+    this.scheduled.add(engine);
+    this.pending.push(job);
+    void this.queue.add(async () => {
+      this.pending.splice(this.pending.indexOf(job), 1);
+      try {
+        if (this.jobs.get(job.key) === job && !job.abort.signal.aborted) await this.run(job, false);
+      } finally {
+        this.scheduled.delete(engine);
+        this.schedule(engine);
+      }
+    });
+  }
+
+  private refreshQueuePositions(): void {
+    // Round robin: the k-th waiting job of each engine goes in round k.
+    const lists = [...this.waiting.values()].map((l) => [...l]);
+    let position = 0;
+    for (const job of this.pending) job.info.queuePosition = ++position;
+    for (let round = 0; lists.some((l) => l.length > round); round++) {
+      for (const list of lists) if (list[round]) list[round]!.info.queuePosition = ++position;
+    }
+    for (const job of this.jobs.values()) if (job.info.state !== 'queued') job.info.queuePosition = 0;
+  }
+
+  private async run(job: Job, adopted: boolean): Promise<void> {
+    const { info } = job;
+    const signal = job.abort.signal;
+    info.startedAtMs = this.now();
+    info.queuePosition = 0;
+    let plan: Plan | undefined;
+    try {
+      job.reservation = await this.ctx.admission.admit({ kind: 'rebuild', what: `rebuild of ${info.replica} into ${info.engine}` }, { signal });
+      if (!adopted) {
+        plan = await this.snapshotPath.plan(job);
+        info.path = plan.path;
+        info.pathReason = plan.reason;
+        this.ctx.log.info({ engine: info.engine, replica: info.replica, path: plan.path, why: plan.reason, source: info.sourceReplica }, 'rebuild path chosen');
+        if (plan.path === 'snapshot-preserving') {
+          try {
+            await this.snapshotPath.copy(job, plan, {
+              enteredCopy: () => this.setPhase(info.engine, info.replica, 'copying-snapshots'),
+              progress: (bytes) => this.progress(job, bytes),
+              volumeBytes: this.sizeOf(info.engine),
+            });
+          } catch (error) {
+            if (signal.aborted) throw error;
+            info.path = 'raid';
+            info.pathReason = `snapshot copy failed (${(error as Error).message}); fell back to the raid rebuild`;
+            this.ctx.log.warn({ engine: info.engine, replica: info.replica, err: (error as Error).message }, 'snapshot copy failed; falling back to the raid rebuild');
+          }
+        }
+        await this.join(job);
+      }
+      await this.follow(job);
+      const drift = info.path === 'snapshot-preserving' && plan ? await this.snapshotPath.drift(job, plan) : undefined;
+      await this.finish(job, 'done', `the member is in the raid with all its data${drift ? `; but ${drift}` : ''}`);
+    } catch (error) {
+      const reason = signal.aborted ? String((signal.reason as Error)?.message ?? signal.reason) : (error as Error).message;
+      const stopping = signal.aborted && (signal.reason as ConductorError)?.code === 'UNAVAILABLE';
+      if (stopping) {
+        this.ctx.log.info({ engine: info.engine, replica: info.replica, state: info.state }, 'rebuild left to spdk_tgt: the service is stopping');
+        job.reservation?.release();
+        this.jobs.delete(job.key);
+        job.settle();
+        return;
+      }
+      await this.finish(job, signal.aborted ? 'cancelled' : 'failed', reason);
+    }
+  }
+
+  private async join(job: Job): Promise<void> {
+    const { info, member } = job;
+    await this.ctx.locks.with(`engine:${info.engine}`, async () => {
+      job.abort.signal.throwIfAborted();
+      const spec = this.ctx.state.engine(info.engine);
+      if (!spec) throw new ConductorError('NOT_FOUND', `engine ${info.engine} was deleted`);
+      await this.engines.joinRaid(spec, member);
+      // Inside the engine's lock: an add counting free slots sees this one taken.
+      info.state = 'rebuilding';
+      await this.setPhase(info.engine, info.replica, 'rebuilding');
+    });
+    info.reason = 'in the raid; waiting for spdk_tgt to start its rebuild process';
+    if (info.bytesTotal === 0) info.bytesTotal = this.sizeOf(info.engine);
+    this.status.changed(info.engine, 'modified', `replica ${info.replica} joined the raid; rebuilding`);
+  }
+
+  /** Follows spdk_tgt's process until it ends; fails when the member leaves the raid. */
+  private async follow(job: Job): Promise<void> {
+    const { info, member } = job;
+    const signal = job.abort.signal;
+    info.state = 'rebuilding';
+    const raidName = engineRaidName(info.engine);
+    const bdev = memberBdev(info.engine, member, this.ctx);
+    const base = info.bytesDone;
+    const size = this.sizeOf(info.engine);
+    for (;;) {
+      signal.throwIfAborted();
+      const started = performance.now();
+      const raid = (await this.ctx.spdk.raid.getBdevs('all', { signal })).find((r) => r.name === raidName);
+      if (!raid) throw new ConductorError('FAILED_PRECONDITION', `raid ${raidName} is gone`);
+      const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
+      const process = raid.process?.target === bdev ? raid.process : undefined;
+      if (process) {
+        if (info.processStartedAtMs === 0) {
+          info.processStartedAtMs = this.now();
+          this.ctx.log.info({ engine: info.engine, replica: info.replica, afterMs: info.processStartedAtMs - info.createdAtMs }, 'raid rebuild process started');
+        }
+        const total = raid.base_bdevs_list[0]?.data_size ?? 0;
+        info.raid = { member: bdev, percent: process.progress.percent, blocks: process.progress.blocks };
+        info.reason = `spdk_tgt is rebuilding ${bdev}: ${process.progress.percent}%`;
+        const done = total > 0 ? (process.progress.blocks / total) * size : (process.progress.percent / 100) * size;
+        this.progress(job, base + done);
+      } else if (slot?.is_configured && (info.processStartedAtMs > 0 || !raid.process)) {
+        if (info.processStartedAtMs === 0) info.processStartedAtMs = this.now();
+        info.raid = { member: bdev, percent: 100, blocks: raid.base_bdevs_list[0]?.data_size ?? 0 };
+        this.progress(job, base + size);
+        return;
+      } else if (!slot) {
+        throw new ConductorError('UNAVAILABLE', `${bdev} left the raid during the rebuild (${info.raid ? `at ${info.raid.percent}%` : 'before its process started'}): the new replica or the last source was lost`);
+      } else if (raid.process && raid.process.target !== bdev) {
+        info.reason = `waiting: spdk_tgt is rebuilding another member (${raid.process.target}) first`;
+      }
+      // Fast until spdk_tgt's process shows (its start latency is a figure we report), then calm.
+      const period = info.processStartedAtMs === 0 ? FOLLOW_FIRST_MS : FOLLOW_MS;
+      await sleep(Math.max(0, period - (performance.now() - started)), undefined, { signal });
+    }
+  }
+
+  private progress(job: Job, bytesDone: number): void {
+    const { info } = job;
+    const at = this.now();
+    info.bytesDone = Math.max(info.bytesDone, Math.round(bytesDone));
+    job.samples.push({ at, bytes: info.bytesDone });
+    while (job.samples.length > 2 && job.samples[0]!.at < at - RATE_WINDOW_MS) job.samples.shift();
+    const first = job.samples[0]!;
+    const seconds = (at - first.at) / 1000;
+    info.rateBytesPerSec = seconds > 0.2 ? (info.bytesDone - first.bytes) / seconds : info.rateBytesPerSec;
+    const before = info.percent;
+    info.percent = info.bytesTotal > 0 ? Math.min(100, Math.floor((info.bytesDone * 100) / info.bytesTotal)) : 0;
+    if (Math.floor(info.percent / WATCH_STEP_PERCENT) > Math.floor(before / WATCH_STEP_PERCENT) && info.percent < 100) {
+      this.status.changed(info.engine, 'modified', `rebuild of ${info.replica}: ${info.percent}%`);
+    }
+    info.etaSec = info.rateBytesPerSec > 0 ? Math.ceil((info.bytesTotal - info.bytesDone) / info.rateBytesPerSec) : -1;
+  }
+
+  /**
+   * Ends a rebuild. Done: the record is dropped and the member stays. Failed or cancelled: the
+   * member leaves the raid and the engine (unless the engine itself is being deleted: its teardown
+   * removes everything).
+   */
+  private async finish(job: Job, state: 'done' | 'failed' | 'cancelled', reason: string): Promise<void> {
+    const { info, member } = job;
+    if (job.finishing || !ACTIVE.has(info.state) || this.jobs.get(job.key) !== job) return;
+    job.finishing = true;
+    const list = this.waiting.get(info.engine);
+    if (list) {
+      const rest = list.filter((j) => j !== job);
+      if (rest.length) this.waiting.set(info.engine, rest);
+      else this.waiting.delete(info.engine);
+    }
+    try {
+      if (state === 'done') {
+        await this.dropRecord(info.engine, info.replica);
+      } else if (!job.engineDeleted) {
+        await this.ctx.locks.with(`engine:${info.engine}`, async () => {
+          const spec = this.ctx.state.engine(info.engine);
+          if (!spec) return;
+          await this.engines.leaveRaid(info.engine, member);
+          spec.replicas = spec.replicas.filter((r) => r.name !== member.name);
+          if (spec.rebuilding) delete spec.rebuilding[member.name];
+          await this.ctx.state.setEngine(spec);
+        });
+      }
+    } catch (error) {
+      reason = `${reason}; cleanup: ${(error as Error).message}; remove the member with EngineReplicaRemove`;
+      this.ctx.log.error({ engine: info.engine, replica: info.replica, err: (error as Error).message }, 'rebuild cleanup did not finish; the member stays in the engine, shown as not healthy');
+      // The rebuild is over whatever the cleanup did: a restart must not start it again.
+      await this.dropRecord(info.engine, info.replica).catch(() => undefined);
+    } finally {
+      job.reservation?.release();
+      info.state = state;
+      info.reason = reason;
+      info.finishedAtMs = this.now();
+      info.queuePosition = 0;
+      info.etaSec = state === 'done' ? 0 : -1;
+      if (state === 'done') info.percent = 100;
+      // Filed as ended and dropped from the running set in one step: never a moment without it.
+      this.finished.push(job);
+      this.jobs.delete(job.key);
+      while (this.finished.length > FINISHED_MAX || (this.finished[0] && this.finished[0].info.finishedAtMs < this.now() - FINISHED_KEEP_MS)) this.finished.shift();
+      const log = state === 'done' ? this.ctx.log.info.bind(this.ctx.log) : this.ctx.log.warn.bind(this.ctx.log);
+      log({ engine: info.engine, replica: info.replica, state, reason, path: info.path, ms: info.finishedAtMs - info.createdAtMs }, `rebuild ${state}`);
+      if (this.ctx.state.engine(info.engine)) this.status.changed(info.engine, 'modified', `rebuild of ${info.replica} ${state}: ${reason}`);
+      job.settle();
+    }
+  }
+
+  private async setPhase(engine: string, replica: string, phase: RebuildRecord['phase']): Promise<void> {
+    const spec = this.ctx.state.engine(engine);
+    if (!spec?.rebuilding?.[replica]) return;
+    spec.rebuilding[replica] = { ...spec.rebuilding[replica], phase };
+    await this.ctx.state.setEngine(spec);
+  }
+
+  private async dropRecord(engine: string, replica: string): Promise<void> {
+    const spec = this.ctx.state.engine(engine);
+    if (!spec?.rebuilding?.[replica]) return;
+    delete spec.rebuilding[replica];
+    if (Object.keys(spec.rebuilding).length === 0) delete spec.rebuilding;
+    await this.ctx.state.setEngine(spec);
+  }
+
+  private sizeOf(engine: string): number {
+    return this.ctx.state.engine(engine)?.sizeBytes ?? 0;
+  }
+
+}
+
+
+
+export function rebuildKey(engine: string, replica: string): string {
+  return `${engine}/${replica}`;
+}
+
+function snapshotOf(info: RebuildInfo): RebuildInfo {
+  return { ...info, snapshots: info.snapshots.map((s) => ({ ...s })), raid: info.raid ? { ...info.raid } : undefined, throttle: { ...info.throttle } };
+}

@@ -1,0 +1,115 @@
+/**
+ * The source side of a snapshot-preserving rebuild: one snapshot's own clusters are copied by
+ * spdk_tgt's shallow copy into an NVMe-oF target (the new replica's head on another node), which
+ * this node attaches for the copy as controller cp.<replica> and detaches afterwards.
+ *
+ * Nothing here needs the other node to clean up: the controller is ours and is detached on every
+ * path (done, failed, aborted); an abort detaches at once, which stops spdk_tgt's copy with an
+ * error. A copy controller left by a restart is removed by recovery (recoverCopies).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConductorError } from '../../errors.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { NvmeController } from '../../spdk/methods/nvme.js';
+import type { DomainContext } from '../node/context.js';
+import type { EngineDeps } from '../engine/engines.js';
+import { waitBdevGone } from '../engine/members.js';
+import type { CopyTarget, ShallowCopyProgress } from '../model.js';
+import { alias, checkName, copyControllerName, nqnProblem, parseCopyController, snapshotLvolName } from '../node/naming.js';
+import type { Replicas } from '../replica/replicas.js';
+import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
+
+/** How often spdk_tgt is asked how far a copy got: soon at first (small copies end in ms), then calmer. */
+const POLL_FIRST_MS = 5;
+const POLL_MAX_MS = 100;
+
+export class ShallowCopies {
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly replicas: Replicas,
+    private readonly deps: Pick<EngineDeps, 'attachParams' | 'engineHostNqn' | 'memberGoneTimeoutMs'>,
+  ) {}
+
+  async copy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (p: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress> {
+    const replica = checkName('replica', replicaName);
+    checkName('snapshot', snapshot);
+    const problem = nqnProblem(target.nqn);
+    if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'target_nqn' });
+    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new ConductorError('INVALID_ARGUMENT', `target port ${target.port} is not a TCP port`, { field: 'target_port' });
+    // One copy out of a replica at a time: the copy controller's name is per replica.
+    return this.ctx.locks.with(`copy:${replica}`, async () => {
+      const head = this.replicas.head(replica);
+      const source = this.ctx.inventory.lvol(head.disk, snapshotLvolName(replica, snapshot));
+      if (!source) throw new ConductorError('NOT_FOUND', `replica ${replica} has no snapshot ${snapshot}`);
+      const clusterSizeBytes = this.ctx.inventory.disks.get(head.disk)?.clusterSize ?? 0;
+      const controller = copyControllerName(replica);
+      const reservation = await this.ctx.admission.admit({ kind: 'attach', what: `copy of snapshot ${snapshot} of ${replica}`, controllers: 1 }, options);
+      try {
+        const bdevs = await this.ctx.spdk.nvme.attachController(
+          {
+            name: controller,
+            trtype: 'tcp',
+            adrfam: 'ipv4',
+            traddr: target.address,
+            trsvcid: String(target.port),
+            subnqn: target.nqn,
+            hostnqn: this.deps.engineHostNqn,
+            ...this.deps.attachParams(),
+          },
+          { deadlineMs: options?.deadlineMs },
+        );
+        const dst = bdevs[0] ?? `${controller}n1`;
+        const src = alias(head.disk, source.name);
+        const operation = await this.start(src, dst, options);
+        this.ctx.log.info({ replica, snapshot, target: `${target.address}:${target.port}`, operation }, 'shallow copy started');
+        for (let poll = POLL_FIRST_MS; ; poll = Math.min(POLL_MAX_MS, poll * 2)) {
+          options?.signal?.throwIfAborted();
+          const status = await this.ctx.spdk.lvol.checkShallowCopy(operation, options);
+          if (status.state === 'error') throw new ConductorError('INTERNAL', `shallow copy of ${snapshot} failed in spdk_tgt: ${status.error ?? 'no reason given'}`);
+          const progress: ShallowCopyProgress = { state: status.state, copiedClusters: status.copied_clusters, totalClusters: status.total_clusters, clusterSizeBytes };
+          onProgress(progress);
+          if (status.state === 'complete') {
+            this.ctx.log.info({ replica, snapshot, clusters: status.total_clusters }, 'shallow copy complete');
+            return progress;
+          }
+          await sleep(poll, undefined, { signal: options?.signal });
+        }
+      } catch (error) {
+        if (options?.signal?.aborted) throw new ConductorError('ABORTED', `copy of snapshot ${snapshot} of ${replica} was cancelled`);
+        throw translate(error, `shallow copy of snapshot ${snapshot} of ${replica}`);
+      } finally {
+        reservation.release();
+        // Not under the caller's signal: the detach must happen also when the caller went away.
+        await this.detach(controller).catch((e: unknown) => this.ctx.log.error({ controller, err: (e as Error).message }, 'copy controller not detached; recovery will remove it'));
+      }
+    });
+  }
+
+  /** spdk_tgt refuses a start while examine still holds a just-attached bdev (transcript 07): wait for examine once and retry. */
+  private async start(src: string, dst: string, options?: CallOptions): Promise<number> {
+    try {
+      return (await this.ctx.spdk.lvol.startShallowCopy({ src_lvol_name: src, dst_bdev_name: dst }, options)).operation_id;
+    } catch (error) {
+      if (!(error instanceof Error) || !/Operation not permitted/.test(error.message)) throw error;
+      await this.ctx.spdk.bdev.waitForExamine(options);
+      return (await this.ctx.spdk.lvol.startShallowCopy({ src_lvol_name: src, dst_bdev_name: dst }, options)).operation_id;
+    }
+  }
+
+  private async detach(controller: string): Promise<void> {
+    await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: controller }));
+    await waitBdevGone(this.ctx, `${controller}n1`, this.deps.memberGoneTimeoutMs);
+  }
+}
+
+/** After a restart no copy is running: every copy controller is a leftover. */
+export async function recoverCopies(ctx: DomainContext, controllers: readonly NvmeController[], options?: CallOptions): Promise<string[]> {
+  const removed: string[] = [];
+  for (const controller of controllers) {
+    if (parseCopyController(controller.name) === undefined) continue;
+    await deleteQuietly(ctx, () => ctx.spdk.nvme.detachController({ name: controller.name }, options));
+    removed.push(controller.name);
+  }
+  if (removed.length) ctx.log.info({ controllers: removed }, 'copy controllers left by a restart removed');
+  return removed;
+}

@@ -1,0 +1,204 @@
+/**
+ * Disks: a block device or file (aio) or a PCIe NVMe device, carrying one lvstore named for the
+ * disk. A disk whose device already holds our lvstore is adopted; one holding any other lvstore is
+ * refused and left exactly as it was: it is not ours to reformat.
+ */
+import { ConductorError, SpdkRpcError } from '../../errors.js';
+import { FILE_DEFAULT_BLOCK_SIZE, pathKind } from '../../host/devices.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { DomainContext } from '../node/context.js';
+import type { DiskRecord } from '../node/inventory.js';
+import type { DiskCreate, DiskInfo } from '../model.js';
+import { checkName, diskBdevName, lvstoreName } from '../node/naming.js';
+import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
+
+const MIB = 1024 * 1024;
+
+export class Disks {
+  private readonly refreshing = new Map<string, { again: boolean }>();
+
+  constructor(private readonly ctx: DomainContext) {}
+
+  async create(request: DiskCreate, options?: CallOptions): Promise<DiskInfo> {
+    const name = checkName('disk', request.name);
+    const kind = request.kind ?? 'aio';
+    if (typeof request.path !== 'string' || request.path === '') throw invalid('path is required (a device, a file, or a PCIe BDF for nvme)', 'path');
+    const cluster = request.clusterSizeBytes || this.ctx.settings.defaultClusterSizeBytes;
+    if (!Number.isSafeInteger(cluster) || cluster < MIB || (cluster & (cluster - 1)) !== 0) {
+      throw invalid(`cluster_size_bytes ${cluster} must be a power of two of at least 1 MiB`, 'cluster_size_bytes');
+    }
+    if (request.blockSize !== undefined && request.blockSize !== 0 && ![512, 4096].includes(request.blockSize)) {
+      throw invalid(`block_size ${request.blockSize} must be 512 or 4096 (or 0 for the device's own)`, 'block_size');
+    }
+    return this.ctx.locks.with(`disk:${name}`, async () => {
+      const existing = this.ctx.inventory.disks.get(name);
+      if (existing) {
+        if (existing.path !== request.path || existing.kind !== kind) {
+          throw new ConductorError('ALREADY_EXISTS', `disk ${name} exists on ${existing.kind} ${existing.path}, not ${kind} ${request.path}`);
+        }
+        return this.info(existing, true);
+      }
+      const bdevName = await this.attach(name, kind, request, options);
+      try {
+        return await this.ensureLvstore(name, bdevName, cluster, options);
+      } catch (error) {
+        // All-or-nothing: the device goes back to how it was found.
+        await this.detach(name, kind, options).catch((e: unknown) => this.ctx.log.error({ disk: name, err: (e as Error).message }, 'rollback of disk attach failed'));
+        throw error;
+      }
+    });
+  }
+
+  get(name: string): DiskInfo {
+    const record = this.ctx.inventory.disks.get(checkName('disk', name));
+    if (!record) throw new ConductorError('NOT_FOUND', `disk ${name} does not exist on this node; DiskList shows the disks`);
+    return this.info(record, false);
+  }
+
+  list(): DiskInfo[] {
+    return [...this.ctx.inventory.disks.values()].map((d) => this.info(d, false));
+  }
+
+  async delete(name: string, wipe: boolean, options?: CallOptions): Promise<void> {
+    checkName('disk', name);
+    await this.ctx.locks.with(`disk:${name}`, async () => {
+      const record = this.ctx.inventory.disks.get(name);
+      const kind = record?.kind ?? 'aio';
+      const lvols = this.ctx.inventory.lvolsOn(name);
+      if (record && lvols.length > 0 && !wipe) {
+        const replicas = lvols.filter((l) => l.role?.role === 'head').length;
+        throw new ConductorError('FAILED_PRECONDITION', `disk ${name} still holds ${replicas} replicas (${lvols.length} lvols); delete them first, or delete the disk with wipe to destroy them`);
+      }
+      if (record && wipe) {
+        const exposed = lvols.flatMap((l) => (l.role?.role === 'head' && this.ctx.inventory.exports.has(l.role.replica) ? [l.role.replica] : []));
+        if (exposed.length > 0) throw new ConductorError('FAILED_PRECONDITION', `disk ${name} has exposed replicas (${exposed.join(', ')}); unexpose them before wiping`);
+        await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.deleteLvstore({ lvs_name: record.lvstoreName }, options));
+        for (const lvol of lvols) this.ctx.inventory.dropLvol(name, lvol.name);
+      }
+      await this.detach(name, kind, options);
+      this.ctx.inventory.disks.delete(name);
+      this.ctx.log.info({ disk: name, wipe }, 'disk deleted');
+    });
+  }
+
+  info(record: DiskRecord, adopted: boolean): DiskInfo {
+    const lvols = this.ctx.inventory.lvolsOn(record.name);
+    const allocatedClusters = record.totalClusters - record.freeClusters;
+    return {
+      name: record.name,
+      kind: record.kind,
+      path: record.path,
+      bdevName: record.bdevName,
+      lvstoreName: record.lvstoreName,
+      lvstoreUuid: record.lvstoreUuid,
+      clusterSizeBytes: record.clusterSize,
+      blockSize: record.blockSize,
+      totalBytes: record.totalClusters * record.clusterSize,
+      freeBytes: record.freeClusters * record.clusterSize,
+      allocatedBytes: allocatedClusters * record.clusterSize,
+      replicaCount: lvols.filter((l) => l.role?.role === 'head').length,
+      adopted,
+    };
+  }
+
+  /**
+   * Refreshes a disk's capacity figures from spdk_tgt after creates and deletes. Coalesced: a
+   * burst of a thousand creates costs one or two reads, not a thousand.
+   */
+  refreshSoon(name: string): void {
+    const state = this.refreshing.get(name);
+    if (state) {
+      state.again = true;
+      return;
+    }
+    const run = { again: false };
+    this.refreshing.set(name, run);
+    const loop = async (): Promise<void> => {
+      do {
+        run.again = false;
+        const record = this.ctx.inventory.disks.get(name);
+        if (!record) break;
+        const [lvs] = await this.ctx.spdk.lvol.getLvstores({ lvs_name: record.lvstoreName });
+        if (lvs) {
+          record.freeClusters = lvs.free_clusters;
+          record.totalClusters = lvs.total_data_clusters;
+        }
+      } while (run.again);
+    };
+    loop()
+      .catch((err: unknown) => this.ctx.log.debug({ disk: name, err: (err as Error).message }, 'disk capacity refresh failed'))
+      .finally(() => this.refreshing.delete(name));
+  }
+
+  private async attach(name: string, kind: 'aio' | 'nvme', request: DiskCreate, options?: CallOptions): Promise<string> {
+    const bdevName = diskBdevName(name);
+    try {
+      if (kind === 'aio') {
+        const found = await pathKind(request.path);
+        if (found === 'missing' || found === 'directory') {
+          throw new ConductorError('FAILED_PRECONDITION', `path ${request.path} ${found === 'missing' ? 'does not exist' : 'is a directory'} on this node; give a block device or a file`);
+        }
+        const blockSize = request.blockSize || (found === 'file' ? FILE_DEFAULT_BLOCK_SIZE : undefined);
+        await this.ctx.spdk.bdev.aioCreate({ name: bdevName, filename: request.path, ...(blockSize ? { block_size: blockSize } : {}) }, options);
+        return bdevName;
+      }
+      const bdevs = await this.ctx.spdk.nvme.attachController({ name: bdevName, trtype: 'PCIe', traddr: request.path }, options);
+      return bdevs[0] ?? `${bdevName}n1`;
+    } catch (error) {
+      if (existsVerdict(this.ctx, error)) {
+        // Left by a create that died before it finished: it is ours if it is on the same device.
+        const [bdev] = await this.ctx.spdk.bdev.getBdevs({ name: kind === 'aio' ? bdevName : `${bdevName}n1` }, options);
+        const filename = (bdev?.driver_specific?.aio as { filename?: string } | undefined)?.filename;
+        if (bdev && (kind === 'nvme' || filename === request.path)) return bdev.name;
+        throw new ConductorError('ALREADY_EXISTS', `bdev ${bdevName} exists in spdk_tgt on another device (${filename ?? 'unknown'}); delete disk ${name} first`);
+      }
+      if (error instanceof SpdkRpcError) {
+        if (/No such file|No such device/.test(error.rpcMessage)) {
+          throw new ConductorError('FAILED_PRECONDITION', `${kind === 'aio' ? 'path' : 'PCIe device'} ${request.path} cannot be opened by spdk_tgt (${error.rpcMessage}); check it exists on this node`);
+        }
+        if (error.is('EINVAL')) throw invalid(`spdk_tgt refused ${request.path} (${error.rpcMessage}); check the block size`, 'path');
+      }
+      throw translate(error, `disk ${name}`);
+    }
+  }
+
+  private async ensureLvstore(name: string, bdevName: string, cluster: number, options?: CallOptions): Promise<DiskInfo> {
+    const wanted = lvstoreName(name);
+    // Examine loads an lvstore the device already carries; only then can we tell ours from others.
+    await this.ctx.spdk.bdev.waitForExamine(options);
+    const found = (await this.ctx.spdk.lvol.getLvstores(undefined, options)).find((l) => l.base_bdev === bdevName);
+    let adopted = false;
+    if (found) {
+      if (found.name !== wanted) {
+        throw new ConductorError('FAILED_PRECONDITION', `the device of disk ${name} carries lvstore "${found.name}", which this service did not make; refusing to touch it`);
+      }
+      adopted = true;
+    } else {
+      try {
+        await this.ctx.spdk.lvol.createLvstore({ bdev_name: bdevName, lvs_name: wanted, cluster_sz: cluster, clear_method: 'none' }, options);
+      } catch (error) {
+        if (existsVerdict(this.ctx, error)) throw new ConductorError('FAILED_PRECONDITION', `cannot make lvstore ${wanted} on ${bdevName}: ${(error as Error).message}`);
+        throw translate(error, `disk ${name}`);
+      }
+    }
+    await this.ctx.inventory.load(this.ctx.spdk, options);
+    const record = this.ctx.inventory.disks.get(name);
+    if (!record) throw new ConductorError('INTERNAL', `lvstore ${wanted} was made but spdk_tgt does not list it`);
+    this.ctx.log.info({ disk: name, bdev: bdevName, adopted, clusterSize: record.clusterSize }, adopted ? 'disk attached; existing lvstore adopted' : 'disk attached; lvstore created');
+    return this.info(record, adopted);
+  }
+
+  private async detach(name: string, kind: 'aio' | 'nvme', options?: CallOptions): Promise<void> {
+    const bdevName = diskBdevName(name);
+    try {
+      if (kind === 'aio') await this.ctx.spdk.bdev.aioDelete({ name: bdevName }, options);
+      else await this.ctx.spdk.nvme.detachController({ name: bdevName }, options);
+    } catch (error) {
+      if (!isGone(this.ctx, error)) throw error;
+    }
+  }
+}
+
+function invalid(message: string, field: string): ConductorError {
+  return new ConductorError('INVALID_ARGUMENT', message, { field });
+}

@@ -1,0 +1,143 @@
+/**
+ * Replica exports over NVMe-oF/TCP: one subsystem per replica, reachable only by the engine hosts
+ * it names (never allow_any_host), one namespace whose uuid/nguid come from the replica's name, one
+ * listener on a port from the managed range.
+ *
+ * Steps go hosts → namespace → listener, so an export that has a listener is complete: recovery
+ * removes any subsystem of ours that lacks its namespace or listener (a create that died midway).
+ */
+import { ConductorError } from '../../errors.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { DomainContext } from '../node/context.js';
+import type { ExportRecord } from '../node/inventory.js';
+import { alias, headLvolName, namespaceIds, nqnProblem, replicaNqn } from '../node/naming.js';
+import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
+
+/** Ports spdk_tgt could not listen on (taken by another process) are skipped this many times. */
+const PORT_ATTEMPTS = 8;
+
+export class Exports {
+  constructor(private readonly ctx: DomainContext) {}
+
+  /**
+   * Makes the replica's export match `hostNqns` (creating it, or changing its host list). With
+   * `headReady`, the subsystem and its hosts are made while the replica's head is still being
+   * created (they are independent objects, so their calls may share spdk_tgt's polls); the
+   * namespace waits for it, and the export is rolled back if it fails.
+   */
+  async expose(replica: string, disk: string, hostNqns: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
+    const hosts = [...new Set(hostNqns)];
+    if (hosts.length === 0) throw new ConductorError('INVALID_ARGUMENT', 'at least one host NQN is required: replicas are never exported to any host', { field: 'host_nqns' });
+    for (const host of hosts) {
+      const problem = nqnProblem(host);
+      if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
+    }
+    const existing = this.ctx.inventory.exports.get(replica);
+    if (existing) {
+      await headReady;
+      return this.converge(existing, hosts, options);
+    }
+    return this.create(replica, disk, hosts, options, headReady);
+  }
+
+  async unexpose(replica: string, options?: CallOptions): Promise<void> {
+    const existing = this.ctx.inventory.exports.get(replica);
+    await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn: replicaNqn(replica) }, options));
+    this.ctx.inventory.exports.delete(replica);
+    for (const listener of existing?.listeners ?? []) this.ctx.ports.release(listener.port);
+  }
+
+  private async create(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
+    const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${replica}`, subsystems: 1 }, options);
+    try {
+      return await this.build(replica, disk, hosts, options, headReady);
+    } finally {
+      // After the subsystem exists: a count read in between must not miss it.
+      reservation.release();
+    }
+  }
+
+  private async build(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
+    const nqn = replicaNqn(replica);
+    const ids = namespaceIds('replica', replica);
+    const nvmf = this.ctx.spdk.nvmf;
+    try {
+      await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: serialFor(ids.nguid), model_number: 'spdk-conductor replica' }, options);
+    } catch (error) {
+      // A subsystem of ours left by a create that died: start over from a clean slate.
+      if (!existsVerdict(this.ctx, error)) throw translate(error, `expose ${replica}`);
+      await nvmf.deleteSubsystem({ nqn }, options);
+      await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: serialFor(ids.nguid), model_number: 'spdk-conductor replica' }, options);
+    }
+    let port: number | undefined;
+    try {
+      for (const host of hosts) await nvmf.addHost({ nqn, host }, options);
+      await headReady;
+      const nsid = await nvmf.addNs({ nqn, namespace: { bdev_name: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid } }, options);
+      port = await listenOnFreePort(this.ctx, nqn, options);
+      const record: ExportRecord = {
+        replica,
+        nqn,
+        hosts,
+        listeners: [{ address: this.ctx.settings.exportAddress, port }],
+        namespace: { nsid, bdevName: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid },
+      };
+      this.ctx.inventory.exports.set(replica, record);
+      this.ctx.log.info({ replica, nqn, port, hosts }, 'replica exposed');
+      return record;
+    } catch (error) {
+      await deleteQuietly(this.ctx, () => nvmf.deleteSubsystem({ nqn }, options)).catch((e: unknown) =>
+        this.ctx.log.error({ replica, err: (e as Error).message }, 'rollback of a half-made export failed; recovery will remove it'),
+      );
+      if (port !== undefined) this.ctx.ports.release(port);
+      throw translate(error, `expose ${replica}`);
+    }
+  }
+
+  private async converge(existing: ExportRecord, hosts: string[], options?: CallOptions): Promise<ExportRecord> {
+    const nvmf = this.ctx.spdk.nvmf;
+    const add = hosts.filter((h) => !existing.hosts.includes(h));
+    const remove = existing.hosts.filter((h) => !hosts.includes(h));
+    for (const host of add) {
+      try {
+        await nvmf.addHost({ nqn: existing.nqn, host }, options);
+      } catch (error) {
+        if (!existsVerdict(this.ctx, error)) throw error;
+      }
+      existing.hosts.push(host);
+    }
+    for (const host of remove) {
+      await deleteQuietly(this.ctx, () => nvmf.removeHost({ nqn: existing.nqn, host }, options)).catch((error: unknown) => {
+        if (this.ctx.client.verdictOf(error) !== 'maybe-gone') throw error;
+      });
+      existing.hosts = existing.hosts.filter((h) => h !== host);
+    }
+    if (add.length || remove.length) this.ctx.log.info({ replica: existing.replica, added: add, removed: remove }, 'export host list changed');
+    return existing;
+  }
+}
+
+/**
+ * Takes a port from the managed range and listens on it for `nqn`; a port another process holds
+ * (spdk_tgt answers the ambiguous -32602) is skipped for the next one, a few times.
+ */
+export async function listenOnFreePort(ctx: DomainContext, nqn: string, options?: CallOptions): Promise<number> {
+  const busy = new Set<number>();
+  for (let attempt = 1; ; attempt++) {
+    const port = ctx.ports.take(busy);
+    try {
+      await ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: ctx.settings.exportAddress, trsvcid: String(port) } }, options);
+      return port;
+    } catch (error) {
+      ctx.ports.release(port);
+      if (existsVerdict(ctx, error) !== 'maybe' || attempt >= PORT_ATTEMPTS) throw error;
+      busy.add(port);
+      ctx.log.warn({ nqn, port }, 'spdk_tgt could not listen on the port; trying the next one');
+    }
+  }
+}
+
+/** NVMe serial numbers are at most 20 printable characters; derived so it is stable per replica. */
+function serialFor(nguid: string): string {
+  return `SC${nguid.slice(0, 18)}`;
+}

@@ -1,0 +1,201 @@
+/**
+ * Replicas: a thin lvol (the head, r.<name>) on a disk, its snapshots, and its export. Every
+ * operation runs under the replica's lock; creates are idempotent and deletes succeed on what is
+ * already gone. A delete records its intent first, so a crash midway is finished at restart.
+ */
+import { ConductorError } from '../../errors.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { DomainContext } from '../node/context.js';
+import type { Exports } from './exports.js';
+import type { LvolRecord } from '../node/inventory.js';
+import type { ExportInfo, ReplicaInfo } from '../model.js';
+import { alias, checkName, headLvolName, ownerTag } from '../node/naming.js';
+import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
+
+const MIB = 1024 * 1024;
+
+export class Replicas {
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly exports: Exports,
+  ) {}
+
+  async create(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createHeld(name, diskName, sizeBytes, options));
+  }
+
+  /** The create itself, for callers that already hold the replica's lock. */
+  async createHeld(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+    checkName('replica', name);
+    checkName('disk', diskName);
+    {
+      const disk = this.ctx.inventory.disks.get(diskName);
+      if (!disk) throw new ConductorError('NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
+      checkSize(sizeBytes, disk.clusterSize, disk.totalClusters * disk.clusterSize);
+      const existing = this.ctx.inventory.head(name);
+      if (existing) {
+        const differs: string[] = [];
+        if (existing.disk !== diskName) differs.push(`disk ${existing.disk} (asked ${diskName})`);
+        if (existing.sizeBytes !== sizeBytes) differs.push(`size ${existing.sizeBytes} (asked ${sizeBytes})`);
+        if (differs.length) throw new ConductorError('ALREADY_EXISTS', `replica ${name} exists with ${differs.join(', ')}`);
+        return this.info(existing);
+      }
+      const lvolName = headLvolName(name);
+      let uuid: string;
+      try {
+        uuid = await this.ctx.spdk.lvol.create({ lvol_name: lvolName, size_in_mib: sizeBytes / MIB, thin_provision: true, lvs_name: disk.lvstoreName, clear_method: 'unmap' }, options);
+      } catch (error) {
+        if (existsVerdict(this.ctx, error) !== 'exists') throw translate(error, `replica ${name}`);
+        // Made by an earlier attempt whose answer was lost: adopt it if it is what was asked.
+        const [bdev] = await this.ctx.spdk.bdev.getBdevs({ name: alias(diskName, lvolName) }, options);
+        if (!bdev || bdev.num_blocks * bdev.block_size !== sizeBytes) throw new ConductorError('ALREADY_EXISTS', `lvol ${alias(diskName, lvolName)} exists with another size`);
+        uuid = bdev.uuid;
+      }
+      const record: LvolRecord = {
+        name: lvolName,
+        disk: diskName,
+        uuid,
+        sizeBytes,
+        allocatedClusters: 0,
+        isSnapshot: false,
+        parent: undefined,
+        clones: [],
+        role: { role: 'head', replica: name },
+      };
+      this.ctx.inventory.putLvol(record);
+      const info = this.info(record);
+      this.ctx.events.emit('added', info, 'created');
+      this.ctx.log.info({ replica: name, disk: diskName, sizeBytes }, 'replica created');
+      return info;
+    }
+  }
+
+  get(name: string): ReplicaInfo {
+    return this.info(this.head(name));
+  }
+
+  list(diskName: string | undefined): ReplicaInfo[] {
+    if (diskName !== undefined && diskName !== '') checkName('disk', diskName);
+    const heads = [...this.ctx.inventory.heads().values()];
+    return heads.filter((h) => !diskName || h.disk === diskName).map((h) => this.info(h));
+  }
+
+  async expand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+    checkName('replica', name);
+    return this.ctx.locks.with(`replica:${name}`, async () => {
+      const head = this.head(name);
+      const disk = this.ctx.inventory.disks.get(head.disk)!;
+      checkSize(sizeBytes, disk.clusterSize, disk.totalClusters * disk.clusterSize);
+      if (sizeBytes < head.sizeBytes) throw new ConductorError('INVALID_ARGUMENT', `replica ${name} is ${head.sizeBytes} bytes; shrinking to ${sizeBytes} is refused (it would destroy data)`, { field: 'size_bytes' });
+      if (sizeBytes === head.sizeBytes) return this.info(head);
+      try {
+        await this.ctx.spdk.lvol.resize({ name: alias(head.disk, head.name), size_in_mib: sizeBytes / MIB }, options);
+      } catch (error) {
+        throw translate(error, `expand ${name}`);
+      }
+      head.sizeBytes = sizeBytes;
+      const info = this.info(head);
+      this.ctx.events.emit('modified', info, `expanded to ${sizeBytes} bytes`);
+      return info;
+    });
+  }
+
+  async delete(name: string, options?: CallOptions): Promise<void> {
+    checkName('replica', name);
+    await this.ctx.locks.with(`replica:${name}`, async () => {
+      const head = this.ctx.inventory.head(name);
+      const disk = head?.disk ?? this.diskOfSnapshots(name);
+      if (!head && disk === undefined && !this.ctx.inventory.exports.has(name)) return;
+      const before = head ? this.info(head) : undefined;
+      if (disk !== undefined) await this.ctx.state.setIntent({ op: 'replica-delete', replica: name, disk });
+      await this.finishDelete(name, disk, options);
+      if (before) this.ctx.events.emit('deleted', before, 'deleted');
+      this.ctx.log.info({ replica: name }, 'replica deleted');
+    });
+  }
+
+  /** The rest of a delete: also what recovery runs for a delete that died midway. */
+  async finishDelete(name: string, disk: string | undefined, options?: CallOptions): Promise<void> {
+    await this.exports.unexpose(name, options);
+    if (disk !== undefined) {
+      await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, headLvolName(name)) }, options));
+      this.ctx.inventory.dropLvol(disk, headLvolName(name));
+      // Newest first: each snapshot then has no clone left and goes without a merge.
+      for (const snapshot of this.chainOf(name).reverse()) {
+        await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, snapshot.name) }, options));
+        this.ctx.inventory.dropLvol(disk, snapshot.name);
+      }
+    }
+    await this.ctx.state.dropReplica(name);
+  }
+
+  info(head: LvolRecord): ReplicaInfo {
+    const name = head.role?.role === 'head' ? head.role.replica : head.name;
+    const record = this.ctx.inventory.exports.get(name);
+    const disk = this.ctx.inventory.disks.get(head.disk);
+    const parent = head.parent ? this.ctx.inventory.lvol(head.disk, head.parent) : undefined;
+    const exported: ExportInfo | undefined = record
+      ? {
+          nqn: record.nqn,
+          address: record.listeners[0]?.address ?? '',
+          port: record.listeners[0]?.port ?? 0,
+          hostNqns: [...record.hosts],
+          namespaceUuid: record.namespace?.uuid ?? '',
+          namespaceNguid: record.namespace?.nguid ?? '',
+        }
+      : undefined;
+    return {
+      name,
+      diskName: head.disk,
+      sizeBytes: head.sizeBytes,
+      lvolUuid: head.uuid,
+      lvolAlias: alias(head.disk, head.name),
+      allocatedBytes: head.allocatedClusters * (disk?.clusterSize ?? 0),
+      export: exported,
+      headParent: parent?.role?.role === 'snapshot' ? parent.role.snapshot : undefined,
+      snapshotCount: this.snapshotsOf(name).length,
+    };
+  }
+
+  head(name: string): LvolRecord {
+    const head = this.ctx.inventory.head(checkName('replica', name));
+    if (!head) throw new ConductorError('NOT_FOUND', `replica ${name} does not exist on this node`);
+    return head;
+  }
+
+  /** The replica's snapshot lvols, found by the owner tag in their names. */
+  snapshotsOf(name: string): LvolRecord[] {
+    return this.ctx.inventory.snapshotsTagged(ownerTag(name));
+  }
+
+  /**
+   * The replica's snapshots ordered by their depth in its chain, oldest first (siblings by name):
+   * every snapshot comes after the snapshot it was cloned from.
+   */
+  chainOf(name: string): LvolRecord[] {
+    const mine = this.snapshotsOf(name);
+    const byName = new Map(mine.map((s) => [s.name, s]));
+    const depth = new Map<string, number>();
+    const depthOf = (s: LvolRecord): number => {
+      let d = depth.get(s.name);
+      if (d === undefined) {
+        const parent = s.parent === undefined ? undefined : byName.get(s.parent);
+        d = parent ? depthOf(parent) + 1 : 0;
+        depth.set(s.name, d);
+      }
+      return d;
+    };
+    return mine.sort((a, b) => depthOf(a) - depthOf(b) || a.name.localeCompare(b.name));
+  }
+
+  private diskOfSnapshots(name: string): string | undefined {
+    return this.snapshotsOf(name)[0]?.disk;
+  }
+}
+
+function checkSize(sizeBytes: number, clusterSize: number, diskBytes: number): void {
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a positive whole number of bytes, got ${sizeBytes}`, { field: 'size_bytes' });
+  const unit = Math.max(clusterSize, MIB);
+  if (sizeBytes % unit !== 0) throw new ConductorError('INVALID_ARGUMENT', `size_bytes ${sizeBytes} is not a multiple of the disk's cluster size ${unit}; use ${Math.ceil(sizeBytes / unit) * unit}`, { field: 'size_bytes' });
+  if (sizeBytes > diskBytes) throw new ConductorError('INVALID_ARGUMENT', `size_bytes ${sizeBytes} is larger than the whole disk (${diskBytes} bytes)`, { field: 'size_bytes' });
+}

@@ -1,0 +1,196 @@
+/**
+ * Snapshots of a replica: SPDK lvol snapshots named s.<snapshot>.<owner tag>, with their creation
+ * time, labels and origin kept in the state file (spdk_tgt has nowhere to keep them). Metadata is
+ * written before the snapshot is made, so a crash can leave metadata without a snapshot (dropped
+ * at restart) but never a snapshot without its metadata.
+ */
+import { ConductorError, SpdkRpcError } from '../../errors.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { DomainContext } from '../node/context.js';
+import type { LvolRecord } from '../node/inventory.js';
+import type { ReplicaInfo, SnapshotCreate, SnapshotInfo } from '../model.js';
+import { alias, checkName, headLvolName, revertLvolName, snapshotLvolName } from '../node/naming.js';
+import type { Replicas } from './replicas.js';
+import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
+
+const LABEL_KEY = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/i;
+const MAX_LABELS = 32;
+
+export class Snapshots {
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly replicas: Replicas,
+  ) {}
+
+  async create(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo> {
+    const replica = checkName('replica', request.replicaName);
+    const name = checkName('snapshot', request.name);
+    const labels = checkLabels(request.labels ?? {});
+    const userCreated = request.userCreated ?? true;
+    return this.ctx.locks.with(`replica:${replica}`, async () => {
+      const head = this.replicas.head(replica);
+      const lvolName = snapshotLvolName(replica, name);
+      const existing = this.ctx.inventory.lvol(head.disk, lvolName);
+      if (existing) {
+        const meta = this.ctx.state.snapshotMeta(replica, name);
+        if (meta && JSON.stringify(meta.labels) !== JSON.stringify(labels)) {
+          throw new ConductorError('ALREADY_EXISTS', `snapshot ${name} of ${replica} exists with other labels`);
+        }
+        return this.info(replica, existing);
+      }
+      await this.ctx.state.setSnapshotMeta(replica, name, { createdAt: new Date().toISOString(), labels, userCreated });
+      try {
+        await this.ctx.spdk.lvol.snapshot({ lvol_name: alias(head.disk, head.name), snapshot_name: lvolName }, options);
+      } catch (error) {
+        if (existsVerdict(this.ctx, error) !== 'exists') {
+          await this.ctx.state.dropSnapshotMeta(replica, [name]);
+          throw translate(error, `snapshot ${name} of ${replica}`);
+        }
+      }
+      await this.ctx.inventory.reread(this.ctx, head.disk, [lvolName, head.name, ...(head.parent ? [head.parent] : [])], options);
+      const made = this.ctx.inventory.lvol(head.disk, lvolName);
+      if (!made) throw new ConductorError('INTERNAL', `snapshot ${lvolName} was made but spdk_tgt does not list it`);
+      this.ctx.log.info({ replica, snapshot: name, userCreated }, 'snapshot created');
+      this.ctx.events.emit('modified', this.replicas.info(this.replicas.head(replica)), `snapshot ${name} created`);
+      return this.info(replica, made);
+    });
+  }
+
+  list(replicaName: string): SnapshotInfo[] {
+    const replica = checkName('replica', replicaName);
+    this.replicas.head(replica);
+    return this.replicas.chainOf(replica).map((s) => this.info(replica, s));
+  }
+
+  async delete(replicaName: string, name: string, options?: CallOptions): Promise<void> {
+    const replica = checkName('replica', replicaName);
+    checkName('snapshot', name);
+    await this.ctx.locks.with(`replica:${replica}`, async () => {
+      const head = this.replicas.head(replica);
+      const lvolName = snapshotLvolName(replica, name);
+      const snapshot = this.ctx.inventory.lvol(head.disk, lvolName);
+      if (!snapshot) {
+        await this.ctx.state.dropSnapshotMeta(replica, [name]);
+        return;
+      }
+      if (snapshot.clones.length > 1) {
+        throw new ConductorError('FAILED_PRECONDITION', `snapshot ${name} has ${snapshot.clones.length} children (${snapshot.clones.join(', ')}); SPDK can merge a snapshot only into a single child`);
+      }
+      try {
+        await this.ctx.spdk.lvol.delete({ name: alias(head.disk, lvolName) }, options);
+      } catch (error) {
+        if (!isGone(this.ctx, error)) {
+          if (error instanceof SpdkRpcError && /Operation not permitted/.test(error.rpcMessage)) {
+            throw new ConductorError('FAILED_PRECONDITION', `spdk_tgt refused to delete snapshot ${name} (${error.rpcMessage}): it has more than one child`);
+          }
+          throw translate(error, `delete snapshot ${name}`);
+        }
+      }
+      this.ctx.inventory.dropLvol(head.disk, lvolName);
+      // The merge moved the child onto the snapshot's parent: read both back.
+      await this.ctx.inventory.reread(this.ctx, head.disk, [...snapshot.clones, ...(snapshot.parent ? [snapshot.parent] : [])], options);
+      await this.ctx.state.dropSnapshotMeta(replica, [name]);
+      this.ctx.log.info({ replica, snapshot: name }, 'snapshot deleted');
+      this.ctx.events.emit('modified', this.replicas.info(this.replicas.head(replica)), `snapshot ${name} deleted`);
+    });
+  }
+
+  async revert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo> {
+    const replica = checkName('replica', replicaName);
+    checkName('snapshot', name);
+    return this.ctx.locks.with(`replica:${replica}`, async () => {
+      const head = this.replicas.head(replica);
+      if (this.ctx.inventory.exports.has(replica)) {
+        throw new ConductorError('FAILED_PRECONDITION', `replica ${replica} is exposed; unexpose it before reverting (its data would change under the engine)`);
+      }
+      const snapshot = this.ctx.inventory.lvol(head.disk, snapshotLvolName(replica, name));
+      if (!snapshot) throw new ConductorError('NOT_FOUND', `snapshot ${name} of replica ${replica} does not exist`);
+      await this.ctx.state.setIntent({ op: 'snapshot-revert', replica, disk: head.disk, snapshot: name });
+      try {
+        await this.ctx.spdk.lvol.clone({ snapshot_name: alias(head.disk, snapshot.name), clone_name: revertLvolName(replica) }, options);
+      } catch (error) {
+        if (existsVerdict(this.ctx, error) !== 'exists') {
+          await this.ctx.state.clearIntent(replica);
+          throw translate(error, `revert ${replica} to ${name}`);
+        }
+      }
+      await this.finishRevert(replica, head.disk, options);
+      const info = this.replicas.info(this.replicas.head(replica));
+      this.ctx.events.emit('modified', info, `reverted to snapshot ${name}`);
+      this.ctx.log.info({ replica, snapshot: name }, 'replica reverted');
+      return info;
+    });
+  }
+
+  /**
+   * The rest of a revert once the new clone exists: the old head goes and the clone takes its
+   * name. Also what recovery runs for a revert that died midway; each step is safe to repeat.
+   */
+  async finishRevert(replica: string, disk: string, options?: CallOptions): Promise<void> {
+    const clone = alias(disk, revertLvolName(replica));
+    const [cloneBdev] = await this.ctx.spdk.bdev.getBdevs({ name: clone }, options).catch((e: unknown) => {
+      if (isGone(this.ctx, e)) return [];
+      throw e;
+    });
+    const oldParent = this.ctx.inventory.lvol(disk, headLvolName(replica))?.parent;
+    if (cloneBdev) {
+      await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, headLvolName(replica)) }, options));
+      await this.ctx.spdk.lvol.rename({ old_name: clone, new_name: headLvolName(replica) }, options);
+    }
+    await this.ctx.state.clearIntent(replica);
+    this.ctx.inventory.dropLvol(disk, revertLvolName(replica));
+    const newParent = (cloneBdev?.driver_specific.lvol as { base_snapshot?: string } | undefined)?.base_snapshot;
+    await this.ctx.inventory.reread(this.ctx, disk, [headLvolName(replica), ...(oldParent ? [oldParent] : []), ...(newParent ? [newParent] : [])], options);
+  }
+
+  async purge(replicaName: string, options?: CallOptions): Promise<string[]> {
+    const replica = checkName('replica', replicaName);
+    const deleted: string[] = [];
+    for (;;) {
+      // System snapshots with at most one child can go (merging into it); repeat until none can.
+      const next = this.replicas.chainOf(replica).find((s) => {
+        const meta = this.ctx.state.snapshotMeta(replica, snapshotName(s));
+        return meta !== undefined && !meta.userCreated && s.clones.length <= 1;
+      });
+      if (!next) return deleted;
+      await this.delete(replica, snapshotName(next), options);
+      deleted.push(snapshotName(next));
+    }
+  }
+
+  private info(replica: string, lvol: LvolRecord): SnapshotInfo {
+    const name = snapshotName(lvol);
+    const meta = this.ctx.state.snapshotMeta(replica, name);
+    const disk = this.ctx.inventory.disks.get(lvol.disk);
+    const parent = lvol.parent ? this.ctx.inventory.lvol(lvol.disk, lvol.parent) : undefined;
+    return {
+      name,
+      replicaName: replica,
+      createdAt: meta ? new Date(meta.createdAt) : new Date(0),
+      labels: meta?.labels ?? {},
+      parent: parent?.role?.role === 'snapshot' ? parent.role.snapshot : undefined,
+      children: lvol.clones.map((c) => {
+        const child = this.ctx.inventory.lvol(lvol.disk, c);
+        return child?.role?.role === 'snapshot' ? child.role.snapshot : '';
+      }),
+      sizeBytes: lvol.sizeBytes,
+      allocatedBytes: lvol.allocatedClusters * (disk?.clusterSize ?? 0),
+      userCreated: meta?.userCreated ?? true,
+    };
+  }
+
+}
+
+function snapshotName(lvol: LvolRecord): string {
+  return lvol.role?.role === 'snapshot' ? lvol.role.snapshot : lvol.name;
+}
+
+function checkLabels(labels: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(labels);
+  if (entries.length > MAX_LABELS) throw new ConductorError('INVALID_ARGUMENT', `at most ${MAX_LABELS} labels are allowed, got ${entries.length}`, { field: 'labels' });
+  for (const [key, value] of entries) {
+    if (!LABEL_KEY.test(key)) throw new ConductorError('INVALID_ARGUMENT', `label key "${key}" must be 1-63 letters, digits, '.', '_', '/' or '-'`, { field: 'labels' });
+    if (typeof value !== 'string' || value.length > 256) throw new ConductorError('INVALID_ARGUMENT', `label ${key} must be a string of at most 256 characters`, { field: 'labels' });
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+}
