@@ -189,7 +189,7 @@ const REFUSED_BUT_SENT_BY_US: ReadonlyArray<{ method: string; note: string; reas
 ];
 
 /** Methods with a contract and no successful call in any transcript: their result schemas are unproven. */
-const UNRECORDED = ['bdev_lvol_clone_bdev', 'bdev_null_delete', 'bdev_nvme_set_options', 'bdev_uring_create', 'bdev_uring_delete'];
+const UNRECORDED = ['bdev_null_delete', 'bdev_uring_create', 'bdev_uring_delete'];
 
 // ---------------------------------------------------------------------------------------------
 // verdicts: every distinct error a contracted method returned in the transcripts, and how it reads
@@ -207,6 +207,11 @@ const VERDICTS: ReadonlyArray<[method: string, code: number, message: string, ex
   ['bdev_lvol_check_shallow_copy', -19, 'No such device', 'gone'],
   ['bdev_lvol_clone', -32602, 'File exists', 'exists'],
   ['bdev_lvol_clone', -32602, 'Invalid argument', null],
+  // The clone name is taken in that lvstore (lvs_verify_lvol_name: -EEXIST), as for bdev_lvol_clone (20).
+  ['bdev_lvol_clone_bdev', -32602, 'File exists', 'exists'],
+  // The esnap parent bdev or the lvstore is missing: about the parents, not the clone the key names (20).
+  ['bdev_lvol_clone_bdev', -32602, 'bdev does not exist', null],
+  ['bdev_lvol_clone_bdev', -32602, 'lvs does not exist', null],
   ['bdev_lvol_create', -32603, 'spdk_json_decode_object failed', null],
   ['bdev_lvol_create', -32602, 'No space left on device', null],
   ['bdev_lvol_create', -22, 'Invalid argument', null],
@@ -236,19 +241,24 @@ const VERDICTS: ReadonlyArray<[method: string, code: number, message: string, ex
   ['bdev_lvol_snapshot', -32602, 'File exists', 'exists'],
   ['bdev_lvol_snapshot', -32602, 'Invalid argument', null],
   ['bdev_lvol_snapshot', -19, 'No such device', 'gone'],
+  // The destination bdev is missing: not the source lvol the key names.
   ['bdev_lvol_start_shallow_copy', -32602, 'No such device', null],
   ['bdev_lvol_start_shallow_copy', -32602, 'Operation not permitted', null],
+  // The source lvol is missing, or the bdev so named is no lvol (20).
+  ['bdev_lvol_start_shallow_copy', -19, 'No such device', 'gone'],
   ['bdev_malloc_create', -32603, 'spdk_json_decode_object failed', null],
   ['bdev_malloc_create', -22, 'Invalid argument', null],
   ['bdev_malloc_create', -17, 'File exists', 'exists'],
   ['bdev_malloc_create', -12, 'Cannot allocate memory', null],
   ['bdev_malloc_delete', -19, 'No such device', 'gone'],
   ['bdev_nvme_attach_controller', -32603, 'spdk_json_decode_object failed', null],
+  // A PSK or DH-HMAC-CHAP key name missing from the host's keyring (18): about the key, not the controller.
+  ['bdev_nvme_attach_controller', -126, 'Required key not available', null],
   ['bdev_nvme_attach_controller', -114, 'A controller named r3 already exists with the specified network path', 'exists'],
   ['bdev_nvme_attach_controller', -22, 'Invalid argument', null],
   // A bad trtype, and attach at DMA exhaustion: not "gone".
   ['bdev_nvme_attach_controller', -19, 'No such device', null],
-  // The path is attached under another name; the duplicate check also masks bad timeouts.
+  // The path is attached under another name; the duplicate check also masks bad timeouts and keys (08, 18).
   ['bdev_nvme_attach_controller', -17, 'File exists', 'maybe-exists'],
   ['bdev_nvme_attach_controller', -5, 'Input/output error', null],
   ['bdev_nvme_detach_controller', -19, 'No such device', 'gone'],
@@ -257,10 +267,14 @@ const VERDICTS: ReadonlyArray<[method: string, code: number, message: string, ex
   ['bdev_nvme_get_controllers', -22, 'Controller h2 does not exist', 'gone'],
   ['bdev_nvme_get_controllers', -22, 'Controller hbad does not exist', 'gone'],
   ['bdev_nvme_get_controllers', -22, 'Controller nope does not exist', 'gone'],
+  // An unknown dhchap_digests value (18); our params schema refuses it.
+  ['bdev_nvme_set_options', -32603, 'spdk_json_decode_object failed', null],
   ['bdev_raid_add_base_bdev', -22, 'Failed to add base bdev lvs1k/sb2 to RAID bdev raidsb: Invalid argument', null],
   ['bdev_raid_add_base_bdev', -22, 'Failed to add base bdev lvsA/local1 to RAID bdev raid1: Invalid argument', null],
   ['bdev_raid_add_base_bdev', -22, 'Failed to add base bdev lvsA/spare1 to RAID bdev raid1: Invalid argument', null],
   ['bdev_raid_add_base_bdev', -22, 'Failed to add base bdev nope to RAID bdev raid1: Invalid argument', null],
+  // A stale member the superblock examine had already re-added: "no empty slot", as for lvsA/spare1 (17).
+  ['bdev_raid_add_base_bdev', -22, 'Failed to add base bdev rBn1 to RAID bdev r17: Invalid argument', null],
   ['bdev_raid_add_base_bdev', -19, 'raid bdev nope is not found in config', 'gone'],
   ['bdev_raid_add_base_bdev', -12, 'Failed to add base bdev to RAID bdev: Cannot allocate memory', null],
   ['bdev_raid_create', -32700, 'spdk_json_decode_object failed', null],
@@ -288,6 +302,8 @@ const VERDICTS: ReadonlyArray<[method: string, code: number, message: string, ex
   ['nvmf_subsystem_add_host', -32603, 'Internal error', 'maybe-exists'],
   // The subsystem is missing (the message is generic).
   ['nvmf_subsystem_add_host', -32602, 'Invalid parameters', 'maybe-gone'],
+  // secure_channel on a subsystem with allow_any_host (18).
+  ['nvmf_subsystem_add_listener', -32603, "Cannot establish secure channel, when 'allow_any_host' is set", null],
   // A listener that exists, a transport not created, an address the host lacks.
   ['nvmf_subsystem_add_listener', -32602, 'Invalid parameters', 'maybe-exists'],
   // A bdev exported already, a missing bdev, a missing subsystem.

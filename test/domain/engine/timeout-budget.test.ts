@@ -153,6 +153,8 @@ const MASKED = [
   '08-errors.jsonl: only reconnect_delay 2 (ctrlr_loss default 0) (-17)',
   '08-errors.jsonl: ctrlr_loss 10 without reconnect_delay (-17)',
   '14-memory-exhaustion.jsonl: different name, same trid, same (default) hostnqn (-17)',
+  // c0 (same trid and hostnqn, attached at 18:65) is still there: the path check runs before the timeouts and the keyring lookup.
+  '18-dhchap-and-tls-psk.jsonl: key0 was removed from both keyrings (c0 with the same hostnqn is still attached) (-17)',
   'errors-table.json: attach controller with existing name r3 (same trid) (-114)',
   'errors-table.json: attach controller with existing name r3 (different subnqn) (-114)',
   'errors-table.json: attach controller new name, same trid as r3 (-17)',
