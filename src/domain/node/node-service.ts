@@ -20,6 +20,7 @@ import { NodeResources } from '../health/resources.js';
 import { Rebuilds } from '../rebuild/rebuilds.js';
 import { recoverCopies, ShallowCopies } from '../rebuild/shallow-copy.js';
 import { CONDUCTOR_VERSION } from '../../version.js';
+import { CreateExposed } from '../replica/create-exposed.js';
 import { Disks } from '../replica/disks.js';
 import { ReplicaEvents } from '../replica/replica-events.js';
 import { Exports } from '../replica/exports.js';
@@ -125,6 +126,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly exportsOf: Exports;
   private readonly replicas: Replicas;
   private readonly snapshots: Snapshots;
+  private readonly createExposed: CreateExposed;
   private readonly engineStatus: EngineStatus;
   private readonly engines: Engines;
   private readonly copies: ShallowCopies;
@@ -146,6 +148,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.exportsOf = new Exports(ctx);
     this.replicas = new Replicas(ctx, this.exportsOf);
     this.snapshots = new Snapshots(ctx, this.replicas);
+    this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
     this.engineStatus = new EngineStatus(ctx, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
     this.engines = new Engines(ctx, deps, this.engineStatus);
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
@@ -332,32 +335,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         const problem = nqnProblem(host);
         if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
       }
-      return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createExposed(name, diskName, sizeBytes, exposeTo, options));
+      return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createExposed.createHeld(name, diskName, sizeBytes, exposeTo, options));
     });
-  }
-
-  /**
-   * Create and expose in one operation: the head and the subsystem are independent objects, so
-   * they are made at once; the namespace waits for the head. All or nothing: what this call made
-   * is removed if either part fails.
-   */
-  private async createExposed(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions): Promise<ReplicaInfo> {
-    const existed = this.ctx.inventory.head(name) !== undefined;
-    const created = this.replicas.createHeld(name, diskName, sizeBytes, options);
-    const exported = this.exportsOf.expose(name, diskName, hosts, options, created);
-    const [head, exportResult] = await Promise.allSettled([created, exported]);
-    this.disks.refreshSoon(diskName);
-    const failure = head.status === 'rejected' ? head.reason : exportResult.status === 'rejected' ? exportResult.reason : undefined;
-    if (failure === undefined) {
-      const info = this.replicas.info(this.replicas.head(name));
-      this.ctx.events.emit('modified', info, `exposed to ${hosts.join(', ')}`);
-      return info;
-    }
-    if (!existed && head.status === 'fulfilled') {
-      await this.replicas.finishDelete(name, diskName, options).catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));
-      this.ctx.events.emit('deleted', head.value, 'export failed; rolled back');
-    }
-    throw failure;
   }
 
   replicaGet(name: string): Promise<ReplicaInfo> {
