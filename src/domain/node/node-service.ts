@@ -17,6 +17,7 @@ import type { Admission } from '../health/admission.js';
 import { ObjectLocks } from './locks.js';
 import { NO_PEERS, type PeerDirectory } from '../peers.js';
 import { NodeResources } from '../health/resources.js';
+import { ActiveRebuilds } from '../rebuild/active-rebuilds.js';
 import { Rebuilds } from '../rebuild/rebuilds.js';
 import { recoverCopies, ShallowCopies } from '../rebuild/shallow-copy.js';
 import { CONDUCTOR_VERSION } from '../../version.js';
@@ -45,6 +46,7 @@ import type {
 } from '../model.js';
 import type { EngineDomain, NodeDomain, Readiness } from '../operations.js';
 import { engineDeps } from '../engine/engine-deps.js';
+import { EngineRecords } from '../engine/engine-records.js';
 import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
 import { EngineStatus } from '../engine/engine-status.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
@@ -127,6 +129,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly replicas: Replicas;
   private readonly snapshots: Snapshots;
   private readonly createExposed: CreateExposed;
+  private readonly records: EngineRecords;
   private readonly engineStatus: EngineStatus;
   private readonly engines: Engines;
   private readonly copies: ShallowCopies;
@@ -149,10 +152,13 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.replicas = new Replicas(ctx, this.exportsOf);
     this.snapshots = new Snapshots(ctx, this.replicas);
     this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
-    this.engineStatus = new EngineStatus(ctx, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
-    this.engines = new Engines(ctx, deps, this.engineStatus);
+    this.records = new EngineRecords(ctx.state, ctx.locks);
+    const activeRebuilds = new ActiveRebuilds();
+    this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
+    this.engines = new Engines(ctx, this.records, deps, this.engineStatus);
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
-    this.rebuilds = new Rebuilds(ctx, this.engines, this.engineStatus, {
+    this.rebuilds = new Rebuilds(ctx, this.records, this.engines, this.engineStatus, {
+      active: activeRebuilds,
       peers: options.peers,
       self: this,
       throttle: () => options.resources.throttle(),
@@ -160,7 +166,6 @@ export class NodeService implements NodeDomain, EngineDomain {
       maxConcurrent: options.maxConcurrentRebuilds,
       maxQueued: options.maxQueuedRebuilds,
     });
-    this.engineStatus.useRebuilds((engine) => this.rebuilds.activeOf(engine));
   }
 
   /** This node as its peers see it. */
@@ -174,7 +179,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         // One read of the controllers serves the three steps that need them.
         const controllers = await this.ctx.spdk.nvme.getControllers();
         await this.applyNvmeOptions(controllers);
-        const engines = await recoverEngines(this.ctx, this.engines, controllers);
+        const engines = await recoverEngines(this.ctx, this.records, this.engines, controllers);
         const copies = await recoverCopies(this.ctx, controllers);
         await this.options.resources.start();
         const rebuilds = await this.rebuilds.recover();
@@ -300,7 +305,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   engineWatch(listener: (event: EngineEvent) => void): () => void {
-    const specs = this.state.ready ? this.ctx.state.engines() : [];
+    const specs = this.state.ready ? this.records.all() : [];
     return this.engineStatus.subscribe(listener, this.engineStatus.infoAll(specs));
   }
 
