@@ -178,9 +178,9 @@ describe('readers cannot change a record', () => {
   it('the record, its members, its hosts and its rebuilds are frozen', async () => {
     await created();
     await records.edit(SPEC.name, (edit) => edit.addMember(R_C, 1));
-    const spec = records.get(SPEC.name)! as unknown as Record<string, unknown> & EngineSpec;
+    const spec = records.get(SPEC.name)!;
     expect(() => {
-      spec['port'] = 1;
+      (spec as { port: number }).port = 1;
     }).toThrow(TypeError);
     expect(() => (spec.replicas as unknown[]).push(R_C)).toThrow(TypeError);
     expect(() => {
