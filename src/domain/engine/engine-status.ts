@@ -12,6 +12,12 @@ import { memberBdev } from './members.js';
 import type { EngineEvent, EngineInfo, EngineMemberInfo, EngineState, FrontendInfo, RebuildInfo } from '../model.js';
 import { engineControllerName, engineRaidName, namespaceIds, volumeNqn } from '../node/naming.js';
 import type { EngineSpec } from '../node/state-file.js';
+import type { EngineRecords } from './engine-records.js';
+
+/** An engine's rebuilds that are queued or running (kept by rebuild/active-rebuilds.ts). */
+export interface EngineRebuilds {
+  activeOf(engine: string): RebuildInfo[];
+}
 
 export interface Observed {
   raids: Map<string, RaidBdev>;
@@ -22,17 +28,13 @@ export class EngineStatus {
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   /** Last state reported per engine, to emit only changes. */
   private readonly last = new Map<string, string>();
-  /** The engine's rebuilds that are queued or running (set once the rebuilds exist). */
-  private rebuildsOf: (engine: string) => RebuildInfo[] = () => [];
 
   constructor(
-    private readonly ctx: DomainContext,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'inventory' | 'settings' | 'log'>,
+    private readonly records: EngineRecords,
+    private readonly rebuilds: EngineRebuilds,
     private readonly hostCtrlLossTmoSec: (spec: EngineSpec) => number,
   ) {}
-
-  useRebuilds(rebuildsOf: (engine: string) => RebuildInfo[]): void {
-    this.rebuildsOf = rebuildsOf;
-  }
 
   async observe(options?: CallOptions): Promise<Observed> {
     const [raids, controllers] = await Promise.all([this.ctx.spdk.raid.getBdevs('all', options), this.ctx.spdk.nvme.getControllers(undefined, options)]);
@@ -54,7 +56,7 @@ export class EngineStatus {
     const raid = observed.raids.get(raidName);
     const process = raid?.process;
     const slots = new Map((raid?.base_bdevs_list ?? []).filter((b) => b.name).map((b) => [b.name!, b]));
-    const rebuilds = this.rebuildsOf(spec.name);
+    const rebuilds = this.rebuilds.activeOf(spec.name);
     const members: EngineMemberInfo[] = spec.replicas.map((replica) => {
       const bdevName = memberBdev(spec.name, replica, this.ctx);
       const controller = replica.kind === 'remote' ? observed.controllers.get(engineControllerName(spec.name, replica.name)) : undefined;
@@ -146,7 +148,7 @@ export class EngineStatus {
 
   /** Reports an engine's change made by an operation (the monitor reports the ones SPDK made). */
   changed(name: string, type: 'added' | 'modified' | 'deleted', reason: string): void {
-    const spec = this.ctx.state.engine(name);
+    const spec = this.records.get(name);
     if (type === 'deleted' || !spec) {
       this.last.delete(name);
       this.emit({ type: 'deleted', engine: undefined, reason: `${name}: ${reason}` });
@@ -163,7 +165,7 @@ export class EngineStatus {
 
   /** One monitor pass: reads spdk_tgt once and reports engines whose state changed, with why. */
   async check(options?: CallOptions): Promise<EngineInfo[]> {
-    const specs = this.ctx.state.engines();
+    const specs = this.records.all();
     const infos = await this.infoAll(specs, options);
     for (const engine of infos) {
       const print = fingerprint(engine);

@@ -15,6 +15,7 @@ import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidNam
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 import { listenOnFreePort } from '../replica/exports.js';
 import type { EngineSpec } from '../node/state-file.js';
+import type { EngineEdit, EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
 import { memberBdev, waitBdevGone } from './members.js';
 
@@ -40,17 +41,20 @@ export interface HostFrontend {
   disconnect(nqn: string): Promise<void>;
 }
 
+type EnginesContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'ports' | 'settings' | 'log'>;
+
 export class Engines {
   constructor(
-    private readonly ctx: DomainContext,
+    private readonly ctx: EnginesContext,
+    private readonly records: EngineRecords,
     private readonly deps: EngineDeps,
     private readonly status: EngineStatus,
   ) {}
 
   async create(request: EngineCreate, options?: CallOptions): Promise<EngineInfo> {
-    const spec = this.validate(request);
-    return this.ctx.locks.with(`engine:${spec.name}`, async () => {
-      const existing = this.ctx.state.engine(spec.name);
+    let spec = this.validate(request);
+    return this.records.edit(spec.name, async (edit) => {
+      const existing = edit.current;
       if (existing) {
         if (!sameSpec(existing, spec)) throw new ConductorError('ALREADY_EXISTS', `engine ${spec.name} exists with another configuration; delete it first`);
         return this.status.info(existing, options);
@@ -63,7 +67,7 @@ export class Engines {
         { kind: 'engine', what: `engine ${spec.name}`, controllers: spec.replicas.filter((r) => r.kind === 'remote').length, subsystems: 1 },
         options,
       );
-      await this.ctx.state.setEngine({ ...spec, creating: true });
+      await edit.create(spec);
       try {
         const attached = await this.attachAll(spec, options);
         const healthy = attached.filter((m) => m.bdev !== undefined);
@@ -72,16 +76,17 @@ export class Engines {
           throw new ConductorError('UNAVAILABLE', `engine ${spec.name} needs at least ${RAID1_MIN_MEMBERS} reachable replicas to start, ${healthy.length} reachable (${why})`);
         }
         await this.ctx.spdk.raid.create({ name: engineRaidName(spec.name), raid_level: 'raid1', base_bdevs: healthy.map((m) => m.bdev!), strip_size_kb: 0 }, options);
-        await this.export(spec, options);
+        // From here on a rollback releases the port too.
+        spec = { ...spec, port: await this.export(spec, options) };
         for (const failed of attached.filter((m) => m.error)) this.ctx.log.warn({ engine: spec.name, replica: failed.name, reason: failed.error }, 'replica not attached; engine starts degraded');
         const info = await this.status.info(spec, options);
         if (spec.frontend === 'nvme-host') await this.connectHost(spec, info);
-        await this.ctx.state.setEngine(spec);
+        await edit.confirmCreated(spec.port);
         this.ctx.log.info({ engine: spec.name, members: healthy.map((m) => m.name), state: info.state }, 'engine created');
         this.status.changed(spec.name, 'added', 'created');
         return this.status.info(spec, options);
       } catch (error) {
-        await this.teardown(spec, options).catch((e: unknown) => this.ctx.log.error({ engine: spec.name, err: (e as Error).message }, 'rollback of a failed engine create left objects; recovery will retry'));
+        await this.teardown(spec, edit, options).catch((e: unknown) => this.ctx.log.error({ engine: spec.name, err: (e as Error).message }, 'rollback of a failed engine create left objects; recovery will retry'));
         throw translate(error, `engine ${spec.name}`);
       } finally {
         reservation.release();
@@ -91,9 +96,9 @@ export class Engines {
 
   async delete(name: string, options?: CallOptions): Promise<void> {
     checkName('volume', name);
-    await this.ctx.locks.with(`engine:${name}`, async () => {
-      const spec = this.ctx.state.engine(name);
-      await this.teardown(spec ?? bareSpec(name), options);
+    await this.records.edit(name, async (edit) => {
+      const spec = edit.current;
+      await this.teardown(spec ?? bareSpec(name), edit, options);
       if (spec) this.status.changed(name, 'deleted', 'deleted');
       this.ctx.log.info({ engine: name }, 'engine deleted');
     });
@@ -106,16 +111,15 @@ export class Engines {
   async removeReplica(name: string, replica: string, options?: CallOptions): Promise<EngineInfo> {
     checkName('volume', name);
     checkName('replica', replica);
-    return this.ctx.locks.with(`engine:${name}`, async () => {
+    return this.records.edit(name, async (edit) => {
       const spec = this.spec(name);
       const member = spec.replicas.find((r) => r.name === replica);
       if (!member) return this.status.info(spec, options);
       await this.leaveRaid(spec.name, member, options);
-      spec.replicas = spec.replicas.filter((r) => r.name !== replica);
-      await this.ctx.state.setEngine(spec);
+      await edit.removeMember(replica);
       this.status.changed(name, 'modified', `replica ${replica} removed`);
       this.ctx.log.info({ engine: name, replica }, 'replica removed from engine; it may be torn down');
-      return this.status.info(spec, options);
+      return this.status.info(this.spec(name), options);
     });
   }
 
@@ -124,7 +128,7 @@ export class Engines {
    * already configured in the raid (nothing to do), else 'free-slot'. A raid with no free slot and a
    * replica known at another address are refused before anything is made.
    */
-  async checkJoin(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<{ spec: EngineSpec; verdict: 'member' | 'free-slot'; freeSlots: number }> {
+  async checkJoin(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<{ verdict: 'member' | 'free-slot'; freeSlots: number }> {
     checkName('volume', name);
     this.validateReplica(replica);
     const spec = this.spec(name);
@@ -135,18 +139,18 @@ export class Engines {
     const bdev = memberBdev(name, replica, this.ctx);
     const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
     const freeSlots = raid.base_bdevs_list.filter((b) => !b.name || !b.is_configured).length;
-    if (slot?.is_configured) return { spec, verdict: 'member', freeSlots };
+    if (slot?.is_configured) return { verdict: 'member', freeSlots };
     if (!slot && freeSlots === 0) {
       throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has no free slot (${raid.num_base_bdevs} members); remove a member first`);
     }
-    return { spec, verdict: 'free-slot', freeSlots };
+    return { verdict: 'free-slot', freeSlots };
   }
 
   /**
    * Attaches a member (remote: with the budget's timeouts) and adds it to the raid: spdk_tgt then
    * rebuilds it from the others. All or nothing: a failed add detaches what it attached.
    */
-  async joinRaid(spec: EngineSpec, replica: EngineReplicaSpec, options?: CallOptions): Promise<string> {
+  async joinRaid(spec: EngineSpec, replica: Readonly<EngineReplicaSpec>, options?: CallOptions): Promise<string> {
     const reservation = replica.kind === 'remote' ? await this.ctx.admission.admit({ kind: 'attach', what: `replica ${replica.name} of engine ${spec.name}`, controllers: 1 }, options) : undefined;
     const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options).finally(() => reservation?.release());
     if (!attached?.bdev) throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
@@ -160,7 +164,7 @@ export class Engines {
   }
 
   /** Out of the raid, controller detached, bdev gone; each step tolerates what is already gone. */
-  async leaveRaid(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<void> {
+  async leaveRaid(name: string, replica: Readonly<EngineReplicaSpec>, options?: CallOptions): Promise<void> {
     const bdev = memberBdev(name, replica, this.ctx);
     try {
       await this.ctx.spdk.raid.removeBaseBdev({ name: bdev }, options);
@@ -178,17 +182,20 @@ export class Engines {
   }
 
   list(options?: CallOptions): Promise<EngineInfo[]> {
-    return this.status.infoAll(this.ctx.state.engines(), options);
+    return this.status.infoAll(this.records.all(), options);
   }
 
   spec(name: string): EngineSpec {
-    const spec = this.ctx.state.engine(name);
+    const spec = this.records.get(name);
     if (!spec) throw new ConductorError('NOT_FOUND', `engine ${name} does not exist on this node`);
     return spec;
   }
 
-  /** Removes everything an engine made on this node; each step tolerates what is already gone. */
-  async teardown(spec: EngineSpec, options?: CallOptions): Promise<void> {
+  /**
+   * Removes everything an engine made on this node, then its record (`edit`: under its lock); each
+   * step tolerates what is already gone.
+   */
+  async teardown(spec: EngineSpec, edit: EngineEdit, options?: CallOptions): Promise<void> {
     const nqn = volumeNqn(spec.name);
     if (spec.frontend === 'nvme-host' && this.deps.hostFrontend) await this.deps.hostFrontend.disconnect(nqn);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn }, options));
@@ -205,7 +212,7 @@ export class Engines {
         }),
     );
     if (spec.port) this.ctx.ports.release(spec.port);
-    await this.ctx.state.dropEngine(spec.name);
+    await edit.drop();
   }
 
   private validate(request: EngineCreate): EngineSpec {
@@ -278,7 +285,8 @@ export class Engines {
     );
   }
 
-  private async export(spec: EngineSpec, options?: CallOptions): Promise<void> {
+  /** Resolves to the port the export listens on. */
+  private async export(spec: EngineSpec, options?: CallOptions): Promise<number> {
     const nqn = volumeNqn(spec.name);
     const ids = namespaceIds('volume', spec.name);
     const nvmf = this.ctx.spdk.nvmf;
@@ -286,7 +294,7 @@ export class Engines {
     await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: `SV${ids.nguid.slice(0, 18)}`, model_number: 'spdk-conductor volume', ana_reporting: false }, options);
     for (const host of new Set(hosts)) await nvmf.addHost({ nqn, host }, options);
     await nvmf.addNs({ nqn, namespace: { bdev_name: engineRaidName(spec.name), uuid: ids.uuid, nguid: ids.nguid } }, options);
-    spec.port = await listenOnFreePort(this.ctx, nqn, options);
+    return listenOnFreePort(this.ctx, nqn, options);
   }
 
   private async connectHost(spec: EngineSpec, info: EngineInfo): Promise<void> {
@@ -304,19 +312,19 @@ export class Engines {
  * as they are in spdk_tgt (a lost raid shows as faulted, with why). Controllers and raids that
  * carry engine names but belong to no engine are removed, using this node's spdk_tgt only.
  */
-export async function recoverEngines(ctx: DomainContext, engines: Engines, controllers: readonly NvmeController[], options?: CallOptions): Promise<{ adopted: string[]; rolledBack: string[]; strays: string[] }> {
+export async function recoverEngines(ctx: Pick<DomainContext, 'spdk' | 'ports'>, records: EngineRecords, engines: Engines, controllers: readonly NvmeController[], options?: CallOptions): Promise<{ adopted: string[]; rolledBack: string[]; strays: string[] }> {
   const adopted: string[] = [];
   const rolledBack: string[] = [];
-  for (const spec of ctx.state.engines()) {
+  for (const spec of records.all()) {
     if (spec.creating) {
-      await engines.teardown(spec, options);
+      await records.edit(spec.name, (edit) => engines.teardown(spec, edit, options));
       rolledBack.push(spec.name);
     } else {
       if (spec.port) ctx.ports.markUsed(spec.port);
       adopted.push(spec.name);
     }
   }
-  const known = new Set(ctx.state.engines().map((s) => s.name));
+  const known = new Set(records.all().map((s) => s.name));
   const strays = new Set<string>();
   for (const controller of controllers) {
     const parsed = parseEngineController(controller.name);
@@ -325,7 +333,7 @@ export async function recoverEngines(ctx: DomainContext, engines: Engines, contr
   for (const raid of await ctx.spdk.raid.getBdevs('all', options)) {
     if (raid.name.startsWith('e.') && !known.has(raid.name.slice(2)) && !nameProblem('volume', raid.name.slice(2))) strays.add(raid.name.slice(2));
   }
-  for (const volume of strays) await engines.teardown(bareSpec(volume), options);
+  for (const volume of strays) await records.edit(volume, (edit) => engines.teardown(bareSpec(volume), edit, options));
   return { adopted, rolledBack, strays: [...strays] };
 }
 

@@ -10,7 +10,7 @@ import { alias, engineMemberBdev, headLvolName } from '../node/naming.js';
 import { isGone } from '../node/spdk-verdicts.js';
 
 /** Resolves once spdk_tgt no longer has `bdev` (a detached controller's bdev goes asynchronously). */
-export async function waitBdevGone(ctx: DomainContext, bdev: string, timeoutMs: number, options?: CallOptions): Promise<void> {
+export async function waitBdevGone(ctx: Pick<DomainContext, 'spdk' | 'client'>, bdev: string, timeoutMs: number, options?: CallOptions): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -24,7 +24,7 @@ export async function waitBdevGone(ctx: DomainContext, bdev: string, timeoutMs: 
   }
 }
 
-export function memberBdev(volume: string, member: EngineReplicaSpec, ctx: DomainContext): string {
+export function memberBdev(volume: string, member: Readonly<EngineReplicaSpec>, ctx: Pick<DomainContext, 'inventory'>): string {
   if (member.kind === 'remote') return engineMemberBdev(volume, member.name);
   const head = ctx.inventory.head(member.name);
   return head ? alias(head.disk, head.name) : alias('?', headLvolName(member.name));

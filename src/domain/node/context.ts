@@ -1,6 +1,8 @@
 /**
- * What every domain component shares: spdk_tgt (typed methods and the client for verdicts and
- * capabilities), the inventory, the state file, per-object locks, events and configuration.
+ * What the domain's components are made from: spdk_tgt (typed methods and the client for verdicts
+ * and capabilities), the inventory, the state file, per-object locks, events and configuration.
+ * Each component takes only the parts it uses (a Pick of this). Engine records are read and changed
+ * through EngineRecords (engine/engine-records.ts), never through `state` directly.
  */
 import type { Logger } from 'pino';
 import type { SpdkClient } from '../../spdk/client.js';

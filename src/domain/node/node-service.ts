@@ -17,9 +17,11 @@ import type { Admission } from '../health/admission.js';
 import { ObjectLocks } from './locks.js';
 import { NO_PEERS, type PeerDirectory } from '../peers.js';
 import { NodeResources } from '../health/resources.js';
+import { ActiveRebuilds } from '../rebuild/active-rebuilds.js';
 import { Rebuilds } from '../rebuild/rebuilds.js';
 import { recoverCopies, ShallowCopies } from '../rebuild/shallow-copy.js';
 import { CONDUCTOR_VERSION } from '../../version.js';
+import { CreateExposed } from '../replica/create-exposed.js';
 import { Disks } from '../replica/disks.js';
 import { ReplicaEvents } from '../replica/replica-events.js';
 import { Exports } from '../replica/exports.js';
@@ -44,6 +46,7 @@ import type {
 } from '../model.js';
 import type { EngineDomain, NodeDomain, Readiness } from '../operations.js';
 import { engineDeps } from '../engine/engine-deps.js';
+import { EngineRecords } from '../engine/engine-records.js';
 import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
 import { EngineStatus } from '../engine/engine-status.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
@@ -125,6 +128,8 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly exportsOf: Exports;
   private readonly replicas: Replicas;
   private readonly snapshots: Snapshots;
+  private readonly createExposed: CreateExposed;
+  private readonly records: EngineRecords;
   private readonly engineStatus: EngineStatus;
   private readonly engines: Engines;
   private readonly copies: ShallowCopies;
@@ -146,10 +151,14 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.exportsOf = new Exports(ctx);
     this.replicas = new Replicas(ctx, this.exportsOf);
     this.snapshots = new Snapshots(ctx, this.replicas);
-    this.engineStatus = new EngineStatus(ctx, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
-    this.engines = new Engines(ctx, deps, this.engineStatus);
+    this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
+    this.records = new EngineRecords(ctx.state, ctx.locks);
+    const activeRebuilds = new ActiveRebuilds();
+    this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
+    this.engines = new Engines(ctx, this.records, deps, this.engineStatus);
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
-    this.rebuilds = new Rebuilds(ctx, this.engines, this.engineStatus, {
+    this.rebuilds = new Rebuilds(ctx, this.records, this.engines, this.engineStatus, {
+      active: activeRebuilds,
       peers: options.peers,
       self: this,
       throttle: () => options.resources.throttle(),
@@ -157,7 +166,6 @@ export class NodeService implements NodeDomain, EngineDomain {
       maxConcurrent: options.maxConcurrentRebuilds,
       maxQueued: options.maxQueuedRebuilds,
     });
-    this.engineStatus.useRebuilds((engine) => this.rebuilds.activeOf(engine));
   }
 
   /** This node as its peers see it. */
@@ -171,7 +179,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         // One read of the controllers serves the three steps that need them.
         const controllers = await this.ctx.spdk.nvme.getControllers();
         await this.applyNvmeOptions(controllers);
-        const engines = await recoverEngines(this.ctx, this.engines, controllers);
+        const engines = await recoverEngines(this.ctx, this.records, this.engines, controllers);
         const copies = await recoverCopies(this.ctx, controllers);
         await this.options.resources.start();
         const rebuilds = await this.rebuilds.recover();
@@ -297,7 +305,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   engineWatch(listener: (event: EngineEvent) => void): () => void {
-    const specs = this.state.ready ? this.ctx.state.engines() : [];
+    const specs = this.state.ready ? this.records.all() : [];
     return this.engineStatus.subscribe(listener, this.engineStatus.infoAll(specs));
   }
 
@@ -332,32 +340,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         const problem = nqnProblem(host);
         if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
       }
-      return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createExposed(name, diskName, sizeBytes, exposeTo, options));
+      return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createExposed.createHeld(name, diskName, sizeBytes, exposeTo, options));
     });
-  }
-
-  /**
-   * Create and expose in one operation: the head and the subsystem are independent objects, so
-   * they are made at once; the namespace waits for the head. All or nothing: what this call made
-   * is removed if either part fails.
-   */
-  private async createExposed(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions): Promise<ReplicaInfo> {
-    const existed = this.ctx.inventory.head(name) !== undefined;
-    const created = this.replicas.createHeld(name, diskName, sizeBytes, options);
-    const exported = this.exportsOf.expose(name, diskName, hosts, options, created);
-    const [head, exportResult] = await Promise.allSettled([created, exported]);
-    this.disks.refreshSoon(diskName);
-    const failure = head.status === 'rejected' ? head.reason : exportResult.status === 'rejected' ? exportResult.reason : undefined;
-    if (failure === undefined) {
-      const info = this.replicas.info(this.replicas.head(name));
-      this.ctx.events.emit('modified', info, `exposed to ${hosts.join(', ')}`);
-      return info;
-    }
-    if (!existed && head.status === 'fulfilled') {
-      await this.replicas.finishDelete(name, diskName, options).catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));
-      this.ctx.events.emit('deleted', head.value, 'export failed; rolled back');
-    }
-    throw failure;
   }
 
   replicaGet(name: string): Promise<ReplicaInfo> {

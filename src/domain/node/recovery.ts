@@ -22,7 +22,7 @@ export interface RecoveryReport {
   orphans: string[];
 }
 
-export async function recover(ctx: DomainContext, replicas: Replicas, snapshots: Snapshots, options?: CallOptions): Promise<RecoveryReport> {
+export async function recover(ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'ports'>, replicas: Replicas, snapshots: Snapshots, options?: CallOptions): Promise<RecoveryReport> {
   const transports = await ctx.spdk.nvmf.getTransports(undefined, options);
   if (!transports.some((t) => t.trtype.toUpperCase() === 'TCP')) await ctx.spdk.nvmf.createTransport({ trtype: 'TCP' }, options);
 

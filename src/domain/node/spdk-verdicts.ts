@@ -6,12 +6,12 @@ import { ConductorError, SpdkRpcError } from '../../errors.js';
 import type { DomainContext } from './context.js';
 
 /** True when the error says the object the call named is certainly not there. */
-export function isGone(ctx: DomainContext, error: unknown): boolean {
+export function isGone(ctx: Pick<DomainContext, 'client'>, error: unknown): boolean {
   return ctx.client.verdictOf(error) === 'gone';
 }
 
 /** 'exists' is certain; 'maybe-exists' needs a read to confirm. */
-export function existsVerdict(ctx: DomainContext, error: unknown): 'exists' | 'maybe' | undefined {
+export function existsVerdict(ctx: Pick<DomainContext, 'client'>, error: unknown): 'exists' | 'maybe' | undefined {
   const verdict = ctx.client.verdictOf(error);
   if (verdict === 'exists') return 'exists';
   if (verdict === 'maybe-exists') return 'maybe';
@@ -19,7 +19,7 @@ export function existsVerdict(ctx: DomainContext, error: unknown): 'exists' | 'm
 }
 
 /** Deletes idempotently: an answer meaning "already gone" is success. */
-export async function deleteQuietly(ctx: DomainContext, work: () => Promise<unknown>): Promise<void> {
+export async function deleteQuietly(ctx: Pick<DomainContext, 'client'>, work: () => Promise<unknown>): Promise<void> {
   try {
     await work();
   } catch (error) {

@@ -25,19 +25,22 @@ export type Intent =
   | { op: 'snapshot-revert'; replica: string; disk: string; snapshot: string }
   | { op: 'replica-expose'; replica: string; hostNqns: string[]; port: number };
 
-/** What an engine was asked to be: spdk_tgt forgets a member's address once its controller is gone. */
+/**
+ * What an engine was asked to be: spdk_tgt forgets a member's address once its controller is gone.
+ * Read-only: engine-records.ts makes each new version of a record, and is the only code that does.
+ */
 export interface EngineSpec {
-  name: string;
-  sizeBytes: number;
-  replicas: EngineReplicaSpec[];
-  frontend: FrontendKind;
-  hostNqns: string[];
-  port: number;
-  timeouts?: TimeoutOverride;
+  readonly name: string;
+  readonly sizeBytes: number;
+  readonly replicas: ReadonlyArray<Readonly<EngineReplicaSpec>>;
+  readonly frontend: FrontendKind;
+  readonly hostNqns: readonly string[];
+  readonly port: number;
+  readonly timeouts?: Readonly<TimeoutOverride>;
   /** Set until the create returned: recovery rolls back an engine still marked creating. */
-  creating?: boolean;
+  readonly creating?: boolean;
   /** Members being rebuilt, by replica name: after a restart recovery re-adopts or restarts them. */
-  rebuilding?: Record<string, RebuildRecord>;
+  readonly rebuilding?: Readonly<Record<string, Readonly<RebuildRecord>>>;
 }
 
 export interface RebuildRecord {
@@ -62,6 +65,8 @@ export class StateFile {
   /** Writes are serialized: each waits for the previous rename, and batches what came meanwhile. */
   private writing: Promise<void> = Promise.resolve();
   private dirty = false;
+  /** Undo steps of the engine changes no write has carried yet (see putEngine). */
+  private unwritten: Array<(error: Error) => void> = [];
 
   private constructor(
     readonly file: string,
@@ -116,15 +121,29 @@ export class StateFile {
     return Object.values(this.data.engines);
   }
 
-  async setEngine(spec: EngineSpec): Promise<void> {
-    this.data.engines[spec.name] = structuredClone(spec);
-    await this.flush();
-  }
-
-  async dropEngine(name: string): Promise<void> {
-    if (!(name in this.data.engines)) return;
-    delete this.data.engines[name];
-    await this.flush();
+  /**
+   * Records an engine (undefined: forgets it) and resolves once that is on disk. If the write that
+   * carries it fails, the record is put back as it was before any later write can carry it, and
+   * this throws: memory never keeps a change the file refused. Only EngineRecords calls this, under
+   * the engine's lock, so no other change to the same record can sit on top of an undone one.
+   */
+  async putEngine(name: string, spec: EngineSpec | undefined): Promise<void> {
+    const before = this.data.engines[name];
+    if (spec === undefined && before === undefined) return;
+    const put = (value: EngineSpec | undefined): void => {
+      if (value) this.data.engines[name] = value;
+      else delete this.data.engines[name];
+    };
+    put(spec);
+    let failure: unknown;
+    this.unwritten.push((error) => {
+      failure = error;
+      put(before);
+    });
+    // The change may be carried by an earlier queued write that fails while this call's own write
+    // (of what is left) succeeds: the undo, not this promise, says whether it was written.
+    await this.flush().catch(() => undefined);
+    if (failure !== undefined) throw failure;
   }
 
   intents(): Intent[] {
@@ -173,12 +192,16 @@ export class StateFile {
       .then(async () => {
         if (!this.dirty) return;
         this.dirty = false;
+        // Taken in the same tick as writeNow serializes the data: exactly the changes it carries.
+        const carried = this.unwritten.splice(0);
         try {
           await this.writeNow();
         } catch (err) {
           this.dirty = true;
           this.log.error({ err: (err as Error).message, file: this.file }, 'state file write failed');
-          throw new ConductorError('INTERNAL', `cannot write the state file ${this.file}: ${(err as Error).message}`);
+          const failure = new ConductorError('INTERNAL', `cannot write the state file ${this.file}: ${(err as Error).message}`);
+          for (const undo of carried.reverse()) undo(failure);
+          throw failure;
         }
       });
     this.writing = next;

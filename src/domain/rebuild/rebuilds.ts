@@ -22,7 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
-import type { Reservation } from '../health/admission.js';
+import type { EngineRecords } from '../engine/engine-records.js';
 import type { EngineStatus } from '../engine/engine-status.js';
 import type { Engines } from '../engine/engines.js';
 import { memberBdev } from '../engine/members.js';
@@ -31,6 +31,7 @@ import { checkName, engineRaidName } from '../node/naming.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import { SnapshotPath, type Plan } from './snapshot-path.js';
 import type { RebuildRecord } from '../node/state-file.js';
+import { Job, rebuildKey, snapshotOf, type ActiveRebuilds } from './active-rebuilds.js';
 
 /** How often a running raid rebuild is read; before its process shows, more often. */
 const FOLLOW_MS = 100;
@@ -44,6 +45,8 @@ const FINISHED_MAX = 256;
 const RATE_WINDOW_MS = 5_000;
 
 export interface RebuildDeps {
+  /** The rebuilds this node works on, shared with EngineStatus (which only reads them). */
+  active: ActiveRebuilds;
   peers: PeerDirectory;
   /** This node as a peer (its own replicas). */
   self: PeerNode;
@@ -55,37 +58,17 @@ export interface RebuildDeps {
   now?: () => number;
 }
 
-class Job {
-  readonly abort = new AbortController();
-  readonly samples: Array<{ at: number; bytes: number }> = [];
-  done: Promise<void> = Promise.resolve();
-  settle: () => void = () => undefined;
-  reservation: Reservation | undefined;
-  /** The engine itself is being deleted: its teardown removes the member. */
-  engineDeleted = false;
-  /** Restarted after dying in copying-snapshots: data already in the new head is ours (a partial copy). */
-  resumedCopy = false;
-  /** finish() has begun: the job stays visible (RebuildGet) until it is filed as ended. */
-  finishing = false;
-  constructor(
-    readonly info: RebuildInfo,
-    readonly member: EngineReplicaSpec,
-  ) {}
-  get key(): string {
-    return rebuildKey(this.info.engine, this.info.replica);
-  }
-}
-
 const ACTIVE: ReadonlySet<RebuildInfo['state']> = new Set(['queued', 'copying-snapshots', 'rebuilding']);
 
+type RebuildsContext = Pick<DomainContext, 'spdk' | 'inventory' | 'admission' | 'log'>;
+
 export class Rebuilds {
-  private readonly jobs = new Map<string, Job>();
-  /** Per engine, jobs waiting for a slot, in order. */
-  private readonly waiting = new Map<string, Job[]>();
+  /** The line of deps.active: its jobs, the jobs waiting per engine, and those handed to the p-queue. */
+  private readonly jobs: Map<string, Job>;
+  private readonly waiting: Map<string, Job[]>;
+  private readonly pending: Job[];
   /** Engines whose head job is in the p-queue (one per engine: that makes the queue round robin). */
   private readonly scheduled = new Set<string>();
-  /** Jobs handed to the p-queue that have not started, in order: the front of the line. */
-  private readonly pending: Job[] = [];
   private readonly queue: PQueue;
   private readonly finished: Job[] = [];
   private readonly now: () => number;
@@ -94,13 +77,17 @@ export class Rebuilds {
   private closed = false;
 
   constructor(
-    private readonly ctx: DomainContext,
+    private readonly ctx: RebuildsContext,
+    private readonly records: EngineRecords,
     private readonly engines: Engines,
     private readonly status: EngineStatus,
     private readonly deps: RebuildDeps,
   ) {
+    this.jobs = deps.active.jobs;
+    this.waiting = deps.active.waiting;
+    this.pending = deps.active.pending;
     this.now = deps.now ?? Date.now;
-    this.snapshotPath = new SnapshotPath(ctx, status, deps.peers, deps.self);
+    this.snapshotPath = new SnapshotPath(ctx, records, status, deps.peers, deps.self);
     this.queue = new PQueue({ concurrency: this.concurrencyFor(deps.throttle()) });
     this.unsubscribe = deps.onThrottle((t) => {
       this.queue.concurrency = this.concurrencyFor(t);
@@ -116,8 +103,8 @@ export class Rebuilds {
   async add(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
     if (this.closed) throw new ConductorError('UNAVAILABLE', 'the service is stopping');
     const key = rebuildKey(name, replica.name);
-    const job = await this.ctx.locks.with(`engine:${name}`, async () => {
-      const { spec, verdict, freeSlots } = await this.engines.checkJoin(name, replica, options);
+    const job = await this.records.edit(name, async (edit) => {
+      const { verdict, freeSlots } = await this.engines.checkJoin(name, replica, options);
       const running = this.jobs.get(key);
       if (running || verdict === 'member') return undefined;
       // Rebuilds of this engine that have not reached the raid yet will take free slots too.
@@ -131,10 +118,7 @@ export class Rebuilds {
       // again (and holds the memory) when it leaves the queue.
       (await this.ctx.admission.admit({ kind: 'rebuild', what: `rebuild of ${replica.name} into ${name}` }, options)).release();
       const createdAtMs = this.now();
-      if (!spec.replicas.some((r) => r.name === replica.name)) spec.replicas.push({ ...replica });
-      else spec.replicas = spec.replicas.map((r) => (r.name === replica.name ? { ...replica } : r));
-      spec.rebuilding = { ...spec.rebuilding, [replica.name]: { createdAtMs, phase: 'queued' } };
-      await this.ctx.state.setEngine(spec);
+      await edit.addMember(replica, createdAtMs);
       return this.enqueue(name, replica, createdAtMs);
     });
     if (job) {
@@ -158,12 +142,6 @@ export class Rebuilds {
     const job = this.jobs.get(rebuildKey(engine, replica)) ?? [...this.finished].reverse().find((j) => j.key === rebuildKey(engine, replica));
     if (!job) throw new ConductorError('NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
     return snapshotOf(job.info);
-  }
-
-  /** Active rebuilds of an engine, for EngineGet. */
-  activeOf(engine: string): RebuildInfo[] {
-    this.refreshQueuePositions();
-    return [...this.jobs.values()].filter((j) => j.info.engine === engine).map((j) => snapshotOf(j.info));
   }
 
   /** A member's rebuild state for the engine's member list, or undefined when none runs. */
@@ -204,7 +182,7 @@ export class Rebuilds {
     const finished: string[] = [];
     const raids = new Map((await this.ctx.spdk.raid.getBdevs('all', options)).map((r) => [r.name, r]));
     const inRaid = (record: RebuildRecord): number => (record.phase === 'rebuilding' ? 0 : 1);
-    for (const spec of this.ctx.state.engines()) {
+    for (const spec of this.records.all()) {
       // Those spdk_tgt may still be rebuilding first: an engine's others queue behind them.
       const records = Object.entries(spec.rebuilding ?? {}).sort(([, a], [, b]) => inRaid(a) - inRaid(b));
       for (const [replicaName, record] of records) {
@@ -262,7 +240,7 @@ export class Rebuilds {
     return job.info.startedAtMs > 0;
   }
 
-  private enqueue(engine: string, member: EngineReplicaSpec, createdAtMs: number, mode: 'fresh' | 'adopt' = 'fresh'): Job {
+  private enqueue(engine: string, member: Readonly<EngineReplicaSpec>, createdAtMs: number, mode: 'fresh' | 'adopt' = 'fresh'): Job {
     const info: RebuildInfo = {
       engine,
       replica: member.name,
@@ -336,14 +314,7 @@ export class Rebuilds {
   }
 
   private refreshQueuePositions(): void {
-    // Round robin: the k-th waiting job of each engine goes in round k.
-    const lists = [...this.waiting.values()].map((l) => [...l]);
-    let position = 0;
-    for (const job of this.pending) job.info.queuePosition = ++position;
-    for (let round = 0; lists.some((l) => l.length > round); round++) {
-      for (const list of lists) if (list[round]) list[round]!.info.queuePosition = ++position;
-    }
-    for (const job of this.jobs.values()) if (job.info.state !== 'queued') job.info.queuePosition = 0;
+    this.deps.active.refreshQueuePositions();
   }
 
   private async run(job: Job, adopted: boolean): Promise<void> {
@@ -394,14 +365,14 @@ export class Rebuilds {
 
   private async join(job: Job): Promise<void> {
     const { info, member } = job;
-    await this.ctx.locks.with(`engine:${info.engine}`, async () => {
+    await this.records.edit(info.engine, async (edit) => {
       job.abort.signal.throwIfAborted();
-      const spec = this.ctx.state.engine(info.engine);
+      const spec = edit.current;
       if (!spec) throw new ConductorError('NOT_FOUND', `engine ${info.engine} was deleted`);
       await this.engines.joinRaid(spec, member);
       // Inside the engine's lock: an add counting free slots sees this one taken.
       info.state = 'rebuilding';
-      await this.setPhase(info.engine, info.replica, 'rebuilding');
+      await edit.setRebuildPhase(info.replica, 'rebuilding');
     });
     info.reason = 'in the raid; waiting for spdk_tgt to start its rebuild process';
     if (info.bytesTotal === 0) info.bytesTotal = this.sizeOf(info.engine);
@@ -486,13 +457,10 @@ export class Rebuilds {
       if (state === 'done') {
         await this.dropRecord(info.engine, info.replica);
       } else if (!job.engineDeleted) {
-        await this.ctx.locks.with(`engine:${info.engine}`, async () => {
-          const spec = this.ctx.state.engine(info.engine);
-          if (!spec) return;
+        await this.records.edit(info.engine, async (edit) => {
+          if (!edit.current) return;
           await this.engines.leaveRaid(info.engine, member);
-          spec.replicas = spec.replicas.filter((r) => r.name !== member.name);
-          if (spec.rebuilding) delete spec.rebuilding[member.name];
-          await this.ctx.state.setEngine(spec);
+          await edit.removeMember(member.name);
         });
       }
     } catch (error) {
@@ -514,38 +482,20 @@ export class Rebuilds {
       while (this.finished.length > FINISHED_MAX || (this.finished[0] && this.finished[0].info.finishedAtMs < this.now() - FINISHED_KEEP_MS)) this.finished.shift();
       const log = state === 'done' ? this.ctx.log.info.bind(this.ctx.log) : this.ctx.log.warn.bind(this.ctx.log);
       log({ engine: info.engine, replica: info.replica, state, reason, path: info.path, ms: info.finishedAtMs - info.createdAtMs }, `rebuild ${state}`);
-      if (this.ctx.state.engine(info.engine)) this.status.changed(info.engine, 'modified', `rebuild of ${info.replica} ${state}: ${reason}`);
+      if (this.records.get(info.engine)) this.status.changed(info.engine, 'modified', `rebuild of ${info.replica} ${state}: ${reason}`);
       job.settle();
     }
   }
 
-  private async setPhase(engine: string, replica: string, phase: RebuildRecord['phase']): Promise<void> {
-    const spec = this.ctx.state.engine(engine);
-    if (!spec?.rebuilding?.[replica]) return;
-    spec.rebuilding[replica] = { ...spec.rebuilding[replica], phase };
-    await this.ctx.state.setEngine(spec);
+  private setPhase(engine: string, replica: string, phase: RebuildRecord['phase']): Promise<void> {
+    return this.records.edit(engine, (edit) => edit.setRebuildPhase(replica, phase));
   }
 
-  private async dropRecord(engine: string, replica: string): Promise<void> {
-    const spec = this.ctx.state.engine(engine);
-    if (!spec?.rebuilding?.[replica]) return;
-    delete spec.rebuilding[replica];
-    if (Object.keys(spec.rebuilding).length === 0) delete spec.rebuilding;
-    await this.ctx.state.setEngine(spec);
+  private dropRecord(engine: string, replica: string): Promise<void> {
+    return this.records.edit(engine, (edit) => edit.dropRebuild(replica));
   }
 
   private sizeOf(engine: string): number {
-    return this.ctx.state.engine(engine)?.sizeBytes ?? 0;
+    return this.records.get(engine)?.sizeBytes ?? 0;
   }
-
-}
-
-
-
-export function rebuildKey(engine: string, replica: string): string {
-  return `${engine}/${replica}`;
-}
-
-function snapshotOf(info: RebuildInfo): RebuildInfo {
-  return { ...info, snapshots: info.snapshots.map((s) => ({ ...s })), raid: info.raid ? { ...info.raid } : undefined, throttle: { ...info.throttle } };
 }

@@ -25,7 +25,7 @@ const POLL_MAX_MS = 100;
 
 export class ShallowCopies {
   constructor(
-    private readonly ctx: DomainContext,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'locks' | 'log'>,
     private readonly replicas: Replicas,
     private readonly deps: Pick<EngineDeps, 'attachParams' | 'engineHostNqn' | 'memberGoneTimeoutMs'>,
   ) {}
@@ -103,7 +103,7 @@ export class ShallowCopies {
 }
 
 /** After a restart no copy is running: every copy controller is a leftover. */
-export async function recoverCopies(ctx: DomainContext, controllers: readonly NvmeController[], options?: CallOptions): Promise<string[]> {
+export async function recoverCopies(ctx: Pick<DomainContext, 'spdk' | 'client' | 'log'>, controllers: readonly NvmeController[], options?: CallOptions): Promise<string[]> {
   const removed: string[] = [];
   for (const controller of controllers) {
     if (parseCopyController(controller.name) === undefined) continue;

@@ -10,6 +10,7 @@
  */
 import { ConductorError } from '../../errors.js';
 import type { DomainContext } from '../node/context.js';
+import type { EngineRecords } from '../engine/engine-records.js';
 import type { EngineStatus } from '../engine/engine-status.js';
 import type { EngineReplicaSpec, RebuildInfo, RebuildPath, SnapshotCopyInfo, SnapshotInfo } from '../model.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
@@ -47,7 +48,8 @@ export interface Plan {
 
 export class SnapshotPath {
   constructor(
-    private readonly ctx: DomainContext,
+    private readonly ctx: Pick<DomainContext, 'log'>,
+    private readonly records: EngineRecords,
     private readonly status: EngineStatus,
     private readonly peers: PeerDirectory,
     private readonly self: PeerNode,
@@ -56,7 +58,7 @@ export class SnapshotPath {
   async plan(job: PathJob): Promise<Plan> {
     const { info, member } = job;
     const raid = (reason: string): Plan => ({ path: 'raid', reason, snapshots: [] });
-    const spec = this.ctx.state.engine(info.engine);
+    const spec = this.records.get(info.engine);
     if (!spec) throw new ConductorError('NOT_FOUND', `engine ${info.engine} was deleted`);
     const destination = this.peerOf(member);
     if (!destination) return raid(`replica ${member.name} has no api_address: its node cannot be asked to take snapshots`);

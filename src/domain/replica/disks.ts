@@ -17,7 +17,7 @@ const MIB = 1024 * 1024;
 export class Disks {
   private readonly refreshing = new Map<string, { again: boolean }>();
 
-  constructor(private readonly ctx: DomainContext) {}
+  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'settings' | 'log'>) {}
 
   async create(request: DiskCreate, options?: CallOptions): Promise<DiskInfo> {
     const name = checkName('disk', request.name);

@@ -17,7 +17,7 @@ import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.j
 const PORT_ATTEMPTS = 8;
 
 export class Exports {
-  constructor(private readonly ctx: DomainContext) {}
+  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'ports' | 'settings' | 'log'>) {}
 
   /**
    * Makes the replica's export match `hostNqns` (creating it, or changing its host list). With
@@ -121,7 +121,7 @@ export class Exports {
  * Takes a port from the managed range and listens on it for `nqn`; a port another process holds
  * (spdk_tgt answers the ambiguous -32602) is skipped for the next one, a few times.
  */
-export async function listenOnFreePort(ctx: DomainContext, nqn: string, options?: CallOptions): Promise<number> {
+export async function listenOnFreePort(ctx: Pick<DomainContext, 'spdk' | 'client' | 'ports' | 'settings' | 'log'>, nqn: string, options?: CallOptions): Promise<number> {
   const busy = new Set<number>();
   for (let attempt = 1; ; attempt++) {
     const port = ctx.ports.take(busy);

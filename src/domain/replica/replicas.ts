@@ -16,7 +16,7 @@ const MIB = 1024 * 1024;
 
 export class Replicas {
   constructor(
-    private readonly ctx: DomainContext,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>,
     private readonly exports: Exports,
   ) {}
 

@@ -18,7 +18,7 @@ const MAX_LABELS = 32;
 
 export class Snapshots {
   constructor(
-    private readonly ctx: DomainContext,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>,
     private readonly replicas: Replicas,
   ) {}
 

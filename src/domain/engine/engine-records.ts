@@ -1,0 +1,144 @@
+/**
+ * The engines' records (what each engine was asked to be, and which of its members are being
+ * rebuilt), kept in the state file, and the only code that changes them.
+ *
+ * Every change is an intent (record a create, confirm it, add a member with its rebuild queued, set
+ * a rebuild's phase, drop a rebuild, remove a member, drop the engine) that makes the next version
+ * of the record and writes it in one step: it resolves once that version is on disk. When the
+ * write fails it throws and the record is what it was before, in memory as on disk.
+ *
+ * Every change runs under the engine's lock (engine:NAME). Some callers must check and change in
+ * one critical section: an add counts the raid's free slots and records the member, a create makes
+ * spdk_tgt objects between its two writes, a removal takes the member out of the raid and then out
+ * of the record. So `edit` takes the lock for the caller's whole section and hands it an editor
+ * whose intents work only while that section runs; a lone change is one short section
+ * (`edit(name, (e) => e.dropRebuild(replica))`). The locks are not re-entrant: code inside a
+ * section changes the engine through the editor it was given, never through `edit` again.
+ *
+ * Records are frozen and each change makes a new one: readers get the stored object, cannot
+ * change it by accident, and what they hold stays as it was when they read it.
+ */
+import { ConductorError } from '../../errors.js';
+import type { EngineReplicaSpec } from '../model.js';
+import type { ObjectLocks } from '../node/locks.js';
+import type { EngineSpec, RebuildRecord, StateFile } from '../node/state-file.js';
+
+export class EngineRecords {
+  constructor(
+    private readonly state: StateFile,
+    private readonly locks: ObjectLocks,
+  ) {
+    for (const spec of state.engines()) deepFreeze(spec);
+  }
+
+  get(name: string): EngineSpec | undefined {
+    return this.state.engine(name);
+  }
+
+  all(): EngineSpec[] {
+    return this.state.engines();
+  }
+
+  /** Runs `work` holding the engine's lock, with an editor for its record. */
+  edit<T>(name: string, work: (edit: EngineEdit) => Promise<T>): Promise<T> {
+    return this.locks.with(`engine:${name}`, async () => {
+      const edit = new EngineEdit(name, this.state);
+      try {
+        return await work(edit);
+      } finally {
+        edit.close();
+      }
+    });
+  }
+}
+
+/** The changes to one engine's record, valid while its lock is held. */
+export class EngineEdit {
+  private open = true;
+
+  constructor(
+    readonly name: string,
+    private readonly state: StateFile,
+  ) {}
+
+  /** The record now; nobody else changes it while this edit is open. */
+  get current(): EngineSpec | undefined {
+    return this.state.engine(this.name);
+  }
+
+  /** Recorded before anything is made, marked creating: recovery rolls back a create that died. */
+  async create(spec: EngineSpec): Promise<void> {
+    await this.put({ ...spec, creating: true });
+  }
+
+  /** The create returned: its export's port is recorded and the creating mark goes. */
+  async confirmCreated(port: number): Promise<void> {
+    const { creating: _creating, ...record } = this.require();
+    await this.put({ ...record, port });
+  }
+
+  /** A member joins (or, known at a new API address, is replaced) with its rebuild queued. */
+  async addMember(replica: Readonly<EngineReplicaSpec>, createdAtMs: number): Promise<void> {
+    const record = this.require();
+    const replicas = record.replicas.some((r) => r.name === replica.name) ? record.replicas.map((r) => (r.name === replica.name ? { ...replica } : r)) : [...record.replicas, { ...replica }];
+    await this.put({ ...record, replicas, rebuilding: { ...record.rebuilding, [replica.name]: { createdAtMs, phase: 'queued' } } });
+  }
+
+  /** Nothing to do when the member has no rebuild record (it ended meanwhile). */
+  async setRebuildPhase(replica: string, phase: RebuildRecord['phase']): Promise<void> {
+    const record = this.current;
+    const rebuild = record?.rebuilding?.[replica];
+    if (!record || !rebuild) return;
+    await this.put({ ...record, rebuilding: { ...record.rebuilding, [replica]: { ...rebuild, phase } } });
+  }
+
+  /** The rebuild is over (the member stays); a restart must not start it again. */
+  async dropRebuild(replica: string): Promise<void> {
+    const record = this.current;
+    if (!record?.rebuilding?.[replica]) return;
+    await this.put(withoutRebuild(record, replica));
+  }
+
+  /** The member leaves the engine, and its rebuild record with it. */
+  async removeMember(replica: string): Promise<void> {
+    const record = this.current;
+    if (!record || (!record.replicas.some((r) => r.name === replica) && !record.rebuilding?.[replica])) return;
+    await this.put(withoutRebuild({ ...record, replicas: record.replicas.filter((r) => r.name !== replica) }, replica));
+  }
+
+  /** The engine is gone from this node. */
+  async drop(): Promise<void> {
+    await this.put(undefined);
+  }
+
+  close(): void {
+    this.open = false;
+  }
+
+  private require(): EngineSpec {
+    const record = this.current;
+    if (!record) throw new ConductorError('INTERNAL', `engine ${this.name} has no record to change`);
+    return record;
+  }
+
+  private async put(next: EngineSpec | undefined): Promise<void> {
+    // An edit kept past its section would change the record without the lock.
+    if (!this.open) throw new ConductorError('INTERNAL', `engine ${this.name}'s record changed outside its lock`);
+    // Copied: the caller's objects stay its own, and only the stored copy is frozen.
+    await this.state.putEngine(this.name, next && deepFreeze(structuredClone(next)));
+  }
+}
+
+function withoutRebuild(record: EngineSpec, replica: string): EngineSpec {
+  const { rebuilding, ...rest } = record;
+  const { [replica]: _dropped, ...others } = rebuilding ?? {};
+  return Object.keys(others).length > 0 ? { ...rest, rebuilding: others } : rest;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

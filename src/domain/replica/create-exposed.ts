@@ -1,0 +1,40 @@
+/**
+ * A replica created and exposed in one operation (ReplicaCreate with host NQNs). The head and the
+ * subsystem are independent objects, so they are made at once; the namespace waits for the head.
+ * All or nothing: what this call made is removed if either part fails.
+ */
+import type { CallOptions } from '../../spdk/call.js';
+import type { DomainContext } from '../node/context.js';
+import type { ReplicaInfo } from '../model.js';
+import type { Disks } from './disks.js';
+import type { Exports } from './exports.js';
+import type { Replicas } from './replicas.js';
+
+export class CreateExposed {
+  constructor(
+    private readonly ctx: Pick<DomainContext, 'inventory' | 'events' | 'log'>,
+    private readonly replicas: Replicas,
+    private readonly exports: Exports,
+    private readonly disks: Pick<Disks, 'refreshSoon'>,
+  ) {}
+
+  /** For callers that hold the replica's lock. */
+  async createHeld(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions): Promise<ReplicaInfo> {
+    const existed = this.ctx.inventory.head(name) !== undefined;
+    const created = this.replicas.createHeld(name, diskName, sizeBytes, options);
+    const exported = this.exports.expose(name, diskName, hosts, options, created);
+    const [head, exportResult] = await Promise.allSettled([created, exported]);
+    this.disks.refreshSoon(diskName);
+    const failure = head.status === 'rejected' ? head.reason : exportResult.status === 'rejected' ? exportResult.reason : undefined;
+    if (failure === undefined) {
+      const info = this.replicas.info(this.replicas.head(name));
+      this.ctx.events.emit('modified', info, `exposed to ${hosts.join(', ')}`);
+      return info;
+    }
+    if (!existed && head.status === 'fulfilled') {
+      await this.replicas.finishDelete(name, diskName, options).catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));
+      this.ctx.events.emit('deleted', head.value, 'export failed; rolled back');
+    }
+    throw failure;
+  }
+}
