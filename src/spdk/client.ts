@@ -14,10 +14,8 @@ import { SpdkConnection } from './connection.js';
 import { loadContracts, type MethodContract, type Verdict } from './contracts.js';
 import { Capabilities } from './capabilities.js';
 import { KeyedSerializer } from './keyed-serializer.js';
-import { PendingCall, type CallDoneEvent, type CallHost, type ResultCheck } from './pending-call.js';
+import { PendingCall, type CallHost, type ResultCheck } from './pending-call.js';
 import { Slots } from './slots.js';
-
-export type { CallDoneEvent } from './pending-call.js';
 
 export interface SpdkClientOptions {
   socketPath: string;
@@ -36,8 +34,6 @@ export interface SpdkClientOptions {
   contracts?: ReadonlyMap<string, MethodContract>;
   reconnectMinMs?: number;
   reconnectMaxMs?: number;
-  /** Told of every finished call, for metrics and health. Must not throw. */
-  onCallDone?: (event: CallDoneEvent) => void;
 }
 
 export interface ClientStats {
@@ -84,7 +80,6 @@ export class SpdkClient implements SpdkCaller {
       serializer: this.serializer,
       unsettled: this.unsettled,
       nextId: () => nextId++,
-      onCallDone: options.onCallDone,
     };
   }
 

@@ -8,17 +8,12 @@
  */
 import jayson from 'jayson';
 import pRetry from 'p-retry';
+import { spdkCallChannel, type SpdkCallContext, type SpdkCallOutcome } from '../diagnostics.js';
 import { SpdkResultError, SpdkRpcError, SpdkTransportError } from '../errors.js';
 import type { JsonRpcResponse, PendingReply, SpdkConnection } from './connection.js';
 import type { KeyedSerializer } from './keyed-serializer.js';
 import { requestTooBig } from './request-limits.js';
 import type { SlotWaiter, Slots } from './slots.js';
-
-export interface CallDoneEvent {
-  method: string;
-  ms: number;
-  outcome: 'ok' | 'rpc-error' | 'transport-error';
-}
 
 /** What a call borrows from the client that runs it. */
 export interface CallHost {
@@ -28,7 +23,6 @@ export interface CallHost {
   /** Calls not yet settled, so closing the client can end them all. */
   readonly unsettled: Set<PendingCall>;
   nextId(): number;
-  readonly onCallDone: ((event: CallDoneEvent) => void) | undefined;
 }
 
 export type ResultCheck = (result: unknown) => string[] | undefined;
@@ -40,7 +34,8 @@ export class PendingCall implements PendingReply {
   private holdsSlot = false;
   private waiter: SlotWaiter | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private started = 0;
+  /** Only while someone subscribes to the spdk call channel. */
+  private trace: SpdkCallContext | undefined;
   private key: string | undefined;
   private abortListener: (() => void) | undefined;
   private resolve!: (value: unknown) => void;
@@ -59,11 +54,11 @@ export class PendingCall implements PendingReply {
 
   start(key: string | undefined): Promise<unknown> {
     this.key = key;
+    // Nothing is allocated and no clock is read unless someone listens.
+    if (spdkCallChannel.hasSubscribers) this.trace = traceStart(this.method, key);
     return new Promise<unknown>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
-      // The clock is read only for whoever measures calls.
-      if (this.host.onCallDone) this.started = performance.now();
       const budgetMs = Math.max(0, this.deadlineAt - Date.now());
       this.timer = setTimeout(expire, budgetMs, this, budgetMs);
       this.host.unsettled.add(this);
@@ -150,6 +145,7 @@ export class PendingCall implements PendingReply {
     try {
       this.host.connection.send(id, text, this);
       this.id = id;
+      if (this.trace) this.trace.id = id;
     } catch (error) {
       this.failWith(error);
     }
@@ -166,11 +162,7 @@ export class PendingCall implements PendingReply {
     this.waiter?.cancel();
     if (this.holdsSlot) host.slots.release();
     this.releaseKey?.();
-    host.onCallDone?.({
-      method: this.method,
-      ms: performance.now() - this.started,
-      outcome: !error ? 'ok' : error instanceof SpdkRpcError ? 'rpc-error' : 'transport-error',
-    });
+    if (this.trace) traceSettled(this.trace, error, value);
     if (!error) this.resolve(value);
     else if (this.idempotent && isLostAnswer(error) && Date.now() < this.deadlineAt) this.resolve(this.sendAgain());
     else this.reject(error);
@@ -196,6 +188,40 @@ const JSONRPC_2 = Object.freeze({ version: 2 });
 
 function isLostAnswer(error: unknown): boolean {
   return error instanceof SpdkTransportError && error.failure === 'closed';
+}
+
+/**
+ * A call's work is all asynchronous, so `start` and `end` come together; what a subscriber wants
+ * (outcome, duration) comes with `asyncEnd`. Published before any work, so the events are in
+ * order even when a call fails synchronously (overloaded, too large).
+ */
+function traceStart(method: string, objectKey: string | undefined): SpdkCallContext {
+  const trace: SpdkCallContext = { method, objectKey, startedAt: performance.now(), id: undefined, durationMs: 0, outcome: undefined, rpcCode: undefined };
+  spdkCallChannel.start.publish(trace);
+  spdkCallChannel.end.publish(trace);
+  return trace;
+}
+
+function traceSettled(trace: SpdkCallContext, error: Error | undefined, value: unknown): void {
+  trace.durationMs = performance.now() - trace.startedAt;
+  if (error) {
+    trace.outcome = outcomeOf(error);
+    if (error instanceof SpdkRpcError) trace.rpcCode = error.rpcCode;
+    trace.error = error;
+    spdkCallChannel.error.publish(trace);
+  } else {
+    trace.outcome = 'ok';
+    trace.result = value;
+  }
+  spdkCallChannel.asyncStart.publish(trace);
+  spdkCallChannel.asyncEnd.publish(trace);
+}
+
+function outcomeOf(error: Error): SpdkCallOutcome {
+  if (error instanceof SpdkRpcError) return 'rpc-error';
+  if (error instanceof SpdkResultError) return 'bad-result';
+  if (error instanceof SpdkTransportError) return error.failure;
+  return 'internal';
 }
 
 function expire(call: PendingCall, budgetMs: number): void {

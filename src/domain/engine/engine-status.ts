@@ -4,6 +4,7 @@
  * from comparing the raid's configured members with the engine's spec. A monitor reads the raids
  * and controllers every period (two calls for all engines) and reports every change with its reason.
  */
+import { objectChangeChannel, type ObjectChange } from '../../diagnostics.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { RaidBdev } from '../../spdk/methods/raid.js';
@@ -152,12 +153,14 @@ export class EngineStatus {
     if (type === 'deleted' || !spec) {
       this.last.delete(name);
       this.emit({ type: 'deleted', engine: undefined, reason: `${name}: ${reason}` });
+      publishChange(name, 'deleted', undefined, reason, 'operation');
       return;
     }
     this.info(spec).then(
       (engine) => {
         this.last.set(name, fingerprint(engine));
         this.emit({ type, engine, reason });
+        publishChange(name, type, engine.state, reason, 'operation');
       },
       (err: unknown) => this.ctx.log.warn({ engine: name, err: (err as Error).message }, 'cannot read engine state for its event'),
     );
@@ -176,6 +179,7 @@ export class EngineStatus {
         const log = engine.state === 'healthy' ? this.ctx.log.info.bind(this.ctx.log) : this.ctx.log.warn.bind(this.ctx.log);
         log({ engine: engine.name, state: engine.state, reason: engine.reason, members: engine.members.map((m) => `${m.name}:${m.state}`) }, 'engine state changed');
         this.emit({ type: 'modified', engine, reason: engine.reason });
+        publishChange(engine.name, 'modified', engine.state, engine.reason, 'monitor');
       }
     }
     return infos;
@@ -203,6 +207,10 @@ export class EngineStatus {
       connectCommand: spec.frontend === 'export-only' ? `nvme connect -t tcp -a ${address} -s ${spec.port} -n ${nqn} --ctrl-loss-tmo ${ctrlLoss}` : undefined,
     };
   }
+}
+
+function publishChange(name: string, type: ObjectChange['type'], state: EngineState | undefined, reason: string, source: ObjectChange['source']): void {
+  if (objectChangeChannel.hasSubscribers) objectChangeChannel.publish({ kind: 'engine', name, type, state, reason, source });
 }
 
 function fingerprint(engine: EngineInfo): string {

@@ -30,6 +30,7 @@ import type { EngineInfo, EngineReplicaSpec, RebuildInfo, ThrottleInfo } from '.
 import { checkName, engineRaidName } from '../node/naming.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import { SnapshotPath, type Plan } from './snapshot-path.js';
+import { publishRebuild } from './rebuild-diagnostics.js';
 import type { RebuildRecord } from '../node/state-file.js';
 import { Job, rebuildKey, snapshotOf, type ActiveRebuilds } from './active-rebuilds.js';
 
@@ -266,6 +267,8 @@ export class Rebuilds {
     const job = new Job(info, member);
     job.done = new Promise((resolve) => (job.settle = resolve));
     this.jobs.set(job.key, job);
+    // Before it is handed to the queue, which may start it at once.
+    publishRebuild('queued', info, this.now());
     if (mode === 'adopt') {
       // spdk_tgt is already running it: it takes a slot at once, ahead of the queue, and the
       // engine's other rebuilds wait for it (spdk_tgt runs one raid process at a time).
@@ -322,6 +325,7 @@ export class Rebuilds {
     const signal = job.abort.signal;
     info.startedAtMs = this.now();
     info.queuePosition = 0;
+    publishRebuild('started', info, info.startedAtMs);
     let plan: Plan | undefined;
     try {
       job.reservation = await this.ctx.admission.admit({ kind: 'rebuild', what: `rebuild of ${info.replica} into ${info.engine}` }, { signal });
@@ -330,6 +334,7 @@ export class Rebuilds {
         info.path = plan.path;
         info.pathReason = plan.reason;
         this.ctx.log.info({ engine: info.engine, replica: info.replica, path: plan.path, why: plan.reason, source: info.sourceReplica }, 'rebuild path chosen');
+        publishRebuild('path-chosen', info, this.now());
         if (plan.path === 'snapshot-preserving') {
           try {
             await this.snapshotPath.copy(job, plan, {
@@ -342,6 +347,7 @@ export class Rebuilds {
             info.path = 'raid';
             info.pathReason = `snapshot copy failed (${(error as Error).message}); fell back to the raid rebuild`;
             this.ctx.log.warn({ engine: info.engine, replica: info.replica, err: (error as Error).message }, 'snapshot copy failed; falling back to the raid rebuild');
+            publishRebuild('path-chosen', info, this.now());
           }
         }
         await this.join(job);
@@ -399,6 +405,7 @@ export class Rebuilds {
         if (info.processStartedAtMs === 0) {
           info.processStartedAtMs = this.now();
           this.ctx.log.info({ engine: info.engine, replica: info.replica, afterMs: info.processStartedAtMs - info.createdAtMs }, 'raid rebuild process started');
+          publishRebuild('process-started', info, info.processStartedAtMs);
         }
         const total = raid.base_bdevs_list[0]?.data_size ?? 0;
         info.raid = { member: bdev, percent: process.progress.percent, blocks: process.progress.blocks };
@@ -434,6 +441,7 @@ export class Rebuilds {
     info.percent = info.bytesTotal > 0 ? Math.min(100, Math.floor((info.bytesDone * 100) / info.bytesTotal)) : 0;
     if (Math.floor(info.percent / WATCH_STEP_PERCENT) > Math.floor(before / WATCH_STEP_PERCENT) && info.percent < 100) {
       this.status.changed(info.engine, 'modified', `rebuild of ${info.replica}: ${info.percent}%`);
+      publishRebuild('progress', info, at);
     }
     info.etaSec = info.rateBytesPerSec > 0 ? Math.ceil((info.bytesTotal - info.bytesDone) / info.rateBytesPerSec) : -1;
   }
@@ -482,6 +490,7 @@ export class Rebuilds {
       while (this.finished.length > FINISHED_MAX || (this.finished[0] && this.finished[0].info.finishedAtMs < this.now() - FINISHED_KEEP_MS)) this.finished.shift();
       const log = state === 'done' ? this.ctx.log.info.bind(this.ctx.log) : this.ctx.log.warn.bind(this.ctx.log);
       log({ engine: info.engine, replica: info.replica, state, reason, path: info.path, ms: info.finishedAtMs - info.createdAtMs }, `rebuild ${state}`);
+      publishRebuild('ended', info, info.finishedAtMs);
       if (this.records.get(info.engine)) this.status.changed(info.engine, 'modified', `rebuild of ${info.replica} ${state}: ${reason}`);
       job.settle();
     }

@@ -3,6 +3,7 @@
  * disk. A disk whose device already holds our lvstore is adopted; one holding any other lvstore is
  * refused and left exactly as it was: it is not ours to reformat.
  */
+import { objectChangeChannel } from '../../diagnostics.js';
 import { ConductorError, SpdkRpcError } from '../../errors.js';
 import { FILE_DEFAULT_BLOCK_SIZE, pathKind } from '../../host/devices.js';
 import type { CallOptions } from '../../spdk/call.js';
@@ -78,6 +79,7 @@ export class Disks {
       await this.detach(name, kind, options);
       this.ctx.inventory.disks.delete(name);
       this.ctx.log.info({ disk: name, wipe }, 'disk deleted');
+      if (objectChangeChannel.hasSubscribers) objectChangeChannel.publish({ kind: 'disk', name, type: 'deleted', state: undefined, reason: wipe ? 'deleted with its replicas (wipe)' : 'deleted', source: 'operation' });
     });
   }
 
@@ -185,6 +187,7 @@ export class Disks {
     const record = this.ctx.inventory.disks.get(name);
     if (!record) throw new ConductorError('INTERNAL', `lvstore ${wanted} was made but spdk_tgt does not list it`);
     this.ctx.log.info({ disk: name, bdev: bdevName, adopted, clusterSize: record.clusterSize }, adopted ? 'disk attached; existing lvstore adopted' : 'disk attached; lvstore created');
+    if (objectChangeChannel.hasSubscribers) objectChangeChannel.publish({ kind: 'disk', name, type: 'added', state: undefined, reason: adopted ? 'attached; existing lvstore adopted' : 'attached; lvstore created', source: 'operation' });
     return this.info(record, adopted);
   }
 

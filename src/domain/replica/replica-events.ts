@@ -1,4 +1,8 @@
-/** Replica change notifications for ReplicaWatch: every change with its reason. */
+/**
+ * Replica change notifications, every change with its reason: to ReplicaWatch's subscribers and
+ * to the object-change diagnostics channel.
+ */
+import { objectChangeChannel } from '../../diagnostics.js';
 import type { ReplicaEvent, ReplicaInfo } from '../model.js';
 
 export type ReplicaListener = (event: ReplicaEvent) => void;
@@ -22,5 +26,6 @@ export class ReplicaEvents {
 
   emit(type: 'added' | 'modified' | 'deleted', replica: ReplicaInfo, reason: string): void {
     for (const listener of this.listeners) listener({ type, replica, reason });
+    if (objectChangeChannel.hasSubscribers) objectChangeChannel.publish({ kind: 'replica', name: replica.name, type, state: undefined, reason, source: 'operation' });
   }
 }
