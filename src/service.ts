@@ -53,13 +53,14 @@ export interface ServiceHandle {
   close(): Promise<void>;
 }
 
-/** spdk_tgt's client, on spdk.socket or on an embedded simulator started for this caller. */
+/** What openSpdk opened; close() closes the client, then the simulator. */
 export interface SpdkConnection {
   readonly client: SpdkClient;
   readonly sim: EmbeddedSim | undefined;
   close(): Promise<void>;
 }
 
+/** spdk_tgt's client, on spdk.socket or on an embedded simulator started for this caller. */
 export async function openSpdk(config: Config, log: Logger): Promise<SpdkConnection> {
   const sim = config['spdk.socket'] ? undefined : await startEmbeddedSim(componentLogger(log, 'embedded-sim'), config['sim.memMib']);
   let client: SpdkClient;
@@ -102,6 +103,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     spdk = await openSpdk(config, log);
     opened.add(() => spdk.close());
     const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'));
+    // The domain closes its peers too; the composition still closes what it made (twice is harmless).
     opened.add(async () => peers.close());
     domain = createNodeDomain({
       client: spdk.client,
