@@ -45,7 +45,9 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   domain: ['spdk', 'host'],
   api: ['domain'],
   peers: ['api', 'domain', 'spdk'],
-  service: ['api', 'peers', 'domain', 'spdk', 'host'],
+  /** Runs the built simulator as a child process; it never imports it. */
+  'embedded-sim': [],
+  service: ['api', 'peers', 'domain', 'spdk', 'host', 'embedded-sim'],
   cli: ['service', 'api', 'peers', 'domain', 'spdk', 'host'],
 };
 

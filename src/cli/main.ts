@@ -8,20 +8,13 @@
  *   spdk-conductor config show [--json]                                    the effective configuration
  *   spdk-conductor timeouts check [--json]                                 the timeout budget and its verdict
  */
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Logger } from 'pino';
-import { startApiServer } from '../api/server.js';
 import { configFlags, loadConfig, redactedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { CONFIG_KEYS, envName, flagName } from '../config/schema.js';
-import { createNodeDomain } from '../domain/node/node-service.js';
-import { GrpcPeerDirectory } from '../peers/grpc-peers.js';
 import { ConductorError, SpdkTransportError } from '../errors.js';
-import { componentLogger, createLogger } from '../log.js';
-import { SpdkClient } from '../spdk/client.js';
-import { readHostIoTimeout } from '../host/nvme-params.js';
-import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
+import { createLogger } from '../log.js';
+import { openSpdk, startService } from '../service.js';
 import { timeoutsCheck } from './commands/timeouts.js';
 import { API_GROUPS, API_USAGE, checkNoCommandOptions, COMMAND_OPTIONS, runApiCommand, splitCommandValues, UsageError } from './commands/index.js';
 import { EXIT } from './exit-codes.js';
@@ -87,88 +80,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function connect(config: Config, log: Logger): Promise<{ client: SpdkClient; sim: EmbeddedSim | undefined }> {
-  const sim = config['spdk.socket'] ? undefined : await startEmbeddedSim(componentLogger(log, 'embedded-sim'), config['sim.memMib']);
-  const client = new SpdkClient({
-    socketPath: config['spdk.socket'] ?? sim!.socketPath,
-    logger: componentLogger(log, 'spdk-client'),
-    deadlineMs: config['spdk.deadlineMs'],
-    slowDeadlineMs: config['spdk.slowDeadlineMs'],
-    maxInFlight: config['spdk.maxInFlight'],
-    maxQueued: config['spdk.maxQueued'],
-    validateResults: config['spdk.validateResults'],
-  });
-  return { client, sim };
-}
-
-/**
- * The API (and its health service) is up before recovery from spdk_tgt starts, so liveness never
- * waits on it; readiness turns SERVING when the domain has recovered. The timeout budget is checked
- * against the host's real io_timeout before anything listens: a budget that would let one lost
- * replica fail a volume stops serve (exit 2, naming the rule) unless timeouts.unsafeSkipCheck.
- */
+/** The service until SIGINT or SIGTERM, then closed. A timeout budget refused at start is a ConfigError: exit 2, naming the rule. */
 async function serve(config: Config): Promise<number> {
-  const log = createLogger({ level: config['log.level'] });
-  log.info({ config: redactedConfig(config) }, 'starting');
-  const hostIoTimeoutSec = await readHostIoTimeout();
-  const { client, sim } = await connect(config, log);
-  const tcp = config['api.tcp'];
-  let domain;
-  let api;
-  try {
-    domain = createNodeDomain({
-      client,
-      logger: log,
-      config,
-      peers: new GrpcPeerDirectory(componentLogger(log, 'peers')),
-      ...(hostIoTimeoutSec === undefined ? {} : { hostIoTimeoutSec }),
-      ...(sim ? { defaultStateDir: dirname(sim.socketPath) } : {}),
-    });
-    api = await startApiServer({
-      domain,
-      logger: componentLogger(log, 'api'),
-      unixSocket: config['api.socket'],
-      tcpAddress: tcp === 'off' ? undefined : tcp,
-    });
-  } catch (err) {
-    await domain?.close();
-    await client.close();
-    await sim?.stop();
-    throw err;
-  }
-  void domain.start();
-  let stopping = false;
-  const stopped = new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+  const service = await startService(config);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
-  try {
-    await client.connect();
-    const caps = client.capabilities.peek();
-    log.info({ version: caps?.version.version, simulator: caps?.simulator?.name, methods: caps?.methods.size, api: api.ports }, 'serving');
-  } catch (err) {
-    // spdk_tgt may come up after us: the client keeps reconnecting in the background.
-    log.warn({ err: (err as Error).message }, 'spdk_tgt not reachable yet; will keep trying');
-  }
-  await stopped;
-  await api.close();
-  await domain.close();
-  await client.close();
-  await sim?.stop();
+  service.log.info({ signal }, 'stopping');
+  await service.close();
   return EXIT.OK;
 }
 
 async function spdkInfo(config: Config, json: boolean): Promise<number> {
   const log = createLogger({ level: config['log.level'] === 'info' ? 'warn' : config['log.level'] });
-  const { client, sim } = await connect(config, log);
+  const spdk = await openSpdk(config, log);
   try {
-    const caps = await client.capabilities.get();
+    const caps = await spdk.client.capabilities.get();
     const info = { version: caps.version.version, fields: caps.version.fields, simulator: caps.simulator ?? null, methods: [...caps.methods].sort() };
     if (json) print(info, true);
     else {
@@ -177,8 +105,7 @@ async function spdkInfo(config: Config, json: boolean): Promise<number> {
     }
     return EXIT.OK;
   } finally {
-    await client.close();
-    await sim?.stop();
+    await spdk.close();
   }
 }
 

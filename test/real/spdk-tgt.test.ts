@@ -1,5 +1,5 @@
 /**
- * The same client and domain against a real spdk_tgt. Runs when SPDK_TGT names its binary (run
+ * The service, started as serve starts it, against a real spdk_tgt. Runs when SPDK_TGT names its binary (run
  * as root or with enough memlock; it is started with --no-huge so no hugepages are needed);
  * skipped, saying so, when it is not set: CI has no spdk_tgt.
  */
@@ -10,8 +10,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
-import { createNodeDomain, type NodeService } from '../../src/domain/node/node-service.js';
-import { SpdkClient } from '../../src/spdk/client.js';
+import type { NodeService } from '../../src/domain/node/node-service.js';
+import { startService, type ServiceHandle } from '../../src/service.js';
+import type { SpdkClient } from '../../src/spdk/client.js';
 import { portBlock } from '../helpers/ports.js';
 
 const SPDK_TGT = process.env.SPDK_TGT;
@@ -23,6 +24,7 @@ if (!SPDK_TGT) console.log('test/real: skipped because SPDK_TGT is not set (poin
 describe.skipIf(!SPDK_TGT)('against a real spdk_tgt (SPDK_TGT)', () => {
   let dir: string;
   let tgt: ChildProcess;
+  let service: ServiceHandle;
   let client: SpdkClient;
   let node: NodeService;
 
@@ -38,19 +40,27 @@ describe.skipIf(!SPDK_TGT)('against a real spdk_tgt (SPDK_TGT)', () => {
       if (Date.now() > deadline) throw new Error(`spdk_tgt did not open ${socket}: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    const logger = pino({ level: 'silent' });
-    client = new SpdkClient({ socketPath: socket, logger });
-    await client.connect();
     const ports = portBlock();
-    const config = loadConfig({ env: { CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'), CONDUCTOR_EXPORT_PORT_MIN: String(ports), CONDUCTOR_EXPORT_PORT_MAX: String(ports + 99) } });
-    node = createNodeDomain({ client, logger, config });
-    const report = await node.start();
+    const config = loadConfig({
+      env: {
+        CONDUCTOR_SPDK_SOCKET: socket,
+        CONDUCTOR_API_SOCKET: path.join(dir, 'api.sock'),
+        CONDUCTOR_API_TCP: 'off',
+        CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'),
+        CONDUCTOR_EXPORT_PORT_MIN: String(ports),
+        CONDUCTOR_EXPORT_PORT_MAX: String(ports + 99),
+      },
+    });
+    // An empty sysfs: the default budget, whatever this host's nvme_core io_timeout is.
+    service = await startService(config, { logger: pino({ level: 'silent' }), sysfsRoot: dir });
+    client = service.client;
+    node = service.domain;
+    const report = await service.recovered;
     if (!report) throw new Error(`recovery did not finish: ${node.readiness().reason}`);
   }, 90_000);
 
   afterAll(async () => {
-    await node?.close();
-    await client?.close();
+    await service?.close();
     if (tgt && tgt.exitCode === null) {
       const exited = new Promise((resolve) => tgt.once('exit', resolve));
       tgt.kill('SIGTERM');

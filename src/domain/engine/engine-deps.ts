@@ -5,7 +5,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import type { Logger } from 'pino';
-import type { Config } from '../../config/schema.js';
 import { connectFrontend } from '../../host/frontend.js';
 import { NvmeCli } from '../../host/nvme-cli.js';
 import type { EngineDeps, HostFrontend } from './engines.js';
@@ -13,7 +12,14 @@ import type { TimeoutOverride } from '../model.js';
 import { NQN_PREFIX } from '../node/naming.js';
 import { applyOverride, replicaAttachParams, requireSoundBudget, type TimeoutBudget } from './timeout-budget.js';
 
-export function engineDeps(config: Config, budget: TimeoutBudget, log: Logger): EngineDeps {
+export interface HostNqns {
+  /** The NQN this node's engines attach replicas as; default: derived from the hostname. */
+  engine?: string | undefined;
+  /** The kernel host's NQN for nvme-host frontends; default: /etc/nvme/hostnqn. */
+  frontend?: string | undefined;
+}
+
+export function engineDeps(hostNqns: HostNqns, budget: TimeoutBudget, log: Logger): EngineDeps {
   const effective = (override?: TimeoutOverride): TimeoutBudget => {
     if (!override) return budget;
     const changed = applyOverride(budget, override);
@@ -23,15 +29,15 @@ export function engineDeps(config: Config, budget: TimeoutBudget, log: Logger): 
   return {
     attachParams: (override) => replicaAttachParams(effective(override)),
     hostCtrlLossTmoSec: (override) => effective(override).host.ctrlLossTmoSec,
-    engineHostNqn: config['engine.hostNqn'] ?? `${NQN_PREFIX}:engine:${os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-')}`,
-    hostFrontend: kernelFrontend(config, budget, log),
+    engineHostNqn: hostNqns.engine ?? `${NQN_PREFIX}:engine:${os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-')}`,
+    hostFrontend: kernelFrontend(hostNqns.frontend, budget, log),
     memberGoneTimeoutMs: 30_000,
   };
 }
 
 /** This node's kernel as a host; undefined when it has no host NQN (nvme-cli not set up). */
-function kernelFrontend(config: Config, budget: TimeoutBudget, log: Logger): HostFrontend | undefined {
-  const hostNqn = config['frontend.hostNqn'] ?? readHostNqn();
+function kernelFrontend(configured: string | undefined, budget: TimeoutBudget, log: Logger): HostFrontend | undefined {
+  const hostNqn = configured ?? readHostNqn();
   if (!hostNqn) return undefined;
   const cli = new NvmeCli({ logger: log.child({ component: 'nvme-cli' }) });
   let checked: Promise<void> | undefined;

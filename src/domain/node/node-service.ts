@@ -3,20 +3,17 @@
  * start (the API and health answer at once); until it is done operations answer UNAVAILABLE with
  * why, and readiness says so. Readiness is a cached value: reading it never waits on anything.
  */
-import path from 'node:path';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
-import type { Config } from '../../config/schema.js';
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { SpdkClient } from '../../spdk/client.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import { SpdkMethods } from '../../spdk/methods/index.js';
-import type { DomainContext } from './context.js';
+import type { DomainContext, DomainSettings } from './context.js';
 import type { Admission } from '../health/admission.js';
 import { ObjectLocks } from './locks.js';
 import { NO_PEERS, type PeerDirectory } from '../peers.js';
-import { NodeResources } from '../health/resources.js';
 import { ActiveRebuilds } from '../rebuild/active-rebuilds.js';
 import { Rebuilds } from '../rebuild/rebuilds.js';
 import { recoverCopies, ShallowCopies } from '../rebuild/shallow-copy.js';
@@ -45,19 +42,17 @@ import type {
   SnapshotInfo,
 } from '../model.js';
 import type { EngineDomain, NodeDomain, Readiness } from '../operations.js';
-import { engineDeps } from '../engine/engine-deps.js';
 import { EngineRecords } from '../engine/engine-records.js';
 import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
 import { EngineStatus } from '../engine/engine-status.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
-import { budgetFromConfig } from '../engine/timeout-budget-config.js';
 import { checkName, nqnProblem, PortRange } from './naming.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Replicas } from '../replica/replicas.js';
 import { Snapshots } from '../replica/snapshots.js';
 import { StateFile } from './state-file.js';
 
-/** Admission and the rebuild health throttle (src/domain/resources.ts). */
+/** Admission and the rebuild health throttle (src/domain/health/resources.ts). */
 export interface NodeResourcesLike extends Admission {
   throttle(): ThrottleInfo;
   onThrottle(listener: (t: ThrottleInfo) => void): () => void;
@@ -65,54 +60,53 @@ export interface NodeResourcesLike extends Admission {
   close(): Promise<void>;
 }
 
+/** The node as plain values: the composition (src/service.ts) reads them from configuration. */
 export interface NodeDomainOptions {
   client: SpdkClient;
   /** Other nodes' services, for snapshot-preserving rebuilds. Default: none (raid rebuilds only). */
   peers?: PeerDirectory;
-  /** Admission and health; default: made from config. */
-  resources?: (ctx: { spdk: SpdkMethods; client: SpdkClient; log: Logger; config: Config }) => NodeResourcesLike;
+  /** Admission and health, over spdk_tgt as given. */
+  resources: (ctx: { spdk: SpdkMethods; client: SpdkClient; log: Logger }) => NodeResourcesLike;
   logger: Logger;
-  config: Config;
-  /** Where the state file goes when config has none (e.g. beside an embedded simulator). */
-  defaultStateDir?: string;
-  /** The host's nvme io_timeout read from sysfs, when it has one (it wins over configuration). */
-  hostIoTimeoutSec?: number;
+  stateFile: string;
+  settings: DomainSettings;
+  /** The TCP ports replica exports listen on. */
+  exportPorts: { min: number; max: number };
+  /** Checked already: the budget the node runs with. */
+  budget: TimeoutBudget;
+  engineDeps: EngineDeps;
+  monitorPeriodMs: number;
+  maxConcurrentRebuilds: number;
+  maxQueuedRebuilds: number;
 }
 
 export function createNodeDomain(options: NodeDomainOptions): NodeService {
-  const { config, logger, client } = options;
+  const { logger, client } = options;
   const log = logger.child({ component: 'domain' });
-  const stateFile = config['state.file'] ?? path.join(options.defaultStateDir ?? '/var/lib/spdk-conductor', 'state.json');
   const spdk = new SpdkMethods(withKillSwitch(client));
   // The root logger: NodeResources makes its own { component } child.
   // Its readings are not steps of the operation that asked for admission: they go around the
   // kill switch (crash tests count an operation's own spdk_tgt calls).
-  const resources = (options.resources ?? defaultResources)({ spdk: new SpdkMethods(client), client, log: logger, config });
+  const resources = options.resources({ spdk: new SpdkMethods(client), client, log: logger });
   const ctx: DomainContext = {
     admission: resources,
     spdk,
     client,
     inventory: new Inventory(),
-    state: StateFile.open(stateFile, log.child({ component: 'state-file' })),
+    state: StateFile.open(options.stateFile, log.child({ component: 'state-file' })),
     locks: new ObjectLocks(),
     events: new ReplicaEvents(),
-    ports: new PortRange(config['export.portMin'], config['export.portMax']),
-    settings: { exportAddress: config['export.address'], defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024 },
+    ports: new PortRange(options.exportPorts.min, options.exportPorts.max),
+    settings: options.settings,
     log,
   };
-  const budget = budgetFromConfig(config, options.hostIoTimeoutSec, log);
-  return new NodeService(ctx, budget, engineDeps(config, budget, log), {
-    monitorPeriodMs: config['engine.monitorPeriodMs'],
+  return new NodeService(ctx, options.budget, options.engineDeps, {
+    monitorPeriodMs: options.monitorPeriodMs,
     resources,
     peers: options.peers ?? NO_PEERS,
-    maxConcurrentRebuilds: config['rebuild.maxConcurrent'],
-    maxQueuedRebuilds: config['rebuild.maxQueued'],
+    maxConcurrentRebuilds: options.maxConcurrentRebuilds,
+    maxQueuedRebuilds: options.maxQueuedRebuilds,
   });
-}
-
-/** Hugepage-aware admission and the rebuild health throttle, read from spdk_tgt and the node. */
-function defaultResources(ctx: { spdk: SpdkMethods; client: SpdkClient; log: Logger; config: Config }): NodeResourcesLike {
-  return new NodeResources(ctx);
 }
 
 export interface NodeServiceOptions {

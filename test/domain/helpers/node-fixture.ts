@@ -1,17 +1,17 @@
 /**
- * A node for domain tests: a simulator process, the real client, the real domain with a state
- * file in a temp dir, recovered and ready. `restart()` builds a fresh domain (and client) on the
- * same simulator and state file, as a service restart would.
+ * A node for domain tests: a simulator process and the service on it, started in-process as serve
+ * starts it (src/service.ts), with its state file and API socket in a temp dir, recovered and
+ * ready. `restart()` closes the service and starts a fresh one on the same simulator and state
+ * file, as a service restart would.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../../src/config/load.js';
-import { createNodeDomain, type NodeService } from '../../../src/domain/node/node-service.js';
-import { SpdkClient } from '../../../src/spdk/client.js';
-import { startApiServer, type ApiServer } from '../../../src/api/server.js';
-import { GrpcPeerDirectory } from '../../../src/peers/grpc-peers.js';
+import type { NodeService } from '../../../src/domain/node/node-service.js';
+import { startService, type ServiceHandle } from '../../../src/service.js';
+import type { SpdkClient } from '../../../src/spdk/client.js';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
 import { portBlock } from '../../helpers/ports.js';
 
@@ -41,10 +41,23 @@ export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeF
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-node-'));
   const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock'), args: ['--mem-dump', path.join(dir, 'mem-dump.txt'), ...(options.simArgs ?? [])] });
   const portMin = options.portMin ?? portBlock();
-  const config = loadConfig({ env: { CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'), CONDUCTOR_EXPORT_PORT_MIN: String(portMin), CONDUCTOR_EXPORT_PORT_MAX: String(portMin + 99), ...options.env } });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  let api: ApiServer | undefined;
+  // Without `api` the API listens on a socket in the temp dir only; with it, on a TCP port that
+  // stays the same across restarts: peers know a node by its address.
   let apiPort = 0;
+  const config = () =>
+    loadConfig({
+      env: {
+        CONDUCTOR_SPDK_SOCKET: sim.socket,
+        CONDUCTOR_API_SOCKET: path.join(dir, 'api.sock'),
+        CONDUCTOR_API_TCP: options.api ? `127.0.0.1:${apiPort}` : 'off',
+        CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'),
+        CONDUCTOR_EXPORT_PORT_MIN: String(portMin),
+        CONDUCTOR_EXPORT_PORT_MAX: String(portMin + 99),
+        ...options.env,
+      },
+    });
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  let service: ServiceHandle | undefined;
   const fixture: NodeFixture = {
     sim,
     dir,
@@ -59,24 +72,21 @@ export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeF
       return file;
     },
     async restart() {
-      await api?.close();
-      await fixture.node?.close();
-      await fixture.client?.close();
-      fixture.client = new SpdkClient({ socketPath: sim.socket, logger });
-      fixture.node = createNodeDomain({ client: fixture.client, logger, config, ...(options.api ? { peers: new GrpcPeerDirectory(logger) } : {}) });
+      await service?.close();
+      service = undefined;
+      // An empty sysfs: the budget's host io_timeout is the configured one, whatever this host's nvme_core says.
+      service = await startService(config(), { logger, sysfsRoot: dir, api: { shutdownGraceMs: 100 } });
+      fixture.client = service.client;
+      fixture.node = service.domain;
       if (options.api) {
-        // The same port across restarts: peers know a node by its address.
-        api = await startApiServer({ domain: fixture.node, logger, tcpAddress: `127.0.0.1:${apiPort}`, shutdownGraceMs: 100 });
-        apiPort = api.ports.tcp!.port;
+        apiPort = service.api.tcp!.port;
         fixture.apiAddress = `127.0.0.1:${apiPort}`;
       }
-      const report = await fixture.node.start();
-      if (!report) throw new Error(`recovery did not finish: ${fixture.node.readiness().reason}`);
+      const report = await service.recovered;
+      if (!report) throw new Error(`recovery did not finish: ${service.readiness().reason}`);
     },
     async close() {
-      await api?.close();
-      await fixture.node?.close();
-      await fixture.client?.close();
+      await service?.close();
       await sim.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },

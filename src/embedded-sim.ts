@@ -1,5 +1,5 @@
 /**
- * Starts spdk-conductor's simulator as a child process, for `serve` with no spdk_tgt configured.
+ * Starts spdk-conductor's simulator as a child process, for a service with no spdk_tgt configured.
  * The service never imports the simulator: it only runs the built program next to its own.
  */
 import fs from 'node:fs';
@@ -11,10 +11,12 @@ import type { Logger } from 'pino';
 
 export interface EmbeddedSim {
   readonly socketPath: string;
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
-const SIM_MAIN = fileURLToPath(new URL('../../spdk/sim/main.js', import.meta.url));
+/** The built simulator: beside this module in dist/, or in dist/ when this module runs from source (vitest). */
+const SIM_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/spdk/sim/main.js' : '../spdk/sim/main.js', import.meta.url));
 
 export async function startEmbeddedSim(log: Logger, memMib: number, readyTimeoutMs = 10_000): Promise<EmbeddedSim> {
   if (!fs.existsSync(SIM_MAIN)) throw new Error(`the simulator is not built (${SIM_MAIN} is missing): run npm run build`);
@@ -37,16 +39,24 @@ export async function startEmbeddedSim(log: Logger, memMib: number, readyTimeout
   });
   const deadline = Date.now() + readyTimeoutMs;
   while (!fs.existsSync(socketPath)) {
-    if (exited) throw new Error('the embedded simulator exited before opening its socket');
-    if (Date.now() > deadline) {
+    const problem = exited
+      ? 'the embedded simulator exited before opening its socket'
+      : Date.now() > deadline
+        ? `the embedded simulator did not open ${socketPath} within ${readyTimeoutMs} ms`
+        : undefined;
+    if (problem) {
+      // Nothing of a simulator that never came up stays behind: neither the process nor its directory.
       child.kill('SIGKILL');
-      throw new Error(`the embedded simulator did not open ${socketPath} within ${readyTimeoutMs} ms`);
+      await child;
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw new Error(problem);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   log.info({ socket: socketPath, pid: child.pid }, 'embedded simulator started (no spdk.socket configured)');
   return {
     socketPath,
+    pid: child.pid,
     async stop() {
       stopping = true;
       if (!exited) {

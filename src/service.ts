@@ -1,0 +1,177 @@
+/**
+ * The composition root: the one place that reads configuration and builds the service from it
+ * (spdk_tgt's client, or an embedded simulator when none is configured; the domain; peers; the
+ * API), so that the CLI, the tests and the benchmarks start the same thing.
+ *
+ * The timeout budget is checked against the host's real io_timeout before anything is opened: a
+ * budget that would let one lost replica fail a volume stops start-up (a ConfigError naming the
+ * rule) unless timeouts.unsafeSkipCheck. The API (and its health service) is up before recovery
+ * from spdk_tgt starts, so liveness never waits on it; readiness turns SERVING when the domain has
+ * recovered. Whatever start-up opened is closed again when a later step fails.
+ */
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
+import { redactedConfig } from './config/load.js';
+import type { Config } from './config/schema.js';
+import { engineDeps } from './domain/engine/engine-deps.js';
+import { budgetFromConfig } from './domain/engine/timeout-budget-config.js';
+import { NodeResources } from './domain/health/resources.js';
+import { createNodeDomain, type NodeService } from './domain/node/node-service.js';
+import type { RecoveryReport } from './domain/node/recovery.js';
+import type { Readiness } from './domain/operations.js';
+import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
+import { readHostIoTimeout } from './host/nvme-params.js';
+import { componentLogger, createLogger } from './log.js';
+import { GrpcPeerDirectory } from './peers/grpc-peers.js';
+import { SpdkClient } from './spdk/client.js';
+
+const DEFAULT_STATE_DIR = '/var/lib/spdk-conductor';
+
+export interface ServiceOptions {
+  /** The root logger; default: one at log.level on stdout. */
+  logger?: Logger;
+  /** Where sysfs is mounted (the host's nvme io_timeout is read there); default `/`. */
+  sysfsRoot?: string;
+  /** API server timings (tests shorten them). */
+  api?: Pick<ApiServerOptions, 'readinessPollMs' | 'shutdownGraceMs'>;
+}
+
+export interface ServiceHandle {
+  readonly log: Logger;
+  /** Where the API listens, as bound (a TCP port 0 is resolved). */
+  readonly api: ApiPorts;
+  /** The domain the API serves, for in-process callers. */
+  readonly domain: NodeService;
+  readonly client: SpdkClient;
+  /** The simulator started because no spdk.socket is configured. */
+  readonly embeddedSim: Pick<EmbeddedSim, 'socketPath' | 'pid'> | undefined;
+  /** Recovery from spdk_tgt; resolves with undefined when close() stops it first. */
+  readonly recovered: Promise<RecoveryReport | undefined>;
+  readiness(): Readiness;
+  /** Closes the API, the domain, peers, the client and the embedded simulator, in that order; once. */
+  close(): Promise<void>;
+}
+
+/** What openSpdk opened; close() closes the client, then the simulator. */
+export interface SpdkConnection {
+  readonly client: SpdkClient;
+  readonly sim: EmbeddedSim | undefined;
+  close(): Promise<void>;
+}
+
+/** spdk_tgt's client, on spdk.socket or on an embedded simulator started for this caller. */
+export async function openSpdk(config: Config, log: Logger): Promise<SpdkConnection> {
+  const sim = config['spdk.socket'] ? undefined : await startEmbeddedSim(componentLogger(log, 'embedded-sim'), config['sim.memMib']);
+  let client: SpdkClient;
+  try {
+    client = new SpdkClient({
+      socketPath: config['spdk.socket'] ?? sim!.socketPath,
+      logger: componentLogger(log, 'spdk-client'),
+      deadlineMs: config['spdk.deadlineMs'],
+      slowDeadlineMs: config['spdk.slowDeadlineMs'],
+      maxInFlight: config['spdk.maxInFlight'],
+      maxQueued: config['spdk.maxQueued'],
+      validateResults: config['spdk.validateResults'],
+    });
+  } catch (err) {
+    await sim?.stop();
+    throw err;
+  }
+  return {
+    client,
+    sim,
+    async close() {
+      await client.close();
+      await sim?.stop();
+    },
+  };
+}
+
+export async function startService(config: Config, options: ServiceOptions = {}): Promise<ServiceHandle> {
+  const log = options.logger ?? createLogger({ level: config['log.level'] });
+  log.info({ config: redactedConfig(config) }, 'starting');
+  const domainLog = componentLogger(log, 'domain');
+  const hostIoTimeoutSec = await readHostIoTimeout(options.sysfsRoot);
+  const budget = budgetFromConfig(config, hostIoTimeoutSec, domainLog);
+
+  const opened = new Closers();
+  let spdk: SpdkConnection;
+  let domain: NodeService;
+  let api: ApiServer;
+  try {
+    spdk = await openSpdk(config, log);
+    opened.add(() => spdk.close());
+    const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'));
+    // The domain closes its peers too; the composition still closes what it made (twice is harmless).
+    opened.add(async () => peers.close());
+    domain = createNodeDomain({
+      client: spdk.client,
+      logger: log,
+      peers,
+      resources: (ctx) => new NodeResources({ ...ctx, config }),
+      stateFile: config['state.file'] ?? join(spdk.sim ? dirname(spdk.sim.socketPath) : DEFAULT_STATE_DIR, 'state.json'),
+      settings: { exportAddress: config['export.address'], defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024 },
+      exportPorts: { min: config['export.portMin'], max: config['export.portMax'] },
+      budget,
+      engineDeps: engineDeps({ engine: config['engine.hostNqn'], frontend: config['frontend.hostNqn'] }, budget, domainLog),
+      monitorPeriodMs: config['engine.monitorPeriodMs'],
+      maxConcurrentRebuilds: config['rebuild.maxConcurrent'],
+      maxQueuedRebuilds: config['rebuild.maxQueued'],
+    });
+    opened.add(() => domain.close());
+    const tcp = config['api.tcp'];
+    api = await startApiServer({
+      ...options.api,
+      domain,
+      logger: componentLogger(log, 'api'),
+      unixSocket: config['api.socket'],
+      tcpAddress: tcp === 'off' ? undefined : tcp,
+    });
+    opened.add(() => api.close());
+  } catch (err) {
+    await opened.closeAll().catch((closeErr: unknown) => log.error({ err: (closeErr as Error).message }, 'closing after a failed start failed'));
+    throw err;
+  }
+  const recovered = domain.start();
+  try {
+    await spdk.client.connect();
+    const caps = spdk.client.capabilities.peek();
+    log.info({ version: caps?.version.version, simulator: caps?.simulator?.name, methods: caps?.methods.size, api: api.ports }, 'serving');
+  } catch (err) {
+    // spdk_tgt may come up after us: the client keeps reconnecting in the background.
+    log.warn({ err: (err as Error).message }, 'spdk_tgt not reachable yet; will keep trying');
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    log,
+    api: api.ports,
+    domain,
+    client: spdk.client,
+    embeddedSim: spdk.sim,
+    recovered,
+    readiness: () => domain.readiness(),
+    close: () => (closing ??= opened.closeAll()),
+  };
+}
+
+/** What start-up opened, closed in reverse order; every one is closed even when one fails. */
+class Closers {
+  private readonly closers: (() => Promise<void>)[] = [];
+
+  add(close: () => Promise<void>): void {
+    this.closers.push(close);
+  }
+
+  async closeAll(): Promise<void> {
+    let first: unknown;
+    for (const close of this.closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+}
