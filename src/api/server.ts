@@ -24,7 +24,7 @@ import { enginesHandlers } from './services/engines.js';
 import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
 import { WatchRegistry } from './services/watch.js';
-import { splitHostPort } from './host-port.js';
+import { splitHostPort } from '../validation/network.js';
 
 export interface ApiServerOptions {
   domain: ApiDomain;

@@ -20,6 +20,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, ExecaError } from 'execa';
 import type { Logger } from 'pino';
 import { ConductorError } from '../errors.js';
+import { portProblem } from '../validation/network.js';
+import { nqnProblem } from '../validation/nqn.js';
 import { parseListSubsys, type ListedController } from './nvme-list-subsys.js';
 import { isUsable, normalizeIp, NvmeSysfs, parseAddress, type SysfsController, type SysfsSubsystem } from './nvme-sysfs.js';
 
@@ -63,22 +65,18 @@ export interface NvmeSubsystem {
   namespaces: string[];
 }
 
-const NQN_MAX_BYTES = 223;
-/**
- * nvme-cli hands the kernel one comma-separated `key=value` string, so a ',' or whitespace in an
- * NQN would inject options of its own: only printable ASCII without ',' passes.
- */
-const NQN_SHAPE = /^nqn\.\d{4}-\d{2}\.[A-Za-z0-9][A-Za-z0-9.-]*(?::[\x21-\x2b\x2d-\x7e]+)?$/;
-
 function invalid(field: string, message: string): ConductorError {
   return new ConductorError('INVALID_ARGUMENT', message, { field });
 }
 
+/**
+ * nvme-cli hands the kernel one comma-separated `key=value` string; the NQN rule admits no ',' or
+ * whitespace, so an NQN cannot inject options of its own.
+ */
 export function checkNqn(nqn: unknown, field = 'nqn'): string {
-  if (typeof nqn !== 'string' || nqn === '') throw invalid(field, `${field} is required`);
-  if (Buffer.byteLength(nqn) > NQN_MAX_BYTES) throw invalid(field, `${field} is longer than ${NQN_MAX_BYTES} bytes`);
-  if (!NQN_SHAPE.test(nqn)) throw invalid(field, `${field} "${nqn}" is not an NQN (nqn.YYYY-MM.reverse.domain:name, printable, no commas)`);
-  return nqn;
+  const problem = nqnProblem(nqn);
+  if (problem) throw invalid(field, `${field}: ${problem}`);
+  return nqn as string;
 }
 
 function checkSeconds(value: unknown, field: string): number {
@@ -93,9 +91,8 @@ export function checkConnectParams(p: ConnectParams): void {
   checkNqn(p.nqn);
   if (p.hostNqn !== undefined) checkNqn(p.hostNqn, 'hostNqn');
   if (typeof p.address !== 'string' || isIP(p.address) === 0) throw invalid('address', `address "${String(p.address)}" is not an IP address`);
-  if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) {
-    throw invalid('port', `port must be an integer in 1..65535, not ${String(p.port)}`);
-  }
+  const portTrouble = portProblem(p.port);
+  if (portTrouble) throw invalid('port', `port ${portTrouble}`);
   const ctrlLoss = checkSeconds(p.ctrlLossTmoSec, 'ctrlLossTmoSec');
   const delay = checkSeconds(p.reconnectDelaySec, 'reconnectDelaySec');
   checkSeconds(p.keepAliveTmoSec, 'keepAliveTmoSec');

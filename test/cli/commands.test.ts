@@ -354,6 +354,8 @@ describe('command line errors exit 2 and contact nothing', () => {
     [['snapshot', 'create', 'r1', 's1', '--label', 'novalue'], /--label "novalue" is not KEY=VALUE/],
     [['disk', 'list', '--timeout', 'soon'], /--timeout "soon" is not a duration/],
     [['disk', 'list', '--address', 'nowhere'], /--address "nowhere" is not HOST:PORT/],
+    [['disk', 'list', '--address', '127.0.0.1:70000'], /--address "127\.0\.0\.1:70000" is not HOST:PORT \(a port from 1 to 65535\)/],
+    [['disk', 'list', '--address', '127.0.0.1:0'], /--address "127\.0\.0\.1:0" is not HOST:PORT/],
     [['config', 'show', '--wipe'], /--wipe does not apply to "config show"/],
   ])('%j', async (args, message) => {
     const result = await run(args);

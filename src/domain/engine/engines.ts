@@ -11,7 +11,11 @@ import type { CallOptions } from '../../spdk/call.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { DomainContext } from '../node/context.js';
 import type { EngineCreate, EngineInfo, EngineReplicaSpec, TimeoutOverride } from '../model.js';
-import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, nameProblem, namespaceIds, nqnProblem, parseEngineController, volumeNqn } from '../node/naming.js';
+import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, parseEngineController, volumeNqn } from '../node/naming.js';
+import { nameProblem } from '../../validation/names.js';
+import { portProblem, replicaAddressProblem } from '../../validation/network.js';
+import { nqnProblem } from '../../validation/nqn.js';
+import { sizeBytesProblem } from '../../validation/sizes.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 import { listenOnFreePort } from '../replica/exports.js';
 import type { EngineSpec } from '../node/state-file.js';
@@ -210,7 +214,7 @@ export class Engines {
 
   private validate(request: EngineCreate): EngineSpec {
     const name = checkName('volume', request.name);
-    if (!Number.isSafeInteger(request.sizeBytes) || request.sizeBytes <= 0 || request.sizeBytes % MIB !== 0) {
+    if (sizeBytesProblem(request.sizeBytes) !== undefined || request.sizeBytes % MIB !== 0) {
       throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a positive multiple of 1 MiB, got ${request.sizeBytes}`, { field: 'size_bytes' });
     }
     if (!Array.isArray(request.replicas) || request.replicas.length < RAID1_MIN_MEMBERS) {
@@ -248,9 +252,7 @@ export class Engines {
     checkName('replica', replica.name);
     if (replica.kind === 'local') return;
     if (replica.kind !== 'remote') throw new ConductorError('INVALID_ARGUMENT', `replica ${(replica as { name: string }).name}: kind must be remote or local`, { field: 'replicas' });
-    if (typeof replica.address !== 'string' || !/^[0-9a-zA-Z.:-]+$/.test(replica.address)) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: address ${String(replica.address)} is not an IP address or host name`, { field: 'replicas' });
-    if (!Number.isInteger(replica.port) || replica.port < 1 || replica.port > 65535) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: port ${replica.port} is not a TCP port`, { field: 'replicas' });
-    const problem = nqnProblem(replica.nqn);
+    const problem = replicaAddressProblem(replica.address) ?? portProblem(replica.port) ?? nqnProblem(replica.nqn);
     if (problem) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: ${problem}`, { field: 'replicas' });
   }
 

@@ -15,7 +15,9 @@ import type { DomainContext } from '../node/context.js';
 import type { EngineDeps } from '../engine/engines.js';
 import { waitBdevGone } from '../engine/members.js';
 import type { CopyTarget, ShallowCopyProgress } from '../model.js';
-import { alias, checkName, copyControllerName, nqnProblem, parseCopyController, snapshotLvolName } from '../node/naming.js';
+import { alias, checkName, copyControllerName, parseCopyController, snapshotLvolName } from '../node/naming.js';
+import { portProblem } from '../../validation/network.js';
+import { nqnProblem } from '../../validation/nqn.js';
 import type { Replicas } from '../replica/replicas.js';
 import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 
@@ -35,7 +37,8 @@ export class ShallowCopies {
     checkName('snapshot', snapshot);
     const problem = nqnProblem(target.nqn);
     if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'target_nqn' });
-    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new ConductorError('INVALID_ARGUMENT', `target port ${target.port} is not a TCP port`, { field: 'target_port' });
+    const portTrouble = portProblem(target.port);
+    if (portTrouble) throw new ConductorError('INVALID_ARGUMENT', `target port ${portTrouble}`, { field: 'target_port' });
     // One copy out of a replica at a time: the copy controller's name is per replica.
     return this.ctx.locks.with(`copy:${replica}`, async () => {
       const head = this.replicas.head(replica);

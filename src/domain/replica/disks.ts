@@ -11,6 +11,8 @@ import type { DiskRecord } from '../node/inventory.js';
 import type { DiskCreate, DiskInfo } from '../model.js';
 import { checkName, diskBdevName, lvstoreName } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
+import { absolutePathProblem, pciAddressProblem } from '../../validation/paths.js';
+import { isPowerOfTwo } from '../../validation/sizes.js';
 
 const MIB = 1024 * 1024;
 
@@ -23,8 +25,10 @@ export class Disks {
     const name = checkName('disk', request.name);
     const kind = request.kind ?? 'aio';
     if (typeof request.path !== 'string' || request.path === '') throw invalid('path is required (a device, a file, or a PCIe BDF for nvme)', 'path');
+    const pathTrouble = kind === 'nvme' ? pciAddressProblem(request.path) : absolutePathProblem(request.path);
+    if (pathTrouble) throw invalid(`path ${pathTrouble}`, 'path');
     const cluster = request.clusterSizeBytes || this.ctx.settings.defaultClusterSizeBytes;
-    if (!Number.isSafeInteger(cluster) || cluster < MIB || (cluster & (cluster - 1)) !== 0) {
+    if (!isPowerOfTwo(cluster, MIB, Number.MAX_SAFE_INTEGER)) {
       throw invalid(`cluster_size_bytes ${cluster} must be a power of two of at least 1 MiB`, 'cluster_size_bytes');
     }
     if (request.blockSize !== undefined && request.blockSize !== 0 && ![512, 4096].includes(request.blockSize)) {

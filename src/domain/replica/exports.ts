@@ -10,7 +10,8 @@ import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { ExportRecord } from '../node/inventory.js';
-import { alias, headLvolName, namespaceIds, nqnProblem, replicaNqn } from '../node/naming.js';
+import { alias, headLvolName, namespaceIds, replicaNqn } from '../node/naming.js';
+import { nqnProblem } from '../../validation/nqn.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
 
 /** Ports spdk_tgt could not listen on (taken by another process) are skipped this many times. */

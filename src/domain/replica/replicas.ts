@@ -11,6 +11,7 @@ import type { LvolRecord } from '../node/inventory.js';
 import type { ExportInfo, ReplicaInfo } from '../model.js';
 import { alias, checkName, headLvolName, ownerTag } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
+import { sizeBytesProblem } from '../../validation/sizes.js';
 
 const MIB = 1024 * 1024;
 
@@ -194,7 +195,7 @@ export class Replicas {
 }
 
 function checkSize(sizeBytes: number, clusterSize: number, diskBytes: number): void {
-  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a positive whole number of bytes, got ${sizeBytes}`, { field: 'size_bytes' });
+  if (sizeBytesProblem(sizeBytes) !== undefined) throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a positive whole number of bytes, got ${sizeBytes}`, { field: 'size_bytes' });
   const unit = Math.max(clusterSize, MIB);
   if (sizeBytes % unit !== 0) throw new ConductorError('INVALID_ARGUMENT', `size_bytes ${sizeBytes} is not a multiple of the disk's cluster size ${unit}; use ${Math.ceil(sizeBytes / unit) * unit}`, { field: 'size_bytes' });
   if (sizeBytes > diskBytes) throw new ConductorError('INVALID_ARGUMENT', `size_bytes ${sizeBytes} is larger than the whole disk (${diskBytes} bytes)`, { field: 'size_bytes' });

@@ -11,10 +11,9 @@ import type { LvolRecord } from '../node/inventory.js';
 import type { ReplicaInfo, SnapshotCreate, SnapshotInfo } from '../model.js';
 import { alias, checkName, headLvolName, revertLvolName, snapshotLvolName } from '../node/naming.js';
 import type { Replicas } from './replicas.js';
+import { labelsProblem } from '../../validation/labels.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 
-const LABEL_KEY = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/i;
-const MAX_LABELS = 32;
 
 export class Snapshots {
   constructor(
@@ -186,11 +185,7 @@ function snapshotName(lvol: LvolRecord): string {
 }
 
 function checkLabels(labels: Record<string, string>): Record<string, string> {
-  const entries = Object.entries(labels);
-  if (entries.length > MAX_LABELS) throw new ConductorError('INVALID_ARGUMENT', `at most ${MAX_LABELS} labels are allowed, got ${entries.length}`, { field: 'labels' });
-  for (const [key, value] of entries) {
-    if (!LABEL_KEY.test(key)) throw new ConductorError('INVALID_ARGUMENT', `label key "${key}" must be 1-63 letters, digits, '.', '_', '/' or '-'`, { field: 'labels' });
-    if (typeof value !== 'string' || value.length > 256) throw new ConductorError('INVALID_ARGUMENT', `label ${key} must be a string of at most 256 characters`, { field: 'labels' });
-  }
-  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+  const problem = labelsProblem(labels);
+  if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'labels' });
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 }
