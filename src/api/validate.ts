@@ -3,7 +3,7 @@
  * INVALID_ARGUMENT naming the field (as spelled in the proto) and changes nothing. The domain
  * checks again before SPDK; this layer exists so bad input never costs a lock or a spdk_tgt call.
  */
-import { ConductorError } from '../errors.js';
+import { ConductorError, type ErrorCode } from '../errors.js';
 import { labelsProblem } from '../validation/labels.js';
 import { nameProblem, type NameKind } from '../validation/names.js';
 import { apiAddressProblem, portProblem, replicaAddressProblem } from '../validation/network.js';
@@ -14,17 +14,18 @@ import { isPowerOfTwo, sizeBytesProblem } from '../validation/sizes.js';
 /** Far above any real ACL; keeps one request from making a subsystem spdk_tgt cannot list. */
 const HOST_NQNS_MAX = 256;
 
-export function invalid(field: string, message: string): ConductorError {
-  return new ConductorError('INVALID_ARGUMENT', `${field}: ${message}`, { field });
+/** INVALID_ARGUMENT or a more specific code of that kind, naming the field. */
+export function invalid(field: string, message: string, code: ErrorCode = 'INVALID_ARGUMENT'): ConductorError {
+  return new ConductorError(code, `${field}: ${message}`, { field });
 }
 
-function checked<T>(field: string, value: T, problem: string | undefined): T {
-  if (problem !== undefined) throw invalid(field, problem);
+function checked<T>(field: string, value: T, problem: string | undefined, code: ErrorCode): T {
+  if (problem !== undefined) throw invalid(field, problem, code);
   return value;
 }
 
 export function name(kind: NameKind, field: string, value: string): string {
-  return checked(field, value, nameProblem(kind, value));
+  return checked(field, value, nameProblem(kind, value), 'INVALID_NAME');
 }
 
 /** An optional name filter: empty means "all". */
@@ -34,21 +35,21 @@ export function optionalName(kind: NameKind, field: string, value: string): stri
 
 /** uint64 fields arrive as numbers (LOADER_OPTIONS longs: Number), so sizes past 2^53 are refused. */
 export function sizeBytes(field: string, value: number): number {
-  return checked(field, value, sizeBytesProblem(value));
+  return checked(field, value, sizeBytesProblem(value), 'INVALID_SIZE');
 }
 
 /** 0 means "the default"; otherwise a power of two within [min, max]. */
 export function optionalPowerOfTwo(field: string, value: number, min: number, max: number): number | undefined {
   if (value === 0) return undefined;
   if (!isPowerOfTwo(value, min, max)) {
-    throw invalid(field, `${value} is not allowed; use 0 for the default or a power of two from ${min} to ${max}`);
+    throw invalid(field, `${value} is not allowed; use 0 for the default or a power of two from ${min} to ${max}`, 'INVALID_SIZE');
   }
   return value;
 }
 
 export function diskPath(field: string, kind: 'aio' | 'nvme', value: string): string {
-  if (kind === 'nvme') return checked(field, value, pciAddressProblem(value)).toLowerCase();
-  return checked(field, value, absolutePathProblem(value));
+  if (kind === 'nvme') return checked(field, value, pciAddressProblem(value), 'INVALID_PATH').toLowerCase();
+  return checked(field, value, absolutePathProblem(value), 'INVALID_PATH');
 }
 
 /**
@@ -56,13 +57,13 @@ export function diskPath(field: string, kind: 'aio' | 'nvme', value: string): st
  * export-only engines are never exported to any host); null allows an empty list.
  */
 export function hostNqns(field: string, values: readonly string[], required: string | null = 'replicas are never exported to any host'): string[] {
-  if (values.length === 0 && required !== null) throw invalid(field, `at least one host NQN is required; ${required}`);
-  if (values.length > HOST_NQNS_MAX) throw invalid(field, `${values.length} host NQNs given; at most ${HOST_NQNS_MAX} are allowed`);
+  if (values.length === 0 && required !== null) throw invalid(field, `at least one host NQN is required; ${required}`, 'INVALID_NQN');
+  if (values.length > HOST_NQNS_MAX) throw invalid(field, `${values.length} host NQNs given; at most ${HOST_NQNS_MAX} are allowed`, 'INVALID_NQN');
   const seen = new Set<string>();
   for (const [i, value] of values.entries()) {
     const at = `${field}[${i}]`;
     nqn(at, value);
-    if (seen.has(value)) throw invalid(at, `${JSON.stringify(value)} is listed twice`);
+    if (seen.has(value)) throw invalid(at, `${JSON.stringify(value)} is listed twice`, 'INVALID_NQN');
     seen.add(value);
   }
   return [...values];
@@ -70,25 +71,25 @@ export function hostNqns(field: string, values: readonly string[], required: str
 
 /** One NQN, a host's or a subsystem's. */
 export function nqn(field: string, value: string): string {
-  return checked(field, value, nqnProblem(value));
+  return checked(field, value, nqnProblem(value), 'INVALID_NQN');
 }
 
 /** Where a remote replica listens: an IPv4 address or a host name. */
 export function address(field: string, value: string): string {
-  return checked(field, value, replicaAddressProblem(value));
+  return checked(field, value, replicaAddressProblem(value), 'INVALID_ADDRESS');
 }
 
 /** host:port of a peer node's API (an IPv4 address or host name, as replica addresses are). */
 export function apiAddress(field: string, value: string): string {
-  return checked(field, value, apiAddressProblem(value));
+  return checked(field, value, apiAddressProblem(value), 'INVALID_ADDRESS');
 }
 
 export function port(field: string, value: number): number {
-  return checked(field, value, portProblem(value));
+  return checked(field, value, portProblem(value), 'INVALID_ADDRESS');
 }
 
 export function labels(field: string, value: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(checked(field, value, labelsProblem(value))));
+  return Object.fromEntries(Object.entries(checked(field, value, labelsProblem(value), 'INVALID_LABELS')));
 }
 
 export function diskKind(field: string, value: string | number): 'aio' | 'nvme' {

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, ExecaError } from 'execa';
 import type { Logger } from 'pino';
-import { ConductorError } from '../errors.js';
+import { ConductorError, type ErrorCode } from '../errors.js';
 import { portProblem } from '../validation/network.js';
 import { nqnProblem } from '../validation/nqn.js';
 import { parseListSubsys, type ListedController } from './nvme-list-subsys.js';
@@ -65,8 +65,8 @@ export interface NvmeSubsystem {
   namespaces: string[];
 }
 
-function invalid(field: string, message: string): ConductorError {
-  return new ConductorError('INVALID_ARGUMENT', message, { field });
+function invalid(field: string, message: string, code: ErrorCode = 'INVALID_ARGUMENT'): ConductorError {
+  return new ConductorError(code, message, { field });
 }
 
 /**
@@ -75,13 +75,13 @@ function invalid(field: string, message: string): ConductorError {
  */
 export function checkNqn(nqn: unknown, field = 'nqn'): string {
   const problem = nqnProblem(nqn);
-  if (problem) throw invalid(field, `${field}: ${problem}`);
+  if (problem) throw invalid(field, `${field}: ${problem}`, 'INVALID_NQN');
   return nqn as string;
 }
 
 function checkSeconds(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalid(field, `${field} must be a whole number of seconds of at least 1, not ${String(value)}`);
+    throw invalid(field, `${field} must be a whole number of seconds of at least 1, not ${String(value)}`, 'INVALID_TIMEOUTS');
   }
   return value;
 }
@@ -90,14 +90,14 @@ function checkSeconds(value: unknown, field: string): number {
 export function checkConnectParams(p: ConnectParams): void {
   checkNqn(p.nqn);
   if (p.hostNqn !== undefined) checkNqn(p.hostNqn, 'hostNqn');
-  if (typeof p.address !== 'string' || isIP(p.address) === 0) throw invalid('address', `address "${String(p.address)}" is not an IP address`);
+  if (typeof p.address !== 'string' || isIP(p.address) === 0) throw invalid('address', `address "${String(p.address)}" is not an IP address`, 'INVALID_ADDRESS');
   const portTrouble = portProblem(p.port);
-  if (portTrouble) throw invalid('port', `port ${portTrouble}`);
+  if (portTrouble) throw invalid('port', `port ${portTrouble}`, 'INVALID_ADDRESS');
   const ctrlLoss = checkSeconds(p.ctrlLossTmoSec, 'ctrlLossTmoSec');
   const delay = checkSeconds(p.reconnectDelaySec, 'reconnectDelaySec');
   checkSeconds(p.keepAliveTmoSec, 'keepAliveTmoSec');
   // A delay longer than the loss window leaves at most one reconnect attempt: never what the budget means.
-  if (delay > ctrlLoss) throw invalid('reconnectDelaySec', `reconnectDelaySec (${delay}) must not exceed ctrlLossTmoSec (${ctrlLoss})`);
+  if (delay > ctrlLoss) throw invalid('reconnectDelaySec', `reconnectDelaySec (${delay}) must not exceed ctrlLossTmoSec (${ctrlLoss})`, 'INVALID_TIMEOUTS');
 }
 
 /** The argv of `nvme connect` for these params (validated): the one place it is spelled. */
@@ -129,13 +129,13 @@ const STDERR_MAX = 1000;
  * nvme-cli 1.x exits with 256-errno of the failed write; 2.x exits 1 and says it in words. The
  * exit code is read only when stderr said nothing recognisable.
  */
-const ERRNO_EXITS: Record<number, 'INVALID_ARGUMENT' | 'UNAVAILABLE' | 'ALREADY_EXISTS'> = {
+const ERRNO_EXITS: Record<number, ErrorCode> = {
   [256 - 22]: 'INVALID_ARGUMENT',
-  [256 - 101]: 'UNAVAILABLE', // ENETUNREACH
-  [256 - 110]: 'UNAVAILABLE', // ETIMEDOUT: the target, not our deadline
-  [256 - 111]: 'UNAVAILABLE', // ECONNREFUSED
-  [256 - 113]: 'UNAVAILABLE', // EHOSTUNREACH
-  [256 - 114]: 'ALREADY_EXISTS', // EALREADY
+  [256 - 101]: 'NVME_TARGET_UNREACHABLE', // ENETUNREACH
+  [256 - 110]: 'NVME_TARGET_UNREACHABLE', // ETIMEDOUT: the target, not our deadline
+  [256 - 111]: 'NVME_TARGET_UNREACHABLE', // ECONNREFUSED
+  [256 - 113]: 'NVME_TARGET_UNREACHABLE', // EHOSTUNREACH
+  [256 - 114]: 'NVME_ALREADY_CONNECTED', // EALREADY
 };
 
 const ALREADY = /already connected|operation already in progress/i;
@@ -146,7 +146,7 @@ const UNREACHABLE = /connection refused|no route to host|network is unreachable|
 /** Maps a failed run to a ConductorError; exported for the table test. */
 export function commandError(err: unknown, binary: string, ctx: CommandContext): ConductorError {
   if (!(err instanceof ExecaError)) {
-    return new ConductorError('INTERNAL', `${ctx.what} failed: ${String(err)}`, { ...ctx }, { cause: err });
+    return new ConductorError('NVME_CLI_FAILED', `${ctx.what} failed: ${String(err)}`, { ...ctx }, { cause: err });
   }
   const stderr = (err.stderr === undefined ? '' : String(err.stderr)).trim().slice(0, STDERR_MAX);
   const details = { ...ctx, exitCode: err.exitCode, stderr };
@@ -154,27 +154,27 @@ export function commandError(err: unknown, binary: string, ctx: CommandContext):
   const tail = stderr === '' ? `exit code ${String(err.exitCode)}` : stderr;
   if (err.code === 'ENOENT' || err.code === 'EACCES') {
     return new ConductorError(
-      'FAILED_PRECONDITION',
+      'HOST_NVME_UNAVAILABLE',
       `nvme-cli is not installed: cannot run "${binary}" (${err.code}); install the nvme-cli package (apt-get install nvme-cli / dnf install nvme-cli)`,
       details,
       { cause: err },
     );
   }
   if (err.timedOut) {
-    return new ConductorError('DEADLINE_EXCEEDED', `${ctx.what}${where} did not finish within its timeout and was killed${stderr ? `: ${stderr}` : ''}`, details, { cause: err });
+    return new ConductorError('NVME_CLI_TIMEOUT', `${ctx.what}${where} did not finish within its timeout and was killed${stderr ? `: ${stderr}` : ''}`, details, { cause: err });
   }
   const byText: Array<[RegExp, ConductorError['code'], string]> = [
-    [ALREADY, 'ALREADY_EXISTS', `${ctx.what}${where}: already connected`],
-    [NO_FABRICS, 'FAILED_PRECONDITION', `${ctx.what}${where} failed: /dev/nvme-fabrics is missing; run \`modprobe nvme-tcp\` (it loads nvme-fabrics): ${tail}`],
+    [ALREADY, 'NVME_ALREADY_CONNECTED', `${ctx.what}${where}: already connected`],
+    [NO_FABRICS, 'HOST_NVME_UNAVAILABLE', `${ctx.what}${where} failed: /dev/nvme-fabrics is missing; run \`modprobe nvme-tcp\` (it loads nvme-fabrics): ${tail}`],
     [BAD_ARGS, 'INVALID_ARGUMENT', `${ctx.what}${where} was refused as invalid: ${tail}`],
-    [UNREACHABLE, 'UNAVAILABLE', `${ctx.what}${where} failed, the target is unreachable or refused: ${tail}`],
+    [UNREACHABLE, 'NVME_TARGET_UNREACHABLE', `${ctx.what}${where} failed, the target is unreachable or refused: ${tail}`],
   ];
   for (const [pattern, code, message] of byText) {
     if (pattern.test(stderr)) return new ConductorError(code, message, details, { cause: err });
   }
   const byExit = err.exitCode === undefined ? undefined : ERRNO_EXITS[err.exitCode];
   if (byExit) return new ConductorError(byExit, `${ctx.what}${where} failed: ${tail}`, details, { cause: err });
-  return new ConductorError('INTERNAL', `${ctx.what}${where} failed: ${tail}`, details, { cause: err });
+  return new ConductorError('NVME_CLI_FAILED', `${ctx.what}${where} failed: ${tail}`, details, { cause: err });
 }
 
 type Probe<T> = { done: T } | { pending: string };
@@ -221,7 +221,7 @@ export class NvmeCli {
       this.log.info({ nqn: params.nqn, target }, 'nvme connect done');
     } catch (err) {
       // Someone connected between the sysfs check and the write; sysfs decides below.
-      if (!(err instanceof ConductorError && err.code === 'ALREADY_EXISTS')) throw err;
+      if (!(err instanceof ConductorError && err.code === 'NVME_ALREADY_CONNECTED')) throw err;
       this.log.info({ nqn: params.nqn, target }, 'nvme connect says already connected; reading sysfs');
     }
     return this.awaitDevice(params, target);
@@ -271,7 +271,7 @@ export class NvmeCli {
       await fsp.stat(dir);
     } catch {
       throw new ConductorError(
-        'FAILED_PRECONDITION',
+        'HOST_NVME_UNAVAILABLE',
         `the nvme_tcp kernel module is not loaded (${dir} is missing): run \`modprobe nvme-tcp\` on the node, and list it in /etc/modules-load.d to keep it across reboots`,
         { module: 'nvme_tcp' },
       );
@@ -323,7 +323,7 @@ export class NvmeCli {
       if ('done' in seen) return seen.done;
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new ConductorError('DEADLINE_EXCEEDED', `${what}: gave up after ${timeoutMs} ms, ${seen.pending}`, { what, timeoutMs });
+        throw new ConductorError('NVME_CLI_TIMEOUT', `${what}: gave up after ${timeoutMs} ms, ${seen.pending}`, { what, timeoutMs });
       }
       await sleep(Math.min(this.pollIntervalMs, left));
     }

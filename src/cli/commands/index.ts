@@ -122,7 +122,7 @@ export async function runApiCommand(input: ApiCommandInput): Promise<number> {
     process.stderr.write(
       json
         ? JSON.stringify({ error: { status: failure.status, code: failure.code ?? null, message: failure.message } }) + '\n'
-        : `spdk-conductor: ${failure.message} (${failure.status})\n`,
+        : `spdk-conductor: ${failure.message} ${failure.code === undefined ? `(${failure.status})` : `[${failure.code}]`}\n`,
     );
     return failure.exitCode;
   } finally {

@@ -17,7 +17,7 @@ export function engineDeps(config: Config, budget: TimeoutBudget, log: Logger): 
   const effective = (override?: TimeoutOverride): TimeoutBudget => {
     if (!override) return budget;
     const changed = applyOverride(budget, override);
-    requireSoundBudget(changed, 'INVALID_ARGUMENT');
+    requireSoundBudget(changed, 'INVALID_TIMEOUTS');
     return changed;
   };
   return {

@@ -444,14 +444,14 @@ export function hostConnectArgs(budget: TimeoutBudget): string[] {
 
 /**
  * A budget that passes every rule, or an error naming each rule broken and its numbers:
- * INVALID_ARGUMENT for a caller's override, a ConfigError (code CONFIG) for the service's config.
+ * INVALID_TIMEOUTS for a caller's override, a ConfigError (INVALID_CONFIG) for the service's config.
  */
-export function requireSoundBudget(budget: TimeoutBudget, code: 'INVALID_ARGUMENT' | 'CONFIG'): BudgetVerdict {
+export function requireSoundBudget(budget: TimeoutBudget, code: 'INVALID_TIMEOUTS' | 'INVALID_CONFIG'): BudgetVerdict {
   const verdict = checkBudget(budget);
   if (verdict.ok) return verdict;
   const text = verdict.violations.map((v) => v.message).join('; ');
-  if (code === 'CONFIG') throw new ConfigError('timeouts', `timeout budget refused: ${text}`);
-  throw new ConductorError('INVALID_ARGUMENT', `timeout override refused: ${text}`, { violations: verdict.violations });
+  if (code === 'INVALID_CONFIG') throw new ConfigError('timeouts', `timeout budget refused: ${text}`);
+  throw new ConductorError('INVALID_TIMEOUTS', `timeout override refused: ${text}`, { violations: verdict.violations });
 }
 
 const HOST_FIELDS: ReadonlyArray<keyof HostTimeouts> = ['ctrlLossTmoSec', 'reconnectDelaySec', 'keepAliveTmoSec', 'ioTimeoutSec'];
@@ -465,12 +465,12 @@ export function applyOverride(budget: TimeoutBudget, override: BudgetOverride): 
     ...Object.keys(override.replica ?? {}).filter((k) => !(REPLICA_FIELDS as readonly string[]).includes(k)).map((k) => `replica.${k}`),
   ];
   if (unknown.length > 0) {
-    throw new ConductorError('INVALID_ARGUMENT', `timeout override refused: [override.unknown-field] unknown field ${unknown.join(', ')}`, {
+    throw new ConductorError('INVALID_TIMEOUTS', `timeout override refused: [override.unknown-field] unknown field ${unknown.join(', ')}`, {
       violations: [{ rule: 'override.unknown-field', message: `unknown field ${unknown.join(', ')}` }],
     });
   }
   const merged: TimeoutBudget = { host: { ...budget.host, ...definedOnly(override.host) }, replica: { ...budget.replica, ...definedOnly(override.replica) } };
-  requireSoundBudget(merged, 'INVALID_ARGUMENT');
+  requireSoundBudget(merged, 'INVALID_TIMEOUTS');
   return merged;
 }
 

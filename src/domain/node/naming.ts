@@ -26,7 +26,7 @@ export const NQN_PREFIX = 'nqn.2024-11.io.spdk-conductor';
 
 export function checkName(kind: NameKind, name: unknown): string {
   const problem = nameProblem(kind, name);
-  if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: `${kind}_name` });
+  if (problem) throw new ConductorError('INVALID_NAME', problem, { field: `${kind}_name` });
   return name as string;
 }
 
@@ -174,7 +174,7 @@ export class PortRange {
     readonly max: number,
   ) {
     if (portProblem(min) !== undefined || portProblem(max) !== undefined || min > max) {
-      throw new ConductorError('CONFIG', `port range ${min}-${max} is not a range of TCP ports`);
+      throw new ConductorError('INVALID_CONFIG', `port range ${min}-${max} is not a range of TCP ports`);
     }
   }
 
@@ -191,7 +191,7 @@ export class PortRange {
         return port;
       }
     }
-    throw new ConductorError('RESOURCE_EXHAUSTED', `every port in ${this.min}-${this.max} is in use; widen export.portMin/portMax`);
+    throw new ConductorError('PORTS_EXHAUSTED', `every port in ${this.min}-${this.max} is in use; widen export.portMin/portMax`);
   }
 
   release(port: number): void {
