@@ -1,28 +1,180 @@
 /**
- * Every error the service raises, with stable string codes. Callers branch on `code`, never on
- * message text. The gRPC edge maps codes to status codes; nothing below it knows gRPC.
+ * Every error the service raises, with stable string codes. Callers branch on `code` (or its
+ * `kind`), never on message text. Each code belongs to one kind, a domain-neutral class of failure
+ * that the gRPC edge (src/api/status.ts) maps to a status; nothing below the edge knows gRPC, and
+ * the edge knows nothing of SPDK. The code travels to clients in the `conductor-error-code`
+ * trailer and the CLI prints it.
+ *
+ * Codes are an interface: add new ones freely, never rename or reuse one.
  */
 
-export type ErrorCode =
-  /** spdk_tgt answered the call with a JSON-RPC error. */
-  | 'SPDK_RPC'
-  /** spdk_tgt could not be reached, or the connection was lost before the answer. */
-  | 'SPDK_TRANSPORT'
-  /** A request was refused locally because its params break the method's schema. */
-  | 'SPDK_PARAMS'
-  /** spdk_tgt's result lacks a field the service relies on. */
-  | 'SPDK_RESULT'
-  /** A configuration value is missing or malformed. */
-  | 'CONFIG'
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'FAILED_PRECONDITION'
-  | 'RESOURCE_EXHAUSTED'
-  | 'UNAVAILABLE'
-  | 'DEADLINE_EXCEEDED'
-  | 'ABORTED'
-  | 'INTERNAL';
+export type ErrorKind =
+  | 'invalid-argument'
+  | 'not-found'
+  | 'already-exists'
+  | 'failed-precondition'
+  | 'resource-exhausted'
+  | 'unavailable'
+  | 'deadline-exceeded'
+  | 'aborted'
+  | 'internal'
+  /** spdk_tgt refused in its own words and the domain had nothing to add: the error space is foreign. */
+  | 'unknown';
+
+/** The catalogue: each code, its kind, what it means and what the caller should do. */
+export const ERROR_CODES = {
+  // invalid-argument: the request is malformed; fix it and send it again. Nothing was changed.
+  /** A malformed field no more specific code covers; the message names the field. */
+  INVALID_ARGUMENT: 'invalid-argument',
+  /** A disk, replica, snapshot or volume name is missing or breaks the name rule (src/validation/names.ts). */
+  INVALID_NAME: 'invalid-argument',
+  /** A host or subsystem NQN is missing, malformed, listed twice, or a required host list is empty. */
+  INVALID_NQN: 'invalid-argument',
+  /** A size is not a positive whole number of bytes, not aligned, larger than the disk, or shrinks a replica. */
+  INVALID_SIZE: 'invalid-argument',
+  /** An address or TCP port is malformed (replica export, peer API, copy target). */
+  INVALID_ADDRESS: 'invalid-argument',
+  /** A disk's path or PCIe address is malformed. */
+  INVALID_PATH: 'invalid-argument',
+  /** Snapshot labels break the label rule. */
+  INVALID_LABELS: 'invalid-argument',
+  /** An engine's timeout override breaks the timeout budget; the message names the rule and the numbers. */
+  INVALID_TIMEOUTS: 'invalid-argument',
+
+  // not-found: the object named does not exist on this node; check the name (the List calls show them).
+  /** Peers only: the peer said NOT_FOUND without a code this service knows. */
+  NOT_FOUND: 'not-found',
+  /** No disk of that name; DiskList shows the disks. */
+  DISK_NOT_FOUND: 'not-found',
+  /** No replica of that name; ReplicaList shows the replicas. */
+  REPLICA_NOT_FOUND: 'not-found',
+  /** The replica has no snapshot of that name; SnapshotList shows its snapshots. */
+  SNAPSHOT_NOT_FOUND: 'not-found',
+  /** The engine does not exist, or was deleted while the operation ran. */
+  ENGINE_NOT_FOUND: 'not-found',
+  /** No rebuild of that replica into that engine (it may have finished); RebuildList shows them. */
+  REBUILD_NOT_FOUND: 'not-found',
+
+  // already-exists: an object of that name exists and differs from the request; delete it or use another name.
+  /** Peers only: the peer said ALREADY_EXISTS without a code this service knows. */
+  ALREADY_EXISTS: 'already-exists',
+  /** The disk (or its bdev in spdk_tgt) exists on another device. */
+  DISK_EXISTS: 'already-exists',
+  /** The replica (or its lvol) exists with another disk or size. */
+  REPLICA_EXISTS: 'already-exists',
+  /** The snapshot exists with other labels. */
+  SNAPSHOT_EXISTS: 'already-exists',
+  /** The engine exists with another configuration; delete it first. */
+  ENGINE_EXISTS: 'already-exists',
+  /** The engine has a member of that name at another address. */
+  ENGINE_MEMBER_EXISTS: 'already-exists',
+  /** nvme-cli: the host is already connected to that target (the service treats it as success). */
+  NVME_ALREADY_CONNECTED: 'already-exists',
+
+  // failed-precondition: the request is well formed but the node's state does not allow it; change the state first.
+  /** Peers only: the peer said FAILED_PRECONDITION without a code this service knows. */
+  FAILED_PRECONDITION: 'failed-precondition',
+  /** The disk holds replicas, or exposed replicas when wiping; delete or unexpose them first. */
+  DISK_IN_USE: 'failed-precondition',
+  /** spdk_tgt cannot use the device (missing, a directory, unopenable, a foreign lvstore); check the node. */
+  DISK_UNUSABLE: 'failed-precondition',
+  /** The replica is exposed and the operation would change its data under an engine; unexpose it first. */
+  REPLICA_EXPOSED: 'failed-precondition',
+  /** The snapshot has more than one child, so SPDK cannot merge it away. */
+  SNAPSHOT_HAS_CHILDREN: 'failed-precondition',
+  /** The engine's raid is missing in spdk_tgt; delete and re-create the engine. */
+  ENGINE_BROKEN: 'failed-precondition',
+  /** The engine's raid has no free member slot (counting rebuilds already waiting); remove a member first. */
+  RAID_NO_FREE_SLOT: 'failed-precondition',
+  /** nvme-cli, the nvme-tcp module or the host's nvme parameters are missing here; install or load them, or use export-only. */
+  HOST_NVME_UNAVAILABLE: 'failed-precondition',
+  /** The API's Unix socket path is taken (not a socket, or another service listens); choose another or stop the other. */
+  API_SOCKET_IN_USE: 'failed-precondition',
+
+  // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
+  /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */
+  RESOURCE_EXHAUSTED: 'resource-exhausted',
+  /** spdk_tgt is out of DMA memory (hugepages), or admission found too little left; add hugepages or remove objects. */
+  DMA_EXHAUSTED: 'resource-exhausted',
+  /** The disk has no free space; free space or use another disk. */
+  DISK_FULL: 'resource-exhausted',
+  /** Admission refused the work: spdk_tgt's object limits (e.g. max_subsystems) would be passed. */
+  SPDK_LIMIT_REACHED: 'resource-exhausted',
+  /** Every port of export.portMin-portMax is in use; widen the range. */
+  PORTS_EXHAUSTED: 'resource-exhausted',
+  /** rebuild.maxQueued rebuilds already wait on this node; retry later. */
+  REBUILD_QUEUE_FULL: 'resource-exhausted',
+  /** A request too large for spdk_tgt to accept; make it smaller (retrying cannot help). */
+  SPDK_REQUEST_TOO_LARGE: 'resource-exhausted',
+  /** A watcher fell too far behind the events; read faster, then watch again. */
+  WATCH_OVERRUN: 'resource-exhausted',
+
+  // unavailable: something needed is not reachable right now; retry with backoff.
+  /** Peers only: the peer (or the link to it) failed in a way with no better code. */
+  UNAVAILABLE: 'unavailable',
+  /** spdk_tgt cannot be reached, or the connection was lost before the answer; check that it runs, then retry. */
+  SPDK_UNREACHABLE: 'unavailable',
+  /** Too much work is queued for spdk_tgt; retry with backoff. */
+  SPDK_OVERLOADED: 'unavailable',
+  /** The service gave up its spdk_tgt call (the caller cancelled, or the service is stopping); retry. */
+  SPDK_CALL_ABORTED: 'unavailable',
+  /** The service is still recovering from spdk_tgt at start; retry shortly. */
+  SERVICE_NOT_READY: 'unavailable',
+  /** The service is stopping; retry once it is back. */
+  SERVICE_STOPPING: 'unavailable',
+  /** The API could not listen on its address. */
+  API_LISTEN_FAILED: 'unavailable',
+  /** A replica (or the last source of a rebuild) could not be reached or was lost; check its node, then retry. */
+  REPLICA_UNREACHABLE: 'unavailable',
+  /** nvme-cli could not reach the target; check the network and the target, then retry. */
+  NVME_TARGET_UNREACHABLE: 'unavailable',
+
+  // deadline-exceeded: the work did not finish in time; it may still finish. Retry (operations are idempotent).
+  /** Peers only: the peer said DEADLINE_EXCEEDED without a code this service knows. */
+  DEADLINE_EXCEEDED: 'deadline-exceeded',
+  /** A spdk_tgt call passed its deadline; spdk_tgt is slow or stuck: retry later, and check it if it persists. */
+  SPDK_TIMEOUT: 'deadline-exceeded',
+  /** nvme-cli, or the kernel state it changes, did not settle in time. */
+  NVME_CLI_TIMEOUT: 'deadline-exceeded',
+  /** A bdev stayed after its controller was detached. */
+  MEMBER_DETACH_TIMEOUT: 'deadline-exceeded',
+  /** Admission waited too long for a sample of spdk_tgt. */
+  ADMISSION_TIMEOUT: 'deadline-exceeded',
+  /** A peer stopped reporting on a shallow copy. */
+  PEER_SILENT: 'deadline-exceeded',
+
+  // aborted: the work was cancelled before it finished; nothing more will happen unless asked again.
+  /** Cancelled by request, by a cancelled caller, or because its object went away. */
+  CANCELLED: 'aborted',
+
+  // internal: a fault of this service or its environment the caller cannot fix; the service log has the details.
+  /** A bug or an unexpected failure. */
+  INTERNAL: 'internal',
+  /** A configuration value is missing or malformed (at start: exit 2). */
+  INVALID_CONFIG: 'internal',
+  /** The state file cannot be read or is damaged (at start: exit 2); the message says what to do. */
+  STATE_FILE_UNREADABLE: 'internal',
+  /** The state file cannot be written. */
+  STATE_FILE_UNWRITABLE: 'internal',
+  /** The service built params spdk_tgt's schema refuses; nothing was sent. */
+  SPDK_PARAMS_REFUSED: 'internal',
+  /** spdk_tgt answered in a shape the service does not understand (another version?). */
+  SPDK_RESULT_UNEXPECTED: 'internal',
+  /** spdk_tgt's state contradicts what it just did (made an object it does not list), or a copy failed inside it. */
+  SPDK_INCONSISTENT: 'internal',
+  /** nvme-cli failed in a way it did not explain, or printed output of an unknown shape. */
+  NVME_CLI_FAILED: 'internal',
+
+  // unknown: spdk_tgt's own refusal, passed on in its words.
+  /** spdk_tgt refused a call in a way the domain does not translate; its message says why. */
+  SPDK_REFUSED: 'unknown',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
 
 export class ConductorError extends Error {
   readonly code: ErrorCode;
@@ -33,6 +185,15 @@ export class ConductorError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.details = details;
+  }
+
+  get kind(): ErrorKind {
+    return ERROR_CODES[this.code];
+  }
+
+  /** What a caller should do, for errors whose message does not say it already; the edge appends it. */
+  get hint(): string | undefined {
+    return undefined;
   }
 }
 
@@ -73,7 +234,7 @@ export class SpdkRpcError extends ConductorError {
 
   constructor(method: string, params: unknown, rpcCode: number, rpcMessage: string, data?: unknown) {
     const name = codeNames.get(rpcCode) ?? String(rpcCode);
-    super('SPDK_RPC', `${method} failed: ${rpcMessage} (${name})`, { method, rpcCode, rpcMessage, data });
+    super('SPDK_REFUSED', `${method} failed: ${rpcMessage} (${name})`, { method, rpcCode, rpcMessage, data });
     this.rpcCode = rpcCode;
     this.rpcMessage = rpcMessage;
     this.method = method;
@@ -120,17 +281,39 @@ export type TransportFailure =
   /** The client was closed. */
   | 'client-closed';
 
+const TRANSPORT_CODES: Readonly<Record<TransportFailure, ErrorCode>> = {
+  'no-socket': 'SPDK_UNREACHABLE',
+  refused: 'SPDK_UNREACHABLE',
+  closed: 'SPDK_UNREACHABLE',
+  'client-closed': 'SPDK_UNREACHABLE',
+  timeout: 'SPDK_TIMEOUT',
+  aborted: 'SPDK_CALL_ABORTED',
+  overloaded: 'SPDK_OVERLOADED',
+  // Sending it again cannot help, so a retryable kind would mislead.
+  'too-large': 'SPDK_REQUEST_TOO_LARGE',
+};
+
 export class SpdkTransportError extends ConductorError {
   readonly failure: TransportFailure;
   readonly method: string | undefined;
 
   constructor(failure: TransportFailure, message: string, method?: string, options?: ErrorOptions) {
-    super(failure === 'timeout' ? 'DEADLINE_EXCEEDED' : failure === 'aborted' ? 'ABORTED' : 'SPDK_TRANSPORT', message, {
-      failure,
-      method,
-    }, options);
+    super(TRANSPORT_CODES[failure], message, { failure, method }, options);
     this.failure = failure;
     this.method = method;
+  }
+
+  override get hint(): string | undefined {
+    switch (this.failure) {
+      case 'timeout':
+        return 'spdk_tgt is slow or stuck: retry later, and check spdk_tgt if it persists';
+      case 'too-large':
+        return 'make the request smaller';
+      case 'overloaded':
+        return 'too much work is queued for spdk_tgt: retry with backoff';
+      default:
+        return 'spdk_tgt is not reachable: check that it is running, then retry';
+    }
   }
 }
 
@@ -140,7 +323,7 @@ export class SpdkParamsError extends ConductorError {
   readonly problems: readonly string[];
 
   constructor(method: string, problems: readonly string[]) {
-    super('SPDK_PARAMS', `refused to send ${method}: ${problems.join('; ')}`, { method, problems });
+    super('SPDK_PARAMS_REFUSED', `refused to send ${method}: ${problems.join('; ')}`, { method, problems });
     this.method = method;
     this.problems = problems;
   }
@@ -149,13 +332,13 @@ export class SpdkParamsError extends ConductorError {
 /** spdk_tgt's answer lacks what the service relies on: a version we do not understand. */
 export class SpdkResultError extends ConductorError {
   constructor(method: string, problems: readonly string[]) {
-    super('SPDK_RESULT', `unexpected result from ${method}: ${problems.join('; ')}`, { method, problems });
+    super('SPDK_RESULT_UNEXPECTED', `unexpected result from ${method}: ${problems.join('; ')}`, { method, problems });
   }
 }
 
 export class ConfigError extends ConductorError {
   constructor(key: string, message: string) {
-    super('CONFIG', `config ${key}: ${message}`, { key });
+    super('INVALID_CONFIG', `config ${key}: ${message}`, { key });
   }
 }
 

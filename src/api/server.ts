@@ -9,7 +9,7 @@
 import { lstat, mkdir, chmod, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import { Server, ServerCredentials, status as Status } from '@grpc/grpc-js';
+import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
@@ -24,7 +24,7 @@ import { enginesHandlers } from './services/engines.js';
 import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
 import { WatchRegistry } from './services/watch.js';
-import { splitHostPort } from './host-port.js';
+import { splitHostPort } from '../validation/network.js';
 
 export interface ApiServerOptions {
   domain: ApiDomain;
@@ -110,7 +110,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       closing ??= (async () => {
         stopHealth();
         for (const name of HEALTH_NAMES) health.setStatus(name, 'NOT_SERVING');
-        watches.endAll(build(Status.UNAVAILABLE, 'UNAVAILABLE', 'the service is shutting down; watch again once it is back'));
+        watches.endAll(build('SERVICE_STOPPING', 'the service is shutting down; watch again once it is back'));
         await drain(server, options.shutdownGraceMs ?? 5000, logger);
         if (ports.unixSocket) await removeSocket(ports.unixSocket);
         logger.info('API closed');
@@ -165,7 +165,7 @@ function permissionAdvice(err: unknown, path: string): unknown {
 function bind(server: Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
-      if (err) reject(new ConductorError('UNAVAILABLE', `cannot serve the API on ${address}: ${err.message}`, { address }, { cause: err }));
+      if (err) reject(new ConductorError('API_LISTEN_FAILED', `cannot serve the API on ${address}: ${err.message}`, { address }, { cause: err }));
       else resolve(port);
     });
   });
@@ -182,9 +182,9 @@ async function prepareSocketPath(path: string): Promise<void> {
     throw err;
   });
   if (!stat) return;
-  if (!stat.isSocket()) throw new ConductorError('FAILED_PRECONDITION', `api.socket ${path} exists and is not a socket; remove it or choose another path`, { path });
+  if (!stat.isSocket()) throw new ConductorError('API_SOCKET_IN_USE', `api.socket ${path} exists and is not a socket; remove it or choose another path`, { path });
   if (await answers(path)) {
-    throw new ConductorError('FAILED_PRECONDITION', `api.socket ${path} is in use by another process (is the service already running?)`, { path });
+    throw new ConductorError('API_SOCKET_IN_USE', `api.socket ${path} is in use by another process (is the service already running?)`, { path });
   }
   await removeSocket(path);
 }

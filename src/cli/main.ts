@@ -120,8 +120,8 @@ function print(value: unknown, json: boolean): void {
 function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return EXIT.USAGE;
   if (err instanceof ConductorError) {
-    if (err.code === 'CONFIG') return EXIT.USAGE;
-    if (err.code === 'DEADLINE_EXCEEDED') return EXIT.TIMEOUT;
+    if (err.code === 'INVALID_CONFIG' || err.code === 'STATE_FILE_UNREADABLE') return EXIT.USAGE;
+    if (err.kind === 'deadline-exceeded') return EXIT.TIMEOUT;
     if (err instanceof SpdkTransportError) return EXIT.UNAVAILABLE;
   }
   return EXIT.FAILED;
@@ -130,7 +130,7 @@ function exitCodeOf(err: unknown): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`spdk-conductor: ${(err as Error).message}\n`);
+    process.stderr.write(`spdk-conductor: ${(err as Error).message}${err instanceof ConductorError ? ` [${err.code}]` : ''}\n`);
     if (err instanceof UsageError) process.stderr.write('run "spdk-conductor help" for usage\n');
     process.exit(exitCodeOf(err));
   },

@@ -91,9 +91,12 @@ function coerce(key: string, spec: KeySpec, raw: unknown, source: string): unkno
     throw new ConfigError(key, `${source}: expected ${expected}, got ${spec.secret ? 'a value' : JSON.stringify(raw)}`);
   };
   switch (spec.type) {
-    case 'string':
+    case 'string': {
       if (typeof raw !== 'string' || raw === '') fail('a non-empty string');
+      const problem = spec.check?.(raw as string);
+      if (problem) throw new ConfigError(key, `${source}: ${problem}`);
       return raw;
+    }
     case 'enum':
       if (typeof raw !== 'string' || !spec.values?.includes(raw)) fail(`one of ${spec.values?.join(', ')}`);
       return raw;

@@ -6,6 +6,9 @@
 
 import os from 'node:os';
 import path from 'node:path';
+import { TCP_PORT_MAX, TCP_PORT_MIN } from '../validation/network.js';
+import { nqnProblem } from '../validation/nqn.js';
+import { DEFAULT_TIMEOUTS } from './timeout-defaults.js';
 
 export type KeyType = 'string' | 'integer' | 'boolean' | 'enum';
 
@@ -18,6 +21,8 @@ export interface KeySpec {
   readonly values?: readonly string[];
   /** A value that must never reach a log line. */
   readonly secret?: boolean;
+  /** Why a string value is malformed, or undefined: the rule of src/validation/ it must follow. */
+  readonly check?: (value: string) => string | undefined;
 }
 
 /**
@@ -53,8 +58,8 @@ export const CONFIG_KEYS = {
     describe: 'The local state file (snapshot times and labels, operation intents). Unset: /var/lib/spdk-conductor/state.json, or beside the embedded simulator',
   },
   'export.address': { type: 'string', default: '127.0.0.1', describe: "Address replica exports listen on (the node's storage network address)" },
-  'export.portMin': { type: 'integer', default: 20000, min: 1, max: 65535, describe: 'Lowest TCP port for replica exports' },
-  'export.portMax': { type: 'integer', default: 20999, min: 1, max: 65535, describe: 'Highest TCP port for replica exports' },
+  'export.portMin': { type: 'integer', default: 20000, min: TCP_PORT_MIN, max: TCP_PORT_MAX, describe: 'Lowest TCP port for replica exports' },
+  'export.portMax': { type: 'integer', default: 20999, min: TCP_PORT_MIN, max: TCP_PORT_MAX, describe: 'Highest TCP port for replica exports' },
   'disk.clusterSizeMib': { type: 'integer', default: 1, min: 1, max: 1024, describe: 'Cluster size of lvstores this service creates, MiB' },
   'api.socket': {
     type: 'string',
@@ -73,30 +78,30 @@ export const CONFIG_KEYS = {
     values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
     describe: 'Log level',
   },
-  // The timeout budget (src/domain/timeout-budget.ts): defaults equal defaultBudget(), limits lie within FIELD_LIMITS.
-  'timeouts.host.ctrlLossTmoSec': { type: 'integer', default: 60, min: 1, max: 2_147_483_647, describe: 'nvme connect --ctrl-loss-tmo for the host, s' },
-  'timeouts.host.reconnectDelaySec': { type: 'integer', default: 2, min: 1, max: 2_147_483_647, describe: 'nvme connect --reconnect-delay for the host, s' },
-  'timeouts.host.keepAliveTmoSec': { type: 'integer', default: 5, min: 1, max: 4_294_967, describe: 'nvme connect --keep-alive-tmo for the host, s' },
+  // The timeout budget (src/domain/engine/timeout-budget.ts): defaults are its defaults; limits lie within its FIELD_LIMITS.
+  'timeouts.host.ctrlLossTmoSec': { type: 'integer', default: DEFAULT_TIMEOUTS.host.ctrlLossTmoSec, min: 1, max: 2_147_483_647, describe: 'nvme connect --ctrl-loss-tmo for the host, s' },
+  'timeouts.host.reconnectDelaySec': { type: 'integer', default: DEFAULT_TIMEOUTS.host.reconnectDelaySec, min: 1, max: 2_147_483_647, describe: 'nvme connect --reconnect-delay for the host, s' },
+  'timeouts.host.keepAliveTmoSec': { type: 'integer', default: DEFAULT_TIMEOUTS.host.keepAliveTmoSec, min: 1, max: 4_294_967, describe: 'nvme connect --keep-alive-tmo for the host, s' },
   'timeouts.host.ioTimeoutSec': {
     type: 'integer',
-    default: 30,
+    default: DEFAULT_TIMEOUTS.host.ioTimeoutSec,
     min: 1,
     max: 4_294_967_295,
     describe: "The host's nvme_core io_timeout, s, used when /sys/module/nvme_core/parameters/io_timeout is absent",
   },
-  'timeouts.replica.reconnectDelaySec': { type: 'integer', default: 2, min: 0, max: 4_294_967_295, describe: 'bdev_nvme reconnect_delay_sec for remote replicas' },
-  'timeouts.replica.fastIoFailTimeoutSec': { type: 'integer', default: 8, min: 0, max: 4_294_967_295, describe: 'bdev_nvme fast_io_fail_timeout_sec for remote replicas' },
+  'timeouts.replica.reconnectDelaySec': { type: 'integer', default: DEFAULT_TIMEOUTS.replica.reconnectDelaySec, min: 0, max: 4_294_967_295, describe: 'bdev_nvme reconnect_delay_sec for remote replicas' },
+  'timeouts.replica.fastIoFailTimeoutSec': { type: 'integer', default: DEFAULT_TIMEOUTS.replica.fastIoFailTimeoutSec, min: 0, max: 4_294_967_295, describe: 'bdev_nvme fast_io_fail_timeout_sec for remote replicas' },
   'timeouts.replica.ctrlrLossTimeoutSec': {
     type: 'integer',
-    default: 15,
+    default: DEFAULT_TIMEOUTS.replica.ctrlrLossTimeoutSec,
     min: -1,
     max: 2_147_483_647,
     describe: 'bdev_nvme ctrlr_loss_timeout_sec for remote replicas (-1: reconnect forever, 0: never)',
   },
-  'timeouts.replica.keepAliveTimeoutMs': { type: 'integer', default: 5000, min: 0, max: 4_294_967_295, describe: 'bdev_nvme keep_alive_timeout_ms for remote replicas' },
+  'timeouts.replica.keepAliveTimeoutMs': { type: 'integer', default: DEFAULT_TIMEOUTS.replica.keepAliveTimeoutMs, min: 0, max: 4_294_967_295, describe: 'bdev_nvme keep_alive_timeout_ms for remote replicas' },
   'timeouts.replica.transportAckTimeout': {
     type: 'integer',
-    default: 0,
+    default: DEFAULT_TIMEOUTS.replica.transportAckTimeout,
     min: 0,
     max: 31,
     describe: 'bdev_nvme transport_ack_timeout (0: SPDK default; TCP closes after 2^n ms unacknowledged)',
@@ -109,6 +114,7 @@ export const CONFIG_KEYS = {
   'engine.hostNqn': {
     type: 'string',
     default: undefined,
+    check: nqnProblem,
     describe: "The NQN this node's engines present to replica targets. Unset: derived from the host name",
   },
   'engine.monitorPeriodMs': { type: 'integer', default: 3000, min: 100, max: 600_000, describe: 'How often engines are compared with what they should be' },
@@ -131,6 +137,7 @@ export const CONFIG_KEYS = {
   'frontend.hostNqn': {
     type: 'string',
     default: undefined,
+    check: nqnProblem,
     describe: "This node's kernel NVMe host NQN for nvme-host frontends. Unset: /etc/nvme/hostnqn",
   },
 } as const satisfies Record<string, KeySpec>;

@@ -19,7 +19,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, ExecaError } from 'execa';
 import type { Logger } from 'pino';
-import { ConductorError } from '../errors.js';
+import { ConductorError, type ErrorCode } from '../errors.js';
+import { portProblem } from '../validation/network.js';
+import { nqnProblem } from '../validation/nqn.js';
 import { parseListSubsys, type ListedController } from './nvme-list-subsys.js';
 import { isUsable, normalizeIp, NvmeSysfs, parseAddress, type SysfsController, type SysfsSubsystem } from './nvme-sysfs.js';
 
@@ -63,27 +65,23 @@ export interface NvmeSubsystem {
   namespaces: string[];
 }
 
-const NQN_MAX_BYTES = 223;
-/**
- * nvme-cli hands the kernel one comma-separated `key=value` string, so a ',' or whitespace in an
- * NQN would inject options of its own: only printable ASCII without ',' passes.
- */
-const NQN_SHAPE = /^nqn\.\d{4}-\d{2}\.[A-Za-z0-9][A-Za-z0-9.-]*(?::[\x21-\x2b\x2d-\x7e]+)?$/;
-
-function invalid(field: string, message: string): ConductorError {
-  return new ConductorError('INVALID_ARGUMENT', message, { field });
+function invalid(field: string, message: string, code: ErrorCode = 'INVALID_ARGUMENT'): ConductorError {
+  return new ConductorError(code, message, { field });
 }
 
+/**
+ * nvme-cli hands the kernel one comma-separated `key=value` string; the NQN rule admits no ',' or
+ * whitespace, so an NQN cannot inject options of its own.
+ */
 export function checkNqn(nqn: unknown, field = 'nqn'): string {
-  if (typeof nqn !== 'string' || nqn === '') throw invalid(field, `${field} is required`);
-  if (Buffer.byteLength(nqn) > NQN_MAX_BYTES) throw invalid(field, `${field} is longer than ${NQN_MAX_BYTES} bytes`);
-  if (!NQN_SHAPE.test(nqn)) throw invalid(field, `${field} "${nqn}" is not an NQN (nqn.YYYY-MM.reverse.domain:name, printable, no commas)`);
-  return nqn;
+  const problem = nqnProblem(nqn);
+  if (problem) throw invalid(field, `${field}: ${problem}`, 'INVALID_NQN');
+  return nqn as string;
 }
 
 function checkSeconds(value: unknown, field: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw invalid(field, `${field} must be a whole number of seconds of at least 1, not ${String(value)}`);
+    throw invalid(field, `${field} must be a whole number of seconds of at least 1, not ${String(value)}`, 'INVALID_TIMEOUTS');
   }
   return value;
 }
@@ -92,15 +90,14 @@ function checkSeconds(value: unknown, field: string): number {
 export function checkConnectParams(p: ConnectParams): void {
   checkNqn(p.nqn);
   if (p.hostNqn !== undefined) checkNqn(p.hostNqn, 'hostNqn');
-  if (typeof p.address !== 'string' || isIP(p.address) === 0) throw invalid('address', `address "${String(p.address)}" is not an IP address`);
-  if (typeof p.port !== 'number' || !Number.isInteger(p.port) || p.port < 1 || p.port > 65535) {
-    throw invalid('port', `port must be an integer in 1..65535, not ${String(p.port)}`);
-  }
+  if (typeof p.address !== 'string' || isIP(p.address) === 0) throw invalid('address', `address "${String(p.address)}" is not an IP address`, 'INVALID_ADDRESS');
+  const portTrouble = portProblem(p.port);
+  if (portTrouble) throw invalid('port', `port ${portTrouble}`, 'INVALID_ADDRESS');
   const ctrlLoss = checkSeconds(p.ctrlLossTmoSec, 'ctrlLossTmoSec');
   const delay = checkSeconds(p.reconnectDelaySec, 'reconnectDelaySec');
   checkSeconds(p.keepAliveTmoSec, 'keepAliveTmoSec');
   // A delay longer than the loss window leaves at most one reconnect attempt: never what the budget means.
-  if (delay > ctrlLoss) throw invalid('reconnectDelaySec', `reconnectDelaySec (${delay}) must not exceed ctrlLossTmoSec (${ctrlLoss})`);
+  if (delay > ctrlLoss) throw invalid('reconnectDelaySec', `reconnectDelaySec (${delay}) must not exceed ctrlLossTmoSec (${ctrlLoss})`, 'INVALID_TIMEOUTS');
 }
 
 /** The argv of `nvme connect` for these params (validated): the one place it is spelled. */
@@ -132,13 +129,13 @@ const STDERR_MAX = 1000;
  * nvme-cli 1.x exits with 256-errno of the failed write; 2.x exits 1 and says it in words. The
  * exit code is read only when stderr said nothing recognisable.
  */
-const ERRNO_EXITS: Record<number, 'INVALID_ARGUMENT' | 'UNAVAILABLE' | 'ALREADY_EXISTS'> = {
+const ERRNO_EXITS: Record<number, ErrorCode> = {
   [256 - 22]: 'INVALID_ARGUMENT',
-  [256 - 101]: 'UNAVAILABLE', // ENETUNREACH
-  [256 - 110]: 'UNAVAILABLE', // ETIMEDOUT: the target, not our deadline
-  [256 - 111]: 'UNAVAILABLE', // ECONNREFUSED
-  [256 - 113]: 'UNAVAILABLE', // EHOSTUNREACH
-  [256 - 114]: 'ALREADY_EXISTS', // EALREADY
+  [256 - 101]: 'NVME_TARGET_UNREACHABLE', // ENETUNREACH
+  [256 - 110]: 'NVME_TARGET_UNREACHABLE', // ETIMEDOUT: the target, not our deadline
+  [256 - 111]: 'NVME_TARGET_UNREACHABLE', // ECONNREFUSED
+  [256 - 113]: 'NVME_TARGET_UNREACHABLE', // EHOSTUNREACH
+  [256 - 114]: 'NVME_ALREADY_CONNECTED', // EALREADY
 };
 
 const ALREADY = /already connected|operation already in progress/i;
@@ -149,7 +146,7 @@ const UNREACHABLE = /connection refused|no route to host|network is unreachable|
 /** Maps a failed run to a ConductorError; exported for the table test. */
 export function commandError(err: unknown, binary: string, ctx: CommandContext): ConductorError {
   if (!(err instanceof ExecaError)) {
-    return new ConductorError('INTERNAL', `${ctx.what} failed: ${String(err)}`, { ...ctx }, { cause: err });
+    return new ConductorError('NVME_CLI_FAILED', `${ctx.what} failed: ${String(err)}`, { ...ctx }, { cause: err });
   }
   const stderr = (err.stderr === undefined ? '' : String(err.stderr)).trim().slice(0, STDERR_MAX);
   const details = { ...ctx, exitCode: err.exitCode, stderr };
@@ -157,27 +154,27 @@ export function commandError(err: unknown, binary: string, ctx: CommandContext):
   const tail = stderr === '' ? `exit code ${String(err.exitCode)}` : stderr;
   if (err.code === 'ENOENT' || err.code === 'EACCES') {
     return new ConductorError(
-      'FAILED_PRECONDITION',
+      'HOST_NVME_UNAVAILABLE',
       `nvme-cli is not installed: cannot run "${binary}" (${err.code}); install the nvme-cli package (apt-get install nvme-cli / dnf install nvme-cli)`,
       details,
       { cause: err },
     );
   }
   if (err.timedOut) {
-    return new ConductorError('DEADLINE_EXCEEDED', `${ctx.what}${where} did not finish within its timeout and was killed${stderr ? `: ${stderr}` : ''}`, details, { cause: err });
+    return new ConductorError('NVME_CLI_TIMEOUT', `${ctx.what}${where} did not finish within its timeout and was killed${stderr ? `: ${stderr}` : ''}`, details, { cause: err });
   }
   const byText: Array<[RegExp, ConductorError['code'], string]> = [
-    [ALREADY, 'ALREADY_EXISTS', `${ctx.what}${where}: already connected`],
-    [NO_FABRICS, 'FAILED_PRECONDITION', `${ctx.what}${where} failed: /dev/nvme-fabrics is missing; run \`modprobe nvme-tcp\` (it loads nvme-fabrics): ${tail}`],
+    [ALREADY, 'NVME_ALREADY_CONNECTED', `${ctx.what}${where}: already connected`],
+    [NO_FABRICS, 'HOST_NVME_UNAVAILABLE', `${ctx.what}${where} failed: /dev/nvme-fabrics is missing; run \`modprobe nvme-tcp\` (it loads nvme-fabrics): ${tail}`],
     [BAD_ARGS, 'INVALID_ARGUMENT', `${ctx.what}${where} was refused as invalid: ${tail}`],
-    [UNREACHABLE, 'UNAVAILABLE', `${ctx.what}${where} failed, the target is unreachable or refused: ${tail}`],
+    [UNREACHABLE, 'NVME_TARGET_UNREACHABLE', `${ctx.what}${where} failed, the target is unreachable or refused: ${tail}`],
   ];
   for (const [pattern, code, message] of byText) {
     if (pattern.test(stderr)) return new ConductorError(code, message, details, { cause: err });
   }
   const byExit = err.exitCode === undefined ? undefined : ERRNO_EXITS[err.exitCode];
   if (byExit) return new ConductorError(byExit, `${ctx.what}${where} failed: ${tail}`, details, { cause: err });
-  return new ConductorError('INTERNAL', `${ctx.what}${where} failed: ${tail}`, details, { cause: err });
+  return new ConductorError('NVME_CLI_FAILED', `${ctx.what}${where} failed: ${tail}`, details, { cause: err });
 }
 
 type Probe<T> = { done: T } | { pending: string };
@@ -224,7 +221,7 @@ export class NvmeCli {
       this.log.info({ nqn: params.nqn, target }, 'nvme connect done');
     } catch (err) {
       // Someone connected between the sysfs check and the write; sysfs decides below.
-      if (!(err instanceof ConductorError && err.code === 'ALREADY_EXISTS')) throw err;
+      if (!(err instanceof ConductorError && err.code === 'NVME_ALREADY_CONNECTED')) throw err;
       this.log.info({ nqn: params.nqn, target }, 'nvme connect says already connected; reading sysfs');
     }
     return this.awaitDevice(params, target);
@@ -274,7 +271,7 @@ export class NvmeCli {
       await fsp.stat(dir);
     } catch {
       throw new ConductorError(
-        'FAILED_PRECONDITION',
+        'HOST_NVME_UNAVAILABLE',
         `the nvme_tcp kernel module is not loaded (${dir} is missing): run \`modprobe nvme-tcp\` on the node, and list it in /etc/modules-load.d to keep it across reboots`,
         { module: 'nvme_tcp' },
       );
@@ -326,7 +323,7 @@ export class NvmeCli {
       if ('done' in seen) return seen.done;
       const left = deadline - Date.now();
       if (left <= 0) {
-        throw new ConductorError('DEADLINE_EXCEEDED', `${what}: gave up after ${timeoutMs} ms, ${seen.pending}`, { what, timeoutMs });
+        throw new ConductorError('NVME_CLI_TIMEOUT', `${what}: gave up after ${timeoutMs} ms, ${seen.pending}`, { what, timeoutMs });
       }
       await sleep(Math.min(this.pollIntervalMs, left));
     }

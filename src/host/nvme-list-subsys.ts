@@ -38,7 +38,7 @@ export function parseListSubsys(stdout: string): ListedSubsystem[] {
     doc = JSON.parse(text);
   } catch (err) {
     throw new ConductorError(
-      'INTERNAL',
+      'NVME_CLI_FAILED',
       `nvme list-subsys -o json printed something that is not JSON (an nvme-cli too old for -o json?): ${excerpt(text)}`,
       { output: excerpt(text) },
       { cause: err },
@@ -96,7 +96,7 @@ function paths(element: Json): ListedController[] {
 }
 
 function shapeError(text: string): ConductorError {
-  return new ConductorError('INTERNAL', `nvme list-subsys -o json printed JSON of an unknown shape: ${excerpt(text)}`, { output: excerpt(text) });
+  return new ConductorError('NVME_CLI_FAILED', `nvme list-subsys -o json printed JSON of an unknown shape: ${excerpt(text)}`, { output: excerpt(text) });
 }
 
 function excerpt(text: string): string {

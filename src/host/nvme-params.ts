@@ -23,13 +23,13 @@ export async function readHostIoTimeout(root = '/'): Promise<number | undefined>
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new ConductorError('FAILED_PRECONDITION', `cannot read the host's nvme io_timeout from ${file}: ${code ?? String(err)}`, { file }, { cause: err });
+    throw new ConductorError('HOST_NVME_UNAVAILABLE', `cannot read the host's nvme io_timeout from ${file}: ${code ?? String(err)}`, { file }, { cause: err });
   }
   const value = text.trim();
   const seconds = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(seconds)) {
     throw new ConductorError(
-      'FAILED_PRECONDITION',
+      'HOST_NVME_UNAVAILABLE',
       `the host's nvme io_timeout in ${file} is ${JSON.stringify(value.slice(0, 40))}, not a whole number of seconds`,
       { file, content: value.slice(0, 40) },
     );

@@ -112,7 +112,7 @@ class GrpcPeer implements PeerNode {
       const watch = (): void => {
         clearTimeout(watchdog);
         watchdog = setTimeout(() => {
-          silent = new ConductorError('DEADLINE_EXCEEDED', `${this.where}: no word of the shallow copy of ${snapshot} for ${this.silenceMs / 1000} s`);
+          silent = new ConductorError('PEER_SILENT', `${this.where}: no word of the shallow copy of ${snapshot} for ${this.silenceMs / 1000} s`);
           stream.cancel();
         }, this.silenceMs);
         watchdog.unref();

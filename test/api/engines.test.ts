@@ -115,7 +115,7 @@ describe('Engines', () => {
 
   it("maps the domain's refusals: a broken override, no host frontend, too few reachable replicas", async () => {
     const rule = 'timeout override refused: [ours.io-failover-before-host-io-timeout] a lost replica fails over 42 s after the loss';
-    api.domain.failNext('engineCreate', new ConductorError('INVALID_ARGUMENT', rule));
+    api.domain.failNext('engineCreate', new ConductorError('INVALID_TIMEOUTS', rule));
     await expect(invoke(api.clients.engines, 'EngineCreate', { ...CREATE, timeouts: { replica: { fastIoFailTimeoutSec: 40 } } })).rejects.toMatchObject({
       code: status.INVALID_ARGUMENT,
       details: rule,

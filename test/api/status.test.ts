@@ -3,13 +3,14 @@
  * intact and the ConductorError code in a trailer; transport failures say what to do; anything
  * that is not a ConductorError becomes INTERNAL without its message or stack.
  */
+import fs from 'node:fs';
 import { Writable } from 'node:stream';
 import { status } from '@grpc/grpc-js';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../src/api/client.js';
-import { ERROR_CODE_TRAILER } from '../../src/api/status.js';
-import { ConductorError, SpdkParamsError, SpdkRpcError, SpdkTransportError, type ErrorCode } from '../../src/errors.js';
+import { ERROR_CODE_TRAILER, fromStatus, statusOf } from '../../src/api/status.js';
+import { ConductorError, ERROR_CODES, SpdkParamsError, SpdkRpcError, SpdkTransportError, type ErrorCode } from '../../src/errors.js';
 import { startTestApi, type TestApi } from './helpers/api-server.js';
 
 const logLines: string[] = [];
@@ -37,24 +38,63 @@ async function failWith(error: unknown): Promise<{ code: number; details: string
   );
 }
 
-const domainCodes: [ErrorCode, status][] = [
-  ['INVALID_ARGUMENT', status.INVALID_ARGUMENT],
-  ['NOT_FOUND', status.NOT_FOUND],
-  ['ALREADY_EXISTS', status.ALREADY_EXISTS],
-  ['FAILED_PRECONDITION', status.FAILED_PRECONDITION],
-  ['RESOURCE_EXHAUSTED', status.RESOURCE_EXHAUSTED],
-  ['UNAVAILABLE', status.UNAVAILABLE],
-  ['DEADLINE_EXCEEDED', status.DEADLINE_EXCEEDED],
-  ['ABORTED', status.ABORTED],
-  ['INTERNAL', status.INTERNAL],
-];
+describe('the error catalogue', () => {
+  const codes = Object.keys(ERROR_CODES) as ErrorCode[];
 
-describe('ConductorError codes', () => {
-  it.each(domainCodes)('%s → status %i with the message kept and the code in a trailer', async (code, expected) => {
+  it('gives every code a kind with a gRPC status, and one documenting line in src/errors.ts', () => {
+    const source = fs.readFileSync(new URL('../../src/errors.ts', import.meta.url), 'utf8');
+    for (const code of codes) {
+      expect(code).toMatch(/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$/);
+      expect(statusOf(code), code).toBeTypeOf('number');
+      expect(source, code).toMatch(new RegExp(`/\\*\\* [^\\n]+ \\*/\\n  ${code}: '`));
+    }
+  });
+
+  it('spells each code once', () => {
+    const source = fs.readFileSync(new URL('../../src/errors.ts', import.meta.url), 'utf8');
+    const spelled = [...source.matchAll(/^ {2}([A-Z][A-Z0-9_]*): '[a-z-]+',$/gm)].map((m) => m[1]);
+    expect(spelled.length).toBe(codes.length);
+    expect(new Set(spelled).size).toBe(spelled.length);
+  });
+
+  it.each(codes)('%s reaches the caller as its status, the message kept and the code in the trailer', async (code) => {
     const err = await failWith(new ConductorError(code, `something about ${code}; do this next`));
-    expect(err.code).toBe(expected);
+    expect(err.code).toBe(statusOf(code));
     expect(err.details).toBe(`something about ${code}; do this next`);
     expect(err.metadata.get(ERROR_CODE_TRAILER)).toEqual([code]);
+  });
+
+  it.each([
+    ['invalid-argument', status.INVALID_ARGUMENT],
+    ['not-found', status.NOT_FOUND],
+    ['already-exists', status.ALREADY_EXISTS],
+    ['failed-precondition', status.FAILED_PRECONDITION],
+    ['resource-exhausted', status.RESOURCE_EXHAUSTED],
+    ['unavailable', status.UNAVAILABLE],
+    ['deadline-exceeded', status.DEADLINE_EXCEEDED],
+    ['aborted', status.ABORTED],
+    ['internal', status.INTERNAL],
+    ['unknown', status.UNKNOWN],
+  ] as const)('kind %s is status %i', (kind, expected) => {
+    const ofKind = codes.filter((c) => ERROR_CODES[c] === kind);
+    expect(ofKind.length).toBeGreaterThan(0);
+    for (const code of ofKind) expect(statusOf(code)).toBe(expected);
+  });
+
+  it('a peer gets the code back from the trailer: specific codes stay, its spdk_tgt and config faults say only that it failed', async () => {
+    const cases: [ErrorCode, ErrorCode][] = [
+      ['REPLICA_NOT_FOUND', 'REPLICA_NOT_FOUND'],
+      ['DMA_EXHAUSTED', 'DMA_EXHAUSTED'],
+      ['INTERNAL', 'INTERNAL'],
+      ['SPDK_TIMEOUT', 'DEADLINE_EXCEEDED'],
+      ['SPDK_UNREACHABLE', 'UNAVAILABLE'],
+      ['SPDK_REFUSED', 'UNAVAILABLE'],
+      ['INVALID_CONFIG', 'UNAVAILABLE'],
+    ];
+    for (const [sent, seen] of cases) {
+      const err = await failWith(new ConductorError(sent, 'it failed'));
+      expect(fromStatus(err, 'node x'), sent).toMatchObject({ code: seen, message: 'node x: it failed' });
+    }
   });
 });
 
@@ -63,6 +103,7 @@ describe('spdk errors that reach the edge', () => {
     const err = await failWith(new SpdkTransportError('no-socket', 'cannot connect to spdk_tgt at /var/tmp/spdk.sock: ENOENT', 'bdev_get_bdevs'));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.details).toBe('cannot connect to spdk_tgt at /var/tmp/spdk.sock: ENOENT; spdk_tgt is not reachable: check that it is running, then retry');
+    expect(err.metadata.get(ERROR_CODE_TRAILER)).toEqual(['SPDK_UNREACHABLE']);
   });
 
   it.each(['refused', 'closed', 'aborted', 'client-closed'] as const)('transport failure %s → UNAVAILABLE', async (failure) => {
@@ -73,35 +114,29 @@ describe('spdk errors that reach the edge', () => {
     const err = await failWith(new SpdkTransportError('overloaded', 'too many calls queued'));
     expect(err.code).toBe(status.UNAVAILABLE);
     expect(err.details).toMatch(/retry with backoff/);
+    expect(err.metadata.get(ERROR_CODE_TRAILER)).toEqual(['SPDK_OVERLOADED']);
   });
 
   it('a spdk_tgt call timing out → DEADLINE_EXCEEDED', async () => {
     const err = await failWith(new SpdkTransportError('timeout', 'bdev_lvol_create timed out after 60000 ms', 'bdev_lvol_create'));
     expect(err.code).toBe(status.DEADLINE_EXCEEDED);
     expect(err.details).toMatch(/^bdev_lvol_create timed out after 60000 ms; spdk_tgt is slow or stuck/);
+    expect(err.metadata.get(ERROR_CODE_TRAILER)).toEqual(['SPDK_TIMEOUT']);
   });
 
   it('a request too large for spdk_tgt → RESOURCE_EXHAUSTED, not a retry', async () => {
-    expect((await failWith(new SpdkTransportError('too-large', 'request of 300000 bytes'))).code).toBe(status.RESOURCE_EXHAUSTED);
-  });
-
-  it('ENOMEM from spdk_tgt → RESOURCE_EXHAUSTED naming the memory', async () => {
-    const err = await failWith(new SpdkRpcError('bdev_lvol_create', {}, -12, 'Cannot allocate memory'));
+    const err = await failWith(new SpdkTransportError('too-large', 'request of 300000 bytes'));
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
-    expect(err.details).toMatch(/^bdev_lvol_create failed: Cannot allocate memory \(ENOMEM\): spdk_tgt is out of memory/);
+    expect(err.details).toBe('request of 300000 bytes; make the request smaller');
   });
 
-  it('no space from spdk_tgt → RESOURCE_EXHAUSTED naming the disk space', async () => {
-    const err = await failWith(new SpdkRpcError('bdev_lvol_resize', {}, -28, 'No space left on device'));
-    expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
-    expect(err.details).toMatch(/the disk has no free space/);
-  });
-
-  it("any other spdk_tgt error → UNKNOWN with spdk_tgt's own words", async () => {
-    const err = await failWith(new SpdkRpcError('bdev_lvol_delete', {}, -16, 'Device or resource busy'));
-    expect(err.code).toBe(status.UNKNOWN);
-    expect(err.details).toBe('bdev_lvol_delete failed: Device or resource busy (EBUSY)');
-    expect(err.metadata.get(ERROR_CODE_TRAILER)).toEqual(['SPDK_RPC']);
+  it("an untranslated spdk_tgt error → UNKNOWN with spdk_tgt's own words: the edge reads no SPDK message (the domain translates ENOMEM and ENOSPC)", async () => {
+    for (const [rpcCode, rpcMessage, name] of [[-16, 'Device or resource busy', 'EBUSY'], [-12, 'Cannot allocate memory', 'ENOMEM']] as const) {
+      const err = await failWith(new SpdkRpcError('bdev_lvol_delete', {}, rpcCode, rpcMessage));
+      expect(err.code).toBe(status.UNKNOWN);
+      expect(err.details).toBe(`bdev_lvol_delete failed: ${rpcMessage} (${name})`);
+      expect(err.metadata.get(ERROR_CODE_TRAILER)).toEqual(['SPDK_REFUSED']);
+    }
   });
 
   it('params we built wrongly → INTERNAL', async () => {

@@ -88,7 +88,7 @@ describe('spdk-conductor CLI', () => {
     const { env, socket } = serveEnv(BROKEN_BUDGET);
     const result = await execa(process.execPath, [CLI, 'serve'], { reject: false, env, extendEnv: false, timeout: 30_000 });
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toMatch(/^spdk-conductor: config timeouts: timeout budget refused: \[ours\.controller-gone-before-host-ctrl-loss\] .*ctrl-loss-tmo 30 s$/m);
+    expect(result.stderr).toMatch(/^spdk-conductor: config timeouts: timeout budget refused: \[ours\.controller-gone-before-host-ctrl-loss\] .*ctrl-loss-tmo 30 s \[INVALID_CONFIG\]$/m);
     expect(result.stdout).not.toContain('API listening');
     expect(existsSync(socket)).toBe(false);
   });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiClients } from '../../src/api/client.js';
-import { ConductorError, SpdkRpcError } from '../../src/errors.js';
+import { ConductorError } from '../../src/errors.js';
 import { FakeDomain } from '../api/helpers/fake-domain.js';
 import { startTestApi, waitFor, type TestApi } from '../api/helpers/api-server.js';
 
@@ -98,7 +98,7 @@ describe('disk commands', () => {
     await seed();
     const refused = await run(['disk', 'delete', 'd1']);
     expect(refused.exitCode).toBe(7);
-    expect(refused.stderr).toBe('spdk-conductor: disk d1 holds 1 replicas; delete them first or pass wipe (FAILED_PRECONDITION)');
+    expect(refused.stderr).toBe('spdk-conductor: disk d1 holds 1 replicas; delete them first or pass wipe [DISK_IN_USE]');
     const wiped = await run(['disk', 'delete', 'd1', '--wipe']);
     expect(wiped.exitCode).toBe(0);
     expect(wiped.stdout).toBe('deleted disk d1 and everything on it');
@@ -127,7 +127,7 @@ describe('replica commands', () => {
     await domain.diskCreate({ name: 'd1', path: '/dev/sda', kind: 'aio' });
     const result = await run(['replica', 'create', 'r1', '--disk', 'd1', '--size', '10GiB']);
     expect(result.exitCode).toBe(8);
-    expect(result.stderr).toBe('spdk-conductor: disk d1 has 1073741824 bytes free (RESOURCE_EXHAUSTED)');
+    expect(result.stderr).toBe('spdk-conductor: disk d1 has 1073741824 bytes free [DISK_FULL]');
   });
 
   it('refuses sizes it cannot read with exit 2 before contacting the service', async () => {
@@ -191,7 +191,7 @@ describe('replica commands', () => {
     await api.server.close();
     const result = await child;
     expect(result.exitCode).toBe(3);
-    expect(result.stderr).toBe('spdk-conductor: the service is shutting down; watch again once it is back (UNAVAILABLE)');
+    expect(result.stderr).toBe('spdk-conductor: the service is shutting down; watch again once it is back [SERVICE_STOPPING]');
   });
 });
 
@@ -230,7 +230,7 @@ describe('exit codes and messages', () => {
     await seed();
     const missing = await run(['replica', 'get', 'nope']);
     expect(missing.exitCode).toBe(5);
-    expect(missing.stderr).toBe('spdk-conductor: replica nope not found; list replicas to see what exists (NOT_FOUND)');
+    expect(missing.stderr).toBe('spdk-conductor: replica nope not found; list replicas to see what exists [REPLICA_NOT_FOUND]');
     expect((await run(['replica', 'create', 'r1', '--disk', 'd1', '--size', '2GiB'])).exitCode).toBe(6);
     const invalid = await run(['replica', 'get', 'Bad_Name']);
     expect(invalid.exitCode).toBe(2);
@@ -239,12 +239,12 @@ describe('exit codes and messages', () => {
 
   it('8 for RESOURCE_EXHAUSTED, 1 for other failures, and --json errors as an object on stderr', async () => {
     await seed();
-    domain.failNext('replicaExpand', new SpdkRpcError('bdev_lvol_resize', {}, -28, 'No space left on device'));
+    domain.failNext('replicaExpand', new ConductorError('DISK_FULL', 'expand r1: the disk has no space left (No space left on device); free space or use another disk'));
     expect((await run(['replica', 'expand', 'r1', '--size', '2GiB'])).exitCode).toBe(8);
-    domain.failNext('replicaGet', new ConductorError('ABORTED', 'another operation on r1 won'));
+    domain.failNext('replicaGet', new ConductorError('CANCELLED', 'another operation on r1 won'));
     const failed = await run(['replica', 'get', 'r1', '--json']);
     expect(failed.exitCode).toBe(1);
-    expect(JSON.parse(failed.stderr)).toEqual({ error: { status: 'ABORTED', code: 'ABORTED', message: 'another operation on r1 won' } });
+    expect(JSON.parse(failed.stderr)).toEqual({ error: { status: 'ABORTED', code: 'CANCELLED', message: 'another operation on r1 won' } });
   });
 
   it('3 with advice when no service listens on the socket', async () => {
@@ -319,7 +319,7 @@ describe('serve', () => {
       expect(await node.clients.healthCheck('', { deadlineMs: 2000 })).toBe('NOT_SERVING');
       const result = await node.cli(['disk', 'list']);
       expect(result.exitCode, result.stderr).toBe(3);
-      expect(result.stderr).toMatch(/^spdk-conductor: .*not ready.* \(UNAVAILABLE\)$/);
+      expect(result.stderr).toMatch(/^spdk-conductor: .*not ready.* \[SERVICE_NOT_READY\]$/);
     } finally {
       const result = await node.stop();
       expect(result.exitCode).toBe(0);
@@ -354,6 +354,8 @@ describe('command line errors exit 2 and contact nothing', () => {
     [['snapshot', 'create', 'r1', 's1', '--label', 'novalue'], /--label "novalue" is not KEY=VALUE/],
     [['disk', 'list', '--timeout', 'soon'], /--timeout "soon" is not a duration/],
     [['disk', 'list', '--address', 'nowhere'], /--address "nowhere" is not HOST:PORT/],
+    [['disk', 'list', '--address', '127.0.0.1:70000'], /--address "127\.0\.0\.1:70000" is not HOST:PORT \(a port from 1 to 65535\)/],
+    [['disk', 'list', '--address', '127.0.0.1:0'], /--address "127\.0\.0\.1:0" is not HOST:PORT/],
     [['config', 'show', '--wipe'], /--wipe does not apply to "config show"/],
   ])('%j', async (args, message) => {
     const result = await run(args);

@@ -108,21 +108,21 @@ describe('engine create', () => {
     await createVol1();
     const exists = await run(['engine', 'create', 'vol1', '--size', '2GiB', '--replica', R1, '--replica', 'name=r2,local', '--frontend', 'export-only', '--host', HOST]);
     expect(exists.exitCode).toBe(6);
-    expect(exists.stderr).toBe('spdk-conductor: engine vol1 exists with another configuration; delete it first (ALREADY_EXISTS)');
+    expect(exists.stderr).toBe('spdk-conductor: engine vol1 exists with another configuration; delete it first [ENGINE_EXISTS]');
     domain.engines.hostFrontend = false;
     const noHost = await run(['engine', 'create', 'vol2', '--size', '1GiB', '--replica', 'name=r2,local', '--replica', 'name=r3,local', '--frontend', 'nvme-host']);
     expect(noHost.exitCode).toBe(7);
-    expect(noHost.stderr).toMatch(/nvme-host frontend is not available on this node.*\(FAILED_PRECONDITION\)/);
+    expect(noHost.stderr).toMatch(/nvme-host frontend is not available on this node.*\[HOST_NVME_UNAVAILABLE\]/);
   });
 
   it('exits 3 when too few replicas are reachable, and 2 when the service refuses the request', async () => {
     const few = await run(['engine', 'create', 'vol1', '--size', '1GiB', '--replica', 'name=r2,local', '--replica', 'name=ghost,local', '--frontend', 'export-only', '--host', HOST]);
     expect(few.exitCode).toBe(3);
-    expect(few.stderr).toMatch(/needs at least 2 reachable replicas to start, 1 reachable \(UNAVAILABLE\)/);
+    expect(few.stderr).toMatch(/needs at least 2 reachable replicas to start, 1 reachable \[REPLICA_UNREACHABLE\]/);
     const badNqn = await run(['engine', 'create', 'vol1', '--size', '1GiB', '--replica', 'name=r1,address=10.0.0.5,port=20001,nqn=r1', '--replica', 'name=r2,local', '--frontend', 'export-only', '--host', HOST]);
     expect(badNqn.exitCode).toBe(2);
     expect(badNqn.stderr).toMatch(/replicas\[0\]\.remote\.nqn: "r1" is not an NQN/);
-    domain.failNext('engineCreate', new ConductorError('INVALID_ARGUMENT', 'timeout override refused: [ours.io-failover-before-host-io-timeout] member failed too late'));
+    domain.failNext('engineCreate', new ConductorError('INVALID_TIMEOUTS', 'timeout override refused: [ours.io-failover-before-host-io-timeout] member failed too late'));
     const broken = await run(['engine', 'create', 'vol1', '--size', '1GiB', '--replica', 'name=r2,local', '--replica', 'name=r3,local', '--frontend', 'nvme-host', '--override', 'replica.fastIoFailTimeoutSec=40']);
     expect(broken.exitCode).toBe(2);
     expect(broken.stderr).toMatch(/\[ours\.io-failover-before-host-io-timeout\]/);
@@ -146,7 +146,7 @@ describe('engine get, list, replica-list', () => {
   it('engine get exits 5 for a missing engine', async () => {
     const result = await run(['engine', 'get', 'ghost']);
     expect(result.exitCode).toBe(5);
-    expect(result.stderr).toBe('spdk-conductor: engine ghost does not exist on this node (NOT_FOUND)');
+    expect(result.stderr).toBe('spdk-conductor: engine ghost does not exist on this node [ENGINE_NOT_FOUND]');
   });
 
   it('engine list is a table; --json an array', async () => {

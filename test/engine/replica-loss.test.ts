@@ -127,9 +127,9 @@ describe('degraded start, rollback and delete without the other side', () => {
     const unreachable = replicas.map((r, i) => ({ ...r.spec, name: `gone-${i}`, port: 1 }));
     const err = await engineFixture.node.engineCreate({ name: 'vol3', sizeBytes: SIZE, replicas: unreachable, frontend: 'export-only', hostNqns: [HOST_NQN] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConductorError);
-    expect((err as ConductorError).code).toBe('UNAVAILABLE');
+    expect((err as ConductorError).code).toBe('REPLICA_UNREACHABLE');
     expect(await engineObjects(engineFixture)).toEqual(before);
-    await expect(engineFixture.node.engineGet('vol3')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(engineFixture.node.engineGet('vol3')).rejects.toMatchObject({ code: 'ENGINE_NOT_FOUND' });
   });
 
   it('deletes an engine whose replica node is gone, leaving nothing on the engine node', async () => {

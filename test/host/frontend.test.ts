@@ -58,7 +58,7 @@ describe('exportOnlyFrontend', () => {
         caught = err;
       }
       expect(caught, JSON.stringify(bad)).toBeInstanceOf(ConductorError);
-      expect((caught as ConductorError).code).toBe('INVALID_ARGUMENT');
+      expect((caught as ConductorError).kind).toBe('invalid-argument');
     }
   });
 });
@@ -76,7 +76,7 @@ describe('connectFrontend', () => {
 
   it('passes connect failures through with their codes', async () => {
     vi.stubEnv('FAKE_NVME_FAIL', 'refused');
-    await expect(connectFrontend(host.cli(), PARAMS)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(connectFrontend(host.cli(), PARAMS)).rejects.toMatchObject({ code: 'NVME_TARGET_UNREACHABLE' });
   });
 });
 

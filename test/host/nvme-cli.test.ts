@@ -45,7 +45,7 @@ describe('preflight', () => {
     ['a name that is not on PATH', () => 'nvme-cli-not-installed-here'],
   ])('fails FAILED_PRECONDITION naming the package when the binary is %s', async (_, binary) => {
     const err = await rejection(host.cli({ binary: binary() }).preflight());
-    expect(err.code).toBe('FAILED_PRECONDITION');
+    expect(err.code).toBe('HOST_NVME_UNAVAILABLE');
     expect(err.message).toMatch(/nvme-cli is not installed.*install the nvme-cli package/);
   });
 
@@ -53,7 +53,7 @@ describe('preflight', () => {
     await host.cleanup();
     host = await fakeHost({ moduleLoaded: false });
     const err = await rejection(host.cli().preflight());
-    expect(err.code).toBe('FAILED_PRECONDITION');
+    expect(err.code).toBe('HOST_NVME_UNAVAILABLE');
     expect(err.message).toContain('modprobe nvme-tcp');
   });
 });
@@ -121,7 +121,7 @@ describe('connect', () => {
     vi.stubEnv('FAKE_NVME_NO_NAMESPACE', '1');
     const started = Date.now();
     const err = await rejection(host.cli({ deviceTimeoutMs: 300 }).connect(PARAMS));
-    expect(err.code).toBe('DEADLINE_EXCEEDED');
+    expect(err.code).toBe('NVME_CLI_TIMEOUT');
     expect(err.message).toMatch(/gave up after 300 ms, controller nvme0 has no namespace yet/);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
@@ -130,7 +130,7 @@ describe('connect', () => {
     vi.stubEnv('FAKE_NVME_FAIL', 'hang');
     const started = Date.now();
     const err = await rejection(host.cli({ commandTimeoutMs: 400 }).connect(PARAMS));
-    expect(err.code).toBe('DEADLINE_EXCEEDED');
+    expect(err.code).toBe('NVME_CLI_TIMEOUT');
     expect(err.message).toContain('nvme connect to 10.0.0.5:4420 did not finish within its timeout');
     // The fake ignores SIGTERM, as a tool stuck in the kernel would: only SIGKILL ends it this soon.
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -139,16 +139,16 @@ describe('connect', () => {
   });
 
   it.each([
-    ['v1', 'refused', 'UNAVAILABLE', /to 10\.0\.0\.5:4420 failed, the target is unreachable or refused: Failed to write to \/dev\/nvme-fabrics: Connection refused/],
-    ['v2', 'refused', 'UNAVAILABLE', /to 10\.0\.0\.5:4420 failed, .*could not add new controller: connection refused/],
-    ['v1', 'no-route', 'UNAVAILABLE', /10\.0\.0\.5:4420.*No route to host/],
-    ['v2', 'fabrics-io', 'UNAVAILABLE', /10\.0\.0\.5:4420.*failed to write to nvme-fabrics device/],
-    ['v1', 'fabrics-io', 'UNAVAILABLE', /Input\/output error/],
+    ['v1', 'refused', 'NVME_TARGET_UNREACHABLE', /to 10\.0\.0\.5:4420 failed, the target is unreachable or refused: Failed to write to \/dev\/nvme-fabrics: Connection refused/],
+    ['v2', 'refused', 'NVME_TARGET_UNREACHABLE', /to 10\.0\.0\.5:4420 failed, .*could not add new controller: connection refused/],
+    ['v1', 'no-route', 'NVME_TARGET_UNREACHABLE', /10\.0\.0\.5:4420.*No route to host/],
+    ['v2', 'fabrics-io', 'NVME_TARGET_UNREACHABLE', /10\.0\.0\.5:4420.*failed to write to nvme-fabrics device/],
+    ['v1', 'fabrics-io', 'NVME_TARGET_UNREACHABLE', /Input\/output error/],
     ['v1', 'einval', 'INVALID_ARGUMENT', /refused as invalid: Failed to write to \/dev\/nvme-fabrics: Invalid argument/],
     ['v2', 'einval', 'INVALID_ARGUMENT', /invalid arguments\/configuration/],
-    ['v1', 'no-fabrics-dev', 'FAILED_PRECONDITION', /modprobe nvme-tcp/],
-    ['v2', 'no-fabrics-dev', 'FAILED_PRECONDITION', /modprobe nvme-tcp/],
-    ['v2', 'internal', 'INTERNAL', /failed: NVMe status: Internal Error/],
+    ['v1', 'no-fabrics-dev', 'HOST_NVME_UNAVAILABLE', /modprobe nvme-tcp/],
+    ['v2', 'no-fabrics-dev', 'HOST_NVME_UNAVAILABLE', /modprobe nvme-tcp/],
+    ['v2', 'internal', 'NVME_CLI_FAILED', /failed: NVMe status: Internal Error/],
   ])('maps nvme-cli %s failure %s to %s with stderr in the message', async (style, fail, code, message) => {
     vi.stubEnv('FAKE_NVME_STYLE', style);
     vi.stubEnv('FAKE_NVME_FAIL', fail);
@@ -164,7 +164,7 @@ describe('connect', () => {
     vi.stubEnv('FAKE_NVME_FAIL', 'refused');
     vi.stubEnv('FAKE_NVME_QUIET', '1');
     const err = await rejection(host.cli().connect(PARAMS));
-    expect(err.code).toBe('UNAVAILABLE');
+    expect(err.code).toBe('NVME_TARGET_UNREACHABLE');
     expect(err.message).toBe('nvme connect to 10.0.0.5:4420 failed: exit code 145');
   });
 
@@ -193,7 +193,7 @@ describe('connect', () => {
     ['a reconnect delay over ctrl-loss-tmo', { ctrlLossTmoSec: 5, reconnectDelaySec: 10 }, 'reconnectDelaySec'],
   ])('refuses %s with INVALID_ARGUMENT before running anything', async (_, change, field) => {
     const err = await rejection(host.cli().connect({ ...PARAMS, ...change }));
-    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.kind).toBe('invalid-argument');
     expect(err.details.field).toBe(field);
     expect(await host.invocations()).toEqual([]);
   });
@@ -202,7 +202,7 @@ describe('connect', () => {
     await host.cleanup();
     host = await fakeHost({ moduleLoaded: false });
     const err = await rejection(host.cli().connect(PARAMS));
-    expect(err.code).toBe('FAILED_PRECONDITION');
+    expect(err.code).toBe('HOST_NVME_UNAVAILABLE');
     expect(err.message).toContain('modprobe nvme-tcp');
     expect(await host.invocations()).toEqual([]);
   });
@@ -232,14 +232,14 @@ describe('disconnect', () => {
     await cli.connect(PARAMS);
     vi.stubEnv('FAKE_NVME_FAIL', 'internal');
     const err = await rejection(cli.disconnect(NQN));
-    expect(err.code).toBe('INTERNAL');
+    expect(err.code).toBe('NVME_CLI_FAILED');
     expect(err.message).toMatch(/^nvme disconnect failed: NVMe status: Internal Error/);
     expect(await cli.deviceOf(NQN)).toBe(path.join(host.devRoot, 'nvme0n1'));
   });
 
   it('validates the NQN', async () => {
     const err = await rejection(host.cli().disconnect('nqn.2024-11.io.x:a,b'));
-    expect(err.code).toBe('INVALID_ARGUMENT');
+    expect(err.code).toBe('INVALID_NQN');
   });
 });
 
@@ -288,7 +288,7 @@ describe('listSubsystems', () => {
   it('fails INTERNAL when nvme-cli prints something other than JSON', async () => {
     vi.stubEnv('FAKE_NVME_FAIL', 'bad-json');
     const err = await rejection(host.cli().listSubsystems());
-    expect(err.code).toBe('INTERNAL');
+    expect(err.code).toBe('NVME_CLI_FAILED');
     expect(err.message).toMatch(/not JSON.*nvme-subsys0 - NQN=/s);
   });
 });
@@ -339,7 +339,7 @@ describe('parseListSubsys', () => {
   });
 
   it.each(['"nvme-subsys0"', '{"Subsystems": 3}', '{"Subsystems": [', '42'])('fails INTERNAL on %j', (out) => {
-    expect(() => parseListSubsys(out)).toThrow(expect.objectContaining({ code: 'INTERNAL' }) as Error);
+    expect(() => parseListSubsys(out)).toThrow(expect.objectContaining({ code: 'NVME_CLI_FAILED' }) as Error);
   });
 });
 
@@ -350,7 +350,7 @@ describe('construction and error mapping', () => {
 
   it('maps a failure that is not from the subprocess to INTERNAL', () => {
     const err = commandError(new Error('boom'), 'nvme', { what: 'nvme list-subsys' });
-    expect(err.code).toBe('INTERNAL');
+    expect(err.code).toBe('NVME_CLI_FAILED');
     expect(err.message).toBe('nvme list-subsys failed: Error: boom');
   });
 });

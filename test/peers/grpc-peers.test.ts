@@ -47,7 +47,7 @@ describe('a peer over gRPC', () => {
   it('turns the peer’s refusals into ConductorErrors that name the peer', async () => {
     const error = await peers.peer(address).replicaGet('nope').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConductorError);
-    expect(error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(new RegExp(`^node ${address}: `)) });
+    expect(error).toMatchObject({ code: 'REPLICA_NOT_FOUND', message: expect.stringMatching(new RegExp(`^node ${address}: `)) });
   });
 
   it('reports a copy’s progress and its end', async () => {
@@ -60,7 +60,7 @@ describe('a peer over gRPC', () => {
   it('gives up on a copy whose peer goes silent, and the peer’s copy is cancelled', async () => {
     api.domain.hang('snapshotShallowCopy');
     const error = await peers.peer(address).snapshotShallowCopy('r1', 's1', TARGET, () => undefined).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'DEADLINE_EXCEEDED', message: `node ${address}: no word of the shallow copy of s1 for 0.4 s` });
+    expect(error).toMatchObject({ code: 'PEER_SILENT', message: `node ${address}: no word of the shallow copy of s1 for 0.4 s` });
     const call = api.domain.calls.find((c) => c.method === 'snapshotShallowCopy')!;
     await waitFor("the peer's copy to be aborted", () => call.options?.signal?.aborted);
   });

@@ -158,7 +158,7 @@ describe('rebuild failure paths', () => {
       await engineNode().node.engineReplicaAdd('g', b1);
       // The free slots of f are taken or spoken for by its two rebuilds.
       const extra = await cluster.replica(0, 'f-extra');
-      await expect(engineNode().node.engineReplicaAdd('f', extra)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringMatching(/free slots?, taken by the rebuilds? of/) });
+      await expect(engineNode().node.engineReplicaAdd('f', extra)).rejects.toMatchObject({ code: 'RAID_NO_FREE_SLOT', message: expect.stringMatching(/free slots?, taken by the rebuilds? of/) });
       expect((await engineNode().node.engineGet('f')).members.map((m) => m.name)).not.toContain('f-extra');
       const queued = Object.fromEntries((await engineNode().node.rebuildList(undefined)).filter((r) => r.state === 'queued').map((r) => [r.replica, r.queuePosition]));
       expect(queued).toEqual({ [a2.name]: 2, 'g-r1b': 1 });

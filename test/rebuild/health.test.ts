@@ -90,7 +90,7 @@ describe('health during rebuilds', () => {
         () => undefined,
         (e: unknown) => e as ConductorError,
       );
-      expect(error?.code).toBe('RESOURCE_EXHAUSTED');
+      expect(error?.code).toBe('DMA_EXHAUSTED');
       expect(error?.message).toMatch(/rebuild of h2 into h needs 16\.0 MiB of DMA memory \(16 × 1024 KiB rebuild windows\) in one piece/);
       expect(error?.message).toMatch(/--no-huge/);
       expect(await node.node.engineGet('h')).toEqual(afterRemove);

@@ -174,7 +174,7 @@ describe('connection loss', () => {
     const client = new SpdkClient({ socketPath: FakeSpdk.tempSocket(), logger, contracts: testContracts() });
     cleanups.push(() => client.close());
     const err = await client.call('spdk_get_version').catch((e: unknown) => e);
-    expect(err).toMatchObject({ failure: 'no-socket', code: 'SPDK_TRANSPORT' });
+    expect(err).toMatchObject({ failure: 'no-socket', code: 'SPDK_UNREACHABLE' });
   });
 });
 
@@ -248,7 +248,7 @@ describe('errors from spdk_tgt', () => {
     const { client } = await setup((req, conn) => conn.replyError(req, -17, 'File exists'));
     const err = (await client.call('bdev_lvol_create', { lvol_name: 'r1', size_in_mib: 4, lvs_name: 'lvs' }).catch((e: unknown) => e)) as SpdkRpcError;
     expect(err).toBeInstanceOf(SpdkRpcError);
-    expect(err).toMatchObject({ rpcCode: -17, rpcMessage: 'File exists', method: 'bdev_lvol_create', code: 'SPDK_RPC', codeName: 'EEXIST' });
+    expect(err).toMatchObject({ rpcCode: -17, rpcMessage: 'File exists', method: 'bdev_lvol_create', code: 'SPDK_REFUSED', codeName: 'EEXIST' });
     expect(err.params).toEqual({ lvol_name: 'r1', size_in_mib: 4, lvs_name: 'lvs' });
   });
 

@@ -19,7 +19,7 @@ export function diskCreateRequest(request: DiskCreateRequest__Output): DiskCreat
   const name = check.name('disk', 'name', request.name);
   const kind = check.diskKind('kind', request.kind);
   const path = check.diskPath('path', kind, request.path);
-  if (kind === 'nvme' && request.blockSize !== 0) throw check.invalid('block_size', 'applies to aio disks only; leave it 0 for an nvme disk');
+  if (kind === 'nvme' && request.blockSize !== 0) throw check.invalid('block_size', 'applies to aio disks only; leave it 0 for an nvme disk', 'INVALID_SIZE');
   const blockSize = check.optionalPowerOfTwo('block_size', request.blockSize, BLOCK_SIZE.min, BLOCK_SIZE.max);
   const clusterSizeBytes = check.optionalPowerOfTwo('cluster_size_bytes', request.clusterSizeBytes, CLUSTER_SIZE.min, CLUSTER_SIZE.max);
   const create: DiskCreate = { name, path, kind };

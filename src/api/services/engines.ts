@@ -88,7 +88,7 @@ export function timeoutsOverride(value: TimeoutsOverride__Output | null): Timeou
 export function engineCreateRequest(request: EngineCreateRequest__Output): EngineCreate {
   const name = check.name('volume', 'name', request.name);
   const sizeBytes = check.sizeBytes('size_bytes', request.sizeBytes);
-  if (sizeBytes % MiB !== 0) throw check.invalid('size_bytes', `${sizeBytes} is not a multiple of 1 MiB`);
+  if (sizeBytes % MiB !== 0) throw check.invalid('size_bytes', `${sizeBytes} is not a multiple of 1 MiB`, 'INVALID_SIZE');
   if (request.replicas.length < MIN_REPLICAS) {
     throw check.invalid('replicas', `${request.replicas.length} given; an engine needs at least ${MIN_REPLICAS} replicas (raid1 in spdk_tgt cannot run on one)`);
   }

@@ -3,7 +3,7 @@
  * exactly as long as the stream and ends on every path: client cancel, stream error or close, a
  * watcher too slow to keep up, server shutdown. No listener outlives its call.
  */
-import { status as Status, type handleServerStreamingCall, type ServerWritableStream, type StatusObject } from '@grpc/grpc-js';
+import { type handleServerStreamingCall, type ServerWritableStream, type StatusObject } from '@grpc/grpc-js';
 import { build, toStatus } from '../status.js';
 import type { ServiceContext } from './call.js';
 
@@ -79,8 +79,7 @@ export function watchHandler<Request, Event, Message>(
       if (call.writableLength >= options.maxBufferedEvents) {
         end(
           build(
-            Status.RESOURCE_EXHAUSTED,
-            'RESOURCE_EXHAUSTED',
+            'WATCH_OVERRUN',
             `the watcher fell ${call.writableLength} events behind; read faster, then watch again (the new stream starts with the full list)`,
           ),
         );

@@ -13,7 +13,7 @@ import type { EngineReplica } from '../../api/generated/spdk/conductor/v1/Engine
 import type { FrontendKind } from '../../api/generated/spdk/conductor/v1/FrontendKind.js';
 import type { TimeoutsOverride } from '../../api/generated/spdk/conductor/v1/TimeoutsOverride.js';
 import { UsageError } from './usage.js';
-import { splitHostPort } from '../../api/host-port.js';
+import { portProblem, splitHostPort } from '../../validation/network.js';
 
 const REPLICA_KEYS = ['name', 'address', 'port', 'nqn', 'api', 'local'] as const;
 type ReplicaKey = (typeof REPLICA_KEYS)[number];
@@ -47,9 +47,9 @@ export function parseReplicaSpec(text: string): EngineReplica {
   if (missing.length > 0) throw new UsageError(`--replica ${JSON.stringify(text)}: a remote replica needs ${missing.join(', ')} (or add "local" for one on this node)`);
   const portText = found.get('port') as string;
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : NaN;
-  if (!(port >= 1 && port <= 65_535)) throw new UsageError(`--replica ${JSON.stringify(text)}: port ${JSON.stringify(portText)} is not a TCP port (1-65535)`);
+  if (portProblem(port) !== undefined) throw new UsageError(`--replica ${JSON.stringify(text)}: port ${JSON.stringify(portText)} is not a TCP port (1-65535)`);
   const api = found.get('api') as string | undefined;
-  if (api !== undefined && !((splitHostPort(api)?.port ?? 0) >= 1)) {
+  if (api !== undefined && portProblem(splitHostPort(api)?.port) !== undefined) {
     throw new UsageError(`--replica ${JSON.stringify(text)}: api ${JSON.stringify(api)} is not HOST:PORT (the spdk-conductor API of the replica's node)`);
   }
   return { remote: { name, address: found.get('address') as string, port, nqn: found.get('nqn') as string, ...(api === undefined ? {} : { apiAddress: api }) } };

@@ -15,6 +15,7 @@ import { rebuildCommands } from './rebuild.js';
 import { replicaCommands } from './replica.js';
 import { snapshotCommands } from './snapshot.js';
 import { UsageError } from './usage.js';
+import { portProblem, splitHostPort } from '../../validation/network.js';
 
 export { UsageError } from './usage.js';
 
@@ -98,8 +99,8 @@ export async function runApiCommand(input: ApiCommandInput): Promise<number> {
   }
   const work = spec.prepare(values, args);
   const deadlineMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration('timeout', values.timeout);
-  if (values.address !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(values.address)) {
-    throw new UsageError(`--address ${JSON.stringify(values.address)} is not HOST:PORT`);
+  if (values.address !== undefined && portProblem(splitHostPort(values.address)?.port) !== undefined) {
+    throw new UsageError(`--address ${JSON.stringify(values.address)} is not HOST:PORT (a port from 1 to 65535)`);
   }
   const target: ApiTarget = values.address !== undefined ? { tcpAddress: values.address } : { unixSocket: input.config['api.socket'] };
 
@@ -121,7 +122,7 @@ export async function runApiCommand(input: ApiCommandInput): Promise<number> {
     process.stderr.write(
       json
         ? JSON.stringify({ error: { status: failure.status, code: failure.code ?? null, message: failure.message } }) + '\n'
-        : `spdk-conductor: ${failure.message} (${failure.status})\n`,
+        : `spdk-conductor: ${failure.message} ${failure.code === undefined ? `(${failure.status})` : `[${failure.code}]`}\n`,
     );
     return failure.exitCode;
   } finally {

@@ -23,7 +23,7 @@ export function engineDeps(hostNqns: HostNqns, budget: TimeoutBudget, log: Logge
   const effective = (override?: TimeoutOverride): TimeoutBudget => {
     if (!override) return budget;
     const changed = applyOverride(budget, override);
-    requireSoundBudget(changed, 'INVALID_ARGUMENT');
+    requireSoundBudget(changed, 'INVALID_TIMEOUTS');
     return changed;
   };
   return {

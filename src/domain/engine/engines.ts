@@ -11,7 +11,11 @@ import type { CallOptions } from '../../spdk/call.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { DomainContext } from '../node/context.js';
 import type { EngineCreate, EngineInfo, EngineReplicaSpec, TimeoutOverride } from '../model.js';
-import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, nameProblem, namespaceIds, nqnProblem, parseEngineController, volumeNqn } from '../node/naming.js';
+import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, parseEngineController, volumeNqn } from '../node/naming.js';
+import { nameProblem } from '../../validation/names.js';
+import { portProblem, replicaAddressProblem } from '../../validation/network.js';
+import { nqnProblem } from '../../validation/nqn.js';
+import { sizeBytesProblem } from '../../validation/sizes.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 import { listenOnFreePort } from '../replica/exports.js';
 import type { EngineSpec } from '../node/state-file.js';
@@ -56,11 +60,11 @@ export class Engines {
     return this.records.edit(spec.name, async (edit) => {
       const existing = edit.current;
       if (existing) {
-        if (!sameSpec(existing, spec)) throw new ConductorError('ALREADY_EXISTS', `engine ${spec.name} exists with another configuration; delete it first`);
+        if (!sameSpec(existing, spec)) throw new ConductorError('ENGINE_EXISTS', `engine ${spec.name} exists with another configuration; delete it first`);
         return this.status.info(existing, options);
       }
       if (spec.frontend === 'nvme-host' && !this.deps.hostFrontend) {
-        throw new ConductorError('FAILED_PRECONDITION', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
+        throw new ConductorError('HOST_NVME_UNAVAILABLE', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
       }
       // Refused with the numbers before anything is made, rather than failing halfway in spdk_tgt.
       const reservation = await this.ctx.admission.admit(
@@ -73,7 +77,7 @@ export class Engines {
         const healthy = attached.filter((m) => m.bdev !== undefined);
         if (healthy.length < Math.min(RAID1_MIN_MEMBERS, spec.replicas.length)) {
           const why = attached.map((m) => `${m.name}: ${m.error ?? 'ok'}`).join('; ');
-          throw new ConductorError('UNAVAILABLE', `engine ${spec.name} needs at least ${RAID1_MIN_MEMBERS} reachable replicas to start, ${healthy.length} reachable (${why})`);
+          throw new ConductorError('REPLICA_UNREACHABLE', `engine ${spec.name} needs at least ${RAID1_MIN_MEMBERS} reachable replicas to start, ${healthy.length} reachable (${why})`);
         }
         await this.ctx.spdk.raid.create({ name: engineRaidName(spec.name), raid_level: 'raid1', base_bdevs: healthy.map((m) => m.bdev!), strip_size_kb: 0 }, options);
         // From here on a rollback releases the port too.
@@ -133,15 +137,15 @@ export class Engines {
     this.validateReplica(replica);
     const spec = this.spec(name);
     const known = spec.replicas.find((r) => r.name === replica.name);
-    if (known && !sameMember(known, replica)) throw new ConductorError('ALREADY_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
+    if (known && !sameMember(known, replica)) throw new ConductorError('ENGINE_MEMBER_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
     const raid = (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === engineRaidName(name));
-    if (!raid) throw new ConductorError('FAILED_PRECONDITION', `engine ${name} has no raid in spdk_tgt (${engineRaidName(name)}); delete and re-create it`);
+    if (!raid) throw new ConductorError('ENGINE_BROKEN', `engine ${name} has no raid in spdk_tgt (${engineRaidName(name)}); delete and re-create it`);
     const bdev = memberBdev(name, replica, this.ctx);
     const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
     const freeSlots = raid.base_bdevs_list.filter((b) => !b.name || !b.is_configured).length;
     if (slot?.is_configured) return { verdict: 'member', freeSlots };
     if (!slot && freeSlots === 0) {
-      throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has no free slot (${raid.num_base_bdevs} members); remove a member first`);
+      throw new ConductorError('RAID_NO_FREE_SLOT', `engine ${name}'s raid has no free slot (${raid.num_base_bdevs} members); remove a member first`);
     }
     return { verdict: 'free-slot', freeSlots };
   }
@@ -153,7 +157,7 @@ export class Engines {
   async joinRaid(spec: EngineSpec, replica: Readonly<EngineReplicaSpec>, options?: CallOptions): Promise<string> {
     const reservation = replica.kind === 'remote' ? await this.ctx.admission.admit({ kind: 'attach', what: `replica ${replica.name} of engine ${spec.name}`, controllers: 1 }, options) : undefined;
     const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options).finally(() => reservation?.release());
-    if (!attached?.bdev) throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
+    if (!attached?.bdev) throw new ConductorError('REPLICA_UNREACHABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
     try {
       await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(spec.name), base_bdev: attached.bdev }, options);
     } catch (error) {
@@ -187,7 +191,7 @@ export class Engines {
 
   spec(name: string): EngineSpec {
     const spec = this.records.get(name);
-    if (!spec) throw new ConductorError('NOT_FOUND', `engine ${name} does not exist on this node`);
+    if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} does not exist on this node`);
     return spec;
   }
 
@@ -217,8 +221,8 @@ export class Engines {
 
   private validate(request: EngineCreate): EngineSpec {
     const name = checkName('volume', request.name);
-    if (!Number.isSafeInteger(request.sizeBytes) || request.sizeBytes <= 0 || request.sizeBytes % MIB !== 0) {
-      throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a positive multiple of 1 MiB, got ${request.sizeBytes}`, { field: 'size_bytes' });
+    if (sizeBytesProblem(request.sizeBytes) !== undefined || request.sizeBytes % MIB !== 0) {
+      throw new ConductorError('INVALID_SIZE', `size_bytes must be a positive multiple of 1 MiB, got ${request.sizeBytes}`, { field: 'size_bytes' });
     }
     if (!Array.isArray(request.replicas) || request.replicas.length < RAID1_MIN_MEMBERS) {
       throw new ConductorError('INVALID_ARGUMENT', `an engine needs at least ${RAID1_MIN_MEMBERS} replicas (raid1 in spdk_tgt cannot run on one)`, { field: 'replicas' });
@@ -234,10 +238,10 @@ export class Engines {
     }
     for (const host of request.hostNqns ?? []) {
       const problem = nqnProblem(host);
-      if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
+      if (problem) throw new ConductorError('INVALID_NQN', problem, { field: 'host_nqns' });
     }
     if (request.frontend === 'export-only' && (request.hostNqns ?? []).length === 0) {
-      throw new ConductorError('INVALID_ARGUMENT', 'an export-only engine needs the NQNs of the hosts that may connect', { field: 'host_nqns' });
+      throw new ConductorError('INVALID_NQN', 'an export-only engine needs the NQNs of the hosts that may connect', { field: 'host_nqns' });
     }
     if (request.timeouts) this.deps.attachParams(request.timeouts);
     return {
@@ -255,10 +259,10 @@ export class Engines {
     checkName('replica', replica.name);
     if (replica.kind === 'local') return;
     if (replica.kind !== 'remote') throw new ConductorError('INVALID_ARGUMENT', `replica ${(replica as { name: string }).name}: kind must be remote or local`, { field: 'replicas' });
-    if (typeof replica.address !== 'string' || !/^[0-9a-zA-Z.:-]+$/.test(replica.address)) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: address ${String(replica.address)} is not an IP address or host name`, { field: 'replicas' });
-    if (!Number.isInteger(replica.port) || replica.port < 1 || replica.port > 65535) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: port ${replica.port} is not a TCP port`, { field: 'replicas' });
+    const where = replicaAddressProblem(replica.address) ?? portProblem(replica.port);
+    if (where) throw new ConductorError('INVALID_ADDRESS', `replica ${replica.name}: ${where}`, { field: 'replicas' });
     const problem = nqnProblem(replica.nqn);
-    if (problem) throw new ConductorError('INVALID_ARGUMENT', `replica ${replica.name}: ${problem}`, { field: 'replicas' });
+    if (problem) throw new ConductorError('INVALID_NQN', `replica ${replica.name}: ${problem}`, { field: 'replicas' });
   }
 
   /** Attaches every remote replica at once (they are independent objects) and finds local ones. */

@@ -19,7 +19,7 @@ export async function waitBdevGone(ctx: Pick<DomainContext, 'spdk' | 'client'>, 
       if (isGone(ctx, error)) return;
       throw error;
     }
-    if (Date.now() > deadline) throw new ConductorError('DEADLINE_EXCEEDED', `bdev ${bdev} was still there ${timeoutMs} ms after its controller was detached`);
+    if (Date.now() > deadline) throw new ConductorError('MEMBER_DETACH_TIMEOUT', `bdev ${bdev} was still there ${timeoutMs} ms after its controller was detached`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

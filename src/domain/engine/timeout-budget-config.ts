@@ -50,7 +50,7 @@ export function budgetFromConfig(config: Config, sysfsIoTimeoutSec?: number, log
     for (const w of verdict.warnings) warn({ rule: w.rule }, w.message);
     return budget;
   }
-  const verdict = requireSoundBudget(budget, 'CONFIG');
+  const verdict = requireSoundBudget(budget, 'INVALID_CONFIG');
   for (const w of verdict.warnings) warn({ rule: w.rule }, w.message);
   return budget;
 }

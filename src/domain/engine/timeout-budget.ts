@@ -10,6 +10,7 @@
  *
  * Pure functions, no I/O. Every time formula is in `lossTimes`, every rule in `checkBudget`.
  */
+import { DEFAULT_TIMEOUTS } from '../../config/timeout-defaults.js';
 import { ConductorError, ConfigError } from '../../errors.js';
 import type { NvmeAttachControllerParams, NvmeSetOptionsParams } from '../../spdk/methods/nvme.js';
 
@@ -142,23 +143,9 @@ export const FIELD_LIMITS: Readonly<Record<BudgetField, { min: number; max: numb
   'replica.transportAckTimeout': { min: 0, max: 31 },
 };
 
-/**
- * The default budget and why. Replica: a reconnect every 2 s rides out a blip at the next tick
- * (transcript 06: a 3 s loss came back untouched); fast_io_fail 8 s gives a blip four attempts
- * before the member is dropped, since a dropped member costs a full rebuild; ctrlr_loss 15 s keeps
- * trying a little past that, then frees the controller well before the host could care;
- * keep-alive 5 s (the kernel host's own default, SPDK's is 10 s) bounds the detection of a peer
- * that vanished without closing its connection. Host: io_timeout 30 s is nvme_core's default;
- * ctrl-loss-tmo 60 s outlasts an engine restart yet surfaces a dead engine in a minute, not the
- * kernel's ten; reconnect-delay 2 s and keep-alive-tmo 5 s match the replica side.
- * Worst cases: member failed at 5 + 8 + 2 = 15 s, 15 s inside io_timeout 30 (2 s required);
- * controller deleted at 5 + 15 + 2 = 22 s, 38 s inside ctrl-loss-tmo 60 (2 s required).
- */
+/** The default budget, a fresh copy; src/config/timeout-defaults.ts says why each number. */
 export function defaultBudget(): TimeoutBudget {
-  return {
-    host: { ctrlLossTmoSec: 60, reconnectDelaySec: 2, keepAliveTmoSec: 5, ioTimeoutSec: 30 },
-    replica: { reconnectDelaySec: 2, fastIoFailTimeoutSec: 8, ctrlrLossTimeoutSec: 15, keepAliveTimeoutMs: 5000, transportAckTimeout: 0 },
-  };
+  return { host: { ...DEFAULT_TIMEOUTS.host }, replica: { ...DEFAULT_TIMEOUTS.replica } };
 }
 
 /** How the replica was lost: `silent` (power loss, partition) is the worst case; `closed` (its port
@@ -457,14 +444,14 @@ export function hostConnectArgs(budget: TimeoutBudget): string[] {
 
 /**
  * A budget that passes every rule, or an error naming each rule broken and its numbers:
- * INVALID_ARGUMENT for a caller's override, a ConfigError (code CONFIG) for the service's config.
+ * INVALID_TIMEOUTS for a caller's override, a ConfigError (INVALID_CONFIG) for the service's config.
  */
-export function requireSoundBudget(budget: TimeoutBudget, code: 'INVALID_ARGUMENT' | 'CONFIG'): BudgetVerdict {
+export function requireSoundBudget(budget: TimeoutBudget, code: 'INVALID_TIMEOUTS' | 'INVALID_CONFIG'): BudgetVerdict {
   const verdict = checkBudget(budget);
   if (verdict.ok) return verdict;
   const text = verdict.violations.map((v) => v.message).join('; ');
-  if (code === 'CONFIG') throw new ConfigError('timeouts', `timeout budget refused: ${text}`);
-  throw new ConductorError('INVALID_ARGUMENT', `timeout override refused: ${text}`, { violations: verdict.violations });
+  if (code === 'INVALID_CONFIG') throw new ConfigError('timeouts', `timeout budget refused: ${text}`);
+  throw new ConductorError('INVALID_TIMEOUTS', `timeout override refused: ${text}`, { violations: verdict.violations });
 }
 
 const HOST_FIELDS: ReadonlyArray<keyof HostTimeouts> = ['ctrlLossTmoSec', 'reconnectDelaySec', 'keepAliveTmoSec', 'ioTimeoutSec'];
@@ -478,12 +465,12 @@ export function applyOverride(budget: TimeoutBudget, override: BudgetOverride): 
     ...Object.keys(override.replica ?? {}).filter((k) => !(REPLICA_FIELDS as readonly string[]).includes(k)).map((k) => `replica.${k}`),
   ];
   if (unknown.length > 0) {
-    throw new ConductorError('INVALID_ARGUMENT', `timeout override refused: [override.unknown-field] unknown field ${unknown.join(', ')}`, {
+    throw new ConductorError('INVALID_TIMEOUTS', `timeout override refused: [override.unknown-field] unknown field ${unknown.join(', ')}`, {
       violations: [{ rule: 'override.unknown-field', message: `unknown field ${unknown.join(', ')}` }],
     });
   }
   const merged: TimeoutBudget = { host: { ...budget.host, ...definedOnly(override.host) }, replica: { ...budget.replica, ...definedOnly(override.replica) } };
-  requireSoundBudget(merged, 'INVALID_ARGUMENT');
+  requireSoundBudget(merged, 'INVALID_TIMEOUTS');
   return merged;
 }
 

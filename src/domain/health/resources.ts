@@ -200,7 +200,7 @@ export class NodeResources implements Admission {
    * queue reads `throttle().engaged` to hold new starts.
    */
   async admit(request: AdmissionRequest, options: CallOptions = {}): Promise<Reservation> {
-    if (this.closed) throw new ConductorError('UNAVAILABLE', `${request.what}: the node's resources are no longer tracked (closing)`);
+    if (this.closed) throw new ConductorError('SERVICE_STOPPING', `${request.what}: the node's resources are no longer tracked (closing)`);
     const need = this.estimate(request);
     const snap = need.bytes > 0 ? await this.fresh(options) : undefined;
     // The count is read with every sample; only a node never sampled reads it here.
@@ -385,8 +385,8 @@ export class NodeResources implements Admission {
     try {
       return await bounded(this.sample(), options);
     } catch (err) {
-      if (err instanceof ConductorError && (err.code === 'ABORTED' || err.code === 'DEADLINE_EXCEEDED')) throw err;
-      this.admissionIsOff(err instanceof ConductorError && err.code === 'UNAVAILABLE' ? err.message : `spdk_tgt cannot be sampled: ${String(err)}`);
+      if (err instanceof ConductorError && (err.kind === 'aborted' || err.kind === 'deadline-exceeded')) throw err;
+      this.admissionIsOff(err instanceof ConductorError && err.kind === 'unavailable' ? err.message : `spdk_tgt cannot be sampled: ${String(err)}`);
       return undefined;
     }
   }
@@ -410,7 +410,7 @@ export class NodeResources implements Admission {
       `${request.what} needs ${mib(need.bytes)} of DMA memory (${need.detail})${need.onePiece ? ' in one piece' : ''}; ` +
       `spdk_tgt has ${has}, largest piece ${mib(dma.largestPieceBytes)}, ${mib(reserved)} reserved by running work, ` +
       `${this.thresholds.reserveBytes / MIB} MiB kept for I/O (${dma.note})`;
-    throw new ConductorError('RESOURCE_EXHAUSTED', message, {
+    throw new ConductorError('DMA_EXHAUSTED', message, {
       kind: request.kind,
       needBytes: need.bytes,
       availableBytes: dma.availableBytes,
@@ -459,7 +459,7 @@ export class NodeResources implements Admission {
     const reserved = this.subsystemsReservedSince(read.at);
     if (read.count + reserved + need.subsystems <= this.maxSubsystems) return;
     throw new ConductorError(
-      'RESOURCE_EXHAUSTED',
+      'SPDK_LIMIT_REACHED',
       `${request.what} needs ${need.subsystems} NVMe-oF subsystem${need.subsystems === 1 ? '' : 's'}; spdk_tgt has ${read.count} of its ${this.maxSubsystems} ` +
         `(max_subsystems, the discovery subsystem included), ${reserved} reserved by running work`,
       { kind: request.kind, subsystems: read.count, maxSubsystems: this.maxSubsystems, reservedSubsystems: reserved },
@@ -508,20 +508,20 @@ export function percentile(values: readonly number[], pct: number): number | und
 
 
 function unavailable(err: unknown): ConductorError {
-  return new ConductorError('UNAVAILABLE', `spdk_tgt cannot be sampled: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
+  return new ConductorError('SPDK_UNREACHABLE', `spdk_tgt cannot be sampled: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
 }
 
 /** Waits for `work` no longer than the caller's deadline or signal (the work itself goes on). */
 async function bounded<T>(work: Promise<T>, options: CallOptions): Promise<T> {
   if (options.deadlineMs === undefined && options.signal === undefined) return work;
-  if (options.signal?.aborted) throw new ConductorError('ABORTED', 'admission aborted');
+  if (options.signal?.aborted) throw new ConductorError('CANCELLED', 'admission aborted');
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
     if (options.deadlineMs !== undefined) {
-      timer = setTimeout(() => reject(new ConductorError('DEADLINE_EXCEEDED', `admission waited ${options.deadlineMs} ms for a sample of spdk_tgt`)), options.deadlineMs);
+      timer = setTimeout(() => reject(new ConductorError('ADMISSION_TIMEOUT', `admission waited ${options.deadlineMs} ms for a sample of spdk_tgt`)), options.deadlineMs);
     }
-    onAbort = () => reject(new ConductorError('ABORTED', 'admission aborted'));
+    onAbort = () => reject(new ConductorError('CANCELLED', 'admission aborted'));
     options.signal?.addEventListener('abort', onAbort, { once: true });
   });
   try {

@@ -14,37 +14,19 @@
  *   copy target      controller cp.<replica>, bdev cp.<replica>n1 (exists only while a snapshot of
  *                    <replica> is shallow-copied to another node during a rebuild)
  *
- * User-given names use [a-z0-9-] only, so '.' and ':' never appear in them and parsing is exact.
- * SPDK caps lvol and lvstore names at 63 bytes (SPDK_LVOL_NAME_MAX includes the NUL); the limits
- * below keep every derived name inside it.
+ * User-given names follow src/validation/names.ts: [a-z0-9-] only, so '.' and ':' never appear in
+ * them and parsing is exact, and short enough that every derived name fits SPDK's limits.
  */
 import { createHash } from 'node:crypto';
 import { ConductorError } from '../../errors.js';
+import { nameProblem, type NameKind } from '../../validation/names.js';
+import { portProblem } from '../../validation/network.js';
 
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
-export const DISK_NAME_MAX = 32;
-export const REPLICA_NAME_MAX = 48;
-export const SNAPSHOT_NAME_MAX = 48;
 export const NQN_PREFIX = 'nqn.2024-11.io.spdk-conductor';
-export const NQN_MAX_BYTES = 223;
-
-export const VOLUME_NAME_MAX = 48;
-
-export type NameKind = 'disk' | 'replica' | 'snapshot' | 'volume';
-
-const LIMITS: Record<NameKind, number> = { disk: DISK_NAME_MAX, replica: REPLICA_NAME_MAX, snapshot: SNAPSHOT_NAME_MAX, volume: VOLUME_NAME_MAX };
-
-/** Why `name` is not a valid name of that kind, or undefined when it is. */
-export function nameProblem(kind: NameKind, name: unknown): string | undefined {
-  if (typeof name !== 'string' || name === '') return `${kind} name is required`;
-  if (name.length > LIMITS[kind]) return `${kind} name "${name}" is ${name.length} characters; at most ${LIMITS[kind]} are allowed`;
-  if (!NAME_PATTERN.test(name)) return `${kind} name "${name}" may hold only a-z, 0-9 and '-', and must start with a letter or digit`;
-  return undefined;
-}
 
 export function checkName(kind: NameKind, name: unknown): string {
   const problem = nameProblem(kind, name);
-  if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: `${kind}_name` });
+  if (problem) throw new ConductorError('INVALID_NAME', problem, { field: `${kind}_name` });
   return name as string;
 }
 
@@ -183,16 +165,6 @@ export function namespaceIds(kind: 'replica' | 'volume', name: string): { uuid: 
   };
 }
 
-/** The pattern of an NVMe Qualified Name as hosts use them (NVMe base spec §4.5). */
-const NQN_PATTERN = /^nqn\.\d{4}-\d{2}\.[a-z0-9][a-z0-9.-]*(:.+)?$|^nqn\.2014-08\.org\.nvmexpress:uuid:[0-9a-f-]{36}$/i;
-
-export function nqnProblem(nqn: unknown): string | undefined {
-  if (typeof nqn !== 'string' || nqn === '') return 'host NQN is required';
-  if (Buffer.byteLength(nqn) > NQN_MAX_BYTES) return `host NQN "${nqn.slice(0, 40)}…" is longer than ${NQN_MAX_BYTES} bytes`;
-  if (!NQN_PATTERN.test(nqn)) return `"${nqn}" is not an NQN (expected nqn.YYYY-MM.reverse.domain:identifier)`;
-  return undefined;
-}
-
 /** Ports for replica listeners: the lowest free one in [min, max]. */
 export class PortRange {
   private readonly used = new Set<number>();
@@ -201,8 +173,8 @@ export class PortRange {
     readonly min: number,
     readonly max: number,
   ) {
-    if (!(Number.isInteger(min) && Number.isInteger(max) && min >= 1 && max <= 65535 && min <= max)) {
-      throw new ConductorError('CONFIG', `port range ${min}-${max} is not a range of TCP ports`);
+    if (portProblem(min) !== undefined || portProblem(max) !== undefined || min > max) {
+      throw new ConductorError('INVALID_CONFIG', `port range ${min}-${max} is not a range of TCP ports`);
     }
   }
 
@@ -219,7 +191,7 @@ export class PortRange {
         return port;
       }
     }
-    throw new ConductorError('RESOURCE_EXHAUSTED', `every port in ${this.min}-${this.max} is in use; widen export.portMin/portMax`);
+    throw new ConductorError('PORTS_EXHAUSTED', `every port in ${this.min}-${this.max} is in use; widen export.portMin/portMax`);
   }
 
   release(port: number): void {

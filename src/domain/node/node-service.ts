@@ -24,6 +24,7 @@ import { ReplicaEvents } from '../replica/replica-events.js';
 import { Exports } from '../replica/exports.js';
 import { Inventory } from './inventory.js';
 import { asOperation, withKillSwitch } from './kill-points.js';
+import { translate } from './spdk-verdicts.js';
 import type {
   DiskCreate,
   DiskInfo,
@@ -46,7 +47,8 @@ import { EngineRecords } from '../engine/engine-records.js';
 import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
 import { EngineStatus } from '../engine/engine-status.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
-import { checkName, nqnProblem, PortRange } from './naming.js';
+import { checkName, PortRange } from './naming.js';
+import { nqnProblem } from '../../validation/nqn.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Replicas } from '../replica/replicas.js';
 import { Snapshots } from '../replica/snapshots.js';
@@ -332,7 +334,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       }
       for (const host of exposeTo) {
         const problem = nqnProblem(host);
-        if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
+        if (problem) throw new ConductorError('INVALID_NQN', problem, { field: 'host_nqns' });
       }
       return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createExposed.createHeld(name, diskName, sizeBytes, exposeTo, options));
     });
@@ -417,7 +419,11 @@ export class NodeService implements NodeDomain, EngineDomain {
 
   /** Every operation answers with a promise, also when it fails before its first await. */
   private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    if (!this.state.ready) throw new ConductorError('UNAVAILABLE', `the service is not ready (${this.state.reason}); retry shortly`);
-    return asOperation(operation, async () => work());
+    if (!this.state.ready) throw new ConductorError('SERVICE_NOT_READY', `the service is not ready (${this.state.reason}); retry shortly`);
+    try {
+      return await asOperation(operation, async () => work());
+    } catch (error) {
+      throw translate(error, operation);
+    }
   }
 }

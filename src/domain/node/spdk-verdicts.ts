@@ -27,11 +27,15 @@ export async function deleteQuietly(ctx: Pick<DomainContext, 'client'>, work: ()
   }
 }
 
-/** Turns spdk_tgt's resource errors into RESOURCE_EXHAUSTED with what to do; others pass. */
+/**
+ * Turns spdk_tgt's resource errors (ENOSPC, ENOMEM) into DISK_FULL and DMA_EXHAUSTED with what to
+ * do; others pass. The one place they are read: operations translate where they know what failed,
+ * and NodeService translates whatever still escapes an operation.
+ */
 export function translate(error: unknown, what: string): unknown {
   if (error instanceof SpdkRpcError) {
-    if (error.isNoSpace) return new ConductorError('RESOURCE_EXHAUSTED', `${what}: the disk has no space left (${error.rpcMessage}); free space or use another disk`, { cause: error.message });
-    if (error.isOutOfMemory) return new ConductorError('RESOURCE_EXHAUSTED', `${what}: spdk_tgt is out of DMA memory (${error.rpcMessage}); add hugepages or remove objects`, { cause: error.message });
+    if (error.isNoSpace) return new ConductorError('DISK_FULL', `${what}: the disk has no space left (${error.rpcMessage}); free space or use another disk`, { cause: error.message });
+    if (error.isOutOfMemory) return new ConductorError('DMA_EXHAUSTED', `${what}: spdk_tgt is out of DMA memory (${error.rpcMessage}); add hugepages or remove objects`, { cause: error.message });
   }
   return error;
 }

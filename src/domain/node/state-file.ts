@@ -84,7 +84,7 @@ export class StateFile {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw new ConductorError('CONFIG', `cannot read the state file ${file}: ${(err as Error).message}`);
+        throw new ConductorError('STATE_FILE_UNREADABLE', `cannot read the state file ${file}: ${(err as Error).message}`);
       }
     }
     if (text !== undefined) {
@@ -94,7 +94,7 @@ export class StateFile {
         data = { version: 1, engines: parsed.engines ?? {}, snapshots: parsed.snapshots ?? {}, intents: parsed.intents ?? {} };
       } catch (err) {
         // A damaged file must not be silently replaced: it may hold the only record of labels.
-        throw new ConductorError('CONFIG', `the state file ${file} is damaged (${(err as Error).message}); move it aside to start without it`);
+        throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is damaged (${(err as Error).message}); move it aside to start without it`);
       }
     }
     // Leftovers of a write that died before its rename.
@@ -199,7 +199,7 @@ export class StateFile {
         } catch (err) {
           this.dirty = true;
           this.log.error({ err: (err as Error).message, file: this.file }, 'state file write failed');
-          const failure = new ConductorError('INTERNAL', `cannot write the state file ${this.file}: ${(err as Error).message}`);
+          const failure = new ConductorError('STATE_FILE_UNWRITABLE', `cannot write the state file ${this.file}: ${(err as Error).message}`);
           for (const undo of carried.reverse()) undo(failure);
           throw failure;
         }

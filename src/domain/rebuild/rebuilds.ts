@@ -102,7 +102,7 @@ export class Rebuilds {
    * Idempotent: the same member again returns the engine with its rebuild as it is.
    */
   async add(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
-    if (this.closed) throw new ConductorError('UNAVAILABLE', 'the service is stopping');
+    if (this.closed) throw new ConductorError('SERVICE_STOPPING', 'the service is stopping');
     const key = rebuildKey(name, replica.name);
     const job = await this.records.edit(name, async (edit) => {
       const { verdict, freeSlots } = await this.engines.checkJoin(name, replica, options);
@@ -111,10 +111,10 @@ export class Rebuilds {
       // Rebuilds of this engine that have not reached the raid yet will take free slots too.
       const waitingForSlots = [...this.jobs.values()].filter((j) => j.info.engine === name && j.info.state !== 'rebuilding').map((j) => j.info.replica);
       if (waitingForSlots.length >= freeSlots) {
-        throw new ConductorError('FAILED_PRECONDITION', `engine ${name}'s raid has ${freeSlots} free slot${freeSlots === 1 ? '' : 's'}, taken by the rebuilds of ${waitingForSlots.join(', ')}; remove a member first`);
+        throw new ConductorError('RAID_NO_FREE_SLOT', `engine ${name}'s raid has ${freeSlots} free slot${freeSlots === 1 ? '' : 's'}, taken by the rebuilds of ${waitingForSlots.join(', ')}; remove a member first`);
       }
       const queued = [...this.waiting.values()].reduce((n, jobs) => n + jobs.length, 0);
-      if (queued >= this.deps.maxQueued) throw new ConductorError('RESOURCE_EXHAUSTED', `${queued} rebuilds are already waiting on this node (rebuild.maxQueued); retry later`);
+      if (queued >= this.deps.maxQueued) throw new ConductorError('REBUILD_QUEUE_FULL', `${queued} rebuilds are already waiting on this node (rebuild.maxQueued); retry later`);
       // Refuse now, with the numbers, when the node cannot hold a rebuild at all; the job admits
       // again (and holds the memory) when it leaves the queue.
       (await this.ctx.admission.admit({ kind: 'rebuild', what: `rebuild of ${replica.name} into ${name}` }, options)).release();
@@ -141,7 +141,7 @@ export class Rebuilds {
     checkName('replica', replica);
     this.refreshQueuePositions();
     const job = this.jobs.get(rebuildKey(engine, replica)) ?? [...this.finished].reverse().find((j) => j.key === rebuildKey(engine, replica));
-    if (!job) throw new ConductorError('NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
+    if (!job) throw new ConductorError('REBUILD_NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
     return snapshotOf(job.info);
   }
 
@@ -154,7 +154,7 @@ export class Rebuilds {
     const job = this.jobs.get(rebuildKey(checkName('volume', engine), checkName('replica', replica)));
     if (!job) return this.get(engine, replica);
     this.ctx.log.info({ engine, replica, state: job.info.state }, 'rebuild cancel requested');
-    job.abort.abort(new ConductorError('ABORTED', 'cancelled by request'));
+    job.abort.abort(new ConductorError('CANCELLED', 'cancelled by request'));
     if (!this.isRunning(job)) await this.finish(job, 'cancelled', 'cancelled while queued');
     await job.done;
     return snapshotOf(job.info);
@@ -165,7 +165,7 @@ export class Rebuilds {
     const jobs = [...this.jobs.values()].filter((j) => j.info.engine === engine);
     for (const job of jobs) {
       job.engineDeleted = true;
-      job.abort.abort(new ConductorError('ABORTED', why));
+      job.abort.abort(new ConductorError('CANCELLED', why));
       if (!this.isRunning(job)) await this.finish(job, 'cancelled', why);
     }
     await Promise.all(jobs.map((j) => j.done));
@@ -224,7 +224,7 @@ export class Rebuilds {
     // lets it re-adopt or restart them.
     const jobs = [...this.jobs.values()];
     for (const job of jobs) {
-      job.abort.abort(new ConductorError('UNAVAILABLE', 'the service is stopping'));
+      job.abort.abort(new ConductorError('SERVICE_STOPPING', 'the service is stopping'));
       if (!this.isRunning(job)) {
         this.jobs.delete(job.key);
         job.settle();
@@ -357,7 +357,7 @@ export class Rebuilds {
       await this.finish(job, 'done', `the member is in the raid with all its data${drift ? `; but ${drift}` : ''}`);
     } catch (error) {
       const reason = signal.aborted ? String((signal.reason as Error)?.message ?? signal.reason) : (error as Error).message;
-      const stopping = signal.aborted && (signal.reason as ConductorError)?.code === 'UNAVAILABLE';
+      const stopping = signal.aborted && (signal.reason as ConductorError)?.code === 'SERVICE_STOPPING';
       if (stopping) {
         this.ctx.log.info({ engine: info.engine, replica: info.replica, state: info.state }, 'rebuild left to spdk_tgt: the service is stopping');
         job.reservation?.release();
@@ -374,7 +374,7 @@ export class Rebuilds {
     await this.records.edit(info.engine, async (edit) => {
       job.abort.signal.throwIfAborted();
       const spec = edit.current;
-      if (!spec) throw new ConductorError('NOT_FOUND', `engine ${info.engine} was deleted`);
+      if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${info.engine} was deleted`);
       await this.engines.joinRaid(spec, member);
       // Inside the engine's lock: an add counting free slots sees this one taken.
       info.state = 'rebuilding';
@@ -398,7 +398,7 @@ export class Rebuilds {
       signal.throwIfAborted();
       const started = performance.now();
       const raid = (await this.ctx.spdk.raid.getBdevs('all', { signal })).find((r) => r.name === raidName);
-      if (!raid) throw new ConductorError('FAILED_PRECONDITION', `raid ${raidName} is gone`);
+      if (!raid) throw new ConductorError('ENGINE_BROKEN', `raid ${raidName} is gone`);
       const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
       const process = raid.process?.target === bdev ? raid.process : undefined;
       if (process) {
@@ -418,7 +418,7 @@ export class Rebuilds {
         this.progress(job, base + size);
         return;
       } else if (!slot) {
-        throw new ConductorError('UNAVAILABLE', `${bdev} left the raid during the rebuild (${info.raid ? `at ${info.raid.percent}%` : 'before its process started'}): the new replica or the last source was lost`);
+        throw new ConductorError('REPLICA_UNREACHABLE', `${bdev} left the raid during the rebuild (${info.raid ? `at ${info.raid.percent}%` : 'before its process started'}): the new replica or the last source was lost`);
       } else if (raid.process && raid.process.target !== bdev) {
         info.reason = `waiting: spdk_tgt is rebuilding another member (${raid.process.target}) first`;
       }

@@ -15,7 +15,9 @@ import type { DomainContext } from '../node/context.js';
 import type { EngineDeps } from '../engine/engines.js';
 import { waitBdevGone } from '../engine/members.js';
 import type { CopyTarget, ShallowCopyProgress } from '../model.js';
-import { alias, checkName, copyControllerName, nqnProblem, parseCopyController, snapshotLvolName } from '../node/naming.js';
+import { alias, checkName, copyControllerName, parseCopyController, snapshotLvolName } from '../node/naming.js';
+import { portProblem } from '../../validation/network.js';
+import { nqnProblem } from '../../validation/nqn.js';
 import type { Replicas } from '../replica/replicas.js';
 import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 
@@ -34,13 +36,14 @@ export class ShallowCopies {
     const replica = checkName('replica', replicaName);
     checkName('snapshot', snapshot);
     const problem = nqnProblem(target.nqn);
-    if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'target_nqn' });
-    if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new ConductorError('INVALID_ARGUMENT', `target port ${target.port} is not a TCP port`, { field: 'target_port' });
+    if (problem) throw new ConductorError('INVALID_NQN', problem, { field: 'target_nqn' });
+    const portTrouble = portProblem(target.port);
+    if (portTrouble) throw new ConductorError('INVALID_ADDRESS', `target port ${portTrouble}`, { field: 'target_port' });
     // One copy out of a replica at a time: the copy controller's name is per replica.
     return this.ctx.locks.with(`copy:${replica}`, async () => {
       const head = this.replicas.head(replica);
       const source = this.ctx.inventory.lvol(head.disk, snapshotLvolName(replica, snapshot));
-      if (!source) throw new ConductorError('NOT_FOUND', `replica ${replica} has no snapshot ${snapshot}`);
+      if (!source) throw new ConductorError('SNAPSHOT_NOT_FOUND', `replica ${replica} has no snapshot ${snapshot}`);
       const clusterSizeBytes = this.ctx.inventory.disks.get(head.disk)?.clusterSize ?? 0;
       const controller = copyControllerName(replica);
       const reservation = await this.ctx.admission.admit({ kind: 'attach', what: `copy of snapshot ${snapshot} of ${replica}`, controllers: 1 }, options);
@@ -65,7 +68,7 @@ export class ShallowCopies {
         for (let poll = POLL_FIRST_MS; ; poll = Math.min(POLL_MAX_MS, poll * 2)) {
           options?.signal?.throwIfAborted();
           const status = await this.ctx.spdk.lvol.checkShallowCopy(operation, options);
-          if (status.state === 'error') throw new ConductorError('INTERNAL', `shallow copy of ${snapshot} failed in spdk_tgt: ${status.error ?? 'no reason given'}`);
+          if (status.state === 'error') throw new ConductorError('SPDK_INCONSISTENT', `shallow copy of ${snapshot} failed in spdk_tgt: ${status.error ?? 'no reason given'}`);
           const progress: ShallowCopyProgress = { state: status.state, copiedClusters: status.copied_clusters, totalClusters: status.total_clusters, clusterSizeBytes };
           onProgress(progress);
           if (status.state === 'complete') {
@@ -75,7 +78,7 @@ export class ShallowCopies {
           await sleep(poll, undefined, { signal: options?.signal });
         }
       } catch (error) {
-        if (options?.signal?.aborted) throw new ConductorError('ABORTED', `copy of snapshot ${snapshot} of ${replica} was cancelled`);
+        if (options?.signal?.aborted) throw new ConductorError('CANCELLED', `copy of snapshot ${snapshot} of ${replica} was cancelled`);
         throw translate(error, `shallow copy of snapshot ${snapshot} of ${replica}`);
       } finally {
         reservation.release();

@@ -59,7 +59,7 @@ export class SnapshotPath {
     const { info, member } = job;
     const raid = (reason: string): Plan => ({ path: 'raid', reason, snapshots: [] });
     const spec = this.records.get(info.engine);
-    if (!spec) throw new ConductorError('NOT_FOUND', `engine ${info.engine} was deleted`);
+    if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${info.engine} was deleted`);
     const destination = this.peerOf(member);
     if (!destination) return raid(`replica ${member.name} has no api_address: its node cannot be asked to take snapshots`);
     const observed = await this.status.observe();
@@ -142,7 +142,7 @@ export class SnapshotPath {
       // Not cut short by a cancel: an expose the peer finishes after we stopped waiting would
       // leave the source's access behind. Its outcome is known, and the finally withdraws it.
       if (!exposed || !destination.hosts.includes(source.hostNqn)) exposed = (await destination.peer.replicaExpose(member.name, hosts, { deadlineMs: PEER_PROBE_MS })).export;
-      if (!exposed) throw new ConductorError('INTERNAL', `new replica ${member.name} has no export after exposing it`);
+      if (!exposed) throw new ConductorError('SPDK_INCONSISTENT', `new replica ${member.name} has no export after exposing it`);
       signal.throwIfAborted();
       for (const [i, snapshot] of plan.snapshots.entries()) {
         if (i < (plan.skip ?? 0)) continue;

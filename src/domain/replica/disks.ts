@@ -4,7 +4,7 @@
  * refused and left exactly as it was: it is not ours to reformat.
  */
 import { objectChangeChannel } from '../../diagnostics.js';
-import { ConductorError, SpdkRpcError } from '../../errors.js';
+import { ConductorError, SpdkRpcError, type ErrorCode } from '../../errors.js';
 import { FILE_DEFAULT_BLOCK_SIZE, pathKind } from '../../host/devices.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
@@ -12,6 +12,8 @@ import type { DiskRecord } from '../node/inventory.js';
 import type { DiskCreate, DiskInfo } from '../model.js';
 import { checkName, diskBdevName, lvstoreName } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
+import { absolutePathProblem, pciAddressProblem } from '../../validation/paths.js';
+import { isPowerOfTwo } from '../../validation/sizes.js';
 
 const MIB = 1024 * 1024;
 
@@ -23,19 +25,21 @@ export class Disks {
   async create(request: DiskCreate, options?: CallOptions): Promise<DiskInfo> {
     const name = checkName('disk', request.name);
     const kind = request.kind ?? 'aio';
-    if (typeof request.path !== 'string' || request.path === '') throw invalid('path is required (a device, a file, or a PCIe BDF for nvme)', 'path');
+    if (typeof request.path !== 'string' || request.path === '') throw invalid('path is required (a device, a file, or a PCIe BDF for nvme)', 'path', 'INVALID_PATH');
+    const pathTrouble = kind === 'nvme' ? pciAddressProblem(request.path) : absolutePathProblem(request.path);
+    if (pathTrouble) throw invalid(`path ${pathTrouble}`, 'path', 'INVALID_PATH');
     const cluster = request.clusterSizeBytes || this.ctx.settings.defaultClusterSizeBytes;
-    if (!Number.isSafeInteger(cluster) || cluster < MIB || (cluster & (cluster - 1)) !== 0) {
-      throw invalid(`cluster_size_bytes ${cluster} must be a power of two of at least 1 MiB`, 'cluster_size_bytes');
+    if (!isPowerOfTwo(cluster, MIB, Number.MAX_SAFE_INTEGER)) {
+      throw invalid(`cluster_size_bytes ${cluster} must be a power of two of at least 1 MiB`, 'cluster_size_bytes', 'INVALID_SIZE');
     }
     if (request.blockSize !== undefined && request.blockSize !== 0 && ![512, 4096].includes(request.blockSize)) {
-      throw invalid(`block_size ${request.blockSize} must be 512 or 4096 (or 0 for the device's own)`, 'block_size');
+      throw invalid(`block_size ${request.blockSize} must be 512 or 4096 (or 0 for the device's own)`, 'block_size', 'INVALID_SIZE');
     }
     return this.ctx.locks.with(`disk:${name}`, async () => {
       const existing = this.ctx.inventory.disks.get(name);
       if (existing) {
         if (existing.path !== request.path || existing.kind !== kind) {
-          throw new ConductorError('ALREADY_EXISTS', `disk ${name} exists on ${existing.kind} ${existing.path}, not ${kind} ${request.path}`);
+          throw new ConductorError('DISK_EXISTS', `disk ${name} exists on ${existing.kind} ${existing.path}, not ${kind} ${request.path}`);
         }
         return this.info(existing, true);
       }
@@ -52,7 +56,7 @@ export class Disks {
 
   get(name: string): DiskInfo {
     const record = this.ctx.inventory.disks.get(checkName('disk', name));
-    if (!record) throw new ConductorError('NOT_FOUND', `disk ${name} does not exist on this node; DiskList shows the disks`);
+    if (!record) throw new ConductorError('DISK_NOT_FOUND', `disk ${name} does not exist on this node; DiskList shows the disks`);
     return this.info(record, false);
   }
 
@@ -68,11 +72,11 @@ export class Disks {
       const lvols = this.ctx.inventory.lvolsOn(name);
       if (record && lvols.length > 0 && !wipe) {
         const replicas = lvols.filter((l) => l.role?.role === 'head').length;
-        throw new ConductorError('FAILED_PRECONDITION', `disk ${name} still holds ${replicas} replicas (${lvols.length} lvols); delete them first, or delete the disk with wipe to destroy them`);
+        throw new ConductorError('DISK_IN_USE', `disk ${name} still holds ${replicas} replicas (${lvols.length} lvols); delete them first, or delete the disk with wipe to destroy them`);
       }
       if (record && wipe) {
         const exposed = lvols.flatMap((l) => (l.role?.role === 'head' && this.ctx.inventory.exports.has(l.role.replica) ? [l.role.replica] : []));
-        if (exposed.length > 0) throw new ConductorError('FAILED_PRECONDITION', `disk ${name} has exposed replicas (${exposed.join(', ')}); unexpose them before wiping`);
+        if (exposed.length > 0) throw new ConductorError('DISK_IN_USE', `disk ${name} has exposed replicas (${exposed.join(', ')}); unexpose them before wiping`);
         await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.deleteLvstore({ lvs_name: record.lvstoreName }, options));
         for (const lvol of lvols) this.ctx.inventory.dropLvol(name, lvol.name);
       }
@@ -138,7 +142,7 @@ export class Disks {
       if (kind === 'aio') {
         const found = await pathKind(request.path);
         if (found === 'missing' || found === 'directory') {
-          throw new ConductorError('FAILED_PRECONDITION', `path ${request.path} ${found === 'missing' ? 'does not exist' : 'is a directory'} on this node; give a block device or a file`);
+          throw new ConductorError('DISK_UNUSABLE', `path ${request.path} ${found === 'missing' ? 'does not exist' : 'is a directory'} on this node; give a block device or a file`);
         }
         const blockSize = request.blockSize || (found === 'file' ? FILE_DEFAULT_BLOCK_SIZE : undefined);
         await this.ctx.spdk.bdev.aioCreate({ name: bdevName, filename: request.path, ...(blockSize ? { block_size: blockSize } : {}) }, options);
@@ -152,13 +156,13 @@ export class Disks {
         const [bdev] = await this.ctx.spdk.bdev.getBdevs({ name: kind === 'aio' ? bdevName : `${bdevName}n1` }, options);
         const filename = (bdev?.driver_specific?.aio as { filename?: string } | undefined)?.filename;
         if (bdev && (kind === 'nvme' || filename === request.path)) return bdev.name;
-        throw new ConductorError('ALREADY_EXISTS', `bdev ${bdevName} exists in spdk_tgt on another device (${filename ?? 'unknown'}); delete disk ${name} first`);
+        throw new ConductorError('DISK_EXISTS', `bdev ${bdevName} exists in spdk_tgt on another device (${filename ?? 'unknown'}); delete disk ${name} first`);
       }
       if (error instanceof SpdkRpcError) {
         if (/No such file|No such device/.test(error.rpcMessage)) {
-          throw new ConductorError('FAILED_PRECONDITION', `${kind === 'aio' ? 'path' : 'PCIe device'} ${request.path} cannot be opened by spdk_tgt (${error.rpcMessage}); check it exists on this node`);
+          throw new ConductorError('DISK_UNUSABLE', `${kind === 'aio' ? 'path' : 'PCIe device'} ${request.path} cannot be opened by spdk_tgt (${error.rpcMessage}); check it exists on this node`);
         }
-        if (error.is('EINVAL')) throw invalid(`spdk_tgt refused ${request.path} (${error.rpcMessage}); check the block size`, 'path');
+        if (error.is('EINVAL')) throw invalid(`spdk_tgt refused ${request.path} (${error.rpcMessage}); check the block size`, 'path', 'INVALID_SIZE');
       }
       throw translate(error, `disk ${name}`);
     }
@@ -172,20 +176,20 @@ export class Disks {
     let adopted = false;
     if (found) {
       if (found.name !== wanted) {
-        throw new ConductorError('FAILED_PRECONDITION', `the device of disk ${name} carries lvstore "${found.name}", which this service did not make; refusing to touch it`);
+        throw new ConductorError('DISK_UNUSABLE', `the device of disk ${name} carries lvstore "${found.name}", which this service did not make; refusing to touch it`);
       }
       adopted = true;
     } else {
       try {
         await this.ctx.spdk.lvol.createLvstore({ bdev_name: bdevName, lvs_name: wanted, cluster_sz: cluster, clear_method: 'none' }, options);
       } catch (error) {
-        if (existsVerdict(this.ctx, error)) throw new ConductorError('FAILED_PRECONDITION', `cannot make lvstore ${wanted} on ${bdevName}: ${(error as Error).message}`);
+        if (existsVerdict(this.ctx, error)) throw new ConductorError('DISK_UNUSABLE', `cannot make lvstore ${wanted} on ${bdevName}: ${(error as Error).message}`);
         throw translate(error, `disk ${name}`);
       }
     }
     await this.ctx.inventory.load(this.ctx.spdk, options);
     const record = this.ctx.inventory.disks.get(name);
-    if (!record) throw new ConductorError('INTERNAL', `lvstore ${wanted} was made but spdk_tgt does not list it`);
+    if (!record) throw new ConductorError('SPDK_INCONSISTENT', `lvstore ${wanted} was made but spdk_tgt does not list it`);
     this.ctx.log.info({ disk: name, bdev: bdevName, adopted, clusterSize: record.clusterSize }, adopted ? 'disk attached; existing lvstore adopted' : 'disk attached; lvstore created');
     if (objectChangeChannel.hasSubscribers) objectChangeChannel.publish({ kind: 'disk', name, type: 'added', state: undefined, reason: adopted ? 'attached; existing lvstore adopted' : 'attached; lvstore created', source: 'operation' });
     return this.info(record, adopted);
@@ -202,6 +206,6 @@ export class Disks {
   }
 }
 
-function invalid(message: string, field: string): ConductorError {
-  return new ConductorError('INVALID_ARGUMENT', message, { field });
+function invalid(message: string, field: string, code: ErrorCode): ConductorError {
+  return new ConductorError(code, message, { field });
 }

@@ -10,7 +10,8 @@ import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { ExportRecord } from '../node/inventory.js';
-import { alias, headLvolName, namespaceIds, nqnProblem, replicaNqn } from '../node/naming.js';
+import { alias, headLvolName, namespaceIds, replicaNqn } from '../node/naming.js';
+import { nqnProblem } from '../../validation/nqn.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
 
 /** Ports spdk_tgt could not listen on (taken by another process) are skipped this many times. */
@@ -27,10 +28,10 @@ export class Exports {
    */
   async expose(replica: string, disk: string, hostNqns: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
     const hosts = [...new Set(hostNqns)];
-    if (hosts.length === 0) throw new ConductorError('INVALID_ARGUMENT', 'at least one host NQN is required: replicas are never exported to any host', { field: 'host_nqns' });
+    if (hosts.length === 0) throw new ConductorError('INVALID_NQN', 'at least one host NQN is required: replicas are never exported to any host', { field: 'host_nqns' });
     for (const host of hosts) {
       const problem = nqnProblem(host);
-      if (problem) throw new ConductorError('INVALID_ARGUMENT', problem, { field: 'host_nqns' });
+      if (problem) throw new ConductorError('INVALID_NQN', problem, { field: 'host_nqns' });
     }
     const existing = this.ctx.inventory.exports.get(replica);
     if (existing) {

@@ -11,6 +11,7 @@ import type { LvolRecord } from '../node/inventory.js';
 import type { ExportInfo, ReplicaInfo } from '../model.js';
 import { alias, checkName, headLvolName, ownerTag } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
+import { sizeBytesProblem } from '../../validation/sizes.js';
 
 const MIB = 1024 * 1024;
 
@@ -30,14 +31,14 @@ export class Replicas {
     checkName('disk', diskName);
     {
       const disk = this.ctx.inventory.disks.get(diskName);
-      if (!disk) throw new ConductorError('NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
+      if (!disk) throw new ConductorError('DISK_NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
       checkSize(sizeBytes, disk.clusterSize, disk.totalClusters * disk.clusterSize);
       const existing = this.ctx.inventory.head(name);
       if (existing) {
         const differs: string[] = [];
         if (existing.disk !== diskName) differs.push(`disk ${existing.disk} (asked ${diskName})`);
         if (existing.sizeBytes !== sizeBytes) differs.push(`size ${existing.sizeBytes} (asked ${sizeBytes})`);
-        if (differs.length) throw new ConductorError('ALREADY_EXISTS', `replica ${name} exists with ${differs.join(', ')}`);
+        if (differs.length) throw new ConductorError('REPLICA_EXISTS', `replica ${name} exists with ${differs.join(', ')}`);
         return this.info(existing);
       }
       const lvolName = headLvolName(name);
@@ -48,7 +49,7 @@ export class Replicas {
         if (existsVerdict(this.ctx, error) !== 'exists') throw translate(error, `replica ${name}`);
         // Made by an earlier attempt whose answer was lost: adopt it if it is what was asked.
         const [bdev] = await this.ctx.spdk.bdev.getBdevs({ name: alias(diskName, lvolName) }, options);
-        if (!bdev || bdev.num_blocks * bdev.block_size !== sizeBytes) throw new ConductorError('ALREADY_EXISTS', `lvol ${alias(diskName, lvolName)} exists with another size`);
+        if (!bdev || bdev.num_blocks * bdev.block_size !== sizeBytes) throw new ConductorError('REPLICA_EXISTS', `lvol ${alias(diskName, lvolName)} exists with another size`);
         uuid = bdev.uuid;
       }
       const record: LvolRecord = {
@@ -86,7 +87,7 @@ export class Replicas {
       const head = this.head(name);
       const disk = this.ctx.inventory.disks.get(head.disk)!;
       checkSize(sizeBytes, disk.clusterSize, disk.totalClusters * disk.clusterSize);
-      if (sizeBytes < head.sizeBytes) throw new ConductorError('INVALID_ARGUMENT', `replica ${name} is ${head.sizeBytes} bytes; shrinking to ${sizeBytes} is refused (it would destroy data)`, { field: 'size_bytes' });
+      if (sizeBytes < head.sizeBytes) throw new ConductorError('INVALID_SIZE', `replica ${name} is ${head.sizeBytes} bytes; shrinking to ${sizeBytes} is refused (it would destroy data)`, { field: 'size_bytes' });
       if (sizeBytes === head.sizeBytes) return this.info(head);
       try {
         await this.ctx.spdk.lvol.resize({ name: alias(head.disk, head.name), size_in_mib: sizeBytes / MIB }, options);
@@ -159,7 +160,7 @@ export class Replicas {
 
   head(name: string): LvolRecord {
     const head = this.ctx.inventory.head(checkName('replica', name));
-    if (!head) throw new ConductorError('NOT_FOUND', `replica ${name} does not exist on this node`);
+    if (!head) throw new ConductorError('REPLICA_NOT_FOUND', `replica ${name} does not exist on this node`);
     return head;
   }
 
@@ -194,8 +195,8 @@ export class Replicas {
 }
 
 function checkSize(sizeBytes: number, clusterSize: number, diskBytes: number): void {
-  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a positive whole number of bytes, got ${sizeBytes}`, { field: 'size_bytes' });
+  if (sizeBytesProblem(sizeBytes) !== undefined) throw new ConductorError('INVALID_SIZE', `size_bytes must be a positive whole number of bytes, got ${sizeBytes}`, { field: 'size_bytes' });
   const unit = Math.max(clusterSize, MIB);
-  if (sizeBytes % unit !== 0) throw new ConductorError('INVALID_ARGUMENT', `size_bytes ${sizeBytes} is not a multiple of the disk's cluster size ${unit}; use ${Math.ceil(sizeBytes / unit) * unit}`, { field: 'size_bytes' });
-  if (sizeBytes > diskBytes) throw new ConductorError('INVALID_ARGUMENT', `size_bytes ${sizeBytes} is larger than the whole disk (${diskBytes} bytes)`, { field: 'size_bytes' });
+  if (sizeBytes % unit !== 0) throw new ConductorError('INVALID_SIZE', `size_bytes ${sizeBytes} is not a multiple of the disk's cluster size ${unit}; use ${Math.ceil(sizeBytes / unit) * unit}`, { field: 'size_bytes' });
+  if (sizeBytes > diskBytes) throw new ConductorError('INVALID_SIZE', `size_bytes ${sizeBytes} is larger than the whole disk (${diskBytes} bytes)`, { field: 'size_bytes' });
 }

@@ -11,10 +11,9 @@ import type { LvolRecord } from '../node/inventory.js';
 import type { ReplicaInfo, SnapshotCreate, SnapshotInfo } from '../model.js';
 import { alias, checkName, headLvolName, revertLvolName, snapshotLvolName } from '../node/naming.js';
 import type { Replicas } from './replicas.js';
+import { labelsProblem } from '../../validation/labels.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 
-const LABEL_KEY = /^[a-z0-9]([a-z0-9._/-]{0,61}[a-z0-9])?$/i;
-const MAX_LABELS = 32;
 
 export class Snapshots {
   constructor(
@@ -34,7 +33,7 @@ export class Snapshots {
       if (existing) {
         const meta = this.ctx.state.snapshotMeta(replica, name);
         if (meta && JSON.stringify(meta.labels) !== JSON.stringify(labels)) {
-          throw new ConductorError('ALREADY_EXISTS', `snapshot ${name} of ${replica} exists with other labels`);
+          throw new ConductorError('SNAPSHOT_EXISTS', `snapshot ${name} of ${replica} exists with other labels`);
         }
         return this.info(replica, existing);
       }
@@ -49,7 +48,7 @@ export class Snapshots {
       }
       await this.ctx.inventory.reread(this.ctx, head.disk, [lvolName, head.name, ...(head.parent ? [head.parent] : [])], options);
       const made = this.ctx.inventory.lvol(head.disk, lvolName);
-      if (!made) throw new ConductorError('INTERNAL', `snapshot ${lvolName} was made but spdk_tgt does not list it`);
+      if (!made) throw new ConductorError('SPDK_INCONSISTENT', `snapshot ${lvolName} was made but spdk_tgt does not list it`);
       this.ctx.log.info({ replica, snapshot: name, userCreated }, 'snapshot created');
       this.ctx.events.emit('modified', this.replicas.info(this.replicas.head(replica)), `snapshot ${name} created`);
       return this.info(replica, made);
@@ -74,14 +73,14 @@ export class Snapshots {
         return;
       }
       if (snapshot.clones.length > 1) {
-        throw new ConductorError('FAILED_PRECONDITION', `snapshot ${name} has ${snapshot.clones.length} children (${snapshot.clones.join(', ')}); SPDK can merge a snapshot only into a single child`);
+        throw new ConductorError('SNAPSHOT_HAS_CHILDREN', `snapshot ${name} has ${snapshot.clones.length} children (${snapshot.clones.join(', ')}); SPDK can merge a snapshot only into a single child`);
       }
       try {
         await this.ctx.spdk.lvol.delete({ name: alias(head.disk, lvolName) }, options);
       } catch (error) {
         if (!isGone(this.ctx, error)) {
           if (error instanceof SpdkRpcError && /Operation not permitted/.test(error.rpcMessage)) {
-            throw new ConductorError('FAILED_PRECONDITION', `spdk_tgt refused to delete snapshot ${name} (${error.rpcMessage}): it has more than one child`);
+            throw new ConductorError('SNAPSHOT_HAS_CHILDREN', `spdk_tgt refused to delete snapshot ${name} (${error.rpcMessage}): it has more than one child`);
           }
           throw translate(error, `delete snapshot ${name}`);
         }
@@ -101,10 +100,10 @@ export class Snapshots {
     return this.ctx.locks.with(`replica:${replica}`, async () => {
       const head = this.replicas.head(replica);
       if (this.ctx.inventory.exports.has(replica)) {
-        throw new ConductorError('FAILED_PRECONDITION', `replica ${replica} is exposed; unexpose it before reverting (its data would change under the engine)`);
+        throw new ConductorError('REPLICA_EXPOSED', `replica ${replica} is exposed; unexpose it before reverting (its data would change under the engine)`);
       }
       const snapshot = this.ctx.inventory.lvol(head.disk, snapshotLvolName(replica, name));
-      if (!snapshot) throw new ConductorError('NOT_FOUND', `snapshot ${name} of replica ${replica} does not exist`);
+      if (!snapshot) throw new ConductorError('SNAPSHOT_NOT_FOUND', `snapshot ${name} of replica ${replica} does not exist`);
       await this.ctx.state.setIntent({ op: 'snapshot-revert', replica, disk: head.disk, snapshot: name });
       try {
         await this.ctx.spdk.lvol.clone({ snapshot_name: alias(head.disk, snapshot.name), clone_name: revertLvolName(replica) }, options);
@@ -186,11 +185,7 @@ function snapshotName(lvol: LvolRecord): string {
 }
 
 function checkLabels(labels: Record<string, string>): Record<string, string> {
-  const entries = Object.entries(labels);
-  if (entries.length > MAX_LABELS) throw new ConductorError('INVALID_ARGUMENT', `at most ${MAX_LABELS} labels are allowed, got ${entries.length}`, { field: 'labels' });
-  for (const [key, value] of entries) {
-    if (!LABEL_KEY.test(key)) throw new ConductorError('INVALID_ARGUMENT', `label key "${key}" must be 1-63 letters, digits, '.', '_', '/' or '-'`, { field: 'labels' });
-    if (typeof value !== 'string' || value.length > 256) throw new ConductorError('INVALID_ARGUMENT', `label ${key} must be a string of at most 256 characters`, { field: 'labels' });
-  }
-  return Object.fromEntries(entries.sort(([a], [b]) => a.localeCompare(b)));
+  const problem = labelsProblem(labels);
+  if (problem) throw new ConductorError('INVALID_LABELS', problem, { field: 'labels' });
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -78,7 +78,7 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     await this.#enter('diskCreate', [request], options);
     const existing = this.#disks.get(request.name);
     if (existing) {
-      if (existing.path !== request.path) throw new ConductorError('ALREADY_EXISTS', `disk ${request.name} exists on ${existing.path}, not ${request.path}`);
+      if (existing.path !== request.path) throw new ConductorError('DISK_EXISTS', `disk ${request.name} exists on ${existing.path}, not ${request.path}`);
       return existing;
     }
     const cluster = request.clusterSizeBytes ?? MiB;
@@ -115,7 +115,7 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     await this.#enter('diskDelete', [name, wipe], options);
     const onIt = [...this.#replicas.values()].filter((r) => r.diskName === name);
     if (onIt.length > 0 && !wipe) {
-      throw new ConductorError('FAILED_PRECONDITION', `disk ${name} holds ${onIt.length} replicas; delete them first or pass wipe`);
+      throw new ConductorError('DISK_IN_USE', `disk ${name} holds ${onIt.length} replicas; delete them first or pass wipe`);
     }
     for (const replica of onIt) this.#dropReplica(replica.name);
     this.#disks.delete(name);
@@ -126,13 +126,13 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     const existing = this.#replicas.get(name);
     if (existing) {
       if (existing.diskName !== diskName || existing.sizeBytes !== sizeBytes) {
-        throw new ConductorError('ALREADY_EXISTS', `replica ${name} exists with ${existing.sizeBytes} bytes on disk ${existing.diskName}`);
+        throw new ConductorError('REPLICA_EXISTS', `replica ${name} exists with ${existing.sizeBytes} bytes on disk ${existing.diskName}`);
       }
       return existing;
     }
     const disk = this.#disk(diskName);
-    if (sizeBytes % disk.clusterSizeBytes !== 0) throw new ConductorError('INVALID_ARGUMENT', `size_bytes must be a multiple of ${disk.clusterSizeBytes}`);
-    if (sizeBytes > disk.freeBytes) throw new ConductorError('RESOURCE_EXHAUSTED', `disk ${diskName} has ${disk.freeBytes} bytes free`);
+    if (sizeBytes % disk.clusterSizeBytes !== 0) throw new ConductorError('INVALID_SIZE', `size_bytes must be a multiple of ${disk.clusterSizeBytes}`);
+    if (sizeBytes > disk.freeBytes) throw new ConductorError('DISK_FULL', `disk ${diskName} has ${disk.freeBytes} bytes free`);
     const replica: ReplicaInfo = {
       name,
       diskName,
@@ -163,7 +163,7 @@ export class FakeDomain implements NodeDomain, EngineDomain {
   async replicaExpand(name: string, sizeBytes: number, options?: Options): Promise<ReplicaInfo> {
     await this.#enter('replicaExpand', [name, sizeBytes], options);
     const replica = this.#replica(name);
-    if (sizeBytes < replica.sizeBytes) throw new ConductorError('FAILED_PRECONDITION', `replica ${name} is ${replica.sizeBytes} bytes; shrinking is refused`);
+    if (sizeBytes < replica.sizeBytes) throw new ConductorError('INVALID_SIZE', `replica ${name} is ${replica.sizeBytes} bytes; shrinking is refused`);
     return this.#update(name, { sizeBytes }, 'expanded');
   }
 
@@ -241,9 +241,9 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     await this.#enter('snapshotRevert', [replicaName, name], options);
     const replica = this.#replica(replicaName);
     if (!(this.#snapshots.get(replicaName) ?? []).some((s) => s.name === name)) {
-      throw new ConductorError('NOT_FOUND', `snapshot ${name} of replica ${replicaName} not found`);
+      throw new ConductorError('SNAPSHOT_NOT_FOUND', `snapshot ${name} of replica ${replicaName} not found`);
     }
-    if (replica.export) throw new ConductorError('FAILED_PRECONDITION', `replica ${replicaName} is exposed; unexpose it before reverting`);
+    if (replica.export) throw new ConductorError('REPLICA_EXPOSED', `replica ${replicaName} is exposed; unexpose it before reverting`);
     return this.#update(replicaName, { headParent: name }, 'reverted');
   }
 
@@ -332,13 +332,13 @@ export class FakeDomain implements NodeDomain, EngineDomain {
 
   #disk(name: string): DiskInfo {
     const disk = this.#disks.get(name);
-    if (!disk) throw new ConductorError('NOT_FOUND', `disk ${name} not found; list disks to see what exists`);
+    if (!disk) throw new ConductorError('DISK_NOT_FOUND', `disk ${name} not found; list disks to see what exists`);
     return disk;
   }
 
   #replica(name: string): ReplicaInfo {
     const replica = this.#replicas.get(name);
-    if (!replica) throw new ConductorError('NOT_FOUND', `replica ${name} not found; list replicas to see what exists`);
+    if (!replica) throw new ConductorError('REPLICA_NOT_FOUND', `replica ${name} not found; list replicas to see what exists`);
     return replica;
   }
 

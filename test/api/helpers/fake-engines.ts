@@ -95,15 +95,15 @@ export class FakeEngines {
     await this.hooks.enter('engineCreate', [request], options);
     const existing = this.#engines.get(request.name);
     if (existing) {
-      if (JSON.stringify(existing.spec) !== JSON.stringify(request)) throw new ConductorError('ALREADY_EXISTS', `engine ${request.name} exists with another configuration; delete it first`);
+      if (JSON.stringify(existing.spec) !== JSON.stringify(request)) throw new ConductorError('ENGINE_EXISTS', `engine ${request.name} exists with another configuration; delete it first`);
       return this.#info(existing);
     }
     if (request.frontend === 'nvme-host' && !this.hostFrontend) {
-      throw new ConductorError('FAILED_PRECONDITION', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
+      throw new ConductorError('HOST_NVME_UNAVAILABLE', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
     }
     const members = new Map(request.replicas.map((spec) => [spec.name, this.#attach(spec)]));
     const reachable = [...members.values()].filter((m) => m.state === 'healthy').length;
-    if (reachable < 2) throw new ConductorError('UNAVAILABLE', `engine ${request.name} needs at least 2 reachable replicas to start, ${reachable} reachable`);
+    if (reachable < 2) throw new ConductorError('REPLICA_UNREACHABLE', `engine ${request.name} needs at least 2 reachable replicas to start, ${reachable} reachable`);
     const stored: Stored = { spec: structuredClone(request), port: this.#nextPort++, members };
     this.#engines.set(request.name, stored);
     const info = this.#info(stored);
@@ -141,11 +141,11 @@ export class FakeEngines {
     const stored = this.#stored(name);
     const known = stored.spec.replicas.find((r) => r.name === replica.name);
     if (known) {
-      if (JSON.stringify(known) !== JSON.stringify(replica)) throw new ConductorError('ALREADY_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
+      if (JSON.stringify(known) !== JSON.stringify(replica)) throw new ConductorError('ENGINE_MEMBER_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
       return this.#info(stored);
     }
     const attached = this.#attach(replica);
-    if (attached.state !== 'healthy') throw new ConductorError('UNAVAILABLE', `cannot attach replica ${replica.name}: ${attached.reason}`);
+    if (attached.state !== 'healthy') throw new ConductorError('REPLICA_UNREACHABLE', `cannot attach replica ${replica.name}: ${attached.reason}`);
     stored.spec.replicas.push({ ...replica });
     stored.members.set(replica.name, { spec: { ...replica }, state: 'rebuilding', reason: 'rebuilding, 0%' });
     this.rebuilds.set(`${name}/${replica.name}`, fakeRebuild(name, replica.name));
@@ -182,7 +182,7 @@ export class FakeEngines {
 
   #stored(name: string): Stored {
     const stored = this.#engines.get(name);
-    if (!stored) throw new ConductorError('NOT_FOUND', `engine ${name} does not exist on this node`);
+    if (!stored) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} does not exist on this node`);
     return stored;
   }
 
@@ -224,14 +224,14 @@ export class FakeEngines {
   async rebuildGet(engine: string, replica: string): Promise<RebuildInfo> {
     await this.hooks.enter('rebuildGet', [engine, replica], undefined);
     const rebuild = this.rebuilds.get(`${engine}/${replica}`);
-    if (!rebuild) throw new ConductorError('NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
+    if (!rebuild) throw new ConductorError('REBUILD_NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
     return { ...rebuild };
   }
 
   async rebuildCancel(engine: string, replica: string, options?: Options): Promise<RebuildInfo> {
     await this.hooks.enter('rebuildCancel', [engine, replica], options);
     const rebuild = this.rebuilds.get(`${engine}/${replica}`);
-    if (!rebuild) throw new ConductorError('NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
+    if (!rebuild) throw new ConductorError('REBUILD_NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
     if (['queued', 'copying-snapshots', 'rebuilding'].includes(rebuild.state)) Object.assign(rebuild, { state: 'cancelled', reason: 'cancelled by request' });
     return { ...rebuild };
   }

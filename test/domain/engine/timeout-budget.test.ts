@@ -332,7 +332,7 @@ describe('the production configuration that failed volumes (SPDK 30 s, host 30 s
   });
 
   it('stops the service as a configuration error unless unsafeSkipCheck', () => {
-    expect(() => requireSoundBudget(production, 'CONFIG')).toThrow(ConfigError);
+    expect(() => requireSoundBudget(production, 'INVALID_CONFIG')).toThrow(ConfigError);
     const env = {
       CONDUCTOR_TIMEOUTS_REPLICA_CTRLR_LOSS_TIMEOUT_SEC: '30',
       CONDUCTOR_TIMEOUTS_REPLICA_FAST_IO_FAIL_TIMEOUT_SEC: '0',
@@ -346,7 +346,7 @@ describe('the production configuration that failed volumes (SPDK 30 s, host 30 s
       err = e;
     }
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).code).toBe('CONFIG');
+    expect((err as ConfigError).code).toBe('INVALID_CONFIG');
     expect((err as Error).message).toMatch(/^config timeouts: timeout budget refused: \[ours\.io-failover-before-host-io-timeout\].*30 s.*\[ours\.controller-gone-before-host-ctrl-loss\]/);
 
     const warnings: Array<{ details: unknown; message: string }> = [];
@@ -422,7 +422,7 @@ describe('overrides', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ConductorError);
-    expect((err as ConductorError).code).toBe('INVALID_ARGUMENT');
+    expect((err as ConductorError).code).toBe('INVALID_TIMEOUTS');
     expect((err as Error).message).toMatch(/\[spdk\.fast-io-fail-within-ctrlr-loss\] fast_io_fail_timeout_sec 20 must be ≤ ctrlr_loss_timeout_sec 15/);
     expect(() => applyOverride(defaultBudget(), { replica: { fastIoFailTimeoutSec: 14 }, host: { ioTimeoutSec: 20 } })).toThrow(
       /\[ours\.io-failover-before-host-io-timeout\] a lost replica's I\/O fails over 21 s .* that is 23 s, over the host's io_timeout 20 s/,

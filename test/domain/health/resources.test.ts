@@ -15,7 +15,7 @@ import { loadConfig } from '../../../src/config/load.js';
 import type { Config, ConfigKey } from '../../../src/config/schema.js';
 import { CLEAN_SAMPLES_TO_RELEASE, CONTROLLER_DMA_BYTES, NodeResources, percentile, reactorLoad, type ResourcesOptions } from '../../../src/domain/health/resources.js';
 import type { ThrottleInfo } from '../../../src/domain/model.js';
-import { ConductorError } from '../../../src/errors.js';
+import { ConductorError, type ErrorCode } from '../../../src/errors.js';
 import { SpdkClient } from '../../../src/spdk/client.js';
 import { SpdkMethods, type Reactors } from '../../../src/spdk/methods/index.js';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
@@ -71,13 +71,13 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
   }
 }
 
-async function refusal(work: Promise<unknown>): Promise<ConductorError> {
+async function refusal(work: Promise<unknown>, code: ErrorCode = 'DMA_EXHAUSTED'): Promise<ConductorError> {
   const err = await work.then(
     () => undefined,
     (e: unknown) => e,
   );
   expect(err).toBeInstanceOf(ConductorError);
-  expect((err as ConductorError).code).toBe('RESOURCE_EXHAUSTED');
+  expect((err as ConductorError).code).toBe(code);
   return err as ConductorError;
 }
 
@@ -230,7 +230,7 @@ describe('reservations', () => {
     await r.start();
     const a = await r.admit({ kind: 'export', what: 'export of r1' });
     const b = await r.admit({ kind: 'engine', what: 'engine vol-1', controllers: 2 });
-    const err = await refusal(r.admit({ kind: 'export', what: 'export of r2' }));
+    const err = await refusal(r.admit({ kind: 'export', what: 'export of r2' }), 'SPDK_LIMIT_REACHED');
     expect(err.message).toBe('export of r2 needs 1 NVMe-oF subsystem; spdk_tgt has 1 of its 3 (max_subsystems, the discovery subsystem included), 2 reserved by running work');
     // The work makes its subsystems and ends.
     await n.spdk.nvmf.createSubsystem({ nqn: 'nqn.2016-06.io.spdk:s1', allow_any_host: true });
@@ -239,11 +239,11 @@ describe('reservations', () => {
     a.release();
     b.release();
     b.release();
-    expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }))).message).toMatch(/spdk_tgt has 1 of its 3 .*, 2 reserved by running work$/);
+    expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }), 'SPDK_LIMIT_REACHED')).message).toMatch(/spdk_tgt has 1 of its 3 .*, 2 reserved by running work$/);
     // The next sample reads the count again (admission itself only reads the cache): it has them, and the holds are gone.
     clock += 1000;
     await r.sample();
-    expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }))).message).toMatch(/spdk_tgt has 3 of its 3 .*, 0 reserved by running work$/);
+    expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }), 'SPDK_LIMIT_REACHED')).message).toMatch(/spdk_tgt has 3 of its 3 .*, 0 reserved by running work$/);
     await n.spdk.nvmf.deleteSubsystem({ nqn: 'nqn.2016-06.io.spdk:s2' });
     clock += 1000;
     await r.sample();
@@ -324,7 +324,7 @@ describe('a node that cannot be sampled', () => {
     await waitFor('another failed sample', () => n.logs.some((l) => l.msg === 'sample failed again'));
     expect(n.logs.filter((l) => l.msg.startsWith('cannot sample spdk_tgt'))).toHaveLength(1);
     await r.close();
-    await expect(r.admit({ kind: 'export', what: 'export of r1' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await expect(r.admit({ kind: 'export', what: 'export of r1' })).rejects.toMatchObject({ code: 'SERVICE_STOPPING' });
   });
 });
 

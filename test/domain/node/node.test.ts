@@ -41,14 +41,14 @@ describe('disks', () => {
   it('is idempotent, and refuses the same name on another device', async () => {
     const again = await f.node.diskCreate({ name: 'd1', path: `${f.dir}/d1.img` });
     expect(again.name).toBe('d1');
-    expect(await code(f.node.diskCreate({ name: 'd1', path: f.diskFile('other') }))).toBe('ALREADY_EXISTS');
+    expect(await code(f.node.diskCreate({ name: 'd1', path: f.diskFile('other') }))).toBe('DISK_EXISTS');
   });
 
   it('adopts its own lvstore after the disk is detached and attached again, keeping the replicas', async () => {
     const file = f.diskFile('d2', 256);
     await f.node.diskCreate({ name: 'd2', path: file });
     await f.node.replicaCreate('keep-me', 'd2', 16 * MIB);
-    await expect(f.node.diskDelete('d2', false)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    await expect(f.node.diskDelete('d2', false)).rejects.toMatchObject({ code: 'DISK_IN_USE' });
     await f.node.replicaDelete('keep-me');
     await f.node.replicaCreate('keep-me-2', 'd2', 16 * MIB);
     await f.node.replicaDelete('keep-me-2');
@@ -62,7 +62,7 @@ describe('disks', () => {
     await f.client.call('bdev_aio_create', { name: 'foreign-aio', filename: file, block_size: 4096 });
     await f.client.call('bdev_lvol_create_lvstore', { bdev_name: 'foreign-aio', lvs_name: 'someone-elses' });
     await f.client.call('bdev_aio_delete', { name: 'foreign-aio' });
-    expect(await code(f.node.diskCreate({ name: 'd3', path: file }))).toBe('FAILED_PRECONDITION');
+    expect(await code(f.node.diskCreate({ name: 'd3', path: file }))).toBe('DISK_UNUSABLE');
     const bdevs = await f.client.call<Array<{ name: string }>>('bdev_get_bdevs');
     expect(bdevs.map((b) => b.name)).not.toContain('d.d3');
     await expect(f.node.diskList()).resolves.not.toContainEqual(expect.objectContaining({ name: 'd3' }));
@@ -70,15 +70,16 @@ describe('disks', () => {
 
   it('rejects bad input with INVALID_ARGUMENT and changes nothing', async () => {
     const before = await f.node.diskList();
-    for (const bad of [
-      { name: 'Bad_Name', path: '/x' },
-      { name: 'x'.repeat(33), path: '/x' },
-      { name: 'ok', path: '' },
-      { name: 'ok', path: '/x', clusterSizeBytes: 1000 },
-    ]) {
-      expect(await code(f.node.diskCreate(bad))).toBe('INVALID_ARGUMENT');
+    for (const [bad, expected] of [
+      [{ name: 'Bad_Name', path: '/x' }, 'INVALID_NAME'],
+      [{ name: 'x'.repeat(33), path: '/x' }, 'INVALID_NAME'],
+      [{ name: 'ok', path: '' }, 'INVALID_PATH'],
+      [{ name: 'ok', path: 'relative.img' }, 'INVALID_PATH'],
+      [{ name: 'ok', path: '/x', clusterSizeBytes: 1000 }, 'INVALID_SIZE'],
+    ] as const) {
+      expect(await code(f.node.diskCreate(bad))).toBe(expected);
     }
-    expect(await code(f.node.diskCreate({ name: 'ok', path: `${f.dir}/missing.img` }))).toBe('FAILED_PRECONDITION');
+    expect(await code(f.node.diskCreate({ name: 'ok', path: `${f.dir}/missing.img` }))).toBe('DISK_UNUSABLE');
     expect(await f.node.diskList()).toEqual(before);
   });
 });
@@ -88,20 +89,20 @@ describe('replicas', () => {
     const r = await f.node.replicaCreate('r1', 'd1', 64 * MIB);
     expect(r).toMatchObject({ name: 'r1', diskName: 'd1', sizeBytes: 64 * MIB, lvolAlias: 'lvs.d1/r.r1', allocatedBytes: 0, export: undefined, snapshotCount: 0 });
     await expect(f.node.replicaCreate('r1', 'd1', 64 * MIB)).resolves.toMatchObject({ lvolUuid: r.lvolUuid });
-    expect(await code(f.node.replicaCreate('r1', 'd1', 128 * MIB))).toBe('ALREADY_EXISTS');
+    expect(await code(f.node.replicaCreate('r1', 'd1', 128 * MIB))).toBe('REPLICA_EXISTS');
   });
 
   it('rejects bad sizes, names and disks without touching spdk_tgt', async () => {
     const before = (await f.client.call<unknown[]>('bdev_get_bdevs')).length;
     const cases: Array<[Promise<unknown>, string]> = [
-      [f.node.replicaCreate('r-size0', 'd1', 0), 'INVALID_ARGUMENT'],
-      [f.node.replicaCreate('r-neg', 'd1', -MIB), 'INVALID_ARGUMENT'],
-      [f.node.replicaCreate('r-unaligned', 'd1', MIB + 512), 'INVALID_ARGUMENT'],
-      [f.node.replicaCreate('r-huge', 'd1', 1024 * 1024 * MIB), 'INVALID_ARGUMENT'],
-      [f.node.replicaCreate('R1', 'd1', MIB), 'INVALID_ARGUMENT'],
-      [f.node.replicaCreate('r'.repeat(49), 'd1', MIB), 'INVALID_ARGUMENT'],
-      [f.node.replicaCreate('r.dot', 'd1', MIB), 'INVALID_ARGUMENT'],
-      [f.node.replicaCreate('r-nodisk', 'nodisk', MIB), 'NOT_FOUND'],
+      [f.node.replicaCreate('r-size0', 'd1', 0), 'INVALID_SIZE'],
+      [f.node.replicaCreate('r-neg', 'd1', -MIB), 'INVALID_SIZE'],
+      [f.node.replicaCreate('r-unaligned', 'd1', MIB + 512), 'INVALID_SIZE'],
+      [f.node.replicaCreate('r-huge', 'd1', 1024 * 1024 * MIB), 'INVALID_SIZE'],
+      [f.node.replicaCreate('R1', 'd1', MIB), 'INVALID_NAME'],
+      [f.node.replicaCreate('r'.repeat(49), 'd1', MIB), 'INVALID_NAME'],
+      [f.node.replicaCreate('r.dot', 'd1', MIB), 'INVALID_NAME'],
+      [f.node.replicaCreate('r-nodisk', 'nodisk', MIB), 'DISK_NOT_FOUND'],
     ];
     for (const [work, expected] of cases) expect(await code(work)).toBe(expected);
     expect((await f.client.call<unknown[]>('bdev_get_bdevs')).length).toBe(before);
@@ -120,20 +121,20 @@ describe('replicas', () => {
     await expect(f.node.replicaExpose('r1', [HOST])).resolves.toMatchObject({ export: { port: r.export!.port } });
     const other = 'nqn.2024-11.io.example:engine-2';
     await expect(f.node.replicaExpose('r1', [other])).resolves.toMatchObject({ export: { hostNqns: [other] } });
-    expect(await code(f.node.replicaExpose('r1', []))).toBe('INVALID_ARGUMENT');
-    expect(await code(f.node.replicaExpose('r1', ['not-an-nqn']))).toBe('INVALID_ARGUMENT');
+    expect(await code(f.node.replicaExpose('r1', []))).toBe('INVALID_NQN');
+    expect(await code(f.node.replicaExpose('r1', ['not-an-nqn']))).toBe('INVALID_NQN');
   });
 
   it('expands, refuses to shrink, and deletes everything it made', async () => {
     await expect(f.node.replicaExpand('r1', 128 * MIB)).resolves.toMatchObject({ sizeBytes: 128 * MIB });
-    expect(await code(f.node.replicaExpand('r1', 64 * MIB))).toBe('INVALID_ARGUMENT');
+    expect(await code(f.node.replicaExpand('r1', 64 * MIB))).toBe('INVALID_SIZE');
     await f.node.snapshotCreate({ replicaName: 'r1', name: 's1' });
     await f.node.replicaDelete('r1');
     await f.node.replicaDelete('r1');
     const bdevs = await f.client.call<Array<{ aliases: string[] }>>('bdev_get_bdevs');
     expect(bdevs.flatMap((b) => b.aliases).filter((a) => a.startsWith('lvs.d1/'))).toEqual([]);
     expect(await f.client.call<unknown[]>('nvmf_get_subsystems', {}).then((s) => (s as Array<{ nqn: string }>).filter((x) => x.nqn === replicaNqn('r1')))).toEqual([]);
-    expect(await code(f.node.replicaGet('r1'))).toBe('NOT_FOUND');
+    expect(await code(f.node.replicaGet('r1'))).toBe('REPLICA_NOT_FOUND');
   });
 
   it('runs 200 concurrent creates on one disk', async () => {
@@ -163,7 +164,7 @@ describe('snapshots', () => {
     ]);
     expect(chain[0]!.createdAt.getTime()).toBeGreaterThan(Date.now() - 60_000);
     await expect(f.node.snapshotCreate({ replicaName: 'rs', name: 's1', labels: { why: 'test' } })).resolves.toMatchObject({ name: 's1' });
-    expect(await code(f.node.snapshotCreate({ replicaName: 'rs', name: 's1', labels: { why: 'other' } }))).toBe('ALREADY_EXISTS');
+    expect(await code(f.node.snapshotCreate({ replicaName: 'rs', name: 's1', labels: { why: 'other' } }))).toBe('SNAPSHOT_EXISTS');
 
     await expect(f.node.snapshotPurge('rs')).resolves.toEqual(['s2']);
     expect((await f.node.snapshotList('rs')).map((s) => [s.name, s.parent])).toEqual([
@@ -177,15 +178,15 @@ describe('snapshots', () => {
     expect(Buffer.from(head.data_base64, 'base64').subarray(0, 3).toString()).toBe('one');
     const s1Now = (await f.node.snapshotList('rs')).find((s) => s.name === 's1')!;
     expect(s1Now.children.sort()).toEqual(['', 's3']);
-    expect(await code(f.node.snapshotDelete('rs', 's1'))).toBe('FAILED_PRECONDITION');
+    expect(await code(f.node.snapshotDelete('rs', 's1'))).toBe('SNAPSHOT_HAS_CHILDREN');
     await f.node.snapshotDelete('rs', 's3');
     await f.node.snapshotDelete('rs', 's3');
-    expect(await code(f.node.snapshotRevert('rs', 'nope'))).toBe('NOT_FOUND');
+    expect(await code(f.node.snapshotRevert('rs', 'nope'))).toBe('SNAPSHOT_NOT_FOUND');
   });
 
   it('refuses to revert an exposed replica', async () => {
     await f.node.replicaExpose('rs', [HOST]);
-    expect(await code(f.node.snapshotRevert('rs', 's1'))).toBe('FAILED_PRECONDITION');
+    expect(await code(f.node.snapshotRevert('rs', 's1'))).toBe('REPLICA_EXPOSED');
     await f.node.replicaUnexpose('rs');
   });
 });
@@ -217,14 +218,14 @@ describe('create and expose in one call', () => {
   it('creates and exposes, and removes the replica it made when the export fails', async () => {
     const r = await f.node.replicaCreate('both', 'd1', 4 * MIB, undefined, [HOST]);
     expect(r.export?.hostNqns).toEqual([HOST]);
-    await expect(f.node.replicaCreate('both-bad', 'd1', 4 * MIB, undefined, ['not-an-nqn'])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(f.node.replicaGet('both-bad')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(f.node.replicaCreate('both-bad', 'd1', 4 * MIB, undefined, ['not-an-nqn'])).rejects.toMatchObject({ code: 'INVALID_NQN' });
+    await expect(f.node.replicaGet('both-bad')).rejects.toMatchObject({ code: 'REPLICA_NOT_FOUND' });
     await f.node.replicaDelete('both');
   });
 
   it('removes the subsystem it made beside the head when the head cannot be made', async () => {
     await f.node.replicaCreate('dup', 'd1', 4 * MIB);
-    await expect(f.node.replicaCreate('dup', 'd1', 8 * MIB, undefined, [HOST])).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    await expect(f.node.replicaCreate('dup', 'd1', 8 * MIB, undefined, [HOST])).rejects.toMatchObject({ code: 'REPLICA_EXISTS' });
     const subsystems = await f.client.call<Array<{ nqn: string }>>('nvmf_get_subsystems');
     expect(subsystems.map((s) => s.nqn)).not.toContain(replicaNqn('dup'));
     // The replica that existed before is untouched.

@@ -1,0 +1,22 @@
+/** Where a disk is: a device or file path (aio) or a PCIe address (nvme). */
+import { hasControlCharacter } from './text.js';
+
+/** Linux's PATH_MAX less its NUL. */
+export const PATH_MAX_BYTES = 4095;
+
+const BDF_PATTERN = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/i;
+
+/** Why `value` is not an absolute path spdk_tgt can open, or undefined. */
+export function absolutePathProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return 'the device or file path is required';
+  if (!value.startsWith('/')) return `${JSON.stringify(value)} is not an absolute path; give the device or file as /dev/… or /path/to/file`;
+  if (Buffer.byteLength(value) > PATH_MAX_BYTES || hasControlCharacter(value)) return 'is not a usable path (too long or holds a control character)';
+  return undefined;
+}
+
+/** Why `value` is not a PCIe address in BDF form, or undefined. */
+export function pciAddressProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return 'the PCIe address (BDF) is required';
+  if (!BDF_PATTERN.test(value)) return `${JSON.stringify(value)} is not a PCIe address; use the BDF form 0000:5e:00.0`;
+  return undefined;
+}
