@@ -135,7 +135,7 @@ describe('a failed write changes nothing', () => {
     const good = records.get(SPEC.name);
     const repair = breakWrites();
     const failed = records.edit(SPEC.name, (edit) => edit.addMember(R_C, 1));
-    await expect(failed).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(failed).rejects.toMatchObject({ code: 'STATE_FILE_UNWRITABLE' });
     expect(records.get(SPEC.name)).toBe(good);
     expect(onDisk(SPEC.name)).toEqual(good);
     repair();
@@ -155,7 +155,7 @@ describe('a failed write changes nothing', () => {
   it('a drop that cannot be written keeps the engine', async () => {
     await created();
     const repair = breakWrites();
-    await expect(records.edit(SPEC.name, (edit) => edit.drop())).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(records.edit(SPEC.name, (edit) => edit.drop())).rejects.toMatchObject({ code: 'STATE_FILE_UNWRITABLE' });
     expect(records.get(SPEC.name)).toEqual({ ...SPEC, port: 4500 });
     repair();
   });
@@ -232,7 +232,7 @@ describe('the engine lock', () => {
     await records.edit(SPEC.name, async (edit) => {
       kept = edit;
     });
-    await expect(kept!.addMember(R_C, 1)).rejects.toMatchObject({ code: 'INTERNAL' });
+    await expect(kept!.addMember(R_C, 1)).rejects.toMatchObject({ code: 'STATE_FILE_UNWRITABLE' });
     expect(records.get(SPEC.name)?.replicas).toHaveLength(2);
   });
 });
