@@ -232,7 +232,7 @@ describe('the engine lock', () => {
     await records.edit(SPEC.name, async (edit) => {
       kept = edit;
     });
-    await expect(kept!.addMember(R_C, 1)).rejects.toMatchObject({ code: 'STATE_FILE_UNWRITABLE' });
+    await expect(kept!.addMember(R_C, 1)).rejects.toMatchObject({ code: 'INTERNAL' });
     expect(records.get(SPEC.name)?.replicas).toHaveLength(2);
   });
 });
