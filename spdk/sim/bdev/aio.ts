@@ -65,7 +65,7 @@ export class AioBdev implements SimBdev {
   configEntry(): SimConfigEntry {
     return {
       method: 'bdev_aio_create',
-      params: { name: this.name, block_size: this.blockSize, filename: this.filename, readonly: this.readonly, fallocate: this.fallocate, uuid: this.uuid },
+      params: { name: this.name, block_size: this.blockSize, filename: this.filename, readonly: this.readonly, fallocate: this.fallocate, uuid: this.uuid, nowait: false },
     };
   }
 
