@@ -147,7 +147,7 @@ export class Replay {
         if (!this.ports.has(v)) this.ports.set(v, String(await freePort()));
         return this.ports.get(v);
       }
-      const dir = RECORDED_DISKS.find((d) => v.startsWith(`${d}/`));
+      const dir = RECORDED_DISKS.find((d) => v === d || v.startsWith(`${d}/`));
       return dir === undefined ? v : this.diskDir + v.slice(dir.length);
     }
     if (Array.isArray(v)) return Promise.all(v.map((x) => this.mapParams(x)));
