@@ -157,8 +157,9 @@ export interface SimTarget {
   addConfigSource(subsystem: string, source: () => SimConfigEntry[]): void;
   /**
    * (Added for bdev_get_iostat.) Runs `fn` as work of spdk thread `thread`: the bdev I/O it
-   * submits, including what the bdevs below submit for it, is counted in that thread's channel
-   * of each bdev (per_channel). Other I/O counts as short-lived channels do (device totals only).
+   * submits synchronously, and what the bdevs below submit for it before their first `await`, is
+   * counted in that thread's channel of each bdev (per_channel). Other I/O counts as short-lived
+   * channels do (device totals only).
    */
   onThread<T>(thread: number, fn: () => T): T;
 }
