@@ -32,6 +32,7 @@ const METHODS = [
   'nvmf_subsystem_get_qpairs', 'bdev_nvme_attach_controller', 'bdev_nvme_detach_controller',
   'bdev_nvme_get_controllers', 'bdev_nvme_set_options', 'bdev_nvme_get_io_paths', 'spdk_get_version',
   'rpc_get_methods', 'framework_get_reactors', 'thread_get_stats', 'env_dpdk_get_mem_stats', 'iobuf_get_stats',
+  'bdev_get_iostat', 'bdev_set_qos_limit',
 ].sort();
 
 /**
@@ -204,6 +205,9 @@ const VERDICTS: ReadonlyArray<[method: string, code: number, message: string, ex
   ['bdev_aio_rescan', -19, 'No such device', 'gone'],
   ['bdev_get_bdevs', -32603, 'spdk_json_decode_object failed', null],
   ['bdev_get_bdevs', -19, 'No such device', 'gone'],
+  // An old single `name` param (19).
+  ['bdev_get_iostat', -32603, 'spdk_json_decode_object failed', null],
+  ['bdev_get_iostat', -19, 'No such device', 'gone'],
   ['bdev_lvol_check_shallow_copy', -19, 'No such device', 'gone'],
   ['bdev_lvol_clone', -32602, 'File exists', 'exists'],
   ['bdev_lvol_clone', -32602, 'Invalid argument', null],
@@ -287,6 +291,11 @@ const VERDICTS: ReadonlyArray<[method: string, code: number, message: string, ex
   ['bdev_raid_get_bdevs', -32700, 'spdk_json_decode_object failed', null],
   ['bdev_raid_remove_base_bdev', -19, 'Failed to remove base bdev from raid bdev', 'gone'],
   ['bdev_raid_set_options', -22, 'Invalid argument', null],
+  // A negative or string limit (19); our params schema refuses those.
+  ['bdev_set_qos_limit', -32603, 'spdk_json_decode_object failed', null],
+  // No limit given, or only UINT64_MAX (the decoder's "not given").
+  ['bdev_set_qos_limit', -22, 'No rate limits specified', null],
+  ['bdev_set_qos_limit', -19, 'No such device', 'gone'],
   // An existing NQN, a malformed NQN and the 1024th subsystem read the same.
   ['nvmf_create_subsystem', -32603, 'Unable to create subsystem not-an-nqn', 'maybe-exists'],
   ['nvmf_create_subsystem', -32603, 'Unable to create subsystem nqn.2016-06.io.spdk:mem-s1023', 'maybe-exists'],
@@ -525,6 +534,7 @@ describe('call behaviour', () => {
         'iobuf_get_stats', 'nvmf_get_subsystems', 'nvmf_get_transports', 'nvmf_subsystem_allow_any_host',
         'nvmf_subsystem_get_controllers', 'nvmf_subsystem_get_listeners', 'nvmf_subsystem_get_qpairs',
         'nvmf_subsystem_listener_set_ana_state', 'rpc_get_methods', 'spdk_get_version', 'thread_get_stats',
+        'bdev_set_qos_limit',
       ].sort(),
     );
   });

@@ -61,11 +61,11 @@ export class AioBdev implements SimBdev {
     };
   }
 
-  /** Not recorded (no transcript lists an aio bdev's config): the params bdev_aio_create takes. */
+  /** As transcript 19 recorded it (framework_get_config after bdev_aio_create). */
   configEntry(): SimConfigEntry {
     return {
       method: 'bdev_aio_create',
-      params: { name: this.name, block_size: this.blockSize, filename: this.filename, readonly: this.readonly, fallocate: this.fallocate, uuid: this.uuid },
+      params: { name: this.name, block_size: this.blockSize, filename: this.filename, readonly: this.readonly, fallocate: this.fallocate, uuid: this.uuid, nowait: false },
     };
   }
 

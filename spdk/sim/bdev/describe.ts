@@ -42,7 +42,10 @@ export function ioTypes(enabled: readonly string[]): Record<string, boolean> {
   return out;
 }
 
-export function bdevEntry(bdev: SimBdev): Record<string, unknown> {
+const NO_LIMITS = { rw_ios_per_sec: 0, rw_mbytes_per_sec: 0, r_mbytes_per_sec: 0, w_mbytes_per_sec: 0 };
+
+/** `limits`: the bdev's QoS limits (bdev_set_qos_limit), 0 where none is set. */
+export function bdevEntry(bdev: SimBdev, limits: Readonly<Record<string, number>> = NO_LIMITS): Record<string, unknown> {
   const specific = bdev.describe();
   const core: Record<string, unknown> = {
     name: bdev.name,
@@ -56,7 +59,7 @@ export function bdevEntry(bdev: SimBdev): Record<string, unknown> {
     preferred_unmap_alignment: 0,
     preferred_unmap_granularity: 0,
     uuid: bdev.uuid,
-    assigned_rate_limits: { rw_ios_per_sec: 0, rw_mbytes_per_sec: 0, r_mbytes_per_sec: 0, w_mbytes_per_sec: 0 },
+    assigned_rate_limits: { ...limits },
     claimed: bdev.claim !== null,
     zoned: false,
     driver_specific: {},

@@ -48,6 +48,11 @@ export interface SimBdev {
    * section (e.g. bdev_malloc_create, bdev_raid_create); omit for bdevs that examine brings back.
    */
   configEntry?(): SimConfigEntry | null;
+  /**
+   * (Added for bdev_get_iostat.) The module's part of the bdev's iostat entry (`driver_specific`),
+   * for modules whose fn_table has dump_device_stat_json (bdev_nvme); omit otherwise.
+   */
+  deviceStat?(): Record<string, unknown>;
 }
 
 /** An I/O failure of a bdev (member lost, fault injected). */
@@ -129,6 +134,9 @@ export interface MethodSpec {
   readonly handler: Handler;
 }
 
+/** The nvmf poll group's spdk thread id (thread_get_stats), where host I/O is served. */
+export const POLL_GROUP_THREAD = 2;
+
 /** What a module gets from the core. */
 export interface SimTarget {
   /** "A", "B"...: shows in logs, controller names nothing. */
@@ -147,6 +155,13 @@ export interface SimTarget {
    * bdevs' configEntry() and bdev_wait_for_examine follow all sources.
    */
   addConfigSource(subsystem: string, source: () => SimConfigEntry[]): void;
+  /**
+   * (Added for bdev_get_iostat.) Runs `fn` as work of spdk thread `thread`: the bdev I/O it
+   * submits synchronously, and what the bdevs below submit for it before their first `await`, is
+   * counted in that thread's channel of each bdev (per_channel). Other I/O counts as short-lived
+   * channels do (device totals only).
+   */
+  onThread<T>(thread: number, fn: () => T): T;
 }
 
 /** A simulator module: nvmf target, bdev_nvme initiator, raid... */

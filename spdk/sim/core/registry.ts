@@ -4,6 +4,8 @@
  */
 import { SimIoError, SimRpcError, type BdevRegistry, type SimBdev, type SimClaim } from './contract.js';
 import { errno } from './errno.js';
+import { DeviceStats, ioThread, latencyClock, type IoKind } from './io-stats.js';
+import { Qos } from './qos.js';
 
 type RemoveListener = (bdev: SimBdev, reason: string) => void;
 type AddListener = (bdev: SimBdev) => void | Promise<void>;
@@ -19,6 +21,8 @@ export class CoreRegistry implements BdevRegistry {
   /** Bdevs opened by examine until the given poll tick (a start_shallow_copy there gets EPERM). */
   private readonly examineHolds = new Map<SimBdev, number>();
   private readonly failingIo = new Set<SimBdev>();
+  private readonly stats = new Map<SimBdev, DeviceStats>();
+  private readonly qos = new Map<SimBdev, Qos>();
 
   constructor(
     private readonly currentTick: () => number,
@@ -46,12 +50,50 @@ export class CoreRegistry implements BdevRegistry {
     }
   }
 
-  /** Injected failures (sim_bdev_fail_io) apply to every caller of read/write, modules included. */
+  /**
+   * Every read and write of a registered bdev, whoever submits it (host, raid, lvol, sim_), goes
+   * through the bdev layer as in spdk_tgt: QoS first, then the module, then the statistics
+   * (latency from submission, so time queued by QoS counts). Injected failures
+   * (sim_bdev_fail_io) apply to every caller, modules included.
+   */
   private wrapIo(bdev: SimBdev): void {
     const read = bdev.read.bind(bdev);
     const write = bdev.write.bind(bdev);
-    bdev.read = (lba, count) => (this.failingIo.has(bdev) ? Promise.reject(new SimIoError(-errno.EIO, 'Input/output error')) : read(lba, count));
-    bdev.write = (lba, data) => (this.failingIo.has(bdev) ? Promise.reject(new SimIoError(-errno.EIO, 'Input/output error')) : write(lba, data));
+    const stats = new DeviceStats();
+    const qos = new Qos();
+    this.stats.set(bdev, stats);
+    this.qos.set(bdev, qos);
+    const submit = async <T>(kind: IoKind, lba: number, blocks: number, module: () => Promise<T>): Promise<T> => {
+      const op = () => (this.failingIo.has(bdev) ? Promise.reject(new SimIoError(-errno.EIO, 'Input/output error')) : module());
+      // Out-of-range I/O is refused before a bdev_io exists: not counted.
+      if (!Number.isInteger(blocks) || blocks <= 0 || lba < 0 || lba + blocks > bdev.numBlocks) return op();
+      const thread = ioThread();
+      const elapsed = latencyClock();
+      const bytes = blocks * bdev.blockSize;
+      const queued = qos.admit(kind === 'read', bytes);
+      if (queued !== undefined) await queued;
+      let result: T;
+      try {
+        result = await op();
+      } catch (err) {
+        stats.recordError('failed');
+        throw err;
+      }
+      stats.record(thread, kind, bytes, elapsed());
+      return result;
+    };
+    bdev.read = (lba, count) => submit('read', lba, count, () => read(lba, count));
+    bdev.write = (lba, data) => submit('write', lba, data.length / bdev.blockSize, () => write(lba, data));
+  }
+
+  /** The bdev's I/O statistics (bdev_get_iostat). */
+  statsOf(bdev: SimBdev): DeviceStats {
+    return this.stats.get(bdev)!;
+  }
+
+  /** The bdev's QoS limits (bdev_set_qos_limit). */
+  qosOf(bdev: SimBdev): Qos {
+    return this.qos.get(bdev)!;
   }
 
   setFailIo(bdev: SimBdev, enable: boolean): void {
@@ -78,6 +120,9 @@ export class CoreRegistry implements BdevRegistry {
     for (const k of this.keysOf(bdev)) if (this.index.get(k) === bdev) this.index.delete(k);
     this.examineHolds.delete(bdev);
     this.failingIo.delete(bdev);
+    this.stats.delete(bdev);
+    this.qos.get(bdev)?.release();
+    this.qos.delete(bdev);
     try {
       bdev.destroy?.();
     } catch (err) {

@@ -4,6 +4,7 @@
  */
 import type { MethodSpec, SimConfigEntry, SimModule, SimTarget } from './contract.js';
 import { Dispatcher } from './dispatcher.js';
+import { runOnThread } from './io-stats.js';
 import { CoreMemory, type MemoryOptions } from './memory/budget.js';
 import { PollLoop, type TickHook } from './poll-loop.js';
 import { CoreRegistry } from './registry.js';
@@ -67,6 +68,10 @@ export class CoreTarget implements SimTarget {
     else this.configSources.set(subsystem, [source]);
   }
 
+  onThread<T>(thread: number, fn: () => T): T {
+    return runOnThread(thread, fn);
+  }
+
   /** framework_get_config: null for a subsystem nothing registered. */
   config(subsystem: string): SimConfigEntry[] | null {
     const sources = this.configSources.get(subsystem);
@@ -76,6 +81,12 @@ export class CoreTarget implements SimTarget {
       for (const bdev of this.bdevs.list()) {
         const e = bdev.configEntry?.();
         if (e) entries.push(e);
+        // bdev_qos_config_json: after the bdev's own entry, the limits that are set, by bdev name.
+        const qos = this.bdevs.qosOf(bdev);
+        if (qos.enabled) {
+          const limits = Object.entries(qos.assigned()).filter(([, v]) => v > 0);
+          entries.push({ method: 'bdev_set_qos_limit', params: { name: bdev.name, ...Object.fromEntries(limits) } });
+        }
       }
       entries.push({ method: 'bdev_wait_for_examine' });
     }

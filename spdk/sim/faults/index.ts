@@ -4,9 +4,10 @@
  * allocations, set the system's free hugepages and take DMA memory away.
  */
 import { createHash } from 'node:crypto';
-import { SimIoError, SimRpcError, type SimBdev, type SimModule } from '../core/contract.js';
+import { POLL_GROUP_THREAD, SimIoError, SimRpcError, type SimBdev, type SimModule } from '../core/contract.js';
 import { objectDecoder, type ParamSpec } from '../core/decode.js';
 import { errno, strerror } from '../core/errno.js';
+import { runOnThread } from '../core/io-stats.js';
 import type { CoreTarget } from '../core/target.js';
 
 export const SIM_PARAM_SPECS = {
@@ -53,9 +54,10 @@ function bdevOf(target: CoreTarget, name: string): SimBdev {
   return bdev;
 }
 
+/** sim_bdev_* stand for a host's I/O over NVMe/TCP: served on the poll group's thread. */
 async function io<T>(op: () => Promise<T>): Promise<T> {
   try {
-    return await op();
+    return await runOnThread(POLL_GROUP_THREAD, op);
   } catch (err) {
     if (err instanceof SimIoError) throw new SimRpcError(err.errno, err.message);
     throw err;

@@ -1,8 +1,10 @@
 /**
  * The bdev of one namespace of an attached controller ("<name>n<nsid>", product "NVMe disk"). With
- * several paths (multipath attaches under one name) I/O goes active-passive: the first connected
- * path whose ANA state is optimized, else non-optimized; while none is connected it waits on a
- * path that is reconnecting, until that path hits fast-io-fail or is deleted.
+ * several paths (multipath attaches under one name) I/O goes active-passive by default: the first
+ * connected path whose ANA state is optimized, else non-optimized; active-active
+ * (bdev_nvme_set_multipath_policy) spreads it over the connected paths of the best ANA state,
+ * round robin (switching every rr_min_io I/Os) or to the one with the fewest I/Os in flight. While
+ * no path is connected I/O waits on one that is reconnecting, until it hits fast-io-fail or is deleted.
  */
 import { SimIoError, type SimBdev, type SimClaim } from '../core/contract.js';
 import { EINVAL, EIO, ENODEV } from '../fabric/errno.js';
@@ -36,6 +38,12 @@ const NVME_IO_TYPES = {
 /** The TCP transport's max_io_size: optimal_write_size is it in blocks. */
 const MAX_IO_BYTES = 131072;
 
+export type MultipathPolicy = 'active_passive' | 'active_active';
+export type MultipathSelector = 'round_robin' | 'queue_depth';
+
+/** BDEV_NVME_MULTIPATH_MIN_IO_DEFAULT */
+export const RR_MIN_IO_DEFAULT = 1;
+
 export class NvmeBdev implements SimBdev {
   readonly name: string;
   readonly aliases: string[];
@@ -43,6 +51,14 @@ export class NvmeBdev implements SimBdev {
   claim: SimClaim | null = null;
   /** Paths in the order they were attached. */
   readonly paths: NvmeCtrlr[] = [];
+  mpPolicy: MultipathPolicy = 'active_passive';
+  /** null: what bdev_nvme_set_multipath_policy leaves for active_passive when no selector is given (0). */
+  mpSelector: MultipathSelector | null = 'round_robin';
+  rrMinIo = RR_MIN_IO_DEFAULT;
+  /** Round robin: the path in use and the I/Os it got since it was chosen. */
+  private rrPath: NvmeCtrlr | null = null;
+  private rrCount = 0;
+  private readonly inFlight = new Map<NvmeCtrlr, number>();
 
   constructor(
     ctrlrName: string,
@@ -99,9 +115,19 @@ export class NvmeBdev implements SimBdev {
             ns_data: { id: this.nsid, ...(ana !== undefined ? { ana_state: ana } : {}), can_share: true },
           };
         }),
-        mp_policy: 'active_passive',
+        mp_policy: this.mpPolicy,
+        ...(this.mpPolicy === 'active_active' ? { selector: this.mpSelector } : {}),
+        ...(this.mpPolicy === 'active_active' && this.mpSelector === 'round_robin' ? { rr_min_io: this.rrMinIo } : {}),
       },
     };
+  }
+
+  /**
+   * bdev_get_iostat's driver_specific: bdev_nvme dumps its NVMe status counts there, kept only
+   * with bdev_nvme_set_options nvme_error_stat (off by default; not simulated): an empty object.
+   */
+  deviceStat(): Record<string, unknown> {
+    return {};
   }
 
   private async submit(opcode: typeof Op.READ | typeof Op.WRITE, lba: number, count: number, data?: Buffer): Promise<Buffer> {
@@ -112,11 +138,14 @@ export class NvmeBdev implements SimBdev {
     for (;;) {
       const path = this.choosePath(tried);
       if (!path) throw new SimIoError(this.paths.length === 0 ? -ENODEV : -EIO, `${this.name}: no usable path`);
+      this.inFlight.set(path, (this.inFlight.get(path) ?? 0) + 1);
       try {
         return await path.submit(opcode, this.nsid, lba, count, data);
       } catch (err) {
         if (!(err instanceof PathError)) throw err;
         tried.add(path);
+      } finally {
+        this.inFlight.set(path, this.inFlight.get(path)! - 1);
       }
     }
   }
@@ -124,10 +153,36 @@ export class NvmeBdev implements SimBdev {
   private choosePath(tried: Set<NvmeCtrlr>): NvmeCtrlr | undefined {
     const candidates = this.paths.filter((p) => !tried.has(p) && this.anaState(p) !== 'inaccessible');
     const ready = candidates.filter((p) => p.usable);
+    if (this.mpPolicy === 'active_active' && ready.length > 0) {
+      const optimized = ready.filter((p) => this.anaState(p) !== 'non_optimized');
+      return this.spread(optimized.length > 0 ? optimized : ready);
+    }
     return (
       ready.find((p) => this.anaState(p) !== 'non_optimized') ??
       ready[0] ??
       candidates.find((p) => p.recoverable())
     );
+  }
+
+  private spread(paths: NvmeCtrlr[]): NvmeCtrlr {
+    if (this.mpSelector === 'queue_depth') {
+      return paths.reduce((best, p) => ((this.inFlight.get(p) ?? 0) < (this.inFlight.get(best) ?? 0) ? p : best));
+    }
+    if (this.rrPath === null || !paths.includes(this.rrPath) || this.rrCount >= this.rrMinIo) {
+      const at = this.rrPath === null ? -1 : paths.indexOf(this.rrPath);
+      this.rrPath = paths[(at + 1) % paths.length]!;
+      this.rrCount = 0;
+    }
+    this.rrCount++;
+    return this.rrPath;
+  }
+
+  /** bdev_nvme_set_multipath_policy (the channels pick a path anew). */
+  setMultipath(policy: MultipathPolicy, selector: MultipathSelector | null, rrMinIo: number): void {
+    this.mpPolicy = policy;
+    this.mpSelector = selector;
+    this.rrMinIo = rrMinIo;
+    this.rrPath = null;
+    this.rrCount = 0;
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { SimModule, SimTarget } from '../core/contract.js';
 import { fabricFaults } from '../fabric/faults.js';
-import { NvmeBdev } from './bdev.js';
+import { NvmeBdev, RR_MIN_IO_DEFAULT } from './bdev.js';
 import { DELETE_DELAY_MS, NvmeCtrlr, type CtrlrEvents, type CtrlrOptions, type TransportId } from './controller.js';
 import { registerNvmeRpcs } from './rpc.js';
 
@@ -137,7 +137,10 @@ export class NvmeModule implements SimModule {
     return true;
   }
 
-  /** framework_get_config's bdev_nvme part: options, one attach per path, hotplug. */
+  /**
+   * framework_get_config's bdev_nvme part: options, one attach per path, the multipath policy of
+   * each bdev that is not at the defaults (bdev_nvme_multipath_config_json), hotplug.
+   */
   private configEntries(): Array<{ method: string; params: Record<string, unknown> }> {
     const attaches = [...this.controllers].flatMap(([name, paths]) =>
       paths.map(({ ctrlr }) => ({
@@ -160,9 +163,25 @@ export class NvmeModule implements SimModule {
         },
       })),
     );
+    const policies = [...this.namespaceBdevs.values()].flat().flatMap((b) =>
+      b.mpPolicy === 'active_passive' && b.mpSelector === 'round_robin' && b.rrMinIo === RR_MIN_IO_DEFAULT
+        ? []
+        : [
+            {
+              method: 'bdev_nvme_set_multipath_policy',
+              params: {
+                name: b.name,
+                policy: b.mpPolicy,
+                ...(b.mpPolicy === 'active_active' ? { selector: b.mpSelector } : {}),
+                ...(b.mpPolicy === 'active_active' && b.mpSelector === 'round_robin' ? { rr_min_io: b.rrMinIo } : {}),
+              },
+            },
+          ],
+    );
     return [
       { method: 'bdev_nvme_set_options', params: { ...this.options } },
       ...attaches,
+      ...policies,
       { method: 'bdev_nvme_set_hotplug', params: { period_us: 100000, enable: false } },
     ];
   }

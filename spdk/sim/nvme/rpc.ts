@@ -8,6 +8,7 @@ import { SimRpcError, type SimTarget } from '../core/contract.js';
 import { DECODE_FAILED, objectDecoder, record, type ParamSpec } from '../fabric/decode.js';
 import { EALREADY, EEXIST, EINVAL, EIO, ENODEV, EPERM, strerror } from '../fabric/errno.js';
 import type { PathTimeouts, TransportId } from './controller.js';
+import { NvmeBdev, RR_MIN_IO_DEFAULT, type MultipathPolicy, type MultipathSelector } from './bdev.js';
 import { CONNECT_TIMEOUT_MS, type NvmeModule } from './index.js';
 
 const MULTIPATH = { enum: ['failover', 'multipath', 'disable'] } as const;
@@ -58,6 +59,14 @@ const DETACH: ParamSpec[] = [
   { name: 'hostsvcid', type: 'string' },
 ];
 const GET_CONTROLLERS: ParamSpec[] = [{ name: 'name', type: 'string' }];
+const SET_MULTIPATH_POLICY: ParamSpec[] = [
+  { name: 'name', type: 'string', required: true },
+  { name: 'policy', type: MULTIPATH_OPTS.object[0].type, required: true },
+  { name: 'selector', type: MULTIPATH_OPTS.object[1].type },
+  { name: 'rr_min_io', type: 'uint32' },
+];
+/** What the decoder leaves in rr_min_io when it is not given. */
+const UINT32_MAX = 0xffffffff;
 const GET_IO_PATHS: ParamSpec[] = [{ name: 'name', type: 'string' }];
 const SET_OPTIONS: ParamSpec[] = [
   { name: 'action_on_timeout', type: { enum: ['none', 'reset', 'abort'] } },
@@ -246,6 +255,27 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
       if (!valid) throw err(-EINVAL);
       if (nvme.controllers.size > 0) throw err(-EPERM, 'RPC not permitted with nvme controllers already attached');
       Object.assign(nvme.options, p);
+      return true;
+    },
+  });
+
+  // bdev_nvme_rpc.c, then spdk_bdev_nvme_set_multipath_policy (bdev_nvme.c): a selector with
+  // active_passive is refused as a decode failure; round robin with rr_min_io 0 is -22; a bdev that
+  // is missing or not an NVMe bdev is -19.
+  target.register('bdev_nvme_set_multipath_policy', {
+    decode: objectDecoder(SET_MULTIPATH_POLICY, DECODE_FAILED),
+    handler: (params) => {
+      const p = record(params) as { name: string; policy: MultipathPolicy; selector?: MultipathSelector; rr_min_io?: number };
+      const selector = p.selector ?? (p.policy === 'active_active' ? 'round_robin' : null);
+      if (p.policy !== 'active_active' && selector !== null) throw err(DECODE_FAILED.code, DECODE_FAILED.message);
+      let rrMinIo = p.rr_min_io ?? UINT32_MAX;
+      if (p.policy === 'active_active' && selector === 'round_robin') {
+        if (rrMinIo === 0) throw err(-EINVAL);
+        if (rrMinIo === UINT32_MAX) rrMinIo = RR_MIN_IO_DEFAULT;
+      }
+      const bdev = target.bdevs.get(p.name);
+      if (!(bdev instanceof NvmeBdev)) throw err(-ENODEV);
+      bdev.setMultipath(p.policy, selector, rrMinIo);
       return true;
     },
   });

@@ -3,7 +3,7 @@
  * registry's bdevs, listeners that are real TCP ports on 127.0.0.1, host allow-lists and ANA
  * states. Hosts are other simulators' bdev_nvme, speaking the simulator's own fabric protocol.
  */
-import type { SimBdev, SimModule, SimTarget } from '../core/contract.js';
+import { POLL_GROUP_THREAD, type SimBdev, type SimModule, type SimTarget } from '../core/contract.js';
 import { fabricFaults } from '../fabric/faults.js';
 import { Ports } from './ports.js';
 import { registerNvmfRpcs } from './rpc.js';
@@ -55,6 +55,7 @@ export class NvmfModule implements SimModule {
       subsystem: (nqn) => this.subsystems.get(nqn),
       subsystems: () => this.subsystems.values(),
       log: (event, fields) => this.target?.log(event, fields),
+      onPollGroup: (fn) => (this.target ? this.target.onThread(POLL_GROUP_THREAD, fn) : fn()),
     });
     this.ports = new Ports((socket, address) => this.sessions.accept(socket, address));
   }

@@ -32,6 +32,8 @@ export interface SessionEnv {
   subsystem(nqn: string): Subsystem | undefined;
   subsystems(): Iterable<Subsystem>;
   log(event: string, fields?: Record<string, unknown>): void;
+  /** Runs block I/O as the poll group's thread does (its bdev channels count it). */
+  onPollGroup<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 export class TargetSessions {
@@ -211,8 +213,8 @@ export class TargetSessions {
     if (ctrl.listener.anaStates[ns.anagrpid - 1] === 'inaccessible') throw FabricStatus.ANA_INACCESSIBLE;
     if (header.lba + header.count > ns.bdev.numBlocks || header.count === 0) throw -EINVAL;
     try {
-      if (frame.opcode === Op.READ) return await ns.bdev.read(header.lba, header.count);
-      await ns.bdev.write(header.lba, Buffer.from(data));
+      if (frame.opcode === Op.READ) return await this.env.onPollGroup(() => ns.bdev.read(header.lba, header.count));
+      await this.env.onPollGroup(() => ns.bdev.write(header.lba, Buffer.from(data)));
       return undefined;
     } catch (err) {
       throw err instanceof SimIoError ? -Math.abs(err.errno) : -EIO;

@@ -1,6 +1,6 @@
 /**
  * Generic bdev calls and the bdevs a disk is made of: malloc (tests), null, aio and io_uring.
- * Contracts: rpc-schemas/spdk/bdev_{get_bdevs,wait_for_examine,malloc_*,null_*,aio_*,uring_*}.json.
+ * Contracts: rpc-schemas/spdk/bdev_{get_bdevs,wait_for_examine,malloc_*,null_*,aio_*,uring_*,get_iostat,set_qos_limit}.json.
  */
 
 import type { CallOptions, SpdkCaller } from '../call.js';
@@ -113,6 +113,56 @@ export interface BdevNameParams {
   name: string;
 }
 
+export interface BdevGetIostatParams {
+  /** Omit for every bdev. A missing one fails the whole call with -19. */
+  names?: string[];
+  /** Per thread (channel) instead of totals; needs exactly one name. */
+  per_channel?: boolean;
+  /** Resets after reading: "maxmin" the max/min latencies, "all" everything, "error" io_error. */
+  reset_mode?: 'all' | 'maxmin' | 'error' | 'none';
+}
+
+/** Counters of spdk_bdev_dump_io_stat_json; latencies in ticks of `tick_rate` per second. */
+export interface BdevIoCounters {
+  bytes_read: number;
+  num_read_ops: number;
+  bytes_written: number;
+  num_write_ops: number;
+  bytes_unmapped: number;
+  num_unmap_ops: number;
+  read_latency_ticks: number;
+  max_read_latency_ticks: number;
+  min_read_latency_ticks: number;
+  write_latency_ticks: number;
+  max_write_latency_ticks: number;
+  min_write_latency_ticks: number;
+  /** Failed I/O by status ("failed", "nvme_error"...); empty when none. */
+  io_error: Record<string, number>;
+}
+
+export interface BdevIostat {
+  tick_rate: number;
+  ticks: number;
+  /** An lvol is listed under its uuid. */
+  bdevs: Array<BdevIoCounters & { name: string }>;
+}
+
+export interface BdevIostatPerChannel {
+  tick_rate: number;
+  ticks: number;
+  name: string;
+  channels: Array<BdevIoCounters & { thread_id: number }>;
+}
+
+export interface BdevSetQosLimitParams {
+  name: string;
+  /** Rounded up to a multiple of 1000 without an error. 0 clears a limit; limits not given are kept. */
+  rw_ios_per_sec?: number;
+  rw_mbytes_per_sec?: number;
+  r_mbytes_per_sec?: number;
+  w_mbytes_per_sec?: number;
+}
+
 export class BdevMethods {
   constructor(private readonly caller: SpdkCaller) {}
 
@@ -182,5 +232,20 @@ export class BdevMethods {
 
   uringDelete(params: BdevNameParams, options?: CallOptions): Promise<boolean> {
     return this.caller.call('bdev_uring_delete', params, options);
+  }
+
+  /** I/O counters of every bdev or of the named ones (totals over all channels). */
+  getIostat(params?: BdevGetIostatParams & { per_channel?: false }, options?: CallOptions): Promise<BdevIostat>;
+  getIostat(params: BdevGetIostatParams & { per_channel: true }, options?: CallOptions): Promise<BdevIostatPerChannel>;
+  getIostat(params?: BdevGetIostatParams, options?: CallOptions): Promise<BdevIostat | BdevIostatPerChannel> {
+    return this.caller.call('bdev_get_iostat', params, options);
+  }
+
+  /**
+   * Sets QoS rate limits on a bdev (also on a raid and on a claimed raid member). No limit given
+   * is -22 "No rate limits specified"; MB/s above 2^44-1 are clamped to it.
+   */
+  setQosLimit(params: BdevSetQosLimitParams, options?: CallOptions): Promise<boolean> {
+    return this.caller.call('bdev_set_qos_limit', params, options);
   }
 }

@@ -130,6 +130,11 @@ export class FakeTarget implements SimTarget {
     return entries;
   }
 
+  /** No I/O accounting here: the work just runs. */
+  onThread<T>(_thread: number, fn: () => T): T {
+    return fn();
+  }
+
   crash(reason: string): never {
     this.crashed = reason;
     throw new CrashError(reason);

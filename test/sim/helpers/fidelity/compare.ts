@@ -55,18 +55,24 @@ export function compareShape(recorded: unknown, actual: unknown, path = '$', opt
       out.push(`${path}: ${a.length} elements where the recording has ${r.length}`);
       return out;
     }
-    const byKey = new Map<string, unknown>();
+    // Several recorded elements may share a key (framework_get_config's bdev_set_qos_limit entries
+    // with different limits): the counterpart is the first of them with the same shape, if any.
+    const byKey = new Map<string, unknown[]>();
     for (const e of r) {
       const k = pairKey(e);
-      if (k !== undefined && !byKey.has(k)) byKey.set(k, e);
+      if (k !== undefined) byKey.set(k, [...(byKey.get(k) ?? []), e]);
     }
+    const counterpartByKey = (k: string | undefined, e: unknown) => {
+      const candidates = k === undefined ? undefined : byKey.get(k);
+      return candidates?.find((c) => compareShape(c, e, path, opts).length === 0) ?? candidates?.[0];
+    };
     const sameProduct = (e: unknown) => {
       const p = kindOf(e) === 'object' ? (e as Record<string, unknown>)['product_name'] : undefined;
       return p === undefined ? undefined : r.find((x) => kindOf(x) === 'object' && (x as Record<string, unknown>)['product_name'] === p);
     };
     a.forEach((e, i) => {
       const k = pairKey(e);
-      const counterpart = (k !== undefined ? byKey.get(k) : undefined) ?? sameProduct(e) ?? r[Math.min(i, r.length - 1)];
+      const counterpart = counterpartByKey(k, e) ?? sameProduct(e) ?? r[Math.min(i, r.length - 1)];
       compareShape(counterpart, e, `${path}[${k ?? i}]`, opts, out);
     });
   }

@@ -38,11 +38,13 @@ export interface LineResult {
 const POLLS = new Set(['bdev_raid_get_bdevs', 'bdev_nvme_get_controllers', 'bdev_get_bdevs', 'bdev_nvme_get_io_paths', 'nvmf_subsystem_get_controllers', 'nvmf_subsystem_get_listeners', 'nvmf_subsystem_get_qpairs', 'nvmf_get_subsystems', 'bdev_lvol_get_lvols']);
 const LATE_MS = 750;
 
-const RECORDED_DISKS = '/var/lib/spdk-disks';
+/** Where the recordings kept their disk images (files 01-16, and 17-21). */
+const RECORDED_DISKS = ['/var/lib/spdk-disks', '/var/tmp/rec'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** spdk_get_version carries the simulator's own marker beside the imitated version. */
 const VERSION_EXTRA: CompareOptions = { allowExtra: new Map([['$', ['simulator']]]) };
 const QUIET_MS = 250;
+const MIB = 1024 * 1024;
 /** sim_bdev_write chunk: requests must stay well under the 256 KiB receive buffer. */
 const WRITE_CHUNK = 128 * 1024;
 
@@ -145,7 +147,8 @@ export class Replay {
         if (!this.ports.has(v)) this.ports.set(v, String(await freePort()));
         return this.ports.get(v);
       }
-      return v.startsWith(RECORDED_DISKS) ? this.diskDir + v.slice(RECORDED_DISKS.length) : v;
+      const dir = RECORDED_DISKS.find((d) => v === d || v.startsWith(`${d}/`));
+      return dir === undefined ? v : this.diskDir + v.slice(dir.length);
     }
     if (Array.isArray(v)) return Promise.all(v.map((x) => this.mapParams(x)));
     if (v !== null && typeof v === 'object') {
@@ -255,20 +258,29 @@ export class Replay {
     }
   }
 
-  /** Notes that describe data written from outside (spdk_dd over NVMe/TCP) are replayed with sim_bdev_write. */
+  /**
+   * Notes that describe data written from outside (spdk_dd over NVMe/TCP) are replayed with
+   * sim_bdev_write, and spdk_dd reads (file 19) with sim_bdev_read, in spdk_dd's block size.
+   */
   private async noteAction(line: Line): Promise<void> {
-    const m = /wrote (\d+) MiB of random data at offset (\d+) MiB of (\S+?):/.exec(line.note ?? '');
-    if (m === null) return;
+    const note = line.note ?? '';
+    const m = /wrote (\d+) MiB of random data at offset (\d+) MiB of (\S+?):/.exec(note);
+    const dd = /spdk_dd (wrote|read) (\d+) MiB (?:\(md5 \w+\) )?(?:back )?(?:to|from) (?:raid )?([^\s,]+).*--bs (\d+)/.exec(note);
+    if (m !== null) await this.hostIo(m[3]!, 'write', Number(m[2]) * MIB, Number(m[1]) * MIB, WRITE_CHUNK);
+    else if (dd !== null) await this.hostIo(dd[3]!, dd[1] === 'wrote' ? 'write' : 'read', 0, Number(dd[2]) * MIB, Number(dd[4]));
+  }
+
+  private async hostIo(name: string, op: 'write' | 'read', start: number, total: number, chunk: number): Promise<void> {
     const client = this.targets.get('A')!.client;
-    const [bdev] = await client.call<Array<{ block_size: number }>>('bdev_get_bdevs', { name: m[3] });
-    const start = Number(m[2]) * 1024 * 1024;
-    const total = Number(m[1]) * 1024 * 1024;
-    for (let off = 0; off < total; off += WRITE_CHUNK) {
-      await client.call('sim_bdev_write', {
-        name: m[3],
-        offset_blocks: (start + off) / bdev!.block_size,
-        data_base64: randomBytes(Math.min(WRITE_CHUNK, total - off)).toString('base64'),
-      });
+    const [bdev] = await client.call<Array<{ block_size: number }>>('bdev_get_bdevs', { name });
+    const bs = bdev!.block_size;
+    for (let off = 0; off < total; off += chunk) {
+      const bytes = Math.min(chunk, total - off);
+      if (op === 'write') {
+        await client.call('sim_bdev_write', { name, offset_blocks: (start + off) / bs, data_base64: randomBytes(bytes).toString('base64') });
+      } else {
+        await client.call('sim_bdev_read', { name, offset_blocks: (start + off) / bs, num_blocks: bytes / bs });
+      }
     }
   }
 

@@ -96,6 +96,14 @@ export const SESSIONS: readonly SessionPlan[] = [
   },
   { name: 'nvmf hosts (15)', files: ['15-nvmf-hosts-and-ana.jsonl'], start: { A: [], B: [] }, paced: ['15-nvmf-hosts-and-ana.jsonl'] },
   {
+    // spdk_dd's runs (notes) become sim_bdev_write/read; paced for the rebuild and the QoS-bound write.
+    name: 'iostat and qos (19)',
+    files: ['19-iostat-qos.jsonl'],
+    start: { A: [] },
+    paced: ['19-iostat-qos.jsonl'],
+    disks: { 'a19.img': 512 * MIB },
+  },
+  {
     name: 'lvol chains (16)',
     files: ['16-lvol-chains.jsonl'],
     start: { A: [], B: [] },
