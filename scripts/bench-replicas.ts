@@ -30,7 +30,9 @@ const count = Number(values.replicas);
 const inFlight = Number(values.inflight);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-replicas-'));
 const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
 
 /** CPU time (user + system) a process has used so far, from /proc (Linux). */
 function cpuMs(pid: number | undefined): number {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CHANNELS, spdkCallChannel, subscribe, type ObjectChange, type RebuildLifecycle, type SpdkCallContext } from '../src/diagnostics.js';
-import { SpdkRpcError, SpdkTransportError } from '../src/errors.js';
+import { SpdkRpcError, type SpdkTransportError } from '../src/errors.js';
 import { SpdkClient } from '../src/spdk/client.js';
 import { startNode, type NodeFixture } from './domain/helpers/node-fixture.js';
 import { until } from './engine/helpers/cluster.js';

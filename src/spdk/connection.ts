@@ -54,7 +54,6 @@ export class SpdkConnection extends EventEmitter {
   private connecting: Promise<void> | undefined;
   private reconnectLoop: AbortController | undefined;
   private lastFailure: TransportFailure | undefined;
-  private outbox = '';
 
   constructor(options: ConnectionOptions) {
     super();
@@ -100,16 +99,10 @@ export class SpdkConnection extends EventEmitter {
       throw new SpdkTransportError(this.lastFailure ?? 'closed', `not connected to spdk_tgt at ${this.socketPath}`, pending.method);
     }
     this.pending.set(id, pending);
-    // Requests written in one tick leave in one write: pipelined calls cost one syscall and one
-    // buffer, not one each, and spdk_tgt reads them in one poll either way.
+    // Written at once: while the socket is busy, Node queues further writes and sends them
+    // together (writev), so pipelined calls never wait for each other's answers.
     socket.write(text);
   }
-
-  private readonly flush = (socket: net.Socket): void => {
-    const text = this.outbox;
-    this.outbox = '';
-    if (!socket.destroyed) socket.write(text);
-  };
 
   /** Drops interest in an id: its answer, if it ever comes, is discarded. */
   forget(id: number): void {
@@ -161,7 +154,6 @@ export class SpdkConnection extends EventEmitter {
     this.socket = socket;
     this.state = 'open';
     this.lastFailure = undefined;
-    this.outbox = '';
     this.splitter.reset();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));

@@ -239,7 +239,7 @@ function describe(errors: readonly ErrorObject[] | null | undefined, root: strin
 /** "must be integer >= 0 and <= 255" for a bounded integer, so one problem reads as one line. */
 function numberProblem(error: ErrorObject): string | undefined {
   const schema = error.parentSchema as { type?: unknown; minimum?: unknown; maximum?: unknown } | undefined;
-  if (!schema || schema.type !== 'integer') return undefined;
+  if (schema?.type !== 'integer') return undefined;
   const bounds: string[] = [];
   if (typeof schema.minimum === 'number') bounds.push(`>= ${schema.minimum}`);
   if (typeof schema.maximum === 'number') bounds.push(`<= ${schema.maximum}`);

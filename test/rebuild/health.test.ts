@@ -6,7 +6,7 @@
  * refused at EngineReplicaAdd with the numbers, leaving the engine as it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConductorError } from '../../src/errors.js';
+import type { ConductorError } from '../../src/errors.js';
 import type { NodeFixture } from '../domain/helpers/node-fixture.js';
 import { startNode } from '../domain/helpers/node-fixture.js';
 import { MIB, until } from './helpers/rebuild-cluster.js';

@@ -30,7 +30,7 @@ describe('SpdkClient on one connection', () => {
     const { server, client } = await setup((req, conn) => {
       // Answer in reverse order of arrival once all are in, so matching by id is exercised.
       held.push(() => conn.reply(req, [{ name: (req.params as { name: string }).name }]));
-      if (held.length === 1000) held.reverse().forEach((f) => f());
+      if (held.length === 1000) for (const f of held.reverse()) f();
     });
     const names = Array.from({ length: 1000 }, (_, i) => `bdev${i}`);
     const results = await Promise.all(names.map((name) => client.call<Array<{ name: string }>>('bdev_get_bdevs', { name })));
@@ -225,7 +225,7 @@ describe('per-object ordering', () => {
     await create;
     await waitFor('add_ns after create answered', () => server.received.length === 3);
     expect(server.received[2]!.method).toBe('nvmf_subsystem_add_ns');
-    waiting.forEach((f) => f());
+    for (const f of waiting) f();
     await Promise.all([addNs, other]);
   });
 

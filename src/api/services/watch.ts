@@ -3,7 +3,7 @@
  * exactly as long as the stream and ends on every path: client cancel, stream error or close, a
  * watcher too slow to keep up, server shutdown. No listener outlives its call.
  */
-import { type handleServerStreamingCall, type ServerWritableStream, type StatusObject } from '@grpc/grpc-js';
+import type { handleServerStreamingCall, ServerWritableStream, StatusObject } from '@grpc/grpc-js';
 import { build, toStatus } from '../status.js';
 import type { ServiceContext } from './call.js';
 

@@ -129,7 +129,8 @@ export class EngineStatus {
       else held.push(event);
     };
     this.listeners.add(relay);
-    initial
+    // Never rejects: a failed initial read counts as an empty list.
+    void initial
       .catch(() => [] as EngineInfo[])
       .then((engines) => {
         if (!this.listeners.has(relay)) return;

@@ -33,15 +33,15 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import { ConductorError, SpdkTransportError } from '../../errors.js';
-import { readHugepages, type HugepageReading } from '../../host/hugepages.js';
+import { readHugepages, } from '../../host/hugepages.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { SpdkClient } from '../../spdk/client.js';
-import type { IobufModuleStats, Reactors, SpdkMethods } from '../../spdk/methods/index.js';
+import type { Reactors, SpdkMethods } from '../../spdk/methods/index.js';
 import type { Admission, AdmissionRequest, Reservation } from './admission.js';
 import type { ThrottleInfo } from '../model.js';
 import { RebuildThrottle } from './rebuild-throttle.js';
 import type { ReactorLoad, ResourceSnapshot } from './readings.js';
-import { dmaReading, mib, readDump, type DmaReading } from './dma-reading.js';
+import { dmaReading, mib, readDump, } from './dma-reading.js';
 
 export type { DmaReading } from './dma-reading.js';
 export type { ReactorLoad, ResourceSnapshot } from './readings.js';
