@@ -60,19 +60,22 @@ export class Connection {
   take(): TakeResult {
     if (this.bufferedBytes === 0) return { kind: 'values', values: [] };
     const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    // spdk_tgt's buffer holds 256 KiB: bytes past it (read here in one chunk when the poll came
+    // late) are not there yet for its parser, so a larger value never completes.
+    const window = buf.length > RECV_BUFFER_BYTES ? buf.subarray(0, RECV_BUFFER_BYTES) : buf;
     const values: JsonValue[] = [];
     let pos = 0;
     for (;;) {
-      pos = skipWhitespace(buf, pos);
-      if (pos >= buf.length) break;
-      const r = scanValue(buf, pos);
+      pos = skipWhitespace(window, pos);
+      if (pos >= window.length) break;
+      const r = scanValue(window, pos);
       if (r.kind === 'incomplete') break;
       if (r.kind === 'invalid' || r.count > MAX_VALUES) return { kind: 'close' };
       values.push(r.value);
       pos = r.end;
     }
     const rest = buf.length - pos;
-    if (rest >= RECV_BUFFER_BYTES) return { kind: 'reset' };
+    if (window.length - pos >= RECV_BUFFER_BYTES) return { kind: 'reset' };
     this.chunks = rest === 0 ? [] : [buf.subarray(pos)];
     this.bufferedBytes = rest;
     if (this.stopped) {

@@ -2,13 +2,16 @@
  * A decoder builder that behaves like spdk_json_decode_object: the params must be an object (or
  * absent when nothing is required), every key known and present once, required keys present, and
  * each value of its declared type and range. Any failure is one error, whose code and message
- * depend on the method family (see transcript 08), so the caller gives it.
+ * depend on the method family (see transcript 08), so the caller gives it. Integers are decoded
+ * from their JSON text as spdk's decoders do (json-integer.ts), not from the JS number.
  */
 import { SimRpcError } from './contract.js';
-import { hasDuplicateKeys } from './json-scan.js';
+import { decodeInteger, type IntegerWidth } from './json-integer.js';
+import { isDuplicatedKey, numberTextOf } from './json-scan.js';
 import { INTERNAL_ERROR, INVALID_PARAMS, PARSE_ERROR } from './rpc-request.js';
 
-export type ScalarType = 'string' | 'boolean' | 'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64' | 'uuid';
+/** The integer types are spdk_json_decode_<type>: each field has the width of spdk's decoder table. */
+export type ScalarType = 'string' | 'boolean' | IntegerWidth | 'uuid';
 
 export type ParamType =
   | ScalarType
@@ -34,50 +37,75 @@ export const NVMF_INVALID_PARAMS: DecodeFailure = { code: INVALID_PARAMS, messag
 /** bdev_raid_* handlers. */
 export const RAID_DECODE_FAILED: DecodeFailure = { code: PARSE_ERROR, message: 'spdk_json_decode_object failed' };
 
-const RANGES: Record<'int32' | 'int64' | 'uint8' | 'uint16' | 'uint32' | 'uint64', readonly [number, number]> = {
-  int32: [-(2 ** 31), 2 ** 31 - 1],
-  int64: [-(2 ** 63), 2 ** 63 - 1],
-  uint8: [0, 255],
-  uint16: [0, 65535],
-  uint32: [0, 2 ** 32 - 1],
-  uint64: [0, 2 ** 64 - 1],
-};
-
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function valid(type: ParamType, v: unknown): boolean {
+/** spdk_json_decode_string fails on a string with an embedded NUL (not a C string). */
+function isCString(v: unknown): v is string {
+  return typeof v === 'string' && !v.includes('\0');
+}
+
+/** Whether `container[key]` decodes as `type`. */
+function valid(type: ParamType, container: object, key: string | number): boolean {
+  const v = (container as Record<string | number, unknown>)[key];
   if (typeof type === 'string') {
     switch (type) {
       case 'string':
-        return typeof v === 'string';
+        return isCString(v);
       case 'boolean':
         return typeof v === 'boolean';
       case 'uuid':
-        return typeof v === 'string' && UUID_RE.test(v);
+        return isCString(v) && UUID_RE.test(v);
       default: {
-        const [min, max] = RANGES[type];
-        return typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+        const text = numberTextOf(container, key);
+        return text !== undefined && decodeInteger(text, type) !== null;
       }
     }
   }
   if ('enum' in type) return typeof v === 'string' && type.enum.includes(v);
-  if ('object' in type) return isObject(v) && validObject(type.object, v);
+  if ('object' in type) return isObject(v) && validObject(type.object, v, false);
   if (!Array.isArray(v) || v.length > type.maxCount) return false;
-  return v.every((item) => valid(type.array, item));
+  return v.every((_, i) => valid(type.array, v, i));
 }
 
-function validObject(specs: readonly ParamSpec[], obj: Record<string, unknown>): boolean {
-  if (hasDuplicateKeys(obj)) return false;
+/**
+ * _json_decode_object: a key given twice is refused when a decoder knows it; a key none knows is
+ * refused unless `relaxed` (spdk_json_decode_object_relaxed, which skips it).
+ */
+function validObject(specs: readonly ParamSpec[], obj: Record<string, unknown>, relaxed: boolean): boolean {
   const byName = new Map(specs.map((s) => [s.name, s]));
-  for (const [key, value] of Object.entries(obj)) {
+  for (const key of Object.keys(obj)) {
     const spec = byName.get(key);
-    if (spec === undefined || !valid(spec.type, value)) return false;
+    if (spec === undefined) {
+      if (relaxed) continue;
+      return false;
+    }
+    if (isDuplicatedKey(obj, key) || !valid(spec.type, obj, key)) return false;
   }
-  return specs.every((s) => !s.required || s.name in obj);
+  return specs.every((s) => !s.required || Object.hasOwn(obj, s.name));
+}
+
+/** The specs each decoder was built from, for tests that go through every method's params. */
+const specsOfDecoder = new WeakMap<(params: unknown) => void, readonly ParamSpec[]>();
+
+export function paramSpecsOf(decode: ((params: unknown) => void) | undefined): readonly ParamSpec[] | undefined {
+  return decode === undefined ? undefined : specsOfDecoder.get(decode);
+}
+
+function decoder(specs: readonly ParamSpec[], failure: DecodeFailure, relaxed: boolean): (params: unknown) => void {
+  const anyRequired = specs.some((s) => s.required);
+  const decode = (params: unknown) => {
+    if (params === undefined) {
+      if (anyRequired) throw new SimRpcError(failure.code, failure.message);
+      return;
+    }
+    if (!isObject(params) || !validObject(specs, params, relaxed)) throw new SimRpcError(failure.code, failure.message);
+  };
+  specsOfDecoder.set(decode, specs);
+  return decode;
 }
 
 /**
@@ -85,12 +113,10 @@ function validObject(specs: readonly ParamSpec[], obj: Record<string, unknown>):
  * key is required: spdk_tgt's handlers skip decoding when there are no params.
  */
 export function objectDecoder(specs: readonly ParamSpec[], failure: DecodeFailure = DECODE_FAILED): (params: unknown) => void {
-  const anyRequired = specs.some((s) => s.required);
-  return (params: unknown) => {
-    if (params === undefined) {
-      if (anyRequired) throw new SimRpcError(failure.code, failure.message);
-      return;
-    }
-    if (!isObject(params) || !validObject(specs, params)) throw new SimRpcError(failure.code, failure.message);
-  };
+  return decoder(specs, failure, false);
+}
+
+/** Decodes the keys `specs` knows and ignores the others, as spdk_json_decode_object_relaxed does. */
+export function relaxedDecoder(specs: readonly ParamSpec[], failure: DecodeFailure): (params: unknown) => void {
+  return decoder(specs, failure, true);
 }

@@ -4,6 +4,7 @@
  */
 import { SimRpcError, type CallContext, type MethodSpec } from './contract.js';
 import { errorText, resultText, INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, type RpcRequest } from './rpc-request.js';
+import { timerMs } from './timer-ms.js';
 
 export type ResponseText = string | null;
 
@@ -21,6 +22,10 @@ export class Dispatcher {
 
   has(method: string): boolean {
     return this.methods.has(method);
+  }
+
+  spec(method: string): MethodSpec | undefined {
+    return this.methods.get(method);
   }
 
   /** Registration order, newest first, as spdk_tgt's rpc_get_methods lists them. */
@@ -56,10 +61,10 @@ export class Dispatcher {
     return (async () => {
       try {
         const value = await result;
-        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+        if (delay > 0) await new Promise((r) => setTimeout(r, timerMs(delay)));
         return this.success(req, value);
       } catch (err) {
-        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+        if (delay > 0) await new Promise((r) => setTimeout(r, timerMs(delay)));
         return this.failure(req, err);
       }
     })();

@@ -4,7 +4,8 @@
  * Why not JSON.parse: spdk_tgt's parser (lib/json) reports an incomplete value so the server can
  * wait for more bytes, counts values (more than 8192 closes the connection), lets the RPC layer see
  * duplicate keys (answered -32600), and echoes ids exactly as sent (123456789012345678901234567890
- * must not become 1.2345678901234568e+29). JSON.parse can do none of that.
+ * must not become 1.2345678901234568e+29), and keeps the text of numbers a double would change
+ * (18446744073709551615, 1.0, -0) for the integer decoders. JSON.parse can do none of that.
  */
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -14,17 +15,34 @@ export type ScanResult =
   | { readonly kind: 'invalid' }
   | { readonly kind: 'ok'; readonly value: JsonValue; readonly end: number; readonly count: number };
 
-/** Objects in which a key appeared twice: decoders treat them as malformed, as spdk_tgt does. */
-const duplicateKeyObjects = new WeakSet<object>();
+/** The keys that appeared twice in an object: spdk_tgt's decoders refuse them (-32600 for a request). */
+const duplicatedKeys = new WeakMap<object, Set<string>>();
 /** The raw text of an object's "id" member, kept for request objects (top level or in a batch). */
 const rawIds = new WeakMap<object, string>();
+/**
+ * The text of number members (object key or array index) whose JS number does not print back as
+ * sent: spdk decodes integers from the text, and 2^64 - 1 and 2^64 are one double.
+ */
+const rawNumbers = new WeakMap<object, Map<string | number, string>>();
 
 export function hasDuplicateKeys(value: object): boolean {
-  return duplicateKeyObjects.has(value);
+  return duplicatedKeys.has(value);
+}
+
+export function isDuplicatedKey(value: object, key: string): boolean {
+  return duplicatedKeys.get(value)?.has(key) ?? false;
 }
 
 export function rawIdOf(value: object): string | undefined {
   return rawIds.get(value);
+}
+
+/** The JSON text of `container[key]` when it is a number; undefined for anything else. */
+export function numberTextOf(container: object, key: string | number): string | undefined {
+  const raw = rawNumbers.get(container)?.get(key);
+  if (raw !== undefined) return raw;
+  const v = (container as Record<string | number, unknown>)[key];
+  return typeof v === 'number' ? String(v) : undefined;
 }
 
 const INCOMPLETE = Symbol('incomplete');
@@ -111,8 +129,13 @@ class Parser {
       this.ws();
       const valueStart = this.pos;
       const v = this.value(depth + 1, false);
+      this.noteNumber(out, key, v, valueStart);
       if (requestLevel && key === 'id') rawIds.set(out, this.buf.toString('utf8', valueStart, this.pos));
-      if (seen.has(key)) duplicateKeyObjects.add(out);
+      if (seen.has(key)) {
+        const dups = duplicatedKeys.get(out);
+        if (dups === undefined) duplicatedKeys.set(out, new Set([key]));
+        else dups.add(key);
+      }
       seen.add(key);
       if (key === '__proto__') {
         Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
@@ -138,8 +161,12 @@ class Parser {
       return out;
     }
     for (;;) {
+      this.ws();
+      const valueStart = this.pos;
       // Elements of a top-level array are batch requests: keep their raw ids too.
-      out.push(this.value(depth + 1, depth === 0));
+      const v = this.value(depth + 1, depth === 0);
+      this.noteNumber(out, out.length, v, valueStart);
+      out.push(v);
       this.ws();
       const c = this.peek();
       this.pos++;
@@ -147,6 +174,15 @@ class Parser {
       if (c === 0x5d) return out;
       throw INVALID;
     }
+  }
+
+  private noteNumber(container: object, key: string | number, v: JsonValue, start: number): void {
+    if (typeof v !== 'number') return;
+    const text = this.buf.toString('latin1', start, this.pos);
+    if (String(v) === text) return;
+    const map = rawNumbers.get(container);
+    if (map === undefined) rawNumbers.set(container, new Map([[key, text]]));
+    else map.set(key, text);
   }
 
   private literal(text: string, v: JsonValue): JsonValue {

@@ -9,6 +9,7 @@ import { objectDecoder, type ParamSpec } from '../core/decode.js';
 import { errno, strerror } from '../core/errno.js';
 import { runOnThread } from '../core/io-stats.js';
 import type { CoreTarget } from '../core/target.js';
+import { timerMs } from '../core/timer-ms.js';
 
 export const SIM_PARAM_SPECS = {
   sim_bdev_write: [
@@ -45,8 +46,18 @@ export const SIM_PARAM_SPECS = {
 /** The heap allocations sim_set_memory's consume_mib holds. */
 const CONSUMER_TAG = 'sim:consume';
 
-/** Reads bigger than this are split, so checksums of large bdevs stay in bounded memory. */
-const CHUNK_BYTES = 4 * 1024 * 1024;
+const MIB = 1024 * 1024;
+/** sim_set_memory consume_mib above this (8 GiB) is -22: the 1 MiB pieces cost the heap model O(n^2). */
+const CONSUME_MAX_MIB = 8192;
+/** Pieces taken between two turns of the event loop. */
+const CONSUME_SLICE = 32;
+
+/** Reads bigger than this are split, so checksums of large bdevs stay in bounded memory and time slices. */
+const CHUNK_BYTES = MIB;
+/** sim_bdev_read answers base64 in one line: more than this is -22. */
+const READ_MAX_BYTES = MIB;
+/** sim_bdev_checksum of more than this is -22 (a null bdev can have 2^64 - 1 blocks). */
+const CHECKSUM_MAX_BYTES = 16 * 1024 * MIB;
 
 function bdevOf(target: CoreTarget, name: string): SimBdev {
   const bdev = target.bdevs.get(name);
@@ -84,7 +95,7 @@ export function faultsModule(target: CoreTarget): SimModule {
           // as a kernel host gives up on a volume whose I/O stalls past nvme_core.io_timeout.
           let timer: NodeJS.Timeout | undefined;
           const expired = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new SimRpcError(-errno.ETIMEDOUT, strerror(errno.ETIMEDOUT))), p.timeout_ms);
+            timer = setTimeout(() => reject(new SimRpcError(-errno.ETIMEDOUT, strerror(errno.ETIMEDOUT))), timerMs(p.timeout_ms ?? 0));
           });
           write.catch(() => undefined);
           try {
@@ -100,6 +111,7 @@ export function faultsModule(target: CoreTarget): SimModule {
         handler: async (params) => {
           const p = params as { name: string; offset_blocks: number; num_blocks: number };
           const bdev = bdevOf(target, p.name);
+          if (p.num_blocks * bdev.blockSize > READ_MAX_BYTES) throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
           const data = await io(() => bdev.read(p.offset_blocks, p.num_blocks));
           return { data_base64: data.toString('base64') };
         },
@@ -111,11 +123,14 @@ export function faultsModule(target: CoreTarget): SimModule {
           const bdev = bdevOf(target, p.name);
           const offset = p.offset_blocks ?? 0;
           const count = p.num_blocks ?? bdev.numBlocks - offset;
+          if (count * bdev.blockSize > CHECKSUM_MAX_BYTES) throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
           const hash = createHash('sha256');
           const step = Math.max(1, Math.floor(CHUNK_BYTES / bdev.blockSize));
           for (let lba = offset; lba < offset + count; lba += step) {
             const n = Math.min(step, offset + count - lba);
             hash.update(await io(() => bdev.read(lba, n)));
+            // Reads of memory-backed bdevs settle in microtasks: let the poll loop run between chunks.
+            await new Promise((resolve) => setImmediate(resolve));
           }
           return { sha256: hash.digest('hex'), offset_blocks: offset, num_blocks: count };
         },
@@ -145,15 +160,25 @@ export function faultsModule(target: CoreTarget): SimModule {
       });
       t.register('sim_set_memory', {
         decode: objectDecoder(SIM_PARAM_SPECS.sim_set_memory),
-        handler: (params) => {
+        handler: async (params) => {
           const p = (params ?? {}) as { hugepages_free?: number; consume_mib?: number };
           if (p.hugepages_free !== undefined) target.memory.setHugepagesFree(p.hugepages_free);
           if (p.consume_mib !== undefined) {
+            if (p.consume_mib > CONSUME_MAX_MIB) throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
             // Someone else's DMA use (pressure for admission-control tests): 1 MiB pieces, so
             // free_size drops by about that much wherever the heap has room.
             target.memory.free(CONSUMER_TAG);
+            // Each piece takes at least 1 MiB of the free heap or one new hugepage: more than
+            // that can never fit, so it fails at once instead of after thousands of allocations.
+            const fits = Math.floor(target.memory.heap.stats().freeSize / MIB) + (target.memory.hugepagesFree ?? 0);
             let taken = 0;
-            while (taken < p.consume_mib && target.memory.alloc(CONSUMER_TAG, 1024 * 1024)) taken++;
+            if (p.consume_mib <= fits) {
+              while (taken < p.consume_mib && target.memory.alloc(CONSUMER_TAG, MIB)) {
+                taken++;
+                // Allocation in the heap model scans every element: let the poll loop run meanwhile.
+                if (taken % CONSUME_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+              }
+            }
             if (taken < p.consume_mib) {
               target.memory.free(CONSUMER_TAG);
               throw new SimRpcError(-errno.ENOMEM, strerror(errno.ENOMEM));

@@ -5,7 +5,7 @@
  * -32602 with the same strerror text (e.g. "File exists" for a snapshot name), except delete,
  * whose callback answers -32603.
  */
-import { SimRpcError, type SimTarget } from '../core/contract.js';
+import { SimIoError, SimRpcError, type SimTarget } from '../core/contract.js';
 import { objectDecoder } from '../core/decode.js';
 import { errno, strerror } from '../core/errno.js';
 import { PARAM_SPECS } from '../core/param-specs.js';
@@ -41,10 +41,22 @@ function run<T>(op: () => T, rpcCode = INVALID_PARAMS): T {
   }
 }
 
+/** A failed read or write under a blobstore operation reaches its callback: -32602 and its strerror. */
+function ioFailureAsCallback(result: unknown): unknown {
+  if (!(result instanceof Promise)) return result;
+  return result.catch((err: unknown) => {
+    if (err instanceof SimIoError) async(-err.errno);
+    throw err;
+  });
+}
+
 export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
   const t: SimTarget = target;
   const reg = (method: keyof typeof PARAM_SPECS, handler: (p: Record<string, unknown>) => unknown) =>
-    t.register(method, { decode: objectDecoder(PARAM_SPECS[method]), handler: (params) => handler((params ?? {}) as Record<string, unknown>) });
+    t.register(method, {
+      decode: objectDecoder(PARAM_SPECS[method]),
+      handler: (params) => ioFailureAsCallback(handler((params ?? {}) as Record<string, unknown>)),
+    });
 
   const lvol = (name: string): LvolBdev => m.findLvol(name) ?? sync(errno.ENODEV);
 

@@ -12,6 +12,7 @@
  * timeline of transcripts 02 and 04 — and a 3 s blip ends at the next attempt after it.
  */
 import { SimIoError } from '../core/contract.js';
+import { timerMs } from '../core/timer-ms.js';
 import { EIO, ENODEV } from '../fabric/errno.js';
 import { encodeIo, FabricStatus, Op, type ConnectAccept, type NamespaceInfo } from '../fabric/protocol.js';
 import { HostQpair, QpairClosed, type ConnectFailed } from './qpair.js';
@@ -231,7 +232,7 @@ export class NvmeCtrlr {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       void this.reconnect();
-    }, reconnectDelaySec * 1000);
+    }, timerMs(reconnectDelaySec * 1000));
   }
 
   private destruct(): void {

@@ -39,16 +39,27 @@ const TRANSPORT_FIELDS: ParamSpec[] = [
   { name: 'iobuf_small_cache_size', type: 'uint32' },
   { name: 'iobuf_large_cache_size', type: 'uint32' },
   { name: 'zcopy', type: 'boolean' },
-  { name: 'c2h_success', type: 'boolean' },
   { name: 'dif_insert_or_strip', type: 'boolean' },
-  { name: 'sock_priority', type: 'uint32' },
   { name: 'abort_timeout_sec', type: 'uint32' },
+  { name: 'acceptor_poll_rate', type: 'uint32' },
   { name: 'ack_timeout', type: 'uint32' },
   { name: 'data_wr_pool_size', type: 'uint32' },
   { name: 'disable_command_passthru', type: 'boolean' },
   { name: 'kas', type: 'uint16' },
   { name: 'min_kato', type: 'uint32' },
 ];
+
+/**
+ * tcp.c's own options, decoded (relaxed) when the TCP transport is created: a bad one fails the
+ * create, not the params decoding. (masked_oncs / masked_fuses, decoded by nvmf_rpc.c from names,
+ * are not simulated: ignored.)
+ */
+const TCP_FIELDS: ParamSpec[] = [
+  { name: 'c2h_success', type: 'boolean' },
+  { name: 'control_msg_num', type: 'uint16' },
+  { name: 'sock_priority', type: 'uint32' },
+];
+const decodeTcpOptions = relaxedDecoder(TCP_FIELDS, { code: -32603, message: 'Failed to create transport.' });
 
 const CREATE_SUBSYSTEM: ParamSpec[] = [
   { name: 'nqn', type: 'string', required: true },
@@ -124,6 +135,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
         throw new SimRpcError(-32602, `Invalid transport type '${trtype}'`);
       }
       if (nvmf.transport) throw internal(`Transport type '${trtype}' already exists`);
+      decodeTcpOptions(params);
       const opts: Record<string, unknown> = { trtype: 'TCP' };
       for (const [key, value] of Object.entries(TCP_TRANSPORT_DEFAULTS)) opts[key] = p[key] ?? value;
       nvmf.transport = opts as typeof nvmf.transport & object;

@@ -73,8 +73,10 @@ export class DpdkHeap {
 
   addRun(start: number, len: number, pageSize: number, grown: boolean): Run {
     const run: Run = { start, len, pageSize, grown, elements: [] };
-    this.runs.push(run);
-    this.runs.sort((a, b) => a.start - b.start);
+    // Kept sorted by address; grown runs come last, so this is an append in practice.
+    let i = this.runs.length;
+    while (i > 0 && this.runs[i - 1]!.start > start) i--;
+    this.runs.splice(i, 0, run);
     return run;
   }
 
@@ -120,7 +122,8 @@ export class DpdkHeap {
     const minBucket = bucketOf(size + HEADER);
     for (const run of this.runs) {
       for (const e of run.elements) {
-        if (e.busy) continue;
+        // Too short for the header and data at any alignment: startPoint would say null.
+        if (e.busy || e.len < size + HEADER) continue;
         const b = Math.max(bucketOf(e.len), minBucket);
         if (b > bestBucket || (b === bestBucket && best !== null && e.addr > best.addr)) continue;
         if (startPoint(e, size, align) === null) continue;
@@ -136,6 +139,8 @@ export class DpdkHeap {
     const pool = this.hugepagePool;
     if (pool === null) return null;
     let pages = Math.max(1, Math.ceil(size / PAGE_2M));
+    // Refused before counting pages: above 2^53 bytes `pages++` no longer changes a double.
+    if (pages > pool.free) return null;
     const fits = (n: number) => startPoint({ addr: 0, len: n * PAGE_2M } as Element, size, align) !== null;
     while (!fits(pages)) pages++;
     if (pages > pool.free) return null;
