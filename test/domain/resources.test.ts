@@ -294,7 +294,12 @@ describe('the rebuild throttle', () => {
     await r.start();
     await n.client.callUnchecked('sim_rpc_delay', { method: 'framework_get_reactors', ms: 150 });
     await waitFor('the throttle to engage', () => r.throttle().engaged);
-    expect(r.throttle().reason).toMatch(/^spdk_tgt RPC latency p90 1\d\d ms > 100 ms \(\d+ calls\)/);
+    // The injected 150 ms is a floor for the timed framework_get_reactors call (p90 of a sample's
+    // two calls is the slower one), less a millisecond of timer granularity; how far above it the
+    // reading lands depends on how busy the machine is, so there is no ceiling to assert.
+    const reason = /^spdk_tgt RPC latency p90 (\d+) ms > 100 ms \(\d+ calls\)/.exec(r.throttle().reason);
+    expect(reason, r.throttle().reason).not.toBeNull();
+    expect(Number(reason![1])).toBeGreaterThanOrEqual(149);
     await n.client.callUnchecked('sim_rpc_delay', { method: 'framework_get_reactors', ms: 0 });
     await waitFor('the throttle to release', () => !r.throttle().engaged);
 
