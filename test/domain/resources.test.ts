@@ -285,7 +285,11 @@ describe('the rebuild throttle', () => {
     // 16 MiB at 16 MiB/s: two windows at once, then one per 1/16 s (~0.9 s).
     expect(await throttled).toBeGreaterThan(700);
     await n.spdk.raid.removeBaseBdev({ name: 'm1' });
-    expect(await rebuild(n.spdk)).toBeLessThan(600);
+    // Started after the release, the next rebuild is not held to 16 MiB/s: it ends sooner than the
+    // 14 windows after the first two could at that rate. How much sooner depends on how busy the
+    // machine is (642 ms beside two CPU burners), so that floor is the bound, not a guess at speed.
+    const floorAt16MbSec = 14 * (1000 / 16);
+    expect(await rebuild(n.spdk)).toBeLessThan(floorAt16MbSec);
   });
 
   it("engages on spdk_tgt's RPC latency (its own sample calls are timed, and others' recorded) on the timer, and releases", async () => {
