@@ -208,7 +208,10 @@ describe('reservations', () => {
     const { free_size: free } = await n.client.callUnchecked<{ free_size: number }>('sim_set_memory', {});
     // Room for between 1 and 2 MiB of controllers above the I/O reserve.
     const reserveMib = Math.floor(free / MIB) - 1;
-    const r = n.resources({ 'health.admissionReserveMib': reserveMib, 'health.samplePeriodMs': 1000 }, { now: () => clock });
+    // The period only matters on the test's clock; in real time it also sets each sample call's
+    // deadline (2 × period, at least 2 s), and this heap's 45 MB dump took 2.3 s cold on a busy
+    // machine: 5 s gives the 10 s deadline of the tests that sample by hand.
+    const r = n.resources({ 'health.admissionReserveMib': reserveMib, 'health.samplePeriodMs': 5000 }, { now: () => clock });
     await r.start();
     const fits = Math.floor((free - reserveMib * MIB) / CONTROLLER_DMA_BYTES);
     const engine = await r.admit({ kind: 'engine', what: 'engine vol-1', controllers: fits, subsystems: 0 });
