@@ -51,6 +51,8 @@ export class Rebuild {
   private readonly bytesMax: number;
   private bytesAvailable = 0;
   private lastTokenAt = performance.now();
+  /** When the balance turns positive again, while the process sleeps for tokens. */
+  private tokensDueAt: number | undefined;
   private previousWindowBlocks = 0;
 
   constructor(
@@ -95,7 +97,9 @@ export class Rebuild {
     let status = 0;
     while (this.stopStatus === 0 && this.offset < this.host.numBlocks) {
       if (this.bytesPerMs > 0 && !this.takeToken()) {
-        await this.sleep(Math.max(1, Math.ceil(-this.bytesAvailable / this.bytesPerMs)));
+        const ms = Math.max(1, Math.ceil(-this.bytesAvailable / this.bytesPerMs));
+        this.tokensDueAt = this.lastTokenAt + ms;
+        await this.sleep(ms);
         continue;
       }
       const start = this.offset;
@@ -136,9 +140,14 @@ export class Rebuild {
   }
 
   private takeToken(): boolean {
-    const now = performance.now();
-    this.bytesAvailable = Math.min(this.bytesMax, this.bytesAvailable + (now - this.lastTokenAt) * this.bytesPerMs);
-    this.lastTokenAt = now;
+    // spdk_tgt's process poller runs continuously and takes the token as soon as the balance is
+    // positive; this one sleeps until then, and its timer can fire late on a busy machine. Taken
+    // as of the moment it was due, the lateness accrues to the next window instead of being cut
+    // off by the 1 ms cap: a late timer no longer slows the rebuild below its configured rate.
+    const at = Math.min(performance.now(), this.tokensDueAt ?? Infinity);
+    this.tokensDueAt = undefined;
+    this.bytesAvailable = Math.min(this.bytesMax, this.bytesAvailable + (at - this.lastTokenAt) * this.bytesPerMs);
+    this.lastTokenAt = at;
     if (this.bytesAvailable > 0) {
       this.bytesAvailable -= this.previousWindowBlocks * this.host.blockSize;
       return true;

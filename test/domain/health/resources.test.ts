@@ -208,7 +208,10 @@ describe('reservations', () => {
     const { free_size: free } = await n.client.callUnchecked<{ free_size: number }>('sim_set_memory', {});
     // Room for between 1 and 2 MiB of controllers above the I/O reserve.
     const reserveMib = Math.floor(free / MIB) - 1;
-    const r = n.resources({ 'health.admissionReserveMib': reserveMib, 'health.samplePeriodMs': 1000 }, { now: () => clock });
+    // The period only matters on the test's clock; in real time it also sets each sample call's
+    // deadline (2 × period, at least 2 s), and this heap's 45 MB dump took 2.3 s cold on a busy
+    // machine: 5 s gives the 10 s deadline of the tests that sample by hand.
+    const r = n.resources({ 'health.admissionReserveMib': reserveMib, 'health.samplePeriodMs': 5000 }, { now: () => clock });
     await r.start();
     const fits = Math.floor((free - reserveMib * MIB) / CONTROLLER_DMA_BYTES);
     const engine = await r.admit({ kind: 'engine', what: 'engine vol-1', controllers: fits, subsystems: 0 });
@@ -285,7 +288,11 @@ describe('the rebuild throttle', () => {
     // 16 MiB at 16 MiB/s: two windows at once, then one per 1/16 s (~0.9 s).
     expect(await throttled).toBeGreaterThan(700);
     await n.spdk.raid.removeBaseBdev({ name: 'm1' });
-    expect(await rebuild(n.spdk)).toBeLessThan(600);
+    // Started after the release, the next rebuild is not held to 16 MiB/s: it ends sooner than the
+    // 14 windows after the first two could at that rate. How much sooner depends on how busy the
+    // machine is (642 ms beside two CPU burners), so that floor is the bound, not a guess at speed.
+    const floorAt16MbSec = 14 * (1000 / 16);
+    expect(await rebuild(n.spdk)).toBeLessThan(floorAt16MbSec);
   });
 
   it("engages on spdk_tgt's RPC latency (its own sample calls are timed, and others' recorded) on the timer, and releases", async () => {
@@ -294,7 +301,12 @@ describe('the rebuild throttle', () => {
     await r.start();
     await n.client.callUnchecked('sim_rpc_delay', { method: 'framework_get_reactors', ms: 150 });
     await waitFor('the throttle to engage', () => r.throttle().engaged);
-    expect(r.throttle().reason).toMatch(/^spdk_tgt RPC latency p90 1\d\d ms > 100 ms \(\d+ calls\)/);
+    // The injected 150 ms is a floor for the timed framework_get_reactors call (p90 of a sample's
+    // two calls is the slower one), less a millisecond of timer granularity; how far above it the
+    // reading lands depends on how busy the machine is, so there is no ceiling to assert.
+    const reason = /^spdk_tgt RPC latency p90 (\d+) ms > 100 ms \(\d+ calls\)/.exec(r.throttle().reason);
+    expect(reason, r.throttle().reason).not.toBeNull();
+    expect(Number(reason![1])).toBeGreaterThanOrEqual(149);
     await n.client.callUnchecked('sim_rpc_delay', { method: 'framework_get_reactors', ms: 0 });
     await waitFor('the throttle to release', () => !r.throttle().engaged);
 
