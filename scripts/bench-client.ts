@@ -131,7 +131,10 @@ async function main(): Promise<void> {
     if (!prev || f.callsPerSec > prev.callsPerSec) best.set(f.mode, f);
   };
   for (let round = 0; round < rounds; round++) {
-    for (const [kind, lanes] of [['sequential', 1], [`${inFlight} in flight`, inFlight]] as const) {
+    for (const [kind, lanes] of [
+      ['sequential', 1],
+      [`${inFlight} in flight`, inFlight],
+    ] as const) {
       const r = await run(`raw ${kind}`, calls, lanes, raw.call);
       const c = await run(`client ${kind}`, calls, lanes, viaClient);
       keep(r);

@@ -359,8 +359,7 @@ function printRound(r: Round): void {
   const total = b.finishedAtMs - b.createdAtMs;
   const raidPhase = b.finishedAtMs - b.processStartedAtMs;
   const copy = snapshots
-    ? `  snapshots ${b.snapshots.map((s) => `${s.name}:${s.state}:${s.copiedClusters}/${s.totalClusters}`).join(',') || '-'}` +
-      `  queue→process ${ms(b.processStartedAtMs - b.startedAtMs)}`
+    ? `  snapshots ${b.snapshots.map((s) => `${s.name}:${s.state}:${s.copiedClusters}/${s.totalClusters}`).join(',') || '-'}` + `  queue→process ${ms(b.processStartedAtMs - b.startedAtMs)}`
     : '';
   const raw = r.raw.goneMs
     ? `  | spdk_tgt seen raw: start ${ms(r.raw.firstSeenMs - b.createdAtMs)}, process ${ms(r.raw.goneMs - r.raw.firstSeenMs)} (${((r.raw.goneMs - r.raw.firstSeenMs) / idealMs).toFixed(3)}×),` +

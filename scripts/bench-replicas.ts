@@ -106,10 +106,30 @@ async function api(portBase: number): Promise<number> {
   const sim = await startSim('api');
   const spdkSocket = sim.socket;
   const apiSocket = path.join(dir, 'api.sock');
-  const serve = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []), CLI, 'serve', '--spdk-socket', spdkSocket, '--api-socket', apiSocket, '--api-tcp', 'off', '--state-file', path.join(dir, 'state.json'), '--export-port-min', String(portBase), '--export-port-max', String(portBase + count + 10)], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' },
-  });
+  const serve = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []),
+      CLI,
+      'serve',
+      '--spdk-socket',
+      spdkSocket,
+      '--api-socket',
+      apiSocket,
+      '--api-tcp',
+      'off',
+      '--state-file',
+      path.join(dir, 'state.json'),
+      '--export-port-min',
+      String(portBase),
+      '--export-port-max',
+      String(portBase + count + 10),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' },
+    },
+  );
   children.push(serve);
   await waitForSocket(apiSocket, serve);
   const clients = createApiClients({ unixSocket: apiSocket });

@@ -125,7 +125,9 @@ async function main(): Promise<void> {
 
   // More than spdk_tgt's default 1024 subsystems needs the limit raised at start-up, as
   // spdk_tgt --wait-for-rpc + nvmf_set_max_subsystems would.
-  const proc = spawn(process.execPath, [SIM_MAIN, '--socket', socketPath, '--name', 'SCALE', '--quiet', '--mem-dump', join(dir, 'dump.txt'), '--max-subsystems', String(subsystems + 1)], { stdio: 'inherit' });
+  const proc = spawn(process.execPath, [SIM_MAIN, '--socket', socketPath, '--name', 'SCALE', '--quiet', '--mem-dump', join(dir, 'dump.txt'), '--max-subsystems', String(subsystems + 1)], {
+    stdio: 'inherit',
+  });
   const deadline = Date.now() + 10_000;
   let socket: Socket | null = null;
   while (socket === null) {

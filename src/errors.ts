@@ -221,9 +221,7 @@ export const SPDK_CODES = {
 
 export type SpdkCodeName = keyof typeof SPDK_CODES;
 
-const codeNames = new Map<number, SpdkCodeName>(
-  Object.entries(SPDK_CODES).map(([name, code]) => [code, name as SpdkCodeName]),
-);
+const codeNames = new Map<number, SpdkCodeName>(Object.entries(SPDK_CODES).map(([name, code]) => [code, name as SpdkCodeName]));
 
 /** spdk_tgt answered with an error object. */
 export class SpdkRpcError extends ConductorError {

@@ -90,8 +90,16 @@ describe('architecture', () => {
   it('keeps the simulator a separate program: neither side imports the other', () => {
     const simFiles = sourceFiles(path.join('spdk', 'sim'));
     const crossing = [
-      ...SRC.flatMap((f) => importsOf(f).filter((i) => i.startsWith(`spdk${path.sep}`)).map((i) => `${f} imports ${i}`)),
-      ...simFiles.flatMap((f) => importsOf(f).filter((i) => i.startsWith(`src${path.sep}`)).map((i) => `${f} imports ${i}`)),
+      ...SRC.flatMap((f) =>
+        importsOf(f)
+          .filter((i) => i.startsWith(`spdk${path.sep}`))
+          .map((i) => `${f} imports ${i}`),
+      ),
+      ...simFiles.flatMap((f) =>
+        importsOf(f)
+          .filter((i) => i.startsWith(`src${path.sep}`))
+          .map((i) => `${f} imports ${i}`),
+      ),
     ];
     expect(crossing).toEqual([]);
   });

@@ -121,7 +121,16 @@ describe('the object change and rebuild channels', () => {
   it('report operations, the monitor finding a member gone, and a rebuild from queued to done', async () => {
     await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 512) });
     for (const r of ['r1', 'r2', 'r3']) await node.node.replicaCreate(r, 'd', SIZE);
-    await node.node.engineCreate({ name: 'v', sizeBytes: SIZE, replicas: [{ name: 'r1', kind: 'local' }, { name: 'r2', kind: 'local' }], frontend: 'export-only', hostNqns: ['nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000d1a9'] });
+    await node.node.engineCreate({
+      name: 'v',
+      sizeBytes: SIZE,
+      replicas: [
+        { name: 'r1', kind: 'local' },
+        { name: 'r2', kind: 'local' },
+      ],
+      frontend: 'export-only',
+      hostNqns: ['nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000d1a9'],
+    });
     await until('the engine added event', 5_000, async () => changes.some((c) => c.kind === 'engine' && c.type === 'added'));
     expect(changes).toContainEqual({ kind: 'disk', name: 'd', type: 'added', state: undefined, reason: 'attached; lvstore created', source: 'operation' });
     expect(changes).toContainEqual({ kind: 'replica', name: 'r3', type: 'added', state: undefined, reason: 'created', source: 'operation' });
@@ -151,6 +160,9 @@ describe('the object change and rebuild channels', () => {
     const elapsed = ofR3.map((r) => r.elapsedMs);
     expect(elapsed).toEqual([...elapsed].sort((a, b) => a - b));
     const percents = ofR3.filter((r) => r.event === 'progress').map((r) => r.percent);
-    expect(percents.every((p, i) => p > 0 && p < 100 && (i === 0 || p > percents[i - 1]!)), percents.join(', ')).toBe(true);
+    expect(
+      percents.every((p, i) => p > 0 && p < 100 && (i === 0 || p > percents[i - 1]!)),
+      percents.join(', '),
+    ).toBe(true);
   }, 60_000);
 });

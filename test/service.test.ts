@@ -76,9 +76,7 @@ describe('startService', () => {
     const file = path.join(dir, 'a-file');
     fs.writeFileSync(file, '');
     const { logger, lines } = recordingLogger();
-    await expect(
-      startService(serviceConfig(dir, { CONDUCTOR_API_SOCKET: path.join(file, 'sub', 'api.sock') }), { logger, sysfsRoot: dir }),
-    ).rejects.toThrow(/ENOTDIR|not a directory/);
+    await expect(startService(serviceConfig(dir, { CONDUCTOR_API_SOCKET: path.join(file, 'sub', 'api.sock') }), { logger, sysfsRoot: dir })).rejects.toThrow(/ENOTDIR|not a directory/);
     const started = lines.find((l) => l['msg'] === 'embedded simulator started (no spdk.socket configured)');
     expect(started, 'the simulator was started before the API failed').toBeDefined();
     const pid = started!['pid'] as number;

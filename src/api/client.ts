@@ -62,10 +62,7 @@ export function createApiClients(target: ApiTarget): ApiClients {
     engines: new v1.Engines(address, credentials, options),
     node: new v1.Node(address, credentials, options),
     healthCheck: async (service = '', callOptions = {}) => {
-      const reply = await unaryCall<{ status: string }>(
-        (metadata, grpcOptions, callback) => health.Check({ service }, metadata, grpcOptions, callback),
-        callOptions,
-      );
+      const reply = await unaryCall<{ status: string }>((metadata, grpcOptions, callback) => health.Check({ service }, metadata, grpcOptions, callback), callOptions);
       return reply.status as ServingStatus | 'SERVICE_UNKNOWN';
     },
     close: () => channel.close(),
@@ -85,10 +82,7 @@ export async function withApiClients<T>(target: ApiTarget, use: (clients: ApiCli
  * One unary call as a promise. `start` receives what every generated method's full overload takes:
  *   unaryCall((md, opts, cb) => clients.disks.DiskGet({ name }, md, opts, cb), { deadlineMs })
  */
-export function unaryCall<Res>(
-  start: (metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Res>) => grpc.ClientUnaryCall,
-  options: UnaryOptions = {},
-): Promise<Res> {
+export function unaryCall<Res>(start: (metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Res>) => grpc.ClientUnaryCall, options: UnaryOptions = {}): Promise<Res> {
   return new Promise((resolve, reject) => {
     const { signal } = options;
     if (signal?.aborted) {
@@ -118,18 +112,8 @@ export type UnaryMethod<C> = {
   string;
 
 /** A unary call by method name: invoke(clients.disks, 'DiskGet', { name }, { deadlineMs }). */
-export function invoke<C extends grpc.Client, M extends UnaryMethod<C>>(
-  client: C,
-  method: M,
-  request: RequestOf<C[M]>,
-  options?: UnaryOptions,
-): Promise<ResponseOf<C[M]>> {
-  const fn = client[method] as unknown as (
-    argument: RequestOf<C[M]>,
-    metadata: grpc.Metadata,
-    options: grpc.CallOptions,
-    callback: grpc.requestCallback<ResponseOf<C[M]>>,
-  ) => grpc.ClientUnaryCall;
+export function invoke<C extends grpc.Client, M extends UnaryMethod<C>>(client: C, method: M, request: RequestOf<C[M]>, options?: UnaryOptions): Promise<ResponseOf<C[M]>> {
+  const fn = client[method] as unknown as (argument: RequestOf<C[M]>, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<ResponseOf<C[M]>>) => grpc.ClientUnaryCall;
   return unaryCall<ResponseOf<C[M]>>((metadata, callOptions, callback) => fn.call(client, request, metadata, callOptions, callback), options);
 }
 

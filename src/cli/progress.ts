@@ -36,12 +36,20 @@ const ERASE_TO_END = '\x1b[K';
 
 /** REBUILD_STATE_COPYING_SNAPSHOTS → copying-snapshots: the enum's own word, as people read it. */
 export function stateWord(state: string): string {
-  return state.replace(/^REBUILD_STATE_/, '').toLowerCase().replace(/_/g, '-');
+  return state
+    .replace(/^REBUILD_STATE_/, '')
+    .toLowerCase()
+    .replace(/_/g, '-');
 }
 
 /** REBUILD_PATH_SNAPSHOT_PRESERVING → snapshot-preserving; '' while the path is not chosen. */
 export function pathWord(path: string): string {
-  return path === 'REBUILD_PATH_UNSPECIFIED' || path === '' ? '' : path.replace(/^REBUILD_PATH_/, '').toLowerCase().replace(/_/g, '-');
+  return path === 'REBUILD_PATH_UNSPECIFIED' || path === ''
+    ? ''
+    : path
+        .replace(/^REBUILD_PATH_/, '')
+        .toLowerCase()
+        .replace(/_/g, '-');
 }
 
 export const TERMINAL_STATES: readonly string[] = ['REBUILD_STATE_DONE', 'REBUILD_STATE_FAILED', 'REBUILD_STATE_CANCELLED'];

@@ -89,8 +89,20 @@ export const CONFIG_KEYS = {
     max: 4_294_967_295,
     describe: "The host's nvme_core io_timeout, s, used when /sys/module/nvme_core/parameters/io_timeout is absent",
   },
-  'timeouts.replica.reconnectDelaySec': { type: 'integer', default: DEFAULT_TIMEOUTS.replica.reconnectDelaySec, min: 0, max: 4_294_967_295, describe: 'bdev_nvme reconnect_delay_sec for remote replicas' },
-  'timeouts.replica.fastIoFailTimeoutSec': { type: 'integer', default: DEFAULT_TIMEOUTS.replica.fastIoFailTimeoutSec, min: 0, max: 4_294_967_295, describe: 'bdev_nvme fast_io_fail_timeout_sec for remote replicas' },
+  'timeouts.replica.reconnectDelaySec': {
+    type: 'integer',
+    default: DEFAULT_TIMEOUTS.replica.reconnectDelaySec,
+    min: 0,
+    max: 4_294_967_295,
+    describe: 'bdev_nvme reconnect_delay_sec for remote replicas',
+  },
+  'timeouts.replica.fastIoFailTimeoutSec': {
+    type: 'integer',
+    default: DEFAULT_TIMEOUTS.replica.fastIoFailTimeoutSec,
+    min: 0,
+    max: 4_294_967_295,
+    describe: 'bdev_nvme fast_io_fail_timeout_sec for remote replicas',
+  },
   'timeouts.replica.ctrlrLossTimeoutSec': {
     type: 'integer',
     default: DEFAULT_TIMEOUTS.replica.ctrlrLossTimeoutSec,
@@ -98,7 +110,13 @@ export const CONFIG_KEYS = {
     max: 2_147_483_647,
     describe: 'bdev_nvme ctrlr_loss_timeout_sec for remote replicas (-1: reconnect forever, 0: never)',
   },
-  'timeouts.replica.keepAliveTimeoutMs': { type: 'integer', default: DEFAULT_TIMEOUTS.replica.keepAliveTimeoutMs, min: 0, max: 4_294_967_295, describe: 'bdev_nvme keep_alive_timeout_ms for remote replicas' },
+  'timeouts.replica.keepAliveTimeoutMs': {
+    type: 'integer',
+    default: DEFAULT_TIMEOUTS.replica.keepAliveTimeoutMs,
+    min: 0,
+    max: 4_294_967_295,
+    describe: 'bdev_nvme keep_alive_timeout_ms for remote replicas',
+  },
   'timeouts.replica.transportAckTimeout': {
     type: 'integer',
     default: DEFAULT_TIMEOUTS.replica.transportAckTimeout,
@@ -150,9 +168,18 @@ type Defaulted<S> = S extends { default: undefined } ? ValueOf<S> | undefined : 
 export type Config = { readonly [K in ConfigKey]: Defaulted<(typeof CONFIG_KEYS)[K]> };
 
 export function envName(key: string): string {
-  return 'CONDUCTOR_' + key.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+  return (
+    'CONDUCTOR_' +
+    key
+      .replace(/\./g, '_')
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toUpperCase()
+  );
 }
 
 export function flagName(key: string): string {
-  return key.replace(/\./g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+  return key
+    .replace(/\./g, '-')
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase();
 }

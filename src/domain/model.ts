@@ -110,9 +110,7 @@ export interface ShallowCopyProgress {
 }
 
 /** A replica as an engine member: on another node over NVMe/TCP, or on this node directly. */
-export type EngineReplicaSpec =
-  | { name: string; kind: 'remote'; address: string; port: number; nqn: string; apiAddress?: string }
-  | { name: string; kind: 'local' };
+export type EngineReplicaSpec = { name: string; kind: 'remote'; address: string; port: number; nqn: string; apiAddress?: string } | { name: string; kind: 'local' };
 
 export type FrontendKind = 'nvme-host' | 'export-only';
 
@@ -225,4 +223,3 @@ export interface EngineEvent {
   engine: EngineInfo | undefined;
   reason: string;
 }
-

@@ -5,7 +5,22 @@
  * deadline and cancellation.
  */
 import type { CallOptions } from '../spdk/call.js';
-import type { CopyTarget, DiskCreate, DiskInfo, EngineCreate, EngineEvent, EngineInfo, EngineReplicaSpec, NodeInfo, RebuildInfo, ReplicaEvent, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from './model.js';
+import type {
+  CopyTarget,
+  DiskCreate,
+  DiskInfo,
+  EngineCreate,
+  EngineEvent,
+  EngineInfo,
+  EngineReplicaSpec,
+  NodeInfo,
+  RebuildInfo,
+  ReplicaEvent,
+  ReplicaInfo,
+  ShallowCopyProgress,
+  SnapshotCreate,
+  SnapshotInfo,
+} from './model.js';
 
 export interface Readiness {
   ready: boolean;

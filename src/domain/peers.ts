@@ -32,7 +32,16 @@ export interface PeerDirectory {
 export const NO_PEERS: PeerDirectory = {
   peer(apiAddress: string): PeerNode {
     const refuse = (): Promise<never> => Promise.reject(new Error(`no peer directory on this node: cannot reach ${apiAddress}`));
-    return { where: `node ${apiAddress}`, nodeInfo: refuse, replicaGet: refuse, replicaExpose: refuse, replicaUnexpose: refuse, snapshotList: refuse, snapshotCreate: refuse, snapshotShallowCopy: refuse };
+    return {
+      where: `node ${apiAddress}`,
+      nodeInfo: refuse,
+      replicaGet: refuse,
+      replicaExpose: refuse,
+      replicaUnexpose: refuse,
+      snapshotList: refuse,
+      snapshotCreate: refuse,
+      snapshotShallowCopy: refuse,
+    };
   },
   close: () => undefined,
 };

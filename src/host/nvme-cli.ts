@@ -104,11 +104,22 @@ export function checkConnectParams(p: ConnectParams): void {
 export function connectArgs(p: ConnectParams): string[] {
   checkConnectParams(p);
   return [
-    'connect', '-t', 'tcp', '-a', p.address, '-s', String(p.port), '-n', p.nqn,
+    'connect',
+    '-t',
+    'tcp',
+    '-a',
+    p.address,
+    '-s',
+    String(p.port),
+    '-n',
+    p.nqn,
     ...(p.hostNqn === undefined ? [] : ['--hostnqn', p.hostNqn]),
-    '--ctrl-loss-tmo', String(p.ctrlLossTmoSec),
-    '--reconnect-delay', String(p.reconnectDelaySec),
-    '--keep-alive-tmo', String(p.keepAliveTmoSec),
+    '--ctrl-loss-tmo',
+    String(p.ctrlLossTmoSec),
+    '--reconnect-delay',
+    String(p.reconnectDelaySec),
+    '--keep-alive-tmo',
+    String(p.keepAliveTmoSec),
   ];
 }
 
@@ -250,10 +261,7 @@ export class NvmeCli {
   }
 
   async listSubsystems(): Promise<NvmeSubsystem[]> {
-    const [stdout, fromSysfs] = await Promise.all([
-      this.run(['list-subsys', '-o', 'json'], { what: 'nvme list-subsys' }),
-      this.sysfs.subsystems(),
-    ]);
+    const [stdout, fromSysfs] = await Promise.all([this.run(['list-subsys', '-o', 'json'], { what: 'nvme list-subsys' }), this.sysfs.subsystems()]);
     const namespaces = new Map(fromSysfs.map((s) => [s.nqn, s.namespaces]));
     return parseListSubsys(stdout).map((s) => ({ nqn: s.nqn, controllers: s.controllers, namespaces: namespaces.get(s.nqn) ?? [] }));
   }

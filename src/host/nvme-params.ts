@@ -28,11 +28,10 @@ export async function readHostIoTimeout(root = '/'): Promise<number | undefined>
   const value = text.trim();
   const seconds = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(seconds)) {
-    throw new ConductorError(
-      'HOST_NVME_UNAVAILABLE',
-      `the host's nvme io_timeout in ${file} is ${JSON.stringify(value.slice(0, 40))}, not a whole number of seconds`,
-      { file, content: value.slice(0, 40) },
-    );
+    throw new ConductorError('HOST_NVME_UNAVAILABLE', `the host's nvme io_timeout in ${file} is ${JSON.stringify(value.slice(0, 40))}, not a whole number of seconds`, {
+      file,
+      content: value.slice(0, 40),
+    });
   }
   return seconds;
 }

@@ -89,7 +89,12 @@ class GrpcPeer implements PeerNode {
 
   async snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo> {
     const reply = await this.call(() =>
-      invoke(this.clients.snapshots, 'SnapshotCreate', { replicaName: request.replicaName, name: request.name, labels: request.labels ?? {}, userCreated: request.userCreated ?? true }, unaryOptions(options)),
+      invoke(
+        this.clients.snapshots,
+        'SnapshotCreate',
+        { replicaName: request.replicaName, name: request.name, labels: request.labels ?? {}, userCreated: request.userCreated ?? true },
+        unaryOptions(options),
+      ),
     );
     return snapshotInfo(reply);
   }

@@ -163,4 +163,3 @@ function objectKey(contract: MethodContract, params: object | undefined): string
   }
   return parts.length > 0 ? parts.join('/') : undefined;
 }
-

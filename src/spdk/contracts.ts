@@ -64,7 +64,9 @@ export function loadContracts(dir: string = contractsDir()): ReadonlyMap<string,
   const ajv = newAjv();
   const checkFile = ajv.compile<ContractFile>(CONTRACT_FILE_SCHEMA);
   const contracts = new Map<string, MethodContract>();
-  for (const file of readdirSync(key).filter((name) => name.endsWith('.json')).sort()) {
+  for (const file of readdirSync(key)
+    .filter((name) => name.endsWith('.json'))
+    .sort()) {
     const contract = compileFile(ajv, checkFile, join(key, file), file);
     contracts.set(contract.method, contract);
   }

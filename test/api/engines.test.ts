@@ -170,9 +170,10 @@ describe('Engines', () => {
     expect(api.domain.calls.at(-1)).toMatchObject({ method: 'engineReplicaAdd', args: ['vol1', { name: 'r9', kind: 'remote', address: 'node-b.storage.example', port: 20002, nqn: R2_NQN }] });
     expect(added.members.at(-1)).toMatchObject({ name: 'r9', state: 'MEMBER_STATE_REBUILDING', reason: 'rebuilding, 0%' });
     expect(added.rebuild).toEqual({ member: 'ec.vol1.r9n1', percent: 0, blocks: 0 });
-    await expect(
-      invoke(api.clients.engines, 'EngineReplicaAdd', { name: 'vol1', replica: { remote: { name: 'r9', address: '10.0.0.7', port: 20002, nqn: R2_NQN } } }),
-    ).rejects.toMatchObject({ code: status.ALREADY_EXISTS, details: 'engine vol1 has a replica r9 at another address' });
+    await expect(invoke(api.clients.engines, 'EngineReplicaAdd', { name: 'vol1', replica: { remote: { name: 'r9', address: '10.0.0.7', port: 20002, nqn: R2_NQN } } })).rejects.toMatchObject({
+      code: status.ALREADY_EXISTS,
+      details: 'engine vol1 has a replica r9 at another address',
+    });
   });
 
   it('serves rebuilds: the api_address reaches the domain, RebuildList/Get show every field, RebuildCancel ends one', async () => {
@@ -217,9 +218,10 @@ describe('Engines', () => {
     expect([cancelled.state, cancelled.reason]).toEqual(['REBUILD_STATE_CANCELLED', 'cancelled by request']);
     await expect(invoke(api.clients.engines, 'RebuildGet', { engine: 'vol1', replica: 'r7' })).rejects.toMatchObject({ code: status.NOT_FOUND });
     await expect(invoke(api.clients.engines, 'RebuildGet', { engine: 'Vol1', replica: 'r1' })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
-    await expect(
-      invoke(api.clients.engines, 'EngineReplicaAdd', { name: 'vol1', replica: { remote: { ...REMOTE_R1.remote, apiAddress: '10.0.0.5' } } }),
-    ).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining('replica.remote.api_address') });
+    await expect(invoke(api.clients.engines, 'EngineReplicaAdd', { name: 'vol1', replica: { remote: { ...REMOTE_R1.remote, apiAddress: '10.0.0.5' } } })).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringContaining('replica.remote.api_address'),
+    });
   });
 
   it("hands the caller's deadline to the domain and aborts the domain call when it passes", async () => {

@@ -131,7 +131,10 @@ describe('spdk errors that reach the edge', () => {
   });
 
   it("an untranslated spdk_tgt error → UNKNOWN with spdk_tgt's own words: the edge reads no SPDK message (the domain translates ENOMEM and ENOSPC)", async () => {
-    for (const [rpcCode, rpcMessage, name] of [[-16, 'Device or resource busy', 'EBUSY'], [-12, 'Cannot allocate memory', 'ENOMEM']] as const) {
+    for (const [rpcCode, rpcMessage, name] of [
+      [-16, 'Device or resource busy', 'EBUSY'],
+      [-12, 'Cannot allocate memory', 'ENOMEM'],
+    ] as const) {
       const err = await failWith(new SpdkRpcError('bdev_lvol_delete', {}, rpcCode, rpcMessage));
       expect(err.code).toBe(status.UNKNOWN);
       expect(err.details).toBe(`bdev_lvol_delete failed: ${rpcMessage} (${name})`);

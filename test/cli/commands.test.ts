@@ -294,10 +294,17 @@ describe('serve', () => {
     });
     let exited = false;
     void child.then(() => (exited = true));
-    await waitFor('the API socket', async () => {
-      if (exited) throw new Error(`serve exited early: ${(await child).stderr}`);
-      return lstat(socket).then((st) => st.isSocket(), () => false);
-    }, 20_000);
+    await waitFor(
+      'the API socket',
+      async () => {
+        if (exited) throw new Error(`serve exited early: ${(await child).stderr}`);
+        return lstat(socket).then(
+          (st) => st.isSocket(),
+          () => false,
+        );
+      },
+      20_000,
+    );
     const clients = createApiClients({ unixSocket: socket });
     return {
       socket,

@@ -66,8 +66,23 @@ async function createVol1(): Promise<void> {
 describe('engine create', () => {
   it('sends remote and local replicas, hosts and overrides, and prints the engine with its members', async () => {
     const result = await run([
-      'engine', 'create', 'vol1', '--size', '1GiB', '--replica', R1, '--replica', 'name=r2,local',
-      '--frontend', 'export-only', '--host', HOST, '--override', 'replica.ctrlrLossTimeoutSec=10', '--override', 'host.ctrlLossTmoSec=90',
+      'engine',
+      'create',
+      'vol1',
+      '--size',
+      '1GiB',
+      '--replica',
+      R1,
+      '--replica',
+      'name=r2,local',
+      '--frontend',
+      'export-only',
+      '--host',
+      HOST,
+      '--override',
+      'replica.ctrlrLossTimeoutSec=10',
+      '--override',
+      'host.ctrlLossTmoSec=90',
     ]);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(domain.calls.map((c) => c.args)).toEqual([
@@ -119,11 +134,39 @@ describe('engine create', () => {
     const few = await run(['engine', 'create', 'vol1', '--size', '1GiB', '--replica', 'name=r2,local', '--replica', 'name=ghost,local', '--frontend', 'export-only', '--host', HOST]);
     expect(few.exitCode).toBe(3);
     expect(few.stderr).toMatch(/needs at least 2 reachable replicas to start, 1 reachable \[REPLICA_UNREACHABLE\]/);
-    const badNqn = await run(['engine', 'create', 'vol1', '--size', '1GiB', '--replica', 'name=r1,address=10.0.0.5,port=20001,nqn=r1', '--replica', 'name=r2,local', '--frontend', 'export-only', '--host', HOST]);
+    const badNqn = await run([
+      'engine',
+      'create',
+      'vol1',
+      '--size',
+      '1GiB',
+      '--replica',
+      'name=r1,address=10.0.0.5,port=20001,nqn=r1',
+      '--replica',
+      'name=r2,local',
+      '--frontend',
+      'export-only',
+      '--host',
+      HOST,
+    ]);
     expect(badNqn.exitCode).toBe(2);
     expect(badNqn.stderr).toMatch(/replicas\[0\]\.remote\.nqn: "r1" is not an NQN/);
     domain.failNext('engineCreate', new ConductorError('INVALID_TIMEOUTS', 'timeout override refused: [ours.io-failover-before-host-io-timeout] member failed too late'));
-    const broken = await run(['engine', 'create', 'vol1', '--size', '1GiB', '--replica', 'name=r2,local', '--replica', 'name=r3,local', '--frontend', 'nvme-host', '--override', 'replica.fastIoFailTimeoutSec=40']);
+    const broken = await run([
+      'engine',
+      'create',
+      'vol1',
+      '--size',
+      '1GiB',
+      '--replica',
+      'name=r2,local',
+      '--replica',
+      'name=r3,local',
+      '--frontend',
+      'nvme-host',
+      '--override',
+      'replica.fastIoFailTimeoutSec=40',
+    ]);
     expect(broken.exitCode).toBe(2);
     expect(broken.stderr).toMatch(/\[ours\.io-failover-before-host-io-timeout\]/);
   });
@@ -205,14 +248,21 @@ describe('engine watch', () => {
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     void child.then((r) => (exited = `exit ${r.exitCode}: ${r.stderr}`));
     const until = (what: string, condition: () => boolean) =>
-      waitFor(what, () => {
-        if (exited !== undefined) throw new Error(`the CLI ended first (${exited})`);
-        return condition() || undefined;
-      }, 15_000);
+      waitFor(
+        what,
+        () => {
+          if (exited !== undefined) throw new Error(`the CLI ended first (${exited})`);
+          return condition() || undefined;
+        },
+        15_000,
+      );
     await until('SYNCED', () => out.includes('SYNCED'));
     domain.engines.setMemberState('vol1', 'r1', 'failed', 'not in the raid; controller resetting');
     await until('the change', () => out.trim().split('\n').length === 3);
-    const lines = out.trim().split('\n').map((l) => l.replace(/^\S+\s+/, ''));
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => l.replace(/^\S+\s+/, ''));
     expect(lines).toEqual([
       'ADDED     vol1  state=healthy members=r1:healthy,r2:healthy  (initial list)',
       'SYNCED      (1 engines)',

@@ -82,7 +82,12 @@ describe('renderProgress', () => {
   it('a single sample or bytes going backwards give no rate', () => {
     expect(sampledRate([{ atMs: 0, bytesDone: 5 }])).toBeUndefined();
     expect(sampledRate([])).toBeUndefined();
-    expect(sampledRate([{ atMs: 0, bytesDone: 5 }, { atMs: 1000, bytesDone: 4 }])).toBeUndefined();
+    expect(
+      sampledRate([
+        { atMs: 0, bytesDone: 5 },
+        { atMs: 1000, bytesDone: 4 },
+      ]),
+    ).toBeUndefined();
   });
 
   it('QUEUED shows the queue position, no rate or ETA', () => {

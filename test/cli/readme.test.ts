@@ -21,7 +21,11 @@ describe('README', () => {
   });
 
   it('documents every exit code', () => {
-    for (const code of Object.values(EXIT)) expect(rows.some((line) => line.startsWith(`| ${code} |`)), `exit code ${code}`).toBe(true);
+    for (const code of Object.values(EXIT))
+      expect(
+        rows.some((line) => line.startsWith(`| ${code} |`)),
+        `exit code ${code}`,
+      ).toBe(true);
   });
 
   it('keeps the two-command start and the CLI walkthrough', () => {

@@ -243,9 +243,7 @@ describe('engine replica-add --wait', () => {
     expect(lines[2]).toBe('queued  [--------------------]    0%  0 B / 10 GiB  queue position 1');
     expect(lines[3]).toBe('path: snapshot-preserving (both nodes can shallow-copy)');
     expect(lines[4]).toBe('throttled to 100 MB/s (DMA memory 91% > 90%)');
-    expect(lines[5]).toBe(
-      'copying-snapshots  snapshot-preserving  snapshot s1 1/2 (2/8 clusters)  [##------------------]   10%  1 GiB / 10 GiB  100 MiB/s  ETA 1m 32s  throttled to 100 MB/s',
-    );
+    expect(lines[5]).toBe('copying-snapshots  snapshot-preserving  snapshot s1 1/2 (2/8 clusters)  [##------------------]   10%  1 GiB / 10 GiB  100 MiB/s  ETA 1m 32s  throttled to 100 MB/s');
     expect(lines[6]).toMatch(/^throttle released$/);
     expect(lines[7]).toMatch(/^copying-snapshots {2}snapshot-preserving {2}snapshot s2 2\/2 \(1\/4 clusters\) {2}\[#+-+\] {3}30% {2}3 GiB \/ 10 GiB {2}100 MiB\/s {2}ETA 1m 12s$/);
     expect(lines[8]).toMatch(/^rebuilding {2}snapshot-preserving {2}\[#{16}-{4}\] {3}80% {2}8 GiB \/ 10 GiB {2}200 MiB\/s {2}ETA 10s$/);
@@ -439,7 +437,16 @@ describe('rebuild list, get, cancel', () => {
     throttle: { engaged: true, limitMbSec: 100, reason: 'DMA memory 91% > 90%' },
   });
   const queued = rebuild({ engine: 'vol2', replica: 'r7', queuePosition: 1 });
-  const done = rebuild({ engine: 'vol3', replica: 'r9', state: 'REBUILD_STATE_DONE', path: 'REBUILD_PATH_SNAPSHOT_PRESERVING', reason: 'r9 is a healthy member', percent: 100, bytesDone: 10 * GiB, finishedAtMs: T0 + 60_000 });
+  const done = rebuild({
+    engine: 'vol3',
+    replica: 'r9',
+    state: 'REBUILD_STATE_DONE',
+    path: 'REBUILD_PATH_SNAPSHOT_PRESERVING',
+    reason: 'r9 is a healthy member',
+    percent: 100,
+    bytesDone: 10 * GiB,
+    finishedAtMs: T0 + 60_000,
+  });
 
   beforeEach(() => {
     fake.list = [running, queued, done];
@@ -463,7 +470,18 @@ describe('rebuild list, get, cancel', () => {
   });
 
   it('rebuild get prints every field, the snapshots as a table, and --json the API message', async () => {
-    fake.walk = [{ ...running, state: 'REBUILD_STATE_COPYING_SNAPSHOTS', path: 'REBUILD_PATH_SNAPSHOT_PRESERVING', pathReason: '', snapshots: [{ name: 's1', state: 'copied', copiedClusters: 8, totalClusters: 8 }, { name: 's2', state: 'copying', copiedClusters: 1, totalClusters: 4 }] }];
+    fake.walk = [
+      {
+        ...running,
+        state: 'REBUILD_STATE_COPYING_SNAPSHOTS',
+        path: 'REBUILD_PATH_SNAPSHOT_PRESERVING',
+        pathReason: '',
+        snapshots: [
+          { name: 's1', state: 'copied', copiedClusters: 8, totalClusters: 8 },
+          { name: 's2', state: 'copying', copiedClusters: 1, totalClusters: 4 },
+        ],
+      },
+    ];
     const text = await run(['rebuild', 'get', 'vol1', 'r3']);
     expect(text.exitCode, text.stderr).toBe(0);
     const [fieldText, snapshotTable] = text.stdout.split('\n\n');
@@ -528,10 +546,7 @@ describe('api=HOST:PORT in a replica SPEC', () => {
     expect(added.exitCode, added.stderr).toBe(0);
     expect(fake.calls[0]!.request['replica']).toEqual({ remote: { name: 'r3', address: '10.0.0.6', port: 20003, nqn: R3_NQN, apiAddress: '10.0.0.6:50051' }, replica: 'remote' });
 
-    const created = await run([
-      'engine', 'create', 'vol2', '--size', '1GiB', '--frontend', 'nvme-host',
-      '--replica', `api=node-b.example:50051,${R3}`, '--replica', 'name=r2,local',
-    ]);
+    const created = await run(['engine', 'create', 'vol2', '--size', '1GiB', '--frontend', 'nvme-host', '--replica', `api=node-b.example:50051,${R3}`, '--replica', 'name=r2,local']);
     expect(created.exitCode, created.stderr).toBe(0);
     const replicas = fake.calls[1]!.request['replicas'] as { remote?: { apiAddress: string } }[];
     expect(replicas.map((r) => r.remote?.apiAddress)).toEqual(['node-b.example:50051', undefined]);

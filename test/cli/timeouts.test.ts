@@ -60,10 +60,7 @@ describe('timeouts check', () => {
     expect(events[1]).toBe('+5 s replica keep-alive timeout (5000 ms): loss detected, reconnects start');
     expect(events).toContain('+15 s replica member failed by fast_io_fail (8 s) at the first reconnect tick after it; raid1 goes on without it (worst case)');
     expect(events).toContain('+22 s replica controller and its bdev deleted (ctrlr_loss 15 s at the next tick; worst case)');
-    expect(events.slice(-2)).toEqual([
-      '+30 s host host io_timeout (30 s): an I/O still waiting now fails the volume',
-      '+60 s host host ctrl-loss-tmo (60 s): the host gives up on the engine',
-    ]);
+    expect(events.slice(-2)).toEqual(['+30 s host host io_timeout (30 s): an I/O still waiting now fails the volume', '+60 s host host ctrl-loss-tmo (60 s): the host gives up on the engine']);
     expect(text).toContain('member failed 15 s vs host io_timeout 30 s: margin 15 s, need 2 s: ok  [ours.io-failover-before-host-io-timeout]');
     expect(text).toContain('controller deleted 22 s vs host ctrl-loss-tmo 60 s: margin 38 s, need 2 s: ok  [ours.controller-gone-before-host-ctrl-loss]');
     expect(text).not.toContain('broken:');
@@ -82,7 +79,9 @@ describe('timeouts check', () => {
     const { code, text } = await check(PRODUCTION, false);
     expect(code).toBe(2);
     expect(text.split('\n')[0]).toBe('timeout budget: BROKEN (2 rules)');
-    expect(text).toMatch(/broken:\n {2}\[ours\.io-failover-before-host-io-timeout\] .*ctrlr_loss_timeout_sec 30 s.*io_timeout 30 s\n {2}\[ours\.controller-gone-before-host-ctrl-loss\] .*ctrl-loss-tmo 30 s\n/);
+    expect(text).toMatch(
+      /broken:\n {2}\[ours\.io-failover-before-host-io-timeout\] .*ctrlr_loss_timeout_sec 30 s.*io_timeout 30 s\n {2}\[ours\.controller-gone-before-host-ctrl-loss\] .*ctrl-loss-tmo 30 s\n/,
+    );
     expect(text).toContain('member failed 42 s vs host io_timeout 30 s: margin -12 s, need 2 s: BROKEN');
     expect(text).not.toContain('unsafeSkipCheck');
     expect(text.trimEnd().split('\n').at(-1)).toBe('verdict: fail');

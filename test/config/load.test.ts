@@ -48,7 +48,10 @@ describe('loadConfig', () => {
       [() => loadConfig({ file: '/nonexistent/config.json' }), /cannot read \/nonexistent\/config\.json: ENOENT/],
       [() => loadConfig({ env: { CONDUCTOR_SPDK_VALIDATE_RESULTS: 'maybe' } }), /expected true or false/],
       [() => loadConfig({ flags: { 'engine-host-nqn': 'node-a' } }), /engine\.hostNqn: flag --engine-host-nqn: "node-a" is not an NQN/],
-      [() => loadConfig({ env: { CONDUCTOR_FRONTEND_HOST_NQN: 'nqn.2014-08.org.nvmexpress:uuid:1' } }), /frontend\.hostNqn: environment CONDUCTOR_FRONTEND_HOST_NQN: .* is a UUID NQN whose tail is not a UUID/],
+      [
+        () => loadConfig({ env: { CONDUCTOR_FRONTEND_HOST_NQN: 'nqn.2014-08.org.nvmexpress:uuid:1' } }),
+        /frontend\.hostNqn: environment CONDUCTOR_FRONTEND_HOST_NQN: .* is a UUID NQN whose tail is not a UUID/,
+      ],
       [() => loadConfig({ flags: { 'export-port-max': '70000' } }), /export\.portMax: .*expected an integer from 1 to 65535/],
     ];
     for (const [load, message] of cases) {

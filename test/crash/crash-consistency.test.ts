@@ -49,7 +49,11 @@ afterAll(async () => {
   if (reports.length) {
     console.log(
       reports
-        .map((r) => `${r.operation.padEnd(16)} kill after ${r.n} (${r.method})`.padEnd(62) + ` call ${r.call.padEnd(11)} after restart: ${r.afterRestart.padEnd(9)} retry ${r.retry}${r.problems.length ? `\n    ${r.problems.join('\n    ')}` : ''}`)
+        .map(
+          (r) =>
+            `${r.operation.padEnd(16)} kill after ${r.n} (${r.method})`.padEnd(62) +
+            ` call ${r.call.padEnd(11)} after restart: ${r.afterRestart.padEnd(9)} retry ${r.retry}${r.problems.length ? `\n    ${r.problems.join('\n    ')}` : ''}`,
+        )
         .join('\n'),
     );
   }

@@ -42,9 +42,7 @@ describe('readHostIoTimeout', () => {
       const err = await readHostIoTimeout(root).catch((e: unknown) => e);
       expect(err, JSON.stringify(bad)).toBeInstanceOf(ConductorError);
       expect((err as ConductorError).code).toBe('HOST_NVME_UNAVAILABLE');
-      expect((err as Error).message).toBe(
-        `the host's nvme io_timeout in ${path.join(root, NVME_IO_TIMEOUT_PATH)} is ${JSON.stringify(bad.trim())}, not a whole number of seconds`,
-      );
+      expect((err as Error).message).toBe(`the host's nvme io_timeout in ${path.join(root, NVME_IO_TIMEOUT_PATH)} is ${JSON.stringify(bad.trim())}, not a whole number of seconds`);
     }
   });
 

@@ -45,7 +45,10 @@ describe('a peer over gRPC', () => {
   });
 
   it('turns the peer’s refusals into ConductorErrors that name the peer', async () => {
-    const error = await peers.peer(address).replicaGet('nope').catch((e: unknown) => e);
+    const error = await peers
+      .peer(address)
+      .replicaGet('nope')
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConductorError);
     expect(error).toMatchObject({ code: 'REPLICA_NOT_FOUND', message: expect.stringMatching(new RegExp(`^node ${address}: `)) });
   });
@@ -59,7 +62,10 @@ describe('a peer over gRPC', () => {
 
   it('gives up on a copy whose peer goes silent, and the peer’s copy is cancelled', async () => {
     api.domain.hang('snapshotShallowCopy');
-    const error = await peers.peer(address).snapshotShallowCopy('r1', 's1', TARGET, () => undefined).catch((e: unknown) => e);
+    const error = await peers
+      .peer(address)
+      .snapshotShallowCopy('r1', 's1', TARGET, () => undefined)
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'PEER_SILENT', message: `node ${address}: no word of the shallow copy of s1 for 0.4 s` });
     const call = api.domain.calls.find((c) => c.method === 'snapshotShallowCopy')!;
     await waitFor("the peer's copy to be aborted", () => call.options?.signal?.aborted);
@@ -68,7 +74,10 @@ describe('a peer over gRPC', () => {
   it('cancels the copy when the caller’s signal aborts', async () => {
     api.domain.hang('snapshotShallowCopy');
     const controller = new AbortController();
-    const copy = peers.peer(address).snapshotShallowCopy('r1', 's1', TARGET, () => undefined, { signal: controller.signal }).catch((e: unknown) => e);
+    const copy = peers
+      .peer(address)
+      .snapshotShallowCopy('r1', 's1', TARGET, () => undefined, { signal: controller.signal })
+      .catch((e: unknown) => e);
     await waitFor('the copy to reach the peer', () => api.domain.calls.some((c) => c.method === 'snapshotShallowCopy'));
     controller.abort(new Error('rebuild cancelled'));
     expect(await copy).toMatchObject({ message: 'rebuild cancelled' });
@@ -78,7 +87,10 @@ describe('a peer over gRPC', () => {
 
   it('is UNAVAILABLE, naming the peer, when nobody listens at the address', async () => {
     await api.close();
-    const error = await peers.peer(address).nodeInfo({ deadlineMs: 5000 }).catch((e: unknown) => e);
+    const error = await peers
+      .peer(address)
+      .nodeInfo({ deadlineMs: 5000 })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining(`node ${address}: `) });
     api = await startTestApi();
   });

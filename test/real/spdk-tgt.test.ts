@@ -96,7 +96,16 @@ describe.skipIf(!SPDK_TGT)('against a real spdk_tgt (SPDK_TGT)', () => {
     fs.truncateSync(file, 256 * MIB);
     await node.diskCreate({ name: 'rb', path: file });
     for (const r of ['rb1', 'rb2', 'rb3']) await node.replicaCreate(r, 'rb', 16 * MIB);
-    await node.engineCreate({ name: 'rbv', sizeBytes: 16 * MIB, replicas: [{ name: 'rb1', kind: 'local' }, { name: 'rb2', kind: 'local' }], frontend: 'export-only', hostNqns: [HOST] });
+    await node.engineCreate({
+      name: 'rbv',
+      sizeBytes: 16 * MIB,
+      replicas: [
+        { name: 'rb1', kind: 'local' },
+        { name: 'rb2', kind: 'local' },
+      ],
+      frontend: 'export-only',
+      hostNqns: [HOST],
+    });
     for (const r of ['rb1', 'rb2']) await node.snapshotCreate({ replicaName: r, name: 'base' });
     await node.engineReplicaRemove('rbv', 'rb2');
     await node.engineReplicaAdd('rbv', { name: 'rb3', kind: 'local' });

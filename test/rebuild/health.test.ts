@@ -28,7 +28,16 @@ beforeAll(async () => {
   });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 256) });
   for (const r of ['h1', 'h2', 'h3', 'h4']) await node.node.replicaCreate(r, 'd', SIZE);
-  await node.node.engineCreate({ name: 'h', sizeBytes: SIZE, replicas: [{ name: 'h1', kind: 'local' }, { name: 'h2', kind: 'local' }], frontend: 'export-only', hostNqns: ['nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000c0de'] });
+  await node.node.engineCreate({
+    name: 'h',
+    sizeBytes: SIZE,
+    replicas: [
+      { name: 'h1', kind: 'local' },
+      { name: 'h2', kind: 'local' },
+    ],
+    frontend: 'export-only',
+    hostNqns: ['nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000c0de'],
+  });
 }, 30_000);
 
 afterAll(async () => {

@@ -63,6 +63,8 @@ describe('a 1 GiB volume', () => {
     expect(sums).toEqual([expected, expected, expected]);
     const engine = await cluster.engineNode.node.engineGet('big');
     expect(engine.state, engine.reason).toBe('healthy');
-    console.log(`1 GiB rebuilt in ${((end.finishedAtMs - end.createdAtMs) / 1000).toFixed(1)} s under ${writes} host writes; process started ${end.processStartedAtMs - end.createdAtMs} ms after the add`);
+    console.log(
+      `1 GiB rebuilt in ${((end.finishedAtMs - end.createdAtMs) / 1000).toFixed(1)} s under ${writes} host writes; process started ${end.processStartedAtMs - end.createdAtMs} ms after the add`,
+    );
   }, 300_000);
 });

@@ -19,7 +19,16 @@ beforeAll(async () => {
   node = await startNode({ env: { CONDUCTOR_ENGINE_HOST_NQN: 'nqn.2024-11.io.spdk-conductor:engine:local-test' } });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 512) });
   for (const r of ['l1', 'l2']) await node.node.replicaCreate(r, 'd', SIZE);
-  await node.node.engineCreate({ name: 'l', sizeBytes: SIZE, replicas: [{ name: 'l1', kind: 'local' }, { name: 'l2', kind: 'local' }], frontend: 'export-only', hostNqns: ['nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000c0de'] });
+  await node.node.engineCreate({
+    name: 'l',
+    sizeBytes: SIZE,
+    replicas: [
+      { name: 'l1', kind: 'local' },
+      { name: 'l2', kind: 'local' },
+    ],
+    frontend: 'export-only',
+    hostNqns: ['nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000c0de'],
+  });
 }, 30_000);
 
 afterAll(async () => {

@@ -44,7 +44,9 @@ async function holdCopies(ms: number): Promise<void> {
 async function freshOnNode2(): Promise<EngineReplicaSpec> {
   const old = members[2]!;
   await engineNode().node.engineReplicaRemove('c', old.name);
-  await target().node.replicaDelete(old.name).catch(() => undefined);
+  await target()
+    .node.replicaDelete(old.name)
+    .catch(() => undefined);
   const fresh = await cluster.replica(2, `c-r2g${++generation}`);
   members[2] = fresh;
   return fresh;

@@ -54,7 +54,8 @@ describe('snapshot-preserving rebuild', () => {
       stop();
       writes = await writer;
     }
-    if (process.env.REBUILD_TRACE) console.log(JSON.stringify(rebuild, null, 1), JSON.stringify(await cluster.nodes[2]!.node.snapshotList("sp-r2b")), JSON.stringify(await cluster.nodes[0]!.node.snapshotList("sp-r0")));
+    if (process.env.REBUILD_TRACE)
+      console.log(JSON.stringify(rebuild, null, 1), JSON.stringify(await cluster.nodes[2]!.node.snapshotList('sp-r2b')), JSON.stringify(await cluster.nodes[0]!.node.snapshotList('sp-r0')));
     expect(rebuild.state, rebuild.reason).toBe('done');
     expect(rebuild.path, rebuild.pathReason).toBe('snapshot-preserving');
     expect(rebuild.snapshots.map((s) => [s.name, s.state])).toEqual([

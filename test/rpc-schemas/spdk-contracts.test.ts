@@ -17,22 +17,71 @@ const shared = path.resolve(repoRoot, '../shared/spdk');
 
 /** Every spdk_tgt method the service calls. */
 const METHODS = [
-  'bdev_get_bdevs', 'bdev_wait_for_examine', 'bdev_malloc_create', 'bdev_malloc_delete', 'bdev_null_create',
-  'bdev_null_delete', 'bdev_aio_create', 'bdev_aio_delete', 'bdev_aio_rescan', 'bdev_uring_create', 'bdev_uring_delete',
-  'bdev_lvol_create_lvstore', 'bdev_lvol_delete_lvstore', 'bdev_lvol_get_lvstores', 'bdev_lvol_rename_lvstore',
-  'bdev_lvol_create', 'bdev_lvol_delete', 'bdev_lvol_get_lvols', 'bdev_lvol_snapshot', 'bdev_lvol_clone',
-  'bdev_lvol_clone_bdev', 'bdev_lvol_set_parent', 'bdev_lvol_set_parent_bdev', 'bdev_lvol_resize', 'bdev_lvol_rename',
-  'bdev_lvol_inflate', 'bdev_lvol_decouple_parent', 'bdev_lvol_set_read_only', 'bdev_lvol_start_shallow_copy',
-  'bdev_lvol_check_shallow_copy', 'bdev_raid_create', 'bdev_raid_delete', 'bdev_raid_get_bdevs',
-  'bdev_raid_add_base_bdev', 'bdev_raid_remove_base_bdev', 'bdev_raid_set_options', 'nvmf_create_transport',
-  'nvmf_get_transports', 'nvmf_create_subsystem', 'nvmf_delete_subsystem', 'nvmf_get_subsystems',
-  'nvmf_subsystem_add_ns', 'nvmf_subsystem_remove_ns', 'nvmf_subsystem_add_listener', 'nvmf_subsystem_remove_listener',
-  'nvmf_subsystem_add_host', 'nvmf_subsystem_remove_host', 'nvmf_subsystem_allow_any_host',
-  'nvmf_subsystem_listener_set_ana_state', 'nvmf_subsystem_get_controllers', 'nvmf_subsystem_get_listeners',
-  'nvmf_subsystem_get_qpairs', 'bdev_nvme_attach_controller', 'bdev_nvme_detach_controller',
-  'bdev_nvme_get_controllers', 'bdev_nvme_set_options', 'bdev_nvme_get_io_paths', 'spdk_get_version',
-  'rpc_get_methods', 'framework_get_reactors', 'thread_get_stats', 'env_dpdk_get_mem_stats', 'iobuf_get_stats',
-  'bdev_get_iostat', 'bdev_set_qos_limit',
+  'bdev_get_bdevs',
+  'bdev_wait_for_examine',
+  'bdev_malloc_create',
+  'bdev_malloc_delete',
+  'bdev_null_create',
+  'bdev_null_delete',
+  'bdev_aio_create',
+  'bdev_aio_delete',
+  'bdev_aio_rescan',
+  'bdev_uring_create',
+  'bdev_uring_delete',
+  'bdev_lvol_create_lvstore',
+  'bdev_lvol_delete_lvstore',
+  'bdev_lvol_get_lvstores',
+  'bdev_lvol_rename_lvstore',
+  'bdev_lvol_create',
+  'bdev_lvol_delete',
+  'bdev_lvol_get_lvols',
+  'bdev_lvol_snapshot',
+  'bdev_lvol_clone',
+  'bdev_lvol_clone_bdev',
+  'bdev_lvol_set_parent',
+  'bdev_lvol_set_parent_bdev',
+  'bdev_lvol_resize',
+  'bdev_lvol_rename',
+  'bdev_lvol_inflate',
+  'bdev_lvol_decouple_parent',
+  'bdev_lvol_set_read_only',
+  'bdev_lvol_start_shallow_copy',
+  'bdev_lvol_check_shallow_copy',
+  'bdev_raid_create',
+  'bdev_raid_delete',
+  'bdev_raid_get_bdevs',
+  'bdev_raid_add_base_bdev',
+  'bdev_raid_remove_base_bdev',
+  'bdev_raid_set_options',
+  'nvmf_create_transport',
+  'nvmf_get_transports',
+  'nvmf_create_subsystem',
+  'nvmf_delete_subsystem',
+  'nvmf_get_subsystems',
+  'nvmf_subsystem_add_ns',
+  'nvmf_subsystem_remove_ns',
+  'nvmf_subsystem_add_listener',
+  'nvmf_subsystem_remove_listener',
+  'nvmf_subsystem_add_host',
+  'nvmf_subsystem_remove_host',
+  'nvmf_subsystem_allow_any_host',
+  'nvmf_subsystem_listener_set_ana_state',
+  'nvmf_subsystem_get_controllers',
+  'nvmf_subsystem_get_listeners',
+  'nvmf_subsystem_get_qpairs',
+  'bdev_nvme_attach_controller',
+  'bdev_nvme_detach_controller',
+  'bdev_nvme_get_controllers',
+  'bdev_nvme_set_options',
+  'bdev_nvme_get_io_paths',
+  'spdk_get_version',
+  'rpc_get_methods',
+  'framework_get_reactors',
+  'thread_get_stats',
+  'env_dpdk_get_mem_stats',
+  'iobuf_get_stats',
+  'bdev_get_iostat',
+  'bdev_set_qos_limit',
 ].sort();
 
 /**
@@ -42,8 +91,18 @@ const METHODS = [
  * sending turns an opaque -32602 into a clear error.
  */
 const DEVIATIONS: ReadonlyArray<{ method: string; param: string; extra: Record<string, unknown>; reason: string }> = [
-  { method: 'nvmf_create_subsystem', param: 'serial_number', extra: { maxLength: 20, pattern: '^[\\x20-\\x7e]*$' }, reason: 'NVMe SN is 20 printable ASCII characters; longer or non-ASCII is -32602 "Invalid parameters"' },
-  { method: 'nvmf_create_subsystem', param: 'model_number', extra: { maxLength: 40, pattern: '^[\\x20-\\x7e]*$' }, reason: 'NVMe MN is 40 printable ASCII characters; longer is -32602 "Invalid parameters"' },
+  {
+    method: 'nvmf_create_subsystem',
+    param: 'serial_number',
+    extra: { maxLength: 20, pattern: '^[\\x20-\\x7e]*$' },
+    reason: 'NVMe SN is 20 printable ASCII characters; longer or non-ASCII is -32602 "Invalid parameters"',
+  },
+  {
+    method: 'nvmf_create_subsystem',
+    param: 'model_number',
+    extra: { maxLength: 40, pattern: '^[\\x20-\\x7e]*$' },
+    reason: 'NVMe MN is 40 printable ASCII characters; longer is -32602 "Invalid parameters"',
+  },
   { method: 'nvmf_create_subsystem', param: 'min_cntlid', extra: { minimum: 1, maximum: 65519 }, reason: 'cntlid range is 1..65519; 0 is -32602 "Invalid cntlid range [0-65519]"' },
   { method: 'nvmf_create_subsystem', param: 'max_cntlid', extra: { minimum: 1, maximum: 65519 }, reason: 'cntlid range is 1..65519; 65520 is -32602 "Invalid cntlid range [1-65520]"' },
 ];
@@ -350,7 +409,9 @@ function recordingCaller(): { caller: SpdkCaller; calls: Array<{ method: string;
 
 /** The key the client derives from a contract's objectKey: the named params' values joined by "/". */
 function keyOf(method: string, params: Record<string, unknown>): string | undefined {
-  const parts = contract(method).objectKey.map((name) => params[name]).filter((value) => value !== undefined);
+  const parts = contract(method)
+    .objectKey.map((name) => params[name])
+    .filter((value) => value !== undefined);
   return parts.length > 0 ? parts.join('/') : undefined;
 }
 
@@ -398,7 +459,12 @@ describe('params schemas match schema.json', () => {
     const params = files.get(method)!.params;
     const properties = params.properties ?? {};
     expect(Object.keys(properties).sort()).toEqual(spdk.params.map((p) => p.name).sort());
-    expect([...(params.required ?? [])].sort()).toEqual(spdk.params.filter((p) => p.required).map((p) => p.name).sort());
+    expect([...(params.required ?? [])].sort()).toEqual(
+      spdk.params
+        .filter((p) => p.required)
+        .map((p) => p.name)
+        .sort(),
+    );
     expect(params.additionalProperties).toBe(false);
     for (const field of spdk.params) {
       const deviation = DEVIATIONS.find((d) => d.method === method && d.param === field.name);
@@ -415,17 +481,10 @@ describe('params schemas match schema.json', () => {
   });
 
   it('explains a refusal in one readable line per problem', () => {
-    expect(contract('bdev_lvol_create').validateParams({ lvol_name: 'x', size_in_mib: -1, bogus: 1 })).toEqual([
-      'bogus: is not allowed',
-      'size_in_mib: must be integer >= 0',
-    ]);
+    expect(contract('bdev_lvol_create').validateParams({ lvol_name: 'x', size_in_mib: -1, bogus: 1 })).toEqual(['bogus: is not allowed', 'size_in_mib: must be integer >= 0']);
     expect(contract('bdev_lvol_create').validateParams(undefined)).toEqual(['lvol_name: is required', 'size_in_mib: is required']);
-    expect(contract('bdev_raid_get_bdevs').validateParams({ category: 'bogus' })).toEqual([
-      'category: must be one of "online", "configuring", "offline", "all"',
-    ]);
-    expect(contract('nvmf_subsystem_add_listener').validateParams({ nqn: 'n', listen_address: { trtype: 'tcp' } })).toEqual([
-      'listen_address.traddr: is required',
-    ]);
+    expect(contract('bdev_raid_get_bdevs').validateParams({ category: 'bogus' })).toEqual(['category: must be one of "online", "configuring", "offline", "all"']);
+    expect(contract('nvmf_subsystem_add_listener').validateParams({ nqn: 'n', listen_address: { trtype: 'tcp' } })).toEqual(['listen_address.traddr: is required']);
     expect(contract('spdk_get_version').validateParams({ x: 1 })).toEqual(['x: is not allowed']);
     expect(contract('bdev_raid_create').validateParams({ name: 'r', raid_level: 'raid1', base_bdevs: ['a', 'b'] })).toBeUndefined();
   });
@@ -450,7 +509,11 @@ describe('contracts agree with what spdk_tgt did', () => {
 
   it('refuses the params of every request spdk_tgt refused for its params, and only those', () => {
     const refused = failed.filter(refusedForParams);
-    for (const e of REFUSED_BUT_SENT_BY_US) expect(refused.some((r) => r.method === e.method && r.note === e.note), e.note).toBe(true);
+    for (const e of REFUSED_BUT_SENT_BY_US)
+      expect(
+        refused.some((r) => r.method === e.method && r.note === e.note),
+        e.note,
+      ).toBe(true);
     expect(refused.length).toBeGreaterThan(15);
     const letThrough = refused
       .filter((entry) => contract(entry.method).validateParams(entry.params ?? undefined) === undefined)
@@ -472,9 +535,7 @@ describe('contracts agree with what spdk_tgt did', () => {
 describe('verdicts read errors as spdk_tgt meant them', () => {
   it('covers every distinct error a contracted method returned', () => {
     const table = new Set(VERDICTS.map(([method, code, message]) => `${method} ${code} ${message}`));
-    const missing = [...new Set(failed.map((e) => `${e.method} ${e.response!.error!.code} ${e.response!.error!.message}`))].filter(
-      (key) => !table.has(key),
-    );
+    const missing = [...new Set(failed.map((e) => `${e.method} ${e.response!.error!.code} ${e.response!.error!.message}`))].filter((key) => !table.has(key));
     expect(missing).toEqual([]);
   });
 
@@ -528,12 +589,30 @@ describe('call behaviour', () => {
   it('retries only reads and absolute setters', () => {
     expect(METHODS.filter((method) => contract(method).idempotent)).toEqual(
       [
-        'bdev_aio_rescan', 'bdev_get_bdevs', 'bdev_lvol_get_lvols', 'bdev_lvol_get_lvstores', 'bdev_lvol_resize',
-        'bdev_nvme_get_controllers', 'bdev_nvme_get_io_paths', 'bdev_nvme_set_options', 'bdev_raid_get_bdevs',
-        'bdev_raid_set_options', 'bdev_wait_for_examine', 'env_dpdk_get_mem_stats', 'framework_get_reactors',
-        'iobuf_get_stats', 'nvmf_get_subsystems', 'nvmf_get_transports', 'nvmf_subsystem_allow_any_host',
-        'nvmf_subsystem_get_controllers', 'nvmf_subsystem_get_listeners', 'nvmf_subsystem_get_qpairs',
-        'nvmf_subsystem_listener_set_ana_state', 'rpc_get_methods', 'spdk_get_version', 'thread_get_stats',
+        'bdev_aio_rescan',
+        'bdev_get_bdevs',
+        'bdev_lvol_get_lvols',
+        'bdev_lvol_get_lvstores',
+        'bdev_lvol_resize',
+        'bdev_nvme_get_controllers',
+        'bdev_nvme_get_io_paths',
+        'bdev_nvme_set_options',
+        'bdev_raid_get_bdevs',
+        'bdev_raid_set_options',
+        'bdev_wait_for_examine',
+        'env_dpdk_get_mem_stats',
+        'framework_get_reactors',
+        'iobuf_get_stats',
+        'nvmf_get_subsystems',
+        'nvmf_get_transports',
+        'nvmf_subsystem_allow_any_host',
+        'nvmf_subsystem_get_controllers',
+        'nvmf_subsystem_get_listeners',
+        'nvmf_subsystem_get_qpairs',
+        'nvmf_subsystem_listener_set_ana_state',
+        'rpc_get_methods',
+        'spdk_get_version',
+        'thread_get_stats',
         'bdev_set_qos_limit',
       ].sort(),
     );
@@ -542,10 +621,17 @@ describe('call behaviour', () => {
   it('gives the slow deadline to the calls spdk_tgt can take long over', () => {
     expect(METHODS.filter((method) => contract(method).deadline === 'slow')).toEqual(
       [
-        'bdev_aio_create', 'bdev_lvol_create_lvstore', 'bdev_lvol_decouple_parent', 'bdev_lvol_delete',
-        'bdev_lvol_delete_lvstore', 'bdev_lvol_inflate', 'bdev_nvme_attach_controller', 'bdev_raid_delete',
+        'bdev_aio_create',
+        'bdev_lvol_create_lvstore',
+        'bdev_lvol_decouple_parent',
+        'bdev_lvol_delete',
+        'bdev_lvol_delete_lvstore',
+        'bdev_lvol_inflate',
+        'bdev_nvme_attach_controller',
+        'bdev_raid_delete',
         // io_uring bdevs are examined (and their lvstore loaded) exactly like aio ones.
-        'bdev_uring_create', 'bdev_wait_for_examine',
+        'bdev_uring_create',
+        'bdev_wait_for_examine',
       ].sort(),
     );
   });

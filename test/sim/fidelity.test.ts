@@ -38,25 +38,21 @@ afterAll(() => {
 });
 
 describe('fidelity against the spdk_tgt v26.05 transcripts', () => {
-  it(
-    'replays every transcript line and matches the recording, or has a listed exception',
-    async () => {
-      const replays = SESSIONS.map((plan) => new Replay(plan, POLL_MS));
-      const started = performance.now();
-      try {
-        await Promise.all(
-          replays.map(async (r, i) => {
-            await r.run(EXCEPTIONS);
-            durations.push(`${SESSIONS[i]!.name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
-          }),
-        );
-      } finally {
-        await Promise.all(replays.map((r) => r.close()));
-      }
-      for (const r of replays) all.push(...r.results);
-      const failures = all.filter((r) => r.status === 'fail').map((r) => `${r.file}:${r.index} ${r.what}: ${r.detail}`);
-      expect(failures).toEqual([]);
-    },
-    180_000,
-  );
+  it('replays every transcript line and matches the recording, or has a listed exception', async () => {
+    const replays = SESSIONS.map((plan) => new Replay(plan, POLL_MS));
+    const started = performance.now();
+    try {
+      await Promise.all(
+        replays.map(async (r, i) => {
+          await r.run(EXCEPTIONS);
+          durations.push(`${SESSIONS[i]!.name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+        }),
+      );
+    } finally {
+      await Promise.all(replays.map((r) => r.close()));
+    }
+    for (const r of replays) all.push(...r.results);
+    const failures = all.filter((r) => r.status === 'fail').map((r) => `${r.file}:${r.index} ${r.what}: ${r.detail}`);
+    expect(failures).toEqual([]);
+  }, 180_000);
 });

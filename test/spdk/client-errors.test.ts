@@ -51,28 +51,25 @@ describe('transcript 08 through the client', () => {
     expect(errors.length).toBeGreaterThan(60);
   });
 
-  it.each(errors.map((l, i) => [i, l.method!, l.response!.error!.code, l.response!.error!.message, l] as const))(
-    '#%i %s → %i %s',
-    async (_i, method, code, message, line) => {
-      next = line;
-      const sentBefore = server.received.length;
-      const err = await client.call(method, (line.params ?? undefined) as object | undefined).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      if (err instanceof SpdkParamsError) {
-        // Refused before the socket: only acceptable where spdk_tgt refused the params too.
-        expect(server.received.length).toBe(sentBefore);
-        expect([-32603, -32602, -32700, -22]).toContain(code);
-        return;
-      }
-      expect(err).toBeInstanceOf(SpdkRpcError);
-      const rpc = err as SpdkRpcError;
-      expect({ code: rpc.rpcCode, message: rpc.rpcMessage, method: rpc.method }).toEqual({ code, message, method });
-      expect(rpc.params).toEqual(line.params ?? undefined);
-      expect(client.verdictOf(rpc)).toBe(contracts.get(method)!.verdict(code, message));
-    },
-  );
+  it.each(errors.map((l, i) => [i, l.method!, l.response!.error!.code, l.response!.error!.message, l] as const))('#%i %s → %i %s', async (_i, method, code, message, line) => {
+    next = line;
+    const sentBefore = server.received.length;
+    const err = await client.call(method, (line.params ?? undefined) as object | undefined).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (err instanceof SpdkParamsError) {
+      // Refused before the socket: only acceptable where spdk_tgt refused the params too.
+      expect(server.received.length).toBe(sentBefore);
+      expect([-32603, -32602, -32700, -22]).toContain(code);
+      return;
+    }
+    expect(err).toBeInstanceOf(SpdkRpcError);
+    const rpc = err as SpdkRpcError;
+    expect({ code: rpc.rpcCode, message: rpc.rpcMessage, method: rpc.method }).toEqual({ code, message, method });
+    expect(rpc.params).toEqual(line.params ?? undefined);
+    expect(client.verdictOf(rpc)).toBe(contracts.get(method)!.verdict(code, message));
+  });
 
   it('sends the params of every case spdk_tgt decoded, and refuses the ones it could not', async () => {
     const refused: string[] = [];

@@ -234,10 +234,7 @@ describe('per-object ordering', () => {
       if (req.method === 'nvmf_create_subsystem') conn.replyError(req, -32603, 'Unable to create subsystem nqn.a');
       else conn.reply(req, true);
     });
-    const results = await Promise.allSettled([
-      client.call('nvmf_create_subsystem', { nqn: 'nqn.a' }),
-      client.call('nvmf_subsystem_add_ns', { nqn: 'nqn.a', namespace: {} }),
-    ]);
+    const results = await Promise.allSettled([client.call('nvmf_create_subsystem', { nqn: 'nqn.a' }), client.call('nvmf_subsystem_add_ns', { nqn: 'nqn.a', namespace: {} })]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
     expect(server.received.map((r) => r.method)).toEqual(['nvmf_create_subsystem', 'nvmf_subsystem_add_ns']);
   });

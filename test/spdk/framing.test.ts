@@ -11,7 +11,10 @@ function splitAll(chunks: Buffer[]): unknown[] {
 const values: unknown[] = [
   { jsonrpc: '2.0', id: 1, result: { version: 'SPDK v26.05', fields: { major: 26 } } },
   { jsonrpc: '2.0', id: 2, result: ['a"b', 'c\\', '\\"', '}{', '][', 'ünïcødé ✓'] },
-  [{ jsonrpc: '2.0', id: 3, result: true }, { jsonrpc: '2.0', id: 4, error: { code: -19, message: 'No such device' } }],
+  [
+    { jsonrpc: '2.0', id: 3, result: true },
+    { jsonrpc: '2.0', id: 4, error: { code: -19, message: 'No such device' } },
+  ],
   { jsonrpc: '2.0', id: 5, result: { nested: [[[{ deep: '\\\\' }]]], empty: {}, list: [] } },
 ];
 

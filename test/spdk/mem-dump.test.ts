@@ -228,7 +228,16 @@ describe('dumps the simulator writes', () => {
     expect(dump.segments).toEqual({ count: segments, bytes: stats.heap_size, pageSizes: [pageSize] });
     expect(dump.heap).toMatchObject({ heapBytes: stats.heap_size, freeBytes: stats.free_size, greatestFreeBytes: stats.greatest_free_size });
     expect(dump.memorySizeBytes).toBe(stats.heap_size);
-    expect(dump.mempools.map((p) => p.name.replace(/_\d+$/, ''))).toEqual(['evtpool', 'msgpool', 'bdev_io', 'PDU_Pool', 'PDU_immediate_data_Pool', 'PDU_data_out_Pool', 'Session_Pool', 'SCSI_TASK_Pool']);
+    expect(dump.mempools.map((p) => p.name.replace(/_\d+$/, ''))).toEqual([
+      'evtpool',
+      'msgpool',
+      'bdev_io',
+      'PDU_Pool',
+      'PDU_immediate_data_Pool',
+      'PDU_data_out_Pool',
+      'Session_Pool',
+      'SCSI_TASK_Pool',
+    ]);
   });
 
   it('follows allocations: a 16 MiB malloc bdev leaves 16 MiB less free', async () => {

@@ -62,12 +62,22 @@ const CASES: Case[] = [
   ['bdev.uringCreate', (m, o) => m.bdev.uringCreate({ name: 'disk1', filename: '/dev/sdc' }, o), 'bdev_uring_create', { name: 'disk1', filename: '/dev/sdc' }],
   ['bdev.uringDelete', (m, o) => m.bdev.uringDelete({ name: 'disk1' }, o), 'bdev_uring_delete', { name: 'disk1' }],
 
-  ['lvol.createLvstore', (m, o) => m.lvol.createLvstore({ bdev_name: 'disk0', lvs_name: 'lvs', cluster_sz: 1048576 }, o), 'bdev_lvol_create_lvstore', { bdev_name: 'disk0', lvs_name: 'lvs', cluster_sz: 1048576 }],
+  [
+    'lvol.createLvstore',
+    (m, o) => m.lvol.createLvstore({ bdev_name: 'disk0', lvs_name: 'lvs', cluster_sz: 1048576 }, o),
+    'bdev_lvol_create_lvstore',
+    { bdev_name: 'disk0', lvs_name: 'lvs', cluster_sz: 1048576 },
+  ],
   ['lvol.deleteLvstore', (m, o) => m.lvol.deleteLvstore({ lvs_name: 'lvs' }, o), 'bdev_lvol_delete_lvstore', { lvs_name: 'lvs' }],
   ['lvol.getLvstores()', (m, o) => m.lvol.getLvstores(undefined, o), 'bdev_lvol_get_lvstores', undefined],
   ['lvol.getLvstores(name)', (m, o) => m.lvol.getLvstores({ lvs_name: 'lvs' }, o), 'bdev_lvol_get_lvstores', { lvs_name: 'lvs' }],
   ['lvol.renameLvstore', (m, o) => m.lvol.renameLvstore({ old_name: 'lvs', new_name: 'lvs2' }, o), 'bdev_lvol_rename_lvstore', { old_name: 'lvs', new_name: 'lvs2' }],
-  ['lvol.create', (m, o) => m.lvol.create({ lvs_name: 'lvs', lvol_name: 'replica-1', size_in_mib: 64, thin_provision: true }, o), 'bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'replica-1', size_in_mib: 64, thin_provision: true }],
+  [
+    'lvol.create',
+    (m, o) => m.lvol.create({ lvs_name: 'lvs', lvol_name: 'replica-1', size_in_mib: 64, thin_provision: true }, o),
+    'bdev_lvol_create',
+    { lvs_name: 'lvs', lvol_name: 'replica-1', size_in_mib: 64, thin_provision: true },
+  ],
   ['lvol.delete', (m, o) => m.lvol.delete({ name: lvol }, o), 'bdev_lvol_delete', { name: lvol }],
   ['lvol.getLvols', (m, o) => m.lvol.getLvols({ lvs_name: 'lvs' }, o), 'bdev_lvol_get_lvols', { lvs_name: 'lvs' }],
   ['lvol.snapshot', (m, o) => m.lvol.snapshot({ lvol_name: lvol, snapshot_name: 'snap-1' }, o), 'bdev_lvol_snapshot', { lvol_name: lvol, snapshot_name: 'snap-1' }],
@@ -80,7 +90,12 @@ const CASES: Case[] = [
   ['lvol.inflate', (m, o) => m.lvol.inflate({ name: lvol }, o), 'bdev_lvol_inflate', { name: lvol }],
   ['lvol.decoupleParent', (m, o) => m.lvol.decoupleParent({ name: lvol }, o), 'bdev_lvol_decouple_parent', { name: lvol }],
   ['lvol.setReadOnly', (m, o) => m.lvol.setReadOnly({ name: lvol }, o), 'bdev_lvol_set_read_only', { name: lvol }],
-  ['lvol.startShallowCopy', (m, o) => m.lvol.startShallowCopy({ src_lvol_name: 'lvs/snap-1', dst_bdev_name: 'r2n1' }, o), 'bdev_lvol_start_shallow_copy', { src_lvol_name: 'lvs/snap-1', dst_bdev_name: 'r2n1' }],
+  [
+    'lvol.startShallowCopy',
+    (m, o) => m.lvol.startShallowCopy({ src_lvol_name: 'lvs/snap-1', dst_bdev_name: 'r2n1' }, o),
+    'bdev_lvol_start_shallow_copy',
+    { src_lvol_name: 'lvs/snap-1', dst_bdev_name: 'r2n1' },
+  ],
   ['lvol.checkShallowCopy', (m, o) => m.lvol.checkShallowCopy(7, o), 'bdev_lvol_check_shallow_copy', { operation_id: 7 }],
 
   ['raid.create', (m, o) => m.raid.create({ name: 'e1', raid_level: 'raid1', base_bdevs: ['r1n1', lvol] }, o), 'bdev_raid_create', { name: 'e1', raid_level: 'raid1', base_bdevs: ['r1n1', lvol] }],
@@ -93,7 +108,12 @@ const CASES: Case[] = [
 
   ['nvmf.createTransport', (m, o) => m.nvmf.createTransport({ trtype: 'TCP' }, o), 'nvmf_create_transport', { trtype: 'TCP' }],
   ['nvmf.getTransports', (m, o) => m.nvmf.getTransports(undefined, o), 'nvmf_get_transports', undefined],
-  ['nvmf.createSubsystem', (m, o) => m.nvmf.createSubsystem({ nqn, allow_any_host: true, serial_number: 'SPDK0001' }, o), 'nvmf_create_subsystem', { nqn, allow_any_host: true, serial_number: 'SPDK0001' }],
+  [
+    'nvmf.createSubsystem',
+    (m, o) => m.nvmf.createSubsystem({ nqn, allow_any_host: true, serial_number: 'SPDK0001' }, o),
+    'nvmf_create_subsystem',
+    { nqn, allow_any_host: true, serial_number: 'SPDK0001' },
+  ],
   ['nvmf.deleteSubsystem', (m, o) => m.nvmf.deleteSubsystem({ nqn }, o), 'nvmf_delete_subsystem', { nqn }],
   ['nvmf.getSubsystems', (m, o) => m.nvmf.getSubsystems({ nqn }, o), 'nvmf_get_subsystems', { nqn }],
   ['nvmf.addNs', (m, o) => m.nvmf.addNs({ nqn, namespace: { bdev_name: lvol } }, o), 'nvmf_subsystem_add_ns', { nqn, namespace: { bdev_name: lvol } }],
@@ -103,14 +123,23 @@ const CASES: Case[] = [
   ['nvmf.addHost', (m, o) => m.nvmf.addHost({ nqn, host: 'nqn.2014-08.org.nvmexpress:uuid:1' }, o), 'nvmf_subsystem_add_host', { nqn, host: 'nqn.2014-08.org.nvmexpress:uuid:1' }],
   ['nvmf.removeHost', (m, o) => m.nvmf.removeHost({ nqn, host: 'nqn.2014-08.org.nvmexpress:uuid:1' }, o), 'nvmf_subsystem_remove_host', { nqn, host: 'nqn.2014-08.org.nvmexpress:uuid:1' }],
   ['nvmf.allowAnyHost', (m, o) => m.nvmf.allowAnyHost({ nqn, allow_any_host: false }, o), 'nvmf_subsystem_allow_any_host', { nqn, allow_any_host: false }],
-  ['nvmf.setListenerAnaState', (m, o) => m.nvmf.setListenerAnaState({ nqn, listen_address: listen, ana_state: 'inaccessible' }, o), 'nvmf_subsystem_listener_set_ana_state', { nqn, listen_address: listen, ana_state: 'inaccessible' }],
+  [
+    'nvmf.setListenerAnaState',
+    (m, o) => m.nvmf.setListenerAnaState({ nqn, listen_address: listen, ana_state: 'inaccessible' }, o),
+    'nvmf_subsystem_listener_set_ana_state',
+    { nqn, listen_address: listen, ana_state: 'inaccessible' },
+  ],
   ['nvmf.getControllers', (m, o) => m.nvmf.getControllers({ nqn }, o), 'nvmf_subsystem_get_controllers', { nqn }],
   ['nvmf.getListeners', (m, o) => m.nvmf.getListeners({ nqn }, o), 'nvmf_subsystem_get_listeners', { nqn }],
   ['nvmf.getQpairs', (m, o) => m.nvmf.getQpairs({ nqn }, o), 'nvmf_subsystem_get_qpairs', { nqn }],
 
   [
     'nvme.attachController',
-    (m, o) => m.nvme.attachController({ name: 'r1', trtype: 'tcp', traddr: '10.0.0.2', adrfam: 'ipv4', trsvcid: '4420', subnqn: nqn, ctrlr_loss_timeout_sec: 10, reconnect_delay_sec: 2, fast_io_fail_timeout_sec: 5 }, o),
+    (m, o) =>
+      m.nvme.attachController(
+        { name: 'r1', trtype: 'tcp', traddr: '10.0.0.2', adrfam: 'ipv4', trsvcid: '4420', subnqn: nqn, ctrlr_loss_timeout_sec: 10, reconnect_delay_sec: 2, fast_io_fail_timeout_sec: 5 },
+        o,
+      ),
     'bdev_nvme_attach_controller',
     { name: 'r1', trtype: 'tcp', traddr: '10.0.0.2', adrfam: 'ipv4', trsvcid: '4420', subnqn: nqn, ctrlr_loss_timeout_sec: 10, reconnect_delay_sec: 2, fast_io_fail_timeout_sec: 5 },
   ],
@@ -191,8 +220,15 @@ describe('SpdkMethods', () => {
   it('hands a recorded raid back with its empty slot and rebuild as typed fields', async () => {
     const recorded = [
       {
-        name: 'raid1', uuid: '4d543f5a-6104-4e90-898e-d0f193ff7dbb', strip_size_kb: 0, state: 'online', raid_level: 'raid1',
-        superblock: false, num_base_bdevs: 2, num_base_bdevs_discovered: 2, num_base_bdevs_operational: 2,
+        name: 'raid1',
+        uuid: '4d543f5a-6104-4e90-898e-d0f193ff7dbb',
+        strip_size_kb: 0,
+        state: 'online',
+        raid_level: 'raid1',
+        superblock: false,
+        num_base_bdevs: 2,
+        num_base_bdevs_discovered: 2,
+        num_base_bdevs_operational: 2,
         process: { type: 'rebuild', target: 'r2n1', progress: { blocks: 512, percent: 3 } },
         base_bdevs_list: [
           { name: null, uuid: '00000000-0000-0000-0000-000000000000', is_configured: false, data_offset: 0, data_size: 16384 },

@@ -46,7 +46,7 @@ describe('NQNs (NVMe base specification §4.5)', () => {
 });
 
 describe('names', () => {
-  it('takes [a-z0-9-] within each kind\'s limit', () => {
+  it("takes [a-z0-9-] within each kind's limit", () => {
     expect(nameProblem('disk', 'd'.repeat(32))).toBeUndefined();
     expect(nameProblem('disk', 'd'.repeat(33))).toMatch(/is 33 characters long; use at most 32/);
     expect(nameProblem('replica', 'r'.repeat(48))).toBeUndefined();
@@ -77,7 +77,7 @@ describe('ports and addresses', () => {
     expect(replicaAddressProblem('node\u0000b')).toMatch(/is not an IPv4 address or a host name/);
   });
 
-  it('takes host:port for a peer\'s API with a port one can connect to', () => {
+  it("takes host:port for a peer's API with a port one can connect to", () => {
     expect(apiAddressProblem('10.0.0.6:50151')).toBeUndefined();
     expect(apiAddressProblem('10.0.0.6:0')).toMatch(/is not a TCP port/);
     expect(apiAddressProblem('10.0.0.6')).toMatch(/is not host:port/);

@@ -33,9 +33,28 @@ export type IoTypes = Readonly<Record<string, boolean>>;
 /** supported_io_types keys in spdk_tgt's order, all false: modules set theirs. */
 export function ioTypes(enabled: readonly string[]): Record<string, boolean> {
   const all = [
-    'read', 'write', 'unmap', 'flush', 'reset', 'nvme_admin', 'nvme_io', 'nvme_io_md', 'write_zeroes', 'zcopy',
-    'get_zone_info', 'zone_management', 'zone_append', 'compare', 'compare_and_write', 'abort', 'seek_hole',
-    'seek_data', 'copy', 'nvme_iov_md', 'nvme_nssr', 'write_uncorrectable',
+    'read',
+    'write',
+    'unmap',
+    'flush',
+    'reset',
+    'nvme_admin',
+    'nvme_io',
+    'nvme_io_md',
+    'write_zeroes',
+    'zcopy',
+    'get_zone_info',
+    'zone_management',
+    'zone_append',
+    'compare',
+    'compare_and_write',
+    'abort',
+    'seek_hole',
+    'seek_data',
+    'copy',
+    'nvme_iov_md',
+    'nvme_nssr',
+    'write_uncorrectable',
   ];
   const out: Record<string, boolean> = {};
   for (const k of all) out[k] = enabled.includes(k);

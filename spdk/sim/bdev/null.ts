@@ -43,7 +43,17 @@ export class NullBdev implements SimBdev {
   configEntry(): SimConfigEntry {
     return {
       method: 'bdev_null_create',
-      params: { name: this.name, uuid: this.uuid, num_blocks: this.numBlocks, block_size: this.blockSize, physical_block_size: this.blockSize, md_size: 0, dif_type: 0, dif_is_head_of_md: false, dif_pi_format: 0 },
+      params: {
+        name: this.name,
+        uuid: this.uuid,
+        num_blocks: this.numBlocks,
+        block_size: this.blockSize,
+        physical_block_size: this.blockSize,
+        md_size: 0,
+        dif_type: 0,
+        dif_is_head_of_md: false,
+        dif_pi_format: 0,
+      },
     };
   }
 }

@@ -17,9 +17,7 @@ export const MAX_VALUES = 8192;
  */
 function readControl(socket: Socket): { readStop(): number; readStart(): number } | undefined {
   const handle = (socket as unknown as { _handle?: { readStop?: () => number; readStart?: () => number } })._handle;
-  return handle && typeof handle.readStop === 'function' && typeof handle.readStart === 'function'
-    ? (handle as { readStop(): number; readStart(): number })
-    : undefined;
+  return handle && typeof handle.readStop === 'function' && typeof handle.readStart === 'function' ? (handle as { readStop(): number; readStart(): number }) : undefined;
 }
 
 export type TakeResult =

@@ -13,11 +13,7 @@ import { INTERNAL_ERROR, INVALID_PARAMS, PARSE_ERROR } from './rpc-request.js';
 /** The integer types are spdk_json_decode_<type>: each field has the width of spdk's decoder table. */
 export type ScalarType = 'string' | 'boolean' | IntegerWidth | 'uuid';
 
-export type ParamType =
-  | ScalarType
-  | { readonly enum: readonly string[] }
-  | { readonly object: readonly ParamSpec[] }
-  | { readonly array: ParamType; readonly maxCount: number };
+export type ParamType = ScalarType | { readonly enum: readonly string[] } | { readonly object: readonly ParamSpec[] } | { readonly array: ParamType; readonly maxCount: number };
 
 export interface ParamSpec {
   readonly name: string;

@@ -10,10 +10,7 @@
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-export type ScanResult =
-  | { readonly kind: 'incomplete' }
-  | { readonly kind: 'invalid' }
-  | { readonly kind: 'ok'; readonly value: JsonValue; readonly end: number; readonly count: number };
+export type ScanResult = { readonly kind: 'incomplete' } | { readonly kind: 'invalid' } | { readonly kind: 'ok'; readonly value: JsonValue; readonly end: number; readonly count: number };
 
 /** The keys that appeared twice in an object: spdk_tgt's decoders refuse them (-32600 for a request). */
 const duplicatedKeys = new WeakMap<object, Set<string>>();
@@ -253,14 +250,30 @@ class Parser {
         const e = buf[p]!;
         p++;
         switch (e) {
-          case 0x22: parts.push('"'); break;
-          case 0x5c: parts.push('\\'); break;
-          case 0x2f: parts.push('/'); break;
-          case 0x62: parts.push('\b'); break;
-          case 0x66: parts.push('\f'); break;
-          case 0x6e: parts.push('\n'); break;
-          case 0x72: parts.push('\r'); break;
-          case 0x74: parts.push('\t'); break;
+          case 0x22:
+            parts.push('"');
+            break;
+          case 0x5c:
+            parts.push('\\');
+            break;
+          case 0x2f:
+            parts.push('/');
+            break;
+          case 0x62:
+            parts.push('\b');
+            break;
+          case 0x66:
+            parts.push('\f');
+            break;
+          case 0x6e:
+            parts.push('\n');
+            break;
+          case 0x72:
+            parts.push('\r');
+            break;
+          case 0x74:
+            parts.push('\t');
+            break;
           case 0x75: {
             if (p + 4 > buf.length) throw INCOMPLETE;
             const hex = buf.toString('latin1', p, p + 4);

@@ -7,14 +7,7 @@
 import type { ParamSpec } from './decode.js';
 
 /** Methods whose handlers take no params: any params get -32602 "<method> method requires no parameters". */
-export const NO_PARAM_METHODS = [
-  'spdk_get_version',
-  'framework_get_reactors',
-  'thread_get_stats',
-  'env_dpdk_get_mem_stats',
-  'iobuf_get_stats',
-  'bdev_wait_for_examine',
-] as const;
+export const NO_PARAM_METHODS = ['spdk_get_version', 'framework_get_reactors', 'thread_get_stats', 'env_dpdk_get_mem_stats', 'iobuf_get_stats', 'bdev_wait_for_examine'] as const;
 
 export const PARAM_SPECS = {
   rpc_get_methods: [
@@ -43,9 +36,7 @@ export const PARAM_SPECS = {
     { name: 'dif_pi_format', type: 'uint32' },
     { name: 'numa_id', type: 'int32' },
   ],
-  bdev_malloc_delete: [
-    { name: 'name', type: 'string', required: true },
-  ],
+  bdev_malloc_delete: [{ name: 'name', type: 'string', required: true }],
   bdev_null_create: [
     { name: 'name', type: 'string', required: true },
     { name: 'block_size', type: 'uint32', required: true },
@@ -62,9 +53,7 @@ export const PARAM_SPECS = {
     { name: 'preferred_unmap_granularity', type: 'uint32' },
     { name: 'preferred_unmap_alignment', type: 'uint32' },
   ],
-  bdev_null_delete: [
-    { name: 'name', type: 'string', required: true },
-  ],
+  bdev_null_delete: [{ name: 'name', type: 'string', required: true }],
   bdev_null_resize: [
     { name: 'name', type: 'string', required: true },
     { name: 'new_size', type: 'uint64', required: true },
@@ -78,15 +67,9 @@ export const PARAM_SPECS = {
     { name: 'uuid', type: 'uuid' },
     { name: 'nowait', type: 'boolean' },
   ],
-  bdev_aio_delete: [
-    { name: 'name', type: 'string', required: true },
-  ],
-  bdev_aio_rescan: [
-    { name: 'name', type: 'string', required: true },
-  ],
-  bdev_lvol_check_shallow_copy: [
-    { name: 'operation_id', type: 'uint32', required: true },
-  ],
+  bdev_aio_delete: [{ name: 'name', type: 'string', required: true }],
+  bdev_aio_rescan: [{ name: 'name', type: 'string', required: true }],
+  bdev_lvol_check_shallow_copy: [{ name: 'operation_id', type: 'uint32', required: true }],
   bdev_lvol_clone: [
     { name: 'snapshot_name', type: 'string', required: true },
     { name: 'clone_name', type: 'string', required: true },
@@ -112,12 +95,8 @@ export const PARAM_SPECS = {
     { name: 'num_md_pages_per_cluster_ratio', type: 'uint32' },
     { name: 'md_page_size', type: 'uint32' },
   ],
-  bdev_lvol_decouple_parent: [
-    { name: 'name', type: 'string', required: true },
-  ],
-  bdev_lvol_delete: [
-    { name: 'name', type: 'string', required: true },
-  ],
+  bdev_lvol_decouple_parent: [{ name: 'name', type: 'string', required: true }],
+  bdev_lvol_delete: [{ name: 'name', type: 'string', required: true }],
   bdev_lvol_delete_lvstore: [
     { name: 'uuid', type: 'string' },
     { name: 'lvs_name', type: 'string' },
@@ -134,9 +113,7 @@ export const PARAM_SPECS = {
     { name: 'uuid', type: 'string' },
     { name: 'lvs_name', type: 'string' },
   ],
-  bdev_lvol_inflate: [
-    { name: 'name', type: 'string', required: true },
-  ],
+  bdev_lvol_inflate: [{ name: 'name', type: 'string', required: true }],
   bdev_lvol_rename: [
     { name: 'old_name', type: 'string', required: true },
     { name: 'new_name', type: 'string', required: true },
@@ -157,9 +134,7 @@ export const PARAM_SPECS = {
     { name: 'lvol_name', type: 'string', required: true },
     { name: 'parent_name', type: 'string', required: true },
   ],
-  bdev_lvol_set_read_only: [
-    { name: 'name', type: 'string', required: true },
-  ],
+  bdev_lvol_set_read_only: [{ name: 'name', type: 'string', required: true }],
   bdev_lvol_snapshot: [
     { name: 'lvol_name', type: 'string', required: true },
     { name: 'snapshot_name', type: 'string', required: true },

@@ -18,9 +18,7 @@ export interface RpcRequest {
   readonly rawId: string | null;
 }
 
-export type ValidatedRequest =
-  | { readonly ok: true; readonly request: RpcRequest }
-  | { readonly ok: false; readonly rawId: string | null };
+export type ValidatedRequest = { readonly ok: true; readonly request: RpcRequest } | { readonly ok: false; readonly rawId: string | null };
 
 const REQUEST_KEYS = new Set(['jsonrpc', 'method', 'params', 'id']);
 

@@ -14,9 +14,7 @@ import { errorText, validateRequest, INVALID_REQUEST, type RpcRequest } from './
 /** SPDK_JSONRPC_MAX_CONNS. */
 export const MAX_CONNECTIONS = 64;
 
-type Item =
-  | { readonly kind: 'single'; readonly value: JsonValue }
-  | { readonly kind: 'batch'; readonly values: JsonValue[] };
+type Item = { readonly kind: 'single'; readonly value: JsonValue } | { readonly kind: 'batch'; readonly values: JsonValue[] };
 
 export class RpcServer {
   private server: Server | null = null;
@@ -91,9 +89,7 @@ export class RpcServer {
       return;
     }
     if (taken.values.length === 0) return;
-    const items: Item[] = taken.values.map((value) =>
-      Array.isArray(value) && value.length > 0 ? { kind: 'batch', values: value } : { kind: 'single', value },
-    );
+    const items: Item[] = taken.values.map((value) => (Array.isArray(value) && value.length > 0 ? { kind: 'batch', values: value } : { kind: 'single', value }));
     // Hazards depend on what else arrived in the same poll: give handlers the whole list.
     const poll: PolledRequest[] = [];
     const validated = items.map((item) => {

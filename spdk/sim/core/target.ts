@@ -39,9 +39,7 @@ export class CoreTarget implements SimTarget {
       (err) => this.log('bdev_listener_failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     );
     this.memory = new CoreMemory(options.memory);
-    this.dispatcher = new Dispatcher((method, err) =>
-      this.log('simulator_bug', { method, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
-    );
+    this.dispatcher = new Dispatcher((method, err) => this.log('simulator_bug', { method, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
     this.server = new RpcServer(this.dispatcher, (event, fields) => this.log(event, fields));
     this.loop.every(() => this.server.poll());
   }

@@ -31,10 +31,7 @@ class FaultHub {
       decode: (params) => void targetOf(params, false),
       handler: (params) => {
         const which = targetOf(params, false);
-        const hit =
-          which.kind === 'controller'
-            ? this.handlers.some((h) => h.cutController?.(which.name) ?? false)
-            : this.handlers.some((h) => h.cutSubsystem?.(which.name) ?? false);
+        const hit = which.kind === 'controller' ? this.handlers.some((h) => h.cutController?.(which.name) ?? false) : this.handlers.some((h) => h.cutSubsystem?.(which.name) ?? false);
         if (!hit) throw NO_DEVICE();
         return true;
       },

@@ -4,10 +4,7 @@
  * a snapshot), an external bdev (an esnap clone) or nothing.
  */
 
-export type Parent =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'blob'; readonly blob: Blob }
-  | { readonly kind: 'esnap'; readonly bdevUuid: string };
+export type Parent = { readonly kind: 'none' } | { readonly kind: 'blob'; readonly blob: Blob } | { readonly kind: 'esnap'; readonly bdevUuid: string };
 
 export const NO_PARENT: Parent = { kind: 'none' };
 
@@ -101,8 +98,7 @@ export class Blob {
       if (last && last[0] + last[2] === i && last[1] + last[2] === c) last[2]++;
       else runs.push([i, c, 1]);
     }
-    const parent =
-      this.parent.kind === 'blob' ? { blob: this.parent.blob.uuid } : this.parent.kind === 'esnap' ? { esnap: this.parent.bdevUuid } : null;
+    const parent = this.parent.kind === 'blob' ? { blob: this.parent.blob.uuid } : this.parent.kind === 'esnap' ? { esnap: this.parent.bdevUuid } : null;
     return { uuid: this.uuid, name: this.name, seq: this.seq, thin: this.thin, readOnly: this.readOnly, numClusters: this.numClusters, parent, runs };
   }
 

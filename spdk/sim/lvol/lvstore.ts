@@ -7,19 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SimIoError, type SimBdev } from '../core/contract.js';
 import { errno } from '../core/errno.js';
 import { Blob, type BlobRecord } from './blob.js';
-import {
-  decodePage,
-  decodeSuper,
-  encodePage,
-  encodeSuper,
-  geometry,
-  MD_PAGE,
-  MD_REGION_START,
-  PAGE_PAYLOAD,
-  readBytes,
-  writeBytes,
-  type SuperRecord,
-} from './layout.js';
+import { decodePage, decodeSuper, encodePage, encodeSuper, geometry, MD_PAGE, MD_REGION_START, PAGE_PAYLOAD, readBytes, writeBytes, type SuperRecord } from './layout.js';
 
 /** Raised synchronously when the metadata region has no page left for a blob. */
 export class MetadataFull extends Error {}

@@ -157,11 +157,7 @@ export class NvmeBdev implements SimBdev {
       const optimized = ready.filter((p) => this.anaState(p) !== 'non_optimized');
       return this.spread(optimized.length > 0 ? optimized : ready);
     }
-    return (
-      ready.find((p) => this.anaState(p) !== 'non_optimized') ??
-      ready[0] ??
-      candidates.find((p) => p.recoverable())
-    );
+    return ready.find((p) => this.anaState(p) !== 'non_optimized') ?? ready[0] ?? candidates.find((p) => p.recoverable());
   }
 
   private spread(paths: NvmeCtrlr[]): NvmeCtrlr {

@@ -177,9 +177,12 @@ export class NvmeCtrlr {
   private startKeepAlive(): void {
     if (this.opts.keepAliveTimeoutMs === 0) return;
     // spdk_tgt's host sends a keep-alive every kato/2; it does not time them out itself.
-    this.keepAliveTimer = setInterval(() => {
-      this.admin?.request(Op.KEEP_ALIVE).catch(() => {});
-    }, Math.max(1, Math.floor(this.opts.keepAliveTimeoutMs / 2)));
+    this.keepAliveTimer = setInterval(
+      () => {
+        this.admin?.request(Op.KEEP_ALIVE).catch(() => {});
+      },
+      Math.max(1, Math.floor(this.opts.keepAliveTimeoutMs / 2)),
+    );
     this.keepAliveTimer.unref();
   }
 
@@ -229,10 +232,13 @@ export class NvmeCtrlr {
       return;
     }
     this.state = 'reconnect_is_delayed';
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = null;
-      void this.reconnect();
-    }, timerMs(reconnectDelaySec * 1000));
+    this.reconnectTimer = setTimeout(
+      () => {
+        this.reconnectTimer = null;
+        void this.reconnect();
+      },
+      timerMs(reconnectDelaySec * 1000),
+    );
   }
 
   private destruct(): void {

@@ -178,12 +178,7 @@ export class NvmeModule implements SimModule {
             },
           ],
     );
-    return [
-      { method: 'bdev_nvme_set_options', params: { ...this.options } },
-      ...attaches,
-      ...policies,
-      { method: 'bdev_nvme_set_hotplug', params: { period_us: 100000, enable: false } },
-    ];
+    return [{ method: 'bdev_nvme_set_options', params: { ...this.options } }, ...attaches, ...policies, { method: 'bdev_nvme_set_hotplug', params: { period_us: 100000, enable: false } }];
   }
 
   private eachPath(name: string, fn: (p: Path) => void): boolean {

@@ -6,16 +6,7 @@
  */
 import { connect } from 'node:net';
 import { Link } from '../fabric/link.js';
-import {
-  jsonPayload,
-  Op,
-  parseJson,
-  RESPONSE_BIT,
-  type ConnectAccept,
-  type ConnectRequest,
-  type Frame,
-  type Notice,
-} from '../fabric/protocol.js';
+import { jsonPayload, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame, type Notice } from '../fabric/protocol.js';
 
 export class QpairClosed extends Error {}
 
@@ -62,9 +53,7 @@ export class HostQpair {
         reject(err);
       };
       const timer = setTimeout(() => fail(new ConnectFailed('timeout', 0, 'fabric CONNECT timed out')), timeoutMs);
-      socket.once('error', (err: NodeJS.ErrnoException) =>
-        fail(new ConnectFailed('refused', 0, `connect() failed: ${err.code ?? err.message}`)),
-      );
+      socket.once('error', (err: NodeJS.ErrnoException) => fail(new ConnectFailed('refused', 0, `connect() failed: ${err.code ?? err.message}`)));
       socket.once('connect', () => {
         const qpair = new HostQpair(new Link(socket));
         qpair.link.onClose(() => fail(new ConnectFailed('refused', 0, 'connection closed during CONNECT')));

@@ -123,8 +123,7 @@ export function timeoutsValid(t: PathTimeouts): boolean {
   return delay === 0 && fast === 0;
 }
 
-const sleepUntil = (start: number, ms: number) =>
-  new Promise((resolve) => setTimeout(resolve, Math.max(0, start + ms - Date.now())));
+const sleepUntil = (start: number, ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, start + ms - Date.now())));
 
 export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   target.register('bdev_nvme_attach_controller', {
@@ -165,13 +164,9 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
 
       // The trid comparison includes the transport type: an unknown one never matches a TCP path.
       const isTcp = (p.trtype as string).toLowerCase() === 'tcp';
-      const duplicate = [...nvme.controllers.values()].flat().some(({ ctrlr }) =>
-        isTcp &&
-        ctrlr.opts.hostnqn === hostnqn &&
-        ctrlr.trid.traddr === trid.traddr &&
-        ctrlr.trid.trsvcid === trid.trsvcid &&
-        ctrlr.trid.subnqn === trid.subnqn,
-      );
+      const duplicate = [...nvme.controllers.values()]
+        .flat()
+        .some(({ ctrlr }) => isTcp && ctrlr.opts.hostnqn === hostnqn && ctrlr.trid.traddr === trid.traddr && ctrlr.trid.trsvcid === trid.trsvcid && ctrlr.trid.subnqn === trid.subnqn);
       if (duplicate) throw err(-EEXIST);
       if (name.length === 0 || name.length >= NAME_MAX) throw err(-EINVAL);
       const timeouts: PathTimeouts = {
@@ -213,10 +208,9 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
     handler: (params) => {
       const p = record(params);
       const name = p.name as string;
-      const matches = nvme.detach(name, (c) =>
-        (p.traddr === undefined || p.traddr === c.trid.traddr) &&
-        (p.trsvcid === undefined || p.trsvcid === c.trid.trsvcid) &&
-        (p.subnqn === undefined || p.subnqn === c.trid.subnqn),
+      const matches = nvme.detach(
+        name,
+        (c) => (p.traddr === undefined || p.traddr === c.trid.traddr) && (p.trsvcid === undefined || p.trsvcid === c.trid.trsvcid) && (p.subnqn === undefined || p.subnqn === c.trid.subnqn),
       );
       if (!matches) throw err(-ENODEV);
       return true;

@@ -7,15 +7,7 @@ import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.
 import { NVMF_INVALID_PARAMS, objectDecoder, record, relaxedDecoder, type ParamSpec } from '../fabric/decode.js';
 import { ENODEV, strerror } from '../fabric/errno.js';
 import { TCP_TRANSPORT_DEFAULTS, type NvmfModule } from './index.js';
-import {
-  DEFAULT_MODEL,
-  DEFAULT_SERIAL,
-  DISCOVERY_NQN,
-  MODEL_MAX,
-  nqnIsValid,
-  printableAscii,
-  SERIAL_MAX,
-} from './names.js';
+import { DEFAULT_MODEL, DEFAULT_SERIAL, DISCOVERY_NQN, MODEL_MAX, nqnIsValid, printableAscii, SERIAL_MAX } from './names.js';
 import { MAX_CNTLID, MIN_CNTLID, Subsystem } from './subsystem.js';
 
 const internal = (message = 'Internal error') => new SimRpcError(-32603, message);

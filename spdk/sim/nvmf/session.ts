@@ -10,17 +10,7 @@ import type { Socket } from 'node:net';
 import { SimIoError } from '../core/contract.js';
 import { EINVAL, EIO } from '../fabric/errno.js';
 import { Link } from '../fabric/link.js';
-import {
-  decodeIo,
-  FabricStatus,
-  jsonPayload,
-  Op,
-  parseJson,
-  RESPONSE_BIT,
-  type ConnectAccept,
-  type ConnectRequest,
-  type Frame,
-} from '../fabric/protocol.js';
+import { decodeIo, FabricStatus, jsonPayload, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame } from '../fabric/protocol.js';
 import { NO_CNTLID, type ListenAddress, type Subsystem, type TargetController } from './subsystem.js';
 
 /** The transport's min_kato: a host asking for less gets this much (ctrlr.c). */

@@ -162,9 +162,7 @@ export class Subsystem {
   listenersJson(): Array<Record<string, unknown>> {
     return this.listeners.map((l) => ({
       address: { ...l.address },
-      ...(this.anaReporting
-        ? { ana_states: l.anaStates.map((state, i) => ({ ana_group: i + 1, ana_state: state })) }
-        : {}),
+      ...(this.anaReporting ? { ana_states: l.anaStates.map((state, i) => ({ ana_group: i + 1, ana_state: state })) } : {}),
     }));
   }
 
@@ -190,10 +188,7 @@ export class Subsystem {
       listen_address: { ...c.listener.address },
       peer_address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: String(q.link.remotePort) },
     });
-    return [
-      ...this.controllers.map((c) => entry(c, c.admin)),
-      ...this.controllers.flatMap((c) => c.io.map((q) => entry(c, q))),
-    ];
+    return [...this.controllers.map((c) => entry(c, c.admin)), ...this.controllers.flatMap((c) => c.io.map((q) => entry(c, q)))];
   }
 }
 

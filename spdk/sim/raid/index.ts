@@ -4,7 +4,7 @@
  * and registers the bdev_raid_* methods.
  */
 import type { SimBdev, SimModule, SimTarget } from '../core/contract.js';
-import { Raid, type RaidEnv } from './raid-bdev.js';
+import type { Raid, RaidEnv } from './raid-bdev.js';
 import { registerRaidRpcs } from './rpc.js';
 
 export interface RaidOptions {
@@ -72,9 +72,7 @@ export class RaidModule implements SimModule {
   private examine(bdev: SimBdev): void {
     for (const raid of this.raids.values()) {
       if (raid.state !== 'configuring') continue;
-      const slot = raid.slots.find(
-        (s) => !s.configured && s.name !== null && (s.name === bdev.name || bdev.aliases.includes(s.name)),
-      );
+      const slot = raid.slots.find((s) => !s.configured && s.name !== null && (s.name === bdev.name || bdev.aliases.includes(s.name)));
       if (!slot || bdev.claim !== null) continue;
       const result = raid.configure(slot, bdev);
       if (result.rc !== 0) {

@@ -237,9 +237,7 @@ export class Raid {
       }
     }
     if (parts.length === 0) throw new SimIoError(-ENODEV, `raid ${this.name} has no operational member`);
-    const results = await Promise.allSettled(
-      parts.map((p) => this.writeMember(p.slot, lba, data.subarray(0, p.blocks * this.blockSize))),
-    );
+    const results = await Promise.allSettled(parts.map((p) => this.writeMember(p.slot, lba, data.subarray(0, p.blocks * this.blockSize))));
     let written = 0;
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') written++;
@@ -249,13 +247,7 @@ export class Raid {
   }
 
   private readableMembers(except: Slot | null, copiedUpTo = 0): Slot[] {
-    return this.slots.filter(
-      (s) =>
-        s !== except &&
-        s.configured &&
-        !s.failed &&
-        (!s.processTarget || (this.process !== null && copiedUpTo > 0 && copiedUpTo <= this.process.offset)),
-    );
+    return this.slots.filter((s) => s !== except && s.configured && !s.failed && (!s.processTarget || (this.process !== null && copiedUpTo > 0 && copiedUpTo <= this.process.offset)));
   }
 
   private async readMember(slot: Slot, lba: number, count: number): Promise<Buffer> {

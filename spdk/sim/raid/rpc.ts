@@ -52,9 +52,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
     decode: objectDecoder(GET, RAID_DECODE_FAILED),
     handler: (params) => {
       const category = record(params).category as string;
-      return [...module.raids.values()]
-        .filter((r) => category === 'all' || r.state === category)
-        .map((r) => ({ name: r.name, uuid: r.uuid, ...r.info() }));
+      return [...module.raids.values()].filter((r) => category === 'all' || r.state === category).map((r) => ({ name: r.name, uuid: r.uuid, ...r.info() }));
     },
   });
 
@@ -118,8 +116,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
       const baseName = p.base_bdev as string;
       const raid = module.raids.get(raidName);
       if (!raid) throw failed(-ENODEV, `raid bdev ${raidName} is not found in config`);
-      const addFailed = (rc: number) =>
-        failed(rc, `Failed to add base bdev ${baseName} to RAID bdev ${raidName}: ${strerror(rc)}`);
+      const addFailed = (rc: number) => failed(rc, `Failed to add base bdev ${baseName} to RAID bdev ${raidName}: ${strerror(rc)}`);
       if (raid.process) throw addFailed(-EPERM);
       const slot = raid.freeSlot();
       if (!slot) throw addFailed(-EINVAL);
@@ -165,8 +162,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
     handler: (params) => {
       const p = record(params);
       const windowKb = (p.process_window_size_kb as number | undefined) ?? module.options.processWindowSizeKb;
-      const bandwidth =
-        (p.process_max_bandwidth_mb_sec as number | undefined) ?? module.options.processMaxBandwidthMbSec;
+      const bandwidth = (p.process_max_bandwidth_mb_sec as number | undefined) ?? module.options.processMaxBandwidthMbSec;
       if (windowKb === 0) throw failed(-EINVAL, strerror(EINVAL));
       module.options.processWindowSizeKb = windowKb;
       module.options.processMaxBandwidthMbSec = bandwidth;

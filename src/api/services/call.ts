@@ -26,11 +26,7 @@ export function remainingMs(call: { getDeadline(): Deadline }): number | undefin
   return Math.max(1, Math.floor(at - Date.now()));
 }
 
-export function unary<Req, Res>(
-  ctx: ServiceContext,
-  method: string,
-  run: (request: Req, options: DomainCallOptions) => Promise<Res>,
-): handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(ctx: ServiceContext, method: string, run: (request: Req, options: DomainCallOptions) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const controller = new AbortController();
     const onCancelled = (): void => controller.abort(new Error(`${method}: the client cancelled the call or its deadline passed`));

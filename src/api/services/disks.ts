@@ -31,12 +31,8 @@ export function diskCreateRequest(request: DiskCreateRequest__Output): DiskCreat
 export function disksHandlers(ctx: ServiceContext): DisksHandlers {
   const { domain } = ctx;
   return {
-    DiskCreate: unary<DiskCreateRequest__Output, Disk>(ctx, 'DiskCreate', async (request, options) =>
-      diskMessage(await domain.diskCreate(diskCreateRequest(request), options)),
-    ),
-    DiskGet: unary<DiskGetRequest__Output, Disk>(ctx, 'DiskGet', async (request, options) =>
-      diskMessage(await domain.diskGet(check.name('disk', 'name', request.name), options)),
-    ),
+    DiskCreate: unary<DiskCreateRequest__Output, Disk>(ctx, 'DiskCreate', async (request, options) => diskMessage(await domain.diskCreate(diskCreateRequest(request), options))),
+    DiskGet: unary<DiskGetRequest__Output, Disk>(ctx, 'DiskGet', async (request, options) => diskMessage(await domain.diskGet(check.name('disk', 'name', request.name), options))),
     DiskList: unary<DiskListRequest__Output, DiskListResponse>(ctx, 'DiskList', async (_request, options) => ({
       disks: (await domain.diskList(options)).map(diskMessage),
     })),

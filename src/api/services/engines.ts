@@ -111,9 +111,7 @@ const rebuildTarget = (request: { engine: string; replica: string }): [string, s
 export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): EnginesHandlers {
   const { domain } = ctx;
   return {
-    EngineCreate: unary<EngineCreateRequest__Output, Engine>(ctx, 'EngineCreate', async (request, call) =>
-      engineMessage(await domain.engineCreate(engineCreateRequest(request), call)),
-    ),
+    EngineCreate: unary<EngineCreateRequest__Output, Engine>(ctx, 'EngineCreate', async (request, call) => engineMessage(await domain.engineCreate(engineCreateRequest(request), call))),
     EngineGet: unary<EngineGetRequest__Output, Engine>(ctx, 'EngineGet', async (request, call) => engineMessage(await domain.engineGet(volumeName(request), call))),
     EngineList: unary<EngineListRequest__Output, EngineListResponse>(ctx, 'EngineList', async (_request, call) => ({
       engines: (await domain.engineList(call)).map(engineMessage),

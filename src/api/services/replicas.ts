@@ -31,9 +31,7 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
       const hostNqns = request.hostNqns.length > 0 ? check.hostNqns('host_nqns', request.hostNqns) : undefined;
       return replicaMessage(await domain.replicaCreate(name, diskName, sizeBytes, call, hostNqns));
     }),
-    ReplicaGet: unary<ReplicaGetRequest__Output, Replica>(ctx, 'ReplicaGet', async (request, call) =>
-      replicaMessage(await domain.replicaGet(check.name('replica', 'name', request.name), call)),
-    ),
+    ReplicaGet: unary<ReplicaGetRequest__Output, Replica>(ctx, 'ReplicaGet', async (request, call) => replicaMessage(await domain.replicaGet(check.name('replica', 'name', request.name), call))),
     ReplicaList: unary<ReplicaListRequest__Output, ReplicaListResponse>(ctx, 'ReplicaList', async (request, call) => ({
       replicas: (await domain.replicaList(check.optionalName('disk', 'disk_name', request.diskName), call)).map(replicaMessage),
     })),

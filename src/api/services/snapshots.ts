@@ -33,9 +33,7 @@ function target(request: { replicaName: string; name: string }): [replicaName: s
 export function snapshotsHandlers(ctx: ServiceContext): SnapshotsHandlers {
   const { domain } = ctx;
   return {
-    SnapshotCreate: unary<SnapshotCreateRequest__Output, Snapshot>(ctx, 'SnapshotCreate', async (request, call) =>
-      snapshotMessage(await domain.snapshotCreate(snapshotCreateRequest(request), call)),
-    ),
+    SnapshotCreate: unary<SnapshotCreateRequest__Output, Snapshot>(ctx, 'SnapshotCreate', async (request, call) => snapshotMessage(await domain.snapshotCreate(snapshotCreateRequest(request), call))),
     SnapshotList: unary<SnapshotListRequest__Output, SnapshotListResponse>(ctx, 'SnapshotList', async (request, call) => ({
       snapshots: (await domain.snapshotList(check.name('replica', 'replica_name', request.replicaName), call)).map(snapshotMessage),
     })),
@@ -43,9 +41,7 @@ export function snapshotsHandlers(ctx: ServiceContext): SnapshotsHandlers {
       await domain.snapshotDelete(...target(request), call);
       return {};
     }),
-    SnapshotRevert: unary<SnapshotRevertRequest__Output, Replica>(ctx, 'SnapshotRevert', async (request, call) =>
-      replicaMessage(await domain.snapshotRevert(...target(request), call)),
-    ),
+    SnapshotRevert: unary<SnapshotRevertRequest__Output, Replica>(ctx, 'SnapshotRevert', async (request, call) => replicaMessage(await domain.snapshotRevert(...target(request), call))),
     SnapshotShallowCopy: shallowCopyHandler(ctx),
     SnapshotPurge: unary<SnapshotPurgeRequest__Output, SnapshotPurgeResponse>(ctx, 'SnapshotPurge', async (request, call) => ({
       deleted: await domain.snapshotPurge(check.name('replica', 'replica_name', request.replicaName), call),

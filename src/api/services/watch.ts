@@ -42,11 +42,7 @@ export interface WatchSource<Event, Message> {
   toMessage(event: Event): Message;
 }
 
-export function watchHandler<Request, Event, Message>(
-  ctx: ServiceContext,
-  options: WatchOptions,
-  source: WatchSource<Event, Message>,
-): handleServerStreamingCall<Request, Message> {
+export function watchHandler<Request, Event, Message>(ctx: ServiceContext, options: WatchOptions, source: WatchSource<Event, Message>): handleServerStreamingCall<Request, Message> {
   return (call: ServerWritableStream<Request, Message>) => {
     const log = ctx.logger.child({ method: source.method, peer: call.getPeer() });
     let unsubscribe: (() => void) | undefined;
@@ -77,12 +73,7 @@ export function watchHandler<Request, Event, Message>(
     const listener = (event: Event): void => {
       if (finished) return;
       if (call.writableLength >= options.maxBufferedEvents) {
-        end(
-          build(
-            'WATCH_OVERRUN',
-            `the watcher fell ${call.writableLength} events behind; read faster, then watch again (the new stream starts with the full list)`,
-          ),
-        );
+        end(build('WATCH_OVERRUN', `the watcher fell ${call.writableLength} events behind; read faster, then watch again (the new stream starts with the full list)`));
         return;
       }
       try {

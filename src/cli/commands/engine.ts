@@ -125,7 +125,10 @@ export const engineCommands: CommandSpec[] = [
     args: ['NAME'],
     options: [],
     usage: 'engine get NAME   (state, frontend, and every member with its state and why)',
-    prepare: (_values, [name]) => async (ctx) => showEngine(ctx, await invoke(ctx.api.engines, 'EngineGet', { name: name! }, ctx.call)),
+    prepare:
+      (_values, [name]) =>
+      async (ctx) =>
+        showEngine(ctx, await invoke(ctx.api.engines, 'EngineGet', { name: name! }, ctx.call)),
   },
   {
     name: 'engine list',

@@ -109,9 +109,7 @@ export async function runApiCommand(input: ApiCommandInput): Promise<number> {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
-    return await withApiClients(target, (api) =>
-      work({ api, args, values, json, call: { deadlineMs, signal: interrupted.signal }, out: (text) => process.stdout.write(text) }),
-    );
+    return await withApiClients(target, (api) => work({ api, args, values, json, call: { deadlineMs, signal: interrupted.signal }, out: (text) => process.stdout.write(text) }));
   } catch (err) {
     if (interrupted.signal.aborted) {
       process.stderr.write(`spdk-conductor: interrupted; the service may still finish "${spec.name}" (run it again: operations are idempotent)\n`);

@@ -7,7 +7,21 @@ import { status } from '@grpc/grpc-js';
 import { invoke, isServiceError } from '../../api/client.js';
 import type { Rebuild__Output } from '../../api/generated/spdk/conductor/v1/Rebuild.js';
 import { EXIT } from '../exit-codes.js';
-import { etaOf, formatEta, pathWord, percentOf, progressNotes, rateOf, renderProgress, stateWord, TERMINAL_STATES, throttleText, currentSnapshot, type ProgressSample, RATE_WINDOW_MS } from '../progress.js';
+import {
+  etaOf,
+  formatEta,
+  pathWord,
+  percentOf,
+  progressNotes,
+  rateOf,
+  renderProgress,
+  stateWord,
+  TERMINAL_STATES,
+  throttleText,
+  currentSnapshot,
+  type ProgressSample,
+  RATE_WINDOW_MS,
+} from '../progress.js';
 import type { CommandSpec } from './context.js';
 import { fields, formatSize, json, table, type Cell } from './format.js';
 

@@ -60,7 +60,10 @@ export const replicaCommands: CommandSpec[] = [
     args: ['NAME'],
     options: [],
     usage: 'replica get NAME',
-    prepare: (_values, [name]) => async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaGet', { name: name! }, ctx.call)),
+    prepare:
+      (_values, [name]) =>
+      async (ctx) =>
+        showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaGet', { name: name! }, ctx.call)),
   },
   {
     name: 'replica list',
@@ -121,7 +124,10 @@ export const replicaCommands: CommandSpec[] = [
     args: ['NAME'],
     options: [],
     usage: 'replica unexpose NAME',
-    prepare: (_values, [name]) => async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaUnexpose', { name: name! }, ctx.call)),
+    prepare:
+      (_values, [name]) =>
+      async (ctx) =>
+        showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaUnexpose', { name: name! }, ctx.call)),
   },
   {
     name: 'replica watch',

@@ -7,15 +7,7 @@
 import path from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { configuredBudget } from '../../domain/engine/timeout-budget-config.js';
-import {
-  checkBudget,
-  hostConnectArgs,
-  nvmeSetOptions,
-  replicaAttachParams,
-  type BudgetMargin,
-  type BudgetVerdict,
-  type TimeoutBudget,
-} from '../../domain/engine/timeout-budget.js';
+import { checkBudget, hostConnectArgs, nvmeSetOptions, replicaAttachParams, type BudgetMargin, type BudgetVerdict, type TimeoutBudget } from '../../domain/engine/timeout-budget.js';
 import { NVME_IO_TIMEOUT_PATH, readHostIoTimeout } from '../../host/nvme-params.js';
 import { EXIT } from '../exit-codes.js';
 

@@ -29,7 +29,12 @@ export function engineDeps(hostNqns: HostNqns, budget: TimeoutBudget, log: Logge
   return {
     attachParams: (override) => replicaAttachParams(effective(override)),
     hostCtrlLossTmoSec: (override) => effective(override).host.ctrlLossTmoSec,
-    engineHostNqn: hostNqns.engine ?? `${NQN_PREFIX}:engine:${os.hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-')}`,
+    engineHostNqn:
+      hostNqns.engine ??
+      `${NQN_PREFIX}:engine:${os
+        .hostname()
+        .toLowerCase()
+        .replace(/[^a-z0-9.-]/g, '-')}`,
     hostFrontend: kernelFrontend(hostNqns.frontend, budget, log),
     memberGoneTimeoutMs: 30_000,
   };

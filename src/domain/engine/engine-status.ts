@@ -99,7 +99,10 @@ export class EngineStatus {
       reason = 'no healthy member';
     } else if (healthy < spec.replicas.length) {
       state = 'degraded';
-      reason = `${healthy} of ${spec.replicas.length} members healthy (${members.filter((m) => m.state !== 'healthy').map((m) => `${m.name} ${m.state}`).join(', ')})`;
+      reason = `${healthy} of ${spec.replicas.length} members healthy (${members
+        .filter((m) => m.state !== 'healthy')
+        .map((m) => `${m.name} ${m.state}`)
+        .join(', ')})`;
     } else {
       state = 'healthy';
       reason = `${healthy} of ${spec.replicas.length} members healthy`;

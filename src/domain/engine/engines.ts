@@ -67,10 +67,7 @@ export class Engines {
         throw new ConductorError('HOST_NVME_UNAVAILABLE', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
       }
       // Refused with the numbers before anything is made, rather than failing halfway in spdk_tgt.
-      const reservation = await this.ctx.admission.admit(
-        { kind: 'engine', what: `engine ${spec.name}`, controllers: spec.replicas.filter((r) => r.kind === 'remote').length, subsystems: 1 },
-        options,
-      );
+      const reservation = await this.ctx.admission.admit({ kind: 'engine', what: `engine ${spec.name}`, controllers: spec.replicas.filter((r) => r.kind === 'remote').length, subsystems: 1 }, options);
       await edit.create(spec);
       try {
         const attached = await this.attachAll(spec, options);
@@ -90,7 +87,9 @@ export class Engines {
         this.status.changed(spec.name, 'added', 'created');
         return this.status.info(spec, options);
       } catch (error) {
-        await this.teardown(spec, edit, options).catch((e: unknown) => this.ctx.log.error({ engine: spec.name, err: (e as Error).message }, 'rollback of a failed engine create left objects; recovery will retry'));
+        await this.teardown(spec, edit, options).catch((e: unknown) =>
+          this.ctx.log.error({ engine: spec.name, err: (e as Error).message }, 'rollback of a failed engine create left objects; recovery will retry'),
+        );
         throw translate(error, `engine ${spec.name}`);
       } finally {
         reservation.release();
@@ -316,7 +315,13 @@ export class Engines {
  * as they are in spdk_tgt (a lost raid shows as faulted, with why). Controllers and raids that
  * carry engine names but belong to no engine are removed, using this node's spdk_tgt only.
  */
-export async function recoverEngines(ctx: Pick<DomainContext, 'spdk' | 'ports'>, records: EngineRecords, engines: Engines, controllers: readonly NvmeController[], options?: CallOptions): Promise<{ adopted: string[]; rolledBack: string[]; strays: string[] }> {
+export async function recoverEngines(
+  ctx: Pick<DomainContext, 'spdk' | 'ports'>,
+  records: EngineRecords,
+  engines: Engines,
+  controllers: readonly NvmeController[],
+  options?: CallOptions,
+): Promise<{ adopted: string[]; rolledBack: string[]; strays: string[] }> {
   const adopted: string[] = [];
   const rolledBack: string[] = [];
   for (const spec of records.all()) {

@@ -42,10 +42,7 @@ export function budgetFromConfig(config: Config, sysfsIoTimeoutSec?: number, log
   if (config['timeouts.unsafeSkipCheck']) {
     const verdict = checkBudget(budget);
     if (!verdict.ok) {
-      warn(
-        { budget, violations: verdict.violations },
-        'UNSAFE: timeouts.unsafeSkipCheck is set and the timeout budget is broken; losing one replica can fail whole volumes',
-      );
+      warn({ budget, violations: verdict.violations }, 'UNSAFE: timeouts.unsafeSkipCheck is set and the timeout budget is broken; losing one replica can fail whole volumes');
     }
     for (const w of verdict.warnings) warn({ rule: w.rule }, w.message);
     return budget;

@@ -78,14 +78,7 @@ export interface RuleViolation {
   message: string;
 }
 
-export type TimelineKind =
-  | 'replica-lost'
-  | 'loss-detected'
-  | 'reconnect-attempt'
-  | 'member-failed'
-  | 'controller-deleted'
-  | 'host-io-timeout'
-  | 'host-ctrl-loss-tmo';
+export type TimelineKind = 'replica-lost' | 'loss-detected' | 'reconnect-attempt' | 'member-failed' | 'controller-deleted' | 'host-io-timeout' | 'host-ctrl-loss-tmo';
 
 export interface TimelineEvent {
   /** Seconds after the replica was lost, worst case. */
@@ -461,8 +454,12 @@ const REPLICA_FIELDS: ReadonlyArray<keyof ReplicaTimeouts> = ['reconnectDelaySec
 export function applyOverride(budget: TimeoutBudget, override: BudgetOverride): TimeoutBudget {
   const unknown = [
     ...Object.keys(override).filter((k) => k !== 'host' && k !== 'replica'),
-    ...Object.keys(override.host ?? {}).filter((k) => !(HOST_FIELDS as readonly string[]).includes(k)).map((k) => `host.${k}`),
-    ...Object.keys(override.replica ?? {}).filter((k) => !(REPLICA_FIELDS as readonly string[]).includes(k)).map((k) => `replica.${k}`),
+    ...Object.keys(override.host ?? {})
+      .filter((k) => !(HOST_FIELDS as readonly string[]).includes(k))
+      .map((k) => `host.${k}`),
+    ...Object.keys(override.replica ?? {})
+      .filter((k) => !(REPLICA_FIELDS as readonly string[]).includes(k))
+      .map((k) => `replica.${k}`),
   ];
   if (unknown.length > 0) {
     throw new ConductorError('INVALID_TIMEOUTS', `timeout override refused: [override.unknown-field] unknown field ${unknown.join(', ')}`, {

@@ -64,12 +64,7 @@ export async function readDump(spdk: SpdkMethods, opts: CallOptions): Promise<Du
 }
 
 /** What spdk_tgt's DMA heap can still give, from its dump and the node's (or simulator's) hugepages. */
-export function dmaReading(
-  read: DumpRead | undefined,
-  hugepages: HugepageReading,
-  simPool: { hugepages_free: number | null } | undefined,
-  problems: string[],
-): DmaReading {
+export function dmaReading(read: DumpRead | undefined, hugepages: HugepageReading, simPool: { hugepages_free: number | null } | undefined, problems: string[]): DmaReading {
   if (!read || 'problem' in read) {
     const problem = read?.problem ?? problems.find((p) => p.includes('env_dpdk_get_mem_stats')) ?? 'no memory dump';
     if (read) problems.push(read.problem);
@@ -100,11 +95,21 @@ export function dmaReading(
     note,
   });
   if (mode === 'no-huge') return fixed(`spdk_tgt runs with --no-huge; its memory is the configured -s size: ${Math.round(base.heapBytes / MIB)} MiB`);
-  if (mode === 'unknown') return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note: 'the dump lists no memory segments', problem: 'the dump lists no memory segments' };
+  if (mode === 'unknown')
+    return {
+      ...base,
+      mode,
+      growablePages: undefined,
+      availableBytes: undefined,
+      largestPieceBytes: undefined,
+      note: 'the dump lists no memory segments',
+      problem: 'the dump lists no memory segments',
+    };
   let pages: number | undefined;
   let note: string;
   if (simPool) {
-    if (simPool.hugepages_free === null) return fixed(`a fixed heap of ${Math.round(base.heapBytes / MIB)} MiB of ${formatPageSize(pageSizeBytes)} hugepages that maps no more pages: the simulator's --mem-mib`);
+    if (simPool.hugepages_free === null)
+      return fixed(`a fixed heap of ${Math.round(base.heapBytes / MIB)} MiB of ${formatPageSize(pageSizeBytes)} hugepages that maps no more pages: the simulator's --mem-mib`);
     pages = simPool.hugepages_free;
     note = `hugepages: ${pages} free, ${formatPageSize(pageSizeBytes)} each, in the simulator's pool`;
   } else {

@@ -167,7 +167,13 @@ export class RebuildThrottle {
     this.engaged = false;
     this.breaches = [];
     this.log.info(
-      { dmaAvailableMib: s.dma.availableBytes === undefined ? undefined : s.dma.availableBytes / MIB, rpcLatencyP90Ms: s.rpcLatencyP90Ms, reactorBusyPct: s.reactorBusyPct, thresholds: t, limitMbSec: this.normalMbSec },
+      {
+        dmaAvailableMib: s.dma.availableBytes === undefined ? undefined : s.dma.availableBytes / MIB,
+        rpcLatencyP90Ms: s.rpcLatencyP90Ms,
+        reactorBusyPct: s.reactorBusyPct,
+        thresholds: t,
+        limitMbSec: this.normalMbSec,
+      },
       `rebuild throttle released after ${CLEAN_SAMPLES_TO_RELEASE} clean samples`,
     );
   }

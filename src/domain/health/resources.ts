@@ -33,7 +33,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import { ConductorError, SpdkTransportError } from '../../errors.js';
-import { readHugepages, } from '../../host/hugepages.js';
+import { readHugepages } from '../../host/hugepages.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { SpdkClient } from '../../spdk/client.js';
 import type { Reactors, SpdkMethods } from '../../spdk/methods/index.js';
@@ -41,7 +41,7 @@ import type { Admission, AdmissionRequest, Reservation } from './admission.js';
 import type { ThrottleInfo } from '../model.js';
 import { RebuildThrottle } from './rebuild-throttle.js';
 import type { ReactorLoad, ResourceSnapshot } from './readings.js';
-import { dmaReading, mib, readDump, } from './dma-reading.js';
+import { dmaReading, mib, readDump } from './dma-reading.js';
 
 export type { DmaReading } from './dma-reading.js';
 export type { ReactorLoad, ResourceSnapshot } from './readings.js';
@@ -98,7 +98,6 @@ interface Held {
 function settledAt(h: Held, period: number): number {
   return h.releasedAt === undefined ? h.at + period : Math.min(h.releasedAt, h.at + period);
 }
-
 
 export class NodeResources implements Admission {
   private readonly spdk: SpdkMethods;
@@ -479,7 +478,6 @@ export class NodeResources implements Admission {
   }
 }
 
-
 /**
  * Busy share of each reactor between two framework_get_reactors readings, or undefined when
  * spdk_tgt restarted in between (another pid, or counters that went back).
@@ -505,7 +503,6 @@ export function percentile(values: readonly number[], pct: number): number | und
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((pct / 100) * sorted.length) - 1))];
 }
-
 
 function unavailable(err: unknown): ConductorError {
   return new ConductorError('SPDK_UNREACHABLE', `spdk_tgt cannot be sampled: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });

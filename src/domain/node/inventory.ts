@@ -63,11 +63,7 @@ export class Inventory {
 
   /** Re-reads everything from spdk_tgt (start, recovery, periodic reconciliation). */
   async load(spdk: SpdkMethods, options?: CallOptions): Promise<void> {
-    const [lvstores, bdevs, subsystems] = await Promise.all([
-      spdk.lvol.getLvstores(undefined, options),
-      spdk.bdev.getBdevs(undefined, options),
-      spdk.nvmf.getSubsystems(undefined, options),
-    ]);
+    const [lvstores, bdevs, subsystems] = await Promise.all([spdk.lvol.getLvstores(undefined, options), spdk.bdev.getBdevs(undefined, options), spdk.nvmf.getSubsystems(undefined, options)]);
     this.disks.clear();
     this.lvols.clear();
     this.headIndex.clear();

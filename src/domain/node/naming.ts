@@ -118,10 +118,7 @@ export function parseEngineController(name: string): { volume: string; replica: 
   return { volume, replica };
 }
 
-export type ParsedLvol =
-  | { role: 'head'; replica: string }
-  | { role: 'snapshot'; snapshot: string; ownerTag: string }
-  | { role: 'revert'; replica: string };
+export type ParsedLvol = { role: 'head'; replica: string } | { role: 'snapshot'; snapshot: string; ownerTag: string } | { role: 'revert'; replica: string };
 
 /** Reads the role of an lvol from its name; undefined for lvols this service did not make. */
 export function parseLvolName(name: string): ParsedLvol | undefined {

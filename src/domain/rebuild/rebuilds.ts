@@ -111,7 +111,10 @@ export class Rebuilds {
       // Rebuilds of this engine that have not reached the raid yet will take free slots too.
       const waitingForSlots = [...this.jobs.values()].filter((j) => j.info.engine === name && j.info.state !== 'rebuilding').map((j) => j.info.replica);
       if (waitingForSlots.length >= freeSlots) {
-        throw new ConductorError('RAID_NO_FREE_SLOT', `engine ${name}'s raid has ${freeSlots} free slot${freeSlots === 1 ? '' : 's'}, taken by the rebuilds of ${waitingForSlots.join(', ')}; remove a member first`);
+        throw new ConductorError(
+          'RAID_NO_FREE_SLOT',
+          `engine ${name}'s raid has ${freeSlots} free slot${freeSlots === 1 ? '' : 's'}, taken by the rebuilds of ${waitingForSlots.join(', ')}; remove a member first`,
+        );
       }
       const queued = [...this.waiting.values()].reduce((n, jobs) => n + jobs.length, 0);
       if (queued >= this.deps.maxQueued) throw new ConductorError('REBUILD_QUEUE_FULL', `${queued} rebuilds are already waiting on this node (rebuild.maxQueued); retry later`);
@@ -418,7 +421,10 @@ export class Rebuilds {
         this.progress(job, base + size);
         return;
       } else if (!slot) {
-        throw new ConductorError('REPLICA_UNREACHABLE', `${bdev} left the raid during the rebuild (${info.raid ? `at ${info.raid.percent}%` : 'before its process started'}): the new replica or the last source was lost`);
+        throw new ConductorError(
+          'REPLICA_UNREACHABLE',
+          `${bdev} left the raid during the rebuild (${info.raid ? `at ${info.raid.percent}%` : 'before its process started'}): the new replica or the last source was lost`,
+        );
       } else if (raid.process && raid.process.target !== bdev) {
         info.reason = `waiting: spdk_tgt is rebuilding another member (${raid.process.target}) first`;
       }

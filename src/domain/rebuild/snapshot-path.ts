@@ -86,7 +86,8 @@ export class SnapshotPath {
     if (existing.some((name, i) => name !== prefix[i])) {
       return raid(`new replica ${member.name} has snapshots (${existing.join(', ')}) that are not the start of ${source.name}'s chain (${chain.map((s) => s.name).join(', ')})`);
     }
-    if (target.allocatedBytes > 0 && existing.length === 0 && !job.resumedCopy) return raid(`new replica ${member.name} already holds data (${target.allocatedBytes} bytes): its snapshots could not match the source's`);
+    if (target.allocatedBytes > 0 && existing.length === 0 && !job.resumedCopy)
+      return raid(`new replica ${member.name} already holds data (${target.allocatedBytes} bytes): its snapshots could not match the source's`);
     return {
       path: 'snapshot-preserving',
       reason: `${plural(chain.length, 'snapshot')} copied from ${source.name} on ${sourcePeer.where} (${sourceInfo.spdkVersion} has shallow copy)`,
@@ -116,7 +117,7 @@ export class SnapshotPath {
         ...(missing.length ? [`snapshots taken during the rebuild are not on it (${missing.join(', ')})`] : []),
         ...(foreign.length ? [`snapshots taken on it during the rebuild may hold partial data (${foreign.join(', ')})`] : []),
       ];
-      this.ctx.log.warn({ engine: job.info.engine, replica: job.info.replica, missing, foreign }, 'the new replica\'s snapshots differ from the source\'s: snapshots were taken during the rebuild');
+      this.ctx.log.warn({ engine: job.info.engine, replica: job.info.replica, missing, foreign }, "the new replica's snapshots differ from the source's: snapshots were taken during the rebuild");
       return parts.join('; ');
     } catch {
       return undefined;

@@ -32,7 +32,9 @@ export class CreateExposed {
       return info;
     }
     if (!existed && head.status === 'fulfilled') {
-      await this.replicas.finishDelete(name, diskName, options).catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));
+      await this.replicas
+        .finishDelete(name, diskName, options)
+        .catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));
       this.ctx.events.emit('deleted', head.value, 'export failed; rolled back');
     }
     throw failure;

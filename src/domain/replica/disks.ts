@@ -83,7 +83,8 @@ export class Disks {
       await this.detach(name, kind, options);
       this.ctx.inventory.disks.delete(name);
       this.ctx.log.info({ disk: name, wipe }, 'disk deleted');
-      if (objectChangeChannel.hasSubscribers) objectChangeChannel.publish({ kind: 'disk', name, type: 'deleted', state: undefined, reason: wipe ? 'deleted with its replicas (wipe)' : 'deleted', source: 'operation' });
+      if (objectChangeChannel.hasSubscribers)
+        objectChangeChannel.publish({ kind: 'disk', name, type: 'deleted', state: undefined, reason: wipe ? 'deleted with its replicas (wipe)' : 'deleted', source: 'operation' });
     });
   }
 
@@ -191,7 +192,8 @@ export class Disks {
     const record = this.ctx.inventory.disks.get(name);
     if (!record) throw new ConductorError('SPDK_INCONSISTENT', `lvstore ${wanted} was made but spdk_tgt does not list it`);
     this.ctx.log.info({ disk: name, bdev: bdevName, adopted, clusterSize: record.clusterSize }, adopted ? 'disk attached; existing lvstore adopted' : 'disk attached; lvstore created');
-    if (objectChangeChannel.hasSubscribers) objectChangeChannel.publish({ kind: 'disk', name, type: 'added', state: undefined, reason: adopted ? 'attached; existing lvstore adopted' : 'attached; lvstore created', source: 'operation' });
+    if (objectChangeChannel.hasSubscribers)
+      objectChangeChannel.publish({ kind: 'disk', name, type: 'added', state: undefined, reason: adopted ? 'attached; existing lvstore adopted' : 'attached; lvstore created', source: 'operation' });
     return this.info(record, adopted);
   }
 

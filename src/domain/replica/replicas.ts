@@ -87,7 +87,8 @@ export class Replicas {
       const head = this.head(name);
       const disk = this.ctx.inventory.disks.get(head.disk)!;
       checkSize(sizeBytes, disk.clusterSize, disk.totalClusters * disk.clusterSize);
-      if (sizeBytes < head.sizeBytes) throw new ConductorError('INVALID_SIZE', `replica ${name} is ${head.sizeBytes} bytes; shrinking to ${sizeBytes} is refused (it would destroy data)`, { field: 'size_bytes' });
+      if (sizeBytes < head.sizeBytes)
+        throw new ConductorError('INVALID_SIZE', `replica ${name} is ${head.sizeBytes} bytes; shrinking to ${sizeBytes} is refused (it would destroy data)`, { field: 'size_bytes' });
       if (sizeBytes === head.sizeBytes) return this.info(head);
       try {
         await this.ctx.spdk.lvol.resize({ name: alias(head.disk, head.name), size_in_mib: sizeBytes / MIB }, options);
@@ -197,6 +198,7 @@ export class Replicas {
 function checkSize(sizeBytes: number, clusterSize: number, diskBytes: number): void {
   if (sizeBytesProblem(sizeBytes) !== undefined) throw new ConductorError('INVALID_SIZE', `size_bytes must be a positive whole number of bytes, got ${sizeBytes}`, { field: 'size_bytes' });
   const unit = Math.max(clusterSize, MIB);
-  if (sizeBytes % unit !== 0) throw new ConductorError('INVALID_SIZE', `size_bytes ${sizeBytes} is not a multiple of the disk's cluster size ${unit}; use ${Math.ceil(sizeBytes / unit) * unit}`, { field: 'size_bytes' });
+  if (sizeBytes % unit !== 0)
+    throw new ConductorError('INVALID_SIZE', `size_bytes ${sizeBytes} is not a multiple of the disk's cluster size ${unit}; use ${Math.ceil(sizeBytes / unit) * unit}`, { field: 'size_bytes' });
   if (sizeBytes > diskBytes) throw new ConductorError('INVALID_SIZE', `size_bytes ${sizeBytes} is larger than the whole disk (${diskBytes} bytes)`, { field: 'size_bytes' });
 }

@@ -14,7 +14,6 @@ import type { Replicas } from './replicas.js';
 import { labelsProblem } from '../../validation/labels.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 
-
 export class Snapshots {
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>,
@@ -73,7 +72,10 @@ export class Snapshots {
         return;
       }
       if (snapshot.clones.length > 1) {
-        throw new ConductorError('SNAPSHOT_HAS_CHILDREN', `snapshot ${name} has ${snapshot.clones.length} children (${snapshot.clones.join(', ')}); SPDK can merge a snapshot only into a single child`);
+        throw new ConductorError(
+          'SNAPSHOT_HAS_CHILDREN',
+          `snapshot ${name} has ${snapshot.clones.length} children (${snapshot.clones.join(', ')}); SPDK can merge a snapshot only into a single child`,
+        );
       }
       try {
         await this.ctx.spdk.lvol.delete({ name: alias(head.disk, lvolName) }, options);
@@ -177,7 +179,6 @@ export class Snapshots {
       userCreated: meta?.userCreated ?? true,
     };
   }
-
 }
 
 function snapshotName(lvol: LvolRecord): string {

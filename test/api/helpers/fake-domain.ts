@@ -234,7 +234,10 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     await this.#enter('snapshotDelete', [replicaName, name], options);
     this.#replica(replicaName);
     const chain = this.#snapshots.get(replicaName) ?? [];
-    this.#snapshots.set(replicaName, chain.filter((s) => s.name !== name));
+    this.#snapshots.set(
+      replicaName,
+      chain.filter((s) => s.name !== name),
+    );
   }
 
   async snapshotRevert(replicaName: string, name: string, options?: Options): Promise<ReplicaInfo> {
@@ -267,7 +270,10 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     await this.#enter('snapshotPurge', [replicaName], options);
     this.#replica(replicaName);
     const chain = this.#snapshots.get(replicaName) ?? [];
-    this.#snapshots.set(replicaName, chain.filter((s) => s.userCreated));
+    this.#snapshots.set(
+      replicaName,
+      chain.filter((s) => s.userCreated),
+    );
     return chain.filter((s) => !s.userCreated).map((s) => s.name);
   }
 

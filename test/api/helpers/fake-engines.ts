@@ -6,17 +6,7 @@
  * watch's initial list arrives after engineWatch returns, as the real domain's does.
  */
 import { ConductorError } from '../../../src/errors.js';
-import type {
-  EngineCreate,
-  EngineEvent,
-  EngineInfo,
-  EngineMemberInfo,
-  EngineReplicaSpec,
-  EngineState,
-  FrontendInfo,
-  MemberState,
-  RebuildInfo,
-} from '../../../src/domain/model.js';
+import type { EngineCreate, EngineEvent, EngineInfo, EngineMemberInfo, EngineReplicaSpec, EngineState, FrontendInfo, MemberState, RebuildInfo } from '../../../src/domain/model.js';
 import type { EngineDomain } from '../../../src/domain/operations.js';
 
 /** A queued rebuild as the real domain reports one right after EngineReplicaAdd. */

@@ -107,7 +107,7 @@ export class CrashGroup {
     await scenario.run(svc.clients, prepared);
     // A disk delete of a disk that never existed sends exactly one call, bdev_aio_delete of d.marker.
     await invoke(svc.clients.disks, 'DiskDelete', { name: 'marker', wipe: false }, { deadlineMs: 10_000 }).catch(() => undefined);
-    const calls = await until('the operation\'s calls answered, up to the marker', () => {
+    const calls = await until("the operation's calls answered, up to the marker", () => {
       const since = this.proxy.since(mark);
       const end = since.findIndex((c) => c.method === 'bdev_aio_delete' && (c.params as { name?: string } | undefined)?.name === 'd.marker');
       if (end < 0) return undefined;

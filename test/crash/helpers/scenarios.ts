@@ -138,9 +138,7 @@ export function replicaView(world: World, prepared: Prepared): unknown {
           .sort((a, b) => a.name.localeCompare(b.name))
       : null,
     lvols,
-    subsystem: subsystem
-      ? { hosts: subsystem.hosts.map((h) => h.nqn).sort(), namespaces: subsystem.namespaces.length, listeners: subsystem.listen_addresses.length }
-      : null,
+    subsystem: subsystem ? { hosts: subsystem.hosts.map((h) => h.nqn).sort(), namespaces: subsystem.namespaces.length, listeners: subsystem.listen_addresses.length } : null,
   };
 }
 

@@ -62,13 +62,20 @@ export async function startService(options: ServiceOptions, { until: stage = 'se
   const args = [
     CLI,
     'serve',
-    '--spdk-socket', options.spdkSocket,
-    '--api-socket', apiSocket,
-    '--api-tcp', 'off',
-    '--state-file', path.join(options.dir, 'state.json'),
-    '--export-port-min', String(options.portMin),
-    '--export-port-max', String(options.portMax),
-    '--log-level', process.env.TEST_LOG_LEVEL ?? 'info',
+    '--spdk-socket',
+    options.spdkSocket,
+    '--api-socket',
+    apiSocket,
+    '--api-tcp',
+    'off',
+    '--state-file',
+    path.join(options.dir, 'state.json'),
+    '--export-port-min',
+    String(options.portMin),
+    '--export-port-max',
+    String(options.portMax),
+    '--log-level',
+    process.env.TEST_LOG_LEVEL ?? 'info',
   ];
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';

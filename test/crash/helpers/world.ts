@@ -67,7 +67,14 @@ export interface ReplicaView {
 
 export interface StateFileView {
   text: string;
-  parsed: { version?: unknown; engines?: Record<string, unknown>; snapshots?: Record<string, { createdAt: string; labels: Record<string, string>; userCreated: boolean }>; intents?: Record<string, unknown> } | undefined;
+  parsed:
+    | {
+        version?: unknown;
+        engines?: Record<string, unknown>;
+        snapshots?: Record<string, { createdAt: string; labels: Record<string, string>; userCreated: boolean }>;
+        intents?: Record<string, unknown>;
+      }
+    | undefined;
   error: string | undefined;
 }
 
@@ -81,11 +88,7 @@ export interface World {
 const API_DEADLINE = { deadlineMs: 10_000 };
 
 export async function readWorld(clients: ApiClients, sim: SimClient, stateFile: string): Promise<World> {
-  const [bdevs, lvstores, subsystems] = await Promise.all([
-    sim.call<RawBdev[]>('bdev_get_bdevs'),
-    sim.call<RawLvstore[]>('bdev_lvol_get_lvstores'),
-    sim.call<RawSubsystem[]>('nvmf_get_subsystems'),
-  ]);
+  const [bdevs, lvstores, subsystems] = await Promise.all([sim.call<RawBdev[]>('bdev_get_bdevs'), sim.call<RawLvstore[]>('bdev_lvol_get_lvstores'), sim.call<RawSubsystem[]>('nvmf_get_subsystems')]);
   const lvols: RawLvol[] = [];
   const storeByUuid = new Map(lvstores.map((l) => [l.uuid, l]));
   for (const bdev of bdevs) {
@@ -122,7 +125,15 @@ export async function checksum(sim: SimClient, bdev: string): Promise<string> {
 async function snapshotView(sim: SimClient, replica: Replica__Output, s: Snapshot__Output): Promise<SnapshotView> {
   const alias = `${lvstoreName(replica.diskName)}/s.${s.name}.${ownerTag(replica.name)}`;
   const at = s.createdAt ? new Date(Number(s.createdAt.seconds) * 1000 + Math.floor(s.createdAt.nanos / 1e6)).toISOString() : '';
-  return { name: s.name, labels: Object.fromEntries(Object.entries(s.labels).sort(([a], [b]) => a.localeCompare(b))), createdAt: at, userCreated: s.userCreated, parent: s.parent, children: [...s.children].sort(), data: await checksum(sim, alias) };
+  return {
+    name: s.name,
+    labels: Object.fromEntries(Object.entries(s.labels).sort(([a], [b]) => a.localeCompare(b))),
+    createdAt: at,
+    userCreated: s.userCreated,
+    parent: s.parent,
+    children: [...s.children].sort(),
+    data: await checksum(sim, alias),
+  };
 }
 
 export function readStateFile(file: string): StateFileView {
@@ -271,7 +282,8 @@ export function lostProblems(before: World, after: World, changing: { replica?: 
     }
     const a = replica.api;
     const b = now.api;
-    if (a.diskName !== b.diskName || a.sizeBytes !== b.sizeBytes || a.lvolUuid !== b.lvolUuid) problems.push(`replica ${name} changed: ${a.diskName}/${a.sizeBytes}/${a.lvolUuid} → ${b.diskName}/${b.sizeBytes}/${b.lvolUuid}`);
+    if (a.diskName !== b.diskName || a.sizeBytes !== b.sizeBytes || a.lvolUuid !== b.lvolUuid)
+      problems.push(`replica ${name} changed: ${a.diskName}/${a.sizeBytes}/${a.lvolUuid} → ${b.diskName}/${b.sizeBytes}/${b.lvolUuid}`);
     if (a.headParent !== b.headParent) problems.push(`replica ${name}: head parent ${a.headParent} → ${b.headParent}`);
     if (replica.data !== now.data) problems.push(`replica ${name}: head data changed`);
     if (JSON.stringify(exportOf(a)) !== JSON.stringify(exportOf(b))) problems.push(`replica ${name}: export ${JSON.stringify(exportOf(a))} → ${JSON.stringify(exportOf(b))}`);
@@ -290,7 +302,8 @@ function snapshotChanges(what: string, a: SnapshotView, b: SnapshotView, chainTo
   if (a.createdAt !== b.createdAt) problems.push(`snapshot ${what}: created ${a.createdAt} → ${b.createdAt}`);
   if (JSON.stringify(a.labels) !== JSON.stringify(b.labels)) problems.push(`snapshot ${what}: labels ${JSON.stringify(a.labels)} → ${JSON.stringify(b.labels)}`);
   if (a.userCreated !== b.userCreated) problems.push(`snapshot ${what}: user_created ${a.userCreated} → ${b.userCreated}`);
-  if (chainToo && (a.parent !== b.parent || a.children.join() !== b.children.join())) problems.push(`snapshot ${what}: chain ${a.parent}<-${a.children.join(',')} → ${b.parent}<-${b.children.join(',')}`);
+  if (chainToo && (a.parent !== b.parent || a.children.join() !== b.children.join()))
+    problems.push(`snapshot ${what}: chain ${a.parent}<-${a.children.join(',')} → ${b.parent}<-${b.children.join(',')}`);
   return problems;
 }
 
@@ -306,7 +319,8 @@ export function newSnapshotTimeProblems(before: World, after: World, fromMs: num
     for (const [snapshot, s] of replica.snapshots) {
       if (before.replicas.get(name)?.snapshots.has(snapshot)) continue;
       const at = Date.parse(s.createdAt);
-      if (!(at >= fromMs && at <= toMs)) problems.push(`new snapshot ${name}/${snapshot} says it was created at ${s.createdAt}, outside ${new Date(fromMs).toISOString()}..${new Date(toMs).toISOString()}`);
+      if (!(at >= fromMs && at <= toMs))
+        problems.push(`new snapshot ${name}/${snapshot} says it was created at ${s.createdAt}, outside ${new Date(fromMs).toISOString()}..${new Date(toMs).toISOString()}`);
     }
   }
   return problems;

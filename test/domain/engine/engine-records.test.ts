@@ -163,10 +163,7 @@ describe('a failed write changes nothing', () => {
   it('changes of other engines in the failed write are undone too, each to its own state', async () => {
     await created();
     const repair = breakWrites();
-    const results = await Promise.allSettled([
-      records.edit(SPEC.name, (edit) => edit.removeMember('r-b')),
-      records.edit('vol-2', (edit) => edit.create({ ...SPEC, name: 'vol-2' })),
-    ]);
+    const results = await Promise.allSettled([records.edit(SPEC.name, (edit) => edit.removeMember('r-b')), records.edit('vol-2', (edit) => edit.create({ ...SPEC, name: 'vol-2' }))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(records.get(SPEC.name)).toEqual({ ...SPEC, port: 4500 });
     expect(records.get('vol-2')).toBeUndefined();

@@ -213,7 +213,10 @@ describe('the SPDK rules agree with every attach a real spdk_tgt answered', () =
       });
       const found = rules(b);
       // "10" as a string, or a negative reconnect_delay_sec: both are not what the wire type holds.
-      expect(found.some((r) => r === 'range.replica.ctrlrLossTimeoutSec' || r === 'range.replica.reconnectDelaySec'), c.label).toBe(true);
+      expect(
+        found.some((r) => r === 'range.replica.ctrlrLossTimeoutSec' || r === 'range.replica.reconnectDelaySec'),
+        c.label,
+      ).toBe(true);
     }
   });
 
@@ -286,9 +289,7 @@ describe('our rules: a lost replica degrades a volume, never fails it', () => {
   it("refuses a host reconnect-delay longer than the host's ctrl-loss-tmo", () => {
     expect(rules(budget({}, { reconnectDelaySec: 60 }))).toEqual([]);
     const [v] = checkBudget(budget({}, { reconnectDelaySec: 61 })).violations;
-    expect(v?.message).toBe(
-      "[host.reconnect-delay-within-ctrl-loss] the host's reconnect-delay 61 s must be ≤ its ctrl-loss-tmo 60 s: a longer one leaves at most one reconnect attempt",
-    );
+    expect(v?.message).toBe("[host.reconnect-delay-within-ctrl-loss] the host's reconnect-delay 61 s must be ≤ its ctrl-loss-tmo 60 s: a longer one leaves at most one reconnect attempt");
   });
 
   it('refuses keep-alive 0: a silently vanished replica would never be detected', () => {
@@ -325,10 +326,7 @@ describe('the production configuration that failed volumes (SPDK 30 s, host 30 s
 
   it('is refused with fast_io_fail 30 too, which spdk_tgt itself accepts', () => {
     expect(spdk(30, 2, 30)).toEqual([]);
-    expect(rules({ ...production, replica: { ...production.replica, fastIoFailTimeoutSec: 30 } })).toEqual([
-      'ours.io-failover-before-host-io-timeout',
-      'ours.controller-gone-before-host-ctrl-loss',
-    ]);
+    expect(rules({ ...production, replica: { ...production.replica, fastIoFailTimeoutSec: 30 } })).toEqual(['ours.io-failover-before-host-io-timeout', 'ours.controller-gone-before-host-ctrl-loss']);
   });
 
   it('stops the service as a configuration error unless unsafeSkipCheck', () => {
@@ -363,7 +361,10 @@ describe('the worst-case timeline against the recorded replica losses (10/2/5)',
 
   /** Seconds after the loss of the first poll showing `changed`, and of the last one before it. */
   function observed(file: string, method: string, changed: (result: unknown) => boolean): { lastBefore: number; firstAfter: number } {
-    const lines = readFileSync(path.join(shared, 'transcripts', file), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { method: string | null; t_ms: number; response: { result?: unknown } | null });
+    const lines = readFileSync(path.join(shared, 'transcripts', file), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { method: string | null; t_ms: number; response: { result?: unknown } | null });
     const loss = lines.find((l) => l.method === 'nvmf_delete_subsystem')!.t_ms;
     const polls = lines.filter((l) => l.method === method && l.t_ms > loss);
     const i = polls.findIndex((p) => changed(p.response?.result));

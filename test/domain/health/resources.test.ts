@@ -352,9 +352,7 @@ describe('a dump this host cannot read', () => {
     expect(r.snapshot()!.dma).toMatchObject({ mode: 'unknown', availableBytes: undefined, problem: expect.stringMatching(/dump\.txt was not rewritten by env_dpdk_get_mem_stats .*another host/) });
     (await r.admit({ kind: 'rebuild', what: 'rebuild of r2 into vol-1' })).release();
     (await r.admit({ kind: 'attach', what: 'engine vol-1' })).release();
-    expect(n.logs.filter((l) => l.msg.startsWith('admission by DMA memory is off'))).toEqual([
-      expect.objectContaining({ level: 40, reason: expect.stringMatching(/was not rewritten/) }),
-    ]);
+    expect(n.logs.filter((l) => l.msg.startsWith('admission by DMA memory is off'))).toEqual([expect.objectContaining({ level: 40, reason: expect.stringMatching(/was not rewritten/) })]);
     expect(r.throttle().reason).toMatch(/^healthy: free DMA memory unknown/);
   });
 });

@@ -57,7 +57,7 @@ describe('disks', () => {
     expect(back.adopted).toBe(true);
   });
 
-  it("refuses a device carrying an lvstore that is not ours, and leaves it untouched", async () => {
+  it('refuses a device carrying an lvstore that is not ours, and leaves it untouched', async () => {
     const file = f.diskFile('foreign', 256);
     await f.client.call('bdev_aio_create', { name: 'foreign-aio', filename: file, block_size: 4096 });
     await f.client.call('bdev_lvol_create_lvstore', { bdev_name: 'foreign-aio', lvs_name: 'someone-elses' });
@@ -112,7 +112,10 @@ describe('replicas', () => {
     const r = await f.node.replicaExpose('r1', [HOST]);
     const ids = namespaceIds('replica', 'r1');
     expect(r.export).toMatchObject({ nqn: replicaNqn('r1'), address: '127.0.0.1', hostNqns: [HOST], namespaceUuid: ids.uuid, namespaceNguid: ids.nguid });
-    const [subsystem] = await f.client.call<Array<{ allow_any_host: boolean; hosts: Array<{ nqn: string }>; namespaces: Array<{ uuid: string }>; listen_addresses: Array<{ trsvcid: string }> }>>('nvmf_get_subsystems', { nqn: replicaNqn('r1') });
+    const [subsystem] = await f.client.call<Array<{ allow_any_host: boolean; hosts: Array<{ nqn: string }>; namespaces: Array<{ uuid: string }>; listen_addresses: Array<{ trsvcid: string }> }>>(
+      'nvmf_get_subsystems',
+      { nqn: replicaNqn('r1') },
+    );
     expect(subsystem!.allow_any_host).toBe(false);
     expect(subsystem!.hosts.map((h) => h.nqn)).toEqual([HOST]);
     expect(subsystem!.namespaces[0]!.uuid).toBe(ids.uuid);

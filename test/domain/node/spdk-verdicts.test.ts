@@ -7,7 +7,11 @@ describe('translate: spdk_tgt resource errors in domain terms, read in this one 
     for (const error of [new SpdkRpcError('bdev_raid_create', {}, -12, 'Cannot allocate memory'), new SpdkRpcError('bdev_nvme_attach_controller', {}, -32603, 'Cannot allocate memory')]) {
       const translated = translate(error, 'engine vol1');
       expect(translated).toBeInstanceOf(ConductorError);
-      expect(translated).toMatchObject({ code: 'DMA_EXHAUSTED', kind: 'resource-exhausted', message: 'engine vol1: spdk_tgt is out of DMA memory (Cannot allocate memory); add hugepages or remove objects' });
+      expect(translated).toMatchObject({
+        code: 'DMA_EXHAUSTED',
+        kind: 'resource-exhausted',
+        message: 'engine vol1: spdk_tgt is out of DMA memory (Cannot allocate memory); add hugepages or remove objects',
+      });
     }
   });
 

@@ -37,7 +37,6 @@ export interface ReplicaNode {
   bdev: string;
 }
 
-
 export async function replicaNode(name: string, replica: string, sizeBytes: number): Promise<ReplicaNode> {
   const fixture = await startNode({ portMin: portBlock() });
   await fixture.node.diskCreate({ name: 'd', path: fixture.diskFile('d', 256) });

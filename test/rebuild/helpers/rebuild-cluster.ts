@@ -11,7 +11,6 @@ import { portBlock } from '../../helpers/ports.js';
 
 export { checksum, Host, HOST_NQN, MIB, until };
 
-
 export interface ClusterOptions {
   replicaNodes: number;
   sizeBytes: number;
@@ -70,19 +69,29 @@ export class RebuildCluster {
 
   /** Waits until the rebuild ended (done, failed or cancelled) and returns it. */
   async rebuildEnd(engine: string, replica: string, timeoutMs: number): Promise<RebuildInfo> {
-    return until(`rebuild of ${replica} into ${engine} to end`, timeoutMs, async () => {
-      const rebuild = await this.engineNode.node.rebuildGet(engine, replica);
-      return ['done', 'failed', 'cancelled'].includes(rebuild.state) && rebuild;
-    }, 50);
+    return until(
+      `rebuild of ${replica} into ${engine} to end`,
+      timeoutMs,
+      async () => {
+        const rebuild = await this.engineNode.node.rebuildGet(engine, replica);
+        return ['done', 'failed', 'cancelled'].includes(rebuild.state) && rebuild;
+      },
+      50,
+    );
   }
 
   /** Waits until the rebuild reached `state` (e.g. rebuilding with the process started). */
   async rebuildAt(engine: string, replica: string, timeoutMs: number, test: (r: RebuildInfo) => boolean): Promise<RebuildInfo> {
-    return until(`rebuild of ${replica} into ${engine} to reach the expected point`, timeoutMs, async () => {
-      const rebuild = await this.engineNode.node.rebuildGet(engine, replica);
-      if (['done', 'failed', 'cancelled'].includes(rebuild.state) && !test(rebuild)) throw new Error(`rebuild ended ${rebuild.state}: ${rebuild.reason}`);
-      return test(rebuild) && rebuild;
-    }, 20);
+    return until(
+      `rebuild of ${replica} into ${engine} to reach the expected point`,
+      timeoutMs,
+      async () => {
+        const rebuild = await this.engineNode.node.rebuildGet(engine, replica);
+        if (['done', 'failed', 'cancelled'].includes(rebuild.state) && !test(rebuild)) throw new Error(`rebuild ended ${rebuild.state}: ${rebuild.reason}`);
+        return test(rebuild) && rebuild;
+      },
+      20,
+    );
   }
 
   /** The lvol alias of a replica's snapshot on node i. */

@@ -47,7 +47,10 @@ describe('request framing', () => {
     // only the deadline for a server that stopped answering.
     const r = await rawExchange(sim.socket, [body], { responses: 1000, quietMs: 10_000 });
     const elapsed = performance.now() - started;
-    const ids = r.text.trim().split('\n').map((l) => (JSON.parse(l) as { id: number }).id);
+    const ids = r.text
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { id: number }).id);
     expect(ids).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
     // spdk_tgt took 41.6 ms (a few polls); one request per poll would take 1000 polls (4 s) at
     // least. Half of that tells the two apart whatever else the machine is doing.

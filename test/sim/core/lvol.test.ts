@@ -83,9 +83,7 @@ describe('lvols on a malloc bdev', () => {
     await write('lvs/thin', 2, randomBytes(MIB + 4096));
     expect((await lvols()).get('lvs/thin')!.num_allocated_clusters).toBe(2);
     expect(await freeClusters('lvs')).toBe(254 - 10);
-    await expect(c.call('bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'big', size_in_mib: 300, thin_provision: false })).rejects.toEqual(
-      new RpcFailure(-32602, 'No space left on device'),
-    );
+    await expect(c.call('bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'big', size_in_mib: 300, thin_provision: false })).rejects.toEqual(new RpcFailure(-32602, 'No space left on device'));
     await expect(c.call('bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'thin', size_in_mib: 1 })).rejects.toEqual(new RpcFailure(-17, 'File exists'));
   });
 
@@ -149,7 +147,7 @@ describe('lvols on a malloc bdev', () => {
     await expect(c.call('bdev_lvol_decouple_parent', { name: 'lvs/v' })).rejects.toEqual(new RpcFailure(-32602, 'Invalid argument'));
   });
 
-  it('a shallow copy writes the snapshot\'s own clusters onto another bdev', async () => {
+  it("a shallow copy writes the snapshot's own clusters onto another bdev", async () => {
     await c.call('bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'v', size_in_mib: 4, thin_provision: true });
     const a = randomBytes(MIB);
     await write('lvs/v', 2, a);

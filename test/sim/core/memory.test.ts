@@ -99,7 +99,7 @@ describe('the default (dynamic) heap', () => {
 });
 
 describe('memory reports', () => {
-  it('env_dpdk_get_mem_stats writes spdk_tgt\'s dump, whose heap figures follow the allocations', async () => {
+  it("env_dpdk_get_mem_stats writes spdk_tgt's dump, whose heap figures follow the allocations", async () => {
     const { c } = await sim(['--mem-mib', '1024']);
     const { filename } = await c.call<{ filename: string }>('env_dpdk_get_mem_stats');
     const before = readFileSync(filename, 'utf8');

@@ -47,9 +47,7 @@ describe('sim_ methods', () => {
     await c.call('bdev_lvol_create', { lvs_name: 'l', lvol_name: 'v', size_in_mib: 1, thin_provision: true });
     await c.call('sim_bdev_fail_io', { name: 'm', enable: true });
     await expect(c.call('sim_bdev_read', { name: 'm', offset_blocks: 0, num_blocks: 1 })).rejects.toEqual(new RpcFailure(-5, 'Input/output error'));
-    await expect(c.call('sim_bdev_write', { name: 'l/v', offset_blocks: 0, data_base64: randomBytes(4096).toString('base64') })).rejects.toEqual(
-      new RpcFailure(-5, 'Input/output error'),
-    );
+    await expect(c.call('sim_bdev_write', { name: 'l/v', offset_blocks: 0, data_base64: randomBytes(4096).toString('base64') })).rejects.toEqual(new RpcFailure(-5, 'Input/output error'));
     await c.call('sim_bdev_fail_io', { name: 'm', enable: false });
     await c.call('sim_bdev_write', { name: 'l/v', offset_blocks: 0, data_base64: randomBytes(4096).toString('base64') });
   });
@@ -77,13 +75,28 @@ describe('sim_ methods', () => {
 });
 
 describe('bdev_get_bdevs', () => {
-  it('lists bdevs in registration order with spdk_tgt\'s keys', async () => {
+  it("lists bdevs in registration order with spdk_tgt's keys", async () => {
     const list = await c.call<Array<Record<string, unknown>>>('bdev_get_bdevs');
     expect(list[0]!['name']).toBe('m');
     expect(Object.keys(list[0]!)).toEqual([
-      'name', 'aliases', 'product_name', 'block_size', 'num_blocks', 'preferred_write_alignment', 'preferred_write_granularity',
-      'optimal_write_size', 'preferred_unmap_alignment', 'preferred_unmap_granularity', 'uuid', 'numa_id', 'assigned_rate_limits',
-      'claimed', 'claim_type', 'zoned', 'supported_io_types', 'driver_specific',
+      'name',
+      'aliases',
+      'product_name',
+      'block_size',
+      'num_blocks',
+      'preferred_write_alignment',
+      'preferred_write_granularity',
+      'optimal_write_size',
+      'preferred_unmap_alignment',
+      'preferred_unmap_granularity',
+      'uuid',
+      'numa_id',
+      'assigned_rate_limits',
+      'claimed',
+      'claim_type',
+      'zoned',
+      'supported_io_types',
+      'driver_specific',
     ]);
     await expect(c.call('bdev_get_bdevs', { name: 'nope' })).rejects.toEqual(new RpcFailure(-19, 'No such device'));
   });

@@ -229,11 +229,7 @@ export function pattern(blocks: number, seed: number, blockSize = 4096): Buffer 
 }
 
 /** Polls `probe` until it returns a value, or fails after `timeoutMs`. */
-export async function waitFor<T>(
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 5000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

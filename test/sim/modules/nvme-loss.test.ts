@@ -118,7 +118,10 @@ describe('fabric faults', () => {
     await f.attach({ ctrlr_loss_timeout_sec: 3, reconnect_delay_sec: 1 });
     expect(await f.a.call('sim_fabric_blackhole', { controller: 'r1', enable: true })).toBe(true);
     let done = false;
-    const read = f.a.bdevs.get('r1n1')!.read(0, 1).then(() => (done = true));
+    const read = f.a.bdevs
+      .get('r1n1')!
+      .read(0, 1)
+      .then(() => (done = true));
     await new Promise((r) => setTimeout(r, 200));
     expect(done).toBe(false);
     await f.a.call('sim_fabric_blackhole', { controller: 'r1', enable: false });
@@ -137,4 +140,3 @@ describe('fabric faults', () => {
     await waitFor(async () => (await f.ctrlrs())[0]?.state === 'enabled', 1500, 'enabled');
   });
 });
-

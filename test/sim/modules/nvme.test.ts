@@ -42,9 +42,7 @@ describe('bdev_nvme_attach_controller', () => {
     await f.replica.write(100, pattern(1, 2));
     expect(await bdev.read(100, 1)).toEqual(pattern(1, 2));
     const hostnqn = ctrlr!.host.nqn;
-    expect(await f.b.call('nvmf_subsystem_get_controllers', { nqn: NQN })).toEqual([
-      { cntlid: 1, cntrltype: 'io', hostnqn, hostid: hostnqn.split(':uuid:')[1], num_io_qpairs: 1 },
-    ]);
+    expect(await f.b.call('nvmf_subsystem_get_controllers', { nqn: NQN })).toEqual([{ cntlid: 1, cntrltype: 'io', hostnqn, hostid: hostnqn.split(':uuid:')[1], num_io_qpairs: 1 }]);
     const qpairs = (await f.b.call('nvmf_subsystem_get_qpairs', { nqn: NQN })) as Array<{ qid: number; peer_address: { trsvcid: string } }>;
     expect(qpairs.map((q) => q.qid)).toEqual([0, 1]);
     expect(qpairs[0]!.peer_address.trsvcid).not.toBe(qpairs[1]!.peer_address.trsvcid);
@@ -130,12 +128,7 @@ describe('bdev_nvme_attach_controller', () => {
     await f.exportReplica();
     await f.attach({ ctrlr_loss_timeout_sec: 10, reconnect_delay_sec: 2, fast_io_fail_timeout_sec: 5 });
     const entries = f.a.config('bdev');
-    expect(entries.map((e) => e.method)).toEqual([
-      'bdev_raid_set_options',
-      'bdev_nvme_set_options',
-      'bdev_nvme_attach_controller',
-      'bdev_nvme_set_hotplug',
-    ]);
+    expect(entries.map((e) => e.method)).toEqual(['bdev_raid_set_options', 'bdev_nvme_set_options', 'bdev_nvme_attach_controller', 'bdev_nvme_set_hotplug']);
     expect(entries[1]!.params).toMatchObject({ io_queue_requests: 512, ctrlr_loss_timeout_sec: 0 });
     expect(entries[2]!.params).toEqual({
       name: 'r1',
@@ -224,8 +217,7 @@ describe('namespaces, ANA and multipath', () => {
     await f.exportReplica({ allow_any_host: true, ana_reporting: true });
     await f.attach();
     f.a.bdevs.claim('r1n1', { module: 'nvmf_tgt', holder: 'nqn.2016-06.io.spdk:engine', claimType: 'exclusive_write' });
-    const nsData = () =>
-      ((f.a.bdevs.get('r1n1')!.describe().driver_specific as { nvme: Array<{ ns_data: Record<string, unknown> }> }).nvme[0]!.ns_data);
+    const nsData = () => (f.a.bdevs.get('r1n1')!.describe().driver_specific as { nvme: Array<{ ns_data: Record<string, unknown> }> }).nvme[0]!.ns_data;
     expect(nsData()).toEqual({ id: 1, ana_state: 'optimized', can_share: true });
     const set = Date.now();
     await f.b.call('nvmf_subsystem_listener_set_ana_state', {

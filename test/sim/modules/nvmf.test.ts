@@ -8,8 +8,7 @@ const INVALID = { code: -32602, message: 'Invalid parameters' };
 const INTERNAL = { code: -32603, message: 'Internal error' };
 let b: FakeTarget;
 
-const listen = (nqn: string, trsvcid: string, traddr = '127.0.0.1', trtype = 'tcp') =>
-  b.call('nvmf_subsystem_add_listener', { nqn, listen_address: { trtype, adrfam: 'ipv4', traddr, trsvcid } });
+const listen = (nqn: string, trsvcid: string, traddr = '127.0.0.1', trtype = 'tcp') => b.call('nvmf_subsystem_add_listener', { nqn, listen_address: { trtype, adrfam: 'ipv4', traddr, trsvcid } });
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -39,9 +38,7 @@ describe('transport', () => {
       code: -32603,
       message: "Transport type 'TCP' already exists",
     });
-    expect(await b.call('nvmf_get_transports')).toEqual([
-      expect.objectContaining({ trtype: 'TCP', max_queue_depth: 128, max_io_qpairs_per_ctrlr: 127, kas: 100, min_kato: 10000 }),
-    ]);
+    expect(await b.call('nvmf_get_transports')).toEqual([expect.objectContaining({ trtype: 'TCP', max_queue_depth: 128, max_io_qpairs_per_ctrlr: 127, kas: 100, min_kato: 10000 })]);
     expect(b.memory.iobufUsers.get('nvmf_TCP')).toEqual([4096, 512]);
     expect(await rpcError(b.call('nvmf_get_transports', { trtype: 'RDMA' }))).toEqual({ code: -19, message: 'No such device' });
   });
@@ -208,9 +205,7 @@ describe('listeners', () => {
     for (const bad of ['change', 'persistent_loss', 'bogus']) {
       expect(await rpcError(b.call('nvmf_subsystem_listener_set_ana_state', { nqn: NQN, listen_address: address, ana_state: bad }))).toEqual(INVALID);
     }
-    expect(await b.call('nvmf_subsystem_get_listeners', { nqn: 'nqn.2016-06.io.spdk:noana' })).toEqual([
-      { address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: port } },
-    ]);
+    expect(await b.call('nvmf_subsystem_get_listeners', { nqn: 'nqn.2016-06.io.spdk:noana' })).toEqual([{ address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: port } }]);
   });
 });
 

@@ -40,11 +40,9 @@ describe('hazards of one poll', () => {
     const client = await start();
     await client.call('bdev_malloc_create', { name: 'm0', num_blocks: 1024, block_size: 4096 });
     await client.call('bdev_malloc_create', { name: 'm1', num_blocks: 1024, block_size: 4096 });
-    const outcome = await rawExchange(
-      sim!.socket,
-      [req(1, 'bdev_raid_create', { name: 'rx', raid_level: 'raid1', base_bdevs: ['m0', 'm1'] }) + req(2, 'bdev_raid_delete', { name: 'rx' })],
-      { quietMs: 1000 },
-    );
+    const outcome = await rawExchange(sim!.socket, [req(1, 'bdev_raid_create', { name: 'rx', raid_level: 'raid1', base_bdevs: ['m0', 'm1'] }) + req(2, 'bdev_raid_delete', { name: 'rx' })], {
+      quietMs: 1000,
+    });
     expect(outcome.text).toBe('');
     expect(outcome.closed).not.toBe(false);
     await new Promise<void>((resolve) => {
@@ -58,12 +56,13 @@ describe('hazards of one poll', () => {
     const client = await start();
     await client.call('bdev_malloc_create', { name: 'm0', num_blocks: 1024, block_size: 4096 });
     const nqn = 'nqn.2016-06.io.spdk:p1';
-    const outcome = await rawExchange(
-      sim!.socket,
-      [req(1, 'nvmf_create_subsystem', { nqn, allow_any_host: true }) + req(2, 'nvmf_subsystem_add_ns', { nqn, namespace: { bdev_name: 'm0' } })],
-      { responses: 2 },
-    );
-    const answers = outcome.text.trim().split('\n').map((l) => JSON.parse(l) as { id: number });
+    const outcome = await rawExchange(sim!.socket, [req(1, 'nvmf_create_subsystem', { nqn, allow_any_host: true }) + req(2, 'nvmf_subsystem_add_ns', { nqn, namespace: { bdev_name: 'm0' } })], {
+      responses: 2,
+    });
+    const answers = outcome.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number });
     expect(answers).toEqual([
       { jsonrpc: '2.0', id: 1, result: true },
       { jsonrpc: '2.0', id: 2, error: { code: -32603, message: 'Internal error' } },
@@ -76,11 +75,10 @@ describe('DMA memory through the core', () => {
   it('an attach whose qpairs cannot be allocated fails -19 and leaves nothing', async () => {
     const client = await start();
     await client.call('sim_fail_next_allocs', { count: 1 });
-    expect(
-      await failure(
-        client.call('bdev_nvme_attach_controller', { name: 'r1', trtype: 'tcp', traddr: '127.0.0.1', adrfam: 'ipv4', trsvcid: '9', subnqn: 'nqn.2016-06.io.spdk:x' }),
-      ),
-    ).toEqual({ code: -19, message: 'No such device' });
+    expect(await failure(client.call('bdev_nvme_attach_controller', { name: 'r1', trtype: 'tcp', traddr: '127.0.0.1', adrfam: 'ipv4', trsvcid: '9', subnqn: 'nqn.2016-06.io.spdk:x' }))).toEqual({
+      code: -19,
+      message: 'No such device',
+    });
     expect(await client.call('bdev_nvme_get_controllers')).toEqual([]);
   });
 

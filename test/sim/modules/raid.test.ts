@@ -238,18 +238,22 @@ describe('rebuild', () => {
     const seen: number[] = [];
     // A write during the rebuild lands on the source, and on the target once its region is copied.
     let wroteDuring = false;
-    await waitFor(async () => {
-      const raid = (await raids())[0]!;
-      if (raid.process) {
-        seen.push(raid.process.progress.blocks);
-        if (!wroteDuring && raid.process.progress.blocks >= 1024) {
-          wroteDuring = true;
-          await volume.write(0, pattern(8, 99));
-          await volume.write(4000, pattern(8, 98));
+    await waitFor(
+      async () => {
+        const raid = (await raids())[0]!;
+        if (raid.process) {
+          seen.push(raid.process.progress.blocks);
+          if (!wroteDuring && raid.process.progress.blocks >= 1024) {
+            wroteDuring = true;
+            await volume.write(0, pattern(8, 99));
+            await volume.write(4000, pattern(8, 98));
+          }
         }
-      }
-      return raid.process === undefined;
-    }, 5000, 'rebuild to finish');
+        return raid.process === undefined;
+      },
+      5000,
+      'rebuild to finish',
+    );
     const elapsed = Date.now() - started;
     // 16 windows of 1 MiB at 16 MiB/s: two at once, then one per 62.5 ms.
     expect(elapsed).toBeGreaterThan(800);

@@ -88,9 +88,7 @@ function layoutChunks(memory: CoreMemory): readonly string[] {
   for (const run of runs) {
     for (let va = run.start; va < run.start + run.len; va += run.pageSize) {
       const idx = Math.round((va - base) / run.pageSize);
-      out.line(
-        `Segment 0-${idx}: IOVA:${hex(iovaOf(va, run.pageSize))}, len:${run.pageSize}, virt:${hex(va)}, socket_id:0, hugepage_sz:${run.pageSize}, nchannel:0, nrank:0 fd:${fd}`,
-      );
+      out.line(`Segment 0-${idx}: IOVA:${hex(iovaOf(va, run.pageSize))}, len:${run.pageSize}, virt:${hex(va)}, socket_id:0, hugepage_sz:${run.pageSize}, nchannel:0, nrank:0 fd:${fd}`);
       if (run.pageSize !== 4096) fd++;
     }
   }

@@ -14,13 +14,7 @@ export interface FidelityException {
   readonly until?: readonly string[];
 }
 
-export function exceptionFor(
-  table: readonly FidelityException[],
-  file: string,
-  index: number,
-  method: string,
-  registered: ReadonlySet<string>,
-): FidelityException | undefined {
+export function exceptionFor(table: readonly FidelityException[], file: string, index: number, method: string, registered: ReadonlySet<string>): FidelityException | undefined {
   if (!registered.has(method) && !method.startsWith('raw:') && !method.startsWith('(')) {
     return { reason: `${method} is not simulated yet (nvmf / bdev_nvme / raid module)` };
   }
@@ -45,12 +39,10 @@ export const EXCEPTIONS: readonly FidelityException[] = [
     reason: 'timed boundary: the member fails at the first reconnect tick after fast_io_fail (+6.0 s); this poll lands within a poll interval of that moment',
   },
 
-
   {
     file: '07',
     lines: [7],
-    reason:
-      'copy speed varied on spdk_tgt: this 16 x 4 MiB copy was done within 8 ms, the later one (lines 33-34) showed 8/16 after 8 ms; the simulator copies at the later rate (4 GB/s)',
+    reason: 'copy speed varied on spdk_tgt: this 16 x 4 MiB copy was done within 8 ms, the later one (lines 33-34) showed 8/16 after 8 ms; the simulator copies at the later rate (4 GB/s)',
   },
   {
     file: '07',
@@ -61,8 +53,7 @@ export const EXCEPTIONS: readonly FidelityException[] = [
   {
     file: '09',
     lines: [15],
-    reason:
-      'the recorder logged E3 as ending in "id":1 but spdk_tgt answered id 77 once "}" arrived: the logged bytes are not those sent; the simulator answers the id it received',
+    reason: 'the recorder logged E3 as ending in "id":1 but spdk_tgt answered id 77 once "}" arrived: the logged bytes are not those sent; the simulator answers the id it received',
   },
   {
     file: '14',
@@ -85,7 +76,7 @@ export const EXCEPTIONS: readonly FidelityException[] = [
     file: '14',
     lines: [560, 568, 569, 570, 571, 572, 588],
     reason:
-      'bdev_nvme attach at heap exhaustion (module owner): spdk_tgt takes six allocations (~57.6 KB) per attach and its 56th attach failed with -19; the simulator\'s single 59 KiB allocation per attach still fits',
+      "bdev_nvme attach at heap exhaustion (module owner): spdk_tgt takes six allocations (~57.6 KB) per attach and its 56th attach failed with -19; the simulator's single 59 KiB allocation per attach still fits",
   },
   {
     file: '14',

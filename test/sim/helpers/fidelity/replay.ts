@@ -39,7 +39,17 @@ export interface LineResult {
  * repeated for up to BEHIND_MS: a deadline for a simulator that never gets there, not a guess at
  * the machine's speed. Any other difference still fails after LATE_MS.
  */
-const POLLS = new Set(['bdev_raid_get_bdevs', 'bdev_nvme_get_controllers', 'bdev_get_bdevs', 'bdev_nvme_get_io_paths', 'nvmf_subsystem_get_controllers', 'nvmf_subsystem_get_listeners', 'nvmf_subsystem_get_qpairs', 'nvmf_get_subsystems', 'bdev_lvol_get_lvols']);
+const POLLS = new Set([
+  'bdev_raid_get_bdevs',
+  'bdev_nvme_get_controllers',
+  'bdev_get_bdevs',
+  'bdev_nvme_get_io_paths',
+  'nvmf_subsystem_get_controllers',
+  'nvmf_subsystem_get_listeners',
+  'nvmf_subsystem_get_qpairs',
+  'nvmf_get_subsystems',
+  'bdev_lvol_get_lvols',
+]);
 const LATE_MS = 750;
 const BEHIND_MS = 10_000;
 
@@ -398,7 +408,8 @@ export class Replay {
 
   private compareRaw(expected: string, got: string, expectedClose: boolean | 'reset', closed: boolean | 'reset'): string | undefined {
     const problems: string[] = [];
-    if (expectedClose !== closed) problems.push(`connection ${closed === false ? 'open' : closed === true ? 'closed' : 'reset'}, recorded ${expectedClose === false ? 'open' : expectedClose === true ? 'closed' : 'reset'}`);
+    if (expectedClose !== closed)
+      problems.push(`connection ${closed === false ? 'open' : closed === true ? 'closed' : 'reset'}, recorded ${expectedClose === false ? 'open' : expectedClose === true ? 'closed' : 'reset'}`);
     const exp = expected.split('\n').filter((l) => l !== '');
     const act = got.split('\n').filter((l) => l !== '');
     if (!got.endsWith('\n') && got !== '') problems.push('answer not terminated by a newline');
