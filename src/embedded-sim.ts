@@ -3,6 +3,7 @@
  * The service never imports the simulator: it only runs the built program next to its own.
  */
 import fs from 'node:fs';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,11 +25,16 @@ export async function startEmbeddedSim(log: Logger, memMib: number, readyTimeout
   const socketPath = path.join(dir, 'spdk.sock');
   // Its memory dump goes beside its socket: two embedded simulators on one host (two developers'
   // services, parallel tests) must not read each other's /tmp/spdk_mem_dump.txt.
-  const child: ResultPromise = execa(process.execPath, [SIM_MAIN, '--socket', socketPath, '--name', 'embedded', '--mem-mib', String(memMib), '--mem-dump', path.join(dir, 'mem-dump.txt')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  // The lifeline is the child's stdin, a pipe this process holds: when the service dies, even by
+  // SIGKILL, the pipe closes and the simulator stops and removes its directory.
+  const args = [SIM_MAIN, '--socket', socketPath, '--name', 'embedded', '--mem-mib', String(memMib), '--mem-dump', path.join(dir, 'mem-dump.txt'), '--lifeline', '--owned-dir', dir];
+  const child: ResultPromise = execa(process.execPath, args, {
+    stdio: ['pipe', 'ignore', 'pipe'],
     reject: false,
     cleanup: true,
   });
+  // The lifeline must not keep this process alive by itself.
+  (child.stdin as net.Socket | null)?.unref();
   child.stderr?.on('data', (chunk: Buffer) => log.debug({ sim: chunk.toString().trimEnd() }, 'simulator'));
   let exited = false;
   let stopping = false;
@@ -48,6 +54,7 @@ export async function startEmbeddedSim(log: Logger, memMib: number, readyTimeout
       // Nothing of a simulator that never came up stays behind: neither the process nor its directory.
       child.kill('SIGKILL');
       await child;
+      child.stdin?.destroy();
       fs.rmSync(dir, { recursive: true, force: true });
       throw new Error(problem);
     }
@@ -63,6 +70,7 @@ export async function startEmbeddedSim(log: Logger, memMib: number, readyTimeout
         child.kill('SIGTERM');
         await child;
       }
+      child.stdin?.destroy();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,9 +1,11 @@
 /**
  * spdk-conductor's spdk_tgt simulator:
  *   node dist/spdk/sim/main.js --socket PATH --name A [--mem-mib N [--no-huge]] [--hugepages-free N]
- *                               [--mem-dump PATH] [--poll-ms N] [--quiet]
- * It speaks spdk_tgt v26.05's JSON-RPC on the Unix socket until SIGTERM/SIGINT.
+ *                               [--mem-dump PATH] [--poll-ms N] [--quiet] [--lifeline [--owned-dir DIR]]
+ * It speaks spdk_tgt v26.05's JSON-RPC on the Unix socket until SIGTERM/SIGINT, or with
+ * --lifeline until its standard input closes.
  */
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { StartupError, type MemoryMode } from './core/memory/profiles.js';
 import { CoreTarget } from './core/target.js';
@@ -20,7 +22,10 @@ const USAGE = `usage: main.js --socket PATH [--name A] [--mem-mib N] [--no-huge]
   --poll-ms N          RPC poll period in ms, default 4 as in spdk_tgt (shorter only to speed up replays)
   --max-subsystems N   NVMe-oF subsystems, the discovery one included (spdk_tgt --wait-for-rpc with
                        nvmf_set_max_subsystems N before framework_start_init); default 1024
-  --quiet              no log lines on stderr`;
+  --quiet              no log lines on stderr
+  --lifeline           stop when standard input closes: a parent that holds the other end of a
+                       pipe takes the simulator with it, even when it is killed with SIGKILL
+  --owned-dir DIR      with --lifeline: a directory (the socket's) removed when the lifeline ends it`;
 
 function main(): void {
   let values;
@@ -36,6 +41,8 @@ function main(): void {
         'poll-ms': { type: 'string', default: '4' },
         'max-subsystems': { type: 'string', default: '1024' },
         quiet: { type: 'boolean', default: false },
+        lifeline: { type: 'boolean', default: false },
+        'owned-dir': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -79,6 +86,19 @@ function main(): void {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (values.lifeline) {
+    // The parent never writes; end of file (or an error) means it is gone, however it died.
+    const ownedDir = values['owned-dir'];
+    const orphaned = () => {
+      void target.stop().finally(() => {
+        if (ownedDir !== undefined) rmSync(ownedDir, { recursive: true, force: true });
+        process.exit(0);
+      });
+    };
+    process.stdin.on('end', orphaned);
+    process.stdin.on('error', orphaned);
+    process.stdin.resume();
+  }
   target.start(values.socket).then(
     () => target.log('started', { socket: values.socket, pid: process.pid, memory: mode }),
     (err: unknown) => {

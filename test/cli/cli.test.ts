@@ -43,6 +43,16 @@ async function startServe(env: Record<string, string>) {
   return { child, output: () => out };
 }
 
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
 /** A budget whose controller outlives the host's ctrl-loss-tmo: rule ours.controller-gone-before-host-ctrl-loss. */
 const BROKEN_BUDGET = { CONDUCTOR_TIMEOUTS_REPLICA_CTRLR_LOSS_TIMEOUT_SEC: '30', CONDUCTOR_TIMEOUTS_HOST_CTRL_LOSS_TMO_SEC: '30' };
 
@@ -82,6 +92,25 @@ describe('spdk-conductor CLI', () => {
     const result = await child;
     expect(result.exitCode).toBe(0);
     expect(existsSync(socket)).toBe(false);
+  });
+
+  it('serve killed with SIGKILL takes its embedded simulator and its directory with it', async () => {
+    const { env } = serveEnv();
+    const { child, output } = await startServe(env);
+    const started = output()
+      .split('\n')
+      .filter((l) => l.includes('embedded simulator started'))
+      .map((l) => JSON.parse(l) as { pid: number; socket: string })[0];
+    expect(started, output()).toBeDefined();
+    const { pid, socket } = started!;
+    expect(alive(pid)).toBe(true);
+    child.kill('SIGKILL');
+    await child;
+    // The simulator's stdin was a pipe from serve: its end closes with serve, however serve died.
+    const deadline = Date.now() + 15_000;
+    while ((alive(pid) || existsSync(path.dirname(socket))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(pid), `simulator ${pid} outlived serve`).toBe(false);
+    expect(existsSync(path.dirname(socket)), `${path.dirname(socket)} outlived serve`).toBe(false);
   });
 
   it('serve refuses a broken timeout budget at start: exit 2 naming the rule, nothing left listening', async () => {

@@ -13,6 +13,7 @@
  * /tmp/spdk_mem_dump.txt) so parallel simulators do not overwrite each other's dumps.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,9 +61,11 @@ export async function startSim(options: StartSimOptions): Promise<RunningSim> {
   const socket = options.socket ?? join(tempDir(`sim-${options.name}-`), `${options.name}.sock`);
   const args = [...(options.args ?? [])];
   if (!args.includes('--mem-dump')) args.push('--mem-dump', join(dirname(socket), `${options.name}-mem-dump.txt`));
-  const proc = spawn(process.execPath, [SIM_MAIN, '--socket', socket, '--name', options.name, ...args], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+  // --lifeline: a test runner killed mid-run (a timeout, Ctrl-C) takes its simulators with it.
+  const proc = spawn(process.execPath, [SIM_MAIN, '--socket', socket, '--name', options.name, ...args, '--lifeline'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
   });
+  (proc.stdin as Socket | null)?.unref();
   let err = '';
   proc.stderr!.setEncoding('utf8');
   proc.stderr!.on('data', (d: string) => {
