@@ -11,22 +11,13 @@ import { loadConfig } from '../src/config/load.js';
 import { startService, type ServiceHandle } from '../src/service.js';
 import { waitFor } from './api/helpers/api-server.js';
 import { tempDir } from './helpers/temp-dir.js';
+import { alive } from './helpers/process.js';
 
 /** A logger whose lines the test reads (the embedded simulator's pid is in one). */
 function recordingLogger() {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
   return { logger, lines };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
 }
 
 /** A budget whose controller outlives the host's ctrl-loss-tmo: rule ours.controller-gone-before-host-ctrl-loss. */

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
+import { alive } from '../helpers/process.js';
 
 const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
 
@@ -41,16 +42,6 @@ async function startServe(env: Record<string, string>) {
     void child.then((r) => reject(new Error(`serve exited early (${r.exitCode}):\n${out}\n${r.stderr}`)));
   });
   return { child, output: () => out };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
 }
 
 /** A budget whose controller outlives the host's ctrl-loss-tmo: rule ours.controller-gone-before-host-ctrl-loss. */
