@@ -103,7 +103,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     spdk = await openSpdk(config, log);
     opened.add(() => spdk.close());
     const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'));
-    // The domain closes its peers too; the composition still closes what it made (twice is harmless).
+    // Peers are the composition's: it made them, so it closes them (after the domain, which uses them).
     opened.add(async () => peers.close());
     domain = createNodeDomain({
       client: spdk.client,

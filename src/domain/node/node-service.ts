@@ -207,7 +207,6 @@ export class NodeService implements NodeDomain, EngineDomain {
     await this.recovery;
     await this.rebuilds.close();
     await this.options.resources.close();
-    this.options.peers.close();
     await this.ctx.state.flush();
   }
 
