@@ -269,6 +269,9 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
         target.memory.free(tag);
         putKeys();
         target.log('nvme_attach_failed', { name, traddr: trid.traddr, trsvcid: trid.trsvcid, reason: (e as Error).message });
+        // Recorded three times out of three: when a TLS attempt hits a plain listener, the host's
+        // established TLS controllers to that address drop at the same moment and reset.
+        if ((e as Partial<ConnectFailed>).status === FabricStatus.TLS_UNEXPECTED) nvme.dropTlsPaths(trid.traddr);
         await sleepUntil(started, failureMs(e));
         throw err(-EIO);
       }

@@ -257,6 +257,16 @@ describe('TLS PSK (lines 92-127)', () => {
     expect((await A('bdev_nvme_get_controllers')).result).toEqual([]);
   });
 
+  it('a failed TLS attempt to a plain listener drops the established TLS controller, which resets and comes back', async () => {
+    expect(await attach('t0', TLS, H0, { psk: 'psk0' })).toMatchObject({ result: ['t0n1'] });
+    const before = (await ctrlrState('t0'))!.cntlid;
+    expect((await attach('t5', AUTH, H1, { psk: 'psk0', dhchap_key: 'key1' })).error).toEqual(EIO);
+    expect((await ctrlrState('t0'))?.state).toBe('resetting');
+    await waitFor('t0 enabled again', 3000, async () => (await ctrlrState('t0'))?.state === 'enabled');
+    expect((await ctrlrState('t0'))!.cntlid).not.toBe(before);
+    expect(await A('bdev_nvme_detach_controller', { name: 't0' })).toMatchObject({ result: true });
+  });
+
   it('attach references its keys until detach', async () => {
     const refcnt = async (name: string) => ((await A('keyring_get_keys')).result as Array<{ name: string; refcnt: number }>).find((k) => k.name === name)?.refcnt;
     const before = await refcnt('psk0');
