@@ -103,8 +103,8 @@ const SET_OPTIONS: ParamSpec[] = [
   { name: 'rdma_max_cq_size', type: 'uint32' },
   { name: 'rdma_cm_event_timeout_ms', type: 'uint16' },
   // rpc_decode_dhchap_digest / _dhgroup: an unknown name fails the whole decode.
-  { name: 'dhchap_digests', type: { array: { enum: DIGESTS }, maxCount: 16 } },
-  { name: 'dhchap_dhgroups', type: { array: { enum: DHGROUPS }, maxCount: 16 } },
+  { name: 'dhchap_digests', type: { array: { enum: DIGESTS }, maxCount: 32 } },
+  { name: 'dhchap_dhgroups', type: { array: { enum: DHGROUPS }, maxCount: 32 } },
   { name: 'rdma_umr_per_io', type: 'boolean' },
   { name: 'tcp_connect_timeout_ms', type: 'uint32' },
   { name: 'enable_flush', type: 'boolean' },

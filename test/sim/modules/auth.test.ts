@@ -196,8 +196,22 @@ describe('keys in use, set_keys, re-authentication (lines 66-91)', () => {
     // Still resetting a second later: it retries, never gives up on its own.
     await new Promise((r) => setTimeout(r, 1000));
     expect((await ctrlrState('c0'))?.state).toBe('resetting');
+    const retries = a
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"nvme_ctrlr_reset_failed"') && l.includes('"name":"c0"')).length;
+    expect(retries).toBeGreaterThan(3);
     expect(await A('bdev_nvme_detach_controller', { name: 'c0' })).toMatchObject({ result: true });
     expect((await A('bdev_nvme_get_controllers')).result).toEqual([]);
+  });
+
+  it('a controller stuck on a wrong key recovers once it is given the right one', async () => {
+    expect(await attach('c0', AUTH, H0, { dhchap_key: 'key1', dhchap_ctrlr_key: 'ckey1' })).toMatchObject({ result: ['c0n1'] });
+    expect((await A('bdev_nvme_set_keys', { name: 'c0', dhchap_key: 'keybad' })).error).toEqual({ code: -13, message: 'Permission denied' });
+    await waitFor('c0 resetting', 2000, async () => (await ctrlrState('c0'))?.state === 'resetting');
+    expect(await A('bdev_nvme_set_keys', { name: 'c0', dhchap_key: 'key1', dhchap_ctrlr_key: 'ckey1' })).toMatchObject({ result: true });
+    await waitFor('c0 enabled', 3000, async () => (await ctrlrState('c0'))?.state === 'enabled');
+    expect(await A('bdev_nvme_detach_controller', { name: 'c0' })).toMatchObject({ result: true });
   });
 
   it('the target side takes the new keys for new connections', async () => {
