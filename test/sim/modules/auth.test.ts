@@ -109,6 +109,16 @@ describe('target side: add_host with keys (transcript 18 lines 32-37)', () => {
     ]);
   });
 
+  it('nvmf_set_config is a start-up method: refused after framework init, left out of rpc_get_methods current', async () => {
+    expect((await B('nvmf_set_config', { dhchap_digests: ['sha256'], dhchap_dhgroups: ['null'] })).error).toEqual({
+      code: -1,
+      message: 'Method may only be called before framework is initialized. Use --wait-for-rpc command line parameter and then issue this RPC before the framework_start_init RPC.',
+    });
+    expect((await B('rpc_get_methods')).result).toContain('nvmf_set_config');
+    expect((await B('rpc_get_methods', { current: true })).result).not.toContain('nvmf_set_config');
+    expect((await B('rpc_get_methods', { current: true })).result).toContain('keyring_file_add_key');
+  });
+
   it('bdev_nvme_set_options refuses an unknown digest as a decode failure', async () => {
     expect((await A('bdev_nvme_set_options', { dhchap_digests: ['md5'] })).error).toEqual({ code: -32603, message: 'spdk_json_decode_object failed' });
   });
