@@ -5,7 +5,7 @@
  * client without TLS fails at once saying what to do. Rotating the server's files changes what a
  * new connection sees while the process keeps serving; a broken rotation keeps the old pair.
  * Start-up refuses bad files naming the key; TCP is off unless TLS or api.tcpInsecure; the Unix
- * socket gets api.socketGroup. Peers call each other over mutual TLS.
+ * socket gets api.socketGroup. Peers call each other over mutual TLS, in a real rebuild too.
  */
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
@@ -22,7 +22,10 @@ import type { TlsFiles } from '../../src/api/tls-files.js';
 import { WatchedTls } from '../../src/api/watched-tls.js';
 import { ConductorError } from '../../src/errors.js';
 import { GrpcPeerDirectory } from '../../src/peers/grpc-peers.js';
+import type { EngineReplicaSpec } from '../../src/domain/model.js';
 import { startTestApi, waitFor } from '../api/helpers/api-server.js';
+import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
+import { ENGINE_HOST_NQN, FAST_BUDGET, HOST_NQN, MIB, until } from '../engine/helpers/cluster.js';
 import { makeCa, replaceFile, writeIdentity, type Identity, type TestCa } from '../helpers/certs.js';
 import { portBlock } from '../helpers/ports.js';
 import { alive } from '../helpers/process.js';
@@ -398,4 +401,45 @@ describe('peers over mutual TLS', () => {
       await api.close();
     }
   });
+});
+
+describe('a rebuild whose nodes call each other over mutual TLS', () => {
+  it('copies the snapshots from peer to peer (the snapshot-preserving path needs every peer call)', async () => {
+    const tlsEnv = { CONDUCTOR_API_TCP_INSECURE: 'false', ...serverTlsEnv(server), CONDUCTOR_CLIENT_TLS_CERT: client.cert, CONDUCTOR_CLIENT_TLS_KEY: client.key, CONDUCTOR_CLIENT_TLS_CA: client.ca };
+    const size = 16 * MIB;
+    const fixtures: NodeFixture[] = [];
+    try {
+      const nodes = await Promise.all(
+        [0, 1].map(async () => {
+          const portMin = portBlock();
+          const fixture = await startNode({ portMin, api: true, env: { ...tlsEnv, CONDUCTOR_ENGINE_HOST_NQN: `${ENGINE_HOST_NQN}-${portMin}` } });
+          fixtures.push(fixture);
+          await fixture.node.diskCreate({ name: 'd', path: fixture.diskFile('d', 256) });
+          return fixture;
+        }),
+      );
+      const engineNode = await startNode({ portMin: portBlock(), api: true, env: { ...tlsEnv, CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST_NQN, ...FAST_BUDGET } });
+      fixtures.push(engineNode);
+      const member = async (i: number, name: string): Promise<EngineReplicaSpec> => {
+        const info = await nodes[i]!.node.replicaCreate(name, 'd', size, undefined, [ENGINE_HOST_NQN]);
+        return { name, kind: 'remote', address: '127.0.0.1', port: info.export!.port, nqn: info.export!.nqn, apiAddress: nodes[i]!.apiAddress! };
+      };
+      const members = [await member(0, 'tls-r0'), await member(1, 'tls-r1')];
+      await engineNode.node.engineCreate({ name: 'tls', sizeBytes: size, replicas: members, frontend: 'export-only', hostNqns: [HOST_NQN] });
+      await Promise.all(members.map((m, i) => nodes[i]!.node.snapshotCreate({ replicaName: m.name, name: 's1', labels: { volume: 'tls' } })));
+
+      await engineNode.node.engineReplicaRemove('tls', 'tls-r1');
+      await engineNode.node.engineReplicaAdd('tls', await member(1, 'tls-r1b'));
+      const rebuild = await until('the rebuild to end', 60_000, async () => {
+        const r = await engineNode.node.rebuildGet('tls', 'tls-r1b');
+        return ['done', 'failed', 'cancelled'].includes(r.state) && r;
+      });
+      expect(rebuild.state, rebuild.reason).toBe('done');
+      expect(rebuild.path, rebuild.pathReason).toBe('snapshot-preserving');
+      expect(rebuild.snapshots.map((s) => [s.name, s.state])).toEqual([['s1', 'copied']]);
+      expect((await nodes[1]!.node.snapshotList('tls-r1b')).map((s) => s.name)).toEqual(['s1']);
+    } finally {
+      for (const fixture of fixtures.reverse()) await fixture.close();
+    }
+  }, 120_000);
 });
