@@ -403,6 +403,44 @@ describe('peers over mutual TLS', () => {
   });
 });
 
+describe('certificate files followed in place', () => {
+  it('follows a Kubernetes secret volume: files behind a symlinked directory swapped atomically', async () => {
+    const root = tempDir('k8s-secret-');
+    const version = (name: string, identity: Identity): void => {
+      fs.mkdirSync(path.join(root, name));
+      writeIdentity(path.join(root, name), 'tls', identity, ca);
+    };
+    const first = await ca.issue('node-1', { server: true });
+    version('..v1', first);
+    fs.symlinkSync('..v1', path.join(root, '..data'));
+    for (const [link, target] of [
+      ['tls.crt', 'tls.crt'],
+      ['tls.key', 'tls.key'],
+      ['ca.crt', 'tls-ca.crt'],
+    ] as const)
+      fs.symlinkSync(path.join('..data', target), path.join(root, link));
+    const files = { cert: path.join(root, 'tls.crt'), key: path.join(root, 'tls.key'), ca: path.join(root, 'ca.crt') };
+    const lines: Record<string, unknown>[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const watched = new WatchedTls(tlsFiles('api.tls', files), log, { watch: true, pollMs: 250 });
+    const served: string[] = [];
+    watched.addIdentityCertificateListener((update) => update && served.push(new X509Certificate(update.certificate).serialNumber));
+    try {
+      expect(watched.summary.serial).toBe(first.serial.toUpperCase());
+      const second = await ca.issue('node-1', { server: true });
+      version('..v2', second);
+      fs.symlinkSync('..v2', path.join(root, '..data_tmp'));
+      fs.renameSync(path.join(root, '..data_tmp'), path.join(root, '..data'));
+      fs.rmSync(path.join(root, '..v1'), { recursive: true });
+      await waitFor('the swapped identity to be in use', () => watched.summary.serial === second.serial.toUpperCase(), 10_000);
+      expect(served).toEqual([first.serial.toUpperCase(), second.serial.toUpperCase()]);
+      expect(lines.find((l) => l.msg === 'certificate files reloaded; new connections use them')).toMatchObject({ now: { serial: second.serial.toUpperCase() } });
+    } finally {
+      watched.close();
+    }
+  });
+});
+
 describe('a rebuild whose nodes call each other over mutual TLS', () => {
   it('copies the snapshots from peer to peer (the snapshot-preserving path needs every peer call)', async () => {
     const tlsEnv = { CONDUCTOR_API_TCP_INSECURE: 'false', ...serverTlsEnv(server), CONDUCTOR_CLIENT_TLS_CERT: client.cert, CONDUCTOR_CLIENT_TLS_KEY: client.key, CONDUCTOR_CLIENT_TLS_CA: client.ca };
