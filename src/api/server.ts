@@ -5,6 +5,9 @@
  * Health never asks spdk_tgt anything: it is refreshed from NodeDomain.readiness() (synchronous,
  * cached) on a short timer, so the port and Check answer at once while recovery runs, and flip to
  * SERVING when the domain says it is ready.
+ *
+ * The TCP listener is never plain by default: it takes mutual TLS (a client certificate required;
+ * certificates from a provider, so a rotation reaches new connections) or an explicit 'insecure'.
  */
 import { lstat, mkdir, chmod, chown, unlink } from 'node:fs/promises';
 import net from 'node:net';
