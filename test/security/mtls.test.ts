@@ -18,6 +18,7 @@ import { execa, type ResultPromise } from 'execa';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClients, invoke } from '../../src/api/client.js';
+import { resolveSocketGroup } from '../../src/api/socket-group.js';
 import type { TlsFiles } from '../../src/api/tls-files.js';
 import { WatchedTls } from '../../src/api/watched-tls.js';
 import { ConductorError } from '../../src/errors.js';
@@ -374,6 +375,14 @@ describe('TCP without TLS, and the Unix socket’s group', () => {
     });
     expect(both.exitCode).toBe(2);
     expect(both.stderr).toMatch(/config api\.tcpInsecure: is true and api\.tls\.\* is set: choose one/);
+  });
+
+  it('takes a numeric gid as given (a container’s fsGroup need not be in /etc/group), a name from the group file', async () => {
+    const groupFile = path.join(tempDir('groups-'), 'group');
+    fs.writeFileSync(groupFile, 'root:x:0:\nstorage-ops:x:4321:alice,bob\n');
+    await expect(resolveSocketGroup('70001', groupFile)).resolves.toBe(70001);
+    await expect(resolveSocketGroup('storage-ops', groupFile)).resolves.toBe(4321);
+    await expect(resolveSocketGroup('storage-opz', groupFile)).rejects.toThrow(/config api\.socketGroup: group "storage-opz" does not exist/);
   });
 });
 
