@@ -12,6 +12,9 @@
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
+import { resolveSocketGroup } from './api/socket-group.js';
+import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
+import { WatchedTls } from './api/watched-tls.js';
 import { redactedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { engineDeps } from './domain/engine/engine-deps.js';
@@ -94,15 +97,29 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const domainLog = componentLogger(log, 'domain');
   const hostIoTimeoutSec = await readHostIoTimeout(options.sysfsRoot);
   const budget = budgetFromConfig(config, hostIoTimeoutSec, domainLog);
+  const tcpPlan = apiTcpPlan(config);
+  const clientFiles = clientTlsFiles(config);
+  const socketGroup = config['api.socketGroup'] === undefined ? undefined : await resolveSocketGroup(config['api.socketGroup']);
 
   const opened = new Closers();
   let spdk: SpdkConnection;
   let domain: NodeService;
   let api: ApiServer;
   try {
+    // Certificates are checked (a ConfigError names the key and file) before anything else is opened.
+    const tlsOptions = { watch: true, pollMs: config['api.tls.pollMs'] };
+    const serverTls = tcpPlan.files && new WatchedTls(tcpPlan.files, componentLogger(log, 'api-tls'), tlsOptions);
+    if (serverTls) opened.add(async () => serverTls.close());
+    const clientTls = clientFiles && new WatchedTls(clientFiles, componentLogger(log, 'client-tls'), tlsOptions);
+    if (clientTls) opened.add(async () => clientTls.close());
+    log[tcpPlan.security === 'insecure' ? 'warn' : 'info'](
+      { address: tcpPlan.address, security: tcpPlan.security, certificate: serverTls?.summary, clientCertificate: clientTls?.summary },
+      `TCP API ${tcpPlan.security}: ${tcpPlan.reason}`,
+    );
+    if (serverTls && !clientTls) log.warn('api.tls.* is set but client.tls.* is not: calls to peers whose API requires mutual TLS will be refused');
     spdk = await openSpdk(config, log);
     opened.add(() => spdk.close());
-    const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'));
+    const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'), { tls: clientTls });
     // Peers are the composition's: it made them, so it closes them (after the domain, which uses them).
     opened.add(async () => peers.close());
     domain = createNodeDomain({
@@ -120,13 +137,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
       maxQueuedRebuilds: config['rebuild.maxQueued'],
     });
     opened.add(() => domain.close());
-    const tcp = config['api.tcp'];
     api = await startApiServer({
       ...options.api,
       domain,
       logger: componentLogger(log, 'api'),
       unixSocket: config['api.socket'],
-      tcpAddress: tcp === 'off' ? undefined : tcp,
+      socketGroup,
+      tcpAddress: tcpPlan.address,
+      tcpSecurity: serverTls ? { kind: 'mtls', certificates: serverTls } : tcpPlan.security === 'insecure' ? { kind: 'insecure' } : undefined,
     });
     opened.add(() => api.close());
   } catch (err) {

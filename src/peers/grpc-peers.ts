@@ -1,10 +1,12 @@
 /**
  * Peer nodes over their gRPC API (RemoteReplica.api_address): one channel per address, kept while
  * this service runs and closed with it. Calls carry the caller's deadline and signal; the stream of
- * a shallow copy is cancelled when the signal aborts, which makes the peer stop its copy.
+ * a shallow copy is cancelled when the signal aborts, which makes the peer stop its copy. With a
+ * client certificate (client.tls.*) every peer is called over mutual TLS, and a rotated certificate
+ * is used from the next connection on.
  */
 import type { Logger } from 'pino';
-import { createApiClients, invoke, type ApiClients, type UnaryOptions } from '../api/client.js';
+import { createApiClients, invoke, type ApiClientOptions, type ApiClients, type UnaryOptions } from '../api/client.js';
 import { fromStatus } from '../api/status.js';
 import { ConductorError } from '../errors.js';
 import type { Snapshot__Output } from '../api/generated/spdk/conductor/v1/Snapshot.js';
@@ -23,6 +25,8 @@ export const PEER_SILENCE_MS = 30_000;
 export interface GrpcPeerOptions {
   /** How long a copy stream may stay silent before it is given up on; default PEER_SILENCE_MS. */
   silenceMs?: number;
+  /** This node's client certificate for peers' APIs that require mutual TLS (client.tls.*); none: plain TCP. */
+  tls?: ApiClientOptions['tls'];
 }
 
 export class GrpcPeerDirectory implements PeerDirectory {
@@ -36,7 +40,7 @@ export class GrpcPeerDirectory implements PeerDirectory {
   peer(apiAddress: string): PeerNode {
     let peer = this.peers.get(apiAddress);
     if (!peer) {
-      peer = new GrpcPeer(apiAddress, this.log.child({ peer: apiAddress }), this.options.silenceMs ?? PEER_SILENCE_MS);
+      peer = new GrpcPeer(apiAddress, this.log.child({ peer: apiAddress }), this.options.silenceMs ?? PEER_SILENCE_MS, this.options.tls);
       this.peers.set(apiAddress, peer);
     }
     return peer;
@@ -56,9 +60,10 @@ class GrpcPeer implements PeerNode {
     address: string,
     private readonly log: Logger,
     private readonly silenceMs: number,
+    tls: ApiClientOptions['tls'],
   ) {
     this.where = `node ${address}`;
-    this.clients = createApiClients({ tcpAddress: address });
+    this.clients = createApiClients({ tcpAddress: address }, { tls });
   }
 
   close(): void {
