@@ -14,13 +14,17 @@ import { checkName, diskBdevName, lvstoreName } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 import { absolutePathProblem, pciAddressProblem } from '../../validation/paths.js';
 import { isPowerOfTwo } from '../../validation/sizes.js';
+import type { ReplicaUsage } from './usage.js';
 
 const MIB = 1024 * 1024;
 
 export class Disks {
   private readonly refreshing = new Map<string, { again: boolean }>();
 
-  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'settings' | 'log'>) {}
+  constructor(
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'settings' | 'log'>,
+    private readonly usage: ReplicaUsage,
+  ) {}
 
   async create(request: DiskCreate, options?: CallOptions): Promise<DiskInfo> {
     const name = checkName('disk', request.name);
@@ -64,12 +68,21 @@ export class Disks {
     return [...this.ctx.inventory.disks.values()].map((d) => this.info(d, false));
   }
 
-  async delete(name: string, wipe: boolean, options?: CallOptions): Promise<void> {
+  /** Refused while a replica on it is a local engine's member, unless `force`. */
+  async delete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<void> {
     checkName('disk', name);
     await this.ctx.locks.with(`disk:${name}`, async () => {
       const record = this.ctx.inventory.disks.get(name);
       const kind = record?.kind ?? 'aio';
       const lvols = this.ctx.inventory.lvolsOn(name);
+      const members = lvols.flatMap((l) => {
+        const replica = l.role?.role === 'head' ? l.role.replica : undefined;
+        return replica === undefined ? [] : this.usage.localEngines(replica).map((engine) => `${replica} (engine ${engine})`);
+      });
+      if (members.length > 0) {
+        if (!force) throw new ConductorError('DISK_IN_USE', `disk ${name} holds members of local engines: ${members.join(', ')}; remove them from their engines first, or pass force`);
+        this.ctx.log.warn({ disk: name, wipe, members }, 'disk delete forced under members of local engines');
+      }
       if (record && lvols.length > 0 && !wipe) {
         const replicas = lvols.filter((l) => l.role?.role === 'head').length;
         throw new ConductorError('DISK_IN_USE', `disk ${name} still holds ${replicas} replicas (${lvols.length} lvols); delete them first, or delete the disk with wipe to destroy them`);
