@@ -8,7 +8,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
+import { execa } from 'execa';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClients, invoke, isServiceError, type ApiClients } from '../../src/api/client.js';
@@ -20,6 +22,7 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { startSim } from '../sim/helpers/start-sim.js';
 
 const MIB = 1024 * 1024;
+const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:0b9f1f5c-1111-4000-8000-00000000feed';
 
 function clientsOf(node: NodeFixture): ApiClients {
@@ -157,6 +160,21 @@ describe('DiskCreate: paths and contents', () => {
     await invoke(api.disks, 'DiskDelete', { name: 'mine', wipe: true });
   });
 
+  it('on the command line: refused with exit 7 and the code, made with --wipe', async () => {
+    const file = fileWith(node.dir, 'cli.img', 64, [[0, Buffer.from('XFSB')]]);
+    const before = sha256(file);
+    const cli = (args: string[]) => execa(process.execPath, [CLI, ...args], { reject: false, extendEnv: false, timeout: 30_000, env: { CONDUCTOR_API_SOCKET: path.join(node.dir, 'api.sock') } });
+    const refusedRun = await cli(['disk', 'create', 'cli', '--path', file]);
+    expect([refusedRun.exitCode, refusedRun.stderr]).toEqual([
+      7,
+      `spdk-conductor: path ${JSON.stringify(file)} holds xfs filesystem signature at offset 0; refusing to touch it (create with wipe to destroy it) [DISK_NOT_EMPTY]`,
+    ]);
+    expect(sha256(file)).toBe(before);
+    const made = await cli(['disk', 'create', 'cli', '--path', file, '--wipe']);
+    expect(made.exitCode, made.stderr).toBe(0);
+    expect((await cli(['disk', 'delete', 'cli', '--wipe'])).exitCode).toBe(0);
+  });
+
   it('with wipe destroys what it found and makes the disk', async () => {
     const ext4Super = Buffer.alloc(1024);
     ext4Super.writeUInt16LE(0xef53, 0x38);
@@ -172,6 +190,15 @@ describe('DiskCreate: paths and contents', () => {
         .subarray(64 * MIB - MIB)
         .every((b) => b === 0),
     ).toBe(true);
+    // Wipe never reaches a file another disk has open, whatever lvstore it finds there.
+    const before = sha256(file);
+    const twin = await refusal(invoke(api.disks, 'DiskCreate', { name: 'twin', path: file, kind: 'DISK_KIND_AIO', wipe: true }));
+    expect([twin.code, twin.conductor, twin.message]).toEqual([
+      status.FAILED_PRECONDITION,
+      'DISK_IN_USE',
+      `path ${JSON.stringify(file)} is open in spdk_tgt as bdev ${disk.bdevName} (disk wiped); delete that first`,
+    ]);
+    expect(sha256(file)).toBe(before);
     await invoke(api.disks, 'DiskDelete', { name: 'wiped', wipe: true });
   });
 });

@@ -49,7 +49,7 @@ export class Disks {
         }
         return this.info(existing, true);
       }
-      if (kind === 'aio') await this.checkDevice(name, request);
+      if (kind === 'aio') await this.checkDevice(name, request, options);
       const bdevName = await this.attach(name, kind, request, options);
       try {
         return await this.ensureLvstore(name, bdevName, cluster, options);
@@ -159,7 +159,7 @@ export class Disks {
    * it was, unless the request says wipe. An nvme disk is a PCIe device spdk_tgt takes from the
    * kernel: it cannot be read here, and only the lvstore check after attach applies to it.
    */
-  private async checkDevice(name: string, request: DiskCreate): Promise<void> {
+  private async checkDevice(name: string, request: DiskCreate, options?: CallOptions): Promise<void> {
     const path = quoted(request.path);
     let resolved: string;
     try {
@@ -179,6 +179,12 @@ export class Disks {
     }
     const found = await pathKind(resolved);
     if (found === 'directory') throw new ConductorError('DISK_UNUSABLE', `path ${path} is a directory; give a block device or a file`);
+    // Another disk's lvstore is foreign to this one: wipe must never reach a device spdk_tgt has open.
+    const holder = await this.aioBdevOn(resolved, options);
+    if (holder && holder !== diskBdevName(name)) {
+      const disk = [...this.ctx.inventory.disks.values()].find((d) => d.bdevName === holder);
+      throw new ConductorError('DISK_IN_USE', `path ${path} is open in spdk_tgt as bdev ${holder}${disk ? ` (disk ${disk.name})` : ''}; delete that first`);
+    }
     let content: Awaited<ReturnType<typeof probeDisk>>;
     try {
       content = await probeDisk(resolved);
@@ -197,6 +203,15 @@ export class Disks {
     if (!request.wipe) throw new ConductorError('DISK_NOT_EMPTY', `path ${path} holds ${what}; refusing to touch it (create with wipe to destroy it)`, { field: 'path' });
     await wipeDiskLabels(resolved);
     this.ctx.log.warn({ disk: name, path: resolved, found: what }, 'disk create with wipe: the first and last MiB were zeroed');
+  }
+
+  /** The aio bdev in spdk_tgt whose file is `resolved`, if any. */
+  private async aioBdevOn(resolved: string, options?: CallOptions): Promise<string | undefined> {
+    for (const bdev of await this.ctx.spdk.bdev.getBdevs(undefined, options)) {
+      const filename = (bdev.driver_specific?.aio as { filename?: string } | undefined)?.filename;
+      if (filename !== undefined && (await resolveDiskPath(filename).catch(() => filename)) === resolved) return bdev.name;
+    }
+    return undefined;
   }
 
   private async attach(name: string, kind: 'aio' | 'nvme', request: DiskCreate, options?: CallOptions): Promise<string> {

@@ -4,10 +4,14 @@
  * engine's bdev_nvme). Operations that would destroy or change the data under them ask here first
  * and refuse, naming the users, unless the caller forces them.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { EngineSpec } from '../node/state-file.js';
+
+const DISCONNECT_GRACE_MS = 1_000;
+const DISCONNECT_POLL_MS = 50;
 
 export interface ReplicaUsers {
   /** Local engines with the replica as a member. */
@@ -30,12 +34,21 @@ export class ReplicaUsage {
       .map((spec) => spec.name);
   }
 
-  /** The hosts connected to the replica's export, as spdk_tgt lists its controllers. */
+  /**
+   * The hosts connected to the replica's export, as spdk_tgt lists its controllers. The target
+   * learns of a disconnect after the host has made it: a member just removed from its engine (the
+   * usual step before a delete) may be listed a moment longer, so a listing is confirmed for up
+   * to DISCONNECT_GRACE_MS before it counts.
+   */
   async connectedHosts(replica: string, options?: CallOptions): Promise<string[]> {
     const record = this.ctx.inventory.exports.get(replica);
     if (!record) return [];
-    const controllers = await this.ctx.spdk.nvmf.getControllers({ nqn: record.nqn }, options);
-    return [...new Set(controllers.map((c) => c.hostnqn))].sort();
+    const deadline = Date.now() + DISCONNECT_GRACE_MS;
+    for (;;) {
+      const controllers = await this.ctx.spdk.nvmf.getControllers({ nqn: record.nqn }, options);
+      if (controllers.length === 0 || Date.now() >= deadline) return [...new Set(controllers.map((c) => c.hostnqn))].sort();
+      await sleep(DISCONNECT_POLL_MS);
+    }
   }
 
   async users(replica: string, options?: CallOptions): Promise<ReplicaUsers> {
