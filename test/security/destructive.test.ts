@@ -160,6 +160,42 @@ describe('DiskCreate: paths and contents', () => {
     await invoke(api.disks, 'DiskDelete', { name: 'mine', wipe: true });
   });
 
+  it('reads the name of an lvstore in the format of SPDK itself (made by hand, as lib/blob/blobstore.h lays it out)', async () => {
+    const MD_START = 3;
+    const superBlock = Buffer.alloc(4096);
+    superBlock.write('SPDKBLOB', 0, 'latin1');
+    superBlock.writeUInt32LE(3, 8); // version
+    superBlock.writeUInt32LE(4096, 12); // length
+    superBlock.writeBigUInt64LE((1n << 32n) | 0n, 20); // the super blob: metadata page 0
+    superBlock.writeUInt32LE(MIB, 28); // cluster size
+    superBlock.writeUInt32LE(MD_START, 48);
+    superBlock.write('LVOLSTORE', 56, 'latin1');
+    superBlock.writeUInt32LE(4096, 92); // md_page_size
+    // The super blob's page: id, sequence, then descriptors (type u8, length u32, then the xattr's
+    // name and value lengths, name, value), and the next page (none) at 4088.
+    const page = Buffer.alloc(4096);
+    page.writeBigUInt64LE(1n << 32n, 0);
+    let at = 16;
+    for (const [name, value] of [
+      ['uuid', Buffer.from('0d7c4a52-64a1-4bb6-9c4a-3f5d2b1e7a90\0')],
+      ['name', Buffer.from('made-by-hand\0')],
+    ] as const) {
+      page.writeUInt8(2, at);
+      page.writeUInt32LE(4 + name.length + value.length, at + 1);
+      page.writeUInt16LE(name.length, at + 5);
+      page.writeUInt16LE(value.length, at + 7);
+      page.write(name, at + 9, 'latin1');
+      value.copy(page, at + 9 + name.length);
+      at += 9 + name.length + value.length;
+    }
+    page.writeUInt32LE(0xffffffff, 4088);
+    const file = fileWith(node.dir, 'spdk-format.img', 64, [
+      [0, superBlock],
+      [MD_START * 4096, page],
+    ]);
+    expect(await refused({ name: 'hand', path: file }, status.FAILED_PRECONDITION, 'DISK_NOT_EMPTY', file)).toContain('an lvstore named "made-by-hand"');
+  });
+
   it('on the command line: refused with exit 7 and the code, made with --wipe', async () => {
     const file = fileWith(node.dir, 'cli.img', 64, [[0, Buffer.from('XFSB')]]);
     const before = sha256(file);
