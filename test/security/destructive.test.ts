@@ -15,6 +15,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClients, invoke, isServiceError, type ApiClients } from '../../src/api/client.js';
 import { ERROR_CODE_TRAILER } from '../../src/api/status.js';
+import { loadConfig } from '../../src/config/load.js';
 import { SpdkClient } from '../../src/spdk/client.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { ENGINE_HOST_NQN, engineNode, replicaNode, type ReplicaNode, until } from '../engine/helpers/cluster.js';
@@ -237,6 +238,29 @@ describe('DiskCreate: paths and contents', () => {
     expect(sha256(file)).toBe(before);
     await invoke(api.disks, 'DiskDelete', { name: 'wiped', wipe: true });
   });
+});
+
+describe('disk.allowedPrefixes', () => {
+  it('refuses a malformed list at start, naming the key', () => {
+    for (const bad of ['relative/dir', '/ok,../up', ' , ']) expect(() => loadConfig({ env: { CONDUCTOR_DISK_ALLOWED_PREFIXES: bad } }), bad).toThrow(/disk\.allowedPrefixes/);
+  });
+
+  it('replaces the defaults: the state directory is no longer allowed, the configured one is', async () => {
+    const allowed = tempDir('destructive-allowed-');
+    const node = await startNode({ env: { CONDUCTOR_DISK_ALLOWED_PREFIXES: `/nonexistent/place,${allowed}` } });
+    const api = clientsOf(node);
+    try {
+      const inStateDir = node.diskFile('beside-state', 64);
+      const answer = await refusal(invoke(api.disks, 'DiskCreate', { name: 'a', path: inStateDir, kind: 'DISK_KIND_AIO' }));
+      expect([answer.code, answer.conductor]).toEqual([status.FAILED_PRECONDITION, 'DISK_PATH_NOT_ALLOWED']);
+      expect(answer.message).toContain(`(/nonexistent/place, ${allowed})`);
+      const disk = await invoke(api.disks, 'DiskCreate', { name: 'b', path: fileWith(allowed, 'b.img', 64), kind: 'DISK_KIND_AIO' });
+      expect(disk.name).toBe('b');
+    } finally {
+      api.close();
+      await node.close();
+    }
+  }, 60_000);
 });
 
 describe('objects in use', () => {
