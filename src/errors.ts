@@ -54,6 +54,8 @@ export const ERROR_CODES = {
   ENGINE_NOT_FOUND: 'not-found',
   /** No rebuild of that replica into that engine (it may have finished); RebuildList shows them. */
   REBUILD_NOT_FOUND: 'not-found',
+  /** The replica is not a member of that engine (EngineReplicaList shows its members). */
+  ENGINE_MEMBER_NOT_FOUND: 'not-found',
 
   // already-exists: an object of that name exists and differs from the request; delete it or use another name.
   /** Peers only: the peer said ALREADY_EXISTS without a code this service knows. */
@@ -90,6 +92,14 @@ export const ERROR_CODES = {
   HOST_NVME_UNAVAILABLE: 'failed-precondition',
   /** The API's Unix socket path is taken (not a socket, or another service listens); choose another or stop the other. */
   API_SOCKET_IN_USE: 'failed-precondition',
+  /** The replica is a member of a local engine or has hosts connected to its export (the message names them); remove it from the engine or disconnect them first, or pass force. */
+  REPLICA_IN_USE: 'failed-precondition',
+  /** The replica is already in another engine's raid (the message names it); remove it there first. */
+  REPLICA_CLAIMED: 'failed-precondition',
+  /** The device holds data this service did not write (a filesystem, partition table, foreign lvstore or other bytes; the message says what and where); pass wipe to destroy it. */
+  DISK_NOT_EMPTY: 'failed-precondition',
+  /** The disk path resolves outside disk.allowedPrefixes; use a path under them or widen the setting. */
+  DISK_PATH_NOT_ALLOWED: 'failed-precondition',
 
   // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
   /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */

@@ -9,6 +9,7 @@
  * from spdk_tgt starts, so liveness never waits on it; readiness turns SERVING when the domain has
  * recovered. Whatever start-up opened is closed again when a later step fails.
  */
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
@@ -28,6 +29,7 @@ import { readHostIoTimeout } from './host/nvme-params.js';
 import { componentLogger, createLogger } from './log.js';
 import { GrpcPeerDirectory } from './peers/grpc-peers.js';
 import { SpdkClient } from './spdk/client.js';
+import { splitPathPrefixes } from './validation/paths.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/spdk-conductor';
 
@@ -122,13 +124,18 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'), { tls: clientTls });
     // Peers are the composition's: it made them, so it closes them (after the domain, which uses them).
     opened.add(async () => peers.close());
+    const stateFile = config['state.file'] ?? join(spdk.sim ? dirname(spdk.sim.socketPath) : DEFAULT_STATE_DIR, 'state.json');
     domain = createNodeDomain({
       client: spdk.client,
       logger: log,
       peers,
       resources: (ctx) => new NodeResources({ ...ctx, config }),
-      stateFile: config['state.file'] ?? join(spdk.sim ? dirname(spdk.sim.socketPath) : DEFAULT_STATE_DIR, 'state.json'),
-      settings: { exportAddress: config['export.address'], defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024 },
+      stateFile,
+      settings: {
+        exportAddress: config['export.address'],
+        defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024,
+        diskAllowedPrefixes: diskPrefixes(config, stateFile, spdk.sim !== undefined),
+      },
       exportPorts: { min: config['export.portMin'], max: config['export.portMax'] },
       budget,
       engineDeps: engineDeps({ engine: config['engine.hostNqn'], frontend: config['frontend.hostNqn'] }, budget, domainLog),
@@ -171,6 +178,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
     readiness: () => domain.readiness(),
     close: () => (closing ??= opened.closeAll()),
   };
+}
+
+/**
+ * Where disks may be: the configured prefixes, else devices and the state file's directory (the
+ * node's data directory). A development service on the embedded simulator also takes files from
+ * the temp directory, where its simulator lives and the README's quick start puts its disk.
+ */
+function diskPrefixes(config: Config, stateFile: string, embedded: boolean): string[] {
+  const configured = config['disk.allowedPrefixes'];
+  if (configured !== undefined) return splitPathPrefixes(configured);
+  return ['/dev/', dirname(stateFile), ...(embedded ? [tmpdir()] : [])];
 }
 
 /** What start-up opened, closed in reverse order; every one is closed even when one fails. */

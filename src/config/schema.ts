@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TCP_PORT_MAX, TCP_PORT_MIN } from '../validation/network.js';
 import { nqnProblem } from '../validation/nqn.js';
+import { pathPrefixesProblem } from '../validation/paths.js';
 import { DEFAULT_TIMEOUTS } from './timeout-defaults.js';
 
 export type KeyType = 'string' | 'integer' | 'boolean' | 'enum';
@@ -61,6 +62,13 @@ export const CONFIG_KEYS = {
   'export.portMin': { type: 'integer', default: 20000, min: TCP_PORT_MIN, max: TCP_PORT_MAX, describe: 'Lowest TCP port for replica exports' },
   'export.portMax': { type: 'integer', default: 20999, min: TCP_PORT_MIN, max: TCP_PORT_MAX, describe: 'Highest TCP port for replica exports' },
   'disk.clusterSizeMib': { type: 'integer', default: 1, min: 1, max: 1024, describe: 'Cluster size of lvstores this service creates, MiB' },
+  'disk.allowedPrefixes': {
+    type: 'string',
+    default: undefined,
+    describe:
+      "Where disks may be (comma-separated path prefixes, matched after symlinks are resolved). Unset: /dev/ and the state file's directory (with the embedded simulator also the temp directory)",
+    check: pathPrefixesProblem,
+  },
   'api.socket': {
     type: 'string',
     default: defaultApiSocket(),

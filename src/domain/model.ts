@@ -74,6 +74,8 @@ export interface DiskCreate {
   blockSize?: number;
   /** Used only when a new lvstore is made; default 1 MiB. */
   clusterSizeBytes?: number;
+  /** Destroy data on the device this service did not write, instead of refusing it. */
+  wipe?: boolean;
 }
 
 export interface SnapshotCreate {

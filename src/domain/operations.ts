@@ -35,14 +35,17 @@ export interface NodeDomain {
   diskCreate(request: DiskCreate, options?: CallOptions): Promise<DiskInfo>;
   diskGet(name: string, options?: CallOptions): Promise<DiskInfo>;
   diskList(options?: CallOptions): Promise<DiskInfo[]>;
-  diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void>;
+  /** `force`: also under members of local engines. */
+  diskDelete(name: string, wipe: boolean, options?: CallOptions, force?: boolean): Promise<void>;
 
   /** With `exposeTo`, also exposes it to those hosts; a replica this call made is removed if that fails. */
   replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo>;
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   replicaList(diskName: string | undefined, options?: CallOptions): Promise<ReplicaInfo[]>;
-  replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo>;
-  replicaDelete(name: string, options?: CallOptions): Promise<void>;
+  /** Refused while a local engine or a connected host uses the replica, unless `force`. */
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
+  /** Refused while a local engine or a connected host uses the replica, unless `force`. */
+  replicaDelete(name: string, options?: CallOptions, force?: boolean): Promise<void>;
   replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   /**
@@ -54,7 +57,8 @@ export interface NodeDomain {
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
   snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
   snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void>;
-  snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo>;
+  /** Refused while a local engine uses the replica, unless `force`. */
+  snapshotRevert(replicaName: string, name: string, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
   snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]>;
   /**
    * Copies one snapshot's own clusters into `target` (attached here for the copy, detached after,

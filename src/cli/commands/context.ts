@@ -13,6 +13,7 @@ export interface CommandValues {
   'block-size'?: string | undefined;
   'cluster-size'?: string | undefined;
   wipe?: boolean | undefined;
+  force?: boolean | undefined;
   disk?: string | undefined;
   size?: string | undefined;
   host?: string[] | undefined;

@@ -29,6 +29,7 @@ export const COMMAND_OPTIONS = {
   'block-size': { type: 'string' },
   'cluster-size': { type: 'string' },
   wipe: { type: 'boolean' },
+  force: { type: 'boolean' },
   disk: { type: 'string' },
   size: { type: 'string' },
   host: { type: 'string', multiple: true },

@@ -88,22 +88,22 @@ export const replicaCommands: CommandSpec[] = [
   {
     name: 'replica expand',
     args: ['NAME'],
-    options: ['size'],
-    usage: 'replica expand NAME --size SIZE   (the new, larger size)',
+    options: ['size', 'force'],
+    usage: 'replica expand NAME --size SIZE [--force]   (the new, larger size; --force: also while an engine or a host uses it)',
     prepare(values, [name]) {
-      const request = { name: name!, sizeBytes: requireSize(values, 'replica expand') };
+      const request = { name: name!, sizeBytes: requireSize(values, 'replica expand'), force: Boolean(values.force) };
       return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpand', request, ctx.call));
     },
   },
   {
     name: 'replica delete',
     args: ['NAME'],
-    options: [],
-    usage: 'replica delete NAME   (its export and every snapshot go too)',
+    options: ['force'],
+    usage: 'replica delete NAME [--force]   (its export and every snapshot go too; --force: also while an engine or a host uses it)',
     prepare:
-      (_values, [name]) =>
+      (values, [name]) =>
       async ({ api, call, out, json: asJson }) => {
-        const response = await invoke(api.replicas, 'ReplicaDelete', { name: name! }, call);
+        const response = await invoke(api.replicas, 'ReplicaDelete', { name: name!, force: Boolean(values.force) }, call);
         out(asJson ? json(response) : `deleted replica ${name}\n`);
         return EXIT.OK;
       },

@@ -22,6 +22,7 @@ import { CreateExposed } from '../replica/create-exposed.js';
 import { Disks } from '../replica/disks.js';
 import { ReplicaEvents } from '../replica/replica-events.js';
 import { Exports } from '../replica/exports.js';
+import { ReplicaUsage } from '../replica/usage.js';
 import { Inventory } from './inventory.js';
 import { asOperation, withKillSwitch } from './kill-points.js';
 import { translate } from './spdk-verdicts.js';
@@ -143,10 +144,12 @@ export class NodeService implements NodeDomain, EngineDomain {
     private readonly options: NodeServiceOptions,
   ) {
     this.monitorPeriodMs = options.monitorPeriodMs;
-    this.disks = new Disks(ctx);
+    // Read when an operation asks, by which time the records exist.
+    const usage = new ReplicaUsage(ctx, () => this.records.all());
+    this.disks = new Disks(ctx, usage);
     this.exportsOf = new Exports(ctx);
-    this.replicas = new Replicas(ctx, this.exportsOf);
-    this.snapshots = new Snapshots(ctx, this.replicas);
+    this.replicas = new Replicas(ctx, this.exportsOf, usage);
+    this.snapshots = new Snapshots(ctx, this.replicas, usage);
     this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
     this.records = new EngineRecords(ctx.state, ctx.locks);
     const activeRebuilds = new ActiveRebuilds();
@@ -320,8 +323,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('disk-list', async () => this.disks.list());
   }
 
-  async diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void> {
-    await this.run('disk-delete', () => this.disks.delete(name, wipe, options));
+  async diskDelete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<void> {
+    await this.run('disk-delete', () => this.disks.delete(name, wipe, options, force));
   }
 
   replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo> {
@@ -347,14 +350,14 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('replica-list', async () => this.replicas.list(diskName));
   }
 
-  replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
-    return this.run('replica-expand', () => this.replicas.expand(name, sizeBytes, options));
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force = false): Promise<ReplicaInfo> {
+    return this.run('replica-expand', () => this.replicas.expand(name, sizeBytes, options, force));
   }
 
-  async replicaDelete(name: string, options?: CallOptions): Promise<void> {
+  async replicaDelete(name: string, options?: CallOptions, force = false): Promise<void> {
     await this.run('replica-delete', async () => {
       const disk = this.ctx.inventory.head(name)?.disk;
-      await this.replicas.delete(name, options);
+      await this.replicas.delete(name, options, force);
       if (disk) this.disks.refreshSoon(disk);
     });
   }
@@ -403,8 +406,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     await this.run('snapshot-delete', () => this.snapshots.delete(replicaName, name, options));
   }
 
-  snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo> {
-    return this.run('snapshot-revert', () => this.snapshots.revert(replicaName, name, options));
+  snapshotRevert(replicaName: string, name: string, options?: CallOptions, force = false): Promise<ReplicaInfo> {
+    return this.run('snapshot-revert', () => this.snapshots.revert(replicaName, name, options, force));
   }
 
   snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]> {

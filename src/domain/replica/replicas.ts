@@ -7,6 +7,7 @@ import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { Exports } from './exports.js';
+import type { ReplicaUsage } from './usage.js';
 import type { LvolRecord } from '../node/inventory.js';
 import type { ExportInfo, ReplicaInfo } from '../model.js';
 import { alias, checkName, headLvolName, ownerTag } from '../node/naming.js';
@@ -19,6 +20,7 @@ export class Replicas {
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>,
     private readonly exports: Exports,
+    private readonly usage: ReplicaUsage,
   ) {}
 
   async create(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
@@ -81,7 +83,8 @@ export class Replicas {
     return heads.filter((h) => !diskName || h.disk === diskName).map((h) => this.info(h));
   }
 
-  async expand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+  /** Refused while an engine or a connected host uses the replica, unless `force`. */
+  async expand(name: string, sizeBytes: number, options?: CallOptions, force = false): Promise<ReplicaInfo> {
     checkName('replica', name);
     return this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.head(name);
@@ -90,6 +93,7 @@ export class Replicas {
       if (sizeBytes < head.sizeBytes)
         throw new ConductorError('INVALID_SIZE', `replica ${name} is ${head.sizeBytes} bytes; shrinking to ${sizeBytes} is refused (it would destroy data)`, { field: 'size_bytes' });
       if (sizeBytes === head.sizeBytes) return this.info(head);
+      await this.usage.refuseIfUsed(name, `expand to ${sizeBytes} bytes`, force, options);
       try {
         await this.ctx.spdk.lvol.resize({ name: alias(head.disk, head.name), size_in_mib: sizeBytes / MIB }, options);
       } catch (error) {
@@ -102,12 +106,14 @@ export class Replicas {
     });
   }
 
-  async delete(name: string, options?: CallOptions): Promise<void> {
+  /** Refused while an engine or a connected host uses the replica, unless `force`. */
+  async delete(name: string, options?: CallOptions, force = false): Promise<void> {
     checkName('replica', name);
     await this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.ctx.inventory.head(name);
       const disk = head?.disk ?? this.diskOfSnapshots(name);
       if (!head && disk === undefined && !this.ctx.inventory.exports.has(name)) return;
+      await this.usage.refuseIfUsed(name, 'delete', force, options);
       const before = head ? this.info(head) : undefined;
       if (disk !== undefined) await this.ctx.state.setIntent({ op: 'replica-delete', replica: name, disk });
       await this.finishDelete(name, disk, options);

@@ -62,7 +62,7 @@ describe('disks', () => {
     await f.client.call('bdev_aio_create', { name: 'foreign-aio', filename: file, block_size: 4096 });
     await f.client.call('bdev_lvol_create_lvstore', { bdev_name: 'foreign-aio', lvs_name: 'someone-elses' });
     await f.client.call('bdev_aio_delete', { name: 'foreign-aio' });
-    expect(await code(f.node.diskCreate({ name: 'd3', path: file }))).toBe('DISK_UNUSABLE');
+    expect(await code(f.node.diskCreate({ name: 'd3', path: file }))).toBe('DISK_NOT_EMPTY');
     const bdevs = await f.client.call<Array<{ name: string }>>('bdev_get_bdevs');
     expect(bdevs.map((b) => b.name)).not.toContain('d.d3');
     await expect(f.node.diskList()).resolves.not.toContainEqual(expect.objectContaining({ name: 'd3' }));
