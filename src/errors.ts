@@ -90,6 +90,8 @@ export const ERROR_CODES = {
   HOST_NVME_UNAVAILABLE: 'failed-precondition',
   /** The API's Unix socket path is taken (not a socket, or another service listens); choose another or stop the other. */
   API_SOCKET_IN_USE: 'failed-precondition',
+  /** Another running service holds the state directory's lock (at start: exit 2); the message names its pid. Stop it, or give this one another state.file. */
+  STATE_DIR_LOCKED: 'failed-precondition',
 
   // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
   /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */

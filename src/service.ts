@@ -19,6 +19,7 @@ import { budgetFromConfig } from './domain/engine/timeout-budget-config.js';
 import { NodeResources } from './domain/health/resources.js';
 import { createNodeDomain, type NodeService } from './domain/node/node-service.js';
 import type { RecoveryReport } from './domain/node/recovery.js';
+import { lockStateDir, type StateDirLock } from './domain/node/state-dir-lock.js';
 import type { Readiness } from './domain/operations.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
 import { readHostIoTimeout } from './host/nvme-params.js';
@@ -99,9 +100,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let spdk: SpdkConnection;
   let domain: NodeService;
   let api: ApiServer;
+  // One service per state directory, held until close (released last). A configured one is locked
+  // before anything starts; the embedded simulator's fresh directory once it exists.
+  const lockDir = (dir: string): void => {
+    const lock: StateDirLock = lockStateDir(dir, componentLogger(log, 'state-file'));
+    opened.add(async () => lock.release());
+  };
   try {
+    const configuredStateFile = config['state.file'];
+    if (configuredStateFile) lockDir(dirname(configuredStateFile));
     spdk = await openSpdk(config, log);
     opened.add(() => spdk.close());
+    const stateFile = configuredStateFile ?? join(spdk.sim ? dirname(spdk.sim.socketPath) : DEFAULT_STATE_DIR, 'state.json');
+    if (!configuredStateFile) lockDir(dirname(stateFile));
     const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'));
     // Peers are the composition's: it made them, so it closes them (after the domain, which uses them).
     opened.add(async () => peers.close());
@@ -110,7 +121,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       logger: log,
       peers,
       resources: (ctx) => new NodeResources({ ...ctx, config }),
-      stateFile: config['state.file'] ?? join(spdk.sim ? dirname(spdk.sim.socketPath) : DEFAULT_STATE_DIR, 'state.json'),
+      stateFile,
       settings: { exportAddress: config['export.address'], defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024 },
       exportPorts: { min: config['export.portMin'], max: config['export.portMax'] },
       budget,
