@@ -45,8 +45,8 @@ export interface ServiceHandle {
   /** The domain the API serves, for in-process callers. */
   readonly domain: NodeService;
   readonly client: SpdkClient;
-  /** The simulator started because no spdk.socket is configured. */
-  readonly embeddedSim: Pick<EmbeddedSim, 'socketPath' | 'pid'> | undefined;
+  /** The simulator started because no spdk.socket is configured (restarted when it dies: its pid changes). */
+  readonly embeddedSim: Pick<EmbeddedSim, 'socketPath' | 'pid' | 'restarts'> | undefined;
   /** Recovery from spdk_tgt; resolves with undefined when close() stops it first. */
   readonly recovered: Promise<RecoveryReport | undefined>;
   readiness(): Readiness;
