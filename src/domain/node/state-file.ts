@@ -123,6 +123,8 @@ export class StateFile {
   private data: StateData;
   /** Writes are serialized: each waits for the previous rename, and batches what came meanwhile. */
   private writing: Promise<void> = Promise.resolve();
+  /** The write that has not started yet: changes made now are carried by it. */
+  private queued: Promise<void> | undefined;
   private dirty = false;
   /** Undo steps of the engine changes no write has carried yet (see putEngine). */
   private unwritten: Array<(error: Error) => void> = [];
@@ -314,9 +316,14 @@ export class StateFile {
   /** Resolves once the current data (and anything changed before this call) is durable. */
   flush(): Promise<void> {
     this.dirty = true;
+    // Group commit: every change made while a write runs is carried by the one write queued
+    // behind it, which all their callers share (64 callers in a loop each cost one write per
+    // round, not 64: scripts/bench-state-file.ts).
+    if (this.queued) return this.queued;
     const next = this.writing
       .catch(() => undefined)
       .then(async () => {
+        this.queued = undefined;
         if (!this.dirty) return;
         this.dirty = false;
         // Taken in the same tick as writeNow serializes the data: exactly the changes it carries.
@@ -332,6 +339,7 @@ export class StateFile {
         }
       });
     this.writing = next;
+    this.queued = next;
     return next;
   }
 

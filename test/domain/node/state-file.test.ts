@@ -138,6 +138,21 @@ describe('state file: records of disks and exports', () => {
   });
 });
 
+describe('state file: group commit', () => {
+  it('changes made while a write runs share the next write: 8 callers making 10 changes each in turn cost about one write per turn, not one each', async () => {
+    const file = path.join(tempDir('state-'), 'state.json');
+    let writes = 0;
+    const state = StateFile.open(file, pino({ level: 'debug' }, { write: (l: string) => void (l.includes('"msg":"state file written"') && writes++) }));
+    const caller = async (c: number): Promise<void> => {
+      for (let n = 0; n < 10; n++) await state.recordExport({ ...EXPORT, replica: `r-${c}-${n}` });
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, c) => caller(c)));
+    expect(writes).toBeGreaterThanOrEqual(10);
+    expect(writes).toBeLessThanOrEqual(22);
+    expect(StateFile.open(file, silent).exports()).toHaveLength(80);
+  });
+});
+
 describe('state file: a wrongly shaped file is refused, named, and left untouched', () => {
   // biome-ignore lint/suspicious/noExplicitAny: each case reaches into the parsed file to break one key of it
   type Edit = (data: Record<string, any>) => void;
