@@ -65,7 +65,11 @@ function ms(start: bigint): number {
 const file = path.join(dir, 'state.json');
 const state = StateFile.open(file, log);
 await state.adopt([0, 1, 2, 3].map(disk), []);
-await Promise.all(Array.from({ length: replicas }, (_, n) => state.setSnapshotMeta(`pvc-${String(n).padStart(5, '0')}-r1`, 'daily-1', { createdAt: new Date().toISOString(), labels: { schedule: 'daily', app: `app-${n % 50}` }, userCreated: true })));
+await Promise.all(
+  Array.from({ length: replicas }, (_, n) =>
+    state.setSnapshotMeta(`pvc-${String(n).padStart(5, '0')}-r1`, 'daily-1', { createdAt: new Date().toISOString(), labels: { schedule: 'daily', app: `app-${n % 50}` }, userCreated: true }),
+  ),
+);
 await Promise.all(Array.from({ length: engineCount }, (_, n) => state.putEngine(engine(n).name, engine(n))));
 await Promise.all(Array.from({ length: exportCount }, (_, n) => state.recordExport(exported(n))));
 const bytes = fs.statSync(file).size;
