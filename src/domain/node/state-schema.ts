@@ -152,13 +152,16 @@ function newAjv(): AjvInstance {
   return new Ajv({ allErrors: false, strict: true, discriminator: true });
 }
 
-let compiled: { v1: ValidateFunction; current: ValidateFunction } | undefined;
+/** Compiled when first needed: a start compiles only the version its file has (a few hundred ms each under load). */
+const compiled = new Map<number, ValidateFunction>();
 
-function validators(): { v1: ValidateFunction; current: ValidateFunction } {
-  if (compiled) return compiled;
-  const ajv = newAjv();
-  compiled = { v1: ajv.compile(STATE_SCHEMA_V1), current: ajv.compile(STATE_SCHEMA) };
-  return compiled;
+function validator(version: 1 | typeof STATE_VERSION): ValidateFunction {
+  let validate = compiled.get(version);
+  if (!validate) {
+    validate = newAjv().compile(version === 1 ? STATE_SCHEMA_V1 : STATE_SCHEMA);
+    compiled.set(version, validate);
+  }
+  return validate;
 }
 
 /**
@@ -175,12 +178,13 @@ export function checkAndMigrate(file: string, parsed: unknown): unknown {
   if (typeof version === 'number' && Number.isInteger(version) && version > STATE_VERSION) {
     return refuse(`$.version is ${version}, written by a newer spdk-conductor (this one reads versions 1 to ${STATE_VERSION})`);
   }
-  const { v1, current } = validators();
   if (version === 1) {
+    const v1 = validator(1);
     if (!v1(parsed)) return refuse(describe(v1.errors?.[0]));
     const old = parsed as { engines?: object; snapshots?: object; intents?: object };
     return { version: STATE_VERSION, disks: {}, exports: {}, engines: old.engines ?? {}, snapshots: old.snapshots ?? {}, intents: old.intents ?? {} };
   }
+  const current = validator(STATE_VERSION);
   if (!current(parsed)) return refuse(describe(current.errors?.[0]));
   return structuredClone(parsed);
 }
