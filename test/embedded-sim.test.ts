@@ -10,7 +10,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiClients, invoke } from '../src/api/client.js';
 import { loadConfig } from '../src/config/load.js';
-import { restartDelayMs } from '../src/embedded-sim.js';
+import { restartDelayMs, startEmbeddedSim } from '../src/embedded-sim.js';
 import { startService } from '../src/service.js';
 import { waitFor } from './api/helpers/api-server.js';
 import { alive } from './helpers/process.js';
@@ -82,5 +82,29 @@ describe('the embedded simulator under supervision', () => {
     expect(fs.existsSync(path.dirname(sim.socketPath))).toBe(false);
     expect(lines.filter((l) => l['msg'] === 'embedded simulator restarted')).toHaveLength(2);
     expect(sim.restarts).toBe(2);
+  });
+});
+
+describe('a restart that fails', () => {
+  it('is tried again after a longer delay, and the simulator comes back once it can', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const sim = await startEmbeddedSim(logger, 2048, { restartMinMs: 1_000 });
+    cleanups.push(() => sim.stop());
+    const first = sim.pid!;
+    process.kill(first, 'SIGKILL');
+    await waitFor('the exit logged', () => lines.find((l) => l['pid'] === first && l['delayMs'] === 1_000));
+    // A directory where the socket goes: the next start cannot listen there.
+    fs.rmSync(sim.socketPath, { force: true });
+    fs.mkdirSync(sim.socketPath);
+    const failed = await waitFor('the failed restart logged', () => lines.find((l) => l['msg'] === 'embedded simulator restart failed; trying again in 2000 ms'), 10_000);
+    expect(failed).toMatchObject({ level: 50, failures: 2, delayMs: 2_000 });
+    expect(sim.restarts).toBe(0);
+    fs.rmdirSync(sim.socketPath);
+    const pid = await waitFor('the simulator back', () => sim.restarts === 1 && sim.pid, 15_000);
+    expect(pid).not.toBe(first);
+    expect(alive(pid)).toBe(true);
+    await sim.stop();
+    expect(alive(pid)).toBe(false);
   });
 });
