@@ -100,6 +100,8 @@ export const ERROR_CODES = {
   DISK_NOT_EMPTY: 'failed-precondition',
   /** The disk path resolves outside disk.allowedPrefixes; use a path under them or widen the setting. */
   DISK_PATH_NOT_ALLOWED: 'failed-precondition',
+  /** Another running service holds the state directory's lock (at start: exit 2); the message names its pid. Stop it, or give this one another state.file. */
+  STATE_DIR_LOCKED: 'failed-precondition',
 
   // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
   /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */

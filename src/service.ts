@@ -23,6 +23,7 @@ import { budgetFromConfig } from './domain/engine/timeout-budget-config.js';
 import { NodeResources } from './domain/health/resources.js';
 import { createNodeDomain, type NodeService } from './domain/node/node-service.js';
 import type { RecoveryReport } from './domain/node/recovery.js';
+import { lockStateDir, type StateDirLock } from './domain/node/state-dir-lock.js';
 import type { Readiness } from './domain/operations.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
 import { readHostIoTimeout } from './host/nvme-params.js';
@@ -49,8 +50,8 @@ export interface ServiceHandle {
   /** The domain the API serves, for in-process callers. */
   readonly domain: NodeService;
   readonly client: SpdkClient;
-  /** The simulator started because no spdk.socket is configured. */
-  readonly embeddedSim: Pick<EmbeddedSim, 'socketPath' | 'pid'> | undefined;
+  /** The simulator started because no spdk.socket is configured (restarted when it dies: its pid changes). */
+  readonly embeddedSim: Pick<EmbeddedSim, 'socketPath' | 'pid' | 'restarts'> | undefined;
   /** Recovery from spdk_tgt; resolves with undefined when close() stops it first. */
   readonly recovered: Promise<RecoveryReport | undefined>;
   readiness(): Readiness;
@@ -107,6 +108,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let spdk: SpdkConnection;
   let domain: NodeService;
   let api: ApiServer;
+  // One service per state directory, held until close (released last). A configured one is locked
+  // before anything starts; the embedded simulator's fresh directory once it exists.
+  const lockDir = (dir: string): void => {
+    const lock: StateDirLock = lockStateDir(dir, componentLogger(log, 'state-file'));
+    opened.add(async () => lock.release());
+  };
   try {
     // Certificates are checked (a ConfigError names the key and file) before anything else is opened.
     const tlsOptions = { watch: true, pollMs: config['api.tls.pollMs'] };
@@ -119,12 +126,15 @@ export async function startService(config: Config, options: ServiceOptions = {})
       `TCP API ${tcpPlan.security}: ${tcpPlan.reason}`,
     );
     if (serverTls && !clientTls) log.warn('api.tls.* is set but client.tls.* is not: calls to peers whose API requires mutual TLS will be refused');
+    const configuredStateFile = config['state.file'];
+    if (configuredStateFile) lockDir(dirname(configuredStateFile));
     spdk = await openSpdk(config, log);
     opened.add(() => spdk.close());
+    const stateFile = configuredStateFile ?? join(spdk.sim ? dirname(spdk.sim.socketPath) : DEFAULT_STATE_DIR, 'state.json');
+    if (!configuredStateFile) lockDir(dirname(stateFile));
     const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'), { tls: clientTls });
     // Peers are the composition's: it made them, so it closes them (after the domain, which uses them).
     opened.add(async () => peers.close());
-    const stateFile = config['state.file'] ?? join(spdk.sim ? dirname(spdk.sim.socketPath) : DEFAULT_STATE_DIR, 'state.json');
     domain = createNodeDomain({
       client: spdk.client,
       logger: log,

@@ -56,7 +56,8 @@ export const CONFIG_KEYS = {
   'state.file': {
     type: 'string',
     default: undefined,
-    describe: 'The local state file (snapshot times and labels, operation intents). Unset: /var/lib/spdk-conductor/state.json, or beside the embedded simulator',
+    describe:
+      'The local state file: what this node was asked to have (disks, exports, engines), snapshot times and labels, operation intents; one service per directory (a lock file). Unset: /var/lib/spdk-conductor/state.json, or beside the embedded simulator',
   },
   'export.address': { type: 'string', default: '127.0.0.1', describe: "Address replica exports listen on (the node's storage network address)" },
   'export.portMin': { type: 'integer', default: 20000, min: TCP_PORT_MIN, max: TCP_PORT_MAX, describe: 'Lowest TCP port for replica exports' },

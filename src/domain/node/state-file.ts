@@ -1,10 +1,12 @@
 /**
- * The few facts spdk_tgt cannot hold (snapshot creation times and labels, which snapshots a user
- * asked for) and the intents of multi-step operations in flight, in one small JSON file written
+ * The facts spdk_tgt cannot hold (snapshot creation times and labels, which snapshots a user asked
+ * for), what this node was asked to have that spdk_tgt forgets when it restarts (disks, exports,
+ * engines), and the intents of multi-step operations in flight, in one JSON file written
  * atomically: a temp file, fsync, rename over the old one, fsync of the directory. A crash at any
  * point leaves either the old file or the new one, never a torn one.
  *
- * Everything else is derived from spdk_tgt at start; this file never says that an object exists.
+ * The file is checked against its schema (state-schema.ts) and migrated from older versions when
+ * it is opened. Its records are intent, not inventory: what spdk_tgt has is read from spdk_tgt.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -12,6 +14,17 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConductorError } from '../../errors.js';
 import type { EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../model.js';
+import type { DiskRecord, ExportRecord } from './inventory.js';
+import {
+  checkAndMigrate,
+  type DISK_INTENT_SCHEMA,
+  type ENGINE_SPEC_SCHEMA,
+  type EXPORT_INTENT_SCHEMA,
+  type REBUILD_RECORD_SCHEMA,
+  type SNAPSHOT_META_SCHEMA,
+  STATE_VERSION,
+  type STATE_SCHEMA,
+} from './state-schema.js';
 
 export interface SnapshotMeta {
   createdAt: string;
@@ -49,8 +62,38 @@ export interface RebuildRecord {
   phase: 'queued' | 'copying-snapshots' | 'rebuilding';
 }
 
+/** A disk this node was asked to have: enough to attach it again to a spdk_tgt that forgot it. */
+export interface DiskIntent {
+  name: string;
+  kind: 'aio' | 'nvme';
+  /** The file or block device (aio), or the PCIe address (nvme). */
+  path: string;
+  /** The lvstore the disk carries: examine must bring back this one, not another. */
+  lvstoreUuid: string;
+  clusterSize: number;
+}
+
+/** A replica export: enough to make it again with the same NQN (derived from the replica), hosts and port. */
+export interface ExportIntent {
+  replica: string;
+  hostNqns: string[];
+  address: string;
+  port: number;
+  security?: ExportSecurity;
+}
+
+/** Per-host authentication, by the NAMES of keys in spdk_tgt's keyring; the keys themselves are never here. */
+export interface ExportSecurity {
+  /** Host NQN → key role (e.g. dhchapKey) → key name. */
+  hosts?: Record<string, Record<string, string>>;
+}
+
 export interface StateData {
-  version: 1;
+  version: typeof STATE_VERSION;
+  /** Keyed by disk name. */
+  disks: Record<string, DiskIntent>;
+  /** Keyed by replica name. */
+  exports: Record<string, ExportIntent>;
   engines: Record<string, EngineSpec>;
   /** Keyed by `${replica}/${snapshot}`. */
   snapshots: Record<string, SnapshotMeta>;
@@ -58,12 +101,30 @@ export interface StateData {
   intents: Record<string, Intent>;
 }
 
-const EMPTY: StateData = { version: 1, engines: {}, snapshots: {}, intents: {} };
+const EMPTY: StateData = { version: STATE_VERSION, disks: {}, exports: {}, engines: {}, snapshots: {}, intents: {} };
+
+/**
+ * The schema names exactly the keys of each record type: a field added to a type without the
+ * schema (which would make the service refuse its own file at the next start) does not compile.
+ */
+type SchemaKeys<S> = S extends { readonly properties: infer P } ? keyof P : never;
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaCoversTypes: [
+  SameKeys<keyof StateData, SchemaKeys<typeof STATE_SCHEMA>>,
+  SameKeys<keyof DiskIntent, SchemaKeys<typeof DISK_INTENT_SCHEMA>>,
+  SameKeys<keyof ExportIntent, SchemaKeys<typeof EXPORT_INTENT_SCHEMA>>,
+  SameKeys<keyof EngineSpec, SchemaKeys<typeof ENGINE_SPEC_SCHEMA>>,
+  SameKeys<keyof RebuildRecord, SchemaKeys<typeof REBUILD_RECORD_SCHEMA>>,
+  SameKeys<keyof SnapshotMeta, SchemaKeys<typeof SNAPSHOT_META_SCHEMA>>,
+] = [true, true, true, true, true, true];
+void schemaCoversTypes;
 
 export class StateFile {
   private data: StateData;
   /** Writes are serialized: each waits for the previous rename, and batches what came meanwhile. */
   private writing: Promise<void> = Promise.resolve();
+  /** The write that has not started yet: changes made now are carried by it. */
+  private queued: Promise<void> | undefined;
   private dirty = false;
   /** Undo steps of the engine changes no write has carried yet (see putEngine). */
   private unwritten: Array<(error: Error) => void> = [];
@@ -88,14 +149,17 @@ export class StateFile {
       }
     }
     if (text !== undefined) {
+      let parsed: unknown;
       try {
-        const parsed = JSON.parse(text) as Partial<StateData>;
-        if (parsed.version !== 1) throw new Error(`unknown version ${String(parsed.version)}`);
-        data = { version: 1, engines: parsed.engines ?? {}, snapshots: parsed.snapshots ?? {}, intents: parsed.intents ?? {} };
+        parsed = JSON.parse(text);
       } catch (err) {
         // A damaged file must not be silently replaced: it may hold the only record of labels.
         throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is damaged (${(err as Error).message}); move it aside to start without it`);
       }
+      const version = (parsed as { version?: unknown } | null)?.version;
+      data = checkAndMigrate(file, parsed) as StateData;
+      // In memory only: the file keeps its old format until the next change is written.
+      if (version !== STATE_VERSION) log.info({ file, from: version, to: STATE_VERSION }, 'state file migrated');
     }
     // Leftovers of a write that died before its rename.
     fs.rmSync(`${file}.tmp`, { force: true });
@@ -122,19 +186,84 @@ export class StateFile {
   }
 
   /**
-   * Records an engine (undefined: forgets it) and resolves once that is on disk. If the write that
-   * carries it fails, the record is put back as it was before any later write can carry it, and
-   * this throws: memory never keeps a change the file refused. Only EngineRecords calls this, under
-   * the engine's lock, so no other change to the same record can sit on top of an undone one.
+   * Records an engine (undefined: forgets it) and resolves once that is on disk. Only EngineRecords
+   * calls this, under the engine's lock, so no other change to the same record can sit on top of
+   * an undone one (see putRecord).
    */
-  async putEngine(name: string, spec: EngineSpec | undefined): Promise<void> {
-    const before = this.data.engines[name];
-    if (spec === undefined && before === undefined) return;
-    const put = (value: EngineSpec | undefined): void => {
-      if (value) this.data.engines[name] = value;
-      else delete this.data.engines[name];
+  putEngine(name: string, spec: EngineSpec | undefined): Promise<void> {
+    return this.putRecord('engines', name, spec);
+  }
+
+  disks(): DiskIntent[] {
+    return Object.values(this.data.disks);
+  }
+
+  exports(): ExportIntent[] {
+    return Object.values(this.data.exports);
+  }
+
+  exportOf(replica: string): ExportIntent | undefined {
+    return this.data.exports[replica];
+  }
+
+  /** Records a disk as it was made (under the disk's lock); resolves once on disk. */
+  recordDisk(disk: DiskRecord): Promise<void> {
+    return this.putRecord('disks', disk.name, diskIntent(disk));
+  }
+
+  /** Forgets a disk: only its explicit delete does. */
+  forgetDisk(name: string): Promise<void> {
+    return this.putRecord('disks', name, undefined);
+  }
+
+  /** Records an export as it now is (made, or its host list changed); its security options are kept. */
+  recordExport(record: ExportRecord): Promise<void> {
+    // An export without its listener is half made: recovery removes it, nothing records it.
+    if (record.listeners.length === 0) return Promise.resolve();
+    return this.putRecord('exports', record.replica, exportIntent(record, this.data.exports[record.replica]?.security));
+  }
+
+  /** Forgets an export: only its explicit unexpose (or its replica's delete) does. */
+  forgetExport(replica: string): Promise<void> {
+    return this.putRecord('exports', replica, undefined);
+  }
+
+  /**
+   * Records, in one write, the disks and complete exports spdk_tgt has that no record names: those
+   * a file of version 1 never held, and those whose create died between spdk_tgt and this file.
+   * Returns their names; records that exist are left as they are (they are what was asked for).
+   */
+  async adopt(disks: Iterable<DiskRecord>, exports: Iterable<ExportRecord>): Promise<string[]> {
+    const adopted: string[] = [];
+    for (const disk of disks) {
+      if (this.data.disks[disk.name] || !disk.lvstoreUuid || !disk.path) continue;
+      this.data.disks[disk.name] = diskIntent(disk);
+      adopted.push(`disk ${disk.name}`);
+    }
+    for (const record of exports) {
+      if (this.data.exports[record.replica] || record.listeners.length === 0) continue;
+      this.data.exports[record.replica] = exportIntent(record, undefined);
+      adopted.push(`export ${record.replica}`);
+    }
+    if (adopted.length > 0) await this.flush();
+    return adopted;
+  }
+
+  /**
+   * Sets (undefined: deletes) one record and resolves once that is on disk. If the write that
+   * carries it fails, the record is put back as it was before any later write can carry it, and
+   * this throws: memory never keeps a change the file refused. Callers hold the record's object
+   * lock, so no other change to the same record can sit on top of an undone one.
+   */
+  private async putRecord<T extends 'disks' | 'exports' | 'engines'>(table: T, key: string, value: StateData[T][string] | undefined): Promise<void> {
+    const records = this.data[table] as Record<string, StateData[T][string]>;
+    const before = records[key];
+    if (value === undefined && before === undefined) return;
+    const put = (v: StateData[T][string] | undefined): void => {
+      if (v) records[key] = v;
+      else delete records[key];
     };
-    put(spec);
+    put(value);
     let failure: unknown;
     this.unwritten.push((error) => {
       failure = error;
@@ -187,9 +316,14 @@ export class StateFile {
   /** Resolves once the current data (and anything changed before this call) is durable. */
   flush(): Promise<void> {
     this.dirty = true;
+    // Group commit: every change made while a write runs is carried by the one write queued
+    // behind it, which all their callers share (64 callers in a loop each cost one write per
+    // round, not 64: scripts/bench-state-file.ts).
+    if (this.queued) return this.queued;
     const next = this.writing
       .catch(() => undefined)
       .then(async () => {
+        this.queued = undefined;
         if (!this.dirty) return;
         this.dirty = false;
         // Taken in the same tick as writeNow serializes the data: exactly the changes it carries.
@@ -205,6 +339,7 @@ export class StateFile {
         }
       });
     this.writing = next;
+    this.queued = next;
     return next;
   }
 
@@ -228,4 +363,14 @@ export class StateFile {
     }
     this.log.debug({ bytes: text.length }, 'state file written');
   }
+}
+
+function diskIntent(disk: DiskRecord): DiskIntent {
+  return { name: disk.name, kind: disk.kind, path: disk.path, lvstoreUuid: disk.lvstoreUuid, clusterSize: disk.clusterSize };
+}
+
+/** Of an export with a listener (the callers check). */
+function exportIntent(record: ExportRecord, security: ExportSecurity | undefined): ExportIntent {
+  const listener = record.listeners[0]!;
+  return { replica: record.replica, hostNqns: [...record.hosts], address: listener.address, port: listener.port, ...(security ? { security } : {}) };
 }

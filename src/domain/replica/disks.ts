@@ -24,7 +24,7 @@ export class Disks {
   private readonly refreshing = new Map<string, { again: boolean }>();
 
   constructor(
-    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'settings' | 'log'>,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'settings' | 'log'>,
     private readonly usage: ReplicaUsage,
   ) {}
 
@@ -98,6 +98,7 @@ export class Disks {
       }
       await this.detach(name, kind, options);
       this.ctx.inventory.disks.delete(name);
+      await this.ctx.state.forgetDisk(name);
       this.ctx.log.info({ disk: name, wipe }, 'disk deleted');
       if (objectChangeChannel.hasSubscribers)
         objectChangeChannel.publish({ kind: 'disk', name, type: 'deleted', state: undefined, reason: wipe ? 'deleted with its replicas (wipe)' : 'deleted', source: 'operation' });
@@ -268,6 +269,11 @@ export class Disks {
     await this.ctx.inventory.load(this.ctx.spdk, options);
     const record = this.ctx.inventory.disks.get(name);
     if (!record) throw new ConductorError('SPDK_INCONSISTENT', `lvstore ${wanted} was made but spdk_tgt does not list it`);
+    await this.ctx.state.recordDisk(record).catch((error: unknown) => {
+      // The caller detaches the device: the disk must not stay listed either.
+      this.ctx.inventory.disks.delete(name);
+      throw error;
+    });
     this.ctx.log.info({ disk: name, bdev: bdevName, adopted, clusterSize: record.clusterSize }, adopted ? 'disk attached; existing lvstore adopted' : 'disk attached; lvstore created');
     if (objectChangeChannel.hasSubscribers)
       objectChangeChannel.publish({ kind: 'disk', name, type: 'added', state: undefined, reason: adopted ? 'attached; existing lvstore adopted' : 'attached; lvstore created', source: 'operation' });

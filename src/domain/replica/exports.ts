@@ -18,7 +18,7 @@ import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.j
 const PORT_ATTEMPTS = 8;
 
 export class Exports {
-  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'ports' | 'settings' | 'log'>) {}
+  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'admission' | 'ports' | 'settings' | 'log'>) {}
 
   /**
    * Makes the replica's export match `hostNqns` (creating it, or changing its host list). With
@@ -45,6 +45,7 @@ export class Exports {
     const existing = this.ctx.inventory.exports.get(replica);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn: replicaNqn(replica) }, options));
     this.ctx.inventory.exports.delete(replica);
+    await this.ctx.state.forgetExport(replica);
     for (const listener of existing?.listeners ?? []) this.ctx.ports.release(listener.port);
   }
 
@@ -83,6 +84,7 @@ export class Exports {
         listeners: [{ address: this.ctx.settings.exportAddress, port }],
         namespace: { nsid, bdevName: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid },
       };
+      await this.ctx.state.recordExport(record);
       this.ctx.inventory.exports.set(replica, record);
       this.ctx.log.info({ replica, nqn, port, hosts }, 'replica exposed');
       return record;
@@ -113,6 +115,7 @@ export class Exports {
       });
       existing.hosts = existing.hosts.filter((h) => h !== host);
     }
+    if (add.length || remove.length) await this.ctx.state.recordExport(existing);
     if (add.length || remove.length) this.ctx.log.info({ replica: existing.replica, added: add, removed: remove }, 'export host list changed');
     return existing;
   }
