@@ -176,12 +176,19 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
 }
 
+/**
+ * The longest message an error carries. Messages quote caller input only as a short prefix
+ * (src/validation/text.ts); this is the backstop for text that is not ours (spdk_tgt's or a
+ * peer's words), so no status is ever large enough to break the caller's channel.
+ */
+export const MESSAGE_MAX = 2048;
+
 export class ConductorError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
-    super(message, options);
+    super(message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (${message.length - MESSAGE_MAX} more characters cut)` : message, options);
     this.name = new.target.name;
     this.code = code;
     this.details = details;

@@ -58,7 +58,13 @@ export interface StateData {
   intents: Record<string, Intent>;
 }
 
-const EMPTY: StateData = { version: 1, engines: {}, snapshots: {}, intents: {} };
+/**
+ * The records keyed by names callers chose: without a prototype, so `constructor` or `__proto__`
+ * is a key like any other and never finds (or replaces) something of Object's.
+ */
+function dictionary<T>(from: Readonly<Record<string, T>> | undefined): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, from);
+}
 
 export class StateFile {
   private data: StateData;
@@ -78,7 +84,7 @@ export class StateFile {
 
   static open(file: string, log: Logger): StateFile {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    let data: StateData = structuredClone(EMPTY);
+    let data: StateData = { version: 1, engines: dictionary<EngineSpec>(undefined), snapshots: dictionary<SnapshotMeta>(undefined), intents: dictionary<Intent>(undefined) };
     let text: string | undefined;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -91,7 +97,7 @@ export class StateFile {
       try {
         const parsed = JSON.parse(text) as Partial<StateData>;
         if (parsed.version !== 1) throw new Error(`unknown version ${String(parsed.version)}`);
-        data = { version: 1, engines: parsed.engines ?? {}, snapshots: parsed.snapshots ?? {}, intents: parsed.intents ?? {} };
+        data = { version: 1, engines: dictionary(parsed.engines), snapshots: dictionary(parsed.snapshots), intents: dictionary(parsed.intents) };
       } catch (err) {
         // A damaged file must not be silently replaced: it may hold the only record of labels.
         throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is damaged (${(err as Error).message}); move it aside to start without it`);
