@@ -90,6 +90,12 @@ export const ERROR_CODES = {
   HOST_NVME_UNAVAILABLE: 'failed-precondition',
   /** The API's Unix socket path is taken (not a socket, or another service listens); choose another or stop the other. */
   API_SOCKET_IN_USE: 'failed-precondition',
+  /** spdk_tgt refused (EPERM): a bdev the operation needs is claimed by another object (an engine's raid, an export, an lvstore); release it first. */
+  BDEV_CLAIMED: 'failed-precondition',
+  /** The state file's filesystem is read-only (EROFS); remount it writable or move state.file, then retry. */
+  STATE_FILE_READ_ONLY: 'failed-precondition',
+  /** ReplicaExpose of an exposed replica with another host list and no mode; say ADD or REPLACE. */
+  EXPOSE_MODE_REQUIRED: 'failed-precondition',
 
   // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
   /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */
@@ -108,6 +114,8 @@ export const ERROR_CODES = {
   SPDK_REQUEST_TOO_LARGE: 'resource-exhausted',
   /** A watcher fell too far behind the events; read faster, then watch again. */
   WATCH_OVERRUN: 'resource-exhausted',
+  /** The state file's filesystem is full or over quota (ENOSPC, EDQUOT); free space there, then retry. */
+  STATE_FILE_NO_SPACE: 'resource-exhausted',
 
   // unavailable: something needed is not reachable right now; retry with backoff.
   /** Peers only: the peer (or the link to it) failed in a way with no better code. */
@@ -128,6 +136,8 @@ export const ERROR_CODES = {
   REPLICA_UNREACHABLE: 'unavailable',
   /** nvme-cli could not reach the target; check the network and the target, then retry. */
   NVME_TARGET_UNREACHABLE: 'unavailable',
+  /** spdk_tgt could not attach an NVMe-oF target (EIO: nothing listens, no such subsystem, or this host is not allowed); check the target, then retry. */
+  NVMF_TARGET_UNREACHABLE: 'unavailable',
 
   // deadline-exceeded: the work did not finish in time; it may still finish. Retry (operations are idempotent).
   /** Peers only: the peer said DEADLINE_EXCEEDED without a code this service knows. */

@@ -9,9 +9,28 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ConductorError } from '../../errors.js';
+import { ConductorError, type ErrorCode } from '../../errors.js';
 import type { EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../model.js';
+import { injectedWriteFault } from './write-faults.js';
+
+/**
+ * A record of work already done in spdk_tgt (an object deleted) is written this many times
+ * before the operation reports success anyway: its outcome must not be reported as a failure.
+ */
+const SETTLE_ATTEMPTS = 3;
+const SETTLE_BACKOFF_MS = 100;
+
+/**
+ * What a failed write means to the caller, by errno: a full or read-only filesystem is a state of
+ * the node someone can change (RESOURCE_EXHAUSTED, FAILED_PRECONDITION); anything else is a fault.
+ */
+const WRITE_ERRORS: ReadonlyMap<string, { code: ErrorCode; advice: string }> = new Map([
+  ['ENOSPC', { code: 'STATE_FILE_NO_SPACE', advice: 'its filesystem is full; free space there, then retry' }],
+  ['EDQUOT', { code: 'STATE_FILE_NO_SPACE', advice: "its filesystem's quota is used up; free space or raise the quota, then retry" }],
+  ['EROFS', { code: 'STATE_FILE_READ_ONLY', advice: 'its filesystem is read-only; remount it writable or move state.file, then retry' }],
+]);
 
 export interface SnapshotMeta {
   createdAt: string;
@@ -132,10 +151,18 @@ export class StateFile {
    * carries it fails, the record is put back as it was before any later write can carry it, and
    * this throws: memory never keeps a change the file refused. Only EngineRecords calls this, under
    * the engine's lock, so no other change to the same record can sit on top of an undone one.
+   *
+   * Forgetting is the exception: it follows a teardown already done in spdk_tgt, so it settles
+   * (see settle) instead of undoing; a record the file still holds is then one whose engine is gone.
    */
   async putEngine(name: string, spec: EngineSpec | undefined): Promise<void> {
     const before = this.data.engines[name];
     if (spec === undefined && before === undefined) return;
+    if (spec === undefined) {
+      delete this.data.engines[name];
+      await this.settle(`engine ${name} forgotten`);
+      return;
+    }
     const put = (value: EngineSpec | undefined): void => {
       if (value) this.data.engines[name] = value;
       else delete this.data.engines[name];
@@ -162,32 +189,77 @@ export class StateFile {
 
   /** Records metadata and waits until it is on disk. */
   async setSnapshotMeta(replica: string, snapshot: string, meta: SnapshotMeta): Promise<void> {
-    this.data.snapshots[`${replica}/${snapshot}`] = meta;
-    await this.flush();
+    await this.putUndoable(this.data.snapshots, `${replica}/${snapshot}`, meta);
   }
 
+  /** Metadata of snapshots that are gone (or were never made); settles, never throws (see settle). */
   async dropSnapshotMeta(replica: string, snapshots: readonly string[]): Promise<void> {
     let changed = false;
     for (const snapshot of snapshots) changed = delete this.data.snapshots[`${replica}/${snapshot}`] || changed;
-    if (changed) await this.flush();
+    if (changed) await this.settle(`metadata of snapshots ${snapshots.join(', ')} of ${replica} dropped`);
   }
 
+  /** Everything of a replica that was deleted in spdk_tgt; settles, never throws (see settle). */
   async dropReplica(replica: string): Promise<void> {
     const prefix = `${replica}/`;
     for (const key of Object.keys(this.data.snapshots)) if (key.startsWith(prefix)) delete this.data.snapshots[key];
     delete this.data.intents[replica];
-    await this.flush();
+    await this.settle(`replica ${replica} dropped`);
   }
 
+  /**
+   * Writes a change that records work spdk_tgt has already done (an object deleted), so its
+   * caller must not report a failure: the write is retried a few times, and if it still fails the
+   * change stays in memory with a warning. The file then holds a stale record, which is harmless
+   * by construction: the next successful write carries the change, and a restart first finishes
+   * the intent again (deletes of what is gone succeed) and drops metadata whose snapshot is gone.
+   */
+  private async settle(what: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.flush();
+        return;
+      } catch (err) {
+        if (attempt >= SETTLE_ATTEMPTS) {
+          this.log.warn(
+            { err: (err as Error).message, code: (err as ConductorError).code, what, attempts: attempt, file: this.file },
+            'done in spdk_tgt but not recorded in the state file; the next successful write (or the recovery at start) records it',
+          );
+          return;
+        }
+        await sleep(SETTLE_BACKOFF_MS * attempt);
+      }
+    }
+  }
+
+  /**
+   * Written before the operation's first step; if the write fails it throws and memory forgets the
+   * intent, so no later write can record an operation that never started (recovery would finish it).
+   */
   async setIntent(intent: Intent): Promise<void> {
-    this.data.intents[intent.replica] = intent;
-    await this.flush();
+    await this.putUndoable(this.data.intents, intent.replica, intent);
   }
 
+  /** Sets `records[key]` and waits until it is on disk; if the write carrying it fails, puts it back and throws. */
+  private async putUndoable<T>(records: Record<string, T>, key: string, value: T): Promise<void> {
+    const had = Object.hasOwn(records, key);
+    const before = records[key];
+    records[key] = value;
+    let failure: unknown;
+    this.unwritten.push((error) => {
+      failure = error;
+      if (had) records[key] = before as T;
+      else delete records[key];
+    });
+    await this.flush().catch(() => undefined);
+    if (failure !== undefined) throw failure;
+  }
+
+  /** The operation is over (done, or undone); settles, never throws: recovery repeats an intent safely. */
   async clearIntent(replica: string): Promise<void> {
-    if (!(replica in this.data.intents)) return;
+    if (!Object.hasOwn(this.data.intents, replica)) return;
     delete this.data.intents[replica];
-    await this.flush();
+    await this.settle(`intent of ${replica} cleared`);
   }
 
   /** Resolves once the current data (and anything changed before this call) is durable. */
@@ -205,7 +277,7 @@ export class StateFile {
         } catch (err) {
           this.dirty = true;
           this.log.error({ err: (err as Error).message, file: this.file }, 'state file write failed');
-          const failure = new ConductorError('STATE_FILE_UNWRITABLE', `cannot write the state file ${this.file}: ${(err as Error).message}`);
+          const failure = writeFailure(this.file, err);
           for (const undo of carried.reverse()) undo(failure);
           throw failure;
         }
@@ -218,6 +290,7 @@ export class StateFile {
   private async writeNow(): Promise<void> {
     const tmp = `${this.file}.tmp`;
     const text = JSON.stringify(this.data, null, 1);
+    await injectedWriteFault();
     const file = await fsp.open(tmp, 'w', 0o600);
     try {
       await file.writeFile(text);
@@ -234,4 +307,11 @@ export class StateFile {
     }
     this.log.debug({ bytes: text.length }, 'state file written');
   }
+}
+
+function writeFailure(file: string, err: unknown): ConductorError {
+  const errno = (err as NodeJS.ErrnoException).code;
+  const known = errno === undefined ? undefined : WRITE_ERRORS.get(errno);
+  if (known) return new ConductorError(known.code, `cannot write the state file ${file} (${errno}): ${known.advice}`, { errno });
+  return new ConductorError('STATE_FILE_UNWRITABLE', `cannot write the state file ${file}: ${(err as Error).message}`, { errno });
 }
