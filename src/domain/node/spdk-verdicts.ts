@@ -49,9 +49,13 @@ export function translate(error: unknown, what: string): unknown {
     if (error.isNoSpace) return new ConductorError('DISK_FULL', `${what}: the disk has no space left (${error.rpcMessage}); free space or use another disk`, { cause: error.message });
     if (error.isOutOfMemory) return new ConductorError('DMA_EXHAUSTED', `${what}: spdk_tgt is out of DMA memory (${error.rpcMessage}); add hugepages or remove objects`, { cause: error.message });
     if (error.is('EPERM') && CLAIMING_METHODS.has(error.method)) {
-      return new ConductorError('BDEV_CLAIMED', `${what}: a bdev it needs is already in use by another object in spdk_tgt (${error.rpcMessage}); release it first (unexpose the replica, or remove it from its engine)`, {
-        cause: error.message,
-      });
+      return new ConductorError(
+        'BDEV_CLAIMED',
+        `${what}: a bdev it needs is already in use by another object in spdk_tgt (${error.rpcMessage}); release it first (unexpose the replica, or remove it from its engine)`,
+        {
+          cause: error.message,
+        },
+      );
     }
     if (error.is('EIO') && error.method === 'bdev_nvme_attach_controller') {
       return new ConductorError(
