@@ -3,6 +3,7 @@
  * INVALID_ARGUMENT naming the field (as spelled in the proto) and changes nothing. The domain
  * checks again before SPDK; this layer exists so bad input never costs a lock or a spdk_tgt call.
  */
+import type { ExposeMode } from '../domain/model.js';
 import { ConductorError, type ErrorCode } from '../errors.js';
 import { labelsProblem } from '../validation/labels.js';
 import { HOST_NQNS_MAX, LIST_MAX, STRING_MAX_BYTES } from '../validation/limits.js';
@@ -100,6 +101,20 @@ export function diskKind(field: string, value: string | number): 'aio' | 'nvme' 
       return 'nvme';
     default:
       throw invalid(field, `unknown disk kind ${typeof value === 'number' ? value : quoted(value)}; use DISK_KIND_AIO or DISK_KIND_NVME`);
+  }
+}
+
+/** ReplicaExpose's mode; unspecified is undefined (only the same hosts are accepted then). */
+export function exposeMode(field: string, value: string | number): ExposeMode | undefined {
+  switch (value) {
+    case 'EXPOSE_MODE_UNSPECIFIED':
+      return undefined;
+    case 'EXPOSE_MODE_ADD':
+      return 'add';
+    case 'EXPOSE_MODE_REPLACE':
+      return 'replace';
+    default:
+      throw invalid(field, `unknown expose mode ${typeof value === 'number' ? value : quoted(value)}; use EXPOSE_MODE_ADD or EXPOSE_MODE_REPLACE`);
   }
 }
 

@@ -13,6 +13,7 @@ import type {
   EngineEvent,
   EngineInfo,
   EngineReplicaSpec,
+  ExposeMode,
   NodeInfo,
   RebuildInfo,
   ReplicaEvent,
@@ -43,7 +44,8 @@ export interface NodeDomain {
   replicaList(diskName: string | undefined, options?: CallOptions): Promise<ReplicaInfo[]>;
   replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo>;
   replicaDelete(name: string, options?: CallOptions): Promise<void>;
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo>;
+  /** On an exposed replica, `mode` says whether the hosts are added or replace its hosts; without one, other hosts are refused (EXPOSE_MODE_REQUIRED). */
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   /**
    * Subscribes to replica changes: the current list arrives first as 'added' events then one

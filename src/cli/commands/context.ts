@@ -25,6 +25,8 @@ export interface CommandValues {
   override?: string[] | undefined;
   wait?: boolean | undefined;
   engine?: string | undefined;
+  add?: boolean | undefined;
+  replace?: boolean | undefined;
 }
 
 export interface CommandContext {
