@@ -5,7 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
+import { execa } from 'execa';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClients, invoke, isServiceError, type ApiClients } from '../../src/api/client.js';
@@ -14,6 +16,7 @@ import { REQUEST_MAX_BYTES } from '../../src/validation/limits.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
+const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
 const MiB = 1024 * 1024;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:0f4c6d0e-1f6b-4b8e-9d43-5b2a1e7c9a10';
 /** Object.prototype's own names: `constructor` is a valid name, the others break the name rule. */
@@ -121,6 +124,16 @@ describe("names that are Object's own properties (item 6)", () => {
     }
     expect((await invoke(api.disks, 'DiskList', {}, DEADLINE)).disks).toEqual([]);
     expect((await invoke(api.engines, 'EngineList', {}, DEADLINE)).engines).toEqual([]);
+  });
+
+  it.each([
+    [['disk', 'create', 'd', '--path', '/dev/null', '--kind', 'constructor'], /--kind "constructor" is not a disk kind/],
+    [['engine', 'create', 'v', '--size', '1GiB', '--replica', 'local,name=a', '--replica', 'local,name=b', '--frontend', 'constructor'], /--frontend "constructor" is not a frontend/],
+    [['replica', 'create', 'r', '--disk', 'd', '--size', '1constructor'], /--size "1constructor" is not a size/],
+  ])('the CLI refuses constructor as an option value it looks up: %j', async (args, message) => {
+    const result = await execa(process.execPath, [CLI, ...args], { reject: false, env: { CONDUCTOR_API_SOCKET: path.join(node.dir, 'api.sock') }, extendEnv: false, timeout: 30_000 });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(message);
   });
 
   it('a state file keyed by __proto__ and constructor loads them as data', () => {
