@@ -136,6 +136,18 @@ describe("names that are Object's own properties (item 6)", () => {
     expect(result.stderr).toMatch(message);
   });
 
+  it('a label keyed __proto__ is refused as a label key, not taken for a prototype', async () => {
+    await invoke(api.disks, 'DiskCreate', { name: 'dl', path: node.diskFile('dl', 64) }, DEADLINE);
+    await invoke(api.replicas, 'ReplicaCreate', { name: 'rl', diskName: 'dl', sizeBytes: 16 * MiB }, DEADLINE);
+    const labels = JSON.parse('{"__proto__": "x"}') as Record<string, string>;
+    const refused = await refusal(invoke(api.snapshots, 'SnapshotCreate', { replicaName: 'rl', name: 's1', labels }, DEADLINE));
+    expect(refused).toMatchObject({ code: status.INVALID_ARGUMENT, conductorCode: 'INVALID_LABELS' });
+    expect(refused.details).toContain('label key "__proto__" is not allowed');
+    expect((await invoke(api.snapshots, 'SnapshotList', { replicaName: 'rl' }, DEADLINE)).snapshots).toEqual([]);
+    await invoke(api.replicas, 'ReplicaDelete', { name: 'rl' }, DEADLINE);
+    await invoke(api.disks, 'DiskDelete', { name: 'dl' }, DEADLINE);
+  });
+
   it('a state file keyed by __proto__ and constructor loads them as data', () => {
     const dir = tempDir('state-proto-');
     const file = path.join(dir, 'state.json');
