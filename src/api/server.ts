@@ -27,6 +27,7 @@ import { enginesHandlers } from './services/engines.js';
 import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
 import { WatchRegistry } from './services/watch.js';
+import { REQUEST_MAX_BYTES } from '../validation/limits.js';
 import { splitHostPort } from '../validation/network.js';
 
 export interface ApiServerOptions {
@@ -77,7 +78,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const protos = loadProtos();
   const v1 = protos.grpcObject.spdk.conductor.v1;
   // channelz bookkeeping is per call and nothing here reads it; measured with bench-replicas.
-  const server = new Server({ 'grpc.enable_channelz': 0 });
+  // A larger message is refused by grpc-js with RESOURCE_EXHAUSTED before it is decoded.
+  const server = new Server({ 'grpc.enable_channelz': 0, 'grpc.max_receive_message_length': REQUEST_MAX_BYTES });
   const watches = new WatchRegistry();
   const ctx = { domain, logger };
   const watchOptions = { watches, maxBufferedEvents: options.maxWatchBufferedEvents ?? 10_000 };

@@ -23,6 +23,12 @@ export interface DiskInfo {
   adopted: boolean;
 }
 
+/**
+ * What ReplicaExpose does to an export that allows other hosts: add the asked ones to them, or
+ * make them the only ones. Without a mode only the same hosts are accepted (a no-op).
+ */
+export type ExposeMode = 'add' | 'replace';
+
 export interface ExportInfo {
   nqn: string;
   address: string;

@@ -13,6 +13,7 @@ import type {
   EngineEvent,
   EngineInfo,
   EngineReplicaSpec,
+  ExposeMode,
   NodeInfo,
   RebuildInfo,
   ReplicaEvent,
@@ -46,7 +47,8 @@ export interface NodeDomain {
   replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
   replicaDelete(name: string, options?: CallOptions, force?: boolean): Promise<void>;
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo>;
+  /** On an exposed replica, `mode` says whether the hosts are added or replace its hosts; without one, other hosts are refused (EXPOSE_MODE_REQUIRED). */
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   /**
    * Subscribes to replica changes: the current list arrives first as 'added' events then one

@@ -63,6 +63,7 @@ export interface ProtoGrpcType {
         DiskListResponse: MessageTypeDefinition<_spdk_conductor_v1_DiskListResponse, _spdk_conductor_v1_DiskListResponse__Output>
         Disks: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_DisksClient> & { service: _spdk_conductor_v1_DisksDefinition }
         ExportInfo: MessageTypeDefinition<_spdk_conductor_v1_ExportInfo, _spdk_conductor_v1_ExportInfo__Output>
+        ExposeMode: EnumTypeDefinition
         /**
          * What this node is, for its peers: engines on other nodes ask before copying snapshots to or from
          * it during a rebuild.

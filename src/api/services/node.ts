@@ -35,6 +35,7 @@ export function shallowCopyHandler(ctx: ServiceContext): handleServerStreamingCa
     call.on('close', abort);
     const start = async (): Promise<void> => {
       const request = call.request;
+      check.boundedRequest(request);
       const replica = check.name('replica', 'replica_name', request.replicaName);
       const snapshot = check.name('snapshot', 'snapshot_name', request.snapshotName);
       const target = { address: check.address('target_address', request.targetAddress), port: check.port('target_port', request.targetPort), nqn: check.nqn('target_nqn', request.targetNqn) };

@@ -47,7 +47,7 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
     ReplicaExpose: unary<ReplicaExposeRequest__Output, Replica>(ctx, 'ReplicaExpose', async (request, call) => {
       const name = check.name('replica', 'name', request.name);
       const hostNqns = check.hostNqns('host_nqns', request.hostNqns);
-      return replicaMessage(await domain.replicaExpose(name, hostNqns, call));
+      return replicaMessage(await domain.replicaExpose(name, hostNqns, call, check.exposeMode('mode', request.mode)));
     }),
     ReplicaUnexpose: unary<ReplicaUnexposeRequest__Output, Replica>(ctx, 'ReplicaUnexpose', async (request, call) =>
       replicaMessage(await domain.replicaUnexpose(check.name('replica', 'name', request.name), call)),

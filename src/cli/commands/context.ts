@@ -26,6 +26,8 @@ export interface CommandValues {
   override?: string[] | undefined;
   wait?: boolean | undefined;
   engine?: string | undefined;
+  add?: boolean | undefined;
+  replace?: boolean | undefined;
 }
 
 export interface CommandContext {

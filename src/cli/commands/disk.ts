@@ -38,7 +38,7 @@ export const diskCommands: CommandSpec[] = [
     prepare(values, [name]) {
       if (!values.path) throw new UsageError('disk create needs --path (a device or file for aio, a PCIe BDF for nvme)');
       const kindName = values.kind ?? 'aio';
-      if (!(kindName in KINDS)) throw new UsageError(`--kind ${JSON.stringify(kindName)} is not a disk kind; use aio or nvme`);
+      if (!Object.hasOwn(KINDS, kindName)) throw new UsageError(`--kind ${JSON.stringify(kindName)} is not a disk kind; use aio or nvme`);
       const request = {
         name: name!,
         path: values.path,

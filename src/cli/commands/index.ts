@@ -42,6 +42,8 @@ export const COMMAND_OPTIONS = {
   override: { type: 'string', multiple: true },
   wait: { type: 'boolean' },
   engine: { type: 'string' },
+  add: { type: 'boolean' },
+  replace: { type: 'boolean' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.

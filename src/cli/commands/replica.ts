@@ -111,12 +111,21 @@ export const replicaCommands: CommandSpec[] = [
   {
     name: 'replica expose',
     args: ['NAME'],
-    options: ['host'],
-    usage: 'replica expose NAME --host HOSTNQN [--host HOSTNQN ...]',
+    options: ['host', 'add', 'replace'],
+    usage: 'replica expose NAME --host HOSTNQN [--host HOSTNQN ...] [--add | --replace]   (an exposed replica: --add keeps its hosts, --replace allows only these)',
     prepare(values, [name]) {
       if (!values.host?.length) throw new UsageError('replica expose needs at least one --host NQN (replicas are never exported to any host)');
-      const request = { name: name!, hostNqns: values.host };
-      return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call));
+      if (values.add && values.replace) throw new UsageError('replica expose takes --add or --replace, not both');
+      const mode = values.add ? 'EXPOSE_MODE_ADD' : values.replace ? 'EXPOSE_MODE_REPLACE' : 'EXPOSE_MODE_UNSPECIFIED';
+      const request = { name: name!, hostNqns: values.host, mode } as const;
+      return async (ctx) => {
+        if (ctx.json) return showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call));
+        // Read first only to say what changed; the service decides, under the replica's lock.
+        const before = (await invoke(ctx.api.replicas, 'ReplicaGet', { name: name! }, ctx.call)).export?.hostNqns ?? [];
+        const replica = await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call);
+        ctx.out(`${exposeOutcome(replica.name, before, replica.export?.hostNqns ?? [])}\n${replicaFields(replica)}`);
+        return EXIT.OK;
+      };
     },
   },
   {
@@ -137,6 +146,16 @@ export const replicaCommands: CommandSpec[] = [
     prepare: () => (ctx) => follow(ctx, ctx.api.replicas.ReplicaWatch({}), replicaEventLine),
   },
 ];
+
+/** What an expose did, for people: made the export, added hosts, replaced the list, or nothing. */
+function exposeOutcome(name: string, before: readonly string[], after: readonly string[]): string {
+  const added = after.filter((h) => !before.includes(h));
+  const removed = before.filter((h) => !after.includes(h));
+  if (before.length === 0) return `exposed ${name} to ${after.length} host(s)`;
+  if (added.length === 0 && removed.length === 0) return `unchanged: ${name} is already exposed to these hosts`;
+  if (removed.length === 0) return `added ${added.length} host(s) to ${name}: ${added.join(', ')}`;
+  return `replaced the hosts of ${name}: added ${added.length ? added.join(', ') : 'none'}; removed ${removed.join(', ')}`;
+}
 
 function replicaEventLine(event: ReplicaEvent__Output): string {
   const r = event.replica;

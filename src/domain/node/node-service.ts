@@ -33,6 +33,7 @@ import type {
   EngineEvent,
   EngineInfo,
   EngineReplicaSpec,
+  ExposeMode,
   ReplicaEvent,
   ReplicaInfo,
   CopyTarget,
@@ -362,16 +363,20 @@ export class NodeService implements NodeDomain, EngineDomain {
     });
   }
 
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
-    return this.run('replica-expose', () => this.expose(name, hostNqns, options));
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo> {
+    return this.run('replica-expose', () => this.expose(name, hostNqns, options, mode));
   }
 
-  private expose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
+  private expose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo> {
     return this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.replicas.head(name);
-      await this.exportsOf.expose(name, head.disk, hostNqns, options);
+      const plan = this.exportsOf.plan(name, hostNqns, mode);
+      if (plan.outcome === 'unchanged') return this.replicas.info(head);
+      await this.exportsOf.expose(name, head.disk, plan.hosts, options);
       const info = this.replicas.info(head);
-      this.ctx.events.emit('modified', info, `exposed to ${hostNqns.join(', ')}`);
+      const reason = plan.outcome === 'added' ? `hosts added: ${hostNqns.join(', ')}` : `exposed to ${plan.hosts.join(', ')}${plan.outcome === 'replaced' ? ' (host list replaced)' : ''}`;
+      this.ctx.events.emit('modified', info, reason);
+      this.ctx.log.info({ replica: name, outcome: plan.outcome, hosts: plan.hosts }, 'replica expose');
       return info;
     });
   }

@@ -11,8 +11,9 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ConductorError } from '../../errors.js';
+import { ConductorError, type ErrorCode } from '../../errors.js';
 import type { EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../model.js';
 import type { DiskRecord, ExportRecord } from './inventory.js';
 import {
@@ -25,6 +26,24 @@ import {
   STATE_VERSION,
   type STATE_SCHEMA,
 } from './state-schema.js';
+import { injectedWriteFault } from './write-faults.js';
+
+/**
+ * A record of work already done in spdk_tgt (an object deleted) is written this many times
+ * before the operation reports success anyway: its outcome must not be reported as a failure.
+ */
+const SETTLE_ATTEMPTS = 3;
+const SETTLE_BACKOFF_MS = 100;
+
+/**
+ * What a failed write means to the caller, by errno: a full or read-only filesystem is a state of
+ * the node someone can change (RESOURCE_EXHAUSTED, FAILED_PRECONDITION); anything else is a fault.
+ */
+const WRITE_ERRORS: ReadonlyMap<string, { code: ErrorCode; advice: string }> = new Map([
+  ['ENOSPC', { code: 'STATE_FILE_NO_SPACE', advice: 'its filesystem is full; free space there, then retry' }],
+  ['EDQUOT', { code: 'STATE_FILE_NO_SPACE', advice: "its filesystem's quota is used up; free space or raise the quota, then retry" }],
+  ['EROFS', { code: 'STATE_FILE_READ_ONLY', advice: 'its filesystem is read-only; remount it writable or move state.file, then retry' }],
+]);
 
 export interface SnapshotMeta {
   createdAt: string;
@@ -101,7 +120,21 @@ export interface StateData {
   intents: Record<string, Intent>;
 }
 
-const EMPTY: StateData = { version: STATE_VERSION, disks: {}, exports: {}, engines: {}, snapshots: {}, intents: {} };
+function emptyState(): StateData {
+  return withDictionaries({ version: STATE_VERSION, disks: {}, exports: {}, engines: {}, snapshots: {}, intents: {} });
+}
+
+/** Every table of `data` as a dictionary (see dictionary). */
+function withDictionaries(data: StateData): StateData {
+  return {
+    version: data.version,
+    disks: dictionary(data.disks),
+    exports: dictionary(data.exports),
+    engines: dictionary(data.engines),
+    snapshots: dictionary(data.snapshots),
+    intents: dictionary(data.intents),
+  };
+}
 
 /**
  * The schema names exactly the keys of each record type: a field added to a type without the
@@ -118,6 +151,14 @@ const schemaCoversTypes: [
   SameKeys<keyof SnapshotMeta, SchemaKeys<typeof SNAPSHOT_META_SCHEMA>>,
 ] = [true, true, true, true, true, true];
 void schemaCoversTypes;
+
+/**
+ * The records keyed by names callers chose: without a prototype, so `constructor` or `__proto__`
+ * is a key like any other and never finds (or replaces) something of Object's.
+ */
+function dictionary<T>(from: Readonly<Record<string, T>> | undefined): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, from);
+}
 
 export class StateFile {
   private data: StateData;
@@ -139,7 +180,7 @@ export class StateFile {
 
   static open(file: string, log: Logger): StateFile {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    let data: StateData = structuredClone(EMPTY);
+    let data: StateData = emptyState();
     let text: string | undefined;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -157,7 +198,7 @@ export class StateFile {
         throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is damaged (${(err as Error).message}); move it aside to start without it`);
       }
       const version = (parsed as { version?: unknown } | null)?.version;
-      data = checkAndMigrate(file, parsed) as StateData;
+      data = withDictionaries(checkAndMigrate(file, parsed) as StateData);
       // In memory only: the file keeps its old format until the next change is written.
       if (version !== STATE_VERSION) log.info({ file, from: version, to: STATE_VERSION }, 'state file migrated');
     }
@@ -186,12 +227,15 @@ export class StateFile {
   }
 
   /**
-   * Records an engine (undefined: forgets it) and resolves once that is on disk. Only EngineRecords
-   * calls this, under the engine's lock, so no other change to the same record can sit on top of
-   * an undone one (see putRecord).
+  /**
+   * Records an engine and resolves once that is on disk. Only EngineRecords calls this, under the
+   * engine's lock, so no other change to the same record can sit on top of an undone one (see
+   * putRecord). Forgetting (undefined) follows a teardown already done in spdk_tgt, so it settles
+   * (see settle) instead of undoing: a record the file still holds is then one whose engine is gone.
    */
-  putEngine(name: string, spec: EngineSpec | undefined): Promise<void> {
-    return this.putRecord('engines', name, spec);
+  async putEngine(name: string, spec: EngineSpec | undefined): Promise<void> {
+    if (spec !== undefined) return this.putRecord('engines', name, spec);
+    await this.forget('engines', name, `engine ${name} forgotten`);
   }
 
   disks(): DiskIntent[] {
@@ -213,7 +257,7 @@ export class StateFile {
 
   /** Forgets a disk: only its explicit delete does. */
   forgetDisk(name: string): Promise<void> {
-    return this.putRecord('disks', name, undefined);
+    return this.forget('disks', name, `disk ${name} forgotten`);
   }
 
   /** Records an export as it now is (made, or its host list changed); its security options are kept. */
@@ -225,7 +269,14 @@ export class StateFile {
 
   /** Forgets an export: only its explicit unexpose (or its replica's delete) does. */
   forgetExport(replica: string): Promise<void> {
-    return this.putRecord('exports', replica, undefined);
+    return this.forget('exports', replica, `export of ${replica} forgotten`);
+  }
+
+  /** Removes a record of something already gone from spdk_tgt; settles, never throws (see settle). */
+  private async forget(table: 'disks' | 'exports' | 'engines', key: string, what: string): Promise<void> {
+    if (!Object.hasOwn(this.data[table], key)) return;
+    delete this.data[table][key];
+    await this.settle(what);
   }
 
   /**
@@ -285,32 +336,77 @@ export class StateFile {
 
   /** Records metadata and waits until it is on disk. */
   async setSnapshotMeta(replica: string, snapshot: string, meta: SnapshotMeta): Promise<void> {
-    this.data.snapshots[`${replica}/${snapshot}`] = meta;
-    await this.flush();
+    await this.putUndoable(this.data.snapshots, `${replica}/${snapshot}`, meta);
   }
 
+  /** Metadata of snapshots that are gone (or were never made); settles, never throws (see settle). */
   async dropSnapshotMeta(replica: string, snapshots: readonly string[]): Promise<void> {
     let changed = false;
     for (const snapshot of snapshots) changed = delete this.data.snapshots[`${replica}/${snapshot}`] || changed;
-    if (changed) await this.flush();
+    if (changed) await this.settle(`metadata of snapshots ${snapshots.join(', ')} of ${replica} dropped`);
   }
 
+  /** Everything of a replica that was deleted in spdk_tgt; settles, never throws (see settle). */
   async dropReplica(replica: string): Promise<void> {
     const prefix = `${replica}/`;
     for (const key of Object.keys(this.data.snapshots)) if (key.startsWith(prefix)) delete this.data.snapshots[key];
     delete this.data.intents[replica];
-    await this.flush();
+    await this.settle(`replica ${replica} dropped`);
   }
 
+  /**
+   * Writes a change that records work spdk_tgt has already done (an object deleted), so its
+   * caller must not report a failure: the write is retried a few times, and if it still fails the
+   * change stays in memory with a warning. The file then holds a stale record, which is harmless
+   * by construction: the next successful write carries the change, and a restart first finishes
+   * the intent again (deletes of what is gone succeed) and drops metadata whose snapshot is gone.
+   */
+  private async settle(what: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.flush();
+        return;
+      } catch (err) {
+        if (attempt >= SETTLE_ATTEMPTS) {
+          this.log.warn(
+            { err: (err as Error).message, code: (err as ConductorError).code, what, attempts: attempt, file: this.file },
+            'done in spdk_tgt but not recorded in the state file; the next successful write (or the recovery at start) records it',
+          );
+          return;
+        }
+        await sleep(SETTLE_BACKOFF_MS * attempt);
+      }
+    }
+  }
+
+  /**
+   * Written before the operation's first step; if the write fails it throws and memory forgets the
+   * intent, so no later write can record an operation that never started (recovery would finish it).
+   */
   async setIntent(intent: Intent): Promise<void> {
-    this.data.intents[intent.replica] = intent;
-    await this.flush();
+    await this.putUndoable(this.data.intents, intent.replica, intent);
   }
 
+  /** Sets `records[key]` and waits until it is on disk; if the write carrying it fails, puts it back and throws. */
+  private async putUndoable<T>(records: Record<string, T>, key: string, value: T): Promise<void> {
+    const had = Object.hasOwn(records, key);
+    const before = records[key];
+    records[key] = value;
+    let failure: unknown;
+    this.unwritten.push((error) => {
+      failure = error;
+      if (had) records[key] = before as T;
+      else delete records[key];
+    });
+    await this.flush().catch(() => undefined);
+    if (failure !== undefined) throw failure;
+  }
+
+  /** The operation is over (done, or undone); settles, never throws: recovery repeats an intent safely. */
   async clearIntent(replica: string): Promise<void> {
-    if (!(replica in this.data.intents)) return;
+    if (!Object.hasOwn(this.data.intents, replica)) return;
     delete this.data.intents[replica];
-    await this.flush();
+    await this.settle(`intent of ${replica} cleared`);
   }
 
   /** Resolves once the current data (and anything changed before this call) is durable. */
@@ -333,7 +429,7 @@ export class StateFile {
         } catch (err) {
           this.dirty = true;
           this.log.error({ err: (err as Error).message, file: this.file }, 'state file write failed');
-          const failure = new ConductorError('STATE_FILE_UNWRITABLE', `cannot write the state file ${this.file}: ${(err as Error).message}`);
+          const failure = writeFailure(this.file, err);
           for (const undo of carried.reverse()) undo(failure);
           throw failure;
         }
@@ -347,6 +443,7 @@ export class StateFile {
   private async writeNow(): Promise<void> {
     const tmp = `${this.file}.tmp`;
     const text = JSON.stringify(this.data, null, 1);
+    await injectedWriteFault();
     const file = await fsp.open(tmp, 'w', 0o600);
     try {
       await file.writeFile(text);
@@ -373,4 +470,11 @@ function diskIntent(disk: DiskRecord): DiskIntent {
 function exportIntent(record: ExportRecord, security: ExportSecurity | undefined): ExportIntent {
   const listener = record.listeners[0]!;
   return { replica: record.replica, hostNqns: [...record.hosts], address: listener.address, port: listener.port, ...(security ? { security } : {}) };
+}
+
+function writeFailure(file: string, err: unknown): ConductorError {
+  const errno = (err as NodeJS.ErrnoException).code;
+  const known = errno === undefined ? undefined : WRITE_ERRORS.get(errno);
+  if (known) return new ConductorError(known.code, `cannot write the state file ${file} (${errno}): ${known.advice}`, { errno });
+  return new ConductorError('STATE_FILE_UNWRITABLE', `cannot write the state file ${file}: ${(err as Error).message}`, { errno });
 }

@@ -10,6 +10,7 @@ import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { ExportRecord } from '../node/inventory.js';
+import type { ExposeMode } from '../model.js';
 import { alias, headLvolName, namespaceIds, replicaNqn } from '../node/naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
@@ -27,18 +28,35 @@ export class Exports {
    * namespace waits for it, and the export is rolled back if it fails.
    */
   async expose(replica: string, disk: string, hostNqns: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
-    const hosts = [...new Set(hostNqns)];
-    if (hosts.length === 0) throw new ConductorError('INVALID_NQN', 'at least one host NQN is required: replicas are never exported to any host', { field: 'host_nqns' });
-    for (const host of hosts) {
-      const problem = nqnProblem(host);
-      if (problem) throw new ConductorError('INVALID_NQN', problem, { field: 'host_nqns' });
-    }
+    const hosts = checkHosts(hostNqns);
     const existing = this.ctx.inventory.exports.get(replica);
     if (existing) {
       await headReady;
       return this.converge(existing, hosts, options);
     }
     return this.create(replica, disk, hosts, options, headReady);
+  }
+
+  /**
+   * The hosts an expose of `replica` to `asked` should leave it with, and what that is: an export
+   * made, hosts added, the list replaced, or nothing. An export that allows other hosts is changed
+   * only as `mode` says: without a mode the caller did not say whether the other hosts stay, and
+   * guessing either way has exposed a replica to the wrong host or cut an engine off.
+   */
+  plan(replica: string, asked: readonly string[], mode: ExposeMode | undefined): { hosts: string[]; outcome: 'created' | 'added' | 'replaced' | 'unchanged' } {
+    checkHosts(asked);
+    const current = this.ctx.inventory.exports.get(replica)?.hosts;
+    if (!current) return { hosts: [...asked], outcome: 'created' };
+    const hosts = mode === 'add' ? [...current, ...asked.filter((h) => !current.includes(h))] : [...asked];
+    if (sameHosts(current, hosts)) return { hosts, outcome: 'unchanged' };
+    if (mode === undefined) {
+      throw new ConductorError(
+        'EXPOSE_MODE_REQUIRED',
+        `replica ${replica} is already exposed to ${hostList(current)}; say EXPOSE_MODE_ADD to allow these hosts as well, or EXPOSE_MODE_REPLACE to allow only them`,
+        { field: 'mode' },
+      );
+    }
+    return { hosts, outcome: mode === 'add' ? 'added' : 'replaced' };
   }
 
   async unexpose(replica: string, options?: CallOptions): Promise<void> {
@@ -144,4 +162,27 @@ export async function listenOnFreePort(ctx: Pick<DomainContext, 'spdk' | 'client
 /** NVMe serial numbers are at most 20 printable characters; derived so it is stable per replica. */
 function serialFor(nguid: string): string {
   return `SC${nguid.slice(0, 18)}`;
+}
+
+/** The hosts, each once; refuses an empty list or one that is not an NQN. */
+function checkHosts(hostNqns: readonly string[]): string[] {
+  const hosts = [...new Set(hostNqns)];
+  if (hosts.length === 0) throw new ConductorError('INVALID_NQN', 'at least one host NQN is required: replicas are never exported to any host', { field: 'host_nqns' });
+  for (const host of hosts) {
+    const problem = nqnProblem(host);
+    if (problem) throw new ConductorError('INVALID_NQN', problem, { field: 'host_nqns' });
+  }
+  return hosts;
+}
+
+/** The same hosts, as sets. */
+export function sameHosts(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((h) => set.has(h));
+}
+
+/** Hosts as a message names them: the first few, then how many more. */
+export function hostList(hosts: readonly string[]): string {
+  const shown = hosts.slice(0, 3).join(', ');
+  return hosts.length > 3 ? `${shown} and ${hosts.length - 3} more` : shown || 'no host';
 }

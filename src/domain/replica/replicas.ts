@@ -6,7 +6,7 @@
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
-import type { Exports } from './exports.js';
+import { hostList, sameHosts, type Exports } from './exports.js';
 import type { ReplicaUsage } from './usage.js';
 import type { LvolRecord } from '../node/inventory.js';
 import type { ExportInfo, ReplicaInfo } from '../model.js';
@@ -36,13 +36,7 @@ export class Replicas {
       if (!disk) throw new ConductorError('DISK_NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
       checkSize(sizeBytes, disk.clusterSize, disk.totalClusters * disk.clusterSize);
       const existing = this.ctx.inventory.head(name);
-      if (existing) {
-        const differs: string[] = [];
-        if (existing.disk !== diskName) differs.push(`disk ${existing.disk} (asked ${diskName})`);
-        if (existing.sizeBytes !== sizeBytes) differs.push(`size ${existing.sizeBytes} (asked ${sizeBytes})`);
-        if (differs.length) throw new ConductorError('REPLICA_EXISTS', `replica ${name} exists with ${differs.join(', ')}`);
-        return this.info(existing);
-      }
+      if (existing) return this.existing(existing, diskName, sizeBytes, []);
       const lvolName = headLvolName(name);
       let uuid: string;
       try {
@@ -71,6 +65,26 @@ export class Replicas {
       this.ctx.log.info({ replica: name, disk: diskName, sizeBytes }, 'replica created');
       return info;
     }
+  }
+
+  /**
+   * A create of a replica that exists: idempotent only when the request is the replica, export
+   * included (`hostNqns` as a set; none means not exposed). Anything else would answer OK while
+   * changing nothing, or change what the caller did not ask to change; REPLICA_EXISTS names it.
+   */
+  existing(head: LvolRecord, diskName: string, sizeBytes: number, hostNqns: readonly string[]): ReplicaInfo {
+    const info = this.info(head);
+    const differs: string[] = [];
+    if (head.disk !== diskName) differs.push(`disk ${head.disk} (asked ${diskName})`);
+    if (head.sizeBytes !== sizeBytes) differs.push(`size ${head.sizeBytes} (asked ${sizeBytes})`);
+    const hosts = info.export?.hostNqns ?? [];
+    if (!sameHosts(hosts, hostNqns)) {
+      differs.push(
+        hosts.length === 0 ? `no export (asked to expose it to ${hostList(hostNqns)})` : `an export to ${hostList(hosts)} (asked ${hostNqns.length === 0 ? 'for none' : hostList(hostNqns)})`,
+      );
+    }
+    if (differs.length) throw new ConductorError('REPLICA_EXISTS', `replica ${info.name} exists with ${differs.join(', ')}; delete it or use another name`);
+    return info;
   }
 
   get(name: string): ReplicaInfo {
