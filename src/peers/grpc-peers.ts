@@ -14,8 +14,10 @@ import type { Replica__Output } from '../api/generated/spdk/conductor/v1/Replica
 import type { ShallowCopyProgress__Output } from '../api/generated/spdk/conductor/v1/ShallowCopyProgress.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { CallOptions } from '../spdk/call.js';
-import type { CopyTarget, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from '../domain/model.js';
+import type { CopyTarget, ExposeMode, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from '../domain/model.js';
 import type { PeerDirectory, PeerNode } from '../domain/peers.js';
+
+const EXPOSE_MODES = { add: 'EXPOSE_MODE_ADD', replace: 'EXPOSE_MODE_REPLACE' } as const satisfies Record<ExposeMode, string>;
 
 /** A peer call without a deadline of its own gets this one; a copy stream gets none (it ends when the copy does). */
 const DEFAULT_DEADLINE_MS = 30_000;
@@ -79,8 +81,9 @@ class GrpcPeer implements PeerNode {
     return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaGet', { name }, unaryOptions(options))));
   }
 
-  async replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
-    return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaExpose', { name, hostNqns }, unaryOptions(options))));
+  async replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo> {
+    const request = { name, hostNqns, mode: mode === undefined ? 'EXPOSE_MODE_UNSPECIFIED' : EXPOSE_MODES[mode] } as const;
+    return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaExpose', request, unaryOptions(options))));
   }
 
   async replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo> {

@@ -46,7 +46,7 @@ describe('records of disks and exports', () => {
     const replica = await f.node.replicaCreate('r1', 'd1', 16 * MIB, undefined, [HOST]);
     const port = replica.export!.port;
     expect(onDisk().exports).toEqual({ r1: { replica: 'r1', hostNqns: [HOST], address: '127.0.0.1', port } });
-    await f.node.replicaExpose('r1', [HOST, HOST2]);
+    await f.node.replicaExpose('r1', [HOST, HOST2], undefined, 'add');
     expect(onDisk().exports).toEqual({ r1: { replica: 'r1', hostNqns: [HOST, HOST2], address: '127.0.0.1', port } });
     await f.node.replicaUnexpose('r1');
     expect(onDisk().exports).toEqual({});
