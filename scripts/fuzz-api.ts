@@ -340,6 +340,7 @@ async function main(): Promise<number> {
     let compared = 0;
     let drifted = 0;
     let ran = 0;
+    if (state && serve) await probeStateCheck(api, state);
     let before = state ? await settle(state) : undefined;
     if (before) process.stdout.write(`fuzz-api: spdk_tgt holds ${objectCounts(before)}\n`);
     const first = onlyCase ?? 0;
@@ -408,6 +409,19 @@ async function main(): Promise<number> {
     }
     for (const child of children) child.kill('SIGKILL');
     if (!keep) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The state check must see what a request does: a replica made and deleted shows in the snapshots, or the run stops. */
+async function probeStateCheck(api: ApiClients, state: SpdkState): Promise<void> {
+  const call = <T>(start: Parameters<typeof unaryCall<T>>[0]) => unaryCall<T>(start, { deadlineMs: 30_000 });
+  const before = await settle(state);
+  await call((md, o, cb) => api.replicas.ReplicaCreate({ name: 'fz-probe', diskName: 'd0', sizeBytes: 4 * MIB, hostNqns: [HOST_NQN] }, md, o, cb));
+  const made = await settle(state);
+  await call((md, o, cb) => api.replicas.ReplicaDelete({ name: 'fz-probe' }, md, o, cb));
+  const gone = await settle(state);
+  if (differences(before, made).length === 0 || differences(before, gone).length > 0) {
+    throw new Error('the state check is blind: a replica made and deleted did not show in (or left a trace on) the snapshots');
   }
 }
 
