@@ -336,6 +336,7 @@ async function main(): Promise<number> {
 
     const perMethod = new Map<string, Map<string, number>>();
     const perStatus = new Map<string, number>();
+    const perMutation = new Map<string, Map<string, number>>();
     const violations: Violation[] = [];
     let compared = 0;
     let drifted = 0;
@@ -362,6 +363,9 @@ async function main(): Promise<number> {
       const counts = perMethod.get(method.name) ?? new Map<string, number>();
       counts.set(status, (counts.get(status) ?? 0) + 1);
       perMethod.set(method.name, counts);
+      const byMutation = perMutation.get(label) ?? new Map<string, number>();
+      byMutation.set(status, (byMutation.get(status) ?? 0) + 1);
+      perMutation.set(label, byMutation);
       const violation = (what: string): void => {
         violations.push({ index, method: method.name, mutation: label, what, request: shown(request) });
       };
@@ -397,7 +401,7 @@ async function main(): Promise<number> {
     }
     client.close();
     rpc?.close();
-    report({ ran, perMethod, perStatus, violations, compared, drifted, elapsedMs: Date.now() - started, stateChecked: state !== undefined, methods: all.length });
+    report({ ran, perMethod, perMutation, perStatus, violations, compared, drifted, elapsedMs: Date.now() - started, stateChecked: state !== undefined, methods: all.length });
     if (violations.length > 0 && log) process.stdout.write(`service log: ${log} (kept)\n`);
     keep = violations.length > 0;
     return keep ? 1 : 0;
@@ -435,6 +439,7 @@ async function checkAlive(api: ApiClients, serve: ChildProcess | undefined): Pro
 interface Report {
   ran: number;
   perMethod: Map<string, Map<string, number>>;
+  perMutation: Map<string, Map<string, number>>;
   perStatus: Map<string, number>;
   violations: Violation[];
   compared: number;
@@ -448,22 +453,22 @@ function report(r: Report): void {
   const out: string[] = [];
   out.push(`fuzz-api: seed ${seed}, ${r.ran} requests over ${r.methods} RPCs in ${(r.elapsedMs / 1000).toFixed(1)} s`);
   const statuses = [...r.perStatus.keys()].sort();
+  const line = (name: string, counts: Map<string, number>): string =>
+    `  ${name.padEnd(44)} ${statuses
+      .filter((s) => counts.has(s))
+      .map((s) => `${s} ${counts.get(s)}`)
+      .join(', ')}`;
   out.push('per RPC:');
-  for (const [method, counts] of [...r.perMethod].sort(([a], [b]) => a.localeCompare(b))) {
-    out.push(
-      `  ${method.padEnd(36)} ${statuses
-        .filter((s) => counts.has(s))
-        .map((s) => `${s} ${counts.get(s)}`)
-        .join(', ')}`,
-    );
-  }
+  for (const [method, counts] of [...r.perMethod].sort(([a], [b]) => a.localeCompare(b))) out.push(line(method, counts));
+  out.push('per kind of input:');
+  for (const [mutation, counts] of [...r.perMutation].sort(([a], [b]) => a.localeCompare(b))) out.push(line(mutation, counts));
   out.push(`per status: ${statuses.map((s) => `${s} ${r.perStatus.get(s)}`).join(', ')}`);
   out.push(r.stateChecked ? `state: ${r.compared} refused requests compared before/after, ${r.drifted} skipped while spdk_tgt was changing on its own` : 'state: not checked (no --spdk-socket)');
   out.push(`violations: ${r.violations.length}`);
   // Alike violations (the same status and message) are counted, and the first few shown.
   const kinds = new Map<string, Violation[]>();
   for (const v of r.violations) {
-    const kind = v.what.includes('spdk_tgt changed') ? `state changed by ${v.method}` : v.what.slice(0, 80);
+    const kind = v.what.includes('spdk_tgt changed') ? `state changed by ${v.method}` : v.what.replace(/\(ref [0-9a-f]+\)/, '(ref …)').slice(0, 100);
     kinds.set(kind, [...(kinds.get(kind) ?? []), v]);
   }
   for (const [kind, list] of kinds) {

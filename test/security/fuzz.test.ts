@@ -27,7 +27,7 @@ function rpcNames(): string[] {
 describe('the API fuzzer (issue 11)', () => {
   it(`finds no crash, no INTERNAL or UNKNOWN, no change by a refusal (seed ${SEED})`, { timeout: 120_000 }, async () => {
     const ports = portBlock();
-    const result = await execa(process.execPath, [FUZZ, '--count', '150', '--seconds', '40', '--seed', String(SEED), '--export-ports', `${ports}-${ports + 99}`], {
+    const result = await execa(process.execPath, [FUZZ, '--count', '120', '--seconds', '30', '--seed', String(SEED), '--export-ports', `${ports}-${ports + 99}`], {
       reject: false,
       timeout: 110_000,
       // What a failing run keeps for diagnosis (serve's log) goes where the test run cleans up.
