@@ -9,14 +9,15 @@
  *   - a refused request changes nothing in spdk_tgt: its objects (read over the simulator's
  *     JSON-RPC socket) and the fuzzer's files are snapshotted before and after every refusal.
  *
- *   npm run fuzz:api -- [--count 2000] [--seconds 60] [--seed N] [--case I]
+ *   npm run fuzz:api -- [--count 2000] [--seconds 60] [--seed N] [--case I [--count N]]
  *                       [--export-ports MIN-MAX] [--api-socket PATH --spdk-socket PATH]
  *
  * By default it starts the simulator and a real `serve` on it (the simulator is started here, not
  * embedded by serve, so that the fuzzer holds spdk_tgt's socket for its snapshots), in a temporary
  * directory, and builds a disk, two exposed replicas, a snapshot and an engine for requests to
  * hit. With --api-socket it attacks a running service instead (--spdk-socket adds the state check).
- * Each case draws from its own stream of the seed: `--seed S --case I` replays case I alone.
+ * Each case draws from its own stream of the seed: `--seed S --case I` replays case I alone (with
+ * --count N, cases I to I+N-1).
  * Prints counts per RPC and per status and every violation with its request; exits 1 on any.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -47,7 +48,7 @@ const UNSETTLED = new Set(['OK', 'DEADLINE_EXCEEDED', 'CANCELLED', 'NO_ANSWER'])
 
 const { values: args } = parseArgs({
   options: {
-    count: { type: 'string', default: '2000' },
+    count: { type: 'string' },
     seconds: { type: 'string', default: '60' },
     seed: { type: 'string' },
     case: { type: 'string' },
@@ -59,7 +60,7 @@ const { values: args } = parseArgs({
 });
 const seed = args.seed === undefined ? randomBytes(4).readUInt32LE() : Number(args.seed) >>> 0;
 const onlyCase = args.case === undefined ? undefined : Number(args.case);
-const count = onlyCase === undefined ? Number(args.count) : 1;
+const count = Number(args.count ?? (onlyCase === undefined ? 2000 : 1));
 const deadlineAt = Date.now() + Number(args.seconds) * 1000;
 const callTimeoutMs = Number(args['call-timeout-ms']);
 
@@ -370,6 +371,14 @@ async function main(): Promise<number> {
         violations.push({ index, method: method.name, mutation: label, what, request: shown(request) });
       };
       if (FORBIDDEN.has(status)) violation(`${status}: ${details.slice(0, 200)}`);
+      // A crash shows first as a broken call: give the process a moment to be seen gone, and name this case.
+      if (serve && (status === 'UNAVAILABLE' || status.startsWith('STREAM_ERROR') || status.startsWith('SESSION_ERROR'))) {
+        await waitFor('serve exits', () => serve!.exitCode !== null || serve!.signalCode !== null, 500).catch(() => undefined);
+      }
+      if (serve && (serve.exitCode !== null || serve.signalCode !== null)) {
+        violation(`the service crashed (serve exited ${serve.exitCode ?? serve.signalCode}) on this request`);
+        break;
+      }
 
       if (state && before) {
         if (UNSETTLED.has(status)) before = await settle(state);
@@ -396,7 +405,7 @@ async function main(): Promise<number> {
       }
     }
     const finalProblem = await checkAlive(api, serve);
-    if (finalProblem && !violations.some((v) => v.what.startsWith('the service stopped'))) {
+    if (finalProblem && !violations.some((v) => v.what.startsWith('the service'))) {
       violations.push({ index: -1, method: '-', mutation: '-', what: `the service stopped answering: ${finalProblem}`, request: '-' });
     }
     client.close();
