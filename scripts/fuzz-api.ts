@@ -86,6 +86,8 @@ const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
+// Interrupted, the fuzzer still takes serve and the simulator with it (through the exit handler).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 function methods(descriptors: Descriptors): Method[] {
   const { definition } = loadProtos();
