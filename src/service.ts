@@ -16,8 +16,9 @@ import { startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } 
 import { resolveSocketGroup } from './api/socket-group.js';
 import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
 import { WatchedTls } from './api/watched-tls.js';
-import { redactedConfig } from './config/load.js';
+import { configSource, redactedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { checkStateFileWritable } from './config/state-dir.js';
 import { engineDeps } from './domain/engine/engine-deps.js';
 import { budgetFromConfig } from './domain/engine/timeout-budget-config.js';
 import { NodeResources } from './domain/health/resources.js';
@@ -103,6 +104,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const tcpPlan = apiTcpPlan(config);
   const clientFiles = clientTlsFiles(config);
   const socketGroup = config['api.socketGroup'] === undefined ? undefined : await resolveSocketGroup(config['api.socketGroup']);
+  // The state directory is checked writable before anything is opened; beside an embedded simulator it is the simulator's fresh directory.
+  const stateFileToCheck = config['state.file'] ?? (config['spdk.socket'] ? join(DEFAULT_STATE_DIR, 'state.json') : undefined);
+  if (stateFileToCheck) checkStateFileWritable(stateFileToCheck, config['state.file'] ? configSource(config, 'state.file') : 'default (spdk.socket is set)');
 
   const opened = new Closers();
   let spdk: SpdkConnection;

@@ -18,6 +18,7 @@ import { openSpdk, startService } from '../service.js';
 import { timeoutsCheck } from './commands/timeouts.js';
 import { API_GROUPS, API_USAGE, checkNoCommandOptions, COMMAND_OPTIONS, runApiCommand, splitCommandValues, UsageError } from './commands/index.js';
 import { EXIT } from './exit-codes.js';
+import { joinNegativeValues } from './negative-values.js';
 
 const USAGE = `usage: spdk-conductor <command> [options]
 
@@ -45,12 +46,9 @@ the object's current state, 8 no space or memory, 130 interrupted
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
+  const options = { ...configFlags(), ...COMMAND_OPTIONS, config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { ...configFlags(), ...COMMAND_OPTIONS, config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { TCP_PORT_MAX, TCP_PORT_MIN } from '../validation/network.js';
 import { nqnProblem } from '../validation/nqn.js';
 import { pathPrefixesProblem } from '../validation/paths.js';
+import { exportAddressProblem, filePathProblem, listenAddressProblem, socketPathProblem } from './checks.js';
 import { DEFAULT_TIMEOUTS } from './timeout-defaults.js';
 
 export type KeyType = 'string' | 'integer' | 'boolean' | 'enum';
@@ -40,6 +41,7 @@ export const CONFIG_KEYS = {
   'spdk.socket': {
     type: 'string',
     default: undefined,
+    check: socketPathProblem,
     describe: "spdk_tgt's JSON-RPC Unix socket. Unset: serve starts the embedded simulator.",
   },
   'spdk.deadlineMs': { type: 'integer', default: 60_000, min: 1, max: 3_600_000, describe: 'Deadline of an ordinary spdk_tgt call' },
@@ -56,10 +58,16 @@ export const CONFIG_KEYS = {
   'state.file': {
     type: 'string',
     default: undefined,
+    check: filePathProblem,
     describe:
       'The local state file: what this node was asked to have (disks, exports, engines), snapshot times and labels, operation intents; one service per directory (a lock file). Unset: /var/lib/spdk-conductor/state.json, or beside the embedded simulator',
   },
-  'export.address': { type: 'string', default: '127.0.0.1', describe: "Address replica exports listen on (the node's storage network address)" },
+  'export.address': {
+    type: 'string',
+    default: '127.0.0.1',
+    check: exportAddressProblem,
+    describe: "IPv4 address replica exports listen on (the node's storage network address)",
+  },
   'export.portMin': { type: 'integer', default: 20000, min: TCP_PORT_MIN, max: TCP_PORT_MAX, describe: 'Lowest TCP port for replica exports' },
   'export.portMax': { type: 'integer', default: 20999, min: TCP_PORT_MIN, max: TCP_PORT_MAX, describe: 'Highest TCP port for replica exports' },
   'disk.clusterSizeMib': { type: 'integer', default: 1, min: 1, max: 1024, describe: 'Cluster size of lvstores this service creates, MiB' },
@@ -73,11 +81,13 @@ export const CONFIG_KEYS = {
   'api.socket': {
     type: 'string',
     default: defaultApiSocket(),
+    check: socketPathProblem,
     describe: "The gRPC API's Unix socket (serve listens on it; the CLI talks to it). Default: /var/run/spdk-conductor/api.sock for root, a per-user path in the temp dir otherwise",
   },
   'api.tcp': {
     type: 'string',
     default: '127.0.0.1:50151',
+    check: listenAddressProblem,
     describe: "The gRPC API's TCP address, host:port ([v6]:port); off: no TCP listener. Served only with TLS (api.tls.*) or api.tcpInsecure",
   },
   'api.tcpInsecure': {
