@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   // invalid-argument: the request is malformed; fix it and send it again. Nothing was changed.
   /** A malformed field no more specific code covers; the message names the field. */
   INVALID_ARGUMENT: 'invalid-argument',
+  /** The request's bytes do not decode as its protobuf message (truncated, a wrong wire type, a number wider than its field); send a well-formed message. */
+  MALFORMED_REQUEST: 'invalid-argument',
   /** A disk, replica, snapshot or volume name is missing or breaks the name rule (src/validation/names.ts). */
   INVALID_NAME: 'invalid-argument',
   /** A host or subsystem NQN is missing, malformed, listed twice, or a required host list is empty. */

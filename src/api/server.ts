@@ -9,6 +9,7 @@
  * The TCP listener is never plain by default: it takes mutual TLS (a client certificate required;
  * certificates from a provider, so a rotation reaches new connections) or an explicit 'insecure'.
  */
+import { tolerantService } from './undecodable.js';
 import { lstat, mkdir, chmod, chown, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname } from 'node:path';
@@ -83,11 +84,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const watches = new WatchRegistry();
   const ctx = { domain, logger };
   const watchOptions = { watches, maxBufferedEvents: options.maxWatchBufferedEvents ?? 10_000 };
-  server.addService(v1.Disks.service, disksHandlers(ctx));
-  server.addService(v1.Replicas.service, replicasHandlers(ctx, watchOptions));
-  server.addService(v1.Snapshots.service, snapshotsHandlers(ctx));
-  server.addService(v1.Engines.service, enginesHandlers(ctx, watchOptions));
-  server.addService(v1.Node.service, nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }));
+  server.addService(tolerantService(v1.Disks.service), disksHandlers(ctx));
+  server.addService(tolerantService(v1.Replicas.service), replicasHandlers(ctx, watchOptions));
+  server.addService(tolerantService(v1.Snapshots.service), snapshotsHandlers(ctx));
+  server.addService(tolerantService(v1.Engines.service), enginesHandlers(ctx, watchOptions));
+  server.addService(tolerantService(v1.Node.service), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }));
   const health = new HealthImplementation();
   health.addToServer(server);
   new ReflectionService(protos.reflectionDefinition).addToServer(server);

@@ -53,7 +53,16 @@ export function toStatus(err: unknown, logger: Logger, method: string): MappedSt
 export function build(conductorCode: ErrorCode, details: string): MappedStatus {
   const metadata = new Metadata();
   metadata.set(ERROR_CODE_TRAILER, conductorCode);
-  return { code: statusOf(conductorCode), details, metadata, conductorCode };
+  return { code: statusOf(conductorCode), details: wellFormed(details), metadata, conductorCode };
+}
+
+/**
+ * `text` with every lone surrogate replaced by U+FFFD. grpc-js percent-encodes the details with
+ * encodeURI, which throws on a lone surrogate, uncaught: a message quoting a cut caller string
+ * (a name cut inside an emoji) once took the whole service down.
+ */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 /** The code of a peer's status that came without a trailer (or with a code this service does not know). */

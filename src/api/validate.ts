@@ -13,6 +13,7 @@ import { nqnProblem } from '../validation/nqn.js';
 import { absolutePathProblem, pciAddressProblem } from '../validation/paths.js';
 import { isPowerOfTwo, sizeBytesProblem } from '../validation/sizes.js';
 import { hasControlCharacter, quoted } from '../validation/text.js';
+import { undecodableReason } from './undecodable.js';
 
 /** INVALID_ARGUMENT or a more specific code of that kind, naming the field. */
 export function invalid(field: string, message: string, code: ErrorCode = 'INVALID_ARGUMENT'): ConductorError {
@@ -127,6 +128,11 @@ const FIELD_CODES: ReadonlyArray<[RegExp, ErrorCode]> = [
   [/(^|_|\.)(name|engine|replica)(\[\d+\])?$/, 'INVALID_NAME'],
 ];
 
+/** The refusal of a request whose bytes did not decode (see src/api/undecodable.ts). */
+export function malformed(reason: string): ConductorError {
+  return new ConductorError('MALFORMED_REQUEST', `the request's bytes do not decode as its message (${quoted(reason)}); send a well-formed protobuf message`);
+}
+
 /** Deeper than any message of the API nests. */
 const DEPTH_MAX = 8;
 
@@ -137,6 +143,8 @@ const DEPTH_MAX = 8;
  * reaches them, a lock, spdk_tgt or a log line at a hostile size, including in fields added later.
  */
 export function boundedRequest(request: unknown): void {
+  const undecodable = undecodableReason(request);
+  if (undecodable !== undefined) throw malformed(undecodable);
   walk(request, '', 0);
 }
 

@@ -36,7 +36,7 @@ export function checkStateFileWritable(file: string, source: string): void {
  * moves a failure to start. Not fs.mkdirSync's recursive mode: on Node 20 it spins forever where
  * mkdir answers ENOENT for a parent that exists (under /proc), which hung serve at start.
  */
-function makeDirectories(dir: string): void {
+export function makeDirectories(dir: string): void {
   const missing: string[] = [];
   let at = dir;
   while (!fs.existsSync(at) && path.dirname(at) !== at) {

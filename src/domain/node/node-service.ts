@@ -125,6 +125,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly disks: Disks;
   private readonly exportsOf: Exports;
   private readonly replicas: Replicas;
+  private readonly usage: ReplicaUsage;
   private readonly snapshots: Snapshots;
   private readonly createExposed: CreateExposed;
   private readonly records: EngineRecords;
@@ -147,6 +148,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.monitorPeriodMs = options.monitorPeriodMs;
     // Read when an operation asks, by which time the records exist.
     const usage = new ReplicaUsage(ctx, () => this.records.all());
+    this.usage = usage;
     this.disks = new Disks(ctx, usage);
     this.exportsOf = new Exports(ctx);
     this.replicas = new Replicas(ctx, this.exportsOf, usage);
@@ -371,6 +373,15 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.replicas.head(name);
       const plan = this.exportsOf.plan(name, hostNqns, mode);
+      // A local engine's raid holds the member's lvol: spdk_tgt would refuse its namespace
+      // (-32602), and the export could only be a second writer beside the raid anyway.
+      const engines = this.usage.localEngines(name);
+      if (engines.length > 0 && !this.ctx.inventory.exports.has(name)) {
+        throw new ConductorError(
+          'REPLICA_IN_USE',
+          `replica ${name} is a member of local engine ${engines.join(', ')}; its raid uses it directly, so it cannot also be exported. Remove it from the engine first`,
+        );
+      }
       if (plan.outcome === 'unchanged') return this.replicas.info(head);
       await this.exportsOf.expose(name, head.disk, plan.hosts, options);
       const info = this.replicas.info(head);

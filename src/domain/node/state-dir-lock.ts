@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { makeDirectories } from '../../config/state-dir.js';
 import { ConductorError } from '../../errors.js';
 
 export const LOCK_FILE = 'spdk-conductor.lock';
@@ -37,7 +38,7 @@ export interface StateDirLock {
 const ATTEMPTS = 5;
 
 export function lockStateDir(dir: string, log: Logger): StateDirLock {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirectories(dir);
   const file = path.join(dir, LOCK_FILE);
   const me: Holder = { pid: process.pid, startTime: startTimeOf(process.pid), host: os.hostname(), since: new Date().toISOString() };
   const tmp = `${file}.${process.pid}.tmp`;

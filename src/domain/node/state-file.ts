@@ -13,6 +13,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { makeDirectories } from '../../config/state-dir.js';
 import { ConductorError, type ErrorCode } from '../../errors.js';
 import type { EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../model.js';
 import type { DiskRecord, ExportRecord } from './inventory.js';
@@ -179,7 +180,7 @@ export class StateFile {
   }
 
   static open(file: string, log: Logger): StateFile {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirectories(path.dirname(file));
     let data: StateData = emptyState();
     let text: string | undefined;
     try {
