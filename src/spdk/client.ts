@@ -89,6 +89,22 @@ export class SpdkClient implements SpdkCaller {
     await this.capabilities.get();
   }
 
+  /**
+   * Follows the connection: `lost` when an open connection ends, `open` after every (re)connect.
+   * A reconnect may reach another spdk_tgt (restarted, upgraded) that holds nothing. Returns the
+   * unsubscribe.
+   */
+  onConnection(listener: (event: 'open' | 'lost') => void): () => void {
+    const open = (): void => listener('open');
+    const lost = (): void => listener('lost');
+    this.connection.on('open', open);
+    this.connection.on('lost', lost);
+    return () => {
+      this.connection.off('open', open);
+      this.connection.off('lost', lost);
+    };
+  }
+
   stats(): ClientStats {
     return {
       connected: this.connection.isOpen,

@@ -51,6 +51,7 @@ import { EngineStatus } from '../engine/engine-status.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
 import { checkName, PortRange } from './naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
+import { Reconciler, type ReconcileStatus } from './reconcile.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Replicas } from '../replica/replicas.js';
 import { Snapshots } from '../replica/snapshots.js';
@@ -133,6 +134,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly engines: Engines;
   private readonly copies: ShallowCopies;
   private readonly rebuilds: Rebuilds;
+  private readonly reconciler: Reconciler;
   private readonly monitorPeriodMs: number;
   private state: Readiness = { ready: false, reason: 'recovering: reading spdk_tgt' };
   private readonly stop = new AbortController();
@@ -168,6 +170,13 @@ export class NodeService implements NodeDomain, EngineDomain {
       maxConcurrent: options.maxConcurrentRebuilds,
       maxQueued: options.maxQueuedRebuilds,
     });
+    this.reconciler = new Reconciler(ctx, this.exportsOf, {
+      // Engines are not re-assembled here yet: the monitor pass reports what spdk_tgt lost.
+      afterConverge: async (callOptions) => {
+        await this.applyNvmeOptions(await this.ctx.spdk.nvme.getControllers(undefined, callOptions));
+        await this.engineStatus.check(callOptions);
+      },
+    });
   }
 
   /** This node as its peers see it. */
@@ -187,6 +196,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
         this.ctx.log.info({ ...report, engines, copies, rebuilds }, 'recovered from spdk_tgt; ready');
+        // spdk_tgt may have restarted while the service was down: it gets what the records hold.
+        this.reconciler.trigger('service start');
         this.scheduleMonitor();
         return report;
       },
@@ -211,6 +222,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.stop.abort();
     clearTimeout(this.monitor);
     await this.recovery;
+    await this.reconciler.close();
     await this.rebuilds.close();
     await this.options.resources.close();
     await this.ctx.state.flush();
@@ -233,8 +245,9 @@ export class NodeService implements NodeDomain, EngineDomain {
   private scheduleMonitor(): void {
     if (this.stop.signal.aborted) return;
     this.monitor = setTimeout(() => {
-      this.engineStatus
+      this.reconciler
         .check()
+        .then(() => this.engineStatus.check())
         .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
         .finally(() => this.scheduleMonitor());
     }, this.monitorPeriodMs);
@@ -310,8 +323,21 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.engineStatus.subscribe(listener, this.engineStatus.infoAll(specs));
   }
 
+  /** Ready once recovered, and while no reconcile is running, waiting for spdk_tgt, or incomplete. */
   readiness(): Readiness {
-    return this.state;
+    if (!this.state.ready) return this.state;
+    const reconciling = this.reconciler.blocking();
+    return reconciling === undefined ? this.state : { ready: false, reason: reconciling };
+  }
+
+  /** Where convergence to the recorded intent stands (cached). */
+  reconcileStatus(): Readonly<ReconcileStatus> {
+    return this.reconciler.state();
+  }
+
+  /** Waits until the reconciles asked for so far have ended (tests; callers that need convergence). */
+  reconciled(): Promise<Readonly<ReconcileStatus>> {
+    return this.reconciler.settled();
   }
 
   diskCreate(request: DiskCreate, options?: CallOptions): Promise<DiskInfo> {

@@ -10,6 +10,7 @@ import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { ExportRecord } from '../node/inventory.js';
+import type { ExportIntent } from '../node/state-file.js';
 import type { ExposeMode } from '../model.js';
 import { alias, headLvolName, namespaceIds, replicaNqn } from '../node/naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
@@ -59,6 +60,20 @@ export class Exports {
     return { hosts, outcome: mode === 'add' ? 'added' : 'replaced' };
   }
 
+  /**
+   * Makes a recorded export again in a spdk_tgt that forgot it (reconcile): the same NQN, hosts,
+   * address and port, so the engines' controllers find it where they left it. Its record is
+   * already what it was asked to be and is not written again.
+   */
+  async restore(intent: ExportIntent, disk: string, options?: CallOptions): Promise<ExportRecord> {
+    const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${intent.replica}`, subsystems: 1 }, options);
+    try {
+      return await this.build(intent.replica, disk, checkHosts(intent.hostNqns), options, undefined, { address: intent.address, port: intent.port });
+    } finally {
+      reservation.release();
+    }
+  }
+
   async unexpose(replica: string, options?: CallOptions): Promise<void> {
     const existing = this.ctx.inventory.exports.get(replica);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn: replicaNqn(replica) }, options));
@@ -77,7 +92,7 @@ export class Exports {
     }
   }
 
-  private async build(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
+  private async build(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>, recorded?: { address: string; port: number }): Promise<ExportRecord> {
     const nqn = replicaNqn(replica);
     const ids = namespaceIds('replica', replica);
     const nvmf = this.ctx.spdk.nvmf;
@@ -94,15 +109,22 @@ export class Exports {
       for (const host of hosts) await nvmf.addHost({ nqn, host }, options);
       await headReady;
       const nsid = await nvmf.addNs({ nqn, namespace: { bdev_name: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid } }, options);
-      port = await listenOnFreePort(this.ctx, nqn, options);
+      if (recorded) {
+        // The recorded port stays taken whatever happens here: its record still holds it.
+        this.ctx.ports.markUsed(recorded.port);
+        await nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: recorded.address, trsvcid: String(recorded.port) } }, options);
+        port = recorded.port;
+      } else {
+        port = await listenOnFreePort(this.ctx, nqn, options);
+      }
       const record: ExportRecord = {
         replica,
         nqn,
         hosts,
-        listeners: [{ address: this.ctx.settings.exportAddress, port }],
+        listeners: [{ address: recorded?.address ?? this.ctx.settings.exportAddress, port }],
         namespace: { nsid, bdevName: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid },
       };
-      await this.ctx.state.recordExport(record);
+      if (!recorded) await this.ctx.state.recordExport(record);
       this.ctx.inventory.exports.set(replica, record);
       this.ctx.log.info({ replica, nqn, port, hosts }, 'replica exposed');
       return record;
@@ -110,7 +132,7 @@ export class Exports {
       await deleteQuietly(this.ctx, () => nvmf.deleteSubsystem({ nqn }, options)).catch((e: unknown) =>
         this.ctx.log.error({ replica, err: (e as Error).message }, 'rollback of a half-made export failed; recovery will remove it'),
       );
-      if (port !== undefined) this.ctx.ports.release(port);
+      if (port !== undefined && !recorded) this.ctx.ports.release(port);
       throw translate(error, `expose ${replica}`);
     }
   }

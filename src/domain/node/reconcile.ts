@@ -1,0 +1,328 @@
+/**
+ * Converges a spdk_tgt that forgot what this node was asked to have (it restarted, crashed, was
+ * upgraded) back to the intent in the state file: disks first (their bdevs again; examine brings
+ * each lvstore and its lvols back), then exports (the same NQN, hosts, address and port), then the
+ * caller's engine pass. Idempotent (what spdk_tgt has is left alone), restartable at any step (a
+ * new restart aborts the run and starts it over) and never destructive: what spdk_tgt shows that
+ * the intent does not hold is reported, not deleted; a device that carries another lvstore than
+ * the recorded one is detached again, not adopted.
+ */
+import type { Logger } from 'pino';
+import { pathKind, FILE_DEFAULT_BLOCK_SIZE } from '../../host/devices.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { Exports } from '../replica/exports.js';
+import type { DomainContext } from './context.js';
+import { diskBdevName, lvstoreName, parseDiskBdev, parseReplicaNqn } from './naming.js';
+import { isGone } from './spdk-verdicts.js';
+import type { DiskIntent, ExportIntent } from './state-file.js';
+
+/** A burst of triggers (the connection back, a monitor pass) makes one run. */
+const DEBOUNCE_MS = 100;
+/** Exports made at once: independent objects, pipelined on the one connection. */
+const EXPORT_CONCURRENCY = 32;
+
+export type ReconcilePhase = 'idle' | 'waiting' | 'reconciling' | 'failed';
+
+export interface ReconcileStatus {
+  phase: ReconcilePhase;
+  /** What it is doing or why it stopped; 'converged' when idle after a run. */
+  reason: string;
+  disks: { done: number; total: number };
+  exports: { done: number; total: number };
+  /** Recorded objects it could not bring back, each with why. */
+  problems: string[];
+  /** Objects spdk_tgt has with our names that no record holds: reported, never deleted. */
+  unrecorded: string[];
+  runs: number;
+}
+
+export interface ReconcilerHooks {
+  /** Runs once disks and exports are back: the engines' turn (bdev_nvme options, the monitor). */
+  afterConverge(options: CallOptions): Promise<void>;
+}
+
+export class Reconciler {
+  private status: ReconcileStatus = { phase: 'idle', reason: 'nothing to do yet', disks: { done: 0, total: 0 }, exports: { done: 0, total: 0 }, problems: [], unrecorded: [], runs: 0 };
+  private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private pending: string | undefined;
+  private running: Promise<void> | undefined;
+  private current: AbortController | undefined;
+  private closed = false;
+  private lastProblems = '';
+  private readonly unsubscribe: () => void;
+  private connectionLost = false;
+
+  constructor(
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'ports' | 'log'>,
+    private readonly exportsOf: Exports,
+    private readonly hooks: ReconcilerHooks,
+  ) {
+    this.log = ctx.log.child({ component: 'reconcile' });
+    this.unsubscribe = ctx.client.onConnection((event) => {
+      if (event === 'lost') {
+        this.connectionLost = true;
+        // Whatever the run was doing went to a spdk_tgt that is gone.
+        this.current?.abort(new Error('the connection to spdk_tgt was lost'));
+        this.set({ phase: 'waiting', reason: 'spdk_tgt connection lost; reconciling once it is back' });
+        this.log.warn('spdk_tgt connection lost; a reconcile runs once it is back');
+      } else if (this.connectionLost) {
+        this.connectionLost = false;
+        this.trigger('spdk_tgt connection regained: it may have restarted empty');
+      }
+    });
+  }
+
+  /** Where it is; read by readiness (cached, never waits). */
+  state(): Readonly<ReconcileStatus> {
+    return this.status;
+  }
+
+  /** Whether the node can do its job as far as reconciliation goes, and why not. */
+  blocking(): string | undefined {
+    const s = this.status;
+    if (s.phase === 'idle') return undefined;
+    if (s.phase === 'reconciling') return `reconciling: ${s.reason}`;
+    return s.phase === 'waiting' ? s.reason : `reconcile failed: ${s.reason}`;
+  }
+
+  /** Asks for a run (debounced); a run in progress is aborted and starts over. */
+  trigger(reason: string): void {
+    if (this.closed) return;
+    this.pending = reason;
+    if (this.status.phase !== 'reconciling') this.set({ phase: 'reconciling', reason: `starting (${reason})` });
+    this.current?.abort(new Error(`restarted: ${reason}`));
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.drive(), DEBOUNCE_MS);
+    this.timer.unref();
+  }
+
+  /**
+   * The cheap check of a monitor pass: is every recorded disk's bdev still in spdk_tgt? A restart
+   * always takes the disks with it, so one small read per disk finds it even when the connection
+   * loss went unseen. A failed run is tried again here, once per pass.
+   */
+  async check(options?: CallOptions): Promise<void> {
+    if (this.running || this.timer || this.connectionLost || this.closed) return;
+    const missing: string[] = [];
+    for (const disk of this.ctx.state.disks()) {
+      if (!(await this.bdevPresent(disk, options))) missing.push(disk.name);
+    }
+    if (missing.length > 0) this.trigger(`disk bdevs missing from spdk_tgt: ${missing.join(', ')}`);
+    else if (this.status.phase === 'failed') this.trigger('retrying the failed reconcile');
+  }
+
+  /** Stops for good; a run in progress is aborted and awaited. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.unsubscribe();
+    this.current?.abort(new Error('the service is closing'));
+    await this.running;
+  }
+
+  /** Waits for the runs asked for so far to end (tests, and callers that need the node converged). */
+  async settled(): Promise<Readonly<ReconcileStatus>> {
+    while (this.timer || this.running) {
+      if (this.running) await this.running;
+      else await new Promise((resolve) => setTimeout(resolve, DEBOUNCE_MS));
+    }
+    return this.status;
+  }
+
+  private drive(): void {
+    this.timer = undefined;
+    if (this.running || this.closed) return;
+    this.running = (async () => {
+      while (this.pending !== undefined && !this.closed) {
+        const reason = this.pending;
+        this.pending = undefined;
+        const controller = new AbortController();
+        this.current = controller;
+        try {
+          await this.run(reason, { signal: controller.signal });
+        } catch (error) {
+          if (controller.signal.aborted) {
+            this.log.info({ reason: String(controller.signal.reason?.message ?? controller.signal.reason) }, 'reconcile interrupted');
+            continue;
+          }
+          this.set({ phase: 'failed', reason: (error as Error).message });
+          this.log.warn({ err: (error as Error).message, trigger: reason }, 'reconcile failed; the next monitor pass tries again');
+        } finally {
+          this.current = undefined;
+        }
+      }
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  private async run(reason: string, options: CallOptions): Promise<void> {
+    const disks = this.ctx.state.disks();
+    const exports = this.ctx.state.exports();
+    this.status.runs++;
+    this.set({ phase: 'reconciling', reason: `re-created 0 of ${disks.length} disks`, disks: { done: 0, total: disks.length }, exports: { done: 0, total: exports.length }, problems: [] });
+    this.log.info({ trigger: reason, disks: disks.length, exports: exports.length }, 'reconcile started');
+    const problems: string[] = [];
+
+    // A spdk_tgt that restarted has no transport either.
+    const transports = await this.ctx.spdk.nvmf.getTransports(undefined, options);
+    if (!transports.some((t) => t.trtype.toUpperCase() === 'TCP')) {
+      await this.ctx.spdk.nvmf.createTransport({ trtype: 'TCP' }, options);
+      this.log.info('TCP transport created: spdk_tgt had none');
+    }
+
+    // (1) Disks: attach what is missing; examine loads each device's lvstore and its lvols.
+    const outcomes = new Map<string, Awaited<ReturnType<Reconciler['attachDisk']>>>();
+    let done = 0;
+    for (const disk of disks) {
+      const outcome = await this.ctx.locks.with(`disk:${disk.name}`, () => this.attachDisk(disk, options));
+      outcomes.set(disk.name, outcome);
+      if (typeof outcome === 'object') problems.push(outcome.problem);
+      else done++;
+      this.set({ reason: `re-created ${done} of ${disks.length} disks`, disks: { done, total: disks.length } });
+    }
+    await this.ctx.spdk.bdev.waitForExamine(options);
+    const lvstores = await this.ctx.spdk.lvol.getLvstores(undefined, options);
+    for (const disk of disks) {
+      const outcome = outcomes.get(disk.name);
+      if (outcome !== 'present' && outcome !== 'attached') continue;
+      const bdevName = diskBdevName(disk.name);
+      const base = disk.kind === 'nvme' ? `${bdevName}n1` : bdevName;
+      const found = lvstores.find((l) => l.base_bdev === base);
+      if (found?.name === lvstoreName(disk.name) && found.uuid === disk.lvstoreUuid) continue;
+      const what = found ? `lvstore ${found.name} (uuid ${found.uuid})` : 'no lvstore';
+      const problem = `disk ${disk.name}: its device carries ${what}, not the recorded ${lvstoreName(disk.name)} (uuid ${disk.lvstoreUuid}); not adopted`;
+      problems.push(problem);
+      done--;
+      // Only a bdev this run attached is detached again: one that was there is not ours to drop.
+      if (outcome === 'attached') await this.detachDisk(disk, options);
+      this.log.error({ disk: disk.name, found: found?.uuid, recorded: disk.lvstoreUuid }, 'disk device carries another lvstore; detached, not adopted');
+    }
+    this.set({ reason: `re-created ${done} of ${disks.length} disks`, disks: { done, total: disks.length } });
+
+    // Views follow spdk_tgt: what it forgot is no longer listed, what came back is.
+    await this.ctx.inventory.load(this.ctx.spdk, options);
+    for (const record of this.ctx.inventory.exports.values()) for (const listener of record.listeners) this.ctx.ports.markUsed(listener.port);
+
+    // (2) Exports: the same NQN, hosts, address and port.
+    let exported = 0;
+    for (let i = 0; i < exports.length; i += EXPORT_CONCURRENCY) {
+      const batch = exports.slice(i, i + EXPORT_CONCURRENCY);
+      const outcomes = await Promise.all(batch.map((intent) => this.ctx.locks.with(`replica:${intent.replica}`, () => this.restoreExport(intent, options))));
+      for (const outcome of outcomes) {
+        if (typeof outcome === 'object') problems.push(outcome.problem);
+        else exported++;
+      }
+      this.set({ reason: `re-exported ${exported} of ${exports.length} replicas`, exports: { done: exported, total: exports.length } });
+    }
+
+    const unrecorded = this.unrecorded();
+    this.set({ unrecorded });
+    if (unrecorded.length > 0) this.log.warn({ unrecorded: unrecorded.slice(0, 20), count: unrecorded.length }, 'spdk_tgt holds objects of ours that no record holds; left alone');
+
+    // (3) Engines: the caller's pass, now that their local members and exports are back.
+    await this.hooks.afterConverge(options);
+
+    const summary = `re-created ${done} of ${disks.length} disks, re-exported ${exported} of ${exports.length} replicas`;
+    if (problems.length > 0) {
+      this.set({ phase: 'failed', reason: `${summary}; ${problems.length} not brought back: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}`, problems });
+      const key = problems.join('\n');
+      this.log[key === this.lastProblems ? 'debug' : 'error']({ problems }, `reconcile incomplete: ${summary}`);
+      this.lastProblems = key;
+      return;
+    }
+    this.lastProblems = '';
+    this.set({ phase: 'idle', reason: 'converged', problems: [] });
+    this.log.info({ disks: done, exports: exported }, `reconcile done: ${summary}`);
+  }
+
+  /** 'present', 'attached', or why it cannot be. Under the disk's lock. */
+  private async attachDisk(disk: DiskIntent, options: CallOptions): Promise<'present' | 'attached' | 'deleted' | { problem: string }> {
+    // A delete that ran while this waited for the lock ended the intent.
+    if (!this.ctx.state.disks().some((d) => d.name === disk.name)) return 'deleted';
+    if (await this.bdevPresent(disk, options)) return 'present';
+    const bdevName = diskBdevName(disk.name);
+    if (disk.kind === 'aio') {
+      const found = await pathKind(disk.path);
+      if (found === 'missing' || found === 'directory') {
+        this.log.error({ disk: disk.name, path: disk.path, found }, 'disk cannot be re-attached: its file or device is gone');
+        return { problem: `disk ${disk.name}: ${disk.path} ${found === 'missing' ? 'does not exist' : 'is a directory'}; it cannot be re-attached` };
+      }
+      try {
+        // A file gets the block size a disk create gives one; a device its own.
+        await this.ctx.spdk.bdev.aioCreate({ name: bdevName, filename: disk.path, ...(found === 'file' ? { block_size: FILE_DEFAULT_BLOCK_SIZE } : {}) }, options);
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        return { problem: `disk ${disk.name}: spdk_tgt refused ${disk.path} (${(error as Error).message})` };
+      }
+    } else {
+      try {
+        await this.ctx.spdk.nvme.attachController({ name: bdevName, trtype: 'PCIe', traddr: disk.path }, options);
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        return { problem: `disk ${disk.name}: spdk_tgt could not attach PCIe device ${disk.path} (${(error as Error).message})` };
+      }
+    }
+    this.log.info({ disk: disk.name, kind: disk.kind, path: disk.path }, 'disk re-attached: spdk_tgt had forgotten it');
+    return 'attached';
+  }
+
+  private async detachDisk(disk: DiskIntent, options: CallOptions): Promise<void> {
+    const bdevName = diskBdevName(disk.name);
+    try {
+      if (disk.kind === 'aio') await this.ctx.spdk.bdev.aioDelete({ name: bdevName }, options);
+      else await this.ctx.spdk.nvme.detachController({ name: bdevName }, options);
+    } catch (error) {
+      if (!isGone(this.ctx, error)) throw error;
+    }
+  }
+
+  private async bdevPresent(disk: DiskIntent, options?: CallOptions): Promise<boolean> {
+    const name = disk.kind === 'nvme' ? `${diskBdevName(disk.name)}n1` : diskBdevName(disk.name);
+    try {
+      return (await this.ctx.spdk.bdev.getBdevs({ name }, options)).length > 0;
+    } catch (error) {
+      if (isGone(this.ctx, error)) return false;
+      throw error;
+    }
+  }
+
+  /** 'present', 'restored', or why it cannot be. Under the replica's lock. */
+  private async restoreExport(intent: ExportIntent, options: CallOptions): Promise<'present' | 'restored' | 'deleted' | { problem: string }> {
+    const current = this.ctx.state.exportOf(intent.replica);
+    if (!current) return 'deleted';
+    if (this.ctx.inventory.exports.has(intent.replica)) return 'present';
+    // Keys live in spdk_tgt's keyring, which restarted empty too; exporting without them would
+    // let hosts in unauthenticated.
+    if (current.security?.hosts && Object.keys(current.security.hosts).length > 0) {
+      return { problem: `export of ${intent.replica}: it names per-host keys, which reconcile cannot load into spdk_tgt's keyring yet; not re-exported` };
+    }
+    const head = this.ctx.inventory.head(intent.replica);
+    if (!head) return { problem: `export of ${intent.replica}: its replica is not in spdk_tgt (its disk not back?)` };
+    try {
+      await this.exportsOf.restore(current, head.disk, options);
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      return { problem: `export of ${intent.replica}: ${(error as Error).message}` };
+    }
+    this.log.info({ replica: intent.replica, port: current.port, hosts: current.hostNqns.length }, 're-exported: spdk_tgt had forgotten it');
+    return 'restored';
+  }
+
+  /** Disk bdevs and replica exports of ours in spdk_tgt that no record holds. */
+  private unrecorded(): string[] {
+    const out: string[] = [];
+    const disks = new Set(this.ctx.state.disks().map((d) => d.name));
+    for (const disk of this.ctx.inventory.disks.values()) if (!disks.has(disk.name) && parseDiskBdev(disk.bdevName)) out.push(`disk ${disk.name}`);
+    for (const record of this.ctx.inventory.exports.values()) {
+      if (parseReplicaNqn(record.nqn) !== undefined && !this.ctx.state.exportOf(record.replica)) out.push(`export ${record.nqn}`);
+    }
+    return out;
+  }
+
+  private set(change: Partial<ReconcileStatus>): void {
+    this.status = { ...this.status, ...change };
+  }
+}
