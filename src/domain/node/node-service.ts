@@ -192,12 +192,12 @@ export class NodeService implements NodeDomain, EngineDomain {
         await this.applyNvmeOptions(controllers);
         const engines = await recoverEngines(this.ctx, this.records, this.engines, controllers);
         const copies = await recoverCopies(this.ctx, controllers);
+        // spdk_tgt may have restarted while the service was down: it gets what the records hold.
+        await this.reconciler.converge('service start');
         await this.options.resources.start();
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
         this.ctx.log.info({ ...report, engines, copies, rebuilds }, 'recovered from spdk_tgt; ready');
-        // spdk_tgt may have restarted while the service was down: it gets what the records hold.
-        this.reconciler.trigger('service start');
         this.scheduleMonitor();
         return report;
       },

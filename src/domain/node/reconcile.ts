@@ -97,6 +97,15 @@ export class Reconciler {
     this.timer.unref();
   }
 
+  /** Runs now and resolves when done (at start, before the node says it is ready); never throws. */
+  async converge(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.pending = reason;
+    clearTimeout(this.timer);
+    this.drive();
+    await this.running;
+  }
+
   /**
    * The cheap check of a monitor pass: is every recorded disk's bdev still in spdk_tgt? A restart
    * always takes the disks with it, so one small read per disk finds it even when the connection

@@ -59,6 +59,8 @@ export async function startService(options: ServiceOptions, { until: stage = 'se
   // Health readings run on their own clock; the first is taken at start-up, before health says
   // SERVING, and none after: an operation's recorded calls are then its own.
   env.CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS = '600000';
+  // So does the monitor, whose pass asks spdk_tgt for each recorded disk's bdev (the reconcile check).
+  env.CONDUCTOR_ENGINE_MONITOR_PERIOD_MS = '600000';
   const args = [
     CLI,
     'serve',
