@@ -221,8 +221,9 @@ export class NodeService implements NodeDomain, EngineDomain {
   async close(): Promise<void> {
     this.stop.abort();
     clearTimeout(this.monitor);
-    await this.recovery;
+    // First: a reconcile under way (also the one inside recovery) is aborted, not waited out.
     await this.reconciler.close();
+    await this.recovery;
     await this.rebuilds.close();
     await this.options.resources.close();
     await this.ctx.state.flush();

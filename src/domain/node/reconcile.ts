@@ -260,8 +260,9 @@ export class Reconciler {
         return { problem: `disk ${disk.name}: ${disk.path} ${found === 'missing' ? 'does not exist' : 'is a directory'}; it cannot be re-attached` };
       }
       try {
-        // A file gets the block size a disk create gives one; a device its own.
-        await this.ctx.spdk.bdev.aioCreate({ name: bdevName, filename: disk.path, ...(found === 'file' ? { block_size: FILE_DEFAULT_BLOCK_SIZE } : {}) }, options);
+        // The lvstore's block size; for an older record, what a disk create gives a file, and a device its own.
+        const blockSize = disk.blockSize ?? (found === 'file' ? FILE_DEFAULT_BLOCK_SIZE : undefined);
+        await this.ctx.spdk.bdev.aioCreate({ name: bdevName, filename: disk.path, ...(blockSize ? { block_size: blockSize } : {}) }, options);
       } catch (error) {
         if (options.signal?.aborted) throw error;
         return { problem: `disk ${disk.name}: spdk_tgt refused ${disk.path} (${(error as Error).message})` };

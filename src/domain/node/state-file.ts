@@ -91,6 +91,8 @@ export interface DiskIntent {
   /** The lvstore the disk carries: examine must bring back this one, not another. */
   lvstoreUuid: string;
   clusterSize: number;
+  /** The lvstore's block size: an aio bdev made again must have it. Absent from records written before it was kept. */
+  blockSize?: number;
 }
 
 /** A replica export: enough to make it again with the same NQN (derived from the replica), hosts and port. */
@@ -464,7 +466,7 @@ export class StateFile {
 }
 
 function diskIntent(disk: DiskRecord): DiskIntent {
-  return { name: disk.name, kind: disk.kind, path: disk.path, lvstoreUuid: disk.lvstoreUuid, clusterSize: disk.clusterSize };
+  return { name: disk.name, kind: disk.kind, path: disk.path, lvstoreUuid: disk.lvstoreUuid, clusterSize: disk.clusterSize, blockSize: disk.blockSize };
 }
 
 /** Of an export with a listener (the callers check). */

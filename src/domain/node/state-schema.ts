@@ -87,7 +87,7 @@ export const ENGINE_SPEC_SCHEMA = {
 
 export const DISK_INTENT_SCHEMA = {
   type: 'object',
-  properties: { name: nonEmpty, kind: { enum: ['aio', 'nvme'] }, path: nonEmpty, lvstoreUuid: nonEmpty, clusterSize: count },
+  properties: { name: nonEmpty, kind: { enum: ['aio', 'nvme'] }, path: nonEmpty, lvstoreUuid: nonEmpty, clusterSize: count, blockSize: count },
   required: ['name', 'kind', 'path', 'lvstoreUuid', 'clusterSize'],
   additionalProperties: false,
 } as const;

@@ -41,7 +41,7 @@ describe('records of disks and exports', () => {
   it('are written before the create returns and removed only by the delete', async () => {
     const file = f.diskFile('d1', 256);
     const disk = await f.node.diskCreate({ name: 'd1', path: file });
-    expect(onDisk().disks).toEqual({ d1: { name: 'd1', kind: 'aio', path: file, lvstoreUuid: disk.lvstoreUuid, clusterSize: MIB } });
+    expect(onDisk().disks).toEqual({ d1: { name: 'd1', kind: 'aio', path: file, lvstoreUuid: disk.lvstoreUuid, clusterSize: MIB, blockSize: 4096 } });
 
     const replica = await f.node.replicaCreate('r1', 'd1', 16 * MIB, undefined, [HOST]);
     const port = replica.export!.port;

@@ -88,7 +88,8 @@ let before: Picture;
 beforeAll(async () => {
   f = await startNode({ env: { CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '200' } });
   await f.node.diskCreate({ name: 'd1', path: f.diskFile('d1', 512) });
-  await f.node.diskCreate({ name: 'd2', path: f.diskFile('d2', 512) });
+  // Not a file's default block size: the bdev must be made again with the recorded one.
+  await f.node.diskCreate({ name: 'd2', path: f.diskFile('d2', 512), blockSize: 512 });
   for (const [i, name] of exported.entries()) await f.node.replicaCreate(name, diskOf(name), 16 * MIB, undefined, i % 2 === 0 ? [HOSTS[0]!] : [HOSTS[1]!, HOSTS[2]!]);
   for (const name of plain) await f.node.replicaCreate(name, diskOf(name), 8 * MIB);
   for (const name of written) {
@@ -123,6 +124,8 @@ describe('reconcile after spdk_tgt restarted empty', () => {
     await converged();
 
     expect(await picture()).toEqual(before);
+    const [d2] = await f.client.callUnchecked<Array<{ block_size: number }>>('bdev_get_bdevs', { name: 'd.d2' });
+    expect(d2?.block_size).toBe(512);
     const changes = seen.slice(from);
     expect(changes.some((r) => !r.ready && /reconcil|spdk_tgt connection lost/.test(r.reason))).toBe(true);
     expect(changes.at(-1)).toEqual({ ready: true, reason: 'ready' });

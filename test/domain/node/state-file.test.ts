@@ -83,7 +83,7 @@ describe('state file: version 1 is migrated', () => {
     // The migrated file opens as version 2, with everything.
     const again = StateFile.open(file, silent);
     expect(again.engines()).toEqual(state.engines());
-    expect(again.disks()).toEqual([{ name: 'd1', kind: 'aio', path: '/var/lib/disks/d1.img', lvstoreUuid: DISK.lvstoreUuid, clusterSize: 1048576 }]);
+    expect(again.disks()).toEqual([{ name: 'd1', kind: 'aio', path: '/var/lib/disks/d1.img', lvstoreUuid: DISK.lvstoreUuid, clusterSize: 1048576, blockSize: 4096 }]);
   });
 
   it('a version 1 file with no tables at all opens empty', () => {
