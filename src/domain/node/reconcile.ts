@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import { pathKind, FILE_DEFAULT_BLOCK_SIZE } from '../../host/devices.js';
+import { SpdkTransportError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { Exports } from '../replica/exports.js';
 import type { DomainContext } from './context.js';
@@ -66,7 +67,7 @@ export class Reconciler {
         this.current?.abort(new Error('the connection to spdk_tgt was lost'));
         this.set({ phase: 'waiting', reason: 'spdk_tgt connection lost; reconciling once it is back' });
         this.log.warn('spdk_tgt connection lost; a reconcile runs once it is back');
-      } else if (this.connectionLost) {
+      } else if (this.connectionLost || this.status.phase === 'failed') {
         this.connectionLost = false;
         this.trigger('spdk_tgt connection regained: it may have restarted empty');
       }
@@ -264,14 +265,14 @@ export class Reconciler {
         const blockSize = disk.blockSize ?? (found === 'file' ? FILE_DEFAULT_BLOCK_SIZE : undefined);
         await this.ctx.spdk.bdev.aioCreate({ name: bdevName, filename: disk.path, ...(blockSize ? { block_size: blockSize } : {}) }, options);
       } catch (error) {
-        if (options.signal?.aborted) throw error;
+        failsTheRun(error, options);
         return { problem: `disk ${disk.name}: spdk_tgt refused ${disk.path} (${(error as Error).message})` };
       }
     } else {
       try {
         await this.ctx.spdk.nvme.attachController({ name: bdevName, trtype: 'PCIe', traddr: disk.path }, options);
       } catch (error) {
-        if (options.signal?.aborted) throw error;
+        failsTheRun(error, options);
         return { problem: `disk ${disk.name}: spdk_tgt could not attach PCIe device ${disk.path} (${(error as Error).message})` };
       }
     }
@@ -314,7 +315,7 @@ export class Reconciler {
     try {
       await this.exportsOf.restore(current, head.disk, options);
     } catch (error) {
-      if (options.signal?.aborted) throw error;
+      failsTheRun(error, options);
       return { problem: `export of ${intent.replica}: ${(error as Error).message}` };
     }
     this.log.info({ replica: intent.replica, port: current.port, hosts: current.hostNqns.length }, 're-exported: spdk_tgt had forgotten it');
@@ -335,4 +336,12 @@ export class Reconciler {
   private set(change: Partial<ReconcileStatus>): void {
     this.status = { ...this.status, ...change };
   }
+}
+
+/**
+ * An aborted run, or spdk_tgt out of reach, is the run's failure, not the object's: it is thrown
+ * so the run ends (and starts over), instead of being reported as something that cannot come back.
+ */
+function failsTheRun(error: unknown, options: CallOptions): void {
+  if (options.signal?.aborted || error instanceof SpdkTransportError) throw error;
 }
