@@ -40,6 +40,11 @@ export const ERROR_CODES = {
   INVALID_LABELS: 'invalid-argument',
   /** An engine's timeout override breaks the timeout budget; the message names the rule and the numbers. */
   INVALID_TIMEOUTS: 'invalid-argument',
+  /**
+   * A DH-HMAC-CHAP secret or TLS PSK is malformed (format, hash, length, CRC-32), or a ctrlr key
+   * comes without a host key; the message names the field, never the secret.
+   */
+  INVALID_SECRET: 'invalid-argument',
 
   // not-found: the object named does not exist on this node; check the name (the List calls show them).
   /** Peers only: the peer said NOT_FOUND without a code this service knows. */
@@ -88,6 +93,19 @@ export const ERROR_CODES = {
   RAID_NO_FREE_SLOT: 'failed-precondition',
   /** nvme-cli, the nvme-tcp module or the host's nvme parameters are missing here; install or load them, or use export-only. */
   HOST_NVME_UNAVAILABLE: 'failed-precondition',
+  /**
+   * An attach that carried DH-HMAC-CHAP or TLS keys was refused by the replica's target (spdk_tgt
+   * reports it as an I/O error): a wrong key, a ctrlr key the export does not have, a PSK to a
+   * listener without TLS, or this host not allowed. Check the keys the export was given, then retry.
+   */
+  NVME_AUTH_FAILED: 'failed-precondition',
+  /**
+   * Another controller of this node is attached to the same target as the same host, so spdk_tgt
+   * refused the attach before checking anything, keys included (-17); detach that one first.
+   */
+  NVME_PATH_IN_USE: 'failed-precondition',
+  /** The export's listener is TLS and the request gives a host no psk, or the other way round; unexpose it first to change that. */
+  EXPORT_TLS_MISMATCH: 'failed-precondition',
   /** The API's Unix socket path is taken (not a socket, or another service listens); choose another or stop the other. */
   API_SOCKET_IN_USE: 'failed-precondition',
 

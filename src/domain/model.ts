@@ -3,6 +3,7 @@
  * in operations.ts; the API translates gRPC messages to and from these types.
  */
 import type { BudgetOverride } from './engine/timeout-budget.js';
+import type { KeyNames } from './node/keys.js';
 
 export type DiskKind = 'aio' | 'nvme';
 
@@ -30,6 +31,17 @@ export interface ExportInfo {
   hostNqns: string[];
   namespaceUuid: string;
   namespaceNguid: string;
+  /** Per host, the in-band authentication it must do (never a key); absent: none for any host. */
+  hostAuth?: HostAuthInfo[];
+  /** The listener requires TLS (every host has a PSK). */
+  secureChannel?: boolean;
+}
+
+/** What a host must do to connect to an export: said in responses instead of any key. */
+export interface HostAuthInfo {
+  nqn: string;
+  dhchap: 'none' | 'one-way' | 'bidirectional';
+  tls: boolean;
 }
 
 export interface ReplicaInfo {
@@ -110,7 +122,18 @@ export interface ShallowCopyProgress {
 }
 
 /** A replica as an engine member: on another node over NVMe/TCP, or on this node directly. */
-export type EngineReplicaSpec = { name: string; kind: 'remote'; address: string; port: number; nqn: string; apiAddress?: string } | { name: string; kind: 'local' };
+export type EngineReplicaSpec =
+  | {
+      name: string;
+      kind: 'remote';
+      address: string;
+      port: number;
+      nqn: string;
+      apiAddress?: string;
+      /** The keyring names it attaches with (DH-HMAC-CHAP, TLS): set from the secrets given, persisted; never the secrets. */
+      keys?: KeyNames;
+    }
+  | { name: string; kind: 'local' };
 
 export type FrontendKind = 'nvme-host' | 'export-only';
 

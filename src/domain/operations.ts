@@ -5,6 +5,7 @@
  * deadline and cancellation.
  */
 import type { CallOptions } from '../spdk/call.js';
+import type { HostSecrets } from './node/keys.js';
 import type {
   CopyTarget,
   DiskCreate,
@@ -37,13 +38,16 @@ export interface NodeDomain {
   diskList(options?: CallOptions): Promise<DiskInfo[]>;
   diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void>;
 
-  /** With `exposeTo`, also exposes it to those hosts; a replica this call made is removed if that fails. */
-  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo>;
+  /**
+   * With `exposeTo`, also exposes it to those hosts; a replica this call made is removed if that
+   * fails. `secrets` (by host NQN) make hosts authenticate (DH-HMAC-CHAP, TLS PSK).
+   */
+  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[], secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   replicaList(diskName: string | undefined, options?: CallOptions): Promise<ReplicaInfo[]>;
   replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo>;
   replicaDelete(name: string, options?: CallOptions): Promise<void>;
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo>;
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   /**
    * Subscribes to replica changes: the current list arrives first as 'added' events then one
@@ -66,14 +70,15 @@ export interface NodeDomain {
 
 /** Engine operations, beside the node's disks and replicas. */
 export interface EngineDomain {
-  engineCreate(request: EngineCreate, options?: CallOptions): Promise<EngineInfo>;
+  /** `secrets` (by replica name) are the keys remote members attach with. */
+  engineCreate(request: EngineCreate, options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<EngineInfo>;
   engineGet(name: string, options?: CallOptions): Promise<EngineInfo>;
   engineList(options?: CallOptions): Promise<EngineInfo[]>;
   engineDelete(name: string, options?: CallOptions): Promise<void>;
   /** Out of the raid, controller detached, bdev gone: then the replica may be torn down. */
   engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo>;
   /** Attaches the replica and adds it to the raid; spdk_tgt rebuilds it from the others. */
-  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo>;
+  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions, secrets?: HostSecrets): Promise<EngineInfo>;
   /** Current engines as 'added' then 'synced', then every change with its reason. */
   engineWatch(listener: (event: EngineEvent) => void): () => void;
   rebuildList(engine: string | undefined): Promise<RebuildInfo[]>;

@@ -19,6 +19,9 @@ export interface SnapshotMeta {
   userCreated: boolean;
 }
 
+/** The keyring names one user holds, by role (dhchapKey, dhchapCtrlrKey, psk). */
+export type KeyHolding = Readonly<Record<string, string>>;
+
 /** A multi-step operation that recovery must finish or undo if the service dies in it. */
 export type Intent =
   | { op: 'replica-delete'; replica: string; disk: string }
@@ -56,6 +59,11 @@ export interface StateData {
   snapshots: Record<string, SnapshotMeta>;
   /** Keyed by replica name: at most one multi-step operation per replica at a time. */
   intents: Record<string, Intent>;
+  /**
+   * The keyring names each user of NVMe in-band authentication holds (an export's host, an
+   * engine's member; see domain/node/keys.ts): never the secrets, which live only in key files.
+   */
+  keyUsers?: Record<string, KeyHolding>;
 }
 
 const EMPTY: StateData = { version: 1, engines: {}, snapshots: {}, intents: {} };
@@ -92,6 +100,7 @@ export class StateFile {
         const parsed = JSON.parse(text) as Partial<StateData>;
         if (parsed.version !== 1) throw new Error(`unknown version ${String(parsed.version)}`);
         data = { version: 1, engines: parsed.engines ?? {}, snapshots: parsed.snapshots ?? {}, intents: parsed.intents ?? {} };
+        if (parsed.keyUsers) data.keyUsers = parsed.keyUsers;
       } catch (err) {
         // A damaged file must not be silently replaced: it may hold the only record of labels.
         throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is damaged (${(err as Error).message}); move it aside to start without it`);
@@ -181,6 +190,20 @@ export class StateFile {
   async clearIntent(replica: string): Promise<void> {
     if (!(replica in this.data.intents)) return;
     delete this.data.intents[replica];
+    await this.flush();
+  }
+
+  /** User → the key names it holds. */
+  keyUsers(): ReadonlyMap<string, KeyHolding> {
+    return new Map(Object.entries(this.data.keyUsers ?? {}));
+  }
+
+  /** Records the keys a user holds (none: forgets the user) and waits until that is on disk. */
+  async setKeyUser(user: string, names: KeyHolding): Promise<void> {
+    const users = (this.data.keyUsers ??= {});
+    if (Object.keys(names).length > 0) users[user] = { ...names };
+    else if (Object.hasOwn(users, user)) delete users[user];
+    else return;
     await this.flush();
   }
 

@@ -6,6 +6,7 @@
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { ReplicaInfo } from '../model.js';
+import type { HostSecrets } from '../node/keys.js';
 import type { Disks } from './disks.js';
 import type { Exports } from './exports.js';
 import type { Replicas } from './replicas.js';
@@ -19,10 +20,10 @@ export class CreateExposed {
   ) {}
 
   /** For callers that hold the replica's lock. */
-  async createHeld(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions): Promise<ReplicaInfo> {
+  async createHeld(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
     const existed = this.ctx.inventory.head(name) !== undefined;
     const created = this.replicas.createHeld(name, diskName, sizeBytes, options);
-    const exported = this.exports.expose(name, diskName, hosts, options, created);
+    const exported = this.exports.expose(name, diskName, hosts, options, created, secrets);
     const [head, exportResult] = await Promise.allSettled([created, exported]);
     this.disks.refreshSoon(diskName);
     const failure = head.status === 'rejected' ? head.reason : exportResult.status === 'rejected' ? exportResult.reason : undefined;

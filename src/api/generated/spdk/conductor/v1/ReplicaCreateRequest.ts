@@ -1,5 +1,6 @@
 // Original file: rpc-schemas/proto/spdk/conductor/v1/node.proto
 
+import type { HostAccess as _spdk_conductor_v1_HostAccess, HostAccess__Output as _spdk_conductor_v1_HostAccess__Output } from '../../../spdk/conductor/v1/HostAccess.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReplicaCreateRequest {
@@ -17,6 +18,10 @@ export interface ReplicaCreateRequest {
    * would), all or nothing: a replica this call created is removed again if the export fails.
    */
   'hostNqns'?: (string)[];
+  /**
+   * Hosts that must authenticate, beside host_nqns (a host is in one list or the other).
+   */
+  'hosts'?: (_spdk_conductor_v1_HostAccess)[];
 }
 
 export interface ReplicaCreateRequest__Output {
@@ -34,4 +39,8 @@ export interface ReplicaCreateRequest__Output {
    * would), all or nothing: a replica this call created is removed again if the export fails.
    */
   'hostNqns': (string)[];
+  /**
+   * Hosts that must authenticate, beside host_nqns (a host is in one list or the other).
+   */
+  'hosts': (_spdk_conductor_v1_HostAccess__Output)[];
 }
