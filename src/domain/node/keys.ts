@@ -162,6 +162,8 @@ export class KeyStore {
   async recover(live: (user: string) => boolean, options?: CallOptions): Promise<{ released: string[]; restored: string[] }> {
     const released: string[] = [];
     const restored: string[] = [];
+    // A node that never used a key asks spdk_tgt nothing (nor needs its keyring methods).
+    if (this.ctx.state.keyUsers().size === 0 && (await this.files.list()).length === 0) return { released, restored };
     await this.ctx.locks.with(LOCK, async () => {
       for (const user of this.ctx.state.keyUsers().keys()) {
         if (live(user)) continue;
