@@ -40,10 +40,7 @@ export const ERROR_CODES = {
   INVALID_LABELS: 'invalid-argument',
   /** An engine's timeout override breaks the timeout budget; the message names the rule and the numbers. */
   INVALID_TIMEOUTS: 'invalid-argument',
-  /**
-   * A DH-HMAC-CHAP secret or TLS PSK is malformed (format, hash, length, CRC-32), or a ctrlr key
-   * comes without a host key; the message names the field, never the secret.
-   */
+  /** A DH-HMAC-CHAP secret or TLS PSK is malformed (format, hash, length, CRC-32) or a ctrlr key comes alone; the message names the field, never the secret. */
   INVALID_SECRET: 'invalid-argument',
 
   // not-found: the object named does not exist on this node; check the name (the List calls show them).
@@ -93,16 +90,9 @@ export const ERROR_CODES = {
   RAID_NO_FREE_SLOT: 'failed-precondition',
   /** nvme-cli, the nvme-tcp module or the host's nvme parameters are missing here; install or load them, or use export-only. */
   HOST_NVME_UNAVAILABLE: 'failed-precondition',
-  /**
-   * An attach that carried DH-HMAC-CHAP or TLS keys was refused by the replica's target (spdk_tgt
-   * reports it as an I/O error): a wrong key, a ctrlr key the export does not have, a PSK to a
-   * listener without TLS, or this host not allowed. Check the keys the export was given, then retry.
-   */
+  /** An attach with DH-HMAC-CHAP or TLS keys was refused by the replica's target (-5): a wrong key, keys the export lacks, or this host not allowed; fix the keys, then retry. */
   NVME_AUTH_FAILED: 'failed-precondition',
-  /**
-   * Another controller of this node is attached to the same target as the same host, so spdk_tgt
-   * refused the attach before checking anything, keys included (-17); detach that one first.
-   */
+  /** Another controller here is attached to the same target as the same host, so spdk_tgt checked nothing, keys included (-17); detach it first. */
   NVME_PATH_IN_USE: 'failed-precondition',
   /** The export's listener is TLS and the request gives a host no psk, or the other way round; unexpose it first to change that. */
   EXPORT_TLS_MISMATCH: 'failed-precondition',

@@ -100,7 +100,7 @@ export function hostAccess(
     const checkedSecrets = secrets(`${accessField}[${i}].`, host);
     if (checkedSecrets) bySecret.set(host.nqn, checkedSecrets);
   }
-  const hostNqnsChecked = hostNqns(`${nqnsField}+${accessField}`, [...nqns, ...access.map((h) => h.nqn)], required);
+  const hostNqnsChecked = hostNqns(nqnsField, [...nqns, ...access.map((h) => h.nqn)], required);
   return { hostNqns: hostNqnsChecked, secrets: bySecret.size > 0 ? bySecret : undefined };
 }
 
