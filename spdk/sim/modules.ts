@@ -7,6 +7,7 @@ import type { CoreTarget } from './core/target.js';
 import { bdevModule } from './bdev/index.js';
 import { faultsModule } from './faults/index.js';
 import { infoModule } from './info/index.js';
+import { keyringModule } from './keyring/index.js';
 import { lvolModule } from './lvol/index.js';
 import { raidModule } from './raid/index.js';
 import { nvmeModule } from './nvme/index.js';
@@ -18,14 +19,17 @@ export interface ModuleOptions {
 }
 
 export function modules(target: CoreTarget, options: ModuleOptions = {}): SimModule[] {
+  // One keyring for the target (nvmf) and the host (bdev_nvme) sides, as in spdk_tgt.
+  const keyring = keyringModule();
   return [
     infoModule(target),
     bdevModule(target),
     lvolModule(target),
     faultsModule(target),
+    keyring,
     // Modules of the nvmf / nvme / raid owner follow.
     raidModule(),
-    nvmeModule(),
-    nvmfModule(options.maxSubsystems),
+    nvmeModule(() => keyring.keyring),
+    nvmfModule(options.maxSubsystems, () => keyring.keyring),
   ];
 }

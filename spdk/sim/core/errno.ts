@@ -7,6 +7,7 @@ export const errno = {
   ENOENT: 2,
   EIO: 5,
   ENOMEM: 12,
+  EACCES: 13,
   EBUSY: 16,
   EEXIST: 17,
   ENODEV: 19,
@@ -15,6 +16,7 @@ export const errno = {
   ENOSPC: 28,
   ETIMEDOUT: 110,
   EALREADY: 114,
+  ENOKEY: 126,
 } as const;
 
 const messages: Record<number, string> = {
@@ -22,6 +24,7 @@ const messages: Record<number, string> = {
   2: 'No such file or directory',
   5: 'Input/output error',
   12: 'Cannot allocate memory',
+  13: 'Permission denied',
   16: 'Device or resource busy',
   17: 'File exists',
   19: 'No such device',
@@ -30,6 +33,7 @@ const messages: Record<number, string> = {
   28: 'No space left on device',
   110: 'Connection timed out',
   114: 'Operation already in progress',
+  126: 'Required key not available',
 };
 
 export function strerror(code: number): string {

@@ -2,4 +2,4 @@
 import { errno } from '../core/errno.js';
 
 export { strerror } from '../core/errno.js';
-export const { EPERM, EIO, ENOMEM, EEXIST, ENODEV, EINVAL, EALREADY } = errno;
+export const { EPERM, EIO, ENOMEM, EACCES, EEXIST, ENODEV, EINVAL, EALREADY, ENOKEY } = errno;

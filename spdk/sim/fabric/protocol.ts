@@ -3,7 +3,8 @@
  * nothing but another simulator speaks it. It carries just what bdev_nvme and the nvmf target need
  * to behave like spdk_tgt's over a real TCP connection: a fabric CONNECT carrying the host NQN (so
  * the allow-list and the cntlid range decide), keep-alive, block read/write with request ids, and
- * target notices (namespace list and ANA state changed).
+ * target notices (namespace list and ANA state changed), and in-band authentication (fabric/auth.ts:
+ * DH-HMAC-CHAP proofs in CONNECT and REAUTH, a TLS PSK proof for secure_channel listeners).
  *
  * Frame = 16-byte header + payload, big-endian:
  *   0  u16 magic 0x5346 ("SF")    2 u8 version (1)    3 u8 opcode
@@ -12,6 +13,7 @@
  *   12 u32 payload length
  * A response carries the request's opcode | 0x80 and its id.
  */
+import type { ChapOffer, ChapResult, TlsOffer } from './auth.js';
 
 export const MAGIC = 0x5346;
 export const VERSION = 1;
@@ -27,6 +29,8 @@ export const Op = {
   READ: 0x03,
   /** IoHeader + block data → empty. */
   WRITE: 0x04,
+  /** JSON ReauthRequest → JSON ChapResult, or status < 0 (bdev_nvme_set_keys on a live qpair). */
+  REAUTH: 0x05,
   /** Target → host, id 0: JSON Notice (namespaces or ANA states changed). */
   NOTICE: 0x10,
 } as const;
@@ -48,6 +52,12 @@ export const FabricStatus = {
   ANA_INACCESSIBLE: -1005,
   /** The namespace does not exist (any more). */
   INVALID_NAMESPACE: -1006,
+  /** The host must authenticate (DH-HMAC-CHAP) and offered no key. */
+  AUTH_REQUIRED: -1007,
+  /** DH-HMAC-CHAP failed: wrong key, no controller key for a bidirectional host, no common digest. */
+  AUTH_FAILED: -1008,
+  /** TLS handshake failed: no PSK for the host, a wrong one, or TLS on one side only. */
+  TLS_FAILED: -1009,
 } as const;
 
 export interface Frame {
@@ -66,6 +76,16 @@ export interface ConnectRequest {
   readonly cntlid?: number;
   /** Host keep-alive timeout, ms (0 = none). */
   readonly kato: number;
+  /** Fresh per connect: what the authentication proofs are computed over. */
+  readonly nonce?: string;
+  readonly chap?: ChapOffer;
+  readonly tls?: TlsOffer;
+}
+
+/** REAUTH: the host authenticates a live qpair again with its current keys. */
+export interface ReauthRequest {
+  readonly nonce: string;
+  readonly chap: ChapOffer;
 }
 
 export type AnaState = 'optimized' | 'non_optimized' | 'inaccessible';
@@ -87,6 +107,8 @@ export interface ConnectAccept {
   readonly subnqn: string;
   readonly anaReporting: boolean;
   readonly namespaces: NamespaceInfo[];
+  /** Present when the qpair was authenticated with DH-HMAC-CHAP. */
+  readonly chap?: ChapResult;
 }
 
 export interface ConnectReject {

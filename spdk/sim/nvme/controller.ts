@@ -15,6 +15,7 @@ import { SimIoError } from '../core/contract.js';
 import { timerMs } from '../core/timer-ms.js';
 import { EIO, ENODEV } from '../fabric/errno.js';
 import { encodeIo, FabricStatus, Op, type ConnectAccept, type NamespaceInfo } from '../fabric/protocol.js';
+import type { HostCredentials } from './credentials.js';
 import { HostQpair, QpairClosed, type ConnectFailed } from './qpair.js';
 
 export type CtrlrState = 'enabled' | 'resetting' | 'reconnect_is_delayed' | 'deleting' | 'failed';
@@ -38,6 +39,8 @@ export interface CtrlrOptions extends PathTimeouts {
   readonly hostid: string;
   readonly keepAliveTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  /** Keys for DH-HMAC-CHAP and TLS, when the attach named any. */
+  readonly credentials?: HostCredentials;
 }
 
 export interface CtrlrEvents {
@@ -53,6 +56,12 @@ export class PathError extends Error {}
 
 /** How long "deleting" shows before the controller disappears from bdev_nvme_get_controllers. */
 export const DELETE_DELAY_MS = 100;
+/**
+ * After a failed re-authentication spdk_tgt's host resets the controller again and again, each
+ * attempt failing authentication ~130-150 ms after the previous one, whatever the reconnect
+ * options say, until it succeeds or is detached (transcript 18).
+ */
+const AUTH_RETRY_MS = 140;
 
 export class NvmeCtrlr {
   state: CtrlrState = 'resetting';
@@ -68,6 +77,8 @@ export class NvmeCtrlr {
   private keepAliveTimer: NodeJS.Timeout | null = null;
   private stalled = false;
   private gone = false;
+  /** A re-authentication failed: reconnect until authentication succeeds again. */
+  private authRetry = false;
 
   constructor(
     readonly name: string,
@@ -113,6 +124,11 @@ export class NvmeCtrlr {
     return (this.state === 'resetting' || this.state === 'reconnect_is_delayed') && !this.fastIoFailTimedOut;
   }
 
+  /** The target required DH-HMAC-CHAP and this path passed it. */
+  get authenticated(): boolean {
+    return this.data?.chap !== undefined;
+  }
+
   get usable(): boolean {
     return this.state === 'enabled' && !this.gone;
   }
@@ -124,6 +140,27 @@ export class NvmeCtrlr {
     this.stopTimers();
     this.closeQpairs();
     this.wake();
+  }
+
+  /**
+   * bdev_nvme_set_keys on this path: the admin qpair, then the I/O qpair, authenticate again
+   * with the credentials' current keys. Null on success, else why it failed; the target then
+   * drops the controller and it keeps resetting until authentication succeeds (AUTH_RETRY_MS).
+   */
+  async reauthenticate(): Promise<string | null> {
+    const credentials = this.opts.credentials;
+    if (!credentials) return 'no credentials';
+    for (const qpair of [this.admin, this.io]) {
+      if (!qpair || qpair.isClosed) continue;
+      const refused = await qpair.reauthenticate(credentials.attempt(this.opts.hostnqn, this.trid.subnqn, false));
+      if (refused !== null) {
+        this.authRetry = true;
+        this.events.log('nvme_ctrlr_reauth_failed', { name: this.name, trsvcid: this.trid.trsvcid, reason: refused });
+        return refused;
+      }
+    }
+    this.events.log('nvme_ctrlr_reauthenticated', { name: this.name, trsvcid: this.trid.trsvcid });
+    return null;
   }
 
   /** sim_fabric_cut: the connection drops now (the target stays up). */
@@ -147,10 +184,11 @@ export class NvmeCtrlr {
       hostid: this.opts.hostid,
       kato: this.opts.keepAliveTimeoutMs,
     };
-    const admin = await HostQpair.open(endpoint, { ...base, qid: 0 }, this.opts.connectTimeoutMs);
+    const auth = () => this.opts.credentials?.attempt(this.opts.hostnqn, this.trid.subnqn, true);
+    const admin = await HostQpair.open(endpoint, { ...base, qid: 0 }, this.opts.connectTimeoutMs, auth());
     let io: HostQpair;
     try {
-      ({ qpair: io } = await HostQpair.open(endpoint, { ...base, qid: 1, cntlid: admin.accept.cntlid }, this.opts.connectTimeoutMs));
+      ({ qpair: io } = await HostQpair.open(endpoint, { ...base, qid: 1, cntlid: admin.accept.cntlid }, this.opts.connectTimeoutMs, auth()));
     } catch (err) {
       admin.qpair.close();
       throw err;
@@ -207,6 +245,7 @@ export class NvmeCtrlr {
     }
     if (this.gone) return;
     this.events.log('nvme_ctrlr_reconnected', { name: this.name, trsvcid: this.trid.trsvcid, cntlid: this.cntlid });
+    this.authRetry = false;
     this.state = 'enabled';
     this.resetStartedAt = null;
     this.fastIoFailTimedOut = false;
@@ -217,6 +256,14 @@ export class NvmeCtrlr {
   private attemptFailed(err: ConnectFailed): void {
     const elapsedSec = Math.floor((Date.now() - (this.resetStartedAt ?? Date.now())) / 1000);
     this.events.log('nvme_ctrlr_reset_failed', { name: this.name, trsvcid: this.trid.trsvcid, elapsedSec, reason: err.message });
+    if (this.authRetry) {
+      this.state = 'resetting';
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        void this.reconnect();
+      }, timerMs(AUTH_RETRY_MS));
+      return;
+    }
     const { fastIoFailTimeoutSec, ctrlrLossTimeoutSec, reconnectDelaySec } = this.opts;
     if (fastIoFailTimeoutSec !== 0 && elapsedSec >= fastIoFailTimeoutSec && !this.fastIoFailTimedOut) {
       this.fastIoFailTimedOut = true;

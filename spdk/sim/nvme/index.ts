@@ -6,6 +6,7 @@
  */
 import type { SimModule, SimTarget } from '../core/contract.js';
 import { fabricFaults } from '../fabric/faults.js';
+import { Keyring } from '../keyring/keyring.js';
 import { NvmeBdev, RR_MIN_IO_DEFAULT } from './bdev.js';
 import { DELETE_DELAY_MS, NvmeCtrlr, type CtrlrEvents, type CtrlrOptions, type TransportId } from './controller.js';
 import { registerNvmeRpcs } from './rpc.js';
@@ -78,6 +79,13 @@ export class NvmeModule implements SimModule {
   private target: SimTarget | null = null;
   private nextTag = 1;
   private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly keyringOf: () => Keyring = ownKeyring()) {}
+
+  /** spdk_tgt's keyring, shared with the nvmf target. */
+  get keyring(): Keyring {
+    return this.keyringOf();
+  }
 
   install(target: SimTarget): void {
     this.target = target;
@@ -153,6 +161,7 @@ export class NvmeModule implements SimModule {
           ctrlr_loss_timeout_sec: ctrlr.opts.ctrlrLossTimeoutSec,
           reconnect_delay_sec: ctrlr.opts.reconnectDelaySec,
           fast_io_fail_timeout_sec: ctrlr.opts.fastIoFailTimeoutSec,
+          ...ctrlr.opts.credentials?.configNames,
           hostnqn: ctrlr.opts.hostnqn,
           hdgst: false,
           ddgst: false,
@@ -258,7 +267,14 @@ export class NvmeModule implements SimModule {
       }
     }
     this.sim.memory.free(path.memoryTag);
+    ctrlr.opts.credentials?.release();
   }
 }
 
-export const nvmeModule = (): NvmeModule => new NvmeModule();
+/** A keyring of the module's own, for a target assembled without the keyring module (tests). */
+function ownKeyring(): () => Keyring {
+  const keyring = new Keyring(() => undefined);
+  return () => keyring;
+}
+
+export const nvmeModule = (keyring?: () => Keyring): NvmeModule => new NvmeModule(keyring);

@@ -6,7 +6,9 @@
  */
 import { connect } from 'node:net';
 import { Link } from '../fabric/link.js';
-import { jsonPayload, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame, type Notice } from '../fabric/protocol.js';
+import type { ChapResult } from '../fabric/auth.js';
+import { FabricStatus, jsonPayload, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame, type Notice } from '../fabric/protocol.js';
+import type { AuthAttempt } from './credentials.js';
 
 export class QpairClosed extends Error {}
 
@@ -40,8 +42,12 @@ export class HostQpair {
     });
   }
 
-  /** Connects to `endpoint` and sends CONNECT; resolves once the target accepted it. */
-  static open(endpoint: Endpoint, req: ConnectRequest, timeoutMs: number): Promise<{ qpair: HostQpair; accept: ConnectAccept }> {
+  /**
+   * Connects to `endpoint` and sends CONNECT (with `auth`'s proofs); resolves once the target
+   * accepted it and, for a bidirectional host, proved its controller key.
+   */
+  static open(endpoint: Endpoint, req: ConnectRequest, timeoutMs: number, auth?: AuthAttempt): Promise<{ qpair: HostQpair; accept: ConnectAccept }> {
+    const full: ConnectRequest = auth ? { ...req, nonce: auth.nonce, ...(auth.chap ? { chap: auth.chap } : {}), ...(auth.tls ? { tls: auth.tls } : {}) } : req;
     return new Promise((resolve, reject) => {
       const socket = connect({ host: endpoint.traddr, port: Number(endpoint.trsvcid) });
       let settled = false;
@@ -57,7 +63,7 @@ export class HostQpair {
       socket.once('connect', () => {
         const qpair = new HostQpair(new Link(socket));
         qpair.link.onClose(() => fail(new ConnectFailed('refused', 0, 'connection closed during CONNECT')));
-        qpair.request(Op.CONNECT, jsonPayload(req)).then(
+        qpair.request(Op.CONNECT, jsonPayload(full)).then(
           (frame) => {
             if (settled) return;
             if (frame.status !== 0) {
@@ -65,9 +71,15 @@ export class HostQpair {
               fail(new ConnectFailed('rejected', frame.status, reason));
               return;
             }
+            const accept = parseJson<ConnectAccept>(frame.payload);
+            const refused = auth?.verify(accept.chap) ?? null;
+            if (refused !== null) {
+              fail(new ConnectFailed('rejected', FabricStatus.AUTH_FAILED, refused));
+              return;
+            }
             settled = true;
             clearTimeout(timer);
-            resolve({ qpair, accept: parseJson<ConnectAccept>(frame.payload) });
+            resolve({ qpair, accept });
           },
           () => fail(new ConnectFailed('refused', 0, 'connection closed during CONNECT')),
         );
@@ -103,6 +115,18 @@ export class HostQpair {
 
   setStalled(stalled: boolean): void {
     this.link.setStalled(stalled);
+  }
+
+  /** Authenticates this live qpair again; resolves with null, or why it failed. */
+  async reauthenticate(auth: AuthAttempt): Promise<string | null> {
+    let frame: Frame;
+    try {
+      frame = await this.request(Op.REAUTH, jsonPayload({ nonce: auth.nonce, chap: auth.chap }));
+    } catch {
+      return 'qpair closed during re-authentication';
+    }
+    if (frame.status !== 0) return safeReason(frame.payload);
+    return auth.verify(parseJson<ChapResult>(frame.payload));
   }
 
   close(): void {

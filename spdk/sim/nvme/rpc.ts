@@ -6,8 +6,14 @@
  */
 import { SimRpcError, type SimTarget } from '../core/contract.js';
 import { DECODE_FAILED, objectDecoder, record, type ParamSpec } from '../fabric/decode.js';
-import { EALREADY, EEXIST, EINVAL, EIO, ENODEV, EPERM, strerror } from '../fabric/errno.js';
+import { DHGROUPS, DIGESTS } from '../fabric/auth.js';
+import { EACCES, EALREADY, EEXIST, EINVAL, EIO, ENODEV, ENOKEY, EPERM, strerror } from '../fabric/errno.js';
+import { FabricStatus } from '../fabric/protocol.js';
+import type { SimKey } from '../keyring/keyring.js';
+import { parsePsk } from '../keyring/secrets.js';
 import type { PathTimeouts, TransportId } from './controller.js';
+import { HostCredentials } from './credentials.js';
+import type { ConnectFailed } from './qpair.js';
 import { NvmeBdev, RR_MIN_IO_DEFAULT, type MultipathPolicy, type MultipathSelector } from './bdev.js';
 import { CONNECT_TIMEOUT_MS, type NvmeModule } from './index.js';
 
@@ -96,13 +102,22 @@ const SET_OPTIONS: ParamSpec[] = [
   { name: 'allow_accel_sequence', type: 'boolean' },
   { name: 'rdma_max_cq_size', type: 'uint32' },
   { name: 'rdma_cm_event_timeout_ms', type: 'uint16' },
-  { name: 'dhchap_digests', type: { array: 'string', maxCount: 16 } },
-  { name: 'dhchap_dhgroups', type: { array: 'string', maxCount: 16 } },
+  // rpc_decode_dhchap_digest / _dhgroup: an unknown name fails the whole decode.
+  { name: 'dhchap_digests', type: { array: { enum: DIGESTS }, maxCount: 16 } },
+  { name: 'dhchap_dhgroups', type: { array: { enum: DHGROUPS }, maxCount: 16 } },
   { name: 'rdma_umr_per_io', type: 'boolean' },
   { name: 'tcp_connect_timeout_ms', type: 'uint32' },
   { name: 'enable_flush', type: 'boolean' },
   { name: 'multipath_opts', type: MULTIPATH_OPTS },
 ];
+
+const SET_KEYS: ParamSpec[] = [
+  { name: 'name', type: 'string', required: true },
+  { name: 'dhchap_key', type: 'string' },
+  { name: 'dhchap_ctrlr_key', type: 'string' },
+];
+/** rpc_bdev_nvme_set_keys answers a decode failure with -32602 and this text. */
+const SET_KEYS_DECODE_FAILED = { code: -32602, message: 'spdk_json_decode_object failed' };
 
 const ADRFAMS = ['ipv4', 'ipv6', 'ib', 'fc', 'intra_host'];
 /** SPDK_CONTROLLER_NAME_MAX */
@@ -111,6 +126,38 @@ const NAME_MAX = 1024;
 const ATTACH_MS = 60;
 /** A refused fabric CONNECT answers in ~15-20 ms. */
 const ATTACH_FAILURE_MS = 15;
+/** Transcript 18: a successful DH-HMAC-CHAP attach (ffdhe4096) took 350-550 ms, a TLS one ~300 ms. */
+const ATTACH_AUTH_MS = 350;
+const ATTACH_TLS_MS = 300;
+/** A failed DH-HMAC-CHAP exchange answers in ~150 ms; "missing key" (no exchange) in ~30 ms. */
+const AUTH_FAILURE_MS = 150;
+const AUTH_MISSING_MS = 30;
+
+/** How long a failed attach takes to answer, by why the connect failed. */
+function failureMs(e: unknown): number {
+  const status = (e as Partial<ConnectFailed>).status;
+  if (status === FabricStatus.AUTH_FAILED) return AUTH_FAILURE_MS;
+  if (status === FabricStatus.AUTH_REQUIRED) return AUTH_MISSING_MS;
+  return ATTACH_FAILURE_MS;
+}
+
+/** spdk_bdev_nvme_create's key lookups (psk, dhchap_key, dhchap_ctrlr_key): -126 for a name the keyring lacks. */
+function lookUpKeys(nvme: NvmeModule, p: Record<string, unknown>): { psk: SimKey | null; dhchapKey: SimKey | null; dhchapCtrlrKey: SimKey | null } {
+  const taken: SimKey[] = [];
+  const lookUp = (field: string): SimKey | null => {
+    const name = p[field] as string | undefined;
+    if (name === undefined) return null;
+    const key = nvme.keyring.get(name);
+    if (!key) {
+      for (const k of taken) nvme.keyring.put(k);
+      nvme.sim.log('nvme_attach_key_not_found', { name: p.name, field, key: name });
+      throw err(-ENOKEY);
+    }
+    taken.push(key);
+    return key;
+  };
+  return { psk: lookUp('psk'), dhchapKey: lookUp('dhchap_key'), dhchapCtrlrKey: lookUp('dhchap_ctrlr_key') };
+}
 
 const err = (code: number, message = strerror(code)) => new SimRpcError(code, message);
 
@@ -176,29 +223,57 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
       };
       if (!timeoutsValid(timeouts)) throw err(-EINVAL);
       const multipath = mode === 'multipath';
-      if (existing && nvme.multipathByName.get(name) !== multipath) throw err(-EINVAL);
+      const keys = lookUpKeys(nvme, p);
+      const putKeys = () => {
+        for (const k of [keys.psk, keys.dhchapKey, keys.dhchapCtrlrKey]) nvme.keyring.put(k);
+      };
+      if (existing && nvme.multipathByName.get(name) !== multipath) {
+        putKeys();
+        throw err(-EINVAL);
+      }
       // Only the TCP transport exists in the simulator; spdk_tgt answers an unknown one so.
-      if (!isTcp) throw err(-ENODEV);
+      if (!isTcp) {
+        putKeys();
+        throw err(-ENODEV);
+      }
+      // nvme_tcp_generate_tls_credentials parses the PSK when the controller is constructed.
+      let psk = null;
+      if (keys.psk) {
+        const read = nvme.keyring.read(keys.psk);
+        psk = 'content' in read ? parsePsk(read.content) : null;
+        if (!psk) {
+          putKeys();
+          target.log('nvme_attach_failed', { name, traddr: trid.traddr, trsvcid: trid.trsvcid, reason: `Failed to parse PSK interchange (key ${keys.psk.name})` });
+          throw err(-ENODEV);
+        }
+      }
 
       const tag = nvme.takeQpairMemory(name);
-      if (!tag) throw err(-ENODEV);
+      if (!tag) {
+        putKeys();
+        throw err(-ENODEV);
+      }
+      // Every path has credentials: bdev_nvme_set_keys may give keys to one attached without.
+      const credentials = new HostCredentials(nvme.keyring, keys, psk, nvme.options.dhchap_digests as string[], nvme.options.dhchap_dhgroups as string[]);
       const ctrlr = nvme.newController(name, trid, {
         ...timeouts,
         hostnqn,
         hostid: nvme.hostid,
         keepAliveTimeoutMs: nvme.options.keep_alive_timeout_ms as number,
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        credentials,
       });
       try {
         await ctrlr.attach();
       } catch (e) {
         target.memory.free(tag);
+        putKeys();
         target.log('nvme_attach_failed', { name, traddr: trid.traddr, trsvcid: trid.trsvcid, reason: (e as Error).message });
-        await sleepUntil(started, ATTACH_FAILURE_MS);
+        await sleepUntil(started, failureMs(e));
         throw err(-EIO);
       }
       const names = nvme.addPath({ ctrlr, memoryTag: tag }, multipath);
-      await sleepUntil(started, ATTACH_MS);
+      await sleepUntil(started, ctrlr.authenticated ? ATTACH_AUTH_MS : keys.psk ? ATTACH_TLS_MS : ATTACH_MS);
       return names;
     },
   });
@@ -249,7 +324,54 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
       if (!valid) throw err(-EINVAL);
       if (nvme.controllers.size > 0) throw err(-EPERM, 'RPC not permitted with nvme controllers already attached');
       Object.assign(nvme.options, p);
+      // Kept as bit masks in spdk: listed back in their canonical order, once each.
+      nvme.options.dhchap_digests = DIGESTS.filter((d) => (nvme.options.dhchap_digests as string[]).includes(d));
+      nvme.options.dhchap_dhgroups = DHGROUPS.filter((g) => (nvme.options.dhchap_dhgroups as string[]).includes(g));
       return true;
+    },
+  });
+
+  // bdev_nvme_set_keys (bdev_nvme.c): keys first (-126), then the controller (-19); each path takes
+  // the new keys and, when a host key is given, authenticates again (-13 when that fails).
+  target.register('bdev_nvme_set_keys', {
+    decode: objectDecoder(SET_KEYS, SET_KEYS_DECODE_FAILED),
+    handler: async (params) => {
+      const p = record(params);
+      const name = p.name as string;
+      const taken: SimKey[] = [];
+      const lookUp = (field: string): SimKey | null => {
+        const keyName = p[field] as string | undefined;
+        if (keyName === undefined) return null;
+        const key = nvme.keyring.get(keyName);
+        if (!key) {
+          for (const k of taken) nvme.keyring.put(k);
+          target.log('nvme_set_keys_failed', { name, reason: `Could not find key ${keyName}` });
+          throw err(-ENOKEY);
+        }
+        taken.push(key);
+        return key;
+      };
+      const key = lookUp('dhchap_key');
+      const ckey = lookUp('dhchap_ctrlr_key');
+      try {
+        const paths = nvme.controllers.get(name);
+        if (!paths || paths.length === 0) {
+          target.log('nvme_set_keys_failed', { name, reason: 'Could not find bdev_ctrlr' });
+          throw err(-ENODEV);
+        }
+        for (const { ctrlr } of paths) {
+          const credentials = ctrlr.opts.credentials;
+          if (!credentials || (key === null && ckey !== null)) throw err(-EINVAL);
+          credentials.dhchapKey = key;
+          credentials.dhchapCtrlrKey = ckey;
+          if (key === null) continue;
+          if ((await ctrlr.reauthenticate()) !== null) throw err(-EACCES);
+        }
+        return true;
+      } finally {
+        // The driver keeps using the keys without references of its own (spdk_nvme_ctrlr_set_keys).
+        for (const k of taken) nvme.keyring.put(k);
+      }
     },
   });
 

@@ -5,6 +5,7 @@
  */
 import { POLL_GROUP_THREAD, type SimBdev, type SimModule, type SimTarget } from '../core/contract.js';
 import { fabricFaults } from '../fabric/faults.js';
+import { Keyring } from '../keyring/keyring.js';
 import { Ports } from './ports.js';
 import { registerNvmfRpcs } from './rpc.js';
 import { registerNvmfPathRpcs } from './rpc-paths.js';
@@ -50,14 +51,27 @@ export class NvmfModule implements SimModule {
    * spdk_tgt raises the limit only at start-up (nvmf_set_max_subsystems under --wait-for-rpc,
    * before framework_start_init); the simulator's equivalent is its --max-subsystems flag.
    */
-  constructor(readonly maxSubsystems = DEFAULT_MAX_SUBSYSTEMS) {
+  constructor(
+    readonly maxSubsystems = DEFAULT_MAX_SUBSYSTEMS,
+    private readonly keyringOf: () => Keyring = ownKeyring(),
+  ) {
     this.sessions = new TargetSessions({
       subsystem: (nqn) => this.subsystems.get(nqn),
       subsystems: () => this.subsystems.values(),
+      readKey: (key) => this.keyring.read(key),
       log: (event, fields) => this.target?.log(event, fields),
       onPollGroup: (fn) => (this.target ? this.target.onThread(POLL_GROUP_THREAD, fn) : fn()),
     });
     this.ports = new Ports((socket, address) => this.sessions.accept(socket, address));
+  }
+
+  log(event: string, fields?: Record<string, unknown>): void {
+    this.target?.log(event, fields);
+  }
+
+  /** spdk_tgt's keyring, shared with bdev_nvme. */
+  get keyring(): Keyring {
+    return this.keyringOf();
   }
 
   install(target: SimTarget): void {
@@ -111,6 +125,17 @@ export class NvmfModule implements SimModule {
     for (const ns of [...sub.namespaces.values()]) this.removeNamespace(sub, ns);
     for (const listener of sub.listeners.splice(0)) this.ports.unlisten(listener.address);
     if (sub.stalled) this.sessions.setStalled(sub, false);
+    for (const host of [...sub.hostKeys.keys()]) this.releaseHostKeys(sub, host);
+  }
+
+  /** The host left the subsystem: its keys' references go back to the keyring. */
+  releaseHostKeys(sub: Subsystem, hostnqn: string): void {
+    const keys = sub.hostKeys.get(hostnqn);
+    if (!keys) return;
+    sub.hostKeys.delete(hostnqn);
+    this.keyring.put(keys.dhchapKey);
+    this.keyring.put(keys.dhchapCtrlrKey);
+    this.keyring.put(keys.psk?.key);
   }
 
   /** A namespace's bdev was deleted or hot-removed: the namespace goes with it. */
@@ -121,4 +146,10 @@ export class NvmfModule implements SimModule {
   }
 }
 
-export const nvmfModule = (maxSubsystems?: number): NvmfModule => new NvmfModule(maxSubsystems);
+/** A keyring of the module's own, for a target assembled without the keyring module (tests). */
+function ownKeyring(): () => Keyring {
+  const keyring = new Keyring(() => undefined);
+  return () => keyring;
+}
+
+export const nvmfModule = (maxSubsystems?: number, keyring?: () => Keyring): NvmfModule => new NvmfModule(maxSubsystems, keyring);

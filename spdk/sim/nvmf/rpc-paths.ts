@@ -161,7 +161,9 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
         throw invalidParams();
       }
       const state = (p.ana_state as AnaState | undefined) ?? 'optimized';
-      sub.listeners.unshift({ address, anaStates: Array.from({ length: sub.maxNamespaces }, () => state) });
+      const secureChannel = p.secure_channel === true;
+      if (secureChannel) target.log('nvmf_tls_listener', { subnqn: sub.nqn, trsvcid: address.trsvcid, note: 'TLS support is considered experimental' });
+      sub.listeners.unshift({ address, secureChannel, anaStates: Array.from({ length: sub.maxNamespaces }, () => state) });
       return true;
     },
   });

@@ -8,6 +8,7 @@ import { NVMF_INVALID_PARAMS, objectDecoder, record, relaxedDecoder, type ParamS
 import { ENODEV, strerror } from '../fabric/errno.js';
 import { TCP_TRANSPORT_DEFAULTS, type NvmfModule } from './index.js';
 import { DEFAULT_MODEL, DEFAULT_SERIAL, DISCOVERY_NQN, MODEL_MAX, nqnIsValid, printableAscii, SERIAL_MAX } from './names.js';
+import { addHost, setKeys } from './rpc-hosts.js';
 import { MAX_CNTLID, MIN_CNTLID, Subsystem } from './subsystem.js';
 
 const internal = (message = 'Internal error') => new SimRpcError(-32603, message);
@@ -82,11 +83,18 @@ const GET_TRANSPORTS: ParamSpec[] = [
   { name: 'tgt_name', type: 'string' },
   { name: 'trtype', type: 'string' },
 ];
+/** nvmf_rpc.c's decoders; `psk` is left to the TCP transport (relaxed decoding skips it here). */
 const ADD_HOST: ParamSpec[] = [
   { name: 'nqn', type: 'string', required: true },
   { name: 'host', type: 'string', required: true },
   { name: 'tgt_name', type: 'string' },
-  { name: 'psk', type: 'string' },
+  { name: 'dhchap_key', type: 'string' },
+  { name: 'dhchap_ctrlr_key', type: 'string' },
+];
+const SET_KEYS: ParamSpec[] = [
+  { name: 'nqn', type: 'string', required: true },
+  { name: 'host', type: 'string', required: true },
+  { name: 'tgt_name', type: 'string' },
   { name: 'dhchap_key', type: 'string' },
   { name: 'dhchap_ctrlr_key', type: 'string' },
 ];
@@ -221,18 +229,12 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
 
   target.register('nvmf_subsystem_add_host', {
     decode: relaxedDecoder(ADD_HOST, NVMF_INVALID_PARAMS),
-    handler: (params) => {
-      const p = record(params);
-      checkTarget(p, () => internal('Unable to find a target.'));
-      const sub = nvmf.subsystems.get(p.nqn as string);
-      if (!sub) throw invalidParams();
-      // No keyring in the simulator: a named DH-HMAC-CHAP key is never found.
-      if (p.dhchap_key !== undefined || p.dhchap_ctrlr_key !== undefined) throw invalidParams();
-      const host = p.host as string;
-      if (!nqnIsValid(host) || sub.hosts.includes(host)) throw internal();
-      sub.hosts.unshift(host);
-      return true;
-    },
+    handler: (params) => addHost(nvmf, record(params)),
+  });
+
+  target.register('nvmf_subsystem_set_keys', {
+    decode: objectDecoder(SET_KEYS, NVMF_INVALID_PARAMS),
+    handler: (params) => setKeys(nvmf, record(params)),
   });
 
   target.register('nvmf_subsystem_remove_host', {
@@ -246,6 +248,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
       const i = sub.hosts.indexOf(host);
       if (i < 0) throw internal();
       sub.hosts.splice(i, 1);
+      nvmf.releaseHostKeys(sub, host);
       // The host's controllers are dropped at once, whatever allow_any_host says.
       for (const ctrl of sub.controllers.filter((c) => c.hostnqn === host)) nvmf.sessions.disconnect(ctrl);
       return true;

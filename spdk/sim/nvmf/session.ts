@@ -8,10 +8,15 @@
  */
 import type { Socket } from 'node:net';
 import { SimIoError } from '../core/contract.js';
+import { chapResponse, negotiate, pskBinder, sameProof, type ChapOffer, type ChapResult } from '../fabric/auth.js';
 import { EINVAL, EIO } from '../fabric/errno.js';
 import { Link } from '../fabric/link.js';
-import { decodeIo, FabricStatus, jsonPayload, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame } from '../fabric/protocol.js';
-import { NO_CNTLID, type ListenAddress, type Subsystem, type TargetController } from './subsystem.js';
+import { decodeIo, FabricStatus, jsonPayload, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame, type ReauthRequest } from '../fabric/protocol.js';
+import type { KeyContent, SimKey } from '../keyring/keyring.js';
+import { parseDhchapKey, type Secret } from '../keyring/secrets.js';
+import { NO_CNTLID, type HostKeys, type Listener, type ListenAddress, type QpairAuth, type Subsystem, type TargetController, type TargetQpair } from './subsystem.js';
+
+type AuthOutcome = { readonly result: ChapResult; readonly auth: QpairAuth } | { readonly status: number; readonly reason: string };
 
 /** The transport's min_kato: a host asking for less gets this much (ctrlr.c). */
 const MIN_KATO_MS = 10_000;
@@ -21,6 +26,8 @@ const ANA_NOTICE_DELAY_MS = 50;
 export interface SessionEnv {
   subsystem(nqn: string): Subsystem | undefined;
   subsystems(): Iterable<Subsystem>;
+  /** Reads a key file through the keyring (never logged). */
+  readKey(key: SimKey): KeyContent;
   log(event: string, fields?: Record<string, unknown>): void;
   /** Runs block I/O as the poll group's thread does (its bdev channels count it). */
   onPollGroup<T>(fn: () => Promise<T>): Promise<T>;
@@ -120,21 +127,32 @@ export class TargetSessions {
       pending.add(link);
       return;
     }
+    const keys = sub.hostKeys.get(req.hostnqn);
+    // The TLS handshake comes before any NVMe/TCP PDU.
+    const tlsRefused = this.checkTls(listener, keys, req);
+    if (tlsRefused !== null) return reject(FabricStatus.TLS_FAILED, tlsRefused);
     if (!sub.hostAllowed(req.hostnqn)) {
       return reject(FabricStatus.INVALID_HOST, `Subsystem '${sub.nqn}' does not allow host '${req.hostnqn}'`);
     }
+    // DH-HMAC-CHAP only where the host entry has a key: the target then requires it.
+    let outcome: AuthOutcome | null = null;
+    if (keys?.dhchapKey) {
+      outcome = this.authenticate(keys, req.nonce ?? '', req.chap, req.hostnqn, sub.nqn);
+      if ('status' in outcome) return reject(outcome.status, outcome.reason);
+    }
+    const chap = outcome && 'result' in outcome ? outcome : null;
 
     if (req.qid !== 0) {
       const ctrl = sub.controllers.find((c) => c.cntlid === req.cntlid && c.hostnqn === req.hostnqn);
       if (!ctrl) return reject(FabricStatus.INVALID_CONTROLLER, `no controller ${String(req.cntlid)}`);
-      const qpair = { qid: req.qid, link };
+      const qpair: TargetQpair = { qid: req.qid, link, ...(chap ? { auth: chap.auth } : {}) };
       ctrl.io.push(qpair);
       link.onClose(() => {
         const i = ctrl.io.indexOf(qpair);
         if (i >= 0) ctrl.io.splice(i, 1);
       });
-      link.onFrame((f) => this.serve(sub, ctrl, link, f));
-      link.send(Op.CONNECT | RESPONSE_BIT, frame.id, 0, jsonPayload(this.accepted(sub, ctrl)));
+      link.onFrame((f) => this.serve(sub, ctrl, qpair, f));
+      link.send(Op.CONNECT | RESPONSE_BIT, frame.id, 0, jsonPayload(this.accepted(sub, ctrl, chap?.result)));
       return;
     }
 
@@ -145,7 +163,7 @@ export class TargetSessions {
       hostnqn: req.hostnqn,
       hostid: req.hostid,
       listener,
-      admin: { qid: 0, link },
+      admin: { qid: 0, link, ...(chap ? { auth: chap.auth } : {}) },
       io: [],
       kato: req.kato === 0 ? 0 : Math.max(req.kato, MIN_KATO_MS),
       lastHeard: Date.now(),
@@ -156,11 +174,76 @@ export class TargetSessions {
       if (i >= 0) sub.controllers.splice(i, 1);
       for (const q of ctrl.io) q.link.close();
     });
-    link.onFrame((f) => this.serve(sub, ctrl, link, f));
-    link.send(Op.CONNECT | RESPONSE_BIT, frame.id, 0, jsonPayload(this.accepted(sub, ctrl)));
+    link.onFrame((f) => this.serve(sub, ctrl, ctrl.admin, f));
+    link.send(Op.CONNECT | RESPONSE_BIT, frame.id, 0, jsonPayload(this.accepted(sub, ctrl, chap?.result)));
   }
 
-  private accepted(sub: Subsystem, ctrl: TargetController): ConnectAccept {
+  /**
+   * Why a connection's TLS handshake fails, or null when it succeeds or there is none: a secure
+   * listener takes only TLS with the PSK the subsystem holds for the host (found by the PSK
+   * identity, i.e. host and subsystem NQN); a plain listener takes no TLS at all.
+   */
+  private checkTls(listener: Listener, keys: HostKeys | undefined, req: ConnectRequest): string | null {
+    if (!listener.secureChannel) return req.tls ? 'TLS ClientHello on a listener without secure_channel' : null;
+    if (!req.tls) return 'plain connection to a secure_channel listener';
+    if (!keys?.psk) return `Could not find PSK for identity: NVMe0R01 ${req.hostnqn} ${req.subnqn}`;
+    const expected = pskBinder(keys.psk.secret, req.nonce ?? '', req.hostnqn, req.subnqn);
+    return sameProof(req.tls.binder, expected) ? null : 'TLS handshake failed (PSK mismatch)';
+  }
+
+  private loadSecret(key: SimKey): Secret | null {
+    const read = this.env.readKey(key);
+    return 'content' in read ? parseDhchapKey(read.content) : null;
+  }
+
+  /** nvmf auth.c's DH-HMAC-CHAP transaction, decided in one step. */
+  private authenticate(keys: HostKeys, nonce: string, offer: ChapOffer | undefined, hostnqn: string, subnqn: string): AuthOutcome {
+    if (offer?.response === undefined) return { status: FabricStatus.AUTH_REQUIRED, reason: 'host offered no DH-HMAC-CHAP key' };
+    const picked = negotiate(offer);
+    if (!picked) return { status: FabricStatus.AUTH_FAILED, reason: 'no usable digests or dhgroups found' };
+    const secret = keys.dhchapKey ? this.loadSecret(keys.dhchapKey) : null;
+    if (!secret) return { status: FabricStatus.AUTH_FAILED, reason: `failed to load DH-HMAC-CHAP key ${keys.dhchapKey?.name ?? ''}` };
+    if (!sameProof(offer.response, chapResponse(secret, 'host', nonce, hostnqn, subnqn))) {
+      return { status: FabricStatus.AUTH_FAILED, reason: 'challenge response mismatch' };
+    }
+    let ctrlrResponse: string | undefined;
+    if (offer.bidirectional) {
+      if (!keys.dhchapCtrlrKey) return { status: FabricStatus.AUTH_FAILED, reason: 'missing DH-HMAC-CHAP ctrlr key' };
+      const ctrlrSecret = this.loadSecret(keys.dhchapCtrlrKey);
+      if (!ctrlrSecret) return { status: FabricStatus.AUTH_FAILED, reason: `failed to load DH-HMAC-CHAP ctrlr key ${keys.dhchapCtrlrKey.name}` };
+      ctrlrResponse = chapResponse(ctrlrSecret, 'ctrlr', nonce, hostnqn, subnqn);
+    }
+    return {
+      result: { ...picked, ...(ctrlrResponse !== undefined ? { ctrlrResponse } : {}) },
+      auth: { state: 'completed', ...picked },
+    };
+  }
+
+  /** REAUTH (bdev_nvme_set_keys): authenticates a live qpair with the keys the target holds now. */
+  private reauthenticate(sub: Subsystem, ctrl: TargetController, qpair: TargetQpair, frame: Frame): void {
+    let req: ReauthRequest;
+    try {
+      req = parseJson<ReauthRequest>(frame.payload);
+    } catch {
+      qpair.link.send(frame.opcode | RESPONSE_BIT, frame.id, -EINVAL);
+      return;
+    }
+    const keys = sub.hostKeys.get(ctrl.hostnqn);
+    const outcome: AuthOutcome = keys?.dhchapKey
+      ? this.authenticate(keys, req.nonce, req.chap, ctrl.hostnqn, sub.nqn)
+      : { status: FabricStatus.AUTH_FAILED, reason: 'no DH-HMAC-CHAP key for the host' };
+    if ('status' in outcome) {
+      this.env.log('nvmf_reauth_failed', { subnqn: sub.nqn, hostnqn: ctrl.hostnqn, cntlid: ctrl.cntlid, reason: outcome.reason });
+      qpair.link.send(frame.opcode | RESPONSE_BIT, frame.id, outcome.status, jsonPayload({ reason: outcome.reason }));
+      // A qpair that failed to authenticate is disconnected, and its controller with it.
+      this.disconnect(ctrl);
+      return;
+    }
+    qpair.auth = outcome.auth;
+    qpair.link.send(frame.opcode | RESPONSE_BIT, frame.id, 0, jsonPayload(outcome.result));
+  }
+
+  private accepted(sub: Subsystem, ctrl: TargetController, chap?: ChapResult): ConnectAccept {
     return {
       cntlid: ctrl.cntlid,
       modelNumber: sub.modelNumber,
@@ -168,15 +251,18 @@ export class TargetSessions {
       subnqn: sub.nqn,
       anaReporting: sub.anaReporting,
       namespaces: sub.namespaceInfo(ctrl.listener),
+      ...(chap ? { chap } : {}),
     };
   }
 
-  private serve(sub: Subsystem, ctrl: TargetController, link: Link, frame: Frame): void {
+  private serve(sub: Subsystem, ctrl: TargetController, qpair: TargetQpair, frame: Frame): void {
     ctrl.lastHeard = Date.now();
-    const respond = (status: number, payload?: Buffer) => link.send(frame.opcode | RESPONSE_BIT, frame.id, status, payload);
+    const respond = (status: number, payload?: Buffer) => qpair.link.send(frame.opcode | RESPONSE_BIT, frame.id, status, payload);
     switch (frame.opcode) {
       case Op.KEEP_ALIVE:
         return respond(0);
+      case Op.REAUTH:
+        return this.reauthenticate(sub, ctrl, qpair, frame);
       case Op.READ:
       case Op.WRITE:
         void this.io(sub, ctrl, frame).then(

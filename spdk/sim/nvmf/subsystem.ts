@@ -6,6 +6,8 @@
 import type { SimBdev } from '../core/contract.js';
 import type { Link } from '../fabric/link.js';
 import type { AnaState, NamespaceInfo } from '../fabric/protocol.js';
+import type { SimKey } from '../keyring/keyring.js';
+import type { Secret } from '../keyring/secrets.js';
 
 export const MIN_CNTLID = 1;
 export const MAX_CNTLID = 0xffef;
@@ -21,6 +23,8 @@ export interface ListenAddress {
 
 export interface Listener {
   readonly address: ListenAddress;
+  /** secure_channel: only TLS connections with a PSK the subsystem knows for the host. */
+  readonly secureChannel: boolean;
   /** ANA state per ANA group 1..maxNamespaces. */
   readonly anaStates: AnaState[];
 }
@@ -33,9 +37,28 @@ export interface Namespace {
   readonly anagrpid: number;
 }
 
+/** A qpair's DH-HMAC-CHAP outcome, as nvmf_subsystem_get_qpairs shows it. */
+export interface QpairAuth {
+  readonly state: 'completed';
+  readonly digest: string;
+  readonly dhgroup: string;
+}
+
 export interface TargetQpair {
   readonly qid: number;
   readonly link: Link;
+  auth?: QpairAuth;
+}
+
+/**
+ * The keys a host entry holds (spdk_nvmf_host's dhchap keys, tcp.c's PSK entry). The PSK is read
+ * and parsed when the host is added, as tcp.c does; DH-HMAC-CHAP keys are read at each
+ * authentication.
+ */
+export interface HostKeys {
+  dhchapKey: SimKey | null;
+  dhchapCtrlrKey: SimKey | null;
+  psk: { readonly key: SimKey; readonly secret: Secret } | null;
 }
 
 export interface TargetController {
@@ -72,6 +95,8 @@ export class Subsystem {
   allowAnyHost: boolean;
   /** Newest first, as spdk_tgt inserts them. */
   readonly hosts: string[] = [];
+  /** Keys of the hosts that have any. */
+  readonly hostKeys = new Map<string, HostKeys>();
   readonly listeners: Listener[] = [];
   readonly namespaces = new Map<number, Namespace>();
   readonly controllers: TargetController[] = [];
@@ -136,7 +161,15 @@ export class Subsystem {
       subtype: 'NVMe',
       listen_addresses: this.listeners.map((l) => ({ ...l.address })),
       allow_any_host: this.allowAnyHost,
-      hosts: this.hosts.map((nqn) => ({ nqn })),
+      // The PSK is the transport's, never shown here.
+      hosts: this.hosts.map((nqn) => {
+        const keys = this.hostKeys.get(nqn);
+        return {
+          nqn,
+          ...(keys?.dhchapKey ? { dhchap_key: keys.dhchapKey.name } : {}),
+          ...(keys?.dhchapCtrlrKey ? { dhchap_ctrlr_key: keys.dhchapCtrlrKey.name } : {}),
+        };
+      }),
       serial_number: this.serialNumber,
       model_number: this.modelNumber,
       max_namespaces: this.maxNamespaces,
@@ -187,6 +220,7 @@ export class Subsystem {
       hostnqn: c.hostnqn,
       listen_address: { ...c.listener.address },
       peer_address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: String(q.link.remotePort) },
+      ...(q.auth ? { auth: { ...q.auth } } : {}),
     });
     return [...this.controllers.map((c) => entry(c, c.admin)), ...this.controllers.flatMap((c) => c.io.map((q) => entry(c, q)))];
   }

@@ -1,0 +1,58 @@
+/**
+ * The keyring module: keyring_file_add_key, keyring_file_remove_key, keyring_get_keys
+ * (module/keyring/file/keyring_rpc.c, lib/keyring/keyring_rpc.c; transcript 18). The nvmf target
+ * and bdev_nvme take their DH-HMAC-CHAP keys and TLS PSKs from the one Keyring this module owns.
+ */
+import { SimRpcError, type SimModule, type SimTarget } from '../core/contract.js';
+import { INVALID_PARAMS } from '../core/rpc-request.js';
+import { objectDecoder, relaxedDecoder, type ParamSpec } from '../core/decode.js';
+import { errno, strerror } from '../core/errno.js';
+import { Keyring } from './keyring.js';
+
+const ADD_KEY: ParamSpec[] = [
+  { name: 'name', type: 'string', required: true },
+  { name: 'path', type: 'string', required: true },
+];
+const REMOVE_KEY: ParamSpec[] = [{ name: 'name', type: 'string', required: true }];
+
+/** Both keyring_file RPCs answer a decode failure with -32602 and strerror(EINVAL). */
+const KEYRING_DECODE_FAILED = { code: INVALID_PARAMS, message: strerror(errno.EINVAL) };
+
+const fail = (rc: number) => new SimRpcError(rc, strerror(rc));
+
+export class KeyringModule implements SimModule {
+  readonly name = 'keyring';
+  private ring: Keyring | null = null;
+
+  get keyring(): Keyring {
+    if (!this.ring) throw new Error('keyring module not installed');
+    return this.ring;
+  }
+
+  install(target: SimTarget): void {
+    const keyring = new Keyring((event, fields) => target.log(event, fields));
+    this.ring = keyring;
+    target.register('keyring_file_add_key', {
+      decode: relaxedDecoder(ADD_KEY, KEYRING_DECODE_FAILED),
+      handler: (params) => {
+        const { name, path } = params as { name: string; path: string };
+        const rc = keyring.add(name, path);
+        if (rc !== 0) throw fail(rc);
+        return true;
+      },
+    });
+    target.register('keyring_file_remove_key', {
+      decode: objectDecoder(REMOVE_KEY, KEYRING_DECODE_FAILED),
+      handler: (params) => {
+        const rc = keyring.remove((params as { name: string }).name);
+        if (rc !== 0) throw fail(rc);
+        return true;
+      },
+    });
+    // rpc_keyring_get_keys never looks at its params.
+    target.register('keyring_get_keys', { decode: () => undefined, handler: () => keyring.toJson() });
+    target.addConfigSource('keyring', () => keyring.configEntries());
+  }
+}
+
+export const keyringModule = (): KeyringModule => new KeyringModule();
