@@ -175,7 +175,7 @@ export class KeyStore {
       for (const name of this.held()) {
         if (listed.has(name)) continue;
         if (!onDisk.has(name)) {
-          this.ctx.log.error({ key: name }, 'a key in use has lost its file; its export or attach will fail to authenticate until it is given again');
+          this.ctx.log.error({ keyName: name }, 'a key in use has lost its file; its export or attach will fail to authenticate until it is given again');
           continue;
         }
         await this.ctx.spdk.keyring.addFileKey({ name, path: this.files.pathOf(name) }, options);
@@ -200,7 +200,7 @@ export class KeyStore {
     const path = await this.files.write(name, secret);
     try {
       await this.ctx.spdk.keyring.addFileKey({ name, path }, options);
-      this.ctx.log.info({ key: name }, 'key added to the keyring');
+      this.ctx.log.info({ keyName: name }, 'key added to the keyring');
     } catch (error) {
       if (!(error instanceof SpdkRpcError && error.rpcCode === EEXIST)) throw error;
     }
@@ -219,17 +219,17 @@ export class KeyStore {
         if (!(error instanceof SpdkRpcError && error.rpcCode === ENOKEY)) throw error;
       }
       removed = true;
-      this.ctx.log.info({ key: key.name }, 'key removed from the keyring: no export or attach uses it');
+      this.ctx.log.info({ keyName: key.name }, 'key removed from the keyring: no export or attach uses it');
     }
     const listed = new Set((removed ? await this.ctx.spdk.keyring.getKeys(options) : keys).map((k) => k.name));
     for (const name of await this.files.list()) {
       if (!isKeyName(name) || held.has(name)) continue;
       if (listed.has(name)) {
-        this.ctx.log.debug({ key: name }, 'key file kept: spdk_tgt still uses the removed key');
+        this.ctx.log.debug({ keyName: name }, 'key file kept: spdk_tgt still uses the removed key');
         continue;
       }
       await this.files.remove(name);
-      this.ctx.log.info({ key: name }, 'key file deleted');
+      this.ctx.log.info({ keyName: name }, 'key file deleted');
     }
   }
 }

@@ -1,0 +1,333 @@
+/**
+ * NVMe-oF in-band authentication end to end (issue 11, item 2): two nodes, each the service (as
+ * serve starts it, its real logger capturing every line at debug level) over a simulator process
+ * that keeps a keyring and checks DH-HMAC-CHAP and TLS PSK as transcript 18 recorded spdk_tgt
+ * v26.05. Requests go through the gRPC API on the nodes' Unix sockets, secrets generated per run.
+ *
+ * The replica node R exports replicas with one-way and bidirectional DH-HMAC-CHAP and with TLS;
+ * the engine node E attaches them with the right keys, and is refused with a stable code for a
+ * wrong key and with a clear reason for none. Key files are 0600 in a 0700 directory, leave disk
+ * and keyring with their last user, and no secret is ever in a log line, response or error.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import type { ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiClients, invoke, type ApiClients } from '../../src/api/client.js';
+import { ERROR_CODE_TRAILER } from '../../src/api/status.js';
+import { loadConfig } from '../../src/config/load.js';
+import { keyName } from '../../src/domain/node/naming.js';
+import { createLogger } from '../../src/log.js';
+import { startService, type ServiceHandle } from '../../src/service.js';
+import { portBlock } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { dhchapKey, tlsPsk } from '../sim/helpers/key-files.js';
+import { SimClient } from '../sim/helpers/sim-client.js';
+import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
+
+const ENGINE_HOST = 'nqn.2024-11.io.spdk-conductor:engine:auth-test-engine';
+const OTHER_HOST = 'nqn.2014-08.org.nvmexpress:uuid:7d2f1c4a-0000-4000-8000-00000000a11a';
+const MIB = 1024 * 1024;
+
+/** A node: a simulator process and the service on it, in this process, its log lines kept. */
+interface Node {
+  sim: RunningSim;
+  rpc: SimClient;
+  service: ServiceHandle;
+  api: ApiClients;
+  dir: string;
+  keysDir: string;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+async function startNode(name: string, env: Record<string, string> = {}): Promise<Node> {
+  const dir = tempDir(`nvme-auth-${name}-`);
+  const sim = await startSim({ name, socket: path.join(dir, 'spdk.sock') });
+  const portMin = portBlock();
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(String(chunk));
+      done();
+    },
+  });
+  const config = loadConfig({
+    env: {
+      CONDUCTOR_SPDK_SOCKET: sim.socket,
+      CONDUCTOR_API_SOCKET: path.join(dir, 'api.sock'),
+      CONDUCTOR_API_TCP: 'off',
+      CONDUCTOR_STATE_FILE: path.join(dir, 'state', 'state.json'),
+      CONDUCTOR_EXPORT_PORT_MIN: String(portMin),
+      CONDUCTOR_EXPORT_PORT_MAX: String(portMin + 99),
+      ...env,
+    },
+  });
+  const service = await startService(config, { logger: createLogger({ level: 'debug', destination: sink }), sysfsRoot: dir, api: { shutdownGraceMs: 100 } });
+  if (!(await service.recovered)) throw new Error(`node ${name} did not recover: ${service.readiness().reason}`);
+  const api = createApiClients({ unixSocket: path.join(dir, 'api.sock') });
+  const rpc = await SimClient.connect(sim.socket);
+  return {
+    sim,
+    rpc,
+    service,
+    api,
+    dir,
+    keysDir: path.join(dir, 'state', 'keys'),
+    logs,
+    async close() {
+      api.close();
+      rpc.close();
+      await service.close();
+      await sim.stop();
+    },
+  };
+}
+
+interface KeyringEntry {
+  name: string;
+  removed: boolean;
+  path: string;
+}
+
+async function keyring(node: Node): Promise<KeyringEntry[]> {
+  return (await node.rpc.request('keyring_get_keys')).result as KeyringEntry[];
+}
+
+function keyFiles(node: Node): string[] {
+  return fs.existsSync(node.keysDir) ? fs.readdirSync(node.keysDir).sort() : [];
+}
+
+function mode(file: string): number {
+  return fs.statSync(file).mode & 0o777;
+}
+
+/** The call's failure: gRPC status, the stable code from the trailer, the message. */
+async function refusal(call: Promise<unknown>): Promise<{ status: number; code: string; details: string }> {
+  const error = (await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as ServiceError | undefined;
+  expect(error, 'the call should have been refused').toBeDefined();
+  return { status: error!.code, code: String(error!.metadata.get(ERROR_CODE_TRAILER)[0] ?? ''), details: error!.details };
+}
+
+async function until(what: string, ms: number, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const secrets = {
+  oneWay: dhchapKey(32, 1),
+  hostKey: dhchapKey(48, 0),
+  ctrlrKey: dhchapKey(64, 3),
+  psk: tlsPsk(),
+  wrong: dhchapKey(48, 0),
+  other: dhchapKey(48, 2),
+};
+
+let r: Node;
+let e: Node;
+
+beforeAll(async () => {
+  [r, e] = await Promise.all([startNode('r'), startNode('e', { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST })]);
+  const disk = path.join(r.dir, 'd.img');
+  fs.writeFileSync(disk, '');
+  fs.truncateSync(disk, 256 * MIB);
+  await invoke(r.api.disks, 'DiskCreate', { name: 'd', path: disk });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([r?.close(), e?.close()]);
+});
+
+const remote = (replica: string, port: number, keys: { dhchapKey?: string; dhchapCtrlrKey?: string; psk?: string } = {}) => ({
+  remote: { name: replica, address: '127.0.0.1', port, nqn: `nqn.2024-11.io.spdk-conductor:replica:${replica}`, ...keys },
+});
+
+describe('exports that require authentication', () => {
+  it('exposes with one-way and bidirectional DH-HMAC-CHAP, says so per host, and never returns a key', async () => {
+    const replica = await invoke(r.api.replicas, 'ReplicaCreate', {
+      name: 'chap',
+      diskName: 'd',
+      sizeBytes: 16 * MIB,
+      hosts: [
+        { nqn: ENGINE_HOST, dhchapKey: secrets.hostKey, dhchapCtrlrKey: secrets.ctrlrKey },
+        { nqn: OTHER_HOST, dhchapKey: secrets.oneWay },
+      ],
+    });
+    const auth = new Map(replica.export!.hostAuth.map((h) => [h.nqn, h]));
+    expect(auth.get(ENGINE_HOST)).toMatchObject({ dhchap: true, dhchapBidirectional: true, tls: false });
+    expect(auth.get(OTHER_HOST)).toMatchObject({ dhchap: true, dhchapBidirectional: false, tls: false });
+    expect(replica.export!.secureChannel).toBe(false);
+    expect(replica.export!.hostNqns.sort()).toEqual([ENGINE_HOST, OTHER_HOST].sort());
+
+    // spdk_tgt holds the hosts with key names derived from the secrets, never the secrets.
+    const [subsystem] = (await r.rpc.request('nvmf_get_subsystems', { nqn: replica.export!.nqn })).result as Array<{ hosts: Array<{ nqn: string; dhchap_key?: string; dhchap_ctrlr_key?: string }> }>;
+    const hosts = new Map(subsystem!.hosts.map((h) => [h.nqn, h]));
+    expect(hosts.get(ENGINE_HOST)).toMatchObject({ dhchap_key: keyName(secrets.hostKey), dhchap_ctrlr_key: keyName(secrets.ctrlrKey) });
+    expect(hosts.get(OTHER_HOST)).toMatchObject({ dhchap_key: keyName(secrets.oneWay) });
+
+    // One 0600 file per key in a 0700 directory, each in the keyring under its file.
+    const names = [secrets.hostKey, secrets.ctrlrKey, secrets.oneWay].map(keyName).sort();
+    expect(keyFiles(r)).toEqual(names);
+    expect(mode(r.keysDir)).toBe(0o700);
+    for (const name of names) {
+      expect(mode(path.join(r.keysDir, name))).toBe(0o600);
+      expect(fs.readFileSync(path.join(r.keysDir, name), 'utf8')).toBe([secrets.hostKey, secrets.ctrlrKey, secrets.oneWay].find((s) => keyName(s) === name));
+    }
+    const listed = await keyring(r);
+    expect(listed.map((k) => k.name).sort()).toEqual(names);
+    expect(listed.every((k) => k.path === path.join(r.keysDir, k.name) && !k.removed)).toBe(true);
+
+    // ReplicaGet says the same, with no key and no key name anywhere in it.
+    const got = await invoke(r.api.replicas, 'ReplicaGet', { name: 'chap' });
+    const text = JSON.stringify(got);
+    for (const secret of Object.values(secrets)) expect(text).not.toContain(secret);
+    for (const name of names) expect(text).not.toContain(name);
+  });
+
+  it('exposes with TLS: the listener requires a secure channel and every host has a PSK', async () => {
+    const replica = await invoke(r.api.replicas, 'ReplicaCreate', { name: 'tls', diskName: 'd', sizeBytes: 16 * MIB, hosts: [{ nqn: ENGINE_HOST, psk: secrets.psk }] });
+    expect(replica.export!.secureChannel).toBe(true);
+    expect(replica.export!.hostAuth).toEqual([{ nqn: ENGINE_HOST, dhchap: false, dhchapBidirectional: false, tls: true }]);
+    expect((await keyring(r)).map((k) => k.name)).toContain(keyName(secrets.psk));
+
+    // A host without a PSK on a TLS export could never connect: refused, nothing changed.
+    const mixed = await refusal(invoke(r.api.replicas, 'ReplicaExpose', { name: 'tls', hostNqns: [OTHER_HOST], hosts: [{ nqn: ENGINE_HOST, psk: secrets.psk }] }));
+    expect(mixed).toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_SECRET' });
+    expect((await invoke(r.api.replicas, 'ReplicaGet', { name: 'tls' })).export!.hostNqns).toEqual([ENGINE_HOST]);
+  });
+
+  it('refuses a malformed secret at the edge without echoing it, and makes nothing', async () => {
+    const damaged = `${secrets.oneWay.slice(0, 12)}${secrets.oneWay[12] === 'A' ? 'B' : 'A'}${secrets.oneWay.slice(13)}`;
+    const before = keyFiles(r);
+    for (const [hosts, field] of [
+      [[{ nqn: OTHER_HOST, dhchapKey: damaged }], 'hosts[0].dhchap_key'],
+      [[{ nqn: OTHER_HOST, dhchapKey: secrets.psk }], 'hosts[0].dhchap_key'],
+      [[{ nqn: OTHER_HOST, psk: secrets.oneWay }], 'hosts[0].psk'],
+      [[{ nqn: OTHER_HOST, dhchapCtrlrKey: secrets.ctrlrKey }], 'hosts[0].dhchap_ctrlr_key'],
+    ] as const) {
+      const refused = await refusal(invoke(r.api.replicas, 'ReplicaCreate', { name: 'bad', diskName: 'd', sizeBytes: 16 * MIB, hosts: [...hosts] }));
+      expect(refused).toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_SECRET' });
+      expect(refused.details).toContain(field);
+      for (const secret of [damaged, ...Object.values(secrets)]) expect(refused.details).not.toContain(secret);
+    }
+    await expect(invoke(r.api.replicas, 'ReplicaGet', { name: 'bad' })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    expect(keyFiles(r)).toEqual(before);
+  });
+});
+
+describe('engine attaches to protected replicas', () => {
+  let chapPort: number;
+  let tlsPort: number;
+
+  beforeAll(async () => {
+    chapPort = (await invoke(r.api.replicas, 'ReplicaGet', { name: 'chap' })).export!.port;
+    tlsPort = (await invoke(r.api.replicas, 'ReplicaGet', { name: 'tls' })).export!.port;
+  });
+
+  it('refuses a wrong key with NVME_AUTH_FAILED and leaves no engine, key or key file', async () => {
+    const refused = await refusal(
+      invoke(e.api.engines, 'EngineCreate', {
+        name: 'wrong',
+        sizeBytes: 8 * MIB,
+        replicas: [remote('chap', chapPort, { dhchapKey: secrets.wrong, dhchapCtrlrKey: secrets.ctrlrKey }), remote('tls', tlsPort, { psk: secrets.psk })],
+        frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+        hostNqns: [OTHER_HOST],
+      }),
+    );
+    expect(refused).toMatchObject({ status: status.FAILED_PRECONDITION, code: 'NVME_AUTH_FAILED' });
+    for (const secret of Object.values(secrets)) expect(refused.details).not.toContain(secret);
+    await expect(invoke(e.api.engines, 'EngineGet', { name: 'wrong' })).rejects.toMatchObject({ code: status.NOT_FOUND });
+    await until('the keys of the failed create to be released', 5_000, async () => (await keyring(e)).length === 0 && keyFiles(e).length === 0);
+  });
+
+  it('refuses the right host key with a wrong controller key (bidirectional) with NVME_AUTH_FAILED', async () => {
+    const refused = await refusal(
+      invoke(e.api.engines, 'EngineCreate', {
+        name: 'wrongctrl',
+        sizeBytes: 8 * MIB,
+        replicas: [remote('chap', chapPort, { dhchapKey: secrets.hostKey, dhchapCtrlrKey: secrets.other }), remote('tls', tlsPort, { psk: secrets.psk })],
+        frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+        hostNqns: [OTHER_HOST],
+      }),
+    );
+    expect(refused).toMatchObject({ status: status.FAILED_PRECONDITION, code: 'NVME_AUTH_FAILED' });
+  });
+
+  it('says why an attach without keys to a protected export fails', async () => {
+    const refused = await refusal(
+      invoke(e.api.engines, 'EngineCreate', {
+        name: 'nokeys',
+        sizeBytes: 8 * MIB,
+        replicas: [remote('chap', chapPort), remote('tls', tlsPort)],
+        frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+        hostNqns: [OTHER_HOST],
+      }),
+    );
+    // spdk_tgt answers -5 as for an unreachable target: the code stays REPLICA_UNREACHABLE, the reason names the keys.
+    expect(refused).toMatchObject({ status: status.UNAVAILABLE, code: 'REPLICA_UNREACHABLE' });
+    expect(refused.details).toContain('requires DH-HMAC-CHAP or TLS keys');
+  });
+
+  it('attaches with the right keys (bidirectional DH-HMAC-CHAP and TLS), records key names only, and cleans up on delete', async () => {
+    const engine = await invoke(e.api.engines, 'EngineCreate', {
+      name: 'vol',
+      sizeBytes: 8 * MIB,
+      replicas: [remote('chap', chapPort, { dhchapKey: secrets.hostKey, dhchapCtrlrKey: secrets.ctrlrKey }), remote('tls', tlsPort, { psk: secrets.psk })],
+      frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+      hostNqns: [OTHER_HOST],
+    });
+    expect(engine.members.map((m) => m.state).sort()).toEqual(['MEMBER_STATE_HEALTHY', 'MEMBER_STATE_HEALTHY']);
+    for (const secret of Object.values(secrets)) expect(JSON.stringify(engine)).not.toContain(secret);
+
+    // The target saw the engine authenticate on the DH-HMAC-CHAP export.
+    const qpairs = (await r.rpc.request('nvmf_subsystem_get_qpairs', { nqn: 'nqn.2024-11.io.spdk-conductor:replica:chap' })).result as Array<{ hostnqn: string; auth?: { state: string } }>;
+    expect(qpairs.find((q) => q.hostnqn === ENGINE_HOST)?.auth?.state).toBe('completed');
+
+    // The engine node's files and keyring hold the three keys; its state file their names only.
+    const names = [secrets.hostKey, secrets.ctrlrKey, secrets.psk].map(keyName).sort();
+    expect(keyFiles(e)).toEqual(names);
+    for (const name of names) expect(mode(path.join(e.keysDir, name))).toBe(0o600);
+    expect((await keyring(e)).map((k) => k.name).sort()).toEqual(names);
+    const state = fs.readFileSync(path.join(e.dir, 'state', 'state.json'), 'utf8');
+    for (const name of names) expect(state).toContain(name);
+    for (const secret of Object.values(secrets)) expect(state).not.toContain(secret);
+
+    await invoke(e.api.engines, 'EngineDelete', { name: 'vol' });
+    await until('the engine node to drop its keys from the keyring and disk', 5_000, async () => (await keyring(e)).length === 0 && keyFiles(e).length === 0);
+  });
+
+  it('removes a replica key from the keyring and disk with its last user', async () => {
+    const shared = keyName(secrets.hostKey);
+    // A second export of the same secret: one key, two users.
+    await invoke(r.api.replicas, 'ReplicaCreate', { name: 'chap2', diskName: 'd', sizeBytes: 16 * MIB, hosts: [{ nqn: OTHER_HOST, dhchapKey: secrets.hostKey }] });
+    expect((await keyring(r)).filter((k) => k.name === shared)).toHaveLength(1);
+    await invoke(r.api.replicas, 'ReplicaUnexpose', { name: 'chap' });
+    expect(keyFiles(r)).toContain(shared);
+    expect(keyFiles(r)).not.toContain(keyName(secrets.ctrlrKey));
+    expect(keyFiles(r)).not.toContain(keyName(secrets.oneWay));
+    await invoke(r.api.replicas, 'ReplicaDelete', { name: 'chap2' });
+    await invoke(r.api.replicas, 'ReplicaDelete', { name: 'tls' });
+    await until('the replica node to drop every key', 5_000, async () => (await keyring(r)).length === 0 && keyFiles(r).length === 0);
+  });
+});
+
+describe('secrets in logs', () => {
+  it('never writes a secret (nor its base64 body) to either node log', () => {
+    const all = [...r.logs, ...e.logs].join('');
+    expect(all.length).toBeGreaterThan(1000);
+    // The keys were logged by name: the log lines are there, the secrets are not.
+    expect(all).toContain(keyName(secrets.hostKey));
+    for (const secret of Object.values(secrets)) {
+      expect(all).not.toContain(secret);
+      expect(all).not.toContain(secret.split(':')[2]);
+    }
+  });
+});
