@@ -4,15 +4,22 @@
  * that keeps a keyring and checks DH-HMAC-CHAP and TLS PSK as transcript 18 recorded spdk_tgt
  * v26.05. Requests go through the gRPC API on the nodes' Unix sockets, secrets generated per run.
  *
+ * With SPDK_TGT naming an spdk_tgt v26.05 binary, each node runs over a real spdk_tgt instead
+ * (started with --no-huge, as test/real does) and the same cases must hold; without it they run
+ * over the simulator, which is the default and what CI has.
+ *
  * The replica node R exports replicas with one-way and bidirectional DH-HMAC-CHAP and with TLS;
  * the engine node E attaches them with the right keys, and is refused with a stable code for a
  * wrong key and with a clear reason for none. Key files are 0600 in a 0700 directory, leave disk
  * and keyring with their last user, and no secret is ever in a log line, response or error.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { ServiceError } from '@grpc/grpc-js';
+import { execa } from 'execa';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClients, invoke, type ApiClients } from '../../src/api/client.js';
@@ -25,27 +32,61 @@ import { portBlock } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { dhchapKey, tlsPsk } from '../sim/helpers/key-files.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
-import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
+import { startSim } from '../sim/helpers/start-sim.js';
 
 const ENGINE_HOST = 'nqn.2024-11.io.spdk-conductor:engine:auth-test-engine';
 const OTHER_HOST = 'nqn.2014-08.org.nvmexpress:uuid:7d2f1c4a-0000-4000-8000-00000000a11a';
 const MIB = 1024 * 1024;
+const SPDK_TGT = process.env.SPDK_TGT;
+const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
-/** A node: a simulator process and the service on it, in this process, its log lines kept. */
+interface Target {
+  socket: string;
+  stop(): Promise<void>;
+}
+
+/** A real spdk_tgt when SPDK_TGT is set, else the simulator. */
+async function startTarget(name: string, socket: string): Promise<Target> {
+  if (!SPDK_TGT) return startSim({ name, socket });
+  const tgt = spawn(SPDK_TGT, ['--no-huge', '-s', '1024', '-r', socket, '-m', '0x1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  tgt.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => tgt.once('exit', () => resolve()));
+  const deadline = Date.now() + 60_000;
+  while (!fs.existsSync(socket)) {
+    if (tgt.exitCode !== null) throw new Error(`spdk_tgt exited ${tgt.exitCode}: ${stderr}`);
+    if (Date.now() > deadline) throw new Error(`spdk_tgt did not open ${socket}: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return {
+    socket,
+    async stop() {
+      if (tgt.exitCode !== null) return;
+      tgt.kill('SIGTERM');
+      const killer = setTimeout(() => tgt.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** A node: spdk_tgt (or the simulator) and the service on it, in this process, its log lines kept. */
 interface Node {
-  sim: RunningSim;
+  sim: Target;
   rpc: SimClient;
   service: ServiceHandle;
   api: ApiClients;
   dir: string;
   keysDir: string;
   logs: string[];
+  /** Stops the service and starts it again on the same simulator and state file. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
 async function startNode(name: string, env: Record<string, string> = {}): Promise<Node> {
   const dir = tempDir(`nvme-auth-${name}-`);
-  const sim = await startSim({ name, socket: path.join(dir, 'spdk.sock') });
+  const sim = await startTarget(name, path.join(dir, 'spdk.sock'));
   const portMin = portBlock();
   const logs: string[] = [];
   const sink = new Writable({
@@ -65,25 +106,34 @@ async function startNode(name: string, env: Record<string, string> = {}): Promis
       ...env,
     },
   });
-  const service = await startService(config, { logger: createLogger({ level: 'debug', destination: sink }), sysfsRoot: dir, api: { shutdownGraceMs: 100 } });
-  if (!(await service.recovered)) throw new Error(`node ${name} did not recover: ${service.readiness().reason}`);
-  const api = createApiClients({ unixSocket: path.join(dir, 'api.sock') });
+  const serve = async (): Promise<ServiceHandle> => {
+    const service = await startService(config, { logger: createLogger({ level: 'debug', destination: sink }), sysfsRoot: dir, api: { shutdownGraceMs: 100 } });
+    if (!(await service.recovered)) throw new Error(`node ${name} did not recover: ${service.readiness().reason}`);
+    return service;
+  };
   const rpc = await SimClient.connect(sim.socket);
-  return {
+  const node: Node = {
     sim,
     rpc,
-    service,
-    api,
+    service: await serve(),
+    api: createApiClients({ unixSocket: path.join(dir, 'api.sock') }),
     dir,
     keysDir: path.join(dir, 'state', 'keys'),
     logs,
+    async restart() {
+      node.api.close();
+      await node.service.close();
+      node.service = await serve();
+      node.api = createApiClients({ unixSocket: path.join(dir, 'api.sock') });
+    },
     async close() {
-      api.close();
+      node.api.close();
       rpc.close();
-      await service.close();
+      await node.service.close();
       await sim.stop();
     },
   };
+  return node;
 }
 
 interface KeyringEntry {
@@ -316,6 +366,102 @@ describe('engine attaches to protected replicas', () => {
     await invoke(r.api.replicas, 'ReplicaDelete', { name: 'chap2' });
     await invoke(r.api.replicas, 'ReplicaDelete', { name: 'tls' });
     await until('the replica node to drop every key', 5_000, async () => (await keyring(r)).length === 0 && keyFiles(r).length === 0);
+  });
+});
+
+describe('restarts and a path already attached', () => {
+  it('keeps the keys in use across a service restart and puts back a key spdk_tgt lost', async () => {
+    const replica = await invoke(r.api.replicas, 'ReplicaCreate', { name: 'kept', diskName: 'd', sizeBytes: 16 * MIB, hosts: [{ nqn: ENGINE_HOST, dhchapKey: secrets.oneWay }] });
+    const name = keyName(secrets.oneWay);
+    await r.restart();
+    expect((await keyring(r)).filter((k) => k.name === name && !k.removed)).toHaveLength(1);
+    // spdk_tgt loses the key (as a restarted spdk_tgt would): the next start adds it again from its file.
+    expect((await r.rpc.request('keyring_file_remove_key', { name })).result).toBe(true);
+    await r.restart();
+    expect((await keyring(r)).filter((k) => k.name === name && !k.removed)).toHaveLength(1);
+    expect(r.logs.join('')).toContain('keys recovered');
+
+    // The restored key works: the engine node attaches with it.
+    const port = replica.export!.port;
+    await invoke(r.api.replicas, 'ReplicaCreate', { name: 'kept2', diskName: 'd', sizeBytes: 16 * MIB, hosts: [{ nqn: ENGINE_HOST, dhchapKey: secrets.oneWay }] });
+    const port2 = (await invoke(r.api.replicas, 'ReplicaGet', { name: 'kept2' })).export!.port;
+    await invoke(e.api.engines, 'EngineCreate', {
+      name: 'kept',
+      sizeBytes: 8 * MIB,
+      replicas: [remote('kept', port, { dhchapKey: secrets.oneWay }), remote('kept2', port2, { dhchapKey: secrets.oneWay })],
+      frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+      hostNqns: [OTHER_HOST],
+    });
+    // The engine node restarts with its engine: its key stays until the engine goes.
+    await e.restart();
+    expect(keyFiles(e)).toEqual([name]);
+    expect((await keyring(e)).map((k) => k.name)).toEqual([name]);
+    await invoke(e.api.engines, 'EngineDelete', { name: 'kept' });
+    await until('the engine node to drop the key', 5_000, async () => (await keyring(e)).length === 0 && keyFiles(e).length === 0);
+  });
+
+  it('says NVME_PATH_IN_USE when another controller holds the same path: spdk_tgt checked no key (-17)', async () => {
+    const port = (await invoke(r.api.replicas, 'ReplicaGet', { name: 'kept' })).export!.port;
+    const port2 = (await invoke(r.api.replicas, 'ReplicaGet', { name: 'kept2' })).export!.port;
+    // A controller outside the service on the engine node, to the same target as the same host.
+    const own = tempDir('nvme-auth-stray-');
+    const file = path.join(own, 'stray');
+    fs.writeFileSync(file, secrets.oneWay, { mode: 0o600 });
+    await e.rpc.request('keyring_file_add_key', { name: 'stray', path: file });
+    const attached = await e.rpc.request('bdev_nvme_attach_controller', {
+      name: 'stray',
+      trtype: 'tcp',
+      adrfam: 'ipv4',
+      traddr: '127.0.0.1',
+      trsvcid: String(port),
+      subnqn: 'nqn.2024-11.io.spdk-conductor:replica:kept',
+      hostnqn: ENGINE_HOST,
+      dhchap_key: 'stray',
+    });
+    expect(attached.error).toBeUndefined();
+    const refused = await refusal(
+      invoke(e.api.engines, 'EngineCreate', {
+        name: 'masked',
+        sizeBytes: 8 * MIB,
+        replicas: [remote('kept', port, { dhchapKey: secrets.wrong }), remote('kept2', port2, { dhchapKey: secrets.oneWay })],
+        frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+        hostNqns: [OTHER_HOST],
+      }),
+    );
+    expect(refused).toMatchObject({ status: status.FAILED_PRECONDITION, code: 'NVME_PATH_IN_USE' });
+    expect(refused.details).toContain('controller stray');
+    await e.rpc.request('bdev_nvme_detach_controller', { name: 'stray' });
+    await e.rpc.request('keyring_file_remove_key', { name: 'stray' });
+  });
+});
+
+describe('the CLI', () => {
+  const run = (args: string[]) =>
+    execa(process.execPath, [CLI, ...args], { reject: false, extendEnv: false, env: { PATH: process.env.PATH ?? '', CONDUCTOR_API_SOCKET: path.join(r.dir, 'api.sock') }, timeout: 30_000 });
+
+  it('reads secrets from files, shows what each host must do, and points nvme connect at the files', async () => {
+    const dir = tempDir('nvme-auth-cli-');
+    const hostFile = path.join(dir, 'host.key');
+    const ctrlFile = path.join(dir, 'ctrl.key');
+    fs.writeFileSync(hostFile, `${secrets.hostKey}\n`, { mode: 0o600 });
+    fs.writeFileSync(ctrlFile, `${secrets.ctrlrKey}\n`, { mode: 0o600 });
+    const created = await run(['replica', 'create', 'cli', '--disk', 'd', '--size', '16MiB', '--host', `${OTHER_HOST},dhchap-key-file=${hostFile},dhchap-ctrlr-key-file=${ctrlFile}`]);
+    expect(created.exitCode, created.stderr).toBe(0);
+    expect(created.stdout).toContain(`${OTHER_HOST}: DH-HMAC-CHAP bidirectional`);
+    expect(created.stdout).toContain(`--dhchap-secret "$(cat ${hostFile})" --dhchap-ctrl-secret "$(cat ${ctrlFile})"`);
+    const json = await run(['replica', 'get', 'cli', '--json']);
+    for (const out of [created.stdout, created.stderr, json.stdout]) for (const secret of Object.values(secrets)) expect(out).not.toContain(secret);
+    expect(JSON.parse(json.stdout).export.hostAuth).toEqual([{ nqn: OTHER_HOST, dhchap: true, dhchapBidirectional: true, tls: false }]);
+
+    const missing = await run(['replica', 'expose', 'cli', '--host', `${OTHER_HOST},dhchap-key-file=${path.join(dir, 'nope')}`]);
+    expect(missing.exitCode).toBe(2);
+    const bad = path.join(dir, 'bad.key');
+    fs.writeFileSync(bad, secrets.psk, { mode: 0o600 });
+    const refused = await run(['replica', 'expose', 'cli', '--host', `${OTHER_HOST},dhchap-key-file=${bad}`]);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain('INVALID_SECRET');
+    expect(refused.stderr).not.toContain(secrets.psk);
+    await invoke(r.api.replicas, 'ReplicaDelete', { name: 'cli' });
   });
 });
 

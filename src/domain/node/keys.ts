@@ -142,7 +142,7 @@ export class KeyStore {
 
   /** The user holds no key any more; keys nobody holds are removed. */
   async release(user: string, options?: CallOptions): Promise<void> {
-    if (!this.ctx.state.keyUsers().has(user)) return;
+    if (!this.ctx.state.keyUser(user)) return;
     await this.ctx.locks.with(LOCK, async () => {
       await this.ctx.state.setKeyUser(user, {});
       await this.collect(options);
@@ -189,7 +189,7 @@ export class KeyStore {
 
   /** The names `user` holds (empty when none). */
   namesOf(user: string): KeyNames {
-    return (this.ctx.state.keyUsers().get(user) ?? {}) as KeyNames;
+    return (this.ctx.state.keyUser(user) ?? {}) as KeyNames;
   }
 
   private held(): Set<string> {

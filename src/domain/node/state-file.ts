@@ -198,6 +198,12 @@ export class StateFile {
     return new Map(Object.entries(this.data.keyUsers ?? {}));
   }
 
+  /** The keys one user holds (a lookup: replica lists ask this per host). */
+  keyUser(user: string): KeyHolding | undefined {
+    const users = this.data.keyUsers;
+    return users && Object.hasOwn(users, user) ? users[user] : undefined;
+  }
+
   /** Records the keys a user holds (none: forgets the user) and waits until that is on disk. */
   async setKeyUser(user: string, names: KeyHolding): Promise<void> {
     const users = (this.data.keyUsers ??= {});
