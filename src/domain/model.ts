@@ -3,7 +3,6 @@
  * in operations.ts; the API translates gRPC messages to and from these types.
  */
 import type { BudgetOverride } from './engine/timeout-budget.js';
-import type { KeyNames } from './node/keys.js';
 
 export type DiskKind = 'aio' | 'nvme';
 
@@ -120,6 +119,23 @@ export interface ShallowCopyProgress {
   totalClusters: number;
   clusterSizeBytes: number;
 }
+
+/** What a host must prove or share to reach an export; given in requests, never persisted or logged. */
+export interface HostSecrets {
+  /** DH-HMAC-CHAP: the host authenticates with it. */
+  readonly dhchapKey?: string | undefined;
+  /** DH-HMAC-CHAP, bidirectional: the controller authenticates to the host with it (needs dhchapKey). */
+  readonly dhchapCtrlrKey?: string | undefined;
+  /** TLS: the pre-shared key; the export's listener then requires a secure channel. */
+  readonly psk?: string | undefined;
+}
+
+/** The keyring names of a HostSecrets (domain/node/keys.ts): what params and the state file carry instead. */
+export type KeyNames = {
+  readonly dhchapKey?: string;
+  readonly dhchapCtrlrKey?: string;
+  readonly psk?: string;
+};
 
 /** A replica as an engine member: on another node over NVMe/TCP, or on this node directly. */
 export type EngineReplicaSpec =

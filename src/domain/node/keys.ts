@@ -10,30 +10,18 @@
  * its file is deleted once spdk_tgt no longer lists the key: a key removed while a controller or
  * host still uses it stays listed (`removed: true`) and its file is still read (transcript 18).
  */
-import { ConductorError } from '../../errors.js';
+import type { Logger } from 'pino';
+import { ConductorError, SpdkRpcError } from '../../errors.js';
 import type { KeyFiles } from '../../host/key-files.js';
 import type { CallOptions } from '../../spdk/call.js';
-import { SpdkRpcError } from '../../errors.js';
+import type { SpdkMethods } from '../../spdk/methods/index.js';
 import { secretProblem } from '../../validation/nvme-secrets.js';
-import type { DomainContext } from './context.js';
+import type { HostSecrets, KeyNames } from '../model.js';
+import type { ObjectLocks } from './locks.js';
 import { isKeyName, keyName } from './naming.js';
+import type { StateFile } from './state-file.js';
 
-/** What a host must prove or share to reach an export; given in requests, never persisted or logged. */
-export interface HostSecrets {
-  /** DH-HMAC-CHAP: the host authenticates with it. */
-  readonly dhchapKey?: string | undefined;
-  /** DH-HMAC-CHAP, bidirectional: the controller authenticates to the host with it (needs dhchapKey). */
-  readonly dhchapCtrlrKey?: string | undefined;
-  /** TLS: the pre-shared key; the export's listener then requires a secure channel. */
-  readonly psk?: string | undefined;
-}
-
-/** The keyring names of a HostSecrets: what params and the state file carry instead. */
-export type KeyNames = {
-  readonly dhchapKey?: string;
-  readonly dhchapCtrlrKey?: string;
-  readonly psk?: string;
-};
+export type { HostSecrets, KeyNames } from '../model.js';
 
 /** What a host's access requires, for responses: never a key or a key name. */
 export interface AuthRequirement {
@@ -113,7 +101,13 @@ const ENOKEY = -126;
 const EEXIST = -17;
 const LOCK = 'keyring';
 
-type KeyContext = Pick<DomainContext, 'spdk' | 'state' | 'locks' | 'log'>;
+/** The parts of the domain's context the store uses (not the context itself: that names the store). */
+interface KeyContext {
+  readonly spdk: SpdkMethods;
+  readonly state: StateFile;
+  readonly locks: ObjectLocks;
+  readonly log: Logger;
+}
 
 export class KeyStore {
   constructor(
