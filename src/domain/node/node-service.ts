@@ -186,10 +186,11 @@ export class NodeService implements NodeDomain, EngineDomain {
         const engines = await recoverEngines(this.ctx, this.records, this.engines, controllers);
         const copies = await recoverCopies(this.ctx, controllers);
         const keys = await this.ctx.keys.recover((user) => this.keyUserLive(user));
+        const repointed = keys.restored.length ? await this.exportsOf.repointKeys(new Set(keys.restored)) : [];
         await this.options.resources.start();
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
-        this.ctx.log.info({ ...report, engines, copies, rebuilds, keys }, 'recovered from spdk_tgt; ready');
+        this.ctx.log.info({ ...report, engines, copies, rebuilds, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
         this.scheduleMonitor();
         return report;
       },

@@ -56,6 +56,29 @@ export class Exports {
     await this.ctx.keys.releaseAll(exportKeyUser(replica, ''), options);
   }
 
+  /**
+   * After keys were put back in the keyring (recovery): hosts still hold the removed key objects,
+   * which spdk_tgt no longer uses, so each host of a restored key is pointed at the new one
+   * (DH-HMAC-CHAP in place; a PSK by adding the host again).
+   */
+  async repointKeys(restored: ReadonlySet<string>, options?: CallOptions): Promise<string[]> {
+    const repointed: string[] = [];
+    for (const record of this.ctx.inventory.exports.values()) {
+      for (const host of record.hosts) {
+        const names = this.ctx.keys.namesOf(exportKeyUser(record.replica, host));
+        if (!Object.values(names).some((n) => restored.has(n))) continue;
+        if (names.psk && restored.has(names.psk)) {
+          await this.ctx.spdk.nvmf.removeHost({ nqn: record.nqn, host }, options);
+          await this.ctx.spdk.nvmf.addHost({ nqn: record.nqn, host, ...keyParams(names) }, options);
+        } else {
+          await this.ctx.spdk.nvmf.setKeys({ nqn: record.nqn, host, ...keyParams({ dhchapKey: names.dhchapKey, dhchapCtrlrKey: names.dhchapCtrlrKey }) }, options);
+        }
+        repointed.push(exportKeyUser(record.replica, host));
+      }
+    }
+    return repointed;
+  }
+
   /** What each host of the export must do to connect (never a key or its name), and whether it is TLS. */
   authOf(record: ExportRecord): { hostAuth: HostAuthInfo[]; secureChannel: boolean } {
     const hostAuth = record.hosts.map((nqn) => ({ nqn, ...requirementOf(this.ctx.keys.namesOf(exportKeyUser(record.replica, nqn))) }));
