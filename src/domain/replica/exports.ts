@@ -93,8 +93,8 @@ export class Exports {
   private async create(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>, access?: ReadonlyMap<string, HostSecrets>): Promise<ExportRecord> {
     const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${replica}`, subsystems: 1 }, options);
     try {
-      const names = await this.holdKeys(replica, access, options);
-      return await this.build(replica, disk, hosts, options, headReady, names).catch(async (error: unknown) => {
+      const built = this.holdKeys(replica, access, options).then((names) => this.build(replica, disk, hosts, options, headReady, names));
+      return await built.catch(async (error: unknown) => {
         await this.ctx.keys
           .releaseAll(exportKeyUser(replica, ''), options)
           .catch((e: unknown) => this.ctx.log.error({ replica, err: (e as Error).message }, 'keys of a failed export not released; recovery will'));
