@@ -132,6 +132,12 @@ export interface MethodSpec {
    * Throws SimRpcError for spdk_tgt errors.
    */
   readonly handler: Handler;
+  /**
+   * (Added for nvmf_set_config.) An SPDK_RPC_STARTUP-only method: the simulator runs as a started
+   * framework, so it is listed by rpc_get_methods (not with `current`) and always refused with -1
+   * "Method may only be called before framework is initialized. ..." (lib/rpc/rpc.c).
+   */
+  readonly startupOnly?: boolean;
 }
 
 /** The nvmf poll group's spdk thread id (thread_get_stats), where host I/O is served. */

@@ -8,6 +8,10 @@ import { timerMs } from './timer-ms.js';
 
 export type ResponseText = string | null;
 
+/** SPDK_JSONRPC_ERROR_INVALID_STATE and its text for a start-up method once the framework runs. */
+const INVALID_STATE = -1;
+const STARTUP_ONLY_MESSAGE = 'Method may only be called before framework is initialized. Use --wait-for-rpc command line parameter and then issue this RPC before the framework_start_init RPC.';
+
 export class Dispatcher {
   private readonly methods = new Map<string, MethodSpec>();
   /** sim_rpc_delay: per-method delay in ms; the key '*' applies to every method. */
@@ -28,9 +32,15 @@ export class Dispatcher {
     return this.methods.get(method);
   }
 
-  /** Registration order, newest first, as spdk_tgt's rpc_get_methods lists them. */
-  names(): string[] {
-    return [...this.methods.keys()].reverse();
+  /**
+   * Registration order, newest first, as spdk_tgt's rpc_get_methods lists them; `current` leaves
+   * out the methods of the start-up state.
+   */
+  names(current = false): string[] {
+    return [...this.methods]
+      .filter(([, spec]) => !(current && spec.startupOnly))
+      .map(([name]) => name)
+      .reverse();
   }
 
   setDelay(method: string | undefined, ms: number): void {
@@ -43,6 +53,7 @@ export class Dispatcher {
   handle(req: RpcRequest, ctx: CallContext): ResponseText | Promise<ResponseText> {
     const spec = this.methods.get(req.method);
     if (spec === undefined) return errorText(req.rawId, METHOD_NOT_FOUND, 'Method not found');
+    if (spec.startupOnly) return errorText(req.rawId, INVALID_STATE, STARTUP_ONLY_MESSAGE);
     let result: unknown;
     try {
       if (spec.decode === undefined) {

@@ -56,8 +56,10 @@ export const FabricStatus = {
   AUTH_REQUIRED: -1007,
   /** DH-HMAC-CHAP failed: wrong key, no controller key for a bidirectional host, no common digest. */
   AUTH_FAILED: -1008,
-  /** TLS handshake failed: no PSK for the host, a wrong one, or TLS on one side only. */
+  /** TLS handshake failed: no PSK for the host, a wrong one, or a plain host on a secure listener. */
   TLS_FAILED: -1009,
+  /** A TLS ClientHello arrived on a listener without secure_channel. */
+  TLS_UNEXPECTED: -1010,
 } as const;
 
 export interface Frame {

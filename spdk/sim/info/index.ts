@@ -40,7 +40,7 @@ export function infoModule(target: CoreTarget): SimModule {
       });
       t.register('rpc_get_methods', {
         decode: objectDecoder(PARAM_SPECS.rpc_get_methods),
-        handler: () => target.dispatcher.names(),
+        handler: (params) => target.dispatcher.names((params as { current?: boolean } | undefined)?.current === true),
       });
       t.register('framework_get_reactors', {
         handler: () => {

@@ -39,7 +39,7 @@ export interface CtrlrOptions extends PathTimeouts {
   readonly hostid: string;
   readonly keepAliveTimeoutMs: number;
   readonly connectTimeoutMs: number;
-  /** Keys for DH-HMAC-CHAP and TLS, when the attach named any. */
+  /** Keys for DH-HMAC-CHAP and TLS (none when the attach named none). */
   readonly credentials?: HostCredentials;
 }
 

@@ -43,6 +43,11 @@ export class HostCredentials {
     this.dhchapCtrlrKey = held.dhchapCtrlrKey;
   }
 
+  /** The path's connections run TLS with a PSK. */
+  get usesTls(): boolean {
+    return this.psk !== null;
+  }
+
   /** framework_get_config's key names for the attach: those it holds (bdev_nvme.c). */
   get configNames(): Record<string, string> {
     const { psk, dhchapKey, dhchapCtrlrKey } = this.held;

@@ -145,6 +145,17 @@ export class NvmeModule implements SimModule {
     return true;
   }
 
+  /** Cuts the connections of every TLS path to `traddr`: each resets and reconnects. */
+  dropTlsPaths(traddr: string): void {
+    for (const paths of this.controllers.values()) {
+      for (const { ctrlr } of paths) {
+        if (ctrlr.trid.traddr !== traddr || !ctrlr.opts.credentials?.usesTls || !ctrlr.usable) continue;
+        this.sim.log('nvme_ctrlr_tls_dropped', { name: ctrlr.name, trsvcid: ctrlr.trid.trsvcid, reason: 'a TLS attempt to a listener without secure_channel failed' });
+        ctrlr.cut();
+      }
+    }
+  }
+
   /**
    * framework_get_config's bdev_nvme part: options, one attach per path, the multipath policy of
    * each bdev that is not at the defaults (bdev_nvme_multipath_config_json), hotplug.

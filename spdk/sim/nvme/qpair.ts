@@ -12,6 +12,9 @@ import type { AuthAttempt } from './credentials.js';
 
 export class QpairClosed extends Error {}
 
+/** spdk's TLS handshake (ssl sock impl) costs ~100 ms per qpair (transcript 18). */
+const TLS_HANDSHAKE_MS = 100;
+
 /** Why a connect failed: for logs only, the RPC answer is the same (-5). */
 export class ConnectFailed extends Error {
   constructor(
@@ -60,7 +63,9 @@ export class HostQpair {
       };
       const timer = setTimeout(() => fail(new ConnectFailed('timeout', 0, 'fabric CONNECT timed out')), timeoutMs);
       socket.once('error', (err: NodeJS.ErrnoException) => fail(new ConnectFailed('refused', 0, `connect() failed: ${err.code ?? err.message}`)));
-      socket.once('connect', () => {
+      socket.once('connect', async () => {
+        if (full.tls) await new Promise((r) => setTimeout(r, TLS_HANDSHAKE_MS));
+        if (settled) return;
         const qpair = new HostQpair(new Link(socket));
         qpair.link.onClose(() => fail(new ConnectFailed('refused', 0, 'connection closed during CONNECT')));
         qpair.request(Op.CONNECT, jsonPayload(full)).then(

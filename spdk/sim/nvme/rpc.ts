@@ -103,8 +103,8 @@ const SET_OPTIONS: ParamSpec[] = [
   { name: 'rdma_max_cq_size', type: 'uint32' },
   { name: 'rdma_cm_event_timeout_ms', type: 'uint16' },
   // rpc_decode_dhchap_digest / _dhgroup: an unknown name fails the whole decode.
-  { name: 'dhchap_digests', type: { array: { enum: DIGESTS }, maxCount: 16 } },
-  { name: 'dhchap_dhgroups', type: { array: { enum: DHGROUPS }, maxCount: 16 } },
+  { name: 'dhchap_digests', type: { array: { enum: DIGESTS }, maxCount: 32 } },
+  { name: 'dhchap_dhgroups', type: { array: { enum: DHGROUPS }, maxCount: 32 } },
   { name: 'rdma_umr_per_io', type: 'boolean' },
   { name: 'tcp_connect_timeout_ms', type: 'uint32' },
   { name: 'enable_flush', type: 'boolean' },
@@ -141,22 +141,24 @@ function failureMs(e: unknown): number {
   return ATTACH_FAILURE_MS;
 }
 
-/** spdk_bdev_nvme_create's key lookups (psk, dhchap_key, dhchap_ctrlr_key): -126 for a name the keyring lacks. */
-function lookUpKeys(nvme: NvmeModule, p: Record<string, unknown>): { psk: SimKey | null; dhchapKey: SimKey | null; dhchapCtrlrKey: SimKey | null } {
-  const taken: SimKey[] = [];
-  const lookUp = (field: string): SimKey | null => {
+/**
+ * Takes a keyring reference for each key the params name, in `fields` order, as
+ * spdk_bdev_nvme_create and bdev_nvme_set_keys look them up: -126 (no reference kept) for a name
+ * the keyring lacks.
+ */
+function takeKeys<F extends string>(nvme: NvmeModule, p: Record<string, unknown>, fields: readonly F[]): Record<F, SimKey | null> {
+  const taken = {} as Record<F, SimKey | null>;
+  for (const field of fields) {
     const name = p[field] as string | undefined;
-    if (name === undefined) return null;
-    const key = nvme.keyring.get(name);
-    if (!key) {
-      for (const k of taken) nvme.keyring.put(k);
-      nvme.sim.log('nvme_attach_key_not_found', { name: p.name, field, key: name });
+    const key = name === undefined ? null : nvme.keyring.get(name);
+    if (name !== undefined && !key) {
+      for (const k of Object.values<SimKey | null>(taken)) nvme.keyring.put(k);
+      nvme.sim.log('nvme_key_not_found', { name: p.name, field, key: name });
       throw err(-ENOKEY);
     }
-    taken.push(key);
-    return key;
-  };
-  return { psk: lookUp('psk'), dhchapKey: lookUp('dhchap_key'), dhchapCtrlrKey: lookUp('dhchap_ctrlr_key') };
+    taken[field] = key;
+  }
+  return taken;
 }
 
 const err = (code: number, message = strerror(code)) => new SimRpcError(code, message);
@@ -223,9 +225,10 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
       };
       if (!timeoutsValid(timeouts)) throw err(-EINVAL);
       const multipath = mode === 'multipath';
-      const keys = lookUpKeys(nvme, p);
+      const named = takeKeys(nvme, p, ['psk', 'dhchap_key', 'dhchap_ctrlr_key']);
+      const keys = { psk: named.psk, dhchapKey: named.dhchap_key, dhchapCtrlrKey: named.dhchap_ctrlr_key };
       const putKeys = () => {
-        for (const k of [keys.psk, keys.dhchapKey, keys.dhchapCtrlrKey]) nvme.keyring.put(k);
+        for (const k of Object.values(keys)) nvme.keyring.put(k);
       };
       if (existing && nvme.multipathByName.get(name) !== multipath) {
         putKeys();
@@ -269,6 +272,9 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
         target.memory.free(tag);
         putKeys();
         target.log('nvme_attach_failed', { name, traddr: trid.traddr, trsvcid: trid.trsvcid, reason: (e as Error).message });
+        // Recorded three times out of three: when a TLS attempt hits a plain listener, the host's
+        // established TLS controllers to that address drop at the same moment and reset.
+        if ((e as Partial<ConnectFailed>).status === FabricStatus.TLS_UNEXPECTED) nvme.dropTlsPaths(trid.traddr);
         await sleepUntil(started, failureMs(e));
         throw err(-EIO);
       }
@@ -338,21 +344,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
     handler: async (params) => {
       const p = record(params);
       const name = p.name as string;
-      const taken: SimKey[] = [];
-      const lookUp = (field: string): SimKey | null => {
-        const keyName = p[field] as string | undefined;
-        if (keyName === undefined) return null;
-        const key = nvme.keyring.get(keyName);
-        if (!key) {
-          for (const k of taken) nvme.keyring.put(k);
-          target.log('nvme_set_keys_failed', { name, reason: `Could not find key ${keyName}` });
-          throw err(-ENOKEY);
-        }
-        taken.push(key);
-        return key;
-      };
-      const key = lookUp('dhchap_key');
-      const ckey = lookUp('dhchap_ctrlr_key');
+      const { dhchap_key: key, dhchap_ctrlr_key: ckey } = takeKeys(nvme, p, ['dhchap_key', 'dhchap_ctrlr_key']);
       try {
         const paths = nvme.controllers.get(name);
         if (!paths || paths.length === 0) {
@@ -370,7 +362,8 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
         return true;
       } finally {
         // The driver keeps using the keys without references of its own (spdk_nvme_ctrlr_set_keys).
-        for (const k of taken) nvme.keyring.put(k);
+        nvme.keyring.put(key);
+        nvme.keyring.put(ckey);
       }
     },
   });

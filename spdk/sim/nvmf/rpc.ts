@@ -146,6 +146,9 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
     },
   });
 
+  // SPDK_RPC_STARTUP only: DH-HMAC-CHAP digests and groups of the target are fixed at start-up.
+  target.register('nvmf_set_config', { handler: () => true, startupOnly: true });
+
   target.register('nvmf_get_transports', {
     decode: objectDecoder(GET_TRANSPORTS, NVMF_INVALID_PARAMS),
     handler: (params) => {

@@ -129,6 +129,7 @@ export class TargetSessions {
     }
     const keys = sub.hostKeys.get(req.hostnqn);
     // The TLS handshake comes before any NVMe/TCP PDU.
+    if (!listener.secureChannel && req.tls) return reject(FabricStatus.TLS_UNEXPECTED, 'TLS ClientHello on a listener without secure_channel');
     const tlsRefused = this.checkTls(listener, keys, req);
     if (tlsRefused !== null) return reject(FabricStatus.TLS_FAILED, tlsRefused);
     if (!sub.hostAllowed(req.hostnqn)) {
@@ -179,12 +180,11 @@ export class TargetSessions {
   }
 
   /**
-   * Why a connection's TLS handshake fails, or null when it succeeds or there is none: a secure
-   * listener takes only TLS with the PSK the subsystem holds for the host (found by the PSK
-   * identity, i.e. host and subsystem NQN); a plain listener takes no TLS at all.
+   * Why a connection's TLS handshake on a secure listener fails, or null: it takes only TLS with
+   * the PSK the subsystem holds for the host (found by the PSK identity: host and subsystem NQN).
    */
   private checkTls(listener: Listener, keys: HostKeys | undefined, req: ConnectRequest): string | null {
-    if (!listener.secureChannel) return req.tls ? 'TLS ClientHello on a listener without secure_channel' : null;
+    if (!listener.secureChannel) return null;
     if (!req.tls) return 'plain connection to a secure_channel listener';
     if (!keys?.psk) return `Could not find PSK for identity: NVMe0R01 ${req.hostnqn} ${req.subnqn}`;
     const expected = pskBinder(keys.psk.secret, req.nonce ?? '', req.hostnqn, req.subnqn);

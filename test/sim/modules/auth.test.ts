@@ -109,6 +109,16 @@ describe('target side: add_host with keys (transcript 18 lines 32-37)', () => {
     ]);
   });
 
+  it('nvmf_set_config is a start-up method: refused after framework init, left out of rpc_get_methods current', async () => {
+    expect((await B('nvmf_set_config', { dhchap_digests: ['sha256'], dhchap_dhgroups: ['null'] })).error).toEqual({
+      code: -1,
+      message: 'Method may only be called before framework is initialized. Use --wait-for-rpc command line parameter and then issue this RPC before the framework_start_init RPC.',
+    });
+    expect((await B('rpc_get_methods')).result).toContain('nvmf_set_config');
+    expect((await B('rpc_get_methods', { current: true })).result).not.toContain('nvmf_set_config');
+    expect((await B('rpc_get_methods', { current: true })).result).toContain('keyring_file_add_key');
+  });
+
   it('bdev_nvme_set_options refuses an unknown digest as a decode failure', async () => {
     expect((await A('bdev_nvme_set_options', { dhchap_digests: ['md5'] })).error).toEqual({ code: -32603, message: 'spdk_json_decode_object failed' });
   });
@@ -196,8 +206,22 @@ describe('keys in use, set_keys, re-authentication (lines 66-91)', () => {
     // Still resetting a second later: it retries, never gives up on its own.
     await new Promise((r) => setTimeout(r, 1000));
     expect((await ctrlrState('c0'))?.state).toBe('resetting');
+    const retries = a
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"nvme_ctrlr_reset_failed"') && l.includes('"name":"c0"')).length;
+    expect(retries).toBeGreaterThan(3);
     expect(await A('bdev_nvme_detach_controller', { name: 'c0' })).toMatchObject({ result: true });
     expect((await A('bdev_nvme_get_controllers')).result).toEqual([]);
+  });
+
+  it('a controller stuck on a wrong key recovers once it is given the right one', async () => {
+    expect(await attach('c0', AUTH, H0, { dhchap_key: 'key1', dhchap_ctrlr_key: 'ckey1' })).toMatchObject({ result: ['c0n1'] });
+    expect((await A('bdev_nvme_set_keys', { name: 'c0', dhchap_key: 'keybad' })).error).toEqual({ code: -13, message: 'Permission denied' });
+    await waitFor('c0 resetting', 2000, async () => (await ctrlrState('c0'))?.state === 'resetting');
+    expect(await A('bdev_nvme_set_keys', { name: 'c0', dhchap_key: 'key1', dhchap_ctrlr_key: 'ckey1' })).toMatchObject({ result: true });
+    await waitFor('c0 enabled', 3000, async () => (await ctrlrState('c0'))?.state === 'enabled');
+    expect(await A('bdev_nvme_detach_controller', { name: 'c0' })).toMatchObject({ result: true });
   });
 
   it('the target side takes the new keys for new connections', async () => {
@@ -255,6 +279,16 @@ describe('TLS PSK (lines 92-127)', () => {
   ])('%s: refused', async (_what, name, sub, host, keys, error) => {
     expect((await attach(name, sub, host, keys)).error).toEqual(error);
     expect((await A('bdev_nvme_get_controllers')).result).toEqual([]);
+  });
+
+  it('a failed TLS attempt to a plain listener drops the established TLS controller, which resets and comes back', async () => {
+    expect(await attach('t0', TLS, H0, { psk: 'psk0' })).toMatchObject({ result: ['t0n1'] });
+    const before = (await ctrlrState('t0'))!.cntlid;
+    expect((await attach('t5', AUTH, H1, { psk: 'psk0', dhchap_key: 'key1' })).error).toEqual(EIO);
+    expect((await ctrlrState('t0'))?.state).toBe('resetting');
+    await waitFor('t0 enabled again', 3000, async () => (await ctrlrState('t0'))?.state === 'enabled');
+    expect((await ctrlrState('t0'))!.cntlid).not.toBe(before);
+    expect(await A('bdev_nvme_detach_controller', { name: 't0' })).toMatchObject({ result: true });
   });
 
   it('attach references its keys until detach', async () => {

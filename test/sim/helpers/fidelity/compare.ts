@@ -32,6 +32,8 @@ function pairKey(v: unknown): string | undefined {
 export interface CompareOptions {
   /** Keys the simulator may add to objects at this path (e.g. spdk_get_version's `simulator`). */
   readonly allowExtra?: ReadonlyMap<string, readonly string[]>;
+  /** Keys whose scalar values must be equal too, not only of the same type (e.g. `refcnt`). */
+  readonly exact?: ReadonlySet<string>;
 }
 
 export function compareShape(recorded: unknown, actual: unknown, path = '$', opts: CompareOptions = {}, out: string[] = []): string[] {
@@ -47,7 +49,12 @@ export function compareShape(recorded: unknown, actual: unknown, path = '$', opt
     const extra = opts.allowExtra?.get(path) ?? [];
     for (const k of Object.keys(r)) if (!(k in a)) out.push(`${path}.${k}: missing`);
     for (const k of Object.keys(a)) if (!(k in r) && !extra.includes(k)) out.push(`${path}.${k}: not in the recording`);
-    for (const k of Object.keys(r)) if (k in a) compareShape(r[k], a[k], `${path}.${k}`, opts, out);
+    for (const k of Object.keys(r)) {
+      if (!(k in a)) continue;
+      const scalar = kindOf(r[k]) !== 'object' && kindOf(r[k]) !== 'array';
+      if (opts.exact?.has(k) && scalar && r[k] !== a[k]) out.push(`${path}.${k}: ${JSON.stringify(a[k])} where the recording has ${JSON.stringify(r[k])}`);
+      else compareShape(r[k], a[k], `${path}.${k}`, opts, out);
+    }
   } else if (rk === 'array') {
     const r = recorded as unknown[];
     const a = actual as unknown[];

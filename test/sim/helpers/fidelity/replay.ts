@@ -5,10 +5,10 @@
  * connection, with the follow-up request of each probe on that same connection.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, closeSync, ftruncateSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, openSync, closeSync, ftruncateSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SimClient } from '../sim-client.js';
 import { startSim, type RunningSim } from '../start-sim.js';
 import { compareShape, type CompareOptions } from './compare.js';
@@ -289,10 +289,27 @@ export class Replay {
    */
   private async noteAction(line: Line): Promise<void> {
     const note = line.note ?? '';
+    if (note.startsWith('key files created in ')) return this.writeKeyFiles(note);
     const m = /wrote (\d+) MiB of random data at offset (\d+) MiB of (\S+?):/.exec(note);
     const dd = /spdk_dd (wrote|read) (\d+) MiB (?:\(md5 \w+\) )?(?:back )?(?:to|from) (?:raid )?([^\s,]+).*--bs (\d+)/.exec(note);
     if (m !== null) await this.hostIo(m[3]!, 'write', Number(m[2]) * MIB, Number(m[1]) * MIB, WRITE_CHUNK);
     else if (dd !== null) await this.hostIo(dd[3]!, dd[1] === 'wrote' ? 'write' : 'read', 0, Number(dd[2]) * MIB, Number(dd[4]));
+  }
+
+  /**
+   * Transcript 18's first note lists the key files the recorder made (path, mode, content): they
+   * are written under the session's disk dir with the recorded modes, where the mapped paths of
+   * keyring_file_add_key point.
+   */
+  private async writeKeyFiles(note: string): Promise<void> {
+    const files = JSON.parse(note.slice(note.indexOf(': {') + 2)) as Record<string, { path: string; mode: string; content: string }>;
+    for (const file of Object.values(files)) {
+      const path = (await this.mapParams(file.path)) as string;
+      const mode = Number.parseInt(file.mode.replace(/^0o/, ''), 8);
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      writeFileSync(path, file.content, { mode });
+      chmodSync(path, mode);
+    }
   }
 
   private async hostIo(name: string, op: 'write' | 'read', start: number, total: number, chunk: number): Promise<void> {
@@ -315,7 +332,8 @@ export class Replay {
       return `error ${JSON.stringify(recorded.error)} expected, got ${JSON.stringify(got.error ?? { result: got.result })}`.slice(0, 400);
     }
     if (got.error !== undefined) return `result expected, got error ${JSON.stringify(got.error)}`;
-    const diffs = compareShape(recorded.result, got.result, '$', method === 'spdk_get_version' ? VERSION_EXTRA : {});
+    const exact = this.plan.exact ? { exact: new Set(this.plan.exact) } : {};
+    const diffs = compareShape(recorded.result, got.result, '$', method === 'spdk_get_version' ? { ...VERSION_EXTRA, ...exact } : exact);
     return diffs.length === 0 ? undefined : diffs.slice(0, 6).join('; ');
   }
 

@@ -25,6 +25,8 @@ export interface SessionPlan {
   readonly writers?: Readonly<Record<string, { readonly target: TargetName; readonly bdev: string }>>;
   /** Sparse disk images to create under the session's disk dir (recorded as /var/lib/spdk-disks). */
   readonly disks?: Readonly<Record<string, number>>;
+  /** Result keys whose values must match the recording, not only their types. */
+  readonly exact?: readonly string[];
 }
 
 const MIB = 1024 * 1024;
@@ -102,6 +104,14 @@ export const SESSIONS: readonly SessionPlan[] = [
     start: { A: [] },
     paced: ['19-iostat-qos.jsonl'],
     disks: { 'a19.img': 512 * MIB },
+  },
+  // Two targets with keyring, DH-HMAC-CHAP and TLS; the key files come from the first note line.
+  // Key reference counts, removal, controller states and the negotiated digest/group must match.
+  {
+    name: 'dhchap and tls psk (18)',
+    files: ['18-dhchap-and-tls-psk.jsonl'],
+    start: { A: [], B: [] },
+    exact: ['refcnt', 'removed', 'probed', 'module', 'state', 'digest', 'dhgroup', 'dhchap_key', 'dhchap_ctrlr_key', 'allow_any_host'],
   },
   {
     name: 'lvol chains (16)',
