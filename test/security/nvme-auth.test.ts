@@ -369,6 +369,55 @@ describe('engine attaches to protected replicas', () => {
   });
 });
 
+describe('changing keys', () => {
+  it('re-keys a host in place, drops the old key with its last user, and keeps an export TLS or not as made', async () => {
+    await invoke(r.api.replicas, 'ReplicaCreate', { name: 'rekey', diskName: 'd', sizeBytes: 16 * MIB, hosts: [{ nqn: OTHER_HOST, dhchapKey: secrets.other }] });
+    expect(keyFiles(r)).toContain(keyName(secrets.other));
+    const rekeyed = await invoke(r.api.replicas, 'ReplicaExpose', { name: 'rekey', hosts: [{ nqn: OTHER_HOST, dhchapKey: secrets.hostKey, dhchapCtrlrKey: secrets.ctrlrKey }] });
+    expect(rekeyed.export!.hostAuth).toEqual([{ nqn: OTHER_HOST, dhchap: true, dhchapBidirectional: true, tls: false }]);
+    const [subsystem] = (await r.rpc.request('nvmf_get_subsystems', { nqn: rekeyed.export!.nqn })).result as Array<{ hosts: Array<{ nqn: string; dhchap_key?: string; dhchap_ctrlr_key?: string }> }>;
+    expect(subsystem!.hosts).toEqual([{ nqn: OTHER_HOST, dhchap_key: keyName(secrets.hostKey), dhchap_ctrlr_key: keyName(secrets.ctrlrKey) }]);
+    expect(keyFiles(r)).not.toContain(keyName(secrets.other));
+
+    // A PSK on an export made without TLS would need another listener: refused, nothing changed.
+    const tls = await refusal(invoke(r.api.replicas, 'ReplicaExpose', { name: 'rekey', hosts: [{ nqn: OTHER_HOST, psk: secrets.psk }] }));
+    expect(tls).toMatchObject({ status: status.FAILED_PRECONDITION, code: 'EXPORT_TLS_MISMATCH' });
+    expect((await invoke(r.api.replicas, 'ReplicaGet', { name: 'rekey' })).export!.hostAuth[0]).toMatchObject({ dhchapBidirectional: true, tls: false });
+
+    // Dropping authentication re-adds the host without keys.
+    const plain = await invoke(r.api.replicas, 'ReplicaExpose', { name: 'rekey', hostNqns: [OTHER_HOST] });
+    expect(plain.export!.hostAuth).toEqual([{ nqn: OTHER_HOST, dhchap: false, dhchapBidirectional: false, tls: false }]);
+    await invoke(r.api.replicas, 'ReplicaDelete', { name: 'rekey' });
+    expect(keyFiles(r)).toEqual([]);
+  });
+
+  it('adds a member with its keys to a running engine and rebuilds it (raid path: no snapshot copy for a protected replica)', async () => {
+    const hosts = [{ nqn: ENGINE_HOST, dhchapKey: secrets.oneWay }];
+    const ports: number[] = [];
+    for (const name of ['m1', 'm2']) ports.push((await invoke(r.api.replicas, 'ReplicaCreate', { name, diskName: 'd', sizeBytes: 16 * MIB, hosts })).export!.port);
+    const members = [remote('m1', ports[0]!, { dhchapKey: secrets.oneWay }), remote('m2', ports[1]!, { dhchapKey: secrets.oneWay })];
+    await invoke(e.api.engines, 'EngineCreate', { name: 'grow', sizeBytes: 8 * MIB, replicas: members, frontend: 'FRONTEND_KIND_EXPORT_ONLY', hostNqns: [OTHER_HOST] });
+    await invoke(e.api.engines, 'EngineReplicaRemove', { name: 'grow', replicaName: 'm2' });
+    // m1 still holds the key: removing m2 did not take it away.
+    expect(keyFiles(e)).toEqual([keyName(secrets.oneWay)]);
+    await invoke(e.api.engines, 'EngineReplicaAdd', { name: 'grow', replica: members[1]! });
+    let last = '';
+    await until('the rebuild of m2 to finish', 30_000, async () => {
+      const rebuild = await invoke(e.api.engines, 'RebuildGet', { engine: 'grow', replica: 'm2' });
+      last = `${rebuild.state}: ${rebuild.reason}`;
+      if (rebuild.state === 'REBUILD_STATE_FAILED') throw new Error(last);
+      return rebuild.state === 'REBUILD_STATE_DONE';
+    }).catch((error: unknown) => {
+      throw new Error(`${(error as Error).message} (last: ${last})`);
+    });
+    const engine = await invoke(e.api.engines, 'EngineGet', { name: 'grow' });
+    expect(engine.members.map((m) => m.state)).toEqual(['MEMBER_STATE_HEALTHY', 'MEMBER_STATE_HEALTHY']);
+    await invoke(e.api.engines, 'EngineDelete', { name: 'grow' });
+    await until('the engine node to drop the key', 5_000, async () => (await keyring(e)).length === 0 && keyFiles(e).length === 0);
+    for (const name of ['m1', 'm2']) await invoke(r.api.replicas, 'ReplicaDelete', { name });
+  });
+});
+
 describe('restarts and a path already attached', () => {
   it('keeps the keys in use across a service restart and puts back a key spdk_tgt lost', async () => {
     const replica = await invoke(r.api.replicas, 'ReplicaCreate', { name: 'kept', diskName: 'd', sizeBytes: 16 * MIB, hosts: [{ nqn: ENGINE_HOST, dhchapKey: secrets.oneWay }] });

@@ -143,6 +143,14 @@ export class KeyStore {
     });
   }
 
+  /**
+   * Deletes the files of keys spdk_tgt has let go of since they were removed from the keyring:
+   * for callers that just released a key's last hold in spdk_tgt (a host re-keyed or removed).
+   */
+  async sweep(options?: CallOptions): Promise<void> {
+    await this.ctx.locks.with(LOCK, () => this.collect(options));
+  }
+
   /** Releases every user whose prefix matches (an engine's members, an export's hosts). */
   async releaseAll(prefix: string, options?: CallOptions): Promise<void> {
     for (const user of this.ctx.state.keyUsers().keys()) if (user.startsWith(prefix)) await this.release(user, options);

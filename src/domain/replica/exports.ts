@@ -182,7 +182,11 @@ export class Exports {
       await this.ctx.keys.release(exportKeyUser(existing.replica, host), options);
     }
     if (add.length || remove.length) this.ctx.log.info({ replica: existing.replica, added: add, removed: remove }, 'export host list changed');
-    if (rekey.length) this.ctx.log.info({ replica: existing.replica, hosts: rekey }, 'export host keys changed');
+    if (rekey.length) {
+      // The old keys were removed from the keyring while the hosts held them: their files go now.
+      await this.ctx.keys.sweep(options);
+      this.ctx.log.info({ replica: existing.replica, hosts: rekey }, 'export host keys changed');
+    }
     return existing;
   }
 
