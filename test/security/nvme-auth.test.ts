@@ -445,6 +445,13 @@ describe('restarts and a path already attached', () => {
     await e.restart();
     expect(keyFiles(e)).toEqual([name]);
     expect((await keyring(e)).map((k) => k.name)).toEqual([name]);
+    // Lost by spdk_tgt while the members hold it: put back, and the controllers re-authenticate with it.
+    expect((await e.rpc.request('keyring_file_remove_key', { name })).result).toBe(true);
+    await e.restart();
+    expect((await keyring(e)).filter((k) => k.name === name && !k.removed)).toHaveLength(1);
+    expect(e.logs.join('')).toContain('"repointed":["engine/kept/kept","engine/kept/kept2"]');
+    const members = (await invoke(e.api.engines, 'EngineGet', { name: 'kept' })).members;
+    expect(members.map((m) => m.state)).toEqual(['MEMBER_STATE_HEALTHY', 'MEMBER_STATE_HEALTHY']);
     await invoke(e.api.engines, 'EngineDelete', { name: 'kept' });
     await until('the engine node to drop the key', 5_000, async () => (await keyring(e)).length === 0 && keyFiles(e).length === 0);
   });

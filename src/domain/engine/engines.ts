@@ -201,6 +201,32 @@ export class Engines {
     }
   }
 
+  /**
+   * After keys were put back in the keyring (recovery): attached members still hold the removed
+   * key objects, so their controllers re-authenticate with the new ones (bdev_nvme_set_keys). A
+   * PSK is fixed at connect: such a member is named in the log, to be removed and added again.
+   */
+  async repointKeys(restored: ReadonlySet<string>, options?: CallOptions): Promise<string[]> {
+    const repointed: string[] = [];
+    for (const spec of this.records.all()) {
+      for (const member of spec.replicas) {
+        if (member.kind !== 'remote' || !member.keys || !Object.values(member.keys).some((n) => restored.has(n))) continue;
+        if (member.keys.psk && restored.has(member.keys.psk)) {
+          this.ctx.log.warn(
+            { engine: spec.name, replica: member.name },
+            'its TLS key was put back in the keyring; the attached controller keeps the old one until the member is removed and added again',
+          );
+          continue;
+        }
+        await deleteQuietly(this.ctx, () =>
+          this.ctx.spdk.nvme.setKeys({ name: engineControllerName(spec.name, member.name), ...keyParams({ dhchapKey: member.keys?.dhchapKey, dhchapCtrlrKey: member.keys?.dhchapCtrlrKey }) }, options),
+        );
+        repointed.push(engineKeyUser(spec.name, member.name));
+      }
+    }
+    return repointed;
+  }
+
   /** A member's keys are no longer needed: it left the engine (removed, or its rebuild failed). */
   releaseMemberKeys(name: string, replica: string, options?: CallOptions): Promise<void> {
     return this.ctx.keys.release(engineKeyUser(name, replica), options);

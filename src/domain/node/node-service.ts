@@ -186,7 +186,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         const engines = await recoverEngines(this.ctx, this.records, this.engines, controllers);
         const copies = await recoverCopies(this.ctx, controllers);
         const keys = await this.ctx.keys.recover((user) => this.keyUserLive(user));
-        const repointed = keys.restored.length ? await this.exportsOf.repointKeys(new Set(keys.restored)) : [];
+        const restored = new Set(keys.restored);
+        const repointed = restored.size ? [...(await this.exportsOf.repointKeys(restored)), ...(await this.engines.repointKeys(restored))] : [];
         await this.options.resources.start();
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
