@@ -519,6 +519,26 @@ describe('the CLI', () => {
     expect(refused.stderr).not.toContain(secrets.psk);
     await invoke(r.api.replicas, 'ReplicaDelete', { name: 'cli' });
   });
+
+  it('creates an engine whose members attach with keys read from files', async () => {
+    const dir = tempDir('nvme-auth-cli-engine-');
+    const keyFile = path.join(dir, 'member.key');
+    fs.writeFileSync(keyFile, secrets.oneWay, { mode: 0o600 });
+    const ports: number[] = [];
+    for (const name of ['c1', 'c2'])
+      ports.push((await invoke(r.api.replicas, 'ReplicaCreate', { name, diskName: 'd', sizeBytes: 16 * MIB, hosts: [{ nqn: ENGINE_HOST, dhchapKey: secrets.oneWay }] })).export!.port);
+    const spec = (name: string, port: number) => `name=${name},address=127.0.0.1,port=${port},nqn=nqn.2024-11.io.spdk-conductor:replica:${name},dhchap-key-file=${keyFile}`;
+    const created = await execa(
+      process.execPath,
+      [CLI, 'engine', 'create', 'clivol', '--size', '8MiB', '--frontend', 'export-only', '--host', OTHER_HOST, '--replica', spec('c1', ports[0]!), '--replica', spec('c2', ports[1]!)],
+      { reject: false, extendEnv: false, env: { PATH: process.env.PATH ?? '', CONDUCTOR_API_SOCKET: path.join(e.dir, 'api.sock') }, timeout: 30_000 },
+    );
+    expect(created.exitCode, created.stderr).toBe(0);
+    for (const secret of Object.values(secrets)) expect(created.stdout + created.stderr).not.toContain(secret);
+    expect((await invoke(e.api.engines, 'EngineGet', { name: 'clivol' })).members.map((m) => m.state)).toEqual(['MEMBER_STATE_HEALTHY', 'MEMBER_STATE_HEALTHY']);
+    await invoke(e.api.engines, 'EngineDelete', { name: 'clivol' });
+    for (const name of ['c1', 'c2']) await invoke(r.api.replicas, 'ReplicaDelete', { name });
+  });
 });
 
 describe('secrets in logs', () => {
