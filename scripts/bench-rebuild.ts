@@ -149,6 +149,8 @@ async function startNode(name: string, index: number, env: Record<string, string
       CONDUCTOR_SPDK_SOCKET: spdkSocket,
       CONDUCTOR_API_SOCKET: apiSocket,
       CONDUCTOR_API_TCP: apiTcp,
+      // Benchmark nodes on loopback reach each other without certificates.
+      CONDUCTOR_API_TCP_INSECURE: 'true',
       CONDUCTOR_STATE_FILE: path.join(dir, `state-${name}.json`),
       CONDUCTOR_EXPORT_PORT_MIN: String(23000 + 250 * index),
       CONDUCTOR_EXPORT_PORT_MAX: String(23000 + 250 * index + 249),

@@ -56,6 +56,8 @@ export const ERROR_CODES = {
   ENGINE_NOT_FOUND: 'not-found',
   /** No rebuild of that replica into that engine (it may have finished); RebuildList shows them. */
   REBUILD_NOT_FOUND: 'not-found',
+  /** The replica is not a member of that engine (EngineReplicaList shows its members). */
+  ENGINE_MEMBER_NOT_FOUND: 'not-found',
 
   // already-exists: an object of that name exists and differs from the request; delete it or use another name.
   /** Peers only: the peer said ALREADY_EXISTS without a code this service knows. */
@@ -98,6 +100,22 @@ export const ERROR_CODES = {
   EXPORT_TLS_MISMATCH: 'failed-precondition',
   /** The API's Unix socket path is taken (not a socket, or another service listens); choose another or stop the other. */
   API_SOCKET_IN_USE: 'failed-precondition',
+  /** The replica is a member of a local engine or has hosts connected to its export (the message names them); remove it from the engine or disconnect them first, or pass force. */
+  REPLICA_IN_USE: 'failed-precondition',
+  /** The replica is already in another engine's raid (the message names it); remove it there first. */
+  REPLICA_CLAIMED: 'failed-precondition',
+  /** The device holds data this service did not write (a filesystem, partition table, foreign lvstore or other bytes; the message says what and where); pass wipe to destroy it. */
+  DISK_NOT_EMPTY: 'failed-precondition',
+  /** The disk path resolves outside disk.allowedPrefixes; use a path under them or widen the setting. */
+  DISK_PATH_NOT_ALLOWED: 'failed-precondition',
+  /** Another running service holds the state directory's lock (at start: exit 2); the message names its pid. Stop it, or give this one another state.file. */
+  STATE_DIR_LOCKED: 'failed-precondition',
+  /** spdk_tgt refused (EPERM): a bdev the operation needs is claimed by another object (an engine's raid, an export, an lvstore); release it first. */
+  BDEV_CLAIMED: 'failed-precondition',
+  /** The state file's filesystem is read-only (EROFS); remount it writable or move state.file, then retry. */
+  STATE_FILE_READ_ONLY: 'failed-precondition',
+  /** ReplicaExpose of an exposed replica with another host list and no mode; say ADD or REPLACE. */
+  EXPOSE_MODE_REQUIRED: 'failed-precondition',
 
   // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
   /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */
@@ -116,6 +134,8 @@ export const ERROR_CODES = {
   SPDK_REQUEST_TOO_LARGE: 'resource-exhausted',
   /** A watcher fell too far behind the events; read faster, then watch again. */
   WATCH_OVERRUN: 'resource-exhausted',
+  /** The state file's filesystem is full or over quota (ENOSPC, EDQUOT); free space there, then retry. */
+  STATE_FILE_NO_SPACE: 'resource-exhausted',
 
   // unavailable: something needed is not reachable right now; retry with backoff.
   /** Peers only: the peer (or the link to it) failed in a way with no better code. */
@@ -136,6 +156,8 @@ export const ERROR_CODES = {
   REPLICA_UNREACHABLE: 'unavailable',
   /** nvme-cli could not reach the target; check the network and the target, then retry. */
   NVME_TARGET_UNREACHABLE: 'unavailable',
+  /** spdk_tgt could not attach an NVMe-oF target (EIO: nothing listens, no such subsystem, or this host is not allowed); check the target, then retry. */
+  NVMF_TARGET_UNREACHABLE: 'unavailable',
 
   // deadline-exceeded: the work did not finish in time; it may still finish. Retry (operations are idempotent).
   /** Peers only: the peer said DEADLINE_EXCEEDED without a code this service knows. */
@@ -184,12 +206,19 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
 }
 
+/**
+ * The longest message an error carries. Messages quote caller input only as a short prefix
+ * (src/validation/text.ts); this is the backstop for text that is not ours (spdk_tgt's or a
+ * peer's words), so no status is ever large enough to break the caller's channel.
+ */
+export const MESSAGE_MAX = 2048;
+
 export class ConductorError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
-    super(message, options);
+    super(message.length > MESSAGE_MAX ? `${message.slice(0, MESSAGE_MAX)}… (${message.length - MESSAGE_MAX} more characters cut)` : message, options);
     this.name = new.target.name;
     this.code = code;
     this.details = details;

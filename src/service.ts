@@ -9,9 +9,13 @@
  * from spdk_tgt starts, so liveness never waits on it; readiness turns SERVING when the domain has
  * recovered. Whatever start-up opened is closed again when a later step fails.
  */
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
+import { resolveSocketGroup } from './api/socket-group.js';
+import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
+import { WatchedTls } from './api/watched-tls.js';
 import { redactedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { engineDeps } from './domain/engine/engine-deps.js';
@@ -19,12 +23,14 @@ import { budgetFromConfig } from './domain/engine/timeout-budget-config.js';
 import { NodeResources } from './domain/health/resources.js';
 import { createNodeDomain, type NodeService } from './domain/node/node-service.js';
 import type { RecoveryReport } from './domain/node/recovery.js';
+import { lockStateDir, type StateDirLock } from './domain/node/state-dir-lock.js';
 import type { Readiness } from './domain/operations.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
 import { readHostIoTimeout } from './host/nvme-params.js';
 import { componentLogger, createLogger } from './log.js';
 import { GrpcPeerDirectory } from './peers/grpc-peers.js';
 import { SpdkClient } from './spdk/client.js';
+import { splitPathPrefixes } from './validation/paths.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/spdk-conductor';
 
@@ -44,8 +50,8 @@ export interface ServiceHandle {
   /** The domain the API serves, for in-process callers. */
   readonly domain: NodeService;
   readonly client: SpdkClient;
-  /** The simulator started because no spdk.socket is configured. */
-  readonly embeddedSim: Pick<EmbeddedSim, 'socketPath' | 'pid'> | undefined;
+  /** The simulator started because no spdk.socket is configured (restarted when it dies: its pid changes). */
+  readonly embeddedSim: Pick<EmbeddedSim, 'socketPath' | 'pid' | 'restarts'> | undefined;
   /** Recovery from spdk_tgt; resolves with undefined when close() stops it first. */
   readonly recovered: Promise<RecoveryReport | undefined>;
   readiness(): Readiness;
@@ -94,15 +100,39 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const domainLog = componentLogger(log, 'domain');
   const hostIoTimeoutSec = await readHostIoTimeout(options.sysfsRoot);
   const budget = budgetFromConfig(config, hostIoTimeoutSec, domainLog);
+  const tcpPlan = apiTcpPlan(config);
+  const clientFiles = clientTlsFiles(config);
+  const socketGroup = config['api.socketGroup'] === undefined ? undefined : await resolveSocketGroup(config['api.socketGroup']);
 
   const opened = new Closers();
   let spdk: SpdkConnection;
   let domain: NodeService;
   let api: ApiServer;
+  // One service per state directory, held until close (released last). A configured one is locked
+  // before anything starts; the embedded simulator's fresh directory once it exists.
+  const lockDir = (dir: string): void => {
+    const lock: StateDirLock = lockStateDir(dir, componentLogger(log, 'state-file'));
+    opened.add(async () => lock.release());
+  };
   try {
+    // Certificates are checked (a ConfigError names the key and file) before anything else is opened.
+    const tlsOptions = { watch: true, pollMs: config['api.tls.pollMs'] };
+    const serverTls = tcpPlan.files && new WatchedTls(tcpPlan.files, componentLogger(log, 'api-tls'), tlsOptions);
+    if (serverTls) opened.add(async () => serverTls.close());
+    const clientTls = clientFiles && new WatchedTls(clientFiles, componentLogger(log, 'client-tls'), tlsOptions);
+    if (clientTls) opened.add(async () => clientTls.close());
+    log[tcpPlan.security === 'insecure' ? 'warn' : 'info'](
+      { address: tcpPlan.address, security: tcpPlan.security, certificate: serverTls?.summary, clientCertificate: clientTls?.summary },
+      `TCP API ${tcpPlan.security}: ${tcpPlan.reason}`,
+    );
+    if (serverTls && !clientTls) log.warn('api.tls.* is set but client.tls.* is not: calls to peers whose API requires mutual TLS will be refused');
+    const configuredStateFile = config['state.file'];
+    if (configuredStateFile) lockDir(dirname(configuredStateFile));
     spdk = await openSpdk(config, log);
     opened.add(() => spdk.close());
-    const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'));
+    const stateFile = configuredStateFile ?? join(spdk.sim ? dirname(spdk.sim.socketPath) : DEFAULT_STATE_DIR, 'state.json');
+    if (!configuredStateFile) lockDir(dirname(stateFile));
+    const peers = new GrpcPeerDirectory(componentLogger(log, 'peers'), { tls: clientTls });
     // Peers are the composition's: it made them, so it closes them (after the domain, which uses them).
     opened.add(async () => peers.close());
     domain = createNodeDomain({
@@ -110,8 +140,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
       logger: log,
       peers,
       resources: (ctx) => new NodeResources({ ...ctx, config }),
-      stateFile: config['state.file'] ?? join(spdk.sim ? dirname(spdk.sim.socketPath) : DEFAULT_STATE_DIR, 'state.json'),
-      settings: { exportAddress: config['export.address'], defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024 },
+      stateFile,
+      settings: {
+        exportAddress: config['export.address'],
+        defaultClusterSizeBytes: config['disk.clusterSizeMib'] * 1024 * 1024,
+        diskAllowedPrefixes: diskPrefixes(config, stateFile, spdk.sim !== undefined),
+      },
       exportPorts: { min: config['export.portMin'], max: config['export.portMax'] },
       budget,
       engineDeps: engineDeps({ engine: config['engine.hostNqn'], frontend: config['frontend.hostNqn'] }, budget, domainLog),
@@ -120,13 +154,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
       maxQueuedRebuilds: config['rebuild.maxQueued'],
     });
     opened.add(() => domain.close());
-    const tcp = config['api.tcp'];
     api = await startApiServer({
       ...options.api,
       domain,
       logger: componentLogger(log, 'api'),
       unixSocket: config['api.socket'],
-      tcpAddress: tcp === 'off' ? undefined : tcp,
+      socketGroup,
+      tcpAddress: tcpPlan.address,
+      tcpSecurity: serverTls ? { kind: 'mtls', certificates: serverTls } : tcpPlan.security === 'insecure' ? { kind: 'insecure' } : undefined,
     });
     opened.add(() => api.close());
   } catch (err) {
@@ -153,6 +188,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
     readiness: () => domain.readiness(),
     close: () => (closing ??= opened.closeAll()),
   };
+}
+
+/**
+ * Where disks may be: the configured prefixes, else devices and the state file's directory (the
+ * node's data directory). A development service on the embedded simulator also takes files from
+ * the temp directory, where its simulator lives and the README's quick start puts its disk.
+ */
+function diskPrefixes(config: Config, stateFile: string, embedded: boolean): string[] {
+  const configured = config['disk.allowedPrefixes'];
+  if (configured !== undefined) return splitPathPrefixes(configured);
+  return ['/dev/', dirname(stateFile), ...(embedded ? [tmpdir()] : [])];
 }
 
 /** What start-up opened, closed in reverse order; every one is closed even when one fails. */

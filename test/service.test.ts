@@ -37,7 +37,11 @@ describe('startService', () => {
   it('serves the API on the embedded simulator, and close() leaves no process or socket behind', async () => {
     const dir = tempDir('svc-');
     const { logger } = recordingLogger();
-    const service: ServiceHandle = await startService(serviceConfig(dir, { CONDUCTOR_API_TCP: '127.0.0.1:0' }), { logger, sysfsRoot: dir, api: { readinessPollMs: 20 } });
+    const service: ServiceHandle = await startService(serviceConfig(dir, { CONDUCTOR_API_TCP: '127.0.0.1:0', CONDUCTOR_API_TCP_INSECURE: 'true' }), {
+      logger,
+      sysfsRoot: dir,
+      api: { readinessPollMs: 20 },
+    });
     cleanups.push(() => service.close());
     const sim = service.embeddedSim!;
     expect(sim.pid).toBeGreaterThan(0);

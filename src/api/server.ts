@@ -5,11 +5,14 @@
  * Health never asks spdk_tgt anything: it is refreshed from NodeDomain.readiness() (synchronous,
  * cached) on a short timer, so the port and Check answer at once while recovery runs, and flip to
  * SERVING when the domain says it is ready.
+ *
+ * The TCP listener is never plain by default: it takes mutual TLS (a client certificate required;
+ * certificates from a provider, so a rotation reaches new connections) or an explicit 'insecure'.
  */
-import { lstat, mkdir, chmod, unlink } from 'node:fs/promises';
+import { lstat, mkdir, chmod, chown, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { experimental, Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
 import type { Logger } from 'pino';
@@ -24,6 +27,7 @@ import { enginesHandlers } from './services/engines.js';
 import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
 import { WatchRegistry } from './services/watch.js';
+import { REQUEST_MAX_BYTES } from '../validation/limits.js';
 import { splitHostPort } from '../validation/network.js';
 
 export interface ApiServerOptions {
@@ -33,6 +37,10 @@ export interface ApiServerOptions {
   unixSocket?: string | undefined;
   /** host:port ([v6]:port) to serve on; port 0 picks a free one; undefined: none. */
   tcpAddress?: string | undefined;
+  /** How the TCP listener is secured; required with tcpAddress (no TCP listener is insecure by accident). */
+  tcpSecurity?: TcpSecurity | undefined;
+  /** The group (gid) the Unix socket is given; undefined: the process's own. */
+  socketGroup?: number | undefined;
   /** How often readiness is read into the health service. */
   readinessPollMs?: number;
   /** How long close() lets calls finish before cutting them off. */
@@ -40,6 +48,12 @@ export interface ApiServerOptions {
   /** Unsent events a ReplicaWatch or EngineWatch stream may hold before it is ended. */
   maxWatchBufferedEvents?: number;
 }
+
+/**
+ * Mutual TLS from a certificate provider (the server's identity and the CAs whose client
+ * certificates are accepted; a client certificate is required), or explicitly none.
+ */
+export type TcpSecurity = { kind: 'mtls'; certificates: experimental.CertificateProvider } | { kind: 'insecure' };
 
 export interface ApiPorts {
   unixSocket: string | undefined;
@@ -58,11 +72,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const { domain, logger } = options;
   if (!options.unixSocket && !options.tcpAddress) throw new ConfigError('api', 'neither api.socket nor api.tcp is set; the API would be unreachable');
   const tcp = options.tcpAddress ? parseTcpAddress(options.tcpAddress) : undefined;
+  if (tcp && !options.tcpSecurity) throw new ConfigError('api.tcp', 'a TCP listener needs TLS (api.tls.*) or api.tcpInsecure');
+  const tcpSecurity = tcp ? options.tcpSecurity : undefined;
 
   const protos = loadProtos();
   const v1 = protos.grpcObject.spdk.conductor.v1;
   // channelz bookkeeping is per call and nothing here reads it; measured with bench-replicas.
-  const server = new Server({ 'grpc.enable_channelz': 0 });
+  // A larger message is refused by grpc-js with RESOURCE_EXHAUSTED before it is decoded.
+  const server = new Server({ 'grpc.enable_channelz': 0, 'grpc.max_receive_message_length': REQUEST_MAX_BYTES });
   const watches = new WatchRegistry();
   const ctx = { domain, logger };
   const watchOptions = { watches, maxBufferedEvents: options.maxWatchBufferedEvents ?? 10_000 };
@@ -70,7 +87,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.addService(v1.Replicas.service, replicasHandlers(ctx, watchOptions));
   server.addService(v1.Snapshots.service, snapshotsHandlers(ctx));
   server.addService(v1.Engines.service, enginesHandlers(ctx, watchOptions));
-  server.addService(v1.Node.service, nodeHandlers(ctx));
+  server.addService(v1.Node.service, nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }));
   const health = new HealthImplementation();
   health.addToServer(server);
   new ReflectionService(protos.reflectionDefinition).addToServer(server);
@@ -83,16 +100,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       try {
         await prepareSocketPath(path);
         // unix:PATH takes relative and absolute paths alike (unix://PATH would read a host from it).
-        await bind(server, `unix:${path}`);
+        await bind(server, `unix:${path}`, ServerCredentials.createInsecure());
       } catch (err) {
         throw permissionAdvice(err, path);
       }
       // The socket controls this node's storage: owner and group only.
+      if (options.socketGroup !== undefined) await chown(options.unixSocket, -1, options.socketGroup);
       await chmod(options.unixSocket, 0o660);
       ports.unixSocket = options.unixSocket;
     }
-    if (tcp) {
-      const port = await bind(server, `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}`);
+    if (tcp && tcpSecurity) {
+      const credentials =
+        tcpSecurity.kind === 'mtls' ? experimental.createCertificateProviderServerCredentials(tcpSecurity.certificates, tcpSecurity.certificates, true) : ServerCredentials.createInsecure();
+      const port = await bind(server, `${tcp.host.includes(':') ? `[${tcp.host}]` : tcp.host}:${tcp.port}`, credentials);
       ports.tcp = { host: tcp.host, port };
     }
   } catch (err) {
@@ -101,7 +121,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     if (ports.unixSocket) await removeSocket(ports.unixSocket);
     throw err;
   }
-  logger.info({ unixSocket: ports.unixSocket, tcp: ports.tcp && `${ports.tcp.host}:${ports.tcp.port}` }, 'API listening');
+  logger.info({ unixSocket: ports.unixSocket, tcp: ports.tcp && `${ports.tcp.host}:${ports.tcp.port}`, tcpSecurity: tcpSecurity?.kind ?? 'off' }, 'API listening');
 
   let closing: Promise<void> | undefined;
   return {
@@ -162,9 +182,9 @@ function permissionAdvice(err: unknown, path: string): unknown {
   );
 }
 
-function bind(server: Server, address: string): Promise<number> {
+function bind(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (err, port) => {
+    server.bindAsync(address, credentials, (err, port) => {
       if (err) reject(new ConductorError('API_LISTEN_FAILED', `cannot serve the API on ${address}: ${err.message}`, { address }, { cause: err }));
       else resolve(port);
     });

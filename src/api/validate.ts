@@ -4,16 +4,16 @@
  * checks again before SPDK; this layer exists so bad input never costs a lock or a spdk_tgt call.
  */
 import { checkSecrets, type HostSecrets } from '../domain/node/keys.js';
+import type { ExposeMode } from '../domain/model.js';
 import { ConductorError, type ErrorCode } from '../errors.js';
 import { labelsProblem } from '../validation/labels.js';
+import { HOST_NQNS_MAX, LIST_MAX, STRING_MAX_BYTES } from '../validation/limits.js';
 import { nameProblem, type NameKind } from '../validation/names.js';
 import { apiAddressProblem, portProblem, replicaAddressProblem } from '../validation/network.js';
 import { nqnProblem } from '../validation/nqn.js';
 import { absolutePathProblem, pciAddressProblem } from '../validation/paths.js';
 import { isPowerOfTwo, sizeBytesProblem } from '../validation/sizes.js';
-
-/** Far above any real ACL; keeps one request from making a subsystem spdk_tgt cannot list. */
-const HOST_NQNS_MAX = 256;
+import { hasControlCharacter, quoted } from '../validation/text.js';
 
 /** INVALID_ARGUMENT or a more specific code of that kind, naming the field. */
 export function invalid(field: string, message: string, code: ErrorCode = 'INVALID_ARGUMENT'): ConductorError {
@@ -64,7 +64,7 @@ export function hostNqns(field: string, values: readonly string[], required: str
   for (const [i, value] of values.entries()) {
     const at = `${field}[${i}]`;
     nqn(at, value);
-    if (seen.has(value)) throw invalid(at, `${JSON.stringify(value)} is listed twice`, 'INVALID_NQN');
+    if (seen.has(value)) throw invalid(at, `${quoted(value)} is listed twice`, 'INVALID_NQN');
     seen.add(value);
   }
   return [...values];
@@ -135,6 +135,74 @@ export function diskKind(field: string, value: string | number): 'aio' | 'nvme' 
     case 'DISK_KIND_NVME':
       return 'nvme';
     default:
-      throw invalid(field, `unknown disk kind ${JSON.stringify(value)}; use DISK_KIND_AIO or DISK_KIND_NVME`);
+      throw invalid(field, `unknown disk kind ${typeof value === 'number' ? value : quoted(value)}; use DISK_KIND_AIO or DISK_KIND_NVME`);
   }
+}
+
+/** ReplicaExpose's mode; unspecified is undefined (only the same hosts are accepted then). */
+export function exposeMode(field: string, value: string | number): ExposeMode | undefined {
+  switch (value) {
+    case 'EXPOSE_MODE_UNSPECIFIED':
+      return undefined;
+    case 'EXPOSE_MODE_ADD':
+      return 'add';
+    case 'EXPOSE_MODE_REPLACE':
+      return 'replace';
+    default:
+      throw invalid(field, `unknown expose mode ${typeof value === 'number' ? value : quoted(value)}; use EXPOSE_MODE_ADD or EXPOSE_MODE_REPLACE`);
+  }
+}
+
+/** The code a bound breaks in a field, by what the field holds (its proto name). */
+const FIELD_CODES: ReadonlyArray<[RegExp, ErrorCode]> = [
+  [/nqns?\b/, 'INVALID_NQN'],
+  [/(^|_)path\b/, 'INVALID_PATH'],
+  [/(^|\.)labels\b/, 'INVALID_LABELS'],
+  [/address\b/, 'INVALID_ADDRESS'],
+  [/(^|_|\.)(name|engine|replica)(\[\d+\])?$/, 'INVALID_NAME'],
+];
+
+/** Deeper than any message of the API nests. */
+const DEPTH_MAX = 8;
+
+/**
+ * The bounds every request keeps, whatever its method, checked before the handler reads a field:
+ * each string at most STRING_MAX_BYTES and free of control characters (map keys too), each list
+ * at most LIST_MAX long. The field's own rules, tighter, come after; this one makes sure no value
+ * reaches them, a lock, spdk_tgt or a log line at a hostile size, including in fields added later.
+ */
+export function boundedRequest(request: unknown): void {
+  walk(request, '', 0);
+}
+
+function walk(value: unknown, field: string, depth: number): void {
+  if (typeof value === 'string') {
+    const bytes = Buffer.byteLength(value);
+    if (bytes > STRING_MAX_BYTES) throw invalid(field, `${bytes} bytes long; no field takes more than ${STRING_MAX_BYTES}`, codeOf(field));
+    if (hasControlCharacter(value)) throw invalid(field, 'holds a control character (C0, DEL or C1), which no field takes', codeOf(field));
+    return;
+  }
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return;
+  if (depth > DEPTH_MAX) throw invalid(field, `nested deeper than ${DEPTH_MAX} levels`);
+  if (Array.isArray(value)) {
+    if (value.length > LIST_MAX) throw invalid(field, `${value.length} entries; no list takes more than ${LIST_MAX}`, codeOf(field));
+    for (const [i, item] of value.entries()) walk(item, `${field}[${i}]`, depth + 1);
+    return;
+  }
+  const entries = Object.entries(value);
+  if (entries.length > LIST_MAX) throw invalid(field, `${entries.length} entries; no map takes more than ${LIST_MAX}`, codeOf(field));
+  for (const [key, item] of entries) {
+    const at = field === '' ? snakeCase(key) : `${field}.${snakeCase(key)}`;
+    // Map keys are caller input as much as values are (labels); a field name is never this long.
+    walk(key, field === '' ? at : field, depth + 1);
+    walk(item, at, depth + 1);
+  }
+}
+
+function snakeCase(key: string): string {
+  return key.length > 64 ? quoted(key, 16) : key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+function codeOf(field: string): ErrorCode {
+  return FIELD_CODES.find(([pattern]) => pattern.test(field))?.[1] ?? 'INVALID_ARGUMENT';
 }

@@ -120,7 +120,7 @@ function print(value: unknown, json: boolean): void {
 function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return EXIT.USAGE;
   if (err instanceof ConductorError) {
-    if (err.code === 'INVALID_CONFIG' || err.code === 'STATE_FILE_UNREADABLE') return EXIT.USAGE;
+    if (err.code === 'INVALID_CONFIG' || err.code === 'STATE_FILE_UNREADABLE' || err.code === 'STATE_DIR_LOCKED') return EXIT.USAGE;
     if (err.kind === 'deadline-exceeded') return EXIT.TIMEOUT;
     if (err instanceof SpdkTransportError) return EXIT.UNAVAILABLE;
   }

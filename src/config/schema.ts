@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TCP_PORT_MAX, TCP_PORT_MIN } from '../validation/network.js';
 import { nqnProblem } from '../validation/nqn.js';
+import { pathPrefixesProblem } from '../validation/paths.js';
 import { DEFAULT_TIMEOUTS } from './timeout-defaults.js';
 
 export type KeyType = 'string' | 'integer' | 'boolean' | 'enum';
@@ -55,12 +56,20 @@ export const CONFIG_KEYS = {
   'state.file': {
     type: 'string',
     default: undefined,
-    describe: 'The local state file (snapshot times and labels, operation intents). Unset: /var/lib/spdk-conductor/state.json, or beside the embedded simulator',
+    describe:
+      'The local state file: what this node was asked to have (disks, exports, engines), snapshot times and labels, operation intents; one service per directory (a lock file). Unset: /var/lib/spdk-conductor/state.json, or beside the embedded simulator',
   },
   'export.address': { type: 'string', default: '127.0.0.1', describe: "Address replica exports listen on (the node's storage network address)" },
   'export.portMin': { type: 'integer', default: 20000, min: TCP_PORT_MIN, max: TCP_PORT_MAX, describe: 'Lowest TCP port for replica exports' },
   'export.portMax': { type: 'integer', default: 20999, min: TCP_PORT_MIN, max: TCP_PORT_MAX, describe: 'Highest TCP port for replica exports' },
   'disk.clusterSizeMib': { type: 'integer', default: 1, min: 1, max: 1024, describe: 'Cluster size of lvstores this service creates, MiB' },
+  'disk.allowedPrefixes': {
+    type: 'string',
+    default: undefined,
+    describe:
+      "Where disks may be (comma-separated path prefixes, matched after symlinks are resolved). Unset: /dev/ and the state file's directory (with the embedded simulator also the temp directory)",
+    check: pathPrefixesProblem,
+  },
   'api.socket': {
     type: 'string',
     default: defaultApiSocket(),
@@ -69,8 +78,31 @@ export const CONFIG_KEYS = {
   'api.tcp': {
     type: 'string',
     default: '127.0.0.1:50151',
-    describe: "The gRPC API's TCP address, host:port ([v6]:port); off: no TCP listener",
+    describe: "The gRPC API's TCP address, host:port ([v6]:port); off: no TCP listener. Served only with TLS (api.tls.*) or api.tcpInsecure",
   },
+  'api.tcpInsecure': {
+    type: 'boolean',
+    default: false,
+    describe: "INSECURE: serve the TCP API without TLS, so anyone who reaches the port controls this node's storage. Only for a trusted, isolated network or a test",
+  },
+  'api.tls.cert': { type: 'string', default: undefined, describe: "The API server's TLS certificate (PEM, leaf first); with api.tls.key and api.tls.clientCa it turns on mutual TLS on api.tcp" },
+  'api.tls.key': { type: 'string', default: undefined, describe: "The API server's TLS private key (PEM), matching api.tls.cert" },
+  'api.tls.clientCa': { type: 'string', default: undefined, describe: 'PEM bundle of the CAs whose client certificates the API accepts (a client certificate is required)' },
+  'api.tls.pollMs': {
+    type: 'integer',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    describe: 'How often certificate files (api.tls.*, client.tls.*) are re-read besides file change events, ms: a valid new pair is used for new connections',
+  },
+  'api.socketGroup': {
+    type: 'string',
+    default: undefined,
+    describe: "Group (name or numeric gid) given the API's Unix socket, mode 0660, so its members may call. Unset: the service's own group",
+  },
+  'client.tls.cert': { type: 'string', default: undefined, describe: 'The client certificate (PEM) the CLI and peer calls present to a TCP API with mutual TLS' },
+  'client.tls.key': { type: 'string', default: undefined, describe: 'The private key (PEM) of client.tls.cert' },
+  'client.tls.ca': { type: 'string', default: undefined, describe: "PEM bundle of the CAs that signed the API servers' certificates" },
   'sim.memMib': { type: 'integer', default: 2048, min: 16, max: 1_048_576, describe: "The embedded simulator's DMA memory (hugepages), MiB" },
   'log.level': {
     type: 'enum',

@@ -23,6 +23,12 @@ export interface DiskInfo {
   adopted: boolean;
 }
 
+/**
+ * What ReplicaExpose does to an export that allows other hosts: add the asked ones to them, or
+ * make them the only ones. Without a mode only the same hosts are accepted (a no-op).
+ */
+export type ExposeMode = 'add' | 'replace';
+
 export interface ExportInfo {
   nqn: string;
   address: string;
@@ -85,6 +91,8 @@ export interface DiskCreate {
   blockSize?: number;
   /** Used only when a new lvstore is made; default 1 MiB. */
   clusterSizeBytes?: number;
+  /** Destroy data on the device this service did not write, instead of refusing it. */
+  wipe?: boolean;
 }
 
 export interface SnapshotCreate {

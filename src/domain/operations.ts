@@ -14,6 +14,7 @@ import type {
   EngineEvent,
   EngineInfo,
   EngineReplicaSpec,
+  ExposeMode,
   NodeInfo,
   RebuildInfo,
   ReplicaEvent,
@@ -36,7 +37,8 @@ export interface NodeDomain {
   diskCreate(request: DiskCreate, options?: CallOptions): Promise<DiskInfo>;
   diskGet(name: string, options?: CallOptions): Promise<DiskInfo>;
   diskList(options?: CallOptions): Promise<DiskInfo[]>;
-  diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void>;
+  /** `force`: also under members of local engines. */
+  diskDelete(name: string, wipe: boolean, options?: CallOptions, force?: boolean): Promise<void>;
 
   /**
    * With `exposeTo`, also exposes it to those hosts; a replica this call made is removed if that
@@ -45,9 +47,12 @@ export interface NodeDomain {
   replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[], secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   replicaList(diskName: string | undefined, options?: CallOptions): Promise<ReplicaInfo[]>;
-  replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo>;
-  replicaDelete(name: string, options?: CallOptions): Promise<void>;
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
+  /** Refused while a local engine or a connected host uses the replica, unless `force`. */
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
+  /** Refused while a local engine or a connected host uses the replica, unless `force`. */
+  replicaDelete(name: string, options?: CallOptions, force?: boolean): Promise<void>;
+  /** On an exposed replica, `mode` says whether the hosts are added or replace its hosts; without one, other hosts are refused (EXPOSE_MODE_REQUIRED). */
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   /**
    * Subscribes to replica changes: the current list arrives first as 'added' events then one
@@ -58,7 +63,8 @@ export interface NodeDomain {
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
   snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
   snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void>;
-  snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo>;
+  /** Refused while a local engine uses the replica, unless `force`. */
+  snapshotRevert(replicaName: string, name: string, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
   snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]>;
   /**
    * Copies one snapshot's own clusters into `target` (attached here for the copy, detached after,

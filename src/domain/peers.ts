@@ -8,14 +8,15 @@
  * own to remove (copy controllers are detached by the copying node itself, on every path).
  */
 import type { CallOptions } from '../spdk/call.js';
-import type { CopyTarget, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from './model.js';
+import type { CopyTarget, ExposeMode, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from './model.js';
 
 export interface PeerNode {
   /** For messages: "this node" or "node 10.0.0.2:50151". */
   readonly where: string;
   nodeInfo(options?: CallOptions): Promise<NodeInfo>;
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo>;
+  /** `mode` as ReplicaExpose's: without one, a replica exposed to other hosts is refused (EXPOSE_MODE_REQUIRED). */
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;

@@ -1,10 +1,12 @@
 /**
  * Peer nodes over their gRPC API (RemoteReplica.api_address): one channel per address, kept while
  * this service runs and closed with it. Calls carry the caller's deadline and signal; the stream of
- * a shallow copy is cancelled when the signal aborts, which makes the peer stop its copy.
+ * a shallow copy is cancelled when the signal aborts, which makes the peer stop its copy. With a
+ * client certificate (client.tls.*) every peer is called over mutual TLS, and a rotated certificate
+ * is used from the next connection on.
  */
 import type { Logger } from 'pino';
-import { createApiClients, invoke, type ApiClients, type UnaryOptions } from '../api/client.js';
+import { createApiClients, invoke, type ApiClientOptions, type ApiClients, type UnaryOptions } from '../api/client.js';
 import { fromStatus } from '../api/status.js';
 import { ConductorError } from '../errors.js';
 import type { Snapshot__Output } from '../api/generated/spdk/conductor/v1/Snapshot.js';
@@ -12,8 +14,10 @@ import type { Replica__Output } from '../api/generated/spdk/conductor/v1/Replica
 import type { ShallowCopyProgress__Output } from '../api/generated/spdk/conductor/v1/ShallowCopyProgress.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { CallOptions } from '../spdk/call.js';
-import type { CopyTarget, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from '../domain/model.js';
+import type { CopyTarget, ExposeMode, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from '../domain/model.js';
 import type { PeerDirectory, PeerNode } from '../domain/peers.js';
+
+const EXPOSE_MODES = { add: 'EXPOSE_MODE_ADD', replace: 'EXPOSE_MODE_REPLACE' } as const satisfies Record<ExposeMode, string>;
 
 /** A peer call without a deadline of its own gets this one; a copy stream gets none (it ends when the copy does). */
 const DEFAULT_DEADLINE_MS = 30_000;
@@ -23,6 +27,8 @@ export const PEER_SILENCE_MS = 30_000;
 export interface GrpcPeerOptions {
   /** How long a copy stream may stay silent before it is given up on; default PEER_SILENCE_MS. */
   silenceMs?: number;
+  /** This node's client certificate for peers' APIs that require mutual TLS (client.tls.*); none: plain TCP. */
+  tls?: ApiClientOptions['tls'];
 }
 
 export class GrpcPeerDirectory implements PeerDirectory {
@@ -36,7 +42,7 @@ export class GrpcPeerDirectory implements PeerDirectory {
   peer(apiAddress: string): PeerNode {
     let peer = this.peers.get(apiAddress);
     if (!peer) {
-      peer = new GrpcPeer(apiAddress, this.log.child({ peer: apiAddress }), this.options.silenceMs ?? PEER_SILENCE_MS);
+      peer = new GrpcPeer(apiAddress, this.log.child({ peer: apiAddress }), this.options.silenceMs ?? PEER_SILENCE_MS, this.options.tls);
       this.peers.set(apiAddress, peer);
     }
     return peer;
@@ -56,9 +62,10 @@ class GrpcPeer implements PeerNode {
     address: string,
     private readonly log: Logger,
     private readonly silenceMs: number,
+    tls: ApiClientOptions['tls'],
   ) {
     this.where = `node ${address}`;
-    this.clients = createApiClients({ tcpAddress: address });
+    this.clients = createApiClients({ tcpAddress: address }, { tls });
   }
 
   close(): void {
@@ -74,8 +81,9 @@ class GrpcPeer implements PeerNode {
     return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaGet', { name }, unaryOptions(options))));
   }
 
-  async replicaExpose(name: string, hostNqns: string[], options?: CallOptions): Promise<ReplicaInfo> {
-    return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaExpose', { name, hostNqns }, unaryOptions(options))));
+  async replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo> {
+    const request = { name, hostNqns, mode: mode === undefined ? 'EXPOSE_MODE_UNSPECIFIED' : EXPOSE_MODES[mode] } as const;
+    return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaExpose', request, unaryOptions(options))));
   }
 
   async replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo> {

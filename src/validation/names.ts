@@ -4,9 +4,12 @@
  * lvstore names at 63 bytes (SPDK_LVOL_NAME_MAX includes the NUL); these limits keep every derived
  * name (lvs.<disk>, s.<snapshot>.<8-char owner tag>, ec.<volume>.<replica>) inside it.
  */
-export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+import { NAME_MAX } from './limits.js';
+import { quoted } from './text.js';
 
-export const NAME_MAX = { disk: 32, replica: 48, snapshot: 48, volume: 48 } as const;
+export { NAME_MAX };
+
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 
 export type NameKind = keyof typeof NAME_MAX;
 
@@ -14,7 +17,7 @@ export type NameKind = keyof typeof NAME_MAX;
 export function nameProblem(kind: NameKind, value: unknown): string | undefined {
   if (typeof value !== 'string' || value === '') return `a ${kind} name is required`;
   const max = NAME_MAX[kind];
-  if (value.length > max) return `${kind} name "${value.slice(0, 64)}${value.length > 64 ? '…' : ''}" is ${value.length} characters long; use at most ${max}`;
-  if (!NAME_PATTERN.test(value)) return `${kind} name ${JSON.stringify(value)} is not allowed; use lowercase letters, digits and '-', starting with a letter or digit`;
+  if (value.length > max) return `${kind} name ${quoted(value)} is ${value.length} characters long; use at most ${max}`;
+  if (!NAME_PATTERN.test(value)) return `${kind} name ${quoted(value)} is not allowed; use lowercase letters, digits and '-', starting with a letter or digit`;
   return undefined;
 }

@@ -2,6 +2,7 @@
  * Where things listen and connect: TCP ports, the addresses of replicas' exports, and the
  * host:port of a service's API.
  */
+import { HOST_NAME_MAX } from './limits.js';
 import { quoted } from './text.js';
 
 export const TCP_PORT_MIN = 1;
@@ -30,7 +31,6 @@ export function splitHostPort(value: string): { host: string; port: number } | u
 
 /** RFC 1123 labels joined by dots. */
 const HOST_NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const HOST_NAME_MAX = 253;
 
 /**
  * Why `value` is not where a replica's export can be reached, or undefined: an IPv4 address or a
@@ -39,9 +39,9 @@ const HOST_NAME_MAX = 253;
  */
 export function replicaAddressProblem(value: unknown): string | undefined {
   if (typeof value !== 'string' || value === '') return "the address of the replica's export is required";
-  if (value.includes(':')) return `${JSON.stringify(value)}: IPv6 is not supported for replicas; use an IPv4 address or a host name`;
+  if (value.includes(':')) return `${quoted(value)}: IPv6 is not supported for replicas; use an IPv4 address or a host name`;
   const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
-  if (octets) return octets.slice(1).some((o) => Number(o) > 255) ? `${JSON.stringify(value)} is not an IPv4 address` : undefined;
+  if (octets) return octets.slice(1).some((o) => Number(o) > 255) ? `${quoted(value)} is not an IPv4 address` : undefined;
   if (value.length > HOST_NAME_MAX || !HOST_NAME_PATTERN.test(value) || /^[\d.]+$/.test(value)) {
     return `${quoted(value)} is not an IPv4 address or a host name`;
   }

@@ -181,7 +181,9 @@ describe('listening and closing', () => {
     const port = (holder.address() as net.AddressInfo).port;
     const socket = join(dir, 'api.sock');
     try {
-      await expect(startApiServer({ domain: new FakeDomain(), logger: quietLogger(), unixSocket: socket, tcpAddress: `127.0.0.1:${port}` })).rejects.toThrow(/cannot serve the API on 127.0.0.1:\d+/);
+      await expect(startApiServer({ domain: new FakeDomain(), logger: quietLogger(), unixSocket: socket, tcpAddress: `127.0.0.1:${port}`, tcpSecurity: { kind: 'insecure' } })).rejects.toThrow(
+        /cannot serve the API on 127.0.0.1:\d+/,
+      );
       await expect(lstat(socket)).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       await new Promise<void>((resolve) => holder.close(() => resolve()));

@@ -35,7 +35,12 @@ const controllers = async (): Promise<string[]> => (await engineNode().client.ca
 /** Takes member i out and gives its node a fresh empty replica to add back. */
 async function replaceMember(i: number): Promise<EngineReplicaSpec> {
   const old = members[i]!;
-  await engineNode().node.engineReplicaRemove('f', old.name);
+  // A cancelled or failed rebuild has taken it out already: removing a non-member is NOT_FOUND.
+  await engineNode()
+    .node.engineReplicaRemove('f', old.name)
+    .catch((e: unknown) => {
+      if ((e as { code?: string }).code !== 'ENGINE_MEMBER_NOT_FOUND') throw e;
+    });
   await cluster.nodes[i]!.node.replicaDelete(old.name);
   const fresh = await cluster.replica(i, `f-r${i}g${++generation}`);
   members[i] = fresh;

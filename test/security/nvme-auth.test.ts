@@ -186,7 +186,8 @@ let e: Node;
 
 beforeAll(async () => {
   [r, e] = await Promise.all([startNode('r'), startNode('e', { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST })]);
-  const disk = path.join(r.dir, 'd.img');
+  // Under the state directory: disk paths must lie under an allowed prefix (disk.allowedPrefixes).
+  const disk = path.join(r.dir, 'state', 'd.img');
   fs.writeFileSync(disk, '');
   fs.truncateSync(disk, 256 * MIB);
   await invoke(r.api.disks, 'DiskCreate', { name: 'd', path: disk });
@@ -235,6 +236,23 @@ describe('exports that require authentication', () => {
     expect(listed.map((k) => k.name).sort()).toEqual(names);
     expect(listed.every((k) => k.path === path.join(r.keysDir, k.name) && !k.removed)).toBe(true);
 
+    // Create again: the same keys are the same replica; other keys are another one.
+    const again = {
+      name: 'chap',
+      diskName: 'd',
+      sizeBytes: 16 * MIB,
+      hostNqns: [],
+      hosts: [
+        { nqn: ENGINE_HOST, dhchapKey: secrets.hostKey, dhchapCtrlrKey: secrets.ctrlrKey },
+        { nqn: OTHER_HOST, dhchapKey: secrets.oneWay },
+      ],
+    };
+    expect((await invoke(r.api.replicas, 'ReplicaCreate', again)).export!.port).toBe(replica.export!.port);
+    const differs = await refusal(invoke(r.api.replicas, 'ReplicaCreate', { ...again, hosts: [again.hosts[0]!, { nqn: OTHER_HOST, dhchapKey: secrets.other }] }));
+    expect(differs).toMatchObject({ status: status.ALREADY_EXISTS, code: 'REPLICA_EXISTS' });
+    expect(differs.details).toContain(OTHER_HOST);
+    expect(keyFiles(r)).not.toContain(keyName(secrets.other));
+
     // ReplicaGet says the same, with no key and no key name anywhere in it.
     const got = await invoke(r.api.replicas, 'ReplicaGet', { name: 'chap' });
     const text = JSON.stringify(got);
@@ -249,7 +267,7 @@ describe('exports that require authentication', () => {
     expect((await keyring(r)).map((k) => k.name)).toContain(keyName(secrets.psk));
 
     // A host without a PSK on a TLS export could never connect: refused, nothing changed.
-    const mixed = await refusal(invoke(r.api.replicas, 'ReplicaExpose', { name: 'tls', hostNqns: [OTHER_HOST], hosts: [{ nqn: ENGINE_HOST, psk: secrets.psk }] }));
+    const mixed = await refusal(invoke(r.api.replicas, 'ReplicaExpose', { name: 'tls', hostNqns: [OTHER_HOST], hosts: [{ nqn: ENGINE_HOST, psk: secrets.psk }], mode: 'EXPOSE_MODE_REPLACE' }));
     expect(mixed).toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_SECRET' });
     expect((await invoke(r.api.replicas, 'ReplicaGet', { name: 'tls' })).export!.hostNqns).toEqual([ENGINE_HOST]);
   });

@@ -38,6 +38,13 @@ describe('NQNs (NVMe base specification §4.5)', () => {
     ['a non-ASCII identifier', 'nqn.2024-11.io.x:häst', /is not an NQN/],
     ['a UUID NQN without a UUID', 'nqn.2014-08.org.nvmexpress:uuid:1', /whose tail is not a UUID/],
     ['a UUID NQN with a short UUID', 'nqn.2014-08.org.nvmexpress:uuid:0f4c6d0e-1f6b-4b8e-9d43-5b2a1e7c9a1', /whose tail is not a UUID/],
+    ['the UUID form cut before its colon', 'nqn.2014-08.org.nvmexpress:uuid', /names in org\.nvmexpress are only/],
+    ['the UUID form cut after its colon', 'nqn.2014-08.org.nvmexpress:uuid:', /whose tail is not a UUID/],
+    ['another name in the specification domain', 'nqn.2014-08.org.nvmexpress:host', /names in org\.nvmexpress are only/],
+    ['a C1 control character', 'nqn.2024-11.io.x:a\u0085b', /control character/],
+    ['a year before DNS', 'nqn.1984-12.io.example:h', /before 1985/],
+    ['an all-digit top-level domain', 'nqn.2024-11.42.example:h', /is not an NQN/],
+    ['a label of 64 characters', `nqn.2024-11.io.${'l'.repeat(64)}:h`, /is not an NQN/],
     ['224 bytes', `nqn.2014-08.org.example:${'h'.repeat(200)}`, /is 224 bytes long; an NQN is at most 223/],
     ['223 characters but 224 bytes', `nqn.2014-08.org.example:${'h'.repeat(198)}é`, /is 224 bytes long/],
   ])('refuses %s', (_what, nqn, message) => {

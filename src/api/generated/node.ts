@@ -65,6 +65,7 @@ export interface ProtoGrpcType {
         DiskListResponse: MessageTypeDefinition<_spdk_conductor_v1_DiskListResponse, _spdk_conductor_v1_DiskListResponse__Output>
         Disks: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_DisksClient> & { service: _spdk_conductor_v1_DisksDefinition }
         ExportInfo: MessageTypeDefinition<_spdk_conductor_v1_ExportInfo, _spdk_conductor_v1_ExportInfo__Output>
+        ExposeMode: EnumTypeDefinition
         HostAccess: MessageTypeDefinition<_spdk_conductor_v1_HostAccess, _spdk_conductor_v1_HostAccess__Output>
         HostAuth: MessageTypeDefinition<_spdk_conductor_v1_HostAuth, _spdk_conductor_v1_HostAuth__Output>
         /**

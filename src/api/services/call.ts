@@ -1,12 +1,14 @@
 /**
  * What every unary handler shares: the caller's deadline and cancellation passed down to the
- * domain (so a call the client gave up on stops spending spdk_tgt time), and every failure,
- * validation included, ended with the mapped status.
+ * domain (so a call the client gave up on stops spending spdk_tgt time), every request held to
+ * the bounds of every field before the handler reads it, and every failure, validation included,
+ * ended with the mapped status.
  */
 import type { Deadline, handleUnaryCall } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { EngineDomain, NodeDomain } from '../../domain/operations.js';
 import { toStatus } from '../status.js';
+import { boundedRequest } from '../validate.js';
 
 export type DomainCallOptions = NonNullable<Parameters<NodeDomain['diskGet']>[1]>;
 
@@ -34,7 +36,11 @@ export function unary<Req, Res>(ctx: ServiceContext, method: string, run: (reque
     const deadlineMs = remainingMs(call);
     const options: DomainCallOptions = deadlineMs === undefined ? { signal: controller.signal } : { signal: controller.signal, deadlineMs };
     const started = performance.now();
-    run(call.request, options).then(
+    const checkedRun = async (): Promise<Res> => {
+      boundedRequest(call.request);
+      return run(call.request, options);
+    };
+    checkedRun().then(
       (response) => {
         call.off('cancelled', onCancelled);
         ctx.logger.debug({ method, ms: Math.round(performance.now() - started) }, 'call ok');

@@ -25,6 +25,7 @@ export function diskCreateRequest(request: DiskCreateRequest__Output): DiskCreat
   const create: DiskCreate = { name, path, kind };
   if (blockSize !== undefined) create.blockSize = blockSize;
   if (clusterSizeBytes !== undefined) create.clusterSizeBytes = clusterSizeBytes;
+  if (request.wipe) create.wipe = true;
   return create;
 }
 
@@ -37,7 +38,7 @@ export function disksHandlers(ctx: ServiceContext): DisksHandlers {
       disks: (await domain.diskList(options)).map(diskMessage),
     })),
     DiskDelete: unary<DiskDeleteRequest__Output, DiskDeleteResponse>(ctx, 'DiskDelete', async (request, options) => {
-      await domain.diskDelete(check.name('disk', 'name', request.name), request.wipe, options);
+      await domain.diskDelete(check.name('disk', 'name', request.name), request.wipe, options, request.force);
       return {};
     }),
   };

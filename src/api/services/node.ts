@@ -17,9 +17,12 @@ import { remainingMs, unary, type ServiceContext } from './call.js';
 /** A copy stream says it is alive at least this often (the peer gives up after PEER_SILENCE_MS in grpc-peers.ts). */
 export const HEARTBEAT_MS = 5_000;
 
-export function nodeHandlers(ctx: ServiceContext): NodeHandlers {
+/** How the server's TCP listener is secured: the API's own fact, not the domain's. */
+export type ApiSecurityInfo = Required<Pick<NodeInfo, 'apiTcpSecurity' | 'apiTcpClientCertRequired'>>;
+
+export function nodeHandlers(ctx: ServiceContext, security: ApiSecurityInfo): NodeHandlers {
   return {
-    NodeInfo: unary<NodeInfoRequest__Output, NodeInfo>(ctx, 'NodeInfo', async (_request, call) => ({ ...(await ctx.domain.nodeInfo(call)) })),
+    NodeInfo: unary<NodeInfoRequest__Output, NodeInfo>(ctx, 'NodeInfo', async (_request, call) => ({ ...(await ctx.domain.nodeInfo(call)), ...security })),
   };
 }
 
@@ -32,6 +35,7 @@ export function shallowCopyHandler(ctx: ServiceContext): handleServerStreamingCa
     call.on('close', abort);
     const start = async (): Promise<void> => {
       const request = call.request;
+      check.boundedRequest(request);
       const replica = check.name('replica', 'replica_name', request.replicaName);
       const snapshot = check.name('snapshot', 'snapshot_name', request.snapshotName);
       const target = { address: check.address('target_address', request.targetAddress), port: check.port('target_port', request.targetPort), nqn: check.nqn('target_nqn', request.targetNqn) };

@@ -39,16 +39,16 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
     ReplicaExpand: unary<ReplicaExpandRequest__Output, Replica>(ctx, 'ReplicaExpand', async (request, call) => {
       const name = check.name('replica', 'name', request.name);
       const sizeBytes = check.sizeBytes('size_bytes', request.sizeBytes);
-      return replicaMessage(await domain.replicaExpand(name, sizeBytes, call));
+      return replicaMessage(await domain.replicaExpand(name, sizeBytes, call, request.force));
     }),
     ReplicaDelete: unary<ReplicaDeleteRequest__Output, ReplicaDeleteResponse>(ctx, 'ReplicaDelete', async (request, call) => {
-      await domain.replicaDelete(check.name('replica', 'name', request.name), call);
+      await domain.replicaDelete(check.name('replica', 'name', request.name), call, request.force);
       return {};
     }),
     ReplicaExpose: unary<ReplicaExposeRequest__Output, Replica>(ctx, 'ReplicaExpose', async (request, call) => {
       const name = check.name('replica', 'name', request.name);
       const { hostNqns, secrets } = check.hostAccess('host_nqns', request.hostNqns, 'hosts', request.hosts);
-      return replicaMessage(await domain.replicaExpose(name, hostNqns, call, secrets));
+      return replicaMessage(await domain.replicaExpose(name, hostNqns, call, check.exposeMode('mode', request.mode), secrets));
     }),
     ReplicaUnexpose: unary<ReplicaUnexposeRequest__Output, Replica>(ctx, 'ReplicaUnexpose', async (request, call) =>
       replicaMessage(await domain.replicaUnexpose(check.name('replica', 'name', request.name), call)),

@@ -41,7 +41,7 @@ export function snapshotsHandlers(ctx: ServiceContext): SnapshotsHandlers {
       await domain.snapshotDelete(...target(request), call);
       return {};
     }),
-    SnapshotRevert: unary<SnapshotRevertRequest__Output, Replica>(ctx, 'SnapshotRevert', async (request, call) => replicaMessage(await domain.snapshotRevert(...target(request), call))),
+    SnapshotRevert: unary<SnapshotRevertRequest__Output, Replica>(ctx, 'SnapshotRevert', async (request, call) => replicaMessage(await domain.snapshotRevert(...target(request), call, request.force))),
     SnapshotShallowCopy: shallowCopyHandler(ctx),
     SnapshotPurge: unary<SnapshotPurgeRequest__Output, SnapshotPurgeResponse>(ctx, 'SnapshotPurge', async (request, call) => ({
       deleted: await domain.snapshotPurge(check.name('replica', 'replica_name', request.replicaName), call),

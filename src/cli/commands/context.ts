@@ -13,6 +13,7 @@ export interface CommandValues {
   'block-size'?: string | undefined;
   'cluster-size'?: string | undefined;
   wipe?: boolean | undefined;
+  force?: boolean | undefined;
   disk?: string | undefined;
   size?: string | undefined;
   host?: string[] | undefined;
@@ -25,6 +26,8 @@ export interface CommandValues {
   override?: string[] | undefined;
   wait?: boolean | undefined;
   engine?: string | undefined;
+  add?: boolean | undefined;
+  replace?: boolean | undefined;
 }
 
 export interface CommandContext {
@@ -71,14 +74,24 @@ export interface CallFailure {
   message: string;
 }
 
-/** A gRPC error as the CLI reports it; undefined for anything that is not one. */
-export function callFailure(err: unknown, address: string): CallFailure | undefined {
+/** A TCP connection that fails may be a TLS mismatch rather than a missing service. */
+const TLS_HINT = {
+  plain: 'if its API requires mutual TLS, give --client-tls-cert, --client-tls-key and --client-tls-ca',
+  mtls: "with mutual TLS: the server's certificate must be signed by a CA in client.tls.ca, and client.tls.cert by one in the server's api.tls.clientCa, both valid now",
+} as const;
+
+/**
+ * A gRPC error as the CLI reports it; undefined for anything that is not one. `tcp` says how a TCP
+ * target was called (with a client certificate or without), for the hint on a refused connection.
+ */
+export function callFailure(err: unknown, address: string, tcp?: 'mtls' | 'plain'): CallFailure | undefined {
   if (!isServiceError(err)) return undefined;
   const code = err.metadata.get(ERROR_CODE_TRAILER)[0];
   let message = err.details;
   if (err.code === status.UNAVAILABLE && code === undefined) {
     // grpc-js's own words for a connection failure; say which service and what to do.
     message = `cannot reach the spdk-conductor service at ${address} (${err.details.trim()}); is "spdk-conductor serve" running? (--api-socket or --address select another)`;
+    if (tcp) message += `; ${TLS_HINT[tcp]}`;
   }
   return { exitCode: BY_STATUS[err.code] ?? EXIT.FAILED, status: status[err.code] ?? String(err.code), code: typeof code === 'string' ? code : undefined, message };
 }

@@ -33,18 +33,19 @@ export const diskCommands: CommandSpec[] = [
   {
     name: 'disk create',
     args: ['NAME'],
-    options: ['path', 'kind', 'block-size', 'cluster-size'],
-    usage: 'disk create NAME --path DEVICE|FILE|BDF [--kind aio|nvme] [--block-size BYTES] [--cluster-size SIZE]',
+    options: ['path', 'kind', 'block-size', 'cluster-size', 'wipe'],
+    usage: 'disk create NAME --path DEVICE|FILE|BDF [--kind aio|nvme] [--block-size BYTES] [--cluster-size SIZE] [--wipe]   (--wipe destroys data already on the device)',
     prepare(values, [name]) {
       if (!values.path) throw new UsageError('disk create needs --path (a device or file for aio, a PCIe BDF for nvme)');
       const kindName = values.kind ?? 'aio';
-      if (!(kindName in KINDS)) throw new UsageError(`--kind ${JSON.stringify(kindName)} is not a disk kind; use aio or nvme`);
+      if (!Object.hasOwn(KINDS, kindName)) throw new UsageError(`--kind ${JSON.stringify(kindName)} is not a disk kind; use aio or nvme`);
       const request = {
         name: name!,
         path: values.path,
         kind: KINDS[kindName as keyof typeof KINDS],
         blockSize: values['block-size'] === undefined ? 0 : parseSize('block-size', values['block-size']),
         clusterSizeBytes: values['cluster-size'] === undefined ? 0 : parseSize('cluster-size', values['cluster-size']),
+        wipe: Boolean(values.wipe),
       };
       return async ({ api, call, out, json: asJson }) => {
         const disk = await invoke(api.disks, 'DiskCreate', request, call);
@@ -89,12 +90,12 @@ export const diskCommands: CommandSpec[] = [
   {
     name: 'disk delete',
     args: ['NAME'],
-    options: ['wipe'],
-    usage: 'disk delete NAME [--wipe]   (--wipe also deletes the lvstore and every replica on it)',
+    options: ['wipe', 'force'],
+    usage: 'disk delete NAME [--wipe] [--force]   (--wipe also deletes the lvstore and every replica on it; --force: also under members of local engines)',
     prepare:
       (values, [name]) =>
       async ({ api, call, out, json: asJson }) => {
-        const response = await invoke(api.disks, 'DiskDelete', { name: name!, wipe: Boolean(values.wipe) }, call);
+        const response = await invoke(api.disks, 'DiskDelete', { name: name!, wipe: Boolean(values.wipe), force: Boolean(values.force) }, call);
         out(asJson ? json(response) : `deleted disk ${name}${values.wipe ? ' and everything on it' : ''}\n`);
         return EXIT.OK;
       },

@@ -74,7 +74,7 @@ const FRONTENDS: Record<string, FrontendKind> = { 'nvme-host': 'FRONTEND_KIND_NV
 
 export function parseFrontend(value: string | undefined): FrontendKind {
   if (value === undefined) throw new UsageError('engine create needs --frontend: nvme-host (this node connects to the volume) or export-only (hosts connect themselves)');
-  const kind = FRONTENDS[value];
+  const kind = Object.hasOwn(FRONTENDS, value) ? FRONTENDS[value] : undefined;
   if (!kind) throw new UsageError(`--frontend ${JSON.stringify(value)} is not a frontend; use nvme-host or export-only`);
   return kind;
 }
@@ -102,7 +102,7 @@ export function parseOverrides(values: readonly string[] | undefined): TimeoutsO
   for (const text of values) {
     const match = /^\s*([a-z]+\.[A-Za-z]+)\s*=\s*(-?\d+)\s*$/.exec(text);
     const field = match?.[1] as OverrideField | undefined;
-    if (!match || !field || !(field in OVERRIDE_FIELDS)) {
+    if (!match || !field || !Object.hasOwn(OVERRIDE_FIELDS, field)) {
       throw new UsageError(`--override ${JSON.stringify(text)} is not FIELD=INTEGER with FIELD one of ${Object.keys(OVERRIDE_FIELDS).join(', ')}`);
     }
     const value = Number(match[2]);
@@ -110,7 +110,7 @@ export function parseOverrides(values: readonly string[] | undefined): TimeoutsO
     if (!Number.isSafeInteger(value) || value < min || value > max) throw new UsageError(`--override ${field}=${match[2]} is out of range (${min} to ${max})`);
     const [side, key] = field.split('.') as ['host' | 'replica', string];
     const target = side === 'host' ? host : replica;
-    if (key in target) throw new UsageError(`--override ${field} is given twice`);
+    if (Object.hasOwn(target, key)) throw new UsageError(`--override ${field} is given twice`);
     target[key] = value;
   }
   return { host, replica };

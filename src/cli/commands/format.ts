@@ -11,7 +11,7 @@ const UNITS: Record<string, number> = { b: 1, kib: 1024, mib: 1024 ** 2, gib: 10
 export function parseSize(flag: string, text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const unit = match?.[2]?.toLowerCase() || 'b';
-  const factor = UNITS[unit];
+  const factor = Object.hasOwn(UNITS, unit) ? UNITS[unit] : undefined;
   if (!match || factor === undefined) {
     const hint = /^[kmgtp]b?$/i.test(match?.[2] ?? '') ? ` (units are binary: write ${match![2]![0]!.toUpperCase()}iB)` : '';
     throw new UsageError(`--${flag} ${JSON.stringify(text)} is not a size; use bytes or a number with KiB, MiB, GiB, TiB${hint}`);

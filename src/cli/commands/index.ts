@@ -5,11 +5,15 @@
  */
 import type { ParseArgsConfig } from 'node:util';
 import { apiAddress, withApiClients, type ApiTarget } from '../../api/client.js';
+import { clientTlsFiles } from '../../api/tls-config.js';
+import { WatchedTls } from '../../api/watched-tls.js';
+import { createLogger } from '../../log.js';
 import type { Config } from '../../config/schema.js';
 import { EXIT } from '../exit-codes.js';
 import { callFailure, type CommandSpec, type CommandValues } from './context.js';
 import { diskCommands } from './disk.js';
 import { engineCommands } from './engine.js';
+import { nodeCommands } from './node.js';
 import { parseDuration } from './format.js';
 import { rebuildCommands } from './rebuild.js';
 import { replicaCommands } from './replica.js';
@@ -25,6 +29,7 @@ export const COMMAND_OPTIONS = {
   'block-size': { type: 'string' },
   'cluster-size': { type: 'string' },
   wipe: { type: 'boolean' },
+  force: { type: 'boolean' },
   disk: { type: 'string' },
   size: { type: 'string' },
   host: { type: 'string', multiple: true },
@@ -37,6 +42,8 @@ export const COMMAND_OPTIONS = {
   override: { type: 'string', multiple: true },
   wait: { type: 'boolean' },
   engine: { type: 'string' },
+  add: { type: 'boolean' },
+  replace: { type: 'boolean' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.
@@ -46,9 +53,9 @@ const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
 /** Operations can wait on slow spdk_tgt work (lvstore load, examine: up to 5 min), plus queueing. */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...rebuildCommands];
+const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...rebuildCommands, ...nodeCommands];
 
-export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine', 'rebuild'];
+export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine', 'rebuild', 'node'];
 
 export const API_USAGE = `${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
 
@@ -103,19 +110,22 @@ export async function runApiCommand(input: ApiCommandInput): Promise<number> {
     throw new UsageError(`--address ${JSON.stringify(values.address)} is not HOST:PORT (a port from 1 to 65535)`);
   }
   const target: ApiTarget = values.address !== undefined ? { tcpAddress: values.address } : { unixSocket: input.config['api.socket'] };
+  // Read once and checked before anything is contacted: a bad file is exit 2 naming its key.
+  const tlsFiles = target.tcpAddress !== undefined ? clientTlsFiles(input.config) : undefined;
+  const tls = tlsFiles && new WatchedTls(tlsFiles, createLogger({ level: 'silent' }), { watch: false });
 
   const interrupted = new AbortController();
   const interrupt = (): void => interrupted.abort();
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
-    return await withApiClients(target, (api) => work({ api, args, values, json, call: { deadlineMs, signal: interrupted.signal }, out: (text) => process.stdout.write(text) }));
+    return await withApiClients(target, (api) => work({ api, args, values, json, call: { deadlineMs, signal: interrupted.signal }, out: (text) => process.stdout.write(text) }), { tls });
   } catch (err) {
     if (interrupted.signal.aborted) {
       process.stderr.write(`spdk-conductor: interrupted; the service may still finish "${spec.name}" (run it again: operations are idempotent)\n`);
       return EXIT.INTERRUPTED;
     }
-    const failure = callFailure(err, apiAddress(target));
+    const failure = callFailure(err, apiAddress(target), target.tcpAddress === undefined ? undefined : tls ? 'mtls' : 'plain');
     if (!failure) throw err;
     process.stderr.write(
       json

@@ -108,22 +108,22 @@ export const replicaCommands: CommandSpec[] = [
   {
     name: 'replica expand',
     args: ['NAME'],
-    options: ['size'],
-    usage: 'replica expand NAME --size SIZE   (the new, larger size)',
+    options: ['size', 'force'],
+    usage: 'replica expand NAME --size SIZE [--force]   (the new, larger size; --force: also while an engine or a host uses it)',
     prepare(values, [name]) {
-      const request = { name: name!, sizeBytes: requireSize(values, 'replica expand') };
+      const request = { name: name!, sizeBytes: requireSize(values, 'replica expand'), force: Boolean(values.force) };
       return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpand', request, ctx.call));
     },
   },
   {
     name: 'replica delete',
     args: ['NAME'],
-    options: [],
-    usage: 'replica delete NAME   (its export and every snapshot go too)',
+    options: ['force'],
+    usage: 'replica delete NAME [--force]   (its export and every snapshot go too; --force: also while an engine or a host uses it)',
     prepare:
-      (_values, [name]) =>
+      (values, [name]) =>
       async ({ api, call, out, json: asJson }) => {
-        const response = await invoke(api.replicas, 'ReplicaDelete', { name: name! }, call);
+        const response = await invoke(api.replicas, 'ReplicaDelete', { name: name!, force: Boolean(values.force) }, call);
         out(asJson ? json(response) : `deleted replica ${name}\n`);
         return EXIT.OK;
       },
@@ -131,13 +131,22 @@ export const replicaCommands: CommandSpec[] = [
   {
     name: 'replica expose',
     args: ['NAME'],
-    options: ['host'],
-    usage: `replica expose NAME --host ${HOST_SPEC_HELP} [--host ...]   (DH-HMAC-CHAP / TLS secrets only from files, e.g. nvme gen-dhchap-key output)`,
+    options: ['host', 'add', 'replace'],
+    usage: `replica expose NAME --host ${HOST_SPEC_HELP} [--host ...] [--add | --replace]   (an exposed replica: --add keeps its hosts, --replace allows only these; secrets only from files)`,
     prepare(values, [name]) {
       if (!values.host?.length) throw new UsageError('replica expose needs at least one --host NQN (replicas are never exported to any host)');
+      if (values.add && values.replace) throw new UsageError('replica expose takes --add or --replace, not both');
+      const mode = values.add ? 'EXPOSE_MODE_ADD' : values.replace ? 'EXPOSE_MODE_REPLACE' : 'EXPOSE_MODE_UNSPECIFIED';
       const hosts = values.host.map(parseHostSpec);
-      const request = { name: name!, ...hostRequestFields(hosts) };
-      return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call), hosts);
+      const request = { name: name!, ...hostRequestFields(hosts), mode } as const;
+      return async (ctx) => {
+        if (ctx.json) return showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call));
+        // Read first only to say what changed; the service decides, under the replica's lock.
+        const before = (await invoke(ctx.api.replicas, 'ReplicaGet', { name: name! }, ctx.call)).export?.hostNqns ?? [];
+        const replica = await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call);
+        ctx.out(`${exposeOutcome(replica.name, before, replica.export?.hostNqns ?? [])}\n${replicaFields(replica)}${connectHints(replica, hosts)}`);
+        return EXIT.OK;
+      };
     },
   },
   {
@@ -158,6 +167,16 @@ export const replicaCommands: CommandSpec[] = [
     prepare: () => (ctx) => follow(ctx, ctx.api.replicas.ReplicaWatch({}), replicaEventLine),
   },
 ];
+
+/** What an expose did, for people: made the export, added hosts, replaced the list, or nothing. */
+function exposeOutcome(name: string, before: readonly string[], after: readonly string[]): string {
+  const added = after.filter((h) => !before.includes(h));
+  const removed = before.filter((h) => !after.includes(h));
+  if (before.length === 0) return `exposed ${name} to ${after.length} host(s)`;
+  if (added.length === 0 && removed.length === 0) return `unchanged: ${name} is already exposed to these hosts`;
+  if (removed.length === 0) return `added ${added.length} host(s) to ${name}: ${added.join(', ')}`;
+  return `replaced the hosts of ${name}: added ${added.length ? added.join(', ') : 'none'}; removed ${removed.join(', ')}`;
+}
 
 function replicaEventLine(event: ReplicaEvent__Output): string {
   const r = event.replica;

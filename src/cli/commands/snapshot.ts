@@ -105,12 +105,12 @@ export const snapshotCommands: CommandSpec[] = [
   {
     name: 'snapshot revert',
     args: ['REPLICA', 'NAME'],
-    options: [],
-    usage: 'snapshot revert REPLICA NAME   (the replica must not be exposed)',
+    options: ['force'],
+    usage: 'snapshot revert REPLICA NAME [--force]   (the replica must not be exposed; --force: also while a local engine uses it)',
     prepare:
-      (_values, [replicaName, name]) =>
+      (values, [replicaName, name]) =>
       async ({ api, call, out, json: asJson }) => {
-        const replica = await invoke(api.snapshots, 'SnapshotRevert', { replicaName: replicaName!, name: name! }, call);
+        const replica = await invoke(api.snapshots, 'SnapshotRevert', { replicaName: replicaName!, name: name!, force: Boolean(values.force) }, call);
         out(asJson ? json(replica) : `replica ${replica.name} now starts from snapshot ${name}\n`);
         return EXIT.OK;
       },

@@ -87,7 +87,7 @@ export class EngineEdit {
   /** Nothing to do when the member has no rebuild record (it ended meanwhile). */
   async setRebuildPhase(replica: string, phase: RebuildRecord['phase']): Promise<void> {
     const record = this.current;
-    const rebuild = record?.rebuilding?.[replica];
+    const rebuild = rebuildOf(record, replica);
     if (!record || !rebuild) return;
     await this.put({ ...record, rebuilding: { ...record.rebuilding, [replica]: { ...rebuild, phase } } });
   }
@@ -95,14 +95,14 @@ export class EngineEdit {
   /** The rebuild is over (the member stays); a restart must not start it again. */
   async dropRebuild(replica: string): Promise<void> {
     const record = this.current;
-    if (!record?.rebuilding?.[replica]) return;
+    if (!record || !rebuildOf(record, replica)) return;
     await this.put(withoutRebuild(record, replica));
   }
 
   /** The member leaves the engine, and its rebuild record with it. */
   async removeMember(replica: string): Promise<void> {
     const record = this.current;
-    if (!record || (!record.replicas.some((r) => r.name === replica) && !record.rebuilding?.[replica])) return;
+    if (!record || (!record.replicas.some((r) => r.name === replica) && !rebuildOf(record, replica))) return;
     await this.put(withoutRebuild({ ...record, replicas: record.replicas.filter((r) => r.name !== replica) }, replica));
   }
 
@@ -141,4 +141,9 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Own entries only: a member named `constructor` must not find Object's. */
+function rebuildOf(record: EngineSpec | undefined, replica: string): Readonly<RebuildRecord> | undefined {
+  return record?.rebuilding && Object.hasOwn(record.rebuilding, replica) ? record.rebuilding[replica] : undefined;
 }

@@ -22,7 +22,7 @@ import { listenOnFreePort } from '../replica/exports.js';
 import type { EngineSpec } from '../node/state-file.js';
 import type { EngineEdit, EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
-import { memberBdev, waitBdevGone } from './members.js';
+import { checkLocalMembers, checkRemoteSizes, memberBdev, waitBdevGone } from './members.js';
 
 const MIB = 1024 * 1024;
 /** raid1 in spdk_tgt v26.05 refuses to start with fewer members (transcript 08). */
@@ -80,6 +80,7 @@ export class Engines {
       if (spec.frontend === 'nvme-host' && !this.deps.hostFrontend) {
         throw new ConductorError('HOST_NVME_UNAVAILABLE', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
       }
+      await checkLocalMembers(this.ctx, spec, this.records.all(), options);
       // Refused with the numbers before anything is made, rather than failing halfway in spdk_tgt.
       const reservation = await this.ctx.admission.admit({ kind: 'engine', what: `engine ${spec.name}`, controllers: spec.replicas.filter((r) => r.kind === 'remote').length, subsystems: 1 }, options);
       await edit.create(spec);
@@ -96,6 +97,8 @@ export class Engines {
           const code = attached.find((m) => m.code)?.code ?? 'REPLICA_UNREACHABLE';
           throw new ConductorError(code, `engine ${spec.name} needs at least ${RAID1_MIN_MEMBERS} reachable replicas to start, ${healthy.length} reachable (${why})`);
         }
+        // A remote member's size is known only once it is attached; the rollback below detaches it.
+        await checkRemoteSizes(this.ctx, spec, healthy, options);
         await this.ctx.spdk.raid.create({ name: engineRaidName(spec.name), raid_level: 'raid1', base_bdevs: healthy.map((m) => m.bdev!), strip_size_kb: 0 }, options);
         // From here on a rollback releases the port too.
         spec = { ...spec, port: await this.export(spec, options) };
@@ -137,7 +140,12 @@ export class Engines {
     return this.records.edit(name, async (edit) => {
       const spec = this.spec(name);
       const member = spec.replicas.find((r) => r.name === replica);
-      if (!member) return this.status.info(spec, options);
+      if (!member) {
+        throw new ConductorError(
+          'ENGINE_MEMBER_NOT_FOUND',
+          `replica ${replica} is not a member of engine ${name} (members: ${spec.replicas.map((r) => r.name).join(', ') || 'none'}); nothing was removed`,
+        );
+      }
       await this.leaveRaid(spec.name, member, options);
       await edit.removeMember(replica);
       await this.releaseMemberKeys(name, replica, options);

@@ -19,6 +19,8 @@ export interface DomainSettings {
   /** The address replica listeners bind to (the node's storage network address). */
   exportAddress: string;
   defaultClusterSizeBytes: number;
+  /** Directories (absolute, symlinks resolved) a disk's device or file must lie under. */
+  diskAllowedPrefixes: readonly string[];
 }
 
 export interface DomainContext {

@@ -23,6 +23,7 @@ import { CreateExposed } from '../replica/create-exposed.js';
 import { Disks } from '../replica/disks.js';
 import { ReplicaEvents } from '../replica/replica-events.js';
 import { Exports } from '../replica/exports.js';
+import { ReplicaUsage } from '../replica/usage.js';
 import { Inventory } from './inventory.js';
 import { KeyFiles } from '../../host/key-files.js';
 import { KeyStore, splitKeyUser, type HostSecrets } from './keys.js';
@@ -35,6 +36,7 @@ import type {
   EngineEvent,
   EngineInfo,
   EngineReplicaSpec,
+  ExposeMode,
   ReplicaEvent,
   ReplicaInfo,
   CopyTarget,
@@ -151,10 +153,12 @@ export class NodeService implements NodeDomain, EngineDomain {
     private readonly options: NodeServiceOptions,
   ) {
     this.monitorPeriodMs = options.monitorPeriodMs;
-    this.disks = new Disks(ctx);
+    // Read when an operation asks, by which time the records exist.
+    const usage = new ReplicaUsage(ctx, () => this.records.all());
+    this.disks = new Disks(ctx, usage);
     this.exportsOf = new Exports(ctx);
-    this.replicas = new Replicas(ctx, this.exportsOf);
-    this.snapshots = new Snapshots(ctx, this.replicas);
+    this.replicas = new Replicas(ctx, this.exportsOf, usage);
+    this.snapshots = new Snapshots(ctx, this.replicas, usage);
     this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
     this.records = new EngineRecords(ctx.state, ctx.locks);
     const activeRebuilds = new ActiveRebuilds();
@@ -342,8 +346,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('disk-list', async () => this.disks.list());
   }
 
-  async diskDelete(name: string, wipe: boolean, options?: CallOptions): Promise<void> {
-    await this.run('disk-delete', () => this.disks.delete(name, wipe, options));
+  async diskDelete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<void> {
+    await this.run('disk-delete', () => this.disks.delete(name, wipe, options, force));
   }
 
   replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[], secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
@@ -369,28 +373,32 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('replica-list', async () => this.replicas.list(diskName));
   }
 
-  replicaExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
-    return this.run('replica-expand', () => this.replicas.expand(name, sizeBytes, options));
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force = false): Promise<ReplicaInfo> {
+    return this.run('replica-expand', () => this.replicas.expand(name, sizeBytes, options, force));
   }
 
-  async replicaDelete(name: string, options?: CallOptions): Promise<void> {
+  async replicaDelete(name: string, options?: CallOptions, force = false): Promise<void> {
     await this.run('replica-delete', async () => {
       const disk = this.ctx.inventory.head(name)?.disk;
-      await this.replicas.delete(name, options);
+      await this.replicas.delete(name, options, force);
       if (disk) this.disks.refreshSoon(disk);
     });
   }
 
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
-    return this.run('replica-expose', () => this.expose(name, hostNqns, options, secrets));
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
+    return this.run('replica-expose', () => this.expose(name, hostNqns, options, mode, secrets));
   }
 
-  private expose(name: string, hostNqns: string[], options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
+  private expose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
     return this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.replicas.head(name);
-      await this.exportsOf.expose(name, head.disk, hostNqns, options, undefined, secrets);
+      const plan = this.exportsOf.plan(name, hostNqns, mode, secrets);
+      if (plan.outcome === 'unchanged') return this.replicas.info(head);
+      await this.exportsOf.expose(name, head.disk, plan.hosts, options, undefined, secrets, hostNqns);
       const info = this.replicas.info(head);
-      this.ctx.events.emit('modified', info, `exposed to ${hostNqns.join(', ')}`);
+      const reason = plan.outcome === 'added' ? `hosts added: ${hostNqns.join(', ')}` : `exposed to ${plan.hosts.join(', ')}${plan.outcome === 'replaced' ? ' (host list replaced)' : ''}`;
+      this.ctx.events.emit('modified', info, reason);
+      this.ctx.log.info({ replica: name, outcome: plan.outcome, hosts: plan.hosts }, 'replica expose');
       return info;
     });
   }
@@ -425,8 +433,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     await this.run('snapshot-delete', () => this.snapshots.delete(replicaName, name, options));
   }
 
-  snapshotRevert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo> {
-    return this.run('snapshot-revert', () => this.snapshots.revert(replicaName, name, options));
+  snapshotRevert(replicaName: string, name: string, options?: CallOptions, force = false): Promise<ReplicaInfo> {
+    return this.run('snapshot-revert', () => this.snapshots.revert(replicaName, name, options, force));
   }
 
   snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]> {

@@ -19,6 +19,8 @@ export interface RecoveryReport {
   halfMadeDisksDetached: string[];
   strayClonesRemoved: string[];
   metadataDropped: string[];
+  /** Disks and exports spdk_tgt has that the state file did not record yet (a file of version 1). */
+  recordsAdopted: string[];
   orphans: string[];
 }
 
@@ -38,6 +40,7 @@ export async function recover(ctx: Pick<DomainContext, 'spdk' | 'client' | 'inve
     halfMadeDisksDetached: [],
     strayClonesRemoved: [],
     metadataDropped: [],
+    recordsAdopted: [],
     orphans: [],
   };
 
@@ -68,6 +71,7 @@ export async function recover(ctx: Pick<DomainContext, 'spdk' | 'client' | 'inve
     report.halfMadeDisksDetached.push(stray.bdev);
   }
   ctx.inventory.strayDiskBdevs = [];
+  report.recordsAdopted = await ctx.state.adopt(ctx.inventory.disks.values(), ctx.inventory.exports.values());
 
   // A revert clone with no intent: its revert gave up after the clone call lost its answer (the
   // clone may still have been made). Nothing refers to it.
@@ -78,13 +82,15 @@ export async function recover(ctx: Pick<DomainContext, 'spdk' | 'client' | 'inve
     report.strayClonesRemoved.push(alias(lvol.disk, lvol.name));
   }
 
-  // Metadata is written before its snapshot is made: metadata with no snapshot is a create that died.
+  // Metadata is written before its snapshot is made: metadata with no snapshot beside its replica's
+  // head is a create that died. A replica whose head is not listed (its disk not attached yet, or
+  // spdk_tgt restarted empty) keeps its metadata: only an explicit delete removes that.
   const heads = ctx.inventory.heads();
   const snapshotKeys = new Set<string>();
   for (const lvol of ctx.inventory.lvols.values()) if (lvol.role?.role === 'snapshot') snapshotKeys.add(`${lvol.role.ownerTag}/${lvol.role.snapshot}`);
   const dropped = new Map<string, string[]>();
   for (const [replica, snapshot] of ctx.state.allSnapshotMeta()) {
-    if (!snapshotKeys.has(`${ownerTag(replica)}/${snapshot}`)) dropped.set(replica, [...(dropped.get(replica) ?? []), snapshot]);
+    if (heads.has(replica) && !snapshotKeys.has(`${ownerTag(replica)}/${snapshot}`)) dropped.set(replica, [...(dropped.get(replica) ?? []), snapshot]);
   }
   for (const [replica, names] of dropped) {
     await ctx.state.dropSnapshotMeta(replica, names);

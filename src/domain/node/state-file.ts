@@ -1,17 +1,49 @@
 /**
- * The few facts spdk_tgt cannot hold (snapshot creation times and labels, which snapshots a user
- * asked for) and the intents of multi-step operations in flight, in one small JSON file written
+ * The facts spdk_tgt cannot hold (snapshot creation times and labels, which snapshots a user asked
+ * for), what this node was asked to have that spdk_tgt forgets when it restarts (disks, exports,
+ * engines), and the intents of multi-step operations in flight, in one JSON file written
  * atomically: a temp file, fsync, rename over the old one, fsync of the directory. A crash at any
  * point leaves either the old file or the new one, never a torn one.
  *
- * Everything else is derived from spdk_tgt at start; this file never says that an object exists.
+ * The file is checked against its schema (state-schema.ts) and migrated from older versions when
+ * it is opened. Its records are intent, not inventory: what spdk_tgt has is read from spdk_tgt.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ConductorError } from '../../errors.js';
+import { ConductorError, type ErrorCode } from '../../errors.js';
 import type { EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../model.js';
+import type { DiskRecord, ExportRecord } from './inventory.js';
+import {
+  checkAndMigrate,
+  type DISK_INTENT_SCHEMA,
+  type ENGINE_SPEC_SCHEMA,
+  type EXPORT_INTENT_SCHEMA,
+  type REBUILD_RECORD_SCHEMA,
+  type SNAPSHOT_META_SCHEMA,
+  STATE_VERSION,
+  type STATE_SCHEMA,
+} from './state-schema.js';
+import { injectedWriteFault } from './write-faults.js';
+
+/**
+ * A record of work already done in spdk_tgt (an object deleted) is written this many times
+ * before the operation reports success anyway: its outcome must not be reported as a failure.
+ */
+const SETTLE_ATTEMPTS = 3;
+const SETTLE_BACKOFF_MS = 100;
+
+/**
+ * What a failed write means to the caller, by errno: a full or read-only filesystem is a state of
+ * the node someone can change (RESOURCE_EXHAUSTED, FAILED_PRECONDITION); anything else is a fault.
+ */
+const WRITE_ERRORS: ReadonlyMap<string, { code: ErrorCode; advice: string }> = new Map([
+  ['ENOSPC', { code: 'STATE_FILE_NO_SPACE', advice: 'its filesystem is full; free space there, then retry' }],
+  ['EDQUOT', { code: 'STATE_FILE_NO_SPACE', advice: "its filesystem's quota is used up; free space or raise the quota, then retry" }],
+  ['EROFS', { code: 'STATE_FILE_READ_ONLY', advice: 'its filesystem is read-only; remount it writable or move state.file, then retry' }],
+]);
 
 export interface SnapshotMeta {
   createdAt: string;
@@ -52,8 +84,38 @@ export interface RebuildRecord {
   phase: 'queued' | 'copying-snapshots' | 'rebuilding';
 }
 
+/** A disk this node was asked to have: enough to attach it again to a spdk_tgt that forgot it. */
+export interface DiskIntent {
+  name: string;
+  kind: 'aio' | 'nvme';
+  /** The file or block device (aio), or the PCIe address (nvme). */
+  path: string;
+  /** The lvstore the disk carries: examine must bring back this one, not another. */
+  lvstoreUuid: string;
+  clusterSize: number;
+}
+
+/** A replica export: enough to make it again with the same NQN (derived from the replica), hosts and port. */
+export interface ExportIntent {
+  replica: string;
+  hostNqns: string[];
+  address: string;
+  port: number;
+  security?: ExportSecurity;
+}
+
+/** Per-host authentication, by the NAMES of keys in spdk_tgt's keyring; the keys themselves are never here. */
+export interface ExportSecurity {
+  /** Host NQN → key role (e.g. dhchapKey) → key name. */
+  hosts?: Record<string, Record<string, string>>;
+}
+
 export interface StateData {
-  version: 1;
+  version: typeof STATE_VERSION;
+  /** Keyed by disk name. */
+  disks: Record<string, DiskIntent>;
+  /** Keyed by replica name. */
+  exports: Record<string, ExportIntent>;
   engines: Record<string, EngineSpec>;
   /** Keyed by `${replica}/${snapshot}`. */
   snapshots: Record<string, SnapshotMeta>;
@@ -66,12 +128,53 @@ export interface StateData {
   keyUsers?: Record<string, KeyHolding>;
 }
 
-const EMPTY: StateData = { version: 1, engines: {}, snapshots: {}, intents: {} };
+function emptyState(): StateData {
+  return withDictionaries({ version: STATE_VERSION, disks: {}, exports: {}, engines: {}, snapshots: {}, intents: {} });
+}
+
+/** Every table of `data` as a dictionary (see dictionary). */
+function withDictionaries(data: StateData): StateData {
+  return {
+    version: data.version,
+    disks: dictionary(data.disks),
+    exports: dictionary(data.exports),
+    engines: dictionary(data.engines),
+    snapshots: dictionary(data.snapshots),
+    intents: dictionary(data.intents),
+    ...(data.keyUsers ? { keyUsers: dictionary(data.keyUsers) } : {}),
+  };
+}
+
+/**
+ * The schema names exactly the keys of each record type: a field added to a type without the
+ * schema (which would make the service refuse its own file at the next start) does not compile.
+ */
+type SchemaKeys<S> = S extends { readonly properties: infer P } ? keyof P : never;
+type SameKeys<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaCoversTypes: [
+  SameKeys<keyof StateData, SchemaKeys<typeof STATE_SCHEMA>>,
+  SameKeys<keyof DiskIntent, SchemaKeys<typeof DISK_INTENT_SCHEMA>>,
+  SameKeys<keyof ExportIntent, SchemaKeys<typeof EXPORT_INTENT_SCHEMA>>,
+  SameKeys<keyof EngineSpec, SchemaKeys<typeof ENGINE_SPEC_SCHEMA>>,
+  SameKeys<keyof RebuildRecord, SchemaKeys<typeof REBUILD_RECORD_SCHEMA>>,
+  SameKeys<keyof SnapshotMeta, SchemaKeys<typeof SNAPSHOT_META_SCHEMA>>,
+] = [true, true, true, true, true, true];
+void schemaCoversTypes;
+
+/**
+ * The records keyed by names callers chose: without a prototype, so `constructor` or `__proto__`
+ * is a key like any other and never finds (or replaces) something of Object's.
+ */
+function dictionary<T>(from: Readonly<Record<string, T>> | undefined): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, from);
+}
 
 export class StateFile {
   private data: StateData;
   /** Writes are serialized: each waits for the previous rename, and batches what came meanwhile. */
   private writing: Promise<void> = Promise.resolve();
+  /** The write that has not started yet: changes made now are carried by it. */
+  private queued: Promise<void> | undefined;
   private dirty = false;
   /** Undo steps of the engine changes no write has carried yet (see putEngine). */
   private unwritten: Array<(error: Error) => void> = [];
@@ -86,7 +189,7 @@ export class StateFile {
 
   static open(file: string, log: Logger): StateFile {
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    let data: StateData = structuredClone(EMPTY);
+    let data: StateData = emptyState();
     let text: string | undefined;
     try {
       text = fs.readFileSync(file, 'utf8');
@@ -96,15 +199,17 @@ export class StateFile {
       }
     }
     if (text !== undefined) {
+      let parsed: unknown;
       try {
-        const parsed = JSON.parse(text) as Partial<StateData>;
-        if (parsed.version !== 1) throw new Error(`unknown version ${String(parsed.version)}`);
-        data = { version: 1, engines: parsed.engines ?? {}, snapshots: parsed.snapshots ?? {}, intents: parsed.intents ?? {} };
-        if (parsed.keyUsers) data.keyUsers = parsed.keyUsers;
+        parsed = JSON.parse(text);
       } catch (err) {
         // A damaged file must not be silently replaced: it may hold the only record of labels.
         throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is damaged (${(err as Error).message}); move it aside to start without it`);
       }
+      const version = (parsed as { version?: unknown } | null)?.version;
+      data = withDictionaries(checkAndMigrate(file, parsed) as StateData);
+      // In memory only: the file keeps its old format until the next change is written.
+      if (version !== STATE_VERSION) log.info({ file, from: version, to: STATE_VERSION }, 'state file migrated');
     }
     // Leftovers of a write that died before its rename.
     fs.rmSync(`${file}.tmp`, { force: true });
@@ -131,19 +236,94 @@ export class StateFile {
   }
 
   /**
-   * Records an engine (undefined: forgets it) and resolves once that is on disk. If the write that
-   * carries it fails, the record is put back as it was before any later write can carry it, and
-   * this throws: memory never keeps a change the file refused. Only EngineRecords calls this, under
-   * the engine's lock, so no other change to the same record can sit on top of an undone one.
+  /**
+   * Records an engine and resolves once that is on disk. Only EngineRecords calls this, under the
+   * engine's lock, so no other change to the same record can sit on top of an undone one (see
+   * putRecord). Forgetting (undefined) follows a teardown already done in spdk_tgt, so it settles
+   * (see settle) instead of undoing: a record the file still holds is then one whose engine is gone.
    */
   async putEngine(name: string, spec: EngineSpec | undefined): Promise<void> {
-    const before = this.data.engines[name];
-    if (spec === undefined && before === undefined) return;
-    const put = (value: EngineSpec | undefined): void => {
-      if (value) this.data.engines[name] = value;
-      else delete this.data.engines[name];
+    if (spec !== undefined) return this.putRecord('engines', name, spec);
+    await this.forget('engines', name, `engine ${name} forgotten`);
+  }
+
+  disks(): DiskIntent[] {
+    return Object.values(this.data.disks);
+  }
+
+  exports(): ExportIntent[] {
+    return Object.values(this.data.exports);
+  }
+
+  exportOf(replica: string): ExportIntent | undefined {
+    return this.data.exports[replica];
+  }
+
+  /** Records a disk as it was made (under the disk's lock); resolves once on disk. */
+  recordDisk(disk: DiskRecord): Promise<void> {
+    return this.putRecord('disks', disk.name, diskIntent(disk));
+  }
+
+  /** Forgets a disk: only its explicit delete does. */
+  forgetDisk(name: string): Promise<void> {
+    return this.forget('disks', name, `disk ${name} forgotten`);
+  }
+
+  /** Records an export as it now is (made, or its host list changed); its security options are kept. */
+  recordExport(record: ExportRecord): Promise<void> {
+    // An export without its listener is half made: recovery removes it, nothing records it.
+    if (record.listeners.length === 0) return Promise.resolve();
+    return this.putRecord('exports', record.replica, exportIntent(record, this.data.exports[record.replica]?.security));
+  }
+
+  /** Forgets an export: only its explicit unexpose (or its replica's delete) does. */
+  forgetExport(replica: string): Promise<void> {
+    return this.forget('exports', replica, `export of ${replica} forgotten`);
+  }
+
+  /** Removes a record of something already gone from spdk_tgt; settles, never throws (see settle). */
+  private async forget(table: 'disks' | 'exports' | 'engines', key: string, what: string): Promise<void> {
+    if (!Object.hasOwn(this.data[table], key)) return;
+    delete this.data[table][key];
+    await this.settle(what);
+  }
+
+  /**
+   * Records, in one write, the disks and complete exports spdk_tgt has that no record names: those
+   * a file of version 1 never held, and those whose create died between spdk_tgt and this file.
+   * Returns their names; records that exist are left as they are (they are what was asked for).
+   */
+  async adopt(disks: Iterable<DiskRecord>, exports: Iterable<ExportRecord>): Promise<string[]> {
+    const adopted: string[] = [];
+    for (const disk of disks) {
+      if (this.data.disks[disk.name] || !disk.lvstoreUuid || !disk.path) continue;
+      this.data.disks[disk.name] = diskIntent(disk);
+      adopted.push(`disk ${disk.name}`);
+    }
+    for (const record of exports) {
+      if (this.data.exports[record.replica] || record.listeners.length === 0) continue;
+      this.data.exports[record.replica] = exportIntent(record, undefined);
+      adopted.push(`export ${record.replica}`);
+    }
+    if (adopted.length > 0) await this.flush();
+    return adopted;
+  }
+
+  /**
+   * Sets (undefined: deletes) one record and resolves once that is on disk. If the write that
+   * carries it fails, the record is put back as it was before any later write can carry it, and
+   * this throws: memory never keeps a change the file refused. Callers hold the record's object
+   * lock, so no other change to the same record can sit on top of an undone one.
+   */
+  private async putRecord<T extends 'disks' | 'exports' | 'engines'>(table: T, key: string, value: StateData[T][string] | undefined): Promise<void> {
+    const records = this.data[table] as Record<string, StateData[T][string]>;
+    const before = records[key];
+    if (value === undefined && before === undefined) return;
+    const put = (v: StateData[T][string] | undefined): void => {
+      if (v) records[key] = v;
+      else delete records[key];
     };
-    put(spec);
+    put(value);
     let failure: unknown;
     this.unwritten.push((error) => {
       failure = error;
@@ -165,32 +345,77 @@ export class StateFile {
 
   /** Records metadata and waits until it is on disk. */
   async setSnapshotMeta(replica: string, snapshot: string, meta: SnapshotMeta): Promise<void> {
-    this.data.snapshots[`${replica}/${snapshot}`] = meta;
-    await this.flush();
+    await this.putUndoable(this.data.snapshots, `${replica}/${snapshot}`, meta);
   }
 
+  /** Metadata of snapshots that are gone (or were never made); settles, never throws (see settle). */
   async dropSnapshotMeta(replica: string, snapshots: readonly string[]): Promise<void> {
     let changed = false;
     for (const snapshot of snapshots) changed = delete this.data.snapshots[`${replica}/${snapshot}`] || changed;
-    if (changed) await this.flush();
+    if (changed) await this.settle(`metadata of snapshots ${snapshots.join(', ')} of ${replica} dropped`);
   }
 
+  /** Everything of a replica that was deleted in spdk_tgt; settles, never throws (see settle). */
   async dropReplica(replica: string): Promise<void> {
     const prefix = `${replica}/`;
     for (const key of Object.keys(this.data.snapshots)) if (key.startsWith(prefix)) delete this.data.snapshots[key];
     delete this.data.intents[replica];
-    await this.flush();
+    await this.settle(`replica ${replica} dropped`);
   }
 
+  /**
+   * Writes a change that records work spdk_tgt has already done (an object deleted), so its
+   * caller must not report a failure: the write is retried a few times, and if it still fails the
+   * change stays in memory with a warning. The file then holds a stale record, which is harmless
+   * by construction: the next successful write carries the change, and a restart first finishes
+   * the intent again (deletes of what is gone succeed) and drops metadata whose snapshot is gone.
+   */
+  private async settle(what: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.flush();
+        return;
+      } catch (err) {
+        if (attempt >= SETTLE_ATTEMPTS) {
+          this.log.warn(
+            { err: (err as Error).message, code: (err as ConductorError).code, what, attempts: attempt, file: this.file },
+            'done in spdk_tgt but not recorded in the state file; the next successful write (or the recovery at start) records it',
+          );
+          return;
+        }
+        await sleep(SETTLE_BACKOFF_MS * attempt);
+      }
+    }
+  }
+
+  /**
+   * Written before the operation's first step; if the write fails it throws and memory forgets the
+   * intent, so no later write can record an operation that never started (recovery would finish it).
+   */
   async setIntent(intent: Intent): Promise<void> {
-    this.data.intents[intent.replica] = intent;
-    await this.flush();
+    await this.putUndoable(this.data.intents, intent.replica, intent);
   }
 
+  /** Sets `records[key]` and waits until it is on disk; if the write carrying it fails, puts it back and throws. */
+  private async putUndoable<T>(records: Record<string, T>, key: string, value: T): Promise<void> {
+    const had = Object.hasOwn(records, key);
+    const before = records[key];
+    records[key] = value;
+    let failure: unknown;
+    this.unwritten.push((error) => {
+      failure = error;
+      if (had) records[key] = before as T;
+      else delete records[key];
+    });
+    await this.flush().catch(() => undefined);
+    if (failure !== undefined) throw failure;
+  }
+
+  /** The operation is over (done, or undone); settles, never throws: recovery repeats an intent safely. */
   async clearIntent(replica: string): Promise<void> {
-    if (!(replica in this.data.intents)) return;
+    if (!Object.hasOwn(this.data.intents, replica)) return;
     delete this.data.intents[replica];
-    await this.flush();
+    await this.settle(`intent of ${replica} cleared`);
   }
 
   /** User → the key names it holds. */
@@ -216,9 +441,14 @@ export class StateFile {
   /** Resolves once the current data (and anything changed before this call) is durable. */
   flush(): Promise<void> {
     this.dirty = true;
+    // Group commit: every change made while a write runs is carried by the one write queued
+    // behind it, which all their callers share (64 callers in a loop each cost one write per
+    // round, not 64: scripts/bench-state-file.ts).
+    if (this.queued) return this.queued;
     const next = this.writing
       .catch(() => undefined)
       .then(async () => {
+        this.queued = undefined;
         if (!this.dirty) return;
         this.dirty = false;
         // Taken in the same tick as writeNow serializes the data: exactly the changes it carries.
@@ -228,12 +458,13 @@ export class StateFile {
         } catch (err) {
           this.dirty = true;
           this.log.error({ err: (err as Error).message, file: this.file }, 'state file write failed');
-          const failure = new ConductorError('STATE_FILE_UNWRITABLE', `cannot write the state file ${this.file}: ${(err as Error).message}`);
+          const failure = writeFailure(this.file, err);
           for (const undo of carried.reverse()) undo(failure);
           throw failure;
         }
       });
     this.writing = next;
+    this.queued = next;
     return next;
   }
 
@@ -241,6 +472,7 @@ export class StateFile {
   private async writeNow(): Promise<void> {
     const tmp = `${this.file}.tmp`;
     const text = JSON.stringify(this.data, null, 1);
+    await injectedWriteFault();
     const file = await fsp.open(tmp, 'w', 0o600);
     try {
       await file.writeFile(text);
@@ -257,4 +489,21 @@ export class StateFile {
     }
     this.log.debug({ bytes: text.length }, 'state file written');
   }
+}
+
+function diskIntent(disk: DiskRecord): DiskIntent {
+  return { name: disk.name, kind: disk.kind, path: disk.path, lvstoreUuid: disk.lvstoreUuid, clusterSize: disk.clusterSize };
+}
+
+/** Of an export with a listener (the callers check). */
+function exportIntent(record: ExportRecord, security: ExportSecurity | undefined): ExportIntent {
+  const listener = record.listeners[0]!;
+  return { replica: record.replica, hostNqns: [...record.hosts], address: listener.address, port: listener.port, ...(security ? { security } : {}) };
+}
+
+function writeFailure(file: string, err: unknown): ConductorError {
+  const errno = (err as NodeJS.ErrnoException).code;
+  const known = errno === undefined ? undefined : WRITE_ERRORS.get(errno);
+  if (known) return new ConductorError(known.code, `cannot write the state file ${file} (${errno}): ${known.advice}`, { errno });
+  return new ConductorError('STATE_FILE_UNWRITABLE', `cannot write the state file ${file}: ${(err as Error).message}`, { errno });
 }

@@ -148,7 +148,7 @@ export class SnapshotPath {
     try {
       // Not cut short by a cancel: an expose the peer finishes after we stopped waiting would
       // leave the source's access behind. Its outcome is known, and the finally withdraws it.
-      if (!exposed || !destination.hosts.includes(source.hostNqn)) exposed = (await destination.peer.replicaExpose(member.name, hosts, { deadlineMs: PEER_PROBE_MS })).export;
+      if (!exposed || !destination.hosts.includes(source.hostNqn)) exposed = (await destination.peer.replicaExpose(member.name, hosts, { deadlineMs: PEER_PROBE_MS }, 'replace')).export;
       if (!exposed) throw new ConductorError('SPDK_INCONSISTENT', `new replica ${member.name} has no export after exposing it`);
       signal.throwIfAborted();
       for (const [i, snapshot] of plan.snapshots.entries()) {
@@ -177,7 +177,7 @@ export class SnapshotPath {
       // a replica that was not exposed before is unexposed again.
       if (!destination.hosts.includes(source.hostNqn)) {
         const bounded = { deadlineMs: PEER_PROBE_MS };
-        const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, destination.hosts, bounded) : destination.peer.replicaUnexpose(member.name, bounded);
+        const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, destination.hosts, bounded, 'replace') : destination.peer.replicaUnexpose(member.name, bounded);
         await withdraw.catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, "cannot withdraw the source node's access to the new replica"));
       }
     }

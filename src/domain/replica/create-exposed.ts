@@ -21,7 +21,13 @@ export class CreateExposed {
 
   /** For callers that hold the replica's lock. */
   async createHeld(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
-    const existed = this.ctx.inventory.head(name) !== undefined;
+    // Before anything is called: an existing replica is returned only if it is exactly this one.
+    const existing = this.ctx.inventory.head(name);
+    if (existing) {
+      const info = this.replicas.existing(existing, diskName, sizeBytes, hosts);
+      this.exports.checkSameKeys(name, hosts, secrets);
+      return info;
+    }
     const created = this.replicas.createHeld(name, diskName, sizeBytes, options);
     const exported = this.exports.expose(name, diskName, hosts, options, created, secrets);
     const [head, exportResult] = await Promise.allSettled([created, exported]);
@@ -32,7 +38,7 @@ export class CreateExposed {
       this.ctx.events.emit('modified', info, `exposed to ${hosts.join(', ')}`);
       return info;
     }
-    if (!existed && head.status === 'fulfilled') {
+    if (head.status === 'fulfilled') {
       await this.replicas
         .finishDelete(name, diskName, options)
         .catch((e: unknown) => this.ctx.log.error({ replica: name, err: (e as Error).message }, 'rollback of a replica whose export failed did not finish'));

@@ -6,6 +6,7 @@
 import { objectChangeChannel } from '../../diagnostics.js';
 import { ConductorError, SpdkRpcError, type ErrorCode } from '../../errors.js';
 import { FILE_DEFAULT_BLOCK_SIZE, pathKind } from '../../host/devices.js';
+import { probeDisk, resolveDiskPath, wipeDiskLabels } from '../../host/disk-probe.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { DiskRecord } from '../node/inventory.js';
@@ -14,13 +15,18 @@ import { checkName, diskBdevName, lvstoreName } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 import { absolutePathProblem, pciAddressProblem } from '../../validation/paths.js';
 import { isPowerOfTwo } from '../../validation/sizes.js';
+import { quoted } from '../../validation/text.js';
+import type { ReplicaUsage } from './usage.js';
 
 const MIB = 1024 * 1024;
 
 export class Disks {
   private readonly refreshing = new Map<string, { again: boolean }>();
 
-  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'settings' | 'log'>) {}
+  constructor(
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'settings' | 'log'>,
+    private readonly usage: ReplicaUsage,
+  ) {}
 
   async create(request: DiskCreate, options?: CallOptions): Promise<DiskInfo> {
     const name = checkName('disk', request.name);
@@ -43,6 +49,7 @@ export class Disks {
         }
         return this.info(existing, true);
       }
+      if (kind === 'aio') await this.checkDevice(name, request, options);
       const bdevName = await this.attach(name, kind, request, options);
       try {
         return await this.ensureLvstore(name, bdevName, cluster, options);
@@ -64,12 +71,21 @@ export class Disks {
     return [...this.ctx.inventory.disks.values()].map((d) => this.info(d, false));
   }
 
-  async delete(name: string, wipe: boolean, options?: CallOptions): Promise<void> {
+  /** Refused while a replica on it is a local engine's member, unless `force`. */
+  async delete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<void> {
     checkName('disk', name);
     await this.ctx.locks.with(`disk:${name}`, async () => {
       const record = this.ctx.inventory.disks.get(name);
       const kind = record?.kind ?? 'aio';
       const lvols = this.ctx.inventory.lvolsOn(name);
+      const members = lvols.flatMap((l) => {
+        const replica = l.role?.role === 'head' ? l.role.replica : undefined;
+        return replica === undefined ? [] : this.usage.localEngines(replica).map((engine) => `${replica} (engine ${engine})`);
+      });
+      if (members.length > 0) {
+        if (!force) throw new ConductorError('DISK_IN_USE', `disk ${name} holds members of local engines: ${members.join(', ')}; remove them from their engines first, or pass force`);
+        this.ctx.log.warn({ disk: name, wipe, members }, 'disk delete forced under members of local engines');
+      }
       if (record && lvols.length > 0 && !wipe) {
         const replicas = lvols.filter((l) => l.role?.role === 'head').length;
         throw new ConductorError('DISK_IN_USE', `disk ${name} still holds ${replicas} replicas (${lvols.length} lvols); delete them first, or delete the disk with wipe to destroy them`);
@@ -82,6 +98,7 @@ export class Disks {
       }
       await this.detach(name, kind, options);
       this.ctx.inventory.disks.delete(name);
+      await this.ctx.state.forgetDisk(name);
       this.ctx.log.info({ disk: name, wipe }, 'disk deleted');
       if (objectChangeChannel.hasSubscribers)
         objectChangeChannel.publish({ kind: 'disk', name, type: 'deleted', state: undefined, reason: wipe ? 'deleted with its replicas (wipe)' : 'deleted', source: 'operation' });
@@ -135,6 +152,67 @@ export class Disks {
     loop()
       .catch((err: unknown) => this.ctx.log.debug({ disk: name, err: (err as Error).message }, 'disk capacity refresh failed'))
       .finally(() => this.refreshing.delete(name));
+  }
+
+  /**
+   * Before anything is touched: the path, symlinks followed, lies under an allowed prefix, and
+   * holds nothing but our own lvstore or zeros where labels live; else it is refused and left as
+   * it was, unless the request says wipe. An nvme disk is a PCIe device spdk_tgt takes from the
+   * kernel: it cannot be read here, and only the lvstore check after attach applies to it.
+   */
+  private async checkDevice(name: string, request: DiskCreate, options?: CallOptions): Promise<void> {
+    const path = quoted(request.path);
+    let resolved: string;
+    try {
+      resolved = await resolveDiskPath(request.path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new ConductorError('DISK_UNUSABLE', `path ${path} does not exist on this node; give a block device or a file`);
+      throw new ConductorError('DISK_UNUSABLE', `path ${path} cannot be resolved on this node (${code ?? (error as Error).message})`);
+    }
+    const allowed = await allowedPrefixes(this.ctx.settings.diskAllowedPrefixes);
+    if (!allowed.some((prefix) => resolved === prefix.replace(/\/$/, '') || resolved.startsWith(prefix))) {
+      throw new ConductorError(
+        'DISK_PATH_NOT_ALLOWED',
+        `path ${path}${resolved === request.path ? '' : ` (resolved to ${quoted(resolved, 256)})`} is not under an allowed prefix (${this.ctx.settings.diskAllowedPrefixes.join(', ')}); see disk.allowedPrefixes`,
+        { field: 'path' },
+      );
+    }
+    const found = await pathKind(resolved);
+    if (found === 'directory') throw new ConductorError('DISK_UNUSABLE', `path ${path} is a directory; give a block device or a file`);
+    // Another disk's lvstore is foreign to this one: wipe must never reach a device spdk_tgt has open.
+    const holder = await this.aioBdevOn(resolved, options);
+    if (holder && holder !== diskBdevName(name)) {
+      const disk = [...this.ctx.inventory.disks.values()].find((d) => d.bdevName === holder);
+      throw new ConductorError('DISK_IN_USE', `path ${path} is open in spdk_tgt as bdev ${holder}${disk ? ` (disk ${disk.name})` : ''}; delete that first`);
+    }
+    let content: Awaited<ReturnType<typeof probeDisk>>;
+    try {
+      content = await probeDisk(resolved);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EBUSY') throw new ConductorError('DISK_UNUSABLE', `device ${path} is in use by the kernel (mounted, or held by another driver); refusing to touch it`);
+      throw new ConductorError('DISK_UNUSABLE', `path ${path} cannot be read to check what it holds (${code ?? (error as Error).message})`);
+    }
+    if (content.kind === 'empty') return;
+    const wanted = lvstoreName(name);
+    if (content.kind === 'lvstore' && content.name === wanted) return;
+    const what =
+      content.kind === 'lvstore'
+        ? `an lvstore ${content.name === undefined ? 'whose name cannot be read' : `named ${quoted(content.name)}`}, which this service did not make for disk ${name}`
+        : content.what;
+    if (!request.wipe) throw new ConductorError('DISK_NOT_EMPTY', `path ${path} holds ${what}; refusing to touch it (create with wipe to destroy it)`, { field: 'path' });
+    await wipeDiskLabels(resolved);
+    this.ctx.log.warn({ disk: name, path: resolved, found: what }, 'disk create with wipe: the first and last MiB were zeroed');
+  }
+
+  /** The aio bdev in spdk_tgt whose file is `resolved`, if any. */
+  private async aioBdevOn(resolved: string, options?: CallOptions): Promise<string | undefined> {
+    for (const bdev of await this.ctx.spdk.bdev.getBdevs(undefined, options)) {
+      const filename = (bdev.driver_specific?.aio as { filename?: string } | undefined)?.filename;
+      if (filename !== undefined && (await resolveDiskPath(filename).catch(() => filename)) === resolved) return bdev.name;
+    }
+    return undefined;
   }
 
   private async attach(name: string, kind: 'aio' | 'nvme', request: DiskCreate, options?: CallOptions): Promise<string> {
@@ -191,6 +269,11 @@ export class Disks {
     await this.ctx.inventory.load(this.ctx.spdk, options);
     const record = this.ctx.inventory.disks.get(name);
     if (!record) throw new ConductorError('SPDK_INCONSISTENT', `lvstore ${wanted} was made but spdk_tgt does not list it`);
+    await this.ctx.state.recordDisk(record).catch((error: unknown) => {
+      // The caller detaches the device: the disk must not stay listed either.
+      this.ctx.inventory.disks.delete(name);
+      throw error;
+    });
     this.ctx.log.info({ disk: name, bdev: bdevName, adopted, clusterSize: record.clusterSize }, adopted ? 'disk attached; existing lvstore adopted' : 'disk attached; lvstore created');
     if (objectChangeChannel.hasSubscribers)
       objectChangeChannel.publish({ kind: 'disk', name, type: 'added', state: undefined, reason: adopted ? 'attached; existing lvstore adopted' : 'attached; lvstore created', source: 'operation' });
@@ -206,6 +289,16 @@ export class Disks {
       if (!isGone(this.ctx, error)) throw error;
     }
   }
+}
+
+/** The prefixes with symlinks resolved, each ending in "/"; one that does not exist is kept as written. */
+async function allowedPrefixes(prefixes: readonly string[]): Promise<string[]> {
+  return Promise.all(
+    prefixes.map(async (prefix) => {
+      const real = await resolveDiskPath(prefix).catch(() => prefix);
+      return real.endsWith('/') ? real : `${real}/`;
+    }),
+  );
 }
 
 function invalid(message: string, field: string, code: ErrorCode): ConductorError {

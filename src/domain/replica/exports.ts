@@ -11,7 +11,7 @@ import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { ExportRecord } from '../node/inventory.js';
 import { checkSecrets, exportKeyUser, hasKeys, keyNamesOf, keyParams, requirementOf, type HostSecrets, type KeyNames } from '../node/keys.js';
-import type { HostAuthInfo } from '../model.js';
+import type { ExposeMode, HostAuthInfo } from '../model.js';
 import { alias, headLvolName, namespaceIds, replicaNqn } from '../node/naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
@@ -20,7 +20,7 @@ import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.j
 const PORT_ATTEMPTS = 8;
 
 export class Exports {
-  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'ports' | 'settings' | 'keys' | 'log'>) {}
+  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'admission' | 'ports' | 'settings' | 'keys' | 'log'>) {}
 
   /**
    * Makes the replica's export match `hostNqns` (creating it, or changing its host list). With
@@ -32,26 +32,70 @@ export class Exports {
    * TLS with a PSK. An export is TLS or not as a whole (its listener is), so either every host has
    * a PSK or none has; that is fixed when the export is made.
    */
-  async expose(replica: string, disk: string, hostNqns: string[], options?: CallOptions, headReady?: Promise<unknown>, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ExportRecord> {
-    const hosts = [...new Set(hostNqns)];
-    if (hosts.length === 0) throw new ConductorError('INVALID_NQN', 'at least one host NQN is required: replicas are never exported to any host', { field: 'host_nqns' });
-    for (const host of hosts) {
-      const problem = nqnProblem(host);
-      if (problem) throw new ConductorError('INVALID_NQN', problem, { field: 'host_nqns' });
-    }
-    const access = accessOf(hosts, secrets);
+  async expose(
+    replica: string,
+    disk: string,
+    hostNqns: string[],
+    options?: CallOptions,
+    headReady?: Promise<unknown>,
+    secrets?: ReadonlyMap<string, HostSecrets>,
+    asked: readonly string[] = hostNqns,
+  ): Promise<ExportRecord> {
+    const hosts = checkHosts(hostNqns);
+    // Only the hosts the request named get the keys it gave (none: no authentication); hosts an
+    // add keeps (EXPOSE_MODE_ADD) keep theirs.
+    const access = accessOf(asked, secrets);
     const existing = this.ctx.inventory.exports.get(replica);
     if (existing) {
       await headReady;
-      return this.converge(existing, hosts, options, access);
+      return this.converge(existing, hosts, options, access, asked);
     }
     return this.create(replica, disk, hosts, options, headReady, access);
+  }
+
+  /**
+   * The hosts an expose of `replica` to `asked` should leave it with, and what that is: an export
+   * made, hosts added, the list replaced, or nothing. An export that allows other hosts is changed
+   * only as `mode` says: without a mode the caller did not say whether the other hosts stay, and
+   * guessing either way has exposed a replica to the wrong host or cut an engine off.
+   */
+  plan(
+    replica: string,
+    asked: readonly string[],
+    mode: ExposeMode | undefined,
+    secrets?: ReadonlyMap<string, HostSecrets>,
+  ): { hosts: string[]; outcome: 'created' | 'added' | 'replaced' | 'rekeyed' | 'unchanged' } {
+    checkHosts(asked);
+    const current = this.ctx.inventory.exports.get(replica)?.hosts;
+    if (!current) return { hosts: [...asked], outcome: 'created' };
+    const hosts = mode === 'add' ? [...current, ...asked.filter((h) => !current.includes(h))] : [...asked];
+    // The same hosts with other keys: the request says so explicitly, no mode needed.
+    const rekeyed = asked.some((h) => current.includes(h) && !sameNames(this.ctx.keys.namesOf(exportKeyUser(replica, h)), keyNamesOf(secrets?.get(h))));
+    if (sameHosts(current, hosts)) return { hosts, outcome: rekeyed ? 'rekeyed' : 'unchanged' };
+    if (mode === undefined) {
+      throw new ConductorError(
+        'EXPOSE_MODE_REQUIRED',
+        `replica ${replica} is already exposed to ${hostList(current)}; say EXPOSE_MODE_ADD to allow these hosts as well, or EXPOSE_MODE_REPLACE to allow only them`,
+        { field: 'mode' },
+      );
+    }
+    return { hosts, outcome: mode === 'add' ? 'added' : 'replaced' };
+  }
+
+  /** An identical create also has the same keys per host: else REPLICA_EXISTS naming the host (never a key). */
+  checkSameKeys(replica: string, hosts: readonly string[], secrets: ReadonlyMap<string, HostSecrets> | undefined): void {
+    const access = accessOf(hosts, secrets);
+    const differs = hosts.filter((h) => !sameNames(this.ctx.keys.namesOf(exportKeyUser(replica, h)), keyNamesOf(access.get(h))));
+    if (differs.length) {
+      throw new ConductorError('REPLICA_EXISTS', `replica ${replica} exists with other authentication for ${differs.join(', ')}; expose it with the new keys to change them`);
+    }
   }
 
   async unexpose(replica: string, options?: CallOptions): Promise<void> {
     const existing = this.ctx.inventory.exports.get(replica);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn: replicaNqn(replica) }, options));
     this.ctx.inventory.exports.delete(replica);
+    await this.ctx.state.forgetExport(replica);
     for (const listener of existing?.listeners ?? []) this.ctx.ports.release(listener.port);
     await this.ctx.keys.releaseAll(exportKeyUser(replica, ''), options);
   }
@@ -139,6 +183,7 @@ export class Exports {
         listeners: [{ address: this.ctx.settings.exportAddress, port }],
         namespace: { nsid, bdevName: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid },
       };
+      await this.ctx.state.recordExport(record);
       this.ctx.inventory.exports.set(replica, record);
       this.ctx.log.info({ replica, nqn, port, hosts, authenticated: [...(keys?.keys() ?? [])], tls }, 'replica exposed');
       return record;
@@ -151,7 +196,7 @@ export class Exports {
     }
   }
 
-  private async converge(existing: ExportRecord, hosts: string[], options?: CallOptions, access?: ReadonlyMap<string, HostSecrets>): Promise<ExportRecord> {
+  private async converge(existing: ExportRecord, hosts: string[], options?: CallOptions, access?: ReadonlyMap<string, HostSecrets>, asked: readonly string[] = hosts): Promise<ExportRecord> {
     const nvmf = this.ctx.spdk.nvmf;
     const wantTls = [...(access?.values() ?? [])].some((s) => s.psk !== undefined);
     if (wantTls !== this.isTls(existing)) {
@@ -162,7 +207,7 @@ export class Exports {
     }
     const add = hosts.filter((h) => !existing.hosts.includes(h));
     const remove = existing.hosts.filter((h) => !hosts.includes(h));
-    const rekey = hosts.filter((h) => existing.hosts.includes(h) && !sameNames(this.ctx.keys.namesOf(exportKeyUser(existing.replica, h)), keyNamesOf(access?.get(h))));
+    const rekey = asked.filter((h) => existing.hosts.includes(h) && !sameNames(this.ctx.keys.namesOf(exportKeyUser(existing.replica, h)), keyNamesOf(access?.get(h))));
     for (const host of add) {
       const secrets = access?.get(host);
       const names = secrets ? await this.ctx.keys.hold(exportKeyUser(existing.replica, host), secrets, options) : undefined;
@@ -181,6 +226,7 @@ export class Exports {
       existing.hosts = existing.hosts.filter((h) => h !== host);
       await this.ctx.keys.release(exportKeyUser(existing.replica, host), options);
     }
+    if (add.length || remove.length) await this.ctx.state.recordExport(existing);
     if (add.length || remove.length) this.ctx.log.info({ replica: existing.replica, added: add, removed: remove }, 'export host list changed');
     if (rekey.length) {
       // The old keys were removed from the keyring while the hosts held them: their files go now.
@@ -255,4 +301,27 @@ function sameNames(a: KeyNames, b: KeyNames): boolean {
 /** NVMe serial numbers are at most 20 printable characters; derived so it is stable per replica. */
 function serialFor(nguid: string): string {
   return `SC${nguid.slice(0, 18)}`;
+}
+
+/** The hosts, each once; refuses an empty list or one that is not an NQN. */
+function checkHosts(hostNqns: readonly string[]): string[] {
+  const hosts = [...new Set(hostNqns)];
+  if (hosts.length === 0) throw new ConductorError('INVALID_NQN', 'at least one host NQN is required: replicas are never exported to any host', { field: 'host_nqns' });
+  for (const host of hosts) {
+    const problem = nqnProblem(host);
+    if (problem) throw new ConductorError('INVALID_NQN', problem, { field: 'host_nqns' });
+  }
+  return hosts;
+}
+
+/** The same hosts, as sets. */
+export function sameHosts(a: readonly string[], b: readonly string[]): boolean {
+  const set = new Set(a);
+  return set.size === new Set(b).size && b.every((h) => set.has(h));
+}
+
+/** Hosts as a message names them: the first few, then how many more. */
+export function hostList(hosts: readonly string[]): string {
+  const shown = hosts.slice(0, 3).join(', ');
+  return hosts.length > 3 ? `${shown} and ${hosts.length - 3} more` : shown || 'no host';
 }

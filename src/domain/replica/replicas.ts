@@ -6,7 +6,8 @@
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
-import type { Exports } from './exports.js';
+import { hostList, sameHosts, type Exports } from './exports.js';
+import type { ReplicaUsage } from './usage.js';
 import type { LvolRecord } from '../node/inventory.js';
 import type { ExportInfo, ReplicaInfo } from '../model.js';
 import { alias, checkName, headLvolName, ownerTag } from '../node/naming.js';
@@ -19,6 +20,7 @@ export class Replicas {
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>,
     private readonly exports: Exports,
+    private readonly usage: ReplicaUsage,
   ) {}
 
   async create(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
@@ -34,13 +36,7 @@ export class Replicas {
       if (!disk) throw new ConductorError('DISK_NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
       checkSize(sizeBytes, disk.clusterSize, disk.totalClusters * disk.clusterSize);
       const existing = this.ctx.inventory.head(name);
-      if (existing) {
-        const differs: string[] = [];
-        if (existing.disk !== diskName) differs.push(`disk ${existing.disk} (asked ${diskName})`);
-        if (existing.sizeBytes !== sizeBytes) differs.push(`size ${existing.sizeBytes} (asked ${sizeBytes})`);
-        if (differs.length) throw new ConductorError('REPLICA_EXISTS', `replica ${name} exists with ${differs.join(', ')}`);
-        return this.info(existing);
-      }
+      if (existing) return this.existing(existing, diskName, sizeBytes, []);
       const lvolName = headLvolName(name);
       let uuid: string;
       try {
@@ -71,6 +67,26 @@ export class Replicas {
     }
   }
 
+  /**
+   * A create of a replica that exists: idempotent only when the request is the replica, export
+   * included (`hostNqns` as a set; none means not exposed). Anything else would answer OK while
+   * changing nothing, or change what the caller did not ask to change; REPLICA_EXISTS names it.
+   */
+  existing(head: LvolRecord, diskName: string, sizeBytes: number, hostNqns: readonly string[]): ReplicaInfo {
+    const info = this.info(head);
+    const differs: string[] = [];
+    if (head.disk !== diskName) differs.push(`disk ${head.disk} (asked ${diskName})`);
+    if (head.sizeBytes !== sizeBytes) differs.push(`size ${head.sizeBytes} (asked ${sizeBytes})`);
+    const hosts = info.export?.hostNqns ?? [];
+    if (!sameHosts(hosts, hostNqns)) {
+      differs.push(
+        hosts.length === 0 ? `no export (asked to expose it to ${hostList(hostNqns)})` : `an export to ${hostList(hosts)} (asked ${hostNqns.length === 0 ? 'for none' : hostList(hostNqns)})`,
+      );
+    }
+    if (differs.length) throw new ConductorError('REPLICA_EXISTS', `replica ${info.name} exists with ${differs.join(', ')}; delete it or use another name`);
+    return info;
+  }
+
   get(name: string): ReplicaInfo {
     return this.info(this.head(name));
   }
@@ -81,7 +97,8 @@ export class Replicas {
     return heads.filter((h) => !diskName || h.disk === diskName).map((h) => this.info(h));
   }
 
-  async expand(name: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+  /** Refused while an engine or a connected host uses the replica, unless `force`. */
+  async expand(name: string, sizeBytes: number, options?: CallOptions, force = false): Promise<ReplicaInfo> {
     checkName('replica', name);
     return this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.head(name);
@@ -90,6 +107,7 @@ export class Replicas {
       if (sizeBytes < head.sizeBytes)
         throw new ConductorError('INVALID_SIZE', `replica ${name} is ${head.sizeBytes} bytes; shrinking to ${sizeBytes} is refused (it would destroy data)`, { field: 'size_bytes' });
       if (sizeBytes === head.sizeBytes) return this.info(head);
+      await this.usage.refuseIfUsed(name, `expand to ${sizeBytes} bytes`, force, options);
       try {
         await this.ctx.spdk.lvol.resize({ name: alias(head.disk, head.name), size_in_mib: sizeBytes / MIB }, options);
       } catch (error) {
@@ -102,12 +120,14 @@ export class Replicas {
     });
   }
 
-  async delete(name: string, options?: CallOptions): Promise<void> {
+  /** Refused while an engine or a connected host uses the replica, unless `force`. */
+  async delete(name: string, options?: CallOptions, force = false): Promise<void> {
     checkName('replica', name);
     await this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.ctx.inventory.head(name);
       const disk = head?.disk ?? this.diskOfSnapshots(name);
       if (!head && disk === undefined && !this.ctx.inventory.exports.has(name)) return;
+      await this.usage.refuseIfUsed(name, 'delete', force, options);
       const before = head ? this.info(head) : undefined;
       if (disk !== undefined) await this.ctx.state.setIntent({ op: 'replica-delete', replica: name, disk });
       await this.finishDelete(name, disk, options);

@@ -11,6 +11,7 @@ import type { LvolRecord } from '../node/inventory.js';
 import type { ReplicaInfo, SnapshotCreate, SnapshotInfo } from '../model.js';
 import { alias, checkName, headLvolName, revertLvolName, snapshotLvolName } from '../node/naming.js';
 import type { Replicas } from './replicas.js';
+import type { ReplicaUsage } from './usage.js';
 import { labelsProblem } from '../../validation/labels.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 
@@ -18,6 +19,7 @@ export class Snapshots {
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>,
     private readonly replicas: Replicas,
+    private readonly usage: ReplicaUsage,
   ) {}
 
   async create(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo> {
@@ -96,7 +98,8 @@ export class Snapshots {
     });
   }
 
-  async revert(replicaName: string, name: string, options?: CallOptions): Promise<ReplicaInfo> {
+  /** Refused while the replica is exposed, and while an engine uses it unless `force`. */
+  async revert(replicaName: string, name: string, options?: CallOptions, force = false): Promise<ReplicaInfo> {
     const replica = checkName('replica', replicaName);
     checkName('snapshot', name);
     return this.ctx.locks.with(`replica:${replica}`, async () => {
@@ -106,6 +109,7 @@ export class Snapshots {
       }
       const snapshot = this.ctx.inventory.lvol(head.disk, snapshotLvolName(replica, name));
       if (!snapshot) throw new ConductorError('SNAPSHOT_NOT_FOUND', `snapshot ${name} of replica ${replica} does not exist`);
+      await this.usage.refuseIfUsed(replica, `revert to snapshot ${name}`, force, options);
       await this.ctx.state.setIntent({ op: 'snapshot-revert', replica, disk: head.disk, snapshot: name });
       try {
         await this.ctx.spdk.lvol.clone({ snapshot_name: alias(head.disk, snapshot.name), clone_name: revertLvolName(replica) }, options);

@@ -28,7 +28,9 @@ export async function startTestApi(options: Partial<ApiServerOptions> & { domain
   const dir = await mkdtemp(join(tmpdir(), 'api-'));
   const socketPath = join(dir, 'api.sock');
   const domain = options.domain ?? new FakeDomain();
-  const server = await startApiServer({ logger: quietLogger(), unixSocket: socketPath, readinessPollMs: 20, shutdownGraceMs: 2000, ...options, domain });
+  // A TCP listener in these tests is plain unless the test secures it (test/security/ does).
+  const tcpSecurity = options.tcpSecurity ?? (options.tcpAddress ? { kind: 'insecure' as const } : undefined);
+  const server = await startApiServer({ logger: quietLogger(), unixSocket: socketPath, readinessPollMs: 20, shutdownGraceMs: 2000, ...options, tcpSecurity, domain });
   const clients = createApiClients({ unixSocket: socketPath });
   return {
     domain,

@@ -225,9 +225,9 @@ export const SCENARIOS: Scenario[] = [
   {
     operation: 'replica-delete',
     prefix: 'rd',
-    // Subsystem, head, s2, s1; then the disk's capacity is refreshed after the answer.
-    calls: ['nvmf_delete_subsystem', 'bdev_lvol_delete', 'bdev_lvol_delete', 'bdev_lvol_delete', 'bdev_lvol_get_lvstores'],
-    answered: 4,
+    // Any host connected to its export? Then subsystem, head, s2, s1; the disk's capacity is refreshed after the answer.
+    calls: ['nvmf_subsystem_get_controllers', 'nvmf_delete_subsystem', 'bdev_lvol_delete', 'bdev_lvol_delete', 'bdev_lvol_delete', 'bdev_lvol_get_lvstores'],
+    answered: 5,
     prepare: async (ctx, name) => {
       const prepared = await chainOfTwo(ctx, name);
       await expose(ctx, prepared, [HOST_A]);
@@ -239,9 +239,9 @@ export const SCENARIOS: Scenario[] = [
   {
     operation: 'disk-create',
     prefix: 'dc',
-    // Attach, examine, look for an lvstore, make ours, then read the node back.
-    calls: ['bdev_aio_create', 'bdev_wait_for_examine', 'bdev_lvol_get_lvstores', 'bdev_lvol_create_lvstore', 'bdev_lvol_get_lvstores', 'bdev_get_bdevs', 'nvmf_get_subsystems'],
-    answered: 7,
+    // Is the file open in spdk_tgt already? Attach, examine, look for an lvstore, make ours, then read the node back.
+    calls: ['bdev_get_bdevs', 'bdev_aio_create', 'bdev_wait_for_examine', 'bdev_lvol_get_lvstores', 'bdev_lvol_create_lvstore', 'bdev_lvol_get_lvstores', 'bdev_get_bdevs', 'nvmf_get_subsystems'],
+    answered: 8,
     prepare: async (ctx, name) => {
       const file = path.join(ctx.dir, `${name}.img`);
       fs.writeFileSync(file, '');

@@ -243,7 +243,7 @@ export function stateFileProblems(world: World): string[] {
   const { parsed, error } = world.state;
   if (!parsed) return [`the state file does not parse: ${error}`];
   const problems: string[] = [];
-  if (parsed.version !== 1) problems.push(`state file version ${String(parsed.version)}`);
+  if (parsed.version !== 2) problems.push(`state file version ${String(parsed.version)}`);
   const intents = Object.keys(parsed.intents ?? {});
   if (intents.length) problems.push(`leftover intents: ${JSON.stringify(parsed.intents)}`);
   const listed = new Set<string>();

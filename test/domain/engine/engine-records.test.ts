@@ -152,12 +152,15 @@ describe('a failed write changes nothing', () => {
     repair();
   });
 
-  it('a drop that cannot be written keeps the engine', async () => {
+  it('a drop that cannot be written settles: the engine is gone in spdk_tgt, so it is forgotten, and the next write records that', async () => {
     await created();
     const repair = breakWrites();
-    await expect(records.edit(SPEC.name, (edit) => edit.drop())).rejects.toMatchObject({ code: 'STATE_FILE_UNWRITABLE' });
-    expect(records.get(SPEC.name)).toEqual({ ...SPEC, port: 4500 });
+    await records.edit(SPEC.name, (edit) => edit.drop());
+    expect(records.get(SPEC.name)).toBeUndefined();
+    expect(onDisk(SPEC.name)).toEqual({ ...SPEC, port: 4500 });
     repair();
+    await records.edit('vol-2', (edit) => edit.create({ ...SPEC, name: 'vol-2' }));
+    expect(onDisk(SPEC.name)).toBeUndefined();
   });
 
   it('changes of other engines in the failed write are undone too, each to its own state', async () => {

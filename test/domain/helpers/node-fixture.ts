@@ -50,6 +50,7 @@ export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeF
         CONDUCTOR_SPDK_SOCKET: sim.socket,
         CONDUCTOR_API_SOCKET: path.join(dir, 'api.sock'),
         CONDUCTOR_API_TCP: options.api ? `127.0.0.1:${apiPort}` : 'off',
+        CONDUCTOR_API_TCP_INSECURE: options.api ? 'true' : 'false',
         CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'),
         CONDUCTOR_EXPORT_PORT_MIN: String(portMin),
         CONDUCTOR_EXPORT_PORT_MAX: String(portMin + 99),

@@ -62,7 +62,7 @@ describe('disks', () => {
     await f.client.call('bdev_aio_create', { name: 'foreign-aio', filename: file, block_size: 4096 });
     await f.client.call('bdev_lvol_create_lvstore', { bdev_name: 'foreign-aio', lvs_name: 'someone-elses' });
     await f.client.call('bdev_aio_delete', { name: 'foreign-aio' });
-    expect(await code(f.node.diskCreate({ name: 'd3', path: file }))).toBe('DISK_UNUSABLE');
+    expect(await code(f.node.diskCreate({ name: 'd3', path: file }))).toBe('DISK_NOT_EMPTY');
     const bdevs = await f.client.call<Array<{ name: string }>>('bdev_get_bdevs');
     expect(bdevs.map((b) => b.name)).not.toContain('d.d3');
     await expect(f.node.diskList()).resolves.not.toContainEqual(expect.objectContaining({ name: 'd3' }));
@@ -120,10 +120,11 @@ describe('replicas', () => {
     expect(subsystem!.hosts.map((h) => h.nqn)).toEqual([HOST]);
     expect(subsystem!.namespaces[0]!.uuid).toBe(ids.uuid);
     expect(Number(subsystem!.listen_addresses[0]!.trsvcid)).toBe(r.export!.port);
-    // Idempotent, and the host list converges.
+    // Idempotent; other hosts only as the mode says (issue 11 item 10).
     await expect(f.node.replicaExpose('r1', [HOST])).resolves.toMatchObject({ export: { port: r.export!.port } });
     const other = 'nqn.2024-11.io.example:engine-2';
-    await expect(f.node.replicaExpose('r1', [other])).resolves.toMatchObject({ export: { hostNqns: [other] } });
+    expect(await code(f.node.replicaExpose('r1', [other]))).toBe('EXPOSE_MODE_REQUIRED');
+    await expect(f.node.replicaExpose('r1', [other], undefined, 'replace')).resolves.toMatchObject({ export: { hostNqns: [other] } });
     expect(await code(f.node.replicaExpose('r1', []))).toBe('INVALID_NQN');
     expect(await code(f.node.replicaExpose('r1', ['not-an-nqn']))).toBe('INVALID_NQN');
   });

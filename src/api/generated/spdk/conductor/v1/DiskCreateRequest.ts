@@ -24,6 +24,12 @@ export interface DiskCreateRequest {
    * 0 = 1 MiB; only used when a new lvstore is made
    */
   'clusterSizeBytes'?: (number | string | Long);
+  /**
+   * The device may hold data this service did not write (a filesystem, a partition table, a
+   * foreign lvstore, any non-zero byte in its first or last MiB): destroy it. Without it such a
+   * device is refused with FAILED_PRECONDITION (DISK_NOT_EMPTY) and left as it was.
+   */
+  'wipe'?: (boolean);
 }
 
 export interface DiskCreateRequest__Output {
@@ -47,4 +53,10 @@ export interface DiskCreateRequest__Output {
    * 0 = 1 MiB; only used when a new lvstore is made
    */
   'clusterSizeBytes': (number);
+  /**
+   * The device may hold data this service did not write (a filesystem, a partition table, a
+   * foreign lvstore, any non-zero byte in its first or last MiB): destroy it. Without it such a
+   * device is refused with FAILED_PRECONDITION (DISK_NOT_EMPTY) and left as it was.
+   */
+  'wipe': (boolean);
 }

@@ -4,9 +4,17 @@
 export interface DiskDeleteRequest {
   'name'?: (string);
   'wipe'?: (boolean);
+  /**
+   * also under members of local engines (they fault)
+   */
+  'force'?: (boolean);
 }
 
 export interface DiskDeleteRequest__Output {
   'name': (string);
   'wipe': (boolean);
+  /**
+   * also under members of local engines (they fault)
+   */
+  'force': (boolean);
 }

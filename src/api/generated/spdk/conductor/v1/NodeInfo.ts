@@ -17,6 +17,12 @@ export interface NodeInfo {
    * spdk-conductor's version
    */
   'version'?: (string);
+  /**
+   * How the API's TCP listener is secured: "mtls" (TLS, client certificate required), "insecure"
+   * (api.tcpInsecure: anyone who reaches the port may call) or "off" (Unix socket only).
+   */
+  'apiTcpSecurity'?: (string);
+  'apiTcpClientCertRequired'?: (boolean);
 }
 
 export interface NodeInfo__Output {
@@ -35,4 +41,10 @@ export interface NodeInfo__Output {
    * spdk-conductor's version
    */
   'version': (string);
+  /**
+   * How the API's TCP listener is secured: "mtls" (TLS, client certificate required), "insecure"
+   * (api.tcpInsecure: anyone who reaches the port may call) or "off" (Unix socket only).
+   */
+  'apiTcpSecurity': (string);
+  'apiTcpClientCertRequired': (boolean);
 }

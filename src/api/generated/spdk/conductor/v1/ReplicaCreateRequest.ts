@@ -16,6 +16,8 @@ export interface ReplicaCreateRequest {
   /**
    * When given, the replica is also exposed to these hosts in the same call (as ReplicaExpose
    * would), all or nothing: a replica this call created is removed again if the export fails.
+   * An existing replica is returned only when identical (disk, size, and these hosts as a set,
+   * none meaning not exposed); otherwise ALREADY_EXISTS names what differs.
    */
   'hostNqns'?: (string)[];
   /**
@@ -37,6 +39,8 @@ export interface ReplicaCreateRequest__Output {
   /**
    * When given, the replica is also exposed to these hosts in the same call (as ReplicaExpose
    * would), all or nothing: a replica this call created is removed again if the export fails.
+   * An existing replica is returned only when identical (disk, size, and these hosts as a set,
+   * none meaning not exposed); otherwise ALREADY_EXISTS names what differs.
    */
   'hostNqns': (string)[];
   /**

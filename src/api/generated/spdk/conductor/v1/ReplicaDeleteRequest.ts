@@ -3,8 +3,16 @@
 
 export interface ReplicaDeleteRequest {
   'name'?: (string);
+  /**
+   * also while a local engine or a connected host uses it
+   */
+  'force'?: (boolean);
 }
 
 export interface ReplicaDeleteRequest__Output {
   'name': (string);
+  /**
+   * also while a local engine or a connected host uses it
+   */
+  'force': (boolean);
 }

@@ -62,14 +62,16 @@ export interface ReplicasClient extends grpc.Client {
   replicaExpand(argument: _spdk_conductor_v1_ReplicaExpandRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Exports the replica over NVMe-oF/TCP to the given host NQNs only (never to any host).
+   * Exports the replica over NVMe-oF/TCP to the given host NQNs only (never to any host); on an
+   * exposed replica the request's mode says whether they are added or replace the hosts.
    */
   ReplicaExpose(argument: _spdk_conductor_v1_ReplicaExposeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   ReplicaExpose(argument: _spdk_conductor_v1_ReplicaExposeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   ReplicaExpose(argument: _spdk_conductor_v1_ReplicaExposeRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   ReplicaExpose(argument: _spdk_conductor_v1_ReplicaExposeRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   /**
-   * Exports the replica over NVMe-oF/TCP to the given host NQNs only (never to any host).
+   * Exports the replica over NVMe-oF/TCP to the given host NQNs only (never to any host); on an
+   * exposed replica the request's mode says whether they are added or replace the hosts.
    */
   replicaExpose(argument: _spdk_conductor_v1_ReplicaExposeRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   replicaExpose(argument: _spdk_conductor_v1_ReplicaExposeRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
@@ -133,7 +135,8 @@ export interface ReplicasHandlers extends grpc.UntypedServiceImplementation {
   ReplicaExpand: grpc.handleUnaryCall<_spdk_conductor_v1_ReplicaExpandRequest__Output, _spdk_conductor_v1_Replica>;
   
   /**
-   * Exports the replica over NVMe-oF/TCP to the given host NQNs only (never to any host).
+   * Exports the replica over NVMe-oF/TCP to the given host NQNs only (never to any host); on an
+   * exposed replica the request's mode says whether they are added or replace the hosts.
    */
   ReplicaExpose: grpc.handleUnaryCall<_spdk_conductor_v1_ReplicaExposeRequest__Output, _spdk_conductor_v1_Replica>;
   

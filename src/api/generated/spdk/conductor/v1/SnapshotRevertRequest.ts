@@ -4,9 +4,17 @@
 export interface SnapshotRevertRequest {
   'replicaName'?: (string);
   'name'?: (string);
+  /**
+   * also while a local engine uses the replica
+   */
+  'force'?: (boolean);
 }
 
 export interface SnapshotRevertRequest__Output {
   'replicaName': (string);
   'name': (string);
+  /**
+   * also while a local engine uses the replica
+   */
+  'force': (boolean);
 }

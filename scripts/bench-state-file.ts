@@ -1,0 +1,121 @@
+/**
+ * What a state file write costs at scale: a node with 3,000 replicas (one snapshot each, with
+ * labels), 1,000 exports, 300 engines and 4 disks. Prints the file's size, one write (serialize,
+ * write, fsync, rename, fsync of the directory), and 1,000 export records made one after another
+ * (each awaited, as sequential ReplicaExpose calls make them), 64 at a time (as bench-replicas
+ * drives the API) and all at once: writes that queue behind one in progress are carried by the
+ * next together. Serializing is the part that holds the event loop; the rest is asynchronous I/O.
+ *
+ *   npm run bench:state-file [-- --replicas 3000 --exports 1000 --engines 300]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import type { DiskRecord, ExportRecord } from '../src/domain/node/inventory.js';
+import { StateFile, type EngineSpec } from '../src/domain/node/state-file.js';
+
+const { values } = parseArgs({ options: { replicas: { type: 'string', default: '3000' }, exports: { type: 'string', default: '1000' }, engines: { type: 'string', default: '300' } } });
+const replicas = Number(values.replicas);
+const exportCount = Number(values.exports);
+const engineCount = Number(values.engines);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-state-file-'));
+process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+
+let writes = 0;
+const log = pino({ level: 'debug' }, { write: (line: string) => void (line.includes('"msg":"state file written"') && writes++) });
+const host = (n: number) => `nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const disk = (n: number): DiskRecord => ({
+  name: `disk-${n}`,
+  bdevName: `disk.disk-${n}`,
+  kind: 'nvme',
+  path: `0000:5e:00.${n}`,
+  lvstoreName: `lvs.disk-${n}`,
+  lvstoreUuid: `5f0c7a34-3f6e-4b8e-9d7a-2c1f0000000${n}`,
+  clusterSize: 1048576,
+  blockSize: 4096,
+  totalClusters: 1_000_000,
+  freeClusters: 1_000_000,
+});
+const exported = (n: number, hosts = 1): ExportRecord => ({
+  replica: `pvc-${String(n).padStart(5, '0')}-r1`,
+  nqn: `nqn.2024-01.io.spdk-conductor:replica:pvc-${n}-r1`,
+  hosts: Array.from({ length: hosts }, (_, h) => host(h)),
+  listeners: [{ address: '10.0.0.11', port: 20_000 + n }],
+  namespace: undefined,
+});
+const engine = (n: number): EngineSpec => ({
+  name: `pvc-${String(n).padStart(5, '0')}`,
+  sizeBytes: 100 * 2 ** 30,
+  replicas: [
+    { name: `pvc-${n}-r1`, kind: 'local' },
+    { name: `pvc-${n}-r2`, kind: 'remote', address: '10.0.0.12', port: 21_000 + n, nqn: `nqn.2024-01.io.spdk-conductor:replica:pvc-${n}-r2`, apiAddress: '10.0.0.12:50051' },
+    { name: `pvc-${n}-r3`, kind: 'remote', address: '10.0.0.13', port: 22_000 + n, nqn: `nqn.2024-01.io.spdk-conductor:replica:pvc-${n}-r3`, apiAddress: '10.0.0.13:50051' },
+  ],
+  frontend: 'nvme-host',
+  hostNqns: [host(0)],
+  port: 4_420 + n,
+});
+
+function ms(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+const file = path.join(dir, 'state.json');
+const state = StateFile.open(file, log);
+await state.adopt([0, 1, 2, 3].map(disk), []);
+await Promise.all(
+  Array.from({ length: replicas }, (_, n) =>
+    state.setSnapshotMeta(`pvc-${String(n).padStart(5, '0')}-r1`, 'daily-1', { createdAt: new Date().toISOString(), labels: { schedule: 'daily', app: `app-${n % 50}` }, userCreated: true }),
+  ),
+);
+await Promise.all(Array.from({ length: engineCount }, (_, n) => state.putEngine(engine(n).name, engine(n))));
+await Promise.all(Array.from({ length: exportCount }, (_, n) => state.recordExport(exported(n))));
+const bytes = fs.statSync(file).size;
+
+// One write of the whole file, the median of 20.
+const single: number[] = [];
+for (let i = 0; i < 20; i++) {
+  const start = process.hrtime.bigint();
+  await state.recordExport(exported(i % exportCount, 1 + (i % 2)));
+  single.push(ms(start));
+}
+single.sort((a, b) => a - b);
+
+writes = 0;
+let start = process.hrtime.bigint();
+for (let n = 0; n < exportCount; n++) await state.recordExport(exported(n, 2));
+const sequentialMs = ms(start);
+const sequentialWrites = writes;
+
+writes = 0;
+start = process.hrtime.bigint();
+let next = 0;
+const lane = async (): Promise<void> => {
+  for (let n = next++; n < exportCount; n = next++) await state.recordExport(exported(n, 1));
+};
+await Promise.all(Array.from({ length: 64 }, lane));
+const laneMs = ms(start);
+const laneWrites = writes;
+
+writes = 0;
+start = process.hrtime.bigint();
+await Promise.all(Array.from({ length: exportCount }, (_, n) => state.recordExport(exported(n, 2))));
+const concurrentMs = ms(start);
+
+const parsed: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+const serialize: number[] = [];
+for (let i = 0; i < 20; i++) {
+  const begin = process.hrtime.bigint();
+  JSON.stringify(parsed, null, 1);
+  serialize.push(ms(begin));
+}
+serialize.sort((a, b) => a - b);
+
+const round = (n: number) => Math.round(n * 10) / 10;
+console.log(`state file with ${replicas} snapshot records, ${exportCount} exports, ${engineCount} engines, 4 disks: ${round(bytes / 1024)} KiB`);
+console.log(`one write: median ${round(single[10]!)} ms, max ${round(single[19]!)} ms; of which serializing (on the event loop): median ${round(serialize[10]!)} ms`);
+console.log(`${exportCount} export records one after another: ${round(sequentialMs)} ms (${round(sequentialMs / exportCount)} ms each, ${sequentialWrites} writes)`);
+console.log(`${exportCount} export records 64 at a time: ${round(laneMs)} ms (${laneWrites} writes)`);
+console.log(`${exportCount} export records at once: ${round(concurrentMs)} ms (${writes} writes)`);

@@ -1,0 +1,220 @@
+/**
+ * The state file's format: a JSON Schema per version, checked with ajv before anything is taken
+ * from the file, and the migrations from every older version to the current one. A file that does
+ * not match is refused with the JSON path of its first bad key and left exactly as it is: it may
+ * hold the only record of labels and intents, so it is never rewritten on a guess.
+ *
+ * Version 1 held engines, snapshot metadata and intents. Version 2 adds what spdk_tgt forgets when
+ * it restarts: disks and exports.
+ */
+import Ajv2020 from 'ajv/dist/2020.js';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ConductorError } from '../../errors.js';
+
+export const STATE_VERSION = 2;
+
+const nonEmpty = { type: 'string', minLength: 1 } as const;
+const count = { type: 'integer', minimum: 0 } as const;
+const port = { type: 'integer', minimum: 1, maximum: 65_535 } as const;
+const stringList = { type: 'array', items: nonEmpty } as const;
+const numbers = (fields: readonly string[]) => ({ type: 'object', properties: Object.fromEntries(fields.map((f) => [f, { type: 'number' }])), additionalProperties: false }) as const;
+
+export const SNAPSHOT_META_SCHEMA = {
+  type: 'object',
+  properties: { createdAt: nonEmpty, labels: { type: 'object', additionalProperties: { type: 'string' } }, userCreated: { type: 'boolean' } },
+  required: ['createdAt', 'labels', 'userCreated'],
+  additionalProperties: false,
+} as const;
+
+export const INTENT_SCHEMA = {
+  type: 'object',
+  discriminator: { propertyName: 'op' },
+  properties: { op: { type: 'string' } },
+  required: ['op'],
+  oneOf: [
+    { properties: { op: { const: 'replica-delete' }, replica: nonEmpty, disk: nonEmpty }, required: ['replica', 'disk'], additionalProperties: false },
+    { properties: { op: { const: 'snapshot-revert' }, replica: nonEmpty, disk: nonEmpty, snapshot: nonEmpty }, required: ['replica', 'disk', 'snapshot'], additionalProperties: false },
+    { properties: { op: { const: 'replica-expose' }, replica: nonEmpty, hostNqns: stringList, port }, required: ['replica', 'hostNqns', 'port'], additionalProperties: false },
+  ],
+} as const;
+
+export const REBUILD_RECORD_SCHEMA = {
+  type: 'object',
+  properties: { createdAtMs: count, phase: { enum: ['queued', 'copying-snapshots', 'rebuilding'] } },
+  required: ['createdAtMs', 'phase'],
+  additionalProperties: false,
+} as const;
+
+/**
+ * Names of keys in spdk_tgt's keyring, never key material: a DH-HMAC-CHAP secret (`DHHC-1:…`) or
+ * a TLS PSK (`NVMeTLSkey-1:…`) has colons, which no name here may have.
+ */
+const keyName = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,128}$' } as const;
+
+/** A remote member's keys (domain/node/keys.ts), by role. */
+const memberKeys = {
+  type: 'object',
+  properties: { dhchapKey: keyName, dhchapCtrlrKey: keyName, psk: keyName },
+  additionalProperties: false,
+} as const;
+
+export const ENGINE_SPEC_SCHEMA = {
+  type: 'object',
+  properties: {
+    name: nonEmpty,
+    sizeBytes: count,
+    replicas: {
+      type: 'array',
+      items: {
+        type: 'object',
+        discriminator: { propertyName: 'kind' },
+        properties: { kind: { type: 'string' } },
+        required: ['kind'],
+        oneOf: [
+          { properties: { kind: { const: 'local' }, name: nonEmpty }, required: ['name'], additionalProperties: false },
+          {
+            properties: { kind: { const: 'remote' }, name: nonEmpty, address: nonEmpty, port, nqn: nonEmpty, apiAddress: nonEmpty, keys: memberKeys },
+            required: ['name', 'address', 'port', 'nqn'],
+            additionalProperties: false,
+          },
+        ],
+      },
+    },
+    frontend: { enum: ['nvme-host', 'export-only'] },
+    hostNqns: stringList,
+    port: { type: 'integer', minimum: 0, maximum: 65_535 },
+    timeouts: {
+      type: 'object',
+      properties: {
+        host: numbers(['ctrlLossTmoSec', 'reconnectDelaySec', 'keepAliveTmoSec', 'ioTimeoutSec']),
+        replica: numbers(['reconnectDelaySec', 'fastIoFailTimeoutSec', 'ctrlrLossTimeoutSec', 'keepAliveTimeoutMs', 'transportAckTimeout']),
+      },
+      additionalProperties: false,
+    },
+    creating: { type: 'boolean' },
+    rebuilding: { type: 'object', additionalProperties: REBUILD_RECORD_SCHEMA },
+  },
+  required: ['name', 'sizeBytes', 'replicas', 'frontend', 'hostNqns', 'port'],
+  additionalProperties: false,
+} as const;
+
+export const DISK_INTENT_SCHEMA = {
+  type: 'object',
+  properties: { name: nonEmpty, kind: { enum: ['aio', 'nvme'] }, path: nonEmpty, lvstoreUuid: nonEmpty, clusterSize: count },
+  required: ['name', 'kind', 'path', 'lvstoreUuid', 'clusterSize'],
+  additionalProperties: false,
+} as const;
+
+export const EXPORT_INTENT_SCHEMA = {
+  type: 'object',
+  properties: {
+    replica: nonEmpty,
+    hostNqns: stringList,
+    address: nonEmpty,
+    port,
+    security: {
+      type: 'object',
+      properties: { hosts: { type: 'object', additionalProperties: { type: 'object', additionalProperties: keyName } } },
+      additionalProperties: false,
+    },
+  },
+  required: ['replica', 'hostNqns', 'address', 'port'],
+  additionalProperties: false,
+} as const;
+
+const TABLES_V1 = {
+  engines: { type: 'object', additionalProperties: ENGINE_SPEC_SCHEMA },
+  snapshots: { type: 'object', additionalProperties: SNAPSHOT_META_SCHEMA },
+  intents: { type: 'object', additionalProperties: INTENT_SCHEMA },
+} as const;
+
+export const STATE_SCHEMA = {
+  type: 'object',
+  properties: {
+    version: { const: STATE_VERSION },
+    disks: { type: 'object', additionalProperties: DISK_INTENT_SCHEMA },
+    exports: { type: 'object', additionalProperties: EXPORT_INTENT_SCHEMA },
+    ...TABLES_V1,
+    // Who holds which keyring key (domain/node/keys.ts): user → role → key name.
+    keyUsers: { type: 'object', additionalProperties: { type: 'object', additionalProperties: keyName } },
+  },
+  required: ['version', 'disks', 'exports', 'engines', 'snapshots', 'intents'],
+  additionalProperties: false,
+} as const;
+
+/** Version 1 had no required tables: a missing one was empty. */
+const STATE_SCHEMA_V1 = {
+  type: 'object',
+  properties: { version: { const: 1 }, ...TABLES_V1 },
+  required: ['version'],
+  additionalProperties: false,
+} as const;
+
+type AjvInstance = import('ajv').default;
+type AjvConstructor = new (options: import('ajv').Options) => AjvInstance;
+
+function newAjv(): AjvInstance {
+  // ajv is CommonJS: under NodeNext its default export arrives as the module object.
+  const module = Ajv2020 as unknown as { default?: AjvConstructor };
+  const Ajv = module.default ?? (Ajv2020 as unknown as AjvConstructor);
+  // allErrors off: the first bad key is the one reported.
+  return new Ajv({ allErrors: false, strict: true, discriminator: true });
+}
+
+/** Compiled when first needed: a start compiles only the version its file has (a few hundred ms each under load). */
+const compiled = new Map<number, ValidateFunction>();
+
+function validator(version: 1 | typeof STATE_VERSION): ValidateFunction {
+  let validate = compiled.get(version);
+  if (!validate) {
+    validate = newAjv().compile(version === 1 ? STATE_SCHEMA_V1 : STATE_SCHEMA);
+    compiled.set(version, validate);
+  }
+  return validate;
+}
+
+/**
+ * Checks a parsed state file of any known version and returns it in the current version's shape
+ * (a new object: `parsed` is not changed). Throws STATE_FILE_UNREADABLE naming `file` and the JSON
+ * path of the first bad key.
+ */
+export function checkAndMigrate(file: string, parsed: unknown): unknown {
+  const refuse = (why: string): never => {
+    throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is not valid: ${why}; it was left untouched: fix it, or move it aside to start without it`);
+  };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refuse('$ must be an object');
+  const version = (parsed as { version?: unknown }).version;
+  if (typeof version === 'number' && Number.isInteger(version) && version > STATE_VERSION) {
+    return refuse(`$.version is ${version}, written by a newer spdk-conductor (this one reads versions 1 to ${STATE_VERSION})`);
+  }
+  if (version === 1) {
+    const v1 = validator(1);
+    if (!v1(parsed)) return refuse(describe(v1.errors?.[0]));
+    const old = parsed as { engines?: object; snapshots?: object; intents?: object };
+    return { version: STATE_VERSION, disks: {}, exports: {}, engines: old.engines ?? {}, snapshots: old.snapshots ?? {}, intents: old.intents ?? {} };
+  }
+  const current = validator(STATE_VERSION);
+  if (!current(parsed)) return refuse(describe(current.errors?.[0]));
+  return structuredClone(parsed);
+}
+
+/** `$.engines["e-1"].replicas[0].port must be integer`: the key that is wrong, then why. */
+function describe(error: ErrorObject | undefined): string {
+  if (!error) return '$ does not match the schema';
+  const segments = error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map(unescapePointer);
+  const params = error.params as { additionalProperty?: string; missingProperty?: string; allowedValues?: unknown[]; allowedValue?: unknown; tag?: string; tagValue?: unknown };
+  if (error.keyword === 'additionalProperties' && params.additionalProperty !== undefined) return `${jsonPath([...segments, params.additionalProperty])} is not a known key`;
+  if (error.keyword === 'required' && params.missingProperty !== undefined) return `${jsonPath([...segments, params.missingProperty])} is missing`;
+  if (error.keyword === 'discriminator') return `${jsonPath([...segments, params.tag ?? ''])} has an unknown value ${JSON.stringify(params.tagValue)}`;
+  if (error.keyword === 'const') return `${jsonPath(segments)} must be ${JSON.stringify(params.allowedValue)}`;
+  if (error.keyword === 'enum') return `${jsonPath(segments)} must be one of ${(params.allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+  return `${jsonPath(segments)} ${error.message ?? 'is not valid'}`;
+}
+
+function unescapePointer(segment: string): string {
+  return segment.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function jsonPath(segments: readonly string[]): string {
+  return `$${segments.map((s) => (/^\d+$/.test(s) ? `[${s}]` : /^[A-Za-z_][A-Za-z0-9_]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`)).join('')}`;
+}

@@ -1,0 +1,196 @@
+/**
+ * The state file's format: checked against its schema when opened (a bad file is refused with its
+ * path and the JSON path of the first bad key, and left byte for byte as it was), migrated from
+ * version 1 (a fixture in the format the service wrote before version 2), and its disk and export
+ * records written and read back.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { ConductorError } from '../../../src/errors.js';
+import type { DiskRecord, ExportRecord } from '../../../src/domain/node/inventory.js';
+import { StateFile } from '../../../src/domain/node/state-file.js';
+import { tempDir } from '../../helpers/temp-dir.js';
+
+const V1_FIXTURE = fileURLToPath(new URL('../fixtures/state-v1.json', import.meta.url));
+const silent = pino({ level: 'silent' });
+
+const DISK: DiskRecord = {
+  name: 'd1',
+  bdevName: 'disk.d1',
+  kind: 'aio',
+  path: '/var/lib/disks/d1.img',
+  lvstoreName: 'lvs.d1',
+  lvstoreUuid: '5f0c7a34-3f6e-4b8e-9d7a-2c1f00000001',
+  clusterSize: 1048576,
+  blockSize: 4096,
+  totalClusters: 1000,
+  freeClusters: 1000,
+};
+
+const EXPORT: ExportRecord = {
+  replica: 'r1',
+  nqn: 'nqn.2024-01.io.spdk-conductor:replica:r1',
+  hosts: ['nqn.2014-08.org.nvmexpress:uuid:8d2a6d6e-1111-4c5e-9c66-5a1b2c3d4e5f'],
+  listeners: [{ address: '127.0.0.1', port: 4420 }],
+  namespace: undefined,
+};
+
+/** A valid version 2 file, as the service writes it, for the refusal cases to break one key of. */
+async function validFile(): Promise<{ file: string; data: Record<string, unknown> }> {
+  const file = path.join(tempDir('state-'), 'state.json');
+  fs.copyFileSync(V1_FIXTURE, file);
+  const state = StateFile.open(file, silent);
+  await state.recordDisk(DISK);
+  await state.recordExport(EXPORT);
+  return { file, data: JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown> };
+}
+
+function refusal(file: string): ConductorError {
+  try {
+    StateFile.open(file, silent);
+  } catch (err) {
+    if (err instanceof ConductorError) return err;
+    throw err;
+  }
+  throw new Error(`${file} was accepted`);
+}
+
+describe('state file: version 1 is migrated', () => {
+  it('opens a version 1 file with its engines, snapshot metadata and intents, and leaves the file as it was until a change', async () => {
+    const file = path.join(tempDir('state-'), 'state.json');
+    fs.copyFileSync(V1_FIXTURE, file);
+    const before = fs.readFileSync(file);
+    const lines: string[] = [];
+    const state = StateFile.open(file, pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }));
+    expect(lines.some((l) => l.includes('"msg":"state file migrated"') && l.includes('"from":1') && l.includes('"to":2'))).toBe(true);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+
+    const v1 = JSON.parse(before.toString()) as { engines: Record<string, unknown>; intents: Record<string, unknown> };
+    expect(state.engines()).toEqual(Object.values(v1.engines));
+    expect(state.snapshotMeta('vol-a-r1', 'daily-1')).toEqual({ createdAt: '2026-12-01T03:00:00.000Z', labels: { schedule: 'daily' }, userCreated: true });
+    expect(state.intents()).toEqual(Object.values(v1.intents));
+    expect(state.disks()).toEqual([]);
+    expect(state.exports()).toEqual([]);
+
+    await state.recordDisk(DISK);
+    const written = JSON.parse(fs.readFileSync(file, 'utf8')) as { version: number; engines: unknown; snapshots: unknown; intents: unknown };
+    expect(written.version).toBe(2);
+    expect(written.engines).toEqual(v1.engines);
+    expect(written.intents).toEqual(v1.intents);
+    // The migrated file opens as version 2, with everything.
+    const again = StateFile.open(file, silent);
+    expect(again.engines()).toEqual(state.engines());
+    expect(again.disks()).toEqual([{ name: 'd1', kind: 'aio', path: '/var/lib/disks/d1.img', lvstoreUuid: DISK.lvstoreUuid, clusterSize: 1048576 }]);
+  });
+
+  it('a version 1 file with no tables at all opens empty', () => {
+    const file = path.join(tempDir('state-'), 'state.json');
+    fs.writeFileSync(file, '{"version":1}');
+    const state = StateFile.open(file, silent);
+    expect([state.engines(), state.disks(), state.exports(), state.intents(), state.allSnapshotMeta()]).toEqual([[], [], [], [], []]);
+  });
+});
+
+describe('state file: records of disks and exports', () => {
+  it('records, re-records with a new host list keeping security key names, and forgets', async () => {
+    const file = path.join(tempDir('state-'), 'state.json');
+    const state = StateFile.open(file, silent);
+    await state.recordExport(EXPORT);
+    expect(StateFile.open(file, silent).exportOf('r1')).toEqual({ replica: 'r1', hostNqns: EXPORT.hosts, address: '127.0.0.1', port: 4420 });
+
+    // Security options (key names) come from their own writer; a host list change keeps them.
+    const data = JSON.parse(fs.readFileSync(file, 'utf8')) as { exports: Record<string, Record<string, unknown>> };
+    data.exports['r1']!['security'] = { hosts: { [EXPORT.hosts[0]!]: { dhchapKey: 'key-r1-host1' } } };
+    fs.writeFileSync(file, JSON.stringify(data));
+    const reopened = StateFile.open(file, silent);
+    const second = 'nqn.2014-08.org.nvmexpress:uuid:00000000-2222-4c5e-9c66-5a1b2c3d4e5f';
+    await reopened.recordExport({ ...EXPORT, hosts: [...EXPORT.hosts, second] });
+    expect(StateFile.open(file, silent).exportOf('r1')).toEqual({
+      replica: 'r1',
+      hostNqns: [...EXPORT.hosts, second],
+      address: '127.0.0.1',
+      port: 4420,
+      security: { hosts: { [EXPORT.hosts[0]!]: { dhchapKey: 'key-r1-host1' } } },
+    });
+
+    await reopened.forgetExport('r1');
+    expect(StateFile.open(file, silent).exports()).toEqual([]);
+  });
+
+  it('adopt records what spdk_tgt has and no record names, in one write, and keeps existing records as they are', async () => {
+    const file = path.join(tempDir('state-'), 'state.json');
+    const state = StateFile.open(file, silent);
+    await state.recordDisk(DISK);
+    const moved: DiskRecord = { ...DISK, lvstoreUuid: 'another' };
+    const d2: DiskRecord = { ...DISK, name: 'd2', path: '/var/lib/disks/d2.img' };
+    const halfMade: ExportRecord = { ...EXPORT, replica: 'r2', listeners: [] };
+    expect(await state.adopt([moved, d2], [EXPORT, halfMade])).toEqual(['disk d2', 'export r1']);
+    const reread = StateFile.open(file, silent);
+    expect(reread.disks().map((d) => [d.name, d.lvstoreUuid])).toEqual([
+      ['d1', DISK.lvstoreUuid],
+      ['d2', DISK.lvstoreUuid],
+    ]);
+    expect(reread.exports().map((e) => e.replica)).toEqual(['r1']);
+    expect(await reread.adopt([DISK, d2], [EXPORT])).toEqual([]);
+  });
+});
+
+describe('state file: group commit', () => {
+  it('changes made while a write runs share the next write: 8 callers making 10 changes each in turn cost about one write per turn, not one each', async () => {
+    const file = path.join(tempDir('state-'), 'state.json');
+    let writes = 0;
+    const state = StateFile.open(file, pino({ level: 'debug' }, { write: (l: string) => void (l.includes('"msg":"state file written"') && writes++) }));
+    const caller = async (c: number): Promise<void> => {
+      for (let n = 0; n < 10; n++) await state.recordExport({ ...EXPORT, replica: `r-${c}-${n}` });
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, c) => caller(c)));
+    expect(writes).toBeGreaterThanOrEqual(10);
+    expect(writes).toBeLessThanOrEqual(22);
+    expect(StateFile.open(file, silent).exports()).toHaveLength(80);
+  });
+});
+
+describe('state file: a wrongly shaped file is refused, named, and left untouched', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: each case reaches into the parsed file to break one key of it
+  type Edit = (data: Record<string, any>) => void;
+  const cases: Array<[what: string, edit: Edit | string, message: RegExp]> = [
+    ['not JSON', '{"version": 2, "disks": {', /is damaged \(.*JSON.*\); move it aside/],
+    ['not an object', '[]', /\$ must be an object/],
+    ['a newer version', (d) => void (d['version'] = 3), /\$\.version is 3, written by a newer spdk-conductor \(this one reads versions 1 to 2\)/],
+    ['no version', (d) => void delete d['version'], /\$\.version is missing/],
+    ['a port as text', (d) => void (d['engines']['vol-a']['port'] = '4521'), /\$\.engines\["vol-a"\]\.port must be integer/],
+    ['an unknown key', (d) => void (d['disks']['d1']['colour'] = 'blue'), /\$\.disks\.d1\.colour is not a known key/],
+    ['a missing key', (d) => void delete d['exports']['r1']['port'], /\$\.exports\.r1\.port is missing/],
+    ['an unknown member kind', (d) => void (d['engines']['vol-a']['replicas'][1]['kind'] = 'iscsi'), /\$\.engines\["vol-a"\]\.replicas\[1\]\.kind has an unknown value "iscsi"/],
+    ['a bad enum', (d) => void (d['disks']['d1']['kind'] = 'rbd'), /\$\.disks\.d1\.kind must be one of "aio", "nvme"/],
+    ['an intent without its disk', (d) => void delete d['intents']['vol-b-r1']['disk'], /\$\.intents\["vol-b-r1"\]\.disk is missing/],
+    ['a label that is not text', (d) => void (d['snapshots']['vol-a-r1/daily-1']['labels']['n'] = 1), /\$\.snapshots\["vol-a-r1\/daily-1"\]\.labels\.n must be string/],
+    [
+      'a secret where a key name belongs',
+      (d) => void (d['exports']['r1']['security'] = { hosts: { h: { dhchapKey: 'DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0:' } } }),
+      /\$\.exports\.r1\.security\.hosts\.h\.dhchapKey must match pattern/,
+    ],
+  ];
+  for (const [what, edit, message] of cases) {
+    it(what, async () => {
+      const { file, data } = await validFile();
+      if (typeof edit === 'string') fs.writeFileSync(file, edit);
+      else {
+        edit(data);
+        fs.writeFileSync(file, JSON.stringify(data, null, 1));
+      }
+      const before = fs.readFileSync(file);
+      const err = refusal(file);
+      expect(err.code).toBe('STATE_FILE_UNREADABLE');
+      expect(err.message).toContain(file);
+      expect(err.message).toMatch(message);
+      // The secret itself is never repeated in the message.
+      expect(err.message).not.toContain('c2VjcmV0');
+      expect(fs.readFileSync(file).equals(before)).toBe(true);
+      expect(fs.readdirSync(path.dirname(file))).toEqual(['state.json']);
+    });
+  }
+});
