@@ -397,7 +397,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       const plan = this.exportsOf.plan(name, hostNqns, mode, secrets);
       // A local engine's raid holds the member's lvol: spdk_tgt would refuse its namespace
       // (-32602), and the export could only be a second writer beside the raid anyway.
-      const engines = this.usage.localEngines(name);
+      const engines = this.usage.localRaidsHolding(name);
       if (engines.length > 0 && !this.ctx.inventory.exports.has(name)) {
         throw new ConductorError(
           'REPLICA_IN_USE',
