@@ -111,10 +111,10 @@ export class Health {
     const liveness = this.evaluate('liveness', this.sources.liveness);
     const readiness = this.evaluate('readiness', this.sources.readiness);
     // Readiness includes liveness: a node that cannot serve cannot do its job.
+    this.store('liveness', liveness);
     if (liveness.status === 'NOT_SERVING' && readiness.status === 'SERVING') {
       this.store('readiness', { ...readiness, status: 'NOT_SERVING', reason: liveness.reason });
     } else this.store('readiness', readiness);
-    this.store('liveness', liveness);
   }
 
   private evaluate(probe: Probe, sources: CheckSource[]): HealthReport {

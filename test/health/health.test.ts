@@ -153,6 +153,12 @@ describe('health: liveness and readiness while spdk_tgt goes away and comes back
     expect((await listTrailers(api)).get(STALE_TRAILER)).toEqual([]);
   }, 60_000);
 
+  it('health exits 3 naming the service it cannot reach', async () => {
+    const probe = await cli(path.join(dir, 'no-such-api.sock'));
+    expect(probe.code).toBe(3);
+    expect(probe.stdout).toMatch(/^readiness UNREACHABLE: cannot reach the spdk-conductor service at unix:.*no-such-api\.sock/);
+  });
+
   it('answers only GET and HEAD on /livez and /readyz', async () => {
     expect((await get(service, '/metrics')).status).toBe(404);
     expect((await get(service, '/readyz', 'POST')).status).toBe(405);
