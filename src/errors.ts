@@ -42,6 +42,8 @@ export const ERROR_CODES = {
   INVALID_LABELS: 'invalid-argument',
   /** An engine's timeout override breaks the timeout budget; the message names the rule and the numbers. */
   INVALID_TIMEOUTS: 'invalid-argument',
+  /** A DH-HMAC-CHAP secret or TLS PSK is malformed (format, hash, length, CRC-32) or a ctrlr key comes alone; the message names the field, never the secret. */
+  INVALID_SECRET: 'invalid-argument',
 
   // not-found: the object named does not exist on this node; check the name (the List calls show them).
   /** Peers only: the peer said NOT_FOUND without a code this service knows. */
@@ -92,6 +94,12 @@ export const ERROR_CODES = {
   RAID_NO_FREE_SLOT: 'failed-precondition',
   /** nvme-cli, the nvme-tcp module or the host's nvme parameters are missing here; install or load them, or use export-only. */
   HOST_NVME_UNAVAILABLE: 'failed-precondition',
+  /** An attach with DH-HMAC-CHAP or TLS keys was refused by the replica's target (-5): a wrong key, keys the export lacks, or this host not allowed; fix the keys, then retry. */
+  NVME_AUTH_FAILED: 'failed-precondition',
+  /** Another controller here is attached to the same target as the same host, so spdk_tgt checked nothing, keys included (-17); detach it first. */
+  NVME_PATH_IN_USE: 'failed-precondition',
+  /** The export's listener is TLS and the request gives a host no psk, or the other way round; unexpose it first to change that. */
+  EXPORT_TLS_MISMATCH: 'failed-precondition',
   /** The API's Unix socket path is taken (not a socket, or another service listens); choose another or stop the other. */
   API_SOCKET_IN_USE: 'failed-precondition',
   /** The replica is a member of a local engine or has hosts connected to its export (the message names them); remove it from the engine or disconnect them first, or pass force. */

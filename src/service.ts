@@ -12,7 +12,9 @@
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import { startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
+import { Health } from './api/health.js';
+import { startHealthHttp } from './api/health-http.js';
+import { domainReadiness, parseTcpAddress, startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
 import { resolveSocketGroup } from './api/socket-group.js';
 import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
 import { WatchedTls } from './api/watched-tls.js';
@@ -31,6 +33,7 @@ import { readHostIoTimeout } from './host/nvme-params.js';
 import { componentLogger, createLogger } from './log.js';
 import { GrpcPeerDirectory } from './peers/grpc-peers.js';
 import { SpdkClient } from './spdk/client.js';
+import { SpdkLinkProbe } from './spdk/link-probe.js';
 import { splitPathPrefixes } from './validation/paths.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/spdk-conductor';
@@ -48,6 +51,10 @@ export interface ServiceHandle {
   readonly log: Logger;
   /** Where the API listens, as bound (a TCP port 0 is resolved). */
   readonly api: ApiPorts;
+  /** Where http.address listens, as bound; undefined when off. */
+  readonly http: { host: string; port: number } | undefined;
+  /** Liveness and readiness, as the health service and /livez, /readyz answer them. */
+  readonly health: Health;
   /** The domain the API serves, for in-process callers. */
   readonly domain: NodeService;
   readonly client: SpdkClient;
@@ -112,6 +119,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let spdk: SpdkConnection;
   let domain: NodeService;
   let api: ApiServer;
+  let health: Health;
+  let http: { host: string; port: number } | undefined;
   // One service per state directory, held until close (released last). A configured one is locked
   // before anything starts; the embedded simulator's fresh directory once it exists.
   const lockDir = (dir: string): void => {
@@ -158,8 +167,27 @@ export async function startService(config: Config, options: ServiceOptions = {})
       maxQueuedRebuilds: config['rebuild.maxQueued'],
     });
     opened.add(() => domain.close());
+    const healthLog = componentLogger(log, 'health');
+    const link = new SpdkLinkProbe(spdk.client, { periodMs: config['health.spdkProbeMs'], deadlineMs: config['health.spdkProbeDeadlineMs'], logger: healthLog });
+    opened.add(async () => link.close());
+    const spdkLink = (): { ok: boolean; reason: string } => {
+      const state = link.state();
+      return { ok: state.reachable, reason: state.reachable ? 'ok' : state.reason };
+    };
+    health = new Health({
+      logger: healthLog,
+      refreshMs: options.api?.readinessPollMs ?? 200,
+      stallMs: config['health.livenessStallSec'] * 1000,
+      readiness: [{ name: 'spdk', read: spdkLink }, domainReadiness(domain)],
+    });
+    opened.add(async () => health.close());
     api = await startApiServer({
       ...options.api,
+      health,
+      stale: () => {
+        const state = link.state();
+        return state.reachable ? undefined : `spdk_tgt unreachable since ${new Date(state.since).toISOString()}`;
+      },
       domain,
       logger: componentLogger(log, 'api'),
       unixSocket: config['api.socket'],
@@ -168,6 +196,12 @@ export async function startService(config: Config, options: ServiceOptions = {})
       tcpSecurity: serverTls ? { kind: 'mtls', certificates: serverTls } : tcpPlan.security === 'insecure' ? { kind: 'insecure' } : undefined,
     });
     opened.add(() => api.close());
+    if (config['http.address'] !== 'off') {
+      const listener = await startHealthHttp({ ...parseTcpAddress(config['http.address'], 'http.address'), health, logger: componentLogger(log, 'http') });
+      opened.add(() => listener.close());
+      http = listener.address;
+    }
+    link.start();
   } catch (err) {
     await opened.closeAll().catch((closeErr: unknown) => log.error({ err: (closeErr as Error).message }, 'closing after a failed start failed'));
     throw err;
@@ -185,6 +219,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   return {
     log,
     api: api.ports,
+    http,
+    health,
     domain,
     client: spdk.client,
     embeddedSim: spdk.sim,

@@ -39,6 +39,8 @@ export interface UnaryOptions {
   /** Milliseconds until the call fails with DEADLINE_EXCEEDED. */
   deadlineMs?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Gets the answer's trailers (e.g. conductor-stale) before the call's promise settles. */
+  onTrailers?: ((trailers: grpc.Metadata) => void) | undefined;
 }
 
 interface HealthClient extends grpc.Client {
@@ -126,6 +128,8 @@ export function unaryCall<Res>(start: (metadata: grpc.Metadata, options: grpc.Ca
       if (err) reject(err);
       else resolve(response!);
     });
+    const { onTrailers } = options;
+    if (onTrailers) call.on('status', (status: grpc.StatusObject) => onTrailers(status.metadata));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -69,6 +69,8 @@ function exportMessage(info: ExportInfo): ExportMessage {
     hostNqns: [...info.hostNqns],
     namespaceUuid: info.namespaceUuid,
     namespaceNguid: info.namespaceNguid,
+    hostAuth: (info.hostAuth ?? []).map((h) => ({ nqn: h.nqn, dhchap: h.dhchap !== 'none', dhchapBidirectional: h.dhchap === 'bidirectional', tls: h.tls })),
+    secureChannel: info.secureChannel ?? false,
   };
 }
 

@@ -2,9 +2,10 @@
  * The node's gRPC server: the node API, grpc.health.v1 and server reflection, on a Unix socket
  * and/or a TCP address.
  *
- * Health never asks spdk_tgt anything: it is refreshed from NodeDomain.readiness() (synchronous,
- * cached) on a short timer, so the port and Check answer at once while recovery runs, and flip to
- * SERVING when the domain says it is ready.
+ * Health never asks spdk_tgt anything: grpc.health.v1 answers from the cached reports of
+ * api/health.ts under three kinds of names: "liveness", "readiness", and "" with each node API
+ * service, which are readiness (a Kubernetes gRPC probe without a service reads ""; its liveness
+ * probe names "liveness"). A Check also sends the reason in the `conductor-health-reason` trailer.
  *
  * The TCP listener is never plain by default: it takes mutual TLS (a client certificate required;
  * certificates from a provider, so a rotation reaches new connections) or an explicit 'insecure'.
@@ -13,12 +14,12 @@ import { tolerantService } from './undecodable.js';
 import { lstat, mkdir, chmod, chown, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import { experimental, Server, ServerCredentials } from '@grpc/grpc-js';
+import { experimental, Metadata, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, type ServingStatus } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import type { Readiness } from '../domain/operations.js';
 import { ConductorError, ConfigError } from '../errors.js';
+import { Health, type CheckSource, type Probe } from './health.js';
 import { loadProtos, SERVICE_NAMES } from './proto.js';
 import { build } from './status.js';
 import type { ApiDomain } from './services/call.js';
@@ -42,8 +43,15 @@ export interface ApiServerOptions {
   tcpSecurity?: TcpSecurity | undefined;
   /** The group (gid) the Unix socket is given; undefined: the process's own. */
   socketGroup?: number | undefined;
-  /** How often readiness is read into the health service. */
+  /** How often readiness is read into the health service (when the API makes its own Health). */
   readinessPollMs?: number;
+  /**
+   * Liveness and readiness; the API adds its own liveness check (it listens). Undefined: one made
+   * here from the domain's readiness alone, closed with the server.
+   */
+  health?: Health | undefined;
+  /** Why List answers may be stale (spdk_tgt unreachable since …), or undefined when they are fresh. */
+  stale?: (() => string | undefined) | undefined;
   /** How long close() lets calls finish before cutting them off. */
   shutdownGraceMs?: number;
   /** Unsent events a ReplicaWatch or EngineWatch stream may hold before it is ended. */
@@ -67,7 +75,16 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const HEALTH_NAMES = ['', ...SERVICE_NAMES];
+/** What each name of grpc.health.v1 reports. */
+const HEALTH_NAMES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
+  ['', 'readiness'],
+  ['readiness', 'readiness'],
+  ['liveness', 'liveness'],
+  ...SERVICE_NAMES.map((name) => [name, 'readiness'] as [string, Probe]),
+]);
+
+/** The trailer of a health Check that carries the reason (grpc.health.v1 has no field for it). */
+export const HEALTH_REASON_TRAILER = 'conductor-health-reason';
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { domain, logger } = options;
@@ -82,18 +99,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // A larger message is refused by grpc-js with RESOURCE_EXHAUSTED before it is decoded.
   const server = new Server({ 'grpc.enable_channelz': 0, 'grpc.max_receive_message_length': REQUEST_MAX_BYTES });
   const watches = new WatchRegistry();
-  const ctx = { domain, logger };
+  const ctx = { domain, logger, stale: options.stale };
   const watchOptions = { watches, maxBufferedEvents: options.maxWatchBufferedEvents ?? 10_000 };
   server.addService(tolerantService(v1.Disks.service), disksHandlers(ctx));
   server.addService(tolerantService(v1.Replicas.service), replicasHandlers(ctx, watchOptions));
   server.addService(tolerantService(v1.Snapshots.service), snapshotsHandlers(ctx));
   server.addService(tolerantService(v1.Engines.service), enginesHandlers(ctx, watchOptions));
   server.addService(tolerantService(v1.Node.service), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }));
-  const health = new HealthImplementation();
-  health.addToServer(server);
+  const ownHealth = options.health === undefined;
+  const health = options.health ?? new Health({ logger, refreshMs: options.readinessPollMs ?? 200, stallMs: 10_000, readiness: [domainReadiness(domain)] });
+  let listening = false;
+  health.add('liveness', { name: 'api', read: () => ({ ok: listening, reason: listening ? 'ok' : 'the API is not listening' }) });
+  const stopHealth = serveHealth(server, health);
   new ReflectionService(protos.reflectionDefinition).addToServer(server);
 
-  const stopHealth = followReadiness(domain, health, logger, options.readinessPollMs ?? 200);
   const ports: ApiPorts = { unixSocket: undefined, tcp: undefined };
   try {
     if (options.unixSocket) {
@@ -118,10 +137,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     }
   } catch (err) {
     stopHealth();
+    if (ownHealth) health.close();
     server.forceShutdown();
     if (ports.unixSocket) await removeSocket(ports.unixSocket);
     throw err;
   }
+  listening = true;
+  health.refresh();
   logger.info({ unixSocket: ports.unixSocket, tcp: ports.tcp && `${ports.tcp.host}:${ports.tcp.port}`, tcpSecurity: tcpSecurity?.kind ?? 'off' }, 'API listening');
 
   let closing: Promise<void> | undefined;
@@ -129,8 +151,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     ports,
     close: () => {
       closing ??= (async () => {
-        stopHealth();
-        for (const name of HEALTH_NAMES) health.setStatus(name, 'NOT_SERVING');
+        listening = false;
+        stopHealth(true);
+        if (ownHealth) health.close();
         watches.endAll(build('SERVICE_STOPPING', 'the service is shutting down; watch again once it is back'));
         await drain(server, options.shutdownGraceMs ?? 5000, logger);
         if (ports.unixSocket) await removeSocket(ports.unixSocket);
@@ -141,31 +164,59 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   };
 }
 
-/** Polls readiness (a cached read, microseconds) and pushes changes into the health service. */
-function followReadiness(domain: ApiDomain, health: HealthImplementation, logger: Logger, pollMs: number): () => void {
-  let current: ServingStatus | undefined;
-  const refresh = (): void => {
-    let readiness: Readiness;
-    try {
-      readiness = domain.readiness();
-    } catch (err) {
-      readiness = { ready: false, reason: `readiness could not be read: ${(err as Error).message}` };
-    }
-    const next: ServingStatus = readiness.ready ? 'SERVING' : 'NOT_SERVING';
-    if (next === current) return;
-    current = next;
-    for (const name of HEALTH_NAMES) health.setStatus(name, next);
-    logger.info({ ready: readiness.ready, reason: readiness.reason }, `health ${next}`);
+/** The domain's readiness seam (recovery, reconcile, disks) as a readiness check. */
+export function domainReadiness(domain: Pick<ApiDomain, 'readiness'>): CheckSource {
+  return {
+    name: 'domain',
+    read: () => {
+      const { ready, reason } = domain.readiness();
+      return { ok: ready, reason: ready ? 'ok' : reason };
+    },
   };
-  refresh();
-  const timer = setInterval(refresh, pollMs);
-  timer.unref();
-  return () => clearInterval(timer);
 }
 
-export function parseTcpAddress(value: string): { host: string; port: number } {
+/**
+ * grpc.health.v1 over the cached reports: the status map follows every change (so Watch streams
+ * get it), Check answers from the report itself with its reason in a trailer. The returned stop
+ * turns every name NOT_SERVING when the server closes.
+ */
+function serveHealth(server: Server, health: Health): (closing?: boolean) => void {
+  const statuses = new HealthImplementation();
+  let stopped = false;
+  const publish = (): void => {
+    for (const [name, probe] of HEALTH_NAMES) statuses.setStatus(name, health.report(probe).status);
+  };
+  publish();
+  const unsubscribe = health.onChange(publish);
+  statuses.addToServer({
+    addService: (definition, implementation) =>
+      server.addService(definition, {
+        ...implementation,
+        check: (call: ServerUnaryCall<{ service: string }, unknown>, callback: sendUnaryData<unknown>) => {
+          const probe = HEALTH_NAMES.get(call.request.service);
+          if (!probe) return implementation.check!(call as never, callback as never);
+          const report = stopped ? { status: 'NOT_SERVING', reason: 'the service is shutting down' } : health.report(probe);
+          const trailer = new Metadata();
+          trailer.set(HEALTH_REASON_TRAILER, headerSafe(report.reason));
+          callback(null, { status: report.status }, trailer);
+        },
+      }),
+  });
+  return (closing = false) => {
+    unsubscribe();
+    stopped = true;
+    if (closing) for (const name of HEALTH_NAMES.keys()) statuses.setStatus(name, 'NOT_SERVING');
+  };
+}
+
+/** A metadata value must be printable ASCII; a reason quotes errors, which may hold anything. */
+function headerSafe(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
+}
+
+export function parseTcpAddress(value: string, key = 'api.tcp'): { host: string; port: number } {
   const address = splitHostPort(value);
-  if (!address) throw new ConfigError('api.tcp', `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:50151 or [::1]:50151)`);
+  if (!address) throw new ConfigError(key, `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:50151 or [::1]:50151)`);
   return address;
 }
 

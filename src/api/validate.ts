@@ -3,6 +3,7 @@
  * INVALID_ARGUMENT naming the field (as spelled in the proto) and changes nothing. The domain
  * checks again before SPDK; this layer exists so bad input never costs a lock or a spdk_tgt call.
  */
+import { checkSecrets, type HostSecrets } from '../domain/node/keys.js';
 import type { ExposeMode } from '../domain/model.js';
 import { ConductorError, type ErrorCode } from '../errors.js';
 import { labelsProblem } from '../validation/labels.js';
@@ -68,6 +69,40 @@ export function hostNqns(field: string, values: readonly string[], required: str
     seen.add(value);
   }
   return [...values];
+}
+
+/** A host with the secrets it must prove or share, as the proto's HostAccess carries it. */
+export interface HostAccessFields {
+  nqn: string;
+  dhchapKey: string;
+  dhchapCtrlrKey: string;
+  psk: string;
+}
+
+/** DH-HMAC-CHAP and TLS secrets checked (format, hash, length, CRC-32); errors never quote them. */
+export function secrets(field: string, value: Omit<HostAccessFields, 'nqn'>): HostSecrets | undefined {
+  return checkSecrets(field, { dhchapKey: value.dhchapKey, dhchapCtrlrKey: value.dhchapCtrlrKey, psk: value.psk });
+}
+
+/**
+ * host_nqns (no authentication) and hosts (with secrets) together: one host list, each host once,
+ * and the secrets by host NQN (undefined when no host has any).
+ */
+export function hostAccess(
+  nqnsField: string,
+  nqns: readonly string[],
+  accessField: string,
+  access: readonly HostAccessFields[],
+  required?: string | null,
+): { hostNqns: string[]; secrets: Map<string, HostSecrets> | undefined } {
+  const bySecret = new Map<string, HostSecrets>();
+  for (const [i, host] of access.entries()) {
+    nqn(`${accessField}[${i}].nqn`, host.nqn);
+    const checkedSecrets = secrets(`${accessField}[${i}].`, host);
+    if (checkedSecrets) bySecret.set(host.nqn, checkedSecrets);
+  }
+  const hostNqnsChecked = hostNqns(nqnsField, [...nqns, ...access.map((h) => h.nqn)], required);
+  return { hostNqns: hostNqnsChecked, secrets: bySecret.size > 0 ? bySecret : undefined };
 }
 
 /** One NQN, a host's or a subsystem's. */

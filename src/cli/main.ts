@@ -7,6 +7,7 @@
  *   spdk-conductor spdk info [--json]                                      spdk_tgt's version and methods
  *   spdk-conductor config show [--json]                                    the effective configuration
  *   spdk-conductor timeouts check [--json]                                 the timeout budget and its verdict
+ *   spdk-conductor health [--liveness] [--json]                            an exec probe: exit 0 ready (live), 3 not
  */
 import { parseArgs } from 'node:util';
 import { configFlags, loadConfig, redactedConfig } from '../config/load.js';
@@ -15,6 +16,7 @@ import { CONFIG_KEYS, envName, flagName } from '../config/schema.js';
 import { ConductorError, SpdkTransportError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { openSpdk, startService } from '../service.js';
+import { healthCommand } from './commands/health.js';
 import { timeoutsCheck } from './commands/timeouts.js';
 import { API_GROUPS, API_USAGE, checkNoCommandOptions, COMMAND_OPTIONS, runApiCommand, splitCommandValues, UsageError } from './commands/index.js';
 import { EXIT } from './exit-codes.js';
@@ -27,6 +29,8 @@ commands:
   spdk info          print spdk_tgt's version and supported methods
   config show        print the effective configuration
   timeouts check     print the timeout budget as a worst-case timeline and check it (exit 2: broken)
+  health [--liveness]
+                     ask the running service whether it is ready (or live): exit 0 yes, 3 no, with the reason
   help               this text
 
 node API commands (talk to a running service over its API socket):
@@ -46,7 +50,7 @@ the object's current state, 8 no space or memory, 130 interrupted
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
-  const options = { ...configFlags(), ...COMMAND_OPTIONS, config: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = { ...configFlags(), ...COMMAND_OPTIONS, config: { type: 'string' }, json: { type: 'boolean' }, liveness: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
   } catch (err) {
@@ -58,11 +62,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === '' && !values.help ? EXIT.USAGE : EXIT.OK;
   }
-  const { config: file, json, help: _help, ...rest } = values;
+  const { config: file, json, help: _help, liveness, ...rest } = values;
   const { commandValues, flags } = splitCommandValues(rest);
   const config = loadConfig({ file: file as string | undefined, env: process.env, flags });
   if (API_GROUPS.includes(positionals[0]!)) return runApiCommand({ positionals, values: commandValues, json: Boolean(json), config });
   checkNoCommandOptions(commandValues, command);
+  if (liveness && command !== 'health') throw new UsageError('--liveness applies only to "health"');
   switch (command) {
     case 'serve':
       return serve(config);
@@ -71,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
     case 'config show':
       print(redactedConfig(config), Boolean(json));
       return EXIT.OK;
+    case 'health':
+      return healthCommand(config, { liveness: Boolean(liveness), json: Boolean(json), out: (text) => process.stdout.write(text) });
     case 'timeouts check':
       return timeoutsCheck(config, { json: Boolean(json), out: process.stdout });
     default:

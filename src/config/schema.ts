@@ -194,6 +194,27 @@ export const CONFIG_KEYS = {
   'health.rpcLatencyMaxMs': { type: 'integer', default: 250, min: 1, max: 600_000, describe: "Throttle rebuilds when spdk_tgt's RPC latency (p90 of the last period) exceeds this, ms" },
   'health.reactorBusyMaxPct': { type: 'integer', default: 95, min: 1, max: 100, describe: "Throttle rebuilds when spdk_tgt's busiest reactor exceeds this share of busy ticks, %" },
   'health.admissionReserveMib': { type: 'integer', default: 32, min: 0, max: 1_048_576, describe: 'DMA memory kept free for I/O: admission refuses work that would leave less, MiB' },
+  'health.livenessStallSec': {
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 3600,
+    describe: "Liveness fails when the service's event loop has not turned for this long, s",
+  },
+  'health.spdkProbeMs': { type: 'integer', default: 1000, min: 100, max: 60_000, describe: 'How often readiness asks spdk_tgt for its version (one probe at a time), ms' },
+  'health.spdkProbeDeadlineMs': {
+    type: 'integer',
+    default: 2000,
+    min: 100,
+    max: 60_000,
+    describe: 'How long that probe waits for an answer before readiness says spdk_tgt is unreachable, ms',
+  },
+  'http.address': {
+    type: 'string',
+    default: 'off',
+    check: listenAddressProblem,
+    describe: 'The HTTP listener (GET /livez, /readyz), host:port ([v6]:port); off: none. For kubelet httpGet probes, an address the kubelet reaches (the pod IP)',
+  },
   'frontend.hostNqn': {
     type: 'string',
     default: undefined,

@@ -36,6 +36,17 @@ export interface ExportInfo {
   hostNqns: string[];
   namespaceUuid: string;
   namespaceNguid: string;
+  /** Per host, the in-band authentication it must do (never a key); absent: none for any host. */
+  hostAuth?: HostAuthInfo[];
+  /** The listener requires TLS (every host has a PSK). */
+  secureChannel?: boolean;
+}
+
+/** What a host must do to connect to an export: said in responses instead of any key. */
+export interface HostAuthInfo {
+  nqn: string;
+  dhchap: 'none' | 'one-way' | 'bidirectional';
+  tls: boolean;
 }
 
 export interface ReplicaInfo {
@@ -117,8 +128,36 @@ export interface ShallowCopyProgress {
   clusterSizeBytes: number;
 }
 
+/** What a host must prove or share to reach an export; given in requests, never persisted or logged. */
+export interface HostSecrets {
+  /** DH-HMAC-CHAP: the host authenticates with it. */
+  readonly dhchapKey?: string | undefined;
+  /** DH-HMAC-CHAP, bidirectional: the controller authenticates to the host with it (needs dhchapKey). */
+  readonly dhchapCtrlrKey?: string | undefined;
+  /** TLS: the pre-shared key; the export's listener then requires a secure channel. */
+  readonly psk?: string | undefined;
+}
+
+/** The keyring names of a HostSecrets (domain/node/keys.ts): what params and the state file carry instead. */
+export type KeyNames = {
+  readonly dhchapKey?: string;
+  readonly dhchapCtrlrKey?: string;
+  readonly psk?: string;
+};
+
 /** A replica as an engine member: on another node over NVMe/TCP, or on this node directly. */
-export type EngineReplicaSpec = { name: string; kind: 'remote'; address: string; port: number; nqn: string; apiAddress?: string } | { name: string; kind: 'local' };
+export type EngineReplicaSpec =
+  | {
+      name: string;
+      kind: 'remote';
+      address: string;
+      port: number;
+      nqn: string;
+      apiAddress?: string;
+      /** The keyring names it attaches with (DH-HMAC-CHAP, TLS): set from the secrets given, persisted; never the secrets. */
+      keys?: KeyNames;
+    }
+  | { name: string; kind: 'local' };
 
 export type FrontendKind = 'nvme-host' | 'export-only';
 

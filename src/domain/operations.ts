@@ -5,6 +5,7 @@
  * deadline and cancellation.
  */
 import type { CallOptions } from '../spdk/call.js';
+import type { HostSecrets } from './node/keys.js';
 import type {
   CopyTarget,
   DiskCreate,
@@ -39,8 +40,11 @@ export interface NodeDomain {
   /** `force`: also under members of local engines. */
   diskDelete(name: string, wipe: boolean, options?: CallOptions, force?: boolean): Promise<void>;
 
-  /** With `exposeTo`, also exposes it to those hosts; a replica this call made is removed if that fails. */
-  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo>;
+  /**
+   * With `exposeTo`, also exposes it to those hosts; a replica this call made is removed if that
+   * fails. `secrets` (by host NQN) make hosts authenticate (DH-HMAC-CHAP, TLS PSK).
+   */
+  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[], secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   replicaList(diskName: string | undefined, options?: CallOptions): Promise<ReplicaInfo[]>;
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
@@ -48,7 +52,7 @@ export interface NodeDomain {
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
   replicaDelete(name: string, options?: CallOptions, force?: boolean): Promise<void>;
   /** On an exposed replica, `mode` says whether the hosts are added or replace its hosts; without one, other hosts are refused (EXPOSE_MODE_REQUIRED). */
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo>;
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   /**
    * Subscribes to replica changes: the current list arrives first as 'added' events then one
@@ -72,14 +76,15 @@ export interface NodeDomain {
 
 /** Engine operations, beside the node's disks and replicas. */
 export interface EngineDomain {
-  engineCreate(request: EngineCreate, options?: CallOptions): Promise<EngineInfo>;
+  /** `secrets` (by replica name) are the keys remote members attach with. */
+  engineCreate(request: EngineCreate, options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<EngineInfo>;
   engineGet(name: string, options?: CallOptions): Promise<EngineInfo>;
   engineList(options?: CallOptions): Promise<EngineInfo[]>;
   engineDelete(name: string, options?: CallOptions): Promise<void>;
   /** Out of the raid, controller detached, bdev gone: then the replica may be torn down. */
   engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo>;
   /** Attaches the replica and adds it to the raid; spdk_tgt rebuilds it from the others. */
-  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo>;
+  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions, secrets?: HostSecrets): Promise<EngineInfo>;
   /** Current engines as 'added' then 'synced', then every change with its reason. */
   engineWatch(listener: (event: EngineEvent) => void): () => void;
   rebuildList(engine: string | undefined): Promise<RebuildInfo[]>;

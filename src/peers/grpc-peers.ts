@@ -173,7 +173,16 @@ function replicaInfo(r: Replica__Output): ReplicaInfo {
     lvolAlias: r.lvolAlias,
     allocatedBytes: r.allocatedBytes,
     export: r.export
-      ? { nqn: r.export.nqn, address: r.export.address, port: r.export.port, hostNqns: [...r.export.hostNqns], namespaceUuid: r.export.namespaceUuid, namespaceNguid: r.export.namespaceNguid }
+      ? {
+          nqn: r.export.nqn,
+          address: r.export.address,
+          port: r.export.port,
+          hostNqns: [...r.export.hostNqns],
+          namespaceUuid: r.export.namespaceUuid,
+          namespaceNguid: r.export.namespaceNguid,
+          hostAuth: r.export.hostAuth.map((h) => ({ nqn: h.nqn, dhchap: h.dhchapBidirectional ? 'bidirectional' : h.dhchap ? 'one-way' : 'none', tls: h.tls })),
+          secureChannel: r.export.secureChannel,
+        }
       : undefined,
     headParent: r.headParent || undefined,
     snapshotCount: r.snapshotCount,

@@ -103,6 +103,8 @@ describe('Replicas', () => {
     await seed();
     const exposed = await invoke(api.clients.replicas, 'ReplicaExpose', { name: 'r1', hostNqns: [HOST] });
     expect(exposed.export).toEqual({
+      hostAuth: [],
+      secureChannel: false,
       nqn: 'nqn.2024-11.io.spdk-conductor:replica:r1',
       address: '10.0.0.5',
       port: 4420,

@@ -374,7 +374,7 @@ describe('command line errors exit 2 and contact nothing', () => {
   it('help lists the API commands and the exit codes', async () => {
     const result = await run(['help']);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('replica expose NAME --host HOSTNQN [--host HOSTNQN ...]');
+    expect(result.stdout).toContain('replica expose NAME --host NQN[,dhchap-key-file=FILE][,dhchap-ctrlr-key-file=FILE][,psk-file=FILE] [--host ...]');
     expect(result.stdout).toContain('snapshot purge REPLICA');
     expect(result.stdout).toMatch(/5 not found, 6 exists and differs/);
   });

@@ -544,7 +544,10 @@ describe('api=HOST:PORT in a replica SPEC', () => {
   it('reaches the service as RemoteReplica.api_address, from replica-add and from create', async () => {
     const added = await run(['engine', 'replica-add', 'vol1', '--replica', `${R3},api=10.0.0.6:50051`]);
     expect(added.exitCode, added.stderr).toBe(0);
-    expect(fake.calls[0]!.request['replica']).toEqual({ remote: { name: 'r3', address: '10.0.0.6', port: 20003, nqn: R3_NQN, apiAddress: '10.0.0.6:50051' }, replica: 'remote' });
+    expect(fake.calls[0]!.request['replica']).toEqual({
+      remote: { name: 'r3', address: '10.0.0.6', port: 20003, nqn: R3_NQN, apiAddress: '10.0.0.6:50051', dhchapKey: '', dhchapCtrlrKey: '', psk: '' },
+      replica: 'remote',
+    });
 
     const created = await run(['engine', 'create', 'vol2', '--size', '1GiB', '--frontend', 'nvme-host', '--replica', `api=node-b.example:50051,${R3}`, '--replica', 'name=r2,local']);
     expect(created.exitCode, created.stderr).toBe(0);

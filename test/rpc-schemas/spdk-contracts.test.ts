@@ -64,6 +64,7 @@ const METHODS = [
   'nvmf_subsystem_remove_listener',
   'nvmf_subsystem_add_host',
   'nvmf_subsystem_remove_host',
+  'nvmf_subsystem_set_keys',
   'nvmf_subsystem_allow_any_host',
   'nvmf_subsystem_listener_set_ana_state',
   'nvmf_subsystem_get_controllers',
@@ -73,6 +74,10 @@ const METHODS = [
   'bdev_nvme_detach_controller',
   'bdev_nvme_get_controllers',
   'bdev_nvme_set_options',
+  'bdev_nvme_set_keys',
+  'keyring_file_add_key',
+  'keyring_file_remove_key',
+  'keyring_get_keys',
   'bdev_nvme_get_io_paths',
   'spdk_get_version',
   'rpc_get_methods',
@@ -370,6 +375,14 @@ const VERDICTS: ReadonlyArray<[method: string, code: number, message: string, ex
   ['nvmf_subsystem_add_host', -32603, 'Internal error', 'maybe-exists'],
   // The subsystem is missing (the message is generic).
   ['nvmf_subsystem_add_host', -32602, 'Invalid parameters', 'maybe-gone'],
+  // Transcript 18: keys in the keyring, and set_keys on a subsystem host or a controller.
+  ['keyring_file_add_key', -17, 'File exists', 'exists'],
+  ['keyring_file_add_key', -1, 'Operation not permitted', null],
+  ['keyring_file_add_key', -2, 'No such file or directory', null],
+  ['keyring_file_remove_key', -126, 'Required key not available', 'gone'],
+  ['nvmf_subsystem_set_keys', -32602, 'Invalid parameters', 'maybe-gone'],
+  ['bdev_nvme_set_keys', -13, 'Permission denied', null],
+  ['bdev_nvme_set_keys', -19, 'No such device', 'gone'],
   // secure_channel on a subsystem with allow_any_host (18).
   ['nvmf_subsystem_add_listener', -32603, "Cannot establish secure channel, when 'allow_any_host' is set", null],
   // A listener that exists, a transport not created, an address the host lacks.
@@ -614,6 +627,8 @@ describe('call behaviour', () => {
         'spdk_get_version',
         'thread_get_stats',
         'bdev_set_qos_limit',
+        'keyring_get_keys',
+        'nvmf_subsystem_set_keys',
       ].sort(),
     );
   });

@@ -234,6 +234,8 @@ describe('strings of hostile size (item 7)', () => {
     // Generous: a busy 2-core machine moves p99 a lot; a broken channel or seconds of
     // DEADLINE_EXCEEDED (what the issue saw) fails the loop itself or lands far above this.
     const limit = Math.max(20 * p99(baseline), 750);
+    // The figures for the record (issue 11 asks for the other client's p99 before and during).
+    console.info(`other client: p99 ${p99(baseline).toFixed(1)} ms before (${baseline.length} calls), ${p99(during).toFixed(1)} ms during the attack (${during.length} calls)`);
     expect(during.length).toBeGreaterThan(5);
     expect(p99(during), `p99 ${p99(during).toFixed(1)} ms under attack, ${p99(baseline).toFixed(1)} ms before`).toBeLessThan(limit);
   });

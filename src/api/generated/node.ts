@@ -11,6 +11,8 @@ import type { DiskListRequest as _spdk_conductor_v1_DiskListRequest, DiskListReq
 import type { DiskListResponse as _spdk_conductor_v1_DiskListResponse, DiskListResponse__Output as _spdk_conductor_v1_DiskListResponse__Output } from './spdk/conductor/v1/DiskListResponse.js';
 import type { DisksClient as _spdk_conductor_v1_DisksClient, DisksDefinition as _spdk_conductor_v1_DisksDefinition } from './spdk/conductor/v1/Disks.js';
 import type { ExportInfo as _spdk_conductor_v1_ExportInfo, ExportInfo__Output as _spdk_conductor_v1_ExportInfo__Output } from './spdk/conductor/v1/ExportInfo.js';
+import type { HostAccess as _spdk_conductor_v1_HostAccess, HostAccess__Output as _spdk_conductor_v1_HostAccess__Output } from './spdk/conductor/v1/HostAccess.js';
+import type { HostAuth as _spdk_conductor_v1_HostAuth, HostAuth__Output as _spdk_conductor_v1_HostAuth__Output } from './spdk/conductor/v1/HostAuth.js';
 import type { NodeClient as _spdk_conductor_v1_NodeClient, NodeDefinition as _spdk_conductor_v1_NodeDefinition } from './spdk/conductor/v1/Node.js';
 import type { NodeInfo as _spdk_conductor_v1_NodeInfo, NodeInfo__Output as _spdk_conductor_v1_NodeInfo__Output } from './spdk/conductor/v1/NodeInfo.js';
 import type { NodeInfoRequest as _spdk_conductor_v1_NodeInfoRequest, NodeInfoRequest__Output as _spdk_conductor_v1_NodeInfoRequest__Output } from './spdk/conductor/v1/NodeInfoRequest.js';
@@ -64,6 +66,8 @@ export interface ProtoGrpcType {
         Disks: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_DisksClient> & { service: _spdk_conductor_v1_DisksDefinition }
         ExportInfo: MessageTypeDefinition<_spdk_conductor_v1_ExportInfo, _spdk_conductor_v1_ExportInfo__Output>
         ExposeMode: EnumTypeDefinition
+        HostAccess: MessageTypeDefinition<_spdk_conductor_v1_HostAccess, _spdk_conductor_v1_HostAccess__Output>
+        HostAuth: MessageTypeDefinition<_spdk_conductor_v1_HostAuth, _spdk_conductor_v1_HostAuth__Output>
         /**
          * What this node is, for its peers: engines on other nodes ask before copying snapshots to or from
          * it during a rebuild.

@@ -4,7 +4,7 @@
  * the bounds of every field before the handler reads it, and every failure, validation included,
  * ended with the mapped status.
  */
-import type { Deadline, handleUnaryCall } from '@grpc/grpc-js';
+import { type Deadline, type handleUnaryCall, Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { EngineDomain, NodeDomain } from '../../domain/operations.js';
 import { toStatus } from '../status.js';
@@ -18,7 +18,15 @@ export type ApiDomain = NodeDomain & EngineDomain;
 export interface ServiceContext {
   domain: ApiDomain;
   logger: Logger;
+  /** Why answers may be stale (spdk_tgt unreachable since …), or undefined when fresh. */
+  stale?: (() => string | undefined) | undefined;
 }
+
+/**
+ * The trailer a List answer carries when its data may be stale: the domain answers from what it
+ * holds, and a caller must not take that for what spdk_tgt has now.
+ */
+export const STALE_TRAILER = 'conductor-stale';
 
 /** The time left before the caller's deadline, or undefined for none (the domain's own applies). */
 export function remainingMs(call: { getDeadline(): Deadline }): number | undefined {
@@ -44,7 +52,11 @@ export function unary<Req, Res>(ctx: ServiceContext, method: string, run: (reque
       (response) => {
         call.off('cancelled', onCancelled);
         ctx.logger.debug({ method, ms: Math.round(performance.now() - started) }, 'call ok');
-        callback(null, response);
+        const stale = method.endsWith('List') ? ctx.stale?.() : undefined;
+        if (stale === undefined) return callback(null, response);
+        const trailer = new Metadata();
+        trailer.set(STALE_TRAILER, stale);
+        callback(null, response, trailer);
       },
       (err: unknown) => {
         call.off('cancelled', onCancelled);

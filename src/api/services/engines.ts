@@ -4,6 +4,7 @@
  * stream on every path (see watch.ts).
  */
 import type { EngineCreate, EngineEvent as DomainEngineEvent, EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../../domain/model.js';
+import type { HostSecrets } from '../../domain/node/keys.js';
 import type { HostTimeouts, ReplicaTimeouts } from '../../domain/engine/timeout-budget.js';
 import type { Engine } from '../generated/spdk/conductor/v1/Engine.js';
 import type { EngineCreateRequest__Output } from '../generated/spdk/conductor/v1/EngineCreateRequest.js';
@@ -54,6 +55,22 @@ export function engineReplica(field: string, value: EngineReplica__Output | null
   }
   if (value?.replica === 'local' && value.local) return { name: check.name('replica', `${field}.local.name`, value.local.name), kind: 'local' };
   throw check.invalid(field, 'a replica is required: set remote {name, address, port, nqn} for one on another node, or local {name} for one on this node');
+}
+
+/** The keys a remote member attaches with, checked; undefined when it has none. */
+export function memberSecrets(field: string, value: EngineReplica__Output | null): HostSecrets | undefined {
+  if (value?.replica !== 'remote' || !value.remote) return undefined;
+  return check.secrets(`${field}.remote.`, value.remote);
+}
+
+/** Members' keys by replica name; undefined when no member has any. */
+function membersSecrets(replicas: readonly EngineReplica__Output[]): Map<string, HostSecrets> | undefined {
+  const secrets = new Map<string, HostSecrets>();
+  for (const [i, replica] of replicas.entries()) {
+    const given = memberSecrets(`replicas[${i}]`, replica);
+    if (given && replica.remote) secrets.set(replica.remote.name, given);
+  }
+  return secrets.size > 0 ? secrets : undefined;
 }
 
 function frontendKind(field: string, value: string | number): FrontendKind {
@@ -111,7 +128,11 @@ const rebuildTarget = (request: { engine: string; replica: string }): [string, s
 export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): EnginesHandlers {
   const { domain } = ctx;
   return {
-    EngineCreate: unary<EngineCreateRequest__Output, Engine>(ctx, 'EngineCreate', async (request, call) => engineMessage(await domain.engineCreate(engineCreateRequest(request), call))),
+    EngineCreate: unary<EngineCreateRequest__Output, Engine>(ctx, 'EngineCreate', async (request, call) => {
+      const create = engineCreateRequest(request);
+      const secrets = membersSecrets(request.replicas);
+      return engineMessage(secrets ? await domain.engineCreate(create, call, secrets) : await domain.engineCreate(create, call));
+    }),
     EngineGet: unary<EngineGetRequest__Output, Engine>(ctx, 'EngineGet', async (request, call) => engineMessage(await domain.engineGet(volumeName(request), call))),
     EngineList: unary<EngineListRequest__Output, EngineListResponse>(ctx, 'EngineList', async (_request, call) => ({
       engines: (await domain.engineList(call)).map(engineMessage),
@@ -131,7 +152,8 @@ export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): Eng
     EngineReplicaAdd: unary<EngineReplicaAddRequest__Output, Engine>(ctx, 'EngineReplicaAdd', async (request, call) => {
       const name = volumeName(request);
       const replica = engineReplica('replica', request.replica);
-      return engineMessage(await domain.engineReplicaAdd(name, replica, call));
+      const secrets = memberSecrets('replica', request.replica);
+      return engineMessage(secrets ? await domain.engineReplicaAdd(name, replica, call, secrets) : await domain.engineReplicaAdd(name, replica, call));
     }),
     RebuildList: unary<RebuildListRequest__Output, RebuildListResponse>(ctx, 'RebuildList', async (request) => ({
       rebuilds: (await domain.rebuildList(request.engine ? volumeName({ name: request.engine }) : undefined)).map(rebuildMessage),

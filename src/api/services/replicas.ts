@@ -28,8 +28,9 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
       const name = check.name('replica', 'name', request.name);
       const diskName = check.name('disk', 'disk_name', request.diskName);
       const sizeBytes = check.sizeBytes('size_bytes', request.sizeBytes);
-      const hostNqns = request.hostNqns.length > 0 ? check.hostNqns('host_nqns', request.hostNqns) : undefined;
-      return replicaMessage(await domain.replicaCreate(name, diskName, sizeBytes, call, hostNqns));
+      if (request.hostNqns.length === 0 && request.hosts.length === 0) return replicaMessage(await domain.replicaCreate(name, diskName, sizeBytes, call));
+      const { hostNqns, secrets } = check.hostAccess('host_nqns', request.hostNqns, 'hosts', request.hosts);
+      return replicaMessage(await domain.replicaCreate(name, diskName, sizeBytes, call, hostNqns, secrets));
     }),
     ReplicaGet: unary<ReplicaGetRequest__Output, Replica>(ctx, 'ReplicaGet', async (request, call) => replicaMessage(await domain.replicaGet(check.name('replica', 'name', request.name), call))),
     ReplicaList: unary<ReplicaListRequest__Output, ReplicaListResponse>(ctx, 'ReplicaList', async (request, call) => ({
@@ -46,8 +47,8 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
     }),
     ReplicaExpose: unary<ReplicaExposeRequest__Output, Replica>(ctx, 'ReplicaExpose', async (request, call) => {
       const name = check.name('replica', 'name', request.name);
-      const hostNqns = check.hostNqns('host_nqns', request.hostNqns);
-      return replicaMessage(await domain.replicaExpose(name, hostNqns, call, check.exposeMode('mode', request.mode)));
+      const { hostNqns, secrets } = check.hostAccess('host_nqns', request.hostNqns, 'hosts', request.hosts);
+      return replicaMessage(await domain.replicaExpose(name, hostNqns, call, check.exposeMode('mode', request.mode), secrets));
     }),
     ReplicaUnexpose: unary<ReplicaUnexposeRequest__Output, Replica>(ctx, 'ReplicaUnexpose', async (request, call) =>
       replicaMessage(await domain.replicaUnexpose(check.name('replica', 'name', request.name), call)),

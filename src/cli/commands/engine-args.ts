@@ -12,13 +12,15 @@
 import type { EngineReplica } from '../../api/generated/spdk/conductor/v1/EngineReplica.js';
 import type { FrontendKind } from '../../api/generated/spdk/conductor/v1/FrontendKind.js';
 import type { TimeoutsOverride } from '../../api/generated/spdk/conductor/v1/TimeoutsOverride.js';
+import { isKeyFileOption, readKeyFiles, type KeyFileOption } from './key-files.js';
 import { UsageError } from './usage.js';
 import { portProblem, splitHostPort } from '../../validation/network.js';
 
-const REPLICA_KEYS = ['name', 'address', 'port', 'nqn', 'api', 'local'] as const;
+const REPLICA_KEYS = ['name', 'address', 'port', 'nqn', 'api', 'local', 'dhchap-key-file', 'dhchap-ctrlr-key-file', 'psk-file'] as const;
 type ReplicaKey = (typeof REPLICA_KEYS)[number];
 
-export const REPLICA_SPEC_HELP = 'name=NAME,address=IP,port=PORT,nqn=NQN[,api=HOST:PORT] (a replica another node exposes) or name=NAME,local (one on this node)';
+export const REPLICA_SPEC_HELP =
+  'name=NAME,address=IP,port=PORT,nqn=NQN[,api=HOST:PORT][,dhchap-key-file=FILE][,dhchap-ctrlr-key-file=FILE][,psk-file=FILE] (a replica another node exposes) or name=NAME,local (one on this node)';
 
 /** Said once in help: what api= is for. */
 export const REPLICA_API_HELP = "api=HOST:PORT is the spdk-conductor API of the replica's node; without it a rebuild onto or from it cannot copy snapshots";
@@ -39,7 +41,7 @@ export function parseReplicaSpec(text: string): EngineReplica {
   const name = found.get('name');
   if (typeof name !== 'string' || name === '') throw new UsageError(`--replica ${JSON.stringify(text)}: name=NAME is required; use ${REPLICA_SPEC_HELP}`);
   if (found.has('local')) {
-    const extra = (['address', 'port', 'nqn', 'api'] as const).filter((k) => found.has(k));
+    const extra = (['address', 'port', 'nqn', 'api', 'dhchap-key-file', 'dhchap-ctrlr-key-file', 'psk-file'] as const).filter((k) => found.has(k));
     if (extra.length > 0) throw new UsageError(`--replica ${JSON.stringify(text)}: a local replica takes only its name, not ${extra.join(', ')}`);
     return { local: { name } };
   }
@@ -52,7 +54,12 @@ export function parseReplicaSpec(text: string): EngineReplica {
   if (api !== undefined && portProblem(splitHostPort(api)?.port) !== undefined) {
     throw new UsageError(`--replica ${JSON.stringify(text)}: api ${JSON.stringify(api)} is not HOST:PORT (the spdk-conductor API of the replica's node)`);
   }
-  return { remote: { name, address: found.get('address') as string, port, nqn: found.get('nqn') as string, ...(api === undefined ? {} : { apiAddress: api }) } };
+  const files = Object.fromEntries([...found].filter((entry): entry is [KeyFileOption, string] => isKeyFileOption(entry[0]) && typeof entry[1] === 'string'));
+  if (files['dhchap-ctrlr-key-file'] !== undefined && files['dhchap-key-file'] === undefined) {
+    throw new UsageError(`--replica ${JSON.stringify(text)}: dhchap-ctrlr-key-file (bidirectional) needs dhchap-key-file too`);
+  }
+  const secrets = readKeyFiles(`--replica ${name}`, files);
+  return { remote: { name, address: found.get('address') as string, port, nqn: found.get('nqn') as string, ...(api === undefined ? {} : { apiAddress: api }), ...secrets } };
 }
 
 export function parseReplicaSpecs(values: readonly string[] | undefined, command: string, least: number): EngineReplica[] {

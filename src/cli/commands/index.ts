@@ -4,6 +4,8 @@
  * for TCP) closed on every path, answers as tables or --json, failures as meaningful exit codes.
  */
 import type { ParseArgsConfig } from 'node:util';
+import type { Metadata } from '@grpc/grpc-js';
+import { STALE_TRAILER } from '../../api/services/call.js';
 import { apiAddress, withApiClients, type ApiTarget } from '../../api/client.js';
 import { clientTlsFiles } from '../../api/tls-config.js';
 import { WatchedTls } from '../../api/watched-tls.js';
@@ -83,6 +85,12 @@ export function checkNoCommandOptions(values: CommandValues, command: string): v
   }
 }
 
+/** A List answered from what the service holds while spdk_tgt is unreachable: said on stderr, so --json output stays parseable. */
+function warnIfStale(trailers: Metadata): void {
+  const stale = trailers.get(STALE_TRAILER)[0];
+  if (stale !== undefined) process.stderr.write(`spdk-conductor: warning: this answer may be stale: ${String(stale)}\n`);
+}
+
 export interface ApiCommandInput {
   positionals: string[];
   values: CommandValues;
@@ -119,7 +127,8 @@ export async function runApiCommand(input: ApiCommandInput): Promise<number> {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   try {
-    return await withApiClients(target, (api) => work({ api, args, values, json, call: { deadlineMs, signal: interrupted.signal }, out: (text) => process.stdout.write(text) }), { tls });
+    const call = { deadlineMs, signal: interrupted.signal, onTrailers: warnIfStale };
+    return await withApiClients(target, (api) => work({ api, args, values, json, call, out: (text) => process.stdout.write(text) }), { tls });
   } catch (err) {
     if (interrupted.signal.aborted) {
       process.stderr.write(`spdk-conductor: interrupted; the service may still finish "${spec.name}" (run it again: operations are idempotent)\n`);

@@ -5,6 +5,7 @@ import type { ReplicaEvent__Output } from '../../api/generated/spdk/conductor/v1
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext, CommandSpec } from './context.js';
 import { fields, formatSize, json, parseSize, table } from './format.js';
+import { connectAuthArgs, HOST_SPEC_HELP, hostRequestFields, parseHostSpec, type HostSpec } from './key-files.js';
 import { eventLine, follow } from './stream.js';
 import { UsageError } from './usage.js';
 
@@ -30,12 +31,30 @@ function replicaFields(replica: Replica__Output): string {
           ['namespace', `uuid ${e.namespaceUuid}, nguid ${e.namespaceNguid}`],
         ] as const)
       : []),
+    ...(e?.hostAuth.some((h) => h.dhchap || h.tls) ? ([['authentication', e.hostAuth.map(authText).join('; ')]] as const) : []),
   ]);
 }
 
-function showReplica(ctx: CommandContext, replica: Replica__Output): number {
-  ctx.out(ctx.json ? json(replica) : replicaFields(replica));
+/** What a host must do, never a key: "nqn: DH-HMAC-CHAP bidirectional, TLS". */
+function authText(h: { nqn: string; dhchap: boolean; dhchapBidirectional: boolean; tls: boolean }): string {
+  const parts = [...(h.dhchap ? [`DH-HMAC-CHAP ${h.dhchapBidirectional ? 'bidirectional' : 'one-way'}`] : []), ...(h.tls ? ['TLS'] : [])];
+  return `${h.nqn}: ${parts.join(', ') || 'none'}`;
+}
+
+function showReplica(ctx: CommandContext, replica: Replica__Output, hosts?: readonly HostSpec[]): number {
+  ctx.out(ctx.json ? json(replica) : replicaFields(replica) + connectHints(replica, hosts ?? []));
   return EXIT.OK;
+}
+
+/** After create/expose with keys: how each keyed host connects, pointing at its key files. */
+function connectHints(replica: Replica__Output, hosts: readonly HostSpec[]): string {
+  const e = replica.export;
+  const keyed = hosts.filter((h) => Object.keys(h.files).length > 0);
+  if (!e || keyed.length === 0) return '';
+  const lines = keyed.map((h) => `connect ${h.nqn}: nvme connect -t tcp -a ${e.address} -s ${e.port} -n ${e.nqn} --hostnqn ${h.nqn} ${connectAuthArgs(h.files).join(' ')}`);
+  const tls = keyed.filter((h) => h.files['psk-file']);
+  if (tls.length > 0) lines.push(`TLS: the host's kernel takes the PSK from its .nvme keyring: import ${tls.map((h) => h.files['psk-file']).join(', ')} there (nvme tls-key --import) and run tlshd`);
+  return `${lines.join('\n')}\n`;
 }
 
 function requireSize(values: { size?: string | undefined }, command: string): number {
@@ -47,12 +66,13 @@ export const replicaCommands: CommandSpec[] = [
   {
     name: 'replica create',
     args: ['NAME'],
-    options: ['disk', 'size'],
-    usage: 'replica create NAME --disk DISK --size SIZE',
+    options: ['disk', 'size', 'host'],
+    usage: `replica create NAME --disk DISK --size SIZE [--host ${HOST_SPEC_HELP} ...]   (with --host, also exposed to those hosts; secrets only from files)`,
     prepare(values, [name]) {
       if (!values.disk) throw new UsageError('replica create needs --disk (the disk to put it on)');
-      const request = { name: name!, diskName: values.disk, sizeBytes: requireSize(values, 'replica create') };
-      return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaCreate', request, ctx.call));
+      const hosts = (values.host ?? []).map(parseHostSpec);
+      const request = { name: name!, diskName: values.disk, sizeBytes: requireSize(values, 'replica create'), ...hostRequestFields(hosts) };
+      return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaCreate', request, ctx.call), hosts);
     },
   },
   {
@@ -112,18 +132,19 @@ export const replicaCommands: CommandSpec[] = [
     name: 'replica expose',
     args: ['NAME'],
     options: ['host', 'add', 'replace'],
-    usage: 'replica expose NAME --host HOSTNQN [--host HOSTNQN ...] [--add | --replace]   (an exposed replica: --add keeps its hosts, --replace allows only these)',
+    usage: `replica expose NAME --host ${HOST_SPEC_HELP} [--host ...] [--add | --replace]   (an exposed replica: --add keeps its hosts, --replace allows only these; secrets only from files)`,
     prepare(values, [name]) {
       if (!values.host?.length) throw new UsageError('replica expose needs at least one --host NQN (replicas are never exported to any host)');
       if (values.add && values.replace) throw new UsageError('replica expose takes --add or --replace, not both');
       const mode = values.add ? 'EXPOSE_MODE_ADD' : values.replace ? 'EXPOSE_MODE_REPLACE' : 'EXPOSE_MODE_UNSPECIFIED';
-      const request = { name: name!, hostNqns: values.host, mode } as const;
+      const hosts = values.host.map(parseHostSpec);
+      const request = { name: name!, ...hostRequestFields(hosts), mode } as const;
       return async (ctx) => {
         if (ctx.json) return showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call));
         // Read first only to say what changed; the service decides, under the replica's lock.
         const before = (await invoke(ctx.api.replicas, 'ReplicaGet', { name: name! }, ctx.call)).export?.hostNqns ?? [];
         const replica = await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call);
-        ctx.out(`${exposeOutcome(replica.name, before, replica.export?.hostNqns ?? [])}\n${replicaFields(replica)}`);
+        ctx.out(`${exposeOutcome(replica.name, before, replica.export?.hostNqns ?? [])}\n${replicaFields(replica)}${connectHints(replica, hosts)}`);
         return EXIT.OK;
       };
     },

@@ -6,11 +6,12 @@
  * spdk_tgt forgets a member's address once its controller is gone. Deletes and removals use only
  * this node's spdk_tgt: they succeed when a replica's node is gone.
  */
-import { ConductorError } from '../../errors.js';
+import { ConductorError, SpdkRpcError, type ErrorCode } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { DomainContext } from '../node/context.js';
 import type { EngineCreate, EngineInfo, EngineReplicaSpec, TimeoutOverride } from '../model.js';
+import { checkSecrets, engineKeyUser, hasKeys, keyNamesOf, keyParams, type HostSecrets } from '../node/keys.js';
 import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, parseEngineController, volumeNqn } from '../node/naming.js';
 import { nameProblem } from '../../validation/names.js';
 import { portProblem, replicaAddressProblem } from '../../validation/network.js';
@@ -45,7 +46,20 @@ export interface HostFrontend {
   disconnect(nqn: string): Promise<void>;
 }
 
-type EnginesContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'ports' | 'settings' | 'log'>;
+type EnginesContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'ports' | 'settings' | 'keys' | 'log'>;
+
+/** A member's attach as attachAll saw it; `code` says why it failed when that is known. */
+interface Attached {
+  name: string;
+  bdev: string | undefined;
+  error: string | undefined;
+  code?: ErrorCode;
+}
+
+/** spdk_tgt's errnos on an attach (transcript 18): -5 I/O error, -17 same path attached, -126 key not in the keyring. */
+const EIO = -5;
+const EEXIST = -17;
+const ENOKEY = -126;
 
 export class Engines {
   constructor(
@@ -55,8 +69,8 @@ export class Engines {
     private readonly status: EngineStatus,
   ) {}
 
-  async create(request: EngineCreate, options?: CallOptions): Promise<EngineInfo> {
-    let spec = this.validate(request);
+  async create(request: EngineCreate, options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<EngineInfo> {
+    let spec = this.validate(request, secrets);
     return this.records.edit(spec.name, async (edit) => {
       const existing = edit.current;
       if (existing) {
@@ -71,11 +85,17 @@ export class Engines {
       const reservation = await this.ctx.admission.admit({ kind: 'engine', what: `engine ${spec.name}`, controllers: spec.replicas.filter((r) => r.kind === 'remote').length, subsystems: 1 }, options);
       await edit.create(spec);
       try {
+        for (const member of spec.replicas) {
+          const given = secrets?.get(member.name);
+          if (member.kind === 'remote' && given) await this.ctx.keys.hold(engineKeyUser(spec.name, member.name), given, options);
+        }
         const attached = await this.attachAll(spec, options);
         const healthy = attached.filter((m) => m.bdev !== undefined);
         if (healthy.length < Math.min(RAID1_MIN_MEMBERS, spec.replicas.length)) {
           const why = attached.map((m) => `${m.name}: ${m.error ?? 'ok'}`).join('; ');
-          throw new ConductorError('REPLICA_UNREACHABLE', `engine ${spec.name} needs at least ${RAID1_MIN_MEMBERS} reachable replicas to start, ${healthy.length} reachable (${why})`);
+          // A refused key is the caller's to fix: its code beats "unreachable".
+          const code = attached.find((m) => m.code)?.code ?? 'REPLICA_UNREACHABLE';
+          throw new ConductorError(code, `engine ${spec.name} needs at least ${RAID1_MIN_MEMBERS} reachable replicas to start, ${healthy.length} reachable (${why})`);
         }
         // A remote member's size is known only once it is attached; the rollback below detaches it.
         await checkRemoteSizes(this.ctx, spec, healthy, options);
@@ -128,6 +148,7 @@ export class Engines {
       }
       await this.leaveRaid(spec.name, member, options);
       await edit.removeMember(replica);
+      await this.releaseMemberKeys(name, replica, options);
       this.status.changed(name, 'modified', `replica ${replica} removed`);
       this.ctx.log.info({ engine: name, replica }, 'replica removed from engine; it may be torn down');
       return this.status.info(this.spec(name), options);
@@ -164,7 +185,7 @@ export class Engines {
   async joinRaid(spec: EngineSpec, replica: Readonly<EngineReplicaSpec>, options?: CallOptions): Promise<string> {
     const reservation = replica.kind === 'remote' ? await this.ctx.admission.admit({ kind: 'attach', what: `replica ${replica.name} of engine ${spec.name}`, controllers: 1 }, options) : undefined;
     const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options).finally(() => reservation?.release());
-    if (!attached?.bdev) throw new ConductorError('REPLICA_UNREACHABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
+    if (!attached?.bdev) throw new ConductorError(attached?.code ?? 'REPLICA_UNREACHABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
     try {
       await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(spec.name), base_bdev: attached.bdev }, options);
     } catch (error) {
@@ -185,6 +206,62 @@ export class Engines {
     if (replica.kind === 'remote') {
       await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: engineControllerName(name, replica.name) }, options));
       await this.waitGone(bdev, options);
+    }
+  }
+
+  /**
+   * After keys were put back in the keyring (recovery): attached members still hold the removed
+   * key objects, so their controllers re-authenticate with the new ones (bdev_nvme_set_keys). A
+   * PSK is fixed at connect: such a member is named in the log, to be removed and added again.
+   */
+  async repointKeys(restored: ReadonlySet<string>, options?: CallOptions): Promise<string[]> {
+    const repointed: string[] = [];
+    for (const spec of this.records.all()) {
+      for (const member of spec.replicas) {
+        if (member.kind !== 'remote' || !member.keys || !Object.values(member.keys).some((n) => restored.has(n))) continue;
+        if (member.keys.psk && restored.has(member.keys.psk)) {
+          this.ctx.log.warn(
+            { engine: spec.name, replica: member.name },
+            'its TLS key was put back in the keyring; the attached controller keeps the old one until the member is removed and added again',
+          );
+          continue;
+        }
+        await deleteQuietly(this.ctx, () =>
+          this.ctx.spdk.nvme.setKeys({ name: engineControllerName(spec.name, member.name), ...keyParams({ dhchapKey: member.keys?.dhchapKey, dhchapCtrlrKey: member.keys?.dhchapCtrlrKey }) }, options),
+        );
+        repointed.push(engineKeyUser(spec.name, member.name));
+      }
+    }
+    return repointed;
+  }
+
+  /** A member's keys are no longer needed: it left the engine (removed, or its rebuild failed). */
+  releaseMemberKeys(name: string, replica: string, options?: CallOptions): Promise<void> {
+    return this.ctx.keys.release(engineKeyUser(name, replica), options);
+  }
+
+  /** The member as the engine records it: with the names of its keys, never the secrets. */
+  withKeys(replica: EngineReplicaSpec, secrets: HostSecrets | undefined): EngineReplicaSpec {
+    const checked = checkSecrets('replica.remote.', secrets);
+    if (!checked) return replica;
+    if (replica.kind !== 'remote') throw new ConductorError('INVALID_SECRET', `replica ${replica.name} is local: keys are for remote replicas`, { field: 'replica' });
+    return { ...replica, keys: keyNamesOf(checked) };
+  }
+
+  /**
+   * Runs `add` (a member joining) with the member's keys held; they are released again if the add
+   * failed and the engine did not have the member already.
+   */
+  async holdingMemberKeys<T>(name: string, member: EngineReplicaSpec, secrets: HostSecrets | undefined, add: () => Promise<T>, options?: CallOptions): Promise<T> {
+    if (member.kind !== 'remote' || !hasKeys(member.keys)) return add();
+    const known = this.records.get(checkName('volume', name))?.replicas.some((r) => r.name === member.name) ?? false;
+    await this.ctx.keys.hold(engineKeyUser(name, member.name), checkSecrets('replica.remote.', secrets), options);
+    try {
+      return await add();
+    } catch (error) {
+      const joined = this.records.get(name)?.replicas.some((r) => r.name === member.name) ?? false;
+      if (!known && !joined) await this.releaseMemberKeys(name, member.name, options).catch(() => undefined);
+      throw error;
     }
   }
 
@@ -222,11 +299,13 @@ export class Engines {
           await this.waitGone(`${c.name}n1`, options);
         }),
     );
+    // After the detaches: a key still in use would only be marked removed by spdk_tgt.
+    await this.ctx.keys.releaseAll(engineKeyUser(spec.name, ''), options);
     if (spec.port) this.ctx.ports.release(spec.port);
     await edit.drop();
   }
 
-  private validate(request: EngineCreate): EngineSpec {
+  private validate(request: EngineCreate, secrets?: ReadonlyMap<string, HostSecrets>): EngineSpec {
     const name = checkName('volume', request.name);
     if (sizeBytesProblem(request.sizeBytes) !== undefined || request.sizeBytes % MIB !== 0) {
       throw new ConductorError('INVALID_SIZE', `size_bytes must be a positive multiple of 1 MiB, got ${request.sizeBytes}`, { field: 'size_bytes' });
@@ -251,10 +330,13 @@ export class Engines {
       throw new ConductorError('INVALID_NQN', 'an export-only engine needs the NQNs of the hosts that may connect', { field: 'host_nqns' });
     }
     if (request.timeouts) this.deps.attachParams(request.timeouts);
+    for (const replica of secrets?.keys() ?? []) {
+      if (!names.has(replica)) throw new ConductorError('INVALID_ARGUMENT', `keys are given for replica ${replica}, which is not a member`, { field: 'replicas' });
+    }
     return {
       name,
       sizeBytes: request.sizeBytes,
-      replicas: request.replicas.map((r) => ({ ...r })),
+      replicas: request.replicas.map((r) => this.withKeys({ ...r }, secrets?.get(r.name))),
       frontend: request.frontend,
       hostNqns: [...new Set(request.hostNqns ?? [])],
       port: 0,
@@ -273,7 +355,7 @@ export class Engines {
   }
 
   /** Attaches every remote replica at once (they are independent objects) and finds local ones. */
-  private attachAll(spec: EngineSpec, options?: CallOptions): Promise<Array<{ name: string; bdev: string | undefined; error: string | undefined }>> {
+  private attachAll(spec: EngineSpec, options?: CallOptions): Promise<Attached[]> {
     const timeouts = this.deps.attachParams(spec.timeouts);
     return Promise.all(
       spec.replicas.map(async (replica) => {
@@ -284,16 +366,54 @@ export class Engines {
         const controller = engineControllerName(spec.name, replica.name);
         try {
           const bdevs = await this.ctx.spdk.nvme.attachController(
-            { name: controller, trtype: 'tcp', adrfam: 'ipv4', traddr: replica.address, trsvcid: String(replica.port), subnqn: replica.nqn, hostnqn: this.deps.engineHostNqn, ...timeouts },
+            {
+              name: controller,
+              trtype: 'tcp',
+              adrfam: 'ipv4',
+              traddr: replica.address,
+              trsvcid: String(replica.port),
+              subnqn: replica.nqn,
+              hostnqn: this.deps.engineHostNqn,
+              ...timeouts,
+              ...keyParams(replica.keys),
+            },
             options,
           );
           return { name: replica.name, bdev: bdevs[0] ?? engineMemberBdev(spec.name, replica.name), error: undefined };
         } catch (error) {
           if (existsVerdict(this.ctx, error) === 'exists') return { name: replica.name, bdev: engineMemberBdev(spec.name, replica.name), error: undefined };
-          return { name: replica.name, bdev: undefined, error: (error as Error).message };
+          return this.attachFailure(spec.name, replica, error, options);
         }
       }),
     );
+  }
+
+  /**
+   * Why an attach failed, as far as spdk_tgt lets us tell (transcript 18). With keys, -5 is the
+   * target refusing them (or this host); without, it reads the same as an unreachable replica.
+   * -17 means another controller holds the same path and host: spdk_tgt checked nothing, keys
+   * included, so that is said rather than a verdict on the keys.
+   */
+  private async attachFailure(volume: string, replica: Extract<EngineReplicaSpec, { kind: 'remote' }>, error: unknown, options?: CallOptions): Promise<Attached> {
+    const failed = (message: string, code?: ErrorCode): Attached => ({ name: replica.name, bdev: undefined, error: message, ...(code ? { code } : {}) });
+    if (!(error instanceof SpdkRpcError)) return failed((error as Error).message);
+    const keyed = hasKeys(replica.keys);
+    if (error.rpcCode === EIO && keyed)
+      return failed(`the target refused the attach (${error.rpcMessage}): a wrong DH-HMAC-CHAP key or PSK, keys the export does not have, or this host not allowed`, 'NVME_AUTH_FAILED');
+    if (error.rpcCode === EIO) return failed(`${error.rpcMessage}: unreachable, this host not allowed, or its export requires DH-HMAC-CHAP or TLS keys this member was not given`);
+    if (error.rpcCode === ENOKEY) return failed(`a key of this member is not in spdk_tgt's keyring (${error.rpcMessage}); give the member's keys again`, 'NVME_AUTH_FAILED');
+    if (error.rpcCode === EEXIST) {
+      const controller = engineControllerName(volume, replica.name);
+      const other = (await this.ctx.spdk.nvme.getControllers(undefined, options).catch(() => []))
+        .filter((c) => c.ctrlrs.some((p) => p.trid.traddr === replica.address && p.trid.trsvcid === String(replica.port) && p.trid.subnqn === replica.nqn))
+        .map((c) => c.name);
+      if (other.includes(controller)) return { name: replica.name, bdev: engineMemberBdev(volume, replica.name), error: undefined };
+      return failed(
+        `controller ${other.join(', ') || '(unknown)'} is already attached to ${replica.nqn} as this host, so spdk_tgt checked nothing (keys included); detach it first`,
+        'NVME_PATH_IN_USE',
+      );
+    }
+    return failed(error.message);
   }
 
   /** Resolves to the port the export listens on. */

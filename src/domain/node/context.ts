@@ -10,6 +10,7 @@ import type { SpdkMethods } from '../../spdk/methods/index.js';
 import type { Admission } from '../health/admission.js';
 import type { ObjectLocks } from './locks.js';
 import type { Inventory } from './inventory.js';
+import type { KeyStore } from './keys.js';
 import type { PortRange } from './naming.js';
 import type { StateFile } from './state-file.js';
 import type { ReplicaEvents } from '../replica/replica-events.js';
@@ -29,6 +30,8 @@ export interface DomainContext {
   readonly inventory: Inventory;
   readonly state: StateFile;
   readonly locks: ObjectLocks;
+  /** Secrets for NVMe in-band authentication: key files, the keyring, who uses which key. */
+  readonly keys: KeyStore;
   readonly events: ReplicaEvents;
   readonly ports: PortRange;
   readonly settings: DomainSettings;

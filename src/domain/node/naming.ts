@@ -13,6 +13,8 @@
  *   volume subsystem nqn.2024-11.io.spdk-conductor:volume:<volume>
  *   copy target      controller cp.<replica>, bdev cp.<replica>n1 (exists only while a snapshot of
  *                    <replica> is shallow-copied to another node during a rebuild)
+ *   keyring key      k.<32 hex of a hash of the secret> (DH-HMAC-CHAP and TLS PSK; its file has the
+ *                    same name in the key directory)
  *
  * User-given names follow src/validation/names.ts: [a-z0-9-] only, so '.' and ':' never appear in
  * them and parsing is exact, and short enough that every derived name fits SPDK's limits.
@@ -23,6 +25,18 @@ import { nameProblem, type NameKind } from '../../validation/names.js';
 import { portProblem } from '../../validation/network.js';
 
 export const NQN_PREFIX = 'nqn.2024-11.io.spdk-conductor';
+
+/**
+ * The keyring name of a DH-HMAC-CHAP secret or TLS PSK: the same secret is one key, and 128 bits
+ * of a domain-separated SHA-256 say nothing about it.
+ */
+export function keyName(secret: string): string {
+  return `k.${createHash('sha256').update('spdk-conductor nvme key\0').update(secret).digest('hex').slice(0, 32)}`;
+}
+
+export function isKeyName(name: string): boolean {
+  return /^k\.[0-9a-f]{32}$/.test(name);
+}
 
 export function checkName(kind: NameKind, name: unknown): string {
   const problem = nameProblem(kind, name);

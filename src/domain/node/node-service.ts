@@ -3,6 +3,7 @@
  * start (the API and health answer at once); until it is done operations answer UNAVAILABLE with
  * why, and readiness says so. Readiness is a cached value: reading it never waits on anything.
  */
+import path from 'node:path';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import { ConductorError } from '../../errors.js';
@@ -24,6 +25,8 @@ import { ReplicaEvents } from '../replica/replica-events.js';
 import { Exports } from '../replica/exports.js';
 import { ReplicaUsage } from '../replica/usage.js';
 import { Inventory } from './inventory.js';
+import { KeyFiles } from '../../host/key-files.js';
+import { KeyStore, splitKeyUser, type HostSecrets } from './keys.js';
 import { asOperation, withKillSwitch } from './kill-points.js';
 import { translate } from './spdk-verdicts.js';
 import type {
@@ -93,13 +96,18 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
   // Its readings are not steps of the operation that asked for admission: they go around the
   // kill switch (crash tests count an operation's own spdk_tgt calls).
   const resources = options.resources({ spdk: new SpdkMethods(client), client, log: logger });
+  const state = StateFile.open(options.stateFile, log.child({ component: 'state-file' }));
+  const locks = new ObjectLocks();
+  // Beside the state file, which records who uses which key.
+  const keyFiles = new KeyFiles(path.resolve(path.dirname(options.stateFile), 'keys'));
   const ctx: DomainContext = {
     admission: resources,
     spdk,
     client,
     inventory: new Inventory(),
-    state: StateFile.open(options.stateFile, log.child({ component: 'state-file' })),
-    locks: new ObjectLocks(),
+    state,
+    locks,
+    keys: new KeyStore({ spdk, state, locks, log: log.child({ component: 'keys' }) }, keyFiles),
     events: new ReplicaEvents(),
     ports: new PortRange(options.exportPorts.min, options.exportPorts.max),
     settings: options.settings,
@@ -171,6 +179,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       maxQueued: options.maxQueuedRebuilds,
     });
     this.reconciler = new Reconciler(ctx, this.exportsOf, {
+      restoreKeys: (callOptions) => this.ctx.keys.recover((user) => this.keyUserLive(user), callOptions),
       // Engines are not re-assembled here yet: the monitor pass reports what spdk_tgt lost.
       afterConverge: async (callOptions) => {
         await this.applyNvmeOptions(await this.ctx.spdk.nvme.getControllers(undefined, callOptions));
@@ -192,12 +201,15 @@ export class NodeService implements NodeDomain, EngineDomain {
         await this.applyNvmeOptions(controllers);
         const engines = await recoverEngines(this.ctx, this.records, this.engines, controllers);
         const copies = await recoverCopies(this.ctx, controllers);
+        const keys = await this.ctx.keys.recover((user) => this.keyUserLive(user));
+        const restored = new Set(keys.restored);
+        const repointed = restored.size ? [...(await this.exportsOf.repointKeys(restored)), ...(await this.engines.repointKeys(restored))] : [];
         // spdk_tgt may have restarted while the service was down: it gets what the records hold.
         await this.reconciler.converge('service start');
         await this.options.resources.start();
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
-        this.ctx.log.info({ ...report, engines, copies, rebuilds }, 'recovered from spdk_tgt; ready');
+        this.ctx.log.info({ ...report, engines, copies, rebuilds, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
         this.scheduleMonitor();
         return report;
       },
@@ -216,6 +228,15 @@ export class NodeService implements NodeDomain, EngineDomain {
       return undefined;
     });
     return this.recovery;
+  }
+
+  /** Whether the export host or engine member a key user stands for still exists (after recovery). */
+  private keyUserLive(user: string): boolean {
+    const [kind, owner, rest] = splitKeyUser(user);
+    // The record, not spdk_tgt: an export a restarted spdk_tgt lost still holds its keys (reconcile makes it again).
+    if (kind === 'export') return (this.ctx.state.exportOf(owner)?.hostNqns.includes(rest) ?? false) || (this.ctx.inventory.exports.get(owner)?.hosts.includes(rest) ?? false);
+    if (kind === 'engine') return this.records.get(owner)?.replicas.some((r) => r.name === rest) ?? false;
+    return false;
   }
 
   async close(): Promise<void> {
@@ -260,8 +281,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.engineStatus.check();
   }
 
-  engineCreate(request: EngineCreate, options?: CallOptions): Promise<EngineInfo> {
-    return this.run('engine-create', () => this.engines.create(request, options));
+  engineCreate(request: EngineCreate, options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<EngineInfo> {
+    return this.run('engine-create', () => this.engines.create(request, options, secrets));
   }
 
   engineGet(name: string, options?: CallOptions): Promise<EngineInfo> {
@@ -287,8 +308,11 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   /** Queues the member's rebuild and returns; RebuildGet follows it. */
-  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions): Promise<EngineInfo> {
-    return this.run('engine-replica-add', () => this.rebuilds.add(name, replica, options));
+  engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions, secrets?: HostSecrets): Promise<EngineInfo> {
+    return this.run('engine-replica-add', async () => {
+      const member = this.engines.withKeys(replica, secrets);
+      return this.engines.holdingMemberKeys(name, member, secrets, () => this.rebuilds.add(name, member, options), options);
+    });
   }
 
   rebuildList(engine: string | undefined): Promise<RebuildInfo[]> {
@@ -357,7 +381,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     await this.run('disk-delete', () => this.disks.delete(name, wipe, options, force));
   }
 
-  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[]): Promise<ReplicaInfo> {
+  replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[], secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
     return this.run('replica-create', async () => {
       if (!exposeTo || exposeTo.length === 0) {
         const info = await this.replicas.create(name, diskName, sizeBytes, options);
@@ -368,7 +392,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         const problem = nqnProblem(host);
         if (problem) throw new ConductorError('INVALID_NQN', problem, { field: 'host_nqns' });
       }
-      return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createExposed.createHeld(name, diskName, sizeBytes, exposeTo, options));
+      return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createExposed.createHeld(name, diskName, sizeBytes, exposeTo, options, secrets));
     });
   }
 
@@ -392,17 +416,17 @@ export class NodeService implements NodeDomain, EngineDomain {
     });
   }
 
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo> {
-    return this.run('replica-expose', () => this.expose(name, hostNqns, options, mode));
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
+    return this.run('replica-expose', () => this.expose(name, hostNqns, options, mode, secrets));
   }
 
-  private expose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo> {
+  private expose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
     return this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.replicas.head(name);
-      const plan = this.exportsOf.plan(name, hostNqns, mode);
+      const plan = this.exportsOf.plan(name, hostNqns, mode, secrets);
       // A local engine's raid holds the member's lvol: spdk_tgt would refuse its namespace
       // (-32602), and the export could only be a second writer beside the raid anyway.
-      const engines = this.usage.localEngines(name);
+      const engines = this.usage.localRaidsHolding(name);
       if (engines.length > 0 && !this.ctx.inventory.exports.has(name)) {
         throw new ConductorError(
           'REPLICA_IN_USE',
@@ -410,7 +434,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         );
       }
       if (plan.outcome === 'unchanged') return this.replicas.info(head);
-      await this.exportsOf.expose(name, head.disk, plan.hosts, options);
+      await this.exportsOf.expose(name, head.disk, plan.hosts, options, undefined, secrets, hostNqns);
       const info = this.replicas.info(head);
       const reason = plan.outcome === 'added' ? `hosts added: ${hostNqns.join(', ')}` : `exposed to ${plan.hosts.join(', ')}${plan.outcome === 'replaced' ? ' (host list replaced)' : ''}`;
       this.ctx.events.emit('modified', info, reason);

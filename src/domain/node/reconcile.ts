@@ -38,6 +38,8 @@ export interface ReconcileStatus {
 }
 
 export interface ReconcilerHooks {
+  /** Puts the keys the records hold back in spdk_tgt's keyring (before exports name them). */
+  restoreKeys(options: CallOptions): Promise<unknown>;
   /** Runs once disks and exports are back: the engines' turn (bdev_nvme options, the monitor). */
   afterConverge(options: CallOptions): Promise<void>;
 }
@@ -216,7 +218,9 @@ export class Reconciler {
     await this.ctx.inventory.load(this.ctx.spdk, options);
     for (const record of this.ctx.inventory.exports.values()) for (const listener of record.listeners) this.ctx.ports.markUsed(listener.port);
 
-    // (2) Exports: the same NQN, hosts, address and port.
+    // (2) Exports: the same NQN, hosts, address and port, and the same keys, which spdk_tgt's
+    // keyring lost with the restart: they go back in first, from their files.
+    await this.hooks.restoreKeys(options);
     let exported = 0;
     for (let i = 0; i < exports.length; i += EXPORT_CONCURRENCY) {
       const batch = exports.slice(i, i + EXPORT_CONCURRENCY);
@@ -305,11 +309,6 @@ export class Reconciler {
     const current = this.ctx.state.exportOf(intent.replica);
     if (!current) return 'deleted';
     if (this.ctx.inventory.exports.has(intent.replica)) return 'present';
-    // Keys live in spdk_tgt's keyring, which restarted empty too; exporting without them would
-    // let hosts in unauthenticated.
-    if (current.security?.hosts && Object.keys(current.security.hosts).length > 0) {
-      return { problem: `export of ${intent.replica}: it names per-host keys, which reconcile cannot load into spdk_tgt's keyring yet; not re-exported` };
-    }
     const head = this.ctx.inventory.head(intent.replica);
     if (!head) return { problem: `export of ${intent.replica}: its replica is not in spdk_tgt (its disk not back?)` };
     try {

@@ -52,6 +52,9 @@ export interface SnapshotMeta {
   userCreated: boolean;
 }
 
+/** The keyring names one user holds, by role (dhchapKey, dhchapCtrlrKey, psk). */
+export type KeyHolding = Readonly<Record<string, string>>;
+
 /** A multi-step operation that recovery must finish or undo if the service dies in it. */
 export type Intent =
   | { op: 'replica-delete'; replica: string; disk: string }
@@ -121,6 +124,11 @@ export interface StateData {
   snapshots: Record<string, SnapshotMeta>;
   /** Keyed by replica name: at most one multi-step operation per replica at a time. */
   intents: Record<string, Intent>;
+  /**
+   * The keyring names each user of NVMe in-band authentication holds (an export's host, an
+   * engine's member; see domain/node/keys.ts): never the secrets, which live only in key files.
+   */
+  keyUsers?: Record<string, KeyHolding>;
 }
 
 function emptyState(): StateData {
@@ -136,6 +144,7 @@ function withDictionaries(data: StateData): StateData {
     engines: dictionary(data.engines),
     snapshots: dictionary(data.snapshots),
     intents: dictionary(data.intents),
+    ...(data.keyUsers ? { keyUsers: dictionary(data.keyUsers) } : {}),
   };
 }
 
@@ -410,6 +419,26 @@ export class StateFile {
     if (!Object.hasOwn(this.data.intents, replica)) return;
     delete this.data.intents[replica];
     await this.settle(`intent of ${replica} cleared`);
+  }
+
+  /** User → the key names it holds. */
+  keyUsers(): ReadonlyMap<string, KeyHolding> {
+    return new Map(Object.entries(this.data.keyUsers ?? {}));
+  }
+
+  /** The keys one user holds (a lookup: replica lists ask this per host). */
+  keyUser(user: string): KeyHolding | undefined {
+    const users = this.data.keyUsers;
+    return users && Object.hasOwn(users, user) ? users[user] : undefined;
+  }
+
+  /** Records the keys a user holds (none: forgets the user) and waits until that is on disk. */
+  async setKeyUser(user: string, names: KeyHolding): Promise<void> {
+    const users = (this.data.keyUsers ??= {});
+    if (Object.keys(names).length > 0) users[user] = { ...names };
+    else if (Object.hasOwn(users, user)) delete users[user];
+    else return;
+    await this.flush();
   }
 
   /** Resolves once the current data (and anything changed before this call) is durable. */

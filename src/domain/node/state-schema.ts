@@ -45,6 +45,19 @@ export const REBUILD_RECORD_SCHEMA = {
   additionalProperties: false,
 } as const;
 
+/**
+ * Names of keys in spdk_tgt's keyring, never key material: a DH-HMAC-CHAP secret (`DHHC-1:…`) or
+ * a TLS PSK (`NVMeTLSkey-1:…`) has colons, which no name here may have.
+ */
+const keyName = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,128}$' } as const;
+
+/** A remote member's keys (domain/node/keys.ts), by role. */
+const memberKeys = {
+  type: 'object',
+  properties: { dhchapKey: keyName, dhchapCtrlrKey: keyName, psk: keyName },
+  additionalProperties: false,
+} as const;
+
 export const ENGINE_SPEC_SCHEMA = {
   type: 'object',
   properties: {
@@ -60,7 +73,7 @@ export const ENGINE_SPEC_SCHEMA = {
         oneOf: [
           { properties: { kind: { const: 'local' }, name: nonEmpty }, required: ['name'], additionalProperties: false },
           {
-            properties: { kind: { const: 'remote' }, name: nonEmpty, address: nonEmpty, port, nqn: nonEmpty, apiAddress: nonEmpty },
+            properties: { kind: { const: 'remote' }, name: nonEmpty, address: nonEmpty, port, nqn: nonEmpty, apiAddress: nonEmpty, keys: memberKeys },
             required: ['name', 'address', 'port', 'nqn'],
             additionalProperties: false,
           },
@@ -92,12 +105,6 @@ export const DISK_INTENT_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-/**
- * Names of keys in spdk_tgt's keyring, never key material: a DH-HMAC-CHAP secret (`DHHC-1:…`) or
- * a TLS PSK (`NVMeTLSkey-1:…`) has colons, which no name here may have.
- */
-const keyName = { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,128}$' } as const;
-
 export const EXPORT_INTENT_SCHEMA = {
   type: 'object',
   properties: {
@@ -128,6 +135,8 @@ export const STATE_SCHEMA = {
     disks: { type: 'object', additionalProperties: DISK_INTENT_SCHEMA },
     exports: { type: 'object', additionalProperties: EXPORT_INTENT_SCHEMA },
     ...TABLES_V1,
+    // Who holds which keyring key (domain/node/keys.ts): user → role → key name.
+    keyUsers: { type: 'object', additionalProperties: { type: 'object', additionalProperties: keyName } },
   },
   required: ['version', 'disks', 'exports', 'engines', 'snapshots', 'intents'],
   additionalProperties: false,

@@ -475,6 +475,7 @@ export class Rebuilds {
           if (!edit.current) return;
           await this.engines.leaveRaid(info.engine, member);
           await edit.removeMember(member.name);
+          await this.engines.releaseMemberKeys(info.engine, member.name);
         });
       }
     } catch (error) {

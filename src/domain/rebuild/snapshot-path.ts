@@ -14,6 +14,7 @@ import type { EngineRecords } from '../engine/engine-records.js';
 import type { EngineStatus } from '../engine/engine-status.js';
 import type { EngineReplicaSpec, RebuildInfo, RebuildPath, SnapshotCopyInfo, SnapshotInfo } from '../model.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
+import { hasKeys } from '../node/keys.js';
 
 /** A peer that does not answer in this time is treated as unable to copy. */
 const PEER_PROBE_MS = 5_000;
@@ -81,6 +82,11 @@ export class SnapshotPath {
     if (chain.length === 0) return raid(`source ${source.name} has no snapshots: the raid rebuild copies everything there is`);
     if (destinationSide.status === 'rejected') return raid(`${destination.where} (new replica ${member.name}) did not answer: ${(destinationSide.reason as Error).message}`);
     const [target, destinationSnapshots] = destinationSide.value;
+    // The source node would need the export's keys to attach for the copy, and re-exposing without
+    // them would drop its authentication: the raid rebuild copies the data instead.
+    if ((member.kind === 'remote' && hasKeys(member.keys)) || target.export?.hostAuth?.some((h) => h.dhchap !== 'none' || h.tls)) {
+      return raid(`new replica ${member.name}'s export requires DH-HMAC-CHAP or TLS: its snapshots are not copied (the source node holds no keys for it)`);
+    }
     const existing = destinationSnapshots.map((s) => s.name);
     const prefix = chain.slice(0, existing.length).map((s) => s.name);
     if (existing.some((name, i) => name !== prefix[i])) {

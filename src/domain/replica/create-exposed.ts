@@ -6,6 +6,7 @@
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { ReplicaInfo } from '../model.js';
+import type { HostSecrets } from '../node/keys.js';
 import type { Disks } from './disks.js';
 import type { Exports } from './exports.js';
 import type { Replicas } from './replicas.js';
@@ -19,12 +20,16 @@ export class CreateExposed {
   ) {}
 
   /** For callers that hold the replica's lock. */
-  async createHeld(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions): Promise<ReplicaInfo> {
+  async createHeld(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
     // Before anything is called: an existing replica is returned only if it is exactly this one.
     const existing = this.ctx.inventory.head(name);
-    if (existing) return this.replicas.existing(existing, diskName, sizeBytes, hosts);
+    if (existing) {
+      const info = this.replicas.existing(existing, diskName, sizeBytes, hosts);
+      this.exports.checkSameKeys(name, hosts, secrets);
+      return info;
+    }
     const created = this.replicas.createHeld(name, diskName, sizeBytes, options);
-    const exported = this.exports.expose(name, diskName, hosts, options, created);
+    const exported = this.exports.expose(name, diskName, hosts, options, created, secrets);
     const [head, exportResult] = await Promise.allSettled([created, exported]);
     this.disks.refreshSoon(diskName);
     const failure = head.status === 'rejected' ? head.reason : exportResult.status === 'rejected' ? exportResult.reason : undefined;

@@ -6,12 +6,13 @@
  * Steps go hosts → namespace → listener, so an export that has a listener is complete: recovery
  * removes any subsystem of ours that lacks its namespace or listener (a create that died midway).
  */
-import { ConductorError } from '../../errors.js';
+import { ConductorError, SpdkRpcError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { ExportRecord } from '../node/inventory.js';
 import type { ExportIntent } from '../node/state-file.js';
-import type { ExposeMode } from '../model.js';
+import { checkSecrets, exportKeyUser, hasKeys, keyNamesOf, keyParams, requirementOf, type HostSecrets, type KeyNames } from '../node/keys.js';
+import type { ExposeMode, HostAuthInfo } from '../model.js';
 import { alias, headLvolName, namespaceIds, replicaNqn } from '../node/naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
@@ -20,22 +21,37 @@ import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.j
 const PORT_ATTEMPTS = 8;
 
 export class Exports {
-  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'admission' | 'ports' | 'settings' | 'log'>) {}
+  constructor(private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'admission' | 'ports' | 'settings' | 'keys' | 'log'>) {}
 
   /**
    * Makes the replica's export match `hostNqns` (creating it, or changing its host list). With
    * `headReady`, the subsystem and its hosts are made while the replica's head is still being
    * created (they are independent objects, so their calls may share spdk_tgt's polls); the
    * namespace waits for it, and the export is rolled back if it fails.
+   *
+   * `secrets` (by host NQN) make a host authenticate: DH-HMAC-CHAP one-way or bidirectional, and
+   * TLS with a PSK. An export is TLS or not as a whole (its listener is), so either every host has
+   * a PSK or none has; that is fixed when the export is made.
    */
-  async expose(replica: string, disk: string, hostNqns: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
+  async expose(
+    replica: string,
+    disk: string,
+    hostNqns: string[],
+    options?: CallOptions,
+    headReady?: Promise<unknown>,
+    secrets?: ReadonlyMap<string, HostSecrets>,
+    asked: readonly string[] = hostNqns,
+  ): Promise<ExportRecord> {
     const hosts = checkHosts(hostNqns);
+    // Only the hosts the request named get the keys it gave (none: no authentication); hosts an
+    // add keeps (EXPOSE_MODE_ADD) keep theirs.
+    const access = accessOf(asked, secrets);
     const existing = this.ctx.inventory.exports.get(replica);
     if (existing) {
       await headReady;
-      return this.converge(existing, hosts, options);
+      return this.converge(existing, hosts, options, access, asked);
     }
-    return this.create(replica, disk, hosts, options, headReady);
+    return this.create(replica, disk, hosts, options, headReady, access);
   }
 
   /**
@@ -44,12 +60,19 @@ export class Exports {
    * only as `mode` says: without a mode the caller did not say whether the other hosts stay, and
    * guessing either way has exposed a replica to the wrong host or cut an engine off.
    */
-  plan(replica: string, asked: readonly string[], mode: ExposeMode | undefined): { hosts: string[]; outcome: 'created' | 'added' | 'replaced' | 'unchanged' } {
+  plan(
+    replica: string,
+    asked: readonly string[],
+    mode: ExposeMode | undefined,
+    secrets?: ReadonlyMap<string, HostSecrets>,
+  ): { hosts: string[]; outcome: 'created' | 'added' | 'replaced' | 'rekeyed' | 'unchanged' } {
     checkHosts(asked);
     const current = this.ctx.inventory.exports.get(replica)?.hosts;
     if (!current) return { hosts: [...asked], outcome: 'created' };
     const hosts = mode === 'add' ? [...current, ...asked.filter((h) => !current.includes(h))] : [...asked];
-    if (sameHosts(current, hosts)) return { hosts, outcome: 'unchanged' };
+    // The same hosts with other keys: the request says so explicitly, no mode needed.
+    const rekeyed = asked.some((h) => current.includes(h) && !sameNames(this.ctx.keys.namesOf(exportKeyUser(replica, h)), keyNamesOf(secrets?.get(h))));
+    if (sameHosts(current, hosts)) return { hosts, outcome: rekeyed ? 'rekeyed' : 'unchanged' };
     if (mode === undefined) {
       throw new ConductorError(
         'EXPOSE_MODE_REQUIRED',
@@ -68,9 +91,25 @@ export class Exports {
   async restore(intent: ExportIntent, disk: string, options?: CallOptions): Promise<ExportRecord> {
     const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${intent.replica}`, subsystems: 1 }, options);
     try {
-      return await this.build(intent.replica, disk, checkHosts(intent.hostNqns), options, undefined, { address: intent.address, port: intent.port });
+      const hosts = checkHosts(intent.hostNqns);
+      // The keys each host was given (their names; reconcile put them back in the keyring first).
+      const keys = new Map<string, KeyNames>();
+      for (const host of hosts) {
+        const names = this.ctx.keys.namesOf(exportKeyUser(intent.replica, host));
+        if (Object.keys(names).length > 0) keys.set(host, names);
+      }
+      return await this.build(intent.replica, disk, hosts, options, undefined, keys, { address: intent.address, port: intent.port });
     } finally {
       reservation.release();
+    }
+  }
+
+  /** An identical create also has the same keys per host: else REPLICA_EXISTS naming the host (never a key). */
+  checkSameKeys(replica: string, hosts: readonly string[], secrets: ReadonlyMap<string, HostSecrets> | undefined): void {
+    const access = accessOf(hosts, secrets);
+    const differs = hosts.filter((h) => !sameNames(this.ctx.keys.namesOf(exportKeyUser(replica, h)), keyNamesOf(access.get(h))));
+    if (differs.length) {
+      throw new ConductorError('REPLICA_EXISTS', `replica ${replica} exists with other authentication for ${differs.join(', ')}; expose it with the new keys to change them`);
     }
   }
 
@@ -80,19 +119,75 @@ export class Exports {
     this.ctx.inventory.exports.delete(replica);
     await this.ctx.state.forgetExport(replica);
     for (const listener of existing?.listeners ?? []) this.ctx.ports.release(listener.port);
+    await this.ctx.keys.releaseAll(exportKeyUser(replica, ''), options);
   }
 
-  private async create(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>): Promise<ExportRecord> {
+  /**
+   * After keys were put back in the keyring (recovery): hosts still hold the removed key objects,
+   * which spdk_tgt no longer uses, so each host of a restored key is pointed at the new one
+   * (DH-HMAC-CHAP in place; a PSK by adding the host again).
+   */
+  async repointKeys(restored: ReadonlySet<string>, options?: CallOptions): Promise<string[]> {
+    const repointed: string[] = [];
+    for (const record of this.ctx.inventory.exports.values()) {
+      for (const host of record.hosts) {
+        const names = this.ctx.keys.namesOf(exportKeyUser(record.replica, host));
+        if (!Object.values(names).some((n) => restored.has(n))) continue;
+        if (names.psk && restored.has(names.psk)) {
+          await this.ctx.spdk.nvmf.removeHost({ nqn: record.nqn, host }, options);
+          await this.ctx.spdk.nvmf.addHost({ nqn: record.nqn, host, ...keyParams(names) }, options);
+        } else {
+          await this.ctx.spdk.nvmf.setKeys({ nqn: record.nqn, host, ...keyParams({ dhchapKey: names.dhchapKey, dhchapCtrlrKey: names.dhchapCtrlrKey }) }, options);
+        }
+        repointed.push(exportKeyUser(record.replica, host));
+      }
+    }
+    return repointed;
+  }
+
+  /** What each host of the export must do to connect (never a key or its name), and whether it is TLS. */
+  authOf(record: ExportRecord): { hostAuth: HostAuthInfo[]; secureChannel: boolean } {
+    const hostAuth = record.hosts.map((nqn) => ({ nqn, ...requirementOf(this.ctx.keys.namesOf(exportKeyUser(record.replica, nqn))) }));
+    return { hostAuth, secureChannel: this.isTls(record) };
+  }
+
+  /** The listener was made with secure_channel: spdk_tgt does not report it, the key users say it. */
+  private isTls(record: ExportRecord): boolean {
+    return record.hosts.some((host) => this.ctx.keys.namesOf(exportKeyUser(record.replica, host)).psk !== undefined);
+  }
+
+  private async create(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>, access?: ReadonlyMap<string, HostSecrets>): Promise<ExportRecord> {
     const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${replica}`, subsystems: 1 }, options);
     try {
-      return await this.build(replica, disk, hosts, options, headReady);
+      const built = this.holdKeys(replica, access, options).then((names) => this.build(replica, disk, hosts, options, headReady, names));
+      return await built.catch(async (error: unknown) => {
+        await this.ctx.keys
+          .releaseAll(exportKeyUser(replica, ''), options)
+          .catch((e: unknown) => this.ctx.log.error({ replica, err: (e as Error).message }, 'keys of a failed export not released; recovery will'));
+        throw error;
+      });
     } finally {
       // After the subsystem exists: a count read in between must not miss it.
       reservation.release();
     }
   }
 
-  private async build(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>, recorded?: { address: string; port: number }): Promise<ExportRecord> {
+  /** Keys first: add_host names them, so they must be in the keyring before the host is added. */
+  private async holdKeys(replica: string, access: ReadonlyMap<string, HostSecrets> | undefined, options?: CallOptions): Promise<Map<string, KeyNames>> {
+    const names = new Map<string, KeyNames>();
+    for (const [host, secrets] of access ?? []) names.set(host, await this.ctx.keys.hold(exportKeyUser(replica, host), secrets, options));
+    return names;
+  }
+
+  private async build(
+    replica: string,
+    disk: string,
+    hosts: string[],
+    options?: CallOptions,
+    headReady?: Promise<unknown>,
+    keys?: ReadonlyMap<string, KeyNames>,
+    recorded?: { address: string; port: number },
+  ): Promise<ExportRecord> {
     const nqn = replicaNqn(replica);
     const ids = namespaceIds('replica', replica);
     const nvmf = this.ctx.spdk.nvmf;
@@ -106,16 +201,17 @@ export class Exports {
     }
     let port: number | undefined;
     try {
-      for (const host of hosts) await nvmf.addHost({ nqn, host }, options);
+      for (const host of hosts) await nvmf.addHost({ nqn, host, ...keyParams(keys?.get(host)) }, options);
       await headReady;
       const nsid = await nvmf.addNs({ nqn, namespace: { bdev_name: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid } }, options);
+      const tls = [...(keys?.values() ?? [])].some((k) => k.psk !== undefined);
       if (recorded) {
         // The recorded port stays taken whatever happens here: its record still holds it.
         this.ctx.ports.markUsed(recorded.port);
-        await nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: recorded.address, trsvcid: String(recorded.port) } }, options);
+        await nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: recorded.address, trsvcid: String(recorded.port) }, ...(tls ? { secure_channel: true } : {}) }, options);
         port = recorded.port;
       } else {
-        port = await listenOnFreePort(this.ctx, nqn, options);
+        port = await listenOnFreePort(this.ctx, nqn, options, tls);
       }
       const record: ExportRecord = {
         replica,
@@ -126,7 +222,7 @@ export class Exports {
       };
       if (!recorded) await this.ctx.state.recordExport(record);
       this.ctx.inventory.exports.set(replica, record);
-      this.ctx.log.info({ replica, nqn, port, hosts }, 'replica exposed');
+      this.ctx.log.info({ replica, nqn, port, hosts, authenticated: [...(keys?.keys() ?? [])], tls }, 'replica exposed');
       return record;
     } catch (error) {
       await deleteQuietly(this.ctx, () => nvmf.deleteSubsystem({ nqn }, options)).catch((e: unknown) =>
@@ -137,27 +233,64 @@ export class Exports {
     }
   }
 
-  private async converge(existing: ExportRecord, hosts: string[], options?: CallOptions): Promise<ExportRecord> {
+  private async converge(existing: ExportRecord, hosts: string[], options?: CallOptions, access?: ReadonlyMap<string, HostSecrets>, asked: readonly string[] = hosts): Promise<ExportRecord> {
     const nvmf = this.ctx.spdk.nvmf;
+    const wantTls = [...(access?.values() ?? [])].some((s) => s.psk !== undefined);
+    if (wantTls !== this.isTls(existing)) {
+      throw new ConductorError(
+        'EXPORT_TLS_MISMATCH',
+        `replica ${existing.replica}'s export ${wantTls ? 'has no' : 'has a'} TLS listener, so its hosts ${wantTls ? 'cannot use' : 'all need'} a psk; unexpose it first to change that`,
+      );
+    }
     const add = hosts.filter((h) => !existing.hosts.includes(h));
     const remove = existing.hosts.filter((h) => !hosts.includes(h));
+    const rekey = asked.filter((h) => existing.hosts.includes(h) && !sameNames(this.ctx.keys.namesOf(exportKeyUser(existing.replica, h)), keyNamesOf(access?.get(h))));
     for (const host of add) {
+      const secrets = access?.get(host);
+      const names = secrets ? await this.ctx.keys.hold(exportKeyUser(existing.replica, host), secrets, options) : undefined;
       try {
-        await nvmf.addHost({ nqn: existing.nqn, host }, options);
+        await nvmf.addHost({ nqn: existing.nqn, host, ...keyParams(names) }, options);
       } catch (error) {
         if (!existsVerdict(this.ctx, error)) throw error;
       }
       existing.hosts.push(host);
     }
+    for (const host of rekey) await this.rekey(existing, host, access?.get(host), options);
     for (const host of remove) {
       await deleteQuietly(this.ctx, () => nvmf.removeHost({ nqn: existing.nqn, host }, options)).catch((error: unknown) => {
         if (this.ctx.client.verdictOf(error) !== 'maybe-gone') throw error;
       });
       existing.hosts = existing.hosts.filter((h) => h !== host);
+      await this.ctx.keys.release(exportKeyUser(existing.replica, host), options);
     }
     if (add.length || remove.length) await this.ctx.state.recordExport(existing);
     if (add.length || remove.length) this.ctx.log.info({ replica: existing.replica, added: add, removed: remove }, 'export host list changed');
+    if (rekey.length) {
+      // The old keys were removed from the keyring while the hosts held them: their files go now.
+      await this.ctx.keys.sweep(options);
+      this.ctx.log.info({ replica: existing.replica, hosts: rekey }, 'export host keys changed');
+    }
     return existing;
+  }
+
+  /**
+   * New keys for a host already allowed. DH-HMAC-CHAP keys change in place (connected hosts stay,
+   * later connections use the new keys); a PSK, or dropping DH-HMAC-CHAP, re-adds the host, which
+   * drops its connections.
+   */
+  private async rekey(existing: ExportRecord, host: string, secrets: HostSecrets | undefined, options?: CallOptions): Promise<void> {
+    const nvmf = this.ctx.spdk.nvmf;
+    const before = this.ctx.keys.namesOf(exportKeyUser(existing.replica, host));
+    const after = keyNamesOf(secrets);
+    const names = await this.ctx.keys.hold(exportKeyUser(existing.replica, host), secrets, options);
+    if (after.dhchapKey !== undefined && after.psk === before.psk) {
+      await nvmf.setKeys({ nqn: existing.nqn, host, ...keyParams({ dhchapKey: names.dhchapKey, dhchapCtrlrKey: names.dhchapCtrlrKey }) }, options);
+      return;
+    }
+    await nvmf.removeHost({ nqn: existing.nqn, host }, options).catch((error: unknown) => {
+      if (!(error instanceof SpdkRpcError)) throw error;
+    });
+    await nvmf.addHost({ nqn: existing.nqn, host, ...keyParams(names) }, options);
   }
 }
 
@@ -165,12 +298,13 @@ export class Exports {
  * Takes a port from the managed range and listens on it for `nqn`; a port another process holds
  * (spdk_tgt answers the ambiguous -32602) is skipped for the next one, a few times.
  */
-export async function listenOnFreePort(ctx: Pick<DomainContext, 'spdk' | 'client' | 'ports' | 'settings' | 'log'>, nqn: string, options?: CallOptions): Promise<number> {
+export async function listenOnFreePort(ctx: Pick<DomainContext, 'spdk' | 'client' | 'ports' | 'settings' | 'log'>, nqn: string, options?: CallOptions, secureChannel = false): Promise<number> {
   const busy = new Set<number>();
   for (let attempt = 1; ; attempt++) {
     const port = ctx.ports.take(busy);
     try {
-      await ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: ctx.settings.exportAddress, trsvcid: String(port) } }, options);
+      const tls = secureChannel ? { secure_channel: true } : {};
+      await ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: ctx.settings.exportAddress, trsvcid: String(port) }, ...tls }, options);
       return port;
     } catch (error) {
       ctx.ports.release(port);
@@ -179,6 +313,26 @@ export async function listenOnFreePort(ctx: Pick<DomainContext, 'spdk' | 'client
       ctx.log.warn({ nqn, port }, 'spdk_tgt could not listen on the port; trying the next one');
     }
   }
+}
+
+/** Checked secrets by host, for the hosts that have any; a TLS export needs a PSK for every host. */
+function accessOf(hosts: readonly string[], secrets: ReadonlyMap<string, HostSecrets> | undefined): Map<string, HostSecrets> {
+  const access = new Map<string, HostSecrets>();
+  for (const [host, given] of secrets ?? []) {
+    if (!hosts.includes(host)) throw new ConductorError('INVALID_NQN', `keys are given for host ${host}, which is not in the host list`, { field: 'hosts' });
+    const checked = checkSecrets(`hosts[${hosts.indexOf(host)}].`, given);
+    if (checked) access.set(host, checked);
+  }
+  const withPsk = hosts.filter((h) => access.get(h)?.psk !== undefined);
+  if (withPsk.length > 0 && withPsk.length < hosts.length) {
+    const without = hosts.filter((h) => !withPsk.includes(h));
+    throw new ConductorError('INVALID_SECRET', `a TLS export (a host has a psk) needs a psk for every host; none for ${without.join(', ')}`, { field: 'hosts' });
+  }
+  return access;
+}
+
+function sameNames(a: KeyNames, b: KeyNames): boolean {
+  return a.dhchapKey === b.dhchapKey && a.dhchapCtrlrKey === b.dhchapCtrlrKey && a.psk === b.psk && hasKeys(a) === hasKeys(b);
 }
 
 /** NVMe serial numbers are at most 20 printable characters; derived so it is stable per replica. */

@@ -164,6 +164,7 @@ export class Replicas {
           hostNqns: [...record.hosts],
           namespaceUuid: record.namespace?.uuid ?? '',
           namespaceNguid: record.namespace?.nguid ?? '',
+          ...this.exports.authOf(record),
         }
       : undefined;
     return {

@@ -35,6 +35,20 @@ export class ReplicaUsage {
   }
 
   /**
+   * The local engines whose raid holds `replica` now: its engines, less those where it is a new
+   * member still queued or having snapshots copied into it (exposed to this node for that copy).
+   */
+  localRaidsHolding(replica: string): string[] {
+    return this.engines()
+      .filter((spec) => spec.replicas.some((r) => r.kind === 'local' && r.name === replica))
+      .filter((spec) => {
+        const phase = spec.rebuilding?.[replica]?.phase;
+        return phase !== 'queued' && phase !== 'copying-snapshots';
+      })
+      .map((spec) => spec.name);
+  }
+
+  /**
    * The hosts connected to the replica's export, as spdk_tgt lists its controllers. The target
    * learns of a disconnect after the host has made it: a member just removed from its engine (the
    * usual step before a delete) may be listed a moment longer, so a listing is confirmed for up

@@ -7,6 +7,7 @@
 import type { SpdkCaller } from '../call.js';
 import { BdevMethods } from './bdev.js';
 import { InfoMethods } from './info.js';
+import { KeyringMethods } from './keyring.js';
 import { LvolMethods } from './lvol.js';
 import { NvmeMethods } from './nvme.js';
 import { NvmfMethods } from './nvmf.js';
@@ -19,6 +20,7 @@ export class SpdkMethods {
   readonly nvmf: NvmfMethods;
   readonly nvme: NvmeMethods;
   readonly info: InfoMethods;
+  readonly keyring: KeyringMethods;
 
   constructor(caller: SpdkCaller) {
     this.bdev = new BdevMethods(caller);
@@ -27,11 +29,13 @@ export class SpdkMethods {
     this.nvmf = new NvmfMethods(caller);
     this.nvme = new NvmeMethods(caller);
     this.info = new InfoMethods(caller);
+    this.keyring = new KeyringMethods(caller);
   }
 }
 
 export * from './bdev.js';
 export * from './info.js';
+export * from './keyring.js';
 export * from './lvol.js';
 export * from './nvme.js';
 export * from './nvmf.js';

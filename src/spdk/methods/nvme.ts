@@ -47,8 +47,10 @@ export interface NvmeAttachControllerParams {
   ctrlr_loss_timeout_sec?: number;
   reconnect_delay_sec?: number;
   fast_io_fail_timeout_sec?: number;
+  /** TLS: a keyring name (a path or an unknown name is -126, a DH-HMAC-CHAP key -19). */
   psk?: string;
   max_bdevs?: number;
+  /** DH-HMAC-CHAP: keyring names; a wrong or missing key reads -5 like an unreachable target. */
   dhchap_key?: string;
   dhchap_ctrlr_key?: string;
   allow_unrecognized_csi?: boolean;
@@ -65,6 +67,12 @@ export interface NvmeDetachControllerParams {
   subnqn?: string;
   hostaddr?: string;
   hostsvcid?: string;
+}
+
+export interface NvmeSetKeysParams {
+  name: string;
+  dhchap_key?: string;
+  dhchap_ctrlr_key?: string;
 }
 
 export interface NvmeSetOptionsParams {
@@ -160,6 +168,14 @@ export class NvmeMethods {
    */
   getControllers(params?: { name?: string }, options?: CallOptions): Promise<NvmeController[]> {
     return this.caller.call('bdev_nvme_get_controllers', params, options);
+  }
+
+  /**
+   * Re-authenticates a live controller with other keys. A wrong key is -13 "Permission denied" and
+   * leaves the controller resetting until it is detached; an unknown controller is -19.
+   */
+  setKeys(params: NvmeSetKeysParams, options?: CallOptions): Promise<boolean> {
+    return this.caller.call('bdev_nvme_set_keys', params, options);
   }
 
   /** Sets module-wide defaults; send it before the first attach. */

@@ -110,6 +110,7 @@ export interface NvmfAddListenerParams {
   nqn: string;
   listen_address: NvmfListenAddress;
   tgt_name?: string;
+  /** TLS only; refused on an allow_any_host subsystem (-32603 "Cannot establish secure channel, …"). */
   secure_channel?: boolean;
   ana_state?: AnaState;
   sock_impl?: string;
@@ -126,7 +127,17 @@ export interface NvmfAddHostParams {
   nqn: string;
   host: string;
   tgt_name?: string;
+  /** TLS: a keyring name, for a listener with secure_channel; anything else is -32603. */
   psk?: string;
+  /** DH-HMAC-CHAP: keyring names; an unknown one is -32602, a ctrlr key alone -32603. */
+  dhchap_key?: string;
+  dhchap_ctrlr_key?: string;
+}
+
+export interface NvmfSetKeysParams {
+  nqn: string;
+  host: string;
+  tgt_name?: string;
   dhchap_key?: string;
   dhchap_ctrlr_key?: string;
 }
@@ -171,7 +182,8 @@ export interface NvmfSubsystem {
   subtype: string;
   listen_addresses: Array<Required<NvmfListenAddress>>;
   allow_any_host: boolean;
-  hosts: Array<{ nqn: string }>;
+  /** Key names are shown for DH-HMAC-CHAP, never the PSK. */
+  hosts: Array<{ nqn: string; dhchap_key?: string; dhchap_ctrlr_key?: string }>;
   serial_number?: string;
   model_number?: string;
   max_namespaces?: number;
@@ -273,6 +285,14 @@ export class NvmfMethods {
    */
   removeHost(params: NvmfRemoveHostParams, options?: CallOptions): Promise<boolean> {
     return this.caller.call('nvmf_subsystem_remove_host', params, options);
+  }
+
+  /**
+   * Changes a host's DH-HMAC-CHAP keys (later connections use them). `true` even for a host not on
+   * the subsystem; an unknown key is -32602.
+   */
+  setKeys(params: NvmfSetKeysParams, options?: CallOptions): Promise<boolean> {
+    return this.caller.call('nvmf_subsystem_set_keys', params, options);
   }
 
   /** Sets allow_any_host. Turning it off keeps hosts that are already connected. */

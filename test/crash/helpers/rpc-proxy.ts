@@ -57,8 +57,11 @@ class JsonValueCutter {
   }
 }
 
-/** What NodeResources reads every sample period (its subsystem count too: service.ts sets a period no test outlasts). */
-const HEALTH_READINGS = new Set(['env_dpdk_get_mem_stats', 'iobuf_get_stats', 'framework_get_reactors', 'bdev_raid_set_options']);
+/**
+ * What NodeResources reads every sample period (its subsystem count too: service.ts sets a period no test outlasts),
+ * and readiness's spdk_tgt probe (spdk_get_version, every health.spdkProbeMs), which no operation calls.
+ */
+const HEALTH_READINGS = new Set(['env_dpdk_get_mem_stats', 'iobuf_get_stats', 'framework_get_reactors', 'bdev_raid_set_options', 'spdk_get_version']);
 
 export class RpcProxy {
   readonly calls: RecordedCall[] = [];

@@ -52,7 +52,7 @@ process.once('exit', () => {
  * Starts a run and resolves once health says SERVING (recovery done), or with `until: 'socket'`
  * as soon as the API socket exists.
  */
-export async function startService(options: ServiceOptions, { until: stage = 'serving', deadlineMs = 20_000 }: { until?: 'socket' | 'serving'; deadlineMs?: number } = {}): Promise<ServiceRun> {
+export async function startService(options: ServiceOptions, { until: stage = 'serving', deadlineMs = 40_000 }: { until?: 'socket' | 'serving'; deadlineMs?: number } = {}): Promise<ServiceRun> {
   const apiSocket = path.join(options.dir, `api-${++runs}.sock`);
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   if (options.killAfter) env.CONDUCTOR_KILL_AFTER = options.killAfter;

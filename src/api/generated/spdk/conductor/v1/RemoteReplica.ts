@@ -23,6 +23,13 @@ export interface RemoteReplica {
    * involves this replica cannot copy snapshots and uses SPDK's raid rebuild (RebuildPath says why).
    */
   'apiAddress'?: (string);
+  /**
+   * The keys this node attaches with when the replica's export requires them (the same secrets
+   * its HostAccess was given, in the same formats); kept only in 0600 key files, never returned.
+   */
+  'dhchapKey'?: (string);
+  'dhchapCtrlrKey'?: (string);
+  'psk'?: (string);
 }
 
 /**
@@ -47,4 +54,11 @@ export interface RemoteReplica__Output {
    * involves this replica cannot copy snapshots and uses SPDK's raid rebuild (RebuildPath says why).
    */
   'apiAddress': (string);
+  /**
+   * The keys this node attaches with when the replica's export requires them (the same secrets
+   * its HostAccess was given, in the same formats); kept only in 0600 key files, never returned.
+   */
+  'dhchapKey': (string);
+  'dhchapCtrlrKey': (string);
+  'psk': (string);
 }

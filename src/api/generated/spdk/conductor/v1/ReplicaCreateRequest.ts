@@ -1,5 +1,6 @@
 // Original file: rpc-schemas/proto/spdk/conductor/v1/node.proto
 
+import type { HostAccess as _spdk_conductor_v1_HostAccess, HostAccess__Output as _spdk_conductor_v1_HostAccess__Output } from '../../../spdk/conductor/v1/HostAccess.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface ReplicaCreateRequest {
@@ -19,6 +20,10 @@ export interface ReplicaCreateRequest {
    * none meaning not exposed); otherwise ALREADY_EXISTS names what differs.
    */
   'hostNqns'?: (string)[];
+  /**
+   * Hosts that must authenticate, beside host_nqns (a host is in one list or the other).
+   */
+  'hosts'?: (_spdk_conductor_v1_HostAccess)[];
 }
 
 export interface ReplicaCreateRequest__Output {
@@ -38,4 +43,8 @@ export interface ReplicaCreateRequest__Output {
    * none meaning not exposed); otherwise ALREADY_EXISTS names what differs.
    */
   'hostNqns': (string)[];
+  /**
+   * Hosts that must authenticate, beside host_nqns (a host is in one list or the other).
+   */
+  'hosts': (_spdk_conductor_v1_HostAccess__Output)[];
 }

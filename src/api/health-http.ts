@@ -1,0 +1,69 @@
+/**
+ * The node's HTTP listener (`http.address`): GET /livez and /readyz for probes that speak HTTP
+ * (kubelet httpGet); issue 16 adds /metrics here. An answer reads the cached reports and nothing
+ * else. 200 "ok" or 503 with the reason, plain text; `?verbose` answers the whole report as JSON.
+ * Bounded: bodies are discarded unread, only GET and HEAD, short header and keep-alive timeouts.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ConductorError } from '../errors.js';
+import type { Health, Probe } from './health.js';
+
+export interface HealthHttp {
+  readonly address: { host: string; port: number };
+  close(): Promise<void>;
+}
+
+const PATHS: Record<string, Probe> = { '/livez': 'liveness', '/readyz': 'readiness' };
+const TIMEOUT_MS = 5_000;
+
+export async function startHealthHttp(options: { host: string; port: number; health: Health; logger: Logger }): Promise<HealthHttp> {
+  const { health, logger } = options;
+  const server = http.createServer({ requestTimeout: TIMEOUT_MS, headersTimeout: TIMEOUT_MS, keepAliveTimeout: TIMEOUT_MS, maxHeaderSize: 8 * 1024 }, (req, res) => {
+    req.resume();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://health');
+    } catch {
+      return send(res, req.method, 400, 'text/plain', 'bad request target\n');
+    }
+    const probe = Object.hasOwn(PATHS, url.pathname) ? PATHS[url.pathname] : undefined;
+    if (!probe) return send(res, req.method, 404, 'text/plain', 'not found: /livez, /readyz\n');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, req.method, 405, 'text/plain', 'method not allowed: GET or HEAD\n');
+    }
+    const report = health.report(probe);
+    const code = report.status === 'SERVING' ? 200 : 503;
+    if (url.searchParams.has('verbose')) return send(res, req.method, code, 'application/json', `${JSON.stringify(report)}\n`);
+    return send(res, req.method, code, 'text/plain', `${report.status === 'SERVING' ? 'ok' : report.reason}\n`);
+  });
+  server.maxHeadersCount = 32;
+  server.maxConnections = 64;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new ConductorError('API_LISTEN_FAILED', `cannot serve http.address on ${options.host}:${options.port}: ${err.message}`, { address: `${options.host}:${options.port}` }, { cause: err })),
+    );
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const bound = server.address() as AddressInfo;
+  const address = { host: options.host, port: bound.port };
+  logger.info({ address: `${address.host}:${address.port}` }, 'HTTP listening: /livez, /readyz');
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function send(res: http.ServerResponse, method: string | undefined, code: number, type: string, body: string): void {
+  res.writeHead(code, { 'Content-Type': `${type}; charset=utf-8`, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+  res.end(method === 'HEAD' ? undefined : body);
+}
