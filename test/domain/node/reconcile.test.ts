@@ -189,7 +189,10 @@ describe('reconcile after spdk_tgt restarted empty', () => {
     expectSame(await picture());
     const changes = seen.slice(from);
     // Never ready between the first kill and the end of the run that completed.
-    expect(changes.filter((r) => r.ready), JSON.stringify(changes)).toEqual([{ ready: true, reason: 'ready' }]);
+    expect(
+      changes.filter((r) => r.ready),
+      JSON.stringify(changes),
+    ).toEqual([{ ready: true, reason: 'ready' }]);
     expect(changes.at(-1)?.ready).toBe(true);
     expect(f.node.reconcileStatus().runs).toBeGreaterThanOrEqual(runs + 2);
   }, 60_000);
