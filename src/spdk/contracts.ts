@@ -8,8 +8,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv, type AjvInstance } from '../validation/json-schema.js';
 
 export type Verdict = 'exists' | 'gone' | 'maybe-exists' | 'maybe-gone';
 
@@ -61,7 +61,7 @@ export function loadContracts(dir: string = contractsDir()): ReadonlyMap<string,
   const key = resolve(dir);
   const cached = cache.get(key);
   if (cached) return cached;
-  const ajv = newAjv();
+  const ajv = newAjv({ allErrors: true, verbose: true, allowUnionTypes: true });
   const checkFile = ajv.compile<ContractFile>(CONTRACT_FILE_SCHEMA);
   const contracts = new Map<string, MethodContract>();
   for (const file of readdirSync(key)
@@ -126,16 +126,6 @@ const CONTRACT_FILE_SCHEMA = {
   required: ['method', 'summary', 'idempotent', 'deadline', 'params', 'result', 'verdicts'],
   additionalProperties: false,
 } as const;
-
-type AjvInstance = import('ajv').default;
-type AjvConstructor = new (options: import('ajv').Options) => AjvInstance;
-
-function newAjv(): AjvInstance {
-  // ajv is CommonJS: under NodeNext its default export arrives as the module object.
-  const module = Ajv2020 as unknown as { default?: AjvConstructor };
-  const Ajv = module.default ?? (Ajv2020 as unknown as AjvConstructor);
-  return new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-}
 
 function compileFile(ajv: AjvInstance, checkFile: ValidateFunction<ContractFile>, path: string, file: string): MethodContract {
   const fail = (why: string): never => {

@@ -7,8 +7,8 @@
  * Version 1 held engines, snapshot metadata and intents. Version 2 adds what spdk_tgt forgets when
  * it restarts: disks and exports.
  */
-import Ajv2020 from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv } from '../../validation/json-schema.js';
 import { ConductorError } from '../../errors.js';
 
 export const STATE_VERSION = 2;
@@ -150,24 +150,14 @@ const STATE_SCHEMA_V1 = {
   additionalProperties: false,
 } as const;
 
-type AjvInstance = import('ajv').default;
-type AjvConstructor = new (options: import('ajv').Options) => AjvInstance;
-
-function newAjv(): AjvInstance {
-  // ajv is CommonJS: under NodeNext its default export arrives as the module object.
-  const module = Ajv2020 as unknown as { default?: AjvConstructor };
-  const Ajv = module.default ?? (Ajv2020 as unknown as AjvConstructor);
-  // allErrors off: the first bad key is the one reported.
-  return new Ajv({ allErrors: false, strict: true, discriminator: true });
-}
-
 /** Compiled when first needed: a start compiles only the version its file has (a few hundred ms each under load). */
 const compiled = new Map<number, ValidateFunction>();
 
 function validator(version: 1 | typeof STATE_VERSION): ValidateFunction {
   let validate = compiled.get(version);
   if (!validate) {
-    validate = newAjv().compile(version === 1 ? STATE_SCHEMA_V1 : STATE_SCHEMA);
+    // allErrors off: the first bad key is the one reported.
+    validate = newAjv({ allErrors: false, discriminator: true }).compile(version === 1 ? STATE_SCHEMA_V1 : STATE_SCHEMA);
     compiled.set(version, validate);
   }
   return validate;
