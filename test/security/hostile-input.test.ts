@@ -10,11 +10,12 @@ import { status } from '@grpc/grpc-js';
 import { execa } from 'execa';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClients, invoke, isServiceError, type ApiClients } from '../../src/api/client.js';
+import { createApiClients, invoke, type ApiClients } from '../../src/api/client.js';
 import { StateFile } from '../../src/domain/node/state-file.js';
 import { REQUEST_MAX_BYTES } from '../../src/validation/limits.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { refusal, type Refusal } from '../helpers/refusal.js';
 
 const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
 const MiB = 1024 * 1024;
@@ -33,23 +34,6 @@ afterAll(async () => {
   api?.close();
   await node?.close();
 });
-
-interface Refusal {
-  code: number;
-  conductorCode: unknown;
-  details: string;
-}
-
-/** The refusal a call ends with; fails the test if it succeeds. */
-async function refusal(call: Promise<unknown>): Promise<Refusal> {
-  try {
-    await call;
-  } catch (err) {
-    if (!isServiceError(err)) throw err;
-    return { code: err.code, conductorCode: err.metadata.get('conductor-error-code')[0], details: err.details };
-  }
-  throw new Error('the call succeeded; it should have been refused');
-}
 
 const DEADLINE = { deadlineMs: 15_000 };
 

@@ -9,8 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { status } from '@grpc/grpc-js';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiClients, invoke, isServiceError, type ApiClients } from '../../src/api/client.js';
+import { createApiClients, invoke, type ApiClients } from '../../src/api/client.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
+import { refusal } from '../helpers/refusal.js';
 
 const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
 const MiB = 1024 * 1024;
@@ -31,16 +32,6 @@ afterAll(async () => {
   api?.close();
   await node?.close();
 });
-
-async function refusal(call: Promise<unknown>): Promise<{ code: number; conductorCode: unknown; details: string }> {
-  try {
-    await call;
-  } catch (err) {
-    if (!isServiceError(err)) throw err;
-    return { code: err.code, conductorCode: err.metadata.get('conductor-error-code')[0], details: err.details };
-  }
-  throw new Error('the call succeeded; it should have been refused');
-}
 
 /** The hosts spdk_tgt lets into the replica's subsystem, sorted. */
 async function allowedInSpdk(replica: string): Promise<string[]> {

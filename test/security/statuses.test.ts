@@ -17,6 +17,7 @@ import { createApiClients, invoke, isServiceError, type ApiClients } from '../..
 import type { SpdkCallContext } from '../../src/diagnostics.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { portBlock } from '../helpers/ports.js';
+import { refusal } from '../helpers/refusal.js';
 
 const MiB = 1024 * 1024;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:0f4c6d0e-1f6b-4b8e-9d43-5b2a1e7c9a10';
@@ -58,16 +59,6 @@ function faultWhenCalled(method: string, errno: string): () => void {
 
 function onDisk(): { engines: Record<string, unknown>; snapshots: Record<string, unknown>; intents: Record<string, unknown> } {
   return JSON.parse(fs.readFileSync(path.join(node.dir, 'state.json'), 'utf8'));
-}
-
-async function refusal(call: Promise<unknown>): Promise<{ code: number; conductorCode: unknown; details: string }> {
-  try {
-    await call;
-  } catch (err) {
-    if (!isServiceError(err)) throw err;
-    return { code: err.code, conductorCode: err.metadata.get('conductor-error-code')[0], details: err.details };
-  }
-  throw new Error('the call succeeded; it should have been refused');
 }
 
 describe("spdk_tgt's refusals a caller can act on", () => {
