@@ -25,6 +25,7 @@ import { modules } from '../../spdk/sim/modules.js';
 import { portBlock } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startSim, type RunningSim } from './helpers/start-sim.js';
+import { prng } from '../../scripts/lib/hostile-values.js';
 
 /**
  * The suite runs a fixed seed, so that a red run is a change in the code and never the luck of the
@@ -42,18 +43,6 @@ const PROBE_TARGET_MS = 50;
 /** Any single probe: longer is a stall. */
 const PROBE_STALL_MS = 1000;
 const PROBE_INTERVAL_MS = 10;
-
-/** mulberry32: small, seedable, good enough to pick cases. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INT_EXTREMES: Record<string, readonly string[]> = {
   uint8: ['255', '256'],
