@@ -116,10 +116,10 @@ export class Reconciler {
    */
   async check(options?: CallOptions): Promise<void> {
     if (this.running || this.timer || this.connectionLost || this.closed) return;
-    const missing: string[] = [];
-    for (const disk of this.ctx.state.disks()) {
-      if (!(await this.bdevPresent(disk, options))) missing.push(disk.name);
-    }
+    // Disks are independent objects: their reads go out together on the one connection.
+    const disks = this.ctx.state.disks();
+    const present = await Promise.all(disks.map((disk) => this.bdevPresent(disk, options)));
+    const missing = disks.filter((_, i) => !present[i]).map((disk) => disk.name);
     if (missing.length > 0) this.trigger(`disk bdevs missing from spdk_tgt: ${missing.join(', ')}`);
     else if (this.status.phase === 'failed') this.trigger('retrying the failed reconcile');
   }
