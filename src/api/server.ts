@@ -11,6 +11,7 @@
  * certificates from a provider, so a rotation reaches new connections) or an explicit 'insecure'.
  */
 import { tolerantService } from './undecodable.js';
+import { WireBounds } from './wire-bounds.js';
 import { lstat, mkdir, chmod, chown, unlink } from 'node:fs/promises';
 import net from 'node:net';
 import { dirname } from 'node:path';
@@ -98,14 +99,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   // channelz bookkeeping is per call and nothing here reads it; measured with bench-replicas.
   // A larger message is refused by grpc-js with RESOURCE_EXHAUSTED before it is decoded.
   const server = new Server({ 'grpc.enable_channelz': 0, 'grpc.max_receive_message_length': REQUEST_MAX_BYTES });
+  // Bounds on string and list sizes, checked on the bytes before decoding (wire-bounds.ts).
+  const bounds = new WireBounds(protos.definition);
   const watches = new WatchRegistry();
   const ctx = { domain, logger, stale: options.stale };
   const watchOptions = { watches, maxBufferedEvents: options.maxWatchBufferedEvents ?? 10_000 };
-  server.addService(tolerantService(v1.Disks.service), disksHandlers(ctx));
-  server.addService(tolerantService(v1.Replicas.service), replicasHandlers(ctx, watchOptions));
-  server.addService(tolerantService(v1.Snapshots.service), snapshotsHandlers(ctx));
-  server.addService(tolerantService(v1.Engines.service), enginesHandlers(ctx, watchOptions));
-  server.addService(tolerantService(v1.Node.service), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }));
+  server.addService(tolerantService(v1.Disks.service, bounds), disksHandlers(ctx));
+  server.addService(tolerantService(v1.Replicas.service, bounds), replicasHandlers(ctx, watchOptions));
+  server.addService(tolerantService(v1.Snapshots.service, bounds), snapshotsHandlers(ctx));
+  server.addService(tolerantService(v1.Engines.service, bounds), enginesHandlers(ctx, watchOptions));
+  server.addService(tolerantService(v1.Node.service, bounds), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }));
   const ownHealth = options.health === undefined;
   const health = options.health ?? new Health({ logger, refreshMs: options.readinessPollMs ?? 200, stallMs: 10_000, readiness: [domainReadiness(domain)] });
   let listening = false;

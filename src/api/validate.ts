@@ -14,7 +14,7 @@ import { nqnProblem } from '../validation/nqn.js';
 import { absolutePathProblem, pciAddressProblem } from '../validation/paths.js';
 import { isPowerOfTwo, sizeBytesProblem } from '../validation/sizes.js';
 import { hasControlCharacter, quoted } from '../validation/text.js';
-import { undecodableReason } from './undecodable.js';
+import { overBound, undecodableReason } from './undecodable.js';
 
 /** INVALID_ARGUMENT or a more specific code of that kind, naming the field. */
 export function invalid(field: string, message: string, code: ErrorCode = 'INVALID_ARGUMENT'): ConductorError {
@@ -178,6 +178,9 @@ const DEPTH_MAX = 8;
  * reaches them, a lock, spdk_tgt or a log line at a hostile size, including in fields added later.
  */
 export function boundedRequest(request: unknown): void {
+  const over = overBound(request);
+  if (over?.kind === 'string') throw invalid(over.field, `${over.size} bytes long; no field takes more than ${STRING_MAX_BYTES}`, codeOf(over.field));
+  if (over?.kind === 'list') throw invalid(over.field, `more than ${LIST_MAX} entries; no list or map takes more`, codeOf(over.field));
   const undecodable = undecodableReason(request);
   if (undecodable !== undefined) throw malformed(undecodable);
   walk(request, '', 0);

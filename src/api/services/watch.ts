@@ -5,8 +5,7 @@
  */
 import type { handleServerStreamingCall, ServerWritableStream, StatusObject } from '@grpc/grpc-js';
 import { build, toStatus } from '../status.js';
-import { undecodableReason } from '../undecodable.js';
-import { malformed } from '../validate.js';
+import { boundedRequest } from '../validate.js';
 import type { ServiceContext } from './call.js';
 
 /** Open watch streams, so shutdown can end them instead of waiting on clients that never leave. */
@@ -66,9 +65,10 @@ export function watchHandler<Request, Event, Message>(ctx: ServiceContext, optio
       call.emit('error', status);
     };
     const unregister = options.watches.add(end);
-    const undecodable = undecodableReason(call.request);
-    if (undecodable !== undefined) {
-      end(toStatus(malformed(undecodable), log, source.method));
+    try {
+      boundedRequest(call.request);
+    } catch (err) {
+      end(toStatus(err, log, source.method));
       return;
     }
 
