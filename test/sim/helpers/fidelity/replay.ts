@@ -59,6 +59,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** spdk_get_version carries the simulator's own marker beside the imitated version. */
 const VERSION_EXTRA: CompareOptions = { allowExtra: new Map([['$', ['simulator']]]) };
 const QUIET_MS = 250;
+/** How long a never-answered request is watched: the recorder waited 15 s and 60 s; the poll is 1 ms here. */
+const UNANSWERED_MS = 1_000;
 const MIB = 1024 * 1024;
 /** sim_bdev_write chunk: requests must stay well under the 256 KiB receive buffer. */
 const WRITE_CHUNK = 128 * 1024;
@@ -222,6 +224,8 @@ export class Replay {
         for (const action of this.plan.before?.[`${file}:${i}`] ?? []) await this.act(line, action, exceptions);
         if (line.raw_request !== undefined) {
           await this.rawProbe(line, lines[i + 1], exceptions);
+        } else if (line.method !== null && line.response === null && /NO RESPONSE/.test(line.note ?? '')) {
+          await this.unanswered(line, exceptions);
         } else if (line.method === null || line.response === null || line.response === undefined) {
           await this.noteAction(line);
         } else if (/follow-up request on same connection/.test(line.note ?? '') && this.probe !== null) {
@@ -251,7 +255,25 @@ export class Replay {
     };
   }
 
+  /**
+   * A request spdk_tgt never answered (transcript 20: deleting an esnap parent in use): sent on its
+   * own connection, as the recorder did, which must stay silent for UNANSWERED_MS and is then
+   * closed; the next lines check that the target still serves the others.
+   */
+  private async unanswered(line: Line, exceptions: readonly FidelityException[]): Promise<void> {
+    const target = this.targets.get(line.target ?? 'A')!;
+    const params = line.params === null || line.params === undefined ? undefined : await this.mapParams(line.params);
+    const conn = await RawConn.open(target.sim.socket);
+    conn.write(JSON.stringify({ jsonrpc: '2.0', method: line.method, id: 1, ...(params !== undefined ? { params } : {}) }));
+    const text = await conn.collect(1, UNANSWERED_MS);
+    const closed = conn.closed;
+    conn.close();
+    const detail = text !== '' ? `answered ${text.trim().slice(0, 200)}; spdk_tgt never answered` : closed !== false ? 'the connection was closed; spdk_tgt kept it open' : undefined;
+    this.record(line, `${line.method} (no answer)`, detail, exceptions);
+  }
+
   private sizeDisk(name: string, bytes: number): void {
+    mkdirSync(dirname(join(this.diskDir, name)), { recursive: true });
     const fd = openSync(join(this.diskDir, name), 'a');
     ftruncateSync(fd, bytes);
     closeSync(fd);
@@ -292,8 +314,13 @@ export class Replay {
     if (note.startsWith('key files created in ')) return this.writeKeyFiles(note);
     const m = /wrote (\d+) MiB of random data at offset (\d+) MiB of (\S+?):/.exec(note);
     const dd = /spdk_dd (wrote|read) (\d+) MiB (?:\(md5 \w+\) )?(?:back )?(?:to|from) (?:raid )?([^\s,]+).*--bs (\d+)/.exec(note);
+    // Transcript 20's forms: "spdk_dd wrote d1: 8 MiB random (md5 …) at offset 4 MiB of lvs/lvol:" and "spdk_dd read lvs/lvol (32 MiB):".
+    const ddAt = /spdk_dd wrote \w+: (\d+) MiB random (?:\(md5 \w+\) )?at offset (\d+) MiB of (\S+?):/.exec(note);
+    const ddRead = /spdk_dd read (\S+) \((\d+) MiB\):/.exec(note);
     if (m !== null) await this.hostIo(m[3]!, 'write', Number(m[2]) * MIB, Number(m[1]) * MIB, WRITE_CHUNK);
     else if (dd !== null) await this.hostIo(dd[3]!, dd[1] === 'wrote' ? 'write' : 'read', 0, Number(dd[2]) * MIB, Number(dd[4]));
+    else if (ddAt !== null) await this.hostIo(ddAt[3]!, 'write', Number(ddAt[2]) * MIB, Number(ddAt[1]) * MIB, WRITE_CHUNK);
+    else if (ddRead !== null) await this.hostIo(ddRead[1]!, 'read', 0, Number(ddRead[2]) * MIB, WRITE_CHUNK);
   }
 
   /**

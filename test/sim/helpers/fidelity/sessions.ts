@@ -114,6 +114,20 @@ export const SESSIONS: readonly SessionPlan[] = [
     exact: ['refcnt', 'removed', 'probed', 'module', 'state', 'digest', 'dhgroup', 'dhchap_key', 'dhchap_ctrlr_key', 'allow_any_host'],
   },
   {
+    // The sparse images the recorder made under /var/tmp/rec/bk20 (the staging files are new and empty).
+    name: 'backup data path (20)',
+    files: ['20-backup-restore-datapath.jsonl'],
+    start: { A: [] },
+    disks: {
+      'bk20/lvs.img': 512 * MIB,
+      'bk20/bk1.img': 32 * MIB,
+      'bk20/bk2.img': 32 * MIB,
+      'bk20/bkfull.img': 32 * MIB,
+      'bk20/small.img': 16 * MIB,
+      'bk20/small2.img': 16 * MIB,
+    },
+  },
+  {
     name: 'lvol chains (16)',
     files: ['16-lvol-chains.jsonl'],
     start: { A: [], B: [] },
