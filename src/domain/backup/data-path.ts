@@ -59,6 +59,8 @@ export interface RestoreRequest {
   readonly replica: string;
   /** The volume's size in bytes: a whole number of the disk's clusters, as ReplicaCreate takes. */
   readonly sizeBytes: number;
+  /** Bytes the caller will write (e.g. the manifest's stored blocks), for staging admission; default sizeBytes. */
+  readonly allocatedBytes?: number;
   /** Aborting removes everything made so far (file, bdev, half-made lvol) and rejects with CANCELLED. */
   readonly signal?: AbortSignal;
 }
