@@ -188,7 +188,7 @@ export const CONFIG_KEYS = {
     type: 'integer',
     default: 256,
     min: 0,
-    max: 1_048_576,
+    max: 1_073_741_824,
     describe: 'Free space a staging file may not take from the staging directory (the state file may share its filesystem), MiB',
   },
   'rebuild.maxConcurrent': { type: 'integer', default: 2, min: 1, max: 64, describe: 'Rebuilds that run at once on this node; the others wait in a fair queue (round robin over engines)' },
