@@ -5,10 +5,11 @@
  * connection, with the follow-up request of each probe on that same connection.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, closeSync, ftruncateSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, openSync, closeSync, ftruncateSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { dataRanges } from '../../../../src/host/sparse-ranges.js';
 import { SimClient } from '../sim-client.js';
 import { startSim, type RunningSim } from '../start-sim.js';
 import { compareShape, type CompareOptions } from './compare.js';
@@ -227,7 +228,7 @@ export class Replay {
         } else if (line.method !== null && line.response === null && /NO RESPONSE/.test(line.note ?? '')) {
           await this.unanswered(line, exceptions);
         } else if (line.method === null || line.response === null || line.response === undefined) {
-          await this.noteAction(line);
+          await this.noteAction(line, exceptions);
         } else if (/follow-up request on same connection/.test(line.note ?? '') && this.probe !== null) {
           await this.followUp(line, exceptions);
         } else {
@@ -309,9 +310,11 @@ export class Replay {
    * Notes that describe data written from outside (spdk_dd over NVMe/TCP) are replayed with
    * sim_bdev_write, and spdk_dd reads (file 19) with sim_bdev_read, in spdk_dd's block size.
    */
-  private async noteAction(line: Line): Promise<void> {
+  private async noteAction(line: Line, exceptions: readonly FidelityException[]): Promise<void> {
     const note = line.note ?? '';
     if (note.startsWith('key files created in ')) return this.writeKeyFiles(note);
+    const sparse = /(\/\S+\.img) size (\d+), du --block-size=1 = (\d+), SEEK_DATA\/SEEK_HOLE ranges (\[.*?\]), md5/.exec(note);
+    if (sparse !== null) return this.checkSparse(line, sparse[1]!, Number(sparse[2]), Number(sparse[3]), JSON.parse(sparse[4]!) as Array<[number, number]>, exceptions);
     const m = /wrote (\d+) MiB of random data at offset (\d+) MiB of (\S+?):/.exec(note);
     const dd = /spdk_dd (wrote|read) (\d+) MiB (?:\(md5 \w+\) )?(?:back )?(?:to|from) (?:raid )?([^\s,]+).*--bs (\d+)/.exec(note);
     // Transcript 20's forms: "spdk_dd wrote d1: 8 MiB random (md5 …) at offset 4 MiB of lvs/lvol:" and "spdk_dd read lvs/lvol (32 MiB):".
@@ -321,6 +324,20 @@ export class Replay {
     else if (dd !== null) await this.hostIo(dd[3]!, dd[1] === 'wrote' ? 'write' : 'read', 0, Number(dd[2]) * MIB, Number(dd[4]));
     else if (ddAt !== null) await this.hostIo(ddAt[3]!, 'write', Number(ddAt[2]) * MIB, Number(ddAt[1]) * MIB, WRITE_CHUNK);
     else if (ddRead !== null) await this.hostIo(ddRead[1]!, 'read', 0, Number(ddRead[2]) * MIB, WRITE_CHUNK);
+  }
+
+  /**
+   * Transcript 20 measured the staging files spdk_tgt's shallow copies wrote: their length, the
+   * bytes allocated on disk (du) and the data ranges SEEK_DATA/SEEK_HOLE report. The simulator's
+   * files must be sparse the same way (the service reads only those ranges).
+   */
+  private async checkSparse(line: Line, recorded: string, size: number, du: number, ranges: Array<[number, number]>, exceptions: readonly FidelityException[]): Promise<void> {
+    const file = (await this.mapParams(recorded)) as string;
+    const stat = statSync(file);
+    const got = { size: stat.size, du: stat.blocks * 512, ranges: await dataRanges(file, stat.size) };
+    const want = { size, du, ranges };
+    const detail = JSON.stringify(got) === JSON.stringify(want) ? undefined : `file ${JSON.stringify(got)}, recorded ${JSON.stringify(want)}`;
+    this.record(line, '(sparse staging file)', detail, exceptions);
   }
 
   /**
@@ -382,7 +399,7 @@ export class Replay {
     this.learn(recorded.result, got.result);
     let detail = this.compareResponse(method, recorded, got);
     let lateMs: number | undefined;
-    if (detail !== undefined && POLLS.has(method) && this.plan.paced?.includes(line.file)) {
+    if (detail !== undefined && ((POLLS.has(method) && this.plan.paced?.includes(line.file)) || this.plan.polls?.includes(method))) {
       const since = performance.now();
       const earlier = earlierAnswers(lines, line);
       let answer = got;

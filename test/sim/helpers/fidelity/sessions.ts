@@ -27,6 +27,8 @@ export interface SessionPlan {
   readonly disks?: Readonly<Record<string, number>>;
   /** Result keys whose values must match the recording, not only their types. */
   readonly exact?: readonly string[];
+  /** Methods whose answers are re-asked while the simulator is behind the recording (as timed polls are in paced files). */
+  readonly polls?: readonly string[];
 }
 
 const MIB = 1024 * 1024;
@@ -118,6 +120,9 @@ export const SESSIONS: readonly SessionPlan[] = [
     name: 'backup data path (20)',
     files: ['20-backup-restore-datapath.jsonl'],
     start: { A: [] },
+    // The copies' final states must match: the staging files are measured once the recording saw them complete.
+    exact: ['state', 'copied_clusters', 'total_clusters'],
+    polls: ['bdev_lvol_check_shallow_copy'],
     disks: {
       'bk20/lvs.img': 512 * MIB,
       'bk20/bk1.img': 32 * MIB,
