@@ -5,6 +5,7 @@
  * (staging file, aio bdev) is removed on every path; the aio bdev goes as soon as the copies are
  * done, so while the caller reads the image only a file remains.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
@@ -19,6 +20,10 @@ import { isStagingName, StagingArea, type StagingSettings } from './staging-area
 import { deleteStagingBdev } from './staging-bdev.js';
 import { StagingImage } from './staging-image.js';
 import { measureStagingRate } from './staging-rate.js';
+
+/** How long a teardown waits for a given-up copy to end in spdk_tgt, and how often it asks. */
+const COPY_END_WAIT_MS = 5 * 60_000;
+const COPY_END_POLL_MS = 50;
 
 export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log'>;
 
@@ -60,7 +65,11 @@ export class SpdkDataPath implements DataPath {
     const name = this.staging.newName('s');
     let bdev = false;
     let file = false;
+    /** The copy spdk_tgt runs now: it cannot be stopped, and holds the staging bdev claimed until it ends. */
+    let copying: number | undefined;
     const cleanup = async () => {
+      if (copying !== undefined) await this.copyEnded(copying);
+      copying = undefined;
       if (bdev) await deleteStagingBdev(this.ctx, name);
       bdev = false;
       if (file) await this.staging.remove(name);
@@ -81,9 +90,13 @@ export class SpdkDataPath implements DataPath {
           src,
           name,
           (s) => req.onProgress?.({ bytes: done + s.copied_clusters * disk.clusterSize, total }),
-          (operation) => this.ctx.log.debug({ src, staging: name, operation }, 'shallow copy into staging started'),
+          (operation) => {
+            copying = operation;
+            this.ctx.log.debug({ src, staging: name, operation }, 'shallow copy into staging started');
+          },
           { signal },
         );
+        copying = undefined;
         done += status.total_clusters * disk.clusterSize;
       }
       await deleteStagingBdev(this.ctx, name);
@@ -140,6 +153,28 @@ export class SpdkDataPath implements DataPath {
   /** Bytes reserved by stages and restores under way (tests, metrics). */
   get reservedBytes(): number {
     return this.staging.reservedBytes;
+  }
+
+  /**
+   * Waits for a copy that was given up (an abort, a failed check) to end in spdk_tgt: it holds its
+   * destination claimed until then (vbdev_lvol_shallow_copy claims it), and the staging bdev can
+   * only be deleted unclaimed. Bounded: past COPY_END_WAIT_MS the bdev is left for the next start.
+   */
+  private async copyEnded(operation: number): Promise<void> {
+    const deadline = Date.now() + COPY_END_WAIT_MS;
+    while (Date.now() < deadline) {
+      let state: string;
+      try {
+        state = (await this.ctx.spdk.lvol.checkShallowCopy(operation)).state;
+      } catch (error) {
+        // -19: spdk_tgt forgot it, having reported its end already.
+        if (this.ctx.client.verdictOf(error) === 'gone') return;
+        throw error;
+      }
+      if (state !== 'in progress') return;
+      await sleep(COPY_END_POLL_MS);
+    }
+    this.ctx.log.warn({ operation }, 'a given-up shallow copy is still running; its staging is left for the next start');
   }
 
   /**
