@@ -29,7 +29,7 @@ export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory
 
 export class SpdkDataPath implements DataPath {
   private readonly staging: StagingArea;
-  /** Replicas a restore is building: a second restore (or a create) of the name must wait for the first to end. */
+  /** Replicas a restore is building: a second restore of the name is refused until the first ends. */
   private readonly restoring = new Set<string>();
 
   constructor(
