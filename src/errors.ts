@@ -138,6 +138,8 @@ export const ERROR_CODES = {
   WATCH_OVERRUN: 'resource-exhausted',
   /** The state file's filesystem is full or over quota (ENOSPC, EDQUOT); free space there, then retry. */
   STATE_FILE_NO_SPACE: 'resource-exhausted',
+  /** The staging directory (backup.stagingDir) has too little free space for a backup's or restore's staging file (the message gives needed and free bytes); free space there or wait for running backups, then retry. */
+  STAGING_SPACE_EXHAUSTED: 'resource-exhausted',
 
   // unavailable: something needed is not reachable right now; retry with backoff.
   /** Peers only: the peer (or the link to it) failed in a way with no better code. */
