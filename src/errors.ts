@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   INVALID_TIMEOUTS: 'invalid-argument',
   /** A DH-HMAC-CHAP secret or TLS PSK is malformed (format, hash, length, CRC-32) or a ctrlr key comes alone; the message names the field, never the secret. */
   INVALID_SECRET: 'invalid-argument',
+  /** A backup target's spec is malformed (kind, bucket, prefix, a credential given other than by file or environment name); the message names the field. */
+  BACKUP_TARGET_INVALID: 'invalid-argument',
 
   // not-found: the object named does not exist on this node; check the name (the List calls show them).
   /** Peers only: the peer said NOT_FOUND without a code this service knows. */
@@ -60,6 +62,10 @@ export const ERROR_CODES = {
   REBUILD_NOT_FOUND: 'not-found',
   /** The replica is not a member of that engine (EngineReplicaList shows its members). */
   ENGINE_MEMBER_NOT_FOUND: 'not-found',
+  /** No backup of that id in the target (BackupList shows them). */
+  BACKUP_NOT_FOUND: 'not-found',
+  /** No backup or restore job of that id on this node (BackupList shows jobs; finished ones are kept for a while). */
+  BACKUP_JOB_NOT_FOUND: 'not-found',
 
   // already-exists: an object of that name exists and differs from the request; delete it or use another name.
   /** Peers only: the peer said ALREADY_EXISTS without a code this service knows. */
@@ -118,6 +124,10 @@ export const ERROR_CODES = {
   STATE_FILE_READ_ONLY: 'failed-precondition',
   /** ReplicaExpose of an exposed replica with another host list and no mode; say ADD or REPLACE. */
   EXPOSE_MODE_REQUIRED: 'failed-precondition',
+  /** The backup target refused the probe write or read (permissions, bucket missing, read-only mount); fix the target, then set it again. */
+  BACKUP_TARGET_NOT_WRITABLE: 'failed-precondition',
+  /** The backup is being restored from or written by a running job; cancel it or wait, then retry. */
+  BACKUP_IN_USE: 'failed-precondition',
 
   // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
   /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */
@@ -140,6 +150,8 @@ export const ERROR_CODES = {
   STATE_FILE_NO_SPACE: 'resource-exhausted',
   /** The staging directory (backup.stagingDir) has too little free space for a backup's or restore's staging file (the message gives needed and free bytes); free space there or wait for running backups, then retry. */
   STAGING_SPACE_EXHAUSTED: 'resource-exhausted',
+  /** backup.queueMax jobs already wait on this node (the message gives queued, running and the limits); retry later. */
+  BACKUP_QUEUE_FULL: 'resource-exhausted',
 
   // unavailable: something needed is not reachable right now; retry with backoff.
   /** Peers only: the peer (or the link to it) failed in a way with no better code. */
@@ -162,6 +174,8 @@ export const ERROR_CODES = {
   NVME_TARGET_UNREACHABLE: 'unavailable',
   /** spdk_tgt could not attach an NVMe-oF target (EIO: nothing listens, no such subsystem, or this host is not allowed); check the target, then retry. */
   NVMF_TARGET_UNREACHABLE: 'unavailable',
+  /** The backup target did not answer (or failed) past the retry budget; check the endpoint and network, then retry. */
+  BACKUP_TARGET_UNREACHABLE: 'unavailable',
 
   // deadline-exceeded: the work did not finish in time; it may still finish. Retry (operations are idempotent).
   /** Peers only: the peer said DEADLINE_EXCEEDED without a code this service knows. */
@@ -176,6 +190,8 @@ export const ERROR_CODES = {
   ADMISSION_TIMEOUT: 'deadline-exceeded',
   /** A peer stopped reporting on a shallow copy. */
   PEER_SILENT: 'deadline-exceeded',
+  /** A backup or restore job made no progress within backup.stallSec, or waited queued past backup.queuedDeadlineSec; retry it. */
+  BACKUP_DEADLINE_EXCEEDED: 'deadline-exceeded',
 
   // aborted: the work was cancelled before it finished; nothing more will happen unless asked again.
   /** Cancelled by request, by a cancelled caller, or because its object went away. */
@@ -198,6 +214,8 @@ export const ERROR_CODES = {
   SPDK_INCONSISTENT: 'internal',
   /** nvme-cli failed in a way it did not explain, or printed output of an unknown shape. */
   NVME_CLI_FAILED: 'internal',
+  /** A backup's data in the target does not match its manifest's checksums (a block or the manifest was damaged); nothing was restored from it. */
+  BACKUP_CORRUPT: 'internal',
 
   // unknown: spdk_tgt's own refusal, passed on in its words.
   /** spdk_tgt refused a call in a way the domain does not translate; its message says why. */

@@ -42,13 +42,15 @@ const SHARED = new Set(['errors', 'log', 'version', 'config', 'validation', 'dia
 const MAY_IMPORT: Record<string, readonly string[]> = {
   spdk: [],
   host: [],
-  domain: ['spdk', 'host'],
+  /** Backup targets and the backup format: objects in a store, nothing of volumes or SPDK. */
+  objectstore: [],
+  domain: ['spdk', 'host', 'objectstore'],
   api: ['domain'],
   peers: ['api', 'domain', 'spdk'],
   /** Runs the built simulator as a child process; it never imports it. */
   'embedded-sim': [],
-  service: ['api', 'peers', 'domain', 'spdk', 'host', 'embedded-sim'],
-  cli: ['service', 'api', 'peers', 'domain', 'spdk', 'host'],
+  service: ['api', 'peers', 'domain', 'spdk', 'host', 'objectstore', 'embedded-sim'],
+  cli: ['service', 'api', 'peers', 'domain', 'spdk', 'host', 'objectstore'],
 };
 
 describe('architecture', () => {

@@ -1,0 +1,125 @@
+/**
+ * The backup format, version 1 (docs/backup-format.md is its description for other readers):
+ * where each object lives under a target, a manifest's shape and checksum, and a block's encoding.
+ * A volume's image is cut into fixed blocks of BLOCK_BYTES; a block that holds data is stored once
+ * per volume under the SHA-256 of its uncompressed bytes, LZ4-frame compressed; a block absent
+ * from a manifest's map reads as zeros.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { compressFrame, decompressFrame } from 'lz4-napi';
+import { ConductorError } from '../errors.js';
+
+export const FORMAT_NAME = 'spdk-conductor-backup';
+export const FORMAT_VERSION = 1;
+export const BLOCK_BYTES = 2 * 1024 * 1024;
+export const COMPRESSION = 'lz4-frame';
+
+/** One block of the map: its index (offset / blockBytes) and the SHA-256 (hex) of its uncompressed bytes. */
+export type BlockEntry = readonly [index: number, sha256: string];
+
+export interface Manifest {
+  format: typeof FORMAT_NAME;
+  version: typeof FORMAT_VERSION;
+  id: string;
+  volume: string;
+  /** Where it was taken: the replica and its snapshot. */
+  replica: string;
+  snapshot: string;
+  sizeBytes: number;
+  blockBytes: number;
+  compression: typeof COMPRESSION;
+  /** Blocks holding data, by index ascending. */
+  blocks: BlockEntry[];
+  labels: Record<string, string>;
+  createdAt: string;
+  /** The backup whose map this one extended (a delta stage), if any. */
+  base?: string;
+  /** SHA-256 of the map (see mapDigest): with each block's own hash it fixes the whole image. */
+  mapSha256: string;
+  /** SHA-256 of this manifest's canonical JSON without this field. */
+  checksum: string;
+}
+
+export const keys = {
+  volumes: 'volumes/',
+  volume: (volume: string) => `volumes/${volume}/`,
+  manifests: (volume: string) => `volumes/${volume}/manifests/`,
+  manifest: (volume: string, id: string) => `volumes/${volume}/manifests/${id}.json`,
+  blocks: (volume: string) => `volumes/${volume}/blocks/`,
+  block: (volume: string, hash: string) => `volumes/${volume}/blocks/${hash.slice(0, 2)}/${hash}`,
+  index: (volume: string) => `volumes/${volume}/index.json`,
+  inflight: (volume: string) => `volumes/${volume}/inflight/`,
+  inflightMarker: (volume: string, job: string) => `volumes/${volume}/inflight/${job}.json`,
+  sweeps: (volume: string) => `volumes/${volume}/sweep/`,
+  sweepLease: (volume: string, id: string) => `volumes/${volume}/sweep/${id}.json`,
+};
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The map's digest: size, block size, then each entry as `index:hash\n`, in index order. */
+export function mapDigest(sizeBytes: number, blockBytes: number, blocks: readonly BlockEntry[]): string {
+  const hash = createHash('sha256').update(`${sizeBytes}/${blockBytes}\n`);
+  for (const [index, sha] of blocks) hash.update(`${index}:${sha}\n`);
+  return hash.digest('hex');
+}
+
+function canonical(manifest: Omit<Manifest, 'checksum'>): string {
+  const { checksum: _ignored, ...rest } = manifest as Manifest;
+  return JSON.stringify(rest, Object.keys(rest).sort());
+}
+
+export function sealManifest(manifest: Omit<Manifest, 'checksum' | 'mapSha256'>): Manifest {
+  const withMap = { ...manifest, mapSha256: mapDigest(manifest.sizeBytes, manifest.blockBytes, manifest.blocks) };
+  return { ...withMap, checksum: sha256(Buffer.from(canonical(withMap))) };
+}
+
+export function encodeManifest(manifest: Manifest): Buffer {
+  return Buffer.from(`${JSON.stringify(manifest)}\n`);
+}
+
+/** Parses and checks a manifest (format, version, checksum, map digest); BACKUP_CORRUPT otherwise. */
+export function decodeManifest(where: string, bytes: Buffer): Manifest {
+  const corrupt = (why: string): never => {
+    throw new ConductorError('BACKUP_CORRUPT', `backup manifest ${where}: ${why}`, { where });
+  };
+  let parsed: Manifest;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8')) as Manifest;
+  } catch {
+    return corrupt('not JSON');
+  }
+  if (parsed?.format !== FORMAT_NAME) corrupt('not a backup manifest');
+  if (parsed.version !== FORMAT_VERSION) corrupt(`format version ${String(parsed.version)}, this service reads ${FORMAT_VERSION}`);
+  if (!Array.isArray(parsed.blocks) || typeof parsed.sizeBytes !== 'number' || typeof parsed.blockBytes !== 'number') corrupt('fields missing');
+  if (sha256(Buffer.from(canonical(parsed))) !== parsed.checksum) corrupt('checksum mismatch');
+  if (mapDigest(parsed.sizeBytes, parsed.blockBytes, parsed.blocks) !== parsed.mapSha256) corrupt('block map digest mismatch');
+  return parsed;
+}
+
+/** A block as stored: an LZ4 frame (compressed off the event loop). */
+export function encodeBlock(data: Buffer): Promise<Buffer> {
+  return compressFrame(data);
+}
+
+/** A stored block back to its bytes, checked against the hash its key names; BACKUP_CORRUPT otherwise. */
+export async function decodeBlock(where: string, expectedSha: string, expectedLength: number, stored: Buffer): Promise<Buffer> {
+  let data: Buffer;
+  try {
+    data = await decompressFrame(stored);
+  } catch {
+    throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: not an LZ4 frame`, { where });
+  }
+  if (data.length !== expectedLength || sha256(data) !== expectedSha) throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: content does not match its SHA-256`, { where });
+  return data;
+}
+
+/** A new backup id: sortable by time, unique without coordination. */
+export function newBackupId(now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `bk-${stamp}-${randomBytes(4).toString('hex')}`;
+}

@@ -1,0 +1,125 @@
+/**
+ * The filesystem target: a directory (a local disk or an NFS mount). A put writes a temp file
+ * beside the object, fsyncs it, renames it over the key and fsyncs the directory, so an object is
+ * whole or absent after a crash; temp files a killed process left are removed by
+ * abortOrphanUploads. Everything is under `root`, keys are checked (object-store.ts checkKey).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { checkKey, type ObjectStore, type StoredObject } from './object-store.js';
+
+const TEMP_MARK = '.part-';
+
+export class FsStore implements ObjectStore {
+  readonly description: string;
+
+  constructor(private readonly root: string) {
+    this.description = `file://${root}`;
+  }
+
+  private file(key: string): string {
+    return path.join(this.root, checkKey(key));
+  }
+
+  async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const target = this.file(key);
+    const dir = path.dirname(target);
+    await mkdir(dir, { recursive: true });
+    const temp = `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+    const handle = await open(temp, 'wx', 0o640);
+    try {
+      await handle.writeFile(body);
+      await handle.sync();
+    } catch (err) {
+      await handle.close();
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    await handle.close();
+    try {
+      await rename(temp, target);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw err;
+    }
+    await syncDir(dir);
+  }
+
+  async get(key: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+    return readFile(this.file(key), { signal }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return stat(this.file(key)).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return false;
+        throw err;
+      },
+    );
+  }
+
+  async delete(key: string): Promise<void> {
+    await unlink(this.file(key)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+
+  async *list(prefix: string, signal?: AbortSignal): AsyncIterable<StoredObject> {
+    // Keys are paths: walk only the directory the prefix names, then filter by the rest.
+    const slash = prefix.lastIndexOf('/');
+    const base = slash < 0 ? '' : prefix.slice(0, slash);
+    for await (const object of this.walk(base, signal)) if (object.key.startsWith(prefix) && !object.key.includes(TEMP_MARK)) yield object;
+  }
+
+  private async *walk(dirKey: string, signal?: AbortSignal): AsyncIterable<StoredObject> {
+    signal?.throwIfAborted();
+    const dir = dirKey === '' ? this.root : this.file(dirKey);
+    const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
+      throw err;
+    });
+    for (const entry of entries) {
+      const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
+      if (entry.isDirectory()) yield* this.walk(key, signal);
+      else if (entry.isFile()) {
+        const info = await stat(path.join(dir, entry.name)).catch(() => undefined);
+        if (info) yield { key, sizeBytes: info.size, modifiedMs: info.mtimeMs };
+      }
+    }
+  }
+
+  async abortOrphanUploads(signal?: AbortSignal): Promise<number> {
+    let removed = 0;
+    const sweep = async (dir: string): Promise<void> => {
+      signal?.throwIfAborted();
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) await sweep(full);
+        else if (entry.name.includes(TEMP_MARK)) {
+          await rm(full, { force: true });
+          removed++;
+        }
+      }
+    };
+    await sweep(this.root);
+    return removed;
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

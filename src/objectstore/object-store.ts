@@ -1,0 +1,41 @@
+/**
+ * What a backup target offers: whole objects under string keys, relative to the target's prefix.
+ * Two kinds implement it (fs-store.ts, s3-store.ts). Nothing here knows volumes or SPDK: the
+ * backup format (format.ts, repository.ts) is built on these few calls.
+ *
+ * A put is all or nothing (a reader sees the old object, none, or the whole new one), so an
+ * interrupted upload never leaves a half block that a later backup would take for a whole one.
+ */
+export interface StoredObject {
+  readonly key: string;
+  readonly sizeBytes: number;
+  readonly modifiedMs: number;
+}
+
+export interface ObjectStore {
+  /** Where it stores, for logs and answers: never a credential. */
+  readonly description: string;
+  put(key: string, body: Buffer, signal?: AbortSignal): Promise<void>;
+  /** undefined when there is no such object. */
+  get(key: string, signal?: AbortSignal): Promise<Buffer | undefined>;
+  exists(key: string, signal?: AbortSignal): Promise<boolean>;
+  /** A missing object is not an error. */
+  delete(key: string, signal?: AbortSignal): Promise<void>;
+  /** Every object whose key starts with `prefix`, in no promised order. */
+  list(prefix: string, signal?: AbortSignal): AsyncIterable<StoredObject>;
+  /**
+   * Aborts the multipart uploads a killed process left under the target's prefix (S3; the
+   * filesystem target removes its temp files instead). Returns how many.
+   */
+  abortOrphanUploads(signal?: AbortSignal): Promise<number>;
+  /** Releases the client (sockets, agents); idempotent. */
+  close(): Promise<void>;
+}
+
+/** Object keys are relative paths of safe segments: no `..`, no leading slash, nothing a filesystem would read differently. */
+export function checkKey(key: string): string {
+  if (key === '' || key.startsWith('/') || key.split('/').some((s) => s === '' || s === '.' || s === '..' || !/^[A-Za-z0-9._@=+-]+$/.test(s))) {
+    throw new Error(`object key ${JSON.stringify(key.slice(0, 80))} is not a relative path of safe segments`);
+  }
+  return key;
+}

@@ -1,0 +1,246 @@
+/**
+ * Backups in a target, in the format of format.ts: blocks written once per volume, manifests,
+ * and delete by mark-and-sweep over the volume's manifests.
+ *
+ * Delete and a concurrent backup of the same volume: a backup that finds a block present does not
+ * upload it again, so a sweep that removed that block between the check and the backup's manifest
+ * would leave the manifest pointing at nothing. Each side first announces itself with an object in
+ * the target, then looks for the other (write, then read: S3 and a filesystem are read-after-write
+ * consistent, so at least one of the two sees the other):
+ * - a backup writes `inflight/<job>` (refreshed while it runs, with an expiry), then waits while a
+ *   live `sweep/<id>` lease exists, and only then reads manifests and checks blocks;
+ * - a delete removes the manifest, writes its sweep lease, and sweeps only if no live inflight
+ *   marker exists; otherwise it leaves the unreferenced blocks for the next sweep (reported as
+ *   deferred), never racing a backup.
+ * Markers expire (a killed process's marker stops counting after leaseMs), by the writer's clock.
+ */
+import { randomBytes } from 'node:crypto';
+import { ConductorError } from '../errors.js';
+import { decodeBlock, decodeManifest, encodeBlock, encodeManifest, keys, type Manifest } from './format.js';
+import type { ObjectStore } from './object-store.js';
+
+/** Runs one target call with the caller's retry budget; the identity by default. */
+export type Retrier = <T>(what: string, call: () => Promise<T>) => Promise<T>;
+
+export interface RepositoryOptions {
+  /** How long a marker counts without a refresh. */
+  leaseMs: number;
+  retry?: Retrier;
+  /** How often a backup waiting for a sweep looks again. */
+  pollMs?: number;
+}
+
+interface Lease {
+  owner: string;
+  expiresAtMs: number;
+}
+
+export interface DeleteResult {
+  blocksRemoved: number;
+  /** A backup of the volume was in flight: unreferenced blocks stay until the next sweep. */
+  sweepDeferred: boolean;
+}
+
+export interface BackupSummary {
+  id: string;
+  volume: string;
+  replica: string;
+  snapshot: string;
+  sizeBytes: number;
+  blockCount: number;
+  labels: Record<string, string>;
+  createdAt: string;
+}
+
+export class BackupRepository {
+  private readonly retry: Retrier;
+
+  constructor(
+    readonly store: ObjectStore,
+    private readonly options: RepositoryOptions,
+  ) {
+    this.retry = options.retry ?? ((_what, call) => call());
+  }
+
+  async volumes(signal?: AbortSignal): Promise<string[]> {
+    const found = new Set<string>();
+    await this.retry('list volumes', async () => {
+      for await (const object of this.store.list(keys.volumes, signal)) {
+        const match = /^volumes\/([^/]+)\/manifests\//.exec(object.key);
+        if (match) found.add(match[1]!);
+      }
+    });
+    return [...found].sort();
+  }
+
+  async manifestIds(volume: string, signal?: AbortSignal): Promise<string[]> {
+    return this.retry('list manifests', async () => {
+      const ids: string[] = [];
+      for await (const object of this.store.list(keys.manifests(volume), signal)) {
+        const match = /\/manifests\/([^/]+)\.json$/.exec(object.key);
+        if (match) ids.push(match[1]!);
+      }
+      return ids.sort();
+    });
+  }
+
+  /** The manifest, checked; undefined when there is none of that id. */
+  async manifest(volume: string, id: string, signal?: AbortSignal): Promise<Manifest | undefined> {
+    const bytes = await this.retry('read manifest', () => this.store.get(keys.manifest(volume, id), signal));
+    return bytes === undefined ? undefined : decodeManifest(`${volume}/${id}`, bytes);
+  }
+
+  async manifests(volume: string, signal?: AbortSignal): Promise<Manifest[]> {
+    const out: Manifest[] = [];
+    for (const id of await this.manifestIds(volume, signal)) {
+      const manifest = await this.manifest(volume, id, signal);
+      if (manifest) out.push(manifest);
+    }
+    return out;
+  }
+
+  async writeManifest(manifest: Manifest, signal?: AbortSignal): Promise<void> {
+    await this.retry('write manifest', () => this.store.put(keys.manifest(manifest.volume, manifest.id), encodeManifest(manifest), signal));
+    await this.writeIndex(manifest.volume, signal);
+  }
+
+  /** The per-volume index (format.ts keys.index): a summary of every manifest, rewritten from them. Readers may use it; manifests stay the truth. */
+  private async writeIndex(volume: string, signal?: AbortSignal): Promise<void> {
+    const backups = (await this.manifests(volume, signal)).map(summary);
+    const body = Buffer.from(`${JSON.stringify({ volume, updatedAt: new Date().toISOString(), backups })}\n`);
+    await this.retry('write index', () => this.store.put(keys.index(volume), body, signal));
+  }
+
+  async hasBlock(volume: string, hash: string, signal?: AbortSignal): Promise<boolean> {
+    return this.retry('check block', () => this.store.exists(keys.block(volume, hash), signal));
+  }
+
+  /** Compresses and stores a block; returns the bytes stored. */
+  async putBlock(volume: string, hash: string, data: Buffer, signal?: AbortSignal): Promise<number> {
+    const stored = await encodeBlock(data);
+    await this.retry('write block', () => this.store.put(keys.block(volume, hash), stored, signal));
+    return stored.length;
+  }
+
+  /** A block's bytes, checked against its hash and length (BACKUP_CORRUPT; a missing block is corrupt too). */
+  async block(volume: string, hash: string, length: number, signal?: AbortSignal): Promise<Buffer> {
+    const stored = await this.retry('read block', () => this.store.get(keys.block(volume, hash), signal));
+    if (stored === undefined) throw new ConductorError('BACKUP_CORRUPT', `backup block ${volume}/${hash.slice(0, 16)}… is missing from the target`, { volume, hash });
+    return decodeBlock(`${volume}/${hash.slice(0, 16)}…`, hash, length, stored);
+  }
+
+  /**
+   * Announces a backup of `volume` (its inflight marker) and waits until no sweep of the volume
+   * runs. The returned handle refreshes the marker (call it at least every leaseMs/3) and ends it.
+   */
+  async beginBackup(volume: string, job: string, signal?: AbortSignal): Promise<{ refresh(): Promise<void>; end(): Promise<void> }> {
+    const key = keys.inflightMarker(volume, job);
+    const write = (): Promise<void> => this.putLease(key, job, signal);
+    await write();
+    try {
+      await this.waitForSweeps(volume, signal);
+    } catch (err) {
+      await this.store.delete(key).catch(() => undefined);
+      throw err;
+    }
+    return { refresh: write, end: () => this.retry('end marker', () => this.store.delete(key)) };
+  }
+
+  private async putLease(key: string, owner: string, signal?: AbortSignal): Promise<void> {
+    const lease: Lease = { owner, expiresAtMs: Date.now() + this.options.leaseMs };
+    await this.retry('write marker', () => this.store.put(key, Buffer.from(JSON.stringify(lease)), signal));
+  }
+
+  private async liveLeases(prefix: string, except?: string, signal?: AbortSignal): Promise<string[]> {
+    const live: string[] = [];
+    const found: string[] = [];
+    await this.retry('list markers', async () => {
+      found.length = 0;
+      for await (const object of this.store.list(prefix, signal)) found.push(object.key);
+    });
+    for (const key of found) {
+      if (key === except) continue;
+      const bytes = await this.retry('read marker', () => this.store.get(key, signal));
+      if (!bytes) continue;
+      let lease: Lease | undefined;
+      try {
+        lease = JSON.parse(bytes.toString('utf8')) as Lease;
+      } catch {
+        lease = undefined;
+      }
+      if (lease && typeof lease.expiresAtMs === 'number' && lease.expiresAtMs > Date.now()) live.push(lease.owner);
+    }
+    return live;
+  }
+
+  private async waitForSweeps(volume: string, signal?: AbortSignal): Promise<void> {
+    const pollMs = this.options.pollMs ?? 500;
+    for (;;) {
+      signal?.throwIfAborted();
+      if ((await this.liveLeases(keys.sweeps(volume), undefined, signal)).length === 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+
+  /**
+   * Deletes a backup: its manifest first (from then on it is gone for readers), then the blocks no
+   * manifest of the volume references, unless a backup of the volume is in flight. A missing
+   * backup is BACKUP_NOT_FOUND.
+   */
+  async deleteBackup(volume: string, id: string, signal?: AbortSignal): Promise<DeleteResult> {
+    const key = keys.manifest(volume, id);
+    if (!(await this.retry('check manifest', () => this.store.exists(key, signal)))) {
+      throw new ConductorError('BACKUP_NOT_FOUND', `no backup ${id} of volume ${volume} in the target`, { volume, id });
+    }
+    await this.retry('delete manifest', () => this.store.delete(key, signal));
+    const result = await this.sweep(volume, signal);
+    await this.writeIndex(volume, signal);
+    return result;
+  }
+
+  /** Mark-and-sweep of the volume's blocks under a sweep lease (see the top of this file). */
+  async sweep(volume: string, signal?: AbortSignal): Promise<DeleteResult> {
+    const leaseKey = keys.sweepLease(volume, randomBytes(6).toString('hex'));
+    await this.putLease(leaseKey, 'sweep', signal);
+    try {
+      if ((await this.liveLeases(keys.inflight(volume), undefined, signal)).length > 0) return { blocksRemoved: 0, sweepDeferred: true };
+      const referenced = new Set<string>();
+      for (const manifest of await this.manifests(volume, signal)) for (const [, hash] of manifest.blocks) referenced.add(hash);
+      const doomed: string[] = [];
+      await this.retry('list blocks', async () => {
+        doomed.length = 0;
+        for await (const object of this.store.list(keys.blocks(volume), signal)) {
+          const hash = object.key.slice(object.key.lastIndexOf('/') + 1);
+          if (!referenced.has(hash)) doomed.push(object.key);
+        }
+      });
+      for (const block of doomed) await this.retry('delete block', () => this.store.delete(block, signal));
+      return { blocksRemoved: doomed.length, sweepDeferred: false };
+    } finally {
+      await this.store.delete(leaseKey).catch(() => undefined);
+    }
+  }
+}
+
+export function summary(manifest: Manifest): BackupSummary {
+  return {
+    id: manifest.id,
+    volume: manifest.volume,
+    replica: manifest.replica,
+    snapshot: manifest.snapshot,
+    sizeBytes: manifest.sizeBytes,
+    blockCount: manifest.blocks.length,
+    labels: manifest.labels,
+    createdAt: manifest.createdAt,
+  };
+}

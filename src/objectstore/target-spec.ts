@@ -1,0 +1,186 @@
+/**
+ * A backup target as configured: what BackupTargetSet takes and the state file keeps. Secrets are
+ * never part of it: S3 credentials are named by the files that hold them or the environment
+ * variables, read when the client is made and held only by the SDK, so they reach no record, log,
+ * error or answer. Opening a target checks it (openTarget: reachable, writable: a probe object is
+ * put, read back and deleted) before anything uses it.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConductorError } from '../errors.js';
+import { FsStore } from './fs-store.js';
+import type { ObjectStore } from './object-store.js';
+import { S3Store } from './s3-store.js';
+
+export interface FsTargetSpec {
+  kind: 'fs';
+  /** An absolute directory (e.g. an NFS mount); made if missing. */
+  path: string;
+}
+
+export interface S3TargetSpec {
+  kind: 's3';
+  /** https://… or http://…; unset: AWS S3 of the region. */
+  endpoint?: string;
+  region: string;
+  bucket: string;
+  /** Keys are stored under it; '' or ending in '/'. */
+  prefix: string;
+  /** Path-style addressing (MinIO, Ceph RGW, a loopback test server). */
+  forcePathStyle: boolean;
+  /** PEM bundle of the CAs the endpoint's certificate is checked against. */
+  caFile?: string;
+  /** Files holding the access key id and the secret key (one line each). */
+  accessKeyIdFile?: string;
+  secretAccessKeyFile?: string;
+  /** Or the environment variables that hold them. */
+  accessKeyIdEnv?: string;
+  secretAccessKeyEnv?: string;
+}
+
+export type TargetSpec = FsTargetSpec | S3TargetSpec;
+
+export interface OpenOptions {
+  /** How long one request may take before it counts as failed. */
+  requestTimeoutMs: number;
+  signal?: AbortSignal;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PREFIX = /^([A-Za-z0-9._@=+-]+\/)*$/;
+
+function invalid(field: string, why: string): never {
+  throw new ConductorError('BACKUP_TARGET_INVALID', `backup target ${field}: ${why}`, { field });
+}
+
+/** The spec, checked and normalised (prefix ends in '/'); refuses with BACKUP_TARGET_INVALID naming the field. */
+export function checkTargetSpec(spec: TargetSpec): TargetSpec {
+  if (spec.kind === 'fs') {
+    if (!path.isAbsolute(spec.path) || spec.path.includes('\0')) invalid('path', 'must be an absolute directory path');
+    return { kind: 'fs', path: path.resolve(spec.path) };
+  }
+  if (spec.kind !== 's3') invalid('kind', 'must be fs or s3');
+  if (!BUCKET.test(spec.bucket)) invalid('bucket', 'must be an S3 bucket name (3-63 of a-z, 0-9, dot, hyphen)');
+  if (!/^[a-z0-9-]{1,32}$/.test(spec.region)) invalid('region', 'must be a region name such as us-east-1');
+  const prefix = spec.prefix === '' || spec.prefix.endsWith('/') ? spec.prefix : `${spec.prefix}/`;
+  if (!PREFIX.test(prefix)) invalid('prefix', 'must be segments of A-Z a-z 0-9 . _ @ = + - separated by /');
+  if (spec.endpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(spec.endpoint);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password) invalid('endpoint', 'must be an http:// or https:// URL without credentials');
+  }
+  for (const field of ['caFile', 'accessKeyIdFile', 'secretAccessKeyFile'] as const) {
+    const value = spec[field];
+    if (value !== undefined && !path.isAbsolute(value)) invalid(field, 'must be an absolute file path');
+  }
+  for (const field of ['accessKeyIdEnv', 'secretAccessKeyEnv'] as const) {
+    const value = spec[field];
+    if (value !== undefined && !ENV_NAME.test(value)) invalid(field, 'must be an environment variable name');
+  }
+  const byFile = spec.accessKeyIdFile !== undefined || spec.secretAccessKeyFile !== undefined;
+  const byEnv = spec.accessKeyIdEnv !== undefined || spec.secretAccessKeyEnv !== undefined;
+  if (byFile && byEnv) invalid('credentials', 'give them by files or by environment names, not both');
+  if (byFile && (spec.accessKeyIdFile === undefined || spec.secretAccessKeyFile === undefined)) invalid('credentials', 'both accessKeyIdFile and secretAccessKeyFile are needed');
+  if (byEnv && (spec.accessKeyIdEnv === undefined || spec.secretAccessKeyEnv === undefined)) invalid('credentials', 'both accessKeyIdEnv and secretAccessKeyEnv are needed');
+  const out: S3TargetSpec = { kind: 's3', region: spec.region, bucket: spec.bucket, prefix, forcePathStyle: spec.forcePathStyle };
+  for (const field of ['endpoint', 'caFile', 'accessKeyIdFile', 'secretAccessKeyFile', 'accessKeyIdEnv', 'secretAccessKeyEnv'] as const) {
+    const value = spec[field];
+    if (value !== undefined) out[field] = value;
+  }
+  return out;
+}
+
+/** One line for logs and answers: where, never how it authenticates beyond the names. */
+export function describeTarget(spec: TargetSpec): string {
+  return spec.kind === 'fs' ? `file://${spec.path}` : `s3://${spec.bucket}/${spec.prefix}${spec.endpoint ? ` at ${spec.endpoint}` : ` in ${spec.region}`}`;
+}
+
+function readSecretFile(field: string, file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    // The errno only: a secret file's content never reaches a message.
+    return invalid(field, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const value = text.trim();
+  if (value === '' || /\s/.test(value)) invalid(field, `${file} must hold one non-empty line`);
+  return value;
+}
+
+function readSecretEnv(field: string, name: string): string {
+  const value = process.env[name]?.trim();
+  if (!value) invalid(field, `environment variable ${name} is not set`);
+  return value;
+}
+
+/** Makes the store of a checked spec (its client: one per target), without touching the network. */
+export function makeStore(spec: TargetSpec, options: Pick<OpenOptions, 'requestTimeoutMs'>): ObjectStore {
+  if (spec.kind === 'fs') return new FsStore(spec.path);
+  let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  if (spec.accessKeyIdFile && spec.secretAccessKeyFile) {
+    credentials = { accessKeyId: readSecretFile('accessKeyIdFile', spec.accessKeyIdFile), secretAccessKey: readSecretFile('secretAccessKeyFile', spec.secretAccessKeyFile) };
+  } else if (spec.accessKeyIdEnv && spec.secretAccessKeyEnv) {
+    credentials = { accessKeyId: readSecretEnv('accessKeyIdEnv', spec.accessKeyIdEnv), secretAccessKey: readSecretEnv('secretAccessKeyEnv', spec.secretAccessKeyEnv) };
+  }
+  let caPem: string | undefined;
+  if (spec.caFile) {
+    try {
+      caPem = S3Store.readCa(spec.caFile);
+    } catch (err) {
+      invalid('caFile', `cannot read ${spec.caFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return new S3Store({
+    endpoint: spec.endpoint,
+    region: spec.region,
+    bucket: spec.bucket,
+    prefix: spec.prefix,
+    forcePathStyle: spec.forcePathStyle,
+    caPem,
+    credentials,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
+}
+
+/**
+ * Checks a store: a probe object is put, read back and deleted. Refuses with
+ * BACKUP_TARGET_UNREACHABLE (no answer, a network error) or BACKUP_TARGET_NOT_WRITABLE (an answer
+ * that says no), the target named, the underlying error's own words kept short.
+ */
+export async function probeStore(store: ObjectStore, signal?: AbortSignal): Promise<void> {
+  const key = `probe/${randomBytes(8).toString('hex')}`;
+  const body = randomBytes(32);
+  let step = 'write';
+  try {
+    await store.put(key, body, signal);
+    step = 'read';
+    const back = await store.get(key, signal);
+    if (!back?.equals(body)) throw new ConductorError('BACKUP_TARGET_NOT_WRITABLE', `backup target ${store.description}: a probe object read back differs from what was written`);
+    step = 'delete';
+    await store.delete(key, signal);
+  } catch (err) {
+    if (err instanceof ConductorError) throw err;
+    throw targetError(store.description, `probe ${step}`, err);
+  }
+}
+
+/** A store call's failure in stable codes: no answer is UNREACHABLE, an answer that refuses is NOT_WRITABLE. */
+export function targetError(description: string, what: string, err: unknown): ConductorError {
+  const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const words = (e.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 200);
+  const refused = (status !== undefined && status >= 400 && status < 500) || e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' || e.code === 'ENOSPC';
+  return new ConductorError(
+    refused ? 'BACKUP_TARGET_NOT_WRITABLE' : 'BACKUP_TARGET_UNREACHABLE',
+    `backup target ${description}: ${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${words}`,
+    { target: description, status, errno: e.code },
+    { cause: err },
+  );
+}
