@@ -18,7 +18,14 @@ export interface HealthHttp {
 const PATHS: Record<string, Probe> = { '/livez': 'liveness', '/readyz': 'readiness' };
 const TIMEOUT_MS = 5_000;
 
-export async function startHealthHttp(options: { host: string; port: number; health: Health; logger: Logger }): Promise<HealthHttp> {
+export async function startHealthHttp(options: {
+  host: string;
+  port: number;
+  health: Health;
+  logger: Logger;
+  /** GET /metrics: the Prometheus exposition (api/metrics/node-metrics.ts); undefined: 404. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
+}): Promise<HealthHttp> {
   const { health, logger } = options;
   const server = http.createServer({ requestTimeout: TIMEOUT_MS, headersTimeout: TIMEOUT_MS, keepAliveTimeout: TIMEOUT_MS, maxHeaderSize: 8 * 1024 }, (req, res) => {
     req.resume();
@@ -27,6 +34,16 @@ export async function startHealthHttp(options: { host: string; port: number; hea
       url = new URL(req.url ?? '/', 'http://health');
     } catch {
       return send(res, req.method, 400, 'text/plain', 'bad request target\n');
+    }
+    if (url.pathname === '/metrics' && options.metrics && (req.method === 'GET' || req.method === 'HEAD')) {
+      options.metrics().then(
+        (m) => send(res, req.method, 200, m.contentType.replace(/;\s*charset=[^;]*/i, ''), m.body),
+        (err: unknown) => {
+          logger.error({ err: err instanceof Error ? err.message : String(err) }, 'rendering /metrics failed');
+          send(res, req.method, 500, 'text/plain', 'metrics could not be rendered\n');
+        },
+      );
+      return;
     }
     const probe = Object.hasOwn(PATHS, url.pathname) ? PATHS[url.pathname] : undefined;
     if (!probe) return send(res, req.method, 404, 'text/plain', 'not found: /livez, /readyz\n');
