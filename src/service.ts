@@ -218,7 +218,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     opened.add(() => api.close());
     if (config['http.address'] !== 'off') {
       const m = metrics;
-      const listener = await startHealthHttp({ ...parseTcpAddress(config['http.address'], 'http.address'), health, logger: componentLogger(log, 'http'), metrics: () => m.render() });
+      const listener = await startHealthHttp({ ...parseTcpAddress(config['http.address'], 'http.address'), health, logger: componentLogger(log, 'http'), metrics: () => m.render(), tls: serverTls });
       opened.add(() => listener.close());
       http = listener.address;
     }

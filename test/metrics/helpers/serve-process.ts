@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../api/helpers/api-server.js';
@@ -27,7 +28,25 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function startServe(env: Record<string, string> = {}): Promise<ServeProcess> {
+/** With `readyOver: 'https'` the listener is waited for over TLS, trusting `ca`. */
+export interface ServeOptions {
+  readyOver?: 'http' | 'https';
+  ca?: string;
+}
+
+/** The status of GET url over HTTPS, trusting `ca` and presenting no client certificate. */
+function httpsStatus(url: string, ca: string | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+  });
+}
+
+export async function startServe(env: Record<string, string> = {}, options: ServeOptions = {}): Promise<ServeProcess> {
   const dir = tempDir('metrics-');
   const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock') });
   const ports = portBlock();
@@ -85,6 +104,7 @@ export async function startServe(env: Record<string, string> = {}): Promise<Serv
       'the service to be ready',
       async () => {
         if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${log}`);
+        if (options.readyOver === 'https') return (await httpsStatus(`${httpBase.replace('http:', 'https:')}/readyz`, options.ca)) === 200;
         return (await fetch(`${httpBase}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
       },
       60_000,
