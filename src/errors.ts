@@ -168,6 +168,8 @@ export const ERROR_CODES = {
   SERVICE_STOPPING: 'unavailable',
   /** The API could not listen on its address. */
   API_LISTEN_FAILED: 'unavailable',
+  /** This server was started without the node's metrics (an embedding that gave none): NodeStats has nothing to read. */
+  NODE_STATS_UNAVAILABLE: 'unavailable',
   /** A replica (or the last source of a rebuild) could not be reached or was lost; check its node, then retry. */
   REPLICA_UNREACHABLE: 'unavailable',
   /** nvme-cli could not reach the target; check the network and the target, then retry. */

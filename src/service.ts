@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Health } from './api/health.js';
 import { startHealthHttp } from './api/health-http.js';
+import { NodeMetrics } from './api/metrics/node-metrics.js';
 import { domainReadiness, parseTcpAddress, startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
 import { resolveSocketGroup } from './api/socket-group.js';
 import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
@@ -23,6 +24,7 @@ import type { Config } from './config/schema.js';
 import { checkStateFileWritable } from './config/state-dir.js';
 import { engineDeps } from './domain/engine/engine-deps.js';
 import { budgetFromConfig } from './domain/engine/timeout-budget-config.js';
+import { VolumeIo } from './domain/engine/volume-io.js';
 import { NodeResources } from './domain/health/resources.js';
 import { createNodeDomain, type NodeService } from './domain/node/node-service.js';
 import type { RecoveryReport } from './domain/node/recovery.js';
@@ -34,6 +36,7 @@ import { componentLogger, createLogger } from './log.js';
 import { GrpcPeerDirectory } from './peers/grpc-peers.js';
 import { SpdkClient } from './spdk/client.js';
 import { SpdkLinkProbe } from './spdk/link-probe.js';
+import { SpdkMethods } from './spdk/methods/index.js';
 import { splitPathPrefixes } from './validation/paths.js';
 
 const DEFAULT_STATE_DIR = '/var/lib/spdk-conductor';
@@ -55,6 +58,8 @@ export interface ServiceHandle {
   readonly http: { host: string; port: number } | undefined;
   /** Liveness and readiness, as the health service and /livez, /readyz answer them. */
   readonly health: Health;
+  /** The Prometheus metrics /metrics serves and NodeStats reads. */
+  readonly metrics: NodeMetrics;
   /** The domain the API serves, for in-process callers. */
   readonly domain: NodeService;
   readonly client: SpdkClient;
@@ -120,6 +125,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let domain: NodeService;
   let api: ApiServer;
   let health: Health;
+  let metrics: NodeMetrics;
   let http: { host: string; port: number } | undefined;
   // One service per state directory, held until close (released last). A configured one is locked
   // before anything starts; the embedded simulator's fresh directory once it exists.
@@ -185,7 +191,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
       readiness: [{ name: 'spdk', read: spdkLink }, domainReadiness(domain)],
     });
     opened.add(async () => health.close());
+    const node = domain;
+    // Its own methods object: its reads are not steps of an operation (crash tests count those).
+    const volumeIo = new VolumeIo({
+      spdk: new SpdkMethods(spdk.client),
+      client: spdk.client,
+      raids: () => new Map(node.observe().engines.map((e) => [e.raidName, e.name])),
+      periodMs: config['metrics.iostatPeriodMs'],
+      log: componentLogger(log, 'volume-io'),
+    });
+    volumeIo.start();
+    opened.add(() => volumeIo.close());
+    metrics = new NodeMetrics({ observe: () => node.observe(), volumeIo: () => volumeIo.latest(), volumeRates: () => volumeIo.rates() });
+    opened.add(async () => metrics.close());
     api = await startApiServer({
+      stats: metrics,
       ...options.api,
       health,
       stale: () => {
@@ -201,7 +221,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     });
     opened.add(() => api.close());
     if (config['http.address'] !== 'off') {
-      const listener = await startHealthHttp({ ...parseTcpAddress(config['http.address'], 'http.address'), health, logger: componentLogger(log, 'http') });
+      const m = metrics;
+      const listener = await startHealthHttp({ ...parseTcpAddress(config['http.address'], 'http.address'), health, logger: componentLogger(log, 'http'), metrics: () => m.render(), tls: serverTls });
       opened.add(() => listener.close());
       http = listener.address;
     }
@@ -225,6 +246,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     api: api.ports,
     http,
     health,
+    metrics,
     domain,
     client: spdk.client,
     embeddedSim: spdk.sim,

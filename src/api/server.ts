@@ -25,7 +25,7 @@ import { loadProtos, SERVICE_NAMES } from './proto.js';
 import { build } from './status.js';
 import type { ApiDomain } from './services/call.js';
 import { disksHandlers } from './services/disks.js';
-import { nodeHandlers } from './services/node.js';
+import { nodeHandlers, type NodeStatsSource } from './services/node.js';
 import { enginesHandlers } from './services/engines.js';
 import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
@@ -57,6 +57,8 @@ export interface ApiServerOptions {
   shutdownGraceMs?: number;
   /** Unsent events a ReplicaWatch or EngineWatch stream may hold before it is ended. */
   maxWatchBufferedEvents?: number;
+  /** The node's metrics, which NodeStats reads; undefined: NodeStats is NODE_STATS_UNAVAILABLE. */
+  stats?: NodeStatsSource | undefined;
 }
 
 /**
@@ -108,7 +110,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.addService(tolerantService(v1.Replicas.service, bounds), replicasHandlers(ctx, watchOptions));
   server.addService(tolerantService(v1.Snapshots.service, bounds), snapshotsHandlers(ctx));
   server.addService(tolerantService(v1.Engines.service, bounds), enginesHandlers(ctx, watchOptions));
-  server.addService(tolerantService(v1.Node.service, bounds), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }));
+  server.addService(tolerantService(v1.Node.service, bounds), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }, options.stats));
   const ownHealth = options.health === undefined;
   const health = options.health ?? new Health({ logger, refreshMs: options.readinessPollMs ?? 200, stallMs: 10_000, readiness: [domainReadiness(domain)] });
   let listening = false;

@@ -228,6 +228,13 @@ export const CONFIG_KEYS = {
     check: listenAddressProblem,
     describe: 'The HTTP listener (GET /livez, /readyz), host:port ([v6]:port); off: none. For kubelet httpGet probes, an address the kubelet reaches (the pod IP)',
   },
+  'metrics.iostatPeriodMs': {
+    type: 'integer',
+    default: 10_000,
+    min: 0,
+    max: 600_000,
+    describe: "How often the engines' volume I/O counters are read from spdk_tgt (one bdev_get_iostat for all), ms; 0: never",
+  },
   'frontend.hostNqn': {
     type: 'string',
     default: undefined,

@@ -160,7 +160,7 @@ describe('health: liveness and readiness while spdk_tgt goes away and comes back
   });
 
   it('answers only GET and HEAD on /livez and /readyz', async () => {
-    expect((await get(service, '/metrics')).status).toBe(404);
+    expect((await get(service, '/nope')).status).toBe(404);
     expect((await get(service, '/readyz', 'POST')).status).toBe(405);
     expect(await get(service, '/livez', 'HEAD')).toMatchObject({ status: 200, body: '' });
   });

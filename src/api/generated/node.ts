@@ -16,6 +16,11 @@ import type { HostAuth as _spdk_conductor_v1_HostAuth, HostAuth__Output as _spdk
 import type { NodeClient as _spdk_conductor_v1_NodeClient, NodeDefinition as _spdk_conductor_v1_NodeDefinition } from './spdk/conductor/v1/Node.js';
 import type { NodeInfo as _spdk_conductor_v1_NodeInfo, NodeInfo__Output as _spdk_conductor_v1_NodeInfo__Output } from './spdk/conductor/v1/NodeInfo.js';
 import type { NodeInfoRequest as _spdk_conductor_v1_NodeInfoRequest, NodeInfoRequest__Output as _spdk_conductor_v1_NodeInfoRequest__Output } from './spdk/conductor/v1/NodeInfoRequest.js';
+import type { NodeMemoryStats as _spdk_conductor_v1_NodeMemoryStats, NodeMemoryStats__Output as _spdk_conductor_v1_NodeMemoryStats__Output } from './spdk/conductor/v1/NodeMemoryStats.js';
+import type { NodeObjectCounts as _spdk_conductor_v1_NodeObjectCounts, NodeObjectCounts__Output as _spdk_conductor_v1_NodeObjectCounts__Output } from './spdk/conductor/v1/NodeObjectCounts.js';
+import type { NodeStats as _spdk_conductor_v1_NodeStats, NodeStats__Output as _spdk_conductor_v1_NodeStats__Output } from './spdk/conductor/v1/NodeStats.js';
+import type { NodeStatsRebuild as _spdk_conductor_v1_NodeStatsRebuild, NodeStatsRebuild__Output as _spdk_conductor_v1_NodeStatsRebuild__Output } from './spdk/conductor/v1/NodeStatsRebuild.js';
+import type { NodeStatsRequest as _spdk_conductor_v1_NodeStatsRequest, NodeStatsRequest__Output as _spdk_conductor_v1_NodeStatsRequest__Output } from './spdk/conductor/v1/NodeStatsRequest.js';
 import type { Replica as _spdk_conductor_v1_Replica, Replica__Output as _spdk_conductor_v1_Replica__Output } from './spdk/conductor/v1/Replica.js';
 import type { ReplicaCreateRequest as _spdk_conductor_v1_ReplicaCreateRequest, ReplicaCreateRequest__Output as _spdk_conductor_v1_ReplicaCreateRequest__Output } from './spdk/conductor/v1/ReplicaCreateRequest.js';
 import type { ReplicaDeleteRequest as _spdk_conductor_v1_ReplicaDeleteRequest, ReplicaDeleteRequest__Output as _spdk_conductor_v1_ReplicaDeleteRequest__Output } from './spdk/conductor/v1/ReplicaDeleteRequest.js';
@@ -41,6 +46,7 @@ import type { SnapshotPurgeResponse as _spdk_conductor_v1_SnapshotPurgeResponse,
 import type { SnapshotRevertRequest as _spdk_conductor_v1_SnapshotRevertRequest, SnapshotRevertRequest__Output as _spdk_conductor_v1_SnapshotRevertRequest__Output } from './spdk/conductor/v1/SnapshotRevertRequest.js';
 import type { SnapshotShallowCopyRequest as _spdk_conductor_v1_SnapshotShallowCopyRequest, SnapshotShallowCopyRequest__Output as _spdk_conductor_v1_SnapshotShallowCopyRequest__Output } from './spdk/conductor/v1/SnapshotShallowCopyRequest.js';
 import type { SnapshotsClient as _spdk_conductor_v1_SnapshotsClient, SnapshotsDefinition as _spdk_conductor_v1_SnapshotsDefinition } from './spdk/conductor/v1/Snapshots.js';
+import type { VolumeIoRate as _spdk_conductor_v1_VolumeIoRate, VolumeIoRate__Output as _spdk_conductor_v1_VolumeIoRate__Output } from './spdk/conductor/v1/VolumeIoRate.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
@@ -75,6 +81,11 @@ export interface ProtoGrpcType {
         Node: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_NodeClient> & { service: _spdk_conductor_v1_NodeDefinition }
         NodeInfo: MessageTypeDefinition<_spdk_conductor_v1_NodeInfo, _spdk_conductor_v1_NodeInfo__Output>
         NodeInfoRequest: MessageTypeDefinition<_spdk_conductor_v1_NodeInfoRequest, _spdk_conductor_v1_NodeInfoRequest__Output>
+        NodeMemoryStats: MessageTypeDefinition<_spdk_conductor_v1_NodeMemoryStats, _spdk_conductor_v1_NodeMemoryStats__Output>
+        NodeObjectCounts: MessageTypeDefinition<_spdk_conductor_v1_NodeObjectCounts, _spdk_conductor_v1_NodeObjectCounts__Output>
+        NodeStats: MessageTypeDefinition<_spdk_conductor_v1_NodeStats, _spdk_conductor_v1_NodeStats__Output>
+        NodeStatsRebuild: MessageTypeDefinition<_spdk_conductor_v1_NodeStatsRebuild, _spdk_conductor_v1_NodeStatsRebuild__Output>
+        NodeStatsRequest: MessageTypeDefinition<_spdk_conductor_v1_NodeStatsRequest, _spdk_conductor_v1_NodeStatsRequest__Output>
         Replica: MessageTypeDefinition<_spdk_conductor_v1_Replica, _spdk_conductor_v1_Replica__Output>
         ReplicaCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_ReplicaCreateRequest, _spdk_conductor_v1_ReplicaCreateRequest__Output>
         ReplicaDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_ReplicaDeleteRequest, _spdk_conductor_v1_ReplicaDeleteRequest__Output>
@@ -100,6 +111,7 @@ export interface ProtoGrpcType {
         SnapshotRevertRequest: MessageTypeDefinition<_spdk_conductor_v1_SnapshotRevertRequest, _spdk_conductor_v1_SnapshotRevertRequest__Output>
         SnapshotShallowCopyRequest: MessageTypeDefinition<_spdk_conductor_v1_SnapshotShallowCopyRequest, _spdk_conductor_v1_SnapshotShallowCopyRequest__Output>
         Snapshots: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_SnapshotsClient> & { service: _spdk_conductor_v1_SnapshotsDefinition }
+        VolumeIoRate: MessageTypeDefinition<_spdk_conductor_v1_VolumeIoRate, _spdk_conductor_v1_VolumeIoRate__Output>
       }
     }
   }

@@ -8,6 +8,10 @@ import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc
 import type { NodeHandlers } from '../generated/spdk/conductor/v1/Node.js';
 import type { NodeInfo } from '../generated/spdk/conductor/v1/NodeInfo.js';
 import type { NodeInfoRequest__Output } from '../generated/spdk/conductor/v1/NodeInfoRequest.js';
+import type { NodeStats } from '../generated/spdk/conductor/v1/NodeStats.js';
+import type { NodeStatsRequest__Output } from '../generated/spdk/conductor/v1/NodeStatsRequest.js';
+import { ConductorError } from '../../errors.js';
+import type { NodeStatsView } from '../metrics/node-metrics.js';
 import type { ShallowCopyProgress } from '../generated/spdk/conductor/v1/ShallowCopyProgress.js';
 import type { SnapshotShallowCopyRequest__Output } from '../generated/spdk/conductor/v1/SnapshotShallowCopyRequest.js';
 import { toStatus } from '../status.js';
@@ -20,9 +24,64 @@ export const HEARTBEAT_MS = 5_000;
 /** How the server's TCP listener is secured: the API's own fact, not the domain's. */
 export type ApiSecurityInfo = Required<Pick<NodeInfo, 'apiTcpSecurity' | 'apiTcpClientCertRequired'>>;
 
-export function nodeHandlers(ctx: ServiceContext, security: ApiSecurityInfo): NodeHandlers {
+/** The node's metrics as NodeStats reads them (api/metrics/node-metrics.ts). */
+export interface NodeStatsSource {
+  stats(top: number): NodeStatsView;
+}
+
+const DEFAULT_TOP = 5;
+const MAX_TOP = 100;
+
+export function nodeHandlers(ctx: ServiceContext, security: ApiSecurityInfo, stats?: NodeStatsSource): NodeHandlers {
   return {
     NodeInfo: unary<NodeInfoRequest__Output, NodeInfo>(ctx, 'NodeInfo', async (_request, call) => ({ ...(await ctx.domain.nodeInfo(call)), ...security })),
+    NodeStats: unary<NodeStatsRequest__Output, NodeStats>(ctx, 'NodeStats', async (request) => {
+      const top = request.top === 0 ? DEFAULT_TOP : request.top;
+      if (top > MAX_TOP) throw new ConductorError('INVALID_ARGUMENT', `top: ${top} is more than ${MAX_TOP}`, { field: 'top' });
+      if (!stats) throw new ConductorError('NODE_STATS_UNAVAILABLE', 'this API server was started without the node metrics NodeStats reads');
+      return nodeStatsMessage(stats.stats(top));
+    }),
+  };
+}
+
+function nodeStatsMessage(v: NodeStatsView): NodeStats {
+  const o = v.observation;
+  const enginesByState: Record<string, number> = {};
+  for (const e of o.engines) enginesByState[e.state] = (enginesByState[e.state] ?? 0) + 1;
+  const s = o.resources;
+  const pool = s?.hugepages.pools.find((p) => p.pageSizeBytes === s.dma.pageSizeBytes) ?? s?.hugepages.pools[0];
+  return {
+    atMs: o.at,
+    objects: o.objects,
+    enginesByState,
+    memory: {
+      rssBytes: v.memory.rss,
+      heapUsedBytes: v.memory.heapUsed,
+      dmaMode: s?.dma.mode ?? 'unknown',
+      dmaHeapBytes: s?.dma.heapBytes ?? 0,
+      dmaFreeBytes: s?.dma.freeBytes ?? 0,
+      dmaLargestFreeBytes: s?.dma.greatestFreeBytes ?? 0,
+      dmaAvailableBytes: s?.dma.availableBytes ?? 0,
+      hugepageSizeBytes: pool?.pageSizeBytes ?? 0,
+      hugepagesTotal: pool?.total ?? 0,
+      hugepagesFree: pool?.free ?? 0,
+    },
+    rebuilds: o.rebuilds.map((r) => ({
+      engine: r.engine,
+      replica: r.replica,
+      state: r.state,
+      percent: r.percent,
+      bytesDone: r.bytesDone,
+      bytesTotal: r.bytesTotal,
+      rateBytesPerSec: r.rateBytesPerSec,
+      etaSec: r.etaSec,
+      queuePosition: r.queuePosition,
+    })),
+    topVolumes: v.topVolumes,
+    ioWindowSec: v.ioWindowSec,
+    subsystems: o.subsystems?.count ?? 0,
+    maxSubsystems: o.subsystems?.max ?? 0,
+    eventLoopDelayP99Sec: v.loop.p99Sec,
   };
 }
 

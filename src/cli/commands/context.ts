@@ -28,6 +28,8 @@ export interface CommandValues {
   engine?: string | undefined;
   add?: boolean | undefined;
   replace?: boolean | undefined;
+  watch?: boolean | undefined;
+  top?: string | undefined;
 }
 
 export interface CommandContext {

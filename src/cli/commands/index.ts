@@ -46,6 +46,8 @@ export const COMMAND_OPTIONS = {
   engine: { type: 'string' },
   add: { type: 'boolean' },
   replace: { type: 'boolean' },
+  watch: { type: 'boolean' },
+  top: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.

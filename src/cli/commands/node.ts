@@ -1,8 +1,17 @@
-/** spdk-conductor node info: what the node is, and how its API is secured. */
+/**
+ * spdk-conductor node info: what the node is, and how its API is secured; node stats: the node at
+ * a glance (objects, memory, rebuilds, busiest volumes), once or every WATCH_MS with --watch.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { invoke } from '../../api/client.js';
+import type { NodeStats__Output } from '../../api/generated/spdk/conductor/v1/NodeStats.js';
 import { EXIT } from '../exit-codes.js';
-import type { CommandSpec } from './context.js';
-import { fields, json } from './format.js';
+import type { CommandContext, CommandSpec } from './context.js';
+import { fields, formatSize, json, table } from './format.js';
+import { UsageError } from './usage.js';
+
+/** How often --watch asks again: the volume I/O rates change every metrics.iostatPeriodMs anyway. */
+const WATCH_MS = 2_000;
 
 export const nodeCommands: CommandSpec[] = [
   {
@@ -30,4 +39,90 @@ export const nodeCommands: CommandSpec[] = [
       };
     },
   },
+  {
+    name: 'node stats',
+    args: [],
+    options: ['watch', 'top'],
+    usage: 'node stats [--watch] [--top N]',
+    prepare(values) {
+      const top = values.top === undefined ? 0 : Number(values.top);
+      if (values.top !== undefined && (!Number.isInteger(top) || top < 1 || top > 100)) throw new UsageError(`--top ${JSON.stringify(values.top)} is not a whole number from 1 to 100`);
+      return async (ctx) => {
+        const once = async (): Promise<void> => {
+          const stats = await invoke(ctx.api.node, 'NodeStats', { top }, ctx.call);
+          if (ctx.json) ctx.out(values.watch ? `${JSON.stringify(stats)}\n` : json(stats));
+          else ctx.out(`${values.watch && process.stdout.isTTY ? '\x1b[H\x1b[2J' : ''}${statsText(stats)}${values.watch ? '\n' : ''}`);
+        };
+        await once();
+        if (!values.watch) return EXIT.OK;
+        return watch(ctx, once);
+      };
+    },
+  },
 ];
+
+/** Asks again every WATCH_MS until interrupted (exit 0); a failed call ends it with its status. */
+async function watch(ctx: CommandContext, once: () => Promise<void>): Promise<number> {
+  const signal = ctx.call.signal;
+  for (;;) {
+    try {
+      await sleep(WATCH_MS, undefined, signal ? { signal } : {});
+    } catch {
+      return EXIT.OK;
+    }
+    await once();
+  }
+}
+
+function statsText(s: NodeStats__Output): string {
+  const o = s.objects;
+  const m = s.memory;
+  const engines = Object.entries(s.enginesByState)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
+  const pages = m && m.hugepageSizeBytes > 0 ? `${m.hugepagesFree} of ${m.hugepagesTotal} free (${formatSize(m.hugepageSizeBytes)} each)` : 'unknown';
+  const dma =
+    m && m.dmaMode !== 'unknown'
+      ? `${formatSize(m.dmaFreeBytes)} free of ${formatSize(m.dmaHeapBytes)}, largest block ${formatSize(m.dmaLargestFreeBytes)}, ${formatSize(m.dmaAvailableBytes)} available (${m.dmaMode})`
+      : 'not sampled';
+  let text = fields([
+    ['at', new Date(s.atMs).toISOString()],
+    ['objects', o ? `${o.disks} disks, ${o.replicas} replicas, ${o.snapshots} snapshots, ${o.exports} exports, ${o.engines} engines, ${o.rebuilds} rebuilds` : undefined],
+    ['engines', engines || 'none'],
+    ['subsystems', s.maxSubsystems > 0 ? `${s.subsystems} of ${s.maxSubsystems}` : 'not counted yet'],
+    ['service memory', m ? `${formatSize(m.rssBytes)} resident, ${formatSize(m.heapUsedBytes)} heap` : undefined],
+    ['dma memory', dma],
+    ['hugepages', pages],
+    ['main loop delay', `p99 ${(s.eventLoopDelayP99Sec * 1000).toFixed(1)} ms (last minute)`],
+  ]);
+  if (s.rebuilds.length > 0) {
+    text += `\n${table(
+      ['ENGINE', 'REPLICA', 'STATE', 'PROGRESS', 'RATE', 'ETA'],
+      s.rebuilds.map((r) => [
+        r.engine,
+        r.replica,
+        r.state === 'queued' ? `queued #${r.queuePosition}` : r.state,
+        `${r.percent}% (${formatSize(r.bytesDone)} of ${formatSize(r.bytesTotal)})`,
+        r.rateBytesPerSec > 0 ? `${formatSize(Math.round(r.rateBytesPerSec))}/s` : '-',
+        r.etaSec >= 0 ? `${r.etaSec} s` : '-',
+      ]),
+    )}`;
+  }
+  if (s.ioWindowSec === 0) return `${text}\ntop volumes: not sampled twice yet (metrics.iostatPeriodMs)\n`;
+  text += `\ntop volumes by I/O over the last ${s.ioWindowSec.toFixed(1)} s:\n`;
+  if (s.topVolumes.length === 0) return `${text}none\n`;
+  return (
+    text +
+    table(
+      ['ENGINE', 'READ IOPS', 'WRITE IOPS', 'READ', 'WRITE'],
+      s.topVolumes.map((v) => [
+        v.engine,
+        Math.round(v.readOpsPerSec),
+        Math.round(v.writeOpsPerSec),
+        `${formatSize(Math.round(v.readBytesPerSec))}/s`,
+        `${formatSize(Math.round(v.writeBytesPerSec))}/s`,
+      ]),
+    )
+  );
+}

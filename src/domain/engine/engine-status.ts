@@ -29,6 +29,8 @@ export class EngineStatus {
   private readonly listeners = new Set<(event: EngineEvent) => void>();
   /** Last state reported per engine, to emit only changes. */
   private readonly last = new Map<string, string>();
+  /** What the last monitor pass or operation saw of each engine: metrics read it without a call to spdk_tgt. */
+  private readonly seen = new Map<string, EngineInfo>();
 
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'inventory' | 'settings' | 'log'>,
@@ -147,6 +149,11 @@ export class EngineStatus {
     };
   }
 
+  /** The engine as last seen (monitor pass or operation), or undefined before the first look. */
+  lastSeen(name: string): EngineInfo | undefined {
+    return this.seen.get(name);
+  }
+
   get listenerCount(): number {
     return this.listeners.size;
   }
@@ -156,6 +163,7 @@ export class EngineStatus {
     const spec = this.records.get(name);
     if (type === 'deleted' || !spec) {
       this.last.delete(name);
+      this.seen.delete(name);
       this.emit({ type: 'deleted', engine: undefined, reason: `${name}: ${reason}` });
       publishChange(name, 'deleted', undefined, reason, 'operation');
       return;
@@ -163,6 +171,7 @@ export class EngineStatus {
     this.info(spec).then(
       (engine) => {
         this.last.set(name, fingerprint(engine));
+        this.seen.set(name, engine);
         this.emit({ type, engine, reason });
         publishChange(name, type, engine.state, reason, 'operation');
       },
@@ -174,7 +183,9 @@ export class EngineStatus {
   async check(options?: CallOptions): Promise<EngineInfo[]> {
     const specs = this.records.all();
     const infos = await this.infoAll(specs, options);
+    this.seen.clear();
     for (const engine of infos) {
+      this.seen.set(engine.name, engine);
       const print = fingerprint(engine);
       const before = this.last.get(engine.name);
       if (before === print) continue;

@@ -227,6 +227,11 @@ export class NodeResources implements Admission {
     return this.rebuildThrottle.info();
   }
 
+  /** NVMe-oF subsystems as last counted, against the limit admission uses; undefined before a count. */
+  subsystemUse(): { count: number; max: number } | undefined {
+    return this.subsystems && { count: this.subsystems.count, max: this.maxSubsystems };
+  }
+
   onThrottle(listener: (t: ThrottleInfo) => void): () => void {
     return this.rebuildThrottle.onChange(listener);
   }

@@ -50,12 +50,14 @@ import type {
   SnapshotInfo,
 } from '../model.js';
 import type { EngineDomain, NodeDomain, Readiness } from '../operations.js';
+import type { ResourceSnapshot } from '../health/readings.js';
 import { EngineRecords } from '../engine/engine-records.js';
 import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
 import { EngineStatus } from '../engine/engine-status.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
 import { checkName, PortRange } from './naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
+import { BudgetMargins, observeNode, type NodeObservation } from './observation.js';
 import { Reconciler, type ReconcileStatus } from './reconcile.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Replicas } from '../replica/replicas.js';
@@ -65,6 +67,9 @@ import { StateFile } from './state-file.js';
 /** Admission and the rebuild health throttle (src/domain/health/resources.ts). */
 export interface NodeResourcesLike extends Admission {
   throttle(): ThrottleInfo;
+  /** The last sample (cached; never waits on spdk_tgt). */
+  snapshot(): ResourceSnapshot | undefined;
+  subsystemUse(): { count: number; max: number } | undefined;
   onThrottle(listener: (t: ThrottleInfo) => void): () => void;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -156,6 +161,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly stop = new AbortController();
   private recovery: Promise<RecoveryReport | undefined> | undefined;
   private monitor: NodeJS.Timeout | undefined;
+  private readonly margins = new BudgetMargins();
 
   constructor(
     private readonly ctx: DomainContext,
@@ -364,6 +370,24 @@ export class NodeService implements NodeDomain, EngineDomain {
     if (!this.state.ready) return this.state;
     const reconciling = this.reconciler.blocking();
     return reconciling === undefined ? this.state : { ready: false, reason: reconciling };
+  }
+
+  /** The node's objects, engines, rebuilds and resources from memory only: metrics and NodeStats read it per scrape. */
+  observe(): NodeObservation {
+    const resources = this.options.resources;
+    return observeNode(
+      {
+        inventory: this.ctx.inventory,
+        specs: this.records.all(),
+        lastSeen: (name) => this.engineStatus.lastSeen(name),
+        rebuilds: this.rebuilds.list(undefined),
+        throttle: resources.throttle(),
+        resources: resources.snapshot(),
+        subsystems: resources.subsystemUse(),
+        budget: this.budget,
+      },
+      this.margins,
+    );
   }
 
   /** Where convergence to the recorded intent stands (cached). */

@@ -1,0 +1,252 @@
+/**
+ * The node's Prometheus metrics: one prom-client Registry, rendered for GET /metrics on the HTTP
+ * listener, and the same readings as NodeStats for `spdk-conductor node stats`.
+ *
+ * A scrape reads memory only: the domain's observation (inventory, engine records and what the
+ * monitor last saw, the rebuild queue, the resource sampler's last sample) and the volume I/O
+ * sampler's cache; spdk_tgt is never called for it. Counters that only the service sees (spdk_tgt
+ * calls, rebuild outcomes) are fed by the diagnostics channels as things happen.
+ *
+ * Cardinality: labels are bounded by the node, never by the replica count. Per engine (hundreds at
+ * most), per disk, per method of spdk_tgt, per reactor; running rebuilds (at most
+ * rebuild.maxConcurrent) by engine and replica; replicas only as totals per disk.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { subscribe, type RebuildLifecycle } from '../../diagnostics.js';
+import type { VolumeIoRate, VolumeIoSample } from '../../domain/engine/volume-io.js';
+import type { NodeObservation } from '../../domain/node/observation.js';
+import { LoopDelay, type LoopDelayFigures } from './loop-delay.js';
+import { SpdkCallMetrics } from './spdk-calls.js';
+
+export const METRIC_PREFIX = 'spdk_conductor_';
+
+export interface MetricsSources {
+  observe(): NodeObservation;
+  volumeIo(): VolumeIoSample | undefined;
+  volumeRates(): { windowSec: number; rates: VolumeIoRate[] };
+}
+
+export interface RenderedMetrics {
+  contentType: string;
+  body: string;
+}
+
+/** What `node stats` shows, from the same readings as a scrape. */
+export interface NodeStatsView {
+  observation: NodeObservation;
+  topVolumes: VolumeIoRate[];
+  ioWindowSec: number;
+  loop: LoopDelayFigures;
+  memory: NodeJS.MemoryUsage;
+}
+
+type Labels<L extends string> = Partial<Record<L, string | number>>;
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  private readonly loop = new LoopDelay();
+  private readonly calls: SpdkCallMetrics;
+  private readonly unsubscribe: () => void;
+  private readonly gauges: Array<Gauge<string>> = [];
+  private readonly spdkCounters: Array<Counter<string>> = [];
+
+  private readonly g;
+  private readonly c;
+
+  constructor(private readonly sources: MetricsSources) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, prefix: METRIC_PREFIX });
+    this.calls = new SpdkCallMetrics(r);
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> => {
+      const g = new Gauge<L>({ name: METRIC_PREFIX + name, help, labelNames, registers: [r] });
+      this.gauges.push(g as unknown as Gauge<string>);
+      return g;
+    };
+    /** A counter spdk_tgt keeps: set from its reading each scrape (it restarts from 0 with spdk_tgt, as a counter may). */
+    const spdkCounter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> => {
+      const c = new Counter<L>({ name: METRIC_PREFIX + name, help, labelNames, registers: [r] });
+      this.spdkCounters.push(c as unknown as Counter<string>);
+      return c;
+    };
+    this.g = {
+      objects: gauge('objects', 'Objects on this node by kind (disk, replica, snapshot, export, engine, rebuild)', ['kind']),
+      replicas: gauge('disk_replicas', 'Replicas per disk, and how many of them are exported', ['disk', 'exported']),
+      diskSize: gauge('disk_size_bytes', "A disk's lvstore data capacity", ['disk']),
+      diskFree: gauge('disk_free_bytes', "A disk's unallocated capacity", ['disk']),
+      diskAllocated: gauge('disk_allocated_bytes', "A disk's allocated capacity (replicas and snapshots)", ['disk']),
+      engineState: gauge('engine_state', "1 for the engine's state, 0 for the others (unknown: not looked at since the start)", ['engine', 'state']),
+      engines: gauge('engines', 'Engines by state', ['state']),
+      engineMembers: gauge('engine_members', "An engine's members by state", ['engine', 'state']),
+      engineSize: gauge('engine_size_bytes', "An engine's volume size", ['engine']),
+      margin: gauge('timeout_budget_margin_seconds', 'How far a replica-side deadline stays inside the host limit it races, per engine and rule (negative: it loses the race)', ['engine', 'rule']),
+      marginRequired: gauge('timeout_budget_required_margin_seconds', 'The margin the rule requires (one reconnect period)', ['engine', 'rule']),
+      rebuilds: gauge('rebuilds', 'Rebuilds queued or running, by state', ['state']),
+      rebuildProgress: gauge('rebuild_progress_ratio', 'A running rebuild, done as a fraction of its bytes', ['engine', 'replica']),
+      rebuildDone: gauge('rebuild_done_bytes', 'A running rebuild: bytes copied', ['engine', 'replica']),
+      rebuildTotal: gauge('rebuild_size_bytes', 'A running rebuild: bytes to copy', ['engine', 'replica']),
+      rebuildRate: gauge('rebuild_rate_bytes_per_second', 'A running rebuild: copy rate over the last seconds', ['engine', 'replica']),
+      rebuildEta: gauge('rebuild_eta_seconds', 'A running rebuild: time left at its rate (-1: unknown)', ['engine', 'replica']),
+      throttleEngaged: gauge('rebuild_throttle_engaged', '1 while the rebuild throttle is engaged (spdk_tgt short of memory or slow)'),
+      throttleLimit: gauge('rebuild_throttle_limit_bytes_per_second', 'The bandwidth rebuilds start with now (0: unlimited)'),
+      dmaHeap: gauge('dma_heap_bytes', "spdk_tgt's DMA heap size, as last sampled"),
+      dmaFree: gauge('dma_free_bytes', "Free bytes in spdk_tgt's DMA heap"),
+      dmaLargest: gauge('dma_largest_free_block_bytes', "The largest free block in spdk_tgt's DMA heap"),
+      dmaAvailable: gauge('dma_available_bytes', 'DMA memory spdk_tgt can still allocate: heap free plus hugepages it can map'),
+      hugepages: gauge('hugepages', "The node's hugepages by page size and state (total, free, reserved, available)", ['page_size_bytes', 'state']),
+      reactorBusy: gauge('reactor_busy_ratio', "Share of a reactor's ticks spent doing work between the last two samples", ['lcore']),
+      sampleAge: gauge('resource_sample_age_seconds', "Age of the last sample of spdk_tgt's resources"),
+      sampleTook: gauge('resource_sample_duration_seconds', "How long the last sample of spdk_tgt's resources took"),
+      subsystems: gauge('nvmf_subsystems', 'NVMe-oF subsystems in spdk_tgt (the discovery subsystem included), as last counted'),
+      subsystemsMax: gauge('nvmf_subsystems_limit', "spdk_tgt's max_subsystems"),
+      loopP50: gauge('event_loop_delay_p50_seconds', "The service's main event loop delay, median over the last minute"),
+      loopP99: gauge('event_loop_delay_p99_seconds', "The service's main event loop delay, 99th percentile over the last minute"),
+      loopMax: gauge('event_loop_delay_max_seconds', "The service's main event loop delay, maximum over the last minute"),
+      ioAge: gauge('volume_io_sample_age_seconds', 'Age of the last volume I/O sample (bdev_get_iostat)'),
+    };
+    this.c = {
+      iobuf: spdkCounter('iobuf_allocations_total', "spdk_tgt's iobuf buffer requests by module, pool (small, large) and where they were served (cache, main) or had to wait (retry)", [
+        'module',
+        'pool',
+        'source',
+      ]),
+      readOps: spdkCounter('volume_read_ops_total', "Reads an engine's volume served (its raid bdev)", ['engine']),
+      writeOps: spdkCounter('volume_write_ops_total', "Writes an engine's volume served (its raid bdev)", ['engine']),
+      unmapOps: spdkCounter('volume_unmap_ops_total', "Unmaps an engine's volume served (its raid bdev)", ['engine']),
+      readBytes: spdkCounter('volume_read_bytes_total', "Bytes read from an engine's volume", ['engine']),
+      writeBytes: spdkCounter('volume_written_bytes_total', "Bytes written to an engine's volume", ['engine']),
+      unmapBytes: spdkCounter('volume_unmapped_bytes_total', "Bytes unmapped on an engine's volume", ['engine']),
+      readLatency: spdkCounter('volume_read_latency_seconds_total', "Sum of the reads' latencies of an engine's volume (divide its rate by the ops' rate for the mean)", ['engine']),
+      writeLatency: spdkCounter('volume_write_latency_seconds_total', "Sum of the writes' latencies of an engine's volume", ['engine']),
+    };
+    const ended = new Counter({
+      name: `${METRIC_PREFIX}rebuilds_ended_total`,
+      help: 'Rebuilds that ended, by outcome (done, failed, cancelled) and path (snapshot-preserving, raid, none)',
+      labelNames: ['outcome', 'path'],
+      registers: [r],
+    });
+    const endedBytes = new Counter({ name: `${METRIC_PREFIX}rebuild_copied_bytes_total`, help: 'Bytes copied by rebuilds that ended, by outcome', labelNames: ['outcome'], registers: [r] });
+    this.unsubscribe = subscribe('spdk-conductor:rebuild', (e: RebuildLifecycle) => {
+      if (e.event !== 'ended') return;
+      ended.inc({ outcome: e.state, path: e.path ?? 'none' });
+      endedBytes.inc({ outcome: e.state }, e.bytesDone);
+    });
+  }
+
+  /** The exposition of every metric, from memory; a scrape costs no call to spdk_tgt. */
+  async render(): Promise<RenderedMetrics> {
+    this.update(this.sources.observe());
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** NodeStats: the readings a scrape would expose, and the busiest volumes. */
+  stats(top: number): NodeStatsView {
+    const { windowSec, rates } = this.sources.volumeRates();
+    rates.sort((a, b) => b.readBytesPerSec + b.writeBytesPerSec - (a.readBytesPerSec + a.writeBytesPerSec));
+    return { observation: this.sources.observe(), topVolumes: rates.slice(0, top), ioWindowSec: windowSec, loop: this.loop.figures(), memory: process.memoryUsage() };
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.calls.close();
+    this.loop.close();
+    this.registry.clear();
+  }
+
+  private update(o: NodeObservation): void {
+    const { g } = this;
+    for (const gauge of this.gauges) gauge.reset();
+    for (const kind of ['disks', 'replicas', 'snapshots', 'exports', 'engines', 'rebuilds'] as const) g.objects.set({ kind: kind.slice(0, -1) }, o.objects[kind]);
+    for (const d of o.disks) {
+      g.diskSize.set({ disk: d.name }, d.totalBytes);
+      g.diskFree.set({ disk: d.name }, d.freeBytes);
+      g.diskAllocated.set({ disk: d.name }, d.allocatedBytes);
+      g.replicas.set({ disk: d.name, exported: 'true' }, d.exportedReplicas);
+      g.replicas.set({ disk: d.name, exported: 'false' }, d.replicas - d.exportedReplicas);
+    }
+    const byState: Record<string, number> = { healthy: 0, degraded: 0, faulted: 0, unknown: 0 };
+    for (const e of o.engines) {
+      byState[e.state] = (byState[e.state] ?? 0) + 1;
+      for (const state of Object.keys(byState)) g.engineState.set({ engine: e.name, state }, e.state === state ? 1 : 0);
+      for (const [state, n] of Object.entries(e.members)) g.engineMembers.set({ engine: e.name, state }, n);
+      g.engineSize.set({ engine: e.name }, e.sizeBytes);
+      for (const m of e.margins) {
+        if (!m.applies || m.marginSec === null) continue;
+        g.margin.set({ engine: e.name, rule: m.rule }, m.marginSec);
+        g.marginRequired.set({ engine: e.name, rule: m.rule }, m.requiredSec);
+      }
+    }
+    for (const [state, n] of Object.entries(byState)) g.engines.set({ state }, n);
+    const rebuildStates: Record<string, number> = { queued: 0, 'copying-snapshots': 0, rebuilding: 0 };
+    for (const b of o.rebuilds) {
+      rebuildStates[b.state] = (rebuildStates[b.state] ?? 0) + 1;
+      if (b.state === 'queued') continue;
+      const l = { engine: b.engine, replica: b.replica };
+      g.rebuildProgress.set(l, b.bytesTotal > 0 ? b.bytesDone / b.bytesTotal : b.percent / 100);
+      g.rebuildDone.set(l, b.bytesDone);
+      g.rebuildTotal.set(l, b.bytesTotal);
+      g.rebuildRate.set(l, b.rateBytesPerSec);
+      g.rebuildEta.set(l, b.etaSec);
+    }
+    for (const [state, n] of Object.entries(rebuildStates)) g.rebuilds.set({ state }, n);
+    g.throttleEngaged.set(o.throttle.engaged ? 1 : 0);
+    g.throttleLimit.set(o.throttle.limitMbSec * 1024 * 1024);
+    if (o.subsystems) {
+      g.subsystems.set(o.subsystems.count);
+      g.subsystemsMax.set(o.subsystems.max);
+    }
+    this.resources(o);
+    const loop = this.loop.figures();
+    g.loopP50.set(loop.p50Sec);
+    g.loopP99.set(loop.p99Sec);
+    g.loopMax.set(loop.maxSec);
+    this.volumes();
+  }
+
+  private resources(o: NodeObservation): void {
+    const { g, c } = this;
+    c.iobuf.reset();
+    const s = o.resources;
+    if (!s) return;
+    g.sampleAge.set(Math.max(0, (Date.now() - s.at) / 1000));
+    g.sampleTook.set(s.tookMs / 1000);
+    if (s.dma.mode !== 'unknown') {
+      g.dmaHeap.set(s.dma.heapBytes);
+      g.dmaFree.set(s.dma.freeBytes);
+      g.dmaLargest.set(s.dma.greatestFreeBytes);
+      if (s.dma.availableBytes !== undefined) g.dmaAvailable.set(s.dma.availableBytes);
+    }
+    for (const pool of s.hugepages.pools) {
+      for (const state of ['total', 'free', 'reserved', 'available'] as const) g.hugepages.set({ page_size_bytes: pool.pageSizeBytes, state }, pool[state]);
+    }
+    for (const reactor of s.reactors) g.reactorBusy.set({ lcore: reactor.lcore }, reactor.busyPct / 100);
+    for (const m of s.iobuf?.modules ?? []) {
+      for (const pool of ['small_pool', 'large_pool'] as const) {
+        for (const source of ['cache', 'main', 'retry'] as const) set(c.iobuf, { module: m.module, pool: pool.replace('_pool', ''), source }, m[pool][source]);
+      }
+    }
+  }
+
+  private volumes(): void {
+    const { g, c } = this;
+    for (const counter of [c.readOps, c.writeOps, c.unmapOps, c.readBytes, c.writeBytes, c.unmapBytes, c.readLatency, c.writeLatency]) counter.reset();
+    const sample = this.sources.volumeIo();
+    if (!sample) return;
+    g.ioAge.set(Math.max(0, (Date.now() - sample.at) / 1000));
+    for (const [engine, v] of sample.engines) {
+      const l = { engine };
+      set(c.readOps, l, v.readOps);
+      set(c.writeOps, l, v.writeOps);
+      set(c.unmapOps, l, v.unmapOps);
+      set(c.readBytes, l, v.readBytes);
+      set(c.writeBytes, l, v.writeBytes);
+      set(c.unmapBytes, l, v.unmapBytes);
+      set(c.readLatency, l, v.readLatencySec);
+      set(c.writeLatency, l, v.writeLatencySec);
+    }
+  }
+}
+
+/** A counter whose value spdk_tgt keeps: after reset(), one inc sets it. */
+function set<L extends string>(counter: Counter<L>, labels: Labels<L>, value: number): void {
+  counter.inc(labels, Math.max(0, value));
+}

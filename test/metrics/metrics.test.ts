@@ -1,0 +1,198 @@
+/**
+ * /metrics of a real `serve` process on a simulator: after known operations the values are right
+ * (an engine's state and members, volume I/O counted from writes through the simulator's raid, a
+ * rebuild's progress and its end by outcome, spdk_tgt call counts and errors by code), and the
+ * whole exposition follows the conventions (prefix, units, _total counters, no label that grows
+ * with the replica count). `node stats` shows the same node.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ApiClients, createApiClients, invoke } from '../../src/api/client.js';
+import { waitFor } from '../api/helpers/api-server.js';
+import { SimClient } from '../sim/helpers/sim-client.js';
+import { type Exposition, familyOf, parseExposition, sum, value } from './helpers/exposition.js';
+import { type ServeProcess, startServe } from './helpers/serve-process.js';
+
+const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+const run = promisify(execFile);
+const MIB = 1024 * 1024;
+const SIZE = 32 * MIB;
+const BLOCK = 4096;
+const HOST = 'nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000beef';
+
+/** Families whose unit is the thing they count (Prometheus names counts by the noun). */
+const COUNTS = new Set(['objects', 'disk_replicas', 'engine_state', 'engines', 'engine_members', 'rebuilds', 'rebuild_throttle_engaged', 'hugepages', 'nvmf_subsystems', 'nvmf_subsystems_limit']);
+const UNITS = /_(seconds|bytes|ratio|bytes_per_second|total|info)$/;
+
+let node: ServeProcess;
+let api: ApiClients;
+let sim: SimClient;
+
+async function scrape(): Promise<Exposition> {
+  const res = await fetch(`${node.httpBase}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  expect(res.status).toBe(200);
+  return parseExposition(await res.text());
+}
+
+async function until<T>(what: string, deadlineMs: number, condition: (e: Exposition) => T | undefined | false): Promise<T> {
+  return waitFor(what, async () => condition(await scrape()), deadlineMs);
+}
+
+beforeAll(async () => {
+  node = await startServe({
+    CONDUCTOR_METRICS_IOSTAT_PERIOD_MS: '300',
+    CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '300',
+    CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS: '500',
+    // Slow enough that a scrape sees the rebuild under way.
+    CONDUCTOR_REBUILD_MAX_MB_SEC: '4',
+  });
+  api = createApiClients({ unixSocket: node.apiSocket });
+  sim = await SimClient.connect(node.sim.socket);
+  await invoke(api.disks, 'DiskCreate', { name: 'd', path: node.diskFile('d', 1024) });
+  for (const r of ['a1', 'a2']) await invoke(api.replicas, 'ReplicaCreate', { name: r, diskName: 'd', sizeBytes: SIZE });
+  await invoke(api.engines, 'EngineCreate', {
+    name: 'v',
+    sizeBytes: SIZE,
+    replicas: [{ local: { name: 'a1' } }, { local: { name: 'a2' } }],
+    frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+    hostNqns: [HOST],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  sim?.close();
+  api?.close();
+  await node?.stop();
+});
+
+describe('/metrics', () => {
+  it('answers the text exposition, and an engine as the monitor sees it', async () => {
+    const res = await fetch(`${node.httpBase}/metrics`);
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    const e = await until('engine v healthy', 30_000, (e) => value(e, 'spdk_conductor_engine_state', { engine: 'v', state: 'healthy' }) === 1 && e);
+    expect(value(e, 'spdk_conductor_engine_state', { engine: 'v', state: 'degraded' })).toBe(0);
+    expect(value(e, 'spdk_conductor_engine_members', { engine: 'v', state: 'healthy' })).toBe(2);
+    expect(value(e, 'spdk_conductor_engines', { state: 'healthy' })).toBe(1);
+    expect(value(e, 'spdk_conductor_engine_size_bytes', { engine: 'v' })).toBe(SIZE);
+    expect(value(e, 'spdk_conductor_objects', { kind: 'replica' })).toBe(2);
+    expect(value(e, 'spdk_conductor_objects', { kind: 'disk' })).toBe(1);
+    expect(value(e, 'spdk_conductor_disk_size_bytes', { disk: 'd' })).toBeGreaterThan(900 * MIB);
+    const margin = value(e, 'spdk_conductor_timeout_budget_margin_seconds', { engine: 'v', rule: 'ours.io-failover-before-host-io-timeout' });
+    expect(margin).toBeGreaterThanOrEqual(value(e, 'spdk_conductor_timeout_budget_required_margin_seconds', { engine: 'v', rule: 'ours.io-failover-before-host-io-timeout' })!);
+    // The resource sampler's last reading: the simulator's DMA heap and its subsystems (discovery + the engine's).
+    await until('a resource sample', 30_000, (e) => (value(e, 'spdk_conductor_dma_heap_bytes') ?? 0) > 0);
+    await until('the subsystem count', 30_000, (e) => value(e, 'spdk_conductor_nvmf_subsystems') === 2 && value(e, 'spdk_conductor_nvmf_subsystems_limit')! >= 1024);
+  }, 90_000);
+
+  it("counts a volume's reads and writes through its raid, with latencies in seconds", async () => {
+    const before = await scrape();
+    const writes0 = value(before, 'spdk_conductor_volume_write_ops_total', { engine: 'v' }) ?? 0;
+    const bytes0 = value(before, 'spdk_conductor_volume_written_bytes_total', { engine: 'v' }) ?? 0;
+    const reads0 = value(before, 'spdk_conductor_volume_read_ops_total', { engine: 'v' }) ?? 0;
+    for (let i = 0; i < 8; i++) await sim.call('sim_bdev_write', { name: 'e.v', offset_blocks: i * 16, data_base64: randomBytes(2 * BLOCK).toString('base64') });
+    for (let i = 0; i < 3; i++) await sim.call('sim_bdev_read', { name: 'e.v', offset_blocks: i, num_blocks: 1 });
+    const e = await until('the writes counted', 30_000, (e) => (value(e, 'spdk_conductor_volume_write_ops_total', { engine: 'v' }) ?? 0) >= writes0 + 8 && e);
+    expect(value(e, 'spdk_conductor_volume_write_ops_total', { engine: 'v' })).toBe(writes0 + 8);
+    expect(value(e, 'spdk_conductor_volume_written_bytes_total', { engine: 'v' })).toBe(bytes0 + 8 * 2 * BLOCK);
+    expect(value(e, 'spdk_conductor_volume_read_ops_total', { engine: 'v' })).toBe(reads0 + 3);
+    expect(e.types.get('spdk_conductor_volume_write_ops_total')).toBe('counter');
+    // Simulated I/O takes microseconds to milliseconds: a sum of ticks left unconverted would be millions.
+    const latency = value(e, 'spdk_conductor_volume_write_latency_seconds_total', { engine: 'v' })!;
+    expect(latency).toBeGreaterThan(0);
+    expect(latency).toBeLessThan(10);
+  }, 60_000);
+
+  it('counts spdk_tgt calls per method and failures by code', async () => {
+    const before = await scrape();
+    const creates = value(before, 'spdk_conductor_spdk_rpc_duration_seconds_count', { method: 'bdev_lvol_create' }) ?? 0;
+    await invoke(api.replicas, 'ReplicaCreate', { name: 'c1', diskName: 'd', sizeBytes: SIZE });
+    // A member whose export is not there: the attach fails in spdk_tgt and the create is refused.
+    const refused = await invoke(api.engines, 'EngineCreate', {
+      name: 'w',
+      sizeBytes: SIZE,
+      replicas: [{ local: { name: 'c1' } }, { remote: { name: 'ghost', address: '127.0.0.1', port: 9, nqn: 'nqn.2024-11.io.spdk-conductor:replica:ghost' } }],
+      frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+      hostNqns: [HOST],
+    }).then(
+      () => 'created',
+      (err: Error) => err.message,
+    );
+    expect(refused).not.toBe('created');
+    const e = await scrape();
+    expect(value(e, 'spdk_conductor_spdk_rpc_duration_seconds_count', { method: 'bdev_lvol_create' })).toBe(creates + 1);
+    const errors = e.samples.filter((s) => s.name === 'spdk_conductor_spdk_rpc_errors_total' && s.labels.method === 'bdev_nvme_attach_controller');
+    expect(errors.length, refused).toBeGreaterThan(0);
+    for (const s of errors) expect(s.labels.code).toMatch(/^(-\d+|timeout|closed|aborted|bad-result|internal)$/);
+    await invoke(api.replicas, 'ReplicaDelete', { name: 'c1' });
+  }, 60_000);
+
+  it("shows a rebuild's progress while it runs and counts its end by outcome", async () => {
+    const ended0 = sum(await scrape(), 'spdk_conductor_rebuilds_ended_total', { outcome: 'done' });
+    // Data in the volume for the rebuild to copy.
+    for (let i = 0; i < 16; i++) await sim.call('sim_bdev_write', { name: 'e.v', offset_blocks: i * 256, data_base64: randomBytes(8 * BLOCK).toString('base64') });
+    await invoke(api.engines, 'EngineReplicaRemove', { name: 'v', replicaName: 'a2' });
+    await invoke(api.replicas, 'ReplicaCreate', { name: 'a3', diskName: 'd', sizeBytes: SIZE });
+    await invoke(api.engines, 'EngineReplicaAdd', { name: 'v', replica: { local: { name: 'a3' } } });
+    const running = await until('the rebuild under way', 60_000, (e) => {
+      const p = value(e, 'spdk_conductor_rebuild_progress_ratio', { engine: 'v', replica: 'a3' });
+      return p !== undefined && e;
+    });
+    const progress = value(running, 'spdk_conductor_rebuild_progress_ratio', { engine: 'v', replica: 'a3' })!;
+    expect(progress).toBeGreaterThanOrEqual(0);
+    expect(progress).toBeLessThanOrEqual(1);
+    expect(value(running, 'spdk_conductor_engine_members', { engine: 'v', state: 'rebuilding' })).toBe(1);
+    expect(sum(running, 'spdk_conductor_rebuilds')).toBe(1);
+    const stats = JSON.parse((await run(process.execPath, [CLI, 'node', 'stats', '--json', '--api-socket', node.apiSocket], { timeout: 30_000 })).stdout);
+    expect(stats.objects).toMatchObject({ disks: 1, replicas: 3, engines: 1 });
+    const e = await until('the rebuild counted as done', 120_000, (e) => sum(e, 'spdk_conductor_rebuilds_ended_total', { outcome: 'done' }) === ended0 + 1 && e);
+    expect(value(e, 'spdk_conductor_rebuild_progress_ratio', { engine: 'v', replica: 'a3' })).toBeUndefined();
+    expect(sum(e, 'spdk_conductor_rebuild_copied_bytes_total', { outcome: 'done' })).toBeGreaterThan(0);
+    await until('engine v healthy again', 30_000, (e) => value(e, 'spdk_conductor_engine_members', { engine: 'v', state: 'healthy' }) === 2);
+    await invoke(api.replicas, 'ReplicaDelete', { name: 'a2' });
+  }, 240_000);
+
+  it('follows the conventions: prefix, units, _total counters, labels that do not grow with replicas', async () => {
+    const before = await scrape();
+    for (let i = 0; i < 12; i++) await invoke(api.replicas, 'ReplicaCreate', { name: `many-${i}`, diskName: 'd', sizeBytes: 4 * MIB, hostNqns: i % 2 ? [HOST] : [] });
+    const after = await scrape();
+    for (const [family, type] of after.types) {
+      expect(family).toMatch(/^spdk_conductor_[a-z0-9_]+$/);
+      if (type === 'counter') expect(family).toMatch(/_total$/);
+      const own = family.slice('spdk_conductor_'.length);
+      if (own.startsWith('nodejs_') || own.startsWith('process_')) continue;
+      expect(UNITS.test(own) || COUNTS.has(own), `${family}: a unit suffix, or a count`).toBe(true);
+    }
+    for (const s of after.samples) {
+      expect(after.types.has(familyOf(after, s.name)), `${s.name} has a TYPE`).toBe(true);
+      for (const v of Object.values(s.labels)) expect(v).not.toMatch(/^many-/);
+    }
+    // Twelve more replicas (half exported) changed values, not the number of series.
+    const series = (e: Exposition) => new Set(e.samples.filter((s) => !/nodejs_|process_|spdk_rpc_/.test(s.name)).map((s) => `${s.name}${JSON.stringify(s.labels)}`));
+    expect([...series(after)].filter((k) => !series(before).has(k))).toEqual([]);
+    expect(value(after, 'spdk_conductor_disk_replicas', { disk: 'd', exported: 'true' })).toBe(6);
+    expect(value(after, 'spdk_conductor_objects', { kind: 'replica' })! - value(before, 'spdk_conductor_objects', { kind: 'replica' })!).toBe(12);
+  }, 60_000);
+});
+
+describe('node stats', () => {
+  it('prints objects, memory and the busiest volumes over the sampling window', async () => {
+    for (let i = 0; i < 20; i++) await sim.call('sim_bdev_write', { name: 'e.v', offset_blocks: i, data_base64: randomBytes(BLOCK).toString('base64') });
+    const { stdout } = await run(process.execPath, [CLI, 'node', 'stats', '--api-socket', node.apiSocket], { timeout: 30_000 });
+    expect(stdout).toMatch(/^objects\s+1 disks, \d+ replicas, \d+ snapshots, \d+ exports, 1 engines, 0 rebuilds$/m);
+    expect(stdout).toMatch(/^engines\s+1 healthy$/m);
+    expect(stdout).toMatch(/^dma memory\s+\S+ \S+ free of /m);
+    expect(stdout).toMatch(/^top volumes by I\/O over the last \d+\.\d s:$/m);
+    const json = JSON.parse((await run(process.execPath, [CLI, 'node', 'stats', '--json', '--top', '1', '--api-socket', node.apiSocket], { timeout: 30_000 })).stdout);
+    expect(json.topVolumes.length).toBeLessThanOrEqual(1);
+    expect(json.memory.rssBytes).toBeGreaterThan(0);
+    const bad = await run(process.execPath, [CLI, 'node', 'stats', '--top', '0', '--api-socket', node.apiSocket], { timeout: 30_000 }).then(
+      () => undefined,
+      (err: { code: number; stderr: string }) => err,
+    );
+    expect(bad?.code).toBe(2);
+    expect(bad?.stderr).toMatch(/--top "0" is not a whole number from 1 to 100/);
+  }, 60_000);
+});
