@@ -1,14 +1,31 @@
 /**
- * The node's HTTP listener (`http.address`): GET /livez and /readyz for probes that speak HTTP
- * (kubelet httpGet); issue 16 adds /metrics here. An answer reads the cached reports and nothing
- * else. 200 "ok" or 503 with the reason, plain text; `?verbose` answers the whole report as JSON.
+ * The node's HTTP listener (`http.address`), run by the health worker: GET /livez and /readyz for
+ * probes that speak HTTP (kubelet httpGet), and /metrics. An answer reads the cached reports and
+ * nothing else. 200 "ok" or 503 with the reason, plain text; `?verbose` answers the whole report
+ * as JSON with the view's details (the heartbeat's age, the main loop's delay). /metrics is text
+ * from `metrics` (404 while none is enabled, 503 with the reason when it fails).
  * Bounded: bodies are discarded unread, only GET and HEAD, short header and keep-alive timeouts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
 import { ConductorError } from '../errors.js';
-import type { Health, Probe } from './health.js';
+import type { HealthReport, Probe } from './health.js';
+
+/** What the listener answers from: the reports as of now, and what ?verbose adds to them. */
+export interface HealthView {
+  report(probe: Probe): HealthReport;
+  details?(): Record<string, unknown>;
+}
+
+export interface MetricsText {
+  contentType: string;
+  body: string;
+}
+
+/** The few lines the listener logs; a pino logger is one. */
+export interface HealthHttpLog {
+  info(fields: object, msg: string): void;
+}
 
 export interface HealthHttp {
   readonly address: { host: string; port: number };
@@ -18,8 +35,17 @@ export interface HealthHttp {
 const PATHS: Record<string, Probe> = { '/livez': 'liveness', '/readyz': 'readiness' };
 const TIMEOUT_MS = 5_000;
 
-export async function startHealthHttp(options: { host: string; port: number; health: Health; logger: Logger }): Promise<HealthHttp> {
-  const { health, logger } = options;
+export interface HealthHttpOptions {
+  host: string;
+  port: number;
+  view: HealthView;
+  /** The metrics' text; resolves undefined while none is enabled. */
+  metrics?: (() => Promise<MetricsText | undefined>) | undefined;
+  logger: HealthHttpLog;
+}
+
+export async function startHealthHttp(options: HealthHttpOptions): Promise<HealthHttp> {
+  const { view, logger } = options;
   const server = http.createServer({ requestTimeout: TIMEOUT_MS, headersTimeout: TIMEOUT_MS, keepAliveTimeout: TIMEOUT_MS, maxHeaderSize: 8 * 1024 }, (req, res) => {
     req.resume();
     let url: URL;
@@ -29,14 +55,15 @@ export async function startHealthHttp(options: { host: string; port: number; hea
       return send(res, req.method, 400, 'text/plain', 'bad request target\n');
     }
     const probe = Object.hasOwn(PATHS, url.pathname) ? PATHS[url.pathname] : undefined;
-    if (!probe) return send(res, req.method, 404, 'text/plain', 'not found: /livez, /readyz\n');
+    if (!probe && url.pathname !== '/metrics') return send(res, req.method, 404, 'text/plain', 'not found: /livez, /readyz, /metrics\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, req.method, 405, 'text/plain', 'method not allowed: GET or HEAD\n');
     }
-    const report = health.report(probe);
+    if (!probe) return sendMetrics(res, req.method, options.metrics);
+    const report = view.report(probe);
     const code = report.status === 'SERVING' ? 200 : 503;
-    if (url.searchParams.has('verbose')) return send(res, req.method, code, 'application/json', `${JSON.stringify(report)}\n`);
+    if (url.searchParams.has('verbose')) return send(res, req.method, code, 'application/json', `${JSON.stringify({ ...report, ...view.details?.() })}\n`);
     return send(res, req.method, code, 'text/plain', `${report.status === 'SERVING' ? 'ok' : report.reason}\n`);
   });
   server.maxHeadersCount = 32;
@@ -49,7 +76,7 @@ export async function startHealthHttp(options: { host: string; port: number; hea
   });
   const bound = server.address() as AddressInfo;
   const address = { host: options.host, port: bound.port };
-  logger.info({ address: `${address.host}:${address.port}` }, 'HTTP listening: /livez, /readyz');
+  logger.info({ address: `${address.host}:${address.port}` }, 'HTTP listening: /livez, /readyz, /metrics');
   let closing: Promise<void> | undefined;
   return {
     address,
@@ -63,7 +90,21 @@ export async function startHealthHttp(options: { host: string; port: number; hea
   };
 }
 
-function send(res: http.ServerResponse, method: string | undefined, code: number, type: string, body: string): void {
-  res.writeHead(code, { 'Content-Type': `${type}; charset=utf-8`, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+/** `charset`: add one to the type (a metrics source names its own content type whole). */
+function send(res: http.ServerResponse, method: string | undefined, code: number, type: string, body: string, charset = true): void {
+  // A client that went away while /metrics was rendered has nobody to answer.
+  if (res.destroyed) return;
+  res.writeHead(code, { 'Content-Type': charset ? `${type}; charset=utf-8` : type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
   res.end(method === 'HEAD' ? undefined : body);
+}
+
+function sendMetrics(res: http.ServerResponse, method: string | undefined, metrics: HealthHttpOptions['metrics']): void {
+  if (!metrics) return send(res, method, 404, 'text/plain', 'metrics not enabled\n');
+  metrics().then(
+    (text) => {
+      if (text) send(res, method, 200, text.contentType, text.body, false);
+      else send(res, method, 404, 'text/plain', 'metrics not enabled\n');
+    },
+    (err: unknown) => send(res, method, 503, 'text/plain', `metrics unavailable: ${(err as Error).message}\n`),
+  );
 }

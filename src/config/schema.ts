@@ -215,6 +215,13 @@ export const CONFIG_KEYS = {
     check: listenAddressProblem,
     describe: 'The HTTP listener (GET /livez, /readyz), host:port ([v6]:port); off: none. For kubelet httpGet probes, an address the kubelet reaches (the pod IP)',
   },
+  'health.grpcAddress': {
+    type: 'string',
+    default: 'auto',
+    check: (value) => (value === 'auto' ? undefined : value.startsWith('/') ? socketPathProblem(value) : listenAddressProblem(value)),
+    describe:
+      "grpc.health.v1 served by the health worker (answers while the main loop is busy): auto, a Unix socket beside api.socket (api.sock → api-health.sock); an absolute socket path; host:port (plain TCP, for kubelet grpc probes); off: none. The CLI's health command asks it first",
+  },
   'frontend.hostNqn': {
     type: 'string',
     default: undefined,

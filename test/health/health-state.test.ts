@@ -135,7 +135,7 @@ describe('HTTP listener', () => {
       readiness: [{ name: 'domain', read: () => ({ ok: false, reason: 'recovering: reading spdk_tgt' }) }],
     });
     opened.push(health);
-    const http = await startHealthHttp({ host: '127.0.0.1', port: 0, health, logger: pino({ level: 'silent' }) });
+    const http = await startHealthHttp({ host: '127.0.0.1', port: 0, view: health, logger: pino({ level: 'silent' }) });
     opened.push(http);
     return http;
   }
@@ -172,7 +172,7 @@ describe('HTTP listener', () => {
     await new Promise((resolve) => held.once('connect', resolve));
     const health = new Health({ logger: pino({ level: 'silent' }), refreshMs: 60_000, stallMs: 10_000 });
     opened.push(health);
-    await expect(startHealthHttp({ host: '127.0.0.1', port: http.address.port, health, logger: pino({ level: 'silent' }) })).rejects.toMatchObject({
+    await expect(startHealthHttp({ host: '127.0.0.1', port: http.address.port, view: health, logger: pino({ level: 'silent' }) })).rejects.toMatchObject({
       code: 'API_LISTEN_FAILED',
       message: expect.stringMatching(/http\.address on 127\.0\.0\.1:\d+: .*EADDRINUSE/),
     });
