@@ -142,10 +142,11 @@ export class HealthWorker {
   private spawn(): void {
     const worker = new Worker(this.options.threadMain ?? THREAD_MAIN, {
       workerData: this.data,
+      // The service's own node flags (a profiler, a heap size) are not the thread's.
+      execArgv: [],
       // Its own small heap: a leak there ends the thread (and it is restarted), not the service.
       resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
     });
-    worker.unref();
     this.worker = worker;
     this.startedAt = Date.now();
     let failure: string | undefined;
@@ -157,6 +158,8 @@ export class HealthWorker {
       failure ??= err.message;
     });
     worker.on('exit', (code) => this.onExit(worker, failure ?? `the thread exited with code ${code}`));
+    // After the listeners: adding a 'message' listener refs the thread's port again.
+    worker.unref();
     this.posted = '';
     this.publish();
     this.post({ type: 'loop-delay', stats: this.loopDelay.stats() });

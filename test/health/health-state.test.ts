@@ -7,6 +7,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Health, livenessAt, type CheckResult, type HealthReport } from '../../src/api/health.js';
+import { healthGrpcAddress } from '../../src/api/health-grpc.js';
 import { startHealthHttp, type HealthHttp } from '../../src/api/health-http.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
@@ -121,6 +122,14 @@ describe('configuration', () => {
       expect(load).toThrow(ConfigError);
       expect(load).toThrow(message);
     }
+    expect(() => loadConfig({ flags: { 'health-grpc-address': 'health.sock' } })).toThrow(/health\.grpcAddress: flag --health-grpc-address: .*is not host:port/);
+    expect(() => loadConfig({ env: { CONDUCTOR_HEALTH_GRPC_ADDRESS: `/${'x'.repeat(120)}` } })).toThrow(/health\.grpcAddress: .*a Unix socket path is at most 107/);
+    expect(loadConfig({})['health.grpcAddress']).toBe('auto');
+    expect(healthGrpcAddress('auto', '/run/conductor/api.sock')).toEqual({ unixSocket: '/run/conductor/api-health.sock' });
+    expect(healthGrpcAddress('auto', '/run/conductor/api')).toEqual({ unixSocket: '/run/conductor/api-health.sock' });
+    expect(healthGrpcAddress('/run/health.sock', '/run/conductor/api.sock')).toEqual({ unixSocket: '/run/health.sock' });
+    expect(healthGrpcAddress('[::1]:9465', '/run/conductor/api.sock')).toEqual({ tcp: { host: '::1', port: 9465 } });
+    expect(healthGrpcAddress('off', '/run/conductor/api.sock')).toBeUndefined();
     expect(loadConfig({})['http.address']).toBe('off');
     expect(loadConfig({ flags: { 'http-address': '[::1]:0' } })['http.address']).toBe('[::1]:0');
   });
