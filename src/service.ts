@@ -5,16 +5,22 @@
  *
  * The timeout budget is checked against the host's real io_timeout before anything is opened: a
  * budget that would let one lost replica fail a volume stops start-up (a ConfigError naming the
- * rule) unless timeouts.unsafeSkipCheck. The API (and its health service) is up before recovery
- * from spdk_tgt starts, so liveness never waits on it; readiness turns SERVING when the domain has
- * recovered. Whatever start-up opened is closed again when a later step fails.
+ * rule) unless timeouts.unsafeSkipCheck. The health worker (its own thread: /livez, /readyz,
+ * /metrics and grpc.health.v1, answered while the main loop is busy) starts before anything slow;
+ * the API is up before recovery from spdk_tgt starts, so liveness never waits on it; readiness
+ * turns SERVING when the domain has recovered. Whatever start-up opened is closed again when a
+ * later step fails.
  */
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Health } from './api/health.js';
-import { startHealthHttp } from './api/health-http.js';
+import { followHttpTls } from './api/http-tls.js';
 import { NodeMetrics } from './api/metrics/node-metrics.js';
+import { healthGrpcAddress } from './api/health-grpc.js';
+import type { LoopDelayStats } from './api/health-loop-delay.js';
+import { blockLoopOnSignal } from './api/health-loop-block.js';
+import { HealthWorker, type MetricsSource } from './api/health-worker.js';
 import { domainReadiness, parseTcpAddress, startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
 import { resolveSocketGroup } from './api/socket-group.js';
 import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
@@ -56,6 +62,12 @@ export interface ServiceHandle {
   readonly api: ApiPorts;
   /** Where http.address listens, as bound; undefined when off. */
   readonly http: { host: string; port: number } | undefined;
+  /** Where the health worker serves grpc.health.v1 (`unix:PATH` or host:port), as bound; undefined when off. */
+  readonly healthGrpc: string | undefined;
+  /** What GET /metrics answers (through the health worker); undefined: 404. */
+  setMetricsSource(source: MetricsSource | undefined): void;
+  /** The main event loop's delay over its last window. */
+  eventLoopDelay(): LoopDelayStats;
   /** Liveness and readiness, as the health service and /livez, /readyz answer them. */
   readonly health: Health;
   /** The Prometheus metrics /metrics serves and NodeStats reads. */
@@ -119,14 +131,28 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // The state directory is checked writable before anything is opened; beside an embedded simulator it is the simulator's fresh directory.
   const stateFileToCheck = config['state.file'] ?? (config['spdk.socket'] ? join(DEFAULT_STATE_DIR, 'state.json') : undefined);
   if (stateFileToCheck) checkStateFileWritable(stateFileToCheck, config['state.file'] ? configSource(config, 'state.file') : 'default (spdk.socket is set)');
+  // Before anything slow: probes are answered from here on, whatever the rest of the start costs.
+  const healthWorker = new HealthWorker({
+    http: config['http.address'] === 'off' ? undefined : parseTcpAddress(config['http.address'], 'http.address'),
+    httpTls: tcpPlan.files !== undefined,
+    grpc: healthGrpcAddress(config['health.grpcAddress'], config['api.socket']),
+    stallMs: config['health.livenessStallSec'] * 1000,
+    logger: componentLogger(log, 'health-worker'),
+  });
+  const unblock = blockLoopOnSignal(process.env, log);
+  if (socketGroup !== undefined) healthWorker.setSocketGroup(socketGroup);
 
   const opened = new Closers();
+  opened.add(async () => {
+    unblock();
+    await healthWorker.close();
+  });
   let spdk: SpdkConnection;
   let domain: NodeService;
   let api: ApiServer;
   let health: Health;
   let metrics: NodeMetrics;
-  let http: { host: string; port: number } | undefined;
+  let healthAddresses: Awaited<typeof healthWorker.listening>;
   // One service per state directory, held until close (released last). A configured one is locked
   // before anything starts; the embedded simulator's fresh directory once it exists.
   const lockDir = (dir: string): void => {
@@ -220,12 +246,19 @@ export async function startService(config: Config, options: ServiceOptions = {})
       tcpSecurity: serverTls ? { kind: 'mtls', certificates: serverTls } : tcpPlan.security === 'insecure' ? { kind: 'insecure' } : undefined,
     });
     opened.add(() => api.close());
-    if (config['http.address'] !== 'off') {
-      const m = metrics;
-      const listener = await startHealthHttp({ ...parseTcpAddress(config['http.address'], 'http.address'), health, logger: componentLogger(log, 'http'), metrics: () => m.render(), tls: serverTls });
-      opened.add(() => listener.close());
-      http = listener.address;
+    // From here on, not before: until the API listens, liveness fails for it ('starting' meanwhile).
+    healthWorker.follow(health);
+    const m = metrics;
+    healthWorker.setMetricsSource(() => m.render());
+    if (serverTls) {
+      // The HTTP listener serves HTTPS with the API's identity, following its rotation.
+      const httpTls = followHttpTls(serverTls, (context) => healthWorker.setHttpTls(context as { cert: Buffer; key: Buffer; ca: Buffer }));
+      opened.add(async () => httpTls.close());
+      healthWorker.setHttpTls((await httpTls.initial) as { cert: Buffer; key: Buffer; ca: Buffer });
     }
+    // Readiness says so at once when the service closes (the closers run last to first).
+    opened.add(async () => healthWorker.markShuttingDown());
+    healthAddresses = await healthWorker.listening;
     link.start();
   } catch (err) {
     await opened.closeAll().catch((closeErr: unknown) => log.error({ err: (closeErr as Error).message }, 'closing after a failed start failed'));
@@ -244,7 +277,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
   return {
     log,
     api: api.ports,
-    http,
+    http: healthAddresses.http,
+    healthGrpc: healthAddresses.grpc,
+    setMetricsSource: (source) => healthWorker.setMetricsSource(source),
+    eventLoopDelay: () => healthWorker.eventLoopDelay(),
     health,
     metrics,
     domain,

@@ -1,39 +1,60 @@
 /**
- * The node's HTTP listener (`http.address`): GET /livez and /readyz for probes that speak HTTP
- * (kubelet httpGet), and GET /metrics for Prometheus; HTTPS when the API has TLS (http-tls.ts).
- * A probe's answer reads the cached reports and nothing else. 200 "ok" or 503 with the reason,
- * plain text; `?verbose` answers the whole report as JSON.
+ * The node's HTTP listener (`http.address`), run by the health worker: GET /livez and /readyz for
+ * probes that speak HTTP (kubelet httpGet), and /metrics. An answer reads the cached reports and
+ * nothing else. 200 "ok" or 503 with the reason, plain text; `?verbose` answers the whole report
+ * as JSON with the view's details (the heartbeat's age, the main loop's delay). /metrics is text
+ * from `metrics` (404 while none is enabled, 503 with the reason when it fails). HTTPS with the
+ * API's identity when `tls` is given (api.tls.*; see http-tls.ts, which follows rotation): a client
+ * certificate is asked for and checked but not required at the handshake, since kubelet's HTTPS
+ * probes present none; /metrics then requires one, as the API does.
  * Bounded: bodies are discarded unread, only GET and HEAD, short header and keep-alive timeouts.
  */
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
-import type { Logger } from 'pino';
+import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { ConductorError } from '../errors.js';
-import type { Health, Probe } from './health.js';
-import { followHttpTls } from './http-tls.js';
-import type { WatchedTls } from './watched-tls.js';
+import type { HealthReport, Probe } from './health.js';
+
+/** What the listener answers from: the reports as of now, and what ?verbose adds to them. */
+export interface HealthView {
+  report(probe: Probe): HealthReport;
+  details?(): Record<string, unknown>;
+}
+
+export interface MetricsText {
+  contentType: string;
+  body: string;
+}
+
+/** The few lines the listener logs; a pino logger is one. */
+export interface HealthHttpLog {
+  info(fields: object, msg: string): void;
+}
 
 export interface HealthHttp {
   readonly address: { host: string; port: number };
+  /** A rotated identity, for new connections (HTTPS only). */
+  setSecureContext(context: SecureContextOptions): void;
   close(): Promise<void>;
 }
 
 const PATHS: Record<string, Probe> = { '/livez': 'liveness', '/readyz': 'readiness' };
 const TIMEOUT_MS = 5_000;
 
-export async function startHealthHttp(options: {
+export interface HealthHttpOptions {
   host: string;
   port: number;
-  health: Health;
-  logger: Logger;
-  /** GET /metrics: the Prometheus exposition (api/metrics/node-metrics.ts); undefined: 404. */
-  metrics?: () => Promise<{ contentType: string; body: string }>;
-  /** HTTPS with the API's certificates (api.tls.*, see http-tls.ts); undefined: plain HTTP. */
-  tls?: WatchedTls | undefined;
-}): Promise<HealthHttp> {
-  const { health, logger } = options;
+  view: HealthView;
+  /** The metrics' text; resolves undefined while none is enabled. */
+  metrics?: (() => Promise<MetricsText | undefined>) | undefined;
+  logger: HealthHttpLog;
+  /** HTTPS with this identity and client CA; undefined: plain HTTP. */
+  tls?: SecureContextOptions | undefined;
+}
+
+export async function startHealthHttp(options: HealthHttpOptions): Promise<HealthHttp> {
+  const { view, logger } = options;
   const limits = { requestTimeout: TIMEOUT_MS, headersTimeout: TIMEOUT_MS, keepAliveTimeout: TIMEOUT_MS, maxHeaderSize: 8 * 1024 };
   const handler: http.RequestListener = (req, res) => {
     req.resume();
@@ -43,33 +64,25 @@ export async function startHealthHttp(options: {
     } catch {
       return send(res, req.method, 400, 'text/plain', 'bad request target\n');
     }
-    if (url.pathname === '/metrics' && options.metrics && (req.method === 'GET' || req.method === 'HEAD')) {
-      if (options.tls && !(req.socket as TLSSocket).authorized) {
-        return send(res, req.method, 403, 'text/plain', 'a client certificate signed by a CA in api.tls.clientCa is required for /metrics\n');
-      }
-      options.metrics().then(
-        (m) => send(res, req.method, 200, m.contentType.replace(/;\s*charset=[^;]*/i, ''), m.body),
-        (err: unknown) => {
-          logger.error({ err: err instanceof Error ? err.message : String(err) }, 'rendering /metrics failed');
-          send(res, req.method, 500, 'text/plain', 'metrics could not be rendered\n');
-        },
-      );
-      return;
-    }
     const probe = Object.hasOwn(PATHS, url.pathname) ? PATHS[url.pathname] : undefined;
-    if (!probe) return send(res, req.method, 404, 'text/plain', 'not found: /livez, /readyz\n');
+    if (!probe && url.pathname !== '/metrics') return send(res, req.method, 404, 'text/plain', 'not found: /livez, /readyz, /metrics\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, req.method, 405, 'text/plain', 'method not allowed: GET or HEAD\n');
     }
-    const report = health.report(probe);
+    if (!probe) {
+      if (options.tls && !(req.socket as TLSSocket).authorized) {
+        return send(res, req.method, 403, 'text/plain', 'a client certificate signed by a CA in api.tls.clientCa is required for /metrics\n');
+      }
+      return sendMetrics(res, req.method, options.metrics);
+    }
+    const report = view.report(probe);
     const code = report.status === 'SERVING' ? 200 : 503;
-    if (url.searchParams.has('verbose')) return send(res, req.method, code, 'application/json', `${JSON.stringify(report)}\n`);
+    if (url.searchParams.has('verbose')) return send(res, req.method, code, 'application/json', `${JSON.stringify({ ...report, ...view.details?.() })}\n`);
     return send(res, req.method, code, 'text/plain', `${report.status === 'SERVING' ? 'ok' : report.reason}\n`);
   };
-  const tls = options.tls && followHttpTls(options.tls, (context) => (server as https.Server).setSecureContext(context));
-  const server: http.Server | https.Server = tls
-    ? https.createServer({ ...limits, ...(await tls.initial), requestCert: true, rejectUnauthorized: false }, handler)
+  const server: http.Server | https.Server = options.tls
+    ? https.createServer({ ...limits, ...options.tls, requestCert: true, rejectUnauthorized: false }, handler)
     : http.createServer(limits, handler);
   server.maxHeadersCount = 32;
   server.maxConnections = 64;
@@ -78,18 +91,17 @@ export async function startHealthHttp(options: {
       reject(new ConductorError('API_LISTEN_FAILED', `cannot serve http.address on ${options.host}:${options.port}: ${err.message}`, { address: `${options.host}:${options.port}` }, { cause: err })),
     );
     server.listen(options.port, options.host, () => resolve());
-  }).catch((err: unknown) => {
-    tls?.close();
-    throw err;
   });
   const bound = server.address() as AddressInfo;
   const address = { host: options.host, port: bound.port };
-  logger.info({ address: `${address.host}:${address.port}`, tls: tls !== undefined }, `${tls ? 'HTTPS' : 'HTTP'} listening: /livez, /readyz${options.metrics ? ', /metrics' : ''}`);
+  logger.info({ address: `${address.host}:${address.port}`, tls: options.tls !== undefined }, `${options.tls ? 'HTTPS' : 'HTTP'} listening: /livez, /readyz, /metrics`);
   let closing: Promise<void> | undefined;
   return {
     address,
+    setSecureContext(context) {
+      if (server instanceof https.Server) server.setSecureContext(context);
+    },
     close() {
-      tls?.close();
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -99,7 +111,21 @@ export async function startHealthHttp(options: {
   };
 }
 
-function send(res: http.ServerResponse, method: string | undefined, code: number, type: string, body: string): void {
-  res.writeHead(code, { 'Content-Type': `${type}; charset=utf-8`, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+/** `charset`: add one to the type (a metrics source names its own content type whole). */
+function send(res: http.ServerResponse, method: string | undefined, code: number, type: string, body: string, charset = true): void {
+  // A client that went away while /metrics was rendered has nobody to answer.
+  if (res.destroyed) return;
+  res.writeHead(code, { 'Content-Type': charset ? `${type}; charset=utf-8` : type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
   res.end(method === 'HEAD' ? undefined : body);
+}
+
+function sendMetrics(res: http.ServerResponse, method: string | undefined, metrics: HealthHttpOptions['metrics']): void {
+  if (!metrics) return send(res, method, 404, 'text/plain', 'metrics not enabled\n');
+  metrics().then(
+    (text) => {
+      if (text) send(res, method, 200, text.contentType, text.body, false);
+      else send(res, method, 404, 'text/plain', 'metrics not enabled\n');
+    },
+    (err: unknown) => send(res, method, 503, 'text/plain', `metrics unavailable: ${(err as Error).message}\n`),
+  );
 }

@@ -6,8 +6,8 @@
  * node can do its job. spdk_tgt answers, the domain has recovered and reconciled (its readiness
  * seam, with its reason), and liveness holds. One refresh timer is both the heartbeat and the
  * reader of the checks, so that an answer reads two fields and computes nothing else;
- * `livenessAt` is the only logic an answer needs, kept pure so a worker thread can run it from a
- * shared heartbeat stamp.
+ * `livenessAt` and `readinessAt` are the only logic an answer needs, kept pure so that the health
+ * worker (health-worker-thread.ts) runs them on the heartbeat stamp the main loop shares with it.
  */
 import type { Logger } from 'pino';
 
@@ -91,9 +91,7 @@ export class Health {
   }
 
   readiness(): HealthReport {
-    const live = this.liveness();
-    if (live.status === 'SERVING') return this.reports.readiness;
-    return { ...this.reports.readiness, status: 'NOT_SERVING', reason: live.reason };
+    return readinessAt(this.reports.readiness, this.liveness());
   }
 
   report(probe: Probe): HealthReport {
@@ -170,4 +168,10 @@ export function livenessAt(cached: HealthReport, beatAt: number, now: number, st
     since: new Date(beatAt + stallMs).toISOString(),
     checks: [...cached.checks, { name: 'event-loop', ok: false, reason, since: new Date(beatAt + stallMs).toISOString() }],
   };
+}
+
+/** Readiness given liveness as of now: a node that cannot serve is not ready, for the same reason. */
+export function readinessAt(cached: HealthReport, live: HealthReport): HealthReport {
+  if (live.status === 'SERVING') return cached;
+  return { ...cached, status: 'NOT_SERVING', reason: live.reason };
 }

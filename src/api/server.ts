@@ -3,25 +3,23 @@
  * and/or a TCP address.
  *
  * Health never asks spdk_tgt anything: grpc.health.v1 answers from the cached reports of
- * api/health.ts under three kinds of names: "liveness", "readiness", and "" with each node API
- * service, which are readiness (a Kubernetes gRPC probe without a service reads ""; its liveness
- * probe names "liveness"). A Check also sends the reason in the `conductor-health-reason` trailer.
+ * api/health.ts (names and trailer in health-grpc.ts). This copy answers from the main loop, for
+ * existing clients; probes use the health worker's listener, which answers while the loop is busy.
  *
  * The TCP listener is never plain by default: it takes mutual TLS (a client certificate required;
  * certificates from a provider, so a rotation reaches new connections) or an explicit 'insecure'.
  */
 import { tolerantService } from './undecodable.js';
 import { WireBounds } from './wire-bounds.js';
-import { lstat, mkdir, chmod, chown, unlink } from 'node:fs/promises';
-import net from 'node:net';
-import { dirname } from 'node:path';
-import { experimental, Metadata, Server, ServerCredentials, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { chmod, chown } from 'node:fs/promises';
+import { experimental, Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
 import { ConductorError, ConfigError } from '../errors.js';
-import { Health, type CheckSource, type Probe } from './health.js';
-import { loadProtos, SERVICE_NAMES } from './proto.js';
+import { Health, type CheckSource } from './health.js';
+import { serveHealth } from './health-grpc.js';
+import { prepareSocketPath, removeSocket } from './socket-file.js';
+import { loadProtos } from './proto.js';
 import { build } from './status.js';
 import type { ApiDomain } from './services/call.js';
 import { disksHandlers } from './services/disks.js';
@@ -78,16 +76,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** What each name of grpc.health.v1 reports. */
-const HEALTH_NAMES: ReadonlyMap<string, Probe> = new Map<string, Probe>([
-  ['', 'readiness'],
-  ['readiness', 'readiness'],
-  ['liveness', 'liveness'],
-  ...SERVICE_NAMES.map((name) => [name, 'readiness'] as [string, Probe]),
-]);
-
-/** The trailer of a health Check that carries the reason (grpc.health.v1 has no field for it). */
-export const HEALTH_REASON_TRAILER = 'conductor-health-reason';
+export { HEALTH_REASON_TRAILER } from './health-grpc.js';
 
 export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { domain, logger } = options;
@@ -115,7 +104,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const health = options.health ?? new Health({ logger, refreshMs: options.readinessPollMs ?? 200, stallMs: 10_000, readiness: [domainReadiness(domain)] });
   let listening = false;
   health.add('liveness', { name: 'api', read: () => ({ ok: listening, reason: listening ? 'ok' : 'the API is not listening' }) });
-  const stopHealth = serveHealth(server, health);
+  const served = serveHealth(server, (probe) => health.report(probe));
+  const unsubscribe = health.onChange(() => served.publish());
+  const stopHealth = (closing?: boolean): void => {
+    unsubscribe();
+    served.stop(closing);
+  };
   new ReflectionService(protos.reflectionDefinition).addToServer(server);
 
   const ports: ApiPorts = { unixSocket: undefined, tcp: undefined };
@@ -180,45 +174,6 @@ export function domainReadiness(domain: Pick<ApiDomain, 'readiness'>): CheckSour
   };
 }
 
-/**
- * grpc.health.v1 over the cached reports: the status map follows every change (so Watch streams
- * get it), Check answers from the report itself with its reason in a trailer. The returned stop
- * turns every name NOT_SERVING when the server closes.
- */
-function serveHealth(server: Server, health: Health): (closing?: boolean) => void {
-  const statuses = new HealthImplementation();
-  let stopped = false;
-  const publish = (): void => {
-    for (const [name, probe] of HEALTH_NAMES) statuses.setStatus(name, health.report(probe).status);
-  };
-  publish();
-  const unsubscribe = health.onChange(publish);
-  statuses.addToServer({
-    addService: (definition, implementation) =>
-      server.addService(definition, {
-        ...implementation,
-        check: (call: ServerUnaryCall<{ service: string }, unknown>, callback: sendUnaryData<unknown>) => {
-          const probe = HEALTH_NAMES.get(call.request.service);
-          if (!probe) return implementation.check!(call as never, callback as never);
-          const report = stopped ? { status: 'NOT_SERVING', reason: 'the service is shutting down' } : health.report(probe);
-          const trailer = new Metadata();
-          trailer.set(HEALTH_REASON_TRAILER, headerSafe(report.reason));
-          callback(null, { status: report.status }, trailer);
-        },
-      }),
-  });
-  return (closing = false) => {
-    unsubscribe();
-    stopped = true;
-    if (closing) for (const name of HEALTH_NAMES.keys()) statuses.setStatus(name, 'NOT_SERVING');
-  };
-}
-
-/** A metadata value must be printable ASCII; a reason quotes errors, which may hold anything. */
-function headerSafe(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
-}
-
 export function parseTcpAddress(value: string, key = 'api.tcp'): { host: string; port: number } {
   const address = splitHostPort(value);
   if (!address) throw new ConfigError(key, `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:50151 or [::1]:50151)`);
@@ -245,44 +200,6 @@ function bind(server: Server, address: string, credentials: ServerCredentials): 
       if (err) reject(new ConductorError('API_LISTEN_FAILED', `cannot serve the API on ${address}: ${err.message}`, { address }, { cause: err }));
       else resolve(port);
     });
-  });
-}
-
-/**
- * A socket file left by a crash would make the bind fail; one that still answers belongs to a
- * running service that must not be stolen from; anything that is not a socket is not ours.
- */
-async function prepareSocketPath(path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-  const stat = await lstat(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return undefined;
-    throw err;
-  });
-  if (!stat) return;
-  if (!stat.isSocket()) throw new ConductorError('API_SOCKET_IN_USE', `api.socket ${path} exists and is not a socket; remove it or choose another path`, { path });
-  if (await answers(path)) {
-    throw new ConductorError('API_SOCKET_IN_USE', `api.socket ${path} is in use by another process (is the service already running?)`, { path });
-  }
-  await removeSocket(path);
-}
-
-function answers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(path);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
-
-async function removeSocket(path: string): Promise<void> {
-  await unlink(path).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw err;
   });
 }
 

@@ -235,6 +235,13 @@ export const CONFIG_KEYS = {
     max: 600_000,
     describe: "How often the engines' volume I/O counters are read from spdk_tgt (one bdev_get_iostat for all), ms; 0: never",
   },
+  'health.grpcAddress': {
+    type: 'string',
+    default: 'auto',
+    check: (value) => (value === 'auto' ? undefined : value.startsWith('/') ? socketPathProblem(value) : listenAddressProblem(value)),
+    describe:
+      "grpc.health.v1 served by the health worker (answers while the main loop is busy): auto, a Unix socket beside api.socket (api.sock → api-health.sock); an absolute socket path; host:port (plain TCP, for kubelet grpc probes); off: none. The CLI's health command asks it first",
+  },
   'frontend.hostNqn': {
     type: 'string',
     default: undefined,

@@ -7,6 +7,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Health, livenessAt, type CheckResult, type HealthReport } from '../../src/api/health.js';
+import { healthGrpcAddress } from '../../src/api/health-grpc.js';
 import { startHealthHttp, type HealthHttp } from '../../src/api/health-http.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';
@@ -121,6 +122,14 @@ describe('configuration', () => {
       expect(load).toThrow(ConfigError);
       expect(load).toThrow(message);
     }
+    expect(() => loadConfig({ flags: { 'health-grpc-address': 'health.sock' } })).toThrow(/health\.grpcAddress: flag --health-grpc-address: .*is not host:port/);
+    expect(() => loadConfig({ env: { CONDUCTOR_HEALTH_GRPC_ADDRESS: `/${'x'.repeat(120)}` } })).toThrow(/health\.grpcAddress: .*a Unix socket path is at most 107/);
+    expect(loadConfig({})['health.grpcAddress']).toBe('auto');
+    expect(healthGrpcAddress('auto', '/run/conductor/api.sock')).toEqual({ unixSocket: '/run/conductor/api-health.sock' });
+    expect(healthGrpcAddress('auto', '/run/conductor/api')).toEqual({ unixSocket: '/run/conductor/api-health.sock' });
+    expect(healthGrpcAddress('/run/health.sock', '/run/conductor/api.sock')).toEqual({ unixSocket: '/run/health.sock' });
+    expect(healthGrpcAddress('[::1]:9465', '/run/conductor/api.sock')).toEqual({ tcp: { host: '::1', port: 9465 } });
+    expect(healthGrpcAddress('off', '/run/conductor/api.sock')).toBeUndefined();
     expect(loadConfig({})['http.address']).toBe('off');
     expect(loadConfig({ flags: { 'http-address': '[::1]:0' } })['http.address']).toBe('[::1]:0');
   });
@@ -135,7 +144,7 @@ describe('HTTP listener', () => {
       readiness: [{ name: 'domain', read: () => ({ ok: false, reason: 'recovering: reading spdk_tgt' }) }],
     });
     opened.push(health);
-    const http = await startHealthHttp({ host: '127.0.0.1', port: 0, health, logger: pino({ level: 'silent' }) });
+    const http = await startHealthHttp({ host: '127.0.0.1', port: 0, view: health, logger: pino({ level: 'silent' }) });
     opened.push(http);
     return http;
   }
@@ -172,7 +181,7 @@ describe('HTTP listener', () => {
     await new Promise((resolve) => held.once('connect', resolve));
     const health = new Health({ logger: pino({ level: 'silent' }), refreshMs: 60_000, stallMs: 10_000 });
     opened.push(health);
-    await expect(startHealthHttp({ host: '127.0.0.1', port: http.address.port, health, logger: pino({ level: 'silent' }) })).rejects.toMatchObject({
+    await expect(startHealthHttp({ host: '127.0.0.1', port: http.address.port, view: health, logger: pino({ level: 'silent' }) })).rejects.toMatchObject({
       code: 'API_LISTEN_FAILED',
       message: expect.stringMatching(/http\.address on 127\.0\.0\.1:\d+: .*EADDRINUSE/),
     });

@@ -1,11 +1,13 @@
 /**
- * spdk-conductor health [--liveness]: an exec probe. Asks the service's grpc.health.v1 for
- * "readiness" (or "liveness") over its Unix socket; exit 0 when SERVING, 3 otherwise (not ready,
- * or the service unreachable), the reason on stdout either way.
+ * spdk-conductor health [--liveness]: an exec probe. Asks grpc.health.v1 for "readiness" (or
+ * "liveness"): first the health worker's listener (health.grpcAddress, which answers while the
+ * service's main loop is busy), then, when that cannot be reached (a service without one), the
+ * API's Unix socket. Exit 0 when SERVING, 3 otherwise (not ready, or the service unreachable), the
+ * reason on stdout either way.
  */
-import { withApiClients } from '../../api/client.js';
+import { withApiClients, type ApiTarget } from '../../api/client.js';
 import { callFailure } from './context.js';
-import { HEALTH_REASON_TRAILER } from '../../api/server.js';
+import { grpcTarget, healthGrpcAddress, HEALTH_REASON_TRAILER } from '../../api/health-grpc.js';
 import type { Config } from '../../config/schema.js';
 import { EXIT } from '../exit-codes.js';
 
@@ -14,11 +16,25 @@ const HEALTH_DEADLINE_MS = 5_000;
 
 export async function healthCommand(config: Config, options: { liveness: boolean; json: boolean; out: (text: string) => void }): Promise<number> {
   const probe = options.liveness ? 'liveness' : 'readiness';
-  const socket = config['api.socket'];
+  const worker = healthGrpcAddress(config['health.grpcAddress'], config['api.socket']);
+  const targets: ApiTarget[] = [];
+  if (worker) targets.push(worker.unixSocket !== undefined ? { unixSocket: worker.unixSocket } : { tcpAddress: grpcTarget(worker) });
+  targets.push({ unixSocket: config['api.socket'] });
+  let answer: { status: string; reason: string } | undefined;
+  for (const target of targets) {
+    answer = await ask(target, probe);
+    if (answer.status !== 'UNREACHABLE') break;
+  }
+  const { status, reason } = answer!;
+  const ok = status === 'SERVING';
+  options.out(options.json ? `${JSON.stringify({ probe, status, reason })}\n` : `${probe} ${status}${ok ? '' : `: ${reason}`}\n`);
+  return ok ? EXIT.OK : EXIT.UNAVAILABLE;
+}
+
+async function ask(target: ApiTarget, probe: 'liveness' | 'readiness'): Promise<{ status: string; reason: string }> {
   let reason = '';
-  let status: string;
   try {
-    status = await withApiClients({ unixSocket: socket }, (api) =>
+    const status = await withApiClients(target, (api) =>
       api.healthCheck(probe, {
         deadlineMs: HEALTH_DEADLINE_MS,
         onTrailers: (trailers) => {
@@ -26,13 +42,10 @@ export async function healthCommand(config: Config, options: { liveness: boolean
         },
       }),
     );
+    return { status, reason };
   } catch (err) {
-    const failure = callFailure(err, `unix:${socket}`);
+    const failure = callFailure(err, target.unixSocket !== undefined ? `unix:${target.unixSocket}` : target.tcpAddress);
     if (!failure) throw err;
-    status = 'UNREACHABLE';
-    reason = failure.message;
+    return { status: 'UNREACHABLE', reason: failure.message };
   }
-  const ok = status === 'SERVING';
-  options.out(options.json ? `${JSON.stringify({ probe, status, reason })}\n` : `${probe} ${status}${ok ? '' : `: ${reason}`}\n`);
-  return ok ? EXIT.OK : EXIT.UNAVAILABLE;
 }

@@ -1,0 +1,61 @@
+/**
+ * What the main thread and the health worker share: the heartbeat (a monotonic stamp in shared
+ * memory that the main loop writes and the worker reads, with no message and no turn of the main
+ * loop needed to read it) and the messages each posts to the other.
+ */
+import type { HealthGrpcAddress } from './health-grpc.js';
+import type { HealthReport } from './health.js';
+import type { LoopDelayStats } from './health-loop-delay.js';
+
+/** The heartbeat: process.hrtime in ns (monotonic, the same clock in every thread of the process). */
+export class Heartbeat {
+  private readonly stamp: BigInt64Array;
+
+  constructor(readonly buffer: SharedArrayBuffer = new SharedArrayBuffer(8)) {
+    this.stamp = new BigInt64Array(buffer, 0, 1);
+  }
+
+  beat(): void {
+    Atomics.store(this.stamp, 0, process.hrtime.bigint());
+  }
+
+  /** How long ago the last beat was, ms. */
+  ageMs(): number {
+    return Number(process.hrtime.bigint() - Atomics.load(this.stamp, 0)) / 1e6;
+  }
+}
+
+/** What the worker is started with. */
+export interface HealthWorkerData {
+  heartbeat: SharedArrayBuffer;
+  http: { host: string; port: number } | undefined;
+  /** HTTPS: the listener waits for the identity (a 'tls' message, or `tlsContext` on a restart). */
+  httpTls: boolean;
+  /** The identity in use, kept for a restarted thread. */
+  tlsContext?: HttpTlsContext | undefined;
+  grpc: HealthGrpcAddress | undefined;
+  stallMs: number;
+  /** How long a /metrics request waits for the main thread, ms. */
+  metricsTimeoutMs: number;
+}
+
+/** The HTTP listener's identity and client CA, PEM (buffers cross to the thread as bytes). */
+export interface HttpTlsContext {
+  cert: Uint8Array;
+  key: Uint8Array;
+  ca: Uint8Array;
+}
+
+export type ToWorker =
+  | { type: 'reports'; liveness: HealthReport; readiness: HealthReport }
+  | { type: 'tls'; context: HttpTlsContext }
+  | { type: 'loop-delay'; stats: LoopDelayStats }
+  | { type: 'metrics-enabled'; enabled: boolean }
+  | { type: 'metrics-answer'; id: number; text?: { contentType: string; body: string } | undefined; error?: string | undefined }
+  | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'listening'; http: { host: string; port: number } | undefined; grpc: string | undefined }
+  | { type: 'listen-failed'; code: 'API_LISTEN_FAILED' | 'API_SOCKET_IN_USE'; message: string }
+  | { type: 'metrics'; id: number }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; msg: string };

@@ -1,0 +1,159 @@
+/**
+ * The health worker: a thread of its own that serves /livez, /readyz and /metrics on http.address
+ * and grpc.health.v1 on health.grpcAddress, so that a probe is answered while the main event loop
+ * is busy (invariant 4). It answers from what the main thread published: the heartbeat in shared
+ * memory and the last reports it posted. Liveness fails only when the heartbeat is older than
+ * health.livenessStallSec; readiness is the posted report, failed for the same reason then.
+ * /metrics is the one answer that needs the main thread: asked over the message port, with a
+ * deadline. The HTTP listener comes up first: gRPC's modules take a while to load.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { livenessAt, readinessAt, type HealthReport, type Probe } from './health.js';
+import { startHealthHttp, type HealthHttp, type HealthView, type MetricsText } from './health-http.js';
+import type { LoopDelayStats } from './health-loop-delay.js';
+import { Heartbeat, type FromWorker, type HealthWorkerData, type HttpTlsContext, type ToWorker } from './health-worker-messages.js';
+import type { HealthGrpcServer } from './health-worker-grpc.js';
+
+/** Scrapes waiting for the main thread at once; more are refused rather than queued behind it. */
+const MAX_PENDING_SCRAPES = 4;
+/** How often Watch streams and the stall log re-read the heartbeat, ms. */
+const TICK_MS = 100;
+
+const data = workerData as HealthWorkerData;
+const port = parentPort!;
+const heartbeat = new Heartbeat(data.heartbeat);
+const starting = (): HealthReport => ({ status: 'NOT_SERVING', reason: 'starting', since: new Date().toISOString(), checks: [] });
+let cached = { liveness: starting(), readiness: starting() };
+let loopDelay: LoopDelayStats | undefined;
+let metricsEnabled = false;
+let nextScrape = 0;
+const scrapes = new Map<number, { resolve: (text: MetricsText | undefined) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+
+function post(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+function log(level: 'info' | 'warn' | 'error', fields: Record<string, unknown>, msg: string): void {
+  post({ type: 'log', level, fields, msg });
+}
+
+function report(probe: Probe): HealthReport {
+  const now = Date.now();
+  const live = livenessAt(cached.liveness, now - heartbeat.ageMs(), now, data.stallMs);
+  return probe === 'liveness' ? live : readinessAt(cached.readiness, live);
+}
+
+const view: HealthView = {
+  report,
+  details: () => ({ heartbeatAgeMs: Math.round(heartbeat.ageMs()), eventLoopDelay: loopDelay ?? null }),
+};
+
+function metrics(): Promise<MetricsText | undefined> {
+  if (!metricsEnabled) return Promise.resolve(undefined);
+  if (scrapes.size >= MAX_PENDING_SCRAPES) return Promise.reject(new Error(`${MAX_PENDING_SCRAPES} scrapes are already waiting for the main loop`));
+  const id = ++nextScrape;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      scrapes.delete(id);
+      reject(new Error(`the main loop did not answer within ${data.metricsTimeoutMs} ms`));
+    }, data.metricsTimeoutMs);
+    scrapes.set(id, { resolve, reject, timer });
+    post({ type: 'metrics', id });
+  });
+}
+
+let stalled = false;
+let grpc: HealthGrpcServer | undefined;
+/** Re-reads the heartbeat: Watch streams get a stall as it happens, and the log says when. */
+function tick(): void {
+  grpc?.publish();
+  const age = heartbeat.ageMs();
+  if (!stalled && age > data.stallMs) {
+    stalled = true;
+    log('warn', { heartbeatAgeMs: Math.round(age), boundMs: data.stallMs }, 'the main event loop has not turned within the liveness bound: liveness NOT_SERVING');
+  } else if (stalled && age <= data.stallMs) {
+    stalled = false;
+    log('info', { heartbeatAgeMs: Math.round(age) }, 'the main event loop turns again: liveness follows its report');
+  }
+}
+
+let http: HealthHttp | undefined;
+let ticker: NodeJS.Timeout | undefined;
+/** HTTPS: the identity, once the main thread has sent it. */
+let tlsContext: HttpTlsContext | undefined = data.tlsContext;
+let tlsArrived: (() => void) | undefined;
+const tlsReady = new Promise<void>((resolve) => {
+  if (tlsContext || !data.httpTls) resolve();
+  else tlsArrived = resolve;
+});
+
+function secureContext(context: HttpTlsContext): { cert: Buffer; key: Buffer; ca: Buffer } {
+  return { cert: Buffer.from(context.cert), key: Buffer.from(context.key), ca: Buffer.from(context.ca) };
+}
+
+port.on('message', (message: ToWorker) => {
+  switch (message.type) {
+    case 'reports':
+      cached = { liveness: message.liveness, readiness: message.readiness };
+      grpc?.publish();
+      return;
+    case 'loop-delay':
+      loopDelay = message.stats;
+      return;
+    case 'tls':
+      tlsContext = message.context;
+      http?.setSecureContext(secureContext(message.context));
+      tlsArrived?.();
+      return;
+    case 'metrics-enabled':
+      metricsEnabled = message.enabled;
+      return;
+    case 'metrics-answer': {
+      const scrape = scrapes.get(message.id);
+      if (!scrape) return;
+      scrapes.delete(message.id);
+      clearTimeout(scrape.timer);
+      if (message.error !== undefined) scrape.reject(new Error(message.error));
+      else scrape.resolve(message.text);
+      return;
+    }
+    case 'stop':
+      void stop();
+  }
+});
+
+async function stop(): Promise<void> {
+  clearInterval(ticker);
+  for (const scrape of scrapes.values()) {
+    clearTimeout(scrape.timer);
+    scrape.reject(new Error('the service is shutting down'));
+  }
+  scrapes.clear();
+  await Promise.all([http?.close(), grpc?.close()]);
+  // The port was the last thing holding the thread.
+  port.close();
+}
+
+async function start(): Promise<void> {
+  try {
+    if (data.http) {
+      await tlsReady;
+      const tls = data.httpTls && tlsContext ? secureContext(tlsContext) : undefined;
+      http = await startHealthHttp({ ...data.http, view, metrics, tls, logger: { info: (fields, msg) => log('info', { ...fields }, msg) } });
+    }
+    if (data.grpc) {
+      const { startHealthGrpc } = await import('./health-worker-grpc.js');
+      grpc = await startHealthGrpc(data.grpc, report);
+      log('info', { address: grpc.target }, 'gRPC health listening: grpc.health.v1');
+    }
+  } catch (err) {
+    const code = (err as { code?: unknown }).code === 'API_SOCKET_IN_USE' ? 'API_SOCKET_IN_USE' : 'API_LISTEN_FAILED';
+    post({ type: 'listen-failed', code, message: (err as Error).message });
+    await stop();
+    return;
+  }
+  ticker = setInterval(tick, TICK_MS);
+  post({ type: 'listening', http: http?.address, grpc: grpc?.target });
+}
+
+void start();
