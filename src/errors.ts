@@ -44,6 +44,8 @@ export const ERROR_CODES = {
   INVALID_TIMEOUTS: 'invalid-argument',
   /** A DH-HMAC-CHAP secret or TLS PSK is malformed (format, hash, length, CRC-32) or a ctrlr key comes alone; the message names the field, never the secret. */
   INVALID_SECRET: 'invalid-argument',
+  /** A List's page_token is not one this List gave with the same request (or is damaged); start again without one. */
+  INVALID_PAGE_TOKEN: 'invalid-argument',
 
   // not-found: the object named does not exist on this node; check the name (the List calls show them).
   /** Peers only: the peer said NOT_FOUND without a code this service knows. */

@@ -24,6 +24,7 @@ import { checkStateFileWritable } from './config/state-dir.js';
 import { engineDeps } from './domain/engine/engine-deps.js';
 import { budgetFromConfig } from './domain/engine/timeout-budget-config.js';
 import { NodeResources } from './domain/health/resources.js';
+import { startLoopTrace } from './loop-trace.js';
 import { createNodeDomain, type NodeService } from './domain/node/node-service.js';
 import type { RecoveryReport } from './domain/node/recovery.js';
 import { lockStateDir, type StateDirLock } from './domain/node/state-dir-lock.js';
@@ -116,6 +117,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (stateFileToCheck) checkStateFileWritable(stateFileToCheck, config['state.file'] ? configSource(config, 'state.file') : 'default (spdk.socket is set)');
 
   const opened = new Closers();
+  const stopLoopTrace = startLoopTrace(componentLogger(log, 'loop'));
+  opened.add(async () => stopLoopTrace());
   let spdk: SpdkConnection;
   let domain: NodeService;
   let api: ApiServer;

@@ -14,6 +14,7 @@ import type { EngineEvent, EngineInfo, EngineMemberInfo, EngineState, FrontendIn
 import { engineControllerName, engineRaidName, namespaceIds, volumeNqn } from '../node/naming.js';
 import type { EngineSpec } from '../node/state-file.js';
 import type { EngineRecords } from './engine-records.js';
+import { span } from '../../loop-trace.js';
 
 /** An engine's rebuilds that are queued or running (kept by rebuild/active-rebuilds.ts). */
 export interface EngineRebuilds {
@@ -49,7 +50,7 @@ export class EngineStatus {
   async infoAll(specs: EngineSpec[], options?: CallOptions): Promise<EngineInfo[]> {
     if (specs.length === 0) return [];
     const observed = await this.observe(options);
-    return specs.map((s) => this.describe(s, observed));
+    return span('engines describe', () => specs.map((s) => this.describe(s, observed)));
   }
 
   describe(spec: EngineSpec, observed: Observed): EngineInfo {

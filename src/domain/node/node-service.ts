@@ -41,6 +41,7 @@ import type {
   ReplicaInfo,
   CopyTarget,
   NodeInfo,
+  PageRequest,
   RebuildInfo,
   ShallowCopyProgress,
   ThrottleInfo,
@@ -289,8 +290,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('engine-get', () => this.engines.get(name, options));
   }
 
-  engineList(options?: CallOptions): Promise<EngineInfo[]> {
-    return this.run('engine-list', () => this.engines.list(options));
+  engineList(options?: CallOptions, page?: PageRequest): Promise<EngineInfo[]> {
+    return this.run('engine-list', () => this.engines.list(options, page));
   }
 
   async engineDelete(name: string, options?: CallOptions): Promise<void> {
@@ -315,8 +316,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     });
   }
 
-  rebuildList(engine: string | undefined): Promise<RebuildInfo[]> {
-    return this.run('rebuild-list', async () => this.rebuilds.list(engine));
+  rebuildList(engine: string | undefined, page?: PageRequest): Promise<RebuildInfo[]> {
+    return this.run('rebuild-list', async () => this.rebuilds.list(engine, page));
   }
 
   rebuildGet(engine: string, replica: string): Promise<RebuildInfo> {
@@ -373,8 +374,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('disk-get', async () => this.disks.get(name));
   }
 
-  diskList(): Promise<DiskInfo[]> {
-    return this.run('disk-list', async () => this.disks.list());
+  diskList(_options?: CallOptions, page?: PageRequest): Promise<DiskInfo[]> {
+    return this.run('disk-list', async () => this.disks.list(page));
   }
 
   async diskDelete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<void> {
@@ -400,8 +401,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('replica-get', async () => this.replicas.get(name));
   }
 
-  replicaList(diskName: string | undefined): Promise<ReplicaInfo[]> {
-    return this.run('replica-list', async () => this.replicas.list(diskName));
+  replicaList(diskName: string | undefined, _options?: CallOptions, page?: PageRequest): Promise<ReplicaInfo[]> {
+    return this.run('replica-list', async () => this.replicas.list(diskName, page));
   }
 
   replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force = false): Promise<ReplicaInfo> {
