@@ -11,6 +11,7 @@ import type { NvmfSubsystem } from '../../spdk/methods/nvmf.js';
 import type { SpdkMethods } from '../../spdk/methods/index.js';
 import type { CallOptions } from '../../spdk/call.js';
 import { span } from '../../loop-trace.js';
+import { mapSliced } from './slices.js';
 import { SortedNames } from './sorted-names.js';
 import { parseDiskBdev, parseLvolName, parseLvstoreName, parseReplicaNqn, type ParsedLvol } from './naming.js';
 
@@ -68,32 +69,30 @@ export class Inventory {
   /** Re-reads everything from spdk_tgt (start, recovery, periodic reconciliation). */
   async load(spdk: SpdkMethods, options?: CallOptions): Promise<void> {
     const [lvstores, bdevs, subsystems] = await Promise.all([spdk.lvol.getLvstores(undefined, options), spdk.bdev.getBdevs(undefined, options), spdk.nvmf.getSubsystems(undefined, options)]);
+    // Records are made in slices (thousands of bdevs); the maps change in one step, so no
+    // operation sees half a refresh.
+    const lvstoreByUuid = new Map<string, Lvstore>();
+    for (const lvs of lvstores) if (parseLvstoreName(lvs.name) !== undefined) lvstoreByUuid.set(lvs.uuid, lvs);
+    const lvols = (
+      await mapSliced(bdevs, (bdev) => {
+        const lvol = bdev.driver_specific?.lvol as LvolDriverInfo | undefined;
+        const lvs = lvol ? lvstoreByUuid.get(lvol.lvol_store_uuid) : undefined;
+        return lvs ? lvolRecord(parseLvstoreName(lvs.name)!, (bdev.aliases[0] ?? '').slice(lvs.name.length + 1), bdev) : undefined;
+      })
+    ).filter((record) => record !== undefined);
+    const exports = (await mapSliced(subsystems, exportRecord)).filter((record) => record !== undefined);
     span('inventory refresh', () => {
       this.disks.clear();
       this.lvols.clear();
       this.headIndex.clear();
-      this.headNames.clear();
       this.snapshotIndex.clear();
       this.exports.clear();
       const byName = new Map<string, Bdev>();
       for (const bdev of bdevs) byName.set(bdev.name, bdev);
-      const lvstoreByUuid = new Map<string, Lvstore>();
-      for (const lvs of lvstores) {
-        const disk = parseLvstoreName(lvs.name);
-        if (disk === undefined) continue;
-        lvstoreByUuid.set(lvs.uuid, lvs);
-        this.disks.set(disk, diskRecord(disk, lvs, byName.get(lvs.base_bdev)));
-      }
-      for (const bdev of bdevs) {
-        const lvol = bdev.driver_specific?.lvol as LvolDriverInfo | undefined;
-        const lvs = lvol ? lvstoreByUuid.get(lvol.lvol_store_uuid) : undefined;
-        if (!lvs) continue;
-        this.putLvol(lvolRecord(parseLvstoreName(lvs.name)!, (bdev.aliases[0] ?? '').slice(lvs.name.length + 1), bdev));
-      }
-      for (const subsystem of subsystems) {
-        const record = exportRecord(subsystem);
-        if (record) this.exports.set(record.replica, record);
-      }
+      for (const lvs of lvstoreByUuid.values()) this.disks.set(parseLvstoreName(lvs.name)!, diskRecord(parseLvstoreName(lvs.name)!, lvs, byName.get(lvs.base_bdev)));
+      for (const record of lvols) this.putLvol(record, false);
+      this.headNames.reset(this.headIndex.keys());
+      for (const record of exports) this.exports.set(record.replica, record);
       this.strayDiskBdevs = [];
       for (const bdev of bdevs) {
         const parsed = parseDiskBdev(bdev.name);
@@ -120,13 +119,14 @@ export class Inventory {
     );
   }
 
-  putLvol(record: LvolRecord): void {
+  /** `ordered` false: the caller rebuilds the name order afterwards (a whole refresh). */
+  putLvol(record: LvolRecord, ordered = true): void {
     const key = `${record.disk}/${record.name}`;
     this.unindex(this.lvols.get(key));
     this.lvols.set(key, record);
     if (record.role?.role === 'head') {
       this.headIndex.set(record.role.replica, record);
-      this.headNames.add(record.role.replica);
+      if (ordered) this.headNames.add(record.role.replica);
     }
     if (record.role?.role === 'snapshot') {
       const set = this.snapshotIndex.get(record.role.ownerTag) ?? new Set();

@@ -458,8 +458,15 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   replicaWatch(listener: (event: ReplicaEvent) => void): () => void {
-    const initial = this.state.ready ? this.replicas.list(undefined) : [];
-    return this.ctx.events.subscribe(listener, initial);
+    const inventory = this.ctx.inventory;
+    const names = this.state.ready ? [...inventory.headNamesAfter(undefined)] : [];
+    return this.ctx.events.subscribe(listener, {
+      names,
+      describe: (name) => {
+        const head = inventory.head(name);
+        return head ? this.replicas.info(head) : undefined;
+      },
+    });
   }
 
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo> {

@@ -17,8 +17,11 @@ export class SortedNames {
     if (this.names[i] === name) this.names.splice(i, 1);
   }
 
-  clear(): void {
+  /** Replaces every name at once: one sort instead of thousands of inserts. */
+  reset(names: Iterable<string>): void {
     this.names.length = 0;
+    for (const name of names) this.names.push(name);
+    this.names.sort(compareNames);
   }
 
   /** The names after `after` (all when undefined), in order. */
