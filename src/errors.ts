@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   INVALID_SECRET: 'invalid-argument',
   /** A backup target's spec is malformed (kind, bucket, prefix, a credential given other than by file or environment name); the message names the field. */
   BACKUP_TARGET_INVALID: 'invalid-argument',
+  /** A List's page_token is not one this List gave with the same request (or is damaged); start again without one. */
+  INVALID_PAGE_TOKEN: 'invalid-argument',
 
   // not-found: the object named does not exist on this node; check the name (the List calls show them).
   /** Peers only: the peer said NOT_FOUND without a code this service knows. */

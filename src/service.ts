@@ -32,6 +32,7 @@ import { engineDeps } from './domain/engine/engine-deps.js';
 import { budgetFromConfig } from './domain/engine/timeout-budget-config.js';
 import { VolumeIo } from './domain/engine/volume-io.js';
 import { NodeResources } from './domain/health/resources.js';
+import { startLoopTrace } from './loop-trace.js';
 import { createNodeDomain, type NodeService } from './domain/node/node-service.js';
 import type { RecoveryReport } from './domain/node/recovery.js';
 import { lockStateDir, type StateDirLock } from './domain/node/state-dir-lock.js';
@@ -147,6 +148,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     unblock();
     await healthWorker.close();
   });
+  const stopLoopTrace = startLoopTrace(componentLogger(log, 'loop'));
+  opened.add(async () => stopLoopTrace());
   let spdk: SpdkConnection;
   let domain: NodeService;
   let api: ApiServer;

@@ -133,7 +133,8 @@ function exitCodeOf(err: unknown): number {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  // Once stdout has taken everything: exit() drops what a pipe has not read yet (a long list).
+  (code) => process.stdout.write('', () => process.exit(code)),
   (err: unknown) => {
     process.stderr.write(`spdk-conductor: ${(err as Error).message}${err instanceof ConductorError ? ` [${err.code}]` : ''}\n`);
     if (err instanceof UsageError) process.stderr.write('run "spdk-conductor help" for usage\n');

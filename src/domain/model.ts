@@ -270,3 +270,14 @@ export interface EngineEvent {
   engine: EngineInfo | undefined;
   reason: string;
 }
+
+/**
+ * A page of a node-wide list: the objects named after `after` (from the start when undefined) in
+ * name order (code units), at most `size + 1` of them: one past the page tells the caller that
+ * more follow. A name never changes, so a page can neither repeat nor skip an object that existed
+ * for the whole listing, whatever was created or deleted between pages.
+ */
+export interface PageRequest {
+  after: string | undefined;
+  size: number;
+}

@@ -16,6 +16,7 @@ import type {
   EngineReplicaSpec,
   ExposeMode,
   NodeInfo,
+  PageRequest,
   RebuildInfo,
   ReplicaEvent,
   ReplicaInfo,
@@ -36,7 +37,8 @@ export interface NodeDomain {
 
   diskCreate(request: DiskCreate, options?: CallOptions): Promise<DiskInfo>;
   diskGet(name: string, options?: CallOptions): Promise<DiskInfo>;
-  diskList(options?: CallOptions): Promise<DiskInfo[]>;
+  /** With `page`, that page only (see PageRequest); without, every disk. */
+  diskList(options?: CallOptions, page?: PageRequest): Promise<DiskInfo[]>;
   /** `force`: also under members of local engines. */
   diskDelete(name: string, wipe: boolean, options?: CallOptions, force?: boolean): Promise<void>;
 
@@ -46,7 +48,8 @@ export interface NodeDomain {
    */
   replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[], secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
-  replicaList(diskName: string | undefined, options?: CallOptions): Promise<ReplicaInfo[]>;
+  /** With `page`, that page only (see PageRequest); without, every replica. */
+  replicaList(diskName: string | undefined, options?: CallOptions, page?: PageRequest): Promise<ReplicaInfo[]>;
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
   replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
@@ -79,7 +82,8 @@ export interface EngineDomain {
   /** `secrets` (by replica name) are the keys remote members attach with. */
   engineCreate(request: EngineCreate, options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<EngineInfo>;
   engineGet(name: string, options?: CallOptions): Promise<EngineInfo>;
-  engineList(options?: CallOptions): Promise<EngineInfo[]>;
+  /** With `page`, that page only (see PageRequest); without, every engine. */
+  engineList(options?: CallOptions, page?: PageRequest): Promise<EngineInfo[]>;
   engineDelete(name: string, options?: CallOptions): Promise<void>;
   /** Out of the raid, controller detached, bdev gone: then the replica may be torn down. */
   engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo>;
@@ -87,7 +91,8 @@ export interface EngineDomain {
   engineReplicaAdd(name: string, replica: EngineReplicaSpec, options?: CallOptions, secrets?: HostSecrets): Promise<EngineInfo>;
   /** Current engines as 'added' then 'synced', then every change with its reason. */
   engineWatch(listener: (event: EngineEvent) => void): () => void;
-  rebuildList(engine: string | undefined): Promise<RebuildInfo[]>;
+  /** With `page`, that page only, in rebuildPageName order; without, every rebuild. */
+  rebuildList(engine: string | undefined, page?: PageRequest): Promise<RebuildInfo[]>;
   rebuildGet(engine: string, replica: string): Promise<RebuildInfo>;
   rebuildCancel(engine: string, replica: string, options?: CallOptions): Promise<RebuildInfo>;
 }

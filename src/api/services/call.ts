@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { EngineDomain, NodeDomain } from '../../domain/operations.js';
 import { toStatus } from '../status.js';
 import { boundedRequest } from '../validate.js';
+import { span } from '../../loop-trace.js';
 
 export type DomainCallOptions = NonNullable<Parameters<NodeDomain['diskGet']>[1]>;
 
@@ -48,12 +49,12 @@ export function unary<Req, Res>(ctx: ServiceContext, method: string, run: (reque
       boundedRequest(call.request);
       return run(call.request, options);
     };
-    checkedRun().then(
+    span(method, checkedRun).then(
       (response) => {
         call.off('cancelled', onCancelled);
         ctx.logger.debug({ method, ms: Math.round(performance.now() - started) }, 'call ok');
         const stale = method.endsWith('List') ? ctx.stale?.() : undefined;
-        if (stale === undefined) return callback(null, response);
+        if (stale === undefined) return span(`${method} reply`, () => callback(null, response));
         const trailer = new Metadata();
         trailer.set(STALE_TRAILER, stale);
         callback(null, response, trailer);

@@ -10,6 +10,7 @@ import type { DiskListResponse } from '../generated/spdk/conductor/v1/DiskListRe
 import type { DisksHandlers } from '../generated/spdk/conductor/v1/Disks.js';
 import { diskMessage } from '../messages.js';
 import * as check from '../validate.js';
+import { answerPage, pageRequest } from '../paging.js';
 import { unary, type ServiceContext } from './call.js';
 
 const BLOCK_SIZE = { min: 512, max: 65_536 };
@@ -34,9 +35,12 @@ export function disksHandlers(ctx: ServiceContext): DisksHandlers {
   return {
     DiskCreate: unary<DiskCreateRequest__Output, Disk>(ctx, 'DiskCreate', async (request, options) => diskMessage(await domain.diskCreate(diskCreateRequest(request), options))),
     DiskGet: unary<DiskGetRequest__Output, Disk>(ctx, 'DiskGet', async (request, options) => diskMessage(await domain.diskGet(check.name('disk', 'name', request.name), options))),
-    DiskList: unary<DiskListRequest__Output, DiskListResponse>(ctx, 'DiskList', async (_request, options) => ({
-      disks: (await domain.diskList(options)).map(diskMessage),
-    })),
+    DiskList: unary<DiskListRequest__Output, DiskListResponse>(ctx, 'DiskList', async (request, options) => {
+      const scope = { list: 'DiskList', filter: '' };
+      const page = pageRequest(scope, request);
+      const { items, nextPageToken } = answerPage(scope, page, await domain.diskList(options, page), (d) => d.name);
+      return { disks: items.map(diskMessage), nextPageToken };
+    }),
     DiskDelete: unary<DiskDeleteRequest__Output, DiskDeleteResponse>(ctx, 'DiskDelete', async (request, options) => {
       await domain.diskDelete(check.name('disk', 'name', request.name), request.wipe, options, request.force);
       return {};

@@ -29,6 +29,8 @@ import type { RebuildGetRequest__Output } from '../generated/spdk/conductor/v1/R
 import type { RebuildListRequest__Output } from '../generated/spdk/conductor/v1/RebuildListRequest.js';
 import type { RebuildListResponse } from '../generated/spdk/conductor/v1/RebuildListResponse.js';
 import * as check from '../validate.js';
+import { rebuildPageName } from '../../domain/rebuild/rebuilds.js';
+import { answerPage, pageRequest } from '../paging.js';
 import { unary, type ServiceContext } from './call.js';
 import { watchHandler, type WatchOptions } from './watch.js';
 
@@ -134,9 +136,12 @@ export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): Eng
       return engineMessage(secrets ? await domain.engineCreate(create, call, secrets) : await domain.engineCreate(create, call));
     }),
     EngineGet: unary<EngineGetRequest__Output, Engine>(ctx, 'EngineGet', async (request, call) => engineMessage(await domain.engineGet(volumeName(request), call))),
-    EngineList: unary<EngineListRequest__Output, EngineListResponse>(ctx, 'EngineList', async (_request, call) => ({
-      engines: (await domain.engineList(call)).map(engineMessage),
-    })),
+    EngineList: unary<EngineListRequest__Output, EngineListResponse>(ctx, 'EngineList', async (request, call) => {
+      const scope = { list: 'EngineList', filter: '' };
+      const page = pageRequest(scope, request);
+      const { items, nextPageToken } = answerPage(scope, page, await domain.engineList(call, page), (e) => e.name);
+      return { engines: items.map(engineMessage), nextPageToken };
+    }),
     EngineDelete: unary<EngineDeleteRequest__Output, EngineDeleteResponse>(ctx, 'EngineDelete', async (request, call) => {
       await domain.engineDelete(volumeName(request), call);
       return {};
@@ -155,9 +160,13 @@ export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): Eng
       const secrets = memberSecrets('replica', request.replica);
       return engineMessage(secrets ? await domain.engineReplicaAdd(name, replica, call, secrets) : await domain.engineReplicaAdd(name, replica, call));
     }),
-    RebuildList: unary<RebuildListRequest__Output, RebuildListResponse>(ctx, 'RebuildList', async (request) => ({
-      rebuilds: (await domain.rebuildList(request.engine ? volumeName({ name: request.engine }) : undefined)).map(rebuildMessage),
-    })),
+    RebuildList: unary<RebuildListRequest__Output, RebuildListResponse>(ctx, 'RebuildList', async (request) => {
+      const engine = request.engine ? volumeName({ name: request.engine }) : undefined;
+      const scope = { list: 'RebuildList', filter: engine ?? '' };
+      const page = pageRequest(scope, request);
+      const { items, nextPageToken } = answerPage(scope, page, await domain.rebuildList(engine, page), rebuildPageName);
+      return { rebuilds: items.map(rebuildMessage), nextPageToken };
+    }),
     RebuildGet: unary<RebuildGetRequest__Output, Rebuild>(ctx, 'RebuildGet', async (request) => rebuildMessage(await domain.rebuildGet(...rebuildTarget(request)))),
     RebuildCancel: unary<RebuildCancelRequest__Output, Rebuild>(ctx, 'RebuildCancel', async (request, call) => rebuildMessage(await domain.rebuildCancel(...rebuildTarget(request), call))),
     EngineWatch: watchHandler<EngineWatchRequest__Output, DomainEngineEvent, EngineEvent>(ctx, options, {

@@ -18,6 +18,7 @@ import type { ReplicaUnexposeRequest__Output } from '../generated/spdk/conductor
 import type { ReplicaWatchRequest__Output } from '../generated/spdk/conductor/v1/ReplicaWatchRequest.js';
 import { replicaEventMessage, replicaMessage } from '../messages.js';
 import * as check from '../validate.js';
+import { answerPage, pageRequest } from '../paging.js';
 import { unary, type ServiceContext } from './call.js';
 import { watchHandler, type WatchOptions } from './watch.js';
 
@@ -33,9 +34,13 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
       return replicaMessage(await domain.replicaCreate(name, diskName, sizeBytes, call, hostNqns, secrets));
     }),
     ReplicaGet: unary<ReplicaGetRequest__Output, Replica>(ctx, 'ReplicaGet', async (request, call) => replicaMessage(await domain.replicaGet(check.name('replica', 'name', request.name), call))),
-    ReplicaList: unary<ReplicaListRequest__Output, ReplicaListResponse>(ctx, 'ReplicaList', async (request, call) => ({
-      replicas: (await domain.replicaList(check.optionalName('disk', 'disk_name', request.diskName), call)).map(replicaMessage),
-    })),
+    ReplicaList: unary<ReplicaListRequest__Output, ReplicaListResponse>(ctx, 'ReplicaList', async (request, call) => {
+      const diskName = check.optionalName('disk', 'disk_name', request.diskName);
+      const scope = { list: 'ReplicaList', filter: diskName ?? '' };
+      const page = pageRequest(scope, request);
+      const { items, nextPageToken } = answerPage(scope, page, await domain.replicaList(diskName, call, page), (r) => r.name);
+      return { replicas: items.map(replicaMessage), nextPageToken };
+    }),
     ReplicaExpand: unary<ReplicaExpandRequest__Output, Replica>(ctx, 'ReplicaExpand', async (request, call) => {
       const name = check.name('replica', 'name', request.name);
       const sizeBytes = check.sizeBytes('size_bytes', request.sizeBytes);

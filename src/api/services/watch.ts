@@ -7,6 +7,7 @@ import type { handleServerStreamingCall, ServerWritableStream, StatusObject } fr
 import { build, toStatus } from '../status.js';
 import { boundedRequest } from '../validate.js';
 import type { ServiceContext } from './call.js';
+import { span } from '../../loop-trace.js';
 
 /** Open watch streams, so shutdown can end them instead of waiting on clients that never leave. */
 export class WatchRegistry {
@@ -91,7 +92,7 @@ export function watchHandler<Request, Event, Message>(ctx: ServiceContext, optio
     };
 
     try {
-      unsubscribe = source.subscribe(listener);
+      unsubscribe = span(`${source.method} subscribe`, () => source.subscribe(listener));
     } catch (err) {
       end(toStatus(err, ctx.logger, source.method));
       return;

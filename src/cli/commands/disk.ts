@@ -5,6 +5,7 @@ import { EXIT } from '../exit-codes.js';
 import type { CommandSpec } from './context.js';
 import { fields, formatSize, json, parseSize, table } from './format.js';
 import { UsageError } from './usage.js';
+import { everyPage } from './pages.js';
 
 const KINDS = { aio: 'DISK_KIND_AIO', nvme: 'DISK_KIND_NVME' } as const;
 
@@ -75,7 +76,10 @@ export const diskCommands: CommandSpec[] = [
     prepare:
       () =>
       async ({ api, call, out, json: asJson }) => {
-        const { disks } = await invoke(api.disks, 'DiskList', {}, call);
+        const disks = await everyPage(
+          (pageToken) => invoke(api.disks, 'DiskList', { pageToken }, call),
+          (a) => a.disks,
+        );
         if (asJson) out(json(disks));
         else
           out(

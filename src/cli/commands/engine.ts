@@ -11,6 +11,7 @@ import { fields, formatSize, json, parseSize, table, type Cell } from './format.
 import { followRebuild } from './rebuild.js';
 import { eventLine, follow } from './stream.js';
 import { UsageError } from './usage.js';
+import { everyPage } from './pages.js';
 
 const SPEC_HELP = `${REPLICA_SPEC_HELP}; ${REPLICA_API_HELP}`;
 
@@ -138,7 +139,10 @@ export const engineCommands: CommandSpec[] = [
     prepare:
       () =>
       async ({ api, call, out, json: asJson }) => {
-        const { engines } = await invoke(api.engines, 'EngineList', {}, call);
+        const engines = await everyPage(
+          (pageToken) => invoke(api.engines, 'EngineList', { pageToken }, call),
+          (a) => a.engines,
+        );
         if (asJson) out(json(engines));
         else
           out(

@@ -24,6 +24,7 @@ import {
 } from '../progress.js';
 import type { CommandSpec } from './context.js';
 import { fields, formatSize, json, table, type Cell } from './format.js';
+import { everyPage } from './pages.js';
 
 function stateCell(r: Rebuild__Output): string {
   return r.state === 'REBUILD_STATE_QUEUED' && r.queuePosition > 0 ? `queued #${r.queuePosition}` : stateWord(r.state);
@@ -95,7 +96,10 @@ export const rebuildCommands: CommandSpec[] = [
     prepare:
       (values) =>
       async ({ api, call, out, json: asJson }) => {
-        const { rebuilds } = await invoke(api.engines, 'RebuildList', { engine: values.engine ?? '' }, call);
+        const rebuilds = await everyPage(
+          (pageToken) => invoke(api.engines, 'RebuildList', { engine: values.engine ?? '', pageToken }, call),
+          (a) => a.rebuilds,
+        );
         out(asJson ? json(rebuilds) : rebuildsTable(rebuilds));
         return EXIT.OK;
       },

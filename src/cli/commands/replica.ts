@@ -8,6 +8,7 @@ import { fields, formatSize, json, parseSize, table } from './format.js';
 import { connectAuthArgs, HOST_SPEC_HELP, hostRequestFields, parseHostSpec, type HostSpec } from './key-files.js';
 import { eventLine, follow } from './stream.js';
 import { UsageError } from './usage.js';
+import { everyPage } from './pages.js';
 
 function exportText(replica: Replica__Output): string {
   const e = replica.export;
@@ -93,7 +94,10 @@ export const replicaCommands: CommandSpec[] = [
     prepare:
       (values) =>
       async ({ api, call, out, json: asJson }) => {
-        const { replicas } = await invoke(api.replicas, 'ReplicaList', { diskName: values.disk ?? '' }, call);
+        const replicas = await everyPage(
+          (pageToken) => invoke(api.replicas, 'ReplicaList', { diskName: values.disk ?? '', pageToken }, call),
+          (a) => a.replicas,
+        );
         if (asJson) out(json(replicas));
         else
           out(

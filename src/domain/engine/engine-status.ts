@@ -14,6 +14,7 @@ import type { EngineEvent, EngineInfo, EngineMemberInfo, EngineState, FrontendIn
 import { engineControllerName, engineRaidName, namespaceIds, volumeNqn } from '../node/naming.js';
 import type { EngineSpec } from '../node/state-file.js';
 import type { EngineRecords } from './engine-records.js';
+import { forEachSliced, mapSliced } from '../node/slices.js';
 
 /** An engine's rebuilds that are queued or running (kept by rebuild/active-rebuilds.ts). */
 export interface EngineRebuilds {
@@ -51,7 +52,7 @@ export class EngineStatus {
   async infoAll(specs: EngineSpec[], options?: CallOptions): Promise<EngineInfo[]> {
     if (specs.length === 0) return [];
     const observed = await this.observe(options);
-    return specs.map((s) => this.describe(s, observed));
+    return mapSliced(specs, (s) => this.describe(s, observed));
   }
 
   describe(spec: EngineSpec, observed: Observed): EngineInfo {
@@ -137,9 +138,10 @@ export class EngineStatus {
     // Never rejects: a failed initial read counts as an empty list.
     void initial
       .catch(() => [] as EngineInfo[])
-      .then((engines) => {
-        if (!this.listeners.has(relay)) return;
-        for (const engine of engines) listener({ type: 'added', engine, reason: 'initial list' });
+      .then(async (engines) => {
+        const gone = (): boolean => !this.listeners.has(relay);
+        await forEachSliced(engines, (engine) => listener({ type: 'added', engine, reason: 'initial list' }), gone);
+        if (gone()) return;
         listener({ type: 'synced', engine: undefined, reason: `${engines.length} engines` });
         for (const event of held.splice(0)) listener(event);
         live = true;
@@ -184,11 +186,11 @@ export class EngineStatus {
     const specs = this.records.all();
     const infos = await this.infoAll(specs, options);
     this.seen.clear();
-    for (const engine of infos) {
+    await forEachSliced(infos, (engine) => {
       this.seen.set(engine.name, engine);
       const print = fingerprint(engine);
       const before = this.last.get(engine.name);
-      if (before === print) continue;
+      if (before === print) return;
       this.last.set(engine.name, print);
       if (before !== undefined) {
         const log = engine.state === 'healthy' ? this.ctx.log.info.bind(this.ctx.log) : this.ctx.log.warn.bind(this.ctx.log);
@@ -196,7 +198,7 @@ export class EngineStatus {
         this.emit({ type: 'modified', engine, reason: engine.reason });
         publishChange(engine.name, 'modified', engine.state, engine.reason, 'monitor');
       }
-    }
+    });
     return infos;
   }
 

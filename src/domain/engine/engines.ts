@@ -10,7 +10,8 @@ import { ConductorError, SpdkRpcError, type ErrorCode } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { DomainContext } from '../node/context.js';
-import type { EngineCreate, EngineInfo, EngineReplicaSpec, TimeoutOverride } from '../model.js';
+import type { EngineCreate, EngineInfo, EngineReplicaSpec, PageRequest, TimeoutOverride } from '../model.js';
+import { pageItems } from '../node/sorted-names.js';
 import { checkSecrets, engineKeyUser, hasKeys, keyNamesOf, keyParams, type HostSecrets } from '../node/keys.js';
 import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, parseEngineController, volumeNqn } from '../node/naming.js';
 import { nameProblem } from '../../validation/names.js';
@@ -269,8 +270,10 @@ export class Engines {
     return this.status.info(this.spec(checkName('volume', name)), options);
   }
 
-  list(options?: CallOptions): Promise<EngineInfo[]> {
-    return this.status.infoAll(this.records.all(), options);
+  /** With `page`, only that page's engines are described. */
+  list(options?: CallOptions, page?: PageRequest): Promise<EngineInfo[]> {
+    const specs = this.records.all();
+    return this.status.infoAll(page ? pageItems(specs, (s) => s.name, page) : specs, options);
   }
 
   spec(name: string): EngineSpec {

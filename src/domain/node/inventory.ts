@@ -10,6 +10,9 @@ import type { Lvstore } from '../../spdk/methods/lvol.js';
 import type { NvmfSubsystem } from '../../spdk/methods/nvmf.js';
 import type { SpdkMethods } from '../../spdk/methods/index.js';
 import type { CallOptions } from '../../spdk/call.js';
+import { span } from '../../loop-trace.js';
+import { mapSliced } from './slices.js';
+import { SortedNames } from './sorted-names.js';
 import { parseDiskBdev, parseLvolName, parseLvstoreName, parseReplicaNqn, type ParsedLvol } from './naming.js';
 
 export interface DiskRecord {
@@ -55,6 +58,8 @@ export class Inventory {
   /** Replica name → its head, and owner tag → its snapshots: kept with `lvols`, so lookups stay O(1) with thousands of replicas. */
   private readonly headIndex = new Map<string, LvolRecord>();
   private readonly snapshotIndex = new Map<string, Set<LvolRecord>>();
+  /** The heads' replica names in order, for pages of the replica list. */
+  private readonly headNames = new SortedNames();
   readonly exports = new Map<string, ExportRecord>();
   /** Objects that carry our names but lost their owner (e.g. snapshots of a deleted head). */
   orphans: string[] = [];
@@ -64,35 +69,36 @@ export class Inventory {
   /** Re-reads everything from spdk_tgt (start, recovery, periodic reconciliation). */
   async load(spdk: SpdkMethods, options?: CallOptions): Promise<void> {
     const [lvstores, bdevs, subsystems] = await Promise.all([spdk.lvol.getLvstores(undefined, options), spdk.bdev.getBdevs(undefined, options), spdk.nvmf.getSubsystems(undefined, options)]);
-    this.disks.clear();
-    this.lvols.clear();
-    this.headIndex.clear();
-    this.snapshotIndex.clear();
-    this.exports.clear();
-    const byName = new Map<string, Bdev>();
-    for (const bdev of bdevs) byName.set(bdev.name, bdev);
+    // Records are made in slices (thousands of bdevs); the maps change in one step, so no
+    // operation sees half a refresh.
     const lvstoreByUuid = new Map<string, Lvstore>();
-    for (const lvs of lvstores) {
-      const disk = parseLvstoreName(lvs.name);
-      if (disk === undefined) continue;
-      lvstoreByUuid.set(lvs.uuid, lvs);
-      this.disks.set(disk, diskRecord(disk, lvs, byName.get(lvs.base_bdev)));
-    }
-    for (const bdev of bdevs) {
-      const lvol = bdev.driver_specific?.lvol as LvolDriverInfo | undefined;
-      const lvs = lvol ? lvstoreByUuid.get(lvol.lvol_store_uuid) : undefined;
-      if (!lvs) continue;
-      this.putLvol(lvolRecord(parseLvstoreName(lvs.name)!, (bdev.aliases[0] ?? '').slice(lvs.name.length + 1), bdev));
-    }
-    for (const subsystem of subsystems) {
-      const record = exportRecord(subsystem);
-      if (record) this.exports.set(record.replica, record);
-    }
-    this.strayDiskBdevs = [];
-    for (const bdev of bdevs) {
-      const parsed = parseDiskBdev(bdev.name);
-      if (parsed && this.disks.get(parsed.disk)?.bdevName !== bdev.name) this.strayDiskBdevs.push({ ...parsed, bdev: bdev.name });
-    }
+    for (const lvs of lvstores) if (parseLvstoreName(lvs.name) !== undefined) lvstoreByUuid.set(lvs.uuid, lvs);
+    const lvols = (
+      await mapSliced(bdevs, (bdev) => {
+        const lvol = bdev.driver_specific?.lvol as LvolDriverInfo | undefined;
+        const lvs = lvol ? lvstoreByUuid.get(lvol.lvol_store_uuid) : undefined;
+        return lvs ? lvolRecord(parseLvstoreName(lvs.name)!, (bdev.aliases[0] ?? '').slice(lvs.name.length + 1), bdev) : undefined;
+      })
+    ).filter((record) => record !== undefined);
+    const exports = (await mapSliced(subsystems, exportRecord)).filter((record) => record !== undefined);
+    span('inventory refresh', () => {
+      this.disks.clear();
+      this.lvols.clear();
+      this.headIndex.clear();
+      this.snapshotIndex.clear();
+      this.exports.clear();
+      const byName = new Map<string, Bdev>();
+      for (const bdev of bdevs) byName.set(bdev.name, bdev);
+      for (const lvs of lvstoreByUuid.values()) this.disks.set(parseLvstoreName(lvs.name)!, diskRecord(parseLvstoreName(lvs.name)!, lvs, byName.get(lvs.base_bdev)));
+      for (const record of lvols) this.putLvol(record, false);
+      this.headNames.reset(this.headIndex.keys());
+      for (const record of exports) this.exports.set(record.replica, record);
+      this.strayDiskBdevs = [];
+      for (const bdev of bdevs) {
+        const parsed = parseDiskBdev(bdev.name);
+        if (parsed && this.disks.get(parsed.disk)?.bdevName !== bdev.name) this.strayDiskBdevs.push({ ...parsed, bdev: bdev.name });
+      }
+    });
   }
 
   /** Reads the named lvols of a disk back from spdk_tgt after an operation changed them. */
@@ -113,11 +119,15 @@ export class Inventory {
     );
   }
 
-  putLvol(record: LvolRecord): void {
+  /** `ordered` false: the caller rebuilds the name order afterwards (a whole refresh). */
+  putLvol(record: LvolRecord, ordered = true): void {
     const key = `${record.disk}/${record.name}`;
     this.unindex(this.lvols.get(key));
     this.lvols.set(key, record);
-    if (record.role?.role === 'head') this.headIndex.set(record.role.replica, record);
+    if (record.role?.role === 'head') {
+      this.headIndex.set(record.role.replica, record);
+      if (ordered) this.headNames.add(record.role.replica);
+    }
     if (record.role?.role === 'snapshot') {
       const set = this.snapshotIndex.get(record.role.ownerTag) ?? new Set();
       set.add(record);
@@ -140,6 +150,11 @@ export class Inventory {
     return this.headIndex;
   }
 
+  /** Replica names after `after` (all when undefined), in name order. */
+  headNamesAfter(after: string | undefined): Iterable<string> {
+    return this.headNames.after(after);
+  }
+
   head(replica: string): LvolRecord | undefined {
     return this.headIndex.get(replica);
   }
@@ -150,7 +165,10 @@ export class Inventory {
   }
 
   private unindex(record: LvolRecord | undefined): void {
-    if (record?.role?.role === 'head' && this.headIndex.get(record.role.replica) === record) this.headIndex.delete(record.role.replica);
+    if (record?.role?.role === 'head' && this.headIndex.get(record.role.replica) === record) {
+      this.headIndex.delete(record.role.replica);
+      this.headNames.delete(record.role.replica);
+    }
     if (record?.role?.role === 'snapshot') {
       const set = this.snapshotIndex.get(record.role.ownerTag);
       set?.delete(record);

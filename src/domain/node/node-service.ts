@@ -43,6 +43,7 @@ import type {
   ReplicaInfo,
   CopyTarget,
   NodeInfo,
+  PageRequest,
   RebuildInfo,
   ShallowCopyProgress,
   ThrottleInfo,
@@ -306,8 +307,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('engine-get', () => this.engines.get(name, options));
   }
 
-  engineList(options?: CallOptions): Promise<EngineInfo[]> {
-    return this.run('engine-list', () => this.engines.list(options));
+  engineList(options?: CallOptions, page?: PageRequest): Promise<EngineInfo[]> {
+    return this.run('engine-list', () => this.engines.list(options, page));
   }
 
   async engineDelete(name: string, options?: CallOptions): Promise<void> {
@@ -332,8 +333,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     });
   }
 
-  rebuildList(engine: string | undefined): Promise<RebuildInfo[]> {
-    return this.run('rebuild-list', async () => this.rebuilds.list(engine));
+  rebuildList(engine: string | undefined, page?: PageRequest): Promise<RebuildInfo[]> {
+    return this.run('rebuild-list', async () => this.rebuilds.list(engine, page));
   }
 
   rebuildGet(engine: string, replica: string): Promise<RebuildInfo> {
@@ -408,8 +409,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('disk-get', async () => this.disks.get(name));
   }
 
-  diskList(): Promise<DiskInfo[]> {
-    return this.run('disk-list', async () => this.disks.list());
+  diskList(_options?: CallOptions, page?: PageRequest): Promise<DiskInfo[]> {
+    return this.run('disk-list', async () => this.disks.list(page));
   }
 
   async diskDelete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<void> {
@@ -435,8 +436,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('replica-get', async () => this.replicas.get(name));
   }
 
-  replicaList(diskName: string | undefined): Promise<ReplicaInfo[]> {
-    return this.run('replica-list', async () => this.replicas.list(diskName));
+  replicaList(diskName: string | undefined, _options?: CallOptions, page?: PageRequest): Promise<ReplicaInfo[]> {
+    return this.run('replica-list', async () => this.replicas.list(diskName, page));
   }
 
   replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force = false): Promise<ReplicaInfo> {
@@ -492,8 +493,15 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   replicaWatch(listener: (event: ReplicaEvent) => void): () => void {
-    const initial = this.state.ready ? this.replicas.list(undefined) : [];
-    return this.ctx.events.subscribe(listener, initial);
+    const inventory = this.ctx.inventory;
+    const names = this.state.ready ? [...inventory.headNamesAfter(undefined)] : [];
+    return this.ctx.events.subscribe(listener, {
+      names,
+      describe: (name) => {
+        const head = inventory.head(name);
+        return head ? this.replicas.info(head) : undefined;
+      },
+    });
   }
 
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo> {

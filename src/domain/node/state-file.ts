@@ -28,6 +28,7 @@ import {
   type STATE_SCHEMA,
 } from './state-schema.js';
 import { injectedWriteFault } from './write-faults.js';
+import { captureState, serializeState } from './state-serialize.js';
 
 /**
  * A record of work already done in spdk_tgt (an object deleted) is written this many times
@@ -474,7 +475,7 @@ export class StateFile {
   /** Asynchronous I/O throughout: an fsync must never stall the event loop (and so liveness). */
   private async writeNow(): Promise<void> {
     const tmp = `${this.file}.tmp`;
-    const text = JSON.stringify(this.data, null, 1);
+    const text = await serializeState(captureState(this.data));
     await injectedWriteFault();
     const file = await fsp.open(tmp, 'w', 0o600);
     try {

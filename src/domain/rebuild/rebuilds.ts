@@ -26,7 +26,8 @@ import type { EngineRecords } from '../engine/engine-records.js';
 import type { EngineStatus } from '../engine/engine-status.js';
 import type { Engines } from '../engine/engines.js';
 import { memberBdev } from '../engine/members.js';
-import type { EngineInfo, EngineReplicaSpec, RebuildInfo, ThrottleInfo } from '../model.js';
+import type { EngineInfo, EngineReplicaSpec, PageRequest, RebuildInfo, ThrottleInfo } from '../model.js';
+import { pageItems } from '../node/sorted-names.js';
 import { checkName, engineRaidName } from '../node/naming.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import { SnapshotPath, type Plan } from './snapshot-path.js';
@@ -132,11 +133,12 @@ export class Rebuilds {
     return this.engines.get(name, options);
   }
 
-  list(engine: string | undefined): RebuildInfo[] {
+  /** With `page`, in (engine, replica) order, named `engine/replica` (see rebuildPageName). */
+  list(engine: string | undefined, page?: PageRequest): RebuildInfo[] {
     if (engine !== undefined) checkName('volume', engine);
     this.refreshQueuePositions();
-    const all = [...this.jobs.values(), ...this.finished];
-    return all.filter((j) => engine === undefined || j.info.engine === engine).map((j) => snapshotOf(j.info));
+    const all = [...this.jobs.values(), ...this.finished].filter((j) => engine === undefined || j.info.engine === engine);
+    return (page ? pageItems(all, (j) => rebuildPageName(j.info), page) : all).map((j) => snapshotOf(j.info));
   }
 
   get(engine: string, replica: string): RebuildInfo {
@@ -514,4 +516,12 @@ export class Rebuilds {
   private sizeOf(engine: string): number {
     return this.records.get(engine)?.sizeBytes ?? 0;
   }
+}
+
+/**
+ * A rebuild's place in RebuildList's pages: neither name can hold a slash, and the start time
+ * tells apart the finished rebuilds of one member kept beside its running one.
+ */
+export function rebuildPageName(rebuild: { engine: string; replica: string; createdAtMs: number }): string {
+  return `${rebuild.engine}/${rebuild.replica}/${String(rebuild.createdAtMs).padStart(16, '0')}`;
 }

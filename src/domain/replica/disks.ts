@@ -10,7 +10,8 @@ import { probeDisk, resolveDiskPath, wipeDiskLabels } from '../../host/disk-prob
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { DiskRecord } from '../node/inventory.js';
-import type { DiskCreate, DiskInfo } from '../model.js';
+import type { DiskCreate, DiskInfo, PageRequest } from '../model.js';
+import { pageItems } from '../node/sorted-names.js';
 import { checkName, diskBdevName, lvstoreName } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 import { absolutePathProblem, pciAddressProblem } from '../../validation/paths.js';
@@ -67,8 +68,9 @@ export class Disks {
     return this.info(record, false);
   }
 
-  list(): DiskInfo[] {
-    return [...this.ctx.inventory.disks.values()].map((d) => this.info(d, false));
+  list(page?: PageRequest): DiskInfo[] {
+    const records = this.ctx.inventory.disks.values();
+    return (page ? pageItems(records, (d) => d.name, page) : [...records]).map((d) => this.info(d, false));
   }
 
   /** Refused while a replica on it is a local engine's member, unless `force`. */

@@ -9,7 +9,8 @@ import type { DomainContext } from '../node/context.js';
 import { hostList, sameHosts, type Exports } from './exports.js';
 import type { ReplicaUsage } from './usage.js';
 import type { LvolRecord } from '../node/inventory.js';
-import type { ExportInfo, ReplicaInfo } from '../model.js';
+import type { ExportInfo, PageRequest, ReplicaInfo } from '../model.js';
+import { pageNames } from '../node/sorted-names.js';
 import { alias, checkName, headLvolName, ownerTag } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
 import { sizeBytesProblem } from '../../validation/sizes.js';
@@ -91,9 +92,15 @@ export class Replicas {
     return this.info(this.head(name));
   }
 
-  list(diskName: string | undefined): ReplicaInfo[] {
+  /** With `page`, only that page is described (see PageRequest). */
+  list(diskName: string | undefined, page?: PageRequest): ReplicaInfo[] {
     if (diskName !== undefined && diskName !== '') checkName('disk', diskName);
-    const heads = [...this.ctx.inventory.heads().values()];
+    const inventory = this.ctx.inventory;
+    if (page) {
+      const names = pageNames(inventory.headNamesAfter(page.after), page, diskName ? (name) => inventory.head(name)?.disk === diskName : undefined);
+      return names.map((name) => this.info(inventory.head(name)!));
+    }
+    const heads = [...inventory.heads().values()];
     return heads.filter((h) => !diskName || h.disk === diskName).map((h) => this.info(h));
   }
 

@@ -4,8 +4,18 @@ import type { Disk as _spdk_conductor_v1_Disk, Disk__Output as _spdk_conductor_v
 
 export interface DiskListResponse {
   'disks'?: (_spdk_conductor_v1_Disk)[];
+  /**
+   * Set when more objects follow: send it as page_token. A page never repeats or skips an object
+   * that existed for the whole listing (creates and deletes meanwhile may or may not show).
+   */
+  'nextPageToken'?: (string);
 }
 
 export interface DiskListResponse__Output {
   'disks': (_spdk_conductor_v1_Disk__Output)[];
+  /**
+   * Set when more objects follow: send it as page_token. A page never repeats or skips an object
+   * that existed for the whole listing (creates and deletes meanwhile may or may not show).
+   */
+  'nextPageToken': (string);
 }

@@ -2,7 +2,17 @@
 
 
 export interface EngineListRequest {
+  /**
+   * Paging, as in node.proto's ReplicaListRequest: name order, 0 = a page of 500, at most 1,000.
+   */
+  'pageSize'?: (number);
+  'pageToken'?: (string);
 }
 
 export interface EngineListRequest__Output {
+  /**
+   * Paging, as in node.proto's ReplicaListRequest: name order, 0 = a page of 500, at most 1,000.
+   */
+  'pageSize': (number);
+  'pageToken': (string);
 }

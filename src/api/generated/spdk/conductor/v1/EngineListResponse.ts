@@ -4,8 +4,16 @@ import type { Engine as _spdk_conductor_v1_Engine, Engine__Output as _spdk_condu
 
 export interface EngineListResponse {
   'engines'?: (_spdk_conductor_v1_Engine)[];
+  /**
+   * set when more follow: the next request's page_token
+   */
+  'nextPageToken'?: (string);
 }
 
 export interface EngineListResponse__Output {
   'engines': (_spdk_conductor_v1_Engine__Output)[];
+  /**
+   * set when more follow: the next request's page_token
+   */
+  'nextPageToken': (string);
 }

@@ -2,9 +2,25 @@
 
 
 export interface RebuildListRequest {
+  /**
+   * empty: every engine
+   */
   'engine'?: (string);
+  /**
+   * Paging in (engine, replica) order, as EngineListRequest.
+   */
+  'pageSize'?: (number);
+  'pageToken'?: (string);
 }
 
 export interface RebuildListRequest__Output {
+  /**
+   * empty: every engine
+   */
   'engine': (string);
+  /**
+   * Paging in (engine, replica) order, as EngineListRequest.
+   */
+  'pageSize': (number);
+  'pageToken': (string);
 }

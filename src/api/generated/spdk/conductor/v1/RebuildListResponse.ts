@@ -4,8 +4,16 @@ import type { Rebuild as _spdk_conductor_v1_Rebuild, Rebuild__Output as _spdk_co
 
 export interface RebuildListResponse {
   'rebuilds'?: (_spdk_conductor_v1_Rebuild)[];
+  /**
+   * set when more follow: the next request's page_token
+   */
+  'nextPageToken'?: (string);
 }
 
 export interface RebuildListResponse__Output {
   'rebuilds': (_spdk_conductor_v1_Rebuild__Output)[];
+  /**
+   * set when more follow: the next request's page_token
+   */
+  'nextPageToken': (string);
 }

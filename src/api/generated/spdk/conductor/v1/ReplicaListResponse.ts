@@ -4,8 +4,18 @@ import type { Replica as _spdk_conductor_v1_Replica, Replica__Output as _spdk_co
 
 export interface ReplicaListResponse {
   'replicas'?: (_spdk_conductor_v1_Replica)[];
+  /**
+   * Set when more objects follow: send it as page_token. A page never repeats or skips an object
+   * that existed for the whole listing (creates and deletes meanwhile may or may not show).
+   */
+  'nextPageToken'?: (string);
 }
 
 export interface ReplicaListResponse__Output {
   'replicas': (_spdk_conductor_v1_Replica__Output)[];
+  /**
+   * Set when more objects follow: send it as page_token. A page never repeats or skips an object
+   * that existed for the whole listing (creates and deletes meanwhile may or may not show).
+   */
+  'nextPageToken': (string);
 }

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { captureState, serializeState } from '../../../src/domain/node/state-serialize.js';
+
+describe('state file serialization in slices', () => {
+  it('gives byte for byte what JSON.stringify(data, null, 1) gives, empty tables and absent keys included', async () => {
+    const data = {
+      version: 2,
+      disks: { d1: { name: 'd1', kind: 'aio', path: '/x "quoted"\n', clusterSize: 1048576 } },
+      exports: {},
+      engines: Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`v${i}`, { name: `v${i}`, replicas: [{ name: `r${i}`, kind: 'local' }], hostNqns: [], port: 4420 + i }])),
+      snapshots: { 'r1/s1': { createdAtMs: 1, labels: { a: 'b' }, userCreated: true } },
+      intents: { gone: undefined },
+      keyUsers: undefined,
+    };
+    expect(await serializeState(captureState(data))).toBe(JSON.stringify(data, null, 1));
+    expect(await serializeState(captureState({}))).toBe(JSON.stringify({}, null, 1));
+  });
+
+  it('writes the state of the tick it was captured in, whatever changes while it is made', async () => {
+    const data: { version: number; exports: Record<string, { port: number }> } = { version: 2, exports: {} };
+    for (let i = 0; i < 20_000; i++) data.exports[`r${i}`] = { port: i };
+    const expected = JSON.stringify(data, null, 1);
+    const text = serializeState(captureState(data));
+    // Records are replaced, never mutated, by the state file's writers.
+    data.exports.r0 = { port: -1 };
+    delete data.exports.r1;
+    data.exports.late = { port: 7 };
+    expect(await text).toBe(expected);
+  });
+});
