@@ -7,7 +7,7 @@ import type { handleServerStreamingCall, ServerWritableStream, StatusObject } fr
 import { build, toStatus } from '../status.js';
 import { undecodableReason } from '../undecodable.js';
 import { malformed } from '../validate.js';
-import type { ServiceContext } from './call.js';
+import { markEventStale, type ServiceContext } from './call.js';
 
 /** Open watch streams, so shutdown can end them instead of waiting on clients that never leave. */
 export class WatchRegistry {
@@ -84,7 +84,10 @@ export function watchHandler<Request, Event, Message>(ctx: ServiceContext, optio
         return;
       }
       try {
-        call.write(source.toMessage(event));
+        const message = source.toMessage(event);
+        const stale = ctx.stale?.();
+        if (stale !== undefined) markEventStale(message, stale);
+        call.write(message);
       } catch (err) {
         end(toStatus(err, ctx.logger, source.method));
       }

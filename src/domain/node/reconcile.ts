@@ -55,6 +55,8 @@ export class Reconciler {
   private lastProblems = '';
   private readonly unsubscribe: () => void;
   private connectionLost = false;
+  /** Why the inventory may not be what spdk_tgt has: set when spdk_tgt went away or lost disks, cleared by a run's reload. */
+  private staleSince: { reason: string; at: number } | undefined;
 
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'ports' | 'log'>,
@@ -65,6 +67,7 @@ export class Reconciler {
     this.unsubscribe = ctx.client.onConnection((event) => {
       if (event === 'lost') {
         this.connectionLost = true;
+        this.staleSince ??= { reason: 'spdk_tgt connection lost', at: Date.now() };
         // Whatever the run was doing went to a spdk_tgt that is gone.
         this.current?.abort(new Error('the connection to spdk_tgt was lost'));
         this.set({ phase: 'waiting', reason: 'spdk_tgt connection lost; reconciling once it is back' });
@@ -87,6 +90,17 @@ export class Reconciler {
     if (s.phase === 'idle') return undefined;
     if (s.phase === 'reconciling') return `reconciling: ${s.reason}`;
     return s.phase === 'waiting' ? s.reason : `reconcile failed: ${s.reason}`;
+  }
+
+  /**
+   * Why answers read from the inventory may not be what spdk_tgt has now (it went away, or came
+   * back and the run has not read it again yet), or undefined when they are. Cached, never waits.
+   */
+  viewStale(): string | undefined {
+    const stale = this.staleSince;
+    if (!stale) return undefined;
+    const since = new Date(stale.at).toISOString();
+    return this.connectionLost ? `${stale.reason} at ${since}; views are as of then` : `${stale.reason} at ${since}; reconcile has not read spdk_tgt again yet`;
   }
 
   /** Asks for a run (debounced); a run in progress is aborted and starts over. */
@@ -120,6 +134,7 @@ export class Reconciler {
     const disks = this.ctx.state.disks();
     const present = await Promise.all(disks.map((disk) => this.bdevPresent(disk, options)));
     const missing = disks.filter((_, i) => !present[i]).map((disk) => disk.name);
+    if (missing.length > 0) this.staleSince ??= { reason: 'spdk_tgt lost disks', at: Date.now() };
     if (missing.length > 0) this.trigger(`disk bdevs missing from spdk_tgt: ${missing.join(', ')}`);
     else if (this.status.phase === 'failed') this.trigger('retrying the failed reconcile');
   }
@@ -216,6 +231,8 @@ export class Reconciler {
 
     // Views follow spdk_tgt: what it forgot is no longer listed, what came back is.
     await this.ctx.inventory.load(this.ctx.spdk, options);
+    if (this.staleSince) this.log.info({ staleFor: Date.now() - this.staleSince.at }, 'inventory read again from spdk_tgt; views are fresh');
+    this.staleSince = undefined;
     for (const record of this.ctx.inventory.exports.values()) for (const listener of record.listeners) this.ctx.ports.markUsed(listener.port);
 
     // (2) Exports: the same NQN, hosts, address and port, and the same keys, which spdk_tgt's

@@ -4,8 +4,20 @@ import type { Disk as _spdk_conductor_v1_Disk, Disk__Output as _spdk_conductor_v
 
 export interface DiskListResponse {
   'disks'?: (_spdk_conductor_v1_Disk)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface DiskListResponse__Output {
   'disks': (_spdk_conductor_v1_Disk__Output)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

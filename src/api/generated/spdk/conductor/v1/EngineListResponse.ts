@@ -4,8 +4,20 @@ import type { Engine as _spdk_conductor_v1_Engine, Engine__Output as _spdk_condu
 
 export interface EngineListResponse {
   'engines'?: (_spdk_conductor_v1_Engine)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface EngineListResponse__Output {
   'engines': (_spdk_conductor_v1_Engine__Output)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

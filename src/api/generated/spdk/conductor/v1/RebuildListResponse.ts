@@ -4,8 +4,20 @@ import type { Rebuild as _spdk_conductor_v1_Rebuild, Rebuild__Output as _spdk_co
 
 export interface RebuildListResponse {
   'rebuilds'?: (_spdk_conductor_v1_Rebuild)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface RebuildListResponse__Output {
   'rebuilds': (_spdk_conductor_v1_Rebuild__Output)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

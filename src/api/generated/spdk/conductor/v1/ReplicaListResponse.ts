@@ -4,8 +4,20 @@ import type { Replica as _spdk_conductor_v1_Replica, Replica__Output as _spdk_co
 
 export interface ReplicaListResponse {
   'replicas'?: (_spdk_conductor_v1_Replica)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface ReplicaListResponse__Output {
   'replicas': (_spdk_conductor_v1_Replica__Output)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }
