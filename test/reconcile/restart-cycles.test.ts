@@ -100,7 +100,7 @@ async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T
 }
 
 async function startTarget(): Promise<RunningSim> {
-  return startSim({ name: 'tgt', socket, args: ['--mem-dump', path.join(dir, `tgt-mem-${Date.now()}.txt`)] });
+  return startSim({ name: 'tgt', socket, args: ['--mem-dump', path.join(dir, `tgt-mem-${Date.now()}.txt`)], timeoutMs: BACK_MS });
 }
 
 async function startConductor(): Promise<ServiceRun> {
@@ -196,7 +196,7 @@ beforeAll(async () => {
   const second = portBlock();
   if (second !== portMin + 100) throw new Error(`two adjacent port blocks expected, got ${portMin} and ${second}`);
   target = await startTarget();
-  host = await startSim({ name: 'host' });
+  host = await startSim({ name: 'host', timeoutMs: BACK_MS });
   hostRpc = await SimClient.connect(host.socket);
   service = await startConductor();
   follow();
