@@ -239,7 +239,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       health,
       stale: () => {
         const state = link.state();
-        return state.reachable ? undefined : `spdk_tgt unreachable since ${new Date(state.since).toISOString()}`;
+        return state.reachable ? domain.viewStale() : `spdk_tgt unreachable since ${new Date(state.since).toISOString()}`;
       },
       domain,
       logger: componentLogger(log, 'api'),

@@ -72,6 +72,8 @@ describe('the runtime loader matches the generated types', () => {
       allocatedBytes: 0,
       replicaCount: 0,
       adopted: false,
+      stale: false,
+      staleReason: '',
     } satisfies Disk__Output);
   });
 });

@@ -41,6 +41,8 @@ describe('Disks', () => {
       allocatedBytes: 0,
       replicaCount: 0,
       adopted: false,
+      stale: false,
+      staleReason: '',
     });
     expect(api.domain.calls[0]).toMatchObject({ method: 'diskCreate', args: [{ name: 'd1', path: '/dev/nvme0n1', kind: 'aio', clusterSizeBytes: 4 * 1024 * 1024 }] });
     expect(await invoke(api.clients.disks, 'DiskGet', { name: 'd1' })).toEqual(created);
@@ -89,6 +91,8 @@ describe('Replicas', () => {
       export: null,
       headParent: '',
       snapshotCount: 0,
+      stale: false,
+      staleReason: '',
     });
     expect((await invoke(api.clients.replicas, 'ReplicaList', {})).replicas.map((r) => r.name)).toEqual(['r1']);
     expect((await invoke(api.clients.replicas, 'ReplicaList', { diskName: 'other' })).replicas).toEqual([]);
@@ -139,6 +143,8 @@ describe('Snapshots', () => {
       sizeBytes: GiB,
       allocatedBytes: 0,
       userCreated: true,
+      stale: false,
+      staleReason: '',
     });
     await invoke(api.clients.snapshots, 'SnapshotCreate', { replicaName: 'r1', name: 'rebuild-1' });
     const listed = (await invoke(api.clients.snapshots, 'SnapshotList', { replicaName: 'r1' })).snapshots;

@@ -31,6 +31,8 @@ function rebuild(fields: Partial<Rebuild__Output> = {}): Rebuild__Output {
     startedAtMs: 0,
     processStartedAtMs: 0,
     finishedAtMs: 0,
+    stale: false,
+    staleReason: '',
     ...fields,
   };
 }

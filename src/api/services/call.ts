@@ -24,10 +24,33 @@ export interface ServiceContext {
 }
 
 /**
- * The trailer a List answer carries when its data may be stale: the domain answers from what it
- * holds, and a caller must not take that for what spdk_tgt has now.
+ * The trailer a List or Get answer carries when its data may be stale: the domain answers from
+ * what it holds, and a caller must not take that for what spdk_tgt has now. The answer says it
+ * too, in its `stale` and `stale_reason` fields and those of each object it lists.
  */
 export const STALE_TRAILER = 'conductor-stale';
+
+/** Reads: their answers come from what the service holds, so they say when that may be stale. */
+function isRead(method: string): boolean {
+  return method.endsWith('List') || method.endsWith('Get');
+}
+
+/** Marks a watch event's object stale (the event itself has no such field). */
+export function markEventStale(event: unknown, reason: string): void {
+  if (typeof event !== 'object' || event === null) return;
+  for (const value of Object.values(event)) if (typeof value === 'object' && value !== null && !Array.isArray(value)) markStale(value, reason);
+}
+
+/** Marks an answer stale: itself, and each object in its lists (a watch event: its object). */
+export function markStale(message: unknown, reason: string): void {
+  if (typeof message !== 'object' || message === null) return;
+  const fields = message as Record<string, unknown>;
+  fields.stale = true;
+  fields.staleReason = reason;
+  for (const value of Object.values(fields)) {
+    if (Array.isArray(value)) for (const item of value) if (typeof item === 'object' && item !== null) Object.assign(item, { stale: true, staleReason: reason });
+  }
+}
 
 /** The time left before the caller's deadline, or undefined for none (the domain's own applies). */
 export function remainingMs(call: { getDeadline(): Deadline }): number | undefined {
@@ -53,8 +76,9 @@ export function unary<Req, Res>(ctx: ServiceContext, method: string, run: (reque
       (response) => {
         call.off('cancelled', onCancelled);
         ctx.logger.debug({ method, ms: Math.round(performance.now() - started) }, 'call ok');
-        const stale = method.endsWith('List') ? ctx.stale?.() : undefined;
+        const stale = isRead(method) ? ctx.stale?.() : undefined;
         if (stale === undefined) return span(`${method} reply`, () => callback(null, response));
+        markStale(response, stale);
         const trailer = new Metadata();
         trailer.set(STALE_TRAILER, stale);
         callback(null, response, trailer);

@@ -6,7 +6,7 @@
 import type { handleServerStreamingCall, ServerWritableStream, StatusObject } from '@grpc/grpc-js';
 import { build, toStatus } from '../status.js';
 import { boundedRequest } from '../validate.js';
-import type { ServiceContext } from './call.js';
+import { markEventStale, type ServiceContext } from './call.js';
 import { span } from '../../loop-trace.js';
 
 /** Open watch streams, so shutdown can end them instead of waiting on clients that never leave. */
@@ -85,7 +85,10 @@ export function watchHandler<Request, Event, Message>(ctx: ServiceContext, optio
         return;
       }
       try {
-        call.write(source.toMessage(event));
+        const message = source.toMessage(event);
+        const stale = ctx.stale?.();
+        if (stale !== undefined) markEventStale(message, stale);
+        call.write(message);
       } catch (err) {
         end(toStatus(err, ctx.logger, source.method));
       }

@@ -13,7 +13,14 @@ export function follow<Event>(ctx: CommandContext, stream: ClientReadableStream<
     const interrupt = (): void => stream.cancel();
     if (signal?.aborted) interrupt();
     signal?.addEventListener('abort', interrupt, { once: true });
-    stream.on('data', (event: Event) => ctx.out(ctx.json ? JSON.stringify(event) + '\n' : line(event)));
+    let staleSaid = '';
+    stream.on('data', (event: Event) => {
+      // Said on stderr once per reason, so stdout stays one event per line.
+      const stale = staleReasonOf(event);
+      if (stale !== staleSaid && stale !== '') process.stderr.write(`spdk-conductor: warning: these events may be stale: ${stale}\n`);
+      staleSaid = stale;
+      ctx.out(ctx.json ? JSON.stringify(event) + '\n' : line(event));
+    });
     stream.on('error', (err: ServiceError) => {
       signal?.removeEventListener('abort', interrupt);
       if (err.code === status.CANCELLED && signal?.aborted) resolve(EXIT.OK);
@@ -25,6 +32,15 @@ export function follow<Event>(ctx: CommandContext, stream: ClientReadableStream<
       resolve(EXIT.OK);
     });
   });
+}
+
+/** The stale reason an event's object carries, or ''. */
+function staleReasonOf(event: unknown): string {
+  for (const value of Object.values(event as Record<string, unknown>)) {
+    const reason = (value as { staleReason?: unknown } | null)?.staleReason;
+    if (typeof reason === 'string' && reason !== '') return reason;
+  }
+  return '';
 }
 
 /** An event line: when it arrived, its type, what it is about, and why. */

@@ -21,7 +21,7 @@
 import { ConductorError } from '../../errors.js';
 import type { EngineReplicaSpec } from '../model.js';
 import type { ObjectLocks } from '../node/locks.js';
-import type { EngineSpec, RebuildRecord, StateFile } from '../node/state-file.js';
+import type { EngineSpec, RebuildRecord, RebuildView, StateFile } from '../node/state-file.js';
 
 export class EngineRecords {
   constructor(
@@ -90,6 +90,14 @@ export class EngineEdit {
     const rebuild = rebuildOf(record, replica);
     if (!record || !rebuild) return;
     await this.put({ ...record, rebuilding: { ...record.rebuilding, [replica]: { ...rebuild, phase } } });
+  }
+
+  /** What the rebuild has done so far; nothing to do when it has no record (it ended meanwhile). */
+  async setRebuildView(replica: string, view: RebuildView): Promise<void> {
+    const record = this.current;
+    const rebuild = rebuildOf(record, replica);
+    if (!record || !rebuild) return;
+    await this.put({ ...record, rebuilding: { ...record.rebuilding, [replica]: { ...rebuild, view } } });
   }
 
   /** The rebuild is over (the member stays); a restart must not start it again. */

@@ -119,6 +119,23 @@ export class Inventory {
     );
   }
 
+  /**
+   * Reads the allocation of lvols this inventory holds again, and changes nothing else: an lvol
+   * an operation adds or drops meanwhile is the operation's to record, never this read's.
+   */
+  async refreshAllocation(spdk: SpdkMethods, disk: string, names: readonly string[], options?: CallOptions): Promise<void> {
+    const record = this.disks.get(disk);
+    if (!record) return;
+    await Promise.all(
+      names.map(async (name) => {
+        const [bdev] = await spdk.bdev.getBdevs({ name: `${record.lvstoreName}/${name}` }, options).catch(() => []);
+        const lvol = this.lvols.get(`${disk}/${name}`);
+        const allocated = (bdev?.driver_specific?.lvol as LvolDriverInfo | undefined)?.num_allocated_clusters;
+        if (lvol && allocated !== undefined) lvol.allocatedClusters = allocated;
+      }),
+    );
+  }
+
   /** `ordered` false: the caller rebuilds the name order afterwards (a whole refresh). */
   putLvol(record: LvolRecord, ordered = true): void {
     const key = `${record.disk}/${record.name}`;

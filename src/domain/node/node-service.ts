@@ -98,6 +98,9 @@ export interface NodeDomainOptions {
   backupStaging?: StagingSettings;
 }
 
+/** Replica heads whose allocation a monitor pass reads again (host writes change it unseen). */
+const ALLOCATION_REFRESH_PER_PASS = 128;
+
 export function createNodeDomain(options: NodeDomainOptions): NodeService {
   const { logger, client } = options;
   const log = logger.child({ component: 'domain' });
@@ -288,6 +291,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       this.reconciler
         .check()
         .then(() => this.engineStatus.check())
+        .then(() => (this.reconciler.blocking() === undefined ? this.replicas.refreshAllocation(ALLOCATION_REFRESH_PER_PASS) : undefined))
         .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
         .finally(() => this.scheduleMonitor());
     }, this.monitorPeriodMs);
@@ -391,6 +395,11 @@ export class NodeService implements NodeDomain, EngineDomain {
     );
   }
 
+  /** Why List/Get/Watch answers may not be what spdk_tgt has now, or undefined (cached). */
+  viewStale(): string | undefined {
+    return this.reconciler.viewStale();
+  }
+
   /** Where convergence to the recorded intent stands (cached). */
   reconcileStatus(): Readonly<ReconcileStatus> {
     return this.reconciler.state();
@@ -432,8 +441,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     });
   }
 
-  replicaGet(name: string): Promise<ReplicaInfo> {
-    return this.run('replica-get', async () => this.replicas.get(name));
+  replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('replica-get', () => this.replicas.getFresh(name, options));
   }
 
   replicaList(diskName: string | undefined, _options?: CallOptions, page?: PageRequest): Promise<ReplicaInfo[]> {

@@ -23,6 +23,7 @@ import {
   type ENGINE_SPEC_SCHEMA,
   type EXPORT_INTENT_SCHEMA,
   type REBUILD_RECORD_SCHEMA,
+  type REBUILD_VIEW_SCHEMA,
   type SNAPSHOT_META_SCHEMA,
   STATE_VERSION,
   type STATE_SCHEMA,
@@ -84,6 +85,21 @@ export interface RebuildRecord {
   createdAtMs: number;
   /** queued / copying-snapshots: not in the raid yet (restarted from the queue); rebuilding: in it. */
   phase: 'queued' | 'copying-snapshots' | 'rebuilding';
+  /** What the rebuild has done so far, so a re-adopted one reports it whole (absent in older records). */
+  view?: RebuildView;
+}
+
+/** A rebuild's progress as last recorded: its path, source, snapshots and bytes. */
+export interface RebuildView {
+  path: 'snapshot-preserving' | 'raid';
+  pathReason: string;
+  source: string;
+  snapshots: Array<{ name: string; state: 'pending' | 'copying' | 'copied' | 'skipped'; copiedClusters: number; totalClusters: number }>;
+  /** Bytes done before the member joined the raid (the snapshots copied): the raid's progress counts on top. */
+  raidBaseBytes: number;
+  bytesDone: number;
+  bytesTotal: number;
+  percent: number;
 }
 
 /** A disk this node was asked to have: enough to attach it again to a spdk_tgt that forgot it. */
@@ -161,8 +177,9 @@ const schemaCoversTypes: [
   SameKeys<keyof ExportIntent, SchemaKeys<typeof EXPORT_INTENT_SCHEMA>>,
   SameKeys<keyof EngineSpec, SchemaKeys<typeof ENGINE_SPEC_SCHEMA>>,
   SameKeys<keyof RebuildRecord, SchemaKeys<typeof REBUILD_RECORD_SCHEMA>>,
+  SameKeys<keyof RebuildView, SchemaKeys<typeof REBUILD_VIEW_SCHEMA>>,
   SameKeys<keyof SnapshotMeta, SchemaKeys<typeof SNAPSHOT_META_SCHEMA>>,
-] = [true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true];
 void schemaCoversTypes;
 
 /**

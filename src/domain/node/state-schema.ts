@@ -38,9 +38,33 @@ export const INTENT_SCHEMA = {
   ],
 } as const;
 
+export const REBUILD_VIEW_SCHEMA = {
+  type: 'object',
+  properties: {
+    path: { enum: ['snapshot-preserving', 'raid'] },
+    pathReason: { type: 'string' },
+    source: { type: 'string' },
+    snapshots: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { name: nonEmpty, state: { enum: ['pending', 'copying', 'copied', 'skipped'] }, copiedClusters: count, totalClusters: count },
+        required: ['name', 'state', 'copiedClusters', 'totalClusters'],
+        additionalProperties: false,
+      },
+    },
+    raidBaseBytes: count,
+    bytesDone: count,
+    bytesTotal: count,
+    percent: { type: 'integer', minimum: 0, maximum: 100 },
+  },
+  required: ['path', 'pathReason', 'source', 'snapshots', 'raidBaseBytes', 'bytesDone', 'bytesTotal', 'percent'],
+  additionalProperties: false,
+} as const;
+
 export const REBUILD_RECORD_SCHEMA = {
   type: 'object',
-  properties: { createdAtMs: count, phase: { enum: ['queued', 'copying-snapshots', 'rebuilding'] } },
+  properties: { createdAtMs: count, phase: { enum: ['queued', 'copying-snapshots', 'rebuilding'] }, view: REBUILD_VIEW_SCHEMA },
   required: ['createdAtMs', 'phase'],
   additionalProperties: false,
 } as const;

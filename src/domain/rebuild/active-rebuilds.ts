@@ -17,6 +17,10 @@ export class Job {
   engineDeleted = false;
   /** Restarted after dying in copying-snapshots: data already in the new head is ours (a partial copy). */
   resumedCopy = false;
+  /** Bytes done before the member joined the raid: the raid's own progress counts on top of them. */
+  raidBase: number | undefined;
+  /** The last write of what the rebuild has done (one at a time, in order). */
+  viewWrite: Promise<void> = Promise.resolve();
   /** finish() has begun: the job stays visible (RebuildGet) until it is filed as ended. */
   finishing = false;
   constructor(

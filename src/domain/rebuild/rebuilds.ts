@@ -32,7 +32,7 @@ import { checkName, engineRaidName } from '../node/naming.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import { SnapshotPath, type Plan } from './snapshot-path.js';
 import { publishRebuild } from './rebuild-diagnostics.js';
-import type { RebuildRecord } from '../node/state-file.js';
+import type { RebuildRecord, RebuildView } from '../node/state-file.js';
 import { Job, rebuildKey, snapshotOf, type ActiveRebuilds } from './active-rebuilds.js';
 
 /** How often a running raid rebuild is read; before its process shows, more often. */
@@ -202,7 +202,7 @@ export class Rebuilds {
         const bdev = memberBdev(spec.name, member, this.ctx);
         const slot = raid?.base_bdevs_list.find((b) => b.name === bdev);
         if (record.phase === 'rebuilding' && raid?.process?.target === bdev) {
-          const job = this.enqueue(spec.name, member, record.createdAtMs, 'adopt');
+          const job = this.enqueue(spec.name, member, record.createdAtMs, 'adopt', record.view);
           job.info.reason = 'service restarted; following the raid rebuild spdk_tgt kept running';
           adopted.push(key);
         } else if (record.phase === 'rebuilding' && slot?.is_configured && !raid?.process) {
@@ -246,7 +246,7 @@ export class Rebuilds {
     return job.info.startedAtMs > 0;
   }
 
-  private enqueue(engine: string, member: Readonly<EngineReplicaSpec>, createdAtMs: number, mode: 'fresh' | 'adopt' = 'fresh'): Job {
+  private enqueue(engine: string, member: Readonly<EngineReplicaSpec>, createdAtMs: number, mode: 'fresh' | 'adopt' = 'fresh', view?: Readonly<RebuildView>): Job {
     const info: RebuildInfo = {
       engine,
       replica: member.name,
@@ -277,8 +277,15 @@ export class Rebuilds {
     if (mode === 'adopt') {
       // spdk_tgt is already running it: it takes a slot at once, ahead of the queue, and the
       // engine's other rebuilds wait for it (spdk_tgt runs one raid process at a time).
-      info.path = 'raid';
-      info.pathReason = 're-adopted after a restart';
+      // What it did before the restart, as recorded; the raid's own progress continues from there.
+      info.path = view?.path ?? 'raid';
+      info.pathReason = view ? `${view.pathReason} (re-adopted after a restart)` : 're-adopted after a restart';
+      info.sourceReplica = view?.source ?? '';
+      info.snapshots = view?.snapshots.map((s) => ({ ...s })) ?? [];
+      info.bytesTotal = view?.bytesTotal || this.sizeOf(engine);
+      info.bytesDone = view?.bytesDone ?? 0;
+      info.percent = view?.percent ?? 0;
+      job.raidBase = view?.raidBaseBytes ?? 0;
       this.scheduled.add(engine);
       void this.queue.add(
         async () => {
@@ -340,6 +347,7 @@ export class Rebuilds {
         info.pathReason = plan.reason;
         this.ctx.log.info({ engine: info.engine, replica: info.replica, path: plan.path, why: plan.reason, source: info.sourceReplica }, 'rebuild path chosen');
         publishRebuild('path-chosen', info, this.now());
+        this.recordView(job);
         if (plan.path === 'snapshot-preserving') {
           try {
             await this.snapshotPath.copy(job, plan, {
@@ -353,6 +361,7 @@ export class Rebuilds {
             info.pathReason = `snapshot copy failed (${(error as Error).message}); fell back to the raid rebuild`;
             this.ctx.log.warn({ engine: info.engine, replica: info.replica, err: (error as Error).message }, 'snapshot copy failed; falling back to the raid rebuild');
             publishRebuild('path-chosen', info, this.now());
+            this.recordView(job);
           }
         }
         await this.join(job);
@@ -383,10 +392,12 @@ export class Rebuilds {
       await this.engines.joinRaid(spec, member);
       // Inside the engine's lock: an add counting free slots sees this one taken.
       info.state = 'rebuilding';
+      if (info.bytesTotal === 0) info.bytesTotal = this.sizeOf(info.engine);
+      job.raidBase = info.bytesDone;
       await edit.setRebuildPhase(info.replica, 'rebuilding');
+      await edit.setRebuildView(info.replica, viewOf(job));
     });
     info.reason = 'in the raid; waiting for spdk_tgt to start its rebuild process';
-    if (info.bytesTotal === 0) info.bytesTotal = this.sizeOf(info.engine);
     this.status.changed(info.engine, 'modified', `replica ${info.replica} joined the raid; rebuilding`);
   }
 
@@ -397,7 +408,7 @@ export class Rebuilds {
     info.state = 'rebuilding';
     const raidName = engineRaidName(info.engine);
     const bdev = memberBdev(info.engine, member, this.ctx);
-    const base = info.bytesDone;
+    const base = job.raidBase ?? info.bytesDone;
     const size = this.sizeOf(info.engine);
     for (;;) {
       signal.throwIfAborted();
@@ -450,6 +461,7 @@ export class Rebuilds {
     if (Math.floor(info.percent / WATCH_STEP_PERCENT) > Math.floor(before / WATCH_STEP_PERCENT) && info.percent < 100) {
       this.status.changed(info.engine, 'modified', `rebuild of ${info.replica}: ${info.percent}%`);
       publishRebuild('progress', info, at);
+      this.recordView(job);
     }
     info.etaSec = info.rateBytesPerSec > 0 ? Math.ceil((info.bytesTotal - info.bytesDone) / info.rateBytesPerSec) : -1;
   }
@@ -509,6 +521,18 @@ export class Rebuilds {
     return this.records.edit(engine, (edit) => edit.setRebuildPhase(replica, phase));
   }
 
+  /**
+   * Records what the rebuild has done (path, source, snapshots, bytes) at each step, so a service
+   * restarted mid-rebuild re-adopts it with its history. Writes go one after another; one that
+   * fails is logged and the next step writes again (the rebuild goes on either way).
+   */
+  private recordView(job: Job): void {
+    const { info } = job;
+    job.viewWrite = job.viewWrite
+      .then(() => this.records.edit(info.engine, (edit) => edit.setRebuildView(info.replica, viewOf(job))))
+      .catch((error: unknown) => this.ctx.log.warn({ engine: info.engine, replica: info.replica, err: (error as Error).message }, 'rebuild progress not recorded; the next step tries again'));
+  }
+
   private dropRecord(engine: string, replica: string): Promise<void> {
     return this.records.edit(engine, (edit) => edit.dropRebuild(replica));
   }
@@ -524,4 +548,18 @@ export class Rebuilds {
  */
 export function rebuildPageName(rebuild: { engine: string; replica: string; createdAtMs: number }): string {
   return `${rebuild.engine}/${rebuild.replica}/${String(rebuild.createdAtMs).padStart(16, '0')}`;
+}
+
+function viewOf(job: Job): RebuildView {
+  const { info } = job;
+  return {
+    path: info.path ?? 'raid',
+    pathReason: info.pathReason,
+    source: info.sourceReplica,
+    snapshots: info.snapshots.map((s) => ({ ...s })),
+    raidBaseBytes: job.raidBase ?? 0,
+    bytesDone: info.bytesDone,
+    bytesTotal: info.bytesTotal,
+    percent: info.percent,
+  };
 }

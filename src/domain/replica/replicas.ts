@@ -18,6 +18,9 @@ import { sizeBytesProblem } from '../../validation/sizes.js';
 const MIB = 1024 * 1024;
 
 export class Replicas {
+  /** Where the monitor's allocation refresh goes on from. */
+  private refreshFrom = 0;
+
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>,
     private readonly exports: Exports,
@@ -92,6 +95,31 @@ export class Replicas {
     return this.info(this.head(name));
   }
 
+  /**
+   * Get with the head's allocation read from spdk_tgt now: writes through an export or a raid
+   * change it and nothing tells this node. Unreachable, the cached view answers (said stale).
+   */
+  async getFresh(name: string, options?: CallOptions): Promise<ReplicaInfo> {
+    const head = this.head(name);
+    await this.ctx.inventory.refreshAllocation(this.ctx.spdk, head.disk, [head.name], options);
+    return this.get(name);
+  }
+
+  /**
+   * The monitor's share of the same: the next `limit` heads, in turn, have their allocation read
+   * again (one pipelined read each), so lists catch up with host writes at a bounded cost.
+   */
+  async refreshAllocation(limit: number, options?: CallOptions): Promise<void> {
+    const heads = [...this.ctx.inventory.heads().values()];
+    if (heads.length === 0) return;
+    this.refreshFrom %= heads.length;
+    const batch = heads.slice(this.refreshFrom, this.refreshFrom + limit);
+    this.refreshFrom += batch.length;
+    const byDisk = new Map<string, string[]>();
+    for (const head of batch) byDisk.set(head.disk, [...(byDisk.get(head.disk) ?? []), head.name]);
+    await Promise.all([...byDisk].map(([disk, names]) => this.ctx.inventory.refreshAllocation(this.ctx.spdk, disk, names, options)));
+  }
+
   /** With `page`, only that page is described (see PageRequest). */
   list(diskName: string | undefined, page?: PageRequest): ReplicaInfo[] {
     if (diskName !== undefined && diskName !== '') checkName('disk', diskName);
@@ -121,7 +149,9 @@ export class Replicas {
         throw translate(error, `expand ${name}`);
       }
       head.sizeBytes = sizeBytes;
-      const info = this.info(head);
+      // The new size and allocation as spdk_tgt has them; the resize is done whatever this read does.
+      await this.ctx.inventory.reread(this.ctx, head.disk, [head.name], options).catch(() => undefined);
+      const info = this.info(this.ctx.inventory.head(name) ?? head);
       this.ctx.events.emit('modified', info, `expanded to ${sizeBytes} bytes`);
       return info;
     });

@@ -21,6 +21,8 @@ export interface ServiceOptions {
   portMax: number;
   /** CONDUCTOR_KILL_AFTER: `<operation>:<n>`. */
   killAfter?: string;
+  /** More environment (over the defaults below). */
+  env?: Record<string, string>;
 }
 
 export interface Exit {
@@ -61,6 +63,7 @@ export async function startService(options: ServiceOptions, { until: stage = 'se
   env.CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS = '600000';
   // So does the monitor, whose pass asks spdk_tgt for each recorded disk's bdev (the reconcile check).
   env.CONDUCTOR_ENGINE_MONITOR_PERIOD_MS = '600000';
+  Object.assign(env, options.env);
   const args = [
     CLI,
     'serve',

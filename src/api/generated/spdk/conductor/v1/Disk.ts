@@ -23,6 +23,12 @@ export interface Disk {
    * True when the lvstore existed before this service attached the disk.
    */
   'adopted'?: (boolean);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface Disk__Output {
@@ -45,4 +51,10 @@ export interface Disk__Output {
    * True when the lvstore existed before this service attached the disk.
    */
   'adopted': (boolean);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

@@ -23,6 +23,12 @@ export interface Engine {
    * this engine's rebuilds that are queued or running
    */
   'rebuilds'?: (_spdk_conductor_v1_Rebuild)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface Engine__Output {
@@ -41,4 +47,10 @@ export interface Engine__Output {
    * this engine's rebuilds that are queued or running
    */
   'rebuilds': (_spdk_conductor_v1_Rebuild__Output)[];
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

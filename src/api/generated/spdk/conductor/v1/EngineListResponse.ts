@@ -8,6 +8,12 @@ export interface EngineListResponse {
    * set when more follow: the next request's page_token
    */
   'nextPageToken'?: (string);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface EngineListResponse__Output {
@@ -16,4 +22,10 @@ export interface EngineListResponse__Output {
    * set when more follow: the next request's page_token
    */
   'nextPageToken': (string);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

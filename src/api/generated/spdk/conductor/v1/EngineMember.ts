@@ -16,6 +16,12 @@ export interface EngineMember {
    * remote members: bdev_nvme's controller state (enabled, resetting...)
    */
   'controllerState'?: (string);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface EngineMember__Output {
@@ -31,4 +37,10 @@ export interface EngineMember__Output {
    * remote members: bdev_nvme's controller state (enabled, resetting...)
    */
   'controllerState': (string);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

@@ -64,6 +64,12 @@ export interface Rebuild {
    * 0 while it runs
    */
   'finishedAtMs'?: (number | string | Long);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface Rebuild__Output {
@@ -123,4 +129,10 @@ export interface Rebuild__Output {
    * 0 while it runs
    */
   'finishedAtMs': (number);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

@@ -22,6 +22,12 @@ export interface Replica {
    */
   'headParent'?: (string);
   'snapshotCount'?: (number);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface Replica__Output {
@@ -43,4 +49,10 @@ export interface Replica__Output {
    */
   'headParent': (string);
   'snapshotCount': (number);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

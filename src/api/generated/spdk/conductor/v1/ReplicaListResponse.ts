@@ -9,6 +9,12 @@ export interface ReplicaListResponse {
    * that existed for the whole listing (creates and deletes meanwhile may or may not show).
    */
   'nextPageToken'?: (string);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface ReplicaListResponse__Output {
@@ -18,4 +24,10 @@ export interface ReplicaListResponse__Output {
    * that existed for the whole listing (creates and deletes meanwhile may or may not show).
    */
   'nextPageToken': (string);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }

@@ -19,6 +19,12 @@ export interface Snapshot {
   'sizeBytes'?: (number | string | Long);
   'allocatedBytes'?: (number | string | Long);
   'userCreated'?: (boolean);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale'?: (boolean);
+  'staleReason'?: (string);
 }
 
 export interface Snapshot__Output {
@@ -37,4 +43,10 @@ export interface Snapshot__Output {
   'sizeBytes': (number);
   'allocatedBytes': (number);
   'userCreated': (boolean);
+  /**
+   * Set when this answer comes from what the service last read and spdk_tgt may differ now
+   * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
+   */
+  'stale': (boolean);
+  'staleReason': (string);
 }
