@@ -13,6 +13,7 @@ import type {
   EngineCreate,
   EngineEvent,
   EngineInfo,
+  EngineRepairOutcome,
   EngineReplicaSpec,
   ExposeMode,
   NodeInfo,
@@ -79,6 +80,8 @@ export interface EngineDomain {
   /** `secrets` (by replica name) are the keys remote members attach with. */
   engineCreate(request: EngineCreate, options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<EngineInfo>;
   engineGet(name: string, options?: CallOptions): Promise<EngineInfo>;
+  /** Reconciles one engine now: members attached, raid checked against the record, export at its port. */
+  engineRepair(name: string, options?: CallOptions): Promise<EngineRepairOutcome>;
   engineList(options?: CallOptions): Promise<EngineInfo[]>;
   engineDelete(name: string, options?: CallOptions): Promise<void>;
   /** Out of the raid, controller detached, bdev gone: then the replica may be torn down. */

@@ -6,7 +6,18 @@
  * watch's initial list arrives after engineWatch returns, as the real domain's does.
  */
 import { ConductorError } from '../../../src/errors.js';
-import type { EngineCreate, EngineEvent, EngineInfo, EngineMemberInfo, EngineReplicaSpec, EngineState, FrontendInfo, MemberState, RebuildInfo } from '../../../src/domain/model.js';
+import type {
+  EngineCreate,
+  EngineEvent,
+  EngineInfo,
+  EngineRepairOutcome,
+  EngineMemberInfo,
+  EngineReplicaSpec,
+  EngineState,
+  FrontendInfo,
+  MemberState,
+  RebuildInfo,
+} from '../../../src/domain/model.js';
 import type { EngineDomain } from '../../../src/domain/operations.js';
 
 /** A queued rebuild as the real domain reports one right after EngineReplicaAdd. */
@@ -104,6 +115,12 @@ export class FakeEngines {
   async engineGet(name: string, options?: Options): Promise<EngineInfo> {
     await this.hooks.enter('engineGet', [name], options);
     return this.#info(this.#stored(name));
+  }
+
+  /** A repair of a stored engine: nothing to do, the engine as it is. */
+  async engineRepair(name: string, options?: Options): Promise<EngineRepairOutcome> {
+    await this.hooks.enter('engineRepair', [name], options);
+    return { engine: this.#info(this.#stored(name)), actions: [], problem: undefined };
   }
 
   async engineList(options?: Options): Promise<EngineInfo[]> {
