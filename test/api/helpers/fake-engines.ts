@@ -117,10 +117,12 @@ export class FakeEngines {
     return this.#info(this.#stored(name));
   }
 
-  /** A repair of a stored engine: nothing to do, the engine as it is. */
+  /** What the next repairs report (a test sets it); the engine is answered as it is. */
+  repairReport: { actions: string[]; problem: string | undefined } = { actions: [], problem: undefined };
+
   async engineRepair(name: string, options?: Options): Promise<EngineRepairOutcome> {
     await this.hooks.enter('engineRepair', [name], options);
-    return { engine: this.#info(this.#stored(name)), actions: [], problem: undefined };
+    return { engine: this.#info(this.#stored(name)), ...this.repairReport };
   }
 
   async engineList(options?: Options): Promise<EngineInfo[]> {
