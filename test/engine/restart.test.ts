@@ -190,6 +190,29 @@ describe('engine across spdk_tgt restarts', () => {
     expect((await a.node.engineRepair('vol')).actions).toEqual([]);
   });
 
+  it('three more kill cycles of the engine node, one of them during the reconcile: back each time with the data', async () => {
+    for (let cycle = 0; cycle < 3; cycle++) {
+      await restartSpdk(a, 'a');
+      if (cycle === 1) {
+        await until('the reconcile under way', CONVERGE_MS, async () => a.node.reconcileStatus().phase === 'reconciling');
+        await restartSpdk(a, 'a');
+      }
+      await converged(a);
+      const back = await healthy();
+      expect(back.frontend?.port, `cycle ${cycle}`).toBe(engine.frontend?.port);
+      // The host reconnects by itself; the first writes may wait for it.
+      await until(`a host write after cycle ${cycle}`, CONVERGE_MS, async () => {
+        await host.writeOne(5_000);
+        const ok = host.failures.length === 0;
+        host.failures = [];
+        return ok;
+      });
+      await write(5);
+    }
+    await expectReadBack();
+    await expectOnRemote();
+  });
+
   it('an engine without a superblock whose raid is gone is faulted; create with the same spec repairs it at the same port', async () => {
     await a.node.replicaCreate('ro1', 'd', 8 * MIB);
     await a.node.replicaCreate('ro2', 'd', 8 * MIB);
