@@ -153,6 +153,7 @@ export function engineMessage(engine: EngineInfo): Engine {
     frontend: engine.frontend ? frontendMessage(engine.frontend) : null,
     rebuild: engine.rebuild ? { member: engine.rebuild.member, percent: engine.rebuild.percent, blocks: engine.rebuild.blocks } : null,
     rebuilds: engine.rebuilds.map(rebuildMessage),
+    superblock: engine.superblock === true,
   };
 }
 

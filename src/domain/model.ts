@@ -221,6 +221,17 @@ export interface EngineInfo {
   rebuild: RebuildProgress | undefined;
   /** This engine's rebuilds that are queued or running. */
   rebuilds: RebuildInfo[];
+  /** Its raid keeps a superblock on its members (re-assembled by examine after a restart); false for older engines. */
+  superblock?: boolean;
+}
+
+/** What an engine repair did and how the engine ended up. */
+export interface EngineRepairOutcome {
+  engine: EngineInfo;
+  /** What was done, in order ("attached r2", "exported again at … port 4420"); empty when all was right. */
+  actions: string[];
+  /** Why the engine could not be brought back whole; undefined when it was. */
+  problem: string | undefined;
 }
 
 export type RebuildState = 'queued' | 'copying-snapshots' | 'rebuilding' | 'done' | 'failed' | 'cancelled';

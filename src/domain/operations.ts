@@ -13,6 +13,7 @@ import type {
   EngineCreate,
   EngineEvent,
   EngineInfo,
+  EngineRepairOutcome,
   EngineReplicaSpec,
   ExposeMode,
   NodeInfo,
@@ -82,6 +83,8 @@ export interface EngineDomain {
   /** `secrets` (by replica name) are the keys remote members attach with. */
   engineCreate(request: EngineCreate, options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<EngineInfo>;
   engineGet(name: string, options?: CallOptions): Promise<EngineInfo>;
+  /** Reconciles one engine now: members attached, raid checked against the record, export at its port. */
+  engineRepair(name: string, options?: CallOptions): Promise<EngineRepairOutcome>;
   /** With `page`, that page only (see PageRequest); without, every engine. */
   engineList(options?: CallOptions, page?: PageRequest): Promise<EngineInfo[]>;
   engineDelete(name: string, options?: CallOptions): Promise<void>;

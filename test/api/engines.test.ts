@@ -86,6 +86,7 @@ describe('Engines', () => {
       },
       rebuild: null,
       rebuilds: [],
+      superblock: false,
     });
     expect(await invoke(api.clients.engines, 'EngineGet', { name: 'vol1' })).toEqual(engine);
     expect((await invoke(api.clients.engines, 'EngineList', {})).engines).toEqual([engine]);

@@ -192,6 +192,23 @@ describe('engine get, list, replica-list', () => {
     expect(result.stderr).toBe('spdk-conductor: engine ghost does not exist on this node [ENGINE_NOT_FOUND]');
   });
 
+  it('engine repair prints what it did and the engine, exits 1 with the reason when it cannot, 5 for a missing engine', async () => {
+    await createVol1();
+    domain.engines.repairReport = { actions: ['attached r1', 'exported again at nqn.2024-11.io.spdk-conductor:volume:vol1 port 20002'], problem: undefined };
+    const repaired = await run(['engine', 'repair', 'vol1']);
+    expect(repaired.exitCode, repaired.stderr).toBe(0);
+    expect(repaired.stdout.split('\n').slice(0, 3)).toEqual(['repair of engine vol1:', '  attached r1', '  exported again at nqn.2024-11.io.spdk-conductor:volume:vol1 port 20002']);
+    expect(repaired.stdout).toMatch(/^name\s+vol1$/m);
+
+    domain.engines.repairReport = { actions: [], problem: 'raid e.vol1 is configuring: 1 member(s) it needs are not back yet' };
+    const stuck = await run(['engine', 'repair', 'vol1', '--json']);
+    expect(stuck.exitCode).toBe(1);
+    expect(JSON.parse(stuck.stdout)).toMatchObject({ actions: [], problem: 'raid e.vol1 is configuring: 1 member(s) it needs are not back yet', engine: { name: 'vol1' } });
+
+    const ghost = await run(['engine', 'repair', 'ghost']);
+    expect(ghost.exitCode).toBe(5);
+  });
+
   it('engine list is a table; --json an array', async () => {
     await createVol1();
     const text = await run(['engine', 'list']);
@@ -295,7 +312,7 @@ describe('engine command line errors exit 2 and contact nothing', () => {
     [['engine', 'replica-add', 'vol1', '--replica', 'name=r2,local', '--replica', 'name=r3,local'], /takes one --replica; run it once per replica/],
     [['engine', 'replica-remove', 'vol1'], /usage: spdk-conductor engine replica-remove NAME REPLICA/],
     [['engine', 'get', 'vol1', '--replica', 'name=r2,local'], /--replica does not apply to "engine get"/],
-    [['engine', 'frob'], /unknown command "engine frob"; engine commands: create, get, list, delete, watch, replica-list, replica-remove, replica-add/],
+    [['engine', 'frob'], /unknown command "engine frob"; engine commands: create, get, list, delete, repair, watch, replica-list, replica-remove, replica-add/],
   ])('%j', async (args, message) => {
     const result = await run(args);
     expect(result.exitCode, result.stderr).toBe(2);

@@ -33,6 +33,8 @@ export interface SimBdev {
   readonly blockSize: number;
   numBlocks: number;
   claim: SimClaim | null;
+  /** optimal_io_boundary in blocks (an lvol's cluster); a raid superblock's data offset is rounded up to it. */
+  readonly optimalIoBoundary?: number;
   /** Reads `count` blocks at `lba`. Rejects with an errno-style SimIoError on failure. */
   read(lba: number, count: number): Promise<Buffer>;
   write(lba: number, data: Buffer): Promise<void>;

@@ -41,6 +41,11 @@ export class LvolBdev implements SimBdev {
     return (this.blob.numClusters * this.lvs.clusterSize) / this.blockSize;
   }
 
+  /** spdk_tgt's lvol bdev sets optimal_io_boundary to the cluster. */
+  get optimalIoBoundary(): number {
+    return this.lvs.clusterSize / this.blockSize;
+  }
+
   set numBlocks(_value: number) {
     // The size follows the blob: bdev_lvol_resize changes the cluster count.
   }

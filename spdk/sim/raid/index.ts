@@ -1,11 +1,16 @@
 /**
  * The raid module (bdev_raid): raid1 bdevs over any bdevs of the registry. It examines new bdevs
- * (a `configuring` raid picks up a member that appears later), takes out members that disappear,
- * and registers the bdev_raid_* methods.
+ * (a `configuring` raid picks up a member that appears later; a bdev carrying a raid superblock
+ * brings its raid back, or is re-added to it), takes out members that disappear, and registers
+ * the bdev_raid_* methods.
  */
 import type { SimBdev, SimModule, SimTarget } from '../core/contract.js';
-import type { Raid, RaidEnv } from './raid-bdev.js';
+import { errno } from '../core/errno.js';
+import { EEXIST, EINVAL } from '../fabric/errno.js';
+import { Raid, ZERO_UUID, type RaidEnv } from './raid-bdev.js';
 import { registerRaidRpcs } from './rpc.js';
+import { readSuperblock, type Superblock } from './superblock.js';
+import { RaidVolume } from './volume.js';
 
 export interface RaidOptions {
   processWindowSizeKb: number;
@@ -68,10 +73,98 @@ export class RaidModule implements SimModule {
     return this.target;
   }
 
-  /** Examine: a configuring raid waiting for a member of this name takes it. */
-  private examine(bdev: SimBdev): void {
+  /**
+   * Examine reads the start of every new bdev (bdev_wait_for_examine waits for it): a raid
+   * superblock there goes to examineSuperblock, else a configuring raid without a superblock
+   * waiting for a member of this name takes it.
+   */
+  private examine(bdev: SimBdev): Promise<void> | undefined {
+    if (bdev instanceof RaidVolume) return undefined;
+    return (async () => {
+      const sb = await readSuperblock(bdev);
+      if (this.target?.bdevs.get(bdev.name) !== bdev || bdev.claim !== null) return;
+      if (sb) this.examineSuperblock(sb, bdev);
+      else this.examineNoSuperblock(bdev);
+    })();
+  }
+
+  /**
+   * raid_bdev_examine_sb: the raid of that uuid is made from the newest superblock seen (a newer
+   * one replaces a configuring raid), a member the superblock counts as configured joins it, and
+   * a member an online raid lost (missing or failed in its superblock, e.g. removed before a
+   * crash) is re-added and rebuilt. 0 or the errno of why the bdev was not taken.
+   */
+  examineSuperblock(found: Superblock, bdev: SimBdev): number {
+    const log = (event: string, fields: Record<string, unknown>) => this.requireTarget().log(event, fields);
+    if (found.blockSize !== bdev.blockSize) return -EINVAL;
+    let sb = found;
+    let raid: Raid | undefined = [...this.raids.values()].find((r) => r.uuid === sb.uuid);
+    if (raid) {
+      if (!raid.sb) return -EINVAL;
+      if (sb.seq > raid.sb.seq) {
+        if (raid.state !== 'configuring') {
+          log('raid_sb_newer_ignored', { message: `Newer version of raid bdev ${raid.name} superblock found on bdev ${bdev.name} but raid bdev is not in configuring state.` });
+          return -errno.EBUSY;
+        }
+        raid.delete();
+        this.raids.delete(raid.name);
+        raid = undefined;
+      } else if (sb.seq < raid.sb.seq) {
+        sb = raid.sb;
+      }
+    }
+    const entry = sb.members.find((m) => m.uuid === bdev.uuid);
+    if (!entry) return -EINVAL;
+    let created = false;
+    if (!raid) {
+      if (this.raids.has(sb.name)) {
+        log('raid_create_from_sb_failed', { message: `Failed to create raid bdev ${sb.name}: File exists` });
+        return -EEXIST;
+      }
+      raid = Raid.fromSuperblock(this.env(), sb);
+      this.raids.set(raid.name, raid);
+      created = true;
+    }
+    let slot: Raid['slots'][number] | undefined;
+    if (raid.state === 'online') {
+      slot = raid.slots[entry.slot];
+      if (!slot || slot.configured || entry.state === 'configured') return -EEXIST;
+      slot.uuid = entry.uuid;
+      log('raid_readd', { message: `Re-adding bdev ${bdev.name} to raid bdev ${raid.name}.` });
+    } else {
+      if (entry.state !== 'configured') {
+        log('raid_not_active_member', { message: `Bdev ${bdev.name} is not an active member of raid bdev ${raid.name}. Ignoring.` });
+        return -EINVAL;
+      }
+      slot = raid.slots.find((s) => s.uuid === bdev.uuid);
+      if (!slot) return -EINVAL;
+      if (slot.configured) return -EEXIST;
+    }
+    const { rc } = raid.configure(slot, bdev);
+    if (rc !== 0) log('raid_examine_failed', { raid: raid.name, bdev: bdev.name, rc });
+    if (created) this.examineOthers(raid);
+    return rc;
+  }
+
+  /** After a raid came back from a superblock: its other members already registered join it too. */
+  private examineOthers(raid: Raid): void {
+    const target = this.requireTarget();
+    for (const slot of raid.slots) {
+      if (slot.configured || slot.uuid === ZERO_UUID) continue;
+      const bdev = target.bdevs.get(slot.uuid);
+      if (!bdev || bdev.claim !== null) continue;
+      const registry = target.bdevs as { track?: (p: Promise<void>) => void };
+      const work = readSuperblock(bdev).then((sb) => {
+        if (sb && bdev.claim === null && target.bdevs.get(bdev.name) === bdev) this.examineSuperblock(sb, bdev);
+      });
+      registry.track?.(work);
+    }
+  }
+
+  /** Examine without a superblock: a configuring raid waiting for a member of this name takes it. */
+  private examineNoSuperblock(bdev: SimBdev): void {
     for (const raid of this.raids.values()) {
-      if (raid.state !== 'configuring') continue;
+      if (raid.state !== 'configuring' || raid.sb !== null) continue;
       const slot = raid.slots.find((s) => !s.configured && s.name !== null && (s.name === bdev.name || bdev.aliases.includes(s.name)));
       if (!slot || bdev.claim !== null) continue;
       const result = raid.configure(slot, bdev);

@@ -7,6 +7,7 @@ import { DECODE_FAILED, objectDecoder, RAID_DECODE_FAILED, record, type ParamSpe
 import { EEXIST, EINVAL, ENODEV, EPERM, strerror } from '../fabric/errno.js';
 import type { RaidModule } from './index.js';
 import { Raid, ZERO_UUID } from './raid-bdev.js';
+import { readSuperblock } from './superblock.js';
 
 /** RAID_BDEV_SB_NAME_SIZE: names must leave room for the NUL in the superblock. */
 const MAX_NAME = 63;
@@ -58,7 +59,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
 
   target.register('bdev_raid_create', {
     decode: objectDecoder(CREATE, RAID_DECODE_FAILED),
-    handler: (params, ctx) => {
+    handler: async (params, ctx) => {
       const p = record(params);
       const name = p.name as string;
       crashOnCreateDeleteRace(target, ctx, name, 'bdev_raid_create');
@@ -81,27 +82,43 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
       const uuid = (p.uuid as string | undefined)?.toLowerCase() ?? (superblock ? crypto.randomUUID() : ZERO_UUID);
       const raid = new Raid(module.env(), name, bases, superblock, uuid);
       module.raids.set(name, raid);
-      for (const slot of raid.slots) {
-        const bdev = target.bdevs.get(slot.name ?? '');
-        if (!bdev) continue; // configured later, when it appears (examine)
-        const { rc } = raid.configure(slot, bdev);
-        if (rc !== 0) {
-          raid.delete();
-          module.raids.delete(name);
-          throw createFailed(rc);
-        }
+      const undo = (rc: number) => {
+        raid.delete();
+        if (module.raids.get(name) === raid) module.raids.delete(name);
+        return createFailed(rc);
+      };
+      // Every new member is read first, superblock raid or not: one carrying another raid's
+      // superblock (a deleted superblock raid leaves it behind) is refused with EEXIST.
+      const present = raid.slots.map((slot) => target.bdevs.get(slot.name ?? ''));
+      const found = await Promise.all(present.map((bdev) => (bdev ? readSuperblock(bdev) : null)));
+      if (found.some((sb) => sb !== null && sb.uuid !== raid.uuid)) {
+        const holder = present[found.findIndex((sb) => sb !== null && sb.uuid !== raid.uuid)];
+        target.log('raid_sb_of_other_raid', { message: `Superblock of a different raid bdev found on bdev ${holder?.name}` });
+        throw undo(-EEXIST);
       }
+      raid.slots.forEach((slot, i) => {
+        const bdev = present[i];
+        if (!bdev || slot.configured) return; // configured later, when it appears (examine)
+        const { rc } = raid.configure(slot, bdev);
+        if (rc !== 0) throw undo(rc);
+      });
+      // spdk_tgt answers once the superblock is on the members.
+      await raid.superblockWritten();
       return true;
     },
   });
 
   target.register('bdev_raid_delete', {
     decode: objectDecoder(DELETE, RAID_DECODE_FAILED),
-    handler: (params, ctx) => {
-      const name = record(params).name as string;
+    handler: async (params, ctx) => {
+      const p = record(params);
+      const name = p.name as string;
       crashOnCreateDeleteRace(target, ctx, name, 'bdev_raid_delete');
       const raid = module.raids.get(name);
       if (!raid) throw failed(-ENODEV, `raid bdev ${name} not found`);
+      // clear_sb defaults to false: the members keep the superblock (and examine brings the raid back).
+      if (p.clear_sb === true && raid.superblock) await raid.clearSuperblocks();
+      if (module.raids.get(name) !== raid) return true;
       raid.delete();
       module.raids.delete(name);
       return true;
@@ -126,6 +143,16 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
         if (raid.state === 'configuring') slot.name = baseName;
         throw addFailed(-ENODEV);
       }
+      // A new member's superblock is read first: this raid's own (a member it lost) re-adds it as
+      // examine would; another raid's refuses it.
+      const sb = await readSuperblock(bdev);
+      if (sb && sb.uuid === raid.uuid) {
+        const rc = module.examineSuperblock(sb, bdev);
+        if (rc !== 0) throw addFailed(rc);
+        return true;
+      }
+      if (sb) throw addFailed(-EEXIST);
+      if (slot.configured || slot.name !== null || raid.process) throw addFailed(raid.process ? -EPERM : -EINVAL);
       slot.name = baseName;
       const result = raid.configure(slot, bdev);
       if (result.rc !== 0) {

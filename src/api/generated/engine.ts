@@ -10,6 +10,8 @@ import type { EngineGetRequest as _spdk_conductor_v1_EngineGetRequest, EngineGet
 import type { EngineListRequest as _spdk_conductor_v1_EngineListRequest, EngineListRequest__Output as _spdk_conductor_v1_EngineListRequest__Output } from './spdk/conductor/v1/EngineListRequest.js';
 import type { EngineListResponse as _spdk_conductor_v1_EngineListResponse, EngineListResponse__Output as _spdk_conductor_v1_EngineListResponse__Output } from './spdk/conductor/v1/EngineListResponse.js';
 import type { EngineMember as _spdk_conductor_v1_EngineMember, EngineMember__Output as _spdk_conductor_v1_EngineMember__Output } from './spdk/conductor/v1/EngineMember.js';
+import type { EngineRepairRequest as _spdk_conductor_v1_EngineRepairRequest, EngineRepairRequest__Output as _spdk_conductor_v1_EngineRepairRequest__Output } from './spdk/conductor/v1/EngineRepairRequest.js';
+import type { EngineRepairResponse as _spdk_conductor_v1_EngineRepairResponse, EngineRepairResponse__Output as _spdk_conductor_v1_EngineRepairResponse__Output } from './spdk/conductor/v1/EngineRepairResponse.js';
 import type { EngineReplica as _spdk_conductor_v1_EngineReplica, EngineReplica__Output as _spdk_conductor_v1_EngineReplica__Output } from './spdk/conductor/v1/EngineReplica.js';
 import type { EngineReplicaAddRequest as _spdk_conductor_v1_EngineReplicaAddRequest, EngineReplicaAddRequest__Output as _spdk_conductor_v1_EngineReplicaAddRequest__Output } from './spdk/conductor/v1/EngineReplicaAddRequest.js';
 import type { EngineReplicaListRequest as _spdk_conductor_v1_EngineReplicaListRequest, EngineReplicaListRequest__Output as _spdk_conductor_v1_EngineReplicaListRequest__Output } from './spdk/conductor/v1/EngineReplicaListRequest.js';
@@ -49,6 +51,8 @@ export interface ProtoGrpcType {
         EngineListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineListRequest, _spdk_conductor_v1_EngineListRequest__Output>
         EngineListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineListResponse, _spdk_conductor_v1_EngineListResponse__Output>
         EngineMember: MessageTypeDefinition<_spdk_conductor_v1_EngineMember, _spdk_conductor_v1_EngineMember__Output>
+        EngineRepairRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineRepairRequest, _spdk_conductor_v1_EngineRepairRequest__Output>
+        EngineRepairResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineRepairResponse, _spdk_conductor_v1_EngineRepairResponse__Output>
         EngineReplica: MessageTypeDefinition<_spdk_conductor_v1_EngineReplica, _spdk_conductor_v1_EngineReplica__Output>
         EngineReplicaAddRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaAddRequest, _spdk_conductor_v1_EngineReplicaAddRequest__Output>
         EngineReplicaListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaListRequest, _spdk_conductor_v1_EngineReplicaListRequest__Output>

@@ -12,6 +12,8 @@ import type { EngineDeleteRequest__Output } from '../generated/spdk/conductor/v1
 import type { EngineDeleteResponse } from '../generated/spdk/conductor/v1/EngineDeleteResponse.js';
 import type { EngineEvent } from '../generated/spdk/conductor/v1/EngineEvent.js';
 import type { EngineGetRequest__Output } from '../generated/spdk/conductor/v1/EngineGetRequest.js';
+import type { EngineRepairRequest__Output } from '../generated/spdk/conductor/v1/EngineRepairRequest.js';
+import type { EngineRepairResponse } from '../generated/spdk/conductor/v1/EngineRepairResponse.js';
 import type { EngineListRequest__Output } from '../generated/spdk/conductor/v1/EngineListRequest.js';
 import type { EngineListResponse } from '../generated/spdk/conductor/v1/EngineListResponse.js';
 import type { EngineReplica__Output } from '../generated/spdk/conductor/v1/EngineReplica.js';
@@ -169,6 +171,10 @@ export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): Eng
     }),
     RebuildGet: unary<RebuildGetRequest__Output, Rebuild>(ctx, 'RebuildGet', async (request) => rebuildMessage(await domain.rebuildGet(...rebuildTarget(request)))),
     RebuildCancel: unary<RebuildCancelRequest__Output, Rebuild>(ctx, 'RebuildCancel', async (request, call) => rebuildMessage(await domain.rebuildCancel(...rebuildTarget(request), call))),
+    EngineRepair: unary<EngineRepairRequest__Output, EngineRepairResponse>(ctx, 'EngineRepair', async (request, call) => {
+      const outcome = await domain.engineRepair(volumeName(request), call);
+      return { engine: engineMessage(outcome.engine), actions: outcome.actions, problem: outcome.problem ?? '' };
+    }),
     EngineWatch: watchHandler<EngineWatchRequest__Output, DomainEngineEvent, EngineEvent>(ctx, options, {
       method: 'EngineWatch',
       subscribe: (listener) => domain.engineWatch(listener),

@@ -1,4 +1,4 @@
-/** spdk-conductor engine create|get|list|delete|watch|replica-list|replica-remove|replica-add */
+/** spdk-conductor engine create|get|list|delete|repair|watch|replica-list|replica-remove|replica-add */
 import { invoke } from '../../api/client.js';
 import type { Engine__Output } from '../../api/generated/spdk/conductor/v1/Engine.js';
 import type { EngineEvent__Output } from '../../api/generated/spdk/conductor/v1/EngineEvent.js';
@@ -64,7 +64,7 @@ function engineFields(engine: Engine__Output): string {
     ['name', engine.name],
     ['size', `${formatSize(engine.sizeBytes)} (${engine.sizeBytes} bytes)`],
     ['state', `${stateText(engine)}: ${engine.reason}`],
-    ['raid', engine.raidName],
+    ['raid', `${engine.raidName}${engine.superblock ? ' (superblock)' : ' (no superblock: made again from the record after a restart)'}`],
   ];
   if (f) {
     rows.push(
@@ -173,6 +173,25 @@ export const engineCommands: CommandSpec[] = [
         const response = await invoke(api.engines, 'EngineDelete', { name: name! }, call);
         out(asJson ? json(response) : `deleted engine ${name}\n`);
         return EXIT.OK;
+      },
+  },
+  {
+    name: 'engine repair',
+    args: ['NAME'],
+    options: [],
+    usage:
+      'engine repair NAME   (reconcile the engine now: members attached again, raid checked against the record, export at its NQN and port; exit 1 with the reason when it cannot be brought back whole)',
+    prepare:
+      (_values, [name]) =>
+      async (ctx) => {
+        const { engine, actions, problem } = await invoke(ctx.api.engines, 'EngineRepair', { name: name! }, ctx.call);
+        if (ctx.json) {
+          ctx.out(json({ engine, actions, problem }));
+        } else {
+          const done = actions.length > 0 ? actions.map((a) => `  ${a}`).join('\n') : '  nothing to do: the engine was as recorded';
+          ctx.out(`repair of engine ${name}:\n${done}\n${problem ? `not brought back whole: ${problem}\n` : ''}\n${engineFields(engine!)}`);
+        }
+        return problem ? EXIT.FAILED : EXIT.OK;
       },
   },
   {

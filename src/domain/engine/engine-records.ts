@@ -71,10 +71,10 @@ export class EngineEdit {
     await this.put({ ...spec, creating: true });
   }
 
-  /** The create returned: its export's port is recorded and the creating mark goes. */
-  async confirmCreated(port: number): Promise<void> {
+  /** The create returned: its export's port and whether its raid has a superblock are recorded, and the creating mark goes. */
+  async confirmCreated(port: number, superblock = false): Promise<void> {
     const { creating: _creating, ...record } = this.require();
-    await this.put({ ...record, port });
+    await this.put({ ...record, port, ...(superblock ? { superblock } : {}) });
   }
 
   /** A member joins (or, known at a new API address, is replaced) with its rebuild queued. */

@@ -9,7 +9,7 @@ import type { CallOptions } from '../../spdk/call.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { RaidBdev } from '../../spdk/methods/raid.js';
 import type { DomainContext } from '../node/context.js';
-import { memberBdev } from './members.js';
+import { memberSlotNames } from './members.js';
 import type { EngineEvent, EngineInfo, EngineMemberInfo, EngineState, FrontendInfo, RebuildInfo } from '../model.js';
 import { engineControllerName, engineRaidName, namespaceIds, volumeNqn } from '../node/naming.js';
 import type { EngineSpec } from '../node/state-file.js';
@@ -60,12 +60,15 @@ export class EngineStatus {
     const raid = observed.raids.get(raidName);
     const process = raid?.process;
     const slots = new Map((raid?.base_bdevs_list ?? []).filter((b) => b.name).map((b) => [b.name!, b]));
+    // After examine re-assembled a raid a local member is listed under its lvol's uuid.
     const rebuilds = this.rebuilds.activeOf(spec.name);
     const members: EngineMemberInfo[] = spec.replicas.map((replica) => {
-      const bdevName = memberBdev(spec.name, replica, this.ctx);
+      const names = memberSlotNames(spec.name, replica, this.ctx);
+      const bdevName = names[0]!;
       const controller = replica.kind === 'remote' ? observed.controllers.get(engineControllerName(spec.name, replica.name)) : undefined;
       const controllerState = controller?.ctrlrs[0]?.state;
-      const slot = slots.get(bdevName);
+      const slotName = names.find((n) => slots.has(n));
+      const slot = slotName === undefined ? undefined : slots.get(slotName);
       let state: EngineMemberInfo['state'];
       let reason: string;
       const rebuild = rebuilds.find((r) => r.replica === replica.name);
@@ -73,7 +76,7 @@ export class EngineStatus {
         // Not healthy until its rebuild has ended, whatever the raid's slot says.
         state = 'rebuilding';
         reason = `rebuild ${rebuild.state}: ${rebuild.reason}`;
-      } else if (process && process.target === bdevName) {
+      } else if (process && names.includes(process.target)) {
         state = 'rebuilding';
         reason = `rebuilding, ${process.progress.percent}%`;
       } else if (slot?.is_configured) {
@@ -120,6 +123,7 @@ export class EngineStatus {
       frontend: this.frontend(spec),
       rebuild: process ? { member: process.target, percent: process.progress.percent, blocks: process.progress.blocks } : undefined,
       rebuilds,
+      superblock: spec.superblock === true,
     };
   }
 

@@ -23,7 +23,7 @@ import { listenOnFreePort } from '../replica/exports.js';
 import type { EngineSpec } from '../node/state-file.js';
 import type { EngineEdit, EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
-import { checkLocalMembers, checkRemoteSizes, memberBdev, waitBdevGone } from './members.js';
+import { checkLocalMembers, checkRemoteSizes, memberBdev, superblockFits, waitBdevGone } from './members.js';
 
 const MIB = 1024 * 1024;
 /** raid1 in spdk_tgt v26.05 refuses to start with fewer members (transcript 08). */
@@ -100,13 +100,22 @@ export class Engines {
         }
         // A remote member's size is known only once it is attached; the rollback below detaches it.
         await checkRemoteSizes(this.ctx, spec, healthy, options);
-        await this.ctx.spdk.raid.create({ name: engineRaidName(spec.name), raid_level: 'raid1', base_bdevs: healthy.map((m) => m.bdev!), strip_size_kb: 0 }, options);
+        // With a superblock examine re-assembles the raid after spdk_tgt restarts and knows which
+        // members were in sync; it needs room on every member (members.ts, superblockFits).
+        const superblock = await superblockFits(this.ctx, spec, healthy, options);
+        if (!superblock)
+          this.ctx.log.warn({ engine: spec.name }, 'a member has no room for a raid superblock beyond the volume size; engine made without one (reconcile re-creates it from its record)');
+        await this.ctx.spdk.raid.create(
+          { name: engineRaidName(spec.name), raid_level: 'raid1', base_bdevs: healthy.map((m) => m.bdev!), strip_size_kb: 0, ...(superblock ? { superblock } : {}) },
+          options,
+        );
+        spec = { ...spec, ...(superblock ? { superblock } : {}) };
         // From here on a rollback releases the port too.
         spec = { ...spec, port: await this.export(spec, options) };
         for (const failed of attached.filter((m) => m.error)) this.ctx.log.warn({ engine: spec.name, replica: failed.name, reason: failed.error }, 'replica not attached; engine starts degraded');
         const info = await this.status.info(spec, options);
         if (spec.frontend === 'nvme-host') await this.connectHost(spec, info);
-        await edit.confirmCreated(spec.port);
+        await edit.confirmCreated(spec.port, spec.superblock === true);
         this.ctx.log.info({ engine: spec.name, members: healthy.map((m) => m.name), state: info.state }, 'engine created');
         this.status.changed(spec.name, 'added', 'created');
         return this.status.info(spec, options);
@@ -290,7 +299,8 @@ export class Engines {
     const nqn = volumeNqn(spec.name);
     if (spec.frontend === 'nvme-host' && this.deps.hostFrontend) await this.deps.hostFrontend.disconnect(nqn);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn }, options));
-    await deleteQuietly(this.ctx, () => this.ctx.spdk.raid.delete({ name: engineRaidName(spec.name) }, options));
+    // The engine is gone for good: its superblock goes too, so its replicas can join another raid.
+    await deleteQuietly(this.ctx, () => this.ctx.spdk.raid.delete({ name: engineRaidName(spec.name), ...(spec.superblock ? { clear_sb: true } : {}) }, options));
     // Every controller of this engine, also ones for replicas no longer in the spec.
     const controllers = await this.ctx.spdk.nvme.getControllers(undefined, options);
     const prefix = `${engineControllerName(spec.name, '')}`;
@@ -358,7 +368,7 @@ export class Engines {
   }
 
   /** Attaches every remote replica at once (they are independent objects) and finds local ones. */
-  private attachAll(spec: EngineSpec, options?: CallOptions): Promise<Attached[]> {
+  attachAll(spec: EngineSpec, options?: CallOptions): Promise<Attached[]> {
     const timeouts = this.deps.attachParams(spec.timeouts);
     return Promise.all(
       spec.replicas.map(async (replica) => {
@@ -419,8 +429,11 @@ export class Engines {
     return failed(error.message);
   }
 
-  /** Resolves to the port the export listens on. */
-  private async export(spec: EngineSpec, options?: CallOptions): Promise<number> {
+  /**
+   * Resolves to the port the export listens on: `port` when given (an engine made again keeps
+   * its recorded port), else a free one.
+   */
+  async export(spec: EngineSpec, options?: CallOptions, port?: number): Promise<number> {
     const nqn = volumeNqn(spec.name);
     const ids = namespaceIds('volume', spec.name);
     const nvmf = this.ctx.spdk.nvmf;
@@ -428,7 +441,10 @@ export class Engines {
     await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: `SV${ids.nguid.slice(0, 18)}`, model_number: 'spdk-conductor volume', ana_reporting: false }, options);
     for (const host of new Set(hosts)) await nvmf.addHost({ nqn, host }, options);
     await nvmf.addNs({ nqn, namespace: { bdev_name: engineRaidName(spec.name), uuid: ids.uuid, nguid: ids.nguid } }, options);
-    return listenOnFreePort(this.ctx, nqn, options);
+    if (!port) return listenOnFreePort(this.ctx, nqn, options);
+    this.ctx.ports.markUsed(port);
+    await nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: this.ctx.settings.exportAddress, trsvcid: String(port) } }, options);
+    return port;
   }
 
   private async connectHost(spec: EngineSpec, info: EngineInfo): Promise<void> {
@@ -489,6 +505,6 @@ function sameMember(a: EngineReplicaSpec, b: EngineReplicaSpec): boolean {
 }
 
 function sameSpec(a: EngineSpec, b: EngineSpec): boolean {
-  const strip = (s: EngineSpec): unknown => ({ ...s, port: 0, creating: undefined });
+  const strip = (s: EngineSpec): unknown => ({ ...s, port: 0, creating: undefined, superblock: undefined });
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }

@@ -79,3 +79,54 @@ function checkMemberSize(spec: EngineSpec, replica: string, bytes: number): void
     { field: 'size_bytes' },
   );
 }
+
+/** RAID_BDEV_MIN_DATA_OFFSET_SIZE: a superblock raid's data starts at least 1 MiB into each member. */
+const SUPERBLOCK_MIN_OFFSET = 1024 * 1024;
+
+/**
+ * Where a superblock raid's data starts on a member (transcript 17): 1 MiB rounded up to the
+ * bdev's optimal I/O boundary, which on a local lvol is its lvstore's cluster (4 MiB by
+ * default) and on an NVMe namespace bdev is none (1 MiB).
+ */
+export function superblockReserve(member: Readonly<EngineReplicaSpec>, ctx: Pick<DomainContext, 'inventory'>): number {
+  if (member.kind === 'remote') return SUPERBLOCK_MIN_OFFSET;
+  const head = ctx.inventory.head(member.name);
+  const cluster = head ? (ctx.inventory.disks.get(head.disk)?.clusterSize ?? 0) : 0;
+  return cluster > 0 ? Math.ceil(SUPERBLOCK_MIN_OFFSET / cluster) * cluster : SUPERBLOCK_MIN_OFFSET;
+}
+
+/**
+ * Whether every member has room for the volume after its superblock reserve: then the engine's
+ * raid keeps a superblock and its usable size is still at least the volume's. Members made exactly
+ * the volume's size (as before superblocks) make an engine without one.
+ */
+export async function superblockFits(
+  ctx: Pick<DomainContext, 'spdk' | 'inventory'>,
+  spec: EngineSpec,
+  attached: ReadonlyArray<{ name: string; bdev: string | undefined }>,
+  options?: CallOptions,
+): Promise<boolean> {
+  for (const member of attached) {
+    const replica = spec.replicas.find((r) => r.name === member.name);
+    if (!replica || member.bdev === undefined) continue;
+    let bytes: number;
+    if (replica.kind === 'local') {
+      bytes = ctx.inventory.head(replica.name)?.sizeBytes ?? 0;
+    } else {
+      const [bdev] = await ctx.spdk.bdev.getBdevs({ name: member.bdev }, options);
+      bytes = bdev ? bdev.num_blocks * bdev.block_size : 0;
+    }
+    if (bytes < spec.sizeBytes + superblockReserve(replica, ctx)) return false;
+  }
+  return true;
+}
+
+/** Every name spdk_tgt may list a member's slot under: its bdev name, and a local lvol's uuid (after examine). */
+export function memberSlotNames(volume: string, member: Readonly<EngineReplicaSpec>, ctx: Pick<DomainContext, 'inventory'>): string[] {
+  const names = [memberBdev(volume, member, ctx)];
+  if (member.kind === 'local') {
+    const head = ctx.inventory.head(member.name);
+    if (head) names.push(head.uuid);
+  }
+  return names;
+}

@@ -37,6 +37,7 @@ import type {
   EngineCreate,
   EngineEvent,
   EngineInfo,
+  EngineRepairOutcome,
   EngineReplicaSpec,
   ExposeMode,
   ReplicaEvent,
@@ -55,6 +56,8 @@ import type { ResourceSnapshot } from '../health/readings.js';
 import { EngineRecords } from '../engine/engine-records.js';
 import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
 import { EngineStatus } from '../engine/engine-status.js';
+import { releasePhantomRaids } from '../engine/phantom-raids.js';
+import { EngineReassembly } from '../engine/reassembly.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
 import { checkName, PortRange } from './naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
@@ -155,6 +158,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly records: EngineRecords;
   private readonly engineStatus: EngineStatus;
   private readonly engines: Engines;
+  private readonly reassembly: EngineReassembly;
   private readonly copies: ShallowCopies;
   /** The backup data path (domain/backup): staging snapshots for reading, restoring into new replicas. */
   readonly dataPath: SpdkDataPath;
@@ -186,6 +190,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     const activeRebuilds = new ActiveRebuilds();
     this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
     this.engines = new Engines(ctx, this.records, deps, this.engineStatus);
+    this.reassembly = new EngineReassembly(ctx, this.records, this.engines, this.engineStatus);
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
     this.dataPath = new SpdkDataPath(ctx, this.replicas, options.backupStaging);
     this.rebuilds = new Rebuilds(ctx, this.records, this.engines, this.engineStatus, {
@@ -199,10 +204,13 @@ export class NodeService implements NodeDomain, EngineDomain {
     });
     this.reconciler = new Reconciler(ctx, this.exportsOf, {
       restoreKeys: (callOptions) => this.ctx.keys.recover((user) => this.keyUserLive(user), callOptions),
-      // Engines are not re-assembled here yet: the monitor pass reports what spdk_tgt lost.
+      releaseReplicas: (callOptions) => releasePhantomRaids(this.ctx, this.records, callOptions),
+      // Engines are re-assembled (members attached again, the record checked, the export made at its port).
       afterConverge: async (callOptions) => {
         await this.applyNvmeOptions(await this.ctx.spdk.nvme.getControllers(undefined, callOptions));
+        const problems = await this.reassembly.all(callOptions);
         await this.engineStatus.check(callOptions);
+        return problems;
       },
     });
   }
@@ -303,8 +311,23 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.engineStatus.check();
   }
 
+  /**
+   * A create with the same spec over an engine that exists and is faulted repairs it (the repair
+   * path, same NQN and port) and answers the engine as the repair left it.
+   */
   engineCreate(request: EngineCreate, options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<EngineInfo> {
-    return this.run('engine-create', () => this.engines.create(request, options, secrets));
+    return this.run('engine-create', async () => {
+      const existed = typeof request.name === 'string' && this.records.get(request.name) !== undefined;
+      const info = await this.engines.create(request, options, secrets);
+      if (!existed || info.state !== 'faulted') return info;
+      this.ctx.log.info({ engine: info.name, reason: info.reason }, 'create of a faulted engine with the same spec: repairing it');
+      return (await this.reassembly.repair(info.name, options)).engine;
+    });
+  }
+
+  /** Reconcile one engine now (idempotent): its members attached, its raid checked against its record, its export at its port. */
+  engineRepair(name: string, options?: CallOptions): Promise<EngineRepairOutcome> {
+    return this.run('engine-repair', () => this.reassembly.repair(name, options));
   }
 
   engineGet(name: string, options?: CallOptions): Promise<EngineInfo> {

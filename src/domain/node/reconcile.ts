@@ -44,8 +44,16 @@ export interface ReconcileStatus {
 export interface ReconcilerHooks {
   /** Puts the keys the records hold back in spdk_tgt's keyring (before exports name them). */
   restoreKeys(options: CallOptions): Promise<unknown>;
-  /** Runs once disks and exports are back: the engines' turn (bdev_nvme options, the monitor). */
-  afterConverge(options: CallOptions): Promise<void>;
+  /**
+   * Once the disks are examined, before exports: lets go of what examine made over replicas that
+   * must be exported (raids assembled from another node's engine superblock).
+   */
+  releaseReplicas(options: CallOptions): Promise<unknown>;
+  /**
+   * Runs once disks and exports are back: the engines' turn (bdev_nvme options, re-assembly).
+   * Returns what it could not bring back, which fails the run like a disk that cannot come back.
+   */
+  afterConverge(options: CallOptions): Promise<string[]>;
 }
 
 export class Reconciler {
@@ -258,6 +266,7 @@ export class Reconciler {
 
     // (2) Exports: the same NQN, hosts, address and port, and the same keys, which spdk_tgt's
     // keyring lost with the restart: they go back in first, from their files.
+    await this.hooks.releaseReplicas(options);
     await this.hooks.restoreKeys(options);
     lap('keys');
     let exported = 0;
@@ -279,7 +288,7 @@ export class Reconciler {
     if (unrecorded.length > 0) this.log.warn({ unrecorded: unrecorded.slice(0, 20), count: unrecorded.length }, 'spdk_tgt holds objects of ours that no record holds; left alone');
 
     // (3) Engines: the caller's pass, now that their local members and exports are back.
-    await this.hooks.afterConverge(options);
+    problems.push(...(await this.hooks.afterConverge(options)));
     lap('engines');
 
     const summary = `re-created ${done} of ${disks.length} disks, re-exported ${exported} of ${exports.length} replicas`;

@@ -75,6 +75,11 @@ export interface EngineSpec {
   readonly hostNqns: readonly string[];
   readonly port: number;
   readonly timeouts?: Readonly<TimeoutOverride>;
+  /**
+   * The raid keeps a superblock on its members (engines made since issue 12): after a restart
+   * examine re-assembles it. Absent on older engines, which reconcile re-creates from this record.
+   */
+  readonly superblock?: boolean;
   /** Set until the create returned: recovery rolls back an engine still marked creating. */
   readonly creating?: boolean;
   /** Members being rebuilt, by replica name: after a restart recovery re-adopts or restarts them. */

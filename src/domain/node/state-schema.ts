@@ -116,6 +116,7 @@ export const ENGINE_SPEC_SCHEMA = {
       additionalProperties: false,
     },
     creating: { type: 'boolean' },
+    superblock: { type: 'boolean' },
     rebuilding: { type: 'object', additionalProperties: REBUILD_RECORD_SCHEMA },
   },
   required: ['name', 'sizeBytes', 'replicas', 'frontend', 'hostNqns', 'port'],

@@ -289,6 +289,10 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return this.engines.engineList(options);
   }
 
+  engineRepair(name: string, options?: Options): ReturnType<EngineDomain['engineRepair']> {
+    return this.engines.engineRepair(name, options);
+  }
+
   engineDelete(name: string, options?: Options): Promise<void> {
     return this.engines.engineDelete(name, options);
   }

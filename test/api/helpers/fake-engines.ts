@@ -6,7 +6,18 @@
  * watch's initial list arrives after engineWatch returns, as the real domain's does.
  */
 import { ConductorError } from '../../../src/errors.js';
-import type { EngineCreate, EngineEvent, EngineInfo, EngineMemberInfo, EngineReplicaSpec, EngineState, FrontendInfo, MemberState, RebuildInfo } from '../../../src/domain/model.js';
+import type {
+  EngineCreate,
+  EngineEvent,
+  EngineInfo,
+  EngineRepairOutcome,
+  EngineMemberInfo,
+  EngineReplicaSpec,
+  EngineState,
+  FrontendInfo,
+  MemberState,
+  RebuildInfo,
+} from '../../../src/domain/model.js';
 import type { EngineDomain } from '../../../src/domain/operations.js';
 
 /** A queued rebuild as the real domain reports one right after EngineReplicaAdd. */
@@ -104,6 +115,14 @@ export class FakeEngines {
   async engineGet(name: string, options?: Options): Promise<EngineInfo> {
     await this.hooks.enter('engineGet', [name], options);
     return this.#info(this.#stored(name));
+  }
+
+  /** What the next repairs report (a test sets it); the engine is answered as it is. */
+  repairReport: { actions: string[]; problem: string | undefined } = { actions: [], problem: undefined };
+
+  async engineRepair(name: string, options?: Options): Promise<EngineRepairOutcome> {
+    await this.hooks.enter('engineRepair', [name], options);
+    return { engine: this.#info(this.#stored(name)), ...this.repairReport };
   }
 
   async engineList(options?: Options): Promise<EngineInfo[]> {

@@ -90,7 +90,8 @@ describe('bdev_raid_create', () => {
     ]);
     expect(target.bdevs.get('rmissing')).toBeUndefined();
     target.bdevs.add(new MemBdev('late', 16384));
-    expect(await raids('online')).toHaveLength(1);
+    // Examine reads the new bdev's start (for a superblock) before the raid takes it.
+    await waitFor(async () => (await raids('online')).length === 1, 5000, 'the raid online');
     expect(target.bdevs.get('rmissing')?.productName).toBe('Raid Volume');
   });
 

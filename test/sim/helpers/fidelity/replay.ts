@@ -285,6 +285,13 @@ export class Replay {
       case 'restart':
         await this.startTarget(action.target, action.args);
         return;
+      case 'kill': {
+        const t = this.targets.get(action.target);
+        this.targets.delete(action.target);
+        t?.client.close();
+        await t?.sim.kill();
+        return;
+      }
       case 'grow-disk':
         this.sizeDisk(action.file, action.bytes);
         return;

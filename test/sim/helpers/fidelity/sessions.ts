@@ -8,6 +8,8 @@ export type TargetName = 'A' | 'B';
 
 export type Action =
   | { readonly kind: 'restart'; readonly target: TargetName; readonly args: readonly string[] }
+  /** kill -9: the target dies without a word; a later `restart` starts it again on the same disk files. */
+  | { readonly kind: 'kill'; readonly target: TargetName }
   /** spdk_tgt failed to start with these options: the simulator must fail too. */
   | { readonly kind: 'start-fails'; readonly args: readonly string[] }
   | { readonly kind: 'rpc'; readonly target: TargetName; readonly method: string; readonly params?: unknown }
@@ -33,6 +35,13 @@ export interface SessionPlan {
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
+
+/** Transcript 17 kills A three times and B twice (kill -9) and starts them again on the same aio files. */
+const F17 = '17-raid1-superblock-restart.jsonl';
+const killAndRestart = (target: TargetName, killBefore: number, restartBefore: number): Record<string, Action[]> => ({
+  [`${F17}:${killBefore}`]: [{ kind: 'kill', target }],
+  [`${F17}:${restartBefore}`]: [{ kind: 'restart', target, args: [] }],
+});
 
 /** Transcript 14 restarts A with the options each phase note names. */
 const F14 = '14-memory-exhaustion.jsonl';
@@ -96,6 +105,25 @@ export const SESSIONS: readonly SessionPlan[] = [
       // "echo 841 > /proc/sys/vm/nr_hugepages": 40 pages left free; later restored (1207 free).
       [`${F14}:4861`]: [{ kind: 'rpc', target: 'A', method: 'sim_set_memory', params: { hugepages_free: 40 } }],
       [`${F14}:4891`]: [{ kind: 'rpc', target: 'A', method: 'sim_set_memory', params: { hugepages_free: 1207 } }],
+    },
+  },
+  {
+    // A raid1 with a superblock over a local lvol and a remote one; the restarts re-assemble it on examine.
+    name: 'raid superblock restart (17)',
+    files: [F17],
+    start: { A: [], B: [] },
+    disks: { 'a17.img': 256 * MIB, 'b17.img': 256 * MIB },
+    // The stale member's rebuild (lines 67-70) is polled at the recorded pace.
+    paced: [F17],
+    before: {
+      ...killAndRestart('A', 25, 27),
+      ...killAndRestart('A', 55, 57),
+      ...killAndRestart('A', 79, 81),
+      ...killAndRestart('B', 101, 104),
+      [`${F17}:134`]: [
+        { kind: 'kill', target: 'B' },
+        { kind: 'restart', target: 'B', args: [] },
+      ],
     },
   },
   { name: 'nvmf hosts (15)', files: ['15-nvmf-hosts-and-ana.jsonl'], start: { A: [], B: [] }, paced: ['15-nvmf-hosts-and-ana.jsonl'] },

@@ -24,6 +24,12 @@ export interface Engine {
    */
   'rebuilds'?: (_spdk_conductor_v1_Rebuild)[];
   /**
+   * Its raid keeps a superblock on the members, so examine re-assembles it after spdk_tgt restarts
+   * and knows which members were in sync. False for engines made before superblocks, or over
+   * members with no room for one beyond the volume size; the node makes those again from its record.
+   */
+  'superblock'?: (boolean);
+  /**
    * Set when this answer comes from what the service last read and spdk_tgt may differ now
    * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
    */
@@ -47,6 +53,12 @@ export interface Engine__Output {
    * this engine's rebuilds that are queued or running
    */
   'rebuilds': (_spdk_conductor_v1_Rebuild__Output)[];
+  /**
+   * Its raid keeps a superblock on the members, so examine re-assembles it after spdk_tgt restarts
+   * and knows which members were in sync. False for engines made before superblocks, or over
+   * members with no room for one beyond the volume size; the node makes those again from its record.
+   */
+  'superblock': (boolean);
   /**
    * Set when this answer comes from what the service last read and spdk_tgt may differ now
    * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.

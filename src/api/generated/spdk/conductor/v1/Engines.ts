@@ -10,6 +10,8 @@ import type { EngineEvent as _spdk_conductor_v1_EngineEvent, EngineEvent__Output
 import type { EngineGetRequest as _spdk_conductor_v1_EngineGetRequest, EngineGetRequest__Output as _spdk_conductor_v1_EngineGetRequest__Output } from '../../../spdk/conductor/v1/EngineGetRequest.js';
 import type { EngineListRequest as _spdk_conductor_v1_EngineListRequest, EngineListRequest__Output as _spdk_conductor_v1_EngineListRequest__Output } from '../../../spdk/conductor/v1/EngineListRequest.js';
 import type { EngineListResponse as _spdk_conductor_v1_EngineListResponse, EngineListResponse__Output as _spdk_conductor_v1_EngineListResponse__Output } from '../../../spdk/conductor/v1/EngineListResponse.js';
+import type { EngineRepairRequest as _spdk_conductor_v1_EngineRepairRequest, EngineRepairRequest__Output as _spdk_conductor_v1_EngineRepairRequest__Output } from '../../../spdk/conductor/v1/EngineRepairRequest.js';
+import type { EngineRepairResponse as _spdk_conductor_v1_EngineRepairResponse, EngineRepairResponse__Output as _spdk_conductor_v1_EngineRepairResponse__Output } from '../../../spdk/conductor/v1/EngineRepairResponse.js';
 import type { EngineReplicaAddRequest as _spdk_conductor_v1_EngineReplicaAddRequest, EngineReplicaAddRequest__Output as _spdk_conductor_v1_EngineReplicaAddRequest__Output } from '../../../spdk/conductor/v1/EngineReplicaAddRequest.js';
 import type { EngineReplicaListRequest as _spdk_conductor_v1_EngineReplicaListRequest, EngineReplicaListRequest__Output as _spdk_conductor_v1_EngineReplicaListRequest__Output } from '../../../spdk/conductor/v1/EngineReplicaListRequest.js';
 import type { EngineReplicaListResponse as _spdk_conductor_v1_EngineReplicaListResponse, EngineReplicaListResponse__Output as _spdk_conductor_v1_EngineReplicaListResponse__Output } from '../../../spdk/conductor/v1/EngineReplicaListResponse.js';
@@ -75,6 +77,33 @@ export interface EnginesClient extends grpc.Client {
   engineList(argument: _spdk_conductor_v1_EngineListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineListResponse__Output>): grpc.ClientUnaryCall;
   engineList(argument: _spdk_conductor_v1_EngineListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineListResponse__Output>): grpc.ClientUnaryCall;
   engineList(argument: _spdk_conductor_v1_EngineListRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineListResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Reconciles one engine now, as the node does after spdk_tgt restarted: remote members without a
+   * controller are attached again (same names, the budget's timeouts), the raid is re-assembled
+   * (superblock engines by examine; older ones made again from the record with the members that
+   * were in sync) and checked against the engine record (a member the record says was being
+   * rebuilt is never counted in sync: it is taken out and rebuilt), and the export is made again
+   * at the same NQN and port. Idempotent. Answers the engine as it ends up; `problem` says why it
+   * could not be brought back whole (NOT_FOUND for an engine this node does not have).
+   */
+  EngineRepair(argument: _spdk_conductor_v1_EngineRepairRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineRepairResponse__Output>): grpc.ClientUnaryCall;
+  EngineRepair(argument: _spdk_conductor_v1_EngineRepairRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineRepairResponse__Output>): grpc.ClientUnaryCall;
+  EngineRepair(argument: _spdk_conductor_v1_EngineRepairRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineRepairResponse__Output>): grpc.ClientUnaryCall;
+  EngineRepair(argument: _spdk_conductor_v1_EngineRepairRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineRepairResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Reconciles one engine now, as the node does after spdk_tgt restarted: remote members without a
+   * controller are attached again (same names, the budget's timeouts), the raid is re-assembled
+   * (superblock engines by examine; older ones made again from the record with the members that
+   * were in sync) and checked against the engine record (a member the record says was being
+   * rebuilt is never counted in sync: it is taken out and rebuilt), and the export is made again
+   * at the same NQN and port. Idempotent. Answers the engine as it ends up; `problem` says why it
+   * could not be brought back whole (NOT_FOUND for an engine this node does not have).
+   */
+  engineRepair(argument: _spdk_conductor_v1_EngineRepairRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineRepairResponse__Output>): grpc.ClientUnaryCall;
+  engineRepair(argument: _spdk_conductor_v1_EngineRepairRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineRepairResponse__Output>): grpc.ClientUnaryCall;
+  engineRepair(argument: _spdk_conductor_v1_EngineRepairRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineRepairResponse__Output>): grpc.ClientUnaryCall;
+  engineRepair(argument: _spdk_conductor_v1_EngineRepairRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineRepairResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Attaches a replica and adds it to the raid; spdk_tgt rebuilds it from the healthy members
@@ -226,6 +255,17 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
   EngineList: grpc.handleUnaryCall<_spdk_conductor_v1_EngineListRequest__Output, _spdk_conductor_v1_EngineListResponse>;
   
   /**
+   * Reconciles one engine now, as the node does after spdk_tgt restarted: remote members without a
+   * controller are attached again (same names, the budget's timeouts), the raid is re-assembled
+   * (superblock engines by examine; older ones made again from the record with the members that
+   * were in sync) and checked against the engine record (a member the record says was being
+   * rebuilt is never counted in sync: it is taken out and rebuilt), and the export is made again
+   * at the same NQN and port. Idempotent. Answers the engine as it ends up; `problem` says why it
+   * could not be brought back whole (NOT_FOUND for an engine this node does not have).
+   */
+  EngineRepair: grpc.handleUnaryCall<_spdk_conductor_v1_EngineRepairRequest__Output, _spdk_conductor_v1_EngineRepairResponse>;
+  
+  /**
    * Attaches a replica and adds it to the raid; spdk_tgt rebuilds it from the healthy members
    * (Engine.rebuild shows the progress, EngineWatch the end). The raid keeps the number of members
    * it was created with: an added replica fills the slot a removed one left, so remove first.
@@ -281,6 +321,7 @@ export interface EnginesDefinition extends grpc.ServiceDefinition {
   EngineDelete: MethodDefinition<_spdk_conductor_v1_EngineDeleteRequest, _spdk_conductor_v1_EngineDeleteResponse, _spdk_conductor_v1_EngineDeleteRequest__Output, _spdk_conductor_v1_EngineDeleteResponse__Output>
   EngineGet: MethodDefinition<_spdk_conductor_v1_EngineGetRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineGetRequest__Output, _spdk_conductor_v1_Engine__Output>
   EngineList: MethodDefinition<_spdk_conductor_v1_EngineListRequest, _spdk_conductor_v1_EngineListResponse, _spdk_conductor_v1_EngineListRequest__Output, _spdk_conductor_v1_EngineListResponse__Output>
+  EngineRepair: MethodDefinition<_spdk_conductor_v1_EngineRepairRequest, _spdk_conductor_v1_EngineRepairResponse, _spdk_conductor_v1_EngineRepairRequest__Output, _spdk_conductor_v1_EngineRepairResponse__Output>
   EngineReplicaAdd: MethodDefinition<_spdk_conductor_v1_EngineReplicaAddRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineReplicaAddRequest__Output, _spdk_conductor_v1_Engine__Output>
   EngineReplicaList: MethodDefinition<_spdk_conductor_v1_EngineReplicaListRequest, _spdk_conductor_v1_EngineReplicaListResponse, _spdk_conductor_v1_EngineReplicaListRequest__Output, _spdk_conductor_v1_EngineReplicaListResponse__Output>
   EngineReplicaRemove: MethodDefinition<_spdk_conductor_v1_EngineReplicaRemoveRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineReplicaRemoveRequest__Output, _spdk_conductor_v1_Engine__Output>
