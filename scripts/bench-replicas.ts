@@ -1,11 +1,21 @@
 /**
- * 1,000 exposed replicas (lvol + subsystem + host + namespace + listener) three ways, each on a
- * fresh simulator: a minimal raw client sequentially, the same raw client with 64 replicas in
- * flight (each replica's calls in order), and through the gRPC API of a real `serve` process with
- * 64 replicas in flight (one ReplicaCreate with host_nqns each: create and expose in one call).
- * Prints the three times and the API / raw-pipelined ratio (target ≤ 1.3).
+ * 1,000 exposed replicas (lvol + subsystem + host + namespace + listener) three ways: a minimal raw
+ * client sequentially, the same raw client with 64 replicas in flight (each replica's calls in
+ * order), and through the gRPC API of a real `serve` process with 64 replicas in flight (one
+ * ReplicaCreate with host_nqns each: create and expose in one call). Prints the times, the
+ * API / raw-pipelined ratio (target ≤ 1.3), the service's CPU per ReplicaCreate (from its
+ * /proc/PID/stat, target ≤ 0.3 ms) and the creates refused, by code (target: none).
  *
  *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64]
+ *       [--spdk-socket PATH [--disk-path PATH] [--sequential]]
+ *
+ * By default each phase runs on a fresh simulator. With --spdk-socket it runs against that
+ * spdk_tgt (v26.05, already started, its nvmf TCP transport made or makeable, on this host or
+ * with --disk-path naming a file or block device it can open): it starts no simulator, makes one
+ * aio disk per phase on --disk-path (default: a sparse 16 GiB file in a temp directory, which only
+ * a spdk_tgt on this host can open), deletes what each phase made before the next, and skips the
+ * sequential raw phase unless --sequential (16 s on real spdk_tgt). The API phase's `serve` is
+ * still started here, on the same socket.
  *
  * For scale: real spdk_tgt v26.05 does these with a raw client in 16.3 s sequentially and
  * 0.46 s pipelined.
@@ -17,17 +27,28 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall } from '../src/api/client.js';
-import { connectRaw, inLanes } from './lib/raw-rpc.js';
+import { connectRaw, inLanes, type RawRpc } from './lib/raw-rpc.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000001';
 const MIB = 1024 * 1024;
+/** USER_HZ: /proc/PID/stat counts CPU time in these ticks on Linux. */
+const TICKS_PER_S = 100;
 
-const { values } = parseArgs({ options: { replicas: { type: 'string', default: '1000' }, inflight: { type: 'string', default: '64' } } });
+const { values } = parseArgs({
+  options: {
+    replicas: { type: 'string', default: '1000' },
+    inflight: { type: 'string', default: '64' },
+    'spdk-socket': { type: 'string' },
+    'disk-path': { type: 'string' },
+    sequential: { type: 'boolean', default: false },
+  },
+});
 const count = Number(values.replicas);
 const inFlight = Number(values.inflight);
+const realSocket = values['spdk-socket'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-replicas-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -39,7 +60,7 @@ function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
   } catch {
     return 0;
   }
@@ -54,7 +75,15 @@ async function waitForSocket(socket: string, child: ChildProcess): Promise<void>
   }
 }
 
-async function startSim(name: string): Promise<{ socket: string; pid: number | undefined; stop: () => Promise<void> }> {
+interface Target {
+  socket: string;
+  pid: number | undefined;
+  stop: () => Promise<void>;
+}
+
+/** A fresh simulator, or the real spdk_tgt (left running). */
+async function target(name: string): Promise<Target> {
+  if (realSocket) return { socket: realSocket, pid: undefined, stop: async () => undefined };
   const socket = path.join(dir, `sim-${name}.sock`);
   const child = spawn(process.execPath, [SIM, '--socket', socket, '--name', name], { stdio: 'ignore' });
   children.push(child);
@@ -71,16 +100,20 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-function sparseFile(name: string, mib: number): string {
+/** The disk's backing: --disk-path, or a sparse file here. */
+function diskPath(name: string, mib: number): string {
+  if (values['disk-path']) return values['disk-path'];
   const file = path.join(dir, name);
   fs.writeFileSync(file, '');
   fs.truncateSync(file, mib * MIB);
   return file;
 }
 
+const rawNqn = (i: number) => `nqn.2024-11.io.spdk-conductor:replica:b${i}`;
+
 /** The SPDK calls of one exposed replica, as the service makes them. */
 async function rawReplica(call: (m: string, p?: object) => Promise<unknown>, i: number, portBase: number): Promise<void> {
-  const nqn = `nqn.2024-11.io.spdk-conductor:replica:b${i}`;
+  const nqn = rawNqn(i);
   await call('bdev_lvol_create', { lvol_name: `r.b${i}`, size_in_mib: 4, thin_provision: true, lvs_name: 'lvs.bench' });
   await call('nvmf_create_subsystem', { nqn, allow_any_host: false });
   await call('nvmf_subsystem_add_host', { nqn, host: HOST });
@@ -88,32 +121,48 @@ async function rawReplica(call: (m: string, p?: object) => Promise<unknown>, i: 
   await call('nvmf_subsystem_add_listener', { nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(portBase + i) } });
 }
 
+/** What a raw phase made on a real spdk_tgt, removed so the next phase starts from the same place. */
+async function rawCleanup(rpc: RawRpc): Promise<void> {
+  await inLanes(count, inFlight, (i) => rpc.call('nvmf_delete_subsystem', { nqn: rawNqn(i) }).catch(() => undefined));
+  await rpc.call('bdev_lvol_delete_lvstore', { lvs_name: 'lvs.bench' }).catch(() => undefined);
+  await rpc.call('bdev_aio_delete', { name: 'd.bench' }).catch(() => undefined);
+}
+
 async function raw(mode: 'sequential' | 'pipelined', portBase: number): Promise<number> {
-  const sim = await startSim(`raw-${mode}`);
-  const rpc = await connectRaw(sim.socket);
-  await rpc.call('bdev_aio_create', { name: 'd.bench', filename: sparseFile(`raw-${mode}.img`, 16 * 1024), block_size: 4096 });
+  const spdk = await target(`raw-${mode}`);
+  const rpc = await connectRaw(spdk.socket);
+  await rpc.call('bdev_aio_create', { name: 'd.bench', filename: diskPath(`raw-${mode}.img`, 16 * 1024), block_size: 4096 });
   await rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'd.bench', lvs_name: 'lvs.bench', cluster_sz: MIB });
-  await rpc.call('nvmf_create_transport', { trtype: 'TCP' });
+  // A real spdk_tgt may have its transport already (-32603 "Transport type 'TCP' already exists").
+  await rpc.call('nvmf_create_transport', { trtype: 'TCP' }).catch((e: unknown) => {
+    if (!realSocket) throw e;
+  });
   const started = performance.now();
   await inLanes(count, mode === 'sequential' ? 1 : inFlight, (i) => rawReplica((m, p) => rpc.call(m, p), i, portBase));
   const ms = performance.now() - started;
+  if (realSocket) await rawCleanup(rpc);
   rpc.close();
-  await sim.stop();
+  await spdk.stop();
   return ms;
 }
 
-async function api(portBase: number): Promise<number> {
-  const sim = await startSim('api');
-  const spdkSocket = sim.socket;
+interface ApiResult {
+  ms: number;
+  serveCpuMs: number;
+  refused: Map<string, number>;
+}
+
+async function api(portBase: number): Promise<ApiResult> {
+  const spdk = await target('api');
   const apiSocket = path.join(dir, 'api.sock');
   const serve = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : []),
+      ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
       CLI,
       'serve',
       '--spdk-socket',
-      spdkSocket,
+      spdk.socket,
       '--api-socket',
       apiSocket,
       '--api-tcp',
@@ -133,6 +182,7 @@ async function api(portBase: number): Promise<number> {
   children.push(serve);
   await waitForSocket(apiSocket, serve);
   const clients = createApiClients({ unixSocket: apiSocket });
+  const refused = new Map<string, number>();
   try {
     const deadline = Date.now() + 20_000;
     let health = '';
@@ -140,22 +190,31 @@ async function api(portBase: number): Promise<number> {
       if (Date.now() > deadline) throw new Error(`the service did not become ready: ${health}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
-    await unaryCall((md, opts, cb) => clients.disks.DiskCreate({ name: 'bench', path: sparseFile('api.img', 16 * 1024) }, md, opts, cb), {});
+    await unaryCall((md, opts, cb) => clients.disks.DiskCreate({ name: 'bench', path: diskPath('api.img', 16 * 1024) }, md, opts, cb), {});
     const started = performance.now();
-    const cpuBefore = [process.cpuUsage(), cpuMs(serve.pid), cpuMs(sim.pid)] as const;
+    const cpuBefore = [process.cpuUsage(), cpuMs(serve.pid), cpuMs(spdk.pid)] as const;
     await inLanes(count, inFlight, async (i) => {
-      await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate({ name: `b${i}`, diskName: 'bench', sizeBytes: 4 * MIB, hostNqns: [HOST] }, md, opts, cb), {});
+      await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate({ name: `b${i}`, diskName: 'bench', sizeBytes: 4 * MIB, hostNqns: [HOST] }, md, opts, cb), {}).catch(
+        (e: { metadata?: { get(key: string): unknown[] }; message?: string }) => {
+          const code = String(e.metadata?.get('conductor-error-code')[0] ?? e.message);
+          refused.set(code, (refused.get(code) ?? 0) + 1);
+        },
+      );
     });
     const ms = performance.now() - started;
     const client = process.cpuUsage(cpuBefore[0]);
-    console.log(
-      `API phase CPU: benchmark client ${Math.round((client.user + client.system) / 1000)} ms, serve ${cpuMs(serve.pid) - cpuBefore[1]} ms, simulator ${cpuMs(sim.pid) - cpuBefore[2]} ms, wall ${Math.round(ms)} ms`,
-    );
-    return ms;
+    const serveCpuMs = cpuMs(serve.pid) - cpuBefore[1];
+    const sim = spdk.pid === undefined ? '' : `, simulator ${Math.round(cpuMs(spdk.pid) - cpuBefore[2])} ms`;
+    console.log(`API phase CPU: benchmark client ${Math.round((client.user + client.system) / 1000)} ms, serve ${Math.round(serveCpuMs)} ms${sim}, wall ${Math.round(ms)} ms`);
+    if (realSocket) {
+      await inLanes(count, inFlight, (i) => unaryCall((md, opts, cb) => clients.replicas.ReplicaDelete({ name: `b${i}` }, md, opts, cb), {}).catch(() => undefined));
+      await unaryCall((md, opts, cb) => clients.disks.DiskDelete({ name: 'bench' }, md, opts, cb), {});
+    }
+    return { ms, serveCpuMs, refused };
   } finally {
     clients.close();
     await stopChild(serve);
-    await sim.stop();
+    await spdk.stop();
   }
 }
 
@@ -163,11 +222,15 @@ async function api(portBase: number): Promise<number> {
 // outgoing connection on the machine may hold a port and make a listen fail.
 const pipelined = await raw('pipelined', 24000);
 const viaApi = await api(26000);
-const sequential = await raw('sequential', 28500);
-console.log(`${count} exposed replicas (5 spdk_tgt calls each) on the simulator, ${inFlight} in flight`);
-console.log(`raw sequential   ${(sequential / 1000).toFixed(2)} s`);
+const sequential = !realSocket || values.sequential ? await raw('sequential', 28500) : undefined;
+const on = realSocket ? `spdk_tgt at ${realSocket}` : 'the simulator';
+const created = count - [...viaApi.refused.values()].reduce((a, b) => a + b, 0);
+console.log(`${count} exposed replicas (5 spdk_tgt calls each) on ${on}, ${inFlight} in flight`);
+if (sequential !== undefined) console.log(`raw sequential   ${(sequential / 1000).toFixed(2)} s`);
 console.log(`raw pipelined    ${(pipelined / 1000).toFixed(2)} s`);
-console.log(`API (gRPC)       ${(viaApi / 1000).toFixed(2)} s`);
-console.log(`API / raw pipelined: ${(viaApi / pipelined).toFixed(2)}× (target ≤ 1.30×)`);
+console.log(`API (gRPC)       ${(viaApi.ms / 1000).toFixed(2)} s (${Math.round((created * 1000) / viaApi.ms)} creates/s)`);
+console.log(`API / raw pipelined: ${(viaApi.ms / pipelined).toFixed(2)}× (target ≤ 1.30×)`);
+console.log(`service CPU per ReplicaCreate: ${(viaApi.serveCpuMs / Math.max(1, created)).toFixed(3)} ms (target ≤ 0.300 ms)`);
+console.log(`refused: ${viaApi.refused.size === 0 ? 'none' : [...viaApi.refused].map(([code, n]) => `${n} ${code}`).join(', ')}`);
 fs.rmSync(dir, { recursive: true, force: true });
 process.exit(0);

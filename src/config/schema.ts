@@ -55,6 +55,13 @@ export const CONFIG_KEYS = {
   'spdk.maxInFlight': { type: 'integer', default: 1024, min: 1, max: 65_536, describe: 'spdk_tgt calls written and not yet answered, at most' },
   'spdk.maxQueued': { type: 'integer', default: 10_000, min: 0, max: 1_000_000, describe: 'Calls waiting for an in-flight slot, at most' },
   'spdk.validateResults': { type: 'boolean', default: true, describe: "Check spdk_tgt's results against rpc-schemas" },
+  'spdk.maxSubsystems': {
+    type: 'integer',
+    default: 0,
+    min: 0,
+    max: 4_294_967_295,
+    describe: "spdk_tgt's nvmf max_subsystems, for a target that cannot tell (no framework_get_config); 0: read from spdk_tgt",
+  },
   'state.file': {
     type: 'string',
     default: undefined,

@@ -112,6 +112,9 @@ export interface NodeInfo {
   shallowCopy: boolean;
   exportAddress: string;
   version: string;
+  /** spdk_tgt's max_subsystems as admission uses it, and its source (see SubsystemLimit). */
+  maxSubsystems: number;
+  maxSubsystemsSource: string;
 }
 
 /** An NVMe-oF/TCP subsystem to copy into. */

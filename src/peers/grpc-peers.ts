@@ -74,7 +74,16 @@ class GrpcPeer implements PeerNode {
 
   async nodeInfo(options?: CallOptions): Promise<NodeInfo> {
     const info = await this.call(() => invoke(this.clients.node, 'NodeInfo', {}, unaryOptions(options)));
-    return { hostNqn: info.hostNqn, spdkVersion: info.spdkVersion, simulator: info.simulator, shallowCopy: info.shallowCopy, exportAddress: info.exportAddress, version: info.version };
+    return {
+      hostNqn: info.hostNqn,
+      spdkVersion: info.spdkVersion,
+      simulator: info.simulator,
+      shallowCopy: info.shallowCopy,
+      exportAddress: info.exportAddress,
+      version: info.version,
+      maxSubsystems: info.maxSubsystems,
+      maxSubsystemsSource: info.maxSubsystemsSource,
+    };
   }
 
   async replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo> {

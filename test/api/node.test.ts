@@ -38,6 +38,8 @@ describe('Node and SnapshotShallowCopy', () => {
       shallowCopy: true,
       exportAddress: '10.0.0.9',
       version: '0.1.0',
+      maxSubsystems: 2048,
+      maxSubsystemsSource: 'spdk_tgt',
       apiTcpSecurity: 'off',
       apiTcpClientCertRequired: false,
     });

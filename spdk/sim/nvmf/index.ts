@@ -78,6 +78,7 @@ export class NvmfModule implements SimModule {
     this.target = target;
     registerNvmfRpcs(target, this);
     registerNvmfPathRpcs(target, this);
+    target.addConfigSource('nvmf', () => this.configEntries());
     this.unsubscribe = target.bdevs.onRemove((bdev) => this.bdevGone(bdev));
     fabricFaults(target).add({
       cutSubsystem: (nqn) => {
@@ -101,6 +102,32 @@ export class NvmfModule implements SimModule {
     this.unsubscribe?.();
     this.sessions.close();
     await this.ports.close();
+  }
+
+  /**
+   * framework_get_config's nvmf part as nvmf_subsystem_write_config_json (nvmf_tgt.c) and
+   * spdk_nvmf_tgt_write_config_json (nvmf.c) begin it: the target's options with spdk_tgt's
+   * defaults, its max_subsystems (the configured one), crdt, and the transport as
+   * nvmf_transport_dump_opts writes it (nvmf_get_transports shows the same). The per-subsystem
+   * entries that follow in spdk_tgt are not given (see README).
+   */
+  configEntries(): Array<{ method: string; params?: Record<string, unknown> }> {
+    const passthru = ['identify_ctrlr', 'identify_uuid_list', 'get_log_page', 'get_set_features', 'sanitize', 'security_send_recv', 'fw_update', 'nvme_mi', 'vendor_specific'];
+    return [
+      {
+        method: 'nvmf_set_config',
+        params: {
+          discovery_filter: 'match_any',
+          admin_cmd_passthru: Object.fromEntries(passthru.map((k) => [k, false])),
+          dhchap_digests: ['sha256', 'sha384', 'sha512'],
+          dhchap_dhgroups: ['null', 'ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'],
+          dup_host_policy: 'allow',
+        },
+      },
+      { method: 'nvmf_set_max_subsystems', params: { max_subsystems: this.maxSubsystems } },
+      { method: 'nvmf_set_crdt', params: { crdt1: 0, crdt2: 0, crdt3: 0 } },
+      ...(this.transport ? [{ method: 'nvmf_create_transport', params: { ...this.transport } }] : []),
+    ];
   }
 
   /** Subsystems in NQN order (spdk_tgt keeps them in a tree keyed by NQN). */

@@ -31,6 +31,7 @@ export const nodeCommands: CommandSpec[] = [
                 ['host nqn', info.hostNqn],
                 ['export address', info.exportAddress],
                 ['shallow copy', info.shallowCopy ? 'yes' : 'no'],
+                ['max subsystems', `${info.maxSubsystems} (${info.maxSubsystemsSource})`],
                 ['api tcp', info.apiTcpSecurity || 'off'],
                 ['client certificate', info.apiTcpClientCertRequired ? 'required' : 'not required'],
               ]),

@@ -19,25 +19,34 @@
  *   it is over-estimated by the node's free pages (the simulator says which it is: its pool);
  * - --no-huge: the heap is the -s size and never grows: free = heap free.
  *
- * Reservations: an admitted piece of work holds its estimate, which counts against a reading
- * (a sample, or the subsystem count) until that reading was taken after the work allocated; from
- * then on the reading includes it and counting it again would be double. Callers admit right
- * before the work starts and release when it ends, so:
+ * Reservations: an admitted piece of work holds its estimate of DMA memory, which counts against
+ * a sample until a sample was taken after the work allocated; from then on the sample includes it
+ * and counting it again would be double. Callers admit right before the work starts and release
+ * when it ends, so:
  * - a rebuild frees its windows when it ends: its hold counts until released, or until a reading
  *   taken one sample period after the admission (the windows are in it by then);
- * - engines, exports and attaches make controllers and subsystems that outlive the work: their
- *   holds count until a reading taken after the release (or one period after the admission).
+ * - engines and attaches make controllers that outlive the work: their holds count until a
+ *   reading taken after the release (or one period after the admission).
+ *
+ * Subsystems are counted, not estimated: what spdk_tgt has (the NQNs nvmf_get_subsystems listed,
+ * kept current by the service's own creates and deletes as they finish) plus what running work
+ * will make. Work that says what it made when it releases (an export) ends its hold at once; a
+ * deleted subsystem stops counting when its delete is answered. Changes that finish while a count
+ * is read are applied again over its answer (spdk_tgt answers in order, so the count has every
+ * change answered before it was asked). The limit is spdk_tgt's own max_subsystems, read from
+ * framework_get_config nvmf at the start and after spdk_tgt restarted, unless spdk.maxSubsystems
+ * sets it.
  * A sample that fails (spdk_tgt gone, or hung past the sample deadline) is logged; admission then
  * admits without a check (logged once per reason) rather than block work on a broken reading.
  */
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
-import { ConductorError, SpdkTransportError } from '../../errors.js';
+import { ConductorError, SpdkRpcError, SpdkTransportError } from '../../errors.js';
 import { readHugepages } from '../../host/hugepages.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { SpdkClient } from '../../spdk/client.js';
-import type { Reactors, SpdkMethods } from '../../spdk/methods/index.js';
-import type { Admission, AdmissionRequest, Reservation } from './admission.js';
+import type { ConfigEntry, Reactors, SpdkMethods } from '../../spdk/methods/index.js';
+import type { Admission, AdmissionRequest, Reservation, SubsystemLimit } from './admission.js';
 import type { ThrottleInfo } from '../model.js';
 import { RebuildThrottle } from './rebuild-throttle.js';
 import type { ReactorLoad, ResourceSnapshot } from './readings.js';
@@ -73,7 +82,7 @@ export interface ResourcesOptions {
   /** Where proc/meminfo and sys/kernel/mm/hugepages are read; default '/'. */
   hostRoot?: string;
   now?: () => number;
-  /** spdk_tgt's nvmf max_subsystems when raised at its start-up; default 1024. */
+  /** spdk_tgt's nvmf max_subsystems, not read from spdk_tgt; default: config's spdk.maxSubsystems, else read. */
   maxSubsystems?: number;
 }
 
@@ -87,7 +96,6 @@ interface Estimate {
 interface Held {
   readonly what: string;
   readonly bytes: number;
-  readonly subsystems: number;
   readonly at: number;
   /** Its objects outlive the work (controllers, subsystems): it counts on after release until seen. */
   readonly persists: boolean;
@@ -105,7 +113,11 @@ export class NodeResources implements Admission {
   private readonly log: Logger;
   private readonly hostRoot: string;
   private readonly now: () => number;
-  private readonly maxSubsystems: number;
+  private limit: SubsystemLimit;
+  /** The limit came from config: spdk_tgt is not asked. */
+  private readonly limitFixed: boolean;
+  private limitKnown = false;
+  private limitRead: Promise<void> | undefined;
   private readonly period: number;
   private readonly deadlineMs: number;
   private readonly windowKb: number;
@@ -119,12 +131,20 @@ export class NodeResources implements Admission {
   private failing: string | undefined;
   private admissionOff: string | undefined;
   private readonly held = new Set<Held>();
-  /** The subsystems held that a count read at `at` does not reflect (see subsystemsReservedSince). */
-  private subsystemsHeld: { at: number; sum: number } | undefined;
+  /** The NQNs spdk_tgt has: listed by the last count, then changed by the service's own work. */
+  private known: { nqns: Set<string>; at: number } | undefined;
+  /** Changes finished while a count is being read, applied again over its answer. */
+  private journal: Array<{ nqn: string; exists: boolean }> | undefined;
+  private countsAsked = 0;
+  /** Subsystems that admitted work still running will make: by NQN where the work named it, else a number. */
+  private readonly nqnsInFlight = new Set<string>();
+  private subsystemsInFlight = 0;
+  /** Released holds whose work did not say what it made, with the count number asked before the release. */
+  private readonly unsettled = new Map<object, { subsystems: number; asked: number }>();
+  private unsettledSum = 0;
   private latencies: number[] = [];
   private latencyNext = 0;
   private prevReactors: Reactors | undefined;
-  private subsystems: { count: number; at: number } | undefined;
   private subsystemRead: Promise<void> | undefined;
   private readonly rebuildThrottle: RebuildThrottle;
 
@@ -135,7 +155,9 @@ export class NodeResources implements Admission {
     this.log = options.log.child({ component: 'resources' });
     this.hostRoot = options.hostRoot ?? '/';
     this.now = options.now ?? Date.now;
-    this.maxSubsystems = options.maxSubsystems ?? DEFAULT_MAX_SUBSYSTEMS;
+    const fixed = options.maxSubsystems ?? (c['spdk.maxSubsystems'] > 0 ? c['spdk.maxSubsystems'] : undefined);
+    this.limitFixed = fixed !== undefined;
+    this.limit = { max: fixed ?? DEFAULT_MAX_SUBSYSTEMS, source: fixed !== undefined ? 'config' : 'default' };
     this.period = c['health.samplePeriodMs'];
     this.deadlineMs = Math.min(10_000, Math.max(2_000, 2 * this.period));
     this.windowKb = c['rebuild.windowKb'];
@@ -164,6 +186,7 @@ export class NodeResources implements Admission {
     if (this.started || this.closed) return;
     this.started = true;
     await this.rebuildThrottle.apply();
+    await this.readLimit();
     await this.sample().catch((err: unknown) => this.sampleFailed(err));
     this.schedule();
   }
@@ -203,24 +226,48 @@ export class NodeResources implements Admission {
     const need = this.estimate(request);
     const snap = need.bytes > 0 ? await this.fresh(options) : undefined;
     // The count is read with every sample; only a node never sampled reads it here.
-    if (need.subsystems > 0 && !this.subsystems) await bounded(this.refreshSubsystems(), options);
+    if (need.subsystems > 0 && !this.known) await bounded(this.refreshSubsystems(), options);
     // From here to the hold nothing awaits: concurrent admissions see each other's holds.
     if (need.bytes > 0 && snap) this.checkMemory(request, need, snap);
-    if (need.subsystems > 0) this.checkSubsystems(request, need);
-    const held: Held = { what: request.what, bytes: need.bytes, subsystems: need.subsystems, at: this.now(), persists: request.kind !== 'rebuild' };
-    // Released holds are dropped when a reading has seen them; while spdk_tgt cannot be read,
-    // this keeps the ledger bounded all the same.
-    if (this.held.size >= MAX_HELD_BEFORE_PRUNE) this.reservedSince(this.now());
-    this.held.add(held);
-    // A new hold is later than any count read: it adds to the cached sum.
-    if (this.subsystemsHeld) this.subsystemsHeld.sum += held.subsystems;
+    // A subsystem made again (a create that died left it) takes no more room than it has.
+    const subsystems = request.nqn !== undefined && this.known?.nqns.has(request.nqn) ? 0 : need.subsystems;
+    if (subsystems > 0) this.checkSubsystems(request, need);
+    const held: Held | undefined = need.bytes > 0 ? { what: request.what, bytes: need.bytes, at: this.now(), persists: request.kind !== 'rebuild' } : undefined;
+    if (held) {
+      // Released holds are dropped when a reading has seen them; while spdk_tgt cannot be read,
+      // this keeps the ledger bounded all the same.
+      if (this.held.size >= MAX_HELD_BEFORE_PRUNE) this.reservedSince(this.now());
+      this.held.add(held);
+    }
+    // One NQN in flight twice (two calls racing on one replica) counts once: spdk_tgt makes it once.
+    const nqn = subsystems === 1 && request.nqn !== undefined && !this.nqnsInFlight.has(request.nqn) ? request.nqn : undefined;
+    if (nqn !== undefined) this.nqnsInFlight.add(nqn);
+    else this.subsystemsInFlight += subsystems;
+    let released = false;
     return {
-      release: () => {
-        if (!held.persists) {
-          if (this.held.delete(held) && held.subsystems > 0) this.subsystemsHeld = undefined;
-        } else held.releasedAt ??= this.now();
+      release: (made) => {
+        if (released) return;
+        released = true;
+        if (nqn !== undefined) this.nqnsInFlight.delete(nqn);
+        else this.subsystemsInFlight -= subsystems;
+        if (made) for (const nqn of made) this.noteSubsystem(nqn, true);
+        else if (subsystems > 0) {
+          this.unsettled.set(held ?? {}, { subsystems, asked: this.countsAsked });
+          this.unsettledSum += subsystems;
+        }
+        if (!held) return;
+        if (!held.persists) this.held.delete(held);
+        else held.releasedAt ??= this.now();
       },
     };
+  }
+
+  subsystemsGone(nqns: readonly string[]): void {
+    for (const nqn of nqns) this.noteSubsystem(nqn, false);
+  }
+
+  subsystemLimit(): SubsystemLimit {
+    return { ...this.limit };
   }
 
   throttle(): ThrottleInfo {
@@ -299,6 +346,7 @@ export class NodeResources implements Admission {
       part('framework_get_reactors', () => timed(() => this.spdk.info.getReactors(opts))),
       caps.simulator ? part('sim_set_memory', () => this.client.callUnchecked<{ hugepages_free: number | null }>('sim_set_memory', {}, opts)) : undefined,
     ]);
+    if (!this.limitKnown) await this.readLimit();
     const subsystemsRead = this.refreshSubsystems(true);
     const dump = await part('env_dpdk_get_mem_stats', () => readDump(this.spdk, opts));
     await subsystemsRead;
@@ -334,8 +382,9 @@ export class NodeResources implements Admission {
     if (previous === undefined) return [];
     const load = reactorLoad(previous, current);
     if (load === undefined) {
-      this.log.warn({ pid: current.pid, previousPid: previous.pid }, 'spdk_tgt restarted: its rebuild options are applied again');
+      this.log.warn({ pid: current.pid, previousPid: previous.pid }, 'spdk_tgt restarted: its rebuild options are applied again and its max_subsystems read again');
       this.rebuildThrottle.forgetApplied();
+      this.limitKnown = this.limitFixed;
       return [];
     }
     return load;
@@ -350,19 +399,16 @@ export class NodeResources implements Admission {
 
   /** Holds a sample taken at `at` does not reflect; released holds every reading has seen are dropped. */
   private reservedSince(at: number): { bytes: number; subsystems: number; count: number } {
-    const r = { bytes: 0, subsystems: 0, count: 0 };
-    const subsystemsAt = this.subsystems?.at ?? Infinity;
+    const r = { bytes: 0, subsystems: this.subsystemsReserved(), count: 0 };
     for (const h of this.held) {
       const settled = settledAt(h, this.period);
       // Bounded even when spdk_tgt cannot be read for a long time.
-      if (h.releasedAt !== undefined && ((settled <= at && settled <= subsystemsAt) || this.now() - h.releasedAt > 10 * this.period)) {
+      if (h.releasedAt !== undefined && (settled <= at || this.now() - h.releasedAt > 10 * this.period)) {
         this.held.delete(h);
-        this.subsystemsHeld = undefined;
         continue;
       }
       if (at >= settled) continue;
       r.bytes += h.bytes;
-      r.subsystems += h.subsystems;
       r.count++;
     }
     return r;
@@ -427,15 +473,30 @@ export class NodeResources implements Admission {
 
   /** Reads the subsystem count (with `force`, or when the cached one is older than a period); one read at a time. */
   private refreshSubsystems(force = false): Promise<void> {
-    if (!force && this.subsystems && this.now() - this.subsystems.at < this.period) return Promise.resolve();
+    if (!force && this.known && this.now() - this.known.at < this.period) return Promise.resolve();
     this.subsystemRead ??= (async () => {
       const at = this.now();
       try {
         if (!(await this.client.capabilities.has('nvmf_get_subsystems'))) return;
+        const asked = ++this.countsAsked;
+        this.journal = [];
         const list = await this.spdk.nvmf.getSubsystems(undefined, { deadlineMs: this.deadlineMs });
-        this.subsystems = { count: list.length, at };
+        const nqns = new Set(list.map((s) => s.nqn));
+        for (const change of this.journal) {
+          if (change.exists) nqns.add(change.nqn);
+          else nqns.delete(change.nqn);
+        }
+        this.known = { nqns, at };
+        // Work released before this count was asked, without saying what it made: the count has it.
+        for (const [key, u] of this.unsettled) {
+          if (u.asked >= asked) continue;
+          this.unsettled.delete(key);
+          this.unsettledSum -= u.subsystems;
+        }
       } catch (err) {
         this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot count NVMe-oF subsystems; admitted without that check');
+      } finally {
+        this.journal = undefined;
       }
     })().finally(() => {
       this.subsystemRead = undefined;
@@ -444,29 +505,68 @@ export class NodeResources implements Admission {
   }
 
   /**
-   * Subsystems held by work the count read at `at` does not reflect. Summed once per count read:
-   * until the next read the sum only grows by new holds (a hold released later than the read
-   * still counts), so admissions between two reads cost O(1), not a pass over every hold.
+   * Subsystems running work will make that spdk_tgt does not list yet: a count read while an
+   * export is half-made lists its subsystem already.
    */
-  private subsystemsReservedSince(at: number): number {
-    if (this.subsystemsHeld?.at !== at) {
-      let sum = 0;
-      for (const h of this.held) if (at < settledAt(h, this.period)) sum += h.subsystems;
-      this.subsystemsHeld = { at, sum };
+  private subsystemsReserved(): number {
+    let pending = 0;
+    for (const nqn of this.nqnsInFlight) if (!this.known?.nqns.has(nqn)) pending++;
+    return pending + this.subsystemsInFlight + this.unsettledSum;
+  }
+
+  /** A subsystem the service made or deleted, as its call was answered. */
+  private noteSubsystem(nqn: string, exists: boolean): void {
+    this.journal?.push({ nqn, exists });
+    if (exists) this.known?.nqns.add(nqn);
+    else this.known?.nqns.delete(nqn);
+  }
+
+  /**
+   * spdk_tgt's max_subsystems, from its nvmf configuration (nvmf_set_max_subsystems, written by
+   * spdk_nvmf_tgt_write_config_json); spdk_tgt that cannot tell keeps the default, logged.
+   */
+  private readLimit(): Promise<void> {
+    if (this.limitFixed) {
+      this.limitKnown = true;
+      return Promise.resolve();
     }
-    return this.subsystemsHeld.sum;
+    this.limitRead ??= (async () => {
+      try {
+        if (!(await this.client.capabilities.has('framework_get_config'))) throw new LimitUnknown('spdk_tgt has no framework_get_config');
+        const max = maxSubsystemsIn(await this.spdk.info.getConfig('nvmf', { deadlineMs: this.deadlineMs }));
+        if (max === undefined) throw new LimitUnknown('framework_get_config nvmf has no nvmf_set_max_subsystems');
+        this.limitKnown = true;
+        if (this.limit.max !== max || this.limit.source !== 'spdk_tgt') this.log.info({ maxSubsystems: max, was: this.limit.max }, "spdk_tgt's max_subsystems read");
+        this.limit = { max, source: 'spdk_tgt' };
+      } catch (err) {
+        // spdk_tgt not reachable (yet): the next sample asks again.
+        if (!(err instanceof SpdkRpcError || err instanceof LimitUnknown)) return;
+        // Not asked again until spdk_tgt restarts: its answer would not change.
+        this.limitKnown = true;
+        this.limit = { max: DEFAULT_MAX_SUBSYSTEMS, source: 'default' };
+        this.log.warn(
+          { err: err instanceof Error ? err.message : String(err), maxSubsystems: DEFAULT_MAX_SUBSYSTEMS },
+          "cannot read spdk_tgt's max_subsystems; using the default (set spdk.maxSubsystems to override)",
+        );
+      }
+    })().finally(() => {
+      this.limitRead = undefined;
+    });
+    return this.limitRead;
   }
 
   private checkSubsystems(request: AdmissionRequest, need: Estimate): void {
-    const read = this.subsystems;
-    if (!read) return;
-    const reserved = this.subsystemsReservedSince(read.at);
-    if (read.count + reserved + need.subsystems <= this.maxSubsystems) return;
+    const known = this.known;
+    if (!known) return;
+    const count = known.nqns.size;
+    const reserved = this.subsystemsReserved();
+    const max = this.limit.max;
+    if (count + reserved + need.subsystems <= max) return;
     throw new ConductorError(
       'SPDK_LIMIT_REACHED',
-      `${request.what} needs ${need.subsystems} NVMe-oF subsystem${need.subsystems === 1 ? '' : 's'}; spdk_tgt has ${read.count} of its ${this.maxSubsystems} ` +
+      `${request.what} needs ${need.subsystems} NVMe-oF subsystem${need.subsystems === 1 ? '' : 's'}; spdk_tgt has ${count} of its ${max} ` +
         `(max_subsystems, the discovery subsystem included), ${reserved} reserved by running work`,
-      { kind: request.kind, subsystems: read.count, maxSubsystems: this.maxSubsystems, reservedSubsystems: reserved },
+      { kind: request.kind, subsystems: count, maxSubsystems: max, maxSubsystemsSource: this.limit.source, reservedSubsystems: reserved },
     );
   }
 
@@ -508,6 +608,18 @@ export function percentile(values: readonly number[], pct: number): number | und
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((pct / 100) * sorted.length) - 1))];
 }
+
+/**
+ * nvmf's max_subsystems as spdk_tgt runs with it: spdk_nvmf_tgt_write_config_json (lib/nvmf/nvmf.c)
+ * writes it as the params of an nvmf_set_max_subsystems entry; undefined when there is none.
+ */
+export function maxSubsystemsIn(entries: readonly ConfigEntry[]): number | undefined {
+  const max = entries.find((e) => e.method === 'nvmf_set_max_subsystems')?.params?.max_subsystems;
+  return typeof max === 'number' && Number.isInteger(max) && max > 0 ? max : undefined;
+}
+
+/** spdk_tgt answered, and its answer does not give max_subsystems. */
+class LimitUnknown extends Error {}
 
 function unavailable(err: unknown): ConductorError {
   return new ConductorError('SPDK_UNREACHABLE', `spdk_tgt cannot be sampled: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });

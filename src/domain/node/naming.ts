@@ -192,39 +192,87 @@ export function namespaceIds(kind: 'replica' | 'volume', name: string): { uuid: 
 }
 
 /** Ports for replica listeners: the lowest free one in [min, max]. */
+/** How long a port another process held is skipped before it is tried again. */
+export const BUSY_PORT_RECHECK_MS = 10 * 60_000;
+
 export class PortRange {
   private readonly used = new Set<number>();
+  /** Ports another process was found to hold, with when: skipped until re-checked. */
+  private readonly busy = new Map<number, number>();
+  /** No port below this is free (a hint: ports released lower move it down). */
+  private lowestFree: number;
 
   constructor(
     readonly min: number,
     readonly max: number,
+    private readonly now: () => number = Date.now,
   ) {
     if (portProblem(min) !== undefined || portProblem(max) !== undefined || min > max) {
       throw new ConductorError('INVALID_CONFIG', `port range ${min}-${max} is not a range of TCP ports`);
     }
+    this.lowestFree = min;
   }
 
   /** Records a port found in use (recovery from spdk_tgt's listeners). */
   markUsed(port: number): void {
     this.used.add(port);
+    this.busy.delete(port);
   }
 
-  /** Takes the lowest free port, skipping `avoid` (ports found busy on the host). */
-  take(avoid: ReadonlySet<number> = new Set()): number {
-    for (let port = this.min; port <= this.max; port++) {
-      if (!this.used.has(port) && !avoid.has(port)) {
-        this.used.add(port);
-        return port;
-      }
+  /**
+   * Remembers that another process holds `port` (spdk_tgt could not listen on it): later takes
+   * skip it rather than pay a failed listen each, until the range runs out or
+   * BUSY_PORT_RECHECK_MS passed. Returns false when it was known already.
+   */
+  markBusy(port: number): boolean {
+    const known = this.busy.has(port);
+    this.busy.set(port, this.now());
+    return !known;
+  }
+
+  /** Takes the lowest free port; ports held by others are tried again only when no other is left. */
+  take(): number {
+    const port = this.scan(this.now() - BUSY_PORT_RECHECK_MS);
+    if (port !== undefined) return port;
+    if (this.busy.size > 0) {
+      // Every other port is ours: the busy ones are worth a listen again.
+      this.busy.clear();
+      const retry = this.scan(Infinity);
+      if (retry !== undefined) return retry;
     }
     throw new ConductorError('PORTS_EXHAUSTED', `every port in ${this.min}-${this.max} is in use; widen export.portMin/portMax`);
   }
 
   release(port: number): void {
     this.used.delete(port);
+    if (port < this.lowestFree) this.lowestFree = port;
   }
 
   get inUse(): number {
     return this.used.size;
+  }
+
+  /** Ports known to be held by other processes. */
+  get heldByOthers(): number {
+    return this.busy.size;
+  }
+
+  /** The lowest port neither ours nor held by another process since `staleBefore`. */
+  private scan(staleBefore: number): number | undefined {
+    let sawBusy = false;
+    for (let port = this.lowestFree; port <= this.max; port++) {
+      if (this.used.has(port)) continue;
+      const busySince = this.busy.get(port);
+      if (busySince !== undefined && busySince > staleBefore) {
+        sawBusy = true;
+        continue;
+      }
+      this.busy.delete(port);
+      this.used.add(port);
+      // Ports below are ours or busy; only busy ones may become free without a release.
+      if (!sawBusy) this.lowestFree = port + 1;
+      return port;
+    }
+    return undefined;
   }
 }

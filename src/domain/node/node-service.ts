@@ -378,6 +378,7 @@ export class NodeService implements NodeDomain, EngineDomain {
 
   async nodeInfo(): Promise<NodeInfo> {
     const caps = await this.ctx.client.capabilities.get();
+    const limit = this.ctx.admission.subsystemLimit();
     return {
       hostNqn: this.deps.engineHostNqn,
       spdkVersion: caps.version.version,
@@ -385,6 +386,8 @@ export class NodeService implements NodeDomain, EngineDomain {
       shallowCopy: caps.methods.has('bdev_lvol_start_shallow_copy') && caps.methods.has('bdev_lvol_check_shallow_copy'),
       exportAddress: this.ctx.settings.exportAddress,
       version: CONDUCTOR_VERSION,
+      maxSubsystems: limit.max,
+      maxSubsystemsSource: limit.source,
     };
   }
 

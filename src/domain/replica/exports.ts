@@ -8,6 +8,7 @@
  */
 import { ConductorError, SpdkRpcError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
+import type { Reservation } from '../health/admission.js';
 import type { DomainContext } from '../node/context.js';
 import type { ExportRecord } from '../node/inventory.js';
 import type { ExportIntent } from '../node/state-file.js';
@@ -17,7 +18,7 @@ import { alias, headLvolName, namespaceIds, replicaNqn } from '../node/naming.js
 import { nqnProblem } from '../../validation/nqn.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
 
-/** Ports spdk_tgt could not listen on (taken by another process) are skipped this many times. */
+/** Ports spdk_tgt could not listen on (taken by another process): one export tries this many. */
 const PORT_ATTEMPTS = 8;
 
 export class Exports {
@@ -89,7 +90,7 @@ export class Exports {
    * already what it was asked to be and is not written again.
    */
   async restore(intent: ExportIntent, disk: string, options?: CallOptions): Promise<ExportRecord> {
-    const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${intent.replica}`, subsystems: 1 }, options);
+    const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${intent.replica}`, subsystems: 1, nqn: replicaNqn(intent.replica) }, options);
     try {
       const hosts = checkHosts(intent.hostNqns);
       // The keys each host was given (their names; reconcile put them back in the keyring first).
@@ -98,7 +99,7 @@ export class Exports {
         const names = this.ctx.keys.namesOf(exportKeyUser(intent.replica, host));
         if (Object.keys(names).length > 0) keys.set(host, names);
       }
-      return await this.build(intent.replica, disk, hosts, options, undefined, keys, { address: intent.address, port: intent.port });
+      return await this.build(intent.replica, disk, hosts, options, undefined, keys, { address: intent.address, port: intent.port }, reservation);
     } finally {
       reservation.release();
     }
@@ -116,6 +117,7 @@ export class Exports {
   async unexpose(replica: string, options?: CallOptions): Promise<void> {
     const existing = this.ctx.inventory.exports.get(replica);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn: replicaNqn(replica) }, options));
+    this.ctx.admission.subsystemsGone([replicaNqn(replica)]);
     this.ctx.inventory.exports.delete(replica);
     await this.ctx.state.forgetExport(replica);
     for (const listener of existing?.listeners ?? []) this.ctx.ports.release(listener.port);
@@ -157,9 +159,9 @@ export class Exports {
   }
 
   private async create(replica: string, disk: string, hosts: string[], options?: CallOptions, headReady?: Promise<unknown>, access?: ReadonlyMap<string, HostSecrets>): Promise<ExportRecord> {
-    const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${replica}`, subsystems: 1 }, options);
+    const reservation = await this.ctx.admission.admit({ kind: 'export', what: `export of replica ${replica}`, subsystems: 1, nqn: replicaNqn(replica) }, options);
     try {
-      const built = this.holdKeys(replica, access, options).then((names) => this.build(replica, disk, hosts, options, headReady, names));
+      const built = this.holdKeys(replica, access, options).then((names) => this.build(replica, disk, hosts, options, headReady, names, undefined, reservation));
       return await built.catch(async (error: unknown) => {
         await this.ctx.keys
           .releaseAll(exportKeyUser(replica, ''), options)
@@ -167,7 +169,8 @@ export class Exports {
         throw error;
       });
     } finally {
-      // After the subsystem exists: a count read in between must not miss it.
+      // build() said what it left once its subsystem was made; before that it is not known (a
+      // create that timed out may have made it): counted until the next count.
       reservation.release();
     }
   }
@@ -187,6 +190,7 @@ export class Exports {
     headReady?: Promise<unknown>,
     keys?: ReadonlyMap<string, KeyNames>,
     recorded?: { address: string; port: number },
+    reservation?: Reservation,
   ): Promise<ExportRecord> {
     const nqn = replicaNqn(replica);
     const ids = namespaceIds('replica', replica);
@@ -222,11 +226,17 @@ export class Exports {
       };
       if (!recorded) await this.ctx.state.recordExport(record);
       this.ctx.inventory.exports.set(replica, record);
+      reservation?.release([nqn]);
       this.ctx.log.info({ replica, nqn, port, hosts, authenticated: [...(keys?.keys() ?? [])], tls }, 'replica exposed');
       return record;
     } catch (error) {
-      await deleteQuietly(this.ctx, () => nvmf.deleteSubsystem({ nqn }, options)).catch((e: unknown) =>
-        this.ctx.log.error({ replica, err: (e as Error).message }, 'rollback of a half-made export failed; recovery will remove it'),
+      await deleteQuietly(this.ctx, () => nvmf.deleteSubsystem({ nqn }, options)).then(
+        () => reservation?.release([]),
+        (e: unknown) => {
+          // It may still be there: admission counts it until the next count.
+          reservation?.release();
+          this.ctx.log.error({ replica, err: (e as Error).message }, 'rollback of a half-made export failed; recovery will remove it');
+        },
       );
       if (port !== undefined && !recorded) this.ctx.ports.release(port);
       throw translate(error, `expose ${replica}`);
@@ -295,22 +305,22 @@ export class Exports {
 }
 
 /**
- * Takes a port from the managed range and listens on it for `nqn`; a port another process holds
- * (spdk_tgt answers the ambiguous -32602) is skipped for the next one, a few times.
+ * Takes a port from the managed range and listens on it for `nqn`. A port another process holds
+ * (spdk_tgt answers the ambiguous -32602) is remembered as busy, so later exports skip it without
+ * a failed listen each (PortRange re-checks it rarely), and the next port is tried, a few times.
  */
 export async function listenOnFreePort(ctx: Pick<DomainContext, 'spdk' | 'client' | 'ports' | 'settings' | 'log'>, nqn: string, options?: CallOptions, secureChannel = false): Promise<number> {
-  const busy = new Set<number>();
   for (let attempt = 1; ; attempt++) {
-    const port = ctx.ports.take(busy);
+    const port = ctx.ports.take();
     try {
       const tls = secureChannel ? { secure_channel: true } : {};
       await ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: ctx.settings.exportAddress, trsvcid: String(port) }, ...tls }, options);
       return port;
     } catch (error) {
       ctx.ports.release(port);
-      if (existsVerdict(ctx, error) !== 'maybe' || attempt >= PORT_ATTEMPTS) throw error;
-      busy.add(port);
-      ctx.log.warn({ nqn, port }, 'spdk_tgt could not listen on the port; trying the next one');
+      if (existsVerdict(ctx, error) !== 'maybe') throw error;
+      if (ctx.ports.markBusy(port)) ctx.log.warn({ nqn, port }, 'spdk_tgt could not listen on the port (another process holds it?); skipping it from now on');
+      if (attempt >= PORT_ATTEMPTS) throw error;
     }
   }
 }

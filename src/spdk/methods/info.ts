@@ -1,7 +1,7 @@
 /**
  * What spdk_tgt is and how it is doing: version, methods, reactors, threads, memory.
  * Contracts: rpc-schemas/spdk/{spdk_get_version,rpc_get_methods,framework_get_reactors,
- * thread_get_stats,env_dpdk_get_mem_stats,iobuf_get_stats}.json.
+ * thread_get_stats,env_dpdk_get_mem_stats,iobuf_get_stats,framework_get_config}.json.
  */
 
 import type { CallOptions, SpdkCaller } from '../call.js';
@@ -57,6 +57,12 @@ export interface IobufModuleStats {
   large_pool: IobufPoolStats;
 }
 
+/** One entry of framework_get_config: a call that would make this part of the configuration again. */
+export interface ConfigEntry {
+  method: string;
+  params?: Record<string, unknown>;
+}
+
 export class InfoMethods {
   constructor(private readonly caller: SpdkCaller) {}
 
@@ -88,5 +94,10 @@ export class InfoMethods {
   /** Buffer-pool use per module. The pools are allocated at start, so this does not track DMA use. */
   getIobufStats(options?: CallOptions): Promise<IobufModuleStats[]> {
     return this.caller.call('iobuf_get_stats', undefined, options);
+  }
+
+  /** A subsystem's configuration (bdev, nvmf, ...) as the calls that would make it again. */
+  getConfig(name: string, options?: CallOptions): Promise<ConfigEntry[]> {
+    return this.caller.call('framework_get_config', { name }, options);
   }
 }

@@ -252,7 +252,16 @@ export class FakeDomain implements NodeDomain, EngineDomain {
 
   async nodeInfo(options?: Options): Promise<NodeInfo> {
     await this.#enter('nodeInfo', [], options);
-    return { hostNqn: 'nqn.2024-11.io.spdk-conductor:engine:fake-node', spdkVersion: 'SPDK v26.05', simulator: true, shallowCopy: true, exportAddress: '10.0.0.9', version: '0.1.0' };
+    return {
+      hostNqn: 'nqn.2024-11.io.spdk-conductor:engine:fake-node',
+      spdkVersion: 'SPDK v26.05',
+      simulator: true,
+      shallowCopy: true,
+      exportAddress: '10.0.0.9',
+      version: '0.1.0',
+      maxSubsystems: 2048,
+      maxSubsystemsSource: 'spdk_tgt',
+    };
   }
 
   /** Reports two steps of progress, then completes; the signal aborts it between steps. */

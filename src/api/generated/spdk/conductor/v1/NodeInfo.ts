@@ -23,6 +23,13 @@ export interface NodeInfo {
    */
   'apiTcpSecurity'?: (string);
   'apiTcpClientCertRequired'?: (boolean);
+  /**
+   * spdk_tgt's nvmf max_subsystems that admission counts against (the discovery subsystem
+   * included), and where it came from: "spdk_tgt" (framework_get_config nvmf), "config"
+   * (spdk.maxSubsystems) or "default" (1024: spdk_tgt could not tell).
+   */
+  'maxSubsystems'?: (number);
+  'maxSubsystemsSource'?: (string);
 }
 
 export interface NodeInfo__Output {
@@ -47,4 +54,11 @@ export interface NodeInfo__Output {
    */
   'apiTcpSecurity': (string);
   'apiTcpClientCertRequired': (boolean);
+  /**
+   * spdk_tgt's nvmf max_subsystems that admission counts against (the discovery subsystem
+   * included), and where it came from: "spdk_tgt" (framework_get_config nvmf), "config"
+   * (spdk.maxSubsystems) or "default" (1024: spdk_tgt could not tell).
+   */
+  'maxSubsystems': (number);
+  'maxSubsystemsSource': (string);
 }

@@ -1,0 +1,82 @@
+/**
+ * Admission under churn, against a simulator whose max_subsystems is raised to ~2,000: what exists
+ * plus what is in flight is counted, a finished export ends its hold at once and a deleted one
+ * stops counting when its delete is answered, so creates that fit are never refused, whatever the
+ * samples' timing; and a create that does not fit is still refused with the numbers.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConductorError } from '../../src/errors.js';
+import { portBlocks } from '../helpers/ports.js';
+import { startNode, type NodeFixture } from './helpers/node-fixture.js';
+
+const MIB = 1024 * 1024;
+const HOST = 'nqn.2014-08.org.nvmexpress:uuid:8d2a6d6e-2222-4c5e-9c66-5a1b2c3d4e5f';
+
+let node: NodeFixture | undefined;
+afterEach(async () => {
+  await node?.close();
+  node = undefined;
+});
+
+/** Runs `work(i)` for i in [0, count) with `lanes` at once; the refusals it met, by code. */
+async function inLanes(count: number, lanes: number, work: (i: number) => Promise<unknown>): Promise<ConductorError[]> {
+  const refused: ConductorError[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < count) {
+        const i = next++;
+        await work(i).catch((e: unknown) => {
+          if (!(e instanceof ConductorError)) throw e;
+          refused.push(e);
+        });
+      }
+    }),
+  );
+  return refused;
+}
+
+describe('subsystem admission under churn', () => {
+  it.each([64, 16])('refuses no create that fits with %i in flight and ~2,000 exports, and refuses the one that does not', { timeout: 600_000 }, async (lanes) => {
+    const base = 1_930;
+    // The discovery subsystem, the standing exports, and one more per lane: churn fits exactly.
+    const max = 1 + base + lanes;
+    const portMin = portBlocks(Math.ceil((max + 10) / 100));
+    node = await startNode({
+      portMin,
+      simArgs: ['--max-subsystems', String(max)],
+      // Samples (which count subsystems again) run all through the churn.
+      env: { CONDUCTOR_EXPORT_PORT_MAX: String(portMin + max + 9), CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS: '200' },
+    });
+    const f = node;
+    expect(await f.node.nodeInfo()).toMatchObject({ maxSubsystems: max, maxSubsystemsSource: 'spdk_tgt' });
+    await f.node.diskCreate({ name: 'd1', path: f.diskFile('d1', 16 * 1024) });
+    const create = (name: string) => f.node.replicaCreate(name, 'd1', 4 * MIB, {}, [HOST]);
+
+    expect(await inLanes(base, lanes, (i) => create(`s${i}`))).toEqual([]);
+
+    // Each lane makes a replica, then deletes one of the standing ones: at most base + lanes exist.
+    const churn = 4 * lanes;
+    const refused = await inLanes(churn, lanes, async (i) => {
+      await create(`c${i}`);
+      await f.node.replicaDelete(`s${i}`);
+    });
+    expect(refused.map((e) => `${e.code}: ${e.message}`)).toEqual([]);
+
+    // Full: the standing exports plus one per lane, with the discovery subsystem.
+    expect(await inLanes(lanes, lanes, (i) => create(`f${i}`))).toEqual([]);
+    const err = await create('one-too-many').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConductorError);
+    expect(err).toMatchObject({
+      code: 'SPDK_LIMIT_REACHED',
+      kind: 'resource-exhausted',
+      message: `export of replica one-too-many needs 1 NVMe-oF subsystem; spdk_tgt has ${max} of its ${max} (max_subsystems, the discovery subsystem included), 0 reserved by running work`,
+      details: { subsystems: max, maxSubsystems: max, maxSubsystemsSource: 'spdk_tgt', reservedSubsystems: 0 },
+    });
+    // Nothing of it was made.
+    await expect(f.node.replicaGet('one-too-many')).rejects.toMatchObject({ code: 'REPLICA_NOT_FOUND' });
+  });
+});
