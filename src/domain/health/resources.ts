@@ -276,7 +276,7 @@ export class NodeResources implements Admission {
 
   /** NVMe-oF subsystems as last counted, against the limit admission uses; undefined before a count. */
   subsystemUse(): { count: number; max: number } | undefined {
-    return this.subsystems && { count: this.subsystems.count, max: this.maxSubsystems };
+    return this.known && { count: this.known.nqns.size, max: this.limit.max };
   }
 
   onThrottle(listener: (t: ThrottleInfo) => void): () => void {
