@@ -76,7 +76,14 @@ export class HealthWorker {
   private restartCount = 0;
 
   constructor(private readonly options: HealthWorkerOptions) {
-    this.data = { heartbeat: this.heartbeat.buffer, http: options.http, httpTls: options.httpTls === true, grpc: options.grpc, stallMs: options.stallMs, metricsTimeoutMs: options.metricsTimeoutMs ?? 5_000 };
+    this.data = {
+      heartbeat: this.heartbeat.buffer,
+      http: options.http,
+      httpTls: options.httpTls === true,
+      grpc: options.grpc,
+      stallMs: options.stallMs,
+      metricsTimeoutMs: options.metricsTimeoutMs ?? 5_000,
+    };
     this.listening = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
     });
