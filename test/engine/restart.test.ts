@@ -164,6 +164,10 @@ describe('engine across spdk_tgt restarts', () => {
 
   it('on the replica node: the phantom raid its examine assembles is deleted and the replica exported again; engine repair brings the member back', async () => {
     const exportBefore = (await b.fixture.node.replicaGet('rb')).export;
+    // The replica carries the engine's superblock at its start (the simulator's encoding): the
+    // restarted target's examine assembles a raid over it, which would keep it from being exported.
+    const { data_base64: start } = await b.fixture.client.callUnchecked<{ data_base64: string }>('sim_bdev_read', { name: b.bdev, offset_blocks: 0, num_blocks: 1 });
+    expect(Buffer.from(start, 'base64').subarray(0, 10).toString()).toBe('SIMRAIDSB1');
     await restartSpdk(b.fixture, 'b');
     await converged(b.fixture);
     expect(b.fixture.node.reconcileStatus().problems).toEqual([]);

@@ -88,10 +88,12 @@ export class EngineReassembly {
     if (!spec) return { actions: [], problem: undefined };
     const actions: string[] = [];
     let problem: string | undefined;
-    await this.attachMissing(spec, actions, options);
+    const attached = await this.attachMissing(spec, actions, options);
     await this.ctx.spdk.bdev.waitForExamine(options);
-    let raid = spec.superblock ? await this.superblockRaid(spec, options) : await this.recreated(spec, actions, options);
-    if (spec.superblock && !raid && (await this.reattachRemote(spec, actions, options))) raid = await this.superblockRaid(spec, options);
+    // Only a member that just appeared can complete a configuring raid: without one, no waiting
+    // (a monitor pass retrying a failed reconcile must not wait on every configuring raid).
+    let raid = spec.superblock ? await this.superblockRaid(spec, options, attached ? this.raidWaitMs : 0) : await this.recreated(spec, actions, options);
+    if (spec.superblock && !raid && (await this.reattachRemote(spec, actions, options))) raid = await this.superblockRaid(spec, options, this.raidWaitMs);
     if (!raid) {
       problem = spec.superblock
         ? `raid ${engineRaidName(spec.name)} did not come back: no member carrying its superblock is in spdk_tgt`
@@ -107,16 +109,21 @@ export class EngineReassembly {
     return { actions, problem };
   }
 
-  /** Remote members without a controller are attached again, under the same names and timeouts. */
-  private async attachMissing(spec: EngineSpec, actions: string[], options: CallOptions): Promise<void> {
+  /** Remote members without a controller are attached again, under the same names and timeouts. True when one was. */
+  private async attachMissing(spec: EngineSpec, actions: string[], options: CallOptions): Promise<boolean> {
     const controllers = new Set((await this.ctx.spdk.nvme.getControllers(undefined, options)).map((c) => c.name));
     const missing = spec.replicas.filter((r) => r.kind === 'remote' && !controllers.has(engineControllerName(spec.name, r.name)));
-    if (missing.length === 0) return;
-    for (const attached of await this.engines.attachAll({ ...spec, replicas: missing }, options)) {
+    let any = false;
+    for (const attached of missing.length > 0 ? await this.engines.attachAll({ ...spec, replicas: missing }, options) : []) {
       if (options.signal?.aborted) throw options.signal.reason;
-      if (attached.bdev) actions.push(`attached ${attached.name}`);
-      else this.log.warn({ engine: spec.name, replica: attached.name, reason: attached.error }, 'member not attached again');
+      if (attached.bdev) {
+        actions.push(`attached ${attached.name}`);
+        any = true;
+      } else {
+        this.log.warn({ engine: spec.name, replica: attached.name, reason: attached.error }, 'member not attached again');
+      }
     }
+    return any;
   }
 
   /**
@@ -143,8 +150,8 @@ export class EngineReassembly {
   }
 
   /** The raid examine brings back: waited for until online (or the deadline), undefined when none appeared. */
-  private async superblockRaid(spec: EngineSpec, options: CallOptions): Promise<RaidBdev | undefined> {
-    const deadline = Date.now() + this.raidWaitMs;
+  private async superblockRaid(spec: EngineSpec, options: CallOptions, waitMs: number): Promise<RaidBdev | undefined> {
+    const deadline = Date.now() + waitMs;
     for (;;) {
       const raid = await this.raid(spec, options);
       // Examine is over (bdev_wait_for_examine): no raid now means none is coming.

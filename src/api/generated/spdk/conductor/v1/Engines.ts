@@ -28,7 +28,9 @@ export interface EnginesClient extends grpc.Client {
    * Attaches the replicas (remote ones with bdev_nvme under the timeout budget, local ones
    * directly), builds the raid1 over the reachable ones (at least two), exports it, and for the
    * nvme-host frontend connects this node's kernel to it. A replica that cannot be reached leaves
-   * the engine DEGRADED, never half-built; a failed create leaves nothing behind.
+   * the engine DEGRADED, never half-built; a failed create leaves nothing behind. The same create
+   * over an existing engine returns it, repaired first (EngineRepair, same NQN and port) when it
+   * is FAULTED.
    */
   EngineCreate(argument: _spdk_conductor_v1_EngineCreateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   EngineCreate(argument: _spdk_conductor_v1_EngineCreateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -38,7 +40,9 @@ export interface EnginesClient extends grpc.Client {
    * Attaches the replicas (remote ones with bdev_nvme under the timeout budget, local ones
    * directly), builds the raid1 over the reachable ones (at least two), exports it, and for the
    * nvme-host frontend connects this node's kernel to it. A replica that cannot be reached leaves
-   * the engine DEGRADED, never half-built; a failed create leaves nothing behind.
+   * the engine DEGRADED, never half-built; a failed create leaves nothing behind. The same create
+   * over an existing engine returns it, repaired first (EngineRepair, same NQN and port) when it
+   * is FAULTED.
    */
   engineCreate(argument: _spdk_conductor_v1_EngineCreateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   engineCreate(argument: _spdk_conductor_v1_EngineCreateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -241,7 +245,9 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
    * Attaches the replicas (remote ones with bdev_nvme under the timeout budget, local ones
    * directly), builds the raid1 over the reachable ones (at least two), exports it, and for the
    * nvme-host frontend connects this node's kernel to it. A replica that cannot be reached leaves
-   * the engine DEGRADED, never half-built; a failed create leaves nothing behind.
+   * the engine DEGRADED, never half-built; a failed create leaves nothing behind. The same create
+   * over an existing engine returns it, repaired first (EngineRepair, same NQN and port) when it
+   * is FAULTED.
    */
   EngineCreate: grpc.handleUnaryCall<_spdk_conductor_v1_EngineCreateRequest__Output, _spdk_conductor_v1_Engine>;
   
