@@ -109,6 +109,8 @@ export class SpdkDataPath implements DataPath {
     } catch (error) {
       await cleanup().catch((e: unknown) => this.ctx.log.error({ staging: name, err: (e as Error).message }, 'staging not removed; the next start removes it'));
       if (signal?.aborted) throw new ConductorError('CANCELLED', `${what} was cancelled`);
+      // The stage holds no lock: a snapshot deleted under it is gone when its copy starts.
+      if (this.ctx.client.verdictOf(error) === 'gone') throw new ConductorError('SNAPSHOT_NOT_FOUND', `${what}: a snapshot of the chain was deleted during the stage`);
       throw translate(error, what);
     }
   }
