@@ -87,6 +87,7 @@ export class SpdkDataPath implements DataPath {
         const src = alias(head.disk, source.name);
         const status = await runShallowCopy(
           this.ctx,
+          `snapshot ${source.role?.role === 'snapshot' ? source.role.snapshot : source.name} of ${replica}`,
           src,
           name,
           (s) => req.onProgress?.({ bytes: done + s.copied_clusters * disk.clusterSize, total }),
