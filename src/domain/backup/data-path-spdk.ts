@@ -141,9 +141,14 @@ export class SpdkDataPath implements DataPath {
       await deleteQuietly(this.ctx, () => this.ctx.spdk.bdev.aioDelete({ name: bdev.name }, options));
       removed.push(bdev.name);
     }
-    for (const name of await this.staging.leftovers()) {
-      await this.staging.remove(name);
-      removed.push(this.staging.file(name));
+    // A staging directory that cannot be read is logged, not fatal: the node can serve without backups.
+    try {
+      for (const name of await this.staging.leftovers()) {
+        await this.staging.remove(name);
+        removed.push(this.staging.file(name));
+      }
+    } catch (error) {
+      this.ctx.log.warn({ dir: this.staging.settings.dir, err: (error as Error).message }, 'backup staging directory not swept');
     }
     if (removed.length) this.ctx.log.info({ removed }, 'backup staging left by a previous process removed');
     return { removed };
