@@ -67,14 +67,21 @@ export class SpdkDataPath implements DataPath {
     let file = false;
     /** The copy spdk_tgt runs now: it cannot be stopped, and holds the staging bdev claimed until it ends. */
     let copying: number | undefined;
+    // The file and the reservation go whatever happens to the bdev (a bdev left behind is the sweep's).
     const cleanup = async () => {
-      if (copying !== undefined) await this.copyEnded(copying);
-      copying = undefined;
-      if (bdev) await deleteStagingBdev(this.ctx, name);
-      bdev = false;
-      if (file) await this.staging.remove(name);
-      file = false;
-      reservation.release();
+      try {
+        if (copying !== undefined) await this.copyEnded(copying);
+        copying = undefined;
+        if (bdev) await deleteStagingBdev(this.ctx, name);
+        bdev = false;
+      } finally {
+        try {
+          if (file) await this.staging.remove(name);
+          file = false;
+        } finally {
+          reservation.release();
+        }
+      }
     };
     try {
       const path = await this.staging.createSparse(name, fileBytes);

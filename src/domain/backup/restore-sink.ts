@@ -165,6 +165,11 @@ class SpdkRestoreSink implements RestoreSink {
       this.made.clone = false;
       if (this.made.bdev) await deleteStagingBdev(this.ctx, name);
       this.made.bdev = false;
+    } catch (error) {
+      this.ctx.log.error({ replica, staging: name, err: (error as Error).message }, 'restore objects not removed from spdk_tgt; the next start removes them');
+    }
+    // The file goes in any case: an aio bdev left over keeps its own open file until the sweep deletes it.
+    try {
       await this.staging.remove(name);
     } catch (error) {
       this.ctx.log.error({ replica, staging: name, err: (error as Error).message }, 'restore staging not removed; the next start removes it');
