@@ -67,14 +67,21 @@ export class SpdkDataPath implements DataPath {
     let file = false;
     /** The copy spdk_tgt runs now: it cannot be stopped, and holds the staging bdev claimed until it ends. */
     let copying: number | undefined;
+    // The file and the reservation go whatever happens to the bdev (a bdev left behind is the sweep's).
     const cleanup = async () => {
-      if (copying !== undefined) await this.copyEnded(copying);
-      copying = undefined;
-      if (bdev) await deleteStagingBdev(this.ctx, name);
-      bdev = false;
-      if (file) await this.staging.remove(name);
-      file = false;
-      reservation.release();
+      try {
+        if (copying !== undefined) await this.copyEnded(copying);
+        copying = undefined;
+        if (bdev) await deleteStagingBdev(this.ctx, name);
+        bdev = false;
+      } finally {
+        try {
+          if (file) await this.staging.remove(name);
+          file = false;
+        } finally {
+          reservation.release();
+        }
+      }
     };
     try {
       const path = await this.staging.createSparse(name, fileBytes);
@@ -87,6 +94,7 @@ export class SpdkDataPath implements DataPath {
         const src = alias(head.disk, source.name);
         const status = await runShallowCopy(
           this.ctx,
+          `snapshot ${source.role?.role === 'snapshot' ? source.role.snapshot : source.name} of ${replica}`,
           src,
           name,
           (s) => req.onProgress?.({ bytes: done + s.copied_clusters * disk.clusterSize, total }),
@@ -109,6 +117,8 @@ export class SpdkDataPath implements DataPath {
     } catch (error) {
       await cleanup().catch((e: unknown) => this.ctx.log.error({ staging: name, err: (e as Error).message }, 'staging not removed; the next start removes it'));
       if (signal?.aborted) throw new ConductorError('CANCELLED', `${what} was cancelled`);
+      // The stage holds no lock: a snapshot deleted under it is gone when its copy starts.
+      if (this.ctx.client.verdictOf(error) === 'gone') throw new ConductorError('SNAPSHOT_NOT_FOUND', `${what}: a snapshot of the chain was deleted during the stage`);
       throw translate(error, what);
     }
   }
@@ -138,9 +148,14 @@ export class SpdkDataPath implements DataPath {
       await deleteQuietly(this.ctx, () => this.ctx.spdk.bdev.aioDelete({ name: bdev.name }, options));
       removed.push(bdev.name);
     }
-    for (const name of await this.staging.leftovers()) {
-      await this.staging.remove(name);
-      removed.push(this.staging.file(name));
+    // A staging directory that cannot be read is logged, not fatal: the node can serve without backups.
+    try {
+      for (const name of await this.staging.leftovers()) {
+        await this.staging.remove(name);
+        removed.push(this.staging.file(name));
+      }
+    } catch (error) {
+      this.ctx.log.warn({ dir: this.staging.settings.dir, err: (error as Error).message }, 'backup staging directory not swept');
     }
     if (removed.length) this.ctx.log.info({ removed }, 'backup staging left by a previous process removed');
     return { removed };

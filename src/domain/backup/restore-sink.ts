@@ -4,8 +4,9 @@
  * esnap clone: no cluster of its own, the aio bdev claimed read_many_write_none), inflates the
  * clone (every cluster copied, the parent dropped), and only then deletes the aio bdev and the
  * file: deleting the parent while the clone still uses it is never answered. The finished lvol is
- * renamed r.<replica>, so a replica appears whole or not at all; a restore killed midway leaves
- * b.<replica>, which the sweep at start deletes before its staging bdev.
+ * renamed r.<replica> (under the replica's lock, the only step that takes it), so a replica
+ * appears whole or not at all; a restore killed midway leaves b.<replica>, which the sweep at
+ * start deletes before its staging bdev.
  */
 import type { FileHandle } from 'node:fs/promises';
 import { promises as fsp } from 'node:fs';
@@ -115,32 +116,33 @@ class SpdkRestoreSink implements RestoreSink {
     try {
       if (!lvsName) throw new ConductorError('DISK_NOT_FOUND', `disk ${disk} went away during the ${what}`);
       await this.closeFile();
-      return await this.ctx.locks.with(`replica:${replica}`, async () => {
+      onProgress?.({ percent: 0 });
+      await this.ctx.spdk.bdev.aioCreate({ name, filename: path, block_size: this.spec.blockSize, readonly: true }, { signal });
+      this.made.bdev = true;
+      await this.ctx.spdk.bdev.waitForExamine({ signal });
+      await this.ctx.spdk.lvol.cloneBdev({ bdev: name, lvs_name: lvsName, clone_name: restoreLvolName(replica) }, { signal });
+      this.made.clone = true;
+      // spdk_tgt reports no progress of an inflate: one call until it is done.
+      await this.ctx.spdk.lvol.inflate({ name: building }, { signal });
+      // The clone no longer reads its parent: now the parent can go (never before, see the header).
+      await deleteStagingBdev(this.ctx, name);
+      this.made.bdev = false;
+      await this.staging.remove(name);
+      // Only the rename that makes it a replica runs under the replica's lock, never the slow steps.
+      const head = await this.ctx.locks.with(`replica:${replica}`, async () => {
         if (this.ctx.inventory.head(replica)) throw new ConductorError('REPLICA_EXISTS', `replica ${replica} was created while its restore ran`);
-        onProgress?.({ percent: 0 });
-        await this.ctx.spdk.bdev.aioCreate({ name, filename: path, block_size: this.spec.blockSize, readonly: true }, { signal });
-        this.made.bdev = true;
-        await this.ctx.spdk.bdev.waitForExamine({ signal });
-        await this.ctx.spdk.lvol.cloneBdev({ bdev: name, lvs_name: lvsName, clone_name: restoreLvolName(replica) }, { signal });
-        this.made.clone = true;
-        // spdk_tgt reports no progress of an inflate: one call until it is done.
-        await this.ctx.spdk.lvol.inflate({ name: building }, { signal });
-        // The clone no longer reads its parent: now the parent can go (never before, see the header).
-        await deleteStagingBdev(this.ctx, name);
-        this.made.bdev = false;
         await this.ctx.spdk.lvol.rename({ old_name: building, new_name: headLvolName(replica) });
         this.made.clone = false;
         await this.ctx.inventory.reread(this.ctx, disk, [headLvolName(replica)]);
-        const head = this.ctx.inventory.head(replica);
-        if (!head) throw new ConductorError('SPDK_INCONSISTENT', `restored replica ${replica} is not listed by spdk_tgt`);
-        await this.staging.remove(name);
-        this.finish('done');
-        onProgress?.({ percent: 100 });
-        const info = this.replicas.info(head);
-        this.ctx.events.emit('added', info, 'restored from a backup');
-        this.ctx.log.info({ replica, disk, sizeBytes: head.sizeBytes }, 'replica restored');
-        return { replica, uuid: head.uuid };
+        const made = this.ctx.inventory.head(replica);
+        if (!made) throw new ConductorError('SPDK_INCONSISTENT', `restored replica ${replica} is not listed by spdk_tgt`);
+        return made;
       });
+      this.finish('done');
+      onProgress?.({ percent: 100 });
+      this.ctx.events.emit('added', this.replicas.info(head), 'restored from a backup');
+      this.ctx.log.info({ replica, disk, sizeBytes: head.sizeBytes }, 'replica restored');
+      return { replica, uuid: head.uuid };
     } catch (error) {
       await this.teardown('aborted');
       if (signal?.aborted) throw new ConductorError('CANCELLED', `${what} was cancelled`);
@@ -163,6 +165,11 @@ class SpdkRestoreSink implements RestoreSink {
       this.made.clone = false;
       if (this.made.bdev) await deleteStagingBdev(this.ctx, name);
       this.made.bdev = false;
+    } catch (error) {
+      this.ctx.log.error({ replica, staging: name, err: (error as Error).message }, 'restore objects not removed from spdk_tgt; the next start removes them');
+    }
+    // The file goes in any case: an aio bdev left over keeps its own open file until the sweep deletes it.
+    try {
       await this.staging.remove(name);
     } catch (error) {
       this.ctx.log.error({ replica, staging: name, err: (error as Error).message }, 'restore staging not removed; the next start removes it');

@@ -66,6 +66,7 @@ export class ShallowCopies {
         const src = alias(head.disk, source.name);
         const status = await runShallowCopy(
           this.ctx,
+          snapshot,
           src,
           dst,
           (s) => onProgress({ state: s.state, copiedClusters: s.copied_clusters, totalClusters: s.total_clusters, clusterSizeBytes }),
@@ -98,11 +99,13 @@ export type RunningCopyStatus = Omit<ShallowCopyStatus, 'state' | 'error'> & { s
  * One shallow copy in spdk_tgt, from start to its final state: the snapshot `src` ("lvs/lvol")
  * into the bdev `dst`, polled soon at first (small copies end in ms), then calmer. Every status
  * goes to onStatus; an error state (a writable source, a destination smaller than the snapshot:
- * transcript 20 shows both only here, not at the start) is thrown with spdk_tgt's reason. Backups
+ * transcript 20 shows both only here, not at the start) is thrown with spdk_tgt's reason, naming
+ * the copy as `what` (e.g. "snapshot s1 of r1"). Backups
  * (domain/backup) use it into a staging aio bdev, rebuilds into a peer's NVMe-oF target.
  */
 export async function runShallowCopy(
   ctx: Pick<DomainContext, 'spdk'>,
+  what: string,
   src: string,
   dst: string,
   onStatus: (status: RunningCopyStatus) => void,
@@ -114,7 +117,7 @@ export async function runShallowCopy(
   for (let poll = POLL_FIRST_MS; ; poll = Math.min(POLL_MAX_MS, poll * 2)) {
     options?.signal?.throwIfAborted();
     const status = await ctx.spdk.lvol.checkShallowCopy(operation, options);
-    if (status.state === 'error') throw new ConductorError('SPDK_INCONSISTENT', `shallow copy of ${src} failed in spdk_tgt: ${status.error ?? 'no reason given'}`);
+    if (status.state === 'error') throw new ConductorError('SPDK_INCONSISTENT', `shallow copy of ${what} failed in spdk_tgt: ${status.error ?? 'no reason given'}`);
     const running = { ...status, state: status.state };
     onStatus(running);
     if (running.state === 'complete') return running;

@@ -4,7 +4,7 @@
  * comes back with its data after the bdev is re-created or the simulator restarted.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, ftruncateSync } from 'node:fs';
+import { closeSync, openSync, ftruncateSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RpcFailure, SimClient } from '../helpers/sim-client.js';
@@ -273,5 +273,64 @@ describe('an lvstore on an aio file', () => {
     await expect(c.call('bdev_aio_create', { name: 'x', filename: file })).rejects.toEqual(new RpcFailure(-22, 'Invalid argument'));
     await expect(c.call('bdev_aio_create', { name: 'x', filename: file, block_size: 1000 })).rejects.toEqual(new RpcFailure(-22, 'Invalid argument'));
     await expect(c.call('bdev_aio_delete', { name: 'x' })).rejects.toEqual(new RpcFailure(-19, 'No such device'));
+  });
+
+  it('copies into a sparse aio file only the clusters written; too small a file fails at the check (transcript 20)', async () => {
+    await c.call('bdev_aio_create', { name: 'aio0', filename: join(dir, 'disk.img'), block_size: 4096 });
+    await c.call('bdev_lvol_create_lvstore', { bdev_name: 'aio0', lvs_name: 'lvs', cluster_sz: MIB });
+    await c.call('bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'v', size_in_mib: 8, thin_provision: true });
+    await write('lvs/v', 2, randomBytes(MIB));
+    await c.call('bdev_lvol_snapshot', { lvol_name: 'lvs/v', snapshot_name: 's' });
+    for (const [name, mib] of [
+      ['bk', 8],
+      ['small', 4],
+    ] as const) {
+      const fd = openSync(join(dir, `${name}.img`), 'w');
+      ftruncateSync(fd, mib * MIB);
+      closeSync(fd);
+      await c.call('bdev_aio_create', { name, filename: join(dir, `${name}.img`), block_size: 4096 });
+    }
+    await c.call('bdev_wait_for_examine');
+    const small = await c.call<{ operation_id: number }>('bdev_lvol_start_shallow_copy', { src_lvol_name: 'lvs/s', dst_bdev_name: 'small' });
+    expect(await c.call('bdev_lvol_check_shallow_copy', small)).toEqual({ copied_clusters: 0, total_clusters: 1, state: 'error', error: 'Invalid argument' });
+    const op = await c.call<{ operation_id: number }>('bdev_lvol_start_shallow_copy', { src_lvol_name: 'lvs/s', dst_bdev_name: 'bk' });
+    let state = '';
+    for (let i = 0; i < 500 && state !== 'complete'; i++) state = (await c.call<{ state: string }>('bdev_lvol_check_shallow_copy', op)).state;
+    expect(state).toBe('complete');
+    await c.call('bdev_aio_delete', { name: 'bk' });
+    // One 1 MiB cluster at 2 MiB written on disk, the rest holes.
+    expect(statSync(join(dir, 'bk.img')).blocks * 512).toBe(MIB);
+  });
+
+  it('never answers the delete of an esnap parent in use, serves the other calls, and keeps the clone whole (transcript 20)', async () => {
+    const fd = openSync(join(dir, 'parent.img'), 'w');
+    ftruncateSync(fd, 8 * MIB);
+    closeSync(fd);
+    await c.call('bdev_aio_create', { name: 'aio0', filename: join(dir, 'disk.img'), block_size: 4096 });
+    await c.call('bdev_lvol_create_lvstore', { bdev_name: 'aio0', lvs_name: 'lvs', cluster_sz: MIB });
+    await c.call('bdev_aio_create', { name: 'rs', filename: join(dir, 'parent.img'), block_size: 4096, readonly: true });
+    await c.call('bdev_wait_for_examine');
+    await c.call('bdev_lvol_clone_bdev', { bdev: 'rs', lvs_name: 'lvs', clone_name: 'pv' });
+    const other = await SimClient.connect(sim.socket);
+    try {
+      let settled = false;
+      void other.call('bdev_aio_delete', { name: 'rs' }).then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      // The bdev leaves the lists; other calls are answered meanwhile, on this connection and on the waiting one's.
+      const deadline = Date.now() + 10_000;
+      while ((await c.request('bdev_get_bdevs', { name: 'rs' })).error === undefined) {
+        if (Date.now() > deadline) throw new Error('rs is still listed');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await expect(c.call('bdev_get_bdevs', { name: 'rs' })).rejects.toEqual(new RpcFailure(-19, 'No such device'));
+      expect(await other.call('bdev_lvol_get_lvstores')).toHaveLength(1);
+      const [pv] = await c.call<Array<{ is_esnap_clone: boolean; is_degraded: boolean }>>('bdev_lvol_get_lvols');
+      expect(pv).toMatchObject({ is_esnap_clone: true, is_degraded: false });
+      expect(settled).toBe(false);
+    } finally {
+      other.close();
+    }
   });
 });
