@@ -174,8 +174,9 @@ export class HealthWorker {
       case 'listening':
         this.addresses = { http: message.http, grpc: message.grpc };
         if (this.settle) {
-          // performance.now() counts from the process's start: the figure for "answered how soon".
-          this.options.logger.info({ ...this.addresses, msSinceProcessStart: Math.round(performance.now()) }, 'health worker listening');
+          // The main thread's timeOrigin is the process's start: the figures for "answered how soon".
+          const since = (at: number | undefined): number | undefined => (at === undefined ? undefined : Math.round(at - performance.timeOrigin));
+          this.options.logger.info({ ...this.addresses, httpMsSinceProcessStart: since(message.httpAt), grpcMsSinceProcessStart: since(message.grpcAt) }, 'health worker listening');
           this.settle.resolve(this.addresses);
           this.settle = undefined;
         } else this.options.logger.info({ ...this.addresses, restarts: this.restartCount }, 'health worker restarted and listening');
