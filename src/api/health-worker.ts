@@ -60,6 +60,7 @@ export class HealthWorker {
   private readonly data: HealthWorkerData;
   private worker: Worker | undefined;
   private health: Health | undefined;
+  private unfollow: (() => void) | undefined;
   private metricsSource: MetricsSource | undefined;
   private socketGroup: number | undefined;
   private shuttingDown = false;
@@ -99,6 +100,8 @@ export class HealthWorker {
   /** The reports the thread answers from, from now on (posted when they change). */
   follow(health: Health): void {
     this.health = health;
+    // A change of status goes at once: no caller should hear SERVING from the API and the opposite here.
+    this.unfollow = health.onChange(() => this.publish());
     this.publish();
   }
 
@@ -124,6 +127,7 @@ export class HealthWorker {
     this.closing ??= (async () => {
       clearInterval(this.beatTimer);
       clearTimeout(this.restartTimer);
+      this.unfollow?.();
       this.loopDelay.close();
       this.settle?.reject(new Error('the service closed before the health listeners were up'));
       const worker = this.worker;
