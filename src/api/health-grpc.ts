@@ -7,6 +7,7 @@
  */
 import { Metadata, type sendUnaryData, type Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { socketPathProblem } from '../config/checks.js';
 import { ConfigError } from '../errors.js';
 import { splitHostPort } from '../validation/network.js';
 import type { HealthReport, Probe } from './health.js';
@@ -88,7 +89,11 @@ export type HealthGrpcAddress = { unixSocket: string; tcp?: undefined } | { tcp:
  */
 export function healthGrpcAddress(value: string, apiSocket: string): HealthGrpcAddress | undefined {
   if (value === 'off') return undefined;
-  if (value === 'auto') return { unixSocket: apiSocket.endsWith('.sock') ? `${apiSocket.slice(0, -'.sock'.length)}-health.sock` : `${apiSocket}-health.sock` };
+  if (value === 'auto') {
+    const unixSocket = apiSocket.endsWith('.sock') ? `${apiSocket.slice(0, -'.sock'.length)}-health.sock` : `${apiSocket}-health.sock`;
+    // An api.socket near sockaddr_un's limit leaves no room for the suffix: then none (the CLI asks the API).
+    return socketPathProblem(unixSocket) ? undefined : { unixSocket };
+  }
   if (value.startsWith('/')) return { unixSocket: value };
   const tcp = splitHostPort(value);
   if (!tcp) throw new ConfigError('health.grpcAddress', `${JSON.stringify(value)} is not auto, off, an absolute socket path or host:port`);

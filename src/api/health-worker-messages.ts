@@ -55,7 +55,7 @@ export type ToWorker =
   | { type: 'stop' };
 
 export type FromWorker =
-  | { type: 'listening'; http: { host: string; port: number } | undefined; grpc: string | undefined }
+  | { type: 'listening'; http: { host: string; port: number } | undefined; grpc: string | undefined; httpAt: number | undefined; grpcAt: number | undefined }
   | { type: 'listen-failed'; code: 'API_LISTEN_FAILED' | 'API_SOCKET_IN_USE'; message: string }
   | { type: 'metrics'; id: number }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; fields: Record<string, unknown>; msg: string };

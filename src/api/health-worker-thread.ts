@@ -135,15 +135,19 @@ async function stop(): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  let httpAt: number | undefined;
+  let grpcAt: number | undefined;
   try {
     if (data.http) {
       await tlsReady;
       const tls = data.httpTls && tlsContext ? secureContext(tlsContext) : undefined;
       http = await startHealthHttp({ ...data.http, view, metrics, tls, logger: { info: (fields, msg) => log('info', { ...fields }, msg) } });
+      httpAt = Date.now();
     }
     if (data.grpc) {
       const { startHealthGrpc } = await import('./health-worker-grpc.js');
       grpc = await startHealthGrpc(data.grpc, report);
+      grpcAt = Date.now();
       log('info', { address: grpc.target }, 'gRPC health listening: grpc.health.v1');
     }
   } catch (err) {
@@ -153,7 +157,7 @@ async function start(): Promise<void> {
     return;
   }
   ticker = setInterval(tick, TICK_MS);
-  post({ type: 'listening', http: http?.address, grpc: grpc?.target });
+  post({ type: 'listening', http: http?.address, grpc: grpc?.target, httpAt, grpcAt });
 }
 
 void start();

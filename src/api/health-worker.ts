@@ -62,6 +62,7 @@ export class HealthWorker {
   private readonly data: HealthWorkerData;
   private worker: Worker | undefined;
   private health: Health | undefined;
+  private unfollow: (() => void) | undefined;
   private metricsSource: MetricsSource | undefined;
   private socketGroup: number | undefined;
   private shuttingDown = false;
@@ -108,6 +109,8 @@ export class HealthWorker {
   /** The reports the thread answers from, from now on (posted when they change). */
   follow(health: Health): void {
     this.health = health;
+    // A change of status goes at once: no caller should hear SERVING from the API and the opposite here.
+    this.unfollow = health.onChange(() => this.publish());
     this.publish();
   }
 
@@ -139,6 +142,7 @@ export class HealthWorker {
     this.closing ??= (async () => {
       clearInterval(this.beatTimer);
       clearTimeout(this.restartTimer);
+      this.unfollow?.();
       this.loopDelay.close();
       this.settle?.reject(new Error('the service closed before the health listeners were up'));
       const worker = this.worker;
@@ -189,8 +193,9 @@ export class HealthWorker {
       case 'listening':
         this.addresses = { http: message.http, grpc: message.grpc };
         if (this.settle) {
-          // performance.now() counts from the process's start: the figure for "answered how soon".
-          this.options.logger.info({ ...this.addresses, msSinceProcessStart: Math.round(performance.now()) }, 'health worker listening');
+          // The main thread's timeOrigin is the process's start: the figures for "answered how soon".
+          const since = (at: number | undefined): number | undefined => (at === undefined ? undefined : Math.round(at - performance.timeOrigin));
+          this.options.logger.info({ ...this.addresses, httpMsSinceProcessStart: since(message.httpAt), grpcMsSinceProcessStart: since(message.grpcAt) }, 'health worker listening');
           this.settle.resolve(this.addresses);
           this.settle = undefined;
         } else this.options.logger.info({ ...this.addresses, restarts: this.restartCount }, 'health worker restarted and listening');

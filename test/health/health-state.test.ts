@@ -130,6 +130,8 @@ describe('configuration', () => {
     expect(healthGrpcAddress('/run/health.sock', '/run/conductor/api.sock')).toEqual({ unixSocket: '/run/health.sock' });
     expect(healthGrpcAddress('[::1]:9465', '/run/conductor/api.sock')).toEqual({ tcp: { host: '::1', port: 9465 } });
     expect(healthGrpcAddress('off', '/run/conductor/api.sock')).toBeUndefined();
+    // No room for the suffix within sockaddr_un: none rather than a start that fails.
+    expect(healthGrpcAddress('auto', `/${'a'.repeat(100)}.sock`)).toBeUndefined();
     expect(loadConfig({})['http.address']).toBe('off');
     expect(loadConfig({ flags: { 'http-address': '[::1]:0' } })['http.address']).toBe('[::1]:0');
   });

@@ -1,0 +1,419 @@
+/**
+ * One node at scale, and how its probes fare: a simulator and `serve` as separate processes,
+ * N replicas (some exported) and M engines (two local members each) built 64 at a time, then
+ * churn (replica create+delete, unexpose+expose, snapshot create+delete, an engine member removed
+ * and a fresh one added), while probers, each its own process, ask for liveness every 100 ms:
+ *   - grpc-kept:   the health worker's grpc.health.v1 over TCP on one kept channel;
+ *   - http-fresh:  the health worker's HTTP /livez, a new TCP connection per probe (as kubelet httpGet);
+ *   - api-kept:    the API server's own grpc.health.v1 (answered on the main loop), for comparison.
+ * Per phase (build, idle, churn, idle) it prints each prober's p50/p99/max and failures (no answer
+ * within 4 s, an error, or not SERVING), the main loop's delay (the worst 10 s window's p99 and
+ * max, from /readyz?verbose), operation throughput and refusals, the service's RSS and open fds,
+ * the /metrics scrape (time and size, when it answers) and the machine's load average.
+ *
+ *   npm run bench:scale -- [--replicas 3000] [--exported 2000] [--engines 500] [--churn-seconds 120] [--idle-seconds 20] [--inflight 64]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createApiClients, unaryCall, type ApiClients } from '../src/api/client.js';
+import { inLanes } from './lib/raw-rpc.js';
+
+const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
+const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
+const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const SELF = fileURLToPath(import.meta.url);
+const HOST = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000001';
+const MIB = 1024 * 1024;
+const REPLICA_BYTES = 4 * MIB;
+const PROBE_PERIOD_MS = 100;
+/** kubelet's timeoutSeconds in the deployment this guards against. */
+const PROBE_TIMEOUT_MS = 4_000;
+
+const { values } = parseArgs({
+  options: {
+    replicas: { type: 'string', default: '3000' },
+    exported: { type: 'string', default: '2000' },
+    engines: { type: 'string', default: '500' },
+    'churn-seconds': { type: 'string', default: '120' },
+    'idle-seconds': { type: 'string', default: '20' },
+    inflight: { type: 'string', default: '64' },
+    prober: { type: 'string' },
+    target: { type: 'string' },
+  },
+});
+
+if (values.prober) await probe(values.prober, values.target!);
+else await bench();
+
+/** A prober process: one probe every 100 ms, one JSON line per probe on stdout ({at, ms, ok}). */
+async function probe(mode: string, target: string): Promise<void> {
+  const once = await prober(mode, target);
+  for (;;) {
+    const at = Date.now();
+    const started = performance.now();
+    let ok: boolean;
+    try {
+      ok = await Promise.race([once(), new Promise<boolean>((_, reject) => setTimeout(() => reject(new Error('timeout')), PROBE_TIMEOUT_MS).unref())]);
+    } catch {
+      ok = false;
+    }
+    const ms = performance.now() - started;
+    process.stdout.write(`${JSON.stringify({ at, ms: Math.round(ms * 100) / 100, ok })}\n`);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROBE_PERIOD_MS - ms)));
+  }
+}
+
+async function prober(mode: string, target: string): Promise<() => Promise<boolean>> {
+  if (mode === 'http-fresh') {
+    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+    return () =>
+      new Promise<boolean>((resolve, reject) => {
+        // agent false: a new connection each time, closed after the answer, as a kubelet probe.
+        const req = http.get({ host, port, path: '/livez', agent: false, headers: { Connection: 'close' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode === 200));
+        });
+        req.on('error', reject);
+      });
+  }
+  const clients: ApiClients = createApiClients(target.startsWith('/') ? { unixSocket: target } : { tcpAddress: target });
+  return async () => (await clients.healthCheck('liveness', { deadlineMs: PROBE_TIMEOUT_MS })) === 'SERVING';
+}
+
+interface ProbeRecord {
+  at: number;
+  ms: number;
+  ok: boolean;
+}
+
+interface Phase {
+  name: string;
+  start: number;
+  end: number;
+  ops: number;
+  refused: number;
+  failed: number;
+  errors: Map<string, number>;
+  peakRssMib: number;
+  peakFds: number;
+}
+
+async function bench(): Promise<void> {
+  const replicas = Number(values.replicas);
+  const exported = Math.min(replicas, Number(values.exported));
+  const engines = Math.min(Number(values.engines), Math.floor((replicas - exported) / 2));
+  const churnMs = Number(values['churn-seconds']) * 1000;
+  const idleMs = Number(values['idle-seconds']) * 1000;
+  const inFlight = Number(values.inflight);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
+  const children: ChildProcess[] = [];
+  process.on('exit', () => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  const simSocket = path.join(dir, 'sim.sock');
+  const sim = spawn(process.execPath, [SIM, '--socket', simSocket, '--name', 'scale', '--quiet', '--max-subsystems', String(exported + engines + 1000)], { stdio: 'ignore' });
+  children.push(sim);
+  await waitForFile(simSocket, sim);
+
+  const [httpPort, grpcPort] = [await freePort(), await freePort()];
+  const apiSocket = path.join(dir, 'api.sock');
+  const disk = path.join(dir, 'disk.img');
+  fs.writeFileSync(disk, '');
+  fs.truncateSync(disk, Math.max(64 * 1024, replicas * 8) * MIB);
+  const spawnedAt = Date.now();
+  const serve = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--spdk-socket',
+      simSocket,
+      '--api-socket',
+      apiSocket,
+      '--api-tcp',
+      'off',
+      '--state-file',
+      path.join(dir, 'state.json'),
+      // Below the tests' ports (20000-31999) and the kernel's ephemeral range.
+      '--export-port-min',
+      '12000',
+      '--export-port-max',
+      '19999',
+      '--http-address',
+      `127.0.0.1:${httpPort}`,
+      '--health-grpc-address',
+      `127.0.0.1:${grpcPort}`,
+      '--disk-allowed-prefixes',
+      dir,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' } },
+  );
+  children.push(serve);
+  serve.stdout!.resume();
+  const firstAnswerMs = await firstAnswer(httpPort, spawnedAt, serve);
+  await waitForFile(apiSocket, serve);
+  const api = createApiClients({ unixSocket: apiSocket });
+  await until('the service ready', async () => (await api.healthCheck('', { deadlineMs: 2000 }).catch(() => '')) === 'SERVING', 60_000);
+
+  const probes: Record<string, ProbeRecord[]> = { 'grpc-kept': [], 'http-fresh': [], 'api-kept': [] };
+  const targets: Record<string, string> = { 'grpc-kept': `127.0.0.1:${grpcPort}`, 'http-fresh': `127.0.0.1:${httpPort}`, 'api-kept': apiSocket };
+  for (const [mode, records] of Object.entries(probes)) {
+    const child = spawn(process.execPath, [SELF, '--prober', mode, '--target', targets[mode]!], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(child);
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => records.push(JSON.parse(line) as ProbeRecord));
+  }
+  await until('every prober answering', () => Object.values(probes).every((r) => r.some((p) => p.ok)), 30_000);
+
+  const windows = new Map<string, { end: number; p99Ms: number; maxMs: number }>();
+  const phases: Phase[] = [];
+  let phase: Phase | undefined;
+  const sampler = setInterval(() => {
+    void getText(httpPort, '/readyz?verbose').then(
+      ({ body }) => {
+        const delay = (JSON.parse(body) as { eventLoopDelay?: { p99Ms: number; maxMs: number; windowEnd: string } | null }).eventLoopDelay;
+        if (delay) windows.set(delay.windowEnd, { end: Date.parse(delay.windowEnd), p99Ms: delay.p99Ms, maxMs: delay.maxMs });
+      },
+      () => undefined,
+    );
+    if (phase) {
+      const { rssMib, fds } = usage(serve.pid!);
+      phase.peakRssMib = Math.max(phase.peakRssMib, rssMib);
+      phase.peakFds = Math.max(phase.peakFds, fds);
+    }
+  }, 1000);
+  const begin = (name: string): Phase => {
+    phase = { name, start: Date.now(), end: 0, ops: 0, refused: 0, failed: 0, errors: new Map(), peakRssMib: 0, peakFds: 0 };
+    phases.push(phase);
+    return phase;
+  };
+  const call = async (p: Phase, what: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await what();
+      p.ops++;
+      return true;
+    } catch (err) {
+      const code = String((err as { metadata?: { get(k: string): unknown[] } }).metadata?.get('conductor-error-code')[0] ?? (err as Error).message.slice(0, 60));
+      if (/RESOURCE_EXHAUSTED|NO_SPACE|NO_MEMORY|LIMIT/.test(code)) p.refused++;
+      else p.failed++;
+      p.errors.set(code, (p.errors.get(code) ?? 0) + 1);
+      return false;
+    }
+  };
+  const end = async (p: Phase): Promise<void> => {
+    p.end = Date.now();
+    phase = undefined;
+    await report(p);
+  };
+  const report = async (p: Phase): Promise<void> => {
+    const secs = (p.end - p.start) / 1000;
+    console.log(
+      `\n== ${p.name}: ${secs.toFixed(1)} s, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (${os.cpus().length} CPUs)`,
+    );
+    for (const [mode, records] of Object.entries(probes)) {
+      const inPhase = records.filter((r) => r.at >= p.start && r.at < p.end);
+      const ms = inPhase.map((r) => r.ms).sort((a, b) => a - b);
+      const failed = inPhase.filter((r) => !r.ok).length;
+      console.log(`  probe ${mode.padEnd(10)} n=${String(inPhase.length).padStart(5)}  p50 ${fmt(pct(ms, 50))}  p99 ${fmt(pct(ms, 99))}  max ${fmt(ms.at(-1))}  failures ${failed}`);
+    }
+    const ended = [...windows.values()].filter((w) => w.end > p.start && w.end <= p.end + 1000);
+    console.log(
+      ended.length === 0
+        ? '  main-loop delay: no 10 s window ended in this phase'
+        : `  main-loop delay (${ended.length} windows of 10 s): worst p99 ${fmt(Math.max(...ended.map((w) => w.p99Ms)))}  max ${fmt(Math.max(...ended.map((w) => w.maxMs)))}`,
+    );
+    if (p.ops + p.refused + p.failed > 0) {
+      const errors = [...p.errors].map(([code, n]) => `${code} ×${n}`).join(', ');
+      console.log(`  operations: ${p.ops} ok (${(p.ops / secs).toFixed(1)}/s), ${p.refused} refused, ${p.failed} failed${errors ? ` [${errors}]` : ''}`);
+    }
+    const { rssMib, fds } = usage(serve.pid!);
+    console.log(`  service: RSS ${rssMib.toFixed(0)} MiB (peak in phase ${Math.max(p.peakRssMib, rssMib).toFixed(0)}), open fds ${fds} (peak ${Math.max(p.peakFds, fds)})`);
+    const t = performance.now();
+    const metrics = await getText(httpPort, '/metrics').catch((err: Error) => ({ status: 0, body: err.message }));
+    const scrapeMs = performance.now() - t;
+    console.log(
+      metrics.status === 200
+        ? `  /metrics: ${fmt(scrapeMs)}, ${(Buffer.byteLength(metrics.body) / 1024).toFixed(0)} KiB`
+        : `  /metrics: ${metrics.status} ${metrics.body.trim().slice(0, 80)} (${fmt(scrapeMs)})`,
+    );
+  };
+
+  console.log(`bench:scale: ${replicas} replicas (${exported} exported), ${engines} engines of 2 local members, ${inFlight} in flight`);
+  console.log(`first /livez answer ${firstAnswerMs} ms after spawning serve (from outside: includes node's own start)`);
+
+  // Build.
+  const build = begin('build');
+  await unaryCall((md, opts, cb) => api.disks.DiskCreate({ name: 'bench', path: disk }, md, opts, cb), {});
+  const buildStart = performance.now();
+  await inLanes(replicas, inFlight, (i) =>
+    call(build, () => unaryCall((md, opts, cb) => api.replicas.ReplicaCreate({ name: `r${i}`, diskName: 'bench', sizeBytes: REPLICA_BYTES, hostNqns: i < exported ? [HOST] : [] }, md, opts, cb), {})),
+  );
+  const replicaSecs = (performance.now() - buildStart) / 1000;
+  const engineStart = performance.now();
+  const member = (i: number) => ({ local: { name: `r${i}` } });
+  await inLanes(engines, inFlight, (k) =>
+    call(build, () =>
+      unaryCall(
+        (md, opts, cb) =>
+          api.engines.EngineCreate(
+            { name: `e${k}`, sizeBytes: REPLICA_BYTES, replicas: [member(exported + 2 * k), member(exported + 2 * k + 1)], frontend: 'FRONTEND_KIND_EXPORT_ONLY', hostNqns: [HOST] },
+            md,
+            opts,
+            cb,
+          ),
+        {},
+      ),
+    ),
+  );
+  const engineSecs = (performance.now() - engineStart) / 1000;
+  console.log(
+    `build: ${replicas} ReplicaCreate in ${replicaSecs.toFixed(1)} s (${(replicas / replicaSecs).toFixed(0)}/s), ${engines} EngineCreate in ${engineSecs.toFixed(1)} s (${(engines / engineSecs).toFixed(0)}/s)`,
+  );
+  await end(build);
+
+  const idle = async (name: string): Promise<void> => {
+    const p = begin(name);
+    await new Promise((resolve) => setTimeout(resolve, idleMs));
+    await end(p);
+  };
+  await idle('idle after build');
+
+  // Churn: each lane owns its objects (lane L: exported replicas i ≡ L, engines k ≡ L mod inFlight), so no two lanes touch one.
+  const churn = begin('churn');
+  const stopAt = Date.now() + churnMs;
+  let serial = 0;
+  const members = new Map<number, string[]>();
+  for (let k = 0; k < engines; k++) members.set(k, [`r${exported + 2 * k}`, `r${exported + 2 * k + 1}`]);
+  await Promise.all(
+    Array.from({ length: inFlight }, async (_, lane) => {
+      let turn = 0;
+      while (Date.now() < stopAt) {
+        const n = ++serial;
+        const kind = turn++ % 4;
+        const mine = <T>(count: number, of: (i: number) => T): T | undefined => {
+          const slots = Math.floor((count - 1 - lane) / inFlight) + 1;
+          return slots > 0 ? of(lane + inFlight * (n % slots)) : undefined;
+        };
+        if (kind === 0) {
+          const name = `c${n}`;
+          if (await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaCreate({ name, diskName: 'bench', sizeBytes: REPLICA_BYTES, hostNqns: [HOST] }, md, opts, cb), {}))) {
+            await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaDelete({ name }, md, opts, cb), {}));
+          }
+        } else if (kind === 1) {
+          const name = mine(exported, (i) => `r${i}`);
+          if (!name) continue;
+          await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaUnexpose({ name }, md, opts, cb), {}));
+          await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaExpose({ name, hostNqns: [HOST] }, md, opts, cb), {}));
+        } else if (kind === 2) {
+          const replicaName = mine(exported, (i) => `r${i}`);
+          if (!replicaName) continue;
+          const name = `s${n}`;
+          if (await call(churn, () => unaryCall((md, opts, cb) => api.snapshots.SnapshotCreate({ replicaName, name }, md, opts, cb), {}))) {
+            await call(churn, () => unaryCall((md, opts, cb) => api.snapshots.SnapshotDelete({ replicaName, name }, md, opts, cb), {}));
+          }
+        } else {
+          const k = mine(engines, (i) => i);
+          if (k === undefined) continue;
+          // The first member stays (the healthy source); the second, the last one added, goes.
+          const [keep, old] = members.get(k)!;
+          const fresh = `m${n}`;
+          if (!(await call(churn, () => unaryCall((md, opts, cb) => api.engines.EngineReplicaRemove({ name: `e${k}`, replicaName: old }, md, opts, cb), {})))) continue;
+          await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaDelete({ name: old!, force: true }, md, opts, cb), {}));
+          if (!(await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaCreate({ name: fresh, diskName: 'bench', sizeBytes: REPLICA_BYTES }, md, opts, cb), {})))) continue;
+          if (await call(churn, () => unaryCall((md, opts, cb) => api.engines.EngineReplicaAdd({ name: `e${k}`, replica: { local: { name: fresh } } }, md, opts, cb), {}))) {
+            members.set(k, [keep!, fresh]);
+          }
+        }
+      }
+    }),
+  );
+  await end(churn);
+  await idle('idle after churn');
+
+  clearInterval(sampler);
+  api.close();
+  for (const c of children) c.kill('SIGTERM');
+  fs.rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+function pct(sorted: number[], p: number): number | undefined {
+  return sorted.length === 0 ? undefined : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function fmt(ms: number | undefined): string {
+  return ms === undefined ? '-' : `${ms.toFixed(1)} ms`;
+}
+
+function usage(pid: number): { rssMib: number; fds: number } {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    return { rssMib: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024, fds: fs.readdirSync(`/proc/${pid}/fd`).length };
+  } catch {
+    return { rssMib: 0, fds: 0 };
+  }
+}
+
+function getText(port: number, target: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: target, timeout: 10_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 10 s')));
+    req.on('error', reject);
+  });
+}
+
+async function firstAnswer(port: number, since: number, child: ChildProcess): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`serve exited with ${child.exitCode}`);
+    if (
+      await getText(port, '/livez').then(
+        () => true,
+        () => false,
+      )
+    )
+      return Date.now() - since;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function waitForFile(file: string, child: ChildProcess): Promise<void> {
+  await until(
+    file,
+    () => {
+      if (child.exitCode !== null) throw new Error(`${file}: process exited ${child.exitCode}`);
+      return fs.existsSync(file);
+    },
+    60_000,
+  );
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, deadlineMs: number): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = http.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
