@@ -233,7 +233,7 @@ export const CONFIG_KEYS = {
     type: 'string',
     default: 'off',
     check: listenAddressProblem,
-    describe: 'The HTTP listener (GET /livez, /readyz), host:port ([v6]:port); off: none. For kubelet httpGet probes, an address the kubelet reaches (the pod IP)',
+    describe: 'The HTTP listener (GET /livez, /readyz, /metrics), host:port ([v6]:port); off: none. For kubelet httpGet probes, an address the kubelet reaches (the pod IP); HTTPS when api.tls.* is set',
   },
   'metrics.iostatPeriodMs': {
     type: 'integer',
