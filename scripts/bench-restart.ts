@@ -21,7 +21,7 @@ import { createApiClients, invoke, type ApiClients } from '../src/api/client.js'
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const CLI = path.join(ROOT, 'dist/src/cli/bin.js');
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-0000000000b1';
 const MIB = 1024 * 1024;
 const REPLICA_MIB = 4;

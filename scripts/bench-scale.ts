@@ -26,7 +26,7 @@ import { inLanes } from './lib/raw-rpc.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
-const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const CLI = path.join(ROOT, 'dist/src/cli/bin.js');
 const SELF = fileURLToPath(import.meta.url);
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000001';
 const MIB = 1024 * 1024;

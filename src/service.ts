@@ -17,11 +17,10 @@ import type { Logger } from 'pino';
 import { Health } from './api/health.js';
 import { followHttpTls } from './api/http-tls.js';
 import { NodeMetrics } from './api/metrics/node-metrics.js';
-import { healthGrpcAddress } from './api/health-grpc.js';
 import type { LoopDelayStats } from './api/health-loop-delay.js';
 import { blockLoopOnSignal } from './api/health-loop-block.js';
-import { HealthWorker, type MetricsSource } from './api/health-worker.js';
-import { domainReadiness, parseTcpAddress, startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
+import { healthWorkerFor, type HealthWorker, type MetricsSource } from './api/health-worker.js';
+import { domainReadiness, startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
 import { resolveSocketGroup } from './api/socket-group.js';
 import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
 import { WatchedTls } from './api/watched-tls.js';
@@ -55,6 +54,8 @@ export interface ServiceOptions {
   sysfsRoot?: string;
   /** API server timings (tests shorten them). */
   api?: Pick<ApiServerOptions, 'readinessPollMs' | 'shutdownGraceMs'>;
+  /** The health worker, already started from this config (serve starts it first); default: started here. */
+  healthWorker?: HealthWorker;
 }
 
 export interface ServiceHandle {
@@ -133,13 +134,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const stateFileToCheck = config['state.file'] ?? (config['spdk.socket'] ? join(DEFAULT_STATE_DIR, 'state.json') : undefined);
   if (stateFileToCheck) checkStateFileWritable(stateFileToCheck, config['state.file'] ? configSource(config, 'state.file') : 'default (spdk.socket is set)');
   // Before anything slow: probes are answered from here on, whatever the rest of the start costs.
-  const healthWorker = new HealthWorker({
-    http: config['http.address'] === 'off' ? undefined : parseTcpAddress(config['http.address'], 'http.address'),
-    httpTls: tcpPlan.files !== undefined,
-    grpc: healthGrpcAddress(config['health.grpcAddress'], config['api.socket']),
-    stallMs: config['health.livenessStallSec'] * 1000,
-    logger: componentLogger(log, 'health-worker'),
-  });
+  const healthWorker = options.healthWorker ?? healthWorkerFor(config, componentLogger(log, 'health-worker'));
   const unblock = blockLoopOnSignal(process.env, log);
   if (socketGroup !== undefined) healthWorker.setSocketGroup(socketGroup);
 

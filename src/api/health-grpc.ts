@@ -7,10 +7,8 @@
  */
 import { Metadata, type sendUnaryData, type Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { socketPathProblem } from '../config/checks.js';
-import { ConfigError } from '../errors.js';
-import { splitHostPort } from '../validation/network.js';
 import type { HealthReport, Probe } from './health.js';
+import type { HealthGrpcAddress } from './health-addresses.js';
 import { SERVICE_NAMES } from './proto.js';
 
 /** What each name of grpc.health.v1 reports. */
@@ -77,27 +75,6 @@ export function serveHealth(server: Server, report: (probe: Probe) => HealthRepo
 /** A metadata value must be printable ASCII; a reason quotes errors, which may hold anything. */
 function headerSafe(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 1024);
-}
-
-export type HealthGrpcAddress = { unixSocket: string; tcp?: undefined } | { tcp: { host: string; port: number }; unixSocket?: undefined };
-
-/**
- * Where the health worker serves grpc.health.v1: `auto` is a Unix socket beside api.socket
- * (`api.sock` → `api-health.sock`), so that serve and the CLI, given the same api.socket, meet
- * there; an absolute path is a Unix socket; host:port is TCP (plain: health answers carry no
- * secret, and a kubelet gRPC probe speaks no TLS); `off` is none.
- */
-export function healthGrpcAddress(value: string, apiSocket: string): HealthGrpcAddress | undefined {
-  if (value === 'off') return undefined;
-  if (value === 'auto') {
-    const unixSocket = apiSocket.endsWith('.sock') ? `${apiSocket.slice(0, -'.sock'.length)}-health.sock` : `${apiSocket}-health.sock`;
-    // An api.socket near sockaddr_un's limit leaves no room for the suffix: then none (the CLI asks the API).
-    return socketPathProblem(unixSocket) ? undefined : { unixSocket };
-  }
-  if (value.startsWith('/')) return { unixSocket: value };
-  const tcp = splitHostPort(value);
-  if (!tcp) throw new ConfigError('health.grpcAddress', `${JSON.stringify(value)} is not auto, off, an absolute socket path or host:port`);
-  return { tcp };
 }
 
 /** The address as grpc-js takes it. */

@@ -6,7 +6,8 @@ import { chmod } from 'node:fs/promises';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ConductorError } from '../errors.js';
 import type { HealthReport, Probe } from './health.js';
-import { grpcTarget, serveHealth, type HealthGrpcAddress } from './health-grpc.js';
+import type { HealthGrpcAddress } from './health-addresses.js';
+import { grpcTarget, serveHealth } from './health-grpc.js';
 import { prepareSocketPath, removeSocket } from './socket-file.js';
 
 export interface HealthGrpcServer {

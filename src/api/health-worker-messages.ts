@@ -3,7 +3,7 @@
  * memory that the main loop writes and the worker reads, with no message and no turn of the main
  * loop needed to read it) and the messages each posts to the other.
  */
-import type { HealthGrpcAddress } from './health-grpc.js';
+import type { HealthGrpcAddress } from './health-addresses.js';
 import type { HealthReport } from './health.js';
 import type { LoopDelayStats } from './health-loop-delay.js';
 

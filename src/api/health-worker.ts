@@ -12,7 +12,9 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ConductorError } from '../errors.js';
 import type { Health, HealthReport } from './health.js';
-import type { HealthGrpcAddress } from './health-grpc.js';
+import type { Config } from '../config/schema.js';
+import { healthListeners, type HealthGrpcAddress } from './health-addresses.js';
+import { apiTcpPlan } from './tls-config.js';
 import type { MetricsText } from './health-http.js';
 import { LoopDelay, type LoopDelayStats } from './health-loop-delay.js';
 import { Heartbeat, type FromWorker, type HealthWorkerData, type ToWorker } from './health-worker-messages.js';
@@ -269,4 +271,18 @@ export class HealthWorker {
     if (path === undefined || this.socketGroup === undefined) return;
     await chown(path, -1, this.socketGroup).catch((err: Error) => this.options.logger.warn({ path, err: err.message }, 'cannot give the health socket its group'));
   }
+}
+
+/**
+ * The worker the configuration asks for: http.address (HTTPS when api.tls.* is set),
+ * health.grpcAddress, health.livenessStallSec. Light to import, so that `serve` starts it before
+ * loading the rest of the service (cli/main.ts) and hands it to startService.
+ */
+export function healthWorkerFor(config: Config, logger: Logger): HealthWorker {
+  return new HealthWorker({
+    ...healthListeners(config),
+    httpTls: apiTcpPlan(config).files !== undefined,
+    stallMs: config['health.livenessStallSec'] * 1000,
+    logger,
+  });
 }

@@ -29,7 +29,7 @@ import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
 import { WatchRegistry } from './services/watch.js';
 import { REQUEST_MAX_BYTES } from '../validation/limits.js';
-import { splitHostPort } from '../validation/network.js';
+import { parseTcpAddress } from './health-addresses.js';
 
 export interface ApiServerOptions {
   domain: ApiDomain;
@@ -172,12 +172,6 @@ export function domainReadiness(domain: Pick<ApiDomain, 'readiness'>): CheckSour
       return { ok: ready, reason: ready ? 'ok' : reason };
     },
   };
-}
-
-export function parseTcpAddress(value: string, key = 'api.tcp'): { host: string; port: number } {
-  const address = splitHostPort(value);
-  if (!address) throw new ConfigError(key, `${JSON.stringify(value)} is not host:port (e.g. 127.0.0.1:50151 or [::1]:50151)`);
-  return address;
 }
 
 /**

@@ -17,6 +17,7 @@ import { ConductorError, SpdkTransportError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { openSpdk, startService } from '../service.js';
 import { healthCommand } from './commands/health.js';
+import { takeEarlyHealth } from './early-health.js';
 import { timeoutsCheck } from './commands/timeouts.js';
 import { API_GROUPS, API_USAGE, checkNoCommandOptions, COMMAND_OPTIONS, runApiCommand, splitCommandValues, UsageError } from './commands/index.js';
 import { EXIT } from './exit-codes.js';
@@ -87,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
 
 /** The service until SIGINT or SIGTERM, then closed. A timeout budget refused at start is a ConfigError: exit 2, naming the rule. */
 async function serve(config: Config): Promise<number> {
-  const service = await startService(config);
+  const early = takeEarlyHealth(config);
+  const service = await startService(config, early ? { logger: early.logger, healthWorker: early.worker } : {});
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));

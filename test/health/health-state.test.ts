@@ -7,7 +7,7 @@ import net from 'node:net';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Health, livenessAt, type CheckResult, type HealthReport } from '../../src/api/health.js';
-import { healthGrpcAddress } from '../../src/api/health-grpc.js';
+import { healthGrpcAddress } from '../../src/api/health-addresses.js';
 import { startHealthHttp, type HealthHttp } from '../../src/api/health-http.js';
 import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/errors.js';

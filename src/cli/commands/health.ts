@@ -7,7 +7,8 @@
  */
 import { withApiClients, type ApiTarget } from '../../api/client.js';
 import { callFailure } from './context.js';
-import { grpcTarget, healthGrpcAddress, HEALTH_REASON_TRAILER } from '../../api/health-grpc.js';
+import { healthGrpcAddress } from '../../api/health-addresses.js';
+import { grpcTarget, HEALTH_REASON_TRAILER } from '../../api/health-grpc.js';
 import type { Config } from '../../config/schema.js';
 import { EXIT } from '../exit-codes.js';
 
