@@ -50,7 +50,6 @@ export async function startServe(env: Record<string, string> = {}, options: Serv
   const dir = tempDir('metrics-');
   const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock') });
   const ports = portBlock();
-  const httpPort = ports + 99;
   const apiSocket = path.join(dir, 'api.sock');
   const proc = spawn(process.execPath, [CLI, 'serve'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,7 +61,8 @@ export async function startServe(env: Record<string, string> = {}, options: Serv
       CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'),
       CONDUCTOR_EXPORT_PORT_MIN: String(ports),
       CONDUCTOR_EXPORT_PORT_MAX: String(ports + 90),
-      CONDUCTOR_HTTP_ADDRESS: `127.0.0.1:${httpPort}`,
+      // Port 0: another checkout's tests may hold any fixed one; the bound port is read from the log.
+      CONDUCTOR_HTTP_ADDRESS: '127.0.0.1:0',
       CONDUCTOR_LOG_LEVEL: 'info',
       ...env,
     },
@@ -74,13 +74,12 @@ export async function startServe(env: Record<string, string> = {}, options: Serv
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const httpBase = `http://127.0.0.1:${httpPort}`;
   const handle: ServeProcess = {
     dir,
     sim,
     proc,
     apiSocket,
-    httpBase,
+    httpBase: '',
     diskFile(name, sizeMib) {
       const file = path.join(dir, `${name}.img`);
       const fd = fs.openSync(file, 'w');
@@ -100,12 +99,21 @@ export async function startServe(env: Record<string, string> = {}, options: Serv
     },
   };
   try {
+    const port = await waitFor(
+      'the HTTP listener',
+      () => {
+        if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${log}`);
+        return /"address":"127\.0\.0\.1:(\d+)"[^\n]*listening: \/livez/.exec(log)?.[1];
+      },
+      60_000,
+    );
+    handle.httpBase = `http://127.0.0.1:${port}`;
     await waitFor(
       'the service to be ready',
       async () => {
         if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${log}`);
-        if (options.readyOver === 'https') return (await httpsStatus(`${httpBase.replace('http:', 'https:')}/readyz`, options.ca)) === 200;
-        return (await fetch(`${httpBase}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
+        if (options.readyOver === 'https') return (await httpsStatus(`https://127.0.0.1:${port}/readyz`, options.ca)) === 200;
+        return (await fetch(`${handle.httpBase}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
       },
       60_000,
     );
