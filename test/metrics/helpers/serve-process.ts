@@ -9,7 +9,6 @@ import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../api/helpers/api-server.js';
-import { portBlock } from '../../helpers/ports.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { type RunningSim, startSim } from '../../sim/helpers/start-sim.js';
 
@@ -49,7 +48,9 @@ function httpsStatus(url: string, ca: string | undefined): Promise<number> {
 export async function startServe(env: Record<string, string> = {}, options: ServeOptions = {}): Promise<ServeProcess> {
   const dir = tempDir('metrics-');
   const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock') });
-  const ports = portBlock();
+  // Export ports above the ephemeral range, a random block: test/helpers/ports.ts hands out blocks
+  // per vitest worker, and other checkouts' suites on this machine use the same ones.
+  const ports = 61_000 + 100 * Math.floor(Math.random() * 44);
   const apiSocket = path.join(dir, 'api.sock');
   const proc = spawn(process.execPath, [CLI, 'serve'], {
     stdio: ['ignore', 'pipe', 'pipe'],
