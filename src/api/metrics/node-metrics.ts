@@ -7,6 +7,9 @@
  * sampler's cache; spdk_tgt is never called for it. Counters that only the service sees (spdk_tgt
  * calls, rebuild outcomes) are fed by the diagnostics channels as things happen.
  *
+ * The per-engine families (most of the series) are written by engine-families.ts, appended to
+ * prom-client's text: see there why.
+ *
  * Cardinality: labels are bounded by the node, never by the replica count. Per engine (hundreds at
  * most), per disk, per method of spdk_tgt, per reactor; running rebuilds (at most
  * rebuild.maxConcurrent) by engine and replica; replicas only as totals per disk.
@@ -15,6 +18,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { subscribe, type RebuildLifecycle } from '../../diagnostics.js';
 import type { VolumeIoRate, VolumeIoSample } from '../../domain/engine/volume-io.js';
 import type { NodeObservation } from '../../domain/node/observation.js';
+import { ENGINE_FAMILY_NAMES, renderEngineFamilies } from './engine-families.js';
 import { LoopDelay, type LoopDelayFigures } from './loop-delay.js';
 import { SpdkCallMetrics } from './spdk-calls.js';
 
@@ -74,12 +78,7 @@ export class NodeMetrics {
       diskSize: gauge('disk_size_bytes', "A disk's lvstore data capacity", ['disk']),
       diskFree: gauge('disk_free_bytes', "A disk's unallocated capacity", ['disk']),
       diskAllocated: gauge('disk_allocated_bytes', "A disk's allocated capacity (replicas and snapshots)", ['disk']),
-      engineState: gauge('engine_state', "1 for the engine's state, 0 for the others (unknown: not looked at since the start)", ['engine', 'state']),
       engines: gauge('engines', 'Engines by state', ['state']),
-      engineMembers: gauge('engine_members', "An engine's members by state", ['engine', 'state']),
-      engineSize: gauge('engine_size_bytes', "An engine's volume size", ['engine']),
-      margin: gauge('timeout_budget_margin_seconds', 'How far a replica-side deadline stays inside the host limit it races, per engine and rule (negative: it loses the race)', ['engine', 'rule']),
-      marginRequired: gauge('timeout_budget_required_margin_seconds', 'The margin the rule requires (one reconnect period)', ['engine', 'rule']),
       rebuilds: gauge('rebuilds', 'Rebuilds queued or running, by state', ['state']),
       rebuildProgress: gauge('rebuild_progress_ratio', 'A running rebuild, done as a fraction of its bytes', ['engine', 'replica']),
       rebuildDone: gauge('rebuild_done_bytes', 'A running rebuild: bytes copied', ['engine', 'replica']),
@@ -109,14 +108,6 @@ export class NodeMetrics {
         'pool',
         'source',
       ]),
-      readOps: spdkCounter('volume_read_ops_total', "Reads an engine's volume served (its raid bdev)", ['engine']),
-      writeOps: spdkCounter('volume_write_ops_total', "Writes an engine's volume served (its raid bdev)", ['engine']),
-      unmapOps: spdkCounter('volume_unmap_ops_total', "Unmaps an engine's volume served (its raid bdev)", ['engine']),
-      readBytes: spdkCounter('volume_read_bytes_total', "Bytes read from an engine's volume", ['engine']),
-      writeBytes: spdkCounter('volume_written_bytes_total', "Bytes written to an engine's volume", ['engine']),
-      unmapBytes: spdkCounter('volume_unmapped_bytes_total', "Bytes unmapped on an engine's volume", ['engine']),
-      readLatency: spdkCounter('volume_read_latency_seconds_total', "Sum of the reads' latencies of an engine's volume (divide its rate by the ops' rate for the mean)", ['engine']),
-      writeLatency: spdkCounter('volume_write_latency_seconds_total', "Sum of the writes' latencies of an engine's volume", ['engine']),
     };
     const ended = new Counter({
       name: `${METRIC_PREFIX}rebuilds_ended_total`,
@@ -134,8 +125,17 @@ export class NodeMetrics {
 
   /** The exposition of every metric, from memory; a scrape costs no call to spdk_tgt. */
   async render(): Promise<RenderedMetrics> {
-    this.update(this.sources.observe());
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const o = this.sources.observe();
+    const io = this.sources.volumeIo();
+    this.update(o);
+    this.volumesAge(io);
+    const engines = renderEngineFamilies(o, io);
+    return { contentType: this.registry.contentType, body: (await this.registry.metrics()) + engines };
+  }
+
+  /** Every family name a scrape can carry (prom-client's and the per-engine ones). */
+  familyNames(): string[] {
+    return [...this.registry.getMetricsAsArray().map((m) => m.name), ...ENGINE_FAMILY_NAMES];
   }
 
   /** NodeStats: the readings a scrape would expose, and the busiest volumes. */
@@ -164,17 +164,7 @@ export class NodeMetrics {
       g.replicas.set({ disk: d.name, exported: 'false' }, d.replicas - d.exportedReplicas);
     }
     const byState: Record<string, number> = { healthy: 0, degraded: 0, faulted: 0, unknown: 0 };
-    for (const e of o.engines) {
-      byState[e.state] = (byState[e.state] ?? 0) + 1;
-      for (const state of Object.keys(byState)) g.engineState.set({ engine: e.name, state }, e.state === state ? 1 : 0);
-      for (const [state, n] of Object.entries(e.members)) g.engineMembers.set({ engine: e.name, state }, n);
-      g.engineSize.set({ engine: e.name }, e.sizeBytes);
-      for (const m of e.margins) {
-        if (!m.applies || m.marginSec === null) continue;
-        g.margin.set({ engine: e.name, rule: m.rule }, m.marginSec);
-        g.marginRequired.set({ engine: e.name, rule: m.rule }, m.requiredSec);
-      }
-    }
+    for (const e of o.engines) byState[e.state] = (byState[e.state] ?? 0) + 1;
     for (const [state, n] of Object.entries(byState)) g.engines.set({ state }, n);
     const rebuildStates: Record<string, number> = { queued: 0, 'copying-snapshots': 0, rebuilding: 0 };
     for (const b of o.rebuilds) {
@@ -199,7 +189,6 @@ export class NodeMetrics {
     g.loopP50.set(loop.p50Sec);
     g.loopP99.set(loop.p99Sec);
     g.loopMax.set(loop.maxSec);
-    this.volumes();
   }
 
   private resources(o: NodeObservation): void {
@@ -226,23 +215,8 @@ export class NodeMetrics {
     }
   }
 
-  private volumes(): void {
-    const { g, c } = this;
-    for (const counter of [c.readOps, c.writeOps, c.unmapOps, c.readBytes, c.writeBytes, c.unmapBytes, c.readLatency, c.writeLatency]) counter.reset();
-    const sample = this.sources.volumeIo();
-    if (!sample) return;
-    g.ioAge.set(Math.max(0, (Date.now() - sample.at) / 1000));
-    for (const [engine, v] of sample.engines) {
-      const l = { engine };
-      set(c.readOps, l, v.readOps);
-      set(c.writeOps, l, v.writeOps);
-      set(c.unmapOps, l, v.unmapOps);
-      set(c.readBytes, l, v.readBytes);
-      set(c.writeBytes, l, v.writeBytes);
-      set(c.unmapBytes, l, v.unmapBytes);
-      set(c.readLatency, l, v.readLatencySec);
-      set(c.writeLatency, l, v.writeLatencySec);
-    }
+  private volumesAge(sample: VolumeIoSample | undefined): void {
+    if (sample) this.g.ioAge.set(Math.max(0, (Date.now() - sample.at) / 1000));
   }
 }
 

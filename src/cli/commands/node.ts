@@ -62,16 +62,17 @@ export const nodeCommands: CommandSpec[] = [
   },
 ];
 
-/** Asks again every WATCH_MS until interrupted (exit 0); a failed call ends it with its status. */
+/** Asks again every WATCH_MS until interrupted (exit 0, also mid-call: it only reads); a failed call ends it with its status. */
 async function watch(ctx: CommandContext, once: () => Promise<void>): Promise<number> {
   const signal = ctx.call.signal;
   for (;;) {
     try {
       await sleep(WATCH_MS, undefined, signal ? { signal } : {});
-    } catch {
-      return EXIT.OK;
+      await once();
+    } catch (err) {
+      if (signal?.aborted) return EXIT.OK;
+      throw err;
     }
-    await once();
   }
 }
 

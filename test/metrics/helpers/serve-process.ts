@@ -9,7 +9,6 @@ import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../api/helpers/api-server.js';
-import { portBlock } from '../../helpers/ports.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 import { type RunningSim, startSim } from '../../sim/helpers/start-sim.js';
 
@@ -49,8 +48,9 @@ function httpsStatus(url: string, ca: string | undefined): Promise<number> {
 export async function startServe(env: Record<string, string> = {}, options: ServeOptions = {}): Promise<ServeProcess> {
   const dir = tempDir('metrics-');
   const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock') });
-  const ports = portBlock();
-  const httpPort = ports + 99;
+  // Export ports above the ephemeral range, a random block: test/helpers/ports.ts hands out blocks
+  // per vitest worker, and other checkouts' suites on this machine use the same ones.
+  const ports = 61_000 + 100 * Math.floor(Math.random() * 44);
   const apiSocket = path.join(dir, 'api.sock');
   const proc = spawn(process.execPath, [CLI, 'serve'], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -62,7 +62,8 @@ export async function startServe(env: Record<string, string> = {}, options: Serv
       CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'),
       CONDUCTOR_EXPORT_PORT_MIN: String(ports),
       CONDUCTOR_EXPORT_PORT_MAX: String(ports + 90),
-      CONDUCTOR_HTTP_ADDRESS: `127.0.0.1:${httpPort}`,
+      // Port 0: another checkout's tests may hold any fixed one; the bound port is read from the log.
+      CONDUCTOR_HTTP_ADDRESS: '127.0.0.1:0',
       CONDUCTOR_LOG_LEVEL: 'info',
       ...env,
     },
@@ -74,13 +75,12 @@ export async function startServe(env: Record<string, string> = {}, options: Serv
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  const httpBase = `http://127.0.0.1:${httpPort}`;
   const handle: ServeProcess = {
     dir,
     sim,
     proc,
     apiSocket,
-    httpBase,
+    httpBase: '',
     diskFile(name, sizeMib) {
       const file = path.join(dir, `${name}.img`);
       const fd = fs.openSync(file, 'w');
@@ -100,12 +100,21 @@ export async function startServe(env: Record<string, string> = {}, options: Serv
     },
   };
   try {
+    const port = await waitFor(
+      'the HTTP listener',
+      () => {
+        if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${log}`);
+        return /"address":"127\.0\.0\.1:(\d+)"[^\n]*listening: \/livez/.exec(log)?.[1];
+      },
+      60_000,
+    );
+    handle.httpBase = `http://127.0.0.1:${port}`;
     await waitFor(
       'the service to be ready',
       async () => {
         if (proc.exitCode !== null) throw new Error(`serve exited ${proc.exitCode}: ${log}`);
-        if (options.readyOver === 'https') return (await httpsStatus(`${httpBase.replace('http:', 'https:')}/readyz`, options.ca)) === 200;
-        return (await fetch(`${httpBase}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
+        if (options.readyOver === 'https') return (await httpsStatus(`https://127.0.0.1:${port}/readyz`, options.ca)) === 200;
+        return (await fetch(`${handle.httpBase}/readyz`, { signal: AbortSignal.timeout(2000) })).status === 200;
       },
       60_000,
     );
