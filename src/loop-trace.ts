@@ -1,7 +1,8 @@
 /**
  * An opt-in tracer of the main loop (CONDUCTOR_LOOP_TRACE=1, for benchmarks and diagnosis): the
- * event loop's delay every second, and every named synchronous span of 10 ms or more, so that the
- * task which delayed liveness has a name. Off, a span costs one variable read.
+ * event loop's delay every second, and every named synchronous span of 10 ms or more (with the
+ * CPU time it used), so that the task which delayed liveness has a name. Off, a span costs one
+ * variable read.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -16,11 +17,16 @@ let sink: Logger | undefined;
 export function span<T>(name: string, work: () => T): T {
   if (sink === undefined) return work();
   const started = performance.now();
+  const cpu = process.cpuUsage();
   try {
     return work();
   } finally {
     const ms = performance.now() - started;
-    if (ms >= SLOW_SPAN_MS) sink.warn({ span: name, ms: Math.round(ms * 10) / 10 }, 'slow main-loop task');
+    // CPU time beside wall time: on a contended machine a span's wall time is mostly waiting for a core.
+    if (ms >= SLOW_SPAN_MS) {
+      const used = process.cpuUsage(cpu);
+      sink.warn({ span: name, ms: Math.round(ms * 10) / 10, cpuMs: Math.round((used.user + used.system) / 100) / 10 }, 'slow main-loop task');
+    }
   }
 }
 

@@ -8,8 +8,8 @@
 import type { PageRequest } from '../domain/model.js';
 import { invalid } from './validate.js';
 
-export const DEFAULT_PAGE_SIZE = 500;
-export const MAX_PAGE_SIZE = 1000;
+export const DEFAULT_PAGE_SIZE = 200;
+export const MAX_PAGE_SIZE = 500;
 const TOKEN_VERSION = 1;
 /** Far above a name or a rebuild's page name; a longer token was never ours. */
 const TOKEN_MAX_CHARS = 512;

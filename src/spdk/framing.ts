@@ -9,6 +9,7 @@
  * else (no newline, two values on a line, pretty-printed, split chunks) falls back to the scan,
  * which keeps its state across chunks and looks at each byte once.
  */
+import { span } from '../loop-trace.js';
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
@@ -209,7 +210,7 @@ export class JsonSplitter {
 /** The parsed value, or undefined when `text` is not one whole JSON value. */
 function tryParse(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return span('spdk answer parse', () => JSON.parse(text) as unknown);
   } catch {
     return undefined;
   }

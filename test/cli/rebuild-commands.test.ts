@@ -463,11 +463,11 @@ describe('rebuild list, get, cancel', () => {
       ['vol2', 'r7', 'queued #1', '-', '0%', '0 B / 10 GiB', '-', '-', '-'],
       ['vol3', 'r9', 'done', 'snapshot-preserving', '100%', '10 GiB / 10 GiB', '-', '-', 'r9 is a healthy member'],
     ]);
-    expect(fake.calls[0]).toEqual({ method: 'RebuildList', request: { engine: '' } });
+    expect(fake.calls[0]).toEqual({ method: 'RebuildList', request: { engine: '', pageSize: 0, pageToken: '' } });
 
     const one = await run(['rebuild', 'list', '--engine', 'vol2', '--json']);
     expect(one.exitCode, one.stderr).toBe(0);
-    expect(fake.calls[1]).toEqual({ method: 'RebuildList', request: { engine: 'vol2' } });
+    expect(fake.calls[1]).toEqual({ method: 'RebuildList', request: { engine: 'vol2', pageSize: 0, pageToken: '' } });
     expect(JSON.parse(one.stdout)).toEqual([queued]);
   });
 

@@ -81,6 +81,7 @@ export class Inventory {
       })
     ).filter((record) => record !== undefined);
     const exports = (await mapSliced(subsystems, exportRecord)).filter((record) => record !== undefined);
+    const diskBdevs = (await mapSliced(bdevs, (bdev) => ({ bdev, parsed: parseDiskBdev(bdev.name) }))).filter((d) => d.parsed !== undefined);
     span('inventory refresh', () => {
       this.disks.clear();
       this.lvols.clear();
@@ -94,8 +95,7 @@ export class Inventory {
       this.headNames.reset(this.headIndex.keys());
       for (const record of exports) this.exports.set(record.replica, record);
       this.strayDiskBdevs = [];
-      for (const bdev of bdevs) {
-        const parsed = parseDiskBdev(bdev.name);
+      for (const { bdev, parsed } of diskBdevs) {
         if (parsed && this.disks.get(parsed.disk)?.bdevName !== bdev.name) this.strayDiskBdevs.push({ ...parsed, bdev: bdev.name });
       }
     });

@@ -4,7 +4,7 @@
 export interface DiskListRequest {
   /**
    * Paging (every node-wide List): at most page_size objects in name order; 0 means the default
-   * page of 500, and more than 1,000 is read as 1,000. page_token is the next_page_token of the
+   * page of 200, and more than 500 is read as 500. page_token is the next_page_token of the
    * answer before (empty: from the start); the rest of the request must stay the same.
    */
   'pageSize'?: (number);
@@ -14,7 +14,7 @@ export interface DiskListRequest {
 export interface DiskListRequest__Output {
   /**
    * Paging (every node-wide List): at most page_size objects in name order; 0 means the default
-   * page of 500, and more than 1,000 is read as 1,000. page_token is the next_page_token of the
+   * page of 200, and more than 500 is read as 500. page_token is the next_page_token of the
    * answer before (empty: from the start); the rest of the request must stay the same.
    */
   'pageSize': (number);

@@ -3,7 +3,7 @@
 
 export interface EngineListRequest {
   /**
-   * Paging, as in node.proto's ReplicaListRequest: name order, 0 = a page of 500, at most 1,000.
+   * Paging, as in node.proto's ReplicaListRequest: name order, 0 = a page of 200, at most 500.
    */
   'pageSize'?: (number);
   'pageToken'?: (string);
@@ -11,7 +11,7 @@ export interface EngineListRequest {
 
 export interface EngineListRequest__Output {
   /**
-   * Paging, as in node.proto's ReplicaListRequest: name order, 0 = a page of 500, at most 1,000.
+   * Paging, as in node.proto's ReplicaListRequest: name order, 0 = a page of 200, at most 500.
    */
   'pageSize': (number);
   'pageToken': (string);
