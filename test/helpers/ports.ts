@@ -23,4 +23,3 @@ export function portBlock(): number {
   next++;
   return base;
 }
-
