@@ -7,7 +7,7 @@
  * /proc/PID/stat, target ≤ 0.3 ms) and the creates refused, by code (target: none).
  *
  *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64]
- *       [--spdk-socket PATH [--disk-path PATH] [--sequential]]
+ *       [--spdk-socket PATH [--disk-path PATH] [--sequential]] [--api-only]
  *
  * By default each phase runs on a fresh simulator. With --spdk-socket it runs against that
  * spdk_tgt (v26.05, already started, its nvmf TCP transport made or makeable, on this host or
@@ -44,6 +44,7 @@ const { values } = parseArgs({
     'spdk-socket': { type: 'string' },
     'disk-path': { type: 'string' },
     sequential: { type: 'boolean', default: false },
+    'api-only': { type: 'boolean', default: false },
   },
 });
 const count = Number(values.replicas);
@@ -220,16 +221,17 @@ async function api(portBase: number): Promise<ApiResult> {
 
 // Each phase on its own ports, all below the kernel's ephemeral range (32768+), where any
 // outgoing connection on the machine may hold a port and make a listen fail.
-const pipelined = await raw('pipelined', 24000);
+// --api-only: the service's figures (CPU per create, refusals, throughput) without the raw phases.
+const pipelined = values['api-only'] ? undefined : await raw('pipelined', 24000);
 const viaApi = await api(26000);
-const sequential = !realSocket || values.sequential ? await raw('sequential', 28500) : undefined;
+const sequential = !values['api-only'] && (!realSocket || values.sequential) ? await raw('sequential', 28500) : undefined;
 const on = realSocket ? `spdk_tgt at ${realSocket}` : 'the simulator';
 const created = count - [...viaApi.refused.values()].reduce((a, b) => a + b, 0);
 console.log(`${count} exposed replicas (5 spdk_tgt calls each) on ${on}, ${inFlight} in flight`);
 if (sequential !== undefined) console.log(`raw sequential   ${(sequential / 1000).toFixed(2)} s`);
-console.log(`raw pipelined    ${(pipelined / 1000).toFixed(2)} s`);
+if (pipelined !== undefined) console.log(`raw pipelined    ${(pipelined / 1000).toFixed(2)} s`);
 console.log(`API (gRPC)       ${(viaApi.ms / 1000).toFixed(2)} s (${Math.round((created * 1000) / viaApi.ms)} creates/s)`);
-console.log(`API / raw pipelined: ${(viaApi.ms / pipelined).toFixed(2)}× (target ≤ 1.30×)`);
+if (pipelined !== undefined) console.log(`API / raw pipelined: ${(viaApi.ms / pipelined).toFixed(2)}× (target ≤ 1.30×)`);
 console.log(`service CPU per ReplicaCreate: ${(viaApi.serveCpuMs / Math.max(1, created)).toFixed(3)} ms (target ≤ 0.300 ms)`);
 console.log(`refused: ${viaApi.refused.size === 0 ? 'none' : [...viaApi.refused].map(([code, n]) => `${n} ${code}`).join(', ')}`);
 fs.rmSync(dir, { recursive: true, force: true });

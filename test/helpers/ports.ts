@@ -23,13 +23,3 @@ export function portBlock(): number {
   next++;
   return base;
 }
-
-/** The first port of `blocks` consecutive fresh blocks of this worker (for a range of more than 100 ports). */
-export function portBlocks(blocks: number): number {
-  if (blocks > regionSize / BLOCK) throw new Error(`a worker has ${regionSize / BLOCK} blocks of ports, not ${blocks}`);
-  // Blocks are handed out in order and wrap at the end of the region: skip to its start if the run would wrap.
-  while ((next % (regionSize / BLOCK)) + blocks > regionSize / BLOCK) next++;
-  const first = portBlock();
-  next += blocks - 1;
-  return first;
-}

@@ -137,7 +137,7 @@ export class NodeResources implements Admission {
   private journal: Array<{ nqn: string; exists: boolean }> | undefined;
   private countsAsked = 0;
   /** Subsystems that admitted work still running will make: by NQN where the work named it, else a number. */
-  private readonly nqnsInFlight = new Set<string>();
+  private readonly nqnsInFlight = new Map<string, number>();
   private subsystemsInFlight = 0;
   /** Released holds whose work did not say what it made, with the count number asked before the release. */
   private readonly unsettled = new Map<object, { subsystems: number; asked: number }>();
@@ -239,17 +239,18 @@ export class NodeResources implements Admission {
       if (this.held.size >= MAX_HELD_BEFORE_PRUNE) this.reservedSince(this.now());
       this.held.add(held);
     }
-    // One NQN in flight twice (two calls racing on one replica) counts once: spdk_tgt makes it once.
-    const nqn = subsystems === 1 && request.nqn !== undefined && !this.nqnsInFlight.has(request.nqn) ? request.nqn : undefined;
-    if (nqn !== undefined) this.nqnsInFlight.add(nqn);
+    // One NQN in flight twice counts once: spdk_tgt makes it once.
+    const nqn = subsystems === 1 ? request.nqn : undefined;
+    if (nqn !== undefined) this.nqnsInFlight.set(nqn, (this.nqnsInFlight.get(nqn) ?? 0) + 1);
     else this.subsystemsInFlight += subsystems;
     let released = false;
     return {
       release: (made) => {
         if (released) return;
         released = true;
-        if (nqn !== undefined) this.nqnsInFlight.delete(nqn);
-        else this.subsystemsInFlight -= subsystems;
+        if (nqn === undefined) this.subsystemsInFlight -= subsystems;
+        else if ((this.nqnsInFlight.get(nqn) ?? 1) > 1) this.nqnsInFlight.set(nqn, this.nqnsInFlight.get(nqn)! - 1);
+        else this.nqnsInFlight.delete(nqn);
         if (made) for (const nqn of made) this.noteSubsystem(nqn, true);
         else if (subsystems > 0) {
           this.unsettled.set(held ?? {}, { subsystems, asked: this.countsAsked });
@@ -510,7 +511,7 @@ export class NodeResources implements Admission {
    */
   private subsystemsReserved(): number {
     let pending = 0;
-    for (const nqn of this.nqnsInFlight) if (!this.known?.nqns.has(nqn)) pending++;
+    for (const nqn of this.nqnsInFlight.keys()) if (!this.known?.nqns.has(nqn)) pending++;
     return pending + this.subsystemsInFlight + this.unsettledSum;
   }
 
