@@ -181,7 +181,10 @@ async function hostWrites(deadlineMs: number): Promise<void> {
 /** Readiness went NOT_SERVING with a reason since `from`, and is SERVING now. */
 async function backServing(from: number, what: string): Promise<number> {
   const started = Date.now();
-  await until(`${what}: readiness SERVING`, BACK_MS, async () => (await readiness())?.status === 'SERVING');
+  await until(`${what}: readiness SERVING`, BACK_MS, async () => (await readiness())?.status === 'SERVING').catch((error: Error) => {
+    const tail = service.output().split('\n').slice(-15).join('\n');
+    throw new Error(`${error.message}; last readiness ${JSON.stringify(seen.at(-1))}; the service's last lines:\n${tail}`);
+  });
   const changes = seen.slice(from);
   const down = changes.filter((c) => c.status === 'NOT_SERVING');
   expect(down.length, `${what}: readiness went NOT_SERVING (saw ${JSON.stringify(changes)})`).toBeGreaterThan(0);

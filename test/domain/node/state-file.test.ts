@@ -171,7 +171,9 @@ describe('state file: a wrongly shaped file is refused, named, and left untouche
     [
       "a rebuild's recorded progress over 100 %",
       (d) => {
-        d['engines']['vol-a']['rebuilding'] = { r9: { createdAtMs: 1, phase: 'rebuilding', view: { path: 'raid', pathReason: '', source: '', snapshots: [], raidBaseBytes: 0, bytesDone: 0, bytesTotal: 0, percent: 101 } } };
+        d['engines']['vol-a']['rebuilding'] = {
+          r9: { createdAtMs: 1, phase: 'rebuilding', view: { path: 'raid', pathReason: '', source: '', snapshots: [], raidBaseBytes: 0, bytesDone: 0, bytesTotal: 0, percent: 101 } },
+        };
       },
       /\$\.engines\["vol-a"\]\.rebuilding\.r9\.view\.percent must be <= 100/,
     ],
