@@ -32,7 +32,7 @@ const REPLICA_BYTES = 4 * MIB;
 const HOST_A = 'nqn.2014-08.org.nvmexpress:uuid:3b7e1c2a-0000-4000-8000-0000000000a1';
 const HOST_B = 'nqn.2014-08.org.nvmexpress:uuid:3b7e1c2a-0000-4000-8000-0000000000b2';
 /** A deadline for a condition on a loaded 2-core machine, not a speed goal (bench:restart measures). */
-const BACK_MS = 90_000;
+const BACK_MS = 180_000;
 /** The replicas the host writes through, over NVMe/TCP. */
 const HOSTED = ['rs0', 'rs1'];
 /** Replicas written directly through the simulator's block I/O. */
@@ -234,6 +234,9 @@ beforeAll(async () => {
     });
   }
   await hostWrites(10_000);
+  // The host's writes allocated clusters on the heads; a Get reads that from spdk_tgt, not 0 from
+  // when the replica was made.
+  for (const name of HOSTED) expect((await invoke(api.replicas, 'ReplicaGet', { name })).allocatedBytes, `allocated of ${name}`).toBeGreaterThan(0);
   before = await shape(names);
   expect(before.replicas.size).toBe(REPLICAS);
 }, 600_000);
@@ -250,6 +253,7 @@ describe(`${CYCLES} cycles of kill -9 with ${REPLICAS} exported replicas`, () =>
   it('brings everything back each time, says NOT_SERVING with why meanwhile, and lists say stale while spdk_tgt is gone', async () => {
     const figures: string[] = [];
     let midKills = 0;
+    let midCycles = 0;
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const kind = cycle % 4 === 2 ? 'spdk twice' : cycle % 4 === 3 ? 'service' : 'spdk';
       const what = `cycle ${cycle} (${kind})`;
@@ -266,6 +270,7 @@ describe(`${CYCLES} cycles of kill -9 with ${REPLICAS} exported replicas`, () =>
       const restarted = Date.now();
       target = await startTarget();
       if (kind !== 'spdk') {
+        midCycles++;
         // Caught in the middle when it can be: the reconcile (or, for the service, recovery) is under way.
         const mid = await until(`${what}: the reconcile under way`, BACK_MS, async () => {
           const now = await readiness();
@@ -289,8 +294,8 @@ describe(`${CYCLES} cycles of kill -9 with ${REPLICAS} exported replicas`, () =>
       expectSame(await shape(cycle === CYCLES ? names : sample), what);
       figures.push(`${what}: SERVING ${Date.now() - restarted} ms after spdk_tgt was started again (${tookMs} ms of waiting here)`);
     }
-    // Every kill of the middle kind found the reconcile under way, or the figures say it did not.
-    console.log([...figures, `kills during a reconcile: ${midKills} of ${CYCLES - Math.ceil(CYCLES / 2)}`].join('\n'));
+    // A kill meant for the middle of a reconcile that came after it is said, not hidden.
+    console.log([...figures, `kills during a reconcile: ${midKills} of ${midCycles}`].join('\n'));
     expect(midKills).toBeGreaterThan(0);
   }, 1_800_000);
 });
