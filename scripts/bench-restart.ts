@@ -27,7 +27,7 @@ const MIB = 1024 * 1024;
 const REPLICA_MIB = 4;
 
 const { values } = parseArgs({
-  options: { replicas: { type: 'string', default: '3000' }, exports: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, 'port-min': { type: 'string', default: '40000' } },
+  options: { replicas: { type: 'string', default: '3000' }, exports: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, 'port-min': { type: 'string', default: '14000' } },
 });
 const replicaCount = Number(values.replicas);
 const exportCount = Math.min(replicaCount, Number(values.exports));
@@ -161,9 +161,19 @@ async function main(): Promise<void> {
   }
   const setup = performance.now();
   const names = Array.from({ length: replicaCount }, (_, i) => `b${i}`);
-  await inLanes(names, 64, (name) => {
+  await inLanes(names, 64, async (name) => {
     const i = Number(name.slice(1));
-    return invoke(serve.clients.replicas, 'ReplicaCreate', { name, diskName: i % 2 ? 'd2' : 'd1', sizeBytes: REPLICA_MIB * MIB, hostNqns: i < exportCount ? [HOST] : [] });
+    const request = { name, diskName: i % 2 ? 'd2' : 'd1', sizeBytes: REPLICA_MIB * MIB, hostNqns: i < exportCount ? [HOST] : [] };
+    // Admission counts the subsystems of exports in flight until a health reading has seen them:
+    // near spdk_tgt's 1024 it refuses for a moment (RESOURCE_EXHAUSTED), and a retry goes through.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await invoke(serve.clients.replicas, 'ReplicaCreate', request);
+      } catch (error) {
+        if ((error as { code?: number }).code !== 8 || attempt >= 30) throw error;
+        await sleep(500);
+      }
+    }
   });
   console.log(`setup: ${replicaCount} replicas, ${exportCount} exported, in ${Math.round(performance.now() - setup)} ms`);
 
