@@ -193,6 +193,15 @@ async function main(): Promise<void> {
       .filter((l) => String(l['msg']).startsWith('reconcile done'))
       .at(-1);
     console.log(`round ${round}: spdk_tgt answering → SERVING ${Math.round(ms)} ms; reconcile phases (ms) ${JSON.stringify(done?.['ms'] ?? {})}`);
+    // The service's own account of the round, timed from spdk_tgt answering: what ran when.
+    const backAt = Date.now() - ms;
+    for (const line of serve.lines.slice(from)) {
+      const msg = String(line['msg']);
+      if (/re-exported: |replica exposed/.test(msg)) continue;
+      const at = typeof line['time'] === 'number' ? line['time'] : Date.parse(String(line['time']));
+      if (line['component'] === 'reconcile' || /recover|ready|spdk_tgt|reconnect/.test(msg))
+        console.log(`  ${String(Math.round(at - backAt)).padStart(7)} ms  ${msg}${line['reason'] ? ` (${String(line['reason'])})` : ''}`);
+    }
   }
 
   // The service itself restarted over a converged spdk_tgt: its first answer and its recovery.
