@@ -9,9 +9,10 @@
  * same labels and creation times; every checksum matches; the host writes again through its
  * controller. While spdk_tgt is down, lists say they are stale.
  *
- * CONDUCTOR_TEST_RESTART_REPLICAS and CONDUCTOR_TEST_RESTART_CYCLES make it smaller for a quick
- * run; the defaults are the issue's 200 and 20. Engines are not part of it: a restarted spdk_tgt
- * does not get them back yet (issue 12 item 3).
+ * CONDUCTOR_TEST_RESTART_REPLICAS and CONDUCTOR_TEST_RESTART_CYCLES set its size: 100 and 8 in
+ * the suite (each kind of kill at least twice); `npm run test:restart-cycles` runs the issue's 200
+ * and 20 (about 10 minutes on the loaded 2-core machine, too long for CI). Engines are not part of
+ * it: a restarted spdk_tgt does not get them back yet (issue 12 item 3).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -25,8 +26,8 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 
-const REPLICAS = Number(process.env.CONDUCTOR_TEST_RESTART_REPLICAS ?? 200);
-const CYCLES = Number(process.env.CONDUCTOR_TEST_RESTART_CYCLES ?? 20);
+const REPLICAS = Number(process.env.CONDUCTOR_TEST_RESTART_REPLICAS ?? 100);
+const CYCLES = Number(process.env.CONDUCTOR_TEST_RESTART_CYCLES ?? 8);
 const MIB = 1024 * 1024;
 const REPLICA_BYTES = 4 * MIB;
 const HOST_A = 'nqn.2014-08.org.nvmexpress:uuid:3b7e1c2a-0000-4000-8000-0000000000a1';
@@ -183,7 +184,8 @@ async function backServing(from: number, what: string): Promise<number> {
   const started = Date.now();
   await until(`${what}: readiness SERVING`, BACK_MS, async () => (await readiness())?.status === 'SERVING').catch((error: Error) => {
     const tail = service.output().split('\n').slice(-15).join('\n');
-    throw new Error(`${error.message}; last readiness ${JSON.stringify(seen.at(-1))}; the service's last lines:\n${tail}`);
+    const reasons = [...new Set(seen.slice(from).map((c) => c.reason))].slice(-6);
+    throw new Error(`${error.message}; readiness reasons since the kill ${JSON.stringify(reasons)}; the service's last lines:\n${tail}`);
   });
   const changes = seen.slice(from);
   const down = changes.filter((c) => c.status === 'NOT_SERVING');
