@@ -27,7 +27,7 @@ const MIB = 1024 * 1024;
 const REPLICA_MIB = 4;
 
 const { values } = parseArgs({
-  options: { replicas: { type: 'string', default: '3000' }, exports: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, 'port-min': { type: 'string', default: '40000' } },
+  options: { replicas: { type: 'string', default: '3000' }, exports: { type: 'string', default: '1000' }, rounds: { type: 'string', default: '3' }, 'port-min': { type: 'string', default: '14000' } },
 });
 const replicaCount = Number(values.replicas);
 const exportCount = Math.min(replicaCount, Number(values.exports));
@@ -161,9 +161,19 @@ async function main(): Promise<void> {
   }
   const setup = performance.now();
   const names = Array.from({ length: replicaCount }, (_, i) => `b${i}`);
-  await inLanes(names, 64, (name) => {
+  await inLanes(names, 64, async (name) => {
     const i = Number(name.slice(1));
-    return invoke(serve.clients.replicas, 'ReplicaCreate', { name, diskName: i % 2 ? 'd2' : 'd1', sizeBytes: REPLICA_MIB * MIB, hostNqns: i < exportCount ? [HOST] : [] });
+    const request = { name, diskName: i % 2 ? 'd2' : 'd1', sizeBytes: REPLICA_MIB * MIB, hostNqns: i < exportCount ? [HOST] : [] };
+    // Admission counts the subsystems of exports in flight until a health reading has seen them:
+    // near spdk_tgt's 1024 it refuses for a moment (RESOURCE_EXHAUSTED), and a retry goes through.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await invoke(serve.clients.replicas, 'ReplicaCreate', request);
+      } catch (error) {
+        if ((error as { code?: number }).code !== 8 || attempt >= 30) throw error;
+        await sleep(500);
+      }
+    }
   });
   console.log(`setup: ${replicaCount} replicas, ${exportCount} exported, in ${Math.round(performance.now() - setup)} ms`);
 
@@ -183,6 +193,15 @@ async function main(): Promise<void> {
       .filter((l) => String(l['msg']).startsWith('reconcile done'))
       .at(-1);
     console.log(`round ${round}: spdk_tgt answering → SERVING ${Math.round(ms)} ms; reconcile phases (ms) ${JSON.stringify(done?.['ms'] ?? {})}`);
+    // The service's own account of the round, timed from spdk_tgt answering: what ran when.
+    const backAt = Date.now() - ms;
+    for (const line of serve.lines.slice(from)) {
+      const msg = String(line['msg']);
+      if (/re-exported: |replica exposed/.test(msg)) continue;
+      const at = typeof line['time'] === 'number' ? line['time'] : Date.parse(String(line['time']));
+      if (line['component'] === 'reconcile' || /recover|ready|spdk_tgt|reconnect/.test(msg))
+        console.log(`  ${String(Math.round(at - backAt)).padStart(7)} ms  ${msg}${line['reason'] ? ` (${String(line['reason'])})` : ''}`);
+    }
   }
 
   // The service itself restarted over a converged spdk_tgt: its first answer and its recovery.

@@ -137,12 +137,21 @@ describe('rebuild failure paths', () => {
   it('restarted mid-rebuild: the running spdk_tgt rebuild is re-adopted and followed to its end', async () => {
     const fresh = await replaceMember(1);
     await addAndWaitProcess(fresh);
+    const before = await engineNode().node.rebuildGet('f', fresh.name);
     await engineNode().restart();
-    const adopted = engineNode().node.rebuildGet('f', fresh.name);
-    expect((await adopted).reason).toMatch(/restarted/);
+    // What it did before the restart is reported whole: path, why, source, and a percent that
+    // goes on from the raid's own progress instead of starting over at 0.
+    const adopted = await engineNode().node.rebuildGet('f', fresh.name);
+    expect(adopted.reason).toMatch(/restarted/);
+    expect([adopted.path, adopted.sourceReplica, adopted.bytesTotal]).toEqual([before.path, before.sourceReplica, before.bytesTotal]);
+    expect(adopted.pathReason).toBe(`${before.pathReason} (re-adopted after a restart)`);
+    expect(adopted.percent).toBeGreaterThanOrEqual(Math.floor(before.percent / 10) * 10);
+    const followed = await cluster.rebuildAt('f', fresh.name, 20_000, (r) => r.state !== 'rebuilding' || (r.raid?.percent ?? 0) > 0);
+    if (followed.state === 'rebuilding') expect(followed.percent, `raid at ${followed.raid!.percent}%`).toBeGreaterThanOrEqual(Math.max(1, followed.raid!.percent - 1));
     const end = await cluster.rebuildEnd('f', fresh.name, 30_000);
     expect(end.state, end.reason).toBe('done');
-    expect(end.pathReason).toBe('re-adopted after a restart');
+    expect(end.percent).toBe(100);
+    expect(end.pathReason).toMatch(/re-adopted after a restart/);
     expect(await checksum(cluster.nodes[1]!.client, cluster.headAlias(fresh.name))).toBe(host.expectedChecksum());
     const engine = await engineNode().node.engineGet('f');
     expect(engine.state, engine.reason).toBe('healthy');

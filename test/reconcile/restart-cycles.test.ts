@@ -9,9 +9,10 @@
  * same labels and creation times; every checksum matches; the host writes again through its
  * controller. While spdk_tgt is down, lists say they are stale.
  *
- * CONDUCTOR_TEST_RESTART_REPLICAS and CONDUCTOR_TEST_RESTART_CYCLES make it smaller for a quick
- * run; the defaults are the issue's 200 and 20. Engines are not part of it: a restarted spdk_tgt
- * does not get them back yet (issue 12 item 3).
+ * CONDUCTOR_TEST_RESTART_REPLICAS and CONDUCTOR_TEST_RESTART_CYCLES set its size: 100 and 8 in
+ * the suite (each kind of kill at least twice); `npm run test:restart-cycles` runs the issue's 200
+ * and 20 (about 10 minutes on the loaded 2-core machine, too long for CI). Engines are not part of
+ * it: a restarted spdk_tgt does not get them back yet (issue 12 item 3).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -25,14 +26,14 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 
-const REPLICAS = Number(process.env.CONDUCTOR_TEST_RESTART_REPLICAS ?? 200);
-const CYCLES = Number(process.env.CONDUCTOR_TEST_RESTART_CYCLES ?? 20);
+const REPLICAS = Number(process.env.CONDUCTOR_TEST_RESTART_REPLICAS ?? 100);
+const CYCLES = Number(process.env.CONDUCTOR_TEST_RESTART_CYCLES ?? 8);
 const MIB = 1024 * 1024;
 const REPLICA_BYTES = 4 * MIB;
 const HOST_A = 'nqn.2014-08.org.nvmexpress:uuid:3b7e1c2a-0000-4000-8000-0000000000a1';
 const HOST_B = 'nqn.2014-08.org.nvmexpress:uuid:3b7e1c2a-0000-4000-8000-0000000000b2';
 /** A deadline for a condition on a loaded 2-core machine, not a speed goal (bench:restart measures). */
-const BACK_MS = 90_000;
+const BACK_MS = 180_000;
 /** The replicas the host writes through, over NVMe/TCP. */
 const HOSTED = ['rs0', 'rs1'];
 /** Replicas written directly through the simulator's block I/O. */
@@ -181,7 +182,11 @@ async function hostWrites(deadlineMs: number): Promise<void> {
 /** Readiness went NOT_SERVING with a reason since `from`, and is SERVING now. */
 async function backServing(from: number, what: string): Promise<number> {
   const started = Date.now();
-  await until(`${what}: readiness SERVING`, BACK_MS, async () => (await readiness())?.status === 'SERVING');
+  await until(`${what}: readiness SERVING`, BACK_MS, async () => (await readiness())?.status === 'SERVING').catch((error: Error) => {
+    const tail = service.output().split('\n').slice(-15).join('\n');
+    const reasons = [...new Set(seen.slice(from).map((c) => c.reason))].slice(-6);
+    throw new Error(`${error.message}; readiness reasons since the kill ${JSON.stringify(reasons)}; the service's last lines:\n${tail}`);
+  });
   const changes = seen.slice(from);
   const down = changes.filter((c) => c.status === 'NOT_SERVING');
   expect(down.length, `${what}: readiness went NOT_SERVING (saw ${JSON.stringify(changes)})`).toBeGreaterThan(0);
@@ -231,6 +236,9 @@ beforeAll(async () => {
     });
   }
   await hostWrites(10_000);
+  // The host's writes allocated clusters on the heads; a Get reads that from spdk_tgt, not 0 from
+  // when the replica was made.
+  for (const name of HOSTED) expect((await invoke(api.replicas, 'ReplicaGet', { name })).allocatedBytes, `allocated of ${name}`).toBeGreaterThan(0);
   before = await shape(names);
   expect(before.replicas.size).toBe(REPLICAS);
 }, 600_000);
@@ -247,6 +255,7 @@ describe(`${CYCLES} cycles of kill -9 with ${REPLICAS} exported replicas`, () =>
   it('brings everything back each time, says NOT_SERVING with why meanwhile, and lists say stale while spdk_tgt is gone', async () => {
     const figures: string[] = [];
     let midKills = 0;
+    let midCycles = 0;
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const kind = cycle % 4 === 2 ? 'spdk twice' : cycle % 4 === 3 ? 'service' : 'spdk';
       const what = `cycle ${cycle} (${kind})`;
@@ -263,6 +272,7 @@ describe(`${CYCLES} cycles of kill -9 with ${REPLICAS} exported replicas`, () =>
       const restarted = Date.now();
       target = await startTarget();
       if (kind !== 'spdk') {
+        midCycles++;
         // Caught in the middle when it can be: the reconcile (or, for the service, recovery) is under way.
         const mid = await until(`${what}: the reconcile under way`, BACK_MS, async () => {
           const now = await readiness();
@@ -286,8 +296,8 @@ describe(`${CYCLES} cycles of kill -9 with ${REPLICAS} exported replicas`, () =>
       expectSame(await shape(cycle === CYCLES ? names : sample), what);
       figures.push(`${what}: SERVING ${Date.now() - restarted} ms after spdk_tgt was started again (${tookMs} ms of waiting here)`);
     }
-    // Every kill of the middle kind found the reconcile under way, or the figures say it did not.
-    console.log([...figures, `kills during a reconcile: ${midKills} of ${CYCLES - Math.ceil(CYCLES / 2)}`].join('\n'));
+    // A kill meant for the middle of a reconcile that came after it is said, not hidden.
+    console.log([...figures, `kills during a reconcile: ${midKills} of ${midCycles}`].join('\n'));
     expect(midKills).toBeGreaterThan(0);
   }, 1_800_000);
 });

@@ -169,6 +169,15 @@ describe('state file: a wrongly shaped file is refused, named, and left untouche
     ['an intent without its disk', (d) => void delete d['intents']['vol-b-r1']['disk'], /\$\.intents\["vol-b-r1"\]\.disk is missing/],
     ['a label that is not text', (d) => void (d['snapshots']['vol-a-r1/daily-1']['labels']['n'] = 1), /\$\.snapshots\["vol-a-r1\/daily-1"\]\.labels\.n must be string/],
     [
+      "a rebuild's recorded progress over 100 %",
+      (d) => {
+        d['engines']['vol-a']['rebuilding'] = {
+          r9: { createdAtMs: 1, phase: 'rebuilding', view: { path: 'raid', pathReason: '', source: '', snapshots: [], raidBaseBytes: 0, bytesDone: 0, bytesTotal: 0, percent: 101 } },
+        };
+      },
+      /\$\.engines\["vol-a"\]\.rebuilding\.r9\.view\.percent must be <= 100/,
+    ],
+    [
       'a secret where a key name belongs',
       (d) => void (d['exports']['r1']['security'] = { hosts: { h: { dhchapKey: 'DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0:' } } }),
       /\$\.exports\.r1\.security\.hosts\.h\.dhchapKey must match pattern/,
