@@ -71,7 +71,8 @@ function countFiles(dir: string, match: (name: string) => boolean): number {
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
-describe('backup jobs on an S3 target', () => {
+// Generous: each block is hashed, compressed and written through a server on a loaded 2-core machine.
+describe('backup jobs on an S3 target', { timeout: 300_000 }, () => {
   let s3: TestS3;
   let target: TargetSpec;
   beforeAll(async () => {
@@ -125,7 +126,7 @@ describe('backup jobs on an S3 target', () => {
     }
     expect(data.open).toBe(0);
     await manager.close();
-  }, 240_000);
+  });
 
   it('a full-mode backup of a snapshot that is not the next in the chain still uploads only blocks the target lacks', async () => {
     const data = new MemoryDataPath(SIZE, CLUSTER);
@@ -297,7 +298,7 @@ describe('backup jobs on an S3 target', () => {
   });
 });
 
-describe('backup jobs on a filesystem target', () => {
+describe('backup jobs on a filesystem target', { timeout: 300_000 }, () => {
   it('backs up and restores through a directory, with no temp files left', async () => {
     const dir = tempDir('bk-fs-');
     const data = new MemoryDataPath(SIZE, CLUSTER);
