@@ -10,7 +10,7 @@
  * recovered. Whatever start-up opened is closed again when a later step fails.
  */
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Health } from './api/health.js';
 import { startHealthHttp } from './api/health-http.js';
@@ -165,6 +165,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
       monitorPeriodMs: config['engine.monitorPeriodMs'],
       maxConcurrentRebuilds: config['rebuild.maxConcurrent'],
       maxQueuedRebuilds: config['rebuild.maxQueued'],
+      backupStaging: {
+        dir: resolve(config['backup.stagingDir'] ?? join(dirname(stateFile), 'backup-staging')),
+        keepFreeBytes: config['backup.stagingKeepFreeMib'] * 1024 * 1024,
+      },
     });
     opened.add(() => domain.close());
     const healthLog = componentLogger(log, 'health');

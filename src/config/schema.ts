@@ -178,6 +178,19 @@ export const CONFIG_KEYS = {
     describe: "The NQN this node's engines present to replica targets. Unset: derived from the host name",
   },
   'engine.monitorPeriodMs': { type: 'integer', default: 3000, min: 100, max: 600_000, describe: 'How often engines are compared with what they should be' },
+  'backup.stagingDir': {
+    type: 'string',
+    default: undefined,
+    check: filePathProblem,
+    describe: 'Where backups and restores stage snapshot images as sparse files (spdk_tgt opens them as aio bdevs, so it must see the same path). Unset: backup-staging beside the state file',
+  },
+  'backup.stagingKeepFreeMib': {
+    type: 'integer',
+    default: 256,
+    min: 0,
+    max: 1_073_741_824,
+    describe: 'Free space a staging file may not take from the staging directory (the state file may share its filesystem), MiB',
+  },
   'rebuild.maxConcurrent': { type: 'integer', default: 2, min: 1, max: 64, describe: 'Rebuilds that run at once on this node; the others wait in a fair queue (round robin over engines)' },
   'rebuild.maxQueued': { type: 'integer', default: 1024, min: 0, max: 100_000, describe: 'Rebuilds waiting, at most; past it EngineReplicaAdd is RESOURCE_EXHAUSTED' },
   'rebuild.maxMbSec': {

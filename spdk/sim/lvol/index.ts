@@ -18,6 +18,11 @@ export class LvolModule implements SimModule {
   readonly copies: ShallowCopies;
   /** Lvols using each external snapshot bdev (by uuid): the bdev stays claimed while any does. */
   private readonly esnapUsers = new Map<string, number>();
+  /**
+   * Esnap parents deleted while clones still used them: gone from the bdev lists, but the clones
+   * keep them open, so they are not degraded (transcript 20) until the last clone lets go.
+   */
+  private readonly lingering = new Set<string>();
   private readonly off: Array<() => void> = [];
 
   constructor(readonly target: CoreTarget) {
@@ -36,6 +41,11 @@ export class LvolModule implements SimModule {
   }
 
   esnapOf = (uuid: string): SimBdev | null => this.target.bdevs.get(uuid) ?? null;
+
+  /** An esnap clone is degraded when its parent is gone and nothing keeps it open. */
+  esnapMissing(uuid: string): boolean {
+    return this.target.bdevs.get(uuid) === undefined && !this.lingering.has(uuid);
+  }
 
   /** Examine: a bdev that carries an lvstore brings it and its lvols back. */
   private async examine(bdev: SimBdev): Promise<void> {
@@ -57,6 +67,7 @@ export class LvolModule implements SimModule {
 
   private hotRemove(bdev: SimBdev): void {
     if (bdev instanceof LvolBdev) return;
+    if (this.esnapUsers.has(bdev.uuid)) this.lingering.add(bdev.uuid);
     const lvs = this.lvstores.find((l) => l.base === bdev);
     if (lvs === undefined) return;
     this.target.log('lvstore_closed', { bdev: bdev.name, lvs: lvs.name });
@@ -109,6 +120,7 @@ export class LvolModule implements SimModule {
       return;
     }
     this.esnapUsers.delete(uuid);
+    this.lingering.delete(uuid);
     const bdev = this.target.bdevs.get(uuid);
     if (bdev) this.target.bdevs.release(bdev.name, `esnap:${uuid}`);
   }

@@ -31,6 +31,10 @@ function async(code: number, rpcCode = INVALID_PARAMS): never {
   throw new SimRpcError(rpcCode, strerror(code));
 }
 
+function invalid(message: string): never {
+  throw new SimRpcError(INVALID_PARAMS, message);
+}
+
 /** Runs a graph operation; its ChainError becomes the blobstore-callback answer. */
 function run<T>(op: () => T, rpcCode = INVALID_PARAMS): T {
   try {
@@ -146,7 +150,7 @@ export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
         is_snapshot: b.snapshotEntry,
         is_clone: b.parent.kind === 'blob',
         is_esnap_clone: b.parent.kind === 'esnap',
-        is_degraded: b.parent.kind === 'esnap' && target.bdevs.get(b.parent.bdevUuid) === undefined,
+        is_degraded: b.parent.kind === 'esnap' && m.esnapMissing(b.parent.bdevUuid),
         num_allocated_clusters: b.allocated,
         lvs: { name: l.name, uuid: l.uuid },
       })),
@@ -181,8 +185,10 @@ export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
   });
 
   reg('bdev_lvol_clone_bdev', async (p) => {
-    const esnap = target.bdevs.get(p['bdev'] as string) ?? sync(errno.ENODEV);
-    const lvs = m.lvstores.find((l) => l.name === p['lvs_name']) ?? sync(errno.ENODEV);
+    // rpc_bdev_lvol_clone_bdev's own checks, lvstore first, each -32602 with its text (transcript 20).
+    const lvs = m.lvstores.find((l) => l.name === p['lvs_name']) ?? invalid('lvs does not exist');
+    const esnap = target.bdevs.get(p['bdev'] as string) ?? invalid('bdev does not exist');
+    if (m.findLvol(esnap.name)?.lvs === lvs) invalid('bdev is an lvol in same lvs as clone; use bdev_lvol_clone instead');
     const c = run(() => chain.esnapClone(lvs, esnap.uuid, esnap.numBlocks * esnap.blockSize, p['clone_name'] as string));
     m.useEsnap(esnap.uuid);
     await persist(lvs, [c]);

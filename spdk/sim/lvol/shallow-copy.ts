@@ -46,15 +46,16 @@ export class ShallowCopies {
     };
     // Opening the destination for writing fails while examine or a claim holds it.
     if (this.target.bdevs.heldByExamine(dst) || dst.claim !== null) fail(errno.EPERM);
-    if (dst.numBlocks * dst.blockSize < blob.numClusters * lvs.clusterSize) fail(errno.EINVAL);
     const todo: Array<[number, number]> = [];
     for (let i = 0; i < blob.numClusters; i++) if (blob.clusters[i]! >= 0) todo.push([i, blob.clusters[i]!]);
     const op: Operation = { id, lvs, dst, todo, copied: 0, total: todo.length, state: 'in progress', busy: false, startedAt: performance.now() };
-    // Only a read-only source can be copied; the failure shows in the check, not the start.
-    if (!blob.readOnly) {
+    // The blobstore checks these once the copy runs (transcript 20): the start still answers an
+    // operation id, and the check shows the error with the clusters that were to be copied.
+    // A writable source is checked first (bs_shallow_copy_blob_open_cpl), then the destination's size.
+    const refused = !blob.readOnly ? errno.EPERM : dst.numBlocks * dst.blockSize < blob.numClusters * lvs.clusterSize ? errno.EINVAL : 0;
+    if (refused !== 0) {
       op.state = 'error';
-      op.error = strerror(errno.EPERM);
-      op.total = 0;
+      op.error = strerror(refused);
       op.todo.length = 0;
     }
     this.ops.set(id, op);

@@ -59,6 +59,8 @@ export interface RestoreRequest {
   readonly replica: string;
   /** The volume's size in bytes: a whole number of the disk's clusters, as ReplicaCreate takes. */
   readonly sizeBytes: number;
+  /** Bytes the caller will write (e.g. the manifest's stored blocks), for staging admission; default sizeBytes. */
+  readonly allocatedBytes?: number;
   /** Aborting removes everything made so far (file, bdev, half-made lvol) and rejects with CANCELLED. */
   readonly signal?: AbortSignal;
 }
@@ -94,7 +96,7 @@ export interface DataPath {
   stageSnapshot(req: StageRequest): Promise<StagedImage>;
   /** Opens a restore into a new replica on a local disk. Refuses with DISK_NOT_FOUND, REPLICA_EXISTS, INVALID_SIZE, STAGING_SPACE_EXHAUSTED. */
   openRestore(req: RestoreRequest): Promise<RestoreSink>;
-  /** Removes the staging files and `bk-` aio bdevs a previous process left (call at start, before any stage or restore). */
+  /** Removes the staging files, `bk-` aio bdevs and half-built restore lvols a previous process left; recovery calls it at start, before ready (never call it while a stage or restore runs). */
   sweepOrphans(): Promise<{ removed: string[] }>;
   /** Measures the raw sequential write then read rate of a `bytes`-long file in the staging directory (removed after). */
   measureRawRate(bytes: number): Promise<RawRate>;

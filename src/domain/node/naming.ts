@@ -13,6 +13,10 @@
  *   volume subsystem nqn.2024-11.io.spdk-conductor:volume:<volume>
  *   copy target      controller cp.<replica>, bdev cp.<replica>n1 (exists only while a snapshot of
  *                    <replica> is shallow-copied to another node during a rebuild)
+ *   restore lvol     lvs.<disk>/b.<replica>               (exists only while a restore builds the
+ *                    replica; renamed to r.<replica> once complete)
+ *   staging bdev     bk-<s|r|t>-<16 hex>                  (aio bdev over the staging file of the same
+ *                    name, domain/backup/staging-area.ts; exists only during a stage or restore)
  *   keyring key      k.<32 hex of a hash of the secret> (DH-HMAC-CHAP and TLS PSK; its file has the
  *                    same name in the key directory)
  *
@@ -65,6 +69,17 @@ export function headLvolName(replica: string): string {
 
 export function revertLvolName(replica: string): string {
   return `t.${replica}`;
+}
+
+export function restoreLvolName(replica: string): string {
+  return `b.${replica}`;
+}
+
+/** The replica a restore lvol is being built for; undefined for other lvols. */
+export function parseRestoreLvol(name: string): string | undefined {
+  const [kind, replica, ...rest] = name.split('.');
+  if (kind !== 'b' || rest.length > 0 || !replica || nameProblem('replica', replica)) return undefined;
+  return replica;
 }
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';

@@ -18,6 +18,8 @@ import { NO_PEERS, type PeerDirectory } from '../peers.js';
 import { ActiveRebuilds } from '../rebuild/active-rebuilds.js';
 import { Rebuilds } from '../rebuild/rebuilds.js';
 import { recoverCopies, ShallowCopies } from '../rebuild/shallow-copy.js';
+import { SpdkDataPath } from '../backup/data-path-spdk.js';
+import type { StagingSettings } from '../backup/staging-area.js';
 import { CONDUCTOR_VERSION } from '../../version.js';
 import { CreateExposed } from '../replica/create-exposed.js';
 import { Disks } from '../replica/disks.js';
@@ -86,6 +88,8 @@ export interface NodeDomainOptions {
   monitorPeriodMs: number;
   maxConcurrentRebuilds: number;
   maxQueuedRebuilds: number;
+  /** Where backups stage snapshot images. Default: backup-staging beside the state file, 256 MiB kept free. */
+  backupStaging?: StagingSettings;
 }
 
 export function createNodeDomain(options: NodeDomainOptions): NodeService {
@@ -119,6 +123,7 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
     peers: options.peers ?? NO_PEERS,
     maxConcurrentRebuilds: options.maxConcurrentRebuilds,
     maxQueuedRebuilds: options.maxQueuedRebuilds,
+    backupStaging: options.backupStaging ?? { dir: path.resolve(path.dirname(options.stateFile), 'backup-staging'), keepFreeBytes: 256 * 1024 * 1024 },
   });
 }
 
@@ -128,6 +133,7 @@ export interface NodeServiceOptions {
   peers: PeerDirectory;
   maxConcurrentRebuilds: number;
   maxQueuedRebuilds: number;
+  backupStaging: StagingSettings;
 }
 
 export class NodeService implements NodeDomain, EngineDomain {
@@ -141,6 +147,8 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly engineStatus: EngineStatus;
   private readonly engines: Engines;
   private readonly copies: ShallowCopies;
+  /** The backup data path (domain/backup): staging snapshots for reading, restoring into new replicas. */
+  readonly dataPath: SpdkDataPath;
   private readonly rebuilds: Rebuilds;
   private readonly reconciler: Reconciler;
   private readonly monitorPeriodMs: number;
@@ -169,6 +177,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
     this.engines = new Engines(ctx, this.records, deps, this.engineStatus);
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
+    this.dataPath = new SpdkDataPath(ctx, this.replicas, options.backupStaging);
     this.rebuilds = new Rebuilds(ctx, this.records, this.engines, this.engineStatus, {
       active: activeRebuilds,
       peers: options.peers,
@@ -201,6 +210,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         await this.applyNvmeOptions(controllers);
         const engines = await recoverEngines(this.ctx, this.records, this.engines, controllers);
         const copies = await recoverCopies(this.ctx, controllers);
+        // No stage or restore runs before ready: every staging file and bdev is a leftover.
+        const staging = (await this.dataPath.sweepOrphans()).removed.length;
         const keys = await this.ctx.keys.recover((user) => this.keyUserLive(user));
         const restored = new Set(keys.restored);
         const repointed = restored.size ? [...(await this.exportsOf.repointKeys(restored)), ...(await this.engines.repointKeys(restored))] : [];
@@ -209,7 +220,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         await this.options.resources.start();
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
-        this.ctx.log.info({ ...report, engines, copies, rebuilds, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
+        this.ctx.log.info({ ...report, engines, copies, staging, rebuilds, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
         this.scheduleMonitor();
         return report;
       },

@@ -10,6 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
+import type { ShallowCopyStatus } from '../../spdk/methods/lvol.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { DomainContext } from '../node/context.js';
 import type { EngineDeps } from '../engine/engines.js';
@@ -63,20 +64,17 @@ export class ShallowCopies {
         );
         const dst = bdevs[0] ?? `${controller}n1`;
         const src = alias(head.disk, source.name);
-        const operation = await this.start(src, dst, options);
-        this.ctx.log.info({ replica, snapshot, target: `${target.address}:${target.port}`, operation }, 'shallow copy started');
-        for (let poll = POLL_FIRST_MS; ; poll = Math.min(POLL_MAX_MS, poll * 2)) {
-          options?.signal?.throwIfAborted();
-          const status = await this.ctx.spdk.lvol.checkShallowCopy(operation, options);
-          if (status.state === 'error') throw new ConductorError('SPDK_INCONSISTENT', `shallow copy of ${snapshot} failed in spdk_tgt: ${status.error ?? 'no reason given'}`);
-          const progress: ShallowCopyProgress = { state: status.state, copiedClusters: status.copied_clusters, totalClusters: status.total_clusters, clusterSizeBytes };
-          onProgress(progress);
-          if (status.state === 'complete') {
-            this.ctx.log.info({ replica, snapshot, clusters: status.total_clusters }, 'shallow copy complete');
-            return progress;
-          }
-          await sleep(poll, undefined, { signal: options?.signal });
-        }
+        const status = await runShallowCopy(
+          this.ctx,
+          snapshot,
+          src,
+          dst,
+          (s) => onProgress({ state: s.state, copiedClusters: s.copied_clusters, totalClusters: s.total_clusters, clusterSizeBytes }),
+          (operation) => this.ctx.log.info({ replica, snapshot, target: `${target.address}:${target.port}`, operation }, 'shallow copy started'),
+          options,
+        );
+        this.ctx.log.info({ replica, snapshot, clusters: status.total_clusters }, 'shallow copy complete');
+        return { state: status.state, copiedClusters: status.copied_clusters, totalClusters: status.total_clusters, clusterSizeBytes };
       } catch (error) {
         if (options?.signal?.aborted) throw new ConductorError('CANCELLED', `copy of snapshot ${snapshot} of ${replica} was cancelled`);
         throw translate(error, `shallow copy of snapshot ${snapshot} of ${replica}`);
@@ -88,20 +86,53 @@ export class ShallowCopies {
     });
   }
 
-  /** spdk_tgt refuses a start while examine still holds a just-attached bdev (transcript 07): wait for examine once and retry. */
-  private async start(src: string, dst: string, options?: CallOptions): Promise<number> {
-    try {
-      return (await this.ctx.spdk.lvol.startShallowCopy({ src_lvol_name: src, dst_bdev_name: dst }, options)).operation_id;
-    } catch (error) {
-      if (!(error instanceof Error) || !/Operation not permitted/.test(error.message)) throw error;
-      await this.ctx.spdk.bdev.waitForExamine(options);
-      return (await this.ctx.spdk.lvol.startShallowCopy({ src_lvol_name: src, dst_bdev_name: dst }, options)).operation_id;
-    }
-  }
-
   private async detach(controller: string): Promise<void> {
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: controller }));
     await waitBdevGone(this.ctx, `${controller}n1`, this.deps.memberGoneTimeoutMs);
+  }
+}
+
+/** A copy's status short of an error (errors are thrown). */
+export type RunningCopyStatus = Omit<ShallowCopyStatus, 'state' | 'error'> & { state: 'in progress' | 'complete' };
+
+/**
+ * One shallow copy in spdk_tgt, from start to its final state: the snapshot `src` ("lvs/lvol")
+ * into the bdev `dst`, polled soon at first (small copies end in ms), then calmer. Every status
+ * goes to onStatus; an error state (a writable source, a destination smaller than the snapshot:
+ * transcript 20 shows both only here, not at the start) is thrown with spdk_tgt's reason, naming
+ * the copy as `what` (e.g. "snapshot s1 of r1"). Backups
+ * (domain/backup) use it into a staging aio bdev, rebuilds into a peer's NVMe-oF target.
+ */
+export async function runShallowCopy(
+  ctx: Pick<DomainContext, 'spdk'>,
+  what: string,
+  src: string,
+  dst: string,
+  onStatus: (status: RunningCopyStatus) => void,
+  onStarted: (operation: number) => void,
+  options?: CallOptions,
+): Promise<RunningCopyStatus> {
+  const operation = await startShallowCopy(ctx, src, dst, options);
+  onStarted(operation);
+  for (let poll = POLL_FIRST_MS; ; poll = Math.min(POLL_MAX_MS, poll * 2)) {
+    options?.signal?.throwIfAborted();
+    const status = await ctx.spdk.lvol.checkShallowCopy(operation, options);
+    if (status.state === 'error') throw new ConductorError('SPDK_INCONSISTENT', `shallow copy of ${what} failed in spdk_tgt: ${status.error ?? 'no reason given'}`);
+    const running = { ...status, state: status.state };
+    onStatus(running);
+    if (running.state === 'complete') return running;
+    await sleep(poll, undefined, { signal: options?.signal });
+  }
+}
+
+/** spdk_tgt refuses a start while examine still holds a just-attached bdev (transcript 07): wait for examine once and retry. */
+async function startShallowCopy(ctx: Pick<DomainContext, 'spdk'>, src: string, dst: string, options?: CallOptions): Promise<number> {
+  try {
+    return (await ctx.spdk.lvol.startShallowCopy({ src_lvol_name: src, dst_bdev_name: dst }, options)).operation_id;
+  } catch (error) {
+    if (!(error instanceof Error) || !/Operation not permitted/.test(error.message)) throw error;
+    await ctx.spdk.bdev.waitForExamine(options);
+    return (await ctx.spdk.lvol.startShallowCopy({ src_lvol_name: src, dst_bdev_name: dst }, options)).operation_id;
   }
 }
 

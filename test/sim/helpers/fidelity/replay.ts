@@ -5,10 +5,11 @@
  * connection, with the follow-up request of each probe on that same connection.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, openSync, closeSync, ftruncateSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, openSync, closeSync, ftruncateSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { dataRanges } from '../../../../src/host/sparse-ranges.js';
 import { SimClient } from '../sim-client.js';
 import { startSim, type RunningSim } from '../start-sim.js';
 import { compareShape, type CompareOptions } from './compare.js';
@@ -59,6 +60,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** spdk_get_version carries the simulator's own marker beside the imitated version. */
 const VERSION_EXTRA: CompareOptions = { allowExtra: new Map([['$', ['simulator']]]) };
 const QUIET_MS = 250;
+/** How long a never-answered request is watched: the recorder waited 15 s and 60 s; the poll is 1 ms here. */
+const UNANSWERED_MS = 1_000;
 const MIB = 1024 * 1024;
 /** sim_bdev_write chunk: requests must stay well under the 256 KiB receive buffer. */
 const WRITE_CHUNK = 128 * 1024;
@@ -222,8 +225,10 @@ export class Replay {
         for (const action of this.plan.before?.[`${file}:${i}`] ?? []) await this.act(line, action, exceptions);
         if (line.raw_request !== undefined) {
           await this.rawProbe(line, lines[i + 1], exceptions);
+        } else if (line.method !== null && line.response === null && /NO RESPONSE/.test(line.note ?? '')) {
+          await this.unanswered(line, exceptions);
         } else if (line.method === null || line.response === null || line.response === undefined) {
-          await this.noteAction(line);
+          await this.noteAction(line, exceptions);
         } else if (/follow-up request on same connection/.test(line.note ?? '') && this.probe !== null) {
           await this.followUp(line, exceptions);
         } else {
@@ -251,7 +256,25 @@ export class Replay {
     };
   }
 
+  /**
+   * A request spdk_tgt never answered (transcript 20: deleting an esnap parent in use): sent on its
+   * own connection, as the recorder did, which must stay silent for UNANSWERED_MS and is then
+   * closed; the next lines check that the target still serves the others.
+   */
+  private async unanswered(line: Line, exceptions: readonly FidelityException[]): Promise<void> {
+    const target = this.targets.get(line.target ?? 'A')!;
+    const params = line.params === null || line.params === undefined ? undefined : await this.mapParams(line.params);
+    const conn = await RawConn.open(target.sim.socket);
+    conn.write(JSON.stringify({ jsonrpc: '2.0', method: line.method, id: 1, ...(params !== undefined ? { params } : {}) }));
+    const text = await conn.collect(1, UNANSWERED_MS);
+    const closed = conn.closed;
+    conn.close();
+    const detail = text !== '' ? `answered ${text.trim().slice(0, 200)}; spdk_tgt never answered` : closed !== false ? 'the connection was closed; spdk_tgt kept it open' : undefined;
+    this.record(line, `${line.method} (no answer)`, detail, exceptions);
+  }
+
   private sizeDisk(name: string, bytes: number): void {
+    mkdirSync(dirname(join(this.diskDir, name)), { recursive: true });
     const fd = openSync(join(this.diskDir, name), 'a');
     ftruncateSync(fd, bytes);
     closeSync(fd);
@@ -287,13 +310,34 @@ export class Replay {
    * Notes that describe data written from outside (spdk_dd over NVMe/TCP) are replayed with
    * sim_bdev_write, and spdk_dd reads (file 19) with sim_bdev_read, in spdk_dd's block size.
    */
-  private async noteAction(line: Line): Promise<void> {
+  private async noteAction(line: Line, exceptions: readonly FidelityException[]): Promise<void> {
     const note = line.note ?? '';
     if (note.startsWith('key files created in ')) return this.writeKeyFiles(note);
+    const sparse = /(\/\S+\.img) size (\d+), du --block-size=1 = (\d+), SEEK_DATA\/SEEK_HOLE ranges (\[.*?\]), md5/.exec(note);
+    if (sparse !== null) return this.checkSparse(line, sparse[1]!, Number(sparse[2]), Number(sparse[3]), JSON.parse(sparse[4]!) as Array<[number, number]>, exceptions);
     const m = /wrote (\d+) MiB of random data at offset (\d+) MiB of (\S+?):/.exec(note);
     const dd = /spdk_dd (wrote|read) (\d+) MiB (?:\(md5 \w+\) )?(?:back )?(?:to|from) (?:raid )?([^\s,]+).*--bs (\d+)/.exec(note);
+    // Transcript 20's forms: "spdk_dd wrote d1: 8 MiB random (md5 …) at offset 4 MiB of lvs/lvol:" and "spdk_dd read lvs/lvol (32 MiB):".
+    const ddAt = /spdk_dd wrote \w+: (\d+) MiB random (?:\(md5 \w+\) )?at offset (\d+) MiB of (\S+?):/.exec(note);
+    const ddRead = /spdk_dd read (\S+) \((\d+) MiB\):/.exec(note);
     if (m !== null) await this.hostIo(m[3]!, 'write', Number(m[2]) * MIB, Number(m[1]) * MIB, WRITE_CHUNK);
     else if (dd !== null) await this.hostIo(dd[3]!, dd[1] === 'wrote' ? 'write' : 'read', 0, Number(dd[2]) * MIB, Number(dd[4]));
+    else if (ddAt !== null) await this.hostIo(ddAt[3]!, 'write', Number(ddAt[2]) * MIB, Number(ddAt[1]) * MIB, WRITE_CHUNK);
+    else if (ddRead !== null) await this.hostIo(ddRead[1]!, 'read', 0, Number(ddRead[2]) * MIB, WRITE_CHUNK);
+  }
+
+  /**
+   * Transcript 20 measured the staging files spdk_tgt's shallow copies wrote: their length, the
+   * bytes allocated on disk (du) and the data ranges SEEK_DATA/SEEK_HOLE report. The simulator's
+   * files must be sparse the same way (the service reads only those ranges).
+   */
+  private async checkSparse(line: Line, recorded: string, size: number, du: number, ranges: Array<[number, number]>, exceptions: readonly FidelityException[]): Promise<void> {
+    const file = (await this.mapParams(recorded)) as string;
+    const stat = statSync(file);
+    const got = { size: stat.size, du: stat.blocks * 512, ranges: await dataRanges(file, stat.size) };
+    const want = { size, du, ranges };
+    const detail = JSON.stringify(got) === JSON.stringify(want) ? undefined : `file ${JSON.stringify(got)}, recorded ${JSON.stringify(want)}`;
+    this.record(line, '(sparse staging file)', detail, exceptions);
   }
 
   /**
@@ -355,7 +399,7 @@ export class Replay {
     this.learn(recorded.result, got.result);
     let detail = this.compareResponse(method, recorded, got);
     let lateMs: number | undefined;
-    if (detail !== undefined && POLLS.has(method) && this.plan.paced?.includes(line.file)) {
+    if (detail !== undefined && ((POLLS.has(method) && this.plan.paced?.includes(line.file)) || this.plan.polls?.includes(method))) {
       const since = performance.now();
       const earlier = earlierAnswers(lines, line);
       let answer = got;

@@ -27,6 +27,8 @@ export interface SessionPlan {
   readonly disks?: Readonly<Record<string, number>>;
   /** Result keys whose values must match the recording, not only their types. */
   readonly exact?: readonly string[];
+  /** Methods whose answers are re-asked while the simulator is behind the recording (as timed polls are in paced files). */
+  readonly polls?: readonly string[];
 }
 
 const MIB = 1024 * 1024;
@@ -112,6 +114,23 @@ export const SESSIONS: readonly SessionPlan[] = [
     files: ['18-dhchap-and-tls-psk.jsonl'],
     start: { A: [], B: [] },
     exact: ['refcnt', 'removed', 'probed', 'module', 'state', 'digest', 'dhgroup', 'dhchap_key', 'dhchap_ctrlr_key', 'allow_any_host'],
+  },
+  {
+    // The sparse images the recorder made under /var/tmp/rec/bk20 (the staging files are new and empty).
+    name: 'backup data path (20)',
+    files: ['20-backup-restore-datapath.jsonl'],
+    start: { A: [] },
+    // The copies' final states must match: the staging files are measured once the recording saw them complete.
+    exact: ['state', 'copied_clusters', 'total_clusters'],
+    polls: ['bdev_lvol_check_shallow_copy'],
+    disks: {
+      'bk20/lvs.img': 512 * MIB,
+      'bk20/bk1.img': 32 * MIB,
+      'bk20/bk2.img': 32 * MIB,
+      'bk20/bkfull.img': 32 * MIB,
+      'bk20/small.img': 16 * MIB,
+      'bk20/small2.img': 16 * MIB,
+    },
   },
   {
     name: 'lvol chains (16)',

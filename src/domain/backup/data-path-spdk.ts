@@ -1,0 +1,206 @@
+/**
+ * The data path over spdk_tgt (see data-path.ts for the interface and docs/architecture.md, "The
+ * backup data path", for the steps). A stage holds no lock: it reads a snapshot, which nothing
+ * changes, and a snapshot deleted under it ends the copy with spdk_tgt's error. What a stage makes
+ * (staging file, aio bdev) is removed on every path; the aio bdev goes as soon as the copies are
+ * done, so while the caller reads the image only a file remains.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConductorError } from '../../errors.js';
+import type { CallOptions } from '../../spdk/call.js';
+import type { DomainContext } from '../node/context.js';
+import type { LvolRecord } from '../node/inventory.js';
+import { alias, checkName, parseLvstoreName, parseRestoreLvol, snapshotLvolName } from '../node/naming.js';
+import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
+import { runShallowCopy } from '../rebuild/shallow-copy.js';
+import type { Replicas } from '../replica/replicas.js';
+import type { DataPath, RawRate, RestoreRequest, RestoreSink, StagedImage, StageRequest } from './data-path.js';
+import { openRestoreSink } from './restore-sink.js';
+import { isStagingName, StagingArea, type StagingSettings } from './staging-area.js';
+import { deleteStagingBdev } from './staging-bdev.js';
+import { StagingImage } from './staging-image.js';
+import { measureStagingRate } from './staging-rate.js';
+
+/** How long a teardown waits for a given-up copy to end in spdk_tgt, and how often it asks. */
+const COPY_END_WAIT_MS = 5 * 60_000;
+const COPY_END_POLL_MS = 50;
+
+export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log'>;
+
+export class SpdkDataPath implements DataPath {
+  private readonly staging: StagingArea;
+  /** Replicas a restore is building: a second restore of the name is refused until the first ends. */
+  private readonly restoring = new Set<string>();
+
+  constructor(
+    private readonly ctx: DataPathContext,
+    private readonly replicas: Pick<Replicas, 'head' | 'info'>,
+    settings: StagingSettings,
+  ) {
+    this.staging = new StagingArea(settings);
+  }
+
+  async stageSnapshot(req: StageRequest): Promise<StagedImage> {
+    const replica = checkName('replica', req.replica);
+    const snapshot = checkName('snapshot', req.snapshot);
+    if (req.mode !== 'full' && req.mode !== 'delta') throw new ConductorError('INVALID_ARGUMENT', `mode must be full or delta, got ${String(req.mode)}`, { field: 'mode' });
+    const signal = req.signal;
+    const what = `${req.mode} stage of snapshot ${snapshot} of ${replica}`;
+    const head = this.replicas.head(replica);
+    const disk = this.ctx.inventory.disks.get(head.disk);
+    if (!disk) throw new ConductorError('DISK_NOT_FOUND', `disk ${head.disk} of replica ${replica} is not loaded`);
+    let chain = this.chain(head.disk, replica, snapshot, req.mode);
+    // Allocation counts change when a snapshot below merges into its clone: read them now.
+    await this.ctx.inventory.reread(
+      this.ctx,
+      head.disk,
+      chain.map((s) => s.name),
+      { signal },
+    );
+    chain = this.chain(head.disk, replica, snapshot, req.mode);
+    const target = chain[chain.length - 1]!;
+    const total = chain.reduce((sum, s) => sum + s.allocatedClusters * disk.clusterSize, 0);
+    const fileBytes = Math.max(...chain.map((s) => s.sizeBytes));
+    const reservation = await this.staging.admit(total, what);
+    const name = this.staging.newName('s');
+    let bdev = false;
+    let file = false;
+    /** The copy spdk_tgt runs now: it cannot be stopped, and holds the staging bdev claimed until it ends. */
+    let copying: number | undefined;
+    const cleanup = async () => {
+      if (copying !== undefined) await this.copyEnded(copying);
+      copying = undefined;
+      if (bdev) await deleteStagingBdev(this.ctx, name);
+      bdev = false;
+      if (file) await this.staging.remove(name);
+      file = false;
+      reservation.release();
+    };
+    try {
+      const path = await this.staging.createSparse(name, fileBytes);
+      file = true;
+      await this.ctx.spdk.bdev.aioCreate({ name, filename: path, block_size: disk.blockSize }, { signal });
+      bdev = true;
+      this.ctx.log.info({ replica, snapshot, mode: req.mode, staging: name, snapshots: chain.length, bytes: total }, 'staging a snapshot');
+      let done = 0;
+      for (const source of chain) {
+        const src = alias(head.disk, source.name);
+        const status = await runShallowCopy(
+          this.ctx,
+          `snapshot ${source.role?.role === 'snapshot' ? source.role.snapshot : source.name} of ${replica}`,
+          src,
+          name,
+          (s) => req.onProgress?.({ bytes: done + s.copied_clusters * disk.clusterSize, total }),
+          (operation) => {
+            copying = operation;
+            this.ctx.log.debug({ src, staging: name, operation }, 'shallow copy into staging started');
+          },
+          { signal },
+        );
+        copying = undefined;
+        done += status.total_clusters * disk.clusterSize;
+      }
+      await deleteStagingBdev(this.ctx, name);
+      bdev = false;
+      this.ctx.log.info({ replica, snapshot, mode: req.mode, staging: name, bytes: done }, 'snapshot staged');
+      return new StagingImage(path, target.sizeBytes, disk.clusterSize, total, async () => {
+        await cleanup();
+        this.ctx.log.debug({ staging: name }, 'staged image removed');
+      });
+    } catch (error) {
+      await cleanup().catch((e: unknown) => this.ctx.log.error({ staging: name, err: (e as Error).message }, 'staging not removed; the next start removes it'));
+      if (signal?.aborted) throw new ConductorError('CANCELLED', `${what} was cancelled`);
+      // The stage holds no lock: a snapshot deleted under it is gone when its copy starts.
+      if (this.ctx.client.verdictOf(error) === 'gone') throw new ConductorError('SNAPSHOT_NOT_FOUND', `${what}: a snapshot of the chain was deleted during the stage`);
+      throw translate(error, what);
+    }
+  }
+
+  openRestore(req: RestoreRequest): Promise<RestoreSink> {
+    return openRestoreSink(this.ctx, this.replicas, this.staging, this.restoring, req);
+  }
+
+  /**
+   * Leftovers of a killed process, in the only safe order: half-built restore lvols first (each
+   * holds its staging bdev open as an esnap parent, and deleting a parent in use is never answered,
+   * transcript 20), then the staging bdevs nothing claims, then the files.
+   */
+  async sweepOrphans(options?: CallOptions): Promise<{ removed: string[] }> {
+    const removed: string[] = [];
+    for (const lvol of await this.ctx.spdk.lvol.getLvols(undefined, options)) {
+      if (parseLvstoreName(lvol.lvs.name) === undefined || parseRestoreLvol(lvol.name) === undefined) continue;
+      await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: lvol.alias }, options));
+      removed.push(lvol.alias);
+    }
+    for (const bdev of await this.ctx.spdk.bdev.getBdevs(undefined, options)) {
+      if (!isStagingName(bdev.name) || bdev.product_name !== 'AIO disk') continue;
+      if (bdev.claimed) {
+        this.ctx.log.warn({ bdev: bdev.name, claim: bdev.claim_type }, 'staging bdev left in place: something still claims it');
+        continue;
+      }
+      await deleteQuietly(this.ctx, () => this.ctx.spdk.bdev.aioDelete({ name: bdev.name }, options));
+      removed.push(bdev.name);
+    }
+    // A staging directory that cannot be read is logged, not fatal: the node can serve without backups.
+    try {
+      for (const name of await this.staging.leftovers()) {
+        await this.staging.remove(name);
+        removed.push(this.staging.file(name));
+      }
+    } catch (error) {
+      this.ctx.log.warn({ dir: this.staging.settings.dir, err: (error as Error).message }, 'backup staging directory not swept');
+    }
+    if (removed.length) this.ctx.log.info({ removed }, 'backup staging left by a previous process removed');
+    return { removed };
+  }
+
+  measureRawRate(bytes: number): Promise<RawRate> {
+    return measureStagingRate(this.staging, bytes);
+  }
+
+  /** Bytes reserved by stages and restores under way (tests, metrics). */
+  get reservedBytes(): number {
+    return this.staging.reservedBytes;
+  }
+
+  /**
+   * Waits for a copy that was given up (an abort, a failed check) to end in spdk_tgt: it holds its
+   * destination claimed until then (vbdev_lvol_shallow_copy claims it), and the staging bdev can
+   * only be deleted unclaimed. Bounded: past COPY_END_WAIT_MS the bdev is left for the next start.
+   */
+  private async copyEnded(operation: number): Promise<void> {
+    const deadline = Date.now() + COPY_END_WAIT_MS;
+    while (Date.now() < deadline) {
+      let state: string;
+      try {
+        state = (await this.ctx.spdk.lvol.checkShallowCopy(operation)).state;
+      } catch (error) {
+        // -19: spdk_tgt forgot it, having reported its end already.
+        if (this.ctx.client.verdictOf(error) === 'gone') return;
+        throw error;
+      }
+      if (state !== 'in progress') return;
+      await sleep(COPY_END_POLL_MS);
+    }
+    this.ctx.log.warn({ operation }, 'a given-up shallow copy is still running; its staging is left for the next start');
+  }
+
+  /**
+   * The snapshots a stage copies, oldest first: for `full` the snapshot and every snapshot it was
+   * taken after (its ancestors), for `delta` the snapshot alone.
+   */
+  private chain(disk: string, replica: string, snapshot: string, mode: 'full' | 'delta'): LvolRecord[] {
+    const record = this.ctx.inventory.lvol(disk, snapshotLvolName(replica, snapshot));
+    if (!record?.isSnapshot) throw new ConductorError('SNAPSHOT_NOT_FOUND', `replica ${replica} has no snapshot ${snapshot}`);
+    const chain = [record];
+    if (mode === 'full') {
+      for (let parent = record.parent; parent !== undefined; ) {
+        const up = this.ctx.inventory.lvol(disk, parent);
+        if (!up?.isSnapshot) break;
+        chain.unshift(up);
+        parent = up.parent;
+      }
+    }
+    return chain;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * A restore into a new replica (transcript 20, part c): blocks go into a sparse staging file;
+ * commit opens it as a read-only aio bdev, clones it into the disk's lvstore as b.<replica> (an
+ * esnap clone: no cluster of its own, the aio bdev claimed read_many_write_none), inflates the
+ * clone (every cluster copied, the parent dropped), and only then deletes the aio bdev and the
+ * file: deleting the parent while the clone still uses it is never answered. The finished lvol is
+ * renamed r.<replica>, so a replica appears whole or not at all; a restore killed midway leaves
+ * b.<replica>, which the sweep at start deletes before its staging bdev.
+ */
+import type { FileHandle } from 'node:fs/promises';
+import { promises as fsp } from 'node:fs';
+import { ConductorError } from '../../errors.js';
+import type { DomainContext } from '../node/context.js';
+import { alias, checkName, headLvolName, restoreLvolName } from '../node/naming.js';
+import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
+import type { Replicas } from '../replica/replicas.js';
+import type { RestoreRequest, RestoreSink } from './data-path.js';
+import type { Reservation, StagingArea } from './staging-area.js';
+import { deleteStagingBdev } from './staging-bdev.js';
+
+const MIB = 1024 * 1024;
+
+type Ctx = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log'>;
+
+export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>, staging: StagingArea, restoring: Set<string>, req: RestoreRequest): Promise<RestoreSink> {
+  const replica = checkName('replica', req.replica);
+  const diskName = checkName('disk', req.disk);
+  const disk = ctx.inventory.disks.get(diskName);
+  if (!disk) throw new ConductorError('DISK_NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
+  const unit = Math.max(disk.clusterSize, MIB);
+  if (!Number.isSafeInteger(req.sizeBytes) || req.sizeBytes <= 0 || req.sizeBytes % unit !== 0) {
+    throw new ConductorError('INVALID_SIZE', `size_bytes must be a positive multiple of the disk's cluster size ${unit}, got ${req.sizeBytes}`, { field: 'size_bytes' });
+  }
+  if (ctx.inventory.head(replica)) throw new ConductorError('REPLICA_EXISTS', `replica ${replica} exists; restore into a new name or delete it first`);
+  if (restoring.has(replica)) throw new ConductorError('REPLICA_EXISTS', `a restore into replica ${replica} is already under way`);
+  // The inflate makes every cluster the replica's own: the lvstore must have them all.
+  const [lvs] = await ctx.spdk.lvol.getLvstores({ lvs_name: disk.lvstoreName }, { signal: req.signal });
+  const clusters = req.sizeBytes / disk.clusterSize;
+  if (lvs && lvs.free_clusters < clusters) {
+    throw new ConductorError('DISK_FULL', `restore of ${replica} needs ${clusters} clusters of disk ${diskName}, which has ${lvs.free_clusters} free`, {
+      neededClusters: clusters,
+      freeClusters: lvs.free_clusters,
+    });
+  }
+  const reservation = await staging.admit(req.allocatedBytes ?? req.sizeBytes, `restore of ${replica}`);
+  restoring.add(replica);
+  const name = staging.newName('r');
+  try {
+    const path = await staging.createSparse(name, req.sizeBytes);
+    const handle = await fsp.open(path, 'r+');
+    ctx.log.info({ replica, disk: diskName, sizeBytes: req.sizeBytes, staging: name }, 'restore opened');
+    return new SpdkRestoreSink(ctx, replicas, staging, reservation, restoring, {
+      replica,
+      disk: diskName,
+      sizeBytes: req.sizeBytes,
+      blockSize: disk.blockSize,
+      name,
+      path,
+      handle,
+      signal: req.signal,
+    });
+  } catch (error) {
+    restoring.delete(replica);
+    await staging.remove(name);
+    reservation.release();
+    throw error;
+  }
+}
+
+interface SinkSpec {
+  replica: string;
+  disk: string;
+  sizeBytes: number;
+  blockSize: number;
+  name: string;
+  path: string;
+  handle: FileHandle;
+  signal: AbortSignal | undefined;
+}
+
+class SpdkRestoreSink implements RestoreSink {
+  private state: 'open' | 'committing' | 'done' | 'aborted' = 'open';
+  private handle: FileHandle | undefined;
+  /** What commit made in spdk_tgt so far, for the teardown. */
+  private made = { bdev: false, clone: false };
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly replicas: Pick<Replicas, 'info'>,
+    private readonly staging: StagingArea,
+    private readonly reservation: Reservation,
+    private readonly restoring: Set<string>,
+    private readonly spec: SinkSpec,
+  ) {
+    this.handle = spec.handle;
+  }
+
+  async write(offset: number, data: Buffer): Promise<void> {
+    if (this.state !== 'open' || !this.handle) throw new ConductorError('INVALID_ARGUMENT', `the restore of ${this.spec.replica} is ${this.state}; no more writes`);
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + data.length > this.spec.sizeBytes) {
+      throw new ConductorError('INVALID_ARGUMENT', `a write of ${data.length} bytes at ${offset} does not fit the volume's ${this.spec.sizeBytes} bytes`, { field: 'offset' });
+    }
+    this.spec.signal?.throwIfAborted();
+    let written = 0;
+    while (written < data.length) written += (await this.handle.write(data, written, data.length - written, offset + written)).bytesWritten;
+  }
+
+  async commit(onProgress?: (p: { percent: number }) => void): Promise<{ replica: string; uuid: string }> {
+    if (this.state !== 'open') throw new ConductorError('INVALID_ARGUMENT', `the restore of ${this.spec.replica} is ${this.state}; it cannot be committed`);
+    this.state = 'committing';
+    const { replica, disk, name, path, signal } = this.spec;
+    const lvsName = this.ctx.inventory.disks.get(disk)?.lvstoreName;
+    const building = alias(disk, restoreLvolName(replica));
+    const what = `restore of ${replica}`;
+    try {
+      if (!lvsName) throw new ConductorError('DISK_NOT_FOUND', `disk ${disk} went away during the ${what}`);
+      await this.closeFile();
+      return await this.ctx.locks.with(`replica:${replica}`, async () => {
+        if (this.ctx.inventory.head(replica)) throw new ConductorError('REPLICA_EXISTS', `replica ${replica} was created while its restore ran`);
+        onProgress?.({ percent: 0 });
+        await this.ctx.spdk.bdev.aioCreate({ name, filename: path, block_size: this.spec.blockSize, readonly: true }, { signal });
+        this.made.bdev = true;
+        await this.ctx.spdk.bdev.waitForExamine({ signal });
+        await this.ctx.spdk.lvol.cloneBdev({ bdev: name, lvs_name: lvsName, clone_name: restoreLvolName(replica) }, { signal });
+        this.made.clone = true;
+        // spdk_tgt reports no progress of an inflate: one call until it is done.
+        await this.ctx.spdk.lvol.inflate({ name: building }, { signal });
+        // The clone no longer reads its parent: now the parent can go (never before, see the header).
+        await deleteStagingBdev(this.ctx, name);
+        this.made.bdev = false;
+        await this.ctx.spdk.lvol.rename({ old_name: building, new_name: headLvolName(replica) });
+        this.made.clone = false;
+        await this.ctx.inventory.reread(this.ctx, disk, [headLvolName(replica)]);
+        const head = this.ctx.inventory.head(replica);
+        if (!head) throw new ConductorError('SPDK_INCONSISTENT', `restored replica ${replica} is not listed by spdk_tgt`);
+        await this.staging.remove(name);
+        this.finish('done');
+        onProgress?.({ percent: 100 });
+        const info = this.replicas.info(head);
+        this.ctx.events.emit('added', info, 'restored from a backup');
+        this.ctx.log.info({ replica, disk, sizeBytes: head.sizeBytes }, 'replica restored');
+        return { replica, uuid: head.uuid };
+      });
+    } catch (error) {
+      await this.teardown('aborted');
+      if (signal?.aborted) throw new ConductorError('CANCELLED', `${what} was cancelled`);
+      throw translate(error, what);
+    }
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === 'done' || this.state === 'aborted') return;
+    await this.teardown('aborted');
+    this.ctx.log.info({ replica: this.spec.replica }, 'restore aborted; its staging removed');
+  }
+
+  /** Clone first, then its parent bdev, then the file: the only order in which every call is answered. */
+  private async teardown(state: 'aborted'): Promise<void> {
+    const { disk, replica, name } = this.spec;
+    try {
+      await this.closeFile();
+      if (this.made.clone) await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, restoreLvolName(replica)) }));
+      this.made.clone = false;
+      if (this.made.bdev) await deleteStagingBdev(this.ctx, name);
+      this.made.bdev = false;
+      await this.staging.remove(name);
+    } catch (error) {
+      this.ctx.log.error({ replica, staging: name, err: (error as Error).message }, 'restore staging not removed; the next start removes it');
+    } finally {
+      this.finish(state);
+    }
+  }
+
+  private finish(state: 'done' | 'aborted'): void {
+    this.state = state;
+    this.reservation.release();
+    this.restoring.delete(this.spec.replica);
+  }
+
+  private async closeFile(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close();
+  }
+}
