@@ -9,8 +9,8 @@
  * - a full queue refuses at once with BACKUP_QUEUE_FULL and the numbers.
  * Jobs in flight are in the state file; the next start resumes backups (blocks already in the
  * target are found there and not sent again) and restarts restores from the beginning (their
- * half-made replica removed first), after the data path swept its staging leftovers and the
- * target's orphan multipart uploads were aborted.
+ * half-made replica removed first), after the target's orphan multipart uploads were aborted (the
+ * data path sweeps its staging leftovers in the node's recovery, before this starts).
  *
  * A job locks nothing: it reads a snapshot (the data path stages a copy of it and then reads only
  * that), so detach, engine delete, replica remove and snapshot operations never wait for it; one
@@ -80,6 +80,8 @@ export class BackupJobs {
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
   private closed = false;
+  /** Jobs wait until start() has opened the target and taken back the previous process's jobs. */
+  private started = false;
   private readonly log: Logger;
 
   constructor(private readonly deps: BackupJobsDeps) {
@@ -95,11 +97,6 @@ export class BackupJobs {
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'backup target not usable at start; jobs fail until BackupTargetSet');
     }
-    const swept = await this.deps.dataPath.sweepOrphans().catch((err: unknown) => {
-      this.log.warn({ err: (err as Error).message }, 'sweeping staging leftovers failed');
-      return { removed: [] };
-    });
-    if (swept.removed.length > 0) this.log.info({ removed: swept.removed }, 'staging leftovers of a previous process removed');
     if (this.target.spec()) {
       const lease = this.target.acquire();
       const aborted = await lease.repository.store.abortOrphanUploads().catch((err: unknown) => {
@@ -121,6 +118,7 @@ export class BackupJobs {
     }
     this.timer = setInterval(() => void this.check(), QUEUED_CHECK_MS);
     this.timer.unref();
+    this.started = true;
     this.pump();
   }
 
@@ -323,7 +321,7 @@ export class BackupJobs {
   }
 
   private pump(): void {
-    while (!this.closed && this.running < this.deps.settings.concurrency && this.queue.length > 0) {
+    while (this.started && !this.closed && this.running < this.deps.settings.concurrency && this.queue.length > 0) {
       const job = this.queue.shift()!;
       this.running++;
       void this.run(job).finally(() => {
