@@ -23,6 +23,7 @@ import { Health, type CheckSource, type Probe } from './health.js';
 import { loadProtos, SERVICE_NAMES } from './proto.js';
 import { build } from './status.js';
 import type { ApiDomain } from './services/call.js';
+import { backupsHandlers } from './services/backups.js';
 import { disksHandlers } from './services/disks.js';
 import { nodeHandlers } from './services/node.js';
 import { enginesHandlers } from './services/engines.js';
@@ -105,6 +106,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.addService(tolerantService(v1.Replicas.service), replicasHandlers(ctx, watchOptions));
   server.addService(tolerantService(v1.Snapshots.service), snapshotsHandlers(ctx));
   server.addService(tolerantService(v1.Engines.service), enginesHandlers(ctx, watchOptions));
+  server.addService(tolerantService(v1.Backups.service), backupsHandlers(ctx, watchOptions));
   server.addService(tolerantService(v1.Node.service), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }));
   const ownHealth = options.health === undefined;
   const health = options.health ?? new Health({ logger, refreshMs: options.readinessPollMs ?? 200, stallMs: 10_000, readiness: [domainReadiness(domain)] });
