@@ -2,11 +2,9 @@
  * spdk.conductor.v1.Backups: requests checked at the edge, then handed to the domain's backup
  * jobs. Targets are answered as they were set: paths and environment variable names, never a key.
  */
-import type { BackupCreate, JobEvent, JobInfo } from '../../domain/backup/jobs-model.js';
+import type { BackupCreate, BackupSummary, JobEvent, JobInfo, TargetSpec } from '../../domain/backup/jobs-model.js';
 import type { BackupOperations } from '../../domain/operations.js';
 import { ConductorError } from '../../errors.js';
-import type { BackupSummary } from '../../objectstore/repository.js';
-import type { TargetSpec } from '../../objectstore/target-spec.js';
 import type { BackupCancelRequest__Output } from '../generated/spdk/conductor/v1/BackupCancelRequest.js';
 import type { BackupCreateRequest__Output } from '../generated/spdk/conductor/v1/BackupCreateRequest.js';
 import type { BackupDeleteRequest__Output } from '../generated/spdk/conductor/v1/BackupDeleteRequest.js';

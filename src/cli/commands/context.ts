@@ -28,6 +28,18 @@ export interface CommandValues {
   engine?: string | undefined;
   add?: boolean | undefined;
   replace?: boolean | undefined;
+  volume?: string | undefined;
+  snapshot?: string | undefined;
+  endpoint?: string | undefined;
+  region?: string | undefined;
+  bucket?: string | undefined;
+  prefix?: string | undefined;
+  'path-style'?: boolean | undefined;
+  'ca-file'?: string | undefined;
+  'access-key-id-file'?: string | undefined;
+  'secret-access-key-file'?: string | undefined;
+  'access-key-id-env'?: string | undefined;
+  'secret-access-key-env'?: string | undefined;
 }
 
 export interface CommandContext {

@@ -1,5 +1,6 @@
 /** What backup and restore jobs look like to callers (domain/backup/jobs.ts makes them). */
 import type { BackupSummary } from '../../objectstore/repository.js';
+import type { TargetSpec } from '../../objectstore/target-spec.js';
 
 export type JobKind = 'backup' | 'restore';
 export type JobState = 'queued' | 'staging' | 'uploading' | 'downloading' | 'committing' | 'done' | 'failed' | 'cancelled';
@@ -49,4 +50,5 @@ export interface RestoreCreate {
 
 export type JobEvent = { type: 'added' | 'modified'; job: JobInfo } | { type: 'synced'; job: undefined };
 
-export type { BackupSummary };
+/** Re-exported so the API layer names them through the domain. */
+export type { BackupSummary, TargetSpec };
