@@ -1,6 +1,6 @@
 #!/bin/sh
 # Generates the TypeScript types of the node API (src/api/generated/) from rpc-schemas/proto:
-# node.proto (disks, replicas, snapshots) and engine.proto (engines).
+# node.proto (disks, replicas, snapshots), engine.proto (engines) and backup.proto (backups).
 #
 #   scripts/gen-proto-types.sh              regenerate src/api/generated/ (npm run gen:proto)
 #   scripts/gen-proto-types.sh --check [DIR] fail, naming each stale, missing or extra file, when
@@ -33,7 +33,7 @@ node "$root/node_modules/@grpc/proto-loader/build/bin/proto-loader-gen-types.js"
   --longs Number --enums String --defaults --oneofs --includeComments \
   --grpcLib @grpc/grpc-js --importFileExtension .js \
   -I rpc-schemas/proto -O "$fresh" \
-  spdk/conductor/v1/node.proto spdk/conductor/v1/engine.proto >/dev/null
+  spdk/conductor/v1/node.proto spdk/conductor/v1/engine.proto spdk/conductor/v1/backup.proto >/dev/null
 
 if [ "$mode" = write ]; then
   rm -rf "$target"

@@ -199,6 +199,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
         dir: resolve(config['backup.stagingDir'] ?? join(dirname(stateFile), 'backup-staging')),
         keepFreeBytes: config['backup.stagingKeepFreeMib'] * 1024 * 1024,
       },
+      backups: {
+        queueMax: config['backup.queueMax'],
+        concurrency: config['backup.concurrency'],
+        retries: config['backup.retries'],
+        retryMinMs: config['backup.retryMinMs'],
+        requestTimeoutMs: config['backup.requestTimeoutMs'],
+        leaseMs: config['backup.leaseSec'] * 1000,
+        stallMs: config['backup.stallSec'] * 1000,
+        queuedDeadlineMs: config['backup.queuedDeadlineSec'] * 1000,
+        defaultTarget: { kind: 'fs', path: join(dirname(stateFile), 'backups') },
+      },
     });
     opened.add(() => domain.close());
     const healthLog = componentLogger(log, 'health');

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { checkServerIdentity } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService, type ServingStatus } from 'grpc-health-check';
+import type { BackupsClient } from './generated/spdk/conductor/v1/Backups.js';
 import type { DisksClient } from './generated/spdk/conductor/v1/Disks.js';
 import type { EnginesClient } from './generated/spdk/conductor/v1/Engines.js';
 import type { NodeClient } from './generated/spdk/conductor/v1/Node.js';
@@ -22,6 +23,7 @@ export interface ApiClients {
   readonly snapshots: SnapshotsClient;
   readonly engines: EnginesClient;
   readonly node: NodeClient;
+  readonly backups: BackupsClient;
   /** grpc.health.v1.Health.Check: the serving status of "" (the node) or one service. */
   healthCheck(service?: string, options?: UnaryOptions): Promise<ServingStatus | 'SERVICE_UNKNOWN'>;
   close(): void;
@@ -75,6 +77,7 @@ export function createApiClients(target: ApiTarget, clientOptions: ApiClientOpti
     snapshots: new v1.Snapshots(address, credentials, options),
     engines: new v1.Engines(address, credentials, options),
     node: new v1.Node(address, credentials, options),
+    backups: new v1.Backups(address, credentials, options),
     healthCheck: async (service = '', callOptions = {}) => {
       const reply = await unaryCall<{ status: string }>((metadata, grpcOptions, callback) => health.Check({ service }, metadata, grpcOptions, callback), callOptions);
       return reply.status as ServingStatus | 'SERVICE_UNKNOWN';

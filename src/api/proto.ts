@@ -11,16 +11,18 @@ import * as protoLoader from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import type { ProtoGrpcType as EngineGrpcType } from './generated/engine.js';
 import type { ProtoGrpcType as NodeGrpcType } from './generated/node.js';
+import type { ProtoGrpcType as BackupGrpcType } from './generated/backup.js';
 
 export const NODE_PROTO = 'spdk/conductor/v1/node.proto';
 export const ENGINE_PROTO = 'spdk/conductor/v1/engine.proto';
+export const BACKUP_PROTO = 'spdk/conductor/v1/backup.proto';
 /** Every file of the API, in the order the generator is given them (scripts/gen-proto-types.sh). */
-export const API_PROTOS = [NODE_PROTO, ENGINE_PROTO] as const;
+export const API_PROTOS = [NODE_PROTO, ENGINE_PROTO, BACKUP_PROTO] as const;
 export const PACKAGE = 'spdk.conductor.v1';
-export const SERVICE_NAMES = [`${PACKAGE}.Disks`, `${PACKAGE}.Replicas`, `${PACKAGE}.Snapshots`, `${PACKAGE}.Engines`, `${PACKAGE}.Node`] as const;
+export const SERVICE_NAMES = [`${PACKAGE}.Disks`, `${PACKAGE}.Replicas`, `${PACKAGE}.Snapshots`, `${PACKAGE}.Engines`, `${PACKAGE}.Node`, `${PACKAGE}.Backups`] as const;
 
 /** The generator writes one index per file; both files share the package, so the types merge. */
-export type ProtoGrpcType = NodeGrpcType & EngineGrpcType;
+export type ProtoGrpcType = NodeGrpcType & EngineGrpcType & BackupGrpcType;
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 
 /**

@@ -22,6 +22,7 @@ import { prepareSocketPath, removeSocket } from './socket-file.js';
 import { loadProtos } from './proto.js';
 import { build } from './status.js';
 import type { ApiDomain } from './services/call.js';
+import { backupsHandlers } from './services/backups.js';
 import { disksHandlers } from './services/disks.js';
 import { nodeHandlers, type NodeStatsSource } from './services/node.js';
 import { enginesHandlers } from './services/engines.js';
@@ -99,6 +100,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.addService(tolerantService(v1.Replicas.service, bounds), replicasHandlers(ctx, watchOptions));
   server.addService(tolerantService(v1.Snapshots.service, bounds), snapshotsHandlers(ctx));
   server.addService(tolerantService(v1.Engines.service, bounds), enginesHandlers(ctx, watchOptions));
+  server.addService(tolerantService(v1.Backups.service, bounds), backupsHandlers(ctx, watchOptions));
   server.addService(tolerantService(v1.Node.service, bounds), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }, options.stats));
   const ownHealth = options.health === undefined;
   const health = options.health ?? new Health({ logger, refreshMs: options.readinessPollMs ?? 200, stallMs: 10_000, readiness: [domainReadiness(domain)] });

@@ -6,6 +6,7 @@
  */
 import type { CallOptions } from '../spdk/call.js';
 import type { HostSecrets } from './node/keys.js';
+import type { BackupJobs } from './backup/jobs.js';
 import type {
   CopyTarget,
   DiskCreate,
@@ -99,3 +100,6 @@ export interface EngineDomain {
   rebuildGet(engine: string, replica: string): Promise<RebuildInfo>;
   rebuildCancel(engine: string, replica: string, options?: CallOptions): Promise<RebuildInfo>;
 }
+
+/** Backup and restore jobs and the target (domain/backup/jobs.ts). */
+export type BackupOperations = Pick<BackupJobs, 'backupCreate' | 'jobGet' | 'jobList' | 'jobCancel' | 'backupList' | 'backupDelete' | 'restoreCreate' | 'watch' | 'targetSet' | 'targetGet'>;

@@ -120,6 +120,7 @@ export function newBackupId(now = new Date()): string {
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
+    .replace(/\.\d+Z$/, 'z')
+    .toLowerCase();
   return `bk-${stamp}-${randomBytes(4).toString('hex')}`;
 }

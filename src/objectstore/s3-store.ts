@@ -64,8 +64,8 @@ export class S3Store implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       requestHandler: https
-        ? { httpsAgent: this.agent as HttpsAgent, connectionTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs }
-        : { httpAgent: this.agent as HttpAgent, connectionTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs },
+        ? { httpsAgent: this.agent as HttpsAgent, connectionTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true }
+        : { httpAgent: this.agent as HttpAgent, connectionTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs, throwOnRequestTimeout: true },
     });
   }
 

@@ -6,15 +6,15 @@
  */
 import { type Deadline, type handleUnaryCall, Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { EngineDomain, NodeDomain } from '../../domain/operations.js';
+import type { BackupOperations, EngineDomain, NodeDomain } from '../../domain/operations.js';
 import { toStatus } from '../status.js';
 import { boundedRequest } from '../validate.js';
 import { span } from '../../loop-trace.js';
 
 export type DomainCallOptions = NonNullable<Parameters<NodeDomain['diskGet']>[1]>;
 
-/** What the API serves: the node's disks, replicas and snapshots, and its engines. */
-export type ApiDomain = NodeDomain & EngineDomain;
+/** What the API serves: the node's disks, replicas and snapshots, its engines, and (where the domain has them) backups. */
+export type ApiDomain = NodeDomain & EngineDomain & { readonly backups?: BackupOperations };
 
 export interface ServiceContext {
   domain: ApiDomain;

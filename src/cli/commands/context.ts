@@ -30,6 +30,18 @@ export interface CommandValues {
   replace?: boolean | undefined;
   watch?: boolean | undefined;
   top?: string | undefined;
+  volume?: string | undefined;
+  snapshot?: string | undefined;
+  endpoint?: string | undefined;
+  region?: string | undefined;
+  bucket?: string | undefined;
+  prefix?: string | undefined;
+  'path-style'?: boolean | undefined;
+  'ca-file'?: string | undefined;
+  'access-key-id-file'?: string | undefined;
+  'secret-access-key-file'?: string | undefined;
+  'access-key-id-env'?: string | undefined;
+  'secret-access-key-env'?: string | undefined;
 }
 
 export interface CommandContext {

@@ -13,6 +13,7 @@ import { createLogger } from '../../log.js';
 import type { Config } from '../../config/schema.js';
 import { EXIT } from '../exit-codes.js';
 import { callFailure, type CommandSpec, type CommandValues } from './context.js';
+import { backupCommands } from './backup.js';
 import { diskCommands } from './disk.js';
 import { engineCommands } from './engine.js';
 import { nodeCommands } from './node.js';
@@ -48,6 +49,18 @@ export const COMMAND_OPTIONS = {
   replace: { type: 'boolean' },
   watch: { type: 'boolean' },
   top: { type: 'string' },
+  volume: { type: 'string' },
+  snapshot: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  bucket: { type: 'string' },
+  prefix: { type: 'string' },
+  'path-style': { type: 'boolean' },
+  'ca-file': { type: 'string' },
+  'access-key-id-file': { type: 'string' },
+  'secret-access-key-file': { type: 'string' },
+  'access-key-id-env': { type: 'string' },
+  'secret-access-key-env': { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.
@@ -57,9 +70,9 @@ const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
 /** Operations can wait on slow spdk_tgt work (lvstore load, examine: up to 5 min), plus queueing. */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...rebuildCommands, ...nodeCommands];
+const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...rebuildCommands, ...nodeCommands, ...backupCommands];
 
-export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine', 'rebuild', 'node'];
+export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine', 'rebuild', 'node', 'backup'];
 
 export const API_USAGE = `${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
 

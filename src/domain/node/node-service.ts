@@ -20,6 +20,7 @@ import { Rebuilds } from '../rebuild/rebuilds.js';
 import { recoverCopies, ShallowCopies } from '../rebuild/shallow-copy.js';
 import { SpdkDataPath } from '../backup/data-path-spdk.js';
 import type { StagingSettings } from '../backup/staging-area.js';
+import { BackupJobs, type BackupJobsSettings } from '../backup/jobs.js';
 import { CONDUCTOR_VERSION } from '../../version.js';
 import { CreateExposed } from '../replica/create-exposed.js';
 import { Disks } from '../replica/disks.js';
@@ -99,6 +100,8 @@ export interface NodeDomainOptions {
   maxQueuedRebuilds: number;
   /** Where backups stage snapshot images. Default: backup-staging beside the state file, 256 MiB kept free. */
   backupStaging?: StagingSettings;
+  /** Backup jobs (domain/backup/jobs.ts); default: their defaults, the filesystem target `backups` beside the state file. */
+  backups?: BackupJobsSettings;
 }
 
 /** Replica heads whose allocation a monitor pass reads again (host writes change it unseen). */
@@ -136,6 +139,7 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
     maxConcurrentRebuilds: options.maxConcurrentRebuilds,
     maxQueuedRebuilds: options.maxQueuedRebuilds,
     backupStaging: options.backupStaging ?? { dir: path.resolve(path.dirname(options.stateFile), 'backup-staging'), keepFreeBytes: 256 * 1024 * 1024 },
+    backups: options.backups ?? defaultBackupSettings(path.resolve(path.dirname(options.stateFile), 'backups')),
   });
 }
 
@@ -146,6 +150,22 @@ export interface NodeServiceOptions {
   maxConcurrentRebuilds: number;
   maxQueuedRebuilds: number;
   backupStaging: StagingSettings;
+  backups: BackupJobsSettings;
+}
+
+/** The backup.* keys' defaults (config/schema.ts), for callers that build the domain without configuration. */
+export function defaultBackupSettings(fsTargetDir: string): BackupJobsSettings {
+  return {
+    queueMax: 64,
+    concurrency: 2,
+    retries: 6,
+    retryMinMs: 500,
+    requestTimeoutMs: 30_000,
+    leaseMs: 120_000,
+    stallMs: 600_000,
+    queuedDeadlineMs: 86_400_000,
+    defaultTarget: { kind: 'fs', path: fsTargetDir },
+  };
 }
 
 export class NodeService implements NodeDomain, EngineDomain {
@@ -162,6 +182,8 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly copies: ShallowCopies;
   /** The backup data path (domain/backup): staging snapshots for reading, restoring into new replicas. */
   readonly dataPath: SpdkDataPath;
+  /** Backup and restore jobs over the data path (started once the node is ready). */
+  readonly backups: BackupJobs;
   private readonly rebuilds: Rebuilds;
   private readonly reconciler: Reconciler;
   private readonly monitorPeriodMs: number;
@@ -193,6 +215,25 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.reassembly = new EngineReassembly(ctx, this.records, this.engines, this.engineStatus);
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
     this.dataPath = new SpdkDataPath(ctx, this.replicas, options.backupStaging);
+    this.backups = new BackupJobs({
+      dataPath: this.dataPath,
+      node: {
+        snapshotList: (replica) => this.snapshotList(replica),
+        snapshotCreate: (request) => this.snapshotCreate(request),
+        replicaExists: (name) =>
+          this.replicaGet(name).then(
+            () => true,
+            (err: unknown) => {
+              if (err instanceof ConductorError && err.code === 'REPLICA_NOT_FOUND') return false;
+              throw err;
+            },
+          ),
+        replicaDelete: (name) => this.replicaDelete(name, undefined, true),
+      },
+      state: ctx.state,
+      log: ctx.log.child({ component: 'backups' }),
+      settings: options.backups,
+    });
     this.rebuilds = new Rebuilds(ctx, this.records, this.engines, this.engineStatus, {
       active: activeRebuilds,
       peers: options.peers,
@@ -238,6 +279,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         await this.options.resources.start();
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
+        // After the data path's sweep above: jobs resumed now stage into a clean directory.
+        void this.backups.start().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'backup jobs did not start'));
         this.ctx.log.info({ ...report, engines, copies, staging, rebuilds, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
         this.scheduleMonitor();
         return report;
@@ -274,6 +317,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     // First: a reconcile under way (also the one inside recovery) is aborted, not waited out.
     await this.reconciler.close();
     await this.recovery;
+    await this.backups.close();
     await this.rebuilds.close();
     await this.options.resources.close();
     await this.ctx.state.flush();

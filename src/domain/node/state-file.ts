@@ -17,7 +17,9 @@ import { makeDirectories } from '../../config/state-dir.js';
 import { ConductorError, type ErrorCode } from '../../errors.js';
 import type { EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../model.js';
 import type { DiskRecord, ExportRecord } from './inventory.js';
+import type { TargetSpec } from '../../objectstore/target-spec.js';
 import {
+  type BACKUP_JOB_SCHEMA,
   checkAndMigrate,
   type DISK_INTENT_SCHEMA,
   type ENGINE_SPEC_SCHEMA,
@@ -151,6 +153,22 @@ export interface StateData {
    * engine's member; see domain/node/keys.ts): never the secrets, which live only in key files.
    */
   keyUsers?: Record<string, KeyHolding>;
+  /** Backup and restore jobs in flight, by job id (domain/backup/jobs.ts). */
+  backupJobs?: Record<string, BackupJobRecord>;
+  /** The backup target set by BackupTargetSet; unset: the default. */
+  backupTarget?: TargetSpec;
+}
+
+export interface BackupJobRecord {
+  kind: 'backup' | 'restore';
+  volume: string;
+  replica: string;
+  snapshot?: string;
+  backupId: string;
+  disk?: string;
+  labels?: Record<string, string>;
+  state: 'queued' | 'staging' | 'uploading' | 'downloading' | 'committing';
+  createdAtMs: number;
 }
 
 function emptyState(): StateData {
@@ -167,6 +185,8 @@ function withDictionaries(data: StateData): StateData {
     snapshots: dictionary(data.snapshots),
     intents: dictionary(data.intents),
     ...(data.keyUsers ? { keyUsers: dictionary(data.keyUsers) } : {}),
+    ...(data.backupJobs ? { backupJobs: dictionary(data.backupJobs) } : {}),
+    ...(data.backupTarget ? { backupTarget: data.backupTarget } : {}),
   };
 }
 
@@ -184,7 +204,8 @@ const schemaCoversTypes: [
   SameKeys<keyof RebuildRecord, SchemaKeys<typeof REBUILD_RECORD_SCHEMA>>,
   SameKeys<keyof RebuildView, SchemaKeys<typeof REBUILD_VIEW_SCHEMA>>,
   SameKeys<keyof SnapshotMeta, SchemaKeys<typeof SNAPSHOT_META_SCHEMA>>,
-] = [true, true, true, true, true, true, true];
+  SameKeys<keyof BackupJobRecord, SchemaKeys<typeof BACKUP_JOB_SCHEMA>>,
+] = [true, true, true, true, true, true, true, true];
 void schemaCoversTypes;
 
 /**
@@ -462,6 +483,39 @@ export class StateFile {
     else if (Object.hasOwn(users, user)) delete users[user];
     else return;
     await this.flush();
+  }
+
+  backupJobs(): ReadonlyArray<[id: string, record: BackupJobRecord]> {
+    return Object.entries(this.data.backupJobs ?? {});
+  }
+
+  /** Records a job's progress (undefined: the job is over) and waits until that is on disk. */
+  async putBackupJob(id: string, record: BackupJobRecord | undefined): Promise<void> {
+    const jobs = (this.data.backupJobs ??= Object.create(null) as Record<string, BackupJobRecord>);
+    if (record === undefined) {
+      if (!Object.hasOwn(jobs, id)) return;
+      delete jobs[id];
+      await this.settle(`backup job ${id} over`);
+      return;
+    }
+    await this.putUndoable(jobs, id, { ...record });
+  }
+
+  backupTarget(): TargetSpec | undefined {
+    return this.data.backupTarget;
+  }
+
+  /** Records the backup target and waits until that is on disk. */
+  async setBackupTarget(spec: TargetSpec): Promise<void> {
+    const before = this.data.backupTarget;
+    this.data.backupTarget = { ...spec };
+    try {
+      await this.flush();
+    } catch (err) {
+      if (before === undefined) delete this.data.backupTarget;
+      else this.data.backupTarget = before;
+      throw err;
+    }
   }
 
   /** Resolves once the current data (and anything changed before this call) is durable. */

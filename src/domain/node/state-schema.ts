@@ -147,6 +147,45 @@ export const EXPORT_INTENT_SCHEMA = {
   additionalProperties: false,
 } as const;
 
+/** A backup or restore job in flight (domain/backup/jobs.ts): the next start resumes or fails it. */
+export const BACKUP_JOB_SCHEMA = {
+  type: 'object',
+  properties: {
+    kind: { enum: ['backup', 'restore'] },
+    volume: nonEmpty,
+    replica: nonEmpty,
+    snapshot: nonEmpty,
+    backupId: nonEmpty,
+    disk: nonEmpty,
+    labels: { type: 'object', additionalProperties: { type: 'string' } },
+    state: { enum: ['queued', 'staging', 'uploading', 'downloading', 'committing'] },
+    createdAtMs: count,
+  },
+  required: ['kind', 'volume', 'replica', 'backupId', 'state', 'createdAtMs'],
+  additionalProperties: false,
+} as const;
+
+/** The backup target (objectstore/target-spec.ts): secrets only by file path or environment name. */
+export const BACKUP_TARGET_SCHEMA = {
+  type: 'object',
+  properties: {
+    kind: { enum: ['fs', 's3'] },
+    path: nonEmpty,
+    endpoint: nonEmpty,
+    region: nonEmpty,
+    bucket: nonEmpty,
+    prefix: { type: 'string' },
+    forcePathStyle: { type: 'boolean' },
+    caFile: nonEmpty,
+    accessKeyIdFile: nonEmpty,
+    secretAccessKeyFile: nonEmpty,
+    accessKeyIdEnv: nonEmpty,
+    secretAccessKeyEnv: nonEmpty,
+  },
+  required: ['kind'],
+  additionalProperties: false,
+} as const;
+
 const TABLES_V1 = {
   engines: { type: 'object', additionalProperties: ENGINE_SPEC_SCHEMA },
   snapshots: { type: 'object', additionalProperties: SNAPSHOT_META_SCHEMA },
@@ -162,6 +201,9 @@ export const STATE_SCHEMA = {
     ...TABLES_V1,
     // Who holds which keyring key (domain/node/keys.ts): user → role → key name.
     keyUsers: { type: 'object', additionalProperties: { type: 'object', additionalProperties: keyName } },
+    // Optional: files written before backups existed have neither.
+    backupJobs: { type: 'object', additionalProperties: BACKUP_JOB_SCHEMA },
+    backupTarget: BACKUP_TARGET_SCHEMA,
   },
   required: ['version', 'disks', 'exports', 'engines', 'snapshots', 'intents'],
   additionalProperties: false,

@@ -1,0 +1,120 @@
+/**
+ * One backup's work: stage the snapshot (data path), store the blocks the target lacks, write
+ * the manifest. Incremental two ways: when the volume's latest backup is of this snapshot's
+ * parent, only the snapshot's own clusters are staged (delta) and laid over that backup's map;
+ * otherwise the whole image is staged and every block already in the target (by its hash) is
+ * skipped. Either way a block is sent once: a resumed backup finds its earlier blocks present.
+ */
+import { ConductorError } from '../../errors.js';
+import { BLOCK_BYTES, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, sha256, type Manifest } from '../../objectstore/format.js';
+import type { BackupRepository } from '../../objectstore/repository.js';
+import type { DataPath, StagedImage } from './data-path.js';
+
+/** Blocks being compressed and stored at once: bounds memory to about this many blocks. */
+const UPLOADS_IN_FLIGHT = 4;
+
+export interface BackupRunContext {
+  id: string;
+  volume: string;
+  replica: string;
+  snapshot: string;
+  labels: Record<string, string>;
+  /** The snapshot's parent (undefined for the first of its chain). */
+  parent: string | undefined;
+  repository: BackupRepository;
+  dataPath: DataPath;
+  signal: AbortSignal;
+  leaseMs: number;
+  phase(state: 'staging' | 'uploading'): Promise<void>;
+  progress(p: { bytesDone?: number; bytesTotal?: number; uploaded?: number; skipped?: number; bytesUploaded?: number }): void;
+  note(message: string, fields?: Record<string, unknown>): void;
+}
+
+export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
+  const { repository, volume, signal } = ctx;
+  await ctx.phase('staging');
+  const marker = await repository.beginBackup(volume, ctx.id, signal);
+  const refresh = setInterval(() => void marker.refresh().catch(() => undefined), Math.max(1000, Math.floor(ctx.leaseMs / 3)));
+  let staged: StagedImage | undefined;
+  try {
+    const existing = await repository.manifests(volume, signal);
+    const known = new Set<string>();
+    for (const m of existing) for (const [, hash] of m.blocks) known.add(hash);
+    const latest = existing.reduce<Manifest | undefined>((a, b) => (a === undefined || b.createdAt > a.createdAt ? b : a), undefined);
+    let base = latest && ctx.parent !== undefined && latest.replica === ctx.replica && latest.snapshot === ctx.parent ? latest : undefined;
+    const stage = (mode: 'full' | 'delta'): Promise<StagedImage> =>
+      ctx.dataPath.stageSnapshot({ replica: ctx.replica, snapshot: ctx.snapshot, mode, signal, onProgress: (p) => ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total }) });
+    staged = await stage(base ? 'delta' : 'full');
+    // A delta block must be whole: only when clusters tile blocks exactly is an owned cluster's block all of that block.
+    if (base && (staged.clusterBytes < BLOCK_BYTES || staged.clusterBytes % BLOCK_BYTES !== 0 || staged.sizeBytes !== base.sizeBytes)) {
+      ctx.note('delta not usable (cluster size or volume size); staging the whole image', { clusterBytes: staged.clusterBytes });
+      await staged.close();
+      staged = undefined;
+      base = undefined;
+      staged = await stage('full');
+    }
+    ctx.note(base ? `incremental over ${base.id}: staged the snapshot's own clusters` : 'staged the whole image; blocks already in the target are skipped', { allocatedBytes: staged.allocatedBytes });
+    await ctx.phase('uploading');
+    const map = new Map<number, string>(base ? base.blocks.map(([index, hash]) => [index, hash] as [number, string]) : []);
+    let done = 0;
+    let uploaded = 0;
+    let skipped = 0;
+    let bytesUploaded = 0;
+    ctx.progress({ bytesDone: 0, bytesTotal: staged.allocatedBytes });
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    for await (const block of staged.blocks(BLOCK_BYTES, signal)) {
+      if (failure !== undefined) break;
+      if (block.offset % BLOCK_BYTES !== 0) throw new ConductorError('INTERNAL', `the data path yielded a block at ${block.offset}, not a multiple of ${BLOCK_BYTES}`);
+      const hash = sha256(block.data);
+      map.set(block.offset / BLOCK_BYTES, hash);
+      const length = block.data.length;
+      // Two equal blocks of one image are stored once: the second waits for nothing and skips.
+      if (known.has(hash)) {
+        skipped++;
+        done += length;
+        ctx.progress({ bytesDone: done, skipped });
+        continue;
+      }
+      known.add(hash);
+      const task = (async () => {
+        if (await repository.hasBlock(volume, hash, signal)) skipped++;
+        else {
+          bytesUploaded += await repository.putBlock(volume, hash, block.data, signal);
+          uploaded++;
+        }
+        done += length;
+        ctx.progress({ bytesDone: done, uploaded, skipped, bytesUploaded });
+      })().catch((err: unknown) => {
+        failure ??= err;
+      });
+      inFlight.add(task);
+      void task.finally(() => inFlight.delete(task));
+      if (inFlight.size >= UPLOADS_IN_FLIGHT) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
+    signal.throwIfAborted();
+    const manifest = sealManifest({
+      format: FORMAT_NAME,
+      version: FORMAT_VERSION,
+      id: ctx.id,
+      volume,
+      replica: ctx.replica,
+      snapshot: ctx.snapshot,
+      sizeBytes: staged.sizeBytes,
+      blockBytes: BLOCK_BYTES,
+      compression: COMPRESSION,
+      blocks: [...map.entries()].sort((a, b) => a[0] - b[0]),
+      labels: ctx.labels,
+      createdAt: new Date().toISOString(),
+      ...(base ? { base: base.id } : {}),
+    });
+    await repository.writeManifest(manifest, signal);
+    return manifest;
+  } finally {
+    clearInterval(refresh);
+    await staged?.close().catch(() => undefined);
+    await marker.end().catch(() => undefined);
+  }
+}

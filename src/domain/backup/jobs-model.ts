@@ -1,0 +1,54 @@
+/** What backup and restore jobs look like to callers (domain/backup/jobs.ts makes them). */
+import type { BackupSummary } from '../../objectstore/repository.js';
+import type { TargetSpec } from '../../objectstore/target-spec.js';
+
+export type JobKind = 'backup' | 'restore';
+export type JobState = 'queued' | 'staging' | 'uploading' | 'downloading' | 'committing' | 'done' | 'failed' | 'cancelled';
+export const TERMINAL_JOB_STATES: ReadonlySet<JobState> = new Set(['done', 'failed', 'cancelled']);
+
+export interface JobInfo {
+  id: string;
+  kind: JobKind;
+  volume: string;
+  /** The source replica (backup) or the replica being made (restore). */
+  replica: string;
+  snapshot: string;
+  backupId: string;
+  disk: string;
+  state: JobState;
+  /** Why it is in this state; on failed, what failed (the code in `errorCode`). */
+  reason: string;
+  errorCode: string;
+  createdAt: Date;
+  updatedAt: Date;
+  /** When the job fails unless it moves on (queued) or makes progress (running); undefined once over. */
+  deadlineAt: Date | undefined;
+  bytesDone: number;
+  bytesTotal: number;
+  /** Blocks stored by this backup, and blocks found already in the target (not sent). */
+  blocksUploaded: number;
+  blocksSkipped: number;
+  bytesUploaded: number;
+}
+
+export interface BackupCreate {
+  /** The volume the backups are grouped by; default: the replica's name (an engine's: the engine's name). */
+  volume?: string;
+  replica: string;
+  /** An existing snapshot of the replica; unset: one is taken for the backup. */
+  snapshot?: string;
+  labels?: Record<string, string>;
+}
+
+export interface RestoreCreate {
+  volume: string;
+  backupId: string;
+  disk: string;
+  /** The new replica's name (it must not exist). */
+  replica: string;
+}
+
+export type JobEvent = { type: 'added' | 'modified'; job: JobInfo } | { type: 'synced'; job: undefined };
+
+/** Re-exported so the API layer names them through the domain. */
+export type { BackupSummary, TargetSpec };

@@ -1,0 +1,70 @@
+/**
+ * One restore's work: read the backup's manifest (checked: format, checksum, map digest), fetch
+ * each block and check it against its SHA-256 and length before it is written, then let the data
+ * path make the replica. Every block written was verified, and the map they were found by was
+ * verified, so the restored image is the backed-up one; a mismatch fails with BACKUP_CORRUPT and
+ * the half-made restore is removed.
+ */
+import { ConductorError } from '../../errors.js';
+import type { BackupRepository } from '../../objectstore/repository.js';
+import type { DataPath, RestoreSink } from './data-path.js';
+
+/** Blocks fetched ahead of the writer. */
+const FETCHES_IN_FLIGHT = 4;
+
+export interface RestoreRunContext {
+  volume: string;
+  backupId: string;
+  disk: string;
+  replica: string;
+  repository: BackupRepository;
+  dataPath: DataPath;
+  signal: AbortSignal;
+  phase(state: 'downloading' | 'committing'): Promise<void>;
+  progress(p: { bytesDone?: number; bytesTotal?: number }): void;
+}
+
+export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: string; uuid: string }> {
+  const { repository, volume, signal } = ctx;
+  const manifest = await repository.manifest(volume, ctx.backupId, signal);
+  if (!manifest) throw new ConductorError('BACKUP_NOT_FOUND', `no backup ${ctx.backupId} of volume ${volume} in the target`, { volume, backupId: ctx.backupId });
+  await ctx.phase('downloading');
+  const sink: RestoreSink = await ctx.dataPath.openRestore({ disk: ctx.disk, replica: ctx.replica, sizeBytes: manifest.sizeBytes, signal });
+  let committed = false;
+  try {
+    const total = manifest.blocks.length;
+    ctx.progress({ bytesDone: 0, bytesTotal: manifest.blocks.reduce((sum, [index]) => sum + lengthOf(manifest.sizeBytes, manifest.blockBytes, index), 0) });
+    let done = 0;
+    const fetch = (i: number) => {
+      const [index, hash] = manifest.blocks[i]!;
+      return repository.block(volume, hash, lengthOf(manifest.sizeBytes, manifest.blockBytes, index), signal).then((data) => ({ index, data }));
+    };
+    const ahead: Promise<{ index: number; data: Buffer }>[] = [];
+    for (let i = 0; i < Math.min(FETCHES_IN_FLIGHT, total); i++) ahead.push(fetch(i));
+    // Later fetches that fail while an earlier one is awaited are not unhandled: the loop reaches them.
+    for (const p of ahead) p.catch(() => undefined);
+    for (let i = 0; i < total; i++) {
+      const { index, data } = await ahead.shift()!;
+      const next = i + FETCHES_IN_FLIGHT;
+      if (next < total) {
+        const p = fetch(next);
+        p.catch(() => undefined);
+        ahead.push(p);
+      }
+      await sink.write(index * manifest.blockBytes, data);
+      done += data.length;
+      ctx.progress({ bytesDone: done });
+    }
+    signal.throwIfAborted();
+    await ctx.phase('committing');
+    const made = await sink.commit();
+    committed = true;
+    return made;
+  } finally {
+    if (!committed) await sink.abort().catch(() => undefined);
+  }
+}
+
+function lengthOf(sizeBytes: number, blockBytes: number, index: number): number {
+  return Math.min(blockBytes, sizeBytes - index * blockBytes);
+}

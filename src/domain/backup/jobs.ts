@@ -1,0 +1,458 @@
+/**
+ * Backup and restore jobs on this node: a bounded queue, a few running at once, each in one of a
+ * few states with a reason and a deadline, and none pending forever:
+ * - a queued job whose snapshot is gone fails at the next check (every QUEUED_CHECK_MS), not when
+ *   its turn comes;
+ * - a queued job past backup.queuedDeadlineSec, or a running one without progress for
+ *   backup.stallSec, fails with BACKUP_DEADLINE_EXCEEDED;
+ * - a target that keeps failing fails the job once its retry budget is spent (jobs-target.ts);
+ * - a full queue refuses at once with BACKUP_QUEUE_FULL and the numbers.
+ * Jobs in flight are in the state file; the next start resumes backups (blocks already in the
+ * target are found there and not sent again) and restarts restores from the beginning (their
+ * half-made replica removed first), after the target's orphan multipart uploads were aborted (the
+ * data path sweeps its staging leftovers in the node's recovery, before this starts).
+ *
+ * A job locks nothing: it reads a snapshot (the data path stages a copy of it and then reads only
+ * that), so detach, engine delete, replica remove and snapshot operations never wait for it; one
+ * that takes the snapshot away makes the job end with that reason.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ConductorError, isConductorError } from '../../errors.js';
+import { newBackupId } from '../../objectstore/format.js';
+import { summary, type BackupSummary, type DeleteResult } from '../../objectstore/repository.js';
+import { describeTarget, type TargetSpec } from '../../objectstore/target-spec.js';
+import type { SnapshotCreate, SnapshotInfo } from '../model.js';
+import type { BackupJobRecord } from '../node/state-file.js';
+import type { DataPath } from './data-path.js';
+import { runBackup } from './jobs-backup.js';
+import { TERMINAL_JOB_STATES, type BackupCreate, type JobEvent, type JobInfo, type JobState, type RestoreCreate } from './jobs-model.js';
+import { runRestore } from './jobs-restore-run.js';
+import { BackupTarget, type TargetSettings } from './jobs-target.js';
+
+/** How often queued jobs' snapshots are looked for, and deadlines checked. */
+const QUEUED_CHECK_MS = 1000;
+/** Finished jobs kept for Get and List. */
+const HISTORY_MAX = 1000;
+
+export interface BackupJobsSettings extends TargetSettings {
+  queueMax: number;
+  concurrency: number;
+  stallMs: number;
+  queuedDeadlineMs: number;
+  /** The target used until BackupTargetSet names one (the filesystem target beside the state file). */
+  defaultTarget: TargetSpec;
+}
+
+export interface BackupJobsDeps {
+  dataPath: DataPath;
+  /** The node's snapshot and replica operations this needs. */
+  node: {
+    snapshotList(replica: string): Promise<SnapshotInfo[]>;
+    snapshotCreate(request: SnapshotCreate): Promise<SnapshotInfo>;
+    replicaExists(name: string): Promise<boolean>;
+    replicaDelete(name: string): Promise<void>;
+  };
+  state: {
+    backupJobs(): ReadonlyArray<[string, BackupJobRecord]>;
+    putBackupJob(id: string, record: BackupJobRecord | undefined): Promise<void>;
+    backupTarget(): TargetSpec | undefined;
+    setBackupTarget(spec: TargetSpec): Promise<void>;
+  };
+  log: Logger;
+  settings: BackupJobsSettings;
+}
+
+interface Job {
+  info: JobInfo;
+  record: BackupJobRecord;
+  labels: Record<string, string>;
+  controller: AbortController;
+  lastProgressMs: number;
+}
+
+export class BackupJobs {
+  private readonly jobs = new Map<string, Job>();
+  private readonly queue: Job[] = [];
+  private running = 0;
+  private readonly listeners = new Set<(event: JobEvent) => void>();
+  private readonly target: BackupTarget;
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+  private closed = false;
+  /** Jobs wait until start() has opened the target and taken back the previous process's jobs. */
+  private started = false;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: BackupJobsDeps) {
+    this.log = deps.log;
+    this.target = new BackupTarget(deps.settings, deps.log);
+  }
+
+  /** Opens the target, cleans up after a previous process, and resumes or fails its jobs. */
+  async start(): Promise<void> {
+    const spec = this.deps.state.backupTarget() ?? this.deps.settings.defaultTarget;
+    try {
+      await this.target.set(spec);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'backup target not usable at start; jobs fail until BackupTargetSet');
+    }
+    if (this.target.spec()) {
+      const lease = this.target.acquire();
+      const aborted = await lease.repository.store.abortOrphanUploads().catch((err: unknown) => {
+        this.log.warn({ err: (err as Error).message }, 'aborting orphan multipart uploads failed');
+        return 0;
+      });
+      lease.release();
+      if (aborted > 0) this.log.info({ aborted }, 'orphan multipart uploads aborted');
+    }
+    for (const [id, record] of this.deps.state.backupJobs()) {
+      const job = this.make(id, { ...record, state: 'queued' }, record.labels ?? {});
+      if (record.kind === 'restore' && record.state === 'committing' && (await this.deps.node.replicaExists(record.replica).catch(() => false))) {
+        await this.deps.node.replicaDelete(record.replica).catch((err: unknown) => this.log.warn({ job: id, err: (err as Error).message }, 'removing a half-made restored replica failed'));
+      }
+      this.jobs.set(id, job);
+      this.queue.push(job);
+      this.setState(job, 'queued', record.kind === 'backup' ? 'resumed after a restart: blocks already in the target are not sent again' : 'restarted from the beginning after a restart');
+      await this.persist(job);
+    }
+    this.timer = setInterval(() => void this.check(), QUEUED_CHECK_MS);
+    this.timer.unref();
+    this.started = true;
+    this.pump();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    // In-flight records stay in the state file: the next start resumes them.
+    for (const job of this.jobs.values()) if (!TERMINAL_JOB_STATES.has(job.info.state)) job.controller.abort(new ConductorError('SERVICE_STOPPING', 'the service is stopping'));
+    await this.target.close();
+  }
+
+  async targetSet(spec: TargetSpec, signal?: AbortSignal): Promise<TargetSpec> {
+    const checked = await this.target.set(spec, signal);
+    await this.deps.state.setBackupTarget(checked);
+    return checked;
+  }
+
+  targetGet(): TargetSpec | undefined {
+    return this.target.spec();
+  }
+
+  async backupCreate(request: BackupCreate): Promise<JobInfo> {
+    this.admit();
+    let snapshot = request.snapshot;
+    const id = newBackupId();
+    if (snapshot === undefined) snapshot = (await this.deps.node.snapshotCreate({ replicaName: request.replica, name: id, labels: { 'backup-id': id } })).name;
+    else if (!(await this.deps.node.snapshotList(request.replica)).some((s) => s.name === snapshot)) {
+      throw new ConductorError('SNAPSHOT_NOT_FOUND', `replica ${request.replica} has no snapshot ${snapshot}`, { replica: request.replica, snapshot });
+    }
+    this.admit();
+    const record: BackupJobRecord = { kind: 'backup', volume: request.volume ?? request.replica, replica: request.replica, snapshot, backupId: id, state: 'queued', createdAtMs: Date.now() };
+    if (request.labels && Object.keys(request.labels).length > 0) record.labels = { ...request.labels };
+    return this.enqueue(id, record, request.labels ?? {}, `queued behind ${this.queue.length} job(s)`);
+  }
+
+  async restoreCreate(request: RestoreCreate): Promise<JobInfo> {
+    this.admit();
+    const lease = this.target.acquire();
+    try {
+      if (!(await lease.repository.manifest(request.volume, request.backupId))) {
+        throw new ConductorError('BACKUP_NOT_FOUND', `no backup ${request.backupId} of volume ${request.volume} in the target`, { volume: request.volume, backupId: request.backupId });
+      }
+    } finally {
+      lease.release();
+    }
+    if (await this.deps.node.replicaExists(request.replica)) throw new ConductorError('REPLICA_EXISTS', `replica ${request.replica} exists; restore into a new name`, { replica: request.replica });
+    if ([...this.jobs.values()].some((j) => j.info.kind === 'restore' && j.info.replica === request.replica && !TERMINAL_JOB_STATES.has(j.info.state))) {
+      throw new ConductorError('REPLICA_EXISTS', `a restore into ${request.replica} is already running`, { replica: request.replica });
+    }
+    this.admit();
+    const id = `rs-${randomBytes(6).toString('hex')}`;
+    const record: BackupJobRecord = { kind: 'restore', volume: request.volume, replica: request.replica, backupId: request.backupId, disk: request.disk, state: 'queued', createdAtMs: Date.now() };
+    return this.enqueue(id, record, {}, `queued behind ${this.queue.length} job(s)`);
+  }
+
+  jobGet(id: string): JobInfo {
+    const job = this.jobs.get(id);
+    if (!job) throw new ConductorError('BACKUP_JOB_NOT_FOUND', `no backup or restore job ${id} on this node`, { id });
+    return { ...job.info };
+  }
+
+  jobList(): JobInfo[] {
+    return [...this.jobs.values()].map((j) => ({ ...j.info }));
+  }
+
+  jobCancel(id: string): JobInfo {
+    const job = this.jobs.get(id);
+    if (!job) throw new ConductorError('BACKUP_JOB_NOT_FOUND', `no backup or restore job ${id} on this node`, { id });
+    if (TERMINAL_JOB_STATES.has(job.info.state)) return { ...job.info };
+    const index = this.queue.indexOf(job);
+    if (index >= 0) {
+      this.queue.splice(index, 1);
+      void this.finish(job, 'cancelled', 'cancelled by request while queued', 'CANCELLED');
+    } else job.controller.abort(new ConductorError('CANCELLED', 'cancelled by request'));
+    return { ...job.info };
+  }
+
+  /** The backups in the target, of one volume or of all. */
+  async backupList(volume?: string, signal?: AbortSignal): Promise<BackupSummary[]> {
+    const lease = this.target.acquire(signal);
+    try {
+      const volumes = volume === undefined ? await lease.repository.volumes(signal) : [volume];
+      const out: BackupSummary[] = [];
+      for (const v of volumes) for (const m of await lease.repository.manifests(v, signal)) out.push(summary(m));
+      return out;
+    } finally {
+      lease.release();
+    }
+  }
+
+  async backupDelete(volume: string, backupId: string, signal?: AbortSignal): Promise<DeleteResult> {
+    const user = [...this.jobs.values()].find((j) => j.info.backupId === backupId && !TERMINAL_JOB_STATES.has(j.info.state));
+    if (user) throw new ConductorError('BACKUP_IN_USE', `backup ${backupId} is used by ${user.info.kind} job ${user.info.id} (${user.info.state}); cancel it or wait`, { job: user.info.id });
+    const lease = this.target.acquire(signal);
+    try {
+      const result = await lease.repository.deleteBackup(volume, backupId, signal);
+      this.log.info({ volume, backupId, ...result }, 'backup deleted');
+      return result;
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Current jobs as 'added', then 'synced', then every change. Returns the unsubscribe. */
+  watch(listener: (event: JobEvent) => void): () => void {
+    for (const job of this.jobs.values()) listener({ type: 'added', job: { ...job.info } });
+    listener({ type: 'synced', job: undefined });
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private admit(): void {
+    if (this.closed) throw new ConductorError('SERVICE_STOPPING', 'the service is stopping');
+    const { queueMax, concurrency } = this.deps.settings;
+    if (this.queue.length >= queueMax) {
+      throw new ConductorError(
+        'BACKUP_QUEUE_FULL',
+        `${this.queue.length} backup/restore jobs are queued (backup.queueMax ${queueMax}) and ${this.running} running (backup.concurrency ${concurrency}); retry later`,
+        { queued: this.queue.length, queueMax, running: this.running, concurrency },
+      );
+    }
+  }
+
+  private make(id: string, record: BackupJobRecord, labels: Record<string, string>): Job {
+    const now = new Date();
+    return {
+      record,
+      labels,
+      controller: new AbortController(),
+      lastProgressMs: Date.now(),
+      info: {
+        id,
+        kind: record.kind,
+        volume: record.volume,
+        replica: record.replica,
+        snapshot: record.snapshot ?? '',
+        backupId: record.backupId,
+        disk: record.disk ?? '',
+        state: 'queued',
+        reason: '',
+        errorCode: '',
+        createdAt: new Date(record.createdAtMs),
+        updatedAt: now,
+        deadlineAt: new Date(record.createdAtMs + this.deps.settings.queuedDeadlineMs),
+        bytesDone: 0,
+        bytesTotal: 0,
+        blocksUploaded: 0,
+        blocksSkipped: 0,
+        bytesUploaded: 0,
+      },
+    };
+  }
+
+  private async enqueue(id: string, record: BackupJobRecord, labels: Record<string, string>, reason: string): Promise<JobInfo> {
+    const job = this.make(id, record, labels);
+    job.info.reason = reason;
+    await this.deps.state.putBackupJob(id, record);
+    this.jobs.set(id, job);
+    this.queue.push(job);
+    this.log.info({ job: id, kind: record.kind, volume: record.volume, replica: record.replica, snapshot: record.snapshot, backupId: record.backupId }, `${record.kind} job queued`);
+    this.emit('added', job);
+    this.trimHistory();
+    this.pump();
+    return { ...job.info };
+  }
+
+  private emit(type: 'added' | 'modified', job: Job): void {
+    for (const listener of this.listeners) listener({ type, job: { ...job.info } });
+  }
+
+  private setState(job: Job, state: JobState, reason: string): void {
+    const from = job.info.state;
+    job.info.state = state;
+    job.info.reason = reason;
+    job.info.updatedAt = new Date();
+    job.lastProgressMs = Date.now();
+    job.info.deadlineAt = TERMINAL_JOB_STATES.has(state)
+      ? undefined
+      : state === 'queued'
+        ? new Date(job.record.createdAtMs + this.deps.settings.queuedDeadlineMs)
+        : new Date(Date.now() + this.deps.settings.stallMs);
+    if (from !== state) this.log.info({ job: job.info.id, kind: job.info.kind, from, to: state, reason }, `${job.info.kind} job ${state}`);
+    this.emit('modified', job);
+  }
+
+  private async persist(job: Job): Promise<void> {
+    const state = job.info.state;
+    if (TERMINAL_JOB_STATES.has(state)) await this.deps.state.putBackupJob(job.info.id, undefined);
+    else {
+      job.record = { ...job.record, state: state as BackupJobRecord['state'] };
+      await this.deps.state.putBackupJob(job.info.id, job.record).catch((err: unknown) => this.log.warn({ job: job.info.id, err: (err as Error).message }, 'recording a job state failed'));
+    }
+  }
+
+  private async finish(job: Job, state: 'done' | 'failed' | 'cancelled', reason: string, code = ''): Promise<void> {
+    if (TERMINAL_JOB_STATES.has(job.info.state)) return;
+    job.info.errorCode = code;
+    this.setState(job, state, reason);
+    await this.persist(job);
+  }
+
+  private pump(): void {
+    while (this.started && !this.closed && this.running < this.deps.settings.concurrency && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      void this.run(job).finally(() => {
+        this.running--;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(job: Job): Promise<void> {
+    const signal = job.controller.signal;
+    const lease = (() => {
+      try {
+        return this.target.acquire(signal);
+      } catch (err) {
+        void this.finish(job, 'failed', (err as Error).message, isConductorError(err) ? err.code : 'INTERNAL');
+        return undefined;
+      }
+    })();
+    if (!lease) return;
+    const phase = async (state: JobState): Promise<void> => {
+      signal.throwIfAborted();
+      this.setState(job, state, `${state} (target ${describeTarget(lease.spec)})`);
+      await this.persist(job);
+    };
+    const progress = (p: { bytesDone?: number; bytesTotal?: number; uploaded?: number; skipped?: number; bytesUploaded?: number }): void => {
+      const info = job.info;
+      if (p.bytesDone !== undefined) info.bytesDone = p.bytesDone;
+      if (p.bytesTotal !== undefined) info.bytesTotal = p.bytesTotal;
+      if (p.uploaded !== undefined) info.blocksUploaded = p.uploaded;
+      if (p.skipped !== undefined) info.blocksSkipped = p.skipped;
+      if (p.bytesUploaded !== undefined) info.bytesUploaded = p.bytesUploaded;
+      info.updatedAt = new Date();
+      job.lastProgressMs = Date.now();
+      info.deadlineAt = new Date(Date.now() + this.deps.settings.stallMs);
+      this.emit('modified', job);
+    };
+    try {
+      if (job.info.kind === 'backup') {
+        const snapshots = await this.deps.node.snapshotList(job.info.replica).catch((err: unknown) => {
+          if (isConductorError(err) && err.code === 'REPLICA_NOT_FOUND') return undefined;
+          throw err;
+        });
+        const snapshot = snapshots?.find((s) => s.name === job.info.snapshot);
+        if (!snapshot) throw new ConductorError('SNAPSHOT_NOT_FOUND', `snapshot ${job.info.snapshot} of replica ${job.info.replica} is gone`);
+        const manifest = await runBackup({
+          id: job.info.id,
+          volume: job.info.volume,
+          replica: job.info.replica,
+          snapshot: job.info.snapshot,
+          labels: job.labels,
+          parent: snapshot.parent,
+          repository: lease.repository,
+          dataPath: this.deps.dataPath,
+          signal,
+          leaseMs: this.deps.settings.leaseMs,
+          phase,
+          progress,
+          note: (message, fields) => this.log.info({ job: job.info.id, ...fields }, message),
+        });
+        await this.finish(job, 'done', `backup ${manifest.id}: ${manifest.blocks.length} blocks, ${job.info.blocksUploaded} uploaded, ${job.info.blocksSkipped} already in the target`);
+      } else {
+        const made = await runRestore({
+          volume: job.info.volume,
+          backupId: job.info.backupId,
+          disk: job.info.disk,
+          replica: job.info.replica,
+          repository: lease.repository,
+          dataPath: this.deps.dataPath,
+          signal,
+          phase,
+          progress,
+        });
+        await this.finish(job, 'done', `restored into replica ${made.replica} (${made.uuid}); every block matched its checksum`);
+      }
+    } catch (err) {
+      const reason = signal.aborted ? signal.reason : err;
+      const code = isConductorError(reason) ? reason.code : 'INTERNAL';
+      if (code === 'SERVICE_STOPPING') {
+        this.log.info({ job: job.info.id }, 'job interrupted by shutdown; the next start resumes it');
+      } else await this.finish(job, code === 'CANCELLED' ? 'cancelled' : 'failed', (reason as Error).message ?? String(reason), code);
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** Fails queued jobs whose snapshot is gone or whose deadline passed, and running ones that stalled. */
+  private async check(): Promise<void> {
+    if (this.checking || this.closed) return;
+    this.checking = true;
+    try {
+      const now = Date.now();
+      for (const job of this.jobs.values()) {
+        if (TERMINAL_JOB_STATES.has(job.info.state) || job.info.deadlineAt === undefined || job.info.deadlineAt.getTime() > now) continue;
+        const why =
+          job.info.state === 'queued'
+            ? `still queued after backup.queuedDeadlineSec (${this.deps.settings.queuedDeadlineMs / 1000} s)`
+            : `no progress for backup.stallSec (${this.deps.settings.stallMs / 1000} s) while ${job.info.state}`;
+        const error = new ConductorError('BACKUP_DEADLINE_EXCEEDED', why);
+        const index = this.queue.indexOf(job);
+        if (index >= 0) {
+          this.queue.splice(index, 1);
+          await this.finish(job, 'failed', why, error.code);
+        } else job.controller.abort(error);
+      }
+      const byReplica = new Map<string, Job[]>();
+      for (const job of this.queue) if (job.info.kind === 'backup') byReplica.set(job.info.replica, [...(byReplica.get(job.info.replica) ?? []), job]);
+      for (const [replica, jobs] of byReplica) {
+        const names = await this.deps.node.snapshotList(replica).then(
+          (list) => new Set(list.map((s) => s.name)),
+          (err: unknown) => (isConductorError(err) && err.code === 'REPLICA_NOT_FOUND' ? new Set<string>() : undefined),
+        );
+        if (!names) continue;
+        for (const job of jobs) {
+          if (names.has(job.info.snapshot)) continue;
+          const index = this.queue.indexOf(job);
+          if (index < 0) continue;
+          this.queue.splice(index, 1);
+          await this.finish(job, 'failed', `snapshot ${job.info.snapshot} of replica ${replica} was deleted while the backup was queued`, 'SNAPSHOT_NOT_FOUND');
+        }
+      }
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private trimHistory(): void {
+    if (this.jobs.size <= HISTORY_MAX) return;
+    for (const [id, job] of this.jobs) {
+      if (this.jobs.size <= HISTORY_MAX) break;
+      if (TERMINAL_JOB_STATES.has(job.info.state)) this.jobs.delete(id);
+    }
+  }
+}

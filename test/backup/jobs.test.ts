@@ -1,0 +1,331 @@
+/**
+ * Backup and restore jobs against a real S3-protocol server (s3rver on loopback) and the
+ * filesystem target, with the data path held in memory (test/backup/helpers/memory-data-path.ts):
+ * what is uploaded, skipped, restored, deleted, cancelled, and how jobs end when things go away.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackupJobs, type BackupJobsSettings } from '../../src/domain/backup/jobs.js';
+import type { JobInfo } from '../../src/domain/backup/jobs-model.js';
+import { StateFile } from '../../src/domain/node/state-file.js';
+import { FsStore } from '../../src/objectstore/fs-store.js';
+import type { TargetSpec } from '../../src/objectstore/target-spec.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { MemoryDataPath } from './helpers/memory-data-path.js';
+import { startS3, type TestS3 } from './helpers/s3-server.js';
+
+const MiB = 1024 * 1024;
+const SIZE = 200 * MiB;
+const CLUSTER = 2 * MiB;
+const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+function settings(defaultTarget: TargetSpec, overrides: Partial<BackupJobsSettings> = {}): BackupJobsSettings {
+  return { queueMax: 16, concurrency: 2, retries: 2, retryMinMs: 50, requestTimeoutMs: 2000, leaseMs: 30_000, stallMs: 60_000, queuedDeadlineMs: 600_000, defaultTarget, ...overrides };
+}
+
+function jobs(data: MemoryDataPath, target: TargetSpec, overrides: Partial<BackupJobsSettings> = {}, stateFile = path.join(tempDir('bk-state-'), 'state.json')) {
+  const state = StateFile.open(stateFile, log);
+  const manager = new BackupJobs({
+    dataPath: data,
+    node: {
+      snapshotList: async (replica) => data.list(replica),
+      snapshotCreate: async (req) => {
+        const chain = data.snapshots.get(req.replicaName)!;
+        const last = [...chain.keys()].at(-1);
+        data.snapshot(req.replicaName, req.name, last, new Map());
+        return data.list(req.replicaName).find((s) => s.name === req.name)!;
+      },
+      replicaExists: async (name) => data.restored.has(name),
+      replicaDelete: async (name) => void data.restored.delete(name),
+    },
+    state,
+    log,
+    settings: settings(target, overrides),
+  });
+  return { manager, state, stateFile };
+}
+
+/** A snapshot owning `clusters` random clusters at the given cluster indexes. */
+function clusters(indexes: number[]): Map<number, Buffer> {
+  return new Map(indexes.map((i) => [i * CLUSTER, randomBytes(CLUSTER)]));
+}
+
+async function until(manager: BackupJobs, id: string, states: string[], timeoutMs = 60_000): Promise<JobInfo> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const info = manager.jobGet(id);
+    if (states.includes(info.state)) return info;
+    if (Date.now() > deadline) throw new Error(`job ${id} is ${info.state} (${info.reason}), not ${states.join('|')} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function countFiles(dir: string, match: (name: string) => boolean): number {
+  let n = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) if (entry.isFile() && match(entry.name)) n++;
+  return n;
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+// Generous: each block is hashed, compressed and written through a server on a loaded 2-core machine.
+describe('backup jobs on an S3 target', { timeout: 300_000 }, () => {
+  let s3: TestS3;
+  let target: TargetSpec;
+  beforeAll(async () => {
+    s3 = await startS3();
+    target = {
+      kind: 's3',
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      bucket: 'backups',
+      prefix: 'node-a/',
+      forcePathStyle: true,
+      accessKeyIdEnv: 'TEST_S3_KEY',
+      secretAccessKeyEnv: 'TEST_S3_SECRET',
+    };
+    process.env.TEST_S3_KEY = 'S3RVER';
+    process.env.TEST_S3_SECRET = 'S3RVER';
+  });
+  afterAll(async () => s3.stop());
+
+  it('stores a full backup, then only the changed blocks of the next snapshot, and restores each exactly', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    // Half of the volume's 100 blocks (2 MiB clusters, one block each) allocated.
+    data.snapshot('r1', 's1', undefined, clusters([...Array(50).keys()].map((i) => i * 2)));
+    const { manager } = jobs(data, target);
+    await manager.start();
+    const first = await manager.backupCreate({ replica: 'r1', snapshot: 's1', volume: 'vol1', labels: { app: 'db' } });
+    const full = await until(manager, first.id, ['done', 'failed']);
+    expect(full.state, full.reason).toBe('done');
+    expect(full.blocksUploaded).toBe(50);
+    // 1% of the volume's 100 blocks changed: one block.
+    data.snapshot('r1', 's2', 's1', clusters([8]));
+    const second = await manager.backupCreate({ replica: 'r1', snapshot: 's2', volume: 'vol1' });
+    const incr = await until(manager, second.id, ['done', 'failed']);
+    expect(incr.state, incr.reason).toBe('done');
+    expect(incr.blocksUploaded).toBe(1);
+    expect(data.stages.map((s) => s.mode)).toEqual(['full', 'delta']);
+    expect(countFiles(path.join(s3.directory, 'backups'), (n) => /^[0-9a-f]{64}\._S3rver_object$/.test(n))).toBe(51);
+    const listed = await manager.backupList('vol1');
+    expect(listed.map((b) => [b.id, b.snapshot, b.blockCount])).toEqual([
+      [first.id, 's1', 50],
+      [second.id, 's2', 50],
+    ]);
+    for (const [job, snap] of [
+      [first, 's1'],
+      [second, 's2'],
+    ] as const) {
+      const restore = await manager.restoreCreate({ volume: 'vol1', backupId: job.backupId, disk: 'd1', replica: `restored-${snap}` });
+      const done = await until(manager, restore.id, ['done', 'failed']);
+      expect(done.state, done.reason).toBe('done');
+      expect(sha(data.restored.get(`restored-${snap}`)!)).toBe(sha(data.image('r1', snap)));
+    }
+    expect(data.open).toBe(0);
+    await manager.close();
+  });
+
+  it('a full-mode backup of a snapshot that is not the next in the chain still uploads only blocks the target lacks', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('r2', 'a', undefined, clusters([0, 1, 2, 3]));
+    data.snapshot('r2', 'b', 'a', clusters([2]));
+    const { manager } = jobs(data, target);
+    await manager.start();
+    const one = await until(manager, (await manager.backupCreate({ replica: 'r2', snapshot: 'a', volume: 'vol2' })).id, ['done', 'failed']);
+    expect(one.blocksUploaded).toBe(4);
+    data.snapshot('r2', 'c', 'b', clusters([3]));
+    // The latest backup is of `a`, not of c's parent `b`: the whole image is staged and deduplicated.
+    const two = await until(manager, (await manager.backupCreate({ replica: 'r2', snapshot: 'c', volume: 'vol2' })).id, ['done', 'failed']);
+    expect(two.state, two.reason).toBe('done');
+    expect(data.stages.at(-1)?.mode).toBe('full');
+    expect([two.blocksUploaded, two.blocksSkipped]).toEqual([2, 2]);
+    await manager.close();
+  });
+
+  it('delete removes the blocks only the deleted backup referenced and keeps shared ones', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('r3', 's1', undefined, clusters([0, 1]));
+    data.snapshot('r3', 's2', 's1', clusters([1]));
+    const { manager } = jobs(data, target);
+    await manager.start();
+    const b1 = await until(manager, (await manager.backupCreate({ replica: 'r3', snapshot: 's1', volume: 'vol3' })).id, ['done']);
+    const b2 = await until(manager, (await manager.backupCreate({ replica: 'r3', snapshot: 's2', volume: 'vol3' })).id, ['done']);
+    expect([b1.blocksUploaded, b2.blocksUploaded]).toEqual([2, 1]);
+    // b1's cluster 1 is replaced in b2: deleting b1 frees its block, cluster 0's is shared.
+    expect(await manager.backupDelete('vol3', b1.backupId)).toEqual({ blocksRemoved: 1, sweepDeferred: false });
+    const restore = await manager.restoreCreate({ volume: 'vol3', backupId: b2.backupId, disk: 'd', replica: 'r3-back' });
+    expect((await until(manager, restore.id, ['done', 'failed'])).state).toBe('done');
+    expect(sha(data.restored.get('r3-back')!)).toBe(sha(data.image('r3', 's2')));
+    expect(await manager.backupDelete('vol3', b2.backupId)).toEqual({ blocksRemoved: 2, sweepDeferred: false });
+    await expect(manager.backupDelete('vol3', b2.backupId)).rejects.toMatchObject({ code: 'BACKUP_NOT_FOUND' });
+    await manager.close();
+  });
+
+  it('cancel ends a running backup with its staging closed and no manifest', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('r4', 's1', undefined, clusters([...Array(20).keys()]));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let blocksSeen = 0;
+    data.gate = async () => {
+      if (++blocksSeen > 3) await held;
+    };
+    const { manager } = jobs(data, target);
+    await manager.start();
+    const job = await manager.backupCreate({ replica: 'r4', snapshot: 's1', volume: 'vol4' });
+    await until(manager, job.id, ['uploading']);
+    manager.jobCancel(job.id);
+    release();
+    const ended = await until(manager, job.id, ['cancelled', 'failed', 'done']);
+    expect(ended.state, ended.reason).toBe('cancelled');
+    expect(ended.errorCode).toBe('CANCELLED');
+    expect(data.open).toBe(0);
+    expect(await manager.backupList('vol4')).toEqual([]);
+    await manager.close();
+  });
+
+  it('a snapshot deleted under a queued backup fails it with that reason before its turn', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('r5', 's1', undefined, clusters([0]));
+    data.snapshot('r5', 's2', 's1', clusters([1]));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    data.gate = () => held;
+    const { manager } = jobs(data, target, { concurrency: 1 });
+    await manager.start();
+    const running = await manager.backupCreate({ replica: 'r5', snapshot: 's1', volume: 'vol5' });
+    const queued = await manager.backupCreate({ replica: 'r5', snapshot: 's2', volume: 'vol5' });
+    expect(manager.jobGet(queued.id).state).toBe('queued');
+    data.snapshots.get('r5')!.delete('s2');
+    const failed = await until(manager, queued.id, ['failed'], 10_000);
+    expect(failed.errorCode).toBe('SNAPSHOT_NOT_FOUND');
+    expect(failed.reason).toMatch(/deleted while the backup was queued/);
+    expect(manager.jobGet(running.id).state).toBe('uploading');
+    release();
+    expect((await until(manager, running.id, ['done', 'failed'])).state).toBe('done');
+    await manager.close();
+  });
+
+  it('1,000 backups against a queue of 4 are refused with the numbers, and memory and fds do not grow', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('r6', 's1', undefined, clusters([0]));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    data.gate = () => held;
+    const { manager } = jobs(data, target, { concurrency: 1, queueMax: 4 });
+    await manager.start();
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const accepted: string[] = [];
+    const refusals: { code: string; message: string }[] = [];
+    const attempt = async () => {
+      try {
+        accepted.push((await manager.backupCreate({ replica: 'r6', snapshot: 's1', volume: 'vol6' })).id);
+      } catch (err) {
+        refusals.push(err as { code: string; message: string });
+      }
+    };
+    for (let i = 0; i < 100; i++) await attempt();
+    global.gc?.();
+    const before = { heap: process.memoryUsage().heapUsed, fds: fds() };
+    for (let i = 0; i < 900; i++) await attempt();
+    global.gc?.();
+    const after = { heap: process.memoryUsage().heapUsed, fds: fds() };
+    console.log(
+      `1,000 BackupCreate against queueMax 4: ${accepted.length} accepted, ${refusals.length} refused; heap ${(before.heap / MiB).toFixed(1)} -> ${(after.heap / MiB).toFixed(1)} MiB, fds ${before.fds} -> ${after.fds}`,
+    );
+    expect(accepted.length).toBe(5);
+    expect(refusals.length).toBe(995);
+    expect(new Set(refusals.map((r) => r.code))).toEqual(new Set(['BACKUP_QUEUE_FULL']));
+    expect(refusals[0]!.message).toMatch(/4 backup\/restore jobs are queued \(backup.queueMax 4\) and 1 running \(backup.concurrency 1\)/);
+    expect(after.fds).toBeLessThanOrEqual(before.fds + 2);
+    expect(after.heap - before.heap).toBeLessThan(32 * MiB);
+    release();
+    for (const id of accepted) expect((await until(manager, id, ['done', 'failed'])).state).toBe('done');
+    await manager.close();
+  });
+
+  it('a target that stops answering mid-backup fails the job with the reason once the retry budget is spent', async () => {
+    const own = await startS3();
+    const spec: TargetSpec = { ...target, endpoint: own.endpoint } as TargetSpec;
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('r7', 's1', undefined, clusters([...Array(10).keys()]));
+    let blocks = 0;
+    let stopped: Promise<void> | undefined;
+    data.gate = async () => {
+      if (++blocks === 5) stopped = own.stop();
+      if (stopped) await stopped;
+    };
+    const { manager } = jobs(data, spec, { retries: 2, retryMinMs: 50 });
+    await manager.start();
+    const job = await manager.backupCreate({ replica: 'r7', snapshot: 's1', volume: 'vol7' });
+    const ended = await until(manager, job.id, ['failed', 'done']);
+    expect(ended.state).toBe('failed');
+    expect(ended.errorCode).toBe('BACKUP_TARGET_UNREACHABLE');
+    expect(ended.reason).toMatch(/after 2 retries/);
+    expect(data.open).toBe(0);
+    await manager.close();
+  });
+
+  it('a job recorded in flight by a previous process is resumed, sending only the blocks the target lacks', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('r8', 's1', undefined, clusters([...Array(20).keys()]));
+    let blocks = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    data.gate = async () => {
+      if (++blocks > 12) await held;
+    };
+    const first = jobs(data, target, { concurrency: 1 });
+    await first.manager.start();
+    const job = await first.manager.backupCreate({ replica: 'r8', snapshot: 's1', volume: 'vol8' });
+    const deadline = Date.now() + 30_000;
+    while (first.manager.jobGet(job.id).blocksUploaded < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    // The process "dies": the record stays in its state file; nothing of the manager is used again.
+    await first.manager.close();
+    release();
+    data.gate = async () => {};
+    const second = jobs(data, target, { concurrency: 1 }, first.stateFile);
+    await second.manager.start();
+    const resumed = await until(second.manager, job.id, ['done', 'failed']);
+    expect(resumed.state, resumed.reason).toBe('done');
+    expect(resumed.blocksSkipped).toBeGreaterThanOrEqual(8);
+    expect(resumed.blocksUploaded + resumed.blocksSkipped).toBe(20);
+    expect(second.state.backupJobs()).toEqual([]);
+    await second.manager.close();
+  });
+});
+
+describe('backup jobs on a filesystem target', { timeout: 300_000 }, () => {
+  it('backs up and restores through a directory, with no temp files left', async () => {
+    const dir = tempDir('bk-fs-');
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('f1', 's1', undefined, clusters([0, 5, 9]));
+    const { manager } = jobs(data, { kind: 'fs', path: dir });
+    await manager.start();
+    const b = await until(manager, (await manager.backupCreate({ replica: 'f1', snapshot: 's1' })).id, ['done', 'failed']);
+    expect(b.state, b.reason).toBe('done');
+    expect(b.volume).toBe('f1');
+    const r = await until(manager, (await manager.restoreCreate({ volume: 'f1', backupId: b.backupId, disk: 'd', replica: 'f1-r' })).id, ['done', 'failed']);
+    expect(r.state, r.reason).toBe('done');
+    expect(sha(data.restored.get('f1-r')!)).toBe(sha(data.image('f1', 's1')));
+    expect(countFiles(dir, (n) => n.includes('.part-'))).toBe(0);
+    expect(await new FsStore(dir).abortOrphanUploads()).toBe(0);
+    await manager.close();
+  });
+
+  it('refuses a target it cannot write with a stable code, and keeps the one it had', async () => {
+    const dir = tempDir('bk-fs2-');
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    const { manager } = jobs(data, { kind: 'fs', path: dir });
+    await manager.start();
+    await expect(manager.targetSet({ kind: 'fs', path: 'relative/dir' })).rejects.toMatchObject({ code: 'BACKUP_TARGET_INVALID' });
+    await expect(manager.targetSet({ kind: 's3', endpoint: 'http://127.0.0.1:1', region: 'us-east-1', bucket: 'nope', prefix: '', forcePathStyle: true } as TargetSpec)).rejects.toMatchObject({
+      code: 'BACKUP_TARGET_UNREACHABLE',
+    });
+    expect(manager.targetGet()).toEqual({ kind: 'fs', path: dir });
+    await manager.close();
+  });
+});

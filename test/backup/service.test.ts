@@ -1,0 +1,131 @@
+/**
+ * Backups through the whole service as a user runs them: a simulator process, the service with
+ * its real data path, a real S3-protocol server (s3rver) on loopback, and the built CLI as a
+ * process over the API socket. A backup, an incremental one, a restore read back identical (the
+ * simulator's checksum of the new replica against that of the snapshot's image), and a replica
+ * removed while a backup of it runs.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
+import { startS3, type TestS3 } from './helpers/s3-server.js';
+
+const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
+const MiB = 1024 * 1024;
+const SIZE = 64 * MiB;
+const BLOCK = 4096;
+
+let node: NodeFixture;
+let s3: TestS3;
+const live = Buffer.alloc(SIZE);
+
+async function write(offset: number, bytes: number): Promise<void> {
+  const data = randomBytes(bytes);
+  data.copy(live, offset);
+  for (let off = 0; off < bytes; off += 128 * 1024) {
+    const chunk = data.subarray(off, Math.min(bytes, off + 128 * 1024));
+    await node.client.callUnchecked('sim_bdev_write', { name: 'lvs.d/r.src', offset_blocks: (offset + off) / BLOCK, data_base64: chunk.toString('base64') });
+  }
+}
+
+async function cli(...args: string[]): Promise<{ exitCode: number; json: Record<string, unknown>; stderr: string }> {
+  const result = await execa('node', [CLI, '--api-socket', path.join(node.dir, 'api.sock'), ...args, '--json'], { reject: false, timeout: 240_000 });
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(result.stdout) as Record<string, unknown>;
+  } catch {
+    json = { stdout: result.stdout };
+  }
+  return { exitCode: result.exitCode ?? -1, json, stderr: String(result.stderr) };
+}
+
+beforeAll(async () => {
+  s3 = await startS3();
+  process.env.TEST_BACKUP_KEY = 'S3RVER';
+  process.env.TEST_BACKUP_SECRET = 'S3RVER';
+  node = await startNode({ env: { CONDUCTOR_BACKUP_RETRIES: '2', CONDUCTOR_BACKUP_RETRY_MIN_MS: '100' } });
+  await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 512) });
+  await node.node.replicaCreate('src', 'd', SIZE);
+}, 120_000);
+
+afterAll(async () => {
+  await node?.close();
+  await s3?.stop();
+});
+
+describe('backups through the service and the CLI', { timeout: 300_000 }, () => {
+  it('sets an S3 target, backs up, backs up incrementally, and restores a replica identical to the snapshot', async () => {
+    const set = await cli(
+      'backup',
+      'target',
+      'set',
+      '--kind',
+      's3',
+      '--endpoint',
+      s3.endpoint,
+      '--region',
+      'us-east-1',
+      '--bucket',
+      'backups',
+      '--prefix',
+      'n1',
+      '--path-style',
+      '--access-key-id-env',
+      'TEST_BACKUP_KEY',
+      '--secret-access-key-env',
+      'TEST_BACKUP_SECRET',
+    );
+    expect(set.exitCode, set.stderr).toBe(0);
+    expect(set.json).toMatchObject({ kind: 's3', bucket: 'backups', prefix: 'n1/', accessKeyIdEnv: 'TEST_BACKUP_KEY' });
+    expect(JSON.stringify(set.json)).not.toContain('S3RVER');
+
+    await write(0, 8 * MiB);
+    await node.node.snapshotCreate({ replicaName: 'src', name: 's1' });
+    const s1 = createHash('sha256').update(live).digest('hex');
+    const first = await cli('backup', 'create', 'src', '--snapshot', 's1', '--volume', 'vol', '--wait');
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.json).toMatchObject({ state: 'BACKUP_JOB_STATE_DONE', blocksUploaded: 4 });
+
+    // 1 MiB of the 64 MiB volume changed: one 2 MiB block to send.
+    await write(3 * MiB, MiB);
+    await node.node.snapshotCreate({ replicaName: 'src', name: 's2' });
+    const second = await cli('backup', 'create', 'src', '--snapshot', 's2', '--volume', 'vol', '--wait');
+    expect(second.exitCode, second.stderr).toBe(0);
+    expect(second.json).toMatchObject({ state: 'BACKUP_JOB_STATE_DONE', blocksUploaded: 1, blocksSkipped: 3 });
+
+    const restore = await cli('backup', 'restore', 'vol', String(first.json.backupId), 'back', '--disk', 'd', '--wait');
+    expect(restore.exitCode, restore.stderr).toBe(0);
+    expect(restore.json).toMatchObject({ state: 'BACKUP_JOB_STATE_DONE' });
+    const sum = await node.client.callUnchecked<{ sha256: string }>('sim_bdev_checksum', { name: 'lvs.d/r.back' });
+    expect(sum.sha256).toBe(s1);
+
+    const list = await cli('backup', 'list', '--volume', 'vol');
+    expect((list.json.backups as unknown[]).length).toBe(2);
+    const deleted = await cli('backup', 'delete', 'vol', String(first.json.backupId));
+    expect(deleted.exitCode, deleted.stderr).toBe(0);
+    expect(deleted.json).toMatchObject({ blocksRemoved: 1, sweepDeferred: false });
+  });
+
+  it('a replica removed while its backup runs is removed at once; the backup ends with a reason', async () => {
+    await node.node.replicaCreate('busy', 'd', SIZE);
+    for (let off = 0; off < 32 * MiB; off += 128 * 1024) {
+      await node.client.callUnchecked('sim_bdev_write', { name: 'lvs.d/r.busy', offset_blocks: off / BLOCK, data_base64: randomBytes(128 * 1024).toString('base64') });
+    }
+    await node.node.snapshotCreate({ replicaName: 'busy', name: 'b1' });
+    const job = await node.node.backups.backupCreate({ replica: 'busy', snapshot: 'b1' });
+    const deadline = Date.now() + 60_000;
+    while (!['staging', 'uploading', 'done', 'failed'].includes(node.node.backups.jobGet(job.id).state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const started = performance.now();
+    await node.node.replicaDelete('busy', undefined, true);
+    const ms = performance.now() - started;
+    console.log(`replica delete during a backup (${node.node.backups.jobGet(job.id).state}): ${ms.toFixed(0)} ms`);
+    while (!['done', 'failed', 'cancelled'].includes(node.node.backups.jobGet(job.id).state) && Date.now() < deadline + 120_000) await new Promise((r) => setTimeout(r, 50));
+    const ended = node.node.backups.jobGet(job.id);
+    expect(['done', 'failed']).toContain(ended.state);
+    expect(ended.reason).not.toBe('');
+    expect(ms).toBeLessThan(5000);
+  });
+});
