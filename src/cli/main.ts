@@ -51,7 +51,15 @@ the object's current state, 8 no space or memory, 130 interrupted
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
-  const options = { ...configFlags(), ...COMMAND_OPTIONS, config: { type: 'string' }, json: { type: 'boolean' }, simulator: { type: 'boolean' }, liveness: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = {
+    ...configFlags(),
+    ...COMMAND_OPTIONS,
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+    simulator: { type: 'boolean' },
+    liveness: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
   } catch (err) {
