@@ -101,7 +101,7 @@ const one = (kind: string, file?: string): Manifest => {
   return found[0]!;
 };
 const podOf = (m: Manifest): PodSpec => (m['spec'] as { template: { spec: PodSpec } }).template.spec;
-const daemonSet = one('DaemonSet', 'daemonset.yaml');
+const daemonSet = one('DaemonSet', path.join('base', 'daemonset.yaml'));
 const pod = podOf(daemonSet);
 const container = (name: string): Container => {
   const c = pod.containers.find((x) => x.name === name);
@@ -143,10 +143,15 @@ describe('deploy/ manifests', () => {
     for (const k of all.filter((m) => m.kind === 'Kustomization')) {
       const dir = path.join(DEPLOY, path.dirname(k.file));
       const listed = [...((k['resources'] as string[] | undefined) ?? []), ...((k['patches'] as { path: string }[] | undefined) ?? []).map((p) => p.path)];
-      for (const r of listed) expect(fs.existsSync(path.join(dir, r)), `${k.file}: ${r}`).toBe(true);
+      for (const r of listed) {
+        expect(fs.existsSync(path.join(dir, r)), `${k.file}: ${r}`).toBe(true);
+        // kustomize refuses a resource that contains the kustomization naming it (a cycle).
+        expect(`${dir}/`.startsWith(`${path.resolve(dir, r)}/`), `${k.file}: ${r} contains it`).toBe(false);
+      }
     }
-    const base = one('Kustomization', 'kustomization.yaml')['resources'] as string[];
-    const baseFiles = [...new Set(all.filter((m) => !m.file.includes('/') && m.kind !== 'Kustomization').map((m) => m.file))];
+    expect(one('Kustomization', 'kustomization.yaml')['resources']).toEqual(['base']);
+    const base = one('Kustomization', path.join('base', 'kustomization.yaml'))['resources'] as string[];
+    const baseFiles = [...new Set(all.filter((m) => path.dirname(m.file) === 'base' && m.kind !== 'Kustomization').map((m) => path.basename(m.file)))];
     expect([...base].sort()).toEqual(baseFiles.sort());
   });
 
