@@ -37,6 +37,7 @@ import type { RecoveryReport } from './domain/node/recovery.js';
 import { lockStateDir, type StateDirLock } from './domain/node/state-dir-lock.js';
 import type { Readiness } from './domain/operations.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
+import { ConfigError } from './errors.js';
 import { readHostIoTimeout } from './host/nvme-params.js';
 import { componentLogger, createLogger } from './log.js';
 import { GrpcPeerDirectory } from './peers/grpc-peers.js';
@@ -86,6 +87,18 @@ export interface ServiceHandle {
   close(): Promise<void>;
 }
 
+/**
+ * The image sets simulator=false: a node whose spdk_tgt socket was forgotten must not come up
+ * serving a simulator's volumes as if they were real ones.
+ */
+function refuseImplicitSimulator(config: Config): void {
+  if (config['spdk.socket'] === undefined && config.simulator === false)
+    throw new ConfigError(
+      'spdk.socket',
+      `unset, and ${configSource(config, 'simulator')} turns off the implicit simulator: give --spdk-socket PATH (spdk_tgt's RPC socket), or --simulator to run on the simulator`,
+    );
+}
+
 /** What openSpdk opened; close() closes the client, then the simulator. */
 export interface SpdkConnection {
   readonly client: SpdkClient;
@@ -95,6 +108,7 @@ export interface SpdkConnection {
 
 /** spdk_tgt's client, on spdk.socket or on an embedded simulator started for this caller. */
 export async function openSpdk(config: Config, log: Logger): Promise<SpdkConnection> {
+  refuseImplicitSimulator(config);
   const sim = config['spdk.socket'] ? undefined : await startEmbeddedSim(componentLogger(log, 'embedded-sim'), config['sim.memMib']);
   let client: SpdkClient;
   try {
@@ -123,6 +137,7 @@ export async function openSpdk(config: Config, log: Logger): Promise<SpdkConnect
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<ServiceHandle> {
   const log = options.logger ?? createLogger({ level: config['log.level'] });
+  refuseImplicitSimulator(config);
   log.info({ config: redactedConfig(config) }, 'starting');
   const domainLog = componentLogger(log, 'domain');
   const hostIoTimeoutSec = await readHostIoTimeout(options.sysfsRoot);

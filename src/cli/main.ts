@@ -26,7 +26,8 @@ import { joinNegativeValues } from './negative-values.js';
 const USAGE = `usage: spdk-conductor <command> [options]
 
 commands:
-  serve              run the service (on an embedded simulator when no --spdk-socket is given)
+  serve              run the service on --spdk-socket, or on an embedded simulator (--simulator;
+                     also implied by no --spdk-socket unless CONDUCTOR_SIMULATOR=false, as in the image)
   spdk info          print spdk_tgt's version and supported methods
   config show        print the effective configuration
   timeouts check     print the timeout budget as a worst-case timeline and check it (exit 2: broken)
@@ -51,7 +52,15 @@ the object's current state, 8 no space or memory, 130 interrupted
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
-  const options = { ...configFlags(), ...COMMAND_OPTIONS, config: { type: 'string' }, json: { type: 'boolean' }, liveness: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
+  const options = {
+    ...configFlags(),
+    ...COMMAND_OPTIONS,
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+    simulator: { type: 'boolean' },
+    liveness: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
   } catch (err) {

@@ -71,6 +71,8 @@ function checkTogether(config: Config, from: ReadonlyMap<ConfigKey, string>): vo
     const source = (key: ConfigKey): string => from.get(key) ?? 'default';
     throw new ConfigError('export.portMin', `${min} (${source('export.portMin')}) is above export.portMax ${max} (${source('export.portMax')}); expected export.portMin <= export.portMax`);
   }
+  if (config.simulator === true && config['spdk.socket'] !== undefined)
+    throw new ConfigError('simulator', `${from.get('simulator')} asks for the simulator and spdk.socket is set (${from.get('spdk.socket')}); give one of them`);
 }
 
 /** The flag names `loadConfig` understands, for the CLI's argument parser. */

@@ -44,6 +44,12 @@ export const CONFIG_KEYS = {
     check: socketPathProblem,
     describe: "spdk_tgt's JSON-RPC Unix socket. Unset: serve starts the embedded simulator.",
   },
+  simulator: {
+    type: 'boolean',
+    default: undefined,
+    describe:
+      'Run serve on the embedded simulator: true (--simulator) asks for it, false refuses to start without spdk.socket (the image sets CONDUCTOR_SIMULATOR=false). Unset: the simulator when spdk.socket is unset (development)',
+  },
   'spdk.deadlineMs': { type: 'integer', default: 60_000, min: 1, max: 3_600_000, describe: 'Deadline of an ordinary spdk_tgt call' },
   'spdk.slowDeadlineMs': {
     type: 'integer',

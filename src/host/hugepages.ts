@@ -9,6 +9,17 @@
  * phase 6: 16 MiB mallocs succeed with 9 MiB free in the heap until the pool is empty).
  * Both files are host-wide, so a sidecar container sees the same figures as spdk_tgt's.
  *
+ * A container's hugetlb cgroup can allow fewer pages than the pool has free (Kubernetes sets it to
+ * the pod's hugepages-<size> limit), and a mapping past it is refused however many pages the pool
+ * has. So each pool's `available` is also bounded by this process's cgroup where it sets one:
+ *
+ *   sys/fs/cgroup/hugetlb.<2MB>.max, .current                        cgroup v2
+ *   sys/fs/cgroup/hugetlb/hugetlb.<2MB>.limit_in_bytes, .usage_in_bytes   cgroup v1
+ *
+ * A limit of 0 is not applied: it says this cgroup holds no hugepages at all (the kubelet gives
+ * that to a container that requests none, as the sidecar container beside spdk_tgt's), so
+ * spdk_tgt, which runs on hugepages, is not in it and the node's pool is what bounds it.
+ *
  * Absent files are normal (macOS, a container without /sys, a kernel without hugetlbfs): the
  * reading then says what is missing and why; it never throws.
  */
@@ -25,6 +36,17 @@ export interface HugepagePool {
   /** Pages a new mapping can still take: free minus reserved. */
   available: number;
   source: 'sysfs' | 'meminfo';
+  /** This process's hugetlb cgroup limit of this size, when one is set (see above). */
+  cgroup?: HugetlbLimit;
+}
+
+export interface HugetlbLimit {
+  limitBytes: number;
+  usageBytes: number;
+  /** Pages the cgroup still lets this size's mappings take. */
+  availablePages: number;
+  /** The limit file read, for messages. */
+  file: string;
 }
 
 export interface MeminfoHugepages {
@@ -105,7 +127,54 @@ export async function readHugepages(root = '/'): Promise<HugepageReading> {
     pools.push({ pageSizeBytes, total, free, reserved, surplus, available: Math.max(0, free - reserved), source: 'meminfo' });
   }
   pools.sort((a, b) => a.pageSizeBytes - b.pageSizeBytes);
+  for (const pool of pools) {
+    const limit = await readHugetlbLimit(root, pool.pageSizeBytes, problems);
+    if (!limit) continue;
+    pool.cgroup = limit;
+    pool.available = Math.min(pool.available, limit.availablePages);
+  }
   return { meminfo, pools, problems };
+}
+
+/** Beyond this a v1 limit_in_bytes is the kernel's "unlimited" (PAGE_COUNTER_MAX pages). */
+const UNLIMITED_BYTES = 2 ** 62;
+
+/**
+ * This process's hugetlb cgroup limit for one page size: undefined when no cgroup sets one (no
+ * hugetlb controller, "max", v1's unlimited) or when it is 0 (see the file comment).
+ */
+export async function readHugetlbLimit(root: string, pageSizeBytes: number, problems: string[]): Promise<HugetlbLimit | undefined> {
+  const label = hugetlbLabel(pageSizeBytes);
+  const v2 = path.join(root, 'sys/fs/cgroup', `hugetlb.${label}`);
+  const v1 = path.join(root, 'sys/fs/cgroup/hugetlb', `hugetlb.${label}`);
+  for (const [limitFile, usageFile] of [
+    [`${v2}.max`, `${v2}.current`],
+    [`${v1}.limit_in_bytes`, `${v1}.usage_in_bytes`],
+  ] as const) {
+    let text: string;
+    try {
+      text = (await fsp.readFile(limitFile, 'utf8')).trim();
+    } catch {
+      continue;
+    }
+    if (text === 'max') return undefined;
+    if (!/^\d+$/.test(text)) {
+      problems.push(`${limitFile} is not a byte count`);
+      return undefined;
+    }
+    const limitBytes = Number(text);
+    if (limitBytes >= UNLIMITED_BYTES || limitBytes === 0) return undefined;
+    const usageBytes = (await counter(path.dirname(usageFile), path.basename(usageFile), problems)) ?? limitBytes;
+    return { limitBytes, usageBytes, availablePages: Math.max(0, Math.floor((limitBytes - usageBytes) / pageSizeBytes)), file: limitFile };
+  }
+  return undefined;
+}
+
+/** The kernel's name for a page size in hugetlb cgroup files: 2MB, 1GB, 64KB. */
+function hugetlbLabel(bytes: number): string {
+  if (bytes % (1024 * 1024 * 1024) === 0) return `${bytes / (1024 * 1024 * 1024)}GB`;
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}MB`;
+  return `${bytes / 1024}KB`;
 }
 
 /** The pool of one page size, if the node has it. */
@@ -113,9 +182,10 @@ export function poolOf(reading: HugepageReading, pageSizeBytes: number): Hugepag
   return reading.pools.find((p) => p.pageSizeBytes === pageSizeBytes);
 }
 
-/** "1658 of 2048 free, 2 MiB each" */
-export function describePool(pool: Pick<HugepagePool, 'free' | 'total' | 'pageSizeBytes'>): string {
-  return `${pool.free} of ${pool.total} free, ${formatPageSize(pool.pageSizeBytes)} each`;
+/** "1658 of 2048 free, 2 MiB each", and "; the cgroup (FILE) allows 512 more" under a limit. */
+export function describePool(pool: Pick<HugepagePool, 'free' | 'total' | 'pageSizeBytes' | 'cgroup'>): string {
+  const cgroup = pool.cgroup ? `; the hugetlb cgroup (${pool.cgroup.file}) allows ${pool.cgroup.availablePages} more` : '';
+  return `${pool.free} of ${pool.total} free, ${formatPageSize(pool.pageSizeBytes)} each${cgroup}`;
 }
 
 export function formatPageSize(bytes: number): string {

@@ -133,3 +133,45 @@ describe('readHugepages', () => {
     for (const p of r.pools) expect(p.available).toBeLessThanOrEqual(p.free);
   });
 });
+
+describe('readHugepages under a hugetlb cgroup limit', () => {
+  const recorded = recordedMeminfo().find((m) => m.HugePages_Free === '1658')!;
+  const node = (): Record<string, string> => ({ 'proc/meminfo': meminfoText(recorded), ...sysfsPool(2048, 2048, 1658, 10) });
+
+  it('takes the smaller of the pool and a cgroup v2 limit (a pod with hugepages-2Mi: 512Mi, 200 MiB of it used)', async () => {
+    const r = await readHugepages(hostRoot({ ...node(), 'sys/fs/cgroup/hugetlb.2MB.max': `${512 * MIB}\n`, 'sys/fs/cgroup/hugetlb.2MB.current': `${200 * MIB}\n` }));
+    expect(r.problems).toEqual([]);
+    const pool = poolOf(r, 2 * MIB)!;
+    expect(pool.available).toBe(156);
+    expect(pool.cgroup).toEqual({ limitBytes: 512 * MIB, usageBytes: 200 * MIB, availablePages: 156, file: expect.stringMatching(/sys\/fs\/cgroup\/hugetlb\.2MB\.max$/) });
+    expect(describePool(pool)).toMatch(/^1658 of 2048 free, 2 MiB each; the hugetlb cgroup \(.*hugetlb\.2MB\.max\) allows 156 more$/);
+  });
+
+  it('reads a cgroup v1 limit, and keeps the pool where the cgroup allows more than it has', async () => {
+    const tight = await readHugepages(hostRoot({ ...node(), 'sys/fs/cgroup/hugetlb/hugetlb.2MB.limit_in_bytes': `${64 * MIB}\n`, 'sys/fs/cgroup/hugetlb/hugetlb.2MB.usage_in_bytes': '0\n' }));
+    expect(poolOf(tight, 2 * MIB)!.available).toBe(32);
+    const loose = await readHugepages(hostRoot({ ...node(), 'sys/fs/cgroup/hugetlb.2MB.max': `${8192 * MIB}\n`, 'sys/fs/cgroup/hugetlb.2MB.current': '0\n' }));
+    expect(poolOf(loose, 2 * MIB)!.available).toBe(1648);
+    expect(poolOf(loose, 2 * MIB)!.cgroup?.availablePages).toBe(4096);
+  });
+
+  it('applies no limit for "max", v1 unlimited, a 0 limit (a container without hugepages, not spdk_tgt\'s) or a size it does not name', async () => {
+    const cases: Record<string, string>[] = [
+      { 'sys/fs/cgroup/hugetlb.2MB.max': 'max\n', 'sys/fs/cgroup/hugetlb.2MB.current': '0\n' },
+      { 'sys/fs/cgroup/hugetlb/hugetlb.2MB.limit_in_bytes': '9223372036854771712\n', 'sys/fs/cgroup/hugetlb/hugetlb.2MB.usage_in_bytes': '0\n' },
+      { 'sys/fs/cgroup/hugetlb.2MB.max': '0\n', 'sys/fs/cgroup/hugetlb.2MB.current': '0\n' },
+      { 'sys/fs/cgroup/hugetlb.1GB.max': `${1024 * MIB}\n`, 'sys/fs/cgroup/hugetlb.1GB.current': '0\n' },
+    ];
+    for (const files of cases) {
+      const r = await readHugepages(hostRoot({ ...node(), ...files }));
+      expect(r.problems, JSON.stringify(files)).toEqual([]);
+      expect(poolOf(r, 2 * MIB), JSON.stringify(files)).toEqual({ pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 10, surplus: 0, available: 1648, source: 'sysfs' });
+    }
+  });
+
+  it('says so when the limit file holds no byte count, and keeps the pool', async () => {
+    const r = await readHugepages(hostRoot({ ...node(), 'sys/fs/cgroup/hugetlb.2MB.max': 'lots\n' }));
+    expect(r.problems).toEqual([expect.stringMatching(/hugetlb\.2MB\.max is not a byte count$/)]);
+    expect(poolOf(r, 2 * MIB)!.available).toBe(1648);
+  });
+});
