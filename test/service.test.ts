@@ -57,7 +57,7 @@ describe('startService', () => {
     const info = await invoke(clients.node, 'NodeInfo', {});
     expect(info.spdkVersion).toBe('SPDK v26.05');
     expect(info.simulator).toBe(true);
-    expect(await invoke(clients.disks, 'DiskList', {})).toEqual({ disks: [], nextPageToken: '' });
+    expect(await invoke(clients.disks, 'DiskList', {})).toEqual({ disks: [], nextPageToken: '', stale: false, staleReason: '' });
 
     await service.close();
     expect(alive(sim.pid!)).toBe(false);

@@ -247,7 +247,8 @@ export const CONFIG_KEYS = {
     type: 'string',
     default: 'off',
     check: listenAddressProblem,
-    describe: 'The HTTP listener (GET /livez, /readyz, /metrics), host:port ([v6]:port); off: none. For kubelet httpGet probes, an address the kubelet reaches (the pod IP); HTTPS when api.tls.* is set',
+    describe:
+      'The HTTP listener (GET /livez, /readyz, /metrics), host:port ([v6]:port); off: none. For kubelet httpGet probes, an address the kubelet reaches (the pod IP); HTTPS when api.tls.* is set',
   },
   'metrics.iostatPeriodMs': {
     type: 'integer',

@@ -69,8 +69,8 @@ describe('Engines', () => {
       reason: '2 of 2 members healthy',
       raidName: 'e.vol1',
       members: [
-        { name: 'r1', location: 'REPLICA_LOCATION_REMOTE', bdevName: 'ec.vol1.r1n1', state: 'MEMBER_STATE_HEALTHY', reason: 'in the raid', controllerState: 'enabled' },
-        { name: 'r2', location: 'REPLICA_LOCATION_LOCAL', bdevName: 'lvs.d1/r.r2', state: 'MEMBER_STATE_HEALTHY', reason: 'in the raid', controllerState: '' },
+        { name: 'r1', location: 'REPLICA_LOCATION_REMOTE', bdevName: 'ec.vol1.r1n1', state: 'MEMBER_STATE_HEALTHY', reason: 'in the raid', controllerState: 'enabled', stale: false, staleReason: '' },
+        { name: 'r2', location: 'REPLICA_LOCATION_LOCAL', bdevName: 'lvs.d1/r.r2', state: 'MEMBER_STATE_HEALTHY', reason: 'in the raid', controllerState: '', stale: false, staleReason: '' },
       ],
       frontend: {
         kind: 'FRONTEND_KIND_EXPORT_ONLY',
@@ -87,6 +87,8 @@ describe('Engines', () => {
       rebuild: null,
       rebuilds: [],
       superblock: false,
+      stale: false,
+      staleReason: '',
     });
     expect(await invoke(api.clients.engines, 'EngineGet', { name: 'vol1' })).toEqual(engine);
     expect((await invoke(api.clients.engines, 'EngineList', {})).engines).toEqual([engine]);

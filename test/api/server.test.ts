@@ -106,7 +106,7 @@ describe('listening and closing', () => {
       expect(tcp.port).toBeGreaterThan(0);
       const overTcp = createApiClients({ tcpAddress: `127.0.0.1:${tcp.port}` });
       try {
-        expect(await invoke(overTcp.disks, 'DiskList', {})).toEqual({ disks: [], nextPageToken: '' });
+        expect(await invoke(overTcp.disks, 'DiskList', {})).toEqual({ disks: [], nextPageToken: '', stale: false, staleReason: '' });
       } finally {
         overTcp.close();
       }
@@ -131,7 +131,7 @@ describe('listening and closing', () => {
     const second = await startApiServer({ domain: new FakeDomain(), logger: quietLogger(), unixSocket: socket });
     const after = createApiClients({ unixSocket: socket });
     try {
-      await expect(invoke(after.disks, 'DiskList', {})).resolves.toEqual({ disks: [], nextPageToken: '' });
+      await expect(invoke(after.disks, 'DiskList', {})).resolves.toEqual({ disks: [], nextPageToken: '', stale: false, staleReason: '' });
     } finally {
       after.close();
       await second.close();
@@ -201,7 +201,7 @@ describe('socket paths', () => {
       try {
         expect(server.ports.unixSocket).toBe('rel.sock');
         expect((await lstat(join(dir, 'rel.sock'))).isSocket()).toBe(true);
-        await expect(invoke(clients.disks, 'DiskList', {})).resolves.toEqual({ disks: [], nextPageToken: '' });
+        await expect(invoke(clients.disks, 'DiskList', {})).resolves.toEqual({ disks: [], nextPageToken: '', stale: false, staleReason: '' });
       } finally {
         clients.close();
         await server.close();

@@ -229,8 +229,17 @@ describe('engine get, list, replica-list', () => {
     expect(rows(text.stdout)[1]).toEqual(['r1', 'remote', 'failed', 'enabled', 'ec.vol1.r1n1', 'not in the raid; controller resetting']);
     const asJson = await run(['engine', 'replica-list', 'vol1', '--json']);
     expect(JSON.parse(asJson.stdout)).toEqual([
-      { name: 'r1', location: 'REPLICA_LOCATION_REMOTE', bdevName: 'ec.vol1.r1n1', state: 'MEMBER_STATE_FAILED', reason: 'not in the raid; controller resetting', controllerState: 'enabled' },
-      { name: 'r2', location: 'REPLICA_LOCATION_LOCAL', bdevName: 'lvs.d1/r.r2', state: 'MEMBER_STATE_HEALTHY', reason: 'in the raid', controllerState: '' },
+      {
+        name: 'r1',
+        location: 'REPLICA_LOCATION_REMOTE',
+        bdevName: 'ec.vol1.r1n1',
+        state: 'MEMBER_STATE_FAILED',
+        reason: 'not in the raid; controller resetting',
+        controllerState: 'enabled',
+        stale: false,
+        staleReason: '',
+      },
+      { name: 'r2', location: 'REPLICA_LOCATION_LOCAL', bdevName: 'lvs.d1/r.r2', state: 'MEMBER_STATE_HEALTHY', reason: 'in the raid', controllerState: '', stale: false, staleReason: '' },
     ]);
   });
 });
