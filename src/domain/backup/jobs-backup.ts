@@ -1,9 +1,8 @@
 /**
  * One backup's work: stage the snapshot (data path), store the blocks the target lacks, write
- * the manifest. Incremental two ways: when the volume's latest backup is of this snapshot's
- * parent, only the snapshot's own clusters are staged (delta) and laid over that backup's map;
- * otherwise the whole image is staged and every block already in the target (by its hash) is
- * skipped. Either way a block is sent once: a resumed backup finds its earlier blocks present.
+ * the manifest. Incremental by content: the whole image is staged and every block already in the
+ * target (by its hash) is skipped, so a block is sent once and a resumed backup finds its earlier
+ * blocks present.
  */
 import { ConductorError } from '../../errors.js';
 import { BLOCK_BYTES, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, sha256, type Manifest } from '../../objectstore/format.js';
@@ -19,8 +18,6 @@ export interface BackupRunContext {
   replica: string;
   snapshot: string;
   labels: Record<string, string>;
-  /** The snapshot's parent (undefined for the first of its chain). */
-  parent: string | undefined;
   repository: BackupRepository;
   dataPath: DataPath;
   signal: AbortSignal;
@@ -40,22 +37,14 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     const existing = await repository.manifests(volume, signal);
     const known = new Set<string>();
     for (const m of existing) for (const [, hash] of m.blocks) known.add(hash);
-    const latest = existing.reduce<Manifest | undefined>((a, b) => (a === undefined || b.createdAt > a.createdAt ? b : a), undefined);
-    let base = latest && ctx.parent !== undefined && latest.replica === ctx.replica && latest.snapshot === ctx.parent ? latest : undefined;
-    const stage = (mode: 'full' | 'delta'): Promise<StagedImage> =>
-      ctx.dataPath.stageSnapshot({ replica: ctx.replica, snapshot: ctx.snapshot, mode, signal, onProgress: (p) => ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total }) });
-    staged = await stage(base ? 'delta' : 'full');
-    // A delta block must be whole: only when clusters tile blocks exactly is an owned cluster's block all of that block.
-    if (base && (staged.clusterBytes < BLOCK_BYTES || staged.clusterBytes % BLOCK_BYTES !== 0 || staged.sizeBytes !== base.sizeBytes)) {
-      ctx.note('delta not usable (cluster size or volume size); staging the whole image', { clusterBytes: staged.clusterBytes });
-      await staged.close();
-      staged = undefined;
-      base = undefined;
-      staged = await stage('full');
-    }
-    ctx.note(base ? `incremental over ${base.id}: staged the snapshot's own clusters` : 'staged the whole image; blocks already in the target are skipped', { allocatedBytes: staged.allocatedBytes });
+    // Every backup stages the whole image and skips the blocks the target already holds. Staging
+    // only the snapshot's own clusters over the last backup's map (the data path's 'delta') would
+    // keep the last backup's block where a cluster the snapshot owns was rewritten with zeros,
+    // since the data path drops all-zero blocks: a restore would bring the old data back.
+    staged = await ctx.dataPath.stageSnapshot({ replica: ctx.replica, snapshot: ctx.snapshot, mode: 'full', signal, onProgress: (p) => ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total }) });
+    ctx.note('staged the whole image; blocks already in the target are skipped', { allocatedBytes: staged.allocatedBytes });
     await ctx.phase('uploading');
-    const map = new Map<number, string>(base ? base.blocks.map(([index, hash]) => [index, hash] as [number, string]) : []);
+    const map = new Map<number, string>();
     let done = 0;
     let uploaded = 0;
     let skipped = 0;
@@ -108,7 +97,6 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
       blocks: [...map.entries()].sort((a, b) => a[0] - b[0]),
       labels: ctx.labels,
       createdAt: new Date().toISOString(),
-      ...(base ? { base: base.id } : {}),
     });
     await repository.writeManifest(manifest, signal);
     return manifest;

@@ -373,7 +373,6 @@ export class BackupJobs {
           replica: job.info.replica,
           snapshot: job.info.snapshot,
           labels: job.labels,
-          parent: snapshot.parent,
           repository: lease.repository,
           dataPath: this.deps.dataPath,
           signal,
