@@ -6,7 +6,7 @@
  * spdk_tgt forgets a member's address once its controller is gone. Deletes and removals use only
  * this node's spdk_tgt: they succeed when a replica's node is gone.
  */
-import { ConductorError, SpdkRpcError, type ErrorCode } from '../../errors.js';
+import { ConductorError, SpdkRpcError, SpdkTransportError, type ErrorCode } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { DomainContext } from '../node/context.js';
@@ -199,10 +199,22 @@ export class Engines {
     try {
       await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(spec.name), base_bdev: attached.bdev }, options);
     } catch (error) {
+      // A superblock raid re-adds a returning member of its own by itself when examine sees it
+      // (transcript 17: then a manual add is refused): it joined, and spdk_tgt rebuilds it.
+      if (!(error instanceof SpdkTransportError) && (await this.readdedByExamine(spec.name, attached.bdev, options))) return attached.bdev;
       await this.leaveRaid(spec.name, replica).catch(() => undefined);
       throw translate(error, `add replica ${replica.name} to engine ${spec.name}`);
     }
     return attached.bdev;
+  }
+
+  /** Whether the engine's raid already holds `bdev` (by name, or by its uuid as examine lists it). */
+  private async readdedByExamine(name: string, bdev: string, options?: CallOptions): Promise<boolean> {
+    const [raid, [member]] = await Promise.all([
+      this.ctx.spdk.raid.getBdevs('all', options).then((raids) => raids.find((r) => r.name === engineRaidName(name))),
+      this.ctx.spdk.bdev.getBdevs({ name: bdev }, options).catch(() => []),
+    ]);
+    return raid?.base_bdevs_list.some((slot) => slot.name === bdev || (member?.uuid !== undefined && slot.uuid === member.uuid)) ?? false;
   }
 
   /** Out of the raid, controller detached, bdev gone; each step tolerates what is already gone. */
