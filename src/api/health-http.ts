@@ -71,7 +71,7 @@ export async function startHealthHttp(options: HealthHttpOptions): Promise<Healt
       return send(res, req.method, 405, 'text/plain', 'method not allowed: GET or HEAD\n');
     }
     if (!probe) {
-      if (options.tls && !(req.socket as TLSSocket).authorized) {
+      if (options.tls && !presentedTrustedCertificate(req.socket as TLSSocket)) {
         return send(res, req.method, 403, 'text/plain', 'a client certificate signed by a CA in api.tls.clientCa is required for /metrics\n');
       }
       return sendMetrics(res, req.method, options.metrics);
@@ -128,4 +128,16 @@ function sendMetrics(res: http.ServerResponse, method: string | undefined, metri
     },
     (err: unknown) => send(res, method, 503, 'text/plain', `metrics unavailable: ${(err as Error).message}\n`),
   );
+}
+
+/**
+ * A client certificate that chains to the client CA was presented on this connection, or on the
+ * TLS session it resumed. `authorized` alone is not enough: on a resumed TLS 1.3 session Node
+ * reports a client that never presented a certificate as authorized (no certificate is checked
+ * on resumption), so an anonymous client could reach /metrics by resuming its own session.
+ */
+function presentedTrustedCertificate(socket: TLSSocket): boolean {
+  if (!socket.authorized) return false;
+  const certificate = socket.getPeerCertificate();
+  return certificate !== null && typeof certificate === 'object' && Object.keys(certificate).length > 0;
 }

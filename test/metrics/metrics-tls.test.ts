@@ -67,6 +67,34 @@ describe('/metrics over TLS', () => {
     expect(trusted.body).toMatch(/^spdk_conductor_objects\{kind="replica"\} 0$/m);
   }, 60_000);
 
+  it('refuses /metrics to an anonymous client that resumes its TLS session (Node calls a resumed TLS 1.3 session authorized)', async () => {
+    // No keep-alive: each request is a new connection, and the agent offers the session it cached.
+    const agent = new https.Agent({ keepAlive: false });
+    try {
+      const ask = (target: string) =>
+        new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+          const req = https.get(new URL(target, node.httpBase.replace('http:', 'https:')), { ca: pem.ca, agent, timeout: 10_000 }, (res) => {
+            const reused = (res.socket as import('node:tls').TLSSocket).isSessionReused();
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, reused }));
+          });
+          req.on('error', reject);
+          req.on('timeout', () => req.destroy(new Error('timed out')));
+        });
+      expect((await ask('/livez')).status).toBe(200);
+      let resumed = false;
+      for (let i = 0; i < 5 && !resumed; i++) {
+        const answer = await ask('/metrics');
+        expect(answer.status).toBe(403);
+        resumed = answer.reused;
+      }
+      // The case this guards against happened: a resumed session asked for /metrics.
+      expect(resumed).toBe(true);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('serves no plain HTTP', async () => {
     await expect(fetch(`${node.httpBase}/livez`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
   });
