@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall } from '../src/api/client.js';
+import { cpuMs } from './lib/proc-stats.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
@@ -176,15 +177,6 @@ process.on('exit', () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function cpuMs(pid: number | undefined): number {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return Math.round(((Number(fields[11]) + Number(fields[12])) * 1000) / 100);
-  } catch {
-    return 0;
-  }
-}
-
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await check())) {
@@ -259,7 +251,7 @@ async function phase(name: string, attackKind?: 'hostile' | 'control'): Promise<
   }
   const cpu0 = cpuMs(serve.pid);
   const report = JSON.parse(await child('probe', apiSocket).done) as ProbeReport;
-  const serveCpu = cpuMs(serve.pid) - cpu0;
+  const serveCpu = Math.round(cpuMs(serve.pid) - cpu0);
   let attackNote = '';
   if (attacker) {
     attacker.proc.kill('SIGTERM');

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall } from '../src/api/client.js';
+import { cpuMs } from './lib/proc-stats.js';
 import { connectRaw, inLanes, type RawRpc } from './lib/raw-rpc.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
@@ -34,8 +35,6 @@ const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000001';
 const MIB = 1024 * 1024;
-/** USER_HZ: /proc/PID/stat counts CPU time in these ticks on Linux. */
-const TICKS_PER_S = 100;
 
 const { values } = parseArgs({
   options: {
@@ -55,17 +54,6 @@ const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
-
-/** CPU time (user + system) a process has used so far, from /proc (Linux). */
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
-  } catch {
-    return 0;
-  }
-}
 
 async function waitForSocket(socket: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 20_000;
