@@ -6,15 +6,24 @@
  * worker (VITEST_POOL_ID) has its own region of 21000–31999 (below the ephemeral range, above the
  * 20000–20999 a default `serve` of the CLI tests exports on), handed out in blocks of 100; files in
  * one worker run one after another and may reuse its blocks.
+ *
+ * Several checkouts of the repository testing at once on one machine (engineers' worktrees) would
+ * share those regions, so `CONDUCTOR_TEST_PORT_SLOT=1..8` moves a checkout into its own 1,200
+ * ports of 10000–19599 instead, split between its workers.
  */
-const FIRST = 21_000;
-const LAST = 31_999;
 const BLOCK = 100;
 const MAX_WORKERS = 4;
+const SLOTS = 8;
+const SLOT_SIZE = 1_200;
 
 const worker = Math.max(1, Math.min(MAX_WORKERS, Number(process.env.VITEST_POOL_ID ?? 1))) - 1;
-const regionSize = Math.floor((LAST + 1 - FIRST) / MAX_WORKERS / BLOCK) * BLOCK;
-const regionStart = FIRST + worker * regionSize;
+const slot = Number(process.env.CONDUCTOR_TEST_PORT_SLOT ?? 0);
+if (!Number.isInteger(slot) || slot < 0 || slot > SLOTS) {
+  throw new Error(`CONDUCTOR_TEST_PORT_SLOT must be 0..${SLOTS}, got ${process.env.CONDUCTOR_TEST_PORT_SLOT}`);
+}
+const [first, last, workers] = slot === 0 ? [21_000, 31_999, MAX_WORKERS] : [10_000 + (slot - 1) * SLOT_SIZE, 10_000 + slot * SLOT_SIZE - 1, 2];
+const regionSize = Math.floor((last + 1 - first) / workers / BLOCK) * BLOCK;
+const regionStart = first + (worker % workers) * regionSize;
 let next = 0;
 
 /** The first port of a fresh block of 100 that no other worker uses. */
