@@ -130,6 +130,8 @@ export const ERROR_CODES = {
   BACKUP_TARGET_NOT_WRITABLE: 'failed-precondition',
   /** The backup is being restored from or written by a running job; cancel it or wait, then retry. */
   BACKUP_IN_USE: 'failed-precondition',
+  /** SpdkCall of a method that may change spdk_tgt's state, without allow_mutating: nothing was sent. Pass it when you mean to change state under the service. */
+  SPDK_CALL_MUTATING: 'failed-precondition',
 
   // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
   /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */

@@ -4,51 +4,25 @@
  *
  *   spdk-conductor serve [--config FILE] [--spdk-socket PATH] ...          run the service
  *   spdk-conductor disk|replica|snapshot|engine <command> ... [--json]   the node API, over gRPC
- *   spdk-conductor spdk info [--json]                                      spdk_tgt's version and methods
+ *   spdk-conductor spdk info|call ...                                      spdk_tgt through the running service
  *   spdk-conductor config show [--json]                                    the effective configuration
  *   spdk-conductor timeouts check [--json]                                 the timeout budget and its verdict
  *   spdk-conductor health [--liveness] [--json]                            an exec probe: exit 0 ready (live), 3 not
+ *   spdk-conductor help [COMMAND] | COMMAND --help | --version
  */
 import { parseArgs } from 'node:util';
-import { configFlags, loadConfig, redactedConfig } from '../config/load.js';
-import type { Config } from '../config/schema.js';
-import { CONFIG_KEYS, envName, flagName } from '../config/schema.js';
+import { configFlags, configSource, loadConfig, redactedConfig } from '../config/load.js';
+import type { Config, ConfigKey } from '../config/schema.js';
 import { ConductorError, SpdkTransportError } from '../errors.js';
-import { createLogger } from '../log.js';
-import { openSpdk, startService } from '../service.js';
+import { startService } from '../service.js';
+import { CONDUCTOR_VERSION } from '../version.js';
 import { healthCommand } from './commands/health.js';
 import { takeEarlyHealth } from './early-health.js';
 import { timeoutsCheck } from './commands/timeouts.js';
-import { API_GROUPS, API_USAGE, checkNoCommandOptions, COMMAND_OPTIONS, runApiCommand, splitCommandValues, UsageError } from './commands/index.js';
+import { helpFor, USAGE } from './help.js';
+import { API_GROUPS, checkNoCommandOptions, COMMAND_OPTIONS, runApiCommand, splitCommandValues, UsageError } from './commands/index.js';
 import { EXIT } from './exit-codes.js';
 import { joinNegativeValues } from './negative-values.js';
-
-const USAGE = `usage: spdk-conductor <command> [options]
-
-commands:
-  serve              run the service on --spdk-socket, or on an embedded simulator (--simulator;
-                     also implied by no --spdk-socket unless CONDUCTOR_SIMULATOR=false, as in the image)
-  spdk info          print spdk_tgt's version and supported methods
-  config show        print the effective configuration
-  timeouts check     print the timeout budget as a worst-case timeline and check it (exit 2: broken)
-  health [--liveness]
-                     ask the running service whether it is ready (or live): exit 0 yes, 3 no, with the reason
-  help               this text
-
-node API commands (talk to a running service over its API socket):
-${API_USAGE}
-
-options (also from CONDUCTOR_* environment variables or a --config JSON file):
-  --config FILE
-${Object.entries(CONFIG_KEYS)
-  .map(([key, spec]) => `  --${flagName(key)} (${envName(key)})`.padEnd(58) + spec.describe)
-  .join('\n')}
-  --json             machine-readable output
-
-exit codes: 0 ok, 1 failed, 2 bad command line, configuration or request, 3 service or spdk_tgt
-unreachable (or not ready), 4 deadline passed, 5 not found, 6 exists and differs, 7 refused in
-the object's current state, 8 no space or memory, 130 interrupted
-`;
 
 async function main(argv: string[]): Promise<number> {
   let parsed;
@@ -60,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     simulator: { type: 'boolean' },
     liveness: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
+    version: { type: 'boolean' },
   } as const;
   try {
     parsed = parseArgs({ args: joinNegativeValues(argv, options), allowPositionals: true, options });
@@ -68,11 +43,22 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   const command = positionals.join(' ');
-  if (values.help || command === 'help' || command === '') {
-    process.stdout.write(USAGE);
-    return command === '' && !values.help ? EXIT.USAGE : EXIT.OK;
+  if (values.version) {
+    process.stdout.write(`spdk-conductor ${CONDUCTOR_VERSION}\n`);
+    return EXIT.OK;
   }
-  const { config: file, json, help: _help, liveness, ...rest } = values;
+  if (values.help || positionals[0] === 'help') {
+    const words = positionals[0] === 'help' ? positionals.slice(1) : positionals;
+    const help = helpFor(words);
+    if (help === undefined) throw new UsageError(`no command "${words.join(' ')}"`);
+    process.stdout.write(help);
+    return EXIT.OK;
+  }
+  if (command === '') {
+    process.stdout.write(USAGE);
+    return EXIT.USAGE;
+  }
+  const { config: file, json, help: _help, version: _version, liveness, ...rest } = values;
   const { commandValues, flags } = splitCommandValues(rest);
   const config = loadConfig({ file: file as string | undefined, env: process.env, flags });
   if (API_GROUPS.includes(positionals[0]!)) return runApiCommand({ positionals, values: commandValues, json: Boolean(json), config });
@@ -81,11 +67,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve(config);
-    case 'spdk info':
-      return spdkInfo(config, Boolean(json));
     case 'config show':
-      print(redactedConfig(config), Boolean(json));
-      return EXIT.OK;
+      return configShow(config, Boolean(json));
     case 'health':
       return healthCommand(config, { liveness: Boolean(liveness), json: Boolean(json), out: (text) => process.stdout.write(text) });
     case 'timeouts check':
@@ -108,29 +91,18 @@ async function serve(config: Config): Promise<number> {
   return EXIT.OK;
 }
 
-async function spdkInfo(config: Config, json: boolean): Promise<number> {
-  const log = createLogger({ level: config['log.level'] === 'info' ? 'warn' : config['log.level'] });
-  const spdk = await openSpdk(config, log);
-  try {
-    const caps = await spdk.client.capabilities.get();
-    const info = { version: caps.version.version, fields: caps.version.fields, simulator: caps.simulator ?? null, methods: [...caps.methods].sort() };
-    if (json) print(info, true);
-    else {
-      process.stdout.write(`spdk_tgt ${info.version}${caps.simulator ? ` (simulator: ${caps.simulator.name} ${caps.simulator.version})` : ''}\n`);
-      process.stdout.write(`${info.methods.length} methods\n`);
-    }
-    return EXIT.OK;
-  } finally {
-    await spdk.close();
-  }
-}
-
-function print(value: unknown, json: boolean): void {
+/** Every key, its value (secrets redacted) and where it came from; --json: the values only, by key. */
+function configShow(config: Config, json: boolean): number {
+  const values = redactedConfig(config);
   if (json) {
-    process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-    return;
+    process.stdout.write(JSON.stringify(values, null, 2) + '\n');
+    return EXIT.OK;
   }
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) process.stdout.write(`${key.padEnd(24)} ${v === undefined ? '-' : String(v)}\n`);
+  const rows = Object.entries(values).map(([key, v]) => [key, v === undefined ? '-' : String(v), configSource(config, key as ConfigKey)] as const);
+  const keyWidth = Math.max(...rows.map(([k]) => k.length));
+  const valueWidth = Math.min(48, Math.max(...rows.map(([, v]) => v.length)));
+  for (const [key, value, from] of rows) process.stdout.write(`${key.padEnd(keyWidth)}  ${value.padEnd(valueWidth)}  ${from}\n`);
+  return EXIT.OK;
 }
 
 function exitCodeOf(err: unknown): number {

@@ -295,3 +295,6 @@ export interface PageRequest {
   after: string | undefined;
   size: number;
 }
+
+/** What a delete found: idempotent deletes of a name that is not there succeed and say so. */
+export type DeleteOutcome = 'deleted' | 'already-absent';

@@ -17,6 +17,7 @@ import type {
   EngineRepairOutcome,
   EngineReplicaSpec,
   ExposeMode,
+  DeleteOutcome,
   NodeInfo,
   PageRequest,
   RebuildInfo,
@@ -33,6 +34,14 @@ export interface Readiness {
   reason: string;
 }
 
+/** spdk_tgt as the service is connected to it (SpdkInfo). */
+export interface SpdkInfo {
+  version: string;
+  simulator: { name: string; version: string } | undefined;
+  /** Sorted. */
+  methods: string[];
+}
+
 /** Operations take CallOptions for the caller's deadline and cancellation. */
 export interface NodeDomain {
   readiness(): Readiness;
@@ -42,7 +51,7 @@ export interface NodeDomain {
   /** With `page`, that page only (see PageRequest); without, every disk. */
   diskList(options?: CallOptions, page?: PageRequest): Promise<DiskInfo[]>;
   /** `force`: also under members of local engines. */
-  diskDelete(name: string, wipe: boolean, options?: CallOptions, force?: boolean): Promise<void>;
+  diskDelete(name: string, wipe: boolean, options?: CallOptions, force?: boolean): Promise<DeleteOutcome>;
 
   /**
    * With `exposeTo`, also exposes it to those hosts; a replica this call made is removed if that
@@ -55,7 +64,7 @@ export interface NodeDomain {
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
   replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
-  replicaDelete(name: string, options?: CallOptions, force?: boolean): Promise<void>;
+  replicaDelete(name: string, options?: CallOptions, force?: boolean): Promise<DeleteOutcome>;
   /** On an exposed replica, `mode` says whether the hosts are added or replace its hosts; without one, other hosts are refused (EXPOSE_MODE_REQUIRED). */
   replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
@@ -67,7 +76,7 @@ export interface NodeDomain {
 
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
   snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
-  snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void>;
+  snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<DeleteOutcome>;
   /** Refused while a local engine uses the replica, unless `force`. */
   snapshotRevert(replicaName: string, name: string, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
   snapshotPurge(replicaName: string, options?: CallOptions): Promise<string[]>;
@@ -77,6 +86,12 @@ export interface NodeDomain {
    */
   snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress>;
   nodeInfo(options?: CallOptions): Promise<NodeInfo>;
+  spdkInfo(options?: CallOptions): Promise<SpdkInfo>;
+  /**
+   * One raw call to spdk_tgt (diagnosis, like rpc.py): refused with SPDK_CALL_MUTATING for a
+   * method that may change state unless `allowMutating`. Resolves with spdk_tgt's result.
+   */
+  spdkCall(method: string, params: object | undefined, allowMutating: boolean, options?: CallOptions): Promise<unknown>;
 }
 
 /** Engine operations, beside the node's disks and replicas. */
@@ -88,7 +103,7 @@ export interface EngineDomain {
   engineRepair(name: string, options?: CallOptions): Promise<EngineRepairOutcome>;
   /** With `page`, that page only (see PageRequest); without, every engine. */
   engineList(options?: CallOptions, page?: PageRequest): Promise<EngineInfo[]>;
-  engineDelete(name: string, options?: CallOptions): Promise<void>;
+  engineDelete(name: string, options?: CallOptions): Promise<DeleteOutcome>;
   /** Out of the raid, controller detached, bdev gone: then the replica may be torn down. */
   engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo>;
   /** Attaches the replica and adds it to the raid; spdk_tgt rebuilds it from the others. */

@@ -148,10 +148,13 @@ export class SpdkClient implements SpdkCaller {
 
   /**
    * A call outside the contracts, unchecked: for the simulator's sim_ methods and diagnostics only.
-   * The service's own code uses `call`.
+   * The service's own code uses `call`. A method with a contract still waits its turn on the
+   * object it names, so an operator's raw call cannot land in the same poll as the service's.
    */
   callUnchecked<T = unknown>(method: string, params?: object, options: CallOptions = {}): Promise<T> {
-    return this.dispatch(method, params, Date.now() + (options.deadlineMs ?? this.deadlineMs), options.signal, undefined, undefined, false) as Promise<T>;
+    const contract = this.contracts.get(method);
+    const key = contract ? objectKey(contract, params) : undefined;
+    return this.dispatch(method, params, Date.now() + (options.deadlineMs ?? this.deadlineMs), options.signal, key, undefined, false) as Promise<T>;
   }
 
   private dispatch(

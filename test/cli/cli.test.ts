@@ -48,19 +48,56 @@ async function startServe(env: Record<string, string>) {
 const BROKEN_BUDGET = { CONDUCTOR_TIMEOUTS_REPLICA_CTRLR_LOSS_TIMEOUT_SEC: '30', CONDUCTOR_TIMEOUTS_HOST_CTRL_LOSS_TMO_SEC: '30' };
 
 describe('spdk-conductor CLI', () => {
-  it('spdk info starts the embedded simulator when no socket is given and reports its version', async () => {
-    const result = await run(['spdk', 'info', '--json']);
-    expect(result.exitCode).toBe(0);
-    const info = JSON.parse(result.stdout) as { version: string; simulator: { name: string } | null; methods: string[] };
-    expect(info.version).toBe('SPDK v26.05');
-    expect(info.simulator?.name).toBe('spdk-conductor-sim');
-    expect(info.methods).toContain('bdev_get_bdevs');
+  it('spdk info and spdk call ask the running service: version, methods, and raw calls guarded when they change state', async () => {
+    const { env } = serveEnv();
+    const { child } = await startServe(env);
+    try {
+      const cli = (args: string[]) => execa(process.execPath, [CLI, ...args], { reject: false, env, extendEnv: false, timeout: 30_000 });
+      const info = await cli(['spdk', 'info', '--json']);
+      expect(info.exitCode, info.stderr).toBe(0);
+      const parsed = JSON.parse(info.stdout) as { version: string; simulator: { name: string } | null; methods: string[] };
+      expect(parsed.version).toBe('SPDK v26.05');
+      expect(parsed.simulator?.name).toBe('spdk-conductor-sim');
+      expect(parsed.methods).toContain('bdev_get_bdevs');
+      expect(parsed.methods).toEqual([...parsed.methods].sort());
+      const text = await cli(['spdk', 'info']);
+      expect(text.stdout).toMatch(/^spdk_tgt\s+SPDK v26\.05$/m);
+      expect(text.stdout).toMatch(/^ {2}bdev_get_bdevs$/m);
+
+      const version = await cli(['spdk', 'call', 'spdk_get_version']);
+      expect(version.exitCode, version.stderr).toBe(0);
+      expect(JSON.parse(version.stdout)).toMatchObject({ version: 'SPDK v26.05' });
+
+      const create = ['spdk', 'call', 'bdev_malloc_create', '{"name": "raw1", "num_blocks": 2048, "block_size": 512}'];
+      const refused = await cli(create);
+      expect(refused.exitCode).toBe(7);
+      expect(refused.stderr).toMatch(/bdev_malloc_create may change spdk_tgt's state .*--allow-mutating\) .*\[SPDK_CALL_MUTATING\]/);
+      expect(JSON.parse((await cli(['spdk', 'call', 'bdev_get_bdevs'])).stdout)).toEqual([]);
+
+      const made = await cli([...create, '--allow-mutating']);
+      expect(made.exitCode, made.stderr).toBe(0);
+      expect(JSON.parse(made.stdout)).toBe('raw1');
+      const read = await cli(['spdk', 'call', 'bdev_get_bdevs', '{"name": "raw1"}']);
+      expect((JSON.parse(read.stdout) as { name: string; num_blocks: number }[])[0]).toMatchObject({ name: 'raw1', num_blocks: 2048 });
+
+      // spdk_tgt's own refusal comes back with its code and message.
+      const missing = await cli(['spdk', 'call', 'bdev_get_bdevs', '{"name": "nope"}']);
+      expect(missing.exitCode).not.toBe(0);
+      expect(missing.stderr).toMatch(/No such device/);
+
+      const badJson = await cli(['spdk', 'call', 'bdev_get_bdevs', '{name}']);
+      expect(badJson.exitCode).toBe(2);
+      expect(badJson.stderr).toMatch(/the params of bdev_get_bdevs are not JSON/);
+    } finally {
+      child.kill('SIGTERM');
+      await child;
+    }
   });
 
-  it('exits 3 with the reason when spdk_tgt cannot be reached', async () => {
-    const result = await run(['spdk', 'info', '--spdk-socket', '/nonexistent/spdk.sock']);
+  it('spdk info exits 3 with the reason when the service cannot be reached, and starts nothing', async () => {
+    const result = await run(['spdk', 'info'], { CONDUCTOR_API_SOCKET: '/nonexistent/api.sock' });
     expect(result.exitCode).toBe(3);
-    expect(result.stderr).toMatch(/cannot connect to spdk_tgt at \/nonexistent\/spdk\.sock: ENOENT/);
+    expect(result.stderr).toMatch(/cannot reach the spdk-conductor service at .*nonexistent\/api\.sock/);
   });
 
   it('exits 2 naming the key on bad configuration, before touching anything', async () => {

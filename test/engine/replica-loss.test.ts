@@ -47,6 +47,9 @@ describe('a lost replica degrades the volume and never fails it', () => {
   it('comes up healthy with three members and takes host writes', async () => {
     expect(engine.state).toBe('healthy');
     expect(engine.members.map((m) => m.state)).toEqual(['healthy', 'healthy', 'healthy']);
+    // The line a host pastes carries the whole host side of the budget, and its NQN.
+    const f = engine.frontend!;
+    expect(f.connectCommand).toBe(`nvme connect -t tcp -a ${f.address} -s ${f.port} -n ${f.nqn} --hostnqn ${HOST_NQN} --ctrl-loss-tmo 6 --reconnect-delay 1 --keep-alive-tmo 1`);
     for (let i = 0; i < 20; i++) await host.writeOne(IO_TIMEOUT_MS);
     expect(host.failures).toEqual([]);
   });

@@ -46,6 +46,10 @@ import type { SnapshotPurgeResponse as _spdk_conductor_v1_SnapshotPurgeResponse,
 import type { SnapshotRevertRequest as _spdk_conductor_v1_SnapshotRevertRequest, SnapshotRevertRequest__Output as _spdk_conductor_v1_SnapshotRevertRequest__Output } from './spdk/conductor/v1/SnapshotRevertRequest.js';
 import type { SnapshotShallowCopyRequest as _spdk_conductor_v1_SnapshotShallowCopyRequest, SnapshotShallowCopyRequest__Output as _spdk_conductor_v1_SnapshotShallowCopyRequest__Output } from './spdk/conductor/v1/SnapshotShallowCopyRequest.js';
 import type { SnapshotsClient as _spdk_conductor_v1_SnapshotsClient, SnapshotsDefinition as _spdk_conductor_v1_SnapshotsDefinition } from './spdk/conductor/v1/Snapshots.js';
+import type { SpdkCallRequest as _spdk_conductor_v1_SpdkCallRequest, SpdkCallRequest__Output as _spdk_conductor_v1_SpdkCallRequest__Output } from './spdk/conductor/v1/SpdkCallRequest.js';
+import type { SpdkCallResponse as _spdk_conductor_v1_SpdkCallResponse, SpdkCallResponse__Output as _spdk_conductor_v1_SpdkCallResponse__Output } from './spdk/conductor/v1/SpdkCallResponse.js';
+import type { SpdkInfo as _spdk_conductor_v1_SpdkInfo, SpdkInfo__Output as _spdk_conductor_v1_SpdkInfo__Output } from './spdk/conductor/v1/SpdkInfo.js';
+import type { SpdkInfoRequest as _spdk_conductor_v1_SpdkInfoRequest, SpdkInfoRequest__Output as _spdk_conductor_v1_SpdkInfoRequest__Output } from './spdk/conductor/v1/SpdkInfoRequest.js';
 import type { VolumeIoRate as _spdk_conductor_v1_VolumeIoRate, VolumeIoRate__Output as _spdk_conductor_v1_VolumeIoRate__Output } from './spdk/conductor/v1/VolumeIoRate.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -111,6 +115,10 @@ export interface ProtoGrpcType {
         SnapshotRevertRequest: MessageTypeDefinition<_spdk_conductor_v1_SnapshotRevertRequest, _spdk_conductor_v1_SnapshotRevertRequest__Output>
         SnapshotShallowCopyRequest: MessageTypeDefinition<_spdk_conductor_v1_SnapshotShallowCopyRequest, _spdk_conductor_v1_SnapshotShallowCopyRequest__Output>
         Snapshots: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_SnapshotsClient> & { service: _spdk_conductor_v1_SnapshotsDefinition }
+        SpdkCallRequest: MessageTypeDefinition<_spdk_conductor_v1_SpdkCallRequest, _spdk_conductor_v1_SpdkCallRequest__Output>
+        SpdkCallResponse: MessageTypeDefinition<_spdk_conductor_v1_SpdkCallResponse, _spdk_conductor_v1_SpdkCallResponse__Output>
+        SpdkInfo: MessageTypeDefinition<_spdk_conductor_v1_SpdkInfo, _spdk_conductor_v1_SpdkInfo__Output>
+        SpdkInfoRequest: MessageTypeDefinition<_spdk_conductor_v1_SpdkInfoRequest, _spdk_conductor_v1_SpdkInfoRequest__Output>
         VolumeIoRate: MessageTypeDefinition<_spdk_conductor_v1_VolumeIoRate, _spdk_conductor_v1_VolumeIoRate__Output>
       }
     }

@@ -42,8 +42,7 @@ export function disksHandlers(ctx: ServiceContext): DisksHandlers {
       return { disks: items.map(diskMessage), nextPageToken };
     }),
     DiskDelete: unary<DiskDeleteRequest__Output, DiskDeleteResponse>(ctx, 'DiskDelete', async (request, options) => {
-      await domain.diskDelete(check.name('disk', 'name', request.name), request.wipe, options, request.force);
-      return {};
+      return { alreadyAbsent: (await domain.diskDelete(check.name('disk', 'name', request.name), request.wipe, options, request.force)) === 'already-absent' };
     }),
   };
 }

@@ -145,8 +145,7 @@ export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): Eng
       return { engines: items.map(engineMessage), nextPageToken };
     }),
     EngineDelete: unary<EngineDeleteRequest__Output, EngineDeleteResponse>(ctx, 'EngineDelete', async (request, call) => {
-      await domain.engineDelete(volumeName(request), call);
-      return {};
+      return { alreadyAbsent: (await domain.engineDelete(volumeName(request), call)) === 'already-absent' };
     }),
     EngineReplicaList: unary<EngineReplicaListRequest__Output, EngineReplicaListResponse>(ctx, 'EngineReplicaList', async (request, call) => ({
       members: (await domain.engineGet(volumeName(request), call)).members.map(engineMemberMessage),

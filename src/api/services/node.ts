@@ -10,6 +10,10 @@ import type { NodeInfo } from '../generated/spdk/conductor/v1/NodeInfo.js';
 import type { NodeInfoRequest__Output } from '../generated/spdk/conductor/v1/NodeInfoRequest.js';
 import type { NodeStats } from '../generated/spdk/conductor/v1/NodeStats.js';
 import type { NodeStatsRequest__Output } from '../generated/spdk/conductor/v1/NodeStatsRequest.js';
+import type { SpdkCallRequest__Output } from '../generated/spdk/conductor/v1/SpdkCallRequest.js';
+import type { SpdkCallResponse } from '../generated/spdk/conductor/v1/SpdkCallResponse.js';
+import type { SpdkInfo } from '../generated/spdk/conductor/v1/SpdkInfo.js';
+import type { SpdkInfoRequest__Output } from '../generated/spdk/conductor/v1/SpdkInfoRequest.js';
 import { ConductorError } from '../../errors.js';
 import type { NodeStatsView } from '../metrics/node-metrics.js';
 import type { ShallowCopyProgress } from '../generated/spdk/conductor/v1/ShallowCopyProgress.js';
@@ -35,6 +39,16 @@ const MAX_TOP = 100;
 export function nodeHandlers(ctx: ServiceContext, security: ApiSecurityInfo, stats?: NodeStatsSource): NodeHandlers {
   return {
     NodeInfo: unary<NodeInfoRequest__Output, NodeInfo>(ctx, 'NodeInfo', async (_request, call) => ({ ...(await ctx.domain.nodeInfo(call)), ...security })),
+    SpdkInfo: unary<SpdkInfoRequest__Output, SpdkInfo>(ctx, 'SpdkInfo', async (_request, call) => {
+      const info = await ctx.domain.spdkInfo(call);
+      return { version: info.version, simulatorName: info.simulator?.name ?? '', simulatorVersion: info.simulator?.version ?? '', methods: info.methods };
+    }),
+    SpdkCall: unary<SpdkCallRequest__Output, SpdkCallResponse>(ctx, 'SpdkCall', async (request, call) => {
+      check.boundedRequest(request);
+      const method = spdkMethod(request.method);
+      const result = await ctx.domain.spdkCall(method, spdkParams(request.paramsJson), request.allowMutating, call);
+      return { resultJson: JSON.stringify(result ?? null) };
+    }),
     NodeStats: unary<NodeStatsRequest__Output, NodeStats>(ctx, 'NodeStats', async (request) => {
       const top = request.top === 0 ? DEFAULT_TOP : request.top;
       if (top > MAX_TOP) throw new ConductorError('INVALID_ARGUMENT', `top: ${top} is more than ${MAX_TOP}`, { field: 'top' });
@@ -42,6 +56,28 @@ export function nodeHandlers(ctx: ServiceContext, security: ApiSecurityInfo, sta
       return nodeStatsMessage(stats.stats(top));
     }),
   };
+}
+
+/** SPDK's method names: lower case words joined by underscores (rpc_get_methods lists them so). */
+const SPDK_METHOD = /^[a-z][a-z0-9_]{0,127}$/;
+
+function spdkMethod(value: string): string {
+  if (!SPDK_METHOD.test(value))
+    throw check.invalid('method', `method: ${JSON.stringify(value.slice(0, 140))} is not an SPDK method name (lower case letters, digits and underscores, e.g. bdev_get_bdevs)`);
+  return value;
+}
+
+/** The params as spdk_tgt takes them: a JSON object, or nothing. */
+function spdkParams(json: string): object | undefined {
+  if (json.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (err) {
+    throw check.invalid('params_json', `params_json is not JSON: ${(err as Error).message}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw check.invalid('params_json', 'params_json must be a JSON object (SPDK methods take named params)');
+  return value;
 }
 
 function nodeStatsMessage(v: NodeStatsView): NodeStats {

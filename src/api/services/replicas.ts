@@ -47,8 +47,7 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
       return replicaMessage(await domain.replicaExpand(name, sizeBytes, call, request.force));
     }),
     ReplicaDelete: unary<ReplicaDeleteRequest__Output, ReplicaDeleteResponse>(ctx, 'ReplicaDelete', async (request, call) => {
-      await domain.replicaDelete(check.name('replica', 'name', request.name), call, request.force);
-      return {};
+      return { alreadyAbsent: (await domain.replicaDelete(check.name('replica', 'name', request.name), call, request.force)) === 'already-absent' };
     }),
     ReplicaExpose: unary<ReplicaExposeRequest__Output, Replica>(ctx, 'ReplicaExpose', async (request, call) => {
       const name = check.name('replica', 'name', request.name);

@@ -38,8 +38,7 @@ export function snapshotsHandlers(ctx: ServiceContext): SnapshotsHandlers {
       snapshots: (await domain.snapshotList(check.name('replica', 'replica_name', request.replicaName), call)).map(snapshotMessage),
     })),
     SnapshotDelete: unary<SnapshotDeleteRequest__Output, SnapshotDeleteResponse>(ctx, 'SnapshotDelete', async (request, call) => {
-      await domain.snapshotDelete(...target(request), call);
-      return {};
+      return { alreadyAbsent: (await domain.snapshotDelete(...target(request), call)) === 'already-absent' };
     }),
     SnapshotRevert: unary<SnapshotRevertRequest__Output, Replica>(ctx, 'SnapshotRevert', async (request, call) => replicaMessage(await domain.snapshotRevert(...target(request), call, request.force))),
     SnapshotShallowCopy: shallowCopyHandler(ctx),

@@ -42,6 +42,7 @@ export interface CommandValues {
   'secret-access-key-file'?: string | undefined;
   'access-key-id-env'?: string | undefined;
   'secret-access-key-env'?: string | undefined;
+  'allow-mutating'?: boolean | undefined;
 }
 
 export interface CommandContext {
@@ -59,6 +60,8 @@ export interface CommandSpec {
   name: string;
   /** Positional arguments, e.g. ['NAME']. */
   args: readonly string[];
+  /** Positional arguments that may follow `args`, e.g. ['PARAMS_JSON']. */
+  optionalArgs?: readonly string[];
   /** Options this command takes (besides the global ones), as in the usage line. */
   options: readonly (keyof CommandValues)[];
   usage: string;

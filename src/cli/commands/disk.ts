@@ -100,7 +100,7 @@ export const diskCommands: CommandSpec[] = [
       (values, [name]) =>
       async ({ api, call, out, json: asJson }) => {
         const response = await invoke(api.disks, 'DiskDelete', { name: name!, wipe: Boolean(values.wipe), force: Boolean(values.force) }, call);
-        out(asJson ? json(response) : `deleted disk ${name}${values.wipe ? ' and everything on it' : ''}\n`);
+        out(asJson ? json(response) : response.alreadyAbsent ? `disk ${name} already absent: nothing deleted\n` : `deleted disk ${name}${values.wipe ? ' and everything on it' : ''}\n`);
         return EXIT.OK;
       },
   },

@@ -171,7 +171,7 @@ export const engineCommands: CommandSpec[] = [
       (_values, [name]) =>
       async ({ api, call, out, json: asJson }) => {
         const response = await invoke(api.engines, 'EngineDelete', { name: name! }, call);
-        out(asJson ? json(response) : `deleted engine ${name}\n`);
+        out(asJson ? json(response) : response.alreadyAbsent ? `engine ${name} already absent: nothing deleted\n` : `deleted engine ${name}\n`);
         return EXIT.OK;
       },
   },

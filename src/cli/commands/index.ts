@@ -21,6 +21,7 @@ import { parseDuration } from './format.js';
 import { rebuildCommands } from './rebuild.js';
 import { replicaCommands } from './replica.js';
 import { snapshotCommands } from './snapshot.js';
+import { spdkCommands } from './spdk.js';
 import { UsageError } from './usage.js';
 import { portProblem, splitHostPort } from '../../validation/network.js';
 
@@ -61,6 +62,7 @@ export const COMMAND_OPTIONS = {
   'secret-access-key-file': { type: 'string' },
   'access-key-id-env': { type: 'string' },
   'secret-access-key-env': { type: 'string' },
+  'allow-mutating': { type: 'boolean' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.
@@ -70,17 +72,26 @@ const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
 /** Operations can wait on slow spdk_tgt work (lvstore load, examine: up to 5 min), plus queueing. */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...rebuildCommands, ...nodeCommands, ...backupCommands];
+const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...rebuildCommands, ...nodeCommands, ...backupCommands, ...spdkCommands];
 
-export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine', 'rebuild', 'node', 'backup'];
+export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine', 'rebuild', 'node', 'backup', 'spdk'];
 
-export const API_USAGE = `${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
-
-  options of these commands:
+/** The API commands' options, after their usage lines (in the global help and each command's). */
+export const API_OPTIONS = `  options of these commands:
   --timeout DURATION  deadline of each call (default 10m; e.g. 30s, 500ms)
   --address HOST:PORT talk to the service over TCP instead of its Unix socket (--api-socket)
   --json              print the API's answer as JSON (watch: one object per line)
   sizes: bytes, or a number with KiB, MiB, GiB, TiB (e.g. 10GiB, 512MiB)`;
+
+export const API_USAGE = `${COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
+
+${API_OPTIONS}`;
+
+/** The usage lines of the API commands whose name starts with `words` ("engine", "engine create"). */
+export function apiUsages(words: readonly string[]): string[] {
+  const prefix = words.join(' ');
+  return COMMANDS.filter((c) => c.name === prefix || c.name.startsWith(`${prefix} `)).map((c) => c.usage);
+}
 
 /** Separates the API commands' options from the configuration flags in one parsed command line. */
 export function splitCommandValues(values: Record<string, unknown>): { commandValues: CommandValues; flags: Record<string, string | undefined> } {
@@ -121,7 +132,7 @@ export async function runApiCommand(input: ApiCommandInput): Promise<number> {
     const verbs = COMMANDS.filter((c) => c.name.startsWith(`${group} `)).map((c) => c.name.split(' ')[1]);
     throw new UsageError(`${verb === undefined ? `"${group}" needs a command` : `unknown command "${group} ${verb}"`}; ${group} commands: ${verbs.join(', ')}`);
   }
-  if (args.length !== spec.args.length) throw new UsageError(`usage: spdk-conductor ${spec.usage}`);
+  if (args.length < spec.args.length || args.length > spec.args.length + (spec.optionalArgs?.length ?? 0)) throw new UsageError(`usage: spdk-conductor ${spec.usage}`);
   for (const option of Object.keys(COMMAND_OPTIONS) as (keyof CommandValues)[]) {
     if (values[option] !== undefined && !spec.options.includes(option) && !COMMON.includes(option)) {
       throw new UsageError(`--${option} does not apply to "${spec.name}"; usage: spdk-conductor ${spec.usage}`);

@@ -128,7 +128,7 @@ export const replicaCommands: CommandSpec[] = [
       (values, [name]) =>
       async ({ api, call, out, json: asJson }) => {
         const response = await invoke(api.replicas, 'ReplicaDelete', { name: name!, force: Boolean(values.force) }, call);
-        out(asJson ? json(response) : `deleted replica ${name}\n`);
+        out(asJson ? json(response) : response.alreadyAbsent ? `replica ${name} already absent: nothing deleted\n` : `deleted replica ${name}\n`);
         return EXIT.OK;
       },
   },

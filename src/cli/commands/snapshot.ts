@@ -98,7 +98,7 @@ export const snapshotCommands: CommandSpec[] = [
       (_values, [replicaName, name]) =>
       async ({ api, call, out, json: asJson }) => {
         const response = await invoke(api.snapshots, 'SnapshotDelete', { replicaName: replicaName!, name: name! }, call);
-        out(asJson ? json(response) : `deleted snapshot ${name} of replica ${replicaName}\n`);
+        out(asJson ? json(response) : response.alreadyAbsent ? `snapshot ${name} of replica ${replicaName} already absent: nothing deleted\n` : `deleted snapshot ${name} of replica ${replicaName}\n`);
         return EXIT.OK;
       },
   },

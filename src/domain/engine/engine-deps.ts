@@ -29,6 +29,7 @@ export function engineDeps(hostNqns: HostNqns, budget: TimeoutBudget, log: Logge
   return {
     attachParams: (override) => replicaAttachParams(effective(override)),
     hostCtrlLossTmoSec: (override) => effective(override).host.ctrlLossTmoSec,
+    hostTimeouts: (override) => effective(override).host,
     engineHostNqn:
       hostNqns.engine ??
       `${NQN_PREFIX}:engine:${os

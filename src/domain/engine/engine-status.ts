@@ -15,6 +15,8 @@ import { engineControllerName, engineRaidName, namespaceIds, volumeNqn } from '.
 import type { EngineSpec } from '../node/state-file.js';
 import type { EngineRecords } from './engine-records.js';
 import { forEachSliced, mapSliced } from '../node/slices.js';
+import { exportOnlyFrontend } from '../../host/frontend.js';
+import type { HostTimeouts } from './timeout-budget.js';
 
 /** An engine's rebuilds that are queued or running (kept by rebuild/active-rebuilds.ts). */
 export interface EngineRebuilds {
@@ -37,7 +39,7 @@ export class EngineStatus {
     private readonly ctx: Pick<DomainContext, 'spdk' | 'inventory' | 'settings' | 'log'>,
     private readonly records: EngineRecords,
     private readonly rebuilds: EngineRebuilds,
-    private readonly hostCtrlLossTmoSec: (spec: EngineSpec) => number,
+    private readonly hostTimeouts: (spec: EngineSpec) => HostTimeouts,
   ) {}
 
   async observe(options?: CallOptions): Promise<Observed> {
@@ -214,7 +216,7 @@ export class EngineStatus {
     const ids = namespaceIds('volume', spec.name);
     const nqn = volumeNqn(spec.name);
     const address = this.ctx.settings.exportAddress;
-    const ctrlLoss = this.hostCtrlLossTmoSec(spec);
+    const host = this.hostTimeouts(spec);
     return {
       kind: spec.frontend,
       nqn,
@@ -224,10 +226,20 @@ export class EngineStatus {
       namespaceUuid: ids.uuid,
       namespaceNguid: ids.nguid,
       device: undefined,
-      recommendedCtrlLossTmoSec: ctrlLoss,
-      connectCommand: spec.frontend === 'export-only' ? `nvme connect -t tcp -a ${address} -s ${spec.port} -n ${nqn} --ctrl-loss-tmo ${ctrlLoss}` : undefined,
+      recommendedCtrlLossTmoSec: host.ctrlLossTmoSec,
+      connectCommand: spec.frontend === 'export-only' ? connectLine(nqn, address, spec, host) : undefined,
     };
   }
+}
+
+/**
+ * The whole `nvme connect` line a host pastes: the budget's three host flags, and --hostnqn when
+ * the engine allows exactly one host (with several, each host uses its own /etc/nvme/hostnqn).
+ */
+function connectLine(nqn: string, address: string, spec: EngineSpec, host: HostTimeouts): string {
+  const hostNqn = spec.hostNqns.length === 1 ? spec.hostNqns[0] : undefined;
+  const params = { nqn, address, port: spec.port, ctrlLossTmoSec: host.ctrlLossTmoSec, reconnectDelaySec: host.reconnectDelaySec, keepAliveTmoSec: host.keepAliveTmoSec };
+  return exportOnlyFrontend(hostNqn === undefined ? params : { ...params, hostNqn }).connectCommand;
 }
 
 function publishChange(name: string, type: ObjectChange['type'], state: EngineState | undefined, reason: string, source: ObjectChange['source']): void {

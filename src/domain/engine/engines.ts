@@ -10,7 +10,7 @@ import { ConductorError, SpdkRpcError, SpdkTransportError, type ErrorCode } from
 import type { CallOptions } from '../../spdk/call.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { DomainContext } from '../node/context.js';
-import type { EngineCreate, EngineInfo, EngineReplicaSpec, PageRequest, TimeoutOverride } from '../model.js';
+import type { DeleteOutcome, EngineCreate, EngineInfo, EngineReplicaSpec, PageRequest, TimeoutOverride } from '../model.js';
 import { pageItems } from '../node/sorted-names.js';
 import { checkSecrets, engineKeyUser, hasKeys, keyNamesOf, keyParams, type HostSecrets } from '../node/keys.js';
 import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, parseEngineController, volumeNqn } from '../node/naming.js';
@@ -24,6 +24,7 @@ import type { EngineSpec } from '../node/state-file.js';
 import type { EngineEdit, EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
 import { checkLocalMembers, checkRemoteSizes, memberBdev, superblockFits, waitBdevGone } from './members.js';
+import type { HostTimeouts } from './timeout-budget.js';
 
 const MIB = 1024 * 1024;
 /** raid1 in spdk_tgt v26.05 refuses to start with fewer members (transcript 08). */
@@ -33,6 +34,8 @@ const RAID1_MIN_MEMBERS = 2;
 export interface EngineDeps {
   attachParams(override?: TimeoutOverride): { ctrlr_loss_timeout_sec: number; reconnect_delay_sec: number; fast_io_fail_timeout_sec: number };
   hostCtrlLossTmoSec(override?: TimeoutOverride): number;
+  /** The host's side of the budget (with an engine's override): what its `nvme connect` line says. */
+  hostTimeouts(override?: TimeoutOverride): HostTimeouts;
   /** The NQN this node's bdev_nvme presents to replica targets. */
   engineHostNqn: string;
   /** Connects this node's kernel to an export (nvme-host frontend); undefined where unavailable. */
@@ -130,13 +133,14 @@ export class Engines {
     });
   }
 
-  async delete(name: string, options?: CallOptions): Promise<void> {
+  async delete(name: string, options?: CallOptions): Promise<DeleteOutcome> {
     checkName('volume', name);
-    await this.records.edit(name, async (edit) => {
+    return this.records.edit(name, async (edit) => {
       const spec = edit.current;
       await this.teardown(spec ?? bareSpec(name), edit, options);
       if (spec) this.status.changed(name, 'deleted', 'deleted');
-      this.ctx.log.info({ engine: name }, 'engine deleted');
+      this.ctx.log.info({ engine: name, existed: spec !== undefined }, 'engine deleted');
+      return spec ? 'deleted' : 'already-absent';
     });
   }
 

@@ -44,6 +44,7 @@ import type {
   ReplicaEvent,
   ReplicaInfo,
   CopyTarget,
+  DeleteOutcome,
   NodeInfo,
   PageRequest,
   RebuildInfo,
@@ -52,7 +53,8 @@ import type {
   SnapshotCreate,
   SnapshotInfo,
 } from '../model.js';
-import type { EngineDomain, NodeDomain, Readiness } from '../operations.js';
+import type { EngineDomain, NodeDomain, Readiness, SpdkInfo } from '../operations.js';
+import { spdkInfo, spdkRawCall } from './raw-call.js';
 import type { ResourceSnapshot } from '../health/readings.js';
 import { EngineRecords } from '../engine/engine-records.js';
 import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
@@ -210,7 +212,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
     this.records = new EngineRecords(ctx.state, ctx.locks);
     const activeRebuilds = new ActiveRebuilds();
-    this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostCtrlLossTmoSec(spec.timeouts));
+    this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostTimeouts(spec.timeouts));
     this.engines = new Engines(ctx, this.records, deps, this.engineStatus);
     this.reassembly = new EngineReassembly(ctx, this.records, this.engines, this.engineStatus);
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
@@ -228,7 +230,9 @@ export class NodeService implements NodeDomain, EngineDomain {
               throw err;
             },
           ),
-        replicaDelete: (name) => this.replicaDelete(name, undefined, true),
+        replicaDelete: async (name) => {
+          await this.replicaDelete(name, undefined, true);
+        },
       },
       state: ctx.state,
       log: ctx.log.child({ component: 'backups' }),
@@ -382,10 +386,10 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('engine-list', () => this.engines.list(options, page));
   }
 
-  async engineDelete(name: string, options?: CallOptions): Promise<void> {
-    await this.run('engine-delete', async () => {
+  engineDelete(name: string, options?: CallOptions): Promise<DeleteOutcome> {
+    return this.run('engine-delete', async () => {
       await this.rebuilds.cancelEngine(checkName('volume', name), 'the engine was deleted');
-      await this.engines.delete(name, options);
+      return this.engines.delete(name, options);
     });
   }
 
@@ -433,6 +437,14 @@ export class NodeService implements NodeDomain, EngineDomain {
       maxSubsystems: limit.max,
       maxSubsystemsSource: limit.source,
     };
+  }
+
+  spdkInfo(): Promise<SpdkInfo> {
+    return spdkInfo(this.ctx.client);
+  }
+
+  spdkCall(method: string, params: object | undefined, allowMutating: boolean, options?: CallOptions): Promise<unknown> {
+    return spdkRawCall(this.ctx.client, this.ctx.log, method, params, allowMutating, options);
   }
 
   engineWatch(listener: (event: EngineEvent) => void): () => void {
@@ -492,8 +504,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('disk-list', async () => this.disks.list(page));
   }
 
-  async diskDelete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<void> {
-    await this.run('disk-delete', () => this.disks.delete(name, wipe, options, force));
+  diskDelete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<DeleteOutcome> {
+    return this.run('disk-delete', () => this.disks.delete(name, wipe, options, force));
   }
 
   replicaCreate(name: string, diskName: string, sizeBytes: number, options?: CallOptions, exposeTo?: string[], secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
@@ -523,11 +535,12 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('replica-expand', () => this.replicas.expand(name, sizeBytes, options, force));
   }
 
-  async replicaDelete(name: string, options?: CallOptions, force = false): Promise<void> {
-    await this.run('replica-delete', async () => {
+  replicaDelete(name: string, options?: CallOptions, force = false): Promise<DeleteOutcome> {
+    return this.run('replica-delete', async () => {
       const disk = this.ctx.inventory.head(name)?.disk;
-      await this.replicas.delete(name, options, force);
+      const outcome = await this.replicas.delete(name, options, force);
       if (disk) this.disks.refreshSoon(disk);
+      return outcome;
     });
   }
 
@@ -591,8 +604,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('snapshot-list', async () => this.snapshots.list(replicaName));
   }
 
-  async snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void> {
-    await this.run('snapshot-delete', () => this.snapshots.delete(replicaName, name, options));
+  snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<DeleteOutcome> {
+    return this.run('snapshot-delete', () => this.snapshots.delete(replicaName, name, options));
   }
 
   snapshotRevert(replicaName: string, name: string, options?: CallOptions, force = false): Promise<ReplicaInfo> {

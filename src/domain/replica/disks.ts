@@ -10,7 +10,7 @@ import { probeDisk, resolveDiskPath, wipeDiskLabels } from '../../host/disk-prob
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { DiskRecord } from '../node/inventory.js';
-import type { DiskCreate, DiskInfo, PageRequest } from '../model.js';
+import type { DeleteOutcome, DiskCreate, DiskInfo, PageRequest } from '../model.js';
 import { pageItems } from '../node/sorted-names.js';
 import { checkName, diskBdevName, lvstoreName } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
@@ -74,9 +74,9 @@ export class Disks {
   }
 
   /** Refused while a replica on it is a local engine's member, unless `force`. */
-  async delete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<void> {
+  async delete(name: string, wipe: boolean, options?: CallOptions, force = false): Promise<DeleteOutcome> {
     checkName('disk', name);
-    await this.ctx.locks.with(`disk:${name}`, async () => {
+    return this.ctx.locks.with(`disk:${name}`, async () => {
       const record = this.ctx.inventory.disks.get(name);
       const kind = record?.kind ?? 'aio';
       const lvols = this.ctx.inventory.lvolsOn(name);
@@ -104,6 +104,7 @@ export class Disks {
       this.ctx.log.info({ disk: name, wipe }, 'disk deleted');
       if (objectChangeChannel.hasSubscribers)
         objectChangeChannel.publish({ kind: 'disk', name, type: 'deleted', state: undefined, reason: wipe ? 'deleted with its replicas (wipe)' : 'deleted', source: 'operation' });
+      return record ? 'deleted' : 'already-absent';
     });
   }
 

@@ -9,7 +9,7 @@ import type { DomainContext } from '../node/context.js';
 import { hostList, sameHosts, type Exports } from './exports.js';
 import type { ReplicaUsage } from './usage.js';
 import type { LvolRecord } from '../node/inventory.js';
-import type { ExportInfo, PageRequest, ReplicaInfo } from '../model.js';
+import type { DeleteOutcome, ExportInfo, PageRequest, ReplicaInfo } from '../model.js';
 import { pageNames } from '../node/sorted-names.js';
 import { alias, checkName, headLvolName, ownerTag } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
@@ -158,18 +158,19 @@ export class Replicas {
   }
 
   /** Refused while an engine or a connected host uses the replica, unless `force`. */
-  async delete(name: string, options?: CallOptions, force = false): Promise<void> {
+  async delete(name: string, options?: CallOptions, force = false): Promise<DeleteOutcome> {
     checkName('replica', name);
-    await this.ctx.locks.with(`replica:${name}`, async () => {
+    return this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.ctx.inventory.head(name);
       const disk = head?.disk ?? this.diskOfSnapshots(name);
-      if (!head && disk === undefined && !this.ctx.inventory.exports.has(name)) return;
+      if (!head && disk === undefined && !this.ctx.inventory.exports.has(name)) return 'already-absent';
       await this.usage.refuseIfUsed(name, 'delete', force, options);
       const before = head ? this.info(head) : undefined;
       if (disk !== undefined) await this.ctx.state.setIntent({ op: 'replica-delete', replica: name, disk });
       await this.finishDelete(name, disk, options);
       if (before) this.ctx.events.emit('deleted', before, 'deleted');
       this.ctx.log.info({ replica: name }, 'replica deleted');
+      return 'deleted';
     });
   }
 

@@ -8,7 +8,7 @@ import { ConductorError, SpdkRpcError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { LvolRecord } from '../node/inventory.js';
-import type { ReplicaInfo, SnapshotCreate, SnapshotInfo } from '../model.js';
+import type { DeleteOutcome, ReplicaInfo, SnapshotCreate, SnapshotInfo } from '../model.js';
 import { alias, checkName, headLvolName, revertLvolName, snapshotLvolName } from '../node/naming.js';
 import type { Replicas } from './replicas.js';
 import type { ReplicaUsage } from './usage.js';
@@ -62,16 +62,16 @@ export class Snapshots {
     return this.replicas.chainOf(replica).map((s) => this.info(replica, s));
   }
 
-  async delete(replicaName: string, name: string, options?: CallOptions): Promise<void> {
+  async delete(replicaName: string, name: string, options?: CallOptions): Promise<DeleteOutcome> {
     const replica = checkName('replica', replicaName);
     checkName('snapshot', name);
-    await this.ctx.locks.with(`replica:${replica}`, async () => {
+    return this.ctx.locks.with(`replica:${replica}`, async () => {
       const head = this.replicas.head(replica);
       const lvolName = snapshotLvolName(replica, name);
       const snapshot = this.ctx.inventory.lvol(head.disk, lvolName);
       if (!snapshot) {
         await this.ctx.state.dropSnapshotMeta(replica, [name]);
-        return;
+        return 'already-absent';
       }
       if (snapshot.clones.length > 1) {
         throw new ConductorError(
@@ -95,6 +95,7 @@ export class Snapshots {
       await this.ctx.state.dropSnapshotMeta(replica, [name]);
       this.ctx.log.info({ replica, snapshot: name }, 'snapshot deleted');
       this.ctx.events.emit('modified', this.replicas.info(this.replicas.head(replica)), `snapshot ${name} deleted`);
+      return 'deleted';
     });
   }
 

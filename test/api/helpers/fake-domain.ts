@@ -22,7 +22,9 @@ import type {
   SnapshotCreate,
   SnapshotInfo,
 } from '../../../src/domain/model.js';
-import type { EngineDomain, NodeDomain, Readiness } from '../../../src/domain/operations.js';
+import type { EngineDomain, NodeDomain, Readiness, SpdkInfo } from '../../../src/domain/operations.js';
+import { onlyReads } from '../../../src/domain/node/raw-call.js';
+import type { DeleteOutcome } from '../../../src/domain/model.js';
 import { FakeEngines } from './fake-engines.js';
 
 type Options = Parameters<NodeDomain['diskGet']>[1];
@@ -111,14 +113,14 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return [...this.#disks.values()];
   }
 
-  async diskDelete(name: string, wipe: boolean, options?: Options): Promise<void> {
+  async diskDelete(name: string, wipe: boolean, options?: Options): Promise<DeleteOutcome> {
     await this.#enter('diskDelete', [name, wipe], options);
     const onIt = [...this.#replicas.values()].filter((r) => r.diskName === name);
     if (onIt.length > 0 && !wipe) {
       throw new ConductorError('DISK_IN_USE', `disk ${name} holds ${onIt.length} replicas; delete them first or pass wipe`);
     }
     for (const replica of onIt) this.#dropReplica(replica.name);
-    this.#disks.delete(name);
+    return this.#disks.delete(name) ? 'deleted' : 'already-absent';
   }
 
   async replicaCreate(name: string, diskName: string, sizeBytes: number, options?: Options): Promise<ReplicaInfo> {
@@ -167,9 +169,9 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return this.#update(name, { sizeBytes }, 'expanded');
   }
 
-  async replicaDelete(name: string, options?: Options): Promise<void> {
+  async replicaDelete(name: string, options?: Options): Promise<DeleteOutcome> {
     await this.#enter('replicaDelete', [name], options);
-    this.#dropReplica(name);
+    return this.#dropReplica(name) ? 'deleted' : 'already-absent';
   }
 
   async replicaExpose(name: string, hostNqns: string[], options?: Options): Promise<ReplicaInfo> {
@@ -230,14 +232,13 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return this.#snapshots.get(replicaName) ?? [];
   }
 
-  async snapshotDelete(replicaName: string, name: string, options?: Options): Promise<void> {
+  async snapshotDelete(replicaName: string, name: string, options?: Options): Promise<DeleteOutcome> {
     await this.#enter('snapshotDelete', [replicaName, name], options);
     this.#replica(replicaName);
     const chain = this.#snapshots.get(replicaName) ?? [];
-    this.#snapshots.set(
-      replicaName,
-      chain.filter((s) => s.name !== name),
-    );
+    const left = chain.filter((s) => s.name !== name);
+    this.#snapshots.set(replicaName, left);
+    return left.length < chain.length ? 'deleted' : 'already-absent';
   }
 
   async snapshotRevert(replicaName: string, name: string, options?: Options): Promise<ReplicaInfo> {
@@ -248,6 +249,21 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     }
     if (replica.export) throw new ConductorError('REPLICA_EXPOSED', `replica ${replicaName} is exposed; unexpose it before reverting`);
     return this.#update(replicaName, { headParent: name }, 'reverted');
+  }
+
+  /** Raw spdk calls the fake answered, for tests to check what was sent. */
+  readonly spdkCalls: { method: string; params: object | undefined; allowMutating: boolean }[] = [];
+
+  async spdkInfo(options?: Options): Promise<SpdkInfo> {
+    await this.#enter('spdkInfo', [], options);
+    return { version: 'SPDK v26.05', simulator: { name: 'spdk-conductor-sim', version: '0.1.0' }, methods: ['bdev_get_bdevs', 'bdev_malloc_create', 'spdk_get_version'] };
+  }
+
+  async spdkCall(method: string, params: object | undefined, allowMutating: boolean, options?: Options): Promise<unknown> {
+    await this.#enter('spdkCall', [method, params, allowMutating], options);
+    if (!onlyReads(method) && !allowMutating) throw new ConductorError('SPDK_CALL_MUTATING', `${method} may change spdk_tgt's state; pass allow_mutating`);
+    this.spdkCalls.push({ method, params, allowMutating });
+    return method === 'spdk_get_version' ? { version: 'SPDK v26.05', fields: { major: 26, minor: 5, patch: 0, suffix: '' } } : { method, params: params ?? null };
   }
 
   async nodeInfo(options?: Options): Promise<NodeInfo> {
@@ -302,7 +318,7 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return this.engines.engineRepair(name, options);
   }
 
-  engineDelete(name: string, options?: Options): Promise<void> {
+  engineDelete(name: string, options?: Options): Promise<DeleteOutcome> {
     return this.engines.engineDelete(name, options);
   }
 
@@ -368,13 +384,14 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return replica;
   }
 
-  #dropReplica(name: string): void {
+  #dropReplica(name: string): boolean {
     const replica = this.#replicas.get(name);
-    if (!replica) return;
+    if (!replica) return false;
     this.#replicas.delete(name);
     this.#snapshots.delete(name);
     const disk = this.#disks.get(replica.diskName);
     if (disk) this.#disks.set(disk.name, { ...disk, replicaCount: disk.replicaCount - 1 });
     this.emit({ type: 'deleted', replica, reason: 'deleted' });
+    return true;
   }
 }

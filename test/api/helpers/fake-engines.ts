@@ -19,6 +19,7 @@ import type {
   RebuildInfo,
 } from '../../../src/domain/model.js';
 import type { EngineDomain } from '../../../src/domain/operations.js';
+import type { DeleteOutcome } from '../../../src/domain/model.js';
 
 /** A queued rebuild as the real domain reports one right after EngineReplicaAdd. */
 export function fakeRebuild(engine: string, replica: string): RebuildInfo {
@@ -130,9 +131,11 @@ export class FakeEngines {
     return [...this.#engines.values()].map((s) => this.#info(s));
   }
 
-  async engineDelete(name: string, options?: Options): Promise<void> {
+  async engineDelete(name: string, options?: Options): Promise<DeleteOutcome> {
     await this.hooks.enter('engineDelete', [name], options);
-    if (this.#engines.delete(name)) this.#emit({ type: 'deleted', engine: undefined, reason: `${name}: deleted` });
+    if (!this.#engines.delete(name)) return 'already-absent';
+    this.#emit({ type: 'deleted', engine: undefined, reason: `${name}: deleted` });
+    return 'deleted';
   }
 
   async engineReplicaRemove(name: string, replica: string, options?: Options): Promise<EngineInfo> {

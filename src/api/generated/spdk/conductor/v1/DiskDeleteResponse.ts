@@ -2,7 +2,15 @@
 
 
 export interface DiskDeleteResponse {
+  /**
+   * there was nothing to delete: the call changed nothing
+   */
+  'alreadyAbsent'?: (boolean);
 }
 
 export interface DiskDeleteResponse__Output {
+  /**
+   * there was nothing to delete: the call changed nothing
+   */
+  'alreadyAbsent': (boolean);
 }

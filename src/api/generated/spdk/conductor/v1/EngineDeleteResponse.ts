@@ -2,7 +2,15 @@
 
 
 export interface EngineDeleteResponse {
+  /**
+   * there was no such engine: the call changed nothing
+   */
+  'alreadyAbsent'?: (boolean);
 }
 
 export interface EngineDeleteResponse__Output {
+  /**
+   * there was no such engine: the call changed nothing
+   */
+  'alreadyAbsent': (boolean);
 }

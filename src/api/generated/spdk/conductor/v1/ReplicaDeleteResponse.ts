@@ -2,7 +2,15 @@
 
 
 export interface ReplicaDeleteResponse {
+  /**
+   * there was nothing to delete: the call changed nothing
+   */
+  'alreadyAbsent'?: (boolean);
 }
 
 export interface ReplicaDeleteResponse__Output {
+  /**
+   * there was nothing to delete: the call changed nothing
+   */
+  'alreadyAbsent': (boolean);
 }

@@ -2,7 +2,15 @@
 
 
 export interface SnapshotDeleteResponse {
+  /**
+   * there was nothing to delete: the call changed nothing
+   */
+  'alreadyAbsent'?: (boolean);
 }
 
 export interface SnapshotDeleteResponse__Output {
+  /**
+   * there was nothing to delete: the call changed nothing
+   */
+  'alreadyAbsent': (boolean);
 }
