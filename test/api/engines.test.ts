@@ -146,8 +146,8 @@ describe('Engines', () => {
       await expect(call(api.clients)).rejects.toMatchObject({ code: status.NOT_FOUND, details: 'engine ghost does not exist on this node' });
     }
     await invoke(api.clients.engines, 'EngineCreate', CREATE);
-    expect(await invoke(api.clients.engines, 'EngineDelete', { name: 'vol1' })).toEqual({});
-    expect(await invoke(api.clients.engines, 'EngineDelete', { name: 'vol1' })).toEqual({});
+    expect(await invoke(api.clients.engines, 'EngineDelete', { name: 'vol1' })).toEqual({ alreadyAbsent: false });
+    expect(await invoke(api.clients.engines, 'EngineDelete', { name: 'vol1' })).toEqual({ alreadyAbsent: true });
     expect((await invoke(api.clients.engines, 'EngineList', {})).engines).toEqual([]);
   });
 

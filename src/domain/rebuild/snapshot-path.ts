@@ -80,6 +80,15 @@ export class SnapshotPath {
     const [sourceInfo, chain] = sourceSide.value;
     if (!sourceInfo.shallowCopy) return raid(`spdk_tgt on ${sourcePeer.where} (${sourceInfo.spdkVersion}) has no bdev_lvol_start_shallow_copy`);
     if (chain.length === 0) return raid(`source ${source.name} has no snapshots: the raid rebuild copies everything there is`);
+    // A superblock raid writes its superblock into each member's first clusters, so a snapshot of a
+    // member holds it too (spdk_tgt examines such snapshots and fails them, EINVAL: recording 21).
+    // A new head cloned from the copied chain would carry it, and spdk_tgt v26.05 refuses to add a
+    // bdev whose superblock is this raid's but does not list it (-22), with no RPC to clear it.
+    if (spec.superblock) {
+      return raid(
+        `engine ${spec.name} keeps a raid superblock on its members and ${source.name}'s snapshots carry it; spdk_tgt refuses a new member cloned from them, so the raid rebuild copies the data and the snapshots are not copied`,
+      );
+    }
     if (destinationSide.status === 'rejected') return raid(`${destination.where} (new replica ${member.name}) did not answer: ${(destinationSide.reason as Error).message}`);
     const [target, destinationSnapshots] = destinationSide.value;
     // The source node would need the export's keys to attach for the copy, and re-exposing without
