@@ -97,7 +97,9 @@ export function encodePage(firstPage: number, index: number, payload: Buffer): B
 }
 
 export function decodePage(page: Buffer): PageRecord | null {
-  if (!page.subarray(0, 8).equals(PAGE_MAGIC)) return null;
+  // Most pages of the region are unused (zeros): their first byte tells, without the compare
+  // (a load read every page that way, ~1 s of the simulator's CPU for two 7 GiB disks).
+  if (page[0] !== PAGE_MAGIC[0] || !page.subarray(0, 8).equals(PAGE_MAGIC)) return null;
   const len = page.readUInt32LE(16);
   if (len > PAGE_PAYLOAD) return null;
   return { firstPage: page.readUInt32LE(8), index: page.readUInt32LE(12), payload: page.subarray(PAGE_HEADER, PAGE_HEADER + len) };
