@@ -35,7 +35,7 @@ import { memberSlotNames, waitBdevGone } from './members.js';
 const RAID_WAIT_MS = 10_000;
 const POLL_MS = 50;
 /** Engines brought back at once: independent objects, pipelined on the one connection. */
-const ENGINE_CONCURRENCY = 32;
+const ENGINE_CONCURRENCY = 64;
 
 /**
  * What spdk_tgt had when the step began, read once for every engine: with hundreds of engines,
