@@ -97,12 +97,21 @@ export function encodePage(firstPage: number, index: number, payload: Buffer): B
 }
 
 export function decodePage(page: Buffer): PageRecord | null {
-  // Most pages of the region are unused (zeros): their first byte tells, without the compare
-  // (a load read every page that way, ~1 s of the simulator's CPU for two 7 GiB disks).
-  if (page[0] !== PAGE_MAGIC[0] || !page.subarray(0, 8).equals(PAGE_MAGIC)) return null;
+  if (!page.subarray(0, 8).equals(PAGE_MAGIC)) return null;
   const len = page.readUInt32LE(16);
   if (len > PAGE_PAYLOAD) return null;
   return { firstPage: page.readUInt32LE(8), index: page.readUInt32LE(12), payload: page.subarray(PAGE_HEADER, PAGE_HEADER + len) };
+}
+
+/**
+ * The pages of a metadata region that start with the page magic: the only ones decodePage can
+ * read a record from. Found by the native search rather than a JavaScript pass over every page:
+ * most pages are unused, and that pass cost the simulator ~0.5 s per 7 GiB disk at each load.
+ */
+export function* recordPages(region: Buffer): Generator<number> {
+  for (let at = region.indexOf(PAGE_MAGIC); at !== -1; at = region.indexOf(PAGE_MAGIC, at + 1)) {
+    if (at % MD_PAGE === 0) yield at / MD_PAGE;
+  }
 }
 
 /** Reads `length` bytes at byte `offset` of a bdev, whatever its block size. */
