@@ -67,6 +67,7 @@ export class Reconciler {
   private lastProblems = '';
   private readonly unsubscribe: () => void;
   private connectionLost = false;
+  private readonly phaseListeners = new Set<() => void>();
   /** Why the inventory may not be what spdk_tgt has: set when spdk_tgt went away or lost disks, cleared by a run's reload. */
   private staleSince: { reason: string; at: number } | undefined;
 
@@ -94,6 +95,12 @@ export class Reconciler {
   /** Where it is; read by readiness (cached, never waits). */
   state(): Readonly<ReconcileStatus> {
     return this.status;
+  }
+
+  /** Called when the phase changes: readiness follows at once, not at its next refresh. */
+  onPhase(listener: () => void): () => void {
+    this.phaseListeners.add(listener);
+    return () => this.phaseListeners.delete(listener);
   }
 
   /** Whether the node can do its job as far as reconciliation goes, and why not. */
@@ -391,7 +398,9 @@ export class Reconciler {
   }
 
   private set(change: Partial<ReconcileStatus>): void {
+    const before = this.status.phase;
     this.status = { ...this.status, ...change };
+    if (this.status.phase !== before) for (const listener of this.phaseListeners) listener();
   }
 }
 
