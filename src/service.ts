@@ -241,6 +241,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
       readiness: [{ name: 'spdk', read: spdkLink }, domainReadiness(domain)],
     });
     opened.add(async () => health.close());
+    // A reconcile ending publishes SERVING now, not at the next refresh (up to 200 ms later).
+    const unfollowReadiness = domain.onReadinessChange(() => health.refresh());
+    opened.add(async () => unfollowReadiness());
     const node = domain;
     // Its own methods object: its reads are not steps of an operation (crash tests count those).
     const volumeIo = new VolumeIo({

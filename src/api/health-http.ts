@@ -10,7 +10,7 @@
  * Bounded: bodies are discarded unread, only GET and HEAD, short header and keep-alive timeouts.
  */
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { SecureContextOptions, TLSSocket } from 'node:tls';
 import { ConductorError } from '../errors.js';
@@ -81,9 +81,9 @@ export async function startHealthHttp(options: HealthHttpOptions): Promise<Healt
     if (url.searchParams.has('verbose')) return send(res, req.method, code, 'application/json', `${JSON.stringify({ ...report, ...view.details?.() })}\n`);
     return send(res, req.method, code, 'text/plain', `${report.status === 'SERVING' ? 'ok' : report.reason}\n`);
   };
-  const server: http.Server | https.Server = options.tls
-    ? https.createServer({ ...limits, ...options.tls, requestCert: true, rejectUnauthorized: false }, handler)
-    : http.createServer(limits, handler);
+  // node:https (and TLS with it) only when it is used: a plain listener starting sooner is the first answer of a starting service.
+  const secure = options.tls ? (await import('node:https')).createServer({ ...limits, ...options.tls, requestCert: true, rejectUnauthorized: false }, handler) : undefined;
+  const server: http.Server | https.Server = secure ?? http.createServer(limits, handler);
   server.maxHeadersCount = 32;
   server.maxConnections = 64;
   await new Promise<void>((resolve, reject) => {
@@ -99,7 +99,7 @@ export async function startHealthHttp(options: HealthHttpOptions): Promise<Healt
   return {
     address,
     setSecureContext(context) {
-      if (server instanceof https.Server) server.setSecureContext(context);
+      secure?.setSecureContext(context);
     },
     close() {
       closing ??= new Promise<void>((resolve) => {

@@ -30,6 +30,10 @@ const RESTART_MAX_MS = 10_000;
 /** A thread up this long has earned a fresh backoff. */
 const RESTART_RESET_MS = 60_000;
 const STOP_DEADLINE_MS = 3_000;
+/** Lines kept for a logger that is not there yet: a start logs a few; a thread dying in a loop is not worth more. */
+const MAX_HELD_LINES = 100;
+
+type LogLevel = 'info' | 'warn' | 'error';
 
 export interface HealthWorkerOptions {
   /** Where /livez, /readyz, /metrics listen; undefined: no HTTP listener. */
@@ -40,7 +44,8 @@ export interface HealthWorkerOptions {
   grpc: HealthGrpcAddress | undefined;
   /** How old the heartbeat may be before liveness fails, ms. */
   stallMs: number;
-  logger: Logger;
+  /** None yet: lines are held until setLogger (the early start makes pino after the thread). */
+  logger?: Logger | undefined;
   /** How long a /metrics request waits for the main thread, ms. */
   metricsTimeoutMs?: number;
   /** The thread's module; tests give a variant. */
@@ -77,8 +82,11 @@ export class HealthWorker {
   private closing: Promise<void> | undefined;
   private settle: { resolve(addresses: HealthWorkerAddresses): void; reject(err: Error): void } | undefined;
   private restartCount = 0;
+  private logger: Logger | undefined;
+  private held: Array<{ level: LogLevel; fields: object; msg: string }> = [];
 
   constructor(private readonly options: HealthWorkerOptions) {
+    this.logger = options.logger;
     this.data = {
       heartbeat: this.heartbeat.buffer,
       http: options.http,
@@ -101,6 +109,12 @@ export class HealthWorker {
   /** How many times the thread was restarted after it died. */
   get restarts(): number {
     return this.restartCount;
+  }
+
+  /** The logger from now on; the lines logged before it had one go to it first. */
+  setLogger(logger: Logger): void {
+    this.logger = logger;
+    for (const line of this.held.splice(0)) logger[line.level](line.fields, line.msg);
   }
 
   /** The main loop's delay over its last window (perf_hooks.monitorEventLoopDelay). */
@@ -190,17 +204,17 @@ export class HealthWorker {
   private onMessage(worker: Worker, message: FromWorker): void {
     switch (message.type) {
       case 'log':
-        this.options.logger[message.level](message.fields, message.msg);
+        this.log(message.level, message.fields, message.msg);
         return;
       case 'listening':
         this.addresses = { http: message.http, grpc: message.grpc };
         if (this.settle) {
           // The main thread's timeOrigin is the process's start: the figures for "answered how soon".
           const since = (at: number | undefined): number | undefined => (at === undefined ? undefined : Math.round(at - performance.timeOrigin));
-          this.options.logger.info({ ...this.addresses, httpMsSinceProcessStart: since(message.httpAt), grpcMsSinceProcessStart: since(message.grpcAt) }, 'health worker listening');
+          this.log('info', { ...this.addresses, httpMsSinceProcessStart: since(message.httpAt), grpcMsSinceProcessStart: since(message.grpcAt) }, 'health worker listening');
           this.settle.resolve(this.addresses);
           this.settle = undefined;
-        } else this.options.logger.info({ ...this.addresses, restarts: this.restartCount }, 'health worker restarted and listening');
+        } else this.log('info', { ...this.addresses, restarts: this.restartCount }, 'health worker restarted and listening');
         void this.chownSocket();
         return;
       case 'listen-failed':
@@ -237,7 +251,7 @@ export class HealthWorker {
     if (Date.now() - this.startedAt >= RESTART_RESET_MS) this.backoffMs = RESTART_MIN_MS;
     const delayMs = this.backoffMs;
     this.backoffMs = Math.min(RESTART_MAX_MS, this.backoffMs * 2);
-    this.options.logger.warn({ reason, restartInMs: delayMs }, 'health worker died; restarting it');
+    this.log('warn', { reason, restartInMs: delayMs }, 'health worker died; restarting it');
     this.restartTimer = setTimeout(() => {
       this.restartCount++;
       this.spawn();
@@ -269,7 +283,12 @@ export class HealthWorker {
   private async chownSocket(): Promise<void> {
     const path = this.addresses?.grpc?.startsWith('unix:') ? this.addresses.grpc.slice('unix:'.length) : undefined;
     if (path === undefined || this.socketGroup === undefined) return;
-    await chown(path, -1, this.socketGroup).catch((err: Error) => this.options.logger.warn({ path, err: err.message }, 'cannot give the health socket its group'));
+    await chown(path, -1, this.socketGroup).catch((err: Error) => this.log('warn', { path, err: err.message }, 'cannot give the health socket its group'));
+  }
+
+  private log(level: LogLevel, fields: object, msg: string): void {
+    if (this.logger) this.logger[level](fields, msg);
+    else if (this.held.length < MAX_HELD_LINES) this.held.push({ level, fields, msg });
   }
 }
 
@@ -278,7 +297,7 @@ export class HealthWorker {
  * health.grpcAddress, health.livenessStallSec. Light to import, so that `serve` starts it before
  * loading the rest of the service (cli/main.ts) and hands it to startService.
  */
-export function healthWorkerFor(config: Config, logger: Logger): HealthWorker {
+export function healthWorkerFor(config: Config, logger?: Logger): HealthWorker {
   return new HealthWorker({
     ...healthListeners(config),
     httpTls: apiTcpPlan(config).files !== undefined,

@@ -2,23 +2,24 @@
  * `serve`'s health worker, started before the rest of the service is loaded. Importing the
  * service (gRPC, protobuf, ajv, the domain) takes a second or more on a busy node, and a probe
  * that meets no listener meanwhile counts as a failure; so bin.ts starts the worker from the
- * command line's configuration first (a few light modules), then loads main.ts, whose `serve`
- * takes the worker over. Anything unexpected (another command, a flag this quick parse does not
- * know, a bad configuration) starts nothing here: main.ts then starts as it always does and
- * reports the problem itself.
+ * command line's configuration first (a few light modules; not even the logger: pino and its
+ * redaction cost more than the rest, and the worker holds its log lines until serve gives it one),
+ * then loads main.ts, whose `serve` takes the worker over. Anything unexpected (another command, a
+ * flag this quick parse does not know, a bad configuration) starts nothing here: main.ts then
+ * starts as it always does and reports the problem itself.
  */
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { healthWorkerFor, type HealthWorker } from '../api/health-worker.js';
 import { configFlags, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { componentLogger, createLogger } from '../log.js';
 
 interface Early {
   worker: HealthWorker;
-  logger: Logger;
   /** What the worker was started from; serve's own configuration must say the same. */
   key: string;
+  level: Config['log.level'];
+  logger?: Logger;
 }
 
 let early: Early | undefined;
@@ -37,11 +38,18 @@ export function startEarlyHealth(argv: readonly string[]): void {
     if (positionals.length !== 1) return;
     const { config: file, ...flags } = values;
     const config = loadConfig({ file, env: process.env, flags });
-    const logger = createLogger({ level: config['log.level'] });
-    early = { worker: healthWorkerFor(config, componentLogger(logger, 'health-worker')), logger, key: workerKey(config) };
+    early = { worker: healthWorkerFor(config), key: workerKey(config), level: config['log.level'] };
   } catch {
     early = undefined;
   }
+}
+
+/** The logger, made while the worker's thread starts (pino's load overlaps the thread's); the worker's held lines go to it. */
+export async function startEarlyLogger(): Promise<void> {
+  if (!early) return;
+  const { componentLogger, createLogger } = await import('../log.js');
+  early.logger = createLogger({ level: early.level });
+  early.worker.setLogger(componentLogger(early.logger, 'health-worker'));
 }
 
 /** The early worker and its logger when they were started from `config`; else none (and closed). */
@@ -49,7 +57,7 @@ export function takeEarlyHealth(config: Config): { worker: HealthWorker; logger:
   const taken = early;
   early = undefined;
   if (!taken) return undefined;
-  if (taken.key === workerKey(config)) return taken;
+  if (taken.logger && taken.key === workerKey(config)) return { worker: taken.worker, logger: taken.logger };
   void taken.worker.close();
   return undefined;
 }

@@ -62,7 +62,9 @@ export class SpdkConnection extends EventEmitter {
     this.socketPath = options.socketPath;
     this.log = options.logger;
     this.reconnectMinMs = options.reconnectMinMs ?? 50;
-    this.reconnectMaxMs = options.reconnectMaxMs ?? 2_000;
+    // A failed connect to a Unix socket costs microseconds, and every ms between spdk_tgt listening
+    // again and the first try is added to the node's way back to ready: the backoff stays short.
+    this.reconnectMaxMs = options.reconnectMaxMs ?? 200;
   }
 
   get isOpen(): boolean {

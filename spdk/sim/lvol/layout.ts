@@ -103,6 +103,17 @@ export function decodePage(page: Buffer): PageRecord | null {
   return { firstPage: page.readUInt32LE(8), index: page.readUInt32LE(12), payload: page.subarray(PAGE_HEADER, PAGE_HEADER + len) };
 }
 
+/**
+ * The pages of a metadata region that start with the page magic: the only ones decodePage can
+ * read a record from. Found by the native search rather than a JavaScript pass over every page:
+ * most pages are unused, and that pass cost the simulator ~0.5 s per 7 GiB disk at each load.
+ */
+export function* recordPages(region: Buffer): Generator<number> {
+  for (let at = region.indexOf(PAGE_MAGIC); at !== -1; at = region.indexOf(PAGE_MAGIC, at + 1)) {
+    if (at % MD_PAGE === 0) yield at / MD_PAGE;
+  }
+}
+
 /** Reads `length` bytes at byte `offset` of a bdev, whatever its block size. */
 export async function readBytes(bdev: SimBdev, offset: number, length: number): Promise<Buffer> {
   const bs = bdev.blockSize;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SimIoError, type SimBdev } from '../core/contract.js';
 import { errno } from '../core/errno.js';
 import { Blob, type BlobRecord } from './blob.js';
-import { decodePage, decodeSuper, encodePage, encodeSuper, geometry, MD_PAGE, MD_REGION_START, PAGE_PAYLOAD, readBytes, writeBytes, type SuperRecord } from './layout.js';
+import { decodePage, decodeSuper, encodePage, encodeSuper, geometry, MD_PAGE, MD_REGION_START, PAGE_PAYLOAD, readBytes, recordPages, writeBytes, type SuperRecord } from './layout.js';
 
 /** Raised synchronously when the metadata region has no page left for a blob. */
 export class MetadataFull extends Error {}
@@ -89,7 +89,7 @@ export class LvStore {
     const lvs = new LvStore(base, sb, esnapOf);
     const region = await readBytes(base, MD_REGION_START * MD_PAGE, sb.mdPages * MD_PAGE);
     const chains = new Map<number, Array<{ index: number; page: number; payload: Buffer }>>();
-    for (let p = 0; p < sb.mdPages; p++) {
+    for (const p of recordPages(region)) {
       const rec = decodePage(region.subarray(p * MD_PAGE, (p + 1) * MD_PAGE));
       if (rec === null) continue;
       const list = chains.get(rec.firstPage) ?? [];

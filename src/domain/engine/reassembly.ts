@@ -34,6 +34,19 @@ import { memberSlotNames, waitBdevGone } from './members.js';
 /** How long examine may take to bring a superblock raid online once its members are there. */
 const RAID_WAIT_MS = 10_000;
 const POLL_MS = 50;
+/** Engines brought back at once: independent objects, pipelined on the one connection. */
+const ENGINE_CONCURRENCY = 64;
+
+/**
+ * What spdk_tgt had when the step began, read once for every engine: with hundreds of engines,
+ * reads per engine (every controller, raid and subsystem of the node each time) made the step
+ * quadratic. An engine that changes something reads again what it changed.
+ */
+interface StepView {
+  controllers: ReadonlySet<string>;
+  raids: ReadonlyMap<string, RaidBdev>;
+  subsystems: ReadonlySet<string>;
+}
 
 type ReassemblyContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'ports' | 'settings' | 'log'>;
 
@@ -50,20 +63,32 @@ export class EngineReassembly {
     this.log = ctx.log.child({ component: 'engine-reassembly' });
   }
 
-  /** Reconcile's engine step: every recorded engine, one after another. Returns what could not come back. */
+  /** Reconcile's engine step: every recorded engine, several at once. Returns what could not come back. */
   async all(options: CallOptions): Promise<string[]> {
+    // A create that never returned is recovery's to roll back.
+    const specs = this.records.all().filter((spec) => !spec.creating);
+    if (specs.length === 0) return [];
+    const [controllers, raids, subsystems] = await Promise.all([
+      this.ctx.spdk.nvme.getControllers(undefined, options),
+      this.ctx.spdk.raid.getBdevs('all', options),
+      this.ctx.spdk.nvmf.getSubsystems(undefined, options),
+    ]);
+    const view: StepView = { controllers: new Set(controllers.map((c) => c.name)), raids: new Map(raids.map((r) => [r.name, r])), subsystems: new Set(subsystems.map((s) => s.nqn)) };
     const problems: string[] = [];
-    for (const spec of this.records.all()) {
-      // A create that never returned is recovery's to roll back.
-      if (spec.creating) continue;
-      try {
-        const { problem } = await this.records.edit(spec.name, (edit) => this.run(edit, options));
-        if (problem) problems.push(`engine ${spec.name}: ${problem}`);
-      } catch (error) {
-        if (options.signal?.aborted || error instanceof SpdkTransportError) throw error;
-        problems.push(`engine ${spec.name}: ${(error as Error).message}`);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < specs.length) {
+        const spec = specs[next++]!;
+        try {
+          const { problem } = await this.records.edit(spec.name, (edit) => this.run(edit, options, view));
+          if (problem) problems.push(`engine ${spec.name}: ${problem}`);
+        } catch (error) {
+          if (options.signal?.aborted || error instanceof SpdkTransportError) throw error;
+          problems.push(`engine ${spec.name}: ${(error as Error).message}`);
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(ENGINE_CONCURRENCY, specs.length) }, lane));
     return problems;
   }
 
@@ -82,17 +107,19 @@ export class EngineReassembly {
     return { engine, actions, problem };
   }
 
-  /** Under the engine's lock. */
-  private async run(edit: EngineEdit, options: CallOptions): Promise<{ actions: string[]; problem: string | undefined }> {
+  /** Under the engine's lock. `view`: what the step read before it (reconcile); none: read now (repair). */
+  private async run(edit: EngineEdit, options: CallOptions, view?: StepView): Promise<{ actions: string[]; problem: string | undefined }> {
     const spec = edit.current;
     if (!spec) return { actions: [], problem: undefined };
     const actions: string[] = [];
     let problem: string | undefined;
-    const attached = await this.attachMissing(spec, actions, options);
-    await this.ctx.spdk.bdev.waitForExamine(options);
+    const attached = await this.attachMissing(spec, actions, options, view?.controllers);
+    // Reconcile waited for examine before this step: only an attach made here starts another.
+    if (attached || !view) await this.ctx.spdk.bdev.waitForExamine(options);
     // Only a member that just appeared can complete a configuring raid: without one, no waiting
     // (a monitor pass retrying a failed reconcile must not wait on every configuring raid).
-    let raid = spec.superblock ? await this.superblockRaid(spec, options, attached ? this.raidWaitMs : 0) : await this.recreated(spec, actions, options);
+    const known = attached || !view ? undefined : { raid: view.raids.get(engineRaidName(spec.name)) };
+    let raid = spec.superblock ? await this.superblockRaid(spec, options, attached ? this.raidWaitMs : 0, known) : await this.recreated(spec, actions, options, known);
     if (spec.superblock && !raid && (await this.reattachRemote(spec, actions, options))) raid = await this.superblockRaid(spec, options, this.raidWaitMs);
     if (!raid) {
       problem = spec.superblock
@@ -104,14 +131,15 @@ export class EngineReassembly {
     } else {
       await this.followRecord(spec, raid, actions, options);
     }
-    if (raid && raid.state === 'online') await this.reexport(spec, actions, options);
+    if (raid && raid.state === 'online') await this.reexport(spec, actions, options, view?.subsystems);
     if (actions.length > 0 || problem) this.log.info({ engine: spec.name, actions, problem }, problem ? 'engine not brought back whole' : 'engine brought back');
     return { actions, problem };
   }
 
   /** Remote members without a controller are attached again, under the same names and timeouts. True when one was. */
-  private async attachMissing(spec: EngineSpec, actions: string[], options: CallOptions): Promise<boolean> {
-    const controllers = new Set((await this.ctx.spdk.nvme.getControllers(undefined, options)).map((c) => c.name));
+  private async attachMissing(spec: EngineSpec, actions: string[], options: CallOptions, known?: ReadonlySet<string>): Promise<boolean> {
+    const remote = spec.replicas.some((r) => r.kind === 'remote');
+    const controllers = known ?? (remote ? new Set((await this.ctx.spdk.nvme.getControllers(undefined, options)).map((c) => c.name)) : new Set<string>());
     const missing = spec.replicas.filter((r) => r.kind === 'remote' && !controllers.has(engineControllerName(spec.name, r.name)));
     let any = false;
     for (const attached of missing.length > 0 ? await this.engines.attachAll({ ...spec, replicas: missing }, options) : []) {
@@ -149,11 +177,11 @@ export class EngineReassembly {
     return true;
   }
 
-  /** The raid examine brings back: waited for until online (or the deadline), undefined when none appeared. */
-  private async superblockRaid(spec: EngineSpec, options: CallOptions, waitMs: number): Promise<RaidBdev | undefined> {
+  /** The raid examine brings back: waited for until online (or the deadline), undefined when none appeared. `known`: as the step read it. */
+  private async superblockRaid(spec: EngineSpec, options: CallOptions, waitMs: number, known?: { raid: RaidBdev | undefined }): Promise<RaidBdev | undefined> {
     const deadline = Date.now() + waitMs;
-    for (;;) {
-      const raid = await this.raid(spec, options);
+    for (let first = true; ; first = false) {
+      const raid = first && known ? known.raid : await this.raid(spec, options);
       // Examine is over (bdev_wait_for_examine): no raid now means none is coming.
       if (!raid || raid.state === 'online' || Date.now() > deadline) return raid;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
@@ -165,8 +193,8 @@ export class EngineReassembly {
    * sync (by the record) and here; one stale member may complete the pair raid1 needs, and is
    * then taken out and added again before anything reads it (the export comes after).
    */
-  private async recreated(spec: EngineSpec, actions: string[], options: CallOptions): Promise<RaidBdev | undefined> {
-    const existing = await this.raid(spec, options);
+  private async recreated(spec: EngineSpec, actions: string[], options: CallOptions, known?: { raid: RaidBdev | undefined }): Promise<RaidBdev | undefined> {
+    const existing = known ? known.raid : await this.raid(spec, options);
     if (existing?.state === 'online') return existing;
     if (existing) {
       await this.ctx.spdk.raid.delete({ name: existing.name }, options);
@@ -199,11 +227,13 @@ export class EngineReassembly {
     const owner = new Map<string, Readonly<EngineReplicaSpec>>();
     for (const member of spec.replicas) for (const name of memberSlotNames(spec.name, member, this.ctx)) owner.set(name, member);
     let process = raid.process?.target;
+    let changed = false;
     for (const slot of raid.base_bdevs_list) {
       if (!slot.is_configured || !slot.name) continue;
       const member = owner.get(slot.name);
       if (!member) {
         await this.ctx.spdk.raid.removeBaseBdev({ name: slot.name }, options);
+        changed = true;
         actions.push(`took ${slot.name} out of the raid: not a member by the record`);
         this.log.warn({ engine: spec.name, bdev: slot.name }, 'the raid re-assembled a bdev the engine record does not hold; taken out');
         continue;
@@ -211,6 +241,7 @@ export class EngineReassembly {
       if (!rebuildingInRecord(spec, member.name) || process === slot.name) continue;
       // The record says its data was not complete; the raid counts it in sync: it is rebuilt.
       await this.ctx.spdk.raid.removeBaseBdev({ name: slot.name }, options);
+      changed = true;
       actions.push(`took ${member.name} out: the record says it was being rebuilt, the raid counted it in sync`);
       this.log.warn({ engine: spec.name, replica: member.name }, 'stale member counted in sync by the raid; taken out to be rebuilt');
       if (process === undefined && (await this.addBack(spec, member, options))) {
@@ -219,7 +250,7 @@ export class EngineReassembly {
       }
     }
     if (process !== undefined) return;
-    const fresh = await this.raid(spec, options);
+    const fresh = changed ? await this.raid(spec, options) : raid;
     const configured = new Set(fresh?.base_bdevs_list.filter((b) => b.is_configured && b.name).map((b) => b.name!));
     for (const member of spec.replicas) {
       if (memberSlotNames(spec.name, member, this.ctx).some((n) => configured.has(n))) continue;
@@ -246,10 +277,10 @@ export class EngineReassembly {
   }
 
   /** The export at the recorded NQN and port, made again when spdk_tgt lost it. */
-  private async reexport(spec: EngineSpec, actions: string[], options: CallOptions): Promise<void> {
+  private async reexport(spec: EngineSpec, actions: string[], options: CallOptions, known?: ReadonlySet<string>): Promise<void> {
     const nqn = volumeNqn(spec.name);
-    const subsystems = await this.ctx.spdk.nvmf.getSubsystems(undefined, options);
-    if (subsystems.some((s) => s.nqn === nqn)) return;
+    const subsystems = known ?? new Set((await this.ctx.spdk.nvmf.getSubsystems(undefined, options)).map((s) => s.nqn));
+    if (subsystems.has(nqn)) return;
     const port = await this.engines.export(spec, options, spec.port || undefined);
     actions.push(`exported again at ${nqn} port ${port}`);
   }

@@ -452,6 +452,11 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.engineStatus.subscribe(listener, this.engineStatus.infoAll(specs));
   }
 
+  /** Called when readiness may have changed with a reconcile's phase (the health report then refreshes at once). */
+  onReadinessChange(listener: () => void): () => void {
+    return this.reconciler.onPhase(listener);
+  }
+
   /** Ready once recovered, and while no reconcile is running, waiting for spdk_tgt, or incomplete. */
   readiness(): Readiness {
     if (!this.state.ready) return this.state;

@@ -227,7 +227,8 @@ export class Exports {
       if (!recorded) await this.ctx.state.recordExport(record);
       this.ctx.inventory.exports.set(replica, record);
       reservation?.release([nqn]);
-      this.ctx.log.info({ replica, nqn, port, hosts, authenticated: [...(keys?.keys() ?? [])], tls }, 'replica exposed');
+      // A restore is reconcile's to log (one line per export, which a thousand of them make costly enough).
+      if (!recorded) this.ctx.log.info({ replica, nqn, port, hosts, authenticated: [...(keys?.keys() ?? [])], tls }, 'replica exposed');
       return record;
     } catch (error) {
       await deleteQuietly(this.ctx, () => nvmf.deleteSubsystem({ nqn }, options)).then(
