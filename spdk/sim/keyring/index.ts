@@ -5,7 +5,7 @@
  */
 import { SimRpcError, type SimModule, type SimTarget } from '../core/contract.js';
 import { tableDecoder } from '../core/decode.js';
-import { errno, strerror } from '../core/errno.js';
+import { strerror } from '../core/errno.js';
 import { Keyring } from './keyring.js';
 import { KEYRING_VALIDATION } from './validation.js';
 
