@@ -1,16 +1,19 @@
 /**
  * Fuzz: every method the simulator registers gets random and extreme params (integers at and past
  * each width's bounds, 2^64, fractions, exponents, -0, wrong types, missing and unknown keys,
- * long strings, names that exist), while a second connection keeps calling spdk_get_version. No
- * input may stall the poll loop, kill the process, or reach a handler bug (a `simulator_bug` log
- * line). Params are built from each method's own decoder specs (paramSpecsOf), so most calls pass
- * decoding and reach the handler.
+ * long strings, deep nesting, names that exist), while a second connection keeps calling
+ * spdk_get_version. No input may stall the poll loop, kill the process, or reach a handler bug (a
+ * `simulator_bug` log line). Params are built from each method's own decoder specs (paramSpecsOf),
+ * so most calls pass decoding and reach the handler.
  *
- * What is asserted is that no probe waits 1 s: the spin this test was written for never answered
- * again. The probes' latency (issue 15 asks for 50 ms) is printed with its p50/p99/max and the probes
- * over 50 ms, not asserted: on a 2-core machine shared with other test runs an idle simulator
- * already answers some probes in 50-110 ms (the scheduler, not the simulator), and the suite must
- * pass on a busy machine. Speed is read from the figures, never from a timed assertion.
+ * After each burst (one method's calls) a spdk_get_version on the other connection must answer,
+ * and the simulator's own longest poll since the previous burst (sim_poll_stats) must have taken
+ * under 50 ms of CPU: issue 15 asks for the probe's answer within 50 ms, but on the shared 2-core
+ * machine (load 20-30) the round trip and even a poll's wall time are the scheduler's (a poll of
+ * 2.5 ms CPU was seen taking 713 ms of wall time), so the CPU a poll costs is what is asserted.
+ * The probes' round trips (after each burst, and continuous) are printed with their max and those
+ * over 50 ms; any probe unanswered for 1 s fails the test (the spin this test was written for
+ * never answered again).
  *
  * Reproducible: the seed is printed; SIM_FUZZ_SEED=<seed> replays the same calls, SIM_FUZZ_SEED=random
  * draws a new one.
@@ -29,8 +32,7 @@ import { prng } from '../../scripts/lib/hostile-values.js';
 
 /**
  * The suite runs a fixed seed, so that a red run is a change in the code and never the luck of the
- * draw; SIM_FUZZ_SEED=random explores. Seed 3411275877 (found that way) still stalls the simulator
- * for over 1 s during bdev_aio_create: an open bug of the simulator (issue 15), not yet located.
+ * draw; SIM_FUZZ_SEED=random explores.
  */
 const SEED = process.env.SIM_FUZZ_SEED === 'random' ? Math.floor(Math.random() * 2 ** 32) : Number(process.env.SIM_FUZZ_SEED ?? 1);
 const CALLS_PER_METHOD = 30;
@@ -43,6 +45,8 @@ const PROBE_TARGET_MS = 50;
 /** Any single probe: longer is a stall. */
 const PROBE_STALL_MS = 1000;
 const PROBE_INTERVAL_MS = 10;
+/** The CPU one poll may take (sim_poll_stats), the issue's 50 ms. */
+const POLL_CPU_LIMIT_MS = 50;
 
 const INT_EXTREMES: Record<string, readonly string[]> = {
   uint8: ['255', '256'],
@@ -110,7 +114,8 @@ class Gen {
     if (field === 'trsvcid' || field === 'hostsvcid') return this.pick([...this.ports.map(String), '0', '99999', 'abc', '']);
     if (field === 'trtype') return this.pick(['TCP', 'tcp', 'RDMA', 'PCIe', 'x']);
     if (field === 'adrfam') return this.pick(['ipv4', 'IPv4', 'ipv6', 'x']);
-    if (field === 'method') return this.pick(this.methods.filter((m) => m !== 'spdk_get_version'));
+    // sim_rpc_delay of the probes' own methods would only measure the delay.
+    if (field === 'method') return this.pick(this.methods.filter((m) => m !== 'spdk_get_version' && m !== 'sim_poll_stats'));
     if (/nqn|^host$/.test(field)) {
       return this.pick(['nqn.2016-06.io.spdk:f0', 'nqn.2016-06.io.spdk:f1', 'nqn.2014-08.org.nvmexpress.discovery', 'nqn.2016-06.io.spdk:h0', 'nqn.x', `nqn.2016-06.io.spdk:${'n'.repeat(300)}`, '']);
     }
@@ -139,7 +144,15 @@ class Gen {
   }
 
   wrongType(): string {
+    if (this.chance(0.1)) return this.nested(1 + Math.floor(this.rand() * 60));
     return this.pick(['null', '"x"', '1', '-1', 'true', '[]', '{}', '[1,2]', '{"a":1}', '1e309']);
+  }
+
+  /** Arrays and objects `depth` deep (deeper than 62 inside params closes the connection). */
+  nested(depth: number): string {
+    let text = this.pick(['1', '"x"', '18446744073709551616', 'null']);
+    for (let i = 0; i < depth; i++) text = this.chance(0.5) ? `[${text}]` : `{"k":${text}}`;
+    return text;
   }
 
   object(specs: readonly ParamSpec[]): string {
@@ -172,6 +185,12 @@ class Gen {
     if (method === 'sim_rpc_delay') return `{"method":${JSON.stringify(this.string('method'))},"ms":${this.integer('uint32')}}`;
     return this.object(specs);
   }
+}
+
+interface PollStats {
+  readonly polls: number;
+  readonly longest_poll_wall_ms: number;
+  readonly longest_poll_cpu_ms: number;
 }
 
 interface Answer {
@@ -339,6 +358,10 @@ describe('fuzz: no params stall or break the simulator', () => {
     })();
 
     const outcomes = { answered: 0, pending: 0 };
+    const afterBurst: number[] = [];
+    let longestPoll = 0;
+    let longestPollWall = 0;
+    await probe.call('sim_poll_stats', undefined, PROBE_STALL_MS);
     const started = performance.now();
     try {
       for (const [method, paramSpecs] of specs) {
@@ -354,6 +377,16 @@ describe('fuzz: no params stall or break the simulator', () => {
           }
         };
         await Promise.all(Array.from({ length: WINDOW }, worker));
+        // After the burst: the other connection is answered, and no poll of it cost 50 ms of CPU.
+        const probeStarted = performance.now();
+        const answer = await probe.call('spdk_get_version', undefined, PROBE_STALL_MS);
+        expect(answer?.result, `spdk_get_version unanswered for ${PROBE_STALL_MS} ms after ${method}`).toBeDefined();
+        afterBurst.push(performance.now() - probeStarted);
+        const stats = (await probe.call('sim_poll_stats', undefined, PROBE_STALL_MS))?.result as PollStats | undefined;
+        expect(stats, `sim_poll_stats unanswered after ${method}`).toBeDefined();
+        expect(stats!.longest_poll_cpu_ms, `a poll's CPU during ${method}`).toBeLessThan(POLL_CPU_LIMIT_MS);
+        longestPoll = Math.max(longestPoll, stats!.longest_poll_cpu_ms);
+        longestPollWall = Math.max(longestPollWall, stats!.longest_poll_wall_ms);
       }
     } finally {
       fuzzing = false;
@@ -366,6 +399,12 @@ describe('fuzz: no params stall or break the simulator', () => {
       `sim fuzz: ${specs.size} methods x ${CALLS_PER_METHOD} calls in ${Math.round(performance.now() - started)} ms ` +
         `(${outcomes.answered} answered, ${outcomes.pending} not within ${CALL_DEADLINE_MS} ms); spdk_get_version x ${sorted.length}: ` +
         `median ${percentile(sorted, 50).toFixed(1)} ms, p99 ${percentile(sorted, 99).toFixed(1)} ms, max ${sorted[sorted.length - 1]!.toFixed(1)} ms`,
+    );
+    const burstMax = Math.max(...afterBurst);
+    console.log(
+      `sim fuzz: spdk_get_version after each of ${afterBurst.length} bursts: max ${burstMax.toFixed(1)} ms ` +
+        `(${afterBurst.filter((ms) => ms > PROBE_TARGET_MS).length} over ${PROBE_TARGET_MS} ms); ` +
+        `longest poll ${longestPoll.toFixed(1)} ms CPU, ${longestPollWall.toFixed(1)} ms wall`,
     );
     if (slow.length > 0) console.log(`probes over ${PROBE_TARGET_MS} ms: ${JSON.stringify(slow)}`);
     expect(sim.proc.exitCode).toBeNull();

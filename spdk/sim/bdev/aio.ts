@@ -5,11 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import { SimIoError, SimRpcError, type SimBdev, type SimClaim, type SimConfigEntry, type SimTarget } from '../core/contract.js';
-import { objectDecoder } from '../core/decode.js';
+import { tableDecoder } from '../core/decode.js';
 import { errno, strerror } from '../core/errno.js';
-import { PARAM_SPECS } from '../core/param-specs.js';
 import { checkRange, checkWrite } from './block-io.js';
 import { ioTypes } from './describe.js';
+import { BDEV_VALIDATION } from './validation.js';
 
 const AIO_IO = ioTypes(['read', 'write', 'flush', 'reset', 'write_zeroes']);
 
@@ -116,7 +116,7 @@ async function examinesDone(target: SimTarget): Promise<void> {
 
 export function registerAio(target: SimTarget): void {
   target.register('bdev_aio_create', {
-    decode: objectDecoder(PARAM_SPECS.bdev_aio_create),
+    decode: tableDecoder(BDEV_VALIDATION, 'bdev_aio_create'),
     handler: async (params) => {
       const p = params as CreateParams;
       const { file, stat } = await open(p.filename, p.readonly ?? false);
@@ -139,7 +139,7 @@ export function registerAio(target: SimTarget): void {
     },
   });
   target.register('bdev_aio_delete', {
-    decode: objectDecoder(PARAM_SPECS.bdev_aio_delete),
+    decode: tableDecoder(BDEV_VALIDATION, 'bdev_aio_delete'),
     handler: (params) => {
       const { name } = params as { name: string };
       const bdev = target.bdevs.get(name);
@@ -154,7 +154,7 @@ export function registerAio(target: SimTarget): void {
     },
   });
   target.register('bdev_aio_rescan', {
-    decode: objectDecoder(PARAM_SPECS.bdev_aio_rescan),
+    decode: tableDecoder(BDEV_VALIDATION, 'bdev_aio_rescan'),
     handler: async (params) => {
       const { name } = params as { name: string };
       const bdev = target.bdevs.get(name);

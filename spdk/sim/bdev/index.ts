@@ -3,15 +3,15 @@
  * modules: malloc, null and aio.
  */
 import { SimRpcError, type SimBdev, type SimModule } from '../core/contract.js';
-import { objectDecoder } from '../core/decode.js';
+import { tableDecoder } from '../core/decode.js';
 import { errno, strerror } from '../core/errno.js';
-import { PARAM_SPECS } from '../core/param-specs.js';
 import type { CoreTarget } from '../core/target.js';
 import { registerAio } from './aio.js';
 import { bdevEntry } from './describe.js';
 import { registerIostat } from './iostat.js';
 import { registerMalloc } from './malloc.js';
 import { registerNull } from './null.js';
+import { BDEV_VALIDATION } from './validation.js';
 
 export function bdevModule(target: CoreTarget): SimModule {
   return {
@@ -19,7 +19,7 @@ export function bdevModule(target: CoreTarget): SimModule {
     install(t) {
       const entry = (bdev: SimBdev) => bdevEntry(bdev, target.bdevs.qosOf(bdev).assigned());
       t.register('bdev_get_bdevs', {
-        decode: objectDecoder(PARAM_SPECS.bdev_get_bdevs),
+        decode: tableDecoder(BDEV_VALIDATION, 'bdev_get_bdevs'),
         handler: (params) => {
           const p = (params ?? {}) as { name?: string; timeout?: number };
           if (p.name === undefined) return target.bdevs.list().map(entry);
@@ -32,7 +32,8 @@ export function bdevModule(target: CoreTarget): SimModule {
             const check = () => {
               const bdev = target.bdevs.get(name);
               if (bdev) resolve([entry(bdev)]);
-              else if (Date.now() >= deadline) reject(new SimRpcError(-errno.ENODEV, strerror(errno.ENODEV)));
+              // spdk_bdev_open_async's timeout (bdev.c): -ETIMEDOUT once it expires.
+              else if (Date.now() >= deadline) reject(new SimRpcError(-errno.ETIMEDOUT, strerror(errno.ETIMEDOUT)));
               else setTimeout(check, 4);
             };
             check();

@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SimRpcError, type SimBdev, type SimClaim, type SimConfigEntry, type SimTarget } from '../core/contract.js';
-import { objectDecoder } from '../core/decode.js';
+import { tableDecoder } from '../core/decode.js';
 import { errno, strerror } from '../core/errno.js';
-import { PARAM_SPECS } from '../core/param-specs.js';
 import { checkRange, checkWrite } from './block-io.js';
 import { ioTypes } from './describe.js';
 import { SparseStore } from './sparse-store.js';
+import { BDEV_VALIDATION } from './validation.js';
 
 const MALLOC_IO = ioTypes(['read', 'write', 'unmap', 'flush', 'reset', 'write_zeroes', 'zcopy', 'compare', 'abort', 'copy']);
 
@@ -79,12 +79,10 @@ interface CreateParams {
 export function registerMalloc(target: SimTarget): void {
   let counter = 0;
   target.register('bdev_malloc_create', {
-    decode: objectDecoder(PARAM_SPECS.bdev_malloc_create),
+    decode: tableDecoder(BDEV_VALIDATION, 'bdev_malloc_create'),
     handler: (params) => {
       const p = params as CreateParams;
-      if (p.block_size < 512 || p.block_size % 512 !== 0 || p.num_blocks === 0) {
-        throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
-      }
+      if (p.block_size < 512) throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
       const name = p.name ?? `Malloc${counter++}`;
       const tag = `malloc:${name}:${randomUUID()}`;
       if (!target.memory.alloc(tag, p.block_size * p.num_blocks, { aligned2M: true })) {
@@ -102,7 +100,7 @@ export function registerMalloc(target: SimTarget): void {
     },
   });
   target.register('bdev_malloc_delete', {
-    decode: objectDecoder(PARAM_SPECS.bdev_malloc_delete),
+    decode: tableDecoder(BDEV_VALIDATION, 'bdev_malloc_delete'),
     handler: (params) => {
       const { name } = params as { name: string };
       const bdev = target.bdevs.get(name);

@@ -5,11 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SimRpcError, type SimBdev, type SimClaim, type SimConfigEntry, type SimTarget } from '../core/contract.js';
-import { objectDecoder } from '../core/decode.js';
+import { tableDecoder } from '../core/decode.js';
 import { errno, strerror } from '../core/errno.js';
-import { PARAM_SPECS } from '../core/param-specs.js';
 import { checkRange, checkWrite } from './block-io.js';
 import { ioTypes } from './describe.js';
+import { BDEV_VALIDATION } from './validation.js';
 
 const NULL_IO = ioTypes(['read', 'write', 'unmap', 'flush', 'reset', 'write_zeroes', 'abort']);
 
@@ -67,18 +67,16 @@ interface CreateParams {
 
 export function registerNull(target: SimTarget): void {
   target.register('bdev_null_create', {
-    decode: objectDecoder(PARAM_SPECS.bdev_null_create),
+    decode: tableDecoder(BDEV_VALIDATION, 'bdev_null_create'),
     handler: (params) => {
       const p = params as CreateParams;
-      if (p.block_size < 512 || p.block_size % 512 !== 0 || p.num_blocks === 0) {
-        throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
-      }
+      if (p.block_size < 512) throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
       target.bdevs.add(new NullBdev(p.name, p.uuid ?? randomUUID(), p.block_size, p.num_blocks));
       return p.name;
     },
   });
   target.register('bdev_null_delete', {
-    decode: objectDecoder(PARAM_SPECS.bdev_null_delete),
+    decode: tableDecoder(BDEV_VALIDATION, 'bdev_null_delete'),
     handler: (params) => {
       const { name } = params as { name: string };
       const bdev = target.bdevs.get(name);
@@ -88,7 +86,7 @@ export function registerNull(target: SimTarget): void {
     },
   });
   target.register('bdev_null_resize', {
-    decode: objectDecoder(PARAM_SPECS.bdev_null_resize),
+    decode: tableDecoder(BDEV_VALIDATION, 'bdev_null_resize'),
     handler: (params) => {
       const { name, new_size } = params as { name: string; new_size: number };
       const bdev = target.bdevs.get(name);

@@ -116,3 +116,75 @@ export function objectDecoder(specs: readonly ParamSpec[], failure: DecodeFailur
 export function relaxedDecoder(specs: readonly ParamSpec[], failure: DecodeFailure): (params: unknown) => void {
   return decoder(specs, failure, true);
 }
+
+/**
+ * One of a handler's own checks of its decoded params, made before it looks anything up (so its
+ * answer does not depend on what exists): SPDK's condition, code and message.
+ */
+export interface ParamCheck {
+  /** The condition in SPDK's words; the validation tests name their row after it. */
+  readonly name: string;
+  /** True when decoded params fail it. */
+  readonly fails: (p: Record<string, unknown>) => boolean;
+  readonly code: number;
+  readonly message: string | ((p: Record<string, unknown>) => string);
+}
+
+/**
+ * A method's row in its module's validation table: its decoder table (spdk_json_object_decoder),
+ * what a decode failure answers, and its own checks in the handler's order.
+ */
+export interface MethodRule {
+  readonly specs: readonly ParamSpec[];
+  /** DECODE_FAILED unless the handler answers otherwise. */
+  readonly failure?: DecodeFailure;
+  /** spdk_json_decode_object_relaxed: unknown keys are skipped. */
+  readonly relaxed?: boolean;
+  readonly checks?: readonly ParamCheck[];
+}
+
+/** A module's methods and how each validates its params (tests walk these tables). */
+export type ValidationTable = Readonly<Record<string, MethodRule>>;
+
+/**
+ * A decoded integer param as spdk's decoder holds it, for handlers whose arithmetic must wrap as
+ * C's does (their JS number is rounded above 2^53). Undefined when the param is absent.
+ */
+export function exactInteger(params: unknown, key: string, width: IntegerWidth): bigint | undefined {
+  const p = paramsRecord(params);
+  if (!Object.hasOwn(p, key)) return undefined;
+  const text = numberTextOf(p, key);
+  return text === undefined ? undefined : (decodeInteger(text, width) ?? undefined);
+}
+
+function paramsRecord(params: unknown): Record<string, unknown> {
+  return isObject(params) ? params : {};
+}
+
+/** The check of `rule` that decoded `params` fail first, if any. */
+export function failedCheck(rule: MethodRule, params: unknown): ParamCheck | undefined {
+  const p = paramsRecord(params);
+  return rule.checks?.find((c) => c.fails(p));
+}
+
+/** The MethodSpec.decode of a table row: decoding, then the row's checks in order. */
+export function ruleDecoder(rule: MethodRule): (params: unknown) => void {
+  const decodeOnly = decoder(rule.specs, rule.failure ?? DECODE_FAILED, rule.relaxed === true);
+  if (rule.checks === undefined || rule.checks.length === 0) return decodeOnly;
+  const decode = (params: unknown) => {
+    decodeOnly(params);
+    const failed = failedCheck(rule, params);
+    if (failed === undefined) return;
+    const p = paramsRecord(params);
+    throw new SimRpcError(failed.code, typeof failed.message === 'string' ? failed.message : failed.message(p));
+  };
+  specsOfDecoder.set(decode, rule.specs);
+  return decode;
+}
+
+/** The MethodSpec.decode of `method`'s row in `table`. */
+export function tableDecoder(table: ValidationTable, method: string): (params: unknown) => void {
+  const rule = table[method];
+  if (rule === undefined) throw new Error(`no validation row for ${method}`);
+  return ruleDecoder(rule);
+}

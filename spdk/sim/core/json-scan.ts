@@ -43,6 +43,8 @@ export function numberTextOf(container: object, key: string | number): string | 
 }
 
 const INCOMPLETE = Symbol('incomplete');
+/** SPDK_JSON_MAX_NESTING_DEPTH (lib/json/json_parse.c). */
+const MAX_NESTING_DEPTH = 64;
 const INVALID = Symbol('invalid');
 
 const WS_SPACE = 0x20;
@@ -86,6 +88,9 @@ class Parser {
     this.ws();
     const c = this.peek();
     this.count++;
+    // spdk_json_parse refuses a 65th nested container (SPDK_JSON_MAX_NESTING_DEPTH) as a parse
+    // error, which closes the connection; it also bounds this recursion.
+    if ((c === 0x7b || c === 0x5b) && depth >= MAX_NESTING_DEPTH) throw INVALID;
     switch (c) {
       case 0x7b: // {
         return this.object(depth, requestLevel);

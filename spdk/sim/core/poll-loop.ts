@@ -44,8 +44,21 @@ export class PollLoop {
     this.timer = setTimeout(() => this.run(), delay);
   }
 
+  /** The longest tick since the last `takeLongestTick()`, wall and CPU time (sim_poll_stats). */
+  takeLongestTick(): { wallMs: number; cpuMs: number; ticks: number } {
+    const longest = { ...this.longest, ticks: this.tick - this.longestSince };
+    this.longest = { wallMs: 0, cpuMs: 0 };
+    this.longestSince = this.tick;
+    return longest;
+  }
+
+  private longest = { wallMs: 0, cpuMs: 0 };
+  private longestSince = 0;
+
   private run(): void {
     this.tick++;
+    const startedWall = performance.now();
+    const startedCpu = process.cpuUsage();
     for (const hook of this.hooks) {
       try {
         hook(this.tick);
@@ -54,6 +67,9 @@ export class PollLoop {
       }
     }
     const now = performance.now();
+    const cpu = process.cpuUsage(startedCpu);
+    this.longest.wallMs = Math.max(this.longest.wallMs, now - startedWall);
+    this.longest.cpuMs = Math.max(this.longest.cpuMs, (cpu.user + cpu.system) / 1000);
     this.nextDeadline += this.intervalMs;
     // After a long tick (a 1 MB bdev_get_bdevs), skip missed deadlines instead of bursting.
     if (this.nextDeadline < now) this.nextDeadline = now + this.intervalMs;

@@ -34,6 +34,8 @@ export class CoreRegistry implements BdevRegistry {
   }
 
   add(bdev: SimBdev): void {
+    // bdev_register: "Bdev name must not be an empty string", before the name is looked up.
+    if (bdev.name === '') throw new SimRpcError(-errno.EINVAL, 'Invalid argument');
     const keys = this.keysOf(bdev);
     if (keys.some((k) => this.index.has(k))) throw new SimRpcError(-errno.EEXIST, 'File exists');
     this.wrapIo(bdev);

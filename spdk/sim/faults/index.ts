@@ -151,6 +151,14 @@ export function faultsModule(target: CoreTarget): SimModule {
           return true;
         },
       });
+      // How long the longest poll took since the last call (wall and CPU ms): a stall of the
+      // poll loop shows here even where the machine's load hides it in round trips.
+      t.register('sim_poll_stats', {
+        handler: () => {
+          const { wallMs, cpuMs, ticks } = target.loop.takeLongestTick();
+          return { polls: ticks, longest_poll_wall_ms: wallMs, longest_poll_cpu_ms: cpuMs };
+        },
+      });
       t.register('sim_fail_next_allocs', {
         decode: objectDecoder(SIM_PARAM_SPECS.sim_fail_next_allocs),
         handler: (params) => {

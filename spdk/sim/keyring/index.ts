@@ -4,19 +4,10 @@
  * and bdev_nvme take their DH-HMAC-CHAP keys and TLS PSKs from the one Keyring this module owns.
  */
 import { SimRpcError, type SimModule, type SimTarget } from '../core/contract.js';
-import { INVALID_PARAMS } from '../core/rpc-request.js';
-import { objectDecoder, relaxedDecoder, type ParamSpec } from '../core/decode.js';
-import { errno, strerror } from '../core/errno.js';
+import { tableDecoder } from '../core/decode.js';
+import { strerror } from '../core/errno.js';
 import { Keyring } from './keyring.js';
-
-const ADD_KEY: ParamSpec[] = [
-  { name: 'name', type: 'string', required: true },
-  { name: 'path', type: 'string', required: true },
-];
-const REMOVE_KEY: ParamSpec[] = [{ name: 'name', type: 'string', required: true }];
-
-/** Both keyring_file RPCs answer a decode failure with -32602 and strerror(EINVAL). */
-const KEYRING_DECODE_FAILED = { code: INVALID_PARAMS, message: strerror(errno.EINVAL) };
+import { KEYRING_VALIDATION } from './validation.js';
 
 const fail = (rc: number) => new SimRpcError(rc, strerror(rc));
 
@@ -33,7 +24,7 @@ export class KeyringModule implements SimModule {
     const keyring = new Keyring((event, fields) => target.log(event, fields));
     this.ring = keyring;
     target.register('keyring_file_add_key', {
-      decode: relaxedDecoder(ADD_KEY, KEYRING_DECODE_FAILED),
+      decode: tableDecoder(KEYRING_VALIDATION, 'keyring_file_add_key'),
       handler: (params) => {
         const { name, path } = params as { name: string; path: string };
         const rc = keyring.add(name, path);
@@ -42,7 +33,7 @@ export class KeyringModule implements SimModule {
       },
     });
     target.register('keyring_file_remove_key', {
-      decode: objectDecoder(REMOVE_KEY, KEYRING_DECODE_FAILED),
+      decode: tableDecoder(KEYRING_VALIDATION, 'keyring_file_remove_key'),
       handler: (params) => {
         const rc = keyring.remove((params as { name: string }).name);
         if (rc !== 0) throw fail(rc);

@@ -14,8 +14,18 @@ export class ChainError extends Error {
   }
 }
 
+/**
+ * The most clusters one blob's map may have here (a 64 MiB map; 64 TiB at 4 MiB clusters). spdk
+ * reallocs 8 bytes per cluster and fails -ENOMEM when that fails, at a size no recording shows;
+ * the simulator fails the same way past this bound so that no size a client gives allocates or
+ * loops in proportion to it.
+ */
+export const MAX_BLOB_CLUSTERS = 2 ** 24;
+
 function clustersFor(lvs: LvStore, bytes: number): number {
-  return Math.ceil(bytes / lvs.clusterSize);
+  const n = Math.ceil(bytes / lvs.clusterSize);
+  if (n > MAX_BLOB_CLUSTERS) throw new ChainError(errno.ENOMEM);
+  return n;
 }
 
 function reparent(child: Blob, newParent: Blob | null): void {

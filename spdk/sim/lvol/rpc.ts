@@ -6,9 +6,8 @@
  * whose callback answers -32603.
  */
 import { SimIoError, SimRpcError, type SimTarget } from '../core/contract.js';
-import { objectDecoder } from '../core/decode.js';
+import { exactInteger, tableDecoder } from '../core/decode.js';
 import { errno, strerror } from '../core/errno.js';
-import { PARAM_SPECS } from '../core/param-specs.js';
 import { INTERNAL_ERROR, INVALID_PARAMS } from '../core/rpc-request.js';
 import type { CoreTarget } from '../core/target.js';
 import type { Blob } from './blob.js';
@@ -17,11 +16,13 @@ import type { LvolModule } from './index.js';
 import { MD_PAGE } from './layout.js';
 import type { LvolBdev } from './lvol-bdev.js';
 import { LvStore } from './lvstore.js';
+import { LVOL_VALIDATION, type LvolMethod } from './validation.js';
 
 const MIB = 1024 * 1024;
 /** SPDK_LVOL_NAME_MAX / SPDK_LVS_NAME_MAX include the NUL. */
 const NAME_MAX = 64;
 const DEFAULT_CLUSTER = 4 * MIB;
+const CLEAR_METHODS = ['none', 'unmap', 'write_zeroes'];
 
 function sync(code: number): never {
   throw new SimRpcError(-code, strerror(code));
@@ -54,11 +55,16 @@ function ioFailureAsCallback(result: unknown): unknown {
   });
 }
 
+/** The handlers' `size_in_mib * 1024 * 1024` in u64, wrapping as C does: 2^44 MiB is 0 bytes. */
+function sizeInBytes(p: Record<string, unknown>): number {
+  return Number(BigInt.asUintN(64, exactInteger(p, 'size_in_mib', 'uint64')! * BigInt(MIB)));
+}
+
 export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
   const t: SimTarget = target;
-  const reg = (method: keyof typeof PARAM_SPECS, handler: (p: Record<string, unknown>) => unknown) =>
+  const reg = (method: LvolMethod, handler: (p: Record<string, unknown>) => unknown) =>
     t.register(method, {
-      decode: objectDecoder(PARAM_SPECS[method]),
+      decode: tableDecoder(LVOL_VALIDATION, method),
       handler: (params) => ioFailureAsCallback(handler((params ?? {}) as Record<string, unknown>)),
     });
 
@@ -78,9 +84,10 @@ export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
   reg('bdev_lvol_create_lvstore', async (p) => {
     const base = target.bdevs.get(p['bdev_name'] as string) ?? sync(errno.ENODEV);
     const name = p['lvs_name'] as string;
-    const cs = (p['cluster_sz'] as number | undefined) ?? DEFAULT_CLUSTER;
+    // vbdev_lvs_create_ext: 0 (or none) is spdk_lvs_opts_init's default.
+    const cs = (p['cluster_sz'] as number | undefined) || DEFAULT_CLUSTER;
     if (base.claim !== null) sync(errno.EPERM);
-    if (name.length === 0 || name.length >= NAME_MAX || cs < MD_PAGE || cs % MD_PAGE !== 0) sync(errno.EINVAL);
+    if (cs < MD_PAGE || cs % MD_PAGE !== 0) sync(errno.EINVAL);
     if (m.lvstores.some((l) => l.name === name)) sync(errno.EEXIST);
     if (Math.floor((base.numBlocks * base.blockSize) / cs) < 2) async(errno.ENOSPC);
     const claim = { module: 'lvol', holder: name, claimType: 'read_many_write_one' };
@@ -159,10 +166,14 @@ export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
 
   reg('bdev_lvol_create', async (p) => {
     const lvs = lvstore(p['uuid'], p['lvs_name']);
+    const clearMethod = p['clear_method'] as string | undefined;
+    if (clearMethod !== undefined && !CLEAR_METHODS.includes(clearMethod.toLowerCase())) {
+      throw new SimRpcError(-errno.EINVAL, 'Invalid clean_method option');
+    }
     const name = p['lvol_name'] as string;
     if (name.length === 0 || name.length >= NAME_MAX) sync(errno.EINVAL);
     if (lvs.findByName(name)) sync(errno.EEXIST);
-    const { blob, zero } = run(() => chain.createBlob(lvs, name, (p['size_in_mib'] as number) * MIB, (p['thin_provision'] as boolean | undefined) ?? false));
+    const { blob, zero } = run(() => chain.createBlob(lvs, name, sizeInBytes(p), (p['thin_provision'] as boolean | undefined) ?? false));
     await persist(lvs, [blob], zero);
     m.expose(lvs, blob);
     return blob.uuid;
@@ -208,7 +219,7 @@ export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
 
   reg('bdev_lvol_resize', async (p) => {
     const bdev = lvol(p['name'] as string);
-    const zero = run(() => chain.resize(bdev.lvs, bdev.blob, (p['size_in_mib'] as number) * MIB, bdev.claim !== null));
+    const zero = run(() => chain.resize(bdev.lvs, bdev.blob, sizeInBytes(p), bdev.claim !== null));
     await persist(bdev.lvs, [bdev.blob], zero);
     return true;
   });

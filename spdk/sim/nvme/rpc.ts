@@ -5,7 +5,8 @@
  * qpairs (-19), then the fabric connect (-5).
  */
 import { SimRpcError, type SimTarget } from '../core/contract.js';
-import { DECODE_FAILED, objectDecoder, record, type ParamSpec } from '../fabric/decode.js';
+import { tableDecoder } from '../core/decode.js';
+import { DECODE_FAILED, record } from '../fabric/decode.js';
 import { DHGROUPS, DIGESTS } from '../fabric/auth.js';
 import { EACCES, EALREADY, EEXIST, EINVAL, EIO, ENODEV, ENOKEY, EPERM, strerror } from '../fabric/errno.js';
 import { FabricStatus } from '../fabric/protocol.js';
@@ -16,110 +17,11 @@ import { HostCredentials } from './credentials.js';
 import type { ConnectFailed } from './qpair.js';
 import { NvmeBdev, RR_MIN_IO_DEFAULT, type MultipathPolicy, type MultipathSelector } from './bdev.js';
 import { CONNECT_TIMEOUT_MS, type NvmeModule } from './index.js';
+import { NVME_VALIDATION } from './validation.js';
 
-const MULTIPATH = { enum: ['failover', 'multipath', 'disable'] } as const;
-const MULTIPATH_OPTS = {
-  object: [
-    { name: 'policy', type: { enum: ['active_passive', 'active_active'] } },
-    { name: 'selector', type: { enum: ['round_robin', 'queue_depth'] } },
-    { name: 'min_io', type: 'uint32' },
-  ],
-} as const;
-
-const ATTACH: ParamSpec[] = [
-  { name: 'name', type: 'string', required: true },
-  { name: 'trtype', type: 'string', required: true },
-  { name: 'traddr', type: 'string', required: true },
-  { name: 'adrfam', type: 'string' },
-  { name: 'trsvcid', type: 'string' },
-  { name: 'priority', type: 'string' },
-  { name: 'subnqn', type: 'string' },
-  { name: 'hostnqn', type: 'string' },
-  { name: 'hostaddr', type: 'string' },
-  { name: 'hostsvcid', type: 'string' },
-  { name: 'prchk_reftag', type: 'boolean' },
-  { name: 'prchk_guard', type: 'boolean' },
-  { name: 'hdgst', type: 'boolean' },
-  { name: 'ddgst', type: 'boolean' },
-  { name: 'fabrics_connect_timeout_us', type: 'uint64' },
-  { name: 'multipath', type: MULTIPATH },
-  { name: 'num_io_queues', type: 'uint32' },
-  { name: 'ctrlr_loss_timeout_sec', type: 'int32' },
-  { name: 'reconnect_delay_sec', type: 'uint32' },
-  { name: 'fast_io_fail_timeout_sec', type: 'uint32' },
-  { name: 'psk', type: 'string' },
-  { name: 'max_bdevs', type: 'uint32' },
-  { name: 'dhchap_key', type: 'string' },
-  { name: 'dhchap_ctrlr_key', type: 'string' },
-  { name: 'allow_unrecognized_csi', type: 'boolean' },
-  { name: 'multipath_opts', type: MULTIPATH_OPTS },
-];
-const DETACH: ParamSpec[] = [
-  { name: 'name', type: 'string', required: true },
-  { name: 'trtype', type: 'string' },
-  { name: 'traddr', type: 'string' },
-  { name: 'adrfam', type: 'string' },
-  { name: 'trsvcid', type: 'string' },
-  { name: 'subnqn', type: 'string' },
-  { name: 'hostaddr', type: 'string' },
-  { name: 'hostsvcid', type: 'string' },
-];
-const GET_CONTROLLERS: ParamSpec[] = [{ name: 'name', type: 'string' }];
-const SET_MULTIPATH_POLICY: ParamSpec[] = [
-  { name: 'name', type: 'string', required: true },
-  { name: 'policy', type: MULTIPATH_OPTS.object[0].type, required: true },
-  { name: 'selector', type: MULTIPATH_OPTS.object[1].type },
-  { name: 'rr_min_io', type: 'uint32' },
-];
 /** What the decoder leaves in rr_min_io when it is not given. */
 const UINT32_MAX = 0xffffffff;
-const GET_IO_PATHS: ParamSpec[] = [{ name: 'name', type: 'string' }];
-const SET_OPTIONS: ParamSpec[] = [
-  { name: 'action_on_timeout', type: { enum: ['none', 'reset', 'abort'] } },
-  { name: 'timeout_us', type: 'uint64' },
-  { name: 'timeout_admin_us', type: 'uint64' },
-  { name: 'keep_alive_timeout_ms', type: 'uint32' },
-  { name: 'arbitration_burst', type: 'uint32' },
-  { name: 'low_priority_weight', type: 'uint32' },
-  { name: 'medium_priority_weight', type: 'uint32' },
-  { name: 'high_priority_weight', type: 'uint32' },
-  { name: 'nvme_adminq_poll_period_us', type: 'uint64' },
-  { name: 'nvme_ioq_poll_period_us', type: 'uint64' },
-  { name: 'io_queue_requests', type: 'uint32' },
-  { name: 'delay_cmd_submit', type: 'boolean' },
-  { name: 'transport_retry_count', type: 'uint32' },
-  { name: 'bdev_retry_count', type: 'int32' },
-  { name: 'transport_ack_timeout', type: 'uint8' },
-  { name: 'ctrlr_loss_timeout_sec', type: 'int32' },
-  { name: 'reconnect_delay_sec', type: 'uint32' },
-  { name: 'fast_io_fail_timeout_sec', type: 'uint32' },
-  { name: 'disable_auto_failback', type: 'boolean' },
-  { name: 'generate_uuids', type: 'boolean' },
-  { name: 'transport_tos', type: 'uint8' },
-  { name: 'nvme_error_stat', type: 'boolean' },
-  { name: 'rdma_srq_size', type: 'uint32' },
-  { name: 'io_path_stat', type: 'boolean' },
-  { name: 'allow_accel_sequence', type: 'boolean' },
-  { name: 'rdma_max_cq_size', type: 'uint32' },
-  { name: 'rdma_cm_event_timeout_ms', type: 'uint16' },
-  // rpc_decode_dhchap_digest / _dhgroup: an unknown name fails the whole decode.
-  { name: 'dhchap_digests', type: { array: { enum: DIGESTS }, maxCount: 32 } },
-  { name: 'dhchap_dhgroups', type: { array: { enum: DHGROUPS }, maxCount: 32 } },
-  { name: 'rdma_umr_per_io', type: 'boolean' },
-  { name: 'tcp_connect_timeout_ms', type: 'uint32' },
-  { name: 'enable_flush', type: 'boolean' },
-  { name: 'multipath_opts', type: MULTIPATH_OPTS },
-];
 
-const SET_KEYS: ParamSpec[] = [
-  { name: 'name', type: 'string', required: true },
-  { name: 'dhchap_key', type: 'string' },
-  { name: 'dhchap_ctrlr_key', type: 'string' },
-];
-/** rpc_bdev_nvme_set_keys answers a decode failure with -32602 and this text. */
-const SET_KEYS_DECODE_FAILED = { code: -32602, message: 'spdk_json_decode_object failed' };
-
-const ADRFAMS = ['ipv4', 'ipv6', 'ib', 'fc', 'intra_host'];
 /** SPDK_CONTROLLER_NAME_MAX */
 const NAME_MAX = 1024;
 /** What a successful attach costs in spdk_tgt (admin queue, identify, I/O qpair): 65-95 ms. */
@@ -176,14 +78,11 @@ const sleepUntil = (start: number, ms: number) => new Promise((resolve) => setTi
 
 export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   target.register('bdev_nvme_attach_controller', {
-    decode: objectDecoder(ATTACH, DECODE_FAILED),
+    decode: tableDecoder(NVME_VALIDATION, 'bdev_nvme_attach_controller'),
     handler: async (params) => {
       const p = record(params);
       const started = Date.now();
       const name = p.name as string;
-      if (p.max_bdevs === 0) throw err(-EINVAL, 'max_bdevs cannot be zero');
-      const adrfam = (p.adrfam as string | undefined)?.toLowerCase();
-      if (adrfam !== undefined && !ADRFAMS.includes(adrfam)) throw err(-EINVAL, `Failed to parse adrfam: ${String(p.adrfam)}`);
       const trid: TransportId = {
         trtype: 'TCP',
         adrfam: 'IPv4',
@@ -285,7 +184,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   });
 
   target.register('bdev_nvme_detach_controller', {
-    decode: objectDecoder(DETACH, DECODE_FAILED),
+    decode: tableDecoder(NVME_VALIDATION, 'bdev_nvme_detach_controller'),
     handler: (params) => {
       const p = record(params);
       const name = p.name as string;
@@ -299,7 +198,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   });
 
   target.register('bdev_nvme_get_controllers', {
-    decode: objectDecoder(GET_CONTROLLERS, DECODE_FAILED),
+    decode: tableDecoder(NVME_VALIDATION, 'bdev_nvme_get_controllers'),
     handler: (params) => {
       const name = record(params).name as string | undefined;
       if (name !== undefined && !nvme.controllers.has(name)) throw err(-EINVAL, `Controller ${name} does not exist`);
@@ -317,7 +216,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   });
 
   target.register('bdev_nvme_set_options', {
-    decode: objectDecoder(SET_OPTIONS, DECODE_FAILED),
+    decode: tableDecoder(NVME_VALIDATION, 'bdev_nvme_set_options'),
     handler: (params) => {
       const p = record(params);
       const merged = { ...nvme.options, ...p };
@@ -340,7 +239,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   // bdev_nvme_set_keys (bdev_nvme.c): keys first (-126), then the controller (-19); each path takes
   // the new keys and, when a host key is given, authenticates again (-13 when that fails).
   target.register('bdev_nvme_set_keys', {
-    decode: objectDecoder(SET_KEYS, SET_KEYS_DECODE_FAILED),
+    decode: tableDecoder(NVME_VALIDATION, 'bdev_nvme_set_keys'),
     handler: async (params) => {
       const p = record(params);
       const name = p.name as string;
@@ -372,7 +271,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   // active_passive is refused as a decode failure; round robin with rr_min_io 0 is -22; a bdev that
   // is missing or not an NVMe bdev is -19.
   target.register('bdev_nvme_set_multipath_policy', {
-    decode: objectDecoder(SET_MULTIPATH_POLICY, DECODE_FAILED),
+    decode: tableDecoder(NVME_VALIDATION, 'bdev_nvme_set_multipath_policy'),
     handler: (params) => {
       const p = record(params) as { name: string; policy: MultipathPolicy; selector?: MultipathSelector; rr_min_io?: number };
       const selector = p.selector ?? (p.policy === 'active_active' ? 'round_robin' : null);
@@ -390,7 +289,7 @@ export function registerNvmeRpcs(target: SimTarget, nvme: NvmeModule): void {
   });
 
   target.register('bdev_nvme_get_io_paths', {
-    decode: objectDecoder(GET_IO_PATHS, DECODE_FAILED),
+    decode: tableDecoder(NVME_VALIDATION, 'bdev_nvme_get_io_paths'),
     handler: (params) => {
       const name = record(params).name as string | undefined;
       // spdk_tgt lists the I/O paths of the channels that are open: a bdev someone uses (claims).

@@ -4,77 +4,21 @@
  * These pause the subsystem in spdk_tgt, so they fail with "Internal error" while it is still
  * starting (created in the same poll).
  */
+import { isIPv4 } from 'node:net';
 import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
-import { NVMF_INVALID_PARAMS, objectDecoder, record, relaxedDecoder, type ParamSpec } from '../fabric/decode.js';
+import { tableDecoder } from '../core/decode.js';
+import { NVMF_INVALID_PARAMS, record } from '../fabric/decode.js';
 import type { AnaState } from '../fabric/protocol.js';
 import type { NvmfModule } from './index.js';
 import { DEFAULT_TGT, startingInThisPoll } from './rpc.js';
 import { nguidOf, type ListenAddress, type Subsystem } from './subsystem.js';
+import { NVMF_VALIDATION } from './validation.js';
 
 const internal = (message = 'Internal error') => new SimRpcError(-32603, message);
 const invalidParams = () => new SimRpcError(NVMF_INVALID_PARAMS.code, NVMF_INVALID_PARAMS.message);
-const ANA_STATES = ['optimized', 'non_optimized', 'inaccessible'] as const;
 const ADRFAMS = ['ipv4', 'ipv6', 'ib', 'fc', 'intra_host'];
 const ADRFAM_NAMES: Record<string, string> = { ipv4: 'IPv4', ipv6: 'IPv6', ib: 'IB', fc: 'FC', intra_host: 'INTRA_HOST' };
 const NSID_GLOBAL = 0xffff_ffff;
-
-const LISTEN_ADDRESS = {
-  object: [
-    { name: 'trtype', type: 'string', required: true },
-    { name: 'adrfam', type: 'string' },
-    { name: 'traddr', type: 'string', required: true },
-    { name: 'trsvcid', type: 'string' },
-  ],
-} as const;
-
-const NAMESPACE = {
-  object: [
-    { name: 'nsid', type: 'uint32' },
-    { name: 'bdev_name', type: 'string', required: true },
-    { name: 'nguid', type: 'string' },
-    { name: 'eui64', type: 'string' },
-    { name: 'uuid', type: 'uuid' },
-    { name: 'ptpl_file', type: 'string' },
-    { name: 'anagrpid', type: 'uint32' },
-    { name: 'no_auto_visible', type: 'boolean' },
-    { name: 'hide_metadata', type: 'boolean' },
-  ],
-} as const;
-
-const ADD_NS: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'namespace', type: NAMESPACE, required: true },
-  { name: 'tgt_name', type: 'string' },
-];
-const REMOVE_NS: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'nsid', type: 'uint32', required: true },
-  { name: 'tgt_name', type: 'string' },
-];
-const ADD_LISTENER: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'listen_address', type: LISTEN_ADDRESS, required: true },
-  { name: 'tgt_name', type: 'string' },
-  { name: 'secure_channel', type: 'boolean' },
-  { name: 'ana_state', type: { enum: ANA_STATES } },
-  { name: 'sock_impl', type: 'string' },
-];
-const REMOVE_LISTENER: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'listen_address', type: LISTEN_ADDRESS, required: true },
-  { name: 'tgt_name', type: 'string' },
-];
-const SET_ANA: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'listen_address', type: LISTEN_ADDRESS, required: true },
-  { name: 'ana_state', type: { enum: ANA_STATES }, required: true },
-  { name: 'tgt_name', type: 'string' },
-  { name: 'anagrpid', type: 'uint32' },
-];
-const QUERY: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'tgt_name', type: 'string' },
-];
 
 /** rpc_listen_address_to_trid: null when spdk_tgt could not make a transport id of it. */
 function toAddress(raw: unknown): ListenAddress | null {
@@ -87,8 +31,6 @@ function toAddress(raw: unknown): ListenAddress | null {
   return { trtype: (a.trtype as string).toUpperCase() as 'TCP', adrfam: ADRFAM_NAMES[adrfam]!, traddr, trsvcid };
 }
 
-const HEX = (n: number) => new RegExp(`^[0-9a-fA-F]{${n}}$`);
-
 export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void {
   /** The subsystem of `params.nqn` once it may be paused, or the spdk_tgt error. */
   const pausable = (p: Record<string, unknown>, ctx: CallContext, missing = invalidParams): Subsystem => {
@@ -100,12 +42,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   };
 
   target.register('nvmf_subsystem_add_ns', {
-    decode: (params) => {
-      relaxedDecoder(ADD_NS, NVMF_INVALID_PARAMS)(params);
-      const ns = record(record(params).namespace);
-      if (typeof ns.nguid === 'string' && !HEX(32).test(ns.nguid.replace(/-/g, ''))) throw invalidParams();
-      if (typeof ns.eui64 === 'string' && !HEX(16).test(ns.eui64.replace(/-/g, ''))) throw invalidParams();
-    },
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_add_ns'),
     handler: (params, ctx) => {
       const p = record(params);
       const sub = pausable(p, ctx);
@@ -128,7 +65,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_remove_ns', {
-    decode: objectDecoder(REMOVE_NS, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_remove_ns'),
     handler: (params, ctx) => {
       const p = record(params);
       const sub = pausable(p, ctx);
@@ -140,7 +77,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_add_listener', {
-    decode: relaxedDecoder(ADD_LISTENER, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_add_listener'),
     handler: async (params, ctx) => {
       const p = record(params);
       if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw internal('Unable to find a target.');
@@ -155,6 +92,8 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
       if (sub.findListener(address.traddr, address.trsvcid)) throw invalidParams();
       // spdk_tgt listens through the transport of that trtype: it must exist and bind.
       if (address.trtype !== 'TCP' || !nvmf.transport) throw invalidParams();
+      // The TCP transport's listen fails for an IPv4 traddr with adrfam ipv6 (issue 15, real spdk_tgt).
+      if (address.adrfam === 'IPv6' && isIPv4(address.traddr)) throw invalidParams();
       if (!(await nvmf.ports.listen(address))) throw invalidParams();
       if (!nvmf.subsystems.has(sub.nqn)) {
         nvmf.ports.unlisten(address);
@@ -169,7 +108,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_remove_listener', {
-    decode: objectDecoder(REMOVE_LISTENER, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_remove_listener'),
     handler: (params, ctx) => {
       const p = record(params);
       if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw internal('Unable to find a target.');
@@ -189,7 +128,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_listener_set_ana_state', {
-    decode: objectDecoder(SET_ANA, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_listener_set_ana_state'),
     handler: (params, ctx) => {
       const p = record(params);
       const nqn = p.nqn as string;
@@ -211,17 +150,17 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
   });
 
   target.register('nvmf_subsystem_get_controllers', {
-    decode: objectDecoder(QUERY, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_get_controllers'),
     handler: (params, ctx) => pausable(record(params), ctx).controllersJson(),
   });
 
   target.register('nvmf_subsystem_get_qpairs', {
-    decode: objectDecoder(QUERY, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_get_qpairs'),
     handler: (params, ctx) => pausable(record(params), ctx).qpairsJson(),
   });
 
   target.register('nvmf_subsystem_get_listeners', {
-    decode: objectDecoder(QUERY, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_get_listeners'),
     handler: (params, ctx) => pausable(record(params), ctx).listenersJson(),
   });
 }

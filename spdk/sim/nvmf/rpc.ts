@@ -4,43 +4,27 @@
  * 14, 15).
  */
 import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
-import { NVMF_INVALID_PARAMS, objectDecoder, record, relaxedDecoder, type ParamSpec } from '../fabric/decode.js';
+import { tableDecoder } from '../core/decode.js';
+import { NVMF_INVALID_PARAMS, record, relaxedDecoder, type ParamSpec } from '../fabric/decode.js';
 import { ENODEV, strerror } from '../fabric/errno.js';
 import { TCP_TRANSPORT_DEFAULTS, type NvmfModule } from './index.js';
 import { DEFAULT_MODEL, DEFAULT_SERIAL, DISCOVERY_NQN, MODEL_MAX, nqnIsValid, printableAscii, SERIAL_MAX } from './names.js';
 import { addHost, setKeys } from './rpc-hosts.js';
 import { MAX_CNTLID, MIN_CNTLID, Subsystem } from './subsystem.js';
+import { DEFAULT_TGT, NVMF_VALIDATION } from './validation.js';
 
 const internal = (message = 'Internal error') => new SimRpcError(-32603, message);
 const invalidParams = () => new SimRpcError(NVMF_INVALID_PARAMS.code, NVMF_INVALID_PARAMS.message);
 const noDevice = () => new SimRpcError(-ENODEV, strerror(ENODEV));
 
-/** The only nvmf target spdk_tgt has unless nvmf_create_target made more. */
-export const DEFAULT_TGT = 'nvmf_tgt';
+export { DEFAULT_TGT } from './validation.js';
 
-const TRANSPORT_FIELDS: ParamSpec[] = [
-  { name: 'trtype', type: 'string', required: true },
-  { name: 'tgt_name', type: 'string' },
-  { name: 'max_queue_depth', type: 'uint16' },
-  { name: 'max_io_qpairs_per_ctrlr', type: 'uint16' },
-  { name: 'in_capsule_data_size', type: 'uint32' },
-  { name: 'max_io_size', type: 'uint32' },
-  { name: 'io_unit_size', type: 'uint32' },
-  { name: 'max_aq_depth', type: 'uint32' },
-  { name: 'num_shared_buffers', type: 'uint32' },
-  { name: 'buf_cache_size', type: 'uint32' },
-  { name: 'iobuf_small_cache_size', type: 'uint32' },
-  { name: 'iobuf_large_cache_size', type: 'uint32' },
-  { name: 'zcopy', type: 'boolean' },
-  { name: 'dif_insert_or_strip', type: 'boolean' },
-  { name: 'abort_timeout_sec', type: 'uint32' },
-  { name: 'acceptor_poll_rate', type: 'uint32' },
-  { name: 'ack_timeout', type: 'uint32' },
-  { name: 'data_wr_pool_size', type: 'uint32' },
-  { name: 'disable_command_passthru', type: 'boolean' },
-  { name: 'kas', type: 'uint16' },
-  { name: 'min_kato', type: 'uint32' },
-];
+/**
+ * The most namespaces a subsystem may have here. spdk_tgt callocs per-namespace arrays and fails
+ * "Unable to create subsystem" when that fails, at a size no recording shows; the simulator keeps
+ * per-ANA-group state and lists it, so it refuses sooner rather than work in proportion to any u32.
+ */
+const MAX_NAMESPACES = 65536;
 
 /**
  * tcp.c's own options, decoded (relaxed) when the TCP transport is created: a bad one fails the
@@ -53,62 +37,6 @@ const TCP_FIELDS: ParamSpec[] = [
   { name: 'sock_priority', type: 'uint32' },
 ];
 const decodeTcpOptions = relaxedDecoder(TCP_FIELDS, { code: -32603, message: 'Failed to create transport.' });
-
-const CREATE_SUBSYSTEM: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'tgt_name', type: 'string' },
-  { name: 'serial_number', type: 'string' },
-  { name: 'model_number', type: 'string' },
-  { name: 'max_namespaces', type: 'uint32' },
-  { name: 'allow_any_host', type: 'boolean' },
-  { name: 'ana_reporting', type: 'boolean' },
-  { name: 'min_cntlid', type: 'uint16' },
-  { name: 'max_cntlid', type: 'uint16' },
-  { name: 'max_discard_size_kib', type: 'uint64' },
-  { name: 'max_write_zeroes_size_kib', type: 'uint64' },
-  { name: 'dmrsl', type: 'uint32' },
-  { name: 'wzsl', type: 'uint8' },
-  { name: 'passthrough', type: 'boolean' },
-  { name: 'enable_nssr', type: 'boolean' },
-];
-const NQN_ONLY: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'tgt_name', type: 'string' },
-];
-const GET_SUBSYSTEMS: ParamSpec[] = [
-  { name: 'nqn', type: 'string' },
-  { name: 'tgt_name', type: 'string' },
-];
-const GET_TRANSPORTS: ParamSpec[] = [
-  { name: 'tgt_name', type: 'string' },
-  { name: 'trtype', type: 'string' },
-];
-/** nvmf_rpc.c's decoders; `psk` is left to the TCP transport (relaxed decoding skips it here). */
-const ADD_HOST: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'host', type: 'string', required: true },
-  { name: 'tgt_name', type: 'string' },
-  { name: 'dhchap_key', type: 'string' },
-  { name: 'dhchap_ctrlr_key', type: 'string' },
-];
-const SET_KEYS: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'host', type: 'string', required: true },
-  { name: 'tgt_name', type: 'string' },
-  { name: 'dhchap_key', type: 'string' },
-  { name: 'dhchap_ctrlr_key', type: 'string' },
-];
-const REMOVE_HOST: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'host', type: 'string', required: true },
-  { name: 'tgt_name', type: 'string' },
-  { name: 'timeout_ms', type: 'uint64' },
-];
-const ALLOW_ANY_HOST: ParamSpec[] = [
-  { name: 'nqn', type: 'string', required: true },
-  { name: 'allow_any_host', type: 'boolean', required: true },
-  { name: 'tgt_name', type: 'string' },
-];
 
 const DISCOVERY_JSON = { nqn: DISCOVERY_NQN, subtype: 'Discovery', listen_addresses: [], allow_any_host: true, hosts: [] };
 
@@ -126,7 +54,7 @@ function checkTarget(p: Record<string, unknown>, failure: () => SimRpcError): vo
 
 export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   target.register('nvmf_create_transport', {
-    decode: relaxedDecoder(TRANSPORT_FIELDS, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_create_transport'),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -150,7 +78,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   target.register('nvmf_set_config', { handler: () => true, startupOnly: true });
 
   target.register('nvmf_get_transports', {
-    decode: objectDecoder(GET_TRANSPORTS, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_get_transports'),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -160,19 +88,17 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_create_subsystem', {
-    decode: objectDecoder(CREATE_SUBSYSTEM, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_create_subsystem'),
     handler: (params) => {
       const p = record(params);
       const nqn = p.nqn as string;
-      if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) {
-        throw internal(`Unable to find target ${String(p.tgt_name)}`);
-      }
       const serial = (p.serial_number as string | undefined) ?? DEFAULT_SERIAL;
       const model = (p.model_number as string | undefined) ?? DEFAULT_MODEL;
       if (!printableAscii(serial, SERIAL_MAX) || !printableAscii(model, MODEL_MAX)) throw invalidParams();
       // The discovery subsystem counts against max_subsystems too.
       const full = nvmf.subsystems.size + 1 >= nvmf.maxSubsystems;
-      if (nvmf.subsystems.has(nqn) || nqn === DISCOVERY_NQN || !nqnIsValid(nqn) || full) {
+      const maxNamespaces = (p.max_namespaces as number | undefined) || 32;
+      if (nvmf.subsystems.has(nqn) || nqn === DISCOVERY_NQN || !nqnIsValid(nqn) || full || maxNamespaces > MAX_NAMESPACES) {
         throw internal(`Unable to create subsystem ${nqn}`);
       }
       const min = (p.min_cntlid as number | undefined) ?? MIN_CNTLID;
@@ -180,7 +106,6 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
       if (min > max || min < MIN_CNTLID || max > MAX_CNTLID) {
         throw new SimRpcError(-32602, `Invalid cntlid range [${min}-${max}]`);
       }
-      const maxNamespaces = (p.max_namespaces as number | undefined) || 32;
       nvmf.subsystems.set(
         nqn,
         new Subsystem({
@@ -199,7 +124,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_delete_subsystem', {
-    decode: objectDecoder(NQN_ONLY, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_delete_subsystem'),
     handler: (params, ctx) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -214,7 +139,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_get_subsystems', {
-    decode: objectDecoder(GET_SUBSYSTEMS, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_get_subsystems'),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -231,17 +156,17 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_subsystem_add_host', {
-    decode: relaxedDecoder(ADD_HOST, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_add_host'),
     handler: (params) => addHost(nvmf, record(params)),
   });
 
   target.register('nvmf_subsystem_set_keys', {
-    decode: objectDecoder(SET_KEYS, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_set_keys'),
     handler: (params) => setKeys(nvmf, record(params)),
   });
 
   target.register('nvmf_subsystem_remove_host', {
-    decode: objectDecoder(REMOVE_HOST, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_remove_host'),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
@@ -259,7 +184,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   });
 
   target.register('nvmf_subsystem_allow_any_host', {
-    decode: objectDecoder(ALLOW_ANY_HOST, NVMF_INVALID_PARAMS),
+    decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_allow_any_host'),
     handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));

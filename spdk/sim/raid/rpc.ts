@@ -3,38 +3,13 @@
  * transcripts 06, 08, 13, 14). Decode failures are -32700 here except for add_base_bdev (-32603).
  */
 import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
-import { DECODE_FAILED, objectDecoder, RAID_DECODE_FAILED, record, type ParamSpec } from '../fabric/decode.js';
+import { tableDecoder } from '../core/decode.js';
+import { record } from '../fabric/decode.js';
 import { EEXIST, EINVAL, ENODEV, EPERM, strerror } from '../fabric/errno.js';
 import type { RaidModule } from './index.js';
 import { Raid, ZERO_UUID } from './raid-bdev.js';
 import { readSuperblock } from './superblock.js';
-
-/** RAID_BDEV_SB_NAME_SIZE: names must leave room for the NUL in the superblock. */
-const MAX_NAME = 63;
-const LEVELS = ['raid0', '0', 'raid1', '1', 'raid5f', '5f', 'concat'] as const;
-
-const CREATE: ParamSpec[] = [
-  { name: 'name', type: 'string', required: true },
-  { name: 'strip_size_kb', type: 'uint32' },
-  { name: 'raid_level', type: { enum: LEVELS }, required: true },
-  { name: 'base_bdevs', type: { array: 'string', maxCount: 255 }, required: true },
-  { name: 'uuid', type: 'uuid' },
-  { name: 'superblock', type: 'boolean' },
-];
-const DELETE: ParamSpec[] = [
-  { name: 'name', type: 'string', required: true },
-  { name: 'clear_sb', type: 'boolean' },
-];
-const GET: ParamSpec[] = [{ name: 'category', type: { enum: ['all', 'online', 'configuring', 'offline'] }, required: true }];
-const ADD: ParamSpec[] = [
-  { name: 'base_bdev', type: 'string', required: true },
-  { name: 'raid_bdev', type: 'string', required: true },
-];
-const REMOVE: ParamSpec[] = [{ name: 'name', type: 'string', required: true }];
-const SET_OPTIONS: ParamSpec[] = [
-  { name: 'process_window_size_kb', type: 'uint32' },
-  { name: 'process_max_bandwidth_mb_sec', type: 'uint32' },
-];
+import { RAID_VALIDATION } from './validation.js';
 
 const failed = (code: number, message: string) => new SimRpcError(code, message);
 
@@ -50,7 +25,7 @@ function crashOnCreateDeleteRace(target: SimTarget, ctx: CallContext, name: stri
 
 export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   target.register('bdev_raid_get_bdevs', {
-    decode: objectDecoder(GET, RAID_DECODE_FAILED),
+    decode: tableDecoder(RAID_VALIDATION, 'bdev_raid_get_bdevs'),
     handler: (params) => {
       const category = record(params).category as string;
       return [...module.raids.values()].filter((r) => category === 'all' || r.state === category).map((r) => ({ name: r.name, uuid: r.uuid, ...r.info() }));
@@ -58,17 +33,13 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_create', {
-    decode: objectDecoder(CREATE, RAID_DECODE_FAILED),
+    decode: tableDecoder(RAID_VALIDATION, 'bdev_raid_create'),
     handler: async (params, ctx) => {
       const p = record(params);
       const name = p.name as string;
       crashOnCreateDeleteRace(target, ctx, name, 'bdev_raid_create');
       const bases = p.base_bdevs as string[];
-      if (bases.some((b) => b.length === 0)) {
-        throw failed(-EINVAL, `The base bdev name cannot be empty: ${strerror(EINVAL)}`);
-      }
       const createFailed = (rc: number) => failed(rc, `Failed to create RAID bdev ${name}: ${strerror(rc)}`);
-      if (name.length > MAX_NAME) throw createFailed(-EINVAL);
       if (module.raids.has(name)) throw createFailed(-EEXIST);
       const level = p.raid_level as string;
       const strip = (p.strip_size_kb as number | undefined) ?? 0;
@@ -109,7 +80,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_delete', {
-    decode: objectDecoder(DELETE, RAID_DECODE_FAILED),
+    decode: tableDecoder(RAID_VALIDATION, 'bdev_raid_delete'),
     handler: async (params, ctx) => {
       const p = record(params);
       const name = p.name as string;
@@ -126,7 +97,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_add_base_bdev', {
-    decode: objectDecoder(ADD, DECODE_FAILED),
+    decode: tableDecoder(RAID_VALIDATION, 'bdev_raid_add_base_bdev'),
     handler: async (params) => {
       const p = record(params);
       const raidName = p.raid_bdev as string;
@@ -169,7 +140,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_remove_base_bdev', {
-    decode: objectDecoder(REMOVE, RAID_DECODE_FAILED),
+    decode: tableDecoder(RAID_VALIDATION, 'bdev_raid_remove_base_bdev'),
     handler: (params) => {
       const name = record(params).name as string;
       const removeFailed = (rc: number) => failed(rc, 'Failed to remove base bdev from raid bdev');
@@ -185,7 +156,7 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
   });
 
   target.register('bdev_raid_set_options', {
-    decode: objectDecoder(SET_OPTIONS, RAID_DECODE_FAILED),
+    decode: tableDecoder(RAID_VALIDATION, 'bdev_raid_set_options'),
     handler: (params) => {
       const p = record(params);
       const windowKb = (p.process_window_size_kb as number | undefined) ?? module.options.processWindowSizeKb;

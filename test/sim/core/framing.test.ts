@@ -128,6 +128,15 @@ describe('malformed input closes the connection without an answer', () => {
     expect(r).toEqual({ text: '', closed: true });
   });
 
+  it('closes on a 65th nested container (SPDK_JSON_MAX_NESTING_DEPTH), even 100,000 deep, and answers 64', async () => {
+    const nested = (n: number) => `{"jsonrpc":"2.0","method":"bdev_get_bdevs","params":{"name":${'['.repeat(n)}${']'.repeat(n)}},"id":1}`;
+    // The request and its params are two containers: 62 arrays make 64.
+    const deepest = await rawExchange(sim.socket, [nested(62)], { responses: 1 });
+    expect(JSON.parse(deepest.text)).toMatchObject({ error: { code: -32603, message: 'spdk_json_decode_object failed' } });
+    expect(await rawExchange(sim.socket, [nested(63)])).toEqual({ text: '', closed: true });
+    expect(await rawExchange(sim.socket, [nested(100_000)])).toEqual({ text: '', closed: true });
+  });
+
   it('resets the connection on a request larger than 256 KiB', async () => {
     const r = await rawExchange(sim.socket, [`{"jsonrpc":"2.0","method":"bdev_get_bdevs","params":{"name":"${'x'.repeat(300_000)}"},"id":1}`]);
     expect(r.text).toBe('');

@@ -72,6 +72,16 @@ export class SimClient {
     });
   }
 
+  /** Sends one request whose params are given as JSON text (integers past 2^53 exactly). */
+  requestText(method: string, paramsText: string): Promise<RpcResponse> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.socket.write(`{"jsonrpc":"2.0","method":${JSON.stringify(method)},"id":${id},"params":${paramsText}}`);
+    });
+  }
+
   /** Sends one request; resolves with its result, rejects with RpcFailure(code, message). */
   async call<T = unknown>(method: string, params?: unknown): Promise<T> {
     const r = await this.request(method, params);
