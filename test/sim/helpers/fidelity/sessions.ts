@@ -161,6 +161,13 @@ export const SESSIONS: readonly SessionPlan[] = [
     },
   },
   {
+    // A raid1 over a local and a remote lvol, both grown; pause/resume probes; snapshots of both members.
+    name: 'expand and quiesce (21)',
+    files: ['21-expand-and-quiesce.jsonl'],
+    start: { A: [], B: [] },
+    disks: { 'a21.img': 256 * MIB, 'b21.img': 256 * MIB },
+  },
+  {
     name: 'lvol chains (16)',
     files: ['16-lvol-chains.jsonl'],
     start: { A: [], B: [] },
