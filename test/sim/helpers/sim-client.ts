@@ -72,6 +72,16 @@ export class SimClient {
     });
   }
 
+  /** Like request, with params already as JSON text (numbers a double cannot hold, sent as written). */
+  requestText(method: string, paramsText: string): Promise<RpcResponse> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.socket.write(`{"jsonrpc":"2.0","method":${JSON.stringify(method)},"params":${paramsText},"id":${id}}`);
+    });
+  }
+
   /** Sends one request; resolves with its result, rejects with RpcFailure(code, message). */
   async call<T = unknown>(method: string, params?: unknown): Promise<T> {
     const r = await this.request(method, params);

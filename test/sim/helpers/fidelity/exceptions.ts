@@ -95,10 +95,4 @@ export const EXCEPTIONS: readonly FidelityException[] = [
     reason:
       'timed: the 64 MiB rebuild of a thin lvol member (same aio file as its source) was over within 316 ms on spdk_tgt; the simulator takes 0.4-0.9 s on a loaded 2-core machine, which can exceed the 750 ms a late poll is retried',
   },
-  {
-    file: '19',
-    lines: [57],
-    reason:
-      'the replay cannot send this request as recorded: the transcript is read with JSON.parse, which turns rw_mbytes_per_sec 18446744073709551615 (2^64-1, "not given" in SPDK) into the double 2^64, and SPDK refuses 2^64 as a decode failure (-32603) just as the simulator does; the exact 2^64-1 answer (-22 "No rate limits specified") is tested through the raw scanner in test/sim/modules/iostat.test.ts and test/sim/core/json-integer.test.ts',
-  },
 ];

@@ -16,7 +16,7 @@ import { compareShape, type CompareOptions } from './compare.js';
 import { exceptionFor, type FidelityException } from './exceptions.js';
 import { RawConn } from './raw-conn.js';
 import type { Action, SessionPlan, TargetName } from './sessions.js';
-import { readTranscript, rebuildRaw, type Line } from './transcripts.js';
+import { paramsText, RAW_NUMBER, readTranscript, rebuildRaw, type Line } from './transcripts.js';
 
 export type Status = 'pass' | 'fail' | 'excepted';
 
@@ -140,7 +140,8 @@ export class Replay {
 
   private async startTarget(name: TargetName, args: readonly string[]): Promise<void> {
     await this.stopTarget(name);
-    const sim = await startSim({ name, args: ['--poll-ms', String(this.pollMs), '--quiet', ...args] });
+    // Every session starts its targets at once: on a loaded machine a start can take far longer than alone.
+    const sim = await startSim({ name, args: ['--poll-ms', String(this.pollMs), '--quiet', ...args], timeoutMs: 60_000 });
     const client = await SimClient.connect(sim.socket);
     const methods = new Set(await client.call<string[]>('rpc_get_methods'));
     this.targets.set(name, { sim, client, methods });
@@ -396,7 +397,9 @@ export class Replay {
       return;
     }
     const params = line.params === null || line.params === undefined ? undefined : await this.mapParams(line.params);
-    const got = await target.client.request(method, params);
+    // A number no double holds (2^64-1) goes out as its recorded text.
+    const send = () => (params !== undefined && JSON.stringify(params).includes(RAW_NUMBER) ? target.client.requestText(method, paramsText(params)) : target.client.request(method, params));
+    const got = await send();
     const recorded = line.response as { result?: unknown; result_omitted?: boolean };
     if (recorded.result_omitted) {
       // Trimmed recording (files 10 and 12): only the kind of the result is known.
@@ -414,7 +417,7 @@ export class Replay {
         const behind = earlier.some((e) => this.compareResponse(method, e, answer) === undefined);
         if (performance.now() - since >= (behind ? BEHIND_MS : LATE_MS)) break;
         await new Promise((r) => setTimeout(r, 20));
-        answer = await target.client.request(method, params);
+        answer = await send();
         detail = this.compareResponse(method, recorded, answer);
       }
       if (detail === undefined) lateMs = Math.round(performance.now() - since);
