@@ -51,11 +51,6 @@ export const EXCEPTIONS: readonly FidelityException[] = [
       'race with the copy (timed): line 32 checked 8 ms after the start and found 8/16 copied, this one 16 ms after it found it complete; a replay that sends line 32 late on a busy machine is answered "complete" there (same shape), and spdk_tgt forgets an operation once it reported it complete (lines 6-7), so this check then answers -19',
   },
   {
-    file: '09',
-    lines: [15],
-    reason: 'the recorder logged E3 as ending in "id":1 but spdk_tgt answered id 77 once "}" arrived: the logged bytes are not those sent; the simulator answers the id it received',
-  },
-  {
     file: '14',
     lines: [4811],
     reason: 'timed (raid module): the 8 MiB-window rebuild took 0.68 s on spdk_tgt; file 14 is replayed without its 112 s pace',
@@ -66,11 +61,6 @@ export const EXCEPTIONS: readonly FidelityException[] = [
     lines: [28],
     reason:
       'race recorded by chance: this start came 3.8 ms after bdev_malloc_create answered, while examine still had the new bdev open; the simulator holds a new bdev until the poll after its registration, so only a pipelined start fails (the replay sends after the answer)',
-  },
-  {
-    file: '12',
-    lines: [41],
-    reason: 'recorded with target B stopped ("B STOPPED" latency run): the remote member r3n1 and the raid show the loss; the replay keeps B running',
   },
   {
     file: '14',
