@@ -9,7 +9,7 @@
  * attached over NVMe/TCP); without it the data check is skipped, saying so (a real target has no
  * checksum RPC).
  *
- * Started as test/real/spdk-tgt.test.ts starts it: --no-huge -s 1024 (no hugepages needed; run as
+ * Started as test/real/helpers/real-node.ts starts targets (--no-huge -s 1024 without free hugepages; run as
  * root or with enough memlock).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -23,6 +23,7 @@ import { loadConfig } from '../../src/config/load.js';
 import type { ReplicaInfo } from '../../src/domain/model.js';
 import { startService, type ServiceHandle } from '../../src/service.js';
 import { portBlock } from '../helpers/ports.js';
+import { commonArgs } from './helpers/real-node.js';
 
 const SPDK_TGT = process.env.SPDK_TGT;
 const SPDK_DD = SPDK_TGT ? path.join(path.dirname(SPDK_TGT), 'spdk_dd') : '';
@@ -60,7 +61,7 @@ describe.skipIf(!SPDK_TGT)('restarts of a real spdk_tgt (SPDK_TGT)', () => {
     // A kill -9 leaves the socket file: the new target must not find it in the way.
     fs.rmSync(socket, { force: true });
     stderr = '';
-    tgt = spawn(SPDK_TGT!, ['--no-huge', '-s', '1024', '-r', socket, '-m', '0x1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    tgt = spawn(SPDK_TGT!, ['-r', socket, ...commonArgs()], { stdio: ['ignore', 'ignore', 'pipe'] });
     tgt.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-65536)));
     await until(`spdk_tgt's socket ${socket}`, BACK_MS, () => {
       if (tgt.exitCode !== null) throw new Error(`spdk_tgt exited ${tgt.exitCode}: ${stderr}`);

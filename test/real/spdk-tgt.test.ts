@@ -1,6 +1,6 @@
 /**
  * The service, started as serve starts it, against a real spdk_tgt. Runs when SPDK_TGT names its binary (run
- * as root or with enough memlock; it is started with --no-huge so no hugepages are needed);
+ * as root or with enough memlock; started as test/real/helpers/real-node.ts starts targets);
  * skipped, saying so, when it is not set: CI has no spdk_tgt.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +14,7 @@ import type { NodeService } from '../../src/domain/node/node-service.js';
 import { startService, type ServiceHandle } from '../../src/service.js';
 import type { SpdkClient } from '../../src/spdk/client.js';
 import { portBlock } from '../helpers/ports.js';
+import { commonArgs } from './helpers/real-node.js';
 
 const SPDK_TGT = process.env.SPDK_TGT;
 const MIB = 1024 * 1024;
@@ -31,7 +32,7 @@ describe.skipIf(!SPDK_TGT)('against a real spdk_tgt (SPDK_TGT)', () => {
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-real-'));
     const socket = path.join(dir, 'spdk.sock');
-    tgt = spawn(SPDK_TGT!, ['--no-huge', '-s', '1024', '-r', socket, '-m', '0x1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    tgt = spawn(SPDK_TGT!, ['-r', socket, ...commonArgs()], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     tgt.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const deadline = Date.now() + 60_000;

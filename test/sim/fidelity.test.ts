@@ -8,13 +8,20 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { EXCEPTIONS } from './helpers/fidelity/exceptions.js';
 import { Replay, type LineResult } from './helpers/fidelity/replay.js';
-import { SESSIONS } from './helpers/fidelity/sessions.js';
+import { filePart, SESSIONS } from './helpers/fidelity/sessions.js';
+import { transcriptFiles } from './helpers/fidelity/transcripts.js';
 
 /** The replay runs thousands of calls; a 1 ms poll keeps the spdk_tgt semantics (answer at the next poll) and the suite short. */
 const POLL_MS = 1;
 
 const all: LineResult[] = [];
 const durations: string[] = [];
+
+/** Lines that answered as recorded, of all compared (an excepted line is not a match). */
+function matchRate(rs: readonly LineResult[]): string {
+  const passed = rs.filter((r) => r.status === 'pass').length;
+  return `${((100 * passed) / Math.max(1, rs.length)).toFixed(2)}% (${passed}/${rs.length})`;
+}
 
 function summary(results: readonly LineResult[]): string {
   const files = [...new Set(results.map((r) => r.file))].sort();
@@ -24,12 +31,13 @@ function summary(results: readonly LineResult[]): string {
     const count = (s: string) => rs.filter((r) => r.status === s).length;
     const late = rs.filter((r) => r.lateMs !== undefined);
     const lateNote = late.length ? ` (${late.length} timed polls matched late, at most ${Math.max(...late.map((r) => r.lateMs!))} ms)` : '';
-    out.push(`${f}: compared ${rs.length}, passed ${count('pass')}, excepted ${count('excepted')}, failed ${count('fail')}${lateNote}`);
+    out.push(`${f}: match ${matchRate(rs)}, excepted ${count('excepted')}, failed ${count('fail')}${lateNote}`);
     const reasons = new Map<string, number>();
     for (const r of rs) if (r.status === 'excepted') reasons.set(r.reason!, (reasons.get(r.reason!) ?? 0) + 1);
     for (const [reason, n] of reasons) out.push(`    excepted ${n}: ${reason}`);
     for (const r of rs.filter((x) => x.status === 'fail').slice(0, 40)) out.push(`    FAIL line ${r.index} ${r.what}: ${r.detail}`);
   }
+  out.push(`total: match ${matchRate(results)}, excepted ${results.filter((r) => r.status === 'excepted').length}, failed ${results.filter((r) => r.status === 'fail').length}`);
   return out.join('\n');
 }
 
@@ -38,6 +46,11 @@ afterAll(() => {
 });
 
 describe('fidelity against the spdk_tgt v26.05 transcripts', () => {
+  it('has a replay session for every shared transcript', () => {
+    const planned = new Set(SESSIONS.flatMap((s) => s.files.map((f) => filePart(f).file)));
+    expect(transcriptFiles().filter((f) => !planned.has(f))).toEqual([]);
+  });
+
   it('replays every transcript line and matches the recording, or has a listed exception', async () => {
     // SIM_FIDELITY_ONLY=<part of a session name> replays just the matching sessions (local runs).
     const only = process.env.SIM_FIDELITY_ONLY;
@@ -57,5 +70,7 @@ describe('fidelity against the spdk_tgt v26.05 transcripts', () => {
     for (const r of replays) all.push(...r.results);
     const failures = all.filter((r) => r.status === 'fail').map((r) => `${r.file}:${r.index} ${r.what}: ${r.detail}`);
     expect(failures).toEqual([]);
-  }, 180_000);
+    // Issue 15's goal: at least 99.5% of all compared lines answer as recorded.
+    if (!only) expect(all.filter((r) => r.status === 'pass').length / all.length).toBeGreaterThanOrEqual(0.995);
+  }, 600_000);
 });

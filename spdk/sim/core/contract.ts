@@ -170,6 +170,14 @@ export interface SimTarget {
    * channels do (device totals only).
    */
   onThread<T>(thread: number, fn: () => T): T;
+  /**
+   * (Added for objects that start asynchronously.) The number of the poll being run. spdk_tgt
+   * registers an object by name while handling its create, but finishes making it through
+   * messages to other threads (a subsystem's start on each poll group, a raid's reads of its
+   * members), which run at the earliest in the next poll: an object made in poll N is whole from
+   * poll N + 1, and a request on it before then, from any connection, sees it half-made.
+   */
+  currentPoll(): number;
 }
 
 /** A simulator module: nvmf target, bdev_nvme initiator, raid... */

@@ -91,6 +91,10 @@ export class CoreTarget implements SimTarget {
     return entries;
   }
 
+  currentPoll(): number {
+    return this.loop.tick;
+  }
+
   /** Poll-loop work of the core's own modules (examine holds, copy progress). */
   every(hook: TickHook): () => void {
     return this.loop.every(hook);

@@ -9,7 +9,11 @@
  * reconnect_delay_sec 0 there is no retry: the controller stays "failed".
  *
  * So with 10/2/5 the attempts fail at +0, +2, +4, +6 (fast-io-fail), +8, +10 (deleted) — the
- * timeline of transcripts 02 and 04 — and a 3 s blip ends at the next attempt after it.
+ * timeline of transcripts 02 and 04 — and a 3 s blip ends at the next attempt after it. spdk's
+ * delay is a poller period counted in ticks, never short, so the attempt at +10 s finds 10 whole
+ * seconds elapsed: Node's timers may fire a little early (they count from the loop's cached
+ * time), which would make it 9 and put the deletion off by a whole delay; the wait is therefore
+ * measured on the monotonic clock and re-armed until it has really passed.
  */
 import { SimIoError } from '../core/contract.js';
 import { timerMs } from '../core/timer-ms.js';
@@ -54,8 +58,13 @@ export interface CtrlrEvents {
 /** An I/O the path cannot serve but another path might (ANA inaccessible, namespace gone). */
 export class PathError extends Error {}
 
-/** How long "deleting" shows before the controller disappears from bdev_nvme_get_controllers. */
-export const DELETE_DELAY_MS = 100;
+/**
+ * How long "deleting" shows before the controller disappears from bdev_nvme_get_controllers: the
+ * namespace bdevs' unregistration, then the detach poller; no recording ever caught "deleting",
+ * and both were gone 32 ms after the attempt that found ctrlr-loss expired (transcript 15) and
+ * by +10.07 s with 10/2/5 (issue 15).
+ */
+export const DELETE_DELAY_MS = 8;
 /**
  * After a failed re-authentication spdk_tgt's host resets the controller again and again, each
  * attempt failing authentication ~130-150 ms after the previous one, whatever the reconnect
@@ -227,7 +236,7 @@ export class NvmeCtrlr {
   private connectionLost(reason: string): void {
     if (this.state !== 'enabled' || this.gone) return;
     this.events.log('nvme_ctrlr_lost', { name: this.name, trsvcid: this.trid.trsvcid, reason });
-    this.resetStartedAt = Date.now();
+    this.resetStartedAt = performance.now();
     this.state = 'resetting';
     this.stopTimers();
     this.closeQpairs();
@@ -254,14 +263,12 @@ export class NvmeCtrlr {
   }
 
   private attemptFailed(err: ConnectFailed): void {
-    const elapsedSec = Math.floor((Date.now() - (this.resetStartedAt ?? Date.now())) / 1000);
+    const now = performance.now();
+    const elapsedSec = Math.floor((now - (this.resetStartedAt ?? now)) / 1000);
     this.events.log('nvme_ctrlr_reset_failed', { name: this.name, trsvcid: this.trid.trsvcid, elapsedSec, reason: err.message });
     if (this.authRetry) {
       this.state = 'resetting';
-      this.reconnectTimer = setTimeout(() => {
-        this.reconnectTimer = null;
-        void this.reconnect();
-      }, timerMs(AUTH_RETRY_MS));
+      this.reconnectAfter(AUTH_RETRY_MS);
       return;
     }
     const { fastIoFailTimeoutSec, ctrlrLossTimeoutSec, reconnectDelaySec } = this.opts;
@@ -279,13 +286,21 @@ export class NvmeCtrlr {
       return;
     }
     this.state = 'reconnect_is_delayed';
-    this.reconnectTimer = setTimeout(
-      () => {
+    this.reconnectAfter(reconnectDelaySec * 1000);
+  }
+
+  /** The next attempt once `ms` have passed on the monotonic clock (see the top of the file). */
+  private reconnectAfter(ms: number): void {
+    const due = performance.now() + ms;
+    const arm = (wait: number) => {
+      this.reconnectTimer = setTimeout(() => {
         this.reconnectTimer = null;
-        void this.reconnect();
-      },
-      timerMs(reconnectDelaySec * 1000),
-    );
+        const left = due - performance.now();
+        if (left > 0) arm(Math.ceil(left));
+        else void this.reconnect();
+      }, timerMs(wait));
+    };
+    arm(ms);
   }
 
   private destruct(): void {

@@ -5,12 +5,12 @@
  * starting (created in the same poll).
  */
 import { isIPv4 } from 'node:net';
-import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
+import { SimRpcError, type SimTarget } from '../core/contract.js';
 import { tableDecoder } from '../core/decode.js';
 import { NVMF_INVALID_PARAMS, record } from '../fabric/decode.js';
 import type { AnaState } from '../fabric/protocol.js';
 import type { NvmfModule } from './index.js';
-import { DEFAULT_TGT, startingInThisPoll } from './rpc.js';
+import { DEFAULT_TGT } from './rpc.js';
 import { nguidOf, type ListenAddress, type Subsystem } from './subsystem.js';
 import { NVMF_VALIDATION } from './validation.js';
 
@@ -33,19 +33,19 @@ function toAddress(raw: unknown): ListenAddress | null {
 
 export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void {
   /** The subsystem of `params.nqn` once it may be paused, or the spdk_tgt error. */
-  const pausable = (p: Record<string, unknown>, ctx: CallContext, missing = invalidParams): Subsystem => {
+  const pausable = (p: Record<string, unknown>, missing = invalidParams): Subsystem => {
     if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw internal('Unable to find a target.');
     const sub = nvmf.subsystems.get(p.nqn as string);
     if (!sub) throw missing();
-    if (startingInThisPoll(ctx, sub.nqn)) throw internal();
+    if (sub.activating(target.currentPoll())) throw internal();
     return sub;
   };
 
   target.register('nvmf_subsystem_add_ns', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_add_ns'),
-    handler: (params, ctx) => {
+    handler: (params) => {
       const p = record(params);
-      const sub = pausable(p, ctx);
+      const sub = pausable(p);
       const spec = record(p.namespace);
       let nsid = (spec.nsid as number | undefined) ?? 0;
       if (nsid === NSID_GLOBAL) throw invalidParams();
@@ -66,9 +66,9 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
 
   target.register('nvmf_subsystem_remove_ns', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_remove_ns'),
-    handler: (params, ctx) => {
+    handler: (params) => {
       const p = record(params);
-      const sub = pausable(p, ctx);
+      const sub = pausable(p);
       const ns = sub.namespaces.get(p.nsid as number);
       if (!ns) throw invalidParams();
       nvmf.removeNamespace(sub, ns);
@@ -78,7 +78,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
 
   target.register('nvmf_subsystem_add_listener', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_add_listener'),
-    handler: async (params, ctx) => {
+    handler: async (params) => {
       const p = record(params);
       if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw internal('Unable to find a target.');
       const sub = nvmf.subsystems.get(p.nqn as string);
@@ -88,7 +88,7 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
       if (sub.allowAnyHost && p.secure_channel === true) {
         throw internal("Cannot establish secure channel, when 'allow_any_host' is set");
       }
-      if (startingInThisPoll(ctx, sub.nqn)) throw internal();
+      if (sub.activating(target.currentPoll())) throw internal();
       if (sub.findListener(address.traddr, address.trsvcid)) throw invalidParams();
       // spdk_tgt listens through the transport of that trtype: it must exist and bind.
       if (address.trtype !== 'TCP' || !nvmf.transport) throw invalidParams();
@@ -109,14 +109,14 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
 
   target.register('nvmf_subsystem_remove_listener', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_remove_listener'),
-    handler: (params, ctx) => {
+    handler: (params) => {
       const p = record(params);
       if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw internal('Unable to find a target.');
       const sub = nvmf.subsystems.get(p.nqn as string);
       if (!sub) throw invalidParams();
       const address = toAddress(p.listen_address);
       if (!address || address.trtype !== 'TCP' || !nvmf.transport) throw invalidParams();
-      if (startingInThisPoll(ctx, sub.nqn)) throw internal();
+      if (sub.activating(target.currentPoll())) throw internal();
       const listener = sub.findListener(address.traddr, address.trsvcid);
       if (!listener) throw invalidParams();
       sub.listeners.splice(sub.listeners.indexOf(listener), 1);
@@ -129,10 +129,10 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
 
   target.register('nvmf_subsystem_listener_set_ana_state', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_listener_set_ana_state'),
-    handler: (params, ctx) => {
+    handler: (params) => {
       const p = record(params);
       const nqn = p.nqn as string;
-      const sub = pausable(p, ctx, () => new SimRpcError(-32602, `Unable to find subsystem with NQN ${nqn}`));
+      const sub = pausable(p, () => new SimRpcError(-32602, `Unable to find subsystem with NQN ${nqn}`));
       const address = toAddress(p.listen_address);
       if (!address) throw invalidParams();
       const failed = () => internal('error setting ANA state: -22');
@@ -151,16 +151,16 @@ export function registerNvmfPathRpcs(target: SimTarget, nvmf: NvmfModule): void 
 
   target.register('nvmf_subsystem_get_controllers', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_get_controllers'),
-    handler: (params, ctx) => pausable(record(params), ctx).controllersJson(),
+    handler: (params) => pausable(record(params)).controllersJson(),
   });
 
   target.register('nvmf_subsystem_get_qpairs', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_get_qpairs'),
-    handler: (params, ctx) => pausable(record(params), ctx).qpairsJson(),
+    handler: (params) => pausable(record(params)).qpairsJson(),
   });
 
   target.register('nvmf_subsystem_get_listeners', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_subsystem_get_listeners'),
-    handler: (params, ctx) => pausable(record(params), ctx).listenersJson(),
+    handler: (params) => pausable(record(params)).listenersJson(),
   });
 }

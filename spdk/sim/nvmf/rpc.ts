@@ -3,7 +3,7 @@
  * decoding (-32602 "Invalid parameters" for nvmf_*) and error texts (nvmf_rpc.c, transcripts 08,
  * 14, 15).
  */
-import { SimRpcError, type CallContext, type SimTarget } from '../core/contract.js';
+import { SimRpcError, type SimTarget } from '../core/contract.js';
 import { tableDecoder } from '../core/decode.js';
 import { NVMF_INVALID_PARAMS, record, relaxedDecoder, type ParamSpec } from '../fabric/decode.js';
 import { ENODEV, strerror } from '../fabric/errno.js';
@@ -39,14 +39,6 @@ const TCP_FIELDS: ParamSpec[] = [
 const decodeTcpOptions = relaxedDecoder(TCP_FIELDS, { code: -32603, message: 'Failed to create transport.' });
 
 const DISCOVERY_JSON = { nqn: DISCOVERY_NQN, subtype: 'Discovery', listen_addresses: [], allow_any_host: true, hosts: [] };
-
-/**
- * A subsystem created in the same 4 ms poll is still starting: anything that must pause it (or
- * stop it) fails, as spdk_tgt answers nvmf_subsystem_add_ns pipelined behind its create.
- */
-export function startingInThisPoll(ctx: CallContext, nqn: string): boolean {
-  return ctx.poll.some((req, i) => i < ctx.index && req.method === 'nvmf_create_subsystem' && record(req.params).nqn === nqn);
-}
 
 function checkTarget(p: Record<string, unknown>, failure: () => SimRpcError): void {
   if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw failure();
@@ -117,6 +109,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
           anaReporting: p.ana_reporting === true,
           minCntlid: min,
           maxCntlid: max,
+          activeFromPoll: target.currentPoll() + 1,
         }),
       );
       return true;
@@ -125,12 +118,12 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
 
   target.register('nvmf_delete_subsystem', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_delete_subsystem'),
-    handler: (params, ctx) => {
+    handler: (params) => {
       const p = record(params);
       checkTarget(p, () => internal('Unable to find a target.'));
       const sub = nvmf.subsystems.get(p.nqn as string);
       if (!sub) throw invalidParams();
-      if (startingInThisPoll(ctx, sub.nqn)) {
+      if (sub.activating(target.currentPoll())) {
         throw internal('Subsystem currently in another state change try again later.');
       }
       nvmf.deleteSubsystem(sub);

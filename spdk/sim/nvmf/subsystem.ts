@@ -82,6 +82,8 @@ export interface SubsystemOptions {
   readonly anaReporting: boolean;
   readonly minCntlid: number;
   readonly maxCntlid: number;
+  /** The poll from which its start (subsystem.c: INACTIVE -> ACTIVATING -> ACTIVE) is done. */
+  readonly activeFromPoll: number;
 }
 
 export class Subsystem {
@@ -104,7 +106,10 @@ export class Subsystem {
   stalled = false;
   private nextCntlid: number;
 
+  private readonly activeFromPoll: number;
+
   constructor(opts: SubsystemOptions) {
+    this.activeFromPoll = opts.activeFromPoll;
     this.nqn = opts.nqn;
     this.serialNumber = opts.serialNumber;
     this.modelNumber = opts.modelNumber;
@@ -114,6 +119,16 @@ export class Subsystem {
     this.minCntlid = opts.minCntlid;
     this.maxCntlid = opts.maxCntlid;
     this.nextCntlid = opts.minCntlid;
+  }
+
+  /**
+   * Still ACTIVATING in `poll`: nvmf_create_subsystem registered it (found by NQN, listed) but
+   * its start on the poll groups completes in a later poll, and a state change asked meanwhile
+   * (every pause: namespaces, listeners, ANA, the controller/qpair/listener queries; a stop)
+   * fails as spdk_tgt fails it.
+   */
+  activating(poll: number): boolean {
+    return poll < this.activeFromPoll;
   }
 
   hostAllowed(hostnqn: string): boolean {

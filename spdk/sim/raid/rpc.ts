@@ -61,7 +61,21 @@ export function registerRaidRpcs(target: SimTarget, module: RaidModule): void {
       // Every new member is read first, superblock raid or not: one carrying another raid's
       // superblock (a deleted superblock raid leaves it behind) is refused with EEXIST.
       const present = raid.slots.map((slot) => target.bdevs.get(slot.name ?? ''));
-      const found = await Promise.all(present.map((bdev) => (bdev ? readSuperblock(bdev) : null)));
+      // bdev_raid.c claims each present member while handling the create and reads its
+      // superblock after; the raid bdev is registered once the reads are done, in a later poll.
+      // Until then the raid is listed (configuring, nothing discovered), its bdev is not found,
+      // and its members are claimed (see SimTarget.currentPoll).
+      const early = present.filter((bdev) => bdev !== undefined && bdev.claim === null).map((bdev) => bdev!.name);
+      for (const member of early) target.bdevs.claim(member, { module: 'raid', holder: name, claimType: 'exclusive_write' });
+      const releaseEarly = () => {
+        for (const member of early) target.bdevs.release(member, name);
+      };
+      let found: Awaited<ReturnType<typeof readSuperblock>>[];
+      try {
+        found = await Promise.all(present.map((bdev) => (bdev ? readSuperblock(bdev) : null)));
+      } finally {
+        releaseEarly();
+      }
       if (found.some((sb) => sb !== null && sb.uuid !== raid.uuid)) {
         const holder = present[found.findIndex((sb) => sb !== null && sb.uuid !== raid.uuid)];
         target.log('raid_sb_of_other_raid', { message: `Superblock of a different raid bdev found on bdev ${holder?.name}` });

@@ -99,6 +99,10 @@ export class FakeTarget implements SimTarget {
   readonly configSources: Array<{ subsystem: string; source: () => Array<{ method: string; params?: Record<string, unknown> }> }> = [];
   crashed: string | null = null;
   private readonly modules: SimModule[] = [];
+  /** Each poll given to callInPoll (call() makes a new one) is the next poll of this target. */
+  private readonly polls = new WeakMap<readonly PolledRequest[], number>();
+  private pollNumber = 0;
+  private lastPoll = 0;
 
   constructor(readonly name = 'A') {}
 
@@ -130,6 +134,10 @@ export class FakeTarget implements SimTarget {
     return entries;
   }
 
+  currentPoll(): number {
+    return this.lastPoll;
+  }
+
   /** No I/O accounting here: the work just runs. */
   onThread<T>(_thread: number, fn: () => T): T {
     return fn();
@@ -152,6 +160,8 @@ export class FakeTarget implements SimTarget {
   /** Request `index` of a poll in which all of `poll` arrived together. */
   async callInPoll(poll: PolledRequest[], index: number): Promise<unknown> {
     const req = poll[index]!;
+    if (!this.polls.has(poll)) this.polls.set(poll, ++this.pollNumber);
+    this.lastPoll = this.polls.get(poll)!;
     const spec = this.methods.get(req.method);
     if (!spec) throw new SimRpcError(-32601, 'Method not found');
     spec.decode?.(req.params);

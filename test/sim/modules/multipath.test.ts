@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { NvmeBdev } from '../../../spdk/sim/nvme/bdev.js';
-import { freePort, pattern } from './fake-target.js';
+import { freePort, pattern, rpcError } from './fake-target.js';
 import { NQN, nvmeFixture } from './nvme-fixture.js';
 
 const f = nvmeFixture();
@@ -49,5 +49,14 @@ describe('multipath policy', () => {
     await f.a.call('bdev_nvme_set_multipath_policy', { name: 'h1n1', policy: 'active_active', selector: 'queue_depth' });
     await Promise.all([0, 1, 2, 3].map((i) => bdev.write(i, pattern(1, i))));
     expect(served).toEqual([2, 2]);
+  });
+
+  it('refuses an unknown policy or selector as a decode failure, and a bdev that is not NVMe with -19', async () => {
+    await twoPaths();
+    const decodeFailed = { code: -32603, message: 'spdk_json_decode_object failed' };
+    expect(await rpcError(f.a.call('bdev_nvme_set_multipath_policy', { name: 'h1n1', policy: 'round_robin' }))).toEqual(decodeFailed);
+    expect(await rpcError(f.a.call('bdev_nvme_set_multipath_policy', { name: 'h1n1', policy: 'active_active', selector: 'fastest' }))).toEqual(decodeFailed);
+    expect(await rpcError(f.a.call('bdev_nvme_set_multipath_policy', { name: 'h1n1', policy: 'active_passive', selector: 'round_robin' }))).toEqual(decodeFailed);
+    expect(await rpcError(f.a.call('bdev_nvme_set_multipath_policy', { name: 'nope', policy: 'active_passive' }))).toEqual({ code: -19, message: 'No such device' });
   });
 });

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemBdev, pattern, rpcError, waitFor } from './fake-target.js';
+import { DELETE_DELAY_MS } from '../../../spdk/sim/nvme/controller.js';
 import { NQN, nvmeFixture } from './nvme-fixture.js';
 
 const f = nvmeFixture();
@@ -44,6 +45,30 @@ describe('replica loss (transcripts 02, 04, 06; timeouts 3/1/2 instead of 10/2/5
     });
     expect(f.a.memory.used.size).toBe(0);
   });
+
+  it('10/2/5 (issue 15): the bdev and the controller go together at the +10 s attempt, never a delay later', async () => {
+    await f.exportReplica();
+    await f.attach({ ctrlr_loss_timeout_sec: 10, reconnect_delay_sec: 2, fast_io_fail_timeout_sec: 5 });
+    const lost = performance.now();
+    await f.b.call('nvmf_delete_subsystem', { nqn: NQN });
+    await waitFor(() => performance.now() - lost > 9500, 10_000, '+9.5 s');
+    // Before the attempt at +10 s both are still there (spdk_tgt: +10.012 s in transcript 02).
+    expect((await f.ctrlrs())[0]?.state).toBe('reconnect_is_delayed');
+    expect(f.a.bdevs.get('r1n1')).toBeDefined();
+    await waitFor(() => f.a.bdevs.get('r1n1') === undefined, 3000, 'bdev removal');
+    const bdevGone = performance.now() - lost;
+    await waitFor(async () => (await f.ctrlrs()).length === 0, 1000, 'controller removal');
+    const ctrlrGone = performance.now() - lost;
+    const attempts = f.a.logs.filter((l) => l.event === 'nvme_ctrlr_reset_failed').map((l) => l.fields!.elapsedSec);
+    // The attempt at +10 s found ctrlr-loss expired (an early timer made it +12 s before).
+    expect(attempts).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(bdevGone).toBeGreaterThanOrEqual(10_000);
+    expect(bdevGone).toBeLessThan(12_000);
+    // The controller follows its bdev within the recorded 32 ms (transcript 15), not a poll of
+    // the recorder later; measured here only loosely, a loaded machine delays both.
+    expect(DELETE_DELAY_MS).toBeLessThanOrEqual(32);
+    expect(ctrlrGone - bdevGone).toBeLessThan(1000);
+  }, 20_000);
 
   it('under writes: the raid fails the member at the first attempt after fast-io-fail; the write never fails', async () => {
     const local = await engine();

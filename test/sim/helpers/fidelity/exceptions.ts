@@ -51,11 +51,6 @@ export const EXCEPTIONS: readonly FidelityException[] = [
       'race with the copy (timed): line 32 checked 8 ms after the start and found 8/16 copied, this one 16 ms after it found it complete; a replay that sends line 32 late on a busy machine is answered "complete" there (same shape), and spdk_tgt forgets an operation once it reported it complete (lines 6-7), so this check then answers -19',
   },
   {
-    file: '09',
-    lines: [15],
-    reason: 'the recorder logged E3 as ending in "id":1 but spdk_tgt answered id 77 once "}" arrived: the logged bytes are not those sent; the simulator answers the id it received',
-  },
-  {
     file: '14',
     lines: [4811],
     reason: 'timed (raid module): the 8 MiB-window rebuild took 0.68 s on spdk_tgt; file 14 is replayed without its 112 s pace',
@@ -66,11 +61,6 @@ export const EXCEPTIONS: readonly FidelityException[] = [
     lines: [28],
     reason:
       'race recorded by chance: this start came 3.8 ms after bdev_malloc_create answered, while examine still had the new bdev open; the simulator holds a new bdev until the poll after its registration, so only a pipelined start fails (the replay sends after the answer)',
-  },
-  {
-    file: '12',
-    lines: [41],
-    reason: 'recorded with target B stopped ("B STOPPED" latency run): the remote member r3n1 and the raid show the loss; the replay keeps B running',
   },
   {
     file: '14',
@@ -94,11 +84,5 @@ export const EXCEPTIONS: readonly FidelityException[] = [
     lines: [40],
     reason:
       'timed: the 64 MiB rebuild of a thin lvol member (same aio file as its source) was over within 316 ms on spdk_tgt; the simulator takes 0.4-0.9 s on a loaded 2-core machine, which can exceed the 750 ms a late poll is retried',
-  },
-  {
-    file: '19',
-    lines: [57],
-    reason:
-      'the replay cannot send this request as recorded: the transcript is read with JSON.parse, which turns rw_mbytes_per_sec 18446744073709551615 (2^64-1, "not given" in SPDK) into the double 2^64, and SPDK refuses 2^64 as a decode failure (-32603) just as the simulator does; the exact 2^64-1 answer (-22 "No rate limits specified") is tested through the raw scanner in test/sim/modules/iostat.test.ts and test/sim/core/json-integer.test.ts',
   },
 ];

@@ -15,8 +15,8 @@ import { startSim, type RunningSim } from '../start-sim.js';
 import { compareShape, type CompareOptions } from './compare.js';
 import { exceptionFor, type FidelityException } from './exceptions.js';
 import { RawConn } from './raw-conn.js';
-import type { Action, SessionPlan, TargetName } from './sessions.js';
-import { readTranscript, rebuildRaw, type Line } from './transcripts.js';
+import { filePart, type Action, type SessionPlan, type TargetName } from './sessions.js';
+import { paramsText, RAW_NUMBER, readTranscript, rebuildRaw, type Line } from './transcripts.js';
 
 export type Status = 'pass' | 'fail' | 'excepted';
 
@@ -140,7 +140,8 @@ export class Replay {
 
   private async startTarget(name: TargetName, args: readonly string[]): Promise<void> {
     await this.stopTarget(name);
-    const sim = await startSim({ name, args: ['--poll-ms', String(this.pollMs), '--quiet', ...args] });
+    // Every session starts its targets at once: on a loaded machine a start can take far longer than alone.
+    const sim = await startSim({ name, args: ['--poll-ms', String(this.pollMs), '--quiet', ...args], timeoutMs: 60_000 });
     const client = await SimClient.connect(sim.socket);
     const methods = new Set(await client.call<string[]>('rpc_get_methods'));
     this.targets.set(name, { sim, client, methods });
@@ -201,8 +202,10 @@ export class Replay {
   async run(exceptions: readonly FidelityException[]): Promise<void> {
     for (const [name, size] of Object.entries(this.plan.disks ?? {})) this.sizeDisk(name, size);
     for (const [t, args] of Object.entries(this.plan.start) as Array<[TargetName, string[]]>) await this.startTarget(t, args);
-    for (const file of this.plan.files) {
-      const lines = readTranscript(file);
+    for (const part of this.plan.files) {
+      const { file, from, to } = filePart(part);
+      const whole = readTranscript(file);
+      const lines = whole.filter((l) => l.index >= from && l.index <= to);
       const paced = this.plan.paced?.includes(file) ?? false;
       const paceUntil = paced ? lastTimedEvent(lines) : 0;
       let wallStart = performance.now();
@@ -222,7 +225,7 @@ export class Replay {
           const wait = wallStart + (line.t_ms - recordedStart) - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
-        for (const action of this.plan.before?.[`${file}:${i}`] ?? []) await this.act(line, action, exceptions);
+        for (const action of this.plan.before?.[`${file}:${line.index}`] ?? []) await this.act(line, action, exceptions);
         if (line.raw_request !== undefined) {
           await this.rawProbe(line, lines[i + 1], exceptions);
         } else if (line.method !== null && line.response === null && /NO RESPONSE/.test(line.note ?? '')) {
@@ -232,7 +235,7 @@ export class Replay {
         } else if (/follow-up request on same connection/.test(line.note ?? '') && this.probe !== null) {
           await this.followUp(line, exceptions);
         } else {
-          await this.call(line, exceptions, lines);
+          await this.call(line, exceptions, whole);
         }
       }
       await stopWriter();
@@ -290,6 +293,15 @@ export class Replay {
         this.targets.delete(action.target);
         t?.client.close();
         await t?.sim.kill();
+        return;
+      }
+      case 'await': {
+        const client = this.targets.get(action.target)!.client;
+        const deadline = performance.now() + action.ms;
+        while (!action.done((await client.request(action.method)).result)) {
+          if (performance.now() > deadline) throw new Error(`${line.file}:${line.index}: ${action.method} never reached the recorded state within ${action.ms} ms`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
         return;
       }
       case 'grow-disk':
@@ -396,7 +408,9 @@ export class Replay {
       return;
     }
     const params = line.params === null || line.params === undefined ? undefined : await this.mapParams(line.params);
-    const got = await target.client.request(method, params);
+    // A number no double holds (2^64-1) goes out as its recorded text.
+    const send = () => (params !== undefined && JSON.stringify(params).includes(RAW_NUMBER) ? target.client.requestText(method, paramsText(params)) : target.client.request(method, params));
+    const got = await send();
     const recorded = line.response as { result?: unknown; result_omitted?: boolean };
     if (recorded.result_omitted) {
       // Trimmed recording (files 10 and 12): only the kind of the result is known.
@@ -414,7 +428,7 @@ export class Replay {
         const behind = earlier.some((e) => this.compareResponse(method, e, answer) === undefined);
         if (performance.now() - since >= (behind ? BEHIND_MS : LATE_MS)) break;
         await new Promise((r) => setTimeout(r, 20));
-        answer = await target.client.request(method, params);
+        answer = await send();
         detail = this.compareResponse(method, recorded, answer);
       }
       if (detail === undefined) lateMs = Math.round(performance.now() - since);
@@ -454,6 +468,10 @@ export class Replay {
     for (const m of [...raw.matchAll(/"trsvcid":"(\d+)"/g)]) {
       raw = raw.replace(m[0], `"trsvcid":"${(await this.mapParams(m[1], 'trsvcid')) as string}"`);
     }
+    // The recorder logged E3 (an incomplete request) ending in "id":1, but the answer to its
+    // completion (E3b) carries id 77: the bytes sent had the id the answer shows.
+    const completion = /server waits/.test(note) && /completed 1 s later/.test(next?.note ?? '') ? /"id":(\d+)/.exec(next?.raw_response ?? '') : null;
+    if (completion !== null) raw = raw.replace(/"id":\d+$/, `"id":${completion[1]}`);
     const expected = line.raw_response ?? '';
     const expectedLines = expected === '' ? 0 : expected.split('\n').length - 1;
     // E3b completes E3's request on E3's connection.

@@ -13,7 +13,17 @@ export type Action =
   /** spdk_tgt failed to start with these options: the simulator must fail too. */
   | { readonly kind: 'start-fails'; readonly args: readonly string[] }
   | { readonly kind: 'rpc'; readonly target: TargetName; readonly method: string; readonly params?: unknown }
-  | { readonly kind: 'grow-disk'; readonly file: string; readonly bytes: number };
+  | { readonly kind: 'grow-disk'; readonly file: string; readonly bytes: number }
+  /** Waits (deadline `ms`) until `method` on `target` answers a result that `done` accepts: what the recorder's pause let happen. */
+  | { readonly kind: 'await'; readonly target: TargetName; readonly method: string; readonly done: (result: unknown) => boolean; readonly ms: number };
+
+/** A `files` entry: a transcript, or `<file>@<from>-<to>` for its lines from..to (0-based, inclusive; `to` may be left out). */
+export function filePart(part: string): { file: string; from: number; to: number } {
+  const [file, range] = part.split('@') as [string, string | undefined];
+  if (range === undefined) return { file, from: 0, to: Number.POSITIVE_INFINITY };
+  const [from, to] = range.split('-');
+  return { file, from: Number(from), to: to ? Number(to) : Number.POSITIVE_INFINITY };
+}
 
 export interface SessionPlan {
   readonly name: string;
@@ -64,8 +74,10 @@ export const SESSIONS: readonly SessionPlan[] = [
       '09-framing-and-protocol-errors.jsonl',
       '10-latency-spdk_get_version.jsonl',
       '11-create-1000-lvols.jsonl',
-      '12-latency-bdev_get_bdevs-1000-lvols.jsonl',
+      // By their timestamps 13 ran between 12's line 39 and its "B STOPPED" run (lines 40-42).
+      '12-latency-bdev_get_bdevs-1000-lvols.jsonl@0-39',
       '13-raid1-superblock-rebuild.jsonl',
+      '12-latency-bdev_get_bdevs-1000-lvols.jsonl@40',
     ],
     start: { A: [], B: [] },
     // Timed scenarios (controller loss, rebuild progress, blips, shallow-copy progress) keep their pace.
@@ -80,6 +92,14 @@ export const SESSIONS: readonly SessionPlan[] = [
     ],
     // 04 ran with a host writing to the exported raid1 (through vol1 on A) the whole time.
     writers: { '04-replica-loss-under-io.jsonl': { target: 'A', bdev: 'raid1' } },
+    // 12's last run was recorded with B stopped ("B STOPPED"): A's controllers to B had reached
+    // ctrlr-loss and the raid had lost its remote member.
+    before: {
+      '12-latency-bdev_get_bdevs-1000-lvols.jsonl:40': [
+        { kind: 'kill', target: 'B' },
+        { kind: 'await', target: 'A', method: 'bdev_nvme_get_controllers', done: (r) => Array.isArray(r) && r.length === 0, ms: 60_000 },
+      ],
+    },
     disks: { 'lvs1k.img': 4 * GIB },
   },
   {
@@ -159,6 +179,13 @@ export const SESSIONS: readonly SessionPlan[] = [
       'bk20/small.img': 16 * MIB,
       'bk20/small2.img': 16 * MIB,
     },
+  },
+  {
+    // A raid1 over a local and a remote lvol, both grown; pause/resume probes; snapshots of both members.
+    name: 'expand and quiesce (21)',
+    files: ['21-expand-and-quiesce.jsonl'],
+    start: { A: [], B: [] },
+    disks: { 'a21.img': 256 * MIB, 'b21.img': 256 * MIB },
   },
   {
     name: 'lvol chains (16)',

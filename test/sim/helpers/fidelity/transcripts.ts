@@ -31,11 +31,52 @@ export function transcriptFiles(): string[] {
     .sort();
 }
 
+/** How a number JSON.parse would round (2^64-1 becomes 2^64) is kept in params: its text. */
+export const RAW_NUMBER = '$rawNumber';
+
+/** The line's text with every integer literal outside strings that a double cannot hold wrapped as {"$rawNumber": "<text>"}. */
+function markUnsafeIntegers(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      continue;
+    }
+    const number = /^-?\d+(?![.eE\d])/.exec(text.slice(i, i + 32));
+    if (number !== null && /[:,[\s]/.test(text[i - 1] ?? '') && !Number.isSafeInteger(Number(number[0]))) {
+      out += `{"${RAW_NUMBER}":"${number[0]}"}`;
+      i += number[0].length - 1;
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 export function readTranscript(file: string): Line[] {
   return readFileSync(join(TRANSCRIPTS_DIR, file), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l, index) => ({ ...(JSON.parse(l) as Omit<Line, 'file' | 'index'>), file, index }));
+    .map((l, index) => {
+      const line = JSON.parse(l) as Omit<Line, 'file' | 'index'>;
+      // Only the params are sent: they keep such numbers as recorded, the rest is compared as parsed.
+      const params = (JSON.parse(markUnsafeIntegers(l)) as { params?: unknown }).params;
+      return { ...line, params, file, index };
+    });
+}
+
+/** Params as JSON text, with the marked numbers written as recorded. */
+export function paramsText(params: unknown): string {
+  return JSON.stringify(params).replace(new RegExp(`\\{"\\${RAW_NUMBER}":"(-?\\d+)"\\}`, 'g'), '$1');
 }
 
 const MARKER = /\.\.\.<(\d+) bytes total, truncated in log>\.\.\./;

@@ -1,0 +1,232 @@
+/**
+ * Real spdk_tgt targets for test/real, several on one machine: all on one core mask with
+ * --disable-cpumask-locks (spdk_tgt busy-polls its cores; the mask is SPDK_CORE_MASK, default
+ * 0x1), each with its own hugepage file prefix (--shm-id N makes it spdkN), and --no-huge -s 1024
+ * when /proc/meminfo shows no free hugepages. A RealNode is a target with the service over it,
+ * started as serve starts it, its gRPC API on TCP so that other nodes reach it as a peer.
+ * spdk_dd, when it sits beside SPDK_TGT, writes and reads an export over NVMe/TCP loopback as a
+ * third process, as the recordings did (../shared/spdk/README.md, files 17-21).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../../src/config/load.js';
+import type { NodeService } from '../../../src/domain/node/node-service.js';
+import { startService, type ServiceHandle } from '../../../src/service.js';
+import { portBlock } from '../../helpers/ports.js';
+
+export const SPDK_TGT = process.env.SPDK_TGT;
+export const SPDK_DD = SPDK_TGT ? path.join(path.dirname(SPDK_TGT), 'spdk_dd') : '';
+export const HAS_DD = SPDK_TGT !== undefined && fs.existsSync(SPDK_DD);
+export const MIB = 1024 * 1024;
+const CORE_MASK = process.env.SPDK_CORE_MASK ?? '0x1';
+const START_MS = 60_000;
+
+/** shm ids (hugepage file prefixes) unique on this machine for this run: the pid's range. */
+let nextShmId = (process.pid % 10_000) * 10;
+
+function freeHugepages(): number {
+  const meminfo = fs.readFileSync('/proc/meminfo', 'utf8');
+  return Number(/^HugePages_Free:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0);
+}
+
+/** The memory options every SPDK process of the suite gets. */
+export function memoryArgs(): string[] {
+  return freeHugepages() === 0 ? ['--no-huge', '-s', '1024'] : ['-s', '1024'];
+}
+
+export function commonArgs(): string[] {
+  return ['-m', CORE_MASK, '--disable-cpumask-locks', '--shm-id', String(nextShmId++), ...memoryArgs()];
+}
+
+export async function until<T>(what: string, deadlineMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>, everyMs = 50): Promise<T> {
+  const end = Date.now() + deadlineMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** One spdk_tgt process on a fixed socket: started, killed (-9) and started again on it. */
+export class RealTarget {
+  private proc: ChildProcess | null = null;
+  private stderr = '';
+
+  constructor(
+    readonly name: string,
+    readonly socket: string,
+  ) {}
+
+  async start(): Promise<void> {
+    // A kill -9 leaves the socket file: the new target must not find it in the way.
+    fs.rmSync(this.socket, { force: true });
+    this.stderr = '';
+    const proc = spawn(SPDK_TGT!, ['-r', this.socket, ...commonArgs()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = proc;
+    proc.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-65_536)));
+    await until(`spdk_tgt ${this.name} on ${this.socket}`, START_MS, () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`spdk_tgt ${this.name} exited ${proc.exitCode ?? proc.signalCode}: ${this.stderr}`);
+      return fs.existsSync(this.socket);
+    });
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const proc = this.proc;
+    this.proc = null;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill(signal);
+    await exited;
+  }
+}
+
+export interface RealNodeOptions {
+  env?: Record<string, string>;
+}
+
+/** A real target and the service over it, as one node of a cluster. */
+export class RealNode {
+  service!: ServiceHandle;
+  apiAddress = '';
+  private apiPort = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    readonly target: RealTarget,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(name: string, options: RealNodeOptions = {}): Promise<RealNode> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `conductor-real-${name}-`));
+    const target = new RealTarget(name, path.join(dir, 'spdk.sock'));
+    const ports = portBlock();
+    const node = new RealNode(name, dir, target, {
+      CONDUCTOR_SPDK_SOCKET: target.socket,
+      CONDUCTOR_API_SOCKET: path.join(dir, 'api.sock'),
+      CONDUCTOR_API_TCP_INSECURE: 'true',
+      CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'),
+      CONDUCTOR_EXPORT_ADDRESS: '127.0.0.1',
+      CONDUCTOR_EXPORT_PORT_MIN: String(ports),
+      CONDUCTOR_EXPORT_PORT_MAX: String(ports + 99),
+      ...options.env,
+    });
+    try {
+      await target.start();
+      await node.startService();
+    } catch (error) {
+      await node.close();
+      throw error;
+    }
+    return node;
+  }
+
+  get domain(): NodeService {
+    return this.service.domain;
+  }
+
+  /** Starts the service (again), on the same API port, and waits for its recovery. */
+  async startService(): Promise<void> {
+    const config = loadConfig({ env: { ...this.env, CONDUCTOR_API_TCP: `127.0.0.1:${this.apiPort}` } });
+    // An empty sysfs: the configured host io_timeout, whatever this machine's nvme_core says.
+    this.service = await startService(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), sysfsRoot: this.dir, api: { shutdownGraceMs: 100 } });
+    this.apiPort = this.service.api.tcp!.port;
+    this.apiAddress = `127.0.0.1:${this.apiPort}`;
+    if (!(await this.service.recovered)) throw new Error(`${this.name}: recovery did not finish: ${this.service.readiness().reason}`);
+  }
+
+  async restartService(): Promise<void> {
+    await this.service.close();
+    await this.startService();
+  }
+
+  /** kill -9 of spdk_tgt and a new one on the same socket and disk files; resolves once the node is ready again. */
+  async restartTarget(): Promise<void> {
+    await this.target.kill();
+    await until(`${this.name} NOT_SERVING`, START_MS, () => !this.service.readiness().ready);
+    await this.target.start();
+    await until(`${this.name} ready again`, 2 * START_MS, () => this.service.readiness().ready);
+  }
+
+  diskFile(name: string, mib: number): string {
+    const file = path.join(this.dir, `${name}.img`);
+    fs.writeFileSync(file, '');
+    fs.truncateSync(file, mib * MIB);
+    return file;
+  }
+
+  async close(): Promise<void> {
+    await this.service?.close().catch(() => undefined);
+    await this.target.kill('SIGTERM');
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface Endpoint {
+  address: string;
+  port: number;
+  nqn: string;
+}
+
+export interface DdOptions {
+  hostnqn: string;
+  /** The host's bdev_nvme budget: the replica-loss case must ride out a member's loss. */
+  timeouts?: { ctrlr_loss_timeout_sec: number; reconnect_delay_sec: number; fast_io_fail_timeout_sec?: number };
+  /** Read from this byte offset of the namespace (a raid member's data starts after its superblock). */
+  skipBytes?: number;
+}
+
+/**
+ * spdk_dd as an NVMe/TCP host of `endpoint`: `--if file --ob bdev` to write, `--ib bdev --of file`
+ * to read, 4 KiB blocks. Resolves with its exit code and output (never throws on a failed run:
+ * the callers' verdict).
+ */
+export function dd(
+  dir: string,
+  endpoint: Endpoint,
+  io: { write: string } | { read: string },
+  bytes: number,
+  options: DdOptions,
+): { done: Promise<{ code: number | null; output: string }>; proc: ChildProcess } {
+  const conf = path.join(dir, `dd-${process.hrtime.bigint()}.json`);
+  const config: Array<{ method: string; params: Record<string, unknown> }> = [];
+  const attach = {
+    name: 'h',
+    trtype: 'tcp',
+    adrfam: 'ipv4',
+    traddr: endpoint.address,
+    trsvcid: String(endpoint.port),
+    subnqn: endpoint.nqn,
+    hostnqn: options.hostnqn,
+    ...options.timeouts,
+  };
+  config.push({ method: 'bdev_nvme_attach_controller', params: attach });
+  fs.writeFileSync(conf, JSON.stringify({ subsystems: [{ subsystem: 'bdev', config }] }));
+  const files = 'write' in io ? ['--if', io.write, '--ob', 'hn1'] : ['--ib', 'hn1', '--of', io.read, ...(options.skipBytes ? ['--skip', String(options.skipBytes / 4096)] : [])];
+  const proc = spawn(SPDK_DD, [...files, '--bs', '4096', '--count', String(bytes / 4096), '--json', conf, ...commonArgs()], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-16_384)));
+  proc.stderr!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-16_384)));
+  const done = new Promise<{ code: number | null; output: string }>((resolve) => proc.once('exit', (code) => resolve({ code, output })));
+  return { done, proc };
+}
+
+/** spdk_dd to the end; throws with its output when it failed. */
+export async function ddOk(dir: string, endpoint: Endpoint, io: { write: string } | { read: string }, bytes: number, options: DdOptions): Promise<void> {
+  const { code, output } = await dd(dir, endpoint, io, bytes, options).done;
+  if (code !== 0) throw new Error(`spdk_dd ${'write' in io ? 'write' : 'read'} to ${endpoint.nqn} failed (${code}): ${output}`);
+}
+
+export function md5(file: string): string {
+  return createHash('md5').update(fs.readFileSync(file)).digest('hex');
+}
