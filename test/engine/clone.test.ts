@@ -83,13 +83,11 @@ describe('replica clone', () => {
   it('refuses bad requests with their codes, changing nothing', async () => {
     const before = (await source().node.replicaList(undefined)).map((r) => r.name);
     expect((await refusal(source().node.replicaClone({ name: 'c-x', sourceReplica: 'c-src', snapshot: 'nope', mode: 'linked' }))).code).toBe('SNAPSHOT_NOT_FOUND');
-    expect((await refusal(source().node.replicaClone({ name: 'c-x', sourceReplica: 'c-src', snapshot: 'base', mode: 'linked', sourceApiAddress: '127.0.0.1:1' }))).code).toBe(
-      'INVALID_ARGUMENT',
-    );
+    expect((await refusal(source().node.replicaClone({ name: 'c-x', sourceReplica: 'c-src', snapshot: 'base', mode: 'linked', sourceApiAddress: '127.0.0.1:1' }))).code).toBe('INVALID_ARGUMENT');
     expect((await refusal(source().node.replicaClone({ name: 'c-x', sourceReplica: 'c-src', snapshot: 'base', mode: 'full', diskName: 'd' }))).code).toBe('INVALID_ARGUMENT');
-    expect((await refusal(cluster.nodes[1]!.node.replicaClone({ name: 'c-y', sourceReplica: 'c-src', snapshot: 'nope', mode: 'full', diskName: 'd', sourceApiAddress: source().apiAddress! }))).code).toBe(
-      'SNAPSHOT_NOT_FOUND',
-    );
+    expect(
+      (await refusal(cluster.nodes[1]!.node.replicaClone({ name: 'c-y', sourceReplica: 'c-src', snapshot: 'nope', mode: 'full', diskName: 'd', sourceApiAddress: source().apiAddress! }))).code,
+    ).toBe('SNAPSHOT_NOT_FOUND');
     expect((await source().node.replicaList(undefined)).map((r) => r.name)).toEqual(before);
     expect((await cluster.nodes[1]!.node.replicaList(undefined)).map((r) => r.name)).toEqual(['c-remote']);
   });
