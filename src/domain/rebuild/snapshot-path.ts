@@ -93,10 +93,11 @@ export class SnapshotPath {
     if (existing.some((name, i) => name !== prefix[i])) {
       return raid(`new replica ${member.name} has snapshots (${existing.join(', ')}) that are not the start of ${source.name}'s chain (${chain.map((s) => s.name).join(', ')})`);
     }
-    // A snapshot already on the new replica is skipped only if this rebuild copied it, or the
-    // volume snapshot record says a copy made it identical to the source's: same names prove
-    // nothing (volume snapshots are taken under possible writes, volume-snapshots.ts).
-    const untrusted = existing.filter((name) => !(job.resumedCopy && copiedBefore(info, name)) && !recordedIdentical(spec, name, source.name, member.name));
+    // A snapshot already on the new replica is skipped only if this rebuild made it (a resumed
+    // copy: its first plan found none it could not trust), or the volume snapshot record says a
+    // copy made it identical to the source's: same names prove nothing (volume snapshots are
+    // taken under possible writes, volume-snapshots.ts).
+    const untrusted = job.resumedCopy ? [] : existing.filter((name) => !recordedIdentical(spec, name, source.name, member.name));
     if (untrusted.length > 0) {
       return raid(`new replica ${member.name} already has snapshot${untrusted.length > 1 ? 's' : ''} ${untrusted.join(', ')} that nothing recorded as identical to ${source.name}'s`);
     }
@@ -200,11 +201,6 @@ export class SnapshotPath {
     if (member.kind === 'local') return this.self;
     return member.apiAddress ? this.peers.peer(member.apiAddress) : undefined;
   }
-}
-
-/** The rebuild's recorded view (a restarted one) says it copied or kept this snapshot itself. */
-function copiedBefore(info: RebuildInfo, name: string): boolean {
-  return info.snapshots.some((s) => s.name === name && (s.state === 'copied' || s.state === 'skipped'));
 }
 
 export function plural(n: number, noun: string): string {
