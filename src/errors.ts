@@ -68,6 +68,8 @@ export const ERROR_CODES = {
   BACKUP_NOT_FOUND: 'not-found',
   /** No backup or restore job of that id on this node (BackupList shows jobs; finished ones are kept for a while). */
   BACKUP_JOB_NOT_FOUND: 'not-found',
+  /** The engine has no volume snapshot of that name; EngineSnapshotList shows them. */
+  VOLUME_SNAPSHOT_NOT_FOUND: 'not-found',
 
   // already-exists: an object of that name exists and differs from the request; delete it or use another name.
   /** Peers only: the peer said ALREADY_EXISTS without a code this service knows. */
@@ -114,6 +116,10 @@ export const ERROR_CODES = {
   REPLICA_IN_USE: 'failed-precondition',
   /** The replica is already in another engine's raid (the message names it); remove it there first. */
   REPLICA_CLAIMED: 'failed-precondition',
+  /** A volume snapshot of that name is being made or deleted, or a member already has a snapshot of that name that is not the volume's; wait, or choose another name. */
+  VOLUME_SNAPSHOT_CONFLICT: 'failed-precondition',
+  /** A member the volume operation must reach through its node's API has no api_address (or the engine has no member in sync); add the member again with one. */
+  MEMBER_NOT_REACHABLE_BY_API: 'failed-precondition',
   /** The device holds data this service did not write (a filesystem, partition table, foreign lvstore or other bytes; the message says what and where); pass wipe to destroy it. */
   DISK_NOT_EMPTY: 'failed-precondition',
   /** The disk path resolves outside disk.allowedPrefixes; use a path under them or widen the setting. */

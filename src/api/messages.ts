@@ -18,6 +18,7 @@ import type {
   ReplicaEvent,
   ReplicaInfo,
   SnapshotInfo,
+  VolumeSnapshotInfo,
 } from '../domain/model.js';
 import type { Disk } from './generated/spdk/conductor/v1/Disk.js';
 import type { Engine } from './generated/spdk/conductor/v1/Engine.js';
@@ -29,6 +30,7 @@ import type { Rebuild } from './generated/spdk/conductor/v1/Rebuild.js';
 import type { Replica } from './generated/spdk/conductor/v1/Replica.js';
 import type { ReplicaEvent as ReplicaEventMessage } from './generated/spdk/conductor/v1/ReplicaEvent.js';
 import type { Snapshot } from './generated/spdk/conductor/v1/Snapshot.js';
+import type { VolumeSnapshot } from './generated/spdk/conductor/v1/VolumeSnapshot.js';
 import type { Timestamp } from './generated/google/protobuf/Timestamp.js';
 
 const DISK_KINDS = { aio: 'DISK_KIND_AIO', nvme: 'DISK_KIND_NVME' } as const;
@@ -197,5 +199,18 @@ export function engineEventMessage(event: EngineEvent): EngineEventMessage {
     type: EVENT_TYPES[event.type],
     engine: event.engine ? engineMessage(event.engine) : null,
     reason: event.reason,
+  };
+}
+
+export function volumeSnapshotMessage(snapshot: VolumeSnapshotInfo): VolumeSnapshot {
+  return {
+    engine: snapshot.engine,
+    name: snapshot.name,
+    createdAt: timestamp(snapshot.createdAt),
+    labels: { ...snapshot.labels },
+    members: [...snapshot.members],
+    state: snapshot.state,
+    consistency: snapshot.consistency,
+    identical: [...snapshot.identical],
   };
 }

@@ -298,3 +298,17 @@ export interface PageRequest {
 
 /** What a delete found: idempotent deletes of a name that is not there succeed and say so. */
 export type DeleteOutcome = 'deleted' | 'already-absent';
+/** A snapshot of a whole volume: one snapshot of that name on each member (engine/volume-snapshots.ts). */
+export interface VolumeSnapshotInfo {
+  engine: string;
+  name: string;
+  createdAt: Date;
+  labels: Record<string, string>;
+  /** The members that have it. */
+  members: string[];
+  state: 'creating' | 'ready' | 'deleting';
+  /** identical: its members' snapshots are known to hold the same data; unverified: taken under possible writes (see docs/volume-operations.md). */
+  consistency: 'identical' | 'unverified';
+  /** Members whose snapshots are known to hold the same data (a rebuild copied one from another). */
+  identical: string[];
+}

@@ -26,7 +26,10 @@ import type {
   ShallowCopyProgress,
   SnapshotCreate,
   SnapshotInfo,
+  VolumeSnapshotInfo,
 } from './model.js';
+import type { VolumeSnapshotCreate } from './engine/volume-snapshots.js';
+import type { CloneRequest } from './replica/clones.js';
 
 export interface Readiness {
   ready: boolean;
@@ -68,6 +71,8 @@ export interface NodeDomain {
   /** On an exposed replica, `mode` says whether the hosts are added or replace its hosts; without one, other hosts are refused (EXPOSE_MODE_REQUIRED). */
   replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
+  /** A new replica from a snapshot: linked (an lvol clone) or full (independent; from another node by shallow copy). */
+  replicaClone(request: CloneRequest, options?: CallOptions): Promise<ReplicaInfo>;
   /**
    * Subscribes to replica changes: the current list arrives first as 'added' events then one
    * 'synced'. Returns the unsubscribe function; the listener must not throw.
@@ -114,6 +119,11 @@ export interface EngineDomain {
   rebuildList(engine: string | undefined, page?: PageRequest): Promise<RebuildInfo[]>;
   rebuildGet(engine: string, replica: string): Promise<RebuildInfo>;
   rebuildCancel(engine: string, replica: string, options?: CallOptions): Promise<RebuildInfo>;
+  /** The same snapshot on every member in sync, all or nothing (engine/volume-snapshots.ts). */
+  engineSnapshotCreate(request: VolumeSnapshotCreate, options?: CallOptions): Promise<VolumeSnapshotInfo>;
+  engineSnapshotList(engine: string): Promise<VolumeSnapshotInfo[]>;
+  /** Deletes it on every member; a missing one is already deleted. */
+  engineSnapshotDelete(engine: string, name: string, options?: CallOptions): Promise<void>;
 }
 
 /** Backup and restore jobs and the target (domain/backup/jobs.ts). */

@@ -20,6 +20,7 @@ export interface PeerNode {
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
+  snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<unknown>;
   snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress>;
 }
 
@@ -41,6 +42,7 @@ export const NO_PEERS: PeerDirectory = {
       replicaUnexpose: refuse,
       snapshotList: refuse,
       snapshotCreate: refuse,
+      snapshotDelete: refuse,
       snapshotShallowCopy: refuse,
     };
   },

@@ -116,6 +116,10 @@ class GrpcPeer implements PeerNode {
     return snapshotInfo(reply);
   }
 
+  async snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<void> {
+    await this.call(() => invoke(this.clients.snapshots, 'SnapshotDelete', { replicaName, name }, unaryOptions(options)));
+  }
+
   snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress> {
     return new Promise((resolve, reject) => {
       const signal = options?.signal;

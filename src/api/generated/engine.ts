@@ -1,6 +1,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from './google/protobuf/Timestamp.js';
 import type { Engine as _spdk_conductor_v1_Engine, Engine__Output as _spdk_conductor_v1_Engine__Output } from './spdk/conductor/v1/Engine.js';
 import type { EngineCreateRequest as _spdk_conductor_v1_EngineCreateRequest, EngineCreateRequest__Output as _spdk_conductor_v1_EngineCreateRequest__Output } from './spdk/conductor/v1/EngineCreateRequest.js';
 import type { EngineDeleteRequest as _spdk_conductor_v1_EngineDeleteRequest, EngineDeleteRequest__Output as _spdk_conductor_v1_EngineDeleteRequest__Output } from './spdk/conductor/v1/EngineDeleteRequest.js';
@@ -17,6 +18,11 @@ import type { EngineReplicaAddRequest as _spdk_conductor_v1_EngineReplicaAddRequ
 import type { EngineReplicaListRequest as _spdk_conductor_v1_EngineReplicaListRequest, EngineReplicaListRequest__Output as _spdk_conductor_v1_EngineReplicaListRequest__Output } from './spdk/conductor/v1/EngineReplicaListRequest.js';
 import type { EngineReplicaListResponse as _spdk_conductor_v1_EngineReplicaListResponse, EngineReplicaListResponse__Output as _spdk_conductor_v1_EngineReplicaListResponse__Output } from './spdk/conductor/v1/EngineReplicaListResponse.js';
 import type { EngineReplicaRemoveRequest as _spdk_conductor_v1_EngineReplicaRemoveRequest, EngineReplicaRemoveRequest__Output as _spdk_conductor_v1_EngineReplicaRemoveRequest__Output } from './spdk/conductor/v1/EngineReplicaRemoveRequest.js';
+import type { EngineSnapshotCreateRequest as _spdk_conductor_v1_EngineSnapshotCreateRequest, EngineSnapshotCreateRequest__Output as _spdk_conductor_v1_EngineSnapshotCreateRequest__Output } from './spdk/conductor/v1/EngineSnapshotCreateRequest.js';
+import type { EngineSnapshotDeleteRequest as _spdk_conductor_v1_EngineSnapshotDeleteRequest, EngineSnapshotDeleteRequest__Output as _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output } from './spdk/conductor/v1/EngineSnapshotDeleteRequest.js';
+import type { EngineSnapshotDeleteResponse as _spdk_conductor_v1_EngineSnapshotDeleteResponse, EngineSnapshotDeleteResponse__Output as _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output } from './spdk/conductor/v1/EngineSnapshotDeleteResponse.js';
+import type { EngineSnapshotListRequest as _spdk_conductor_v1_EngineSnapshotListRequest, EngineSnapshotListRequest__Output as _spdk_conductor_v1_EngineSnapshotListRequest__Output } from './spdk/conductor/v1/EngineSnapshotListRequest.js';
+import type { EngineSnapshotListResponse as _spdk_conductor_v1_EngineSnapshotListResponse, EngineSnapshotListResponse__Output as _spdk_conductor_v1_EngineSnapshotListResponse__Output } from './spdk/conductor/v1/EngineSnapshotListResponse.js';
 import type { EngineWatchRequest as _spdk_conductor_v1_EngineWatchRequest, EngineWatchRequest__Output as _spdk_conductor_v1_EngineWatchRequest__Output } from './spdk/conductor/v1/EngineWatchRequest.js';
 import type { EnginesClient as _spdk_conductor_v1_EnginesClient, EnginesDefinition as _spdk_conductor_v1_EnginesDefinition } from './spdk/conductor/v1/Engines.js';
 import type { Frontend as _spdk_conductor_v1_Frontend, Frontend__Output as _spdk_conductor_v1_Frontend__Output } from './spdk/conductor/v1/Frontend.js';
@@ -33,12 +39,18 @@ import type { RemoteReplica as _spdk_conductor_v1_RemoteReplica, RemoteReplica__
 import type { ReplicaTimeoutsOverride as _spdk_conductor_v1_ReplicaTimeoutsOverride, ReplicaTimeoutsOverride__Output as _spdk_conductor_v1_ReplicaTimeoutsOverride__Output } from './spdk/conductor/v1/ReplicaTimeoutsOverride.js';
 import type { SnapshotCopy as _spdk_conductor_v1_SnapshotCopy, SnapshotCopy__Output as _spdk_conductor_v1_SnapshotCopy__Output } from './spdk/conductor/v1/SnapshotCopy.js';
 import type { TimeoutsOverride as _spdk_conductor_v1_TimeoutsOverride, TimeoutsOverride__Output as _spdk_conductor_v1_TimeoutsOverride__Output } from './spdk/conductor/v1/TimeoutsOverride.js';
+import type { VolumeSnapshot as _spdk_conductor_v1_VolumeSnapshot, VolumeSnapshot__Output as _spdk_conductor_v1_VolumeSnapshot__Output } from './spdk/conductor/v1/VolumeSnapshot.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
   new(...args: ConstructorParameters<Constructor>): Subtype;
 };
 
 export interface ProtoGrpcType {
+  google: {
+    protobuf: {
+      Timestamp: MessageTypeDefinition<_google_protobuf_Timestamp, _google_protobuf_Timestamp__Output>
+    }
+  }
   spdk: {
     conductor: {
       v1: {
@@ -58,6 +70,11 @@ export interface ProtoGrpcType {
         EngineReplicaListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaListRequest, _spdk_conductor_v1_EngineReplicaListRequest__Output>
         EngineReplicaListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaListResponse, _spdk_conductor_v1_EngineReplicaListResponse__Output>
         EngineReplicaRemoveRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaRemoveRequest, _spdk_conductor_v1_EngineReplicaRemoveRequest__Output>
+        EngineSnapshotCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotCreateRequest, _spdk_conductor_v1_EngineSnapshotCreateRequest__Output>
+        EngineSnapshotDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotDeleteRequest, _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output>
+        EngineSnapshotDeleteResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotDeleteResponse, _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>
+        EngineSnapshotListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotListRequest, _spdk_conductor_v1_EngineSnapshotListRequest__Output>
+        EngineSnapshotListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotListResponse, _spdk_conductor_v1_EngineSnapshotListResponse__Output>
         EngineState: EnumTypeDefinition
         EngineWatchRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineWatchRequest, _spdk_conductor_v1_EngineWatchRequest__Output>
         Engines: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_EnginesClient> & { service: _spdk_conductor_v1_EnginesDefinition }
@@ -80,6 +97,7 @@ export interface ProtoGrpcType {
         ReplicaTimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_ReplicaTimeoutsOverride, _spdk_conductor_v1_ReplicaTimeoutsOverride__Output>
         SnapshotCopy: MessageTypeDefinition<_spdk_conductor_v1_SnapshotCopy, _spdk_conductor_v1_SnapshotCopy__Output>
         TimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_TimeoutsOverride, _spdk_conductor_v1_TimeoutsOverride__Output>
+        VolumeSnapshot: MessageTypeDefinition<_spdk_conductor_v1_VolumeSnapshot, _spdk_conductor_v1_VolumeSnapshot__Output>
       }
     }
   }

@@ -22,6 +22,7 @@ import type { NodeStats as _spdk_conductor_v1_NodeStats, NodeStats__Output as _s
 import type { NodeStatsRebuild as _spdk_conductor_v1_NodeStatsRebuild, NodeStatsRebuild__Output as _spdk_conductor_v1_NodeStatsRebuild__Output } from './spdk/conductor/v1/NodeStatsRebuild.js';
 import type { NodeStatsRequest as _spdk_conductor_v1_NodeStatsRequest, NodeStatsRequest__Output as _spdk_conductor_v1_NodeStatsRequest__Output } from './spdk/conductor/v1/NodeStatsRequest.js';
 import type { Replica as _spdk_conductor_v1_Replica, Replica__Output as _spdk_conductor_v1_Replica__Output } from './spdk/conductor/v1/Replica.js';
+import type { ReplicaCloneRequest as _spdk_conductor_v1_ReplicaCloneRequest, ReplicaCloneRequest__Output as _spdk_conductor_v1_ReplicaCloneRequest__Output } from './spdk/conductor/v1/ReplicaCloneRequest.js';
 import type { ReplicaCreateRequest as _spdk_conductor_v1_ReplicaCreateRequest, ReplicaCreateRequest__Output as _spdk_conductor_v1_ReplicaCreateRequest__Output } from './spdk/conductor/v1/ReplicaCreateRequest.js';
 import type { ReplicaDeleteRequest as _spdk_conductor_v1_ReplicaDeleteRequest, ReplicaDeleteRequest__Output as _spdk_conductor_v1_ReplicaDeleteRequest__Output } from './spdk/conductor/v1/ReplicaDeleteRequest.js';
 import type { ReplicaDeleteResponse as _spdk_conductor_v1_ReplicaDeleteResponse, ReplicaDeleteResponse__Output as _spdk_conductor_v1_ReplicaDeleteResponse__Output } from './spdk/conductor/v1/ReplicaDeleteResponse.js';
@@ -65,6 +66,7 @@ export interface ProtoGrpcType {
   spdk: {
     conductor: {
       v1: {
+        CloneMode: EnumTypeDefinition
         Disk: MessageTypeDefinition<_spdk_conductor_v1_Disk, _spdk_conductor_v1_Disk__Output>
         DiskCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_DiskCreateRequest, _spdk_conductor_v1_DiskCreateRequest__Output>
         DiskDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_DiskDeleteRequest, _spdk_conductor_v1_DiskDeleteRequest__Output>
@@ -91,6 +93,7 @@ export interface ProtoGrpcType {
         NodeStatsRebuild: MessageTypeDefinition<_spdk_conductor_v1_NodeStatsRebuild, _spdk_conductor_v1_NodeStatsRebuild__Output>
         NodeStatsRequest: MessageTypeDefinition<_spdk_conductor_v1_NodeStatsRequest, _spdk_conductor_v1_NodeStatsRequest__Output>
         Replica: MessageTypeDefinition<_spdk_conductor_v1_Replica, _spdk_conductor_v1_Replica__Output>
+        ReplicaCloneRequest: MessageTypeDefinition<_spdk_conductor_v1_ReplicaCloneRequest, _spdk_conductor_v1_ReplicaCloneRequest__Output>
         ReplicaCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_ReplicaCreateRequest, _spdk_conductor_v1_ReplicaCreateRequest__Output>
         ReplicaDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_ReplicaDeleteRequest, _spdk_conductor_v1_ReplicaDeleteRequest__Output>
         ReplicaDeleteResponse: MessageTypeDefinition<_spdk_conductor_v1_ReplicaDeleteResponse, _spdk_conductor_v1_ReplicaDeleteResponse__Output>

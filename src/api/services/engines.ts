@@ -24,7 +24,13 @@ import type { EngineReplicaRemoveRequest__Output } from '../generated/spdk/condu
 import type { EnginesHandlers } from '../generated/spdk/conductor/v1/Engines.js';
 import type { EngineWatchRequest__Output } from '../generated/spdk/conductor/v1/EngineWatchRequest.js';
 import type { TimeoutsOverride__Output } from '../generated/spdk/conductor/v1/TimeoutsOverride.js';
-import { engineEventMessage, engineMemberMessage, engineMessage, rebuildMessage } from '../messages.js';
+import { engineEventMessage, engineMemberMessage, engineMessage, rebuildMessage, volumeSnapshotMessage } from '../messages.js';
+import type { EngineSnapshotCreateRequest__Output } from '../generated/spdk/conductor/v1/EngineSnapshotCreateRequest.js';
+import type { EngineSnapshotDeleteRequest__Output } from '../generated/spdk/conductor/v1/EngineSnapshotDeleteRequest.js';
+import type { EngineSnapshotDeleteResponse } from '../generated/spdk/conductor/v1/EngineSnapshotDeleteResponse.js';
+import type { EngineSnapshotListRequest__Output } from '../generated/spdk/conductor/v1/EngineSnapshotListRequest.js';
+import type { EngineSnapshotListResponse } from '../generated/spdk/conductor/v1/EngineSnapshotListResponse.js';
+import type { VolumeSnapshot } from '../generated/spdk/conductor/v1/VolumeSnapshot.js';
 import type { Rebuild } from '../generated/spdk/conductor/v1/Rebuild.js';
 import type { RebuildCancelRequest__Output } from '../generated/spdk/conductor/v1/RebuildCancelRequest.js';
 import type { RebuildGetRequest__Output } from '../generated/spdk/conductor/v1/RebuildGetRequest.js';
@@ -127,6 +133,7 @@ export function engineCreateRequest(request: EngineCreateRequest__Output): Engin
 }
 
 const volumeName = (request: { name: string }): string => check.name('volume', 'name', request.name);
+const volumeSnapshotTarget = (request: { engine: string; name: string }): [string, string] => [check.name('volume', 'engine', request.engine), check.name('snapshot', 'name', request.name)];
 const rebuildTarget = (request: { engine: string; replica: string }): [string, string] => [check.name('volume', 'engine', request.engine), check.name('replica', 'replica', request.replica)];
 
 export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): EnginesHandlers {
@@ -173,6 +180,17 @@ export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): Eng
     EngineRepair: unary<EngineRepairRequest__Output, EngineRepairResponse>(ctx, 'EngineRepair', async (request, call) => {
       const outcome = await domain.engineRepair(volumeName(request), call);
       return { engine: engineMessage(outcome.engine), actions: outcome.actions, problem: outcome.problem ?? '' };
+    }),
+    EngineSnapshotCreate: unary<EngineSnapshotCreateRequest__Output, VolumeSnapshot>(ctx, 'EngineSnapshotCreate', async (request, call) => {
+      const [engine, name] = volumeSnapshotTarget(request);
+      return volumeSnapshotMessage(await domain.engineSnapshotCreate({ engine, name, labels: check.labels('labels', request.labels) }, call));
+    }),
+    EngineSnapshotList: unary<EngineSnapshotListRequest__Output, EngineSnapshotListResponse>(ctx, 'EngineSnapshotList', async (request) => ({
+      snapshots: (await domain.engineSnapshotList(check.name('volume', 'engine', request.engine))).map(volumeSnapshotMessage),
+    })),
+    EngineSnapshotDelete: unary<EngineSnapshotDeleteRequest__Output, EngineSnapshotDeleteResponse>(ctx, 'EngineSnapshotDelete', async (request, call) => {
+      await domain.engineSnapshotDelete(...volumeSnapshotTarget(request), call);
+      return {};
     }),
     EngineWatch: watchHandler<EngineWatchRequest__Output, DomainEngineEvent, EngineEvent>(ctx, options, {
       method: 'EngineWatch',

@@ -4,6 +4,7 @@
  */
 import type { ReplicaEvent as DomainReplicaEvent } from '../../domain/model.js';
 import type { Replica } from '../generated/spdk/conductor/v1/Replica.js';
+import type { ReplicaCloneRequest__Output } from '../generated/spdk/conductor/v1/ReplicaCloneRequest.js';
 import type { ReplicaCreateRequest__Output } from '../generated/spdk/conductor/v1/ReplicaCreateRequest.js';
 import type { ReplicaDeleteRequest__Output } from '../generated/spdk/conductor/v1/ReplicaDeleteRequest.js';
 import type { ReplicaDeleteResponse } from '../generated/spdk/conductor/v1/ReplicaDeleteResponse.js';
@@ -53,6 +54,23 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
       const name = check.name('replica', 'name', request.name);
       const { hostNqns, secrets } = check.hostAccess('host_nqns', request.hostNqns, 'hosts', request.hosts);
       return replicaMessage(await domain.replicaExpose(name, hostNqns, call, check.exposeMode('mode', request.mode), secrets));
+    }),
+    ReplicaClone: unary<ReplicaCloneRequest__Output, Replica>(ctx, 'ReplicaClone', async (request, call) => {
+      const mode = request.mode === 'CLONE_MODE_LINKED' ? 'linked' : request.mode === 'CLONE_MODE_FULL' ? 'full' : undefined;
+      if (!mode) throw check.invalid('mode', 'mode must be CLONE_MODE_LINKED or CLONE_MODE_FULL');
+      return replicaMessage(
+        await domain.replicaClone(
+          {
+            name: check.name('replica', 'name', request.name),
+            sourceReplica: check.name('replica', 'source_replica', request.sourceReplica),
+            snapshot: check.name('snapshot', 'snapshot', request.snapshot),
+            mode,
+            ...(request.diskName ? { diskName: check.name('disk', 'disk_name', request.diskName) } : {}),
+            ...(request.sourceApiAddress ? { sourceApiAddress: check.apiAddress('source_api_address', request.sourceApiAddress) } : {}),
+          },
+          call,
+        ),
+      );
     }),
     ReplicaUnexpose: unary<ReplicaUnexposeRequest__Output, Replica>(ctx, 'ReplicaUnexpose', async (request, call) =>
       replicaMessage(await domain.replicaUnexpose(check.name('replica', 'name', request.name), call)),

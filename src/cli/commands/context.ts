@@ -8,6 +8,8 @@ import { ERROR_CODE_TRAILER } from '../../api/status.js';
 import { EXIT } from '../exit-codes.js';
 
 export interface CommandValues {
+  full?: boolean | undefined;
+  'source-node'?: string | undefined;
   path?: string | undefined;
   kind?: string | undefined;
   'block-size'?: string | undefined;

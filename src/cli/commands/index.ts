@@ -16,6 +16,7 @@ import { callFailure, type CommandSpec, type CommandValues } from './context.js'
 import { backupCommands } from './backup.js';
 import { diskCommands } from './disk.js';
 import { engineCommands } from './engine.js';
+import { engineSnapshotCommands } from './engine-snapshot.js';
 import { nodeCommands } from './node.js';
 import { parseDuration } from './format.js';
 import { rebuildCommands } from './rebuild.js';
@@ -63,6 +64,8 @@ export const COMMAND_OPTIONS = {
   'access-key-id-env': { type: 'string' },
   'secret-access-key-env': { type: 'string' },
   'allow-mutating': { type: 'boolean' },
+  full: { type: 'boolean' },
+  'source-node': { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.
@@ -72,7 +75,17 @@ const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
 /** Operations can wait on slow spdk_tgt work (lvstore load, examine: up to 5 min), plus queueing. */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...rebuildCommands, ...nodeCommands, ...backupCommands, ...spdkCommands];
+const COMMANDS: readonly CommandSpec[] = [
+  ...diskCommands,
+  ...replicaCommands,
+  ...snapshotCommands,
+  ...engineCommands,
+  ...engineSnapshotCommands,
+  ...rebuildCommands,
+  ...nodeCommands,
+  ...backupCommands,
+  ...spdkCommands,
+];
 
 export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine', 'rebuild', 'node', 'backup', 'spdk'];
 

@@ -133,6 +133,29 @@ export const replicaCommands: CommandSpec[] = [
       },
   },
   {
+    name: 'replica clone',
+    args: ['NAME', 'SOURCE', 'SNAPSHOT'],
+    options: ['full', 'disk', 'source-node'],
+    usage:
+      "replica clone NAME SOURCE SNAPSHOT [--full] [--disk DISK --source-node HOST:PORT]   (a new replica from replica SOURCE's snapshot)\n" +
+      "      linked by default (instant, on the snapshot's disk); --full: independent of the snapshot; with --source-node, SOURCE is\n" +
+      '      on that node and its chain is copied into a new replica on --disk here',
+    prepare(values, [name, sourceReplica, snapshot]) {
+      if (values['source-node'] && !values.full) throw new UsageError('a clone from another node is full: add --full');
+      if (values['source-node'] && !values.disk) throw new UsageError('a clone from another node needs --disk, the disk here that takes it');
+      if (!values['source-node'] && values.disk) throw new UsageError("--disk is for a clone from another node (--source-node); a clone here is on its snapshot's disk");
+      const request = {
+        name: name!,
+        sourceReplica: sourceReplica!,
+        snapshot: snapshot!,
+        mode: values.full ? 'CLONE_MODE_FULL' : 'CLONE_MODE_LINKED',
+        diskName: values.disk ?? '',
+        sourceApiAddress: values['source-node'] ?? '',
+      } as const;
+      return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaClone', request, ctx.call));
+    },
+  },
+  {
     name: 'replica expose',
     args: ['NAME'],
     options: ['host', 'add', 'replace'],

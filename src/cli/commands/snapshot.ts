@@ -11,7 +11,7 @@ function snapshotJson(snapshot: Snapshot__Output): unknown {
   return { ...snapshot, createdAt: timestampText(snapshot.createdAt) };
 }
 
-function labelsText(labels: Record<string, string>): string {
+export function labelsText(labels: Record<string, string>): string {
   return Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
@@ -21,7 +21,7 @@ function childrenText(children: string[]): string {
   return children.map((c) => (c === '' ? '(head)' : c)).join(',');
 }
 
-function parseLabels(values: string[] | undefined): Record<string, string> {
+export function parseLabels(values: string[] | undefined): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const item of values ?? []) {
     const at = item.indexOf('=');

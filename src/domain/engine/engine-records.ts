@@ -21,7 +21,7 @@
 import { ConductorError } from '../../errors.js';
 import type { EngineReplicaSpec } from '../model.js';
 import type { ObjectLocks } from '../node/locks.js';
-import type { EngineSpec, RebuildRecord, RebuildView, StateFile } from '../node/state-file.js';
+import type { EngineSpec, RebuildRecord, RebuildView, StateFile, VolumeSnapshotRecord } from '../node/state-file.js';
 
 export class EngineRecords {
   constructor(
@@ -112,6 +112,14 @@ export class EngineEdit {
     const record = this.current;
     if (!record || (!record.replicas.some((r) => r.name === replica) && !rebuildOf(record, replica))) return;
     await this.put(withoutRebuild({ ...record, replicas: record.replicas.filter((r) => r.name !== replica) }, replica));
+  }
+
+  /** A volume snapshot's record made, changed, or (undefined) gone. */
+  async setVolumeSnapshot(snapshot: string, next: VolumeSnapshotRecord | undefined): Promise<void> {
+    const { volumeSnapshots, ...record } = this.require();
+    const { [snapshot]: _old, ...others } = volumeSnapshots ?? {};
+    const all = next ? { ...others, [snapshot]: next } : others;
+    await this.put(Object.keys(all).length > 0 ? { ...record, volumeSnapshots: all } : record);
   }
 
   /** The engine is gone from this node. */

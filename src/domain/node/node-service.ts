@@ -24,6 +24,7 @@ import { BackupJobs, type BackupJobsSettings } from '../backup/jobs.js';
 import { CONDUCTOR_VERSION } from '../../version.js';
 import { CreateExposed } from '../replica/create-exposed.js';
 import { Disks } from '../replica/disks.js';
+import { Clones, type CloneRequest } from '../replica/clones.js';
 import { ReplicaEvents } from '../replica/replica-events.js';
 import { Exports } from '../replica/exports.js';
 import { ReplicaUsage } from '../replica/usage.js';
@@ -52,6 +53,7 @@ import type {
   ThrottleInfo,
   SnapshotCreate,
   SnapshotInfo,
+  VolumeSnapshotInfo,
 } from '../model.js';
 import type { EngineDomain, NodeDomain, Readiness, SpdkInfo } from '../operations.js';
 import { spdkInfo, spdkRawCall } from './raw-call.js';
@@ -60,6 +62,7 @@ import { EngineRecords } from '../engine/engine-records.js';
 import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
 import { EngineStatus } from '../engine/engine-status.js';
 import { releasePhantomRaids } from '../engine/phantom-raids.js';
+import { VolumeSnapshots, type VolumeSnapshotCreate } from '../engine/volume-snapshots.js';
 import { EngineReassembly } from '../engine/reassembly.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
 import { checkName, PortRange } from './naming.js';
@@ -176,6 +179,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly replicas: Replicas;
   private readonly usage: ReplicaUsage;
   private readonly snapshots: Snapshots;
+  private readonly clones: Clones;
   private readonly createExposed: CreateExposed;
   private readonly records: EngineRecords;
   private readonly engineStatus: EngineStatus;
@@ -187,6 +191,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   /** Backup and restore jobs over the data path (started once the node is ready). */
   readonly backups: BackupJobs;
   private readonly rebuilds: Rebuilds;
+  private readonly volumeSnapshots: VolumeSnapshots;
   private readonly reconciler: Reconciler;
   private readonly monitorPeriodMs: number;
   private state: Readiness = { ready: false, reason: 'recovering: reading spdk_tgt' };
@@ -209,6 +214,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.exportsOf = new Exports(ctx);
     this.replicas = new Replicas(ctx, this.exportsOf, usage);
     this.snapshots = new Snapshots(ctx, this.replicas, usage);
+    this.clones = new Clones(ctx, this.replicas, this, options.peers);
     this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
     this.records = new EngineRecords(ctx.state, ctx.locks);
     const activeRebuilds = new ActiveRebuilds();
@@ -238,6 +244,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       log: ctx.log.child({ component: 'backups' }),
       settings: options.backups,
     });
+    this.volumeSnapshots = new VolumeSnapshots(ctx, this.records, this.engineStatus, options.peers, this);
     this.rebuilds = new Rebuilds(ctx, this.records, this.engines, this.engineStatus, {
       active: activeRebuilds,
       peers: options.peers,
@@ -284,6 +291,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
         // After the data path's sweep above: jobs resumed now stage into a clean directory.
+        // Peers may still be starting: a volume snapshot left mid-way is settled in the background.
+        void this.volumeSnapshots.recover().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'volume snapshot recovery failed'));
         void this.backups.start().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'backup jobs did not start'));
         this.ctx.log.info({ ...report, engines, copies, staging, rebuilds, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
         this.scheduleMonitor();
@@ -414,6 +423,18 @@ export class NodeService implements NodeDomain, EngineDomain {
 
   rebuildGet(engine: string, replica: string): Promise<RebuildInfo> {
     return this.run('rebuild-get', async () => this.rebuilds.get(engine, replica));
+  }
+
+  engineSnapshotCreate(request: VolumeSnapshotCreate, options?: CallOptions): Promise<VolumeSnapshotInfo> {
+    return this.run('engine-snapshot-create', () => this.volumeSnapshots.create(request, options));
+  }
+
+  engineSnapshotList(engine: string): Promise<VolumeSnapshotInfo[]> {
+    return this.run('engine-snapshot-list', async () => this.volumeSnapshots.list(engine));
+  }
+
+  async engineSnapshotDelete(engine: string, name: string, options?: CallOptions): Promise<void> {
+    await this.run('engine-snapshot-delete', () => this.volumeSnapshots.delete(engine, name, options));
   }
 
   rebuildCancel(engine: string, replica: string): Promise<RebuildInfo> {
@@ -611,6 +632,10 @@ export class NodeService implements NodeDomain, EngineDomain {
 
   snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<DeleteOutcome> {
     return this.run('snapshot-delete', () => this.snapshots.delete(replicaName, name, options));
+  }
+
+  replicaClone(request: CloneRequest, options?: CallOptions): Promise<ReplicaInfo> {
+    return this.run('replica-clone', () => this.clones.clone(request, options));
   }
 
   snapshotRevert(replicaName: string, name: string, options?: CallOptions, force = false): Promise<ReplicaInfo> {

@@ -20,6 +20,7 @@ import type { DiskRecord, ExportRecord } from './inventory.js';
 import type { TargetSpec } from '../../objectstore/target-spec.js';
 import {
   type BACKUP_JOB_SCHEMA,
+  type VOLUME_SNAPSHOT_SCHEMA,
   checkAndMigrate,
   type DISK_INTENT_SCHEMA,
   type ENGINE_SPEC_SCHEMA,
@@ -86,6 +87,26 @@ export interface EngineSpec {
   readonly creating?: boolean;
   /** Members being rebuilt, by replica name: after a restart recovery re-adopts or restarts them. */
   readonly rebuilding?: Readonly<Record<string, Readonly<RebuildRecord>>>;
+  /** Volume snapshots by name (engine/volume-snapshots.ts); absent on engines that never had one. */
+  readonly volumeSnapshots?: Readonly<Record<string, Readonly<VolumeSnapshotRecord>>>;
+}
+
+/**
+ * A snapshot of the whole volume: one snapshot of that name on each member. Recorded before any
+ * member is touched (`creating`) and marked `deleting` before any is deleted, so recovery undoes
+ * a create or finishes a delete that died midway.
+ */
+export interface VolumeSnapshotRecord {
+  createdAt: string;
+  labels: Record<string, string>;
+  /** The members snapshotted: those in sync when it was taken. */
+  members: string[];
+  state: 'creating' | 'ready' | 'deleting';
+  /**
+   * Members whose snapshots are known to hold the same data (a rebuild copied one from another).
+   * Snapshots taken under host writes are not: spdk_tgt v26.05 cannot quiesce the volume.
+   */
+  identical: string[];
 }
 
 export interface RebuildRecord {
@@ -205,7 +226,8 @@ const schemaCoversTypes: [
   SameKeys<keyof RebuildView, SchemaKeys<typeof REBUILD_VIEW_SCHEMA>>,
   SameKeys<keyof SnapshotMeta, SchemaKeys<typeof SNAPSHOT_META_SCHEMA>>,
   SameKeys<keyof BackupJobRecord, SchemaKeys<typeof BACKUP_JOB_SCHEMA>>,
-] = [true, true, true, true, true, true, true, true];
+  SameKeys<keyof VolumeSnapshotRecord, SchemaKeys<typeof VOLUME_SNAPSHOT_SCHEMA>>,
+] = [true, true, true, true, true, true, true, true, true];
 void schemaCoversTypes;
 
 /**

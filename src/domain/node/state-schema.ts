@@ -26,6 +26,19 @@ export const SNAPSHOT_META_SCHEMA = {
   additionalProperties: false,
 } as const;
 
+export const VOLUME_SNAPSHOT_SCHEMA = {
+  type: 'object',
+  properties: {
+    createdAt: nonEmpty,
+    labels: { type: 'object', additionalProperties: { type: 'string' } },
+    members: { type: 'array', items: nonEmpty },
+    state: { enum: ['creating', 'ready', 'deleting'] },
+    identical: { type: 'array', items: nonEmpty },
+  },
+  required: ['createdAt', 'labels', 'members', 'state', 'identical'],
+  additionalProperties: false,
+} as const;
+
 export const INTENT_SCHEMA = {
   type: 'object',
   discriminator: { propertyName: 'op' },
@@ -118,6 +131,7 @@ export const ENGINE_SPEC_SCHEMA = {
     creating: { type: 'boolean' },
     superblock: { type: 'boolean' },
     rebuilding: { type: 'object', additionalProperties: REBUILD_RECORD_SCHEMA },
+    volumeSnapshots: { type: 'object', additionalProperties: VOLUME_SNAPSHOT_SCHEMA },
   },
   required: ['name', 'sizeBytes', 'replicas', 'frontend', 'hostNqns', 'port'],
   additionalProperties: false,

@@ -15,6 +15,7 @@ import type { EngineStatus } from '../engine/engine-status.js';
 import type { EngineReplicaSpec, RebuildInfo, RebuildPath, SnapshotCopyInfo, SnapshotInfo } from '../model.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import { hasKeys } from '../node/keys.js';
+import { afterCopy, recordedIdentical } from '../engine/volume-snapshots.js';
 
 /** A peer that does not answer in this time is treated as unable to copy. */
 const PEER_PROBE_MS = 5_000;
@@ -101,6 +102,14 @@ export class SnapshotPath {
     if (existing.some((name, i) => name !== prefix[i])) {
       return raid(`new replica ${member.name} has snapshots (${existing.join(', ')}) that are not the start of ${source.name}'s chain (${chain.map((s) => s.name).join(', ')})`);
     }
+    // A snapshot already on the new replica is skipped only if this rebuild made it (a resumed
+    // copy: its first plan found none it could not trust), or the volume snapshot record says a
+    // copy made it identical to the source's: same names prove nothing (volume snapshots are
+    // taken under possible writes, volume-snapshots.ts).
+    const untrusted = job.resumedCopy ? [] : existing.filter((name) => !recordedIdentical(spec, name, source.name, member.name));
+    if (untrusted.length > 0) {
+      return raid(`new replica ${member.name} already has snapshot${untrusted.length > 1 ? 's' : ''} ${untrusted.join(', ')} that nothing recorded as identical to ${source.name}'s`);
+    }
     if (target.allocatedBytes > 0 && existing.length === 0 && !job.resumedCopy)
       return raid(`new replica ${member.name} already holds data (${target.allocatedBytes} bytes): its snapshots could not match the source's`);
     return {
@@ -179,6 +188,10 @@ export class SnapshotPath {
         copiedBytes += final.copiedClusters * final.clusterSizeBytes;
         await destination.peer.snapshotCreate({ replicaName: member.name, name: snapshot.name, labels: snapshot.labels, userCreated: snapshot.userCreated }, { signal });
         entry.state = 'copied';
+        await this.records.edit(info.engine, async (edit) => {
+          const next = edit.current && afterCopy(edit.current, snapshot.name, source.replica, member.name);
+          if (next) await edit.setVolumeSnapshot(snapshot.name, next);
+        });
         this.ctx.log.info({ engine: info.engine, replica: member.name, snapshot: snapshot.name, clusters: final.copiedClusters }, 'snapshot copied to the new replica');
       }
     } finally {

@@ -178,6 +178,7 @@ export class Replicas {
   async finishDelete(name: string, disk: string | undefined, options?: CallOptions): Promise<void> {
     await this.exports.unexpose(name, options);
     if (disk !== undefined) {
+      const parent = this.ctx.inventory.lvol(disk, headLvolName(name))?.parent;
       await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, headLvolName(name)) }, options));
       this.ctx.inventory.dropLvol(disk, headLvolName(name));
       // Newest first: each snapshot then has no clone left and goes without a merge.
@@ -185,6 +186,8 @@ export class Replicas {
         await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, snapshot.name) }, options));
         this.ctx.inventory.dropLvol(disk, snapshot.name);
       }
+      // A linked clone's parent is another replica's snapshot (clones.ts): it has one clone less.
+      if (parent && this.ctx.inventory.lvol(disk, parent)) await this.ctx.inventory.reread(this.ctx, disk, [parent], options);
     }
     await this.ctx.state.dropReplica(name);
   }

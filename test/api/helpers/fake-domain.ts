@@ -21,10 +21,13 @@ import type {
   ReplicaInfo,
   SnapshotCreate,
   SnapshotInfo,
+  VolumeSnapshotInfo,
 } from '../../../src/domain/model.js';
 import type { EngineDomain, NodeDomain, Readiness, SpdkInfo } from '../../../src/domain/operations.js';
 import { onlyReads } from '../../../src/domain/node/raw-call.js';
 import type { DeleteOutcome } from '../../../src/domain/model.js';
+import type { VolumeSnapshotCreate } from '../../../src/domain/engine/volume-snapshots.js';
+import type { CloneRequest } from '../../../src/domain/replica/clones.js';
 import { FakeEngines } from './fake-engines.js';
 
 type Options = Parameters<NodeDomain['diskGet']>[1];
@@ -188,6 +191,15 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return this.#update(name, { export: exported }, 'exposed');
   }
 
+  /** A linked clone only: the fake has no data to copy, and a clone owes its snapshot's size. */
+  async replicaClone(request: CloneRequest, options?: Options): Promise<ReplicaInfo> {
+    await this.#enter('replicaClone', [request], options);
+    const source = this.#replica(request.sourceReplica);
+    const snapshot = (this.#snapshots.get(request.sourceReplica) ?? []).find((s) => s.name === request.snapshot);
+    if (!snapshot) throw new ConductorError('SNAPSHOT_NOT_FOUND', `snapshot ${request.snapshot} of replica ${request.sourceReplica} does not exist`);
+    return this.replicaCreate(request.name, source.diskName, snapshot.sizeBytes, options);
+  }
+
   async replicaUnexpose(name: string, options?: Options): Promise<ReplicaInfo> {
     await this.#enter('replicaUnexpose', [name], options);
     this.#replica(name);
@@ -340,6 +352,18 @@ export class FakeDomain implements NodeDomain, EngineDomain {
 
   rebuildCancel(engine: string, replica: string, options?: Options): Promise<RebuildInfo> {
     return this.engines.rebuildCancel(engine, replica, options);
+  }
+
+  engineSnapshotCreate(request: VolumeSnapshotCreate, options?: Options): Promise<VolumeSnapshotInfo> {
+    return this.engines.engineSnapshotCreate(request, options);
+  }
+
+  engineSnapshotList(engine: string): Promise<VolumeSnapshotInfo[]> {
+    return this.engines.engineSnapshotList(engine);
+  }
+
+  engineSnapshotDelete(engine: string, name: string, options?: Options): Promise<void> {
+    return this.engines.engineSnapshotDelete(engine, name, options);
   }
 
   engineWatch(listener: (event: EngineEvent) => void): () => void {

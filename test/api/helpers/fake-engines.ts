@@ -17,7 +17,9 @@ import type {
   FrontendInfo,
   MemberState,
   RebuildInfo,
+  VolumeSnapshotInfo,
 } from '../../../src/domain/model.js';
+import type { VolumeSnapshotCreate } from '../../../src/domain/engine/volume-snapshots.js';
 import type { EngineDomain } from '../../../src/domain/operations.js';
 import type { DeleteOutcome } from '../../../src/domain/model.js';
 
@@ -246,6 +248,40 @@ export class FakeEngines {
     if (!rebuild) throw new ConductorError('REBUILD_NOT_FOUND', `no rebuild of ${replica} into engine ${engine} on this node`);
     if (['queued', 'copying-snapshots', 'rebuilding'].includes(rebuild.state)) Object.assign(rebuild, { state: 'cancelled', reason: 'cancelled by request' });
     return { ...rebuild };
+  }
+
+  readonly #volumeSnapshots = new Map<string, VolumeSnapshotInfo>();
+
+  async engineSnapshotCreate(request: VolumeSnapshotCreate, options?: Options): Promise<VolumeSnapshotInfo> {
+    await this.hooks.enter('engineSnapshotCreate', [request], options);
+    const stored = this.#engines.get(request.engine);
+    if (!stored) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${request.engine} does not exist on this node`);
+    const key = `${request.engine}/${request.name}`;
+    const existing = this.#volumeSnapshots.get(key);
+    if (existing) return existing;
+    const members = stored.spec.replicas.map((r) => r.name);
+    const made: VolumeSnapshotInfo = {
+      engine: request.engine,
+      name: request.name,
+      createdAt: new Date(),
+      labels: { ...request.labels },
+      members,
+      state: 'ready',
+      consistency: 'unverified',
+      identical: [],
+    };
+    this.#volumeSnapshots.set(key, made);
+    return made;
+  }
+
+  async engineSnapshotList(engine: string): Promise<VolumeSnapshotInfo[]> {
+    if (!this.#engines.has(engine)) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${engine} does not exist on this node`);
+    return [...this.#volumeSnapshots.values()].filter((s) => s.engine === engine);
+  }
+
+  async engineSnapshotDelete(engine: string, name: string, options?: Options): Promise<void> {
+    await this.hooks.enter('engineSnapshotDelete', [engine, name], options);
+    this.#volumeSnapshots.delete(`${engine}/${name}`);
   }
 
   #frontend({ spec, port }: Stored): FrontendInfo {

@@ -16,12 +16,18 @@ import type { EngineReplicaAddRequest as _spdk_conductor_v1_EngineReplicaAddRequ
 import type { EngineReplicaListRequest as _spdk_conductor_v1_EngineReplicaListRequest, EngineReplicaListRequest__Output as _spdk_conductor_v1_EngineReplicaListRequest__Output } from '../../../spdk/conductor/v1/EngineReplicaListRequest.js';
 import type { EngineReplicaListResponse as _spdk_conductor_v1_EngineReplicaListResponse, EngineReplicaListResponse__Output as _spdk_conductor_v1_EngineReplicaListResponse__Output } from '../../../spdk/conductor/v1/EngineReplicaListResponse.js';
 import type { EngineReplicaRemoveRequest as _spdk_conductor_v1_EngineReplicaRemoveRequest, EngineReplicaRemoveRequest__Output as _spdk_conductor_v1_EngineReplicaRemoveRequest__Output } from '../../../spdk/conductor/v1/EngineReplicaRemoveRequest.js';
+import type { EngineSnapshotCreateRequest as _spdk_conductor_v1_EngineSnapshotCreateRequest, EngineSnapshotCreateRequest__Output as _spdk_conductor_v1_EngineSnapshotCreateRequest__Output } from '../../../spdk/conductor/v1/EngineSnapshotCreateRequest.js';
+import type { EngineSnapshotDeleteRequest as _spdk_conductor_v1_EngineSnapshotDeleteRequest, EngineSnapshotDeleteRequest__Output as _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output } from '../../../spdk/conductor/v1/EngineSnapshotDeleteRequest.js';
+import type { EngineSnapshotDeleteResponse as _spdk_conductor_v1_EngineSnapshotDeleteResponse, EngineSnapshotDeleteResponse__Output as _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output } from '../../../spdk/conductor/v1/EngineSnapshotDeleteResponse.js';
+import type { EngineSnapshotListRequest as _spdk_conductor_v1_EngineSnapshotListRequest, EngineSnapshotListRequest__Output as _spdk_conductor_v1_EngineSnapshotListRequest__Output } from '../../../spdk/conductor/v1/EngineSnapshotListRequest.js';
+import type { EngineSnapshotListResponse as _spdk_conductor_v1_EngineSnapshotListResponse, EngineSnapshotListResponse__Output as _spdk_conductor_v1_EngineSnapshotListResponse__Output } from '../../../spdk/conductor/v1/EngineSnapshotListResponse.js';
 import type { EngineWatchRequest as _spdk_conductor_v1_EngineWatchRequest, EngineWatchRequest__Output as _spdk_conductor_v1_EngineWatchRequest__Output } from '../../../spdk/conductor/v1/EngineWatchRequest.js';
 import type { Rebuild as _spdk_conductor_v1_Rebuild, Rebuild__Output as _spdk_conductor_v1_Rebuild__Output } from '../../../spdk/conductor/v1/Rebuild.js';
 import type { RebuildCancelRequest as _spdk_conductor_v1_RebuildCancelRequest, RebuildCancelRequest__Output as _spdk_conductor_v1_RebuildCancelRequest__Output } from '../../../spdk/conductor/v1/RebuildCancelRequest.js';
 import type { RebuildGetRequest as _spdk_conductor_v1_RebuildGetRequest, RebuildGetRequest__Output as _spdk_conductor_v1_RebuildGetRequest__Output } from '../../../spdk/conductor/v1/RebuildGetRequest.js';
 import type { RebuildListRequest as _spdk_conductor_v1_RebuildListRequest, RebuildListRequest__Output as _spdk_conductor_v1_RebuildListRequest__Output } from '../../../spdk/conductor/v1/RebuildListRequest.js';
 import type { RebuildListResponse as _spdk_conductor_v1_RebuildListResponse, RebuildListResponse__Output as _spdk_conductor_v1_RebuildListResponse__Output } from '../../../spdk/conductor/v1/RebuildListResponse.js';
+import type { VolumeSnapshot as _spdk_conductor_v1_VolumeSnapshot, VolumeSnapshot__Output as _spdk_conductor_v1_VolumeSnapshot__Output } from '../../../spdk/conductor/v1/VolumeSnapshot.js';
 
 export interface EnginesClient extends grpc.Client {
   /**
@@ -183,6 +189,55 @@ export interface EnginesClient extends grpc.Client {
   engineReplicaRemove(argument: _spdk_conductor_v1_EngineReplicaRemoveRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   
   /**
+   * A volume snapshot: the same snapshot name and labels on every member in sync, each made by its
+   * own node (a remote member needs its api_address), all or nothing (a member failing undoes it
+   * on the others; a create that died is undone at the next start). spdk_tgt v26.05 cannot
+   * quiesce a volume, so members snapshotted under host writes may differ by the writes in flight:
+   * such a snapshot is `unverified` and nothing treats its members' snapshots as identical
+   * (docs/volume-operations.md). Idempotent; other labels under the same name are ALREADY_EXISTS.
+   */
+  EngineSnapshotCreate(argument: _spdk_conductor_v1_EngineSnapshotCreateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_VolumeSnapshot__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotCreate(argument: _spdk_conductor_v1_EngineSnapshotCreateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_VolumeSnapshot__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotCreate(argument: _spdk_conductor_v1_EngineSnapshotCreateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_VolumeSnapshot__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotCreate(argument: _spdk_conductor_v1_EngineSnapshotCreateRequest, callback: grpc.requestCallback<_spdk_conductor_v1_VolumeSnapshot__Output>): grpc.ClientUnaryCall;
+  /**
+   * A volume snapshot: the same snapshot name and labels on every member in sync, each made by its
+   * own node (a remote member needs its api_address), all or nothing (a member failing undoes it
+   * on the others; a create that died is undone at the next start). spdk_tgt v26.05 cannot
+   * quiesce a volume, so members snapshotted under host writes may differ by the writes in flight:
+   * such a snapshot is `unverified` and nothing treats its members' snapshots as identical
+   * (docs/volume-operations.md). Idempotent; other labels under the same name are ALREADY_EXISTS.
+   */
+  engineSnapshotCreate(argument: _spdk_conductor_v1_EngineSnapshotCreateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_VolumeSnapshot__Output>): grpc.ClientUnaryCall;
+  engineSnapshotCreate(argument: _spdk_conductor_v1_EngineSnapshotCreateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_VolumeSnapshot__Output>): grpc.ClientUnaryCall;
+  engineSnapshotCreate(argument: _spdk_conductor_v1_EngineSnapshotCreateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_VolumeSnapshot__Output>): grpc.ClientUnaryCall;
+  engineSnapshotCreate(argument: _spdk_conductor_v1_EngineSnapshotCreateRequest, callback: grpc.requestCallback<_spdk_conductor_v1_VolumeSnapshot__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Deletes the snapshot on every member, then its record; deleting a missing one succeeds.
+   */
+  EngineSnapshotDelete(argument: _spdk_conductor_v1_EngineSnapshotDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotDelete(argument: _spdk_conductor_v1_EngineSnapshotDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotDelete(argument: _spdk_conductor_v1_EngineSnapshotDeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotDelete(argument: _spdk_conductor_v1_EngineSnapshotDeleteRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Deletes the snapshot on every member, then its record; deleting a missing one succeeds.
+   */
+  engineSnapshotDelete(argument: _spdk_conductor_v1_EngineSnapshotDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>): grpc.ClientUnaryCall;
+  engineSnapshotDelete(argument: _spdk_conductor_v1_EngineSnapshotDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>): grpc.ClientUnaryCall;
+  engineSnapshotDelete(argument: _spdk_conductor_v1_EngineSnapshotDeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>): grpc.ClientUnaryCall;
+  engineSnapshotDelete(argument: _spdk_conductor_v1_EngineSnapshotDeleteRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>): grpc.ClientUnaryCall;
+  
+  EngineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
+  engineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
+  engineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
+  engineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
+  engineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * The current engines first (one ADDED event each, then SYNCED), then every change with its
    * reason: operations, and what the monitor sees in spdk_tgt (a member lost, a rebuild done).
    */
@@ -301,6 +356,23 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
   EngineReplicaRemove: grpc.handleUnaryCall<_spdk_conductor_v1_EngineReplicaRemoveRequest__Output, _spdk_conductor_v1_Engine>;
   
   /**
+   * A volume snapshot: the same snapshot name and labels on every member in sync, each made by its
+   * own node (a remote member needs its api_address), all or nothing (a member failing undoes it
+   * on the others; a create that died is undone at the next start). spdk_tgt v26.05 cannot
+   * quiesce a volume, so members snapshotted under host writes may differ by the writes in flight:
+   * such a snapshot is `unverified` and nothing treats its members' snapshots as identical
+   * (docs/volume-operations.md). Idempotent; other labels under the same name are ALREADY_EXISTS.
+   */
+  EngineSnapshotCreate: grpc.handleUnaryCall<_spdk_conductor_v1_EngineSnapshotCreateRequest__Output, _spdk_conductor_v1_VolumeSnapshot>;
+  
+  /**
+   * Deletes the snapshot on every member, then its record; deleting a missing one succeeds.
+   */
+  EngineSnapshotDelete: grpc.handleUnaryCall<_spdk_conductor_v1_EngineSnapshotDeleteRequest__Output, _spdk_conductor_v1_EngineSnapshotDeleteResponse>;
+  
+  EngineSnapshotList: grpc.handleUnaryCall<_spdk_conductor_v1_EngineSnapshotListRequest__Output, _spdk_conductor_v1_EngineSnapshotListResponse>;
+  
+  /**
    * The current engines first (one ADDED event each, then SYNCED), then every change with its
    * reason: operations, and what the monitor sees in spdk_tgt (a member lost, a rebuild done).
    */
@@ -331,6 +403,9 @@ export interface EnginesDefinition extends grpc.ServiceDefinition {
   EngineReplicaAdd: MethodDefinition<_spdk_conductor_v1_EngineReplicaAddRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineReplicaAddRequest__Output, _spdk_conductor_v1_Engine__Output>
   EngineReplicaList: MethodDefinition<_spdk_conductor_v1_EngineReplicaListRequest, _spdk_conductor_v1_EngineReplicaListResponse, _spdk_conductor_v1_EngineReplicaListRequest__Output, _spdk_conductor_v1_EngineReplicaListResponse__Output>
   EngineReplicaRemove: MethodDefinition<_spdk_conductor_v1_EngineReplicaRemoveRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineReplicaRemoveRequest__Output, _spdk_conductor_v1_Engine__Output>
+  EngineSnapshotCreate: MethodDefinition<_spdk_conductor_v1_EngineSnapshotCreateRequest, _spdk_conductor_v1_VolumeSnapshot, _spdk_conductor_v1_EngineSnapshotCreateRequest__Output, _spdk_conductor_v1_VolumeSnapshot__Output>
+  EngineSnapshotDelete: MethodDefinition<_spdk_conductor_v1_EngineSnapshotDeleteRequest, _spdk_conductor_v1_EngineSnapshotDeleteResponse, _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output, _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>
+  EngineSnapshotList: MethodDefinition<_spdk_conductor_v1_EngineSnapshotListRequest, _spdk_conductor_v1_EngineSnapshotListResponse, _spdk_conductor_v1_EngineSnapshotListRequest__Output, _spdk_conductor_v1_EngineSnapshotListResponse__Output>
   EngineWatch: MethodDefinition<_spdk_conductor_v1_EngineWatchRequest, _spdk_conductor_v1_EngineEvent, _spdk_conductor_v1_EngineWatchRequest__Output, _spdk_conductor_v1_EngineEvent__Output>
   RebuildCancel: MethodDefinition<_spdk_conductor_v1_RebuildCancelRequest, _spdk_conductor_v1_Rebuild, _spdk_conductor_v1_RebuildCancelRequest__Output, _spdk_conductor_v1_Rebuild__Output>
   RebuildGet: MethodDefinition<_spdk_conductor_v1_RebuildGetRequest, _spdk_conductor_v1_Rebuild, _spdk_conductor_v1_RebuildGetRequest__Output, _spdk_conductor_v1_Rebuild__Output>

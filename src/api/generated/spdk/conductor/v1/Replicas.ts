@@ -3,6 +3,7 @@
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { Replica as _spdk_conductor_v1_Replica, Replica__Output as _spdk_conductor_v1_Replica__Output } from '../../../spdk/conductor/v1/Replica.js';
+import type { ReplicaCloneRequest as _spdk_conductor_v1_ReplicaCloneRequest, ReplicaCloneRequest__Output as _spdk_conductor_v1_ReplicaCloneRequest__Output } from '../../../spdk/conductor/v1/ReplicaCloneRequest.js';
 import type { ReplicaCreateRequest as _spdk_conductor_v1_ReplicaCreateRequest, ReplicaCreateRequest__Output as _spdk_conductor_v1_ReplicaCreateRequest__Output } from '../../../spdk/conductor/v1/ReplicaCreateRequest.js';
 import type { ReplicaDeleteRequest as _spdk_conductor_v1_ReplicaDeleteRequest, ReplicaDeleteRequest__Output as _spdk_conductor_v1_ReplicaDeleteRequest__Output } from '../../../spdk/conductor/v1/ReplicaDeleteRequest.js';
 import type { ReplicaDeleteResponse as _spdk_conductor_v1_ReplicaDeleteResponse, ReplicaDeleteResponse__Output as _spdk_conductor_v1_ReplicaDeleteResponse__Output } from '../../../spdk/conductor/v1/ReplicaDeleteResponse.js';
@@ -16,6 +17,31 @@ import type { ReplicaUnexposeRequest as _spdk_conductor_v1_ReplicaUnexposeReques
 import type { ReplicaWatchRequest as _spdk_conductor_v1_ReplicaWatchRequest, ReplicaWatchRequest__Output as _spdk_conductor_v1_ReplicaWatchRequest__Output } from '../../../spdk/conductor/v1/ReplicaWatchRequest.js';
 
 export interface ReplicasClient extends grpc.Client {
+  /**
+   * A new replica from a snapshot. LINKED: an lvol clone of the snapshot on the snapshot's disk
+   * (instant; shares the snapshot's clusters, so the snapshot cannot be deleted while it lives).
+   * FULL: independent of the snapshot: a clone inflated here, or, with source_api_address, the
+   * snapshot's chain shallow-copied from that node into a new replica on disk_name (the path
+   * rebuilds use). Idempotent: the same clone again returns the replica; a replica of that name
+   * made otherwise is ALREADY_EXISTS. A clone that fails leaves nothing behind.
+   */
+  ReplicaClone(argument: _spdk_conductor_v1_ReplicaCloneRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
+  ReplicaClone(argument: _spdk_conductor_v1_ReplicaCloneRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
+  ReplicaClone(argument: _spdk_conductor_v1_ReplicaCloneRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
+  ReplicaClone(argument: _spdk_conductor_v1_ReplicaCloneRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
+  /**
+   * A new replica from a snapshot. LINKED: an lvol clone of the snapshot on the snapshot's disk
+   * (instant; shares the snapshot's clusters, so the snapshot cannot be deleted while it lives).
+   * FULL: independent of the snapshot: a clone inflated here, or, with source_api_address, the
+   * snapshot's chain shallow-copied from that node into a new replica on disk_name (the path
+   * rebuilds use). Idempotent: the same clone again returns the replica; a replica of that name
+   * made otherwise is ALREADY_EXISTS. A clone that fails leaves nothing behind.
+   */
+  replicaClone(argument: _spdk_conductor_v1_ReplicaCloneRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
+  replicaClone(argument: _spdk_conductor_v1_ReplicaCloneRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
+  replicaClone(argument: _spdk_conductor_v1_ReplicaCloneRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
+  replicaClone(argument: _spdk_conductor_v1_ReplicaCloneRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
+  
   /**
    * A thin lvol of size_bytes on a disk.
    */
@@ -120,6 +146,16 @@ export interface ReplicasClient extends grpc.Client {
 
 export interface ReplicasHandlers extends grpc.UntypedServiceImplementation {
   /**
+   * A new replica from a snapshot. LINKED: an lvol clone of the snapshot on the snapshot's disk
+   * (instant; shares the snapshot's clusters, so the snapshot cannot be deleted while it lives).
+   * FULL: independent of the snapshot: a clone inflated here, or, with source_api_address, the
+   * snapshot's chain shallow-copied from that node into a new replica on disk_name (the path
+   * rebuilds use). Idempotent: the same clone again returns the replica; a replica of that name
+   * made otherwise is ALREADY_EXISTS. A clone that fails leaves nothing behind.
+   */
+  ReplicaClone: grpc.handleUnaryCall<_spdk_conductor_v1_ReplicaCloneRequest__Output, _spdk_conductor_v1_Replica>;
+  
+  /**
    * A thin lvol of size_bytes on a disk.
    */
   ReplicaCreate: grpc.handleUnaryCall<_spdk_conductor_v1_ReplicaCreateRequest__Output, _spdk_conductor_v1_Replica>;
@@ -154,6 +190,7 @@ export interface ReplicasHandlers extends grpc.UntypedServiceImplementation {
 }
 
 export interface ReplicasDefinition extends grpc.ServiceDefinition {
+  ReplicaClone: MethodDefinition<_spdk_conductor_v1_ReplicaCloneRequest, _spdk_conductor_v1_Replica, _spdk_conductor_v1_ReplicaCloneRequest__Output, _spdk_conductor_v1_Replica__Output>
   ReplicaCreate: MethodDefinition<_spdk_conductor_v1_ReplicaCreateRequest, _spdk_conductor_v1_Replica, _spdk_conductor_v1_ReplicaCreateRequest__Output, _spdk_conductor_v1_Replica__Output>
   ReplicaDelete: MethodDefinition<_spdk_conductor_v1_ReplicaDeleteRequest, _spdk_conductor_v1_ReplicaDeleteResponse, _spdk_conductor_v1_ReplicaDeleteRequest__Output, _spdk_conductor_v1_ReplicaDeleteResponse__Output>
   ReplicaExpand: MethodDefinition<_spdk_conductor_v1_ReplicaExpandRequest, _spdk_conductor_v1_Replica, _spdk_conductor_v1_ReplicaExpandRequest__Output, _spdk_conductor_v1_Replica__Output>
