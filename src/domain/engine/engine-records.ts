@@ -92,6 +92,13 @@ export class EngineEdit {
     await this.put({ ...record, rebuilding: { ...record.rebuilding, [replica]: { ...rebuild, phase } } });
   }
 
+  /** A rebuild of a member that has none recorded (one spdk_tgt started by itself) is recorded as it is. */
+  async recordRebuild(replica: string, rebuild: RebuildRecord): Promise<void> {
+    const record = this.require();
+    if (!record.replicas.some((r) => r.name === replica) || rebuildOf(record, replica)) return;
+    await this.put({ ...record, rebuilding: { ...record.rebuilding, [replica]: rebuild } });
+  }
+
   /** What the rebuild has done so far; nothing to do when it has no record (it ended meanwhile). */
   async setRebuildView(replica: string, view: RebuildView): Promise<void> {
     const record = this.current;
