@@ -39,6 +39,11 @@ export class EngineRecords {
     return this.state.engines();
   }
 
+  /** The port a deleted engine of this name had (see EngineEdit.drop), for its next create. */
+  keptPort(name: string): number | undefined {
+    return this.state.keptPort(keptEngineKey(name));
+  }
+
   /** Runs `work` holding the engine's lock, with an editor for its record. */
   edit<T>(name: string, work: (edit: EngineEdit) => Promise<T>): Promise<T> {
     return this.locks.with(`engine:${name}`, async () => {
@@ -74,6 +79,7 @@ export class EngineEdit {
   /** The create returned: its export's port and whether its raid has a superblock are recorded, and the creating mark goes. */
   async confirmCreated(port: number, superblock = false): Promise<void> {
     const { creating: _creating, ...record } = this.require();
+    this.state.keepPort(keptEngineKey(this.name), undefined);
     await this.put({ ...record, port, ...(superblock ? { superblock } : {}) });
   }
 
@@ -121,8 +127,10 @@ export class EngineEdit {
     await this.put(withoutRebuild({ ...record, replicas: record.replicas.filter((r) => r.name !== replica) }, replica));
   }
 
-  /** The engine is gone from this node. */
+  /** The engine is gone from this node; its port is remembered for a create of the same name. */
   async drop(): Promise<void> {
+    const port = this.current?.port;
+    if (port) this.state.keepPort(keptEngineKey(this.name), port);
     await this.put(undefined);
   }
 
@@ -161,4 +169,8 @@ function deepFreeze<T>(value: T): T {
 /** Own entries only: a member named `constructor` must not find Object's. */
 function rebuildOf(record: EngineSpec | undefined, replica: string): Readonly<RebuildRecord> | undefined {
   return record?.rebuilding && Object.hasOwn(record.rebuilding, replica) ? record.rebuilding[replica] : undefined;
+}
+
+function keptEngineKey(name: string): string {
+  return `engine/${name}`;
 }
