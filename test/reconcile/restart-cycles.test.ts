@@ -11,7 +11,7 @@
  * engine is healthy with both members at the same NQN and port; every checksum matches; the host
  * writes again through its controllers. While spdk_tgt is down, lists say they are stale.
  *
- * CONDUCTOR_TEST_RESTART_REPLICAS, _ENGINES and _CYCLES set its size: 100, 6 and 8 in the suite
+ * CONDUCTOR_TEST_RESTART_REPLICAS, _ENGINES and _CYCLES set its size: 100, 4 and 8 in the suite
  * (each kind of kill at least twice); `npm run test:restart-cycles` runs the issue's 200, 20 and
  * 20 (about 10 minutes on the loaded 2-core machine, too long for CI).
  */
@@ -29,7 +29,7 @@ import { SimClient } from '../sim/helpers/sim-client.js';
 
 const REPLICAS = Number(process.env.CONDUCTOR_TEST_RESTART_REPLICAS ?? 100);
 const CYCLES = Number(process.env.CONDUCTOR_TEST_RESTART_CYCLES ?? 8);
-const ENGINES = Number(process.env.CONDUCTOR_TEST_RESTART_ENGINES ?? 6);
+const ENGINES = Number(process.env.CONDUCTOR_TEST_RESTART_ENGINES ?? 4);
 const MIB = 1024 * 1024;
 const REPLICA_BYTES = 4 * MIB;
 const ENGINE_BYTES = 8 * MIB;
