@@ -35,6 +35,8 @@ const REPLICA_BYTES = 4 * MIB;
 const ENGINE_BYTES = 8 * MIB;
 /** Room for the raid superblock beyond the volume (4 MiB on a local lvol, 1 MiB on a namespace). */
 const MEMBER_BYTES = ENGINE_BYTES + 8 * MIB;
+/** Blocks of 100 export ports this node needs: one per 100 replicas and engines, and a spare. */
+const PORT_BLOCKS = Math.ceil((REPLICAS + ENGINES) / 100) + 1;
 /** The host NQN the node attaches remote members with; the replica node exports them to it. */
 const ENGINE_HOST_NQN = 'nqn.2024-11.io.spdk-conductor:engine:restart-cycles-a';
 const HOST_A = 'nqn.2014-08.org.nvmexpress:uuid:3b7e1c2a-0000-4000-8000-0000000000a1';
@@ -121,7 +123,13 @@ async function startTarget(): Promise<RunningSim> {
 
 async function startConductor(): Promise<ServiceRun> {
   return startService(
-    { spdkSocket: socket, dir, portMin, portMax: portMin + 199, env: { CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '500', CONDUCTOR_EXPORT_ADDRESS: '127.0.0.1', CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST_NQN } },
+    {
+      spdkSocket: socket,
+      dir,
+      portMin,
+      portMax: portMin + 100 * PORT_BLOCKS - 1,
+      env: { CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '500', CONDUCTOR_EXPORT_ADDRESS: '127.0.0.1', CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST_NQN },
+    },
     { deadlineMs: BACK_MS },
   );
 }
@@ -253,9 +261,12 @@ async function backServing(from: number, what: string): Promise<number> {
 beforeAll(async () => {
   dir = tempDir('restart-cycles-');
   socket = path.join(dir, 'tgt.sock');
+  // Adjacent blocks of 100 for every export of this node (replicas and engines) and a spare one.
   portMin = portBlock();
-  const second = portBlock();
-  if (second !== portMin + 100) throw new Error(`two adjacent port blocks expected, got ${portMin} and ${second}`);
+  for (let block = 1; block < PORT_BLOCKS; block++) {
+    const next = portBlock();
+    if (next !== portMin + 100 * block) throw new Error(`${PORT_BLOCKS} adjacent port blocks expected, got ${next} after ${portMin}`);
+  }
   const replicaPorts = portBlock();
   target = await startTarget();
   host = await startSim({ name: 'host', timeoutMs: BACK_MS });
