@@ -15,6 +15,8 @@ import { until } from '../engine/helpers/cluster.js';
 const MIB = 1024 * 1024;
 const REPLICAS = 24;
 const CYCLES = 8;
+/** When the second kill comes, after the reconcile started: one per cycle. */
+const DELAYS_MS = [0, 10, 25, 50, 100, 200, 400, 800];
 const BACK_MS = 120_000;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:3b7e1c2a-0000-4000-8000-0000000000d1';
 
@@ -53,13 +55,13 @@ afterAll(async () => {
 });
 
 describe('spdk_tgt killed again while its disks come back', () => {
-  it(`converges after each of ${CYCLES} double kills, at different moments of the disk step`, async () => {
+  it(`converges after each of ${CYCLES} double kills, at different moments of the disk and export steps`, async () => {
     for (let cycle = 0; cycle < CYCLES; cycle++) {
       await restart(`${cycle}a`);
       // Caught as early as possible: the reconcile is re-attaching or examining the disks.
       await until(`cycle ${cycle}: the reconcile under way`, BACK_MS, async () => f.node.reconcileStatus().phase === 'reconciling', 2);
-      // A few ms later each cycle: before, during and after the attach and its examine.
-      await new Promise((resolve) => setTimeout(resolve, (cycle % 4) * 15));
+      // Later each cycle: before, during and after the attach and its examine, then in the exports.
+      await new Promise((resolve) => setTimeout(resolve, DELAYS_MS[cycle % DELAYS_MS.length]));
       await restart(`${cycle}b`);
       const status = await until(
         `cycle ${cycle}: converged`,

@@ -32,7 +32,7 @@ import { checkName, engineRaidName } from '../node/naming.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import { SnapshotPath, type Plan } from './snapshot-path.js';
 import { publishRebuild } from './rebuild-diagnostics.js';
-import type { RebuildRecord, RebuildView } from '../node/state-file.js';
+import type { EngineSpec, RebuildRecord, RebuildView } from '../node/state-file.js';
 import { Job, rebuildKey, snapshotOf, type ActiveRebuilds } from './active-rebuilds.js';
 
 /** How often a running raid rebuild is read; before its process shows, more often. */
@@ -243,12 +243,12 @@ export class Rebuilds {
       const target = raids.get(engineRaidName(spec.name))?.process?.target;
       if (!target) continue;
       const member = spec.replicas.find((r) => memberSlotNames(spec.name, r, this.ctx).includes(target));
-      if (!member || this.jobs.has(rebuildKey(spec.name, member.name)) || spec.rebuilding?.[member.name]) continue;
+      if (!member || this.jobs.has(rebuildKey(spec.name, member.name)) || hasRebuild(spec, member.name)) continue;
       const createdAtMs = this.now();
       const view: RebuildView = { path: 'raid', pathReason: SPDK_STARTED_REASON, source: '', snapshots: [], raidBaseBytes: 0, bytesDone: 0, bytesTotal: spec.sizeBytes, percent: 0 };
       const recorded = await this.records.edit(spec.name, async (edit) => {
         const current = edit.current;
-        if (!current?.replicas.some((r) => r.name === member.name) || current.rebuilding?.[member.name] || this.jobs.has(rebuildKey(spec.name, member.name))) return false;
+        if (!current?.replicas.some((r) => r.name === member.name) || hasRebuild(current, member.name) || this.jobs.has(rebuildKey(spec.name, member.name))) return false;
         await edit.recordRebuild(member.name, { createdAtMs, phase: 'rebuilding', view });
         return true;
       });
@@ -606,4 +606,9 @@ function viewOf(job: Job): RebuildView {
     bytesTotal: info.bytesTotal,
     percent: info.percent,
   };
+}
+
+/** Member names are the caller's: `constructor` is one like any other. */
+function hasRebuild(spec: EngineSpec, replica: string): boolean {
+  return spec.rebuilding !== undefined && Object.hasOwn(spec.rebuilding, replica);
 }
