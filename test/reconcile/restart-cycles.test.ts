@@ -178,12 +178,23 @@ async function enginesNow(): Promise<Map<string, string>> {
   );
 }
 
+function replicaPage(pageToken: string) {
+  return invoke(service.clients.replicas, 'ReplicaList', { diskName: '', pageSize: 500, pageToken });
+}
+
 /** What the API shows, as comparable strings: replicas with exports, a snapshot sample, checksums. */
 async function shape(snapshotSample: readonly string[]): Promise<Shape> {
-  const list = await invoke(service.clients.replicas, 'ReplicaList', { diskName: '' });
-  expect(list.stale, list.staleReason).toBe(false);
+  // Every page (a page is 200 replicas at most; the engines' local members add to the exported ones).
+  const all: Awaited<ReturnType<typeof replicaPage>>['replicas'] = [];
+  for (let token = ''; ; ) {
+    const list = await replicaPage(token);
+    expect(list.stale, list.staleReason).toBe(false);
+    all.push(...list.replicas);
+    token = list.nextPageToken;
+    if (token === '') break;
+  }
   const replicas = new Map(
-    list.replicas.map((r) => [
+    all.map((r) => [
       r.name,
       JSON.stringify({ disk: r.diskName, size: r.sizeBytes, nqn: r.export?.nqn, address: r.export?.address, port: r.export?.port, hosts: [...(r.export?.hostNqns ?? [])].sort() }),
     ]),
