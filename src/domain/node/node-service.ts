@@ -250,7 +250,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       afterConverge: async (callOptions) => {
         await this.applyNvmeOptions(await this.ctx.spdk.nvme.getControllers(undefined, callOptions));
         const problems = await this.reassembly.all(callOptions);
-        // Rebuilds spdk_tgt started on re-assembly get their record; at start, recovery's own pass does it after Rebuilds.recover.
+        // Rebuilds spdk_tgt started on re-assembly get their record; at start, recovery's own pass does it.
         if (this.state.ready) await this.rebuilds.adoptStarted(callOptions);
         await this.engineStatus.check(callOptions);
         return problems;
@@ -279,8 +279,10 @@ export class NodeService implements NodeDomain, EngineDomain {
         // spdk_tgt may have restarted while the service was down: it gets what the records hold.
         await this.reconciler.converge('service start');
         await this.options.resources.start();
-        const rebuilds = await this.rebuilds.recover();
+        // Rebuilds spdk_tgt started on its own first; the recorded ones last, so nothing comes
+        // between their re-adoption and ready.
         const spdkStarted = await this.rebuilds.adoptStarted();
+        const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
         // After the data path's sweep above: jobs resumed now stage into a clean directory.
         void this.backups.start().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'backup jobs did not start'));
