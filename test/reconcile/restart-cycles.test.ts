@@ -1,18 +1,19 @@
 /**
  * The node survives its data plane, on real processes: the service (`serve`) over a simulator
  * started beside it, two disks, 200 exported replicas (host allow-lists of one or two hosts), each
- * with a labelled snapshot, and a host (a second simulator) writing through two replicas' exports
- * over NVMe/TCP. Twenty cycles of kill -9: of the simulator (spdk_tgt), of the simulator again in
- * the middle of the reconcile, and of the service itself during the reconcile (restarted on the
- * same state directory). After each: readiness went NOT_SERVING with a reason and came back
- * SERVING; every replica is back with the same NQN, address, port and hosts, snapshots with the
- * same labels and creation times; every checksum matches; the host writes again through its
- * controller. While spdk_tgt is down, lists say they are stale.
+ * with a labelled snapshot, 20 engines (raid1 with a superblock over a local replica and a remote
+ * one on a second node: its own service and simulator), and a host (a third simulator) writing
+ * over NVMe/TCP through two replicas' exports and two engines' exports. Twenty cycles of kill -9:
+ * of the simulator (spdk_tgt), of the simulator again in the middle of the reconcile, and of the
+ * service itself during the reconcile (restarted on the same state directory). After each:
+ * readiness went NOT_SERVING with a reason and came back SERVING; every replica is back with the
+ * same NQN, address, port and hosts, snapshots with the same labels and creation times; every
+ * engine is healthy with both members at the same NQN and port; every checksum matches; the host
+ * writes again through its controllers. While spdk_tgt is down, lists say they are stale.
  *
- * CONDUCTOR_TEST_RESTART_REPLICAS and CONDUCTOR_TEST_RESTART_CYCLES set its size: 100 and 8 in
- * the suite (each kind of kill at least twice); `npm run test:restart-cycles` runs the issue's 200
- * and 20 (about 10 minutes on the loaded 2-core machine, too long for CI). Engines are not part of
- * it: a restarted spdk_tgt does not get them back yet (issue 12 item 3).
+ * CONDUCTOR_TEST_RESTART_REPLICAS, _ENGINES and _CYCLES set its size: 100, 4 and 8 in the suite
+ * (each kind of kill at least twice); `npm run test:restart-cycles` runs the issue's 200, 20 and
+ * 20 (about 10 minutes on the loaded 2-core machine, too long for CI).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -28,8 +29,16 @@ import { SimClient } from '../sim/helpers/sim-client.js';
 
 const REPLICAS = Number(process.env.CONDUCTOR_TEST_RESTART_REPLICAS ?? 100);
 const CYCLES = Number(process.env.CONDUCTOR_TEST_RESTART_CYCLES ?? 8);
+const ENGINES = Number(process.env.CONDUCTOR_TEST_RESTART_ENGINES ?? 4);
 const MIB = 1024 * 1024;
 const REPLICA_BYTES = 4 * MIB;
+const ENGINE_BYTES = 8 * MIB;
+/** Room for the raid superblock beyond the volume (4 MiB on a local lvol, 1 MiB on a namespace). */
+const MEMBER_BYTES = ENGINE_BYTES + 8 * MIB;
+/** Blocks of 100 export ports this node needs: one per 100 replicas and engines, and a spare. */
+const PORT_BLOCKS = Math.ceil((REPLICAS + ENGINES) / 100) + 1;
+/** The host NQN the node attaches remote members with; the replica node exports them to it. */
+const ENGINE_HOST_NQN = 'nqn.2024-11.io.spdk-conductor:engine:restart-cycles-a';
 const HOST_A = 'nqn.2014-08.org.nvmexpress:uuid:3b7e1c2a-0000-4000-8000-0000000000a1';
 const HOST_B = 'nqn.2014-08.org.nvmexpress:uuid:3b7e1c2a-0000-4000-8000-0000000000b2';
 /** A deadline for a condition on a loaded 2-core machine, not a speed goal (bench:restart measures). */
@@ -41,6 +50,10 @@ const names = Array.from({ length: REPLICAS }, (_, i) => `rs${i}`);
 const WRITTEN = names.filter((_, i) => i % 7 === 3).slice(0, 10);
 const diskOf = (name: string): string => (Number(name.slice(2)) % 2 === 0 ? 'd1' : 'd2');
 const hostsOf = (name: string): string[] => (Number(name.slice(2)) % 3 === 0 ? [HOST_A, HOST_B] : [HOST_A]);
+/** Engines ev<i> over ea<i> (this node, local) and eb<i> (the replica node, remote). */
+const engineNames = Array.from({ length: ENGINES }, (_, i) => `ev${i}`);
+/** The engines the host writes through, over NVMe/TCP. */
+const HOSTED_ENGINES = engineNames.slice(0, 2);
 
 let dir: string;
 let socket: string;
@@ -48,6 +61,9 @@ let target: RunningSim;
 let host: RunningSim;
 let hostRpc: SimClient;
 let service: ServiceRun;
+/** The second node: the engines' remote members live there. */
+let replicaTarget: RunningSim;
+let replicaService: ServiceRun;
 let portMin: number;
 let blockSize = 4096;
 /** What each hosted replica holds: the host's writes applied to a zeroed image. */
@@ -56,6 +72,7 @@ let writes = 0;
 
 interface Shape {
   replicas: Map<string, string>;
+  engines: Map<string, string>;
   snapshots: Map<string, string>;
   checksums: Map<string, string>;
 }
@@ -105,7 +122,16 @@ async function startTarget(): Promise<RunningSim> {
 }
 
 async function startConductor(): Promise<ServiceRun> {
-  return startService({ spdkSocket: socket, dir, portMin, portMax: portMin + 199, env: { CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '500', CONDUCTOR_EXPORT_ADDRESS: '127.0.0.1' } }, { deadlineMs: BACK_MS });
+  return startService(
+    {
+      spdkSocket: socket,
+      dir,
+      portMin,
+      portMax: portMin + 100 * PORT_BLOCKS - 1,
+      env: { CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '500', CONDUCTOR_EXPORT_ADDRESS: '127.0.0.1', CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST_NQN },
+    },
+    { deadlineMs: BACK_MS },
+  );
 }
 
 async function inParallel<T>(items: readonly T[], width: number, work: (item: T) => Promise<unknown>): Promise<void> {
@@ -135,12 +161,40 @@ async function targetChecksum(name: string): Promise<string> {
   return (await targetCall<{ sha256: string }>('sim_bdev_checksum', { name: lvol(name) })).sha256;
 }
 
+/** The volume's bytes as the engine's raid serves them (the host wrote only within them). */
+async function engineChecksum(name: string): Promise<string> {
+  return (await targetCall<{ sha256: string }>('sim_bdev_checksum', { name: `e.${name}`, offset_blocks: 0, num_blocks: ENGINE_BYTES / blockSize })).sha256;
+}
+
+/** Every engine healthy with both members, as comparable strings: NQN, port, superblock, members. */
+async function enginesNow(): Promise<Map<string, string>> {
+  const { engines, stale } = await invoke(service.clients.engines, 'EngineList', {});
+  expect(stale).toBe(false);
+  return new Map(
+    engines.map((e) => [
+      e.name,
+      JSON.stringify({ state: e.state, nqn: e.frontend?.nqn, port: e.frontend?.port, superblock: e.superblock, members: e.members.map((m) => `${m.name}:${m.state}`).sort() }),
+    ]),
+  );
+}
+
+function replicaPage(pageToken: string) {
+  return invoke(service.clients.replicas, 'ReplicaList', { diskName: '', pageSize: 500, pageToken });
+}
+
 /** What the API shows, as comparable strings: replicas with exports, a snapshot sample, checksums. */
 async function shape(snapshotSample: readonly string[]): Promise<Shape> {
-  const list = await invoke(service.clients.replicas, 'ReplicaList', { diskName: '' });
-  expect(list.stale, list.staleReason).toBe(false);
+  // Every page (a page is 200 replicas at most; the engines' local members add to the exported ones).
+  const all: Awaited<ReturnType<typeof replicaPage>>['replicas'] = [];
+  for (let token = ''; ; ) {
+    const list = await replicaPage(token);
+    expect(list.stale, list.staleReason).toBe(false);
+    all.push(...list.replicas);
+    token = list.nextPageToken;
+    if (token === '') break;
+  }
   const replicas = new Map(
-    list.replicas.map((r) => [
+    all.map((r) => [
       r.name,
       JSON.stringify({ disk: r.diskName, size: r.sizeBytes, nqn: r.export?.nqn, address: r.export?.address, port: r.export?.port, hosts: [...(r.export?.hostNqns ?? [])].sort() }),
     ]),
@@ -152,31 +206,52 @@ async function shape(snapshotSample: readonly string[]): Promise<Shape> {
   });
   const checksums = new Map<string, string>();
   for (const name of [...WRITTEN, ...HOSTED]) checksums.set(name, await targetChecksum(name));
-  return { replicas, snapshots, checksums };
+  for (const name of HOSTED_ENGINES) checksums.set(`engine ${name}`, await engineChecksum(name));
+  // Back means healthy: both members in the raid and in sync (a rebuild is over).
+  const engines = await until('every engine healthy with both members', BACK_MS, async () => {
+    const now = await enginesNow();
+    return [...now.values()].every((text) => text.includes('ENGINE_STATE_HEALTHY') && !/MEMBER_STATE_(?!HEALTHY)/.test(text)) && now.size === ENGINES && now;
+  });
+  return { replicas, snapshots, engines, checksums };
 }
 
 function expectSame(now: Shape, what: string): void {
   expect(now.replicas.size, `${what}: replica count`).toBe(before.replicas.size);
   for (const [name, text] of before.replicas) expect(now.replicas.get(name), `${what}: replica ${name}`).toBe(text);
   for (const [name, text] of now.snapshots) expect(text, `${what}: snapshots of ${name}`).toBe(before.snapshots.get(name));
-  for (const [name, sum] of before.checksums) if (!HOSTED.includes(name)) expect(now.checksums.get(name), `${what}: checksum of ${name}`).toBe(sum);
+  for (const [name, sum] of before.checksums) if (!HOSTED.includes(name) && !name.startsWith('engine ')) expect(now.checksums.get(name), `${what}: checksum of ${name}`).toBe(sum);
   for (const name of HOSTED) expect(now.checksums.get(name), `${what}: checksum of hosted ${name}`).toBe(sha256(images.get(name)!));
+  expect(now.engines.size, `${what}: engine count`).toBe(before.engines.size);
+  for (const [name, text] of before.engines) expect(now.engines.get(name), `${what}: engine ${name}`).toBe(text);
+  for (const name of HOSTED_ENGINES) expect(now.checksums.get(`engine ${name}`), `${what}: checksum of engine ${name}`).toBe(sha256(images.get(`engine ${name}`)!));
 }
 
 function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The host writes 8 blocks through each hosted replica's controller, retrying while it reconnects. */
-async function hostWrites(deadlineMs: number): Promise<void> {
-  for (const [i, name] of HOSTED.entries()) {
-    const offset = (writes++ * 8) % (REPLICA_BYTES / blockSize - 8);
+/**
+ * The host writes 8 blocks through each hosted replica's and engine's controller, retrying while
+ * it reconnects; returns how many writes failed (timed out or refused) before one went through.
+ */
+async function hostWrites(deadlineMs: number): Promise<number> {
+  let failed = 0;
+  const targets = [
+    ...HOSTED.map((name, i) => ({ image: name, bdev: `h${i}n1`, bytes: REPLICA_BYTES })),
+    ...HOSTED_ENGINES.map((name, i) => ({ image: `engine ${name}`, bdev: `v${i}n1`, bytes: ENGINE_BYTES })),
+  ];
+  for (const { image, bdev, bytes } of targets) {
+    const offset = (writes++ * 8) % (bytes / blockSize - 8);
     const data = randomBytes(8 * blockSize);
-    await until(`a host write through ${name}`, deadlineMs, async () =>
-      hostRpc.call('sim_bdev_write', { name: `h${i}n1`, offset_blocks: offset, data_base64: data.toString('base64'), timeout_ms: 5000 }),
+    await until(`a host write through ${image}`, deadlineMs, async () =>
+      hostRpc.call('sim_bdev_write', { name: bdev, offset_blocks: offset, data_base64: data.toString('base64'), timeout_ms: 5000 }).catch((error: unknown) => {
+        failed++;
+        throw error;
+      }),
     );
-    data.copy(images.get(name)!, offset * blockSize);
+    data.copy(images.get(image)!, offset * blockSize);
   }
+  return failed;
 }
 
 /** Readiness went NOT_SERVING with a reason since `from`, and is SERVING now. */
@@ -197,9 +272,13 @@ async function backServing(from: number, what: string): Promise<number> {
 beforeAll(async () => {
   dir = tempDir('restart-cycles-');
   socket = path.join(dir, 'tgt.sock');
+  // Adjacent blocks of 100 for every export of this node (replicas and engines) and a spare one.
   portMin = portBlock();
-  const second = portBlock();
-  if (second !== portMin + 100) throw new Error(`two adjacent port blocks expected, got ${portMin} and ${second}`);
+  for (let block = 1; block < PORT_BLOCKS; block++) {
+    const next = portBlock();
+    if (next !== portMin + 100 * block) throw new Error(`${PORT_BLOCKS} adjacent port blocks expected, got ${next} after ${portMin}`);
+  }
+  const replicaPorts = portBlock();
   target = await startTarget();
   host = await startSim({ name: 'host', timeoutMs: BACK_MS });
   hostRpc = await SimClient.connect(host.socket);
@@ -209,7 +288,7 @@ beforeAll(async () => {
   for (const disk of ['d1', 'd2']) {
     const file = path.join(dir, `${disk}.img`);
     fs.writeFileSync(file, '');
-    fs.truncateSync(file, Math.ceil(REPLICAS / 2 + 8) * 2 * REPLICA_BYTES);
+    fs.truncateSync(file, Math.ceil(REPLICAS / 2 + 8) * 2 * REPLICA_BYTES + Math.ceil(ENGINES / 2 + 2) * 2 * MEMBER_BYTES);
     blockSize = (await invoke(api.disks, 'DiskCreate', { name: disk, path: file, kind: 'DISK_KIND_AIO' })).blockSize;
   }
   await inParallel(names, 8, async (name) => {
@@ -235,20 +314,65 @@ beforeAll(async () => {
       reconnect_delay_sec: 1,
     });
   }
-  await hostWrites(10_000);
+  // The second node: its own simulator and service, one disk, the engines' remote members exported to this node.
+  const dirB = path.join(dir, 'replica-node');
+  fs.mkdirSync(dirB);
+  replicaTarget = await startSim({ name: 'rep', socket: path.join(dirB, 'tgt.sock'), timeoutMs: BACK_MS });
+  replicaService = await startService(
+    { spdkSocket: replicaTarget.socket, dir: dirB, portMin: replicaPorts, portMax: replicaPorts + 99, env: { CONDUCTOR_EXPORT_ADDRESS: '127.0.0.1' } },
+    { deadlineMs: BACK_MS },
+  );
+  const fileB = path.join(dirB, 'd.img');
+  fs.writeFileSync(fileB, '');
+  fs.truncateSync(fileB, (ENGINES + 4) * 2 * MEMBER_BYTES);
+  await invoke(replicaService.clients.disks, 'DiskCreate', { name: 'd', path: fileB, kind: 'DISK_KIND_AIO' });
+  await inParallel(engineNames, 4, async (name) => {
+    const i = name.slice(2);
+    await invoke(api.replicas, 'ReplicaCreate', { name: `ea${i}`, diskName: Number(i) % 2 === 0 ? 'd1' : 'd2', sizeBytes: MEMBER_BYTES, hostNqns: [] });
+    const remote = await invoke(replicaService.clients.replicas, 'ReplicaCreate', { name: `eb${i}`, diskName: 'd', sizeBytes: MEMBER_BYTES, hostNqns: [ENGINE_HOST_NQN] });
+    const engine = await invoke(api.engines, 'EngineCreate', {
+      name,
+      sizeBytes: ENGINE_BYTES,
+      replicas: [{ local: { name: `ea${i}` } }, { remote: { name: `eb${i}`, address: remote.export!.address, port: remote.export!.port, nqn: remote.export!.nqn } }],
+      frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+      hostNqns: [HOST_A],
+    });
+    expect(engine.superblock, `engine ${name} keeps a raid superblock`).toBe(true);
+  });
+  // The host also writes through two engines' exports, reconnecting for as long as it takes.
+  for (const [i, name] of HOSTED_ENGINES.entries()) {
+    const engine = await invoke(api.engines, 'EngineGet', { name });
+    images.set(`engine ${name}`, Buffer.alloc(ENGINE_BYTES));
+    await hostRpc.call('bdev_nvme_attach_controller', {
+      name: `v${i}`,
+      trtype: 'tcp',
+      adrfam: 'ipv4',
+      traddr: engine.frontend!.address,
+      trsvcid: String(engine.frontend!.port),
+      subnqn: engine.frontend!.nqn,
+      hostnqn: HOST_A,
+      ctrlr_loss_timeout_sec: -1,
+      reconnect_delay_sec: 1,
+    });
+  }
+  // Steady state: not one write fails.
+  expect(await hostWrites(10_000), 'host writes that failed with everything up').toBe(0);
   // The host's writes allocated clusters on the heads; a Get reads that from spdk_tgt, not 0 from
   // when the replica was made.
   for (const name of HOSTED) expect((await invoke(api.replicas, 'ReplicaGet', { name })).allocatedBytes, `allocated of ${name}`).toBeGreaterThan(0);
   before = await shape(names);
-  expect(before.replicas.size).toBe(REPLICAS);
+  expect(before.replicas.size).toBe(REPLICAS + ENGINES);
+  expect(before.engines.size).toBe(ENGINES);
 }, 600_000);
 
 afterAll(async () => {
   clearInterval(poller);
   hostRpc?.close();
   await service?.stop();
+  await replicaService?.stop();
   await host?.stop();
   await target?.stop();
+  await replicaTarget?.stop();
 });
 
 describe(`${CYCLES} cycles of kill -9 with ${REPLICAS} exported replicas`, () => {
@@ -291,10 +415,12 @@ describe(`${CYCLES} cycles of kill -9 with ${REPLICAS} exported replicas`, () =>
         }
       }
       const tookMs = await backServing(from, what);
-      await hostWrites(BACK_MS);
+      const failedWrites = await hostWrites(BACK_MS);
+      // Back and healthy: the next writes go through at once.
+      expect(await hostWrites(30_000), `${what}: host writes that failed once the node was back`).toBe(0);
       const sample = names.filter((_, i) => i % CYCLES === cycle % CYCLES);
       expectSame(await shape(cycle === CYCLES ? names : sample), what);
-      figures.push(`${what}: SERVING ${Date.now() - restarted} ms after spdk_tgt was started again (${tookMs} ms of waiting here)`);
+      figures.push(`${what}: SERVING ${Date.now() - restarted} ms after spdk_tgt was started again (${tookMs} ms of waiting here); ${failedWrites} host writes retried meanwhile`);
     }
     // A kill meant for the middle of a reconcile that came after it is said, not hidden.
     console.log([...figures, `kills during a reconcile: ${midKills} of ${midCycles}`].join('\n'));

@@ -39,6 +39,11 @@ export class EngineRecords {
     return this.state.engines();
   }
 
+  /** The port a deleted engine of this name had (see EngineEdit.drop), for its next create. */
+  keptPort(name: string): number | undefined {
+    return this.state.keptPort(keptEngineKey(name));
+  }
+
   /** Runs `work` holding the engine's lock, with an editor for its record. */
   edit<T>(name: string, work: (edit: EngineEdit) => Promise<T>): Promise<T> {
     return this.locks.with(`engine:${name}`, async () => {
@@ -74,6 +79,7 @@ export class EngineEdit {
   /** The create returned: its export's port and whether its raid has a superblock are recorded, and the creating mark goes. */
   async confirmCreated(port: number, superblock = false): Promise<void> {
     const { creating: _creating, ...record } = this.require();
+    this.state.keepPort(keptEngineKey(this.name), undefined);
     await this.put({ ...record, port, ...(superblock ? { superblock } : {}) });
   }
 
@@ -90,6 +96,13 @@ export class EngineEdit {
     const rebuild = rebuildOf(record, replica);
     if (!record || !rebuild) return;
     await this.put({ ...record, rebuilding: { ...record.rebuilding, [replica]: { ...rebuild, phase } } });
+  }
+
+  /** A rebuild of a member that has none recorded (one spdk_tgt started by itself) is recorded as it is. */
+  async recordRebuild(replica: string, rebuild: RebuildRecord): Promise<void> {
+    const record = this.require();
+    if (!record.replicas.some((r) => r.name === replica) || rebuildOf(record, replica)) return;
+    await this.put({ ...record, rebuilding: { ...record.rebuilding, [replica]: rebuild } });
   }
 
   /** What the rebuild has done so far; nothing to do when it has no record (it ended meanwhile). */
@@ -122,8 +135,10 @@ export class EngineEdit {
     await this.put(Object.keys(all).length > 0 ? { ...record, volumeSnapshots: all } : record);
   }
 
-  /** The engine is gone from this node. */
+  /** The engine is gone from this node; its port is remembered for a create of the same name. */
   async drop(): Promise<void> {
+    const port = this.current?.port;
+    if (port) this.state.keepPort(keptEngineKey(this.name), port);
     await this.put(undefined);
   }
 
@@ -162,4 +177,8 @@ function deepFreeze<T>(value: T): T {
 /** Own entries only: a member named `constructor` must not find Object's. */
 function rebuildOf(record: EngineSpec | undefined, replica: string): Readonly<RebuildRecord> | undefined {
   return record?.rebuilding && Object.hasOwn(record.rebuilding, replica) ? record.rebuilding[replica] : undefined;
+}
+
+function keptEngineKey(name: string): string {
+  return `engine/${name}`;
 }

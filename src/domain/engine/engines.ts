@@ -457,7 +457,8 @@ export class Engines {
     await nvmf.createSubsystem({ nqn, allow_any_host: false, serial_number: `SV${ids.nguid.slice(0, 18)}`, model_number: 'spdk-conductor volume', ana_reporting: false }, options);
     for (const host of new Set(hosts)) await nvmf.addHost({ nqn, host }, options);
     await nvmf.addNs({ nqn, namespace: { bdev_name: engineRaidName(spec.name), uuid: ids.uuid, nguid: ids.nguid } }, options);
-    if (!port) return listenOnFreePort(this.ctx, nqn, options);
+    // A new engine gets the port a deleted one of its name had, when that is free.
+    if (!port) return listenOnFreePort(this.ctx, nqn, options, false, this.records.keptPort(spec.name));
     this.ctx.ports.markUsed(port);
     await nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: this.ctx.settings.exportAddress, trsvcid: String(port) } }, options);
     return port;

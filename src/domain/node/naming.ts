@@ -230,8 +230,16 @@ export class PortRange {
     return !known;
   }
 
-  /** Takes the lowest free port; ports held by others are tried again only when no other is left. */
-  take(): number {
+  /**
+   * Takes `prefer` when it is in the range, not ours and not known to be held by another process
+   * (the port an object of the same name had before), else the lowest free port; ports held by
+   * others are tried again only when no other is left.
+   */
+  take(prefer?: number): number {
+    if (prefer !== undefined && prefer >= this.min && prefer <= this.max && !this.used.has(prefer) && !this.busy.has(prefer)) {
+      this.used.add(prefer);
+      return prefer;
+    }
     const port = this.scan(this.now() - BUSY_PORT_RECHECK_MS);
     if (port !== undefined) return port;
     if (this.busy.size > 0) {

@@ -261,6 +261,8 @@ export class NodeService implements NodeDomain, EngineDomain {
       afterConverge: async (callOptions) => {
         await this.applyNvmeOptions(await this.ctx.spdk.nvme.getControllers(undefined, callOptions));
         const problems = await this.reassembly.all(callOptions);
+        // Rebuilds spdk_tgt started on re-assembly get their record; at start, recovery's own pass does it.
+        if (this.state.ready) await this.rebuilds.adoptStarted(callOptions);
         await this.engineStatus.check(callOptions);
         return problems;
       },
@@ -288,13 +290,16 @@ export class NodeService implements NodeDomain, EngineDomain {
         // spdk_tgt may have restarted while the service was down: it gets what the records hold.
         await this.reconciler.converge('service start');
         await this.options.resources.start();
+        // Rebuilds spdk_tgt started on its own first; the recorded ones last, so nothing comes
+        // between their re-adoption and ready.
+        const spdkStarted = await this.rebuilds.adoptStarted();
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
         // After the data path's sweep above: jobs resumed now stage into a clean directory.
         // Peers may still be starting: a volume snapshot left mid-way is settled in the background.
         void this.volumeSnapshots.recover().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'volume snapshot recovery failed'));
         void this.backups.start().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'backup jobs did not start'));
-        this.ctx.log.info({ ...report, engines, copies, staging, rebuilds, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
+        this.ctx.log.info({ ...report, engines, copies, staging, rebuilds: { ...rebuilds, spdkStarted }, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
         this.scheduleMonitor();
         return report;
       },
@@ -356,6 +361,8 @@ export class NodeService implements NodeDomain, EngineDomain {
       this.reconciler
         .check()
         .then(() => this.engineStatus.check())
+        // A member a superblock raid re-added by itself (a remote replica back) is rebuilding without a record.
+        .then(() => (this.reconciler.blocking() === undefined ? this.rebuilds.adoptStarted() : undefined))
         .then(() => (this.reconciler.blocking() === undefined ? this.replicas.refreshAllocation(ALLOCATION_REFRESH_PER_PASS) : undefined))
         .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
         .finally(() => this.scheduleMonitor());

@@ -40,6 +40,8 @@ import { captureState, serializeState } from './state-serialize.js';
  */
 const SETTLE_ATTEMPTS = 3;
 const SETTLE_BACKOFF_MS = 100;
+/** Ports of deleted objects remembered at most: a delete past it forgets the oldest. */
+const KEPT_PORTS_MAX = 1024;
 
 /**
  * What a failed write means to the caller, by errno: a full or read-only filesystem is a state of
@@ -178,6 +180,8 @@ export interface StateData {
   backupJobs?: Record<string, BackupJobRecord>;
   /** The backup target set by BackupTargetSet; unset: the default. */
   backupTarget?: TargetSpec;
+  /** The export ports of deleted engines and exports, by `engine/NAME` or `export/REPLICA`, oldest first (see keepPort). */
+  keptPorts?: Record<string, number>;
 }
 
 export interface BackupJobRecord {
@@ -208,6 +212,7 @@ function withDictionaries(data: StateData): StateData {
     ...(data.keyUsers ? { keyUsers: dictionary(data.keyUsers) } : {}),
     ...(data.backupJobs ? { backupJobs: dictionary(data.backupJobs) } : {}),
     ...(data.backupTarget ? { backupTarget: data.backupTarget } : {}),
+    ...(data.keptPorts ? { keptPorts: dictionary(data.keptPorts) } : {}),
   };
 }
 
@@ -485,6 +490,30 @@ export class StateFile {
     if (!Object.hasOwn(this.data.intents, replica)) return;
     delete this.data.intents[replica];
     await this.settle(`intent of ${replica} cleared`);
+  }
+
+  /** The port a deleted engine or export of this name (`engine/NAME`, `export/REPLICA`) had, if remembered. */
+  keptPort(key: string): number | undefined {
+    const kept = this.data.keptPorts;
+    return kept && Object.hasOwn(kept, key) ? kept[key] : undefined;
+  }
+
+  /**
+   * Remembers the port of an engine or export being deleted, so that a create of the same name
+   * gets it again when it is free: hosts and peers that knew the address find it unchanged. A
+   * hint, not a record: carried by the delete's own write (called before it), never waited for,
+   * and bounded (the oldest goes first). Undefined forgets it (the name has its port again).
+   */
+  keepPort(key: string, port: number | undefined): void {
+    if (port === undefined) {
+      if (this.data.keptPorts) delete this.data.keptPorts[key];
+      return;
+    }
+    const kept = (this.data.keptPorts ??= dictionary<number>({}));
+    delete kept[key];
+    kept[key] = port;
+    const names = Object.keys(kept);
+    for (const name of names.slice(0, Math.max(0, names.length - KEPT_PORTS_MAX))) delete kept[name];
   }
 
   /** User → the key names it holds. */

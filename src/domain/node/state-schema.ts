@@ -218,6 +218,8 @@ export const STATE_SCHEMA = {
     // Optional: files written before backups existed have neither.
     backupJobs: { type: 'object', additionalProperties: BACKUP_JOB_SCHEMA },
     backupTarget: BACKUP_TARGET_SCHEMA,
+    // Optional: the ports of deleted engines and exports, by `engine/NAME` or `export/REPLICA` (see StateFile.keepPort).
+    keptPorts: { type: 'object', additionalProperties: port },
   },
   required: ['version', 'disks', 'exports', 'engines', 'snapshots', 'intents'],
   additionalProperties: false,

@@ -21,6 +21,11 @@ export class Job {
   raidBase: number | undefined;
   /** The last write of what the rebuild has done (one at a time, in order). */
   viewWrite: Promise<void> = Promise.resolve();
+  /**
+   * spdk_tgt started it (a member examine re-added): a failure takes the member out of the raid
+   * but not out of the engine, which it was a member of before; a repair or reconcile adds it again.
+   */
+  startedBySpdk = false;
   /** finish() has begun: the job stays visible (RebuildGet) until it is filed as ended. */
   finishing = false;
   constructor(

@@ -25,14 +25,14 @@ import type { DomainContext } from '../node/context.js';
 import type { EngineRecords } from '../engine/engine-records.js';
 import type { EngineStatus } from '../engine/engine-status.js';
 import type { Engines } from '../engine/engines.js';
-import { memberBdev } from '../engine/members.js';
+import { memberSlotNames } from '../engine/members.js';
 import type { EngineInfo, EngineReplicaSpec, PageRequest, RebuildInfo, ThrottleInfo } from '../model.js';
 import { pageItems } from '../node/sorted-names.js';
 import { checkName, engineRaidName } from '../node/naming.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import { SnapshotPath, type Plan } from './snapshot-path.js';
 import { publishRebuild } from './rebuild-diagnostics.js';
-import type { RebuildRecord, RebuildView } from '../node/state-file.js';
+import type { EngineSpec, RebuildRecord, RebuildView } from '../node/state-file.js';
 import { Job, rebuildKey, snapshotOf, type ActiveRebuilds } from './active-rebuilds.js';
 
 /** How often a running raid rebuild is read; before its process shows, more often. */
@@ -45,6 +45,8 @@ const FINISHED_KEEP_MS = 3_600_000;
 const FINISHED_MAX = 256;
 /** The rate is computed over this much recent progress. */
 const RATE_WINDOW_MS = 5_000;
+/** Why a rebuild has the path it has when spdk_tgt, not this service, started it. */
+export const SPDK_STARTED_REASON = 'started by spdk_tgt on re-assembly';
 
 export interface RebuildDeps {
   /** The rebuilds this node works on, shared with EngineStatus (which only reads them). */
@@ -194,16 +196,20 @@ export class Rebuilds {
       for (const [replicaName, record] of records) {
         const member = spec.replicas.find((r) => r.name === replicaName);
         const key = `${spec.name}/${replicaName}`;
+        // Adopted already (a rebuild spdk_tgt started, found by a reconcile before this ran).
+        if (this.jobs.has(key)) continue;
         if (!member) {
           await this.dropRecord(spec.name, replicaName);
           continue;
         }
         const raid = raids.get(engineRaidName(spec.name));
-        const bdev = memberBdev(spec.name, member, this.ctx);
-        const slot = raid?.base_bdevs_list.find((b) => b.name === bdev);
-        if (record.phase === 'rebuilding' && raid?.process?.target === bdev) {
+        // After examine a local member's slot (and the process on it) is listed under its lvol's uuid.
+        const names = memberSlotNames(spec.name, member, this.ctx);
+        const slot = raid?.base_bdevs_list.find((b) => b.name !== null && names.includes(b.name));
+        if (record.phase === 'rebuilding' && raid?.process && names.includes(raid.process.target)) {
           const job = this.enqueue(spec.name, member, record.createdAtMs, 'adopt', record.view);
           job.info.reason = 'service restarted; following the raid rebuild spdk_tgt kept running';
+          job.startedBySpdk = record.view?.pathReason === SPDK_STARTED_REASON;
           adopted.push(key);
         } else if (record.phase === 'rebuilding' && slot?.is_configured && !raid?.process) {
           await this.dropRecord(spec.name, replicaName);
@@ -219,6 +225,42 @@ export class Rebuilds {
     }
     if (adopted.length + requeued.length + finished.length > 0) this.ctx.log.info({ adopted, requeued, finished }, 'rebuilds recovered');
     return { adopted, requeued, finished };
+  }
+
+  /**
+   * Rebuilds spdk_tgt started by itself: examine re-added a member that a superblock raid had lost
+   * (transcript 17) and raid1 rebuilds it without being asked. Each gets a record (path `raid`,
+   * SPDK_STARTED_REASON) and is followed like any other, so its progress, percent and outcome are
+   * reported and persisted. Members with a record or a job are the rebuilds' own already.
+   */
+  async adoptStarted(options?: CallOptions): Promise<string[]> {
+    if (this.closed) return [];
+    const specs = this.records.all().filter((s) => !s.creating);
+    if (specs.length === 0) return [];
+    const raids = new Map((await this.ctx.spdk.raid.getBdevs('all', options)).map((r) => [r.name, r]));
+    const adopted: string[] = [];
+    for (const spec of specs) {
+      const target = raids.get(engineRaidName(spec.name))?.process?.target;
+      if (!target) continue;
+      const member = spec.replicas.find((r) => memberSlotNames(spec.name, r, this.ctx).includes(target));
+      if (!member || this.jobs.has(rebuildKey(spec.name, member.name)) || hasRebuild(spec, member.name)) continue;
+      const createdAtMs = this.now();
+      const view: RebuildView = { path: 'raid', pathReason: SPDK_STARTED_REASON, source: '', snapshots: [], raidBaseBytes: 0, bytesDone: 0, bytesTotal: spec.sizeBytes, percent: 0 };
+      const recorded = await this.records.edit(spec.name, async (edit) => {
+        const current = edit.current;
+        if (!current?.replicas.some((r) => r.name === member.name) || hasRebuild(current, member.name) || this.jobs.has(rebuildKey(spec.name, member.name))) return false;
+        await edit.recordRebuild(member.name, { createdAtMs, phase: 'rebuilding', view });
+        return true;
+      });
+      if (!recorded) continue;
+      const job = this.enqueue(spec.name, member, createdAtMs, 'spdk-started', view);
+      job.info.reason = `${SPDK_STARTED_REASON}; following it`;
+      job.startedBySpdk = true;
+      adopted.push(rebuildKey(spec.name, member.name));
+      this.ctx.log.info({ engine: spec.name, replica: member.name, target }, 'rebuild started by spdk_tgt adopted: recorded and followed');
+      this.status.changed(spec.name, 'modified', `replica ${member.name} rebuilding (${SPDK_STARTED_REASON})`);
+    }
+    return adopted;
   }
 
   async close(): Promise<void> {
@@ -246,7 +288,7 @@ export class Rebuilds {
     return job.info.startedAtMs > 0;
   }
 
-  private enqueue(engine: string, member: Readonly<EngineReplicaSpec>, createdAtMs: number, mode: 'fresh' | 'adopt' = 'fresh', view?: Readonly<RebuildView>): Job {
+  private enqueue(engine: string, member: Readonly<EngineReplicaSpec>, createdAtMs: number, mode: 'fresh' | 'adopt' | 'spdk-started' = 'fresh', view?: Readonly<RebuildView>): Job {
     const info: RebuildInfo = {
       engine,
       replica: member.name,
@@ -274,12 +316,12 @@ export class Rebuilds {
     this.jobs.set(job.key, job);
     // Before it is handed to the queue, which may start it at once.
     publishRebuild('queued', info, this.now());
-    if (mode === 'adopt') {
+    if (mode !== 'fresh') {
       // spdk_tgt is already running it: it takes a slot at once, ahead of the queue, and the
       // engine's other rebuilds wait for it (spdk_tgt runs one raid process at a time).
       // What it did before the restart, as recorded; the raid's own progress continues from there.
       info.path = view?.path ?? 'raid';
-      info.pathReason = view ? `${view.pathReason} (re-adopted after a restart)` : 're-adopted after a restart';
+      info.pathReason = mode === 'spdk-started' ? SPDK_STARTED_REASON : view ? `${view.pathReason} (re-adopted after a restart)` : 're-adopted after a restart';
       info.sourceReplica = view?.source ?? '';
       info.snapshots = view?.snapshots.map((s) => ({ ...s })) ?? [];
       info.bytesTotal = view?.bytesTotal || this.sizeOf(engine);
@@ -407,7 +449,8 @@ export class Rebuilds {
     const signal = job.abort.signal;
     info.state = 'rebuilding';
     const raidName = engineRaidName(info.engine);
-    const bdev = memberBdev(info.engine, member, this.ctx);
+    const names = memberSlotNames(info.engine, member, this.ctx);
+    const bdev = names[0]!;
     const base = job.raidBase ?? info.bytesDone;
     const size = this.sizeOf(info.engine);
     for (;;) {
@@ -415,8 +458,8 @@ export class Rebuilds {
       const started = performance.now();
       const raid = (await this.ctx.spdk.raid.getBdevs('all', { signal })).find((r) => r.name === raidName);
       if (!raid) throw new ConductorError('ENGINE_BROKEN', `raid ${raidName} is gone`);
-      const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
-      const process = raid.process?.target === bdev ? raid.process : undefined;
+      const slot = raid.base_bdevs_list.find((b) => b.name !== null && names.includes(b.name));
+      const process = raid.process && names.includes(raid.process.target) ? raid.process : undefined;
       if (process) {
         if (info.processStartedAtMs === 0) {
           info.processStartedAtMs = this.now();
@@ -424,13 +467,13 @@ export class Rebuilds {
           publishRebuild('process-started', info, info.processStartedAtMs);
         }
         const total = raid.base_bdevs_list[0]?.data_size ?? 0;
-        info.raid = { member: bdev, percent: process.progress.percent, blocks: process.progress.blocks };
-        info.reason = `spdk_tgt is rebuilding ${bdev}: ${process.progress.percent}%`;
+        info.raid = { member: process.target, percent: process.progress.percent, blocks: process.progress.blocks };
+        info.reason = `spdk_tgt is rebuilding ${process.target}: ${process.progress.percent}%`;
         const done = total > 0 ? (process.progress.blocks / total) * size : (process.progress.percent / 100) * size;
         this.progress(job, base + done);
       } else if (slot?.is_configured && (info.processStartedAtMs > 0 || !raid.process)) {
         if (info.processStartedAtMs === 0) info.processStartedAtMs = this.now();
-        info.raid = { member: bdev, percent: 100, blocks: raid.base_bdevs_list[0]?.data_size ?? 0 };
+        info.raid = { member: slot.name ?? bdev, percent: 100, blocks: raid.base_bdevs_list[0]?.data_size ?? 0 };
         this.progress(job, base + size);
         return;
       } else if (!slot) {
@@ -438,7 +481,7 @@ export class Rebuilds {
           'REPLICA_UNREACHABLE',
           `${bdev} left the raid during the rebuild (${info.raid ? `at ${info.raid.percent}%` : 'before its process started'}): the new replica or the last source was lost`,
         );
-      } else if (raid.process && raid.process.target !== bdev) {
+      } else if (raid.process && !names.includes(raid.process.target)) {
         info.reason = `waiting: spdk_tgt is rebuilding another member (${raid.process.target}) first`;
       }
       // Fast until spdk_tgt's process shows (its start latency is a figure we report), then calm.
@@ -488,6 +531,7 @@ export class Rebuilds {
         await this.records.edit(info.engine, async (edit) => {
           if (!edit.current) return;
           await this.engines.leaveRaid(info.engine, member);
+          if (job.startedBySpdk) return edit.dropRebuild(member.name);
           await edit.removeMember(member.name);
           await this.engines.releaseMemberKeys(info.engine, member.name);
         });
@@ -562,4 +606,9 @@ function viewOf(job: Job): RebuildView {
     bytesTotal: info.bytesTotal,
     percent: info.percent,
   };
+}
+
+/** Member names are the caller's: `constructor` is one like any other. */
+function hasRebuild(spec: EngineSpec, replica: string): boolean {
+  return spec.rebuilding !== undefined && Object.hasOwn(spec.rebuilding, replica);
 }

@@ -119,6 +119,8 @@ export class Exports {
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn: replicaNqn(replica) }, options));
     this.ctx.admission.subsystemsGone([replicaNqn(replica)]);
     this.ctx.inventory.exports.delete(replica);
+    const port = existing?.listeners[0]?.port ?? this.ctx.state.exportOf(replica)?.port;
+    if (port !== undefined) this.ctx.state.keepPort(keptExportKey(replica), port);
     await this.ctx.state.forgetExport(replica);
     for (const listener of existing?.listeners ?? []) this.ctx.ports.release(listener.port);
     await this.ctx.keys.releaseAll(exportKeyUser(replica, ''), options);
@@ -215,7 +217,8 @@ export class Exports {
         await nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: recorded.address, trsvcid: String(recorded.port) }, ...(tls ? { secure_channel: true } : {}) }, options);
         port = recorded.port;
       } else {
-        port = await listenOnFreePort(this.ctx, nqn, options, tls);
+        // The port this replica's export had before an unexpose, when it is free.
+        port = await listenOnFreePort(this.ctx, nqn, options, tls, this.ctx.state.keptPort(keptExportKey(replica)));
       }
       const record: ExportRecord = {
         replica,
@@ -224,7 +227,10 @@ export class Exports {
         listeners: [{ address: recorded?.address ?? this.ctx.settings.exportAddress, port }],
         namespace: { nsid, bdevName: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid },
       };
-      if (!recorded) await this.ctx.state.recordExport(record);
+      if (!recorded) {
+        this.ctx.state.keepPort(keptExportKey(replica), undefined);
+        await this.ctx.state.recordExport(record);
+      }
       this.ctx.inventory.exports.set(replica, record);
       reservation?.release([nqn]);
       // A restore is reconcile's to log (one line per export, which a thousand of them make costly enough).
@@ -310,9 +316,15 @@ export class Exports {
  * (spdk_tgt answers the ambiguous -32602) is remembered as busy, so later exports skip it without
  * a failed listen each (PortRange re-checks it rarely), and the next port is tried, a few times.
  */
-export async function listenOnFreePort(ctx: Pick<DomainContext, 'spdk' | 'client' | 'ports' | 'settings' | 'log'>, nqn: string, options?: CallOptions, secureChannel = false): Promise<number> {
+export async function listenOnFreePort(
+  ctx: Pick<DomainContext, 'spdk' | 'client' | 'ports' | 'settings' | 'log'>,
+  nqn: string,
+  options?: CallOptions,
+  secureChannel = false,
+  prefer?: number,
+): Promise<number> {
   for (let attempt = 1; ; attempt++) {
-    const port = ctx.ports.take();
+    const port = ctx.ports.take(attempt === 1 ? prefer : undefined);
     try {
       const tls = secureChannel ? { secure_channel: true } : {};
       await ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: ctx.settings.exportAddress, trsvcid: String(port) }, ...tls }, options);
@@ -372,4 +384,9 @@ export function sameHosts(a: readonly string[], b: readonly string[]): boolean {
 export function hostList(hosts: readonly string[]): string {
   const shown = hosts.slice(0, 3).join(', ');
   return hosts.length > 3 ? `${shown} and ${hosts.length - 3} more` : shown || 'no host';
+}
+
+/** Where StateFile.keepPort remembers the port of a replica's export. */
+function keptExportKey(replica: string): string {
+  return `export/${replica}`;
 }
