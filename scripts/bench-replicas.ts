@@ -201,7 +201,9 @@ async function api(portBase: number): Promise<ApiResult> {
     const client = process.cpuUsage(cpuBefore[0]);
     const serveCpuMs = cpuMs(serve.pid) - cpuBefore[1];
     const sim = spdk.pid === undefined ? '' : `, simulator ${Math.round(cpuMs(spdk.pid) - cpuBefore[2])} ms`;
-    console.log(`API phase CPU: benchmark client ${Math.round((client.user + client.system) / 1000)} ms, serve ${Math.round(serveCpuMs)} ms${sim}, wall ${Math.round(ms)} ms (load average ${os.loadavg()[0]!.toFixed(1)})`);
+    console.log(
+      `API phase CPU: benchmark client ${Math.round((client.user + client.system) / 1000)} ms, serve ${Math.round(serveCpuMs)} ms${sim}, wall ${Math.round(ms)} ms (load average ${os.loadavg()[0]!.toFixed(1)})`,
+    );
     console.log(`serve CPU by thread (ms): ${threadCpuDelta(threadsBefore, threadCpuMs(serve.pid))}`);
     const marks = [cpuBefore[1], ...quarters, cpuBefore[1] + serveCpuMs];
     const perQuarter = marks.slice(1).map((ms, q) => ((ms - marks[q]!) / Math.ceil(count / 4)).toFixed(3));
