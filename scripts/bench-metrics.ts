@@ -9,6 +9,7 @@
  *   npm run bench:metrics [-- --replicas 3000 --engines 500 --scrapes 200]
  */
 import { parseArgs } from 'node:util';
+import { LoopDelay } from '../src/api/health-loop-delay.js';
 import { NodeMetrics } from '../src/api/metrics/node-metrics.js';
 import type { VolumeIoCounters } from '../src/domain/engine/volume-io.js';
 import { defaultBudget } from '../src/domain/engine/timeout-budget.js';
@@ -125,7 +126,8 @@ const observe = () =>
     },
     margins,
   );
-const metrics = new NodeMetrics({ observe, volumeIo: () => ({ at: Date.now(), engines: io }), volumeRates: () => ({ windowSec: 10, rates: [] }) });
+const loopDelay = new LoopDelay();
+const metrics = new NodeMetrics({ observe, loopDelay: () => loopDelay.stats(), volumeIo: () => ({ at: Date.now(), engines: io }), volumeRates: () => ({ windowSec: 10, rates: [] }) });
 
 const observeMs: number[] = [];
 const renderMs: number[] = [];
@@ -139,6 +141,7 @@ for (let i = 0; i < scrapes; i++) {
   renderMs.push(performance.now() - t0);
 }
 metrics.close();
+loopDelay.close();
 
 const pct = (xs: number[], p: number): string => {
   const sorted = [...xs].sort((a, b) => a - b);

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall } from '../src/api/client.js';
-import { cpuMs } from './lib/proc-stats.js';
+import { cpuMs, threadCpuDelta, threadCpuMs } from './lib/proc-stats.js';
 import { connectRaw, inLanes, type RawRpc } from './lib/raw-rpc.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
@@ -56,7 +56,8 @@ process.on('exit', () => {
 });
 
 async function waitForSocket(socket: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  // A loaded machine (load 30 on 2 cores) took 30 s to start serve.
+  const deadline = Date.now() + 90_000;
   while (!fs.existsSync(socket)) {
     if (child.exitCode !== null) throw new Error(`${socket}: process exited ${child.exitCode}`);
     if (Date.now() > deadline) throw new Error(`${socket} did not appear`);
@@ -148,6 +149,8 @@ async function api(portBase: number): Promise<ApiResult> {
     process.execPath,
     [
       ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      // Node or V8 flags for serve alone, e.g. "--trace-gc" with BENCH_SERVE_STDOUT=FILE.
+      ...(process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       CLI,
       'serve',
       '--spdk-socket',
@@ -164,7 +167,7 @@ async function api(portBase: number): Promise<ApiResult> {
       String(portBase + count + 10),
     ],
     {
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', process.env.BENCH_SERVE_STDOUT ? fs.openSync(process.env.BENCH_SERVE_STDOUT, 'w') : 'ignore', 'inherit'],
       env: { ...process.env, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' },
     },
   );
@@ -173,7 +176,7 @@ async function api(portBase: number): Promise<ApiResult> {
   const clients = createApiClients({ unixSocket: apiSocket });
   const refused = new Map<string, number>();
   try {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 90_000;
     let health = '';
     while ((health = await clients.healthCheck('').catch((e: unknown) => String(e))) !== 'SERVING') {
       if (Date.now() > deadline) throw new Error(`the service did not become ready: ${health}`);
@@ -182,7 +185,11 @@ async function api(portBase: number): Promise<ApiResult> {
     await unaryCall((md, opts, cb) => clients.disks.DiskCreate({ name: 'bench', path: diskPath('api.img', 16 * 1024) }, md, opts, cb), {});
     const started = performance.now();
     const cpuBefore = [process.cpuUsage(), cpuMs(serve.pid), cpuMs(spdk.pid)] as const;
+    const threadsBefore = threadCpuMs(serve.pid);
+    // The service's CPU by quarter of the creates: how a create's cost changes as the node fills.
+    const quarters: number[] = [];
     await inLanes(count, inFlight, async (i) => {
+      if (i > 0 && i % Math.ceil(count / 4) === 0) quarters.push(cpuMs(serve.pid));
       await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate({ name: `b${i}`, diskName: 'bench', sizeBytes: 4 * MIB, hostNqns: [HOST] }, md, opts, cb), {}).catch(
         (e: { metadata?: { get(key: string): unknown[] }; message?: string }) => {
           const code = String(e.metadata?.get('conductor-error-code')[0] ?? e.message);
@@ -194,7 +201,13 @@ async function api(portBase: number): Promise<ApiResult> {
     const client = process.cpuUsage(cpuBefore[0]);
     const serveCpuMs = cpuMs(serve.pid) - cpuBefore[1];
     const sim = spdk.pid === undefined ? '' : `, simulator ${Math.round(cpuMs(spdk.pid) - cpuBefore[2])} ms`;
-    console.log(`API phase CPU: benchmark client ${Math.round((client.user + client.system) / 1000)} ms, serve ${Math.round(serveCpuMs)} ms${sim}, wall ${Math.round(ms)} ms`);
+    console.log(
+      `API phase CPU: benchmark client ${Math.round((client.user + client.system) / 1000)} ms, serve ${Math.round(serveCpuMs)} ms${sim}, wall ${Math.round(ms)} ms (load average ${os.loadavg()[0]!.toFixed(1)})`,
+    );
+    console.log(`serve CPU by thread (ms): ${threadCpuDelta(threadsBefore, threadCpuMs(serve.pid))}`);
+    const marks = [cpuBefore[1], ...quarters, cpuBefore[1] + serveCpuMs];
+    const perQuarter = marks.slice(1).map((ms, q) => ((ms - marks[q]!) / Math.ceil(count / 4)).toFixed(3));
+    console.log(`serve CPU per create by quarter of the creates (ms): ${perQuarter.join(', ')}`);
     if (realSocket) {
       await inLanes(count, inFlight, (i) => unaryCall((md, opts, cb) => clients.replicas.ReplicaDelete({ name: `b${i}` }, md, opts, cb), {}).catch(() => undefined));
       await unaryCall((md, opts, cb) => clients.disks.DiskDelete({ name: 'bench' }, md, opts, cb), {});

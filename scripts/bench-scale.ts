@@ -22,6 +22,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall, type ApiClients } from '../src/api/client.js';
+import { cpuMs } from './lib/proc-stats.js';
 import { inLanes } from './lib/raw-rpc.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
@@ -102,6 +103,8 @@ interface Phase {
   errors: Map<string, number>;
   peakRssMib: number;
   peakFds: number;
+  /** The service's CPU time (all its threads) when the phase began, ms. */
+  cpuStartMs: number;
 }
 
 async function bench(): Promise<void> {
@@ -189,7 +192,7 @@ async function bench(): Promise<void> {
     }
   }, 1000);
   const begin = (name: string): Phase => {
-    phase = { name, start: Date.now(), end: 0, ops: 0, refused: 0, failed: 0, errors: new Map(), peakRssMib: 0, peakFds: 0 };
+    phase = { name, start: Date.now(), end: 0, ops: 0, refused: 0, failed: 0, errors: new Map(), peakRssMib: 0, peakFds: 0, cpuStartMs: cpuMs(serve.pid) };
     phases.push(phase);
     return phase;
   };
@@ -235,6 +238,9 @@ async function bench(): Promise<void> {
       const errors = [...p.errors].map(([code, n]) => `${code} ×${n}`).join(', ');
       console.log(`  operations: ${p.ops} ok (${(p.ops / secs).toFixed(1)}/s), ${p.refused} refused, ${p.failed} failed${errors ? ` [${errors}]` : ''}`);
     }
+    // CPU time: what load inflates least, unlike the wall-clock figures above.
+    const cpu = cpuMs(serve.pid) - p.cpuStartMs;
+    console.log(`  service CPU: ${Math.round(cpu)} ms (${((100 * cpu) / (p.end - p.start)).toFixed(0)}% of one core)${p.ops > 0 ? `, ${(cpu / p.ops).toFixed(2)} ms per operation` : ''}`);
     const { rssMib, fds } = usage(serve.pid!);
     console.log(`  service: RSS ${rssMib.toFixed(0)} MiB (peak in phase ${Math.max(p.peakRssMib, rssMib).toFixed(0)}), open fds ${fds} (peak ${Math.max(p.peakFds, fds)})`);
     const t = performance.now();

@@ -255,7 +255,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     });
     volumeIo.start();
     opened.add(() => volumeIo.close());
-    metrics = new NodeMetrics({ observe: () => node.observe(), volumeIo: () => volumeIo.latest(), volumeRates: () => volumeIo.rates() });
+    metrics = new NodeMetrics({ observe: () => node.observe(), loopDelay: () => healthWorker.eventLoopDelay(), volumeIo: () => volumeIo.latest(), volumeRates: () => volumeIo.rates() });
     opened.add(async () => metrics.close());
     api = await startApiServer({
       stats: metrics,

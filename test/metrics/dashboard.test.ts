@@ -14,6 +14,7 @@ const metrics = new NodeMetrics({
   observe: () => {
     throw new Error('not scraped here');
   },
+  loopDelay: () => ({ p50Ms: 0, p99Ms: 0, maxMs: 0, windowMs: 0, windowEnd: new Date(0).toISOString() }),
   volumeIo: () => undefined,
   volumeRates: () => ({ windowSec: 0, rates: [] }),
 });

@@ -19,13 +19,15 @@ import { subscribe, type RebuildLifecycle } from '../../diagnostics.js';
 import type { VolumeIoRate, VolumeIoSample } from '../../domain/engine/volume-io.js';
 import type { NodeObservation } from '../../domain/node/observation.js';
 import { ENGINE_FAMILY_NAMES, renderEngineFamilies } from './engine-families.js';
-import { LoopDelay, type LoopDelayFigures } from './loop-delay.js';
+import type { LoopDelayStats } from '../health-loop-delay.js';
 import { SpdkCallMetrics } from './spdk-calls.js';
 
 export const METRIC_PREFIX = 'spdk_conductor_';
 
 export interface MetricsSources {
   observe(): NodeObservation;
+  /** The main loop's delay as the health worker measures it (one monitor per process, not one each). */
+  loopDelay(): LoopDelayStats;
   volumeIo(): VolumeIoSample | undefined;
   volumeRates(): { windowSec: number; rates: VolumeIoRate[] };
 }
@@ -33,6 +35,13 @@ export interface MetricsSources {
 export interface RenderedMetrics {
   contentType: string;
   body: string;
+}
+
+/** The main loop's delay over the health worker's last window, in seconds. */
+export interface LoopDelayFigures {
+  p50Sec: number;
+  p99Sec: number;
+  maxSec: number;
 }
 
 /** What `node stats` shows, from the same readings as a scrape. */
@@ -48,7 +57,6 @@ type Labels<L extends string> = Partial<Record<L, string | number>>;
 
 export class NodeMetrics {
   readonly registry = new Registry();
-  private readonly loop = new LoopDelay();
   private readonly calls: SpdkCallMetrics;
   private readonly unsubscribe: () => void;
   private readonly gauges: Array<Gauge<string>> = [];
@@ -97,9 +105,9 @@ export class NodeMetrics {
       sampleTook: gauge('resource_sample_duration_seconds', "How long the last sample of spdk_tgt's resources took"),
       subsystems: gauge('nvmf_subsystems', 'NVMe-oF subsystems in spdk_tgt (the discovery subsystem included), as last counted'),
       subsystemsMax: gauge('nvmf_subsystems_limit', "spdk_tgt's max_subsystems"),
-      loopP50: gauge('event_loop_delay_p50_seconds', "The service's main event loop delay, median over the last minute"),
-      loopP99: gauge('event_loop_delay_p99_seconds', "The service's main event loop delay, 99th percentile over the last minute"),
-      loopMax: gauge('event_loop_delay_max_seconds', "The service's main event loop delay, maximum over the last minute"),
+      loopP50: gauge('event_loop_delay_p50_seconds', "The service's main event loop delay, median over the last 10 s window"),
+      loopP99: gauge('event_loop_delay_p99_seconds', "The service's main event loop delay, 99th percentile over the last 10 s window"),
+      loopMax: gauge('event_loop_delay_max_seconds', "The service's main event loop delay, maximum over the last 10 s window"),
       ioAge: gauge('volume_io_sample_age_seconds', 'Age of the last volume I/O sample (bdev_get_iostat)'),
     };
     this.c = {
@@ -142,13 +150,17 @@ export class NodeMetrics {
   stats(top: number): NodeStatsView {
     const { windowSec, rates } = this.sources.volumeRates();
     rates.sort((a, b) => b.readBytesPerSec + b.writeBytesPerSec - (a.readBytesPerSec + a.writeBytesPerSec));
-    return { observation: this.sources.observe(), topVolumes: rates.slice(0, top), ioWindowSec: windowSec, loop: this.loop.figures(), memory: process.memoryUsage() };
+    return { observation: this.sources.observe(), topVolumes: rates.slice(0, top), ioWindowSec: windowSec, loop: this.loopFigures(), memory: process.memoryUsage() };
+  }
+
+  private loopFigures(): LoopDelayFigures {
+    const stats = this.sources.loopDelay();
+    return { p50Sec: stats.p50Ms / 1000, p99Sec: stats.p99Ms / 1000, maxSec: stats.maxMs / 1000 };
   }
 
   close(): void {
     this.unsubscribe();
     this.calls.close();
-    this.loop.close();
     this.registry.clear();
   }
 
@@ -185,7 +197,7 @@ export class NodeMetrics {
       g.subsystemsMax.set(o.subsystems.max);
     }
     this.resources(o);
-    const loop = this.loop.figures();
+    const loop = this.loopFigures();
     g.loopP50.set(loop.p50Sec);
     g.loopP99.set(loop.p99Sec);
     g.loopMax.set(loop.maxSec);

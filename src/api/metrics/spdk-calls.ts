@@ -14,6 +14,8 @@ export class SpdkCallMetrics {
   private readonly duration: Histogram<'method'>;
   private readonly errors: Counter<'method' | 'code'>;
   private readonly listener = (message: unknown): void => this.record(message as SpdkCallContext);
+  /** Each method's series, found once: labelling an observation hashes its labels on every call. */
+  private readonly byMethod = new Map<string, ReturnType<Histogram<'method'>['labels']>>();
 
   constructor(registry: Registry) {
     this.duration = new Histogram({
@@ -38,7 +40,12 @@ export class SpdkCallMetrics {
 
   private record(call: SpdkCallContext): void {
     // Methods are spdk_tgt's fixed vocabulary (a few dozen): a bounded label.
-    this.duration.observe({ method: call.method }, call.durationMs / 1000);
+    let series = this.byMethod.get(call.method);
+    if (!series) {
+      series = this.duration.labels(call.method);
+      this.byMethod.set(call.method, series);
+    }
+    series.observe(call.durationMs / 1000);
     if (call.outcome === 'ok' || call.outcome === undefined) return;
     const code = call.outcome === 'rpc-error' ? String(call.rpcCode ?? 'unknown') : call.outcome;
     this.errors.inc({ method: call.method, code });

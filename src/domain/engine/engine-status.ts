@@ -6,6 +6,7 @@
  */
 import { objectChangeChannel, type ObjectChange } from '../../diagnostics.js';
 import type { CallOptions } from '../../spdk/call.js';
+import type { Bdev } from '../../spdk/methods/bdev.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { RaidBdev } from '../../spdk/methods/raid.js';
 import type { DomainContext } from '../node/context.js';
@@ -39,7 +40,7 @@ export class EngineStatus {
   private readonly seen = new Map<string, EngineInfo>();
 
   constructor(
-    private readonly ctx: Pick<DomainContext, 'spdk' | 'inventory' | 'settings' | 'log'>,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'settings' | 'log'>,
     private readonly records: EngineRecords,
     private readonly rebuilds: EngineRebuilds,
     private readonly hostTimeouts: (spec: EngineSpec) => HostTimeouts,
@@ -51,7 +52,35 @@ export class EngineStatus {
   }
 
   async info(spec: EngineSpec, options?: CallOptions): Promise<EngineInfo> {
-    return this.describe(spec, await this.observe(options));
+    return this.describe(spec, await this.observeOne(spec, options));
+  }
+
+  /**
+   * One engine's raid and controllers, read by name: listing every raid and controller for one
+   * engine cost ~1 MB of JSON per EngineGet at 500 engines. A raid that is not a bdev (configuring,
+   * or gone) is not found by name, and only then are the raids listed.
+   */
+  private async observeOne(spec: EngineSpec, options?: CallOptions): Promise<Observed> {
+    const raidName = engineRaidName(spec.name);
+    const remote = spec.replicas.filter((r) => r.kind === 'remote').map((r) => engineControllerName(spec.name, r.name));
+    const [raid, controllers] = await Promise.all([
+      this.raidByName(raidName, options),
+      Promise.all(remote.map((name) => this.ctx.spdk.nvme.getControllers({ name }, options).catch((e: unknown) => this.ifGone(e, []) as NvmeController[]))),
+    ]);
+    return { raids: new Map(raid ? [[raidName, raid]] : []), controllers: new Map(controllers.flat().map((c) => [c.name, c])) };
+  }
+
+  private async raidByName(name: string, options?: CallOptions): Promise<RaidBdev | undefined> {
+    const bdevs = await this.ctx.spdk.bdev.getBdevs({ name }, options).catch((e: unknown) => this.ifGone(e, []) as Bdev[]);
+    const raid = bdevs[0]?.driver_specific.raid;
+    if (raid) return { name, ...raid };
+    return (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === name);
+  }
+
+  /** `value` when `error` says the named object does not exist, else rethrows it. */
+  private ifGone(error: unknown, value: unknown): unknown {
+    if (this.ctx.client.verdictOf(error) === 'gone') return value;
+    throw error;
   }
 
   async infoAll(specs: EngineSpec[], options?: CallOptions): Promise<EngineInfo[]> {

@@ -30,7 +30,9 @@
  *
  * Subsystems are counted, not estimated: what spdk_tgt has (the NQNs nvmf_get_subsystems listed,
  * kept current by the service's own creates and deletes as they finish) plus what running work
- * will make. Work that says what it made when it releases (an export) ends its hold at once; a
+ * will make. The full list (~1 MB of JSON at 2,000 exports, parsed on the main loop) is read again
+ * only when a sample needs it: work released without saying what it made, spdk_tgt restarted, or
+ * SUBSYSTEM_RECOUNT_MS since the last list (subsystems made by others than this service). Work that says what it made when it releases (an export) ends its hold at once; a
  * deleted subsystem stops counting when its delete is answered. Changes that finish while a count
  * is read are applied again over its answer (spdk_tgt answers in order, so the count has every
  * change answered before it was asked). The limit is spdk_tgt's own max_subsystems, read from
@@ -58,6 +60,9 @@ export type { ReactorLoad, ResourceSnapshot } from './readings.js';
 export { CLEAN_SAMPLES_TO_RELEASE } from './rebuild-throttle.js';
 
 const MIB = 1024 * 1024;
+
+/** A sample lists every subsystem again at least this often, to see those others made or deleted. */
+export const SUBSYSTEM_RECOUNT_MS = 60_000;
 /** RAID_BDEV_PROCESS_MAX_QD: a rebuild allocates 16 windows up front, as one element (transcript 14, phase 5). */
 export const REBUILD_WINDOWS = 16;
 /**
@@ -146,6 +151,8 @@ export class NodeResources implements Admission {
   private latencyNext = 0;
   private prevReactors: Reactors | undefined;
   private subsystemRead: Promise<void> | undefined;
+  /** spdk_tgt restarted since the last list: what it has is no longer what `known` holds. */
+  private recountAfterRestart = false;
   private readonly rebuildThrottle: RebuildThrottle;
 
   constructor(options: ResourcesOptions) {
@@ -347,13 +354,14 @@ export class NodeResources implements Admission {
       part('framework_get_reactors', () => timed(() => this.spdk.info.getReactors(opts))),
       caps.simulator ? part('sim_set_memory', () => this.client.callUnchecked<{ hugepages_free: number | null }>('sim_set_memory', {}, opts)) : undefined,
     ]);
+    // Before the count: a restart of spdk_tgt found here makes this sample list its subsystems.
+    const load = reactors ? this.reactorLoad(reactors) : [];
     if (!this.limitKnown) await this.readLimit();
-    const subsystemsRead = this.refreshSubsystems(true);
+    const subsystemsRead = this.recountDue() ? this.refreshSubsystems(true) : undefined;
     const dump = await part('env_dpdk_get_mem_stats', () => readDump(this.spdk, opts));
     await subsystemsRead;
     const hugepages = await hugepagesRead;
     const dma = dmaReading(dump, hugepages, simPool, problems);
-    const load = reactors ? this.reactorLoad(reactors) : [];
     const p90 = this.takeLatencyP90();
     const snapshot: ResourceSnapshot = {
       at,
@@ -386,6 +394,7 @@ export class NodeResources implements Admission {
       this.log.warn({ pid: current.pid, previousPid: previous.pid }, 'spdk_tgt restarted: its rebuild options are applied again and its max_subsystems read again');
       this.rebuildThrottle.forgetApplied();
       this.limitKnown = this.limitFixed;
+      this.recountAfterRestart = true;
       return [];
     }
     return load;
@@ -488,6 +497,7 @@ export class NodeResources implements Admission {
           else nqns.delete(change.nqn);
         }
         this.known = { nqns, at };
+        this.recountAfterRestart = false;
         // Work released before this count was asked, without saying what it made: the count has it.
         for (const [key, u] of this.unsettled) {
           if (u.asked >= asked) continue;
@@ -503,6 +513,12 @@ export class NodeResources implements Admission {
       this.subsystemRead = undefined;
     });
     return this.subsystemRead;
+  }
+
+  /** Whether this sample must list the subsystems (see the head of this file). */
+  private recountDue(): boolean {
+    if (this.recountAfterRestart || this.unsettledSum > 0 || !this.known) return true;
+    return this.now() - this.known.at >= SUBSYSTEM_RECOUNT_MS;
   }
 
   /**

@@ -32,7 +32,7 @@ import {
   type STATE_SCHEMA,
 } from './state-schema.js';
 import { injectedWriteFault } from './write-faults.js';
-import { captureState, serializeState } from './state-serialize.js';
+import { captureState, frozenRecord, serializeState } from './state-serialize.js';
 
 /**
  * A record of work already done in spdk_tgt (an object deleted) is written this many times
@@ -282,6 +282,8 @@ export class StateFile {
       }
       const version = (parsed as { version?: unknown } | null)?.version;
       data = withDictionaries(checkAndMigrate(file, parsed) as StateData);
+      // Records are replaced on change, never mutated: frozen, their text is made once (state-serialize.ts).
+      for (const table of [data.disks, data.exports, data.engines]) for (const record of Object.values(table)) frozenRecord(record);
       // In memory only: the file keeps its old format until the next change is written.
       if (version !== STATE_VERSION) log.info({ file, from: version, to: STATE_VERSION }, 'state file migrated');
     }
@@ -623,13 +625,13 @@ export class StateFile {
 }
 
 function diskIntent(disk: DiskRecord): DiskIntent {
-  return { name: disk.name, kind: disk.kind, path: disk.path, lvstoreUuid: disk.lvstoreUuid, clusterSize: disk.clusterSize, blockSize: disk.blockSize };
+  return frozenRecord({ name: disk.name, kind: disk.kind, path: disk.path, lvstoreUuid: disk.lvstoreUuid, clusterSize: disk.clusterSize, blockSize: disk.blockSize });
 }
 
 /** Of an export with a listener (the callers check). */
 function exportIntent(record: ExportRecord, security: ExportSecurity | undefined): ExportIntent {
   const listener = record.listeners[0]!;
-  return { replica: record.replica, hostNqns: [...record.hosts], address: listener.address, port: listener.port, ...(security ? { security } : {}) };
+  return frozenRecord({ replica: record.replica, hostNqns: [...record.hosts], address: listener.address, port: listener.port, ...(security ? { security } : {}) });
 }
 
 function writeFailure(file: string, err: unknown): ConductorError {

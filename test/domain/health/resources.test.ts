@@ -13,7 +13,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import type { Config, ConfigKey } from '../../../src/config/schema.js';
-import { CLEAN_SAMPLES_TO_RELEASE, CONTROLLER_DMA_BYTES, NodeResources, percentile, reactorLoad, type ResourcesOptions } from '../../../src/domain/health/resources.js';
+import { CLEAN_SAMPLES_TO_RELEASE, CONTROLLER_DMA_BYTES, NodeResources, percentile, reactorLoad, SUBSYSTEM_RECOUNT_MS, type ResourcesOptions } from '../../../src/domain/health/resources.js';
 import type { ThrottleInfo } from '../../../src/domain/model.js';
 import { ConductorError, type ErrorCode } from '../../../src/errors.js';
 import { SpdkClient } from '../../../src/spdk/client.js';
@@ -247,8 +247,12 @@ describe('reservations', () => {
     clock += 1000;
     await r.sample();
     expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }), 'SPDK_LIMIT_REACHED')).message).toMatch(/spdk_tgt has 3 of its 3 .*, 0 reserved by running work$/);
+    // Deleted behind the service's back: seen by the first sample SUBSYSTEM_RECOUNT_MS after the last list.
     await n.spdk.nvmf.deleteSubsystem({ nqn: 'nqn.2016-06.io.spdk:s2' });
     clock += 1000;
+    await r.sample();
+    expect((await refusal(r.admit({ kind: 'export', what: 'export of r2' }), 'SPDK_LIMIT_REACHED')).message).toMatch(/spdk_tgt has 3 of its 3 .*, 0 reserved by running work$/);
+    clock += SUBSYSTEM_RECOUNT_MS;
     await r.sample();
     (await r.admit({ kind: 'export', what: 'export of r2' })).release();
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { captureState, serializeState } from '../../../src/domain/node/state-serialize.js';
+import { captureState, frozenRecord, serializeState } from '../../../src/domain/node/state-serialize.js';
 
 describe('state file serialization in slices', () => {
   it('gives byte for byte what JSON.stringify(data, null, 1) gives, empty tables and absent keys included', async () => {
@@ -26,5 +26,15 @@ describe('state file serialization in slices', () => {
     delete data.exports.r1;
     data.exports.late = { port: 7 };
     expect(await text).toBe(expected);
+  });
+
+  it("keeps a frozen record's text and serializes a replaced one anew", async () => {
+    const data: { version: number; exports: Record<string, unknown> } = { version: 2, exports: {} };
+    for (let i = 0; i < 100; i++) data.exports[`r${i}`] = frozenRecord({ replica: `r${i}`, hostNqns: [`h${i}`], port: i, security: { hostKeys: { [`h${i}`]: `k${i}` } } });
+    expect(Object.isFrozen((data.exports.r0 as { hostNqns: string[] }).hostNqns)).toBe(true);
+    expect(await serializeState(captureState(data))).toBe(JSON.stringify(data, null, 1));
+    data.exports.r0 = frozenRecord({ replica: 'r0', hostNqns: ['h0', 'h1'], port: 1 });
+    data.exports.r1 = { replica: 'r1', hostNqns: [], port: 2 };
+    expect(await serializeState(captureState(data))).toBe(JSON.stringify(data, null, 1));
   });
 });
