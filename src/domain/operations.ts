@@ -19,6 +19,7 @@ import type {
   ExposeMode,
   NodeInfo,
   PageRequest,
+  QosLimits,
   RebuildInfo,
   ReplicaEvent,
   ReplicaInfo,
@@ -53,7 +54,7 @@ export interface NodeDomain {
   /** With `page`, that page only (see PageRequest); without, every replica. */
   replicaList(diskName: string | undefined, options?: CallOptions, page?: PageRequest): Promise<ReplicaInfo[]>;
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
-  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean, checkOnly?: boolean): Promise<ReplicaInfo>;
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
   replicaDelete(name: string, options?: CallOptions, force?: boolean): Promise<void>;
   /** On an exposed replica, `mode` says whether the hosts are added or replace its hosts; without one, other hosts are refused (EXPOSE_MODE_REQUIRED). */
@@ -99,6 +100,10 @@ export interface EngineDomain {
   rebuildList(engine: string | undefined, page?: PageRequest): Promise<RebuildInfo[]>;
   rebuildGet(engine: string, replica: string): Promise<RebuildInfo>;
   rebuildCancel(engine: string, replica: string, options?: CallOptions): Promise<RebuildInfo>;
+  /** Grows the volume online (engine/expand.ts): resumable, the same size again a no-op. */
+  engineExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<EngineInfo>;
+  /** Sets the volume's QoS limits (unset fields keep theirs); answers the engine and what spdk_tgt's rules changed. */
+  engineQosSet(name: string, limits: Partial<QosLimits>, options?: CallOptions): Promise<{ engine: EngineInfo; adjustments: string[] }>;
 }
 
 /** Backup and restore jobs and the target (domain/backup/jobs.ts). */

@@ -42,6 +42,10 @@ export interface CommandValues {
   'secret-access-key-file'?: string | undefined;
   'access-key-id-env'?: string | undefined;
   'secret-access-key-env'?: string | undefined;
+  'rw-iops'?: string | undefined;
+  'rw-mbps'?: string | undefined;
+  'r-mbps'?: string | undefined;
+  'w-mbps'?: string | undefined;
 }
 
 export interface CommandContext {

@@ -16,6 +16,7 @@ import { callFailure, type CommandSpec, type CommandValues } from './context.js'
 import { backupCommands } from './backup.js';
 import { diskCommands } from './disk.js';
 import { engineCommands } from './engine.js';
+import { engineVolumeCommands } from './engine-volume.js';
 import { nodeCommands } from './node.js';
 import { parseDuration } from './format.js';
 import { rebuildCommands } from './rebuild.js';
@@ -61,6 +62,10 @@ export const COMMAND_OPTIONS = {
   'secret-access-key-file': { type: 'string' },
   'access-key-id-env': { type: 'string' },
   'secret-access-key-env': { type: 'string' },
+  'rw-iops': { type: 'string' },
+  'rw-mbps': { type: 'string' },
+  'r-mbps': { type: 'string' },
+  'w-mbps': { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.
@@ -70,7 +75,7 @@ const COMMON: readonly (keyof CommandValues)[] = ['timeout', 'address'];
 /** Operations can wait on slow spdk_tgt work (lvstore load, examine: up to 5 min), plus queueing. */
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
-const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...rebuildCommands, ...nodeCommands, ...backupCommands];
+const COMMANDS: readonly CommandSpec[] = [...diskCommands, ...replicaCommands, ...snapshotCommands, ...engineCommands, ...engineVolumeCommands, ...rebuildCommands, ...nodeCommands, ...backupCommands];
 
 export const API_GROUPS: readonly string[] = ['disk', 'replica', 'snapshot', 'engine', 'rebuild', 'node', 'backup'];
 

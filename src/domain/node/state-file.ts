@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { makeDirectories } from '../../config/state-dir.js';
 import { ConductorError, type ErrorCode } from '../../errors.js';
-import type { EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../model.js';
+import type { EngineReplicaSpec, FrontendKind, QosLimits, TimeoutOverride } from '../model.js';
 import type { DiskRecord, ExportRecord } from './inventory.js';
 import type { TargetSpec } from '../../objectstore/target-spec.js';
 import {
@@ -86,6 +86,17 @@ export interface EngineSpec {
   readonly creating?: boolean;
   /** Members being rebuilt, by replica name: after a restart recovery re-adopts or restarts them. */
   readonly rebuilding?: Readonly<Record<string, Readonly<RebuildRecord>>>;
+  /** The QoS limits set on the engine's raid (engine/qos.ts), as spdk_tgt applies them; re-applied after restarts. */
+  readonly qos?: Readonly<QosLimits>;
+  /** An expansion in flight (engine/expand.ts): recorded before any member grows, so a restart finishes it. */
+  readonly expanding?: Readonly<ExpansionRecord>;
+}
+
+/** The step an expansion reached: the size asked for, and each member already grown (replica → its new size). */
+export interface ExpansionRecord {
+  sizeBytes: number;
+  startedAtMs: number;
+  grown: Record<string, number>;
 }
 
 export interface RebuildRecord {
