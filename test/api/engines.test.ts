@@ -89,6 +89,9 @@ describe('Engines', () => {
       superblock: false,
       stale: false,
       staleReason: '',
+      qos: null,
+      expansion: null,
+      io: null,
     });
     expect(await invoke(api.clients.engines, 'EngineGet', { name: 'vol1' })).toEqual(engine);
     expect((await invoke(api.clients.engines, 'EngineList', {})).engines).toEqual([engine]);
