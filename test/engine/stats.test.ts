@@ -69,7 +69,7 @@ describe('engine I/O statistics', () => {
     const writing = host.writeUntil(stopped, 5_000);
     const stats = await until('a window with writes', 10_000, async () => {
       const s = await invoke(api.engines, 'EngineStats', { name: 'vol' });
-      return s.rates && s.rates.windowSec > 0 && s.rates.writeOpsPerSec > 0 && s;
+      return s.rates !== null && s.rates.windowSec > 0 && s.rates.writeOpsPerSec > 0 && s;
     });
     stop();
     await writing;
