@@ -138,6 +138,8 @@ export const ERROR_CODES = {
   BACKUP_IN_USE: 'failed-precondition',
   /** SpdkCall of a method that may change spdk_tgt's state, without allow_mutating: nothing was sent. Pass it when you mean to change state under the service. */
   SPDK_CALL_MUTATING: 'failed-precondition',
+  /** The engine cannot grow now: a member is not healthy or is being rebuilt, a remote member has no api_address and is too small, or an expansion to another size is unfinished (the message says which); fix that (or finish that expansion), then retry. */
+  ENGINE_NOT_EXPANDABLE: 'failed-precondition',
 
   // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
   /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */
@@ -204,6 +206,8 @@ export const ERROR_CODES = {
   PEER_SILENT: 'deadline-exceeded',
   /** A backup or restore job made no progress within backup.stallSec, or waited queued past backup.queuedDeadlineSec; retry it. */
   BACKUP_DEADLINE_EXCEEDED: 'deadline-exceeded',
+  /** An engine's members grew but its raid did not report the new size in time; the expansion stays recorded: retry EngineExpand with the same size. */
+  ENGINE_EXPAND_INCOMPLETE: 'deadline-exceeded',
 
   // aborted: the work was cancelled before it finished; nothing more will happen unless asked again.
   /** Cancelled by request, by a cancelled caller, or because its object went away. */

@@ -259,6 +259,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     opened.add(async () => metrics.close());
     api = await startApiServer({
       stats: metrics,
+      volumeIo,
       ...options.api,
       health,
       stale: () => {

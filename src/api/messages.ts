@@ -12,6 +12,7 @@ import type {
   FrontendInfo,
   FrontendKind,
   MemberState,
+  QosLimits,
   RebuildInfo,
   RebuildPath,
   RebuildState,
@@ -32,6 +33,10 @@ import type { ReplicaEvent as ReplicaEventMessage } from './generated/spdk/condu
 import type { Snapshot } from './generated/spdk/conductor/v1/Snapshot.js';
 import type { VolumeSnapshot } from './generated/spdk/conductor/v1/VolumeSnapshot.js';
 import type { Timestamp } from './generated/google/protobuf/Timestamp.js';
+import type { EngineQos } from './generated/spdk/conductor/v1/EngineQos.js';
+import type { EngineStatsResponse } from './generated/spdk/conductor/v1/EngineStatsResponse.js';
+import type { VolumeIo } from './generated/spdk/conductor/v1/VolumeIo.js';
+import type { VolumeIoReading, VolumeStats } from '../domain/engine/volume-stats.js';
 
 const DISK_KINDS = { aio: 'DISK_KIND_AIO', nvme: 'DISK_KIND_NVME' } as const;
 const EVENT_TYPES = { added: 'ADDED', modified: 'MODIFIED', deleted: 'DELETED', synced: 'SYNCED' } as const;
@@ -156,7 +161,29 @@ export function engineMessage(engine: EngineInfo): Engine {
     rebuild: engine.rebuild ? { member: engine.rebuild.member, percent: engine.rebuild.percent, blocks: engine.rebuild.blocks } : null,
     rebuilds: engine.rebuilds.map(rebuildMessage),
     superblock: engine.superblock === true,
+    qos: engine.qos ? qosMessage(engine.qos) : null,
+    expansion: engine.expansion ? { sizeBytes: engine.expansion.sizeBytes, grown: [...engine.expansion.grown] } : null,
   };
+}
+
+export function qosMessage(qos: QosLimits): EngineQos {
+  return { rwIosPerSec: qos.rwIosPerSec, rwMbytesPerSec: qos.rwMbytesPerSec, rMbytesPerSec: qos.rMbytesPerSec, wMbytesPerSec: qos.wMbytesPerSec };
+}
+
+export function volumeIoMessage(io: VolumeIoReading): VolumeIo {
+  return {
+    readOps: io.readOps,
+    writeOps: io.writeOps,
+    readBytes: io.readBytes,
+    writeBytes: io.writeBytes,
+    readLatencySec: io.readLatencySec,
+    writeLatencySec: io.writeLatencySec,
+    sampledAtMs: io.sampledAtMs,
+  };
+}
+
+export function engineStatsMessage(stats: VolumeStats): EngineStatsResponse {
+  return { name: stats.engine, io: stats.io ? volumeIoMessage(stats.io) : null, rates: { ...stats.rates }, reason: stats.reason };
 }
 
 const REBUILD_STATES = {

@@ -25,7 +25,7 @@ import type { ApiDomain } from './services/call.js';
 import { backupsHandlers } from './services/backups.js';
 import { disksHandlers } from './services/disks.js';
 import { nodeHandlers, type NodeStatsSource } from './services/node.js';
-import { enginesHandlers } from './services/engines.js';
+import { enginesHandlers, type VolumeIoSource } from './services/engines.js';
 import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
 import { WatchRegistry } from './services/watch.js';
@@ -58,6 +58,8 @@ export interface ApiServerOptions {
   maxWatchBufferedEvents?: number;
   /** The node's metrics, which NodeStats reads; undefined: NodeStats is NODE_STATS_UNAVAILABLE. */
   stats?: NodeStatsSource | undefined;
+  /** The engines' I/O readings, which EngineGet and EngineStats read; undefined: EngineStats is NODE_STATS_UNAVAILABLE. */
+  volumeIo?: VolumeIoSource | undefined;
 }
 
 /**
@@ -99,7 +101,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.addService(tolerantService(v1.Disks.service, bounds), disksHandlers(ctx));
   server.addService(tolerantService(v1.Replicas.service, bounds), replicasHandlers(ctx, watchOptions));
   server.addService(tolerantService(v1.Snapshots.service, bounds), snapshotsHandlers(ctx));
-  server.addService(tolerantService(v1.Engines.service, bounds), enginesHandlers(ctx, watchOptions));
+  server.addService(tolerantService(v1.Engines.service, bounds), enginesHandlers(ctx, watchOptions, options.volumeIo));
   server.addService(tolerantService(v1.Backups.service, bounds), backupsHandlers(ctx, watchOptions));
   server.addService(tolerantService(v1.Node.service, bounds), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }, options.stats));
   const ownHealth = options.health === undefined;

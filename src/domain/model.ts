@@ -226,6 +226,18 @@ export interface EngineInfo {
   rebuilds: RebuildInfo[];
   /** Its raid keeps a superblock on its members (re-assembled by examine after a restart); false for older engines. */
   superblock?: boolean;
+  /** The QoS limits in force on its raid (engine/qos.ts); undefined: none. */
+  qos?: QosLimits;
+  /** An expansion recorded and not finished (engine/expand.ts): the size asked for and the members grown so far. */
+  expansion?: { sizeBytes: number; grown: string[] };
+}
+
+/** Per-volume QoS limits in spdk_tgt's units (bdev_set_qos_limit); 0 = unlimited. */
+export interface QosLimits {
+  rwIosPerSec: number;
+  rwMbytesPerSec: number;
+  rMbytesPerSec: number;
+  wMbytesPerSec: number;
 }
 
 /** What an engine repair did and how the engine ended up. */

@@ -20,6 +20,7 @@ import type {
   DeleteOutcome,
   NodeInfo,
   PageRequest,
+  QosLimits,
   RebuildInfo,
   ReplicaEvent,
   ReplicaInfo,
@@ -65,7 +66,7 @@ export interface NodeDomain {
   /** With `page`, that page only (see PageRequest); without, every replica. */
   replicaList(diskName: string | undefined, options?: CallOptions, page?: PageRequest): Promise<ReplicaInfo[]>;
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
-  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean, checkOnly?: boolean): Promise<ReplicaInfo>;
   /** Refused while a local engine or a connected host uses the replica, unless `force`. */
   replicaDelete(name: string, options?: CallOptions, force?: boolean): Promise<DeleteOutcome>;
   /** On an exposed replica, `mode` says whether the hosts are added or replace its hosts; without one, other hosts are refused (EXPOSE_MODE_REQUIRED). */
@@ -124,6 +125,10 @@ export interface EngineDomain {
   engineSnapshotList(engine: string): Promise<VolumeSnapshotInfo[]>;
   /** Deletes it on every member; a missing one is already deleted. */
   engineSnapshotDelete(engine: string, name: string, options?: CallOptions): Promise<void>;
+  /** Grows the volume online (engine/expand.ts): resumable, the same size again a no-op. */
+  engineExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<EngineInfo>;
+  /** Sets the volume's QoS limits (unset fields keep theirs); answers the engine and what spdk_tgt's rules changed. */
+  engineQosSet(name: string, limits: Partial<QosLimits>, options?: CallOptions): Promise<{ engine: EngineInfo; adjustments: string[] }>;
 }
 
 /** Backup and restore jobs and the target (domain/backup/jobs.ts). */

@@ -18,6 +18,8 @@ export interface PeerNode {
   /** `mode` as ReplicaExpose's: without one, a replica exposed to other hosts is refused (EXPOSE_MODE_REQUIRED). */
   replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
+  /** ReplicaExpand (an engine expansion grows its members); `checkOnly`: the checks alone, nothing changed. */
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean, checkOnly?: boolean): Promise<ReplicaInfo>;
   snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
   snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<unknown>;
@@ -40,6 +42,7 @@ export const NO_PEERS: PeerDirectory = {
       replicaGet: refuse,
       replicaExpose: refuse,
       replicaUnexpose: refuse,
+      replicaExpand: refuse,
       snapshotList: refuse,
       snapshotCreate: refuse,
       snapshotDelete: refuse,

@@ -99,6 +99,11 @@ class GrpcPeer implements PeerNode {
     return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaUnexpose', { name }, unaryOptions(options))));
   }
 
+  async replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force = false, checkOnly = false): Promise<ReplicaInfo> {
+    const request = { name, sizeBytes, force, checkOnly };
+    return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaExpand', request, unaryOptions(options))));
+  }
+
   async snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]> {
     const reply = await this.call(() => invoke(this.clients.snapshots, 'SnapshotList', { replicaName }, unaryOptions(options)));
     return reply.snapshots.map(snapshotInfo);

@@ -89,6 +89,9 @@ describe('Engines', () => {
       superblock: false,
       stale: false,
       staleReason: '',
+      qos: null,
+      expansion: null,
+      io: null,
     });
     expect(await invoke(api.clients.engines, 'EngineGet', { name: 'vol1' })).toEqual(engine);
     expect((await invoke(api.clients.engines, 'EngineList', {})).engines).toEqual([engine]);
@@ -272,7 +275,39 @@ const cases: Case[] = [
   ['a removal without a replica', (c) => invoke(c.engines, 'EngineReplicaRemove', { name: 'vol1' }), /^replica_name: a replica name is required/],
   ['an add without a replica', (c) => invoke(c.engines, 'EngineReplicaAdd', { name: 'vol1' }), /^replica: a replica is required/],
   ['an add with a bad port', (c) => invoke(c.engines, 'EngineReplicaAdd', { name: 'vol1', replica: remote({ port: 65_536 }) }), /^replica\.remote\.port: 65536 is not a TCP port/],
+  ['an expand by less than a MiB', (c) => invoke(c.engines, 'EngineExpand', { name: 'vol1', sizeBytes: GiB + 4096 }), /^size_bytes: \d+ is not a multiple of 1 MiB/],
+  ['an expand to 0', (c) => invoke(c.engines, 'EngineExpand', { name: 'vol1', sizeBytes: 0 }), /^size_bytes:/],
+  ['a QoS set with no limit', (c) => invoke(c.engines, 'EngineQosSet', { name: 'vol1' }), /^rw_ios_per_sec: no limit given/],
+  ['a stats read with a bad name', (c) => invoke(c.engines, 'EngineStats', { name: 'Vol' }), /^name: volume name "Vol" is not allowed/],
 ];
+
+describe('EngineExpand, EngineQosSet, EngineStats at the edge', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi();
+    await api.domain.diskCreate({ name: 'd1', path: '/dev/sda' });
+    await api.domain.replicaCreate('r2', 'd1', GiB);
+    await invoke(api.clients.engines, 'EngineCreate', CREATE);
+  });
+  afterAll(async () => {
+    await api.close();
+  });
+
+  it('answers the QoS limits in force and what spdk_tgt rounded', async () => {
+    const reply = await invoke(api.clients.engines, 'EngineQosSet', { name: 'vol1', rwIosPerSec: 2500, rMbytesPerSec: 10 });
+    expect(reply.qos).toEqual({ rwIosPerSec: 3000, rwMbytesPerSec: 0, rMbytesPerSec: 10, wMbytesPerSec: 0 });
+    expect(reply.adjustments).toEqual(['rw_ios_per_sec 2500 rounded up to 3000 (spdk_tgt counts IOPS in multiples of 1000)']);
+    expect(reply.engine!.qos).toEqual(reply.qos);
+  });
+
+  it('hands a valid expand to the domain', async () => {
+    expect((await invoke(api.clients.engines, 'EngineExpand', { name: 'vol1', sizeBytes: 2 * GiB })).sizeBytes).toBe(2 * GiB);
+  });
+
+  it('says EngineStats has nothing to read on a server started without the volume I/O readings', async () => {
+    await expect(invoke(api.clients.engines, 'EngineStats', { name: 'vol1' })).rejects.toMatchObject({ code: status.UNAVAILABLE });
+  });
+});
 
 describe('bad engine requests are refused at the edge', () => {
   let api: TestApi;

@@ -82,6 +82,13 @@ export interface BdevRegistry {
   /** Sets a claim, or throws the SimRpcError spdk_tgt gives the given method on a claimed bdev. */
   claim(name: string, claim: SimClaim): void;
   release(name: string, holder: string): void;
+  /**
+   * (Added for resize events.) Tells every listener that `bdev` changed its block count
+   * (spdk_bdev_notify_blockcnt_change's SPDK_BDEV_EVENT_RESIZE to each open descriptor).
+   */
+  resized?(bdev: SimBdev): void;
+  /** (Added for resize events.) `listener(bdev)` after a bdev's block count changed. Returns an unsubscribe. */
+  onResize?(listener: (bdev: SimBdev) => void): () => void;
 }
 
 /** The DMA heap (hugepages) budget, as env_dpdk_get_mem_stats and transcript 14 show it. */

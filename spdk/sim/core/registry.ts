@@ -9,6 +9,7 @@ import { Qos } from './qos.js';
 
 type RemoveListener = (bdev: SimBdev, reason: string) => void;
 type AddListener = (bdev: SimBdev) => void | Promise<void>;
+type ResizeListener = (bdev: SimBdev) => void;
 
 export class CoreRegistry implements BdevRegistry {
   /** Registration order; the value is the bdev, the key its name. */
@@ -17,6 +18,7 @@ export class CoreRegistry implements BdevRegistry {
   private readonly index = new Map<string, SimBdev>();
   private readonly removeListeners: RemoveListener[] = [];
   private readonly addListeners: AddListener[] = [];
+  private readonly resizeListeners: ResizeListener[] = [];
   private readonly pendingExamines = new Set<Promise<void>>();
   /** Bdevs opened by examine until the given poll tick (a start_shallow_copy there gets EPERM). */
   private readonly examineHolds = new Map<SimBdev, number>();
@@ -162,6 +164,25 @@ export class CoreRegistry implements BdevRegistry {
     return () => {
       const i = this.addListeners.indexOf(listener);
       if (i >= 0) this.addListeners.splice(i, 1);
+    };
+  }
+
+  resized(bdev: SimBdev): void {
+    if (this.index.get(bdev.name) !== bdev) return;
+    for (const listener of [...this.resizeListeners]) {
+      try {
+        listener(bdev);
+      } catch (err) {
+        this.onListenerError(err);
+      }
+    }
+  }
+
+  onResize(listener: ResizeListener): () => void {
+    this.resizeListeners.push(listener);
+    return () => {
+      const i = this.resizeListeners.indexOf(listener);
+      if (i >= 0) this.resizeListeners.splice(i, 1);
     };
   }
 

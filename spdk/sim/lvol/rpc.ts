@@ -219,8 +219,11 @@ export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
 
   reg('bdev_lvol_resize', async (p) => {
     const bdev = lvol(p['name'] as string);
+    const before = bdev.numBlocks;
     const zero = run(() => chain.resize(bdev.lvs, bdev.blob, sizeInBytes(p), bdev.claim !== null));
     await persist(bdev.lvs, [bdev.blob], zero);
+    // vbdev_lvol_resize notifies the bdev layer: its claimer (a raid, an export) sees the new size.
+    if (bdev.numBlocks !== before) target.bdevs.resized?.(bdev);
     return true;
   });
 

@@ -234,7 +234,11 @@ export class NvmeModule implements SimModule {
       } else if (!bdev.paths.includes(ctrlr)) {
         bdev.paths.push(ctrlr);
       }
-      bdev.numBlocks = ns.numBlocks;
+      if (bdev.numBlocks !== ns.numBlocks) {
+        bdev.numBlocks = ns.numBlocks;
+        // bdev_nvme's namespace resize: whatever holds the bdev (a raid) sees the new size.
+        registry.resized?.(bdev);
+      }
       names.push(bdev.name);
     }
     for (const bdev of [...bdevs]) {

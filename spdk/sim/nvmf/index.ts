@@ -79,7 +79,12 @@ export class NvmfModule implements SimModule {
     registerNvmfRpcs(target, this);
     registerNvmfPathRpcs(target, this);
     target.addConfigSource('nvmf', () => this.configEntries());
-    this.unsubscribe = target.bdevs.onRemove((bdev) => this.bdevGone(bdev));
+    const offRemove = target.bdevs.onRemove((bdev) => this.bdevGone(bdev));
+    const offResize = target.bdevs.onResize?.((bdev) => this.bdevResized(bdev));
+    this.unsubscribe = () => {
+      offRemove();
+      offResize?.();
+    };
     fabricFaults(target).add({
       cutSubsystem: (nqn) => {
         const sub = this.subsystems.get(nqn);
@@ -163,6 +168,13 @@ export class NvmfModule implements SimModule {
     this.keyring.put(keys.dhchapKey);
     this.keyring.put(keys.dhchapCtrlrKey);
     this.keyring.put(keys.psk?.key);
+  }
+
+  /** A namespace's bdev changed size: its hosts are told (the namespace attribute changed notice). */
+  private bdevResized(bdev: SimBdev): void {
+    for (const sub of this.subsystems.values()) {
+      if ([...sub.namespaces.values()].some((ns) => ns.bdev === bdev)) this.sessions.notify(sub);
+    }
   }
 
   /** A namespace's bdev was deleted or hot-removed: the namespace goes with it. */

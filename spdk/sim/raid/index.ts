@@ -29,6 +29,8 @@ export class RaidModule implements SimModule {
     this.target = target;
     this.unsubscribe.push(target.bdevs.onAdd((bdev) => this.examine(bdev)));
     this.unsubscribe.push(target.bdevs.onRemove((bdev) => this.hotRemove(bdev)));
+    const offResize = target.bdevs.onResize?.((bdev) => this.memberResized(bdev));
+    if (offResize) this.unsubscribe.push(offResize);
     registerRaidRpcs(target, this);
     target.addConfigSource('bdev', () => [
       {
@@ -173,6 +175,12 @@ export class RaidModule implements SimModule {
       }
       return;
     }
+  }
+
+  /** A member changed size (SPDK_BDEV_EVENT_RESIZE): its raid follows, and tells its own claimer. */
+  private memberResized(bdev: SimBdev): void {
+    const raid = this.raidOfMember(bdev);
+    if (raid?.memberResized() && raid.volume) this.target?.bdevs.resized?.(raid.volume);
   }
 
   /** A member left the registry (deleted, or its NVMe controller was lost): out of the raid. */

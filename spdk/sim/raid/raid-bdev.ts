@@ -245,6 +245,38 @@ export class Raid {
     await Promise.allSettled(members.map((bdev) => clearSuperblock(bdev)));
   }
 
+  /**
+   * raid_bdev_resize_base_bdev with raid1_resize: a member changed size, and the raid takes the
+   * smallest configured member less its data offset (transcript 21: it grows by itself, there is
+   * no raid resize RPC). A shrink of a claimed (exported) raid is refused by the bdev layer and
+   * the raid stays as it was. A superblock raid records the new data sizes on its members.
+   * Returns true when the raid's size changed.
+   */
+  memberResized(): boolean {
+    const volume = this.volume;
+    if (this.state !== 'online' || !volume) return false;
+    const sizes = this.slots.filter((s) => s.configured && s.bdev).map((s) => s.bdev!.numBlocks - s.dataOffset);
+    if (sizes.length === 0) return false;
+    const size = Math.min(...sizes);
+    if (size === this.numBlocks) return false;
+    if (size < this.numBlocks && volume.claim !== null) {
+      this.env.log('raid_resize_failed', { message: 'Failed to notify blockcount change' });
+      return false;
+    }
+    this.env.log('raid_resized', { message: `raid bdev '${this.name}': block count was changed from ${this.numBlocks} to ${size}` });
+    this.numBlocks = size;
+    volume.numBlocks = size;
+    for (const slot of this.slots) slot.dataSize = size;
+    if (this.sb) {
+      for (const entry of this.sb.members) {
+        const slot = this.slots[entry.slot];
+        if (slot) entry.dataSize = slot.dataSize;
+      }
+      this.persistSuperblock();
+    }
+    return true;
+  }
+
   /** raid_bdev_fail_base_bdev: a member whose I/O failed leaves the raid. */
   failMember(slot: Slot): void {
     if (slot.failed || !slot.configured) return;

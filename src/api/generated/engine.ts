@@ -7,10 +7,15 @@ import type { EngineCreateRequest as _spdk_conductor_v1_EngineCreateRequest, Eng
 import type { EngineDeleteRequest as _spdk_conductor_v1_EngineDeleteRequest, EngineDeleteRequest__Output as _spdk_conductor_v1_EngineDeleteRequest__Output } from './spdk/conductor/v1/EngineDeleteRequest.js';
 import type { EngineDeleteResponse as _spdk_conductor_v1_EngineDeleteResponse, EngineDeleteResponse__Output as _spdk_conductor_v1_EngineDeleteResponse__Output } from './spdk/conductor/v1/EngineDeleteResponse.js';
 import type { EngineEvent as _spdk_conductor_v1_EngineEvent, EngineEvent__Output as _spdk_conductor_v1_EngineEvent__Output } from './spdk/conductor/v1/EngineEvent.js';
+import type { EngineExpandRequest as _spdk_conductor_v1_EngineExpandRequest, EngineExpandRequest__Output as _spdk_conductor_v1_EngineExpandRequest__Output } from './spdk/conductor/v1/EngineExpandRequest.js';
+import type { EngineExpansion as _spdk_conductor_v1_EngineExpansion, EngineExpansion__Output as _spdk_conductor_v1_EngineExpansion__Output } from './spdk/conductor/v1/EngineExpansion.js';
 import type { EngineGetRequest as _spdk_conductor_v1_EngineGetRequest, EngineGetRequest__Output as _spdk_conductor_v1_EngineGetRequest__Output } from './spdk/conductor/v1/EngineGetRequest.js';
 import type { EngineListRequest as _spdk_conductor_v1_EngineListRequest, EngineListRequest__Output as _spdk_conductor_v1_EngineListRequest__Output } from './spdk/conductor/v1/EngineListRequest.js';
 import type { EngineListResponse as _spdk_conductor_v1_EngineListResponse, EngineListResponse__Output as _spdk_conductor_v1_EngineListResponse__Output } from './spdk/conductor/v1/EngineListResponse.js';
 import type { EngineMember as _spdk_conductor_v1_EngineMember, EngineMember__Output as _spdk_conductor_v1_EngineMember__Output } from './spdk/conductor/v1/EngineMember.js';
+import type { EngineQos as _spdk_conductor_v1_EngineQos, EngineQos__Output as _spdk_conductor_v1_EngineQos__Output } from './spdk/conductor/v1/EngineQos.js';
+import type { EngineQosSetRequest as _spdk_conductor_v1_EngineQosSetRequest, EngineQosSetRequest__Output as _spdk_conductor_v1_EngineQosSetRequest__Output } from './spdk/conductor/v1/EngineQosSetRequest.js';
+import type { EngineQosSetResponse as _spdk_conductor_v1_EngineQosSetResponse, EngineQosSetResponse__Output as _spdk_conductor_v1_EngineQosSetResponse__Output } from './spdk/conductor/v1/EngineQosSetResponse.js';
 import type { EngineRepairRequest as _spdk_conductor_v1_EngineRepairRequest, EngineRepairRequest__Output as _spdk_conductor_v1_EngineRepairRequest__Output } from './spdk/conductor/v1/EngineRepairRequest.js';
 import type { EngineRepairResponse as _spdk_conductor_v1_EngineRepairResponse, EngineRepairResponse__Output as _spdk_conductor_v1_EngineRepairResponse__Output } from './spdk/conductor/v1/EngineRepairResponse.js';
 import type { EngineReplica as _spdk_conductor_v1_EngineReplica, EngineReplica__Output as _spdk_conductor_v1_EngineReplica__Output } from './spdk/conductor/v1/EngineReplica.js';
@@ -23,6 +28,8 @@ import type { EngineSnapshotDeleteRequest as _spdk_conductor_v1_EngineSnapshotDe
 import type { EngineSnapshotDeleteResponse as _spdk_conductor_v1_EngineSnapshotDeleteResponse, EngineSnapshotDeleteResponse__Output as _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output } from './spdk/conductor/v1/EngineSnapshotDeleteResponse.js';
 import type { EngineSnapshotListRequest as _spdk_conductor_v1_EngineSnapshotListRequest, EngineSnapshotListRequest__Output as _spdk_conductor_v1_EngineSnapshotListRequest__Output } from './spdk/conductor/v1/EngineSnapshotListRequest.js';
 import type { EngineSnapshotListResponse as _spdk_conductor_v1_EngineSnapshotListResponse, EngineSnapshotListResponse__Output as _spdk_conductor_v1_EngineSnapshotListResponse__Output } from './spdk/conductor/v1/EngineSnapshotListResponse.js';
+import type { EngineStatsRequest as _spdk_conductor_v1_EngineStatsRequest, EngineStatsRequest__Output as _spdk_conductor_v1_EngineStatsRequest__Output } from './spdk/conductor/v1/EngineStatsRequest.js';
+import type { EngineStatsResponse as _spdk_conductor_v1_EngineStatsResponse, EngineStatsResponse__Output as _spdk_conductor_v1_EngineStatsResponse__Output } from './spdk/conductor/v1/EngineStatsResponse.js';
 import type { EngineWatchRequest as _spdk_conductor_v1_EngineWatchRequest, EngineWatchRequest__Output as _spdk_conductor_v1_EngineWatchRequest__Output } from './spdk/conductor/v1/EngineWatchRequest.js';
 import type { EnginesClient as _spdk_conductor_v1_EnginesClient, EnginesDefinition as _spdk_conductor_v1_EnginesDefinition } from './spdk/conductor/v1/Engines.js';
 import type { Frontend as _spdk_conductor_v1_Frontend, Frontend__Output as _spdk_conductor_v1_Frontend__Output } from './spdk/conductor/v1/Frontend.js';
@@ -39,6 +46,8 @@ import type { RemoteReplica as _spdk_conductor_v1_RemoteReplica, RemoteReplica__
 import type { ReplicaTimeoutsOverride as _spdk_conductor_v1_ReplicaTimeoutsOverride, ReplicaTimeoutsOverride__Output as _spdk_conductor_v1_ReplicaTimeoutsOverride__Output } from './spdk/conductor/v1/ReplicaTimeoutsOverride.js';
 import type { SnapshotCopy as _spdk_conductor_v1_SnapshotCopy, SnapshotCopy__Output as _spdk_conductor_v1_SnapshotCopy__Output } from './spdk/conductor/v1/SnapshotCopy.js';
 import type { TimeoutsOverride as _spdk_conductor_v1_TimeoutsOverride, TimeoutsOverride__Output as _spdk_conductor_v1_TimeoutsOverride__Output } from './spdk/conductor/v1/TimeoutsOverride.js';
+import type { VolumeIo as _spdk_conductor_v1_VolumeIo, VolumeIo__Output as _spdk_conductor_v1_VolumeIo__Output } from './spdk/conductor/v1/VolumeIo.js';
+import type { VolumeIoRates as _spdk_conductor_v1_VolumeIoRates, VolumeIoRates__Output as _spdk_conductor_v1_VolumeIoRates__Output } from './spdk/conductor/v1/VolumeIoRates.js';
 import type { VolumeSnapshot as _spdk_conductor_v1_VolumeSnapshot, VolumeSnapshot__Output as _spdk_conductor_v1_VolumeSnapshot__Output } from './spdk/conductor/v1/VolumeSnapshot.js';
 
 type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
@@ -59,10 +68,15 @@ export interface ProtoGrpcType {
         EngineDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineDeleteRequest, _spdk_conductor_v1_EngineDeleteRequest__Output>
         EngineDeleteResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineDeleteResponse, _spdk_conductor_v1_EngineDeleteResponse__Output>
         EngineEvent: MessageTypeDefinition<_spdk_conductor_v1_EngineEvent, _spdk_conductor_v1_EngineEvent__Output>
+        EngineExpandRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineExpandRequest, _spdk_conductor_v1_EngineExpandRequest__Output>
+        EngineExpansion: MessageTypeDefinition<_spdk_conductor_v1_EngineExpansion, _spdk_conductor_v1_EngineExpansion__Output>
         EngineGetRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineGetRequest, _spdk_conductor_v1_EngineGetRequest__Output>
         EngineListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineListRequest, _spdk_conductor_v1_EngineListRequest__Output>
         EngineListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineListResponse, _spdk_conductor_v1_EngineListResponse__Output>
         EngineMember: MessageTypeDefinition<_spdk_conductor_v1_EngineMember, _spdk_conductor_v1_EngineMember__Output>
+        EngineQos: MessageTypeDefinition<_spdk_conductor_v1_EngineQos, _spdk_conductor_v1_EngineQos__Output>
+        EngineQosSetRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineQosSetRequest, _spdk_conductor_v1_EngineQosSetRequest__Output>
+        EngineQosSetResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineQosSetResponse, _spdk_conductor_v1_EngineQosSetResponse__Output>
         EngineRepairRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineRepairRequest, _spdk_conductor_v1_EngineRepairRequest__Output>
         EngineRepairResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineRepairResponse, _spdk_conductor_v1_EngineRepairResponse__Output>
         EngineReplica: MessageTypeDefinition<_spdk_conductor_v1_EngineReplica, _spdk_conductor_v1_EngineReplica__Output>
@@ -76,6 +90,8 @@ export interface ProtoGrpcType {
         EngineSnapshotListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotListRequest, _spdk_conductor_v1_EngineSnapshotListRequest__Output>
         EngineSnapshotListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotListResponse, _spdk_conductor_v1_EngineSnapshotListResponse__Output>
         EngineState: EnumTypeDefinition
+        EngineStatsRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineStatsRequest, _spdk_conductor_v1_EngineStatsRequest__Output>
+        EngineStatsResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineStatsResponse, _spdk_conductor_v1_EngineStatsResponse__Output>
         EngineWatchRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineWatchRequest, _spdk_conductor_v1_EngineWatchRequest__Output>
         Engines: SubtypeConstructor<typeof grpc.Client, _spdk_conductor_v1_EnginesClient> & { service: _spdk_conductor_v1_EnginesDefinition }
         Frontend: MessageTypeDefinition<_spdk_conductor_v1_Frontend, _spdk_conductor_v1_Frontend__Output>
@@ -97,6 +113,8 @@ export interface ProtoGrpcType {
         ReplicaTimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_ReplicaTimeoutsOverride, _spdk_conductor_v1_ReplicaTimeoutsOverride__Output>
         SnapshotCopy: MessageTypeDefinition<_spdk_conductor_v1_SnapshotCopy, _spdk_conductor_v1_SnapshotCopy__Output>
         TimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_TimeoutsOverride, _spdk_conductor_v1_TimeoutsOverride__Output>
+        VolumeIo: MessageTypeDefinition<_spdk_conductor_v1_VolumeIo, _spdk_conductor_v1_VolumeIo__Output>
+        VolumeIoRates: MessageTypeDefinition<_spdk_conductor_v1_VolumeIoRates, _spdk_conductor_v1_VolumeIoRates__Output>
         VolumeSnapshot: MessageTypeDefinition<_spdk_conductor_v1_VolumeSnapshot, _spdk_conductor_v1_VolumeSnapshot__Output>
       }
     }

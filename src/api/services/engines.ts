@@ -3,7 +3,7 @@
  * EngineWatch is a server stream over EngineDomain.engineWatch whose subscription ends with the
  * stream on every path (see watch.ts).
  */
-import type { EngineCreate, EngineEvent as DomainEngineEvent, EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../../domain/model.js';
+import type { EngineCreate, EngineInfo, EngineEvent as DomainEngineEvent, EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../../domain/model.js';
 import type { HostSecrets } from '../../domain/node/keys.js';
 import type { HostTimeouts, ReplicaTimeouts } from '../../domain/engine/timeout-budget.js';
 import type { Engine } from '../generated/spdk/conductor/v1/Engine.js';
@@ -24,13 +24,21 @@ import type { EngineReplicaRemoveRequest__Output } from '../generated/spdk/condu
 import type { EnginesHandlers } from '../generated/spdk/conductor/v1/Engines.js';
 import type { EngineWatchRequest__Output } from '../generated/spdk/conductor/v1/EngineWatchRequest.js';
 import type { TimeoutsOverride__Output } from '../generated/spdk/conductor/v1/TimeoutsOverride.js';
-import { engineEventMessage, engineMemberMessage, engineMessage, rebuildMessage, volumeSnapshotMessage } from '../messages.js';
 import type { EngineSnapshotCreateRequest__Output } from '../generated/spdk/conductor/v1/EngineSnapshotCreateRequest.js';
 import type { EngineSnapshotDeleteRequest__Output } from '../generated/spdk/conductor/v1/EngineSnapshotDeleteRequest.js';
 import type { EngineSnapshotDeleteResponse } from '../generated/spdk/conductor/v1/EngineSnapshotDeleteResponse.js';
 import type { EngineSnapshotListRequest__Output } from '../generated/spdk/conductor/v1/EngineSnapshotListRequest.js';
 import type { EngineSnapshotListResponse } from '../generated/spdk/conductor/v1/EngineSnapshotListResponse.js';
 import type { VolumeSnapshot } from '../generated/spdk/conductor/v1/VolumeSnapshot.js';
+import { engineEventMessage, engineMemberMessage, engineMessage, engineStatsMessage, qosMessage, rebuildMessage, volumeIoMessage, volumeSnapshotMessage } from '../messages.js';
+import type { EngineExpandRequest__Output } from '../generated/spdk/conductor/v1/EngineExpandRequest.js';
+import type { EngineQosSetRequest__Output } from '../generated/spdk/conductor/v1/EngineQosSetRequest.js';
+import type { EngineQosSetResponse } from '../generated/spdk/conductor/v1/EngineQosSetResponse.js';
+import type { EngineStatsRequest__Output } from '../generated/spdk/conductor/v1/EngineStatsRequest.js';
+import type { EngineStatsResponse } from '../generated/spdk/conductor/v1/EngineStatsResponse.js';
+import type { VolumeIo } from '../../domain/engine/volume-io.js';
+import { volumeStats } from '../../domain/engine/volume-stats.js';
+import { ConductorError } from '../../errors.js';
 import type { Rebuild } from '../generated/spdk/conductor/v1/Rebuild.js';
 import type { RebuildCancelRequest__Output } from '../generated/spdk/conductor/v1/RebuildCancelRequest.js';
 import type { RebuildGetRequest__Output } from '../generated/spdk/conductor/v1/RebuildGetRequest.js';
@@ -136,15 +144,22 @@ const volumeName = (request: { name: string }): string => check.name('volume', '
 const volumeSnapshotTarget = (request: { engine: string; name: string }): [string, string] => [check.name('volume', 'engine', request.engine), check.name('snapshot', 'name', request.name)];
 const rebuildTarget = (request: { engine: string; replica: string }): [string, string] => [check.name('volume', 'engine', request.engine), check.name('replica', 'replica', request.replica)];
 
-export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): EnginesHandlers {
+/** The engines' I/O readings (domain/engine/volume-io.ts), which the metrics read too; undefined: none kept. */
+export type VolumeIoSource = Pick<VolumeIo, 'lastTwo'>;
+
+export function enginesHandlers(ctx: ServiceContext, options: WatchOptions, volumeIo?: VolumeIoSource): EnginesHandlers {
   const { domain } = ctx;
+  const withIo = (engine: EngineInfo): Engine => {
+    const io = volumeIo ? volumeStats(volumeIo, engine.name).io : undefined;
+    return { ...engineMessage(engine), ...(io ? { io: volumeIoMessage(io) } : {}) };
+  };
   return {
     EngineCreate: unary<EngineCreateRequest__Output, Engine>(ctx, 'EngineCreate', async (request, call) => {
       const create = engineCreateRequest(request);
       const secrets = membersSecrets(request.replicas);
       return engineMessage(secrets ? await domain.engineCreate(create, call, secrets) : await domain.engineCreate(create, call));
     }),
-    EngineGet: unary<EngineGetRequest__Output, Engine>(ctx, 'EngineGet', async (request, call) => engineMessage(await domain.engineGet(volumeName(request), call))),
+    EngineGet: unary<EngineGetRequest__Output, Engine>(ctx, 'EngineGet', async (request, call) => withIo(await domain.engineGet(volumeName(request), call))),
     EngineList: unary<EngineListRequest__Output, EngineListResponse>(ctx, 'EngineList', async (request, call) => {
       const scope = { list: 'EngineList', filter: '' };
       const page = pageRequest(scope, request);
@@ -191,6 +206,32 @@ export function enginesHandlers(ctx: ServiceContext, options: WatchOptions): Eng
     EngineSnapshotDelete: unary<EngineSnapshotDeleteRequest__Output, EngineSnapshotDeleteResponse>(ctx, 'EngineSnapshotDelete', async (request, call) => {
       await domain.engineSnapshotDelete(...volumeSnapshotTarget(request), call);
       return {};
+    }),
+    EngineExpand: unary<EngineExpandRequest__Output, Engine>(ctx, 'EngineExpand', async (request, call) => {
+      const name = volumeName(request);
+      const sizeBytes = check.sizeBytes('size_bytes', request.sizeBytes);
+      if (sizeBytes % MiB !== 0) throw check.invalid('size_bytes', `${sizeBytes} is not a multiple of 1 MiB`, 'INVALID_SIZE');
+      return engineMessage(await domain.engineExpand(name, sizeBytes, call));
+    }),
+    EngineQosSet: unary<EngineQosSetRequest__Output, EngineQosSetResponse>(ctx, 'EngineQosSet', async (request, call) => {
+      const name = volumeName(request);
+      const limits = {
+        ...(request.rwIosPerSec !== undefined ? { rwIosPerSec: Number(request.rwIosPerSec) } : {}),
+        ...(request.rwMbytesPerSec !== undefined ? { rwMbytesPerSec: Number(request.rwMbytesPerSec) } : {}),
+        ...(request.rMbytesPerSec !== undefined ? { rMbytesPerSec: Number(request.rMbytesPerSec) } : {}),
+        ...(request.wMbytesPerSec !== undefined ? { wMbytesPerSec: Number(request.wMbytesPerSec) } : {}),
+      };
+      if (Object.keys(limits).length === 0)
+        throw check.invalid('rw_ios_per_sec', 'no limit given: set at least one of rw_ios_per_sec, rw_mbytes_per_sec, r_mbytes_per_sec, w_mbytes_per_sec (0 = unlimited)');
+      const { engine, adjustments } = await domain.engineQosSet(name, limits, call);
+      return { engine: engineMessage(engine), qos: engine.qos ? qosMessage(engine.qos) : { rwIosPerSec: 0, rwMbytesPerSec: 0, rMbytesPerSec: 0, wMbytesPerSec: 0 }, adjustments };
+    }),
+    EngineStats: unary<EngineStatsRequest__Output, EngineStatsResponse>(ctx, 'EngineStats', async (request, call) => {
+      const name = volumeName(request);
+      // Not found is the engine's, as EngineGet says it.
+      await domain.engineGet(name, call);
+      if (!volumeIo) throw new ConductorError('NODE_STATS_UNAVAILABLE', 'this API server was started without the volume I/O readings EngineStats reads');
+      return engineStatsMessage(volumeStats(volumeIo, name));
     }),
     EngineWatch: watchHandler<EngineWatchRequest__Output, DomainEngineEvent, EngineEvent>(ctx, options, {
       method: 'EngineWatch',

@@ -45,7 +45,7 @@ export function replicasHandlers(ctx: ServiceContext, options: WatchOptions): Re
     ReplicaExpand: unary<ReplicaExpandRequest__Output, Replica>(ctx, 'ReplicaExpand', async (request, call) => {
       const name = check.name('replica', 'name', request.name);
       const sizeBytes = check.sizeBytes('size_bytes', request.sizeBytes);
-      return replicaMessage(await domain.replicaExpand(name, sizeBytes, call, request.force));
+      return replicaMessage(await domain.replicaExpand(name, sizeBytes, call, request.force, request.checkOnly));
     }),
     ReplicaDelete: unary<ReplicaDeleteRequest__Output, ReplicaDeleteResponse>(ctx, 'ReplicaDelete', async (request, call) => {
       return { alreadyAbsent: (await domain.replicaDelete(check.name('replica', 'name', request.name), call, request.force)) === 'already-absent' };

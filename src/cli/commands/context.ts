@@ -45,6 +45,10 @@ export interface CommandValues {
   'access-key-id-env'?: string | undefined;
   'secret-access-key-env'?: string | undefined;
   'allow-mutating'?: boolean | undefined;
+  'rw-iops'?: string | undefined;
+  'rw-mbps'?: string | undefined;
+  'r-mbps'?: string | undefined;
+  'w-mbps'?: string | undefined;
 }
 
 export interface CommandContext {

@@ -12,6 +12,7 @@ import { followRebuild } from './rebuild.js';
 import { eventLine, follow } from './stream.js';
 import { UsageError } from './usage.js';
 import { everyPage } from './pages.js';
+import { volumeRows } from './engine-volume.js';
 
 const SPEC_HELP = `${REPLICA_SPEC_HELP}; ${REPLICA_API_HELP}`;
 
@@ -80,6 +81,7 @@ function engineFields(engine: Engine__Output): string {
   }
   const r = engine.rebuild;
   rows.push(['rebuild', r ? `${r.member}: ${r.percent}% (${r.blocks} blocks copied)` : 'none']);
+  rows.push(...volumeRows(engine));
   return `${fields(rows)}\n${membersTable(engine.members)}`;
 }
 

@@ -17,6 +17,7 @@ import { backupCommands } from './backup.js';
 import { diskCommands } from './disk.js';
 import { engineCommands } from './engine.js';
 import { engineSnapshotCommands } from './engine-snapshot.js';
+import { engineVolumeCommands } from './engine-volume.js';
 import { nodeCommands } from './node.js';
 import { parseDuration } from './format.js';
 import { rebuildCommands } from './rebuild.js';
@@ -66,6 +67,10 @@ export const COMMAND_OPTIONS = {
   'allow-mutating': { type: 'boolean' },
   full: { type: 'boolean' },
   'source-node': { type: 'string' },
+  'rw-iops': { type: 'string' },
+  'rw-mbps': { type: 'string' },
+  'r-mbps': { type: 'string' },
+  'w-mbps': { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.
@@ -81,6 +86,7 @@ const COMMANDS: readonly CommandSpec[] = [
   ...snapshotCommands,
   ...engineCommands,
   ...engineSnapshotCommands,
+  ...engineVolumeCommands,
   ...rebuildCommands,
   ...nodeCommands,
   ...backupCommands,

@@ -63,7 +63,7 @@ export const nodeCommands: CommandSpec[] = [
 ];
 
 /** Asks again every WATCH_MS until interrupted (exit 0, also mid-call: it only reads); a failed call ends it with its status. */
-async function watch(ctx: CommandContext, once: () => Promise<void>): Promise<number> {
+export async function watch(ctx: CommandContext, once: () => Promise<void>): Promise<number> {
   const signal = ctx.call.signal;
   for (;;) {
     try {

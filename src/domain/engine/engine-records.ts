@@ -19,9 +19,9 @@
  * change it by accident, and what they hold stays as it was when they read it.
  */
 import { ConductorError } from '../../errors.js';
-import type { EngineReplicaSpec } from '../model.js';
+import type { EngineReplicaSpec, QosLimits } from '../model.js';
 import type { ObjectLocks } from '../node/locks.js';
-import type { EngineSpec, RebuildRecord, RebuildView, StateFile, VolumeSnapshotRecord } from '../node/state-file.js';
+import type { EngineSpec, ExpansionRecord, RebuildRecord, RebuildView, StateFile, VolumeSnapshotRecord } from '../node/state-file.js';
 
 export class EngineRecords {
   constructor(
@@ -133,6 +133,25 @@ export class EngineEdit {
     const { [snapshot]: _old, ...others } = volumeSnapshots ?? {};
     const all = next ? { ...others, [snapshot]: next } : others;
     await this.put(Object.keys(all).length > 0 ? { ...record, volumeSnapshots: all } : record);
+  }
+
+  /** The QoS limits now in force on the raid; all zero drops them. */
+  async setQos(qos: QosLimits): Promise<void> {
+    const { qos: _old, ...record } = this.require();
+    const any = Object.values(qos).some((v) => v > 0);
+    await this.put(any ? { ...record, qos } : record);
+  }
+
+  /** An expansion to `sizeBytes` begins (or a member grew: `grown` carries every member done so far). */
+  async recordExpansion(expansion: ExpansionRecord): Promise<void> {
+    await this.put({ ...this.require(), expanding: expansion });
+  }
+
+  /** The raid reached the new size: it becomes the engine's, and the expansion record goes. */
+  async finishExpansion(): Promise<void> {
+    const { expanding, ...record } = this.require();
+    if (!expanding) return;
+    await this.put({ ...record, sizeBytes: expanding.sizeBytes });
   }
 
   /** The engine is gone from this node; its port is remembered for a create of the same name. */

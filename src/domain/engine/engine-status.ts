@@ -158,6 +158,8 @@ export class EngineStatus {
       rebuild: process ? { member: process.target, percent: process.progress.percent, blocks: process.progress.blocks } : undefined,
       rebuilds,
       superblock: spec.superblock === true,
+      ...(spec.qos ? { qos: { ...spec.qos } } : {}),
+      ...(spec.expanding ? { expansion: { sizeBytes: spec.expanding.sizeBytes, grown: Object.keys(spec.expanding.grown) } } : {}),
     };
   }
 

@@ -83,6 +83,11 @@ export class VolumeIo {
     return this.last;
   }
 
+  /** The last two samples (the window rates are taken over); never waits on spdk_tgt. */
+  lastTwo(): { previous: VolumeIoSample | undefined; last: VolumeIoSample | undefined } {
+    return { previous: this.previous, last: this.last };
+  }
+
   /** Per engine, what it served per second between the last two samples (the window, in seconds). */
   rates(): { windowSec: number; rates: VolumeIoRate[] } {
     const [a, b] = [this.previous, this.last];

@@ -48,6 +48,7 @@ import type {
   DeleteOutcome,
   NodeInfo,
   PageRequest,
+  QosLimits,
   RebuildInfo,
   ShallowCopyProgress,
   ThrottleInfo,
@@ -64,6 +65,8 @@ import { EngineStatus } from '../engine/engine-status.js';
 import { releasePhantomRaids } from '../engine/phantom-raids.js';
 import { VolumeSnapshots, type VolumeSnapshotCreate } from '../engine/volume-snapshots.js';
 import { EngineReassembly } from '../engine/reassembly.js';
+import { EngineExpansion } from '../engine/expand.js';
+import { EngineQos } from '../engine/qos.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
 import { checkName, PortRange } from './naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
@@ -109,6 +112,8 @@ export interface NodeDomainOptions {
   backups?: BackupJobsSettings;
 }
 
+/** How long an expansion waits for the raid to report the new size once its members grew (transcript 21: ms). */
+const EXPANSION_SETTLE_MS = 10_000;
 /** Replica heads whose allocation a monitor pass reads again (host writes change it unseen). */
 const ALLOCATION_REFRESH_PER_PASS = 128;
 
@@ -185,6 +190,8 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly engineStatus: EngineStatus;
   private readonly engines: Engines;
   private readonly reassembly: EngineReassembly;
+  private readonly expansion: EngineExpansion;
+  private readonly qos: EngineQos;
   private readonly copies: ShallowCopies;
   /** The backup data path (domain/backup): staging snapshots for reading, restoring into new replicas. */
   readonly dataPath: SpdkDataPath;
@@ -221,6 +228,12 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostTimeouts(spec.timeouts));
     this.engines = new Engines(ctx, this.records, deps, this.engineStatus);
     this.reassembly = new EngineReassembly(ctx, this.records, this.engines, this.engineStatus);
+    this.qos = new EngineQos(ctx, this.records);
+    this.expansion = new EngineExpansion(ctx, this.records, this.engineStatus, {
+      localExpand: (name, sizeBytes, callOptions, force, checkOnly) => this.replicaExpand(name, sizeBytes, callOptions, force, checkOnly),
+      peers: options.peers,
+      settleTimeoutMs: EXPANSION_SETTLE_MS,
+    });
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
     this.dataPath = new SpdkDataPath(ctx, this.replicas, options.backupStaging);
     this.backups = new BackupJobs({
@@ -263,6 +276,9 @@ export class NodeService implements NodeDomain, EngineDomain {
         const problems = await this.reassembly.all(callOptions);
         // Rebuilds spdk_tgt started on re-assembly get their record; at start, recovery's own pass does it.
         if (this.state.ready) await this.rebuilds.adoptStarted(callOptions);
+        // A raid spdk_tgt made again has no QoS limits; unfinished expansions go on in the background.
+        await this.qos.reapply(this.records.all(), callOptions);
+        void this.expansion.resumeAll();
         await this.engineStatus.check(callOptions);
         return problems;
       },
@@ -295,6 +311,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         const spdkStarted = await this.rebuilds.adoptStarted();
         const rebuilds = await this.rebuilds.recover();
         this.state = { ready: true, reason: 'ready' };
+        // Peer calls may be slow: an expansion a crash interrupted is finished after ready.
+        void this.expansion.resumeAll();
         // After the data path's sweep above: jobs resumed now stage into a clean directory.
         // Peers may still be starting: a volume snapshot left mid-way is settled in the background.
         void this.volumeSnapshots.recover().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'volume snapshot recovery failed'));
@@ -385,13 +403,33 @@ export class NodeService implements NodeDomain, EngineDomain {
       const info = await this.engines.create(request, options, secrets);
       if (!existed || info.state !== 'faulted') return info;
       this.ctx.log.info({ engine: info.name, reason: info.reason }, 'create of a faulted engine with the same spec: repairing it');
-      return (await this.reassembly.repair(info.name, options)).engine;
+      const repaired = await this.reassembly.repair(info.name, options);
+      const spec = this.records.get(info.name);
+      if (spec) await this.qos.reapply([spec], options);
+      return repaired.engine;
     });
   }
 
   /** Reconcile one engine now (idempotent): its members attached, its raid checked against its record, its export at its port. */
   engineRepair(name: string, options?: CallOptions): Promise<EngineRepairOutcome> {
-    return this.run('engine-repair', () => this.reassembly.repair(name, options));
+    return this.run('engine-repair', async () => {
+      const outcome = await this.reassembly.repair(name, options);
+      const spec = this.records.get(name);
+      if (spec && (await this.qos.reapply([spec], options)).length > 0) outcome.actions.push('QoS limits put back on the raid');
+      return outcome;
+    });
+  }
+
+  engineExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-expand', () => this.expansion.expand(name, sizeBytes, options));
+  }
+
+  engineQosSet(name: string, limits: Partial<QosLimits>, options?: CallOptions): Promise<{ engine: EngineInfo; adjustments: string[] }> {
+    return this.run('engine-qos-set', async () => {
+      const { adjustments } = await this.qos.set(name, limits, options);
+      this.engineStatus.changed(name, 'modified', 'QoS limits set');
+      return { engine: await this.engines.get(name, options), adjustments };
+    });
   }
 
   engineGet(name: string, options?: CallOptions): Promise<EngineInfo> {
@@ -564,8 +602,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('replica-list', async () => this.replicas.list(diskName, page));
   }
 
-  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force = false): Promise<ReplicaInfo> {
-    return this.run('replica-expand', () => this.replicas.expand(name, sizeBytes, options, force));
+  replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force = false, checkOnly = false): Promise<ReplicaInfo> {
+    return this.run('replica-expand', () => this.replicas.expand(name, sizeBytes, options, force, checkOnly));
   }
 
   replicaDelete(name: string, options?: CallOptions, force = false): Promise<DeleteOutcome> {

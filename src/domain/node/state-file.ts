@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { makeDirectories } from '../../config/state-dir.js';
 import { ConductorError, type ErrorCode } from '../../errors.js';
-import type { EngineReplicaSpec, FrontendKind, TimeoutOverride } from '../model.js';
+import type { EngineReplicaSpec, FrontendKind, QosLimits, TimeoutOverride } from '../model.js';
 import type { DiskRecord, ExportRecord } from './inventory.js';
 import type { TargetSpec } from '../../objectstore/target-spec.js';
 import {
@@ -91,6 +91,10 @@ export interface EngineSpec {
   readonly rebuilding?: Readonly<Record<string, Readonly<RebuildRecord>>>;
   /** Volume snapshots by name (engine/volume-snapshots.ts); absent on engines that never had one. */
   readonly volumeSnapshots?: Readonly<Record<string, Readonly<VolumeSnapshotRecord>>>;
+  /** The QoS limits set on the engine's raid (engine/qos.ts), as spdk_tgt applies them; re-applied after restarts. */
+  readonly qos?: Readonly<QosLimits>;
+  /** An expansion in flight (engine/expand.ts): recorded before any member grows, so a restart finishes it. */
+  readonly expanding?: Readonly<ExpansionRecord>;
 }
 
 /**
@@ -109,6 +113,13 @@ export interface VolumeSnapshotRecord {
    * Snapshots taken under host writes are not: spdk_tgt v26.05 cannot quiesce the volume.
    */
   identical: string[];
+}
+
+/** The step an expansion reached: the size asked for, and each member already grown (replica → its new size). */
+export interface ExpansionRecord {
+  sizeBytes: number;
+  startedAtMs: number;
+  grown: Record<string, number>;
 }
 
 export interface RebuildRecord {

@@ -132,6 +132,18 @@ export const ENGINE_SPEC_SCHEMA = {
     superblock: { type: 'boolean' },
     rebuilding: { type: 'object', additionalProperties: REBUILD_RECORD_SCHEMA },
     volumeSnapshots: { type: 'object', additionalProperties: VOLUME_SNAPSHOT_SCHEMA },
+    qos: {
+      type: 'object',
+      properties: { rwIosPerSec: count, rwMbytesPerSec: count, rMbytesPerSec: count, wMbytesPerSec: count },
+      required: ['rwIosPerSec', 'rwMbytesPerSec', 'rMbytesPerSec', 'wMbytesPerSec'],
+      additionalProperties: false,
+    },
+    expanding: {
+      type: 'object',
+      properties: { sizeBytes: count, startedAtMs: count, grown: { type: 'object', additionalProperties: count } },
+      required: ['sizeBytes', 'startedAtMs', 'grown'],
+      additionalProperties: false,
+    },
   },
   required: ['name', 'sizeBytes', 'replicas', 'frontend', 'hostNqns', 'port'],
   additionalProperties: false,

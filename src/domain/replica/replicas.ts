@@ -132,8 +132,12 @@ export class Replicas {
     return heads.filter((h) => !diskName || h.disk === diskName).map((h) => this.info(h));
   }
 
-  /** Refused while an engine or a connected host uses the replica, unless `force`. */
-  async expand(name: string, sizeBytes: number, options?: CallOptions, force = false): Promise<ReplicaInfo> {
+  /**
+   * Refused while an engine or a connected host uses the replica, unless `force`. The growth must
+   * fit in the disk's free space (an engine's rebuild writes the whole range). `checkOnly`: every
+   * check, nothing changed (an engine expansion asks each member first).
+   */
+  async expand(name: string, sizeBytes: number, options?: CallOptions, force = false, checkOnly = false): Promise<ReplicaInfo> {
     checkName('replica', name);
     return this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.head(name);
@@ -142,7 +146,17 @@ export class Replicas {
       if (sizeBytes < head.sizeBytes)
         throw new ConductorError('INVALID_SIZE', `replica ${name} is ${head.sizeBytes} bytes; shrinking to ${sizeBytes} is refused (it would destroy data)`, { field: 'size_bytes' });
       if (sizeBytes === head.sizeBytes) return this.info(head);
+      const [lvs] = await this.ctx.spdk.lvol.getLvstores({ lvs_name: disk.lvstoreName }, options);
+      if (lvs) disk.freeClusters = lvs.free_clusters;
+      const freeBytes = disk.freeClusters * disk.clusterSize;
+      if (sizeBytes - head.sizeBytes > freeBytes)
+        throw new ConductorError(
+          'DISK_FULL',
+          `replica ${name} would grow by ${sizeBytes - head.sizeBytes} bytes (${head.sizeBytes} to ${sizeBytes}); disk ${head.disk} has ${freeBytes} bytes free; nothing was changed`,
+          { field: 'size_bytes' },
+        );
       await this.usage.refuseIfUsed(name, `expand to ${sizeBytes} bytes`, force, options);
+      if (checkOnly) return this.info(head);
       try {
         await this.ctx.spdk.lvol.resize({ name: alias(head.disk, head.name), size_in_mib: sizeBytes / MIB }, options);
       } catch (error) {

@@ -56,6 +56,8 @@ export interface Bdev {
   uuid: string;
   claimed: boolean;
   claim_type?: string;
+  /** The QoS limits in force (bdev_set_qos_limit); 0 = none. */
+  assigned_rate_limits?: { rw_ios_per_sec: number; rw_mbytes_per_sec: number; r_mbytes_per_sec: number; w_mbytes_per_sec: number };
   driver_specific: BdevDriverSpecific;
 }
 

@@ -330,6 +330,14 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return this.engines.engineRepair(name, options);
   }
 
+  engineExpand(name: string, sizeBytes: number, options?: Options): Promise<EngineInfo> {
+    return this.engines.engineExpand(name, sizeBytes, options);
+  }
+
+  engineQosSet(name: string, limits: Parameters<EngineDomain['engineQosSet']>[1], options?: Options): ReturnType<EngineDomain['engineQosSet']> {
+    return this.engines.engineQosSet(name, limits, options);
+  }
+
   engineDelete(name: string, options?: Options): Promise<DeleteOutcome> {
     return this.engines.engineDelete(name, options);
   }

@@ -20,6 +20,8 @@ import type {
   VolumeSnapshotInfo,
 } from '../../../src/domain/model.js';
 import type { VolumeSnapshotCreate } from '../../../src/domain/engine/volume-snapshots.js';
+import type { QosLimits } from '../../../src/domain/model.js';
+import { NO_LIMITS, qosToApply } from '../../../src/domain/engine/qos.js';
 import type { EngineDomain } from '../../../src/domain/operations.js';
 import type { DeleteOutcome } from '../../../src/domain/model.js';
 
@@ -63,6 +65,7 @@ interface Stored {
   spec: EngineCreate;
   port: number;
   members: Map<string, { spec: EngineReplicaSpec; state: MemberState; reason: string }>;
+  qos?: QosLimits;
 }
 
 /** What the fake's frontend reports, so tests can compare exact values. */
@@ -224,7 +227,25 @@ export class FakeEngines {
       frontend: this.#frontend(stored),
       rebuild: rebuilding ? { member: rebuilding.bdevName, percent: 0, blocks: 0 } : undefined,
       rebuilds: [...this.rebuilds.values()].filter((r) => r.engine === spec.name && ['queued', 'copying-snapshots', 'rebuilding'].includes(r.state)).map((r) => ({ ...r })),
+      ...(stored.qos ? { qos: { ...stored.qos } } : {}),
     };
+  }
+
+  async engineExpand(name: string, sizeBytes: number, options?: Options): Promise<EngineInfo> {
+    await this.hooks.enter('engineExpand', [name, sizeBytes], options);
+    const stored = this.#stored(name);
+    if (sizeBytes < stored.spec.sizeBytes) throw new ConductorError('INVALID_SIZE', `engine ${name} is ${stored.spec.sizeBytes} bytes; shrinking is refused`);
+    stored.spec.sizeBytes = sizeBytes;
+    return this.#info(stored);
+  }
+
+  /** The domain's own rounding rules (engine/qos.ts), so the edge's reporting is checked against them. */
+  async engineQosSet(name: string, limits: Partial<QosLimits>, options?: Options): Promise<{ engine: EngineInfo; adjustments: string[] }> {
+    await this.hooks.enter('engineQosSet', [name, limits], options);
+    const stored = this.#stored(name);
+    const outcome = qosToApply(limits, stored.qos ?? NO_LIMITS);
+    stored.qos = outcome.limits;
+    return { engine: this.#info(stored), adjustments: outcome.adjustments };
   }
 
   /** Rebuilds by `${engine}/${replica}`; tests may set any state on them. */

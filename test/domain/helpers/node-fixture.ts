@@ -24,7 +24,8 @@ export interface NodeFixture {
   apiAddress: string | undefined;
   /** A sparse file usable as an aio disk. */
   diskFile(name: string, sizeMib?: number): string;
-  restart(): Promise<void>;
+  /** `beforeStart`: runs with the service stopped (e.g. to put the state file in a crash's state). */
+  restart(beforeStart?: () => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -72,9 +73,10 @@ export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeF
       fs.closeSync(fd);
       return file;
     },
-    async restart() {
+    async restart(beforeStart?: () => void) {
       await service?.close();
       service = undefined;
+      beforeStart?.();
       // An empty sysfs: the budget's host io_timeout is the configured one, whatever this host's nvme_core says.
       service = await startService(config(), { logger, sysfsRoot: dir, api: { shutdownGraceMs: 100 } });
       fixture.client = service.client;

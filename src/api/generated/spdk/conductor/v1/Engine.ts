@@ -5,6 +5,9 @@ import type { EngineMember as _spdk_conductor_v1_EngineMember, EngineMember__Out
 import type { Frontend as _spdk_conductor_v1_Frontend, Frontend__Output as _spdk_conductor_v1_Frontend__Output } from '../../../spdk/conductor/v1/Frontend.js';
 import type { RebuildProgress as _spdk_conductor_v1_RebuildProgress, RebuildProgress__Output as _spdk_conductor_v1_RebuildProgress__Output } from '../../../spdk/conductor/v1/RebuildProgress.js';
 import type { Rebuild as _spdk_conductor_v1_Rebuild, Rebuild__Output as _spdk_conductor_v1_Rebuild__Output } from '../../../spdk/conductor/v1/Rebuild.js';
+import type { EngineQos as _spdk_conductor_v1_EngineQos, EngineQos__Output as _spdk_conductor_v1_EngineQos__Output } from '../../../spdk/conductor/v1/EngineQos.js';
+import type { EngineExpansion as _spdk_conductor_v1_EngineExpansion, EngineExpansion__Output as _spdk_conductor_v1_EngineExpansion__Output } from '../../../spdk/conductor/v1/EngineExpansion.js';
+import type { VolumeIo as _spdk_conductor_v1_VolumeIo, VolumeIo__Output as _spdk_conductor_v1_VolumeIo__Output } from '../../../spdk/conductor/v1/VolumeIo.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Engine {
@@ -35,6 +38,18 @@ export interface Engine {
    */
   'stale'?: (boolean);
   'staleReason'?: (string);
+  /**
+   * the limits in force; unset when none
+   */
+  'qos'?: (_spdk_conductor_v1_EngineQos | null);
+  /**
+   * an expansion recorded and not finished; unset when none
+   */
+  'expansion'?: (_spdk_conductor_v1_EngineExpansion | null);
+  /**
+   * EngineGet: the last reading of the volume's I/O; unset before one
+   */
+  'io'?: (_spdk_conductor_v1_VolumeIo | null);
 }
 
 export interface Engine__Output {
@@ -65,4 +80,16 @@ export interface Engine__Output {
    */
   'stale': (boolean);
   'staleReason': (string);
+  /**
+   * the limits in force; unset when none
+   */
+  'qos': (_spdk_conductor_v1_EngineQos__Output | null);
+  /**
+   * an expansion recorded and not finished; unset when none
+   */
+  'expansion': (_spdk_conductor_v1_EngineExpansion__Output | null);
+  /**
+   * EngineGet: the last reading of the volume's I/O; unset before one
+   */
+  'io': (_spdk_conductor_v1_VolumeIo__Output | null);
 }

@@ -7,9 +7,12 @@ import type { EngineCreateRequest as _spdk_conductor_v1_EngineCreateRequest, Eng
 import type { EngineDeleteRequest as _spdk_conductor_v1_EngineDeleteRequest, EngineDeleteRequest__Output as _spdk_conductor_v1_EngineDeleteRequest__Output } from '../../../spdk/conductor/v1/EngineDeleteRequest.js';
 import type { EngineDeleteResponse as _spdk_conductor_v1_EngineDeleteResponse, EngineDeleteResponse__Output as _spdk_conductor_v1_EngineDeleteResponse__Output } from '../../../spdk/conductor/v1/EngineDeleteResponse.js';
 import type { EngineEvent as _spdk_conductor_v1_EngineEvent, EngineEvent__Output as _spdk_conductor_v1_EngineEvent__Output } from '../../../spdk/conductor/v1/EngineEvent.js';
+import type { EngineExpandRequest as _spdk_conductor_v1_EngineExpandRequest, EngineExpandRequest__Output as _spdk_conductor_v1_EngineExpandRequest__Output } from '../../../spdk/conductor/v1/EngineExpandRequest.js';
 import type { EngineGetRequest as _spdk_conductor_v1_EngineGetRequest, EngineGetRequest__Output as _spdk_conductor_v1_EngineGetRequest__Output } from '../../../spdk/conductor/v1/EngineGetRequest.js';
 import type { EngineListRequest as _spdk_conductor_v1_EngineListRequest, EngineListRequest__Output as _spdk_conductor_v1_EngineListRequest__Output } from '../../../spdk/conductor/v1/EngineListRequest.js';
 import type { EngineListResponse as _spdk_conductor_v1_EngineListResponse, EngineListResponse__Output as _spdk_conductor_v1_EngineListResponse__Output } from '../../../spdk/conductor/v1/EngineListResponse.js';
+import type { EngineQosSetRequest as _spdk_conductor_v1_EngineQosSetRequest, EngineQosSetRequest__Output as _spdk_conductor_v1_EngineQosSetRequest__Output } from '../../../spdk/conductor/v1/EngineQosSetRequest.js';
+import type { EngineQosSetResponse as _spdk_conductor_v1_EngineQosSetResponse, EngineQosSetResponse__Output as _spdk_conductor_v1_EngineQosSetResponse__Output } from '../../../spdk/conductor/v1/EngineQosSetResponse.js';
 import type { EngineRepairRequest as _spdk_conductor_v1_EngineRepairRequest, EngineRepairRequest__Output as _spdk_conductor_v1_EngineRepairRequest__Output } from '../../../spdk/conductor/v1/EngineRepairRequest.js';
 import type { EngineRepairResponse as _spdk_conductor_v1_EngineRepairResponse, EngineRepairResponse__Output as _spdk_conductor_v1_EngineRepairResponse__Output } from '../../../spdk/conductor/v1/EngineRepairResponse.js';
 import type { EngineReplicaAddRequest as _spdk_conductor_v1_EngineReplicaAddRequest, EngineReplicaAddRequest__Output as _spdk_conductor_v1_EngineReplicaAddRequest__Output } from '../../../spdk/conductor/v1/EngineReplicaAddRequest.js';
@@ -21,6 +24,8 @@ import type { EngineSnapshotDeleteRequest as _spdk_conductor_v1_EngineSnapshotDe
 import type { EngineSnapshotDeleteResponse as _spdk_conductor_v1_EngineSnapshotDeleteResponse, EngineSnapshotDeleteResponse__Output as _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output } from '../../../spdk/conductor/v1/EngineSnapshotDeleteResponse.js';
 import type { EngineSnapshotListRequest as _spdk_conductor_v1_EngineSnapshotListRequest, EngineSnapshotListRequest__Output as _spdk_conductor_v1_EngineSnapshotListRequest__Output } from '../../../spdk/conductor/v1/EngineSnapshotListRequest.js';
 import type { EngineSnapshotListResponse as _spdk_conductor_v1_EngineSnapshotListResponse, EngineSnapshotListResponse__Output as _spdk_conductor_v1_EngineSnapshotListResponse__Output } from '../../../spdk/conductor/v1/EngineSnapshotListResponse.js';
+import type { EngineStatsRequest as _spdk_conductor_v1_EngineStatsRequest, EngineStatsRequest__Output as _spdk_conductor_v1_EngineStatsRequest__Output } from '../../../spdk/conductor/v1/EngineStatsRequest.js';
+import type { EngineStatsResponse as _spdk_conductor_v1_EngineStatsResponse, EngineStatsResponse__Output as _spdk_conductor_v1_EngineStatsResponse__Output } from '../../../spdk/conductor/v1/EngineStatsResponse.js';
 import type { EngineWatchRequest as _spdk_conductor_v1_EngineWatchRequest, EngineWatchRequest__Output as _spdk_conductor_v1_EngineWatchRequest__Output } from '../../../spdk/conductor/v1/EngineWatchRequest.js';
 import type { Rebuild as _spdk_conductor_v1_Rebuild, Rebuild__Output as _spdk_conductor_v1_Rebuild__Output } from '../../../spdk/conductor/v1/Rebuild.js';
 import type { RebuildCancelRequest as _spdk_conductor_v1_RebuildCancelRequest, RebuildCancelRequest__Output as _spdk_conductor_v1_RebuildCancelRequest__Output } from '../../../spdk/conductor/v1/RebuildCancelRequest.js';
@@ -70,6 +75,35 @@ export interface EnginesClient extends grpc.Client {
   engineDelete(argument: _spdk_conductor_v1_EngineDeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineDeleteResponse__Output>): grpc.ClientUnaryCall;
   engineDelete(argument: _spdk_conductor_v1_EngineDeleteRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineDeleteResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Grows the volume online to size_bytes: every member replica grows (a local one here, a remote
+   * one through its node's ReplicaExpand, which needs its api_address), then the raid follows its
+   * smallest member by itself (spdk_tgt has no raid resize) and the export's hosts see the new size.
+   * Every member is checked first (size, free space on its disk, a healthy engine with no rebuild):
+   * a refusal changes nothing. The size asked for is recorded before any member grows and each
+   * member as it grows, so a failure or a crash leaves the expansion recorded (Engine.expansion) and
+   * the same call again (or the node after a restart) completes it; lvols cannot shrink back. The same
+   * size again is a no-op; a smaller one is INVALID_ARGUMENT.
+   */
+  EngineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  EngineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  EngineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  EngineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  /**
+   * Grows the volume online to size_bytes: every member replica grows (a local one here, a remote
+   * one through its node's ReplicaExpand, which needs its api_address), then the raid follows its
+   * smallest member by itself (spdk_tgt has no raid resize) and the export's hosts see the new size.
+   * Every member is checked first (size, free space on its disk, a healthy engine with no rebuild):
+   * a refusal changes nothing. The size asked for is recorded before any member grows and each
+   * member as it grows, so a failure or a crash leaves the expansion recorded (Engine.expansion) and
+   * the same call again (or the node after a restart) completes it; lvols cannot shrink back. The same
+   * size again is a no-op; a smaller one is INVALID_ARGUMENT.
+   */
+  engineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  engineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  engineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  engineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  
   EngineGet(argument: _spdk_conductor_v1_EngineGetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   EngineGet(argument: _spdk_conductor_v1_EngineGetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   EngineGet(argument: _spdk_conductor_v1_EngineGetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -87,6 +121,25 @@ export interface EnginesClient extends grpc.Client {
   engineList(argument: _spdk_conductor_v1_EngineListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineListResponse__Output>): grpc.ClientUnaryCall;
   engineList(argument: _spdk_conductor_v1_EngineListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineListResponse__Output>): grpc.ClientUnaryCall;
   engineList(argument: _spdk_conductor_v1_EngineListRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineListResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Sets the volume's QoS limits on its raid bdev (every host I/O passes them); fields left unset
+   * keep their value, 0 is unlimited. Recorded and put back after spdk_tgt restarts. spdk_tgt rounds
+   * an IOPS limit up to a multiple of 1000: the answer gives the limits in force and says what changed.
+   */
+  EngineQosSet(argument: _spdk_conductor_v1_EngineQosSetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineQosSetResponse__Output>): grpc.ClientUnaryCall;
+  EngineQosSet(argument: _spdk_conductor_v1_EngineQosSetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineQosSetResponse__Output>): grpc.ClientUnaryCall;
+  EngineQosSet(argument: _spdk_conductor_v1_EngineQosSetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineQosSetResponse__Output>): grpc.ClientUnaryCall;
+  EngineQosSet(argument: _spdk_conductor_v1_EngineQosSetRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineQosSetResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Sets the volume's QoS limits on its raid bdev (every host I/O passes them); fields left unset
+   * keep their value, 0 is unlimited. Recorded and put back after spdk_tgt restarts. spdk_tgt rounds
+   * an IOPS limit up to a multiple of 1000: the answer gives the limits in force and says what changed.
+   */
+  engineQosSet(argument: _spdk_conductor_v1_EngineQosSetRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineQosSetResponse__Output>): grpc.ClientUnaryCall;
+  engineQosSet(argument: _spdk_conductor_v1_EngineQosSetRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineQosSetResponse__Output>): grpc.ClientUnaryCall;
+  engineQosSet(argument: _spdk_conductor_v1_EngineQosSetRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineQosSetResponse__Output>): grpc.ClientUnaryCall;
+  engineQosSet(argument: _spdk_conductor_v1_EngineQosSetRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineQosSetResponse__Output>): grpc.ClientUnaryCall;
   
   /**
    * Reconciles one engine now, as the node does after spdk_tgt restarted: remote members without a
@@ -238,6 +291,23 @@ export interface EnginesClient extends grpc.Client {
   engineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * The volume's I/O: counters from spdk_tgt's bdev_get_iostat on its raid (the reading the
+   * metrics take every metrics.iostatPeriodMs) and rates over the window between the last two.
+   */
+  EngineStats(argument: _spdk_conductor_v1_EngineStatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineStatsResponse__Output>): grpc.ClientUnaryCall;
+  EngineStats(argument: _spdk_conductor_v1_EngineStatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineStatsResponse__Output>): grpc.ClientUnaryCall;
+  EngineStats(argument: _spdk_conductor_v1_EngineStatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineStatsResponse__Output>): grpc.ClientUnaryCall;
+  EngineStats(argument: _spdk_conductor_v1_EngineStatsRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineStatsResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The volume's I/O: counters from spdk_tgt's bdev_get_iostat on its raid (the reading the
+   * metrics take every metrics.iostatPeriodMs) and rates over the window between the last two.
+   */
+  engineStats(argument: _spdk_conductor_v1_EngineStatsRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineStatsResponse__Output>): grpc.ClientUnaryCall;
+  engineStats(argument: _spdk_conductor_v1_EngineStatsRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_EngineStatsResponse__Output>): grpc.ClientUnaryCall;
+  engineStats(argument: _spdk_conductor_v1_EngineStatsRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_EngineStatsResponse__Output>): grpc.ClientUnaryCall;
+  engineStats(argument: _spdk_conductor_v1_EngineStatsRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineStatsResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * The current engines first (one ADDED event each, then SYNCED), then every change with its
    * reason: operations, and what the monitor sees in spdk_tgt (a member lost, a rebuild done).
    */
@@ -311,9 +381,28 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
    */
   EngineDelete: grpc.handleUnaryCall<_spdk_conductor_v1_EngineDeleteRequest__Output, _spdk_conductor_v1_EngineDeleteResponse>;
   
+  /**
+   * Grows the volume online to size_bytes: every member replica grows (a local one here, a remote
+   * one through its node's ReplicaExpand, which needs its api_address), then the raid follows its
+   * smallest member by itself (spdk_tgt has no raid resize) and the export's hosts see the new size.
+   * Every member is checked first (size, free space on its disk, a healthy engine with no rebuild):
+   * a refusal changes nothing. The size asked for is recorded before any member grows and each
+   * member as it grows, so a failure or a crash leaves the expansion recorded (Engine.expansion) and
+   * the same call again (or the node after a restart) completes it; lvols cannot shrink back. The same
+   * size again is a no-op; a smaller one is INVALID_ARGUMENT.
+   */
+  EngineExpand: grpc.handleUnaryCall<_spdk_conductor_v1_EngineExpandRequest__Output, _spdk_conductor_v1_Engine>;
+  
   EngineGet: grpc.handleUnaryCall<_spdk_conductor_v1_EngineGetRequest__Output, _spdk_conductor_v1_Engine>;
   
   EngineList: grpc.handleUnaryCall<_spdk_conductor_v1_EngineListRequest__Output, _spdk_conductor_v1_EngineListResponse>;
+  
+  /**
+   * Sets the volume's QoS limits on its raid bdev (every host I/O passes them); fields left unset
+   * keep their value, 0 is unlimited. Recorded and put back after spdk_tgt restarts. spdk_tgt rounds
+   * an IOPS limit up to a multiple of 1000: the answer gives the limits in force and says what changed.
+   */
+  EngineQosSet: grpc.handleUnaryCall<_spdk_conductor_v1_EngineQosSetRequest__Output, _spdk_conductor_v1_EngineQosSetResponse>;
   
   /**
    * Reconciles one engine now, as the node does after spdk_tgt restarted: remote members without a
@@ -373,6 +462,12 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
   EngineSnapshotList: grpc.handleUnaryCall<_spdk_conductor_v1_EngineSnapshotListRequest__Output, _spdk_conductor_v1_EngineSnapshotListResponse>;
   
   /**
+   * The volume's I/O: counters from spdk_tgt's bdev_get_iostat on its raid (the reading the
+   * metrics take every metrics.iostatPeriodMs) and rates over the window between the last two.
+   */
+  EngineStats: grpc.handleUnaryCall<_spdk_conductor_v1_EngineStatsRequest__Output, _spdk_conductor_v1_EngineStatsResponse>;
+  
+  /**
    * The current engines first (one ADDED event each, then SYNCED), then every change with its
    * reason: operations, and what the monitor sees in spdk_tgt (a member lost, a rebuild done).
    */
@@ -397,8 +492,10 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
 export interface EnginesDefinition extends grpc.ServiceDefinition {
   EngineCreate: MethodDefinition<_spdk_conductor_v1_EngineCreateRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineCreateRequest__Output, _spdk_conductor_v1_Engine__Output>
   EngineDelete: MethodDefinition<_spdk_conductor_v1_EngineDeleteRequest, _spdk_conductor_v1_EngineDeleteResponse, _spdk_conductor_v1_EngineDeleteRequest__Output, _spdk_conductor_v1_EngineDeleteResponse__Output>
+  EngineExpand: MethodDefinition<_spdk_conductor_v1_EngineExpandRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineExpandRequest__Output, _spdk_conductor_v1_Engine__Output>
   EngineGet: MethodDefinition<_spdk_conductor_v1_EngineGetRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineGetRequest__Output, _spdk_conductor_v1_Engine__Output>
   EngineList: MethodDefinition<_spdk_conductor_v1_EngineListRequest, _spdk_conductor_v1_EngineListResponse, _spdk_conductor_v1_EngineListRequest__Output, _spdk_conductor_v1_EngineListResponse__Output>
+  EngineQosSet: MethodDefinition<_spdk_conductor_v1_EngineQosSetRequest, _spdk_conductor_v1_EngineQosSetResponse, _spdk_conductor_v1_EngineQosSetRequest__Output, _spdk_conductor_v1_EngineQosSetResponse__Output>
   EngineRepair: MethodDefinition<_spdk_conductor_v1_EngineRepairRequest, _spdk_conductor_v1_EngineRepairResponse, _spdk_conductor_v1_EngineRepairRequest__Output, _spdk_conductor_v1_EngineRepairResponse__Output>
   EngineReplicaAdd: MethodDefinition<_spdk_conductor_v1_EngineReplicaAddRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineReplicaAddRequest__Output, _spdk_conductor_v1_Engine__Output>
   EngineReplicaList: MethodDefinition<_spdk_conductor_v1_EngineReplicaListRequest, _spdk_conductor_v1_EngineReplicaListResponse, _spdk_conductor_v1_EngineReplicaListRequest__Output, _spdk_conductor_v1_EngineReplicaListResponse__Output>
@@ -406,6 +503,7 @@ export interface EnginesDefinition extends grpc.ServiceDefinition {
   EngineSnapshotCreate: MethodDefinition<_spdk_conductor_v1_EngineSnapshotCreateRequest, _spdk_conductor_v1_VolumeSnapshot, _spdk_conductor_v1_EngineSnapshotCreateRequest__Output, _spdk_conductor_v1_VolumeSnapshot__Output>
   EngineSnapshotDelete: MethodDefinition<_spdk_conductor_v1_EngineSnapshotDeleteRequest, _spdk_conductor_v1_EngineSnapshotDeleteResponse, _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output, _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>
   EngineSnapshotList: MethodDefinition<_spdk_conductor_v1_EngineSnapshotListRequest, _spdk_conductor_v1_EngineSnapshotListResponse, _spdk_conductor_v1_EngineSnapshotListRequest__Output, _spdk_conductor_v1_EngineSnapshotListResponse__Output>
+  EngineStats: MethodDefinition<_spdk_conductor_v1_EngineStatsRequest, _spdk_conductor_v1_EngineStatsResponse, _spdk_conductor_v1_EngineStatsRequest__Output, _spdk_conductor_v1_EngineStatsResponse__Output>
   EngineWatch: MethodDefinition<_spdk_conductor_v1_EngineWatchRequest, _spdk_conductor_v1_EngineEvent, _spdk_conductor_v1_EngineWatchRequest__Output, _spdk_conductor_v1_EngineEvent__Output>
   RebuildCancel: MethodDefinition<_spdk_conductor_v1_RebuildCancelRequest, _spdk_conductor_v1_Rebuild, _spdk_conductor_v1_RebuildCancelRequest__Output, _spdk_conductor_v1_Rebuild__Output>
   RebuildGet: MethodDefinition<_spdk_conductor_v1_RebuildGetRequest, _spdk_conductor_v1_Rebuild, _spdk_conductor_v1_RebuildGetRequest__Output, _spdk_conductor_v1_Rebuild__Output>

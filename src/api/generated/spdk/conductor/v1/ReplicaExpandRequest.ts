@@ -9,6 +9,11 @@ export interface ReplicaExpandRequest {
    * also while a local engine or a connected host uses it
    */
   'force'?: (boolean);
+  /**
+   * Only the checks (size, the disk's free space for the growth, users): the answer is the replica
+   * as it is, or the refusal the expand would meet; nothing changes. EngineExpand asks every member first.
+   */
+  'checkOnly'?: (boolean);
 }
 
 export interface ReplicaExpandRequest__Output {
@@ -18,4 +23,9 @@ export interface ReplicaExpandRequest__Output {
    * also while a local engine or a connected host uses it
    */
   'force': (boolean);
+  /**
+   * Only the checks (size, the disk's free space for the growth, users): the answer is the replica
+   * as it is, or the refusal the expand would meet; nothing changes. EngineExpand asks every member first.
+   */
+  'checkOnly': (boolean);
 }
