@@ -2,8 +2,8 @@
  * SHA-256 of backup blocks on a few worker threads (hash-thread.ts). Node's hashes, WebCrypto's
  * digest included, run on the calling thread, and a 2 MiB block costs milliseconds to tens of
  * milliseconds on a busy node: on the main loop that would delay every API call and health answer
- * behind a backup. A block whose memory is a SharedArrayBuffer (the staged image's reads) goes to
- * the thread without a copy; any other is copied once.
+ * behind a backup. Each block's bytes are copied once (a memcpy, far cheaper than the hash) and
+ * handed to the thread.
  *
  * Threads start on first use, are unref'd (they never keep the process alive) and end after a
  * while unused; one that dies fails its hashes with the reason and is replaced on the next call.
@@ -79,9 +79,9 @@ export function sha256OffLoop(data: Uint8Array): Promise<string> {
   armIdle();
   return new Promise((resolve, reject) => {
     thread.pending.set(id, { resolve, reject });
-    // A view of part of a larger non-shared buffer would be cloned whole: send only its bytes.
-    const shared = data.buffer instanceof SharedArrayBuffer;
-    const body = shared || data.byteLength === data.buffer.byteLength ? data : Uint8Array.prototype.slice.call(data);
-    thread.worker.postMessage({ id, data: body } satisfies HashRequest);
+    // A copy of just the block's bytes, handed over: the thread's own heap then accounts for it
+    // and frees it (shared memory sent instead stayed alive until the idle thread happened to collect).
+    const body = Uint8Array.prototype.slice.call(data);
+    thread.worker.postMessage({ id, data: body } satisfies HashRequest, [body.buffer]);
   });
 }

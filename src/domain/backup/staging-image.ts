@@ -39,8 +39,7 @@ export class StagingImage implements StagedImage {
           if (signal?.aborted) throw new ConductorError('CANCELLED', `reading the staged image ${this.file} was cancelled`);
           const offset = index * blockBytes;
           const length = Math.min(Math.min(perRead, last - index + 1) * blockBytes, this.sizeBytes - offset);
-          // Shared memory: the hashing threads read the blocks of it without a copy (objectstore/hash-pool.ts).
-          const chunk = Buffer.from(new SharedArrayBuffer(length));
+          const chunk = Buffer.allocUnsafe(length);
           const { bytesRead } = await handle.read(chunk, 0, length, offset);
           // A file shorter than the volume (never, but cheap to be right) reads as zeros past its end.
           if (bytesRead < length) chunk.fill(0, bytesRead);
