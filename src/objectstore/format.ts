@@ -6,8 +6,9 @@
  * from a manifest's map reads as zeros.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { compressFrame, decompressFrame } from 'lz4-napi';
 import { ConductorError } from '../errors.js';
+import { sha256OffLoop } from './hash-pool.js';
+import { decodeFrame, encodeFrame } from './lz4-frame.js';
 
 export const FORMAT_NAME = 'spdk-conductor-backup';
 export const FORMAT_VERSION = 1;
@@ -58,6 +59,11 @@ export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** SHA-256 of a block, off the main loop (hash-pool.ts). */
+export function blockSha256(data: Uint8Array): Promise<string> {
+  return sha256OffLoop(data);
+}
+
 /** The map's digest: size, block size, then each entry as `index:hash\n`, in index order. */
 export function mapDigest(sizeBytes: number, blockBytes: number, blocks: readonly BlockEntry[]): string {
   const hash = createHash('sha256').update(`${sizeBytes}/${blockBytes}\n`);
@@ -98,20 +104,20 @@ export function decodeManifest(where: string, bytes: Buffer): Manifest {
   return parsed;
 }
 
-/** A block as stored: an LZ4 frame (compressed off the event loop). */
+/** A block as stored: an LZ4 frame (lz4-frame.ts; compressed on libuv's thread pool, off the event loop). */
 export function encodeBlock(data: Buffer): Promise<Buffer> {
-  return compressFrame(data);
+  return encodeFrame(data);
 }
 
 /** A stored block back to its bytes, checked against the hash its key names; BACKUP_CORRUPT otherwise. */
 export async function decodeBlock(where: string, expectedSha: string, expectedLength: number, stored: Buffer): Promise<Buffer> {
   let data: Buffer;
   try {
-    data = await decompressFrame(stored);
+    data = await decodeFrame(stored);
   } catch {
     throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: not an LZ4 frame`, { where });
   }
-  if (data.length !== expectedLength || sha256(data) !== expectedSha) throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: content does not match its SHA-256`, { where });
+  if (data.length !== expectedLength || (await blockSha256(data)) !== expectedSha) throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: content does not match its SHA-256`, { where });
   return data;
 }
 

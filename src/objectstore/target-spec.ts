@@ -176,7 +176,8 @@ export function targetError(description: string, what: string, err: unknown): Co
   const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   const words = (e.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 200);
-  const refused = (status !== undefined && status >= 400 && status < 500) || e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' || e.code === 'ENOSPC';
+  const refused =
+    (status !== undefined && status >= 400 && status < 500) || e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' || e.code === 'ENOSPC' || e.code === 'ENOTDIR' || e.code === 'EEXIST';
   return new ConductorError(
     refused ? 'BACKUP_TARGET_NOT_WRITABLE' : 'BACKUP_TARGET_UNREACHABLE',
     `backup target ${description}: ${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${words}`,

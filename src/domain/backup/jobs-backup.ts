@@ -5,11 +5,14 @@
  * blocks present.
  */
 import { ConductorError } from '../../errors.js';
-import { BLOCK_BYTES, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, sha256, type Manifest } from '../../objectstore/format.js';
+import { BLOCK_BYTES, blockSha256, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, type Manifest } from '../../objectstore/format.js';
 import type { BackupRepository } from '../../objectstore/repository.js';
 import type { DataPath, StagedImage } from './data-path.js';
 
-/** Blocks being compressed and stored at once: bounds memory to about this many blocks. */
+/**
+ * Blocks being hashed, compressed and stored at once: enough to keep libuv's pool and the target
+ * busy; memory stays about this many reads (staging-image.ts) and their compressed copies.
+ */
 const UPLOADS_IN_FLIGHT = 4;
 
 export interface BackupRunContext {
@@ -52,36 +55,40 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     ctx.progress({ bytesDone: 0, bytesTotal: staged.allocatedBytes });
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
-    for await (const block of staged.blocks(BLOCK_BYTES, signal)) {
-      if (failure !== undefined) break;
-      if (block.offset % BLOCK_BYTES !== 0) throw new ConductorError('INTERNAL', `the data path yielded a block at ${block.offset}, not a multiple of ${BLOCK_BYTES}`);
-      const hash = sha256(block.data);
-      map.set(block.offset / BLOCK_BYTES, hash);
-      const length = block.data.length;
-      // Two equal blocks of one image are stored once: the second waits for nothing and skips.
-      if (known.has(hash)) {
-        skipped++;
-        done += length;
-        ctx.progress({ bytesDone: done, skipped });
-        continue;
+    // Read, hash, compress and store overlap: the reader runs ahead of at most UPLOADS_IN_FLIGHT
+    // blocks, each hashed and compressed on libuv's thread pool, so the main loop only moves buffers.
+    try {
+      for await (const block of staged.blocks(BLOCK_BYTES, signal)) {
+        if (failure !== undefined) break;
+        if (block.offset % BLOCK_BYTES !== 0) throw new ConductorError('INTERNAL', `the data path yielded a block at ${block.offset}, not a multiple of ${BLOCK_BYTES}`);
+        const task = (async () => {
+          const hash = await blockSha256(block.data);
+          map.set(block.offset / BLOCK_BYTES, hash);
+          const length = block.data.length;
+          // Two equal blocks of one image are stored once: the later one to be hashed skips.
+          if (known.has(hash)) {
+            skipped++;
+          } else {
+            known.add(hash);
+            if (await repository.hasBlock(volume, hash, signal)) skipped++;
+            else {
+              bytesUploaded += await repository.putBlock(volume, hash, block.data, signal);
+              uploaded++;
+            }
+          }
+          done += length;
+          ctx.progress({ bytesDone: done, uploaded, skipped, bytesUploaded });
+        })().catch((err: unknown) => {
+          failure ??= err;
+        });
+        inFlight.add(task);
+        void task.finally(() => inFlight.delete(task));
+        if (inFlight.size >= UPLOADS_IN_FLIGHT) await Promise.race(inFlight);
       }
-      known.add(hash);
-      const task = (async () => {
-        if (await repository.hasBlock(volume, hash, signal)) skipped++;
-        else {
-          bytesUploaded += await repository.putBlock(volume, hash, block.data, signal);
-          uploaded++;
-        }
-        done += length;
-        ctx.progress({ bytesDone: done, uploaded, skipped, bytesUploaded });
-      })().catch((err: unknown) => {
-        failure ??= err;
-      });
-      inFlight.add(task);
-      void task.finally(() => inFlight.delete(task));
-      if (inFlight.size >= UPLOADS_IN_FLIGHT) await Promise.race(inFlight);
+    } finally {
+      // Also when reading failed: no block task outlives the job (they end quickly on its signal).
+      await Promise.all(inFlight);
     }
-    await Promise.all(inFlight);
     if (failure !== undefined) throw failure;
     signal.throwIfAborted();
     const manifest = sealManifest({

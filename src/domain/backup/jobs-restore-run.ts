@@ -9,8 +9,8 @@ import { ConductorError } from '../../errors.js';
 import type { BackupRepository } from '../../objectstore/repository.js';
 import type { DataPath, RestoreSink } from './data-path.js';
 
-/** Blocks fetched ahead of the writer. */
-const FETCHES_IN_FLIGHT = 4;
+/** Blocks being fetched, checked and written at once. */
+const BLOCKS_IN_FLIGHT = 4;
 
 export interface RestoreRunContext {
   volume: string;
@@ -35,26 +35,27 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
     const total = manifest.blocks.length;
     ctx.progress({ bytesDone: 0, bytesTotal: manifest.blocks.reduce((sum, [index]) => sum + lengthOf(manifest.sizeBytes, manifest.blockBytes, index), 0) });
     let done = 0;
-    const fetch = (i: number) => {
-      const [index, hash] = manifest.blocks[i]!;
-      return repository.block(volume, hash, lengthOf(manifest.sizeBytes, manifest.blockBytes, index), signal).then((data) => ({ index, data }));
-    };
-    const ahead: Promise<{ index: number; data: Buffer }>[] = [];
-    for (let i = 0; i < Math.min(FETCHES_IN_FLIGHT, total); i++) ahead.push(fetch(i));
-    // Later fetches that fail while an earlier one is awaited are not unhandled: the loop reaches them.
-    for (const p of ahead) p.catch(() => undefined);
-    for (let i = 0; i < total; i++) {
-      const { index, data } = await ahead.shift()!;
-      const next = i + FETCHES_IN_FLIGHT;
-      if (next < total) {
-        const p = fetch(next);
-        p.catch(() => undefined);
-        ahead.push(p);
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    // A few workers, each fetching, decompressing and checking a block (on libuv's thread pool)
+    // and writing it at its own offset: downloads, checks and writes overlap, memory stays bounded.
+    const worker = async (): Promise<void> => {
+      while (next < total && !failure) {
+        const [index, hash] = manifest.blocks[next++]!;
+        try {
+          signal.throwIfAborted();
+          const data = await repository.block(volume, hash, lengthOf(manifest.sizeBytes, manifest.blockBytes, index), signal);
+          await sink.write(index * manifest.blockBytes, data);
+          done += data.length;
+          ctx.progress({ bytesDone: done });
+        } catch (error) {
+          failure ??= { error };
+        }
       }
-      await sink.write(index * manifest.blockBytes, data);
-      done += data.length;
-      ctx.progress({ bytesDone: done });
-    }
+    };
+    // Every worker ends before the sink is aborted or committed; the first failure stops them all.
+    await Promise.all(Array.from({ length: Math.min(BLOCKS_IN_FLIGHT, total) }, worker));
+    if (failure) throw failure.error;
     signal.throwIfAborted();
     await ctx.phase('committing');
     const made = await sink.commit();

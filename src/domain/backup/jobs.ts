@@ -230,6 +230,11 @@ export class BackupJobs {
     return () => this.listeners.delete(listener);
   }
 
+  /** Watchers subscribed now: a stream that ended must have left. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   private admit(): void {
     if (this.closed) throw new ConductorError('SERVICE_STOPPING', 'the service is stopping');
     const { queueMax, concurrency } = this.deps.settings;
@@ -344,6 +349,9 @@ export class BackupJobs {
     if (!lease) return;
     const phase = async (state: JobState): Promise<void> => {
       signal.throwIfAborted();
+      // Bytes done count within a phase: a watcher sees them start again at 0, never step back.
+      job.info.bytesDone = 0;
+      job.info.bytesTotal = 0;
       this.setState(job, state, `${state} (target ${describeTarget(lease.spec)})`);
       await this.persist(job);
     };
