@@ -5,61 +5,25 @@
  * Runs when SPDK_TGT names its binary (started with --no-huge); skipped, saying so, when it is not
  * set: CI has no spdk_tgt.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import type { NodeService } from '../../src/domain/node/node-service.js';
-import { startService, type ServiceHandle } from '../../src/service.js';
 import type { SpdkClient } from '../../src/spdk/client.js';
-import { portBlock } from '../helpers/ports.js';
+import { MIB, RealNode, SPDK_TGT } from './helpers/real-node.js';
 
-const SPDK_TGT = process.env.SPDK_TGT;
-const MIB = 1024 * 1024;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:7f3e0c1a-0000-4000-8000-000000000002';
 
 if (!SPDK_TGT) console.log('test/real/volume-grow: skipped because SPDK_TGT is not set (point it at an spdk_tgt v26.05 binary to run)');
 
 describe.skipIf(!SPDK_TGT)('volume growth and QoS against a real spdk_tgt (SPDK_TGT)', () => {
-  let dir: string;
-  let tgt: ChildProcess;
-  let service: ServiceHandle;
+  let real: RealNode;
   let client: SpdkClient;
   let node: NodeService;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-real-grow-'));
-    const socket = path.join(dir, 'spdk.sock');
-    tgt = spawn(SPDK_TGT!, ['--no-huge', '-s', '1024', '-r', socket, '-m', '0x1'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    tgt.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const deadline = Date.now() + 60_000;
-    while (!fs.existsSync(socket)) {
-      if (tgt.exitCode !== null) throw new Error(`spdk_tgt exited ${tgt.exitCode}: ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`spdk_tgt did not open ${socket}: ${stderr}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const ports = portBlock();
-    const config = loadConfig({
-      env: {
-        CONDUCTOR_SPDK_SOCKET: socket,
-        CONDUCTOR_API_SOCKET: path.join(dir, 'api.sock'),
-        CONDUCTOR_API_TCP: 'off',
-        CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'),
-        CONDUCTOR_EXPORT_PORT_MIN: String(ports),
-        CONDUCTOR_EXPORT_PORT_MAX: String(ports + 99),
-      },
-    });
-    service = await startService(config, { logger: pino({ level: 'silent' }), sysfsRoot: dir });
-    client = service.client;
-    node = service.domain;
-    if (!(await service.recovered)) throw new Error(`recovery did not finish: ${node.readiness().reason}`);
-    const file = path.join(dir, 'disk.img');
-    fs.writeFileSync(file, '');
-    fs.truncateSync(file, 512 * MIB);
+    real = await RealNode.start('grow');
+    client = real.service.client;
+    node = real.domain;
+    const file = real.diskFile('disk', 512);
     await node.diskCreate({ name: 'd', path: file });
     for (const r of ['g1', 'g2']) await node.replicaCreate(r, 'd', 68 * MIB);
     await node.engineCreate({
@@ -75,13 +39,7 @@ describe.skipIf(!SPDK_TGT)('volume growth and QoS against a real spdk_tgt (SPDK_
   }, 120_000);
 
   afterAll(async () => {
-    await service?.close();
-    if (tgt && tgt.exitCode === null) {
-      const exited = new Promise((resolve) => tgt.once('exit', resolve));
-      tgt.kill('SIGTERM');
-      await exited;
-    }
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await real?.close();
   });
 
   it('grows the engine: members resized, the raid follows without a raid RPC, a shrink refused', async () => {
