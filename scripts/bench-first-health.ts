@@ -9,7 +9,7 @@
  *
  *   npm run bench:first-health [-- --runs 10 --http-port 0]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
+import { reapOnExit } from './lib/children.js';
 import { cpuMs } from './lib/proc-stats.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
@@ -29,17 +30,7 @@ const POLL_MS = 2;
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, 'http-port': { type: 'string', default: '0' } } });
 const runs = Number(values.runs);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-first-health-'));
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
+const track = reapOnExit(dir);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const load = (): string => os.loadavg()[0]!.toFixed(1);

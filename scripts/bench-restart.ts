@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, invoke, type ApiClients } from '../src/api/client.js';
+import { reapOnExit } from './lib/children.js';
 import { cpuMs } from './lib/proc-stats.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
@@ -55,17 +56,7 @@ const rounds = Number(values.rounds);
 const portMin = Number(values['port-min']);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-restart-'));
 const simSocket = path.join(dir, 'tgt.sock');
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
+const track = reapOnExit(dir);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
