@@ -18,6 +18,7 @@
  * Records are frozen and each change makes a new one: readers get the stored object, cannot
  * change it by accident, and what they hold stays as it was when they read it.
  */
+import { frozenRecord } from '../node/state-serialize.js';
 import { ConductorError } from '../../errors.js';
 import type { EngineReplicaSpec, QosLimits } from '../model.js';
 import type { ObjectLocks } from '../node/locks.js';
@@ -28,7 +29,7 @@ export class EngineRecords {
     private readonly state: StateFile,
     private readonly locks: ObjectLocks,
   ) {
-    for (const spec of state.engines()) deepFreeze(spec);
+    for (const spec of state.engines()) frozenRecord(spec);
   }
 
   get(name: string): EngineSpec | undefined {
@@ -175,7 +176,7 @@ export class EngineEdit {
     // An edit kept past its section would change the record without the lock.
     if (!this.open) throw new ConductorError('INTERNAL', `engine ${this.name}'s record changed outside its lock`);
     // Copied: the caller's objects stay its own, and only the stored copy is frozen.
-    await this.state.putEngine(this.name, next && deepFreeze(structuredClone(next)));
+    await this.state.putEngine(this.name, next && frozenRecord(structuredClone(next)));
   }
 }
 
@@ -183,14 +184,6 @@ function withoutRebuild(record: EngineSpec, replica: string): EngineSpec {
   const { rebuilding, ...rest } = record;
   const { [replica]: _dropped, ...others } = rebuilding ?? {};
   return Object.keys(others).length > 0 ? { ...rest, rebuilding: others } : rest;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** Own entries only: a member named `constructor` must not find Object's. */

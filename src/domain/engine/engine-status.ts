@@ -38,6 +38,7 @@ export class EngineStatus {
   private readonly last = new Map<string, string>();
   /** What the last monitor pass or operation saw of each engine: metrics read it without a call to spdk_tgt. */
   private readonly seen = new Map<string, EngineInfo>();
+  private lastRaids: ReadonlyMap<string, RaidBdev> | undefined;
 
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'settings' | 'log'>,
@@ -84,9 +85,16 @@ export class EngineStatus {
   }
 
   async infoAll(specs: EngineSpec[], options?: CallOptions): Promise<EngineInfo[]> {
+    this.lastRaids = undefined;
     if (specs.length === 0) return [];
     const observed = await this.observe(options);
+    this.lastRaids = observed.raids;
     return mapSliced(specs, (s) => this.describe(s, observed));
+  }
+
+  /** The raids the last read of every engine saw (a monitor pass), so the same pass need not list them again. */
+  raidsAsLastRead(): ReadonlyMap<string, RaidBdev> | undefined {
+    return this.lastRaids;
   }
 
   describe(spec: EngineSpec, observed: Observed): EngineInfo {

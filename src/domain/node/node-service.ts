@@ -380,7 +380,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         .check()
         .then(() => this.engineStatus.check())
         // A member a superblock raid re-added by itself (a remote replica back) is rebuilding without a record.
-        .then(() => (this.reconciler.blocking() === undefined ? this.rebuilds.adoptStarted() : undefined))
+        .then(() => (this.reconciler.blocking() === undefined ? this.rebuilds.adoptStarted(undefined, this.engineStatus.raidsAsLastRead()) : undefined))
         .then(() => (this.reconciler.blocking() === undefined ? this.replicas.refreshAllocation(ALLOCATION_REFRESH_PER_PASS) : undefined))
         .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
         .finally(() => this.scheduleMonitor());

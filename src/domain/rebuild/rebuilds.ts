@@ -17,6 +17,7 @@
  * member that looks healthy with partial data) and removes what it made for the rebuild; no
  * cleanup needs another node.
  */
+import type { RaidBdev } from '../../spdk/methods/raid.js';
 import PQueue from 'p-queue';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../../errors.js';
@@ -232,12 +233,13 @@ export class Rebuilds {
    * (transcript 17) and raid1 rebuilds it without being asked. Each gets a record (path `raid`,
    * SPDK_STARTED_REASON) and is followed like any other, so its progress, percent and outcome are
    * reported and persisted. Members with a record or a job are the rebuilds' own already.
+   * `raidsRead`: the raids as the caller's pass just listed them (the monitor's); listed here without.
    */
-  async adoptStarted(options?: CallOptions): Promise<string[]> {
+  async adoptStarted(options?: CallOptions, raidsRead?: ReadonlyMap<string, RaidBdev>): Promise<string[]> {
     if (this.closed) return [];
     const specs = this.records.all().filter((s) => !s.creating);
     if (specs.length === 0) return [];
-    const raids = new Map((await this.ctx.spdk.raid.getBdevs('all', options)).map((r) => [r.name, r]));
+    const raids = raidsRead ?? new Map((await this.ctx.spdk.raid.getBdevs('all', options)).map((r) => [r.name, r]));
     const adopted: string[] = [];
     for (const spec of specs) {
       const target = raids.get(engineRaidName(spec.name))?.process?.target;
