@@ -49,6 +49,7 @@ export interface OpenOptions {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const PSEUDO_FS = /^\/(proc|sys|dev)(\/|$)/;
 const PREFIX = /^([A-Za-z0-9._@=+-]+\/)*$/;
 
 function invalid(field: string, why: string): never {
@@ -59,7 +60,10 @@ function invalid(field: string, why: string): never {
 export function checkTargetSpec(spec: TargetSpec): TargetSpec {
   if (spec.kind === 'fs') {
     if (!path.isAbsolute(spec.path) || spec.path.includes('\0')) invalid('path', 'must be an absolute directory path');
-    return { kind: 'fs', path: path.resolve(spec.path) };
+    const resolved = path.resolve(spec.path);
+    // Kernel pseudo-filesystems hold no data, and a directory made under /proc hangs Node's mkdir.
+    if (PSEUDO_FS.test(resolved)) invalid('path', `${resolved} is on a kernel pseudo-filesystem (/proc, /sys, /dev), not storage`);
+    return { kind: 'fs', path: resolved };
   }
   if (spec.kind !== 's3') invalid('kind', 'must be fs or s3');
   if (!BUCKET.test(spec.bucket)) invalid('bucket', 'must be an S3 bucket name (3-63 of a-z, 0-9, dot, hyphen)');

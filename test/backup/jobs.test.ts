@@ -323,6 +323,9 @@ describe('backup jobs on a filesystem target', { timeout: 300_000 }, () => {
     const { manager } = jobs(data, { kind: 'fs', path: dir });
     await manager.start();
     await expect(manager.targetSet({ kind: 'fs', path: 'relative/dir' })).rejects.toMatchObject({ code: 'BACKUP_TARGET_INVALID' });
+    for (const pseudo of ['/proc/backups', '/sys', '/dev/../proc/x']) {
+      await expect(manager.targetSet({ kind: 'fs', path: pseudo })).rejects.toMatchObject({ code: 'BACKUP_TARGET_INVALID', message: expect.stringContaining('pseudo-filesystem') });
+    }
     await expect(manager.targetSet({ kind: 's3', endpoint: 'http://127.0.0.1:1', region: 'us-east-1', bucket: 'nope', prefix: '', forcePathStyle: true } as TargetSpec)).rejects.toMatchObject({
       code: 'BACKUP_TARGET_UNREACHABLE',
     });
