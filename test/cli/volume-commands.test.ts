@@ -86,7 +86,7 @@ describe('engine snapshot-revert', () => {
   });
 
   it('a refusal exits with its status and code; a bad source name never reaches the domain', async () => {
-    domain.failNext('engineSnapshotRevert', new ConductorError('ENGINE_HOSTS_CONNECTED', 'host nqn.2014-08.org.nvmexpress:uuid:x is connected to engine vol1\'s export'));
+    domain.failNext('engineSnapshotRevert', new ConductorError('ENGINE_HOSTS_CONNECTED', "host nqn.2014-08.org.nvmexpress:uuid:x is connected to engine vol1's export"));
     const connected = await run(['engine', 'snapshot-revert', 'vol1', 's1']);
     expect(connected.exitCode).not.toBe(0);
     expect(connected.stderr).toContain('[ENGINE_HOSTS_CONNECTED]');
