@@ -10,6 +10,12 @@
  * answered, from the service's log), the host's write latency with and without snapshots running
  * (no pause is imposed: this is what the snapshots cost the host), and the time of a linked clone,
  * a full clone here and a full clone from another node of the volume's last snapshot.
+ *
+ * Then a volume revert (EngineSnapshotRevert) of a --revert-mib volume (default 1 GiB) over two
+ * members, a local one and one on a replica node, with no host connected: once without a superblock
+ * (the local member is the source, the remote one rebuilt), once with one (the remote member is the
+ * source, the local one rebuilt). Prints the call's time (down, revert, raid, export: the volume is
+ * reachable again) and the time until the rebuild ended (the volume redundant again).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,7 +37,9 @@ const BLOCK = 4096;
 const ENGINE_HOST_NQN = 'nqn.2024-11.io.spdk-conductor:engine:bench-volume-snapshots';
 const HOST_NQN = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-00000000c10e';
 
-const { values } = parseArgs({ options: { snapshots: { type: 'string', default: '100' }, 'size-mib': { type: 'string', default: '64' } } });
+const { values } = parseArgs({
+  options: { snapshots: { type: 'string', default: '100' }, 'size-mib': { type: 'string', default: '64' }, 'revert-mib': { type: 'string', default: '1024' } },
+});
 const COUNT = Number(values.snapshots);
 const SIZE = Number(values['size-mib']) * MIB;
 
@@ -193,7 +201,45 @@ async function main(): Promise<void> {
   host.close();
   console.log(summary('EngineSnapshotDelete (first 20)', deletes));
   console.log(`clone of ${last} (${COUNT} snapshots in the chain): linked ${linked.toFixed(0)} ms, full here ${full.toFixed(0)} ms, full from another node ${across.toFixed(0)} ms`);
+  await revert(engine, r0, false);
+  await revert(engine, r0, true);
 }
+
+/** One revert of a fresh two-member volume to a snapshot of it; `superblock`: members with its room (a remote source). */
+async function revert(engine: NodeOf, replicaNode: NodeOf, superblock: boolean): Promise<void> {
+  const size = Number(values['revert-mib']) * MIB;
+  const name = superblock ? 'bw' : 'bu';
+  const bytes = size + (superblock ? 4 * MIB : 0);
+  const remote = await replicaNode.service.domain.replicaCreate(`${name}-r`, 'd', bytes, undefined, [ENGINE_HOST_NQN]);
+  await engine.service.domain.replicaCreate(`${name}-l`, 'd', bytes);
+  const domain = engine.service.domain;
+  await domain.engineCreate({
+    name,
+    sizeBytes: size,
+    replicas: [
+      { name: `${name}-l`, kind: 'local' },
+      { name: `${name}-r`, kind: 'remote', address: '127.0.0.1', port: remote.export!.port, nqn: remote.export!.nqn, apiAddress: replicaNode.apiAddress },
+    ],
+    frontend: 'export-only',
+    hostNqns: [HOST_NQN],
+  });
+  await domain.engineSnapshotCreate({ engine: name, name: 'before' });
+  const started = performance.now();
+  const answer = await domain.engineSnapshotRevert({ engine: name, snapshot: 'before' });
+  const call = performance.now() - started;
+  for (;;) {
+    const e = await domain.engineGet(name);
+    if (e.state === 'healthy' && e.rebuilds.length === 0 && !e.rebuild) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const whole = performance.now() - started;
+  const rebuilt = answer.rebuilds.map((r) => r.replica).join(', ');
+  console.log(
+    `revert of a ${size / MIB} MiB volume, 2 members, ${superblock ? 'superblock, remote source' : 'no superblock, local source'}: EngineSnapshotRevert ${call.toFixed(0)} ms (exported again), ${whole.toFixed(0)} ms until ${rebuilt} was rebuilt`,
+  );
+}
+
+type NodeOf = Awaited<ReturnType<typeof startNode>>;
 
 main()
   .catch((error: unknown) => {

@@ -140,6 +140,10 @@ export const ERROR_CODES = {
   SPDK_CALL_MUTATING: 'failed-precondition',
   /** The engine cannot grow now: a member is not healthy or is being rebuilt, a remote member has no api_address and is too small, or an expansion to another size is unfinished (the message says which); fix that (or finish that expansion), then retry. */
   ENGINE_NOT_EXPANDABLE: 'failed-precondition',
+  /** EngineSnapshotRevert cannot start: a member is not in sync, a rebuild, expansion or another revert of the engine runs, the source does not hold the snapshot, or it cannot serve as the source (the message says which); fix that, then retry. */
+  ENGINE_NOT_REVERTIBLE: 'failed-precondition',
+  /** Hosts are connected to the engine's export (the details name them); a revert changes the data under them: disconnect them first. */
+  ENGINE_HOSTS_CONNECTED: 'failed-precondition',
 
   // resource-exhausted: the node lacks room for the work; free some or add capacity, then retry.
   /** Peers only: the peer said RESOURCE_EXHAUSTED without a code this service knows. */

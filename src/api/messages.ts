@@ -163,6 +163,7 @@ export function engineMessage(engine: EngineInfo): Engine {
     superblock: engine.superblock === true,
     qos: engine.qos ? qosMessage(engine.qos) : null,
     expansion: engine.expansion ? { sizeBytes: engine.expansion.sizeBytes, grown: [...engine.expansion.grown] } : null,
+    revert: engine.revert ? { ...engine.revert } : null,
   };
 }
 

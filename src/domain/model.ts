@@ -230,6 +230,8 @@ export interface EngineInfo {
   qos?: QosLimits;
   /** An expansion recorded and not finished (engine/expand.ts): the size asked for and the members grown so far. */
   expansion?: { sizeBytes: number; grown: string[] };
+  /** A volume snapshot revert recorded and not finished (engine/snapshot-revert.ts): the snapshot, the source member and the last step done. */
+  revert?: { snapshot: string; source: string; phase: string };
 }
 
 /** Per-volume QoS limits in spdk_tgt's units (bdev_set_qos_limit); 0 = unlimited. */

@@ -127,6 +127,8 @@ export interface EngineDomain {
   engineSnapshotDelete(engine: string, name: string, options?: CallOptions): Promise<void>;
   /** Grows the volume online (engine/expand.ts): resumable, the same size again a no-op. */
   engineExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<EngineInfo>;
+  /** Reverts the volume to a volume snapshot: one member (the source) reverted, the others rebuilt from it; refused while hosts are connected; resumable. */
+  engineSnapshotRevert(request: { engine: string; snapshot: string; source?: string }, options?: CallOptions): Promise<EngineInfo>;
   /** Sets the volume's QoS limits (unset fields keep theirs); answers the engine and what spdk_tgt's rules changed. */
   engineQosSet(name: string, limits: Partial<QosLimits>, options?: CallOptions): Promise<{ engine: EngineInfo; adjustments: string[] }>;
 }

@@ -23,6 +23,8 @@ export interface PeerNode {
   snapshotList(replicaName: string, options?: CallOptions): Promise<SnapshotInfo[]>;
   snapshotCreate(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo>;
   snapshotDelete(replicaName: string, name: string, options?: CallOptions): Promise<unknown>;
+  /** SnapshotRevert: the replica's head becomes the snapshot's data (an exposed replica only while no host is connected). */
+  snapshotRevert(replicaName: string, name: string, options?: CallOptions, force?: boolean): Promise<ReplicaInfo>;
   snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress>;
 }
 
@@ -46,6 +48,7 @@ export const NO_PEERS: PeerDirectory = {
       snapshotList: refuse,
       snapshotCreate: refuse,
       snapshotDelete: refuse,
+      snapshotRevert: refuse,
       snapshotShallowCopy: refuse,
     };
   },

@@ -125,6 +125,10 @@ class GrpcPeer implements PeerNode {
     await this.call(() => invoke(this.clients.snapshots, 'SnapshotDelete', { replicaName, name }, unaryOptions(options)));
   }
 
+  async snapshotRevert(replicaName: string, name: string, options?: CallOptions, force = false): Promise<ReplicaInfo> {
+    return replicaInfo(await this.call(() => invoke(this.clients.snapshots, 'SnapshotRevert', { replicaName, name, force }, unaryOptions(options))));
+  }
+
   snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (progress: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress> {
     return new Promise((resolve, reject) => {
       const signal = options?.signal;

@@ -1,5 +1,5 @@
 /**
- * engine snapshot-create|snapshot-list|snapshot-delete and replica clone as a user runs them: the
+ * engine snapshot-create|snapshot-list|snapshot-delete|snapshot-revert and replica clone as a user runs them: the
  * built CLI as a process, over a temp Unix socket to an API server backed by the fake domain.
  */
 import path from 'node:path';
@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../api/helpers/api-server.js';
 import type { FakeDomain } from '../api/helpers/fake-domain.js';
+import { ConductorError } from '../../src/errors.js';
 
 const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
 const GiB = 1024 ** 3;
@@ -66,6 +67,33 @@ describe('engine snapshot commands', () => {
     const missing = await run(['engine', 'snapshot-list', 'nope']);
     expect(missing.exitCode).not.toBe(0);
     expect(missing.stderr).toContain('[ENGINE_NOT_FOUND]');
+  });
+});
+
+describe('engine snapshot-revert', () => {
+  it('sends the engine, the snapshot and the source, and says the members rebuild', async () => {
+    const chosen = await run(['engine', 'snapshot-revert', 'vol1', 's1']);
+    expect(chosen.exitCode, chosen.stderr).toBe(0);
+    expect(chosen.stdout).toMatch(/reverted to\s+s1/);
+    expect(chosen.stdout).toContain('rebuild list --engine vol1');
+    const named = await run(['engine', 'snapshot-revert', 'vol1', 's1', '--source', 'r2', '--json']);
+    expect(named.exitCode, named.stderr).toBe(0);
+    expect((JSON.parse(named.stdout) as { name: string }).name).toBe('vol1');
+    expect(domain.calls.filter((c) => c.method === 'engineSnapshotRevert').map((c) => c.args[0])).toEqual([
+      { engine: 'vol1', snapshot: 's1' },
+      { engine: 'vol1', snapshot: 's1', source: 'r2' },
+    ]);
+  });
+
+  it('a refusal exits with its status and code; a bad source name never reaches the domain', async () => {
+    domain.failNext('engineSnapshotRevert', new ConductorError('ENGINE_HOSTS_CONNECTED', "host nqn.2014-08.org.nvmexpress:uuid:x is connected to engine vol1's export"));
+    const connected = await run(['engine', 'snapshot-revert', 'vol1', 's1']);
+    expect(connected.exitCode).not.toBe(0);
+    expect(connected.stderr).toContain('[ENGINE_HOSTS_CONNECTED]');
+    const bad = await run(['engine', 'snapshot-revert', 'vol1', 's1', '--source', 'Bad Name']);
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toContain('[INVALID_NAME]');
+    expect(domain.calls.filter((c) => c.method === 'engineSnapshotRevert')).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Volume snapshots and clones against a real spdk_tgt: an engine over two local replicas (both
- * members snapshotted by this node), then a linked and a full clone of a member's snapshot. Runs
+ * members snapshotted by this node), then a linked and a full clone of a member's snapshot, then a
+ * volume revert (an engine without a superblock: one member reverted, the other rebuilt). Runs
  * when SPDK_TGT names its binary (started with --no-huge); skipped, saying so, when it is not set.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,8 +56,51 @@ describe.skipIf(!SPDK_TGT)('volume snapshots and clones against a real spdk_tgt 
     for (const r of ['rv-a', 'rv-b']) expect(await node.snapshotList(r)).toEqual([]);
     expect((await node.replicaGet('rv-full')).sizeBytes).toBe(36 * MIB);
     await node.replicaDelete('rv-full');
+  }, 120_000);
+
+  it('reverts a volume: one member reverted, the other rebuilt from it, the export at the same port', async () => {
+    const codeOf = (work: Promise<unknown>) =>
+      work.then(
+        () => 'answered',
+        (e: unknown) => (e as { code: string }).code,
+      );
+    expect(await codeOf(node.engineSnapshotRevert({ engine: 'rv', snapshot: 'nope' }))).toBe('VOLUME_SNAPSHOT_NOT_FOUND');
+    // A superblock engine over local members only has no member that can be the source.
+    await node.engineSnapshotCreate({ engine: 'rv', name: 'vs2' });
+    expect(await codeOf(node.engineSnapshotRevert({ engine: 'rv', snapshot: 'vs2' }))).toBe('ENGINE_NOT_REVERTIBLE');
+    await node.engineSnapshotDelete('rv', 'vs2');
     await node.engineDelete('rv');
     for (const r of ['rv-a', 'rv-b']) await node.replicaDelete(r);
+
+    // Members of exactly the volume's size: no superblock, a local source.
+    for (const r of ['rp-a', 'rp-b']) await node.replicaCreate(r, 'd', 32 * MIB);
+    const engine = await node.engineCreate({
+      name: 'rp',
+      sizeBytes: 32 * MIB,
+      replicas: [
+        { name: 'rp-a', kind: 'local' },
+        { name: 'rp-b', kind: 'local' },
+      ],
+      frontend: 'export-only',
+      hostNqns: [HOST],
+    });
+    expect(engine.superblock).toBe(false);
+    await node.engineSnapshotCreate({ engine: 'rp', name: 'vs3' });
+    const started = Date.now();
+    const answer = await node.engineSnapshotRevert({ engine: 'rp', snapshot: 'vs3' });
+    expect(answer.rebuilds.map((r) => r.replica)).toEqual(['rp-b']);
+    const deadline = Date.now() + 60_000;
+    let back = await node.engineGet('rp');
+    while (!(back.state === 'healthy' && back.rebuilds.length === 0 && !back.rebuild) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      back = await node.engineGet('rp');
+    }
+    console.log(`test/real: revert of a 32 MiB volume with two local members, rebuild included: ${Date.now() - started} ms`);
+    expect(back.state).toBe('healthy');
+    expect(back.frontend!.port).toBe(engine.frontend!.port);
+    expect((await node.replicaGet('rp-a')).headParent).toBe('vs3');
+    await node.engineDelete('rp');
+    for (const r of ['rp-a', 'rp-b']) await node.replicaDelete(r);
     await node.diskDelete('d', false);
-  }, 120_000);
+  }, 180_000);
 });

@@ -23,11 +23,13 @@ import type { EngineReplicaAddRequest as _spdk_conductor_v1_EngineReplicaAddRequ
 import type { EngineReplicaListRequest as _spdk_conductor_v1_EngineReplicaListRequest, EngineReplicaListRequest__Output as _spdk_conductor_v1_EngineReplicaListRequest__Output } from './spdk/conductor/v1/EngineReplicaListRequest.js';
 import type { EngineReplicaListResponse as _spdk_conductor_v1_EngineReplicaListResponse, EngineReplicaListResponse__Output as _spdk_conductor_v1_EngineReplicaListResponse__Output } from './spdk/conductor/v1/EngineReplicaListResponse.js';
 import type { EngineReplicaRemoveRequest as _spdk_conductor_v1_EngineReplicaRemoveRequest, EngineReplicaRemoveRequest__Output as _spdk_conductor_v1_EngineReplicaRemoveRequest__Output } from './spdk/conductor/v1/EngineReplicaRemoveRequest.js';
+import type { EngineRevert as _spdk_conductor_v1_EngineRevert, EngineRevert__Output as _spdk_conductor_v1_EngineRevert__Output } from './spdk/conductor/v1/EngineRevert.js';
 import type { EngineSnapshotCreateRequest as _spdk_conductor_v1_EngineSnapshotCreateRequest, EngineSnapshotCreateRequest__Output as _spdk_conductor_v1_EngineSnapshotCreateRequest__Output } from './spdk/conductor/v1/EngineSnapshotCreateRequest.js';
 import type { EngineSnapshotDeleteRequest as _spdk_conductor_v1_EngineSnapshotDeleteRequest, EngineSnapshotDeleteRequest__Output as _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output } from './spdk/conductor/v1/EngineSnapshotDeleteRequest.js';
 import type { EngineSnapshotDeleteResponse as _spdk_conductor_v1_EngineSnapshotDeleteResponse, EngineSnapshotDeleteResponse__Output as _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output } from './spdk/conductor/v1/EngineSnapshotDeleteResponse.js';
 import type { EngineSnapshotListRequest as _spdk_conductor_v1_EngineSnapshotListRequest, EngineSnapshotListRequest__Output as _spdk_conductor_v1_EngineSnapshotListRequest__Output } from './spdk/conductor/v1/EngineSnapshotListRequest.js';
 import type { EngineSnapshotListResponse as _spdk_conductor_v1_EngineSnapshotListResponse, EngineSnapshotListResponse__Output as _spdk_conductor_v1_EngineSnapshotListResponse__Output } from './spdk/conductor/v1/EngineSnapshotListResponse.js';
+import type { EngineSnapshotRevertRequest as _spdk_conductor_v1_EngineSnapshotRevertRequest, EngineSnapshotRevertRequest__Output as _spdk_conductor_v1_EngineSnapshotRevertRequest__Output } from './spdk/conductor/v1/EngineSnapshotRevertRequest.js';
 import type { EngineStatsRequest as _spdk_conductor_v1_EngineStatsRequest, EngineStatsRequest__Output as _spdk_conductor_v1_EngineStatsRequest__Output } from './spdk/conductor/v1/EngineStatsRequest.js';
 import type { EngineStatsResponse as _spdk_conductor_v1_EngineStatsResponse, EngineStatsResponse__Output as _spdk_conductor_v1_EngineStatsResponse__Output } from './spdk/conductor/v1/EngineStatsResponse.js';
 import type { EngineWatchRequest as _spdk_conductor_v1_EngineWatchRequest, EngineWatchRequest__Output as _spdk_conductor_v1_EngineWatchRequest__Output } from './spdk/conductor/v1/EngineWatchRequest.js';
@@ -84,11 +86,13 @@ export interface ProtoGrpcType {
         EngineReplicaListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaListRequest, _spdk_conductor_v1_EngineReplicaListRequest__Output>
         EngineReplicaListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaListResponse, _spdk_conductor_v1_EngineReplicaListResponse__Output>
         EngineReplicaRemoveRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaRemoveRequest, _spdk_conductor_v1_EngineReplicaRemoveRequest__Output>
+        EngineRevert: MessageTypeDefinition<_spdk_conductor_v1_EngineRevert, _spdk_conductor_v1_EngineRevert__Output>
         EngineSnapshotCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotCreateRequest, _spdk_conductor_v1_EngineSnapshotCreateRequest__Output>
         EngineSnapshotDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotDeleteRequest, _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output>
         EngineSnapshotDeleteResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotDeleteResponse, _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>
         EngineSnapshotListRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotListRequest, _spdk_conductor_v1_EngineSnapshotListRequest__Output>
         EngineSnapshotListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotListResponse, _spdk_conductor_v1_EngineSnapshotListResponse__Output>
+        EngineSnapshotRevertRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotRevertRequest, _spdk_conductor_v1_EngineSnapshotRevertRequest__Output>
         EngineState: EnumTypeDefinition
         EngineStatsRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineStatsRequest, _spdk_conductor_v1_EngineStatsRequest__Output>
         EngineStatsResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineStatsResponse, _spdk_conductor_v1_EngineStatsResponse__Output>

@@ -32,6 +32,7 @@ import type { EngineSnapshotListResponse } from '../generated/spdk/conductor/v1/
 import type { VolumeSnapshot } from '../generated/spdk/conductor/v1/VolumeSnapshot.js';
 import { engineEventMessage, engineMemberMessage, engineMessage, engineStatsMessage, qosMessage, rebuildMessage, volumeIoMessage, volumeSnapshotMessage } from '../messages.js';
 import type { EngineExpandRequest__Output } from '../generated/spdk/conductor/v1/EngineExpandRequest.js';
+import type { EngineSnapshotRevertRequest__Output } from '../generated/spdk/conductor/v1/EngineSnapshotRevertRequest.js';
 import type { EngineQosSetRequest__Output } from '../generated/spdk/conductor/v1/EngineQosSetRequest.js';
 import type { EngineQosSetResponse } from '../generated/spdk/conductor/v1/EngineQosSetResponse.js';
 import type { EngineStatsRequest__Output } from '../generated/spdk/conductor/v1/EngineStatsRequest.js';
@@ -212,6 +213,11 @@ export function enginesHandlers(ctx: ServiceContext, options: WatchOptions, volu
       const sizeBytes = check.sizeBytes('size_bytes', request.sizeBytes);
       if (sizeBytes % MiB !== 0) throw check.invalid('size_bytes', `${sizeBytes} is not a multiple of 1 MiB`, 'INVALID_SIZE');
       return engineMessage(await domain.engineExpand(name, sizeBytes, call));
+    }),
+    EngineSnapshotRevert: unary<EngineSnapshotRevertRequest__Output, Engine>(ctx, 'EngineSnapshotRevert', async (request, call) => {
+      const [engine, snapshot] = volumeSnapshotTarget(request);
+      const source = check.optionalName('replica', 'source', request.source);
+      return engineMessage(await domain.engineSnapshotRevert({ engine, snapshot, ...(source ? { source } : {}) }, call));
     }),
     EngineQosSet: unary<EngineQosSetRequest__Output, EngineQosSetResponse>(ctx, 'EngineQosSet', async (request, call) => {
       const name = volumeName(request);

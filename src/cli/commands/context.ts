@@ -10,6 +10,7 @@ import { EXIT } from '../exit-codes.js';
 export interface CommandValues {
   full?: boolean | undefined;
   'source-node'?: string | undefined;
+  source?: string | undefined;
   path?: string | undefined;
   kind?: string | undefined;
   'block-size'?: string | undefined;

@@ -1,4 +1,4 @@
-/** spdk-conductor engine snapshot-create|snapshot-list|snapshot-delete: snapshots of a whole volume. */
+/** spdk-conductor engine snapshot-create|snapshot-list|snapshot-delete|snapshot-revert: snapshots of a whole volume. */
 import { invoke } from '../../api/client.js';
 import type { VolumeSnapshot__Output } from '../../api/generated/spdk/conductor/v1/VolumeSnapshot.js';
 import { EXIT } from '../exit-codes.js';
@@ -70,5 +70,32 @@ export const engineSnapshotCommands: CommandSpec[] = [
         out(asJson ? json(response) : `deleted volume snapshot ${name} of engine ${engine}\n`);
         return EXIT.OK;
       },
+  },
+  {
+    name: 'engine snapshot-revert',
+    args: ['ENGINE', 'SNAPSHOT'],
+    options: ['source'],
+    usage:
+      'engine snapshot-revert ENGINE SNAPSHOT [--source REPLICA]   (the volume back to a volume snapshot: refused while hosts are connected;\n' +
+      '      one member, the source, is reverted and the others rebuilt from it; the export comes back at the same NQN and port)',
+    prepare(values, [engine, snapshot]) {
+      const request = { engine: engine!, name: snapshot!, source: values.source ?? '' };
+      return async ({ api, call, out, json: asJson }) => {
+        const e = await invoke(api.engines, 'EngineSnapshotRevert', request, call);
+        const rebuilding = e.rebuilds.map((r) => r.replica);
+        out(
+          asJson
+            ? json(e)
+            : fields([
+                ['engine', e.name],
+                ['reverted to', snapshot!],
+                ['state', e.reason],
+                ['rebuilding', rebuilding.join(', ') || 'none'],
+                ['follow', `engine get ${e.name}, rebuild list --engine ${e.name}`],
+              ]),
+        );
+        return EXIT.OK;
+      };
+    },
   },
 ];

@@ -26,11 +26,13 @@ export function qosText(q: EngineQos__Output | null): string {
   return [limit(q.rwIosPerSec, 'IOPS'), limit(q.rwMbytesPerSec, 'MiB/s read+write'), limit(q.rMbytesPerSec, 'MiB/s read'), limit(q.wMbytesPerSec, 'MiB/s write')].join(', ');
 }
 
-/** The rows `engine get` adds: QoS, an unfinished expansion, the last I/O reading. */
+/** The rows `engine get` adds: QoS, an unfinished expansion or revert, the last I/O reading. */
 export function volumeRows(engine: Engine__Output): (readonly [string, Cell])[] {
   const rows: (readonly [string, Cell])[] = [['qos', qosText(engine.qos)]];
   const x = engine.expansion;
   if (x) rows.push(['expanding', `to ${formatSize(Number(x.sizeBytes))} (grown: ${x.grown.join(', ') || 'none yet'}); engine expand ${engine.name} --size ${x.sizeBytes} completes it`]);
+  const rv = engine.revert;
+  if (rv) rows.push(['reverting', `to snapshot ${rv.snapshot} from ${rv.source}, done: ${rv.phase}; engine snapshot-revert ${engine.name} ${rv.snapshot} completes it`]);
   const io = engine.io;
   if (io) {
     const avg = (sec: number, ops: number | string) => (Number(ops) > 0 ? `${((sec / Number(ops)) * 1e6).toFixed(0)} µs avg` : '-');

@@ -67,6 +67,7 @@ export const COMMAND_OPTIONS = {
   'allow-mutating': { type: 'boolean' },
   full: { type: 'boolean' },
   'source-node': { type: 'string' },
+  source: { type: 'string' },
   'rw-iops': { type: 'string' },
   'rw-mbps': { type: 'string' },
   'r-mbps': { type: 'string' },

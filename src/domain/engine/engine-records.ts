@@ -22,7 +22,7 @@ import { frozenRecord } from '../node/state-serialize.js';
 import { ConductorError } from '../../errors.js';
 import type { EngineReplicaSpec, QosLimits } from '../model.js';
 import type { ObjectLocks } from '../node/locks.js';
-import type { EngineSpec, ExpansionRecord, RebuildRecord, RebuildView, StateFile, VolumeSnapshotRecord } from '../node/state-file.js';
+import type { EngineSpec, ExpansionRecord, RebuildRecord, RebuildView, RevertRecord, StateFile, VolumeSnapshotRecord } from '../node/state-file.js';
 
 export class EngineRecords {
   constructor(
@@ -153,6 +153,12 @@ export class EngineEdit {
     const { expanding, ...record } = this.require();
     if (!expanding) return;
     await this.put({ ...record, sizeBytes: expanding.sizeBytes });
+  }
+
+  /** A revert began or finished a step (`undefined`: it is over, the record goes). */
+  async setRevert(revert: RevertRecord | undefined): Promise<void> {
+    const { reverting: _old, ...record } = this.require();
+    await this.put(revert ? { ...record, reverting: revert } : record);
   }
 
   /** The engine is gone from this node; its port is remembered for a create of the same name. */

@@ -168,6 +168,7 @@ export class EngineStatus {
       superblock: spec.superblock === true,
       ...(spec.qos ? { qos: { ...spec.qos } } : {}),
       ...(spec.expanding ? { expansion: { sizeBytes: spec.expanding.sizeBytes, grown: Object.keys(spec.expanding.grown) } } : {}),
+      ...(spec.reverting ? { revert: { snapshot: spec.reverting.snapshot, source: spec.reverting.source, phase: spec.reverting.phase } } : {}),
     };
   }
 

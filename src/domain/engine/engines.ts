@@ -522,7 +522,7 @@ function sameMember(a: EngineReplicaSpec, b: EngineReplicaSpec): boolean {
 }
 
 function sameSpec(a: EngineSpec, b: EngineSpec): boolean {
-  // QoS and an expansion in flight are the engine's state since its create, not its configuration.
-  const strip = (s: EngineSpec): unknown => ({ ...s, port: 0, creating: undefined, superblock: undefined, qos: undefined, expanding: undefined });
+  // QoS and an expansion or revert in flight are the engine's state since its create, not its configuration.
+  const strip = (s: EngineSpec): unknown => ({ ...s, port: 0, creating: undefined, superblock: undefined, qos: undefined, expanding: undefined, reverting: undefined });
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }

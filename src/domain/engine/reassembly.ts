@@ -65,8 +65,8 @@ export class EngineReassembly {
 
   /** Reconcile's engine step: every recorded engine, several at once. Returns what could not come back. */
   async all(options: CallOptions): Promise<string[]> {
-    // A create that never returned is recovery's to roll back.
-    const specs = this.records.all().filter((spec) => !spec.creating);
+    // A create that never returned is recovery's to roll back; a revert in flight brings its engine back itself.
+    const specs = this.records.all().filter((spec) => !spec.creating && !spec.reverting);
     if (specs.length === 0) return [];
     const [controllers, raids, subsystems] = await Promise.all([
       this.ctx.spdk.nvme.getControllers(undefined, options),
@@ -98,6 +98,11 @@ export class EngineReassembly {
     const { actions, problem } = await this.records.edit(name, async (edit) => {
       if (!edit.current) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} does not exist on this node`);
       if (edit.current.creating) throw new ConductorError('ENGINE_BROKEN', `engine ${name} is still being created; try again once its create returned`);
+      if (edit.current.reverting)
+        throw new ConductorError(
+          'ENGINE_NOT_REVERTIBLE',
+          `engine ${name} is being reverted to snapshot ${edit.current.reverting.snapshot}; the revert brings it back (EngineSnapshotRevert again resumes it)`,
+        );
       return this.run(edit, options);
     });
     const spec = this.records.get(name);

@@ -66,6 +66,7 @@ import { releasePhantomRaids } from '../engine/phantom-raids.js';
 import { VolumeSnapshots, type VolumeSnapshotCreate } from '../engine/volume-snapshots.js';
 import { EngineReassembly } from '../engine/reassembly.js';
 import { EngineExpansion } from '../engine/expand.js';
+import { EngineSnapshotRevert, type RevertRequest } from '../engine/snapshot-revert.js';
 import { EngineQos } from '../engine/qos.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
 import { checkName, PortRange } from './naming.js';
@@ -191,6 +192,7 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly engines: Engines;
   private readonly reassembly: EngineReassembly;
   private readonly expansion: EngineExpansion;
+  private readonly reverts: EngineSnapshotRevert;
   private readonly qos: EngineQos;
   private readonly copies: ShallowCopies;
   /** The backup data path (domain/backup): staging snapshots for reading, restoring into new replicas. */
@@ -267,6 +269,13 @@ export class NodeService implements NodeDomain, EngineDomain {
       maxConcurrent: options.maxConcurrentRebuilds,
       maxQueued: options.maxQueuedRebuilds,
     });
+    this.reverts = new EngineSnapshotRevert(ctx, this.records, this.engineStatus, this.engines, {
+      peers: options.peers,
+      self: this,
+      queueRebuild: (engine, member, callOptions) => this.rebuilds.add(engine, member, callOptions),
+      reapplyQos: (spec, callOptions) => this.qos.reapply([spec], callOptions),
+      memberGoneTimeoutMs: deps.memberGoneTimeoutMs,
+    });
     this.reconciler = new Reconciler(ctx, this.exportsOf, {
       restoreKeys: (callOptions) => this.ctx.keys.recover((user) => this.keyUserLive(user), callOptions),
       releaseReplicas: (callOptions) => releasePhantomRaids(this.ctx, this.records, callOptions),
@@ -279,6 +288,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         // A raid spdk_tgt made again has no QoS limits; unfinished expansions go on in the background.
         await this.qos.reapply(this.records.all(), callOptions);
         void this.expansion.resumeAll();
+        void this.reverts.resumeAll();
         await this.engineStatus.check(callOptions);
         return problems;
       },
@@ -313,6 +323,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         this.state = { ready: true, reason: 'ready' };
         // Peer calls may be slow: an expansion a crash interrupted is finished after ready.
         void this.expansion.resumeAll();
+        void this.reverts.resumeAll();
         // After the data path's sweep above: jobs resumed now stage into a clean directory.
         // Peers may still be starting: a volume snapshot left mid-way is settled in the background.
         void this.volumeSnapshots.recover().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'volume snapshot recovery failed'));
@@ -422,6 +433,11 @@ export class NodeService implements NodeDomain, EngineDomain {
 
   engineExpand(name: string, sizeBytes: number, options?: CallOptions): Promise<EngineInfo> {
     return this.run('engine-expand', () => this.expansion.expand(name, sizeBytes, options));
+  }
+
+  /** Reverts the volume to a volume snapshot (engine/snapshot-revert.ts): resumable, the same call again completes it. */
+  engineSnapshotRevert(request: RevertRequest, options?: CallOptions): Promise<EngineInfo> {
+    return this.run('engine-snapshot-revert', () => this.reverts.revert(request, options));
   }
 
   engineQosSet(name: string, limits: Partial<QosLimits>, options?: CallOptions): Promise<{ engine: EngineInfo; adjustments: string[] }> {

@@ -95,6 +95,8 @@ export interface EngineSpec {
   readonly qos?: Readonly<QosLimits>;
   /** An expansion in flight (engine/expand.ts): recorded before any member grows, so a restart finishes it. */
   readonly expanding?: Readonly<ExpansionRecord>;
+  /** A volume snapshot revert in flight (engine/snapshot-revert.ts): the step it reached, so a restart finishes it. */
+  readonly reverting?: Readonly<RevertRecord>;
 }
 
 /**
@@ -120,6 +122,18 @@ export interface ExpansionRecord {
   sizeBytes: number;
   startedAtMs: number;
   grown: Record<string, number>;
+}
+
+/**
+ * The step a volume snapshot revert reached (each phase is the last step done): `recorded` (nothing
+ * changed yet), `down` (export, raid and remote controllers gone), `reverted` (the source holds the
+ * snapshot's data), `raid` (the raid is back over the source alone), `exported` (at its NQN and port).
+ */
+export interface RevertRecord {
+  snapshot: string;
+  source: string;
+  startedAtMs: number;
+  phase: 'recorded' | 'down' | 'reverted' | 'raid' | 'exported';
 }
 
 export interface RebuildRecord {

@@ -144,6 +144,12 @@ export const ENGINE_SPEC_SCHEMA = {
       required: ['sizeBytes', 'startedAtMs', 'grown'],
       additionalProperties: false,
     },
+    reverting: {
+      type: 'object',
+      properties: { snapshot: nonEmpty, source: nonEmpty, startedAtMs: count, phase: { enum: ['recorded', 'down', 'reverted', 'raid', 'exported'] } },
+      required: ['snapshot', 'source', 'startedAtMs', 'phase'],
+      additionalProperties: false,
+    },
   },
   required: ['name', 'sizeBytes', 'replicas', 'frontend', 'hostNqns', 'port'],
   additionalProperties: false,

@@ -9,7 +9,7 @@ import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { LvolRecord } from '../node/inventory.js';
 import type { DeleteOutcome, ReplicaInfo, SnapshotCreate, SnapshotInfo } from '../model.js';
-import { alias, checkName, headLvolName, revertLvolName, snapshotLvolName } from '../node/naming.js';
+import { alias, checkName, headLvolName, namespaceIds, revertLvolName, snapshotLvolName } from '../node/naming.js';
 import type { Replicas } from './replicas.js';
 import type { ReplicaUsage } from './usage.js';
 import { labelsProblem } from '../../validation/labels.js';
@@ -99,14 +99,29 @@ export class Snapshots {
     });
   }
 
-  /** Refused while the replica is exposed, and while an engine uses it unless `force`. */
+  /**
+   * Refused while a host is connected to the replica's export (whatever `force` says), and while
+   * an engine uses it unless `force`. An exposed replica with no host connected (an engine
+   * reverting its volume detached its controller first) keeps its export: the namespace leaves
+   * the old head and is added back, with the same nsid, uuid and nguid, on the reverted one.
+   */
   async revert(replicaName: string, name: string, options?: CallOptions, force = false): Promise<ReplicaInfo> {
     const replica = checkName('replica', replicaName);
     checkName('snapshot', name);
     return this.ctx.locks.with(`replica:${replica}`, async () => {
       const head = this.replicas.head(replica);
-      if (this.ctx.inventory.exports.has(replica)) {
-        throw new ConductorError('REPLICA_EXPOSED', `replica ${replica} is exposed; unexpose it before reverting (its data would change under the engine)`);
+      const exported = this.ctx.inventory.exports.get(replica);
+      if (exported) {
+        const hosts = await this.usage.connectedHosts(replica, options);
+        if (hosts.length > 0) {
+          throw new ConductorError(
+            'REPLICA_EXPOSED',
+            `replica ${replica} is exposed and host${hosts.length > 1 ? 's' : ''} ${hosts.join(', ')} connected; its data would change under them: disconnect them (or unexpose it) before reverting`,
+            {
+              hosts,
+            },
+          );
+        }
       }
       const snapshot = this.ctx.inventory.lvol(head.disk, snapshotLvolName(replica, name));
       if (!snapshot) throw new ConductorError('SNAPSHOT_NOT_FOUND', `snapshot ${name} of replica ${replica} does not exist`);
@@ -120,7 +135,16 @@ export class Snapshots {
           throw translate(error, `revert ${replica} to ${name}`);
         }
       }
+      // A crash before the namespace is back leaves a subsystem without one: recovery removes it
+      // and reconcile makes the recorded export again over the reverted head.
+      const ns = exported?.namespace;
+      if (exported && ns) await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.removeNs({ nqn: exported.nqn, nsid: ns.nsid }, options));
       await this.finishRevert(replica, head.disk, options);
+      if (exported && ns) {
+        const ids = namespaceIds('replica', replica);
+        await this.ctx.spdk.nvmf.addNs({ nqn: exported.nqn, namespace: { nsid: ns.nsid, bdev_name: alias(head.disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid } }, options);
+        this.ctx.log.info({ replica, nqn: exported.nqn }, 'namespace back on the reverted head; the export is unchanged');
+      }
       const info = this.replicas.info(this.replicas.head(replica));
       this.ctx.events.emit('modified', info, `reverted to snapshot ${name}`);
       this.ctx.log.info({ replica, snapshot: name }, 'replica reverted');

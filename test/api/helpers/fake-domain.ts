@@ -334,6 +334,10 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     return this.engines.engineExpand(name, sizeBytes, options);
   }
 
+  engineSnapshotRevert(request: Parameters<EngineDomain['engineSnapshotRevert']>[0], options?: Options): Promise<EngineInfo> {
+    return this.engines.engineSnapshotRevert(request, options);
+  }
+
   engineQosSet(name: string, limits: Parameters<EngineDomain['engineQosSet']>[1], options?: Options): ReturnType<EngineDomain['engineQosSet']> {
     return this.engines.engineQosSet(name, limits, options);
   }

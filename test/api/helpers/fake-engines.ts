@@ -239,6 +239,12 @@ export class FakeEngines {
     return this.#info(stored);
   }
 
+  /** Records what the edge handed over: the request, after its checks. */
+  async engineSnapshotRevert(request: { engine: string; snapshot: string; source?: string }, options?: Options): Promise<EngineInfo> {
+    await this.hooks.enter('engineSnapshotRevert', [request], options);
+    return this.#info(this.#stored(request.engine));
+  }
+
   /** The domain's own rounding rules (engine/qos.ts), so the edge's reporting is checked against them. */
   async engineQosSet(name: string, limits: Partial<QosLimits>, options?: Options): Promise<{ engine: EngineInfo; adjustments: string[] }> {
     await this.hooks.enter('engineQosSet', [name, limits], options);

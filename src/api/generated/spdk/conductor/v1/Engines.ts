@@ -24,6 +24,7 @@ import type { EngineSnapshotDeleteRequest as _spdk_conductor_v1_EngineSnapshotDe
 import type { EngineSnapshotDeleteResponse as _spdk_conductor_v1_EngineSnapshotDeleteResponse, EngineSnapshotDeleteResponse__Output as _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output } from '../../../spdk/conductor/v1/EngineSnapshotDeleteResponse.js';
 import type { EngineSnapshotListRequest as _spdk_conductor_v1_EngineSnapshotListRequest, EngineSnapshotListRequest__Output as _spdk_conductor_v1_EngineSnapshotListRequest__Output } from '../../../spdk/conductor/v1/EngineSnapshotListRequest.js';
 import type { EngineSnapshotListResponse as _spdk_conductor_v1_EngineSnapshotListResponse, EngineSnapshotListResponse__Output as _spdk_conductor_v1_EngineSnapshotListResponse__Output } from '../../../spdk/conductor/v1/EngineSnapshotListResponse.js';
+import type { EngineSnapshotRevertRequest as _spdk_conductor_v1_EngineSnapshotRevertRequest, EngineSnapshotRevertRequest__Output as _spdk_conductor_v1_EngineSnapshotRevertRequest__Output } from '../../../spdk/conductor/v1/EngineSnapshotRevertRequest.js';
 import type { EngineStatsRequest as _spdk_conductor_v1_EngineStatsRequest, EngineStatsRequest__Output as _spdk_conductor_v1_EngineStatsRequest__Output } from '../../../spdk/conductor/v1/EngineStatsRequest.js';
 import type { EngineStatsResponse as _spdk_conductor_v1_EngineStatsResponse, EngineStatsResponse__Output as _spdk_conductor_v1_EngineStatsResponse__Output } from '../../../spdk/conductor/v1/EngineStatsResponse.js';
 import type { EngineWatchRequest as _spdk_conductor_v1_EngineWatchRequest, EngineWatchRequest__Output as _spdk_conductor_v1_EngineWatchRequest__Output } from '../../../spdk/conductor/v1/EngineWatchRequest.js';
@@ -291,6 +292,43 @@ export interface EnginesClient extends grpc.Client {
   engineSnapshotList(argument: _spdk_conductor_v1_EngineSnapshotListRequest, callback: grpc.requestCallback<_spdk_conductor_v1_EngineSnapshotListResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * Reverts the volume to a volume snapshot. Refused (FAILED_PRECONDITION, nothing changed) while a
+   * host is connected to the export (ENGINE_HOSTS_CONNECTED), while a rebuild, an expansion or
+   * another revert runs, when the engine is not healthy or the source lacks the snapshot
+   * (ENGINE_NOT_REVERTIBLE); an unknown snapshot is NOT_FOUND. Then: the export, the raid and the
+   * remote members' controllers go down; one member, the source, is reverted (by its own node when
+   * remote); the raid is made again over it alone and exported again at the same NQN, serial and
+   * port; the other members are rebuilt from the source (Engine.rebuilds), never trusted, since
+   * a snapshot taken under writes may differ between members. The source is `source` when given,
+   * else the first member holding the snapshot, local before remote; a superblock engine reverts
+   * from a remote member only (docs/volume-operations.md). Every step is recorded (Engine.revert):
+   * a failure or crash leaves it there, and the same call again (or the node after a restart)
+   * completes it. Answers once the export is back and the rebuilds are queued.
+   */
+  EngineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  EngineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  /**
+   * Reverts the volume to a volume snapshot. Refused (FAILED_PRECONDITION, nothing changed) while a
+   * host is connected to the export (ENGINE_HOSTS_CONNECTED), while a rebuild, an expansion or
+   * another revert runs, when the engine is not healthy or the source lacks the snapshot
+   * (ENGINE_NOT_REVERTIBLE); an unknown snapshot is NOT_FOUND. Then: the export, the raid and the
+   * remote members' controllers go down; one member, the source, is reverted (by its own node when
+   * remote); the raid is made again over it alone and exported again at the same NQN, serial and
+   * port; the other members are rebuilt from the source (Engine.rebuilds), never trusted, since
+   * a snapshot taken under writes may differ between members. The source is `source` when given,
+   * else the first member holding the snapshot, local before remote; a superblock engine reverts
+   * from a remote member only (docs/volume-operations.md). Every step is recorded (Engine.revert):
+   * a failure or crash leaves it there, and the same call again (or the node after a restart)
+   * completes it. Answers once the export is back and the rebuilds are queued.
+   */
+  engineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  engineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  engineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  engineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
+  
+  /**
    * The volume's I/O: counters from spdk_tgt's bdev_get_iostat on its raid (the reading the
    * metrics take every metrics.iostatPeriodMs) and rates over the window between the last two.
    */
@@ -462,6 +500,22 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
   EngineSnapshotList: grpc.handleUnaryCall<_spdk_conductor_v1_EngineSnapshotListRequest__Output, _spdk_conductor_v1_EngineSnapshotListResponse>;
   
   /**
+   * Reverts the volume to a volume snapshot. Refused (FAILED_PRECONDITION, nothing changed) while a
+   * host is connected to the export (ENGINE_HOSTS_CONNECTED), while a rebuild, an expansion or
+   * another revert runs, when the engine is not healthy or the source lacks the snapshot
+   * (ENGINE_NOT_REVERTIBLE); an unknown snapshot is NOT_FOUND. Then: the export, the raid and the
+   * remote members' controllers go down; one member, the source, is reverted (by its own node when
+   * remote); the raid is made again over it alone and exported again at the same NQN, serial and
+   * port; the other members are rebuilt from the source (Engine.rebuilds), never trusted, since
+   * a snapshot taken under writes may differ between members. The source is `source` when given,
+   * else the first member holding the snapshot, local before remote; a superblock engine reverts
+   * from a remote member only (docs/volume-operations.md). Every step is recorded (Engine.revert):
+   * a failure or crash leaves it there, and the same call again (or the node after a restart)
+   * completes it. Answers once the export is back and the rebuilds are queued.
+   */
+  EngineSnapshotRevert: grpc.handleUnaryCall<_spdk_conductor_v1_EngineSnapshotRevertRequest__Output, _spdk_conductor_v1_Engine>;
+  
+  /**
    * The volume's I/O: counters from spdk_tgt's bdev_get_iostat on its raid (the reading the
    * metrics take every metrics.iostatPeriodMs) and rates over the window between the last two.
    */
@@ -503,6 +557,7 @@ export interface EnginesDefinition extends grpc.ServiceDefinition {
   EngineSnapshotCreate: MethodDefinition<_spdk_conductor_v1_EngineSnapshotCreateRequest, _spdk_conductor_v1_VolumeSnapshot, _spdk_conductor_v1_EngineSnapshotCreateRequest__Output, _spdk_conductor_v1_VolumeSnapshot__Output>
   EngineSnapshotDelete: MethodDefinition<_spdk_conductor_v1_EngineSnapshotDeleteRequest, _spdk_conductor_v1_EngineSnapshotDeleteResponse, _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output, _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>
   EngineSnapshotList: MethodDefinition<_spdk_conductor_v1_EngineSnapshotListRequest, _spdk_conductor_v1_EngineSnapshotListResponse, _spdk_conductor_v1_EngineSnapshotListRequest__Output, _spdk_conductor_v1_EngineSnapshotListResponse__Output>
+  EngineSnapshotRevert: MethodDefinition<_spdk_conductor_v1_EngineSnapshotRevertRequest, _spdk_conductor_v1_Engine, _spdk_conductor_v1_EngineSnapshotRevertRequest__Output, _spdk_conductor_v1_Engine__Output>
   EngineStats: MethodDefinition<_spdk_conductor_v1_EngineStatsRequest, _spdk_conductor_v1_EngineStatsResponse, _spdk_conductor_v1_EngineStatsRequest__Output, _spdk_conductor_v1_EngineStatsResponse__Output>
   EngineWatch: MethodDefinition<_spdk_conductor_v1_EngineWatchRequest, _spdk_conductor_v1_EngineEvent, _spdk_conductor_v1_EngineWatchRequest__Output, _spdk_conductor_v1_EngineEvent__Output>
   RebuildCancel: MethodDefinition<_spdk_conductor_v1_RebuildCancelRequest, _spdk_conductor_v1_Rebuild, _spdk_conductor_v1_RebuildCancelRequest__Output, _spdk_conductor_v1_Rebuild__Output>

@@ -1,0 +1,142 @@
+/**
+ * EngineSnapshotRevert cut short by a crash at every step: the service runs as a real process on a
+ * simulator that outlives it, with the kill point CONDUCTOR_KILL_AFTER=engine-snapshot-revert:<n>
+ * (src/domain/node/kill-points.ts) SIGKILLing it right after the revert's n-th answered spdk_tgt
+ * call. A first revert runs whole through a recording proxy (test/crash/helpers/rpc-proxy.ts); the
+ * kill points are the calls that open each step in that recording (the first call, before the
+ * intent is written; the take-down; the source's revert; the raid's create; the export's create;
+ * the rebuilds' queueing). The next start resumes what the record holds: the engine comes back
+ * healthy with the snapshot's data; a crash before the intent was written leaves the volume as it was.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invoke } from '../../src/api/client.js';
+import { SpdkClient } from '../../src/spdk/client.js';
+import { RpcProxy } from '../crash/helpers/rpc-proxy.js';
+import { startService, type ServiceRun } from '../crash/helpers/service.js';
+import { portBlock } from '../helpers/ports.js';
+import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
+import { HOST_NQN, MIB, until } from './helpers/cluster.js';
+
+const SIZE = 8 * MIB;
+const BLOCK = 4096;
+/** Blocks written before and after each snapshot: spread over the volume. */
+const BLOCKS = [0, 1, 7, 100, 511, 1024, 2047];
+let sim: RunningSim;
+let proxy: RpcProxy;
+let rpc: SpdkClient;
+let dir: string;
+let run: ServiceRun | undefined;
+const portMin = portBlock();
+
+function start(killAfter?: string): Promise<ServiceRun> {
+  // The machine may be loaded: a start is given two minutes.
+  return startService({ spdkSocket: proxy.socket, dir, portMin, portMax: portMin + 99, ...(killAfter ? { killAfter } : {}) }, { deadlineMs: 120_000 });
+}
+
+beforeAll(async () => {
+  sim = await startSim({ name: 'revert-crash' });
+  rpc = new SpdkClient({ socketPath: sim.socket, logger: pino({ level: 'silent' }) });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-revert-crash-'));
+  proxy = await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock'));
+  const disk = path.join(dir, 'd.img');
+  fs.writeFileSync(disk, '');
+  fs.truncateSync(disk, 256 * MIB);
+  run = await start();
+  const { disks, replicas, engines } = run.clients;
+  await invoke(disks, 'DiskCreate', { name: 'd', path: disk });
+  for (const name of ['cr-a', 'cr-b']) await invoke(replicas, 'ReplicaCreate', { name, diskName: 'd', sizeBytes: SIZE });
+  await invoke(engines, 'EngineCreate', {
+    name: 'cr',
+    sizeBytes: SIZE,
+    replicas: [{ local: { name: 'cr-a' } }, { local: { name: 'cr-b' } }],
+    frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+    hostNqns: [HOST_NQN],
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await run?.stop();
+  await proxy?.close();
+  await rpc?.close();
+  await sim?.stop();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Writes `tag` into every block of BLOCKS on the volume's raid. */
+async function write(tag: string): Promise<void> {
+  for (const block of BLOCKS) {
+    const data = Buffer.alloc(BLOCK, 0);
+    data.write(`${tag} block ${block}`);
+    await rpc.callUnchecked('sim_bdev_write', { name: 'e.cr', offset_blocks: block, data_base64: data.toString('base64') });
+  }
+}
+
+async function volumeChecksum(): Promise<string> {
+  const result = await rpc.callUnchecked<{ sha256?: string; checksum?: string }>('sim_bdev_checksum', { name: 'e.cr', num_blocks: SIZE / BLOCK });
+  return result.sha256 ?? result.checksum ?? JSON.stringify(result);
+}
+
+/** The engine healthy again, with no revert recorded and no rebuild left. */
+async function settled(current: ServiceRun): Promise<void> {
+  await until('engine cr healthy, reverted, its rebuilds done', 60_000, async () => {
+    const e = await invoke(current.clients.engines, 'EngineGet', { name: 'cr' });
+    return e.state === 'ENGINE_STATE_HEALTHY' && !e.revert && e.rebuilds.length === 0 && !e.rebuild;
+  });
+}
+
+/** A snapshot between two writes; returns the volume's checksum at the snapshot and after. */
+async function snapshotBetweenWrites(current: ServiceRun, name: string): Promise<{ before: string; after: string }> {
+  await settled(current);
+  await write(`before ${name}`);
+  const before = await volumeChecksum();
+  await invoke(current.clients.engines, 'EngineSnapshotCreate', { engine: 'cr', name });
+  await write(`after ${name}`);
+  const after = await volumeChecksum();
+  expect(after).not.toBe(before);
+  return { before, after };
+}
+
+describe('EngineSnapshotRevert after a crash', () => {
+  it('resumes from the record at every step to a healthy engine with the snapshot data', async () => {
+    // The whole revert once, recorded: where each step's first call falls among the answered calls.
+    const whole = await snapshotBetweenWrites(run!, 'whole');
+    const mark = proxy.mark;
+    await invoke(run!.clients.engines, 'EngineSnapshotRevert', { engine: 'cr', name: 'whole', source: '' });
+    const answered = proxy
+      .since(mark)
+      .filter((c) => c.ok === true)
+      .map((c) => c.method);
+    await settled(run!);
+    expect(await volumeChecksum()).toBe(whole.before);
+    const through = (method: string): number => {
+      const i = answered.indexOf(method);
+      expect(i, `${method} in ${answered.join(', ')}`).toBeGreaterThanOrEqual(0);
+      return i + 1;
+    };
+    const kills = [1, through('nvmf_delete_subsystem'), through('bdev_lvol_clone'), through('bdev_raid_create'), through('nvmf_create_subsystem'), through('nvmf_subsystem_add_listener') + 1];
+
+    const phases: string[] = [];
+    for (const [i, n] of kills.entries()) {
+      const { before, after: written } = await snapshotBetweenWrites(run!, `s${i}`);
+      await run!.stop();
+      run = await start(`engine-snapshot-revert:${n}`);
+      const survived = await invoke(run.clients.engines, 'EngineSnapshotRevert', { engine: 'cr', name: `s${i}`, source: '' }).then(
+        () => true,
+        () => false,
+      );
+      expect(survived, `the kill point after call ${n} was not reached`).toBe(false);
+      expect((await run.waitExit(60_000)).signal).toBe('SIGKILL');
+      const recorded = JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8')).engines.cr.reverting as { phase: string } | undefined;
+      phases.push(recorded?.phase ?? 'not recorded');
+      run = await start();
+      await settled(run);
+      // Recorded: the start finished it. Not recorded: nothing had changed.
+      expect(await volumeChecksum(), `crash after call ${n} (${recorded?.phase ?? 'not recorded'})`).toBe(recorded ? before : written);
+    }
+    expect(phases).toEqual(['not recorded', 'recorded', 'down', 'reverted', 'raid', 'exported']);
+  }, 900_000);
+});
