@@ -8,6 +8,7 @@ import type { Rebuild as _spdk_conductor_v1_Rebuild, Rebuild__Output as _spdk_co
 import type { EngineQos as _spdk_conductor_v1_EngineQos, EngineQos__Output as _spdk_conductor_v1_EngineQos__Output } from '../../../spdk/conductor/v1/EngineQos.js';
 import type { EngineExpansion as _spdk_conductor_v1_EngineExpansion, EngineExpansion__Output as _spdk_conductor_v1_EngineExpansion__Output } from '../../../spdk/conductor/v1/EngineExpansion.js';
 import type { VolumeIo as _spdk_conductor_v1_VolumeIo, VolumeIo__Output as _spdk_conductor_v1_VolumeIo__Output } from '../../../spdk/conductor/v1/VolumeIo.js';
+import type { EngineSalvage as _spdk_conductor_v1_EngineSalvage, EngineSalvage__Output as _spdk_conductor_v1_EngineSalvage__Output } from '../../../spdk/conductor/v1/EngineSalvage.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Engine {
@@ -50,6 +51,10 @@ export interface Engine {
    * EngineGet: the last reading of the volume's I/O; unset before one
    */
   'io'?: (_spdk_conductor_v1_VolumeIo | null);
+  /**
+   * made over members that held data: the source chosen and why; unset otherwise
+   */
+  'salvage'?: (_spdk_conductor_v1_EngineSalvage | null);
 }
 
 export interface Engine__Output {
@@ -92,4 +97,8 @@ export interface Engine__Output {
    * EngineGet: the last reading of the volume's I/O; unset before one
    */
   'io': (_spdk_conductor_v1_VolumeIo__Output | null);
+  /**
+   * made over members that held data: the source chosen and why; unset otherwise
+   */
+  'salvage': (_spdk_conductor_v1_EngineSalvage__Output | null);
 }
