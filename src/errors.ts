@@ -108,6 +108,8 @@ export const ERROR_CODES = {
   NVME_AUTH_FAILED: 'failed-precondition',
   /** Another controller here is attached to the same target as the same host, so spdk_tgt checked nothing, keys included (-17); detach it first. */
   NVME_PATH_IN_USE: 'failed-precondition',
+  /** The source named for an engine's salvage carries an older raid superblock than another member: spdk_tgt assembles the raid from the newest and refuses the older one to any other raid; create without a source, or with one of the members named. */
+  SALVAGE_SOURCE_STALE: 'failed-precondition',
   /** The export's listener is TLS and the request gives a host no psk, or the other way round; unexpose it first to change that. */
   EXPORT_TLS_MISMATCH: 'failed-precondition',
   /** The API's Unix socket path is taken (not a socket, or another service listens); choose another or stop the other. */

@@ -164,6 +164,15 @@ export function engineMessage(engine: EngineInfo): Engine {
     qos: engine.qos ? qosMessage(engine.qos) : null,
     expansion: engine.expansion ? { sizeBytes: engine.expansion.sizeBytes, grown: [...engine.expansion.grown] } : null,
     revert: engine.revert ? { ...engine.revert } : null,
+    salvage: engine.salvage
+      ? {
+          source: engine.salvage.source,
+          rule: engine.salvage.rule,
+          reason: engine.salvage.reason,
+          decidedAtMs: engine.salvage.decidedAtMs,
+          members: engine.salvage.members.map((m) => ({ replica: m.replica, verdict: m.verdict, reason: m.reason })),
+        }
+      : null,
   };
 }
 

@@ -175,6 +175,26 @@ export interface EngineCreate {
   /** Hosts allowed to connect to the volume; for nvme-host, this node's host NQN is added. */
   hostNqns: string[];
   timeouts?: TimeoutOverride;
+  /** The member whose data the others are rebuilt from, when they may have diverged (engine/salvage.ts); undefined: by the rule. */
+  source?: string;
+}
+
+/** How an engine's source was chosen (engine/salvage.ts): the step of the rule that decided. */
+export type SalvageRule = 'explicit' | 'written' | 'record' | 'superblock' | 'snapshots' | 'order';
+
+export interface SalvageMemberVerdict {
+  replica: string;
+  verdict: 'source' | 'rebuilt';
+  reason: string;
+}
+
+/** The source chosen when the engine was made over members that held data, and why. */
+export interface SalvageInfo {
+  source: string;
+  rule: SalvageRule;
+  reason: string;
+  decidedAtMs: number;
+  members: SalvageMemberVerdict[];
 }
 
 export type MemberState = 'healthy' | 'rebuilding' | 'failed' | 'missing';
@@ -232,6 +252,8 @@ export interface EngineInfo {
   expansion?: { sizeBytes: number; grown: string[] };
   /** A volume snapshot revert recorded and not finished (engine/snapshot-revert.ts): the snapshot, the source member and the last step done. */
   revert?: { snapshot: string; source: string; phase: string };
+  /** Made over members that held data: the source chosen and each member's verdict (engine/salvage.ts). */
+  salvage?: SalvageInfo;
 }
 
 /** Per-volume QoS limits in spdk_tgt's units (bdev_set_qos_limit); 0 = unlimited. */

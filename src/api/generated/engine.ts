@@ -24,6 +24,7 @@ import type { EngineReplicaListRequest as _spdk_conductor_v1_EngineReplicaListRe
 import type { EngineReplicaListResponse as _spdk_conductor_v1_EngineReplicaListResponse, EngineReplicaListResponse__Output as _spdk_conductor_v1_EngineReplicaListResponse__Output } from './spdk/conductor/v1/EngineReplicaListResponse.js';
 import type { EngineReplicaRemoveRequest as _spdk_conductor_v1_EngineReplicaRemoveRequest, EngineReplicaRemoveRequest__Output as _spdk_conductor_v1_EngineReplicaRemoveRequest__Output } from './spdk/conductor/v1/EngineReplicaRemoveRequest.js';
 import type { EngineRevert as _spdk_conductor_v1_EngineRevert, EngineRevert__Output as _spdk_conductor_v1_EngineRevert__Output } from './spdk/conductor/v1/EngineRevert.js';
+import type { EngineSalvage as _spdk_conductor_v1_EngineSalvage, EngineSalvage__Output as _spdk_conductor_v1_EngineSalvage__Output } from './spdk/conductor/v1/EngineSalvage.js';
 import type { EngineSnapshotCreateRequest as _spdk_conductor_v1_EngineSnapshotCreateRequest, EngineSnapshotCreateRequest__Output as _spdk_conductor_v1_EngineSnapshotCreateRequest__Output } from './spdk/conductor/v1/EngineSnapshotCreateRequest.js';
 import type { EngineSnapshotDeleteRequest as _spdk_conductor_v1_EngineSnapshotDeleteRequest, EngineSnapshotDeleteRequest__Output as _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output } from './spdk/conductor/v1/EngineSnapshotDeleteRequest.js';
 import type { EngineSnapshotDeleteResponse as _spdk_conductor_v1_EngineSnapshotDeleteResponse, EngineSnapshotDeleteResponse__Output as _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output } from './spdk/conductor/v1/EngineSnapshotDeleteResponse.js';
@@ -46,6 +47,7 @@ import type { RebuildProgress as _spdk_conductor_v1_RebuildProgress, RebuildProg
 import type { RebuildThrottle as _spdk_conductor_v1_RebuildThrottle, RebuildThrottle__Output as _spdk_conductor_v1_RebuildThrottle__Output } from './spdk/conductor/v1/RebuildThrottle.js';
 import type { RemoteReplica as _spdk_conductor_v1_RemoteReplica, RemoteReplica__Output as _spdk_conductor_v1_RemoteReplica__Output } from './spdk/conductor/v1/RemoteReplica.js';
 import type { ReplicaTimeoutsOverride as _spdk_conductor_v1_ReplicaTimeoutsOverride, ReplicaTimeoutsOverride__Output as _spdk_conductor_v1_ReplicaTimeoutsOverride__Output } from './spdk/conductor/v1/ReplicaTimeoutsOverride.js';
+import type { SalvageVerdict as _spdk_conductor_v1_SalvageVerdict, SalvageVerdict__Output as _spdk_conductor_v1_SalvageVerdict__Output } from './spdk/conductor/v1/SalvageVerdict.js';
 import type { SnapshotCopy as _spdk_conductor_v1_SnapshotCopy, SnapshotCopy__Output as _spdk_conductor_v1_SnapshotCopy__Output } from './spdk/conductor/v1/SnapshotCopy.js';
 import type { TimeoutsOverride as _spdk_conductor_v1_TimeoutsOverride, TimeoutsOverride__Output as _spdk_conductor_v1_TimeoutsOverride__Output } from './spdk/conductor/v1/TimeoutsOverride.js';
 import type { VolumeIo as _spdk_conductor_v1_VolumeIo, VolumeIo__Output as _spdk_conductor_v1_VolumeIo__Output } from './spdk/conductor/v1/VolumeIo.js';
@@ -87,6 +89,7 @@ export interface ProtoGrpcType {
         EngineReplicaListResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaListResponse, _spdk_conductor_v1_EngineReplicaListResponse__Output>
         EngineReplicaRemoveRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineReplicaRemoveRequest, _spdk_conductor_v1_EngineReplicaRemoveRequest__Output>
         EngineRevert: MessageTypeDefinition<_spdk_conductor_v1_EngineRevert, _spdk_conductor_v1_EngineRevert__Output>
+        EngineSalvage: MessageTypeDefinition<_spdk_conductor_v1_EngineSalvage, _spdk_conductor_v1_EngineSalvage__Output>
         EngineSnapshotCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotCreateRequest, _spdk_conductor_v1_EngineSnapshotCreateRequest__Output>
         EngineSnapshotDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotDeleteRequest, _spdk_conductor_v1_EngineSnapshotDeleteRequest__Output>
         EngineSnapshotDeleteResponse: MessageTypeDefinition<_spdk_conductor_v1_EngineSnapshotDeleteResponse, _spdk_conductor_v1_EngineSnapshotDeleteResponse__Output>
@@ -115,6 +118,7 @@ export interface ProtoGrpcType {
         RemoteReplica: MessageTypeDefinition<_spdk_conductor_v1_RemoteReplica, _spdk_conductor_v1_RemoteReplica__Output>
         ReplicaLocation: EnumTypeDefinition
         ReplicaTimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_ReplicaTimeoutsOverride, _spdk_conductor_v1_ReplicaTimeoutsOverride__Output>
+        SalvageVerdict: MessageTypeDefinition<_spdk_conductor_v1_SalvageVerdict, _spdk_conductor_v1_SalvageVerdict__Output>
         SnapshotCopy: MessageTypeDefinition<_spdk_conductor_v1_SnapshotCopy, _spdk_conductor_v1_SnapshotCopy__Output>
         TimeoutsOverride: MessageTypeDefinition<_spdk_conductor_v1_TimeoutsOverride, _spdk_conductor_v1_TimeoutsOverride__Output>
         VolumeIo: MessageTypeDefinition<_spdk_conductor_v1_VolumeIo, _spdk_conductor_v1_VolumeIo__Output>

@@ -138,7 +138,9 @@ export function engineCreateRequest(request: EngineCreateRequest__Output): Engin
   const frontend = frontendKind('frontend', request.frontend);
   const hostNqns = check.hostNqns('host_nqns', request.hostNqns, frontend === 'export-only' ? 'an export-only engine is reachable only by the hosts listed' : null);
   const timeouts = timeoutsOverride(request.timeouts);
-  return { name, sizeBytes, replicas, frontend, hostNqns, ...(timeouts ? { timeouts } : {}) };
+  const source = request.source ? check.name('replica', 'source', request.source) : undefined;
+  if (source !== undefined && !seen.has(source)) throw check.invalid('source', `replica ${source} is not among the engine's replicas (${[...seen].join(', ')})`);
+  return { name, sizeBytes, replicas, frontend, hostNqns, ...(timeouts ? { timeouts } : {}), ...(source !== undefined ? { source } : {}) };
 }
 
 const volumeName = (request: { name: string }): string => check.name('volume', 'name', request.name);

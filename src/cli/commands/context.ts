@@ -50,6 +50,7 @@ export interface CommandValues {
   'rw-mbps'?: string | undefined;
   'r-mbps'?: string | undefined;
   'w-mbps'?: string | undefined;
+  source?: string | undefined;
 }
 
 export interface CommandContext {

@@ -82,6 +82,11 @@ function engineFields(engine: Engine__Output): string {
   const r = engine.rebuild;
   rows.push(['rebuild', r ? `${r.member}: ${r.percent}% (${r.blocks} blocks copied)` : 'none']);
   rows.push(...volumeRows(engine));
+  const s = engine.salvage;
+  if (s) {
+    rows.push(['salvage', `source ${s.source} (${s.rule}): ${s.reason}`]);
+    for (const m of s.members.filter((v) => v.verdict !== 'source')) rows.push(['', `${m.replica} ${m.verdict}: ${m.reason}`]);
+  }
   return `${fields(rows)}\n${membersTable(engine.members)}`;
 }
 
@@ -100,11 +105,12 @@ export const engineCommands: CommandSpec[] = [
   {
     name: 'engine create',
     args: ['NAME'],
-    options: ['size', 'replica', 'frontend', 'host', 'override'],
+    options: ['size', 'replica', 'frontend', 'host', 'override', 'source'],
     usage:
-      'engine create NAME --size SIZE --replica SPEC --replica SPEC [...] --frontend nvme-host|export-only [--host HOSTNQN ...] [--override FIELD=VALUE ...]\n' +
+      'engine create NAME --size SIZE --replica SPEC --replica SPEC [...] --frontend nvme-host|export-only [--host HOSTNQN ...] [--override FIELD=VALUE ...] [--source REPLICA]\n' +
       `      SPEC: ${SPEC_HELP}\n` +
-      '      --host: hosts that may connect (required for export-only); --override: a timeout budget field for this engine, e.g. replica.ctrlrLossTimeoutSec=10',
+      '      --host: hosts that may connect (required for export-only); --override: a timeout budget field for this engine, e.g. replica.ctrlrLossTimeoutSec=10\n' +
+      '      --source: over replicas that hold data (the engine made again after a crash), the one the others are rebuilt from; without it the node chooses (engine get shows the choice)',
     prepare(values, [name]) {
       if (values.size === undefined) throw new UsageError('engine create needs --size (e.g. 10GiB)');
       const frontend = parseFrontend(values.frontend);
@@ -119,6 +125,7 @@ export const engineCommands: CommandSpec[] = [
         frontend,
         hostNqns: values.host ?? [],
         ...(timeouts ? { timeouts } : {}),
+        ...(values.source !== undefined ? { source: values.source } : {}),
       };
       return async (ctx) => showEngine(ctx, await invoke(ctx.api.engines, 'EngineCreate', request, ctx.call));
     },

@@ -20,7 +20,7 @@
  */
 import { frozenRecord } from '../node/state-serialize.js';
 import { ConductorError } from '../../errors.js';
-import type { EngineReplicaSpec, QosLimits } from '../model.js';
+import type { EngineReplicaSpec, QosLimits, SalvageInfo } from '../model.js';
 import type { ObjectLocks } from '../node/locks.js';
 import type { EngineSpec, ExpansionRecord, RebuildRecord, RebuildView, RevertRecord, StateFile, VolumeSnapshotRecord } from '../node/state-file.js';
 
@@ -77,11 +77,14 @@ export class EngineEdit {
     await this.put({ ...spec, creating: true });
   }
 
-  /** The create returned: its export's port and whether its raid has a superblock are recorded, and the creating mark goes. */
-  async confirmCreated(port: number, superblock = false): Promise<void> {
+  /**
+   * The create returned: its export's port, whether its raid has a superblock and the salvage it
+   * made (the source chosen over members that held data) are recorded, and the creating mark goes.
+   */
+  async confirmCreated(port: number, superblock = false, salvage?: SalvageInfo): Promise<void> {
     const { creating: _creating, ...record } = this.require();
     this.state.keepPort(keptEngineKey(this.name), undefined);
-    await this.put({ ...record, port, ...(superblock ? { superblock } : {}) });
+    await this.put({ ...record, port, ...(superblock ? { superblock } : {}), ...(salvage ? { salvage } : {}) });
   }
 
   /** A member joins (or, known at a new API address, is replaced) with its rebuild queued. */

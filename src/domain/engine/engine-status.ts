@@ -166,6 +166,7 @@ export class EngineStatus {
       rebuild: process ? { member: process.target, percent: process.progress.percent, blocks: process.progress.blocks } : undefined,
       rebuilds,
       superblock: spec.superblock === true,
+      ...(spec.salvage ? { salvage: { ...spec.salvage, members: spec.salvage.members.map((m) => ({ ...m })) } } : {}),
       ...(spec.qos ? { qos: { ...spec.qos } } : {}),
       ...(spec.expanding ? { expansion: { sizeBytes: spec.expanding.sizeBytes, grown: Object.keys(spec.expanding.grown) } } : {}),
       ...(spec.reverting ? { revert: { snapshot: spec.reverting.snapshot, source: spec.reverting.source, phase: spec.reverting.phase } } : {}),

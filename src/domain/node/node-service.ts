@@ -68,6 +68,7 @@ import { EngineReassembly } from '../engine/reassembly.js';
 import { EngineExpansion } from '../engine/expand.js';
 import { EngineSnapshotRevert, type RevertRequest } from '../engine/snapshot-revert.js';
 import { EngineQos } from '../engine/qos.js';
+import { SalvageProbe } from '../engine/salvage.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
 import { checkName, PortRange } from './naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
@@ -228,7 +229,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.records = new EngineRecords(ctx.state, ctx.locks);
     const activeRebuilds = new ActiveRebuilds();
     this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostTimeouts(spec.timeouts));
-    this.engines = new Engines(ctx, this.records, deps, this.engineStatus);
+    this.engines = new Engines(ctx, this.records, deps, this.engineStatus, new SalvageProbe(this, options.peers));
     this.reassembly = new EngineReassembly(ctx, this.records, this.engines, this.engineStatus);
     this.qos = new EngineQos(ctx, this.records);
     this.expansion = new EngineExpansion(ctx, this.records, this.engineStatus, {
@@ -412,13 +413,36 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('engine-create', async () => {
       const existed = typeof request.name === 'string' && this.records.get(request.name) !== undefined;
       const info = await this.engines.create(request, options, secrets);
-      if (!existed || info.state !== 'faulted') return info;
+      if (!existed) return this.rebuildSalvaged(info, options);
+      if (info.state !== 'faulted') return info;
       this.ctx.log.info({ engine: info.name, reason: info.reason }, 'create of a faulted engine with the same spec: repairing it');
       const repaired = await this.reassembly.repair(info.name, options);
       const spec = this.records.get(info.name);
       if (spec) await this.qos.reapply([spec], options);
       return repaired.engine;
     });
+  }
+
+  /**
+   * The members a create's salvage left out of the raid go back through the rebuild queue, each
+   * rebuilt from the source. One that cannot be queued now stays out of the raid and a member of
+   * the engine: EngineRepair and reconcile add it back.
+   */
+  private async rebuildSalvaged(info: EngineInfo, options?: CallOptions): Promise<EngineInfo> {
+    const spec = this.records.get(info.name);
+    const rebuilt = spec?.salvage?.members.filter((m) => m.verdict === 'rebuilt') ?? [];
+    if (!spec || rebuilt.length === 0) return info;
+    let latest = info;
+    for (const { replica } of rebuilt) {
+      const member = spec.replicas.find((r) => r.name === replica);
+      if (!member) continue;
+      try {
+        latest = await this.rebuilds.add(spec.name, member, options);
+      } catch (error) {
+        this.ctx.log.warn({ engine: spec.name, replica, err: (error as Error).message }, 'salvaged member not queued for its rebuild; EngineRepair adds it back');
+      }
+    }
+    return latest;
   }
 
   /** Reconcile one engine now (idempotent): its members attached, its raid checked against its record, its export at its port. */

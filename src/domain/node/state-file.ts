@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { makeDirectories } from '../../config/state-dir.js';
 import { ConductorError, type ErrorCode } from '../../errors.js';
-import type { EngineReplicaSpec, FrontendKind, QosLimits, TimeoutOverride } from '../model.js';
+import type { EngineReplicaSpec, FrontendKind, QosLimits, SalvageInfo, TimeoutOverride } from '../model.js';
 import type { DiskRecord, ExportRecord } from './inventory.js';
 import type { TargetSpec } from '../../objectstore/target-spec.js';
 import {
@@ -85,6 +85,8 @@ export interface EngineSpec {
    * examine re-assembles it. Absent on older engines, which reconcile re-creates from this record.
    */
   readonly superblock?: boolean;
+  /** The source chosen when the engine was made over members that held data (engine/salvage.ts). */
+  readonly salvage?: Readonly<SalvageInfo>;
   /** Set until the create returned: recovery rolls back an engine still marked creating. */
   readonly creating?: boolean;
   /** Members being rebuilt, by replica name: after a restart recovery re-adopts or restarts them. */

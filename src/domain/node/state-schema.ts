@@ -130,6 +130,26 @@ export const ENGINE_SPEC_SCHEMA = {
     },
     creating: { type: 'boolean' },
     superblock: { type: 'boolean' },
+    salvage: {
+      type: 'object',
+      properties: {
+        source: nonEmpty,
+        rule: { enum: ['explicit', 'written', 'record', 'superblock', 'snapshots', 'order'] },
+        reason: { type: 'string' },
+        decidedAtMs: count,
+        members: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { replica: nonEmpty, verdict: { enum: ['source', 'rebuilt'] }, reason: { type: 'string' } },
+            required: ['replica', 'verdict', 'reason'],
+            additionalProperties: false,
+          },
+        },
+      },
+      required: ['source', 'rule', 'reason', 'decidedAtMs', 'members'],
+      additionalProperties: false,
+    },
     rebuilding: { type: 'object', additionalProperties: REBUILD_RECORD_SCHEMA },
     volumeSnapshots: { type: 'object', additionalProperties: VOLUME_SNAPSHOT_SCHEMA },
     qos: {

@@ -9,6 +9,7 @@ import type { EngineQos as _spdk_conductor_v1_EngineQos, EngineQos__Output as _s
 import type { EngineExpansion as _spdk_conductor_v1_EngineExpansion, EngineExpansion__Output as _spdk_conductor_v1_EngineExpansion__Output } from '../../../spdk/conductor/v1/EngineExpansion.js';
 import type { VolumeIo as _spdk_conductor_v1_VolumeIo, VolumeIo__Output as _spdk_conductor_v1_VolumeIo__Output } from '../../../spdk/conductor/v1/VolumeIo.js';
 import type { EngineRevert as _spdk_conductor_v1_EngineRevert, EngineRevert__Output as _spdk_conductor_v1_EngineRevert__Output } from '../../../spdk/conductor/v1/EngineRevert.js';
+import type { EngineSalvage as _spdk_conductor_v1_EngineSalvage, EngineSalvage__Output as _spdk_conductor_v1_EngineSalvage__Output } from '../../../spdk/conductor/v1/EngineSalvage.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Engine {
@@ -55,6 +56,10 @@ export interface Engine {
    * a volume snapshot revert recorded and not finished; unset when none
    */
   'revert'?: (_spdk_conductor_v1_EngineRevert | null);
+  /**
+   * made over members that held data: the source chosen and why; unset otherwise
+   */
+  'salvage'?: (_spdk_conductor_v1_EngineSalvage | null);
 }
 
 export interface Engine__Output {
@@ -101,4 +106,8 @@ export interface Engine__Output {
    * a volume snapshot revert recorded and not finished; unset when none
    */
   'revert': (_spdk_conductor_v1_EngineRevert__Output | null);
+  /**
+   * made over members that held data: the source chosen and why; unset otherwise
+   */
+  'salvage': (_spdk_conductor_v1_EngineSalvage__Output | null);
 }

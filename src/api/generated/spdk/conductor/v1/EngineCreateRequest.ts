@@ -28,6 +28,12 @@ export interface EngineCreateRequest {
    * unset: the node's budget
    */
   'timeouts'?: (_spdk_conductor_v1_TimeoutsOverride | null);
+  /**
+   * The member whose data the others are rebuilt from when the replicas may have diverged (they
+   * hold data: the engine is made again after its node crashed); empty: chosen by the rule in
+   * docs/volume-operations.md, "Replica salvage". Never trusted beside another: the rest are rebuilt.
+   */
+  'source'?: (string);
 }
 
 export interface EngineCreateRequest__Output {
@@ -53,4 +59,10 @@ export interface EngineCreateRequest__Output {
    * unset: the node's budget
    */
   'timeouts': (_spdk_conductor_v1_TimeoutsOverride__Output | null);
+  /**
+   * The member whose data the others are rebuilt from when the replicas may have diverged (they
+   * hold data: the engine is made again after its node crashed); empty: chosen by the rule in
+   * docs/volume-operations.md, "Replica salvage". Never trusted beside another: the rest are rebuilt.
+   */
+  'source': (string);
 }
