@@ -1,16 +1,25 @@
 /**
  * Backup and restore throughput on the embedded simulator, in one process with the service:
  * a volume (default 1 GiB) half allocated with random data, a full backup to a filesystem target
- * in a temp directory, an incremental backup after 1% of the volume changed, and a restore into a
- * new replica; each against the raw sequential write/read rate of a file in the staging directory
- * measured in the same run (the data path's measureRawRate), and the time of each job's phases.
- * The ratio that matters is against the slower raw leg ("raw move"): a backup reads the staged
- * file (often from the page cache, gigabytes a second) and writes its blocks durably; a restore
- * writes its file. Peak RSS of this process (the service; the simulator is a child process and
- * not counted) is sampled every 100 ms, and per job every 50 ms with the RSS at its start.
+ * in a temp directory (or, with --target s3, to s3rver in a child process on loopback), an
+ * incremental backup after 1% of the volume changed, and a restore into a new replica; each
+ * against the raw sequential write/read rate of a file as large as the allocated data in the
+ * staging directory, measured in the same run (the data path's measureRawRate), and the time of
+ * each job's phases. The simulator's share (staging: its shallow copies; committing: its clone and
+ * inflate) is printed apart from the service's (uploading, downloading).
  *
- *   npm run bench:backup -- [--size-mib 1024]
+ * How the legs compare: a backup reads the staged file, which the simulator has just written
+ * (page cache, as the raw read of a just-written file is), and stores each block with an fsync
+ * (filesystem target), so its yardstick is the slower of the raw read and the fdatasync'd raw
+ * write ("raw move"). A restore writes its staging file without a sync (spdk_tgt reads it next),
+ * then spdk_tgt writes the whole volume into the lvstore, on the disk: the whole restore is set
+ * against the fdatasync'd raw write, its download part against the unsynced one. Peak RSS of this
+ * process (the service; the simulator is a child process and not counted) is sampled every 100 ms,
+ * and per job every 50 ms with the RSS at its start.
+ *
+ *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3]
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,11 +29,14 @@ import pino from 'pino';
 import type { JobInfo } from '../src/domain/backup/jobs-model.js';
 import { loadConfig } from '../src/config/load.js';
 import { startService } from '../src/service.js';
+import { reapOnExit } from './lib/children.js';
 
 const MiB = 1024 * 1024;
-const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '1024' } } });
+const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '1024' }, target: { type: 'string', default: 'fs' } } });
 const sizeMib = Number(values['size-mib']);
+if (values.target !== 'fs' && values.target !== 's3') throw new Error(`--target is fs or s3, not ${values.target}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backup-'));
+const track = reapOnExit(dir);
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 const rate = (bytes: number, ms: number) => `${((bytes / MiB) * 1000) / ms < 10 ? (((bytes / MiB) * 1000) / ms).toFixed(1) : Math.round(((bytes / MiB) * 1000) / ms)} MiB/s`;
@@ -42,9 +54,41 @@ const service = await startService(
   }),
   { logger: pino({ level: 'silent' }) },
 );
+/**
+ * s3rver in a child process on loopback over a directory of the run: its request handling (Koa,
+ * MD5 of each body, file writes) is the target's work, not the service's, and must not share its
+ * main loop or count in its RSS. Resolves with the port it listens on.
+ */
+async function startS3Child(directory: string): Promise<number> {
+  const code = `import S3rver from 's3rver';
+const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: process.env.BENCH_S3_DIR, configureBuckets: [{ name: 'backups', configs: [] }] });
+const { port } = await server.run();
+process.stdout.write(port + '\\n');
+process.stdin.on('end', () => process.exit(0)).resume();`;
+  const child = track(spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: process.cwd(), env: { ...process.env, BENCH_S3_DIR: directory }, stdio: ['pipe', 'pipe', 'inherit'] }));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`s3rver exited (${code})`)));
+    child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+  });
+}
+
 try {
   await service.recovered;
   const domain = service.domain;
+  if (values.target === 's3') {
+    const port = await startS3Child(path.join(dir, 's3'));
+    process.env.BENCH_S3_KEY = 'S3RVER';
+    await domain.backups.targetSet({
+      kind: 's3',
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      bucket: 'backups',
+      prefix: 'bench/',
+      forcePathStyle: true,
+      accessKeyIdEnv: 'BENCH_S3_KEY',
+      secretAccessKeyEnv: 'BENCH_S3_KEY',
+    });
+  }
   const diskFile = path.join(dir, 'disk.img');
   fs.writeFileSync(diskFile, '');
   fs.truncateSync(diskFile, (sizeMib * 2 + 256) * MiB);
@@ -83,8 +127,9 @@ try {
       .map(([state, at], i) => `${state} ${((states[i + 1]![1] - at) / 1000).toFixed(1)} s`)
       .join(', ');
   };
-  const raw = await domain.dataPath.measureRawRate(256 * MiB);
   const allocated = (sizeMib * MiB) / 2;
+  // A file as large as the data the jobs move, in the staging directory they use.
+  const raw = await domain.dataPath.measureRawRate(allocated);
 
   const peaks = { full: 0, restore: 0 };
   const before = { full: 0, restore: 0 };
@@ -113,24 +158,40 @@ try {
   const restoreMs = performance.now() - t;
 
   // Moving the bytes through the staging file goes no faster than its slower leg: the read of the
-  // staged image (often from the page cache) or the durable write (the target, the restore's file).
+  // staged image (page cache) or the durable write (the target's fsync'd blocks).
   const rawMove = Math.min(raw.readBytesPerSec, raw.writeBytesPerSec);
   const fullRate = (allocated * 1000) / fullMs;
   const restoreRate = (allocated * 1000) / restoreMs;
+  const phaseMs = (id: string, state: string): number => {
+    const states = [...(entered.get(id) ?? new Map<string, number>()).entries()];
+    const at = states.findIndex(([s]) => s === state);
+    return at < 0 || at + 1 >= states.length ? 0 : states[at + 1]![1] - states[at]![1];
+  };
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
   console.log(
-    `volume ${sizeMib} MiB, ${allocated / MiB} MiB allocated, filesystem target, 2 MiB blocks, lz4; load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(1))
-      .join(' ')} (${os.cpus().length} cores)`,
+    `volume ${sizeMib} MiB, ${allocated / MiB} MiB allocated (random data), ${values.target === 's3' ? 's3rver target (child process, loopback)' : 'filesystem target (fsync per block)'}, 2 MiB blocks, lz4; load average ${load} (${os.cpus().length} cores)`,
   );
   console.log(
-    `raw staging file: write ${rate(raw.writeBytesPerSec, 1000)} (fdatasync'd), read ${rate(raw.readBytesPerSec, 1000)} (${raw.bytes / MiB} MiB); raw move (the slower) ${rate(rawMove, 1000)}`,
+    `raw staging file (${raw.bytes / MiB} MiB, sequential 4 MiB calls): write ${rate(raw.writeBytesPerSec, 1000)} fdatasync'd, ${rate(raw.cachedWriteBytesPerSec, 1000)} before the sync (page cache); read back ${rate(raw.readBytesPerSec, 1000)} (page cache, as the just-staged image is); raw move (the slower of read and synced write) ${rate(rawMove, 1000)}`,
+  );
+  const fullUpload = phaseMs(full.id, 'uploading');
+  console.log(
+    `full backup: ${(fullMs / 1000).toFixed(1)} s, ${rate(allocated, fullMs)} of allocated data = ${(fullRate / rawMove).toFixed(2)}x raw move; ${full.blocksUploaded} blocks stored [${phases(full.id)}]`,
   );
   console.log(
-    `full backup: ${(fullMs / 1000).toFixed(1)} s, ${rate(allocated, fullMs)} of allocated data = ${(fullRate / rawMove).toFixed(2)}x raw move (${(fullRate / raw.readBytesPerSec).toFixed(3)}x raw read), ${full.blocksUploaded} blocks stored [${phases(full.id)}]`,
+    `  the simulator's share (staging: shallow copy into the staging file) ${(phaseMs(full.id, 'staging') / 1000).toFixed(1)} s; the service's (uploading: read, hash, compress, store) ${(fullUpload / 1000).toFixed(1)} s = ${rate(allocated, fullUpload)} = ${((allocated * 1000) / fullUpload / rawMove).toFixed(2)}x raw move`,
   );
   console.log(`incremental backup after ~1% changed: ${(incrMs / 1000).toFixed(1)} s, ${incr.blocksUploaded} blocks stored, ${incr.blocksSkipped} skipped [${phases(incr.id)}]`);
-  console.log(`restore: ${(restoreMs / 1000).toFixed(1)} s, ${rate(allocated, restoreMs)} of allocated data = ${(restoreRate / raw.writeBytesPerSec).toFixed(2)}x raw write [${phases(restoreId)}]`);
+  const download = phaseMs(restoreId, 'downloading');
+  console.log(
+    `restore: ${(restoreMs / 1000).toFixed(1)} s, ${rate(allocated, restoreMs)} of allocated data = ${(restoreRate / raw.writeBytesPerSec).toFixed(2)}x raw synced write [${phases(restoreId)}]`,
+  );
+  console.log(
+    `  the service's share (downloading: fetch, verify, write the staging file unsynced) ${(download / 1000).toFixed(1)} s = ${rate(allocated, download)} = ${((allocated * 1000) / download / raw.cachedWriteBytesPerSec).toFixed(2)}x raw unsynced write; the simulator's (committing: clone and inflate of the whole ${sizeMib} MiB volume) ${(phaseMs(restoreId, 'committing') / 1000).toFixed(1)} s`,
+  );
   console.log(
     `peak RSS of the service process: ${Math.round(peakRss / MiB)} MiB overall; during the full backup ${Math.round(peaks.full / MiB)} MiB (${Math.round(before.full / MiB)} MiB at its start), during the restore ${Math.round(peaks.restore / MiB)} MiB (${Math.round(before.restore / MiB)} MiB at its start)`,
   );

@@ -7,8 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ConductorError } from '../errors.js';
-import { sha256OffLoop } from './hash-pool.js';
-import { decodeFrame, encodeFrame } from './lz4-frame.js';
+import { BlockWorkError, decodeFrameOffLoop, encodeFrameOffLoop, sha256OffLoop } from './hash-pool.js';
 
 export const FORMAT_NAME = 'spdk-conductor-backup';
 export const FORMAT_VERSION = 1;
@@ -104,21 +103,25 @@ export function decodeManifest(where: string, bytes: Buffer): Manifest {
   return parsed;
 }
 
-/** A block as stored: an LZ4 frame (lz4-frame.ts; compressed on libuv's thread pool, off the event loop). */
-export function encodeBlock(data: Buffer): Promise<Buffer> {
-  return encodeFrame(data);
+/** A block's stored form, an LZ4 frame, made in `out` (slots of one set, block-buffers.ts) on a block thread. */
+export function encodeBlock(data: Buffer, out: Buffer): Promise<Buffer> {
+  return encodeFrameOffLoop(data, out);
 }
 
-/** A stored block back to its bytes, checked against the hash its key names; BACKUP_CORRUPT otherwise. */
-export async function decodeBlock(where: string, expectedSha: string, expectedLength: number, stored: Buffer): Promise<Buffer> {
-  let data: Buffer;
+/**
+ * A stored block (its frame, in a slot) back to its bytes, a view of the frame or of `out` where
+ * it was compressed, checked against the hash its key names; BACKUP_CORRUPT otherwise.
+ */
+export async function decodeBlock(where: string, expectedSha: string, expectedLength: number, frame: Buffer, out: Buffer): Promise<Buffer> {
+  let decoded: { data: Buffer; hash: string };
   try {
-    data = await decodeFrame(stored);
-  } catch {
-    throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: not an LZ4 frame`, { where });
+    decoded = await decodeFrameOffLoop(frame, out);
+  } catch (err) {
+    if (err instanceof BlockWorkError) throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: not an LZ4 frame of a block`, { where });
+    throw err;
   }
-  if (data.length !== expectedLength || (await blockSha256(data)) !== expectedSha) throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: content does not match its SHA-256`, { where });
-  return data;
+  if (decoded.data.length !== expectedLength || decoded.hash !== expectedSha) throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: content does not match its SHA-256`, { where });
+  return decoded.data;
 }
 
 /** A new backup id: sortable by time, unique without coordination. */

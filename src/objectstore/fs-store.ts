@@ -54,6 +54,27 @@ export class FsStore implements ObjectStore {
     });
   }
 
+  async getInto(key: string, into: Buffer, signal?: AbortSignal): Promise<number | undefined> {
+    signal?.throwIfAborted();
+    const handle = await open(this.file(key), 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (!handle) return undefined;
+    try {
+      const { size } = await handle.stat();
+      const want = Math.min(size, into.length);
+      for (let got = 0; got < want; ) {
+        const { bytesRead } = await handle.read(into, got, want - got, got);
+        if (bytesRead === 0) throw new Error(`object ${key} ended at ${got} of its ${size} bytes`);
+        got += bytesRead;
+      }
+      return size;
+    } finally {
+      await handle.close();
+    }
+  }
+
   async exists(key: string): Promise<boolean> {
     return stat(this.file(key)).then(
       () => true,

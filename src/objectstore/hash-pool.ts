@@ -1,58 +1,77 @@
 /**
- * SHA-256 of backup blocks on a few worker threads (hash-thread.ts). Node's hashes, WebCrypto's
- * digest included, run on the calling thread, and a 2 MiB block costs milliseconds to tens of
- * milliseconds on a busy node: on the main loop that would delay every API call and health answer
- * behind a backup. Each block's bytes are copied once (a memcpy, far cheaper than the hash) and
- * handed to the thread.
+ * A block's CPU work on a few worker threads (hash-thread.ts): SHA-256, and the LZ4 frame both
+ * ways (lz4-frame.ts). Node's hashes, WebCrypto's digest included, run on the calling thread, and
+ * a 2 MiB block costs milliseconds to tens of milliseconds on a busy node: on the main loop that
+ * would delay every API call and health answer behind a backup. LZ4 ran on libuv's pool before,
+ * where it held up the file reads, writes and fsyncs of the same backup.
+ *
+ * Blocks in a set of shared slots (block-buffers.ts) are worked on in place: each thread is sent a
+ * set's memory once, then only offsets. Other bytes (hashes of a manifest's neighbours, tests) are
+ * copied once and handed over.
  *
  * Threads start on first use, are unref'd (they never keep the process alive) and end after a
- * while unused; one that dies fails its hashes with the reason and is replaced on the next call.
+ * while unused; one that dies fails its work with the reason and is replaced on the next call.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-export interface HashRequest {
-  id: number;
-  data: Uint8Array;
-}
+export type ThreadRequest =
+  | { op: 'memory'; set: number; memory: SharedArrayBuffer }
+  | { op: 'hash'; id: number; data: Uint8Array }
+  | { op: 'hash-shared'; id: number; set: number; offset: number; length: number }
+  | { op: 'encode' | 'decode'; id: number; set: number; offset: number; length: number; out: number; outLength: number };
 
-export type HashReply = { id: number; hash: string; error?: undefined } | { id: number; error: string; hash?: undefined };
+export type ThreadReply =
+  | { id: number; error: string }
+  | { id: number; hash: string; error?: undefined; length?: undefined }
+  | { id: number; length: number; error?: undefined; hash?: undefined }
+  | { id: number; hash: string; offset: number; length: number; error?: undefined };
+
+type Answer = Exclude<ThreadReply, { error: string }>;
+
+/** The work on a block failed on its bytes (a frame that does not decode), not the thread. */
+export class BlockWorkError extends Error {}
 
 const THREAD_MAIN = new URL(import.meta.url.endsWith('.ts') ? '../../dist/src/objectstore/hash-thread.js' : './hash-thread.js', import.meta.url);
-/** At most this many threads: hashing competes with the rest of the node for its cores. */
+/** At most this many threads: the work competes with the rest of the node for its cores. */
 const MAX_THREADS = 4;
-/** Threads unused this long end (they hold their own heap). */
+/** Threads unused this long end (they hold their own heap, and references to shared slots). */
 const IDLE_MS = 30_000;
 
 interface Thread {
   worker: Worker;
-  pending: Map<number, { resolve: (hash: string) => void; reject: (error: Error) => void }>;
+  pending: Map<number, { resolve: (reply: Answer) => void; reject: (error: Error) => void }>;
+  /** Sets of shared slots this thread has been sent. */
+  memories: Set<number>;
 }
 
 const threads: Thread[] = [];
 let nextId = 0;
 let nextThread = 0;
 let idleTimer: NodeJS.Timeout | undefined;
+/** An id per set of shared slots, by its memory. */
+const sets = new WeakMap<SharedArrayBuffer, number>();
+let nextSet = 0;
 
 function spawn(): Thread {
   const worker = new Worker(THREAD_MAIN, { execArgv: [] });
   worker.unref();
-  const thread: Thread = { worker, pending: new Map() };
+  const thread: Thread = { worker, pending: new Map(), memories: new Set() };
   const fail = (error: Error): void => {
     const at = threads.indexOf(thread);
     if (at >= 0) threads.splice(at, 1);
     for (const { reject } of thread.pending.values()) reject(error);
     thread.pending.clear();
   };
-  worker.on('message', (reply: HashReply) => {
+  worker.on('message', (reply: ThreadReply) => {
     const waiter = thread.pending.get(reply.id);
     if (!waiter) return;
     thread.pending.delete(reply.id);
-    if (reply.error !== undefined) waiter.reject(new Error(`hashing a block failed: ${reply.error}`));
-    else waiter.resolve(reply.hash);
+    if (reply.error !== undefined) waiter.reject(new BlockWorkError(reply.error));
+    else waiter.resolve(reply);
   });
-  worker.on('error', (err) => fail(new Error(`a hashing thread failed: ${err.message}`)));
-  worker.on('exit', (code) => fail(new Error(`a hashing thread exited (${code})`)));
+  worker.on('error', (err) => fail(new Error(`a block thread failed: ${err.message}`)));
+  worker.on('exit', (code) => fail(new Error(`a block thread exited (${code})`)));
   return thread;
 }
 
@@ -72,16 +91,67 @@ function armIdle(): void {
   idleTimer.unref();
 }
 
-/** SHA-256 (hex) of `data`, computed on a hashing thread. */
-export function sha256OffLoop(data: Uint8Array): Promise<string> {
+function setOf(memory: SharedArrayBuffer): number {
+  let id = sets.get(memory);
+  if (id === undefined) sets.set(memory, (id = nextSet++));
+  return id;
+}
+
+type Work = { op: 'hash'; data: Uint8Array } | { op: 'hash-shared' | 'encode' | 'decode'; memory: SharedArrayBuffer; offset: number; length: number; out?: number; outLength?: number };
+
+function send(work: Work, transfer: ArrayBuffer[] = []): Promise<Answer> {
   const thread = pick();
   const id = nextId++;
   armIdle();
   return new Promise((resolve, reject) => {
     thread.pending.set(id, { resolve, reject });
-    // A copy of just the block's bytes, handed over: the thread's own heap then accounts for it
-    // and frees it (shared memory sent instead stayed alive until the idle thread happened to collect).
-    const body = Uint8Array.prototype.slice.call(data);
-    thread.worker.postMessage({ id, data: body } satisfies HashRequest, [body.buffer]);
+    if (work.op === 'hash') {
+      thread.worker.postMessage({ op: 'hash', id, data: work.data } satisfies ThreadRequest, transfer);
+      return;
+    }
+    const set = setOf(work.memory);
+    if (!thread.memories.has(set)) {
+      thread.worker.postMessage({ op: 'memory', set, memory: work.memory } satisfies ThreadRequest);
+      thread.memories.add(set);
+    }
+    const { op, offset, length } = work;
+    const request: ThreadRequest = op === 'hash-shared' ? { op, id, set, offset, length } : { op, id, set, offset, length, out: work.out!, outLength: work.outLength! };
+    thread.worker.postMessage(request);
   });
+}
+
+function shared(data: Uint8Array): SharedArrayBuffer | undefined {
+  return data.buffer instanceof SharedArrayBuffer ? data.buffer : undefined;
+}
+
+function sameMemory(a: Uint8Array, b: Uint8Array): SharedArrayBuffer {
+  const memory = shared(a);
+  if (!memory || shared(b) !== memory) throw new Error('a block and its output must be slots of one set of block buffers');
+  return memory;
+}
+
+/** SHA-256 (hex) of `data`, computed on a block thread: in place when it is in shared memory. */
+export async function sha256OffLoop(data: Uint8Array): Promise<string> {
+  const memory = shared(data);
+  if (memory) return (await send({ op: 'hash-shared', memory, offset: data.byteOffset, length: data.byteLength })).hash!;
+  // A copy of just the block's bytes, handed over: the thread's own heap then accounts for it.
+  const body = Uint8Array.prototype.slice.call(data);
+  return (await send({ op: 'hash', data: body }, [body.buffer])).hash!;
+}
+
+/** Writes the LZ4 frame of `data` into `out` (both slots of one set, block-buffers.ts) on a block thread; returns the frame. */
+export async function encodeFrameOffLoop(data: Buffer, out: Buffer): Promise<Buffer> {
+  const memory = sameMemory(data, out);
+  const { length } = await send({ op: 'encode', memory, offset: data.byteOffset, length: data.length, out: out.byteOffset, outLength: out.length });
+  return out.subarray(0, length);
+}
+
+/**
+ * The bytes of `frame` and their SHA-256, on a block thread: a view of `frame` for a stored block,
+ * otherwise decompressed into `out` (both slots of one set).
+ */
+export async function decodeFrameOffLoop(frame: Buffer, out: Buffer): Promise<{ data: Buffer; hash: string }> {
+  const memory = sameMemory(frame, out);
+  const reply = await send({ op: 'decode', memory, offset: frame.byteOffset, length: frame.length, out: out.byteOffset, outLength: out.length });
+  return { data: Buffer.from(memory, (reply as { offset: number }).offset, reply.length!), hash: reply.hash! };
 }

@@ -18,6 +18,11 @@ export interface ObjectStore {
   put(key: string, body: Buffer, signal?: AbortSignal): Promise<void>;
   /** undefined when there is no such object. */
   get(key: string, signal?: AbortSignal): Promise<Buffer | undefined>;
+  /**
+   * Reads an object into `into`, streamed (no buffer of its own): its size, undefined when there is
+   * no such object. Bytes past into.length are not read (the caller sees the size is larger).
+   */
+  getInto(key: string, into: Buffer, signal?: AbortSignal): Promise<number | undefined>;
   exists(key: string, signal?: AbortSignal): Promise<boolean>;
   /** A missing object is not an error. */
   delete(key: string, signal?: AbortSignal): Promise<void>;

@@ -115,18 +115,24 @@ export class BackupRepository {
     return this.retry('check block', () => this.store.exists(keys.block(volume, hash), signal));
   }
 
-  /** Compresses and stores a block; returns the bytes stored. */
-  async putBlock(volume: string, hash: string, data: Buffer, signal?: AbortSignal): Promise<number> {
-    const stored = await encodeBlock(data);
+  /** Compresses `data` into `frame` (slots of one set, block-buffers.ts) and stores it; returns the bytes stored. */
+  async putBlock(volume: string, hash: string, data: Buffer, frame: Buffer, signal?: AbortSignal): Promise<number> {
+    const stored = await encodeBlock(data, frame);
     await this.retry('write block', () => this.store.put(keys.block(volume, hash), stored, signal));
     return stored.length;
   }
 
-  /** A block's bytes, checked against its hash and length (BACKUP_CORRUPT; a missing block is corrupt too). */
-  async block(volume: string, hash: string, length: number, signal?: AbortSignal): Promise<Buffer> {
-    const stored = await this.retry('read block', () => this.store.get(keys.block(volume, hash), signal));
-    if (stored === undefined) throw new ConductorError('BACKUP_CORRUPT', `backup block ${volume}/${hash.slice(0, 16)}… is missing from the target`, { volume, hash });
-    return decodeBlock(`${volume}/${hash.slice(0, 16)}…`, hash, length, stored);
+  /**
+   * A block's bytes, read into `frame` and decompressed into `out` where it was compressed (slots
+   * of one set): a view of one of them, checked against its hash and length (BACKUP_CORRUPT; a
+   * missing block is corrupt too).
+   */
+  async block(volume: string, hash: string, length: number, frame: Buffer, out: Buffer, signal?: AbortSignal): Promise<Buffer> {
+    const where = `${volume}/${hash.slice(0, 16)}…`;
+    const size = await this.retry('read block', () => this.store.getInto(keys.block(volume, hash), frame, signal));
+    if (size === undefined) throw new ConductorError('BACKUP_CORRUPT', `backup block ${where} is missing from the target`, { volume, hash });
+    if (size > frame.length) throw new ConductorError('BACKUP_CORRUPT', `backup block ${where}: ${size} bytes, larger than any frame of a block`, { volume, hash });
+    return decodeBlock(where, hash, length, frame.subarray(0, size), out);
   }
 
   /**

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
+import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -95,6 +96,24 @@ export class S3Store implements ObjectStore {
       const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }), { abortSignal: signal });
       if (!answer.Body) return Buffer.alloc(0);
       return Buffer.from(await answer.Body.transformToByteArray());
+    } catch (err) {
+      if (notFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async getInto(key: string, into: Buffer, signal?: AbortSignal): Promise<number | undefined> {
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }), { abortSignal: signal });
+      if (!answer.Body) return 0;
+      // The body as it arrives, each chunk copied into place: the socket is read no faster than this.
+      const body = answer.Body as Readable;
+      let size = 0;
+      for await (const chunk of body as AsyncIterable<Buffer>) {
+        if (size < into.length) chunk.copy(into, size, 0, Math.min(chunk.length, into.length - size));
+        size += chunk.length;
+      }
+      return size;
     } catch (err) {
       if (notFound(err)) return undefined;
       throw err;

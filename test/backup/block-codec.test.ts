@@ -1,47 +1,68 @@
 /**
  * How a block is stored and hashed: the LZ4 frames lz4-frame.ts makes are standard frames (lz4-napi's
  * own frame decoder reads both kinds, compressed and stored), frames made by lz4-napi's encoder
- * (earlier backups) still decode, and the hashing threads give the SHA-256 of exactly the block's
- * bytes, whether they are shared memory, a view into a larger buffer, or a buffer of their own.
+ * (earlier backups) still decode, the block threads give the SHA-256 of exactly the block's bytes,
+ * whether they are a slot of shared memory, a view into a larger buffer, or a buffer of their own,
+ * and frame blocks in place in the slots of a set of block buffers, each slot given back.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
+import { BlockBuffers, SLOT_BYTES, SLOTS, withBlockBuffers } from '../../src/objectstore/block-buffers.js';
+import { decodeBlock, encodeBlock } from '../../src/objectstore/format.js';
 import { sha256OffLoop } from '../../src/objectstore/hash-pool.js';
-import { decodeFrame, encodeFrame } from '../../src/objectstore/lz4-frame.js';
+import { decodeFrameInto, encodeFrameInto, FRAME_OVERHEAD } from '../../src/objectstore/lz4-frame.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+function compressible(bytes: number): Buffer {
+  const text = Buffer.alloc(bytes);
+  for (let i = 0; i < text.length; i += 64) text.write(`block ${i % 4096} of a compressible image\n`, i);
+  return text;
+}
+
 describe('block frames', () => {
   it('stores an incompressible block as a stored frame and a compressible one smaller, both read back by any LZ4 frame reader', async () => {
+    const out = Buffer.alloc(SLOT_BYTES);
+    const scratch = Buffer.alloc(SLOT_BYTES);
     const random = randomBytes(2 * MiB);
-    const framed = await encodeFrame(random);
-    expect(framed.length).toBe(random.length + 15);
-    expect((await decodeFrame(framed)).equals(random)).toBe(true);
+    const framed = Buffer.from(out.subarray(0, encodeFrameInto(random, out)));
+    expect(framed.length).toBe(random.length + FRAME_OVERHEAD);
+    expect(decodeFrameInto(framed, scratch).equals(random)).toBe(true);
     expect((await decompressFrame(framed)).equals(random)).toBe(true);
 
-    const text = Buffer.alloc(2 * MiB);
-    for (let i = 0; i < text.length; i += 64) text.write(`block ${i % 4096} of a compressible image\n`, i);
-    const packed = await encodeFrame(text);
+    const text = compressible(2 * MiB);
+    const packed = Buffer.from(out.subarray(0, encodeFrameInto(text, out)));
     expect(packed.length).toBeLessThan(text.length / 4);
-    expect((await decodeFrame(packed)).equals(text)).toBe(true);
+    expect(decodeFrameInto(packed, scratch).equals(text)).toBe(true);
     expect((await decompressFrame(packed)).equals(text)).toBe(true);
+
+    // Random samples but a compressible rest: the samples find the block compressible.
+    const mixed = compressible(2 * MiB);
+    randomBytes(16 * 1024).copy(mixed, 0);
+    const mixedFrame = Buffer.from(out.subarray(0, encodeFrameInto(mixed, out)));
+    expect(mixedFrame.length).toBeLessThan(mixed.length / 2);
+    expect((await decompressFrame(mixedFrame)).equals(mixed)).toBe(true);
   });
 
-  it("decodes frames made by lz4-napi's frame encoder, and refuses what is not a frame", async () => {
+  it("decodes frames made by lz4-napi's frame encoder, and refuses what is not a frame or does not fit", async () => {
+    const scratch = Buffer.alloc(SLOT_BYTES);
     const data = Buffer.concat([randomBytes(MiB), Buffer.alloc(MiB, 3)]);
-    expect((await decodeFrame(await compressFrame(data))).equals(data)).toBe(true);
+    const theirs = await compressFrame(data);
+    expect(decodeFrameInto(theirs, scratch).equals(data)).toBe(true);
     // A stored frame whose length disagrees with its object is not taken as stored.
-    const cut = await encodeFrame(randomBytes(4096));
+    const out = Buffer.alloc(8192);
+    const cut = Buffer.from(out.subarray(0, encodeFrameInto(randomBytes(4096), out)));
     cut.writeUInt32LE((8192 | 0x80000000) >>> 0, 7);
-    await expect(decodeFrame(cut)).rejects.toThrow();
-    await expect(decodeFrame(Buffer.from('not a frame at all'))).rejects.toThrow();
+    expect(() => decodeFrameInto(cut, scratch)).toThrow();
+    expect(() => decodeFrameInto(Buffer.from('not a frame at all'), scratch)).toThrow();
+    expect(() => decodeFrameInto(theirs, Buffer.alloc(MiB))).toThrow(/does not fit/);
   });
 });
 
-describe('hashing off the main loop', () => {
-  it('gives the SHA-256 of exactly the bytes given, shared, a view or a buffer of their own', async () => {
+describe('block threads', () => {
+  it('give the SHA-256 of exactly the bytes given, shared, a view or a buffer of their own', async () => {
     const shared = Buffer.from(new SharedArrayBuffer(6 * MiB));
     randomBytes(6 * MiB).copy(shared);
     const parts = [shared.subarray(0, 2 * MiB), shared.subarray(2 * MiB, 4 * MiB), shared.subarray(4 * MiB)];
@@ -51,5 +72,39 @@ describe('hashing off the main loop', () => {
     const inputs = [...parts, own, view, Buffer.alloc(0)];
     const hashes = await Promise.all(inputs.map((b) => sha256OffLoop(b)));
     expect(hashes).toEqual(inputs.map(sha));
+  });
+
+  it('frame and unframe blocks in place in the slots of block buffers, checked, every slot given back', async () => {
+    const blocks = [randomBytes(2 * MiB), compressible(2 * MiB), randomBytes(MiB + 4096)];
+    await withBlockBuffers(async (buffers) => {
+      for (const block of blocks) {
+        const [input, frame, out] = [await buffers.acquire(), await buffers.acquire(), await buffers.acquire()];
+        const data = input.subarray(0, block.length);
+        block.copy(data);
+        const stored = Buffer.from(await encodeBlock(data, frame));
+        input.fill(0);
+        stored.copy(frame);
+        const back = await decodeBlock('test', sha(block), block.length, frame.subarray(0, stored.length), out);
+        expect(back.equals(block)).toBe(true);
+        await expect(decodeBlock('test', '0'.repeat(64), block.length, frame.subarray(0, stored.length), out)).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
+        await expect(decodeBlock('test', sha(block), block.length, Buffer.from(input.buffer, input.byteOffset, 100), out)).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
+        for (const slot of [input, frame, out]) buffers.release(slot);
+      }
+      expect(buffers.available).toBe(SLOTS);
+    });
+  });
+
+  it('make a taker wait while every slot is out, and an aborted taker stop waiting', async () => {
+    const buffers = new BlockBuffers();
+    const taken = await Promise.all(Array.from({ length: SLOTS }, () => buffers.acquire()));
+    expect(buffers.available).toBe(0);
+    const waiting = buffers.acquire();
+    const abort = new AbortController();
+    const given = buffers.acquire(abort.signal);
+    abort.abort(new Error('stop'));
+    await expect(given).rejects.toThrow('stop');
+    buffers.release(taken[3]!);
+    expect((await waiting).byteOffset).toBe(taken[3]!.byteOffset);
+    expect(buffers.available).toBe(0);
   });
 });

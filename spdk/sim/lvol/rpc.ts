@@ -18,6 +18,9 @@ import type { LvolBdev } from './lvol-bdev.js';
 import { LvStore } from './lvstore.js';
 import { LVOL_VALIDATION, type LvolMethod } from './validation.js';
 
+/** Clusters an inflate or decouple copies at once. */
+const COPIES_IN_FLIGHT = 4;
+
 const MIB = 1024 * 1024;
 /** SPDK_LVOL_NAME_MAX / SPDK_LVS_NAME_MAX include the NUL. */
 const NAME_MAX = 64;
@@ -253,7 +256,20 @@ export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
     const { lvs, blob } = bdev;
     const pairs = run(() => chain.planCopy(lvs, blob, mode));
     const oldParent = blob.parent;
-    for (const [index, c] of pairs) await lvs.materialize(blob, index, c);
+    // A few clusters at once, as the disk's queue would take them: one at a time, the simulator's
+    // own per-cluster work made the copy slower than the disk spdk_tgt writes at.
+    let next = 0;
+    let failed = false;
+    const copier = async (): Promise<void> => {
+      while (next < pairs.length && !failed) {
+        const [index, c] = pairs[next++]!;
+        await lvs.materialize(blob, index, c).catch((err: unknown) => {
+          failed = true;
+          throw err;
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(COPIES_IN_FLIGHT, pairs.length) }, copier));
     const grand = blob.parentBlob;
     chain.finishCopy(blob, pairs, mode);
     if (oldParent.kind === 'esnap' && blob.parent.kind !== 'esnap') m.releaseEsnap(oldParent.bdevUuid);

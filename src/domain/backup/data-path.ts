@@ -10,11 +10,14 @@
  * like memory: a stage or restore that does not fit in the staging directory is refused with the
  * numbers (STAGING_SPACE_EXHAUSTED, resource-exhausted) before anything is made.
  */
+import type { BlockBuffers } from '../../objectstore/block-buffers.js';
 
 /** One range of the staged image that holds data; `offset` is a byte offset into the volume. */
 export interface StagedBlock {
   readonly offset: number;
   readonly data: Buffer;
+  /** Given when the block is in a slot of the caller's block buffers: gives the slot back once the caller is done with data. */
+  readonly release?: () => void;
 }
 
 /**
@@ -32,10 +35,12 @@ export interface StagedImage {
   /**
    * Yields the blocks that hold data, in offset order, each at a multiple of blockBytes and
    * blockBytes long (the last one of the volume may be shorter). A block whose bytes are all zero
-   * is not yielded: a hole and zeros are the same to a restore. The buffer of a yielded block
-   * is the caller's to keep. An aborted signal ends the iteration with CANCELLED.
+   * is not yielded: a hole and zeros are the same to a restore. Without `buffers` the buffer of a
+   * yielded block is the caller's to keep; with them each block is read into a slot the caller
+   * gives back with the block's release() (the reader waits for a free slot: that is its
+   * backpressure). An aborted signal ends the iteration with CANCELLED.
    */
-  blocks(blockBytes: number, signal?: AbortSignal): AsyncIterable<StagedBlock>;
+  blocks(blockBytes: number, signal?: AbortSignal, buffers?: BlockBuffers): AsyncIterable<StagedBlock>;
   /** Removes the aio bdev and the staging file and releases the admitted space; idempotent, safe on every path. */
   close(): Promise<void>;
 }
@@ -87,7 +92,10 @@ export interface RestoreSink {
 /** Raw sequential rates of a file in the staging directory, for comparing backup and restore throughput against. */
 export interface RawRate {
   readonly bytes: number;
+  /** Written and fdatasync'd: on the disk. */
   readonly writeBytesPerSec: number;
+  /** The same writes timed before the fdatasync: into the page cache, as an unsynced writer sees them. */
+  readonly cachedWriteBytesPerSec: number;
   readonly readBytesPerSec: number;
 }
 

@@ -6,12 +6,14 @@
  */
 import { ConductorError } from '../../errors.js';
 import { BLOCK_BYTES, blockSha256, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, type Manifest } from '../../objectstore/format.js';
+import { withBlockBuffers } from '../../objectstore/block-buffers.js';
 import type { BackupRepository } from '../../objectstore/repository.js';
 import type { DataPath, StagedImage } from './data-path.js';
 
 /**
- * Blocks being hashed, compressed and stored at once: enough to keep libuv's pool and the target
- * busy; memory stays about this many reads (staging-image.ts) and their compressed copies.
+ * Blocks being hashed, compressed and stored at once: enough to keep the block threads and the
+ * target busy. Each holds two slots of the job's block buffers (its bytes and its frame) and the
+ * reader one more, within the set's SLOTS (block-buffers.ts).
  */
 const UPLOADS_IN_FLIGHT = 4;
 
@@ -44,7 +46,14 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     // only the snapshot's own clusters over the last backup's map (the data path's 'delta') would
     // keep the last backup's block where a cluster the snapshot owns was rewritten with zeros,
     // since the data path drops all-zero blocks: a restore would bring the old data back.
-    staged = await ctx.dataPath.stageSnapshot({ replica: ctx.replica, snapshot: ctx.snapshot, mode: 'full', signal, onProgress: (p) => ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total }) });
+    const image = await ctx.dataPath.stageSnapshot({
+      replica: ctx.replica,
+      snapshot: ctx.snapshot,
+      mode: 'full',
+      signal,
+      onProgress: (p) => ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total }),
+    });
+    staged = image;
     ctx.note('staged the whole image; blocks already in the target are skipped', { allocatedBytes: staged.allocatedBytes });
     await ctx.phase('uploading');
     const map = new Map<number, string>();
@@ -56,39 +65,55 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     // Read, hash, compress and store overlap: the reader runs ahead of at most UPLOADS_IN_FLIGHT
-    // blocks, each hashed and compressed on libuv's thread pool, so the main loop only moves buffers.
-    try {
-      for await (const block of staged.blocks(BLOCK_BYTES, signal)) {
-        if (failure !== undefined) break;
-        if (block.offset % BLOCK_BYTES !== 0) throw new ConductorError('INTERNAL', `the data path yielded a block at ${block.offset}, not a multiple of ${BLOCK_BYTES}`);
-        const task = (async () => {
-          const hash = await blockSha256(block.data);
-          map.set(block.offset / BLOCK_BYTES, hash);
-          const length = block.data.length;
-          // Two equal blocks of one image are stored once: the later one to be hashed skips.
-          if (known.has(hash)) {
-            skipped++;
-          } else {
-            known.add(hash);
-            if (await repository.hasBlock(volume, hash, signal)) skipped++;
-            else {
-              bytesUploaded += await repository.putBlock(volume, hash, block.data, signal);
-              uploaded++;
-            }
+    // blocks, each hashed and compressed in place on a block thread, so the main loop only moves
+    // offsets and the memory is the job's fixed set of slots.
+    await withBlockBuffers(async (buffers) => {
+      try {
+        for await (const block of image.blocks(BLOCK_BYTES, signal, buffers)) {
+          if (failure !== undefined) {
+            block.release?.();
+            break;
           }
-          done += length;
-          ctx.progress({ bytesDone: done, uploaded, skipped, bytesUploaded });
-        })().catch((err: unknown) => {
-          failure ??= err;
-        });
-        inFlight.add(task);
-        void task.finally(() => inFlight.delete(task));
-        if (inFlight.size >= UPLOADS_IN_FLIGHT) await Promise.race(inFlight);
+          if (block.offset % BLOCK_BYTES !== 0) {
+            block.release?.();
+            throw new ConductorError('INTERNAL', `the data path yielded a block at ${block.offset}, not a multiple of ${BLOCK_BYTES}`);
+          }
+          const task = (async () => {
+            let frame: Buffer | undefined;
+            try {
+              const hash = await blockSha256(block.data);
+              map.set(block.offset / BLOCK_BYTES, hash);
+              const length = block.data.length;
+              // Two equal blocks of one image are stored once: the later one to be hashed skips.
+              if (known.has(hash)) {
+                skipped++;
+              } else {
+                known.add(hash);
+                if (await repository.hasBlock(volume, hash, signal)) skipped++;
+                else {
+                  frame = await buffers.acquire(signal);
+                  bytesUploaded += await repository.putBlock(volume, hash, block.data, frame, signal);
+                  uploaded++;
+                }
+              }
+              done += length;
+              ctx.progress({ bytesDone: done, uploaded, skipped, bytesUploaded });
+            } finally {
+              if (frame) buffers.release(frame);
+              block.release?.();
+            }
+          })().catch((err: unknown) => {
+            failure ??= err;
+          });
+          inFlight.add(task);
+          void task.finally(() => inFlight.delete(task));
+          if (inFlight.size >= UPLOADS_IN_FLIGHT) await Promise.race(inFlight);
+        }
+      } finally {
+        // Also when reading failed: no block task outlives the job (they end quickly on its signal).
+        await Promise.all(inFlight);
       }
-    } finally {
-      // Also when reading failed: no block task outlives the job (they end quickly on its signal).
-      await Promise.all(inFlight);
-    }
+    });
     if (failure !== undefined) throw failure;
     signal.throwIfAborted();
     const manifest = sealManifest({

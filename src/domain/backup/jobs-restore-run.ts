@@ -6,10 +6,12 @@
  * the half-made restore is removed.
  */
 import { ConductorError } from '../../errors.js';
+import { withBlockBuffers } from '../../objectstore/block-buffers.js';
+import { BLOCK_BYTES } from '../../objectstore/format.js';
 import type { BackupRepository } from '../../objectstore/repository.js';
 import type { DataPath, RestoreSink } from './data-path.js';
 
-/** Blocks being fetched, checked and written at once. */
+/** Blocks being fetched, checked and written at once: each holds two slots of the job's block buffers (its frame and its bytes). */
 const BLOCKS_IN_FLIGHT = 4;
 
 export interface RestoreRunContext {
@@ -28,6 +30,9 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
   const { repository, volume, signal } = ctx;
   const manifest = await repository.manifest(volume, ctx.backupId, signal);
   if (!manifest) throw new ConductorError('BACKUP_NOT_FOUND', `no backup ${ctx.backupId} of volume ${volume} in the target`, { volume, backupId: ctx.backupId });
+  // Blocks go through slots of BLOCK_BYTES (the format's fixed size): a larger one is not this format's.
+  if (manifest.blockBytes > BLOCK_BYTES)
+    throw new ConductorError('BACKUP_CORRUPT', `backup ${ctx.backupId} has blocks of ${manifest.blockBytes} bytes; this format's are ${BLOCK_BYTES}`, { volume, backupId: ctx.backupId });
   await ctx.phase('downloading');
   const sink: RestoreSink = await ctx.dataPath.openRestore({ disk: ctx.disk, replica: ctx.replica, sizeBytes: manifest.sizeBytes, signal });
   let committed = false;
@@ -37,24 +42,34 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
     let done = 0;
     let next = 0;
     let failure: { error: unknown } | undefined;
-    // A few workers, each fetching, decompressing and checking a block (on libuv's thread pool)
-    // and writing it at its own offset: downloads, checks and writes overlap, memory stays bounded.
-    const worker = async (): Promise<void> => {
-      while (next < total && !failure) {
-        const [index, hash] = manifest.blocks[next++]!;
+    // A few workers, each fetching a block into a slot, decompressing and checking it in place on
+    // a block thread and writing it at its own offset: downloads, checks and writes overlap, and
+    // the memory is the job's fixed set of slots.
+    await withBlockBuffers(async (buffers) => {
+      const worker = async (): Promise<void> => {
+        const frame = await buffers.acquire(signal);
+        const out = await buffers.acquire(signal);
         try {
-          signal.throwIfAborted();
-          const data = await repository.block(volume, hash, lengthOf(manifest.sizeBytes, manifest.blockBytes, index), signal);
-          await sink.write(index * manifest.blockBytes, data);
-          done += data.length;
-          ctx.progress({ bytesDone: done });
-        } catch (error) {
-          failure ??= { error };
+          while (next < total && !failure) {
+            const [index, hash] = manifest.blocks[next++]!;
+            try {
+              signal.throwIfAborted();
+              const data = await repository.block(volume, hash, lengthOf(manifest.sizeBytes, manifest.blockBytes, index), frame, out, signal);
+              await sink.write(index * manifest.blockBytes, data);
+              done += data.length;
+              ctx.progress({ bytesDone: done });
+            } catch (error) {
+              failure ??= { error };
+            }
+          }
+        } finally {
+          buffers.release(out);
+          buffers.release(frame);
         }
-      }
-    };
-    // Every worker ends before the sink is aborted or committed; the first failure stops them all.
-    await Promise.all(Array.from({ length: Math.min(BLOCKS_IN_FLIGHT, total) }, worker));
+      };
+      // Every worker ends before the sink is aborted or committed; the first failure stops them all.
+      await Promise.all(Array.from({ length: Math.min(BLOCKS_IN_FLIGHT, total) }, () => worker().catch((error: unknown) => void (failure ??= { error }))));
+    });
     if (failure) throw failure.error;
     signal.throwIfAborted();
     await ctx.phase('committing');

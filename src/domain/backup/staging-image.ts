@@ -1,19 +1,14 @@
 /**
  * Reading a staged snapshot image: only the ranges the file holds data in (host/sparse-ranges.ts),
- * read a few blocks at a time and cut into blocks aligned to the caller's block size, all-zero
- * blocks dropped. The shallow copy writes whole clusters, so a data range is a run of clusters; a
- * block that straddles a hole reads zeros there, as the volume does.
+ * one block aligned to the caller's block size per read, into the caller's block buffers where it
+ * gives them, all-zero blocks dropped. The shallow copy writes whole clusters, so a data range is
+ * a run of clusters; a block that straddles a hole reads zeros there, as the volume does.
  */
 import { promises as fsp } from 'node:fs';
 import { ConductorError } from '../../errors.js';
 import { dataRanges, type DataRange } from '../../host/sparse-ranges.js';
+import { type BlockBuffers, SLOT_BYTES } from '../../objectstore/block-buffers.js';
 import type { StagedBlock, StagedImage } from './data-path.js';
-
-/**
- * Bytes of a data range read per call: a few blocks in one positioned read. A yielded block is a
- * view of its read, so blocks the caller still holds keep at most this much each.
- */
-const READ_BYTES = 8 * 1024 * 1024;
 
 export class StagingImage implements StagedImage {
   private closing: Promise<void> | undefined;
@@ -26,28 +21,36 @@ export class StagingImage implements StagedImage {
     private readonly teardown: () => Promise<void>,
   ) {}
 
-  async *blocks(blockBytes: number, signal?: AbortSignal): AsyncIterable<StagedBlock> {
+  async *blocks(blockBytes: number, signal?: AbortSignal, buffers?: BlockBuffers): AsyncIterable<StagedBlock> {
     if (!Number.isSafeInteger(blockBytes) || blockBytes <= 0) throw new ConductorError('INVALID_ARGUMENT', `block size must be a positive whole number of bytes, got ${blockBytes}`);
+    if (buffers && blockBytes > SLOT_BYTES) throw new ConductorError('INVALID_ARGUMENT', `a block of ${blockBytes} bytes does not fit a slot of ${SLOT_BYTES}`);
     if (this.closing) throw new ConductorError('INVALID_ARGUMENT', `the staged image ${this.file} is closed`);
     const ranges = await cancellable(() => dataRanges(this.file, this.sizeBytes, signal), signal);
     const zero = Buffer.alloc(blockBytes);
-    const perRead = Math.max(1, Math.floor(READ_BYTES / blockBytes));
     const handle = await fsp.open(this.file, 'r');
     try {
       for (const [first, last] of blockRuns(ranges, blockBytes)) {
-        for (let index = first; index <= last; index += perRead) {
+        for (let index = first; index <= last; index++) {
           if (signal?.aborted) throw new ConductorError('CANCELLED', `reading the staged image ${this.file} was cancelled`);
           const offset = index * blockBytes;
-          const length = Math.min(Math.min(perRead, last - index + 1) * blockBytes, this.sizeBytes - offset);
-          const chunk = Buffer.allocUnsafe(length);
-          const { bytesRead } = await handle.read(chunk, 0, length, offset);
-          // A file shorter than the volume (never, but cheap to be right) reads as zeros past its end.
-          if (bytesRead < length) chunk.fill(0, bytesRead);
-          for (let start = 0; start < length; start += blockBytes) {
-            const data = chunk.subarray(start, Math.min(start + blockBytes, length));
-            if (data.equals(data.length === blockBytes ? zero : zero.subarray(0, data.length))) continue;
-            yield { offset: offset + start, data };
+          const length = Math.min(blockBytes, this.sizeBytes - offset);
+          // One block per read, into a slot that is given back (or, without buffers, a buffer of the caller's).
+          const slot = buffers ? await cancellable(() => buffers.acquire(signal), signal) : Buffer.allocUnsafe(length);
+          const release = buffers ? () => buffers.release(slot) : undefined;
+          const data = slot.subarray(0, length);
+          try {
+            const { bytesRead } = await handle.read(data, 0, length, offset);
+            // A file shorter than the volume (never, but cheap to be right) reads as zeros past its end.
+            if (bytesRead < length) data.fill(0, bytesRead);
+          } catch (error) {
+            release?.();
+            throw error;
           }
+          if (data.equals(length === blockBytes ? zero : zero.subarray(0, length))) {
+            release?.();
+            continue;
+          }
+          yield release ? { offset, data, release } : { offset, data };
         }
       }
     } finally {

@@ -7,6 +7,7 @@
 import { ConductorError } from '../../../src/errors.js';
 import type { DataPath, RestoreSink, StagedImage } from '../../../src/domain/backup/data-path.js';
 import type { SnapshotInfo } from '../../../src/domain/model.js';
+import type { BlockBuffers } from '../../../src/objectstore/block-buffers.js';
 
 const ZEROS = Buffer.alloc(4 * 1024 * 1024);
 
@@ -73,7 +74,7 @@ export class MemoryDataPath implements DataPath {
       sizeBytes,
       clusterBytes,
       allocatedBytes: image ? sizeBytes : own.size * clusterBytes,
-      async *blocks(blockBytes: number, signal?: AbortSignal) {
+      async *blocks(blockBytes: number, signal?: AbortSignal, buffers?: BlockBuffers) {
         for (let offset = 0; offset < sizeBytes; offset += blockBytes) {
           signal?.throwIfAborted();
           let data: Buffer | undefined;
@@ -86,7 +87,14 @@ export class MemoryDataPath implements DataPath {
           if (!data || data.equals(ZEROS.subarray(0, data.length))) continue;
           await gate();
           signal?.throwIfAborted();
-          yield { offset, data };
+          if (!buffers) {
+            yield { offset, data };
+            continue;
+          }
+          // As the staging file's reader does: the block in a slot the caller gives back.
+          const slot = await buffers.acquire(signal);
+          data.copy(slot);
+          yield { offset, data: slot.subarray(0, data.length), release: () => buffers.release(slot) };
         }
       },
       close: async () => {
@@ -124,7 +132,7 @@ export class MemoryDataPath implements DataPath {
     return { removed: [] };
   }
 
-  async measureRawRate(): Promise<{ bytes: number; writeBytesPerSec: number; readBytesPerSec: number }> {
-    return { bytes: 0, writeBytesPerSec: 0, readBytesPerSec: 0 };
+  async measureRawRate(): Promise<{ bytes: number; writeBytesPerSec: number; cachedWriteBytesPerSec: number; readBytesPerSec: number }> {
+    return { bytes: 0, writeBytesPerSec: 0, cachedWriteBytesPerSec: 0, readBytesPerSec: 0 };
   }
 }

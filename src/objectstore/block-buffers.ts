@@ -1,0 +1,101 @@
+/**
+ * The memory a backup or restore moves its blocks through: a fixed set of slots in one
+ * SharedArrayBuffer per running job, taken per block and given back, reused by the next job.
+ * A Buffer made and dropped per block (a read, a copy for the hashing thread, a frame) cost more
+ * than the work on it: every fresh 2 MiB is page-faulted in and zeroed by the kernel, the GC
+ * frees it late, and the service's RSS grew with the backup (~470 MiB for 256 MiB backed up).
+ * Slots live in shared memory so the block threads (hash-pool.ts) hash, compress and decompress
+ * them in place, without a copy.
+ *
+ * Bounded by configuration, not by volume size: at most `backup.concurrency` jobs run, each holds
+ * one set of SLOTS slots, so the service never holds more than concurrency × SET_BYTES here. A set
+ * unused for IDLE_MS is dropped (the block threads, idle as long, end with their reference to it).
+ */
+import { BLOCK_BYTES } from './format.js';
+
+/**
+ * A slot holds a whole block or its stored frame: a frame is at most the block plus 15 bytes (ours)
+ * or a few hundred (lz4-napi's encoder, 64 KiB blocks with headers, in earlier backups).
+ */
+export const SLOT_BYTES = BLOCK_BYTES + 64 * 1024;
+/**
+ * Slots of one set: a backup holds a block being read plus, per block in flight (4), its bytes and
+ * its frame; a restore, per block in flight, its frame and its bytes.
+ */
+export const SLOTS = 10;
+export const SET_BYTES = SLOTS * SLOT_BYTES;
+const IDLE_MS = 30_000;
+
+export class BlockBuffers {
+  readonly memory = new SharedArrayBuffer(SET_BYTES);
+  private readonly free: Buffer[] = [];
+  private readonly waiters: Array<(slot: Buffer) => void> = [];
+  idleSince = 0;
+
+  constructor() {
+    for (let i = SLOTS - 1; i >= 0; i--) this.free.push(Buffer.from(this.memory, i * SLOT_BYTES, SLOT_BYTES));
+  }
+
+  /** A free slot (SLOT_BYTES long); waits for one while all are taken. */
+  acquire(signal?: AbortSignal): Promise<Buffer> {
+    signal?.throwIfAborted();
+    const slot = this.free.pop();
+    if (slot) return Promise.resolve(slot);
+    return new Promise((resolve, reject) => {
+      const waiter = (s: Buffer): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(s);
+      };
+      const onAbort = (): void => {
+        const at = this.waiters.indexOf(waiter);
+        if (at >= 0) this.waiters.splice(at, 1);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Gives a slot back: `slot` must be one acquire returned (or a view starting at its start). */
+  release(slot: Buffer): void {
+    const whole = Buffer.from(this.memory, slot.byteOffset, SLOT_BYTES);
+    const waiter = this.waiters.shift();
+    if (waiter) waiter(whole);
+    else this.free.push(whole);
+  }
+
+  /** Slots not taken (tests: every path gives its slots back). */
+  get available(): number {
+    return this.free.length;
+  }
+}
+
+const idle: BlockBuffers[] = [];
+let sweeper: NodeJS.Timeout | undefined;
+
+function sweep(): void {
+  sweeper = undefined;
+  const now = Date.now();
+  for (let i = idle.length - 1; i >= 0; i--) if (now - idle[i]!.idleSince >= IDLE_MS) idle.splice(i, 1);
+  if (idle.length > 0) armSweep();
+}
+
+function armSweep(): void {
+  sweeper ??= setTimeout(sweep, IDLE_MS);
+  sweeper.unref();
+}
+
+/** Runs `work` with a set of slots of its own (an idle one, or a new one), given back after. */
+export async function withBlockBuffers<T>(work: (buffers: BlockBuffers) => Promise<T>): Promise<T> {
+  const buffers = idle.pop() ?? new BlockBuffers();
+  try {
+    return await work(buffers);
+  } finally {
+    // A set whose slots are not all back (a task still running) is not reused: it is left to the GC.
+    if (buffers.available === SLOTS) {
+      buffers.idleSince = Date.now();
+      idle.push(buffers);
+      armSweep();
+    }
+  }
+}
