@@ -6,7 +6,12 @@
  * file 14's ~1,080 subsystems; files 17–21 were recorded on a busier machine and are left out);
  * then the whole sequence for N replicas with 64 in flight, next to the real raw client's time.
  * A row within the tolerance means bench:replicas on the simulator predicts the real figure.
- * Prints figures; it asserts nothing about speed.
+ *
+ * First, and deciding the exit code: the simulator's latency parameters against the recorded
+ * figures (scripts/lib/sim-latency-model.ts: files 10 and 11, the attaches of 01-16 and 18); it
+ * exits 1 when one disagrees beyond its stated tolerance. The live rows (these, and file 12's
+ * bdev_get_bdevs of ~1,000 lvols, whose cost is the simulator's own encoding) only print figures:
+ * on a loaded machine they measure the load as much as the model.
  *
  *   npm run build && node dist/scripts/check-sim-latency.js [--calls 100] [--replicas 1000] [--tolerance-ms 2]
  */
@@ -17,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { connectRaw, inLanes } from './lib/raw-rpc.js';
+import { checkLatencyModel, formatLatencyRows } from './lib/sim-latency-model.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
@@ -55,6 +61,23 @@ function recorded(): Map<string, number[]> {
     }
   }
   return rtts;
+}
+
+const modelRows = checkLatencyModel(TRANSCRIPTS);
+console.log(formatLatencyRows(modelRows));
+if (modelRows.some((r) => !r.agrees)) process.exitCode = 1;
+console.log();
+
+/** File 12's round trips of bdev_get_bdevs listing every bdev. */
+function recordedListing(): number[] {
+  const file = fs.readdirSync(TRANSCRIPTS).find((f) => f.startsWith('12-'))!;
+  return fs
+    .readFileSync(path.join(TRANSCRIPTS, file), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as { method?: string | null; params?: unknown; rtt_ms?: number })
+    .filter((o) => o.method === 'bdev_get_bdevs' && o.params == null && o.rtt_ms !== undefined)
+    .map((o) => o.rtt_ms!);
 }
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'check-sim-latency-'));
@@ -119,7 +142,17 @@ console.log(
     `(ratio ${(pipelinedS / scaled(REAL_PIPELINED_S.high)).toFixed(2)}–${(pipelinedS / scaled(REAL_PIPELINED_S.low)).toFixed(2)}×)`,
 );
 console.log(`${fits} of ${SEQUENCE.length} methods within ±${tolerance} ms of the recorded p50`);
+
+// File 12: bdev_get_bdevs of every bdev, one at a time, over the lvols made above (1,006 bdevs there).
+const listTimes: number[] = [];
+let listed = 0;
+for (let i = 0; i < 20; i++) {
+  const t0 = performance.now();
+  listed = (await rpc.call<unknown[]>('bdev_get_bdevs')).length;
+  listTimes.push(performance.now() - t0);
+}
+console.log(`bdev_get_bdevs of ${listed} bdevs, one at a time: simulator p50 ${median(listTimes).toFixed(1)} ms; real p50 ${median(recordedListing()).toFixed(1)} ms (file 12, 1,006 bdevs)`);
 rpc.close();
 sim.kill('SIGTERM');
 fs.rmSync(dir, { recursive: true, force: true });
-process.exit(0);
+process.exit(process.exitCode ?? 0);

@@ -97,8 +97,10 @@ export interface MemoryBudget {
    * Takes `bytes` of DMA memory for `tag` (e.g. "malloc:Malloc0", "qpair:nvme0", "rebuild:raid1").
    * Returns false when it does not fit (or a sim_ fault says the next allocations fail).
    * `aligned2M` allocations need a free 2 MiB-aligned run (malloc buffers): fragmentation decides.
+   * `align` is spdk_zmalloc's alignment otherwise (default one cache line). A tag may hold several
+   * allocations; `free` releases them all.
    */
-  alloc(tag: string, bytes: number, opts?: { aligned2M?: boolean }): boolean;
+  alloc(tag: string, bytes: number, opts?: { aligned2M?: boolean; align?: number }): boolean;
   free(tag: string): void;
   /**
    * (Added by the core.) Lists `module` in iobuf_get_stats with these per-channel cache sizes, or

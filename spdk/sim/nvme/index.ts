@@ -7,12 +7,10 @@
 import type { SimModule, SimTarget } from '../core/contract.js';
 import { fabricFaults } from '../fabric/faults.js';
 import { Keyring } from '../keyring/keyring.js';
+import { ATTACH_STEPS } from './attach-memory.js';
 import { NvmeBdev, RR_MIN_IO_DEFAULT } from './bdev.js';
 import { DELETE_DELAY_MS, NvmeCtrlr, type CtrlrEvents, type CtrlrOptions, type TransportId } from './controller.js';
 import { registerNvmeRpcs } from './rpc.js';
-
-/** DMA one attach takes for its qpairs (transcript 14: ~59 KB per controller). */
-export const QPAIR_DMA_BYTES = 59 * 1024;
 
 /** bdev_nvme_set_options values, with spdk_tgt's defaults (framework_get_config, transcript 03). */
 export const NVME_OPTION_DEFAULTS = {
@@ -117,10 +115,30 @@ export class NvmeModule implements SimModule {
     return new NvmeCtrlr(name, trid, opts, events);
   }
 
-  /** Takes the DMA of one path's qpairs; null when it does not fit. */
+  /**
+   * Makes the DMA heap allocations of one path's controller in SPDK's order (attach-memory.ts),
+   * short-lived buffers included; null, with nothing kept, when one does not fit.
+   */
   takeQpairMemory(name: string): string | null {
-    const tag = `nvme-qpair:${name}#${this.nextTag++}`;
-    return this.sim.memory.alloc(tag, QPAIR_DMA_BYTES) ? tag : null;
+    const tag = `nvme-ctrlr:${name}#${this.nextTag++}`;
+    const buffer = (b: string) => `${tag}/${b}`;
+    const held = new Set<string>();
+    for (const step of ATTACH_STEPS) {
+      if ('release' in step) {
+        this.sim.memory.free(buffer(step.release));
+        held.delete(step.release);
+        continue;
+      }
+      const { take } = step;
+      if (!this.sim.memory.alloc(step.buffer === undefined ? tag : buffer(step.buffer), take.bytes, { align: take.align })) {
+        for (const b of held) this.sim.memory.free(buffer(b));
+        this.sim.memory.free(tag);
+        this.sim.log('nvme_attach_no_memory', { name, failed: take.what, bytes: take.bytes });
+        return null;
+      }
+      if (step.buffer !== undefined) held.add(step.buffer);
+    }
+    return tag;
   }
 
   /** Registers a connected path and its namespaces; returns the bdev names it created or joined. */

@@ -25,15 +25,15 @@ const UINT32_MAX = 0xffffffff;
 /** SPDK_CONTROLLER_NAME_MAX */
 const NAME_MAX = 1024;
 /** What a successful attach costs in spdk_tgt (admin queue, identify, I/O qpair): 65-95 ms. */
-const ATTACH_MS = 60;
+export const ATTACH_MS = 60;
 /** A refused fabric CONNECT answers in ~15-20 ms. */
-const ATTACH_FAILURE_MS = 15;
+export const ATTACH_FAILURE_MS = 15;
 /** Transcript 18: a successful DH-HMAC-CHAP attach (ffdhe4096) took 350-550 ms, a TLS one ~300 ms. */
-const ATTACH_AUTH_MS = 350;
-const ATTACH_TLS_MS = 300;
+export const ATTACH_AUTH_MS = 350;
+export const ATTACH_TLS_MS = 300;
 /** A failed DH-HMAC-CHAP exchange answers in ~150 ms; "missing key" (no exchange) in ~30 ms. */
-const AUTH_FAILURE_MS = 150;
-const AUTH_MISSING_MS = 30;
+export const AUTH_FAILURE_MS = 150;
+export const AUTH_MISSING_MS = 30;
 
 /** How long a failed attach takes to answer, by why the connect failed. */
 function failureMs(e: unknown): number {

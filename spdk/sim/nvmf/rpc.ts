@@ -44,6 +44,22 @@ function checkTarget(p: Record<string, unknown>, failure: () => SimRpcError): vo
   if (p.tgt_name !== undefined && p.tgt_name !== DEFAULT_TGT) throw failure();
 }
 
+/** SPDK_NVME_TCP_IN_CAPSULE_DATA_MAX_SIZE and SPDK_NVMF_TCP_DEFAULT_CONTROL_MSG_NUM (lib/nvmf/tcp.c). */
+const CONTROL_MSG_BYTES = 8192;
+const DEFAULT_CONTROL_MSGS = 32;
+
+/**
+ * nvmf_tcp_poll_group_create: with in-capsule data below 8 KiB, the target's one poll group keeps
+ * control_msg_num (0 means the default) 8 KiB messages, one page-aligned DMA allocation (the
+ * 256 KiB element, 0x40080, every dump after nvmf_create_transport shows). The recordings never
+ * show it failing, so a heap too full for it changes nothing else.
+ */
+function takeControlMessages(target: SimTarget, inCapsuleDataSize: number, controlMsgNum: number | undefined): void {
+  if (inCapsuleDataSize >= CONTROL_MSG_BYTES) return;
+  const count = controlMsgNum || DEFAULT_CONTROL_MSGS;
+  target.memory.alloc('nvmf-tcp:control_msg_list', count * CONTROL_MSG_BYTES, { align: 0x1000 });
+}
+
 export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
   target.register('nvmf_create_transport', {
     decode: tableDecoder(NVMF_VALIDATION, 'nvmf_create_transport'),
@@ -59,6 +75,7 @@ export function registerNvmfRpcs(target: SimTarget, nvmf: NvmfModule): void {
       const opts: Record<string, unknown> = { trtype: 'TCP' };
       for (const [key, value] of Object.entries(TCP_TRANSPORT_DEFAULTS)) opts[key] = p[key] ?? value;
       nvmf.transport = opts as typeof nvmf.transport & object;
+      takeControlMessages(target, opts.in_capsule_data_size as number, p.control_msg_num as number | undefined);
       // The TCP transport's iobuf caches appear in iobuf_get_stats, and accel's grow with it.
       target.memory.registerIobufUser('accel', 128, 16);
       target.memory.registerIobufUser('nvmf_TCP', 4096, 512);

@@ -38,12 +38,12 @@ export class CoreMemory implements MemoryBudget {
     return this.profile.heap;
   }
 
-  alloc(tag: string, bytes: number, opts?: { aligned2M?: boolean }): boolean {
+  alloc(tag: string, bytes: number, opts?: { aligned2M?: boolean; align?: number }): boolean {
     if (this.failNext > 0) {
       this.failNext--;
       return false;
     }
-    const elem = this.heap.alloc(bytes, opts?.aligned2M ? PAGE_2M : 64, tag);
+    const elem = this.heap.alloc(bytes, opts?.aligned2M ? PAGE_2M : (opts?.align ?? 64), tag);
     if (elem === null) return false;
     const list = this.byTag.get(tag);
     if (list) list.push(elem);

@@ -6,9 +6,12 @@
  * (2 MiB-aligned) failed with 237 MiB free in pieces (transcript 14).
  */
 
-/** MALLOC_ELEM_HEADER_LEN (one cache line). */
-export const HEADER = 64;
-/** MIN_DATA_SIZE: a leftover smaller than header + this is absorbed instead of split off. */
+/**
+ * MALLOC_ELEM_HEADER_LEN: sizeof(struct malloc_elem), 80 bytes rounded up to two cache lines
+ * (__rte_cache_aligned). The dumps agree: a 16 MiB malloc buffer is an element of 16 MiB + 0x80.
+ */
+export const HEADER = 128;
+/** MIN_DATA_SIZE (one cache line): a leftover smaller than header + this is absorbed instead of split off. */
 const MIN_DATA = 64;
 export const PAGE_2M = 2 * 1024 * 1024;
 
@@ -40,7 +43,11 @@ export interface HeapStats {
   freeCount: number;
 }
 
-/** DPDK's free-list bucket of an element size (log2 steps of 4 starting at 256 bytes). */
+/**
+ * malloc_elem_free_list_index: the free-list bucket of a data size (log2 steps of 4 starting at
+ * 256 bytes). A free element is filed by its data size (length less the header); a request
+ * starts its search at the bucket of its own size.
+ */
 function bucketOf(size: number): number {
   if (size <= 256) return 0;
   const log2 = Math.ceil(Math.log2(size));
@@ -119,12 +126,12 @@ export class DpdkHeap {
   private find(size: number, align: number): Element | null {
     let best: Element | null = null;
     let bestBucket = Infinity;
-    const minBucket = bucketOf(size + HEADER);
+    const minBucket = bucketOf(size);
     for (const run of this.runs) {
       for (const e of run.elements) {
         // Too short for the header and data at any alignment: startPoint would say null.
         if (e.busy || e.len < size + HEADER) continue;
-        const b = Math.max(bucketOf(e.len), minBucket);
+        const b = Math.max(bucketOf(e.len - HEADER), minBucket);
         if (b > bestBucket || (b === bestBucket && best !== null && e.addr > best.addr)) continue;
         if (startPoint(e, size, align) === null) continue;
         best = e;

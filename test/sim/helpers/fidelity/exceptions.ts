@@ -64,12 +64,6 @@ export const EXCEPTIONS: readonly FidelityException[] = [
   },
   {
     file: '14',
-    lines: [560, 568, 569, 570, 571, 572, 588],
-    reason:
-      "bdev_nvme attach at heap exhaustion (module owner): spdk_tgt takes six allocations (~57.6 KB) per attach and its 56th attach failed with -19; the simulator's single 59 KiB allocation per attach still fits",
-  },
-  {
-    file: '14',
     lines: [4850, 4851],
     reason: 'timed: the 64 KiB-window rebuild of 16 MiB finished within 4 ms on spdk_tgt; file 14 is replayed without its 112 s pace',
   },
