@@ -6,6 +6,11 @@
  * API / raw-pipelined ratio (target ≤ 1.3), the service's CPU per ReplicaCreate (from its
  * /proc/PID/stat, target ≤ 0.3 ms) and the creates refused, by code (target: none).
  *
+ * Before the API phase, the same client drives a bare grpc-js server (scripts/lib/bare-grpc-server.ts:
+ * the API's protos and server options, an empty ReplicaCreate) with the same lanes: its CPU per
+ * call is what grpc-js costs on this machine before the service does anything, printed beside
+ * the service's figure with the difference, the service's own share.
+ *
  *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64]
  *       [--spdk-socket PATH [--disk-path PATH] [--sequential]] [--api-only]
  *
@@ -33,6 +38,7 @@ import { connectRaw, inLanes, type RawRpc } from './lib/raw-rpc.js';
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
 const CLI = path.join(ROOT, 'dist/src/cli/main.js');
+const BARE = path.join(ROOT, 'dist/scripts/lib/bare-grpc-server.js');
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000001';
 const MIB = 1024 * 1024;
 
@@ -136,6 +142,34 @@ async function raw(mode: 'sequential' | 'pipelined', portBase: number): Promise<
   return ms;
 }
 
+const createRequest = (i: number) => ({ name: `b${i}`, diskName: 'bench', sizeBytes: 4 * MIB, hostNqns: [HOST] });
+
+/**
+ * The bare grpc-js server's CPU per ReplicaCreate (same protos and server options, a handler that
+ * does nothing) under the same client and lanes: what grpc-js, HTTP/2 and protobuf cost on this
+ * machine before the service does any work, so the service's own share can be told apart.
+ */
+async function floor(): Promise<number> {
+  const socket = path.join(dir, 'bare.sock');
+  const server = spawn(process.execPath, [BARE, '--socket', socket], { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(server);
+  await waitForSocket(socket, server);
+  const clients = createApiClients({ unixSocket: socket });
+  let used = 0;
+  try {
+    const create = (i: number) => unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate(createRequest(i), md, opts, cb), {});
+    // The service's listener has answered health checks and DiskCreate before its creates.
+    await inLanes(10, 1, create);
+    const before = cpuMs(server.pid);
+    await inLanes(count, inFlight, create);
+    used = cpuMs(server.pid) - before;
+  } finally {
+    clients.close();
+    await stopChild(server);
+  }
+  return used;
+}
+
 interface ApiResult {
   ms: number;
   serveCpuMs: number;
@@ -190,12 +224,10 @@ async function api(portBase: number): Promise<ApiResult> {
     const quarters: number[] = [];
     await inLanes(count, inFlight, async (i) => {
       if (i > 0 && i % Math.ceil(count / 4) === 0) quarters.push(cpuMs(serve.pid));
-      await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate({ name: `b${i}`, diskName: 'bench', sizeBytes: 4 * MIB, hostNqns: [HOST] }, md, opts, cb), {}).catch(
-        (e: { metadata?: { get(key: string): unknown[] }; message?: string }) => {
-          const code = String(e.metadata?.get('conductor-error-code')[0] ?? e.message);
-          refused.set(code, (refused.get(code) ?? 0) + 1);
-        },
-      );
+      await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate(createRequest(i), md, opts, cb), {}).catch((e: { metadata?: { get(key: string): unknown[] }; message?: string }) => {
+        const code = String(e.metadata?.get('conductor-error-code')[0] ?? e.message);
+        refused.set(code, (refused.get(code) ?? 0) + 1);
+      });
     });
     const ms = performance.now() - started;
     const client = process.cpuUsage(cpuBefore[0]);
@@ -224,6 +256,7 @@ async function api(portBase: number): Promise<ApiResult> {
 // outgoing connection on the machine may hold a port and make a listen fail.
 // --api-only: the service's figures (CPU per create, refusals, throughput) without the raw phases.
 const pipelined = values['api-only'] ? undefined : await raw('pipelined', 24000);
+const bare = await floor();
 const viaApi = await api(26000);
 const sequential = !values['api-only'] && (!realSocket || values.sequential) ? await raw('sequential', 28500) : undefined;
 const on = realSocket ? `spdk_tgt at ${realSocket}` : 'the simulator';
@@ -233,7 +266,10 @@ if (sequential !== undefined) console.log(`raw sequential   ${(sequential / 1000
 if (pipelined !== undefined) console.log(`raw pipelined    ${(pipelined / 1000).toFixed(2)} s`);
 console.log(`API (gRPC)       ${(viaApi.ms / 1000).toFixed(2)} s (${Math.round((created * 1000) / viaApi.ms)} creates/s)`);
 if (pipelined !== undefined) console.log(`API / raw pipelined: ${(viaApi.ms / pipelined).toFixed(2)}× (target ≤ 1.30×)`);
-console.log(`service CPU per ReplicaCreate: ${(viaApi.serveCpuMs / Math.max(1, created)).toFixed(3)} ms (target ≤ 0.300 ms)`);
+const perCreate = viaApi.serveCpuMs / Math.max(1, created);
+const perBare = bare / count;
+console.log(`service CPU per ReplicaCreate: ${perCreate.toFixed(3)} ms (target ≤ 0.300 ms)`);
+console.log(`bare grpc-js server, same protos, empty handler: ${perBare.toFixed(3)} ms per call; the service's own share: ${(perCreate - perBare).toFixed(3)} ms`);
 console.log(`refused: ${viaApi.refused.size === 0 ? 'none' : [...viaApi.refused].map(([code, n]) => `${n} ${code}`).join(', ')}`);
 fs.rmSync(dir, { recursive: true, force: true });
 process.exit(0);

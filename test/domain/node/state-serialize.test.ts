@@ -36,5 +36,9 @@ describe('state file serialization in slices', () => {
     data.exports.r0 = frozenRecord({ replica: 'r0', hostNqns: ['h0', 'h1'], port: 1 });
     data.exports.r1 = { replica: 'r1', hostNqns: [], port: 2 };
     expect(await serializeState(captureState(data))).toBe(JSON.stringify(data, null, 1));
+    // The same frozen record under another key: its kept entry names the first key, not this one.
+    data.exports.moved = data.exports.r2;
+    delete data.exports.r2;
+    expect(await serializeState(captureState(data))).toBe(JSON.stringify(data, null, 1));
   });
 });
