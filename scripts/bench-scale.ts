@@ -46,6 +46,7 @@ const { values } = parseArgs({
     inflight: { type: 'string', default: '64' },
     prober: { type: 'string' },
     target: { type: 'string' },
+    'serve-log': { type: 'string' },
   },
 });
 
@@ -101,6 +102,8 @@ interface Phase {
   refused: number;
   failed: number;
   errors: Map<string, number>;
+  /** The first message of each error code, to tell what failed. */
+  firstErrors: Map<string, string>;
   peakRssMib: number;
   peakFds: number;
   /** The service's CPU time (all its threads) when the phase began, ms. */
@@ -159,7 +162,8 @@ async function bench(): Promise<void> {
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' } },
   );
   children.push(serve);
-  serve.stdout!.resume();
+  if (values['serve-log']) serve.stdout!.pipe(fs.createWriteStream(values['serve-log']));
+  else serve.stdout!.resume();
   const firstAnswerMs = await firstAnswer(httpPort, spawnedAt, serve);
   await waitForFile(apiSocket, serve);
   const api = createApiClients({ unixSocket: apiSocket });
@@ -192,7 +196,7 @@ async function bench(): Promise<void> {
     }
   }, 1000);
   const begin = (name: string): Phase => {
-    phase = { name, start: Date.now(), end: 0, ops: 0, refused: 0, failed: 0, errors: new Map(), peakRssMib: 0, peakFds: 0, cpuStartMs: cpuMs(serve.pid) };
+    phase = { name, start: Date.now(), end: 0, ops: 0, refused: 0, failed: 0, errors: new Map(), firstErrors: new Map(), peakRssMib: 0, peakFds: 0, cpuStartMs: cpuMs(serve.pid) };
     phases.push(phase);
     return phase;
   };
@@ -206,6 +210,7 @@ async function bench(): Promise<void> {
       if (/RESOURCE_EXHAUSTED|NO_SPACE|NO_MEMORY|LIMIT/.test(code)) p.refused++;
       else p.failed++;
       p.errors.set(code, (p.errors.get(code) ?? 0) + 1);
+      if (!p.firstErrors.has(code)) p.firstErrors.set(code, (err as Error).message.slice(0, 300));
       return false;
     }
   };
@@ -237,6 +242,7 @@ async function bench(): Promise<void> {
     if (p.ops + p.refused + p.failed > 0) {
       const errors = [...p.errors].map(([code, n]) => `${code} ×${n}`).join(', ');
       console.log(`  operations: ${p.ops} ok (${(p.ops / secs).toFixed(1)}/s), ${p.refused} refused, ${p.failed} failed${errors ? ` [${errors}]` : ''}`);
+      for (const [code, message] of p.firstErrors) console.log(`    first ${code}: ${message}`);
     }
     // CPU time: what load inflates least, unlike the wall-clock figures above.
     const cpu = cpuMs(serve.pid) - p.cpuStartMs;
@@ -330,10 +336,14 @@ async function bench(): Promise<void> {
           const k = mine(engines, (i) => i);
           if (k === undefined) continue;
           // The first member stays (the healthy source); the second, the last one added, goes.
+          // A member already out (its remove answered, a later step failed) is not removed again.
           const [keep, old] = members.get(k)!;
           const fresh = `m${n}`;
-          if (!(await call(churn, () => unaryCall((md, opts, cb) => api.engines.EngineReplicaRemove({ name: `e${k}`, replicaName: old }, md, opts, cb), {})))) continue;
-          await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaDelete({ name: old!, force: true }, md, opts, cb), {}));
+          if (old !== undefined) {
+            if (!(await call(churn, () => unaryCall((md, opts, cb) => api.engines.EngineReplicaRemove({ name: `e${k}`, replicaName: old }, md, opts, cb), {})))) continue;
+            members.set(k, [keep!]);
+            await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaDelete({ name: old, force: true }, md, opts, cb), {}));
+          }
           if (!(await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaCreate({ name: fresh, diskName: 'bench', sizeBytes: REPLICA_BYTES }, md, opts, cb), {})))) continue;
           if (await call(churn, () => unaryCall((md, opts, cb) => api.engines.EngineReplicaAdd({ name: `e${k}`, replica: { local: { name: fresh } } }, md, opts, cb), {}))) {
             members.set(k, [keep!, fresh]);
