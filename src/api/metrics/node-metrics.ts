@@ -138,7 +138,7 @@ export class NodeMetrics {
     const io = this.sources.volumeIo();
     this.update(o);
     this.volumesAge(io);
-    const engines = renderEngineFamilies(o, io);
+    const engines = await renderEngineFamilies(o, io);
     return { contentType: this.registry.contentType, body: (await this.registry.metrics()) + engines };
   }
 
