@@ -393,6 +393,12 @@ async function bench(): Promise<void> {
     console.log(
       `\nmemory at rest ${label} (after a full GC): RSS ${mib(m.rss)}, heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ${mib(m.external)} (array buffers ${mib(m.arrayBuffers)}), open fds ${usage(serve.pid!).fds}${m.snapshot ? `; heap snapshot ${m.snapshot}` : ''}`,
     );
+    console.log(
+      `  V8 spaces (committed): ${Object.entries(m.spaces)
+        .map(([space, bytes]) => `${space} ${mib(bytes)}`)
+        .join(', ')}`,
+    );
+    console.log(`  RSS by kind: ${rssKinds(serve.pid!)}`);
     return m;
   };
   if (cycles > 0) {
@@ -422,7 +428,19 @@ async function bench(): Promise<void> {
 
 /** process.memoryUsage() of the service after a full GC (scripts/lib/gc-on-signal.ts). */
 interface MemoryAtRest extends NodeJS.MemoryUsage {
+  spaces: Record<string, number>;
   snapshot?: string;
+}
+
+/** The process's resident memory by kind (anonymous: heaps and malloc; file: code and libraries), from smaps_rollup. */
+function rssKinds(pid: number): string {
+  try {
+    const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0);
+    return `anonymous ${mib(kb('Anonymous') * 1024)}, file-backed ${mib((kb('Rss') - kb('Anonymous')) * 1024)}`;
+  } catch {
+    return 'unknown';
+  }
 }
 
 function mib(bytes: number): string {
