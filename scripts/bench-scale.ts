@@ -135,7 +135,9 @@ async function bench(): Promise<void> {
   });
 
   const simSocket = path.join(dir, 'sim.sock');
-  const sim = spawn(process.execPath, [SIM, '--socket', simSocket, '--name', 'scale', '--quiet', '--mem-dump', path.join(dir, 'mem-dump.txt'), '--max-subsystems', String(exported + engines + 1000)], { stdio: 'ignore' });
+  const sim = spawn(process.execPath, [SIM, '--socket', simSocket, '--name', 'scale', '--quiet', '--mem-dump', path.join(dir, 'mem-dump.txt'), '--max-subsystems', String(exported + engines + 1000)], {
+    stdio: 'ignore',
+  });
   children.push(sim);
   await waitForFile(simSocket, sim);
 
