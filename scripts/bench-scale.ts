@@ -6,12 +6,18 @@
  *   - grpc-kept:   the health worker's grpc.health.v1 over TCP on one kept channel;
  *   - http-fresh:  the health worker's HTTP /livez, a new TCP connection per probe (as kubelet httpGet);
  *   - api-kept:    the API server's own grpc.health.v1 (answered on the main loop), for comparison.
- * Per phase (build, idle, churn, idle) it prints each prober's p50/p99/max and failures (no answer
- * within 4 s, an error, or not SERVING), the main loop's delay (the worst 10 s window's p99 and
- * max, from /readyz?verbose), operation throughput and refusals, the service's RSS and open fds,
- * the /metrics scrape (time and size, when it answers) and the machine's load average.
+ * Per phase (build, idle, churn, idle, cycles, idle) it prints each prober's p50/p99/max and
+ * failures (no answer within 4 s, an error, or not SERVING), the main loop's delay (the worst 10 s
+ * window's p99 and max, from /readyz?verbose), operation throughput and refusals, the service's
+ * RSS and open fds, the /metrics scrape (time and size, when it answers) and the machine's load
+ * average. Around the cycles phase (exported replicas created and deleted, `--cycles` of them) the
+ * service's memory at rest is read after a full GC (scripts/lib/gc-on-signal.ts, preloaded with
+ * --expose-gc), so that growth is retention, not garbage; `--heap-snapshots` writes a heap
+ * snapshot at each of those two points too. `--serve-node-args` passes flags to the service's node
+ * (with "=": --serve-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"); `--serve-log FILE` keeps its log (with
+ * CONDUCTOR_LOOP_TRACE=1 in the environment: the slow main-loop tasks).
  *
- *   npm run bench:scale -- [--replicas 3000] [--exported 2000] [--engines 500] [--churn-seconds 120] [--idle-seconds 20] [--inflight 64]
+ *   npm run bench:scale -- [--replicas 3000] [--exported 2000] [--engines 500] [--churn-seconds 120] [--idle-seconds 20] [--cycles 10000] [--inflight 64]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -29,6 +35,7 @@ const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
 const CLI = path.join(ROOT, 'dist/src/cli/bin.js');
 const SELF = fileURLToPath(import.meta.url);
+const GC_PRELOAD = path.join(path.dirname(SELF), 'lib/gc-on-signal.js');
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000001';
 const MIB = 1024 * 1024;
 const REPLICA_BYTES = 4 * MIB;
@@ -46,6 +53,10 @@ const { values } = parseArgs({
     inflight: { type: 'string', default: '64' },
     prober: { type: 'string' },
     target: { type: 'string' },
+    'serve-log': { type: 'string' },
+    'serve-node-args': { type: 'string', default: '' },
+    cycles: { type: 'string', default: '10000' },
+    'heap-snapshots': { type: 'boolean', default: false },
   },
 });
 
@@ -101,6 +112,8 @@ interface Phase {
   refused: number;
   failed: number;
   errors: Map<string, number>;
+  /** The first message of each error code, to tell what failed. */
+  firstErrors: Map<string, string>;
   peakRssMib: number;
   peakFds: number;
   /** The service's CPU time (all its threads) when the phase began, ms. */
@@ -114,6 +127,7 @@ async function bench(): Promise<void> {
   const churnMs = Number(values['churn-seconds']) * 1000;
   const idleMs = Number(values['idle-seconds']) * 1000;
   const inFlight = Number(values.inflight);
+  const cycles = Number(values.cycles);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
   const children: ChildProcess[] = [];
   process.on('exit', () => {
@@ -121,7 +135,9 @@ async function bench(): Promise<void> {
   });
 
   const simSocket = path.join(dir, 'sim.sock');
-  const sim = spawn(process.execPath, [SIM, '--socket', simSocket, '--name', 'scale', '--quiet', '--max-subsystems', String(exported + engines + 1000)], { stdio: 'ignore' });
+  const sim = spawn(process.execPath, [SIM, '--socket', simSocket, '--name', 'scale', '--quiet', '--mem-dump', path.join(dir, 'mem-dump.txt'), '--max-subsystems', String(exported + engines + 1000)], {
+    stdio: 'ignore',
+  });
   children.push(sim);
   await waitForFile(simSocket, sim);
 
@@ -131,9 +147,14 @@ async function bench(): Promise<void> {
   fs.writeFileSync(disk, '');
   fs.truncateSync(disk, Math.max(64 * 1024, replicas * 8) * MIB);
   const spawnedAt = Date.now();
+  const gcReport = path.join(dir, 'gc.jsonl');
   const serve = spawn(
     process.execPath,
     [
+      ...values['serve-node-args'].split(' ').filter(Boolean),
+      '--expose-gc',
+      '--import',
+      GC_PRELOAD,
       CLI,
       'serve',
       '--spdk-socket',
@@ -156,10 +177,19 @@ async function bench(): Promise<void> {
       '--disk-allowed-prefixes',
       dir,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' } },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn',
+        BENCH_GC_REPORT: gcReport,
+        ...(values['heap-snapshots'] ? { BENCH_HEAP_SNAPSHOT_DIR: process.cwd() } : {}),
+      },
+    },
   );
   children.push(serve);
-  serve.stdout!.resume();
+  if (values['serve-log']) serve.stdout!.pipe(fs.createWriteStream(values['serve-log']));
+  else serve.stdout!.resume();
   const firstAnswerMs = await firstAnswer(httpPort, spawnedAt, serve);
   await waitForFile(apiSocket, serve);
   const api = createApiClients({ unixSocket: apiSocket });
@@ -192,7 +222,7 @@ async function bench(): Promise<void> {
     }
   }, 1000);
   const begin = (name: string): Phase => {
-    phase = { name, start: Date.now(), end: 0, ops: 0, refused: 0, failed: 0, errors: new Map(), peakRssMib: 0, peakFds: 0, cpuStartMs: cpuMs(serve.pid) };
+    phase = { name, start: Date.now(), end: 0, ops: 0, refused: 0, failed: 0, errors: new Map(), firstErrors: new Map(), peakRssMib: 0, peakFds: 0, cpuStartMs: cpuMs(serve.pid) };
     phases.push(phase);
     return phase;
   };
@@ -206,6 +236,7 @@ async function bench(): Promise<void> {
       if (/RESOURCE_EXHAUSTED|NO_SPACE|NO_MEMORY|LIMIT/.test(code)) p.refused++;
       else p.failed++;
       p.errors.set(code, (p.errors.get(code) ?? 0) + 1);
+      if (!p.firstErrors.has(code)) p.firstErrors.set(code, (err as Error).message.slice(0, 300));
       return false;
     }
   };
@@ -237,6 +268,7 @@ async function bench(): Promise<void> {
     if (p.ops + p.refused + p.failed > 0) {
       const errors = [...p.errors].map(([code, n]) => `${code} ×${n}`).join(', ');
       console.log(`  operations: ${p.ops} ok (${(p.ops / secs).toFixed(1)}/s), ${p.refused} refused, ${p.failed} failed${errors ? ` [${errors}]` : ''}`);
+      for (const [code, message] of p.firstErrors) console.log(`    first ${code}: ${message}`);
     }
     // CPU time: what load inflates least, unlike the wall-clock figures above.
     const cpu = cpuMs(serve.pid) - p.cpuStartMs;
@@ -330,10 +362,14 @@ async function bench(): Promise<void> {
           const k = mine(engines, (i) => i);
           if (k === undefined) continue;
           // The first member stays (the healthy source); the second, the last one added, goes.
+          // A member already out (its remove answered, a later step failed) is not removed again.
           const [keep, old] = members.get(k)!;
           const fresh = `m${n}`;
-          if (!(await call(churn, () => unaryCall((md, opts, cb) => api.engines.EngineReplicaRemove({ name: `e${k}`, replicaName: old }, md, opts, cb), {})))) continue;
-          await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaDelete({ name: old!, force: true }, md, opts, cb), {}));
+          if (old !== undefined) {
+            if (!(await call(churn, () => unaryCall((md, opts, cb) => api.engines.EngineReplicaRemove({ name: `e${k}`, replicaName: old }, md, opts, cb), {})))) continue;
+            members.set(k, [keep!]);
+            await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaDelete({ name: old, force: true }, md, opts, cb), {}));
+          }
           if (!(await call(churn, () => unaryCall((md, opts, cb) => api.replicas.ReplicaCreate({ name: fresh, diskName: 'bench', sizeBytes: REPLICA_BYTES }, md, opts, cb), {})))) continue;
           if (await call(churn, () => unaryCall((md, opts, cb) => api.engines.EngineReplicaAdd({ name: `e${k}`, replica: { local: { name: fresh } } }, md, opts, cb), {}))) {
             members.set(k, [keep!, fresh]);
@@ -345,11 +381,72 @@ async function bench(): Promise<void> {
   await end(churn);
   await idle('idle after churn');
 
+  // Cycles: exported replicas created and deleted, memory at rest (after a full GC) before and after.
+  const atRest = async (label: string): Promise<MemoryAtRest> => {
+    const seen = fs.existsSync(gcReport) ? fs.readFileSync(gcReport, 'utf8').split('\n').filter(Boolean).length : 0;
+    process.kill(serve.pid!, 'SIGWINCH');
+    let line: string | undefined;
+    await until(
+      'the service to report its memory after a GC',
+      () => (line = fs.existsSync(gcReport) ? fs.readFileSync(gcReport, 'utf8').split('\n').filter(Boolean)[seen] : undefined) !== undefined,
+      120_000,
+    );
+    const m = JSON.parse(line!) as MemoryAtRest;
+    console.log(
+      `\nmemory at rest ${label} (after a full GC): RSS ${mib(m.rss)}, heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, external ${mib(m.external)} (array buffers ${mib(m.arrayBuffers)}), open fds ${usage(serve.pid!).fds}${m.snapshot ? `; heap snapshot ${m.snapshot}` : ''}`,
+    );
+    console.log(
+      `  V8 spaces (committed): ${Object.entries(m.spaces)
+        .map(([space, bytes]) => `${space} ${mib(bytes)}`)
+        .join(', ')}`,
+    );
+    console.log(`  RSS by kind: ${rssKinds(serve.pid!)}`);
+    return m;
+  };
+  if (cycles > 0) {
+    const before = await atRest('before the cycles');
+    const cyc = begin(`cycles (${cycles} exported replicas created and deleted)`);
+    await inLanes(cycles, inFlight, async (i) => {
+      const name = `y${i}`;
+      if (await call(cyc, () => unaryCall((md, opts, cb) => api.replicas.ReplicaCreate({ name, diskName: 'bench', sizeBytes: REPLICA_BYTES, hostNqns: [HOST] }, md, opts, cb), {}))) {
+        await call(cyc, () => unaryCall((md, opts, cb) => api.replicas.ReplicaDelete({ name }, md, opts, cb), {}));
+      }
+    });
+    await end(cyc);
+    await idle('idle after cycles');
+    const after = await atRest('after the cycles');
+    const growth = (a: number, b: number): string => `${(((b - a) / a) * 100).toFixed(1)}%`;
+    console.log(
+      `growth at rest over ${cycles} cycles: RSS ${growth(before.rss, after.rss)} (${mib(after.rss - before.rss)}), heap used ${growth(before.heapUsed, after.heapUsed)} (${mib(after.heapUsed - before.heapUsed)})`,
+    );
+  }
+
   clearInterval(sampler);
   api.close();
   for (const c of children) c.kill('SIGTERM');
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
+}
+
+/** process.memoryUsage() of the service after a full GC (scripts/lib/gc-on-signal.ts). */
+interface MemoryAtRest extends NodeJS.MemoryUsage {
+  spaces: Record<string, number>;
+  snapshot?: string;
+}
+
+/** The process's resident memory by kind (anonymous: heaps and malloc; file: code and libraries), from smaps_rollup. */
+function rssKinds(pid: number): string {
+  try {
+    const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0);
+    return `anonymous ${mib(kb('Anonymous') * 1024)}, file-backed ${mib((kb('Rss') - kb('Anonymous')) * 1024)}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / MIB).toFixed(1)} MiB`;
 }
 
 function pct(sorted: number[], p: number): number | undefined {

@@ -81,4 +81,46 @@ describe('subsystem admission under churn', () => {
     // Nothing of it was made.
     await expect(f.node.replicaGet('one-too-many')).rejects.toMatchObject({ code: 'REPLICA_NOT_FOUND' });
   });
+
+  it('engines say what they made and what they deleted: creates and deletes that fit are never refused between samples', { timeout: 300_000 }, async () => {
+    // The discovery subsystem and two engines; no sample after the first, so no count settles
+    // anything: each engine's subsystem must count from its create's answer to its delete's.
+    const max = 3;
+    node = await startNode({ simArgs: ['--max-subsystems', String(max)], env: { CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS: '600000' } });
+    const f = node;
+    await f.node.diskCreate({ name: 'd1', path: f.diskFile('d1', 1024) });
+    for (let i = 0; i < 4; i++) await f.node.replicaCreate(`m${i}`, 'd1', 8 * MIB);
+    const engine = (lane: number) => ({
+      name: `v${lane}`,
+      sizeBytes: 4 * MIB,
+      replicas: [
+        { name: `m${2 * lane}`, kind: 'local' as const },
+        { name: `m${2 * lane + 1}`, kind: 'local' as const },
+      ],
+      frontend: 'export-only' as const,
+      hostNqns: [HOST],
+    });
+    const refused = await inLanes(2, 2, async (lane) => {
+      for (let round = 0; round < 4; round++) {
+        await f.node.engineCreate(engine(lane));
+        await f.node.engineDelete(`v${lane}`);
+      }
+    });
+    expect(refused.map((e) => `${e.code}: ${e.message}`)).toEqual([]);
+
+    // Both made: the next one does not fit, and says so with the count.
+    for (const lane of [0, 1]) await f.node.engineCreate(engine(lane));
+    await f.node.replicaCreate('x0', 'd1', 8 * MIB);
+    await f.node.replicaCreate('x1', 'd1', 8 * MIB);
+    await expect(
+      f.node.engineCreate({
+        ...engine(0),
+        name: 'v2',
+        replicas: [
+          { name: 'x0', kind: 'local' },
+          { name: 'x1', kind: 'local' },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'SPDK_LIMIT_REACHED', details: { subsystems: max, reservedSubsystems: 0 } });
+  });
 });

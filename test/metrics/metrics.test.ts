@@ -88,6 +88,16 @@ describe('/metrics', () => {
     await until('the subsystem count', 30_000, (e) => value(e, 'spdk_conductor_nvmf_subsystems') === 2 && value(e, 'spdk_conductor_nvmf_subsystems_limit')! >= 1024);
   }, 90_000);
 
+  it("has the process's and Node's figures, and the loop delay only as the health worker measures it", async () => {
+    const e = await scrape();
+    for (const family of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds']) {
+      expect(e.types.has(`spdk_conductor_${family}`), family).toBe(true);
+    }
+    expect(e.types.has('spdk_conductor_event_loop_delay_p99_seconds')).toBe(true);
+    // prom-client's own lag families would mean a second monitorEventLoopDelay on the main loop.
+    expect([...e.types.keys()].filter((f) => f.includes('eventloop_lag'))).toEqual([]);
+  });
+
   it("counts a volume's reads and writes through its raid, with latencies in seconds", async () => {
     const before = await scrape();
     const writes0 = value(before, 'spdk_conductor_volume_write_ops_total', { engine: 'v' }) ?? 0;

@@ -14,12 +14,13 @@
  * most), per disk, per method of spdk_tgt, per reactor; running rebuilds (at most
  * rebuild.maxConcurrent) by engine and replica; replicas only as totals per disk.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { subscribe, type RebuildLifecycle } from '../../diagnostics.js';
 import type { VolumeIoRate, VolumeIoSample } from '../../domain/engine/volume-io.js';
 import type { NodeObservation } from '../../domain/node/observation.js';
 import { ENGINE_FAMILY_NAMES, renderEngineFamilies } from './engine-families.js';
 import type { LoopDelayStats } from '../health-loop-delay.js';
+import { collectProcessMetrics } from './process-metrics.js';
 import { SpdkCallMetrics } from './spdk-calls.js';
 
 export const METRIC_PREFIX = 'spdk_conductor_';
@@ -67,7 +68,7 @@ export class NodeMetrics {
 
   constructor(private readonly sources: MetricsSources) {
     const r = this.registry;
-    collectDefaultMetrics({ register: r, prefix: METRIC_PREFIX });
+    collectProcessMetrics(r, METRIC_PREFIX);
     this.calls = new SpdkCallMetrics(r);
     const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> => {
       const g = new Gauge<L>({ name: METRIC_PREFIX + name, help, labelNames, registers: [r] });
@@ -137,7 +138,7 @@ export class NodeMetrics {
     const io = this.sources.volumeIo();
     this.update(o);
     this.volumesAge(io);
-    const engines = renderEngineFamilies(o, io);
+    const engines = await renderEngineFamilies(o, io);
     return { contentType: this.registry.contentType, body: (await this.registry.metrics()) + engines };
   }
 

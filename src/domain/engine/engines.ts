@@ -100,6 +100,9 @@ export class Engines {
       // Refused with the numbers before anything is made, rather than failing halfway in spdk_tgt.
       const reservation = await this.ctx.admission.admit({ kind: 'engine', what: `engine ${spec.name}`, controllers: spec.replicas.filter((r) => r.kind === 'remote').length, subsystems: 1 }, options);
       await edit.create(spec);
+      // What the reservation leaves in spdk_tgt: said, it needs no recount of ~2,000 subsystems
+      // (a megabyte and more of JSON on the main loop) to stop counting as work in flight.
+      let made: string[] | undefined;
       try {
         for (const member of spec.replicas) {
           const given = secrets?.get(member.name);
@@ -137,6 +140,7 @@ export class Engines {
         }
         // From here on a rollback releases the port too.
         spec = { ...spec, port: await this.export(spec, options) };
+        made = [volumeNqn(spec.name)];
         for (const failed of attached.filter((m) => m.error)) this.ctx.log.warn({ engine: spec.name, replica: failed.name, reason: failed.error }, 'replica not attached; engine starts degraded');
         const info = await this.status.info(spec, options);
         if (spec.frontend === 'nvme-host') await this.connectHost(spec, info);
@@ -145,12 +149,14 @@ export class Engines {
         this.status.changed(spec.name, 'added', 'created');
         return this.status.info(spec, options);
       } catch (error) {
-        await this.teardown(spec, edit, options).catch((e: unknown) =>
-          this.ctx.log.error({ engine: spec.name, err: (e as Error).message }, 'rollback of a failed engine create left objects; recovery will retry'),
+        made = undefined;
+        await this.teardown(spec, edit, options).then(
+          () => (made = []),
+          (e: unknown) => this.ctx.log.error({ engine: spec.name, err: (e as Error).message }, 'rollback of a failed engine create left objects; recovery will retry'),
         );
         throw translate(error, `engine ${spec.name}`);
       } finally {
-        reservation.release();
+        reservation.release(made);
       }
     });
   }
@@ -337,6 +343,7 @@ export class Engines {
     const nqn = volumeNqn(spec.name);
     if (spec.frontend === 'nvme-host' && this.deps.hostFrontend) await this.deps.hostFrontend.disconnect(nqn);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn }, options));
+    this.ctx.admission.subsystemsGone([nqn]);
     // The engine is gone for good: its superblock goes too, so its replicas can join another raid.
     await deleteQuietly(this.ctx, () => this.ctx.spdk.raid.delete({ name: engineRaidName(spec.name), ...(spec.superblock ? { clear_sb: true } : {}) }, options));
     // Every controller of this engine, also ones for replicas no longer in the spec.

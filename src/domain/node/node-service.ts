@@ -489,7 +489,12 @@ export class NodeService implements NodeDomain, EngineDomain {
 
   engineReplicaRemove(name: string, replica: string, options?: CallOptions): Promise<EngineInfo> {
     return this.run('engine-replica-remove', async () => {
-      if (this.rebuilds.memberRebuild(checkName('volume', name), checkName('replica', replica))) await this.rebuilds.cancel(name, replica);
+      if (this.rebuilds.memberRebuild(checkName('volume', name), checkName('replica', replica))) {
+        await this.rebuilds.cancel(name, replica);
+        // The cancelled rebuild took its member out (raid, controller, record, keys): that was
+        // this remove, and answering NOT_FOUND for it would tell the caller nothing was removed.
+        if (!this.engines.spec(name).replicas.some((r) => r.name === replica)) return this.engines.get(name, options);
+      }
       return this.engines.removeReplica(name, replica, options);
     });
   }
