@@ -50,7 +50,6 @@ export interface CommandValues {
   'rw-mbps'?: string | undefined;
   'r-mbps'?: string | undefined;
   'w-mbps'?: string | undefined;
-  source?: string | undefined;
 }
 
 export interface CommandContext {

@@ -72,7 +72,6 @@ export const COMMAND_OPTIONS = {
   'rw-mbps': { type: 'string' },
   'r-mbps': { type: 'string' },
   'w-mbps': { type: 'string' },
-  source: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 // The rebuild options' place in CommandValues (context.ts), declared beside their parser spec.
