@@ -196,13 +196,13 @@ async function main(): Promise<void> {
   const linked = await timed(() => r0.service.domain.replicaClone({ name: 'bv-linked', sourceReplica: 'bv-r0', snapshot: last, mode: 'linked' }));
   const full = await timed(() => r0.service.domain.replicaClone({ name: 'bv-full', sourceReplica: 'bv-r0', snapshot: last, mode: 'full' }));
   const across = await timed(() => r1.service.domain.replicaClone({ name: 'bv-across', sourceReplica: 'bv-r0', snapshot: last, mode: 'full', diskName: 'd', sourceApiAddress: r0.apiAddress }));
+  await revert(engine, r0, false);
+  await revert(engine, r0, true);
   const deletes: number[] = [];
   for (let i = 0; i < Math.min(COUNT, 20); i++) deletes.push(await timed(() => engine.service.domain.engineSnapshotDelete('bv', `bs-${i}`)));
   host.close();
   console.log(summary('EngineSnapshotDelete (first 20)', deletes));
   console.log(`clone of ${last} (${COUNT} snapshots in the chain): linked ${linked.toFixed(0)} ms, full here ${full.toFixed(0)} ms, full from another node ${across.toFixed(0)} ms`);
-  await revert(engine, r0, false);
-  await revert(engine, r0, true);
 }
 
 /** One revert of a fresh two-member volume to a snapshot of it; `superblock`: members with its room (a remote source). */

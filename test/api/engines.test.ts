@@ -91,6 +91,7 @@ describe('Engines', () => {
       staleReason: '',
       qos: null,
       expansion: null,
+      revert: null,
       io: null,
     });
     expect(await invoke(api.clients.engines, 'EngineGet', { name: 'vol1' })).toEqual(engine);
@@ -279,6 +280,8 @@ const cases: Case[] = [
   ['an expand to 0', (c) => invoke(c.engines, 'EngineExpand', { name: 'vol1', sizeBytes: 0 }), /^size_bytes:/],
   ['a QoS set with no limit', (c) => invoke(c.engines, 'EngineQosSet', { name: 'vol1' }), /^rw_ios_per_sec: no limit given/],
   ['a stats read with a bad name', (c) => invoke(c.engines, 'EngineStats', { name: 'Vol' }), /^name: volume name "Vol" is not allowed/],
+  ['a revert without a snapshot', (c) => invoke(c.engines, 'EngineSnapshotRevert', { engine: 'vol1' }), /^name:/],
+  ['a revert with a bad source', (c) => invoke(c.engines, 'EngineSnapshotRevert', { engine: 'vol1', name: 's1', source: 'R 1' }), /^source:/],
 ];
 
 describe('EngineExpand, EngineQosSet, EngineStats at the edge', () => {
@@ -302,6 +305,15 @@ describe('EngineExpand, EngineQosSet, EngineStats at the edge', () => {
 
   it('hands a valid expand to the domain', async () => {
     expect((await invoke(api.clients.engines, 'EngineExpand', { name: 'vol1', sizeBytes: 2 * GiB })).sizeBytes).toBe(2 * GiB);
+  });
+
+  it('hands a revert to the domain, the source only when one is named', async () => {
+    await invoke(api.clients.engines, 'EngineSnapshotRevert', { engine: 'vol1', name: 's1' });
+    await invoke(api.clients.engines, 'EngineSnapshotRevert', { engine: 'vol1', name: 's1', source: 'r2' });
+    expect(api.domain.calls.filter((c) => c.method === 'engineSnapshotRevert').map((c) => c.args[0])).toEqual([
+      { engine: 'vol1', snapshot: 's1' },
+      { engine: 'vol1', snapshot: 's1', source: 'r2' },
+    ]);
   });
 
   it('says EngineStats has nothing to read on a server started without the volume I/O readings', async () => {

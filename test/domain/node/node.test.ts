@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConductorError } from '../../../src/errors.js';
 import { namespaceIds, replicaNqn } from '../../../src/domain/node/naming.js';
 import { startNode, type NodeFixture } from '../helpers/node-fixture.js';
+import pino from 'pino';
+import { SpdkClient } from '../../../src/spdk/client.js';
+import { startSim } from '../../sim/helpers/start-sim.js';
 
 const MIB = 1024 * 1024;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:8d2a6d6e-1111-4c5e-9c66-5a1b2c3d4e5f';
@@ -188,11 +191,33 @@ describe('snapshots', () => {
     expect(await code(f.node.snapshotRevert('rs', 'nope'))).toBe('SNAPSHOT_NOT_FOUND');
   });
 
-  it('refuses to revert an exposed replica', async () => {
-    await f.node.replicaExpose('rs', [HOST]);
-    expect(await code(f.node.snapshotRevert('rs', 's1'))).toBe('REPLICA_EXPOSED');
+  it('reverts an exposed replica no host is connected to, keeping its export; refuses while one is', async () => {
+    const exposed = await f.node.replicaExpose('rs', [HOST]);
+    const host = await startSim({ name: 'host' });
+    const rpc = new SpdkClient({ socketPath: host.socket, logger: pino({ level: 'silent' }) });
+    try {
+      const attach = { name: 'h', trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(exposed.export!.port), subnqn: exposed.export!.nqn, hostnqn: HOST };
+      await rpc.call('bdev_nvme_attach_controller', attach);
+      const refused = await f.node.snapshotRevert('rs', 's1').catch((e: unknown) => e as ConductorError);
+      expect(refused).toBeInstanceOf(ConductorError);
+      expect((refused as ConductorError).code).toBe('REPLICA_EXPOSED');
+      expect((refused as ConductorError).message).toContain(HOST);
+      await rpc.call('bdev_nvme_detach_controller', { name: 'h' });
+
+      await f.client.callUnchecked('sim_bdev_write', { name: 'lvs.d1/r.rs', offset_blocks: 0, data_base64: Buffer.alloc(4096, 0x7a).toString('base64') });
+      const reverted = await f.node.snapshotRevert('rs', 's1');
+      expect(reverted.export).toEqual(exposed.export);
+      // The host reads the snapshot's data through the same export.
+      const [bdev] = await rpc.call<string[]>('bdev_nvme_attach_controller', attach);
+      const read = await rpc.callUnchecked<{ data_base64: string }>('sim_bdev_read', { name: bdev!, offset_blocks: 0, num_blocks: 1 });
+      expect(Buffer.from(read.data_base64, 'base64').subarray(0, 3).toString()).toBe('one');
+      await rpc.call('bdev_nvme_detach_controller', { name: 'h' });
+    } finally {
+      await rpc.close();
+      await host.stop();
+    }
     await f.node.replicaUnexpose('rs');
-  });
+  }, 60_000);
 });
 
 describe('restart', () => {
