@@ -68,6 +68,7 @@ import { EngineReassembly } from '../engine/reassembly.js';
 import { EngineExpansion } from '../engine/expand.js';
 import { EngineQos } from '../engine/qos.js';
 import { SalvageProbe } from '../engine/salvage.js';
+import { recordMembersOut } from '../engine/members-out.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
 import { checkName, PortRange } from './naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
@@ -382,6 +383,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         .then(() => this.engineStatus.check())
         // A member a superblock raid re-added by itself (a remote replica back) is rebuilding without a record.
         .then(() => (this.reconciler.blocking() === undefined ? this.rebuilds.adoptStarted(undefined, this.engineStatus.raidsAsLastRead()) : undefined))
+        // After the adoption: a member spdk_tgt is rebuilding is not out.
+        .then(() => (this.reconciler.blocking() === undefined ? recordMembersOut(this.ctx, this.records, this.engineStatus.raidsAsLastRead()) : undefined))
         .then(() => (this.reconciler.blocking() === undefined ? this.replicas.refreshAllocation(ALLOCATION_REFRESH_PER_PASS) : undefined))
         .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
         .finally(() => this.scheduleMonitor());
