@@ -622,7 +622,11 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo> {
-    return this.run('replica-get', () => this.replicas.getFresh(name, options));
+    return this.run('replica-get', async () => {
+      const info = await this.replicas.getFresh(name, options);
+      const clone = this.clones.progress(name);
+      return clone ? { ...info, clone } : info;
+    });
   }
 
   replicaList(diskName: string | undefined, _options?: CallOptions, page?: PageRequest): Promise<ReplicaInfo[]> {
