@@ -92,6 +92,7 @@ export function replicaMessage(replica: ReplicaInfo): Replica {
     export: replica.export ? exportMessage(replica.export) : null,
     headParent: replica.headParent ?? '',
     snapshotCount: replica.snapshotCount,
+    clone: replica.clone ? { ...replica.clone } : null,
   };
 }
 

@@ -60,6 +60,22 @@ export interface ReplicaInfo {
   /** The snapshot the head was cloned from, or undefined. */
   headParent: string | undefined;
   snapshotCount: number;
+  /** A full clone filling this replica (domain/replica/clones.ts); undefined when none runs. */
+  clone?: CloneProgress;
+}
+
+/** A full clone's progress: the snapshots copied so far, in bytes of their allocated clusters. */
+export interface CloneProgress {
+  sourceReplica: string;
+  snapshot: string;
+  /** copying: the chain's snapshots copied from another node, one at a time; inflating: spdk_tgt copies every cluster here and reports no progress; done. */
+  phase: 'copying' | 'inflating' | 'done';
+  bytesDone: number;
+  bytesTotal: number;
+  /** The snapshot being copied (1-based) of `steps`. */
+  step: number;
+  steps: number;
+  percent: number;
 }
 
 export interface SnapshotInfo {

@@ -61,6 +61,7 @@ describe('Engines', () => {
       },
     ]);
     expect(api.domain.calls[0]!.args[0]).not.toHaveProperty('timeouts');
+    expect(api.domain.calls[0]!.args[0]).not.toHaveProperty('source');
     const connect = `nvme connect -t tcp -a ${FAKE_EXPORT_ADDRESS} -s 21000 -n nqn.2024-11.io.spdk-conductor:volume:vol1 --ctrl-loss-tmo ${FAKE_CTRL_LOSS_TMO_SEC}`;
     expect(engine).toEqual({
       name: 'vol1',
@@ -92,6 +93,7 @@ describe('Engines', () => {
       qos: null,
       expansion: null,
       revert: null,
+      salvage: null,
       io: null,
     });
     expect(await invoke(api.clients.engines, 'EngineGet', { name: 'vol1' })).toEqual(engine);
@@ -118,6 +120,11 @@ describe('Engines', () => {
     expect(Object.keys((api.domain.calls[0]!.args[0] as { timeouts: { replica: object } }).timeouts.replica).sort()).toEqual(['ctrlrLossTimeoutSec', 'fastIoFailTimeoutSec']);
     await invoke(api.clients.engines, 'EngineCreate', { ...CREATE, name: 'vol2', timeouts: { host: {}, replica: {} } });
     expect(api.domain.calls[1]!.args[0]).not.toHaveProperty('timeouts');
+  });
+
+  it('passes a salvage source that is one of the members', async () => {
+    await invoke(api.clients.engines, 'EngineCreate', { ...CREATE, source: 'r2' });
+    expect(api.domain.calls[0]!.args[0]).toMatchObject({ source: 'r2' });
   });
 
   it("maps the domain's refusals: a broken override, no host frontend, too few reachable replicas", async () => {
@@ -255,6 +262,8 @@ const cases: Case[] = [
   ['a size of 0', create({ sizeBytes: 0 }), /^size_bytes: must be greater than 0 bytes/],
   ['a size that is not whole MiB', create({ sizeBytes: GiB + 512 }), /^size_bytes: 1073742336 is not a multiple of 1 MiB/],
   ['one replica', create({ replicas: [REMOTE_R1] }), /^replicas: 1 given; an engine needs at least 2 replicas/],
+  ['a salvage source that is not a member', create({ source: 'r9' }), /^source: replica r9 is not among the engine's replicas \(r1, r2\)/],
+  ['a salvage source that is no replica name', create({ source: 'R 1' }), /^source: /],
   ['a replica listed twice', create({ replicas: [REMOTE_R1, remote({ address: '10.0.0.6' })] }), /^replicas\[1\]: replica r1 is listed twice/],
   ['a replica that is neither remote nor local', create({ replicas: [REMOTE_R1, {}] }), /^replicas\[1\]: a replica is required: set remote/],
   ['a remote replica with a bad name', create({ replicas: [remote({ name: 'R1' }), LOCAL_R2] }), /^replicas\[0\]\.remote\.name: replica name "R1" is not allowed/],

@@ -91,6 +91,7 @@ describe('Replicas', () => {
       export: null,
       headParent: '',
       snapshotCount: 0,
+      clone: null,
       stale: false,
       staleReason: '',
     });

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CloneProgress } from '../../src/domain/model.js';
 import { ConductorError } from '../../src/errors.js';
 import { checksum, MIB, RebuildCluster } from '../rebuild/helpers/rebuild-cluster.js';
 
@@ -71,9 +72,22 @@ describe('replica clone', () => {
     expect((await source().node.replicaClone({ name: 'c-full', sourceReplica: 'c-src', snapshot: 'base', mode: 'full' })).lvolUuid).toBe(made.lvolUuid);
   });
 
-  it('full from another node: the snapshot chain copied by shallow copy, nothing left exposed or attached', async () => {
+  it('full from another node: the snapshot chain copied by shallow copy with its progress watched, nothing left exposed or attached', async () => {
     const target = cluster.nodes[1]!;
-    const made = await target.node.replicaClone({ name: 'c-remote', sourceReplica: 'c-src', snapshot: 'base', mode: 'full', diskName: 'd', sourceApiAddress: source().apiAddress! });
+    const seen: CloneProgress[] = [];
+    const unsubscribe = target.node.replicaWatch((event) => {
+      if (event.replica?.name === 'c-remote' && event.replica.clone) seen.push(event.replica.clone);
+    });
+    const made = await target.node
+      .replicaClone({ name: 'c-remote', sourceReplica: 'c-src', snapshot: 'base', mode: 'full', diskName: 'd', sourceApiAddress: source().apiAddress! })
+      .finally(unsubscribe);
+    const base = (await source().node.snapshotList('c-src')).find((s) => s.name === 'base')!;
+    // The answer carries the finished progress; the watch saw it advance to the chain's allocated bytes.
+    expect(made.clone).toMatchObject({ sourceReplica: 'c-src', snapshot: 'base', phase: 'done', percent: 100, steps: 1, bytesDone: base.allocatedBytes });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((p) => p.phase === 'copying' && p.bytesTotal === base.allocatedBytes && p.bytesDone <= p.bytesTotal)).toBe(true);
+    expect(seen.at(-1)).toMatchObject({ percent: 100, bytesDone: base.allocatedBytes });
+    expect((await target.node.replicaGet('c-remote')).clone).toBeUndefined();
     expect(made.sizeBytes).toBe(SIZE);
     expect(made.export).toBeUndefined();
     expect(await checksum(target.client, cluster.headAlias('c-remote'))).toBe(await checksum(source().client, cluster.snapshotAlias('c-src', 'base')));

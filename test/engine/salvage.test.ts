@@ -11,16 +11,19 @@
  *   again on a node that lost its state: the newer member is the source (examine assembled the
  *   raid from its newer superblock), the other is rebuilt, the host reads the newer data;
  *   without superblocks, the snapshot chains decide; a `source` named by the caller wins over
- *   the chains.
+ *   the chains; a member the raid lost while the host wrote is recorded out by the monitor, and
+ *   after kill -9 of the engine node (its state kept) reconcile rebuilds it rather than trusting it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke, isServiceError } from '../../src/api/client.js';
 import type { Engine__Output } from '../../src/api/generated/spdk/conductor/v1/Engine.js';
 import { ERROR_CODE_TRAILER } from '../../src/api/status.js';
 import { chooseSource, type MemberEvidence } from '../../src/domain/engine/salvage.js';
 import type { EngineInfo } from '../../src/domain/model.js';
+import { SpdkClient } from '../../src/spdk/client.js';
 import { startService, type ServiceRun } from '../crash/helpers/service.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { portBlock } from '../helpers/ports.js';
@@ -226,7 +229,7 @@ describe('replica salvage through the service and its API', () => {
     expect(created.rebuilds).toEqual([]);
     expect(created.state).toBe('ENGINE_STATE_HEALTHY');
     expect((await invoke(serve.clients.engines, 'RebuildList', {})).rebuilds).toEqual([]);
-  });
+  }, 180_000);
 
   it('a member out while the host wrote, the engine node killed (-9) and its state lost: the newer member is the source, the other rebuilt, the host reads the newer data', async () => {
     let host = await attachHost(await engineGet('vol'));
@@ -260,7 +263,7 @@ describe('replica salvage through the service and its API', () => {
     // rb was rebuilt from ra: it holds the data written while it was out (1 MiB in: its data offset).
     await expectOnB((await b.node.replicaGet('rb')).lvolAlias, MIB / BLOCK, volume, 'rebuilt from ra');
     await detachHost(host);
-  });
+  }, 180_000);
 
   it('without superblocks the snapshot chains decide; a source the caller names wins over them', async () => {
     // Members of exactly the volume's size: no room for a superblock.
@@ -314,5 +317,38 @@ describe('replica salvage through the service and its API', () => {
     const { data_base64 } = await host.rpc.callUnchecked<{ data_base64: string }>('sim_bdev_read', { name: host.bdev, offset_blocks: 80, num_blocks: 1 });
     expect(Buffer.from(data_base64, 'base64').equals(Buffer.alloc(BLOCK)), 'block 80 was written only to rc').toBe(true);
     await detachHost(host);
-  });
+  }, 180_000);
+
+  it('the engine record: a member the raid lost while the host wrote is recorded out, and after kill -9 of the engine node it is rebuilt, never trusted', async () => {
+    const data = new Map<number, Buffer>();
+    let host = await attachHost(await healthy('vol2'));
+    await writeBlocks(host, [10, 11], data);
+    // rd leaves the raid as a failed member does: the record still holds it as a member.
+    const rd = (await engineGet('vol2')).members.find((m) => m.name === 'rd')!;
+    const spdk = new SpdkClient({ socketPath: path.join(dir, 'spdk.sock'), logger: pino({ level: 'silent' }) });
+    try {
+      await spdk.callUnchecked('bdev_raid_remove_base_bdev', { name: rd.bdevName });
+    } finally {
+      await spdk.close();
+    }
+    const stateFile = path.join(dir, 'state-2', 'state.json');
+    await until('rd recorded out of sync', CONVERGE_MS, async () => {
+      const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { engines: Record<string, { out?: string[]; replicas: unknown[] }> };
+      return state.engines.vol2?.out?.includes('rd') && state.engines.vol2.replicas.length === 2;
+    });
+    await writeBlocks(host, [10, 11, 12], data);
+    await detachHost(host);
+
+    // The same state this time: the node restarts, reconcile makes the raid again from the record.
+    await crashEngineNode();
+    await startEngineNode('state-2');
+    const back = await healthy('vol2');
+    expect(back.superblock).toBe(false);
+    host = await attachHost(back);
+    await expectReads(host, data, 'rc, in sync by the record, wins');
+    await expectOnB((await b.node.replicaGet('rd')).lvolAlias, 0, data, 'rebuilt from rc');
+    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { engines: Record<string, { out?: string[] }> };
+    expect(state.engines.vol2?.out).toBeUndefined();
+    await detachHost(host);
+  }, 180_000);
 });

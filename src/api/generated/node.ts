@@ -2,6 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
 import type { Timestamp as _google_protobuf_Timestamp, Timestamp__Output as _google_protobuf_Timestamp__Output } from './google/protobuf/Timestamp.js';
+import type { CloneProgress as _spdk_conductor_v1_CloneProgress, CloneProgress__Output as _spdk_conductor_v1_CloneProgress__Output } from './spdk/conductor/v1/CloneProgress.js';
 import type { Disk as _spdk_conductor_v1_Disk, Disk__Output as _spdk_conductor_v1_Disk__Output } from './spdk/conductor/v1/Disk.js';
 import type { DiskCreateRequest as _spdk_conductor_v1_DiskCreateRequest, DiskCreateRequest__Output as _spdk_conductor_v1_DiskCreateRequest__Output } from './spdk/conductor/v1/DiskCreateRequest.js';
 import type { DiskDeleteRequest as _spdk_conductor_v1_DiskDeleteRequest, DiskDeleteRequest__Output as _spdk_conductor_v1_DiskDeleteRequest__Output } from './spdk/conductor/v1/DiskDeleteRequest.js';
@@ -67,6 +68,7 @@ export interface ProtoGrpcType {
     conductor: {
       v1: {
         CloneMode: EnumTypeDefinition
+        CloneProgress: MessageTypeDefinition<_spdk_conductor_v1_CloneProgress, _spdk_conductor_v1_CloneProgress__Output>
         Disk: MessageTypeDefinition<_spdk_conductor_v1_Disk, _spdk_conductor_v1_Disk__Output>
         DiskCreateRequest: MessageTypeDefinition<_spdk_conductor_v1_DiskCreateRequest, _spdk_conductor_v1_DiskCreateRequest__Output>
         DiskDeleteRequest: MessageTypeDefinition<_spdk_conductor_v1_DiskDeleteRequest, _spdk_conductor_v1_DiskDeleteRequest__Output>

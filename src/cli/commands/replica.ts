@@ -1,5 +1,6 @@
 /** spdk-conductor replica create|get|list|expand|delete|expose|unexpose|watch */
 import { invoke } from '../../api/client.js';
+import type { CloneProgress__Output } from '../../api/generated/spdk/conductor/v1/CloneProgress.js';
 import type { Replica__Output } from '../../api/generated/spdk/conductor/v1/Replica.js';
 import type { ReplicaEvent__Output } from '../../api/generated/spdk/conductor/v1/ReplicaEvent.js';
 import { EXIT } from '../exit-codes.js';
@@ -33,7 +34,40 @@ function replicaFields(replica: Replica__Output): string {
         ] as const)
       : []),
     ...(e?.hostAuth.some((h) => h.dhchap || h.tls) ? ([['authentication', e.hostAuth.map(authText).join('; ')]] as const) : []),
+    ...(replica.clone ? ([['clone', cloneText(replica.clone)]] as const) : []),
   ]);
+}
+
+function cloneText(c: CloneProgress__Output): string {
+  const of = `of ${c.sourceReplica}/${c.snapshot}`;
+  if (c.phase === 'inflating') return `inflating ${of} (spdk_tgt reports no progress until it is done)`;
+  return `${c.phase} ${of}: ${c.percent}%, ${formatSize(c.bytesDone)} of ${formatSize(c.bytesTotal)}${c.phase === 'copying' ? `, snapshot ${c.step} of ${c.steps}` : ''}`;
+}
+
+/** How often `replica clone --wait` reads the new replica's progress while the clone runs. */
+const CLONE_POLL_MS = 500;
+
+/** The clone call, with the new replica's progress printed as it changes until the call answers. */
+async function cloneAndWait(ctx: CommandContext, request: Parameters<typeof ctx.api.replicas.ReplicaClone>[0]): Promise<number> {
+  let answered = false;
+  const call = invoke(ctx.api.replicas, 'ReplicaClone', request, ctx.call).finally(() => {
+    answered = true;
+  });
+  const follow = (async () => {
+    let last = '';
+    while (!answered) {
+      await new Promise((resolve) => setTimeout(resolve, CLONE_POLL_MS));
+      if (answered) return;
+      // Not there yet (a clone here appears only when done), or the read failed: the call decides.
+      const replica = await invoke(ctx.api.replicas, 'ReplicaGet', { name: request.name }, ctx.call).catch(() => undefined);
+      const line = replica?.clone ? `${request.name}: ${cloneText(replica.clone)}` : '';
+      if (line && line !== last && !ctx.json) ctx.out(line);
+      last = line || last;
+    }
+  })();
+  const replica = await call;
+  await follow;
+  return showReplica(ctx, replica);
 }
 
 /** What a host must do, never a key: "nqn: DH-HMAC-CHAP bidirectional, TLS". */
@@ -135,11 +169,11 @@ export const replicaCommands: CommandSpec[] = [
   {
     name: 'replica clone',
     args: ['NAME', 'SOURCE', 'SNAPSHOT'],
-    options: ['full', 'disk', 'source-node'],
+    options: ['full', 'disk', 'source-node', 'wait'],
     usage:
-      "replica clone NAME SOURCE SNAPSHOT [--full] [--disk DISK --source-node HOST:PORT]   (a new replica from replica SOURCE's snapshot)\n" +
+      "replica clone NAME SOURCE SNAPSHOT [--full] [--disk DISK --source-node HOST:PORT] [--wait]   (a new replica from replica SOURCE's snapshot)\n" +
       "      linked by default (instant, on the snapshot's disk); --full: independent of the snapshot; with --source-node, SOURCE is\n" +
-      '      on that node and its chain is copied into a new replica on --disk here',
+      "      on that node and its chain is copied into a new replica on --disk here; --wait: print the full clone's progress as it goes",
     prepare(values, [name, sourceReplica, snapshot]) {
       if (values['source-node'] && !values.full) throw new UsageError('a clone from another node is full: add --full');
       if (values['source-node'] && !values.disk) throw new UsageError('a clone from another node needs --disk, the disk here that takes it');
@@ -152,6 +186,7 @@ export const replicaCommands: CommandSpec[] = [
         diskName: values.disk ?? '',
         sourceApiAddress: values['source-node'] ?? '',
       } as const;
+      if (values.wait && values.full) return (ctx) => cloneAndWait(ctx, request);
       return async (ctx) => showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaClone', request, ctx.call));
     },
   },

@@ -91,7 +91,7 @@ export class EngineEdit {
   async addMember(replica: Readonly<EngineReplicaSpec>, createdAtMs: number): Promise<void> {
     const record = this.require();
     const replicas = record.replicas.some((r) => r.name === replica.name) ? record.replicas.map((r) => (r.name === replica.name ? { ...replica } : r)) : [...record.replicas, { ...replica }];
-    await this.put({ ...record, replicas, rebuilding: { ...record.rebuilding, [replica.name]: { createdAtMs, phase: 'queued' } } });
+    await this.put(withoutOut({ ...record, replicas, rebuilding: { ...record.rebuilding, [replica.name]: { createdAtMs, phase: 'queued' } } }, replica.name));
   }
 
   /** Nothing to do when the member has no rebuild record (it ended meanwhile). */
@@ -106,7 +106,15 @@ export class EngineEdit {
   async recordRebuild(replica: string, rebuild: RebuildRecord): Promise<void> {
     const record = this.require();
     if (!record.replicas.some((r) => r.name === replica) || rebuildOf(record, replica)) return;
-    await this.put({ ...record, rebuilding: { ...record.rebuilding, [replica]: rebuild } });
+    await this.put(withoutOut({ ...record, rebuilding: { ...record.rebuilding, [replica]: rebuild } }, replica));
+  }
+
+  /** Members seen out of the online raid and not being rebuilt (members-out.ts). */
+  async markOut(replicas: readonly string[]): Promise<void> {
+    const record = this.require();
+    const out = [...new Set([...(record.out ?? []), ...replicas.filter((r) => record.replicas.some((m) => m.name === r))])];
+    if (out.length === (record.out?.length ?? 0)) return;
+    await this.put({ ...record, out });
   }
 
   /** What the rebuild has done so far; nothing to do when it has no record (it ended meanwhile). */
@@ -121,14 +129,14 @@ export class EngineEdit {
   async dropRebuild(replica: string): Promise<void> {
     const record = this.current;
     if (!record || !rebuildOf(record, replica)) return;
-    await this.put(withoutRebuild(record, replica));
+    await this.put(withoutOut(withoutRebuild(record, replica), replica));
   }
 
   /** The member leaves the engine, and its rebuild record with it. */
   async removeMember(replica: string): Promise<void> {
     const record = this.current;
     if (!record || (!record.replicas.some((r) => r.name === replica) && !rebuildOf(record, replica))) return;
-    await this.put(withoutRebuild({ ...record, replicas: record.replicas.filter((r) => r.name !== replica) }, replica));
+    await this.put(withoutOut(withoutRebuild({ ...record, replicas: record.replicas.filter((r) => r.name !== replica) }, replica), replica));
   }
 
   /** A volume snapshot's record made, changed, or (undefined) gone. */
@@ -193,6 +201,13 @@ function withoutRebuild(record: EngineSpec, replica: string): EngineSpec {
   const { rebuilding, ...rest } = record;
   const { [replica]: _dropped, ...others } = rebuilding ?? {};
   return Object.keys(others).length > 0 ? { ...rest, rebuilding: others } : rest;
+}
+
+function withoutOut(record: EngineSpec, replica: string): EngineSpec {
+  if (!record.out?.includes(replica)) return record;
+  const { out, ...rest } = record;
+  const others = out.filter((r) => r !== replica);
+  return others.length > 0 ? { ...rest, out: others } : rest;
 }
 
 /** Own entries only: a member named `constructor` must not find Object's. */

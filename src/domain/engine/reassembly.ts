@@ -206,8 +206,8 @@ export class EngineReassembly {
       actions.push(`deleted the ${existing.state} raid`);
     }
     const present = (await Promise.all(spec.replicas.map(async (r) => ((await this.present(spec, r, options)) ? r : undefined)))).filter((r) => r !== undefined);
-    const inSync = present.filter((r) => !rebuildingInRecord(spec, r.name));
-    const stale = present.filter((r) => rebuildingInRecord(spec, r.name));
+    const inSync = present.filter((r) => !staleInRecord(spec, r.name));
+    const stale = present.filter((r) => staleInRecord(spec, r.name));
     if (inSync.length === 0) return undefined;
     const filler = inSync.length < 2 ? stale[0] : undefined;
     if (inSync.length < 2 && !filler) return undefined;
@@ -243,7 +243,7 @@ export class EngineReassembly {
         this.log.warn({ engine: spec.name, bdev: slot.name }, 'the raid re-assembled a bdev the engine record does not hold; taken out');
         continue;
       }
-      if (!rebuildingInRecord(spec, member.name) || process === slot.name) continue;
+      if (!staleInRecord(spec, member.name) || process === slot.name) continue;
       // The record says its data was not complete; the raid counts it in sync: it is rebuilt.
       await this.ctx.spdk.raid.removeBaseBdev({ name: slot.name }, options);
       changed = true;
@@ -308,6 +308,7 @@ export class EngineReassembly {
 
 const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
-function rebuildingInRecord(spec: EngineSpec, replica: string): boolean {
-  return spec.rebuilding !== undefined && Object.hasOwn(spec.rebuilding, replica);
+/** Out of sync by the record (the salvage rule's step a): being rebuilt, or seen out of the raid (members-out.ts). */
+function staleInRecord(spec: EngineSpec, replica: string): boolean {
+  return (spec.rebuilding !== undefined && Object.hasOwn(spec.rebuilding, replica)) || (spec.out?.includes(replica) ?? false);
 }

@@ -69,6 +69,7 @@ import { EngineExpansion } from '../engine/expand.js';
 import { EngineSnapshotRevert, type RevertRequest } from '../engine/snapshot-revert.js';
 import { EngineQos } from '../engine/qos.js';
 import { SalvageProbe } from '../engine/salvage.js';
+import { recordMembersOut } from '../engine/members-out.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
 import { checkName, PortRange } from './naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
@@ -393,6 +394,8 @@ export class NodeService implements NodeDomain, EngineDomain {
         .then(() => this.engineStatus.check())
         // A member a superblock raid re-added by itself (a remote replica back) is rebuilding without a record.
         .then(() => (this.reconciler.blocking() === undefined ? this.rebuilds.adoptStarted(undefined, this.engineStatus.raidsAsLastRead()) : undefined))
+        // After the adoption: a member spdk_tgt is rebuilding is not out.
+        .then(() => (this.reconciler.blocking() === undefined ? recordMembersOut(this.ctx, this.records, this.engineStatus.raidsAsLastRead()) : undefined))
         .then(() => (this.reconciler.blocking() === undefined ? this.replicas.refreshAllocation(ALLOCATION_REFRESH_PER_PASS) : undefined))
         .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
         .finally(() => this.scheduleMonitor());
@@ -640,7 +643,11 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo> {
-    return this.run('replica-get', () => this.replicas.getFresh(name, options));
+    return this.run('replica-get', async () => {
+      const info = await this.replicas.getFresh(name, options);
+      const clone = this.clones.progress(name);
+      return clone ? { ...info, clone } : info;
+    });
   }
 
   replicaList(diskName: string | undefined, _options?: CallOptions, page?: PageRequest): Promise<ReplicaInfo[]> {

@@ -87,6 +87,8 @@ export interface EngineSpec {
   readonly superblock?: boolean;
   /** The source chosen when the engine was made over members that held data (engine/salvage.ts). */
   readonly salvage?: Readonly<SalvageInfo>;
+  /** Members the monitor saw out of the online raid and not being rebuilt (engine/members-out.ts): never in sync after a crash. */
+  readonly out?: readonly string[];
   /** Set until the create returned: recovery rolls back an engine still marked creating. */
   readonly creating?: boolean;
   /** Members being rebuilt, by replica name: after a restart recovery re-adopts or restarts them. */

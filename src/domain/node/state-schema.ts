@@ -130,6 +130,7 @@ export const ENGINE_SPEC_SCHEMA = {
     },
     creating: { type: 'boolean' },
     superblock: { type: 'boolean' },
+    out: stringList,
     salvage: {
       type: 'object',
       properties: {

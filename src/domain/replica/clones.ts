@@ -13,7 +13,7 @@
  */
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
-import type { ExposeMode, ReplicaInfo } from '../model.js';
+import type { CloneProgress, ExposeMode, ReplicaInfo } from '../model.js';
 import type { DomainContext } from '../node/context.js';
 import { alias, checkName, headLvolName, restoreLvolName, snapshotLvolName } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
@@ -44,13 +44,25 @@ export interface CloneNode {
 
 type ClonesContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>;
 
+/** A progress event at most every this many percent (and at each snapshot's end). */
+const PROGRESS_STEP_PERCENT = 10;
+
 export class Clones {
+  /** Full clones in flight, by the new replica's name: what ReplicaGet and ReplicaWatch show. */
+  private readonly running = new Map<string, CloneProgress>();
+
   constructor(
     private readonly ctx: ClonesContext,
     private readonly replicas: Replicas,
     private readonly node: CloneNode,
     private readonly peers: PeerDirectory,
   ) {}
+
+  /** The full clone filling `replica`, if one runs. */
+  progress(replica: string): CloneProgress | undefined {
+    const progress = this.running.get(replica);
+    return progress && { ...progress };
+  }
 
   clone(request: CloneRequest, options?: CallOptions): Promise<ReplicaInfo> {
     const name = checkName('replica', request.name);
@@ -103,16 +115,20 @@ export class Clones {
     return this.ctx.locks.with(`replica:${name}`, async () => {
       try {
         // spdk_tgt reports no progress for an inflate: it is done when the call answers.
+        this.running.set(name, { sourceReplica: source, snapshot, phase: 'inflating', bytesDone: 0, bytesTotal: snap.sizeBytes, step: 1, steps: 1, percent: 0 });
         this.ctx.log.info({ replica: name, source, snapshot }, 'full clone: inflating');
         await this.ctx.spdk.lvol.inflate({ name: work }, options);
         await this.ctx.spdk.lvol.rename({ old_name: work, new_name: headLvolName(name) }, options);
       } catch (error) {
+        this.running.delete(name);
         await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: work })).catch((e: unknown) =>
           this.ctx.log.warn({ replica: name, err: (e as Error).message }, 'a failed full clone left its work lvol; the next start sweeps it'),
         );
         throw translate(error, `full clone ${name} of ${source}/${snapshot}`);
       }
-      return this.made(name, disk, [snap.name], 'full', source, snapshot, options);
+      this.running.delete(name);
+      const info = await this.made(name, disk, [snap.name], 'full', source, snapshot, options);
+      return { ...info, clone: { sourceReplica: source, snapshot, phase: 'done', bytesDone: snap.sizeBytes, bytesTotal: snap.sizeBytes, step: 1, steps: 1, percent: 100 } };
     });
   }
 
@@ -133,16 +149,49 @@ export class Clones {
       const exposed = (await this.node.replicaExpose(name, [sourceNode.hostNqn], options)).export;
       if (!exposed) throw new ConductorError('SPDK_INCONSISTENT', `replica ${name} has no export after exposing it`);
       let bytes = 0;
+      const progress: CloneProgress = {
+        sourceReplica: source,
+        snapshot,
+        phase: 'copying',
+        bytesDone: 0,
+        bytesTotal: copies.reduce((n, s) => n + s.allocatedBytes, 0),
+        step: 1,
+        steps: copies.length,
+        percent: 0,
+      };
+      this.running.set(name, progress);
+      let shown = -PROGRESS_STEP_PERCENT;
+      const report = (force: boolean): void => {
+        progress.percent = progress.bytesTotal > 0 ? Math.min(100, Math.floor((progress.bytesDone / progress.bytesTotal) * 100)) : 0;
+        if (!force && progress.percent < shown + PROGRESS_STEP_PERCENT) return;
+        shown = progress.percent;
+        const head = this.ctx.inventory.head(name);
+        if (head) this.ctx.events.emit('modified', { ...this.replicas.info(head), clone: { ...progress } }, `full clone: ${progress.percent}% (snapshot ${progress.step} of ${progress.steps})`);
+      };
       for (const [i, copy] of copies.entries()) {
-        const final = await peer.snapshotShallowCopy(source, copy.name, { address: exposed.address, port: exposed.port, nqn: exposed.nqn }, () => undefined, options);
+        progress.step = i + 1;
+        const final = await peer.snapshotShallowCopy(
+          source,
+          copy.name,
+          { address: exposed.address, port: exposed.port, nqn: exposed.nqn },
+          (p) => {
+            progress.bytesDone = Math.min(progress.bytesTotal, bytes + p.copiedClusters * p.clusterSizeBytes);
+            report(false);
+          },
+          options,
+        );
         bytes += final.copiedClusters * final.clusterSizeBytes;
+        progress.bytesDone = Math.min(progress.bytesTotal, bytes);
+        report(true);
         this.ctx.log.info({ replica: name, source, snapshot: copy.name, step: `${i + 1}/${copies.length}`, bytes }, 'full clone: snapshot copied from the source node');
       }
       await this.node.replicaUnexpose(name, options);
       await this.ctx.state.clearIntent(name);
+      this.running.delete(name);
       this.ctx.log.info({ replica: name, source, snapshot, from: peer.where, bytes, ms: Math.round(performance.now() - started) }, 'replica cloned (full, from another node)');
-      return this.replicas.info(this.replicas.head(name));
+      return { ...this.replicas.info(this.replicas.head(name)), clone: { ...progress, phase: 'done', bytesDone: bytes, bytesTotal: Math.max(bytes, progress.bytesTotal), percent: 100 } };
     } catch (error) {
+      this.running.delete(name);
       await this.node
         .replicaDelete(name, undefined, true)
         .catch((e: unknown) => this.ctx.log.warn({ replica: name, err: (e as Error).message }, 'a failed clone left its replica; recovery deletes it at the next start'));

@@ -1,6 +1,7 @@
 // Original file: rpc-schemas/proto/spdk/conductor/v1/node.proto
 
 import type { ExportInfo as _spdk_conductor_v1_ExportInfo, ExportInfo__Output as _spdk_conductor_v1_ExportInfo__Output } from '../../../spdk/conductor/v1/ExportInfo.js';
+import type { CloneProgress as _spdk_conductor_v1_CloneProgress, CloneProgress__Output as _spdk_conductor_v1_CloneProgress__Output } from '../../../spdk/conductor/v1/CloneProgress.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface Replica {
@@ -28,6 +29,11 @@ export interface Replica {
    */
   'stale'?: (boolean);
   'staleReason'?: (string);
+  /**
+   * A full clone filling this replica (ReplicaGet, ReplicaWatch while it runs; ReplicaClone's
+   * answer with phase "done"); unset otherwise.
+   */
+  'clone'?: (_spdk_conductor_v1_CloneProgress | null);
 }
 
 export interface Replica__Output {
@@ -55,4 +61,9 @@ export interface Replica__Output {
    */
   'stale': (boolean);
   'staleReason': (string);
+  /**
+   * A full clone filling this replica (ReplicaGet, ReplicaWatch while it runs; ReplicaClone's
+   * answer with phase "done"); unset otherwise.
+   */
+  'clone': (_spdk_conductor_v1_CloneProgress__Output | null);
 }

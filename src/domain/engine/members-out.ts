@@ -1,0 +1,44 @@
+/**
+ * Members out of sync by the engine record (the salvage rule's step a): a member the engine's
+ * online raid does not hold, and that is not being rebuilt, missed the writes since it left (the
+ * raid failed it, or spdk_tgt took it out). The monitor records it in the engine record (`out`),
+ * so that after a crash the engine is never made again trusting it: reassembly rebuilds it rather
+ * than counting it in sync. A rebuild of the member, its removal, or its return clears the mark.
+ * Only an online raid tells: a raid that is gone or still assembling says nothing of its members.
+ */
+import type { RaidBdev } from '../../spdk/methods/raid.js';
+import type { DomainContext } from '../node/context.js';
+import { engineRaidName } from '../node/naming.js';
+import type { EngineSpec } from '../node/state-file.js';
+import type { EngineRecords } from './engine-records.js';
+import { memberSlotNames } from './members.js';
+
+/** The members of `spec` its online raid lacks and no rebuild covers, not yet marked out. */
+export function newlyOut(spec: EngineSpec, raid: RaidBdev | undefined, ctx: Pick<DomainContext, 'inventory'>): string[] {
+  if (!raid || raid.state !== 'online' || spec.creating) return [];
+  const held = new Set(raid.base_bdevs_list.filter((b) => b.is_configured && b.name).map((b) => b.name!));
+  if (raid.process?.target) held.add(raid.process.target);
+  return spec.replicas
+    .filter((m) => !(spec.rebuilding && Object.hasOwn(spec.rebuilding, m.name)) && !spec.out?.includes(m.name))
+    .filter((m) => !memberSlotNames(spec.name, m, ctx).some((n) => held.has(n)))
+    .map((m) => m.name);
+}
+
+/** One monitor pass's marks, from the raids the pass read; returns `engine/replica` of each new one. */
+export async function recordMembersOut(ctx: Pick<DomainContext, 'inventory' | 'log'>, records: EngineRecords, raids: ReadonlyMap<string, RaidBdev> | undefined): Promise<string[]> {
+  if (!raids) return [];
+  const marked: string[] = [];
+  for (const spec of records.all()) {
+    if (newlyOut(spec, raids.get(engineRaidName(spec.name)), ctx).length === 0) continue;
+    await records.edit(spec.name, async (edit) => {
+      const current = edit.current;
+      // Read again under the lock: the raid as the pass saw it, the record as it is now.
+      const out = current ? newlyOut(current, raids.get(engineRaidName(spec.name)), ctx) : [];
+      if (out.length === 0) return;
+      await edit.markOut(out);
+      ctx.log.warn({ engine: spec.name, replicas: out }, 'member out of the raid and not being rebuilt: recorded out of sync, never a source after a crash');
+      marked.push(...out.map((r) => `${spec.name}/${r}`));
+    });
+  }
+  return marked;
+}
