@@ -35,10 +35,11 @@ export class AioBdev implements SimBdev {
 
   async read(lba: number, count: number): Promise<Buffer> {
     checkRange(lba, count, this.numBlocks);
-    const out = Buffer.alloc(count * this.blockSize);
     if (this.closed) throw new SimIoError(-errno.EIO, 'Input/output error');
-    // Past the end of a sparse or short file the bytes stay zero, like the real read of a hole.
-    await this.file.read(out, 0, out.length, lba * this.blockSize);
+    const out = Buffer.allocUnsafe(count * this.blockSize);
+    // Past the end of a short file the bytes are zero, like the real read of a hole.
+    const { bytesRead } = await this.file.read(out, 0, out.length, lba * this.blockSize);
+    if (bytesRead < out.length) out.fill(0, bytesRead);
     return out;
   }
 
