@@ -81,7 +81,9 @@ interface Target {
 async function target(name: string): Promise<Target> {
   if (realSocket) return { socket: realSocket, pid: undefined, stop: async () => undefined };
   const socket = path.join(dir, `sim-${name}.sock`);
-  const child = spawn(process.execPath, [SIM, '--socket', socket, '--name', name], { stdio: 'ignore' });
+  // Its memory dump in this directory: the default path in /tmp is every simulator's and spdk_tgt's
+  // on the machine, and the service's sampler would read (and be charged for) another's 45 MB dump.
+  const child = spawn(process.execPath, [SIM, '--socket', socket, '--name', name, '--mem-dump', path.join(dir, `mem-dump-${name}.txt`)], { stdio: 'ignore' });
   children.push(child);
   await waitForSocket(socket, child);
   return { socket, pid: child.pid, stop: () => stopChild(child) };
