@@ -30,7 +30,10 @@ FROM node:24-bookworm-slim
 # nvme-cli's children and forwards SIGTERM so serve closes cleanly.
 RUN apt-get update && apt-get install -y --no-install-recommends nvme-cli tini && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
+# Memory (bench:scale, 3,000 replicas and 500 engines): glibc's per-thread malloc arenas and
+# V8's default 16 MiB semi-spaces kept ~65 MiB of RSS the service never uses at rest.
 ENV NODE_ENV=production \
+    MALLOC_ARENA_MAX=2 \
     CONDUCTOR_SIMULATOR=false \
     CONDUCTOR_API_SOCKET=/var/run/spdk-conductor/api.sock
 COPY --from=build /app/package.json ./
@@ -41,5 +44,5 @@ COPY --from=build /app/rpc-schemas ./rpc-schemas
 RUN mkdir -p /var/lib/spdk-conductor /var/run/spdk-conductor && chown 1000:1000 /var/lib/spdk-conductor /var/run/spdk-conductor
 USER 1000:1000
 VOLUME ["/var/lib/spdk-conductor"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/src/cli/bin.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=4", "/app/dist/src/cli/bin.js"]
 CMD ["serve"]

@@ -249,7 +249,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const volumeIo = new VolumeIo({
       spdk: new SpdkMethods(spdk.client),
       client: spdk.client,
-      raids: () => new Map(node.observe().engines.map((e) => [e.raidName, e.name])),
+      raids: () => node.volumeRaids(),
       periodMs: config['metrics.iostatPeriodMs'],
       log: componentLogger(log, 'volume-io'),
     });

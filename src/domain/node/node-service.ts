@@ -71,7 +71,7 @@ import { EngineQos } from '../engine/qos.js';
 import { SalvageProbe } from '../engine/salvage.js';
 import { recordMembersOut } from '../engine/members-out.js';
 import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
-import { checkName, PortRange } from './naming.js';
+import { checkName, engineRaidName, PortRange } from './naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
 import { BudgetMargins, observeNode, type NodeObservation } from './observation.js';
 import { Reconciler, type ReconcileStatus } from './reconcile.js';
@@ -576,6 +576,15 @@ export class NodeService implements NodeDomain, EngineDomain {
     if (!this.state.ready) return this.state;
     const reconciling = this.reconciler.blocking();
     return reconciling === undefined ? this.state : { ready: false, reason: reconciling };
+  }
+
+  /**
+   * Raid bdev name → engine, of the engines whose create has returned: the volume I/O sampler names
+   * them to bdev_get_iostat, and a raid not made yet would fail its call (-19) and send it to the
+   * list of every bdev (~2 MB at 3,000 replicas) for that sample.
+   */
+  volumeRaids(): Map<string, string> {
+    return new Map(this.records.all().flatMap((s) => (s.creating ? [] : [[engineRaidName(s.name), s.name] as const])));
   }
 
   /** The node's objects, engines, rebuilds and resources from memory only: metrics and NodeStats read it per scrape. */
