@@ -279,16 +279,35 @@ export async function readMemDump(file: string): Promise<MemDump> {
 /** The dump file's mtime may trail the call's start by this much (coarse file-system clocks). */
 const MTIME_SLACK_MS = 1000;
 
+/** Pools spdk_tgt names after its pid (`msgpool_12718`): who wrote a dump. */
+const PID_POOL = /^(?:msgpool|evtpool|bdev_io)_(\d+)$/;
+
+/** The pid of the SPDK process that wrote the dump, from its pool names; undefined when none names one. */
+export function dumpWriterPid(dump: MemDump): number | undefined {
+  for (const pool of dump.mempools) {
+    const m = PID_POOL.exec(pool.name);
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
 /**
  * Reads the dump env_dpdk_get_mem_stats just named, asked at `askedAtMs` (Date.now clock). spdk_tgt
- * writes it on its own host: a file absent here, or one older than the call, is not its dump.
+ * writes it on its own host: a file absent here, or one older than the call, is not its dump. The
+ * path is fixed (/tmp/spdk_mem_dump.txt), so every SPDK process of a host writes the same file: with
+ * `ownerPid` (framework_get_reactors' pid) a dump another one wrote over it is told apart.
  */
-export async function readWrittenMemDump(file: string, askedAtMs: number): Promise<{ dump: MemDump } | { problem: string }> {
+export async function readWrittenMemDump(file: string, askedAtMs: number, ownerPid?: number): Promise<{ dump: MemDump } | { problem: string; foreign?: true }> {
   const elsewhere = 'spdk_tgt writes it on another host or in another mount namespace';
   try {
     const st = await stat(file);
     if (st.mtimeMs < askedAtMs - MTIME_SLACK_MS) return { problem: `${file} was not rewritten by env_dpdk_get_mem_stats (last written ${st.mtime.toISOString()}): ${elsewhere}` };
-    return { dump: await readMemDump(file) };
+    const dump = await readMemDump(file);
+    const writer = dumpWriterPid(dump);
+    if (ownerPid !== undefined && writer !== undefined && writer !== ownerPid) {
+      return { problem: `${file} was written by another SPDK process (pid ${writer}), not spdk_tgt (pid ${ownerPid}): SPDK processes on this host share that path`, foreign: true };
+    }
+    return { dump };
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `absent here: ${elsewhere}` : err instanceof Error ? err.message : String(err);
     return { problem: `cannot read spdk_tgt's memory dump ${file}: ${why}` };

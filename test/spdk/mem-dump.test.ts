@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { dmaModeOf, MemDumpFormatError, parseMemDump, readMemDump, readWrittenMemDump, type MemDump } from '../../src/spdk/mem-dump.js';
+import { readDump } from '../../src/domain/health/dma-reading.js';
+import { dmaModeOf, dumpWriterPid, MemDumpFormatError, parseMemDump, readMemDump, readWrittenMemDump, type MemDump } from '../../src/spdk/mem-dump.js';
+import type { SpdkMethods } from '../../src/spdk/methods/index.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -195,6 +197,18 @@ describe('readMemDump failures', () => {
     });
   });
 
+  it("tells a dump another SPDK process wrote over spdk_tgt's (one fixed path per host) by its pools' pid", async () => {
+    const file = path.join(tmp, 'foreign.txt');
+    fs.writeFileSync(file, recorded[0]!.file_text);
+    const writer = dumpWriterPid(parseMemDump(recorded[0]!.file_text));
+    expect(writer).toBe(Number(/msgpool_(\d+)/.exec(recorded[0]!.file_text)![1]));
+    expect(await readWrittenMemDump(file, Date.now(), writer)).toHaveProperty('dump');
+    expect(await readWrittenMemDump(file, Date.now(), writer! + 1)).toEqual({
+      problem: `${file} was written by another SPDK process (pid ${writer}), not spdk_tgt (pid ${writer! + 1}): SPDK processes on this host share that path`,
+      foreign: true,
+    });
+  });
+
   it('says unknown for a dump without segments', () => {
     expect(dmaModeOf(parseMemDump('DPDK memory size 0\nDPDK memory layout\nDPDK malloc stats.\n'))).toBe('unknown');
   });
@@ -238,6 +252,36 @@ describe('dumps the simulator writes', () => {
       'Session_Pool',
       'SCSI_TASK_Pool',
     ]);
+  });
+
+  it("asks again when another simulator on the same dump path wrote over spdk_tgt's before it was read", async () => {
+    const file = path.join(tmp, 'shared-dump.txt');
+    const [a, b] = await Promise.all(['A', 'B'].map((name) => startSim({ name, args: ['--mem-mib', '1024', '--mem-dump', file] })));
+    sims.push(a!, b!);
+    const [ca, cb] = await Promise.all([SimClient.connect(a!.socket), SimClient.connect(b!.socket)]);
+    const { pid } = await ca.call<{ pid: number }>('framework_get_reactors');
+    let asked = 0;
+    // A's dump, then B's over it before the reader gets there, on the first ask only.
+    const spdk = {
+      info: {
+        dumpMemStats: async () => {
+          const answer = await ca.call<{ filename: string }>('env_dpdk_get_mem_stats');
+          if (++asked === 1) await cb.call('env_dpdk_get_mem_stats');
+          return answer;
+        },
+      },
+    } as unknown as SpdkMethods;
+    const read = await readDump(spdk, {}, pid);
+    expect(asked).toBe(2);
+    expect('dump' in read && dumpWriterPid(read.dump)).toBe(pid);
+    // B writing over every answer: no reading, and the problem says why.
+    spdk.info.dumpMemStats = async () => {
+      const answer = await ca.call<{ filename: string }>('env_dpdk_get_mem_stats');
+      await cb.call('env_dpdk_get_mem_stats');
+      return answer;
+    };
+    const foreign = await readDump(spdk, {}, pid);
+    expect('problem' in foreign && foreign.problem).toMatch(new RegExp(`another SPDK process \\(pid ${b!.proc.pid}\\), not spdk_tgt \\(pid ${pid}\\)`));
   });
 
   it('follows allocations: a 16 MiB malloc bdev leaves 16 MiB less free', async () => {

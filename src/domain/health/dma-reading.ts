@@ -54,13 +54,22 @@ const EMPTY_DMA = {
   largestPieceBytes: undefined,
 } as const;
 
-/** Runs env_dpdk_get_mem_stats and streams the file it names, if this host has that file. */
-export async function readDump(spdk: SpdkMethods, opts: CallOptions): Promise<DumpRead> {
-  const asked = Date.now();
-  const t0 = performance.now();
-  const { filename } = await spdk.info.dumpMemStats(opts);
-  const dumpMs = Math.round(performance.now() - t0);
-  return { ...(await readWrittenMemDump(filename, asked)), filename, dumpMs };
+/** Asks again this many times when another SPDK process wrote over the dump before it was read. */
+const FOREIGN_DUMP_TRIES = 3;
+
+/**
+ * Runs env_dpdk_get_mem_stats and streams the file it names, if this host has that file; with
+ * spdk_tgt's pid, a dump another SPDK process of the host wrote over it meanwhile is asked again.
+ */
+export async function readDump(spdk: SpdkMethods, opts: CallOptions, ownerPid?: number): Promise<DumpRead> {
+  for (let attempt = 1; ; attempt++) {
+    const asked = Date.now();
+    const t0 = performance.now();
+    const { filename } = await spdk.info.dumpMemStats(opts);
+    const dumpMs = Math.round(performance.now() - t0);
+    const read = await readWrittenMemDump(filename, asked, ownerPid);
+    if (!('foreign' in read) || attempt >= FOREIGN_DUMP_TRIES) return { ...('dump' in read ? { dump: read.dump } : { problem: read.problem }), filename, dumpMs };
+  }
 }
 
 /** What spdk_tgt's DMA heap can still give, from its dump and the node's (or simulator's) hugepages. */

@@ -358,7 +358,7 @@ export class NodeResources implements Admission {
     const load = reactors ? this.reactorLoad(reactors) : [];
     if (!this.limitKnown) await this.readLimit();
     const subsystemsRead = this.recountDue() ? this.refreshSubsystems(true) : undefined;
-    const dump = await part('env_dpdk_get_mem_stats', () => readDump(this.spdk, opts));
+    const dump = await part('env_dpdk_get_mem_stats', () => readDump(this.spdk, opts, reactors?.pid));
     await subsystemsRead;
     const hugepages = await hugepagesRead;
     const dma = dmaReading(dump, hugepages, simPool, problems);
