@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RpcFailure, SimClient } from '../helpers/sim-client.js';
 import { startSim, type RunningSim } from '../helpers/start-sim.js';
+import { freePort } from '../modules/fake-target.js';
 
 const ENOMEM = { code: -12, message: 'Cannot allocate memory' };
 let running: RunningSim[] = [];
@@ -63,6 +64,43 @@ describe('a --no-huge heap', () => {
     // Transcript 14 phase 5: two 16 MiB members, then seven 16 MiB fills, then -12.
     expect(await fill(c, 'n16_', 4096)).toBe(9);
   });
+});
+
+describe('NVMe/TCP attaches at heap exhaustion (transcript 14, phase 2: --no-huge -s 852)', () => {
+  it('fit 56 controllers, fail the next with -19 leaving nothing behind, and fit it once one is detached', async () => {
+    const { c: a } = await sim(['--mem-mib', '852', '--no-huge']);
+    const { c: b } = await sim([]);
+    await a.call('nvmf_create_transport', { trtype: 'TCP' });
+    await a.call('bdev_malloc_create', { name: 'keep1', num_blocks: 256, block_size: 4096 });
+    await b.call('nvmf_create_transport', { trtype: 'TCP' });
+    const port = String(await freePort());
+    const exportOne = async (n: number): Promise<string> => {
+      const nqn = `nqn.2016-06.io.spdk:mem-r${n}`;
+      await b.call('bdev_null_create', { name: `rnull${n}`, num_blocks: 8192, block_size: 512 });
+      await b.call('nvmf_create_subsystem', { nqn, allow_any_host: true });
+      await b.call('nvmf_subsystem_add_ns', { nqn, namespace: { bdev_name: `rnull${n}` } });
+      await b.call('nvmf_subsystem_add_listener', { nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: port } });
+      return nqn;
+    };
+    const attach = (name: string, subnqn: string, extra: object = {}) =>
+      a.request('bdev_nvme_attach_controller', { name, trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: port, subnqn, ...extra });
+    // As recorded: cx0, a second controller to its subsystem under another host NQN, detached again.
+    const first = await exportOne(0);
+    expect((await attach('cx0', first)).result).toEqual(['cx0n1']);
+    expect((await attach('cx0c', first, { hostnqn: 'nqn.2016-06.io.spdk:host-c' })).result).toEqual([]);
+    await a.call('bdev_nvme_detach_controller', { name: 'cx0c' });
+    let n = 1;
+    let failed: { code: number; message: string } | undefined;
+    for (; n < 80 && failed === undefined; n++) {
+      const r = await attach(`cx${n}`, await exportOne(n));
+      failed = r.error;
+    }
+    const last = n - 1;
+    expect({ attached: last, failed }).toEqual({ attached: 56, failed: { code: -19, message: 'No such device' } });
+    expect((await a.request('bdev_nvme_get_controllers', { name: `cx${last}` })).error).toEqual({ code: -22, message: `Controller cx${last} does not exist` });
+    await a.call('bdev_nvme_detach_controller', { name: 'cx1' });
+    expect((await attach(`cx${last}`, `nqn.2016-06.io.spdk:mem-r${last}`)).result).toEqual([`cx${last}n1`]);
+  }, 120_000);
 });
 
 describe('the default (dynamic) heap', () => {
