@@ -396,6 +396,15 @@ export class Engines {
     const evidence = await this.salvage.evidence(members, options);
     if (evidence.every((m) => m.empty === true)) return { salvage: undefined, assembled: undefined };
     const assembled = await this.examineAssembled(spec, healthy, options);
+    // Members whose node cannot be asked (no api_address) and nothing else known written, nor this
+    // volume's superblock on any: a new engine, made as always (docs/volume-operations.md).
+    if (!assembled && !evidence.some((m) => m.empty === false)) {
+      this.ctx.log.info(
+        { engine: spec.name, unknown: evidence.filter((m) => m.empty === undefined).map((m) => m.name) },
+        'members whose node cannot be asked; none known written: made as new, nothing rebuilt',
+      );
+      return { salvage: undefined, assembled: undefined };
+    }
     if (assembled) for (const member of evidence) member.newestSuperblock = assembled.configured.has(member.name);
     const salvage = chooseSource(evidence, source);
     if (salvage && assembled && !assembled.configured.has(salvage.source)) {
