@@ -58,6 +58,8 @@ export class BlockBuffers {
 
   /** Gives a slot back: `slot` must be one acquire returned (or a view starting at its start). */
   release(slot: Buffer): void {
+    // A slot given back twice would be handed to two takers at once: their blocks would mix.
+    if (slot.buffer !== this.memory || this.free.some((f) => f.byteOffset === slot.byteOffset)) throw new Error(`slot at ${slot.byteOffset} is not a taken slot of these block buffers`);
     const whole = Buffer.from(this.memory, slot.byteOffset, SLOT_BYTES);
     const waiter = this.waiters.shift();
     if (waiter) waiter(whole);

@@ -106,5 +106,10 @@ describe('block threads', () => {
     buffers.release(taken[3]!);
     expect((await waiting).byteOffset).toBe(taken[3]!.byteOffset);
     expect(buffers.available).toBe(0);
+    buffers.release(taken[4]!);
+    // Given back twice, a slot would go to two takers at once.
+    expect(() => buffers.release(taken[4]!)).toThrow(/not a taken slot/);
+    expect(() => buffers.release(Buffer.alloc(16))).toThrow(/not a taken slot/);
+    expect(buffers.available).toBe(1);
   });
 });

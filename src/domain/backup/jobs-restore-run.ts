@@ -48,8 +48,9 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
     await withBlockBuffers(async (buffers) => {
       const worker = async (): Promise<void> => {
         const frame = await buffers.acquire(signal);
-        const out = await buffers.acquire(signal);
+        let out: Buffer | undefined;
         try {
+          out = await buffers.acquire(signal);
           while (next < total && !failure) {
             const [index, hash] = manifest.blocks[next++]!;
             try {
@@ -63,7 +64,7 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
             }
           }
         } finally {
-          buffers.release(out);
+          if (out) buffers.release(out);
           buffers.release(frame);
         }
       };
