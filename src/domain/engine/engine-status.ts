@@ -71,7 +71,8 @@ export class EngineStatus {
     return { raids: new Map(raid ? [[raidName, raid]] : []), controllers: new Map(controllers.flat().map((c) => [c.name, c])) };
   }
 
-  private async raidByName(name: string, options?: CallOptions): Promise<RaidBdev | undefined> {
+  /** One raid by its bdev name (its driver_specific carries the rebuild process); every raid is listed only when it is not a bdev. */
+  async raidByName(name: string, options?: CallOptions): Promise<RaidBdev | undefined> {
     const bdevs = await this.ctx.spdk.bdev.getBdevs({ name }, options).catch((e: unknown) => this.ifGone(e, []) as Bdev[]);
     const raid = bdevs[0]?.driver_specific.raid;
     if (raid) return { name, ...raid };
