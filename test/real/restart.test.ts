@@ -83,7 +83,7 @@ describe.skipIf(!SPDK_TGT)('restarts of a real spdk_tgt (SPDK_TGT)', () => {
     fs.writeFileSync(conf, JSON.stringify({ subsystems: [{ subsystem: 'bdev', config: [{ method: 'bdev_nvme_attach_controller', params: attach }] }] }));
     const files = 'write' in io ? ['--if', io.write, '--ob', 'hn1'] : ['--ib', 'hn1', '--of', io.read];
     // Its own core and memory: it runs beside the target (file 17's recordings did the same).
-    const run = spawnSync(SPDK_DD, [...files, '--bs', '4096', '--count', String(bytes / 4096), '--json', conf, '--no-huge', '-s', '256', '-m', '0x2'], { encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(SPDK_DD, [...files, '--bs', '4096', '--count', String(bytes / 4096), '--json', conf, '--no-huge', '-s', '512', '-m', '0x2'], { encoding: 'utf8', timeout: 120_000 });
     if (run.status !== 0) throw new Error(`spdk_dd ${files.join(' ')} failed (${run.status ?? run.signal}): ${run.stderr}${run.stdout}`);
   }
 

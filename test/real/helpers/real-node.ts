@@ -33,13 +33,18 @@ function freeHugepages(): number {
   return Number(/^HugePages_Free:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0);
 }
 
-/** The memory options every SPDK process of the suite gets. */
-export function memoryArgs(): string[] {
-  return freeHugepages() === 0 ? ['--no-huge', '-s', '1024'] : ['-s', '1024'];
+/** The memory options an SPDK process of the suite gets (-s caps only --no-huge memory). */
+export function memoryArgs(mib: number): string[] {
+  return freeHugepages() === 0 ? ['--no-huge', '-s', String(mib)] : ['-s', String(mib)];
 }
 
-export function commonArgs(): string[] {
-  return ['-m', CORE_MASK, '--disable-cpumask-locks', '--shm-id', String(nextShmId++), ...memoryArgs()];
+/**
+ * spdk_tgt gets 1024 MiB (~176 MiB of it free after its own pools with --no-huge); spdk_dd, which
+ * makes no iSCSI or NVMe-oF target pools, 512 (256 fails: "could not allocate spdk_bdev_io pool"): its start-up maps and
+ * touches every MiB, seconds each on a loaded machine.
+ */
+export function commonArgs(mib = 1024): string[] {
+  return ['-m', CORE_MASK, '--disable-cpumask-locks', '--shm-id', String(nextShmId++), ...memoryArgs(mib)];
 }
 
 export async function until<T>(what: string, deadlineMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>, everyMs = 50): Promise<T> {
@@ -187,8 +192,16 @@ export interface DdOptions {
 }
 
 /**
+ * spdk_dd's block: every SPDK process of the suite busy-polls the same core, so each I/O costs
+ * several scheduler slices per hop (host, engine, remote member): 4 KiB blocks wrote ~3 per second
+ * on the loaded 2-core machine (16 MiB did not finish in 2 minutes), 128 KiB blocks are 32 times
+ * fewer round trips. The raid's data offset (1 MiB) is a multiple of it.
+ */
+const DD_BLOCK = 128 * 1024;
+
+/**
  * spdk_dd as an NVMe/TCP host of `endpoint`: `--if file --ob bdev` to write, `--ib bdev --of file`
- * to read, 4 KiB blocks. Resolves with its exit code and output (never throws on a failed run:
+ * to read, DD_BLOCK blocks. Resolves with its exit code and output (never throws on a failed run:
  * the callers' verdict).
  */
 export function dd(
@@ -212,8 +225,8 @@ export function dd(
   };
   config.push({ method: 'bdev_nvme_attach_controller', params: attach });
   fs.writeFileSync(conf, JSON.stringify({ subsystems: [{ subsystem: 'bdev', config }] }));
-  const files = 'write' in io ? ['--if', io.write, '--ob', 'hn1'] : ['--ib', 'hn1', '--of', io.read, ...(options.skipBytes ? ['--skip', String(options.skipBytes / 4096)] : [])];
-  const proc = spawn(SPDK_DD, [...files, '--bs', '4096', '--count', String(bytes / 4096), '--json', conf, ...commonArgs()], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const files = 'write' in io ? ['--if', io.write, '--ob', 'hn1'] : ['--ib', 'hn1', '--of', io.read, ...(options.skipBytes ? ['--skip', String(options.skipBytes / DD_BLOCK)] : [])];
+  const proc = spawn(SPDK_DD, [...files, '--bs', String(DD_BLOCK), '--count', String(bytes / DD_BLOCK), '--json', conf, ...commonArgs(512)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-16_384)));
   proc.stderr!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-16_384)));
