@@ -14,8 +14,8 @@
  *      it is newer than that member;
  *   d. the caller's order: the first listed.
  *
- * The caller may name the source instead. A member never written (no allocated cluster, no
- * snapshot) holds nothing to salvage and is never chosen over one that was; when every member is
+ * The caller may name the source instead. A member never written (no allocated cluster in its
+ * head or any of its snapshots) holds nothing to salvage and is never chosen over one that was; when every member is
  * such, the engine is new and nothing is rebuilt.
  */
 import type { CallOptions } from '../../spdk/call.js';
@@ -25,7 +25,7 @@ import type { PeerDirectory, PeerNode } from '../peers.js';
 /** What is known of one member when the source is chosen; undefined: not known (no such step). */
 export interface MemberEvidence {
   name: string;
-  /** Never written: nothing allocated and no snapshot. Undefined when its node could not be asked. */
+  /** Never written: no cluster allocated in the head or any snapshot. Undefined when its node could not be asked. */
   empty: boolean | undefined;
   /** Rule a: in sync by the engine's record. */
   inSyncByRecord?: boolean;
@@ -110,7 +110,7 @@ function newerChain(a: readonly string[], b: readonly string[]): boolean {
 
 /**
  * Reads what a member's node says of it: the head's allocation (read from spdk_tgt now) and its
- * snapshot chain. A node that cannot be asked leaves both unknown: the member may hold data.
+ * snapshot chain (with each snapshot's own allocation). A node that cannot be asked leaves both unknown: the member may hold data.
  */
 export class SalvageProbe {
   constructor(
@@ -128,7 +128,9 @@ export class SalvageProbe {
           const info = await node.replicaGet(member.name, options);
           if (info.snapshotCount === 0) return { name: member.name, empty: info.allocatedBytes === 0, snapshots: [] };
           const chain = await node.snapshotList(member.name, options);
-          return { name: member.name, empty: false, snapshots: chain.map((s) => s.name) };
+          // Snapshots of a head never written hold no cluster either (an operator's snapshot of a fresh replica).
+          const empty = info.allocatedBytes === 0 && chain.every((s) => s.allocatedBytes === 0);
+          return { name: member.name, empty, snapshots: chain.map((s) => s.name) };
         } catch {
           return { name: member.name, empty: undefined };
         }
