@@ -244,14 +244,17 @@ describe('replica salvage through the service and its API', () => {
     // The node lost its state: its disk is made again over the same file (its lvstore is loaded).
     await invoke(serve.clients.disks, 'DiskCreate', { name: 'd', path: path.join(dir, 'a.img') });
     // rb listed first: the caller's order alone would choose it.
-    const created = await invoke(serve.clients.engines, 'EngineCreate', {
+    const request = {
       name: 'vol',
       sizeBytes: SIZE,
       replicas: [remote('rb', rbExport), { local: { name: 'ra' } }],
-      frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+      frontend: 'FRONTEND_KIND_EXPORT_ONLY' as const,
       hostNqns: [HOST_NQN],
-    });
+    };
+    const created = await invoke(serve.clients.engines, 'EngineCreate', request);
     expect(created.salvage).toMatchObject({ source: 'ra', rule: 'superblock' });
+    // The same create again (a caller's retry) finds the engine it made: the salvage is its state, not its configuration.
+    expect((await invoke(serve.clients.engines, 'EngineCreate', request)).salvage?.source).toBe('ra');
     expect(created.salvage!.members).toEqual([
       { replica: 'rb', verdict: 'rebuilt', reason: expect.stringContaining('older sequence') },
       { replica: 'ra', verdict: 'source', reason: expect.any(String) },

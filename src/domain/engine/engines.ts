@@ -646,7 +646,18 @@ function sameMember(a: EngineReplicaSpec, b: EngineReplicaSpec): boolean {
 }
 
 function sameSpec(a: EngineSpec, b: EngineSpec): boolean {
-  // QoS and an expansion or revert in flight are the engine's state since its create, not its configuration.
-  const strip = (s: EngineSpec): unknown => ({ ...s, port: 0, creating: undefined, superblock: undefined, qos: undefined, expanding: undefined, reverting: undefined });
+  // QoS, an expansion or revert in flight, the salvage its create chose and the members seen out are the
+  // engine's state since its create, not its configuration: the same create again still finds its engine.
+  const strip = (s: EngineSpec): unknown => ({
+    ...s,
+    port: 0,
+    creating: undefined,
+    superblock: undefined,
+    qos: undefined,
+    expanding: undefined,
+    reverting: undefined,
+    salvage: undefined,
+    out: undefined,
+  });
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
