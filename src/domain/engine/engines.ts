@@ -345,6 +345,7 @@ export class Engines {
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn }, options));
     this.ctx.admission.subsystemsGone([nqn]);
     // The engine is gone for good: its superblock goes too, so its replicas can join another raid.
+    if (spec.superblock) await this.readdTakenOut(spec, options);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.raid.delete({ name: engineRaidName(spec.name), ...(spec.superblock ? { clear_sb: true } : {}) }, options));
     // Every controller of this engine, also ones for replicas no longer in the spec.
     const controllers = await this.ctx.spdk.nvme.getControllers(undefined, options);
@@ -372,6 +373,28 @@ export class Engines {
       });
     }
     return source;
+  }
+
+  /**
+   * Members taken out of a superblock raid (a salvage's or revert's members not rebuilt yet, a
+   * removed member) keep its superblock, and clear_sb wipes only the members the raid holds:
+   * spdk_tgt v26.05 would refuse them to any new raid (-17). Re-added first (its own raid's
+   * superblock is accepted, bdev_raid.c), the delete clears them too. One call at a time; each
+   * may fail (the member gone or unreachable): then that member keeps what it had.
+   */
+  private async readdTakenOut(spec: EngineSpec, options?: CallOptions): Promise<void> {
+    const raidName = engineRaidName(spec.name);
+    const raid = await this.status.raidByName(raidName, options).catch(() => undefined);
+    if (!raid) return;
+    const inRaid = new Set(raid.base_bdevs_list.filter((b) => b.is_configured || b.name !== null).flatMap((b) => [b.name, b.uuid]));
+    for (const member of spec.replicas) {
+      const slots = memberSlotNames(spec.name, member, this.ctx);
+      if (slots.some((n) => inRaid.has(n))) continue;
+      await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: raidName, base_bdev: slots[0]! }, options).then(
+        () => this.ctx.log.info({ engine: spec.name, replica: member.name }, 'member taken out of the raid re-added before its delete, so its superblock is cleared with the others'),
+        () => undefined,
+      );
+    }
   }
 
   /**
