@@ -36,6 +36,13 @@ export class EngineRecords {
     return this.state.engine(name);
   }
 
+  /** The engine's record, or ENGINE_NOT_FOUND. */
+  required(name: string): EngineSpec {
+    const spec = this.get(name);
+    if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} does not exist on this node`);
+    return spec;
+  }
+
   all(): EngineSpec[] {
     return this.state.engines();
   }
@@ -43,6 +50,17 @@ export class EngineRecords {
   /** The port a deleted engine of this name had (see EngineEdit.drop), for its next create. */
   keptPort(name: string): number | undefined {
     return this.state.keptPort(keptEngineKey(name));
+  }
+
+  /**
+   * A short section of a long operation (`doing`: "expanded", "reverted") under the engine's lock;
+   * ENGINE_NOT_FOUND when the engine was deleted meanwhile.
+   */
+  editExisting(name: string, doing: string, change: (edit: EngineEdit) => Promise<void>): Promise<void> {
+    return this.edit(name, async (edit) => {
+      if (!edit.current) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} was deleted while it was being ${doing}`);
+      await change(edit);
+    });
   }
 
   /** Runs `work` holding the engine's lock, with an editor for its record. */

@@ -24,7 +24,7 @@ import { checkName, engineRaidName } from '../node/naming.js';
 import { isGone } from '../node/spdk-verdicts.js';
 import type { EngineSpec, ExpansionRecord } from '../node/state-file.js';
 import type { PeerDirectory } from '../peers.js';
-import type { EngineEdit, EngineRecords } from './engine-records.js';
+import type { EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
 import { memberBdev } from './members.js';
 
@@ -68,7 +68,7 @@ export class EngineExpansion {
       if (running.sizeBytes === sizeBytes) return running.done;
       throw notExpandable(`engine ${name} is being expanded to ${running.sizeBytes} bytes; wait for it, then expand again`);
     }
-    const spec = this.spec(name);
+    const spec = this.records.required(name);
     if (spec.expanding && spec.expanding.sizeBytes !== sizeBytes) {
       throw notExpandable(`engine ${name} has an unfinished expansion to ${spec.expanding.sizeBytes} bytes; EngineExpand with that size completes it first`);
     }
@@ -100,7 +100,7 @@ export class EngineExpansion {
 
   private async run(name: string, sizeBytes: number, options?: CallOptions): Promise<EngineInfo> {
     const started = Date.now();
-    let spec = this.spec(name);
+    let spec = this.records.required(name);
     const targets = await this.memberTargets(spec, sizeBytes, options);
     const grown = { ...(spec.expanding?.grown ?? {}) };
     const pending = targets.filter((t) => grown[t.member.name] === undefined);
@@ -108,19 +108,19 @@ export class EngineExpansion {
       // Checked before the intent: a refusal (space, size, reachability, health) changes nothing.
       await this.checkHealthy(spec, options);
       await Promise.all(pending.map((t) => this.grow(spec.name, t.member, t.bytes, options, true)));
-      await this.edit(name, (e) => e.recordExpansion({ sizeBytes, startedAtMs: started, grown: {} }));
+      await this.records.editExisting(name, 'expanded', (e) => e.recordExpansion({ sizeBytes, startedAtMs: started, grown: {} }));
       this.ctx.log.info({ engine: name, from: spec.sizeBytes, to: sizeBytes, members: targets.map((t) => `${t.member.name}:${t.bytes}`) }, 'engine expansion started');
     }
     for (const target of pending) {
       await this.grow(spec.name, target.member, target.bytes, options, false);
       grown[target.member.name] = target.bytes;
       const record: ExpansionRecord = { sizeBytes, startedAtMs: spec.expanding?.startedAtMs ?? started, grown: { ...grown } };
-      await this.edit(name, (e) => e.recordExpansion(record));
+      await this.records.editExisting(name, 'expanded', (e) => e.recordExpansion(record));
       this.ctx.log.info({ engine: name, replica: target.member.name, sizeBytes: target.bytes }, 'engine member grown');
     }
     await this.settle(name, sizeBytes, options);
-    await this.edit(name, (e) => e.finishExpansion());
-    spec = this.spec(name);
+    await this.records.editExisting(name, 'expanded', (e) => e.finishExpansion());
+    spec = this.records.required(name);
     this.ctx.log.info({ engine: name, sizeBytes, ms: Date.now() - started }, 'engine expanded: the raid and its export have the new size');
     this.status.changed(name, 'modified', `expanded to ${sizeBytes} bytes`);
     return this.status.info(spec, options);
@@ -186,20 +186,6 @@ export class EngineExpansion {
       }
       await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
     }
-  }
-
-  private spec(name: string): EngineSpec {
-    const spec = this.records.get(name);
-    if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} does not exist on this node`);
-    return spec;
-  }
-
-  /** A short section under the engine's lock; the engine may have been deleted meanwhile. */
-  private edit(name: string, change: (edit: EngineEdit) => Promise<void>): Promise<void> {
-    return this.records.edit(name, async (edit) => {
-      if (!edit.current) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} was deleted while it was being expanded`);
-      await change(edit);
-    });
   }
 }
 

@@ -34,7 +34,7 @@ import { checkName, engineControllerName, engineRaidName, volumeNqn } from '../n
 import { deleteQuietly, isGone } from '../node/spdk-verdicts.js';
 import type { EngineSpec, RevertRecord } from '../node/state-file.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
-import type { EngineEdit, EngineRecords } from './engine-records.js';
+import type { EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
 import type { Engines } from './engines.js';
 import { memberBdev, waitBdevGone } from './members.js';
@@ -81,7 +81,7 @@ export class EngineSnapshotRevert {
       if (running.snapshot === snapshot) return running.done;
       throw notRevertible(`engine ${name} is being reverted to snapshot ${running.snapshot}; wait for it to end`);
     }
-    const spec = this.spec(name);
+    const spec = this.records.required(name);
     if (spec.reverting) {
       if (spec.reverting.snapshot !== snapshot) {
         throw notRevertible(`engine ${name} has an unfinished revert to snapshot ${spec.reverting.snapshot}; EngineSnapshotRevert with that snapshot completes it first`);
@@ -90,7 +90,7 @@ export class EngineSnapshotRevert {
     }
     return this.track(name, snapshot, async () => {
       const record = await this.check(spec, snapshot, request.source || undefined, options);
-      await this.edit(name, (e) => e.setRevert(record));
+      await this.records.editExisting(name, 'reverted', (e) => e.setRevert(record));
       this.ctx.log.info({ engine: name, snapshot, source: record.source }, 'engine revert started: the volume goes down, the source is reverted, the others are rebuilt from it');
       this.status.changed(name, 'modified', `reverting to snapshot ${snapshot} from ${record.source}`);
       return this.run(name, options);
@@ -177,7 +177,7 @@ export class EngineSnapshotRevert {
   private async run(name: string, options?: CallOptions): Promise<EngineInfo> {
     const started = Date.now();
     for (;;) {
-      const spec = this.spec(name);
+      const spec = this.records.required(name);
       const record = spec.reverting;
       if (!record) break;
       const source = spec.replicas.find((r) => r.name === record.source);
@@ -204,7 +204,7 @@ export class EngineSnapshotRevert {
         case 'exported': {
           // Each other member is rebuilt from the source, whatever its own snapshot holds.
           for (const member of spec.replicas.filter((r) => r.name !== source.name)) await this.deps.queueRebuild(name, member, options);
-          await this.edit(name, (e) => e.setRevert(undefined));
+          await this.records.editExisting(name, 'reverted', (e) => e.setRevert(undefined));
           this.ctx.log.info(
             { engine: name, snapshot: record.snapshot, source: source.name, ms: Date.now() - started },
             'engine reverted: exported again, the other members are being rebuilt from the source',
@@ -214,11 +214,11 @@ export class EngineSnapshotRevert {
         }
       }
     }
-    return this.status.info(this.spec(name), options);
+    return this.status.info(this.records.required(name), options);
   }
 
   private async step(name: string, record: Readonly<RevertRecord>, phase: RevertRecord['phase'], what: string): Promise<void> {
-    await this.edit(name, (e) => e.setRevert({ ...record, phase }));
+    await this.records.editExisting(name, 'reverted', (e) => e.setRevert({ ...record, phase }));
     this.ctx.log.info({ engine: name, snapshot: record.snapshot, phase }, `engine revert: ${what}`);
     this.status.changed(name, 'modified', `reverting to snapshot ${record.snapshot}: ${what}`);
   }
@@ -284,19 +284,6 @@ export class EngineSnapshotRevert {
       throw new ConductorError('MEMBER_NOT_REACHABLE_BY_API', `member ${member.name} of ${engine} has no api_address: its node cannot be asked to revert it; nothing was changed`);
     }
     return this.deps.peers.peer(member.apiAddress);
-  }
-
-  private spec(name: string): EngineSpec {
-    const spec = this.records.get(name);
-    if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} does not exist on this node`);
-    return spec;
-  }
-
-  private edit(name: string, change: (edit: EngineEdit) => Promise<void>): Promise<void> {
-    return this.records.edit(name, async (edit) => {
-      if (!edit.current) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} was deleted while it was being reverted`);
-      await change(edit);
-    });
   }
 }
 
