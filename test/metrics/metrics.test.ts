@@ -99,7 +99,17 @@ describe('/metrics', () => {
   });
 
   it("counts a volume's reads and writes through its raid, with latencies in seconds", async () => {
-    const before = await scrape();
+    // A baseline from settled counters: the raid's own reads (examine, a member joining) may still be
+    // on their way into the next iostat sample (every 300 ms). Settled: the same in scrapes > 2 periods apart.
+    const counts = (e: Exposition) => ['read', 'write'].map((k) => value(e, `spdk_conductor_volume_${k}_ops_total`, { engine: 'v' }) ?? 0).join('/');
+    let last = await scrape();
+    let lastAt = Date.now();
+    const before = await until('the volume counters settled', 30_000, (e) => {
+      if (Date.now() - lastAt < 700) return false;
+      const settled = counts(e) === counts(last) && e;
+      [last, lastAt] = [e, Date.now()];
+      return settled;
+    });
     const writes0 = value(before, 'spdk_conductor_volume_write_ops_total', { engine: 'v' }) ?? 0;
     const bytes0 = value(before, 'spdk_conductor_volume_written_bytes_total', { engine: 'v' }) ?? 0;
     const reads0 = value(before, 'spdk_conductor_volume_read_ops_total', { engine: 'v' }) ?? 0;
