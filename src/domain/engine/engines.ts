@@ -330,9 +330,7 @@ export class Engines {
   }
 
   spec(name: string): EngineSpec {
-    const spec = this.records.get(name);
-    if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} does not exist on this node`);
-    return spec;
+    return this.records.required(name);
   }
 
   /**

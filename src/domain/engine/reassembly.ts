@@ -105,8 +105,7 @@ export class EngineReassembly {
         );
       return this.run(edit, options);
     });
-    const spec = this.records.get(name);
-    if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${name} does not exist on this node`);
+    const spec = this.records.required(name);
     const engine = await this.status.info(spec, options);
     if (actions.length > 0) this.status.changed(name, 'modified', `repaired: ${actions.join('; ')}`);
     return { engine, actions, problem };

@@ -49,7 +49,7 @@ export class VolumeSnapshots {
     const name = checkName('snapshot', request.name);
     const labels = checkLabels(request.labels ?? {});
     return this.serialized(engine, name, async () => {
-      const spec = this.spec(engine);
+      const spec = this.records.required(engine);
       const existing = recordOf(spec, name);
       if (existing?.state === 'deleting') throw new ConductorError('VOLUME_SNAPSHOT_CONFLICT', `volume snapshot ${name} of ${engine} is being deleted; delete it again to finish`);
       if (existing && JSON.stringify(existing.labels) !== JSON.stringify(labels)) throw new ConductorError('SNAPSHOT_EXISTS', `volume snapshot ${name} of ${engine} exists with other labels`);
@@ -82,14 +82,14 @@ export class VolumeSnapshots {
   }
 
   list(engine: string): VolumeSnapshotInfo[] {
-    const spec = this.spec(checkName('volume', engine));
+    const spec = this.records.required(checkName('volume', engine));
     return Object.entries(spec.volumeSnapshots ?? {})
       .map(([name, record]) => infoOf(spec.name, name, record))
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.name.localeCompare(b.name));
   }
 
   get(engine: string, name: string): VolumeSnapshotInfo {
-    const spec = this.spec(checkName('volume', engine));
+    const spec = this.records.required(checkName('volume', engine));
     const record = recordOf(spec, checkName('snapshot', name));
     if (!record) throw notFound(engine, name);
     return infoOf(engine, name, record);
@@ -205,12 +205,6 @@ export class VolumeSnapshots {
       throw new ConductorError('MEMBER_NOT_REACHABLE_BY_API', `member ${member.name} of ${engine} has no api_address: its node cannot be asked to snapshot it; nothing was changed`);
     }
     return this.peers.peer(member.apiAddress);
-  }
-
-  private spec(engine: string): EngineSpec {
-    const spec = this.records.get(engine);
-    if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${engine} does not exist on this node`);
-    return spec;
   }
 
   private async serialized<T>(engine: string, name: string, work: () => Promise<T>): Promise<T> {
