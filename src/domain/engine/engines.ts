@@ -10,12 +10,11 @@ import { ConductorError, SpdkRpcError, SpdkTransportError, type ErrorCode } from
 import type { CallOptions } from '../../spdk/call.js';
 import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { DomainContext } from '../node/context.js';
-import type { DeleteOutcome, EngineCreate, EngineInfo, EngineReplicaSpec, PageRequest, SalvageInfo, TimeoutOverride } from '../model.js';
+import type { DeleteOutcome, EngineCreate, EngineInfo, EngineReplicaSpec, PageRequest, TimeoutOverride } from '../model.js';
 import { pageItems } from '../node/sorted-names.js';
 import { checkSecrets, engineKeyUser, hasKeys, keyNamesOf, keyParams, type HostSecrets } from '../node/keys.js';
 import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, parseEngineController, volumeNqn } from '../node/naming.js';
 import { nameProblem } from '../../validation/names.js';
-import { quoted } from '../../validation/text.js';
 import { portProblem, replicaAddressProblem } from '../../validation/network.js';
 import { nqnProblem } from '../../validation/nqn.js';
 import { sizeBytesProblem } from '../../validation/sizes.js';
@@ -24,9 +23,10 @@ import { listenOnFreePort } from '../replica/exports.js';
 import type { EngineSpec } from '../node/state-file.js';
 import type { EngineEdit, EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
-import { checkLocalMembers, checkRemoteSizes, memberBdev, memberSlotNames, superblockFits, waitBdevGone } from './members.js';
+import { type Attached, checkLocalMembers, checkRemoteSizes, memberBdev, memberSlotNames, superblockFits, waitBdevGone } from './members.js';
 import type { HostTimeouts } from './timeout-budget.js';
-import { chooseSource, type SalvageProbe } from './salvage.js';
+import type { SalvageProbe } from './salvage.js';
+import { checkSalvageSource, SalvagePlan } from './salvage-plan.js';
 
 const MIB = 1024 * 1024;
 /** raid1 in spdk_tgt v26.05 refuses to start with fewer members (transcript 08). */
@@ -54,21 +54,6 @@ export interface HostFrontend {
 
 type EnginesContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'ports' | 'settings' | 'keys' | 'log'>;
 
-/** A member's attach as attachAll saw it; `code` says why it failed when that is known. */
-interface Attached {
-  name: string;
-  bdev: string | undefined;
-  error: string | undefined;
-  code?: ErrorCode;
-}
-
-/** This engine's raid as examine assembled it from the members' superblocks (Engines.examineAssembled). */
-interface AssembledRaid {
-  state: string;
-  /** Members configured from the newest superblock. */
-  configured: Set<string>;
-}
-
 /** spdk_tgt's errnos on an attach (transcript 18): -5 I/O error, -17 same path attached, -126 key not in the keyring. */
 const EIO = -5;
 const EEXIST = -17;
@@ -81,12 +66,16 @@ export class Engines {
     private readonly deps: EngineDeps,
     private readonly status: EngineStatus,
     /** Reads what the members hold, to choose a source among members that may have diverged. */
-    private readonly salvage?: SalvageProbe,
-  ) {}
+    salvage?: SalvageProbe,
+  ) {
+    this.salvagePlan = new SalvagePlan(ctx, salvage);
+  }
+
+  private readonly salvagePlan: SalvagePlan;
 
   async create(request: EngineCreate, options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<EngineInfo> {
     let spec = this.validate(request, secrets);
-    const source = this.validateSource(spec, request.source);
+    const source = checkSalvageSource(spec, request.source);
     return this.records.edit(spec.name, async (edit) => {
       const existing = edit.current;
       if (existing) {
@@ -123,7 +112,7 @@ export class Engines {
         const superblock = await superblockFits(this.ctx, spec, healthy, options);
         if (!superblock)
           this.ctx.log.warn({ engine: spec.name }, 'a member has no room for a raid superblock beyond the volume size; engine made without one (reconcile re-creates it from its record)');
-        const { salvage, assembled } = await this.salvageOf(spec, healthy, source, options);
+        const { salvage, assembled } = await this.salvagePlan.decide(spec, healthy, source, options);
         // The source first, so the raid starts from its data; the others leave it at once, before
         // anything reads the raid (the export comes later), to be rebuilt from the source. A raid
         // examine assembled from the members' superblocks is this engine's: kept, not made again.
@@ -362,17 +351,6 @@ export class Engines {
     await edit.drop();
   }
 
-  /** The member named as the source: one of the engine's. */
-  private validateSource(spec: EngineSpec, source: string | undefined): string | undefined {
-    if (source === undefined || source === '') return undefined;
-    if (!spec.replicas.some((r) => r.name === source)) {
-      throw new ConductorError('INVALID_ARGUMENT', `source ${quoted(source)} is not a member of engine ${spec.name} (members: ${spec.replicas.map((r) => r.name).join(', ')})`, {
-        field: 'source',
-      });
-    }
-    return source;
-  }
-
   /**
    * Members taken out of a superblock raid (a salvage's or revert's members not rebuilt yet, a
    * removed member) keep its superblock, and clear_sb wipes only the members the raid holds:
@@ -393,90 +371,6 @@ export class Engines {
         () => undefined,
       );
     }
-  }
-
-  /**
-   * The salvage of members that may have diverged (engine/salvage.ts): none when every member is
-   * new and empty. Members that carry this volume's raid superblock were assembled by examine
-   * into the engine's raid from the newest one (spdk_tgt v26.05, raid_bdev_examine_sb): that raid
-   * is kept, and the members it configured are those of the newest sequence. spdk_tgt refuses a
-   * member carrying that superblock to any other raid (-EEXIST), so a source it left out cannot
-   * be made the raid's: such a request is refused.
-   */
-  private async salvageOf(
-    spec: EngineSpec,
-    healthy: readonly Attached[],
-    source: string | undefined,
-    options?: CallOptions,
-  ): Promise<{ salvage: SalvageInfo | undefined; assembled: AssembledRaid | undefined }> {
-    if (!this.salvage) return { salvage: undefined, assembled: undefined };
-    if (source !== undefined && !healthy.some((m) => m.name === source)) {
-      throw new ConductorError('REPLICA_UNREACHABLE', `source ${source} of engine ${spec.name} could not be attached; nothing was made`, { field: 'source' });
-    }
-    const members = spec.replicas.filter((r) => healthy.some((m) => m.name === r.name));
-    const evidence = await this.salvage.evidence(members, options);
-    if (evidence.every((m) => m.empty === true)) return { salvage: undefined, assembled: undefined };
-    const assembled = await this.examineAssembled(spec, healthy, options);
-    // Members whose node cannot be asked (no api_address) and nothing else known written, nor this
-    // volume's superblock on any: a new engine, made as always (docs/volume-operations.md).
-    if (!assembled && !evidence.some((m) => m.empty === false)) {
-      this.ctx.log.info(
-        { engine: spec.name, unknown: evidence.filter((m) => m.empty === undefined).map((m) => m.name) },
-        'members whose node cannot be asked; none known written: made as new, nothing rebuilt',
-      );
-      return { salvage: undefined, assembled: undefined };
-    }
-    if (assembled) for (const member of evidence) member.newestSuperblock = assembled.configured.has(member.name);
-    const salvage = chooseSource(evidence, source);
-    if (salvage && assembled && !assembled.configured.has(salvage.source)) {
-      throw new ConductorError(
-        'SALVAGE_SOURCE_STALE',
-        `replica ${salvage.source} carries an older raid superblock of engine ${spec.name} than ${[...assembled.configured].join(', ')}: spdk_tgt assembled the raid from the newest and refuses the older member to any other raid, so it cannot be the source; nothing was made`,
-        { field: 'source' },
-      );
-    }
-    if (assembled && assembled.state !== 'online') {
-      throw new ConductorError(
-        'REPLICA_UNREACHABLE',
-        `the raid spdk_tgt assembled from the members' superblocks is ${assembled.state}: a member of the newest superblock is not attached; nothing was made`,
-      );
-    }
-    if (salvage) {
-      const rebuilt = salvage.members.filter((m) => m.verdict === 'rebuilt');
-      this.ctx.log.warn(
-        {
-          engine: spec.name,
-          source: salvage.source,
-          rule: salvage.rule,
-          reason: salvage.reason,
-          rebuilt: rebuilt.map((m) => `${m.replica}: ${m.reason}`),
-          assembledByExamine: assembled !== undefined,
-        },
-        'engine made over members that hold data: the others are rebuilt from the source',
-      );
-    }
-    return { salvage, assembled };
-  }
-
-  /**
-   * This engine's raid as examine assembled it from the members' superblocks, with the members it
-   * configured from the newest one (a member it re-added and is rebuilding is not one of them).
-   */
-  private async examineAssembled(spec: EngineSpec, healthy: readonly Attached[], options?: CallOptions): Promise<AssembledRaid | undefined> {
-    await this.ctx.spdk.bdev.waitForExamine(options);
-    const raid = (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === engineRaidName(spec.name));
-    if (!raid) return undefined;
-    const owner = new Map<string, string>();
-    for (const member of spec.replicas) {
-      const attached = healthy.find((m) => m.name === member.name);
-      for (const name of [...memberSlotNames(spec.name, member, this.ctx), ...(attached?.bdev ? [attached.bdev] : [])]) owner.set(name, member.name);
-    }
-    const configured = new Set<string>();
-    for (const slot of raid.base_bdevs_list) {
-      if (slot.is_configured && slot.name && slot.name !== raid.process?.target && owner.has(slot.name)) configured.add(owner.get(slot.name)!);
-    }
-    this.ctx.log.info({ engine: spec.name, state: raid.state, configured: [...configured] }, "the members carry this engine's raid superblock: examine assembled the raid from the newest");
-    return { state: raid.state, configured };
   }
 
   private validate(request: EngineCreate, secrets?: ReadonlyMap<string, HostSecrets>): EngineSpec {

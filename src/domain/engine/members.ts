@@ -3,7 +3,7 @@
  * NVMe namespace bdev, a local one's head lvol), waiting for one to be gone after a detach, and
  * whether the members given to a create can carry the engine at all.
  */
-import { ConductorError } from '../../errors.js';
+import { ConductorError, type ErrorCode } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { EngineReplicaSpec } from '../model.js';
@@ -129,4 +129,12 @@ export function memberSlotNames(volume: string, member: Readonly<EngineReplicaSp
     if (head) names.push(head.uuid);
   }
   return names;
+}
+
+/** A member's attach as attachAll saw it; `code` says why it failed when that is known. */
+export interface Attached {
+  name: string;
+  bdev: string | undefined;
+  error: string | undefined;
+  code?: ErrorCode;
 }
