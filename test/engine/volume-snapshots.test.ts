@@ -73,6 +73,8 @@ describe('volume snapshots', () => {
   it('is idempotent; other labels are SNAPSHOT_EXISTS; a name a member already has is refused, nothing changed', async () => {
     const again = await node().engineSnapshotCreate({ engine: 'vs', name: 's1', labels: { tier: 'gold', app: 'db' } });
     expect(again.name).toBe('s1');
+    // A volume snapshot is the engine's state, not its configuration: the engine's own create again still finds it.
+    expect((await cluster.engine('vs', members)).name).toBe('vs');
     expect((await refusal(node().engineSnapshotCreate({ engine: 'vs', name: 's1', labels: { app: 'web' } }))).code).toBe('SNAPSHOT_EXISTS');
 
     await cluster.nodes[1]!.node.snapshotCreate({ replicaName: 'vs-r1', name: 'own' });

@@ -561,18 +561,9 @@ function sameMember(a: EngineReplicaSpec, b: EngineReplicaSpec): boolean {
 }
 
 function sameSpec(a: EngineSpec, b: EngineSpec): boolean {
-  // QoS, an expansion or revert in flight, the salvage its create chose and the members seen out are the
-  // engine's state since its create, not its configuration: the same create again still finds its engine.
-  const strip = (s: EngineSpec): unknown => ({
-    ...s,
-    port: 0,
-    creating: undefined,
-    superblock: undefined,
-    qos: undefined,
-    expanding: undefined,
-    reverting: undefined,
-    salvage: undefined,
-    out: undefined,
-  });
-  return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
+  // Only what a create asks for: everything else in the record (the port it was given, QoS, the
+  // salvage its create chose, rebuilds, volume snapshots, members seen out, an expansion or revert
+  // in flight) is the engine's state since its create, so the same create again still finds it.
+  const asked = (s: EngineSpec): unknown => [s.name, s.sizeBytes, s.replicas, s.frontend, s.hostNqns, s.timeouts ?? null];
+  return JSON.stringify(asked(a)) === JSON.stringify(asked(b));
 }
