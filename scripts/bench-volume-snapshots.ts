@@ -199,9 +199,11 @@ async function main(): Promise<void> {
   await revert(engine, r0, false);
   await revert(engine, r0, true);
   const deletes: number[] = [];
-  for (let i = 0; i < Math.min(COUNT, 20); i++) deletes.push(await timed(() => engine.service.domain.engineSnapshotDelete('bv', `bs-${i}`)));
+  // The linked clone holds the last snapshot (SNAPSHOT_HAS_CHILDREN): only the ones before it are deleted.
+  const deletable = Math.min(COUNT - 1, 20);
+  for (let i = 0; i < deletable; i++) deletes.push(await timed(() => engine.service.domain.engineSnapshotDelete('bv', `bs-${i}`)));
   host.close();
-  console.log(summary('EngineSnapshotDelete (first 20)', deletes));
+  console.log(summary(`EngineSnapshotDelete (first ${deletable})`, deletes));
   console.log(`clone of ${last} (${COUNT} snapshots in the chain): linked ${linked.toFixed(0)} ms, full here ${full.toFixed(0)} ms, full from another node ${across.toFixed(0)} ms`);
 }
 

@@ -293,7 +293,8 @@ export class EngineStatus {
       namespaceNguid: ids.nguid,
       device: undefined,
       recommendedCtrlLossTmoSec: host.ctrlLossTmoSec,
-      connectCommand: spec.frontend === 'export-only' ? connectLine(nqn, address, spec, host) : undefined,
+      // Port 0 until the create's export exists: no line to connect with yet.
+      connectCommand: spec.frontend === 'export-only' && spec.port !== 0 ? connectLine(nqn, address, spec, host) : undefined,
     };
   }
 }
