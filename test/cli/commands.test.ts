@@ -255,7 +255,8 @@ describe('exit codes and messages', () => {
 
   it('4 when --timeout passes, and the service stops the work', async () => {
     domain.hang('diskList');
-    const result = await run(['disk', 'list', '--timeout', '300ms']);
+    // Long enough for the call to reach the service on a loaded machine (the deadline counts the connect too).
+    const result = await run(['disk', 'list', '--timeout', '2s']);
     expect(result.exitCode).toBe(4);
     expect(result.stderr).toMatch(/DEADLINE_EXCEEDED/);
     await waitFor('the domain call to be aborted', () => domain.calls[0]?.options?.signal?.aborted);
