@@ -13,6 +13,8 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import { SpdkTransportError, type TransportFailure } from '../errors.js';
 import { FramingError, JsonSplitter, type SplitHandlers } from './framing.js';
+import { OrderedValues } from './ordered-values.js';
+import { parseSliced } from './sliced-parse.js';
 
 export interface JsonRpcResponse {
   jsonrpc?: string;
@@ -49,6 +51,10 @@ export class SpdkConnection extends EventEmitter {
   private readonly reconnectMaxMs: number;
   private readonly pending = new Map<number, PendingReply>();
   private readonly splitter = new JsonSplitter();
+  private readonly answers = new OrderedValues(
+    (value) => this.dispatch(value),
+    (err) => this.log.error({ err: err.message }, 'malformed JSON from spdk_tgt; dropped'),
+  );
   private socket: net.Socket | undefined;
   private state: State = 'idle';
   private connecting: Promise<void> | undefined;
@@ -170,6 +176,7 @@ export class SpdkConnection extends EventEmitter {
     this.state = 'open';
     this.lastFailure = undefined;
     this.splitter.reset();
+    this.answers.reset();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -192,12 +199,15 @@ export class SpdkConnection extends EventEmitter {
   }
 
   private readonly handlers: SplitHandlers = {
-    onValue: (value) => {
-      if (Array.isArray(value)) for (const item of value) this.deliver(item as JsonRpcResponse);
-      else this.deliver(value as JsonRpcResponse);
-    },
+    onValue: (value) => this.answers.value(value),
     onMalformed: (text) => this.log.error({ bytes: text.length }, 'malformed JSON from spdk_tgt; dropped'),
+    onLarge: (text) => this.answers.parsing(parseSliced(text)),
   };
+
+  private dispatch(value: unknown): void {
+    if (Array.isArray(value)) for (const item of value) this.deliver(item as JsonRpcResponse);
+    else this.deliver(value as JsonRpcResponse);
+  }
 
   private deliver(response: JsonRpcResponse): void {
     const id = typeof response?.id === 'number' ? response.id : undefined;
@@ -217,6 +227,7 @@ export class SpdkConnection extends EventEmitter {
     this.socket = undefined;
     const midValue = this.splitter.midValue;
     this.splitter.reset();
+    this.answers.reset();
     if (this.state === 'closed') return;
     this.state = 'idle';
     this.lastFailure = 'closed';

@@ -10,6 +10,7 @@
  * which keeps its state across chunks and looks at each byte once.
  */
 import { span } from '../loop-trace.js';
+import { SLICED_PARSE_MIN_CHARS } from './sliced-parse.js';
 
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
@@ -30,6 +31,11 @@ export interface SplitHandlers {
   onValue(value: unknown): void;
   /** A structurally complete value that is not valid JSON: skipped, the stream goes on. */
   onMalformed(text: string): void;
+  /**
+   * A value of at least SLICED_PARSE_MIN_CHARS, not parsed here: the handler parses it without one
+   * long task (sliced-parse.ts). Without it, such a value is parsed here like any other.
+   */
+  onLarge?(text: string): void;
 }
 
 export class JsonSplitter {
@@ -136,6 +142,10 @@ export class JsonSplitter {
         this.depth++;
       } else if ((b === CLOSE_BRACE || b === CLOSE_BRACKET) && --this.depth === 0) {
         const text = this.take(chunk, start, i + 1);
+        if (handlers.onLarge && text.length >= SLICED_PARSE_MIN_CHARS) {
+          handlers.onLarge(text);
+          return i + 1;
+        }
         const value = tryParse(text);
         if (value === undefined) handlers.onMalformed(text);
         else handlers.onValue(value);

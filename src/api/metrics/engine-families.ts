@@ -9,7 +9,7 @@
  * members: series that would always be 0 are left out.
  */
 import type { VolumeIoCounters, VolumeIoSample } from '../../domain/engine/volume-io.js';
-import type { NodeObservation } from '../../domain/node/observation.js';
+import type { EngineObservation, NodeObservation } from '../../domain/node/observation.js';
 import { forEachSliced } from '../../domain/node/slices.js';
 
 interface Family {
@@ -46,40 +46,82 @@ const VOLUME: ReadonlyArray<Family & { value: keyof VolumeIoCounters }> = [
 /** Every family written here, for the dashboard's check and the docs. */
 export const ENGINE_FAMILY_NAMES: readonly string[] = [...Object.values(ENGINE), ...VOLUME].map((f) => f.name);
 
+/** One engine's lines of each of the five ENGINE families, and what they were written from. */
+interface EngineLines {
+  key: string;
+  margins: EngineObservation['margins'];
+  lines: [string, string, string, string, string];
+  /** The render that last saw the engine: one not seen by the latest is gone. */
+  seen: number;
+}
+
 /**
- * In slices (domain/node/slices.ts): 500 engines are ~600 KiB of text, tens of milliseconds of the
- * loop on a loaded node if written in one go. The observation is the scrape's, taken before the
- * first slice, so the text is of one moment whatever changes meanwhile.
+ * The families as text, each engine's lines kept while what they show is unchanged (its state,
+ * member counts, size, budget margins), and the volume lines kept per volume I/O sample: a scrape
+ * at 500 engines joins kept strings (V8 ropes, no copy) instead of writing ~600 KiB again. Lines
+ * that must be written are written in slices (domain/node/slices.ts), as at the first scrape.
  */
-export async function renderEngineFamilies(o: NodeObservation, io: VolumeIoSample | undefined): Promise<string> {
-  // One pass per family group, each line appended to one string (V8 joins them as ropes, without arrays).
-  let state = header(ENGINE.state);
-  let members = header(ENGINE.members);
-  let size = header(ENGINE.size);
-  let margin = header(ENGINE.margin);
-  let required = header(ENGINE.required);
-  await forEachSliced(o.engines, (e) => {
-    const engine = `{engine="${label(e.name)}"`;
-    state += `${ENGINE.state.name}${engine},state="${e.state}"} 1\n`;
-    for (const s in e.members) {
-      const n = e.members[s as keyof typeof e.members];
-      if (n > 0) members += `${ENGINE.members.name}${engine},state="${s}"} ${n}\n`;
-    }
-    size += `${ENGINE.size.name}${engine}} ${e.sizeBytes}\n`;
-    for (const m of e.margins) {
-      if (!m.applies || m.marginSec === null) continue;
-      margin += `${ENGINE.margin.name}${engine},rule="${m.rule}"} ${num(m.marginSec)}\n`;
-      required += `${ENGINE.required.name}${engine},rule="${m.rule}"} ${num(m.requiredSec)}\n`;
-    }
-  });
-  const volume = VOLUME.map(header);
-  await forEachSliced([...(io?.engines ?? [])], ([name, v]) => {
-    const engine = `{engine="${label(name)}"} `;
-    VOLUME.forEach((f, i) => {
-      volume[i] += `${f.name}${engine}${num(v[f.value])}\n`;
+export class EngineFamilies {
+  private readonly engines = new Map<string, EngineLines>();
+  private volume: { sample: VolumeIoSample; lines: string[] } | undefined;
+  private renders = 0;
+
+  /** The observation is the scrape's, taken before the first slice: the text is of one moment. */
+  async render(o: NodeObservation, io: VolumeIoSample | undefined): Promise<string> {
+    const render = ++this.renders;
+    let state = header(ENGINE.state);
+    let members = header(ENGINE.members);
+    let size = header(ENGINE.size);
+    let margin = header(ENGINE.margin);
+    let required = header(ENGINE.required);
+    await forEachSliced(o.engines, (e) => {
+      const key = `${e.state}|${e.members.healthy},${e.members.rebuilding},${e.members.failed},${e.members.missing}|${e.sizeBytes}`;
+      let kept = this.engines.get(e.name);
+      if (kept === undefined || kept.key !== key || kept.margins !== e.margins) {
+        kept = { key, margins: e.margins, lines: engineLines(e), seen: render };
+        this.engines.set(e.name, kept);
+      }
+      kept.seen = render;
+      state += kept.lines[0];
+      members += kept.lines[1];
+      size += kept.lines[2];
+      margin += kept.lines[3];
+      required += kept.lines[4];
     });
-  });
-  return state + members + size + margin + required + volume.join('');
+    if (this.engines.size > o.engines.length) for (const [name, kept] of this.engines) if (kept.seen !== render) this.engines.delete(name);
+    return state + members + size + margin + required + (await this.volumeLines(io)).join('');
+  }
+
+  private async volumeLines(io: VolumeIoSample | undefined): Promise<string[]> {
+    if (io === undefined) return VOLUME.map(header);
+    if (this.volume?.sample === io) return this.volume.lines;
+    const lines = VOLUME.map(header);
+    await forEachSliced([...io.engines], ([name, v]) => {
+      const engine = `{engine="${label(name)}"} `;
+      VOLUME.forEach((f, i) => {
+        lines[i] += `${f.name}${engine}${num(v[f.value])}\n`;
+      });
+    });
+    this.volume = { sample: io, lines };
+    return lines;
+  }
+}
+
+function engineLines(e: EngineObservation): EngineLines['lines'] {
+  const engine = `{engine="${label(e.name)}"`;
+  let members = '';
+  for (const s in e.members) {
+    const n = e.members[s as keyof typeof e.members];
+    if (n > 0) members += `${ENGINE.members.name}${engine},state="${s}"} ${n}\n`;
+  }
+  let margin = '';
+  let required = '';
+  for (const m of e.margins) {
+    if (!m.applies || m.marginSec === null) continue;
+    margin += `${ENGINE.margin.name}${engine},rule="${m.rule}"} ${num(m.marginSec)}\n`;
+    required += `${ENGINE.required.name}${engine},rule="${m.rule}"} ${num(m.requiredSec)}\n`;
+  }
+  return [`${ENGINE.state.name}${engine},state="${e.state}"} 1\n`, members, `${ENGINE.size.name}${engine}} ${e.sizeBytes}\n`, margin, required];
 }
 
 function header(f: Family): string {

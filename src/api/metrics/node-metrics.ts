@@ -18,7 +18,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { subscribe, type RebuildLifecycle } from '../../diagnostics.js';
 import type { VolumeIoRate, VolumeIoSample } from '../../domain/engine/volume-io.js';
 import type { NodeObservation } from '../../domain/node/observation.js';
-import { ENGINE_FAMILY_NAMES, renderEngineFamilies } from './engine-families.js';
+import { ENGINE_FAMILY_NAMES, EngineFamilies } from './engine-families.js';
 import type { LoopDelayStats } from '../health-loop-delay.js';
 import { collectProcessMetrics } from './process-metrics.js';
 import { SpdkCallMetrics } from './spdk-calls.js';
@@ -62,6 +62,7 @@ export class NodeMetrics {
   private readonly unsubscribe: () => void;
   private readonly gauges: Array<Gauge<string>> = [];
   private readonly spdkCounters: Array<Counter<string>> = [];
+  private readonly engineFamilies = new EngineFamilies();
 
   private readonly g;
   private readonly c;
@@ -138,7 +139,7 @@ export class NodeMetrics {
     const io = this.sources.volumeIo();
     this.update(o);
     this.volumesAge(io);
-    const engines = await renderEngineFamilies(o, io);
+    const engines = await this.engineFamilies.render(o, io);
     return { contentType: this.registry.contentType, body: (await this.registry.metrics()) + engines };
   }
 

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { EngineFamilies } from '../../src/api/metrics/engine-families.js';
+import type { VolumeIoCounters, VolumeIoSample } from '../../src/domain/engine/volume-io.js';
+import type { EngineObservation, NodeObservation } from '../../src/domain/node/observation.js';
+
+const MARGINS: EngineObservation['margins'] = [
+  { rule: 'ours.io-failover-before-host-io-timeout', marginSec: 12, requiredSec: 5, applies: true },
+  { rule: 'ours.controller-gone-before-host-ctrl-loss', marginSec: 30, requiredSec: 5, applies: true },
+];
+
+function engine(name: string, over: Partial<EngineObservation> = {}): EngineObservation {
+  return { name, raidName: `raid-${name}`, sizeBytes: 1 << 30, state: 'healthy', members: { healthy: 2, rebuilding: 0, failed: 0, missing: 0 }, margins: MARGINS, ...over };
+}
+
+function observation(engines: EngineObservation[]): NodeObservation {
+  return { engines } as unknown as NodeObservation;
+}
+
+function counters(n: number): VolumeIoCounters {
+  return { readOps: n, writeOps: 2 * n, unmapOps: 0, readBytes: 4096 * n, writeBytes: 8192 * n, unmapBytes: 0, readLatencySec: n / 1000, writeLatencySec: n / 500 };
+}
+
+describe('the per-engine families kept between scrapes', () => {
+  it('write after each change exactly what a first render of the same state writes', async () => {
+    const kept = new EngineFamilies();
+    const many = Array.from({ length: 300 }, (_, i) => engine(`e-${i}`));
+    const sample: VolumeIoSample = { at: 1, engines: new Map(many.map((e, i) => [e.name, counters(i)])) };
+    const first = await kept.render(observation(many), sample);
+    expect(first).toBe(await new EngineFamilies().render(observation(many), sample));
+    expect(first).toContain('spdk_conductor_engine_state{engine="e-7",state="healthy"} 1\n');
+
+    // One engine degraded, one gone, one new, one on another budget, one grown; a new I/O sample.
+    const changed = many.filter((e) => e.name !== 'e-3');
+    changed[0] = engine('e-0', { state: 'degraded', members: { healthy: 1, rebuilding: 1, failed: 0, missing: 0 } });
+    changed[1] = engine('e-1', { margins: [{ ...MARGINS[0]!, marginSec: 1 }] });
+    changed[2] = engine('e-2', { sizeBytes: 2 << 30 });
+    changed.push(engine('e-new'));
+    const next: VolumeIoSample = { at: 2, engines: new Map(changed.map((e, i) => [e.name, counters(i + 1000)])) };
+    const second = await kept.render(observation(changed), next);
+    expect(second).toBe(await new EngineFamilies().render(observation(changed), next));
+    expect(second).toContain('spdk_conductor_engine_state{engine="e-0",state="degraded"} 1\n');
+    expect(second).toContain('spdk_conductor_engine_members{engine="e-0",state="rebuilding"} 1\n');
+    expect(second).toContain('spdk_conductor_timeout_budget_margin_seconds{engine="e-1",rule="ours.io-failover-before-host-io-timeout"} 1\n');
+    expect(second).toContain(`spdk_conductor_engine_size_bytes{engine="e-2"} ${2 << 30}\n`);
+    expect(second).toContain('spdk_conductor_engine_state{engine="e-new",state="healthy"} 1\n');
+    expect(second).not.toContain('engine="e-3"');
+    expect(second).toContain('spdk_conductor_volume_read_ops_total{engine="e-new"} 1299\n');
+
+    // Nothing changed: the same text again.
+    expect(await kept.render(observation(changed), next)).toBe(second);
+  });
+});
