@@ -11,7 +11,7 @@
  * turns SERVING when the domain has recovered. Whatever start-up opened is closed again when a
  * later step fails.
  */
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Health } from './api/health.js';
@@ -22,6 +22,7 @@ import { blockLoopOnSignal } from './api/health-loop-block.js';
 import { healthWorkerFor, type HealthWorker, type MetricsSource } from './api/health-worker.js';
 import { domainReadiness, startApiServer, type ApiPorts, type ApiServer, type ApiServerOptions } from './api/server.js';
 import { resolveSocketGroup } from './api/socket-group.js';
+import { setThreadNice } from './api/thread-nice.js';
 import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
 import { WatchedTls } from './api/watched-tls.js';
 import { configSource, redactedConfig } from './config/load.js';
@@ -150,6 +151,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   if (stateFileToCheck) checkStateFileWritable(stateFileToCheck, config['state.file'] ? configSource(config, 'state.file') : 'default (spdk.socket is set)');
   // Before anything slow: probes are answered from here on, whatever the rest of the start costs.
   const healthWorker = options.healthWorker ?? healthWorkerFor(config, componentLogger(log, 'health-worker'));
+  lowerMainThread(config['health.mainThreadNice'], log);
   const unblock = blockLoopOnSignal(process.env, log);
   if (socketGroup !== undefined) healthWorker.setSocketGroup(socketGroup);
 
@@ -350,4 +352,16 @@ class Closers {
     }
     if (first !== undefined) throw first;
   }
+}
+
+/**
+ * The main thread's nice value raised to health.mainThreadNice, after the health thread exists
+ * (a thread inherits its maker's value): the way to keep probes ahead of the main loop's work where
+ * the health thread cannot be given a lower value. Never lowered here: that needs privilege.
+ */
+function lowerMainThread(nice: number, log: Logger): void {
+  if (nice <= getPriority(0)) return;
+  const outcome = setThreadNice(nice);
+  if (outcome.set) log.info({ from: outcome.from, to: outcome.to }, 'main thread priority lowered (health.mainThreadNice): probes are answered ahead of its work');
+  else log.warn({ nice: outcome.from, wanted: outcome.wanted, reason: outcome.reason }, 'main thread priority not changed');
 }

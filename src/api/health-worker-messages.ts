@@ -37,6 +37,8 @@ export interface HealthWorkerData {
   stallMs: number;
   /** How long a /metrics request waits for the main thread, ms. */
   metricsTimeoutMs: number;
+  /** The thread's own nice value (health.threadNice); undefined: the process's. */
+  threadNice?: number | undefined;
 }
 
 /** The HTTP listener's identity and client CA, PEM (buffers cross to the thread as bytes). */

@@ -13,6 +13,7 @@ import { startHealthHttp, type HealthHttp, type HealthView, type MetricsText } f
 import type { LoopDelayStats } from './health-loop-delay.js';
 import { Heartbeat, type FromWorker, type HealthWorkerData, type HttpTlsContext, type ToWorker } from './health-worker-messages.js';
 import type { HealthGrpcServer } from './health-worker-grpc.js';
+import { setThreadNice } from './thread-nice.js';
 
 /** Scrapes waiting for the main thread at once; more are refused rather than queued behind it. */
 const MAX_PENDING_SCRAPES = 4;
@@ -137,6 +138,17 @@ async function stop(): Promise<void> {
 async function start(): Promise<void> {
   let httpAt: number | undefined;
   let grpcAt: number | undefined;
+  if (data.threadNice !== undefined) {
+    // Before the listeners: from their first probe on, this thread is ahead of the main loop for the CPU.
+    const nice = setThreadNice(data.threadNice);
+    if (nice.set) log('info', { from: nice.from, to: nice.to }, 'health thread priority set: probes are answered ahead of the main loop on a busy CPU');
+    else
+      log(
+        'warn',
+        { nice: nice.from, wanted: nice.wanted, reason: nice.reason },
+        "health thread priority left as the process's: on a busy CPU probes share it with the main loop (grant CAP_SYS_NICE, or set health.mainThreadNice)",
+      );
+  }
   try {
     if (data.http) {
       await tlsReady;

@@ -48,6 +48,8 @@ export interface HealthWorkerOptions {
   logger?: Logger | undefined;
   /** How long a /metrics request waits for the main thread, ms. */
   metricsTimeoutMs?: number;
+  /** The thread's nice value, set by the thread itself (a Linux nice is per thread). */
+  threadNice?: number;
   /** The thread's module; tests give a variant. */
   threadMain?: URL | string;
 }
@@ -94,6 +96,7 @@ export class HealthWorker {
       grpc: options.grpc,
       stallMs: options.stallMs,
       metricsTimeoutMs: options.metricsTimeoutMs ?? 5_000,
+      threadNice: options.threadNice,
     };
     this.listening = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -302,6 +305,7 @@ export function healthWorkerFor(config: Config, logger?: Logger): HealthWorker {
     ...healthListeners(config),
     httpTls: apiTcpPlan(config).files !== undefined,
     stallMs: config['health.livenessStallSec'] * 1000,
+    threadNice: config['health.threadNice'],
     logger,
   });
 }

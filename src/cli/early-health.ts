@@ -26,7 +26,7 @@ let early: Early | undefined;
 
 /** The settings the worker depends on, as one comparable string. */
 function workerKey(config: Config): string {
-  const keys = ['http.address', 'health.grpcAddress', 'health.livenessStallSec', 'api.socket', 'api.tls.cert', 'api.tls.key', 'api.tls.clientCa', 'log.level'] as const;
+  const keys = ['http.address', 'health.grpcAddress', 'health.livenessStallSec', 'health.threadNice', 'api.socket', 'api.tls.cert', 'api.tls.key', 'api.tls.clientCa', 'log.level'] as const;
   return JSON.stringify(keys.map((k) => config[k]));
 }
 

@@ -235,6 +235,21 @@ export const CONFIG_KEYS = {
     max: 3600,
     describe: "Liveness fails when the service's event loop has not turned for this long, s",
   },
+  'health.threadNice': {
+    type: 'integer',
+    default: -10,
+    min: -20,
+    max: 19,
+    describe:
+      "The health thread's nice value: under CPU contention probes are answered before the main loop's work; below the process's own it needs CAP_SYS_NICE (refused: logged, the thread keeps the process's)",
+  },
+  'health.mainThreadNice': {
+    type: 'integer',
+    default: 0,
+    min: 0,
+    max: 19,
+    describe: "The main thread's nice value, raised at start (no privilege needed): the way to keep probes ahead of work without CAP_SYS_NICE, in a container whose CPU share is this service's alone",
+  },
   'health.spdkProbeMs': { type: 'integer', default: 1000, min: 100, max: 60_000, describe: 'How often readiness asks spdk_tgt for its version (one probe at a time), ms' },
   'health.spdkProbeDeadlineMs': {
     type: 'integer',

@@ -65,6 +65,8 @@ describe('health worker: answers while the main loop is blocked', () => {
       CONDUCTOR_HEALTH_LIVENESS_STALL_SEC: '1',
       CONDUCTOR_HEALTH_SPDK_PROBE_MS: '200',
       CONDUCTOR_HEALTH_SPDK_PROBE_DEADLINE_MS: '500',
+      CONDUCTOR_HEALTH_THREAD_NICE: '-4',
+      CONDUCTOR_HEALTH_MAIN_THREAD_NICE: '3',
     };
     const args = ['serve', '--spdk-socket', sim.socket, '--api-socket', path.join(dir, 'api.sock'), '--api-tcp', 'off', '--state-file', path.join(dir, 'state.json')];
     args.push('--export-port-min', String(portMin), '--export-port-max', String(portMin + 99), '--http-address', '127.0.0.1:0', '--log-level', 'info');
@@ -140,6 +142,24 @@ describe('health worker: answers while the main loop is blocked', () => {
     expect(after.eventLoopDelay).toMatchObject({ p50Ms: expect.any(Number), p99Ms: expect.any(Number), maxMs: expect.any(Number), windowMs: expect.any(Number) });
   }, 90_000);
 
+  it("runs the health thread ahead of the main thread for the CPU: its nice value below the main thread's", () => {
+    const nice = threadNices(proc.pid!);
+    // Raising the main thread's value needs no privilege.
+    expect(nice.get(proc.pid!)).toBe(3);
+    const line = output.split('\n').find((l) => l.includes('health thread priority'));
+    expect(line).toBeDefined();
+    const fields = JSON.parse(line!) as { msg: string; to?: number; reason?: string };
+    if (fields.to !== undefined) {
+      // Privileged (CAP_SYS_NICE): the thread has the value asked for, and it is the only one.
+      expect(fields.to).toBe(-4);
+      expect([...nice.values()].filter((n) => n === -4)).toHaveLength(1);
+    } else {
+      // Without the privilege it says so, and why; nothing else changed.
+      expect(fields.reason).toBe('lowering a nice value needs CAP_SYS_NICE');
+      expect([...nice.values()].some((n) => n < 0)).toBe(false);
+    }
+  });
+
   it('still carries readiness reasons: spdk_tgt killed is NOT_SERVING with why, back when it returns', async () => {
     await sim.kill();
     const down = await waitFor(
@@ -184,4 +204,15 @@ function watchLiveness(socket: string): { seen: string[]; close(): void } {
       client.close();
     },
   };
+}
+
+/** Each thread's nice value, by thread id (Linux: /proc/PID/task/TID/stat, field 19). */
+function threadNices(pid: number): Map<number, number> {
+  const nices = new Map<number, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // After the command's closing parenthesis: state is field 3, nice is field 19.
+    nices.set(Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+  }
+  return nices;
 }
