@@ -172,6 +172,14 @@ async function floor(): Promise<number> {
   return used;
 }
 
+/** spdk_tgt calls the service has made so far, by method, from its /metrics histogram counts. */
+async function spdkCalls(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(url)).text();
+  const calls = new Map<string, number>();
+  for (const m of text.matchAll(/^spdk_conductor_spdk_rpc_duration_seconds_count\{method="([^"]+)"\} (\d+)$/gm)) calls.set(m[1]!, Number(m[2]));
+  return calls;
+}
+
 interface ApiResult {
   ms: number;
   serveCpuMs: number;
@@ -201,6 +209,9 @@ async function api(portBase: number): Promise<ApiResult> {
       String(portBase),
       '--export-port-max',
       String(portBase + count + 10),
+      // /metrics: spdk_tgt calls by method, read before and after the creates (outside the CPU window).
+      '--http-address',
+      `127.0.0.1:${portBase + count + 20}`,
     ],
     {
       stdio: ['ignore', process.env.BENCH_SERVE_STDOUT ? fs.openSync(process.env.BENCH_SERVE_STDOUT, 'w') : 'ignore', 'inherit'],
@@ -219,6 +230,8 @@ async function api(portBase: number): Promise<ApiResult> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await unaryCall((md, opts, cb) => clients.disks.DiskCreate({ name: 'bench', path: diskPath('api.img', 16 * 1024) }, md, opts, cb), {});
+    const metricsUrl = `http://127.0.0.1:${portBase + count + 20}/metrics`;
+    const callsBefore = await spdkCalls(metricsUrl);
     const started = performance.now();
     const cpuBefore = [process.cpuUsage(), cpuMs(serve.pid), cpuMs(spdk.pid)] as const;
     const threadsBefore = threadCpuMs(serve.pid);
@@ -242,6 +255,14 @@ async function api(portBase: number): Promise<ApiResult> {
     const marks = [cpuBefore[1], ...quarters, cpuBefore[1] + serveCpuMs];
     const perQuarter = marks.slice(1).map((ms, q) => ((ms - marks[q]!) / Math.ceil(count / 4)).toFixed(3));
     console.log(`serve CPU per create by quarter of the creates (ms): ${perQuarter.join(', ')}`);
+    const callsAfter = await spdkCalls(metricsUrl);
+    const perMethod = [...callsAfter]
+      .map(([method, n]) => [method, n - (callsBefore.get(method) ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]);
+    const allCalls = perMethod.reduce((sum, [, n]) => sum + n, 0);
+    // The sampler's and monitor's calls are in it too: the figure is per create over the window.
+    console.log(`spdk_tgt calls during the creates: ${(allCalls / count).toFixed(2)} per create (${perMethod.map(([m, n]) => `${m} ${n}`).join(', ')})`);
     if (realSocket) {
       await inLanes(count, inFlight, (i) => unaryCall((md, opts, cb) => clients.replicas.ReplicaDelete({ name: `b${i}` }, md, opts, cb), {}).catch(() => undefined));
       await unaryCall((md, opts, cb) => clients.disks.DiskDelete({ name: 'bench' }, md, opts, cb), {});
