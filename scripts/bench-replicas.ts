@@ -172,11 +172,16 @@ async function floor(): Promise<number> {
   return used;
 }
 
-/** spdk_tgt calls the service has made so far, by method, from its /metrics histogram counts. */
-async function spdkCalls(url: string): Promise<Map<string, number>> {
+/** spdk_tgt calls the service has made so far, by method (count, and seconds waited for their answers), from its /metrics. */
+async function spdkCalls(url: string): Promise<Map<string, { n: number; s: number }>> {
   const text = await (await fetch(url)).text();
-  const calls = new Map<string, number>();
-  for (const m of text.matchAll(/^spdk_conductor_spdk_rpc_duration_seconds_count\{method="([^"]+)"\} (\d+)$/gm)) calls.set(m[1]!, Number(m[2]));
+  const calls = new Map<string, { n: number; s: number }>();
+  for (const m of text.matchAll(/^spdk_conductor_spdk_rpc_duration_seconds_(count|sum)\{method="([^"]+)"\} ([\d.e+-]+)$/gm)) {
+    const entry = calls.get(m[2]!) ?? { n: 0, s: 0 };
+    if (m[1] === 'count') entry.n = Number(m[3]);
+    else entry.s = Number(m[3]);
+    calls.set(m[2]!, entry);
+  }
   return calls;
 }
 
@@ -257,12 +262,16 @@ async function api(portBase: number): Promise<ApiResult> {
     console.log(`serve CPU per create by quarter of the creates (ms): ${perQuarter.join(', ')}`);
     const callsAfter = await spdkCalls(metricsUrl);
     const perMethod = [...callsAfter]
-      .map(([method, n]) => [method, n - (callsBefore.get(method) ?? 0)] as const)
+      .map(([method, { n, s }]) => [method, n - (callsBefore.get(method)?.n ?? 0), s - (callsBefore.get(method)?.s ?? 0)] as const)
       .filter(([, n]) => n > 0)
       .sort((a, b) => b[1] - a[1]);
     const allCalls = perMethod.reduce((sum, [, n]) => sum + n, 0);
     // The sampler's and monitor's calls are in it too: the figure is per create over the window.
-    console.log(`spdk_tgt calls during the creates: ${(allCalls / count).toFixed(2)} per create (${perMethod.map(([m, n]) => `${m} ${n}`).join(', ')})`);
+    // The mean is from the call to its answer as the service saw it (spdk_tgt, the socket, and the
+    // service's own event loop until it read the answer).
+    console.log(
+      `spdk_tgt calls during the creates: ${(allCalls / count).toFixed(2)} per create (method: calls, mean ms) ${perMethod.map(([m, n, s]) => `${m}: ${n}, ${((s * 1000) / n).toFixed(1)}`).join('; ')}`,
+    );
     if (realSocket) {
       await inLanes(count, inFlight, (i) => unaryCall((md, opts, cb) => clients.replicas.ReplicaDelete({ name: `b${i}` }, md, opts, cb), {}).catch(() => undefined));
       await unaryCall((md, opts, cb) => clients.disks.DiskDelete({ name: 'bench' }, md, opts, cb), {});
