@@ -242,12 +242,17 @@ async function api(portBase: number): Promise<ApiResult> {
     const threadsBefore = threadCpuMs(serve.pid);
     // The service's CPU by quarter of the creates: how a create's cost changes as the node fills.
     const quarters: number[] = [];
+    // Each create's time from the client's call to its answer: set beside the spdk_tgt calls' means
+    // below, what a create waits for besides spdk_tgt (gRPC, the state file, the event loops).
+    const latencies: number[] = [];
     await inLanes(count, inFlight, async (i) => {
       if (i > 0 && i % Math.ceil(count / 4) === 0) quarters.push(cpuMs(serve.pid));
+      const t0 = performance.now();
       await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate(createRequest(i), md, opts, cb), {}).catch((e: { metadata?: { get(key: string): unknown[] }; message?: string }) => {
         const code = String(e.metadata?.get('conductor-error-code')[0] ?? e.message);
         refused.set(code, (refused.get(code) ?? 0) + 1);
       });
+      latencies.push(performance.now() - t0);
     });
     const ms = performance.now() - started;
     const client = process.cpuUsage(cpuBefore[0]);
@@ -260,6 +265,9 @@ async function api(portBase: number): Promise<ApiResult> {
     const marks = [cpuBefore[1], ...quarters, cpuBefore[1] + serveCpuMs];
     const perQuarter = marks.slice(1).map((ms, q) => ((ms - marks[q]!) / Math.ceil(count / 4)).toFixed(3));
     console.log(`serve CPU per create by quarter of the creates (ms): ${perQuarter.join(', ')}`);
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(0);
+    console.log(`ReplicaCreate latency at the client (ms): p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}`);
     const callsAfter = await spdkCalls(metricsUrl);
     const perMethod = [...callsAfter]
       .map(([method, { n, s }]) => [method, n - (callsBefore.get(method)?.n ?? 0), s - (callsBefore.get(method)?.s ?? 0)] as const)
