@@ -172,6 +172,19 @@ async function floor(): Promise<number> {
   return used;
 }
 
+/** spdk_tgt calls the service has made so far, by method (count, and seconds waited for their answers), from its /metrics. */
+async function spdkCalls(url: string): Promise<Map<string, { n: number; s: number }>> {
+  const text = await (await fetch(url)).text();
+  const calls = new Map<string, { n: number; s: number }>();
+  for (const m of text.matchAll(/^spdk_conductor_spdk_rpc_duration_seconds_(count|sum)\{method="([^"]+)"\} ([\d.e+-]+)$/gm)) {
+    const entry = calls.get(m[2]!) ?? { n: 0, s: 0 };
+    if (m[1] === 'count') entry.n = Number(m[3]);
+    else entry.s = Number(m[3]);
+    calls.set(m[2]!, entry);
+  }
+  return calls;
+}
+
 interface ApiResult {
   ms: number;
   serveCpuMs: number;
@@ -201,6 +214,9 @@ async function api(portBase: number): Promise<ApiResult> {
       String(portBase),
       '--export-port-max',
       String(portBase + count + 10),
+      // /metrics: spdk_tgt calls by method, read before and after the creates (outside the CPU window).
+      '--http-address',
+      `127.0.0.1:${portBase + count + 20}`,
     ],
     {
       stdio: ['ignore', process.env.BENCH_SERVE_STDOUT ? fs.openSync(process.env.BENCH_SERVE_STDOUT, 'w') : 'ignore', 'inherit'],
@@ -219,17 +235,24 @@ async function api(portBase: number): Promise<ApiResult> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await unaryCall((md, opts, cb) => clients.disks.DiskCreate({ name: 'bench', path: diskPath('api.img', 16 * 1024) }, md, opts, cb), {});
+    const metricsUrl = `http://127.0.0.1:${portBase + count + 20}/metrics`;
+    const callsBefore = await spdkCalls(metricsUrl);
     const started = performance.now();
     const cpuBefore = [process.cpuUsage(), cpuMs(serve.pid), cpuMs(spdk.pid)] as const;
     const threadsBefore = threadCpuMs(serve.pid);
     // The service's CPU by quarter of the creates: how a create's cost changes as the node fills.
     const quarters: number[] = [];
+    // Each create's time from the client's call to its answer: set beside the spdk_tgt calls' means
+    // below, what a create waits for besides spdk_tgt (gRPC, the state file, the event loops).
+    const latencies: number[] = [];
     await inLanes(count, inFlight, async (i) => {
       if (i > 0 && i % Math.ceil(count / 4) === 0) quarters.push(cpuMs(serve.pid));
+      const t0 = performance.now();
       await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate(createRequest(i), md, opts, cb), {}).catch((e: { metadata?: { get(key: string): unknown[] }; message?: string }) => {
         const code = String(e.metadata?.get('conductor-error-code')[0] ?? e.message);
         refused.set(code, (refused.get(code) ?? 0) + 1);
       });
+      latencies.push(performance.now() - t0);
     });
     const ms = performance.now() - started;
     const client = process.cpuUsage(cpuBefore[0]);
@@ -242,6 +265,21 @@ async function api(portBase: number): Promise<ApiResult> {
     const marks = [cpuBefore[1], ...quarters, cpuBefore[1] + serveCpuMs];
     const perQuarter = marks.slice(1).map((ms, q) => ((ms - marks[q]!) / Math.ceil(count / 4)).toFixed(3));
     console.log(`serve CPU per create by quarter of the creates (ms): ${perQuarter.join(', ')}`);
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(0);
+    console.log(`ReplicaCreate latency at the client (ms): p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}`);
+    const callsAfter = await spdkCalls(metricsUrl);
+    const perMethod = [...callsAfter]
+      .map(([method, { n, s }]) => [method, n - (callsBefore.get(method)?.n ?? 0), s - (callsBefore.get(method)?.s ?? 0)] as const)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1]);
+    const allCalls = perMethod.reduce((sum, [, n]) => sum + n, 0);
+    // The sampler's and monitor's calls are in it too: the figure is per create over the window.
+    // The mean is from the call to its answer as the service saw it (spdk_tgt, the socket, and the
+    // service's own event loop until it read the answer).
+    console.log(
+      `spdk_tgt calls during the creates: ${(allCalls / count).toFixed(2)} per create (method: calls, mean ms) ${perMethod.map(([m, n, s]) => `${m}: ${n}, ${((s * 1000) / n).toFixed(1)}`).join('; ')}`,
+    );
     if (realSocket) {
       await inLanes(count, inFlight, (i) => unaryCall((md, opts, cb) => clients.replicas.ReplicaDelete({ name: `b${i}` }, md, opts, cb), {}).catch(() => undefined));
       await unaryCall((md, opts, cb) => clients.disks.DiskDelete({ name: 'bench' }, md, opts, cb), {});

@@ -22,7 +22,6 @@
  *   Heap id: 0 ... Malloc element at 0x200000200000 (FREE) ...
  */
 import { open, stat } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 
 export interface MemDumpHeap {
   id: number;
@@ -85,12 +84,49 @@ const SECTIONS: ReadonlyMap<string, Section> = new Map([
   ['DPDK malloc heaps.', 'heaps'],
 ]);
 
-const SEGMENT = /len:(\d+),.*hugepage_sz:(\d+)/;
 const ZONE = /^Zone \d+: .*len:(0x[0-9a-fA-F]+)/;
 const MEMPOOL = /^mempool <(.*)>@/;
 const POOL_FIELD = /^\s+(size|populated_size|elt_size|total_obj_size|common_pool_count|total_cache_count)=(\d+)$/;
 const STATS_HEAP = /^Heap id:(\d+)$/;
 const STATS_FIELD = /^\t(Heap name|Heap_size|Free_size|Alloc_size|Greatest_free_size|Alloc_count|Free_count):(.*?),?$/;
+
+const DPDK_FIRST = 0x44; // 'D': every section header starts "DPDK "
+const SEGMENT_FIRST = 0x53; // 'S'
+const ZONE_FIRST = 0x5a; // 'Z'
+const LEN_KEY = Buffer.from(' len:', 'latin1');
+const PAGE_SIZE_KEY = Buffer.from(' hugepage_sz:', 'latin1');
+
+/** The decimal number after `key` in the bytes of a Segment line, undefined when absent. */
+function byteField(bytes: Uint8Array, start: number, end: number, key: Uint8Array): number | undefined {
+  let at = start;
+  search: for (; at + key.length <= end; at++) {
+    for (let k = 0; k < key.length; k++) if (bytes[at + k] !== key[k]) continue search;
+    break;
+  }
+  if (at + key.length > end) return undefined;
+  let n = 0;
+  let i = at + key.length;
+  for (; i < end; i++) {
+    const d = bytes[i]! - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  return i === at + key.length ? undefined : n;
+}
+
+/** The decimal number after `key` in a Segment line (`len:2097152,`), undefined when absent. */
+function fieldNumber(line: string, key: string): number | undefined {
+  const at = line.indexOf(key);
+  if (at < 0) return undefined;
+  let n = 0;
+  let i = at + key.length;
+  for (; i < line.length; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) break;
+    n = n * 10 + d;
+  }
+  return i === at + key.length ? undefined : n;
+}
 
 /** Feed it the dump's lines in order, then call `finish`. Holds counters only, never the text. */
 export class MemDumpParser {
@@ -109,7 +145,8 @@ export class MemDumpParser {
   private free = 0;
 
   push(line: string): void {
-    const section = SECTIONS.get(line);
+    // Every header starts with "DPDK ": the map is not asked for the ~400,000 other lines.
+    const section = line.startsWith('DPDK ') ? SECTIONS.get(line) : undefined;
     if (section !== undefined) {
       this.section = section;
       return;
@@ -122,11 +159,13 @@ export class MemDumpParser {
       }
       case 'layout': {
         if (!line.startsWith('Segment ')) return;
-        const m = SEGMENT.exec(line);
-        if (!m) return;
+        // One line per page under --no-huge (262,144 for 1 GiB): two searches, no backtracking regex.
+        const len = fieldNumber(line, 'len:');
+        const pageSize = fieldNumber(line, 'hugepage_sz:');
+        if (len === undefined || pageSize === undefined) return;
         this.segmentCount++;
-        this.segmentBytes += Number(m[1]);
-        this.pageSizes.add(Number(m[2]));
+        this.segmentBytes += len;
+        this.pageSizes.add(pageSize);
         return;
       }
       case 'memzones': {
@@ -148,6 +187,29 @@ export class MemDumpParser {
         }
         return;
     }
+  }
+
+  /**
+   * A line as bytes (`end` past its last byte, line end excluded). The bulk of a --no-huge dump (a
+   * Segment line and a memzone addr line per 4 KiB page, ~400,000 lines) is counted or skipped
+   * here without making a string of it: those strings were most of a read's garbage.
+   */
+  pushBytes(bytes: Uint8Array, start: number, end: number): void {
+    const first = bytes[start];
+    if (first !== DPDK_FIRST) {
+      if (this.section === 'layout') {
+        if (first !== SEGMENT_FIRST) return;
+        const len = byteField(bytes, start, end, LEN_KEY);
+        const pageSize = byteField(bytes, start, end, PAGE_SIZE_KEY);
+        if (len === undefined || pageSize === undefined) return;
+        this.segmentCount++;
+        this.segmentBytes += len;
+        this.pageSizes.add(pageSize);
+        return;
+      }
+      if (this.section === 'memzones' && first !== ZONE_FIRST) return;
+    }
+    this.push(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1'));
   }
 
   finish(): MemDump {
@@ -251,29 +313,53 @@ export function parseMemDump(text: string): MemDump {
 /** A dump without the malloc stats is cut short or not DPDK's: its figures cannot be trusted. */
 export class MemDumpFormatError extends Error {}
 
+/** Bytes read at a time: the whole dump is never held, and each read is a few ms of parsing. */
+const CHUNK_BYTES = 1024 * 1024;
+
 /**
  * Streams a dump file (never holding its text) and parses it. Rejects with the fs error when the
  * file cannot be read, or a MemDumpFormatError when it has no heap figures.
+ *
+ * Lines are cut from raw chunks rather than through readline: on a 45 MB --no-huge dump, readline
+ * and its UTF-8 decoder were most of the service's CPU on a real spdk_tgt (~0.7 s per sample, now
+ * ~0.08 s), and the bulk lines are read as bytes (`pushBytes`): 8 reads made 6 scavenges, 51 with
+ * a string per line. The text is DPDK's ASCII (C identifiers, numbers), which latin1 decodes byte
+ * for byte.
  */
 export async function readMemDump(file: string): Promise<MemDump> {
   const parser = new MemDumpParser();
   // Opening first turns a missing or unreadable file into a plain rejection.
   const handle = await open(file, 'r');
   try {
-    const input = handle.createReadStream({ encoding: 'utf8', highWaterMark: 1024 * 1024, autoClose: false });
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    await new Promise<void>((resolve, reject) => {
-      // readline re-emits its input's errors on itself.
-      lines.once('error', reject);
-      lines.on('line', (line) => parser.push(line));
-      lines.once('close', () => resolve());
-    });
+    const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+    let held = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, held, CHUNK_BYTES - held, null);
+      const filled = held + bytesRead;
+      const end = bytesRead === 0 ? filled : buffer.lastIndexOf(10, filled - 1) + 1;
+      // A line longer than the buffer is no dump line: it is cut, as the format check will tell.
+      const cut = end > 0 ? end : filled;
+      pushLines(parser, buffer, cut);
+      held = filled - cut;
+      buffer.copy(buffer, 0, cut, filled);
+      if (bytesRead === 0) break;
+    }
   } finally {
     await handle.close();
   }
   const dump = parser.finish();
   if (dump.heaps.length === 0) throw new MemDumpFormatError(`${file} has no DPDK malloc stats: not a complete env_dpdk_get_mem_stats dump`);
   return dump;
+}
+
+function pushLines(parser: MemDumpParser, buffer: Buffer, length: number): void {
+  let start = 0;
+  while (start < length) {
+    let end = buffer.indexOf(10, start);
+    if (end < 0 || end >= length) end = length;
+    parser.pushBytes(buffer, start, end > start && buffer[end - 1] === 13 ? end - 1 : end);
+    start = end + 1;
+  }
 }
 
 /** The dump file's mtime may trail the call's start by this much (coarse file-system clocks). */

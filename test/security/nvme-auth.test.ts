@@ -266,6 +266,15 @@ describe('exports that require authentication', () => {
     expect(replica.export!.hostAuth).toEqual([{ nqn: ENGINE_HOST, dhchap: false, dhchapBidirectional: false, tls: true }]);
     expect((await keyring(r)).map((k) => k.name)).toContain(keyName(secrets.psk));
 
+    // One log line for the create-and-expose, saying who may connect and how, never the key.
+    const lines = r.logs
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('"replica":"tls"'))
+      .map((l) => JSON.parse(l) as { msg: string; authenticated?: string[]; tls?: boolean; port?: number });
+    expect(lines.map((l) => l.msg)).toEqual(['replica created and exposed']);
+    expect(lines[0]).toMatchObject({ authenticated: [ENGINE_HOST], tls: true, port: replica.export!.port });
+
     // A host without a PSK on a TLS export could never connect: refused, nothing changed.
     const mixed = await refusal(invoke(r.api.replicas, 'ReplicaExpose', { name: 'tls', hostNqns: [OTHER_HOST], hosts: [{ nqn: ENGINE_HOST, psk: secrets.psk }], mode: 'EXPOSE_MODE_REPLACE' }));
     expect(mixed).toMatchObject({ status: status.INVALID_ARGUMENT, code: 'INVALID_SECRET' });

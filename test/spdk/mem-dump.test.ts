@@ -170,6 +170,14 @@ describe('dumps spdk_tgt v26.05 wrote (transcript 14)', () => {
     expect(dmaModeOf(dump)).toBe('no-huge');
     fs.rmSync(file);
   });
+
+  it('reads a file with CRLF line ends as the same dump as its text', async () => {
+    const r = whole[0]!;
+    const file = path.join(tmp, 'crlf.txt');
+    fs.writeFileSync(file, r.file_text.replaceAll('\n', '\r\n'));
+    expect(await readMemDump(file)).toEqual(parseMemDump(r.file_text));
+    fs.rmSync(file);
+  });
 });
 
 describe('readMemDump failures', () => {

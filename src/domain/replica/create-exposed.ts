@@ -28,12 +28,15 @@ export class CreateExposed {
       this.exports.checkSameKeys(name, hosts, secrets);
       return info;
     }
-    const created = this.replicas.createHeld(name, diskName, sizeBytes, options);
-    const exported = this.exports.expose(name, diskName, hosts, options, created, secrets);
+    // One log line for the operation, not one per part: at a thousand creates each line is CPU the
+    // create pays for (pino serializes it on the event loop).
+    const created = this.replicas.createHeld(name, diskName, sizeBytes, options, false);
+    const exported = this.exports.expose(name, diskName, hosts, options, created, secrets, hosts, false);
     const [head, exportResult] = await Promise.allSettled([created, exported]);
     this.disks.refreshSoon(diskName);
     const failure = head.status === 'rejected' ? head.reason : exportResult.status === 'rejected' ? exportResult.reason : undefined;
-    if (failure === undefined) {
+    if (failure === undefined && exportResult.status === 'fulfilled') {
+      this.ctx.log.info({ replica: name, disk: diskName, sizeBytes, ...this.exports.logFields(exportResult.value) }, 'replica created and exposed');
       const info = this.replicas.info(this.replicas.head(name));
       this.ctx.events.emit('modified', info, `exposed to ${hosts.join(', ')}`);
       return info;

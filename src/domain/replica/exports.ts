@@ -42,6 +42,8 @@ export class Exports {
     headReady?: Promise<unknown>,
     secrets?: ReadonlyMap<string, HostSecrets>,
     asked: readonly string[] = hostNqns,
+    /** False when the caller logs the whole operation (create-and-expose: one line per create). */
+    logged = true,
   ): Promise<ExportRecord> {
     const hosts = checkHosts(hostNqns);
     // Only the hosts the request named get the keys it gave (none: no authentication); hosts an
@@ -52,7 +54,15 @@ export class Exports {
       await headReady;
       return this.converge(existing, hosts, options, access, asked);
     }
-    return this.create(replica, disk, hosts, options, headReady, access);
+    const record = await this.create(replica, disk, hosts, options, headReady, access);
+    if (logged) this.ctx.log.info({ replica, ...this.logFields(record) }, 'replica exposed');
+    return record;
+  }
+
+  /** What a log line says of a new export: where it listens and who may connect, how (never a key). */
+  logFields(record: ExportRecord): { nqn: string; port: number | undefined; hosts: string[]; authenticated: string[]; tls: boolean } {
+    const authenticated = record.hosts.filter((host) => hasKeys(this.ctx.keys.namesOf(exportKeyUser(record.replica, host))));
+    return { nqn: record.nqn, port: record.listeners[0]?.port, hosts: record.hosts, authenticated, tls: this.isTls(record) };
   }
 
   /**
@@ -233,8 +243,8 @@ export class Exports {
       }
       this.ctx.inventory.exports.set(replica, record);
       reservation?.release([nqn]);
-      // A restore is reconcile's to log (one line per export, which a thousand of them make costly enough).
-      if (!recorded) this.ctx.log.info({ replica, nqn, port, hosts, authenticated: [...(keys?.keys() ?? [])], tls }, 'replica exposed');
+      // Logged by expose's caller: a restore is reconcile's to log (one line per export, which a
+      // thousand of them make costly enough), a create-and-expose logs one line for both parts.
       return record;
     } catch (error) {
       await deleteQuietly(this.ctx, () => nvmf.deleteSubsystem({ nqn }, options)).then(

@@ -31,8 +31,8 @@ export class Replicas {
     return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createHeld(name, diskName, sizeBytes, options));
   }
 
-  /** The create itself, for callers that already hold the replica's lock. */
-  async createHeld(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
+  /** The create itself, for callers that already hold the replica's lock; `logged` false when the caller logs the operation. */
+  async createHeld(name: string, diskName: string, sizeBytes: number, options?: CallOptions, logged = true): Promise<ReplicaInfo> {
     checkName('replica', name);
     checkName('disk', diskName);
     {
@@ -66,7 +66,7 @@ export class Replicas {
       this.ctx.inventory.putLvol(record);
       const info = this.info(record);
       this.ctx.events.emit('added', info, 'created');
-      this.ctx.log.info({ replica: name, disk: diskName, sizeBytes }, 'replica created');
+      if (logged) this.ctx.log.info({ replica: name, disk: diskName, sizeBytes }, 'replica created');
       return info;
     }
   }
