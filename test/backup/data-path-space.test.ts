@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConductorError } from '../../src/errors.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
+import { conductorRefusal as refusal } from '../helpers/refusal.js';
 
 const MIB = 1024 * 1024;
 const KEEP_FREE_MIB = 1024 * 1024 * 1024;
@@ -25,15 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await node?.close();
 });
-
-async function refusal(work: Promise<unknown>): Promise<ConductorError> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConductorError);
-  return error as ConductorError;
-}
 
 describe('staging space admission', () => {
   it('refuses a stage and a restore that do not fit, with the numbers, making nothing', async () => {

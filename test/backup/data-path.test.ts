@@ -8,9 +8,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConductorError } from '../../src/errors.js';
 import type { StagedImage } from '../../src/domain/backup/data-path.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
+import { conductorRefusal as refusal } from '../helpers/refusal.js';
 
 const MIB = 1024 * 1024;
 const SIZE = 32 * MIB;
@@ -56,15 +56,6 @@ async function leftovers(): Promise<{ files: string[]; bdevs: string[]; building
 }
 
 const NOTHING = { files: [], bdevs: [], building: [] };
-
-async function refusal(work: Promise<unknown>): Promise<ConductorError> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConductorError);
-  return error as ConductorError;
-}
 
 beforeAll(async () => {
   node = await startNode();

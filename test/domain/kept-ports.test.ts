@@ -11,6 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateFile } from '../../src/domain/node/state-file.js';
 import { startNode, type NodeFixture } from './helpers/node-fixture.js';
+import { createLocalEngine } from '../helpers/local-engine.js';
 
 const MIB = 1024 * 1024;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:8d2a6d6e-4444-4c5e-9c66-5a1b2c3d4e5f';
@@ -26,16 +27,7 @@ async function exposedPort(name: string): Promise<number> {
 }
 
 async function createEngine(): Promise<number> {
-  const engine = await f.node.engineCreate({
-    name: 'vol',
-    sizeBytes: 8 * MIB,
-    replicas: [
-      { name: 'm1', kind: 'local' },
-      { name: 'm2', kind: 'local' },
-    ],
-    frontend: 'export-only',
-    hostNqns: [HOST],
-  });
+  const engine = await createLocalEngine(f.node, 'vol', 8 * MIB, ['m1', 'm2'], HOST);
   return engine.frontend!.port;
 }
 

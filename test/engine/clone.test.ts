@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloneProgress } from '../../src/domain/model.js';
-import { ConductorError } from '../../src/errors.js';
 import { checksum, MIB, RebuildCluster } from '../rebuild/helpers/rebuild-cluster.js';
+import { conductorRefusal as refusal } from '../helpers/refusal.js';
 
 const SIZE = 16 * MIB;
 const BLOCK = 4096;
@@ -33,15 +33,6 @@ async function write(node: number, replica: string, blocks: number[]): Promise<v
   for (const block of blocks) {
     await cluster.nodes[node]!.client.callUnchecked('sim_bdev_write', { name: cluster.headAlias(replica), offset_blocks: block, data_base64: randomBytes(BLOCK).toString('base64') });
   }
-}
-
-async function refusal(work: Promise<unknown>): Promise<ConductorError> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConductorError);
-  return error as ConductorError;
 }
 
 describe('replica clone', () => {

@@ -12,6 +12,7 @@ import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
 import { portBlock } from '../helpers/ports.js';
 import { HOST_NQN, MIB, until } from './helpers/cluster.js';
+import { createLocalEngine } from '../helpers/local-engine.js';
 
 let node: NodeFixture;
 let api: ApiClients;
@@ -33,16 +34,7 @@ beforeAll(async () => {
   node = await startNode({ portMin: portBlock(), env: { CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '200' } });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 512) });
   for (const r of ['m1', 'm2']) await node.node.replicaCreate(r, 'd', 68 * MIB);
-  await node.node.engineCreate({
-    name: 'vol',
-    sizeBytes: 64 * MIB,
-    replicas: [
-      { name: 'm1', kind: 'local' },
-      { name: 'm2', kind: 'local' },
-    ],
-    frontend: 'export-only',
-    hostNqns: [HOST_NQN],
-  });
+  await createLocalEngine(node.node, 'vol', 64 * MIB, ['m1', 'm2'], HOST_NQN);
   api = createApiClients({ unixSocket: path.join(node.dir, 'api.sock') });
 }, 60_000);
 

@@ -7,11 +7,11 @@
  * remote member (a local head's stale superblock could not be cleared) and rebuilds the local one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConductorError } from '../../src/errors.js';
 import type { EngineInfo, EngineReplicaSpec } from '../../src/domain/model.js';
 import { ENGINE_HOST_NQN } from './helpers/cluster.js';
 import type { SpdkClient } from '../../src/spdk/client.js';
 import { Host, HOST_NQN, MIB, RebuildCluster, until } from '../rebuild/helpers/rebuild-cluster.js';
+import { conductorRefusal as refusal } from '../helpers/refusal.js';
 
 const SIZE = 16 * MIB;
 /** The superblock's room beyond the volume (the size rule, docs/architecture.md). */
@@ -55,15 +55,6 @@ async function detach(host: Host): Promise<void> {
 async function writes(host: Host, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await host.writeOne(IO_TIMEOUT_MS);
   expect(host.failures).toEqual([]);
-}
-
-async function refusal(work: Promise<unknown>): Promise<ConductorError> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConductorError);
-  return error as ConductorError;
 }
 
 /** The engine healthy, no revert recorded and no rebuild left. */

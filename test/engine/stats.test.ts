@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { portBlock } from '../helpers/ports.js';
 import { BLOCK, Host, HOST_NQN, MIB, until } from './helpers/cluster.js';
+import { createLocalEngine } from '../helpers/local-engine.js';
 
 /** The built CLI (`npm run build` first), as the CLI tests run it. */
 const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
@@ -25,16 +26,7 @@ beforeAll(async () => {
   node = await startNode({ portMin: portBlock(), env: { CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '200', CONDUCTOR_METRICS_IOSTAT_PERIOD_MS: '200' } });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 512) });
   for (const r of ['s1', 's2']) await node.node.replicaCreate(r, 'd', 36 * MIB);
-  const engine = await node.node.engineCreate({
-    name: 'vol',
-    sizeBytes: 32 * MIB,
-    replicas: [
-      { name: 's1', kind: 'local' },
-      { name: 's2', kind: 'local' },
-    ],
-    frontend: 'export-only',
-    hostNqns: [HOST_NQN],
-  });
+  const engine = await createLocalEngine(node.node, 'vol', 32 * MIB, ['s1', 's2'], HOST_NQN);
   api = createApiClients({ unixSocket: path.join(node.dir, 'api.sock') });
   host = await Host.attach(engine, { ctrlLossTmoSec: 10, reconnectDelaySec: 1 });
 }, 60_000);

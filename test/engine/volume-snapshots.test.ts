@@ -6,9 +6,10 @@
  * snapshot that nothing made identical.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConductorError } from '../../src/errors.js';
+import type { ConductorError } from '../../src/errors.js';
 import type { EngineReplicaSpec } from '../../src/domain/model.js';
 import { checksum, Host, MIB, RebuildCluster, until } from '../rebuild/helpers/rebuild-cluster.js';
+import { conductorRefusal as refusal } from '../helpers/refusal.js';
 
 const SIZE = 32 * MIB;
 const IO_TIMEOUT_MS = 5000;
@@ -35,15 +36,6 @@ afterAll(async () => {
 async function memberSnapshots(name: string): Promise<Record<string, string[]>> {
   const lists = await Promise.all([cluster.engineNode.node.snapshotList('vs-l'), cluster.nodes[0]!.node.snapshotList('vs-r0'), cluster.nodes[1]!.node.snapshotList('vs-r1')]);
   return Object.fromEntries(['vs-l', 'vs-r0', 'vs-r1'].map((m, i) => [m, lists[i]!.filter((s) => s.name === name).map((s) => JSON.stringify(s.labels))]));
-}
-
-async function refusal(work: Promise<unknown>): Promise<ConductorError> {
-  const error = await work.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ConductorError);
-  return error as ConductorError;
 }
 
 describe('volume snapshots', () => {

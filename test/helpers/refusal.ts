@@ -1,4 +1,6 @@
+import { expect } from 'vitest';
 import { isServiceError } from '../../src/api/client.js';
+import { ConductorError } from '../../src/errors.js';
 
 export interface Refusal {
   /** The gRPC status. */
@@ -17,4 +19,14 @@ export async function refusal(call: Promise<unknown>): Promise<Refusal> {
     return { code: err.code, conductorCode: err.metadata.get('conductor-error-code')[0], details: err.details };
   }
   throw new Error('the call succeeded; it should have been refused');
+}
+
+/** The ConductorError a domain call rejects with; fails the test if it resolves or rejects with anything else. */
+export async function conductorRefusal(work: Promise<unknown>): Promise<ConductorError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConductorError);
+  return error as ConductorError;
 }

@@ -2,27 +2,17 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ExecaError } from 'execa';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ConductorError } from '../../src/errors.js';
 import { commandError, type ConnectParams } from '../../src/host/nvme-cli.js';
 import { parseListSubsys } from '../../src/host/nvme-list-subsys.js';
 import { fakeHost, isAlive, waitUntil, type FakeHost } from './fixtures/fake-host.js';
 import { addController, addNamespace, findSubsystem } from './fixtures/fake-sysfs.mjs';
 import { V1_NESTED, V1_SPLIT, V2_TWO_HOSTS } from './fixtures/list-subsys-samples.js';
+import { conductorRefusal as rejection } from '../helpers/refusal.js';
 
 const NQN = 'nqn.2024-11.io.spdk-conductor:volume:pvc-1';
 const OTHER_NQN = 'nqn.2024-11.io.spdk-conductor:volume:pvc-2';
 const HOST_NQN = 'nqn.2024-11.io.spdk-conductor:host:node-a';
 const PARAMS: ConnectParams = { nqn: NQN, address: '10.0.0.5', port: 4420, ctrlLossTmoSec: 60, reconnectDelaySec: 2, keepAliveTmoSec: 5 };
-
-/** The ConductorError a promise rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<ConductorError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(ConductorError);
-  return err as ConductorError;
-}
 
 let host: FakeHost;
 

@@ -15,6 +15,7 @@ import { startService, type ServiceHandle } from '../../src/service.js';
 import type { SpdkClient } from '../../src/spdk/client.js';
 import { portBlock } from '../helpers/ports.js';
 import { commonArgs } from './helpers/real-node.js';
+import { createLocalEngine } from '../helpers/local-engine.js';
 
 const SPDK_TGT = process.env.SPDK_TGT;
 const MIB = 1024 * 1024;
@@ -97,16 +98,7 @@ describe.skipIf(!SPDK_TGT)('against a real spdk_tgt (SPDK_TGT)', () => {
     fs.truncateSync(file, 256 * MIB);
     await node.diskCreate({ name: 'rb', path: file });
     for (const r of ['rb1', 'rb2', 'rb3']) await node.replicaCreate(r, 'rb', 16 * MIB);
-    await node.engineCreate({
-      name: 'rbv',
-      sizeBytes: 16 * MIB,
-      replicas: [
-        { name: 'rb1', kind: 'local' },
-        { name: 'rb2', kind: 'local' },
-      ],
-      frontend: 'export-only',
-      hostNqns: [HOST],
-    });
+    await createLocalEngine(node, 'rbv', 16 * MIB, ['rb1', 'rb2'], HOST);
     for (const r of ['rb1', 'rb2']) await node.snapshotCreate({ replicaName: r, name: 'base' });
     await node.engineReplicaRemove('rbv', 'rb2');
     await node.engineReplicaAdd('rbv', { name: 'rb3', kind: 'local' });

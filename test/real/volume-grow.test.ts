@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeService } from '../../src/domain/node/node-service.js';
 import type { SpdkClient } from '../../src/spdk/client.js';
 import { MIB, RealNode, SPDK_TGT } from './helpers/real-node.js';
+import { createLocalEngine } from '../helpers/local-engine.js';
 
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:7f3e0c1a-0000-4000-8000-000000000002';
 
@@ -26,16 +27,7 @@ describe.skipIf(!SPDK_TGT)('volume growth and QoS against a real spdk_tgt (SPDK_
     const file = real.diskFile('disk', 512);
     await node.diskCreate({ name: 'd', path: file });
     for (const r of ['g1', 'g2']) await node.replicaCreate(r, 'd', 68 * MIB);
-    await node.engineCreate({
-      name: 'grow',
-      sizeBytes: 64 * MIB,
-      replicas: [
-        { name: 'g1', kind: 'local' },
-        { name: 'g2', kind: 'local' },
-      ],
-      frontend: 'export-only',
-      hostNqns: [HOST],
-    });
+    await createLocalEngine(node, 'grow', 64 * MIB, ['g1', 'g2'], HOST);
   }, 120_000);
 
   afterAll(async () => {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeService } from '../../src/domain/node/node-service.js';
 import { MIB, RealNode, SPDK_TGT } from './helpers/real-node.js';
+import { createLocalEngine } from '../helpers/local-engine.js';
 
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:7f3e0c1a-0000-4000-8000-000000000002';
 
@@ -29,16 +30,7 @@ describe.skipIf(!SPDK_TGT)('volume snapshots and clones against a real spdk_tgt 
     await node.diskCreate({ name: 'd', path: real.diskFile('disk', 512) });
     // Room for the raid superblock beyond the volume (docs/architecture.md, the size rule).
     for (const r of ['rv-a', 'rv-b']) await node.replicaCreate(r, 'd', 36 * MIB);
-    await node.engineCreate({
-      name: 'rv',
-      sizeBytes: 32 * MIB,
-      replicas: [
-        { name: 'rv-a', kind: 'local' },
-        { name: 'rv-b', kind: 'local' },
-      ],
-      frontend: 'export-only',
-      hostNqns: [HOST],
-    });
+    await createLocalEngine(node, 'rv', 32 * MIB, ['rv-a', 'rv-b'], HOST);
     const made = await node.engineSnapshotCreate({ engine: 'rv', name: 'vs1', labels: { app: 'real' } });
     expect(made.members.sort()).toEqual(['rv-a', 'rv-b']);
     expect(made.consistency).toBe('unverified');
@@ -74,16 +66,7 @@ describe.skipIf(!SPDK_TGT)('volume snapshots and clones against a real spdk_tgt 
 
     // Members of exactly the volume's size: no superblock, a local source.
     for (const r of ['rp-a', 'rp-b']) await node.replicaCreate(r, 'd', 32 * MIB);
-    const engine = await node.engineCreate({
-      name: 'rp',
-      sizeBytes: 32 * MIB,
-      replicas: [
-        { name: 'rp-a', kind: 'local' },
-        { name: 'rp-b', kind: 'local' },
-      ],
-      frontend: 'export-only',
-      hostNqns: [HOST],
-    });
+    const engine = await createLocalEngine(node, 'rp', 32 * MIB, ['rp-a', 'rp-b'], HOST);
     expect(engine.superblock).toBe(false);
     await node.engineSnapshotCreate({ engine: 'rp', name: 'vs3' });
     const started = Date.now();

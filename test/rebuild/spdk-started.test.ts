@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SPDK_STARTED_REASON } from '../../src/domain/rebuild/rebuilds.js';
+import { SPDK_STARTED_REASON } from '../../src/domain/rebuild/rebuild-restart.js';
 import type { NodeFixture } from '../domain/helpers/node-fixture.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';

@@ -47,30 +47,27 @@ import { ConductorError, SpdkRpcError, SpdkTransportError } from '../../errors.j
 import { readHugepages } from '../../host/hugepages.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { SpdkClient } from '../../spdk/client.js';
-import type { ConfigEntry, Reactors, SpdkMethods } from '../../spdk/methods/index.js';
+import type { Reactors, SpdkMethods } from '../../spdk/methods/index.js';
 import type { Admission, AdmissionRequest, Reservation, SubsystemLimit } from './admission.js';
 import type { ThrottleInfo } from '../model.js';
 import { RebuildThrottle } from './rebuild-throttle.js';
 import type { ReactorLoad, ResourceSnapshot } from './readings.js';
 import { dmaReading, mib, readDump } from './dma-reading.js';
+import { percentile, reactorLoad } from './reading-math.js';
+import { LimitUnknown, maxSubsystemsIn } from './max-subsystems.js';
+import { bounded } from './bounded-wait.js';
+import { estimateOf, type Estimate } from './admission-estimate.js';
 
 export type { DmaReading } from './dma-reading.js';
 export type { ReactorLoad, ResourceSnapshot } from './readings.js';
 
 export { CLEAN_SAMPLES_TO_RELEASE } from './rebuild-throttle.js';
+export { CONTROLLER_DMA_BYTES, REBUILD_WINDOWS } from './admission-estimate.js';
 
 const MIB = 1024 * 1024;
 
 /** A sample lists every subsystem again at least this often, to see those others made or deleted. */
 export const SUBSYSTEM_RECOUNT_MS = 60_000;
-/** RAID_BDEV_PROCESS_MAX_QD: a rebuild allocates 16 windows up front, as one element (transcript 14, phase 5). */
-export const REBUILD_WINDOWS = 16;
-/**
- * DMA one NVMe/TCP controller takes: 59,904 bytes per attach, every attach alike (transcript 14,
- * phase 2: Free_size after cx1..cx55; six elements of 192 to 36,032 bytes each). The first attach of
- * a target takes another ~59 KiB once (its poll group), not counted.
- */
-export const CONTROLLER_DMA_BYTES = 59_904;
 /** spdk_tgt's default nvmf max_subsystems, the discovery subsystem included (transcript 14, phase 3). */
 export const DEFAULT_MAX_SUBSYSTEMS = 1024;
 /** Past this many holds an admission prunes the ledger itself rather than wait for a sample. */
@@ -89,13 +86,6 @@ export interface ResourcesOptions {
   now?: () => number;
   /** spdk_tgt's nvmf max_subsystems, not read from spdk_tgt; default: config's spdk.maxSubsystems, else read. */
   maxSubsystems?: number;
-}
-
-interface Estimate {
-  bytes: number;
-  onePiece: boolean;
-  detail: string;
-  subsystems: number;
 }
 
 interface Held {
@@ -230,7 +220,7 @@ export class NodeResources implements Admission {
    */
   async admit(request: AdmissionRequest, options: CallOptions = {}): Promise<Reservation> {
     if (this.closed) throw new ConductorError('SERVICE_STOPPING', `${request.what}: the node's resources are no longer tracked (closing)`);
-    const need = this.estimate(request);
+    const need = estimateOf(request, this.windowKb);
     const snap = need.bytes > 0 ? await this.fresh(options) : undefined;
     // The count is read with every sample; only a node never sampled reads it here.
     if (need.subsystems > 0 && !this.known) await bounded(this.refreshSubsystems(), options);
@@ -424,20 +414,6 @@ export class NodeResources implements Admission {
     return r;
   }
 
-  private estimate(request: AdmissionRequest): Estimate {
-    for (const key of ['controllers', 'subsystems'] as const) {
-      const n = request[key];
-      if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new ConductorError('INVALID_ARGUMENT', `${request.what}: ${key} must be a whole number ≥ 0, not ${n}`);
-    }
-    const controllers = request.controllers ?? (request.kind === 'attach' ? 1 : 0);
-    const subsystems = request.subsystems ?? (request.kind === 'engine' || request.kind === 'export' ? 1 : 0);
-    if (request.kind === 'rebuild') {
-      return { bytes: REBUILD_WINDOWS * this.windowKb * 1024, onePiece: true, detail: `${REBUILD_WINDOWS} × ${this.windowKb} KiB rebuild windows`, subsystems: 0 };
-    }
-    const detail = `${controllers} NVMe/TCP controller${controllers === 1 ? '' : 's'} × ${(CONTROLLER_DMA_BYTES / 1024).toFixed(1)} KiB`;
-    return { bytes: controllers * CONTROLLER_DMA_BYTES, onePiece: false, detail, subsystems };
-  }
-
   /** The cached sample, or a fresh one when it is older than a period; undefined (logged) when spdk_tgt cannot be sampled. */
   private async fresh(options: CallOptions): Promise<ResourceSnapshot | undefined> {
     const last = this.last;
@@ -600,65 +576,6 @@ export class NodeResources implements Admission {
   }
 }
 
-/**
- * Busy share of each reactor between two framework_get_reactors readings, or undefined when
- * spdk_tgt restarted in between (another pid, or counters that went back).
- */
-export function reactorLoad(previous: Reactors, current: Reactors): ReactorLoad[] | undefined {
-  if (previous.pid !== undefined && current.pid !== undefined && previous.pid !== current.pid) return undefined;
-  const before = new Map(previous.reactors.map((r) => [r.lcore, r]));
-  const load: ReactorLoad[] = [];
-  for (const r of current.reactors) {
-    const p = before.get(r.lcore);
-    if (!p) continue;
-    const busy = r.busy - p.busy;
-    const idle = r.idle - p.idle;
-    if (busy < 0 || idle < 0) return undefined;
-    if (busy + idle > 0) load.push({ lcore: r.lcore, busyPct: (busy * 100) / (busy + idle) });
-  }
-  return load;
-}
-
-/** The nearest-rank percentile; undefined for no values. */
-export function percentile(values: readonly number[], pct: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((pct / 100) * sorted.length) - 1))];
-}
-
-/**
- * nvmf's max_subsystems as spdk_tgt runs with it: spdk_nvmf_tgt_write_config_json (lib/nvmf/nvmf.c)
- * writes it as the params of an nvmf_set_max_subsystems entry; undefined when there is none.
- */
-export function maxSubsystemsIn(entries: readonly ConfigEntry[]): number | undefined {
-  const max = entries.find((e) => e.method === 'nvmf_set_max_subsystems')?.params?.max_subsystems;
-  return typeof max === 'number' && Number.isInteger(max) && max > 0 ? max : undefined;
-}
-
-/** spdk_tgt answered, and its answer does not give max_subsystems. */
-class LimitUnknown extends Error {}
-
 function unavailable(err: unknown): ConductorError {
   return new ConductorError('SPDK_UNREACHABLE', `spdk_tgt cannot be sampled: ${err instanceof Error ? err.message : String(err)}`, {}, { cause: err });
-}
-
-/** Waits for `work` no longer than the caller's deadline or signal (the work itself goes on). */
-async function bounded<T>(work: Promise<T>, options: CallOptions): Promise<T> {
-  if (options.deadlineMs === undefined && options.signal === undefined) return work;
-  if (options.signal?.aborted) throw new ConductorError('CANCELLED', 'admission aborted');
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    if (options.deadlineMs !== undefined) {
-      timer = setTimeout(() => reject(new ConductorError('ADMISSION_TIMEOUT', `admission waited ${options.deadlineMs} ms for a sample of spdk_tgt`)), options.deadlineMs);
-    }
-    onAbort = () => reject(new ConductorError('CANCELLED', 'admission aborted'));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    return await Promise.race([work, stop]);
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) options.signal?.removeEventListener('abort', onAbort);
-  }
 }

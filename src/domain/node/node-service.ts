@@ -3,18 +3,12 @@
  * start (the API and health answer at once); until it is done operations answer UNAVAILABLE with
  * why, and readiness says so. Readiness is a cached value: reading it never waits on anything.
  */
-import path from 'node:path';
 import pRetry from 'p-retry';
-import type { Logger } from 'pino';
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
-import type { SpdkClient } from '../../spdk/client.js';
-import type { NvmeController } from '../../spdk/methods/nvme.js';
-import { SpdkMethods } from '../../spdk/methods/index.js';
-import type { DomainContext, DomainSettings } from './context.js';
+import type { DomainContext } from './context.js';
 import type { Admission } from '../health/admission.js';
-import { ObjectLocks } from './locks.js';
-import { NO_PEERS, type PeerDirectory } from '../peers.js';
+import type { PeerDirectory } from '../peers.js';
 import { ActiveRebuilds } from '../rebuild/active-rebuilds.js';
 import { Rebuilds } from '../rebuild/rebuilds.js';
 import { recoverCopies, ShallowCopies } from '../rebuild/shallow-copy.js';
@@ -25,13 +19,10 @@ import { CONDUCTOR_VERSION } from '../../version.js';
 import { CreateExposed } from '../replica/create-exposed.js';
 import { Disks } from '../replica/disks.js';
 import { Clones, type CloneRequest } from '../replica/clones.js';
-import { ReplicaEvents } from '../replica/replica-events.js';
 import { Exports } from '../replica/exports.js';
 import { ReplicaUsage } from '../replica/usage.js';
-import { Inventory } from './inventory.js';
-import { KeyFiles } from '../../host/key-files.js';
-import { KeyStore, splitKeyUser, type HostSecrets } from './keys.js';
-import { asOperation, withKillSwitch } from './kill-points.js';
+import type { HostSecrets } from './keys.js';
+import { asOperation } from './kill-points.js';
 import { translate } from './spdk-verdicts.js';
 import type {
   DiskCreate,
@@ -69,16 +60,19 @@ import { EngineExpansion } from '../engine/expand.js';
 import { EngineSnapshotRevert, type RevertRequest } from '../engine/snapshot-revert.js';
 import { EngineQos } from '../engine/qos.js';
 import { SalvageProbe } from '../engine/salvage.js';
-import { recordMembersOut } from '../engine/members-out.js';
-import { nvmeSetOptions, type TimeoutBudget } from '../engine/timeout-budget.js';
-import { checkName, engineRaidName, PortRange } from './naming.js';
+import type { TimeoutBudget } from '../engine/timeout-budget.js';
+import { applyNvmeOptions } from '../engine/nvme-options.js';
+import { checkName, engineRaidName } from './naming.js';
 import { nqnProblem } from '../../validation/nqn.js';
 import { BudgetMargins, observeNode, type NodeObservation } from './observation.js';
 import { Reconciler, type ReconcileStatus } from './reconcile.js';
 import { recover, type RecoveryReport } from './recovery.js';
 import { Replicas } from '../replica/replicas.js';
 import { Snapshots } from '../replica/snapshots.js';
-import { StateFile } from './state-file.js';
+import { NodeMonitor } from './node-monitor.js';
+import { keyUserLive } from './key-users.js';
+import { ReplicaExposure } from '../replica/exposure.js';
+import { rebuildSalvaged } from '../rebuild/salvaged.js';
 
 /** Admission and the rebuild health throttle (src/domain/health/resources.ts). */
 export interface NodeResourcesLike extends Admission {
@@ -91,70 +85,8 @@ export interface NodeResourcesLike extends Admission {
   close(): Promise<void>;
 }
 
-/** The node as plain values: the composition (src/service.ts) reads them from configuration. */
-export interface NodeDomainOptions {
-  client: SpdkClient;
-  /** Other nodes' services, for snapshot-preserving rebuilds. Default: none (raid rebuilds only). */
-  peers?: PeerDirectory;
-  /** Admission and health, over spdk_tgt as given. */
-  resources: (ctx: { spdk: SpdkMethods; client: SpdkClient; log: Logger }) => NodeResourcesLike;
-  logger: Logger;
-  stateFile: string;
-  settings: DomainSettings;
-  /** The TCP ports replica exports listen on. */
-  exportPorts: { min: number; max: number };
-  /** Checked already: the budget the node runs with. */
-  budget: TimeoutBudget;
-  engineDeps: EngineDeps;
-  monitorPeriodMs: number;
-  maxConcurrentRebuilds: number;
-  maxQueuedRebuilds: number;
-  /** Where backups stage snapshot images. Default: backup-staging beside the state file, 256 MiB kept free. */
-  backupStaging?: StagingSettings;
-  /** Backup jobs (domain/backup/jobs.ts); default: their defaults, the filesystem target `backups` beside the state file. */
-  backups?: BackupJobsSettings;
-}
-
 /** How long an expansion waits for the raid to report the new size once its members grew (transcript 21: ms). */
 const EXPANSION_SETTLE_MS = 10_000;
-/** Replica heads whose allocation a monitor pass reads again (host writes change it unseen). */
-const ALLOCATION_REFRESH_PER_PASS = 128;
-
-export function createNodeDomain(options: NodeDomainOptions): NodeService {
-  const { logger, client } = options;
-  const log = logger.child({ component: 'domain' });
-  const spdk = new SpdkMethods(withKillSwitch(client));
-  // The root logger: NodeResources makes its own { component } child.
-  // Its readings are not steps of the operation that asked for admission: they go around the
-  // kill switch (crash tests count an operation's own spdk_tgt calls).
-  const resources = options.resources({ spdk: new SpdkMethods(client), client, log: logger });
-  const state = StateFile.open(options.stateFile, log.child({ component: 'state-file' }));
-  const locks = new ObjectLocks();
-  // Beside the state file, which records who uses which key.
-  const keyFiles = new KeyFiles(path.resolve(path.dirname(options.stateFile), 'keys'));
-  const ctx: DomainContext = {
-    admission: resources,
-    spdk,
-    client,
-    inventory: new Inventory(),
-    state,
-    locks,
-    keys: new KeyStore({ spdk, state, locks, log: log.child({ component: 'keys' }) }, keyFiles),
-    events: new ReplicaEvents(),
-    ports: new PortRange(options.exportPorts.min, options.exportPorts.max),
-    settings: options.settings,
-    log,
-  };
-  return new NodeService(ctx, options.budget, options.engineDeps, {
-    monitorPeriodMs: options.monitorPeriodMs,
-    resources,
-    peers: options.peers ?? NO_PEERS,
-    maxConcurrentRebuilds: options.maxConcurrentRebuilds,
-    maxQueuedRebuilds: options.maxQueuedRebuilds,
-    backupStaging: options.backupStaging ?? { dir: path.resolve(path.dirname(options.stateFile), 'backup-staging'), keepFreeBytes: 256 * 1024 * 1024 },
-    backups: options.backups ?? defaultBackupSettings(path.resolve(path.dirname(options.stateFile), 'backups')),
-  });
-}
 
 export interface NodeServiceOptions {
   monitorPeriodMs: number;
@@ -166,26 +98,11 @@ export interface NodeServiceOptions {
   backups: BackupJobsSettings;
 }
 
-/** The backup.* keys' defaults (config/schema.ts), for callers that build the domain without configuration. */
-export function defaultBackupSettings(fsTargetDir: string): BackupJobsSettings {
-  return {
-    queueMax: 64,
-    concurrency: 2,
-    retries: 6,
-    retryMinMs: 500,
-    requestTimeoutMs: 30_000,
-    leaseMs: 120_000,
-    stallMs: 600_000,
-    queuedDeadlineMs: 86_400_000,
-    defaultTarget: { kind: 'fs', path: fsTargetDir },
-  };
-}
-
 export class NodeService implements NodeDomain, EngineDomain {
   private readonly disks: Disks;
   private readonly exportsOf: Exports;
   private readonly replicas: Replicas;
-  private readonly usage: ReplicaUsage;
+  private readonly exposure: ReplicaExposure;
   private readonly snapshots: Snapshots;
   private readonly clones: Clones;
   private readonly createExposed: CreateExposed;
@@ -204,11 +121,10 @@ export class NodeService implements NodeDomain, EngineDomain {
   private readonly rebuilds: Rebuilds;
   private readonly volumeSnapshots: VolumeSnapshots;
   private readonly reconciler: Reconciler;
-  private readonly monitorPeriodMs: number;
   private state: Readiness = { ready: false, reason: 'recovering: reading spdk_tgt' };
   private readonly stop = new AbortController();
   private recovery: Promise<RecoveryReport | undefined> | undefined;
-  private monitor: NodeJS.Timeout | undefined;
+  private readonly monitor: NodeMonitor;
   private readonly margins = new BudgetMargins();
 
   constructor(
@@ -217,16 +133,15 @@ export class NodeService implements NodeDomain, EngineDomain {
     private readonly deps: EngineDeps,
     private readonly options: NodeServiceOptions,
   ) {
-    this.monitorPeriodMs = options.monitorPeriodMs;
     // Read when an operation asks, by which time the records exist.
     const usage = new ReplicaUsage(ctx, () => this.records.all());
-    this.usage = usage;
     this.disks = new Disks(ctx, usage);
     this.exportsOf = new Exports(ctx);
     this.replicas = new Replicas(ctx, this.exportsOf, usage);
     this.snapshots = new Snapshots(ctx, this.replicas, usage);
     this.clones = new Clones(ctx, this.replicas, this, options.peers);
     this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
+    this.exposure = new ReplicaExposure(ctx, this.replicas, this.exportsOf, usage);
     this.records = new EngineRecords(ctx.state, ctx.locks);
     const activeRebuilds = new ActiveRebuilds();
     this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostTimeouts(spec.timeouts));
@@ -279,11 +194,11 @@ export class NodeService implements NodeDomain, EngineDomain {
       memberGoneTimeoutMs: deps.memberGoneTimeoutMs,
     });
     this.reconciler = new Reconciler(ctx, this.exportsOf, {
-      restoreKeys: (callOptions) => this.ctx.keys.recover((user) => this.keyUserLive(user), callOptions),
+      restoreKeys: (callOptions) => this.ctx.keys.recover((user) => keyUserLive(user, this.ctx, this.records), callOptions),
       releaseReplicas: (callOptions) => releasePhantomRaids(this.ctx, this.records, callOptions),
       // Engines are re-assembled (members attached again, the record checked, the export made at its port).
       afterConverge: async (callOptions) => {
-        await this.applyNvmeOptions(await this.ctx.spdk.nvme.getControllers(undefined, callOptions));
+        await applyNvmeOptions(this.ctx, this.budget, await this.ctx.spdk.nvme.getControllers(undefined, callOptions));
         const problems = await this.reassembly.all(callOptions);
         // Rebuilds spdk_tgt started on re-assembly get their record; at start, recovery's own pass does it.
         if (this.state.ready) await this.rebuilds.adoptStarted(callOptions);
@@ -295,6 +210,11 @@ export class NodeService implements NodeDomain, EngineDomain {
         return problems;
       },
     });
+    this.monitor = new NodeMonitor(
+      { ctx, reconciler: this.reconciler, engineStatus: this.engineStatus, rebuilds: this.rebuilds, records: this.records, replicas: this.replicas },
+      options.monitorPeriodMs,
+      this.stop.signal,
+    );
   }
 
   /** This node as its peers see it. */
@@ -307,12 +227,12 @@ export class NodeService implements NodeDomain, EngineDomain {
         const report = await recover(this.ctx, this.replicas, this.snapshots);
         // One read of the controllers serves the three steps that need them.
         const controllers = await this.ctx.spdk.nvme.getControllers();
-        await this.applyNvmeOptions(controllers);
+        await applyNvmeOptions(this.ctx, this.budget, controllers);
         const engines = await recoverEngines(this.ctx, this.records, this.engines, controllers);
         const copies = await recoverCopies(this.ctx, controllers);
         // No stage or restore runs before ready: every staging file and bdev is a leftover.
         const staging = (await this.dataPath.sweepOrphans()).removed.length;
-        const keys = await this.ctx.keys.recover((user) => this.keyUserLive(user));
+        const keys = await this.ctx.keys.recover((user) => keyUserLive(user, this.ctx, this.records));
         const restored = new Set(keys.restored);
         const repointed = restored.size ? [...(await this.exportsOf.repointKeys(restored)), ...(await this.engines.repointKeys(restored))] : [];
         // spdk_tgt may have restarted while the service was down: it gets what the records hold.
@@ -331,7 +251,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         void this.volumeSnapshots.recover().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'volume snapshot recovery failed'));
         void this.backups.start().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'backup jobs did not start'));
         this.ctx.log.info({ ...report, engines, copies, staging, rebuilds: { ...rebuilds, spdkStarted }, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
-        this.scheduleMonitor();
+        this.monitor.schedule();
         return report;
       },
       {
@@ -351,18 +271,9 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.recovery;
   }
 
-  /** Whether the export host or engine member a key user stands for still exists (after recovery). */
-  private keyUserLive(user: string): boolean {
-    const [kind, owner, rest] = splitKeyUser(user);
-    // The record, not spdk_tgt: an export a restarted spdk_tgt lost still holds its keys (reconcile makes it again).
-    if (kind === 'export') return (this.ctx.state.exportOf(owner)?.hostNqns.includes(rest) ?? false) || (this.ctx.inventory.exports.get(owner)?.hosts.includes(rest) ?? false);
-    if (kind === 'engine') return this.records.get(owner)?.replicas.some((r) => r.name === rest) ?? false;
-    return false;
-  }
-
   async close(): Promise<void> {
     this.stop.abort();
-    clearTimeout(this.monitor);
+    this.monitor.cancel();
     // First: a reconcile under way (also the one inside recovery) is aborted, not waited out.
     await this.reconciler.close();
     await this.recovery;
@@ -370,37 +281,6 @@ export class NodeService implements NodeDomain, EngineDomain {
     await this.rebuilds.close();
     await this.options.resources.close();
     await this.ctx.state.flush();
-  }
-
-  /**
-   * The budget's replica-side defaults go to bdev_nvme_set_options, which spdk_tgt accepts only
-   * while no controller exists; every attach also carries the timeouts itself, so a restart with
-   * controllers already attached loses nothing.
-   */
-  private async applyNvmeOptions(controllers: readonly NvmeController[]): Promise<void> {
-    if (controllers.length > 0) {
-      this.ctx.log.info({ controllers: controllers.length }, 'controllers exist; bdev_nvme options left as they are (each attach carries its timeouts)');
-      return;
-    }
-    await this.ctx.spdk.nvme.setOptions(nvmeSetOptions(this.budget));
-  }
-
-  /** One pass every period, never two at once; a failed pass is logged and the next one runs. */
-  private scheduleMonitor(): void {
-    if (this.stop.signal.aborted) return;
-    this.monitor = setTimeout(() => {
-      this.reconciler
-        .check()
-        .then(() => this.engineStatus.check())
-        // A member a superblock raid re-added by itself (a remote replica back) is rebuilding without a record.
-        .then(() => (this.reconciler.blocking() === undefined ? this.rebuilds.adoptStarted(undefined, this.engineStatus.raidsAsLastRead()) : undefined))
-        // After the adoption: a member spdk_tgt is rebuilding is not out.
-        .then(() => (this.reconciler.blocking() === undefined ? recordMembersOut(this.ctx, this.records, this.engineStatus.raidsAsLastRead()) : undefined))
-        .then(() => (this.reconciler.blocking() === undefined ? this.replicas.refreshAllocation(ALLOCATION_REFRESH_PER_PASS) : undefined))
-        .catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
-        .finally(() => this.scheduleMonitor());
-    }, this.monitorPeriodMs);
-    this.monitor.unref();
   }
 
   /** Runs one monitor pass now (tests, and callers that just changed something). */
@@ -416,7 +296,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.run('engine-create', async () => {
       const existed = typeof request.name === 'string' && this.records.get(request.name) !== undefined;
       const info = await this.engines.create(request, options, secrets);
-      if (!existed) return this.rebuildSalvaged(info, options);
+      if (!existed) return rebuildSalvaged(this.ctx, this.records, this.rebuilds, info, options);
       if (info.state !== 'faulted') return info;
       this.ctx.log.info({ engine: info.name, reason: info.reason }, 'create of a faulted engine with the same spec: repairing it');
       const repaired = await this.reassembly.repair(info.name, options);
@@ -424,28 +304,6 @@ export class NodeService implements NodeDomain, EngineDomain {
       if (spec) await this.qos.reapply([spec], options);
       return repaired.engine;
     });
-  }
-
-  /**
-   * The members a create's salvage left out of the raid go back through the rebuild queue, each
-   * rebuilt from the source. One that cannot be queued now stays out of the raid and a member of
-   * the engine: EngineRepair and reconcile add it back.
-   */
-  private async rebuildSalvaged(info: EngineInfo, options?: CallOptions): Promise<EngineInfo> {
-    const spec = this.records.get(info.name);
-    const rebuilt = spec?.salvage?.members.filter((m) => m.verdict === 'rebuilt') ?? [];
-    if (!spec || rebuilt.length === 0) return info;
-    let latest = info;
-    for (const { replica } of rebuilt) {
-      const member = spec.replicas.find((r) => r.name === replica);
-      if (!member) continue;
-      try {
-        latest = await this.rebuilds.add(spec.name, member, options);
-      } catch (error) {
-        this.ctx.log.warn({ engine: spec.name, replica, err: (error as Error).message }, 'salvaged member not queued for its rebuild; EngineRepair adds it back');
-      }
-    }
-    return latest;
   }
 
   /** Reconcile one engine now (idempotent): its members attached, its raid checked against its record, its export at its port. */
@@ -677,43 +535,11 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
-    return this.run('replica-expose', () => this.expose(name, hostNqns, options, mode, secrets));
-  }
-
-  private expose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
-    return this.ctx.locks.with(`replica:${name}`, async () => {
-      const head = this.replicas.head(name);
-      const plan = this.exportsOf.plan(name, hostNqns, mode, secrets);
-      // A local engine's raid holds the member's lvol: spdk_tgt would refuse its namespace
-      // (-32602), and the export could only be a second writer beside the raid anyway.
-      const engines = this.usage.localRaidsHolding(name);
-      if (engines.length > 0 && !this.ctx.inventory.exports.has(name)) {
-        throw new ConductorError(
-          'REPLICA_IN_USE',
-          `replica ${name} is a member of local engine ${engines.join(', ')}; its raid uses it directly, so it cannot also be exported. Remove it from the engine first`,
-        );
-      }
-      if (plan.outcome === 'unchanged') return this.replicas.info(head);
-      await this.exportsOf.expose(name, head.disk, plan.hosts, options, undefined, secrets, hostNqns);
-      const info = this.replicas.info(head);
-      const reason = plan.outcome === 'added' ? `hosts added: ${hostNqns.join(', ')}` : `exposed to ${plan.hosts.join(', ')}${plan.outcome === 'replaced' ? ' (host list replaced)' : ''}`;
-      this.ctx.events.emit('modified', info, reason);
-      this.ctx.log.info({ replica: name, outcome: plan.outcome, hosts: plan.hosts }, 'replica expose');
-      return info;
-    });
+    return this.run('replica-expose', () => this.exposure.expose(name, hostNqns, options, mode, secrets));
   }
 
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo> {
-    return this.run('replica-unexpose', () =>
-      this.ctx.locks.with(`replica:${name}`, async () => {
-        const head = this.replicas.head(name);
-        if (!this.ctx.inventory.exports.has(name)) return this.replicas.info(head);
-        await this.exportsOf.unexpose(name, options);
-        const info = this.replicas.info(head);
-        this.ctx.events.emit('modified', info, 'unexposed');
-        return info;
-      }),
-    );
+    return this.run('replica-unexpose', () => this.exposure.unexpose(name, options));
   }
 
   replicaWatch(listener: (event: ReplicaEvent) => void): () => void {

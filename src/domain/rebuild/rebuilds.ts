@@ -19,26 +19,23 @@
  */
 import type { RaidBdev } from '../../spdk/methods/raid.js';
 import PQueue from 'p-queue';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { EngineRecords } from '../engine/engine-records.js';
 import type { EngineStatus } from '../engine/engine-status.js';
 import type { Engines } from '../engine/engines.js';
-import { memberSlotNames } from '../engine/members.js';
 import type { EngineInfo, EngineReplicaSpec, PageRequest, RebuildInfo, ThrottleInfo } from '../model.js';
 import { pageItems } from '../node/sorted-names.js';
-import { checkName, engineRaidName } from '../node/naming.js';
+import { checkName } from '../node/naming.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import { SnapshotPath, type Plan } from './snapshot-path.js';
 import { publishRebuild } from './rebuild-diagnostics.js';
-import type { EngineSpec, RebuildRecord, RebuildView } from '../node/state-file.js';
+import type { RebuildRecord, RebuildView } from '../node/state-file.js';
 import { Job, rebuildKey, snapshotOf, type ActiveRebuilds } from './active-rebuilds.js';
+import { followRaidRebuild } from './raid-follow.js';
+import { adoptSpdkStarted, recoverRebuilds, SPDK_STARTED_REASON, type RebuildLine } from './rebuild-restart.js';
 
-/** How often a running raid rebuild is read; before its process shows, more often. */
-const FOLLOW_MS = 100;
-const FOLLOW_FIRST_MS = 20;
 /** EngineWatch gets a progress event each time a rebuild passes another step of this many percent. */
 const WATCH_STEP_PERCENT = 10;
 /** Ended rebuilds are kept this long, at most FINISHED_MAX of them, for RebuildGet/List. */
@@ -46,8 +43,6 @@ const FINISHED_KEEP_MS = 3_600_000;
 const FINISHED_MAX = 256;
 /** The rate is computed over this much recent progress. */
 const RATE_WINDOW_MS = 5_000;
-/** Why a rebuild has the path it has when spdk_tgt, not this service, started it. */
-export const SPDK_STARTED_REASON = 'started by spdk_tgt on re-assembly';
 
 export interface RebuildDeps {
   /** The rebuilds this node works on, shared with EngineStatus (which only reads them). */
@@ -79,6 +74,8 @@ export class Rebuilds {
   private readonly now: () => number;
   private readonly unsubscribe: () => void;
   private readonly snapshotPath: SnapshotPath;
+  /** The line as the rebuilds found after a restart join it. */
+  private readonly line: RebuildLine;
   private closed = false;
 
   constructor(
@@ -93,6 +90,12 @@ export class Rebuilds {
     this.pending = deps.active.pending;
     this.now = deps.now ?? Date.now;
     this.snapshotPath = new SnapshotPath(ctx, records, status, deps.peers, deps.self);
+    this.line = {
+      has: (key) => this.jobs.has(key),
+      enqueue: (engine, member, createdAtMs, mode, view) => this.enqueue(engine, member, createdAtMs, mode, view),
+      dropRecord: (engine, replica) => this.dropRecord(engine, replica),
+      now: this.now,
+    };
     this.queue = new PQueue({ concurrency: this.concurrencyFor(deps.throttle()) });
     this.unsubscribe = deps.onThrottle((t) => {
       this.queue.concurrency = this.concurrencyFor(t);
@@ -179,90 +182,15 @@ export class Rebuilds {
     await Promise.all(jobs.map((j) => j.done));
   }
 
-  /**
-   * After a restart: a member that was in the raid with spdk_tgt's process still running is
-   * re-adopted (followed to its end); one whose process ended while we were away is done if it
-   * is configured; one that never reached the raid starts again from the queue (snapshots already
-   * on the new replica are kept and skipped).
-   */
-  async recover(options?: CallOptions): Promise<{ adopted: string[]; requeued: string[]; finished: string[] }> {
-    const adopted: string[] = [];
-    const requeued: string[] = [];
-    const finished: string[] = [];
-    const raids = new Map((await this.ctx.spdk.raid.getBdevs('all', options)).map((r) => [r.name, r]));
-    const inRaid = (record: RebuildRecord): number => (record.phase === 'rebuilding' ? 0 : 1);
-    for (const spec of this.records.all()) {
-      // Those spdk_tgt may still be rebuilding first: an engine's others queue behind them.
-      const records = Object.entries(spec.rebuilding ?? {}).sort(([, a], [, b]) => inRaid(a) - inRaid(b));
-      for (const [replicaName, record] of records) {
-        const member = spec.replicas.find((r) => r.name === replicaName);
-        const key = `${spec.name}/${replicaName}`;
-        // Adopted already (a rebuild spdk_tgt started, found by a reconcile before this ran).
-        if (this.jobs.has(key)) continue;
-        if (!member) {
-          await this.dropRecord(spec.name, replicaName);
-          continue;
-        }
-        const raid = raids.get(engineRaidName(spec.name));
-        // After examine a local member's slot (and the process on it) is listed under its lvol's uuid.
-        const names = memberSlotNames(spec.name, member, this.ctx);
-        const slot = raid?.base_bdevs_list.find((b) => b.name !== null && names.includes(b.name));
-        if (record.phase === 'rebuilding' && raid?.process && names.includes(raid.process.target)) {
-          const job = this.enqueue(spec.name, member, record.createdAtMs, 'adopt', record.view);
-          job.info.reason = 'service restarted; following the raid rebuild spdk_tgt kept running';
-          job.startedBySpdk = record.view?.pathReason === SPDK_STARTED_REASON;
-          adopted.push(key);
-        } else if (record.phase === 'rebuilding' && slot?.is_configured && !raid?.process) {
-          await this.dropRecord(spec.name, replicaName);
-          finished.push(key);
-        } else {
-          if (slot) await this.engines.leaveRaid(spec.name, member, options).catch(() => undefined);
-          const job = this.enqueue(spec.name, member, record.createdAtMs);
-          job.resumedCopy = record.phase === 'copying-snapshots';
-          job.info.reason = `service restarted during ${record.phase}; started again`;
-          requeued.push(key);
-        }
-      }
-    }
-    if (adopted.length + requeued.length + finished.length > 0) this.ctx.log.info({ adopted, requeued, finished }, 'rebuilds recovered');
-    return { adopted, requeued, finished };
+  /** After a restart: each recorded rebuild re-adopted, ended or started again (rebuild-restart.ts). */
+  recover(options?: CallOptions): Promise<{ adopted: string[]; requeued: string[]; finished: string[] }> {
+    return recoverRebuilds(this.ctx, this.records, this.engines, this.line, options);
   }
 
-  /**
-   * Rebuilds spdk_tgt started by itself: examine re-added a member that a superblock raid had lost
-   * (transcript 17) and raid1 rebuilds it without being asked. Each gets a record (path `raid`,
-   * SPDK_STARTED_REASON) and is followed like any other, so its progress, percent and outcome are
-   * reported and persisted. Members with a record or a job are the rebuilds' own already.
-   * `raidsRead`: the raids as the caller's pass just listed them (the monitor's); listed here without.
-   */
+  /** Rebuilds spdk_tgt started by itself, recorded and followed (rebuild-restart.ts). */
   async adoptStarted(options?: CallOptions, raidsRead?: ReadonlyMap<string, RaidBdev>): Promise<string[]> {
     if (this.closed) return [];
-    const specs = this.records.all().filter((s) => !s.creating);
-    if (specs.length === 0) return [];
-    const raids = raidsRead ?? new Map((await this.ctx.spdk.raid.getBdevs('all', options)).map((r) => [r.name, r]));
-    const adopted: string[] = [];
-    for (const spec of specs) {
-      const target = raids.get(engineRaidName(spec.name))?.process?.target;
-      if (!target) continue;
-      const member = spec.replicas.find((r) => memberSlotNames(spec.name, r, this.ctx).includes(target));
-      if (!member || this.jobs.has(rebuildKey(spec.name, member.name)) || hasRebuild(spec, member.name)) continue;
-      const createdAtMs = this.now();
-      const view: RebuildView = { path: 'raid', pathReason: SPDK_STARTED_REASON, source: '', snapshots: [], raidBaseBytes: 0, bytesDone: 0, bytesTotal: spec.sizeBytes, percent: 0 };
-      const recorded = await this.records.edit(spec.name, async (edit) => {
-        const current = edit.current;
-        if (!current?.replicas.some((r) => r.name === member.name) || hasRebuild(current, member.name) || this.jobs.has(rebuildKey(spec.name, member.name))) return false;
-        await edit.recordRebuild(member.name, { createdAtMs, phase: 'rebuilding', view });
-        return true;
-      });
-      if (!recorded) continue;
-      const job = this.enqueue(spec.name, member, createdAtMs, 'spdk-started', view);
-      job.info.reason = `${SPDK_STARTED_REASON}; following it`;
-      job.startedBySpdk = true;
-      adopted.push(rebuildKey(spec.name, member.name));
-      this.ctx.log.info({ engine: spec.name, replica: member.name, target }, 'rebuild started by spdk_tgt adopted: recorded and followed');
-      this.status.changed(spec.name, 'modified', `replica ${member.name} rebuilding (${SPDK_STARTED_REASON})`);
-    }
-    return adopted;
+    return adoptSpdkStarted(this.ctx, this.records, this.status, this.line, options, raidsRead);
   }
 
   async close(): Promise<void> {
@@ -410,7 +338,7 @@ export class Rebuilds {
         }
         await this.join(job);
       }
-      await this.follow(job);
+      await followRaidRebuild(job, { ctx: this.ctx, status: this.status, now: this.now, sizeBytes: this.sizeOf(info.engine), progress: (bytes) => this.progress(job, bytes) });
       const drift = info.path === 'snapshot-preserving' && plan ? await this.snapshotPath.drift(job, plan) : undefined;
       await this.finish(job, 'done', `the member is in the raid with all its data${drift ? `; but ${drift}` : ''}`);
     } catch (error) {
@@ -443,54 +371,6 @@ export class Rebuilds {
     });
     info.reason = 'in the raid; waiting for spdk_tgt to start its rebuild process';
     this.status.changed(info.engine, 'modified', `replica ${info.replica} joined the raid; rebuilding`);
-  }
-
-  /** Follows spdk_tgt's process until it ends; fails when the member leaves the raid. */
-  private async follow(job: Job): Promise<void> {
-    const { info, member } = job;
-    const signal = job.abort.signal;
-    info.state = 'rebuilding';
-    const raidName = engineRaidName(info.engine);
-    const names = memberSlotNames(info.engine, member, this.ctx);
-    const bdev = names[0]!;
-    const base = job.raidBase ?? info.bytesDone;
-    const size = this.sizeOf(info.engine);
-    for (;;) {
-      signal.throwIfAborted();
-      const started = performance.now();
-      // By name: every raid (~240 KB of JSON at 500 engines) each poll of each rebuild held the main loop.
-      const raid = await this.status.raidByName(raidName, { signal });
-      if (!raid) throw new ConductorError('ENGINE_BROKEN', `raid ${raidName} is gone`);
-      const slot = raid.base_bdevs_list.find((b) => b.name !== null && names.includes(b.name));
-      const process = raid.process && names.includes(raid.process.target) ? raid.process : undefined;
-      if (process) {
-        if (info.processStartedAtMs === 0) {
-          info.processStartedAtMs = this.now();
-          this.ctx.log.info({ engine: info.engine, replica: info.replica, afterMs: info.processStartedAtMs - info.createdAtMs }, 'raid rebuild process started');
-          publishRebuild('process-started', info, info.processStartedAtMs);
-        }
-        const total = raid.base_bdevs_list[0]?.data_size ?? 0;
-        info.raid = { member: process.target, percent: process.progress.percent, blocks: process.progress.blocks };
-        info.reason = `spdk_tgt is rebuilding ${process.target}: ${process.progress.percent}%`;
-        const done = total > 0 ? (process.progress.blocks / total) * size : (process.progress.percent / 100) * size;
-        this.progress(job, base + done);
-      } else if (slot?.is_configured && (info.processStartedAtMs > 0 || !raid.process)) {
-        if (info.processStartedAtMs === 0) info.processStartedAtMs = this.now();
-        info.raid = { member: slot.name ?? bdev, percent: 100, blocks: raid.base_bdevs_list[0]?.data_size ?? 0 };
-        this.progress(job, base + size);
-        return;
-      } else if (!slot) {
-        throw new ConductorError(
-          'REPLICA_UNREACHABLE',
-          `${bdev} left the raid during the rebuild (${info.raid ? `at ${info.raid.percent}%` : 'before its process started'}): the new replica or the last source was lost`,
-        );
-      } else if (raid.process && !names.includes(raid.process.target)) {
-        info.reason = `waiting: spdk_tgt is rebuilding another member (${raid.process.target}) first`;
-      }
-      // Fast until spdk_tgt's process shows (its start latency is a figure we report), then calm.
-      const period = info.processStartedAtMs === 0 ? FOLLOW_FIRST_MS : FOLLOW_MS;
-      await sleep(Math.max(0, period - (performance.now() - started)), undefined, { signal });
-    }
   }
 
   private progress(job: Job, bytesDone: number): void {
@@ -609,9 +489,4 @@ function viewOf(job: Job): RebuildView {
     bytesTotal: info.bytesTotal,
     percent: info.percent,
   };
-}
-
-/** Member names are the caller's: `constructor` is one like any other. */
-function hasRebuild(spec: EngineSpec, replica: string): boolean {
-  return spec.rebuilding !== undefined && Object.hasOwn(spec.rebuilding, replica);
 }
