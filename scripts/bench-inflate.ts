@@ -41,9 +41,11 @@ const copyMethod = values.decouple ? 'bdev_lvol_decouple_parent' : 'bdev_lvol_in
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-inflate-'));
 const track = reapOnExit(dir);
 
+let sim: ReturnType<typeof spawn> | undefined;
+
 async function simulator(): Promise<string> {
   const socket = path.join(dir, 'sim.sock');
-  const child = track(spawn(process.execPath, [SIM, '--socket', socket, '--name', 'inflate', '--mem-dump', path.join(dir, 'mem-dump.txt')], { stdio: 'ignore' }));
+  const child = (sim = track(spawn(process.execPath, [SIM, '--socket', socket, '--name', 'inflate', '--mem-dump', path.join(dir, 'mem-dump.txt')], { stdio: 'ignore' })));
   const deadline = Date.now() + 60_000;
   while (!fs.existsSync(socket)) {
     if (child.exitCode !== null) throw new Error(`simulator exited ${child.exitCode}`);
@@ -118,5 +120,7 @@ try {
   }
 } finally {
   rpc.close();
+  // The simulator child would keep this process alive.
+  sim?.kill('SIGTERM');
   fs.rmSync(dir, { recursive: true, force: true });
 }
