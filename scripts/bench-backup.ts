@@ -15,24 +15,46 @@
  * then spdk_tgt writes the whole volume into the lvstore, on the disk: the whole restore is set
  * against the fdatasync'd raw write, its download part against the unsynced one. Peak RSS of this
  * process (the service; the simulator is a child process and not counted) is sampled every 100 ms,
- * and per job every 50 ms with the RSS at its start.
+ * and per job every 50 ms with the RSS at its start and what it was made of at its peak (JS heap,
+ * external memory, the rest: code, the block slots' shared memory, threads, malloc). `npm run
+ * bench:backup` runs this process as the image runs the service (Dockerfile: MALLOC_ARENA_MAX=2,
+ * --max-semi-space-size=4); under plain `node` V8's 16 MiB semi-spaces and glibc's per-thread
+ * arenas add ~40–50 MiB the service as deployed does not have.
+ *
+ * With --spdk-socket the same runs against that spdk_tgt (a real v26.05 on this host: it opens the
+ * disk and staging files here). Its data reaches the volume as a host's would: the replica is
+ * exported over NVMe/TCP (127.0.0.1, --nvmf-port) and spdk_dd (--spdk-dd, next to spdk_tgt in an
+ * SPDK build) writes image files into it, the half-allocated one with --sparse so that its holes
+ * stay unallocated. spdk_tgt's share of each job is then real SPDK's.
  *
  *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3]
+ *       [--spdk-socket PATH [--spdk-dd PATH] [--nvmf-port 19700]]
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { connectRaw } from './lib/raw-rpc.js';
 import type { JobInfo } from '../src/domain/backup/jobs-model.js';
 import { loadConfig } from '../src/config/load.js';
 import { startService } from '../src/service.js';
 import { reapOnExit } from './lib/children.js';
 
 const MiB = 1024 * 1024;
-const { values } = parseArgs({ options: { 'size-mib': { type: 'string', default: '1024' }, target: { type: 'string', default: 'fs' } } });
+const { values } = parseArgs({
+  options: {
+    'size-mib': { type: 'string', default: '1024' },
+    target: { type: 'string', default: 'fs' },
+    'spdk-socket': { type: 'string' },
+    'spdk-dd': { type: 'string', default: '/work/spdk-build/spdk/build/bin/spdk_dd' },
+    'nvmf-port': { type: 'string', default: '19700' },
+  },
+});
+const realSocket = values['spdk-socket'];
+const spdkName = realSocket ? 'spdk_tgt' : 'the simulator';
 const sizeMib = Number(values['size-mib']);
 if (values.target !== 'fs' && values.target !== 's3') throw new Error(`--target is fs or s3, not ${values.target}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backup-'));
@@ -50,6 +72,7 @@ const service = await startService(
       CONDUCTOR_HTTP_ADDRESS: 'off',
       CONDUCTOR_DISK_ALLOWED_PREFIXES: dir,
       CONDUCTOR_DISK_CLUSTER_SIZE_MIB: '2',
+      ...(realSocket ? { CONDUCTOR_SPDK_SOCKET: realSocket } : {}),
     },
   }),
   { logger: pino({ level: 'silent' }) },
@@ -74,6 +97,7 @@ process.stdin.on('end', () => process.exit(0)).resume();`;
 
 try {
   await service.recovered;
+  const startRss = process.memoryUsage().rss;
   const domain = service.domain;
   if (values.target === 's3') {
     const port = await startS3Child(path.join(dir, 's3'));
@@ -94,13 +118,57 @@ try {
   fs.truncateSync(diskFile, (sizeMib * 2 + 256) * MiB);
   await domain.diskCreate({ name: 'd', path: diskFile });
   await domain.replicaCreate('vol', 'd', sizeMib * MiB);
-  const write = async (offset: number, bytes: number) => {
-    for (let off = 0; off < bytes; off += 128 * 1024) {
-      await service.client.callUnchecked('sim_bdev_write', { name: 'lvs.d/r.vol', offset_blocks: (offset + off) / 4096, data_base64: randomBytes(128 * 1024).toString('base64') });
+  /** Random data into the volume at each [offset, bytes) of `ranges`. */
+  const write = async (ranges: Array<[number, number]>) => {
+    if (realSocket) return writeOverNvmf(ranges);
+    for (const [offset, bytes] of ranges) {
+      for (let off = 0; off < bytes; off += 128 * 1024) {
+        await service.client.callUnchecked('sim_bdev_write', { name: 'lvs.d/r.vol', offset_blocks: (offset + off) / 4096, data_base64: randomBytes(128 * 1024).toString('base64') });
+      }
+    }
+  };
+  /**
+   * spdk_tgt has no RPC that writes data: the volume is exported over NVMe/TCP for the time of the
+   * write and spdk_dd copies a sparse image file holding the ranges into it, skipping its holes.
+   */
+  const writeOverNvmf = async (ranges: Array<[number, number]>) => {
+    const image = path.join(dir, 'write.img');
+    const fd = fs.openSync(image, 'w');
+    const end = Math.max(...ranges.map(([offset, bytes]) => offset + bytes));
+    fs.ftruncateSync(fd, end);
+    // One chunk refilled: fresh 4 MiB Buffers would be this process's RSS, counted as the service's.
+    const chunk = Buffer.allocUnsafe(4 * MiB);
+    for (const [offset, bytes] of ranges) {
+      for (let off = 0; off < bytes; off += chunk.length) fs.writeSync(fd, randomFillSync(chunk), 0, Math.min(chunk.length, bytes - off), offset + off);
+    }
+    fs.closeSync(fd);
+    const rpc = await connectRaw(realSocket!);
+    const nqn = 'nqn.2016-06.io.spdk:bench-backup';
+    const port = values['nvmf-port']!;
+    try {
+      await rpc.call('nvmf_create_transport', { trtype: 'TCP' }).catch(() => undefined);
+      await rpc.call('nvmf_create_subsystem', { nqn, allow_any_host: true });
+      await rpc.call('nvmf_subsystem_add_ns', { nqn, namespace: { bdev_name: 'lvs.d/r.vol' } });
+      await rpc.call('nvmf_subsystem_add_listener', { nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: port } });
+      const config = path.join(dir, 'spdk-dd.json');
+      const attach = { method: 'bdev_nvme_attach_controller', params: { name: 'bench', trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: port, subnqn: nqn } };
+      fs.writeFileSync(config, JSON.stringify({ subsystems: [{ subsystem: 'bdev', config: [attach] }] }));
+      const args = ['--no-huge', '-s', '512', '--disable-cpumask-locks', '--no-rpc-server', '--json', config, '--if', image, '--ob', 'benchn1', '--bs', String(4 * MiB), '--sparse'];
+      const dd = track(spawn(values['spdk-dd']!, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+      let errors = '';
+      dd.stderr!.on('data', (d: Buffer) => (errors += d.toString()));
+      const code = await new Promise<number | null>((resolve) => dd.once('exit', resolve));
+      if (code !== 0) throw new Error(`spdk_dd exited ${code}: ${errors.slice(-2000)}`);
+    } finally {
+      await rpc.call('nvmf_delete_subsystem', { nqn }).catch(() => undefined);
+      rpc.close();
+      fs.rmSync(image, { force: true });
     }
   };
   // Half the volume: every other 4 MiB stretch.
-  for (let off = 0; off < sizeMib * MiB; off += 8 * MiB) await write(off, 4 * MiB);
+  const half: Array<[number, number]> = [];
+  for (let off = 0; off < sizeMib * MiB; off += 8 * MiB) half.push([off, 4 * MiB]);
+  await write(half);
   await domain.snapshotCreate({ replicaName: 'vol', name: 's1' });
   const wait = async (id: string): Promise<JobInfo> => {
     for (;;) {
@@ -133,9 +201,17 @@ try {
 
   const peaks = { full: 0, restore: 0 };
   const before = { full: 0, restore: 0 };
+  // What the RSS was made of when it peaked in each job: the JS heap, memory outside it (Buffers,
+  // the block slots' SharedArrayBuffer), and the rest (code, thread stacks and heaps, malloc).
+  const atPeak: Record<keyof typeof peaks, NodeJS.MemoryUsage | undefined> = { full: undefined, restore: undefined };
   const peakDuring = async <T>(phase: keyof typeof peaks, work: () => Promise<T>): Promise<T> => {
     before[phase] = process.memoryUsage().rss;
-    const sample = setInterval(() => (peaks[phase] = Math.max(peaks[phase], process.memoryUsage().rss)), 50);
+    const sample = setInterval(() => {
+      const usage = process.memoryUsage();
+      if (usage.rss <= peaks[phase]) return;
+      peaks[phase] = usage.rss;
+      atPeak[phase] = usage;
+    }, 50);
     try {
       return await work();
     } finally {
@@ -147,7 +223,7 @@ try {
   const fullMs = performance.now() - t;
 
   // 1% of the volume, in whole 2 MiB blocks.
-  await write(0, Math.max(1, Math.round(sizeMib / 200)) * 2 * MiB);
+  await write([[0, Math.max(1, Math.round(sizeMib / 200)) * 2 * MiB]]);
   await domain.snapshotCreate({ replicaName: 'vol', name: 's2' });
   t = performance.now();
   const incr = await wait((await domain.backups.backupCreate({ replica: 'vol', snapshot: 's2' })).id);
@@ -172,7 +248,7 @@ try {
     .map((l) => l.toFixed(1))
     .join(' ');
   console.log(
-    `volume ${sizeMib} MiB, ${allocated / MiB} MiB allocated (random data), ${values.target === 's3' ? 's3rver target (child process, loopback)' : 'filesystem target (fsync per block)'}, 2 MiB blocks, lz4; load average ${load} (${os.cpus().length} cores)`,
+    `${realSocket ? `spdk_tgt at ${realSocket}` : 'the simulator'}; volume ${sizeMib} MiB, ${allocated / MiB} MiB allocated (random data), ${values.target === 's3' ? 's3rver target (child process, loopback)' : 'filesystem target (fsync per block)'}, 2 MiB blocks, lz4; load average ${load} (${os.cpus().length} cores)`,
   );
   console.log(
     `raw staging file (${raw.bytes / MiB} MiB, sequential 4 MiB calls): write ${rate(raw.writeBytesPerSec, 1000)} fdatasync'd, ${rate(raw.cachedWriteBytesPerSec, 1000)} before the sync (page cache); read back ${rate(raw.readBytesPerSec, 1000)} (page cache, as the just-staged image is); raw move (the slower of read and synced write) ${rate(rawMove, 1000)}`,
@@ -182,7 +258,7 @@ try {
     `full backup: ${(fullMs / 1000).toFixed(1)} s, ${rate(allocated, fullMs)} of allocated data = ${(fullRate / rawMove).toFixed(2)}x raw move; ${full.blocksUploaded} blocks stored [${phases(full.id)}]`,
   );
   console.log(
-    `  the simulator's share (staging: shallow copy into the staging file) ${(phaseMs(full.id, 'staging') / 1000).toFixed(1)} s; the service's (uploading: read, hash, compress, store) ${(fullUpload / 1000).toFixed(1)} s = ${rate(allocated, fullUpload)} = ${((allocated * 1000) / fullUpload / rawMove).toFixed(2)}x raw move`,
+    `  ${spdkName}'s share (staging: shallow copy into the staging file) ${(phaseMs(full.id, 'staging') / 1000).toFixed(1)} s; the service's (uploading: read, hash, compress, store) ${(fullUpload / 1000).toFixed(1)} s = ${rate(allocated, fullUpload)} = ${((allocated * 1000) / fullUpload / rawMove).toFixed(2)}x raw move`,
   );
   console.log(`incremental backup after ~1% changed: ${(incrMs / 1000).toFixed(1)} s, ${incr.blocksUploaded} blocks stored, ${incr.blocksSkipped} skipped [${phases(incr.id)}]`);
   const download = phaseMs(restoreId, 'downloading');
@@ -190,11 +266,16 @@ try {
     `restore: ${(restoreMs / 1000).toFixed(1)} s, ${rate(allocated, restoreMs)} of allocated data = ${(restoreRate / raw.writeBytesPerSec).toFixed(2)}x raw synced write [${phases(restoreId)}]`,
   );
   console.log(
-    `  the service's share (downloading: fetch, verify, write the staging file unsynced) ${(download / 1000).toFixed(1)} s = ${rate(allocated, download)} = ${((allocated * 1000) / download / raw.cachedWriteBytesPerSec).toFixed(2)}x raw unsynced write; the simulator's (committing: clone and inflate of the whole ${sizeMib} MiB volume) ${(phaseMs(restoreId, 'committing') / 1000).toFixed(1)} s`,
+    `  the service's share (downloading: fetch, verify, write the staging file unsynced) ${(download / 1000).toFixed(1)} s = ${rate(allocated, download)} = ${((allocated * 1000) / download / raw.cachedWriteBytesPerSec).toFixed(2)}x raw unsynced write; ${spdkName}'s (committing: clone and inflate of the whole ${sizeMib} MiB volume) ${(phaseMs(restoreId, 'committing') / 1000).toFixed(1)} s`,
   );
   console.log(
-    `peak RSS of the service process: ${Math.round(peakRss / MiB)} MiB overall; during the full backup ${Math.round(peaks.full / MiB)} MiB (${Math.round(before.full / MiB)} MiB at its start), during the restore ${Math.round(peaks.restore / MiB)} MiB (${Math.round(before.restore / MiB)} MiB at its start)`,
+    `peak RSS of the service process: ${Math.round(peakRss / MiB)} MiB overall (${Math.round(startRss / MiB)} MiB once started); during the full backup ${Math.round(peaks.full / MiB)} MiB (${Math.round(before.full / MiB)} MiB at its start), during the restore ${Math.round(peaks.restore / MiB)} MiB (${Math.round(before.restore / MiB)} MiB at its start)`,
   );
+  const parts = (u: NodeJS.MemoryUsage | undefined): string =>
+    u === undefined
+      ? 'not sampled'
+      : `heap ${Math.round(u.heapUsed / MiB)}/${Math.round(u.heapTotal / MiB)} MiB used/total, external ${Math.round(u.external / MiB)} MiB (array buffers ${Math.round(u.arrayBuffers / MiB)}), other ${Math.round((u.rss - u.heapTotal - u.external) / MiB)} MiB`;
+  console.log(`  at the full backup's peak: ${parts(atPeak.full)}; at the restore's peak: ${parts(atPeak.restore)}`);
 } finally {
   clearInterval(sampler);
   await service.close();
