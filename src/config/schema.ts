@@ -224,6 +224,14 @@ export const CONFIG_KEYS = {
   'backup.queuedDeadlineSec': { type: 'integer', default: 86_400, min: 1, max: 2_592_000, describe: 'A job still queued this long after its create fails with BACKUP_DEADLINE_EXCEEDED, s' },
   'backup.leaseSec': { type: 'integer', default: 120, min: 5, max: 86_400, describe: "How long a backup's in-flight marker (and a delete's sweep lease) in the target counts without a refresh, s" },
   'health.samplePeriodMs': { type: 'integer', default: 2000, min: 100, max: 600_000, describe: "How often spdk_tgt's memory, RPC latency and reactor load are read" },
+  'health.memDumpSpacing': {
+    type: 'integer',
+    default: 50,
+    min: 0,
+    max: 10_000,
+    describe:
+      "A large memory dump (a --no-huge heap: one segment per 4 KiB page) is asked of spdk_tgt at most every this many times its own cost, so that it takes at most that share of spdk_tgt's app thread; 0: at every sample",
+  },
   'health.dmaFreeMinMib': { type: 'integer', default: 64, min: 0, max: 1_048_576, describe: "Throttle rebuilds when spdk_tgt's free DMA heap falls below this, MiB" },
   'health.rpcLatencyMaxMs': { type: 'integer', default: 250, min: 1, max: 600_000, describe: "Throttle rebuilds when spdk_tgt's RPC latency (p90 of the last period) exceeds this, ms" },
   'health.reactorBusyMaxPct': { type: 'integer', default: 95, min: 1, max: 100, describe: "Throttle rebuilds when spdk_tgt's busiest reactor exceeds this share of busy ticks, %" },

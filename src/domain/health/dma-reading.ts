@@ -35,6 +35,8 @@ export interface DmaReading {
   note: string;
   dumpFile?: string;
   dumpMs?: number;
+  /** When the dump was asked for (the sampler's clock): a sample may keep an older one (dump-schedule.ts). */
+  readAt?: number;
 }
 
 export type DumpRead = ({ dump: MemDump } | { problem: string }) & { filename: string; dumpMs: number };

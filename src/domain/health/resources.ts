@@ -53,6 +53,7 @@ import type { ThrottleInfo } from '../model.js';
 import { RebuildThrottle } from './rebuild-throttle.js';
 import type { ReactorLoad, ResourceSnapshot } from './readings.js';
 import { dmaReading, mib, readDump } from './dma-reading.js';
+import { DumpSchedule } from './dump-schedule.js';
 import { percentile, reactorLoad } from './reading-math.js';
 import { LimitUnknown, maxSubsystemsIn } from './max-subsystems.js';
 import { bounded } from './bounded-wait.js';
@@ -143,6 +144,7 @@ export class NodeResources implements Admission {
   private subsystemRead: Promise<void> | undefined;
   /** spdk_tgt restarted since the last list: what it has is no longer what `known` holds. */
   private recountAfterRestart = false;
+  private readonly dumps: DumpSchedule;
   private readonly rebuildThrottle: RebuildThrottle;
 
   constructor(options: ResourcesOptions) {
@@ -150,6 +152,7 @@ export class NodeResources implements Admission {
     this.spdk = options.spdk;
     this.client = options.client;
     this.log = options.log.child({ component: 'resources' });
+    this.dumps = new DumpSchedule(c['health.memDumpSpacing'], this.log);
     this.hostRoot = options.hostRoot ?? '/';
     this.now = options.now ?? Date.now;
     const fixed = options.maxSubsystems ?? (c['spdk.maxSubsystems'] > 0 ? c['spdk.maxSubsystems'] : undefined);
@@ -348,10 +351,12 @@ export class NodeResources implements Admission {
     const load = reactors ? this.reactorLoad(reactors) : [];
     if (!this.limitKnown) await this.readLimit();
     const subsystemsRead = this.recountDue() ? this.refreshSubsystems(true) : undefined;
-    const dump = await part('env_dpdk_get_mem_stats', () => readDump(this.spdk, opts, reactors?.pid));
+    const kept = this.dumps.kept(at, this.last?.dma, this.thresholds.reserveBytes);
+    const dump = kept ? kept.read : await part('env_dpdk_get_mem_stats', () => readDump(this.spdk, opts, reactors?.pid));
+    if (!kept) this.dumps.took(dump, at, this.period);
     await subsystemsRead;
     const hugepages = await hugepagesRead;
-    const dma = dmaReading(dump, hugepages, simPool, problems);
+    const dma = { ...dmaReading(dump, hugepages, simPool, problems), readAt: kept ? kept.askedAt : at };
     const p90 = this.takeLatencyP90();
     const snapshot: ResourceSnapshot = {
       at,
@@ -367,7 +372,7 @@ export class NodeResources implements Admission {
       problems,
     };
     this.last = snapshot;
-    snapshot.reserved = this.reservedSince(snapshot.at);
+    snapshot.reserved = this.reservedSince(dma.readAt);
     if (this.failing !== undefined) this.log.info('spdk_tgt sampled again');
     this.failing = undefined;
     await this.rebuildThrottle.update(snapshot);
@@ -385,6 +390,7 @@ export class NodeResources implements Admission {
       this.rebuildThrottle.forgetApplied();
       this.limitKnown = this.limitFixed;
       this.recountAfterRestart = true;
+      this.dumps.forget();
       return [];
     }
     return load;
@@ -434,7 +440,7 @@ export class NodeResources implements Admission {
       return;
     }
     this.admissionIsOn();
-    const reserved = this.reservedSince(snap.at).bytes;
+    const reserved = this.reservedSince(snap.dma.readAt ?? snap.at).bytes;
     const room = dma.availableBytes - reserved - this.thresholds.reserveBytes;
     const piece = dma.largestPieceBytes - reserved;
     if (need.bytes <= room && (!need.onePiece || need.bytes + ELEMENT_HEADER <= piece)) return;

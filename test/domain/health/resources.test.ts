@@ -39,7 +39,8 @@ afterEach(async () => {
 });
 
 /** Tests sample by hand unless they set a period: the timer then never fires during the test. */
-const MANUAL: Partial<Record<ConfigKey, number>> = { 'health.samplePeriodMs': 600_000, 'health.reactorBusyMaxPct': 100 };
+/** Sampled by hand; every sample reads the heap (the large-dump spacing has its own tests). */
+const MANUAL: Partial<Record<ConfigKey, number>> = { 'health.samplePeriodMs': 600_000, 'health.reactorBusyMaxPct': 100, 'health.memDumpSpacing': 0 };
 
 async function node(args: string[]): Promise<Node> {
   const sim = await startSim({ name: 'R', args });
@@ -256,6 +257,45 @@ describe('reservations', () => {
     clock += SUBSYSTEM_RECOUNT_MS;
     await r.sample();
     (await r.admit({ kind: 'export', what: 'export of r2' })).release();
+  });
+});
+
+describe('a large memory dump (--no-huge: one segment per 4 KiB page)', () => {
+  it('is asked for at most every health.memDumpSpacing times its cost: samples between keep it, and holds count until a dump after them', async () => {
+    const n = await node(['--mem-mib', '1024', '--no-huge']);
+    let clock = 1_000_000;
+    const r = n.resources({ 'health.memDumpSpacing': 1_000_000 }, { now: () => clock });
+    await r.sample();
+    const first = r.snapshot()!;
+    expect(first.dma.readAt).toBe(first.at);
+    expect(first.dma.dumpMs).toBeGreaterThan(0);
+    expect(n.logs.find((l) => l.msg.startsWith('the memory dump is slow'))).toMatchObject({ level: 30, dumpMs: first.dma.dumpMs });
+    const held = await r.admit({ kind: 'rebuild', what: 'rebuild of r1 into vol-1' });
+    clock += 700_000;
+    await r.sample();
+    const second = r.snapshot()!;
+    expect(second.at).toBe(clock);
+    // Kept: read before the rebuild allocated, so its windows still count against it.
+    expect(second.dma.readAt).toBe(first.at);
+    expect(second.dma.freeBytes).toBe(first.dma.freeBytes);
+    expect(second.reserved.bytes).toBeGreaterThan(0);
+    held.release();
+  });
+
+  it('is asked for at every sample while memory is tight, and with spacing 0', async () => {
+    const n = await node(['--mem-mib', '1024', '--no-huge']);
+    let clock = 1_000_000;
+    await n.client.callUnchecked('sim_set_memory', { consume_mib: 60 });
+    const tight = n.resources({ 'health.memDumpSpacing': 1_000_000 }, { now: () => clock });
+    const every = n.resources({ 'health.memDumpSpacing': 0 }, { now: () => clock });
+    for (const r of [tight, every]) {
+      await r.sample();
+      clock += 700_000;
+      await n.client.callUnchecked('sim_set_memory', { consume_mib: 70 });
+      await r.sample();
+      expect(r.snapshot()!.dma.readAt).toBe(clock);
+      await n.client.callUnchecked('sim_set_memory', { consume_mib: 60 });
+    }
   });
 });
 
