@@ -13,6 +13,8 @@ import { span } from '../loop-trace.js';
 /** Answers shorter than this are parsed in one go: a few milliseconds at most. */
 export const SLICED_PARSE_MIN_CHARS = 128 * 1024;
 const SLICE_MS = 4;
+/** Stands in the top object for an array parsed apart (a NUL first: no string spdk_tgt sends). */
+const MARKER = '\u0000sliced-array:';
 /** Characters scanned between two looks at the clock. */
 const SCAN_STEP = 32 * 1024;
 
@@ -37,7 +39,7 @@ const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(res
 export async function parseSliced(text: string): Promise<unknown> {
   const arrays = await findArrays(text);
   if (arrays === undefined || arrays.length === 0) return span('spdk answer parse', () => JSON.parse(text) as unknown);
-  const marker = (k: number): string => `\u0000sliced-array:${k}`;
+  const marker = (k: number): string => `${MARKER}${k}`;
   const top = span('spdk answer parse', () => {
     let skeleton = '';
     let from = 0;
@@ -63,8 +65,8 @@ export async function parseSliced(text: string): Promise<unknown> {
   let filled = 0;
   for (const key of Object.keys(top)) {
     const v = top[key];
-    if (typeof v !== 'string' || !v.startsWith('\u0000sliced-array:')) continue;
-    const k = Number(v.slice('\u0000sliced-array:'.length));
+    if (typeof v !== 'string' || !v.startsWith(MARKER)) continue;
+    const k = Number(v.slice(MARKER.length));
     if (v !== marker(k) || values[k] === undefined) return JSON.parse(text);
     top[key] = values[k];
     filled++;

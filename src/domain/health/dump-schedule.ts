@@ -37,8 +37,9 @@ export class DumpSchedule {
   /** The kept dump, while the next is not due; undefined: ask spdk_tgt for a new one. */
   kept(now: number, lastDma: DmaReading | undefined, reserveBytes: number): KeptDump | undefined {
     const last = this.last;
-    if (!last || this.gapMs(last.read) === 0) return undefined;
+    if (!last) return undefined;
     if (lastDma?.availableBytes === undefined || lastDma.availableBytes < TIGHT_FACTOR * reserveBytes) return undefined;
+    // A small dump's gap is 0: it is never kept.
     return now - last.askedAt < this.gapMs(last.read) ? last : undefined;
   }
 
