@@ -429,7 +429,11 @@ async function bench(): Promise<void> {
 
   clearInterval(sampler);
   api.close();
-  for (const c of children) c.kill('SIGTERM');
+  // Wait for each child to end before removing their directory: serve writes its state (and a
+  // --cpu-prof profile) as it stops, and the exit hook's SIGKILL would cut that short.
+  await Promise.all(
+    children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((resolve) => c.once('exit', resolve).kill('SIGTERM')))),
+  );
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
