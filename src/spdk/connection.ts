@@ -41,6 +41,13 @@ export interface PendingReply {
 type State = 'idle' | 'connecting' | 'open' | 'closed';
 
 /**
+ * How long the stream may pause on a value that waits for its newline and may be whole, before
+ * its bytes are split by structure (JsonSplitter.settle): spdk_tgt ends every answer with one, and
+ * a large answer's writes pause for a poll (4 ms) or more when the socket is full.
+ */
+const SETTLE_MS = 100;
+
+/**
  * Events: `open` after every successful (re)connect, `lost` (failure) when an open connection
  * ends. Listeners must not throw.
  */
@@ -62,6 +69,7 @@ export class SpdkConnection extends EventEmitter {
   private lastFailure: TransportFailure | undefined;
   /** The socket whose writes of this turn are being gathered into one. */
   private corked: net.Socket | undefined;
+  private settleTimer: NodeJS.Timeout | undefined;
 
   constructor(options: ConnectionOptions) {
     super();
@@ -134,6 +142,7 @@ export class SpdkConnection extends EventEmitter {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    this.stopSettle();
     this.reconnectLoop?.abort();
     this.failAll('client-closed', 'the SPDK client was closed');
     const socket = this.socket;
@@ -188,14 +197,30 @@ export class SpdkConnection extends EventEmitter {
   }
 
   private onData(socket: net.Socket, chunk: Buffer): void {
+    this.stopSettle();
+    this.framed(socket, () => this.splitter.push(chunk, this.handlers));
+    if (this.splitter.mayBeWhole) {
+      this.settleTimer = setTimeout(() => {
+        this.settleTimer = undefined;
+        if (this.socket === socket) this.framed(socket, () => this.splitter.settle(this.handlers));
+      }, SETTLE_MS).unref();
+    }
+  }
+
+  private framed(socket: net.Socket, split: () => void): void {
     try {
-      this.splitter.push(chunk, this.handlers);
+      split();
     } catch (err) {
       if (!(err instanceof FramingError)) throw err;
       // The stream can no longer be trusted to line up with requests: drop the connection.
       this.log.error({ err: err.message }, 'unparseable data from spdk_tgt; dropping the connection');
       socket.destroy();
     }
+  }
+
+  private stopSettle(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
   }
 
   private readonly handlers: SplitHandlers = {
@@ -225,6 +250,7 @@ export class SpdkConnection extends EventEmitter {
   private onClose(socket: net.Socket): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
+    this.stopSettle();
     const midValue = this.splitter.midValue;
     this.splitter.reset();
     this.answers.reset();

@@ -1,13 +1,17 @@
 /**
  * Splits the byte stream from spdk_tgt into whole JSON values.
  *
- * spdk_tgt writes compact JSON followed by one "\n", but nothing in JSON-RPC promises the newline
- * and a response can arrive split at any byte or many to a chunk, so values are found by structure
- * (brace/bracket depth outside strings). The common case takes a fast path: compact JSON holds no
- * raw newline, so if the bytes from a value's first brace to the next newline parse, they are the
- * whole value (a complete object or array cannot be a proper prefix of a longer one). Anything
- * else (no newline, two values on a line, pretty-printed, split chunks) falls back to the scan,
- * which keeps its state across chunks and looks at each byte once.
+ * spdk_tgt writes compact JSON followed by one "\n" (jsonrpc_server.c end_response; a batch's
+ * array too), but nothing in JSON-RPC promises the newline and a response can arrive split at any
+ * byte or many to a chunk, so values can be found by structure (brace/bracket depth outside
+ * strings). The common case takes a fast path: compact JSON holds no raw newline, so if the bytes
+ * from a value's first brace to the next newline parse, they are the whole value (a complete
+ * object or array cannot be a proper prefix of a longer one). Once a line has been one whole value,
+ * the producer is taken to write one per line: a value that goes on past its chunk ends at the
+ * next newline, found natively (Buffer.indexOf) in each chunk that follows, instead of by a
+ * JavaScript loop over every byte of a megabyte answer. A line that is not one value (two values
+ * on a line, pretty-printed, malformed) marks the producer otherwise for good, and its bytes are
+ * scanned by structure: the scan keeps its state across chunks and looks at each byte once.
  */
 import { span } from '../loop-trace.js';
 import { SLICED_PARSE_MIN_CHARS } from './sliced-parse.js';
@@ -49,14 +53,48 @@ export class JsonSplitter {
   private escaped = false;
   private bsChunk: Buffer | undefined;
   private bsPos = -1;
+  /** Whether the producer writes one value per line: unknown until a line shows it. */
+  private lines: boolean | undefined;
+  /** The value under construction ends at the next newline (it is held, not scanned). */
+  private toNewline = false;
 
   constructor(options: JsonSplitterOptions = {}) {
     this.maxValueBytes = options.maxValueBytes ?? 512 * 1024 * 1024;
   }
 
+  /**
+   * A value held to its newline whose bytes so far end like a whole value (in `}` or `]`): if the
+   * stream pauses here, the producer may have sent it without the newline (see settle).
+   */
+  get mayBeWhole(): boolean {
+    if (!this.toNewline) return false;
+    const last = this.held[this.held.length - 1]!;
+    let i = last.length - 1;
+    while (i >= 0 && (last[i] === 0x20 || last[i] === 0x0d || last[i] === 0x09)) i--;
+    return last[i] === CLOSE_BRACE || last[i] === CLOSE_BRACKET;
+  }
+
+  /**
+   * The stream paused while mayBeWhole: the held bytes are split by structure. A whole value there
+   * means this producer does not end each value with a newline after all, and it is not taken to
+   * again; a value still open was only a pause, and the scan finishes it. Throws FramingError as
+   * push does.
+   */
+  settle(handlers: SplitHandlers): void {
+    if (!this.toNewline) return;
+    const held = Buffer.concat(this.held);
+    const lines = this.lines;
+    this.toNewline = false;
+    this.held = [];
+    this.heldBytes = 0;
+    this.lines = false;
+    this.push(held, handlers);
+    if (this.depth > 0) this.lines = lines;
+  }
+
   /** True while part of a value is held: a connection closing now cut a response short. */
   get midValue(): boolean {
-    return this.depth > 0;
+    return this.depth > 0 || this.toNewline;
   }
 
   /**
@@ -65,7 +103,10 @@ export class JsonSplitter {
    */
   push(chunk: Buffer, handlers: SplitHandlers): void {
     const n = chunk.length;
-    let i = this.depth > 0 ? this.scan(chunk, 0, 0, handlers) : this.wholeLines(chunk, handlers);
+    let i: number;
+    if (this.toNewline) i = this.lineEnd(chunk, handlers);
+    else if (this.depth > 0) i = this.scan(chunk, 0, 0, handlers);
+    else i = this.wholeLines(chunk, handlers);
     while (i < n) {
       const b = chunk[i]!;
       if (b === 0x20 || b === NEWLINE || b === 0x0d || b === 0x09) {
@@ -80,10 +121,16 @@ export class JsonSplitter {
       if (newline !== -1) {
         const value = tryParse(chunk.toString('utf8', i, newline));
         if (value !== undefined) {
+          this.lines ??= true;
           handlers.onValue(value);
           i = newline + 1;
           continue;
         }
+        this.lines = false;
+      } else if (this.lines) {
+        this.toNewline = true;
+        this.hold(chunk.subarray(i));
+        break;
       }
       this.depth = 1;
       i = this.scan(chunk, i, i + 1, handlers);
@@ -106,6 +153,7 @@ export class JsonSplitter {
       if (line.trim() !== '') {
         const value = tryParse(line);
         if (value === null || typeof value !== 'object') return Buffer.byteLength(text.slice(0, start));
+        this.lines ??= true;
         handlers.onValue(value);
       }
       start = end + 1;
@@ -113,10 +161,42 @@ export class JsonSplitter {
     return chunk.length;
   }
 
+  /**
+   * The rest of a value held until its newline (see push). The text to the newline is the value
+   * when it parses; a large one goes to `onLarge` unparsed, and one that then fails to parse is
+   * reported like any malformed value. A small one that does not parse was not one value per line:
+   * the held bytes and this chunk are split again by structure.
+   */
+  private lineEnd(chunk: Buffer, handlers: SplitHandlers): number {
+    const newline = chunk.indexOf(NEWLINE);
+    if (newline === -1) {
+      if (chunk.length > 0) this.hold(chunk);
+      return chunk.length;
+    }
+    const held = this.held;
+    this.toNewline = false;
+    this.held = [];
+    this.heldBytes = 0;
+    const text = Buffer.concat([...held, chunk.subarray(0, newline)]).toString('utf8');
+    if (handlers.onLarge && text.length >= SLICED_PARSE_MIN_CHARS) {
+      handlers.onLarge(text);
+      return newline + 1;
+    }
+    const value = tryParse(text);
+    if (value !== undefined) {
+      handlers.onValue(value);
+      return newline + 1;
+    }
+    this.lines = false;
+    this.push(Buffer.concat([...held, chunk]), handlers);
+    return chunk.length;
+  }
+
   /** Forgets any partial value (after the connection it came on is gone). */
   reset(): void {
     this.held = [];
     this.heldBytes = 0;
+    this.toNewline = false;
     this.depth = 0;
     this.inString = false;
     this.escaped = false;

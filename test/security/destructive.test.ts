@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClients, invoke, isServiceError, type ApiClients } from '../../src/api/client.js';
 import { ERROR_CODE_TRAILER } from '../../src/api/status.js';
 import { loadConfig } from '../../src/config/load.js';
+import { alias, headLvolName } from '../../src/domain/node/naming.js';
 import { SpdkClient } from '../../src/spdk/client.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { ENGINE_HOST_NQN, engineNode, replicaNode, type ReplicaNode, until } from '../engine/helpers/cluster.js';
@@ -396,6 +397,29 @@ describe('objects in use', () => {
     expect([claimed.code, claimed.conductor]).toEqual([status.FAILED_PRECONDITION, 'REPLICA_CLAIMED']);
     expect(claimed.message).toContain('member of engine vol');
     expect(await spdkObjects(engine.client)).toEqual(objects);
+    await healthy();
+  });
+
+  it('refuses a local replica that a raid in spdk_tgt holds, naming the raid, and changes nothing', async () => {
+    // Made behind the service's back, as a raid examine assembles from a superblock: configuring, its other member absent.
+    await engine.client.call('bdev_raid_create', { name: 'stray', raid_level: 'raid1', base_bdevs: [alias('d', headLvolName('l2')), 'absent'], strip_size_kb: 0 });
+    try {
+      const objects = await spdkObjects(engine.client);
+      const answer = await refusal(
+        invoke(api.engines, 'EngineCreate', {
+          name: 'second',
+          sizeBytes: 32 * MIB,
+          replicas: [{ local: { name: 'l3' } }, { local: { name: 'l2' } }],
+          frontend: 'FRONTEND_KIND_EXPORT_ONLY',
+          hostNqns: [HOST],
+        }),
+      );
+      expect([answer.code, answer.conductor]).toEqual([status.FAILED_PRECONDITION, 'REPLICA_CLAIMED']);
+      expect(answer.message).toContain('replica l2 is in raid stray in spdk_tgt; remove it there first');
+      expect(await spdkObjects(engine.client)).toEqual(objects);
+    } finally {
+      await engine.client.call('bdev_raid_delete', { name: 'stray' });
+    }
     await healthy();
   });
 

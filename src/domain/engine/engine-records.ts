@@ -25,11 +25,16 @@ import type { ObjectLocks } from '../node/locks.js';
 import type { EngineSpec, ExpansionRecord, RebuildRecord, RebuildView, RevertRecord, StateFile, VolumeSnapshotRecord } from '../node/state-file.js';
 
 export class EngineRecords {
+  private readonly members = new LocalMembers();
+
   constructor(
     private readonly state: StateFile,
     private readonly locks: ObjectLocks,
   ) {
-    for (const spec of state.engines()) frozenRecord(spec);
+    for (const spec of state.engines()) {
+      frozenRecord(spec);
+      this.members.set(spec.name, spec);
+    }
   }
 
   get(name: string): EngineSpec | undefined {
@@ -45,6 +50,20 @@ export class EngineRecords {
 
   all(): EngineSpec[] {
     return this.state.engines();
+  }
+
+  /**
+   * The engines that have `replica` as a local member, in the order all() lists them: a lookup,
+   * not a pass over every engine (replica deletes, exposes and engine creates ask on every call).
+   */
+  localEnginesOf(replica: string): string[] {
+    const engines = this.members.enginesOf(replica);
+    if (engines.length < 2) return engines;
+    // A replica in two engines is a broken node: the records' order, as a pass over them gave it.
+    const of = new Set(engines);
+    return this.all()
+      .filter((spec) => of.has(spec.name))
+      .map((spec) => spec.name);
   }
 
   /** The port a deleted engine of this name had (see EngineEdit.drop), for its next create. */
@@ -66,7 +85,7 @@ export class EngineRecords {
   /** Runs `work` holding the engine's lock, with an editor for its record. */
   edit<T>(name: string, work: (edit: EngineEdit) => Promise<T>): Promise<T> {
     return this.locks.with(`engine:${name}`, async () => {
-      const edit = new EngineEdit(name, this.state);
+      const edit = new EngineEdit(name, this.state, this.members);
       try {
         return await work(edit);
       } finally {
@@ -83,6 +102,7 @@ export class EngineEdit {
   constructor(
     readonly name: string,
     private readonly state: StateFile,
+    private readonly members: LocalMembers,
   ) {}
 
   /** The record now; nobody else changes it while this edit is open. */
@@ -211,7 +231,40 @@ export class EngineEdit {
     // An edit kept past its section would change the record without the lock.
     if (!this.open) throw new ConductorError('INTERNAL', `engine ${this.name}'s record changed outside its lock`);
     // Copied: the caller's objects stay its own, and only the stored copy is frozen.
-    await this.state.putEngine(this.name, next && frozenRecord(structuredClone(next)));
+    const record = next && frozenRecord(structuredClone(next));
+    // The index follows the record in memory, which changes now; a failed write puts the old
+    // record back (state-file.ts), and the index follows it again.
+    this.members.set(this.name, record);
+    try {
+      await this.state.putEngine(this.name, record);
+    } finally {
+      this.members.set(this.name, this.state.engine(this.name));
+    }
+  }
+}
+
+/** Replica → the engines that have it as a local member, kept as each engine's record changes. */
+class LocalMembers {
+  private readonly byReplica = new Map<string, string[]>();
+  /** Each engine's local members as last indexed, to take them out again. */
+  private readonly byEngine = new Map<string, readonly string[]>();
+
+  set(engine: string, spec: EngineSpec | undefined): void {
+    const before = this.byEngine.get(engine) ?? [];
+    const after = spec ? spec.replicas.filter((r) => r.kind === 'local').map((r) => r.name) : [];
+    if (before.length === after.length && before.every((r, i) => r === after[i])) return;
+    for (const replica of before) {
+      const engines = this.byReplica.get(replica)?.filter((e) => e !== engine) ?? [];
+      if (engines.length > 0) this.byReplica.set(replica, engines);
+      else this.byReplica.delete(replica);
+    }
+    for (const replica of after) this.byReplica.set(replica, [...(this.byReplica.get(replica) ?? []), engine]);
+    if (after.length > 0) this.byEngine.set(engine, after);
+    else this.byEngine.delete(engine);
+  }
+
+  enginesOf(replica: string): string[] {
+    return [...(this.byReplica.get(replica) ?? [])];
   }
 }
 

@@ -68,7 +68,7 @@ export class Engines {
     /** Reads what the members hold, to choose a source among members that may have diverged. */
     salvage?: SalvageProbe,
   ) {
-    this.salvagePlan = new SalvagePlan(ctx, salvage);
+    this.salvagePlan = new SalvagePlan(ctx, (raid, options) => status.raidByName(raid, options), salvage);
   }
 
   private readonly salvagePlan: SalvagePlan;
@@ -85,7 +85,7 @@ export class Engines {
       if (spec.frontend === 'nvme-host' && !this.deps.hostFrontend) {
         throw new ConductorError('HOST_NVME_UNAVAILABLE', 'the nvme-host frontend is not available on this node (nvme-cli or the nvme-tcp module is missing); use export-only');
       }
-      await checkLocalMembers(this.ctx, spec, this.records.all(), options);
+      await checkLocalMembers(this.ctx, spec, this.records, options);
       // Refused with the numbers before anything is made, rather than failing halfway in spdk_tgt.
       const reservation = await this.ctx.admission.admit({ kind: 'engine', what: `engine ${spec.name}`, controllers: spec.replicas.filter((r) => r.kind === 'remote').length, subsystems: 1 }, options);
       await edit.create(spec);
@@ -197,7 +197,7 @@ export class Engines {
     const spec = this.spec(name);
     const known = spec.replicas.find((r) => r.name === replica.name);
     if (known && !sameMember(known, replica)) throw new ConductorError('ENGINE_MEMBER_EXISTS', `engine ${name} has a replica ${replica.name} at another address`);
-    const raid = (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === engineRaidName(name));
+    const raid = await this.status.raidByName(engineRaidName(name), options);
     if (!raid) throw new ConductorError('ENGINE_BROKEN', `engine ${name} has no raid in spdk_tgt (${engineRaidName(name)}); delete and re-create it`);
     const bdev = memberBdev(name, replica, this.ctx);
     const slot = raid.base_bdevs_list.find((b) => b.name === bdev);
@@ -231,10 +231,7 @@ export class Engines {
 
   /** Whether the engine's raid already holds `bdev` (by name, or by its uuid as examine lists it). */
   private async readdedByExamine(name: string, bdev: string, options?: CallOptions): Promise<boolean> {
-    const [raid, [member]] = await Promise.all([
-      this.ctx.spdk.raid.getBdevs('all', options).then((raids) => raids.find((r) => r.name === engineRaidName(name))),
-      this.ctx.spdk.bdev.getBdevs({ name: bdev }, options).catch(() => []),
-    ]);
+    const [raid, [member]] = await Promise.all([this.status.raidByName(engineRaidName(name), options), this.ctx.spdk.bdev.getBdevs({ name: bdev }, options).catch(() => [])]);
     return raid?.base_bdevs_list.some((slot) => slot.name === bdev || (member?.uuid !== undefined && slot.uuid === member.uuid)) ?? false;
   }
 

@@ -290,7 +290,7 @@ export class EngineReassembly {
   }
 
   private async raid(spec: EngineSpec, options: CallOptions): Promise<RaidBdev | undefined> {
-    return (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === engineRaidName(spec.name));
+    return this.status.raidByName(engineRaidName(spec.name), options);
   }
 
   /** Whether the member's bdev is in spdk_tgt (a local head, or a remote namespace attached). */

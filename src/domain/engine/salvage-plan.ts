@@ -5,6 +5,7 @@
  */
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
+import type { RaidBdev } from '../../spdk/methods/raid.js';
 import { quoted } from '../../validation/text.js';
 import type { DomainContext } from '../node/context.js';
 import { engineRaidName } from '../node/naming.js';
@@ -34,6 +35,8 @@ export function checkSalvageSource(spec: EngineSpec, source: string | undefined)
 export class SalvagePlan {
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'log' | 'inventory'>,
+    /** One raid by name (EngineStatus.raidByName): a configuring raid, as examine leaves one, is no bdev. */
+    private readonly raidByName: (name: string, options?: CallOptions) => Promise<RaidBdev | undefined>,
     /** Reads what the members hold; without it every engine is made as new. */
     private readonly probe?: SalvageProbe,
   ) {}
@@ -102,7 +105,7 @@ export class SalvagePlan {
    */
   private async examineAssembled(spec: EngineSpec, healthy: readonly Attached[], options?: CallOptions): Promise<AssembledRaid | undefined> {
     await this.ctx.spdk.bdev.waitForExamine(options);
-    const raid = (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === engineRaidName(spec.name));
+    const raid = await this.raidByName(engineRaidName(spec.name), options);
     if (!raid) return undefined;
     const owner = new Map<string, string>();
     for (const member of spec.replicas) {

@@ -263,8 +263,8 @@ export class EngineSnapshotRevert {
     }
     await this.ctx.spdk.bdev.waitForExamine(options);
     const raidName = engineRaidName(spec.name);
-    // A configuring raid is no bdev yet: only the raid list shows it.
-    const assembled = (await this.ctx.spdk.raid.getBdevs('all', options)).find((r) => r.name === raidName);
+    // A configuring raid is no bdev yet: raidByName lists the raids when the name finds none.
+    const assembled = await this.status.raidByName(raidName, options);
     if (assembled) {
       this.ctx.log.info({ engine: spec.name }, 'a raid of the engine is already there (an earlier attempt, or examine over a stale superblock): deleted before the raid is made again');
       await deleteQuietly(this.ctx, () => this.ctx.spdk.raid.delete({ name: raidName, ...(spec.superblock ? { clear_sb: true } : {}) }, options));

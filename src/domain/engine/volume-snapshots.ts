@@ -192,7 +192,7 @@ export class VolumeSnapshots {
 
   /** The members in sync now: a member being rebuilt or failed would snapshot partial data. */
   private async inSync(spec: EngineSpec, options?: CallOptions): Promise<EngineReplicaSpec[]> {
-    const info = this.status.describe(spec, await this.status.observe(options));
+    const info = await this.status.info(spec, options);
     const healthy = info.members.filter((m) => m.state === 'healthy').map((m) => memberOf(spec, m.name));
     if (healthy.length === 0) throw new ConductorError('MEMBER_NOT_REACHABLE_BY_API', `engine ${spec.name} has no member in sync (${info.state}: ${info.reason}); nothing to snapshot`);
     for (const m of healthy) this.peerOf(spec.name, m);

@@ -133,8 +133,8 @@ export class NodeService implements NodeDomain, EngineDomain {
     private readonly deps: EngineDeps,
     private readonly options: NodeServiceOptions,
   ) {
-    // Read when an operation asks, by which time the records exist.
-    const usage = new ReplicaUsage(ctx, () => this.records.all());
+    this.records = new EngineRecords(ctx.state, ctx.locks);
+    const usage = new ReplicaUsage(ctx, this.records);
     this.disks = new Disks(ctx, usage);
     this.exportsOf = new Exports(ctx);
     this.replicas = new Replicas(ctx, this.exportsOf, usage);
@@ -142,7 +142,6 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.clones = new Clones(ctx, this.replicas, this, options.peers);
     this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
     this.exposure = new ReplicaExposure(ctx, this.replicas, this.exportsOf, usage);
-    this.records = new EngineRecords(ctx.state, ctx.locks);
     const activeRebuilds = new ActiveRebuilds();
     this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostTimeouts(spec.timeouts));
     this.engines = new Engines(ctx, this.records, deps, this.engineStatus, new SalvageProbe(this, options.peers));

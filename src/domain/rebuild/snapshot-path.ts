@@ -64,8 +64,7 @@ export class SnapshotPath {
     if (!spec) throw new ConductorError('ENGINE_NOT_FOUND', `engine ${info.engine} was deleted`);
     const destination = this.peerOf(member);
     if (!destination) return raid(`replica ${member.name} has no api_address: its node cannot be asked to take snapshots`);
-    const observed = await this.status.observe();
-    const healthy = this.status.describe(spec, observed).members.filter((m) => m.state === 'healthy' && m.name !== member.name);
+    const healthy = (await this.status.info(spec)).members.filter((m) => m.state === 'healthy' && m.name !== member.name);
     const candidates = healthy.map((m) => spec.replicas.find((r) => r.name === m.name)!).sort((a, b) => (a.kind === 'local' ? -1 : b.kind === 'local' ? 1 : 0));
     const source = candidates.find((c) => this.peerOf(c) !== undefined);
     if (!source) return raid(healthy.length === 0 ? 'no healthy member to copy snapshots from' : 'no healthy member has an api_address: snapshots cannot be read from its node');

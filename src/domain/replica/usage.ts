@@ -20,18 +20,21 @@ export interface ReplicaUsers {
   hosts: string[];
 }
 
+/** The engines' records as they are now (read only): EngineRecords, whose index answers by replica. */
+export interface EngineMembership {
+  localEnginesOf(replica: string): string[];
+  get(engine: string): EngineSpec | undefined;
+}
+
 export class ReplicaUsage {
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'inventory' | 'log'>,
-    /** The engines' records as they are now (read only). */
-    private readonly engines: () => readonly EngineSpec[],
+    private readonly engines: EngineMembership,
   ) {}
 
   /** The local engines that have `replica` as a member. */
   localEngines(replica: string): string[] {
-    return this.engines()
-      .filter((spec) => spec.replicas.some((r) => r.kind === 'local' && r.name === replica))
-      .map((spec) => spec.name);
+    return this.engines.localEnginesOf(replica);
   }
 
   /**
@@ -39,13 +42,10 @@ export class ReplicaUsage {
    * member still queued or having snapshots copied into it (exposed to this node for that copy).
    */
   localRaidsHolding(replica: string): string[] {
-    return this.engines()
-      .filter((spec) => spec.replicas.some((r) => r.kind === 'local' && r.name === replica))
-      .filter((spec) => {
-        const phase = spec.rebuilding?.[replica]?.phase;
-        return phase !== 'queued' && phase !== 'copying-snapshots';
-      })
-      .map((spec) => spec.name);
+    return this.engines.localEnginesOf(replica).filter((engine) => {
+      const phase = this.engines.get(engine)?.rebuilding?.[replica]?.phase;
+      return phase !== 'queued' && phase !== 'copying-snapshots';
+    });
   }
 
   /**

@@ -236,3 +236,41 @@ describe('the engine lock', () => {
     expect(records.get(SPEC.name)?.replicas).toHaveLength(2);
   });
 });
+
+describe('the local-member index (replica → engines)', () => {
+  const local = (name: string) => ({ name, kind: 'local' }) as const;
+
+  it('follows creates, members added and removed, and drops, and comes back after a restart', async () => {
+    await created();
+    expect(records.localEnginesOf('r-a')).toEqual([SPEC.name]);
+    // A remote member is no local engine's.
+    expect(records.localEnginesOf('r-b')).toEqual([]);
+    await records.edit(SPEC.name, (edit) => edit.addMember(local('r-d'), 1));
+    expect(records.localEnginesOf('r-d')).toEqual([SPEC.name]);
+    await records.edit(SPEC.name, (edit) => edit.removeMember('r-a'));
+    expect(records.localEnginesOf('r-a')).toEqual([]);
+    expect(new EngineRecords(StateFile.open(file, pino({ level: 'silent' })), new ObjectLocks()).localEnginesOf('r-d')).toEqual([SPEC.name]);
+    await records.edit(SPEC.name, (edit) => edit.drop());
+    expect(records.localEnginesOf('r-d')).toEqual([]);
+  });
+
+  it('lists a replica in two engines in the order of the records, as a pass over them did', async () => {
+    await records.edit('vol-b', (edit) => edit.create({ ...SPEC, name: 'vol-b' }));
+    await records.edit('vol-a', (edit) => edit.create({ ...SPEC, name: 'vol-a' }));
+    expect(records.localEnginesOf('r-a')).toEqual(records.all().map((s) => s.name));
+    expect(records.localEnginesOf('r-a')).toEqual(['vol-b', 'vol-a']);
+  });
+
+  it('is what it was before a change whose write failed', async () => {
+    await created();
+    const repair = breakWrites();
+    const results = await Promise.allSettled([
+      records.edit(SPEC.name, (edit) => edit.removeMember('r-a')),
+      records.edit('vol-2', (edit) => edit.create({ ...SPEC, name: 'vol-2', replicas: [local('r-e'), local('r-f')] })),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(records.localEnginesOf('r-a')).toEqual([SPEC.name]);
+    expect(records.localEnginesOf('r-e')).toEqual([]);
+    repair();
+  });
+});
