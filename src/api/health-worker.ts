@@ -76,6 +76,8 @@ export class HealthWorker {
   private socketGroup: number | undefined;
   private shuttingDown = false;
   private posted = '';
+  /** Readiness has been SERVING once: the start is over. */
+  private started = false;
   private beats = 0;
   private startedAt = 0;
   private backoffMs = RESTART_MIN_MS;
@@ -277,6 +279,11 @@ export class HealthWorker {
     if (text === this.posted) return;
     this.posted = text;
     this.post({ type: 'reports', liveness, readiness });
+    if (!this.started && readiness.status === 'SERVING') {
+      this.started = true;
+      this.loopDelay.cut();
+      this.post({ type: 'loop-delay', stats: this.loopDelay.stats() });
+    }
   }
 
   private post(message: ToWorker): void {
