@@ -3,9 +3,15 @@
  * N replicas (some exported) and M engines (two local members each) built 64 at a time, then
  * churn (replica create+delete, unexpose+expose, snapshot create+delete, an engine member removed
  * and a fresh one added), while probers, each its own process, ask for liveness every 100 ms:
- *   - grpc-kept:   the health worker's grpc.health.v1 over TCP on one kept channel;
+ *   - grpc-kept:   the health worker's grpc.health.v1 over TCP on one kept HTTP/2 connection;
  *   - http-fresh:  the health worker's HTTP /livez, a new TCP connection per probe (as kubelet httpGet);
  *   - api-kept:    the API server's own grpc.health.v1 (answered on the main loop), for comparison.
+ * The probers are small on purpose, as kubelet's are (a Go HTTP client; its gRPC probe a small Go
+ * client): the Check is a fixed gRPC frame on node:http2, /livez raw bytes on node:net. A probe's
+ * time is the prober's as much as the service's: on the 2-core machine a grpc-js client took ~4 ms
+ * of its own CPU per Check (perf sched), and beside a C prober on the same /livez (p99 7 ms at load
+ * 7) the node:http one measured 11 ms and grpc-js 18 ms, the service's worker being the same.
+ * `--compare-probers` runs the grpc-js (grpc-js-kept) and node:http (node-http-fresh) ones beside them.
  * Per phase (build, idle, churn, idle, cycles, idle) it prints each prober's p50/p99/max and
  * failures (no answer within 4 s, an error, or not SERVING), the main loop's delay (the worst 10 s
  * window's p99 and max, from /readyz?verbose), operation throughput and refusals, the service's
@@ -32,6 +38,7 @@ import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall, type ApiClients } from '../src/api/client.js';
 import { cpuMs, threadCpuDelta, threadCpuMs } from './lib/proc-stats.js';
 import { inLanes } from './lib/raw-rpc.js';
+import { SERVE_ENV, SERVE_NODE_FLAGS } from './lib/serve-node-flags.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
@@ -217,8 +224,8 @@ async function bench(): Promise<void> {
   const serve = spawn(
     process.execPath,
     [
-      // As the image runs it (Dockerfile): V8's young generation at 4 MiB semi-spaces.
-      '--max-semi-space-size=4',
+      // As the image runs it (Dockerfile).
+      ...SERVE_NODE_FLAGS,
       ...values['serve-node-args'].split(' ').filter(Boolean),
       '--expose-gc',
       '--import',
@@ -250,7 +257,7 @@ async function bench(): Promise<void> {
       env: {
         ...process.env,
         CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn',
-        MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+        ...SERVE_ENV,
         BENCH_GC_REPORT: gcReport,
         ...(values['heap-snapshots'] ? { BENCH_HEAP_SNAPSHOT_DIR: process.cwd() } : {}),
       },
