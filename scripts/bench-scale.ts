@@ -3,9 +3,15 @@
  * N replicas (some exported) and M engines (two local members each) built 64 at a time, then
  * churn (replica create+delete, unexpose+expose, snapshot create+delete, an engine member removed
  * and a fresh one added), while probers, each its own process, ask for liveness every 100 ms:
- *   - grpc-kept:   the health worker's grpc.health.v1 over TCP on one kept channel;
+ *   - grpc-kept:   the health worker's grpc.health.v1 over TCP on one kept HTTP/2 connection;
  *   - http-fresh:  the health worker's HTTP /livez, a new TCP connection per probe (as kubelet httpGet);
  *   - api-kept:    the API server's own grpc.health.v1 (answered on the main loop), for comparison.
+ * The probers are small on purpose, as kubelet's are (a Go HTTP client; its gRPC probe a small Go
+ * client): the Check is a fixed gRPC frame on node:http2, /livez raw bytes on node:net. A probe's
+ * time is the prober's as much as the service's: on the 2-core machine a grpc-js client took ~4 ms
+ * of its own CPU per Check (perf sched), and beside a C prober on the same /livez (p99 7 ms at load
+ * 7) the node:http one measured 11 ms and grpc-js 18 ms, the service's worker being the same.
+ * `--compare-probers` runs the grpc-js (grpc-js-kept) and node:http (node-http-fresh) ones beside them.
  * Per phase (build, idle, churn, idle, cycles, idle) it prints each prober's p50/p99/max and
  * failures (no answer within 4 s, an error, or not SERVING), the main loop's delay (the worst 10 s
  * window's p99 and max, from /readyz?verbose), operation throughput and refusals, the service's
@@ -22,14 +28,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall, type ApiClients } from '../src/api/client.js';
-import { cpuMs } from './lib/proc-stats.js';
+import { cpuMs, threadCpuDelta, threadCpuMs } from './lib/proc-stats.js';
 import { inLanes } from './lib/raw-rpc.js';
+import { SERVE_ENV, SERVE_NODE_FLAGS } from './lib/serve-node-flags.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
@@ -42,6 +51,9 @@ const REPLICA_BYTES = 4 * MIB;
 const PROBE_PERIOD_MS = 100;
 /** kubelet's timeoutSeconds in the deployment this guards against. */
 const PROBE_TIMEOUT_MS = 4_000;
+
+/** grpc.health.v1 Check {service: "liveness"}: a gRPC message frame (uncompressed, 4-byte length) of field 1, a string. */
+const LIVENESS_CHECK = Buffer.concat([Buffer.from([0, 0, 0, 0, 10, 0x0a, 8]), Buffer.from('liveness')]);
 
 const { values } = parseArgs({
   options: {
@@ -57,6 +69,7 @@ const { values } = parseArgs({
     'serve-node-args': { type: 'string', default: '' },
     cycles: { type: 'string', default: '10000' },
     'heap-snapshots': { type: 'boolean', default: false },
+    'compare-probers': { type: 'boolean', default: false },
   },
 });
 
@@ -65,37 +78,95 @@ else await bench();
 
 /** A prober process: one probe every 100 ms, one JSON line per probe on stdout ({at, ms, ok}). */
 async function probe(mode: string, target: string): Promise<void> {
-  const once = await prober(mode, target);
+  const once = prober(mode, target);
   for (;;) {
     const at = Date.now();
     const started = performance.now();
     let ok: boolean;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      ok = await Promise.race([once(), new Promise<boolean>((_, reject) => setTimeout(() => reject(new Error('timeout')), PROBE_TIMEOUT_MS).unref())]);
+      ok = await Promise.race([once(), new Promise<boolean>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), PROBE_TIMEOUT_MS)))]);
     } catch {
       ok = false;
     }
     const ms = performance.now() - started;
+    clearTimeout(timer);
     process.stdout.write(`${JSON.stringify({ at, ms: Math.round(ms * 100) / 100, ok })}\n`);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROBE_PERIOD_MS - ms)));
   }
 }
 
-async function prober(mode: string, target: string): Promise<() => Promise<boolean>> {
-  if (mode === 'http-fresh') {
-    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
-    return () =>
-      new Promise<boolean>((resolve, reject) => {
-        // agent false: a new connection each time, closed after the answer, as a kubelet probe.
-        const req = http.get({ host, port, path: '/livez', agent: false, headers: { Connection: 'close' } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode === 200));
+function prober(mode: string, target: string): () => Promise<boolean> {
+  const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+  switch (mode) {
+    case 'http-fresh':
+      return freshLivez(host, port);
+    case 'grpc-kept':
+    case 'api-kept':
+      return keptHealthCheck(target);
+    case 'node-http-fresh':
+      return () =>
+        new Promise<boolean>((resolve, reject) => {
+          // agent false: a new connection each time, closed after the answer.
+          const req = http.get({ host, port, path: '/livez', agent: false, headers: { Connection: 'close' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode === 200));
+          });
+          req.on('error', reject);
         });
-        req.on('error', reject);
-      });
+    case 'grpc-js-kept': {
+      const clients: ApiClients = createApiClients({ tcpAddress: target });
+      return async () => (await clients.healthCheck('liveness', { deadlineMs: PROBE_TIMEOUT_MS })) === 'SERVING';
+    }
+    default:
+      throw new Error(`no prober ${mode}`);
   }
-  const clients: ApiClients = createApiClients(target.startsWith('/') ? { unixSocket: target } : { tcpAddress: target });
-  return async () => (await clients.healthCheck('liveness', { deadlineMs: PROBE_TIMEOUT_MS })) === 'SERVING';
+}
+
+/** GET /livez on a new TCP connection, the bytes written and read as they are: 200 is SERVING. */
+function freshLivez(host: string, port: number): () => Promise<boolean> {
+  const request = `GET /livez HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: close\r\n\r\n`;
+  return () =>
+    new Promise<boolean>((resolve, reject) => {
+      let answer = '';
+      const socket = net.connect(port, host, () => socket.write(request));
+      socket.setEncoding('latin1');
+      socket.on('data', (text: string) => (answer += text));
+      socket.on('end', () => {
+        socket.destroy();
+        resolve(answer.startsWith('HTTP/1.1 200 '));
+      });
+      socket.on('error', reject);
+    });
+}
+
+/**
+ * grpc.health.v1 Check "liveness" on one kept HTTP/2 connection (TCP host:port, or a Unix socket
+ * path), with node:http2 alone: SERVING is the message bytes 08 01 and grpc-status 0. A lost
+ * connection is made again at the next probe.
+ */
+function keptHealthCheck(target: string): () => Promise<boolean> {
+  let session: http2.ClientHttp2Session | undefined;
+  const connect = (): http2.ClientHttp2Session => (target.startsWith('/') ? http2.connect('http://localhost', { createConnection: () => net.connect(target) }) : http2.connect(`http://${target}`));
+  return () =>
+    new Promise<boolean>((resolve, reject) => {
+      if (!session || session.closed || session.destroyed) {
+        session = connect();
+        // A failed connection fails the request too: that is the probe's answer.
+        session.on('error', () => undefined);
+      }
+      const req = session.request({ ':method': 'POST', ':path': '/grpc.health.v1.Health/Check', 'content-type': 'application/grpc', te: 'trailers' });
+      const chunks: Buffer[] = [];
+      let status: unknown;
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('trailers', (trailers) => (status = trailers['grpc-status']));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve(status === '0' && body[5] === 0x08 && body[6] === 1);
+      });
+      req.on('error', reject);
+      req.end(LIVENESS_CHECK);
+    });
 }
 
 interface ProbeRecord {
@@ -118,6 +189,8 @@ interface Phase {
   peakFds: number;
   /** The service's CPU time (all its threads) when the phase began, ms. */
   cpuStartMs: number;
+  /** And per thread. */
+  threadsStartMs: Map<string, number>;
 }
 
 async function bench(): Promise<void> {
@@ -151,8 +224,8 @@ async function bench(): Promise<void> {
   const serve = spawn(
     process.execPath,
     [
-      // As the image runs it (Dockerfile): V8's young generation at 4 MiB semi-spaces.
-      '--max-semi-space-size=4',
+      // As the image runs it (Dockerfile).
+      ...SERVE_NODE_FLAGS,
       ...values['serve-node-args'].split(' ').filter(Boolean),
       '--expose-gc',
       '--import',
@@ -184,7 +257,7 @@ async function bench(): Promise<void> {
       env: {
         ...process.env,
         CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn',
-        MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+        ...SERVE_ENV,
         BENCH_GC_REPORT: gcReport,
         ...(values['heap-snapshots'] ? { BENCH_HEAP_SNAPSHOT_DIR: process.cwd() } : {}),
       },
@@ -197,9 +270,15 @@ async function bench(): Promise<void> {
   await waitForFile(apiSocket, serve);
   const api = createApiClients({ unixSocket: apiSocket });
   await until('the service ready', async () => (await api.healthCheck('', { deadlineMs: 2000 }).catch(() => '')) === 'SERVING', 60_000);
+  const readyMs = Date.now() - spawnedAt;
+  const start = await startWindow(httpPort);
 
   const probes: Record<string, ProbeRecord[]> = { 'grpc-kept': [], 'http-fresh': [], 'api-kept': [] };
   const targets: Record<string, string> = { 'grpc-kept': `127.0.0.1:${grpcPort}`, 'http-fresh': `127.0.0.1:${httpPort}`, 'api-kept': apiSocket };
+  if (values['compare-probers']) {
+    Object.assign(probes, { 'grpc-js-kept': [], 'node-http-fresh': [] });
+    Object.assign(targets, { 'grpc-js-kept': targets['grpc-kept'], 'node-http-fresh': targets['http-fresh'] });
+  }
   for (const [mode, records] of Object.entries(probes)) {
     const child = spawn(process.execPath, [SELF, '--prober', mode, '--target', targets[mode]!], { stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(child);
@@ -225,7 +304,20 @@ async function bench(): Promise<void> {
     }
   }, 1000);
   const begin = (name: string): Phase => {
-    phase = { name, start: Date.now(), end: 0, ops: 0, refused: 0, failed: 0, errors: new Map(), firstErrors: new Map(), peakRssMib: 0, peakFds: 0, cpuStartMs: cpuMs(serve.pid) };
+    phase = {
+      name,
+      start: Date.now(),
+      end: 0,
+      ops: 0,
+      refused: 0,
+      failed: 0,
+      errors: new Map(),
+      firstErrors: new Map(),
+      peakRssMib: 0,
+      peakFds: 0,
+      cpuStartMs: cpuMs(serve.pid),
+      threadsStartMs: threadCpuMs(serve.pid),
+    };
     phases.push(phase);
     return phase;
   };
@@ -260,7 +352,7 @@ async function bench(): Promise<void> {
       const inPhase = records.filter((r) => r.at >= p.start && r.at < p.end);
       const ms = inPhase.map((r) => r.ms).sort((a, b) => a - b);
       const failed = inPhase.filter((r) => !r.ok).length;
-      console.log(`  probe ${mode.padEnd(10)} n=${String(inPhase.length).padStart(5)}  p50 ${fmt(pct(ms, 50))}  p99 ${fmt(pct(ms, 99))}  max ${fmt(ms.at(-1))}  failures ${failed}`);
+      console.log(`  probe ${mode.padEnd(15)} n=${String(inPhase.length).padStart(5)}  p50 ${fmt(pct(ms, 50))}  p99 ${fmt(pct(ms, 99))}  max ${fmt(ms.at(-1))}  failures ${failed}`);
     }
     const ended = [...windows.values()].filter((w) => w.end > p.start && w.end <= p.end + 1000);
     console.log(
@@ -276,6 +368,7 @@ async function bench(): Promise<void> {
     // CPU time: what load inflates least, unlike the wall-clock figures above.
     const cpu = cpuMs(serve.pid) - p.cpuStartMs;
     console.log(`  service CPU: ${Math.round(cpu)} ms (${((100 * cpu) / (p.end - p.start)).toFixed(0)}% of one core)${p.ops > 0 ? `, ${(cpu / p.ops).toFixed(2)} ms per operation` : ''}`);
+    console.log(`    by thread, ms: ${threadCpuDelta(p.threadsStartMs, threadCpuMs(serve.pid))}`);
     const { rssMib, fds } = usage(serve.pid!);
     console.log(`  service: RSS ${rssMib.toFixed(0)} MiB (peak in phase ${Math.max(p.peakRssMib, rssMib).toFixed(0)}), open fds ${fds} (peak ${Math.max(p.peakFds, fds)})`);
     const t = performance.now();
@@ -290,6 +383,10 @@ async function bench(): Promise<void> {
 
   console.log(`bench:scale: ${replicas} replicas (${exported} exported), ${engines} engines of 2 local members, ${inFlight} in flight`);
   console.log(`first /livez answer ${firstAnswerMs} ms after spawning serve (from outside: includes node's own start)`);
+  // The start's loop delay is not the build's: serve ends its window when it is first ready.
+  console.log(
+    `start: ready ${readyMs} ms after spawning serve; main loop until then (${fmt(start.windowMs)}): delay p99 ${fmt(start.p99Ms)}, max ${fmt(start.maxMs)} (compiling the SPDK contracts and the API's descriptors, before the API listens)`,
+  );
 
   // Build.
   const build = begin('build');
@@ -431,9 +528,7 @@ async function bench(): Promise<void> {
   api.close();
   // Wait for each child to end before removing their directory: serve writes its state (and a
   // --cpu-prof profile) as it stops, and the exit hook's SIGKILL would cut that short.
-  await Promise.all(
-    children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((resolve) => c.once('exit', resolve).kill('SIGTERM')))),
-  );
+  await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((resolve) => c.once('exit', resolve).kill('SIGTERM')))));
   fs.rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
@@ -487,6 +582,32 @@ function getText(port: number, target: string): Promise<{ status: number; body: 
     req.on('timeout', () => req.destroy(new Error('no answer in 10 s')));
     req.on('error', reject);
   });
+}
+
+interface LoopWindow {
+  p99Ms: number;
+  maxMs: number;
+  windowMs: number;
+  windowEnd: string;
+}
+
+/** The main loop's delay over serve's start: the window serve ends when it is first ready (the same one read twice: closed). */
+async function startWindow(port: number): Promise<LoopWindow> {
+  const read = async (): Promise<LoopWindow | undefined> => {
+    const { status, body } = await getText(port, '/readyz?verbose');
+    return status === 200 ? ((JSON.parse(body) as { eventLoopDelay?: LoopWindow | null }).eventLoopDelay ?? undefined) : undefined;
+  };
+  let window: LoopWindow | undefined;
+  await until(
+    'the start window',
+    async () => {
+      const [first, second] = [await read(), await new Promise((resolve) => setTimeout(resolve, 50)).then(read)];
+      window = second;
+      return first !== undefined && first.windowEnd === second?.windowEnd;
+    },
+    30_000,
+  );
+  return window!;
 }
 
 async function firstAnswer(port: number, since: number, child: ChildProcess): Promise<number> {

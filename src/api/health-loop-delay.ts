@@ -17,19 +17,29 @@ export interface LoopDelayStats {
 
 export class LoopDelay {
   private readonly histogram: IntervalHistogram;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout;
   private windowStart = Date.now();
   private last: LoopDelayStats | undefined;
 
   /** `windowMs`: how long each summary covers; `resolutionMs`: the sampling timer's period. */
   constructor(
-    windowMs = 10_000,
+    private readonly windowMs = 10_000,
     private readonly resolutionMs = 10,
   ) {
     this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
     this.histogram.enable();
-    this.timer = setInterval(() => this.rotate(), windowMs);
-    this.timer.unref();
+    this.timer = this.schedule();
+  }
+
+  /**
+   * Ends the running window now and starts the next full one. The service's start (compiling the
+   * SPDK contracts, building the API's descriptors: a second of the loop before the API listens)
+   * is then a window of its own, and the first windows of serving show only serving.
+   */
+  cut(): void {
+    clearInterval(this.timer);
+    this.rotate();
+    this.timer = this.schedule();
   }
 
   /** The last complete window; the one still running until a first one has ended. */
@@ -40,6 +50,10 @@ export class LoopDelay {
   close(): void {
     clearInterval(this.timer);
     this.histogram.disable();
+  }
+
+  private schedule(): NodeJS.Timeout {
+    return setInterval(() => this.rotate(), this.windowMs).unref();
   }
 
   private rotate(): void {
