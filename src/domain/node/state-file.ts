@@ -365,6 +365,7 @@ export class StateFile {
     this.remove('keptPorts', key);
     if (port === undefined) return;
     this.store('keptPorts', key, port);
+    if (this.texts.get('keptPorts')!.size <= KEPT_PORTS_MAX) return;
     const names = Object.keys(this.records('keptPorts'));
     for (const name of names.slice(0, Math.max(0, names.length - KEPT_PORTS_MAX))) this.remove('keptPorts', name);
   }

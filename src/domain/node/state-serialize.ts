@@ -99,6 +99,10 @@ export class TableText {
   private readonly blocks: Block[] = [];
   private readonly blockOf = new Map<string, Block>();
 
+  get size(): number {
+    return this.blockOf.size;
+  }
+
   /** Sets a record: a key it has keeps its place, a new key goes last (an index in its order). */
   set(key: string, value: unknown): void {
     const entry = new Entry(key, value);
