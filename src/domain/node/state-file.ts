@@ -19,7 +19,7 @@ import type { DiskRecord, ExportRecord } from './inventory.js';
 import type { TargetSpec } from '../../objectstore/target-spec.js';
 import { checkAndMigrate, STATE_VERSION } from './state-schema.js';
 import { injectedWriteFault } from './write-faults.js';
-import { captureState, frozenRecord, serializeState } from './state-serialize.js';
+import { captureState, frozenCopy, frozenRecord, renderState, TableText } from './state-serialize.js';
 import type { BackupJobRecord, DiskIntent, EngineSpec, ExportIntent, ExportSecurity, Intent, KeyHolding, SnapshotMeta, StateData } from './state-records.js';
 
 // The records' types stay importable from here, where their callers have always found them.
@@ -48,6 +48,14 @@ const SETTLE_ATTEMPTS = 3;
 const SETTLE_BACKOFF_MS = 100;
 /** Ports of deleted objects remembered at most: a delete past it forgets the oldest. */
 const KEPT_PORTS_MAX = 1024;
+/** Buffers per writev: Linux's IOV_MAX. */
+const IOV_MAX = 1024;
+
+/** The top-level keys that are tables of records (the others are plain values). */
+type TableName = 'disks' | 'exports' | 'engines' | 'snapshots' | 'intents' | 'keyUsers' | 'backupJobs' | 'keptPorts';
+const TABLE_NAMES: readonly TableName[] = ['disks', 'exports', 'engines', 'snapshots', 'intents', 'keyUsers', 'backupJobs', 'keptPorts'];
+type Tables = Required<Pick<StateData, TableName>>;
+type RecordOf<T extends TableName> = Tables[T][string];
 
 /**
  * What a failed write means to the caller, by errno: a full or read-only filesystem is a state of
@@ -96,6 +104,8 @@ export class StateFile {
   private dirty = false;
   /** Undo steps of the engine changes no write has carried yet (see putEngine). */
   private unwritten: Array<(error: Error) => void> = [];
+  /** Each table's text, changed with its records (see store and remove): a write takes it as it is. */
+  private readonly texts = new Map<string, TableText>();
 
   private constructor(
     readonly file: string,
@@ -103,6 +113,13 @@ export class StateFile {
     private readonly log: Logger,
   ) {
     this.data = data;
+    for (const name of TABLE_NAMES) {
+      const records = data[name];
+      if (!records) continue;
+      const text = new TableText();
+      for (const [key, value] of Object.entries(records)) text.set(key, frozenRecord(value));
+      this.texts.set(name, text);
+    }
   }
 
   static open(file: string, log: Logger): StateFile {
@@ -126,8 +143,6 @@ export class StateFile {
       }
       const version = (parsed as { version?: unknown } | null)?.version;
       data = withDictionaries(checkAndMigrate(file, parsed) as StateData);
-      // Records are replaced on change, never mutated: frozen, their text is made once (state-serialize.ts).
-      for (const table of [data.disks, data.exports, data.engines]) for (const record of Object.values(table)) frozenRecord(record);
       // In memory only: the file keeps its old format until the next change is written.
       if (version !== STATE_VERSION) log.info({ file, from: version, to: STATE_VERSION }, 'state file migrated');
     }
@@ -203,9 +218,7 @@ export class StateFile {
 
   /** Removes a record of something already gone from spdk_tgt; settles, never throws (see settle). */
   private async forget(table: 'disks' | 'exports' | 'engines', key: string, what: string): Promise<void> {
-    if (!Object.hasOwn(this.data[table], key)) return;
-    delete this.data[table][key];
-    await this.settle(what);
+    if (this.remove(table, key)) await this.settle(what);
   }
 
   /**
@@ -217,12 +230,12 @@ export class StateFile {
     const adopted: string[] = [];
     for (const disk of disks) {
       if (this.data.disks[disk.name] || !disk.lvstoreUuid || !disk.path) continue;
-      this.data.disks[disk.name] = diskIntent(disk);
+      this.store('disks', disk.name, diskIntent(disk));
       adopted.push(`disk ${disk.name}`);
     }
     for (const record of exports) {
       if (this.data.exports[record.replica] || record.listeners.length === 0) continue;
-      this.data.exports[record.replica] = exportIntent(record, undefined);
+      this.store('exports', record.replica, exportIntent(record, undefined));
       adopted.push(`export ${record.replica}`);
     }
     if (adopted.length > 0) await this.flush();
@@ -235,13 +248,12 @@ export class StateFile {
    * this throws: memory never keeps a change the file refused. Callers hold the record's object
    * lock, so no other change to the same record can sit on top of an undone one.
    */
-  private async putRecord<T extends 'disks' | 'exports' | 'engines'>(table: T, key: string, value: StateData[T][string] | undefined): Promise<void> {
-    const records = this.data[table] as Record<string, StateData[T][string]>;
-    const before = records[key];
+  private async putRecord<T extends 'disks' | 'exports' | 'engines'>(table: T, key: string, value: RecordOf<T> | undefined): Promise<void> {
+    const before = this.data[table][key] as RecordOf<T> | undefined;
     if (value === undefined && before === undefined) return;
-    const put = (v: StateData[T][string] | undefined): void => {
-      if (v) records[key] = v;
-      else delete records[key];
+    const put = (v: RecordOf<T> | undefined): void => {
+      if (v) this.store(table, key, v);
+      else this.remove(table, key);
     };
     put(value);
     let failure: unknown;
@@ -265,21 +277,21 @@ export class StateFile {
 
   /** Records metadata and waits until it is on disk. */
   async setSnapshotMeta(replica: string, snapshot: string, meta: SnapshotMeta): Promise<void> {
-    await this.putUndoable(this.data.snapshots, `${replica}/${snapshot}`, meta);
+    await this.putUndoable('snapshots', `${replica}/${snapshot}`, frozenCopy(meta));
   }
 
   /** Metadata of snapshots that are gone (or were never made); settles, never throws (see settle). */
   async dropSnapshotMeta(replica: string, snapshots: readonly string[]): Promise<void> {
     let changed = false;
-    for (const snapshot of snapshots) changed = delete this.data.snapshots[`${replica}/${snapshot}`] || changed;
+    for (const snapshot of snapshots) changed = this.remove('snapshots', `${replica}/${snapshot}`) || changed;
     if (changed) await this.settle(`metadata of snapshots ${snapshots.join(', ')} of ${replica} dropped`);
   }
 
   /** Everything of a replica that was deleted in spdk_tgt; settles, never throws (see settle). */
   async dropReplica(replica: string): Promise<void> {
     const prefix = `${replica}/`;
-    for (const key of Object.keys(this.data.snapshots)) if (key.startsWith(prefix)) delete this.data.snapshots[key];
-    delete this.data.intents[replica];
+    for (const key of Object.keys(this.data.snapshots)) if (key.startsWith(prefix)) this.remove('snapshots', key);
+    this.remove('intents', replica);
     await this.settle(`replica ${replica} dropped`);
   }
 
@@ -313,19 +325,20 @@ export class StateFile {
    * intent, so no later write can record an operation that never started (recovery would finish it).
    */
   async setIntent(intent: Intent): Promise<void> {
-    await this.putUndoable(this.data.intents, intent.replica, intent);
+    await this.putUndoable('intents', intent.replica, frozenCopy(intent));
   }
 
-  /** Sets `records[key]` and waits until it is on disk; if the write carrying it fails, puts it back and throws. */
-  private async putUndoable<T>(records: Record<string, T>, key: string, value: T): Promise<void> {
+  /** Sets a record (frozen) and waits until it is on disk; if the write carrying it fails, puts it back and throws. */
+  private async putUndoable<T extends TableName>(table: T, key: string, value: RecordOf<T>): Promise<void> {
+    const records = this.records(table);
     const had = Object.hasOwn(records, key);
     const before = records[key];
-    records[key] = value;
+    this.store(table, key, value);
     let failure: unknown;
     this.unwritten.push((error) => {
       failure = error;
-      if (had) records[key] = before as T;
-      else delete records[key];
+      if (had) this.store(table, key, before as RecordOf<T>);
+      else this.remove(table, key);
     });
     await this.flush().catch(() => undefined);
     if (failure !== undefined) throw failure;
@@ -333,9 +346,7 @@ export class StateFile {
 
   /** The operation is over (done, or undone); settles, never throws: recovery repeats an intent safely. */
   async clearIntent(replica: string): Promise<void> {
-    if (!Object.hasOwn(this.data.intents, replica)) return;
-    delete this.data.intents[replica];
-    await this.settle(`intent of ${replica} cleared`);
+    if (this.remove('intents', replica)) await this.settle(`intent of ${replica} cleared`);
   }
 
   /** The port a deleted engine or export of this name (`engine/NAME`, `export/REPLICA`) had, if remembered. */
@@ -351,15 +362,12 @@ export class StateFile {
    * and bounded (the oldest goes first). Undefined forgets it (the name has its port again).
    */
   keepPort(key: string, port: number | undefined): void {
-    if (port === undefined) {
-      if (this.data.keptPorts) delete this.data.keptPorts[key];
-      return;
-    }
-    const kept = (this.data.keptPorts ??= dictionary<number>({}));
-    delete kept[key];
-    kept[key] = port;
-    const names = Object.keys(kept);
-    for (const name of names.slice(0, Math.max(0, names.length - KEPT_PORTS_MAX))) delete kept[name];
+    this.remove('keptPorts', key);
+    if (port === undefined) return;
+    this.store('keptPorts', key, port);
+    if (this.texts.get('keptPorts')!.size <= KEPT_PORTS_MAX) return;
+    const names = Object.keys(this.records('keptPorts'));
+    for (const name of names.slice(0, Math.max(0, names.length - KEPT_PORTS_MAX))) this.remove('keptPorts', name);
   }
 
   /** User → the key names it holds. */
@@ -375,10 +383,8 @@ export class StateFile {
 
   /** Records the keys a user holds (none: forgets the user) and waits until that is on disk. */
   async setKeyUser(user: string, names: KeyHolding): Promise<void> {
-    const users = (this.data.keyUsers ??= {});
-    if (Object.keys(names).length > 0) users[user] = { ...names };
-    else if (Object.hasOwn(users, user)) delete users[user];
-    else return;
+    if (Object.keys(names).length > 0) this.store('keyUsers', user, frozenCopy(names));
+    else if (!this.remove('keyUsers', user)) return;
     await this.flush();
   }
 
@@ -388,14 +394,12 @@ export class StateFile {
 
   /** Records a job's progress (undefined: the job is over) and waits until that is on disk. */
   async putBackupJob(id: string, record: BackupJobRecord | undefined): Promise<void> {
-    const jobs = (this.data.backupJobs ??= Object.create(null) as Record<string, BackupJobRecord>);
+    this.records('backupJobs');
     if (record === undefined) {
-      if (!Object.hasOwn(jobs, id)) return;
-      delete jobs[id];
-      await this.settle(`backup job ${id} over`);
+      if (this.remove('backupJobs', id)) await this.settle(`backup job ${id} over`);
       return;
     }
-    await this.putUndoable(jobs, id, { ...record });
+    await this.putUndoable('backupJobs', id, frozenCopy(record));
   }
 
   backupTarget(): TargetSpec | undefined {
@@ -413,6 +417,31 @@ export class StateFile {
       else this.data.backupTarget = before;
       throw err;
     }
+  }
+
+  /** A table's records, the table made (last in the file, as an object's new key) if it has none yet. */
+  private records<T extends TableName>(table: T): Tables[T] {
+    const records = this.data[table];
+    if (records) return records as Tables[T];
+    const made = dictionary({}) as Tables[T];
+    (this.data as Tables)[table] = made;
+    this.texts.set(table, new TableText());
+    return made;
+  }
+
+  /** Sets a record in memory and in its table's text. Records are frozen: the text taken by a write stays what it was. */
+  private store<T extends TableName>(table: T, key: string, value: RecordOf<T>): void {
+    (this.records(table) as Record<string, RecordOf<T>>)[key] = frozenRecord(value);
+    this.texts.get(table)?.set(key, value);
+  }
+
+  /** Deletes a record in memory and in its table's text; false when there was none. */
+  private remove(table: TableName, key: string): boolean {
+    const records = this.data[table];
+    if (!records || !Object.hasOwn(records, key)) return false;
+    delete records[key];
+    this.texts.get(table)?.delete(key);
+    return true;
   }
 
   /** Resolves once the current data (and anything changed before this call) is durable. */
@@ -448,11 +477,12 @@ export class StateFile {
   /** Asynchronous I/O throughout: an fsync must never stall the event loop (and so liveness). */
   private async writeNow(): Promise<void> {
     const tmp = `${this.file}.tmp`;
-    const text = await serializeState(captureState(this.data));
+    const pieces = await renderState(captureState(this.data, this.texts));
     await injectedWriteFault();
     const file = await fsp.open(tmp, 'w', 0o600);
+    let bytes: number;
     try {
-      await file.writeFile(text);
+      bytes = await writeAll(file, pieces);
       await file.sync();
     } finally {
       await file.close();
@@ -464,7 +494,7 @@ export class StateFile {
     } finally {
       await dir.close();
     }
-    this.log.debug({ bytes: text.length }, 'state file written');
+    this.log.debug({ bytes }, 'state file written');
   }
 }
 
@@ -476,6 +506,18 @@ function diskIntent(disk: DiskRecord): DiskIntent {
 function exportIntent(record: ExportRecord, security: ExportSecurity | undefined): ExportIntent {
   const listener = record.listeners[0]!;
   return frozenRecord({ replica: record.replica, hostNqns: [...record.hosts], address: listener.address, port: listener.port, ...(security ? { security } : {}) });
+}
+
+/** Writes the buffers in order from the file's start, IOV_MAX at a time, past short writes; returns the bytes written. */
+async function writeAll(file: fsp.FileHandle, buffers: Buffer[]): Promise<number> {
+  let position = 0;
+  for (let i = 0; i < buffers.length; ) {
+    let { bytesWritten } = await file.writev(buffers.slice(i, i + IOV_MAX), position);
+    position += bytesWritten;
+    while (i < buffers.length && bytesWritten >= buffers[i]!.length) bytesWritten -= buffers[i++]!.length;
+    if (bytesWritten > 0) buffers[i] = buffers[i]!.subarray(bytesWritten);
+  }
+  return position;
 }
 
 function writeFailure(file: string, err: unknown): ConductorError {

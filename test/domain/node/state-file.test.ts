@@ -203,3 +203,177 @@ describe('state file: a wrongly shaped file is refused, named, and left untouche
     });
   }
 });
+
+/**
+ * The file's text is kept per record and written in blocks (state-serialize.ts); these cases drive
+ * a StateFile and, beside it, a plain object through the same changes, and expect the file to be
+ * byte for byte JSON.stringify of that object after each burst of changes.
+ */
+describe('state file: the text written is JSON.stringify of the state', () => {
+  const hostOf = (n: number) => `nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const exportOf = (replica: string, port: number, hosts = 1): ExportRecord => ({
+    ...EXPORT,
+    replica,
+    hosts: Array.from({ length: hosts }, (_, h) => hostOf(h)),
+    listeners: [{ address: '127.0.0.1', port }],
+  });
+  type Model = Record<string, unknown> & {
+    exports: Record<string, unknown>;
+    snapshots: Record<string, unknown>;
+    intents: Record<string, unknown>;
+    engines: Record<string, unknown>;
+    keptPorts?: Record<string, number>;
+  };
+  const dictionary = (): Record<string, never> => Object.create(null) as Record<string, never>;
+  const emptyModel = (): Model => ({ version: 2, disks: dictionary(), exports: dictionary(), engines: dictionary(), snapshots: dictionary(), intents: dictionary() });
+  const expectFile = (file: string, model: Model): void => {
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).toBe(JSON.stringify(model, null, 1));
+  };
+  /** A seeded generator: the same sequence of changes every run. */
+  const random = (seed: number) => () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+
+  it('records changed, removed and added again between writes, across many blocks, and keys that are array indices', async () => {
+    const file = path.join(tempDir('state-'), 'state.json');
+    const state = StateFile.open(file, silent);
+    const model = emptyModel();
+    const next = random(16);
+    // Replica names of digits only are ordered by JSON.stringify before all others, by value.
+    const names = Array.from({ length: 400 }, (_, n) => (n % 10 === 0 ? String(n * 7) : `r-${n}`));
+    const present = new Set<string>();
+    for (let round = 0; round < 12; round++) {
+      const pending: Array<Promise<void>> = [];
+      for (let change = 0; change < 80; change++) {
+        const name = names[Math.floor(next() * names.length)]!;
+        const kind = next();
+        if (kind < 0.45) {
+          const port = 4420 + Math.floor(next() * 1000);
+          const hosts = 1 + Math.floor(next() * 2);
+          pending.push(state.recordExport(exportOf(name, port, hosts)));
+          model.exports[name] = { replica: name, hostNqns: exportOf(name, port, hosts).hosts, address: '127.0.0.1', port };
+          present.add(name);
+        } else if (kind < 0.75) {
+          pending.push(state.forgetExport(name));
+          delete model.exports[name];
+          present.delete(name);
+        } else if (kind < 0.85) {
+          const meta = { createdAt: new Date(round * 1000).toISOString(), labels: { round: String(round) }, userCreated: kind < 0.8 };
+          pending.push(state.setSnapshotMeta(name, `s${round}`, meta));
+          model.snapshots[`${name}/s${round}`] = structuredClone(meta);
+          // The caller's object is the caller's: changing it later changes nothing recorded.
+          meta.labels.round = 'changed after';
+        } else if (kind < 0.92) {
+          pending.push(state.setIntent({ op: 'replica-delete', replica: name, disk: 'd1' }));
+          model.intents[name] = { op: 'replica-delete', replica: name, disk: 'd1' };
+        } else {
+          pending.push(state.clearIntent(name));
+          delete model.intents[name];
+        }
+        if (change % 20 === 0) {
+          // Forgotten, then given again: it moves to the end of its table.
+          state.keepPort(`export/${name}`, 5000 + change);
+          model.keptPorts ??= dictionary();
+          delete model.keptPorts[`export/${name}`];
+          model.keptPorts[`export/${name}`] = 5000 + change;
+        }
+      }
+      await Promise.all(pending);
+      expectFile(file, model);
+    }
+    expect(present.size).toBeGreaterThan(100);
+    expect(Object.keys(model.exports).some((k) => /^\d+$/.test(k))).toBe(true);
+    // A reopened file reads back the same records, and its next write is the same text.
+    const reopened = StateFile.open(file, silent);
+    expect(reopened.exports()).toEqual(Object.values(model.exports));
+    await reopened.recordDisk(DISK);
+    const disks = model.disks as Record<string, unknown>;
+    disks.d1 = { name: 'd1', kind: 'aio', path: DISK.path, lvstoreUuid: DISK.lvstoreUuid, clusterSize: DISK.clusterSize, blockSize: DISK.blockSize };
+    expectFile(file, model);
+  });
+
+  it('a key deleted and inserted again goes last, as in an object; a record set again keeps its place', async () => {
+    const file = path.join(tempDir('state-'), 'state.json');
+    const state = StateFile.open(file, silent);
+    for (const name of ['a', 'b', 'c', '10', '2']) await state.recordExport(exportOf(name, 4420));
+    await state.forgetExport('a');
+    await state.recordExport(exportOf('a', 4421));
+    await state.recordExport(exportOf('b', 4422));
+    await state.forgetExport('10');
+    await state.recordExport(exportOf('10', 4423));
+    const order = Object.keys((JSON.parse(fs.readFileSync(file, 'utf8')) as Model).exports);
+    expect(order).toEqual(['2', '10', 'b', 'c', 'a']);
+    expect(fs.readFileSync(file, 'utf8')).toBe(JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8')), null, 1));
+  });
+
+  it('records changed while a write makes its text in slices are carried by the next write', async () => {
+    const file = path.join(tempDir('state-'), 'state.json');
+    const model = emptyModel();
+    const first = StateFile.open(file, silent);
+    const records = 6000;
+    for (let n = 0; n < records; n++) {
+      void first.recordExport(exportOf(`r-${n}`, 4420));
+      model.exports[`r-${n}`] = { replica: `r-${n}`, hostNqns: [hostOf(0)], address: '127.0.0.1', port: 4420 };
+    }
+    await first.recordExport(exportOf('r-0', 4420));
+    // Reopened, no block's text is made yet: the next write makes them all, yielding between slices.
+    const state = StateFile.open(file, silent);
+    const write = state.recordExport(exportOf('r-0', 4421));
+    model.exports['r-0'] = { replica: 'r-0', hostNqns: [hostOf(0)], address: '127.0.0.1', port: 4421 };
+    // At the write's first yield: a record of the last block, which the write reaches last. Its
+    // block is changed once only, so text made from what the write took must not be kept for it.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const last = `r-${records - 1}`;
+    const later = state.recordExport(exportOf(last, 5000));
+    model.exports[last] = { replica: last, hostNqns: [hostOf(0)], address: '127.0.0.1', port: 5000 };
+    await write;
+    await later;
+    expectFile(file, model);
+    // And once more, from the blocks kept by those writes.
+    await state.recordExport(exportOf('r-1', 4422));
+    model.exports['r-1'] = { replica: 'r-1', hostNqns: [hostOf(0)], address: '127.0.0.1', port: 4422 };
+    expectFile(file, model);
+  });
+
+  it('a failed write undoes its changes in memory, and the next write is exact', async () => {
+    const dir = tempDir('state-');
+    const file = path.join(dir, 'state.json');
+    const fault = path.join(dir, 'fault');
+    const state = StateFile.open(file, silent);
+    const model = emptyModel();
+    for (let n = 0; n < 150; n++) {
+      void state.recordExport(exportOf(`r-${n}`, 4420 + n));
+      model.exports[`r-${n}`] = { replica: `r-${n}`, hostNqns: [hostOf(0)], address: '127.0.0.1', port: 4420 + n };
+    }
+    await state.setIntent({ op: 'replica-delete', replica: 'r-5', disk: 'd1' });
+    model.intents['r-5'] = { op: 'replica-delete', replica: 'r-5', disk: 'd1' };
+    expectFile(file, model);
+
+    process.env.CONDUCTOR_STATE_WRITE_FAULT = fault;
+    try {
+      fs.writeFileSync(fault, 'ENOSPC');
+      const refused = await Promise.allSettled([
+        state.recordExport(exportOf('r-7', 9999, 2)),
+        state.recordExport(exportOf('new', 9998)),
+        state.setIntent({ op: 'replica-delete', replica: 'r-5', disk: 'd2' }),
+        state.setIntent({ op: 'replica-delete', replica: 'r-9', disk: 'd1' }),
+        state.setSnapshotMeta('r-9', 's', { createdAt: new Date(0).toISOString(), labels: {}, userCreated: true }),
+      ]);
+      expect(refused.map((r) => (r.status === 'rejected' ? (r.reason as ConductorError).code : r.status))).toEqual(Array(5).fill('STATE_FILE_NO_SPACE'));
+      expect(state.exportOf('r-7')?.port).toBe(4427);
+      expect(state.exportOf('new')).toBeUndefined();
+      expect(state.intentOf('r-5')).toEqual({ op: 'replica-delete', replica: 'r-5', disk: 'd1' });
+      expect(state.intentOf('r-9')).toBeUndefined();
+      expect(state.snapshotMeta('r-9', 's')).toBeUndefined();
+      expectFile(file, model);
+    } finally {
+      fs.rmSync(fault, { force: true });
+      delete process.env.CONDUCTOR_STATE_WRITE_FAULT;
+    }
+    await state.recordExport(exportOf('r-8', 7000));
+    model.exports['r-8'] = { replica: 'r-8', hostNqns: [hostOf(0)], address: '127.0.0.1', port: 7000 };
+    expectFile(file, model);
+  });
+});
