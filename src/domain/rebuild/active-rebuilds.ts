@@ -37,9 +37,45 @@ export class Job {
   }
 }
 
+/** Jobs by rebuildKey, and by engine: an engine's view asks for its own without a pass over every job. */
+class JobTable extends Map<string, Job> {
+  private readonly byEngine = new Map<string, Set<Job>>();
+
+  override set(key: string, job: Job): this {
+    this.drop(key);
+    super.set(key, job);
+    let own = this.byEngine.get(job.info.engine);
+    if (!own) this.byEngine.set(job.info.engine, (own = new Set()));
+    own.add(job);
+    return this;
+  }
+
+  override delete(key: string): boolean {
+    this.drop(key);
+    return super.delete(key);
+  }
+
+  override clear(): void {
+    this.byEngine.clear();
+    super.clear();
+  }
+
+  of(engine: string): ReadonlySet<Job> | undefined {
+    return this.byEngine.get(engine);
+  }
+
+  private drop(key: string): void {
+    const job = super.get(key);
+    const own = job && this.byEngine.get(job.info.engine);
+    if (!own) return;
+    own.delete(job);
+    if (own.size === 0) this.byEngine.delete(job.info.engine);
+  }
+}
+
 export class ActiveRebuilds {
   /** By rebuildKey. */
-  readonly jobs = new Map<string, Job>();
+  readonly jobs: Map<string, Job> = new JobTable();
   /** Per engine, jobs waiting for a slot, in order. */
   readonly waiting = new Map<string, Job[]>();
   /** Jobs handed to the p-queue that have not started, in order: the front of the line. */
@@ -47,8 +83,11 @@ export class ActiveRebuilds {
 
   /** An engine's rebuilds, as of now, for EngineGet. */
   activeOf(engine: string): RebuildInfo[] {
+    // Most engines have none: a monitor pass over 500 engines then costs no pass over every job each.
+    const own = (this.jobs as JobTable).of(engine);
+    if (!own) return [];
     this.refreshQueuePositions();
-    return [...this.jobs.values()].filter((j) => j.info.engine === engine).map((j) => snapshotOf(j.info));
+    return [...own].map((j) => snapshotOf(j.info));
   }
 
   refreshQueuePositions(): void {
