@@ -384,6 +384,9 @@ async function bench(): Promise<void> {
         ? `  /metrics: ${fmt(scrapeMs)}, ${(Buffer.byteLength(metrics.body) / 1024).toFixed(0)} KiB`
         : `  /metrics: ${metrics.status} ${metrics.body.trim().slice(0, 80)} (${fmt(scrapeMs)})`,
     );
+    // Rebuilds the churn's member adds queued keep the service busy after it: an idle phase is idle for the API only.
+    const rebuilds = (state: string): string => new RegExp(`^spdk_conductor_rebuilds\\{state="${state}"\\} (\\d+)$`, 'm').exec(metrics.body)?.[1] ?? '?';
+    if (metrics.status === 200) console.log(`  rebuilds at the phase's end: ${rebuilds('queued')} queued, ${rebuilds('rebuilding')} rebuilding`);
   };
 
   console.log(`bench:scale: ${replicas} replicas (${exported} exported), ${engines} engines of 2 local members, ${inFlight} in flight`);
