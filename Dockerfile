@@ -33,7 +33,7 @@ WORKDIR /app
 # Memory (bench:scale, 3,000 replicas and 500 engines): glibc's per-thread malloc arenas and
 # V8's default 16 MiB semi-spaces kept ~65 MiB of RSS the service never uses at rest; V8's old
 # generation grew to several times its live set under churn before a major GC (ENTRYPOINT's
-# --heap-growing-percent=20; no heap limit). scripts/lib/serve-node-flags.ts holds the same flags.
+# --heap-growing-percent=50; no heap limit). scripts/lib/serve-node-flags.ts holds the same flags.
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
     CONDUCTOR_SIMULATOR=false \
@@ -46,5 +46,5 @@ COPY --from=build /app/rpc-schemas ./rpc-schemas
 RUN mkdir -p /var/lib/spdk-conductor /var/run/spdk-conductor && chown 1000:1000 /var/lib/spdk-conductor /var/run/spdk-conductor
 USER 1000:1000
 VOLUME ["/var/lib/spdk-conductor"]
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=4", "--heap-growing-percent=20", "/app/dist/src/cli/bin.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=4", "--heap-growing-percent=50", "/app/dist/src/cli/bin.js"]
 CMD ["serve"]

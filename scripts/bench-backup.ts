@@ -18,7 +18,7 @@
  * and per job every 50 ms with the RSS at its start and what it was made of at its peak (JS heap,
  * external memory, the rest: code, the block slots' shared memory, threads, malloc). `npm run
  * bench:backup` runs this process as the image runs the service (Dockerfile: MALLOC_ARENA_MAX=2,
- * --max-semi-space-size=4 --heap-growing-percent=20); under plain `node` V8's 16 MiB semi-spaces and glibc's per-thread
+ * --max-semi-space-size=4 --heap-growing-percent=50); under plain `node` V8's 16 MiB semi-spaces and glibc's per-thread
  * arenas add ~40–50 MiB the service as deployed does not have.
  *
  * With --spdk-socket the same runs against that spdk_tgt (a real v26.05 on this host: it opens the

@@ -24,6 +24,7 @@
  * CONDUCTOR_LOOP_TRACE=1 in the environment: the slow main-loop tasks).
  *
  *   npm run bench:scale -- [--replicas 3000] [--exported 2000] [--engines 500] [--churn-seconds 120] [--idle-seconds 20] [--cycles 10000] [--inflight 64]
+ *                          [--export-ports 12000-19999] [--compare-probers] [--heap-snapshots] [--serve-node-args=...] [--serve-log FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -70,6 +71,8 @@ const { values } = parseArgs({
     cycles: { type: 'string', default: '10000' },
     'heap-snapshots': { type: 'boolean', default: false },
     'compare-probers': { type: 'boolean', default: false },
+    // The simulator listens on the ports it exports: two benchmarks at once need ranges of their own.
+    'export-ports': { type: 'string', default: '12000-19999' },
   },
 });
 
@@ -201,6 +204,8 @@ async function bench(): Promise<void> {
   const idleMs = Number(values['idle-seconds']) * 1000;
   const inFlight = Number(values.inflight);
   const cycles = Number(values.cycles);
+  const [portMin, portMax] = values['export-ports'].split('-').map(Number);
+  const exportPorts = { min: portMin!, max: portMax! };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
   const children: ChildProcess[] = [];
   process.on('exit', () => {
@@ -240,11 +245,11 @@ async function bench(): Promise<void> {
       'off',
       '--state-file',
       path.join(dir, 'state.json'),
-      // Below the tests' ports (20000-31999) and the kernel's ephemeral range.
+      // Below the tests' ports (20000-31999) and the kernel's ephemeral range by default.
       '--export-port-min',
-      '12000',
+      String(exportPorts.min),
       '--export-port-max',
-      '19999',
+      String(exportPorts.max),
       '--http-address',
       `127.0.0.1:${httpPort}`,
       '--health-grpc-address',
@@ -379,6 +384,9 @@ async function bench(): Promise<void> {
         ? `  /metrics: ${fmt(scrapeMs)}, ${(Buffer.byteLength(metrics.body) / 1024).toFixed(0)} KiB`
         : `  /metrics: ${metrics.status} ${metrics.body.trim().slice(0, 80)} (${fmt(scrapeMs)})`,
     );
+    // Rebuilds the churn's member adds queued keep the service busy after it: an idle phase is idle for the API only.
+    const rebuilds = (state: string): string => new RegExp(`^spdk_conductor_rebuilds\\{state="${state}"\\} (\\d+)$`, 'm').exec(metrics.body)?.[1] ?? '?';
+    if (metrics.status === 200) console.log(`  rebuilds at the phase's end: ${rebuilds('queued')} queued, ${rebuilds('rebuilding')} rebuilding`);
   };
 
   console.log(`bench:scale: ${replicas} replicas (${exported} exported), ${engines} engines of 2 local members, ${inFlight} in flight`);
