@@ -24,7 +24,7 @@
  * CONDUCTOR_LOOP_TRACE=1 in the environment: the slow main-loop tasks).
  *
  *   npm run bench:scale -- [--replicas 3000] [--exported 2000] [--engines 500] [--churn-seconds 120] [--idle-seconds 20] [--cycles 10000] [--inflight 64]
- *                          [--export-ports 12000-19999] [--compare-probers] [--heap-snapshots] [--serve-node-args=...] [--serve-log FILE]
+ *                          [--export-ports 61000-64999] [--compare-probers] [--heap-snapshots] [--serve-node-args=...] [--serve-log FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -72,7 +72,9 @@ const { values } = parseArgs({
     'heap-snapshots': { type: 'boolean', default: false },
     'compare-probers': { type: 'boolean', default: false },
     // The simulator listens on the ports it exports: two benchmarks at once need ranges of their own.
-    'export-ports': { type: 'string', default: '12000-19999' },
+    // The default is above Linux's ephemeral range (32768-60999) and the tests' port slots
+    // (test/helpers/ports.ts, 10000-31999), so a benchmark beside the tests takes none of theirs.
+    'export-ports': { type: 'string', default: '61000-64999' },
   },
 });
 
