@@ -151,6 +151,41 @@ describe('state file: group commit', () => {
     expect(writes).toBeLessThanOrEqual(22);
     expect(StateFile.open(file, silent).exports()).toHaveLength(80);
   });
+
+  it('holds no descriptor of the state directory at rest, after a burst of writes or a failed one', async () => {
+    const dir = tempDir('state-');
+    const file = path.join(dir, 'state.json');
+    const fault = path.join(dir, 'fault');
+    const target = (fd: string): string | undefined => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return undefined; // closed since the listing
+      }
+    };
+    const real = fs.realpathSync(dir);
+    const held = () => fs.readdirSync('/proc/self/fd').filter((fd) => target(fd) === real).length;
+    const state = StateFile.open(file, silent);
+    // A change made while a write runs queues the next write: the directory stays open for it.
+    const first = state.recordExport({ ...EXPORT, replica: 'r-1' });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const second = state.recordExport({ ...EXPORT, replica: 'r-2' });
+    await first;
+    const during = held();
+    await second;
+    expect(during).toBe(1);
+    expect(held()).toBe(0);
+    process.env.CONDUCTOR_STATE_WRITE_FAULT = fault;
+    try {
+      fs.writeFileSync(fault, 'EROFS');
+      await expect(state.recordExport({ ...EXPORT, replica: 'refused' })).rejects.toThrow(/read-only/);
+    } finally {
+      fs.rmSync(fault, { force: true });
+      delete process.env.CONDUCTOR_STATE_WRITE_FAULT;
+    }
+    expect(held()).toBe(0);
+    expect(StateFile.open(file, silent).exports()).toHaveLength(2);
+  });
 });
 
 describe('state file: a wrongly shaped file is refused, named, and left untouched', () => {
