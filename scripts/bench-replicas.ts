@@ -34,6 +34,7 @@ import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall } from '../src/api/client.js';
 import { cpuMs, threadCpuDelta, threadCpuMs } from './lib/proc-stats.js';
 import { connectRaw, inLanes, type RawRpc } from './lib/raw-rpc.js';
+import { SERVE_ENV, SERVE_NODE_FLAGS } from './lib/serve-node-flags.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
@@ -197,6 +198,8 @@ async function api(portBase: number): Promise<ApiResult> {
   const serve = spawn(
     process.execPath,
     [
+      // As the image runs it (Dockerfile): the service's CPU per create includes V8's GC threads.
+      ...SERVE_NODE_FLAGS,
       ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
       // Node or V8 flags for serve alone, e.g. "--trace-gc" with BENCH_SERVE_STDOUT=FILE.
       ...(process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
@@ -220,7 +223,7 @@ async function api(portBase: number): Promise<ApiResult> {
     ],
     {
       stdio: ['ignore', process.env.BENCH_SERVE_STDOUT ? fs.openSync(process.env.BENCH_SERVE_STDOUT, 'w') : 'ignore', 'inherit'],
-      env: { ...process.env, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, ...SERVE_ENV, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' },
     },
   );
   children.push(serve);
