@@ -11,7 +11,7 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import type { Logger } from 'pino';
 
 export interface EmbeddedSim {
@@ -63,6 +63,8 @@ export async function startEmbeddedSim(log: Logger, memMib: number, supervision:
 
   /** Starts one simulator and waits for its socket; throws (leaving no process) if it never opens it. */
   const spawn = async (): Promise<void> => {
+    // Loaded here, not at the top: serve against a real spdk_tgt never imports execa at start.
+    const { execa } = await import('execa');
     // A socket left by a simulator that was killed: waiting for "the" socket must see the new one.
     fs.rmSync(socketPath, { force: true });
     const started: ResultPromise = execa(process.execPath, args, { stdio: ['pipe', 'ignore', 'pipe'], reject: false, cleanup: true });

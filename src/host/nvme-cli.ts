@@ -17,7 +17,7 @@ import fsp from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, ExecaError } from 'execa';
+import type { ExecaError } from 'execa';
 import type { Logger } from 'pino';
 import { ConductorError, type ErrorCode } from '../errors.js';
 import { portProblem } from '../validation/network.js';
@@ -154,9 +154,14 @@ const NO_FABRICS = /(failed to open|no such file or directory).*nvme-fabrics|fai
 const BAD_ARGS = /invalid argument|invalid arguments|unrecognized option|invalid option|required argument|usage:/i;
 const UNREACHABLE = /connection refused|no route to host|network is unreachable|host is down|connection timed out|failed to write to (\/dev\/)?nvme-fabrics/i;
 
+/** execa's failure of a run (its class is named, so the check needs no loaded execa). */
+function isExecaError(err: unknown): err is ExecaError {
+  return err instanceof Error && err.name === 'ExecaError';
+}
+
 /** Maps a failed run to a ConductorError; exported for the table test. */
 export function commandError(err: unknown, binary: string, ctx: CommandContext): ConductorError {
-  if (!(err instanceof ExecaError)) {
+  if (!isExecaError(err)) {
     return new ConductorError('NVME_CLI_FAILED', `${ctx.what} failed: ${String(err)}`, { ...ctx }, { cause: err });
   }
   const stderr = (err.stderr === undefined ? '' : String(err.stderr)).trim().slice(0, STDERR_MAX);
@@ -340,6 +345,8 @@ export class NvmeCli {
   private async run(args: string[], ctx: CommandContext): Promise<string> {
     this.log.debug({ binary: this.binary, args }, 'running nvme-cli');
     try {
+      // Loaded at the first command: a node that never attaches a host does not import execa at start.
+      const { execa } = await import('execa');
       const result = await execa(this.binary, args, {
         timeout: this.commandTimeoutMs,
         // nvme-cli has nothing to clean up, and a tool stuck on the kernel would ignore SIGTERM.

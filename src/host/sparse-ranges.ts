@@ -7,7 +7,6 @@
  * data), the answer is the whole file: correct, only slower, since the reader then reads holes
  * (as zeros) and drops the all-zero blocks itself.
  */
-import { execa } from 'execa';
 
 /** Linux's whence values (unistd.h); perl's Fcntl does not export them everywhere. */
 const SEEK_DATA = 3;
@@ -33,6 +32,8 @@ export type DataRange = readonly [start: number, end: number];
 export async function dataRanges(file: string, size: number, signal?: AbortSignal): Promise<DataRange[]> {
   let stdout: string;
   try {
+    // Loaded on first use: a node that never backs up does not import execa at start.
+    const { execa } = await import('execa');
     ({ stdout } = await execa('perl', ['-e', SCRIPT, file], { cancelSignal: signal, timeout: 60_000 }));
   } catch (error) {
     signal?.throwIfAborted();

@@ -11,7 +11,6 @@ import path from 'node:path';
 import { ConductorError } from '../errors.js';
 import { FsStore } from './fs-store.js';
 import type { ObjectStore } from './object-store.js';
-import { S3Store } from './s3-store.js';
 
 export interface FsTargetSpec {
   kind: 'fs';
@@ -124,9 +123,15 @@ function readSecretEnv(field: string, name: string): string {
   return value;
 }
 
-/** Makes the store of a checked spec (its client: one per target), without touching the network. */
-export function makeStore(spec: TargetSpec, options: Pick<OpenOptions, 'requestTimeoutMs'>): ObjectStore {
+/**
+ * Makes the store of a checked spec (its client: one per target), without touching the network.
+ * The S3 store, and with it the AWS SDK, is loaded only when an S3 target is made: a node without
+ * one never pays the SDK's ~0.4 s of import at start or its ~5 MiB of heap (docs/architecture.md,
+ * "Memory").
+ */
+export async function makeStore(spec: TargetSpec, options: Pick<OpenOptions, 'requestTimeoutMs'>): Promise<ObjectStore> {
   if (spec.kind === 'fs') return new FsStore(spec.path);
+  const { S3Store } = await import('./s3-store.js');
   let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
   if (spec.accessKeyIdFile && spec.secretAccessKeyFile) {
     credentials = { accessKeyId: readSecretFile('accessKeyIdFile', spec.accessKeyIdFile), secretAccessKey: readSecretFile('secretAccessKeyFile', spec.secretAccessKeyFile) };

@@ -73,7 +73,7 @@ export class BackupTarget {
   /** Opens the spec's store and checks it; the current target stays until this succeeds. */
   async set(input: TargetSpec, signal?: AbortSignal): Promise<TargetSpec> {
     const spec = checkTargetSpec(input);
-    const store = makeStore(spec, this.settings);
+    const store = await makeStore(spec, this.settings);
     try {
       await probeStore(store, signal);
     } catch (err) {
