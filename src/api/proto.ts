@@ -24,6 +24,7 @@ export const SERVICE_NAMES = [`${PACKAGE}.Disks`, `${PACKAGE}.Replicas`, `${PACK
 /** The generator writes one index per file; both files share the package, so the types merge. */
 export type ProtoGrpcType = NodeGrpcType & EngineGrpcType & BackupGrpcType;
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
+const HEALTH_PACKAGE_PREFIX = 'grpc.health.v1.';
 
 /**
  * camelCase fields (the domain model's spelling), uint64 as number (checked for safety at the
@@ -67,12 +68,14 @@ let loaded: LoadedProtos | undefined;
 
 export function loadProtos(): LoadedProtos {
   if (loaded) return loaded;
-  const includeDirs = [protoDir()];
-  const definition = protoLoader.loadSync([...API_PROTOS], { ...LOADER_OPTIONS, includeDirs });
+  // Parsed once (the parse is most of the start's proto cost): the API's definition is the
+  // reflection's without the health service, whose entries are all under its package.
   const reflectionDefinition = protoLoader.loadSync([...API_PROTOS, 'health/v1/health.proto'], {
     ...LOADER_OPTIONS,
-    includeDirs: [...includeDirs, healthProtoDir()],
+    includeDirs: [protoDir(), healthProtoDir()],
   });
+  const definition: protoLoader.PackageDefinition = {};
+  for (const [name, entry] of Object.entries(reflectionDefinition)) if (!name.startsWith(HEALTH_PACKAGE_PREFIX)) definition[name] = entry;
   const grpcObject = grpc.loadPackageDefinition(definition) as unknown as ProtoGrpcType;
   loaded = { definition, grpcObject, reflectionDefinition };
   return loaded;
