@@ -5,7 +5,12 @@
  * and a fresh one added), while probers, each its own process, ask for liveness every 100 ms:
  *   - grpc-kept:   the health worker's grpc.health.v1 over TCP on one kept HTTP/2 connection;
  *   - http-fresh:  the health worker's HTTP /livez, a new TCP connection per probe (as kubelet httpGet);
- *   - api-kept:    the API server's own grpc.health.v1 (answered on the main loop), for comparison.
+ *   - api-kept:    the API server's own grpc.health.v1 (answered on the main loop), for comparison;
+ *   - grpc-kept/shared: grpc-kept again, but in the benchmark's own session.
+ * The others run in sessions of their own: kubelet probes from its own cgroup, not the pod's, and
+ * with the kernel's sched_autogroup a session is a scheduling group, so they compete with the
+ * service as kubelet does, group against group; /shared competes thread for thread with the
+ * service, the simulator and the client, as an exec probe inside the pod would.
  * The probers are small on purpose, as kubelet's are (a Go HTTP client; its gRPC probe a small Go
  * client): the Check is a fixed gRPC frame on node:http2, /livez raw bytes on node:net. A probe's
  * time is the prober's as much as the service's: on the 2-core machine a grpc-js client took ~4 ms
@@ -280,14 +285,28 @@ async function bench(): Promise<void> {
   const readyMs = Date.now() - spawnedAt;
   const start = await startWindow(httpPort);
 
-  const probes: Record<string, ProbeRecord[]> = { 'grpc-kept': [], 'http-fresh': [], 'api-kept': [] };
-  const targets: Record<string, string> = { 'grpc-kept': `127.0.0.1:${grpcPort}`, 'http-fresh': `127.0.0.1:${httpPort}`, 'api-kept': apiSocket };
+  // Each prober row: what it runs, against what, and whether it runs in its own session. kubelet
+  // probes from its own cgroup, never from the pod's, so the kubelet-like probers run in a session
+  // of their own: with the kernel's sched_autogroup that is a scheduling group of their own, as
+  // kubelet's cgroup is. One more gRPC prober stays in the benchmark's group, beside the service,
+  // the simulator and the client, for the figure a probe gets when it competes with them thread
+  // for thread (an exec probe inside the pod would).
+  const grpcTarget = `127.0.0.1:${grpcPort}`;
+  const httpTarget = `127.0.0.1:${httpPort}`;
+  const rows: Array<{ label: string; mode: string; target: string; ownGroup: boolean }> = [
+    { label: 'grpc-kept', mode: 'grpc-kept', target: grpcTarget, ownGroup: true },
+    { label: 'http-fresh', mode: 'http-fresh', target: httpTarget, ownGroup: true },
+    { label: 'api-kept', mode: 'api-kept', target: apiSocket, ownGroup: true },
+    { label: 'grpc-kept/shared', mode: 'grpc-kept', target: grpcTarget, ownGroup: false },
+  ];
   if (values['compare-probers']) {
-    Object.assign(probes, { 'grpc-js-kept': [], 'node-http-fresh': [] });
-    Object.assign(targets, { 'grpc-js-kept': targets['grpc-kept'], 'node-http-fresh': targets['http-fresh'] });
+    rows.push({ label: 'grpc-js-kept', mode: 'grpc-js-kept', target: grpcTarget, ownGroup: true }, { label: 'node-http-fresh', mode: 'node-http-fresh', target: httpTarget, ownGroup: true });
   }
-  for (const [mode, records] of Object.entries(probes)) {
-    const child = spawn(process.execPath, [SELF, '--prober', mode, '--target', targets[mode]!], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const probes: Record<string, ProbeRecord[]> = {};
+  for (const row of rows) {
+    const records: ProbeRecord[] = [];
+    probes[row.label] = records;
+    const child = spawn(process.execPath, [SELF, '--prober', row.mode, '--target', row.target], { stdio: ['ignore', 'pipe', 'inherit'], detached: row.ownGroup });
     children.push(child);
     readline.createInterface({ input: child.stdout! }).on('line', (line) => records.push(JSON.parse(line) as ProbeRecord));
   }
@@ -359,7 +378,7 @@ async function bench(): Promise<void> {
       const inPhase = records.filter((r) => r.at >= p.start && r.at < p.end);
       const ms = inPhase.map((r) => r.ms).sort((a, b) => a - b);
       const failed = inPhase.filter((r) => !r.ok).length;
-      console.log(`  probe ${mode.padEnd(15)} n=${String(inPhase.length).padStart(5)}  p50 ${fmt(pct(ms, 50))}  p99 ${fmt(pct(ms, 99))}  max ${fmt(ms.at(-1))}  failures ${failed}`);
+      console.log(`  probe ${mode.padEnd(17)} n=${String(inPhase.length).padStart(5)}  p50 ${fmt(pct(ms, 50))}  p99 ${fmt(pct(ms, 99))}  max ${fmt(ms.at(-1))}  failures ${failed}`);
     }
     const ended = [...windows.values()].filter((w) => w.end > p.start && w.end <= p.end + 1000);
     console.log(
@@ -392,6 +411,7 @@ async function bench(): Promise<void> {
   };
 
   console.log(`bench:scale: ${replicas} replicas (${exported} exported), ${engines} engines of 2 local members, ${inFlight} in flight`);
+  console.log(`probers in their own session (kubelet's own cgroup), one (/shared) in the benchmark's; sched_autogroup ${autogroup()}`);
   console.log(`first /livez answer ${firstAnswerMs} ms after spawning serve (from outside: includes node's own start)`);
   // The start's loop delay is not the build's: serve ends its window when it is first ready.
   console.log(
@@ -547,6 +567,15 @@ async function bench(): Promise<void> {
 interface MemoryAtRest extends NodeJS.MemoryUsage {
   spaces: Record<string, number>;
   snapshot?: string;
+}
+
+/** Whether the kernel groups each session's threads for the scheduler (a new session then competes as one group). */
+function autogroup(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1' ? 'on' : 'off (own sessions then share the CPU thread for thread)';
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** The process's resident memory by kind (anonymous: heaps and malloc; file: code and libraries), from smaps_rollup. */
