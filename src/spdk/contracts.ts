@@ -54,7 +54,7 @@ function packageName(manifest: string): unknown {
 }
 
 /** How the contracts' schemas are compiled, at runtime and by the build alike. */
-export const CONTRACT_AJV_OPTIONS: Options = { allErrors: true, verbose: true, allowUnionTypes: true };
+const CONTRACT_AJV_OPTIONS: Options = { allErrors: true, verbose: true, allowUnionTypes: true };
 
 /** Where the build writes the contracts' generated validators: beside this module, in dist/. */
 export function generatedContractsDir(): string {
@@ -71,13 +71,13 @@ export interface LoadOptions {
   logger?: Logger;
 }
 
-export interface ContractFileBytes {
+interface ContractFileBytes {
   file: string;
   bytes: Buffer;
 }
 
 /** The contract files of `dir` in name order, as bytes: what the digest and the contracts are made from. */
-export function readContractFiles(dir: string): ContractFileBytes[] {
+function readContractFiles(dir: string): ContractFileBytes[] {
   return readdirSync(dir)
     .filter((name) => name.endsWith('.json'))
     .sort()
@@ -85,7 +85,7 @@ export function readContractFiles(dir: string): ContractFileBytes[] {
 }
 
 /** The digest generated validators carry: every file's name and bytes, the options, the file schema. */
-export function contractsDigest(files: readonly ContractFileBytes[]): string {
+function contractsDigest(files: readonly ContractFileBytes[]): string {
   return validatorsDigest(CONTRACT_AJV_OPTIONS, [JSON.stringify(CONTRACT_FILE_SCHEMA), ...files.flatMap((f) => [f.file, f.bytes])]);
 }
 
