@@ -189,6 +189,12 @@ describe('when the generated validators do not fit', () => {
     expect(() => loadContracts(bad, { generated: missing })).toThrow(/rpc-schemas\/spdk\/bdev_malloc_delete\.json: not a contract: /);
   });
 
+  it('are not made from a contract a compiling start would refuse: the build fails naming it', () => {
+    const bad = copyOfContracts();
+    writeFileSync(path.join(bad, 'bdev_null_delete.json'), JSON.stringify({ method: 'bdev_null_delete', summary: 'x' }));
+    expect(() => contractValidatorSet(bad)).toThrow(/rpc-schemas\/spdk\/bdev_null_delete\.json: not a contract: /);
+  });
+
   it('compiles one method whose module is from another build, at its first call', () => {
     const copy = path.join(work, 'other-build');
     cpSync(generatedDir, copy, { recursive: true });
