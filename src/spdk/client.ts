@@ -63,7 +63,7 @@ export class SpdkClient implements SpdkCaller {
     this.deadlineMs = options.deadlineMs ?? 60_000;
     this.slowDeadlineMs = options.slowDeadlineMs ?? 300_000;
     this.validateResults = options.validateResults ?? true;
-    this.contracts = options.contracts ?? loadContracts();
+    this.contracts = options.contracts ?? loadContracts(undefined, { logger: options.logger });
     this.slots = new Slots(options.maxInFlight ?? 1024, options.maxQueued ?? 10_000);
     this.connection = new SpdkConnection({
       socketPath: options.socketPath,

@@ -8,8 +8,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
+import type { Logger } from 'pino';
+import { type GeneratedSet, openGenerated, validatorsDigest } from '../validation/generated-validators.js';
 import { newAjv, type AjvInstance } from '../validation/json-schema.js';
+import type { ValidatorSet } from '../validation/standalone-build.js';
 
 export type Verdict = 'exists' | 'gone' | 'maybe-exists' | 'maybe-gone';
 
@@ -50,28 +53,137 @@ function packageName(manifest: string): unknown {
   }
 }
 
+/** How the contracts' schemas are compiled, at runtime and by the build alike. */
+const CONTRACT_AJV_OPTIONS: Options = { allErrors: true, verbose: true, allowUnionTypes: true };
+
+/** Where the build writes the contracts' generated validators: beside this module, in dist/. */
+export function generatedContractsDir(): string {
+  return fileURLToPath(new URL('./contract-validators', import.meta.url));
+}
+
+export interface LoadOptions {
+  /**
+   * The generated validators to use when they were made from these files (default:
+   * generatedContractsDir()); false compiles the schemas here, as when there are none.
+   */
+  generated?: string | false;
+  /** Told once, at debug, why the schemas were compiled rather than loaded. */
+  logger?: Logger;
+}
+
+interface ContractFileBytes {
+  file: string;
+  bytes: Buffer;
+}
+
+/** The contract files of `dir` in name order, as bytes: what the digest and the contracts are made from. */
+function readContractFiles(dir: string): ContractFileBytes[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort()
+    .map((file) => ({ file, bytes: readFileSync(join(dir, file)) }));
+}
+
+/** The digest generated validators carry: every file's name and bytes, the options, the file schema. */
+function contractsDigest(files: readonly ContractFileBytes[]): string {
+  return validatorsDigest(CONTRACT_AJV_OPTIONS, [JSON.stringify(CONTRACT_FILE_SCHEMA), ...files.flatMap((f) => [f.file, f.bytes])]);
+}
+
+/**
+ * What the build generates from `dir`: each method's params and result schemas. Checks every file
+ * first exactly as a start that compiles them would, so a contract the service would refuse fails
+ * the build.
+ */
+export function contractValidatorSet(dir: string = contractsDir()): ValidatorSet {
+  loadContracts(dir, { generated: false });
+  const files = readContractFiles(resolve(dir));
+  const modules: Record<string, Record<string, object | boolean>> = {};
+  for (const { bytes } of files) {
+    const doc = JSON.parse(bytes.toString('utf8')) as ContractFile;
+    modules[doc.method] = { params: doc.params, result: doc.result };
+  }
+  return { digest: contractsDigest(files), options: CONTRACT_AJV_OPTIONS, modules };
+}
+
 const cache = new Map<string, ReadonlyMap<string, MethodContract>>();
 
 /**
- * Every contract in `dir` (default: contractsDir()), keyed by method. Synchronous and compiled
+ * Every contract in `dir` (default: contractsDir()), keyed by method. Synchronous and loaded
  * once per directory. Throws, naming the file, when a contract is malformed: a service that
- * cannot trust its contracts must not start.
+ * cannot trust its contracts must not start. The schemas come from the build's generated
+ * validators when their digest matches the files (each method's module required on its first
+ * call), otherwise they are compiled here, all of them, after the file schema checked each file.
  */
-export function loadContracts(dir: string = contractsDir()): ReadonlyMap<string, MethodContract> {
-  const key = resolve(dir);
+export function loadContracts(dir: string = contractsDir(), options: LoadOptions = {}): ReadonlyMap<string, MethodContract> {
+  const generatedDir = options.generated === false ? undefined : resolve(options.generated ?? generatedContractsDir());
+  const key = `${resolve(dir)}\0${generatedDir ?? ''}`;
   const cached = cache.get(key);
   if (cached) return cached;
-  const ajv = newAjv({ allErrors: true, verbose: true, allowUnionTypes: true });
-  const checkFile = ajv.compile<ContractFile>(CONTRACT_FILE_SCHEMA);
+  const files = readContractFiles(resolve(dir));
+  const generated = generatedDir === undefined ? { reason: 'asked to compile them' } : openGenerated(generatedDir, contractsDigest(files));
   const contracts = new Map<string, MethodContract>();
-  for (const file of readdirSync(key)
-    .filter((name) => name.endsWith('.json'))
-    .sort()) {
-    const contract = compileFile(ajv, checkFile, join(key, file), file);
-    contracts.set(contract.method, contract);
+  if ('reason' in generated) {
+    options.logger?.debug({ reason: generated.reason }, 'spdk method contracts: compiling their schemas');
+    const ajv = newAjv(CONTRACT_AJV_OPTIONS);
+    const checkFile = ajv.compile<ContractFile>(CONTRACT_FILE_SCHEMA);
+    for (const { file, bytes } of files) {
+      const contract = contractOf(file, bytes, checkFile, (doc, fail) => {
+        const compiled = compileSchemas(ajv, doc, fail);
+        return () => compiled;
+      });
+      contracts.set(contract.method, contract);
+    }
+  } else {
+    const late = lateCompiler(generated, options.logger);
+    for (const { file, bytes } of files) {
+      // The build checked these very bytes against the file schema; what remains is cheap.
+      const contract = contractOf(file, bytes, undefined, (doc) => {
+        let schemas: Schemas | undefined;
+        return () => (schemas ??= late(doc));
+      });
+      contracts.set(contract.method, contract);
+    }
   }
   cache.set(key, contracts);
   return contracts;
+}
+
+interface Schemas {
+  params: ValidateFunction;
+  result: ValidateFunction;
+}
+
+function compileSchemas(ajv: AjvInstance, doc: ContractFile, fail: (why: string) => never): Schemas {
+  let params: ValidateFunction;
+  let result: ValidateFunction;
+  try {
+    params = ajv.compile(doc.params);
+  } catch (error) {
+    return fail(`params schema does not compile: ${(error as Error).message}`);
+  }
+  try {
+    result = ajv.compile(doc.result);
+  } catch (error) {
+    return fail(`result schema does not compile: ${(error as Error).message}`);
+  }
+  return { params, result };
+}
+
+/**
+ * A method's validators from its generated module; compiled here when that module is gone or from
+ * another build since the start (dist rebuilt under a running service).
+ */
+function lateCompiler(generated: GeneratedSet, logger: Logger | undefined): (doc: ContractFile) => Schemas {
+  let ajv: AjvInstance | undefined;
+  return (doc) => {
+    const module = generated.module(doc.method);
+    if (typeof module?.params === 'function' && typeof module.result === 'function') return { params: module.params, result: module.result };
+    logger?.debug({ method: doc.method, dir: generated.dir }, 'spdk method contract: its generated validators are gone or from another build; compiling its schemas');
+    ajv ??= newAjv(CONTRACT_AJV_OPTIONS);
+    return compileSchemas(ajv, doc, (why) => {
+      throw new Error(`rpc-schemas/spdk/${doc.method}.json: ${why}`);
+    });
+  };
 }
 
 interface VerdictRule {
@@ -127,35 +239,29 @@ const CONTRACT_FILE_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-function compileFile(ajv: AjvInstance, checkFile: ValidateFunction<ContractFile>, path: string, file: string): MethodContract {
+/**
+ * One contract from its file's bytes: checked against the file schema when `checkFile` is given,
+ * its validators from `schemas`.
+ */
+function contractOf(file: string, bytes: Buffer, checkFile: ValidateFunction<ContractFile> | undefined, schemas: (doc: ContractFile, fail: (why: string) => never) => () => Schemas): MethodContract {
   const fail = (why: string): never => {
     throw new Error(`rpc-schemas/spdk/${file}: ${why}`);
   };
-  let doc: unknown;
+  let parsed: unknown;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch (error) {
     return fail(`not readable JSON: ${(error as Error).message}`);
   }
-  if (!checkFile(doc)) return fail(`not a contract: ${describe(checkFile.errors, 'contract').join('; ')}`);
+  if (checkFile && !checkFile(parsed)) return fail(`not a contract: ${describe(checkFile.errors, 'contract').join('; ')}`);
+  const doc = parsed as ContractFile;
   if (`${doc.method}.json` !== file) fail(`method ${doc.method} does not match the file name`);
   const properties = doc.params.properties ?? {};
   const objectKey = doc.objectKey ?? [];
   for (const name of objectKey) {
     if (!(name in properties)) fail(`objectKey names ${name}, which is not a param`);
   }
-  let params: ValidateFunction;
-  let result: ValidateFunction;
-  try {
-    params = ajv.compile(doc.params);
-  } catch (error) {
-    return fail(`params schema does not compile: ${(error as Error).message}`);
-  }
-  try {
-    result = ajv.compile(doc.result);
-  } catch (error) {
-    return fail(`result schema does not compile: ${(error as Error).message}`);
-  }
+  const validators = schemas(doc, fail);
   const exists = compileRules(doc.verdicts.exists, fail);
   const gone = compileRules(doc.verdicts.gone, fail);
   return Object.freeze({
@@ -165,8 +271,14 @@ function compileFile(ajv: AjvInstance, checkFile: ValidateFunction<ContractFile>
     deadline: doc.deadline,
     objectKey: Object.freeze([...objectKey]),
     takesParams: Object.keys(properties).length > 0,
-    validateParams: (value: unknown) => (params(value ?? {}) ? undefined : describe(params.errors, 'params')),
-    validateResult: (value: unknown) => (result(value) ? undefined : describe(result.errors, 'result')),
+    validateParams: (value: unknown) => {
+      const { params } = validators();
+      return params(value ?? {}) ? undefined : describe(params.errors, 'params');
+    },
+    validateResult: (value: unknown) => {
+      const { result } = validators();
+      return result(value) ? undefined : describe(result.errors, 'result');
+    },
     verdict: (code: number, message: string): Verdict | undefined => {
       // "exists" is consulted first: a rule listed under both would be a contract error anyway.
       const hit = match(exists, code, message);

@@ -148,7 +148,7 @@ export class StateFile {
         throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is damaged (${(err as Error).message}); move it aside to start without it`);
       }
       const version = (parsed as { version?: unknown } | null)?.version;
-      data = withDictionaries(checkAndMigrate(file, parsed) as StateData);
+      data = withDictionaries(checkAndMigrate(file, parsed, log) as StateData);
       // In memory only: the file keeps its old format until the next change is written.
       if (version !== STATE_VERSION) log.info({ file, from: version, to: STATE_VERSION }, 'state file migrated');
     }

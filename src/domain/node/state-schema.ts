@@ -7,8 +7,12 @@
  * Version 1 held engines, snapshot metadata and intents. Version 2 adds what spdk_tgt forgets when
  * it restarts: disks and exports.
  */
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import { fileURLToPath } from 'node:url';
+import type { ErrorObject, Options, ValidateFunction } from 'ajv';
+import type { Logger } from 'pino';
+import { type GeneratedSet, openGenerated, validatorsDigest } from '../../validation/generated-validators.js';
 import { newAjv } from '../../validation/json-schema.js';
+import type { ValidatorSet } from '../../validation/standalone-build.js';
 import { ConductorError } from '../../errors.js';
 
 export const STATE_VERSION = 2;
@@ -272,42 +276,92 @@ const STATE_SCHEMA_V1 = {
   additionalProperties: false,
 } as const;
 
-/** Compiled when first needed: a start compiles only the version its file has (a few hundred ms each under load). */
-const compiled = new Map<number, ValidateFunction>();
+/** How the state schemas are compiled, at runtime and by the build alike. allErrors off: the first bad key is the one reported. */
+const STATE_AJV_OPTIONS: Options = { allErrors: false, discriminator: true };
 
-function validator(version: 1 | typeof STATE_VERSION): ValidateFunction {
-  let validate = compiled.get(version);
-  if (!validate) {
-    // allErrors off: the first bad key is the one reported.
-    validate = newAjv({ allErrors: false, discriminator: true }).compile(version === 1 ? STATE_SCHEMA_V1 : STATE_SCHEMA);
-    compiled.set(version, validate);
-  }
-  return validate;
+const SCHEMAS: Readonly<Record<StateModule, object>> = { v1: STATE_SCHEMA_V1, v2: STATE_SCHEMA };
+
+type StateModule = 'v1' | 'v2';
+
+/** Where the build writes the state schemas' generated validators: beside this module, in dist/. */
+export function generatedStateDir(): string {
+  return fileURLToPath(new URL('./state-validators', import.meta.url));
 }
+
+function stateDigest(): string {
+  return validatorsDigest(STATE_AJV_OPTIONS, [JSON.stringify(SCHEMAS)]);
+}
+
+/** What the build generates: one module per version, its validator exported as `validate`. */
+export function stateValidatorSet(): ValidatorSet {
+  return { digest: stateDigest(), options: STATE_AJV_OPTIONS, modules: { v1: { validate: STATE_SCHEMA_V1 }, v2: { validate: STATE_SCHEMA } } };
+}
+
+export interface StateCheckOptions {
+  /** The generated validators to use when they were made from these schemas (default: generatedStateDir()); false compiles. */
+  generated?: string | false;
+  /** Told once, at debug, why a schema was compiled rather than loaded. */
+  log?: Logger;
+}
+
+export type StateCheck = (file: string, parsed: unknown) => unknown;
+
+/**
+ * checkAndMigrate with its validators from `options`. A start reads the state file and checks
+ * only the version it has: its validator from the build's generated ones when they were made from
+ * these schemas, otherwise compiled on first use (a few hundred ms under load).
+ */
+export function stateCheck(options: StateCheckOptions = {}): StateCheck {
+  const compiled = new Map<StateModule, ValidateFunction>();
+  let generated: GeneratedSet | { reason: string } | undefined;
+  const validator = (version: 1 | typeof STATE_VERSION): ValidateFunction => {
+    const name: StateModule = version === 1 ? 'v1' : 'v2';
+    let validate = compiled.get(name);
+    if (!validate) {
+      generated ??= options.generated === false ? { reason: 'asked to compile them' } : openGenerated(options.generated ?? generatedStateDir(), stateDigest());
+      const module = 'reason' in generated ? undefined : generated.module(name);
+      if (typeof module?.validate === 'function') {
+        validate = module.validate;
+      } else {
+        const reason = 'reason' in generated ? generated.reason : `the generated ${name} validator is gone or from another build`;
+        options.log?.debug({ reason, version }, 'state file schema: compiling it');
+        validate = newAjv(STATE_AJV_OPTIONS).compile(SCHEMAS[name]);
+      }
+      compiled.set(name, validate);
+    }
+    return validate;
+  };
+  return (file, parsed) => {
+    const refuse = (why: string): never => {
+      throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is not valid: ${why}; it was left untouched: fix it, or move it aside to start without it`);
+    };
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refuse('$ must be an object');
+    const version = (parsed as { version?: unknown }).version;
+    if (typeof version === 'number' && Number.isInteger(version) && version > STATE_VERSION) {
+      return refuse(`$.version is ${version}, written by a newer spdk-conductor (this one reads versions 1 to ${STATE_VERSION})`);
+    }
+    if (version === 1) {
+      const v1 = validator(1);
+      if (!v1(parsed)) return refuse(describe(v1.errors?.[0]));
+      const old = parsed as { engines?: object; snapshots?: object; intents?: object };
+      return { version: STATE_VERSION, disks: {}, exports: {}, engines: old.engines ?? {}, snapshots: old.snapshots ?? {}, intents: old.intents ?? {} };
+    }
+    const current = validator(STATE_VERSION);
+    if (!current(parsed)) return refuse(describe(current.errors?.[0]));
+    return structuredClone(parsed);
+  };
+}
+
+let defaultCheck: StateCheck | undefined;
 
 /**
  * Checks a parsed state file of any known version and returns it in the current version's shape
  * (a new object: `parsed` is not changed). Throws STATE_FILE_UNREADABLE naming `file` and the JSON
- * path of the first bad key.
+ * path of the first bad key. `log` (the first caller's) hears why a schema was compiled.
  */
-export function checkAndMigrate(file: string, parsed: unknown): unknown {
-  const refuse = (why: string): never => {
-    throw new ConductorError('STATE_FILE_UNREADABLE', `the state file ${file} is not valid: ${why}; it was left untouched: fix it, or move it aside to start without it`);
-  };
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refuse('$ must be an object');
-  const version = (parsed as { version?: unknown }).version;
-  if (typeof version === 'number' && Number.isInteger(version) && version > STATE_VERSION) {
-    return refuse(`$.version is ${version}, written by a newer spdk-conductor (this one reads versions 1 to ${STATE_VERSION})`);
-  }
-  if (version === 1) {
-    const v1 = validator(1);
-    if (!v1(parsed)) return refuse(describe(v1.errors?.[0]));
-    const old = parsed as { engines?: object; snapshots?: object; intents?: object };
-    return { version: STATE_VERSION, disks: {}, exports: {}, engines: old.engines ?? {}, snapshots: old.snapshots ?? {}, intents: old.intents ?? {} };
-  }
-  const current = validator(STATE_VERSION);
-  if (!current(parsed)) return refuse(describe(current.errors?.[0]));
-  return structuredClone(parsed);
+export function checkAndMigrate(file: string, parsed: unknown, log?: Logger): unknown {
+  defaultCheck ??= stateCheck({ log });
+  return defaultCheck(file, parsed);
 }
 
 /** `$.engines["e-1"].replicas[0].port must be integer`: the key that is wrong, then why. */
