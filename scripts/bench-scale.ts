@@ -415,7 +415,7 @@ async function bench(): Promise<void> {
   console.log(`first /livez answer ${firstAnswerMs} ms after spawning serve (from outside: includes node's own start)`);
   // The start's loop delay is not the build's: serve ends its window when it is first ready.
   console.log(
-    `start: ready ${readyMs} ms after spawning serve; main loop until then (${fmt(start.windowMs)}): delay p99 ${fmt(start.p99Ms)}, max ${fmt(start.maxMs)} (compiling the SPDK contracts and the API's descriptors, before the API listens)`,
+    `start: ready ${readyMs} ms after spawning serve; main loop until then (${fmt(start.windowMs)}): delay p99 ${fmt(start.p99Ms)}, max ${fmt(start.maxMs)} (loading the service's modules and starting the API, before it listens)`,
   );
 
   // Build.
