@@ -19,8 +19,14 @@ import { BLOCK_BYTES } from './format.js';
  */
 export const SLOT_BYTES = BLOCK_BYTES + 64 * 1024;
 /**
- * Slots of one set: a backup holds a block being read plus, per block in flight (4), its bytes and
- * its frame; a restore, per block in flight, its frame and its bytes.
+ * Where a backup's block starts in its slot: the room before it takes its frame's header, so a
+ * block stored as it is (incompressible) is framed without moving it (lz4-frame.ts frameInSlot).
+ * A multiple of 8: see frameInSlot on V8's copies into shared memory.
+ */
+export const SLOT_HEADROOM = 16;
+/**
+ * Slots of one set: a backup holds a block being read plus one per block in flight (8: its bytes,
+ * then its frame over them); a restore, per block in flight, its frame and its bytes.
  */
 export const SLOTS = 10;
 export const SET_BYTES = SLOTS * SLOT_BYTES;

@@ -18,6 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { ConductorError } from '../errors.js';
 import { decodeBlock, decodeManifest, encodeBlock, encodeManifest, keys, type Manifest } from './format.js';
 import type { ObjectStore } from './object-store.js';
+import { SLOT_HEADROOM } from './block-buffers.js';
 
 /** Runs one target call with the caller's retry budget; the identity by default. */
 export type Retrier = <T>(what: string, call: () => Promise<T>) => Promise<T>;
@@ -115,11 +116,21 @@ export class BackupRepository {
     return this.retry('check block', () => this.store.exists(keys.block(volume, hash), signal));
   }
 
-  /** Compresses `data` into `frame` (slots of one set, block-buffers.ts) and stores it; returns the bytes stored. */
-  async putBlock(volume: string, hash: string, data: Buffer, frame: Buffer, signal?: AbortSignal): Promise<number> {
-    const stored = await encodeBlock(data, frame);
-    await this.retry('write block', () => this.store.put(keys.block(volume, hash), stored, signal));
+  /**
+   * Frames the block at slot[SLOT_HEADROOM, SLOT_HEADROOM + length) (a slot of block buffers) in
+   * its slot and stores it, whole under its key; returns the bytes stored. The key's name may not
+   * be durable yet: syncBlocks makes it so, and must cover the block before a manifest names it.
+   */
+  async putBlock(volume: string, hash: string, slot: Buffer, length: number, signal?: AbortSignal): Promise<number> {
+    const stored = await encodeBlock(slot, SLOT_HEADROOM, length);
+    await this.retry('write block', () => this.store.put(keys.block(volume, hash), stored, signal, { nameDurable: 'later' }));
     return stored.length;
+  }
+
+  /** Makes the blocks' names durable (those putBlock stored, and those found present that no manifest names yet). */
+  async syncBlocks(volume: string, hashes: Iterable<string>, signal?: AbortSignal): Promise<void> {
+    const blockKeys = Array.from(hashes, (hash) => keys.block(volume, hash));
+    await this.retry('sync blocks', () => this.store.syncNames(blockKeys, signal));
   }
 
   /**

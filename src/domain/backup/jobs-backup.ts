@@ -6,16 +6,18 @@
  */
 import { ConductorError } from '../../errors.js';
 import { BLOCK_BYTES, blockSha256, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, type Manifest } from '../../objectstore/format.js';
-import { withBlockBuffers } from '../../objectstore/block-buffers.js';
+import { SLOT_HEADROOM, withBlockBuffers } from '../../objectstore/block-buffers.js';
 import type { BackupRepository } from '../../objectstore/repository.js';
 import type { DataPath, StagedImage } from './data-path.js';
 
 /**
- * Blocks being hashed, compressed and stored at once: enough to keep the block threads and the
- * target busy. Each holds two slots of the job's block buffers (its bytes and its frame) and the
- * reader one more, within the set's SLOTS (block-buffers.ts).
+ * Blocks being hashed, compressed and stored at once. A filesystem target's puts are mostly the
+ * wait for their fsync, and fsyncs in flight together share the filesystem's journal commits: 4 at
+ * a time left the disk idle between them. Each block holds one slot of the job's block buffers
+ * (its frame is written over its bytes) and the reader one more, within the set's SLOTS
+ * (block-buffers.ts).
  */
-const UPLOADS_IN_FLIGHT = 4;
+const UPLOADS_IN_FLIGHT = 8;
 
 export interface BackupRunContext {
   id: string;
@@ -63,6 +65,8 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     let bytesUploaded = 0;
     ctx.progress({ bytesDone: 0, bytesTotal: staged.allocatedBytes });
     const inFlight = new Set<Promise<void>>();
+    /** Blocks stored, or found stored, that no earlier manifest names: their names are made durable before this manifest names them. */
+    const unsynced = new Set<string>();
     let failure: unknown;
     // Read, hash, compress and store overlap: the reader runs ahead of at most UPLOADS_IN_FLIGHT
     // blocks, each hashed and compressed in place on a block thread, so the main loop only moves
@@ -78,8 +82,11 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
             block.release?.();
             throw new ConductorError('INTERNAL', `the data path yielded a block at ${block.offset}, not a multiple of ${BLOCK_BYTES}`);
           }
+          if (block.slot?.byteOffset !== block.data.byteOffset - SLOT_HEADROOM) {
+            block.release?.();
+            throw new ConductorError('INTERNAL', `the data path yielded the block at ${block.offset} outside a slot of the job's block buffers`);
+          }
           const task = (async () => {
-            let frame: Buffer | undefined;
             try {
               const hash = await blockSha256(block.data);
               map.set(block.offset / BLOCK_BYTES, hash);
@@ -89,17 +96,18 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
                 skipped++;
               } else {
                 known.add(hash);
+                // Present but in no manifest: a resumed or concurrent backup stored it, maybe with its name not yet durable.
+                unsynced.add(hash);
                 if (await repository.hasBlock(volume, hash, signal)) skipped++;
                 else {
-                  frame = await buffers.acquire(signal);
-                  bytesUploaded += await repository.putBlock(volume, hash, block.data, frame, signal);
+                  // The frame goes over the block's own bytes, no longer needed once hashed.
+                  bytesUploaded += await repository.putBlock(volume, hash, block.slot!, length, signal);
                   uploaded++;
                 }
               }
               done += length;
               ctx.progress({ bytesDone: done, uploaded, skipped, bytesUploaded });
             } finally {
-              if (frame) buffers.release(frame);
               block.release?.();
             }
           })().catch((err: unknown) => {
@@ -116,6 +124,7 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     });
     if (failure !== undefined) throw failure;
     signal.throwIfAborted();
+    await repository.syncBlocks(volume, unsynced, signal);
     const manifest = sealManifest({
       format: FORMAT_NAME,
       version: FORMAT_VERSION,

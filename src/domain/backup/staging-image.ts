@@ -1,13 +1,13 @@
 /**
  * Reading a staged snapshot image: only the ranges the file holds data in (host/sparse-ranges.ts),
  * one block aligned to the caller's block size per read, into the caller's block buffers where it
- * gives them, all-zero blocks dropped. The shallow copy writes whole clusters, so a data range is
+ * gives them (SLOT_HEADROOM into a slot), all-zero blocks dropped. The shallow copy writes whole clusters, so a data range is
  * a run of clusters; a block that straddles a hole reads zeros there, as the volume does.
  */
 import { promises as fsp } from 'node:fs';
 import { ConductorError } from '../../errors.js';
 import { dataRanges, type DataRange } from '../../host/sparse-ranges.js';
-import { type BlockBuffers, SLOT_BYTES } from '../../objectstore/block-buffers.js';
+import { type BlockBuffers, SLOT_BYTES, SLOT_HEADROOM } from '../../objectstore/block-buffers.js';
 import type { StagedBlock, StagedImage } from './data-path.js';
 
 export class StagingImage implements StagedImage {
@@ -23,7 +23,7 @@ export class StagingImage implements StagedImage {
 
   async *blocks(blockBytes: number, signal?: AbortSignal, buffers?: BlockBuffers): AsyncIterable<StagedBlock> {
     if (!Number.isSafeInteger(blockBytes) || blockBytes <= 0) throw new ConductorError('INVALID_ARGUMENT', `block size must be a positive whole number of bytes, got ${blockBytes}`);
-    if (buffers && blockBytes > SLOT_BYTES) throw new ConductorError('INVALID_ARGUMENT', `a block of ${blockBytes} bytes does not fit a slot of ${SLOT_BYTES}`);
+    if (buffers && SLOT_HEADROOM + blockBytes + SLOT_HEADROOM > SLOT_BYTES) throw new ConductorError('INVALID_ARGUMENT', `a block of ${blockBytes} bytes does not fit a slot of ${SLOT_BYTES}`);
     if (this.closing) throw new ConductorError('INVALID_ARGUMENT', `the staged image ${this.file} is closed`);
     const ranges = await cancellable(() => dataRanges(this.file, this.sizeBytes, signal), signal);
     const zero = Buffer.alloc(blockBytes);
@@ -34,10 +34,10 @@ export class StagingImage implements StagedImage {
           if (signal?.aborted) throw new ConductorError('CANCELLED', `reading the staged image ${this.file} was cancelled`);
           const offset = index * blockBytes;
           const length = Math.min(blockBytes, this.sizeBytes - offset);
-          // One block per read, into a slot that is given back (or, without buffers, a buffer of the caller's).
+          // One block per read, into a slot that is given back (SLOT_HEADROOM in, room for its frame's header), or, without buffers, a buffer of the caller's.
           const slot = buffers ? await cancellable(() => buffers.acquire(signal), signal) : Buffer.allocUnsafe(length);
           const release = buffers ? () => buffers.release(slot) : undefined;
-          const data = slot.subarray(0, length);
+          const data = buffers ? slot.subarray(SLOT_HEADROOM, SLOT_HEADROOM + length) : slot;
           try {
             const { bytesRead } = await handle.read(data, 0, length, offset);
             // A file shorter than the volume (never, but cheap to be right) reads as zeros past its end.
@@ -50,7 +50,7 @@ export class StagingImage implements StagedImage {
             release?.();
             continue;
           }
-          yield release ? { offset, data, release } : { offset, data };
+          yield release ? { offset, data, release, slot } : { offset, data };
         }
       }
     } finally {
