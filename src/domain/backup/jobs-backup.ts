@@ -2,7 +2,8 @@
  * One backup's work: stage the snapshot (data path), store the blocks the target lacks, write
  * the manifest. Incremental by content: the whole image is staged and every block already in the
  * target (by its hash) is skipped, so a block is sent once and a resumed backup finds its earlier
- * blocks present.
+ * blocks present. Where the data path can (one snapshot to copy), blocks are stored while the
+ * copy still runs.
  */
 import { ConductorError } from '../../errors.js';
 import { BLOCK_BYTES, blockSha256, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, type Manifest } from '../../objectstore/format.js';
@@ -48,15 +49,22 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     // only the snapshot's own clusters over the last backup's map (the data path's 'delta') would
     // keep the last backup's block where a cluster the snapshot owns was rewritten with zeros,
     // since the data path drops all-zero blocks: a restore would bring the old data back.
+    // A volume's first snapshot is read while spdk_tgt copies it (follow): its blocks are stored
+    // behind the copy, and the phase is uploading from the copy's start.
+    let uploading = false;
     const image = await ctx.dataPath.stageSnapshot({
       replica: ctx.replica,
       snapshot: ctx.snapshot,
       mode: 'full',
+      follow: true,
       signal,
-      onProgress: (p) => ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total }),
+      onProgress: (p) => {
+        if (!uploading) ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total });
+      },
     });
     staged = image;
-    ctx.note('staged the whole image; blocks already in the target are skipped', { allocatedBytes: staged.allocatedBytes });
+    ctx.note('staging the whole image; blocks already in the target are skipped', { allocatedBytes: staged.allocatedBytes });
+    uploading = true;
     await ctx.phase('uploading');
     const map = new Map<number, string>();
     let done = 0;

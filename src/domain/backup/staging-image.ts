@@ -1,7 +1,8 @@
 /**
  * Reading a staged snapshot image: only the ranges the file holds data in (host/sparse-ranges.ts),
  * one block aligned to the caller's block size per read, into the caller's block buffers where it
- * gives them (SLOT_HEADROOM into a slot), all-zero blocks dropped. The shallow copy writes whole clusters, so a data range is
+ * gives them (SLOT_HEADROOM into a slot), all-zero blocks dropped. An image whose copy still runs
+ * is read behind it: each block once every cluster it overlaps is final (finalBytes). The shallow copy writes whole clusters, so a data range is
  * a run of clusters; a block that straddles a hole reads zeros there, as the volume does.
  */
 import { promises as fsp } from 'node:fs';
@@ -9,6 +10,7 @@ import { ConductorError } from '../../errors.js';
 import { dataRanges, type DataRange } from '../../host/sparse-ranges.js';
 import { type BlockBuffers, SLOT_BYTES, SLOT_HEADROOM } from '../../objectstore/block-buffers.js';
 import type { StagedBlock, StagedImage } from './data-path.js';
+import type { CopyState, StagingCopy } from './staging-copy.js';
 
 export class StagingImage implements StagedImage {
   private closing: Promise<void> | undefined;
@@ -19,49 +21,93 @@ export class StagingImage implements StagedImage {
     readonly clusterBytes: number,
     readonly allocatedBytes: number,
     private readonly teardown: () => Promise<void>,
+    /** The copy into the file, where it may still run (a stage that returned at the copy's start); none once the file is whole. */
+    private readonly copy?: StagingCopy,
   ) {}
 
   async *blocks(blockBytes: number, signal?: AbortSignal, buffers?: BlockBuffers): AsyncIterable<StagedBlock> {
     if (!Number.isSafeInteger(blockBytes) || blockBytes <= 0) throw new ConductorError('INVALID_ARGUMENT', `block size must be a positive whole number of bytes, got ${blockBytes}`);
     if (buffers && SLOT_HEADROOM + blockBytes + SLOT_HEADROOM > SLOT_BYTES) throw new ConductorError('INVALID_ARGUMENT', `a block of ${blockBytes} bytes does not fit a slot of ${SLOT_BYTES}`);
     if (this.closing) throw new ConductorError('INVALID_ARGUMENT', `the staged image ${this.file} is closed`);
-    const ranges = await cancellable(() => dataRanges(this.file, this.sizeBytes, signal), signal);
     const zero = Buffer.alloc(blockBytes);
     const handle = await fsp.open(this.file, 'r');
     try {
-      for (const [first, last] of blockRuns(ranges, blockBytes)) {
-        for (let index = first; index <= last; index++) {
-          if (signal?.aborted) throw new ConductorError('CANCELLED', `reading the staged image ${this.file} was cancelled`);
-          const offset = index * blockBytes;
-          const length = Math.min(blockBytes, this.sizeBytes - offset);
-          // One block per read, into a slot that is given back (SLOT_HEADROOM in, room for its frame's header), or, without buffers, a buffer of the caller's.
-          const slot = buffers ? await cancellable(() => buffers.acquire(signal), signal) : Buffer.allocUnsafe(length);
-          const release = buffers ? () => buffers.release(slot) : undefined;
-          const data = buffers ? slot.subarray(SLOT_HEADROOM, SLOT_HEADROOM + length) : slot;
-          try {
-            const { bytesRead } = await handle.read(data, 0, length, offset);
-            // A file shorter than the volume (never, but cheap to be right) reads as zeros past its end.
-            if (bytesRead < length) data.fill(0, bytesRead);
-          } catch (error) {
-            release?.();
-            throw error;
+      /** Blocks below this index have been read (or were holes), as of the last look at the copy. */
+      let next = 0;
+      let seen: CopyState | undefined;
+      for (;;) {
+        // A copy still running: wait for it to move, then read the blocks it has made final.
+        const copy = this.copy ? await this.copy.next(seen, signal) : { copied: 0, complete: true };
+        seen = copy;
+        const ranges = await cancellable(() => dataRanges(this.file, this.sizeBytes, signal), signal);
+        const end = copy.complete ? Number.POSITIVE_INFINITY : Math.floor(finalBytes(ranges, copy.copied, this.clusterBytes) / blockBytes);
+        for (const [first, last] of blockRuns(ranges, blockBytes)) {
+          for (let index = Math.max(first, next); index <= last && index < end; index++) {
+            if (signal?.aborted) throw new ConductorError('CANCELLED', `reading the staged image ${this.file} was cancelled`);
+            const block = await this.read(handle, index, blockBytes, zero, signal, buffers);
+            if (block) yield block;
           }
-          if (data.equals(length === blockBytes ? zero : zero.subarray(0, length))) {
-            release?.();
-            continue;
-          }
-          yield release ? { offset, data, release, slot } : { offset, data };
         }
+        if (copy.complete) return;
+        next = Math.max(next, end);
       }
     } finally {
       await handle.close();
     }
   }
 
+  /** One block per read, into a slot that is given back (SLOT_HEADROOM in, room for its frame's header), or, without buffers, a buffer of the caller's; undefined when it is all zeros. */
+  private async read(handle: fsp.FileHandle, index: number, blockBytes: number, zero: Buffer, signal?: AbortSignal, buffers?: BlockBuffers): Promise<StagedBlock | undefined> {
+    const offset = index * blockBytes;
+    const length = Math.min(blockBytes, this.sizeBytes - offset);
+    const slot = buffers ? await cancellable(() => buffers.acquire(signal), signal) : Buffer.allocUnsafe(length);
+    const release = buffers ? () => buffers.release(slot) : undefined;
+    const data = buffers ? slot.subarray(SLOT_HEADROOM, SLOT_HEADROOM + length) : slot;
+    try {
+      const { bytesRead } = await handle.read(data, 0, length, offset);
+      // A file shorter than the volume (never, but cheap to be right) reads as zeros past its end.
+      if (bytesRead < length) data.fill(0, bytesRead);
+    } catch (error) {
+      release?.();
+      throw error;
+    }
+    if (data.equals(length === blockBytes ? zero : zero.subarray(0, length))) {
+      release?.();
+      return undefined;
+    }
+    return release ? { offset, data, release, slot } : { offset, data };
+  }
+
   close(): Promise<void> {
     this.closing ??= this.teardown();
     return this.closing;
   }
+}
+
+/**
+ * Where the file is final while a shallow copy into it runs with `copied` clusters done: spdk_tgt
+ * copies a snapshot's clusters one at a time in ascending order and counts one once its write is
+ * done (blobstore.c bs_shallow_copy_cluster_find_next, bs_shallow_copy_bdev_write_cpl), and the
+ * file held nothing before, so the first `copied` clusters holding data are written whole, and a
+ * cluster below the last of them that holds none is one the snapshot does not own (a hole for
+ * good). More clusters holding data than copied + 1 (the one being written) means the filesystem
+ * reports holes as data, or sparse-ranges could not ask: then nothing is final before the end.
+ */
+function finalBytes(ranges: readonly DataRange[], copied: number, clusterBytes: number): number {
+  if (copied <= 0) return 0;
+  let count = 0;
+  let last = -1;
+  let kth = -1;
+  for (const [start, end] of ranges) {
+    const first = Math.max(last + 1, Math.floor(start / clusterBytes));
+    const stop = Math.ceil(end / clusterBytes) - 1;
+    if (stop < first) continue;
+    if (kth < 0 && count + (stop - first + 1) >= copied) kth = first + (copied - count - 1);
+    count += stop - first + 1;
+    last = stop;
+  }
+  if (kth < 0 || count > copied + 1) return 0;
+  return (kth + 1) * clusterBytes;
 }
 
 /** The blocks that overlap the data ranges, as runs of consecutive indexes [first, last], in order, each block once. */
