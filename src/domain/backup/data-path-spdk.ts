@@ -18,6 +18,7 @@ import type { DataPath, RawRate, RestoreRequest, RestoreSink, StagedImage, Stage
 import { openRestoreSink } from './restore-sink.js';
 import { isStagingName, StagingArea, type StagingSettings } from './staging-area.js';
 import { deleteStagingBdev } from './staging-bdev.js';
+import { dataRanges } from '../../host/sparse-ranges.js';
 import { StagingCopy } from './staging-copy.js';
 import { StagingImage } from './staging-image.js';
 import { measureStagingRate } from './staging-rate.js';
@@ -123,9 +124,10 @@ export class SpdkDataPath implements DataPath {
       file = true;
       await this.ctx.spdk.bdev.aioCreate({ name, filename: path, block_size: disk.blockSize }, { signal });
       bdev = true;
-      this.ctx.log.info({ replica, snapshot, mode: req.mode, staging: name, snapshots: chain.length, bytes: total, follow: req.follow === true && chain.length === 1 }, 'staging a snapshot');
-      if (req.follow && chain.length === 1) {
-        // One copy into a file that held nothing: the reader follows it (staging-image.ts finalBytes).
+      this.ctx.log.info({ replica, snapshot, mode: req.mode, staging: name, snapshots: chain.length, bytes: total }, 'staging a snapshot');
+      // One copy into a file that held nothing, where holes are known (the fresh file lists no data):
+      // the reader follows it (staging-image.ts finalBytes).
+      if (req.follow && chain.length === 1 && (await dataRanges(path, fileBytes, signal)).length === 0) {
         // The copy runs on under its own signal (the caller's, or close()'s); its failure is the reader's.
         const follower = new StagingCopy();
         const stop = new AbortController();

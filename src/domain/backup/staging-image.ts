@@ -89,25 +89,24 @@ export class StagingImage implements StagedImage {
  * copies a snapshot's clusters one at a time in ascending order and counts one once its write is
  * done (blobstore.c bs_shallow_copy_cluster_find_next, bs_shallow_copy_bdev_write_cpl), and the
  * file held nothing before, so the first `copied` clusters holding data are written whole, and a
- * cluster below the last of them that holds none is one the snapshot does not own (a hole for
- * good). More clusters holding data than copied + 1 (the one being written) means the filesystem
- * reports holes as data, or sparse-ranges could not ask: then nothing is final before the end.
+ * cluster below the last of them that holds none is one the snapshot does not own: a hole for
+ * good. The copy may have gone on since it counted `copied`; later clusters are not taken. The
+ * stage follows a copy only where the fresh file listed no data, so that holes are known
+ * (data-path-spdk.ts): a filesystem that reports holes as data, or no perl, lists the whole file.
  */
 function finalBytes(ranges: readonly DataRange[], copied: number, clusterBytes: number): number {
-  if (copied <= 0) return 0;
   let count = 0;
   let last = -1;
-  let kth = -1;
   for (const [start, end] of ranges) {
+    if (copied <= count) break;
     const first = Math.max(last + 1, Math.floor(start / clusterBytes));
     const stop = Math.ceil(end / clusterBytes) - 1;
     if (stop < first) continue;
-    if (kth < 0 && count + (stop - first + 1) >= copied) kth = first + (copied - count - 1);
+    if (count + (stop - first + 1) >= copied) return (first + (copied - count)) * clusterBytes;
     count += stop - first + 1;
     last = stop;
   }
-  if (kth < 0 || count > copied + 1) return 0;
-  return (kth + 1) * clusterBytes;
+  return 0;
 }
 
 /** The blocks that overlap the data ranges, as runs of consecutive indexes [first, last], in order, each block once. */
