@@ -18,7 +18,6 @@ import { randomBytes } from 'node:crypto';
 import { ConductorError } from '../errors.js';
 import { decodeBlock, decodeManifest, encodeBlock, encodeManifest, keys, type Manifest } from './format.js';
 import type { ObjectStore } from './object-store.js';
-import { SLOT_HEADROOM } from './block-buffers.js';
 
 /** Runs one target call with the caller's retry budget; the identity by default. */
 export type Retrier = <T>(what: string, call: () => Promise<T>) => Promise<T>;
@@ -117,12 +116,13 @@ export class BackupRepository {
   }
 
   /**
-   * Frames the block at slot[SLOT_HEADROOM, SLOT_HEADROOM + length) (a slot of block buffers) in
-   * its slot and stores it, whole under its key; returns the bytes stored. The key's name may not
-   * be durable yet: syncBlocks makes it so, and must cover the block before a manifest names it.
+   * Frames the block at slot[headroom, headroom + length) (a slot of block buffers, headroom at
+   * least SLOT_HEADROOM) in its slot and stores it, whole under its key; returns the bytes stored.
+   * The key's name may not be durable yet: syncBlocks makes it so, and must cover the block before
+   * a manifest names it.
    */
-  async putBlock(volume: string, hash: string, slot: Buffer, length: number, signal?: AbortSignal): Promise<number> {
-    const stored = await encodeBlock(slot, SLOT_HEADROOM, length);
+  async putBlock(volume: string, hash: string, slot: Buffer, headroom: number, length: number, signal?: AbortSignal): Promise<number> {
+    const stored = await encodeBlock(slot, headroom, length);
     await this.retry('write block', () => this.store.put(keys.block(volume, hash), stored, signal, { nameDurable: 'later' }));
     return stored.length;
   }

@@ -2,8 +2,9 @@
  * The backup data path's reading behind a running copy (follow), on a real spdk_tgt v26.05: a
  * replica written by spdk_dd over NVMe/TCP (the first 96 MiB, in 3 MiB stretches every 4 MiB, so
  * that holes sit between its clusters and inside blocks), its first snapshot staged followed and
- * staged whole, and both reads give the same blocks with the same bytes, which are what was
- * written; nothing staged is left. The rule the follower trusts (blobstore.c copies clusters in
+ * staged whole, and both reads (into block buffers, with O_DIRECT as a backup reads a file
+ * spdk_tgt wrote) give the same blocks with the same bytes, which are what was written; nothing
+ * staged is left. The rule the follower trusts (blobstore.c copies clusters in
  * ascending order and counts one once its write is done) is spdk_tgt's, so it is checked here.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StagedImage } from '../../src/domain/backup/data-path.js';
+import { withBlockBuffers } from '../../src/objectstore/block-buffers.js';
 import { ddOk, HAS_DD, MIB, RealNode, SPDK_TGT } from './helpers/real-node.js';
 
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:7f3e0c1a-0000-4000-8000-0000000000f1';
@@ -20,9 +22,15 @@ const BLOCK = 2 * MIB;
 
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
+/** Reads as a backup does: into the slots of block buffers (so with O_DIRECT, at the slots' aligned headroom). */
 async function read(image: StagedImage): Promise<Array<[number, string]>> {
   const out: Array<[number, string]> = [];
-  for await (const block of image.blocks(BLOCK)) out.push([block.offset, sha(block.data)]);
+  await withBlockBuffers(async (buffers) => {
+    for await (const block of image.blocks(BLOCK, undefined, buffers)) {
+      out.push([block.offset, sha(block.data)]);
+      block.release?.();
+    }
+  });
   return out;
 }
 

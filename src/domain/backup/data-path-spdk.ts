@@ -63,6 +63,8 @@ export class SpdkDataPath implements DataPath {
     const target = chain[chain.length - 1]!;
     const total = chain.reduce((sum, s) => sum + s.allocatedClusters * disk.clusterSize, 0);
     const fileBytes = Math.max(...chain.map((s) => s.sizeBytes));
+    // spdk_tgt writes an aio bdev's file with O_DIRECT, the simulator through the page cache: read each as it was written (staging-image.ts open).
+    const direct = (await this.ctx.client.capabilities.get()).simulator === undefined;
     const reservation = await this.staging.admit(total, what);
     const name = this.staging.newName('s');
     let bdev = false;
@@ -144,14 +146,21 @@ export class SpdkDataPath implements DataPath {
             await cleanup();
             this.ctx.log.debug({ staging: name }, 'staged image removed');
           },
-          follower,
+          { copy: follower, direct },
         );
       }
       await copyChain(signal);
-      return new StagingImage(path, target.sizeBytes, disk.clusterSize, total, async () => {
-        await cleanup();
-        this.ctx.log.debug({ staging: name }, 'staged image removed');
-      });
+      return new StagingImage(
+        path,
+        target.sizeBytes,
+        disk.clusterSize,
+        total,
+        async () => {
+          await cleanup();
+          this.ctx.log.debug({ staging: name }, 'staged image removed');
+        },
+        { direct },
+      );
     } catch (error) {
       await cleanup().catch((e: unknown) => this.ctx.log.error({ staging: name, err: (e as Error).message }, 'staging not removed; the next start removes it'));
       throw failure(error, signal?.aborted);

@@ -18,7 +18,7 @@ export interface StagedBlock {
   readonly data: Buffer;
   /** Given when the block is in a slot of the caller's block buffers: gives the slot back once the caller is done with data. */
   readonly release?: () => void;
-  /** The whole slot `data` is in, SLOT_HEADROOM bytes from its start (with `release`): the caller may write over it, e.g. the block's frame. */
+  /** The whole slot `data` is in, SLOT_HEADROOM to SLOT_HEADROOM_MAX bytes from its start (with `release`): the caller may write over it, e.g. the block's frame. */
   readonly slot?: Buffer;
 }
 

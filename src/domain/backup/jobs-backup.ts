@@ -7,7 +7,7 @@
  */
 import { ConductorError } from '../../errors.js';
 import { BLOCK_BYTES, blockSha256, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, type Manifest } from '../../objectstore/format.js';
-import { SLOT_HEADROOM, withBlockBuffers } from '../../objectstore/block-buffers.js';
+import { SLOT_HEADROOM, SLOT_HEADROOM_MAX, withBlockBuffers } from '../../objectstore/block-buffers.js';
 import type { BackupRepository } from '../../objectstore/repository.js';
 import type { DataPath, StagedImage } from './data-path.js';
 
@@ -90,7 +90,8 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
             block.release?.();
             throw new ConductorError('INTERNAL', `the data path yielded a block at ${block.offset}, not a multiple of ${BLOCK_BYTES}`);
           }
-          if (block.slot?.byteOffset !== block.data.byteOffset - SLOT_HEADROOM) {
+          const headroom = block.slot === undefined ? -1 : block.data.byteOffset - block.slot.byteOffset;
+          if (headroom < SLOT_HEADROOM || headroom > SLOT_HEADROOM_MAX) {
             block.release?.();
             throw new ConductorError('INTERNAL', `the data path yielded the block at ${block.offset} outside a slot of the job's block buffers`);
           }
@@ -109,7 +110,7 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
                 if (await repository.hasBlock(volume, hash, signal)) skipped++;
                 else {
                   // The frame goes over the block's own bytes, no longer needed once hashed.
-                  bytesUploaded += await repository.putBlock(volume, hash, block.slot!, length, signal);
+                  bytesUploaded += await repository.putBlock(volume, hash, block.slot!, headroom, length, signal);
                   uploaded++;
                 }
               }
