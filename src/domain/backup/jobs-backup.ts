@@ -105,7 +105,7 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
                 skipped++;
               } else {
                 known.add(hash);
-                // Present but in no manifest: a resumed or concurrent backup stored it, maybe with its name not yet durable.
+                // In no manifest: stored now, or by a resumed or concurrent backup, its name maybe not yet durable.
                 unsynced.add(hash);
                 if (await repository.hasBlock(volume, hash, signal)) skipped++;
                 else {
