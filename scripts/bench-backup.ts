@@ -258,7 +258,7 @@ try {
     `full backup: ${(fullMs / 1000).toFixed(1)} s, ${rate(allocated, fullMs)} of allocated data = ${(fullRate / rawMove).toFixed(2)}x raw move; ${full.blocksUploaded} blocks stored [${phases(full.id)}]`,
   );
   console.log(
-    `  ${spdkName}'s share (staging: shallow copy into the staging file) ${(phaseMs(full.id, 'staging') / 1000).toFixed(1)} s; the service's (uploading: read, hash, compress, store) ${(fullUpload / 1000).toFixed(1)} s = ${rate(allocated, fullUpload)} = ${((allocated * 1000) / fullUpload / rawMove).toFixed(2)}x raw move`,
+    `  ${spdkName}'s share (staging: until the shallow copy of a first snapshot starts, which then runs on under uploading, read behind) ${(phaseMs(full.id, 'staging') / 1000).toFixed(1)} s; the service's (uploading: read, hash, compress, store) ${(fullUpload / 1000).toFixed(1)} s = ${rate(allocated, fullUpload)} = ${((allocated * 1000) / fullUpload / rawMove).toFixed(2)}x raw move`,
   );
   console.log(`incremental backup after ~1% changed: ${(incrMs / 1000).toFixed(1)} s, ${incr.blocksUploaded} blocks stored, ${incr.blocksSkipped} skipped [${phases(incr.id)}]`);
   const download = phaseMs(restoreId, 'downloading');

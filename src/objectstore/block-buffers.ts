@@ -19,8 +19,16 @@ import { BLOCK_BYTES } from './format.js';
  */
 export const SLOT_BYTES = BLOCK_BYTES + 64 * 1024;
 /**
- * Slots of one set: a backup holds a block being read plus, per block in flight (4), its bytes and
- * its frame; a restore, per block in flight, its frame and its bytes.
+ * The least room before a backup's block in its slot: its frame's header goes there, so a block
+ * stored as it is (incompressible) is framed without moving it (lz4-frame.ts frameInSlot). A
+ * reader may start the block further in (an O_DIRECT read needs an aligned address), at most
+ * SLOT_HEADROOM_MAX: the slot still holds the block and its frame's end mark after it.
+ */
+export const SLOT_HEADROOM = 16;
+export const SLOT_HEADROOM_MAX = SLOT_HEADROOM + 4096;
+/**
+ * Slots of one set: a backup holds a block being read plus one per block in flight (8: its bytes,
+ * then its frame over them); a restore, per block in flight, its frame and its bytes.
  */
 export const SLOTS = 10;
 export const SET_BYTES = SLOTS * SLOT_BYTES;

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ConductorError } from '../errors.js';
-import { BlockWorkError, decodeFrameOffLoop, encodeFrameOffLoop, sha256OffLoop } from './hash-pool.js';
+import { BlockWorkError, decodeFrameOffLoop, frameInSlotOffLoop, sha256OffLoop } from './hash-pool.js';
 
 export const FORMAT_NAME = 'spdk-conductor-backup';
 export const FORMAT_VERSION = 1;
@@ -103,9 +103,9 @@ export function decodeManifest(where: string, bytes: Buffer): Manifest {
   return parsed;
 }
 
-/** A block's stored form, an LZ4 frame, made in `out` (slots of one set, block-buffers.ts) on a block thread. */
-export function encodeBlock(data: Buffer, out: Buffer): Promise<Buffer> {
-  return encodeFrameOffLoop(data, out);
+/** A block's stored form, an LZ4 frame, made over the block in its own slot (the block at slot[headroom, headroom + length)) on a block thread. */
+export function encodeBlock(slot: Buffer, headroom: number, length: number): Promise<Buffer> {
+  return frameInSlotOffLoop(slot, headroom, length);
 }
 
 /**

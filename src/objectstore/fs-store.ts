@@ -3,13 +3,22 @@
  * beside the object, fsyncs it, renames it over the key and fsyncs the directory, so an object is
  * whole or absent after a crash; temp files a killed process left are removed by
  * abortOrphanUploads. Everything is under `root`, keys are checked (object-store.ts checkKey).
+ *
+ * A put whose name may be made durable later (nameDurable `later`: a backup's blocks) skips the
+ * directory fsync; syncNames then fsyncs each directory of the keys once, several at a time, so
+ * that the filesystem commits them together. The file is fsync'd before its rename either way: a
+ * name that exists after a crash never holds a torn object.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { checkKey, type ObjectStore, type StoredObject } from './object-store.js';
+import { checkKey, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 
 const TEMP_MARK = '.part-';
+/** The largest write of a put (see put). */
+const WRITE_BYTES = 1024 * 1024;
+/** Directory fsyncs syncNames runs at once. */
+const DIR_SYNCS_IN_FLIGHT = 16;
 
 export class FsStore implements ObjectStore {
   readonly description: string;
@@ -22,15 +31,22 @@ export class FsStore implements ObjectStore {
     return path.join(this.root, checkKey(key));
   }
 
-  async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
+  async put(key: string, body: Buffer, signal?: AbortSignal, options?: PutOptions): Promise<void> {
     signal?.throwIfAborted();
     const target = this.file(key);
     const dir = path.dirname(target);
-    await mkdir(dir, { recursive: true });
     const temp = `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
-    const handle = await open(temp, 'wx', 0o640);
+    // Each call is a job on libuv's pool (4 threads), where fsyncs hold threads for milliseconds:
+    // the directory is made only when the open finds it missing.
+    const handle = await open(temp, 'wx', 0o640).catch(async (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      return open(temp, 'wx', 0o640);
+    });
     try {
-      await handle.writeFile(body);
+      // In writes of WRITE_BYTES: a 2 MiB block written in one call cost ~4 ms of kernel time, in
+      // 1 MiB writes under 1 ms (measured on this machine's ext4; Node's writeFile takes 512 KiB).
+      for (let at = 0; at < body.length; ) at += (await handle.write(body, at, Math.min(WRITE_BYTES, body.length - at), at)).bytesWritten;
       await handle.sync();
     } catch (err) {
       await handle.close();
@@ -44,7 +60,19 @@ export class FsStore implements ObjectStore {
       await unlink(temp).catch(() => undefined);
       throw err;
     }
-    await syncDir(dir);
+    if (options?.nameDurable !== 'later') await syncDir(dir);
+  }
+
+  async syncNames(keys: Iterable<string>, signal?: AbortSignal): Promise<void> {
+    const dirs = [...new Set(Array.from(keys, (key) => path.dirname(this.file(key))))];
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < dirs.length) {
+        signal?.throwIfAborted();
+        await syncDir(dirs[next++]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(DIR_SYNCS_IN_FLIGHT, dirs.length) }, lane));
   }
 
   async get(key: string, signal?: AbortSignal): Promise<Buffer | undefined> {

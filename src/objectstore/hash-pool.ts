@@ -19,13 +19,14 @@ export type ThreadRequest =
   | { op: 'memory'; set: number; memory: SharedArrayBuffer }
   | { op: 'hash'; id: number; data: Uint8Array }
   | { op: 'hash-shared'; id: number; set: number; offset: number; length: number }
-  | { op: 'encode' | 'decode'; id: number; set: number; offset: number; length: number; out: number; outLength: number };
+  | { op: 'frame'; id: number; set: number; offset: number; length: number; headroom: number; blockLength: number }
+  | { op: 'decode'; id: number; set: number; offset: number; length: number; out: number; outLength: number };
 
 export type ThreadReply =
   | { id: number; error: string }
   | { id: number; hash: string; error?: undefined; length?: undefined }
-  | { id: number; length: number; error?: undefined; hash?: undefined }
-  | { id: number; hash: string; offset: number; length: number; error?: undefined };
+  | { id: number; hash: string; offset: number; length: number; error?: undefined }
+  | { id: number; offset: number; length: number; error?: undefined; hash?: undefined };
 
 type Answer = Exclude<ThreadReply, { error: string }>;
 
@@ -97,7 +98,10 @@ function setOf(memory: SharedArrayBuffer): number {
   return id;
 }
 
-type Work = { op: 'hash'; data: Uint8Array } | { op: 'hash-shared' | 'encode' | 'decode'; memory: SharedArrayBuffer; offset: number; length: number; out?: number; outLength?: number };
+type Work =
+  | { op: 'hash'; data: Uint8Array }
+  | { op: 'hash-shared' | 'decode'; memory: SharedArrayBuffer; offset: number; length: number; out?: number; outLength?: number }
+  | { op: 'frame'; memory: SharedArrayBuffer; offset: number; length: number; headroom: number; blockLength: number };
 
 function send(work: Work, transfer: ArrayBuffer[] = []): Promise<Answer> {
   const thread = pick();
@@ -114,8 +118,13 @@ function send(work: Work, transfer: ArrayBuffer[] = []): Promise<Answer> {
       thread.worker.postMessage({ op: 'memory', set, memory: work.memory } satisfies ThreadRequest);
       thread.memories.add(set);
     }
-    const { op, offset, length } = work;
-    const request: ThreadRequest = op === 'hash-shared' ? { op, id, set, offset, length } : { op, id, set, offset, length, out: work.out!, outLength: work.outLength! };
+    const { offset, length } = work;
+    const request: ThreadRequest =
+      work.op === 'hash-shared'
+        ? { op: work.op, id, set, offset, length }
+        : work.op === 'frame'
+          ? { op: work.op, id, set, offset, length, headroom: work.headroom, blockLength: work.blockLength }
+          : { op: work.op, id, set, offset, length, out: work.out!, outLength: work.outLength! };
     thread.worker.postMessage(request);
   });
 }
@@ -139,11 +148,15 @@ export async function sha256OffLoop(data: Uint8Array): Promise<string> {
   return (await send({ op: 'hash', data: body }, [body.buffer])).hash!;
 }
 
-/** Writes the LZ4 frame of `data` into `out` (both slots of one set, block-buffers.ts) on a block thread; returns the frame. */
-export async function encodeFrameOffLoop(data: Buffer, out: Buffer): Promise<Buffer> {
-  const memory = sameMemory(data, out);
-  const { length } = await send({ op: 'encode', memory, offset: data.byteOffset, length: data.length, out: out.byteOffset, outLength: out.length });
-  return out.subarray(0, length);
+/**
+ * The LZ4 frame of the block at slot[headroom, headroom + blockLength), made in that slot of a set
+ * of block buffers (lz4-frame.ts frameInSlot) on a block thread: a view of the slot.
+ */
+export async function frameInSlotOffLoop(slot: Buffer, headroom: number, blockLength: number): Promise<Buffer> {
+  const memory = shared(slot);
+  if (!memory) throw new Error('a block framed in its slot must be in a slot of block buffers');
+  const reply = await send({ op: 'frame', memory, offset: slot.byteOffset, length: slot.length, headroom, blockLength });
+  return Buffer.from(memory, (reply as { offset: number }).offset, reply.length!);
 }
 
 /**

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import type { ThreadReply, ThreadRequest } from './hash-pool.js';
-import { decodeFrameInto, encodeFrameInto } from './lz4-frame.js';
+import { decodeFrameInto, frameInSlot } from './lz4-frame.js';
 
 const memories = new Map<number, SharedArrayBuffer>();
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -26,8 +26,10 @@ function run(request: ThreadRequest): ThreadReply | undefined {
       return { id: request.id, hash: sha256(request.data) };
     case 'hash-shared':
       return { id: request.id, hash: sha256(view(request.set, request.offset, request.length)) };
-    case 'encode':
-      return { id: request.id, length: encodeFrameInto(view(request.set, request.offset, request.length), view(request.set, request.out, request.outLength)) };
+    case 'frame': {
+      const frame = frameInSlot(view(request.set, request.offset, request.length), request.headroom, request.blockLength);
+      return { id: request.id, offset: frame.byteOffset, length: frame.length };
+    }
     case 'decode': {
       const data = decodeFrameInto(view(request.set, request.offset, request.length), view(request.set, request.out, request.outLength));
       return { id: request.id, hash: sha256(data), offset: data.byteOffset, length: data.length };

@@ -12,10 +12,24 @@ export interface StoredObject {
   readonly modifiedMs: number;
 }
 
+export interface PutOptions {
+  /**
+   * `later`: the object is whole under its name once put resolves, but the name may not survive a
+   * crash until syncNames has covered its key (a filesystem target then syncs a directory once for
+   * many puts, not once per put). Default `now`: durable when put resolves.
+   */
+  readonly nameDurable?: 'now' | 'later';
+}
+
 export interface ObjectStore {
   /** Where it stores, for logs and answers: never a credential. */
   readonly description: string;
-  put(key: string, body: Buffer, signal?: AbortSignal): Promise<void>;
+  put(key: string, body: Buffer, signal?: AbortSignal, options?: PutOptions): Promise<void>;
+  /**
+   * Makes the names of these objects (put with nameDurable `later`, by this or any process)
+   * durable; resolves once they are. A no-op where every put is durable when it resolves (S3).
+   */
+  syncNames(keys: Iterable<string>, signal?: AbortSignal): Promise<void>;
   /** undefined when there is no such object. */
   get(key: string, signal?: AbortSignal): Promise<Buffer | undefined>;
   /**

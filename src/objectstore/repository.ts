@@ -115,11 +115,22 @@ export class BackupRepository {
     return this.retry('check block', () => this.store.exists(keys.block(volume, hash), signal));
   }
 
-  /** Compresses `data` into `frame` (slots of one set, block-buffers.ts) and stores it; returns the bytes stored. */
-  async putBlock(volume: string, hash: string, data: Buffer, frame: Buffer, signal?: AbortSignal): Promise<number> {
-    const stored = await encodeBlock(data, frame);
-    await this.retry('write block', () => this.store.put(keys.block(volume, hash), stored, signal));
+  /**
+   * Frames the block at slot[headroom, headroom + length) (a slot of block buffers, headroom at
+   * least SLOT_HEADROOM) in its slot and stores it, whole under its key; returns the bytes stored.
+   * The key's name may not be durable yet: syncBlocks makes it so, and must cover the block before
+   * a manifest names it.
+   */
+  async putBlock(volume: string, hash: string, slot: Buffer, headroom: number, length: number, signal?: AbortSignal): Promise<number> {
+    const stored = await encodeBlock(slot, headroom, length);
+    await this.retry('write block', () => this.store.put(keys.block(volume, hash), stored, signal, { nameDurable: 'later' }));
     return stored.length;
+  }
+
+  /** Makes the blocks' names durable (those putBlock stored, and those found present that no manifest names yet). */
+  async syncBlocks(volume: string, hashes: Iterable<string>, signal?: AbortSignal): Promise<void> {
+    const blockKeys = Array.from(hashes, (hash) => keys.block(volume, hash));
+    await this.retry('sync blocks', () => this.store.syncNames(blockKeys, signal));
   }
 
   /**

@@ -91,6 +91,9 @@ export class S3Store implements ObjectStore {
     }
   }
 
+  /** An acknowledged PUT is durable under its key: nothing to sync. */
+  async syncNames(): Promise<void> {}
+
   async get(key: string, signal?: AbortSignal): Promise<Buffer | undefined> {
     try {
       const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }), { abortSignal: signal });

@@ -8,13 +8,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
-import { BlockBuffers, SLOT_BYTES, SLOTS, withBlockBuffers } from '../../src/objectstore/block-buffers.js';
+import { BlockBuffers, SLOT_BYTES, SLOT_HEADROOM, SLOTS, withBlockBuffers } from '../../src/objectstore/block-buffers.js';
 import { decodeBlock, encodeBlock } from '../../src/objectstore/format.js';
 import { sha256OffLoop } from '../../src/objectstore/hash-pool.js';
-import { decodeFrameInto, encodeFrameInto, FRAME_OVERHEAD } from '../../src/objectstore/lz4-frame.js';
+import { decodeFrameInto, FRAME_OVERHEAD, frameInSlot } from '../../src/objectstore/lz4-frame.js';
 
 const MiB = 1024 * 1024;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** The frame of `data` as a backup makes it: the block copied into a slot of shared memory at the headroom, framed there. */
+function frameOf(data: Buffer): Buffer {
+  const slot = Buffer.from(new SharedArrayBuffer(SLOT_BYTES));
+  data.copy(slot, SLOT_HEADROOM);
+  return Buffer.from(frameInSlot(slot, SLOT_HEADROOM, data.length));
+}
 
 function compressible(bytes: number): Buffer {
   const text = Buffer.alloc(bytes);
@@ -24,16 +31,15 @@ function compressible(bytes: number): Buffer {
 
 describe('block frames', () => {
   it('stores an incompressible block as a stored frame and a compressible one smaller, both read back by any LZ4 frame reader', async () => {
-    const out = Buffer.alloc(SLOT_BYTES);
     const scratch = Buffer.alloc(SLOT_BYTES);
     const random = randomBytes(2 * MiB);
-    const framed = Buffer.from(out.subarray(0, encodeFrameInto(random, out)));
+    const framed = frameOf(random);
     expect(framed.length).toBe(random.length + FRAME_OVERHEAD);
     expect(decodeFrameInto(framed, scratch).equals(random)).toBe(true);
     expect((await decompressFrame(framed)).equals(random)).toBe(true);
 
     const text = compressible(2 * MiB);
-    const packed = Buffer.from(out.subarray(0, encodeFrameInto(text, out)));
+    const packed = frameOf(text);
     expect(packed.length).toBeLessThan(text.length / 4);
     expect(decodeFrameInto(packed, scratch).equals(text)).toBe(true);
     expect((await decompressFrame(packed)).equals(text)).toBe(true);
@@ -41,7 +47,7 @@ describe('block frames', () => {
     // Random samples but a compressible rest: the samples find the block compressible.
     const mixed = compressible(2 * MiB);
     randomBytes(16 * 1024).copy(mixed, 0);
-    const mixedFrame = Buffer.from(out.subarray(0, encodeFrameInto(mixed, out)));
+    const mixedFrame = frameOf(mixed);
     expect(mixedFrame.length).toBeLessThan(mixed.length / 2);
     expect((await decompressFrame(mixedFrame)).equals(mixed)).toBe(true);
   });
@@ -52,8 +58,7 @@ describe('block frames', () => {
     const theirs = await compressFrame(data);
     expect(decodeFrameInto(theirs, scratch).equals(data)).toBe(true);
     // A stored frame whose length disagrees with its object is not taken as stored.
-    const out = Buffer.alloc(8192);
-    const cut = Buffer.from(out.subarray(0, encodeFrameInto(randomBytes(4096), out)));
+    const cut = frameOf(randomBytes(4096));
     cut.writeUInt32LE((8192 | 0x80000000) >>> 0, 7);
     expect(() => decodeFrameInto(cut, scratch)).toThrow();
     expect(() => decodeFrameInto(Buffer.from('not a frame at all'), scratch)).toThrow();
@@ -79,9 +84,8 @@ describe('block threads', () => {
     await withBlockBuffers(async (buffers) => {
       for (const block of blocks) {
         const [input, frame, out] = [await buffers.acquire(), await buffers.acquire(), await buffers.acquire()];
-        const data = input.subarray(0, block.length);
-        block.copy(data);
-        const stored = Buffer.from(await encodeBlock(data, frame));
+        block.copy(input, SLOT_HEADROOM);
+        const stored = Buffer.from(await encodeBlock(input, SLOT_HEADROOM, block.length));
         input.fill(0);
         stored.copy(frame);
         const back = await decodeBlock('test', sha(block), block.length, frame.subarray(0, stored.length), out);

@@ -3,6 +3,7 @@
  * when it goes), the lvol bdevs they export, esnap parents, and the bdev_lvol_* methods.
  */
 import type { SimBdev, SimModule } from '../core/contract.js';
+import { objectDecoder } from '../core/decode.js';
 import type { CoreTarget } from '../core/target.js';
 import type { Blob } from './blob.js';
 import { LvolBdev } from './lvol-bdev.js';
@@ -34,6 +35,18 @@ export class LvolModule implements SimModule {
     this.off.push(this.target.bdevs.onRemove((bdev) => this.hotRemove(bdev)));
     this.off.push(this.target.every(() => this.copies.poll()));
     registerLvolRpcs(this.target, this);
+    // Never in spdk_tgt: tests slow or pause copies to watch what happens while one runs.
+    this.target.register('sim_shallow_copy_rate', {
+      decode: objectDecoder([
+        { name: 'bytes_per_ms', type: 'uint32', required: true },
+        { name: 'pause_after', type: 'uint32' },
+      ]),
+      handler: (params) => {
+        const p = params as { bytes_per_ms: number; pause_after?: number };
+        this.copies.setRate(p.bytes_per_ms, p.pause_after);
+        return true;
+      },
+    });
   }
 
   close(): void {

@@ -1,8 +1,9 @@
 /**
  * bdev_lvol_start_shallow_copy / check_shallow_copy: copies the clusters a read-only lvol holds
  * itself (not its parents') onto any bdev at the same offsets, in the background at about 4 GB/s
- * (the recorded 16 x 4 MiB copies took about 16 ms). Operation ids count every start that got
- * past the source lookup; an id disappears once its final state has been reported.
+ * (the recorded 16 x 4 MiB copies took about 16 ms; sim_shallow_copy_rate sets another). Operation
+ * ids count every start that got past the source lookup; an id disappears once its final state has
+ * been reported.
  */
 import { SimIoError, SimRpcError, type SimBdev } from '../core/contract.js';
 import { errno, strerror } from '../core/errno.js';
@@ -32,8 +33,18 @@ interface Operation {
 export class ShallowCopies {
   private last = 0;
   private readonly ops = new Map<number, Operation>();
+  /** sim_shallow_copy_rate: a copy rate tests set to watch a copy run; undefined is the recorded rate. */
+  private bytesPerMs: number | undefined;
+  /** sim_shallow_copy_rate's pause_after: copies wait after this many clusters until it is lifted. */
+  private pauseAfter: number | undefined;
 
   constructor(private readonly target: CoreTarget) {}
+
+  /** Sets the copy rate of every copy (bytes per ms; 0 restores the recorded one), and where copies pause (none: they run to the end). */
+  setRate(bytesPerMs: number, pauseAfter?: number): void {
+    this.bytesPerMs = bytesPerMs > 0 ? bytesPerMs : undefined;
+    this.pauseAfter = pauseAfter;
+  }
 
   /** Takes the next operation id: spdk_tgt counts it even when the start then fails. */
   nextId(): number {
@@ -97,11 +108,15 @@ export class ShallowCopies {
   private async step(op: Operation): Promise<void> {
     const lvs = op.lvs!;
     const cs = lvs.clusterSize;
-    // As many clusters as the rate allows by now (at least one per poll, so tiny rates still finish).
-    const due = Math.floor(((performance.now() - op.startedAt) * BYTES_PER_MS) / cs);
-    const n = Math.max(1, due - op.copied);
+    // As many clusters as the rate allows by now (at the recorded rate at least one per poll, so
+    // tiny clusters still finish; a rate a test set is kept to).
+    const due = Math.floor(((performance.now() - op.startedAt) * (this.bytesPerMs ?? BYTES_PER_MS)) / cs);
+    const paced = this.bytesPerMs === undefined ? Math.max(1, due - op.copied) : due - op.copied;
+    const n = this.pauseAfter === undefined ? paced : Math.min(paced, this.pauseAfter - op.copied);
     try {
-      for (const [index, cluster] of op.todo.splice(0, n)) {
+      // As blobstore.c does (bs_shallow_copy_cluster_find_next, bs_shallow_copy_bdev_write_cpl):
+      // one cluster at a time in ascending order, counted once its write into the destination is done.
+      for (const [index, cluster] of op.todo.splice(0, Math.max(0, n))) {
         const data = await readBytes(lvs.base, cluster * cs, cs);
         await writeBytes(op.dst!, index * cs, data);
         op.copied++;

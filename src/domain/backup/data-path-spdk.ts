@@ -18,6 +18,8 @@ import type { DataPath, RawRate, RestoreRequest, RestoreSink, StagedImage, Stage
 import { openRestoreSink } from './restore-sink.js';
 import { isStagingName, StagingArea, type StagingSettings } from './staging-area.js';
 import { deleteStagingBdev } from './staging-bdev.js';
+import { dataRanges } from '../../host/sparse-ranges.js';
+import { StagingCopy } from './staging-copy.js';
 import { StagingImage } from './staging-image.js';
 import { measureStagingRate } from './staging-rate.js';
 
@@ -61,6 +63,8 @@ export class SpdkDataPath implements DataPath {
     const target = chain[chain.length - 1]!;
     const total = chain.reduce((sum, s) => sum + s.allocatedClusters * disk.clusterSize, 0);
     const fileBytes = Math.max(...chain.map((s) => s.sizeBytes));
+    // spdk_tgt writes an aio bdev's file with O_DIRECT, the simulator through the page cache: read each as it was written (staging-image.ts open).
+    const direct = (await this.ctx.client.capabilities.get()).simulator === undefined;
     const reservation = await this.staging.admit(total, what);
     const name = this.staging.newName('s');
     let bdev = false;
@@ -83,12 +87,14 @@ export class SpdkDataPath implements DataPath {
         }
       }
     };
-    try {
-      const path = await this.staging.createSparse(name, fileBytes);
-      file = true;
-      await this.ctx.spdk.bdev.aioCreate({ name, filename: path, block_size: disk.blockSize }, { signal });
-      bdev = true;
-      this.ctx.log.info({ replica, snapshot, mode: req.mode, staging: name, snapshots: chain.length, bytes: total }, 'staging a snapshot');
+    const failure = (error: unknown, aborted: boolean | undefined): unknown => {
+      if (aborted) return new ConductorError('CANCELLED', `${what} was cancelled`);
+      // The stage holds no lock: a snapshot deleted under it is gone when its copy starts.
+      if (this.ctx.client.verdictOf(error) === 'gone') return new ConductorError('SNAPSHOT_NOT_FOUND', `${what}: a snapshot of the chain was deleted during the stage`);
+      return translate(error, what);
+    };
+    /** Copies the chain into the staging bdev, oldest first, telling `follower` how far; the bdev is deleted once they are done. */
+    const copyChain = async (copySignal: AbortSignal | undefined, follower?: StagingCopy): Promise<void> => {
       let done = 0;
       for (const source of chain) {
         const src = alias(head.disk, source.name);
@@ -97,29 +103,67 @@ export class SpdkDataPath implements DataPath {
           `snapshot ${source.role?.role === 'snapshot' ? source.role.snapshot : source.name} of ${replica}`,
           src,
           name,
-          (s) => req.onProgress?.({ bytes: done + s.copied_clusters * disk.clusterSize, total }),
+          (s) => {
+            follower?.progress(s.copied_clusters);
+            req.onProgress?.({ bytes: done + s.copied_clusters * disk.clusterSize, total });
+          },
           (operation) => {
             copying = operation;
             this.ctx.log.debug({ src, staging: name, operation }, 'shallow copy into staging started');
           },
-          { signal },
+          { signal: copySignal },
         );
         copying = undefined;
         done += status.total_clusters * disk.clusterSize;
       }
       await deleteStagingBdev(this.ctx, name);
       bdev = false;
-      this.ctx.log.info({ replica, snapshot, mode: req.mode, staging: name, bytes: done }, 'snapshot staged');
-      return new StagingImage(path, target.sizeBytes, disk.clusterSize, total, async () => {
-        await cleanup();
-        this.ctx.log.debug({ staging: name }, 'staged image removed');
-      });
+      follower?.complete(done / disk.clusterSize);
+      this.ctx.log.info({ replica, snapshot, mode: req.mode, staging: name, bytes: done, followed: follower !== undefined }, 'snapshot staged');
+    };
+    try {
+      const path = await this.staging.createSparse(name, fileBytes);
+      file = true;
+      await this.ctx.spdk.bdev.aioCreate({ name, filename: path, block_size: disk.blockSize }, { signal });
+      bdev = true;
+      this.ctx.log.info({ replica, snapshot, mode: req.mode, staging: name, snapshots: chain.length, bytes: total }, 'staging a snapshot');
+      // One copy into a file that held nothing, where holes are known (the fresh file lists no data):
+      // the reader follows it (staging-image.ts finalBytes).
+      if (req.follow && chain.length === 1 && (await dataRanges(path, fileBytes, signal)).length === 0) {
+        // The copy runs on under its own signal (the caller's, or close()'s); its failure is the reader's.
+        const follower = new StagingCopy();
+        const stop = new AbortController();
+        const copySignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+        const running = copyChain(copySignal, follower).catch((error: unknown) => follower.fail(failure(error, copySignal.aborted)));
+        return new StagingImage(
+          path,
+          target.sizeBytes,
+          disk.clusterSize,
+          total,
+          async () => {
+            stop.abort();
+            await running;
+            await cleanup();
+            this.ctx.log.debug({ staging: name }, 'staged image removed');
+          },
+          { copy: follower, direct },
+        );
+      }
+      await copyChain(signal);
+      return new StagingImage(
+        path,
+        target.sizeBytes,
+        disk.clusterSize,
+        total,
+        async () => {
+          await cleanup();
+          this.ctx.log.debug({ staging: name }, 'staged image removed');
+        },
+        { direct },
+      );
     } catch (error) {
       await cleanup().catch((e: unknown) => this.ctx.log.error({ staging: name, err: (e as Error).message }, 'staging not removed; the next start removes it'));
-      if (signal?.aborted) throw new ConductorError('CANCELLED', `${what} was cancelled`);
-      // The stage holds no lock: a snapshot deleted under it is gone when its copy starts.
-      if (this.ctx.client.verdictOf(error) === 'gone') throw new ConductorError('SNAPSHOT_NOT_FOUND', `${what}: a snapshot of the chain was deleted during the stage`);
-      throw translate(error, what);
+      throw failure(error, signal?.aborted);
     }
   }
 

@@ -18,6 +18,8 @@ export interface StagedBlock {
   readonly data: Buffer;
   /** Given when the block is in a slot of the caller's block buffers: gives the slot back once the caller is done with data. */
   readonly release?: () => void;
+  /** The whole slot `data` is in, SLOT_HEADROOM to SLOT_HEADROOM_MAX bytes from its start (with `release`): the caller may write over it, e.g. the block's frame. */
+  readonly slot?: Buffer;
 }
 
 /**
@@ -53,6 +55,13 @@ export interface StageRequest {
   readonly mode: 'full' | 'delta';
   /** Aborting removes everything made so far and rejects with CANCELLED. */
   readonly signal?: AbortSignal;
+  /**
+   * Answer as soon as the copy runs where the image can be read behind it (one snapshot to copy:
+   * `delta`, or `full` of a snapshot with no snapshot before it); its blocks() then yields each
+   * block once the copy has made it final, and fails with the copy's failure. Otherwise (a chain
+   * to copy oldest first) the stage answers when the copies are done, as without it.
+   */
+  readonly follow?: boolean;
   /** Bytes copied by spdk_tgt so far of the total to copy (clusters × cluster size). */
   onProgress?(p: { bytes: number; total: number }): void;
 }

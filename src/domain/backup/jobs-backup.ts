@@ -2,20 +2,23 @@
  * One backup's work: stage the snapshot (data path), store the blocks the target lacks, write
  * the manifest. Incremental by content: the whole image is staged and every block already in the
  * target (by its hash) is skipped, so a block is sent once and a resumed backup finds its earlier
- * blocks present.
+ * blocks present. Where the data path can (one snapshot to copy), blocks are stored while the
+ * copy still runs.
  */
 import { ConductorError } from '../../errors.js';
 import { BLOCK_BYTES, blockSha256, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, type Manifest } from '../../objectstore/format.js';
-import { withBlockBuffers } from '../../objectstore/block-buffers.js';
+import { SLOT_HEADROOM, SLOT_HEADROOM_MAX, withBlockBuffers } from '../../objectstore/block-buffers.js';
 import type { BackupRepository } from '../../objectstore/repository.js';
 import type { DataPath, StagedImage } from './data-path.js';
 
 /**
- * Blocks being hashed, compressed and stored at once: enough to keep the block threads and the
- * target busy. Each holds two slots of the job's block buffers (its bytes and its frame) and the
- * reader one more, within the set's SLOTS (block-buffers.ts).
+ * Blocks being hashed, compressed and stored at once. A filesystem target's puts are mostly the
+ * wait for their fsync, and fsyncs in flight together share the filesystem's journal commits: 4 at
+ * a time left the disk idle between them. Each block holds one slot of the job's block buffers
+ * (its frame is written over its bytes) and the reader one more, within the set's SLOTS
+ * (block-buffers.ts).
  */
-const UPLOADS_IN_FLIGHT = 4;
+const UPLOADS_IN_FLIGHT = 8;
 
 export interface BackupRunContext {
   id: string;
@@ -46,15 +49,22 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     // only the snapshot's own clusters over the last backup's map (the data path's 'delta') would
     // keep the last backup's block where a cluster the snapshot owns was rewritten with zeros,
     // since the data path drops all-zero blocks: a restore would bring the old data back.
+    // A volume's first snapshot is read while spdk_tgt copies it (follow): its blocks are stored
+    // behind the copy, and the phase is uploading from the copy's start.
+    let uploading = false;
     const image = await ctx.dataPath.stageSnapshot({
       replica: ctx.replica,
       snapshot: ctx.snapshot,
       mode: 'full',
+      follow: true,
       signal,
-      onProgress: (p) => ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total }),
+      onProgress: (p) => {
+        if (!uploading) ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total });
+      },
     });
     staged = image;
-    ctx.note('staged the whole image; blocks already in the target are skipped', { allocatedBytes: staged.allocatedBytes });
+    ctx.note('staging the whole image; blocks already in the target are skipped', { allocatedBytes: staged.allocatedBytes });
+    uploading = true;
     await ctx.phase('uploading');
     const map = new Map<number, string>();
     let done = 0;
@@ -63,6 +73,8 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     let bytesUploaded = 0;
     ctx.progress({ bytesDone: 0, bytesTotal: staged.allocatedBytes });
     const inFlight = new Set<Promise<void>>();
+    /** Blocks stored, or found stored, that no earlier manifest names: their names are made durable before this manifest names them. */
+    const unsynced = new Set<string>();
     let failure: unknown;
     // Read, hash, compress and store overlap: the reader runs ahead of at most UPLOADS_IN_FLIGHT
     // blocks, each hashed and compressed in place on a block thread, so the main loop only moves
@@ -78,8 +90,12 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
             block.release?.();
             throw new ConductorError('INTERNAL', `the data path yielded a block at ${block.offset}, not a multiple of ${BLOCK_BYTES}`);
           }
+          const headroom = block.slot === undefined ? -1 : block.data.byteOffset - block.slot.byteOffset;
+          if (headroom < SLOT_HEADROOM || headroom > SLOT_HEADROOM_MAX) {
+            block.release?.();
+            throw new ConductorError('INTERNAL', `the data path yielded the block at ${block.offset} outside a slot of the job's block buffers`);
+          }
           const task = (async () => {
-            let frame: Buffer | undefined;
             try {
               const hash = await blockSha256(block.data);
               map.set(block.offset / BLOCK_BYTES, hash);
@@ -89,17 +105,18 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
                 skipped++;
               } else {
                 known.add(hash);
+                // In no manifest: stored now, or by a resumed or concurrent backup, its name maybe not yet durable.
+                unsynced.add(hash);
                 if (await repository.hasBlock(volume, hash, signal)) skipped++;
                 else {
-                  frame = await buffers.acquire(signal);
-                  bytesUploaded += await repository.putBlock(volume, hash, block.data, frame, signal);
+                  // The frame goes over the block's own bytes, no longer needed once hashed.
+                  bytesUploaded += await repository.putBlock(volume, hash, block.slot!, headroom, length, signal);
                   uploaded++;
                 }
               }
               done += length;
               ctx.progress({ bytesDone: done, uploaded, skipped, bytesUploaded });
             } finally {
-              if (frame) buffers.release(frame);
               block.release?.();
             }
           })().catch((err: unknown) => {
@@ -116,6 +133,7 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     });
     if (failure !== undefined) throw failure;
     signal.throwIfAborted();
+    await repository.syncBlocks(volume, unsynced, signal);
     const manifest = sealManifest({
       format: FORMAT_NAME,
       version: FORMAT_VERSION,

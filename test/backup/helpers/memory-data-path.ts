@@ -7,7 +7,7 @@
 import { ConductorError } from '../../../src/errors.js';
 import type { DataPath, RestoreSink, StagedImage } from '../../../src/domain/backup/data-path.js';
 import type { SnapshotInfo } from '../../../src/domain/model.js';
-import type { BlockBuffers } from '../../../src/objectstore/block-buffers.js';
+import { type BlockBuffers, SLOT_HEADROOM } from '../../../src/objectstore/block-buffers.js';
 
 const ZEROS = Buffer.alloc(4 * 1024 * 1024);
 
@@ -93,8 +93,8 @@ export class MemoryDataPath implements DataPath {
           }
           // As the staging file's reader does: the block in a slot the caller gives back.
           const slot = await buffers.acquire(signal);
-          data.copy(slot);
-          yield { offset, data: slot.subarray(0, data.length), release: () => buffers.release(slot) };
+          data.copy(slot, SLOT_HEADROOM);
+          yield { offset, data: slot.subarray(SLOT_HEADROOM, SLOT_HEADROOM + data.length), release: () => buffers.release(slot), slot };
         }
       },
       close: async () => {
