@@ -1,6 +1,6 @@
 /**
  * How a restore's blocks reach its staging file: page-aligned slots reused from one restore to the
- * next, a block read into its slot so that its bytes start a page whether it was stored or
+ * next (the backup's block buffers where no direct write needs alignment), a block read into its slot so that its bytes start a page whether it was stored or
  * compressed, and the staging writer putting aligned blocks on the disk with O_DIRECT and anything
  * else through the page cache, the file holding exactly what was written either way. Then a whole
  * restore job with direct writes forced on the simulator (which reads the file back from the disk
@@ -35,7 +35,7 @@ afterAll(() => {
 describe('restore slots', () => {
   it('are page-aligned views of one shared memory, the same set for the next restore, another set for one at once', async () => {
     let first: readonly Buffer[] = [];
-    await withRestoreSlots(async (slots) => {
+    await withRestoreSlots(true, async (slots) => {
       first = slots;
       expect(slots).toHaveLength(RESTORE_SLOTS);
       for (const slot of slots) {
@@ -47,16 +47,26 @@ describe('restore slots', () => {
       expect(directWritable(slots[0]!.subarray(512, 512 + 2 * MiB))).toBe(false);
       expect(directWritable(slots[0]!.subarray(0, 2 * MiB - 512))).toBe(false);
       expect(directWritable(Buffer.alloc(2 * MiB))).toBe(false);
-      await withRestoreSlots(async (other) => expect(other[0]!.buffer).not.toBe(slots[0]!.buffer));
+      await withRestoreSlots(true, async (other) => expect(other[0]!.buffer).not.toBe(slots[0]!.buffer));
     });
-    await withRestoreSlots(async (again) => expect(again[0]!.buffer).toBe(first[0]!.buffer));
+    await withRestoreSlots(true, async (again) => expect(again[0]!.buffer).toBe(first[0]!.buffer));
+  });
+
+  it('for page-cache writes are slots of the block buffers backups use, given back after', async () => {
+    await withRestoreSlots(false, async (slots) => {
+      expect(slots).toHaveLength(RESTORE_SLOTS);
+      expect(new Set(slots.map((s) => s.byteOffset)).size).toBe(RESTORE_SLOTS);
+      for (const slot of slots) expect(directWritable(slot)).toBe(false);
+    });
+    // Every slot came back: the next job takes all of them again at once.
+    await withRestoreSlots(false, async (slots) => expect(slots).toHaveLength(RESTORE_SLOTS));
   });
 
   it('hold a block read at FRAME_AT so that its bytes start a page, stored or compressed, checked against its hash', async () => {
     const repository = new BackupRepository(new FsStore(path.join(dir, 'target')), { leaseMs: 60_000 });
     const random = randomBytes(2 * MiB);
     const zeros = Buffer.alloc(2 * MiB, 7);
-    await withRestoreSlots(async (slots) => {
+    await withRestoreSlots(true, async (slots) => {
       const [a, b, c] = slots as [Buffer, Buffer, Buffer];
       for (const block of [random, zeros]) {
         block.copy(a);
@@ -84,7 +94,7 @@ describe('the staging writer', () => {
       const expected = Buffer.alloc(size);
       const writer = await StagingWriter.open(file, direct, log);
       try {
-        await withRestoreSlots(async (slots) => {
+        await withRestoreSlots(true, async (slots) => {
           // Aligned blocks from slots, several in flight, at block offsets.
           await Promise.all(
             [0, 3, 5].map(async (n, i) => {

@@ -45,7 +45,7 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
     // A few workers, each fetching a block into its slot, decompressing and checking it in place on
     // a block thread and writing it at its own offset: downloads, checks and writes overlap, and
     // the memory is the job's fixed set of slots.
-    await withRestoreSlots(async (slots) => {
+    await withRestoreSlots(sink.directIo === true, async (slots) => {
       const worker = async (frame: Buffer, out: Buffer): Promise<void> => {
         while (next < total && !failure) {
           const [index, hash] = manifest.blocks[next++]!;

@@ -58,6 +58,7 @@ export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>
       name,
       path,
       writer,
+      directIo: direct,
       signal: req.signal,
     });
   } catch (error) {
@@ -83,10 +84,12 @@ interface SinkSpec {
   name: string;
   path: string;
   writer: StagingWriter;
+  directIo: boolean;
   signal: AbortSignal | undefined;
 }
 
 class SpdkRestoreSink implements RestoreSink {
+  readonly directIo: boolean;
   private state: 'open' | 'committing' | 'done' | 'aborted' = 'open';
   private writer: StagingWriter | undefined;
   /** What commit made in spdk_tgt so far, for the teardown. */
@@ -101,6 +104,7 @@ class SpdkRestoreSink implements RestoreSink {
     private readonly spec: SinkSpec,
   ) {
     this.writer = spec.writer;
+    this.directIo = spec.directIo;
   }
 
   async write(offset: number, data: Buffer): Promise<void> {

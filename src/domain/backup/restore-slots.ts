@@ -10,7 +10,7 @@
  * Bounded as the backup's sets are: at most `backup.concurrency` jobs run, each holds one set;
  * a set unused for IDLE_MS is dropped.
  */
-import { SLOT_BYTES } from '../../objectstore/block-buffers.js';
+import { SLOT_BYTES, withBlockBuffers } from '../../objectstore/block-buffers.js';
 import { FRAME_OVERHEAD } from '../../objectstore/lz4-frame.js';
 
 /** What O_DIRECT asks of a buffer's address, a length and a file offset on the filesystems we stage on. */
@@ -66,11 +66,24 @@ function armSweep(): void {
 }
 
 /**
- * Runs `work` with a set of RESTORE_SLOTS slots of its own (an idle set, or a new one). `work` must
- * not return while anything (a block thread's task, a write) still uses a slot: the set goes to the
- * next restore after it.
+ * Runs `work` with RESTORE_SLOTS slots of its own: page-aligned ones (an idle set of these, or a new
+ * one) for direct writes, otherwise slots of the block buffers backups use (block-buffers.ts): a
+ * restore whose blocks go through the page cache needs no alignment, and taking the set a backup
+ * left idle adds no memory. `work` must not return while anything (a block thread's task, a
+ * write) still uses a slot: the slots go to the next job after it.
  */
-export async function withRestoreSlots<T>(work: (slots: readonly Buffer[]) => Promise<T>): Promise<T> {
+export async function withRestoreSlots<T>(aligned: boolean, work: (slots: readonly Buffer[]) => Promise<T>): Promise<T> {
+  if (!aligned) {
+    return withBlockBuffers(async (buffers) => {
+      // The set is this job's alone: every slot is free, none of these waits.
+      const slots = await Promise.all(Array.from({ length: RESTORE_SLOTS }, () => buffers.acquire()));
+      try {
+        return await work(slots);
+      } finally {
+        for (const slot of slots) buffers.release(slot);
+      }
+    });
+  }
   const set = idle.pop() ?? newSet();
   try {
     return await work(set.slots);
