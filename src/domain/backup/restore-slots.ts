@@ -1,8 +1,9 @@
 /**
- * A restore's block memory: like the backup's slots (objectstore/block-buffers.ts), one set of
- * fixed slots per running job in shared memory, worked on in place by the block threads and reused
- * by the next job, but page-aligned, so that a verified block can go from its slot straight to the
- * disk (O_DIRECT, restore-sink.ts) without a copy into the page cache. A SharedArrayBuffer's bytes
+ * A restore's block memory. With direct writes: like the backup's slots (objectstore/block-buffers.ts),
+ * one set of fixed slots per running job in shared memory, worked on in place by the block threads
+ * and reused by the next job, but page-aligned, so that a verified block can go from its slot
+ * straight to the disk (O_DIRECT, staging-writer.ts) without a copy into the page cache. Without
+ * them: slots of the backup's own block buffers. A SharedArrayBuffer's bytes
  * start wherever malloc put them; a shared WebAssembly.Memory is reserved by V8's page allocator,
  * so its first byte starts a page. Nothing here is trusted for correctness: a direct write from a
  * slot that is not aligned after all is refused by the kernel and written through the page cache.
