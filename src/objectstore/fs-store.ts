@@ -62,15 +62,14 @@ export class FsStore implements ObjectStore {
     });
     if (!handle) return undefined;
     try {
-      // Read until the end (a read of 0) rather than stat first: one call fewer per block; the
-      // size is asked only of an object that fills `into`, to say how much larger it is.
-      let got = 0;
-      while (got < into.length) {
-        const { bytesRead } = await handle.read(into, got, into.length - got, got);
-        if (bytesRead === 0) return got;
+      const { size } = await handle.stat();
+      const want = Math.min(size, into.length);
+      for (let got = 0; got < want; ) {
+        const { bytesRead } = await handle.read(into, got, want - got, got);
+        if (bytesRead === 0) throw new Error(`object ${key} ended at ${got} of its ${size} bytes`);
         got += bytesRead;
       }
-      return Math.max(got, (await handle.stat()).size);
+      return size;
     } finally {
       await handle.close();
     }
