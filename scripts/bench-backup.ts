@@ -27,7 +27,10 @@
  * SPDK build) writes image files into it, the half-allocated one with --sparse so that its holes
  * stay unallocated. spdk_tgt's share of each job is then real SPDK's.
  *
- *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3]
+ * --restore-direct-io sets backup.restoreDirectIo (auto: O_DIRECT staging writes under a real
+ * spdk_tgt only; `on` shows them under the simulator, whose commit then reads the file from disk).
+ *
+ *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-direct-io auto|on|off]
  *       [--spdk-socket PATH [--spdk-dd PATH] [--nvmf-port 19700]]
  */
 import { spawn } from 'node:child_process';
@@ -51,6 +54,7 @@ const { values } = parseArgs({
     'spdk-socket': { type: 'string' },
     'spdk-dd': { type: 'string', default: '/work/spdk-build/spdk/build/bin/spdk_dd' },
     'nvmf-port': { type: 'string', default: '19700' },
+    'restore-direct-io': { type: 'string', default: 'auto' },
   },
 });
 const realSocket = values['spdk-socket'];
@@ -72,6 +76,7 @@ const service = await startService(
       CONDUCTOR_HTTP_ADDRESS: 'off',
       CONDUCTOR_DISK_ALLOWED_PREFIXES: dir,
       CONDUCTOR_DISK_CLUSTER_SIZE_MIB: '2',
+      CONDUCTOR_BACKUP_RESTORE_DIRECT_IO: values['restore-direct-io']!,
       ...(realSocket ? { CONDUCTOR_SPDK_SOCKET: realSocket } : {}),
     },
   }),
@@ -182,9 +187,16 @@ try {
   };
   // When each job entered each state, to split a job's time into its phases.
   const entered = new Map<string, Map<string, number>>();
+  // This process's CPU time (every thread: the block threads' hashing, libuv's reads and writes) when each state began.
+  const cpuAt = new Map<string, Map<string, NodeJS.CpuUsage>>();
   domain.backups.watch((event) => {
     if (!event.job) return;
     const states = entered.get(event.job.id) ?? new Map<string, number>();
+    if (!states.has(event.job.state)) {
+      const cpu = cpuAt.get(event.job.id) ?? new Map<string, NodeJS.CpuUsage>();
+      cpu.set(event.job.state, process.cpuUsage());
+      cpuAt.set(event.job.id, cpu);
+    }
     if (!states.has(event.job.state)) states.set(event.job.state, performance.now());
     entered.set(event.job.id, states);
   });
@@ -248,7 +260,7 @@ try {
     .map((l) => l.toFixed(1))
     .join(' ');
   console.log(
-    `${realSocket ? `spdk_tgt at ${realSocket}` : 'the simulator'}; volume ${sizeMib} MiB, ${allocated / MiB} MiB allocated (random data), ${values.target === 's3' ? 's3rver target (child process, loopback)' : 'filesystem target (fsync per block)'}, 2 MiB blocks, lz4; load average ${load} (${os.cpus().length} cores)`,
+    `${realSocket ? `spdk_tgt at ${realSocket}` : 'the simulator'}; volume ${sizeMib} MiB, ${allocated / MiB} MiB allocated (random data), ${values.target === 's3' ? 's3rver target (child process, loopback)' : 'filesystem target (fsync per block)'}, 2 MiB blocks, lz4, backup.restoreDirectIo ${values['restore-direct-io']}; load average ${load} (${os.cpus().length} cores)`,
   );
   console.log(
     `raw staging file (${raw.bytes / MiB} MiB, sequential 4 MiB calls): write ${rate(raw.writeBytesPerSec, 1000)} fdatasync'd, ${rate(raw.cachedWriteBytesPerSec, 1000)} before the sync (page cache); read back ${rate(raw.readBytesPerSec, 1000)} (page cache, as the just-staged image is); raw move (the slower of read and synced write) ${rate(rawMove, 1000)}`,
@@ -262,11 +274,16 @@ try {
   );
   console.log(`incremental backup after ~1% changed: ${(incrMs / 1000).toFixed(1)} s, ${incr.blocksUploaded} blocks stored, ${incr.blocksSkipped} skipped [${phases(incr.id)}]`);
   const download = phaseMs(restoreId, 'downloading');
+  const downloadCpu = (kind: 'user' | 'system'): string => {
+    const cpu = cpuAt.get(restoreId);
+    const [from, to] = [cpu?.get('downloading'), cpu?.get('committing')];
+    return from && to ? `${Math.round((to[kind] - from[kind]) / 1000)} ms` : '?';
+  };
   console.log(
     `restore: ${(restoreMs / 1000).toFixed(1)} s, ${rate(allocated, restoreMs)} of allocated data = ${(restoreRate / raw.writeBytesPerSec).toFixed(2)}x raw synced write [${phases(restoreId)}]`,
   );
   console.log(
-    `  the service's share (downloading: fetch, verify, write the staging file unsynced) ${(download / 1000).toFixed(1)} s = ${rate(allocated, download)} = ${((allocated * 1000) / download / raw.cachedWriteBytesPerSec).toFixed(2)}x raw unsynced write; ${spdkName}'s (committing: clone and inflate of the whole ${sizeMib} MiB volume) ${(phaseMs(restoreId, 'committing') / 1000).toFixed(1)} s`,
+    `  the service's share (downloading: fetch, verify, write the staging file unsynced) ${(download / 1000).toFixed(1)} s = ${rate(allocated, download)} = ${((allocated * 1000) / download / raw.cachedWriteBytesPerSec).toFixed(2)}x raw unsynced write, CPU ${downloadCpu('user')} user + ${downloadCpu('system')} system; ${spdkName}'s (committing: clone and inflate of the whole ${sizeMib} MiB volume) ${(phaseMs(restoreId, 'committing') / 1000).toFixed(1)} s`,
   );
   console.log(
     `peak RSS of the service process: ${Math.round(peakRss / MiB)} MiB overall (${Math.round(startRss / MiB)} MiB once started); during the full backup ${Math.round(peaks.full / MiB)} MiB (${Math.round(before.full / MiB)} MiB at its start), during the restore ${Math.round(peaks.restore / MiB)} MiB (${Math.round(before.restore / MiB)} MiB at its start)`,

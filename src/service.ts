@@ -216,6 +216,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
       backupStaging: {
         dir: resolve(config['backup.stagingDir'] ?? join(dirname(stateFile), 'backup-staging')),
         keepFreeBytes: config['backup.stagingKeepFreeMib'] * 1024 * 1024,
+        restoreDirectIo: config['backup.restoreDirectIo'],
       },
       backups: {
         queueMax: config['backup.queueMax'],

@@ -87,6 +87,8 @@ export interface RestoreRequest {
 export interface RestoreSink {
   /** Writes data at a byte offset of the volume (any order; unwritten ranges read as zeros). */
   write(offset: number, data: Buffer): Promise<void>;
+  /** Writes go to the disk with O_DIRECT where `data` is page-aligned memory (restore-slots.ts). */
+  readonly directIo?: boolean;
   /**
    * Builds the replica: aio bdev over the file, bdev_lvol_clone_bdev into the disk's lvstore under
    * the replica's head name, bdev_lvol_inflate (percent of the inflate's progress as far as

@@ -6,13 +6,13 @@
  * the half-made restore is removed.
  */
 import { ConductorError } from '../../errors.js';
-import { withBlockBuffers } from '../../objectstore/block-buffers.js';
 import { BLOCK_BYTES } from '../../objectstore/format.js';
 import type { BackupRepository } from '../../objectstore/repository.js';
 import type { DataPath, RestoreSink } from './data-path.js';
+import { FRAME_AT, RESTORE_SLOTS, withRestoreSlots } from './restore-slots.js';
 
-/** Blocks being fetched, checked and written at once: each holds two slots of the job's block buffers (its frame and its bytes). */
-const BLOCKS_IN_FLIGHT = 4;
+/** Blocks being fetched, checked and written at once: each holds two slots of the job's set (its frame and its bytes). */
+const BLOCKS_IN_FLIGHT = RESTORE_SLOTS / 2;
 
 export interface RestoreRunContext {
   volume: string;
@@ -42,34 +42,27 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
     let done = 0;
     let next = 0;
     let failure: { error: unknown } | undefined;
-    // A few workers, each fetching a block into a slot, decompressing and checking it in place on
+    // A few workers, each fetching a block into its slot, decompressing and checking it in place on
     // a block thread and writing it at its own offset: downloads, checks and writes overlap, and
     // the memory is the job's fixed set of slots.
-    await withBlockBuffers(async (buffers) => {
-      const worker = async (): Promise<void> => {
-        const frame = await buffers.acquire(signal);
-        let out: Buffer | undefined;
-        try {
-          out = await buffers.acquire(signal);
-          while (next < total && !failure) {
-            const [index, hash] = manifest.blocks[next++]!;
-            try {
-              signal.throwIfAborted();
-              const data = await repository.block(volume, hash, lengthOf(manifest.sizeBytes, manifest.blockBytes, index), frame, out, signal);
-              await sink.write(index * manifest.blockBytes, data);
-              done += data.length;
-              ctx.progress({ bytesDone: done });
-            } catch (error) {
-              failure ??= { error };
-            }
+    await withRestoreSlots(sink.directIo === true, async (slots) => {
+      const worker = async (frame: Buffer, out: Buffer): Promise<void> => {
+        while (next < total && !failure) {
+          const [index, hash] = manifest.blocks[next++]!;
+          try {
+            signal.throwIfAborted();
+            const data = await repository.block(volume, hash, lengthOf(manifest.sizeBytes, manifest.blockBytes, index), frame, out, signal);
+            await sink.write(index * manifest.blockBytes, data);
+            done += data.length;
+            ctx.progress({ bytesDone: done });
+          } catch (error) {
+            failure ??= { error };
           }
-        } finally {
-          if (out) buffers.release(out);
-          buffers.release(frame);
         }
       };
-      // Every worker ends before the sink is aborted or committed; the first failure stops them all.
-      await Promise.all(Array.from({ length: Math.min(BLOCKS_IN_FLIGHT, total) }, () => worker().catch((error: unknown) => void (failure ??= { error }))));
+      // Every worker ends before the sink is aborted or committed (and before the slots go to the
+      // next restore); the first failure stops them all.
+      await Promise.all(Array.from({ length: Math.min(BLOCKS_IN_FLIGHT, total) }, (_, i) => worker(slots[2 * i]!.subarray(FRAME_AT), slots[2 * i + 1]!)));
     });
     if (failure) throw failure.error;
     signal.throwIfAborted();

@@ -8,8 +8,6 @@
  * appears whole or not at all; a restore killed midway leaves b.<replica>, which the sweep at
  * start deletes before its staging bdev.
  */
-import type { FileHandle } from 'node:fs/promises';
-import { promises as fsp } from 'node:fs';
 import { ConductorError } from '../../errors.js';
 import type { DomainContext } from '../node/context.js';
 import { alias, checkName, headLvolName, restoreLvolName } from '../node/naming.js';
@@ -18,6 +16,7 @@ import type { Replicas } from '../replica/replicas.js';
 import type { RestoreRequest, RestoreSink } from './data-path.js';
 import type { Reservation, StagingArea } from './staging-area.js';
 import { deleteStagingBdev } from './staging-bdev.js';
+import { StagingWriter } from './staging-writer.js';
 
 const MIB = 1024 * 1024;
 
@@ -48,8 +47,9 @@ export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>
   const name = staging.newName('r');
   try {
     const path = await staging.createSparse(name, req.sizeBytes);
-    const handle = await fsp.open(path, 'r+');
-    ctx.log.info({ replica, disk: diskName, sizeBytes: req.sizeBytes, staging: name }, 'restore opened');
+    const direct = await directWrites(ctx, staging);
+    const writer = await StagingWriter.open(path, direct, ctx.log.child({ replica, staging: name }));
+    ctx.log.info({ replica, disk: diskName, sizeBytes: req.sizeBytes, staging: name, directIo: direct }, 'restore opened');
     return new SpdkRestoreSink(ctx, replicas, staging, reservation, restoring, {
       replica,
       disk: diskName,
@@ -57,7 +57,8 @@ export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>
       blockSize: disk.blockSize,
       name,
       path,
-      handle,
+      writer,
+      directIo: direct,
       signal: req.signal,
     });
   } catch (error) {
@@ -68,6 +69,13 @@ export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>
   }
 }
 
+/** backup.restoreDirectIo: `auto` writes as the staging file's reader reads it (staging-writer.ts). */
+async function directWrites(ctx: Ctx, staging: StagingArea): Promise<boolean> {
+  const mode = staging.settings.restoreDirectIo ?? 'auto';
+  if (mode !== 'auto') return mode === 'on';
+  return (await ctx.client.capabilities.get()).simulator === undefined;
+}
+
 interface SinkSpec {
   replica: string;
   disk: string;
@@ -75,13 +83,15 @@ interface SinkSpec {
   blockSize: number;
   name: string;
   path: string;
-  handle: FileHandle;
+  writer: StagingWriter;
+  directIo: boolean;
   signal: AbortSignal | undefined;
 }
 
 class SpdkRestoreSink implements RestoreSink {
+  readonly directIo: boolean;
   private state: 'open' | 'committing' | 'done' | 'aborted' = 'open';
-  private handle: FileHandle | undefined;
+  private writer: StagingWriter | undefined;
   /** What commit made in spdk_tgt so far, for the teardown. */
   private made = { bdev: false, clone: false };
 
@@ -93,17 +103,17 @@ class SpdkRestoreSink implements RestoreSink {
     private readonly restoring: Set<string>,
     private readonly spec: SinkSpec,
   ) {
-    this.handle = spec.handle;
+    this.writer = spec.writer;
+    this.directIo = spec.directIo;
   }
 
   async write(offset: number, data: Buffer): Promise<void> {
-    if (this.state !== 'open' || !this.handle) throw new ConductorError('INVALID_ARGUMENT', `the restore of ${this.spec.replica} is ${this.state}; no more writes`);
+    if (this.state !== 'open' || !this.writer) throw new ConductorError('INVALID_ARGUMENT', `the restore of ${this.spec.replica} is ${this.state}; no more writes`);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + data.length > this.spec.sizeBytes) {
       throw new ConductorError('INVALID_ARGUMENT', `a write of ${data.length} bytes at ${offset} does not fit the volume's ${this.spec.sizeBytes} bytes`, { field: 'offset' });
     }
     this.spec.signal?.throwIfAborted();
-    let written = 0;
-    while (written < data.length) written += (await this.handle.write(data, written, data.length - written, offset + written)).bytesWritten;
+    await this.writer.write(offset, data);
   }
 
   async commit(onProgress?: (p: { percent: number }) => void): Promise<{ replica: string; uuid: string }> {
@@ -185,8 +195,8 @@ class SpdkRestoreSink implements RestoreSink {
   }
 
   private async closeFile(): Promise<void> {
-    const handle = this.handle;
-    this.handle = undefined;
-    await handle?.close();
+    const writer = this.writer;
+    this.writer = undefined;
+    await writer?.close();
   }
 }

@@ -21,6 +21,8 @@ export interface StagingSettings {
   /** Absolute; made on first use. */
   readonly dir: string;
   readonly keepFreeBytes: number;
+  /** How a restore writes its staging file (backup.restoreDirectIo, staging-writer.ts); default auto. */
+  readonly restoreDirectIo?: 'auto' | 'on' | 'off';
 }
 
 export interface Reservation {
