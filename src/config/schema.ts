@@ -206,10 +206,10 @@ export const CONFIG_KEYS = {
   },
   'backup.restoreDirectIo': {
     type: 'enum',
-    default: 'auto',
+    default: 'off',
     values: ['auto', 'on', 'off'],
     describe:
-      "How a restore writes its staging file: on, with O_DIRECT from the block's memory straight to the disk (as spdk_tgt's aio bdev reads it); off, through the page cache; auto, on under a real spdk_tgt and off under the simulator (which reads through the page cache)",
+      "How a restore writes its staging file: on, with O_DIRECT from the block's memory straight to the disk (as spdk_tgt's aio bdev reads it); off, through the page cache; auto, on under a real spdk_tgt and off under the simulator (which reads through the page cache). Off by default: on a real spdk_tgt v26.05 direct writes were no faster",
   },
   'rebuild.maxConcurrent': { type: 'integer', default: 2, min: 1, max: 64, describe: 'Rebuilds that run at once on this node; the others wait in a fair queue (round robin over engines)' },
   'rebuild.maxQueued': { type: 'integer', default: 1024, min: 0, max: 100_000, describe: 'Rebuilds waiting, at most; past it EngineReplicaAdd is RESOURCE_EXHAUSTED' },
