@@ -12,6 +12,7 @@
  * unused for IDLE_MS is dropped (the block threads, idle as long, end with their reference to it).
  */
 import { BLOCK_BYTES } from './format.js';
+import { IdleSets } from './idle-sets.js';
 
 /**
  * A slot holds a whole block or its stored frame: a frame is at most the block plus 15 bytes (ours)
@@ -38,7 +39,6 @@ export class BlockBuffers {
   readonly memory = new SharedArrayBuffer(SET_BYTES);
   private readonly free: Buffer[] = [];
   private readonly waiters: Array<(slot: Buffer) => void> = [];
-  idleSince = 0;
 
   constructor() {
     for (let i = SLOTS - 1; i >= 0; i--) this.free.push(Buffer.from(this.memory, i * SLOT_BYTES, SLOT_BYTES));
@@ -80,32 +80,15 @@ export class BlockBuffers {
   }
 }
 
-const idle: BlockBuffers[] = [];
-let sweeper: NodeJS.Timeout | undefined;
-
-function sweep(): void {
-  sweeper = undefined;
-  const now = Date.now();
-  for (let i = idle.length - 1; i >= 0; i--) if (now - idle[i]!.idleSince >= IDLE_MS) idle.splice(i, 1);
-  if (idle.length > 0) armSweep();
-}
-
-function armSweep(): void {
-  sweeper ??= setTimeout(sweep, IDLE_MS);
-  sweeper.unref();
-}
+const idle = new IdleSets<BlockBuffers>(IDLE_MS);
 
 /** Runs `work` with a set of slots of its own (an idle one, or a new one), given back after. */
 export async function withBlockBuffers<T>(work: (buffers: BlockBuffers) => Promise<T>): Promise<T> {
-  const buffers = idle.pop() ?? new BlockBuffers();
+  const buffers = idle.take(() => new BlockBuffers());
   try {
     return await work(buffers);
   } finally {
     // A set whose slots are not all back (a task still running) is not reused: it is left to the GC.
-    if (buffers.available === SLOTS) {
-      buffers.idleSince = Date.now();
-      idle.push(buffers);
-      armSweep();
-    }
+    if (buffers.available === SLOTS) idle.giveBack(buffers);
   }
 }

@@ -127,6 +127,20 @@ export class SpdkDataPath implements DataPath {
       await this.ctx.spdk.bdev.aioCreate({ name, filename: path, block_size: disk.blockSize }, { signal });
       bdev = true;
       this.ctx.log.info({ replica, snapshot, mode: req.mode, staging: name, snapshots: chain.length, bytes: total }, 'staging a snapshot');
+      /** The image over the file; closing it ends `before` (a copy still running) first, then removes what the stage made. */
+      const image = (before: (() => Promise<void>) | undefined, copy?: StagingCopy) =>
+        new StagingImage(
+          path,
+          target.sizeBytes,
+          disk.clusterSize,
+          total,
+          async () => {
+            await before?.();
+            await cleanup();
+            this.ctx.log.debug({ staging: name }, 'staged image removed');
+          },
+          copy ? { copy, direct } : { direct },
+        );
       // One copy into a file that held nothing, where holes are known (the fresh file lists no data):
       // the reader follows it (staging-image.ts finalBytes).
       if (req.follow && chain.length === 1 && (await dataRanges(path, fileBytes, signal)).length === 0) {
@@ -135,32 +149,13 @@ export class SpdkDataPath implements DataPath {
         const stop = new AbortController();
         const copySignal = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
         const running = copyChain(copySignal, follower).catch((error: unknown) => follower.fail(failure(error, copySignal.aborted)));
-        return new StagingImage(
-          path,
-          target.sizeBytes,
-          disk.clusterSize,
-          total,
-          async () => {
-            stop.abort();
-            await running;
-            await cleanup();
-            this.ctx.log.debug({ staging: name }, 'staged image removed');
-          },
-          { copy: follower, direct },
-        );
+        return image(async () => {
+          stop.abort();
+          await running;
+        }, follower);
       }
       await copyChain(signal);
-      return new StagingImage(
-        path,
-        target.sizeBytes,
-        disk.clusterSize,
-        total,
-        async () => {
-          await cleanup();
-          this.ctx.log.debug({ staging: name }, 'staged image removed');
-        },
-        { direct },
-      );
+      return image(undefined);
     } catch (error) {
       await cleanup().catch((e: unknown) => this.ctx.log.error({ staging: name, err: (e as Error).message }, 'staging not removed; the next start removes it'));
       throw failure(error, signal?.aborted);

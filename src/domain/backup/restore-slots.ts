@@ -12,6 +12,7 @@
  * a set unused for IDLE_MS is dropped.
  */
 import { SLOT_BYTES, withBlockBuffers } from '../../objectstore/block-buffers.js';
+import { IdleSets } from '../../objectstore/idle-sets.js';
 import { FRAME_OVERHEAD } from '../../objectstore/lz4-frame.js';
 
 /** What O_DIRECT asks of a buffer's address, a length and a file offset on the filesystems we stage on. */
@@ -37,13 +38,12 @@ const aligned = new WeakSet<ArrayBufferLike>();
 
 interface SlotSet {
   slots: Buffer[];
-  idleSince: number;
 }
 
 function newSet(): SlotSet {
   const memory = new WebAssembly.Memory({ initial: SET_PAGES, maximum: SET_PAGES, shared: true }).buffer;
   aligned.add(memory);
-  return { slots: Array.from({ length: RESTORE_SLOTS }, (_, i) => Buffer.from(memory, i * SLOT_BYTES, SLOT_BYTES)), idleSince: 0 };
+  return { slots: Array.from({ length: RESTORE_SLOTS }, (_, i) => Buffer.from(memory, i * SLOT_BYTES, SLOT_BYTES)) };
 }
 
 /** Whether a direct write may take `data` as it is: in a restore slot set, starting and ending on DIRECT_ALIGN. */
@@ -51,20 +51,7 @@ export function directWritable(data: Buffer): boolean {
   return aligned.has(data.buffer) && data.byteOffset % DIRECT_ALIGN === 0 && data.length % DIRECT_ALIGN === 0;
 }
 
-const idle: SlotSet[] = [];
-let sweeper: NodeJS.Timeout | undefined;
-
-function sweep(): void {
-  sweeper = undefined;
-  const now = Date.now();
-  for (let i = idle.length - 1; i >= 0; i--) if (now - idle[i]!.idleSince >= IDLE_MS) idle.splice(i, 1);
-  if (idle.length > 0) armSweep();
-}
-
-function armSweep(): void {
-  sweeper ??= setTimeout(sweep, IDLE_MS);
-  sweeper.unref();
-}
+const idle = new IdleSets<SlotSet>(IDLE_MS);
 
 /**
  * Runs `work` with RESTORE_SLOTS slots of its own: page-aligned ones (an idle set of these, or a new
@@ -85,12 +72,10 @@ export async function withRestoreSlots<T>(aligned: boolean, work: (slots: readon
       }
     });
   }
-  const set = idle.pop() ?? newSet();
+  const set = idle.take(newSet);
   try {
     return await work(set.slots);
   } finally {
-    set.idleSince = Date.now();
-    idle.push(set);
-    armSweep();
+    idle.giveBack(set);
   }
 }
