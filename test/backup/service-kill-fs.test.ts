@@ -18,6 +18,7 @@ import type { BackupJob } from '../../src/api/generated/spdk/conductor/v1/Backup
 import { startService, type ServiceRun } from '../crash/helpers/service.js';
 import { portBlock } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { until as untilDeadline } from '../helpers/until.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
 
@@ -38,14 +39,9 @@ function serve(): Promise<ServiceRun> {
   return startService({ spdkSocket: sim.socket, dir, portMin: port, portMax: port + 99, env: { CONDUCTOR_BACKUP_CONCURRENCY: '1' } }, { deadlineMs: 120_000 });
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, deadlineMs = 120_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${run ? `\n${run.output().slice(-3000)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** until() with the service's last output in its failure. */
+function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, deadlineMs = 120_000): Promise<T> {
+  return untilDeadline(what, check, deadlineMs, () => run?.output().slice(-3000) ?? '');
 }
 
 /** Every file under the volume's blocks: key name → inode and mtime (a rewrite changes them). */
