@@ -17,7 +17,7 @@ import type { Replicas } from '../replica/replicas.js';
 import type { DataPath, RawRate, RestoreRequest, RestoreSink, StagedImage, StageRequest } from './data-path.js';
 import { openRestoreSink } from './restore-sink.js';
 import { isStagingName, StagingArea, type StagingSettings } from './staging-area.js';
-import { deleteStagingBdev } from './staging-bdev.js';
+import { aioUsesDirectIo, deleteStagingBdev } from './staging-bdev.js';
 import { dataRanges } from '../../host/sparse-ranges.js';
 import { StagingCopy } from './staging-copy.js';
 import { StagingImage } from './staging-image.js';
@@ -63,8 +63,8 @@ export class SpdkDataPath implements DataPath {
     const target = chain[chain.length - 1]!;
     const total = chain.reduce((sum, s) => sum + s.allocatedClusters * disk.clusterSize, 0);
     const fileBytes = Math.max(...chain.map((s) => s.sizeBytes));
-    // spdk_tgt writes an aio bdev's file with O_DIRECT, the simulator through the page cache: read each as it was written (staging-image.ts open).
-    const direct = (await this.ctx.client.capabilities.get()).simulator === undefined;
+    // Read the file as spdk_tgt wrote it (staging-image.ts open).
+    const direct = await aioUsesDirectIo(this.ctx);
     const reservation = await this.staging.admit(total, what);
     const name = this.staging.newName('s');
     let bdev = false;

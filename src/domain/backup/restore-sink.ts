@@ -15,7 +15,7 @@ import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 import type { Replicas } from '../replica/replicas.js';
 import type { RestoreRequest, RestoreSink } from './data-path.js';
 import type { Reservation, StagingArea } from './staging-area.js';
-import { deleteStagingBdev } from './staging-bdev.js';
+import { aioUsesDirectIo, deleteStagingBdev } from './staging-bdev.js';
 import { StagingWriter } from './staging-writer.js';
 
 const MIB = 1024 * 1024;
@@ -73,7 +73,7 @@ export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>
 async function directWrites(ctx: Ctx, staging: StagingArea): Promise<boolean> {
   const mode = staging.settings.restoreDirectIo ?? 'auto';
   if (mode !== 'auto') return mode === 'on';
-  return (await ctx.client.capabilities.get()).simulator === undefined;
+  return aioUsesDirectIo(ctx);
 }
 
 interface SinkSpec {

@@ -1,5 +1,7 @@
 /**
- * Deleting a staging aio bdev safely. An aio bdev that an esnap clone still uses as its parent is
+ * Staging aio bdevs: how spdk_tgt does I/O on their files, and deleting one safely.
+ *
+ * Deleting: an aio bdev that an esnap clone still uses as its parent is
  * never answered when deleted (transcript 20: the clone keeps it open and ignores the remove
  * event), and a call that never returns would hold its caller for the whole deadline. So the
  * delete goes out only when spdk_tgt says nothing claims the bdev; otherwise it is refused and
@@ -9,6 +11,15 @@
 import { ConductorError } from '../../errors.js';
 import type { DomainContext } from '../node/context.js';
 import { deleteQuietly } from '../node/spdk-verdicts.js';
+
+/**
+ * Whether spdk_tgt reads and writes a staging aio bdev's file with O_DIRECT: real spdk_tgt does
+ * (module/bdev/aio/bdev_aio.c), the simulator goes through the page cache. The service does its own
+ * I/O on the file the same way (staging-image.ts reads, staging-writer.ts writes).
+ */
+export async function aioUsesDirectIo(ctx: Pick<DomainContext, 'client'>): Promise<boolean> {
+  return (await ctx.client.capabilities.get()).simulator === undefined;
+}
 
 export async function deleteStagingBdev(ctx: Pick<DomainContext, 'spdk' | 'client'>, name: string): Promise<void> {
   let bdevs: Awaited<ReturnType<typeof ctx.spdk.bdev.getBdevs>>;
