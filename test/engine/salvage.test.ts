@@ -350,8 +350,10 @@ describe('replica salvage through the service and its API', () => {
     host = await attachHost(back);
     await expectReads(host, data, 'rc, in sync by the record, wins');
     await expectOnB((await b.node.replicaGet('rd')).lvolAlias, 0, data, 'rebuilt from rc');
-    const state = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { engines: Record<string, { out?: string[] }> };
-    expect(state.engines.vol2?.out).toBeUndefined();
+    // The state file follows the engine's record by a write: wait for the write that clears `out`.
+    const readOut = () => (JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { engines: Record<string, { out?: string[] }> }).engines.vol2?.out;
+    await until('rd no longer recorded out in the state file', CONVERGE_MS, async () => readOut() === undefined).catch(() => undefined);
+    expect(readOut()).toBeUndefined();
     await detachHost(host);
   }, 180_000);
 });
