@@ -20,8 +20,10 @@
  * Per phase (build, idle, churn, idle, cycles, idle) it prints each prober's p50/p99/max and
  * failures (no answer within 4 s, an error, or not SERVING), the main loop's delay (the worst 10 s
  * window's p99 and max, from /readyz?verbose), operation throughput and refusals, the service's
- * RSS and open fds, the /metrics scrape (time and size, when it answers) and the machine's load
- * average. Around the cycles phase (exported replicas created and deleted, `--cycles` of them) the
+ * RSS and open fds, the /metrics scrape and the machine's load average. /metrics is scraped every
+ * 5 s by a process of its own, as a Prometheus server would ("scrape/5 s", p50/p99/max per phase),
+ * and once more at each phase's end by the benchmark (time and size; that one also waits for the
+ * benchmark's own busy loop). Around the cycles phase (exported replicas created and deleted, `--cycles` of them) the
  * service's memory at rest is read after a full GC (scripts/lib/gc-on-signal.ts, preloaded with
  * --expose-gc), so that growth is retention, not garbage; `--heap-snapshots` writes a heap
  * snapshot at each of those two points too. `--serve-node-args` passes flags to the service's node
@@ -57,6 +59,9 @@ const REPLICA_BYTES = 4 * MIB;
 const PROBE_PERIOD_MS = 100;
 /** kubelet's timeoutSeconds in the deployment this guards against. */
 const PROBE_TIMEOUT_MS = 4_000;
+/** The scraper's period and timeout (Prometheus's default scrape_timeout is 10 s). */
+const SCRAPE_PERIOD_MS = 5_000;
+const SCRAPE_TIMEOUT_MS = 10_000;
 
 /** grpc.health.v1 Check {service: "liveness"}: a gRPC message frame (uncompressed, 4-byte length) of field 1, a string. */
 const LIVENESS_CHECK = Buffer.concat([Buffer.from([0, 0, 0, 0, 10, 0x0a, 8]), Buffer.from('liveness')]);
@@ -86,24 +91,41 @@ const { values } = parseArgs({
 if (values.prober) await probe(values.prober, values.target!);
 else await bench();
 
-/** A prober process: one probe every 100 ms, one JSON line per probe on stdout ({at, ms, ok}). */
+/**
+ * A prober process: one probe every 100 ms (a scrape of /metrics every 5 s, as Prometheus would,
+ * with its 10 s timeout), one JSON line per probe on stdout ({at, ms, ok}).
+ */
 async function probe(mode: string, target: string): Promise<void> {
   const once = prober(mode, target);
+  const periodMs = mode === 'metrics-scrape' ? SCRAPE_PERIOD_MS : PROBE_PERIOD_MS;
+  const timeoutMs = mode === 'metrics-scrape' ? SCRAPE_TIMEOUT_MS : PROBE_TIMEOUT_MS;
   for (;;) {
     const at = Date.now();
     const started = performance.now();
     let ok: boolean;
     let timer: NodeJS.Timeout | undefined;
     try {
-      ok = await Promise.race([once(), new Promise<boolean>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), PROBE_TIMEOUT_MS)))]);
+      ok = await Promise.race([once(), new Promise<boolean>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), timeoutMs)))]);
     } catch {
       ok = false;
     }
     const ms = performance.now() - started;
     clearTimeout(timer);
-    process.stdout.write(`${JSON.stringify({ at, ms: Math.round(ms * 100) / 100, ok })}\n`);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, PROBE_PERIOD_MS - ms)));
+    process.stdout.write(`${JSON.stringify({ at, ms: Math.round(ms * 100) / 100, ok, mem: scrapedMemory })}\n`);
+    scrapedMemory = undefined;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, periodMs - ms)));
   }
+}
+
+/** The service's memory as the last scrape showed it, MiB (the scraper's records carry it). */
+let scrapedMemory: Record<string, number> | undefined;
+
+/** RSS, V8's heap by space (committed), external and array buffers, from an exposition, MiB. */
+function memoryOf(body: string): Record<string, number> {
+  const mem: Record<string, number> = {};
+  const re = /^spdk_conductor_(process_resident_memory_bytes|nodejs_external_memory_bytes|nodejs_heap_space_size_total_bytes\{space="(\w+)"\}|nodejs_heap_size_used_bytes) (\S+)$/gm;
+  for (const m of body.matchAll(re)) mem[m[2] ?? m[1]!.replace(/_bytes$/, '')] = Math.round((Number(m[3]) / MIB) * 10) / 10;
+  return mem;
 }
 
 function prober(mode: string, target: string): () => Promise<boolean> {
@@ -121,6 +143,21 @@ function prober(mode: string, target: string): () => Promise<boolean> {
           const req = http.get({ host, port, path: '/livez', agent: false, headers: { Connection: 'close' } }, (res) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode === 200));
+          });
+          req.on('error', reject);
+        });
+    case 'metrics-scrape':
+      // What a Prometheus server does: GET /metrics on its own connection, the whole body read.
+      return () =>
+        new Promise<boolean>((resolve, reject) => {
+          const req = http.get({ host, port, path: '/metrics', agent: false, headers: { Connection: 'close' } }, (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => {
+              scrapedMemory = memoryOf(body);
+              resolve(res.statusCode === 200);
+            });
           });
           req.on('error', reject);
         });
@@ -183,6 +220,8 @@ interface ProbeRecord {
   at: number;
   ms: number;
   ok: boolean;
+  /** The scraper's: the service's memory as its scrape showed it, MiB. */
+  mem?: Record<string, number>;
 }
 
 interface Phase {
@@ -298,6 +337,9 @@ async function bench(): Promise<void> {
     { label: 'http-fresh', mode: 'http-fresh', target: httpTarget, ownGroup: true },
     { label: 'api-kept', mode: 'api-kept', target: apiSocket, ownGroup: true },
     { label: 'grpc-kept/shared', mode: 'grpc-kept', target: grpcTarget, ownGroup: false },
+    // A Prometheus server scrapes from its own process (and node); the scrape the benchmark
+    // itself makes at each phase's end waits for the benchmark's own busy loop as well.
+    { label: 'scrape/5 s', mode: 'metrics-scrape', target: httpTarget, ownGroup: true },
   ];
   if (values['compare-probers']) {
     rows.push({ label: 'grpc-js-kept', mode: 'grpc-js-kept', target: grpcTarget, ownGroup: true }, { label: 'node-http-fresh', mode: 'node-http-fresh', target: httpTarget, ownGroup: true });
@@ -379,6 +421,8 @@ async function bench(): Promise<void> {
       const ms = inPhase.map((r) => r.ms).sort((a, b) => a - b);
       const failed = inPhase.filter((r) => !r.ok).length;
       console.log(`  probe ${mode.padEnd(17)} n=${String(inPhase.length).padStart(5)}  p50 ${fmt(pct(ms, 50))}  p99 ${fmt(pct(ms, 99))}  max ${fmt(ms.at(-1))}  failures ${failed}`);
+      const peak = inPhase.filter((r) => r.mem?.process_resident_memory !== undefined).sort((a, b) => b.mem!.process_resident_memory! - a.mem!.process_resident_memory!)[0];
+      if (peak) console.log(`    memory at the scrape with the most RSS, MiB: ${Object.entries(peak.mem!).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     }
     const ended = [...windows.values()].filter((w) => w.end > p.start && w.end <= p.end + 1000);
     console.log(
@@ -402,7 +446,7 @@ async function bench(): Promise<void> {
     const scrapeMs = performance.now() - t;
     console.log(
       metrics.status === 200
-        ? `  /metrics: ${fmt(scrapeMs)}, ${(Buffer.byteLength(metrics.body) / 1024).toFixed(0)} KiB`
+        ? `  /metrics at the phase's end, from the benchmark's own loop: ${fmt(scrapeMs)}, ${(Buffer.byteLength(metrics.body) / 1024).toFixed(0)} KiB`
         : `  /metrics: ${metrics.status} ${metrics.body.trim().slice(0, 80)} (${fmt(scrapeMs)})`,
     );
     // Rebuilds the churn's member adds queued keep the service busy after it: an idle phase is idle for the API only.
