@@ -11,6 +11,7 @@ import { nqnProblem } from '../validation/nqn.js';
 import { pathPrefixesProblem } from '../validation/paths.js';
 import { exportAddressProblem, filePathProblem, listenAddressProblem, socketPathProblem } from './checks.js';
 import { DEFAULT_TIMEOUTS } from './timeout-defaults.js';
+import { spdkHugepageLimitsProblem } from '../host/hugepages.js';
 
 export type KeyType = 'string' | 'integer' | 'boolean' | 'enum';
 
@@ -243,6 +244,13 @@ export const CONFIG_KEYS = {
   'health.rpcLatencyMaxMs': { type: 'integer', default: 250, min: 1, max: 600_000, describe: "Throttle rebuilds when spdk_tgt's RPC latency (p90 of the last period) exceeds this, ms" },
   'health.reactorBusyMaxPct': { type: 'integer', default: 95, min: 1, max: 100, describe: "Throttle rebuilds when spdk_tgt's busiest reactor exceeds this share of busy ticks, %" },
   'health.admissionReserveMib': { type: 'integer', default: 32, min: 0, max: 1_048_576, describe: 'DMA memory kept free for I/O: admission refuses work that would leave less, MiB' },
+  'health.spdkHugepagesLimitBytes': {
+    type: 'string',
+    default: undefined,
+    check: spdkHugepageLimitsProblem,
+    describe:
+      "spdk_tgt's hugepage limit per page size when it runs in another container (Kubernetes: the spdk-tgt container's limits.hugepages-2Mi, from the downward API), as SIZE=BYTES pairs: 2Mi=2147483648 or 2Mi=2147483648,1Gi=4294967296. Admission counts at most the limit minus what spdk_tgt has mapped of that size, beside the node's pool and this container's own hugetlb cgroup: the smallest applies. Unset: no such limit",
+  },
   'health.livenessStallSec': {
     type: 'integer',
     default: 10,

@@ -20,6 +20,16 @@
  * that to a container that requests none, as the sidecar container beside spdk_tgt's), so
  * spdk_tgt, which runs on hugepages, is not in it and the node's pool is what bounds it.
  *
+ * In that two-container pod spdk_tgt's own limit is not readable from here: with a cgroup
+ * namespace (the default of cgroup v2 runtimes) this container's /sys/fs/cgroup is its own cgroup
+ * and nothing above it, and under v1 the runtime bind-mounts only the container's own directory;
+ * neither shows the pod's cgroup (its parent) nor spdk_tgt's (a sibling). So the limit comes in
+ * through configuration, from the downward API (resourceFieldRef limits.hugepages-2Mi of the
+ * spdk-tgt container): health.spdkHugepagesLimitBytes, parsed here, applied by boundBySpdkLimit
+ * with what spdk_tgt has mapped of that size (its memory dump's segments), since its cgroup's
+ * usage cannot be read either. Each pool says which bound set its `available`: the node's pool,
+ * this process's cgroup or spdk_tgt's limit, the smallest.
+ *
  * Absent files are normal (macOS, a container without /sys, a kernel without hugetlbfs): the
  * reading then says what is missing and why; it never throws.
  */
@@ -38,7 +48,24 @@ export interface HugepagePool {
   source: 'sysfs' | 'meminfo';
   /** This process's hugetlb cgroup limit of this size, when one is set (see above). */
   cgroup?: HugetlbLimit;
+  /** spdk_tgt's container limit of this size (health.spdkHugepagesLimitBytes), when configured. */
+  spdkLimit?: SpdkLimit;
+  /** Which bound set `available`: the smallest of the node's pool, the cgroup and spdk_tgt's limit. */
+  bound: HugepageBound;
 }
+
+export type HugepageBound = 'node pool' | 'hugetlb cgroup' | 'spdk_tgt limit';
+
+export interface SpdkLimit {
+  limitBytes: number;
+  /** What spdk_tgt has mapped of this size, from its memory dump: what its cgroup is charged. */
+  mappedBytes: number;
+  /** Pages the limit still lets spdk_tgt map. */
+  availablePages: number;
+}
+
+/** spdk_tgt's hugepage limit per page size in bytes, from health.spdkHugepagesLimitBytes. */
+export type SpdkHugepageLimits = ReadonlyMap<number, number>;
 
 export interface HugetlbLimit {
   limitBytes: number;
@@ -120,18 +147,21 @@ export async function readHugepages(root = '/'): Promise<HugepageReading> {
     if (total === undefined || free === undefined) continue;
     const reserved = (await counter(dir, 'resv_hugepages', problems)) ?? 0;
     const surplus = (await counter(dir, 'surplus_hugepages', undefined)) ?? 0;
-    pools.push({ pageSizeBytes: Number(m[1]) * KIB, total, free, reserved, surplus, available: Math.max(0, free - reserved), source: 'sysfs' });
+    pools.push({ pageSizeBytes: Number(m[1]) * KIB, total, free, reserved, surplus, available: Math.max(0, free - reserved), source: 'sysfs', bound: 'node pool' });
   }
   if (pools.length === 0 && meminfo) {
     const { pageSizeBytes, total, free, reserved, surplus } = meminfo;
-    pools.push({ pageSizeBytes, total, free, reserved, surplus, available: Math.max(0, free - reserved), source: 'meminfo' });
+    pools.push({ pageSizeBytes, total, free, reserved, surplus, available: Math.max(0, free - reserved), source: 'meminfo', bound: 'node pool' });
   }
   pools.sort((a, b) => a.pageSizeBytes - b.pageSizeBytes);
   for (const pool of pools) {
     const limit = await readHugetlbLimit(root, pool.pageSizeBytes, problems);
     if (!limit) continue;
     pool.cgroup = limit;
-    pool.available = Math.min(pool.available, limit.availablePages);
+    if (limit.availablePages < pool.available) {
+      pool.available = limit.availablePages;
+      pool.bound = 'hugetlb cgroup';
+    }
   }
   return { meminfo, pools, problems };
 }
@@ -182,10 +212,78 @@ export function poolOf(reading: HugepageReading, pageSizeBytes: number): Hugepag
   return reading.pools.find((p) => p.pageSizeBytes === pageSizeBytes);
 }
 
-/** "1658 of 2048 free, 2 MiB each", and "; the cgroup (FILE) allows 512 more" under a limit. */
-export function describePool(pool: Pick<HugepagePool, 'free' | 'total' | 'pageSizeBytes' | 'cgroup'>): string {
-  const cgroup = pool.cgroup ? `; the hugetlb cgroup (${pool.cgroup.file}) allows ${pool.cgroup.availablePages} more` : '';
-  return `${pool.free} of ${pool.total} free, ${formatPageSize(pool.pageSizeBytes)} each${cgroup}`;
+/**
+ * "1658 of 2048 free, 2 MiB each", and under a limit "; the hugetlb cgroup (FILE) allows 512 more"
+ * or "; spdk_tgt's limit ... allows 100 more", with "(the bound)" on the one that applies.
+ */
+export function describePool(pool: Pick<HugepagePool, 'free' | 'total' | 'pageSizeBytes' | 'cgroup' | 'spdkLimit' | 'bound'>): string {
+  const mark = (bound: HugepageBound): string => (pool.bound === bound ? ' (the bound)' : '');
+  const cgroup = pool.cgroup ? `; the hugetlb cgroup (${pool.cgroup.file}) allows ${pool.cgroup.availablePages} more${mark('hugetlb cgroup')}` : '';
+  const spdk = pool.spdkLimit ? `; ${describeSpdkLimit(pool.spdkLimit)}${mark('spdk_tgt limit')}` : '';
+  return `${pool.free} of ${pool.total} free, ${formatPageSize(pool.pageSizeBytes)} each${cgroup}${spdk}`;
+}
+
+/** "spdk_tgt's limit (health.spdkHugepagesLimitBytes) of 2048 MiB, 40 MiB mapped, allows 1004 more". */
+export function describeSpdkLimit(limit: SpdkLimit): string {
+  return `spdk_tgt's limit (health.spdkHugepagesLimitBytes) of ${mibText(limit.limitBytes)}, ${mibText(limit.mappedBytes)} mapped, allows ${limit.availablePages} more`;
+}
+
+function mibText(bytes: number): string {
+  return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MiB`;
+}
+
+/** Pages a limit of `limitBytes` still lets spdk_tgt map with `mappedBytes` of that size mapped. */
+export function spdkLimitOf(limitBytes: number, mappedBytes: number, pageSizeBytes: number): SpdkLimit {
+  return { limitBytes, mappedBytes, availablePages: Math.max(0, Math.floor((limitBytes - mappedBytes) / pageSizeBytes)) };
+}
+
+/**
+ * Bounds each pool with a configured limit by spdk_tgt's limit, given what spdk_tgt has mapped per
+ * page size (its memory dump); sizes it maps none of count 0 mapped. Without the mapped figures
+ * (no dump) nothing is bounded: the limit alone does not say how much of it is left.
+ */
+export function boundBySpdkLimit(reading: HugepageReading, limits: SpdkHugepageLimits, mapped: ReadonlyMap<number, number> | undefined): void {
+  if (limits.size === 0 || !mapped) return;
+  for (const pool of reading.pools) {
+    const limitBytes = limits.get(pool.pageSizeBytes);
+    if (limitBytes === undefined) continue;
+    pool.spdkLimit = spdkLimitOf(limitBytes, mapped.get(pool.pageSizeBytes) ?? 0, pool.pageSizeBytes);
+    if (pool.spdkLimit.availablePages < pool.available) {
+      pool.available = pool.spdkLimit.availablePages;
+      pool.bound = 'spdk_tgt limit';
+    }
+  }
+}
+
+const SIZE_UNITS: Record<string, number> = { Ki: 1024, Mi: 1024 * 1024, Gi: 1024 * 1024 * 1024 };
+const LIMIT_FORMAT = 'SIZE=BYTES pairs separated by commas, SIZE as in hugepages-SIZE (2Mi, 1Gi), BYTES an integer (e.g. 2Mi=2147483648)';
+
+/** Why a health.spdkHugepagesLimitBytes value is malformed, or undefined. */
+export function spdkHugepageLimitsProblem(text: string): string | undefined {
+  const seen = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)(Ki|Mi|Gi)\s*=\s*(\d+)\s*$/.exec(part);
+    if (!m) return `${JSON.stringify(part.trim())} is not SIZE=BYTES: expected ${LIMIT_FORMAT}`;
+    const size = Number(m[1]) * SIZE_UNITS[m[2]!]!;
+    if (size < 64 * 1024 || (size & (size - 1)) !== 0) return `${m[1]}${m[2]} is not a hugepage size (a power of two of 64Ki or more): expected ${LIMIT_FORMAT}`;
+    if (seen.has(size)) return `${m[1]}${m[2]} is given twice`;
+    seen.add(size);
+    if (!Number.isSafeInteger(Number(m[3]))) return `${m[3]} bytes is past the largest exact integer`;
+  }
+  return undefined;
+}
+
+/** Parses a value spdkHugepageLimitsProblem accepts; unset gives no limits. */
+export function parseSpdkHugepageLimits(text: string | undefined): SpdkHugepageLimits {
+  const limits = new Map<number, number>();
+  if (text === undefined) return limits;
+  const problem = spdkHugepageLimitsProblem(text);
+  if (problem) throw new Error(`health.spdkHugepagesLimitBytes: ${problem}`);
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)(Ki|Mi|Gi)\s*=\s*(\d+)\s*$/.exec(part)!;
+    limits.set(Number(m[1]) * SIZE_UNITS[m[2]!]!, Number(m[3]));
+  }
+  return limits;
 }
 
 export function formatPageSize(bytes: number): string {

@@ -54,6 +54,8 @@ export interface MemDump {
     bytes: number;
     /** The distinct hugepage_sz values, smallest first: [4096] means --no-huge. */
     pageSizes: number[];
+    /** Segment bytes by hugepage_sz: what spdk_tgt has mapped of each size (its hugetlb cgroup's charge). */
+    bytesByPageSize: Map<number, number>;
   };
   memzones: { count: number; totalBytes: number };
   mempools: MemDumpMempool[];
@@ -134,7 +136,7 @@ export class MemDumpParser {
   private memorySizeBytes: number | undefined;
   private segmentCount = 0;
   private segmentBytes = 0;
-  private readonly pageSizes = new Set<number>();
+  private readonly bytesByPageSize = new Map<number, number>();
   private zoneCount = 0;
   private zoneBytes = 0;
   private readonly mempools: MemDumpMempool[] = [];
@@ -165,7 +167,7 @@ export class MemDumpParser {
         if (len === undefined || pageSize === undefined) return;
         this.segmentCount++;
         this.segmentBytes += len;
-        this.pageSizes.add(pageSize);
+        this.bytesByPageSize.set(pageSize, (this.bytesByPageSize.get(pageSize) ?? 0) + len);
         return;
       }
       case 'memzones': {
@@ -204,7 +206,7 @@ export class MemDumpParser {
         if (len === undefined || pageSize === undefined) return;
         this.segmentCount++;
         this.segmentBytes += len;
-        this.pageSizes.add(pageSize);
+        this.bytesByPageSize.set(pageSize, (this.bytesByPageSize.get(pageSize) ?? 0) + len);
         return;
       }
       if (this.section === 'memzones' && first !== ZONE_FIRST) return;
@@ -225,7 +227,7 @@ export class MemDumpParser {
     }
     return {
       memorySizeBytes: this.memorySizeBytes,
-      segments: { count: this.segmentCount, bytes: this.segmentBytes, pageSizes: [...this.pageSizes].sort((a, b) => a - b) },
+      segments: { count: this.segmentCount, bytes: this.segmentBytes, pageSizes: [...this.bytesByPageSize.keys()].sort((a, b) => a - b), bytesByPageSize: new Map(this.bytesByPageSize) },
       memzones: { count: this.zoneCount, totalBytes: this.zoneBytes },
       mempools: this.mempools,
       heaps,

@@ -37,6 +37,11 @@ describe('loadConfig', () => {
     expect(config['log.level']).toBe('debug');
   });
 
+  it("takes spdk_tgt's hugepage limit as SIZE=BYTES pairs, unset by default", () => {
+    expect(loadConfig()['health.spdkHugepagesLimitBytes']).toBeUndefined();
+    expect(loadConfig({ env: { CONDUCTOR_HEALTH_SPDK_HUGEPAGES_LIMIT_BYTES: '2Mi=2147483648,1Gi=4294967296' } })['health.spdkHugepagesLimitBytes']).toBe('2Mi=2147483648,1Gi=4294967296');
+  });
+
   it('names the key, the source and the expected form of a bad value', () => {
     const cases: Array<[() => unknown, RegExp]> = [
       [() => loadConfig({ env: { CONDUCTOR_SPDK_DEADLINE_MS: 'soon' } }), /spdk\.deadlineMs: environment CONDUCTOR_SPDK_DEADLINE_MS: expected an integer from 1 to 3600000, got "soon"/],
@@ -53,6 +58,12 @@ describe('loadConfig', () => {
         /frontend\.hostNqn: environment CONDUCTOR_FRONTEND_HOST_NQN: .* is a UUID NQN whose tail is not a UUID/,
       ],
       [() => loadConfig({ flags: { 'export-port-max': '70000' } }), /export\.portMax: .*expected an integer from 1 to 65535/],
+      [
+        () => loadConfig({ env: { CONDUCTOR_HEALTH_SPDK_HUGEPAGES_LIMIT_BYTES: '2147483648' } }),
+        /health\.spdkHugepagesLimitBytes: environment CONDUCTOR_HEALTH_SPDK_HUGEPAGES_LIMIT_BYTES: "2147483648" is not SIZE=BYTES: expected SIZE=BYTES pairs/,
+      ],
+      [() => loadConfig({ flags: { 'health-spdk-hugepages-limit-bytes': '2Mi=2Gi' } }), /health\.spdkHugepagesLimitBytes: flag --health-spdk-hugepages-limit-bytes: "2Mi=2Gi" is not SIZE=BYTES/],
+      [() => loadConfig({ file: tempFile('{"health": {"spdkHugepagesLimitBytes": "3Mi=1"}}') }), /health\.spdkHugepagesLimitBytes: .*3Mi is not a hugepage size/],
     ];
     for (const [load, message] of cases) {
       expect(load).toThrow(ConfigError);

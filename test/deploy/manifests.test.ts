@@ -33,7 +33,7 @@ interface Mount {
 interface EnvVar {
   name: string;
   value?: string;
-  valueFrom?: { fieldRef?: { fieldPath: string } };
+  valueFrom?: { fieldRef?: { fieldPath: string }; resourceFieldRef?: { containerName?: string; resource: string; divisor?: string } };
 }
 interface Probe {
   httpGet: { path: string; port: number };
@@ -118,11 +118,34 @@ function flatten(object: Record<string, unknown>, prefix = ''): string[] {
   });
 }
 
+/** A Kubernetes quantity in bytes: the binary suffixes the manifests use, or a plain integer. */
+function quantityBytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(q);
+  expect(m, `quantity ${q}`).not.toBeNull();
+  const unit: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  return Number(m![1]) * (m![2] === undefined ? 1 : unit[m![2]]!);
+}
+
+/**
+ * A downward API resourceFieldRef as the kubelet gives it: the named container's limit or request,
+ * divided by the divisor (default 1: bytes for memory and hugepages).
+ */
+function resourceValue(ref: NonNullable<NonNullable<EnvVar['valueFrom']>['resourceFieldRef']>, self: Container): string {
+  const c = ref.containerName === undefined ? self : pod.containers.find((x) => x.name === ref.containerName);
+  expect(c, `resourceFieldRef names container ${ref.containerName}`).toBeDefined();
+  const [kind, resource] = ref.resource.split(/\.(.*)/s) as ['limits' | 'requests', string];
+  const quantity = c!.resources?.[kind]?.[resource];
+  expect(quantity, `${ref.containerName}: ${ref.resource}`).toBeDefined();
+  return String(Math.ceil(quantityBytes(quantity!) / quantityBytes(ref.divisor ?? '1')));
+}
+
 /** A value with the pod's $(VAR) references filled as the kubelet would, from sample node facts. */
-function expand(value: string, env: Map<string, EnvVar>): string {
+function expand(value: string, env: Map<string, EnvVar>, self: Container = container('spdk-conductor')): string {
   const facts: Record<string, string> = { 'spec.nodeName': 'node-a.example.com', 'status.hostIP': '10.0.0.7', 'status.podIP': '10.0.0.7' };
   return value.replace(/\$\((\w+)\)/g, (_, name: string) => {
-    const ref = env.get(name)?.valueFrom?.fieldRef?.fieldPath;
+    const from = env.get(name)?.valueFrom;
+    if (from?.resourceFieldRef) return resourceValue(from.resourceFieldRef, self);
+    const ref = from?.fieldRef?.fieldPath;
     expect(ref, `$(${name}) names a downward API variable`).toBeDefined();
     return facts[ref!]!;
   });
@@ -192,6 +215,30 @@ describe('deploy/ manifests', () => {
     }
   });
 
+  it("pass spdk_tgt's hugepages-2Mi limit to admission through the downward API, in the base and the nvme-host overlay", () => {
+    const env = envOf(container('spdk-conductor'));
+    const limit = env.get(envName('health.spdkHugepagesLimitBytes'))!;
+    expect(limit.value).toMatch(/^2Mi=\$\(\w+\)$/);
+    const variable = /\$\((\w+)\)/.exec(limit.value!)![1]!;
+    // Names spdk_tgt's container and its limit, not spdk-conductor's own (which has none).
+    expect(env.get(variable)?.valueFrom?.resourceFieldRef).toEqual({ containerName: 'spdk-tgt', resource: 'limits.hugepages-2Mi' });
+    // Kubernetes expands $(VAR) only from variables listed before it.
+    const names = (container('spdk-conductor').env ?? []).map((e) => e.name);
+    expect(names.indexOf(variable)).toBeLessThan(names.indexOf(envName('health.spdkHugepagesLimitBytes')));
+    expect(expand(limit.value!, env)).toBe(`2Mi=${quantityBytes(container('spdk-tgt').resources!.limits!['hugepages-2Mi']!)}`);
+    expect(loadConfig({ env: { [limit.name]: expand(limit.value!, env) } })['health.spdkHugepagesLimitBytes']).toBe('2Mi=2147483648');
+
+    // The overlay is a strategic merge patch: env merges by name, so the base's variables reach it
+    // unless the patch sets them otherwise.
+    const overlay = podOf(one('DaemonSet', path.join('nvme-host', 'daemonset-patch.yaml')));
+    const patched = overlay.containers.find((c) => c.name === 'spdk-conductor')!;
+    for (const name of [variable, limit.name]) {
+      const e = patched.env?.find((x) => x.name === name);
+      if (e) expect(e, `nvme-host patches ${name}`).toEqual(env.get(name));
+    }
+    expect(overlay.containers.find((c) => c.name === 'spdk-tgt')?.resources, "nvme-host leaves spdk_tgt's hugepages as the base has them").toBeUndefined();
+  });
+
   it('probe /livez and /readyz on the port of http.address, with a startup probe longer than the old 18 s', () => {
     const conductor = container('spdk-conductor');
     const env = envOf(conductor);
@@ -233,6 +280,7 @@ describe('deploy/ manifests', () => {
     fs.writeFileSync(file, JSON.stringify(configJson()));
     const config = loadConfig({ file, env: conductorEnv });
     expect(config['export.address']).toBe('10.0.0.7');
+    expect(config['health.spdkHugepagesLimitBytes']).toBe(`2Mi=${2 * 2 ** 30}`);
     expect(config['http.address']).toBe('10.0.0.7:9646');
     const args = conductor.args!;
     const configMount = conductor.volumeMounts!.find((m) => m.name === pod.volumes!.find((v) => v.configMap)!.name)!;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describePool, parseMeminfo, poolOf, readHugepages } from '../../src/host/hugepages.js';
+import { boundBySpdkLimit, describePool, parseMeminfo, parseSpdkHugepageLimits, poolOf, readHugepages, spdkHugepageLimitsProblem } from '../../src/host/hugepages.js';
 
 const TRANSCRIPT = fileURLToPath(new URL('../../../shared/spdk/transcripts/14-memory-exhaustion.jsonl', import.meta.url));
 const MIB = 1024 * 1024;
@@ -99,8 +99,8 @@ describe('readHugepages', () => {
     expect(r.problems).toEqual([]);
     expect(r.meminfo).toMatchObject({ total: 2048, free: 1658, pageSizeBytes: 2 * MIB });
     expect(r.pools).toEqual([
-      { pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 10, surplus: 0, available: 1648, source: 'sysfs' },
-      { pageSizeBytes: 1024 * MIB, total: 2, free: 2, reserved: 0, surplus: 0, available: 2, source: 'sysfs' },
+      { pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 10, surplus: 0, available: 1648, source: 'sysfs', bound: 'node pool' },
+      { pageSizeBytes: 1024 * MIB, total: 2, free: 2, reserved: 0, surplus: 0, available: 2, source: 'sysfs', bound: 'node pool' },
     ]);
     expect(poolOf(r, 2 * MIB)?.available).toBe(1648);
     expect(describePool(poolOf(r, 2 * MIB)!)).toBe('1658 of 2048 free, 2 MiB each');
@@ -109,7 +109,7 @@ describe('readHugepages', () => {
 
   it('falls back to the default pool of /proc/meminfo where /sys is not mounted (a container)', async () => {
     const r = await readHugepages(hostRoot({ 'proc/meminfo': meminfoText(recorded) }));
-    expect(r.pools).toEqual([{ pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 0, surplus: 0, available: 1658, source: 'meminfo' }]);
+    expect(r.pools).toEqual([{ pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 0, surplus: 0, available: 1658, source: 'meminfo', bound: 'node pool' }]);
     expect(r.problems).toEqual([expect.stringMatching(/sys\/kernel\/mm\/hugepages: absent \(ENOENT\)$/)]);
   });
 
@@ -144,7 +144,8 @@ describe('readHugepages under a hugetlb cgroup limit', () => {
     const pool = poolOf(r, 2 * MIB)!;
     expect(pool.available).toBe(156);
     expect(pool.cgroup).toEqual({ limitBytes: 512 * MIB, usageBytes: 200 * MIB, availablePages: 156, file: expect.stringMatching(/sys\/fs\/cgroup\/hugetlb\.2MB\.max$/) });
-    expect(describePool(pool)).toMatch(/^1658 of 2048 free, 2 MiB each; the hugetlb cgroup \(.*hugetlb\.2MB\.max\) allows 156 more$/);
+    expect(pool.bound).toBe('hugetlb cgroup');
+    expect(describePool(pool)).toMatch(/^1658 of 2048 free, 2 MiB each; the hugetlb cgroup \(.*hugetlb\.2MB\.max\) allows 156 more \(the bound\)$/);
   });
 
   it('reads a cgroup v1 limit, and keeps the pool where the cgroup allows more than it has', async () => {
@@ -165,7 +166,7 @@ describe('readHugepages under a hugetlb cgroup limit', () => {
     for (const files of cases) {
       const r = await readHugepages(hostRoot({ ...node(), ...files }));
       expect(r.problems, JSON.stringify(files)).toEqual([]);
-      expect(poolOf(r, 2 * MIB), JSON.stringify(files)).toEqual({ pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 10, surplus: 0, available: 1648, source: 'sysfs' });
+      expect(poolOf(r, 2 * MIB), JSON.stringify(files)).toEqual({ pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 10, surplus: 0, available: 1648, source: 'sysfs', bound: 'node pool' });
     }
   });
 
@@ -173,5 +174,69 @@ describe('readHugepages under a hugetlb cgroup limit', () => {
     const r = await readHugepages(hostRoot({ ...node(), 'sys/fs/cgroup/hugetlb.2MB.max': 'lots\n' }));
     expect(r.problems).toEqual([expect.stringMatching(/hugetlb\.2MB\.max is not a byte count$/)]);
     expect(poolOf(r, 2 * MIB)!.available).toBe(1648);
+  });
+});
+
+describe("spdk_tgt's limit from the configuration (health.spdkHugepagesLimitBytes)", () => {
+  const recorded = recordedMeminfo().find((m) => m.HugePages_Free === '1658')!;
+  const node = (): Record<string, string> => ({ 'proc/meminfo': meminfoText(recorded), ...sysfsPool(2048, 2048, 1658, 10), ...sysfsPool(1048576, 2, 2, 0) });
+  const GIB = 1024 * MIB;
+
+  it('parses SIZE=BYTES pairs, sizes spelled as Kubernetes names them (hugepages-2Mi)', () => {
+    expect(parseSpdkHugepageLimits(undefined)).toEqual(new Map());
+    expect(parseSpdkHugepageLimits('2Mi=2147483648')).toEqual(new Map([[2 * MIB, 2 * GIB]]));
+    expect(parseSpdkHugepageLimits(' 2Mi = 2147483648 , 1Gi=4294967296')).toEqual(
+      new Map([
+        [2 * MIB, 2 * GIB],
+        [GIB, 4 * GIB],
+      ]),
+    );
+    expect(parseSpdkHugepageLimits('2Mi=0')).toEqual(new Map([[2 * MIB, 0]]));
+  });
+
+  it('says what is wrong with a malformed value', () => {
+    expect(spdkHugepageLimitsProblem('2147483648')).toMatch(/^"2147483648" is not SIZE=BYTES: expected SIZE=BYTES pairs separated by commas/);
+    expect(spdkHugepageLimitsProblem('2Mi=2Gi')).toMatch(/^"2Mi=2Gi" is not SIZE=BYTES/);
+    expect(spdkHugepageLimitsProblem('2MB=1024')).toMatch(/^"2MB=1024" is not SIZE=BYTES/);
+    expect(spdkHugepageLimitsProblem('3Mi=1024')).toMatch(/^3Mi is not a hugepage size/);
+    expect(spdkHugepageLimitsProblem('2Mi=1,2Mi=2')).toBe('2Mi is given twice');
+    expect(spdkHugepageLimitsProblem('2Mi=99999999999999999999')).toMatch(/past the largest exact integer$/);
+    expect(() => parseSpdkHugepageLimits('2Mi')).toThrow(/^health\.spdkHugepagesLimitBytes: "2Mi" is not SIZE=BYTES/);
+  });
+
+  it('bounds a pool by the limit minus what spdk_tgt has mapped of that size, and says it is the bound', async () => {
+    const r = await readHugepages(hostRoot(node()));
+    // spdk-tgt's container limit 64 MiB, 40 MiB of it mapped: 12 pages more, below the node's 1648.
+    boundBySpdkLimit(r, parseSpdkHugepageLimits('2Mi=67108864'), new Map([[2 * MIB, 40 * MIB]]));
+    const pool = poolOf(r, 2 * MIB)!;
+    expect(pool).toMatchObject({ free: 1658, available: 12, bound: 'spdk_tgt limit', spdkLimit: { limitBytes: 64 * MIB, mappedBytes: 40 * MIB, availablePages: 12 } });
+    expect(describePool(pool)).toBe("1658 of 2048 free, 2 MiB each; spdk_tgt's limit (health.spdkHugepagesLimitBytes) of 64 MiB, 40 MiB mapped, allows 12 more (the bound)");
+    // A size the key does not name keeps its pool.
+    expect(poolOf(r, GIB)).toMatchObject({ available: 2, bound: 'node pool' });
+    expect(poolOf(r, GIB)!.spdkLimit).toBeUndefined();
+  });
+
+  it('keeps the pool where the limit allows more, and the smallest of pool, cgroup and limit wins', async () => {
+    const loose = await readHugepages(hostRoot(node()));
+    boundBySpdkLimit(loose, parseSpdkHugepageLimits('2Mi=8589934592'), new Map([[2 * MIB, 40 * MIB]]));
+    expect(poolOf(loose, 2 * MIB)).toMatchObject({ available: 1648, bound: 'node pool', spdkLimit: { availablePages: 4076 } });
+    expect(describePool(poolOf(loose, 2 * MIB)!)).toBe("1658 of 2048 free, 2 MiB each; spdk_tgt's limit (health.spdkHugepagesLimitBytes) of 8192 MiB, 40 MiB mapped, allows 4076 more");
+
+    // cgroup: 156 more; spdk_tgt's limit: 500 more. The cgroup is the bound.
+    const cgroup = { 'sys/fs/cgroup/hugetlb.2MB.max': `${512 * MIB}\n`, 'sys/fs/cgroup/hugetlb.2MB.current': `${200 * MIB}\n` };
+    const both = await readHugepages(hostRoot({ ...node(), ...cgroup }));
+    boundBySpdkLimit(both, parseSpdkHugepageLimits('2Mi=1048576000'), new Map([[2 * MIB, 0]]));
+    expect(poolOf(both, 2 * MIB)).toMatchObject({ available: 156, bound: 'hugetlb cgroup', spdkLimit: { availablePages: 500 } });
+    // spdk_tgt mapped past its limit (a limit lowered since): none more, never negative.
+    const over = await readHugepages(hostRoot({ ...node(), ...cgroup }));
+    boundBySpdkLimit(over, parseSpdkHugepageLimits('2Mi=67108864'), new Map([[2 * MIB, 100 * MIB]]));
+    expect(poolOf(over, 2 * MIB)).toMatchObject({ available: 0, bound: 'spdk_tgt limit', spdkLimit: { availablePages: 0 } });
+  });
+
+  it('bounds nothing without what spdk_tgt has mapped (no memory dump): the limit alone does not say what is left', async () => {
+    const r = await readHugepages(hostRoot(node()));
+    boundBySpdkLimit(r, parseSpdkHugepageLimits('2Mi=67108864'), undefined);
+    expect(poolOf(r, 2 * MIB)).toMatchObject({ available: 1648, bound: 'node pool' });
+    expect(poolOf(r, 2 * MIB)!.spdkLimit).toBeUndefined();
   });
 });

@@ -24,7 +24,20 @@ const BLOCK = 4096;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000beef';
 
 /** Families whose unit is the thing they count (Prometheus names counts by the noun). */
-const COUNTS = new Set(['objects', 'disk_replicas', 'engine_state', 'engines', 'engine_members', 'rebuilds', 'rebuild_throttle_engaged', 'hugepages', 'nvmf_subsystems', 'nvmf_subsystems_limit']);
+const COUNTS = new Set([
+  'objects',
+  'disk_replicas',
+  'engine_state',
+  'engines',
+  'engine_members',
+  'rebuilds',
+  'rebuild_throttle_engaged',
+  'hugepages',
+  'hugepages_bound_pages',
+  'hugepages_bound',
+  'nvmf_subsystems',
+  'nvmf_subsystems_limit',
+]);
 const UNITS = /_(seconds|bytes|ratio|bytes_per_second|total|info)$/;
 
 let node: ServeProcess;

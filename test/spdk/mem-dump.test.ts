@@ -247,7 +247,7 @@ describe('dumps the simulator writes', () => {
   ] as const)('%s: the heap figures the simulator reports, and its mode', async (_name, args, mode, pageSize, segments) => {
     const { dump, stats } = await dumpOf([...args]);
     expect(dmaModeOf(dump)).toBe(mode);
-    expect(dump.segments).toEqual({ count: segments, bytes: stats.heap_size, pageSizes: [pageSize] });
+    expect(dump.segments).toEqual({ count: segments, bytes: stats.heap_size, pageSizes: [pageSize], bytesByPageSize: new Map([[pageSize, stats.heap_size]]) });
     expect(dump.heap).toMatchObject({ heapBytes: stats.heap_size, freeBytes: stats.free_size, greatestFreeBytes: stats.greatest_free_size });
     expect(dump.memorySizeBytes).toBe(stats.heap_size);
     expect(dump.mempools.map((p) => p.name.replace(/_\d+$/, ''))).toEqual([

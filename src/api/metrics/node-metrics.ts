@@ -101,7 +101,13 @@ export class NodeMetrics {
       dmaFree: gauge('dma_free_bytes', "Free bytes in spdk_tgt's DMA heap"),
       dmaLargest: gauge('dma_largest_free_block_bytes', "The largest free block in spdk_tgt's DMA heap"),
       dmaAvailable: gauge('dma_available_bytes', 'DMA memory spdk_tgt can still allocate: heap free plus hugepages it can map'),
-      hugepages: gauge('hugepages', "The node's hugepages by page size and state (total, free, reserved, available)", ['page_size_bytes', 'state']),
+      hugepages: gauge('hugepages', "The node's hugepages by page size and state (total, free, reserved, available: the smallest of hugepages_bound_pages)", ['page_size_bytes', 'state']),
+      hugepagesBoundPages: gauge(
+        'hugepages_bound_pages',
+        "Hugepages each bound lets spdk_tgt still map, by page size: node_pool (free minus reserved), hugetlb_cgroup (this container's limit, where set), spdk_tgt_limit (health.spdkHugepagesLimitBytes minus what spdk_tgt has mapped)",
+        ['page_size_bytes', 'bound'],
+      ),
+      hugepagesBound: gauge('hugepages_bound', "1 for the bound that sets a page size's available hugepages (the smallest)", ['page_size_bytes', 'bound']),
       reactorBusy: gauge('reactor_busy_ratio', "Share of a reactor's ticks spent doing work between the last two samples", ['lcore']),
       sampleAge: gauge('resource_sample_age_seconds', "Age of the last sample of spdk_tgt's resources"),
       sampleTook: gauge('resource_sample_duration_seconds', "How long the last sample of spdk_tgt's resources took"),
@@ -220,6 +226,11 @@ export class NodeMetrics {
     }
     for (const pool of s.hugepages.pools) {
       for (const state of ['total', 'free', 'reserved', 'available'] as const) g.hugepages.set({ page_size_bytes: pool.pageSizeBytes, state }, pool[state]);
+      const size = pool.pageSizeBytes;
+      g.hugepagesBoundPages.set({ page_size_bytes: size, bound: 'node_pool' }, Math.max(0, pool.free - pool.reserved));
+      if (pool.cgroup) g.hugepagesBoundPages.set({ page_size_bytes: size, bound: 'hugetlb_cgroup' }, pool.cgroup.availablePages);
+      if (pool.spdkLimit) g.hugepagesBoundPages.set({ page_size_bytes: size, bound: 'spdk_tgt_limit' }, pool.spdkLimit.availablePages);
+      g.hugepagesBound.set({ page_size_bytes: size, bound: pool.bound.replace(/[ ]/g, '_') }, 1);
     }
     for (const reactor of s.reactors) g.reactorBusy.set({ lcore: reactor.lcore }, reactor.busyPct / 100);
     for (const m of s.iobuf?.modules ?? []) {

@@ -5,7 +5,7 @@
  * so the node's free pages of that size count; under --no-huge (and a fixed simulator heap) the
  * heap is all there is.
  */
-import { describePool, formatPageSize, poolOf, type HugepageReading } from '../../host/hugepages.js';
+import { describePool, describeSpdkLimit, formatPageSize, poolOf, spdkLimitOf, type HugepageBound, type HugepageReading, type SpdkHugepageLimits } from '../../host/hugepages.js';
 import type { CallOptions } from '../../spdk/call.js';
 import { dmaModeOf, readWrittenMemDump, type DmaMode, type MemDump } from '../../spdk/mem-dump.js';
 import type { SpdkMethods } from '../../spdk/methods/index.js';
@@ -33,6 +33,8 @@ export interface DmaReading {
   largestPieceBytes: number | undefined;
   /** For messages: "hugepages: 1658 of 2048 free, 2 MiB each", "spdk_tgt runs with --no-huge; ...". */
   note: string;
+  /** What bounded growablePages: the pool, this container's hugetlb cgroup or spdk_tgt's configured limit. */
+  bound?: HugepageBound;
   dumpFile?: string;
   dumpMs?: number;
   /** When the dump was asked for (the sampler's clock): a sample may keep an older one (dump-schedule.ts). */
@@ -74,8 +76,18 @@ export async function readDump(spdk: SpdkMethods, opts: CallOptions, ownerPid?: 
   }
 }
 
-/** What spdk_tgt's DMA heap can still give, from its dump and the node's (or simulator's) hugepages. */
-export function dmaReading(read: DumpRead | undefined, hugepages: HugepageReading, simPool: { hugepages_free: number | null } | undefined, problems: string[]): DmaReading {
+/**
+ * What spdk_tgt's DMA heap can still give, from its dump and the node's (or simulator's) hugepages.
+ * The node's pools come bounded already (boundBySpdkLimit); the simulator's pool, which stands for
+ * the node's, is bounded here by spdk_tgt's configured limit the same way.
+ */
+export function dmaReading(
+  read: DumpRead | undefined,
+  hugepages: HugepageReading,
+  simPool: { hugepages_free: number | null } | undefined,
+  problems: string[],
+  spdkLimits: SpdkHugepageLimits = new Map(),
+): DmaReading {
   if (!read || 'problem' in read) {
     const problem = read?.problem ?? problems.find((p) => p.includes('env_dpdk_get_mem_stats')) ?? 'no memory dump';
     if (read) problems.push(read.problem);
@@ -118,14 +130,27 @@ export function dmaReading(read: DumpRead | undefined, hugepages: HugepageReadin
     };
   let pages: number | undefined;
   let note: string;
+  let bound: HugepageBound | undefined;
   if (simPool) {
     if (simPool.hugepages_free === null)
       return fixed(`a fixed heap of ${Math.round(base.heapBytes / MIB)} MiB of ${formatPageSize(pageSizeBytes)} hugepages that maps no more pages: the simulator's --mem-mib`);
     pages = simPool.hugepages_free;
+    bound = 'node pool';
     note = `hugepages: ${pages} free, ${formatPageSize(pageSizeBytes)} each, in the simulator's pool`;
+    const limitBytes = spdkLimits.get(pageSizeBytes);
+    if (limitBytes !== undefined) {
+      const limit = spdkLimitOf(limitBytes, dump.segments.bytesByPageSize.get(pageSizeBytes) ?? 0, pageSizeBytes);
+      const applies = limit.availablePages < pages;
+      note += `; ${describeSpdkLimit(limit)}${applies ? ' (the bound)' : ''}`;
+      if (applies) {
+        pages = limit.availablePages;
+        bound = 'spdk_tgt limit';
+      }
+    }
   } else {
     const pool = poolOf(hugepages, pageSizeBytes);
     pages = pool?.available;
+    bound = pool?.bound;
     note = pool ? `hugepages: ${describePool(pool)}` : `the node's ${formatPageSize(pageSizeBytes)} hugepages cannot be read (${hugepages.problems.join('; ') || 'no such pool'})`;
   }
   if (pages === undefined) return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note, problem: note };
@@ -137,6 +162,7 @@ export function dmaReading(read: DumpRead | undefined, hugepages: HugepageReadin
     availableBytes: base.freeBytes + growBytes,
     largestPieceBytes: Math.max(base.greatestFreeBytes, growBytes),
     note,
+    ...(bound ? { bound } : {}),
   };
 }
 

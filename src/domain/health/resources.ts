@@ -18,6 +18,9 @@
  *   with `--env-context=--legacy-mem` cannot grow, but nothing spdk_tgt reports tells it apart:
  *   it is over-estimated by the node's free pages (the simulator says which it is: its pool);
  * - --no-huge: the heap is the -s size and never grows: free = heap free.
+ * The node's available pages are the smallest of three bounds (host/hugepages.ts): the pool, this
+ * process's hugetlb cgroup, and spdk_tgt's own container limit (health.spdkHugepagesLimitBytes,
+ * from the downward API) minus what spdk_tgt has mapped of that size, which only its dump says.
  *
  * Reservations: an admitted piece of work holds its estimate of DMA memory, which counts against
  * a sample until a sample was taken after the work allocated; from then on the sample includes it
@@ -44,7 +47,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import { ConductorError, SpdkRpcError, SpdkTransportError } from '../../errors.js';
-import { readHugepages } from '../../host/hugepages.js';
+import { boundBySpdkLimit, parseSpdkHugepageLimits, readHugepages, type SpdkHugepageLimits } from '../../host/hugepages.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { SpdkClient } from '../../spdk/client.js';
 import type { Reactors, SpdkMethods } from '../../spdk/methods/index.js';
@@ -117,6 +120,8 @@ export class NodeResources implements Admission {
   private readonly period: number;
   private readonly deadlineMs: number;
   private readonly windowKb: number;
+  /** spdk_tgt's hugepage limit per page size (health.spdkHugepagesLimitBytes): it runs in another container. */
+  private readonly spdkLimits: SpdkHugepageLimits;
   private readonly thresholds: { dmaFreeBytes: number; rpcMs: number; busyPct: number; reserveBytes: number };
 
   private last: ResourceSnapshot | undefined;
@@ -161,6 +166,7 @@ export class NodeResources implements Admission {
     this.period = c['health.samplePeriodMs'];
     this.deadlineMs = Math.min(10_000, Math.max(2_000, 2 * this.period));
     this.windowKb = c['rebuild.windowKb'];
+    this.spdkLimits = parseSpdkHugepageLimits(c['health.spdkHugepagesLimitBytes']);
     this.thresholds = {
       dmaFreeBytes: c['health.dmaFreeMinMib'] * MIB,
       rpcMs: c['health.rpcLatencyMaxMs'],
@@ -356,7 +362,9 @@ export class NodeResources implements Admission {
     if (!kept) this.dumps.took(dump, at, this.period);
     await subsystemsRead;
     const hugepages = await hugepagesRead;
-    const dma = { ...dmaReading(dump, hugepages, simPool, problems), readAt: kept ? kept.askedAt : at };
+    // spdk_tgt's own limit needs what it has mapped, which only its dump says.
+    boundBySpdkLimit(hugepages, this.spdkLimits, dump && 'dump' in dump ? dump.dump.segments.bytesByPageSize : undefined);
+    const dma = { ...dmaReading(dump, hugepages, simPool, problems, this.spdkLimits), readAt: kept ? kept.askedAt : at };
     const p90 = this.takeLatencyP90();
     const snapshot: ResourceSnapshot = {
       at,
@@ -460,6 +468,7 @@ export class NodeResources implements Admission {
       reservedBytes: reserved,
       keptBytes: this.thresholds.reserveBytes,
       mode: dma.mode,
+      ...(dma.bound ? { hugepagesBound: dma.bound } : {}),
     });
   }
 

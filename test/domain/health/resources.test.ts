@@ -29,7 +29,7 @@ interface Node {
   client: SpdkClient;
   spdk: SpdkMethods;
   logs: Array<{ level: number; msg: string; [k: string]: unknown }>;
-  resources(config?: Partial<Record<ConfigKey, number>>, extra?: Partial<ResourcesOptions>): NodeResources;
+  resources(config?: Partial<Record<ConfigKey, number | string>>, extra?: Partial<ResourcesOptions>): NodeResources;
 }
 
 let cleanup: Array<() => Promise<void>> = [];
@@ -156,6 +156,40 @@ describe('admission of a rebuild', () => {
     await n.client.callUnchecked('sim_set_memory', { hugepages_free: 100 });
     await r.sample();
     const reservation = await r.admit({ kind: 'rebuild', what: 'rebuild of r2 into vol-1' });
+    await rebuild(n.spdk);
+    reservation.release();
+  });
+
+  it("counts no more pages than spdk_tgt's own container limit allows (health.spdkHugepagesLimitBytes), and says that limit is the bound", async () => {
+    // 100 pages free in the pool; spdk_tgt's limit leaves it 4 more than it has mapped.
+    const n = await node(['--hugepages-free', '100']);
+    const { heap_size: mapped } = await n.client.callUnchecked<{ heap_size: number }>('sim_set_memory', {});
+    const bdevsBefore = (await n.spdk.bdev.getBdevs()).map((b) => b.name);
+    const tight = n.resources({ 'health.admissionReserveMib': 0, 'health.spdkHugepagesLimitBytes': `2Mi=${mapped + 4 * 2 * MIB}` });
+    await tight.start();
+    expect(tight.snapshot()!.dma).toMatchObject({ mode: 'hugepages', growablePages: 4, largestPieceBytes: 8 * MIB, bound: 'spdk_tgt limit' });
+    const err = await refusal(tight.admit({ kind: 'rebuild', what: 'rebuild of r2 into vol-1' }));
+    const limitMib = Math.round(((mapped + 8 * MIB) / MIB) * 10) / 10;
+    const mappedMib = Math.round((mapped / MIB) * 10) / 10;
+    expect(err.message).toMatch(
+      new RegExp(
+        `^rebuild of r2 into vol-1 needs 16\\.0 MiB of DMA memory \\(16 × 1024 KiB rebuild windows\\) in one piece; spdk_tgt has \\d+\\.\\d MiB free in its heap and can map 4 more hugepages \\(8\\.0 MiB\\), largest piece 8\\.0 MiB, 0 MiB reserved by running work, 0 MiB kept for I/O ` +
+          `\\(hugepages: 100 free, 2 MiB each, in the simulator's pool; spdk_tgt's limit \\(health\\.spdkHugepagesLimitBytes\\) of ${limitMib} MiB, ${mappedMib} MiB mapped, allows 4 more \\(the bound\\)\\)$`,
+      ),
+    );
+    expect(err.details).toMatchObject({ needBytes: 16 * MIB, largestPieceBytes: 8 * MIB, hugepagesBound: 'spdk_tgt limit' });
+    // Nothing changed: no hold is left, and spdk_tgt has what it had.
+    expect(tight.snapshot()!.reserved).toEqual({ bytes: 0, subsystems: 0, count: 0 });
+    expect((await n.spdk.bdev.getBdevs()).map((b) => b.name)).toEqual(bdevsBefore);
+    await tight.close();
+
+    // A limit with room past the pool's 100 pages: the pool is the bound again, and the rebuild is admitted and runs.
+    const loose = n.resources({ 'health.admissionReserveMib': 0, 'health.spdkHugepagesLimitBytes': `2Mi=${mapped + 400 * 2 * MIB}` });
+    await loose.start();
+    expect(loose.snapshot()!.dma).toMatchObject({ growablePages: 100, bound: 'node pool' });
+    expect(loose.snapshot()!.dma.note).toMatch(/; spdk_tgt's limit \(health\.spdkHugepagesLimitBytes\) of [\d.]+ MiB, [\d.]+ MiB mapped, allows 400 more$/);
+    await degradedRaid(n.spdk, (name) => n.spdk.bdev.nullCreate({ name, num_blocks: 8192, block_size: 4096 }));
+    const reservation = await loose.admit({ kind: 'rebuild', what: 'rebuild of r2 into vol-1' });
     await rebuild(n.spdk);
     reservation.release();
   });
@@ -410,7 +444,7 @@ describe('the snapshot', () => {
     expect(r.throttle()).toMatchObject({ engaged: false, reason: expect.stringMatching(/^not sampled yet/) });
     await r.start();
     const first = r.snapshot()!;
-    expect(first.hugepages.pools).toEqual([{ pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 0, surplus: 0, available: 1658, source: 'sysfs' }]);
+    expect(first.hugepages.pools).toEqual([{ pageSizeBytes: 2 * MIB, total: 2048, free: 1658, reserved: 0, surplus: 0, available: 1658, source: 'sysfs', bound: 'node pool' }]);
     expect(first.dma).toMatchObject({ mode: 'hugepages', heapBytes: 1024 * MIB, segments: 512, pageSizeBytes: 2 * MIB, memzones: 50, mempools: 8 });
     expect(first.iobuf?.modules.map((m) => m.module)).toEqual(['accel', 'bdev']);
     expect(first.reactorBusyPct).toBeUndefined();
