@@ -62,6 +62,8 @@ const PROBE_TIMEOUT_MS = 4_000;
 /** The scraper's period and timeout (Prometheus's default scrape_timeout is 10 s). */
 const SCRAPE_PERIOD_MS = 5_000;
 const SCRAPE_TIMEOUT_MS = 10_000;
+/** The service's memory as the scraper's last scrape showed it, MiB (its records carry it). */
+let scrapedMemory: Record<string, number> | undefined;
 
 /** grpc.health.v1 Check {service: "liveness"}: a gRPC message frame (uncompressed, 4-byte length) of field 1, a string. */
 const LIVENESS_CHECK = Buffer.concat([Buffer.from([0, 0, 0, 0, 10, 0x0a, 8]), Buffer.from('liveness')]);
@@ -116,9 +118,6 @@ async function probe(mode: string, target: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, periodMs - ms)));
   }
 }
-
-/** The service's memory as the last scrape showed it, MiB (the scraper's records carry it). */
-let scrapedMemory: Record<string, number> | undefined;
 
 /** RSS, V8's heap by space (committed), external and array buffers, from an exposition, MiB. */
 function memoryOf(body: string): Record<string, number> {
@@ -422,7 +421,12 @@ async function bench(): Promise<void> {
       const failed = inPhase.filter((r) => !r.ok).length;
       console.log(`  probe ${mode.padEnd(17)} n=${String(inPhase.length).padStart(5)}  p50 ${fmt(pct(ms, 50))}  p99 ${fmt(pct(ms, 99))}  max ${fmt(ms.at(-1))}  failures ${failed}`);
       const peak = inPhase.filter((r) => r.mem?.process_resident_memory !== undefined).sort((a, b) => b.mem!.process_resident_memory! - a.mem!.process_resident_memory!)[0];
-      if (peak) console.log(`    memory at the scrape with the most RSS, MiB: ${Object.entries(peak.mem!).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      if (peak)
+        console.log(
+          `    memory at the scrape with the most RSS, MiB: ${Object.entries(peak.mem!)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+        );
     }
     const ended = [...windows.values()].filter((w) => w.end > p.start && w.end <= p.end + 1000);
     console.log(
