@@ -102,6 +102,34 @@ describe('EngineExpand', () => {
     expect((await code(engineNode.node.engineExpand('grow', 128 * MIB + 4096))).code).toBe('INVALID_SIZE');
   }, 120_000);
 
+  it('refuses a replica added after the volume grew that cannot hold it, with the numbers: a local one up front, a remote one at its rebuild', async () => {
+    await volume('late', 64 * MIB);
+    await engineNode.node.engineExpand('late', 128 * MIB);
+    await engineNode.node.engineReplicaRemove('late', 'late-b');
+    // Made at the volume's old size.
+    await engineNode.node.replicaCreate('late-c', 'd', 64 * MIB + HEADROOM);
+    const refusal = await code(engineNode.node.engineReplicaAdd('late', { name: 'late-c', kind: 'local' }));
+    expect(refusal.code).toBe('INVALID_SIZE');
+    // The reserve on a local member is 1 MiB rounded up to its disk's cluster.
+    const cluster = (await engineNode.node.diskGet('d')).clusterSizeBytes / MIB;
+    const reserve = Math.ceil(1 / cluster) * cluster;
+    expect(refusal.message).toBe(
+      `replica late-c of 68 MiB is too small for engine late: its raid needs 128 MiB of volume data plus ${reserve} MiB for the raid superblock on this member; expand the replica to at least ${128 + reserve} MiB or add a larger one`,
+    );
+    expect((await engineNode.node.engineGet('late')).members.map((m) => m.name)).toEqual(['late-a']);
+    expect((await engineNode.node.rebuildList('late')).map((r) => r.replica)).toEqual([]);
+
+    const remote = await replicaNode.node.replicaCreate('late-d', 'd', 64 * MIB + HEADROOM, undefined, [ENGINE_HOST_NQN]);
+    await engineNode.node.engineReplicaAdd('late', { name: 'late-d', kind: 'remote', address: '127.0.0.1', port: remote.export!.port, nqn: remote.export!.nqn });
+    const ended = await until('the remote rebuild to end', 30_000, async () => {
+      const r = await engineNode.node.rebuildGet('late', 'late-d');
+      return r.state === 'failed' || r.state === 'done' ? r : undefined;
+    });
+    expect(ended.state).toBe('failed');
+    expect(ended.reason).toMatch(/replica late-d of 68 MiB is too small for engine late: its raid needs 128 MiB of volume data plus 1 MiB/);
+    expect(await engineNode.client.call<Array<{ name: string }>>('bdev_nvme_get_controllers').then((c) => c.map((x) => x.name).filter((n) => n.includes('late-d')))).toEqual([]);
+  }, 90_000);
+
   it('refuses with the numbers when a disk lacks the space, and changes nothing', async () => {
     await replicaNode.node.diskCreate({ name: 'small', path: replicaNode.diskFile('small', 256) });
     await volume('full', 64 * MIB, 'small');

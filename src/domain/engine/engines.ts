@@ -23,7 +23,7 @@ import { listenOnFreePort } from '../replica/exports.js';
 import type { EngineSpec } from '../node/state-file.js';
 import type { EngineEdit, EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
-import { type Attached, checkLocalMembers, checkRemoteSizes, memberBdev, memberSlotNames, superblockFits, waitBdevGone } from './members.js';
+import { type Attached, checkJoinSize, checkLocalMembers, checkRemoteSizes, memberBdev, memberSlotNames, superblockFits, waitBdevGone } from './members.js';
 import type { HostTimeouts } from './timeout-budget.js';
 import type { SalvageProbe } from './salvage.js';
 import { checkSalvageSource, SalvagePlan } from './salvage-plan.js';
@@ -206,6 +206,9 @@ export class Engines {
     if (!slot && freeSlots === 0) {
       throw new ConductorError('RAID_NO_FREE_SLOT', `engine ${name}'s raid has no free slot (${raid.num_base_bdevs} members); remove a member first`);
     }
+    // A remote member's size is known once it is attached (joinRaid checks it there).
+    const head = replica.kind === 'local' ? this.ctx.inventory.head(replica.name) : undefined;
+    if (head) checkJoinSize(spec, replica, head.sizeBytes, raid.superblock, this.ctx);
     return { verdict: 'free-slot', freeSlots };
   }
 
@@ -217,6 +220,15 @@ export class Engines {
     const reservation = replica.kind === 'remote' ? await this.ctx.admission.admit({ kind: 'attach', what: `replica ${replica.name} of engine ${spec.name}`, controllers: 1 }, options) : undefined;
     const [attached] = await this.attachAll({ ...spec, replicas: [replica] }, options).finally(() => reservation?.release());
     if (!attached?.bdev) throw new ConductorError(attached?.code ?? 'REPLICA_UNREACHABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
+    try {
+      if (replica.kind === 'remote') {
+        const [[bdev], raid] = await Promise.all([this.ctx.spdk.bdev.getBdevs({ name: attached.bdev }, options), this.status.raidByName(engineRaidName(spec.name), options)]);
+        if (bdev && raid) checkJoinSize(spec, replica, bdev.num_blocks * bdev.block_size, raid.superblock, this.ctx);
+      }
+    } catch (error) {
+      await this.leaveRaid(spec.name, replica).catch(() => undefined);
+      throw error;
+    }
     try {
       await this.ctx.spdk.raid.addBaseBdev({ raid_bdev: engineRaidName(spec.name), base_bdev: attached.bdev }, options);
     } catch (error) {

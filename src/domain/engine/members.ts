@@ -90,6 +90,24 @@ function checkMemberSize(spec: EngineSpec, replica: string, bytes: number): void
   );
 }
 
+/**
+ * Before a replica joins a running engine: it holds the volume after its own superblock reserve
+ * (`superblock`: the raid keeps one). spdk_tgt would take the member and fail it at
+ * bdev_raid_add_base_bdev with a bare -22 once the rebuild was queued; this says why first.
+ */
+export function checkJoinSize(spec: EngineSpec, member: Readonly<EngineReplicaSpec>, bytes: number, superblock: boolean, ctx: Pick<DomainContext, 'inventory'>): void {
+  const reserve = superblock ? superblockReserve(member, ctx) : 0;
+  if (bytes >= spec.sizeBytes + reserve) return;
+  const mib = (n: number): string => `${+(n / 1024 / 1024).toFixed(2)} MiB`;
+  throw new ConductorError(
+    'INVALID_SIZE',
+    `replica ${member.name} of ${mib(bytes)} is too small for engine ${spec.name}: its raid needs ${mib(spec.sizeBytes)} of volume data` +
+      (reserve > 0 ? ` plus ${mib(reserve)} for the raid superblock on this member` : '') +
+      `; expand the replica to at least ${mib(spec.sizeBytes + reserve)} or add a larger one`,
+    { field: 'replica' },
+  );
+}
+
 /** RAID_BDEV_MIN_DATA_OFFSET_SIZE: a superblock raid's data starts at least 1 MiB into each member. */
 const SUPERBLOCK_MIN_OFFSET = 1024 * 1024;
 
