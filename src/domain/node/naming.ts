@@ -119,6 +119,11 @@ export function probeRaidName(replica: string): { raid: string; absent: string }
   return { raid: `zp.${replica}`, absent: `zp.${replica}.absent` };
 }
 
+export function isProbeRaid(name: string): boolean {
+  const [kind, replica, ...rest] = name.split('.');
+  return kind === 'zp' && rest.length === 0 && replica !== undefined && !nameProblem('replica', replica);
+}
+
 export function engineRaidName(volume: string): string {
   return `e.${volume}`;
 }
