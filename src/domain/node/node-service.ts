@@ -193,6 +193,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       queueRebuild: (engine, member, callOptions) => this.rebuilds.add(engine, member, callOptions),
       reapplyQos: (spec, callOptions) => this.qos.reapply([spec], callOptions),
       memberGoneTimeoutMs: deps.memberGoneTimeoutMs,
+      zeroFirstCluster: (replica, disk, callOptions) => this.dataPath.zeroFirstCluster(replica, disk, callOptions),
     });
     this.reconciler = new Reconciler(ctx, this.exportsOf, {
       restoreKeys: (callOptions) => this.ctx.keys.recover((user) => keyUserLive(user, this.ctx, this.records), callOptions),
