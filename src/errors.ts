@@ -144,6 +144,8 @@ export const ERROR_CODES = {
   ENGINE_NOT_EXPANDABLE: 'failed-precondition',
   /** EngineSnapshotRevert cannot start: a member is not in sync, a rebuild, expansion or another revert of the engine runs, the source does not hold the snapshot, or it cannot serve as the source (the message says which); fix that, then retry. */
   ENGINE_NOT_REVERTIBLE: 'failed-precondition',
+  /** EngineCreate: a member carries another raid's superblock (spdk_tgt v26.05 refuses it to any raid) and is not a fresh clone of this node whose first cluster may be cleared (the message names each member and why); delete that raid with its superblock (or use other replicas), then retry. */
+  ENGINE_MEMBER_FOREIGN_SUPERBLOCK: 'failed-precondition',
   /** Hosts are connected to the engine's export (the details name them); a revert changes the data under them: disconnect them first. */
   ENGINE_HOSTS_CONNECTED: 'failed-precondition',
 

@@ -4,7 +4,8 @@
  * the engine's export. Data written, a volume snapshot, more writes, the host gone, the revert:
  * the host connects again to the same NQN and port and reads the snapshot's data, and every
  * member holds it once rebuilt. Each refusal changes nothing. A superblock engine reverts from its
- * remote member (a local head's stale superblock could not be cleared) and rebuilds the local one.
+ * local member (the reverted head's stale superblock cleared by zeroing its first cluster) and from
+ * its remote one, rebuilding the other.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineInfo, EngineReplicaSpec } from '../../src/domain/model.js';
@@ -145,36 +146,50 @@ describe('EngineSnapshotRevert', () => {
     expect(after.revert).toBeUndefined();
   }, 180_000);
 
-  it('a superblock engine reverts from its remote member and rebuilds the local one', async () => {
+  it('a superblock engine reverts from its local member (its stale superblock cleared) or its remote one, rebuilding the other', async () => {
     await volume('sb', true);
     const before = await node().engineGet('sb');
     let host = await attach(before);
     await writes(host, 40);
     await node().engineSnapshotCreate({ engine: 'sb', name: 's1' });
-    const atSnapshot = host.expectedChecksum();
+    const atS1 = host.expectedChecksum();
     await writes(host, 40);
     await detach(host);
 
-    const local = await refusal(node().engineSnapshotRevert({ engine: 'sb', snapshot: 's1', source: 'sb-l' }));
-    expect(local.code).toBe('ENGINE_NOT_REVERTIBLE');
-    expect(local.message).toContain('superblock');
-    expect((await node().engineGet('sb')).state).toBe('healthy');
+    // Local first: the reverted head carries the superblock of the snapshot's time under a new
+    // uuid, which the new raid would refuse (-17); its first cluster is zeroed first.
+    const fromLocal = await node().engineSnapshotRevert({ engine: 'sb', snapshot: 's1' });
+    expect(fromLocal.rebuilds.map((r) => r.replica)).toEqual(['sb-r']);
+    let engine = await settled('sb');
+    expect(engine.superblock).toBe(true);
+    expect(engine.frontend!.port).toBe(before.frontend!.port);
+    expect((await cluster.rebuildEnd('sb', 'sb-r', 30_000)).state).toBe('done');
+    host = await attach(engine);
+    expect(await checksum(host.rpc, host.bdev)).toBe(atS1);
+    await writes(host, 20);
+    const atS2 = await checksum(host.rpc, host.bdev);
+    await node().engineSnapshotCreate({ engine: 'sb', name: 's2' });
+    await writes(host, 20);
+    await detach(host);
+    // Nothing of the clear is left behind.
+    const lvols = await cluster.engineNode.client.call<Array<{ name: string }>>('bdev_lvol_get_lvols');
+    expect(lvols.map((l) => l.name).filter((n) => n.startsWith('b.'))).toEqual([]);
 
-    const answer = await node().engineSnapshotRevert({ engine: 'sb', snapshot: 's1' });
+    const answer = await node().engineSnapshotRevert({ engine: 'sb', snapshot: 's2', source: 'sb-r' });
     expect(answer.rebuilds.map((r) => r.replica)).toEqual(['sb-l']);
-    const engine = await settled('sb');
+    engine = await settled('sb');
     expect(engine.superblock).toBe(true);
     expect(engine.frontend!.port).toBe(before.frontend!.port);
     const rebuild = await cluster.rebuildEnd('sb', 'sb-l', 30_000);
     expect(rebuild.state, rebuild.reason).toBe('done');
     // The raid's superblock is the new raid's on both members: it comes back whole after a restart.
     host = await attach(engine);
-    expect(await checksum(host.rpc, host.bdev)).toBe(atSnapshot);
+    expect(await checksum(host.rpc, host.bdev)).toBe(atS2);
     await detach(host);
     await cluster.engineNode.restart();
     const restarted = await settled('sb', 30_000);
     host = await attach(restarted);
-    expect(await checksum(host.rpc, host.bdev)).toBe(atSnapshot);
+    expect(await checksum(host.rpc, host.bdev)).toBe(atS2);
     await detach(host);
   }, 240_000);
 });

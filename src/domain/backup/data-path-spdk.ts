@@ -17,6 +17,7 @@ import type { Replicas } from '../replica/replicas.js';
 import type { DataPath, RawRate, RestoreRequest, RestoreSink, StagedImage, StageRequest } from './data-path.js';
 import { openRestoreSink } from './restore-sink.js';
 import { isStagingName, StagingArea, type StagingSettings } from './staging-area.js';
+import { zeroFirstCluster } from './zero-cluster.js';
 import { aioUsesDirectIo, deleteStagingBdev } from './staging-bdev.js';
 import { dataRanges } from '../../host/sparse-ranges.js';
 import { StagingCopy } from './staging-copy.js';
@@ -169,7 +170,8 @@ export class SpdkDataPath implements DataPath {
   /**
    * Leftovers of a killed process, in the only safe order: half-built restore lvols first (each
    * holds its staging bdev open as an esnap parent, and deleting a parent in use is never answered,
-   * transcript 20), then the staging bdevs nothing claims, then the files.
+   * transcript 20), then the staging bdevs nothing claims, then the files. A full clone's and a
+   * zeroing's work lvols (zero-cluster.ts) carry the same b. prefix, and go the same way.
    */
   async sweepOrphans(options?: CallOptions): Promise<{ removed: string[] }> {
     const removed: string[] = [];
@@ -198,6 +200,11 @@ export class SpdkDataPath implements DataPath {
     }
     if (removed.length) this.ctx.log.info({ removed }, 'backup staging left by a previous process removed');
     return { removed };
+  }
+
+  /** Zeroes cluster 0 of a replica's head (zero-cluster.ts); the caller holds the replica's lock. */
+  zeroFirstCluster(replica: string, disk: string, options?: CallOptions): Promise<number> {
+    return zeroFirstCluster(this.ctx, this.staging, replica, disk, options);
   }
 
   measureRawRate(bytes: number): Promise<RawRate> {

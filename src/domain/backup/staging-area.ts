@@ -13,9 +13,9 @@ import path from 'node:path';
 import { ConductorError } from '../../errors.js';
 
 export const STAGING_PREFIX = 'bk-';
-/** s: a staged snapshot, r: a restore, t: a rate measurement. */
-export type StagingKind = 's' | 'r' | 't';
-const STAGING_FILE = /^bk-[srt]-[0-9a-f]{16}\.img$/;
+/** s: a staged snapshot, r: a restore, t: a rate measurement, z: a cluster of zeros (zero-cluster.ts). */
+export type StagingKind = 's' | 'r' | 't' | 'z';
+const STAGING_FILE = /^bk-[srtz]-[0-9a-f]{16}\.img$/;
 
 export interface StagingSettings {
   /** Absolute; made on first use. */

@@ -27,6 +27,7 @@ import { type Attached, checkJoinSize, checkLocalMembers, checkRemoteSizes, memb
 import type { HostTimeouts } from './timeout-budget.js';
 import type { SalvageProbe } from './salvage.js';
 import { checkSalvageSource, SalvagePlan } from './salvage-plan.js';
+import { isRaidExists, type StaleSuperblocks } from './stale-superblock.js';
 
 const MIB = 1024 * 1024;
 /** raid1 in spdk_tgt v26.05 refuses to start with fewer members (transcript 08). */
@@ -52,7 +53,7 @@ export interface HostFrontend {
   disconnect(nqn: string): Promise<void>;
 }
 
-type EnginesContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'ports' | 'settings' | 'keys' | 'log'>;
+type EnginesContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'ports' | 'settings' | 'keys' | 'log' | 'state'>;
 
 /** spdk_tgt's errnos on an attach (transcript 18): -5 I/O error, -17 same path attached, -126 key not in the keyring. */
 const EIO = -5;
@@ -67,6 +68,8 @@ export class Engines {
     private readonly status: EngineStatus,
     /** Reads what the members hold, to choose a source among members that may have diverged. */
     salvage?: SalvageProbe,
+    /** Clears a fresh clone's stale raid superblock when the raid create refuses it (-17); without it the create fails. */
+    private readonly staleSuperblocks?: StaleSuperblocks,
   ) {
     this.salvagePlan = new SalvagePlan(ctx, (raid, options) => status.raidByName(raid, options), salvage);
   }
@@ -117,12 +120,7 @@ export class Engines {
         // anything reads the raid (the export comes later), to be rebuilt from the source. A raid
         // examine assembled from the members' superblocks is this engine's: kept, not made again.
         const base = salvage ? [...healthy.filter((m) => m.name === salvage.source), ...healthy.filter((m) => m.name !== salvage.source)] : healthy;
-        if (!assembled) {
-          await this.ctx.spdk.raid.create(
-            { name: engineRaidName(spec.name), raid_level: 'raid1', base_bdevs: base.map((m) => m.bdev!), strip_size_kb: 0, ...(superblock ? { superblock } : {}) },
-            options,
-          );
-        }
+        if (!assembled) await this.createRaid(spec, base, superblock, options);
         spec = { ...spec, ...(superblock || assembled ? { superblock: true } : {}) };
         for (const member of salvage ? base.slice(1) : []) {
           if (!assembled || assembled.configured.has(member.name)) await this.ctx.spdk.raid.removeBaseBdev({ name: member.bdev! }, options);
@@ -134,6 +132,8 @@ export class Engines {
         const info = await this.status.info(spec, options);
         if (spec.frontend === 'nvme-host') await this.connectHost(spec, info);
         await edit.confirmCreated(spec.port, spec.superblock === true, salvage);
+        // In a raid now: a fresh clone among the members holds this engine's superblock, no stale one.
+        for (const member of spec.replicas) if (member.kind === 'local') await this.ctx.state.dropClone(member.name, `a member of engine ${spec.name}`);
         this.ctx.log.info({ engine: spec.name, members: healthy.map((m) => m.name), state: info.state }, 'engine created');
         this.status.changed(spec.name, 'added', 'created');
         return this.status.info(spec, options);
@@ -148,6 +148,24 @@ export class Engines {
         reservation.release(made);
       }
     });
+  }
+
+  /**
+   * The engine's raid over `base`. A -17 may be a member carrying another raid's superblock: a
+   * fresh clone's is cleared and the create tried once more (stale-superblock.ts), any other is
+   * refused naming the members; a -17 with no such member is spdk_tgt's own answer.
+   */
+  private async createRaid(spec: EngineSpec, base: readonly Attached[], superblock: boolean, options?: CallOptions): Promise<void> {
+    const params = { name: engineRaidName(spec.name), raid_level: 'raid1' as const, base_bdevs: base.map((m) => m.bdev!), strip_size_kb: 0, ...(superblock ? { superblock } : {}) };
+    try {
+      await this.ctx.spdk.raid.create(params, options);
+    } catch (error) {
+      if (!this.staleSuperblocks || !isRaidExists(error)) throw error;
+      const cleared = await this.staleSuperblocks.clear(spec, base, options);
+      if (cleared.length === 0) throw error;
+      this.ctx.log.info({ engine: spec.name, cleared }, 'raid create tried again after clearing stale superblocks');
+      await this.ctx.spdk.raid.create(params, options);
+    }
   }
 
   async delete(name: string, options?: CallOptions): Promise<DeleteOutcome> {

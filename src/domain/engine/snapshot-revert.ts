@@ -18,8 +18,12 @@
  * here has the uuid its export gives it, derived from the replica's name, so the superblock lists
  * it: examine assembles a configuring raid over the reverted source when it is attached again,
  * and deleting that raid with clear_sb wipes the stale superblock. A local member's head gets a
- * new lvol uuid from the revert, which no superblock lists, so nothing can clear it: a superblock
- * engine reverts from a remote member only (docs/volume-operations.md).
+ * new lvol uuid from the revert, which no superblock lists: its first cluster is zeroed before the
+ * raid is made again (backup/zero-cluster.ts, deps.zeroFirstCluster). That cluster lies inside the
+ * superblock region, since the raid computed this member's data offset from the lvol itself: 1 MiB
+ * rounded up to its optimal I/O boundary, the lvol's cluster (bdev_raid.c, vbdev_lvol.c). Without
+ * zeroFirstCluster a superblock engine reverts from a remote member only
+ * (docs/volume-operations.md).
  *
  * The record carries the intent and each step done (`reverting`, phases in state-file.ts): a
  * crash or failure at any step is resumed by the same call again, at start and after a reconcile.
@@ -52,12 +56,14 @@ export interface RevertDeps {
   /** The raid was made again: its QoS limits go back on it. */
   reapplyQos(spec: EngineSpec, options?: CallOptions): Promise<unknown>;
   memberGoneTimeoutMs: number;
+  /** Zeroes cluster 0 of a local replica's head (SpdkDataPath.zeroFirstCluster): a superblock engine may then revert from a local member. */
+  zeroFirstCluster?: (replica: string, disk: string, options?: CallOptions) => Promise<number>;
 }
 
 export interface RevertRequest {
   engine: string;
   snapshot: string;
-  /** The member to revert; default: a member in sync holding the snapshot, local before remote (superblock engines: remote only). */
+  /** The member to revert; default: a member in sync holding the snapshot, local before remote (superblock engines without zeroFirstCluster: remote only). */
   source?: string;
 }
 
@@ -65,7 +71,7 @@ export class EngineSnapshotRevert {
   private readonly running = new Map<string, { snapshot: string; done: Promise<EngineInfo> }>();
 
   constructor(
-    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'log'>,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'log'>,
     private readonly records: EngineRecords,
     private readonly status: EngineStatus,
     private readonly engines: Engines,
@@ -139,19 +145,21 @@ export class EngineSnapshotRevert {
   /** The caller's, or the first member in record order, local ones first, that is in sync and holds the snapshot. */
   private async chooseSource(spec: EngineSpec, snapshot: string, named: string | undefined, options?: CallOptions): Promise<EngineReplicaSpec> {
     const sbRule =
-      "on a superblock engine a local member cannot be the source: its reverted head carries the raid superblock of the snapshot's time under a new lvol uuid, which spdk_tgt refuses in a new raid (-17) and no RPC can clear";
+      "on a superblock engine a local member cannot be the source here: its reverted head carries the raid superblock of the snapshot's time under a new lvol uuid, which spdk_tgt refuses in a new raid (-17), and this node cannot zero it";
+    // A local source's stale superblock is cleared by zeroing its first cluster (raidOverSource).
+    const localSourceOk = !spec.superblock || this.deps.zeroFirstCluster !== undefined;
     if (named !== undefined) {
       const member = spec.replicas.find((r) => r.name === named);
       if (!member) throw new ConductorError('ENGINE_MEMBER_NOT_FOUND', `replica ${named} is not a member of engine ${spec.name} (members: ${spec.replicas.map((r) => r.name).join(', ')})`);
-      if (spec.superblock && member.kind === 'local') throw notRevertible(`${sbRule}; name a remote member as the source`);
+      if (!localSourceOk && member.kind === 'local') throw notRevertible(`${sbRule}; name a remote member as the source`);
       if (!(await this.holds(spec, member, snapshot, options))) throw notRevertible(`member ${named} of ${spec.name} has no snapshot ${snapshot}; name a member that has it`);
       return member;
     }
-    const candidates = [...spec.replicas.filter((r) => r.kind === 'local'), ...spec.replicas.filter((r) => r.kind === 'remote')].filter((r) => !spec.superblock || r.kind === 'remote');
+    const candidates = [...spec.replicas.filter((r) => r.kind === 'local'), ...spec.replicas.filter((r) => r.kind === 'remote')].filter((r) => localSourceOk || r.kind === 'remote');
     for (const member of candidates) {
       if (await this.holds(spec, member, snapshot, options).catch(() => false)) return member;
     }
-    const why = spec.superblock && spec.replicas.some((r) => r.kind === 'local') ? ` (${sbRule})` : '';
+    const why = !localSourceOk && spec.replicas.some((r) => r.kind === 'local') ? ` (${sbRule})` : '';
     throw notRevertible(`no member of ${spec.name} that can be the source holds snapshot ${snapshot}${why}`);
   }
 
@@ -269,6 +277,7 @@ export class EngineSnapshotRevert {
       this.ctx.log.info({ engine: spec.name }, 'a raid of the engine is already there (an earlier attempt, or examine over a stale superblock): deleted before the raid is made again');
       await deleteQuietly(this.ctx, () => this.ctx.spdk.raid.delete({ name: raidName, ...(spec.superblock ? { clear_sb: true } : {}) }, options));
     }
+    if (spec.superblock && source.kind === 'local') await this.clearLocalSource(spec, source, options);
     const bdevOf = (r: EngineReplicaSpec) => memberBdev(spec.name, r, this.ctx);
     const others = spec.replicas.filter((r) => r.name !== source.name);
     await this.ctx.spdk.raid.create(
@@ -276,6 +285,22 @@ export class EngineSnapshotRevert {
       options,
     );
     for (const member of others) await this.ctx.spdk.raid.removeBaseBdev({ name: bdevOf(member) }, options);
+  }
+
+  /**
+   * A local source's reverted head carries the superblock of the engine's raid as it was at the
+   * snapshot, under a uuid the new raid will not have: its first cluster, inside the superblock
+   * region of this very lvol, is zeroed (again, harmlessly, when a crash repeats the step).
+   */
+  private async clearLocalSource(spec: EngineSpec, source: EngineReplicaSpec, options?: CallOptions): Promise<void> {
+    const zero = this.deps.zeroFirstCluster;
+    if (!zero) throw notRevertible(`engine ${spec.name}: the local source ${source.name} carries a stale raid superblock that this node cannot zero`);
+    await this.ctx.locks.with(`replica:${source.name}`, async () => {
+      const head = this.ctx.inventory.head(source.name);
+      if (!head) throw new ConductorError('REPLICA_NOT_FOUND', `the revert's source ${source.name} of ${spec.name} is not on this node`);
+      await zero(source.name, head.disk, options);
+    });
+    this.ctx.log.info({ engine: spec.name, replica: source.name }, "revert: the local source's stale raid superblock cleared (its first cluster zeroed) before the raid is made again");
   }
 
   private peerOf(engine: string, member: EngineReplicaSpec): PeerNode {

@@ -13,10 +13,13 @@
  *   volume subsystem nqn.2024-11.io.spdk-conductor:volume:<volume>
  *   copy target      controller cp.<replica>, bdev cp.<replica>n1 (exists only while a snapshot of
  *                    <replica> is shallow-copied to another node during a rebuild)
- *   restore lvol     lvs.<disk>/b.<replica>               (exists only while a restore builds the
- *                    replica; renamed to r.<replica> once complete)
- *   staging bdev     bk-<s|r|t>-<16 hex>                  (aio bdev over the staging file of the same
- *                    name, domain/backup/staging-area.ts; exists only during a stage or restore)
+ *   restore lvol     lvs.<disk>/b.<replica>               (exists only while a restore or full clone
+ *                    builds the replica, renamed to r.<replica> once complete; or while the first
+ *                    cluster of replica r.<replica> is zeroed, backup/zero-cluster.ts)
+ *   staging bdev     bk-<s|r|t|z>-<16 hex>                (aio bdev over the staging file of the same
+ *                    name, domain/backup/staging-area.ts; exists only during a stage, restore or zeroing)
+ *   probe raid       zp.<replica>                         (a raid over the replica and a member that
+ *                    never exists, engine/stale-superblock.ts; exists only while it is probed)
  *   keyring key      k.<32 hex of a hash of the secret> (DH-HMAC-CHAP and TLS PSK; its file has the
  *                    same name in the key directory)
  *
@@ -109,6 +112,16 @@ export function alias(disk: string, lvol: string): string {
 
 export function replicaNqn(replica: string): string {
   return `${NQN_PREFIX}:replica:${replica}`;
+}
+
+/** The raid that probes a bdev for another raid's superblock (engine/stale-superblock.ts), and its absent second member. */
+export function probeRaidName(replica: string): { raid: string; absent: string } {
+  return { raid: `zp.${replica}`, absent: `zp.${replica}.absent` };
+}
+
+export function isProbeRaid(name: string): boolean {
+  const [kind, replica, ...rest] = name.split('.');
+  return kind === 'zp' && rest.length === 0 && replica !== undefined && !nameProblem('replica', replica);
 }
 
 export function engineRaidName(volume: string): string {

@@ -54,6 +54,7 @@ import { EngineRecords } from '../engine/engine-records.js';
 import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
 import { EngineStatus } from '../engine/engine-status.js';
 import { releasePhantomRaids } from '../engine/phantom-raids.js';
+import { StaleSuperblocks } from '../engine/stale-superblock.js';
 import { VolumeSnapshots, type VolumeSnapshotCreate } from '../engine/volume-snapshots.js';
 import { EngineReassembly } from '../engine/reassembly.js';
 import { EngineExpansion } from '../engine/expand.js';
@@ -144,7 +145,9 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.exposure = new ReplicaExposure(ctx, this.replicas, this.exportsOf, usage);
     const activeRebuilds = new ActiveRebuilds();
     this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostTimeouts(spec.timeouts));
-    this.engines = new Engines(ctx, this.records, deps, this.engineStatus, new SalvageProbe(this, options.peers));
+    this.dataPath = new SpdkDataPath(ctx, this.replicas, options.backupStaging);
+    const staleSuperblocks = new StaleSuperblocks(ctx, this.records, (replica, disk, callOptions) => this.dataPath.zeroFirstCluster(replica, disk, callOptions));
+    this.engines = new Engines(ctx, this.records, deps, this.engineStatus, new SalvageProbe(this, options.peers), staleSuperblocks);
     this.reassembly = new EngineReassembly(ctx, this.records, this.engines, this.engineStatus);
     this.qos = new EngineQos(ctx, this.records);
     this.expansion = new EngineExpansion(ctx, this.records, this.engineStatus, {
@@ -153,7 +156,6 @@ export class NodeService implements NodeDomain, EngineDomain {
       settleTimeoutMs: EXPANSION_SETTLE_MS,
     });
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
-    this.dataPath = new SpdkDataPath(ctx, this.replicas, options.backupStaging);
     this.backups = new BackupJobs({
       dataPath: this.dataPath,
       node: {
@@ -191,6 +193,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       queueRebuild: (engine, member, callOptions) => this.rebuilds.add(engine, member, callOptions),
       reapplyQos: (spec, callOptions) => this.qos.reapply([spec], callOptions),
       memberGoneTimeoutMs: deps.memberGoneTimeoutMs,
+      zeroFirstCluster: (replica, disk, callOptions) => this.dataPath.zeroFirstCluster(replica, disk, callOptions),
     });
     this.reconciler = new Reconciler(ctx, this.exportsOf, {
       restoreKeys: (callOptions) => this.ctx.keys.recover((user) => keyUserLive(user, this.ctx, this.records), callOptions),

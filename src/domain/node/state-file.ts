@@ -20,7 +20,7 @@ import type { TargetSpec } from '../../objectstore/target-spec.js';
 import { checkAndMigrate, STATE_VERSION } from './state-schema.js';
 import { injectedWriteFault } from './write-faults.js';
 import { captureState, frozenCopy, frozenRecord, renderState, TableText } from './state-serialize.js';
-import type { BackupJobRecord, DiskIntent, EngineSpec, ExportIntent, ExportSecurity, Intent, KeyHolding, SnapshotMeta, StateData } from './state-records.js';
+import type { BackupJobRecord, CloneRecord, DiskIntent, EngineSpec, ExportIntent, ExportSecurity, Intent, KeyHolding, SnapshotMeta, StateData } from './state-records.js';
 
 // The records' types stay importable from here, where their callers have always found them.
 export type {
@@ -38,6 +38,7 @@ export type {
   ExportSecurity,
   StateData,
   BackupJobRecord,
+  CloneRecord,
 } from './state-records.js';
 
 /**
@@ -52,8 +53,8 @@ const KEPT_PORTS_MAX = 1024;
 const IOV_MAX = 1024;
 
 /** The top-level keys that are tables of records (the others are plain values). */
-type TableName = 'disks' | 'exports' | 'engines' | 'snapshots' | 'intents' | 'keyUsers' | 'backupJobs' | 'keptPorts';
-const TABLE_NAMES: readonly TableName[] = ['disks', 'exports', 'engines', 'snapshots', 'intents', 'keyUsers', 'backupJobs', 'keptPorts'];
+type TableName = 'disks' | 'exports' | 'engines' | 'snapshots' | 'intents' | 'keyUsers' | 'backupJobs' | 'keptPorts' | 'clones';
+const TABLE_NAMES: readonly TableName[] = ['disks', 'exports', 'engines', 'snapshots', 'intents', 'keyUsers', 'backupJobs', 'keptPorts', 'clones'];
 type Tables = Required<Pick<StateData, TableName>>;
 type RecordOf<T extends TableName> = Tables[T][string];
 
@@ -84,6 +85,7 @@ function withDictionaries(data: StateData): StateData {
     ...(data.backupJobs ? { backupJobs: dictionary(data.backupJobs) } : {}),
     ...(data.backupTarget ? { backupTarget: data.backupTarget } : {}),
     ...(data.keptPorts ? { keptPorts: dictionary(data.keptPorts) } : {}),
+    ...(data.clones ? { clones: dictionary(data.clones) } : {}),
   };
 }
 
@@ -298,7 +300,24 @@ export class StateFile {
     const prefix = `${replica}/`;
     for (const key of Object.keys(this.data.snapshots)) if (key.startsWith(prefix)) this.remove('snapshots', key);
     this.remove('intents', replica);
+    this.remove('clones', replica);
     await this.settle(`replica ${replica} dropped`);
+  }
+
+  /** The record of a fresh clone (see StateData.clones), if `replica` is one. */
+  cloneOf(replica: string): CloneRecord | undefined {
+    const clones = this.data.clones;
+    return clones && Object.hasOwn(clones, replica) ? clones[replica] : undefined;
+  }
+
+  /** Records a clone ReplicaClone made; resolves once on disk (throws, remembering nothing, if the write fails). */
+  async recordClone(replica: string, record: CloneRecord): Promise<void> {
+    await this.putUndoable('clones', replica, frozenCopy(record));
+  }
+
+  /** `replica` is no fresh clone any more (an engine used it, or it was exported); settles, never throws. */
+  async dropClone(replica: string, why: string): Promise<void> {
+    if (this.remove('clones', replica)) await this.settle(`clone record of ${replica} dropped: ${why}`);
   }
 
   /**

@@ -6,6 +6,7 @@ import type { EngineReplicaSpec, FrontendKind, QosLimits, SalvageInfo, TimeoutOv
 import type { TargetSpec } from '../../objectstore/target-spec.js';
 import type {
   BACKUP_JOB_SCHEMA,
+  CLONE_RECORD_SCHEMA,
   VOLUME_SNAPSHOT_SCHEMA,
   DISK_INTENT_SCHEMA,
   ENGINE_SPEC_SCHEMA,
@@ -173,8 +174,22 @@ export interface StateData {
   backupJobs?: Record<string, BackupJobRecord>;
   /** The backup target set by BackupTargetSet; unset: the default. */
   backupTarget?: TargetSpec;
+  /**
+   * Replicas ReplicaClone made here that no engine has used and that were not exported since, by
+   * replica name: they still carry what their snapshot held at its start, a source volume's raid
+   * superblock included, which engine/stale-superblock.ts may clear for an engine over them.
+   */
+  clones?: Record<string, CloneRecord>;
   /** The export ports of deleted engines and exports, by `engine/NAME` or `export/REPLICA`, oldest first (see keepPort). */
   keptPorts?: Record<string, number>;
+}
+
+/** A fresh clone: the replica and snapshot it was made from, and how. */
+export interface CloneRecord {
+  source: string;
+  snapshot: string;
+  mode: 'linked' | 'full';
+  createdAt: string;
 }
 
 export interface BackupJobRecord {
@@ -205,5 +220,6 @@ const schemaCoversTypes: [
   SameKeys<keyof SnapshotMeta, SchemaKeys<typeof SNAPSHOT_META_SCHEMA>>,
   SameKeys<keyof BackupJobRecord, SchemaKeys<typeof BACKUP_JOB_SCHEMA>>,
   SameKeys<keyof VolumeSnapshotRecord, SchemaKeys<typeof VOLUME_SNAPSHOT_SCHEMA>>,
-] = [true, true, true, true, true, true, true, true, true];
+  SameKeys<keyof CloneRecord, SchemaKeys<typeof CLONE_RECORD_SCHEMA>>,
+] = [true, true, true, true, true, true, true, true, true, true];
 void schemaCoversTypes;

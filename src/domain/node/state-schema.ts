@@ -30,6 +30,19 @@ export const SNAPSHOT_META_SCHEMA = {
   additionalProperties: false,
 } as const;
 
+/** A replica ReplicaClone made here and no engine has used since (domain/replica/clones.ts). */
+export const CLONE_RECORD_SCHEMA = {
+  type: 'object',
+  properties: {
+    source: nonEmpty,
+    snapshot: nonEmpty,
+    mode: { enum: ['linked', 'full'] },
+    createdAt: nonEmpty,
+  },
+  required: ['source', 'snapshot', 'mode', 'createdAt'],
+  additionalProperties: false,
+} as const;
+
 export const VOLUME_SNAPSHOT_SCHEMA = {
   type: 'object',
   properties: {
@@ -263,6 +276,8 @@ export const STATE_SCHEMA = {
     backupTarget: BACKUP_TARGET_SCHEMA,
     // Optional: the ports of deleted engines and exports, by `engine/NAME` or `export/REPLICA` (see StateFile.keepPort).
     keptPorts: { type: 'object', additionalProperties: port },
+    // Optional: fresh clones by replica name (see StateFile.recordClone).
+    clones: { type: 'object', additionalProperties: CLONE_RECORD_SCHEMA },
   },
   required: ['version', 'disks', 'exports', 'engines', 'snapshots', 'intents'],
   additionalProperties: false,

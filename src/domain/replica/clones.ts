@@ -10,6 +10,11 @@
  *   shallow-copies the snapshot's chain into it oldest first (the copy rebuilds and backups use),
  *   then unexposed. Recorded as a replica to delete until it is whole, so recovery removes a copy
  *   that died.
+ *
+ * Every clone made is recorded in the state file as a fresh clone (StateFile.recordClone) until an
+ * engine uses it or it is exported: it still holds its snapshot's first cluster, where the source
+ * volume's raid superblock lies, and only such a replica may have that cleared for an engine
+ * (engine/stale-superblock.ts). A clone whose record was lost to a crash is simply not cleared.
  */
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
@@ -186,6 +191,7 @@ export class Clones {
         this.ctx.log.info({ replica: name, source, snapshot: copy.name, step: `${i + 1}/${copies.length}`, bytes }, 'full clone: snapshot copied from the source node');
       }
       await this.node.replicaUnexpose(name, options);
+      await this.ctx.state.recordClone(name, { source, snapshot, mode: 'full', createdAt: new Date().toISOString() });
       await this.ctx.state.clearIntent(name);
       this.running.delete(name);
       this.ctx.log.info({ replica: name, source, snapshot, from: peer.where, bytes, ms: Math.round(performance.now() - started) }, 'replica cloned (full, from another node)');
@@ -221,6 +227,7 @@ export class Clones {
     await this.ctx.inventory.reread(this.ctx, disk, [headLvolName(name), ...alsoRead], options);
     const head = this.ctx.inventory.head(name);
     if (!head) throw new ConductorError('SPDK_INCONSISTENT', `clone ${name} was made but spdk_tgt does not list it`);
+    await this.ctx.state.recordClone(name, { source, snapshot, mode, createdAt: new Date().toISOString() });
     const info = this.replicas.info(head);
     this.ctx.events.emit('added', info, `cloned (${mode}) from ${source}/${snapshot}`);
     this.ctx.log.info({ replica: name, source, snapshot, mode }, 'replica cloned');

@@ -14,7 +14,7 @@ import type { ReplicaUsage } from './usage.js';
 
 export class ReplicaExposure {
   constructor(
-    private readonly ctx: Pick<DomainContext, 'locks' | 'inventory' | 'events' | 'log'>,
+    private readonly ctx: Pick<DomainContext, 'locks' | 'inventory' | 'events' | 'log' | 'state'>,
     private readonly replicas: Replicas,
     private readonly exports: Exports,
     private readonly usage: Pick<ReplicaUsage, 'localRaidsHolding'>,
@@ -35,6 +35,8 @@ export class ReplicaExposure {
       }
       if (plan.outcome === 'unchanged') return this.replicas.info(head);
       await this.exports.expose(name, head.disk, plan.hosts, options, undefined, secrets, hostNqns);
+      // Exported, it may join a raid elsewhere and carry that raid's superblock: no fresh clone now.
+      await this.ctx.state.dropClone(name, 'exported');
       const info = this.replicas.info(head);
       const reason = plan.outcome === 'added' ? `hosts added: ${hostNqns.join(', ')}` : `exposed to ${plan.hosts.join(', ')}${plan.outcome === 'replaced' ? ' (host list replaced)' : ''}`;
       this.ctx.events.emit('modified', info, reason);

@@ -300,8 +300,8 @@ export interface EnginesClient extends grpc.Client {
    * remote); the raid is made again over it alone and exported again at the same NQN, serial and
    * port; the other members are rebuilt from the source (Engine.rebuilds), never trusted, since
    * a snapshot taken under writes may differ between members. The source is `source` when given,
-   * else the first member holding the snapshot, local before remote; a superblock engine reverts
-   * from a remote member only (docs/volume-operations.md). Every step is recorded (Engine.revert):
+   * else the first member holding the snapshot, local before remote (a superblock engine's local
+   * source has its stale superblock cleared, docs/volume-operations.md). Every step is recorded (Engine.revert):
    * a failure or crash leaves it there, and the same call again (or the node after a restart)
    * completes it. Answers once the export is back and the rebuilds are queued.
    */
@@ -318,8 +318,8 @@ export interface EnginesClient extends grpc.Client {
    * remote); the raid is made again over it alone and exported again at the same NQN, serial and
    * port; the other members are rebuilt from the source (Engine.rebuilds), never trusted, since
    * a snapshot taken under writes may differ between members. The source is `source` when given,
-   * else the first member holding the snapshot, local before remote; a superblock engine reverts
-   * from a remote member only (docs/volume-operations.md). Every step is recorded (Engine.revert):
+   * else the first member holding the snapshot, local before remote (a superblock engine's local
+   * source has its stale superblock cleared, docs/volume-operations.md). Every step is recorded (Engine.revert):
    * a failure or crash leaves it there, and the same call again (or the node after a restart)
    * completes it. Answers once the export is back and the rebuilds are queued.
    */
@@ -508,8 +508,8 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
    * remote); the raid is made again over it alone and exported again at the same NQN, serial and
    * port; the other members are rebuilt from the source (Engine.rebuilds), never trusted, since
    * a snapshot taken under writes may differ between members. The source is `source` when given,
-   * else the first member holding the snapshot, local before remote; a superblock engine reverts
-   * from a remote member only (docs/volume-operations.md). Every step is recorded (Engine.revert):
+   * else the first member holding the snapshot, local before remote (a superblock engine's local
+   * source has its stale superblock cleared, docs/volume-operations.md). Every step is recorded (Engine.revert):
    * a failure or crash leaves it there, and the same call again (or the node after a restart)
    * completes it. Answers once the export is back and the rebuilds are queued.
    */
