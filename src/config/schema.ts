@@ -11,7 +11,7 @@ import { nqnProblem } from '../validation/nqn.js';
 import { pathPrefixesProblem } from '../validation/paths.js';
 import { exportAddressProblem, filePathProblem, listenAddressProblem, socketPathProblem } from './checks.js';
 import { DEFAULT_TIMEOUTS } from './timeout-defaults.js';
-import { spdkHugepageLimitsProblem } from '../host/hugepages.js';
+import { spdkHugepageLimitsProblem } from '../validation/hugepage-limits.js';
 
 export type KeyType = 'string' | 'integer' | 'boolean' | 'enum';
 
