@@ -62,8 +62,8 @@ const PROBE_TIMEOUT_MS = 4_000;
 /** The scraper's period and timeout (Prometheus's default scrape_timeout is 10 s). */
 const SCRAPE_PERIOD_MS = 5_000;
 const SCRAPE_TIMEOUT_MS = 10_000;
-/** The service's memory as the scraper's last scrape showed it, MiB (its records carry it). */
-let scrapedMemory: Record<string, number> | undefined;
+/** The scraper's last exposition, read for the service's memory once the scrape is timed. */
+let scrapedBody: string | undefined;
 
 /** grpc.health.v1 Check {service: "liveness"}: a gRPC message frame (uncompressed, 4-byte length) of field 1, a string. */
 const LIVENESS_CHECK = Buffer.concat([Buffer.from([0, 0, 0, 0, 10, 0x0a, 8]), Buffer.from('liveness')]);
@@ -113,8 +113,10 @@ async function probe(mode: string, target: string): Promise<void> {
     }
     const ms = performance.now() - started;
     clearTimeout(timer);
-    process.stdout.write(`${JSON.stringify({ at, ms: Math.round(ms * 100) / 100, ok, mem: scrapedMemory })}\n`);
-    scrapedMemory = undefined;
+    // Read after the clock stopped: the scrape's time is the service's and the transfer's only.
+    const mem = scrapedBody === undefined ? undefined : memoryOf(scrapedBody);
+    scrapedBody = undefined;
+    process.stdout.write(`${JSON.stringify({ at, ms: Math.round(ms * 100) / 100, ok, mem })}\n`);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, periodMs - ms)));
   }
 }
@@ -154,7 +156,7 @@ function prober(mode: string, target: string): () => Promise<boolean> {
             res.setEncoding('utf8');
             res.on('data', (d: string) => (body += d));
             res.on('end', () => {
-              scrapedMemory = memoryOf(body);
+              scrapedBody = body;
               resolve(res.statusCode === 200);
             });
           });
