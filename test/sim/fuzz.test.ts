@@ -366,7 +366,7 @@ describe('fuzz: no params stall or break the simulator', () => {
     }
 
     const latencies: number[] = [];
-    const probeSim: RequestTime[] = [];
+    const probeSim: Array<RequestTime & { during: string }> = [];
     const slow: Array<{ ms: number; during: string }> = [];
     let current = '';
     let fuzzing = true;
@@ -379,7 +379,7 @@ describe('fuzz: no params stall or break the simulator', () => {
         latencies.push(ms);
         if (ms > PROBE_TARGET_MS) slow.push({ ms: Math.round(ms), during: current });
         const time = (await probe.call('sim_request_time', undefined, PROBE_STALL_MS))?.result as RequestTime | null | undefined;
-        if (time?.method === 'spdk_get_version') probeSim.push(time);
+        if (time?.method === 'spdk_get_version') probeSim.push({ ...time, during: current });
         await new Promise((r) => setTimeout(r, PROBE_INTERVAL_MS));
       }
     })();
@@ -447,7 +447,12 @@ describe('fuzz: no params stall or break the simulator', () => {
     console.log(
       `sim fuzz: spdk_get_version in the simulator (sim_request_time), after the bursts: max ${most(afterBurstSim, simMs)} ms ` +
         `(polls x ${POLL_INTERVAL_MS} ms + CPU; wall max ${most(afterBurstSim, (t) => t.wall_ms)} ms); continuous x ${probeSim.length}: ` +
-        `max ${most(probeSim, simMs)} ms (${spun.length} over ${PROBE_SIM_LIMIT_MS} ms; wall max ${most(probeSim, (t) => t.wall_ms)} ms)`,
+        `max ${most(probeSim, simMs)} ms (${spun.length} over ${PROBE_SIM_LIMIT_MS} ms; wall max ${most(probeSim, (t) => t.wall_ms)} ms); ` +
+        `longest: ${[...probeSim]
+          .sort((x, y) => simMs(y) - simMs(x))
+          .slice(0, 3)
+          .map((t) => `${simMs(t).toFixed(1)} ms (${t.polls} polls, ${t.cpu_ms.toFixed(1)} ms CPU) during ${t.during}`)
+          .join(', ')}`,
     );
     expect(spun, "continuous probes over 50 ms of the simulator's time").toEqual([]);
     expect(sim.proc.exitCode).toBeNull();
