@@ -9,9 +9,11 @@
  *
  * The cases run in order on the same nodes: engine over a local and a remote replica; a full
  * rebuild with its data read back from the new member alone; a rebuild from B of a superblock engine
- * whose members have snapshots (the raid path);
+ * whose members have snapshots (the raid path); a snapshot-preserving rebuild of an engine without
+ * a superblock (A's snapshot shallow-copied into a new member on B, whose data read alone is the
+ * volume);
  * replica loss under writes (B's spdk_tgt killed: the member out within the budget, the host's
- * write never fails); the service restarted mid-rebuild; A's spdk_tgt killed and the node
+ * write never fails); the service restarted mid-rebuild (throttled so that it is seen mid-way); A's spdk_tgt killed and the node
  * reconciled; a DH-HMAC-CHAP member; a backup and its restore. About 3-5 minutes.
  */
 import { randomBytes } from 'node:crypto';
@@ -31,6 +33,9 @@ const BUDGET = { reconnect: 1, fastIoFail: 1, ctrlrLoss: 2 };
 /** The host (spdk_dd) rides out a member's loss: its own loss timeout is well past the replica's. */
 const HOST_TIMEOUTS = { ctrlr_loss_timeout_sec: 30, reconnect_delay_sec: 1 };
 const STEP_MS = 120_000;
+/** Node A's rebuild bandwidth, MiB/s; SLOW_MB_SEC while a rebuild must be caught mid-way. */
+const REBUILD_MB_SEC = 16;
+const SLOW_MB_SEC = 4;
 
 if (!SPDK_TGT) console.log('test/real/engines: skipped because SPDK_TGT is not set (point it at an spdk_tgt v26.05 binary to run)');
 else if (!HAS_DD) console.log(`test/real/engines: ${SPDK_DD} not found: data is not written or read, only what the service shows is checked`);
@@ -41,18 +46,19 @@ describe.skipIf(!SPDK_TGT)('engines across real spdk_tgt targets (SPDK_TGT)', ()
   let input: string;
   let reads = 0;
 
-  async function remote(replica: string, secrets?: HostSecrets): Promise<EngineReplicaSpec> {
-    const info = await b.domain.replicaCreate(replica, 'db', SIZE + 4 * MIB, undefined, [ENGINE_HOST], secrets ? new Map([[ENGINE_HOST, secrets]]) : undefined);
+  /** A replica on B for an engine on A; `size` exactly the volume's makes an engine without a raid superblock. */
+  async function remote(replica: string, secrets?: HostSecrets, size = SIZE + 4 * MIB): Promise<EngineReplicaSpec> {
+    const info = await b.domain.replicaCreate(replica, 'db', size, undefined, [ENGINE_HOST], secrets ? new Map([[ENGINE_HOST, secrets]]) : undefined);
     return { name: replica, kind: 'remote', address: '127.0.0.1', port: info.export!.port, nqn: info.export!.nqn, apiAddress: b.apiAddress };
   }
 
-  async function engine(): Promise<EngineInfo> {
-    return a.domain.engineGet('v1');
+  async function engine(volume = 'v1'): Promise<EngineInfo> {
+    return a.domain.engineGet(volume);
   }
 
-  async function rebuilt(replica: string) {
+  async function rebuilt(replica: string, volume = 'v1') {
     const end = await until(`rebuild of ${replica}`, STEP_MS, async () => {
-      const r = await a.domain.rebuildGet('v1', replica);
+      const r = await a.domain.rebuildGet(volume, replica);
       return ['done', 'failed', 'cancelled'].includes(r.state) && r;
     });
     expect(end.state, end.reason).toBe('done');
@@ -60,9 +66,9 @@ describe.skipIf(!SPDK_TGT)('engines across real spdk_tgt targets (SPDK_TGT)', ()
   }
 
   /** The volume's first 16 MiB, read by spdk_dd from the engine's export, are the file written. */
-  async function readBack(why: string): Promise<void> {
+  async function readBack(why: string, volume = 'v1'): Promise<void> {
     if (!HAS_DD) return;
-    const frontend = (await engine()).frontend!;
+    const frontend = (await engine(volume)).frontend!;
     const out = path.join(a.dir, `read-${++reads}`);
     await ddOk(a.dir, frontend, { read: out }, DATA, { hostnqn: HOST });
     expect(md5(out), why).toBe(md5(input));
@@ -79,7 +85,7 @@ describe.skipIf(!SPDK_TGT)('engines across real spdk_tgt targets (SPDK_TGT)', ()
       CONDUCTOR_TIMEOUTS_HOST_RECONNECT_DELAY_SEC: '1',
     };
     [a, b] = await Promise.all([
-      RealNode.start('a', { env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '250', CONDUCTOR_REBUILD_MAX_MB_SEC: '16', ...budget } }),
+      RealNode.start('a', { env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '250', CONDUCTOR_REBUILD_MAX_MB_SEC: String(REBUILD_MB_SEC), ...budget } }),
       RealNode.start('b'),
     ]);
     await a.domain.diskCreate({ name: 'da', path: a.diskFile('da', 1024) });
@@ -150,6 +156,46 @@ describe.skipIf(!SPDK_TGT)('engines across real spdk_tgt targets (SPDK_TGT)', ()
   );
 
   it(
+    // No superblock (members exactly the volume's size): the snapshot chain can be copied. A's
+    // local member is the source; its node shallow-copies the snapshot over NVMe/TCP into the new
+    // member on B, B snapshots it under the same name, then the raid rebuild copies the volume.
+    'rebuilds an engine without a superblock by the snapshot-preserving path, from A into a new member on B',
+    async () => {
+      await a.domain.replicaCreate('a30', 'da', SIZE);
+      const made = await a.domain.engineCreate({
+        name: 'v3',
+        sizeBytes: SIZE,
+        replicas: [{ name: 'a30', kind: 'local' }, await remote('b30', undefined, SIZE)],
+        frontend: 'export-only',
+        hostNqns: [HOST],
+      });
+      expect(made.superblock).toBe(false);
+      expect(made.state).toBe('healthy');
+      if (HAS_DD) await ddOk(a.dir, made.frontend!, { write: input }, DATA, { hostnqn: HOST });
+      await a.domain.engineSnapshotCreate({ engine: 'v3', name: 'base' });
+      expect((await a.domain.snapshotList('a30')).map((s) => s.name)).toEqual(['base']);
+
+      await a.domain.engineReplicaRemove('v3', 'b30');
+      await a.domain.engineReplicaAdd('v3', await remote('b31', undefined, SIZE));
+      const end = await rebuilt('b31', 'v3');
+      expect(end.path, end.pathReason).toBe('snapshot-preserving');
+      expect(end.sourceReplica).toBe('a30');
+      expect(end.snapshots.map((x) => [x.name, x.state])).toEqual([['base', 'copied']]);
+      expect((await b.domain.snapshotList('b31')).map((x) => x.name)).toEqual(['base']);
+      // Only b31 left under the raid: what the host reads comes from the new member alone.
+      await a.domain.engineReplicaRemove('v3', 'a30');
+      expect((await engine('v3')).members.map((m) => [m.name, m.state])).toEqual([['b31', 'healthy']]);
+      await readBack('read from the snapshot-preserving rebuilt member alone', 'v3');
+
+      await a.domain.engineDelete('v3');
+      await a.domain.replicaDelete('a30', undefined, true);
+      await b.domain.replicaDelete('b30', undefined, true);
+      await b.domain.replicaDelete('b31', undefined, true);
+    },
+    2 * STEP_MS,
+  );
+
+  it(
     'loses the remote member under writes: out within the budget, no host write fails',
     async () => {
       const frontend = (await engine()).frontend!;
@@ -181,9 +227,18 @@ describe.skipIf(!SPDK_TGT)('engines across real spdk_tgt targets (SPDK_TGT)', ()
   it(
     'restarts the engine node service mid-rebuild: the rebuild is adopted and ends',
     async () => {
+      // spdk_tgt takes the bandwidth a rebuild starts with: at 4 MiB/s this one runs ~17 s, long
+      // enough to be seen mid-way on a loaded machine. The restart after it sets 16 again for the next.
+      await a.restartService({ CONDUCTOR_REBUILD_MAX_MB_SEC: String(SLOW_MB_SEC) });
       await a.domain.engineReplicaAdd('v1', await remote('b4'));
-      await until('the rebuild under way', STEP_MS, async () => ['rebuilding', 'done'].includes((await a.domain.rebuildGet('v1', 'b4')).state));
-      await a.restartService();
+      const seen = await until('the rebuild under way', STEP_MS, async () => {
+        const r = await a.domain.rebuildGet('v1', 'b4');
+        return ['rebuilding', 'done', 'failed', 'cancelled'].includes(r.state) && r;
+      });
+      expect(seen.state, `the rebuild must be mid-way when the service restarts: ${seen.reason}`).toBe('rebuilding');
+      expect(seen.percent).toBeLessThan(100);
+      await a.restartService({ CONDUCTOR_REBUILD_MAX_MB_SEC: String(REBUILD_MB_SEC) });
+      expect(['rebuilding', 'done']).toContain((await a.domain.rebuildGet('v1', 'b4')).state);
       await rebuilt('b4');
       expect((await engine()).state).toBe('healthy');
       await readBack('after a rebuild across a service restart');

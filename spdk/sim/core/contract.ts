@@ -122,11 +122,26 @@ export interface PolledRequest {
   readonly params: unknown;
 }
 
+/**
+ * One request's life in the simulator, from the bytes that completed it arriving to its answer
+ * being written to the socket: wall time, the polls it waited for, and the process's CPU from the
+ * start of the last poll before it arrived (a spinning handler or poller shows in it, CPU-burning
+ * neighbours do not; see Clock in connection.ts).
+ */
+export interface RequestTiming {
+  readonly method: string;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly polls: number;
+}
+
 export interface CallContext {
   /** Everything that arrived on this connection in the same 4 ms poll, in order, this one included. */
   readonly poll: readonly PolledRequest[];
   /** Index of this request in `poll`. */
   readonly index: number;
+  /** The last answer written on this connection before this request was handled, timed. */
+  readonly previousAnswer?: RequestTiming | null;
 }
 
 export type Handler = (params: unknown, ctx: CallContext) => unknown;

@@ -54,11 +54,14 @@ export class PollLoop {
 
   private longest = { wallMs: 0, cpuMs: 0 };
   private longestSince = 0;
+  /** The process's CPU (ms) when the last tick began; undefined before the first. */
+  tickStartCpuMs: number | undefined;
 
   private run(): void {
     this.tick++;
     const startedWall = performance.now();
     const startedCpu = process.cpuUsage();
+    this.tickStartCpuMs = (startedCpu.user + startedCpu.system) / 1000;
     for (const hook of this.hooks) {
       try {
         hook(this.tick);

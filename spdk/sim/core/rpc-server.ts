@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { PolledRequest } from './contract.js';
-import { Connection } from './connection.js';
+import { Connection, processClock, type Clock, type Stamp } from './connection.js';
 import type { Dispatcher, ResponseText } from './dispatcher.js';
 import type { JsonValue } from './json-scan.js';
 import { errorText, validateRequest, INVALID_REQUEST, type RpcRequest } from './rpc-request.js';
@@ -25,6 +25,8 @@ export class RpcServer {
   constructor(
     private readonly dispatcher: Dispatcher,
     private readonly log: (event: string, fields?: Record<string, unknown>) => void,
+    /** Stamps each request's arrival and answer (sim_request_time). */
+    private readonly clock: Clock = processClock(() => 0),
   ) {}
 
   listen(path: string): Promise<void> {
@@ -65,7 +67,7 @@ export class RpcServer {
       socket.destroy();
       return;
     }
-    const conn = new Connection(this.nextId++, socket);
+    const conn = new Connection(this.nextId++, socket, this.clock);
     this.connections.push(conn);
     socket.on('data', (chunk: Buffer) => conn.received(chunk));
     socket.on('error', () => undefined);
@@ -102,31 +104,32 @@ export class RpcServer {
     });
     let index = 0;
     validated.forEach((group, i) => {
+      const arrived = taken.arrivals[i]!;
       const texts = group.map((r) => {
         if (!r.ok) return errorText(r.rawId, INVALID_REQUEST, 'Invalid request');
-        return this.call(r.request, poll, index++);
+        return this.call(r.request, poll, index++, conn);
       });
-      if (items[i]!.kind === 'single') this.answer(conn, texts[0]!);
-      else this.answerBatch(conn, texts);
+      if (items[i]!.kind === 'single') this.answer(conn, texts[0]!, group[0]!.ok ? group[0]!.request.method : null, arrived);
+      else this.answerBatch(conn, texts, arrived);
     });
   }
 
-  private call(request: RpcRequest, poll: readonly PolledRequest[], index: number): ResponseText | Promise<ResponseText> {
-    return this.dispatcher.handle(request, { poll, index });
+  private call(request: RpcRequest, poll: readonly PolledRequest[], index: number, conn: Connection): ResponseText | Promise<ResponseText> {
+    return this.dispatcher.handle(request, { poll, index, previousAnswer: conn.lastAnswer });
   }
 
-  private answer(conn: Connection, text: ResponseText | Promise<ResponseText>): void {
+  private answer(conn: Connection, text: ResponseText | Promise<ResponseText>, method: string | null, arrived: Stamp): void {
     if (text instanceof Promise) {
-      void text.then((t) => (t === null ? undefined : conn.queue(t)));
+      void text.then((t) => (t === null ? undefined : conn.queue(t, method, arrived)));
     } else if (text !== null) {
-      conn.queue(text);
+      conn.queue(text, method, arrived);
     }
   }
 
-  private answerBatch(conn: Connection, texts: Array<ResponseText | Promise<ResponseText>>): void {
+  private answerBatch(conn: Connection, texts: Array<ResponseText | Promise<ResponseText>>, arrived: Stamp): void {
     const send = (all: ResponseText[]) => {
       const present = all.filter((t): t is string => t !== null);
-      if (present.length > 0) conn.queue(`[${present.join(',')}]`);
+      if (present.length > 0) conn.queue(`[${present.join(',')}]`, '(batch)', arrived);
     };
     if (texts.some((t) => t instanceof Promise)) void Promise.all(texts).then(send);
     else send(texts as ResponseText[]);

@@ -8,6 +8,7 @@ import { runOnThread } from './io-stats.js';
 import { CoreMemory, type MemoryOptions } from './memory/budget.js';
 import { PollLoop, type TickHook } from './poll-loop.js';
 import { CoreRegistry } from './registry.js';
+import { processClock } from './connection.js';
 import { RpcServer } from './rpc-server.js';
 
 export interface TargetOptions {
@@ -40,7 +41,14 @@ export class CoreTarget implements SimTarget {
     );
     this.memory = new CoreMemory(options.memory);
     this.dispatcher = new Dispatcher((method, err) => this.log('simulator_bug', { method, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
-    this.server = new RpcServer(this.dispatcher, (event, fields) => this.log(event, fields));
+    this.server = new RpcServer(
+      this.dispatcher,
+      (event, fields) => this.log(event, fields),
+      processClock(
+        () => this.loop.tick,
+        () => this.loop.tickStartCpuMs,
+      ),
+    );
     this.loop.every(() => this.server.poll());
   }
 

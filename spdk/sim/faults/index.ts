@@ -159,6 +159,15 @@ export function faultsModule(target: CoreTarget): SimModule {
           return { polls: ticks, longest_poll_wall_ms: wallMs, longest_poll_cpu_ms: cpuMs };
         },
       });
+      // The previous request answered on this connection, from the arrival of its last byte to
+      // its answer written: wall ms, the polls it waited, and the process's CPU ms from the start
+      // of the last poll before its arrival (its bytes waited in the socket through that poll).
+      t.register('sim_request_time', {
+        handler: (_params, ctx) => {
+          const prev = ctx.previousAnswer ?? null;
+          return prev && { method: prev.method, wall_ms: prev.wallMs, cpu_ms: prev.cpuMs, polls: prev.polls };
+        },
+      });
       t.register('sim_fail_next_allocs', {
         decode: objectDecoder(SIM_PARAM_SPECS.sim_fail_next_allocs),
         handler: (params) => {

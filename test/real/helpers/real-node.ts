@@ -150,8 +150,10 @@ export class RealNode {
     if (!(await this.service.recovered)) throw new Error(`${this.name}: recovery did not finish: ${this.service.readiness().reason}`);
   }
 
-  async restartService(): Promise<void> {
+  /** Closes the service and starts it again; `env` changes its configuration from now on. */
+  async restartService(env: Record<string, string> = {}): Promise<void> {
     await this.service.close();
+    Object.assign(this.env, env);
     await this.startService();
   }
 

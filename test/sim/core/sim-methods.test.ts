@@ -66,6 +66,30 @@ describe('sim_ methods', () => {
     expect(performance.now() - t).toBeLessThan(100);
   });
 
+  it('times the previous request on the connection: arrival to answer written, CPU meanwhile, polls waited', async () => {
+    const fresh = await SimClient.connect(sim.socket);
+    try {
+      expect(await fresh.call('sim_request_time')).toBeNull();
+      await fresh.call('spdk_get_version');
+      const quick = await fresh.call<{ method: string; wall_ms: number; cpu_ms: number; polls: number }>('sim_request_time');
+      // Handled at the first poll after it arrived, written at the next.
+      expect(quick).toMatchObject({ method: 'spdk_get_version', polls: 2 });
+      expect(quick.cpu_ms).toBeGreaterThanOrEqual(0);
+      expect(quick.wall_ms).toBeGreaterThan(0);
+      // Its own time only: the sim_request_time asked just now is the previous one for the next ask.
+      expect(await fresh.call('sim_request_time')).toMatchObject({ method: 'sim_request_time' });
+      await fresh.call('sim_rpc_delay', { method: 'spdk_get_version', ms: 100 });
+      await fresh.call('spdk_get_version');
+      const delayed = await fresh.call<{ method: string; wall_ms: number; polls: number }>('sim_request_time');
+      expect(delayed.method).toBe('spdk_get_version');
+      expect(delayed.wall_ms).toBeGreaterThanOrEqual(100);
+      expect(delayed.polls).toBeGreaterThan(2);
+    } finally {
+      await fresh.call('sim_rpc_delay', { method: 'spdk_get_version', ms: 0 });
+      fresh.close();
+    }
+  });
+
   it('lists itself in rpc_get_methods with the spdk_tgt methods it simulates', async () => {
     const methods = await c.call<string[]>('rpc_get_methods');
     for (const m of ['spdk_get_version', 'bdev_get_bdevs', 'bdev_lvol_create', 'env_dpdk_get_mem_stats', 'sim_bdev_write', 'sim_set_memory']) {

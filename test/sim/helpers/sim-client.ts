@@ -89,6 +89,15 @@ export class SimClient {
     return r.result as T;
   }
 
+  /** Holds writes until `uncork`, which sends them in one write: requests that must arrive together. */
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
   close(): void {
     this.socket.destroy();
   }

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SimRpcError } from '../../../spdk/sim/core/contract.js';
 import { RaidModule } from '../../../spdk/sim/raid/index.js';
+import { readSuperblock } from '../../../spdk/sim/raid/superblock.js';
 import { FakeTarget, MemBdev, pattern, waitFor } from './fake-target.js';
 
 interface RaidInfo {
@@ -87,6 +88,57 @@ describe('raid superblock', () => {
     await target.call('bdev_raid_create', { name: 'r1', raid_level: 'raid1', base_bdevs: ['m0', 'm1'], superblock: true, uuid: raid!.uuid });
     await target.call('bdev_raid_delete', { name: 'r1', clear_sb: true });
     expect(await target.call('bdev_raid_create', { name: 'r2', raid_level: 'raid1', base_bdevs: ['m0', 'm1'], superblock: true })).toBe(true);
+  });
+
+  it('outlives a delete mid-rebuild: the sources keep it (EEXIST), the rebuild target never got one; clear_sb frees all', async () => {
+    // v26.05 writes the superblock to configured members when the raid is configured, a member
+    // leaves, a resize, and a background process finishes; a rebuild target is configured from
+    // its start, so it gets one only at the rebuild's end (or from a write in between).
+    const [m0, m1, m2, m3] = ['m0', 'm1', 'm2', 'm3'].map((n) => new MemBdev(n, 4096));
+    start(m0!, m1!, m2!, m3!);
+    await target.call('bdev_raid_create', { name: 'r1', raid_level: 'raid1', base_bdevs: ['m0', 'm1'], superblock: true });
+    const uuid = (await raids())[0]!.uuid;
+    await target.call('bdev_raid_remove_base_bdev', { name: 'm1' });
+    // 15 MiB of data at 1 MiB/s: the rebuild is mid-way for seconds.
+    await target.call('bdev_raid_set_options', { process_max_bandwidth_mb_sec: 1 });
+    await target.call('bdev_raid_add_base_bdev', { raid_bdev: 'r1', base_bdev: 'm2' });
+    const rebuilding = (await raids())[0]!;
+    expect(rebuilding.process).toMatchObject({ type: 'rebuild', target: 'm2' });
+    await target.call('bdev_raid_delete', { name: 'r1' });
+    expect(await raids()).toEqual([]);
+    expect([m0, m1, m2].map((m) => m!.claim)).toEqual([null, null, null]);
+    expect((await readSuperblock(m0!))?.uuid).toBe(uuid);
+    expect((await readSuperblock(m1!))?.uuid).toBe(uuid);
+    expect(await readSuperblock(m2!)).toBeNull();
+
+    for (const bases of [
+      ['m0', 'm2'],
+      ['m2', 'm1'],
+    ]) {
+      expect(await rpcError(target.call('bdev_raid_create', { name: 'r2', raid_level: 'raid1', base_bdevs: bases, superblock: true }))).toEqual({
+        code: -17,
+        message: 'Failed to create RAID bdev r2: File exists',
+      });
+      expect(await raids()).toEqual([]);
+      expect([m0, m1, m2].map((m) => m!.claim)).toEqual([null, null, null]);
+    }
+    // The half-rebuilt target carries no superblock: it makes a new superblock raid.
+    expect(await target.call('bdev_raid_create', { name: 'r3', raid_level: 'raid1', base_bdevs: ['m2', 'm3'], superblock: true })).toBe(true);
+    await target.call('bdev_raid_delete', { name: 'r3', clear_sb: true });
+
+    // Again, deleted mid-rebuild with clear_sb: every configured member (the target too) is cleared.
+    const [m4, m5, m6] = ['m4', 'm5', 'm6'].map((n) => new MemBdev(n, 4096));
+    for (const m of [m4!, m5!, m6!]) target.bdevs.add(m);
+    await target.call('bdev_raid_create', { name: 'r4', raid_level: 'raid1', base_bdevs: ['m4', 'm5'], superblock: true });
+    await target.call('bdev_raid_remove_base_bdev', { name: 'm5' });
+    await target.call('bdev_raid_add_base_bdev', { raid_bdev: 'r4', base_bdev: 'm6' });
+    expect((await raids())[0]!.process).toMatchObject({ type: 'rebuild', target: 'm6' });
+    await target.call('bdev_raid_delete', { name: 'r4', clear_sb: true });
+    expect(await readSuperblock(m4!)).toBeNull();
+    expect(await readSuperblock(m6!)).toBeNull();
+    // m5 left before the delete: it keeps the superblock it had then.
+    expect(await readSuperblock(m5!)).not.toBeNull();
+    expect(await target.call('bdev_raid_create', { name: 'r5', raid_level: 'raid1', base_bdevs: ['m4', 'm6'], superblock: true })).toBe(true);
   });
 
   it('comes back on examine after a restart: configuring with 1 of 2, online when the other appears, data intact', async () => {

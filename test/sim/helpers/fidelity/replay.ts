@@ -13,7 +13,7 @@ import { dataRanges } from '../../../../src/host/sparse-ranges.js';
 import { SimClient } from '../sim-client.js';
 import { startSim, type RunningSim } from '../start-sim.js';
 import { compareShape, type CompareOptions } from './compare.js';
-import { exceptionFor, type FidelityException } from './exceptions.js';
+import { exceptionFor, failureDetail, type FidelityException } from './exceptions.js';
 import { RawConn } from './raw-conn.js';
 import { filePart, type Action, type SessionPlan, type TargetName } from './sessions.js';
 import { paramsText, RAW_NUMBER, readTranscript, rebuildRaw, type Line } from './transcripts.js';
@@ -194,9 +194,10 @@ export class Replay {
       return;
     }
     const method = what.split(' ')[0]!;
-    const ex = exceptionFor(exceptions, line.file, line.index, method, this.registered());
+    const registered = this.registered();
+    const ex = exceptionFor(exceptions, line.file, line.index, method, registered);
     if (ex) this.results.push({ file: line.file, index: line.index, what, status: 'excepted', detail, reason: ex.reason });
-    else this.results.push({ file: line.file, index: line.index, what, status: 'fail', detail });
+    else this.results.push({ file: line.file, index: line.index, what, status: 'fail', detail: failureDetail(method, detail, registered) });
   }
 
   async run(exceptions: readonly FidelityException[]): Promise<void> {
@@ -234,6 +235,18 @@ export class Replay {
           await this.noteAction(line, exceptions);
         } else if (/follow-up request on same connection/.test(line.note ?? '') && this.probe !== null) {
           await this.followUp(line, exceptions);
+        } else if (this.plan.together?.includes(`${file}:${line.index}`) && lines[i + 1]?.method) {
+          // Both in one write: they arrive in the same poll, as the recorded race had them.
+          const next = lines[++i]!;
+          const client = this.targets.get(line.target ?? 'A')?.client;
+          let sent!: () => void;
+          const first = new Promise<void>((resolve) => (sent = resolve));
+          client?.cork();
+          try {
+            await Promise.all([this.call(line, exceptions, whole, { sent }), this.call(next, exceptions, whole, { after: first, sent: () => client?.uncork() })]);
+          } finally {
+            client?.uncork();
+          }
         } else {
           await this.call(line, exceptions, whole);
         }
@@ -400,7 +413,8 @@ export class Replay {
     return diffs.length === 0 ? undefined : diffs.slice(0, 6).join('; ');
   }
 
-  private async call(line: Line, exceptions: readonly FidelityException[], lines: readonly Line[]): Promise<void> {
+  /** `order`: for lines sent together, `sent` is called once this one is written, `after` awaited before writing. */
+  private async call(line: Line, exceptions: readonly FidelityException[], lines: readonly Line[], order: { sent?: () => void; after?: Promise<void> } = {}): Promise<void> {
     const target = this.targets.get(line.target ?? 'A');
     const method = line.method!;
     if (target === undefined) {
@@ -410,7 +424,10 @@ export class Replay {
     const params = line.params === null || line.params === undefined ? undefined : await this.mapParams(line.params);
     // A number no double holds (2^64-1) goes out as its recorded text.
     const send = () => (params !== undefined && JSON.stringify(params).includes(RAW_NUMBER) ? target.client.requestText(method, paramsText(params)) : target.client.request(method, params));
-    const got = await send();
+    if (order.after) await order.after;
+    const answer = send();
+    order.sent?.();
+    const got = await answer;
     const recorded = line.response as { result?: unknown; result_omitted?: boolean };
     if (recorded.result_omitted) {
       // Trimmed recording (files 10 and 12): only the kind of the result is known.

@@ -41,6 +41,11 @@ export interface SessionPlan {
   readonly exact?: readonly string[];
   /** Methods whose answers are re-asked while the simulator is behind the recording (as timed polls are in paced files). */
   readonly polls?: readonly string[];
+  /**
+   * Lines (`file:index`) sent together with the next one, before its answer: a race the recorder
+   * caught by chance (a request that came while spdk_tgt was still busy with the one before).
+   */
+  readonly together?: readonly string[];
 }
 
 const MIB = 1024 * 1024;
@@ -90,6 +95,13 @@ export const SESSIONS: readonly SessionPlan[] = [
       '07-shallow-copy-and-set-parent.jsonl',
       '13-raid1-superblock-rebuild.jsonl',
     ],
+    // 07's copy checks (lines 6-7) are re-asked while the simulator's copy is behind spdk_tgt's,
+    // which was done within 8 ms: "complete" once, then -19 (the operation is forgotten).
+    polls: ['bdev_lvol_check_shallow_copy'],
+    // 07's start (line 28) came 3.8 ms after bdev_malloc_create answered, while examine still had
+    // the new bdev open (-32602 Operation not permitted); the simulator holds a new bdev for the
+    // rest of the poll that registered it, so the two go in one poll.
+    together: ['07-shallow-copy-and-set-parent.jsonl:27'],
     // 04 ran with a host writing to the exported raid1 (through vol1 on A) the whole time.
     writers: { '04-replica-loss-under-io.jsonl': { target: 'A', bdev: 'raid1' } },
     // 12's last run was recorded with B stopped ("B STOPPED"): A's controllers to B had reached
@@ -106,6 +118,9 @@ export const SESSIONS: readonly SessionPlan[] = [
     name: 'memory (14)',
     files: [F14],
     start: {},
+    // Not paced (112 s): the rebuild polls (lines 4849-4851: 64 KiB windows, done within 4 ms on
+    // spdk_tgt) are re-asked while the simulator's rebuild is still running.
+    polls: ['bdev_raid_get_bdevs'],
     before: {
       [`${F14}:3`]: [{ kind: 'restart', target: 'A', args: [] }],
       [`${F14}:9`]: [{ kind: 'start-fails', args: noHuge(256) }],
