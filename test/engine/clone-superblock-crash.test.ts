@@ -9,32 +9,28 @@
  * with the snapshot's data.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../src/api/client.js';
-import { SpdkClient } from '../../src/spdk/client.js';
-import { RpcProxy } from '../crash/helpers/rpc-proxy.js';
-import { startService, type ServiceRun } from '../crash/helpers/service.js';
-import { portBlock } from '../helpers/ports.js';
-import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
+import type { SpdkClient } from '../../src/spdk/client.js';
+import type { RpcProxy } from '../crash/helpers/rpc-proxy.js';
+import type { ServiceRun } from '../crash/helpers/service.js';
+import { type CrashRig, createVolume, startCrashRig } from './helpers/crash-rig.js';
 import { HOST_NQN, MIB, until } from './helpers/cluster.js';
 
 const SIZE = 8 * MIB;
 const REPLICA = SIZE + MIB;
 const BLOCK = 4096;
 const BLOCKS = [0, 1, 7, 100, 511, 1024, 2047];
-let sim: RunningSim;
+let rig: CrashRig;
 let proxy: RpcProxy;
 let rpc: SpdkClient;
 let dir: string;
 let run: ServiceRun | undefined;
 let snapshotSum: string;
-const portMin = portBlock();
 
 function start(killAfter?: string): Promise<ServiceRun> {
-  return startService({ spdkSocket: proxy.socket, dir, portMin, portMax: portMin + 99, ...(killAfter ? { killAfter } : {}) }, { deadlineMs: 300_000 });
+  return rig.start(killAfter);
 }
 
 async function checksum(bdev: string): Promise<string> {
@@ -78,32 +74,12 @@ async function healthy(current: ServiceRun, name: string): Promise<void> {
   await until(`engine ${name} healthy`, 60_000, async () => (await invoke(current.clients.engines, 'EngineGet', { name })).state === 'ENGINE_STATE_HEALTHY');
 }
 
-/** Resolves once the service has sent spdk_tgt nothing for two seconds. */
-async function quiet(): Promise<void> {
-  let last = proxy.mark;
-  let since = Date.now();
-  await until('the service to go quiet', 120_000, async () => {
-    if (proxy.mark !== last) {
-      last = proxy.mark;
-      since = Date.now();
-    }
-    return Date.now() - since >= 2000;
-  });
-}
-
 beforeAll(async () => {
-  sim = await startSim({ name: 'clone-sb-crash' });
-  rpc = new SpdkClient({ socketPath: sim.socket, logger: pino({ level: 'silent' }) });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-clone-sb-crash-'));
-  proxy = await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock'));
-  const disk = path.join(dir, 'd.img');
-  fs.writeFileSync(disk, '');
-  fs.truncateSync(disk, 256 * MIB);
+  rig = await startCrashRig('clone-sb-crash');
+  ({ proxy, rpc, dir } = rig);
   run = await start();
-  const { disks, replicas, engines } = run.clients;
-  await invoke(disks, 'DiskCreate', { name: 'd', path: disk });
-  for (const name of ['cs-a', 'cs-b']) await invoke(replicas, 'ReplicaCreate', { name, diskName: 'd', sizeBytes: REPLICA });
-  await engineCreate(run, 'cs', ['cs-a', 'cs-b']);
+  await createVolume(run, rig, 'cs', ['cs-a', 'cs-b'], REPLICA, SIZE);
+  const { engines } = run.clients;
   for (const block of BLOCKS) {
     const data = Buffer.alloc(BLOCK, 0);
     data.write(`block ${block}`);
@@ -115,25 +91,16 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await run?.stop();
-  await proxy?.close();
-  await rpc?.close();
-  await sim?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await rig?.close();
 });
 
 describe('EngineCreate over fresh clones after a crash mid-clear', () => {
   it('leaves nothing of the clear after the next start, and the create made again is healthy with the snapshot data', async () => {
     // The whole create once, recorded from a fresh start (as every killed run begins).
     const whole = await clones(run!, 'cw');
-    await run!.stop();
-    run = await start();
-    await quiet();
-    const mark = proxy.mark;
-    await engineCreate(run, 'cw', whole);
-    const answered = proxy
-      .since(mark)
-      .filter((c) => c.ok === true && c.method !== 'bdev_get_iostat')
-      .map((c) => c.method);
+    const recorded = await rig.recordFresh(run!, (fresh) => engineCreate(fresh, 'cw', whole));
+    run = recorded.run;
+    const { answered } = recorded;
     await healthy(run, 'cw');
     expect(await checksum('e.cw')).toBe(snapshotSum);
     expect(await leftovers()).toEqual([]);

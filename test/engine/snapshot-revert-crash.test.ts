@@ -9,61 +9,39 @@
  * healthy with the snapshot's data; a crash before the intent was written leaves the volume as it was.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../src/api/client.js';
-import { SpdkClient } from '../../src/spdk/client.js';
-import { RpcProxy } from '../crash/helpers/rpc-proxy.js';
-import { startService, type ServiceRun } from '../crash/helpers/service.js';
-import { portBlock } from '../helpers/ports.js';
-import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
-import { HOST_NQN, MIB, until } from './helpers/cluster.js';
+import type { SpdkClient } from '../../src/spdk/client.js';
+import type { RpcProxy } from '../crash/helpers/rpc-proxy.js';
+import type { ServiceRun } from '../crash/helpers/service.js';
+import { type CrashRig, createVolume, startCrashRig } from './helpers/crash-rig.js';
+import { MIB, until } from './helpers/cluster.js';
 
 const SIZE = 8 * MIB;
 const BLOCK = 4096;
 /** Blocks written before and after each snapshot: spread over the volume. */
 const BLOCKS = [0, 1, 7, 100, 511, 1024, 2047];
-let sim: RunningSim;
+let rig: CrashRig;
 let proxy: RpcProxy;
 let rpc: SpdkClient;
 let dir: string;
 let run: ServiceRun | undefined;
-const portMin = portBlock();
 
 function start(killAfter?: string): Promise<ServiceRun> {
-  // A loaded machine (2 cores shared by several suites) has taken over two minutes to load the service.
-  return startService({ spdkSocket: proxy.socket, dir, portMin, portMax: portMin + 99, ...(killAfter ? { killAfter } : {}) }, { deadlineMs: 300_000 });
+  return rig.start(killAfter);
 }
 
 beforeAll(async () => {
-  sim = await startSim({ name: 'revert-crash' });
-  rpc = new SpdkClient({ socketPath: sim.socket, logger: pino({ level: 'silent' }) });
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-revert-crash-'));
-  proxy = await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock'));
-  const disk = path.join(dir, 'd.img');
-  fs.writeFileSync(disk, '');
-  fs.truncateSync(disk, 256 * MIB);
+  rig = await startCrashRig('revert-crash');
+  ({ proxy, rpc, dir } = rig);
   run = await start();
-  const { disks, replicas, engines } = run.clients;
-  await invoke(disks, 'DiskCreate', { name: 'd', path: disk });
-  for (const name of ['cr-a', 'cr-b']) await invoke(replicas, 'ReplicaCreate', { name, diskName: 'd', sizeBytes: SIZE });
-  await invoke(engines, 'EngineCreate', {
-    name: 'cr',
-    sizeBytes: SIZE,
-    replicas: [{ local: { name: 'cr-a' } }, { local: { name: 'cr-b' } }],
-    frontend: 'FRONTEND_KIND_EXPORT_ONLY',
-    hostNqns: [HOST_NQN],
-  });
+  await createVolume(run, rig, 'cr', ['cr-a', 'cr-b'], SIZE, SIZE);
 }, 300_000);
 
 afterAll(async () => {
   await run?.stop();
-  await proxy?.close();
-  await rpc?.close();
-  await sim?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await rig?.close();
 });
 
 /** Writes `tag` into every block of BLOCKS on the volume's raid. */
@@ -85,19 +63,6 @@ async function settled(current: ServiceRun): Promise<void> {
   await until('engine cr healthy, reverted, its rebuilds done', 60_000, async () => {
     const e = await invoke(current.clients.engines, 'EngineGet', { name: 'cr' });
     return e.state === 'ENGINE_STATE_HEALTHY' && !e.revert && e.rebuilds.length === 0 && !e.rebuild;
-  });
-}
-
-/** Resolves once the service has sent spdk_tgt nothing for two seconds. */
-async function quiet(): Promise<void> {
-  let last = proxy.mark;
-  let since = Date.now();
-  await until('the service to go quiet', 120_000, async () => {
-    if (proxy.mark !== last) {
-      last = proxy.mark;
-      since = Date.now();
-    }
-    return Date.now() - since >= 2000;
   });
 }
 
@@ -143,18 +108,10 @@ describe('EngineSnapshotRevert after a crash', () => {
   it('resumes from the record at every step to a healthy engine with the snapshot data', async () => {
     // The whole revert once, recorded: where each step's first call falls among the answered calls.
     const whole = await snapshotBetweenWrites(run!, 'whole');
-    // From a fresh start, as every killed run begins: a running service has read more already.
-    await run!.stop();
-    run = await start();
-    // The start's own background calls (resumes, recoveries) are no part of the revert's count.
-    await quiet();
-    const mark = proxy.mark;
-    await invoke(run!.clients.engines, 'EngineSnapshotRevert', { engine: 'cr', name: 'whole', source: '' });
-    const answered = proxy
-      .since(mark)
-      // The volume I/O readings come on their own clock (and their own methods object): no step of the revert.
-      .filter((c) => c.ok === true && c.method !== 'bdev_get_iostat')
-      .map((c) => c.method);
+    // From a fresh start; the start's own background calls (resumes, recoveries) are no part of the revert's count.
+    const recorded = await rig.recordFresh(run!, (fresh) => invoke(fresh.clients.engines, 'EngineSnapshotRevert', { engine: 'cr', name: 'whole', source: '' }));
+    run = recorded.run;
+    const { answered } = recorded;
     await settled(run!);
     expect(await volumeChecksum()).toBe(whole.before);
     const through = (method: string): number => {
