@@ -100,7 +100,7 @@ const pool = { modules: [], retries: 0 };
 const resources = {
   at: Date.now(),
   tookMs: 150,
-  hugepages: { meminfo: undefined, pools: [{ pageSizeBytes: 2 * MIB, total: 2048, free: 1000, reserved: 0, surplus: 0, available: 1000, source: 'sysfs' }], problems: [] },
+  hugepages: { meminfo: undefined, pools: [{ pageSizeBytes: 2 * MIB, total: 2048, free: 1000, reserved: 0, surplus: 0, available: 1000, source: 'sysfs', bound: 'node pool' }], problems: [] },
   dma: { mode: 'hugepages', heapBytes: 2048 * MIB, freeBytes: 900 * MIB, greatestFreeBytes: 500 * MIB, availableBytes: 2900 * MIB, note: '' },
   iobuf: { ...pool, modules: ['accel', 'bdev', 'nvmf_TCP'].map((module) => ({ module, small_pool: { cache: 1000, main: 10, retry: 0 }, large_pool: { cache: 500, main: 5, retry: 1 } })) },
   reactors: [{ lcore: 0, busyPct: 30 }],

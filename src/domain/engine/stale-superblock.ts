@@ -10,7 +10,8 @@
  * raid's), stays configuring otherwise, and is deleted at once (a leftover is a phantom raid,
  * released at start, engine/phantom-raids.ts). The members found carrying one are cleared only if
  * every one of them is
- *   - local (clearing on another node would need a call to that node: refused, named),
+ *   - local (another node's clone is cleared by that node when it first exports it, see
+ *     clearBeforeExport; one still carrying a superblock here is refused, named),
  *   - a fresh clone of this node (StateFile.cloneOf: made by ReplicaClone, never used by an engine
  *     or exported since): any other replica's superblock may be a volume's that salvage needs,
  *   - used by no engine recorded here and claimed by nothing in spdk_tgt,
@@ -24,7 +25,7 @@
 import { ConductorError, SpdkRpcError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
-import { probeRaidName } from '../node/naming.js';
+import { alias, probeRaidName } from '../node/naming.js';
 import { deleteQuietly } from '../node/spdk-verdicts.js';
 import type { EngineSpec } from '../node/state-file.js';
 import type { EngineRecords } from './engine-records.js';
@@ -90,11 +91,44 @@ export class StaleSuperblocks {
     return holders.map((h) => h.name);
   }
 
+  /**
+   * Before a fresh clone is first exported (its caller holds the replica's lock): an export is how
+   * a clone becomes another node's engine member, and that node cannot clear it, so a stale
+   * superblock is cleared here, where the clone lives. Only on a disk whose cluster is at most
+   * 1 MiB (see above), only when the probe finds one; true when cleared. Not a fresh clone, or in a
+   * raid: nothing done.
+   */
+  async clearBeforeExport(replica: string, options?: CallOptions): Promise<boolean> {
+    const clone = this.ctx.state.cloneOf(replica);
+    const head = this.ctx.inventory.head(replica);
+    if (!clone || !head) return false;
+    const users = this.records.all().filter((spec) => spec.replicas.some((r) => r.kind === 'local' && r.name === replica));
+    if (users.length > 0) return false;
+    const bdev = alias(head.disk, head.name);
+    const [found] = await this.ctx.spdk.bdev.getBdevs({ name: bdev }, options);
+    if (!found || found.claimed) return false;
+    if (!(await this.carriesForeignSuperblock(replica, bdev, options))) return false;
+    const cluster = this.ctx.inventory.disks.get(head.disk)?.clusterSize ?? Number.POSITIVE_INFINITY;
+    if (cluster > MIB) {
+      this.ctx.log.warn(
+        { replica, clusterSize: cluster },
+        "exported with a stale raid superblock: its disk's cluster is over 1 MiB, so the first cluster may hold volume data and is not zeroed; a new engine elsewhere will refuse it",
+      );
+      return false;
+    }
+    await this.zero(replica, head.disk, options);
+    this.ctx.log.info(
+      { replica, clonedFrom: `${clone.source}/${clone.snapshot}` },
+      "stale raid superblock cleared before the clone's first export: its first cluster (its source volume's superblock region) zeroed",
+    );
+    return true;
+  }
+
   /** Why `replica`'s superblock may not be cleared for engine `spec`; undefined when it may. */
   private async unclearable(spec: EngineSpec, replica: string, bdev: string, options?: CallOptions): Promise<string | undefined> {
     const member = spec.replicas.find((r) => r.name === replica);
     if (member?.kind !== 'local') {
-      return `a replica on another node (${member ? `${member.address}:${member.port}` : 'unknown address'}); clearing a superblock there is not supported: make the volume on the replica's own node, or delete the raid that wrote it with clear_sb`;
+      return `a replica on another node (${member ? `${member.address}:${member.port}` : 'unknown address'}); its node clears a fresh clone's stale superblock when it first exports it, and this one was not (no fresh clone of that node then, or its disk's cluster is over 1 MiB): make the volume over fresh clones, or delete the raid that wrote it with clear_sb`;
     }
     if (!this.ctx.state.cloneOf(replica)) {
       return "not a clone this node made and no engine or export has used since: its superblock may be another volume's, which salvage needs; delete that volume's engine (it clears its superblocks) or use other replicas";

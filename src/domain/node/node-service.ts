@@ -142,11 +142,11 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.snapshots = new Snapshots(ctx, this.replicas, usage);
     this.clones = new Clones(ctx, this.replicas, this, options.peers);
     this.createExposed = new CreateExposed(ctx, this.replicas, this.exportsOf, this.disks);
-    this.exposure = new ReplicaExposure(ctx, this.replicas, this.exportsOf, usage);
-    const activeRebuilds = new ActiveRebuilds();
-    this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostTimeouts(spec.timeouts));
     this.dataPath = new SpdkDataPath(ctx, this.replicas, options.backupStaging);
     const staleSuperblocks = new StaleSuperblocks(ctx, this.records, (replica, disk, callOptions) => this.dataPath.zeroFirstCluster(replica, disk, callOptions));
+    this.exposure = new ReplicaExposure(ctx, this.replicas, this.exportsOf, usage, (replica, callOptions) => staleSuperblocks.clearBeforeExport(replica, callOptions));
+    const activeRebuilds = new ActiveRebuilds();
+    this.engineStatus = new EngineStatus(ctx, this.records, activeRebuilds, (spec) => deps.hostTimeouts(spec.timeouts));
     this.engines = new Engines(ctx, this.records, deps, this.engineStatus, new SalvageProbe(this, options.peers), staleSuperblocks);
     this.reassembly = new EngineReassembly(ctx, this.records, this.engines, this.engineStatus);
     this.qos = new EngineQos(ctx, this.records);

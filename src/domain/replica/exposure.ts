@@ -18,6 +18,8 @@ export class ReplicaExposure {
     private readonly replicas: Replicas,
     private readonly exports: Exports,
     private readonly usage: Pick<ReplicaUsage, 'localRaidsHolding'>,
+    /** Before a fresh clone's first export: its stale raid superblock cleared (StaleSuperblocks.clearBeforeExport). */
+    private readonly beforeFirstExport?: (replica: string, options?: CallOptions) => Promise<unknown>,
   ) {}
 
   expose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
@@ -34,6 +36,7 @@ export class ReplicaExposure {
         );
       }
       if (plan.outcome === 'unchanged') return this.replicas.info(head);
+      if (!this.ctx.inventory.exports.has(name) && this.ctx.state.cloneOf(name)) await this.beforeFirstExport?.(name, options);
       await this.exports.expose(name, head.disk, plan.hosts, options, undefined, secrets, hostNqns);
       // Exported, it may join a raid elsewhere and carry that raid's superblock: no fresh clone now.
       await this.ctx.state.dropClone(name, 'exported');
