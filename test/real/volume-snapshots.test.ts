@@ -1,7 +1,8 @@
 /**
  * Volume snapshots and clones against a real spdk_tgt: an engine over two local replicas (both
- * members snapshotted by this node), then a volume over a linked and a full clone of the members'
- * snapshots (the clones' stale raid superblocks cleared; its data, read by spdk_dd when it sits
+ * members snapshotted by this node), then a volume over a linked clone and a full one exported and
+ * attached back over NVMe/TCP (the clones' stale raid superblocks cleared, the exported one before
+ * its first export; its data, read by spdk_dd when it sits
  * beside SPDK_TGT, is the snapshot's), then a linked and a full clone of a member's snapshot, then a
  * volume revert (an engine with a superblock, then one without: one member reverted, the other rebuilt). Runs
  * when SPDK_TGT names its binary (started with --no-huge); skipped, saying so, when it is not set.
@@ -15,6 +16,8 @@ import { ddOk, HAS_DD, md5, MIB, RealNode, SPDK_TGT, until } from './helpers/rea
 import { createLocalEngine } from '../helpers/local-engine.js';
 
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:7f3e0c1a-0000-4000-8000-000000000002';
+/** This node's engines attach members with it: the full clone below is exported to it and attached back as a remote member. */
+const ENGINE_HOST = 'nqn.2024-11.io.spdk-conductor:engine:real-vsnap';
 
 if (!SPDK_TGT) console.log('test/real: skipped because SPDK_TGT is not set (point it at an spdk_tgt v26.05 binary to run)');
 
@@ -23,7 +26,7 @@ describe.skipIf(!SPDK_TGT)('volume snapshots and clones against a real spdk_tgt 
   let node: NodeService;
 
   beforeAll(async () => {
-    real = await RealNode.start('vsnap');
+    real = await RealNode.start('vsnap', { env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST } });
     node = real.domain;
   }, 90_000);
 
@@ -56,9 +59,23 @@ describe.skipIf(!SPDK_TGT)('volume snapshots and clones against a real spdk_tgt 
     if (HAS_DD) await ddOk(real.dir, port, { write: after! }, DATA, { hostnqn: HOST });
     await node.replicaClone({ name: 'rc-linked', sourceReplica: 'rv-a', snapshot: 'vc', mode: 'linked' });
     await node.replicaClone({ name: 'rc-full', sourceReplica: 'rv-b', snapshot: 'vc', mode: 'full' });
-    const started = Date.now();
-    const made = await createLocalEngine(node, 'rc', 32 * MIB, ['rc-linked', 'rc-full'], HOST);
-    console.log(`test/real: engine over two clones of a superblock engine's members, their stale superblocks cleared: ${Date.now() - started} ms`);
+    // The full clone as another node's engine would take it: exported (its node clears its stale
+    // superblock before the first export) and attached over NVMe/TCP; the linked one local.
+    let started = Date.now();
+    const exported = await node.replicaExpose('rc-full', [ENGINE_HOST]);
+    console.log(`test/real: first export of a fresh clone, its stale superblock cleared: ${Date.now() - started} ms`);
+    started = Date.now();
+    const made = await node.engineCreate({
+      name: 'rc',
+      sizeBytes: 32 * MIB,
+      replicas: [
+        { name: 'rc-linked', kind: 'local' },
+        { name: 'rc-full', kind: 'remote', address: '127.0.0.1', port: exported.export!.port, nqn: exported.export!.nqn },
+      ],
+      frontend: 'export-only',
+      hostNqns: [HOST],
+    });
+    console.log(`test/real: engine over a local and an exported clone of a superblock engine's members, the local one's stale superblock cleared: ${Date.now() - started} ms`);
     expect(made.superblock).toBe(true);
     const healthy = await until('engine rc healthy', 60_000, async () => {
       const info = await node.engineGet('rc');
@@ -76,6 +93,7 @@ describe.skipIf(!SPDK_TGT)('volume snapshots and clones against a real spdk_tgt 
     const raids = (await node.spdkCall('bdev_raid_get_bdevs', { category: 'all' }, false)) as Array<{ name: string }>;
     expect([...lvols, ...bdevs, ...raids].map((o) => o.name).filter((n) => /^(b\.|bk-|zp\.)/.test(n))).toEqual([]);
     await node.engineDelete('rc');
+    await node.replicaUnexpose('rc-full');
     for (const r of ['rc-linked', 'rc-full']) await node.replicaDelete(r);
     await node.engineSnapshotDelete('rv', 'vc');
   }, 180_000);
