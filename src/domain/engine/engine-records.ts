@@ -155,6 +155,14 @@ export class EngineEdit {
     await this.put({ ...record, out });
   }
 
+  /** Members marked out that the online raid holds in sync again (members-out.ts): the mark goes. */
+  async markIn(replicas: readonly string[]): Promise<void> {
+    let record = this.require();
+    for (const replica of replicas) record = withoutOut(record, replica);
+    if (record.out?.length === this.require().out?.length) return;
+    await this.put(record);
+  }
+
   /** What the rebuild has done so far; nothing to do when it has no record (it ended meanwhile). */
   async setRebuildView(replica: string, view: RebuildView): Promise<void> {
     const record = this.current;

@@ -24,16 +24,37 @@ export function newlyOut(spec: EngineSpec, raid: RaidBdev | undefined, ctx: Pick
     .map((m) => m.name);
 }
 
+/**
+ * The members of `spec` marked out that its online raid holds configured again, with no rebuild
+ * of them running (not the raid's process target) or recorded: back in sync. A rebuild spdk_tgt
+ * ran and finished between two passes (a small volume, or one re-added at re-assembly) leaves no
+ * record whose end would clear the mark; this does.
+ */
+export function backIn(spec: EngineSpec, raid: RaidBdev | undefined, ctx: Pick<DomainContext, 'inventory'>): string[] {
+  if (!raid || raid.state !== 'online' || spec.creating || !spec.out?.length) return [];
+  const inSync = new Set(raid.base_bdevs_list.filter((b) => b.is_configured && b.name && b.name !== raid.process?.target).map((b) => b.name!));
+  return spec.replicas
+    .filter((m) => spec.out!.includes(m.name) && !(spec.rebuilding && Object.hasOwn(spec.rebuilding, m.name)))
+    .filter((m) => memberSlotNames(spec.name, m, ctx).some((n) => inSync.has(n)))
+    .map((m) => m.name);
+}
+
 /** One monitor pass's marks, from the raids the pass read; returns `engine/replica` of each new one. */
 export async function recordMembersOut(ctx: Pick<DomainContext, 'inventory' | 'log'>, records: EngineRecords, raids: ReadonlyMap<string, RaidBdev> | undefined): Promise<string[]> {
   if (!raids) return [];
   const marked: string[] = [];
   for (const spec of records.all()) {
-    if (newlyOut(spec, raids.get(engineRaidName(spec.name)), ctx).length === 0) continue;
+    const raid = raids.get(engineRaidName(spec.name));
+    if (newlyOut(spec, raid, ctx).length === 0 && backIn(spec, raid, ctx).length === 0) continue;
     await records.edit(spec.name, async (edit) => {
       const current = edit.current;
       // Read again under the lock: the raid as the pass saw it, the record as it is now.
-      const out = current ? newlyOut(current, raids.get(engineRaidName(spec.name)), ctx) : [];
+      const out = current ? newlyOut(current, raid, ctx) : [];
+      const back = current ? backIn(current, raid, ctx) : [];
+      if (back.length > 0) {
+        await edit.markIn(back);
+        ctx.log.info({ engine: spec.name, replicas: back }, 'member recorded out is in the online raid again, in sync: the mark is cleared');
+      }
       if (out.length === 0) return;
       await edit.markOut(out);
       ctx.log.warn({ engine: spec.name, replicas: out }, 'member out of the raid and not being rebuilt: recorded out of sync, never a source after a crash');
