@@ -240,8 +240,9 @@ export class Engines {
     if (!attached?.bdev) throw new ConductorError(attached?.code ?? 'REPLICA_UNREACHABLE', `cannot attach replica ${replica.name}: ${attached?.error ?? 'unknown'}`);
     try {
       if (replica.kind === 'remote') {
-        const [[bdev], raid] = await Promise.all([this.ctx.spdk.bdev.getBdevs({ name: attached.bdev }, options), this.status.raidByName(engineRaidName(spec.name), options)]);
-        if (bdev && raid) checkJoinSize(spec, replica, bdev.num_blocks * bdev.block_size, raid.superblock, this.ctx);
+        // Whether the raid keeps a superblock is in the record (confirmCreated): no raid read again.
+        const [bdev] = await this.ctx.spdk.bdev.getBdevs({ name: attached.bdev }, options);
+        if (bdev) checkJoinSize(spec, replica, bdev.num_blocks * bdev.block_size, spec.superblock === true, this.ctx);
       }
     } catch (error) {
       await this.leaveRaid(spec.name, replica).catch(() => undefined);
