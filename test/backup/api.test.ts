@@ -20,6 +20,7 @@ import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { refusal } from '../helpers/refusal.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { startS3, type TestS3 } from './helpers/s3-server.js';
+import { until } from '../helpers/until.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 64 * MiB;
@@ -30,16 +31,6 @@ let node: NodeFixture;
 let s3: TestS3;
 let api: ApiClients;
 let target: BackupTarget;
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, deadlineMs = 120_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function fill(bdev: string, bytes: number): Promise<void> {
   for (let off = 0; off < bytes; off += 128 * 1024) {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { StagedBlock, StagedImage } from '../../src/domain/backup/data-path.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
+import { until } from '../helpers/until.js';
 
 const MIB = 1024 * 1024;
 const SIZE = 32 * MIB;
@@ -38,16 +39,6 @@ async function leftovers(): Promise<{ files: string[]; bdevs: string[] }> {
   const files = fs.existsSync(stagingDir) ? fs.readdirSync(stagingDir) : [];
   const bdevs = (await node.client.call<Array<{ name: string }>>('bdev_get_bdevs')).map((b) => b.name).filter((n) => n.startsWith('bk-'));
   return { files, bdevs };
-}
-
-async function until<T>(check: () => Promise<T | undefined> | T | undefined, what: string, deadlineMs = 60_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Reads the image in the background, keeping copies of the blocks as they come. */
@@ -97,16 +88,16 @@ describe('a stage followed while its copy runs', () => {
     const image = await node.node.dataPath.stageSnapshot({ replica: 'one', snapshot: 's1', mode: 'full', follow: true });
     try {
       const got = reader(image);
-      await until(() => got.blocks.length >= 1 || undefined, 'the first block while the copy is held');
+      await until('the first block while the copy is held', () => got.blocks.length >= 1 || undefined, 60_000);
       expect((await leftovers()).bdevs, 'the copy still runs: its staging bdev is there').toHaveLength(1);
       expect(got.blocks.map((b) => b.offset)).toEqual([0]);
       // Held after 5 clusters (0-4): block 1 (2-3) is final; block 2 (4-5) waits for cluster 9's copy, which shows cluster 5 a hole.
       await copyPause(5);
-      await until(() => got.blocks.length >= 2 || undefined, 'the second block');
+      await until('the second block', () => got.blocks.length >= 2 || undefined, 60_000);
       expect(got.blocks.map((b) => b.offset)).toEqual([0, 2 * MIB]);
       // Cluster 9 copied: 5-8 are holes for good, so blocks 2 (4-5) and 4 (8-9) are final; 8 (16-17) is not.
       await copyPause(6);
-      await until(() => got.blocks.length >= 4 || undefined, 'blocks 2 and 4 once cluster 9 is copied');
+      await until('blocks 2 and 4 once cluster 9 is copied', () => got.blocks.length >= 4 || undefined, 60_000);
       expect(got.blocks.map((b) => b.offset)).toEqual([0, 2 * MIB, 4 * MIB, 8 * MIB]);
       expect((await leftovers()).bdevs).toHaveLength(1);
       await copyPause();
@@ -128,7 +119,7 @@ describe('a stage followed while its copy runs', () => {
     const abort = new AbortController();
     const image = await node.node.dataPath.stageSnapshot({ replica: 'one', snapshot: 's1', mode: 'full', follow: true, signal: abort.signal });
     const got = reader(image);
-    await until(() => got.blocks.length >= 1 || undefined, 'the first block');
+    await until('the first block', () => got.blocks.length >= 1 || undefined, 60_000);
     abort.abort();
     expect(await got.done).toMatchObject({ code: 'CANCELLED' });
     // A shallow copy cannot be stopped: the teardown waits for its end before the bdev goes.
@@ -147,7 +138,7 @@ describe('a stage followed while its copy runs', () => {
     const image = await node.node.dataPath.stageSnapshot({ replica: 'gone', snapshot: 's1', mode: 'full', follow: true });
     const got = reader(image);
     try {
-      await until(() => got.blocks.length >= 1 || undefined, 'the first block');
+      await until('the first block', () => got.blocks.length >= 1 || undefined, 60_000);
       const deleted = await node.node.snapshotDelete('gone', 's1').then(
         () => 'deleted',
         (error: { code?: string }) => error.code,
