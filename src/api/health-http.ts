@@ -24,7 +24,8 @@ export interface HealthView {
 
 export interface MetricsText {
   contentType: string;
-  body: string;
+  /** The exposition; bytes when it crossed from the main thread (UTF-8, sent as they are). */
+  body: string | Uint8Array;
 }
 
 /** The few lines the listener logs; a pino logger is one. */
@@ -112,7 +113,7 @@ export async function startHealthHttp(options: HealthHttpOptions): Promise<Healt
 }
 
 /** `charset`: add one to the type (a metrics source names its own content type whole). */
-function send(res: http.ServerResponse, method: string | undefined, code: number, type: string, body: string, charset = true): void {
+function send(res: http.ServerResponse, method: string | undefined, code: number, type: string, body: string | Uint8Array, charset = true): void {
   // A client that went away while /metrics was rendered has nobody to answer.
   if (res.destroyed) return;
   res.writeHead(code, { 'Content-Type': charset ? `${type}; charset=utf-8` : type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });

@@ -53,7 +53,8 @@ export type ToWorker =
   | { type: 'tls'; context: HttpTlsContext }
   | { type: 'loop-delay'; stats: LoopDelayStats }
   | { type: 'metrics-enabled'; enabled: boolean }
-  | { type: 'metrics-answer'; id: number; text?: { contentType: string; body: string } | undefined; error?: string | undefined }
+  /** `body`: the exposition's UTF-8 bytes, their buffer transferred (not copied) to the thread. */
+  | { type: 'metrics-answer'; id: number; text?: { contentType: string; body: Uint8Array } | undefined; error?: string | undefined }
   | { type: 'stop' };
 
 export type FromWorker =

@@ -237,10 +237,16 @@ export class HealthWorker {
 
   private answerMetrics(worker: Worker, id: number): void {
     const source = this.metricsSource;
-    const reply = (answer: Omit<Extract<ToWorker, { type: 'metrics-answer' }>, 'type' | 'id'>): void => worker.postMessage({ type: 'metrics-answer', id, ...answer } satisfies ToWorker);
+    const reply = (answer: Omit<Extract<ToWorker, { type: 'metrics-answer' }>, 'type' | 'id'>, transfer: ArrayBuffer[] = []): void =>
+      worker.postMessage({ type: 'metrics-answer', id, ...answer } satisfies ToWorker, transfer);
     if (!source) return reply({});
     source().then(
-      (text) => reply({ text }),
+      (text) => {
+        // Encoded once here and its buffer handed over: posting the ~600 KiB string itself would
+        // serialize it (after flattening its rope) and the thread would encode it again to send.
+        const body = utf8Bytes(text.body);
+        reply({ text: { contentType: text.contentType, body } }, [body.buffer as ArrayBuffer]);
+      },
       (err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }),
     );
   }
@@ -317,4 +323,12 @@ export function healthWorkerFor(config: Config, logger?: Logger): HealthWorker {
     threadNice: config['health.threadNice'],
     logger,
   });
+}
+
+/** A string's UTF-8 bytes in a buffer of their own (never a slice of Buffer's shared pool), so it can be transferred. */
+function utf8Bytes(body: string | Uint8Array): Uint8Array {
+  if (typeof body !== 'string') return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength ? body : body.slice();
+  const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(body));
+  bytes.write(body);
+  return bytes;
 }
