@@ -46,34 +46,35 @@ const VOLUME: ReadonlyArray<Family & { value: keyof VolumeIoCounters }> = [
 /** Every family written here, for the dashboard's check and the docs. */
 export const ENGINE_FAMILY_NAMES: readonly string[] = [...Object.values(ENGINE), ...VOLUME].map((f) => f.name);
 
-/** One engine's lines of each of the five ENGINE families, and what they were written from. */
+/** One engine's lines of each of the five ENGINE families (UTF-8), and what they were written from. */
 interface EngineLines {
   key: string;
   margins: EngineObservation['margins'];
-  lines: [string, string, string, string, string];
+  lines: [Buffer, Buffer, Buffer, Buffer, Buffer];
   /** The render that last saw the engine: one not seen by the latest is gone. */
   seen: number;
 }
 
 /**
- * The families as text, each engine's lines kept while what they show is unchanged (its state,
+ * The families as bytes, each engine's lines kept while what they show is unchanged (its state,
  * member counts, size, budget margins), and the volume lines kept per volume I/O sample: a scrape
- * at 500 engines joins kept strings (V8 ropes, no copy) instead of writing ~600 KiB again. Lines
+ * at 500 engines joins kept bytes instead of writing ~600 KiB of text again. Lines
  * that must be written are written in slices (domain/node/slices.ts), as at the first scrape.
  */
 export class EngineFamilies {
   private readonly engines = new Map<string, EngineLines>();
-  private volume: { sample: VolumeIoSample; lines: string[] } | undefined;
+  private volume: { sample: VolumeIoSample; lines: Buffer[] } | undefined;
   private renders = 0;
 
-  /** The observation is the scrape's, taken before the first slice: the text is of one moment. */
-  async render(o: NodeObservation, io: VolumeIoSample | undefined): Promise<string> {
+  /**
+   * The families' bytes, in exposition order, to be joined into one body: kept lines are
+   * encoded once, when written, so a scrape copies bytes instead of flattening and encoding a
+   * rope of thousands of strings (3-10 ms per scrape at 500 engines).
+   * The observation is the scrape's, taken before the first slice: the text is of one moment.
+   */
+  async render(o: NodeObservation, io: VolumeIoSample | undefined): Promise<Buffer[]> {
     const render = ++this.renders;
-    let state = header(ENGINE.state);
-    let members = header(ENGINE.members);
-    let size = header(ENGINE.size);
-    let margin = header(ENGINE.margin);
-    let required = header(ENGINE.required);
+    const families: Buffer[][] = [ENGINE.state, ENGINE.members, ENGINE.size, ENGINE.margin, ENGINE.required].map((f) => [HEADERS.get(f.name)!]);
     await forEachSliced(o.engines, (e) => {
       const key = `${e.state}|${e.members.healthy},${e.members.rebuilding},${e.members.failed},${e.members.missing}|${e.sizeBytes}`;
       let kept = this.engines.get(e.name);
@@ -82,28 +83,26 @@ export class EngineFamilies {
         this.engines.set(e.name, kept);
       }
       kept.seen = render;
-      state += kept.lines[0];
-      members += kept.lines[1];
-      size += kept.lines[2];
-      margin += kept.lines[3];
-      required += kept.lines[4];
+      for (let i = 0; i < 5; i++) if (kept.lines[i]!.length > 0) families[i]!.push(kept.lines[i]!);
     });
     if (this.engines.size > o.engines.length) for (const [name, kept] of this.engines) if (kept.seen !== render) this.engines.delete(name);
-    return state + members + size + margin + required + (await this.volumeLines(io)).join('');
+    return [...families.flat(), ...(await this.volumeLines(io))];
   }
 
-  private async volumeLines(io: VolumeIoSample | undefined): Promise<string[]> {
-    if (io === undefined) return VOLUME.map(header);
+  private async volumeLines(io: VolumeIoSample | undefined): Promise<Buffer[]> {
+    if (io === undefined) return VOLUME.map((f) => HEADERS.get(f.name)!);
     if (this.volume?.sample === io) return this.volume.lines;
-    const lines = VOLUME.map(header);
+    const lines = VOLUME.map(() => '');
     await forEachSliced([...io.engines], ([name, v]) => {
       const engine = `{engine="${label(name)}"} `;
       VOLUME.forEach((f, i) => {
         lines[i] += `${f.name}${engine}${num(v[f.value])}\n`;
       });
     });
-    this.volume = { sample: io, lines };
-    return lines;
+    // Encoded once per sample (every iostat period), each family with its header.
+    const encoded = VOLUME.flatMap((f, i) => [HEADERS.get(f.name)!, Buffer.from(lines[i]!)]);
+    this.volume = { sample: io, lines: encoded };
+    return encoded;
   }
 }
 
@@ -121,12 +120,14 @@ function engineLines(e: EngineObservation): EngineLines['lines'] {
     margin += `${ENGINE.margin.name}${engine},rule="${m.rule}"} ${num(m.marginSec)}\n`;
     required += `${ENGINE.required.name}${engine},rule="${m.rule}"} ${num(m.requiredSec)}\n`;
   }
-  return [`${ENGINE.state.name}${engine},state="${e.state}"} 1\n`, members, `${ENGINE.size.name}${engine}} ${e.sizeBytes}\n`, margin, required];
+  const text: string[] = [`${ENGINE.state.name}${engine},state="${e.state}"} 1\n`, members, `${ENGINE.size.name}${engine}} ${e.sizeBytes}\n`, margin, required];
+  return text.map((t) => (t === '' ? EMPTY : Buffer.from(t))) as EngineLines['lines'];
 }
 
-function header(f: Family): string {
-  return `# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`;
-}
+const EMPTY = Buffer.alloc(0);
+
+/** Each family's HELP and TYPE lines, encoded once. */
+const HEADERS: ReadonlyMap<string, Buffer> = new Map([...Object.values(ENGINE), ...VOLUME].map((f: Family) => [f.name, Buffer.from(`# HELP ${f.name} ${f.help}\n# TYPE ${f.name} ${f.type}\n`)]));
 
 /** Engine names are [a-z0-9-]; escaped all the same, as the text format requires. */
 function label(value: string): string {

@@ -35,7 +35,8 @@ export interface MetricsSources {
 
 export interface RenderedMetrics {
   contentType: string;
-  body: string;
+  /** The exposition, UTF-8, in a buffer of its own (the health worker takes it over whole). */
+  body: Buffer;
 }
 
 /** The main loop's delay over the health worker's last window, in seconds. */
@@ -146,7 +147,14 @@ export class NodeMetrics {
     this.update(o);
     this.volumesAge(io);
     const engines = await this.engineFamilies.render(o, io);
-    return { contentType: this.registry.contentType, body: (await this.registry.metrics()) + engines };
+    const parts = [Buffer.from(await this.registry.metrics()), ...engines];
+    let length = 0;
+    for (const part of parts) length += part.length;
+    // Not Buffer.concat: a result under 4 KiB could be a slice of Buffer's shared pool.
+    const body = Buffer.allocUnsafeSlow(length);
+    let at = 0;
+    for (const part of parts) at += part.copy(body, at);
+    return { contentType: this.registry.contentType, body };
   }
 
   /** Every family name a scrape can carry (prom-client's and the per-engine ones). */
