@@ -56,6 +56,23 @@ export interface HugepagePool {
 
 export type HugepageBound = 'node pool' | 'hugetlb cgroup' | 'spdk_tgt limit';
 
+/** Pages of one size a new mapping can still take, and the bound that set them: a pool, or the simulator's (dma-reading.ts). */
+export interface BoundedPages {
+  available: number;
+  bound: HugepageBound;
+  spdkLimit?: SpdkLimit;
+}
+
+/** What one bound lets spdk_tgt still map of a page size (NodeStats, metrics). */
+export interface HugepageBoundFigure {
+  bound: HugepageBound;
+  availablePages: number;
+  /** The cgroup's or spdk_tgt's limit; absent for the node's pool. */
+  limitBytes?: number;
+  /** What is charged against that limit: the cgroup's usage, what spdk_tgt has mapped. */
+  usedBytes?: number;
+}
+
 export interface SpdkLimit {
   limitBytes: number;
   /** What spdk_tgt has mapped of this size, from its memory dump: what its cgroup is charged. */
@@ -234,9 +251,19 @@ function mibText(bytes: number): string {
   return `${Math.round((bytes / (1024 * 1024)) * 10) / 10} MiB`;
 }
 
-/** Pages a limit of `limitBytes` still lets spdk_tgt map with `mappedBytes` of that size mapped. */
-export function spdkLimitOf(limitBytes: number, mappedBytes: number, pageSizeBytes: number): SpdkLimit {
-  return { limitBytes, mappedBytes, availablePages: Math.max(0, Math.floor((limitBytes - mappedBytes) / pageSizeBytes)) };
+/**
+ * Bounds `pages` (of `pageSizeBytes`) by spdk_tgt's limit of `limitBytes` with `mappedBytes` of that
+ * size mapped: records the limit (returned too), and where it allows fewer pages than `available`
+ * it is the bound.
+ */
+export function boundPagesBySpdkLimit(pages: BoundedPages, limitBytes: number, mappedBytes: number, pageSizeBytes: number): SpdkLimit {
+  const limit = { limitBytes, mappedBytes, availablePages: Math.max(0, Math.floor((limitBytes - mappedBytes) / pageSizeBytes)) };
+  pages.spdkLimit = limit;
+  if (limit.availablePages < pages.available) {
+    pages.available = limit.availablePages;
+    pages.bound = 'spdk_tgt limit';
+  }
+  return limit;
 }
 
 /**
@@ -248,13 +275,17 @@ export function boundBySpdkLimit(reading: HugepageReading, limits: SpdkHugepageL
   if (limits.size === 0 || !mapped) return;
   for (const pool of reading.pools) {
     const limitBytes = limits.get(pool.pageSizeBytes);
-    if (limitBytes === undefined) continue;
-    pool.spdkLimit = spdkLimitOf(limitBytes, mapped.get(pool.pageSizeBytes) ?? 0, pool.pageSizeBytes);
-    if (pool.spdkLimit.availablePages < pool.available) {
-      pool.available = pool.spdkLimit.availablePages;
-      pool.bound = 'spdk_tgt limit';
-    }
+    if (limitBytes !== undefined) boundPagesBySpdkLimit(pool, limitBytes, mapped.get(pool.pageSizeBytes) ?? 0, pool.pageSizeBytes);
   }
+}
+
+/** Each bound of a pool with its figure: the node's pool (free minus reserved) first, then the cgroup and spdk_tgt's limit where they are set. */
+export function boundFigures(pool: Pick<HugepagePool, 'free' | 'reserved' | 'cgroup' | 'spdkLimit'>): HugepageBoundFigure[] {
+  const figures: HugepageBoundFigure[] = [{ bound: 'node pool', availablePages: Math.max(0, pool.free - pool.reserved) }];
+  const { cgroup, spdkLimit } = pool;
+  if (cgroup) figures.push({ bound: 'hugetlb cgroup', availablePages: cgroup.availablePages, limitBytes: cgroup.limitBytes, usedBytes: cgroup.usageBytes });
+  if (spdkLimit) figures.push({ bound: 'spdk_tgt limit', availablePages: spdkLimit.availablePages, limitBytes: spdkLimit.limitBytes, usedBytes: spdkLimit.mappedBytes });
+  return figures;
 }
 
 export function formatPageSize(bytes: number): string {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { boundBySpdkLimit, describePool, parseMeminfo, parseSpdkHugepageLimits, poolOf, readHugepages, spdkHugepageLimitsProblem } from '../../src/host/hugepages.js';
+import { boundBySpdkLimit, boundFigures, describePool, parseMeminfo, parseSpdkHugepageLimits, poolOf, readHugepages, spdkHugepageLimitsProblem } from '../../src/host/hugepages.js';
 
 const TRANSCRIPT = fileURLToPath(new URL('../../../shared/spdk/transcripts/14-memory-exhaustion.jsonl', import.meta.url));
 const MIB = 1024 * 1024;
@@ -227,6 +227,12 @@ describe("spdk_tgt's limit from the configuration (health.spdkHugepagesLimitByte
     const both = await readHugepages(hostRoot({ ...node(), ...cgroup }));
     boundBySpdkLimit(both, parseSpdkHugepageLimits('2Mi=1048576000'), new Map([[2 * MIB, 0]]));
     expect(poolOf(both, 2 * MIB)).toMatchObject({ available: 156, bound: 'hugetlb cgroup', spdkLimit: { availablePages: 500 } });
+    // Each bound's figure, as NodeStats and the metrics show them: the pool's free minus reserved first.
+    expect(boundFigures(poolOf(both, 2 * MIB)!)).toEqual([
+      { bound: 'node pool', availablePages: 1648 },
+      { bound: 'hugetlb cgroup', availablePages: 156, limitBytes: 512 * MIB, usedBytes: 200 * MIB },
+      { bound: 'spdk_tgt limit', availablePages: 500, limitBytes: 1048576000, usedBytes: 0 },
+    ]);
     // spdk_tgt mapped past its limit (a limit lowered since): none more, never negative.
     const over = await readHugepages(hostRoot({ ...node(), ...cgroup }));
     boundBySpdkLimit(over, parseSpdkHugepageLimits('2Mi=67108864'), new Map([[2 * MIB, 100 * MIB]]));

@@ -3,7 +3,7 @@
  * (an engine's state and members, volume I/O counted from writes through the simulator's raid, a
  * rebuild's progress and its end by outcome, spdk_tgt call counts and errors by code), and the
  * whole exposition follows the conventions (prefix, units, _total counters, no label that grows
- * with the replica count). `node stats` shows the same node.
+ * with the replica count). `node stats` shows the same node, and which hugepage bound applies.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +22,7 @@ const MIB = 1024 * 1024;
 const SIZE = 32 * MIB;
 const BLOCK = 4096;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000beef';
+const SPDK_LIMIT = 1536 * MIB;
 
 /** Families whose unit is the thing they count (Prometheus names counts by the noun). */
 const COUNTS = new Set([
@@ -61,6 +62,9 @@ beforeAll(async () => {
     CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS: '500',
     // Slow enough that a scrape sees the rebuild under way.
     CONDUCTOR_REBUILD_MAX_MB_SEC: '4',
+    // spdk_tgt's own container limit, 1.5 GiB: with the simulator's ~780 MiB mapped it allows ~370
+    // more pages, fewer than its pool's 1024, so it is the bound `node stats` names.
+    CONDUCTOR_HEALTH_SPDK_HUGEPAGES_LIMIT_BYTES: `2Mi=${SPDK_LIMIT}`,
   });
   api = createApiClients({ unixSocket: node.apiSocket });
   sim = await SimClient.connect(node.sim.socket);
@@ -227,6 +231,19 @@ describe('node stats', () => {
     const json = JSON.parse((await run(process.execPath, [CLI, 'node', 'stats', '--json', '--top', '1', '--api-socket', node.apiSocket], { timeout: 30_000 })).stdout);
     expect(json.topVolumes.length).toBeLessThanOrEqual(1);
     expect(json.memory.rssBytes).toBeGreaterThan(0);
+    // Which bound sets the pages spdk_tgt can still map, and each one's figure: the simulator's pool
+    // (standing for the node's) and spdk_tgt's configured limit minus what it has mapped.
+    const m = json.memory;
+    expect(m.hugepagesBound).toBe('spdk_tgt_limit');
+    expect(m.hugepageBounds).toHaveLength(2);
+    const [pool, limit] = m.hugepageBounds;
+    expect(pool).toMatchObject({ bound: 'node_pool', limitBytes: 0, usedBytes: 0 });
+    expect(limit).toMatchObject({ bound: 'spdk_tgt_limit', limitBytes: SPDK_LIMIT });
+    expect(limit.usedBytes).toBeGreaterThanOrEqual(700 * MIB);
+    expect(limit.availablePages).toBe(Math.floor((SPDK_LIMIT - limit.usedBytes) / (2 * MIB)));
+    expect(limit.availablePages).toBeLessThan(pool.availablePages);
+    expect(m.hugepagesAvailable).toBe(limit.availablePages);
+    expect(stdout).toMatch(/^hugepage bound\s+spdk_tgt_limit \(\d+ more pages\); node_pool \d+, spdk_tgt_limit \d+ \(limit 1\.5 GiB, [\d.]+ MiB used\)$/m);
     const bad = await run(process.execPath, [CLI, 'node', 'stats', '--top', '0', '--api-socket', node.apiSocket], { timeout: 30_000 }).then(
       () => undefined,
       (err: { code: number; stderr: string }) => err,

@@ -14,6 +14,7 @@ import type { DisksClient as _spdk_conductor_v1_DisksClient, DisksDefinition as 
 import type { ExportInfo as _spdk_conductor_v1_ExportInfo, ExportInfo__Output as _spdk_conductor_v1_ExportInfo__Output } from './spdk/conductor/v1/ExportInfo.js';
 import type { HostAccess as _spdk_conductor_v1_HostAccess, HostAccess__Output as _spdk_conductor_v1_HostAccess__Output } from './spdk/conductor/v1/HostAccess.js';
 import type { HostAuth as _spdk_conductor_v1_HostAuth, HostAuth__Output as _spdk_conductor_v1_HostAuth__Output } from './spdk/conductor/v1/HostAuth.js';
+import type { HugepageBoundFigure as _spdk_conductor_v1_HugepageBoundFigure, HugepageBoundFigure__Output as _spdk_conductor_v1_HugepageBoundFigure__Output } from './spdk/conductor/v1/HugepageBoundFigure.js';
 import type { NodeClient as _spdk_conductor_v1_NodeClient, NodeDefinition as _spdk_conductor_v1_NodeDefinition } from './spdk/conductor/v1/Node.js';
 import type { NodeInfo as _spdk_conductor_v1_NodeInfo, NodeInfo__Output as _spdk_conductor_v1_NodeInfo__Output } from './spdk/conductor/v1/NodeInfo.js';
 import type { NodeInfoRequest as _spdk_conductor_v1_NodeInfoRequest, NodeInfoRequest__Output as _spdk_conductor_v1_NodeInfoRequest__Output } from './spdk/conductor/v1/NodeInfoRequest.js';
@@ -82,6 +83,7 @@ export interface ProtoGrpcType {
         ExposeMode: EnumTypeDefinition
         HostAccess: MessageTypeDefinition<_spdk_conductor_v1_HostAccess, _spdk_conductor_v1_HostAccess__Output>
         HostAuth: MessageTypeDefinition<_spdk_conductor_v1_HostAuth, _spdk_conductor_v1_HostAuth__Output>
+        HugepageBoundFigure: MessageTypeDefinition<_spdk_conductor_v1_HugepageBoundFigure, _spdk_conductor_v1_HugepageBoundFigure__Output>
         /**
          * What this node is, for its peers: engines on other nodes ask before copying snapshots to or from
          * it during a rebuild.

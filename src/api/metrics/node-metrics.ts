@@ -238,7 +238,7 @@ export class NodeMetrics {
       g.hugepagesBoundPages.set({ page_size_bytes: size, bound: 'node_pool' }, Math.max(0, pool.free - pool.reserved));
       if (pool.cgroup) g.hugepagesBoundPages.set({ page_size_bytes: size, bound: 'hugetlb_cgroup' }, pool.cgroup.availablePages);
       if (pool.spdkLimit) g.hugepagesBoundPages.set({ page_size_bytes: size, bound: 'spdk_tgt_limit' }, pool.spdkLimit.availablePages);
-      g.hugepagesBound.set({ page_size_bytes: size, bound: pool.bound.replace(/[ ]/g, '_') }, 1);
+      g.hugepagesBound.set({ page_size_bytes: size, bound: hugepageBoundLabel(pool.bound) }, 1);
     }
     for (const reactor of s.reactors) g.reactorBusy.set({ lcore: reactor.lcore }, reactor.busyPct / 100);
     for (const m of s.iobuf?.modules ?? []) {
@@ -251,6 +251,11 @@ export class NodeMetrics {
   private volumesAge(sample: VolumeIoSample | undefined): void {
     if (sample) this.g.ioAge.set(Math.max(0, (Date.now() - sample.at) / 1000));
   }
+}
+
+/** A hugepage bound as metrics and NodeStats name it: node_pool, hugetlb_cgroup, spdk_tgt_limit. */
+export function hugepageBoundLabel(bound: string): string {
+  return bound.replace(/ /g, '_');
 }
 
 /** A counter whose value spdk_tgt keeps: after reset(), one inc sets it. */

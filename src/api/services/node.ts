@@ -15,7 +15,7 @@ import type { SpdkCallResponse } from '../generated/spdk/conductor/v1/SpdkCallRe
 import type { SpdkInfo } from '../generated/spdk/conductor/v1/SpdkInfo.js';
 import type { SpdkInfoRequest__Output } from '../generated/spdk/conductor/v1/SpdkInfoRequest.js';
 import { ConductorError } from '../../errors.js';
-import type { NodeStatsView } from '../metrics/node-metrics.js';
+import { hugepageBoundLabel, type NodeStatsView } from '../metrics/node-metrics.js';
 import type { ShallowCopyProgress } from '../generated/spdk/conductor/v1/ShallowCopyProgress.js';
 import type { SnapshotShallowCopyRequest__Output } from '../generated/spdk/conductor/v1/SnapshotShallowCopyRequest.js';
 import { toStatus } from '../status.js';
@@ -101,6 +101,9 @@ function nodeStatsMessage(v: NodeStatsView): NodeStats {
       hugepageSizeBytes: pool?.pageSizeBytes ?? 0,
       hugepagesTotal: pool?.total ?? 0,
       hugepagesFree: pool?.free ?? 0,
+      hugepagesBound: s?.dma.bound ? hugepageBoundLabel(s.dma.bound) : '',
+      hugepagesAvailable: s?.dma.growablePages ?? 0,
+      hugepageBounds: (s?.dma.bounds ?? []).map((b) => ({ bound: hugepageBoundLabel(b.bound), availablePages: b.availablePages, limitBytes: b.limitBytes ?? 0, usedBytes: b.usedBytes ?? 0 })),
     },
     rebuilds: o.rebuilds.map((r) => ({
       engine: r.engine,

@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { invoke } from '../../api/client.js';
+import type { NodeMemoryStats__Output } from '../../api/generated/spdk/conductor/v1/NodeMemoryStats.js';
 import type { NodeStats__Output } from '../../api/generated/spdk/conductor/v1/NodeStats.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandContext, CommandSpec } from './context.js';
@@ -76,6 +77,18 @@ export async function watch(ctx: CommandContext, once: () => Promise<void>): Pro
   }
 }
 
+/**
+ * "spdk_tgt_limit (378 more pages); node_pool 1024, spdk_tgt_limit 378 (limit 1.5 GiB, 780 MiB used)":
+ * which bound sets the pages spdk_tgt's heap can still map, then each bound's figure.
+ */
+function boundText(m: NodeMemoryStats__Output): string {
+  if (m.hugepagesBound === '') return m.dmaMode === 'unknown' ? 'not sampled' : 'none: the heap maps no more pages, or they cannot be read';
+  const each = m.hugepageBounds.map((b) =>
+    b.bound === 'node_pool' ? `${b.bound} ${b.availablePages}` : `${b.bound} ${b.availablePages} (limit ${formatSize(b.limitBytes)}, ${formatSize(b.usedBytes)} used)`,
+  );
+  return `${m.hugepagesBound} (${m.hugepagesAvailable} more pages); ${each.join(', ')}`;
+}
+
 function statsText(s: NodeStats__Output): string {
   const o = s.objects;
   const m = s.memory;
@@ -96,6 +109,7 @@ function statsText(s: NodeStats__Output): string {
     ['service memory', m ? `${formatSize(m.rssBytes)} resident, ${formatSize(m.heapUsedBytes)} heap` : undefined],
     ['dma memory', dma],
     ['hugepages', pages],
+    ['hugepage bound', m ? boundText(m) : undefined],
     ['main loop delay', `p99 ${(s.eventLoopDelayP99Sec * 1000).toFixed(1)} ms (last minute)`],
   ]);
   if (s.rebuilds.length > 0) {

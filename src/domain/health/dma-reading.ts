@@ -5,7 +5,20 @@
  * so the node's free pages of that size count; under --no-huge (and a fixed simulator heap) the
  * heap is all there is.
  */
-import { describePool, describeSpdkLimit, formatPageSize, poolOf, spdkLimitOf, type HugepageBound, type HugepageReading, type SpdkHugepageLimits } from '../../host/hugepages.js';
+import {
+  boundFigures,
+  boundPagesBySpdkLimit,
+  describePool,
+  describeSpdkLimit,
+  formatPageSize,
+  poolOf,
+  type BoundedPages,
+  type HugepageBound,
+  type HugepageBoundFigure,
+  type HugepagePool,
+  type HugepageReading,
+  type SpdkHugepageLimits,
+} from '../../host/hugepages.js';
 import type { CallOptions } from '../../spdk/call.js';
 import { dmaModeOf, readWrittenMemDump, type DmaMode, type MemDump } from '../../spdk/mem-dump.js';
 import type { SpdkMethods } from '../../spdk/methods/index.js';
@@ -35,6 +48,8 @@ export interface DmaReading {
   note: string;
   /** What bounded growablePages: the pool, this container's hugetlb cgroup or spdk_tgt's configured limit. */
   bound?: HugepageBound;
+  /** Each bound's figure for the pages growablePages counts, the node's (or simulator's) pool first; set with `bound`. */
+  bounds?: HugepageBoundFigure[];
   dumpFile?: string;
   dumpMs?: number;
   /** When the dump was asked for (the sampler's clock): a sample may keep an older one (dump-schedule.ts). */
@@ -79,7 +94,8 @@ export async function readDump(spdk: SpdkMethods, opts: CallOptions, ownerPid?: 
 /**
  * What spdk_tgt's DMA heap can still give, from its dump and the node's (or simulator's) hugepages.
  * The node's pools come bounded already (boundBySpdkLimit); the simulator's pool, which stands for
- * the node's, is bounded here by spdk_tgt's configured limit the same way.
+ * the node's, is bounded here by spdk_tgt's configured limit with the same helper
+ * (boundPagesBySpdkLimit). The reading says which bound applied and each one's figure.
  */
 export function dmaReading(
   read: DumpRead | undefined,
@@ -128,41 +144,35 @@ export function dmaReading(
       note: 'the dump lists no memory segments',
       problem: 'the dump lists no memory segments',
     };
-  let pages: number | undefined;
   let note: string;
-  let bound: HugepageBound | undefined;
+  let pool: (BoundedPages & Pick<HugepagePool, 'free' | 'reserved' | 'cgroup'>) | undefined;
   if (simPool) {
     if (simPool.hugepages_free === null)
       return fixed(`a fixed heap of ${Math.round(base.heapBytes / MIB)} MiB of ${formatPageSize(pageSizeBytes)} hugepages that maps no more pages: the simulator's --mem-mib`);
-    pages = simPool.hugepages_free;
-    bound = 'node pool';
-    note = `hugepages: ${pages} free, ${formatPageSize(pageSizeBytes)} each, in the simulator's pool`;
+    const free = simPool.hugepages_free;
+    pool = { free, reserved: 0, available: free, bound: 'node pool' };
+    note = `hugepages: ${free} free, ${formatPageSize(pageSizeBytes)} each, in the simulator's pool`;
     const limitBytes = spdkLimits.get(pageSizeBytes);
     if (limitBytes !== undefined) {
-      const limit = spdkLimitOf(limitBytes, dump.segments.bytesByPageSize.get(pageSizeBytes) ?? 0, pageSizeBytes);
-      const applies = limit.availablePages < pages;
-      note += `; ${describeSpdkLimit(limit)}${applies ? ' (the bound)' : ''}`;
-      if (applies) {
-        pages = limit.availablePages;
-        bound = 'spdk_tgt limit';
-      }
+      const limit = boundPagesBySpdkLimit(pool, limitBytes, dump.segments.bytesByPageSize.get(pageSizeBytes) ?? 0, pageSizeBytes);
+      note += `; ${describeSpdkLimit(limit)}${pool.bound === 'spdk_tgt limit' ? ' (the bound)' : ''}`;
     }
   } else {
-    const pool = poolOf(hugepages, pageSizeBytes);
-    pages = pool?.available;
-    bound = pool?.bound;
-    note = pool ? `hugepages: ${describePool(pool)}` : `the node's ${formatPageSize(pageSizeBytes)} hugepages cannot be read (${hugepages.problems.join('; ') || 'no such pool'})`;
+    const nodePool = poolOf(hugepages, pageSizeBytes);
+    pool = nodePool;
+    note = nodePool ? `hugepages: ${describePool(nodePool)}` : `the node's ${formatPageSize(pageSizeBytes)} hugepages cannot be read (${hugepages.problems.join('; ') || 'no such pool'})`;
   }
-  if (pages === undefined) return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note, problem: note };
-  const growBytes = pages * pageSizeBytes;
+  if (pool === undefined) return { ...base, mode, growablePages: undefined, availableBytes: undefined, largestPieceBytes: undefined, note, problem: note };
+  const growBytes = pool.available * pageSizeBytes;
   return {
     ...base,
     mode,
-    growablePages: pages,
+    growablePages: pool.available,
     availableBytes: base.freeBytes + growBytes,
     largestPieceBytes: Math.max(base.greatestFreeBytes, growBytes),
     note,
-    ...(bound ? { bound } : {}),
+    bound: pool.bound,
+    bounds: boundFigures(pool),
   };
 }
 

@@ -168,6 +168,10 @@ describe('admission of a rebuild', () => {
     const tight = n.resources({ 'health.admissionReserveMib': 0, 'health.spdkHugepagesLimitBytes': `2Mi=${mapped + 4 * 2 * MIB}` });
     await tight.start();
     expect(tight.snapshot()!.dma).toMatchObject({ mode: 'hugepages', growablePages: 4, largestPieceBytes: 8 * MIB, bound: 'spdk_tgt limit' });
+    expect(tight.snapshot()!.dma.bounds).toEqual([
+      { bound: 'node pool', availablePages: 100 },
+      { bound: 'spdk_tgt limit', availablePages: 4, limitBytes: mapped + 8 * MIB, usedBytes: mapped },
+    ]);
     const err = await refusal(tight.admit({ kind: 'rebuild', what: 'rebuild of r2 into vol-1' }));
     const limitMib = Math.round(((mapped + 8 * MIB) / MIB) * 10) / 10;
     const mappedMib = Math.round((mapped / MIB) * 10) / 10;
@@ -187,6 +191,10 @@ describe('admission of a rebuild', () => {
     const loose = n.resources({ 'health.admissionReserveMib': 0, 'health.spdkHugepagesLimitBytes': `2Mi=${mapped + 400 * 2 * MIB}` });
     await loose.start();
     expect(loose.snapshot()!.dma).toMatchObject({ growablePages: 100, bound: 'node pool' });
+    expect(loose.snapshot()!.dma.bounds).toEqual([
+      { bound: 'node pool', availablePages: 100 },
+      { bound: 'spdk_tgt limit', availablePages: 400, limitBytes: mapped + 800 * MIB, usedBytes: mapped },
+    ]);
     expect(loose.snapshot()!.dma.note).toMatch(/; spdk_tgt's limit \(health\.spdkHugepagesLimitBytes\) of [\d.]+ MiB, [\d.]+ MiB mapped, allows 400 more$/);
     await degradedRaid(n.spdk, (name) => n.spdk.bdev.nullCreate({ name, num_blocks: 8192, block_size: 4096 }));
     const reservation = await loose.admit({ kind: 'rebuild', what: 'rebuild of r2 into vol-1' });

@@ -1,5 +1,6 @@
 // Original file: rpc-schemas/proto/spdk/conductor/v1/node.proto
 
+import type { HugepageBoundFigure as _spdk_conductor_v1_HugepageBoundFigure, HugepageBoundFigure__Output as _spdk_conductor_v1_HugepageBoundFigure__Output } from '../../../spdk/conductor/v1/HugepageBoundFigure.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface NodeMemoryStats {
@@ -25,6 +26,23 @@ export interface NodeMemoryStats {
   'hugepageSizeBytes'?: (number | string | Long);
   'hugepagesTotal'?: (number | string | Long);
   'hugepagesFree'?: (number | string | Long);
+  /**
+   * The hugepages spdk_tgt's heap can still map (of the heap's page size; under the simulator, its
+   * pool stands for the node's) have up to three bounds and the smallest applies: which one, as
+   * the metrics name it: "node_pool" (free minus reserved), "hugetlb_cgroup" (this container's
+   * limit, where one is set) or "spdk_tgt_limit" (health.spdkHugepagesLimitBytes minus what
+   * spdk_tgt has mapped). Empty when the heap does not grow (--no-huge, a fixed heap) or no sample
+   * says.
+   */
+  'hugepagesBound'?: (string);
+  /**
+   * that bound's figure: what dma_available_bytes counts beyond the heap's free
+   */
+  'hugepagesAvailable'?: (number | string | Long);
+  /**
+   * each bound that is set, node_pool first
+   */
+  'hugepageBounds'?: (_spdk_conductor_v1_HugepageBoundFigure)[];
 }
 
 export interface NodeMemoryStats__Output {
@@ -50,4 +68,21 @@ export interface NodeMemoryStats__Output {
   'hugepageSizeBytes': (number);
   'hugepagesTotal': (number);
   'hugepagesFree': (number);
+  /**
+   * The hugepages spdk_tgt's heap can still map (of the heap's page size; under the simulator, its
+   * pool stands for the node's) have up to three bounds and the smallest applies: which one, as
+   * the metrics name it: "node_pool" (free minus reserved), "hugetlb_cgroup" (this container's
+   * limit, where one is set) or "spdk_tgt_limit" (health.spdkHugepagesLimitBytes minus what
+   * spdk_tgt has mapped). Empty when the heap does not grow (--no-huge, a fixed heap) or no sample
+   * says.
+   */
+  'hugepagesBound': (string);
+  /**
+   * that bound's figure: what dma_available_bytes counts beyond the heap's free
+   */
+  'hugepagesAvailable': (number);
+  /**
+   * each bound that is set, node_pool first
+   */
+  'hugepageBounds': (_spdk_conductor_v1_HugepageBoundFigure__Output)[];
 }
