@@ -51,7 +51,12 @@ async function serve(impl: Impl, socket: string): Promise<void> {
   const worker = new HealthWorker({ http: undefined, grpc: { unixSocket: socket }, grpcServer: impl, stallMs: 10_000, logger, threadNice: -10 });
   await worker.listening;
   worker.follow(health);
-  process.stdout.write('listening\n');
+  // Whether the thread got its nice value (CAP_SYS_NICE): the lowest of the process's threads.
+  const nices = fs.readdirSync('/proc/self/task').map((tid) => {
+    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+  process.stdout.write(`listening, health thread nice ${Math.min(...nices)}\n`);
   process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));
 }
 
@@ -66,7 +71,7 @@ async function main(): Promise<void> {
   const track = reapOnExit(dir);
   const checks = Number(values.checks);
   const rounds = Number(values.rounds);
-  const loads = values['no-burners'] ? ['quiet'] : ['as is', '2 burners'];
+  const loads = values['no-burners'] ? ['as is'] : ['as is', '2 burners'];
   const Client = grpc.makeGenericClientConstructor(healthService, 'Health') as unknown as new (target: string, creds: grpc.ChannelCredentials) => HealthClient;
   const results: { impl: Impl; load: string; cpuPerCheck: number; threadPerCheck: number; p50: number; p99: number; max: number; loadavg: number }[] = [];
 
@@ -77,12 +82,21 @@ async function main(): Promise<void> {
         const socket = path.join(dir, `${impl}-${round}.sock`);
         const server = track(spawn(process.execPath, [self, '--serve', impl, '--socket', socket], { stdio: ['ignore', 'pipe', 'inherit'] }));
         await new Promise<void>((resolve, reject) => {
-          server.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+          server.stdout!.on('data', (d: Buffer) => {
+            const line = d.toString();
+            if (!line.includes('listening')) return;
+            if (round === 1 && load === loads[0]) console.log(`${impl}: ${line.trim()}`);
+            resolve();
+          });
           server.once('exit', (code) => reject(new Error(`the ${impl} server exited (${code})`)));
         });
         const client = new Client(`unix:${socket}`, grpc.credentials.createInsecure());
         const check = (): Promise<void> =>
-          new Promise((resolve, reject) => client.Check({ service: 'liveness' }, { deadline: Date.now() + 5_000 }, (err, reply) => (err ? reject(err) : reply?.status === 'SERVING' ? resolve() : reject(new Error(`answered ${reply?.status}`)))));
+          new Promise((resolve, reject) =>
+            client.Check({ service: 'liveness' }, { deadline: Date.now() + 5_000 }, (err, reply) =>
+              err ? reject(err) : reply?.status === 'SERVING' ? resolve() : reject(new Error(`answered ${reply?.status}`)),
+            ),
+          );
         for (let i = 0; i < 300; i++) await check();
         const burners = load === '2 burners' ? [0, 1].map(() => track(spawn('nice', ['-n', '0', 'sh', '-c', 'while :; do :; done'], { stdio: 'ignore' }))) : [];
         if (burners.length > 0) await new Promise((r) => setTimeout(r, 300));

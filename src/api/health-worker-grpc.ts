@@ -12,7 +12,6 @@ import type { HealthGrpcServer } from './health-worker-h2.js';
 import { grpcTarget, serveHealth } from './health-grpc.js';
 import { prepareSocketPath, removeSocket } from './socket-file.js';
 
-
 /** How long close() lets Watch streams end before cutting them off, ms. */
 const CLOSE_GRACE_MS = 1_000;
 

@@ -176,8 +176,20 @@ describe('grpc.health.v1 on node:http2', () => {
       { name: 'a reserved wire type', body: frame(Buffer.from([0x0f, 0x01])), h2: { http: 200, grpc: '13', trailersOnly: true }, sameAsGrpcJs: false },
       { name: 'a key cut short', body: frame(Buffer.from([0x80])), h2: { http: 200, grpc: '13', trailersOnly: true }, sameAsGrpcJs: true },
       { name: 'compressed flag, no grpc-encoding', body: frame(liveness, liveness.length, true), h2: { http: 200, grpc: '13', trailersOnly: true }, sameAsGrpcJs: false },
-      { name: 'unknown grpc-encoding', headers: { 'grpc-encoding': 'zstd-bogus' }, body: frame(liveness, liveness.length, true), h2: { http: 200, grpc: '12', trailersOnly: true }, sameAsGrpcJs: true },
-      { name: 'gzip declared, garbage inside', headers: { 'grpc-encoding': 'gzip' }, body: frame(Buffer.from('not gzip'), 8, true), h2: { http: 200, grpc: '13', trailersOnly: true }, sameAsGrpcJs: true },
+      {
+        name: 'unknown grpc-encoding',
+        headers: { 'grpc-encoding': 'zstd-bogus' },
+        body: frame(liveness, liveness.length, true),
+        h2: { http: 200, grpc: '12', trailersOnly: true },
+        sameAsGrpcJs: true,
+      },
+      {
+        name: 'gzip declared, garbage inside',
+        headers: { 'grpc-encoding': 'gzip' },
+        body: frame(Buffer.from('not gzip'), 8, true),
+        h2: { http: 200, grpc: '13', trailersOnly: true },
+        sameAsGrpcJs: true,
+      },
       { name: 'gzip, well formed', headers: { 'grpc-encoding': 'gzip' }, body: gzipped(liveness), h2: { http: 200, grpc: '0', messages: 1, trailersOnly: false }, sameAsGrpcJs: true },
       { name: 'grpc-timeout garbage', headers: { 'grpc-timeout': 'soon' }, body: frame(liveness), h2: { http: 200, grpc: '13', trailersOnly: true }, sameAsGrpcJs: true },
     ];
