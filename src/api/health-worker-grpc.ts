@@ -1,21 +1,16 @@
 /**
- * The health worker's gRPC listener: grpc.health.v1 only (Check and Watch), on a Unix socket or a
- * TCP address, plain. Small limits: a health request is a few bytes.
+ * The health worker's former gRPC listener, on grpc-js with grpc-health-check: kept only so that
+ * scripts/bench-health-grpc.ts can compare it with the node:http2 one the thread runs
+ * (health-worker-h2.ts; HealthWorker's `grpcServer: 'grpc-js'` selects this one).
  */
 import { chmod } from 'node:fs/promises';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ConductorError } from '../errors.js';
 import type { HealthReport, Probe } from './health.js';
 import type { HealthGrpcAddress } from './health-addresses.js';
+import type { HealthGrpcServer } from './health-worker-h2.js';
 import { grpcTarget, serveHealth } from './health-grpc.js';
 import { prepareSocketPath, removeSocket } from './socket-file.js';
-
-export interface HealthGrpcServer {
-  /** As bound: `unix:PATH` or host:port with the port resolved. */
-  readonly target: string;
-  publish(): void;
-  close(): Promise<void>;
-}
 
 /** How long close() lets Watch streams end before cutting them off, ms. */
 const CLOSE_GRACE_MS = 1_000;

@@ -34,6 +34,8 @@ export interface HealthWorkerData {
   /** The identity in use, kept for a restarted thread. */
   tlsContext?: HttpTlsContext | undefined;
   grpc: HealthGrpcAddress | undefined;
+  /** What serves grpc.health.v1: node:http2 itself, or grpc-js (kept for the comparison in scripts/bench-health-grpc.ts only). */
+  grpcServer?: 'node-http2' | 'grpc-js' | undefined;
   stallMs: number;
   /** How long a /metrics request waits for the main thread, ms. */
   metricsTimeoutMs: number;

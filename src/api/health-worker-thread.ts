@@ -5,14 +5,14 @@
  * memory and the last reports it posted. Liveness fails only when the heartbeat is older than
  * health.livenessStallSec; readiness is the posted report, failed for the same reason then.
  * /metrics is the one answer that needs the main thread: asked over the message port, with a
- * deadline. The HTTP listener comes up first: gRPC's modules take a while to load.
+ * deadline. grpc.health.v1 is served on node:http2 itself (health-worker-h2.ts), no gRPC library.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { livenessAt, readinessAt, type HealthReport, type Probe } from './health.js';
 import { startHealthHttp, type HealthHttp, type HealthView, type MetricsText } from './health-http.js';
 import type { LoopDelayStats } from './health-loop-delay.js';
 import { Heartbeat, type FromWorker, type HealthWorkerData, type HttpTlsContext, type ToWorker } from './health-worker-messages.js';
-import type { HealthGrpcServer } from './health-worker-grpc.js';
+import type { HealthGrpcServer } from './health-worker-h2.js';
 import { setThreadNice } from './thread-nice.js';
 
 /** Scrapes waiting for the main thread at once; more are refused rather than queued behind it. */
@@ -157,8 +157,9 @@ async function start(): Promise<void> {
       httpAt = Date.now();
     }
     if (data.grpc) {
-      const { startHealthGrpc } = await import('./health-worker-grpc.js');
-      grpc = await startHealthGrpc(data.grpc, report);
+      // grpc-js only for a comparison (scripts/bench-health-grpc.ts): node:http2 answers at about half its CPU.
+      if (data.grpcServer === 'grpc-js') grpc = await (await import('./health-worker-grpc.js')).startHealthGrpc(data.grpc, report);
+      else grpc = await (await import('./health-worker-h2.js')).startHealthH2(data.grpc, report);
       grpcAt = Date.now();
       log('info', { address: grpc.target }, 'gRPC health listening: grpc.health.v1');
     }

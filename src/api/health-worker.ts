@@ -42,6 +42,8 @@ export interface HealthWorkerOptions {
   httpTls?: boolean;
   /** Where grpc.health.v1 listens; undefined: no gRPC listener. */
   grpc: HealthGrpcAddress | undefined;
+  /** What serves grpc.health.v1 in the thread: node:http2 (the default), or grpc-js, for scripts/bench-health-grpc.ts's comparison only. */
+  grpcServer?: 'node-http2' | 'grpc-js';
   /** How old the heartbeat may be before liveness fails, ms. */
   stallMs: number;
   /** None yet: lines are held until setLogger (the early start makes pino after the thread). */
@@ -96,6 +98,7 @@ export class HealthWorker {
       http: options.http,
       httpTls: options.httpTls === true,
       grpc: options.grpc,
+      grpcServer: options.grpcServer,
       stallMs: options.stallMs,
       metricsTimeoutMs: options.metricsTimeoutMs ?? 5_000,
       threadNice: options.threadNice,

@@ -18,8 +18,7 @@ export const ENGINE_PROTO = 'spdk/conductor/v1/engine.proto';
 export const BACKUP_PROTO = 'spdk/conductor/v1/backup.proto';
 /** Every file of the API, in the order the generator is given them (scripts/gen-proto-types.sh). */
 export const API_PROTOS = [NODE_PROTO, ENGINE_PROTO, BACKUP_PROTO] as const;
-export const PACKAGE = 'spdk.conductor.v1';
-export const SERVICE_NAMES = [`${PACKAGE}.Disks`, `${PACKAGE}.Replicas`, `${PACKAGE}.Snapshots`, `${PACKAGE}.Engines`, `${PACKAGE}.Node`, `${PACKAGE}.Backups`] as const;
+export { PACKAGE, SERVICE_NAMES } from './service-names.js';
 
 /** The generator writes one index per file; both files share the package, so the types merge. */
 export type ProtoGrpcType = NodeGrpcType & EngineGrpcType & BackupGrpcType;
