@@ -64,11 +64,18 @@ export class EngineStatus {
   private async observeOne(spec: EngineSpec, options?: CallOptions): Promise<Observed> {
     const raidName = engineRaidName(spec.name);
     const remote = spec.replicas.filter((r) => r.kind === 'remote').map((r) => engineControllerName(spec.name, r.name));
-    const [raid, controllers] = await Promise.all([
-      this.raidByName(raidName, options),
-      Promise.all(remote.map((name) => this.ctx.spdk.nvme.getControllers({ name }, options).catch((e: unknown) => this.ifGone(e, []) as NvmeController[]))),
-    ]);
-    return { raids: new Map(raid ? [[raidName, raid]] : []), controllers: new Map(controllers.flat().map((c) => [c.name, c])) };
+    const [raid, controllers] = await Promise.all([this.raidByName(raidName, options), this.controllersNamed(remote, options)]);
+    return { raids: new Map(raid ? [[raidName, raid]] : []), controllers: new Map(controllers.map((c) => [c.name, c])) };
+  }
+
+  /**
+   * The named controllers spdk_tgt has, each asked for by name (independent names go out together
+   * on the one connection); a name it does not know (-22 "Controller X does not exist") is left
+   * out. The whole list is one large answer per call on a node with hundreds of remote members.
+   */
+  async controllersNamed(names: readonly string[], options?: CallOptions): Promise<NvmeController[]> {
+    const found = await Promise.all(names.map((name) => this.ctx.spdk.nvme.getControllers({ name }, options).catch((e: unknown) => this.ifGone(e, []) as NvmeController[])));
+    return found.flat();
   }
 
   /** One raid by its bdev name (its driver_specific carries the rebuild process); every raid is listed only when it is not a bdev. */

@@ -172,7 +172,9 @@ export class Engines {
     checkName('volume', name);
     return this.records.edit(name, async (edit) => {
       const spec = edit.current;
-      await this.teardown(spec ?? bareSpec(name), edit, options);
+      // No record names its controllers: only the whole list shows leftovers (once per such delete).
+      const leftovers = spec ? undefined : (await this.ctx.spdk.nvme.getControllers(undefined, options)).map((c) => c.name).filter((n) => n.startsWith(engineControllerName(name, '')));
+      await this.teardown(spec ?? bareSpec(name), edit, options, leftovers);
       if (spec) this.status.changed(name, 'deleted', 'deleted');
       this.ctx.log.info({ engine: name, existed: spec !== undefined }, 'engine deleted');
       return spec ? 'deleted' : 'already-absent';
@@ -352,9 +354,10 @@ export class Engines {
 
   /**
    * Removes everything an engine made on this node, then its record (`edit`: under its lock); each
-   * step tolerates what is already gone.
+   * step tolerates what is already gone. `controllers`: the names of its controllers when the
+   * caller knows them otherwise (no record); by default its remote members' names.
    */
-  async teardown(spec: EngineSpec, edit: EngineEdit, options?: CallOptions): Promise<void> {
+  async teardown(spec: EngineSpec, edit: EngineEdit, options?: CallOptions, controllers?: readonly string[]): Promise<void> {
     const nqn = volumeNqn(spec.name);
     if (spec.frontend === 'nvme-host' && this.deps.hostFrontend) await this.deps.hostFrontend.disconnect(nqn);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn }, options));
@@ -362,16 +365,15 @@ export class Engines {
     // The engine is gone for good: its superblock goes too, so its replicas can join another raid.
     if (spec.superblock) await this.readdTakenOut(spec, options);
     await deleteQuietly(this.ctx, () => this.ctx.spdk.raid.delete({ name: engineRaidName(spec.name), ...(spec.superblock ? { clear_sb: true } : {}) }, options));
-    // Every controller of this engine, also ones for replicas no longer in the spec.
-    const controllers = await this.ctx.spdk.nvme.getControllers(undefined, options);
-    const prefix = `${engineControllerName(spec.name, '')}`;
+    // Its controllers, asked for by name: the whole list is every remote member of the node, per
+    // delete. A member is in the record before its controller is attached and leaves it only after
+    // the detach (leaveRaid), so the record names every controller the engine has.
+    const names = controllers ?? spec.replicas.filter((r) => r.kind === 'remote').map((r) => engineControllerName(spec.name, r.name));
     await Promise.all(
-      controllers
-        .filter((c) => c.name.startsWith(prefix))
-        .map(async (c) => {
-          await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: c.name }, options));
-          await this.waitGone(`${c.name}n1`, options);
-        }),
+      (await this.status.controllersNamed(names, options)).map(async (c) => {
+        await deleteQuietly(this.ctx, () => this.ctx.spdk.nvme.detachController({ name: c.name }, options));
+        await this.waitGone(`${c.name}n1`, options);
+      }),
     );
     // After the detaches: a key still in use would only be marked removed by spdk_tgt.
     await this.ctx.keys.releaseAll(engineKeyUser(spec.name, ''), options);
@@ -499,6 +501,8 @@ export class Engines {
     if (error.rpcCode === EIO) return failed(`${error.rpcMessage}: unreachable, this host not allowed, or its export requires DH-HMAC-CHAP or TLS keys this member was not given`);
     if (error.rpcCode === ENOKEY) return failed(`a key of this member is not in spdk_tgt's keyring (${error.rpcMessage}); give the member's keys again`, 'NVME_AUTH_FAILED');
     if (error.rpcCode === EEXIST) {
+      // A controller of any name may hold the path: only the whole list can name it (once per
+      // refused attach, not per operation).
       const controller = engineControllerName(volume, replica.name);
       const other = (await this.ctx.spdk.nvme.getControllers(undefined, options).catch(() => []))
         .filter((c) => c.ctrlrs.some((p) => p.trid.traddr === replica.address && p.trid.trsvcid === String(replica.port) && p.trid.subnqn === replica.nqn))
@@ -565,16 +569,18 @@ export async function recoverEngines(
     }
   }
   const known = new Set(records.all().map((s) => s.name));
-  const strays = new Set<string>();
+  // Per stray engine, its controllers as the start's one read found them: none is read again.
+  const strays = new Map<string, string[]>();
   for (const controller of controllers) {
     const parsed = parseEngineController(controller.name);
-    if (parsed && !known.has(parsed.volume)) strays.add(parsed.volume);
+    if (parsed && !known.has(parsed.volume)) strays.set(parsed.volume, [...(strays.get(parsed.volume) ?? []), controller.name]);
   }
   for (const raid of await ctx.spdk.raid.getBdevs('all', options)) {
-    if (raid.name.startsWith('e.') && !known.has(raid.name.slice(2)) && !nameProblem('volume', raid.name.slice(2))) strays.add(raid.name.slice(2));
+    const volume = raid.name.slice(2);
+    if (raid.name.startsWith('e.') && !known.has(volume) && !nameProblem('volume', volume) && !strays.has(volume)) strays.set(volume, []);
   }
-  for (const volume of strays) await records.edit(volume, (edit) => engines.teardown(bareSpec(volume), edit, options));
-  return { adopted, rolledBack, strays: [...strays] };
+  for (const [volume, names] of strays) await records.edit(volume, (edit) => engines.teardown(bareSpec(volume), edit, options, names));
+  return { adopted, rolledBack, strays: [...strays.keys()] };
 }
 
 /** What teardown needs of an engine known only by name (its spec is gone or never written). */

@@ -20,6 +20,7 @@
 import type { Logger } from 'pino';
 import { ConductorError, SpdkTransportError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
+import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { RaidBdev } from '../../spdk/methods/raid.js';
 import type { EngineRepairOutcome, EngineReplicaSpec } from '../model.js';
 import type { DomainContext } from '../node/context.js';
@@ -63,17 +64,20 @@ export class EngineReassembly {
     this.log = ctx.log.child({ component: 'engine-reassembly' });
   }
 
-  /** Reconcile's engine step: every recorded engine, several at once. Returns what could not come back. */
-  async all(options: CallOptions): Promise<string[]> {
+  /**
+   * Reconcile's engine step: every recorded engine, several at once. Returns what could not come
+   * back. `controllers`: the whole list when the caller has just read it (one read per step).
+   */
+  async all(options: CallOptions, controllers?: readonly NvmeController[]): Promise<string[]> {
     // A create that never returned is recovery's to roll back; a revert in flight brings its engine back itself.
     const specs = this.records.all().filter((spec) => !spec.creating && !spec.reverting);
     if (specs.length === 0) return [];
-    const [controllers, raids, subsystems] = await Promise.all([
-      this.ctx.spdk.nvme.getControllers(undefined, options),
+    const [listed, raids, subsystems] = await Promise.all([
+      controllers ?? this.ctx.spdk.nvme.getControllers(undefined, options),
       this.ctx.spdk.raid.getBdevs('all', options),
       this.ctx.spdk.nvmf.getSubsystems(undefined, options),
     ]);
-    const view: StepView = { controllers: new Set(controllers.map((c) => c.name)), raids: new Map(raids.map((r) => [r.name, r])), subsystems: new Set(subsystems.map((s) => s.nqn)) };
+    const view: StepView = { controllers: new Set(listed.map((c) => c.name)), raids: new Map(raids.map((r) => [r.name, r])), subsystems: new Set(subsystems.map((s) => s.nqn)) };
     const problems: string[] = [];
     let next = 0;
     const lane = async (): Promise<void> => {
@@ -140,10 +144,13 @@ export class EngineReassembly {
     return { actions, problem };
   }
 
-  /** Remote members without a controller are attached again, under the same names and timeouts. True when one was. */
+  /**
+   * Remote members without a controller are attached again, under the same names and timeouts.
+   * True when one was. Without the step's view (repair), the members' controllers are asked for by name.
+   */
   private async attachMissing(spec: EngineSpec, actions: string[], options: CallOptions, known?: ReadonlySet<string>): Promise<boolean> {
-    const remote = spec.replicas.some((r) => r.kind === 'remote');
-    const controllers = known ?? (remote ? new Set((await this.ctx.spdk.nvme.getControllers(undefined, options)).map((c) => c.name)) : new Set<string>());
+    const remote = spec.replicas.filter((r) => r.kind === 'remote').map((r) => engineControllerName(spec.name, r.name));
+    const controllers = known ?? new Set((await this.status.controllersNamed(remote, options)).map((c) => c.name));
     const missing = spec.replicas.filter((r) => r.kind === 'remote' && !controllers.has(engineControllerName(spec.name, r.name)));
     let any = false;
     for (const attached of missing.length > 0 ? await this.engines.attachAll({ ...spec, replicas: missing }, options) : []) {

@@ -200,8 +200,10 @@ export class NodeService implements NodeDomain, EngineDomain {
       releaseReplicas: (callOptions) => releasePhantomRaids(this.ctx, this.records, callOptions),
       // Engines are re-assembled (members attached again, the record checked, the export made at its port).
       afterConverge: async (callOptions) => {
-        await applyNvmeOptions(this.ctx, this.budget, await this.ctx.spdk.nvme.getControllers(undefined, callOptions));
-        const problems = await this.reassembly.all(callOptions);
+        // One read of the controllers per reconcile: the options check and the engine step share it.
+        const controllers = await this.ctx.spdk.nvme.getControllers(undefined, callOptions);
+        await applyNvmeOptions(this.ctx, this.budget, controllers);
+        const problems = await this.reassembly.all(callOptions, controllers);
         // Rebuilds spdk_tgt started on re-assembly get their record; at start, recovery's own pass does it.
         if (this.state.ready) await this.rebuilds.adoptStarted(callOptions);
         // A raid spdk_tgt made again has no QoS limits; unfinished expansions go on in the background.

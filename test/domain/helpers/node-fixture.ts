@@ -13,6 +13,7 @@ import type { NodeService } from '../../../src/domain/node/node-service.js';
 import { startService, type ServiceHandle } from '../../../src/service.js';
 import type { SpdkClient } from '../../../src/spdk/client.js';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
+import { RpcProxy } from '../../crash/helpers/rpc-proxy.js';
 import { portBlock } from '../../helpers/ports.js';
 
 export interface NodeFixture {
@@ -20,6 +21,8 @@ export interface NodeFixture {
   dir: string;
   client: SpdkClient;
   node: NodeService;
+  /** With `recordCalls`: every request the service sends spdk_tgt, in order (test/crash/helpers/rpc-proxy.ts). */
+  proxy: RpcProxy | undefined;
   /** With `api`: host:port of this node's gRPC API (the same across restarts), for peers. */
   apiAddress: string | undefined;
   /** A sparse file usable as an aio disk. */
@@ -36,11 +39,14 @@ export interface NodeFixtureOptions {
   api?: boolean;
   /** Extra simulator flags (e.g. --mem-mib). */
   simArgs?: string[];
+  /** The service reaches the simulator through a recording proxy (`fixture.proxy`). */
+  recordCalls?: boolean;
 }
 
 export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-node-'));
   const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock'), args: ['--mem-dump', path.join(dir, 'mem-dump.txt'), ...(options.simArgs ?? [])] });
+  const proxy = options.recordCalls ? await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock')) : undefined;
   const portMin = options.portMin ?? portBlock();
   // Without `api` the API listens on a socket in the temp dir only; with it, on a TCP port that
   // stays the same across restarts: peers know a node by its address.
@@ -48,7 +54,7 @@ export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeF
   const config = () =>
     loadConfig({
       env: {
-        CONDUCTOR_SPDK_SOCKET: sim.socket,
+        CONDUCTOR_SPDK_SOCKET: proxy?.socket ?? sim.socket,
         CONDUCTOR_API_SOCKET: path.join(dir, 'api.sock'),
         CONDUCTOR_API_TCP: options.api ? `127.0.0.1:${apiPort}` : 'off',
         CONDUCTOR_API_TCP_INSECURE: options.api ? 'true' : 'false',
@@ -65,6 +71,7 @@ export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeF
     dir,
     client: undefined as unknown as SpdkClient,
     node: undefined as unknown as NodeService,
+    proxy,
     apiAddress: undefined,
     diskFile(name, sizeMib = 1024) {
       const file = path.join(dir, `${name}.img`);
@@ -90,6 +97,7 @@ export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeF
     },
     async close() {
       await service?.close();
+      await proxy?.close();
       await sim.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     },

@@ -57,8 +57,9 @@ export async function anotherReplica(node: ReplicaNode, replica: string, sizeByt
   return { name: replica, kind: 'remote', address: '127.0.0.1', port: exposed.export!.port, nqn: exposed.export!.nqn };
 }
 
-export async function engineNode(env: Record<string, string> = FAST_BUDGET): Promise<NodeFixture> {
-  return startNode({ portMin: portBlock(), env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST_NQN, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '200', ...env } });
+/** `recordCalls`: the service's SPDK calls are recorded (`fixture.proxy`). */
+export async function engineNode(env: Record<string, string> = FAST_BUDGET, recordCalls = false): Promise<NodeFixture> {
+  return startNode({ portMin: portBlock(), recordCalls, env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST_NQN, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '200', ...env } });
 }
 
 /** The host: attaches the engine's export and writes to it, remembering what it wrote. */
