@@ -27,11 +27,12 @@
  * service's memory at rest is read after a full GC (scripts/lib/gc-on-signal.ts, preloaded with
  * --expose-gc), so that growth is retention, not garbage; `--heap-snapshots` writes a heap
  * snapshot at each of those two points too. `--serve-node-args` passes flags to the service's node
- * (with "=": --serve-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"); `--serve-log FILE` keeps its log (with
+ * (with "=": --serve-node-args="--cpu-prof --cpu-prof-dir=/tmp/prof"), `--serve-env NAME=VALUE` (repeatable) sets its
+ * environment over the image's (e.g. MALLOC_ARENA_MAX=1); `--serve-log FILE` keeps its log (with
  * CONDUCTOR_LOOP_TRACE=1 in the environment: the slow main-loop tasks).
  *
  *   npm run bench:scale -- [--replicas 3000] [--exported 2000] [--engines 500] [--churn-seconds 120] [--idle-seconds 20] [--cycles 10000] [--inflight 64]
- *                          [--export-ports 61000-64999] [--compare-probers] [--heap-snapshots] [--serve-node-args=...] [--serve-log FILE]
+ *                          [--export-ports 61000-64999] [--compare-probers] [--heap-snapshots] [--serve-node-args=...] [--serve-env NAME=VALUE] [--serve-log FILE]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -80,6 +81,7 @@ const { values } = parseArgs({
     target: { type: 'string' },
     'serve-log': { type: 'string' },
     'serve-node-args': { type: 'string', default: '' },
+    'serve-env': { type: 'string', multiple: true, default: [] },
     cycles: { type: 'string', default: '10000' },
     'heap-snapshots': { type: 'boolean', default: false },
     'compare-probers': { type: 'boolean', default: false },
@@ -310,6 +312,7 @@ async function bench(): Promise<void> {
         ...process.env,
         CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn',
         ...SERVE_ENV,
+        ...Object.fromEntries(values['serve-env'].map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])),
         BENCH_GC_REPORT: gcReport,
         ...(values['heap-snapshots'] ? { BENCH_HEAP_SNAPSHOT_DIR: process.cwd() } : {}),
       },

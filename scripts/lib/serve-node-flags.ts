@@ -2,7 +2,9 @@
  * How the image runs `serve` (Dockerfile: ENTRYPOINT's node flags, ENV), for the benchmarks that
  * measure it as it runs there; test/deploy/node-flags.test.ts keeps the Dockerfile, `npm start` and
  * these equal. Why each (docs/architecture.md, "Memory" under "Main loop budget"):
- *   --max-semi-space-size=4   V8's young generation at 4 MiB semi-spaces instead of 16;
+ *   --max-semi-space-size=4   V8's young generation at 4 MiB semi-spaces instead of 16 (2, and
+ *                             --optimize-for-size, were measured against issue 16's RSS goal and
+ *                             cost more CPU per operation than the ~5 % it allows: same doc section);
  *   --heap-growing-percent=50 a major GC when the old generation has grown 50% past what the last
  *                             one kept, instead of up to 4x: the heap's peak under churn follows the
  *                             live set (20% bought ~10 MiB more for twice the marking CPU). No heap
