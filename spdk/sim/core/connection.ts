@@ -1,24 +1,42 @@
 /**
  * One client connection: its receive buffer, the requests cut out of it at each poll, and the
- * responses waiting for the next poll. Limits are spdk_tgt v26.05's as recorded in transcript 09.
+ * responses waiting for the next poll. Limits are spdk_tgt v26.05's (lib/jsonrpc/jsonrpc_server_tcp.c,
+ * jsonrpc_internal.h) as recorded in transcript 09.
  */
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { RequestTiming } from './contract.js';
 import { scanValue, skipWhitespace, type JsonValue } from './json-scan.js';
 
-/** A request larger than this (still incomplete) gets the connection reset. */
+/** SPDK_JSONRPC_RECV_BUF_SIZE: what a connection holds of requests not yet complete. */
 export const RECV_BUFFER_BYTES = 256 * 1024;
 /** SPDK_JSONRPC_MAX_VALUES as observed: a request with more JSON values closes the connection. */
 export const MAX_VALUES = 8192;
+/** The largest single read (libuv's own read size); a read never asks for more than the room left. */
+const READ_BYTES = 64 * 1024;
 
 /**
- * socket.pause() alone keeps libuv reading into the stream's buffer until the kernel queue is
- * empty, and closing an empty queue is a plain EOF for the peer. Stopping the pipe handle itself
- * leaves the bytes in the kernel, so the close becomes the reset spdk_tgt's peers see.
+ * The accepted socket's handle under a socket whose reads land in buffers the connection hands
+ * out (net.Socket's `onread`), each no larger than the room left in the receive buffer: like
+ * spdk_tgt's recv(fd, recv_buf + recv_len, SPDK_JSONRPC_RECV_BUF_SIZE - recv_len), no read takes a
+ * byte past the buffer, whatever pieces the kernel has, so the bytes of a request that does not
+ * fit stay in the kernel and closing the socket is a reset for the peer (AF_UNIX: ECONNRESET when
+ * unread data is dropped). A default read takes up to 64 KiB and could swallow a request's last
+ * bytes, making the close a plain end of stream. net.Server has no `onread` option, so the
+ * accepted socket (paused on connect, never read) gives its handle over, as Node's own
+ * net.Server does when it wraps an accepted handle.
  */
-function readControl(socket: Socket): { readStop(): number; readStart(): number } | undefined {
-  const handle = (socket as unknown as { _handle?: { readStop?: () => number; readStart?: () => number } })._handle;
-  return handle && typeof handle.readStop === 'function' && typeof handle.readStart === 'function' ? (handle as { readStop(): number; readStart(): number }) : undefined;
+function boundedReader(accepted: Socket, room: () => number, received: (bytes: Buffer) => boolean): Socket {
+  const holder = accepted as unknown as { _handle: object | null };
+  const handle = holder._handle;
+  if (!handle) throw new Error('accepted socket has no handle');
+  holder._handle = null;
+  accepted.destroy();
+  const scratch = Buffer.allocUnsafe(READ_BYTES);
+  // A zero-length buffer would read 0 bytes, which libuv takes for the end of stream: with no
+  // room, reading is stopped (the callback returned false) and this 1-byte buffer waits unused.
+  const buffer = () => scratch.subarray(0, Math.max(1, Math.min(READ_BYTES, room())));
+  const options = { handle, readable: true, writable: true, onread: { buffer, callback: (n: number) => received(Buffer.from(scratch.subarray(0, n))) } };
+  return new Socket(options as ConstructorParameters<typeof Socket>[0]);
 }
 
 /** A moment in the simulator's process: wall clock, the process's CPU so far, and the poll count. */
@@ -51,15 +69,22 @@ export function processClock(tick: () => number, pollStartCpuMs: () => number | 
   };
 }
 
-export type TakeResult =
-  /** `arrivals[i]`: when the bytes that completed `values[i]` arrived. */
-  | { readonly kind: 'values'; readonly values: JsonValue[]; readonly arrivals: Stamp[] }
-  /** Malformed JSON or too many values: no answer, the server closes the connection. */
-  | { readonly kind: 'close' }
-  /** A single value that does not fit the receive buffer: the connection is reset. */
-  | { readonly kind: 'reset' };
+/**
+ * The complete values of a poll, in order (`arrivals[i]`: when the bytes that completed
+ * `values[i]` arrived), and what follows them (`rest`):
+ * - `more`: nothing, or the start of a value still arriving;
+ * - `full`: the start of a value that fills the receive buffer, so it can never complete;
+ * - `malformed`: malformed JSON or too many values: no answer, the server closes the connection.
+ * spdk_tgt handles each request as its parser reaches it, so the values before an end are handled.
+ */
+export interface Taken {
+  readonly values: JsonValue[];
+  readonly arrivals: Stamp[];
+  readonly rest: 'more' | 'full' | 'malformed';
+}
 
 export class Connection {
+  readonly socket: Socket;
   private chunks: Buffer[] = [];
   private bufferedBytes = 0;
   /** When each received chunk arrived, by the buffer offset just past it. */
@@ -67,62 +92,92 @@ export class Connection {
   private outgoing: Array<{ text: string; method: string | null; arrived: Stamp | null }> = [];
   /** The last answer written on this connection, timed (sim_request_time). */
   lastAnswer: RequestTiming | null = null;
-  /** Reading stopped because the receive buffer is full. */
-  private stopped = false;
+  /** Requests handled whose answer is still being worked out: spdk_tgt's outstanding_requests. */
+  private outstanding = 0;
+  /** The receive buffer holds one incomplete value and nothing else (take() said `full`). */
+  private full = false;
+  /**
+   * spdk_tgt's conn->closed: nothing more is read and answers that finish are dropped; the socket
+   * is closed at the first poll with no request outstanding.
+   */
+  ending = false;
   closed = false;
 
+  /** `accepted`: a socket from a server with pauseOnConnect, not read yet. */
   constructor(
     readonly id: number,
-    readonly socket: Socket,
+    accepted: Socket,
     private readonly clock: Clock = processClock(() => 0),
-  ) {}
+  ) {
+    this.socket = boundedReader(
+      accepted,
+      () => RECV_BUFFER_BYTES - this.bufferedBytes,
+      (bytes) => this.received(bytes),
+    );
+  }
 
-  /**
-   * Bytes wait here until the next poll. Reading stops once the receive buffer is full, like
-   * spdk_tgt's fixed buffer: unread bytes stay in the kernel, which is what makes a close a reset.
-   */
-  received(chunk: Buffer): void {
+  /** Bytes wait here until the next poll; false (reading stops) once the receive buffer is full. */
+  private received(chunk: Buffer): boolean {
     this.chunks.push(chunk);
     this.bufferedBytes += chunk.length;
     this.arrivals.push({ end: this.bufferedBytes, at: this.clock.arrival() });
-    if (this.bufferedBytes >= RECV_BUFFER_BYTES && !this.stopped) {
-      this.stopped = true;
-      readControl(this.socket)?.readStop();
-      this.socket.pause();
-    }
+    return this.bufferedBytes < RECV_BUFFER_BYTES;
   }
 
-  /** Cuts every complete JSON value out of the receive buffer. */
-  take(): TakeResult {
-    if (this.bufferedBytes === 0) return { kind: 'values', values: [], arrivals: [] };
+  /**
+   * Cuts every complete JSON value out of the receive buffer, each with the whitespace after it
+   * (spdk_json_parse's end). Whitespace with no value before it stays until a value follows, and
+   * counts toward the buffer, as in spdk_tgt.
+   */
+  take(): Taken {
+    if (this.bufferedBytes === 0) return { values: [], arrivals: [], rest: 'more' };
     const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-    // spdk_tgt's buffer holds 256 KiB: bytes past it (read here in one chunk when the poll came
-    // late) are not there yet for its parser, so a larger value never completes.
-    const window = buf.length > RECV_BUFFER_BYTES ? buf.subarray(0, RECV_BUFFER_BYTES) : buf;
     const values: JsonValue[] = [];
     const arrivals: Stamp[] = [];
     let pos = 0;
     for (;;) {
-      pos = skipWhitespace(window, pos);
-      if (pos >= window.length) break;
-      const r = scanValue(window, pos);
+      const start = skipWhitespace(buf, pos);
+      if (start >= buf.length) break;
+      const r = scanValue(buf, start);
       if (r.kind === 'incomplete') break;
-      if (r.kind === 'invalid' || r.count > MAX_VALUES) return { kind: 'close' };
+      if (r.kind === 'invalid' || r.count > MAX_VALUES) return { values, arrivals, rest: 'malformed' };
       values.push(r.value);
       arrivals.push(this.arrivedBy(r.end));
-      pos = r.end;
+      pos = skipWhitespace(buf, r.end);
     }
-    const rest = buf.length - pos;
-    if (window.length - pos >= RECV_BUFFER_BYTES) return { kind: 'reset' };
-    this.chunks = rest === 0 ? [] : [buf.subarray(pos)];
-    this.bufferedBytes = rest;
+    const left = buf.length - pos;
+    this.chunks = left === 0 ? [] : [buf.subarray(pos)];
+    this.bufferedBytes = left;
     this.arrivals = this.arrivals.filter((a) => a.end > pos).map((a) => ({ end: a.end - pos, at: a.at }));
-    if (this.stopped) {
-      this.stopped = false;
-      readControl(this.socket)?.readStart();
-      this.socket.resume();
+    if (left >= RECV_BUFFER_BYTES) {
+      this.full = true;
+      return { values, arrivals, rest: 'full' };
     }
-    return { kind: 'values', values, arrivals };
+    // Room again: a read stopped by a full buffer starts over (no-op while reading).
+    if (pos > 0) this.socket.resume();
+    return { values, arrivals, rest: 'more' };
+  }
+
+  /**
+   * The poll after the buffer filled: spdk_tgt's recv() into no room returns 0, which it takes for
+   * the peer closing (conn->closed). True when that happened now.
+   */
+  endIfFull(): boolean {
+    if (!this.full || this.ending) return false;
+    this.ending = true;
+    this.outgoing = [];
+    return true;
+  }
+
+  /** Closed for reading with no request outstanding: spdk_tgt closes the socket at this poll. */
+  get closable(): boolean {
+    return this.ending && !this.closed && this.outstanding === 0;
+  }
+
+  /** An answer still being worked out keeps an ending connection open until it settles. */
+  later<T>(answer: Promise<T>): Promise<T> {
+    this.outstanding++;
+    return answer.finally(() => this.outstanding--);
   }
 
   /** When the byte just before `end` arrived. */
@@ -135,7 +190,7 @@ export class Connection {
    * request's method and arrival, its time in the simulator is taken when it is written.
    */
   queue(text: string, method: string | null = null, arrived: Stamp | null = null): void {
-    if (!this.closed) this.outgoing.push({ text, method, arrived });
+    if (!this.closed && !this.ending) this.outgoing.push({ text, method, arrived });
   }
 
   flush(): void {

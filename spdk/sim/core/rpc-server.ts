@@ -1,12 +1,13 @@
 /**
- * The Unix-socket JSON-RPC server, driven by the poll loop the way spdk_tgt's RPC poller runs:
- * at each 4 ms poll it first sends what earlier polls produced, accepts at most one new
+ * The Unix-socket JSON-RPC server, driven by the poll loop the way spdk_tgt's RPC poller runs
+ * (spdk_jsonrpc_server_poll): at each 4 ms poll it first closes connections that stopped reading
+ * and have nothing outstanding, sends what earlier polls produced, accepts at most one new
  * connection, then handles every complete request received since the last poll, in order.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { rmSync } from 'node:fs';
 import type { PolledRequest } from './contract.js';
-import { Connection, processClock, type Clock, type Stamp } from './connection.js';
+import { Connection, processClock, RECV_BUFFER_BYTES, type Clock, type Stamp, type Taken } from './connection.js';
 import type { Dispatcher, ResponseText } from './dispatcher.js';
 import type { JsonValue } from './json-scan.js';
 import { errorText, validateRequest, INVALID_REQUEST, type RpcRequest } from './rpc-request.js';
@@ -55,6 +56,12 @@ export class RpcServer {
   }
 
   poll(): void {
+    for (const c of [...this.connections]) {
+      if (!c.closable) continue;
+      this.log('rpc_connection_closed', { conn: c.id, reason: 'request too large' });
+      c.close();
+      this.drop(c);
+    }
     for (const c of this.connections) c.flush();
     this.acceptOne();
     for (const c of [...this.connections]) this.receive(c);
@@ -69,10 +76,10 @@ export class RpcServer {
     }
     const conn = new Connection(this.nextId++, socket, this.clock);
     this.connections.push(conn);
-    socket.on('data', (chunk: Buffer) => conn.received(chunk));
-    socket.on('error', () => undefined);
-    socket.on('close', () => this.drop(conn));
-    socket.resume();
+    conn.socket.on('error', () => undefined);
+    conn.socket.on('close', () => this.drop(conn));
+    // Flowing, so the peer's end of stream is seen (the bytes go to the connection, not to 'data').
+    conn.socket.resume();
   }
 
   private drop(conn: Connection): void {
@@ -82,14 +89,24 @@ export class RpcServer {
   }
 
   private receive(conn: Connection): void {
-    if (conn.closed) return;
-    const taken = conn.take();
-    if (taken.kind !== 'values') {
-      this.log('rpc_connection_closed', { conn: conn.id, reason: taken.kind === 'reset' ? 'request too large' : 'malformed JSON' });
-      conn.close();
-      this.drop(conn);
+    if (conn.closed || conn.ending) return;
+    if (conn.endIfFull()) {
+      // No answer; the socket closes once nothing is outstanding, with the request's last bytes
+      // still unread: a reset for the peer.
+      this.log('rpc_connection_ending', { conn: conn.id, reason: `a request larger than the ${RECV_BUFFER_BYTES / 1024} KiB receive buffer` });
       return;
     }
+    const taken = conn.take();
+    this.handle(conn, taken);
+    if (taken.rest === 'malformed') {
+      // spdk_tgt closes at once: answers of the requests before it are dropped (their work is done).
+      this.log('rpc_connection_closed', { conn: conn.id, reason: 'malformed JSON' });
+      conn.close();
+      this.drop(conn);
+    }
+  }
+
+  private handle(conn: Connection, taken: Taken): void {
     if (taken.values.length === 0) return;
     const items: Item[] = taken.values.map((value) => (Array.isArray(value) && value.length > 0 ? { kind: 'batch', values: value } : { kind: 'single', value }));
     // Hazards depend on what else arrived in the same poll: give handlers the whole list.
@@ -120,7 +137,7 @@ export class RpcServer {
 
   private answer(conn: Connection, text: ResponseText | Promise<ResponseText>, method: string | null, arrived: Stamp): void {
     if (text instanceof Promise) {
-      void text.then((t) => (t === null ? undefined : conn.queue(t, method, arrived)));
+      void conn.later(text).then((t) => (t === null ? undefined : conn.queue(t, method, arrived)));
     } else if (text !== null) {
       conn.queue(text, method, arrived);
     }
@@ -131,7 +148,7 @@ export class RpcServer {
       const present = all.filter((t): t is string => t !== null);
       if (present.length > 0) conn.queue(`[${present.join(',')}]`, '(batch)', arrived);
     };
-    if (texts.some((t) => t instanceof Promise)) void Promise.all(texts).then(send);
+    if (texts.some((t) => t instanceof Promise)) void conn.later(Promise.all(texts)).then(send);
     else send(texts as ResponseText[]);
   }
 }

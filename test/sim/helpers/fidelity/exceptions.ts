@@ -79,12 +79,6 @@ export const EXCEPTIONS: readonly FidelityException[] = [
   },
 
   {
-    file: '09',
-    lines: [59],
-    reason:
-      "race (framing): a request over spdk_tgt's 256 KiB receive buffer is answered by closing the socket, which the client sees as a reset only while the request's last bytes are still unread (AF_UNIX); spdk_tgt's fixed-size recv() always leaves them unread, while the simulator's reads come in chunks of up to 64 KiB and, when the last chunk arrived before the 256 KiB one was read, take them all, so its close can be a plain end of stream",
-  },
-  {
     file: '17',
     lines: [69, 70],
     reason:

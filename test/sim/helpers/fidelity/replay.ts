@@ -60,6 +60,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** spdk_get_version carries the simulator's own marker beside the imitated version. */
 const VERSION_EXTRA: CompareOptions = { allowExtra: new Map([['$', ['simulator']]]) };
 const QUIET_MS = 250;
+/**
+ * A probe the recording shows answered or closed by the server waits this long for the answers or
+ * the close (it ends when they come): a loaded machine can keep the simulator from its next polls
+ * for longer than QUIET_MS. Only a probe recorded with neither waits for a quiet spell.
+ */
+const EXPECTED_DEADLINE_MS = 10_000;
 /** How long a never-answered request is watched: the recorder waited 15 s and 60 s; the poll is 1 ms here. */
 const UNANSWERED_MS = 1_000;
 const MIB = 1024 * 1024;
@@ -514,7 +520,7 @@ export class Replay {
       await new Promise((r) => setTimeout(r, 300));
     }
     conn.write(raw);
-    const text = await conn.collect(expectedLines, QUIET_MS);
+    const text = await conn.collect(expectedLines, expectedLines > 0 || line.connection_closed_by_server ? EXPECTED_DEADLINE_MS : QUIET_MS);
     const closed = conn.closed;
     const detail = this.compareRaw(expected, text, line.connection_closed_by_server ?? false, closed);
     this.record(line, `raw: ${note.slice(0, 60)}`, detail, exceptions);
