@@ -8,13 +8,11 @@
  */
 import { ConductorError, SpdkRpcError, SpdkTransportError, type ErrorCode } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
-import type { NvmeController } from '../../spdk/methods/nvme.js';
 import type { DomainContext } from '../node/context.js';
 import type { DeleteOutcome, EngineCreate, EngineInfo, EngineReplicaSpec, PageRequest, TimeoutOverride } from '../model.js';
 import { pageItems } from '../node/sorted-names.js';
 import { checkSecrets, engineKeyUser, hasKeys, keyNamesOf, keyParams, type HostSecrets } from '../node/keys.js';
-import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, parseEngineController, volumeNqn } from '../node/naming.js';
-import { nameProblem } from '../../validation/names.js';
+import { alias, checkName, engineControllerName, engineMemberBdev, engineRaidName, headLvolName, namespaceIds, volumeNqn } from '../node/naming.js';
 import { portProblem, replicaAddressProblem } from '../../validation/network.js';
 import { nqnProblem } from '../../validation/nqn.js';
 import { sizeBytesProblem } from '../../validation/sizes.js';
@@ -545,46 +543,8 @@ export class Engines {
   }
 }
 
-/**
- * After a restart: engines whose create never returned are rolled back; the others are adopted
- * as they are in spdk_tgt (a lost raid shows as faulted, with why). Controllers and raids that
- * carry engine names but belong to no engine are removed, using this node's spdk_tgt only.
- */
-export async function recoverEngines(
-  ctx: Pick<DomainContext, 'spdk' | 'ports'>,
-  records: EngineRecords,
-  engines: Engines,
-  controllers: readonly NvmeController[],
-  options?: CallOptions,
-): Promise<{ adopted: string[]; rolledBack: string[]; strays: string[] }> {
-  const adopted: string[] = [];
-  const rolledBack: string[] = [];
-  for (const spec of records.all()) {
-    if (spec.creating) {
-      await records.edit(spec.name, (edit) => engines.teardown(spec, edit, options));
-      rolledBack.push(spec.name);
-    } else {
-      if (spec.port) ctx.ports.markUsed(spec.port);
-      adopted.push(spec.name);
-    }
-  }
-  const known = new Set(records.all().map((s) => s.name));
-  // Per stray engine, its controllers as the start's one read found them: none is read again.
-  const strays = new Map<string, string[]>();
-  for (const controller of controllers) {
-    const parsed = parseEngineController(controller.name);
-    if (parsed && !known.has(parsed.volume)) strays.set(parsed.volume, [...(strays.get(parsed.volume) ?? []), controller.name]);
-  }
-  for (const raid of await ctx.spdk.raid.getBdevs('all', options)) {
-    const volume = raid.name.slice(2);
-    if (raid.name.startsWith('e.') && !known.has(volume) && !nameProblem('volume', volume) && !strays.has(volume)) strays.set(volume, []);
-  }
-  for (const [volume, names] of strays) await records.edit(volume, (edit) => engines.teardown(bareSpec(volume), edit, options, names));
-  return { adopted, rolledBack, strays: [...strays.keys()] };
-}
-
 /** What teardown needs of an engine known only by name (its spec is gone or never written). */
-function bareSpec(name: string): EngineSpec {
+export function bareSpec(name: string): EngineSpec {
   return { name, sizeBytes: 0, replicas: [], frontend: 'export-only', hostNqns: [], port: 0 };
 }
 

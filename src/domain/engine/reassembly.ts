@@ -66,18 +66,14 @@ export class EngineReassembly {
 
   /**
    * Reconcile's engine step: every recorded engine, several at once. Returns what could not come
-   * back. `controllers`: the whole list when the caller has just read it (one read per step).
+   * back. `controllers`: the whole list, as reconcile has just read it for the options check.
    */
-  async all(options: CallOptions, controllers?: readonly NvmeController[]): Promise<string[]> {
+  async all(options: CallOptions, controllers: readonly NvmeController[]): Promise<string[]> {
     // A create that never returned is recovery's to roll back; a revert in flight brings its engine back itself.
     const specs = this.records.all().filter((spec) => !spec.creating && !spec.reverting);
     if (specs.length === 0) return [];
-    const [listed, raids, subsystems] = await Promise.all([
-      controllers ?? this.ctx.spdk.nvme.getControllers(undefined, options),
-      this.ctx.spdk.raid.getBdevs('all', options),
-      this.ctx.spdk.nvmf.getSubsystems(undefined, options),
-    ]);
-    const view: StepView = { controllers: new Set(listed.map((c) => c.name)), raids: new Map(raids.map((r) => [r.name, r])), subsystems: new Set(subsystems.map((s) => s.nqn)) };
+    const [raids, subsystems] = await Promise.all([this.ctx.spdk.raid.getBdevs('all', options), this.ctx.spdk.nvmf.getSubsystems(undefined, options)]);
+    const view: StepView = { controllers: new Set(controllers.map((c) => c.name)), raids: new Map(raids.map((r) => [r.name, r])), subsystems: new Set(subsystems.map((s) => s.nqn)) };
     const problems: string[] = [];
     let next = 0;
     const lane = async (): Promise<void> => {

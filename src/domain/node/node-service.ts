@@ -51,7 +51,8 @@ import type { EngineDomain, NodeDomain, Readiness, SpdkInfo } from '../operation
 import { spdkInfo, spdkRawCall } from './raw-call.js';
 import type { ResourceSnapshot } from '../health/readings.js';
 import { EngineRecords } from '../engine/engine-records.js';
-import { Engines, recoverEngines, type EngineDeps } from '../engine/engines.js';
+import { recoverEngines } from '../engine/engine-recovery.js';
+import { Engines, type EngineDeps } from '../engine/engines.js';
 import { EngineStatus } from '../engine/engine-status.js';
 import { releasePhantomRaids } from '../engine/phantom-raids.js';
 import { StaleSuperblocks } from '../engine/stale-superblock.js';
