@@ -7,7 +7,7 @@
 import { Metadata, type sendUnaryData, type Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { HealthReport, Probe } from './health.js';
-import { HEALTH_NAMES, HEALTH_REASON_TRAILER, headerSafe, SHUTTING_DOWN } from './health-names.js';
+import { HEALTH_NAMES, HEALTH_REASON_TRAILER, HealthStatuses, headerSafe } from './health-names.js';
 
 export { grpcTarget, HEALTH_REASON_TRAILER } from './health-names.js';
 
@@ -23,40 +23,25 @@ export interface ServedHealth {
  * trailer; Watch streams follow `publish`.
  */
 export function serveHealth(server: Server, report: (probe: Probe) => HealthReport): ServedHealth {
-  const statuses = new HealthImplementation();
-  const sent = new Map<string, string>();
-  let stopped = false;
-  const set = (name: string, status: 'SERVING' | 'NOT_SERVING'): void => {
-    // A watcher is written to on every setStatus; only a change is news to it.
-    if (sent.get(name) === status) return;
-    sent.set(name, status);
-    statuses.setStatus(name, status);
-  };
-  const publish = (): void => {
-    if (stopped) return;
-    const now = { liveness: report('liveness').status, readiness: report('readiness').status };
-    for (const [name, probe] of HEALTH_NAMES) set(name, now[probe]);
-  };
-  publish();
-  statuses.addToServer({
-    addService: (definition, implementation) =>
+  const statuses = new HealthStatuses(report);
+  const implementation = new HealthImplementation();
+  // grpc-health-check writes to its watchers on every setStatus: it is given the changes only.
+  for (const name of HEALTH_NAMES.keys()) {
+    implementation.setStatus(name, statuses.sent.get(name)!);
+    statuses.watch(name, (status) => implementation.setStatus(name, status));
+  }
+  implementation.addToServer({
+    addService: (definition, served) =>
       server.addService(definition, {
-        ...implementation,
+        ...served,
         check: (call: ServerUnaryCall<{ service: string }, unknown>, callback: sendUnaryData<unknown>) => {
-          const probe = HEALTH_NAMES.get(call.request.service);
-          if (!probe) return implementation.check!(call as never, callback as never);
-          const answer = stopped ? { status: 'NOT_SERVING', reason: SHUTTING_DOWN } : report(probe);
+          const answer = statuses.check(call.request.service);
+          if (!answer) return served.check!(call as never, callback as never);
           const trailer = new Metadata();
           trailer.set(HEALTH_REASON_TRAILER, headerSafe(answer.reason));
           callback(null, { status: answer.status }, trailer);
         },
       }),
   });
-  return {
-    publish,
-    stop: (closing = false) => {
-      stopped = true;
-      if (closing) for (const name of HEALTH_NAMES.keys()) set(name, 'NOT_SERVING');
-    },
-  };
+  return { publish: () => statuses.publish(), stop: (closing = false) => statuses.stop(closing) };
 }

@@ -15,7 +15,7 @@ import { ConductorError } from '../errors.js';
 import { enumMessage, frameMessage, GrpcError, GrpcStatus, grpcMessage, lengthField, MessageReader, readStringFields, uncompress } from './grpc-wire.js';
 import type { HealthReport, Probe } from './health.js';
 import type { HealthGrpcAddress } from './health-addresses.js';
-import { grpcTarget, HEALTH_NAMES, HEALTH_REASON_TRAILER, headerSafe, SHUTTING_DOWN } from './health-names.js';
+import { grpcTarget, HEALTH_REASON_TRAILER, HealthStatuses, headerSafe, SHUTTING_DOWN } from './health-names.js';
 import { prepareSocketPath, removeSocket } from './socket-file.js';
 
 export interface HealthGrpcServer {
@@ -32,7 +32,6 @@ const MAX_CONCURRENT_STREAMS = 64;
 /** A Watch stream whose reader lets this much pile up is cut off (only changes are sent: a reader that takes none is gone). */
 const MAX_WATCH_BACKLOG = 64 * 1024;
 
-type Status = 'SERVING' | 'NOT_SERVING';
 const STATUS_NUMBER = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } as const;
 /** The two answers a Check or Watch sends, framed once. */
 const FRAMED: Record<keyof typeof STATUS_NUMBER, Buffer> = {
@@ -64,53 +63,6 @@ const RESPONSE_HEADERS = {
   'grpc-accept-encoding': 'identity,deflate,gzip',
   'grpc-encoding': 'identity',
 };
-
-/**
- * The state both Check and Watch read: the statuses last published (what Watch streams were sent
- * and List answers), the Watch streams by name, and whether the listener is stopping.
- */
-class HealthStatuses {
-  readonly sent = new Map<string, Status>();
-  private readonly watchers = new Map<string, Set<(status: Status) => void>>();
-  stopped = false;
-
-  constructor(private readonly report: (probe: Probe) => HealthReport) {
-    this.publish();
-  }
-
-  /** Sends each name's status to its Watch streams where it changed. */
-  publish(): void {
-    if (this.stopped) return;
-    const now = { liveness: this.report('liveness').status, readiness: this.report('readiness').status };
-    for (const [name, probe] of HEALTH_NAMES) this.set(name, now[probe]);
-  }
-
-  /** Check answers NOT_SERVING from now on; `closing` also sends every Watch stream NOT_SERVING. */
-  stop(closing: boolean): void {
-    this.stopped = true;
-    if (closing) for (const name of HEALTH_NAMES.keys()) this.set(name, 'NOT_SERVING');
-  }
-
-  /** What a Check answers for a known name; undefined for one not known. */
-  check(name: string): { status: Status; reason: string } | undefined {
-    const probe = HEALTH_NAMES.get(name);
-    if (probe === undefined) return undefined;
-    return this.stopped ? { status: 'NOT_SERVING', reason: SHUTTING_DOWN } : this.report(probe);
-  }
-
-  watch(name: string, watcher: (status: Status) => void): () => void {
-    let set = this.watchers.get(name);
-    if (!set) this.watchers.set(name, (set = new Set()));
-    set.add(watcher);
-    return () => set.delete(watcher);
-  }
-
-  private set(name: string, status: Status): void {
-    if (this.sent.get(name) === status) return;
-    this.sent.set(name, status);
-    for (const watcher of this.watchers.get(name) ?? []) watcher(status);
-  }
-}
 
 export async function startHealthH2(address: HealthGrpcAddress, report: (probe: Probe) => HealthReport): Promise<HealthGrpcServer> {
   const statuses = new HealthStatuses(report);
