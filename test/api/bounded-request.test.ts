@@ -25,9 +25,7 @@ describe('boundedRequest', () => {
   it('names the field of a bad value by its path, in proto names', () => {
     expect(refusal({ hostNqns: ['ok', 'bad\n'] })).toMatch(/^INVALID_NQN host_nqns\[1\]: holds a control character/);
     expect(refusal({ labels: { someKey: 'bad\u0000' } })).toMatch(/^INVALID_LABELS labels\.some_key: holds a control character/);
-    expect(refusal({ spec: { members: [{ replicaName: 'ok' }, { replicaName: 'x'.repeat(5000) }] } })).toMatch(
-      /^INVALID_NAME spec\.members\[1\]\.replica_name: 5000 bytes long/,
-    );
+    expect(refusal({ spec: { members: [{ replicaName: 'ok' }, { replicaName: 'x'.repeat(5000) }] } })).toMatch(/^INVALID_NAME spec\.members\[1\]\.replica_name: 5000 bytes long/);
     expect(refusal({ spec: { nestedThing: { deeperKey: [[['x\u0002']]] } } })).toMatch(/^INVALID_ARGUMENT spec\.nested_thing\.deeper_key\[0\]\[0\]\[0\]: /);
     expect(refusal({ name: '\u{1F600}'.repeat(1500) })).toMatch(/^INVALID_NAME name: 6000 bytes long/);
   });
