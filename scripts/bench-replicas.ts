@@ -11,12 +11,20 @@
  * call is what grpc-js costs on this machine before the service does anything, printed beside
  * the service's figure with the difference, the service's own share.
  *
- *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64] [--warmup 1000]
+ *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64] [--warmup 3000]
  *       [--spdk-socket PATH [--disk-path PATH] [--sequential]] [--api-only]
  *
  * The service and the bare server are measured warm, as a service in production is: --warmup
  * creates (and, on the service, deletes) run first, outside the measured window; --warmup 0
- * measures a fresh process, V8 compiling the hot paths during the window.
+ * measures a fresh process, V8 compiling the hot paths during the window. The warm-up does what
+ * the window does, in the same order: the service's warm-up starts with the /metrics scrape that
+ * the window also starts with (the first scrape transfers an ArrayBuffer to the health thread, and
+ * V8's first detach in a process deoptimizes every function that touches a typed array: done in
+ * the window, ~110 hot functions were recompiled there, 0.2-0.4 ms per create on V8's threads),
+ * and it runs long enough (3,000 by default) for V8 to tier up what a create calls once: after
+ * 1,000, ~47 first-time compiles still fell in the window, after 3,000 ~30, all small. The
+ * window's creates are not deleted (the node fills to --replicas); the warm-up's are, so that the
+ * node holds only the window's own.
  *
  * By default each phase runs on a fresh simulator. With --spdk-socket it runs against that
  * spdk_tgt (v26.05, already started, its nvmf TCP transport made or makeable, on this host or
@@ -55,7 +63,7 @@ const { values } = parseArgs({
     'disk-path': { type: 'string' },
     sequential: { type: 'boolean', default: false },
     'api-only': { type: 'boolean', default: false },
-    warmup: { type: 'string', default: '1000' },
+    warmup: { type: 'string', default: '3000' },
   },
 });
 const count = Number(values.replicas);
