@@ -20,7 +20,8 @@
  * the window does, in the same order: the service's warm-up starts with the /metrics scrape that
  * the window also starts with (the first scrape transfers an ArrayBuffer to the health thread, and
  * V8's first detach in a process deoptimizes every function that touches a typed array: done in
- * the window, ~110 hot functions were recompiled there, 0.2-0.4 ms per create on V8's threads),
+ * the window, ~110 hot functions were recompiled there; serve now detaches a buffer at start,
+ * but the first scrape's own one-time work and the client's first fetch still belong before it),
  * and it runs long enough (3,000 by default) for V8 to tier up what a create calls once: after
  * 1,000, ~47 first-time compiles still fell in the window, after 3,000 ~30, all small. The
  * window's creates are not deleted (the node fills to --replicas); the warm-up's are, so that the

@@ -5,12 +5,13 @@
  * the strength of it. The first detach in the process breaks the promise, and V8 throws away
  * every such function at once, to compile it again on its threads as it gets hot again.
  *
- * The service detaches buffers in normal work: the /metrics exposition's bytes are transferred to
- * the health thread (`api/health-worker.ts`), a backup's blocks to the hash threads. Left to the
- * first scrape, that happened at an arbitrary moment under load: ~110 hot functions recompiled in
- * the middle of 1,000 creates in `bench:replicas` (0.2-0.4 ms of CPU per create on V8's threads).
- * Detaching one empty buffer at start moves it to where nothing is optimized yet, so a warm service
- * stays warm through its first scrape or backup.
+ * The service detaches buffers in normal work: each /metrics scrape transfers the exposition's
+ * bytes to the health thread (`api/health-worker.ts`), `sha256OffLoop` a block outside the shared
+ * slots to a hash thread (`objectstore/hash-pool.ts`). Left to the first scrape, that happened at
+ * an arbitrary moment under load: ~110 hot functions recompiled in the middle of 1,000 creates in
+ * `bench:replicas` (~0.1-0.25 ms of CPU per create on V8's threads alone). Detaching one empty
+ * buffer at start moves it to where nothing is optimized yet, so a warm service stays warm
+ * through its first scrape or backup.
  */
 export function settleDetachProtector(): void {
   const buffer = new ArrayBuffer(0);
