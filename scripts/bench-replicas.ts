@@ -23,7 +23,7 @@
  * the window, ~110 hot functions were recompiled there; serve now detaches a buffer at start,
  * but the first scrape's own one-time work and the client's first fetch still belong before it),
  * and it runs long enough (3,000 by default) for V8 to tier up what a create calls once: after
- * 1,000, ~47 first-time compiles still fell in the window, after 3,000 ~30, all small. The
+ * 1,000, ~47 first-time compiles still fell in the window, after 3,000 ~30-40, all small. The
  * window's creates are not deleted (the node fills to --replicas); the warm-up's are, so that the
  * node holds only the window's own.
  *
