@@ -11,12 +11,21 @@
  * call is what grpc-js costs on this machine before the service does anything, printed beside
  * the service's figure with the difference, the service's own share.
  *
- *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64] [--warmup 1000]
+ *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64] [--warmup 3000]
  *       [--spdk-socket PATH [--disk-path PATH] [--sequential]] [--api-only]
  *
  * The service and the bare server are measured warm, as a service in production is: --warmup
  * creates (and, on the service, deletes) run first, outside the measured window; --warmup 0
- * measures a fresh process, V8 compiling the hot paths during the window.
+ * measures a fresh process, V8 compiling the hot paths during the window. The warm-up does what
+ * the window does, in the same order: the service's warm-up starts with the /metrics scrape that
+ * the window also starts with (the first scrape transfers an ArrayBuffer to the health thread, and
+ * V8's first detach in a process deoptimizes every function that touches a typed array: done in
+ * the window, ~110 hot functions were recompiled there; serve now detaches a buffer at start,
+ * but the first scrape's own one-time work and the client's first fetch still belong before it),
+ * and it runs long enough (3,000 by default) for V8 to tier up what a create calls once: after
+ * 1,000, ~47 first-time compiles still fell in the window, after 3,000 ~30-40, all small. The
+ * window's creates are not deleted (the node fills to --replicas); the warm-up's are, so that the
+ * node holds only the window's own.
  *
  * By default each phase runs on a fresh simulator. With --spdk-socket it runs against that
  * spdk_tgt (v26.05, already started, its nvmf TCP transport made or makeable, on this host or
@@ -55,7 +64,7 @@ const { values } = parseArgs({
     'disk-path': { type: 'string' },
     sequential: { type: 'boolean', default: false },
     'api-only': { type: 'boolean', default: false },
-    warmup: { type: 'string', default: '1000' },
+    warmup: { type: 'string', default: '3000' },
   },
 });
 const count = Number(values.replicas);
@@ -200,7 +209,19 @@ interface ApiResult {
   refused: Map<string, number>;
 }
 
+/**
+ * serve's stdout (BENCH_SERVE_STDOUT=FILE, e.g. with "--trace-opt --trace-deopt"), opened for
+ * appending so that the bench can write a line into it where the measured window starts. V8's
+ * tracing goes through C stdio, buffered when not a terminal: for the line to fall where it
+ * belongs, run with _STDBUF_O=0 LD_PRELOAD=/usr/libexec/coreutils/libstdbuf.so (what stdbuf -o0 sets).
+ */
+const serveStdout = process.env.BENCH_SERVE_STDOUT;
+const markServeStdout = (line: string) => {
+  if (serveStdout !== undefined) fs.appendFileSync(serveStdout, `=== bench: ${line} ===\n`);
+};
+
 async function api(portBase: number): Promise<ApiResult> {
+  if (serveStdout !== undefined) fs.writeFileSync(serveStdout, '');
   const spdk = await target('api');
   const apiSocket = path.join(dir, 'api.sock');
   const serve = spawn(
@@ -230,7 +251,7 @@ async function api(portBase: number): Promise<ApiResult> {
       `127.0.0.1:${portBase + count + 20}`,
     ],
     {
-      stdio: ['ignore', process.env.BENCH_SERVE_STDOUT ? fs.openSync(process.env.BENCH_SERVE_STDOUT, 'w') : 'ignore', 'inherit'],
+      stdio: ['ignore', serveStdout === undefined ? 'ignore' : fs.openSync(serveStdout, 'a'), 'inherit'],
       env: { ...process.env, ...SERVE_ENV, CONDUCTOR_LOG_LEVEL: process.env.CONDUCTOR_LOG_LEVEL ?? 'warn' },
     },
   );
@@ -246,7 +267,14 @@ async function api(portBase: number): Promise<ApiResult> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await unaryCall((md, opts, cb) => clients.disks.DiskCreate({ name: 'bench', path: diskPath('api.img', 16 * 1024) }, md, opts, cb), {});
+    const metricsUrl = `http://127.0.0.1:${portBase + count + 20}/metrics`;
     if (warmup > 0) {
+      // The warm-up does what precedes and fills the window: a /metrics scrape first. The service's
+      // first scrape moves the exposition's bytes to the health thread (an ArrayBuffer transfer),
+      // and V8's first ArrayBuffer detach in a process throws away every optimized function that
+      // touches a typed array or Buffer (timers, nextTick, async hooks, streams, protobuf): done
+      // inside the window, V8 recompiled ~90 hot functions there, ~0.2 ms per create.
+      await spdkCalls(metricsUrl);
       // A service in production is warm: V8 has compiled its hot paths (on its platform threads,
       // ~0.4 ms per create over a fresh process's first 1,000). The warm-up's replicas are deleted
       // before the measured window, so the node holds only the window's own.
@@ -257,8 +285,9 @@ async function api(portBase: number): Promise<ApiResult> {
       });
       console.log(`warm-up: ${warmup} ReplicaCreate and ReplicaDelete, serve CPU ${((cpuMs(serve.pid) - cpuBefore) / warmup).toFixed(3)} ms per pair (a fresh process: --warmup 0 measures it cold)`);
     }
-    const metricsUrl = `http://127.0.0.1:${portBase + count + 20}/metrics`;
     const callsBefore = await spdkCalls(metricsUrl);
+    markServeStdout('measured window starts');
+    const windowStartUs = process.hrtime.bigint() / 1000n;
     const started = performance.now();
     const cpuBefore = [process.cpuUsage(), cpuMs(serve.pid), cpuMs(spdk.pid)] as const;
     const threadsBefore = threadCpuMs(serve.pid);
@@ -277,6 +306,10 @@ async function api(portBase: number): Promise<ApiResult> {
       latencies.push(performance.now() - t0);
     });
     const ms = performance.now() - started;
+    markServeStdout('measured window ends');
+    // CLOCK_MONOTONIC in µs, the clock of a .cpuprofile's startTime and samples: the window's
+    // samples can be told apart from the warm-up's.
+    if (process.env.BENCH_PROFILE) console.log(`measured window (CLOCK_MONOTONIC µs): ${windowStartUs} to ${process.hrtime.bigint() / 1000n}`);
     const client = process.cpuUsage(cpuBefore[0]);
     const serveCpuMs = cpuMs(serve.pid) - cpuBefore[1];
     const sim = spdk.pid === undefined ? '' : `, simulator ${Math.round(cpuMs(spdk.pid) - cpuBefore[2])} ms`;

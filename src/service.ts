@@ -41,6 +41,7 @@ import type { Readiness } from './domain/operations.js';
 import { startEmbeddedSim, type EmbeddedSim } from './embedded-sim.js';
 import { ConfigError } from './errors.js';
 import { readHostIoTimeout } from './host/nvme-params.js';
+import { settleDetachProtector } from './jit-settle.js';
 import { componentLogger, createLogger } from './log.js';
 import { GrpcPeerDirectory } from './peers/grpc-peers.js';
 import { SpdkClient } from './spdk/client.js';
@@ -138,6 +139,7 @@ export async function openSpdk(config: Config, log: Logger): Promise<SpdkConnect
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<ServiceHandle> {
+  settleDetachProtector();
   const log = options.logger ?? createLogger({ level: config['log.level'] });
   refuseImplicitSimulator(config);
   log.info({ config: redactedConfig(config) }, 'starting');
