@@ -44,6 +44,8 @@ export interface LoopDelayFigures {
   p50Sec: number;
   p99Sec: number;
   maxSec: number;
+  /** The window the figures cover (LoopDelay's windowMs, 10 s; shorter only before the first window ends). */
+  windowSec: number;
 }
 
 /** What `node stats` shows, from the same readings as a scrape. */
@@ -171,7 +173,7 @@ export class NodeMetrics {
 
   private loopFigures(): LoopDelayFigures {
     const stats = this.sources.loopDelay();
-    return { p50Sec: stats.p50Ms / 1000, p99Sec: stats.p99Ms / 1000, maxSec: stats.maxMs / 1000 };
+    return { p50Sec: stats.p50Ms / 1000, p99Sec: stats.p99Ms / 1000, maxSec: stats.maxMs / 1000, windowSec: stats.windowMs / 1000 };
   }
 
   close(): void {
