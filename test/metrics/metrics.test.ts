@@ -7,6 +7,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +24,7 @@ const SIZE = 32 * MIB;
 const BLOCK = 4096;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:6a1c0b3e-0000-4000-8000-00000000beef';
 const SPDK_LIMIT = 1536 * MIB;
+const REBUILD_MB_SEC = 2;
 
 /** Families whose unit is the thing they count (Prometheus names counts by the noun). */
 const COUNTS = new Set([
@@ -51,7 +53,7 @@ async function scrape(): Promise<Exposition> {
   return parseExposition(await res.text());
 }
 
-async function until<T>(what: string, deadlineMs: number, condition: (e: Exposition) => T | undefined | false): Promise<T> {
+async function until<T>(what: string, deadlineMs: number, condition: (e: Exposition) => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
   return waitFor(what, async () => condition(await scrape()), deadlineMs);
 }
 
@@ -60,8 +62,8 @@ beforeAll(async () => {
     CONDUCTOR_METRICS_IOSTAT_PERIOD_MS: '300',
     CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '300',
     CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS: '500',
-    // Slow enough that a scrape sees the rebuild under way.
-    CONDUCTOR_REBUILD_MAX_MB_SEC: '4',
+    // Slow enough that a scrape and `node stats` (a CLI process each) see the rebuild under way: 32 MiB take 16 s.
+    CONDUCTOR_REBUILD_MAX_MB_SEC: String(REBUILD_MB_SEC),
     // spdk_tgt's own container limit, 1.5 GiB: with the simulator's ~780 MiB mapped it allows ~370
     // more pages, fewer than its pool's 1024, so it is the bound `node stats` names.
     CONDUCTOR_HEALTH_SPDK_HUGEPAGES_LIMIT_BYTES: `2Mi=${SPDK_LIMIT}`,
@@ -105,6 +107,70 @@ describe('/metrics', () => {
     await until('the subsystem count', 30_000, (e) => value(e, 'spdk_conductor_nvmf_subsystems') === 2 && value(e, 'spdk_conductor_nvmf_subsystems_limit')! >= 1024);
   }, 90_000);
 
+  it("has spdk_tgt's resources as the simulator answers them: reactors, iobuf, DMA heap, hugepages and their bounds", async () => {
+    const PAGE = String(2 * MIB);
+    // The DMA heap as the simulator reports it now (sim_set_memory without params only reads), in a
+    // sample taken since: nothing allocates meanwhile, so the figures are equal.
+    type Memory = { heap_size: number; free_size: number; greatest_free_size: number; hugepages_free: number };
+    let asked = await sim.call<Memory>('sim_set_memory', {});
+    const [e, m] = await until('a sample of the DMA heap as the simulator reports it', 30_000, async (e) => {
+      const m = asked;
+      asked = await sim.call<Memory>('sim_set_memory', {});
+      const same =
+        value(e, 'spdk_conductor_dma_heap_bytes') === m.heap_size &&
+        value(e, 'spdk_conductor_dma_free_bytes') === m.free_size &&
+        value(e, 'spdk_conductor_dma_largest_free_block_bytes') === m.greatest_free_size;
+      return same && ([e, m] as const);
+    });
+    expect(m.hugepages_free).toBeGreaterThan(0);
+    // Its bounds: the simulator's pool (standing for the node's: the same figure `node stats` shows)
+    // and spdk_tgt's configured limit minus what it has mapped, the smaller one applied.
+    const pool = value(e, 'spdk_conductor_hugepages_bound_pages', { page_size_bytes: PAGE, bound: 'node_pool' });
+    const limit = value(e, 'spdk_conductor_hugepages_bound_pages', { page_size_bytes: PAGE, bound: 'spdk_tgt_limit' })!;
+    expect(pool).toBe(m.hugepages_free);
+    expect(limit).toBeLessThan(m.hugepages_free);
+    expect(limit).toBeLessThanOrEqual(Math.floor((SPDK_LIMIT - m.heap_size) / (2 * MIB)) + 1);
+    expect(value(e, 'spdk_conductor_hugepages_bound', { page_size_bytes: PAGE, bound: 'spdk_tgt_limit' })).toBe(1);
+    expect(value(e, 'spdk_conductor_hugepages_bound', { page_size_bytes: PAGE, bound: 'node_pool' })).toBeUndefined();
+    expect(value(e, 'spdk_conductor_dma_available_bytes')).toBe(m.free_size + limit * 2 * MIB);
+    // The node's pools as its sysfs says (the host's, also under the simulator), with `available`
+    // the smallest bound for the page size spdk_tgt's heap maps.
+    const sysfs = '/sys/kernel/mm/hugepages';
+    for (const dir of readdirSync(sysfs)) {
+      const size = String(Number(/^hugepages-(\d+)kB$/.exec(dir)![1]) * 1024);
+      const read = (f: string) => Number(readFileSync(`${sysfs}/${dir}/${f}`, 'utf8'));
+      expect(value(e, 'spdk_conductor_hugepages', { page_size_bytes: size, state: 'total' }), dir).toBe(read('nr_hugepages'));
+      expect(value(e, 'spdk_conductor_hugepages', { page_size_bytes: size, state: 'free' }), dir).toBe(read('free_hugepages'));
+      expect(value(e, 'spdk_conductor_hugepages', { page_size_bytes: size, state: 'reserved' }), dir).toBe(read('resv_hugepages'));
+    }
+    expect(value(e, 'spdk_conductor_hugepages', { page_size_bytes: PAGE, state: 'available' })).toBe(limit);
+    // One reactor, as framework_get_reactors lists them, busy for a share of its ticks.
+    const reactors = await sim.call<{ reactors: Array<{ lcore: number }> }>('framework_get_reactors');
+    const busy = e.samples.filter((x) => x.name === 'spdk_conductor_reactor_busy_ratio');
+    expect(busy.map((x) => x.labels.lcore)).toEqual(reactors.reactors.map((r) => String(r.lcore)));
+    for (const x of busy) {
+      expect(x.value).toBeGreaterThanOrEqual(0);
+      expect(x.value).toBeLessThanOrEqual(1);
+    }
+    // iobuf: every module iobuf_get_stats lists, each pool and source with its count.
+    const iobuf = await sim.call<Array<Record<string, unknown> & { module: string }>>('iobuf_get_stats');
+    expect(iobuf.length).toBeGreaterThan(0);
+    const allocations = e.samples.filter((x) => x.name === 'spdk_conductor_iobuf_allocations_total');
+    expect(allocations).toHaveLength(iobuf.length * 6);
+    for (const mod of iobuf) {
+      for (const pool of ['small', 'large']) {
+        const counts = mod[`${pool}_pool`] as Record<string, number>;
+        for (const source of ['cache', 'main', 'retry'])
+          expect(value(e, 'spdk_conductor_iobuf_allocations_total', { module: mod.module, pool, source }), `${mod.module} ${pool} ${source}`).toBe(counts[source]);
+      }
+    }
+    // The sample is recent (one every 500 ms here; the bound is loose for a busy machine) and took some time.
+    const age = value(e, 'spdk_conductor_resource_sample_age_seconds')!;
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(30);
+    expect(value(e, 'spdk_conductor_resource_sample_duration_seconds')).toBeGreaterThanOrEqual(0);
+  }, 60_000);
+
   it("has the process's and Node's figures, and the loop delay only as the health worker measures it", async () => {
     const e = await scrape();
     for (const family of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_size_used_bytes', 'nodejs_gc_duration_seconds']) {
@@ -130,6 +196,7 @@ describe('/metrics', () => {
     const writes0 = value(before, 'spdk_conductor_volume_write_ops_total', { engine: 'v' }) ?? 0;
     const bytes0 = value(before, 'spdk_conductor_volume_written_bytes_total', { engine: 'v' }) ?? 0;
     const reads0 = value(before, 'spdk_conductor_volume_read_ops_total', { engine: 'v' }) ?? 0;
+    const bytes0read = (e: Exposition) => value(e, 'spdk_conductor_volume_read_bytes_total', { engine: 'v' }) ?? 0;
     for (let i = 0; i < 8; i++) await sim.call('sim_bdev_write', { name: 'e.v', offset_blocks: i * 16, data_base64: randomBytes(2 * BLOCK).toString('base64') });
     for (let i = 0; i < 3; i++) await sim.call('sim_bdev_read', { name: 'e.v', offset_blocks: i, num_blocks: 1 });
     // A sample may fall between the writes and the reads: wait for one taken after both.
@@ -146,6 +213,28 @@ describe('/metrics', () => {
     const latency = value(e, 'spdk_conductor_volume_write_latency_seconds_total', { engine: 'v' })!;
     expect(latency).toBeGreaterThan(0);
     expect(latency).toBeLessThan(10);
+    // Every volume family is what bdev_get_iostat answers for the raid, latencies in seconds of its
+    // tick rate: nothing moves now, so the next sample carries the raid's figures of this moment.
+    const raw = await sim.call<{ tick_rate: number; bdevs: Array<Record<string, number>> }>('bdev_get_iostat', { names: ['e.v'] });
+    const r = raw.bdevs[0]!;
+    expect(r.bytes_read).toBeGreaterThanOrEqual(3 * BLOCK);
+    const io = await until('a sample with the raid as it is now', 30_000, (e) => value(e, 'spdk_conductor_volume_read_bytes_total', { engine: 'v' }) === r.bytes_read && e);
+    expect(value(io, 'spdk_conductor_volume_read_bytes_total', { engine: 'v' })).toBe(bytes0read(before) + 3 * BLOCK);
+    expect(value(io, 'spdk_conductor_volume_read_ops_total', { engine: 'v' })).toBe(r.num_read_ops);
+    expect(value(io, 'spdk_conductor_volume_write_ops_total', { engine: 'v' })).toBe(r.num_write_ops);
+    expect(value(io, 'spdk_conductor_volume_written_bytes_total', { engine: 'v' })).toBe(r.bytes_written);
+    expect(value(io, 'spdk_conductor_volume_read_latency_seconds_total', { engine: 'v' })).toBeCloseTo(r.read_latency_ticks! / raw.tick_rate, 9);
+    expect(value(io, 'spdk_conductor_volume_read_latency_seconds_total', { engine: 'v' })).toBeGreaterThan(0);
+    expect(value(io, 'spdk_conductor_volume_write_latency_seconds_total', { engine: 'v' })).toBeCloseTo(r.write_latency_ticks! / raw.tick_rate, 9);
+    // Nothing unmapped the volume: spdk_tgt's counters and the families say 0.
+    expect([r.num_unmap_ops, r.bytes_unmapped]).toEqual([0, 0]);
+    expect(value(io, 'spdk_conductor_volume_unmap_ops_total', { engine: 'v' })).toBe(0);
+    expect(value(io, 'spdk_conductor_volume_unmapped_bytes_total', { engine: 'v' })).toBe(0);
+    expect(io.types.get('spdk_conductor_volume_unmapped_bytes_total')).toBe('counter');
+    // The sample the figures come from is recent (iostat every 300 ms; the bound is loose for a busy machine).
+    const age = value(io, 'spdk_conductor_volume_io_sample_age_seconds')!;
+    expect(age).toBeGreaterThanOrEqual(0);
+    expect(age).toBeLessThan(30);
   }, 60_000);
 
   it('counts spdk_tgt calls per method and failures by code', async () => {
@@ -188,6 +277,34 @@ describe('/metrics', () => {
     expect(progress).toBeLessThanOrEqual(1);
     expect(value(running, 'spdk_conductor_engine_members', { engine: 'v', state: 'rebuilding' })).toBe(1);
     expect(sum(running, 'spdk_conductor_rebuilds')).toBe(1);
+    // `node stats` has the rebuild's row: its progress in bytes, its rate and its ETA.
+    let last = '';
+    const row = await waitFor(
+      "the rebuild's row with a rate",
+      async () => {
+        last = (await run(process.execPath, [CLI, 'node', 'stats', '--api-socket', node.apiSocket], { timeout: 30_000 })).stdout;
+        return /^v\s+a3\s+rebuilding\s+\d+% \(\S+ \S+ of \S+ \S+\)\s+\S+ \S+\/s\s+\d+ s$/m.exec(last)?.[0];
+      },
+      30_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; the last answer:\n${last}`);
+    });
+    expect(row).toMatch(/^v\s+a3\s+rebuilding/);
+    // The throttle as configured (rebuild.maxMbSec, not engaged).
+    const at = { engine: 'v', replica: 'a3' };
+    const copying = await until('a rebuild rate', 30_000, (e) => (value(e, 'spdk_conductor_rebuild_rate_bytes_per_second', at) ?? 0) > 0 && e);
+    expect(value(copying, 'spdk_conductor_rebuild_throttle_limit_bytes_per_second')).toBe(REBUILD_MB_SEC * MIB);
+    expect(value(copying, 'spdk_conductor_rebuild_throttle_engaged')).toBe(0);
+    // Bytes, rate and ETA agree with each other.
+    const done = value(copying, 'spdk_conductor_rebuild_done_bytes', at)!;
+    const size = value(copying, 'spdk_conductor_rebuild_size_bytes', at)!;
+    const rate = value(copying, 'spdk_conductor_rebuild_rate_bytes_per_second', at)!;
+    expect(size).toBeGreaterThan(SIZE / 2);
+    expect(size).toBeLessThanOrEqual(SIZE);
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThanOrEqual(size);
+    expect(value(copying, 'spdk_conductor_rebuild_progress_ratio', at)).toBeCloseTo(done / size, 9);
+    expect(value(copying, 'spdk_conductor_rebuild_eta_seconds', at)).toBe(Math.ceil((size - done) / rate));
     const stats = JSON.parse((await run(process.execPath, [CLI, 'node', 'stats', '--json', '--api-socket', node.apiSocket], { timeout: 30_000 })).stdout);
     expect(stats.objects).toMatchObject({ disks: 1, replicas: 3, engines: 1 });
     const e = await until('the rebuild counted as done', 120_000, (e) => sum(e, 'spdk_conductor_rebuilds_ended_total', { outcome: 'done' }) === ended0 + 1 && e);
@@ -196,6 +313,29 @@ describe('/metrics', () => {
     await until('engine v healthy again', 30_000, (e) => value(e, 'spdk_conductor_engine_members', { engine: 'v', state: 'healthy' }) === 2);
     await invoke(api.replicas, 'ReplicaDelete', { name: 'a2' });
   }, 240_000);
+
+  it("counts a disk's allocated and free bytes as its lvstore does, after known writes to a thin replica", async () => {
+    const disk = await invoke(api.disks, 'DiskGet', { name: 'd' });
+    const cluster = Number(disk.clusterSizeBytes);
+    type Lvstore = { free_clusters: number; total_data_clusters: number; cluster_size: number };
+    const lvstore = async (): Promise<Lvstore> => (await sim.call<Lvstore[]>('bdev_lvol_get_lvstores', { lvs_name: disk.lvstoreName }))[0]!;
+    const figures = (e: Exposition) => [value(e, 'spdk_conductor_disk_allocated_bytes', { disk: 'd' }), value(e, 'spdk_conductor_disk_free_bytes', { disk: 'd' })];
+    const asLvstore = (l: Lvstore) => [(l.total_data_clusters - l.free_clusters) * l.cluster_size, l.free_clusters * l.cluster_size];
+    // A thin replica takes no cluster until written.
+    const before = asLvstore(await lvstore());
+    const k = await invoke(api.replicas, 'ReplicaCreate', { name: 'k', diskName: 'd', sizeBytes: 4 * cluster });
+    await until("the disk's figures as its lvstore's", 30_000, (e) => JSON.stringify(figures(e)) === JSON.stringify(before));
+    expect(asLvstore(await lvstore())).toEqual(before);
+    // One block in each of three clusters allocates three; a create (the service reads the disk again after one) shows them.
+    for (const c of [0, 1, 3]) await sim.call('sim_bdev_write', { name: k.lvolAlias, offset_blocks: (c * cluster) / BLOCK, data_base64: randomBytes(BLOCK).toString('base64') });
+    await invoke(api.replicas, 'ReplicaCreate', { name: 'k2', diskName: 'd', sizeBytes: cluster });
+    const after = [before[0]! + 3 * cluster, before[1]! - 3 * cluster];
+    expect(asLvstore(await lvstore())).toEqual(after);
+    const e = await until('three clusters more allocated', 30_000, (e) => JSON.stringify(figures(e)) === JSON.stringify(after) && e);
+    expect(value(e, 'spdk_conductor_disk_size_bytes', { disk: 'd' })).toBe(after[0]! + after[1]!);
+    for (const r of ['k', 'k2']) await invoke(api.replicas, 'ReplicaDelete', { name: r });
+    await until('the clusters freed', 30_000, (e) => JSON.stringify(figures(e)) === JSON.stringify(before));
+  }, 60_000);
 
   it('follows the conventions: prefix, units, _total counters, labels that do not grow with replicas', async () => {
     const before = await scrape();
@@ -228,8 +368,27 @@ describe('node stats', () => {
     expect(stdout).toMatch(/^engines\s+1 healthy$/m);
     expect(stdout).toMatch(/^dma memory\s+\S+ \S+ free of /m);
     expect(stdout).toMatch(/^top volumes by I\/O over the last \d+\.\d s:$/m);
-    const json = JSON.parse((await run(process.execPath, [CLI, 'node', 'stats', '--json', '--top', '1', '--api-socket', node.apiSocket], { timeout: 30_000 })).stdout);
-    expect(json.topVolumes.length).toBeLessThanOrEqual(1);
+    // Writing to v all the while (the rates are over the last window between two iostat samples,
+    // 300 ms here): the busiest volume is v, with its writes.
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        await sim.call('sim_bdev_write', { name: 'e.v', offset_blocks: i % 64, data_base64: randomBytes(BLOCK).toString('base64') });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    const json = await waitFor(
+      'v at the top, with writes',
+      async () => {
+        const json = JSON.parse((await run(process.execPath, [CLI, 'node', 'stats', '--json', '--top', '1', '--api-socket', node.apiSocket], { timeout: 30_000 })).stdout);
+        return json.topVolumes[0]?.engine === 'v' && json.topVolumes[0].writeOpsPerSec > 0 && json;
+      },
+      60_000,
+    ).finally(() => (writing = false));
+    await writer;
+    expect(json.topVolumes).toHaveLength(1);
+    expect(json.topVolumes[0].writeBytesPerSec).toBeGreaterThan(0);
+    expect(json.ioWindowSec).toBeGreaterThan(0);
     expect(json.memory.rssBytes).toBeGreaterThan(0);
     // Which bound sets the pages spdk_tgt can still map, and each one's figure: the simulator's pool
     // (standing for the node's) and spdk_tgt's configured limit minus what it has mapped.
@@ -243,6 +402,12 @@ describe('node stats', () => {
     expect(limit.availablePages).toBe(Math.floor((SPDK_LIMIT - limit.usedBytes) / (2 * MIB)));
     expect(limit.availablePages).toBeLessThan(pool.availablePages);
     expect(m.hugepagesAvailable).toBe(limit.availablePages);
+    // /metrics shows the same bounds: the simulator's pool as node_pool (not the host's sysfs pool).
+    const e = await scrape();
+    expect(value(e, 'spdk_conductor_hugepages_bound_pages', { page_size_bytes: String(2 * MIB), bound: 'node_pool' })).toBe(pool.availablePages);
+    expect(pool.availablePages).toBeGreaterThan(0);
+    expect(stdout).toMatch(/^main loop delay\s+p99 \d+\.\d ms \(over the last \d+\.\d s window\)$/m);
+    expect(json.eventLoopDelayWindowSec).toBeGreaterThan(0);
     expect(stdout).toMatch(/^hugepage bound\s+spdk_tgt_limit \(\d+ more pages\); node_pool \d+, spdk_tgt_limit \d+ \(limit 1\.5 GiB, [\d.]+ MiB used\)$/m);
     const bad = await run(process.execPath, [CLI, 'node', 'stats', '--top', '0', '--api-socket', node.apiSocket], { timeout: 30_000 }).then(
       () => undefined,
@@ -250,7 +415,7 @@ describe('node stats', () => {
     );
     expect(bad?.code).toBe(2);
     expect(bad?.stderr).toMatch(/--top "0" is not a whole number from 1 to 100/);
-  }, 60_000);
+  }, 120_000);
 
   it('--watch prints again until interrupted, then exits 0', async () => {
     const child = spawn(process.execPath, [CLI, 'node', 'stats', '--watch', '--json', '--api-socket', node.apiSocket], { stdio: ['ignore', 'pipe', 'pipe'] });

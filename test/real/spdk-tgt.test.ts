@@ -78,6 +78,16 @@ describe.skipIf(!SPDK_TGT)('against a real spdk_tgt (SPDK_TGT)', () => {
     expect(caps.methods.has('bdev_lvol_create')).toBe(true);
   });
 
+  it("reads max_subsystems from spdk_tgt: NodeInfo says spdk_tgt's own figure and that it came from there", async () => {
+    // v26.05's default: SPDK_NVMF_DEFAULT_MAX_SUBSYSTEMS in lib/nvmf/nvmf.c, 1024; spdk_tgt reports
+    // it in framework_get_config nvmf as nvmf_set_max_subsystems.
+    const config = await client.callUnchecked<Array<{ method: string; params?: { max_subsystems?: number } }>>('framework_get_config', { name: 'nvmf' });
+    const reported = config.find((c) => c.method === 'nvmf_set_max_subsystems')?.params?.max_subsystems;
+    expect(reported).toBe(1024);
+    const info = await node.nodeInfo();
+    expect(info).toMatchObject({ maxSubsystems: reported, maxSubsystemsSource: 'spdk_tgt', simulator: false });
+  });
+
   it('creates a disk, an exposed replica and a snapshot, and removes them', async () => {
     const file = path.join(dir, 'disk.img');
     fs.writeFileSync(file, '');

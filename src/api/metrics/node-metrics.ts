@@ -44,6 +44,8 @@ export interface LoopDelayFigures {
   p50Sec: number;
   p99Sec: number;
   maxSec: number;
+  /** The window the figures cover (LoopDelay's windowMs, 10 s; shorter only before the first window ends). */
+  windowSec: number;
 }
 
 /** What `node stats` shows, from the same readings as a scrape. */
@@ -105,7 +107,7 @@ export class NodeMetrics {
       hugepages: gauge('hugepages', "The node's hugepages by page size and state (total, free, reserved, available: the smallest of hugepages_bound_pages)", ['page_size_bytes', 'state']),
       hugepagesBoundPages: gauge(
         'hugepages_bound_pages',
-        "Hugepages each bound lets spdk_tgt still map, by page size: node_pool (free minus reserved), hugetlb_cgroup (this container's limit, where set), spdk_tgt_limit (health.spdkHugepagesLimitBytes minus what spdk_tgt has mapped)",
+        "Hugepages each bound lets spdk_tgt still map, by page size: node_pool (free minus reserved; under the simulator, for the page size its heap maps, the simulator's pool), hugetlb_cgroup (this container's limit, where set), spdk_tgt_limit (health.spdkHugepagesLimitBytes minus what spdk_tgt has mapped)",
         ['page_size_bytes', 'bound'],
       ),
       hugepagesBound: gauge('hugepages_bound', "1 for the bound that sets a page size's available hugepages (the smallest)", ['page_size_bytes', 'bound']),
@@ -171,7 +173,7 @@ export class NodeMetrics {
 
   private loopFigures(): LoopDelayFigures {
     const stats = this.sources.loopDelay();
-    return { p50Sec: stats.p50Ms / 1000, p99Sec: stats.p99Ms / 1000, maxSec: stats.maxMs / 1000 };
+    return { p50Sec: stats.p50Ms / 1000, p99Sec: stats.p99Ms / 1000, maxSec: stats.maxMs / 1000, windowSec: stats.windowMs / 1000 };
   }
 
   close(): void {
@@ -232,13 +234,28 @@ export class NodeMetrics {
       g.dmaLargest.set(s.dma.greatestFreeBytes);
       if (s.dma.availableBytes !== undefined) g.dmaAvailable.set(s.dma.availableBytes);
     }
+    // The bounds of the page size spdk_tgt's heap maps are the DMA reading's (what admission and
+    // NodeStats count: on a node, the node's pool; under the simulator, the simulator's pool, which
+    // stands for it); other page sizes, the node's pools as boundFigures (host/hugepages.ts) counts them.
+    const dma = s.dma.bounds && s.dma.bound ? { size: s.dma.pageSizeBytes, bounds: s.dma.bounds, bound: s.dma.bound, available: s.dma.growablePages } : undefined;
     for (const pool of s.hugepages.pools) {
-      for (const state of ['total', 'free', 'reserved', 'available'] as const) g.hugepages.set({ page_size_bytes: pool.pageSizeBytes, state }, pool[state]);
       const size = pool.pageSizeBytes;
-      g.hugepagesBoundPages.set({ page_size_bytes: size, bound: 'node_pool' }, Math.max(0, pool.free - pool.reserved));
-      if (pool.cgroup) g.hugepagesBoundPages.set({ page_size_bytes: size, bound: 'hugetlb_cgroup' }, pool.cgroup.availablePages);
-      if (pool.spdkLimit) g.hugepagesBoundPages.set({ page_size_bytes: size, bound: 'spdk_tgt_limit' }, pool.spdkLimit.availablePages);
-      g.hugepagesBound.set({ page_size_bytes: size, bound: hugepageBoundLabel(pool.bound) }, 1);
+      const own = dma?.size === size ? dma : undefined;
+      for (const state of ['total', 'free', 'reserved'] as const) g.hugepages.set({ page_size_bytes: size, state }, pool[state]);
+      g.hugepages.set({ page_size_bytes: size, state: 'available' }, typeof own?.available === 'number' ? own.available : pool.available);
+      const bounds = own?.bounds ?? [
+        { bound: 'node pool', availablePages: Math.max(0, pool.free - pool.reserved) },
+        ...(pool.cgroup ? [{ bound: 'hugetlb cgroup', availablePages: pool.cgroup.availablePages }] : []),
+        ...(pool.spdkLimit ? [{ bound: 'spdk_tgt limit', availablePages: pool.spdkLimit.availablePages }] : []),
+      ];
+      for (const b of bounds) g.hugepagesBoundPages.set({ page_size_bytes: size, bound: hugepageBoundLabel(b.bound) }, b.availablePages);
+      g.hugepagesBound.set({ page_size_bytes: size, bound: hugepageBoundLabel(own?.bound ?? pool.bound) }, 1);
+    }
+    // A host without that pool in sysfs (the simulator on a machine without hugetlbfs): the reading's bounds still show.
+    if (dma && !s.hugepages.pools.some((p) => p.pageSizeBytes === dma.size)) {
+      if (typeof dma.available === 'number') g.hugepages.set({ page_size_bytes: dma.size, state: 'available' }, dma.available);
+      for (const b of dma.bounds) g.hugepagesBoundPages.set({ page_size_bytes: dma.size, bound: hugepageBoundLabel(b.bound) }, b.availablePages);
+      g.hugepagesBound.set({ page_size_bytes: dma.size, bound: hugepageBoundLabel(dma.bound) }, 1);
     }
     for (const reactor of s.reactors) g.reactorBusy.set({ lcore: reactor.lcore }, reactor.busyPct / 100);
     for (const m of s.iobuf?.modules ?? []) {

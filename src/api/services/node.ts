@@ -121,6 +121,7 @@ function nodeStatsMessage(v: NodeStatsView): NodeStats {
     subsystems: o.subsystems?.count ?? 0,
     maxSubsystems: o.subsystems?.max ?? 0,
     eventLoopDelayP99Sec: v.loop.p99Sec,
+    eventLoopDelayWindowSec: v.loop.windowSec,
   };
 }
 

@@ -89,6 +89,11 @@ function boundText(m: NodeMemoryStats__Output): string {
   return `${m.hugepagesBound} (${m.hugepagesAvailable} more pages); ${each.join(', ')}`;
 }
 
+/** The health worker's window the loop delay covers: "over the last 10.0 s window" (an older service sends none). */
+function loopWindowText(windowSec: number): string {
+  return windowSec > 0 ? `over the last ${windowSec.toFixed(1)} s window` : 'over the last window';
+}
+
 function statsText(s: NodeStats__Output): string {
   const o = s.objects;
   const m = s.memory;
@@ -110,7 +115,7 @@ function statsText(s: NodeStats__Output): string {
     ['dma memory', dma],
     ['hugepages', pages],
     ['hugepage bound', m ? boundText(m) : undefined],
-    ['main loop delay', `p99 ${(s.eventLoopDelayP99Sec * 1000).toFixed(1)} ms (last minute)`],
+    ['main loop delay', `p99 ${(s.eventLoopDelayP99Sec * 1000).toFixed(1)} ms (${loopWindowText(s.eventLoopDelayWindowSec)})`],
   ]);
   if (s.rebuilds.length > 0) {
     text += `\n${table(

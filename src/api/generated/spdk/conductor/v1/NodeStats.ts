@@ -38,9 +38,13 @@ export interface NodeStats {
    */
   'maxSubsystems'?: (number);
   /**
-   * the service's main loop, over the last minute
+   * the service's main loop delay, 99th percentile over the health worker's last complete window (event_loop_delay_window_sec)
    */
   'eventLoopDelayP99Sec'?: (number | string);
+  /**
+   * the window event_loop_delay_p99_sec covers (health worker's LoopDelay: about 10 s; shorter only before the first window ends)
+   */
+  'eventLoopDelayWindowSec'?: (number | string);
 }
 
 export interface NodeStats__Output {
@@ -75,7 +79,11 @@ export interface NodeStats__Output {
    */
   'maxSubsystems': (number);
   /**
-   * the service's main loop, over the last minute
+   * the service's main loop delay, 99th percentile over the health worker's last complete window (event_loop_delay_window_sec)
    */
   'eventLoopDelayP99Sec': (number);
+  /**
+   * the window event_loop_delay_p99_sec covers (health worker's LoopDelay: about 10 s; shorter only before the first window ends)
+   */
+  'eventLoopDelayWindowSec': (number);
 }
