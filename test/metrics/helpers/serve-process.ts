@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../api/helpers/api-server.js';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { portBlock } from '../../helpers/ports.js';
 import { type RunningSim, startSim } from '../../sim/helpers/start-sim.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/src/cli/main.js', import.meta.url));
@@ -48,9 +49,10 @@ function httpsStatus(url: string, ca: string | undefined): Promise<number> {
 export async function startServe(env: Record<string, string> = {}, options: ServeOptions = {}): Promise<ServeProcess> {
   const dir = tempDir('metrics-');
   const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock') });
-  // Export ports above the ephemeral range, a random block: test/helpers/ports.ts hands out blocks
-  // per vitest worker, and other checkouts' suites on this machine use the same ones.
-  const ports = 61_000 + 100 * Math.floor(Math.random() * 44);
+  // Export ports from this worker's own blocks (test/helpers/ports.ts; CONDUCTOR_TEST_PORT_SLOT keeps
+  // other checkouts' suites out of them). A random block above 61000 met test/domain/admission-churn's
+  // ~1,930 listeners there (and bench:scale's 61000-64999) and failed setup with -32602 on every port.
+  const ports = portBlock();
   const apiSocket = path.join(dir, 'api.sock');
   const proc = spawn(process.execPath, [CLI, 'serve'], {
     stdio: ['ignore', 'pipe', 'pipe'],
