@@ -67,9 +67,7 @@ describe('a monitor pass over many engines', () => {
     const local = (name: string) => ({ name, kind: 'local' as const });
     const specs = Array.from({ length: 60 }, (_, i) => spec({ name: `v${i}`, replicas: [local('rc'), local('rd')] }));
     const slot = (m: string, configured: boolean) => ({ name: alias('?', headLvolName(m)), uuid: m, is_configured: configured, data_offset: 0, data_size: 4096 });
-    const raids = new Map(
-      specs.map((s, i) => [engineRaidName(s.name), raid([], { name: engineRaidName(s.name), base_bdevs_list: [slot('rc', true), slot('rd', i !== 59)] })]),
-    );
+    const raids = new Map(specs.map((s, i) => [engineRaidName(s.name), raid([], { name: engineRaidName(s.name), base_bdevs_list: [slot('rc', true), slot('rd', i !== 59)] })]));
     let immediateRan = false;
     const seen: boolean[] = [];
     const inventory = Object.create(ctx.inventory) as Inventory;
