@@ -458,7 +458,7 @@ async function bench(): Promise<void> {
       const wait = sched.waitMs - p.mainSchedStart.waitMs;
       const slices = sched.slices - p.mainSchedStart.slices;
       console.log(
-        `    main thread (schedstat): ${Math.round(run)} ms on a core, ${Math.round(wait)} ms runnable waiting for one (${slices > 0 ? (wait / slices).toFixed(2) : '0'} ms per wake-up, ${slices} wake-ups)`,
+        `    main thread (schedstat): ${Math.round(run)} ms on a core, ${Math.round(wait)} ms runnable waiting for one (${slices > 0 ? (wait / slices).toFixed(2) : '0'} ms per turn, ${slices} turns on a core)`,
       );
     }
     const { rssMib, fds } = usage(serve.pid!);
