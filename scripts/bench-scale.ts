@@ -20,7 +20,8 @@
  * Per phase (build, idle, churn, idle, cycles, idle) it prints each prober's p50/p99/max and
  * failures (no answer within 4 s, an error, or not SERVING), the main loop's delay (the worst 10 s
  * window's p99 and max, from /readyz?verbose), operation throughput and refusals, the service's
- * RSS and open fds, the /metrics scrape and the machine's load average. /metrics is scraped every
+ * CPU per thread and its main thread's time runnable but waiting for a core (schedstat: on a loaded
+ * machine that wait, not the loop's work, is most of the delay), RSS and open fds, the /metrics scrape and the machine's load average. /metrics is scraped every
  * 5 s by a process of its own, as a Prometheus server would ("scrape/5 s", p50/p99/max per phase),
  * and once more at each phase's end by the benchmark (time and size; that one also waits for the
  * benchmark's own busy loop). Around the cycles phase (exported replicas created and deleted, `--cycles` of them) the
@@ -45,7 +46,7 @@ import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall, type ApiClients } from '../src/api/client.js';
-import { cpuMs, threadCpuDelta, threadCpuMs } from './lib/proc-stats.js';
+import { cpuMs, threadCpuDelta, threadCpuMs, threadSchedMs } from './lib/proc-stats.js';
 import { inLanes } from './lib/raw-rpc.js';
 import { SERVE_ENV, SERVE_NODE_FLAGS } from './lib/serve-node-flags.js';
 
@@ -243,6 +244,7 @@ interface Phase {
   cpuStartMs: number;
   /** And per thread. */
   threadsStartMs: Map<string, number>;
+  mainSchedStart: ReturnType<typeof threadSchedMs>;
 }
 
 async function bench(): Promise<void> {
@@ -389,6 +391,7 @@ async function bench(): Promise<void> {
       peakFds: 0,
       cpuStartMs: cpuMs(serve.pid),
       threadsStartMs: threadCpuMs(serve.pid),
+      mainSchedStart: threadSchedMs(serve.pid),
     };
     phases.push(phase);
     return phase;
@@ -448,6 +451,16 @@ async function bench(): Promise<void> {
     const cpu = cpuMs(serve.pid) - p.cpuStartMs;
     console.log(`  service CPU: ${Math.round(cpu)} ms (${((100 * cpu) / (p.end - p.start)).toFixed(0)}% of one core)${p.ops > 0 ? `, ${(cpu / p.ops).toFixed(2)} ms per operation` : ''}`);
     console.log(`    by thread, ms: ${threadCpuDelta(p.threadsStartMs, threadCpuMs(serve.pid))}`);
+    // The main thread's time runnable but without a core: what the machine's load adds to the loop's delay.
+    const sched = threadSchedMs(serve.pid);
+    if (sched && p.mainSchedStart) {
+      const run = sched.runMs - p.mainSchedStart.runMs;
+      const wait = sched.waitMs - p.mainSchedStart.waitMs;
+      const slices = sched.slices - p.mainSchedStart.slices;
+      console.log(
+        `    main thread (schedstat): ${Math.round(run)} ms on a core, ${Math.round(wait)} ms runnable waiting for one (${slices > 0 ? (wait / slices).toFixed(2) : '0'} ms per turn, ${slices} turns on a core)`,
+      );
+    }
     const { rssMib, fds } = usage(serve.pid!);
     console.log(`  service: RSS ${rssMib.toFixed(0)} MiB (peak in phase ${Math.max(p.peakRssMib, rssMib).toFixed(0)}), open fds ${fds} (peak ${Math.max(p.peakFds, fds)})`);
     const t = performance.now();

@@ -50,3 +50,19 @@ export function threadCpuDelta(before: Map<string, number>, after: Map<string, n
     .map(([name, ms]) => `${name} ${Math.round(ms)}`)
     .join(', ');
 }
+
+/**
+ * A thread's scheduler figures (/proc/PID/task/TID/schedstat, Linux with schedstats): time on a CPU,
+ * time runnable but waiting on a run queue for one, and how many times it was given a CPU. The wait
+ * is what a loaded machine adds to every wall-clock figure of that thread; undefined where unreadable.
+ */
+export function threadSchedMs(pid: number | undefined, tid: number | undefined = pid): { runMs: number; waitMs: number; slices: number } | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const [run, wait, slices] = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+    if (run === undefined || wait === undefined || slices === undefined || [run, wait, slices].some((n) => !Number.isFinite(n))) return undefined;
+    return { runMs: run / 1e6, waitMs: wait / 1e6, slices };
+  } catch {
+    return undefined;
+  }
+}

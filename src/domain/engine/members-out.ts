@@ -9,6 +9,7 @@
 import type { RaidBdev } from '../../spdk/methods/raid.js';
 import type { DomainContext } from '../node/context.js';
 import { engineRaidName } from '../node/naming.js';
+import { forEachSliced } from '../node/slices.js';
 import type { EngineSpec } from '../node/state-file.js';
 import type { EngineRecords } from './engine-records.js';
 import { memberSlotNames } from './members.js';
@@ -43,9 +44,14 @@ export function backIn(spec: EngineSpec, raid: RaidBdev | undefined, ctx: Pick<D
 export async function recordMembersOut(ctx: Pick<DomainContext, 'inventory' | 'log'>, records: EngineRecords, raids: ReadonlyMap<string, RaidBdev> | undefined): Promise<string[]> {
   if (!raids) return [];
   const marked: string[] = [];
-  for (const spec of records.all()) {
+  // The check over every engine (500 at scale, each member's slot names built) runs in slices;
+  // only the few engines it finds are edited, each read again under its lock.
+  const changed: Array<{ spec: EngineSpec; raid: RaidBdev | undefined }> = [];
+  await forEachSliced(records.all(), (spec) => {
     const raid = raids.get(engineRaidName(spec.name));
-    if (newlyOut(spec, raid, ctx).length === 0 && backIn(spec, raid, ctx).length === 0) continue;
+    if (newlyOut(spec, raid, ctx).length > 0 || backIn(spec, raid, ctx).length > 0) changed.push({ spec, raid });
+  });
+  for (const { spec, raid } of changed) {
     await records.edit(spec.name, async (edit) => {
       const current = edit.current;
       // Read again under the lock: the raid as the pass saw it, the record as it is now.

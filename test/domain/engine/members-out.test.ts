@@ -5,10 +5,12 @@
  * and finished between two monitor passes left no record whose end cleared the mark (seen as a
  * flaky salvage test: the state file kept `out: ['rd']` after rd was rebuilt).
  */
+import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { backIn, newlyOut } from '../../../src/domain/engine/members-out.js';
+import type { EngineRecords } from '../../../src/domain/engine/engine-records.js';
+import { backIn, newlyOut, recordMembersOut } from '../../../src/domain/engine/members-out.js';
 import { Inventory } from '../../../src/domain/node/inventory.js';
-import { engineMemberBdev } from '../../../src/domain/node/naming.js';
+import { alias, engineMemberBdev, engineRaidName, headLvolName } from '../../../src/domain/node/naming.js';
 import type { EngineSpec } from '../../../src/domain/node/state-file.js';
 import type { RaidBdev } from '../../../src/spdk/methods/raid.js';
 
@@ -54,5 +56,43 @@ describe('members out of sync by the engine record', () => {
     expect(backIn(spec({ out: ['rd'] }), raid(['rc', 'rd'], { state: 'configuring' }), ctx)).toEqual([]);
     expect(backIn(spec({ out: ['rd'] }), undefined, ctx)).toEqual([]);
     expect(backIn(spec(), raid(['rc', 'rd']), ctx)).toEqual([]);
+  });
+});
+
+describe('a monitor pass over many engines', () => {
+  it('gives the event loop back while it checks them, and still marks the one that changed', async () => {
+    // 60 engines of two local members whose slot names cost >= 0.5 ms each (a slow head lookup):
+    // one synchronous pass would hold the loop >= 60 ms; in slices an immediate queued before the
+    // pass runs during it. The last engine's raid lacks rd: it alone is edited.
+    const local = (name: string) => ({ name, kind: 'local' as const });
+    const specs = Array.from({ length: 60 }, (_, i) => spec({ name: `v${i}`, replicas: [local('rc'), local('rd')] }));
+    const slot = (m: string, configured: boolean) => ({ name: alias('?', headLvolName(m)), uuid: m, is_configured: configured, data_offset: 0, data_size: 4096 });
+    const raids = new Map(specs.map((s, i) => [engineRaidName(s.name), raid([], { name: engineRaidName(s.name), base_bdevs_list: [slot('rc', true), slot('rd', i !== 59)] })]));
+    let immediateRan = false;
+    const seen: boolean[] = [];
+    const inventory = Object.create(ctx.inventory) as Inventory;
+    inventory.head = () => {
+      seen.push(immediateRan);
+      const until = performance.now() + 0.5;
+      while (performance.now() < until);
+      return undefined;
+    };
+    const edited: Array<{ engine: string; out: readonly string[] }> = [];
+    const records = {
+      all: () => specs,
+      edit: async (name: string, work: (e: unknown) => Promise<void>) =>
+        work({
+          current: specs.find((s) => s.name === name),
+          markOut: async (out: readonly string[]) => void edited.push({ engine: name, out }),
+          markIn: async () => undefined,
+        }),
+    } as unknown as EngineRecords;
+    setImmediate(() => (immediateRan = true));
+    const marked = await recordMembersOut({ inventory, log: pino({ level: 'silent' }) }, records, raids);
+    expect(seen.length).toBeGreaterThanOrEqual(120);
+    expect(seen[0]).toBe(false);
+    expect(seen.some((ran) => ran)).toBe(true);
+    expect(marked).toEqual(['v59/rd']);
+    expect(edited).toEqual([{ engine: 'v59', out: ['rd'] }]);
   });
 });
