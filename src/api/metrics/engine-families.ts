@@ -46,14 +46,16 @@ const VOLUME: ReadonlyArray<Family & { value: keyof VolumeIoCounters }> = [
 export const ENGINE_FAMILY_NAMES: readonly string[] = [...Object.values(ENGINE), ...VOLUME].map((f) => f.name);
 
 /**
- * Engines whose lines are written (or volume lines, per sample) between two turns of the loop
- * given back: ~10 µs each once compiled (~1.3 ms a batch; 4-5 times that at the process's first
- * scrape), so a render whose lines are mostly kept runs in one turn. The turns are counted in
- * writes, not in time as node/slices.ts does: a scrape given back to the loop waits behind all the
- * I/O callbacks ready meanwhile (under churn, tens of ms a turn on a loaded machine), and a pass
- * over kept lines (~0.6 ms for 500 engines) that was descheduled gains nothing from a turn.
+ * Lines written between two turns of the loop given back: engines whose lines are written (~8 µs
+ * each once compiled, so ~1 ms a batch; 4-5 times that at the process's first scrape), and
+ * volumes at a new I/O sample (~2.5 µs each: 500 engines' volume lines are one batch). A render
+ * whose lines are mostly kept runs in one turn. The turns are counted in writes, not in time as
+ * node/slices.ts does: a scrape given back to the loop waits behind all the I/O callbacks ready
+ * meanwhile (under churn, tens of ms a turn on a loaded machine), and a pass over kept lines (~0.6
+ * ms for 500 engines) that was descheduled gains nothing from a turn.
  */
-const WRITES_PER_TURN = 128;
+const ENGINES_PER_TURN = 128;
+const VOLUMES_PER_TURN = 512;
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -70,7 +72,7 @@ interface EngineLines {
  * The families as bytes, each engine's lines kept while what they show is unchanged (its state,
  * member counts, size, budget margins), and the volume lines kept per volume I/O sample: a scrape
  * at 500 engines joins kept bytes instead of writing ~600 KiB of text again. Lines that must be
- * written are written in batches of WRITES_PER_TURN, with a turn of the loop between them.
+ * written in batches (ENGINES_PER_TURN, VOLUMES_PER_TURN) with a turn of the loop between them.
  */
 export class EngineFamilies {
   private readonly engines = new Map<string, EngineLines>();
@@ -93,7 +95,7 @@ export class EngineFamilies {
       if (kept === undefined || kept.key !== key || kept.margins !== e.margins) {
         kept = { key, margins: e.margins, lines: engineLines(e), seen: render };
         this.engines.set(e.name, kept);
-        if (++written % WRITES_PER_TURN === 0) await turn();
+        if (++written % ENGINES_PER_TURN === 0) await turn();
       }
       kept.seen = render;
       for (let i = 0; i < 5; i++) if (kept.lines[i]!.length > 0) families[i]!.push(kept.lines[i]!);
@@ -112,7 +114,7 @@ export class EngineFamilies {
       VOLUME.forEach((f, i) => {
         lines[i] += `${f.name}${engine}${num(v[f.value])}\n`;
       });
-      if (++written % WRITES_PER_TURN === 0) await turn();
+      if (++written % VOLUMES_PER_TURN === 0) await turn();
     }
     // Encoded once per sample (every iostat period), each family with its header.
     const encoded = VOLUME.flatMap((f, i) => [HEADERS.get(f.name)!, Buffer.from(lines[i]!)]);
