@@ -11,6 +11,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { LoopDelay } from '../src/api/health-loop-delay.js';
+import { monoMs } from '../src/api/health-worker-messages.js';
 import { NodeMetrics } from '../src/api/metrics/node-metrics.js';
 import type { VolumeIoCounters } from '../src/domain/engine/volume-io.js';
 import { defaultBudget } from '../src/domain/engine/timeout-budget.js';
@@ -136,6 +137,8 @@ const observeMs: number[] = [];
 const renderMs: number[] = [];
 const renderCpuMs: number[] = [];
 const turnMs: number[] = [];
+/** Each stage's wall time per render, from the render's own marks (as the scrape trace shows them). */
+const stageMs = new Map<string, number[]>();
 let size = 0;
 for (let i = 0; i < scrapes; i++) {
   let t0 = performance.now();
@@ -155,8 +158,15 @@ for (let i = 0; i < scrapes; i++) {
   setImmediate(tick);
   t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  size = (await metrics.render()).body.length;
+  const marks: Record<string, number> = { got: monoMs() };
+  size = (await metrics.render(marks)).body.length;
   renderMs.push(performance.now() - t0);
+  let before = marks.got!;
+  for (const [stage, at] of Object.entries(marks)) {
+    if (stage === 'got') continue;
+    stageMs.set(stage, [...(stageMs.get(stage) ?? []), at - before]);
+    before = at;
+  }
   const cpu = process.cpuUsage(cpu0);
   renderCpuMs.push((cpu.user + cpu.system) / 1000);
   rendering = false;
@@ -176,6 +186,7 @@ console.log(`whole render  min ${pct(renderMs, 0)} ms  p50 ${pct(renderMs, 50)} 
 console.log(
   `render CPU    p50 ${pct(renderCpuMs, 50)} ms  p99 ${pct(renderCpuMs, 99)} ms  (the process's, GC threads included: on a loaded machine the wall times above are mostly waiting for a core)`,
 );
+console.log(`stages, p50 (min)  ${[...stageMs].map(([stage, ms]) => `${stage} ${pct(ms, 50)} (${pct(ms, 0)})`).join('  ')} ms`);
 console.log(`longest turn  p50 ${pct(turnMs, 50)} ms  p99 ${pct(turnMs, 99)} ms  max ${pct(turnMs, 100)} ms  (first ${turnMs[0]!.toFixed(1)} ms)`);
 console.log(
   `exposition    ${(size / 1024).toFixed(0)} KiB, load average ${os

@@ -283,7 +283,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     // From here on, not before: until the API listens, liveness fails for it ('starting' meanwhile).
     healthWorker.follow(health);
     const m = metrics;
-    healthWorker.setMetricsSource(() => m.render());
+    healthWorker.setMetricsSource((marks) => m.render(marks));
     if (serverTls) {
       // The HTTP listener serves HTTPS with the API's identity, following its rotation.
       const httpTls = followHttpTls(serverTls, (context) => healthWorker.setHttpTls(context as { cert: Buffer; key: Buffer; ca: Buffer }));

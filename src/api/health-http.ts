@@ -26,6 +26,8 @@ export interface MetricsText {
   contentType: string;
   /** The exposition; bytes when it crossed from the main thread (UTF-8, sent as they are). */
   body: string | Uint8Array;
+  /** Called once the answer is handed to the connection whole (its 'finish'). */
+  sent?: (() => void) | undefined;
 }
 
 /** The few lines the listener logs; a pino logger is one. */
@@ -124,8 +126,10 @@ function sendMetrics(res: http.ServerResponse, method: string | undefined, metri
   if (!metrics) return send(res, method, 404, 'text/plain', 'metrics not enabled\n');
   metrics().then(
     (text) => {
-      if (text) send(res, method, 200, text.contentType, text.body, false);
-      else send(res, method, 404, 'text/plain', 'metrics not enabled\n');
+      if (text) {
+        if (text.sent) res.once('finish', text.sent);
+        send(res, method, 200, text.contentType, text.body, false);
+      } else send(res, method, 404, 'text/plain', 'metrics not enabled\n');
     },
     (err: unknown) => send(res, method, 503, 'text/plain', `metrics unavailable: ${(err as Error).message}\n`),
   );

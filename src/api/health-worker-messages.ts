@@ -25,6 +25,19 @@ export class Heartbeat {
   }
 }
 
+/** The monotonic clock in ms (process.hrtime: one clock for every thread of the process), for marks that cross threads. */
+export function monoMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/**
+ * When a scrape reached each stage on the main thread (monoMs): the message taken, then the
+ * render's own marks (node-metrics.ts), then the answer posted. With the thread's own marks
+ * (asked, answer received, bytes sent) they say where a slow scrape's time went
+ * (CONDUCTOR_SCRAPE_TRACE=1 logs them).
+ */
+export type ScrapeMarks = Record<string, number>;
+
 /** What the worker is started with. */
 export interface HealthWorkerData {
   heartbeat: SharedArrayBuffer;
@@ -56,7 +69,7 @@ export type ToWorker =
   | { type: 'loop-delay'; stats: LoopDelayStats }
   | { type: 'metrics-enabled'; enabled: boolean }
   /** `body`: the exposition's UTF-8 bytes, their buffer transferred (not copied) to the thread. */
-  | { type: 'metrics-answer'; id: number; text?: { contentType: string; body: Uint8Array } | undefined; error?: string | undefined }
+  | { type: 'metrics-answer'; id: number; text?: { contentType: string; body: Uint8Array } | undefined; error?: string | undefined; marks?: ScrapeMarks | undefined }
   | { type: 'stop' };
 
 export type FromWorker =

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { livenessAt, readinessAt, type HealthReport, type Probe } from './health.js';
 import { startHealthHttp, type HealthHttp, type HealthView, type MetricsText } from './health-http.js';
 import type { LoopDelayStats } from './health-loop-delay.js';
-import { Heartbeat, type FromWorker, type HealthWorkerData, type HttpTlsContext, type ToWorker } from './health-worker-messages.js';
+import { Heartbeat, monoMs, type FromWorker, type HealthWorkerData, type HttpTlsContext, type ScrapeMarks, type ToWorker } from './health-worker-messages.js';
 import type { HealthGrpcServer } from './health-worker-h2.js';
 import { setThreadNice } from './thread-nice.js';
 
@@ -28,7 +28,9 @@ let cached = { liveness: starting(), readiness: starting() };
 let loopDelay: LoopDelayStats | undefined;
 let metricsEnabled = false;
 let nextScrape = 0;
-const scrapes = new Map<number, { resolve: (text: MetricsText | undefined) => void; reject: (err: Error) => void; timer: NodeJS.Timeout }>();
+const scrapes = new Map<number, { resolve: (text: MetricsText | undefined) => void; reject: (err: Error) => void; timer: NodeJS.Timeout; asked: number }>();
+/** CONDUCTOR_SCRAPE_TRACE=1: every scrape logs where its time went (see scrapeTrace). */
+const traceScrapes = process.env.CONDUCTOR_SCRAPE_TRACE === '1';
 
 function post(message: FromWorker): void {
   port.postMessage(message);
@@ -58,9 +60,26 @@ function metrics(): Promise<MetricsText | undefined> {
       scrapes.delete(id);
       reject(new Error(`the main loop did not answer within ${data.metricsTimeoutMs} ms`));
     }, data.metricsTimeoutMs);
-    scrapes.set(id, { resolve, reject, timer });
+    scrapes.set(id, { resolve, reject, timer, asked: monoMs() });
     post({ type: 'metrics', id });
   });
+}
+
+/**
+ * A scrape's stages in ms, each from the one before: `wait` (asked until the main loop took the
+ * message), the render's stages as the main thread marked them, `toThread` (posted until this
+ * thread took the answer), `send` (until the answer was handed to the connection), and `totalMs`.
+ */
+function scrapeTrace(asked: number, marks: ScrapeMarks, received: number, sent: number, bytes: number): Record<string, unknown> {
+  const stages: Record<string, number> = {};
+  let last = asked;
+  const ms = (v: number): number => Math.round(v * 100) / 100;
+  for (const [name, at] of Object.entries({ wait: marks.got, ...marks, toThread: received, send: sent })) {
+    if (name === 'got' || at === undefined) continue;
+    stages[name] = ms(at - last);
+    last = at;
+  }
+  return { ...stages, totalMs: ms(sent - asked), bytes };
 }
 
 let stalled = false;
@@ -115,7 +134,11 @@ port.on('message', (message: ToWorker) => {
       scrapes.delete(message.id);
       clearTimeout(scrape.timer);
       if (message.error !== undefined) scrape.reject(new Error(message.error));
-      else scrape.resolve(message.text);
+      else if (traceScrapes && message.text) {
+        const received = monoMs();
+        const marks = message.marks ?? {};
+        scrape.resolve({ ...message.text, sent: () => log('warn', scrapeTrace(scrape.asked, marks, received, monoMs(), message.text!.body.byteLength), 'scrape trace') });
+      } else scrape.resolve(message.text);
       return;
     }
     case 'stop':

@@ -17,7 +17,7 @@ import { healthListeners, type HealthGrpcAddress } from './health-addresses.js';
 import { apiTcpPlan } from './tls-config.js';
 import type { MetricsText } from './health-http.js';
 import { LoopDelay, type LoopDelayStats } from './health-loop-delay.js';
-import { Heartbeat, type FromWorker, type HealthWorkerData, type ToWorker } from './health-worker-messages.js';
+import { Heartbeat, monoMs, type FromWorker, type HealthWorkerData, type ScrapeMarks, type ToWorker } from './health-worker-messages.js';
 
 /** The built thread: beside this module in dist/, or in dist/ when this module runs from source (vitest). */
 const THREAD_MAIN = new URL(import.meta.url.endsWith('.ts') ? '../../dist/src/api/health-worker-thread.js' : './health-worker-thread.js', import.meta.url);
@@ -62,7 +62,8 @@ export interface HealthWorkerAddresses {
   grpc: string | undefined;
 }
 
-export type MetricsSource = () => Promise<MetricsText>;
+/** `marks`: where the source may note when it reached its stages (monoMs), for the scrape's trace. */
+export type MetricsSource = (marks: ScrapeMarks) => Promise<MetricsText>;
 
 export class HealthWorker {
   /** Resolves once the first thread listens; rejects with API_LISTEN_FAILED or API_SOCKET_IN_USE when it cannot. */
@@ -234,16 +235,19 @@ export class HealthWorker {
         }
         return;
       case 'metrics':
-        this.answerMetrics(worker, message.id);
+        this.answerMetrics(worker, message.id, monoMs());
     }
   }
 
-  private answerMetrics(worker: Worker, id: number): void {
+  private answerMetrics(worker: Worker, id: number, got: number): void {
     const source = this.metricsSource;
-    const reply = (answer: Omit<Extract<ToWorker, { type: 'metrics-answer' }>, 'type' | 'id'>, transfer: ArrayBuffer[] = []): void =>
-      worker.postMessage({ type: 'metrics-answer', id, ...answer } satisfies ToWorker, transfer);
+    const marks: ScrapeMarks = { got };
+    const reply = (answer: Omit<Extract<ToWorker, { type: 'metrics-answer' }>, 'type' | 'id' | 'marks'>, transfer: ArrayBuffer[] = []): void => {
+      marks.posted = monoMs();
+      worker.postMessage({ type: 'metrics-answer', id, ...answer, marks } satisfies ToWorker, transfer);
+    };
     if (!source) return reply({});
-    source().then(
+    source(marks).then(
       (text) => {
         // Encoded once here and its buffer handed over: posting the ~600 KiB string itself would
         // serialize it (after flattening its rope) and the thread would encode it again to send.

@@ -69,6 +69,35 @@ describe('the health worker', () => {
     expect(await get(http!.port, '/livez')).toMatchObject({ status: 200, body: 'ok\n' });
   }, 60_000);
 
+  it("logs where each scrape went with CONDUCTOR_SCRAPE_TRACE=1: the wait for the main loop, the source's own stages, the hand-over and the send", async () => {
+    const { logger, lines } = recordingLogger();
+    // The thread reads its environment, a copy of this one, when it starts.
+    process.env.CONDUCTOR_SCRAPE_TRACE = '1';
+    let worker: HealthWorker;
+    try {
+      worker = new HealthWorker({ http: { host: '127.0.0.1', port: 0 }, grpc: undefined, stallMs: 10_000, logger });
+    } finally {
+      delete process.env.CONDUCTOR_SCRAPE_TRACE;
+    }
+    opened.push(worker);
+    const { http } = await worker.listening;
+    worker.follow(serving());
+    const body = 'spdk_conductor_scrapes_total 1\n';
+    worker.setMetricsSource(async (marks) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      marks.rendered = Number(process.hrtime.bigint()) / 1e6;
+      return { contentType: 'text/plain; version=0.0.4; charset=utf-8', body };
+    });
+    await waitFor('metrics enabled', async () => (await get(http!.port, '/metrics')).status === 200, 5_000);
+    const trace = await waitFor('a scrape trace logged', () => lines.find((l) => l['msg'] === 'scrape trace'), 5_000);
+    expect(trace).toMatchObject({ level: 40, bytes: Buffer.byteLength(body) });
+    for (const stage of ['wait', 'rendered', 'posted', 'toThread', 'send', 'totalMs']) expect(trace[stage], stage).toBeGreaterThanOrEqual(0);
+    // The stages follow one another: the source's 20 ms is its own stage, and they add up to the total.
+    expect(trace['rendered']).toBeGreaterThanOrEqual(19);
+    const sum = ['wait', 'rendered', 'posted', 'toThread', 'send'].reduce((total, stage) => total + (trace[stage] as number), 0);
+    expect(Math.abs(sum - (trace['totalMs'] as number))).toBeLessThan(0.1);
+  }, 30_000);
+
   it('restarts a thread that crashed, with the reason logged, on the same addresses', async () => {
     const dir = tempDir('health-worker-crash-');
     process.env.HEALTH_TEST_CRASH_MARKER = path.join(dir, 'crashed');

@@ -55,3 +55,41 @@ describe('the per-engine families kept between scrapes', () => {
     expect(await text(kept, observation(changed), next)).toBe(second);
   });
 });
+
+describe('the per-engine families and the event loop', () => {
+  /** How many turns of the loop (setImmediate callbacks) ran while `work` did. */
+  async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+    let turns = 0;
+    let running = true;
+    const tick = (): void => {
+      if (!running) return;
+      turns++;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    await work();
+    running = false;
+    return turns;
+  }
+
+  it('renders kept lines in one turn, and gives the loop a turn per batch of lines it writes', async () => {
+    const families = new EngineFamilies();
+    const many = Array.from({ length: 500 }, (_, i) => engine(`e-${i}`));
+    const sample: VolumeIoSample = { at: 1, engines: new Map(many.map((e, i) => [e.name, counters(i)])) };
+    // The first render writes 500 engines' lines: turns between batches of 128.
+    expect(await turnsDuring(() => families.render(observation(many), sample))).toBe(3);
+    // Everything kept: the scrape never waits behind other work.
+    expect(await turnsDuring(() => families.render(observation(many), sample))).toBe(0);
+    // A new I/O sample: 500 volumes' lines are one batch.
+    const next: VolumeIoSample = { at: 2, engines: new Map(many.map((e, i) => [e.name, counters(i + 1)])) };
+    expect(await turnsDuring(() => families.render(observation(many), next))).toBe(0);
+    // 1,200 volumes: two turns.
+    const more = Array.from({ length: 1200 }, (_, i) => engine(`e-${i}`));
+    const large = new EngineFamilies();
+    await large.render(observation(more), { at: 1, engines: new Map() });
+    expect(await turnsDuring(() => large.render(observation(more), { at: 2, engines: new Map(more.map((e, i) => [e.name, counters(i)])) }))).toBe(2);
+    // A few engines changed: written in the same turn.
+    const changed = many.map((e, i) => (i % 100 === 0 ? engine(e.name, { state: 'degraded' }) : e));
+    expect(await turnsDuring(() => families.render(observation(changed), next))).toBe(0);
+  });
+});

@@ -20,6 +20,7 @@ import type { VolumeIoRate, VolumeIoSample } from '../../domain/engine/volume-io
 import type { NodeObservation } from '../../domain/node/observation.js';
 import { ENGINE_FAMILY_NAMES, EngineFamilies } from './engine-families.js';
 import type { LoopDelayStats } from '../health-loop-delay.js';
+import { monoMs, type ScrapeMarks } from '../health-worker-messages.js';
 import { collectProcessMetrics } from './process-metrics.js';
 import { SpdkCallMetrics } from './spdk-calls.js';
 
@@ -142,20 +143,28 @@ export class NodeMetrics {
     });
   }
 
-  /** The exposition of every metric, from memory; a scrape costs no call to spdk_tgt. */
-  async render(): Promise<RenderedMetrics> {
+  /**
+   * The exposition of every metric, from memory; a scrape costs no call to spdk_tgt.
+   * `marks`: when each stage ended (monoMs), for the scrape's trace (health-worker-thread.ts).
+   */
+  async render(marks?: ScrapeMarks): Promise<RenderedMetrics> {
     const o = this.sources.observe();
     const io = this.sources.volumeIo();
     this.update(o);
     this.volumesAge(io);
+    if (marks) marks.observed = monoMs();
     const engines = await this.engineFamilies.render(o, io);
-    const parts = [Buffer.from(await this.registry.metrics()), ...engines];
+    if (marks) marks.engines = monoMs();
+    const registry = Buffer.from(await this.registry.metrics());
+    if (marks) marks.registry = monoMs();
+    const parts = [registry, ...engines];
     let length = 0;
     for (const part of parts) length += part.length;
     // Not Buffer.concat: a result under 4 KiB could be a slice of Buffer's shared pool.
     const body = Buffer.allocUnsafeSlow(length);
     let at = 0;
     for (const part of parts) at += part.copy(body, at);
+    if (marks) marks.joined = monoMs();
     return { contentType: this.registry.contentType, body };
   }
 
