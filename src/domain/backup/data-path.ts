@@ -77,6 +77,12 @@ export interface RestoreRequest {
   readonly allocatedBytes?: number;
   /** Aborting removes everything made so far (file, bdev, half-made lvol) and rejects with CANCELLED. */
   readonly signal?: AbortSignal;
+  /**
+   * The backup restored, recorded with the finished replica as a fresh clone (StateFile.recordClone,
+   * mode `restore`): its image may start with a superblock engine's raid superblock, which an
+   * engine over it may then clear (engine/stale-superblock.ts). Absent: recorded as `unknown`.
+   */
+  readonly origin?: { readonly volume: string; readonly backupId: string };
 }
 
 /**

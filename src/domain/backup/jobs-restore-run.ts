@@ -34,7 +34,7 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
   if (manifest.blockBytes > BLOCK_BYTES)
     throw new ConductorError('BACKUP_CORRUPT', `backup ${ctx.backupId} has blocks of ${manifest.blockBytes} bytes; this format's are ${BLOCK_BYTES}`, { volume, backupId: ctx.backupId });
   await ctx.phase('downloading');
-  const sink: RestoreSink = await ctx.dataPath.openRestore({ disk: ctx.disk, replica: ctx.replica, sizeBytes: manifest.sizeBytes, signal });
+  const sink: RestoreSink = await ctx.dataPath.openRestore({ disk: ctx.disk, replica: ctx.replica, sizeBytes: manifest.sizeBytes, signal, origin: { volume, backupId: ctx.backupId } });
   let committed = false;
   try {
     const total = manifest.blocks.length;

@@ -6,7 +6,9 @@
  * file: deleting the parent while the clone still uses it is never answered. The finished lvol is
  * renamed r.<replica> (under the replica's lock, the only step that takes it), so a replica
  * appears whole or not at all; a restore killed midway leaves b.<replica>, which the sweep at
- * start deletes before its staging bdev.
+ * start deletes before its staging bdev. The replica is recorded as a fresh clone (mode
+ * `restore`) under that lock, so an engine can be made over it as over a clone
+ * (engine/stale-superblock.ts).
  */
 import { ConductorError } from '../../errors.js';
 import type { DomainContext } from '../node/context.js';
@@ -20,7 +22,7 @@ import { StagingWriter } from './staging-writer.js';
 
 const MIB = 1024 * 1024;
 
-type Ctx = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log'>;
+type Ctx = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state'>;
 
 export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>, staging: StagingArea, restoring: Set<string>, req: RestoreRequest): Promise<RestoreSink> {
   const replica = checkName('replica', req.replica);
@@ -60,6 +62,7 @@ export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>
       writer,
       directIo: direct,
       signal: req.signal,
+      origin: req.origin,
     });
   } catch (error) {
     restoring.delete(replica);
@@ -86,6 +89,7 @@ interface SinkSpec {
   writer: StagingWriter;
   directIo: boolean;
   signal: AbortSignal | undefined;
+  origin: RestoreRequest['origin'];
 }
 
 class SpdkRestoreSink implements RestoreSink {
@@ -146,6 +150,7 @@ class SpdkRestoreSink implements RestoreSink {
         await this.ctx.inventory.reread(this.ctx, disk, [headLvolName(replica)]);
         const made = this.ctx.inventory.head(replica);
         if (!made) throw new ConductorError('SPDK_INCONSISTENT', `restored replica ${replica} is not listed by spdk_tgt`);
+        await this.recordFresh();
         return made;
       });
       this.finish('done');
@@ -185,6 +190,22 @@ class SpdkRestoreSink implements RestoreSink {
       this.ctx.log.error({ replica, staging: name, err: (error as Error).message }, 'restore staging not removed; the next start removes it');
     } finally {
       this.finish(state);
+    }
+  }
+
+  /**
+   * Records the new replica as a fresh clone (under its lock, before anything can use it): a
+   * backup of a superblock engine's member holds that engine's superblock, which an engine over
+   * the restored replica may then clear (engine/stale-superblock.ts) as it does a clone's. Not
+   * recorded (the write failed, or a crash came first): the replica is whole, only not cleared.
+   */
+  private async recordFresh(): Promise<void> {
+    const { replica, origin } = this.spec;
+    const record = { source: origin?.volume ?? 'unknown', snapshot: origin?.backupId ?? 'unknown', mode: 'restore' as const, createdAt: new Date().toISOString() };
+    try {
+      await this.ctx.state.recordClone(replica, record);
+    } catch (error) {
+      this.ctx.log.warn({ replica, err: (error as Error).message }, 'restored replica not recorded as fresh: a stale raid superblock in it will not be cleared for an engine');
     }
   }
 
