@@ -24,6 +24,8 @@ export interface RestoreRunContext {
   signal: AbortSignal;
   phase(state: 'downloading' | 'committing'): Promise<void>;
   progress(p: { bytesDone?: number; bytesTotal?: number }): void;
+  /** A step that reports no progress starts and may take up to `ms` (the inflate): no stall before that. */
+  expect?(step: string, ms: number): void;
 }
 
 export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: string; uuid: string }> {
@@ -67,7 +69,9 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
     if (failure) throw failure.error;
     signal.throwIfAborted();
     await ctx.phase('committing');
-    const made = await sink.commit();
+    const made = await sink.commit((p) => {
+      if (p.expectMs !== undefined) ctx.expect?.(p.step ?? 'commit', p.expectMs);
+    });
     committed = true;
     return made;
   } finally {
