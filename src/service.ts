@@ -219,6 +219,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
         dir: resolve(config['backup.stagingDir'] ?? join(dirname(stateFile), 'backup-staging')),
         keepFreeBytes: config['backup.stagingKeepFreeMib'] * 1024 * 1024,
         restoreDirectIo: config['backup.restoreDirectIo'],
+        inflateFloorMs: config['spdk.slowDeadlineMs'],
+        inflateMsPerGib: config['backup.inflateSecPerGib'] * 1000,
       },
       backups: {
         queueMax: config['backup.queueMax'],

@@ -228,6 +228,14 @@ export const CONFIG_KEYS = {
   'backup.retries': { type: 'integer', default: 6, min: 0, max: 100, describe: 'Retries of a failed backup target call (exponential backoff from backup.retryMinMs) before its job fails' },
   'backup.retryMinMs': { type: 'integer', default: 500, min: 1, max: 600_000, describe: 'The first backoff of a retried backup target call, ms (doubling each retry)' },
   'backup.requestTimeoutMs': { type: 'integer', default: 30_000, min: 100, max: 3_600_000, describe: 'A backup target request (connect included) that takes longer fails and is retried, ms' },
+  'backup.inflateSecPerGib': {
+    type: 'integer',
+    default: 10,
+    min: 1,
+    max: 3600,
+    describe:
+      "A restore's inflate (spdk_tgt copies every cluster of the volume, reporting nothing until done) may take spdk.slowDeadlineMs plus this per GiB of the volume, s; the job's stall deadline waits for it",
+  },
   'backup.stallSec': { type: 'integer', default: 600, min: 1, max: 86_400, describe: 'A running backup or restore job that makes no progress this long fails with BACKUP_DEADLINE_EXCEEDED, s' },
   'backup.queuedDeadlineSec': { type: 'integer', default: 86_400, min: 1, max: 2_592_000, describe: 'A job still queued this long after its create fails with BACKUP_DEADLINE_EXCEEDED, s' },
   'backup.leaseSec': { type: 'integer', default: 120, min: 5, max: 86_400, describe: "How long a backup's in-flight marker (and a delete's sweep lease) in the target counts without a refresh, s" },

@@ -106,7 +106,7 @@ describe('a volume over clones of a superblock engine', () => {
 
     const refused = await refusal(createEngine('sv5', ['sc3', 'sx2']));
     expect(refused.code).toBe('ENGINE_MEMBER_FOREIGN_SUPERBLOCK');
-    expect(refused.message).toContain('sc3: not a clone this node made');
+    expect(refused.message).toContain('sc3: not a clone or restore this node made');
     expect(refused.message).not.toContain('sx2:');
     expect(await checksum(rpc(), cluster.headAlias('sc3'))).toBe(before);
     expect((await node().engineList()).map((e) => e.name).sort()).toEqual(['sv1', 'sv2', 'sv3']);

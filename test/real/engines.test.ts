@@ -14,7 +14,7 @@
  * volume);
  * replica loss under writes (B's spdk_tgt killed: the member out within the budget, the host's
  * write never fails); the service restarted mid-rebuild (throttled so that it is seen mid-way); A's spdk_tgt killed and the node
- * reconciled; a DH-HMAC-CHAP member; a backup and its restore. About 3-5 minutes.
+ * reconciled; a DH-HMAC-CHAP member; a backup, its restore, and a volume over two restores of it. About 3-5 minutes.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -310,8 +310,23 @@ describe.skipIf(!SPDK_TGT)('engines across real spdk_tgt targets (SPDK_TGT)', ()
         await ddOk(a.dir, exported, { read: out }, DATA, { hostnqn: HOST, skipBytes: slot.data_offset * lvol!.block_size });
         expect(md5(out), 'the restored replica').toBe(md5(input));
       }
+      // A volume over restored replicas: a second restore still holds v1's superblock (a2's first
+      // cluster), cleared at the create as a fresh clone's; 'restored' was cleared at its first export.
+      const again = await a.domain.backups.restoreCreate({ volume: 'v1', backupId: done.backupId, disk: 'da', replica: 'restored2' });
+      const twice = await until('the second restore', STEP_MS, () => {
+        const job = a.domain.backups.jobGet(again.id);
+        return ['done', 'failed', 'cancelled'].includes(job.state) && job;
+      });
+      expect(twice.state, twice.reason).toBe('done');
+      await a.domain.replicaUnexpose('restored');
+      const local = (name: string): EngineReplicaSpec => ({ name, kind: 'local' });
+      const made = await a.domain.engineCreate({ name: 'vr', sizeBytes: SIZE, replicas: [local('restored'), local('restored2')], frontend: 'export-only', hostNqns: [HOST] });
+      expect(made.superblock).toBe(true);
+      await until('vr healthy', STEP_MS, async () => (await engine('vr')).state === 'healthy');
+      await readBack('the volume over restored replicas', 'vr');
+      await a.domain.engineDelete('vr');
     },
-    2 * STEP_MS,
+    3 * STEP_MS,
   );
 
   it(

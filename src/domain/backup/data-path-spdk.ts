@@ -28,7 +28,7 @@ import { measureStagingRate } from './staging-rate.js';
 const COPY_END_WAIT_MS = 5 * 60_000;
 const COPY_END_POLL_MS = 50;
 
-export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log'>;
+export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state'>;
 
 export class SpdkDataPath implements DataPath {
   private readonly staging: StagingArea;

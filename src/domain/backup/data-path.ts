@@ -77,6 +77,12 @@ export interface RestoreRequest {
   readonly allocatedBytes?: number;
   /** Aborting removes everything made so far (file, bdev, half-made lvol) and rejects with CANCELLED. */
   readonly signal?: AbortSignal;
+  /**
+   * The backup restored, recorded with the finished replica as a fresh clone (StateFile.recordClone,
+   * mode `restore`): its image may start with a superblock engine's raid superblock, which an
+   * engine over it may then clear (engine/stale-superblock.ts). Absent: recorded as `unknown`.
+   */
+  readonly origin?: { readonly volume: string; readonly backupId: string };
 }
 
 /**
@@ -84,6 +90,14 @@ export interface RestoreRequest {
  * replica from it. Exactly one of commit and abort ends it; after a failed commit everything is
  * already removed.
  */
+export interface CommitProgress {
+  readonly percent: number;
+  /** A slow step starting, e.g. `inflate`. */
+  readonly step?: string;
+  /** How long that step may take at most (its call's deadline), ms. */
+  readonly expectMs?: number;
+}
+
 export interface RestoreSink {
   /** Writes data at a byte offset of the volume (any order; unwritten ranges read as zeros). */
   write(offset: number, data: Buffer): Promise<void>;
@@ -94,8 +108,10 @@ export interface RestoreSink {
    * the replica's head name, bdev_lvol_inflate (percent of the inflate's progress as far as
    * spdk_tgt reports it: 0 then 100), then deletes the aio bdev (only once no clone uses it) and the file.
    * The replica is then in the inventory as any replica made by ReplicaCreate (not exposed).
+   * Before a step that reports nothing for long (the inflate), onProgress gets `step` and
+   * `expectMs`, the step's own deadline: no progress is to be expected before it.
    */
-  commit(onProgress?: (p: { percent: number }) => void): Promise<{ replica: string; uuid: string }>;
+  commit(onProgress?: (p: CommitProgress) => void): Promise<{ replica: string; uuid: string }>;
   /** Removes everything the restore made; idempotent. */
   abort(): Promise<void>;
 }

@@ -24,6 +24,8 @@ export interface RestoreRunContext {
   signal: AbortSignal;
   phase(state: 'downloading' | 'committing'): Promise<void>;
   progress(p: { bytesDone?: number; bytesTotal?: number }): void;
+  /** A step that reports no progress starts and may take up to `ms` (the inflate): no stall before that. */
+  expect?(step: string, ms: number): void;
 }
 
 export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: string; uuid: string }> {
@@ -34,7 +36,7 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
   if (manifest.blockBytes > BLOCK_BYTES)
     throw new ConductorError('BACKUP_CORRUPT', `backup ${ctx.backupId} has blocks of ${manifest.blockBytes} bytes; this format's are ${BLOCK_BYTES}`, { volume, backupId: ctx.backupId });
   await ctx.phase('downloading');
-  const sink: RestoreSink = await ctx.dataPath.openRestore({ disk: ctx.disk, replica: ctx.replica, sizeBytes: manifest.sizeBytes, signal });
+  const sink: RestoreSink = await ctx.dataPath.openRestore({ disk: ctx.disk, replica: ctx.replica, sizeBytes: manifest.sizeBytes, signal, origin: { volume, backupId: ctx.backupId } });
   let committed = false;
   try {
     const total = manifest.blocks.length;
@@ -67,7 +69,9 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
     if (failure) throw failure.error;
     signal.throwIfAborted();
     await ctx.phase('committing');
-    const made = await sink.commit();
+    const made = await sink.commit((p) => {
+      if (p.expectMs !== undefined) ctx.expect?.(p.step ?? 'commit', p.expectMs);
+    });
     committed = true;
     return made;
   } finally {

@@ -4,7 +4,11 @@
  * - a queued job whose snapshot is gone fails at the next check (every QUEUED_CHECK_MS), not when
  *   its turn comes;
  * - a queued job past backup.queuedDeadlineSec, or a running one without progress for
- *   backup.stallSec, fails with BACKUP_DEADLINE_EXCEEDED;
+ *   backup.stallSec (a step that reports none, a restore's inflate, extends it by its own
+ *   deadline), fails with BACKUP_DEADLINE_EXCEEDED;
+ * - a running job aborted (cancel, deadline) whose work does not end within abortGraceMs (stuck in
+ *   an await that ignores the abort) is marked ended anyway with the reason; its work releases
+ *   what it holds, its concurrency slot included, when the await returns;
  * - a target that keeps failing fails the job once its retry budget is spent (jobs-target.ts);
  * - a full queue refuses at once with BACKUP_QUEUE_FULL and the numbers.
  * Jobs in flight are in the state file; the next start resumes backups (blocks already in the
@@ -40,6 +44,11 @@ export interface BackupJobsSettings extends TargetSettings {
   concurrency: number;
   stallMs: number;
   queuedDeadlineMs: number;
+  /**
+   * How long a running job that was aborted (cancel, deadline) has to end by itself before it is
+   * marked ended anyway, its work still out (an await that ignores the abort); default 2000 ms.
+   */
+  abortGraceMs?: number;
   /** The target used until BackupTargetSet names one (the filesystem target beside the state file). */
   defaultTarget: TargetSpec;
 }
@@ -69,6 +78,8 @@ interface Job {
   labels: Record<string, string>;
   controller: AbortController;
   lastProgressMs: number;
+  /** When a cancel or a deadline aborted it while it ran (see abortGraceMs). */
+  abortedAtMs?: number;
 }
 
 export class BackupJobs {
@@ -192,7 +203,7 @@ export class BackupJobs {
     if (index >= 0) {
       this.queue.splice(index, 1);
       void this.finish(job, 'cancelled', 'cancelled by request while queued', 'CANCELLED');
-    } else job.controller.abort(new ConductorError('CANCELLED', 'cancelled by request'));
+    } else this.abortRunning(job, new ConductorError('CANCELLED', 'cancelled by request'));
     return { ...job.info };
   }
 
@@ -401,6 +412,16 @@ export class BackupJobs {
           signal,
           phase,
           progress,
+          expect: (step, ms) => {
+            // Honest: no progress until the step answers, and its own deadline bounds it.
+            const now = Date.now();
+            job.lastProgressMs = now;
+            job.info.updatedAt = new Date(now);
+            job.info.deadlineAt = new Date(now + ms + this.deps.settings.stallMs);
+            job.info.reason = `${job.info.state}: spdk_tgt's ${step} reports no progress until it is done; it may take up to ${Math.ceil(ms / 1000)} s`;
+            this.log.info({ job: job.info.id, step, expectMs: ms }, `${job.info.kind} job waits for a step that reports no progress`);
+            this.emit('modified', job);
+          },
         });
         await this.finish(job, 'done', `restored into replica ${made.replica} (${made.uuid}); every block matched its checksum`);
       }
@@ -415,12 +436,37 @@ export class BackupJobs {
     }
   }
 
+  /**
+   * Aborts a running job (its work ends with the reason and cleans up as it unwinds); one whose
+   * work ignores the abort (stuck in an await) is marked ended by check() after abortGraceMs.
+   */
+  private abortRunning(job: Job, error: ConductorError): void {
+    if (job.controller.signal.aborted) return;
+    job.abortedAtMs = Date.now();
+    job.controller.abort(error);
+  }
+
   /** Fails queued jobs whose snapshot is gone or whose deadline passed, and running ones that stalled. */
   private async check(): Promise<void> {
     if (this.checking || this.closed) return;
     this.checking = true;
     try {
       const now = Date.now();
+      const grace = this.deps.settings.abortGraceMs ?? 2000;
+      for (const job of this.jobs.values()) {
+        if (TERMINAL_JOB_STATES.has(job.info.state) || job.abortedAtMs === undefined || now - job.abortedAtMs < grace) continue;
+        // Its work did not end on the abort: the job ends now, with the reason, so nothing is
+        // pending past its deadline; what the work holds (staging, a concurrency slot, a restore's
+        // clone) is released when its await returns and it unwinds.
+        const reason = job.controller.signal.reason as Error;
+        const code = isConductorError(reason) ? reason.code : 'INTERNAL';
+        await this.finish(
+          job,
+          code === 'CANCELLED' ? 'cancelled' : 'failed',
+          `${reason.message}; its ${job.info.state} step had not returned ${Math.round((now - job.abortedAtMs) / 1000)} s after the abort (what it holds is released when it does)`,
+          code,
+        );
+      }
       for (const job of this.jobs.values()) {
         if (TERMINAL_JOB_STATES.has(job.info.state) || job.info.deadlineAt === undefined || job.info.deadlineAt.getTime() > now) continue;
         const why =
@@ -432,7 +478,7 @@ export class BackupJobs {
         if (index >= 0) {
           this.queue.splice(index, 1);
           await this.finish(job, 'failed', why, error.code);
-        } else job.controller.abort(error);
+        } else this.abortRunning(job, error);
       }
       const byReplica = new Map<string, Job[]>();
       for (const job of this.queue) if (job.info.kind === 'backup') byReplica.set(job.info.replica, [...(byReplica.get(job.info.replica) ?? []), job]);

@@ -6,21 +6,23 @@
  * file: deleting the parent while the clone still uses it is never answered. The finished lvol is
  * renamed r.<replica> (under the replica's lock, the only step that takes it), so a replica
  * appears whole or not at all; a restore killed midway leaves b.<replica>, which the sweep at
- * start deletes before its staging bdev.
+ * start deletes before its staging bdev. The replica is recorded as a fresh clone (mode
+ * `restore`) under that lock, so an engine can be made over it as over a clone
+ * (engine/stale-superblock.ts).
  */
 import { ConductorError } from '../../errors.js';
 import type { DomainContext } from '../node/context.js';
 import { alias, checkName, headLvolName, restoreLvolName } from '../node/naming.js';
 import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 import type { Replicas } from '../replica/replicas.js';
-import type { RestoreRequest, RestoreSink } from './data-path.js';
+import type { CommitProgress, RestoreRequest, RestoreSink } from './data-path.js';
 import type { Reservation, StagingArea } from './staging-area.js';
 import { aioUsesDirectIo, deleteStagingBdev } from './staging-bdev.js';
 import { StagingWriter } from './staging-writer.js';
 
 const MIB = 1024 * 1024;
 
-type Ctx = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log'>;
+type Ctx = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state'>;
 
 export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>, staging: StagingArea, restoring: Set<string>, req: RestoreRequest): Promise<RestoreSink> {
   const replica = checkName('replica', req.replica);
@@ -60,6 +62,7 @@ export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>
       writer,
       directIo: direct,
       signal: req.signal,
+      origin: req.origin,
     });
   } catch (error) {
     restoring.delete(replica);
@@ -67,6 +70,16 @@ export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>
     reservation.release();
     throw error;
   }
+}
+
+const GIB = 1024 * MIB;
+
+/**
+ * The deadline of a restore's inflate of a `sizeBytes` volume: spdk.slowDeadlineMs plus
+ * backup.inflateSecPerGib per GiB begun (measured on v26.05: 1.8-2.6 s per GiB at 1 GiB, README).
+ */
+export function inflateDeadlineMs(sizeBytes: number, settings: { inflateFloorMs?: number; inflateMsPerGib?: number }): number {
+  return (settings.inflateFloorMs ?? 300_000) + Math.ceil(sizeBytes / GIB) * (settings.inflateMsPerGib ?? 10_000);
 }
 
 /** backup.restoreDirectIo: `auto` writes as the staging file's reader reads it (staging-writer.ts). */
@@ -86,12 +99,15 @@ interface SinkSpec {
   writer: StagingWriter;
   directIo: boolean;
   signal: AbortSignal | undefined;
+  origin: RestoreRequest['origin'];
 }
 
 class SpdkRestoreSink implements RestoreSink {
   readonly directIo: boolean;
   private state: 'open' | 'committing' | 'done' | 'aborted' = 'open';
   private writer: StagingWriter | undefined;
+  /** An inflate call is out: nothing may delete its clone until it answers. */
+  private inflating = false;
   /** What commit made in spdk_tgt so far, for the teardown. */
   private made = { bdev: false, clone: false };
 
@@ -116,7 +132,7 @@ class SpdkRestoreSink implements RestoreSink {
     await this.writer.write(offset, data);
   }
 
-  async commit(onProgress?: (p: { percent: number }) => void): Promise<{ replica: string; uuid: string }> {
+  async commit(onProgress?: (p: CommitProgress) => void): Promise<{ replica: string; uuid: string }> {
     if (this.state !== 'open') throw new ConductorError('INVALID_ARGUMENT', `the restore of ${this.spec.replica} is ${this.state}; it cannot be committed`);
     this.state = 'committing';
     const { replica, disk, name, path, signal } = this.spec;
@@ -126,14 +142,26 @@ class SpdkRestoreSink implements RestoreSink {
     try {
       if (!lvsName) throw new ConductorError('DISK_NOT_FOUND', `disk ${disk} went away during the ${what}`);
       await this.closeFile();
-      onProgress?.({ percent: 0 });
       await this.ctx.spdk.bdev.aioCreate({ name, filename: path, block_size: this.spec.blockSize, readonly: true }, { signal });
       this.made.bdev = true;
       await this.ctx.spdk.bdev.waitForExamine({ signal });
       await this.ctx.spdk.lvol.cloneBdev({ bdev: name, lvs_name: lvsName, clone_name: restoreLvolName(replica) }, { signal });
       this.made.clone = true;
-      // spdk_tgt reports no progress of an inflate: one call until it is done.
-      await this.ctx.spdk.lvol.inflate({ name: building }, { signal });
+      // spdk_tgt reports no progress of an inflate: one call until it is done, its deadline sized
+      // to the volume (the caller holds its own stall deadline that long). Not aborted by the
+      // signal: v26.05 refuses to delete a blob under a running inflate (blobstore.c: the inflate
+      // sets locked_operation_in_progress, bs_delete_blob answers -EBUSY, and vbdev_lvol has
+      // unregistered the lvol's bdev by then), so an abort waits for the inflate's answer and then
+      // tears down.
+      const expectMs = inflateDeadlineMs(this.spec.sizeBytes, this.staging.settings);
+      onProgress?.({ percent: 0, step: 'inflate', expectMs });
+      this.inflating = true;
+      try {
+        await this.ctx.spdk.lvol.inflate({ name: building }, { deadlineMs: expectMs });
+      } finally {
+        this.inflating = false;
+      }
+      signal?.throwIfAborted();
       // The clone no longer reads its parent: now the parent can go (never before, see the header).
       await deleteStagingBdev(this.ctx, name);
       this.made.bdev = false;
@@ -146,6 +174,7 @@ class SpdkRestoreSink implements RestoreSink {
         await this.ctx.inventory.reread(this.ctx, disk, [headLvolName(replica)]);
         const made = this.ctx.inventory.head(replica);
         if (!made) throw new ConductorError('SPDK_INCONSISTENT', `restored replica ${replica} is not listed by spdk_tgt`);
+        await this.recordFresh();
         return made;
       });
       this.finish('done');
@@ -162,6 +191,8 @@ class SpdkRestoreSink implements RestoreSink {
 
   async abort(): Promise<void> {
     if (this.state === 'done' || this.state === 'aborted') return;
+    // The commit's own teardown runs once the inflate answers (see commit).
+    if (this.inflating) return;
     await this.teardown('aborted');
     this.ctx.log.info({ replica: this.spec.replica }, 'restore aborted; its staging removed');
   }
@@ -185,6 +216,22 @@ class SpdkRestoreSink implements RestoreSink {
       this.ctx.log.error({ replica, staging: name, err: (error as Error).message }, 'restore staging not removed; the next start removes it');
     } finally {
       this.finish(state);
+    }
+  }
+
+  /**
+   * Records the new replica as a fresh clone (under its lock, before anything can use it): a
+   * backup of a superblock engine's member holds that engine's superblock, which an engine over
+   * the restored replica may then clear (engine/stale-superblock.ts) as it does a clone's. Not
+   * recorded (the write failed, or a crash came first): the replica is whole, only not cleared.
+   */
+  private async recordFresh(): Promise<void> {
+    const { replica, origin } = this.spec;
+    const record = { source: origin?.volume ?? 'unknown', snapshot: origin?.backupId ?? 'unknown', mode: 'restore' as const, createdAt: new Date().toISOString() };
+    try {
+      await this.ctx.state.recordClone(replica, record);
+    } catch (error) {
+      this.ctx.log.warn({ replica, err: (error as Error).message }, 'restored replica not recorded as fresh: a stale raid superblock in it will not be cleared for an engine');
     }
   }
 

@@ -23,6 +23,12 @@ export interface StagingSettings {
   readonly keepFreeBytes: number;
   /** How a restore writes its staging file (backup.restoreDirectIo, staging-writer.ts); default auto. */
   readonly restoreDirectIo?: 'auto' | 'on' | 'off';
+  /**
+   * A restore's inflate deadline: this floor (spdk.slowDeadlineMs) plus inflateMsPerGib
+   * (backup.inflateSecPerGib) per GiB of the volume, begun; see inflateDeadlineMs in restore-sink.ts.
+   */
+  readonly inflateFloorMs?: number;
+  readonly inflateMsPerGib?: number;
 }
 
 export interface Reservation {

@@ -12,8 +12,9 @@
  * every one of them is
  *   - local (another node's clone is cleared by that node when it first exports it, see
  *     clearBeforeExport; one still carrying a superblock here is refused, named),
- *   - a fresh clone of this node (StateFile.cloneOf: made by ReplicaClone, never used by an engine
- *     or exported since): any other replica's superblock may be a volume's that salvage needs,
+ *   - a fresh clone of this node (StateFile.cloneOf: made by ReplicaClone or by a restore from a
+ *     backup, never used by an engine or exported since): any other replica's superblock may be a
+ *     volume's that salvage needs,
  *   - used by no engine recorded here and claimed by nothing in spdk_tgt,
  *   - on a disk whose cluster is at most 1 MiB: a superblock raid's data starts at 1 MiB rounded up
  *     to the member's optimal I/O boundary (RAID_BDEV_MIN_DATA_OFFSET_SIZE; an lvol's boundary is
@@ -83,7 +84,7 @@ export class StaleSuperblocks {
         await this.zero(holder.name, head.disk, options);
         const clone = this.ctx.state.cloneOf(holder.name);
         this.ctx.log.info(
-          { engine: spec.name, replica: holder.name, clonedFrom: clone && `${clone.source}/${clone.snapshot}` },
+          { engine: spec.name, replica: holder.name, clonedFrom: clone && `${clone.source}/${clone.snapshot}`, mode: clone?.mode },
           "stale raid superblock cleared: the clone's first cluster (its source volume's superblock region) zeroed",
         );
       });
@@ -118,7 +119,7 @@ export class StaleSuperblocks {
     }
     await this.zero(replica, head.disk, options);
     this.ctx.log.info(
-      { replica, clonedFrom: `${clone.source}/${clone.snapshot}` },
+      { replica, clonedFrom: `${clone.source}/${clone.snapshot}`, mode: clone.mode },
       "stale raid superblock cleared before the clone's first export: its first cluster (its source volume's superblock region) zeroed",
     );
     return true;
@@ -131,7 +132,7 @@ export class StaleSuperblocks {
       return `a replica on another node (${member ? `${member.address}:${member.port}` : 'unknown address'}); its node clears a fresh clone's stale superblock when it first exports it, and this one was not (no fresh clone of that node then, or its disk's cluster is over 1 MiB): make the volume over fresh clones, or delete the raid that wrote it with clear_sb`;
     }
     if (!this.ctx.state.cloneOf(replica)) {
-      return "not a clone this node made and no engine or export has used since: its superblock may be another volume's, which salvage needs; delete that volume's engine (it clears its superblocks) or use other replicas";
+      return "not a clone or restore this node made and no engine or export has used since: its superblock may be another volume's, which salvage needs; delete that volume's engine (it clears its superblocks) or use other replicas";
     }
     const users = this.records.all().filter((other) => other.name !== spec.name && other.replicas.some((r) => r.kind === 'local' && r.name === replica));
     if (users.length > 0) return `a member of engine ${users.map((u) => u.name).join(', ')}`;

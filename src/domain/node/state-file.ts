@@ -310,7 +310,7 @@ export class StateFile {
     return clones && Object.hasOwn(clones, replica) ? clones[replica] : undefined;
   }
 
-  /** Records a clone ReplicaClone made; resolves once on disk (throws, remembering nothing, if the write fails). */
+  /** Records a clone ReplicaClone or a restore made; resolves once on disk (throws, remembering nothing, if the write fails). */
   async recordClone(replica: string, record: CloneRecord): Promise<void> {
     await this.putUndoable('clones', replica, frozenCopy(record));
   }

@@ -175,20 +175,24 @@ export interface StateData {
   /** The backup target set by BackupTargetSet; unset: the default. */
   backupTarget?: TargetSpec;
   /**
-   * Replicas ReplicaClone made here that no engine has used and that were not exported since, by
-   * replica name: they still carry what their snapshot held at its start, a source volume's raid
-   * superblock included, which engine/stale-superblock.ts may clear for an engine over them.
+   * Replicas ReplicaClone or a restore made here that no engine has used and that were not
+   * exported since, by replica name: they still carry what their snapshot (or backup) held at its
+   * start, a source volume's raid superblock included, which engine/stale-superblock.ts may clear
+   * for an engine over them.
    */
   clones?: Record<string, CloneRecord>;
   /** The export ports of deleted engines and exports, by `engine/NAME` or `export/REPLICA`, oldest first (see keepPort). */
   keptPorts?: Record<string, number>;
 }
 
-/** A fresh clone: the replica and snapshot it was made from, and how. */
+/**
+ * A fresh clone: the replica and snapshot it was made from, and how. A restore (mode `restore`)
+ * records the backup's volume as its source and the backup id as its snapshot.
+ */
 export interface CloneRecord {
   source: string;
   snapshot: string;
-  mode: 'linked' | 'full';
+  mode: 'linked' | 'full' | 'restore';
   createdAt: string;
 }
 

@@ -30,13 +30,13 @@ export const SNAPSHOT_META_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-/** A replica ReplicaClone made here and no engine has used since (domain/replica/clones.ts). */
+/** A replica ReplicaClone (domain/replica/clones.ts) or a restore (domain/backup/restore-sink.ts) made here and no engine has used since. */
 export const CLONE_RECORD_SCHEMA = {
   type: 'object',
   properties: {
     source: nonEmpty,
     snapshot: nonEmpty,
-    mode: { enum: ['linked', 'full'] },
+    mode: { enum: ['linked', 'full', 'restore'] },
     createdAt: nonEmpty,
   },
   required: ['source', 'snapshot', 'mode', 'createdAt'],

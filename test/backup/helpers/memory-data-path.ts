@@ -22,8 +22,8 @@ export class MemoryDataPath implements DataPath {
   readonly restored = new Map<string, Buffer>();
   readonly stages: { mode: string; snapshot: string }[] = [];
   open = 0;
-  /** Awaited before each block is yielded. */
-  gate: () => Promise<void> = async () => {};
+  /** Awaited before each block is yielded (with the stage's or restore's signal, which it may ignore: a stuck await). */
+  gate: (signal?: AbortSignal) => Promise<void> = async () => {};
 
   constructor(
     readonly sizeBytes: number,
@@ -69,7 +69,7 @@ export class MemoryDataPath implements DataPath {
     this.open++;
     let closed = false;
     const { sizeBytes, clusterBytes } = this;
-    const gate = () => this.gate();
+    const gate = (signal?: AbortSignal) => this.gate(signal);
     return {
       sizeBytes,
       clusterBytes,
@@ -85,7 +85,7 @@ export class MemoryDataPath implements DataPath {
             if (cluster) data = Buffer.from(cluster.subarray(within, within + blockBytes));
           }
           if (!data || data.equals(ZEROS.subarray(0, data.length))) continue;
-          await gate();
+          await gate(signal);
           signal?.throwIfAborted();
           if (!buffers) {
             yield { offset, data };
@@ -116,7 +116,7 @@ export class MemoryDataPath implements DataPath {
     return {
       write: async (offset, data) => {
         req.signal?.throwIfAborted();
-        await this.gate();
+        await this.gate(req.signal);
         data.copy(image, offset);
       },
       commit: async () => {
