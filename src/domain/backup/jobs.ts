@@ -28,7 +28,9 @@ import type { DataPath } from './data-path.js';
 import { runBackup } from './jobs-backup.js';
 import { TERMINAL_JOB_STATES, type BackupCreate, type JobEvent, type JobInfo, type JobState, type RestoreCreate } from './jobs-model.js';
 import { runRestore } from './jobs-restore-run.js';
+import { BACKUP_ID_LABEL, BackupSnapshots } from './jobs-snapshots.js';
 import { BackupTarget, type TargetSettings } from './jobs-target.js';
+import type { SnapshotMeta } from '../node/state-records.js';
 
 /** How often queued jobs' snapshots are looked for, and deadlines checked. */
 const QUEUED_CHECK_MS = 1000;
@@ -50,6 +52,7 @@ export interface BackupJobsDeps {
   node: {
     snapshotList(replica: string): Promise<SnapshotInfo[]>;
     snapshotCreate(request: SnapshotCreate): Promise<SnapshotInfo>;
+    snapshotDelete(replica: string, name: string): Promise<unknown>;
     replicaExists(name: string): Promise<boolean>;
     replicaDelete(name: string): Promise<void>;
   };
@@ -58,6 +61,9 @@ export interface BackupJobsDeps {
     putBackupJob(id: string, record: BackupJobRecord | undefined): Promise<void>;
     backupTarget(): TargetSpec | undefined;
     setBackupTarget(spec: TargetSpec): Promise<void>;
+    snapshotMeta(replica: string, snapshot: string): SnapshotMeta | undefined;
+    allSnapshotMeta(): ReadonlyArray<[replica: string, snapshot: string, meta: SnapshotMeta]>;
+    setSnapshotMeta(replica: string, snapshot: string, meta: SnapshotMeta): Promise<void>;
   };
   log: Logger;
   settings: BackupJobsSettings;
@@ -83,10 +89,21 @@ export class BackupJobs {
   /** Jobs wait until start() has opened the target and taken back the previous process's jobs. */
   private started = false;
   private readonly log: Logger;
+  /** The snapshots backups took for themselves, deleted when they end (jobs-snapshots.ts). */
+  readonly snapshots: BackupSnapshots;
 
   constructor(private readonly deps: BackupJobsDeps) {
     this.log = deps.log;
     this.target = new BackupTarget(deps.settings, deps.log);
+    this.snapshots = new BackupSnapshots({
+      node: deps.node,
+      state: deps.state,
+      log: deps.log,
+      staging: (replica) =>
+        [...this.jobs.values()]
+          .filter((j) => j.info.kind === 'backup' && j.info.replica === replica && j.info.state !== 'queued' && !TERMINAL_JOB_STATES.has(j.info.state))
+          .map((j) => j.info.snapshot),
+    });
   }
 
   /** Opens the target, cleans up after a previous process, and resumes or fails its jobs. */
@@ -116,6 +133,9 @@ export class BackupJobs {
       this.setState(job, 'queued', record.kind === 'backup' ? 'resumed after a restart: blocks already in the target are not sent again' : 'restarted from the beginning after a restart');
       await this.persist(job);
     }
+    await this.snapshots
+      .sweep(new Set(this.deps.state.backupJobs().map(([, r]) => r.backupId)))
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'sweeping backup snapshots failed'));
     this.timer = setInterval(() => void this.check(), QUEUED_CHECK_MS);
     this.timer.unref();
     this.started = true;
@@ -144,14 +164,23 @@ export class BackupJobs {
     this.admit();
     let snapshot = request.snapshot;
     const id = newBackupId();
-    if (snapshot === undefined) snapshot = (await this.deps.node.snapshotCreate({ replicaName: request.replica, name: id, labels: { 'backup-id': id } })).name;
-    else if (!(await this.deps.node.snapshotList(request.replica)).some((s) => s.name === snapshot)) {
+    if (snapshot === undefined) {
+      // System-made: the backup's end deletes it (jobs-snapshots.ts).
+      snapshot = (await this.deps.node.snapshotCreate({ replicaName: request.replica, name: id, labels: { [BACKUP_ID_LABEL]: id }, userCreated: false })).name;
+    } else if (!(await this.deps.node.snapshotList(request.replica)).some((s) => s.name === snapshot)) {
       throw new ConductorError('SNAPSHOT_NOT_FOUND', `replica ${request.replica} has no snapshot ${snapshot}`, { replica: request.replica, snapshot });
+    } else await this.snapshots.adopt(request.replica, snapshot, `backup ${id} names it`);
+    try {
+      this.admit();
+      const record: BackupJobRecord = { kind: 'backup', volume: request.volume ?? request.replica, replica: request.replica, snapshot, backupId: id, state: 'queued', createdAtMs: Date.now() };
+      if (request.labels && Object.keys(request.labels).length > 0) record.labels = { ...request.labels };
+      return await this.enqueue(id, record, request.labels ?? {}, `queued behind ${this.queue.length} job(s)`);
+    } catch (err) {
+      // Refused after the snapshot was taken (the queue filled meanwhile, or the record could not
+      // be written): nothing of this request stays.
+      if (snapshot === id) await this.snapshots.release(request.replica, snapshot, `backup ${id} refused (${(err as Error).message})`);
+      throw err;
     }
-    this.admit();
-    const record: BackupJobRecord = { kind: 'backup', volume: request.volume ?? request.replica, replica: request.replica, snapshot, backupId: id, state: 'queued', createdAtMs: Date.now() };
-    if (request.labels && Object.keys(request.labels).length > 0) record.labels = { ...request.labels };
-    return this.enqueue(id, record, request.labels ?? {}, `queued behind ${this.queue.length} job(s)`);
   }
 
   async restoreCreate(request: RestoreCreate): Promise<JobInfo> {
@@ -323,6 +352,8 @@ export class BackupJobs {
     job.info.errorCode = code;
     this.setState(job, state, reason);
     await this.persist(job);
+    // After the record is gone: a crash between leaves the snapshot to the next start's sweep.
+    if (job.info.kind === 'backup') await this.snapshots.release(job.info.replica, job.info.snapshot === job.info.backupId ? job.info.snapshot : undefined, `backup ${job.info.backupId} ${state}`);
   }
 
   private pump(): void {

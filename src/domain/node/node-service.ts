@@ -162,6 +162,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       node: {
         snapshotList: (replica) => this.snapshotList(replica),
         snapshotCreate: (request) => this.snapshotCreate(request),
+        snapshotDelete: (replica, name) => this.snapshotDelete(replica, name),
         replicaExists: (name) =>
           this.replicaGet(name).then(
             () => true,
