@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ConductorError, isConductorError } from '../../errors.js';
-import { newBackupId } from '../../objectstore/format.js';
+import { isLayoutKey, newBackupId } from '../../objectstore/format.js';
 import { summary, type BackupSummary, type DeleteResult } from '../../objectstore/repository.js';
 import { describeTarget, type TargetSpec } from '../../objectstore/target-spec.js';
 import type { SnapshotCreate, SnapshotInfo } from '../model.js';
@@ -116,7 +116,7 @@ export class BackupJobs {
     }
     if (this.target.spec()) {
       const lease = this.target.acquire();
-      const aborted = await lease.repository.store.abortOrphanUploads().catch((err: unknown) => {
+      const aborted = await lease.repository.store.abortOrphanUploads(isLayoutKey).catch((err: unknown) => {
         this.log.warn({ err: (err as Error).message }, 'aborting orphan multipart uploads failed');
         return 0;
       });
