@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupJobs, type BackupJobsSettings } from '../../src/domain/backup/jobs.js';
 import type { JobInfo } from '../../src/domain/backup/jobs-model.js';
 import { StateFile } from '../../src/domain/node/state-file.js';
+import { ConductorError } from '../../src/errors.js';
 import { FsStore } from '../../src/objectstore/fs-store.js';
 import type { TargetSpec } from '../../src/objectstore/target-spec.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -32,7 +33,7 @@ function jobs(
   target: TargetSpec,
   overrides: Partial<BackupJobsSettings> = {},
   stateFile = path.join(tempDir('bk-state-'), 'state.json'),
-  hooks: { beforeSnapshot?: (name: string) => Promise<void> } = {},
+  hooks: { beforeSnapshot?: (name: string) => Promise<void>; engines?: Record<string, Array<{ name: string; local: boolean }>> } = {},
 ) {
   const state = StateFile.open(stateFile, log);
   const manager = new BackupJobs({
@@ -52,6 +53,20 @@ function jobs(
         data.deleteSnapshot(replica, name);
         await state.dropSnapshotMeta(replica, [name]);
       },
+      // Engines as far as a refusal goes (the whole path runs on the simulator: service.test.ts).
+      engineMembers: (engine) => {
+        const members = hooks.engines?.[engine];
+        if (!members) throw new ConductorError('ENGINE_NOT_FOUND', `no engine ${engine}`);
+        return members;
+      },
+      engineSnapshotCreate: async () => {
+        throw new Error('not in these tests');
+      },
+      engineSnapshotGet: () => {
+        throw new Error('not in these tests');
+      },
+      engineSnapshotDelete: async () => {},
+      volumeSnapshots: () => [],
       replicaExists: async (name) => data.restored.has(name),
       replicaDelete: async (name) => void data.restored.delete(name),
     },
@@ -407,7 +422,15 @@ describe('the snapshots backups take for themselves', { timeout: 300_000 }, () =
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     // Held until released, or until the reading job is cancelled.
-    data.gate = (signal) => Promise.race([held, new Promise<void>((r) => signal?.addEventListener('abort', () => r(), { once: true }))]);
+    data.gate = (signal) =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        void held.then(done);
+      });
     const { manager, state } = jobs(data, { kind: 'fs', path: tempDir('bk-own-') }, { concurrency: 2 });
     await manager.start();
     const older = await manager.backupCreate({ replica: 'k2', volume: 'k2vol' });
@@ -494,5 +517,28 @@ describe('the snapshots backups take for themselves', { timeout: 300_000 }, () =
     expect(own(data, 'k4')).toEqual([a.snapshot]);
     expect(metas(second.state).map(([, s, m]) => [s, m.userCreated])).toEqual([[a.snapshot, true]]);
     await second.manager.close();
+  });
+
+  it('a backup of an engine with no member on this node, or naming a replica that is not a member, is refused and takes no snapshot', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('k5', 's0', undefined, clusters([0]));
+    const { manager, state } = jobs(data, { kind: 'fs', path: tempDir('bk-own-') }, {}, undefined, {
+      engines: {
+        far: [{ name: 'r-far', local: false }],
+        near: [
+          { name: 'k5', local: true },
+          { name: 'r-far', local: false },
+        ],
+      },
+    });
+    await manager.start();
+    await expect(manager.backupCreate({ engine: 'far' })).rejects.toMatchObject({ code: 'BACKUP_NO_LOCAL_MEMBER', message: expect.stringContaining('no member on this node') });
+    await expect(manager.backupCreate({ engine: 'near', replica: 'r-far' })).rejects.toMatchObject({ code: 'BACKUP_NO_LOCAL_MEMBER', message: expect.stringContaining('on another node') });
+    await expect(manager.backupCreate({ engine: 'near', replica: 'k6' })).rejects.toMatchObject({ code: 'ENGINE_MEMBER_NOT_FOUND', message: expect.stringContaining('not a member of engine near') });
+    await expect(manager.backupCreate({ engine: 'gone' })).rejects.toMatchObject({ code: 'ENGINE_NOT_FOUND' });
+    expect(own(data, 'k5')).toEqual([]);
+    expect(metas(state)).toEqual([]);
+    expect(manager.jobList()).toEqual([]);
+    await manager.close();
   });
 });

@@ -13,8 +13,13 @@
  *   from it (its copy reads the chain), and is done when that backup ends;
  * - a crash between the snapshot and its deletion leaves its metadata in the state file: the next
  *   start deletes every such snapshot whose backup is not in flight (`sweep`).
- * A delete that fails otherwise stays pending: the next backup end of that replica, or the next
- * start, tries again.
+ * A delete that fails otherwise stays pending: the next backup end, or the next start, tries again.
+ *
+ * A backup of an engine's volume takes a volume snapshot (on every member in sync, as
+ * EngineSnapshotCreate; labelled `backup-id` too) and stages one local member's copy: its end
+ * deletes the volume snapshot on every member (EngineSnapshotDelete), unless another backup job
+ * still names it (a later BackupCreate may name it; the last job using it deletes it) or the local
+ * member's copy has a clone. The volume snapshot's record in the engine is what the start's sweep reads.
  */
 import type { Logger } from 'pino';
 import { isConductorError } from '../../errors.js';
@@ -28,6 +33,9 @@ export interface BackupSnapshotsDeps {
   node: {
     snapshotList(replica: string): Promise<SnapshotInfo[]>;
     snapshotDelete(replica: string, name: string): Promise<unknown>;
+    /** Every engine's volume snapshots with their labels. */
+    volumeSnapshots(): Array<{ engine: string; name: string; labels: Record<string, string> }>;
+    engineSnapshotDelete(engine: string, name: string): Promise<void>;
   };
   state: {
     snapshotMeta(replica: string, snapshot: string): SnapshotMeta | undefined;
@@ -37,11 +45,20 @@ export interface BackupSnapshotsDeps {
   log: Logger;
   /** The snapshots running backups of a replica stage now (not queued ones, not ended ones). */
   staging(replica: string): string[];
+  /** Whether a backup job not ended names this volume snapshot. */
+  namedByJob(engine: string, snapshot: string): boolean;
+}
+
+/** A snapshot waiting for its delete: a replica's, or an engine's volume snapshot (staged through `replica`, when known). */
+interface Pending {
+  replica: string | undefined;
+  engine: string | undefined;
+  snapshot: string;
 }
 
 export class BackupSnapshots {
-  /** Snapshots to delete, by replica, once nothing running reads them. */
-  private readonly pending = new Map<string, Set<string>>();
+  /** Snapshots to delete once nothing running reads them, by `r:<replica>/<snapshot>` or `e:<engine>/<snapshot>`. */
+  private readonly pending = new Map<string, Pending>();
 
   constructor(private readonly deps: BackupSnapshotsDeps) {}
 
@@ -51,91 +68,122 @@ export class BackupSnapshots {
     return meta !== undefined && !meta.userCreated && meta.labels[BACKUP_ID_LABEL] === snapshot;
   }
 
+  /** A volume snapshot the service took for a backup of an engine. */
+  ownedVolume(engine: string, snapshot: string): boolean {
+    return this.deps.node.volumeSnapshots().some((v) => v.engine === engine && v.name === snapshot && v.labels[BACKUP_ID_LABEL] === snapshot);
+  }
+
   /** A request named a snapshot a backup took: from now on it is the user's, and no backup deletes it. */
   async adopt(replica: string, snapshot: string, why: string): Promise<void> {
     const meta = this.deps.state.snapshotMeta(replica, snapshot);
     if (!meta || !this.owned(replica, snapshot)) return;
     await this.deps.state.setSnapshotMeta(replica, snapshot, { ...meta, userCreated: true });
-    this.pending.get(replica)?.delete(snapshot);
+    this.pending.delete(`r:${replica}/${snapshot}`);
     this.deps.log.info({ replica, snapshot }, `backup snapshot adopted: ${why}; it is kept until the user deletes it`);
   }
 
   /** The backup that took `snapshot` ended (or was refused): delete it now, or once nothing running reads it. */
   async release(replica: string, snapshot: string | undefined, why: string): Promise<void> {
     if (snapshot !== undefined && this.owned(replica, snapshot)) {
-      let set = this.pending.get(replica);
-      if (!set) this.pending.set(replica, (set = new Set()));
-      set.add(snapshot);
+      this.pending.set(`r:${replica}/${snapshot}`, { replica, engine: undefined, snapshot });
       this.deps.log.info({ replica, snapshot }, `backup snapshot to delete: ${why}`);
     }
-    await this.flush(replica);
+    await this.flush();
+  }
+
+  /** A backup of an engine's volume ended (or was refused): its volume snapshot goes once no job names it and nothing reads it. */
+  async releaseVolume(engine: string, replica: string | undefined, snapshot: string, why: string): Promise<void> {
+    if (this.ownedVolume(engine, snapshot)) {
+      this.pending.set(`e:${engine}/${snapshot}`, { replica, engine, snapshot });
+      this.deps.log.info({ engine, replica, snapshot }, `backup volume snapshot to delete: ${why}`);
+    }
+    await this.flush();
   }
 
   /** At start: every snapshot a backup took whose backup is not in flight goes. */
   async sweep(inFlight: ReadonlySet<string>): Promise<void> {
-    const replicas = new Set<string>();
     for (const [replica, snapshot] of this.deps.state.allSnapshotMeta()) {
       if (inFlight.has(snapshot) || !this.owned(replica, snapshot)) continue;
-      let set = this.pending.get(replica);
-      if (!set) this.pending.set(replica, (set = new Set()));
-      set.add(snapshot);
-      replicas.add(replica);
+      this.pending.set(`r:${replica}/${snapshot}`, { replica, engine: undefined, snapshot });
       this.deps.log.info({ replica, snapshot }, 'backup snapshot left by a previous process (its backup is not in flight): deleting it');
     }
-    for (const replica of replicas) await this.flush(replica);
-  }
-
-  /** Snapshots still waiting for their delete, for tests and diagnostics. */
-  waiting(): Array<[replica: string, snapshot: string]> {
-    return [...this.pending].flatMap(([replica, set]) => [...set].map((s): [string, string] => [replica, s]));
-  }
-
-  private async flush(replica: string): Promise<void> {
-    const set = this.pending.get(replica);
-    if (!set || set.size === 0) return;
-    let list: SnapshotInfo[];
-    try {
-      list = await this.deps.node.snapshotList(replica);
-    } catch (err) {
-      if (isConductorError(err) && err.code === 'REPLICA_NOT_FOUND') {
-        this.pending.delete(replica);
-        return;
-      }
-      this.deps.log.warn({ replica, err: (err as Error).message }, 'listing snapshots to delete backup snapshots failed; retried at the next backup end');
-      return;
+    for (const v of this.deps.node.volumeSnapshots()) {
+      if (inFlight.has(v.name) || v.labels[BACKUP_ID_LABEL] !== v.name) continue;
+      this.pending.set(`e:${v.engine}/${v.name}`, { replica: undefined, engine: v.engine, snapshot: v.name });
+      this.deps.log.info({ engine: v.engine, snapshot: v.name }, 'backup volume snapshot left by a previous process (its backup is not in flight): deleting it');
     }
-    const parents = new Map(list.map((s) => [s.name, s.parent]));
-    // What running backups read: their snapshot and its ancestors.
-    const read = new Set<string>();
-    for (const name of this.deps.staging(replica)) for (let s: string | undefined = name; s !== undefined && !read.has(s); s = parents.get(s)) read.add(s);
-    for (const snapshot of [...set]) {
-      if (!parents.has(snapshot)) {
-        set.delete(snapshot);
+    await this.flush();
+  }
+
+  /** Snapshots still waiting for their delete, for tests and diagnostics: [replica or engine, snapshot]. */
+  waiting(): Array<[owner: string, snapshot: string]> {
+    return [...this.pending.values()].map((p): [string, string] => [p.engine ?? p.replica ?? '', p.snapshot]);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const lists = new Map<string, SnapshotInfo[] | undefined>();
+    const listOf = async (replica: string): Promise<SnapshotInfo[] | undefined> => {
+      if (!lists.has(replica)) {
+        lists.set(
+          replica,
+          await this.deps.node.snapshotList(replica).catch((err: unknown) => {
+            if (isConductorError(err) && err.code === 'REPLICA_NOT_FOUND') return [];
+            this.deps.log.warn({ replica, err: (err as Error).message }, 'listing snapshots to delete backup snapshots failed; retried at the next backup end');
+            return undefined;
+          }),
+        );
+      }
+      return lists.get(replica);
+    };
+    for (const [key, p] of [...this.pending]) {
+      const list = p.replica === undefined ? undefined : await listOf(p.replica);
+      if (p.replica !== undefined && list === undefined) continue;
+      const where = { replica: p.replica, engine: p.engine, snapshot: p.snapshot };
+      if (p.engine === undefined) {
+        if (!list!.some((s) => s.name === p.snapshot) || !this.owned(p.replica!, p.snapshot)) {
+          this.pending.delete(key);
+          continue;
+        }
+      } else if (!this.ownedVolume(p.engine, p.snapshot)) {
+        this.pending.delete(key);
+        continue;
+      } else if (this.deps.namedByJob(p.engine, p.snapshot)) {
+        // The last job using it deletes it.
+        this.pending.delete(key);
+        this.deps.log.info(where, 'backup volume snapshot kept: another backup job names it');
         continue;
       }
-      if (!this.owned(replica, snapshot)) {
-        set.delete(snapshot);
-        continue;
-      }
-      if (read.has(snapshot)) {
-        this.deps.log.info({ replica, snapshot }, 'backup snapshot delete deferred: a running backup of the replica reads it; done when that backup ends');
-        continue;
+      if (list && p.replica !== undefined) {
+        // What running backups of the replica read: their snapshot and its ancestors.
+        const parents = new Map(list.map((s) => [s.name, s.parent]));
+        const read = new Set<string>();
+        for (const name of this.deps.staging(p.replica)) for (let s: string | undefined = name; s !== undefined && !read.has(s); s = parents.get(s)) read.add(s);
+        if (read.has(p.snapshot)) {
+          this.deps.log.info(where, 'backup snapshot delete deferred: a running backup of the replica reads it; done when that backup ends');
+          continue;
+        }
+        if (p.engine !== undefined && (list.find((s) => s.name === p.snapshot)?.children.length ?? 0) > 1) {
+          this.pending.delete(key);
+          this.deps.log.info(where, "backup volume snapshot kept: a clone depends on the local member's copy");
+          continue;
+        }
       }
       try {
-        await this.deps.node.snapshotDelete(replica, snapshot);
-        set.delete(snapshot);
-        this.deps.log.info({ replica, snapshot }, 'backup snapshot deleted: its backup ended');
+        if (p.engine !== undefined) await this.deps.node.engineSnapshotDelete(p.engine, p.snapshot);
+        else await this.deps.node.snapshotDelete(p.replica!, p.snapshot);
+        this.pending.delete(key);
+        this.deps.log.info(where, 'backup snapshot deleted: its backup ended');
       } catch (err) {
         if (isConductorError(err) && err.code === 'SNAPSHOT_HAS_CHILDREN') {
-          set.delete(snapshot);
-          this.deps.log.info({ replica, snapshot, err: err.message }, 'backup snapshot kept: a clone depends on it');
-        } else if (isConductorError(err) && err.code === 'REPLICA_NOT_FOUND') {
-          set.delete(snapshot);
+          this.pending.delete(key);
+          this.deps.log.info({ ...where, err: err.message }, 'backup snapshot kept: a clone depends on it');
+        } else if (isConductorError(err) && (err.code === 'REPLICA_NOT_FOUND' || err.code === 'ENGINE_NOT_FOUND')) {
+          this.pending.delete(key);
         } else {
-          this.deps.log.warn({ replica, snapshot, err: (err as Error).message }, 'deleting a backup snapshot failed; retried at the next backup end of the replica or the next start');
+          this.deps.log.warn({ ...where, err: (err as Error).message }, 'deleting a backup snapshot failed; retried at the next backup end or the next start');
         }
       }
     }
-    if (set.size === 0) this.pending.delete(replica);
   }
 }
