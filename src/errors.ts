@@ -138,6 +138,8 @@ export const ERROR_CODES = {
   BACKUP_TARGET_NOT_WRITABLE: 'failed-precondition',
   /** The backup is being restored from or written by a running job; cancel it or wait, then retry. */
   BACKUP_IN_USE: 'failed-precondition',
+  /** A backup of an engine's volume found no member on this node whose snapshot it can stage (members elsewhere, or none in sync); back up on a member's node (BackupCreate with that replica and the volume snapshot), or wait for a rebuild. Nothing was changed. */
+  BACKUP_NO_LOCAL_MEMBER: 'failed-precondition',
   /** SpdkCall of a method that may change spdk_tgt's state, without allow_mutating: nothing was sent. Pass it when you mean to change state under the service. */
   SPDK_CALL_MUTATING: 'failed-precondition',
   /** The engine cannot grow now: a member is not healthy or is being rebuilt, a remote member has no api_address and is too small, or an expansion to another size is unfinished (the message says which); fix that (or finish that expansion), then retry. */

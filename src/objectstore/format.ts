@@ -52,7 +52,22 @@ export const keys = {
   inflightMarker: (volume: string, job: string) => `volumes/${volume}/inflight/${job}.json`,
   sweeps: (volume: string) => `volumes/${volume}/sweep/`,
   sweepLease: (volume: string, id: string) => `volumes/${volume}/sweep/${id}.json`,
+  /** Written, read back and deleted when a target is set (target-spec.ts probeStore). */
+  probe: () => `probe/${randomBytes(8).toString('hex')}`,
 };
+
+/**
+ * The keys this service writes under a target's prefix, and nothing else: what the orphan
+ * multipart abort at start may touch (a bucket, or a prefix, may hold other writers' uploads).
+ */
+const LAYOUT_KEY =
+  /^(?:volumes\/[A-Za-z0-9._@=+-]+\/(?:manifests\/bk-[0-9a-z-]+\.json|blocks\/([0-9a-f]{2})\/([0-9a-f]{64})|index\.json|inflight\/bk-[0-9a-z-]+\.json|sweep\/[0-9a-f]+\.json)|probe\/[0-9a-f]{16})$/;
+
+export function isLayoutKey(key: string): boolean {
+  const match = LAYOUT_KEY.exec(key);
+  // A block lives under its hash's first two digits.
+  return match !== null && (match[1] === undefined || match[2]!.startsWith(match[1]));
+}
 
 export function sha256(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');

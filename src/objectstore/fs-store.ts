@@ -143,7 +143,7 @@ export class FsStore implements ObjectStore {
     }
   }
 
-  async abortOrphanUploads(signal?: AbortSignal): Promise<number> {
+  async abortOrphanUploads(own: (key: string) => boolean, signal?: AbortSignal): Promise<number> {
     let removed = 0;
     const sweep = async (dir: string): Promise<void> => {
       signal?.throwIfAborted();
@@ -151,7 +151,7 @@ export class FsStore implements ObjectStore {
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await sweep(full);
-        else if (entry.name.includes(TEMP_MARK)) {
+        else if (entry.name.includes(TEMP_MARK) && own(path.relative(this.root, full).slice(0, -(entry.name.length - entry.name.lastIndexOf(TEMP_MARK))))) {
           await rm(full, { force: true });
           removed++;
         }

@@ -44,9 +44,10 @@ export interface ObjectStore {
   list(prefix: string, signal?: AbortSignal): AsyncIterable<StoredObject>;
   /**
    * Aborts the multipart uploads a killed process left under the target's prefix (S3; the
-   * filesystem target removes its temp files instead). Returns how many.
+   * filesystem target removes its temp files instead), of the keys `own` accepts (relative to the
+   * prefix) only: the bucket or the prefix may hold other writers' uploads. Returns how many.
    */
-  abortOrphanUploads(signal?: AbortSignal): Promise<number>;
+  abortOrphanUploads(own: (key: string) => boolean, signal?: AbortSignal): Promise<number>;
   /** Releases the client (sockets, agents); idempotent. */
   close(): Promise<void>;
 }

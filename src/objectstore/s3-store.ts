@@ -4,7 +4,7 @@
  * (maxAttempts 1): the backup jobs retry with their own budget (p-retry), so "unreachable past its
  * retry budget" is one number, not two multiplied. Objects larger than a part go up as a multipart
  * upload (lib-storage Upload), which aborts its upload on failure; ones a killed process left are
- * found by ListMultipartUploads and aborted at the next start.
+ * found by ListMultipartUploads and aborted at the next start, of this service's keys only.
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
@@ -35,10 +35,12 @@ export interface S3StoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
   /** A request (connect included) that takes longer fails, so a dead endpoint is seen within the retry budget. */
   requestTimeoutMs: number;
+  /** Parts of a multipart upload (default PART_BYTES; S3's least is 5 MiB): tests make manifests go up in parts. */
+  partBytes?: number;
 }
 
 /** Parts of a multipart upload; objects smaller than this go up in one PUT. */
-const PART_BYTES = 8 * 1024 * 1024;
+export const PART_BYTES = 8 * 1024 * 1024;
 
 export class S3Store implements ObjectStore {
   readonly description: string;
@@ -46,11 +48,13 @@ export class S3Store implements ObjectStore {
   private readonly agent: HttpAgent | HttpsAgent;
   private readonly bucket: string;
   private readonly prefix: string;
+  private readonly partBytes: number;
   private closed = false;
 
   constructor(options: S3StoreOptions) {
     this.bucket = options.bucket;
     this.prefix = options.prefix;
+    this.partBytes = options.partBytes ?? PART_BYTES;
     this.description = `s3://${options.bucket}/${options.prefix}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
     const https = options.endpoint === undefined || options.endpoint.startsWith('https:');
     // keepAlive: one pool of connections per target, reused; maxSockets bounds what a burst opens.
@@ -81,7 +85,7 @@ export class S3Store implements ObjectStore {
 
   async put(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key: this.key(key), Body: body }, partSize: PART_BYTES, queueSize: 2, leavePartsOnError: false });
+    const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key: this.key(key), Body: body }, partSize: this.partBytes, queueSize: 2, leavePartsOnError: false });
     const onAbort = (): void => void upload.abort().catch(() => undefined);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -149,7 +153,12 @@ export class S3Store implements ObjectStore {
     } while (token);
   }
 
-  async abortOrphanUploads(signal?: AbortSignal): Promise<number> {
+  /**
+   * Only this service's keys under its prefix: with prefix '' the listing is the whole bucket's,
+   * and a prefix may be shared with other writers. (Another node writing under the same prefix
+   * could lose an upload it has in flight; its put fails and is retried within its budget.)
+   */
+  async abortOrphanUploads(own: (key: string) => boolean, signal?: AbortSignal): Promise<number> {
     let aborted = 0;
     let keyMarker: string | undefined;
     let idMarker: string | undefined;
@@ -163,7 +172,7 @@ export class S3Store implements ObjectStore {
         });
       if (!page) return aborted;
       for (const upload of page.Uploads ?? []) {
-        if (!upload.Key || !upload.UploadId) continue;
+        if (!upload.Key || !upload.UploadId || !upload.Key.startsWith(this.prefix) || !own(upload.Key.slice(this.prefix.length))) continue;
         await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }), { abortSignal: signal });
         aborted++;
       }

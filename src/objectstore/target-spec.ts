@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConductorError } from '../errors.js';
+import { keys } from './format.js';
 import { FsStore } from './fs-store.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -164,7 +165,7 @@ export async function makeStore(spec: TargetSpec, options: Pick<OpenOptions, 're
  * that says no), the target named, the underlying error's own words kept short.
  */
 export async function probeStore(store: ObjectStore, signal?: AbortSignal): Promise<void> {
-  const key = `probe/${randomBytes(8).toString('hex')}`;
+  const key = keys.probe();
   const body = randomBytes(32);
   let step = 'write';
   try {

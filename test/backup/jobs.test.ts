@@ -11,9 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackupJobs, type BackupJobsSettings } from '../../src/domain/backup/jobs.js';
 import type { JobInfo } from '../../src/domain/backup/jobs-model.js';
 import { StateFile } from '../../src/domain/node/state-file.js';
+import { ConductorError } from '../../src/errors.js';
 import { FsStore } from '../../src/objectstore/fs-store.js';
 import type { TargetSpec } from '../../src/objectstore/target-spec.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { until as waitFor } from '../helpers/until.js';
 import { MemoryDataPath } from './helpers/memory-data-path.js';
 import { startS3, type TestS3 } from './helpers/s3-server.js';
 
@@ -26,18 +28,45 @@ function settings(defaultTarget: TargetSpec, overrides: Partial<BackupJobsSettin
   return { queueMax: 16, concurrency: 2, retries: 2, retryMinMs: 50, requestTimeoutMs: 2000, leaseMs: 30_000, stallMs: 60_000, queuedDeadlineMs: 600_000, defaultTarget, ...overrides };
 }
 
-function jobs(data: MemoryDataPath, target: TargetSpec, overrides: Partial<BackupJobsSettings> = {}, stateFile = path.join(tempDir('bk-state-'), 'state.json')) {
+function jobs(
+  data: MemoryDataPath,
+  target: TargetSpec,
+  overrides: Partial<BackupJobsSettings> = {},
+  stateFile = path.join(tempDir('bk-state-'), 'state.json'),
+  hooks: { beforeSnapshot?: (name: string) => Promise<void>; engines?: Record<string, Array<{ name: string; local: boolean }>> } = {},
+) {
   const state = StateFile.open(stateFile, log);
   const manager = new BackupJobs({
     dataPath: data,
     node: {
       snapshotList: async (replica) => data.list(replica),
+      // As the node's: metadata first, then the snapshot on top of the chain (its image: the last snapshot's).
       snapshotCreate: async (req) => {
+        await state.setSnapshotMeta(req.replicaName, req.name, { createdAt: new Date().toISOString(), labels: req.labels ?? {}, userCreated: req.userCreated ?? true });
+        await hooks.beforeSnapshot?.(req.name);
         const chain = data.snapshots.get(req.replicaName)!;
         const last = [...chain.keys()].at(-1);
         data.snapshot(req.replicaName, req.name, last, new Map());
         return data.list(req.replicaName).find((s) => s.name === req.name)!;
       },
+      snapshotDelete: async (replica, name) => {
+        data.deleteSnapshot(replica, name);
+        await state.dropSnapshotMeta(replica, [name]);
+      },
+      // Engines as far as a refusal goes (the whole path runs on the simulator: service.test.ts).
+      engineMembers: (engine) => {
+        const members = hooks.engines?.[engine];
+        if (!members) throw new ConductorError('ENGINE_NOT_FOUND', `no engine ${engine}`);
+        return members;
+      },
+      engineSnapshotCreate: async () => {
+        throw new Error('not in these tests');
+      },
+      engineSnapshotGet: () => {
+        throw new Error('not in these tests');
+      },
+      engineSnapshotDelete: async () => {},
+      volumeSnapshots: () => [],
       replicaExists: async (name) => data.restored.has(name),
       replicaDelete: async (name) => void data.restored.delete(name),
     },
@@ -313,7 +342,7 @@ describe('backup jobs on a filesystem target', { timeout: 300_000 }, () => {
     expect(r.state, r.reason).toBe('done');
     expect(sha(data.restored.get('f1-r')!)).toBe(sha(data.image('f1', 's1')));
     expect(countFiles(dir, (n) => n.includes('.part-'))).toBe(0);
-    expect(await new FsStore(dir).abortOrphanUploads()).toBe(0);
+    expect(await new FsStore(dir).abortOrphanUploads(() => true)).toBe(0);
     await manager.close();
   });
 
@@ -330,6 +359,186 @@ describe('backup jobs on a filesystem target', { timeout: 300_000 }, () => {
       code: 'BACKUP_TARGET_UNREACHABLE',
     });
     expect(manager.targetGet()).toEqual({ kind: 'fs', path: dir });
+    await manager.close();
+  });
+});
+
+describe('the snapshots backups take for themselves', { timeout: 300_000 }, () => {
+  const own = (data: MemoryDataPath, replica: string) =>
+    data
+      .list(replica)
+      .map((s) => s.name)
+      .filter((n) => n !== 's0');
+  const metas = (state: StateFile) => state.allSnapshotMeta().filter(([, , m]) => m.labels['backup-id'] !== undefined);
+
+  it('are deleted when their backups end, done, cancelled or failed; a later backup is still incremental', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('k1', 's0', undefined, clusters([0, 1, 2]));
+    let release!: () => void;
+    let held = new Promise<void>((r) => (release = r));
+    data.gate = () => held;
+    const { manager, state } = jobs(data, { kind: 'fs', path: tempDir('bk-own-') }, { concurrency: 1 });
+    await manager.start();
+    const b1 = await manager.backupCreate({ replica: 'k1', volume: 'kvol' });
+    const b2 = await manager.backupCreate({ replica: 'k1', volume: 'kvol' });
+    const b3 = await manager.backupCreate({ replica: 'k1', volume: 'kvol' });
+    expect([b1, b2, b3].map((b) => b.snapshot)).toEqual([b1.backupId, b2.backupId, b3.backupId]);
+    expect(own(data, 'k1')).toEqual([b1.snapshot, b2.snapshot, b3.snapshot]);
+    expect(metas(state).map(([, , m]) => m.userCreated)).toEqual([false, false, false]);
+    await until(manager, b1.id, ['uploading']);
+    // Cancelled while queued: the newest snapshot, which the running backup does not read, goes at once.
+    manager.jobCancel(b3.id);
+    await until(manager, b3.id, ['cancelled']);
+    await waitFor("the cancelled backup's snapshot deleted", () => own(data, 'k1').length === 2, 30_000);
+    expect(own(data, 'k1')).toEqual([b1.snapshot, b2.snapshot]);
+    release();
+    expect((await until(manager, b1.id, ['done', 'failed'])).state).toBe('done');
+    const second = await until(manager, b2.id, ['done', 'failed']);
+    expect(second.state, second.reason).toBe('done');
+    // Nothing needs the previous backup's snapshot: the blocks are found in the target by hash.
+    expect([second.blocksUploaded, second.blocksSkipped]).toEqual([0, 3]);
+    await waitFor('both snapshots deleted', () => own(data, 'k1').length === 0, 30_000);
+    // A failed one too.
+    data.gate = async () => {
+      throw new Error('reading the staged image failed');
+    };
+    const b4 = await manager.backupCreate({ replica: 'k1', volume: 'kvol' });
+    const failed = await until(manager, b4.id, ['done', 'failed']);
+    expect(failed.state).toBe('failed');
+    await waitFor("the failed backup's snapshot deleted", () => own(data, 'k1').length === 0 && manager.snapshots.waiting().length === 0, 30_000);
+    expect(metas(state)).toEqual([]);
+    expect(manager.snapshots.waiting()).toEqual([]);
+    data.gate = async () => {};
+    const restore = await manager.restoreCreate({ volume: 'kvol', backupId: b2.backupId, disk: 'd', replica: 'k1-back' });
+    expect((await until(manager, restore.id, ['done', 'failed'])).state).toBe('done');
+    expect(sha(data.restored.get('k1-back')!)).toBe(sha(data.image('k1', 's0')));
+    held = Promise.resolve();
+    await manager.close();
+  });
+
+  it('one a running backup of the replica reads waits for that backup to end', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('k2', 's0', undefined, clusters([0, 1]));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // Held until released, or until the reading job is cancelled.
+    data.gate = (signal) =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        signal?.addEventListener('abort', done, { once: true });
+        void held.then(done);
+      });
+    const { manager, state } = jobs(data, { kind: 'fs', path: tempDir('bk-own-') }, { concurrency: 2 });
+    await manager.start();
+    const older = await manager.backupCreate({ replica: 'k2', volume: 'k2vol' });
+    const newer = await manager.backupCreate({ replica: 'k2', volume: 'k2vol' });
+    await until(manager, older.id, ['uploading']);
+    await until(manager, newer.id, ['uploading']);
+    manager.jobCancel(older.id);
+    await until(manager, older.id, ['cancelled']);
+    await waitFor("the older snapshot's delete deferred", () => manager.snapshots.waiting().length === 1, 30_000);
+    // The newer backup's staged chain runs through the older snapshot.
+    expect(own(data, 'k2')).toEqual([older.snapshot, newer.snapshot]);
+    expect(manager.snapshots.waiting()).toEqual([['k2', older.snapshot]]);
+    release();
+    expect((await until(manager, newer.id, ['done', 'failed'])).state).toBe('done');
+    await waitFor('both snapshots deleted', () => own(data, 'k2').length === 0, 30_000);
+    expect(metas(state)).toEqual([]);
+    await manager.close();
+  });
+
+  it('a refusal after the snapshot was taken (the queue filled meanwhile) deletes it before answering', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('k3', 's0', undefined, clusters([0]));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    data.gate = () => held;
+    let calls = 0;
+    let manager!: BackupJobs;
+    const made = jobs(data, { kind: 'fs', path: tempDir('bk-own-') }, { concurrency: 1, queueMax: 1 }, undefined, {
+      // The second request's snapshot is taken once the first one is queued: it passed the first admit, not the second.
+      beforeSnapshot: async () => {
+        if (++calls !== 3) return;
+        const deadline = Date.now() + 30_000;
+        while (!manager.jobList().some((j) => j.state === 'queued') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      },
+    });
+    manager = made.manager;
+    await manager.start();
+    const running = await manager.backupCreate({ replica: 'k3', volume: 'k3vol' });
+    await until(manager, running.id, ['uploading']);
+    const [queued, refused] = await Promise.allSettled([manager.backupCreate({ replica: 'k3', volume: 'k3vol' }), manager.backupCreate({ replica: 'k3', volume: 'k3vol' })]);
+    expect(queued.status).toBe('fulfilled');
+    expect(refused.status).toBe('rejected');
+    expect((refused as PromiseRejectedResult).reason).toMatchObject({ code: 'BACKUP_QUEUE_FULL' });
+    const queuedSnapshot = (queued as PromiseFulfilledResult<JobInfo>).value.snapshot;
+    // Gone when the refusal answered: only the running and the queued backups' snapshots remain.
+    expect(own(data, 'k3')).toEqual([running.snapshot, queuedSnapshot]);
+    expect(metas(made.state).map(([, s]) => s)).toEqual([running.snapshot, queuedSnapshot]);
+    release();
+    for (const id of [running.id, (queued as PromiseFulfilledResult<JobInfo>).value.id]) expect((await until(manager, id, ['done', 'failed'])).state).toBe('done');
+    await waitFor('both snapshots deleted', () => own(data, 'k3').length === 0, 30_000);
+    await manager.close();
+  });
+
+  it('one a later backup names is adopted and kept; a crash leaves the rest to the next start', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('k4', 's0', undefined, clusters([0]));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let blocks = 0;
+    data.gate = async () => {
+      if (++blocks > 1) await held;
+    };
+    const first = jobs(data, { kind: 'fs', path: tempDir('bk-own-') }, { concurrency: 1 });
+    await first.manager.start();
+    const named = await first.manager.backupCreate({ replica: 'k4', volume: 'k4vol' });
+    await until(first.manager, named.id, ['done']);
+    await waitFor('the first snapshot deleted', () => own(data, 'k4').length === 0, 30_000);
+    const a = await first.manager.backupCreate({ replica: 'k4', volume: 'k4vol' });
+    const b = await first.manager.backupCreate({ replica: 'k4', volume: 'k4vol', snapshot: a.snapshot });
+    expect(first.state.snapshotMeta('k4', a.snapshot)?.userCreated).toBe(true);
+    const c = await first.manager.backupCreate({ replica: 'k4', volume: 'k4vol' });
+    // A crash after c's snapshot was taken and before its job was recorded: its metadata is in the state file, no job.
+    await first.state.putBackupJob(c.id, undefined);
+    // The process "dies" with a and b in flight: their records stay.
+    await first.manager.close();
+    release();
+    data.gate = async () => {};
+    const second = jobs(data, { kind: 'fs', path: tempDir('bk-own-') }, { concurrency: 1 }, first.stateFile);
+    await second.manager.start();
+    // At start: c's snapshot (no job) is gone, a's (adopted) stays, as do the jobs' records.
+    expect(own(data, 'k4')).toEqual([a.snapshot]);
+    for (const id of [a.id, b.id]) expect((await until(second.manager, id, ['done', 'failed'])).state).toBe('done');
+    // Both ended (their end's delete, had there been one, runs before the next job starts).
+    expect(own(data, 'k4')).toEqual([a.snapshot]);
+    expect(metas(second.state).map(([, s, m]) => [s, m.userCreated])).toEqual([[a.snapshot, true]]);
+    await second.manager.close();
+  });
+
+  it('a backup of an engine with no member on this node, or naming a replica that is not a member, is refused and takes no snapshot', async () => {
+    const data = new MemoryDataPath(SIZE, CLUSTER);
+    data.snapshot('k5', 's0', undefined, clusters([0]));
+    const { manager, state } = jobs(data, { kind: 'fs', path: tempDir('bk-own-') }, {}, undefined, {
+      engines: {
+        far: [{ name: 'r-far', local: false }],
+        near: [
+          { name: 'k5', local: true },
+          { name: 'r-far', local: false },
+        ],
+      },
+    });
+    await manager.start();
+    await expect(manager.backupCreate({ engine: 'far' })).rejects.toMatchObject({ code: 'BACKUP_NO_LOCAL_MEMBER', message: expect.stringContaining('no member on this node') });
+    await expect(manager.backupCreate({ engine: 'near', replica: 'r-far' })).rejects.toMatchObject({ code: 'BACKUP_NO_LOCAL_MEMBER', message: expect.stringContaining('on another node') });
+    await expect(manager.backupCreate({ engine: 'near', replica: 'k6' })).rejects.toMatchObject({ code: 'ENGINE_MEMBER_NOT_FOUND', message: expect.stringContaining('not a member of engine near') });
+    await expect(manager.backupCreate({ engine: 'gone' })).rejects.toMatchObject({ code: 'ENGINE_NOT_FOUND' });
+    expect(own(data, 'k5')).toEqual([]);
+    expect(metas(state)).toEqual([]);
+    expect(manager.jobList()).toEqual([]);
     await manager.close();
   });
 });

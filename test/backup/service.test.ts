@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
+import { until } from '../helpers/until.js';
 import { startS3, type TestS3 } from './helpers/s3-server.js';
 
 const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
@@ -146,5 +147,39 @@ describe('backups through the service and the CLI', { timeout: 300_000 }, () => 
     expect(['done', 'failed']).toContain(ended.state);
     expect(ended.reason).not.toBe('');
     expect(ms).toBeLessThan(5000);
+  });
+
+  it("backups that take their own snapshot leave none behind, a crash's at the next start; one a clone uses is kept", async () => {
+    await node.node.replicaCreate('own', 'd', SIZE);
+    await write(0, 4 * MiB, randomBytes(4 * MiB), 'lvs.d/r.own', Buffer.alloc(SIZE));
+    const bk = async () => (await node.node.snapshotList('own')).map((s) => s.name).filter((n) => n.startsWith('bk-'));
+    for (let i = 0; i < 3; i++) {
+      const b = await cli('backup', 'create', 'own', '--volume', 'ownvol', '--wait');
+      expect(b.exitCode, b.stderr).toBe(0);
+      expect(b.json).toMatchObject({ state: 'BACKUP_JOB_STATE_DONE', snapshot: b.json.backupId });
+    }
+    // The job is done before its end deletes the snapshot.
+    await until("the three backups' snapshots deleted", async () => (await bk()).length === 0, 30_000);
+    expect(await node.node.snapshotList('own')).toEqual([]);
+
+    // A crash after the snapshot was taken, before the job was recorded: the next start deletes it.
+    await node.node.snapshotCreate({ replicaName: 'own', name: 'bk-20261206t000000z-0badc0de', labels: { 'backup-id': 'bk-20261206t000000z-0badc0de' }, userCreated: false });
+    await node.restart();
+    await until("the crash's snapshot deleted at start", async () => (await bk()).length === 0, 30_000);
+
+    // A linked clone made of the backup's snapshot while the backup runs: the snapshot stays.
+    await node.client.callUnchecked('sim_rpc_delay', { method: 'bdev_lvol_start_shallow_copy', ms: 5000 });
+    let job;
+    try {
+      job = await node.node.backups.backupCreate({ replica: 'own', volume: 'ownvol' });
+      await node.node.replicaClone({ name: 'own-clone', sourceReplica: 'own', snapshot: job.snapshot, mode: 'linked' });
+      expect(node.node.backups.jobGet(job.id).state, 'the clone was made before the backup ended').not.toBe('done');
+    } finally {
+      await node.client.callUnchecked('sim_rpc_delay', { method: 'bdev_lvol_start_shallow_copy', ms: 0 });
+    }
+    await until('the backup ended', () => ['done', 'failed', 'cancelled'].includes(node.node.backups.jobGet(job.id).state), 120_000);
+    expect(node.node.backups.jobGet(job.id).state).toBe('done');
+    await until('the delete tried', () => node.node.backups.snapshots.waiting().length === 0, 30_000);
+    expect(await bk()).toEqual([job.snapshot]);
   });
 });

@@ -94,7 +94,11 @@ export function backupsHandlers(ctx: ServiceContext, watchOptions: WatchOptions)
   };
   return {
     BackupCreate: unary<BackupCreateRequest__Output, BackupJob>(ctx, 'BackupCreate', async (request) => {
-      const create: BackupCreate = { replica: check.name('replica', 'replica', request.replica), labels: check.labels('labels', request.labels) };
+      const engine = check.optionalName('volume', 'engine', request.engine);
+      const replica = engine === undefined ? check.name('replica', 'replica', request.replica) : check.optionalName('replica', 'replica', request.replica);
+      const create: BackupCreate = { labels: check.labels('labels', request.labels) };
+      if (replica !== undefined) create.replica = replica;
+      if (engine !== undefined) create.engine = engine;
       const volume = check.optionalName('volume', 'volume', request.volume);
       const snapshot = check.optionalName('snapshot', 'snapshot', request.snapshot);
       if (volume !== undefined) create.volume = volume;

@@ -109,13 +109,21 @@ function targetText(t: BackupTarget): string {
 export const backupCommands: CommandSpec[] = [
   {
     name: 'backup create',
-    args: ['REPLICA'],
-    options: ['volume', 'snapshot', 'label', 'wait'],
-    usage: 'backup create REPLICA [--snapshot NAME] [--volume NAME] [--label KEY=VALUE ...] [--wait]   (no --snapshot: one is taken)',
+    args: [],
+    optionalArgs: ['REPLICA'],
+    options: ['engine', 'volume', 'snapshot', 'label', 'wait'],
+    usage:
+      'backup create REPLICA|--engine NAME [REPLICA] [--snapshot NAME] [--volume NAME] [--label KEY=VALUE ...] [--wait]   (no --snapshot: one is taken, and deleted when the backup ends; --engine: a volume snapshot on every member, staged through REPLICA or a member on this node)',
     prepare(values, [replica]) {
       const labels = parseLabels(values.label);
+      if (replica === undefined && values.engine === undefined) throw new UsageError('backup create needs a REPLICA or --engine NAME');
       return async (ctx) => {
-        const job = await invoke(ctx.api.backups, 'BackupCreate', { replica, volume: values.volume ?? '', snapshot: values.snapshot ?? '', labels }, ctx.call);
+        const job = await invoke(
+          ctx.api.backups,
+          'BackupCreate',
+          { replica: replica ?? '', engine: values.engine ?? '', volume: values.volume ?? '', snapshot: values.snapshot ?? '', labels },
+          ctx.call,
+        );
         if (values.wait) return follow(ctx, job, 'BackupGet');
         ctx.out(ctx.json ? json(job) : jobFields(job));
         return EXIT.OK;

@@ -32,10 +32,13 @@ export interface JobInfo {
 }
 
 export interface BackupCreate {
-  /** The volume the backups are grouped by; default: the replica's name (an engine's: the engine's name). */
+  /** The volume the backups are grouped by; default: the engine's name, else the replica's. */
   volume?: string;
-  replica: string;
-  /** An existing snapshot of the replica; unset: one is taken for the backup. */
+  /** Without engine: the replica backed up. With engine: the member staged (on this node); unset: the first local member in sync. */
+  replica?: string;
+  /** An engine on this node: its volume is backed up through a volume snapshot (EngineSnapshotCreate) and one local member's copy of it. */
+  engine?: string;
+  /** An existing snapshot of the replica (with engine: a volume snapshot); unset: one is taken for the backup, deleted at its end. */
   snapshot?: string;
   labels?: Record<string, string>;
 }

@@ -23,16 +23,18 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { ConductorError, isConductorError } from '../../errors.js';
-import { newBackupId } from '../../objectstore/format.js';
+import { isLayoutKey, newBackupId } from '../../objectstore/format.js';
 import { summary, type BackupSummary, type DeleteResult } from '../../objectstore/repository.js';
 import { describeTarget, type TargetSpec } from '../../objectstore/target-spec.js';
-import type { SnapshotCreate, SnapshotInfo } from '../model.js';
+import type { SnapshotCreate, SnapshotInfo, VolumeSnapshotInfo } from '../model.js';
 import type { BackupJobRecord } from '../node/state-file.js';
 import type { DataPath } from './data-path.js';
 import { runBackup } from './jobs-backup.js';
 import { TERMINAL_JOB_STATES, type BackupCreate, type JobEvent, type JobInfo, type JobState, type RestoreCreate } from './jobs-model.js';
 import { runRestore } from './jobs-restore-run.js';
+import { BACKUP_ID_LABEL, BackupSnapshots } from './jobs-snapshots.js';
 import { BackupTarget, type TargetSettings } from './jobs-target.js';
+import type { SnapshotMeta } from '../node/state-records.js';
 
 /** How often queued jobs' snapshots are looked for, and deadlines checked. */
 const QUEUED_CHECK_MS = 1000;
@@ -59,6 +61,13 @@ export interface BackupJobsDeps {
   node: {
     snapshotList(replica: string): Promise<SnapshotInfo[]>;
     snapshotCreate(request: SnapshotCreate): Promise<SnapshotInfo>;
+    snapshotDelete(replica: string, name: string): Promise<unknown>;
+    /** An engine on this node's members (ENGINE_NOT_FOUND otherwise), and whether each is on this node. */
+    engineMembers(engine: string): Array<{ name: string; local: boolean }>;
+    engineSnapshotCreate(request: { engine: string; name: string; labels: Record<string, string> }): Promise<VolumeSnapshotInfo>;
+    engineSnapshotGet(engine: string, name: string): VolumeSnapshotInfo;
+    engineSnapshotDelete(engine: string, name: string): Promise<void>;
+    volumeSnapshots(): Array<{ engine: string; name: string; labels: Record<string, string> }>;
     replicaExists(name: string): Promise<boolean>;
     replicaDelete(name: string): Promise<void>;
   };
@@ -67,6 +76,9 @@ export interface BackupJobsDeps {
     putBackupJob(id: string, record: BackupJobRecord | undefined): Promise<void>;
     backupTarget(): TargetSpec | undefined;
     setBackupTarget(spec: TargetSpec): Promise<void>;
+    snapshotMeta(replica: string, snapshot: string): SnapshotMeta | undefined;
+    allSnapshotMeta(): ReadonlyArray<[replica: string, snapshot: string, meta: SnapshotMeta]>;
+    setSnapshotMeta(replica: string, snapshot: string, meta: SnapshotMeta): Promise<void>;
   };
   log: Logger;
   settings: BackupJobsSettings;
@@ -94,10 +106,22 @@ export class BackupJobs {
   /** Jobs wait until start() has opened the target and taken back the previous process's jobs. */
   private started = false;
   private readonly log: Logger;
+  /** The snapshots backups took for themselves, deleted when they end (jobs-snapshots.ts). */
+  readonly snapshots: BackupSnapshots;
 
   constructor(private readonly deps: BackupJobsDeps) {
     this.log = deps.log;
     this.target = new BackupTarget(deps.settings, deps.log);
+    this.snapshots = new BackupSnapshots({
+      node: deps.node,
+      state: deps.state,
+      log: deps.log,
+      staging: (replica) =>
+        [...this.jobs.values()]
+          .filter((j) => j.info.kind === 'backup' && j.info.replica === replica && j.info.state !== 'queued' && !TERMINAL_JOB_STATES.has(j.info.state))
+          .map((j) => j.info.snapshot),
+      namedByJob: (engine, snapshot) => [...this.jobs.values()].some((j) => j.record.engine === engine && j.info.snapshot === snapshot && !TERMINAL_JOB_STATES.has(j.info.state)),
+    });
   }
 
   /** Opens the target, cleans up after a previous process, and resumes or fails its jobs. */
@@ -110,7 +134,7 @@ export class BackupJobs {
     }
     if (this.target.spec()) {
       const lease = this.target.acquire();
-      const aborted = await lease.repository.store.abortOrphanUploads().catch((err: unknown) => {
+      const aborted = await lease.repository.store.abortOrphanUploads(isLayoutKey).catch((err: unknown) => {
         this.log.warn({ err: (err as Error).message }, 'aborting orphan multipart uploads failed');
         return 0;
       });
@@ -127,6 +151,9 @@ export class BackupJobs {
       this.setState(job, 'queued', record.kind === 'backup' ? 'resumed after a restart: blocks already in the target are not sent again' : 'restarted from the beginning after a restart');
       await this.persist(job);
     }
+    await this.snapshots
+      .sweep(new Set(this.deps.state.backupJobs().flatMap(([, r]) => [r.backupId, ...(r.snapshot ? [r.snapshot] : [])])))
+      .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'sweeping backup snapshots failed'));
     this.timer = setInterval(() => void this.check(), QUEUED_CHECK_MS);
     this.timer.unref();
     this.started = true;
@@ -153,16 +180,89 @@ export class BackupJobs {
 
   async backupCreate(request: BackupCreate): Promise<JobInfo> {
     this.admit();
-    let snapshot = request.snapshot;
     const id = newBackupId();
-    if (snapshot === undefined) snapshot = (await this.deps.node.snapshotCreate({ replicaName: request.replica, name: id, labels: { 'backup-id': id } })).name;
-    else if (!(await this.deps.node.snapshotList(request.replica)).some((s) => s.name === snapshot)) {
-      throw new ConductorError('SNAPSHOT_NOT_FOUND', `replica ${request.replica} has no snapshot ${snapshot}`, { replica: request.replica, snapshot });
+    const source = request.engine !== undefined ? await this.engineSource(request, request.engine, id) : await this.replicaSource(request, id);
+    try {
+      this.admit();
+      const record: BackupJobRecord = {
+        kind: 'backup',
+        volume: request.volume ?? request.engine ?? source.replica,
+        replica: source.replica,
+        snapshot: source.snapshot,
+        backupId: id,
+        state: 'queued',
+        createdAtMs: Date.now(),
+      };
+      if (request.engine !== undefined) record.engine = request.engine;
+      if (request.labels && Object.keys(request.labels).length > 0) record.labels = { ...request.labels };
+      return await this.enqueue(id, record, request.labels ?? {}, `queued behind ${this.queue.length} job(s)`);
+    } catch (err) {
+      // Refused after the snapshot was taken (the queue filled meanwhile, or the record could not
+      // be written): nothing of this request stays.
+      const why = `backup ${id} refused (${(err as Error).message})`;
+      if (request.engine !== undefined && source.snapshot === id) await this.snapshots.releaseVolume(request.engine, source.replica, id, why);
+      else if (source.snapshot === id) await this.snapshots.release(source.replica, id, why);
+      throw err;
     }
-    this.admit();
-    const record: BackupJobRecord = { kind: 'backup', volume: request.volume ?? request.replica, replica: request.replica, snapshot, backupId: id, state: 'queued', createdAtMs: Date.now() };
-    if (request.labels && Object.keys(request.labels).length > 0) record.labels = { ...request.labels };
-    return this.enqueue(id, record, request.labels ?? {}, `queued behind ${this.queue.length} job(s)`);
+  }
+
+  /** A replica's backup: the snapshot named (adopted if a backup took it), or one taken now, system-made, deleted at the backup's end. */
+  private async replicaSource(request: BackupCreate, id: string): Promise<{ replica: string; snapshot: string }> {
+    const replica = request.replica;
+    if (replica === undefined) throw new ConductorError('INVALID_ARGUMENT', 'a backup names a replica or an engine', { field: 'replica' });
+    if (request.snapshot === undefined) {
+      // System-made: the backup's end deletes it (jobs-snapshots.ts).
+      const made = await this.deps.node.snapshotCreate({ replicaName: replica, name: id, labels: { [BACKUP_ID_LABEL]: id }, userCreated: false });
+      return { replica, snapshot: made.name };
+    }
+    const snapshot = request.snapshot;
+    if (!(await this.deps.node.snapshotList(replica)).some((s) => s.name === snapshot)) {
+      throw new ConductorError('SNAPSHOT_NOT_FOUND', `replica ${replica} has no snapshot ${snapshot}`, { replica, snapshot });
+    }
+    await this.snapshots.adopt(replica, snapshot, `backup ${id} names it`);
+    return { replica, snapshot };
+  }
+
+  /**
+   * An engine's volume: a volume snapshot (named, or taken now on every member in sync as
+   * EngineSnapshotCreate does) staged through one member on this node: the one named, else the
+   * first local member that has the snapshot. Only a local member: the data path stages through
+   * this node's spdk_tgt (a member elsewhere is backed up on its own node, naming the replica and
+   * the volume snapshot). Refusals change nothing: a snapshot taken for a refused request is deleted.
+   */
+  private async engineSource(request: BackupCreate, engine: string, id: string): Promise<{ replica: string; snapshot: string }> {
+    const members = this.deps.node.engineMembers(engine);
+    const names = members.map((m) => `${m.name}${m.local ? '' : ' (another node)'}`).join(', ');
+    if (request.replica !== undefined) {
+      const member = members.find((m) => m.name === request.replica);
+      if (!member) throw new ConductorError('ENGINE_MEMBER_NOT_FOUND', `replica ${request.replica} is not a member of engine ${engine} (members: ${names})`, { engine, replica: request.replica });
+      if (!member.local) {
+        throw new ConductorError(
+          'BACKUP_NO_LOCAL_MEMBER',
+          `member ${request.replica} of engine ${engine} is on another node: back it up there (BackupCreate with replica ${request.replica} and the volume snapshot)`,
+          {
+            engine,
+            replica: request.replica,
+          },
+        );
+      }
+    }
+    const local = request.replica !== undefined ? [request.replica] : members.filter((m) => m.local).map((m) => m.name);
+    if (local.length === 0) throw new ConductorError('BACKUP_NO_LOCAL_MEMBER', `engine ${engine} has no member on this node (members: ${names}): back up on a member's node`, { engine });
+    let snapshot: VolumeSnapshotInfo;
+    if (request.snapshot === undefined) snapshot = await this.deps.node.engineSnapshotCreate({ engine, name: id, labels: { [BACKUP_ID_LABEL]: id } });
+    else {
+      snapshot = this.deps.node.engineSnapshotGet(engine, request.snapshot);
+      if (snapshot.state !== 'ready')
+        throw new ConductorError('VOLUME_SNAPSHOT_NOT_FOUND', `volume snapshot ${request.snapshot} of engine ${engine} is ${snapshot.state}, not ready`, { engine, snapshot: request.snapshot });
+    }
+    const chosen = local.find((m) => snapshot.members.includes(m));
+    if (chosen === undefined) {
+      const why = `no member on this node has volume snapshot ${snapshot.name} of engine ${engine} (local: ${local.join(', ')}; it is on ${snapshot.members.join(', ') || 'none'}): a member out of sync is not snapshotted`;
+      if (request.snapshot === undefined) await this.snapshots.releaseVolume(engine, undefined, snapshot.name, `backup ${id} refused (${why})`);
+      throw new ConductorError('BACKUP_NO_LOCAL_MEMBER', why, { engine, snapshot: snapshot.name });
+    }
+    return { replica: chosen, snapshot: snapshot.name };
   }
 
   async restoreCreate(request: RestoreCreate): Promise<JobInfo> {
@@ -334,6 +434,12 @@ export class BackupJobs {
     job.info.errorCode = code;
     this.setState(job, state, reason);
     await this.persist(job);
+    // After the record is gone: a crash between leaves the snapshot to the next start's sweep.
+    if (job.info.kind !== 'backup') return;
+    const why = `backup ${job.info.backupId} ${state}`;
+    // An engine's volume snapshot goes once no job names it (any job's end may be the last); a replica's only with the backup that took it.
+    if (job.record.engine !== undefined) await this.snapshots.releaseVolume(job.record.engine, job.info.replica, job.info.snapshot, why);
+    else await this.snapshots.release(job.info.replica, job.info.snapshot === job.info.backupId ? job.info.snapshot : undefined, why);
   }
 
   private pump(): void {

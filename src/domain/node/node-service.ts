@@ -162,6 +162,12 @@ export class NodeService implements NodeDomain, EngineDomain {
       node: {
         snapshotList: (replica) => this.snapshotList(replica),
         snapshotCreate: (request) => this.snapshotCreate(request),
+        snapshotDelete: (replica, name) => this.snapshotDelete(replica, name),
+        engineMembers: (engine) => this.records.required(engine).replicas.map((r) => ({ name: r.name, local: r.kind === 'local' })),
+        engineSnapshotCreate: (request) => this.engineSnapshotCreate(request),
+        engineSnapshotGet: (engine, name) => this.volumeSnapshots.get(engine, name),
+        engineSnapshotDelete: (engine, name) => this.engineSnapshotDelete(engine, name),
+        volumeSnapshots: () => this.records.all().flatMap((spec) => Object.entries(spec.volumeSnapshots ?? {}).map(([name, record]) => ({ engine: spec.name, name, labels: record.labels }))),
         replicaExists: (name) =>
           this.replicaGet(name).then(
             () => true,

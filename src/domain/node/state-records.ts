@@ -203,6 +203,8 @@ export interface BackupJobRecord {
   snapshot?: string;
   backupId: string;
   disk?: string;
+  /** A backup of an engine's volume: the engine whose volume snapshot `snapshot` is (replica: its member staged). */
+  engine?: string;
   labels?: Record<string, string>;
   state: 'queued' | 'staging' | 'uploading' | 'downloading' | 'committing';
   createdAtMs: number;

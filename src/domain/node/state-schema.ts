@@ -227,6 +227,7 @@ export const BACKUP_JOB_SCHEMA = {
     snapshot: nonEmpty,
     backupId: nonEmpty,
     disk: nonEmpty,
+    engine: nonEmpty,
     labels: { type: 'object', additionalProperties: { type: 'string' } },
     state: { enum: ['queued', 'staging', 'uploading', 'downloading', 'committing'] },
     createdAtMs: count,

@@ -22,7 +22,7 @@ export class MemoryDataPath implements DataPath {
   readonly restored = new Map<string, Buffer>();
   readonly stages: { mode: string; snapshot: string }[] = [];
   open = 0;
-  /** Awaited before each block is yielded (with the stage's or restore's signal, which it may ignore: a stuck await). */
+  /** Awaited before each block is yielded (with the stage's or restore's signal, which it may ignore: a stuck await; a gate may end on it). */
   gate: (signal?: AbortSignal) => Promise<void> = async () => {};
 
   constructor(
@@ -34,6 +34,20 @@ export class MemoryDataPath implements DataPath {
     let chain = this.snapshots.get(replica);
     if (!chain) this.snapshots.set(replica, (chain = new Map()));
     chain.set(name, { parent, own });
+  }
+
+  /** As SPDK deletes a snapshot with one child: the child takes the clusters it does not own, and the snapshot's parent. */
+  deleteSnapshot(replica: string, name: string): void {
+    const chain = this.snapshots.get(replica);
+    const gone = chain?.get(name);
+    if (!chain || !gone) return;
+    const children = [...chain.values()].filter((s) => s.parent === name);
+    if (children.length > 1) throw new ConductorError('SNAPSHOT_HAS_CHILDREN', `snapshot ${name} has ${children.length} children`);
+    for (const child of children) {
+      for (const [offset, data] of gone.own) if (!child.own.has(offset)) child.own.set(offset, data);
+      child.parent = gone.parent;
+    }
+    chain.delete(name);
   }
 
   image(replica: string, name: string): Buffer {
@@ -53,7 +67,7 @@ export class MemoryDataPath implements DataPath {
       createdAt: new Date(),
       labels: {},
       parent: s.parent,
-      children: [],
+      children: [...chain].filter(([, c]) => c.parent === name).map(([c]) => c),
       sizeBytes: this.sizeBytes,
       allocatedBytes: 0,
       userCreated: true,

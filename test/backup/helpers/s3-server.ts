@@ -11,6 +11,14 @@ import { tempDir } from '../../helpers/temp-dir.js';
 export interface S3Request {
   readonly method: string;
   readonly path: string;
+  /** The query string, '?' included ('' without one). */
+  readonly search: string;
+}
+
+/** A multipart upload the server holds (initiated, neither completed nor aborted). */
+export interface S3Upload {
+  readonly key: string;
+  readonly uploadId: string;
 }
 
 export interface TestS3 {
@@ -26,6 +34,10 @@ export interface TestS3 {
    * stores nothing).
    */
   gate: ((request: S3Request) => Promise<void>) | undefined;
+  /** ListMultipartUploads answers at most this many uploads a page (S3: 1,000). */
+  uploadsPageSize: number;
+  /** The multipart uploads in progress, by key. */
+  uploads(): S3Upload[];
   stop(): Promise<void>;
   /** Starts again on the same port and directory. */
   restart(): Promise<void>;
@@ -34,7 +46,10 @@ export interface TestS3 {
 interface KoaContext {
   method: string;
   path: string;
+  search: string;
+  query: Record<string, string | string[] | undefined>;
   status: number;
+  type: string;
   body: unknown;
 }
 
@@ -48,7 +63,7 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
     server = new S3rver({ port, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
     // s3rver is a Koa app: a middleware put first sees every request before s3rver's own.
     (server as unknown as { middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>> }).middleware.unshift(async (ctx, next) => {
-      const request = { method: ctx.method, path: ctx.path };
+      const request = { method: ctx.method, path: ctx.path, search: ctx.search };
       requests.push(request);
       if (s3.gate) {
         try {
@@ -59,6 +74,7 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
           return;
         }
       }
+      if (server && serveMultipartExtras(ctx, (server as unknown as { store: S3rverStore }).store, bucket, s3.uploadsPageSize)) return;
       await next();
     });
     atomicPuts(server, partials);
@@ -76,6 +92,8 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
     requests,
     partials,
     gate: undefined,
+    uploadsPageSize: 1000,
+    uploads: () => listUploads(uploadsDir(directory, bucket)).map(({ key, uploadId }) => ({ key, uploadId })),
     stop: async () => {
       await server?.close();
       server = undefined;
@@ -88,7 +106,7 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
 
 /** The part of s3rver's filesystem store a PUT goes through. */
 interface S3rverStore {
-  getResourcePath(bucket: string, key: string, resource: string): string;
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
   putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
   putObject(object: { bucket: string; key: string; content: Buffer | Readable; metadata: unknown }): Promise<{ size: number; md5: string }>;
 }
@@ -125,4 +143,80 @@ function atomicPuts(server: S3rver, partials: string): void {
     await store.putMetadata(object.bucket, object.key, object.metadata, digest);
     return { size, md5: digest };
   };
+}
+
+/** Where s3rver keeps the multipart uploads of a bucket (its store's `uploads` resource): a directory per upload id holding `key`, `metadata` and the parts. */
+function uploadsDir(directory: string, bucket: string): string {
+  return path.join(directory, bucket, '._S3rver_uploads');
+}
+
+interface HeldUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
+/** Sorted as S3 lists them: by key, then (here) by upload id. */
+function listUploads(dir: string): HeldUpload[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir)
+    .filter((id) => fs.existsSync(path.join(dir, id, 'key')))
+    .map((uploadId) => ({ key: fs.readFileSync(path.join(dir, uploadId, 'key'), 'utf8'), uploadId, initiated: fs.statSync(path.join(dir, uploadId)).mtime }))
+    .sort((a, b) => (a.key === b.key ? a.uploadId.localeCompare(b.uploadId) : a.key < b.key ? -1 : 1));
+}
+
+const xml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const one = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/**
+ * What s3rver lacks of multipart uploads (it initiates, takes parts and completes them itself):
+ * ListMultipartUploads (it answers 501) with S3's prefix, markers and paging, and
+ * AbortMultipartUpload (405), over the uploads s3rver keeps on disk. Answers in S3's XML; returns
+ * whether it answered.
+ */
+function serveMultipartExtras(ctx: KoaContext, store: S3rverStore, bucket: string, pageSize: number): boolean {
+  const dir = store.getResourcePath(bucket, undefined, 'uploads');
+  if (ctx.method === 'GET' && (ctx.path === `/${bucket}` || ctx.path === `/${bucket}/`) && 'uploads' in ctx.query) {
+    const prefix = one(ctx.query.prefix) ?? '';
+    const keyMarker = one(ctx.query['key-marker']) ?? '';
+    const idMarker = one(ctx.query['upload-id-marker']);
+    const max = Math.min(pageSize, Number(one(ctx.query['max-uploads']) ?? 1000));
+    const after = listUploads(dir).filter((u) => u.key.startsWith(prefix) && (u.key > keyMarker || (idMarker !== undefined && idMarker !== '' && u.key === keyMarker && u.uploadId > idMarker)));
+    const page = after.slice(0, max);
+    const truncated = after.length > page.length;
+    const last = page.at(-1);
+    ctx.status = 200;
+    ctx.type = 'application/xml';
+    ctx.body = [
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+      `<Bucket>${bucket}</Bucket><KeyMarker>${xml(keyMarker)}</KeyMarker><UploadIdMarker>${xml(idMarker ?? '')}</UploadIdMarker>`,
+      truncated && last ? `<NextKeyMarker>${xml(last.key)}</NextKeyMarker><NextUploadIdMarker>${last.uploadId}</NextUploadIdMarker>` : '',
+      `<Prefix>${xml(prefix)}</Prefix><MaxUploads>${max}</MaxUploads><IsTruncated>${truncated}</IsTruncated>`,
+      ...page.map((u) => `<Upload><Key>${xml(u.key)}</Key><UploadId>${u.uploadId}</UploadId><StorageClass>STANDARD</StorageClass><Initiated>${u.initiated.toISOString()}</Initiated></Upload>`),
+      '</ListMultipartUploadsResult>',
+    ].join('');
+    return true;
+  }
+  const uploadId = one(ctx.query.uploadId);
+  if (ctx.method === 'DELETE' && uploadId !== undefined && ctx.path.startsWith(`/${bucket}/`)) {
+    const key = ctx.path
+      .slice(bucket.length + 2)
+      .split('/')
+      .map((s) => decodeURIComponent(s))
+      .join('/');
+    const held = /^[0-9a-f]+$/.test(uploadId) ? path.join(dir, uploadId) : undefined;
+    if (!held || !fs.existsSync(path.join(held, 'key')) || fs.readFileSync(path.join(held, 'key'), 'utf8') !== key) {
+      ctx.status = 404;
+      ctx.type = 'application/xml';
+      ctx.body = `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><UploadId>${xml(uploadId)}</UploadId></Error>`;
+      return true;
+    }
+    fs.rmSync(held, { recursive: true, force: true });
+    ctx.status = 204;
+    ctx.body = null;
+    return true;
+  }
+  return false;
 }
