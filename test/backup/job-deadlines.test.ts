@@ -42,6 +42,18 @@ function jobs(data: MemoryDataPath, overrides: Partial<BackupJobsSettings>) {
       snapshotCreate: async () => {
         throw new Error('not used');
       },
+      snapshotDelete: async (replica, name) => data.deleteSnapshot(replica, name),
+      engineMembers: () => {
+        throw new Error('not used');
+      },
+      engineSnapshotCreate: async () => {
+        throw new Error('not used');
+      },
+      engineSnapshotGet: () => {
+        throw new Error('not used');
+      },
+      engineSnapshotDelete: async () => {},
+      volumeSnapshots: () => [],
       replicaExists: async (name) => data.restored.has(name),
       replicaDelete: async (name) => void data.restored.delete(name),
     },
