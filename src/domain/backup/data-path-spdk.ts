@@ -28,7 +28,7 @@ import { measureStagingRate } from './staging-rate.js';
 const COPY_END_WAIT_MS = 5 * 60_000;
 const COPY_END_POLL_MS = 50;
 
-export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log'>;
+export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'copyHolds'>;
 
 export class SpdkDataPath implements DataPath {
   private readonly staging: StagingArea;
@@ -72,11 +72,15 @@ export class SpdkDataPath implements DataPath {
     let file = false;
     /** The copy spdk_tgt runs now: it cannot be stopped, and holds the staging bdev claimed until it ends. */
     let copying: number | undefined;
+    /** Its source snapshot is held (copy-holds.ts) until spdk_tgt reports the copy's end. */
+    let releaseSource: (() => void) | undefined;
     // The file and the reservation go whatever happens to the bdev (a bdev left behind is the sweep's).
     const cleanup = async () => {
       try {
         if (copying !== undefined) await this.copyEnded(copying);
         copying = undefined;
+        releaseSource?.();
+        releaseSource = undefined;
         if (bdev) await deleteStagingBdev(this.ctx, name);
         bdev = false;
       } finally {
@@ -99,6 +103,7 @@ export class SpdkDataPath implements DataPath {
       let done = 0;
       for (const source of chain) {
         const src = alias(head.disk, source.name);
+        releaseSource = this.ctx.copyHolds.hold(head.disk, source.name, req.holder ?? `stage ${name}`);
         const status = await runShallowCopy(
           this.ctx,
           `snapshot ${source.role?.role === 'snapshot' ? source.role.snapshot : source.name} of ${replica}`,
@@ -115,6 +120,8 @@ export class SpdkDataPath implements DataPath {
           { signal: copySignal },
         );
         copying = undefined;
+        releaseSource();
+        releaseSource = undefined;
         done += status.total_clusters * disk.clusterSize;
       }
       await deleteStagingBdev(this.ctx, name);

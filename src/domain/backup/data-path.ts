@@ -62,6 +62,8 @@ export interface StageRequest {
    * to copy oldest first) the stage answers when the copies are done, as without it.
    */
   readonly follow?: boolean;
+  /** Who stages, named to whoever finds the snapshot held by the copy (copy-holds.ts), e.g. "backup bk-…". */
+  readonly holder?: string;
   /** Bytes copied by spdk_tgt so far of the total to copy (clusters × cluster size). */
   onProgress?(p: { bytes: number; total: number }): void;
 }
