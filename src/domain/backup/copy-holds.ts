@@ -43,10 +43,4 @@ export class CopyHolds {
     const entry = this.held.get(`${disk}/${lvol}`);
     return entry ? { holder: entry.holder, ended: entry.ended } : undefined;
   }
-
-  /** Every copy ends at once: spdk_tgt restarted and forgot them (its copies died with it). */
-  releaseAll(): void {
-    for (const entry of this.held.values()) entry.end();
-    this.held.clear();
-  }
 }

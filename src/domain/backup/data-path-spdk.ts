@@ -34,6 +34,8 @@ export class SpdkDataPath implements DataPath {
   private readonly staging: StagingArea;
   /** Replicas a restore is building: a second restore of the name is refused until the first ends. */
   private readonly restoring = new Set<string>();
+  /** Replicas whose first cluster is being zeroed (their b.<replica> work lvol is in use). */
+  private readonly zeroing = new Set<string>();
 
   constructor(
     private readonly ctx: DataPathContext,
@@ -180,15 +182,20 @@ export class SpdkDataPath implements DataPath {
    * transcript 20), then the staging bdevs nothing claims, then the files. A full clone's and a
    * zeroing's work lvols (zero-cluster.ts) carry the same b. prefix, and go the same way.
    */
-  async sweepOrphans(options?: CallOptions): Promise<{ removed: string[] }> {
+  async sweepOrphans(options?: CallOptions, sweep: { skipLive?: boolean } = {}): Promise<{ removed: string[] }> {
     const removed: string[] = [];
+    // With skipLive (a sweep while the service runs, after spdk_tgt came back: reconcile's
+    // afterConverge), what a stage, restore or zeroing under way uses now is left to it.
+    const live = (name: string) => sweep.skipLive === true && this.staging.isLive(name);
     for (const lvol of await this.ctx.spdk.lvol.getLvols(undefined, options)) {
-      if (parseLvstoreName(lvol.lvs.name) === undefined || parseRestoreLvol(lvol.name) === undefined) continue;
+      const replica = parseRestoreLvol(lvol.name);
+      if (parseLvstoreName(lvol.lvs.name) === undefined || replica === undefined) continue;
+      if (sweep.skipLive && (this.restoring.has(replica) || this.zeroing.has(replica))) continue;
       await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: lvol.alias }, options));
       removed.push(lvol.alias);
     }
     for (const bdev of await this.ctx.spdk.bdev.getBdevs(undefined, options)) {
-      if (!isStagingName(bdev.name) || bdev.product_name !== 'AIO disk') continue;
+      if (!isStagingName(bdev.name) || bdev.product_name !== 'AIO disk' || live(bdev.name)) continue;
       if (bdev.claimed) {
         this.ctx.log.warn({ bdev: bdev.name, claim: bdev.claim_type }, 'staging bdev left in place: something still claims it');
         continue;
@@ -199,6 +206,7 @@ export class SpdkDataPath implements DataPath {
     // A staging directory that cannot be read is logged, not fatal: the node can serve without backups.
     try {
       for (const name of await this.staging.leftovers()) {
+        if (live(name)) continue;
         await this.staging.remove(name);
         removed.push(this.staging.file(name));
       }
@@ -210,8 +218,13 @@ export class SpdkDataPath implements DataPath {
   }
 
   /** Zeroes cluster 0 of a replica's head (zero-cluster.ts); the caller holds the replica's lock. */
-  zeroFirstCluster(replica: string, disk: string, options?: CallOptions): Promise<number> {
-    return zeroFirstCluster(this.ctx, this.staging, replica, disk, options);
+  async zeroFirstCluster(replica: string, disk: string, options?: CallOptions): Promise<number> {
+    this.zeroing.add(replica);
+    try {
+      return await zeroFirstCluster(this.ctx, this.staging, replica, disk, options);
+    } finally {
+      this.zeroing.delete(replica);
+    }
   }
 
   measureRawRate(bytes: number): Promise<RawRate> {
