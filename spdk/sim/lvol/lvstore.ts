@@ -153,6 +153,16 @@ export class LvStore {
     this.byName.set(blob.name, blob);
   }
 
+  /**
+   * The lvol of a blob is forgotten but the blob stays (lvol.c lvol_delete_blob_cb's "forced
+   * removal" after spdk_bs_delete_blob refused): no longer listed or found by name, its clusters
+   * still used and its metadata still on the base, so it is back after a reload.
+   */
+  forgetLvolOnly(blob: Blob): void {
+    this.blobs.delete(blob.uuid);
+    if (this.byName.get(blob.name) === blob) this.byName.delete(blob.name);
+  }
+
   rename(blob: Blob, name: string): void {
     if (this.byName.get(blob.name) === blob) this.byName.delete(blob.name);
     blob.name = name;

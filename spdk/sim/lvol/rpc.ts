@@ -213,6 +213,16 @@ export function registerLvolRpcs(target: CoreTarget, m: LvolModule): void {
   reg('bdev_lvol_delete', async (p) => {
     const bdev = lvol(p['name'] as string);
     const { lvs, blob } = bdev;
+    if (blob.clones.length <= 1 && m.copies.copying(blob)) {
+      // Real v26.05 (test/real/backup-snapshot-busy.test.ts): vbdev_lvol unregisters the bdev
+      // first, then spdk_bs_delete_blob refuses the blob a shallow copy holds open and locked
+      // (bs_is_blob_deletable, "Cannot remove snapshot because it is open"), and lvol.c drops the
+      // lvol anyway ("forced removal"): -32603 EBUSY, the bdev and the lvol gone, the blob and its
+      // clusters kept (the copy runs to its end), and the lvol back after the lvstore's next load.
+      m.hide(blob);
+      lvs.forgetLvolOnly(blob);
+      async(errno.EBUSY, INTERNAL_ERROR);
+    }
     const changed = run(() => chain.remove(lvs, blob), INTERNAL_ERROR);
     if (blob.parent.kind === 'esnap' && changed.length === 0) m.releaseEsnap(blob.parent.bdevUuid);
     m.hide(blob);

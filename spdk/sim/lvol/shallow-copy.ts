@@ -19,6 +19,8 @@ const BYTES_PER_MS = 4 * 1024 * 1024;
 interface Operation {
   readonly id: number;
   readonly lvs: LvStore | null;
+  /** The blob copied: blobstore.c holds it open and locked (locked_operation_in_progress) until the copy ends. */
+  readonly src: Blob | null;
   readonly dst: SimBdev | null;
   /** Blob cluster index -> base cluster, of the clusters to copy. */
   readonly todo: Array<[number, number]>;
@@ -59,7 +61,7 @@ export class ShallowCopies {
     if (this.target.bdevs.heldByExamine(dst) || dst.claim !== null) fail(errno.EPERM);
     const todo: Array<[number, number]> = [];
     for (let i = 0; i < blob.numClusters; i++) if (blob.clusters[i]! >= 0) todo.push([i, blob.clusters[i]!]);
-    const op: Operation = { id, lvs, dst, todo, copied: 0, total: todo.length, state: 'in progress', busy: false, startedAt: performance.now() };
+    const op: Operation = { id, lvs, src: blob, dst, todo, copied: 0, total: todo.length, state: 'in progress', busy: false, startedAt: performance.now() };
     // The blobstore checks these once the copy runs (transcript 20): the start still answers an
     // operation id, and the check shows the error with the clusters that were to be copied.
     // A writable source is checked first (bs_shallow_copy_blob_open_cpl), then the destination's size.
@@ -79,6 +81,12 @@ export class ShallowCopies {
     if (op.state === 'error') out['error'] = op.error;
     if (op.state !== 'in progress') this.ops.delete(id);
     return out;
+  }
+
+  /** A copy of `blob` still runs (its blob is open and locked by it, blobstore.c bs_shallow_copy_blob_open_cpl). */
+  copying(blob: Blob): boolean {
+    for (const op of this.ops.values()) if (op.src === blob && op.state === 'in progress') return true;
+    return false;
   }
 
   /** The lvstore went away: its copies end in error. */

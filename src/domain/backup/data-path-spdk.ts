@@ -28,12 +28,14 @@ import { measureStagingRate } from './staging-rate.js';
 const COPY_END_WAIT_MS = 5 * 60_000;
 const COPY_END_POLL_MS = 50;
 
-export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state'>;
+export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state' | 'copyHolds'>;
 
 export class SpdkDataPath implements DataPath {
   private readonly staging: StagingArea;
   /** Replicas a restore is building: a second restore of the name is refused until the first ends. */
   private readonly restoring = new Set<string>();
+  /** Replicas whose first cluster is being zeroed (their b.<replica> work lvol is in use). */
+  private readonly zeroing = new Set<string>();
 
   constructor(
     private readonly ctx: DataPathContext,
@@ -72,11 +74,15 @@ export class SpdkDataPath implements DataPath {
     let file = false;
     /** The copy spdk_tgt runs now: it cannot be stopped, and holds the staging bdev claimed until it ends. */
     let copying: number | undefined;
+    /** Its source snapshot is held (copy-holds.ts) until spdk_tgt reports the copy's end. */
+    let releaseSource: (() => void) | undefined;
     // The file and the reservation go whatever happens to the bdev (a bdev left behind is the sweep's).
     const cleanup = async () => {
       try {
         if (copying !== undefined) await this.copyEnded(copying);
         copying = undefined;
+        releaseSource?.();
+        releaseSource = undefined;
         if (bdev) await deleteStagingBdev(this.ctx, name);
         bdev = false;
       } finally {
@@ -99,6 +105,7 @@ export class SpdkDataPath implements DataPath {
       let done = 0;
       for (const source of chain) {
         const src = alias(head.disk, source.name);
+        releaseSource = this.ctx.copyHolds.hold(head.disk, source.name, req.holder ?? `stage ${name}`);
         const status = await runShallowCopy(
           this.ctx,
           `snapshot ${source.role?.role === 'snapshot' ? source.role.snapshot : source.name} of ${replica}`,
@@ -115,6 +122,8 @@ export class SpdkDataPath implements DataPath {
           { signal: copySignal },
         );
         copying = undefined;
+        releaseSource();
+        releaseSource = undefined;
         done += status.total_clusters * disk.clusterSize;
       }
       await deleteStagingBdev(this.ctx, name);
@@ -173,15 +182,20 @@ export class SpdkDataPath implements DataPath {
    * transcript 20), then the staging bdevs nothing claims, then the files. A full clone's and a
    * zeroing's work lvols (zero-cluster.ts) carry the same b. prefix, and go the same way.
    */
-  async sweepOrphans(options?: CallOptions): Promise<{ removed: string[] }> {
+  async sweepOrphans(options?: CallOptions, sweep: { skipLive?: boolean } = {}): Promise<{ removed: string[] }> {
     const removed: string[] = [];
+    // With skipLive (a sweep while the service runs, after spdk_tgt came back: reconcile's
+    // afterConverge), what a stage, restore or zeroing under way uses now is left to it.
+    const live = (name: string) => sweep.skipLive === true && this.staging.isLive(name);
     for (const lvol of await this.ctx.spdk.lvol.getLvols(undefined, options)) {
-      if (parseLvstoreName(lvol.lvs.name) === undefined || parseRestoreLvol(lvol.name) === undefined) continue;
+      const replica = parseRestoreLvol(lvol.name);
+      if (parseLvstoreName(lvol.lvs.name) === undefined || replica === undefined) continue;
+      if (sweep.skipLive && (this.restoring.has(replica) || this.zeroing.has(replica))) continue;
       await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: lvol.alias }, options));
       removed.push(lvol.alias);
     }
     for (const bdev of await this.ctx.spdk.bdev.getBdevs(undefined, options)) {
-      if (!isStagingName(bdev.name) || bdev.product_name !== 'AIO disk') continue;
+      if (!isStagingName(bdev.name) || bdev.product_name !== 'AIO disk' || live(bdev.name)) continue;
       if (bdev.claimed) {
         this.ctx.log.warn({ bdev: bdev.name, claim: bdev.claim_type }, 'staging bdev left in place: something still claims it');
         continue;
@@ -192,6 +206,7 @@ export class SpdkDataPath implements DataPath {
     // A staging directory that cannot be read is logged, not fatal: the node can serve without backups.
     try {
       for (const name of await this.staging.leftovers()) {
+        if (live(name)) continue;
         await this.staging.remove(name);
         removed.push(this.staging.file(name));
       }
@@ -203,8 +218,13 @@ export class SpdkDataPath implements DataPath {
   }
 
   /** Zeroes cluster 0 of a replica's head (zero-cluster.ts); the caller holds the replica's lock. */
-  zeroFirstCluster(replica: string, disk: string, options?: CallOptions): Promise<number> {
-    return zeroFirstCluster(this.ctx, this.staging, replica, disk, options);
+  async zeroFirstCluster(replica: string, disk: string, options?: CallOptions): Promise<number> {
+    this.zeroing.add(replica);
+    try {
+      return await zeroFirstCluster(this.ctx, this.staging, replica, disk, options);
+    } finally {
+      this.zeroing.delete(replica);
+    }
   }
 
   measureRawRate(bytes: number): Promise<RawRate> {

@@ -10,6 +10,7 @@
  * like memory: a stage or restore that does not fit in the staging directory is refused with the
  * numbers (STAGING_SPACE_EXHAUSTED, resource-exhausted) before anything is made.
  */
+import type { CallOptions } from '../../spdk/call.js';
 import type { BlockBuffers } from '../../objectstore/block-buffers.js';
 
 /** One range of the staged image that holds data; `offset` is a byte offset into the volume. */
@@ -62,6 +63,8 @@ export interface StageRequest {
    * to copy oldest first) the stage answers when the copies are done, as without it.
    */
   readonly follow?: boolean;
+  /** Who stages, named to whoever finds the snapshot held by the copy (copy-holds.ts), e.g. "backup bk-…". */
+  readonly holder?: string;
   /** Bytes copied by spdk_tgt so far of the total to copy (clusters × cluster size). */
   onProgress?(p: { bytes: number; total: number }): void;
 }
@@ -131,8 +134,13 @@ export interface DataPath {
   stageSnapshot(req: StageRequest): Promise<StagedImage>;
   /** Opens a restore into a new replica on a local disk. Refuses with DISK_NOT_FOUND, REPLICA_EXISTS, INVALID_SIZE, STAGING_SPACE_EXHAUSTED. */
   openRestore(req: RestoreRequest): Promise<RestoreSink>;
-  /** Removes the staging files, `bk-` aio bdevs and half-built restore lvols a previous process left; recovery calls it at start, before ready (never call it while a stage or restore runs). */
-  sweepOrphans(): Promise<{ removed: string[] }>;
+  /**
+   * Removes the staging files, `bk-` aio bdevs and half-built restore lvols a previous process (or
+   * a spdk_tgt that went away) left: recovery calls it at start, before ready; with `skipLive`,
+   * reconcile calls it after spdk_tgt came back, and what a stage, restore or zeroing under way
+   * uses is left alone.
+   */
+  sweepOrphans(options?: CallOptions, sweep?: { skipLive?: boolean }): Promise<{ removed: string[] }>;
   /** Measures the raw sequential write then read rate of a `bytes`-long file in the staging directory (removed after). */
   measureRawRate(bytes: number): Promise<RawRate>;
 }

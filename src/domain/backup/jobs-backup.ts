@@ -57,6 +57,7 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
       snapshot: ctx.snapshot,
       mode: 'full',
       follow: true,
+      holder: `backup ${ctx.id}`,
       signal,
       onProgress: (p) => {
         if (!uploading) ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total });

@@ -39,12 +39,21 @@ export interface Reservation {
 
 export class StagingArea {
   private reserved = 0;
+  /** Names handed out and not removed yet: a sweep while the service runs leaves them alone. */
+  private readonly live = new Set<string>();
 
   constructor(readonly settings: StagingSettings) {}
 
   /** A new name for a staging file and its aio bdev (the same string). */
   newName(kind: StagingKind): string {
-    return `${STAGING_PREFIX}${kind}-${randomBytes(8).toString('hex')}`;
+    const name = `${STAGING_PREFIX}${kind}-${randomBytes(8).toString('hex')}`;
+    this.live.add(name);
+    return name;
+  }
+
+  /** A name of a stage, restore or measurement under way (its file or bdev is not a leftover). */
+  isLive(name: string): boolean {
+    return this.live.has(name);
   }
 
   file(name: string): string {
@@ -96,6 +105,7 @@ export class StagingArea {
   /** Removes a staging file; a missing one is fine. */
   async remove(name: string): Promise<void> {
     await fsp.rm(this.file(name), { force: true });
+    this.live.delete(name);
   }
 
   /** The staging files in the directory (names without `.img`). */

@@ -4,6 +4,7 @@
  * Each component takes only the parts it uses (a Pick of this). Engine records are read and changed
  * through EngineRecords (engine/engine-records.ts), never through `state` directly.
  */
+import type { CopyHolds } from '../backup/copy-holds.js';
 import type { Logger } from 'pino';
 import type { SpdkClient } from '../../spdk/client.js';
 import type { SpdkMethods } from '../../spdk/methods/index.js';
@@ -33,6 +34,8 @@ export interface DomainContext {
   /** Secrets for NVMe in-band authentication: key files, the keyring, who uses which key. */
   readonly keys: KeyStore;
   readonly events: ReplicaEvents;
+  /** Snapshots a running shallow copy reads (backup stages): not deleted until it ends. */
+  readonly copyHolds: CopyHolds;
   readonly ports: PortRange;
   readonly settings: DomainSettings;
   readonly log: Logger;

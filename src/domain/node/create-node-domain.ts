@@ -3,6 +3,7 @@
  * into the domain context and the NodeService over it, from plain values (src/service.ts reads
  * them from configuration; tests give them directly).
  */
+import { CopyHolds } from '../backup/copy-holds.js';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { SpdkClient } from '../../spdk/client.js';
@@ -68,6 +69,7 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
     locks,
     keys: new KeyStore({ spdk, state, locks, log: log.child({ component: 'keys' }) }, keyFiles),
     events: new ReplicaEvents(),
+    copyHolds: new CopyHolds(),
     ports: new PortRange(options.exportPorts.min, options.exportPorts.max),
     settings: options.settings,
     log,

@@ -218,6 +218,14 @@ export class NodeService implements NodeDomain, EngineDomain {
         void this.expansion.resumeAll();
         void this.reverts.resumeAll();
         await this.engineStatus.check(callOptions);
+        // What backups and restores left in a spdk_tgt that went away (a restore's b.<replica>
+        // comes back with the lvstore; their jobs failed with the connection) goes now, not at the
+        // next start; what jobs under way use now is left to them. Logged, never fails the run.
+        if (this.state.ready) {
+          await this.dataPath
+            .sweepOrphans(callOptions, { skipLive: true })
+            .catch((error: unknown) => this.ctx.log.warn({ err: (error as Error).message }, 'backup leftovers not swept after reconcile; the next reconcile or start retries'));
+        }
         return problems;
       },
     });

@@ -51,6 +51,14 @@ export async function recover(ctx: Pick<DomainContext, 'spdk' | 'client' | 'inve
     report.intentsFinished.push(`${intent.op} ${intent.replica}`);
   }
 
+  // Snapshots deleted while a backup's copy read them (Snapshots.delete): no copy of this
+  // process runs now, so they go.
+  for (const [replica, snapshot, meta] of ctx.state.allSnapshotMeta()) {
+    if (!meta.deletePending) continue;
+    await snapshots.delete(replica, snapshot, options).catch(() => undefined);
+    report.intentsFinished.push(`snapshot-delete ${replica}/${snapshot}`);
+  }
+
   for (const record of [...ctx.inventory.exports.values()]) {
     const complete = record.namespace !== undefined && record.listeners.length > 0 && ctx.inventory.head(record.replica) !== undefined;
     if (complete) {

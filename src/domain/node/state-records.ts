@@ -22,6 +22,8 @@ export interface SnapshotMeta {
   createdAt: string;
   labels: Record<string, string>;
   userCreated: boolean;
+  /** Deleted by the user while a backup's shallow copy read it: spdk_tgt deletes it once the copy ends (copy-holds.ts), or recovery does. */
+  deletePending?: boolean;
 }
 
 /** The keyring names one user holds, by role (dhchapKey, dhchapCtrlrKey, psk). */

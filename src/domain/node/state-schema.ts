@@ -25,7 +25,7 @@ const numbers = (fields: readonly string[]) => ({ type: 'object', properties: Ob
 
 export const SNAPSHOT_META_SCHEMA = {
   type: 'object',
-  properties: { createdAt: nonEmpty, labels: { type: 'object', additionalProperties: { type: 'string' } }, userCreated: { type: 'boolean' } },
+  properties: { createdAt: nonEmpty, labels: { type: 'object', additionalProperties: { type: 'string' } }, userCreated: { type: 'boolean' }, deletePending: { type: 'boolean' } },
   required: ['createdAt', 'labels', 'userCreated'],
   additionalProperties: false,
 } as const;

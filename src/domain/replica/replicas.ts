@@ -22,7 +22,7 @@ export class Replicas {
   private refreshFrom = 0;
 
   constructor(
-    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log' | 'copyHolds'>,
     private readonly exports: Exports,
     private readonly usage: ReplicaUsage,
   ) {}
@@ -181,11 +181,49 @@ export class Replicas {
       await this.usage.refuseIfUsed(name, 'delete', force, options);
       const before = head ? this.info(head) : undefined;
       if (disk !== undefined) await this.ctx.state.setIntent({ op: 'replica-delete', replica: name, disk });
+      const held = disk !== undefined ? this.heldSnapshot(name, disk) : undefined;
+      if (held && disk !== undefined) {
+        // A backup's shallow copy reads one of its snapshots: that snapshot (and those below it,
+        // which would merge into it) cannot be deleted until the copy ends (copy-holds.ts). The
+        // export and the head go now (a copy does not lock its source's clone); the recorded
+        // intent finishes the rest once the copy ends, or at the next start.
+        await this.exports.unexpose(name, options);
+        await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, headLvolName(name)) }, options));
+        this.ctx.inventory.dropLvol(disk, headLvolName(name));
+        this.deferFinish(name, disk, held.ended);
+        if (before) this.ctx.events.emit('deleted', before, `deleted (its snapshots go once ${held.holder}'s copy ends)`);
+        this.ctx.log.info({ replica: name, reader: held.holder }, 'replica deleted; its snapshots go once the copy reading one ends');
+        return 'deleted';
+      }
       await this.finishDelete(name, disk, options);
       if (before) this.ctx.events.emit('deleted', before, 'deleted');
       this.ctx.log.info({ replica: name }, 'replica deleted');
       return 'deleted';
     });
+  }
+
+  /** A copy reading one of the replica's snapshots now, if any. */
+  private heldSnapshot(name: string, disk: string) {
+    for (const snapshot of this.chainOf(name)) {
+      const held = this.ctx.copyHolds.of(disk, snapshot.name);
+      if (held) return held;
+    }
+    return undefined;
+  }
+
+  /** The rest of a delete once `ended`, under the replica's lock (deferred again while a copy still reads a snapshot). */
+  private deferFinish(name: string, disk: string, ended: Promise<void>): void {
+    void ended
+      .then(() =>
+        this.ctx.locks.with(`replica:${name}`, async () => {
+          if (this.ctx.state.intentOf(name)?.op !== 'replica-delete') return;
+          const again = this.heldSnapshot(name, disk);
+          if (again) return this.deferFinish(name, disk, again.ended);
+          await this.finishDelete(name, disk);
+          this.ctx.log.info({ replica: name }, 'snapshots of a deleted replica removed after the copy reading one ended');
+        }),
+      )
+      .catch((error: unknown) => this.ctx.log.error({ replica: name, err: (error as Error).message }, 'the rest of a replica delete failed; the next start finishes it'));
   }
 
   /** The rest of a delete: also what recovery runs for a delete that died midway. */

@@ -16,8 +16,11 @@ import { labelsProblem } from '../../validation/labels.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 
 export class Snapshots {
+  /** Deletes waiting for the copy that reads the snapshot to end (replica/snapshot). */
+  private readonly deferred = new Set<string>();
+
   constructor(
-    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log'>,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'state' | 'locks' | 'events' | 'log' | 'copyHolds'>,
     private readonly replicas: Replicas,
     private readonly usage: ReplicaUsage,
   ) {}
@@ -79,6 +82,25 @@ export class Snapshots {
           `snapshot ${name} has ${snapshot.clones.length} children (${snapshot.clones.join(', ')}); SPDK can merge a snapshot only into a single child`,
         );
       }
+      // A shallow copy of this snapshot, or of its only child (a delete merges into it), locks
+      // the blob it reads until the copy ends, and nothing stops the copy: a delete now would be
+      // refused -32603 EBUSY with the snapshot half-deleted (copy-holds.ts). The delete is taken
+      // (recorded first, so a restart finishes it) and done when the copy ends; the backup reading
+      // it finishes from its staged copy.
+      const held = this.ctx.copyHolds.of(head.disk, lvolName) ?? (snapshot.clones.length === 1 ? this.ctx.copyHolds.of(head.disk, snapshot.clones[0]!) : undefined);
+      if (held) {
+        const meta = this.ctx.state.snapshotMeta(replica, name);
+        await this.ctx.state.setSnapshotMeta(replica, name, {
+          createdAt: meta?.createdAt ?? new Date().toISOString(),
+          labels: meta?.labels ?? {},
+          userCreated: meta?.userCreated ?? true,
+          deletePending: true,
+        });
+        this.deferDelete(replica, name, held.ended);
+        this.ctx.log.info({ replica, snapshot: name, reader: held.holder }, 'snapshot delete taken; spdk_tgt deletes it once the copy reading it ends');
+        this.ctx.events.emit('modified', this.replicas.info(head), `snapshot ${name} deleted (removed once ${held.holder}'s copy of it ends)`);
+        return 'deleted';
+      }
       try {
         await this.ctx.spdk.lvol.delete({ name: alias(head.disk, lvolName) }, options);
       } catch (error) {
@@ -97,6 +119,23 @@ export class Snapshots {
       this.ctx.events.emit('modified', this.replicas.info(this.replicas.head(replica)), `snapshot ${name} deleted`);
       return 'deleted';
     });
+  }
+
+  /** Runs a taken delete once `ended` (again deferred if another copy reads the snapshot by then). */
+  private deferDelete(replica: string, name: string, ended: Promise<void>): void {
+    const key = `${replica}/${name}`;
+    if (this.deferred.has(key)) return;
+    this.deferred.add(key);
+    void ended
+      .then(() => {
+        this.deferred.delete(key);
+        return this.delete(replica, name);
+      })
+      .catch((error: unknown) => {
+        this.deferred.delete(key);
+        // Left recorded (deletePending): the next start deletes it.
+        this.ctx.log.error({ replica, snapshot: name, err: (error as Error).message }, 'a taken snapshot delete failed; the next start retries it');
+      });
   }
 
   /**

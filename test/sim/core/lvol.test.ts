@@ -266,6 +266,35 @@ describe('an lvstore on an aio file', () => {
     expect(await c.call('bdev_lvol_get_lvstores')).toEqual([]);
   });
 
+  it('half-deletes a snapshot a shallow copy reads, as v26.05 does (test/real/backup-snapshot-busy.test.ts)', async () => {
+    const file = join(dir, 'disk.img');
+    await c.call('bdev_aio_create', { name: 'aio0', filename: file, block_size: 4096 });
+    await c.call('bdev_lvol_create_lvstore', { bdev_name: 'aio0', lvs_name: 'lvs', cluster_sz: MIB });
+    await c.call('bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'r', size_in_mib: 8, thin_provision: false });
+    await c.call('bdev_lvol_snapshot', { lvol_name: 'lvs/r', snapshot_name: 's' });
+    const free = (await c.call<Array<{ free_clusters: number }>>('bdev_lvol_get_lvstores'))[0]!.free_clusters;
+    await c.call('bdev_malloc_create', { name: 'dst', num_blocks: 2048, block_size: 4096 });
+    await c.call('bdev_wait_for_examine');
+    await c.call('sim_shallow_copy_rate', { bytes_per_ms: 0, pause_after: 2 });
+    const { operation_id } = await c.call<{ operation_id: number }>('bdev_lvol_start_shallow_copy', { src_lvol_name: 'lvs/s', dst_bdev_name: 'dst' });
+    await expect(c.call('bdev_lvol_delete', { name: 'lvs/s' })).rejects.toEqual(new RpcFailure(-32603, 'Device or resource busy'));
+    await expect(c.call('bdev_get_bdevs', { name: 'lvs/s' })).rejects.toEqual(new RpcFailure(-19, 'No such device'));
+    expect([...(await lvols()).keys()]).toEqual(['lvs/r']);
+    await expect(c.call('bdev_lvol_delete', { name: 'lvs/s' })).rejects.toEqual(new RpcFailure(-19, 'No such device'));
+    expect((await c.call<Array<{ free_clusters: number }>>('bdev_lvol_get_lvstores'))[0]!.free_clusters).toBe(free);
+    await c.call('sim_shallow_copy_rate', { bytes_per_ms: 0 });
+    let state: Record<string, unknown>;
+    const deadline = Date.now() + 5000;
+    do {
+      state = await c.call('bdev_lvol_check_shallow_copy', { operation_id });
+    } while (state['state'] === 'in progress' && Date.now() < deadline);
+    expect(state).toEqual({ copied_clusters: 8, total_clusters: 8, state: 'complete' });
+    // Its metadata is still on the base: the next load brings it back.
+    await c.call('bdev_aio_delete', { name: 'aio0' });
+    await c.call('bdev_aio_create', { name: 'aio0', filename: file, block_size: 4096 });
+    expect([...(await lvols()).keys()].sort()).toEqual(['lvs/r', 'lvs/s']);
+  });
+
   it('answers aio errors as spdk_tgt does', async () => {
     const file = join(dir, 'disk.img');
     await expect(c.call('bdev_aio_create', { name: 'x', filename: join(dir, 'missing.img'), block_size: 4096 })).rejects.toEqual(new RpcFailure(-2, 'No such file or directory'));
