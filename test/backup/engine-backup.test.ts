@@ -7,30 +7,20 @@
  * with nothing taken.
  */
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { createLocalEngine } from '../helpers/local-engine.js';
 import { until } from '../helpers/until.js';
+import { cliJson, type CliJsonResult } from './helpers/cli-json.js';
 
-const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
 const MiB = 1024 * 1024;
 const SIZE = 32 * MiB;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:3f1c2a9e-5b7d-4c1e-8a2f-6d9b0e4c7a15';
 
 let node: NodeFixture;
 
-async function cli(...args: string[]): Promise<{ exitCode: number; json: Record<string, unknown>; stderr: string }> {
-  const result = await execa('node', [CLI, '--api-socket', path.join(node.dir, 'api.sock'), ...args, '--json'], { reject: false, timeout: 240_000 });
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(result.stdout) as Record<string, unknown>;
-  } catch {
-    json = { stdout: result.stdout };
-  }
-  return { exitCode: result.exitCode ?? -1, json, stderr: String(result.stderr) };
+function cli(...args: string[]): Promise<CliJsonResult> {
+  return cliJson(node.dir, ...args);
 }
 
 interface Bdev {

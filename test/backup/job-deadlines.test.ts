@@ -14,7 +14,7 @@ import { BackupJobs, type BackupJobsSettings } from '../../src/domain/backup/job
 import type { JobInfo } from '../../src/domain/backup/jobs-model.js';
 import { StateFile } from '../../src/domain/node/state-file.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { MemoryDataPath } from './helpers/memory-data-path.js';
+import { MemoryDataPath, memoryNodeCalls } from './helpers/memory-data-path.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 32 * MiB;
@@ -46,16 +46,7 @@ function jobs(data: MemoryDataPath, overrides: Partial<BackupJobsSettings>) {
       engineMembers: () => {
         throw new Error('not used');
       },
-      engineSnapshotCreate: async () => {
-        throw new Error('not used');
-      },
-      engineSnapshotGet: () => {
-        throw new Error('not used');
-      },
-      engineSnapshotDelete: async () => {},
-      volumeSnapshots: () => [],
-      replicaExists: async (name) => data.restored.has(name),
-      replicaDelete: async (name) => void data.restored.delete(name),
+      ...memoryNodeCalls(data),
     },
     state,
     log,

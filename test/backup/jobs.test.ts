@@ -16,7 +16,7 @@ import { FsStore } from '../../src/objectstore/fs-store.js';
 import type { TargetSpec } from '../../src/objectstore/target-spec.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { until as waitFor } from '../helpers/until.js';
-import { MemoryDataPath } from './helpers/memory-data-path.js';
+import { MemoryDataPath, memoryNodeCalls } from './helpers/memory-data-path.js';
 import { startS3, type TestS3 } from './helpers/s3-server.js';
 
 const MiB = 1024 * 1024;
@@ -59,16 +59,7 @@ function jobs(
         if (!members) throw new ConductorError('ENGINE_NOT_FOUND', `no engine ${engine}`);
         return members;
       },
-      engineSnapshotCreate: async () => {
-        throw new Error('not in these tests');
-      },
-      engineSnapshotGet: () => {
-        throw new Error('not in these tests');
-      },
-      engineSnapshotDelete: async () => {},
-      volumeSnapshots: () => [],
-      replicaExists: async (name) => data.restored.has(name),
-      replicaDelete: async (name) => void data.restored.delete(name),
+      ...memoryNodeCalls(data),
     },
     state,
     log,

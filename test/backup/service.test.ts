@@ -6,15 +6,12 @@
  * snapshot rewrote with zeros restored as zeros, and a replica removed while a backup of it runs.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { until } from '../helpers/until.js';
+import { cliJson, type CliJsonResult } from './helpers/cli-json.js';
 import { startS3, type TestS3 } from './helpers/s3-server.js';
 
-const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
 const MiB = 1024 * 1024;
 const SIZE = 64 * MiB;
 const BLOCK = 4096;
@@ -31,15 +28,8 @@ async function write(offset: number, bytes: number, data = randomBytes(bytes), b
   }
 }
 
-async function cli(...args: string[]): Promise<{ exitCode: number; json: Record<string, unknown>; stderr: string }> {
-  const result = await execa('node', [CLI, '--api-socket', path.join(node.dir, 'api.sock'), ...args, '--json'], { reject: false, timeout: 240_000 });
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(result.stdout) as Record<string, unknown>;
-  } catch {
-    json = { stdout: result.stdout };
-  }
-  return { exitCode: result.exitCode ?? -1, json, stderr: String(result.stderr) };
+function cli(...args: string[]): Promise<CliJsonResult> {
+  return cliJson(node.dir, ...args);
 }
 
 beforeAll(async () => {

@@ -150,3 +150,22 @@ export class MemoryDataPath implements DataPath {
     return { bytes: 0, writeBytesPerSec: 0, cachedWriteBytesPerSec: 0, readBytesPerSec: 0 };
   }
 }
+
+/**
+ * The jobs' node calls for a `MemoryDataPath` that tests without engines share: restores land in
+ * `restored`, engine snapshots are not there (the engine path runs on the simulator).
+ */
+export function memoryNodeCalls(data: MemoryDataPath) {
+  return {
+    engineSnapshotCreate: async (): Promise<never> => {
+      throw new Error('engine snapshots are not in these tests');
+    },
+    engineSnapshotGet: (): never => {
+      throw new Error('engine snapshots are not in these tests');
+    },
+    engineSnapshotDelete: async () => {},
+    volumeSnapshots: () => [],
+    replicaExists: async (name: string) => data.restored.has(name),
+    replicaDelete: async (name: string) => void data.restored.delete(name),
+  };
+}
