@@ -175,6 +175,31 @@ describe('snapshot-preserving rebuild failure paths', () => {
     expect(end.reason).toBe('the member is in the raid with all its data; but snapshots taken during the rebuild are not on it (mid)');
   }, 60_000);
 
+  it('a snapshot deleted on the source while its copy runs: taken at once, deleted once the copy ends, the rebuild done', async () => {
+    const fresh = await freshOnNode2();
+    await holdCopies(1500);
+    let copying: string;
+    try {
+      await engineNode().node.engineReplicaAdd('c', fresh);
+      // The chain's first snapshot, while the source node copies it (its copy controller attached; each
+      // check answered 1.5 s late) or its only child, s2: a delete of s1 merges into s2.
+      await cluster.rebuildAt('c', fresh.name, 20_000, (r) => r.state === 'copying-snapshots' && r.snapshots[0]?.state === 'copying');
+      await until('the source node copying', 15_000, async () => (await source().client.call<Array<{ name: string }>>('bdev_nvme_get_controllers')).some((c) => c.name.startsWith('cp.')));
+      copying = 's1';
+      // v26.05 half-deletes a snapshot a shallow copy reads (test/real/backup-snapshot-busy): the
+      // delete is taken and left until spdk_tgt reports the copy's end.
+      expect(await source().node.snapshotDelete(members[0]!.name, copying)).toBe('deleted');
+      expect((await source().node.snapshotList(members[0]!.name)).map((s) => s.name)).toContain(copying);
+    } finally {
+      await holdCopies(0);
+    }
+    const end = await cluster.rebuildEnd('c', fresh.name, 60_000);
+    expect(end.state, end.reason).toBe('done');
+    await until('the taken delete done once the copies ended', 30_000, async () => !(await source().node.snapshotList(members[0]!.name)).some((s) => s.name === copying));
+    expect((await target().node.snapshotList(fresh.name)).map((s) => s.name)).toContain(copying);
+    await expectCopyCleanedUp(fresh.name);
+  }, 90_000);
+
   it('source node lost while copying: falls back to the raid rebuild from the other member, and says so', async () => {
     const fresh = await freshOnNode2();
     await holdCopies(1500);

@@ -5,14 +5,13 @@
  * (staging file, aio bdev) is removed on every path; the aio bdev goes as soon as the copies are
  * done, so while the caller reads the image only a file remains.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { LvolRecord } from '../node/inventory.js';
 import { alias, checkName, parseLvstoreName, parseRestoreLvol, snapshotLvolName } from '../node/naming.js';
 import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
-import { runShallowCopy } from '../rebuild/shallow-copy.js';
+import { runShallowCopy, waitCopyEnd } from '../rebuild/shallow-copy.js';
 import type { Replicas } from '../replica/replicas.js';
 import type { DataPath, RawRate, RestoreRequest, RestoreSink, StagedImage, StageRequest } from './data-path.js';
 import { openRestoreSink } from './restore-sink.js';
@@ -25,8 +24,6 @@ import { StagingImage } from './staging-image.js';
 import { measureStagingRate } from './staging-rate.js';
 
 /** How long a teardown waits for a given-up copy to end in spdk_tgt, and how often it asks. */
-const COPY_END_WAIT_MS = 5 * 60_000;
-const COPY_END_POLL_MS = 50;
 
 export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state' | 'copyHolds'>;
 
@@ -239,23 +236,10 @@ export class SpdkDataPath implements DataPath {
   /**
    * Waits for a copy that was given up (an abort, a failed check) to end in spdk_tgt: it holds its
    * destination claimed until then (vbdev_lvol_shallow_copy claims it), and the staging bdev can
-   * only be deleted unclaimed. Bounded: past COPY_END_WAIT_MS the bdev is left for the next start.
+   * only be deleted unclaimed. Bounded (waitCopyEnd): past it the bdev is left for the next start.
    */
   private async copyEnded(operation: number): Promise<void> {
-    const deadline = Date.now() + COPY_END_WAIT_MS;
-    while (Date.now() < deadline) {
-      let state: string;
-      try {
-        state = (await this.ctx.spdk.lvol.checkShallowCopy(operation)).state;
-      } catch (error) {
-        // -19: spdk_tgt forgot it, having reported its end already.
-        if (this.ctx.client.verdictOf(error) === 'gone') return;
-        throw error;
-      }
-      if (state !== 'in progress') return;
-      await sleep(COPY_END_POLL_MS);
-    }
-    this.ctx.log.warn({ operation }, 'a given-up shallow copy is still running; its staging is left for the next start');
+    if (!(await waitCopyEnd(this.ctx, operation))) this.ctx.log.warn({ operation }, 'a given-up shallow copy may still run; its staging is left for the next start');
   }
 
   /**

@@ -6,6 +6,10 @@
  * Nothing here needs the other node to clean up: the controller is ours and is detached on every
  * path (done, failed, aborted); an abort detaches at once, which stops spdk_tgt's copy with an
  * error. A copy controller left by a restart is removed by recovery (recoverCopies).
+ *
+ * The snapshot is held (backup/copy-holds.ts) from the start until spdk_tgt reports the copy's
+ * end, also for a copy given up: v26.05 half-deletes a snapshot a copy reads, so a snapshot
+ * delete meanwhile is taken and done once the copy ends, as during a backup's stage.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConductorError } from '../../errors.js';
@@ -25,10 +29,13 @@ import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 /** How often spdk_tgt is asked how far a copy got: soon at first (small copies end in ms), then calmer. */
 const POLL_FIRST_MS = 5;
 const POLL_MAX_MS = 100;
+/** How long a given-up copy is waited for to end in spdk_tgt, and how often it is asked. */
+const COPY_END_WAIT_MS = 5 * 60_000;
+const COPY_END_POLL_MS = 50;
 
 export class ShallowCopies {
   constructor(
-    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'locks' | 'log'>,
+    private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'admission' | 'locks' | 'log' | 'copyHolds'>,
     private readonly replicas: Replicas,
     private readonly deps: Pick<EngineDeps, 'attachParams' | 'engineHostNqn' | 'memberGoneTimeoutMs'>,
   ) {}
@@ -48,6 +55,10 @@ export class ShallowCopies {
       const clusterSizeBytes = this.ctx.inventory.disks.get(head.disk)?.clusterSize ?? 0;
       const controller = copyControllerName(replica);
       const reservation = await this.ctx.admission.admit({ kind: 'attach', what: `copy of snapshot ${snapshot} of ${replica}`, controllers: 1 }, options);
+      const release = this.ctx.copyHolds.hold(head.disk, source.name, `rebuild copy of ${replica}`);
+      /** spdk_tgt's copy, once started; `ended` once it reported its end. */
+      let operation: number | undefined;
+      let ended = false;
       try {
         const bdevs = await this.ctx.spdk.nvme.attachController(
           {
@@ -70,9 +81,13 @@ export class ShallowCopies {
           src,
           dst,
           (s) => onProgress({ state: s.state, copiedClusters: s.copied_clusters, totalClusters: s.total_clusters, clusterSizeBytes }),
-          (operation) => this.ctx.log.info({ replica, snapshot, target: `${target.address}:${target.port}`, operation }, 'shallow copy started'),
+          (started) => {
+            operation = started;
+            this.ctx.log.info({ replica, snapshot, target: `${target.address}:${target.port}`, operation }, 'shallow copy started');
+          },
           options,
         );
+        ended = true;
         this.ctx.log.info({ replica, snapshot, clusters: status.total_clusters }, 'shallow copy complete');
         return { state: status.state, copiedClusters: status.copied_clusters, totalClusters: status.total_clusters, clusterSizeBytes };
       } catch (error) {
@@ -82,6 +97,10 @@ export class ShallowCopies {
         reservation.release();
         // Not under the caller's signal: the detach must happen also when the caller went away.
         await this.detach(controller).catch((e: unknown) => this.ctx.log.error({ controller, err: (e as Error).message }, 'copy controller not detached; recovery will remove it'));
+        // A copy given up (an abort, a failed check) runs on in spdk_tgt until the detach fails it:
+        // the snapshot stays held until spdk_tgt says it ended, without keeping the caller waiting.
+        if (operation === undefined || ended) release();
+        else void waitCopyEnd(this.ctx, operation).finally(release);
       }
     });
   }
@@ -123,6 +142,29 @@ export async function runShallowCopy(
     if (running.state === 'complete') return running;
     await sleep(poll, undefined, { signal: options?.signal });
   }
+}
+
+/**
+ * Waits for a copy that was given up to end in spdk_tgt ("complete" or "error", or forgotten: -19).
+ * Bounded by COPY_END_WAIT_MS; past it, or when spdk_tgt cannot be asked, it returns false (logged).
+ */
+export async function waitCopyEnd(ctx: Pick<DomainContext, 'spdk' | 'client' | 'log'>, operation: number): Promise<boolean> {
+  const deadline = Date.now() + COPY_END_WAIT_MS;
+  while (Date.now() < deadline) {
+    let state: string;
+    try {
+      state = (await ctx.spdk.lvol.checkShallowCopy(operation)).state;
+    } catch (error) {
+      // -19: spdk_tgt forgot it, having reported its end already.
+      if (ctx.client.verdictOf(error) === 'gone') return true;
+      ctx.log.warn({ operation, err: (error as Error).message }, 'could not ask spdk_tgt whether a given-up shallow copy ended');
+      return false;
+    }
+    if (state !== 'in progress') return true;
+    await sleep(COPY_END_POLL_MS);
+  }
+  ctx.log.warn({ operation }, 'a given-up shallow copy is still running past the wait');
+  return false;
 }
 
 /** spdk_tgt refuses a start while examine still holds a just-attached bdev (transcript 07): wait for examine once and retry. */
