@@ -1,6 +1,7 @@
 /** What backup and restore jobs look like to callers (domain/backup/jobs.ts makes them). */
 import type { BackupSummary } from '../../objectstore/repository.js';
 import type { TargetSpec } from '../../objectstore/target-spec.js';
+import type { SnapshotCreate, SnapshotInfo, VolumeSnapshotInfo } from '../model.js';
 
 export type JobKind = 'backup' | 'restore';
 export type JobState = 'queued' | 'staging' | 'uploading' | 'downloading' | 'committing' | 'done' | 'failed' | 'cancelled';
@@ -55,3 +56,18 @@ export type JobEvent = { type: 'added' | 'modified'; job: JobInfo } | { type: 's
 
 /** Re-exported so the API layer names them through the domain. */
 export type { BackupSummary, TargetSpec };
+
+/** The node's snapshot and replica operations backup jobs need (BackupJobsDeps.node). */
+export interface BackupNode {
+  snapshotList(replica: string): Promise<SnapshotInfo[]>;
+  snapshotCreate(request: SnapshotCreate): Promise<SnapshotInfo>;
+  snapshotDelete(replica: string, name: string): Promise<unknown>;
+  /** An engine on this node's members (ENGINE_NOT_FOUND otherwise), and whether each is on this node. */
+  engineMembers(engine: string): Array<{ name: string; local: boolean }>;
+  engineSnapshotCreate(request: { engine: string; name: string; labels: Record<string, string> }): Promise<VolumeSnapshotInfo>;
+  engineSnapshotGet(engine: string, name: string): VolumeSnapshotInfo;
+  engineSnapshotDelete(engine: string, name: string): Promise<void>;
+  volumeSnapshots(): Array<{ engine: string; name: string; labels: Record<string, string> }>;
+  replicaExists(name: string): Promise<boolean>;
+  replicaDelete(name: string): Promise<void>;
+}

@@ -30,9 +30,10 @@ import type { SnapshotCreate, SnapshotInfo, VolumeSnapshotInfo } from '../model.
 import type { BackupJobRecord } from '../node/state-file.js';
 import type { DataPath } from './data-path.js';
 import { runBackup } from './jobs-backup.js';
-import { TERMINAL_JOB_STATES, type BackupCreate, type JobEvent, type JobInfo, type JobState, type RestoreCreate } from './jobs-model.js';
+import { TERMINAL_JOB_STATES, type BackupCreate, type BackupNode, type JobEvent, type JobInfo, type JobState, type RestoreCreate } from './jobs-model.js';
 import { runRestore } from './jobs-restore-run.js';
-import { BACKUP_ID_LABEL, BackupSnapshots } from './jobs-snapshots.js';
+import { BackupSnapshots } from './jobs-snapshots.js';
+import { engineSource, replicaSource } from './jobs-source.js';
 import { BackupTarget, type TargetSettings } from './jobs-target.js';
 import type { SnapshotMeta } from '../node/state-records.js';
 
@@ -58,19 +59,7 @@ export interface BackupJobsSettings extends TargetSettings {
 export interface BackupJobsDeps {
   dataPath: DataPath;
   /** The node's snapshot and replica operations this needs. */
-  node: {
-    snapshotList(replica: string): Promise<SnapshotInfo[]>;
-    snapshotCreate(request: SnapshotCreate): Promise<SnapshotInfo>;
-    snapshotDelete(replica: string, name: string): Promise<unknown>;
-    /** An engine on this node's members (ENGINE_NOT_FOUND otherwise), and whether each is on this node. */
-    engineMembers(engine: string): Array<{ name: string; local: boolean }>;
-    engineSnapshotCreate(request: { engine: string; name: string; labels: Record<string, string> }): Promise<VolumeSnapshotInfo>;
-    engineSnapshotGet(engine: string, name: string): VolumeSnapshotInfo;
-    engineSnapshotDelete(engine: string, name: string): Promise<void>;
-    volumeSnapshots(): Array<{ engine: string; name: string; labels: Record<string, string> }>;
-    replicaExists(name: string): Promise<boolean>;
-    replicaDelete(name: string): Promise<void>;
-  };
+  node: BackupNode;
   state: {
     backupJobs(): ReadonlyArray<[string, BackupJobRecord]>;
     putBackupJob(id: string, record: BackupJobRecord | undefined): Promise<void>;
@@ -181,7 +170,7 @@ export class BackupJobs {
   async backupCreate(request: BackupCreate): Promise<JobInfo> {
     this.admit();
     const id = newBackupId();
-    const source = request.engine !== undefined ? await this.engineSource(request, request.engine, id) : await this.replicaSource(request, id);
+    const source = request.engine !== undefined ? await engineSource(this.deps.node, this.snapshots, request, request.engine, id) : await replicaSource(this.deps.node, this.snapshots, request, id);
     try {
       this.admit();
       const record: BackupJobRecord = {
@@ -204,65 +193,6 @@ export class BackupJobs {
       else if (source.snapshot === id) await this.snapshots.release(source.replica, id, why);
       throw err;
     }
-  }
-
-  /** A replica's backup: the snapshot named (adopted if a backup took it), or one taken now, system-made, deleted at the backup's end. */
-  private async replicaSource(request: BackupCreate, id: string): Promise<{ replica: string; snapshot: string }> {
-    const replica = request.replica;
-    if (replica === undefined) throw new ConductorError('INVALID_ARGUMENT', 'a backup names a replica or an engine', { field: 'replica' });
-    if (request.snapshot === undefined) {
-      // System-made: the backup's end deletes it (jobs-snapshots.ts).
-      const made = await this.deps.node.snapshotCreate({ replicaName: replica, name: id, labels: { [BACKUP_ID_LABEL]: id }, userCreated: false });
-      return { replica, snapshot: made.name };
-    }
-    const snapshot = request.snapshot;
-    if (!(await this.deps.node.snapshotList(replica)).some((s) => s.name === snapshot)) {
-      throw new ConductorError('SNAPSHOT_NOT_FOUND', `replica ${replica} has no snapshot ${snapshot}`, { replica, snapshot });
-    }
-    await this.snapshots.adopt(replica, snapshot, `backup ${id} names it`);
-    return { replica, snapshot };
-  }
-
-  /**
-   * An engine's volume: a volume snapshot (named, or taken now on every member in sync as
-   * EngineSnapshotCreate does) staged through one member on this node: the one named, else the
-   * first local member that has the snapshot. Only a local member: the data path stages through
-   * this node's spdk_tgt (a member elsewhere is backed up on its own node, naming the replica and
-   * the volume snapshot). Refusals change nothing: a snapshot taken for a refused request is deleted.
-   */
-  private async engineSource(request: BackupCreate, engine: string, id: string): Promise<{ replica: string; snapshot: string }> {
-    const members = this.deps.node.engineMembers(engine);
-    const names = members.map((m) => `${m.name}${m.local ? '' : ' (another node)'}`).join(', ');
-    if (request.replica !== undefined) {
-      const member = members.find((m) => m.name === request.replica);
-      if (!member) throw new ConductorError('ENGINE_MEMBER_NOT_FOUND', `replica ${request.replica} is not a member of engine ${engine} (members: ${names})`, { engine, replica: request.replica });
-      if (!member.local) {
-        throw new ConductorError(
-          'BACKUP_NO_LOCAL_MEMBER',
-          `member ${request.replica} of engine ${engine} is on another node: back it up there (BackupCreate with replica ${request.replica} and the volume snapshot)`,
-          {
-            engine,
-            replica: request.replica,
-          },
-        );
-      }
-    }
-    const local = request.replica !== undefined ? [request.replica] : members.filter((m) => m.local).map((m) => m.name);
-    if (local.length === 0) throw new ConductorError('BACKUP_NO_LOCAL_MEMBER', `engine ${engine} has no member on this node (members: ${names}): back up on a member's node`, { engine });
-    let snapshot: VolumeSnapshotInfo;
-    if (request.snapshot === undefined) snapshot = await this.deps.node.engineSnapshotCreate({ engine, name: id, labels: { [BACKUP_ID_LABEL]: id } });
-    else {
-      snapshot = this.deps.node.engineSnapshotGet(engine, request.snapshot);
-      if (snapshot.state !== 'ready')
-        throw new ConductorError('VOLUME_SNAPSHOT_NOT_FOUND', `volume snapshot ${request.snapshot} of engine ${engine} is ${snapshot.state}, not ready`, { engine, snapshot: request.snapshot });
-    }
-    const chosen = local.find((m) => snapshot.members.includes(m));
-    if (chosen === undefined) {
-      const why = `no member on this node has volume snapshot ${snapshot.name} of engine ${engine} (local: ${local.join(', ')}; it is on ${snapshot.members.join(', ') || 'none'}): a member out of sync is not snapshotted`;
-      if (request.snapshot === undefined) await this.snapshots.releaseVolume(engine, undefined, snapshot.name, `backup ${id} refused (${why})`);
-      throw new ConductorError('BACKUP_NO_LOCAL_MEMBER', why, { engine, snapshot: snapshot.name });
-    }
-    return { replica: chosen, snapshot: snapshot.name };
   }
 
   async restoreCreate(request: RestoreCreate): Promise<JobInfo> {

@@ -15,6 +15,7 @@ import { recoverCopies, ShallowCopies } from '../rebuild/shallow-copy.js';
 import { SpdkDataPath } from '../backup/data-path-spdk.js';
 import type { StagingSettings } from '../backup/staging-area.js';
 import { BackupJobs, type BackupJobsSettings } from '../backup/jobs.js';
+import { backupNodeCalls } from './backup-node-calls.js';
 import { CONDUCTOR_VERSION } from '../../version.js';
 import { CreateExposed } from '../replica/create-exposed.js';
 import { Disks } from '../replica/disks.js';
@@ -159,27 +160,7 @@ export class NodeService implements NodeDomain, EngineDomain {
     this.copies = new ShallowCopies(ctx, this.replicas, deps);
     this.backups = new BackupJobs({
       dataPath: this.dataPath,
-      node: {
-        snapshotList: (replica) => this.snapshotList(replica),
-        snapshotCreate: (request) => this.snapshotCreate(request),
-        snapshotDelete: (replica, name) => this.snapshotDelete(replica, name),
-        engineMembers: (engine) => this.records.required(engine).replicas.map((r) => ({ name: r.name, local: r.kind === 'local' })),
-        engineSnapshotCreate: (request) => this.engineSnapshotCreate(request),
-        engineSnapshotGet: (engine, name) => this.volumeSnapshots.get(engine, name),
-        engineSnapshotDelete: (engine, name) => this.engineSnapshotDelete(engine, name),
-        volumeSnapshots: () => this.records.all().flatMap((spec) => Object.entries(spec.volumeSnapshots ?? {}).map(([name, record]) => ({ engine: spec.name, name, labels: record.labels }))),
-        replicaExists: (name) =>
-          this.replicaGet(name).then(
-            () => true,
-            (err: unknown) => {
-              if (err instanceof ConductorError && err.code === 'REPLICA_NOT_FOUND') return false;
-              throw err;
-            },
-          ),
-        replicaDelete: async (name) => {
-          await this.replicaDelete(name, undefined, true);
-        },
-      },
+      node: backupNodeCalls(this, this.records, () => this.volumeSnapshots),
       state: ctx.state,
       log: ctx.log.child({ component: 'backups' }),
       settings: options.backups,
