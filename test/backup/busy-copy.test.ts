@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
+import { createLocalEngine } from '../helpers/local-engine.js';
 import { until } from '../helpers/until.js';
 
 const MiB = 1024 * 1024;
@@ -107,16 +108,7 @@ describe('volume operations during a backup in its COPYING phase', { timeout: 30
   it('member detach, engine delete and replica delete answer at once; the backup finishes and the snapshots go after its copy', async () => {
     await node.node.replicaCreate('m0', 'd', SIZE);
     await node.node.replicaCreate('m1', 'd', SIZE);
-    await node.node.engineCreate({
-      name: 'evol',
-      sizeBytes: SIZE,
-      replicas: [
-        { name: 'm0', kind: 'local' },
-        { name: 'm1', kind: 'local' },
-      ],
-      frontend: 'export-only',
-      hostNqns: [HOST],
-    });
+    await createLocalEngine(node.node, 'evol', SIZE, ['m0', 'm1'], HOST);
     await chain('m0', 'a2', 'p2');
     await node.client.callUnchecked('sim_shallow_copy_rate', { bytes_per_ms: 0, pause_after: 2 });
     const job = await node.node.backups.backupCreate({ replica: 'm0', snapshot: 'p2', volume: 'evol' });
