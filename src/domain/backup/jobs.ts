@@ -26,7 +26,6 @@ import { ConductorError, isConductorError } from '../../errors.js';
 import { isLayoutKey, newBackupId } from '../../objectstore/format.js';
 import { summary, type BackupSummary, type DeleteResult } from '../../objectstore/repository.js';
 import { describeTarget, type TargetSpec } from '../../objectstore/target-spec.js';
-import type { SnapshotCreate, SnapshotInfo, VolumeSnapshotInfo } from '../model.js';
 import type { BackupJobRecord } from '../node/state-file.js';
 import type { DataPath } from './data-path.js';
 import { runBackup } from './jobs-backup.js';
