@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConductorError } from '../../src/errors.js';
+import { workerRegion } from '../helpers/ports.js';
 import { startNode, type NodeFixture } from './helpers/node-fixture.js';
 
 const MIB = 1024 * 1024;
@@ -40,10 +41,10 @@ describe('subsystem admission under churn', () => {
     const base = 1_930;
     // The discovery subsystem, the standing exports, and one more per lane: churn fits exactly.
     const max = 1 + base + lanes;
-    // ~2,000 listeners need more ports than a worker's blocks hold without crowding the other test
-    // files (of this and other checkouts) that use them: ports above the kernel's ephemeral range
-    // (32768-60999), which no other test hands out, one file at a time.
-    const portMin = 61_000;
+    // ~2,000 listeners need more ports than a block: the worker's whole region when it holds them (the
+    // default slot, as CI runs), else ports above the kernel's ephemeral range (32768-60999), which no
+    // other test hands out, one file at a time (bench:scale's default range starts there too).
+    const portMin = workerRegion(max + 10)?.min ?? 61_000;
     node = await startNode({
       portMin,
       simArgs: ['--max-subsystems', String(max)],

@@ -32,3 +32,12 @@ export function portBlock(): number {
   next++;
   return base;
 }
+
+/**
+ * This worker's whole region, for a file that needs more listeners than a block (files of one worker
+ * run one after another, so it may take them all). Undefined when the region is smaller than `ports`
+ * (the 600-port regions of a `CONDUCTOR_TEST_PORT_SLOT` checkout).
+ */
+export function workerRegion(ports: number): { min: number; max: number } | undefined {
+  return regionSize >= ports ? { min: regionStart, max: regionStart + regionSize - 1 } : undefined;
+}
