@@ -30,7 +30,10 @@ function summary(results: readonly LineResult[]): string {
     const rs = results.filter((r) => r.file === f);
     const count = (s: string) => rs.filter((r) => r.status === s).length;
     const late = rs.filter((r) => r.lateMs !== undefined);
-    const lateNote = late.length ? ` (${late.length} timed polls matched late, at most ${Math.max(...late.map((r) => r.lateMs!))} ms)` : '';
+    const behind = rs.filter((r) => r.behindPaceMs !== undefined);
+    const lateNote =
+      (late.length ? ` (${late.length} timed polls matched late, at most ${Math.max(...late.map((r) => r.lateMs!))} ms)` : '') +
+      (behind.length ? ` (${behind.length} timed polls sent behind the recorded pace matched the recording's later state, at most ${Math.max(...behind.map((r) => r.behindPaceMs!))} ms behind)` : '');
     out.push(`${f}: match ${matchRate(rs)}, excepted ${count('excepted')}, failed ${count('fail')}${lateNote}`);
     const reasons = new Map<string, number>();
     for (const r of rs) if (r.status === 'excepted') reasons.set(r.reason!, (reasons.get(r.reason!) ?? 0) + 1);

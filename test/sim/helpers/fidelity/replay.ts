@@ -29,6 +29,11 @@ export interface LineResult {
   readonly reason?: string;
   /** A timed poll that reached the recorded state only this many ms after its recorded time. */
   readonly lateMs?: number;
+  /**
+   * A timed poll the replay sent this many ms behind the recorded pace (a loaded machine), answered
+   * with the state the recording itself showed for the same request no later than that.
+   */
+  readonly behindPaceMs?: number;
 }
 
 /**
@@ -38,7 +43,10 @@ export interface LineResult {
  * While the simulator still answers with a state the recording itself showed earlier for the same
  * request, it is behind, not wrong (a copy that takes longer on a busy CPU), and the poll is
  * repeated for up to BEHIND_MS: a deadline for a simulator that never gets there, not a guess at
- * the machine's speed. Any other difference still fails after LATE_MS.
+ * the machine's speed. When the replay itself fell behind the recorded pace (the poll went out
+ * later than its recorded moment), an answer the recording gave the same request at most that much
+ * later is the state of the moment the poll was really sent, and passes with the lag noted. Any
+ * other difference still fails after LATE_MS.
  */
 const POLLS = new Set([
   'bdev_raid_get_bdevs',
@@ -117,6 +125,16 @@ function earlierAnswers(lines: readonly Line[], line: Line): Array<{ result?: un
     .filter((r) => !r.result_omitted);
 }
 
+/** The recorded answers to the same request after this line, with how much later they came. */
+function laterAnswers(lines: readonly Line[], line: Line): Array<{ afterMs: number; response: { result?: unknown; error?: unknown } }> {
+  const key = JSON.stringify([line.target ?? 'A', line.method, line.params]);
+  const at = line.t_ms ?? 0;
+  return lines
+    .filter((l) => l.index > line.index && l.t_ms !== undefined && JSON.stringify([l.target ?? 'A', l.method, l.params]) === key && l.response !== null && typeof l.response === 'object')
+    .map((l) => ({ afterMs: l.t_ms! - at, response: l.response as { result?: unknown; error?: unknown; result_omitted?: boolean } }))
+    .filter((r) => !(r.response as { result_omitted?: boolean }).result_omitted);
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -134,6 +152,8 @@ export class Replay {
   /** Values the recording got back (uuids, operation ids) -> what the simulator gave instead. */
   private readonly seen = new Map<string, unknown>();
   readonly diskDir: string;
+  /** How far behind the recorded pace the line being replayed went out, ms (0 when not paced). */
+  private lagMs = 0;
   readonly results: LineResult[] = [];
   private probe: RawConn | null = null;
 
@@ -194,9 +214,9 @@ export class Replay {
     return v;
   }
 
-  private record(line: Line, what: string, detail: string | undefined, exceptions: readonly FidelityException[], lateMs?: number): void {
+  private record(line: Line, what: string, detail: string | undefined, exceptions: readonly FidelityException[], lateMs?: number, behindPaceMs?: number): void {
     if (detail === undefined) {
-      this.results.push({ file: line.file, index: line.index, what, status: 'pass', ...(lateMs !== undefined ? { lateMs } : {}) });
+      this.results.push({ file: line.file, index: line.index, what, status: 'pass', ...(lateMs !== undefined ? { lateMs } : {}), ...(behindPaceMs !== undefined ? { behindPaceMs } : {}) });
       return;
     }
     const method = what.split(' ')[0]!;
@@ -231,6 +251,9 @@ export class Replay {
           lastT = line.t_ms;
           const wait = wallStart + (line.t_ms - recordedStart) - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          this.lagMs = Math.max(0, performance.now() - (wallStart + (line.t_ms - recordedStart)));
+        } else {
+          this.lagMs = 0;
         }
         for (const action of this.plan.before?.[`${file}:${line.index}`] ?? []) await this.act(line, action, exceptions);
         if (line.raw_request !== undefined) {
@@ -430,6 +453,7 @@ export class Replay {
     const params = line.params === null || line.params === undefined ? undefined : await this.mapParams(line.params);
     // A number no double holds (2^64-1) goes out as its recorded text.
     const send = () => (params !== undefined && JSON.stringify(params).includes(RAW_NUMBER) ? target.client.requestText(method, paramsText(params)) : target.client.request(method, params));
+    const lagMs = this.lagMs;
     if (order.after) await order.after;
     const answer = send();
     order.sent?.();
@@ -456,7 +480,15 @@ export class Replay {
       }
       if (detail === undefined) lateMs = Math.round(performance.now() - since);
     }
-    this.record(line, method, detail, exceptions, lateMs);
+    let behindPaceMs: number | undefined;
+    if (detail !== undefined && lagMs > 0 && POLLS.has(method) && this.plan.paced?.includes(line.file)) {
+      const ahead = laterAnswers(lines, line).find((l) => l.afterMs <= lagMs && this.compareResponse(method, l.response, got) === undefined);
+      if (ahead !== undefined) {
+        detail = undefined;
+        behindPaceMs = Math.round(lagMs);
+      }
+    }
+    this.record(line, method, detail, exceptions, lateMs, behindPaceMs);
   }
 
   /** Remembers uuids and operation ids the simulator gave where the recording had others. */
