@@ -46,7 +46,9 @@ async function leftovers(replica: string): Promise<string[]> {
   const bdevs = await node.client.callUnchecked<Array<{ name: string; product_name: string; aliases: string[] }>>('bdev_get_bdevs', {});
   const staging = path.join(node.dir, 'backup-staging');
   return [
-    ...bdevs.filter((b) => b.product_name.includes('AIO') || b.name.startsWith('b.') || b.aliases.some((a) => a.endsWith(`/r.${replica}`) || a.includes('/b.'))).map((b) => `bdev ${b.aliases[0] ?? b.name}`),
+    ...bdevs
+      .filter((b) => b.product_name.includes('AIO') || b.name.startsWith('b.') || b.aliases.some((a) => a.endsWith(`/r.${replica}`) || a.includes('/b.')))
+      .map((b) => `bdev ${b.aliases[0] ?? b.name}`),
     ...(fs.existsSync(staging) ? fs.readdirSync(staging).map((f) => `staging ${f}`) : []),
     ...(node.node.backups.jobList().some((j) => j.replica === replica && j.kind === 'restore' && !['done', 'failed', 'cancelled'].includes(j.state)) ? ['a running job'] : []),
   ];
