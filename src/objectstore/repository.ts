@@ -189,7 +189,17 @@ export class BackupRepository {
       await this.store.delete(key).catch(() => undefined);
       throw err;
     }
-    return { refresh: write, end: () => this.retry('end marker', () => this.store.delete(key)) };
+    // Not through this repository's retrier: that one carries the job's signal, and a job ends its
+    // marker after a cancel or a deadline aborted it too, when a retrier bound to an aborted signal
+    // gives up before its first attempt (the marker stayed, deferring the volume's sweeps for leaseMs).
+    const end = async (): Promise<void> => {
+      try {
+        await this.store.delete(key);
+      } catch {
+        await this.store.delete(key);
+      }
+    };
+    return { refresh: write, end };
   }
 
   private async putLease(key: string, owner: string, signal?: AbortSignal): Promise<void> {
