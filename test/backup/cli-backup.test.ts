@@ -22,7 +22,6 @@ import { startS3, type TestS3 } from './helpers/s3-server.js';
 const MiB = 1024 * 1024;
 const SIZE = 32 * MiB;
 const CLI = path.resolve(fileURLToPath(import.meta.url), '../../../dist/src/cli/main.js');
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the terminal's control characters are what is checked
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 let node: NodeFixture;
