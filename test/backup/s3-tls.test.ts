@@ -4,7 +4,7 @@
  * behind a proxy (helpers/s3-proxy.ts) that terminates TLS with a certificate of a test CA
  * (test/helpers/certs.ts) and counts the connections it accepts and sees close:
  * - the target set with that CA's file works, a backup and a restore go through it; without the CA,
- *   or with another CA, BackupTargetSet is refused (BACKUP_TARGET_UNREACHABLE naming the
+ *   or with another CA, BackupTargetSet is refused (BACKUP_TARGET_UNTRUSTED naming the
  *   certificate problem), nothing reaches the server and the target stays;
  * - the secret (from a file, from an environment variable) appears in no log line, no answer and
  *   not in the state file; a wrong secret is refused as not writable;
@@ -135,15 +135,17 @@ describe('an S3 target over TLS', { timeout: 300_000 }, () => {
     expect(a).toEqual(b);
   });
 
-  it('without the CA, or with another CA, is refused naming the certificate problem; nothing reaches the server, the target stays', async () => {
+  it('without the CA, or with another CA, is refused as untrusted naming the certificate problem; nothing reaches the server, the target stays', async () => {
     const requests = s3.requests.length;
     const objects = stored();
     const from = proxy.connections.length;
     for (const caFile of [undefined, path.join(dir, 'other-ca.crt')]) {
       const refused = await refusal(invoke(api.backups, 'BackupTargetSet', { ...target, caFile: caFile ?? '' }));
-      expect(refused).toMatchObject({ code: status.UNAVAILABLE, conductorCode: 'BACKUP_TARGET_UNREACHABLE' });
+      expect(refused).toMatchObject({ code: status.FAILED_PRECONDITION, conductorCode: 'BACKUP_TARGET_UNTRUSTED' });
       expect(refused.details).toContain(proxy.endpoint);
-      expect(refused.details).toMatch(/certificate/);
+      expect(refused.details).toMatch(
+        /TLS certificate is not trusted \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE): .*give the CA that issued it as caFile/,
+      );
       expect(refused.details).not.toContain(SECRET);
     }
     // Each attempt's connection ended in the handshake: the client did not trust the certificate.
