@@ -134,10 +134,19 @@ export class BackupRepository {
 
   /** The per-volume index (format.ts keys.index): a summary of every manifest, rewritten from them. Readers may use it; manifests stay the truth. */
   private async writeIndex(volume: string, signal?: AbortSignal): Promise<void> {
-    const { manifests, corrupt } = await this.readableManifests(volume, signal);
-    const index = { volume, updatedAt: new Date().toISOString(), backups: manifests.map(summary), ...(corrupt.length > 0 ? { corrupt } : {}) };
-    const body = Buffer.from(`${JSON.stringify(index)}\n`);
-    await this.retry('write index', () => this.store.put(keys.index(volume), body, signal));
+    // Two writers of one volume (backups ending at once, a delete) may list in one order and land
+    // their writes in the other, the last one's index missing the other's manifest: each writer
+    // lists again after its write and writes again if the manifests changed meanwhile. The last
+    // write to land is then followed by a listing that saw every manifest written before it.
+    for (let round = 0; round < 3; round++) {
+      const { manifests, corrupt } = await this.readableManifests(volume, signal);
+      const index = { volume, updatedAt: new Date().toISOString(), backups: manifests.map(summary), ...(corrupt.length > 0 ? { corrupt } : {}) };
+      const body = Buffer.from(`${JSON.stringify(index)}\n`);
+      await this.retry('write index', () => this.store.put(keys.index(volume), body, signal));
+      const written = [...manifests.map((m) => m.id), ...corrupt.map((c) => c.id)].sort();
+      const now = await this.manifestIds(volume, signal);
+      if (now.length === written.length && now.every((id, i) => id === written[i])) return;
+    }
   }
 
   async hasBlock(volume: string, hash: string, signal?: AbortSignal): Promise<boolean> {
