@@ -136,6 +136,8 @@ export const ERROR_CODES = {
   EXPOSE_MODE_REQUIRED: 'failed-precondition',
   /** The backup target refused the probe write or read (permissions, bucket missing, read-only mount); fix the target, then set it again. */
   BACKUP_TARGET_NOT_WRITABLE: 'failed-precondition',
+  /** The backup target's TLS certificate is not trusted (another CA than the target's caFile, or no caFile for a private CA; expired; another host's name); fix caFile or the certificate, then set it again. */
+  BACKUP_TARGET_UNTRUSTED: 'failed-precondition',
   /** The backup is being restored from or written by a running job; cancel it or wait, then retry. */
   BACKUP_IN_USE: 'failed-precondition',
   /** A backup of an engine's volume found no member on this node whose snapshot it can stage (members elsewhere, or none in sync); back up on a member's node (BackupCreate with that replica and the volume snapshot), or wait for a rebuild. Nothing was changed. */

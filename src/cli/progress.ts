@@ -134,7 +134,7 @@ export function bar(percent: number, width: number): string {
 }
 
 /** A part of the line; `drop` orders what a narrow terminal loses first (1 first, 0 never). */
-interface Segment {
+export interface Segment {
   text: string;
   drop: number;
 }
@@ -173,8 +173,18 @@ function parts(rebuild: Rebuild__Output, samples: readonly ProgressSample[]): { 
  * counts, the snapshot, the ETA, the queue position, then the bar; what still does not fit is cut.
  */
 export function renderProgress(rebuild: Rebuild__Output, samples: readonly ProgressSample[], options: RenderOptions): string {
-  let { head, tail } = parts(rebuild, samples);
-  const percent = percentOf(rebuild);
+  const { head, tail } = parts(rebuild, samples);
+  return fitLine(head, tail, percentOf(rebuild), options);
+}
+
+/**
+ * head, the bar at `percent`, tail, two spaces apart: on a TTY "\r" + a line shorter than
+ * `width` (segments dropped in their `drop` order, then the bar, then cut) + erase-to-end;
+ * otherwise a plain line and "\n". Shared by the rebuild's and the backup jobs' lines.
+ */
+export function fitLine(headIn: readonly Segment[], tailIn: readonly Segment[], percent: number, options: RenderOptions): string {
+  let head = [...headIn];
+  let tail = [...tailIn];
   const text = (barWidth: number): string => [...head.map((s) => s.text), ...(barWidth > 0 ? [bar(percent, barWidth)] : []), ...tail.map((s) => s.text)].join('  ');
   if (!options.tty) return `${text(PLAIN_BAR)}\n`;
   // One column short of the width: writing into the last column makes some terminals wrap.

@@ -41,6 +41,12 @@ export interface DeleteResult {
   sweepDeferred: boolean;
 }
 
+/** A manifest that does not read back whole: its id and why. */
+export interface CorruptManifest {
+  id: string;
+  reason: string;
+}
+
 export interface BackupSummary {
   id: string;
   volume: string;
@@ -99,6 +105,28 @@ export class BackupRepository {
     return out;
   }
 
+  /**
+   * The volume's manifests that read back whole, and those that do not (BACKUP_CORRUPT: bytes
+   * changed or torn in the target), for readers that can go on without them: a backup's known
+   * blocks (a block only a corrupt manifest names is checked with HEAD instead), the list, the
+   * index. One bad object must not stop every later backup of the volume. A delete's sweep reads
+   * strictly (`manifests`): it cannot know what a corrupt manifest still names.
+   */
+  async readableManifests(volume: string, signal?: AbortSignal): Promise<{ manifests: Manifest[]; corrupt: CorruptManifest[] }> {
+    const manifests: Manifest[] = [];
+    const corrupt: CorruptManifest[] = [];
+    for (const id of await this.manifestIds(volume, signal)) {
+      try {
+        const manifest = await this.manifest(volume, id, signal);
+        if (manifest) manifests.push(manifest);
+      } catch (err) {
+        if (!(err instanceof ConductorError) || err.code !== 'BACKUP_CORRUPT') throw err;
+        corrupt.push({ id, reason: err.message });
+      }
+    }
+    return { manifests, corrupt };
+  }
+
   async writeManifest(manifest: Manifest, signal?: AbortSignal): Promise<void> {
     await this.retry('write manifest', () => this.store.put(keys.manifest(manifest.volume, manifest.id), encodeManifest(manifest), signal));
     await this.writeIndex(manifest.volume, signal);
@@ -106,9 +134,19 @@ export class BackupRepository {
 
   /** The per-volume index (format.ts keys.index): a summary of every manifest, rewritten from them. Readers may use it; manifests stay the truth. */
   private async writeIndex(volume: string, signal?: AbortSignal): Promise<void> {
-    const backups = (await this.manifests(volume, signal)).map(summary);
-    const body = Buffer.from(`${JSON.stringify({ volume, updatedAt: new Date().toISOString(), backups })}\n`);
-    await this.retry('write index', () => this.store.put(keys.index(volume), body, signal));
+    // Two writers of one volume (backups ending at once, a delete) may list in one order and land
+    // their writes in the other, the last one's index missing the other's manifest: each writer
+    // lists again after its write and writes again if the manifests changed meanwhile. The last
+    // write to land is then followed by a listing that saw every manifest written before it.
+    for (let round = 0; round < 3; round++) {
+      const { manifests, corrupt } = await this.readableManifests(volume, signal);
+      const index = { volume, updatedAt: new Date().toISOString(), backups: manifests.map(summary), ...(corrupt.length > 0 ? { corrupt } : {}) };
+      const body = Buffer.from(`${JSON.stringify(index)}\n`);
+      await this.retry('write index', () => this.store.put(keys.index(volume), body, signal));
+      const written = [...manifests.map((m) => m.id), ...corrupt.map((c) => c.id)].sort();
+      const now = await this.manifestIds(volume, signal);
+      if (now.length === written.length && now.every((id, i) => id === written[i])) return;
+    }
   }
 
   async hasBlock(volume: string, hash: string, signal?: AbortSignal): Promise<boolean> {
@@ -160,7 +198,17 @@ export class BackupRepository {
       await this.store.delete(key).catch(() => undefined);
       throw err;
     }
-    return { refresh: write, end: () => this.retry('end marker', () => this.store.delete(key)) };
+    // Not through this repository's retrier: that one carries the job's signal, and a job ends its
+    // marker after a cancel or a deadline aborted it too, when a retrier bound to an aborted signal
+    // gives up before its first attempt (the marker stayed, deferring the volume's sweeps for leaseMs).
+    const end = async (): Promise<void> => {
+      try {
+        await this.store.delete(key);
+      } catch {
+        await this.store.delete(key);
+      }
+    };
+    return { refresh: write, end };
   }
 
   private async putLease(key: string, owner: string, signal?: AbortSignal): Promise<void> {
@@ -218,6 +266,13 @@ export class BackupRepository {
     const key = keys.manifest(volume, id);
     if (!(await this.retry('check manifest', () => this.store.exists(key, signal)))) {
       throw new ConductorError('BACKUP_NOT_FOUND', `no backup ${id} of volume ${volume} in the target`, { volume, id });
+    }
+    // The sweep after it could not tell which blocks another, unreadable, manifest names: refused
+    // before anything is removed. Deleting the unreadable backup itself is the way out.
+    const { corrupt } = await this.readableManifests(volume, signal);
+    const other = corrupt.find((c) => c.id !== id);
+    if (other) {
+      throw new ConductorError('BACKUP_CORRUPT', `cannot delete ${id}: ${other.reason}; delete ${other.id} (or put its manifest back) first, nothing was removed`, { volume, id, corrupt: other.id });
     }
     await this.retry('delete manifest', () => this.store.delete(key, signal));
     const result = await this.sweep(volume, signal);

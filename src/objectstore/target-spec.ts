@@ -161,8 +161,9 @@ export async function makeStore(spec: TargetSpec, options: Pick<OpenOptions, 're
 
 /**
  * Checks a store: a probe object is put, read back and deleted. Refuses with
- * BACKUP_TARGET_UNREACHABLE (no answer, a network error) or BACKUP_TARGET_NOT_WRITABLE (an answer
- * that says no), the target named, the underlying error's own words kept short.
+ * BACKUP_TARGET_UNREACHABLE (no answer, a network error), BACKUP_TARGET_UNTRUSTED (a TLS
+ * certificate that does not verify) or BACKUP_TARGET_NOT_WRITABLE (an answer that says no), the
+ * target named, the underlying error's own words kept short.
  */
 export async function probeStore(store: ObjectStore, signal?: AbortSignal): Promise<void> {
   const key = keys.probe();
@@ -181,11 +182,39 @@ export async function probeStore(store: ObjectStore, signal?: AbortSignal): Prom
   }
 }
 
-/** A store call's failure in stable codes: no answer is UNREACHABLE, an answer that refuses is NOT_WRITABLE. */
+/** Node's (OpenSSL's) codes of a peer certificate that does not verify: the endpoint answered, but is not trusted. */
+const UNTRUSTED_CERT = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * A store call's failure in stable codes: no answer is UNREACHABLE, an answer that refuses is
+ * NOT_WRITABLE, a TLS certificate that does not verify is UNTRUSTED (the caFile is the fix, not
+ * the network).
+ */
 export function targetError(description: string, what: string, err: unknown): ConductorError {
   const e = err as { name?: string; code?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   const words = (e.message ?? String(err)).replace(/\s+/g, ' ').slice(0, 200);
+  if (e.code !== undefined && UNTRUSTED_CERT.has(e.code)) {
+    return new ConductorError(
+      'BACKUP_TARGET_UNTRUSTED',
+      `backup target ${description}: ${what} failed: its TLS certificate is not trusted (${e.code}: ${words}); give the CA that issued it as caFile`,
+      { target: description, errno: e.code },
+      { cause: err },
+    );
+  }
   const refused =
     (status !== undefined && status >= 400 && status < 500) || e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' || e.code === 'ENOSPC' || e.code === 'ENOTDIR' || e.code === 'EEXIST';
   return new ConductorError(

@@ -8,7 +8,7 @@ import { invoke } from '../../api/client.js';
 import type { BackupJob__Output } from '../../api/generated/spdk/conductor/v1/BackupJob.js';
 import type { BackupTarget } from '../../api/generated/spdk/conductor/v1/BackupTarget.js';
 import { EXIT } from '../exit-codes.js';
-import { bar, formatEta, sampledRate, type ProgressSample } from '../progress.js';
+import { JobSamples, jobPercent, jobStateWord, renderJobProgress } from '../backup-progress.js';
 import type { CommandContext, CommandSpec, CommandValues } from './context.js';
 import { fields, formatSize, json, table } from './format.js';
 import { UsageError } from './usage.js';
@@ -16,8 +16,8 @@ import { UsageError } from './usage.js';
 const POLL_MS = 500;
 const TERMINAL = new Set(['BACKUP_JOB_STATE_DONE', 'BACKUP_JOB_STATE_FAILED', 'BACKUP_JOB_STATE_CANCELLED']);
 
-const word = (state: string): string => state.replace(/^BACKUP_JOB_STATE_/, '').toLowerCase();
-const percent = (j: BackupJob__Output): number => (j.bytesTotal > 0 ? Math.min(100, Math.floor((j.bytesDone * 100) / j.bytesTotal)) : TERMINAL.has(j.state) ? 100 : 0);
+const word = jobStateWord;
+const percent = jobPercent;
 
 function parseLabels(values: string[] | undefined): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -48,31 +48,24 @@ function jobFields(j: BackupJob__Output): string {
   ]);
 }
 
-/** One line: state, bar, bytes, rate and ETA from the samples the CLI took. */
-function progressLine(j: BackupJob__Output, samples: readonly ProgressSample[], tty: boolean): string {
-  const rate = sampledRate(samples);
-  const eta = rate && rate > 0 && j.bytesTotal > 0 ? (j.bytesTotal - j.bytesDone) / rate : -1;
-  const text = `${j.id} ${word(j.state).padEnd(11)} ${bar(percent(j), tty ? 30 : 22)} ${String(percent(j)).padStart(3)}% ${formatSize(j.bytesDone)}/${formatSize(j.bytesTotal)} ${rate === undefined ? '' : `${formatSize(Math.round(rate))}/s`} ETA ${formatEta(eta)}`;
-  return tty ? `\r${text}\x1b[K` : `${text}\n`;
-}
-
-/** Follows a job to its end; prints progress (not with --json), then the job. */
+/** Follows a job to its end; prints progress on stderr (not with --json), then the job. */
 async function follow(ctx: CommandContext, first: BackupJob__Output, get: 'BackupGet' | 'RestoreGet'): Promise<number> {
+  // A terminal on stderr (where progress goes): the line is redrawn in place, fitted to its width;
+  // elsewhere (a pipe, a log) a plain line every 5 s.
   const tty = Boolean(process.stderr.isTTY) && !ctx.json;
-  const samples: ProgressSample[] = [];
+  const samples = new JobSamples();
   let job = first;
   let lastPlain = 0;
   while (!TERMINAL.has(job.state)) {
-    samples.push({ atMs: Date.now(), bytesDone: job.bytesDone });
-    if (samples.length > 64) samples.shift();
+    const taken = samples.add(job, Date.now());
     if (!ctx.json && (tty || Date.now() - lastPlain >= 5000)) {
-      process.stderr.write(progressLine(job, samples, tty));
+      process.stderr.write(renderJobProgress(job, taken, { tty, width: process.stderr.columns || 80 }));
       lastPlain = Date.now();
     }
     await sleep(POLL_MS, undefined, { signal: ctx.call.signal });
     job = await invoke(ctx.api.backups, get, { id: job.id }, ctx.call);
   }
-  if (tty) process.stderr.write('\n');
+  if (tty) process.stderr.write(`${renderJobProgress(job, [], { tty, width: process.stderr.columns || 80 })}\n`);
   ctx.out(ctx.json ? json(job) : jobFields(job));
   if (word(job.state) === 'done') return EXIT.OK;
   // The job ended without its result: its reason and code are printed above.

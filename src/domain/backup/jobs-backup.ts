@@ -42,9 +42,10 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
   const refresh = setInterval(() => void marker.refresh().catch(() => undefined), Math.max(1000, Math.floor(ctx.leaseMs / 3)));
   let staged: StagedImage | undefined;
   try {
-    const existing = await repository.manifests(volume, signal);
+    const existing = await repository.readableManifests(volume, signal);
     const known = new Set<string>();
-    for (const m of existing) for (const [, hash] of m.blocks) known.add(hash);
+    for (const m of existing.manifests) for (const [, hash] of m.blocks) known.add(hash);
+    for (const bad of existing.corrupt) ctx.note('a manifest of the volume does not read back whole; its blocks are checked in the target instead', { backupId: bad.id, reason: bad.reason });
     // Every backup stages the whole image and skips the blocks the target already holds. Staging
     // only the snapshot's own clusters over the last backup's map (the data path's 'delta') would
     // keep the last backup's block where a cluster the snapshot owns was rewritten with zeros,

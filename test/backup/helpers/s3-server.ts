@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import S3rver from 's3rver';
+import { createRequire } from 'node:module';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 /** One request as the server saw it, before it was served. */
@@ -53,7 +54,12 @@ interface KoaContext {
   body: unknown;
 }
 
-export async function startS3(bucket = 'backups'): Promise<TestS3> {
+export interface StartS3Options {
+  /** How long the server keeps an idle keep-alive connection (Node's default: 5 s); a test that counts the client's connections keeps them until the client closes them. */
+  keepAliveMs?: number;
+}
+
+export async function startS3(bucket = 'backups', options: StartS3Options = {}): Promise<TestS3> {
   const directory = tempDir('s3-');
   let port = 0;
   let server: S3rver | undefined;
@@ -80,6 +86,7 @@ export async function startS3(bucket = 'backups'): Promise<TestS3> {
     atomicPuts(server, partials);
     const address = (await server.run()) as { port: number };
     port = address.port;
+    if (options.keepAliveMs !== undefined) (server as unknown as { httpServer: { keepAliveTimeout: number } }).httpServer.keepAliveTimeout = options.keepAliveMs;
   };
   const s3: TestS3 = {
     get endpoint() {
@@ -219,4 +226,10 @@ function serveMultipartExtras(ctx: KoaContext, store: S3rverStore, bucket: strin
     return true;
   }
   return false;
+}
+
+/** Makes the test server accept another access key (s3rver knows only S3RVER/S3RVER otherwise), for tests of credentials. */
+export function addS3Credentials(accessKeyId: string, secretAccessKey: string): void {
+  const account = createRequire(import.meta.url)('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
+  account.DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 }

@@ -41,6 +41,8 @@ export interface NodeFixtureOptions {
   simArgs?: string[];
   /** The service reaches the simulator through a recording proxy (`fixture.proxy`). */
   recordCalls?: boolean;
+  /** The service's root logger (default: silent, or TEST_LOG_LEVEL): a test that reads what the service logs. */
+  logger?: pino.Logger;
 }
 
 export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeFixture> {
@@ -64,7 +66,7 @@ export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeF
         ...options.env,
       },
     });
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logger ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let service: ServiceHandle | undefined;
   const fixture: NodeFixture = {
     sim,
