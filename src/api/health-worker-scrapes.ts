@@ -107,8 +107,13 @@ export class Scrapes {
         done = true;
         this.waiting--;
         clearTimeout(budget);
+        clearTimeout(deadline);
         return true;
       };
+      // A scrape that arrived during a render waits for the next one: its own deadline still holds.
+      const deadline = setTimeout(() => {
+        if (finish()) reject(new Error(`the main loop did not answer within ${this.options.timeoutMs} ms`));
+      }, this.options.timeoutMs);
       const budget =
         this.options.waitMs > 0 && this.last
           ? setTimeout(() => {
