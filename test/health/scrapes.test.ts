@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import type { MetricsText } from '../../src/api/health-http.js';
 import { monoMs } from '../../src/api/health-worker-messages.js';
 import { Scrapes } from '../../src/api/health-worker-scrapes.js';
-import { waitFor } from '../api/helpers/api-server.js';
 
 const TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
