@@ -118,10 +118,18 @@ async function probe(mode: string, target: string): Promise<void> {
     clearTimeout(timer);
     // Read after the clock stopped: the scrape's time is the service's and the transfer's only.
     const mem = scrapedBody === undefined ? undefined : memoryOf(scrapedBody);
+    const fresh = scrapedBody === undefined ? undefined : freshnessOf(scrapedBody);
     scrapedBody = undefined;
-    process.stdout.write(`${JSON.stringify({ at, ms: Math.round(ms * 100) / 100, ok, mem })}\n`);
+    process.stdout.write(`${JSON.stringify({ at, ms: Math.round(ms * 100) / 100, ok, mem, ...fresh })}\n`);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, periodMs - ms)));
   }
+}
+
+/** The exposition's age as the service said it, s, and its count of stale answers so far (metrics.scrapeWaitMs). */
+function freshnessOf(body: string): { ageSec?: number; staleTotal?: number } {
+  const age = /^spdk_conductor_metrics_render_age_seconds (\S+)$/m.exec(body)?.[1];
+  const stale = /^spdk_conductor_metrics_stale_answers_total (\S+)$/m.exec(body)?.[1];
+  return { ...(age === undefined ? {} : { ageSec: Number(age) }), ...(stale === undefined ? {} : { staleTotal: Number(stale) }) };
 }
 
 /** RSS, V8's heap by space (committed), external and array buffers, from an exposition, MiB. */
@@ -226,6 +234,9 @@ interface ProbeRecord {
   ok: boolean;
   /** The scraper's: the service's memory as its scrape showed it, MiB. */
   mem?: Record<string, number>;
+  /** The scraper's: the exposition's age (render to answer), s, and the stale answers counted so far. */
+  ageSec?: number;
+  staleTotal?: number;
 }
 
 interface Phase {
@@ -435,6 +446,14 @@ async function bench(): Promise<void> {
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}`,
         );
+      const aged = inPhase.filter((r) => r.ageSec !== undefined);
+      if (aged.length > 0) {
+        // Stale: answered with the last exposition past metrics.scrapeWaitMs (the count grew since the scrape before).
+        const before = records.filter((r) => r.at < p.start && r.staleTotal !== undefined).at(-1)?.staleTotal ?? 0;
+        const stale = (aged.at(-1)!.staleTotal ?? 0) - before;
+        const ages = aged.map((r) => r.ageSec! * 1000).sort((a, b) => a - b);
+        console.log(`    exposition age at the answer: p50 ${fmt(pct(ages, 50))}  max ${fmt(ages.at(-1))}; stale answers in the phase (any scraper, the benchmark's own included): ${stale}`);
+      }
     }
     const ended = [...windows.values()].filter((w) => w.end > p.start && w.end <= p.end + 1000);
     console.log(

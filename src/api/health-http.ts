@@ -26,6 +26,8 @@ export interface MetricsText {
   contentType: string;
   /** The exposition; bytes when it crossed from the main thread (UTF-8, sent as they are). */
   body: string | Uint8Array;
+  /** Text sent after the body (the health worker's own lines: the exposition's age, stale answers). */
+  trailer?: string | undefined;
   /** Called once the answer is handed to the connection whole (its 'finish'). */
   sent?: (() => void) | undefined;
 }
@@ -115,11 +117,15 @@ export async function startHealthHttp(options: HealthHttpOptions): Promise<Healt
 }
 
 /** `charset`: add one to the type (a metrics source names its own content type whole). */
-function send(res: http.ServerResponse, method: string | undefined, code: number, type: string, body: string | Uint8Array, charset = true): void {
+function send(res: http.ServerResponse, method: string | undefined, code: number, type: string, body: string | Uint8Array, charset = true, trailer = ''): void {
   // A client that went away while /metrics was rendered has nobody to answer.
   if (res.destroyed) return;
-  res.writeHead(code, { 'Content-Type': charset ? `${type}; charset=utf-8` : type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
-  res.end(method === 'HEAD' ? undefined : body);
+  const length = Buffer.byteLength(body) + Buffer.byteLength(trailer);
+  res.writeHead(code, { 'Content-Type': charset ? `${type}; charset=utf-8` : type, 'Content-Length': length, 'Cache-Control': 'no-store' });
+  if (method === 'HEAD') return void res.end();
+  // The body as it came (a kept buffer, never copied to add the trailer to it), then the trailer.
+  if (trailer !== '') res.write(body);
+  res.end(trailer === '' ? body : trailer);
 }
 
 function sendMetrics(res: http.ServerResponse, method: string | undefined, metrics: HealthHttpOptions['metrics']): void {
@@ -128,7 +134,7 @@ function sendMetrics(res: http.ServerResponse, method: string | undefined, metri
     (text) => {
       if (text) {
         if (text.sent) res.once('finish', text.sent);
-        send(res, method, 200, text.contentType, text.body, false);
+        send(res, method, 200, text.contentType, text.body, false, text.trailer);
       } else send(res, method, 404, 'text/plain', 'metrics not enabled\n');
     },
     (err: unknown) => send(res, method, 503, 'text/plain', `metrics unavailable: ${(err as Error).message}\n`),

@@ -52,6 +52,12 @@ export interface HealthWorkerData {
   stallMs: number;
   /** How long a /metrics request waits for the main thread, ms. */
   metricsTimeoutMs: number;
+  /** How long a scrape waits for a fresh render before the last exposition answers it, ms (metrics.scrapeWaitMs); 0: always wait. */
+  scrapeWaitMs: number;
+  /** The oldest exposition a scrape is answered with past scrapeWaitMs, ms (metrics.scrapeMaxAgeSec). */
+  scrapeMaxAgeMs: number;
+  /** Scrapes answered with the last exposition: the main thread's memory, so that a restarted thread counts on. */
+  staleScrapes: SharedArrayBuffer;
   /** The thread's own nice value (health.threadNice); undefined: the process's. */
   threadNice?: number | undefined;
 }

@@ -4,19 +4,19 @@
  * is busy (invariant 4). It answers from what the main thread published: the heartbeat in shared
  * memory and the last reports it posted. Liveness fails only when the heartbeat is older than
  * health.livenessStallSec; readiness is the posted report, failed for the same reason then.
- * /metrics is the one answer that needs the main thread: asked over the message port, with a
- * deadline. grpc.health.v1 is served on node:http2 itself (health-worker-h2.ts), no gRPC library.
+ * /metrics is the one answer that needs the main thread: asked over the message port, waited for
+ * within metrics.scrapeWaitMs, else answered with the last exposition (health-worker-scrapes.ts).
+ * grpc.health.v1 is served on node:http2 itself (health-worker-h2.ts), no gRPC library.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { livenessAt, readinessAt, type HealthReport, type Probe } from './health.js';
 import { startHealthHttp, type HealthHttp, type HealthView, type MetricsText } from './health-http.js';
 import type { LoopDelayStats } from './health-loop-delay.js';
-import { Heartbeat, monoMs, type FromWorker, type HealthWorkerData, type HttpTlsContext, type ScrapeMarks, type ToWorker } from './health-worker-messages.js';
+import { Heartbeat, type FromWorker, type HealthWorkerData, type HttpTlsContext, type ToWorker } from './health-worker-messages.js';
+import { Scrapes } from './health-worker-scrapes.js';
 import type { HealthGrpcServer } from './health-worker-h2.js';
 import { setThreadNice } from './thread-nice.js';
 
-/** Scrapes waiting for the main thread at once; more are refused rather than queued behind it. */
-const MAX_PENDING_SCRAPES = 4;
 /** How often Watch streams and the stall log re-read the heartbeat, ms. */
 const TICK_MS = 100;
 
@@ -26,11 +26,6 @@ const heartbeat = new Heartbeat(data.heartbeat);
 const starting = (): HealthReport => ({ status: 'NOT_SERVING', reason: 'starting', since: new Date().toISOString(), checks: [] });
 let cached = { liveness: starting(), readiness: starting() };
 let loopDelay: LoopDelayStats | undefined;
-let metricsEnabled = false;
-let nextScrape = 0;
-const scrapes = new Map<number, { resolve: (text: MetricsText | undefined) => void; reject: (err: Error) => void; timer: NodeJS.Timeout; asked: number }>();
-/** CONDUCTOR_SCRAPE_TRACE=1: every scrape logs where its time went (see scrapeTrace). */
-const traceScrapes = process.env.CONDUCTOR_SCRAPE_TRACE === '1';
 
 function post(message: FromWorker): void {
   port.postMessage(message);
@@ -51,35 +46,19 @@ const view: HealthView = {
   details: () => ({ heartbeatAgeMs: Math.round(heartbeat.ageMs()), eventLoopDelay: loopDelay ?? null }),
 };
 
-function metrics(): Promise<MetricsText | undefined> {
-  if (!metricsEnabled) return Promise.resolve(undefined);
-  if (scrapes.size >= MAX_PENDING_SCRAPES) return Promise.reject(new Error(`${MAX_PENDING_SCRAPES} scrapes are already waiting for the main loop`));
-  const id = ++nextScrape;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      scrapes.delete(id);
-      reject(new Error(`the main loop did not answer within ${data.metricsTimeoutMs} ms`));
-    }, data.metricsTimeoutMs);
-    scrapes.set(id, { resolve, reject, timer, asked: monoMs() });
-    post({ type: 'metrics', id });
-  });
-}
+/** CONDUCTOR_SCRAPE_TRACE=1: every scrape logs where its time went (health-worker-scrapes.ts stageTrace). */
+const scrapes = new Scrapes({
+  ask: (id) => post({ type: 'metrics', id }),
+  waitMs: data.scrapeWaitMs,
+  maxAgeMs: data.scrapeMaxAgeMs,
+  timeoutMs: data.metricsTimeoutMs,
+  staleCount: new BigInt64Array(data.staleScrapes, 0, 1),
+  trace: process.env.CONDUCTOR_SCRAPE_TRACE === '1' ? (fields) => log('warn', fields, 'scrape trace') : undefined,
+  log,
+});
 
-/**
- * A scrape's stages in ms, each from the one before: `wait` (asked until the main loop took the
- * message), the render's stages as the main thread marked them, `toThread` (posted until this
- * thread took the answer), `send` (until the answer was handed to the connection), and `totalMs`.
- */
-function scrapeTrace(asked: number, marks: ScrapeMarks, received: number, sent: number, bytes: number): Record<string, unknown> {
-  const stages: Record<string, number> = {};
-  let last = asked;
-  const ms = (v: number): number => Math.round(v * 100) / 100;
-  for (const [name, at] of Object.entries({ wait: marks.got, ...marks, toThread: received, send: sent })) {
-    if (name === 'got' || at === undefined) continue;
-    stages[name] = ms(at - last);
-    last = at;
-  }
-  return { ...stages, totalMs: ms(sent - asked), bytes };
+function metrics(): Promise<MetricsText | undefined> {
+  return scrapes.scrape();
 }
 
 let stalled = false;
@@ -126,21 +105,11 @@ port.on('message', (message: ToWorker) => {
       tlsArrived?.();
       return;
     case 'metrics-enabled':
-      metricsEnabled = message.enabled;
+      scrapes.setEnabled(message.enabled);
       return;
-    case 'metrics-answer': {
-      const scrape = scrapes.get(message.id);
-      if (!scrape) return;
-      scrapes.delete(message.id);
-      clearTimeout(scrape.timer);
-      if (message.error !== undefined) scrape.reject(new Error(message.error));
-      else if (traceScrapes && message.text) {
-        const received = monoMs();
-        const marks = message.marks ?? {};
-        scrape.resolve({ ...message.text, sent: () => log('warn', scrapeTrace(scrape.asked, marks, received, monoMs(), message.text!.body.byteLength), 'scrape trace') });
-      } else scrape.resolve(message.text);
+    case 'metrics-answer':
+      scrapes.answered(message.id, message);
       return;
-    }
     case 'stop':
       void stop();
   }
@@ -148,11 +117,7 @@ port.on('message', (message: ToWorker) => {
 
 async function stop(): Promise<void> {
   clearInterval(ticker);
-  for (const scrape of scrapes.values()) {
-    clearTimeout(scrape.timer);
-    scrape.reject(new Error('the service is shutting down'));
-  }
-  scrapes.clear();
+  scrapes.stop();
   await Promise.all([http?.close(), grpc?.close()]);
   // The port was the last thing holding the thread.
   port.close();

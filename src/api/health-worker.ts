@@ -50,6 +50,10 @@ export interface HealthWorkerOptions {
   logger?: Logger | undefined;
   /** How long a /metrics request waits for the main thread, ms. */
   metricsTimeoutMs?: number;
+  /** How long a scrape waits for a fresh render before the last exposition answers it, ms; 0 (the default here): always wait. */
+  scrapeWaitMs?: number;
+  /** The oldest exposition a scrape is answered with past scrapeWaitMs, ms (default 120 s). */
+  scrapeMaxAgeMs?: number;
   /** The thread's nice value, set by the thread itself (a Linux nice is per thread). */
   threadNice?: number;
   /** The thread's module; tests give a variant. */
@@ -102,6 +106,10 @@ export class HealthWorker {
       grpcServer: options.grpcServer,
       stallMs: options.stallMs,
       metricsTimeoutMs: options.metricsTimeoutMs ?? 5_000,
+      scrapeWaitMs: options.scrapeWaitMs ?? 0,
+      scrapeMaxAgeMs: options.scrapeMaxAgeMs ?? 120_000,
+      // Here, not in the thread: a restarted thread counts on from where the last one stopped.
+      staleScrapes: new SharedArrayBuffer(8),
       threadNice: options.threadNice,
     };
     this.listening = new Promise((resolve, reject) => {
@@ -319,7 +327,7 @@ export class HealthWorker {
 
 /**
  * The worker the configuration asks for: http.address (HTTPS when api.tls.* is set),
- * health.grpcAddress, health.livenessStallSec. Light to import, so that `serve` starts it before
+ * health.grpcAddress, health.livenessStallSec, metrics.scrapeWaitMs and scrapeMaxAgeSec. Light to import, so that `serve` starts it before
  * loading the rest of the service (cli/main.ts) and hands it to startService.
  */
 export function healthWorkerFor(config: Config, logger?: Logger): HealthWorker {
@@ -327,6 +335,8 @@ export function healthWorkerFor(config: Config, logger?: Logger): HealthWorker {
     ...healthListeners(config),
     httpTls: apiTcpPlan(config).files !== undefined,
     stallMs: config['health.livenessStallSec'] * 1000,
+    scrapeWaitMs: config['metrics.scrapeWaitMs'],
+    scrapeMaxAgeMs: config['metrics.scrapeMaxAgeSec'] * 1000,
     threadNice: config['health.threadNice'],
     logger,
   });

@@ -303,6 +303,21 @@ export const CONFIG_KEYS = {
     max: 600_000,
     describe: "How often the engines' volume I/O counters are read from spdk_tgt (one bdev_get_iostat for all), ms; 0: never",
   },
+  'metrics.scrapeWaitMs': {
+    type: 'integer',
+    default: 20,
+    min: 0,
+    max: 10_000,
+    describe:
+      "How long a /metrics scrape waits for the main loop's fresh render before it is answered with the last complete exposition (its age in spdk_conductor_metrics_render_age_seconds, counted in spdk_conductor_metrics_stale_answers_total; the fresh render replaces it for the next scrape), ms; 0: always wait",
+  },
+  'metrics.scrapeMaxAgeSec': {
+    type: 'integer',
+    default: 120,
+    min: 1,
+    max: 3600,
+    describe: 'The oldest exposition a scrape is answered with past metrics.scrapeWaitMs; an older one (or none yet) waits for the fresh render, s',
+  },
   'health.grpcAddress': {
     type: 'string',
     default: 'auto',

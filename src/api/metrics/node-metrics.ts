@@ -21,6 +21,7 @@ import type { NodeObservation } from '../../domain/node/observation.js';
 import { ENGINE_FAMILY_NAMES, EngineFamilies } from './engine-families.js';
 import type { LoopDelayStats } from '../health-loop-delay.js';
 import { monoMs, type ScrapeMarks } from '../health-worker-messages.js';
+import { RENDER_AGE_FAMILY, STALE_ANSWERS_FAMILY } from '../health-worker-scrapes.js';
 import { collectProcessMetrics } from './process-metrics.js';
 import { SpdkCallMetrics } from './spdk-calls.js';
 
@@ -168,9 +169,9 @@ export class NodeMetrics {
     return { contentType: this.registry.contentType, body };
   }
 
-  /** Every family name a scrape can carry (prom-client's and the per-engine ones). */
+  /** Every family name a scrape can carry (prom-client's, the per-engine ones, and the two the health worker adds to each answer). */
   familyNames(): string[] {
-    return [...this.registry.getMetricsAsArray().map((m) => m.name), ...ENGINE_FAMILY_NAMES];
+    return [...this.registry.getMetricsAsArray().map((m) => m.name), ...ENGINE_FAMILY_NAMES, RENDER_AGE_FAMILY, STALE_ANSWERS_FAMILY];
   }
 
   /** NodeStats: the readings a scrape would expose, and the busiest volumes. */

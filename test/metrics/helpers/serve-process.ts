@@ -67,6 +67,9 @@ export async function startServe(env: Record<string, string> = {}, options: Serv
       // Port 0: another checkout's tests may hold any fixed one; the bound port is read from the log.
       CONDUCTOR_HTTP_ADDRESS: '127.0.0.1:0',
       CONDUCTOR_LOG_LEVEL: 'info',
+      // Every scrape waits for its render: a value test must see the state after what it did, not
+      // the last exposition a loaded machine's budget fell back on (test/metrics/stale-scrape.test.ts sets one).
+      CONDUCTOR_METRICS_SCRAPE_WAIT_MS: '0',
       ...env,
     },
   });
