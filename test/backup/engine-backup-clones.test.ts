@@ -75,12 +75,12 @@ describe("a volume snapshot a remote member's clone depends on", { timeout: 180_
     });
     await remoteNode().replicaClone({ name: 'cl-clone2', sourceReplica: 'cl-r', snapshot, mode: 'linked' });
     await cluster.engineNode.client.callUnchecked('sim_shallow_copy_rate', { bytes_per_ms: 0 });
-    const done = await until(`backup ${job.id} to end`, 60_000, () => {
+    const done = await until(`backup ${job.id} to end`, 60_000, async () => {
       const j = engineNode().backups.jobGet(job.id);
       return ['done', 'failed', 'cancelled'].includes(j.state) ? j : undefined;
     });
     expect(done.state, done.reason).toBe('done');
-    await until('no backup snapshot waiting for its delete', 30_000, () => engineNode().backups.snapshots.waiting().length === 0);
+    await until('no backup snapshot waiting for its delete', 30_000, async () => engineNode().backups.snapshots.waiting().length === 0);
 
     // Kept whole: the record ready, every member's copy there.
     expect((await engineNode().engineSnapshotList('cl')).map((s) => [s.name, s.state])).toEqual([[snapshot, 'ready']]);

@@ -43,7 +43,7 @@ export interface LeftCopiesReport {
  * snapshot until a background watch (stopped by `signal`) sees them end, then `onEnded` runs (the
  * staging sweep). Safe to repeat (recovery retries): a copy already watched is skipped.
  */
-export async function adoptLeftCopies(ctx: LeftCopiesContext, signal: AbortSignal, onEnded: () => void, options?: CallOptions): Promise<LeftCopiesReport> {
+export async function adoptLeftCopies(ctx: LeftCopiesContext, signal: AbortSignal, onEnded: () => unknown, options?: CallOptions): Promise<LeftCopiesReport> {
   const report: LeftCopiesReport = { running: [], ended: 0 };
   for (const [dst, record] of ctx.state.copies()) {
     if (ctx.copyHolds.adopted.has(dst)) {
@@ -59,7 +59,10 @@ export async function adoptLeftCopies(ctx: LeftCopiesContext, signal: AbortSigna
     const { release } = ctx.copyHolds.take(record.disk, record.lvol, holder);
     ctx.copyHolds.adopted.add(dst);
     report.running.push(describe(record));
-    ctx.log.info({ dst, disk: record.disk, snapshot: record.lvol, operation: record.operation, holder: record.holder }, 'a shallow copy the previous process started still runs in spdk_tgt: its snapshot is held until it ends');
+    ctx.log.info(
+      { dst, disk: record.disk, snapshot: record.lvol, operation: record.operation, holder: record.holder },
+      'a shallow copy the previous process started still runs in spdk_tgt: its snapshot is held until it ends',
+    );
     void watch(ctx, dst, record, signal).then(
       async (ended) => {
         if (!ended) return; // the service is closing: the record stays for the next start

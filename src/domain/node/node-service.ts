@@ -225,13 +225,10 @@ export class NodeService implements NodeDomain, EngineDomain {
   start(): Promise<RecoveryReport | undefined> {
     this.recovery ??= pRetry(
       async () => {
-        // Before any recorded delete is finished: copies the previous process left running in
-        // spdk_tgt hold the snapshots they read until they end (backup/left-copies.ts).
-        const leftCopies = await adoptLeftCopies(this.ctx, this.stop.signal, () => {
-          void this.dataPath
-            .sweepOrphans(undefined, { skipLive: true })
-            .catch((error: unknown) => this.ctx.log.warn({ err: (error as Error).message }, 'backup staging not swept after a left copy ended; the next start sweeps it'));
-        });
+        // First: copies a killed process left running hold their snapshots (backup/left-copies.ts).
+        const leftCopies = await adoptLeftCopies(this.ctx, this.stop.signal, () =>
+          this.dataPath.sweepOrphans(undefined, { skipLive: true }).catch((e: unknown) => this.ctx.log.warn({ err: (e as Error).message }, 'staging not swept after a left copy ended')),
+        );
         const report = await recover(this.ctx, this.replicas, this.snapshots);
         // One read of the controllers serves the three steps that need them.
         const controllers = await this.ctx.spdk.nvme.getControllers();

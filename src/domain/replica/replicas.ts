@@ -233,7 +233,7 @@ export class Replicas {
   async finishDeleteWhenFree(name: string, disk: string | undefined, options?: CallOptions): Promise<'finished' | 'deferred'> {
     const held = disk !== undefined ? this.heldSnapshot(name, disk) : undefined;
     if (held && disk !== undefined) {
-      this.ctx.log.info({ replica: name, reader: held.holder }, "a recorded replica delete waits for the copy reading one of its snapshots");
+      this.ctx.log.info({ replica: name, reader: held.holder }, 'a recorded replica delete waits for the copy reading one of its snapshots');
       this.deferFinish(name, disk, held.ended);
       return 'deferred';
     }

@@ -134,11 +134,9 @@ export class Snapshots {
     const when = held
       ? `spdk_tgt deletes it once ${held.holder}'s copy${progress} ends`
       : 'its delete is recorded and finishes when the copy that read it is seen to end (at the latest at the next start)';
-    return new ConductorError(
-      'SNAPSHOT_DELETE_PENDING',
-      `snapshot ${name} of ${replica} is being deleted: ${when}; create it after that or choose another name; nothing was changed`,
-      { field: 'name' },
-    );
+    return new ConductorError('SNAPSHOT_DELETE_PENDING', `snapshot ${name} of ${replica} is being deleted: ${when}; create it after that or choose another name; nothing was changed`, {
+      field: 'name',
+    });
   }
 
   /** Runs a taken delete once `ended` (again deferred if another copy reads the snapshot by then). */
