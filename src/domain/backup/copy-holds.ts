@@ -64,10 +64,11 @@ export class CopyHolds {
   /**
    * Holds `disk`/`lvol` for a copy into `dst` about to start and records it (on disk before this
    * resolves, so a copy started afterwards is known to the next start). A failed write releases
-   * the hold and throws: the copy must not start unrecorded.
+   * the hold and throws: the copy must not start unrecorded. With `wait`, first waits until no
+   * other copy reads it (takeWhenFree).
    */
-  async begin(disk: string, lvol: string, holder: string, dst: string): Promise<CopyTicket> {
-    const taken = this.take(disk, lvol, holder);
+  async begin(disk: string, lvol: string, holder: string, dst: string, wait?: { signal?: AbortSignal; onWait?: (holder: string) => void }): Promise<CopyTicket> {
+    const taken = wait ? await this.takeWhenFree(disk, lvol, holder, wait.signal, wait.onWait) : this.take(disk, lvol, holder);
     const record: CopyRecord = { disk, lvol, holder, dst, startedAtMs: Date.now() };
     try {
       await this.journal?.putCopy(dst, record);
@@ -100,6 +101,31 @@ export class CopyHolds {
   of(disk: string, lvol: string): CopyHold | undefined {
     const entry = this.held.get(`${disk}/${lvol}`);
     return entry ? { holder: entry.holder, ended: entry.ended, ...(entry.progress ? { progress: { ...entry.progress } } : {}) } : undefined;
+  }
+
+  /**
+   * Holds `disk`/`lvol` once no other copy reads it: v26.05 refuses a second copy of a snapshot a
+   * copy reads (the blob is locked: its check answers "error", EBUSY; seen by
+   * test/real/backup-service-kill.test.ts for a stage resumed beside a copy a killed process left
+   * running). The hold is taken in the same turn the other one ends, before a delete that waited
+   * for that end can look (it then waits for this copy too). Rejects with the signal's reason.
+   */
+  private async takeWhenFree(disk: string, lvol: string, holder: string, signal?: AbortSignal, onWait?: (holder: string) => void): Promise<{ entry: Entry; release: () => void }> {
+    for (;;) {
+      const held = this.of(disk, lvol);
+      if (!held) return this.take(disk, lvol, holder);
+      signal?.throwIfAborted();
+      onWait?.(held.holder);
+      const taken = await new Promise<{ entry: Entry; release: () => void } | undefined>((resolve, reject) => {
+        const abort = () => reject(signal?.reason);
+        signal?.addEventListener('abort', abort, { once: true });
+        void held.ended.then(() => {
+          signal?.removeEventListener('abort', abort);
+          resolve(this.of(disk, lvol) ? undefined : this.take(disk, lvol, holder));
+        });
+      });
+      if (taken) return taken;
+    }
   }
 
   /** Holds `disk`/`lvol` in memory only (a copy already recorded: left-copies.ts). */

@@ -102,8 +102,12 @@ export class SpdkDataPath implements DataPath {
       let done = 0;
       for (const source of chain) {
         const src = alias(head.disk, source.name);
-        // Held and recorded (the state file's copies): the copy runs on in spdk_tgt if this process dies.
-        const ticket = await this.ctx.copyHolds.begin(head.disk, source.name, req.holder ?? `stage ${name}`, name);
+        // Held and recorded (the state file's copies): the copy runs on in spdk_tgt if this process
+        // dies. One copy of a snapshot at a time, e.g. beside one a killed process left running.
+        const ticket = await this.ctx.copyHolds.begin(head.disk, source.name, req.holder ?? `stage ${name}`, name, {
+          signal: copySignal,
+          onWait: (holder) => this.ctx.log.info({ src, staging: name, reader: holder }, 'another copy reads the snapshot (spdk_tgt would refuse a second one, EBUSY): waiting for its end'),
+        });
         releaseSource = ticket.release;
         const status = await runShallowCopy(
           this.ctx,
