@@ -98,6 +98,8 @@ export const ERROR_CODES = {
   REPLICA_EXPOSED: 'failed-precondition',
   /** The snapshot has more than one child, so SPDK cannot merge it away. */
   SNAPSHOT_HAS_CHILDREN: 'failed-precondition',
+  /** A snapshot of that name is being deleted: a copy (a backup's stage, a rebuild) still reads it and spdk_tgt deletes it when the copy ends (the message says whose and how far); create it after that, or choose another name. */
+  SNAPSHOT_DELETE_PENDING: 'failed-precondition',
   /** The engine's raid is missing in spdk_tgt; delete and re-create the engine. */
   ENGINE_BROKEN: 'failed-precondition',
   /** The engine's raid has no free member slot (counting rebuilds already waiting); remove a member first. */

@@ -121,6 +121,7 @@ export function snapshotMessage(snapshot: SnapshotInfo): Snapshot {
     sizeBytes: snapshot.sizeBytes,
     allocatedBytes: snapshot.allocatedBytes,
     userCreated: snapshot.userCreated,
+    deletePending: snapshot.deletePending === true,
   };
 }
 

@@ -89,6 +89,8 @@ export interface SnapshotInfo {
   sizeBytes: number;
   allocatedBytes: number;
   userCreated: boolean;
+  /** Deleted while a copy reads it: spdk_tgt still has it until the copy ends (its name is not free yet). */
+  deletePending?: boolean;
 }
 
 export type ReplicaEventType = 'added' | 'modified' | 'deleted' | 'synced';

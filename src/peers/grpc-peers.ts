@@ -223,5 +223,6 @@ function snapshotInfo(s: Snapshot__Output): SnapshotInfo {
     sizeBytes: s.sizeBytes,
     allocatedBytes: s.allocatedBytes,
     userCreated: s.userCreated,
+    ...(s.deletePending ? { deletePending: true } : {}),
   };
 }

@@ -102,19 +102,27 @@ export class SpdkDataPath implements DataPath {
       let done = 0;
       for (const source of chain) {
         const src = alias(head.disk, source.name);
-        releaseSource = this.ctx.copyHolds.hold(head.disk, source.name, req.holder ?? `stage ${name}`);
+        // Held and recorded (the state file's copies): the copy runs on in spdk_tgt if this process
+        // dies. One copy of a snapshot at a time, e.g. beside one a killed process left running.
+        const ticket = await this.ctx.copyHolds.begin(head.disk, source.name, req.holder ?? `stage ${name}`, name, {
+          signal: copySignal,
+          onWait: (holder) => this.ctx.log.info({ src, staging: name, reader: holder }, 'another copy reads the snapshot (spdk_tgt would refuse a second one, EBUSY): waiting for its end'),
+        });
+        releaseSource = ticket.release;
         const status = await runShallowCopy(
           this.ctx,
           `snapshot ${source.role?.role === 'snapshot' ? source.role.snapshot : source.name} of ${replica}`,
           src,
           name,
           (s) => {
+            ticket.progress(s.copied_clusters, s.total_clusters);
             follower?.progress(s.copied_clusters);
             req.onProgress?.({ bytes: done + s.copied_clusters * disk.clusterSize, total });
           },
-          (operation) => {
+          async (operation) => {
             copying = operation;
             this.ctx.log.debug({ src, staging: name, operation }, 'shallow copy into staging started');
+            await ticket.started(operation);
           },
           { signal: copySignal },
         );
@@ -183,7 +191,8 @@ export class SpdkDataPath implements DataPath {
     const removed: string[] = [];
     // With skipLive (a sweep while the service runs, after spdk_tgt came back: reconcile's
     // afterConverge), what a stage, restore or zeroing under way uses now is left to it.
-    const live = (name: string) => sweep.skipLive === true && this.staging.isLive(name);
+    // A copy the previous process left running (left-copies.ts) still writes its staging bdev and file.
+    const live = (name: string) => (sweep.skipLive === true && this.staging.isLive(name)) || this.ctx.copyHolds.adopted.has(name);
     for (const lvol of await this.ctx.spdk.lvol.getLvols(undefined, options)) {
       const replica = parseRestoreLvol(lvol.name);
       if (parseLvstoreName(lvol.lvs.name) === undefined || replica === undefined) continue;

@@ -16,7 +16,7 @@
  * asking again. Peer calls are made outside the engine's lock; one operation per volume snapshot
  * runs at a time.
  */
-import { ConductorError } from '../../errors.js';
+import { ConductorError, isConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import { labelsProblem } from '../../validation/labels.js';
 import type { EngineReplicaSpec, VolumeSnapshotInfo } from '../model.js';
@@ -103,6 +103,7 @@ export class VolumeSnapshots {
       const spec = this.records.get(engine);
       const record = spec && recordOf(spec, name);
       if (!spec || !record) return;
+      await this.refuseCloned(spec, name, record, options);
       await this.records.edit(engine, (edit) => edit.setVolumeSnapshot(name, { ...record, state: 'deleting' }));
       await this.deleteOnMembers(spec, name, record, options);
       await this.records.edit(engine, (edit) => (edit.current ? edit.setVolumeSnapshot(name, undefined) : Promise.resolve()));
@@ -161,6 +162,38 @@ export class VolumeSnapshots {
     await this.records.edit(engine, (edit) => (edit.current ? edit.setVolumeSnapshot(name, undefined) : Promise.resolve()));
   }
 
+  /**
+   * A member's copy of the snapshot with a clone (more than one child: SPDK cannot merge it away)
+   * would refuse its delete after the other members' copies were already gone: every member is
+   * asked first, through its node (a remote member's clone lives on its node), and the delete is
+   * refused with nothing changed. A member that cannot be asked refuses a first delete too (a
+   * delete already under way goes on: that member's own delete then answers for it).
+   */
+  private async refuseCloned(spec: EngineSpec, name: string, record: VolumeSnapshotRecord, options?: CallOptions): Promise<void> {
+    const members = record.members.filter((m) => spec.replicas.some((r) => r.name === m));
+    const lists = await Promise.allSettled(members.map((m) => this.peerOf(spec.name, memberOf(spec, m)).snapshotList(m, options)));
+    const cloned: string[] = [];
+    for (const [i, listed] of lists.entries()) {
+      const member = members[i]!;
+      if (listed.status === 'rejected') {
+        if (record.state === 'deleting' || (isConductorError(listed.reason) && listed.reason.code === 'REPLICA_NOT_FOUND')) continue;
+        const error = listed.reason as Error;
+        throw new ConductorError(
+          isConductorError(error) ? error.code : 'REPLICA_UNREACHABLE',
+          `volume snapshot ${name} of ${spec.name}: member ${member} could not be asked whether a clone depends on its copy (${error.message}); nothing was deleted, retry`,
+        );
+      }
+      const own = listed.value.find((s) => s.name === name);
+      if (own && own.children.length > 1) cloned.push(`${member} (${own.children.length} children)`);
+    }
+    if (cloned.length > 0) {
+      throw new ConductorError(
+        'SNAPSHOT_HAS_CHILDREN',
+        `volume snapshot ${name} of ${spec.name} is not deleted: a clone depends on the copy of member${cloned.length > 1 ? 's' : ''} ${cloned.join('; ')}; SPDK can merge a snapshot only into a single child: delete the clone first; nothing was deleted`,
+      );
+    }
+  }
+
   private async deleteOnMembers(spec: EngineSpec, name: string, record: VolumeSnapshotRecord, options?: CallOptions): Promise<void> {
     const members = record.members.filter((m) => {
       const still = spec.replicas.some((r) => r.name === m);
@@ -178,9 +211,21 @@ export class VolumeSnapshots {
     }
   }
 
-  /** A member that already has a snapshot of this name made it on its own: never adopted, never deleted by an undo. */
+  /**
+   * A member that already has a snapshot of this name made it on its own: never adopted, never
+   * deleted by an undo. One whose snapshot of this name is still being deleted (a copy reads it,
+   * Snapshots.delete) is refused as such: the name is free once that copy ends.
+   */
   private async refuseForeign(engine: string, name: string, members: readonly EngineReplicaSpec[], peers: readonly PeerNode[], options?: CallOptions): Promise<void> {
     const lists = await Promise.all(peers.map((peer, i) => peer.snapshotList(members[i]!.name, options)));
+    const pending = members.filter((_, i) => lists[i]!.some((s) => s.name === name && s.deletePending === true)).map((m) => m.name);
+    if (pending.length > 0) {
+      throw new ConductorError(
+        'SNAPSHOT_DELETE_PENDING',
+        `member${pending.length > 1 ? 's' : ''} ${pending.join(', ')} of ${engine} still ha${pending.length > 1 ? 've' : 's'} a snapshot ${name} being deleted: a copy (a backup's stage or a rebuild) reads it and spdk_tgt deletes it when that copy ends (SnapshotList of the member shows it with delete_pending); create the volume snapshot after that or choose another name; nothing was changed`,
+        { field: 'name' },
+      );
+    }
     const holders = members.filter((_, i) => lists[i]!.some((s) => s.name === name)).map((m) => m.name);
     if (holders.length > 0) {
       throw new ConductorError(

@@ -69,7 +69,7 @@ export function createNodeDomain(options: NodeDomainOptions): NodeService {
     locks,
     keys: new KeyStore({ spdk, state, locks, log: log.child({ component: 'keys' }) }, keyFiles),
     events: new ReplicaEvents(),
-    copyHolds: new CopyHolds(),
+    copyHolds: new CopyHolds(state, log.child({ component: 'copy-holds' })),
     ports: new PortRange(options.exportPorts.min, options.exportPorts.max),
     settings: options.settings,
     log,

@@ -70,6 +70,7 @@ import { nqnProblem } from '../../validation/nqn.js';
 import { BudgetMargins, observeNode, type NodeObservation } from './observation.js';
 import { Reconciler, type ReconcileStatus } from './reconcile.js';
 import { recover, type RecoveryReport } from './recovery.js';
+import { adoptLeftCopies } from '../backup/left-copies.js';
 import { Replicas } from '../replica/replicas.js';
 import { Snapshots } from '../replica/snapshots.js';
 import { NodeMonitor } from './node-monitor.js';
@@ -224,6 +225,10 @@ export class NodeService implements NodeDomain, EngineDomain {
   start(): Promise<RecoveryReport | undefined> {
     this.recovery ??= pRetry(
       async () => {
+        // First: copies a killed process left running hold their snapshots (backup/left-copies.ts).
+        const leftCopies = await adoptLeftCopies(this.ctx, this.stop.signal, () =>
+          this.dataPath.sweepOrphans(undefined, { skipLive: true }).catch((e: unknown) => this.ctx.log.warn({ err: (e as Error).message }, 'staging not swept after a left copy ended')),
+        );
         const report = await recover(this.ctx, this.replicas, this.snapshots);
         // One read of the controllers serves the three steps that need them.
         const controllers = await this.ctx.spdk.nvme.getControllers();
@@ -250,7 +255,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         // Peers may still be starting: a volume snapshot left mid-way is settled in the background.
         void this.volumeSnapshots.recover().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'volume snapshot recovery failed'));
         void this.backups.start().catch((err: unknown) => this.ctx.log.error({ err: (err as Error).message }, 'backup jobs did not start'));
-        this.ctx.log.info({ ...report, engines, copies, staging, rebuilds: { ...rebuilds, spdkStarted }, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
+        this.ctx.log.info({ ...report, leftCopies, engines, copies, staging, rebuilds: { ...rebuilds, spdkStarted }, keys: { ...keys, repointed } }, 'recovered from spdk_tgt; ready');
         this.monitor.schedule();
         return report;
       },

@@ -45,14 +45,17 @@ export async function recover(ctx: Pick<DomainContext, 'spdk' | 'client' | 'inve
   };
 
   for (const intent of ctx.state.intents()) {
-    if (intent.op === 'replica-delete') await replicas.finishDelete(intent.replica, intent.disk, options);
+    // A snapshot a copy still reads (one the previous process left running: backup/left-copies.ts,
+    // adopted before this runs) is not deleted under it: the rest waits for the copy's end.
+    if (intent.op === 'replica-delete') await replicas.finishDeleteWhenFree(intent.replica, intent.disk, options);
     else if (intent.op === 'snapshot-revert') await snapshots.finishRevert(intent.replica, intent.disk, options);
     else await ctx.state.clearIntent(intent.replica);
     report.intentsFinished.push(`${intent.op} ${intent.replica}`);
   }
 
-  // Snapshots deleted while a backup's copy read them (Snapshots.delete): no copy of this
-  // process runs now, so they go.
+  // Snapshots deleted while a copy read them (Snapshots.delete): no copy of this process runs
+  // now, but one the previous process started may still (its snapshot is held then, see
+  // backup/left-copies.ts): Snapshots.delete takes the delete again and does it once that ends.
   for (const [replica, snapshot, meta] of ctx.state.allSnapshotMeta()) {
     if (!meta.deletePending) continue;
     await snapshots.delete(replica, snapshot, options).catch(() => undefined);

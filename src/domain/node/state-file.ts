@@ -20,7 +20,7 @@ import type { TargetSpec } from '../../objectstore/target-spec.js';
 import { checkAndMigrate, STATE_VERSION } from './state-schema.js';
 import { injectedWriteFault } from './write-faults.js';
 import { captureState, frozenCopy, frozenRecord, renderState, TableText } from './state-serialize.js';
-import type { BackupJobRecord, CloneRecord, DiskIntent, EngineSpec, ExportIntent, ExportSecurity, Intent, KeyHolding, SnapshotMeta, StateData } from './state-records.js';
+import type { BackupJobRecord, CloneRecord, CopyRecord, DiskIntent, EngineSpec, ExportIntent, ExportSecurity, Intent, KeyHolding, SnapshotMeta, StateData } from './state-records.js';
 
 // The records' types stay importable from here, where their callers have always found them.
 export type {
@@ -39,6 +39,7 @@ export type {
   StateData,
   BackupJobRecord,
   CloneRecord,
+  CopyRecord,
 } from './state-records.js';
 
 /**
@@ -53,8 +54,8 @@ const KEPT_PORTS_MAX = 1024;
 const IOV_MAX = 1024;
 
 /** The top-level keys that are tables of records (the others are plain values). */
-type TableName = 'disks' | 'exports' | 'engines' | 'snapshots' | 'intents' | 'keyUsers' | 'backupJobs' | 'keptPorts' | 'clones';
-const TABLE_NAMES: readonly TableName[] = ['disks', 'exports', 'engines', 'snapshots', 'intents', 'keyUsers', 'backupJobs', 'keptPorts', 'clones'];
+type TableName = 'disks' | 'exports' | 'engines' | 'snapshots' | 'intents' | 'keyUsers' | 'backupJobs' | 'keptPorts' | 'clones' | 'copies';
+const TABLE_NAMES: readonly TableName[] = ['disks', 'exports', 'engines', 'snapshots', 'intents', 'keyUsers', 'backupJobs', 'keptPorts', 'clones', 'copies'];
 type Tables = Required<Pick<StateData, TableName>>;
 type RecordOf<T extends TableName> = Tables[T][string];
 
@@ -86,6 +87,7 @@ function withDictionaries(data: StateData): StateData {
     ...(data.backupTarget ? { backupTarget: data.backupTarget } : {}),
     ...(data.keptPorts ? { keptPorts: dictionary(data.keptPorts) } : {}),
     ...(data.clones ? { clones: dictionary(data.clones) } : {}),
+    ...(data.copies ? { copies: dictionary(data.copies) } : {}),
   };
 }
 
@@ -425,6 +427,24 @@ export class StateFile {
       return;
     }
     await this.putUndoable('backupJobs', id, frozenCopy(record));
+  }
+
+  /** Shallow copies started and not seen to end (see StateData.copies). */
+  copies(): ReadonlyArray<[dst: string, record: CopyRecord]> {
+    return Object.entries(this.data.copies ?? {});
+  }
+
+  /**
+   * Records a copy about to start or started (waits until on disk; throws, remembering nothing, if
+   * the write fails), or forgets one that ended (undefined: settles, never throws; a stale record
+   * is asked about again at the next start and found ended).
+   */
+  async putCopy(dst: string, record: CopyRecord | undefined): Promise<void> {
+    if (record === undefined) {
+      if (this.remove('copies', dst)) await this.settle(`copy into ${dst} over`);
+      return;
+    }
+    await this.putUndoable('copies', dst, frozenCopy(record));
   }
 
   backupTarget(): TargetSpec | undefined {

@@ -7,6 +7,7 @@ import type { TargetSpec } from '../../objectstore/target-spec.js';
 import type {
   BACKUP_JOB_SCHEMA,
   CLONE_RECORD_SCHEMA,
+  COPY_RECORD_SCHEMA,
   VOLUME_SNAPSHOT_SCHEMA,
   DISK_INTENT_SCHEMA,
   ENGINE_SPEC_SCHEMA,
@@ -183,6 +184,13 @@ export interface StateData {
    * for an engine over them.
    */
   clones?: Record<string, CloneRecord>;
+  /**
+   * Shallow copies this service started in spdk_tgt whose end it has not seen yet, by destination
+   * bdev (a staging bdev, a rebuild's copy controller's bdev): a copy cannot be stopped and runs on
+   * in spdk_tgt when the service dies, and the snapshot it reads must not be deleted until it ends
+   * (backup/copy-holds.ts). The next start asks spdk_tgt about each (backup/left-copies.ts).
+   */
+  copies?: Record<string, CopyRecord>;
   /** The export ports of deleted engines and exports, by `engine/NAME` or `export/REPLICA`, oldest first (see keepPort). */
   keptPorts?: Record<string, number>;
 }
@@ -196,6 +204,16 @@ export interface CloneRecord {
   snapshot: string;
   mode: 'linked' | 'full' | 'restore';
   createdAt: string;
+}
+
+/** A shallow copy in spdk_tgt: the snapshot `lvol` of `disk` read into the bdev `dst`, for `holder`; `operation` once spdk_tgt answered the start. */
+export interface CopyRecord {
+  disk: string;
+  lvol: string;
+  holder: string;
+  dst: string;
+  operation?: number;
+  startedAtMs: number;
 }
 
 export interface BackupJobRecord {
@@ -229,5 +247,6 @@ const schemaCoversTypes: [
   SameKeys<keyof BackupJobRecord, SchemaKeys<typeof BACKUP_JOB_SCHEMA>>,
   SameKeys<keyof VolumeSnapshotRecord, SchemaKeys<typeof VOLUME_SNAPSHOT_SCHEMA>>,
   SameKeys<keyof CloneRecord, SchemaKeys<typeof CLONE_RECORD_SCHEMA>>,
-] = [true, true, true, true, true, true, true, true, true, true];
+  SameKeys<keyof CopyRecord, SchemaKeys<typeof COPY_RECORD_SCHEMA>>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
 void schemaCoversTypes;

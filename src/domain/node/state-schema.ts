@@ -43,6 +43,21 @@ export const CLONE_RECORD_SCHEMA = {
   additionalProperties: false,
 } as const;
 
+/** A shallow copy this service started in spdk_tgt (see StateData.copies). */
+export const COPY_RECORD_SCHEMA = {
+  type: 'object',
+  properties: {
+    disk: nonEmpty,
+    lvol: nonEmpty,
+    holder: nonEmpty,
+    dst: nonEmpty,
+    operation: { type: 'integer', minimum: 0 },
+    startedAtMs: { type: 'integer', minimum: 0 },
+  },
+  required: ['disk', 'lvol', 'holder', 'dst', 'startedAtMs'],
+  additionalProperties: false,
+} as const;
+
 export const VOLUME_SNAPSHOT_SCHEMA = {
   type: 'object',
   properties: {
@@ -279,6 +294,8 @@ export const STATE_SCHEMA = {
     keptPorts: { type: 'object', additionalProperties: port },
     // Optional: fresh clones by replica name (see StateFile.recordClone).
     clones: { type: 'object', additionalProperties: CLONE_RECORD_SCHEMA },
+    // Optional: shallow copies started in spdk_tgt and not reported ended, by destination bdev (see StateFile.putCopy).
+    copies: { type: 'object', additionalProperties: COPY_RECORD_SCHEMA },
   },
   required: ['version', 'disks', 'exports', 'engines', 'snapshots', 'intents'],
   additionalProperties: false,

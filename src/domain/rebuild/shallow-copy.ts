@@ -24,6 +24,7 @@ import { alias, checkName, copyControllerName, parseCopyController, snapshotLvol
 import { portProblem } from '../../validation/network.js';
 import { nqnProblem } from '../../validation/nqn.js';
 import type { Replicas } from '../replica/replicas.js';
+import type { CopyTicket } from '../backup/copy-holds.js';
 import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 
 /** How often spdk_tgt is asked how far a copy got: soon at first (small copies end in ms), then calmer. */
@@ -55,11 +56,13 @@ export class ShallowCopies {
       const clusterSizeBytes = this.ctx.inventory.disks.get(head.disk)?.clusterSize ?? 0;
       const controller = copyControllerName(replica);
       const reservation = await this.ctx.admission.admit({ kind: 'attach', what: `copy of snapshot ${snapshot} of ${replica}`, controllers: 1 }, options);
-      const release = this.ctx.copyHolds.hold(head.disk, source.name, `rebuild copy of ${replica}`);
       /** spdk_tgt's copy, once started; `ended` once it reported its end. */
       let operation: number | undefined;
       let ended = false;
+      let ticket: CopyTicket | undefined;
       try {
+        // Recorded as well (the state file's copies): a copy runs on when this process dies.
+        ticket = await this.ctx.copyHolds.begin(head.disk, source.name, `rebuild copy of ${replica}`, `${controller}n1`);
         const bdevs = await this.ctx.spdk.nvme.attachController(
           {
             name: controller,
@@ -80,10 +83,14 @@ export class ShallowCopies {
           snapshot,
           src,
           dst,
-          (s) => onProgress({ state: s.state, copiedClusters: s.copied_clusters, totalClusters: s.total_clusters, clusterSizeBytes }),
-          (started) => {
+          (s) => {
+            ticket?.progress(s.copied_clusters, s.total_clusters);
+            onProgress({ state: s.state, copiedClusters: s.copied_clusters, totalClusters: s.total_clusters, clusterSizeBytes });
+          },
+          async (started) => {
             operation = started;
             this.ctx.log.info({ replica, snapshot, target: `${target.address}:${target.port}`, operation }, 'shallow copy started');
+            await ticket?.started(started);
           },
           options,
         );
@@ -99,6 +106,7 @@ export class ShallowCopies {
         await this.detach(controller).catch((e: unknown) => this.ctx.log.error({ controller, err: (e as Error).message }, 'copy controller not detached; recovery will remove it'));
         // A copy given up (an abort, a failed check) runs on in spdk_tgt until the detach fails it:
         // the snapshot stays held until spdk_tgt says it ended, without keeping the caller waiting.
+        const release = () => ticket?.release();
         if (operation === undefined || ended) release();
         else void waitCopyEnd(this.ctx, operation).finally(release);
       }
@@ -128,11 +136,11 @@ export async function runShallowCopy(
   src: string,
   dst: string,
   onStatus: (status: RunningCopyStatus) => void,
-  onStarted: (operation: number) => void,
+  onStarted: (operation: number) => void | Promise<void>,
   options?: CallOptions,
 ): Promise<RunningCopyStatus> {
   const operation = await startShallowCopy(ctx, src, dst, options);
-  onStarted(operation);
+  await onStarted(operation);
   for (let poll = POLL_FIRST_MS; ; poll = Math.min(POLL_MAX_MS, poll * 2)) {
     options?.signal?.throwIfAborted();
     const status = await ctx.spdk.lvol.checkShallowCopy(operation, options);

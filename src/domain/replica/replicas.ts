@@ -226,6 +226,21 @@ export class Replicas {
       .catch((error: unknown) => this.ctx.log.error({ replica: name, err: (error as Error).message }, 'the rest of a replica delete failed; the next start finishes it'));
   }
 
+  /**
+   * Recovery's finish of a recorded delete: now, or once the copy reading one of its snapshots
+   * ends (a copy the previous process left running in spdk_tgt, held by backup/left-copies.ts).
+   */
+  async finishDeleteWhenFree(name: string, disk: string | undefined, options?: CallOptions): Promise<'finished' | 'deferred'> {
+    const held = disk !== undefined ? this.heldSnapshot(name, disk) : undefined;
+    if (held && disk !== undefined) {
+      this.ctx.log.info({ replica: name, reader: held.holder }, 'a recorded replica delete waits for the copy reading one of its snapshots');
+      this.deferFinish(name, disk, held.ended);
+      return 'deferred';
+    }
+    await this.finishDelete(name, disk, options);
+    return 'finished';
+  }
+
   /** The rest of a delete: also what recovery runs for a delete that died midway. */
   async finishDelete(name: string, disk: string | undefined, options?: CallOptions): Promise<void> {
     await this.exports.unexpose(name, options);

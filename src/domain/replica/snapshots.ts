@@ -36,6 +36,7 @@ export class Snapshots {
       const existing = this.ctx.inventory.lvol(head.disk, lvolName);
       if (existing) {
         const meta = this.ctx.state.snapshotMeta(replica, name);
+        if (meta?.deletePending) throw this.deletePending(replica, name, existing);
         if (meta && JSON.stringify(meta.labels) !== JSON.stringify(labels)) {
           throw new ConductorError('SNAPSHOT_EXISTS', `snapshot ${name} of ${replica} exists with other labels`);
         }
@@ -118,6 +119,23 @@ export class Snapshots {
       this.ctx.log.info({ replica, snapshot: name }, 'snapshot deleted');
       this.ctx.events.emit('modified', this.replicas.info(this.replicas.head(replica)), `snapshot ${name} deleted`);
       return 'deleted';
+    });
+  }
+
+  /**
+   * A create of a name whose delete was taken while a copy reads it (still in spdk_tgt until the
+   * copy ends): refused, nothing changed. Answering the old snapshot would hand the caller one
+   * about to go; making another of its name is impossible until it is gone (spdk_tgt names are
+   * unique, and on v26.05 a half-deleted snapshot's name clashes at the next lvstore load).
+   */
+  private deletePending(replica: string, name: string, lvol: LvolRecord): ConductorError {
+    const held = this.ctx.copyHolds.of(lvol.disk, lvol.name) ?? (lvol.clones.length === 1 ? this.ctx.copyHolds.of(lvol.disk, lvol.clones[0]!) : undefined);
+    const progress = held?.progress && held.progress.total > 0 ? ` (${held.progress.copied} of ${held.progress.total} clusters copied)` : '';
+    const when = held
+      ? `spdk_tgt deletes it once ${held.holder}'s copy${progress} ends`
+      : 'its delete is recorded and finishes when the copy that read it is seen to end (at the latest at the next start)';
+    return new ConductorError('SNAPSHOT_DELETE_PENDING', `snapshot ${name} of ${replica} is being deleted: ${when}; create it after that or choose another name; nothing was changed`, {
+      field: 'name',
     });
   }
 
@@ -245,6 +263,7 @@ export class Snapshots {
       sizeBytes: lvol.sizeBytes,
       allocatedBytes: lvol.allocatedClusters * (disk?.clusterSize ?? 0),
       userCreated: meta?.userCreated ?? true,
+      ...(meta?.deletePending ? { deletePending: true } : {}),
     };
   }
 }

@@ -20,6 +20,11 @@ export interface Snapshot {
   'allocatedBytes'?: (number | string | Long);
   'userCreated'?: (boolean);
   /**
+   * Deleted while a copy (a backup's stage, a rebuild) reads it: spdk_tgt still has it, and deletes
+   * it when the copy ends; until then its name is not free (SnapshotCreate: SNAPSHOT_DELETE_PENDING).
+   */
+  'deletePending'?: (boolean);
+  /**
    * Set when this answer comes from what the service last read and spdk_tgt may differ now
    * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
    */
@@ -43,6 +48,11 @@ export interface Snapshot__Output {
   'sizeBytes': (number);
   'allocatedBytes': (number);
   'userCreated': (boolean);
+  /**
+   * Deleted while a copy (a backup's stage, a rebuild) reads it: spdk_tgt still has it, and deletes
+   * it when the copy ends; until then its name is not free (SnapshotCreate: SNAPSHOT_DELETE_PENDING).
+   */
+  'deletePending': (boolean);
   /**
    * Set when this answer comes from what the service last read and spdk_tgt may differ now
    * (spdk_tgt unreachable, or restarted and not yet read again); stale_reason says why.
