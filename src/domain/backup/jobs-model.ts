@@ -1,6 +1,7 @@
 /** What backup and restore jobs look like to callers (domain/backup/jobs.ts makes them). */
 import type { BackupSummary } from '../../objectstore/repository.js';
 import type { TargetSpec } from '../../objectstore/target-spec.js';
+import type { SweepInfo } from './jobs-sweeps.js';
 import type { SnapshotCreate, SnapshotInfo, VolumeSnapshotInfo } from '../model.js';
 
 export type JobKind = 'backup' | 'restore';
@@ -55,7 +56,7 @@ export interface RestoreCreate {
 export type JobEvent = { type: 'added' | 'modified'; job: JobInfo } | { type: 'synced'; job: undefined };
 
 /** Re-exported so the API layer names them through the domain. */
-export type { BackupSummary, TargetSpec };
+export type { BackupSummary, SweepInfo, TargetSpec };
 
 /** The node's snapshot and replica operations backup jobs need (BackupJobsDeps.node). */
 export interface BackupNode {
