@@ -15,8 +15,9 @@
  *   a backup.
  * Markers expire (a killed process's marker stops counting after leaseMs), by the writer's clock.
  * Both sides refresh theirs every leaseMs/3 while they run; one that went unrefreshed for 3/4 of
- * leaseMs (a quarter kept for clocks) stops its owner before it acts on a view a lapsed marker no
- * longer protected (a sweep deletes no more, a backup writes no manifest).
+ * leaseMs (a quarter kept for clocks) does not act on a view a lapsed marker no longer protected:
+ * a sweep deletes no more, a backup checks every block its manifest names again (after any sweep
+ * of the volume ended) before it writes the manifest.
  */
 import { randomBytes } from 'node:crypto';
 import { ConductorError } from '../errors.js';

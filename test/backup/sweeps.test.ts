@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupJobs } from '../../src/domain/backup/jobs.js';
 import { keys } from '../../src/objectstore/format.js';
+import { FsStore } from '../../src/objectstore/fs-store.js';
 import type { ObjectStore } from '../../src/objectstore/object-store.js';
 import { BackupRepository } from '../../src/objectstore/repository.js';
 import type { TargetSpec } from '../../src/objectstore/target-spec.js';
@@ -285,5 +286,32 @@ describe('sweeps of unreferenced blocks on a filesystem target', { timeout: 300_
     expect(await blockHashes(store, 'rvol')).toEqual(await referenced(store, 'rvol'));
     await restoredExactly(second.manager, data, 'rvol', resumable.backupId, 'r1', 's2', 'r1-back');
     await second.manager.close();
+  });
+});
+
+describe('markers in the target', { timeout: 120_000 }, () => {
+  it('a backup whose marker lapsed checks the blocks its manifest names again: present ones pass, one a sweep removed fails it', async () => {
+    const store = new FsStore(tempDir('bk-sw-'));
+    const repo = new BackupRepository(store, { leaseMs: 400, pollMs: 50 });
+    const [a, b] = ['a'.repeat(64), 'b'.repeat(64)];
+    const lapsing = await repo.beginBackup('lvol', 'bk-lapsing');
+    await store.put(keys.block('lvol', a), Buffer.from('stored by bk-lapsing, in no manifest yet'));
+    // Fresh: nothing to check.
+    await lapsing.confirm([a]);
+    // Not refreshed: once the marker expired, another sweep of the volume runs and takes the block.
+    const sweeper = new BackupRepository(store, { leaseMs: 400 });
+    await until('a sweep that is not deferred', async () => ((await sweeper.sweep('lvol')).sweepDeferred ? undefined : true), 30_000);
+    await expect(lapsing.confirm([a])).rejects.toMatchObject({ code: 'BACKUP_TARGET_UNREACHABLE', message: expect.stringContaining('was removed meanwhile') });
+    await lapsing.end();
+
+    const kept = await repo.beginBackup('lvol2', 'bk-kept');
+    await store.put(keys.block('lvol2', b), Buffer.from('stored by bk-kept'));
+    const since = Date.now();
+    await until('past the lease', () => Date.now() - since > 500, 30_000);
+    await kept.confirm([b]);
+    // The check wrote the marker again first: it counts again.
+    const marker = JSON.parse((await store.get(keys.inflightMarker('lvol2', 'bk-kept')))!.toString()) as { expiresAtMs: number };
+    expect(marker.expiresAtMs).toBeGreaterThan(since + 500);
+    await kept.end();
   });
 });
