@@ -231,6 +231,9 @@ describe('sweeps of unreferenced blocks on a filesystem target', { timeout: 300_
     await other.end();
     await until('swept on the timer', async () => manager.sweepList().length === 0 && (await blockHashes(store, 'mvol')).length === 2, 60_000);
     expect(await blockHashes(store, 'mvol')).toEqual(await referenced(store, 'mvol'));
+    // A delete of a backup that is not there records nothing.
+    await expect(manager.backupDelete('mvol', b1.backupId)).rejects.toMatchObject({ code: 'BACKUP_NOT_FOUND' });
+    expect(manager.sweepList()).toEqual([]);
     await manager.close();
   });
 

@@ -1,7 +1,6 @@
 /** What backup and restore jobs look like to callers (domain/backup/jobs.ts makes them). */
 import type { BackupSummary } from '../../objectstore/repository.js';
 import type { TargetSpec } from '../../objectstore/target-spec.js';
-import type { SweepInfo } from './jobs-sweeps.js';
 import type { SnapshotCreate, SnapshotInfo, VolumeSnapshotInfo } from '../model.js';
 
 export type JobKind = 'backup' | 'restore';
@@ -53,10 +52,25 @@ export interface RestoreCreate {
   replica: string;
 }
 
+/** A sweep of a volume's unreferenced blocks recorded and not yet run (domain/backup/jobs-sweeps.ts), as BackupList shows it. */
+export interface SweepInfo {
+  volume: string;
+  /** Why the volume's blocks await a sweep (the first request's reason). */
+  reason: string;
+  since: Date;
+  /** Sweeps tried (deferred or failed ones included). */
+  attempts: number;
+  lastAttemptAt: Date | undefined;
+  /** What it waits for now ('' before the first attempt). */
+  waitingFor: string;
+  /** The last attempt's error ('' when it did not fail). */
+  lastError: string;
+}
+
 export type JobEvent = { type: 'added' | 'modified'; job: JobInfo } | { type: 'synced'; job: undefined };
 
 /** Re-exported so the API layer names them through the domain. */
-export type { BackupSummary, SweepInfo, TargetSpec };
+export type { BackupSummary, TargetSpec };
 
 /** The node's snapshot and replica operations backup jobs need (BackupJobsDeps.node). */
 export interface BackupNode {

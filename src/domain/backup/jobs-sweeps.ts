@@ -18,20 +18,28 @@ import type { Logger } from 'pino';
 import { isConductorError } from '../../errors.js';
 import type { BackupRepository, DeleteResult } from '../../objectstore/repository.js';
 import type { BackupSweepRecord } from '../node/state-records.js';
+import { type JobInfo, type SweepInfo, TERMINAL_JOB_STATES } from './jobs-model.js';
 import type { TargetLease } from './jobs-target.js';
 
-export interface SweepInfo {
-  volume: string;
-  /** Why the volume's blocks await a sweep (the first request's reason). */
-  reason: string;
-  since: Date;
-  /** Sweeps tried (deferred or failed ones included). */
-  attempts: number;
-  lastAttemptAt: Date | undefined;
-  /** What it waits for now ('' before the first attempt). */
-  waitingFor: string;
-  /** The last attempt's error ('' when it did not fail). */
-  lastError: string;
+/**
+ * `busy` and `ended` over this node's jobs; `workOut(job)`: a job marked ended after an abort
+ * (abortGraceMs) whose work has not returned, which may still store blocks and hold its marker.
+ */
+export function localBackups<J extends { info: JobInfo }>(jobs: () => Iterable<J>, workOut: (job: J) => boolean): Pick<BackupSweepsDeps, 'busy' | 'ended'> {
+  return {
+    busy: (volume) => {
+      for (const job of jobs()) {
+        if (job.info.kind !== 'backup' || job.info.volume !== volume) continue;
+        if (!TERMINAL_JOB_STATES.has(job.info.state)) return `backup job ${job.info.id} of the volume (${job.info.state}) on this node; swept when it ends`;
+        if (workOut(job)) return `backup job ${job.info.id} of the volume, ${job.info.state} but its work not yet returned; swept when it does`;
+      }
+      return undefined;
+    },
+    ended: (id) => {
+      for (const job of jobs()) if (job.info.id === id) return job.info.kind === 'backup' && TERMINAL_JOB_STATES.has(job.info.state) && !workOut(job);
+      return false;
+    },
+  };
 }
 
 export interface BackupSweepsDeps {
@@ -187,6 +195,11 @@ export class BackupSweeps {
         lastError: status?.lastError ?? '',
       };
     });
+  }
+
+  /** Why a sweep of the volume waits on this node (see BackupSweepsDeps.busy). */
+  busy(volume: string): string | undefined {
+    return this.deps.busy(volume);
   }
 
   /** Tries the pending sweeps now, or right after the pass that runs. */

@@ -32,10 +32,10 @@ import type { BackupJobRecord } from '../node/state-file.js';
 import type { BackupSweepRecord } from '../node/state-records.js';
 import type { DataPath } from './data-path.js';
 import { runBackup } from './jobs-backup.js';
-import { TERMINAL_JOB_STATES, type BackupCreate, type BackupNode, type JobEvent, type JobInfo, type JobState, type RestoreCreate } from './jobs-model.js';
+import { TERMINAL_JOB_STATES, type BackupCreate, type BackupNode, type JobEvent, type JobInfo, type JobState, type RestoreCreate, type SweepInfo } from './jobs-model.js';
 import { runRestore } from './jobs-restore-run.js';
 import { BackupSnapshots } from './jobs-snapshots.js';
-import { BackupSweeps, type SweepInfo } from './jobs-sweeps.js';
+import { BackupSweeps, localBackups } from './jobs-sweeps.js';
 import { engineSource, replicaSource } from './jobs-source.js';
 import { BackupTarget, type TargetSettings } from './jobs-target.js';
 import type { SnapshotMeta } from '../node/state-records.js';
@@ -127,29 +127,13 @@ export class BackupJobs {
     this.sweeps = new BackupSweeps({
       state: deps.state,
       acquire: (signal) => this.target.acquire(signal),
-      busy: (volume) => this.busy(volume),
-      ended: (id) => {
-        const job = this.jobs.get(id);
-        return job !== undefined && job.info.kind === 'backup' && TERMINAL_JOB_STATES.has(job.info.state) && !this.workOut(job);
-      },
+      ...localBackups(
+        () => this.jobs.values(),
+        (job) => job.abortedAtMs !== undefined && this.working.has(job.info.id),
+      ),
       log: deps.log.child({ part: 'backup-sweeps' }),
       retryMs: deps.settings.sweepRetryMs ?? 60_000,
     });
-  }
-
-  /** A job marked ended after an abort (abortGraceMs) whose work has not returned: it may still store blocks and hold its marker. */
-  private workOut(job: Job): boolean {
-    return job.abortedAtMs !== undefined && this.working.has(job.info.id);
-  }
-
-  /** Why a sweep of the volume waits on this node: a backup of it queued or running (a resumed one keeps its blocks), or its work not returned. */
-  private busy(volume: string): string | undefined {
-    for (const job of this.jobs.values()) {
-      if (job.info.kind !== 'backup' || job.info.volume !== volume) continue;
-      if (!TERMINAL_JOB_STATES.has(job.info.state)) return `backup job ${job.info.id} of the volume (${job.info.state}) on this node; swept when it ends`;
-      if (this.workOut(job)) return `backup job ${job.info.id} of the volume, ${job.info.state} but its work not yet returned; swept when it does`;
-    }
-    return undefined;
   }
 
   /** Opens the target, cleans up after a previous process, and resumes or fails its jobs. */
@@ -300,7 +284,7 @@ export class BackupJobs {
     if (user) throw new ConductorError('BACKUP_IN_USE', `backup ${backupId} is used by ${user.info.kind} job ${user.info.id} (${user.info.state}); cancel it or wait`, { job: user.info.id });
     const lease = this.target.acquire(signal);
     try {
-      return await this.sweeps.deleteBackup(lease.repository, volume, backupId, this.busy(volume), signal);
+      return await this.sweeps.deleteBackup(lease.repository, volume, backupId, this.sweeps.busy(volume), signal);
     } finally {
       lease.release();
     }
