@@ -106,7 +106,8 @@ export class BackupSweeps {
   /**
    * Records that the volume's blocks await a sweep (kept with its first reason if one is already
    * recorded) and waits until that is on disk; then tries it unless `kick` is false. Returns
-   * whether the record is new.
+   * whether the record is new. The record is in the state file's memory when this returns its
+   * promise: a state change made after the call is written with it or later.
    */
   async request(volume: string, reason: string, kick = true): Promise<boolean> {
     const status = this.statusOf(volume);

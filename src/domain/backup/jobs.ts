@@ -395,13 +395,17 @@ export class BackupJobs {
     if (TERMINAL_JOB_STATES.has(job.info.state)) return;
     job.info.errorCode = code;
     this.setState(job, state, reason);
-    if (job.info.kind === 'backup' && state !== 'done' && job.mayHaveBlocks) {
-      // Before the job's record goes: nothing resumes an ended job, so the blocks it stored that no manifest names are garbage.
-      await this.sweeps
-        .request(job.info.volume, `backup ${job.info.backupId} ${state}: ${reason}`)
-        .catch((err: unknown) => this.log.warn({ job: job.info.id, err: (err as Error).message }, 'recording the sweep of an ended backup failed'));
-    }
+    // Nothing resumes an ended job: the blocks it stored that no manifest names are garbage. The
+    // sweep's record is made (in memory, at once) before the job's goes, so every write that
+    // carries the one carries the other.
+    const recorded =
+      job.info.kind === 'backup' && state !== 'done' && job.mayHaveBlocks
+        ? this.sweeps
+            .request(job.info.volume, `backup ${job.info.backupId} ${state}: ${reason}`)
+            .catch((err: unknown) => this.log.warn({ job: job.info.id, err: (err as Error).message }, 'recording the sweep of an ended backup failed'))
+        : undefined;
     await this.persist(job);
+    await recorded;
     // After the record is gone: a crash between leaves the snapshot to the next start's sweep.
     if (job.info.kind !== 'backup') return;
     const why = `backup ${job.info.backupId} ${state}`;
