@@ -136,7 +136,8 @@ export class BackupSweeps {
     }
     if (!this.deps.state.backupSweeps().some(([v]) => v === volume)) return;
     await this.deps.state.putBackupSweep(volume, undefined);
-    this.status.delete(volume);
+    // The generation stays (one number per volume): it only ever grows, so no sweep begun earlier settles a later record.
+    Object.assign(status, { attempts: 0, lastAttemptAt: undefined, waitingFor: '', lastError: '' });
     this.log.info({ volume, why }, 'backup sweep done; record removed');
   }
 
