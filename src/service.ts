@@ -229,6 +229,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         retryMinMs: config['backup.retryMinMs'],
         requestTimeoutMs: config['backup.requestTimeoutMs'],
         leaseMs: config['backup.leaseSec'] * 1000,
+        sweepRetryMs: config['backup.sweepRetrySec'] * 1000,
         stallMs: config['backup.stallSec'] * 1000,
         queuedDeadlineMs: config['backup.queuedDeadlineSec'] * 1000,
         defaultTarget: { kind: 'fs', path: join(dirname(stateFile), 'backups') },

@@ -239,6 +239,14 @@ export const CONFIG_KEYS = {
   'backup.stallSec': { type: 'integer', default: 600, min: 1, max: 86_400, describe: 'A running backup or restore job that makes no progress this long fails with BACKUP_DEADLINE_EXCEEDED, s' },
   'backup.queuedDeadlineSec': { type: 'integer', default: 86_400, min: 1, max: 2_592_000, describe: 'A job still queued this long after its create fails with BACKUP_DEADLINE_EXCEEDED, s' },
   'backup.leaseSec': { type: 'integer', default: 120, min: 5, max: 86_400, describe: "How long a backup's in-flight marker (and a delete's sweep lease) in the target counts without a refresh, s" },
+  'backup.sweepRetrySec': {
+    type: 'integer',
+    default: 60,
+    min: 1,
+    max: 86_400,
+    describe:
+      "How often a recorded sweep of a volume's unreferenced backup blocks (a delete's deferred sweep, a failed or cancelled backup's blocks) is tried again while it waits or fails, s; it also runs when a backup of the volume ends and at start",
+  },
   'health.samplePeriodMs': { type: 'integer', default: 2000, min: 100, max: 600_000, describe: "How often spdk_tgt's memory, RPC latency and reactor load are read" },
   'health.memDumpSpacing': {
     type: 'integer',

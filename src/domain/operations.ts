@@ -134,4 +134,7 @@ export interface EngineDomain {
 }
 
 /** Backup and restore jobs and the target (domain/backup/jobs.ts). */
-export type BackupOperations = Pick<BackupJobs, 'backupCreate' | 'jobGet' | 'jobList' | 'jobCancel' | 'backupList' | 'backupDelete' | 'restoreCreate' | 'watch' | 'targetSet' | 'targetGet'>;
+export type BackupOperations = Pick<
+  BackupJobs,
+  'backupCreate' | 'jobGet' | 'jobList' | 'jobCancel' | 'backupList' | 'backupDelete' | 'sweepList' | 'restoreCreate' | 'watch' | 'targetSet' | 'targetGet'
+>;

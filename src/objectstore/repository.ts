@@ -10,9 +10,14 @@
  * - a backup writes `inflight/<job>` (refreshed while it runs, with an expiry), then waits while a
  *   live `sweep/<id>` lease exists, and only then reads manifests and checks blocks;
  * - a delete removes the manifest, writes its sweep lease, and sweeps only if no live inflight
- *   marker exists; otherwise it leaves the unreferenced blocks for the next sweep (reported as
- *   deferred), never racing a backup.
+ *   marker exists; otherwise it leaves the unreferenced blocks for a later sweep (reported as
+ *   deferred; the caller records it and sweeps again: domain/backup/jobs-sweeps.ts), never racing
+ *   a backup.
  * Markers expire (a killed process's marker stops counting after leaseMs), by the writer's clock.
+ * Both sides refresh theirs every leaseMs/3 while they run; one that went unrefreshed for 3/4 of
+ * leaseMs (a quarter kept for clocks) does not act on a view a lapsed marker no longer protected:
+ * a sweep deletes no more, a backup checks every block its manifest names again (after any sweep
+ * of the volume ended) before it writes the manifest.
  */
 import { randomBytes } from 'node:crypto';
 import { ConductorError } from '../errors.js';
@@ -45,6 +50,25 @@ export interface DeleteResult {
 export interface CorruptManifest {
   id: string;
   reason: string;
+}
+
+export interface SweepResult extends DeleteResult {
+  /** The owners (job ids) of the live inflight markers that deferred the sweep. */
+  inflight: string[];
+}
+
+/** An inflight marker held by a running backup (see beginBackup). */
+export interface BackupMarker {
+  /** Writes the marker again with a new expiry; at least every leaseMs/3. */
+  refresh(): Promise<void>;
+  /**
+   * If the marker went unrefreshed for 3/4 of leaseMs at some time (a sweep may have run then):
+   * writes it again, waits for sweeps of the volume to end, and checks that every one of `hashes`
+   * (the blocks the manifest will name) is still there; a missing one fails the backup
+   * (BACKUP_TARGET_UNREACHABLE, with why). Otherwise does nothing.
+   */
+  confirm(hashes: Iterable<string>, signal?: AbortSignal): Promise<void>;
+  end(): Promise<void>;
 }
 
 export interface BackupSummary {
@@ -186,29 +210,53 @@ export class BackupRepository {
 
   /**
    * Announces a backup of `volume` (its inflight marker) and waits until no sweep of the volume
-   * runs. The returned handle refreshes the marker (call it at least every leaseMs/3) and ends it.
+   * runs. The returned handle refreshes the marker (call it at least every leaseMs/3), checks that
+   * it never lapsed, and ends it.
    */
-  async beginBackup(volume: string, job: string, signal?: AbortSignal): Promise<{ refresh(): Promise<void>; end(): Promise<void> }> {
+  async beginBackup(volume: string, job: string, signal?: AbortSignal): Promise<BackupMarker> {
     const key = keys.inflightMarker(volume, job);
-    const write = (): Promise<void> => this.putLease(key, job, signal);
-    await write();
+    const held = new HeldLease(this.options.leaseMs, () => this.putLease(key, job, signal));
+    await held.write();
     try {
       await this.waitForSweeps(volume, signal);
     } catch (err) {
       await this.store.delete(key).catch(() => undefined);
       throw err;
     }
-    // Not through this repository's retrier: that one carries the job's signal, and a job ends its
-    // marker after a cancel or a deadline aborted it too, when a retrier bound to an aborted signal
-    // gives up before its first attempt (the marker stayed, deferring the volume's sweeps for leaseMs).
-    const end = async (): Promise<void> => {
-      try {
-        await this.store.delete(key);
-      } catch {
-        await this.store.delete(key);
-      }
+    return {
+      refresh: () => held.write(),
+      confirm: async (hashes, confirmSignal) => {
+        if (!held.lapsed()) return;
+        const gapS = Math.round(held.longestGapMs() / 1000);
+        await held.write();
+        await this.waitForSweeps(volume, confirmSignal);
+        held.reset();
+        for (const hash of hashes) {
+          if (!(await this.hasBlock(volume, hash, confirmSignal))) {
+            throw new ConductorError(
+              'BACKUP_TARGET_UNREACHABLE',
+              `the in-flight marker of backup ${job} of volume ${volume} went unrefreshed for ${gapS} s (3/4 of backup.leaseSec is the limit) and block ${hash.slice(0, 16)}… it relies on was removed meanwhile (a sweep): no manifest written`,
+              { volume, job, hash },
+            );
+          }
+        }
+      },
+      // Not through this repository's retrier: that one carries the job's signal, and a job ends its
+      // marker after a cancel or a deadline aborted it too, when a retrier bound to an aborted signal
+      // gives up before its first attempt (the marker stayed, deferring the volume's sweeps for leaseMs).
+      end: async (): Promise<void> => {
+        try {
+          await this.store.delete(key);
+        } catch {
+          await this.store.delete(key);
+        }
+      },
     };
-    return { refresh: write, end };
+  }
+
+  /** Removes a backup's inflight marker its own end could not (see BackupSweeps): only for a backup known to have ended. */
+  async dropMarker(volume: string, job: string, signal?: AbortSignal): Promise<void> {
+    await this.retry('drop marker', () => this.store.delete(keys.inflightMarker(volume, job), signal));
   }
 
   private async putLease(key: string, owner: string, signal?: AbortSignal): Promise<void> {
@@ -259,10 +307,11 @@ export class BackupRepository {
 
   /**
    * Deletes a backup: its manifest first (from then on it is gone for readers), then the blocks no
-   * manifest of the volume references, unless a backup of the volume is in flight. A missing
-   * backup is BACKUP_NOT_FOUND.
+   * manifest of the volume references, unless a backup of the volume is in flight or the caller
+   * says not to sweep now (`sweep: false`: a backup of the volume waits to resume): then the sweep
+   * is deferred, for the caller to run later. A missing backup is BACKUP_NOT_FOUND.
    */
-  async deleteBackup(volume: string, id: string, signal?: AbortSignal): Promise<DeleteResult> {
+  async deleteBackup(volume: string, id: string, signal?: AbortSignal, options: { sweep?: boolean } = {}): Promise<SweepResult> {
     const key = keys.manifest(volume, id);
     if (!(await this.retry('check manifest', () => this.store.exists(key, signal)))) {
       throw new ConductorError('BACKUP_NOT_FOUND', `no backup ${id} of volume ${volume} in the target`, { volume, id });
@@ -275,17 +324,34 @@ export class BackupRepository {
       throw new ConductorError('BACKUP_CORRUPT', `cannot delete ${id}: ${other.reason}; delete ${other.id} (or put its manifest back) first, nothing was removed`, { volume, id, corrupt: other.id });
     }
     await this.retry('delete manifest', () => this.store.delete(key, signal));
-    const result = await this.sweep(volume, signal);
+    const result = options.sweep === false ? { blocksRemoved: 0, sweepDeferred: true, inflight: [] } : await this.sweep(volume, signal);
     await this.writeIndex(volume, signal);
     return result;
   }
 
-  /** Mark-and-sweep of the volume's blocks under a sweep lease (see the top of this file). */
-  async sweep(volume: string, signal?: AbortSignal): Promise<DeleteResult> {
+  /**
+   * Mark-and-sweep of the volume's blocks under a sweep lease (see the top of this file): deferred
+   * (nothing removed) while a live inflight marker exists. Idempotent: a sweep again removes what
+   * an interrupted one left. The lease is refreshed while it runs; if it cannot be, the sweep stops
+   * with BACKUP_TARGET_UNREACHABLE before a backup could begin beside it.
+   */
+  async sweep(volume: string, signal?: AbortSignal): Promise<SweepResult> {
     const leaseKey = keys.sweepLease(volume, randomBytes(6).toString('hex'));
-    await this.putLease(leaseKey, 'sweep', signal);
+    const held = new HeldLease(this.options.leaseMs, () => this.putLease(leaseKey, 'sweep', signal));
+    await held.write();
+    const refresh = setInterval(() => void held.write().catch(() => undefined), Math.max(100, Math.floor(this.options.leaseMs / 3)));
+    const check = (): void => {
+      if (held.lapsed()) {
+        throw new ConductorError(
+          'BACKUP_TARGET_UNREACHABLE',
+          `the sweep lease of volume ${volume} could not be refreshed for ${Math.round(held.longestGapMs() / 1000)} s: the sweep stops (a backup may begin); it runs again later`,
+          { volume },
+        );
+      }
+    };
     try {
-      if ((await this.liveLeases(keys.inflight(volume), undefined, signal)).length > 0) return { blocksRemoved: 0, sweepDeferred: true };
+      const inflight = await this.liveLeases(keys.inflight(volume), undefined, signal);
+      if (inflight.length > 0) return { blocksRemoved: 0, sweepDeferred: true, inflight };
       const referenced = new Set<string>();
       for (const manifest of await this.manifests(volume, signal)) for (const [, hash] of manifest.blocks) referenced.add(hash);
       const doomed: string[] = [];
@@ -296,11 +362,55 @@ export class BackupRepository {
           if (!referenced.has(hash)) doomed.push(object.key);
         }
       });
-      for (const block of doomed) await this.retry('delete block', () => this.store.delete(block, signal));
-      return { blocksRemoved: doomed.length, sweepDeferred: false };
+      let removed = 0;
+      for (const block of doomed) {
+        check();
+        await this.retry('delete block', () => this.store.delete(block, signal));
+        removed++;
+      }
+      return { blocksRemoved: removed, sweepDeferred: false, inflight: [] };
     } finally {
+      clearInterval(refresh);
       await this.store.delete(leaseKey).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * A marker this process writes and refreshes, and whether it may have expired in the target at
+ * some time: the expiry written counts from a write's start, and the next one is in place when it
+ * ends, so the gap from one successful write's start to the next one's end (or to now) must stay
+ * under 3/4 of the lease (a quarter is left for clocks).
+ */
+class HeldLease {
+  /** When the last successful write began (its expiry counts from then). */
+  private lastOkMs = 0;
+  /** The longest time from a successful write's start to the end of the next one: the marker in the target may have expired within it. */
+  private gapMs = 0;
+
+  constructor(
+    private readonly leaseMs: number,
+    private readonly put: () => Promise<void>,
+  ) {}
+
+  async write(): Promise<void> {
+    const startedMs = Date.now();
+    await this.put();
+    if (this.lastOkMs > 0) this.gapMs = Math.max(this.gapMs, Date.now() - this.lastOkMs);
+    this.lastOkMs = Math.max(this.lastOkMs, startedMs);
+  }
+
+  /** After a write that began after every gap so far: the gaps before it no longer count. */
+  reset(): void {
+    this.gapMs = 0;
+  }
+
+  longestGapMs(): number {
+    return Math.max(this.gapMs, Date.now() - this.lastOkMs);
+  }
+
+  lapsed(): boolean {
+    return this.longestGapMs() >= (this.leaseMs * 3) / 4;
   }
 }
 

@@ -11,6 +11,7 @@ import type { BackupJob as _spdk_conductor_v1_BackupJob, BackupJob__Output as _s
 import type { BackupJobEvent as _spdk_conductor_v1_BackupJobEvent, BackupJobEvent__Output as _spdk_conductor_v1_BackupJobEvent__Output } from './spdk/conductor/v1/BackupJobEvent.js';
 import type { BackupListRequest as _spdk_conductor_v1_BackupListRequest, BackupListRequest__Output as _spdk_conductor_v1_BackupListRequest__Output } from './spdk/conductor/v1/BackupListRequest.js';
 import type { BackupListResponse as _spdk_conductor_v1_BackupListResponse, BackupListResponse__Output as _spdk_conductor_v1_BackupListResponse__Output } from './spdk/conductor/v1/BackupListResponse.js';
+import type { BackupSweep as _spdk_conductor_v1_BackupSweep, BackupSweep__Output as _spdk_conductor_v1_BackupSweep__Output } from './spdk/conductor/v1/BackupSweep.js';
 import type { BackupTarget as _spdk_conductor_v1_BackupTarget, BackupTarget__Output as _spdk_conductor_v1_BackupTarget__Output } from './spdk/conductor/v1/BackupTarget.js';
 import type { BackupTargetGetRequest as _spdk_conductor_v1_BackupTargetGetRequest, BackupTargetGetRequest__Output as _spdk_conductor_v1_BackupTargetGetRequest__Output } from './spdk/conductor/v1/BackupTargetGetRequest.js';
 import type { BackupWatchRequest as _spdk_conductor_v1_BackupWatchRequest, BackupWatchRequest__Output as _spdk_conductor_v1_BackupWatchRequest__Output } from './spdk/conductor/v1/BackupWatchRequest.js';
@@ -36,6 +37,7 @@ export interface ProtoGrpcType {
         BackupJobState: EnumTypeDefinition
         BackupListRequest: MessageTypeDefinition<_spdk_conductor_v1_BackupListRequest, _spdk_conductor_v1_BackupListRequest__Output>
         BackupListResponse: MessageTypeDefinition<_spdk_conductor_v1_BackupListResponse, _spdk_conductor_v1_BackupListResponse__Output>
+        BackupSweep: MessageTypeDefinition<_spdk_conductor_v1_BackupSweep, _spdk_conductor_v1_BackupSweep__Output>
         BackupTarget: MessageTypeDefinition<_spdk_conductor_v1_BackupTarget, _spdk_conductor_v1_BackupTarget__Output>
         BackupTargetGetRequest: MessageTypeDefinition<_spdk_conductor_v1_BackupTargetGetRequest, _spdk_conductor_v1_BackupTargetGetRequest__Output>
         BackupWatchRequest: MessageTypeDefinition<_spdk_conductor_v1_BackupWatchRequest, _spdk_conductor_v1_BackupWatchRequest__Output>

@@ -2,7 +2,7 @@
  * spdk.conductor.v1.Backups: requests checked at the edge, then handed to the domain's backup
  * jobs. Targets are answered as they were set: paths and environment variable names, never a key.
  */
-import type { BackupCreate, BackupSummary, JobEvent, JobInfo, TargetSpec } from '../../domain/backup/jobs-model.js';
+import type { BackupCreate, BackupSummary, JobEvent, JobInfo, SweepInfo, TargetSpec } from '../../domain/backup/jobs-model.js';
 import type { BackupOperations } from '../../domain/operations.js';
 import { ConductorError } from '../../errors.js';
 import type { BackupCancelRequest__Output } from '../generated/spdk/conductor/v1/BackupCancelRequest.js';
@@ -15,6 +15,7 @@ import type { BackupJob } from '../generated/spdk/conductor/v1/BackupJob.js';
 import type { BackupJobEvent } from '../generated/spdk/conductor/v1/BackupJobEvent.js';
 import type { BackupListRequest__Output } from '../generated/spdk/conductor/v1/BackupListRequest.js';
 import type { BackupListResponse } from '../generated/spdk/conductor/v1/BackupListResponse.js';
+import type { BackupSweep } from '../generated/spdk/conductor/v1/BackupSweep.js';
 import type { BackupsHandlers } from '../generated/spdk/conductor/v1/Backups.js';
 import type { BackupTarget, BackupTarget__Output } from '../generated/spdk/conductor/v1/BackupTarget.js';
 import type { BackupTargetGetRequest__Output } from '../generated/spdk/conductor/v1/BackupTargetGetRequest.js';
@@ -56,6 +57,18 @@ export function jobMessage(job: JobInfo): BackupJob {
 
 function backupMessage(b: BackupSummary): BackupInfo {
   return { id: b.id, volume: b.volume, replica: b.replica, snapshot: b.snapshot, sizeBytes: b.sizeBytes, blockCount: b.blockCount, labels: b.labels, createdAt: b.createdAt };
+}
+
+function sweepMessage(s: SweepInfo): BackupSweep {
+  return {
+    volume: s.volume,
+    reason: s.reason,
+    since: s.since.toISOString(),
+    attempts: s.attempts,
+    lastAttemptAt: s.lastAttemptAt?.toISOString() ?? '',
+    waitingFor: s.waitingFor,
+    lastError: s.lastError,
+  };
 }
 
 export function targetSpecRequest(m: BackupTarget__Output): TargetSpec {
@@ -109,6 +122,7 @@ export function backupsHandlers(ctx: ServiceContext, watchOptions: WatchOptions)
     BackupList: unary<BackupListRequest__Output, BackupListResponse>(ctx, 'BackupList', async (request, options) => ({
       backups: (await jobs().backupList(check.optionalName('volume', 'volume', request.volume), options.signal)).map(backupMessage),
       jobs: jobs().jobList().map(jobMessage),
+      sweeps: jobs().sweepList().map(sweepMessage),
     })),
     BackupDelete: unary<BackupDeleteRequest__Output, BackupDeleteResponse>(ctx, 'BackupDelete', async (request, options) => {
       const result = await jobs().backupDelete(check.name('volume', 'volume', request.volume), jobId('backup_id', request.backupId), options.signal);

@@ -140,7 +140,7 @@ export const backupCommands: CommandSpec[] = [
     name: 'backup list',
     args: [],
     options: ['volume'],
-    usage: "backup list [--volume NAME]   (backups in the target, then this node's jobs)",
+    usage: "backup list [--volume NAME]   (backups in the target, then this node's jobs and its pending sweeps of unused blocks)",
     prepare: (values) => async (ctx) => {
       const answer = await invoke(ctx.api.backups, 'BackupList', { volume: values.volume ?? '' }, ctx.call);
       if (ctx.json) ctx.out(json(answer));
@@ -156,6 +156,13 @@ export const backupCommands: CommandSpec[] = [
             `\n${table(
               ['JOB', 'KIND', 'VOLUME', 'STATE', 'PERCENT', 'REASON'],
               answer.jobs.map((j) => [j.id, j.kind, j.volume, word(j.state), `${percent(j)}%`, j.reason]),
+            )}`,
+          );
+        if (answer.sweeps.length > 0)
+          ctx.out(
+            `\n${table(
+              ['SWEEP OF VOLUME', 'SINCE', 'ATTEMPTS', 'WAITING FOR', 'LAST ERROR', 'REASON'],
+              answer.sweeps.map((w) => [w.volume, w.since, w.attempts, w.waitingFor, w.lastError, w.reason]),
             )}`,
           );
       }
@@ -174,7 +181,7 @@ export const backupCommands: CommandSpec[] = [
         ctx.out(
           ctx.json
             ? json(answer)
-            : `deleted ${backupId}: ${answer.blocksRemoved} blocks removed${answer.sweepDeferred ? ' (a backup of the volume is running: unused blocks are left for the next delete)' : ''}\n`,
+            : `deleted ${backupId}: ${answer.blocksRemoved} blocks removed${answer.sweepDeferred ? ' (a backup of the volume is running: the service removes the unused blocks once it ends; see backup list)' : ''}\n`,
         );
         return EXIT.OK;
       },

@@ -135,6 +135,8 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     });
     if (failure !== undefined) throw failure;
     signal.throwIfAborted();
+    // A marker that may have lapsed let a sweep run: a block found present may be gone (repository.ts).
+    await marker.confirm(map.values(), signal);
     await repository.syncBlocks(volume, unsynced, signal);
     const manifest = sealManifest({
       format: FORMAT_NAME,
@@ -150,6 +152,7 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
       labels: ctx.labels,
       createdAt: new Date().toISOString(),
     });
+    await marker.confirm(map.values(), signal);
     await repository.writeManifest(manifest, signal);
     return manifest;
   } finally {

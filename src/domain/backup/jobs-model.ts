@@ -52,6 +52,21 @@ export interface RestoreCreate {
   replica: string;
 }
 
+/** A sweep of a volume's unreferenced blocks recorded and not yet run (domain/backup/jobs-sweeps.ts), as BackupList shows it. */
+export interface SweepInfo {
+  volume: string;
+  /** Why the volume's blocks await a sweep (the first request's reason). */
+  reason: string;
+  since: Date;
+  /** Sweeps tried (deferred or failed ones included). */
+  attempts: number;
+  lastAttemptAt: Date | undefined;
+  /** What it waits for now ('' before the first attempt). */
+  waitingFor: string;
+  /** The last attempt's error ('' when it did not fail). */
+  lastError: string;
+}
+
 export type JobEvent = { type: 'added' | 'modified'; job: JobInfo } | { type: 'synced'; job: undefined };
 
 /** Re-exported so the API layer names them through the domain. */

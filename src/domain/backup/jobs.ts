@@ -14,7 +14,9 @@
  * Jobs in flight are in the state file; the next start resumes backups (blocks already in the
  * target are found there and not sent again) and restarts restores from the beginning (their
  * half-made replica removed first), after the target's orphan multipart uploads were aborted (the
- * data path sweeps its staging leftovers in the node's recovery, before this starts).
+ * data path sweeps its staging leftovers in the node's recovery, before this starts). Blocks no
+ * manifest references (a failed or cancelled backup's, a delete's deferred sweep) are swept by
+ * jobs-sweeps.ts, recorded in the state file first.
  *
  * A job locks nothing: it reads a snapshot (the data path stages a copy of it and then reads only
  * that), so detach, engine delete, replica remove and snapshot operations never wait for it; one
@@ -27,11 +29,13 @@ import { isLayoutKey, newBackupId } from '../../objectstore/format.js';
 import { summary, type BackupSummary, type DeleteResult } from '../../objectstore/repository.js';
 import { describeTarget, type TargetSpec } from '../../objectstore/target-spec.js';
 import type { BackupJobRecord } from '../node/state-file.js';
+import type { BackupSweepRecord } from '../node/state-records.js';
 import type { DataPath } from './data-path.js';
 import { runBackup } from './jobs-backup.js';
-import { TERMINAL_JOB_STATES, type BackupCreate, type BackupNode, type JobEvent, type JobInfo, type JobState, type RestoreCreate } from './jobs-model.js';
+import { TERMINAL_JOB_STATES, type BackupCreate, type BackupNode, type JobEvent, type JobInfo, type JobState, type RestoreCreate, type SweepInfo } from './jobs-model.js';
 import { runRestore } from './jobs-restore-run.js';
 import { BackupSnapshots } from './jobs-snapshots.js';
+import { BackupSweeps, localBackups } from './jobs-sweeps.js';
 import { engineSource, replicaSource } from './jobs-source.js';
 import { BackupTarget, type TargetSettings } from './jobs-target.js';
 import type { SnapshotMeta } from '../node/state-records.js';
@@ -53,6 +57,8 @@ export interface BackupJobsSettings extends TargetSettings {
   abortGraceMs?: number;
   /** The target used until BackupTargetSet names one (the filesystem target beside the state file). */
   defaultTarget: TargetSpec;
+  /** How often recorded sweeps of unreferenced blocks are tried again (jobs-sweeps.ts); default 60 s. */
+  sweepRetryMs?: number;
 }
 
 export interface BackupJobsDeps {
@@ -67,6 +73,8 @@ export interface BackupJobsDeps {
     snapshotMeta(replica: string, snapshot: string): SnapshotMeta | undefined;
     allSnapshotMeta(): ReadonlyArray<[replica: string, snapshot: string, meta: SnapshotMeta]>;
     setSnapshotMeta(replica: string, snapshot: string, meta: SnapshotMeta): Promise<void>;
+    backupSweeps(): ReadonlyArray<[volume: string, record: BackupSweepRecord]>;
+    putBackupSweep(volume: string, record: BackupSweepRecord | undefined): Promise<void>;
   };
   log: Logger;
   settings: BackupJobsSettings;
@@ -80,10 +88,14 @@ interface Job {
   lastProgressMs: number;
   /** When a cancel or a deadline aborted it while it ran (see abortGraceMs). */
   abortedAtMs?: number;
+  /** A backup that began storing blocks (or a previous process may have): ended without a manifest, they are garbage. */
+  mayHaveBlocks?: boolean;
 }
 
 export class BackupJobs {
   private readonly jobs = new Map<string, Job>();
+  /** Jobs whose work has not returned (a job marked ended after an abort may still be working). */
+  private readonly working = new Set<string>();
   private readonly queue: Job[] = [];
   private running = 0;
   private readonly listeners = new Set<(event: JobEvent) => void>();
@@ -96,6 +108,8 @@ export class BackupJobs {
   private readonly log: Logger;
   /** The snapshots backups took for themselves, deleted when they end (jobs-snapshots.ts). */
   readonly snapshots: BackupSnapshots;
+  /** Sweeps of blocks no manifest references, recorded until they ran (jobs-sweeps.ts). */
+  readonly sweeps: BackupSweeps;
 
   constructor(private readonly deps: BackupJobsDeps) {
     this.log = deps.log;
@@ -109,6 +123,16 @@ export class BackupJobs {
           .filter((j) => j.info.kind === 'backup' && j.info.replica === replica && j.info.state !== 'queued' && !TERMINAL_JOB_STATES.has(j.info.state))
           .map((j) => j.info.snapshot),
       namedByJob: (engine, snapshot) => [...this.jobs.values()].some((j) => j.record.engine === engine && j.info.snapshot === snapshot && !TERMINAL_JOB_STATES.has(j.info.state)),
+    });
+    this.sweeps = new BackupSweeps({
+      state: deps.state,
+      acquire: (signal) => this.target.acquire(signal),
+      ...localBackups(
+        () => this.jobs.values(),
+        (job) => job.abortedAtMs !== undefined && this.working.has(job.info.id),
+      ),
+      log: deps.log.child({ part: 'backup-sweeps' }),
+      retryMs: deps.settings.sweepRetryMs ?? 60_000,
     });
   }
 
@@ -131,6 +155,8 @@ export class BackupJobs {
     }
     for (const [id, record] of this.deps.state.backupJobs()) {
       const job = this.make(id, { ...record, state: 'queued' }, record.labels ?? {});
+      // A previous process may have stored blocks of it (any state: it may have been resumed before).
+      job.mayHaveBlocks = record.kind === 'backup';
       if (record.kind === 'restore' && record.state === 'committing' && (await this.deps.node.replicaExists(record.replica).catch(() => false))) {
         await this.deps.node.replicaDelete(record.replica).catch((err: unknown) => this.log.warn({ job: id, err: (err as Error).message }, 'removing a half-made restored replica failed'));
       }
@@ -145,6 +171,8 @@ export class BackupJobs {
     this.timer = setInterval(() => void this.check(), QUEUED_CHECK_MS);
     this.timer.unref();
     this.started = true;
+    // After the resumed jobs are queued: their volumes' sweeps wait for them.
+    this.sweeps.start();
     this.pump();
   }
 
@@ -153,6 +181,8 @@ export class BackupJobs {
     if (this.timer) clearInterval(this.timer);
     // In-flight records stay in the state file: the next start resumes them.
     for (const job of this.jobs.values()) if (!TERMINAL_JOB_STATES.has(job.info.state)) job.controller.abort(new ConductorError('SERVICE_STOPPING', 'the service is stopping'));
+    // Recorded sweeps stay in the state file: the next start runs them.
+    await this.sweeps.close();
     await this.target.close();
   }
 
@@ -259,12 +289,15 @@ export class BackupJobs {
     if (user) throw new ConductorError('BACKUP_IN_USE', `backup ${backupId} is used by ${user.info.kind} job ${user.info.id} (${user.info.state}); cancel it or wait`, { job: user.info.id });
     const lease = this.target.acquire(signal);
     try {
-      const result = await lease.repository.deleteBackup(volume, backupId, signal);
-      this.log.info({ volume, backupId, ...result }, 'backup deleted');
-      return result;
+      return await this.sweeps.deleteBackup(lease.repository, volume, backupId, this.sweeps.busy(volume), signal);
     } finally {
       lease.release();
     }
+  }
+
+  /** The sweeps of unreferenced blocks recorded and not yet run, with why they wait (BackupList). */
+  sweepList(): SweepInfo[] {
+    return this.sweeps.list();
   }
 
   /** Current jobs as 'added', then 'synced', then every change. Returns the unsubscribe. */
@@ -367,7 +400,17 @@ export class BackupJobs {
     if (TERMINAL_JOB_STATES.has(job.info.state)) return;
     job.info.errorCode = code;
     this.setState(job, state, reason);
+    // Nothing resumes an ended job: the blocks it stored that no manifest names are garbage. The
+    // sweep's record is made (in memory, at once) before the job's goes, so every write that
+    // carries the one carries the other.
+    const recorded =
+      job.info.kind === 'backup' && state !== 'done' && job.mayHaveBlocks
+        ? this.sweeps
+            .request(job.info.volume, `backup ${job.info.backupId} ${state}: ${reason}`)
+            .catch((err: unknown) => this.log.warn({ job: job.info.id, err: (err as Error).message }, 'recording the sweep of an ended backup failed'))
+        : undefined;
     await this.persist(job);
+    await recorded;
     // After the record is gone: a crash between leaves the snapshot to the next start's sweep.
     if (job.info.kind !== 'backup') return;
     const why = `backup ${job.info.backupId} ${state}`;
@@ -388,6 +431,17 @@ export class BackupJobs {
   }
 
   private async run(job: Job): Promise<void> {
+    this.working.add(job.info.id);
+    try {
+      await this.runJob(job);
+    } finally {
+      this.working.delete(job.info.id);
+      // Its marker is gone: a sweep of its volume that waited for it may run.
+      if (job.info.kind === 'backup') this.sweeps.kick();
+    }
+  }
+
+  private async runJob(job: Job): Promise<void> {
     const signal = job.controller.signal;
     const lease = (() => {
       try {
@@ -403,6 +457,7 @@ export class BackupJobs {
       // Bytes done count within a phase: a watcher sees them start again at 0, never step back.
       job.info.bytesDone = 0;
       job.info.bytesTotal = 0;
+      if (state === 'uploading') job.mayHaveBlocks = true;
       this.setState(job, state, `${state} (target ${describeTarget(lease.spec)})`);
       await this.persist(job);
     };

@@ -94,6 +94,7 @@ export function defaultBackupSettings(fsTargetDir: string): BackupJobsSettings {
     retryMinMs: 500,
     requestTimeoutMs: 30_000,
     leaseMs: 120_000,
+    sweepRetryMs: 60_000,
     stallMs: 600_000,
     queuedDeadlineMs: 86_400_000,
     defaultTarget: { kind: 'fs', path: fsTargetDir },

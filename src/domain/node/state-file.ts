@@ -20,7 +20,20 @@ import type { TargetSpec } from '../../objectstore/target-spec.js';
 import { checkAndMigrate, STATE_VERSION } from './state-schema.js';
 import { injectedWriteFault } from './write-faults.js';
 import { captureState, frozenCopy, frozenRecord, renderState, TableText } from './state-serialize.js';
-import type { BackupJobRecord, CloneRecord, CopyRecord, DiskIntent, EngineSpec, ExportIntent, ExportSecurity, Intent, KeyHolding, SnapshotMeta, StateData } from './state-records.js';
+import type {
+  BackupJobRecord,
+  BackupSweepRecord,
+  CloneRecord,
+  CopyRecord,
+  DiskIntent,
+  EngineSpec,
+  ExportIntent,
+  ExportSecurity,
+  Intent,
+  KeyHolding,
+  SnapshotMeta,
+  StateData,
+} from './state-records.js';
 
 // The records' types stay importable from here, where their callers have always found them.
 export type {
@@ -38,6 +51,7 @@ export type {
   ExportSecurity,
   StateData,
   BackupJobRecord,
+  BackupSweepRecord,
   CloneRecord,
   CopyRecord,
 } from './state-records.js';
@@ -54,8 +68,8 @@ const KEPT_PORTS_MAX = 1024;
 const IOV_MAX = 1024;
 
 /** The top-level keys that are tables of records (the others are plain values). */
-type TableName = 'disks' | 'exports' | 'engines' | 'snapshots' | 'intents' | 'keyUsers' | 'backupJobs' | 'keptPorts' | 'clones' | 'copies';
-const TABLE_NAMES: readonly TableName[] = ['disks', 'exports', 'engines', 'snapshots', 'intents', 'keyUsers', 'backupJobs', 'keptPorts', 'clones', 'copies'];
+type TableName = 'disks' | 'exports' | 'engines' | 'snapshots' | 'intents' | 'keyUsers' | 'backupJobs' | 'backupSweeps' | 'keptPorts' | 'clones' | 'copies';
+const TABLE_NAMES: readonly TableName[] = ['disks', 'exports', 'engines', 'snapshots', 'intents', 'keyUsers', 'backupJobs', 'backupSweeps', 'keptPorts', 'clones', 'copies'];
 type Tables = Required<Pick<StateData, TableName>>;
 type RecordOf<T extends TableName> = Tables[T][string];
 
@@ -85,6 +99,7 @@ function withDictionaries(data: StateData): StateData {
     ...(data.keyUsers ? { keyUsers: dictionary(data.keyUsers) } : {}),
     ...(data.backupJobs ? { backupJobs: dictionary(data.backupJobs) } : {}),
     ...(data.backupTarget ? { backupTarget: data.backupTarget } : {}),
+    ...(data.backupSweeps ? { backupSweeps: dictionary(data.backupSweeps) } : {}),
     ...(data.keptPorts ? { keptPorts: dictionary(data.keptPorts) } : {}),
     ...(data.clones ? { clones: dictionary(data.clones) } : {}),
     ...(data.copies ? { copies: dictionary(data.copies) } : {}),
@@ -445,6 +460,21 @@ export class StateFile {
       return;
     }
     await this.putUndoable('copies', dst, frozenCopy(record));
+  }
+
+  /** Volumes whose unreferenced backup blocks await a sweep (domain/backup/jobs-sweeps.ts). */
+  backupSweeps(): ReadonlyArray<[volume: string, record: BackupSweepRecord]> {
+    return Object.entries(this.data.backupSweeps ?? {});
+  }
+
+  /** Records a sweep a volume awaits (undefined: it is done) and waits until that is on disk. */
+  async putBackupSweep(volume: string, record: BackupSweepRecord | undefined): Promise<void> {
+    this.records('backupSweeps');
+    if (record === undefined) {
+      if (this.remove('backupSweeps', volume)) await this.settle(`backup sweep of ${volume} done`);
+      return;
+    }
+    await this.putUndoable('backupSweeps', volume, frozenCopy(record));
   }
 
   backupTarget(): TargetSpec | undefined {

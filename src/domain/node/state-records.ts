@@ -6,6 +6,7 @@ import type { EngineReplicaSpec, FrontendKind, QosLimits, SalvageInfo, TimeoutOv
 import type { TargetSpec } from '../../objectstore/target-spec.js';
 import type {
   BACKUP_JOB_SCHEMA,
+  BACKUP_SWEEP_SCHEMA,
   CLONE_RECORD_SCHEMA,
   COPY_RECORD_SCHEMA,
   VOLUME_SNAPSHOT_SCHEMA,
@@ -177,6 +178,8 @@ export interface StateData {
   backupJobs?: Record<string, BackupJobRecord>;
   /** The backup target set by BackupTargetSet; unset: the default. */
   backupTarget?: TargetSpec;
+  /** Volumes whose unreferenced blocks in the backup target await a sweep, by volume (domain/backup/jobs-sweeps.ts). */
+  backupSweeps?: Record<string, BackupSweepRecord>;
   /**
    * Replicas ReplicaClone or a restore made here that no engine has used and that were not
    * exported since, by replica name: they still carry what their snapshot (or backup) held at its
@@ -230,6 +233,12 @@ export interface BackupJobRecord {
   createdAtMs: number;
 }
 
+/** Why a volume's blocks await a sweep, and since when (the first request; later ones keep it). */
+export interface BackupSweepRecord {
+  reason: string;
+  sinceMs: number;
+}
+
 /**
  * The schema names exactly the keys of each record type: a field added to a type without the
  * schema (which would make the service refuse its own file at the next start) does not compile.
@@ -245,8 +254,9 @@ const schemaCoversTypes: [
   SameKeys<keyof RebuildView, SchemaKeys<typeof REBUILD_VIEW_SCHEMA>>,
   SameKeys<keyof SnapshotMeta, SchemaKeys<typeof SNAPSHOT_META_SCHEMA>>,
   SameKeys<keyof BackupJobRecord, SchemaKeys<typeof BACKUP_JOB_SCHEMA>>,
+  SameKeys<keyof BackupSweepRecord, SchemaKeys<typeof BACKUP_SWEEP_SCHEMA>>,
   SameKeys<keyof VolumeSnapshotRecord, SchemaKeys<typeof VOLUME_SNAPSHOT_SCHEMA>>,
   SameKeys<keyof CloneRecord, SchemaKeys<typeof CLONE_RECORD_SCHEMA>>,
   SameKeys<keyof CopyRecord, SchemaKeys<typeof COPY_RECORD_SCHEMA>>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true, true];
 void schemaCoversTypes;

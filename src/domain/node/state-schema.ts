@@ -251,6 +251,17 @@ export const BACKUP_JOB_SCHEMA = {
   additionalProperties: false,
 } as const;
 
+/**
+ * A volume whose blocks in the backup target await a sweep (domain/backup/jobs-sweeps.ts): a
+ * delete's deferred sweep, or a failed or cancelled backup's blocks no manifest names.
+ */
+export const BACKUP_SWEEP_SCHEMA = {
+  type: 'object',
+  properties: { reason: nonEmpty, sinceMs: count },
+  required: ['reason', 'sinceMs'],
+  additionalProperties: false,
+} as const;
+
 /** The backup target (objectstore/target-spec.ts): secrets only by file path or environment name. */
 export const BACKUP_TARGET_SCHEMA = {
   type: 'object',
@@ -290,6 +301,8 @@ export const STATE_SCHEMA = {
     // Optional: files written before backups existed have neither.
     backupJobs: { type: 'object', additionalProperties: BACKUP_JOB_SCHEMA },
     backupTarget: BACKUP_TARGET_SCHEMA,
+    // Optional: volumes whose unreferenced backup blocks await a sweep (see StateFile.putBackupSweep).
+    backupSweeps: { type: 'object', additionalProperties: BACKUP_SWEEP_SCHEMA },
     // Optional: the ports of deleted engines and exports, by `engine/NAME` or `export/REPLICA` (see StateFile.keepPort).
     keptPorts: { type: 'object', additionalProperties: port },
     // Optional: fresh clones by replica name (see StateFile.recordClone).

@@ -86,6 +86,7 @@ const FULL_V2 = {
   keyUsers: { 'engine/vol-a': { dhchap: 'k.1' } },
   backupJobs: { j1: { kind: 'backup', volume: 'vol-a', replica: 'r-1', snapshot: 's1', backupId: 'b', disk: 'd1', labels: {}, state: 'uploading', createdAtMs: 1 } },
   backupTarget: { kind: 's3', endpoint: 'http://x', region: 'r', bucket: 'b', prefix: '', forcePathStyle: true, accessKeyIdEnv: 'A', secretAccessKeyFile: '/f' },
+  backupSweeps: { 'vol-a': { reason: 'deferred', sinceMs: 1 } },
   keptPorts: { 'engine/old': 4600 },
 };
 

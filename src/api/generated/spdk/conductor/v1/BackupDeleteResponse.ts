@@ -5,7 +5,8 @@ import type { Long } from '@grpc/proto-loader';
 export interface BackupDeleteResponse {
   'blocksRemoved'?: (number | string | Long);
   /**
-   * A backup of the volume was in flight: unreferenced blocks are left for the next delete.
+   * A backup of the volume was in flight: the unreferenced blocks stay until the sweep the service
+   * recorded runs by itself (BackupListResponse.sweeps), once that backup has ended.
    */
   'sweepDeferred'?: (boolean);
 }
@@ -13,7 +14,8 @@ export interface BackupDeleteResponse {
 export interface BackupDeleteResponse__Output {
   'blocksRemoved': (number);
   /**
-   * A backup of the volume was in flight: unreferenced blocks are left for the next delete.
+   * A backup of the volume was in flight: the unreferenced blocks stay until the sweep the service
+   * recorded runs by itself (BackupListResponse.sweeps), once that backup has ended.
    */
   'sweepDeferred': (boolean);
 }

@@ -44,14 +44,16 @@ export interface BackupsClient extends grpc.Client {
   backupCreate(argument: _spdk_conductor_v1_BackupCreateRequest, callback: grpc.requestCallback<_spdk_conductor_v1_BackupJob__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Removes the backup's manifest, then the blocks no other backup of the volume uses.
+   * Removes the backup's manifest, then the blocks no other backup of the volume uses (now, or by
+   * the service itself later when a backup of the volume is in flight: see BackupSweep).
    */
   BackupDelete(argument: _spdk_conductor_v1_BackupDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_BackupDeleteResponse__Output>): grpc.ClientUnaryCall;
   BackupDelete(argument: _spdk_conductor_v1_BackupDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_BackupDeleteResponse__Output>): grpc.ClientUnaryCall;
   BackupDelete(argument: _spdk_conductor_v1_BackupDeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_BackupDeleteResponse__Output>): grpc.ClientUnaryCall;
   BackupDelete(argument: _spdk_conductor_v1_BackupDeleteRequest, callback: grpc.requestCallback<_spdk_conductor_v1_BackupDeleteResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Removes the backup's manifest, then the blocks no other backup of the volume uses.
+   * Removes the backup's manifest, then the blocks no other backup of the volume uses (now, or by
+   * the service itself later when a backup of the volume is in flight: see BackupSweep).
    */
   backupDelete(argument: _spdk_conductor_v1_BackupDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_BackupDeleteResponse__Output>): grpc.ClientUnaryCall;
   backupDelete(argument: _spdk_conductor_v1_BackupDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_BackupDeleteResponse__Output>): grpc.ClientUnaryCall;
@@ -74,14 +76,16 @@ export interface BackupsClient extends grpc.Client {
   backupGet(argument: _spdk_conductor_v1_BackupGetRequest, callback: grpc.requestCallback<_spdk_conductor_v1_BackupJob__Output>): grpc.ClientUnaryCall;
   
   /**
-   * The backups in the target (of one volume, or all) and this node's jobs.
+   * The backups in the target (of one volume, or all), this node's jobs, and the sweeps of
+   * unreferenced blocks it has recorded and not yet run.
    */
   BackupList(argument: _spdk_conductor_v1_BackupListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_BackupListResponse__Output>): grpc.ClientUnaryCall;
   BackupList(argument: _spdk_conductor_v1_BackupListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_BackupListResponse__Output>): grpc.ClientUnaryCall;
   BackupList(argument: _spdk_conductor_v1_BackupListRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_BackupListResponse__Output>): grpc.ClientUnaryCall;
   BackupList(argument: _spdk_conductor_v1_BackupListRequest, callback: grpc.requestCallback<_spdk_conductor_v1_BackupListResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * The backups in the target (of one volume, or all) and this node's jobs.
+   * The backups in the target (of one volume, or all), this node's jobs, and the sweeps of
+   * unreferenced blocks it has recorded and not yet run.
    */
   backupList(argument: _spdk_conductor_v1_BackupListRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_BackupListResponse__Output>): grpc.ClientUnaryCall;
   backupList(argument: _spdk_conductor_v1_BackupListRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_BackupListResponse__Output>): grpc.ClientUnaryCall;
@@ -170,7 +174,8 @@ export interface BackupsHandlers extends grpc.UntypedServiceImplementation {
   BackupCreate: grpc.handleUnaryCall<_spdk_conductor_v1_BackupCreateRequest__Output, _spdk_conductor_v1_BackupJob>;
   
   /**
-   * Removes the backup's manifest, then the blocks no other backup of the volume uses.
+   * Removes the backup's manifest, then the blocks no other backup of the volume uses (now, or by
+   * the service itself later when a backup of the volume is in flight: see BackupSweep).
    */
   BackupDelete: grpc.handleUnaryCall<_spdk_conductor_v1_BackupDeleteRequest__Output, _spdk_conductor_v1_BackupDeleteResponse>;
   
@@ -180,7 +185,8 @@ export interface BackupsHandlers extends grpc.UntypedServiceImplementation {
   BackupGet: grpc.handleUnaryCall<_spdk_conductor_v1_BackupGetRequest__Output, _spdk_conductor_v1_BackupJob>;
   
   /**
-   * The backups in the target (of one volume, or all) and this node's jobs.
+   * The backups in the target (of one volume, or all), this node's jobs, and the sweeps of
+   * unreferenced blocks it has recorded and not yet run.
    */
   BackupList: grpc.handleUnaryCall<_spdk_conductor_v1_BackupListRequest__Output, _spdk_conductor_v1_BackupListResponse>;
   
