@@ -125,10 +125,11 @@ export class PendingCall implements PendingReply, KeyWaiter {
     this.holdsSlot = true;
     const connection = this.host.connection;
     if (connection.isOpen) this.send();
-    else connection.ready().then(
-      () => this.send(),
-      (error: unknown) => this.failWith(error),
-    );
+    else
+      connection.ready().then(
+        () => this.send(),
+        (error: unknown) => this.failWith(error),
+      );
   }
 
   private failWith(error: unknown): void {
