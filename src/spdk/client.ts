@@ -175,6 +175,11 @@ export class SpdkClient implements SpdkCaller {
 function objectKey(contract: MethodContract, params: object | undefined): string | undefined {
   if (contract.objectKey.length === 0 || !params) return undefined;
   const record = params as Record<string, unknown>;
+  // Most contracts name their object by one parameter: no parts to gather and join.
+  if (contract.objectKey.length === 1) {
+    const value = record[contract.objectKey[0]!];
+    return value === undefined || value === null ? undefined : String(value);
+  }
   const parts: string[] = [];
   for (const name of contract.objectKey) {
     const value = record[name];

@@ -11,7 +11,7 @@ import pRetry from 'p-retry';
 import { spdkCallChannel, type SpdkCallContext, type SpdkCallOutcome } from '../diagnostics.js';
 import { SpdkResultError, SpdkRpcError, SpdkTransportError } from '../errors.js';
 import type { JsonRpcResponse, PendingReply, SpdkConnection } from './connection.js';
-import type { KeyedSerializer } from './keyed-serializer.js';
+import type { KeyedSerializer, KeyWaiter } from './keyed-serializer.js';
 import { requestTooBig } from './request-limits.js';
 import type { SlotWaiter, Slots } from './slots.js';
 
@@ -27,17 +27,16 @@ export interface CallHost {
 
 export type ResultCheck = (result: unknown) => string[] | undefined;
 
-export class PendingCall implements PendingReply {
+export class PendingCall implements PendingReply, KeyWaiter {
   private settled = false;
   private id: number | undefined;
-  private releaseKey: (() => void) | undefined;
+  private holdsKey = false;
   private holdsSlot = false;
   private waiter: SlotWaiter | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** Only while someone subscribes to the spdk call channel. */
   private trace: SpdkCallContext | undefined;
   private key: string | undefined;
-  private abortListener: (() => void) | undefined;
   private resolve!: (value: unknown) => void;
   private reject!: (error: Error) => void;
 
@@ -62,18 +61,27 @@ export class PendingCall implements PendingReply {
       const budgetMs = Math.max(0, this.deadlineAt - Date.now());
       this.timer = setTimeout(expire, budgetMs, this, budgetMs);
       this.host.unsettled.add(this);
-      if (this.signal) {
-        this.abortListener = () => this.fail(new SpdkTransportError('aborted', `${this.method} aborted by the caller`, this.method));
-        this.signal.addEventListener('abort', this.abortListener, { once: true });
-      }
+      if (this.signal) watchAbort(this.signal, this);
       if (key === undefined) this.takeTurn();
-      else
-        this.host.serializer.acquire(key).then((release) => {
-          this.releaseKey = release;
-          if (this.settled) release();
-          else this.takeTurn();
-        }, this.failWith);
+      else if (this.host.serializer.tryEnter(key)) {
+        this.holdsKey = true;
+        this.takeTurn();
+      } else this.host.serializer.wait(key, this);
     });
+  }
+
+  /** Called by the serializer when this call's object is its to use. */
+  onTurn(): void {
+    this.holdsKey = true;
+    // Its turn came after the call ended (deadline, abort while waiting): hand the key on.
+    if (this.settled) this.leaveKey();
+    else this.takeTurn();
+  }
+
+  private leaveKey(): void {
+    if (!this.holdsKey) return;
+    this.holdsKey = false;
+    this.host.serializer.leave(this.key!);
   }
 
   /** Ends the call with `error` (deadline, abort, lost connection, client closed). */
@@ -117,10 +125,16 @@ export class PendingCall implements PendingReply {
     this.holdsSlot = true;
     const connection = this.host.connection;
     if (connection.isOpen) this.send();
-    else connection.ready().then(() => this.send(), this.failWith);
+    else
+      connection.ready().then(
+        () => this.send(),
+        (error: unknown) => this.failWith(error),
+      );
   }
 
-  private readonly failWith = (error: unknown): void => this.fail(error instanceof Error ? error : new Error(String(error)));
+  private failWith(error: unknown): void {
+    this.fail(error instanceof Error ? error : new Error(String(error)));
+  }
 
   private takeTurn(): void {
     if (this.settled) return;
@@ -136,7 +150,8 @@ export class PendingCall implements PendingReply {
   private send(): void {
     if (this.settled) return;
     const id = this.host.nextId();
-    const text = JSON.stringify(jayson.utils.request(this.method, this.params, id, JSONRPC_2));
+    // What jayson.utils.request makes for a JSON-RPC 2.0 call, in its member order, as a literal.
+    const text = JSON.stringify(this.params ? { method: this.method, jsonrpc: '2.0', params: this.params, id } : { method: this.method, jsonrpc: '2.0', id });
     const tooBig = requestTooBig(text);
     if (tooBig) {
       this.fail(new SpdkTransportError('too-large', `${this.method}: ${tooBig}; spdk_tgt would drop the connection`, this.method));
@@ -157,11 +172,11 @@ export class PendingCall implements PendingReply {
     const host = this.host;
     host.unsettled.delete(this);
     clearTimeout(this.timer);
-    if (this.abortListener) this.signal?.removeEventListener('abort', this.abortListener);
+    if (this.signal) (this.signal as WatchedSignal)[CALLS]?.delete(this);
     if (this.id !== undefined) host.connection.forget(this.id);
     this.waiter?.cancel();
     if (this.holdsSlot) host.slots.release();
-    this.releaseKey?.();
+    this.leaveKey();
     if (this.trace) traceSettled(this.trace, error, value);
     if (!error) this.resolve(value);
     else if (this.idempotent && isLostAnswer(error) && Date.now() < this.deadlineAt) this.resolve(this.sendAgain());
@@ -184,7 +199,32 @@ export class PendingCall implements PendingReply {
   }
 }
 
-const JSONRPC_2 = Object.freeze({ version: 2 });
+/**
+ * The calls a caller's signal may still abort, kept on the signal itself with one listener for all
+ * of them: a gRPC request's signal is passed to each of its ~5 spdk_tgt calls, and an EventTarget
+ * listener added and removed per call cost more CPU than the rest of the call's bookkeeping. A
+ * settled call leaves the set; the set and listener go with the signal.
+ */
+const CALLS = Symbol('spdk-conductor pending calls');
+
+type WatchedSignal = AbortSignal & { [CALLS]?: Set<PendingCall> };
+
+function watchAbort(signal: WatchedSignal, call: PendingCall): void {
+  let calls = signal[CALLS];
+  if (calls === undefined) {
+    calls = new Set();
+    signal[CALLS] = calls;
+    const watched = calls;
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const pending of [...watched]) pending.fail(new SpdkTransportError('aborted', `${pending.method} aborted by the caller`, pending.method));
+      },
+      { once: true },
+    );
+  }
+  calls.add(call);
+}
 
 function isLostAnswer(error: unknown): boolean {
   return error instanceof SpdkTransportError && error.failure === 'closed';

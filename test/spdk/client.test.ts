@@ -246,6 +246,40 @@ describe('per-object ordering', () => {
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
     expect(server.received.map((r) => r.method)).toEqual(['nvmf_create_subsystem', 'nvmf_subsystem_add_ns']);
   });
+
+  it('a call aborted while it waits for its object hands the object on to the next call', async () => {
+    const waiting: Array<() => void> = [];
+    const { server, client } = await setup((req, conn) => waiting.push(() => conn.reply(req, true)));
+    const controller = new AbortController();
+    const first = client.call('nvmf_create_subsystem', { nqn: 'nqn.a' });
+    const aborted = client.call('nvmf_subsystem_add_ns', { nqn: 'nqn.a', namespace: { bdev_name: 'x' } }, { signal: controller.signal });
+    const third = client.call('nvmf_subsystem_add_ns', { nqn: 'nqn.a', namespace: { bdev_name: 'y' } });
+    await waitFor('the first call sent', () => server.received.length === 1);
+    controller.abort();
+    await expect(aborted).rejects.toMatchObject({ failure: 'aborted' });
+    waiting.shift()!();
+    await first;
+    await waitFor('the third call sent once the first was answered', () => server.received.length === 2);
+    expect(server.received[1]!.params).toEqual({ nqn: 'nqn.a', namespace: { bdev_name: 'y' } });
+    waiting.shift()!();
+    await third;
+    expect(client.stats().inFlight).toBe(0);
+  });
+
+  it('one signal passed to several calls aborts those still running, not those answered', async () => {
+    const waiting = new Map<string, () => void>();
+    const { client } = await setup((req, conn) => waiting.set((req.params as { name: string }).name, () => conn.reply(req, 'answer')));
+    const controller = new AbortController();
+    const options = { signal: controller.signal };
+    const answered = client.call('bdev_get_bdevs', { name: 'a' }, options);
+    const running = [client.call('bdev_get_bdevs', { name: 'b' }, options), client.call('bdev_get_bdevs', { name: 'c' }, options)];
+    await waitFor('three calls in flight', () => waiting.size === 3);
+    waiting.get('a')!();
+    await expect(answered).resolves.toBe('answer');
+    controller.abort();
+    for (const call of running) await expect(call).rejects.toMatchObject({ failure: 'aborted' });
+    expect(client.stats().inFlight).toBe(0);
+  });
 });
 
 describe('errors from spdk_tgt', () => {

@@ -61,6 +61,7 @@ export function remainingMs(call: { getDeadline(): Deadline }): number | undefin
 }
 
 export function unary<Req, Res>(ctx: ServiceContext, method: string, run: (request: Req, options: DomainCallOptions) => Promise<Res>): handleUnaryCall<Req, Res> {
+  const replySpan = `${method} reply`;
   return (call, callback) => {
     const controller = new AbortController();
     const onCancelled = (): void => controller.abort(new Error(`${method}: the client cancelled the call or its deadline passed`));
@@ -77,7 +78,7 @@ export function unary<Req, Res>(ctx: ServiceContext, method: string, run: (reque
         call.off('cancelled', onCancelled);
         ctx.logger.debug({ method, ms: Math.round(performance.now() - started) }, 'call ok');
         const stale = isRead(method) ? ctx.stale?.() : undefined;
-        if (stale === undefined) return span(`${method} reply`, () => callback(null, response));
+        if (stale === undefined) return span(replySpan, () => callback(null, response));
         markStale(response, stale);
         const trailer = new Metadata();
         trailer.set(STALE_TRAILER, stale);

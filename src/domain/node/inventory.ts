@@ -181,6 +181,10 @@ export class Inventory {
     return [...(this.snapshotIndex.get(tag) ?? [])];
   }
 
+  snapshotCountTagged(tag: string): number {
+    return this.snapshotIndex.get(tag)?.size ?? 0;
+  }
+
   private unindex(record: LvolRecord | undefined): void {
     if (record?.role?.role === 'head' && this.headIndex.get(record.role.replica) === record) {
       this.headIndex.delete(record.role.replica);

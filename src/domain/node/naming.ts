@@ -93,6 +93,24 @@ const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
  * snapshot chain in spdk_tgt tells them apart if it happens).
  */
 export function ownerTag(replica: string): string {
+  let tag = ownerTags.get(replica);
+  if (tag === undefined) {
+    // Bounded: a node holds a few thousand replicas; past the bound the cache starts over.
+    if (ownerTags.size >= OWNER_TAGS_CACHED) ownerTags.clear();
+    tag = computeOwnerTag(replica);
+    ownerTags.set(replica, tag);
+  }
+  return tag;
+}
+
+/**
+ * Tags computed already: every description of a replica counts its snapshots by its tag (a create
+ * describes it twice), and a SHA-256 with its buffer each time was a measurable part of a create.
+ */
+const ownerTags = new Map<string, string>();
+const OWNER_TAGS_CACHED = 16_384;
+
+function computeOwnerTag(replica: string): string {
   const bytes = hash('sha256', `replica:${replica}`, 'buffer');
   // 40 bits fit a double exactly; BigInt arithmetic here cost ~20 µs per replica described.
   let bits = 0;

@@ -407,9 +407,10 @@ export class StateFile {
     this.remove('keptPorts', key);
     if (port === undefined) return;
     this.store('keptPorts', key, port);
-    if (this.texts.get('keptPorts')!.size <= KEPT_PORTS_MAX) return;
-    const names = Object.keys(this.records('keptPorts'));
-    for (const name of names.slice(0, Math.max(0, names.length - KEPT_PORTS_MAX))) this.remove('keptPorts', name);
+    // The oldest first, from the table's text, which holds the keys in the records' order: the
+    // names of all of them (Object.keys) on every delete past the bound cost ~7 KiB and a pass.
+    const kept = this.texts.get('keptPorts')!;
+    while (kept.size > KEPT_PORTS_MAX) this.remove('keptPorts', kept.firstKey()!);
   }
 
   /** User → the key names it holds. */

@@ -142,6 +142,13 @@ export class TableText {
     if (held !== this.indexed && held.entries.length < BLOCK_MERGE_BELOW) this.merge(held);
   }
 
+  /** The table's first key in its order (JSON.stringify's and Object.keys': array indices first, then as set). */
+  firstKey(): string | undefined {
+    if (this.indexed.entries.length > 0) return this.indexed.entries[0]!.key;
+    for (const held of this.blocks) if (held.entries.length > 0) return held.entries[0]!.key;
+    return undefined;
+  }
+
   /** The table's pieces in order, taken in one tick: kept bytes, and what changed blocks hold now. */
   capture(): Piece[] {
     const pieces: Piece[] = [];

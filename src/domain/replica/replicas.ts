@@ -284,7 +284,7 @@ export class Replicas {
       allocatedBytes: head.allocatedClusters * (disk?.clusterSize ?? 0),
       export: exported,
       headParent: parent?.role?.role === 'snapshot' ? parent.role.snapshot : undefined,
-      snapshotCount: this.snapshotsOf(name).length,
+      snapshotCount: this.ctx.inventory.snapshotCountTagged(ownerTag(name)),
     };
   }
 
