@@ -146,6 +146,7 @@ describe('Snapshots', () => {
       userCreated: true,
       stale: false,
       staleReason: '',
+      deletePending: false,
     });
     await invoke(api.clients.snapshots, 'SnapshotCreate', { replicaName: 'r1', name: 'rebuild-1' });
     const listed = (await invoke(api.clients.snapshots, 'SnapshotList', { replicaName: 'r1' })).snapshots;
