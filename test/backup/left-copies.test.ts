@@ -125,8 +125,7 @@ describe('copies a killed process left running', () => {
     r.lose();
     // A restarted spdk_tgt: no staging bdev, and ids 7 and 8 now another process's copies.
     r.bdevs.clear();
-    await r.holds.of('d', 's.a.x')!.ended;
-    await r.holds.of('d', 's.r.x')!.ended;
+    await Promise.all([r.holds.of('d', 's.a.x')!.ended, r.holds.of('d', 's.r.x')!.ended]);
     await until('both records forgotten', () => r.copies.size === 0);
     // Their ids were not asked after the loss (their answers belong to the new copies).
     expect(r.ops.get(7)).toBe('in progress');

@@ -19,6 +19,11 @@ import type { CopyRecord } from '../node/state-records.js';
 export interface CopyHold {
   /** Who reads it, for logs and messages ("backup bk-…" or "stage bk-s-…"). */
   readonly holder: string;
+  /**
+   * Settles a turn of the event loop after the copy's end, once the copies that waited for that end
+   * (`begin` of the same snapshot) have taken their holds: a delete waiting on it then finds them
+   * and waits again, however its lock is taken (at once on a free object).
+   */
   readonly ended: Promise<void>;
   /** How far the copy got, as spdk_tgt last said (clusters), when known. */
   readonly progress?: { copied: number; total: number };
@@ -41,6 +46,9 @@ export interface CopyTicket {
 interface Entry {
   holder: string;
   count: number;
+  /** The copy's end, for the copies waiting to take the snapshot next (takeWhenFree). */
+  freed: Promise<void>;
+  /** `freed` and a turn of the loop after it: for deletes (CopyHold.ended). */
   ended: Promise<void>;
   end: () => void;
   progress?: { copied: number; total: number };
@@ -112,14 +120,14 @@ export class CopyHolds {
    */
   private async takeWhenFree(disk: string, lvol: string, holder: string, signal?: AbortSignal, onWait?: (holder: string) => void): Promise<{ entry: Entry; release: () => void }> {
     for (;;) {
-      const held = this.of(disk, lvol);
+      const held = this.held.get(`${disk}/${lvol}`);
       if (!held) return this.take(disk, lvol, holder);
       signal?.throwIfAborted();
       onWait?.(held.holder);
       const taken = await new Promise<{ entry: Entry; release: () => void } | undefined>((resolve, reject) => {
         const abort = () => reject(signal?.reason);
         signal?.addEventListener('abort', abort, { once: true });
-        void held.ended.then(() => {
+        void held.freed.then(() => {
           signal?.removeEventListener('abort', abort);
           resolve(this.of(disk, lvol) ? undefined : this.take(disk, lvol, holder));
         });
@@ -134,8 +142,9 @@ export class CopyHolds {
     let entry = this.held.get(key);
     if (!entry) {
       let end!: () => void;
-      const ended = new Promise<void>((resolve) => (end = resolve));
-      entry = { holder, count: 0, ended, end };
+      const freed = new Promise<void>((resolve) => (end = resolve));
+      const ended = freed.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+      entry = { holder, count: 0, freed, ended, end };
       this.held.set(key, entry);
     }
     entry.count++;
