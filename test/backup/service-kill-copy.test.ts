@@ -15,11 +15,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../src/api/client.js';
-import type { BackupJob } from '../../src/api/generated/spdk/conductor/v1/BackupJob.js';
-import { startService, type ServiceRun } from '../crash/helpers/service.js';
+import type { ServiceRun } from '../crash/helpers/service.js';
 import { portBlock } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { until as untilDeadline } from '../helpers/until.js';
+import { killableService } from './helpers/killable-service.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
 
@@ -30,20 +29,7 @@ let dir: string;
 let sim: RunningSim;
 let simc: SimClient;
 let run: ServiceRun | undefined;
-const port = portBlock();
-
-function serve(): Promise<ServiceRun> {
-  return startService({ spdkSocket: sim.socket, dir, portMin: port, portMax: port + 99, env: { CONDUCTOR_BACKUP_CONCURRENCY: '1' } }, { deadlineMs: 120_000 });
-}
-
-/** until() with the service's last output in its failure. */
-function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, deadlineMs = 120_000): Promise<T> {
-  return untilDeadline(what, check, deadlineMs, () => run?.output().slice(-3000) ?? '');
-}
-
-async function job(id: string): Promise<BackupJob> {
-  return invoke(run!.clients.backups, 'BackupGet', { id }, { deadlineMs: 10_000 });
-}
+const { serve, until, job } = killableService(() => ({ sim, dir, run }), portBlock());
 
 async function lvols(prefix: string): Promise<string[]> {
   return (await simc.call<Array<{ name: string }>>('bdev_lvol_get_lvols')).map((l) => l.name).filter((n) => n.startsWith(prefix));
