@@ -46,6 +46,14 @@ export interface DeleteResult {
   sweepDeferred: boolean;
 }
 
+/**
+ * Oldest first: by `createdAt`, then id. Ids sort by their second only (bk-<second>-<random>), so
+ * backups made within one second would list in random order by id alone.
+ */
+function byCreated(a: Manifest, b: Manifest): number {
+  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
 /** A manifest that does not read back whole: its id and why. */
 export interface CorruptManifest {
   id: string;
@@ -126,7 +134,7 @@ export class BackupRepository {
       const manifest = await this.manifest(volume, id, signal);
       if (manifest) out.push(manifest);
     }
-    return out;
+    return out.sort(byCreated);
   }
 
   /**
@@ -148,7 +156,7 @@ export class BackupRepository {
         corrupt.push({ id, reason: err.message });
       }
     }
-    return { manifests, corrupt };
+    return { manifests: manifests.sort(byCreated), corrupt };
   }
 
   async writeManifest(manifest: Manifest, signal?: AbortSignal): Promise<void> {
