@@ -17,6 +17,7 @@ import type { TargetSpec } from '../../src/objectstore/target-spec.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { until as waitFor } from '../helpers/until.js';
 import { MemoryDataPath, memoryNodeCalls } from './helpers/memory-data-path.js';
+import { jobEnds as until } from './helpers/memory-jobs.js';
 import { startS3, type TestS3 } from './helpers/s3-server.js';
 
 const MiB = 1024 * 1024;
@@ -71,16 +72,6 @@ function jobs(
 /** A snapshot owning `clusters` random clusters at the given cluster indexes. */
 function clusters(indexes: number[]): Map<number, Buffer> {
   return new Map(indexes.map((i) => [i * CLUSTER, randomBytes(CLUSTER)]));
-}
-
-async function until(manager: BackupJobs, id: string, states: string[], timeoutMs = 60_000): Promise<JobInfo> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const info = manager.jobGet(id);
-    if (states.includes(info.state)) return info;
-    if (Date.now() > deadline) throw new Error(`job ${id} is ${info.state} (${info.reason}), not ${states.join('|')} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function countFiles(dir: string, match: (name: string) => boolean): number {
