@@ -29,7 +29,7 @@ let dir: string;
 let sim: RunningSim;
 let simc: SimClient;
 let run: ServiceRun | undefined;
-const { serve, until, job } = killableService(() => ({ sim, dir, run }), portBlock());
+const { serve, until, job, teardown } = killableService(() => ({ sim, simc, dir, run }), portBlock());
 
 async function lvols(prefix: string): Promise<string[]> {
   return (await simc.call<Array<{ name: string }>>('bdev_lvol_get_lvols')).map((l) => l.name).filter((n) => n.startsWith(prefix));
@@ -64,12 +64,7 @@ beforeAll(async () => {
   await invoke(api.backups, 'BackupTargetSet', { kind: 'fs', path: path.join(dir, 'target') });
 }, 180_000);
 
-afterAll(async () => {
-  await simc?.call('sim_shallow_copy_rate', { bytes_per_ms: 0 }).catch(() => undefined);
-  await run?.stop();
-  simc?.close();
-  await sim?.stop();
-});
+afterAll(teardown);
 
 describe('kill -9 of the service while spdk_tgt copies a snapshot whose delete was taken', { timeout: 400_000 }, () => {
   it('the next start leaves the snapshot to the running copy and deletes it once the copy ends', async () => {

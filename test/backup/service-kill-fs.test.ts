@@ -32,7 +32,7 @@ let target: string;
 let sim: RunningSim;
 let simc: SimClient;
 let run: ServiceRun | undefined;
-const { serve, until, job } = killableService(() => ({ sim, dir, run }), portBlock());
+const { serve, until, job, teardown } = killableService(() => ({ sim, simc, dir, run }), portBlock());
 
 /** Every file under the volume's blocks: key name → inode and mtime (a rewrite changes them). */
 function blockFiles(): Map<string, string> {
@@ -81,12 +81,7 @@ beforeAll(async () => {
   await invoke(api.backups, 'BackupTargetSet', { kind: 'fs', path: target });
 }, 180_000);
 
-afterAll(async () => {
-  await simc?.call('sim_shallow_copy_rate', { bytes_per_ms: 0 }).catch(() => undefined);
-  await run?.stop();
-  simc?.close();
-  await sim?.stop();
-});
+afterAll(teardown);
 
 describe('kill -9 mid-backup to a filesystem target', { timeout: 400_000 }, () => {
   it('leaves only whole blocks under their keys, and the next start stores just the ones missing', async () => {
