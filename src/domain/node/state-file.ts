@@ -436,13 +436,8 @@ export class StateFile {
   }
 
   /** Records a job's progress (undefined: the job is over) and waits until that is on disk. */
-  async putBackupJob(id: string, record: BackupJobRecord | undefined): Promise<void> {
-    this.records('backupJobs');
-    if (record === undefined) {
-      if (this.remove('backupJobs', id)) await this.settle(`backup job ${id} over`);
-      return;
-    }
-    await this.putUndoable('backupJobs', id, frozenCopy(record));
+  putBackupJob(id: string, record: BackupJobRecord | undefined): Promise<void> {
+    return this.putOrForget('backupJobs', id, record, `backup job ${id} over`);
   }
 
   /** Shallow copies started and not seen to end (see StateData.copies). */
@@ -455,12 +450,8 @@ export class StateFile {
    * the write fails), or forgets one that ended (undefined: settles, never throws; a stale record
    * is asked about again at the next start and found ended).
    */
-  async putCopy(dst: string, record: CopyRecord | undefined): Promise<void> {
-    if (record === undefined) {
-      if (this.remove('copies', dst)) await this.settle(`copy into ${dst} over`);
-      return;
-    }
-    await this.putUndoable('copies', dst, frozenCopy(record));
+  putCopy(dst: string, record: CopyRecord | undefined): Promise<void> {
+    return this.putOrForget('copies', dst, record, `copy into ${dst} over`);
   }
 
   /** Volumes whose unreferenced backup blocks await a sweep (domain/backup/jobs-sweeps.ts). */
@@ -469,13 +460,20 @@ export class StateFile {
   }
 
   /** Records a sweep a volume awaits (undefined: it is done) and waits until that is on disk. */
-  async putBackupSweep(volume: string, record: BackupSweepRecord | undefined): Promise<void> {
-    this.records('backupSweeps');
+  putBackupSweep(volume: string, record: BackupSweepRecord | undefined): Promise<void> {
+    return this.putOrForget('backupSweeps', volume, record, `backup sweep of ${volume} done`);
+  }
+
+  /**
+   * Sets a record and waits until it is on disk (throws, remembering nothing, if the write fails),
+   * or forgets it (undefined: settles, never throws; `over` says why in a failed write's log).
+   */
+  private async putOrForget<T extends 'backupJobs' | 'copies' | 'backupSweeps'>(table: T, key: string, record: RecordOf<T> | undefined, over: string): Promise<void> {
     if (record === undefined) {
-      if (this.remove('backupSweeps', volume)) await this.settle(`backup sweep of ${volume} done`);
+      if (this.remove(table, key)) await this.settle(over);
       return;
     }
-    await this.putUndoable('backupSweeps', volume, frozenCopy(record));
+    await this.putUndoable(table, key, frozenCopy(record));
   }
 
   backupTarget(): TargetSpec | undefined {
