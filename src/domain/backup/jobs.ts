@@ -33,6 +33,7 @@ import type { BackupSweepRecord } from '../node/state-records.js';
 import type { DataPath } from './data-path.js';
 import { runBackup } from './jobs-backup.js';
 import { TERMINAL_JOB_STATES, type BackupCreate, type BackupNode, type JobEvent, type JobInfo, type JobState, type RestoreCreate, type SweepInfo } from './jobs-model.js';
+import { checkJobs, type Job } from './jobs-check.js';
 import { runRestore } from './jobs-restore-run.js';
 import { BackupSnapshots } from './jobs-snapshots.js';
 import { BackupSweeps, localBackups } from './jobs-sweeps.js';
@@ -78,18 +79,6 @@ export interface BackupJobsDeps {
   };
   log: Logger;
   settings: BackupJobsSettings;
-}
-
-interface Job {
-  info: JobInfo;
-  record: BackupJobRecord;
-  labels: Record<string, string>;
-  controller: AbortController;
-  lastProgressMs: number;
-  /** When a cancel or a deadline aborted it while it ran (see abortGraceMs). */
-  abortedAtMs?: number;
-  /** A backup that began storing blocks (or a previous process may have): ended without a manifest, they are garbage. */
-  mayHaveBlocks?: boolean;
 }
 
 export class BackupJobs {
@@ -541,56 +530,19 @@ export class BackupJobs {
     job.controller.abort(error);
   }
 
-  /** Fails queued jobs whose snapshot is gone or whose deadline passed, and running ones that stalled. */
+  /** Fails queued jobs whose snapshot is gone or whose deadline passed, and running ones that stalled (jobs-check.ts). */
   private async check(): Promise<void> {
     if (this.checking || this.closed) return;
     this.checking = true;
     try {
-      const now = Date.now();
-      const grace = this.deps.settings.abortGraceMs ?? 2000;
-      for (const job of this.jobs.values()) {
-        if (TERMINAL_JOB_STATES.has(job.info.state) || job.abortedAtMs === undefined || now - job.abortedAtMs < grace) continue;
-        // Its work did not end on the abort: the job ends now, with the reason, so nothing is
-        // pending past its deadline; what the work holds (staging, a concurrency slot, a restore's
-        // clone) is released when its await returns and it unwinds.
-        const reason = job.controller.signal.reason as Error;
-        const code = isConductorError(reason) ? reason.code : 'INTERNAL';
-        await this.finish(
-          job,
-          code === 'CANCELLED' ? 'cancelled' : 'failed',
-          `${reason.message}; its ${job.info.state} step had not returned ${Math.round((now - job.abortedAtMs) / 1000)} s after the abort (what it holds is released when it does)`,
-          code,
-        );
-      }
-      for (const job of this.jobs.values()) {
-        if (TERMINAL_JOB_STATES.has(job.info.state) || job.info.deadlineAt === undefined || job.info.deadlineAt.getTime() > now) continue;
-        const why =
-          job.info.state === 'queued'
-            ? `still queued after backup.queuedDeadlineSec (${this.deps.settings.queuedDeadlineMs / 1000} s)`
-            : `no progress for backup.stallSec (${this.deps.settings.stallMs / 1000} s) while ${job.info.state}`;
-        const error = new ConductorError('BACKUP_DEADLINE_EXCEEDED', why);
-        const index = this.queue.indexOf(job);
-        if (index >= 0) {
-          this.queue.splice(index, 1);
-          await this.finish(job, 'failed', why, error.code);
-        } else this.abortRunning(job, error);
-      }
-      const byReplica = new Map<string, Job[]>();
-      for (const job of this.queue) if (job.info.kind === 'backup') byReplica.set(job.info.replica, [...(byReplica.get(job.info.replica) ?? []), job]);
-      for (const [replica, jobs] of byReplica) {
-        const names = await this.deps.node.snapshotList(replica).then(
-          (list) => new Set(list.map((s) => s.name)),
-          (err: unknown) => (isConductorError(err) && err.code === 'REPLICA_NOT_FOUND' ? new Set<string>() : undefined),
-        );
-        if (!names) continue;
-        for (const job of jobs) {
-          if (names.has(job.info.snapshot)) continue;
-          const index = this.queue.indexOf(job);
-          if (index < 0) continue;
-          this.queue.splice(index, 1);
-          await this.finish(job, 'failed', `snapshot ${job.info.snapshot} of replica ${replica} was deleted while the backup was queued`, 'SNAPSHOT_NOT_FOUND');
-        }
-      }
+      await checkJobs({
+        jobs: this.jobs,
+        queue: this.queue,
+        node: this.deps.node,
+        settings: this.deps.settings,
+        finish: (job, state, reason, code) => this.finish(job, state, reason, code),
+        abortRunning: (job, error) => this.abortRunning(job, error),
+      });
     } finally {
       this.checking = false;
     }
