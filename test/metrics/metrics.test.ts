@@ -64,6 +64,11 @@ beforeAll(async () => {
     CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS: '500',
     // Slow enough that a scrape and `node stats` (a CLI process each) see the rebuild under way: 32 MiB take 16 s.
     CONDUCTOR_REBUILD_MAX_MB_SEC: String(REBUILD_MB_SEC),
+    // Only the configured limit throttles here: on a loaded machine the simulator's RPC latency and
+    // reactor load can pass the defaults (250 ms, 95%) and engage the health throttle, which the
+    // rebuild case expects not engaged (the throttle's own tests: test/domain/health/resources.test.ts).
+    CONDUCTOR_HEALTH_RPC_LATENCY_MAX_MS: '600000',
+    CONDUCTOR_HEALTH_REACTOR_BUSY_MAX_PCT: '100',
     // spdk_tgt's own container limit, 1.5 GiB: with the simulator's ~780 MiB mapped it allows ~370
     // more pages, fewer than its pool's 1024, so it is the bound `node stats` names.
     CONDUCTOR_HEALTH_SPDK_HUGEPAGES_LIMIT_BYTES: `2Mi=${SPDK_LIMIT}`,
