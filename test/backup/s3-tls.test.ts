@@ -160,7 +160,7 @@ describe('an S3 target over TLS', { timeout: 300_000 }, () => {
   it('credentials from the environment work; an unknown key is refused as not writable, without the secret; an unreadable file as invalid', async () => {
     const byEnv = { ...target, accessKeyIdFile: '', secretAccessKeyFile: '', accessKeyIdEnv: 'TEST_TLS_S3_KEY', secretAccessKeyEnv: 'TEST_TLS_S3_SECRET' };
     expect(await call('BackupTargetSet', byEnv)).toMatchObject({ accessKeyIdEnv: 'TEST_TLS_S3_KEY', secretAccessKeyEnv: 'TEST_TLS_S3_SECRET' });
-    // s3rver does not check SigV4 signatures, so a wrong secret alone passes there: an access key id it does not know, with a secret, is refused.
+    // An access key id the server does not know (a known one with a wrong secret, refused for its signature: s3-credentials.test.ts).
     const wrong = await refusal(invoke(api.backups, 'BackupTargetSet', { ...target, accessKeyIdFile: path.join(dir, 'unknown-key-id'), secretAccessKeyFile: path.join(dir, 'wrong-secret') }));
     expect(wrong).toMatchObject({ code: status.FAILED_PRECONDITION, conductorCode: 'BACKUP_TARGET_NOT_WRITABLE' });
     expect(wrong.details).not.toContain(WRONG_SECRET);

@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import S3rver from 's3rver';
 import { createRequire } from 'node:module';
 import { tempDir } from '../../helpers/temp-dir.js';
+import { checkSignatureV4 } from './sigv4-check.js';
 
 /** One request as the server saw it, before it was served. */
 export interface S3Request {
@@ -26,8 +27,13 @@ export interface TestS3 {
   readonly endpoint: string;
   readonly directory: string;
   readonly port: number;
-  /** Every request served since start, in arrival order. */
+  /** Every request served since start, in arrival order (not those refused for their signature). */
   readonly requests: S3Request[];
+  /**
+   * Requests answered 403 SignatureDoesNotMatch: signed with a known access key id and another
+   * secret (s3rver leaves v4 signatures unchecked; this server checks them, see sigv4-check.ts).
+   */
+  readonly signatureMismatches: S3Request[];
   /** Where PUT bodies are written until they are whole (then renamed into the bucket). */
   readonly partials: string;
   /**
@@ -45,6 +51,7 @@ export interface TestS3 {
 }
 
 interface KoaContext {
+  req: { url?: string; headers: Record<string, string | string[] | undefined> };
   method: string;
   path: string;
   search: string;
@@ -64,12 +71,21 @@ export async function startS3(bucket = 'backups', options: StartS3Options = {}):
   let port = 0;
   let server: S3rver | undefined;
   const requests: S3Request[] = [];
+  const signatureMismatches: S3Request[] = [];
   const partials = tempDir('s3-partial-');
   const run = async () => {
     server = new S3rver({ port, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
     // s3rver is a Koa app: a middleware put first sees every request before s3rver's own.
     (server as unknown as { middleware: Array<(ctx: KoaContext, next: () => Promise<void>) => Promise<void>> }).middleware.unshift(async (ctx, next) => {
       const request = { method: ctx.method, path: ctx.path, search: ctx.search };
+      const verdict = checkSignatureV4({ method: ctx.method, url: ctx.req.url ?? '/', headers: ctx.req.headers }, secretOf);
+      if (verdict.kind === 'mismatch') {
+        signatureMismatches.push(request);
+        ctx.status = 403;
+        ctx.type = 'application/xml';
+        ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided. Check your key and signing method.</Message><AWSAccessKeyId>${verdict.accessKeyId}</AWSAccessKeyId></Error>`;
+        return;
+      }
       requests.push(request);
       if (s3.gate) {
         try {
@@ -97,6 +113,7 @@ export async function startS3(bucket = 'backups', options: StartS3Options = {}):
       return port;
     },
     requests,
+    signatureMismatches,
     partials,
     gate: undefined,
     uploadsPageSize: 1000,
@@ -229,7 +246,24 @@ function serveMultipartExtras(ctx: KoaContext, store: S3rverStore, bucket: strin
 }
 
 /** Makes the test server accept another access key (s3rver knows only S3RVER/S3RVER otherwise), for tests of credentials. */
+interface S3rverAccounts {
+  DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void; revokeAccessKey(id: string): void };
+  registry: Map<string, { accessKeys: Map<string, string> }>;
+}
+
+const accounts = (): S3rverAccounts => createRequire(import.meta.url)('s3rver/lib/models/account.js') as S3rverAccounts;
+
+/** The secret s3rver knows for an access key id (its own S3RVER/S3RVER included), undefined when it knows none. */
+function secretOf(accessKeyId: string): string | undefined {
+  return accounts().registry.get(accessKeyId)?.accessKeys.get(accessKeyId);
+}
+
+/** Makes a key pair known to every test server of this process. */
 export function addS3Credentials(accessKeyId: string, secretAccessKey: string): void {
-  const account = createRequire(import.meta.url)('s3rver/lib/models/account.js') as { DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void } };
-  account.DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
+  accounts().DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
+}
+
+/** Forgets a key pair (as a revoked key): requests signed with it are refused with InvalidAccessKeyId. */
+export function revokeS3Credentials(accessKeyId: string): void {
+  accounts().DUMMY_ACCOUNT.revokeAccessKey(accessKeyId);
 }
