@@ -6,6 +6,7 @@
  * upload (lib-storage Upload), which aborts its upload on failure; ones a killed process left are
  * found by ListMultipartUploads and aborted at the next start, of this service's keys only.
  */
+import type { Credentials, CredentialsProvider } from './file-credentials.js';
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
@@ -32,7 +33,8 @@ export interface S3StoreOptions {
   forcePathStyle: boolean;
   /** PEM CAs to trust for the endpoint's TLS certificate, besides none else. */
   caPem?: string | undefined;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined } | undefined;
+  /** Fixed credentials, or a provider the SDK asks at each signing (credentials from files: file-credentials.ts). */
+  credentials?: Credentials | CredentialsProvider | undefined;
   /** A request (connect included) that takes longer fails, so a dead endpoint is seen within the retry budget. */
   requestTimeoutMs: number;
   /** Parts of a multipart upload (default PART_BYTES; S3's least is 5 MiB): tests make manifests go up in parts. */

@@ -5,6 +5,7 @@
  * error or answer. Opening a target checks it (openTarget: reachable, writable: a probe object is
  * put, read back and deleted) before anything uses it.
  */
+import { type Credentials, type CredentialsProvider, fileCredentials } from './file-credentials.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -130,12 +131,14 @@ function readSecretEnv(field: string, name: string): string {
  * one never pays the SDK's ~0.4 s of import at start or its ~5 MiB of heap (docs/architecture.md,
  * "Memory").
  */
-export async function makeStore(spec: TargetSpec, options: Pick<OpenOptions, 'requestTimeoutMs'>): Promise<ObjectStore> {
+export async function makeStore(spec: TargetSpec, options: Pick<OpenOptions, 'requestTimeoutMs'> & { onCredentials?: (event: { taken: boolean; reason: string }) => void }): Promise<ObjectStore> {
   if (spec.kind === 'fs') return new FsStore(spec.path);
   const { S3Store } = await import('./s3-store.js');
-  let credentials: { accessKeyId: string; secretAccessKey: string } | undefined;
+  let credentials: Credentials | CredentialsProvider | undefined;
   if (spec.accessKeyIdFile && spec.secretAccessKeyFile) {
-    credentials = { accessKeyId: readSecretFile('accessKeyIdFile', spec.accessKeyIdFile), secretAccessKey: readSecretFile('secretAccessKeyFile', spec.secretAccessKeyFile) };
+    // Read now (a file that cannot be used refuses the target), then again whenever a file changes.
+    const initial = { accessKeyId: readSecretFile('accessKeyIdFile', spec.accessKeyIdFile), secretAccessKey: readSecretFile('secretAccessKeyFile', spec.secretAccessKeyFile) };
+    credentials = fileCredentials(spec.accessKeyIdFile, spec.secretAccessKeyFile, initial, options.onCredentials);
   } else if (spec.accessKeyIdEnv && spec.secretAccessKeyEnv) {
     credentials = { accessKeyId: readSecretEnv('accessKeyIdEnv', spec.accessKeyIdEnv), secretAccessKey: readSecretEnv('secretAccessKeyEnv', spec.secretAccessKeyEnv) };
   }
@@ -198,6 +201,11 @@ const UNTRUSTED_CERT = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
+/** S3's answers that refuse the request's credentials (not the bucket or the object). */
+const CREDENTIALS_REFUSED = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken', 'TokenRefreshRequired']);
+const CREDENTIALS_ADVICE =
+  "; the target refused this node's credentials: check the access key id and secret (files named by accessKeyIdFile/secretAccessKeyFile are read again when they change; the environment only at BackupTargetSet or start)";
+
 /**
  * A store call's failure in stable codes: no answer is UNREACHABLE, an answer that refuses is
  * NOT_WRITABLE, a TLS certificate that does not verify is UNTRUSTED (the caFile is the fix, not
@@ -217,9 +225,10 @@ export function targetError(description: string, what: string, err: unknown): Co
   }
   const refused =
     (status !== undefined && status >= 400 && status < 500) || e.code === 'EACCES' || e.code === 'EPERM' || e.code === 'EROFS' || e.code === 'ENOSPC' || e.code === 'ENOTDIR' || e.code === 'EEXIST';
+  const advice = e.name !== undefined && CREDENTIALS_REFUSED.has(e.name) ? CREDENTIALS_ADVICE : '';
   return new ConductorError(
     refused ? 'BACKUP_TARGET_NOT_WRITABLE' : 'BACKUP_TARGET_UNREACHABLE',
-    `backup target ${description}: ${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${words}`,
+    `backup target ${description}: ${what} failed: ${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${words}${advice}`,
     { target: description, status, errno: e.code },
     { cause: err },
   );

@@ -73,7 +73,10 @@ export class BackupTarget {
   /** Opens the spec's store and checks it; the current target stays until this succeeds. */
   async set(input: TargetSpec, signal?: AbortSignal): Promise<TargetSpec> {
     const spec = checkTargetSpec(input);
-    const store = await makeStore(spec, this.settings);
+    const store = await makeStore(spec, {
+      requestTimeoutMs: this.settings.requestTimeoutMs,
+      onCredentials: ({ taken, reason }) => (taken ? this.log.info({ target: describeTarget(spec) }, reason) : this.log.warn({ target: describeTarget(spec) }, reason)),
+    });
     try {
       await probeStore(store, signal);
     } catch (err) {
