@@ -13,17 +13,16 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiClients, invoke, type ApiClients } from '../../src/api/client.js';
 import type { BackupJob__Output } from '../../src/api/generated/spdk/conductor/v1/BackupJob.js';
 import type { BackupTarget } from '../../src/api/generated/spdk/conductor/v1/BackupTarget.js';
-import { createLogger } from '../../src/log.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { refusal } from '../helpers/refusal.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { until } from '../helpers/until.js';
+import { capturedLog, recordedBackups } from './helpers/recorded-api.js';
 import { addS3Credentials, revokeS3Credentials, startS3, type TestS3 } from './helpers/s3-server.js';
 
 const MiB = 1024 * 1024;
@@ -41,15 +40,10 @@ let s3: TestS3;
 let api: ApiClients;
 let dir: string;
 let target: BackupTarget;
-const logLines: string[] = [];
+const { logger, lines: logLines } = capturedLog();
 const answers: unknown[] = [];
 
-async function call<M extends keyof ApiClients['backups'] & string>(method: M, request: unknown): Promise<BackupJob__Output & BackupTarget> {
-  // biome-ignore lint/suspicious/noExplicitAny: the answers of several methods, kept to look for the secrets
-  const answer = await invoke(api.backups, method as any, request as any);
-  answers.push(answer);
-  return answer as BackupJob__Output & BackupTarget;
-}
+const call = recordedBackups(() => api, answers);
 
 async function backup(snapshot: string): Promise<BackupJob__Output> {
   const { id } = await call('BackupCreate', { replica: 'src', snapshot, volume: 'cv' });
@@ -93,13 +87,7 @@ beforeAll(async () => {
     accessKeyIdFile: path.join(dir, 'key-id'),
     secretAccessKeyFile: path.join(dir, 'secret'),
   } as BackupTarget;
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      done();
-    },
-  });
-  node = await startNode({ logger: createLogger({ level: 'debug', destination: sink }), env: { CONDUCTOR_BACKUP_RETRIES: '1', CONDUCTOR_BACKUP_RETRY_MIN_MS: '100' } });
+  node = await startNode({ logger, env: { CONDUCTOR_BACKUP_RETRIES: '1', CONDUCTOR_BACKUP_RETRY_MIN_MS: '100' } });
   api = createApiClients({ unixSocket: path.join(node.dir, 'api.sock') });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 256) });
   await node.node.replicaCreate('src', 'd', SIZE);
