@@ -143,9 +143,14 @@ export class CopyHolds {
       const held = this.held.get(`${disk}/${lvol}`);
       if (!held) return this.take(disk, lvol, holder);
       signal?.throwIfAborted();
+      // Called from the other copy's progress report too: a waiter's failure must not become that copy's.
       const tell = () => {
         const hold = this.of(disk, lvol);
-        if (hold && onWait) onWait(hold);
+        try {
+          if (hold && onWait) onWait(hold);
+        } catch (error) {
+          this.log?.warn({ lvol, holder, err: (error as Error).message }, 'a copy waiting for another copy of its snapshot failed to take its progress');
+        }
       };
       tell();
       const taken = await new Promise<{ entry: Entry; release: () => void } | undefined>((resolve, reject) => {
