@@ -8,9 +8,12 @@
  * I/O, so the figure that matters under churn is the main thread's CPU per write (its on-CPU time from
  * /proc, so other threads' fsyncs and the machine's load do not count): for writes of one export
  * each, and for a mixed workload like bench:scale's churn (64 lanes setting and clearing intents,
- * snapshot metadata, exports with their kept ports, and engine records).
+ * snapshot metadata, exports with their kept ports, and engine records). Last, what the `copies`
+ * table costs a shallow copy (a backup's stage of each snapshot, a rebuild's copy of each): its
+ * three writes as CopyHolds makes them (the record before the start and with the operation id
+ * after it, both awaited by the copy, then its removal at the end), one copy after another.
  *
- *   npm run bench:state-file [-- --replicas 3000 --exports 1000 --engines 300 --churn-ops 2000]
+ *   npm run bench:state-file [-- --replicas 3000 --exports 1000 --engines 300 --churn-ops 2000 --copies 200]
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -28,12 +31,14 @@ const { values } = parseArgs({
     exports: { type: 'string', default: '1000' },
     engines: { type: 'string', default: '300' },
     'churn-ops': { type: 'string', default: '2000' },
+    copies: { type: 'string', default: '200' },
   },
 });
 const replicas = Number(values.replicas);
 const exportCount = Number(values.exports);
 const engineCount = Number(values.engines);
 const churnOps = Number(values['churn-ops']);
+const copyCount = Number(values.copies);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-state-file-'));
 process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -176,6 +181,27 @@ const churnMs = ms(start);
 const churnCpu = mainThreadCpuMs() - cpu;
 const churnWrites = writes;
 
+// The copies table: a copy's record before its start, its operation id once answered (both
+// awaited before the copy goes on, as CopyHolds.begin and CopyTicket.started are), its removal at
+// its end (CopyTicket.release: not awaited by the copy, a write all the same).
+writes = 0;
+cpu = mainThreadCpuMs();
+const awaited: number[] = [];
+start = process.hrtime.bigint();
+for (let n = 0; n < copyCount; n++) {
+  const dst = `bk-s-${n.toString(16).padStart(16, '0')}`;
+  const record = { disk: 'disk-0', lvol: `s.daily-1.${n}`, holder: `backup bk-${n}`, dst, startedAtMs: Date.now() };
+  const t = process.hrtime.bigint();
+  await state.putCopy(dst, record);
+  await state.putCopy(dst, { ...record, operation: n + 1 });
+  awaited.push(ms(t));
+  await state.putCopy(dst, undefined);
+}
+const copiesMs = ms(start);
+const copiesCpu = mainThreadCpuMs() - cpu;
+const copyWrites = writes;
+awaited.sort((a, b) => a - b);
+
 const round = (n: number) => Math.round(n * 10) / 10;
 console.log(`state file with ${replicas} snapshot records, ${exportCount} exports, ${engineCount} engines, 4 disks: ${round(bytes / 1024)} KiB`);
 console.log(`one write (wall time, the fsyncs included): median ${round(single[10]!)} ms, max ${round(single[19]!)} ms`);
@@ -184,6 +210,9 @@ console.log(`${exportCount} export records 64 at a time: ${round(laneMs)} ms (${
 console.log(`${exportCount} export records at once: ${round(concurrentMs)} ms (${concurrentWrites} writes)`);
 const ms2 = (n: number) => Math.round(n * 100) / 100;
 console.log(`main-thread CPU per write of one export: ${ms2(perWriteCpu)} ms, of which the I/O calls' floor (the same calls writing one byte): ${ms2(ioFloorCpu)} ms`);
+console.log(
+  `copies table, ${copyCount} copies one after another: ${round(copiesMs / copyCount)} ms per copy (${copyWrites} writes, ${round(copyWrites / copyCount)} per copy), the copy waits for two of them: median ${round(awaited[Math.floor(copyCount / 2)]!)} ms, max ${round(awaited[copyCount - 1]!)} ms; main-thread CPU ${ms2(copiesCpu / copyCount)} ms per copy`,
+);
 console.log(
   `churn, ${churnOps} ops at 64 in flight (7 changes each): ${round(churnMs)} ms, ${churnWrites} writes, main-thread CPU ${round(churnCpu)} ms: ${ms2(churnCpu / churnWrites)} ms per write, ${ms2(churnCpu / churnOps)} ms per op`,
 );

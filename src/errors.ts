@@ -216,6 +216,8 @@ export const ERROR_CODES = {
   MEMBER_DETACH_TIMEOUT: 'deadline-exceeded',
   /** Admission waited too long for a sample of spdk_tgt. */
   ADMISSION_TIMEOUT: 'deadline-exceeded',
+  /** A shallow copy of a snapshot waited past its deadline for another copy of the same snapshot (a backup's stage or a rebuild's copy) to end; retry once it has. */
+  COPY_WAIT_TIMEOUT: 'deadline-exceeded',
   /** A peer stopped reporting on a shallow copy. */
   PEER_SILENT: 'deadline-exceeded',
   /** A backup or restore job made no progress within backup.stallSec, or waited queued past backup.queuedDeadlineSec; retry it. */

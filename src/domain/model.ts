@@ -147,6 +147,12 @@ export interface ShallowCopyProgress {
   copiedClusters: number;
   totalClusters: number;
   clusterSizeBytes: number;
+  /**
+   * Set while the copy has not started because another copy of the same snapshot runs (a backup's
+   * stage: spdk_tgt refuses a second copy of a snapshot, EBUSY): who copies it and how far that
+   * copy got, in clusters, when known. Reported at least every second while it waits.
+   */
+  waitingFor?: { holder: string; copiedClusters?: number; totalClusters?: number };
 }
 
 /** What a host must prove or share to reach an export; given in requests, never persisted or logged. */

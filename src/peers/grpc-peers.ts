@@ -156,6 +156,10 @@ class GrpcPeer implements PeerNode {
       stream.on('data', (m: ShallowCopyProgress__Output) => {
         watch();
         last = { state: m.state === 'complete' ? 'complete' : 'in progress', copiedClusters: m.copiedClusters, totalClusters: m.totalClusters, clusterSizeBytes: m.clusterSizeBytes };
+        if (m.waitingFor) {
+          const known = m.waitingTotalClusters > 0 ? { copiedClusters: m.waitingCopiedClusters, totalClusters: m.waitingTotalClusters } : {};
+          last.waitingFor = { holder: m.waitingFor, ...known };
+        }
         onProgress(last);
       });
       stream.on('error', (err: grpc.ServiceError) => {

@@ -48,9 +48,12 @@ describe('Node and SnapshotShallowCopy', () => {
   it('streams the copy’s progress and ends when it is complete', async () => {
     const { messages, error } = await collect(api.clients.snapshots.SnapshotShallowCopy({ replicaName: 'r1', snapshotName: 's1', ...TARGET }));
     expect(error).toBeUndefined();
+    const idle = { waitingFor: '', waitingCopiedClusters: 0, waitingTotalClusters: 0 };
     expect(messages).toEqual([
-      { state: 'in progress', copiedClusters: 2, totalClusters: 4, clusterSizeBytes: 1024 * 1024 },
-      { state: 'complete', copiedClusters: 4, totalClusters: 4, clusterSizeBytes: 1024 * 1024 },
+      // Waiting for another copy of the snapshot (a backup's stage): who, and how far it got.
+      { state: 'in progress', copiedClusters: 0, totalClusters: 0, clusterSizeBytes: 1024 * 1024, waitingFor: 'backup bk-1', waitingCopiedClusters: 1, waitingTotalClusters: 3 },
+      { state: 'in progress', copiedClusters: 2, totalClusters: 4, clusterSizeBytes: 1024 * 1024, ...idle },
+      { state: 'complete', copiedClusters: 4, totalClusters: 4, clusterSizeBytes: 1024 * 1024, ...idle },
     ]);
     expect(api.domain.calls.at(-1)).toMatchObject({ method: 'snapshotShallowCopy', args: ['r1', 's1', { address: '10.0.0.7', port: 20005, nqn: TARGET.targetNqn }] });
   });

@@ -140,7 +140,7 @@ describe('copies a killed process left running', () => {
     // after it: by then the stage holds the snapshot, so the delete waits for the stage's copy too.
     const seen = holds.of('d', 's.a.x')!.ended.then(() => Promise.resolve().then(() => holds.of('d', 's.a.x')?.holder));
     const waits: string[] = [];
-    const ticket = holds.begin('d', 's.a.x', 'stage', 'bk-s-00000000000000bb', { onWait: (h) => waits.push(h) });
+    const ticket = holds.begin('d', 's.a.x', 'stage', 'bk-s-00000000000000bb', { onWait: (h) => waits.push(h.holder) });
     other();
     expect(await seen).toBe('stage');
     (await ticket).release();

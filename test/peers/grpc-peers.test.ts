@@ -57,7 +57,8 @@ describe('a peer over gRPC', () => {
     const seen: ShallowCopyProgress[] = [];
     const final = await peers.peer(address).snapshotShallowCopy('r1', 's1', TARGET, (p) => seen.push(p));
     expect(final).toEqual({ state: 'complete', copiedClusters: 4, totalClusters: 4, clusterSizeBytes: 1024 * 1024 });
-    expect(seen.map((p) => p.copiedClusters)).toEqual([2, 4]);
+    expect(seen.map((p) => p.copiedClusters)).toEqual([0, 2, 4]);
+    expect(seen.map((p) => p.waitingFor)).toEqual([{ holder: 'backup bk-1', copiedClusters: 1, totalClusters: 3 }, undefined, undefined]);
   });
 
   it('gives up on a copy whose peer goes silent, and the peer’s copy is cancelled', async () => {

@@ -57,15 +57,19 @@ export class ShallowCopies {
     const fail = (code: number) => {
       throw new SimRpcError(INVALID_PARAMS, strerror(code));
     };
-    // Opening the destination for writing fails while examine or a claim holds it.
-    if (this.target.bdevs.heldByExamine(dst) || dst.claim !== null) fail(errno.EPERM);
+    // Opening the destination for writing fails while examine or a claim holds it, and a running
+    // copy claims its destination (vbdev_lvol_shallow_copy's spdk_bs_bdev_claim: -32602 EPERM,
+    // test/real/shallow-copy-busy.test.ts; the simulator does not list that claim in bdev_get_bdevs).
+    if (this.target.bdevs.heldByExamine(dst) || dst.claim !== null || this.writing(dst)) fail(errno.EPERM);
     const todo: Array<[number, number]> = [];
     for (let i = 0; i < blob.numClusters; i++) if (blob.clusters[i]! >= 0) todo.push([i, blob.clusters[i]!]);
     const op: Operation = { id, lvs, src: blob, dst, todo, copied: 0, total: todo.length, state: 'in progress', busy: false, startedAt: performance.now() };
     // The blobstore checks these once the copy runs (transcript 20): the start still answers an
     // operation id, and the check shows the error with the clusters that were to be copied.
-    // A writable source is checked first (bs_shallow_copy_blob_open_cpl), then the destination's size.
-    const refused = !blob.readOnly ? errno.EPERM : dst.numBlocks * dst.blockSize < blob.numClusters * lvs.clusterSize ? errno.EINVAL : 0;
+    // A writable source is checked first (bs_shallow_copy_blob_open_cpl), then the destination's
+    // size, then the blob's lock: a copy of a blob another copy reads ends EBUSY, the running one
+    // goes on (test/real/shallow-copy-busy.test.ts).
+    const refused = !blob.readOnly ? errno.EPERM : dst.numBlocks * dst.blockSize < blob.numClusters * lvs.clusterSize ? errno.EINVAL : this.copying(blob) ? errno.EBUSY : 0;
     if (refused !== 0) {
       op.state = 'error';
       op.error = strerror(refused);
@@ -86,6 +90,12 @@ export class ShallowCopies {
   /** A copy of `blob` still runs (its blob is open and locked by it, blobstore.c bs_shallow_copy_blob_open_cpl). */
   copying(blob: Blob): boolean {
     for (const op of this.ops.values()) if (op.src === blob && op.state === 'in progress') return true;
+    return false;
+  }
+
+  /** A running copy writes `dst` (it holds the destination claimed until it ends). */
+  private writing(dst: SimBdev): boolean {
+    for (const op of this.ops.values()) if (op.dst === dst && op.state === 'in progress') return true;
     return false;
   }
 

@@ -148,11 +148,13 @@ export function shallowCopyHandler(ctx: ServiceContext): handleServerStreamingCa
         (p) => {
           // Changes are sent, and the same progress again every HEARTBEAT_MS: the copy is polled
           // often and most polls report nothing new, but the peer must see that it is alive.
-          const key = `${p.state}/${p.copiedClusters}/${p.totalClusters}`;
+          const w = p.waitingFor;
+          const key = `${p.state}/${p.copiedClusters}/${p.totalClusters}/${w ? `${w.holder}/${w.copiedClusters ?? ''}` : ''}`;
           if (controller.signal.aborted || (key === last && Date.now() - sentAt < HEARTBEAT_MS)) return;
           last = key;
           sentAt = Date.now();
-          call.write({ state: p.state, copiedClusters: p.copiedClusters, totalClusters: p.totalClusters, clusterSizeBytes: p.clusterSizeBytes });
+          const waiting = w ? { waitingFor: w.holder, waitingCopiedClusters: w.copiedClusters ?? 0, waitingTotalClusters: w.totalClusters ?? 0 } : {};
+          call.write({ state: p.state, copiedClusters: p.copiedClusters, totalClusters: p.totalClusters, clusterSizeBytes: p.clusterSizeBytes, ...waiting });
         },
         deadlineMs === undefined ? { signal: controller.signal } : { signal: controller.signal, deadlineMs },
       );

@@ -14,7 +14,21 @@
  * (left-copies.ts) before it finishes any recorded delete.
  */
 import type { Logger } from 'pino';
+import { ConductorError } from '../../errors.js';
 import type { CopyRecord } from '../node/state-records.js';
+
+/** How often a copy waiting for another copy of its snapshot is told about that one, changed or not (a peer's heartbeat). */
+const WAIT_REPORT_MS = 1_000;
+
+/** How a copy of a snapshot another copy reads waits for that one (CopyHolds.begin). */
+export interface CopyWait {
+  /** Gives up waiting (rejects with its reason). */
+  signal?: AbortSignal;
+  /** Gives up waiting after this long: COPY_WAIT_TIMEOUT. */
+  deadlineMs?: number;
+  /** The copy waited for, when the wait starts, on each progress it reports, and at least every second. */
+  onWait?: (hold: CopyHold) => void;
+}
 
 export interface CopyHold {
   /** Who reads it, for logs and messages ("backup bk-…" or "stage bk-s-…"). */
@@ -52,6 +66,8 @@ interface Entry {
   ended: Promise<void>;
   end: () => void;
   progress?: { copied: number; total: number };
+  /** Copies waiting for this one's end, told of its progress. */
+  watchers: Set<() => void>;
 }
 
 export class CopyHolds {
@@ -75,8 +91,8 @@ export class CopyHolds {
    * the hold and throws: the copy must not start unrecorded. With `wait`, first waits until no
    * other copy reads it (takeWhenFree).
    */
-  async begin(disk: string, lvol: string, holder: string, dst: string, wait?: { signal?: AbortSignal; onWait?: (holder: string) => void }): Promise<CopyTicket> {
-    const taken = wait ? await this.takeWhenFree(disk, lvol, holder, wait.signal, wait.onWait) : this.take(disk, lvol, holder);
+  async begin(disk: string, lvol: string, holder: string, dst: string, wait?: CopyWait): Promise<CopyTicket> {
+    const taken = wait ? await this.takeWhenFree(disk, lvol, holder, wait) : this.take(disk, lvol, holder);
     const record: CopyRecord = { disk, lvol, holder, dst, startedAtMs: Date.now() };
     try {
       await this.journal?.putCopy(dst, record);
@@ -94,6 +110,7 @@ export class CopyHolds {
       },
       progress: (copied, total) => {
         taken.entry.progress = { copied, total };
+        for (const watcher of taken.entry.watchers) watcher();
       },
       release: () => {
         if (released) return;
@@ -115,22 +132,53 @@ export class CopyHolds {
    * Holds `disk`/`lvol` once no other copy reads it: v26.05 refuses a second copy of a snapshot a
    * copy reads (the blob is locked: its check answers "error", EBUSY; seen by
    * test/real/backup-service-kill.test.ts for a stage resumed beside a copy a killed process left
-   * running). The hold is taken in the same turn the other one ends, before a delete that waited
-   * for that end can look (it then waits for this copy too). Rejects with the signal's reason.
+   * running; the answers: test/real/shallow-copy-busy.test.ts). The hold is taken in the same turn
+   * the other one ends, before a delete that waited for that end can look (it then waits for this
+   * copy too). Rejects with the signal's reason, or COPY_WAIT_TIMEOUT past `deadlineMs`.
    */
-  private async takeWhenFree(disk: string, lvol: string, holder: string, signal?: AbortSignal, onWait?: (holder: string) => void): Promise<{ entry: Entry; release: () => void }> {
+  private async takeWhenFree(disk: string, lvol: string, holder: string, wait: CopyWait): Promise<{ entry: Entry; release: () => void }> {
+    const { signal, onWait } = wait;
+    const deadline = wait.deadlineMs === undefined ? undefined : Date.now() + wait.deadlineMs;
     for (;;) {
       const held = this.held.get(`${disk}/${lvol}`);
       if (!held) return this.take(disk, lvol, holder);
       signal?.throwIfAborted();
-      onWait?.(held.holder);
+      // Called from the other copy's progress report too: a waiter's failure must not become that copy's.
+      const tell = () => {
+        const hold = this.of(disk, lvol);
+        try {
+          if (hold && onWait) onWait(hold);
+        } catch (error) {
+          this.log?.warn({ lvol, holder, err: (error as Error).message }, 'a copy waiting for another copy of its snapshot failed to take its progress');
+        }
+      };
+      tell();
       const taken = await new Promise<{ entry: Entry; release: () => void } | undefined>((resolve, reject) => {
-        const abort = () => reject(signal?.reason);
-        signal?.addEventListener('abort', abort, { once: true });
-        void held.freed.then(() => {
+        const ticker = setInterval(tell, WAIT_REPORT_MS);
+        const timer =
+          deadline === undefined
+            ? undefined
+            : setTimeout(
+                () =>
+                  finish(() =>
+                    reject(new ConductorError('COPY_WAIT_TIMEOUT', `a copy of ${lvol} by ${holder} waited ${wait.deadlineMs} ms for ${held.holder}'s copy of it to end`, { holder: held.holder })),
+                  ),
+                Math.max(0, deadline - Date.now()),
+              );
+        let settled = false;
+        const finish = (then: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearInterval(ticker);
+          clearTimeout(timer);
+          held.watchers.delete(tell);
           signal?.removeEventListener('abort', abort);
-          resolve(this.of(disk, lvol) ? undefined : this.take(disk, lvol, holder));
-        });
+          then();
+        };
+        const abort = () => finish(() => reject(signal?.reason));
+        signal?.addEventListener('abort', abort, { once: true });
+        held.watchers.add(tell);
+        void held.freed.then(() => finish(() => resolve(this.of(disk, lvol) ? undefined : this.take(disk, lvol, holder))));
       });
       if (taken) return taken;
     }
@@ -144,7 +192,7 @@ export class CopyHolds {
       let end!: () => void;
       const freed = new Promise<void>((resolve) => (end = resolve));
       const ended = freed.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
-      entry = { holder, count: 0, freed, ended, end };
+      entry = { holder, count: 0, freed, ended, end, watchers: new Set() };
       this.held.set(key, entry);
     }
     entry.count++;

@@ -104,10 +104,21 @@ export class SpdkDataPath implements DataPath {
         const src = alias(head.disk, source.name);
         // Held and recorded (the state file's copies): the copy runs on in spdk_tgt if this process
         // dies. One copy of a snapshot at a time, e.g. beside one a killed process left running.
+        let waitingFor: string | undefined;
         const ticket = await this.ctx.copyHolds.begin(head.disk, source.name, req.holder ?? `stage ${name}`, name, {
           signal: copySignal,
-          onWait: (holder) => this.ctx.log.info({ src, staging: name, reader: holder }, 'another copy reads the snapshot (spdk_tgt would refuse a second one, EBUSY): waiting for its end'),
+          onWait: (hold) => {
+            if (waitingFor !== hold.holder) {
+              waitingFor = hold.holder;
+              this.ctx.log.info(
+                { src, staging: name, reader: hold.holder, progress: hold.progress },
+                'another copy reads the snapshot (spdk_tgt would refuse a second one, EBUSY): waiting for its end',
+              );
+            }
+            req.onWait?.(hold);
+          },
         });
+        if (waitingFor !== undefined) this.ctx.log.info({ src, staging: name, after: waitingFor }, 'the other copy of the snapshot ended: copying');
         releaseSource = ticket.release;
         const status = await runShallowCopy(
           this.ctx,

@@ -67,6 +67,12 @@ export interface StageRequest {
   readonly holder?: string;
   /** Bytes copied by spdk_tgt so far of the total to copy (clusters × cluster size). */
   onProgress?(p: { bytes: number; total: number }): void;
+  /**
+   * The stage waits for another copy of a snapshot it copies (a rebuild's, or another stage's:
+   * spdk_tgt refuses a second copy of a snapshot, EBUSY): who, and how far that copy got (in
+   * clusters, when known). Told when the wait starts, on that copy's progress and every second.
+   */
+  onWait?(hold: { holder: string; progress?: { copied: number; total: number } }): void;
 }
 
 export interface RestoreRequest {

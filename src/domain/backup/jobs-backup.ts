@@ -33,6 +33,8 @@ export interface BackupRunContext {
   phase(state: 'staging' | 'uploading'): Promise<void>;
   progress(p: { bytesDone?: number; bytesTotal?: number; uploaded?: number; skipped?: number; bytesUploaded?: number }): void;
   note(message: string, fields?: Record<string, unknown>): void;
+  /** The stage waits for another copy of the snapshot (StageRequest.onWait). */
+  waiting?(hold: { holder: string; progress?: { copied: number; total: number } }): void;
 }
 
 export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
@@ -63,6 +65,7 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
       onProgress: (p) => {
         if (!uploading) ctx.progress({ bytesDone: p.bytes, bytesTotal: p.total });
       },
+      onWait: (hold) => ctx.waiting?.(hold),
     });
     staged = image;
     ctx.note('staging the whole image; blocks already in the target are skipped', { allocatedBytes: staged.allocatedBytes });

@@ -460,6 +460,30 @@ export class BackupJobs {
       info.updatedAt = new Date();
       job.lastProgressMs = Date.now();
       info.deadlineAt = new Date(Date.now() + this.deps.settings.stallMs);
+      if (reasonBeforeWait !== undefined) {
+        info.reason = reasonBeforeWait;
+        reasonBeforeWait = undefined;
+      }
+      this.emit('modified', job);
+    };
+    /** The stage waits for another copy of the snapshot: said in the reason; that copy's progress counts as the job's (it is not stalled). */
+    let reasonBeforeWait: string | undefined;
+    let waitedProgress: string | undefined;
+    const waiting = (hold: { holder: string; progress?: { copied: number; total: number } }): void => {
+      const info = job.info;
+      reasonBeforeWait ??= info.reason;
+      const how = hold.progress ? `, ${hold.progress.copied} of ${hold.progress.total} clusters copied` : '';
+      const reason = `${info.state}: waits for ${hold.holder}'s copy of a snapshot it stages to end (spdk_tgt runs one copy of a snapshot at a time${how})`;
+      const seen = `${hold.holder}/${hold.progress?.copied ?? ''}`;
+      if (reason === info.reason && seen === waitedProgress) return;
+      if (info.reason !== reason) this.log.info({ job: info.id, holder: hold.holder, progress: hold.progress }, 'backup waits for another copy of its snapshot');
+      info.reason = reason;
+      if (seen !== waitedProgress) {
+        waitedProgress = seen;
+        job.lastProgressMs = Date.now();
+        info.updatedAt = new Date();
+        info.deadlineAt = new Date(Date.now() + this.deps.settings.stallMs);
+      }
       this.emit('modified', job);
     };
     try {
@@ -483,6 +507,7 @@ export class BackupJobs {
           phase,
           progress,
           note: (message, fields) => this.log.info({ job: job.info.id, ...fields }, message),
+          waiting: (hold) => waiting(hold),
         });
         await this.finish(job, 'done', `backup ${manifest.id}: ${manifest.blocks.length} blocks, ${job.info.blocksUploaded} uploaded, ${job.info.blocksSkipped} already in the target`);
       } else {

@@ -55,14 +55,34 @@ export class ShallowCopies {
       if (!source) throw new ConductorError('SNAPSHOT_NOT_FOUND', `replica ${replica} has no snapshot ${snapshot}`);
       const clusterSizeBytes = this.ctx.inventory.disks.get(head.disk)?.clusterSize ?? 0;
       const controller = copyControllerName(replica);
-      const reservation = await this.ctx.admission.admit({ kind: 'attach', what: `copy of snapshot ${snapshot} of ${replica}`, controllers: 1 }, options);
       /** spdk_tgt's copy, once started; `ended` once it reported its end. */
       let operation: number | undefined;
       let ended = false;
       let ticket: CopyTicket | undefined;
+      let reservation: { release(): void } | undefined;
       try {
-        // Recorded as well (the state file's copies): a copy runs on when this process dies.
-        ticket = await this.ctx.copyHolds.begin(head.disk, source.name, `rebuild copy of ${replica}`, `${controller}n1`);
+        // One copy of a snapshot at a time (spdk_tgt ends a second one EBUSY): a backup's stage of
+        // it runs first, told to the caller with its progress until it ends, within the caller's
+        // signal and deadline. Recorded as well (the state file's copies): a copy runs on when this
+        // process dies.
+        let waitingFor: string | undefined;
+        ticket = await this.ctx.copyHolds.begin(head.disk, source.name, `rebuild copy of ${replica}`, `${controller}n1`, {
+          ...(options?.signal ? { signal: options.signal } : {}),
+          ...(options?.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+          onWait: (hold) => {
+            if (waitingFor !== hold.holder) {
+              waitingFor = hold.holder;
+              this.ctx.log.info(
+                { replica, snapshot, reader: hold.holder, progress: hold.progress },
+                'another copy reads the snapshot (spdk_tgt would refuse a second one, EBUSY): waiting for its end',
+              );
+            }
+            const progress = hold.progress ? { copiedClusters: hold.progress.copied, totalClusters: hold.progress.total } : {};
+            onProgress({ state: 'in progress', copiedClusters: 0, totalClusters: 0, clusterSizeBytes, waitingFor: { holder: hold.holder, ...progress } });
+          },
+        });
+        if (waitingFor !== undefined) this.ctx.log.info({ replica, snapshot, after: waitingFor }, 'the other copy of the snapshot ended: copying');
+        reservation = await this.ctx.admission.admit({ kind: 'attach', what: `copy of snapshot ${snapshot} of ${replica}`, controllers: 1 }, options);
         const bdevs = await this.ctx.spdk.nvme.attachController(
           {
             name: controller,
@@ -101,7 +121,7 @@ export class ShallowCopies {
         if (options?.signal?.aborted) throw new ConductorError('CANCELLED', `copy of snapshot ${snapshot} of ${replica} was cancelled`);
         throw translate(error, `shallow copy of snapshot ${snapshot} of ${replica}`);
       } finally {
-        reservation.release();
+        reservation?.release();
         // Not under the caller's signal: the detach must happen also when the caller went away.
         await this.detach(controller).catch((e: unknown) => this.ctx.log.error({ controller, err: (e as Error).message }, 'copy controller not detached; recovery will remove it'));
         // A copy given up (an abort, a failed check) runs on in spdk_tgt until the detach fails it:

@@ -172,12 +172,27 @@ export class SnapshotPath {
         if (i < (plan.skip ?? 0)) continue;
         const entry = info.snapshots[i]!;
         entry.state = 'copying';
-        info.reason = `copying snapshot ${snapshot.name} (${i + 1} of ${plan.snapshots.length}) from ${source.replica}`;
+        const copying = `copying snapshot ${snapshot.name} (${i + 1} of ${plan.snapshots.length}) from ${source.replica}`;
+        info.reason = copying;
+        let waitedFor = '';
         const final = await source.peer.snapshotShallowCopy(
           source.replica,
           snapshot.name,
           { address: exposed.address, port: exposed.port, nqn: exposed.nqn },
           (p) => {
+            // The source node copies a snapshot once at a time: a backup's stage of it goes first.
+            const w = p.waitingFor;
+            const how = w?.totalClusters ? `, ${w.copiedClusters ?? 0} of ${w.totalClusters} clusters copied` : '';
+            const reason = w ? `${copying}: waits for ${w.holder}'s copy of the snapshot to end${how}` : copying;
+            if ((w?.holder ?? '') !== waitedFor) {
+              waitedFor = w?.holder ?? '';
+              this.ctx.log.info(
+                { engine: info.engine, replica: member.name, snapshot: snapshot.name, waitingFor: w },
+                w ? 'the snapshot copy waits for another copy of it on the source' : 'the snapshot copy runs',
+              );
+            }
+            info.reason = reason;
+            if (w) return;
             entry.copiedClusters = p.copiedClusters;
             entry.totalClusters = p.totalClusters;
             hooks.progress(copiedBytes + p.copiedClusters * p.clusterSizeBytes);

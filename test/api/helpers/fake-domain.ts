@@ -292,10 +292,11 @@ export class FakeDomain implements NodeDomain, EngineDomain {
     };
   }
 
-  /** Reports two steps of progress, then completes; the signal aborts it between steps. */
+  /** Reports a wait for a backup's copy of the snapshot, two steps of progress, then completes; the signal aborts it between steps. */
   async snapshotShallowCopy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (p: ShallowCopyProgress) => void, options?: Options): Promise<ShallowCopyProgress> {
     await this.#enter('snapshotShallowCopy', [replicaName, snapshot, target], options);
     const step = (copiedClusters: number, state: ShallowCopyProgress['state']): ShallowCopyProgress => ({ state, copiedClusters, totalClusters: 4, clusterSizeBytes: 1024 * 1024 });
+    onProgress({ ...step(0, 'in progress'), totalClusters: 0, waitingFor: { holder: 'backup bk-1', copiedClusters: 1, totalClusters: 3 } });
     onProgress(step(2, 'in progress'));
     options?.signal?.throwIfAborted();
     const done = step(4, 'complete');

@@ -295,6 +295,42 @@ describe('an lvstore on an aio file', () => {
     expect([...(await lvols()).keys()].sort()).toEqual(['lvs/r', 'lvs/s']);
   });
 
+  it('answers a second copy while one runs as v26.05 does (test/real/shallow-copy-busy.test.ts)', async () => {
+    await c.call('bdev_aio_create', { name: 'aio0', filename: join(dir, 'disk.img'), block_size: 4096 });
+    await c.call('bdev_lvol_create_lvstore', { bdev_name: 'aio0', lvs_name: 'lvs', cluster_sz: MIB });
+    await c.call('bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'r', size_in_mib: 8, thin_provision: false });
+    await c.call('bdev_lvol_snapshot', { lvol_name: 'lvs/r', snapshot_name: 's1' });
+    await c.call('bdev_lvol_create', { lvs_name: 'lvs', lvol_name: 'q', size_in_mib: 2, thin_provision: false });
+    await c.call('bdev_lvol_snapshot', { lvol_name: 'lvs/q', snapshot_name: 's2' });
+    for (const name of ['st1', 'st2', 'st3']) await c.call('bdev_malloc_create', { name, num_blocks: 2048, block_size: 4096 });
+    await c.call('bdev_wait_for_examine');
+    const start = (src: string, dst: string) => c.call<{ operation_id: number }>('bdev_lvol_start_shallow_copy', { src_lvol_name: src, dst_bdev_name: dst });
+    const ended = async (operation_id: number) => {
+      const deadline = Date.now() + 5000;
+      let state: Record<string, unknown>;
+      do state = await c.call('bdev_lvol_check_shallow_copy', { operation_id });
+      while (state['state'] === 'in progress' && Date.now() < deadline);
+      return state;
+    };
+    await c.call('sim_shallow_copy_rate', { bytes_per_ms: 0, pause_after: 2 });
+    const { operation_id: op } = await start('lvs/s1', 'st1');
+    const { operation_id: op2 } = await start('lvs/s1', 'st2');
+    expect(op2).toBe(op + 1);
+    expect(await c.call('bdev_lvol_check_shallow_copy', { operation_id: op2 })).toEqual({ copied_clusters: 0, total_clusters: 8, state: 'error', error: 'Device or resource busy' });
+    await expect(c.call('bdev_lvol_check_shallow_copy', { operation_id: op2 })).rejects.toEqual(new RpcFailure(-19, 'No such device'));
+    await expect(start('lvs/s1', 'st1')).rejects.toEqual(new RpcFailure(-32602, 'Operation not permitted'));
+    await expect(start('lvs/s2', 'st1')).rejects.toEqual(new RpcFailure(-32602, 'Operation not permitted'));
+    // Refused starts took ids; another snapshot into another bdev runs beside it.
+    const { operation_id: op5 } = await start('lvs/s2', 'st3');
+    expect(op5).toBe(op2 + 3);
+    await c.call('sim_shallow_copy_rate', { bytes_per_ms: 0 });
+    expect(await ended(op5)).toEqual({ copied_clusters: 2, total_clusters: 2, state: 'complete' });
+    expect(await ended(op)).toEqual({ copied_clusters: 8, total_clusters: 8, state: 'complete' });
+    // Once it ended, the snapshot copies again, also into the destination it wrote.
+    expect(await ended((await start('lvs/s1', 'st2')).operation_id)).toEqual({ copied_clusters: 8, total_clusters: 8, state: 'complete' });
+    expect(await ended((await start('lvs/s1', 'st1')).operation_id)).toEqual({ copied_clusters: 8, total_clusters: 8, state: 'complete' });
+  });
+
   it('answers aio errors as spdk_tgt does', async () => {
     const file = join(dir, 'disk.img');
     await expect(c.call('bdev_aio_create', { name: 'x', filename: join(dir, 'missing.img'), block_size: 4096 })).rejects.toEqual(new RpcFailure(-2, 'No such file or directory'));
