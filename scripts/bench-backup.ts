@@ -207,9 +207,15 @@ try {
   // seen complete (at most one poll, <= 100 ms, after spdk_tgt ended it).
   let fullJob: string | undefined;
   const copy: { startedAt?: number; polls: Array<{ at: number; copied: number; total: number; stored: number }>; completeAt?: number } = { polls: [] };
+  // spdk_tgt's calls during the full backup, by method: their count and time (a --no-huge target's
+  // memory dump, env_dpdk_get_mem_stats, holds its app thread, which also runs the copy, for 0.4-0.8 s).
+  const fullCalls = new Map<string, { count: number; ms: number }>();
   const onCall = (message: unknown): void => {
     const call = message as SpdkCallContext;
-    if (fullJob === undefined || call.outcome !== 'ok' || copy.completeAt !== undefined) return;
+    if (fullJob === undefined) return;
+    const calls = fullCalls.get(call.method) ?? { count: 0, ms: 0 };
+    fullCalls.set(call.method, { count: calls.count + 1, ms: calls.ms + call.durationMs });
+    if (call.outcome !== 'ok' || copy.completeAt !== undefined) return;
     const at = call.startedAt + call.durationMs;
     if (call.method === 'bdev_lvol_start_shallow_copy') copy.startedAt ??= at;
     if (call.method !== 'bdev_lvol_check_shallow_copy') return;
@@ -322,6 +328,8 @@ try {
     `  ${spdkName}'s share (staging: until the shallow copy of a first snapshot starts, which then runs on under uploading, read behind) ${(phaseMs(full.id, 'staging') / 1000).toFixed(1)} s; the service's (uploading: read, hash, compress, store) ${(fullUpload / 1000).toFixed(1)} s = ${rate(allocated, fullUpload)} = ${((allocated * 1000) / fullUpload / rawMove).toFixed(2)}x raw move`,
   );
   console.log(`  ${copyLine(fullStart, fullEnd)}`);
+  const byTime = [...fullCalls].sort((a, b) => b[1].ms - a[1].ms);
+  console.log(`  ${spdkName} calls during the full backup (count, total ms): ${byTime.map(([method, c]) => `${method} ${c.count} ${Math.round(c.ms)}`).join(', ')}`);
   const [upAt, endAt] = [threadsAt.get('uploading'), threadsAt.get('end')];
   const [upCpu, endCpu] = [cpuAt.get(full.id)?.get('uploading'), cpuAt.get(full.id)?.get('done')];
   if (upAt && endAt && upCpu && endCpu) {
