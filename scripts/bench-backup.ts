@@ -27,10 +27,13 @@
  * SPDK build) writes image files into it, the half-allocated one with --sparse so that its holes
  * stay unallocated. spdk_tgt's share of each job is then real SPDK's.
  *
+ * --staging-dir sets backup.stagingDir (e.g. a tmpfs: the raw rate is then measured there too, so
+ * compare the jobs' times, not their ratios, with a run staging on the disk).
+ *
  * --restore-direct-io sets backup.restoreDirectIo (auto: O_DIRECT staging writes under a real
  * spdk_tgt only; `on` shows them under the simulator, whose commit then reads the file from disk).
  *
- *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-direct-io auto|on|off]
+ *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-direct-io auto|on|off] [--staging-dir DIR]
  *       [--spdk-socket PATH [--spdk-dd PATH] [--nvmf-port 19700]]
  */
 import { spawn } from 'node:child_process';
@@ -57,6 +60,7 @@ const { values } = parseArgs({
     'spdk-dd': { type: 'string', default: '/work/spdk-build/spdk/build/bin/spdk_dd' },
     'nvmf-port': { type: 'string', default: '19700' },
     'restore-direct-io': { type: 'string', default: 'auto' },
+    'staging-dir': { type: 'string' },
   },
 });
 const realSocket = values['spdk-socket'];
@@ -79,6 +83,7 @@ const service = await startService(
       CONDUCTOR_DISK_ALLOWED_PREFIXES: dir,
       CONDUCTOR_DISK_CLUSTER_SIZE_MIB: '2',
       CONDUCTOR_BACKUP_RESTORE_DIRECT_IO: values['restore-direct-io']!,
+      ...(values['staging-dir'] ? { CONDUCTOR_BACKUP_STAGING_DIR: values['staging-dir'] } : {}),
       ...(realSocket ? { CONDUCTOR_SPDK_SOCKET: realSocket } : {}),
     },
   }),
