@@ -75,7 +75,7 @@ function parseRanges(lines: readonly string[], size: number): DataRange[] {
  * an abort of the signal given at open, which fails the look under way.
  */
 export class DataRangeProbe {
-  private readonly child: ChildProcess | undefined;
+  private readonly child: ChildProcess;
   private failure: Error | undefined;
   private buffered = '';
   private lines: string[] = [];
@@ -117,14 +117,14 @@ export class DataRangeProbe {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.child?.stdin?.end();
-    this.child?.kill();
+    this.child.stdin?.end();
+    this.child.kill();
   }
 
   private async look(size: number): Promise<DataRange[]> {
     if (this.closed) throw new Error(`the data ranges of ${this.file} are no longer looked at`);
     if (this.failure) return this.failed(size);
-    this.child!.stdin!.write(`${size}\n`);
+    this.child.stdin!.write(`${size}\n`);
     for (;;) {
       const end = this.lines.indexOf('end');
       if (end >= 0) return parseRanges(this.lines.splice(0, end + 1).slice(0, -1), size);
