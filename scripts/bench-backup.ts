@@ -27,10 +27,13 @@
  * SPDK build) writes image files into it, the half-allocated one with --sparse so that its holes
  * stay unallocated. spdk_tgt's share of each job is then real SPDK's.
  *
+ * --staging-dir sets backup.stagingDir (e.g. a tmpfs: the raw rate is then measured there too, so
+ * compare the jobs' times, not their ratios, with a run staging on the disk).
+ *
  * --restore-direct-io sets backup.restoreDirectIo (auto: O_DIRECT staging writes under a real
  * spdk_tgt only; `on` shows them under the simulator, whose commit then reads the file from disk).
  *
- *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-direct-io auto|on|off]
+ *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-direct-io auto|on|off] [--staging-dir DIR]
  *       [--spdk-socket PATH [--spdk-dd PATH] [--nvmf-port 19700]]
  */
 import { spawn } from 'node:child_process';
@@ -45,6 +48,8 @@ import type { JobInfo } from '../src/domain/backup/jobs-model.js';
 import { loadConfig } from '../src/config/load.js';
 import { startService } from '../src/service.js';
 import { reapOnExit } from './lib/children.js';
+import { threadCpuDelta, threadCpuMs, threadSchedMs } from './lib/proc-stats.js';
+import { spdkCallChannel, type SpdkCallContext } from '../src/diagnostics.js';
 
 const MiB = 1024 * 1024;
 const { values } = parseArgs({
@@ -55,6 +60,7 @@ const { values } = parseArgs({
     'spdk-dd': { type: 'string', default: '/work/spdk-build/spdk/build/bin/spdk_dd' },
     'nvmf-port': { type: 'string', default: '19700' },
     'restore-direct-io': { type: 'string', default: 'auto' },
+    'staging-dir': { type: 'string' },
   },
 });
 const realSocket = values['spdk-socket'];
@@ -77,6 +83,7 @@ const service = await startService(
       CONDUCTOR_DISK_ALLOWED_PREFIXES: dir,
       CONDUCTOR_DISK_CLUSTER_SIZE_MIB: '2',
       CONDUCTOR_BACKUP_RESTORE_DIRECT_IO: values['restore-direct-io']!,
+      ...(values['staging-dir'] ? { CONDUCTOR_BACKUP_STAGING_DIR: values['staging-dir'] } : {}),
       ...(realSocket ? { CONDUCTOR_SPDK_SOCKET: realSocket } : {}),
     },
   }),
@@ -200,6 +207,41 @@ try {
     if (!states.has(event.job.state)) states.set(event.job.state, performance.now());
     entered.set(event.job.id, states);
   });
+  // The full backup's shallow copy as the service saw it (spdk_tgt's answers on the spdk:call
+  // channel): when it started, each count and when the stored bytes stood then, and when it was
+  // seen complete (at most one poll, <= 100 ms, after spdk_tgt ended it).
+  let fullJob: string | undefined;
+  const copy: { startedAt?: number; polls: Array<{ at: number; copied: number; total: number; stored: number }>; completeAt?: number } = { polls: [] };
+  // spdk_tgt's calls during the full backup, by method: their count and time (a --no-huge target's
+  // memory dump, env_dpdk_get_mem_stats, holds its app thread, which also runs the copy, for 0.4-0.8 s).
+  const fullCalls = new Map<string, { count: number; ms: number }>();
+  const onCall = (message: unknown): void => {
+    const call = message as SpdkCallContext;
+    if (fullJob === undefined) return;
+    const calls = fullCalls.get(call.method) ?? { count: 0, ms: 0 };
+    fullCalls.set(call.method, { count: calls.count + 1, ms: calls.ms + call.durationMs });
+    if (call.outcome !== 'ok' || copy.completeAt !== undefined) return;
+    const at = call.startedAt + call.durationMs;
+    if (call.method === 'bdev_lvol_start_shallow_copy') copy.startedAt ??= at;
+    if (call.method !== 'bdev_lvol_check_shallow_copy') return;
+    const status = call.result as { state: string; copied_clusters: number; total_clusters: number };
+    copy.polls.push({ at, copied: status.copied_clusters, total: status.total_clusters, stored: domain.backups.jobGet(fullJob).bytesDone });
+    if (status.state === 'complete') copy.completeAt = at;
+  };
+  spdkCallChannel.asyncEnd.subscribe(onCall);
+  // Each thread of this process (the service) when the full backup's uploading began and ended:
+  // its CPU time (user + system, /proc/self/task/*/stat) and the time it waited for a CPU.
+  const threadsAt = new Map<string, { cpu: Map<string, number>; waitMs: number }>();
+  const runQueueWaitMs = (): number => {
+    let sum = 0;
+    for (const tid of fs.readdirSync('/proc/self/task')) sum += threadSchedMs(process.pid, Number(tid))?.waitMs ?? 0;
+    return sum;
+  };
+  domain.backups.watch((event) => {
+    if (!event.job || event.job.id !== fullJob) return;
+    const key = event.job.state === 'uploading' ? 'uploading' : ['done', 'failed', 'cancelled'].includes(event.job.state) ? 'end' : undefined;
+    if (key && !threadsAt.has(key)) threadsAt.set(key, { cpu: threadCpuMs(process.pid), waitMs: runQueueWaitMs() });
+  });
   const phases = (id: string): string => {
     const states = [...(entered.get(id) ?? new Map<string, number>()).entries()];
     return states
@@ -231,8 +273,14 @@ try {
     }
   };
   let t = performance.now();
-  const full = await peakDuring('full', async () => wait((await domain.backups.backupCreate({ replica: 'vol', snapshot: 's1' })).id));
+  const fullStart = t;
+  const full = await peakDuring('full', async () => {
+    fullJob = (await domain.backups.backupCreate({ replica: 'vol', snapshot: 's1' })).id;
+    return wait(fullJob);
+  });
   const fullMs = performance.now() - t;
+  const fullEnd = performance.now();
+  spdkCallChannel.asyncEnd.unsubscribe(onCall);
 
   // 1% of the volume, in whole 2 MiB blocks.
   await write([[0, Math.max(1, Math.round(sizeMib / 200)) * 2 * MiB]]);
@@ -255,6 +303,18 @@ try {
     const at = states.findIndex(([s]) => s === state);
     return at < 0 || at + 1 >= states.length ? 0 : states[at + 1]![1] - states[at]![1];
   };
+  /** The copy's own times against the backup's: how long spdk_tgt copied, and how long the backup went on after. */
+  const copyLine = (start: number, end: number): string => {
+    if (copy.startedAt === undefined || copy.completeAt === undefined) return `the copy was not followed (${copy.polls.length} checks seen)`;
+    const last = copy.polls[copy.polls.length - 1]!;
+    const gaps = copy.polls.slice(1).map((p, i) => p.at - copy.polls[i]!.at);
+    const meanGap = gaps.length ? gaps.reduce((a, b) => a + b, 0) / gaps.length : 0;
+    const clusterBytes = last.total ? allocated / last.total : 0;
+    // How far the stored blocks were behind the copy at each check, at most and when it was seen complete.
+    const behind = copy.polls.map((p) => p.copied * clusterBytes - p.stored);
+    const copyMs = copy.completeAt - copy.startedAt;
+    return `${spdkName}'s shallow copy: started ${((copy.startedAt - start) / 1000).toFixed(2)} s into the job, seen complete ${((copy.completeAt - start) / 1000).toFixed(2)} s in (${last.total} clusters in ${(copyMs / 1000).toFixed(2)} s = ${rate(allocated, copyMs)}; ${copy.polls.length} checks, ${Math.round(meanGap)} ms apart on average), the backup ended ${((end - copy.completeAt) / 1000).toFixed(2)} s after it; blocks stored behind the copy: at most ${Math.round(Math.max(...behind) / MiB)} MiB, ${Math.round(behind[behind.length - 1]! / MiB)} MiB when it was seen complete`;
+  };
   const load = os
     .loadavg()
     .map((l) => l.toFixed(1))
@@ -272,6 +332,18 @@ try {
   console.log(
     `  ${spdkName}'s share (staging: until the shallow copy of a first snapshot starts, which then runs on under uploading, read behind) ${(phaseMs(full.id, 'staging') / 1000).toFixed(1)} s; the service's (uploading: read, hash, compress, store) ${(fullUpload / 1000).toFixed(1)} s = ${rate(allocated, fullUpload)} = ${((allocated * 1000) / fullUpload / rawMove).toFixed(2)}x raw move`,
   );
+  console.log(`  ${copyLine(fullStart, fullEnd)}`);
+  const byTime = [...fullCalls].sort((a, b) => b[1].ms - a[1].ms);
+  console.log(`  ${spdkName} calls during the full backup (count, total ms): ${byTime.map(([method, c]) => `${method} ${c.count} ${Math.round(c.ms)}`).join(', ')}`);
+  const [upAt, endAt] = [threadsAt.get('uploading'), threadsAt.get('end')];
+  const [upCpu, endCpu] = [cpuAt.get(full.id)?.get('uploading'), cpuAt.get(full.id)?.get('done')];
+  if (upAt && endAt && upCpu && endCpu) {
+    const user = (endCpu.user - upCpu.user) / 1000;
+    const system = (endCpu.system - upCpu.system) / 1000;
+    console.log(
+      `  the service's CPU while uploading: ${Math.round(user)} ms user + ${Math.round(system)} ms system = ${((user + system) / fullUpload).toFixed(2)} of a core over ${(fullUpload / 1000).toFixed(1)} s; its threads waited ${Math.round(endAt.waitMs - upAt.waitMs)} ms for a CPU (run queue); per thread (ms): ${threadCpuDelta(upAt.cpu, endAt.cpu)}`,
+    );
+  }
   console.log(`incremental backup after ~1% changed: ${(incrMs / 1000).toFixed(1)} s, ${incr.blocksUploaded} blocks stored, ${incr.blocksSkipped} skipped [${phases(incr.id)}]`);
   const download = phaseMs(restoreId, 'downloading');
   const downloadCpu = (kind: 'user' | 'system'): string => {

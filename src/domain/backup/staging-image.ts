@@ -4,12 +4,13 @@
  * gives them (at least SLOT_HEADROOM into a slot), all-zero blocks dropped. The shallow copy
  * writes whole clusters, so a data range is a run of clusters; a block that straddles a hole reads
  * zeros there, as the volume does. An image whose copy still runs is read behind it: each block
- * once every cluster it overlaps is final (finalBytes). A file spdk_tgt wrote is read with
+ * once every cluster it overlaps is final (finalBytes), the ranges looked at again (one perl kept
+ * for the read, host/sparse-ranges.ts) each time the copy moved. A file spdk_tgt wrote is read with
  * O_DIRECT where it can be (open).
  */
 import { constants, promises as fsp } from 'node:fs';
 import { ConductorError } from '../../errors.js';
-import { dataRanges, type DataRange } from '../../host/sparse-ranges.js';
+import { DataRangeProbe, type DataRange } from '../../host/sparse-ranges.js';
 import { type BlockBuffers, SLOT_BYTES, SLOT_HEADROOM, SLOT_HEADROOM_MAX } from '../../objectstore/block-buffers.js';
 import type { StagedBlock, StagedImage } from './data-path.js';
 import type { CopyState, StagingCopy } from './staging-copy.js';
@@ -42,6 +43,8 @@ export class StagingImage implements StagedImage {
     if (this.closing) throw new ConductorError('INVALID_ARGUMENT', `the staged image ${this.file} is closed`);
     const zero = Buffer.alloc(blockBytes);
     const { handle, direct } = await this.open(buffers);
+    // One look at the data ranges per move of the copy (one at all for a whole file), of one kept process.
+    const probe = new DataRangeProbe(this.file, signal);
     try {
       /** Blocks below this index have been read (or were holes), as of the last look at the copy. */
       let next = 0;
@@ -50,7 +53,7 @@ export class StagingImage implements StagedImage {
         // A copy still running: wait for it to move, then read the blocks it has made final.
         const copy = this.options.copy ? await this.options.copy.next(seen, signal) : { copied: 0, complete: true };
         seen = copy;
-        const ranges = await cancellable(() => dataRanges(this.file, this.sizeBytes, signal), signal);
+        const ranges = await cancellable(() => probe.ranges(this.sizeBytes), signal);
         const end = copy.complete ? Number.POSITIVE_INFINITY : Math.floor(finalBytes(ranges, copy.copied, this.clusterBytes) / blockBytes);
         for (const [first, last] of blockRuns(ranges, blockBytes)) {
           for (let index = Math.max(first, next); index <= last && index < end; index++) {
@@ -63,6 +66,7 @@ export class StagingImage implements StagedImage {
         next = Math.max(next, end);
       }
     } finally {
+      probe.close();
       await handle.close();
     }
   }
