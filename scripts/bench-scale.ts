@@ -21,7 +21,7 @@
  * failures (no answer within 4 s, an error, or not SERVING), the main loop's delay (the worst 10 s
  * window's p99 and max, from /readyz?verbose), operation throughput and refusals, the service's
  * CPU per thread and its main thread's time runnable but waiting for a core (schedstat: on a loaded
- * machine that wait, not the loop's work, is most of the delay), RSS and open fds, the /metrics scrape and the machine's load average. /metrics is scraped every
+ * machine that wait, not the loop's work, is most of the delay), RSS (at the phase's peak by kind: lib/rss-kinds.ts) and open fds, the /metrics scrape and the machine's load average. /metrics is scraped every
  * 5 s by a process of its own, as a Prometheus server would ("scrape/5 s", p50/p99/max per phase),
  * and once more at each phase's end by the benchmark (time and size; that one also waits for the
  * benchmark's own busy loop). Around the cycles phase (exported replicas created and deleted, `--cycles` of them) the
