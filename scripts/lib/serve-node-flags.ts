@@ -9,13 +9,11 @@
  *                             one kept, instead of up to 4x: the heap's peak under churn follows the
  *                             live set (20% bought ~10 MiB more for twice the marking CPU). No heap
  *                             limit: nothing here can end the process;
- *   MALLOC_ARENA_MAX=2        glibc's malloc arenas capped instead of 8 per core;
- *   MALLOC_TRIM_THRESHOLD_=131072, MALLOC_MMAP_THRESHOLD_=262144
- *                             glibc's thresholds fixed: otherwise the first MiB-sized buffer freed
- *                             raises them (mmap up to 32 MiB, trim to twice that), and such buffers
- *                             then come from the heap and their size stays at its top, untrimmed
- *                             (~10 MiB of the churn's RSS in bench:scale).
+ *   MALLOC_ARENA_MAX=2        glibc's malloc arenas capped instead of 8 per core (its thresholds
+ *                             fixed, MALLOC_TRIM_THRESHOLD_/MALLOC_MMAP_THRESHOLD_, took ~10 MiB
+ *                             off the RSS at rest, but bench:scale's churn read more CPU per
+ *                             operation in each of four pairs: not taken, same doc section).
  */
 export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
 
-export const SERVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '262144' };
+export const SERVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
