@@ -21,7 +21,7 @@
  * failures (no answer within 4 s, an error, or not SERVING), the main loop's delay (the worst 10 s
  * window's p99 and max, from /readyz?verbose), operation throughput and refusals, the service's
  * CPU per thread and its main thread's time runnable but waiting for a core (schedstat: on a loaded
- * machine that wait, not the loop's work, is most of the delay), RSS and open fds, the /metrics scrape and the machine's load average. /metrics is scraped every
+ * machine that wait, not the loop's work, is most of the delay), RSS (at the phase's peak by kind: lib/rss-kinds.ts) and open fds, the /metrics scrape and the machine's load average. /metrics is scraped every
  * 5 s by a process of its own, as a Prometheus server would ("scrape/5 s", p50/p99/max per phase),
  * and once more at each phase's end by the benchmark (time and size; that one also waits for the
  * benchmark's own busy loop). Around the cycles phase (exported replicas created and deleted, `--cycles` of them) the
@@ -47,6 +47,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall, type ApiClients } from '../src/api/client.js';
 import { cpuMs, threadCpuDelta, threadCpuMs, threadSchedMs } from './lib/proc-stats.js';
+import { formatRssKinds, rssKinds, type RssKinds } from './lib/rss-kinds.js';
 import { inLanes } from './lib/raw-rpc.js';
 import { SERVE_ENV, SERVE_NODE_FLAGS } from './lib/serve-node-flags.js';
 
@@ -250,6 +251,8 @@ interface Phase {
   /** The first message of each error code, to tell what failed. */
   firstErrors: Map<string, string>;
   peakRssMib: number;
+  /** Where the RSS was (smaps) at the phase's highest sample. */
+  peakKinds?: RssKinds;
   peakFds: number;
   /** The service's CPU time (all its threads) when the phase began, ms. */
   cpuStartMs: number;
@@ -384,6 +387,7 @@ async function bench(): Promise<void> {
     );
     if (phase) {
       const { rssMib, fds } = usage(serve.pid!);
+      if (rssMib > phase.peakRssMib) phase.peakKinds = rssKinds(serve.pid!) ?? phase.peakKinds;
       phase.peakRssMib = Math.max(phase.peakRssMib, rssMib);
       phase.peakFds = Math.max(phase.peakFds, fds);
     }
@@ -482,6 +486,7 @@ async function bench(): Promise<void> {
     }
     const { rssMib, fds } = usage(serve.pid!);
     console.log(`  service: RSS ${rssMib.toFixed(0)} MiB (peak in phase ${Math.max(p.peakRssMib, rssMib).toFixed(0)}), open fds ${fds} (peak ${Math.max(p.peakFds, fds)})`);
+    if (p.peakKinds) console.log(`    at the peak (${p.peakRssMib.toFixed(0)} MiB): ${formatRssKinds(p.peakKinds)}`);
     const t = performance.now();
     const metrics = await getText(httpPort, '/metrics').catch((err: Error) => ({ status: 0, body: err.message }));
     const scrapeMs = performance.now() - t;
@@ -618,7 +623,7 @@ async function bench(): Promise<void> {
         .map(([space, bytes]) => `${space} ${mib(bytes)}`)
         .join(', ')}`,
     );
-    console.log(`  RSS by kind: ${rssKinds(serve.pid!)}`);
+    console.log(`  RSS by kind: ${formatRssKinds(rssKinds(serve.pid!))}`);
     return m;
   };
   if (cycles > 0) {
@@ -658,17 +663,6 @@ interface MemoryAtRest extends NodeJS.MemoryUsage {
 function autogroup(): string {
   try {
     return fs.readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1' ? 'on' : 'off (own sessions then share the CPU thread for thread)';
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** The process's resident memory by kind (anonymous: heaps and malloc; file: code and libraries), from smaps_rollup. */
-function rssKinds(pid: number): string {
-  try {
-    const rollup = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(rollup)?.[1] ?? 0);
-    return `anonymous ${mib(kb('Anonymous') * 1024)}, file-backed ${mib((kb('Rss') - kb('Anonymous')) * 1024)}`;
   } catch {
     return 'unknown';
   }

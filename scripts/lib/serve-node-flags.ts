@@ -9,7 +9,10 @@
  *                             one kept, instead of up to 4x: the heap's peak under churn follows the
  *                             live set (20% bought ~10 MiB more for twice the marking CPU). No heap
  *                             limit: nothing here can end the process;
- *   MALLOC_ARENA_MAX=2        glibc's malloc arenas capped instead of 8 per core.
+ *   MALLOC_ARENA_MAX=2        glibc's malloc arenas capped instead of 8 per core (its thresholds
+ *                             fixed, MALLOC_TRIM_THRESHOLD_/MALLOC_MMAP_THRESHOLD_, took ~10 MiB
+ *                             off the RSS at rest, but bench:scale's churn read more CPU per
+ *                             operation in each of four pairs: not taken, same doc section).
  */
 export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
 

@@ -54,6 +54,21 @@ describe('the per-engine families kept between scrapes', () => {
     // Nothing changed: the same text again.
     expect(await text(kept, observation(changed), next)).toBe(second);
   });
+
+  it("keeps each engine's lines in memory of their own, never a slice of Buffer's shared pool (a kept slice holds the whole slab)", async () => {
+    const families = new EngineFamilies();
+    const sample: VolumeIoSample = { at: 1, engines: new Map([['e-0', counters(1)]]) };
+    const pieces = await families.render(observation([engine('e-0'), engine('e-1')]), sample);
+    const lines = pieces.filter((b) => b.length > 0 && !b.toString().startsWith('#'));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const b of lines) {
+      expect(b.buffer.byteLength).toBeLessThan(Buffer.poolSize);
+    }
+    // One engine's lines share one exact-size buffer.
+    const e0 = lines.filter((b) => b.toString().includes('engine="e-0"') && !b.toString().startsWith('spdk_conductor_volume'));
+    expect(new Set(e0.map((b) => b.buffer)).size).toBe(1);
+    expect(e0[0]!.buffer.byteLength).toBe(e0.reduce((n, b) => n + b.length, 0));
+  });
 });
 
 describe('the per-engine families and the event loop', () => {

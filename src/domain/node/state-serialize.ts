@@ -235,7 +235,9 @@ export async function renderState(captured: CapturedState): Promise<Buffer[]> {
 function blockBytes(entries: readonly Entry[]): Buffer {
   let length = 0;
   for (const entry of entries) length += entry.length();
-  const bytes = Buffer.allocUnsafe(length);
+  // Its own memory, never a slice of Buffer's shared pool (a block under 4 KiB would be one): the
+  // bytes are kept until the block changes, and a kept slice holds the whole 8 KiB slab.
+  const bytes = Buffer.allocUnsafeSlow(length);
   let at = 0;
   for (const entry of entries) at = entry.moveTo(bytes, at);
   return bytes;

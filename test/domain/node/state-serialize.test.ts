@@ -87,6 +87,17 @@ describe('state file text', () => {
     expect(await rendered({ version: 2, table: {} }, texts)).toBe(JSON.stringify({ version: 2, table: {} }, null, 1));
   });
 
+  it("keeps a block's text in memory of its own, never a slice of Buffer's shared pool (a kept slice holds the whole slab)", async () => {
+    const data = { version: 2, exports: { a: { port: 4420 }, b: { port: 4421 } } };
+    const texts = textsOf(data);
+    await rendered(data, texts);
+    const kept = texts.get('exports')!.capture();
+    expect(kept).toHaveLength(1);
+    const bytes = kept[0] as Buffer;
+    expect(Buffer.isBuffer(bytes)).toBe(true);
+    expect(bytes.buffer.byteLength).toBe(bytes.length);
+  });
+
   it("frozenCopy stores a caller's value without sharing it; a key __proto__ stays a key", () => {
     const labels = JSON.parse('{"__proto__": "x", "a": "b"}') as Record<string, string>;
     const meta = { createdAt: 'now', labels, list: [{ n: 1 }] };
