@@ -35,6 +35,12 @@
  * sequential raw phase unless --sequential (16 s on real spdk_tgt). The API phase's `serve` is
  * still started here, on the same socket.
  *
+ * Where the service's CPU goes in the window: user and system time per thread (/proc/PID/task),
+ * its I/O per create (/proc/PID/io: the state file's writes and the sockets' together) and how
+ * many times the state file was written (renames seen by inotify). BENCH_PROFILE=DIR writes a CPU
+ * profile (the window's bounds printed in its clock), BENCH_HEAP_PROFILE=FILE a sampling heap
+ * profile of the window alone, collected objects included (scripts/lib/heap-sample-on-signal.ts).
+ *
  * For scale: real spdk_tgt v26.05 does these with a raw client in 16.3 s sequentially and
  * 0.46 s pipelined.
  */
@@ -45,7 +51,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall } from '../src/api/client.js';
-import { cpuMs, threadCpuDelta, threadCpuMs } from './lib/proc-stats.js';
+import { cpuMs, ioCounters, threadUserSysDelta, threadUserSysMs } from './lib/proc-stats.js';
 import { connectRaw, inLanes, type RawRpc } from './lib/raw-rpc.js';
 import { SERVE_ENV, SERVE_NODE_FLAGS } from './lib/serve-node-flags.js';
 
@@ -216,12 +222,15 @@ interface ApiResult {
  * belongs, run with _STDBUF_O=0 LD_PRELOAD=/usr/libexec/coreutils/libstdbuf.so (what stdbuf -o0 sets).
  */
 const serveStdout = process.env.BENCH_SERVE_STDOUT;
+const heapProfile = process.env.BENCH_HEAP_PROFILE;
+const HEAP_SAMPLER = path.join(ROOT, 'dist/scripts/lib/heap-sample-on-signal.js');
 const markServeStdout = (line: string) => {
   if (serveStdout !== undefined) fs.appendFileSync(serveStdout, `=== bench: ${line} ===\n`);
 };
 
 async function api(portBase: number): Promise<ApiResult> {
   if (serveStdout !== undefined) fs.writeFileSync(serveStdout, '');
+  if (heapProfile) fs.rmSync(heapProfile, { force: true });
   const spdk = await target('api');
   const apiSocket = path.join(dir, 'api.sock');
   const serve = spawn(
@@ -230,6 +239,8 @@ async function api(portBase: number): Promise<ApiResult> {
       // As the image runs it (Dockerfile): the service's CPU per create includes V8's GC threads.
       ...SERVE_NODE_FLAGS,
       ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
+      // BENCH_HEAP_PROFILE=FILE: what the measured window allocates, by function (scripts/lib/heap-sample-on-signal.ts).
+      ...(heapProfile ? ['--import', HEAP_SAMPLER] : []),
       // Node or V8 flags for serve alone, e.g. "--trace-gc" with BENCH_SERVE_STDOUT=FILE.
       ...(process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       CLI,
@@ -287,10 +298,17 @@ async function api(portBase: number): Promise<ApiResult> {
     }
     const callsBefore = await spdkCalls(metricsUrl);
     markServeStdout('measured window starts');
+    if (heapProfile) serve.kill('SIGURG');
     const windowStartUs = process.hrtime.bigint() / 1000n;
     const started = performance.now();
     const cpuBefore = [process.cpuUsage(), cpuMs(serve.pid), cpuMs(spdk.pid)] as const;
-    const threadsBefore = threadCpuMs(serve.pid);
+    // The state file's writes (group commits): each ends in a rename over state.json (inotify).
+    let stateWrites = 0;
+    const stateWatch = fs.watch(dir, (event, name) => {
+      if (event === 'rename' && name === 'state.json') stateWrites++;
+    });
+    const threadsBefore = threadUserSysMs(serve.pid);
+    const ioBefore = ioCounters(serve.pid);
     // The service's CPU by quarter of the creates: how a create's cost changes as the node fills.
     const quarters: number[] = [];
     // Each create's time from the client's call to its answer: set beside the spdk_tgt calls' means
@@ -306,7 +324,9 @@ async function api(portBase: number): Promise<ApiResult> {
       latencies.push(performance.now() - t0);
     });
     const ms = performance.now() - started;
+    stateWatch.close();
     markServeStdout('measured window ends');
+    if (heapProfile) serve.kill('SIGURG');
     // CLOCK_MONOTONIC in µs, the clock of a .cpuprofile's startTime and samples: the window's
     // samples can be told apart from the warm-up's.
     if (process.env.BENCH_PROFILE) console.log(`measured window (CLOCK_MONOTONIC µs): ${windowStartUs} to ${process.hrtime.bigint() / 1000n}`);
@@ -316,7 +336,17 @@ async function api(portBase: number): Promise<ApiResult> {
     console.log(
       `API phase CPU: benchmark client ${Math.round((client.user + client.system) / 1000)} ms, serve ${Math.round(serveCpuMs)} ms${sim}, wall ${Math.round(ms)} ms (load average ${os.loadavg()[0]!.toFixed(1)})`,
     );
-    console.log(`serve CPU by thread (ms): ${threadCpuDelta(threadsBefore, threadCpuMs(serve.pid))}`);
+    console.log(`serve CPU by thread, user+system (ms): ${threadUserSysDelta(threadsBefore, threadUserSysMs(serve.pid))}`);
+    // Files and sockets alike (the state file's writes, gRPC answers, spdk_tgt requests); the file's
+    // size at the end is what each of its writes (one per group commit) rewrites.
+    const ioAfter = ioCounters(serve.pid);
+    if (ioBefore && ioAfter) {
+      const per = (key: string) => ((ioAfter[key]! - ioBefore[key]!) / count).toFixed(1);
+      const stateBytes = fs.statSync(path.join(dir, 'state.json'), { throwIfNoEntry: false })?.size ?? 0;
+      console.log(
+        `serve I/O per create: ${per('wchar')} bytes in ${per('syscw')} write calls, ${per('rchar')} bytes in ${per('syscr')} read calls; state file at the end ${(stateBytes / 1024).toFixed(0)} KiB, written ${stateWrites} times (${(count / Math.max(1, stateWrites)).toFixed(1)} creates per write)`,
+      );
+    }
     const marks = [cpuBefore[1], ...quarters, cpuBefore[1] + serveCpuMs];
     const perQuarter = marks.slice(1).map((ms, q) => ((ms - marks[q]!) / Math.ceil(count / 4)).toFixed(3));
     console.log(`serve CPU per create by quarter of the creates (ms): ${perQuarter.join(', ')}`);
@@ -338,6 +368,11 @@ async function api(portBase: number): Promise<ApiResult> {
     if (realSocket) {
       await inLanes(count, inFlight, (i) => unaryCall((md, opts, cb) => clients.replicas.ReplicaDelete({ name: `b${i}` }, md, opts, cb), {}).catch(() => undefined));
       await unaryCall((md, opts, cb) => clients.disks.DiskDelete({ name: 'bench' }, md, opts, cb), {});
+    }
+    if (heapProfile) {
+      const deadline = Date.now() + 60_000;
+      while (!fs.existsSync(heapProfile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      console.log(`heap profile of the measured window: ${heapProfile}`);
     }
     return { ms, serveCpuMs, refused };
   } finally {

@@ -41,6 +41,54 @@ export function threadCpuMs(pid: number | undefined): Map<string, number> {
   return byName;
 }
 
+/** User and system CPU time of each thread of a process, named as by `threadCpuMs`. */
+export function threadUserSysMs(pid: number | undefined): Map<string, { user: number; sys: number }> {
+  const byName = new Map<string, { user: number; sys: number }>();
+  if (pid === undefined) return byName;
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}/${tid}`;
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      byName.set(name, { user: (Number(fields[11]) * 1000) / TICKS_PER_S, sys: (Number(fields[12]) * 1000) / TICKS_PER_S });
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return byName;
+}
+
+/** User and system time per thread between two `threadUserSysMs` readings, largest first: `main 300+80`. */
+export function threadUserSysDelta(before: Map<string, { user: number; sys: number }>, after: Map<string, { user: number; sys: number }>): string {
+  return [...after]
+    .map(([name, t]) => [name, t.user - (before.get(name)?.user ?? 0), t.sys - (before.get(name)?.sys ?? 0)] as const)
+    .filter(([, user, sys]) => user + sys > 0)
+    .sort((a, b) => b[1] + b[2] - (a[1] + a[2]))
+    .map(([name, user, sys]) => `${name} ${Math.round(user)}+${Math.round(sys)}`)
+    .join(', ');
+}
+
+/** A process's I/O counters (/proc/PID/io): bytes and calls of write and read, files and sockets alike; undefined where unreadable. */
+export function ioCounters(pid: number | undefined): Record<string, number> | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const counters: Record<string, number> = {};
+    for (const line of fs.readFileSync(`/proc/${pid}/io`, 'utf8').trim().split('\n')) {
+      const [key, value] = line.split(': ');
+      if (key !== undefined && value !== undefined) counters[key] = Number(value);
+    }
+    return counters;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What each thread used between two `threadCpuMs` readings, largest first. */
 export function threadCpuDelta(before: Map<string, number>, after: Map<string, number>): string {
   return [...after]

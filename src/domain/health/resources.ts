@@ -242,7 +242,7 @@ export class NodeResources implements Admission {
     if (held) {
       // Released holds are dropped when a reading has seen them; while spdk_tgt cannot be read,
       // this keeps the ledger bounded all the same.
-      if (this.held.size >= MAX_HELD_BEFORE_PRUNE) this.reservedSince(this.now());
+      if (this.held.size >= MAX_HELD_BEFORE_PRUNE) this.heldSince(this.now());
       this.held.add(held);
     }
     // One NQN in flight twice counts once: spdk_tgt makes it once.
@@ -411,9 +411,18 @@ export class NodeResources implements Admission {
     return { value: percentile(values, 90), count: values.length };
   }
 
-  /** Holds a sample taken at `at` does not reflect; released holds every reading has seen are dropped. */
+  /** Holds a sample taken at `at` does not reflect, with the subsystems running work reserves. */
   private reservedSince(at: number): { bytes: number; subsystems: number; count: number } {
-    const r = { bytes: 0, subsystems: this.subsystemsReserved(), count: 0 };
+    return { ...this.heldSince(at), subsystems: this.subsystemsReserved() };
+  }
+
+  /**
+   * The DMA memory of holds a sample taken at `at` does not reflect; released holds every reading
+   * has seen are dropped. Without the subsystems: their count is a pass over the NQNs in flight,
+   * which an admission's memory check does not need (its subsystem check makes it once).
+   */
+  private heldSince(at: number): { bytes: number; count: number } {
+    const r = { bytes: 0, count: 0 };
     for (const h of this.held) {
       const settled = settledAt(h, this.period);
       // Bounded even when spdk_tgt cannot be read for a long time.
@@ -448,7 +457,7 @@ export class NodeResources implements Admission {
       return;
     }
     this.admissionIsOn();
-    const reserved = this.reservedSince(snap.dma.readAt ?? snap.at).bytes;
+    const reserved = this.heldSince(snap.dma.readAt ?? snap.at).bytes;
     const room = dma.availableBytes - reserved - this.thresholds.reserveBytes;
     const piece = dma.largestPieceBytes - reserved;
     if (need.bytes <= room && (!need.onePiece || need.bytes + ELEMENT_HEADER <= piece)) return;
