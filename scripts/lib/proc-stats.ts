@@ -19,26 +19,7 @@ export function cpuMs(pid: number | undefined): number {
  * (Node names its threads all `node`, so the id tells libuv's pool, V8's helpers and workers apart).
  */
 export function threadCpuMs(pid: number | undefined): Map<string, number> {
-  const byName = new Map<string, number>();
-  if (pid === undefined) return byName;
-  let tids: string[];
-  try {
-    tids = fs.readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return byName;
-  }
-  for (const tid of tids) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = tid === String(pid) ? 'main' : `${stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))}/${tid}`;
-      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-      const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
-      byName.set(name, (byName.get(name) ?? 0) + ms);
-    } catch {
-      // the thread ended between the listing and the read
-    }
-  }
-  return byName;
+  return new Map([...threadUserSysMs(pid)].map(([name, { user, sys }]) => [name, user + sys]));
 }
 
 /** User and system CPU time of each thread of a process, named as by `threadCpuMs`. */

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RpcFailure, SimClient } from '../sim/helpers/sim-client.js';
+import { rpcFailure, SimClient } from '../sim/helpers/sim-client.js';
 import { MIB, RealTarget, SPDK_TGT, until } from './helpers/real-node.js';
 
 const SIZE_MIB = 1024;
@@ -33,15 +33,7 @@ describe.skipIf(!SPDK_TGT)('snapshot delete under a running shallow copy (SPDK_T
   let target: RealTarget;
   let rpc: SimClient;
 
-  const failure = async (work: Promise<unknown>): Promise<RpcFailure> => {
-    try {
-      await work;
-    } catch (error) {
-      if (error instanceof RpcFailure) return error;
-      throw error;
-    }
-    throw new Error('the call succeeded');
-  };
+  const failure = rpcFailure;
   const lvols = () => rpc.call<Lvol[]>('bdev_lvol_get_lvols');
   const freeClusters = async () => (await rpc.call<Array<{ free_clusters: number }>>('bdev_lvol_get_lvstores'))[0]!.free_clusters;
   const file = (name: string, mib: number) => {

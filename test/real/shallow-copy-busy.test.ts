@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RpcFailure, SimClient } from '../sim/helpers/sim-client.js';
+import { rpcFailure, SimClient } from '../sim/helpers/sim-client.js';
 import { MIB, RealTarget, SPDK_TGT, until } from './helpers/real-node.js';
 
 const SIZE_MIB = 256;
@@ -37,15 +37,7 @@ describe.skipIf(!SPDK_TGT)('a second shallow copy while one runs (SPDK_TGT; skip
   let target: RealTarget;
   let rpc: SimClient;
 
-  const failure = async (work: Promise<unknown>): Promise<RpcFailure> => {
-    try {
-      await work;
-    } catch (error) {
-      if (error instanceof RpcFailure) return error;
-      throw error;
-    }
-    throw new Error('the call succeeded');
-  };
+  const failure = rpcFailure;
   const aio = async (name: string, mib: number) => {
     const p = path.join(dir, `${name}.img`);
     fs.writeFileSync(p, '');

@@ -13,6 +13,17 @@ export class RpcFailure extends Error {
   }
 }
 
+/** The JSON-RPC error a call answered with; throws if it succeeded or failed otherwise. */
+export async function rpcFailure(work: Promise<unknown>): Promise<RpcFailure> {
+  try {
+    await work;
+  } catch (error) {
+    if (error instanceof RpcFailure) return error;
+    throw error;
+  }
+  throw new Error('the call succeeded');
+}
+
 export interface RpcResponse {
   readonly id?: unknown;
   readonly result?: unknown;
