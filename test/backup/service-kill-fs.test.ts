@@ -34,15 +34,19 @@ let simc: SimClient;
 let run: ServiceRun | undefined;
 const { serve, until, job, teardown } = killableService(() => ({ sim, simc, dir, run }), portBlock());
 
-/** Every file under the volume's blocks: key name → inode and mtime (a rewrite changes them). */
+/**
+ * Every file under the volume's blocks: key name → inode and mtime (a rewrite changes them). Looked
+ * at while the service may write: a temp file renamed to its key between the listing and its stat
+ * is left out of this look (its key is in the next).
+ */
 function blockFiles(): Map<string, string> {
   const root = path.join(target, 'volumes', 'vol', 'blocks');
   const out = new Map<string, string>();
   if (!fs.existsSync(root)) return out;
   for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
-    const info = fs.statSync(path.join(entry.parentPath, entry.name));
-    out.set(entry.name, `${info.ino}:${info.mtimeMs}`);
+    const info = fs.statSync(path.join(entry.parentPath, entry.name), { throwIfNoEntry: false });
+    if (info) out.set(entry.name, `${info.ino}:${info.mtimeMs}`);
   }
   return out;
 }
