@@ -104,7 +104,8 @@ export class DataRangeProbe {
     // A write after the process died (EPIPE) is answered by the exit below.
     child.stdin!.on('error', () => undefined);
     child.once('error', (error: NodeJS.ErrnoException) => this.end(error));
-    child.once('exit', (code, sig) => this.end(new Error(`perl exited (${sig ?? code})${this.stderr ? `: ${this.stderr.trim()}` : ''}`)));
+    // 'close', not 'exit': the exit can come before perl's last words on stderr were read.
+    child.once('close', (code, sig) => this.end(new Error(`perl exited (${sig ?? code})${this.stderr ? `: ${this.stderr.trim()}` : ''}`)));
   }
 
   /** [start, end) ranges of the file that hold data now, within its first `size` bytes. */
