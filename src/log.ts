@@ -25,9 +25,20 @@ function walkable(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && !(value instanceof ArrayBuffer);
 }
 
-/** A copy of `value` keeping its prototype and every own property (an Error's message and stack too). */
+/**
+ * A copy of `value` keeping its prototype and every own property (an Error's message and stack too).
+ * An own accessor is copied as the value it reads now: node 24's V8 gives an Error its `stack` as
+ * an own getter that reads the error's internal slot, which the copy has not, so copied as a
+ * getter it would read undefined (node 20's is a data property).
+ */
 function copyOf<T extends object>(value: T): T {
-  return Array.isArray(value) ? ([...value] as T) : (Object.create(Object.getPrototypeOf(value), Object.getOwnPropertyDescriptors(value)) as T);
+  if (Array.isArray(value)) return [...value] as T;
+  const descriptors = Object.getOwnPropertyDescriptors(value) as Record<PropertyKey, PropertyDescriptor>;
+  for (const key of Reflect.ownKeys(descriptors)) {
+    const d = descriptors[key]!;
+    if (d.get) descriptors[key] = { value: Reflect.get(value, key), writable: true, enumerable: d.enumerable ?? false, configurable: true };
+  }
+  return Object.create(Object.getPrototypeOf(value), descriptors) as T;
 }
 
 /**
