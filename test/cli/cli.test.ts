@@ -72,12 +72,15 @@ describe('spdk-conductor CLI', () => {
       const refused = await cli(create);
       expect(refused.exitCode).toBe(7);
       expect(refused.stderr).toMatch(/bdev_malloc_create may change spdk_tgt's state .*--allow-mutating\) .*\[SPDK_CALL_MUTATING\]/);
-      expect(JSON.parse((await cli(['spdk', 'call', 'bdev_get_bdevs'])).stdout)).toEqual([]);
+      const none = await cli(['spdk', 'call', 'bdev_get_bdevs']);
+      expect(none.exitCode, none.stderr).toBe(0);
+      expect(JSON.parse(none.stdout)).toEqual([]);
 
       const made = await cli([...create, '--allow-mutating']);
       expect(made.exitCode, made.stderr).toBe(0);
       expect(JSON.parse(made.stdout)).toBe('raw1');
       const read = await cli(['spdk', 'call', 'bdev_get_bdevs', '{"name": "raw1"}']);
+      expect(read.exitCode, read.stderr).toBe(0);
       expect((JSON.parse(read.stdout) as { name: string; num_blocks: number }[])[0]).toMatchObject({ name: 'raw1', num_blocks: 2048 });
 
       // spdk_tgt's own refusal comes back with its code and message.
