@@ -25,7 +25,7 @@ export interface ResourceSnapshot {
   /** p90 of the spdk_tgt call latencies recorded since the previous sample; undefined without calls. */
   rpcLatencyP90Ms: number | undefined;
   rpcCalls: number;
-  /** Reservations this sample does not reflect yet (see the header). */
+  /** Reservations this sample does not reflect yet (see admission-ledger.ts). */
   reserved: { bytes: number; subsystems: number; count: number };
   /** What could not be read, and why. */
   problems: string[];

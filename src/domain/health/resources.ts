@@ -22,25 +22,18 @@
  * process's hugetlb cgroup, and spdk_tgt's own container limit (health.spdkHugepagesLimitBytes,
  * from the downward API) minus what spdk_tgt has mapped of that size, which only its dump says.
  *
- * Reservations: an admitted piece of work holds its estimate of DMA memory, which counts against
- * a sample until a sample was taken after the work allocated; from then on the sample includes it
- * and counting it again would be double. Callers admit right before the work starts and release
- * when it ends, so:
- * - a rebuild frees its windows when it ends: its hold counts until released, or until a reading
- *   taken one sample period after the admission (the windows are in it by then);
- * - engines and attaches make controllers that outlive the work: their holds count until a
- *   reading taken after the release (or one period after the admission).
+ * What admitted work holds (its DMA memory until a sample includes it, the subsystems it will
+ * make) is kept by the admission ledger (admission-ledger.ts); an admission checks the last
+ * sample and the ledger together, with nothing awaited between the check and the hold.
  *
  * Subsystems are counted, not estimated: what spdk_tgt has (the NQNs nvmf_get_subsystems listed,
- * kept current by the service's own creates and deletes as they finish) plus what running work
- * will make. The full list (~1 MB of JSON at 2,000 exports, parsed on the main loop) is read again
- * only when a sample needs it: work released without saying what it made, spdk_tgt restarted, or
- * SUBSYSTEM_RECOUNT_MS since the last list (subsystems made by others than this service). Work that says what it made when it releases (an export) ends its hold at once; a
- * deleted subsystem stops counting when its delete is answered. Changes that finish while a count
- * is read are applied again over its answer (spdk_tgt answers in order, so the count has every
- * change answered before it was asked). The limit is spdk_tgt's own max_subsystems, read from
- * framework_get_config nvmf at the start and after spdk_tgt restarted, unless spdk.maxSubsystems
- * sets it.
+ * kept current by the ledger as the service's own creates and deletes finish) plus what running
+ * work will make. The full list (~1 MB of JSON at 2,000 exports, parsed on the main loop) is read
+ * again only when a sample needs it: work released without saying what it made, spdk_tgt
+ * restarted, or SUBSYSTEM_RECOUNT_MS since the last list (subsystems made by others than this
+ * service). A deleted subsystem stops counting when its delete is answered. The limit is
+ * spdk_tgt's own max_subsystems, read from framework_get_config nvmf at the start and after
+ * spdk_tgt restarted, unless spdk.maxSubsystems sets it.
  * A sample that fails (spdk_tgt gone, or hung past the sample deadline) is logged; admission then
  * admits without a check (logged once per reason) rather than block work on a broken reading.
  */
@@ -61,6 +54,7 @@ import { percentile, reactorLoad } from './reading-math.js';
 import { LimitUnknown, maxSubsystemsIn } from './max-subsystems.js';
 import { bounded } from './bounded-wait.js';
 import { estimateOf, type Estimate } from './admission-estimate.js';
+import { AdmissionLedger } from './admission-ledger.js';
 
 export type { DmaReading } from './dma-reading.js';
 export type { ReactorLoad, ResourceSnapshot } from './readings.js';
@@ -74,8 +68,6 @@ const MIB = 1024 * 1024;
 export const SUBSYSTEM_RECOUNT_MS = 60_000;
 /** spdk_tgt's default nvmf max_subsystems, the discovery subsystem included (transcript 14, phase 3). */
 export const DEFAULT_MAX_SUBSYSTEMS = 1024;
-/** Past this many holds an admission prunes the ledger itself rather than wait for a sample. */
-const MAX_HELD_BEFORE_PRUNE = 4096;
 /** MALLOC_ELEM_HEADER_LEN: an element's header sits in the same piece as its data. */
 const ELEMENT_HEADER = 64;
 const MAX_LATENCIES = 10_000;
@@ -90,20 +82,6 @@ export interface ResourcesOptions {
   now?: () => number;
   /** spdk_tgt's nvmf max_subsystems, not read from spdk_tgt; default: config's spdk.maxSubsystems, else read. */
   maxSubsystems?: number;
-}
-
-interface Held {
-  readonly what: string;
-  readonly bytes: number;
-  readonly at: number;
-  /** Its objects outlive the work (controllers, subsystems): it counts on after release until seen. */
-  readonly persists: boolean;
-  releasedAt?: number;
-}
-
-/** A reading taken at `readAt` or later includes the hold's allocations. */
-function settledAt(h: Held, period: number): number {
-  return h.releasedAt === undefined ? h.at + period : Math.min(h.releasedAt, h.at + period);
 }
 
 export class NodeResources implements Admission {
@@ -131,23 +109,12 @@ export class NodeResources implements Admission {
   private closed = false;
   private failing: string | undefined;
   private admissionOff: string | undefined;
-  private readonly held = new Set<Held>();
-  /** The NQNs spdk_tgt has: listed by the last count, then changed by the service's own work. */
-  private known: { nqns: Set<string>; at: number } | undefined;
-  /** Changes finished while a count is being read, applied again over its answer. */
-  private journal: Array<{ nqn: string; exists: boolean }> | undefined;
-  private countsAsked = 0;
-  /** Subsystems that admitted work still running will make: by NQN where the work named it, else a number. */
-  private readonly nqnsInFlight = new Map<string, number>();
-  private subsystemsInFlight = 0;
-  /** Released holds whose work did not say what it made, with the count number asked before the release. */
-  private readonly unsettled = new Map<object, { subsystems: number; asked: number }>();
-  private unsettledSum = 0;
+  private readonly ledger: AdmissionLedger;
   private latencies: number[] = [];
   private latencyNext = 0;
   private prevReactors: Reactors | undefined;
   private subsystemRead: Promise<void> | undefined;
-  /** spdk_tgt restarted since the last list: what it has is no longer what `known` holds. */
+  /** spdk_tgt restarted since the last list: what it has is no longer what the ledger's count holds. */
   private recountAfterRestart = false;
   private readonly dumps: DumpSchedule;
   private readonly rebuildThrottle: RebuildThrottle;
@@ -164,6 +131,7 @@ export class NodeResources implements Admission {
     this.limitFixed = fixed !== undefined;
     this.limit = { max: fixed ?? DEFAULT_MAX_SUBSYSTEMS, source: fixed !== undefined ? 'config' : 'default' };
     this.period = c['health.samplePeriodMs'];
+    this.ledger = new AdmissionLedger(this.period, this.now);
     this.deadlineMs = Math.min(10_000, Math.max(2_000, 2 * this.period));
     this.windowKb = c['rebuild.windowKb'];
     this.spdkLimits = parseSpdkHugepageLimits(c['health.spdkHugepagesLimitBytes']);
@@ -232,45 +200,17 @@ export class NodeResources implements Admission {
     const need = estimateOf(request, this.windowKb);
     const snap = need.bytes > 0 ? await this.fresh(options) : undefined;
     // The count is read with every sample; only a node never sampled reads it here.
-    if (need.subsystems > 0 && !this.known) await bounded(this.refreshSubsystems(), options);
+    if (need.subsystems > 0 && !this.ledger.known()) await bounded(this.refreshSubsystems(), options);
     // From here to the hold nothing awaits: concurrent admissions see each other's holds.
     if (need.bytes > 0 && snap) this.checkMemory(request, need, snap);
     // A subsystem made again (a create that died left it) takes no more room than it has.
-    const subsystems = request.nqn !== undefined && this.known?.nqns.has(request.nqn) ? 0 : need.subsystems;
+    const subsystems = request.nqn !== undefined && this.ledger.known()?.nqns.has(request.nqn) ? 0 : need.subsystems;
     if (subsystems > 0) this.checkSubsystems(request, need);
-    const held: Held | undefined = need.bytes > 0 ? { what: request.what, bytes: need.bytes, at: this.now(), persists: request.kind !== 'rebuild' } : undefined;
-    if (held) {
-      // Released holds are dropped when a reading has seen them; while spdk_tgt cannot be read,
-      // this keeps the ledger bounded all the same.
-      if (this.held.size >= MAX_HELD_BEFORE_PRUNE) this.heldSince(this.now());
-      this.held.add(held);
-    }
-    // One NQN in flight twice counts once: spdk_tgt makes it once.
-    const nqn = subsystems === 1 ? request.nqn : undefined;
-    if (nqn !== undefined) this.nqnsInFlight.set(nqn, (this.nqnsInFlight.get(nqn) ?? 0) + 1);
-    else this.subsystemsInFlight += subsystems;
-    let released = false;
-    return {
-      release: (made) => {
-        if (released) return;
-        released = true;
-        if (nqn === undefined) this.subsystemsInFlight -= subsystems;
-        else if ((this.nqnsInFlight.get(nqn) ?? 1) > 1) this.nqnsInFlight.set(nqn, this.nqnsInFlight.get(nqn)! - 1);
-        else this.nqnsInFlight.delete(nqn);
-        if (made) for (const nqn of made) this.noteSubsystem(nqn, true);
-        else if (subsystems > 0) {
-          this.unsettled.set(held ?? {}, { subsystems, asked: this.countsAsked });
-          this.unsettledSum += subsystems;
-        }
-        if (!held) return;
-        if (!held.persists) this.held.delete(held);
-        else held.releasedAt ??= this.now();
-      },
-    };
+    return this.ledger.hold(request, need.bytes, subsystems);
   }
 
   subsystemsGone(nqns: readonly string[]): void {
-    for (const nqn of nqns) this.noteSubsystem(nqn, false);
+    for (const nqn of nqns) this.ledger.noteSubsystem(nqn, false);
   }
 
   subsystemLimit(): SubsystemLimit {
@@ -283,7 +223,8 @@ export class NodeResources implements Admission {
 
   /** NVMe-oF subsystems as last counted, against the limit admission uses; undefined before a count. */
   subsystemUse(): { count: number; max: number } | undefined {
-    return this.known && { count: this.known.nqns.size, max: this.limit.max };
+    const known = this.ledger.known();
+    return known && { count: known.nqns.size, max: this.limit.max };
   }
 
   onThrottle(listener: (t: ThrottleInfo) => void): () => void {
@@ -380,7 +321,7 @@ export class NodeResources implements Admission {
       problems,
     };
     this.last = snapshot;
-    snapshot.reserved = this.reservedSince(dma.readAt);
+    snapshot.reserved = this.ledger.reservedSince(dma.readAt);
     if (this.failing !== undefined) this.log.info('spdk_tgt sampled again');
     this.failing = undefined;
     await this.rebuildThrottle.update(snapshot);
@@ -411,32 +352,6 @@ export class NodeResources implements Admission {
     return { value: percentile(values, 90), count: values.length };
   }
 
-  /** Holds a sample taken at `at` does not reflect, with the subsystems running work reserves. */
-  private reservedSince(at: number): { bytes: number; subsystems: number; count: number } {
-    return { ...this.heldSince(at), subsystems: this.subsystemsReserved() };
-  }
-
-  /**
-   * The DMA memory of holds a sample taken at `at` does not reflect; released holds every reading
-   * has seen are dropped. Without the subsystems: their count is a pass over the NQNs in flight,
-   * which an admission's memory check does not need (its subsystem check makes it once).
-   */
-  private heldSince(at: number): { bytes: number; count: number } {
-    const r = { bytes: 0, count: 0 };
-    for (const h of this.held) {
-      const settled = settledAt(h, this.period);
-      // Bounded even when spdk_tgt cannot be read for a long time.
-      if (h.releasedAt !== undefined && (settled <= at || this.now() - h.releasedAt > 10 * this.period)) {
-        this.held.delete(h);
-        continue;
-      }
-      if (at >= settled) continue;
-      r.bytes += h.bytes;
-      r.count++;
-    }
-    return r;
-  }
-
   /** The cached sample, or a fresh one when it is older than a period; undefined (logged) when spdk_tgt cannot be sampled. */
   private async fresh(options: CallOptions): Promise<ResourceSnapshot | undefined> {
     const last = this.last;
@@ -457,7 +372,7 @@ export class NodeResources implements Admission {
       return;
     }
     this.admissionIsOn();
-    const reserved = this.heldSince(snap.dma.readAt ?? snap.at).bytes;
+    const reserved = this.ledger.heldSince(snap.dma.readAt ?? snap.at).bytes;
     const room = dma.availableBytes - reserved - this.thresholds.reserveBytes;
     const piece = dma.largestPieceBytes - reserved;
     if (need.bytes <= room && (!need.onePiece || need.bytes + ELEMENT_HEADER <= piece)) return;
@@ -483,31 +398,20 @@ export class NodeResources implements Admission {
 
   /** Reads the subsystem count (with `force`, or when the cached one is older than a period); one read at a time. */
   private refreshSubsystems(force = false): Promise<void> {
-    if (!force && this.known && this.now() - this.known.at < this.period) return Promise.resolve();
+    const known = this.ledger.known();
+    if (!force && known && this.now() - known.at < this.period) return Promise.resolve();
     this.subsystemRead ??= (async () => {
       const at = this.now();
       try {
         if (!(await this.client.capabilities.has('nvmf_get_subsystems'))) return;
-        const asked = ++this.countsAsked;
-        this.journal = [];
+        const asked = this.ledger.countAsked();
         const list = await this.spdk.nvmf.getSubsystems(undefined, { deadlineMs: this.deadlineMs });
-        const nqns = new Set(list.map((s) => s.nqn));
-        for (const change of this.journal) {
-          if (change.exists) nqns.add(change.nqn);
-          else nqns.delete(change.nqn);
-        }
-        this.known = { nqns, at };
+        this.ledger.counted(asked, new Set(list.map((s) => s.nqn)), at);
         this.recountAfterRestart = false;
-        // Work released before this count was asked, without saying what it made: the count has it.
-        for (const [key, u] of this.unsettled) {
-          if (u.asked >= asked) continue;
-          this.unsettled.delete(key);
-          this.unsettledSum -= u.subsystems;
-        }
       } catch (err) {
         this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'cannot count NVMe-oF subsystems; admitted without that check');
       } finally {
-        this.journal = undefined;
+        this.ledger.countEnded();
       }
     })().finally(() => {
       this.subsystemRead = undefined;
@@ -517,25 +421,9 @@ export class NodeResources implements Admission {
 
   /** Whether this sample must list the subsystems (see the head of this file). */
   private recountDue(): boolean {
-    if (this.recountAfterRestart || this.unsettledSum > 0 || !this.known) return true;
-    return this.now() - this.known.at >= SUBSYSTEM_RECOUNT_MS;
-  }
-
-  /**
-   * Subsystems running work will make that spdk_tgt does not list yet: a count read while an
-   * export is half-made lists its subsystem already.
-   */
-  private subsystemsReserved(): number {
-    let pending = 0;
-    for (const nqn of this.nqnsInFlight.keys()) if (!this.known?.nqns.has(nqn)) pending++;
-    return pending + this.subsystemsInFlight + this.unsettledSum;
-  }
-
-  /** A subsystem the service made or deleted, as its call was answered. */
-  private noteSubsystem(nqn: string, exists: boolean): void {
-    this.journal?.push({ nqn, exists });
-    if (exists) this.known?.nqns.add(nqn);
-    else this.known?.nqns.delete(nqn);
+    const known = this.ledger.known();
+    if (this.recountAfterRestart || this.ledger.unsettledSubsystems() > 0 || !known) return true;
+    return this.now() - known.at >= SUBSYSTEM_RECOUNT_MS;
   }
 
   /**
@@ -573,10 +461,10 @@ export class NodeResources implements Admission {
   }
 
   private checkSubsystems(request: AdmissionRequest, need: Estimate): void {
-    const known = this.known;
+    const known = this.ledger.known();
     if (!known) return;
     const count = known.nqns.size;
-    const reserved = this.subsystemsReserved();
+    const reserved = this.ledger.subsystemsReserved();
     const max = this.limit.max;
     if (count + reserved + need.subsystems <= max) return;
     throw new ConductorError(

@@ -3,23 +3,23 @@
  * for), what this node was asked to have that spdk_tgt forgets when it restarts (disks, exports,
  * engines), and the intents of multi-step operations in flight, in one JSON file written
  * atomically: a temp file, fsync, rename over the old one, fsync of the directory. A crash at any
- * point leaves either the old file or the new one, never a torn one.
+ * point leaves either the old file or the new one, never a torn one (the writes, their group
+ * commit and that sequence: state-writer.ts).
  *
  * The file is checked against its schema (state-schema.ts) and migrated from older versions when
  * it is opened. Its records are intent, not inventory: what spdk_tgt has is read from spdk_tgt.
  */
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { makeDirectories } from '../../config/state-dir.js';
-import { ConductorError, type ErrorCode } from '../../errors.js';
+import { ConductorError } from '../../errors.js';
 import type { DiskRecord, ExportRecord } from './inventory.js';
 import type { TargetSpec } from '../../objectstore/target-spec.js';
 import { checkAndMigrate, STATE_VERSION } from './state-schema.js';
-import { injectedWriteFault } from './write-faults.js';
-import { captureState, frozenCopy, frozenRecord, renderState, TableText } from './state-serialize.js';
+import { captureState, frozenCopy, frozenRecord, TableText } from './state-serialize.js';
+import { StateWriter, tempFileOf } from './state-writer.js';
 import type {
   BackupJobRecord,
   BackupSweepRecord,
@@ -64,24 +64,12 @@ const SETTLE_ATTEMPTS = 3;
 const SETTLE_BACKOFF_MS = 100;
 /** Ports of deleted objects remembered at most: a delete past it forgets the oldest. */
 const KEPT_PORTS_MAX = 1024;
-/** Buffers per writev: Linux's IOV_MAX. */
-const IOV_MAX = 1024;
 
 /** The top-level keys that are tables of records (the others are plain values). */
 type TableName = 'disks' | 'exports' | 'engines' | 'snapshots' | 'intents' | 'keyUsers' | 'backupJobs' | 'backupSweeps' | 'keptPorts' | 'clones' | 'copies';
 const TABLE_NAMES: readonly TableName[] = ['disks', 'exports', 'engines', 'snapshots', 'intents', 'keyUsers', 'backupJobs', 'backupSweeps', 'keptPorts', 'clones', 'copies'];
 type Tables = Required<Pick<StateData, TableName>>;
 type RecordOf<T extends TableName> = Tables[T][string];
-
-/**
- * What a failed write means to the caller, by errno: a full or read-only filesystem is a state of
- * the node someone can change (RESOURCE_EXHAUSTED, FAILED_PRECONDITION); anything else is a fault.
- */
-const WRITE_ERRORS: ReadonlyMap<string, { code: ErrorCode; advice: string }> = new Map([
-  ['ENOSPC', { code: 'STATE_FILE_NO_SPACE', advice: 'its filesystem is full; free space there, then retry' }],
-  ['EDQUOT', { code: 'STATE_FILE_NO_SPACE', advice: "its filesystem's quota is used up; free space or raise the quota, then retry" }],
-  ['EROFS', { code: 'STATE_FILE_READ_ONLY', advice: 'its filesystem is read-only; remount it writable or move state.file, then retry' }],
-]);
 
 function emptyState(): StateData {
   return withDictionaries({ version: STATE_VERSION, disks: {}, exports: {}, engines: {}, snapshots: {}, intents: {} });
@@ -116,19 +104,7 @@ function dictionary<T>(from: Readonly<Record<string, T>> | undefined): Record<st
 
 export class StateFile {
   private data: StateData;
-  /** Writes are serialized: each waits for the previous rename, and batches what came meanwhile. */
-  private writing: Promise<void> = Promise.resolve();
-  /** The write that has not started yet: changes made now are carried by it. */
-  private queued: Promise<void> | undefined;
-  private dirty = false;
-  /** Undo steps of the engine changes no write has carried yet (see putEngine). */
-  private unwritten: Array<(error: Error) => void> = [];
-  /**
-   * The state file's directory, kept open while writes follow one another (under churn they run
-   * back to back): its open and close were a quarter of a write's I/O calls. The write after
-   * which none is queued closes it, so at rest nothing is held.
-   */
-  private directory: fsp.FileHandle | undefined;
+  private readonly writer: StateWriter;
   /** Each table's text, changed with its records (see store and remove): a write takes it as it is. */
   private readonly texts = new Map<string, TableText>();
 
@@ -145,6 +121,7 @@ export class StateFile {
       for (const [key, value] of Object.entries(records)) text.set(key, frozenRecord(value));
       this.texts.set(name, text);
     }
+    this.writer = new StateWriter(file, () => captureState(this.data, this.texts), log);
   }
 
   static open(file: string, log: Logger): StateFile {
@@ -172,7 +149,7 @@ export class StateFile {
       if (version !== STATE_VERSION) log.info({ file, from: version, to: STATE_VERSION }, 'state file migrated');
     }
     // Leftovers of a write that died before its rename.
-    fs.rmSync(`${file}.tmp`, { force: true });
+    fs.rmSync(tempFileOf(file), { force: true });
     return new StateFile(file, data, log);
   }
 
@@ -195,7 +172,6 @@ export class StateFile {
     return Object.values(this.data.engines);
   }
 
-  /**
   /**
    * Records an engine and resolves once that is on disk. Only EngineRecords calls this, under the
    * engine's lock, so no other change to the same record can sit on top of an undone one (see
@@ -282,7 +258,7 @@ export class StateFile {
     };
     put(value);
     let failure: unknown;
-    this.unwritten.push((error) => {
+    this.writer.undoIfUnwritten((error) => {
       failure = error;
       put(before);
     });
@@ -377,7 +353,7 @@ export class StateFile {
     const before = records[key];
     this.store(table, key, value);
     let failure: unknown;
-    this.unwritten.push((error) => {
+    this.writer.undoIfUnwritten((error) => {
       failure = error;
       if (had) this.store(table, key, before as RecordOf<T>);
       else this.remove(table, key);
@@ -520,59 +496,7 @@ export class StateFile {
 
   /** Resolves once the current data (and anything changed before this call) is durable. */
   flush(): Promise<void> {
-    this.dirty = true;
-    // Group commit: every change made while a write runs is carried by the one write queued
-    // behind it, which all their callers share (64 callers in a loop each cost one write per
-    // round, not 64: scripts/bench-state-file.ts).
-    if (this.queued) return this.queued;
-    const next = this.writing
-      .catch(() => undefined)
-      .then(async () => {
-        this.queued = undefined;
-        if (!this.dirty) return;
-        this.dirty = false;
-        // Taken in the same tick as writeNow serializes the data: exactly the changes it carries.
-        const carried = this.unwritten.splice(0);
-        try {
-          await this.writeNow();
-        } catch (err) {
-          this.dirty = true;
-          this.log.error({ err: (err as Error).message, file: this.file }, 'state file write failed');
-          const failure = writeFailure(this.file, err);
-          for (const undo of carried.reverse()) undo(failure);
-          throw failure;
-        } finally {
-          if (!this.queued) await this.closeDirectory();
-        }
-      });
-    this.writing = next;
-    this.queued = next;
-    return next;
-  }
-
-  /** Asynchronous I/O throughout: an fsync must never stall the event loop (and so liveness). */
-  private async writeNow(): Promise<void> {
-    const tmp = `${this.file}.tmp`;
-    const pieces = await renderState(captureState(this.data, this.texts));
-    await injectedWriteFault();
-    const file = await fsp.open(tmp, 'w', 0o600);
-    let bytes: number;
-    try {
-      bytes = await writeAll(file, pieces);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await fsp.rename(tmp, this.file);
-    this.directory ??= await fsp.open(path.dirname(this.file), 'r');
-    await this.directory.sync();
-    this.log.debug({ bytes }, 'state file written');
-  }
-
-  private async closeDirectory(): Promise<void> {
-    const dir = this.directory;
-    this.directory = undefined;
-    await dir?.close();
+    return this.writer.flush();
   }
 }
 
@@ -584,23 +508,4 @@ function diskIntent(disk: DiskRecord): DiskIntent {
 function exportIntent(record: ExportRecord, security: ExportSecurity | undefined): ExportIntent {
   const listener = record.listeners[0]!;
   return frozenRecord({ replica: record.replica, hostNqns: [...record.hosts], address: listener.address, port: listener.port, ...(security ? { security } : {}) });
-}
-
-/** Writes the buffers in order from the file's start, IOV_MAX at a time, past short writes; returns the bytes written. */
-async function writeAll(file: fsp.FileHandle, buffers: Buffer[]): Promise<number> {
-  let position = 0;
-  for (let i = 0; i < buffers.length; ) {
-    let { bytesWritten } = await file.writev(buffers.slice(i, i + IOV_MAX), position);
-    position += bytesWritten;
-    while (i < buffers.length && bytesWritten >= buffers[i]!.length) bytesWritten -= buffers[i++]!.length;
-    if (bytesWritten > 0) buffers[i] = buffers[i]!.subarray(bytesWritten);
-  }
-  return position;
-}
-
-function writeFailure(file: string, err: unknown): ConductorError {
-  const errno = (err as NodeJS.ErrnoException).code;
-  const known = errno === undefined ? undefined : WRITE_ERRORS.get(errno);
-  if (known) return new ConductorError(known.code, `cannot write the state file ${file} (${errno}): ${known.advice}`, { errno });
-  return new ConductorError('STATE_FILE_UNWRITABLE', `cannot write the state file ${file}: ${(err as Error).message}`, { errno });
 }
