@@ -234,13 +234,15 @@ describe('reservations', () => {
 
   it('of a running rebuild stop counting once a sample taken a period after admission has seen its windows (no double counting)', async () => {
     const n = await node(['--mem-mib', '1024', '--no-huge']);
-    const r = n.resources({ 'rebuild.windowKb': 5120, 'health.samplePeriodMs': 300 });
+    // The period is long enough that the second admission below comes before a sample a period
+    // after the first on a loaded machine (at 300 ms it once did not, at load 20).
+    const r = n.resources({ 'rebuild.windowKb': 5120, 'health.samplePeriodMs': 1500 });
     await r.start();
     const held = await r.admit({ kind: 'rebuild', what: 'rebuild of r1 into vol-1' });
     const heldAt = Date.now();
     await refusal(r.admit({ kind: 'rebuild', what: 'rebuild of r2 into vol-2' }));
-    // Its work would have allocated by now; a sample that started 300 ms later includes that.
-    await waitFor('a sample started a period after the reservation', () => (r.snapshot()?.at ?? 0) >= heldAt + 300);
+    // Its work would have allocated by now; a sample that started a period later includes that.
+    await waitFor('a sample started a period after the reservation', () => (r.snapshot()?.at ?? 0) >= heldAt + 1500);
     expect(r.snapshot()!.reserved).toEqual({ bytes: 0, subsystems: 0, count: 0 });
     (await r.admit({ kind: 'rebuild', what: 'rebuild of r2 into vol-2' })).release();
     held.release();
@@ -397,14 +399,16 @@ describe('the rebuild throttle', () => {
     await n.client.callUnchecked('sim_rpc_delay', { method: 'framework_get_reactors', ms: 0 });
     await waitFor('the throttle to release', () => !r.throttle().engaged);
 
-    const manual = n.resources({ 'health.rpcLatencyMaxMs': 100 });
+    // A bound far above what the sample's own timed calls take on a loaded machine (at 100 ms they
+    // once engaged it by themselves, at load 20), so that the recorded latencies decide.
+    const manual = n.resources({ 'health.rpcLatencyMaxMs': 2000 });
     await manual.start();
-    for (let i = 0; i < 10; i++) manual.recordRpcLatency(i < 9 ? 5 : 400);
+    for (let i = 0; i < 10; i++) manual.recordRpcLatency(i < 9 ? 5 : 8000);
     await manual.sample();
     expect(manual.throttle().engaged).toBe(false);
-    for (let i = 0; i < 10; i++) manual.recordRpcLatency(i < 5 ? 5 : 400);
+    for (let i = 0; i < 10; i++) manual.recordRpcLatency(i < 5 ? 5 : 8000);
     await manual.sample();
-    expect(manual.throttle()).toMatchObject({ engaged: true, reason: expect.stringMatching(/^spdk_tgt RPC latency p90 400 ms > 100 ms/) });
+    expect(manual.throttle()).toMatchObject({ engaged: true, reason: expect.stringMatching(/^spdk_tgt RPC latency p90 8000 ms > 2000 ms/) });
   });
 });
 
