@@ -85,3 +85,23 @@ export function compareShape(recorded: unknown, actual: unknown, path = '$', opt
   }
   return out;
 }
+
+interface CopyCheck {
+  state?: string;
+  copied_clusters?: number;
+  total_clusters?: number;
+}
+
+/**
+ * A shallow copy's check that shows the copy still running with no more clusters copied than the
+ * recording's answer, of the same total: the simulator's copy is slower on a loaded machine, not
+ * wrong (a copy of 2 clusters was still at 1 after 750 ms at load 20, where the recording saw it
+ * complete at its first check), so the poll is repeated as for a state the recording showed earlier.
+ */
+export function copyBehind(method: string, recorded: { result?: unknown }, got: { result?: unknown }): boolean {
+  if (method !== 'bdev_lvol_check_shallow_copy') return false;
+  const r = recorded.result as CopyCheck | undefined;
+  const g = got.result as CopyCheck | undefined;
+  if (r === undefined || g === undefined || g.state !== 'in progress') return false;
+  return (r.state === 'in progress' || r.state === 'complete') && g.total_clusters === r.total_clusters && (g.copied_clusters ?? 0) <= (r.copied_clusters ?? 0);
+}

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { dataRanges } from '../../../../src/host/sparse-ranges.js';
 import { SimClient } from '../sim-client.js';
 import { startSim, type RunningSim } from '../start-sim.js';
-import { compareShape, type CompareOptions } from './compare.js';
+import { compareShape, copyBehind, type CompareOptions } from './compare.js';
 import { exceptionFor, failureDetail, type FidelityException } from './exceptions.js';
 import { RawConn } from './raw-conn.js';
 import { filePart, type Action, type SessionPlan, type TargetName } from './sessions.js';
@@ -472,7 +472,7 @@ export class Replay {
       const earlier = earlierAnswers(lines, line);
       let answer = got;
       while (detail !== undefined) {
-        const behind = earlier.some((e) => this.compareResponse(method, e, answer) === undefined);
+        const behind = earlier.some((e) => this.compareResponse(method, e, answer) === undefined) || copyBehind(method, recorded, answer);
         if (performance.now() - since >= (behind ? BEHIND_MS : LATE_MS)) break;
         await new Promise((r) => setTimeout(r, 20));
         answer = await send();
