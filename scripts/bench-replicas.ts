@@ -12,7 +12,7 @@
  * the service's figure with the difference, the service's own share.
  *
  *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64] [--warmup 3000]
- *       [--spdk-socket PATH [--disk-path PATH] [--sequential]] [--api-only]
+ *       [--spdk-socket PATH [--disk-path PATH] [--sequential]] [--api-only] [--preload N]
  *
  * The service and the bare server are measured warm, as a service in production is: --warmup
  * creates (and, on the service, deletes) run first, outside the measured window; --warmup 0
@@ -35,6 +35,12 @@
  * sequential raw phase unless --sequential (16 s on real spdk_tgt). The API phase's `serve` is
  * still started here, on the same socket.
  *
+ * --preload N makes N exposed replicas (kept) after the warm-up and before the window, the
+ * simulator's subsystem cap raised to fit: the window's creates then run on a node that holds N,
+ * which tells what grows with the node's size from what the window's own course does. The window
+ * is cut in quarters by creates answered (see quarterEnds): per quarter, each thread's CPU
+ * (schedstat), the state file's writes and size, the RSS, read and write calls per create.
+ *
  * Where the service's CPU goes in the window: user and system time per thread (/proc/PID/task),
  * its I/O per create (/proc/PID/io: the state file's writes and the sockets' together) and how
  * many times the state file was written (renames seen by inotify). BENCH_PROFILE=DIR writes a CPU
@@ -51,7 +57,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createApiClients, unaryCall } from '../src/api/client.js';
-import { cpuMs, ioCounters, threadUserSysDelta, threadUserSysMs } from './lib/proc-stats.js';
+import { cpuMs, ioCounters, threadSchedMs, threadUserSysDelta, threadUserSysMs } from './lib/proc-stats.js';
 import { connectRaw, inLanes, type RawRpc } from './lib/raw-rpc.js';
 import { SERVE_ENV, SERVE_NODE_FLAGS } from './lib/serve-node-flags.js';
 
@@ -71,11 +77,13 @@ const { values } = parseArgs({
     sequential: { type: 'boolean', default: false },
     'api-only': { type: 'boolean', default: false },
     warmup: { type: 'string', default: '3000' },
+    preload: { type: 'string', default: '0' },
   },
 });
 const count = Number(values.replicas);
 const inFlight = Number(values.inflight);
 const warmup = Number(values.warmup);
+const preload = Number(values.preload);
 const realSocket = values['spdk-socket'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-replicas-'));
 const children: ChildProcess[] = [];
@@ -105,7 +113,9 @@ async function target(name: string): Promise<Target> {
   const socket = path.join(dir, `sim-${name}.sock`);
   // Its memory dump in this directory: the default path in /tmp is every simulator's and spdk_tgt's
   // on the machine, and the service's sampler would read (and be charged for) another's 45 MB dump.
-  const child = spawn(process.execPath, [SIM, '--socket', socket, '--name', name, '--mem-dump', path.join(dir, `mem-dump-${name}.txt`)], { stdio: 'ignore' });
+  // --preload: the simulator's cap (spdk_tgt's default 1,024 subsystems) raised to what the node will hold.
+  const maxSubsystems = ['--max-subsystems', String(Math.max(1024, count + preload + inFlight + 16))];
+  const child = spawn(process.execPath, [SIM, '--socket', socket, '--name', name, '--mem-dump', path.join(dir, `mem-dump-${name}.txt`), ...maxSubsystems], { stdio: 'ignore' });
   children.push(child);
   await waitForSocket(socket, child);
   return { socket, pid: child.pid, stop: () => stopChild(child) };
@@ -228,6 +238,32 @@ const markServeStdout = (line: string) => {
   if (serveStdout !== undefined) fs.appendFileSync(serveStdout, `=== bench: ${line} ===\n`);
 };
 
+const metricsPort = (portBase: number) => portBase + count + preload + 20;
+
+/** One reading of what the window's quarters compare: per-thread CPU (schedstat, ns), the state file, the RSS. */
+interface QuarterMark {
+  threads: Map<number, number>;
+  stateWrites: number;
+  stateBytes: number;
+  rssMib: number;
+  /** /proc/PID/io: read and write calls, sockets and files. */
+  syscr: number;
+  syscw: number;
+  /** The main thread's voluntary context switches: about its event loop's waits in epoll. */
+  waits: number;
+}
+
+function threadRunMs(pid: number): Map<number, number> {
+  const run = new Map<number, number>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`).map(Number)) {
+    const sched = threadSchedMs(pid, tid);
+    if (sched) run.set(tid, sched.runMs);
+  }
+  return run;
+}
+
+const totalRunMs = (threads: Map<number, number>) => [...threads.values()].reduce((a, b) => a + b, 0);
+
 async function api(portBase: number): Promise<ApiResult> {
   if (serveStdout !== undefined) fs.writeFileSync(serveStdout, '');
   if (heapProfile) fs.rmSync(heapProfile, { force: true });
@@ -256,10 +292,14 @@ async function api(portBase: number): Promise<ApiResult> {
       '--export-port-min',
       String(portBase),
       '--export-port-max',
-      String(portBase + count + 10),
-      // /metrics: spdk_tgt calls by method, read before and after the creates (outside the CPU window).
+      String(portBase + count + preload + 10),
+      // /metrics: spdk_tgt calls by method, read before and after the creates (outside the CPU window),
+      // each scrape waiting for its fresh render: past the default 20 ms a scrape is answered with the
+      // last exposition, and the window's calls were then read from a render made before it.
       '--http-address',
-      `127.0.0.1:${portBase + count + 20}`,
+      `127.0.0.1:${metricsPort(portBase)}`,
+      '--metrics-scrape-wait-ms',
+      '0',
     ],
     {
       stdio: ['ignore', serveStdout === undefined ? 'ignore' : fs.openSync(serveStdout, 'a'), 'inherit'],
@@ -278,7 +318,7 @@ async function api(portBase: number): Promise<ApiResult> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await unaryCall((md, opts, cb) => clients.disks.DiskCreate({ name: 'bench', path: diskPath('api.img', 16 * 1024) }, md, opts, cb), {});
-    const metricsUrl = `http://127.0.0.1:${portBase + count + 20}/metrics`;
+    const metricsUrl = `http://127.0.0.1:${metricsPort(portBase)}/metrics`;
     if (warmup > 0) {
       // The warm-up does what precedes and fills the window: a /metrics scrape first. The service's
       // first scrape moves the exposition's bytes to the health thread (an ArrayBuffer transfer),
@@ -296,6 +336,13 @@ async function api(portBase: number): Promise<ApiResult> {
       });
       console.log(`warm-up: ${warmup} ReplicaCreate and ReplicaDelete, serve CPU ${((cpuMs(serve.pid) - cpuBefore) / warmup).toFixed(3)} ms per pair (a fresh process: --warmup 0 measures it cold)`);
     }
+    if (preload > 0) {
+      // --preload N: N exposed replicas made before the window and kept, so the window's creates
+      // are made on a node that already holds N (a window at N against one at 0 tells what grows).
+      const cpuBefore = cpuMs(serve.pid);
+      await inLanes(preload, inFlight, (i) => unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate(createRequest(i, 'p'), md, opts, cb), {}));
+      console.log(`preload: ${preload} ReplicaCreate kept, serve CPU ${((cpuMs(serve.pid) - cpuBefore) / preload).toFixed(3)} ms per create`);
+    }
     const callsBefore = await spdkCalls(metricsUrl);
     markServeStdout('measured window starts');
     if (heapProfile) serve.kill('SIGURG');
@@ -311,19 +358,47 @@ async function api(portBase: number): Promise<ApiResult> {
     const ioBefore = ioCounters(serve.pid);
     // The service's CPU by quarter of the creates: how a create's cost changes as the node fills.
     const quarters: number[] = [];
+    // The same quarters read finer: each thread's time on a CPU (schedstat, ns; /proc/PID/stat
+    // counts 10 ms ticks, 0.04 ms per create over 250), the state file's writes and size, the RSS.
+    const statePath = path.join(dir, 'state.json');
+    const mark = (): QuarterMark => ({
+      threads: threadRunMs(serve.pid!),
+      stateWrites,
+      stateBytes: fs.statSync(statePath, { throwIfNoEntry: false })?.size ?? 0,
+      rssMib: Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${serve.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024,
+      syscr: ioCounters(serve.pid)?.syscr ?? 0,
+      syscw: ioCounters(serve.pid)?.syscw ?? 0,
+      waits: Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(fs.readFileSync(`/proc/${serve.pid}/task/${serve.pid}/status`, 'utf8'))?.[1] ?? 0),
+    });
+    const fineMarks: QuarterMark[] = [mark()];
     // Each create's time from the client's call to its answer: set beside the spdk_tgt calls' means
     // below, what a create waits for besides spdk_tgt (gRPC, the state file, the event loops).
     const latencies: number[] = [];
+    // A quarter ends when the creates answered reach a quarter of the count less half the lanes:
+    // then as many creates have been started past that point as are still unanswered before it, and
+    // with the lanes full each has about half its work done, so each quarter carries about a
+    // quarter's work. Marked at the start of every count/4th create instead (as before), the first
+    // quarter held ~count/4 - inFlight/2 creates' work (64 start at once) and the last ~count/4 +
+    // inFlight/2: 0.87 and 1.13 of a quarter at 1,000 and 64 in flight, the last 1.3x the first
+    // from where the marks fall alone.
+    const quarterEnds = [1, 2, 3].map((q) => Math.max(1, Math.round((q * count) / 4 - inFlight / 2)));
+    let answered = 0;
+    const startMarks: number[] = [];
     await inLanes(count, inFlight, async (i) => {
-      if (i > 0 && i % Math.ceil(count / 4) === 0) quarters.push(cpuMs(serve.pid));
+      if (i > 0 && i % Math.ceil(count / 4) === 0) startMarks.push(totalRunMs(threadRunMs(serve.pid!)));
       const t0 = performance.now();
       await unaryCall((md, opts, cb) => clients.replicas.ReplicaCreate(createRequest(i), md, opts, cb), {}).catch((e: { metadata?: { get(key: string): unknown[] }; message?: string }) => {
         const code = String(e.metadata?.get('conductor-error-code')[0] ?? e.message);
         refused.set(code, (refused.get(code) ?? 0) + 1);
       });
       latencies.push(performance.now() - t0);
+      if (quarterEnds.includes(++answered)) {
+        quarters.push(cpuMs(serve.pid));
+        fineMarks.push(mark());
+      }
     });
     const ms = performance.now() - started;
+    fineMarks.push(mark());
     stateWatch.close();
     markServeStdout('measured window ends');
     if (heapProfile) serve.kill('SIGURG');
@@ -348,8 +423,17 @@ async function api(portBase: number): Promise<ApiResult> {
       );
     }
     const marks = [cpuBefore[1], ...quarters, cpuBefore[1] + serveCpuMs];
-    const perQuarter = marks.slice(1).map((ms, q) => ((ms - marks[q]!) / Math.ceil(count / 4)).toFixed(3));
+    const perQuarter = marks.slice(1).map((ms, q) => ((ms - marks[q]!) / (count / 4)).toFixed(3));
     console.log(`serve CPU per create by quarter of the creates (ms): ${perQuarter.join(', ')}`);
+    printQuarters(serve.pid!, fineMarks, count / 4);
+    const sum = (m: QuarterMark) => totalRunMs(m.threads);
+    const byStart = [sum(fineMarks[0]!), ...startMarks, sum(fineMarks.at(-1)!)];
+    console.log(
+      `  all threads, quarters marked at the start of each count/4th create (the old marks): ${byStart
+        .slice(1)
+        .map((ms, q) => ((ms - byStart[q]!) / (count / 4)).toFixed(3))
+        .join(' ')}`,
+    );
     latencies.sort((a, b) => a - b);
     const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(0);
     console.log(`ReplicaCreate latency at the client (ms): p50 ${at(0.5)}, p90 ${at(0.9)}, p99 ${at(0.99)}`);
@@ -380,6 +464,43 @@ async function api(portBase: number): Promise<ApiResult> {
     await stopChild(serve);
     await spdk.stop();
   }
+}
+
+/**
+ * Per quarter of the window, per create: the main thread's CPU, the other threads' by kind, the
+ * state file's writes and its size at the quarter's end, the RSS. Node names every thread `node`;
+ * V8's platform workers start right after the main thread (the four lowest ids), libuv's pool with
+ * the first file operation (the state file's), the health worker and its helpers in between:
+ * threads other than main are printed by id, the busiest first.
+ */
+function printQuarters(pid: number, marks: QuarterMark[], perQuarter: number): void {
+  const delta = (q: number, tid: number) => (marks[q + 1]!.threads.get(tid) ?? 0) - (marks[q]!.threads.get(tid) ?? 0);
+  const quarters = marks.length - 1;
+  const tids = [...marks.at(-1)!.threads.keys()].filter((tid) => tid !== pid);
+  const busy = tids
+    .map((tid) => [tid, Array.from({ length: quarters }, (_, q) => delta(q, tid))] as const)
+    .filter(([, per]) => per.reduce((a, b) => a + b, 0) >= 1)
+    .sort((a, b) => b[1].reduce((x, y) => x + y, 0) - a[1].reduce((x, y) => x + y, 0));
+  const row = (per: number[]) => per.map((ms) => (ms / perQuarter).toFixed(3)).join(' ');
+  console.log(`by quarter, ms per create (schedstat): main ${row(Array.from({ length: quarters }, (_, q) => delta(q, pid)))}`);
+  console.log(`  other threads: ${busy.map(([tid, per]) => `${tid}: ${row(per)}`).join('; ')}`);
+  const total = Array.from({ length: quarters }, (_, q) => [pid, ...tids].reduce((sum, tid) => sum + delta(q, tid), 0));
+  console.log(`  all threads ${row(total)}`);
+  console.log(
+    `  state file writes ${marks
+      .slice(1)
+      .map((m, q) => m.stateWrites - marks[q]!.stateWrites)
+      .join(' ')}, KiB at the quarter's end ${marks
+      .slice(1)
+      .map((m) => (m.stateBytes / 1024).toFixed(0))
+      .join(' ')}; RSS MiB ${marks.map((m) => m.rssMib.toFixed(0)).join(' ')}`,
+  );
+  const per = (key: 'syscr' | 'syscw' | 'waits') =>
+    marks
+      .slice(1)
+      .map((m, q) => ((m[key] - marks[q]![key]) / perQuarter).toFixed(2))
+      .join(' ');
+  console.log(`  per create: read calls ${per('syscr')}, write calls ${per('syscw')}, the main thread's waits (voluntary switches) ${per('waits')}`);
 }
 
 // Each phase on its own ports, all below the kernel's ephemeral range (32768+), where any

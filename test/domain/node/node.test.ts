@@ -5,6 +5,8 @@ import { startNode, type NodeFixture } from '../helpers/node-fixture.js';
 import pino from 'pino';
 import { SpdkClient } from '../../../src/spdk/client.js';
 import { startSim } from '../../sim/helpers/start-sim.js';
+import { spdkCallChannel, type SpdkCallContext } from '../../../src/diagnostics.js';
+import { until } from '../../helpers/until.js';
 
 const MIB = 1024 * 1024;
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:8d2a6d6e-1111-4c5e-9c66-5a1b2c3d4e5f';
@@ -151,6 +153,35 @@ describe('replicas', () => {
     expect((await f.node.replicaList('d1')).filter((r) => r.name.startsWith('many-'))).toHaveLength(200);
     await Promise.all(names.map((n) => f.node.replicaDelete(n)));
     expect((await f.node.replicaList('d1')).filter((r) => r.name.startsWith('many-'))).toHaveLength(0);
+  });
+});
+
+describe('disk capacity after creates', () => {
+  it("reads the lvstore a few times a second during a burst of creates, and ends with the disk's figures as its lvstore's", async () => {
+    const reads: number[] = [];
+    const onCall = (message: unknown): void => {
+      if ((message as SpdkCallContext).method === 'bdev_lvol_get_lvstores') reads.push(performance.now());
+    };
+    await f.node.diskCreate({ name: 'burst', path: f.diskFile('burst', 1024) });
+    spdkCallChannel.asyncEnd.subscribe(onCall);
+    const names = Array.from({ length: 120 }, (_, i) => `burst-${i}`);
+    const started = performance.now();
+    try {
+      // Each create asks for a refresh; one after another, each is asked while the last read may still run.
+      for (const n of names) await f.node.replicaCreate(n, 'burst', 4 * MIB);
+      const elapsed = performance.now() - started;
+      // The first read at once, then one per 250 ms at most while creates keep asking, and one after the last.
+      expect(reads.length).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 2);
+      const lvstore = async () => (await f.client.call<Array<{ free_clusters: number; cluster_size: number }>>('bdev_lvol_get_lvstores', { lvs_name: 'lvs.burst' }))[0]!;
+      await until("the disk's free bytes as its lvstore's", async () => {
+        const lvs = await lvstore();
+        return (await f.node.diskGet('burst')).freeBytes === lvs.free_clusters * lvs.cluster_size;
+      });
+    } finally {
+      spdkCallChannel.asyncEnd.unsubscribe(onCall);
+      await Promise.all(names.map((n) => f.node.replicaDelete(n)));
+      await f.node.diskDelete('burst', false);
+    }
   });
 });
 
