@@ -33,6 +33,9 @@
  * --restore-direct-io sets backup.restoreDirectIo (auto: O_DIRECT staging writes under a real
  * spdk_tgt only; `on` shows them under the simulator, whose commit then reads the file from disk).
  *
+ * BENCH_PROFILE=DIR writes a CPU profile of the service's main thread over the full backup (from its
+ * create to its end) into DIR, as full-backup.cpuprofile (open it in Chrome's DevTools).
+ *
  *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-direct-io auto|on|off] [--staging-dir DIR]
  *       [--spdk-socket PATH [--spdk-dd PATH] [--nvmf-port 19700]]
  */
@@ -42,6 +45,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { Session } from 'node:inspector/promises';
 import pino from 'pino';
 import { connectRaw } from './lib/raw-rpc.js';
 import type { JobInfo } from '../src/domain/backup/jobs-model.js';
@@ -242,6 +246,8 @@ try {
     const key = event.job.state === 'uploading' ? 'uploading' : ['done', 'failed', 'cancelled'].includes(event.job.state) ? 'end' : undefined;
     if (key && !threadsAt.has(key)) threadsAt.set(key, { cpu: threadCpuMs(process.pid), waitMs: runQueueWaitMs() });
   });
+  // The same over the whole full backup (its stage included: work moved out of the upload still counts).
+  let wholeFrom: Map<string, number> | undefined;
   const phases = (id: string): string => {
     const states = [...(entered.get(id) ?? new Map<string, number>()).entries()];
     return states
@@ -272,14 +278,32 @@ try {
       clearInterval(sample);
     }
   };
+  const profileDir = process.env.BENCH_PROFILE;
+  const profiler = profileDir ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   let t = performance.now();
   const fullStart = t;
+  wholeFrom = threadCpuMs(process.pid);
   const full = await peakDuring('full', async () => {
     fullJob = (await domain.backups.backupCreate({ replica: 'vol', snapshot: 's1' })).id;
     return wait(fullJob);
   });
+  const wholeTo = threadCpuMs(process.pid);
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    fs.mkdirSync(profileDir!, { recursive: true });
+    fs.writeFileSync(path.join(profileDir!, 'full-backup.cpuprofile'), JSON.stringify(profile));
+    profiler.disconnect();
+  }
   const fullMs = performance.now() - t;
   const fullEnd = performance.now();
+  // The same window on CLOCK_MONOTONIC (µs), to cut a whole-run `perf record -k mono` to the full backup.
+  const windowUs = (at: number): bigint => process.hrtime.bigint() / 1000n - BigInt(Math.round((performance.now() - at) * 1000));
+  const fullWindow = `${windowUs(fullStart)} to ${windowUs(fullEnd)}`;
   spdkCallChannel.asyncEnd.unsubscribe(onCall);
 
   // 1% of the volume, in whole 2 MiB blocks.
@@ -344,6 +368,10 @@ try {
       `  the service's CPU while uploading: ${Math.round(user)} ms user + ${Math.round(system)} ms system = ${((user + system) / fullUpload).toFixed(2)} of a core over ${(fullUpload / 1000).toFixed(1)} s; its threads waited ${Math.round(endAt.waitMs - upAt.waitMs)} ms for a CPU (run queue); per thread (ms): ${threadCpuDelta(upAt.cpu, endAt.cpu)}`,
     );
   }
+  const wholeMs = [...wholeTo].reduce((sum, [name, ms]) => sum + ms - (wholeFrom?.get(name) ?? 0), 0);
+  const mainMs = (wholeTo.get('main') ?? 0) - (wholeFrom?.get('main') ?? 0);
+  console.log(`  the service's CPU over the whole full backup (stage included): ${Math.round(wholeMs)} ms, main thread ${Math.round(mainMs)} ms`);
+  console.log(`  the full backup's window (CLOCK_MONOTONIC µs): ${fullWindow}`);
   console.log(`incremental backup after ~1% changed: ${(incrMs / 1000).toFixed(1)} s, ${incr.blocksUploaded} blocks stored, ${incr.blocksSkipped} skipped [${phases(incr.id)}]`);
   const download = phaseMs(restoreId, 'downloading');
   const downloadCpu = (kind: 'user' | 'system'): string => {

@@ -1,8 +1,8 @@
 /**
  * The ranges of a sparse file that hold data, by lseek(SEEK_DATA / SEEK_HOLE). Node has no such
  * lseek, so a few lines of perl make the calls: perl-base is Essential in Debian (the service's
- * image has it) and its sysseek passes any whence to lseek. `dataRanges` asks once (one process);
- * `DataRangeProbe` keeps one process per file and asks it again and again, for a file that is
+ * image has it) and its sysseek passes any whence to lseek. `dataRanges` asks once (one process,
+ * ended after the answer); `DataRangeProbe` keeps one process per file and asks it again and again, for a file that is
  * still being written (a staged image read behind its copy): a process per look cost ~14 ms of
  * this process's CPU (execa, spawn) and ~15 ms of perl's at load 10 on the 2-core machine, and
  * ~60 ms before the reader could go on; a line to a running one costs well under a millisecond.
@@ -40,21 +40,24 @@ while (my $size = <STDIN>) {
 /** [start, end) byte ranges holding data, in order, within the first `size` bytes. */
 export type DataRange = readonly [start: number, end: number];
 
+/** How long one look of `dataRanges` may take before its process is ended. */
+const ONE_LOOK_TIMEOUT_MS = 60_000;
+
 export async function dataRanges(file: string, size: number, signal?: AbortSignal): Promise<DataRange[]> {
-  let stdout: string;
+  // A kept process asked once, not execa: importing execa cost the service ~65 ms of main-thread
+  // CPU at the first backup of a process (measured with perf on the 2-core machine, load 8-13),
+  // spent before the stage's copy could start.
+  const probe = new DataRangeProbe(file, signal);
+  const timer = setTimeout(() => probe.close(), ONE_LOOK_TIMEOUT_MS);
   try {
-    // Loaded on first use: a node that never backs up does not import execa at start.
-    const { execa } = await import('execa');
-    ({ stdout } = await execa('perl', ['-e', SCRIPT, file], { input: `${size}\n`, cancelSignal: signal, timeout: 60_000 }));
+    return await probe.ranges(size);
   } catch (error) {
     signal?.throwIfAborted();
-    if ((error as { code?: string }).code === 'ENOENT') return size > 0 ? [[0, size]] : [];
-    throw new Error(`could not list the data ranges of ${file}: ${(error as { shortMessage?: string }).shortMessage ?? (error as Error).message}`);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    probe.close();
   }
-  return parseRanges(
-    stdout.split('\n').filter((line) => line !== 'end'),
-    size,
-  );
 }
 
 function parseRanges(lines: readonly string[], size: number): DataRange[] {

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ConductorError } from '../errors.js';
-import { BlockWorkError, decodeFrameOffLoop, frameInSlotOffLoop, sha256OffLoop } from './hash-pool.js';
+import { BlockWorkError, decodeFrameOffLoop, frameInSlotOffLoop, hashAndFrameInSlotOffLoop, sha256OffLoop } from './hash-pool.js';
 
 export const FORMAT_NAME = 'spdk-conductor-backup';
 export const FORMAT_VERSION = 1;
@@ -121,6 +121,11 @@ export function decodeManifest(where: string, bytes: Buffer): Manifest {
 /** A block's stored form, an LZ4 frame, made over the block in its own slot (the block at slot[headroom, headroom + length)) on a block thread. */
 export function encodeBlock(slot: Buffer, headroom: number, length: number): Promise<Buffer> {
   return frameInSlotOffLoop(slot, headroom, length);
+}
+
+/** The block's SHA-256 and its stored form (encodeBlock), in one go on a block thread. */
+export function hashAndEncodeBlock(slot: Buffer, headroom: number, length: number): Promise<{ hash: string; frame: Buffer }> {
+  return hashAndFrameInSlotOffLoop(slot, headroom, length);
 }
 
 /**

@@ -22,6 +22,9 @@ const DIR_SYNCS_IN_FLIGHT = 16;
 
 export class FsStore implements ObjectStore {
   readonly description: string;
+  /** Temp names: random per store (other processes may write the same directory), then a count. */
+  private readonly tempPrefix = randomBytes(6).toString('hex');
+  private tempCount = 0;
 
   constructor(private readonly root: string) {
     this.description = `file://${root}`;
@@ -35,7 +38,7 @@ export class FsStore implements ObjectStore {
     signal?.throwIfAborted();
     const target = this.file(key);
     const dir = path.dirname(target);
-    const temp = `${target}${TEMP_MARK}${randomBytes(6).toString('hex')}`;
+    const temp = `${target}${TEMP_MARK}${this.tempPrefix}${(this.tempCount++).toString(36)}`;
     // Each call is a job on libuv's pool (4 threads), where fsyncs hold threads for milliseconds:
     // the directory is made only when the open finds it missing.
     const handle = await open(temp, 'wx', 0o640).catch(async (err: NodeJS.ErrnoException) => {

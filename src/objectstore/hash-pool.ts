@@ -19,7 +19,7 @@ export type ThreadRequest =
   | { op: 'memory'; set: number; memory: SharedArrayBuffer }
   | { op: 'hash'; id: number; data: Uint8Array }
   | { op: 'hash-shared'; id: number; set: number; offset: number; length: number }
-  | { op: 'frame'; id: number; set: number; offset: number; length: number; headroom: number; blockLength: number }
+  | { op: 'frame' | 'hash-frame'; id: number; set: number; offset: number; length: number; headroom: number; blockLength: number }
   | { op: 'decode'; id: number; set: number; offset: number; length: number; out: number; outLength: number };
 
 export type ThreadReply =
@@ -76,20 +76,49 @@ function spawn(): Thread {
   return thread;
 }
 
+/** Threads to keep: availableParallelism() is a system call, so it is asked once. */
+let poolSize: number | undefined;
+
+function fill(): void {
+  poolSize ??= Math.max(1, Math.min(MAX_THREADS, availableParallelism()));
+  while (threads.length < poolSize) threads.push(spawn());
+}
+
 function pick(): Thread {
-  const size = Math.max(1, Math.min(MAX_THREADS, availableParallelism()));
-  while (threads.length < size) threads.push(spawn());
+  fill();
   nextThread = (nextThread + 1) % threads.length;
   return threads[nextThread]!;
 }
 
+/** When work was last sent: the idle timer looks at it rather than being re-armed per block. */
+let lastUseMs = 0;
+
 function armIdle(): void {
-  if (idleTimer) clearTimeout(idleTimer);
-  idleTimer = setTimeout(() => {
-    if (threads.some((t) => t.pending.size > 0)) return armIdle();
+  lastUseMs = Date.now();
+  if (idleTimer) return;
+  const check = (): void => {
+    const idleFor = Date.now() - lastUseMs;
+    if (threads.some((t) => t.pending.size > 0) || idleFor < IDLE_MS) {
+      idleTimer = setTimeout(check, Math.max(1000, IDLE_MS - idleFor));
+      idleTimer.unref();
+      return;
+    }
+    idleTimer = undefined;
     for (const thread of threads.splice(0)) void thread.worker.terminate();
-  }, IDLE_MS);
+  };
+  idleTimer = setTimeout(check, IDLE_MS);
   idleTimer.unref();
+}
+
+/**
+ * Starts the block threads now, if they are not running: a thread's start (a Node environment,
+ * lz4-napi loaded) cost ~70-100 ms of CPU (perf, on the 2-core machine), which a backup calls for
+ * while its stage waits on spdk_tgt, not once its blocks arrive and every millisecond of CPU is
+ * the upload's.
+ */
+export function warmBlockThreads(): void {
+  fill();
+  armIdle();
 }
 
 function setOf(memory: SharedArrayBuffer): number {
@@ -101,7 +130,7 @@ function setOf(memory: SharedArrayBuffer): number {
 type Work =
   | { op: 'hash'; data: Uint8Array }
   | { op: 'hash-shared' | 'decode'; memory: SharedArrayBuffer; offset: number; length: number; out?: number; outLength?: number }
-  | { op: 'frame'; memory: SharedArrayBuffer; offset: number; length: number; headroom: number; blockLength: number };
+  | { op: 'frame' | 'hash-frame'; memory: SharedArrayBuffer; offset: number; length: number; headroom: number; blockLength: number };
 
 function send(work: Work, transfer: ArrayBuffer[] = []): Promise<Answer> {
   const thread = pick();
@@ -122,7 +151,7 @@ function send(work: Work, transfer: ArrayBuffer[] = []): Promise<Answer> {
     const request: ThreadRequest =
       work.op === 'hash-shared'
         ? { op: work.op, id, set, offset, length }
-        : work.op === 'frame'
+        : 'headroom' in work
           ? { op: work.op, id, set, offset, length, headroom: work.headroom, blockLength: work.blockLength }
           : { op: work.op, id, set, offset, length, out: work.out!, outLength: work.outLength! };
     thread.worker.postMessage(request);
@@ -157,6 +186,18 @@ export async function frameInSlotOffLoop(slot: Buffer, headroom: number, blockLe
   if (!memory) throw new Error('a block framed in its slot must be in a slot of block buffers');
   const reply = await send({ op: 'frame', memory, offset: slot.byteOffset, length: slot.length, headroom, blockLength });
   return Buffer.from(memory, (reply as { offset: number }).offset, reply.length!);
+}
+
+/**
+ * The SHA-256 of the block at slot[headroom, headroom + blockLength), then its LZ4 frame made in
+ * that slot (as frameInSlotOffLoop), in one request to a block thread: for blocks that will be
+ * stored whatever their hash (a volume's first backup), one round trip a block instead of two.
+ */
+export async function hashAndFrameInSlotOffLoop(slot: Buffer, headroom: number, blockLength: number): Promise<{ hash: string; frame: Buffer }> {
+  const memory = shared(slot);
+  if (!memory) throw new Error('a block framed in its slot must be in a slot of block buffers');
+  const reply = await send({ op: 'hash-frame', memory, offset: slot.byteOffset, length: slot.length, headroom, blockLength });
+  return { hash: reply.hash!, frame: Buffer.from(memory, (reply as { offset: number }).offset, reply.length!) };
 }
 
 /**

@@ -30,6 +30,13 @@ function run(request: ThreadRequest): ThreadReply | undefined {
       const frame = frameInSlot(view(request.set, request.offset, request.length), request.headroom, request.blockLength);
       return { id: request.id, offset: frame.byteOffset, length: frame.length };
     }
+    case 'hash-frame': {
+      const slot = view(request.set, request.offset, request.length);
+      // Hashed before the frame goes over the block's bytes.
+      const hash = sha256(slot.subarray(request.headroom, request.headroom + request.blockLength));
+      const frame = frameInSlot(slot, request.headroom, request.blockLength);
+      return { id: request.id, hash, offset: frame.byteOffset, length: frame.length };
+    }
     case 'decode': {
       const data = decodeFrameInto(view(request.set, request.offset, request.length), view(request.set, request.out, request.outLength));
       return { id: request.id, hash: sha256(data), offset: data.byteOffset, length: data.length };

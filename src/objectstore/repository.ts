@@ -181,6 +181,14 @@ export class BackupRepository {
     }
   }
 
+  /** Whether the target holds any block of the volume (listing stops at the first). */
+  async anyBlock(volume: string, signal?: AbortSignal): Promise<boolean> {
+    return this.retry('list blocks', async () => {
+      for await (const _block of this.store.list(keys.blocks(volume), signal)) return true;
+      return false;
+    });
+  }
+
   async hasBlock(volume: string, hash: string, signal?: AbortSignal): Promise<boolean> {
     return this.retry('check block', () => this.store.exists(keys.block(volume, hash), signal));
   }
@@ -192,9 +200,13 @@ export class BackupRepository {
    * a manifest names it.
    */
   async putBlock(volume: string, hash: string, slot: Buffer, headroom: number, length: number, signal?: AbortSignal): Promise<number> {
-    const stored = await encodeBlock(slot, headroom, length);
-    await this.retry('write block', () => this.store.put(keys.block(volume, hash), stored, signal, { nameDurable: 'later' }));
-    return stored.length;
+    return this.putFrame(volume, hash, await encodeBlock(slot, headroom, length), signal);
+  }
+
+  /** Stores a block already framed (format.ts hashAndEncodeBlock), as putBlock does; returns the bytes stored. */
+  async putFrame(volume: string, hash: string, frame: Buffer, signal?: AbortSignal): Promise<number> {
+    await this.retry('write block', () => this.store.put(keys.block(volume, hash), frame, signal, { nameDurable: 'later' }));
+    return frame.length;
   }
 
   /** Makes the blocks' names durable (those putBlock stored, and those found present that no manifest names yet). */

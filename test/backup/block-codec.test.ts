@@ -3,13 +3,14 @@
  * own frame decoder reads both kinds, compressed and stored), frames made by lz4-napi's encoder
  * (earlier backups) still decode, the block threads give the SHA-256 of exactly the block's bytes,
  * whether they are a slot of shared memory, a view into a larger buffer, or a buffer of their own,
- * and frame blocks in place in the slots of a set of block buffers, each slot given back.
+ * and frame blocks in place in the slots of a set of block buffers (hashed first where one request
+ * does both), each slot given back.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
 import { BlockBuffers, SLOT_BYTES, SLOT_HEADROOM, SLOTS, withBlockBuffers } from '../../src/objectstore/block-buffers.js';
-import { decodeBlock, encodeBlock } from '../../src/objectstore/format.js';
+import { decodeBlock, encodeBlock, hashAndEncodeBlock } from '../../src/objectstore/format.js';
 import { sha256OffLoop } from '../../src/objectstore/hash-pool.js';
 import { decodeFrameInto, FRAME_OVERHEAD, frameInSlot } from '../../src/objectstore/lz4-frame.js';
 
@@ -93,6 +94,24 @@ describe('block threads', () => {
         await expect(decodeBlock('test', '0'.repeat(64), block.length, frame.subarray(0, stored.length), out)).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
         await expect(decodeBlock('test', sha(block), block.length, Buffer.from(input.buffer, input.byteOffset, 100), out)).rejects.toMatchObject({ code: 'BACKUP_CORRUPT' });
         for (const slot of [input, frame, out]) buffers.release(slot);
+      }
+      expect(buffers.available).toBe(SLOTS);
+    });
+  });
+
+  it('hash a block and frame it in one request: the hash of the bytes before the frame went over them, the same frame', async () => {
+    const blocks = [randomBytes(2 * MiB), compressible(2 * MiB), randomBytes(MiB + 4096)];
+    await withBlockBuffers(async (buffers) => {
+      for (const block of blocks) {
+        const [input, out] = [await buffers.acquire(), await buffers.acquire()];
+        block.copy(input, SLOT_HEADROOM + 4080);
+        const { hash, frame } = await hashAndEncodeBlock(input, SLOT_HEADROOM + 4080, block.length);
+        expect(hash).toBe(sha(block));
+        expect(frame.buffer).toBe(input.buffer);
+        const stored = Buffer.from(frame);
+        expect(stored.equals(frameOf(block))).toBe(true);
+        expect((await decodeBlock('test', hash, block.length, frame, out)).equals(block)).toBe(true);
+        for (const slot of [input, out]) buffers.release(slot);
       }
       expect(buffers.available).toBe(SLOTS);
     });

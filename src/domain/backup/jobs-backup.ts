@@ -6,8 +6,9 @@
  * copy still runs.
  */
 import { ConductorError } from '../../errors.js';
-import { BLOCK_BYTES, blockSha256, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, sealManifest, type Manifest } from '../../objectstore/format.js';
+import { BLOCK_BYTES, blockSha256, COMPRESSION, FORMAT_NAME, FORMAT_VERSION, hashAndEncodeBlock, sealManifest, type Manifest } from '../../objectstore/format.js';
 import { SLOT_HEADROOM, SLOT_HEADROOM_MAX, withBlockBuffers } from '../../objectstore/block-buffers.js';
+import { warmBlockThreads } from '../../objectstore/hash-pool.js';
 import type { BackupRepository } from '../../objectstore/repository.js';
 import type { DataPath, StagedImage } from './data-path.js';
 
@@ -40,6 +41,8 @@ export interface BackupRunContext {
 export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
   const { repository, volume, signal } = ctx;
   await ctx.phase('staging');
+  // The block threads start while the stage waits on spdk_tgt, not on the upload's time.
+  warmBlockThreads();
   const marker = await repository.beginBackup(volume, ctx.id, signal);
   const refresh = setInterval(() => void marker.refresh().catch(() => undefined), Math.max(1000, Math.floor(ctx.leaseMs / 3)));
   let staged: StagedImage | undefined;
@@ -48,6 +51,12 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
     const known = new Set<string>();
     for (const m of existing.manifests) for (const [, hash] of m.blocks) known.add(hash);
     for (const bad of existing.corrupt) ctx.note('a manifest of the volume does not read back whole; its blocks are checked in the target instead', { backupId: bad.id, reason: bad.reason });
+    // A volume with no manifest and no block in the target (its first backup) has no block to
+    // find there: each block's check (a stat answered ENOENT, an S3 HEAD answered 404) is skipped,
+    // and its hash and frame are made in one request to a block thread. A block another backup of the volume
+    // stores meanwhile is then written again, whole, under the same key: the same bytes. A resumed
+    // backup finds its earlier blocks, and checks.
+    const checkPresent = known.size > 0 || existing.corrupt.length > 0 || (await repository.anyBlock(volume, signal));
     // Every backup stages the whole image and skips the blocks the target already holds. Staging
     // only the snapshot's own clusters over the last backup's map (the data path's 'delta') would
     // keep the last backup's block where a cluster the snapshot owns was rewritten with zeros,
@@ -102,7 +111,8 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
           }
           const task = (async () => {
             try {
-              const hash = await blockSha256(block.data);
+              // Where every block is stored whatever its hash (nothing to find), it is framed in the same request as its hash.
+              const { hash, frame } = checkPresent ? { hash: await blockSha256(block.data), frame: undefined } : await hashAndEncodeBlock(block.slot!, headroom, block.data.length);
               map.set(block.offset / BLOCK_BYTES, hash);
               const length = block.data.length;
               // Two equal blocks of one image are stored once: the later one to be hashed skips.
@@ -112,10 +122,10 @@ export async function runBackup(ctx: BackupRunContext): Promise<Manifest> {
                 known.add(hash);
                 // In no manifest: stored now, or by a resumed or concurrent backup, its name maybe not yet durable.
                 unsynced.add(hash);
-                if (await repository.hasBlock(volume, hash, signal)) skipped++;
+                if (checkPresent && (await repository.hasBlock(volume, hash, signal))) skipped++;
                 else {
                   // The frame goes over the block's own bytes, no longer needed once hashed.
-                  bytesUploaded += await repository.putBlock(volume, hash, block.slot!, headroom, length, signal);
+                  bytesUploaded += frame ? await repository.putFrame(volume, hash, frame, signal) : await repository.putBlock(volume, hash, block.slot!, headroom, length, signal);
                   uploaded++;
                 }
               }
