@@ -177,15 +177,20 @@ export async function sha256OffLoop(data: Uint8Array): Promise<string> {
   return (await send({ op: 'hash', data: body }, [body.buffer])).hash!;
 }
 
+/** The block in a slot framed there on a block thread ('hash-frame': hashed first); the frame is a view of the slot. */
+async function frameInSlotOnThread(op: 'frame' | 'hash-frame', slot: Buffer, headroom: number, blockLength: number): Promise<{ hash?: string; frame: Buffer }> {
+  const memory = shared(slot);
+  if (!memory) throw new Error('a block framed in its slot must be in a slot of block buffers');
+  const reply = await send({ op, memory, offset: slot.byteOffset, length: slot.length, headroom, blockLength });
+  return { hash: reply.hash, frame: Buffer.from(memory, (reply as { offset: number }).offset, reply.length!) };
+}
+
 /**
  * The LZ4 frame of the block at slot[headroom, headroom + blockLength), made in that slot of a set
  * of block buffers (lz4-frame.ts frameInSlot) on a block thread: a view of the slot.
  */
 export async function frameInSlotOffLoop(slot: Buffer, headroom: number, blockLength: number): Promise<Buffer> {
-  const memory = shared(slot);
-  if (!memory) throw new Error('a block framed in its slot must be in a slot of block buffers');
-  const reply = await send({ op: 'frame', memory, offset: slot.byteOffset, length: slot.length, headroom, blockLength });
-  return Buffer.from(memory, (reply as { offset: number }).offset, reply.length!);
+  return (await frameInSlotOnThread('frame', slot, headroom, blockLength)).frame;
 }
 
 /**
@@ -194,10 +199,8 @@ export async function frameInSlotOffLoop(slot: Buffer, headroom: number, blockLe
  * stored whatever their hash (a volume's first backup), one round trip a block instead of two.
  */
 export async function hashAndFrameInSlotOffLoop(slot: Buffer, headroom: number, blockLength: number): Promise<{ hash: string; frame: Buffer }> {
-  const memory = shared(slot);
-  if (!memory) throw new Error('a block framed in its slot must be in a slot of block buffers');
-  const reply = await send({ op: 'hash-frame', memory, offset: slot.byteOffset, length: slot.length, headroom, blockLength });
-  return { hash: reply.hash!, frame: Buffer.from(memory, (reply as { offset: number }).offset, reply.length!) };
+  const { hash, frame } = await frameInSlotOnThread('hash-frame', slot, headroom, blockLength);
+  return { hash: hash!, frame };
 }
 
 /**
