@@ -31,7 +31,12 @@ export interface SessionEnv {
   log(event: string, fields?: Record<string, unknown>): void;
   /** Runs block I/O as the poll group's thread does (its bdev channels count it). */
   onPollGroup<T>(fn: () => Promise<T>): Promise<T>;
+  /** A connection that opened with an NVMe/TCP ICReq (nvmf/tcp/). */
+  acceptNvmeTcp(socket: Socket, address: ListenAddress, first: Buffer): void;
 }
+
+/** PDU type of an ICReq, the first byte an NVMe/TCP host sends. */
+const NVME_TCP_ICREQ = 0x00;
 
 export class TargetSessions {
   private readonly links = new Set<Link>();
@@ -45,7 +50,33 @@ export class TargetSessions {
     this.katoTimer.unref();
   }
 
+  /**
+   * A new connection on a listener: its first byte says what it speaks. An NVMe/TCP host opens
+   * with an ICReq (PDU type 0x00); a simulator's SIMF frame with its magic 0x5346 ('S', 0x53).
+   * Anything else is neither and is handed to SIMF, which closes it at its bad magic.
+   */
   accept(socket: Socket, address: ListenAddress): void {
+    socket.once('data', (first: Buffer) => {
+      if (first[0] === NVME_TCP_ICREQ) {
+        // A secure_channel listener speaks TLS: a plain NVMe/TCP host fails the handshake (not simulated: closed).
+        if (this.secureAt(address)) socket.destroy();
+        else this.env.acceptNvmeTcp(socket, address, first);
+        return;
+      }
+      socket.pause();
+      socket.unshift(first);
+      this.acceptSimf(socket, address);
+      socket.resume();
+    });
+    socket.on('error', () => {});
+  }
+
+  private secureAt(address: ListenAddress): boolean {
+    for (const sub of this.env.subsystems()) if (sub.findListener(address.traddr, address.trsvcid)?.secureChannel) return true;
+    return false;
+  }
+
+  private acceptSimf(socket: Socket, address: ListenAddress): void {
     const link = new Link(socket);
     this.links.add(link);
     link.onClose(() => this.links.delete(link));
@@ -302,10 +333,19 @@ export class TargetSessions {
     for (const sub of this.env.subsystems()) {
       if (sub.stalled) continue;
       for (const ctrl of [...sub.controllers]) {
-        if (ctrl.kato === 0 || now - ctrl.lastHeard <= ctrl.kato) continue;
+        if (ctrl.kato === 0 || now < expiryOf(ctrl)) continue;
         this.env.log('nvmf_keep_alive_timeout', { subnqn: sub.nqn, cntlid: ctrl.cntlid });
         this.disconnect(ctrl);
       }
     }
   }
+}
+
+/** When the target drops a silent controller (see TargetController.kaPollStart). */
+function expiryOf(ctrl: TargetController): number {
+  const deadline = ctrl.lastHeard + ctrl.kato;
+  if (ctrl.kaPollStart === undefined) return deadline + 1;
+  // spdk's poller checks `now > deadline` at each tick: the first tick strictly after the deadline.
+  const ticks = Math.floor((deadline - ctrl.kaPollStart) / ctrl.kato) + 1;
+  return ctrl.kaPollStart + ticks * ctrl.kato;
 }
