@@ -11,7 +11,7 @@ import { SimIoError } from '../core/contract.js';
 import { chapResponse, negotiate, pskBinder, sameProof, type ChapOffer, type ChapResult } from '../fabric/auth.js';
 import { EINVAL, EIO } from '../fabric/errno.js';
 import { Link } from '../fabric/link.js';
-import { decodeIo, FabricStatus, jsonPayload, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame, type ReauthRequest } from '../fabric/protocol.js';
+import { decodeIo, FabricStatus, jsonPayload, MAGIC, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame, type ReauthRequest } from '../fabric/protocol.js';
 import type { KeyContent, SimKey } from '../keyring/keyring.js';
 import { parseDhchapKey, type Secret } from '../keyring/secrets.js';
 import { NO_CNTLID, type HostKeys, type Listener, type ListenAddress, type QpairAuth, type Subsystem, type TargetController, type TargetQpair } from './subsystem.js';
@@ -35,8 +35,8 @@ export interface SessionEnv {
   acceptNvmeTcp(socket: Socket, address: ListenAddress, first: Buffer): void;
 }
 
-/** PDU type of an ICReq, the first byte an NVMe/TCP host sends. */
-const NVME_TCP_ICREQ = 0x00;
+/** The first byte of every SIMF frame (MAGIC 0x5346, big-endian). */
+const SIMF_FIRST_BYTE = MAGIC >> 8;
 
 export class TargetSessions {
   private readonly links = new Set<Link>();
@@ -51,13 +51,15 @@ export class TargetSessions {
   }
 
   /**
-   * A new connection on a listener: its first byte says what it speaks. An NVMe/TCP host opens
-   * with an ICReq (PDU type 0x00); a simulator's SIMF frame with its magic 0x5346 ('S', 0x53).
-   * Anything else is neither and is handed to SIMF, which closes it at its bad magic.
+   * A new connection on a listener: its first byte says what it speaks. A simulator's SIMF frame
+   * opens with its magic 0x5346 (first byte 0x53, 'S'); an NVMe/TCP host with an ICReq (PDU type
+   * 0x00, hlen 128). No NVMe/TCP PDU type is 0x53 (they are 0x00-0x09), so one byte decides;
+   * anything but 0x53 is NVMe/TCP, whose target answers a first PDU other than an ICReq with a
+   * C2HTermReq as spdk_tgt does.
    */
   accept(socket: Socket, address: ListenAddress): void {
     socket.once('data', (first: Buffer) => {
-      if (first[0] === NVME_TCP_ICREQ) {
+      if (first[0] !== SIMF_FIRST_BYTE) {
         // A secure_channel listener speaks TLS: a plain NVMe/TCP host fails the handshake (not simulated: closed).
         if (this.secureAt(address)) socket.destroy();
         else this.env.acceptNvmeTcp(socket, address, first);
