@@ -65,7 +65,7 @@ export class NvmfModule implements SimModule {
       readKey: (key) => this.keyring.read(key),
       log: (event, fields) => this.target?.log(event, fields),
       onPollGroup: (fn) => (this.target ? this.target.onThread(POLL_GROUP_THREAD, fn) : fn()),
-      acceptNvmeTcp: (socket, address, first) => this.tcp.accept(socket, address, first),
+      acceptNvmeTcp: (socket, address) => this.tcp.accept(socket, address),
     });
     this.tcp = new TcpTarget({
       subsystem: (nqn) => this.subsystems.get(nqn),
@@ -73,7 +73,7 @@ export class NvmfModule implements SimModule {
       onPollGroup: (fn) => (this.target ? this.target.onThread(POLL_GROUP_THREAD, fn) : fn()),
       log: (event, fields) => this.target?.log(event, fields),
     });
-    this.ports = new Ports((socket, address) => this.sessions.accept(socket, address));
+    this.ports = new Ports((socket, address, lend) => this.sessions.accept(socket, address, lend));
   }
 
   log(event: string, fields?: Record<string, unknown>): void {

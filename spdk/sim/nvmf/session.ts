@@ -11,6 +11,7 @@ import { SimIoError } from '../core/contract.js';
 import { chapResponse, negotiate, pskBinder, sameProof, type ChapOffer, type ChapResult } from '../fabric/auth.js';
 import { EINVAL, EIO } from '../fabric/errno.js';
 import { Link } from '../fabric/link.js';
+import type { ChunkSink } from './ports.js';
 import { decodeIo, FabricStatus, jsonPayload, MAGIC, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame, type ReauthRequest } from '../fabric/protocol.js';
 import type { KeyContent, SimKey } from '../keyring/keyring.js';
 import { parseDhchapKey, type Secret } from '../keyring/secrets.js';
@@ -31,8 +32,8 @@ export interface SessionEnv {
   log(event: string, fields?: Record<string, unknown>): void;
   /** Runs block I/O as the poll group's thread does (its bdev channels count it). */
   onPollGroup<T>(fn: () => Promise<T>): Promise<T>;
-  /** A connection that opened with an NVMe/TCP ICReq (nvmf/tcp/). */
-  acceptNvmeTcp(socket: Socket, address: ListenAddress, first: Buffer): void;
+  /** A connection whose first byte is not SIMF's: NVMe/TCP (nvmf/tcp/); it gets the reads. */
+  acceptNvmeTcp(socket: Socket, address: ListenAddress): { receive(view: Buffer): void };
 }
 
 /** The first byte of every SIMF frame (MAGIC 0x5346, big-endian). */
@@ -57,20 +58,26 @@ export class TargetSessions {
    * anything but 0x53 is NVMe/TCP, whose target answers a first PDU other than an ICReq with a
    * C2HTermReq as spdk_tgt does.
    */
-  accept(socket: Socket, address: ListenAddress): void {
-    socket.once('data', (first: Buffer) => {
+  accept(socket: Socket, address: ListenAddress, lend: (sink: ChunkSink) => void): void {
+    socket.on('error', () => {});
+    lend((first) => {
       if (first[0] !== SIMF_FIRST_BYTE) {
         // A secure_channel listener speaks TLS: a plain NVMe/TCP host fails the handshake (not simulated: closed).
-        if (this.secureAt(address)) socket.destroy();
-        else this.env.acceptNvmeTcp(socket, address, first);
+        if (this.secureAt(address)) {
+          lend(() => {});
+          socket.destroy();
+          return;
+        }
+        const conn = this.env.acceptNvmeTcp(socket, address);
+        lend((view) => conn.receive(view));
+        conn.receive(first);
         return;
       }
-      socket.pause();
-      socket.unshift(first);
+      // SIMF keeps what it reads (Link frames it from 'data' events): each read is copied once.
+      lend((view) => socket.emit('data', Buffer.from(view)));
       this.acceptSimf(socket, address);
-      socket.resume();
+      socket.emit('data', Buffer.from(first));
     });
-    socket.on('error', () => {});
   }
 
   private secureAt(address: ListenAddress): boolean {

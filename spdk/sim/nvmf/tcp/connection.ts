@@ -49,7 +49,12 @@ export interface Request {
   readonly length: number;
   /** Host-to-controller data, once all of it arrived. */
   data?: Buffer;
+  /** `data` is the connection's to reuse once the command completed (the bdev copied it). */
+  pooled?: boolean;
 }
+
+/** Receive buffers kept per size for R2T transfers (max_io_size ones, mostly): no GC churn. */
+const POOL_PER_SIZE = 8;
 
 interface PendingWrite {
   readonly req: Request;
@@ -89,7 +94,10 @@ export class TcpConnection implements QpairLink {
   private readonly writes = new Map<number, PendingWrite>();
   private nextTtag = 1;
   private stalled = false;
-  private heldOut: Buffer[][] = [];
+  /** PDUs to send, written together (one writev) at the next turn of the event loop. */
+  private outgoing: Buffer[] = [];
+  private flushScheduled = false;
+  private readonly spare = new Map<number, Buffer[]>();
   private closeHandlers: Array<() => void> = [];
   /** Set by the command layer once Connect succeeded: the controller and qpair state. */
   session: unknown = null;
@@ -97,13 +105,10 @@ export class TcpConnection implements QpairLink {
   constructor(
     readonly socket: Socket,
     private readonly env: ConnectionEnv,
-    first: Buffer,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => {});
     socket.on('close', () => this.fireClose());
-    this.receive(first);
   }
 
   get remotePort(): number {
@@ -129,9 +134,7 @@ export class TcpConnection implements QpairLink {
       this.socket.pause();
       return;
     }
-    const held = this.heldOut;
-    this.heldOut = [];
-    for (const parts of held) this.write(parts);
+    this.flush();
     this.socket.resume();
     this.pump();
   }
@@ -157,10 +160,12 @@ export class TcpConnection implements QpairLink {
     for (const h of handlers) h();
   }
 
-  private receive(chunk: Buffer): void {
+  /** A read, lent for this call only (ports.ts): what is not consumed now is copied. */
+  receive(view: Buffer): void {
     if (this.state === 'closed' || this.state === 'terminating') return;
-    this.rx.push(chunk);
+    this.rx.push(view);
     if (!this.stalled) this.pump();
+    this.rx.keep(view);
   }
 
   private pump(): void {
@@ -313,7 +318,8 @@ export class TcpConnection implements QpairLink {
   /** One R2T for the whole transfer (r2to 0, r2tl = length); H2CData PDUs fill the buffer. */
   private requestData(req: Request): void {
     const ttag = this.allocTtag();
-    req.data = Buffer.allocUnsafe(req.length);
+    req.data = this.spare.get(req.length)?.pop() ?? Buffer.allocUnsafe(req.length);
+    req.pooled = true;
     this.writes.set(ttag, { req, ttag, received: 0, failed: false });
     this.write([r2t(req.cid, ttag, 0, req.length, this.hdgst)]);
   }
@@ -399,6 +405,7 @@ export class TcpConnection implements QpairLink {
   complete(req: Request, c: Completion): void {
     if (this.state === 'closed') return;
     this.outstanding--;
+    if (req.pooled && req.data) this.recycle(req.data);
     this.sqHead = this.sqHead === this.sqHeadMax ? 0 : this.sqHead + 1;
     const cqe = Buffer.alloc(16);
     cqe.writeUInt32LE((c.cdw0 ?? 0) >>> 0, 0);
@@ -431,16 +438,26 @@ export class TcpConnection implements QpairLink {
     this.write(parts);
   }
 
+  private recycle(data: Buffer): void {
+    let list = this.spare.get(data.length);
+    if (!list) this.spare.set(data.length, (list = []));
+    if (list.length < POOL_PER_SIZE) list.push(data);
+  }
+
   private write(parts: Buffer[]): void {
     if (this.state === 'closed' || this.socket.destroyed) return;
-    if (this.stalled) {
-      this.heldOut.push(parts);
-      return;
-    }
-    if (parts.length === 1) {
-      this.socket.write(parts[0]!);
-      return;
-    }
+    for (const p of parts) this.outgoing.push(p);
+    if (this.flushScheduled || this.stalled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Everything queued in one corked burst; held while stalled (sim_fabric_blackhole). */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.stalled || this.outgoing.length === 0 || this.socket.destroyed) return;
+    const parts = this.outgoing;
+    this.outgoing = [];
     this.socket.cork();
     for (const p of parts) this.socket.write(p);
     this.socket.uncork();
@@ -455,6 +472,7 @@ export class TcpConnection implements QpairLink {
     received.copy(echo, 0, 0, Math.min(received.length, echo.length));
     this.env.log('nvmf_tcp_c2h_term_req', { fes, fei, qid: this.qid });
     this.write([c2hTermReq(fes, fei, echo)]);
+    this.flush();
     this.state = 'terminating';
     this.rx.clear();
     this.socket.end();

@@ -204,6 +204,15 @@ export class ByteQueue {
     return out;
   }
 
+  /** Replaces `lent` (a buffer about to be reused) with a copy of its unconsumed bytes. */
+  keep(lent: Buffer): void {
+    const i = this.chunks.lastIndexOf(lent);
+    if (i < 0) return;
+    const from = i === 0 ? this.head : 0;
+    this.chunks[i] = Buffer.from(lent.subarray(from));
+    if (i === 0) this.head = 0;
+  }
+
   clear(): void {
     this.chunks = [];
     this.head = 0;

@@ -56,16 +56,12 @@ export class TcpTarget {
     return opts ? A.limitsOf(opts) : null;
   }
 
-  accept(socket: Socket, address: ListenAddress, first: Buffer): TcpConnection {
-    return new TcpConnection(
-      socket,
-      {
-        limits: () => this.limits(),
-        execute: (conn, req) => this.execute(conn, address, req),
-        log: (event, fields) => this.env.log(event, { ...fields, trsvcid: address.trsvcid }),
-      },
-      first,
-    );
+  accept(socket: Socket, address: ListenAddress): TcpConnection {
+    return new TcpConnection(socket, {
+      limits: () => this.limits(),
+      execute: (conn, req) => this.execute(conn, address, req),
+      log: (event, fields) => this.env.log(event, { ...fields, trsvcid: address.trsvcid }),
+    });
   }
 
   private execute(conn: TcpConnection, address: ListenAddress, req: Request): Promise<Completion> | Completion {
