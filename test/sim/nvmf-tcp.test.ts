@@ -5,9 +5,12 @@
  * ctrlr_bdev.c) for the transport's defaults. Needs the simulator built (`npm run build`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commonHeader, connectQpair, enable, icReqPdu, propertySqe, readSqe, sqe, WireHost, writeSqe, type Done } from '../../scripts/lib/nvme-tcp-wire.js';
+import { commonHeader, connectData, connectQpair, connectSqe, enable, icReqPdu, propertySqe, readSqe, sqe, WireHost, writeSqe, type Done } from '../../scripts/lib/nvme-tcp-wire.js';
+import { crc32c } from '../../spdk/sim/nvmf/tcp/pdu.js';
 import { portBlock } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { until } from '../helpers/until.js';
+import { dhchapKey, writeKey } from './helpers/key-files.js';
 import { SimClient } from './helpers/sim-client.js';
 import { startSim, type RunningSim } from './helpers/start-sim.js';
 
@@ -254,3 +257,74 @@ async function attachAndRead(remote: SimClient, io: WireHost): Promise<void> {
   expect(ctrls.filter((c) => c.hostnqn === HOST).length).toBeGreaterThanOrEqual(2);
   await remote.call('bdev_nvme_detach_controller', { name: 'self' });
 }
+
+describe('the subsystem changing under connected hosts', () => {
+  const NQN2 = 'nqn.2016-06.io.spdk:tcp2';
+  const export2 = async () => {
+    await rpc.call('bdev_malloc_create', { name: 'x2', num_blocks: 256, block_size: BS });
+    await rpc.call('nvmf_create_subsystem', { nqn: NQN2 });
+    await rpc.call('nvmf_subsystem_add_host', { nqn: NQN2, host: HOST });
+    await rpc.call('nvmf_subsystem_add_ns', { nqn: NQN2, namespace: { bdev_name: 'x2' } });
+    await rpc.call('nvmf_subsystem_add_listener', { nqn: NQN2, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(port) } });
+  };
+  const associate2 = async () => {
+    const { host: admin, done } = await qpair(0, { subnqn: NQN2 });
+    expect((await enable(admin)).cqe.sc).toBe(0);
+    const { host: io } = await qpair(1, { subnqn: NQN2, cntlid: done.cqe.cdw0 & 0xffff, sqsize: 127 });
+    return { admin, io };
+  };
+
+  it('remove_ns fails later I/O with Invalid Namespace; remove_host and delete_subsystem close the connections', async () => {
+    await export2();
+    const { admin, io } = await associate2();
+    expect((await io.command(readSqe(1, 0, 1, BS))).cqe.sc).toBe(0);
+    await rpc.call('nvmf_subsystem_remove_ns', { nqn: NQN2, nsid: 1 });
+    expect((await io.command(readSqe(1, 0, 1, BS))).cqe).toMatchObject({ sct: 0, sc: 0x0b, dnr: true });
+    await rpc.call('nvmf_subsystem_remove_host', { nqn: NQN2, host: HOST });
+    await Promise.all([admin.closed, io.closed]);
+    await rpc.call('nvmf_subsystem_add_host', { nqn: NQN2, host: HOST });
+    const again = await associate2();
+    await rpc.call('nvmf_delete_subsystem', { nqn: NQN2 });
+    await Promise.all([again.admin.closed, again.io.closed]);
+    await rpc.call('bdev_malloc_delete', { name: 'x2' });
+  });
+});
+
+describe('digests and authentication', () => {
+  it('with header digests asked for, capsules carry a CRC-32C the target checks (a bad one: C2HTermReq HDGST error)', async () => {
+    const h = await WireHost.connect(port);
+    hostsOpen.push(h);
+    expect((await h.icReq(0, 1)).dgst).toBe(1);
+    const capsule = (entry: Buffer, icd?: Buffer, corrupt = false) => {
+      const head = Buffer.concat([commonHeader(0x04, 0x01, 72, icd ? 76 : 0, 76 + (icd?.length ?? 0)), entry]);
+      const digest = Buffer.alloc(4);
+      digest.writeUInt32LE((crc32c(head) ^ (corrupt ? 1 : 0)) >>> 0);
+      return Buffer.concat([head, digest, icd ?? Buffer.alloc(0)]);
+    };
+    const connect = connectSqe(0, 31, 0);
+    connect.writeUInt16LE(1, 2);
+    h.send(capsule(connect, connectData(NQN, HOST)));
+    await until('the Connect response', () => (h.lastPdu?.[0] === 0x05 ? h.lastPdu : undefined), 10_000);
+    // The response capsule has its own header digest: plen 24 + 4.
+    expect(h.lastPdu!.readUInt32LE(4)).toBe(28);
+    expect(h.lastPdu!.readUInt32LE(24)).toBe(crc32c(h.lastPdu!.subarray(0, 24)));
+    expect((h.lastPdu!.readUInt16LE(8 + 14) >> 1) & 0xff).toBe(0);
+    h.send(capsule(propertySqe(false, 0, true), undefined, true));
+    await h.closed;
+    expect(h.term?.fes).toBe(0x03);
+  });
+
+  it('a host whose entry has a DH-HMAC-CHAP key connects with ATR set and is refused everything else (Authentication Required)', async () => {
+    const dir = tempDir('nvmf-tcp-keys');
+    await rpc.call('keyring_file_add_key', { name: 'tcpkey0', path: writeKey(dir, 'tcpkey0', dhchapKey()) });
+    const NQN3 = 'nqn.2016-06.io.spdk:tcp3';
+    await rpc.call('nvmf_create_subsystem', { nqn: NQN3 });
+    await rpc.call('nvmf_subsystem_add_host', { nqn: NQN3, host: HOST, dhchap_key: 'tcpkey0' });
+    await rpc.call('nvmf_subsystem_add_listener', { nqn: NQN3, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(port) } });
+    const { host, done } = await qpair(0, { subnqn: NQN3 });
+    expect(done.cqe.sc).toBe(0);
+    expect((done.cqe.cdw0 >>> 16) & 0x2).toBe(0x2); // AUTHREQ.ATR
+    expect((await enable(host)).cqe).toMatchObject({ sct: 1, sc: 0x91 });
+    await rpc.call('nvmf_delete_subsystem', { nqn: NQN3 });
+  });
+});
