@@ -3,6 +3,10 @@
  * process over real sockets with a scripted host whose PDUs are built field by field
  * (scripts/lib/nvme-tcp-wire.ts). Expected values are SPDK v26.05's (lib/nvmf/tcp.c, ctrlr.c,
  * ctrlr_bdev.c) for the transport's defaults. Needs the simulator built (`npm run build`).
+ *
+ * The same checks run against real spdk_tgt with NVMF_TCP_TARGET=real and SPDK_TGT set (under
+ * `flock /tmp/real-spdk.lock`): that is how the simulator's values were checked. Cases that need
+ * the simulator's own sim_ methods or a second simulator are skipped there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commonHeader, connectData, connectQpair, connectSqe, enable, icReqPdu, propertySqe, readSqe, sqe, WireHost, writeSqe, type Done } from '../../scripts/lib/nvme-tcp-wire.js';
@@ -12,13 +16,47 @@ import { tempDir } from '../helpers/temp-dir.js';
 import { until } from '../helpers/until.js';
 import { dhchapKey, writeKey } from './helpers/key-files.js';
 import { SimClient } from './helpers/sim-client.js';
-import { startSim, type RunningSim } from './helpers/start-sim.js';
+import { startSim } from './helpers/start-sim.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { commonArgs } from '../real/helpers/real-node.js';
+
+const REAL = process.env.NVMF_TCP_TARGET === 'real';
+if (REAL && !process.env.SPDK_TGT) throw new Error('NVMF_TCP_TARGET=real needs SPDK_TGT (the spdk_tgt binary)');
+
+/** The target under test: a simulator process, or real spdk_tgt. */
+async function startTarget(): Promise<{ socket: string; stop(): Promise<void> }> {
+  if (!REAL) {
+    const sim = await startSim({ name: 'T' });
+    return { socket: sim.socket, stop: () => sim.stop() };
+  }
+  const socket = join(tempDir('nvmf-tcp-real'), 'spdk.sock');
+  const proc = spawn(process.env.SPDK_TGT!, ['-r', socket, ...commonArgs()], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await until('spdk_tgt listening on its RPC socket', () => existsSync(socket) || undefined, 60_000);
+  await until(
+    'spdk_tgt answering',
+    async () => {
+      const c = await SimClient.connect(socket).catch(() => undefined);
+      c?.close();
+      return c !== undefined || undefined;
+    },
+    60_000,
+  );
+  return {
+    socket,
+    stop: async () => {
+      proc.kill('SIGKILL');
+      if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
+    },
+  };
+}
 
 const NQN = 'nqn.2016-06.io.spdk:tcp1';
 const HOST = 'nqn.2016-06.io.spdk:restore-host';
 const BS = 4096;
 const BLOCKS = 2048;
-let sim: RunningSim;
+let target: { socket: string; stop(): Promise<void> };
 let rpc: SimClient;
 let port: number;
 
@@ -43,8 +81,8 @@ const pattern = (bytes: number, seed: number) => Buffer.from(Array.from({ length
 
 beforeAll(async () => {
   port = portBlock();
-  sim = await startSim({ name: 'T' });
-  rpc = await SimClient.connect(sim.socket);
+  target = await startTarget();
+  rpc = await SimClient.connect(target.socket);
   await rpc.call('nvmf_create_transport', { trtype: 'TCP' });
   await rpc.call('bdev_malloc_create', { name: 'm0', num_blocks: 16384, block_size: BS });
   await rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'm0', lvs_name: 'ls', cluster_sz: 1024 * 1024 });
@@ -53,12 +91,12 @@ beforeAll(async () => {
   await rpc.call('nvmf_subsystem_add_host', { nqn: NQN, host: HOST });
   await rpc.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'ls/restore' } });
   await rpc.call('nvmf_subsystem_add_listener', { nqn: NQN, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(port) } });
-}, 30_000);
+}, 90_000);
 
 afterAll(async () => {
   for (const h of hostsOpen) h.close();
   rpc?.close();
-  await sim?.stop();
+  await target?.stop();
 });
 
 describe('initialize connection', () => {
@@ -104,7 +142,8 @@ describe('connect', () => {
     // An unknown property offset: Invalid Parameters.
     expect((await admin.command(propertySqe(false, 0x500, false))).cqe).toMatchObject({ sct: 1, sc: 0x82 });
     expect((await admin.command(propertySqe(true, 0x14, false, 0x464001n))).cqe.sc).toBe(0);
-    expect((await admin.command(propertySqe(false, 0x1c, false))).cqe.cdw0 & 0xc).toBe(0x8);
+    // CSTS.SHST becomes 2 (complete) once the I/O qpairs are gone, a moment after the Set (as on spdk_tgt).
+    await until('CSTS.SHST complete', async () => ((await admin.command(propertySqe(false, 0x1c, false))).cqe.cdw0 & 0xc) === 0x8 || undefined, 10_000);
   });
 
   it('identify controller and namespace carry the transport and bdev values', async () => {
@@ -168,7 +207,7 @@ describe('I/O through the bdev', () => {
   it('lists the controller and its qpairs in nvmf_subsystem_get_controllers / get_qpairs, and drops them with the host', async () => {
     const { admin, io, cntlid } = await association();
     const ctrls = await rpc.call<Array<{ cntlid: number; hostnqn: string; num_io_qpairs: number; hostid: string }>>('nvmf_subsystem_get_controllers', { nqn: NQN });
-    expect(ctrls.find((c) => c.cntlid === cntlid)).toEqual({ cntlid, cntrltype: 'io', hostnqn: HOST, hostid: '2b2c0f2e-6c4b-4c6a-9f0e-0d5f1b7a9c11', num_io_qpairs: 1 });
+    expect(ctrls.find((c) => c.cntlid === cntlid)).toEqual({ cntlid, cntrltype: 'io', hostnqn: HOST, hostid: '2b2c0f2e-6c4b-4c6a-9f0e-0d5f1b7a9c11', num_io_qpairs: 2 });
     const qpairs = await rpc.call<Array<{ cntlid: number; qid: number }>>('nvmf_subsystem_get_qpairs', { nqn: NQN });
     expect(qpairs.filter((q) => q.cntlid === cntlid).map((q) => q.qid)).toEqual([0, 1]);
     admin.close();
@@ -178,17 +217,18 @@ describe('I/O through the bdev', () => {
 });
 
 describe('bad PDUs and silence', () => {
-  it('a capsule with a wrong header length gets a C2HTermReq (invalid header field at hlen) and the connection ends', async () => {
+  it('a capsule with a wrong header length gets a C2HTermReq (invalid header field at hlen); the target closes 30 s later if the host does not', async () => {
     const h = await WireHost.connect(port);
     hostsOpen.push(h);
     await h.icReq();
     const bad = Buffer.alloc(80);
     commonHeader(0x04, 0, 80, 0, 80).copy(bad, 0);
     h.send(bad);
-    await h.closed;
+    await until('the C2HTermReq', () => h.term ?? undefined, 10_000);
     expect(h.term).toMatchObject({ fes: 0x01, fei: 2 });
     expect(h.term!.echoed.subarray(0, 8).equals(bad.subarray(0, 8))).toBe(true);
-  });
+    await h.closed;
+  }, 60_000);
 
   it('an ICReq whose plen is not 128 is an invalid header field at plen; a capsule before the ICReq a PDU sequence error', async () => {
     const h = await WireHost.connect(port);
@@ -196,13 +236,15 @@ describe('bad PDUs and silence', () => {
     const ic = icReqPdu();
     ic.writeUInt32LE(4096, 4);
     h.send(ic);
-    await h.closed;
+    await until('the C2HTermReq', () => h.term ?? undefined, 10_000);
     expect(h.term).toMatchObject({ fes: 0x01, fei: 4 });
+    h.close();
     const early = await WireHost.connect(port);
     hostsOpen.push(early);
     early.send(Buffer.concat([commonHeader(0x04, 0, 72, 0, 72), sqe({ opcode: 0x06 })]));
-    await early.closed;
+    await until('the C2HTermReq', () => early.term ?? undefined, 10_000);
     expect(early.term?.fes).toBe(0x02);
+    early.close();
   });
 
   it('a host that sends no Keep Alive within KATO (min_kato 10 s) loses its controller', async () => {
@@ -216,7 +258,7 @@ describe('bad PDUs and silence', () => {
 });
 
 describe('beside SIMF', () => {
-  it('a simulator bdev_nvme attach (SIMF) to the same listener works while NVMe/TCP hosts are connected', async () => {
+  it.skipIf(REAL)('a simulator bdev_nvme attach (SIMF) to the same listener works while NVMe/TCP hosts are connected', async () => {
     const { io } = await association();
     const other = await startSim({ name: 'S' });
     const remote = await SimClient.connect(other.socket);
@@ -228,7 +270,7 @@ describe('beside SIMF', () => {
     }
   });
 
-  it('sim_listeners_kill closes NVMe/TCP connections too', async () => {
+  it.skipIf(REAL)('sim_listeners_kill closes NVMe/TCP connections too', async () => {
     const { admin, io } = await association();
     await rpc.call('sim_listeners_kill');
     await admin.closed;
@@ -310,8 +352,9 @@ describe('digests and authentication', () => {
     expect(h.lastPdu!.readUInt32LE(24)).toBe(crc32c(h.lastPdu!.subarray(0, 24)));
     expect((h.lastPdu!.readUInt16LE(8 + 14) >> 1) & 0xff).toBe(0);
     h.send(capsule(propertySqe(false, 0, true), undefined, true));
-    await h.closed;
+    await until('the C2HTermReq', () => h.term ?? undefined, 10_000);
     expect(h.term?.fes).toBe(0x03);
+    h.close();
   });
 
   it('a host whose entry has a DH-HMAC-CHAP key connects with ATR set and is refused everything else (Authentication Required)', async () => {
