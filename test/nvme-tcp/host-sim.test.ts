@@ -89,6 +89,25 @@ describe('NVMe/TCP host against the simulator', () => {
     expect(error.details).toMatchObject({ sct: 1, sc: 0x84 });
   }, 60_000);
 
+  it('rejects an aborted write at once; its commands still in flight give their slots back when they complete', async () => {
+    const host = await connect();
+    await host.namespace(1);
+    const controller = new AbortController();
+    // 128 commands for 32 slots: many round trips, far from done one loop turn later
+    const pending = rejection(host.write(1, 0, crypto.randomBytes(16 * MIB), controller.signal));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(host.inFlight).toBeGreaterThan(0);
+    controller.abort(new Error('the restore was cancelled'));
+    const error = await pending;
+    expect(error.code).toBe('CANCELLED');
+    expect(error.message).toMatch(/the restore was cancelled/);
+    await until('every slot back', () => host.inFlight === 0, 30_000);
+    const data = crypto.randomBytes(MIB);
+    await host.write(1, 0, data);
+    expect((await host.read(1, 0, MIB)).equals(data)).toBe(true);
+    await host.close();
+  }, 60_000);
+
   it('fails writes in flight with UNAVAILABLE when the listeners are killed mid-write, long before their deadline', async () => {
     const host = await connect();
     await host.namespace(1);
