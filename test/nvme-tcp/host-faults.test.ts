@@ -6,9 +6,9 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConductorError } from '../../src/errors.js';
 import { NvmeTcpHost } from '../../src/nvme-tcp/host.js';
 import { decodeCapsuleCmd, encodeIcResp, encodeTermReq, FES, PDU } from '../../src/nvme-tcp/pdu.js';
+import { conductorRefusal } from '../helpers/refusal.js';
 import { until } from '../helpers/until.js';
 
 const SUBNQN = 'nqn.2024-11.io.spdk-conductor:faults';
@@ -50,15 +50,6 @@ async function scripted(onData: (socket: net.Socket, bytes: Buffer) => void): Pr
   };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<ConductorError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ConductorError)) throw new Error(`expected a ConductorError, got ${String(error)}`);
-  return error;
-}
-
 const targets: Scripted[] = [];
 afterEach(async () => {
   for (const t of targets.splice(0)) await t.close();
@@ -78,14 +69,14 @@ describe('NVMe/TCP host faults', () => {
     const port = t.port;
     await t.close();
     targets.length = 0;
-    const error = await rejection(connect(port));
+    const error = await conductorRefusal(connect(port));
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.message).toMatch(new RegExp(`cannot connect to 127.0.0.1:${port} .*ECONNREFUSED`));
   });
 
   it('DEADLINE_EXCEEDED when the target never answers the ICReq, and its connection is closed', async () => {
     const t = await target(() => undefined);
-    const error = await rejection(connect(t.port, { timeoutMs: 300 }));
+    const error = await conductorRefusal(connect(t.port, { timeoutMs: 300 }));
     expect(error.code).toBe('DEADLINE_EXCEEDED');
     expect(error.message).toMatch(/did not finish within 300 ms/);
     await until('the connection closed', () => t.open() === 0, 10_000);
@@ -94,7 +85,7 @@ describe('NVMe/TCP host faults', () => {
   it('CANCELLED when the caller aborts the connect', async () => {
     const t = await target(() => undefined);
     const controller = new AbortController();
-    const pending = rejection(connect(t.port, { signal: controller.signal }));
+    const pending = conductorRefusal(connect(t.port, { signal: controller.signal }));
     await until('the ICReq sent', () => t.received[0]?.length, 10_000);
     controller.abort(new Error('the restore was cancelled'));
     const error = await pending;
@@ -107,7 +98,7 @@ describe('NVMe/TCP host faults', () => {
     const t = await target((socket, bytes) => {
       if (bytes.length === 128) socket.write(encodeIcResp({ cpda: 0, headerDigest: true, dataDigest: false, maxh2cdata: 131_072 }));
     });
-    const error = await rejection(connect(t.port));
+    const error = await conductorRefusal(connect(t.port));
     expect(error.code).toBe('INTERNAL');
     expect(error.message).toMatch(/digests this host did not ask for/);
   });
@@ -122,7 +113,7 @@ describe('NVMe/TCP host faults', () => {
       // The Connect capsule (72-byte header + 1024 bytes of data) has arrived: answer nonsense
       if (bytes.length === 128 + 72 + 1024) socket.write(unknown);
     });
-    const error = await rejection(connect(t.port));
+    const error = await conductorRefusal(connect(t.port));
     expect(error.code).toBe('INTERNAL');
     expect(error.message).toMatch(/protocol error from the target: unexpected PDU type 10 .*sent H2CTermReq: invalid header field/);
     await until('the H2CTermReq', () => Buffer.concat(t.received[0] ?? []).length >= 128 + 1096 + 48, 10_000);
@@ -141,7 +132,7 @@ describe('NVMe/TCP host faults', () => {
       if (bytes.length === 128) socket.write(GOOD_ICRESP);
       if (bytes.length === 128 + 72 + 1024) socket.write(encodeTermReq({ type: PDU.C2H_TERM_REQ, fes: FES.PDU_SEQUENCE_ERROR, fei: 0, data: bytes.subarray(128, 200) }));
     });
-    const error = await rejection(connect(t.port));
+    const error = await conductorRefusal(connect(t.port));
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.message).toMatch(/C2HTermReq: PDU sequence error/);
     expect(error.details).toMatchObject({ fes: FES.PDU_SEQUENCE_ERROR });

@@ -6,27 +6,19 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConductorError } from '../../src/errors.js';
 import { NvmeTcpHost } from '../../src/nvme-tcp/host.js';
 import { portBlock } from '../helpers/ports.js';
+import { conductorRefusal } from '../helpers/refusal.js';
 import { until } from '../helpers/until.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 import { type RunningSim, startSim } from '../sim/helpers/start-sim.js';
+import { writeReadCompare, writesWhenKilled } from './io-checks.js';
 
 const SUBNQN = 'nqn.2024-11.io.spdk-conductor:host-sim';
 const HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:5b0c7a52-3c1e-4d7a-9f0e-0000000051a1';
 const MIB = 1024 * 1024;
 const BLOCK = 4096;
 const VOLUME = 24 * MIB;
-
-async function rejection(promise: Promise<unknown>): Promise<ConductorError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ConductorError)) throw new Error(`expected a ConductorError, got ${String(error)}`);
-  return error;
-}
 
 describe('NVMe/TCP host against the simulator', () => {
   let sim: RunningSim;
@@ -66,16 +58,8 @@ describe('NVMe/TCP host against the simulator', () => {
     expect(host.inCapsuleBytes).toBe(4096);
     const ns = await host.namespace();
     expect(ns).toEqual({ nsid: 1, blockBytes: BLOCK, blocks: VOLUME / BLOCK });
-    const writes = [
-      { at: 0, data: crypto.randomBytes(BLOCK) },
-      { at: 64 * 1024, data: crypto.randomBytes(64 * 1024) },
-      { at: 2 * MIB, data: crypto.randomBytes(3 * MIB + BLOCK) },
-    ];
-    for (let i = 0; i < 16; i++) writes.push({ at: 8 * MIB + i * 512 * 1024, data: crypto.randomBytes(512 * 1024) });
-    await Promise.all(writes.map((w) => host.write(1, w.at, w.data)));
-    await host.flush(1);
-    const reads = await Promise.all(writes.map((w) => host.read(1, w.at, w.data.length)));
-    for (const [i, read] of reads.entries()) expect(read.equals(writes[i]!.data), `write ${i} at ${writes[i]!.at}`).toBe(true);
+    // 16 writes of 512 KiB at once: 64 commands for 32 slots
+    await writeReadCompare(host, 1, 8 * MIB, 16, 512 * 1024);
     // Never written: the thin lvol reads zeros
     expect((await host.read(1, 20 * MIB, MIB)).equals(Buffer.alloc(MIB))).toBe(true);
     await host.close();
@@ -83,7 +67,7 @@ describe('NVMe/TCP host against the simulator', () => {
   }, 120_000);
 
   it('is refused, with the status decoded, for a host the subsystem does not allow', async () => {
-    const error = await rejection(connect('nqn.2014-08.org.nvmexpress:uuid:5b0c7a52-3c1e-4d7a-9f0e-0000000051ff'));
+    const error = await conductorRefusal(connect('nqn.2014-08.org.nvmexpress:uuid:5b0c7a52-3c1e-4d7a-9f0e-0000000051ff'));
     expect(error.code).toBe('FAILED_PRECONDITION');
     expect(error.message).toMatch(/invalid host \(SCT 1h, SC 84h/);
     expect(error.details).toMatchObject({ sct: 1, sc: 0x84 });
@@ -94,7 +78,7 @@ describe('NVMe/TCP host against the simulator', () => {
     await host.namespace(1);
     const controller = new AbortController();
     // 128 commands for 32 slots: many round trips, far from done one loop turn later
-    const pending = rejection(host.write(1, 0, crypto.randomBytes(16 * MIB), controller.signal));
+    const pending = conductorRefusal(host.write(1, 0, crypto.randomBytes(16 * MIB), controller.signal));
     await new Promise((resolve) => setImmediate(resolve));
     expect(host.inFlight).toBeGreaterThan(0);
     controller.abort(new Error('the restore was cancelled'));
@@ -110,19 +94,7 @@ describe('NVMe/TCP host against the simulator', () => {
 
   it('fails writes in flight with UNAVAILABLE when the listeners are killed mid-write, long before their deadline', async () => {
     const host = await connect();
-    await host.namespace(1);
-    const data = crypto.randomBytes(2 * MIB);
-    let written = 0;
-    const writer = (async () => {
-      for (let i = 0; ; i++) {
-        await Promise.all([0, 1, 2, 3].map((j) => host.write(1, ((i * 4 + j) % 8) * 2 * MIB, data)));
-        written += 8 * MIB;
-      }
-    })();
-    const failed = rejection(writer);
-    await until('some data written', () => written >= 8 * MIB, 60_000);
-    await rpc.call('sim_listeners_kill');
-    const error = await failed;
+    const error = await writesWhenKilled(host, 1, 16 * MIB, () => rpc.call('sim_listeners_kill'));
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.message).toMatch(/closed by the target|lost: (ECONNRESET|EPIPE)/);
     await host.close();
