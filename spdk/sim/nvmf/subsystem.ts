@@ -92,6 +92,11 @@ export interface TargetController {
   kaPollStart?: number;
   /** Connected over NVMe/TCP (nvmf/tcp/) rather than SIMF. */
   readonly nvmeTcp?: boolean;
+  /**
+   * NVMe/TCP: the admin qpair is gone but I/O qpairs remain. v26.05 destroys a controller with
+   * its last qpair, not with its admin qpair (nvmf.c `_nvmf_ctrlr_free_from_qpair`).
+   */
+  adminClosed?: boolean;
 }
 
 export interface SubsystemOptions {
@@ -244,7 +249,7 @@ export class Subsystem {
       hostid: c.hostid,
       // v26.05 counts the bits of the controller's qpair mask, the admin qpair's included
       // (real spdk_tgt: 2 for one I/O qpair). SIMF controllers keep the count the SIMF tests expect.
-      num_io_qpairs: c.io.length + (c.nvmeTcp ? 1 : 0),
+      num_io_qpairs: c.io.length + (c.nvmeTcp && !c.adminClosed ? 1 : 0),
     }));
   }
 
@@ -260,7 +265,7 @@ export class Subsystem {
       peer_address: { trtype: 'TCP', adrfam: 'IPv4', traddr: '127.0.0.1', trsvcid: String(q.link.remotePort) },
       ...(q.auth ? { auth: { ...q.auth } } : {}),
     });
-    return [...this.controllers.map((c) => entry(c, c.admin)), ...this.controllers.flatMap((c) => c.io.map((q) => entry(c, q)))];
+    return [...this.controllers.filter((c) => !c.adminClosed).map((c) => entry(c, c.admin)), ...this.controllers.flatMap((c) => c.io.map((q) => entry(c, q)))];
   }
 }
 

@@ -135,6 +135,8 @@ export class TcpTarget {
     const ctrl = sub.controllers.find((c) => c.cntlid === cntlid);
     const state = ctrl && this.states.get(ctrl);
     if (!ctrl || !state) return invalidConnectParam(1, 16);
+    // "Inactive admin qpair": the controller lingers for its I/O qpairs but takes no new one.
+    if (ctrl.adminClosed) return invalidConnectParam(0, IPO_QID);
     if (sub.anaReporting && ctrl.listener !== listener) return invalidConnectParam(0, IPO_QID);
     if (!A.isEnabled(state.regs) || !A.queueEntrySizesSet(state.regs)) return invalidConnectParam(0, IPO_QID);
     if (qid >= limits.maxQpairsPerCtrlr || ctrl.io.some((q) => q.qid === qid)) return fail(Sct.COMMAND_SPECIFIC, Sc.INVALID_QUEUE_IDENTIFIER);
@@ -143,6 +145,7 @@ export class TcpTarget {
     conn.onClose(() => {
       const i = ctrl.io.indexOf(qpair);
       if (i >= 0) ctrl.io.splice(i, 1);
+      if (ctrl.adminClosed && ctrl.io.length === 0) this.dropController(sub, ctrl, 'last qpair closed');
     });
     conn.connected(qid, sqsize);
     conn.session = { sub, ctrl, state, authenticating: false } satisfies Session;
@@ -178,11 +181,10 @@ export class TcpTarget {
     const state: ControllerState = { regs: A.newRegisters(), aers: 0 };
     this.states.set(ctrl, state);
     sub.controllers.push(ctrl);
+    // The controller goes with its last qpair: I/O qpairs outlive the admin qpair (v26.05).
     conn.onClose(() => {
-      const i = sub.controllers.indexOf(ctrl);
-      if (i >= 0) sub.controllers.splice(i, 1);
-      for (const q of [...ctrl.io]) q.link.close();
-      this.env.log('nvmf_tcp_ctrlr_gone', { subnqn: sub.nqn, cntlid, reason: 'admin qpair closed' });
+      ctrl.adminClosed = true;
+      if (ctrl.io.length === 0) this.dropController(sub, ctrl, 'admin qpair closed, no I/O qpair left');
     });
     conn.connected(0, sqsize);
     // A host entry with a DH-HMAC-CHAP key makes the target require authentication (ATR).
@@ -190,6 +192,13 @@ export class TcpTarget {
     conn.session = { sub, ctrl, state, authenticating } satisfies Session;
     this.env.log('nvmf_tcp_ctrlr_created', { subnqn: sub.nqn, hostnqn, cntlid, kato: effective, reason: 'admin connect' });
     return { cdw0: cntlid | (authenticating ? 0x2_0000 : 0), status: 0 };
+  }
+
+  private dropController(sub: Subsystem, ctrl: TargetController, reason: string): void {
+    const i = sub.controllers.indexOf(ctrl);
+    if (i < 0) return;
+    sub.controllers.splice(i, 1);
+    this.env.log('nvmf_tcp_ctrlr_gone', { subnqn: sub.nqn, cntlid: ctrl.cntlid, reason });
   }
 
   /** nvmf_ctrlr_process_admin_cmd. */
