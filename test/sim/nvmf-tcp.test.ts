@@ -170,6 +170,15 @@ describe('connect', () => {
     expect(ns.readBigUInt64LE(8)).toBe(BigInt(BLOCKS));
     expect(ns[26]).toBe(0); // FLBAS: format 0
     expect((ns.readUInt32LE(128) >> 16) & 0xff).toBe(12); // LBAF0.LBADS: 4096-byte blocks
+    expect(ns[31]).toBe(0xfe); // RESCAP
+    expect([ns.readUInt16LE(74), ns.readUInt32LE(76)]).toEqual([33, 33]); // MSSRL, MCL: one 132 KiB iobuf of 4 KiB blocks (an lvol copies by read and write)
+    // Log pages: supported ones listed; firmware slot 1 active with the firmware revision.
+    const logPage = (lid: number) => admin.command(sqe({ opcode: 0x02, cdw10: lid | (127 << 16), sglLength: 512 }));
+    const supported = (await logPage(0x00)).data;
+    expect([0, 1, 2, 3, 4, 5, 0x12, 0x13].map((lid) => supported.readUInt32LE(lid * 4))).toEqual([1, 1, 1, 1, 1, 1, 1, 1]);
+    const firmware = (await logPage(0x03)).data;
+    expect([firmware[0], firmware.toString('latin1', 8, 16)]).toEqual([1, '26.05   ']);
+    expect((await logPage(0x70)).cqe).toMatchObject({ sct: 1, sc: 0x09 }); // Invalid Log Page
     const list = (await admin.command(sqe({ opcode: 0x06, cdw10: 2, sglLength: 4096 }))).data;
     expect([list.readUInt32LE(0), list.readUInt32LE(4)]).toEqual([1, 0]);
     // Number of Queues: max_qpairs_per_ctrlr - 2 in both halves, whatever was asked.
@@ -194,11 +203,15 @@ describe('I/O through the bdev', () => {
     expect((await io.command(readSqe(1, lba, 32, BS))).data.equals(big)).toBe(true);
     expect((await io.command(readSqe(1, 300, 8, BS))).data.equals(Buffer.alloc(8 * BS))).toBe(true);
     expect((await io.command(sqe({ opcode: 0x00, nsid: 1, sglLength: 0, sglType: 0 }))).cqe).toMatchObject({ sct: 0, sc: 0 });
-    const lvol = (await rpc.call<Array<{ driver_specific: { lvol: { num_allocated_clusters: number } } }>>('bdev_get_bdevs', { name: 'ls/restore' }))[0]!;
-    expect(lvol.driver_specific.lvol.num_allocated_clusters).toBe(2);
+    const clusters = async () =>
+      (await rpc.call<Array<{ driver_specific: { lvol: { num_allocated_clusters: number } } }>>('bdev_get_bdevs', { name: 'ls/restore' }))[0]!.driver_specific.lvol.num_allocated_clusters;
+    expect(await clusters()).toBe(2);
     const after = (await rpc.call<{ bdevs: Array<{ bytes_written: number; bytes_read: number }> }>('bdev_get_iostat', { names: ['ls/restore'] })).bdevs[0]!;
     expect(after.bytes_written - before.bytes_written).toBe(BS + 128 * 1024);
     expect(after.bytes_read - before.bytes_read).toBe(BS + 128 * 1024 + 8 * BS);
+    // Write Zeroes into a cluster never written allocates it, as the blobstore does (real spdk_tgt too).
+    expect((await io.command(sqe({ opcode: 0x08, nsid: 1, cdw10: 1024, cdw12: 255, sglLength: 0, sglType: 0 }))).cqe).toMatchObject({ sct: 0, sc: 0 });
+    expect(await clusters()).toBe(3);
     // Past the end: LBA Out of Range; an unknown namespace: Invalid Namespace (DNR).
     expect((await io.command(readSqe(1, BLOCKS, 1, BS))).cqe).toMatchObject({ sct: 0, sc: 0x80 });
     expect((await io.command(readSqe(9, 0, 1, BS))).cqe).toMatchObject({ sct: 0, sc: 0x0b, dnr: true });

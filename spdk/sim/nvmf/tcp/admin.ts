@@ -289,15 +289,30 @@ export function identifyNamespace(sub: Subsystem, ctrl: TargetController, nsid: 
   const lbads = log2(ns.bdev.blockSize);
   const maxBlocks = Math.floor(limits.maxIoSize / ns.bdev.blockSize);
   b[30] = 0x01; // NMIC: shared
+  b[31] = 0xfe; // RESCAP: every reservation type and IEKS, no persist through power loss (nvmf_ns_get_rescap)
   // NAWUPF, NPWG, NPWA, NPDG, NPDA (36, 64-70) stay 0: the physical block is the logical block.
   b.writeUInt16LE(maxBlocks - 1, 72); // NOWS: MDTS in blocks, 0-based
   b.writeUInt16LE(Math.min(ns.bdev.optimalIoBoundary ?? 0, maxBlocks), 46); // NOIOB
-  b.writeUInt16LE(0xffff, 74); // MSSRL
-  b.writeUInt32LE(0xffff, 76); // MCL
+  const maxCopy = maxCopyBlocks(ns.bdev);
+  b.writeUInt16LE(maxCopy, 74); // MSSRL
+  b.writeUInt32LE(maxCopy, 76); // MCL
   if (sub.anaReporting) b.writeUInt32LE(ns.anagrpid, 92);
   Buffer.from(ns.nguid, 'hex').copy(b, 104); // NGUID
   b.writeUInt32LE(lbads << 16, 128); // LBAF0: LBADS, no metadata
   return ok(0, b);
+}
+
+/** iobuf's default large buffer (IOBUF_DEFAULT_LARGE_BUFSIZE, 132 KiB). */
+const IOBUF_LARGE_BUFSIZE = 135168;
+
+/**
+ * spdk_bdev_get_max_copy as the namespace reports it (MSSRL, MCL): unlimited (FFFFh) for a bdev
+ * that copies natively (malloc); otherwise the bdev layer's emulation limit, one large iobuf of
+ * blocks (33 for 4 KiB blocks: real spdk_tgt shows 0x21 for an lvol).
+ */
+function maxCopyBlocks(bdev: { productName: string; blockSize: number }): number {
+  if (bdev.productName === 'Malloc disk') return 0xffff;
+  return Math.min(0xffff, Math.floor(IOBUF_LARGE_BUFSIZE / bdev.blockSize));
 }
 
 /** Active namespace list (CNS 2): nsids above `nsid`, ascending. */
@@ -329,7 +344,114 @@ export function namespaceDescriptors(sub: Subsystem, nsid: number): Completion {
   return ok(0, b);
 }
 
-export const Feature = { VOLATILE_WRITE_CACHE: 0x06, NUMBER_OF_QUEUES: 0x07, INTERRUPT_COALESCING: 0x08, ASYNC_EVENT_CONFIGURATION: 0x0b, KEEP_ALIVE_TIMER: 0x0f } as const;
+export const Feature = {
+  ARBITRATION: 0x01,
+  POWER_MANAGEMENT: 0x02,
+  TEMPERATURE_THRESHOLD: 0x04,
+  ERROR_RECOVERY: 0x05,
+  VOLATILE_WRITE_CACHE: 0x06,
+  NUMBER_OF_QUEUES: 0x07,
+  INTERRUPT_COALESCING: 0x08,
+  INTERRUPT_VECTOR_CONFIGURATION: 0x09,
+  WRITE_ATOMICITY: 0x0a,
+  ASYNC_EVENT_CONFIGURATION: 0x0b,
+  KEEP_ALIVE_TIMER: 0x0f,
+} as const;
+
+/** Log pages served (nvmf_ctrlr_get_log_page). */
+export const LogPage = {
+  SUPPORTED: 0x00,
+  ERROR: 0x01,
+  HEALTH: 0x02,
+  FIRMWARE_SLOT: 0x03,
+  CHANGED_NS_LIST: 0x04,
+  COMMAND_EFFECTS: 0x05,
+  ANA: 0x0c,
+  FEATURE_IDS_EFFECTS: 0x12,
+  NVME_MI_COMMANDS_EFFECTS: 0x13,
+  RESERVATION_NOTIFICATION: 0x80,
+} as const;
+const INVALID_LOG_PAGE = 0x09;
+
+/** Commands Supported and Effects entries: CSUPP bit 0, LBCC bit 1, NSCPE bit 20, CSCPE bit 21. */
+const CSUPP = 1;
+const LBCC = 2;
+const NSCPE = 1 << 20;
+const CSCPE = 1 << 21;
+/** v26.05's table without the zoned commands (no zoned namespace here); admin opcodes, then I/O (at 1024). */
+const COMMAND_EFFECTS: ReadonlyArray<readonly [number, number]> = [
+  [0x02, CSUPP | NSCPE | CSCPE], // Get Log Page
+  [0x06, CSUPP | NSCPE | CSCPE], // Identify
+  [0x08, CSUPP | CSCPE], // Abort
+  [0x09, CSUPP | NSCPE | CSCPE], // Set Features
+  [0x0a, CSUPP | NSCPE | CSCPE], // Get Features
+  [0x0c, CSUPP | CSCPE], // Asynchronous Event Request
+  [0x18, CSUPP | CSCPE], // Keep Alive
+  [256 + 0x00, CSUPP | LBCC | NSCPE], // Flush
+  [256 + 0x01, CSUPP | LBCC | NSCPE], // Write
+  [256 + 0x02, CSUPP | NSCPE], // Read
+  [256 + 0x05, CSUPP | NSCPE], // Compare
+  [256 + 0x08, CSUPP | LBCC | NSCPE], // Write Zeroes
+  [256 + 0x09, CSUPP | LBCC | NSCPE], // Dataset Management
+  [256 + 0x0d, CSUPP | NSCPE], // Reservation Register
+  [256 + 0x0e, CSUPP | NSCPE], // Reservation Report
+  [256 + 0x11, CSUPP | NSCPE], // Reservation Acquire
+  [256 + 0x15, CSUPP | NSCPE], // Reservation Release
+  [256 + 0x19, CSUPP | LBCC | NSCPE], // Copy
+];
+
+function dwordTable(entries: Iterable<readonly [number, number]>, bytes: number): Buffer {
+  const b = Buffer.alloc(bytes);
+  for (const [i, v] of entries) b.writeUInt32LE(v >>> 0, i * 4);
+  return b;
+}
+
+/**
+ * Get Log Page: offset (dwords 12-13) 4-byte aligned, length ((NUMDU << 16) + NUMDL + 1) dwords
+ * within the SGL. Supported pages and command effects as v26.05 lists them; error, health,
+ * NVMe-MI effects and reservation notification pages are zeros (no errors; spdk fills no health
+ * data), the firmware slot page has slot 1 active with "26.05", the changed namespace list is
+ * empty (the simulator raises no namespace events over NVMe/TCP). Not served: ANA (0x0c) and
+ * feature identifiers effects (0x12): Invalid Log Page.
+ */
+export function getLogPage(cmd: Buffer, sglLength: number, anaReporting: boolean): Completion {
+  const cdw10 = cmd.readUInt32LE(40);
+  const lid = cdw10 & 0xff;
+  const offset = cmd.readUInt32LE(48) + cmd.readUInt32LE(52) * 0x1_0000_0000;
+  const len = (cmd.readUInt16LE(44) * 0x1_0000 + (cdw10 >>> 16) + 1) * 4;
+  if (offset % 4 !== 0 || len > sglLength) return fail(Sct.GENERIC, Sc.INVALID_FIELD);
+  let page: Buffer;
+  switch (lid) {
+    case LogPage.SUPPORTED: {
+      const lids: number[] = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x12, 0x13, 0x80, ...(anaReporting ? [0x0c] : [])];
+      page = dwordTable(
+        lids.map((l) => [l, 1] as const),
+        1024,
+      );
+      break;
+    }
+    case LogPage.COMMAND_EFFECTS:
+      page = dwordTable(COMMAND_EFFECTS, 4096);
+      break;
+    case LogPage.ERROR:
+    case LogPage.HEALTH:
+    case LogPage.CHANGED_NS_LIST:
+    case LogPage.NVME_MI_COMMANDS_EFFECTS:
+    case LogPage.RESERVATION_NOTIFICATION:
+      page = Buffer.alloc(4096);
+      break;
+    case LogPage.FIRMWARE_SLOT:
+      page = Buffer.alloc(512);
+      page[0] = 1; // AFI: slot 1 active
+      pad(page, 8, 8, FIRMWARE, ' ');
+      break;
+    default:
+      return fail(Sct.COMMAND_SPECIFIC, INVALID_LOG_PAGE);
+  }
+  const out = Buffer.alloc(len);
+  if (offset < page.length) page.copy(out, 0, offset, Math.min(page.length, offset + len));
+  return ok(0, out);
+}
 
 /** Number of Queues as nvmf_ctrlr_create fixes it: max_qpairs_per_ctrlr - 2, both halves. */
 export function numberOfQueues(limits: TcpTransportLimits): number {

@@ -3,11 +3,11 @@
  * (session.ts tells them from SIMF by the first byte) run the commands a host needs, as SPDK
  * v26.05's ctrlr.c and ctrlr_bdev.c answer them: fabrics Connect (dynamic cntlid, the allow-list
  * and listener checks SIMF's CONNECT uses), Property Get/Set, Identify, Get/Set Features, Keep
- * Alive, Async Event Requests (held), and Read/Write/Flush through the namespace's bdev on the
+ * Alive, Get Log Page (a few pages), Async Event Requests (held), and Read/Write/Write Zeroes/Flush through the namespace's bdev on the
  * poll group's thread (so bdev_get_iostat counts them as it counts SIMF I/O).
  */
 import type { Socket } from 'node:net';
-import { NO_CNTLID, type ListenAddress, type Subsystem, type TargetController } from '../subsystem.js';
+import { NO_CNTLID, type ListenAddress, type Namespace, type Subsystem, type TargetController } from '../subsystem.js';
 import * as A from './admin.js';
 import { fail, ok, Sc, Sct, type Completion, type TcpTransportLimits } from './admin.js';
 import { TcpConnection, type Request } from './connection.js';
@@ -15,7 +15,9 @@ import { TcpConnection, type Request } from './connection.js';
 const OPC_FABRIC = 0x7f;
 const Fctype = { PROPERTY_SET: 0x00, CONNECT: 0x01, PROPERTY_GET: 0x04, AUTH_SEND: 0x05, AUTH_RECV: 0x06 } as const;
 const Admin = { GET_LOG_PAGE: 0x02, IDENTIFY: 0x06, SET_FEATURES: 0x09, GET_FEATURES: 0x0a, ASYNC_EVENT: 0x0c, KEEP_ALIVE: 0x18 } as const;
-const Io = { FLUSH: 0x00, WRITE: 0x01, READ: 0x02 } as const;
+const Io = { FLUSH: 0x00, WRITE: 0x01, READ: 0x02, WRITE_ZEROES: 0x08 } as const;
+/** Write Zeroes goes to the bdev in pieces of at most this much (a zero buffer reused). */
+const ZEROES_PIECE = 1024 * 1024;
 /** spdk_nvmf_fabric_connect_data: hostid 0, cntlid 16, subnqn 256, hostnqn 512 (1024 bytes). */
 const CONNECT_DATA_BYTES = 1024;
 /** offsetof(connect_cmd, qid) and offsetof(connect_cmd, sqsize), reported in Invalid Parameter. */
@@ -194,6 +196,15 @@ export class TcpTarget {
     return { cdw0: cntlid | (authenticating ? 0x2_0000 : 0), status: 0 };
   }
 
+  private writeZeroes(bdev: Namespace['bdev'], lba: number, count: number): Promise<Completion> {
+    return this.env
+      .onPollGroup(() => writeZeroesThrough(bdev, lba, count))
+      .then(
+        () => ok(),
+        () => fail(Sct.GENERIC, Sc.INTERNAL_DEVICE_ERROR),
+      );
+  }
+
   private dropController(sub: Subsystem, ctrl: TargetController, reason: string): void {
     const i = sub.controllers.indexOf(ctrl);
     if (i < 0) return;
@@ -224,10 +235,12 @@ export class TcpTarget {
       case Admin.KEEP_ALIVE:
         s.ctrl.lastHeard = Date.now();
         return ok();
+      case Admin.GET_LOG_PAGE:
+        return A.getLogPage(cmd, req.length, s.sub.anaReporting);
       case Admin.SET_FEATURES:
         return this.setFeatures(s, cdw10, cdw11, limits);
       case Admin.GET_FEATURES:
-        return getFeatures(s, cdw10 & 0xff, limits);
+        return getFeatures(s, cdw10 & 0xff, cdw11, limits);
       case Admin.ASYNC_EVENT:
         if (s.state.aers >= MAX_AERS) return fail(Sct.COMMAND_SPECIFIC, Sc.ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED);
         s.state.aers++;
@@ -271,11 +284,12 @@ export class TcpTarget {
     if (!ns) return fail(Sct.GENERIC, Sc.INVALID_NAMESPACE_OR_FORMAT, true);
     if (s.ctrl.listener.anaStates[ns.anagrpid - 1] === 'inaccessible') return fail(Sct.PATH, Sc.ANA_INACCESSIBLE);
     if (req.opcode === Io.FLUSH) return ok();
-    if (req.opcode !== Io.READ && req.opcode !== Io.WRITE) return fail(Sct.GENERIC, Sc.INVALID_OPCODE, true);
+    if (req.opcode !== Io.READ && req.opcode !== Io.WRITE && req.opcode !== Io.WRITE_ZEROES) return fail(Sct.GENERIC, Sc.INVALID_OPCODE, true);
     const lba = cmd.readUInt32LE(40) + cmd.readUInt32LE(44) * 0x1_0000_0000;
     const count = (cmd.readUInt32LE(48) & 0xffff) + 1;
     const bdev = ns.bdev;
     if (lba + count > bdev.numBlocks) return fail(Sct.GENERIC, Sc.LBA_OUT_OF_RANGE);
+    if (req.opcode === Io.WRITE_ZEROES) return this.writeZeroes(bdev, lba, count);
     const bytes = count * bdev.blockSize;
     if (bytes > req.length) return fail(Sct.GENERIC, Sc.DATA_SGL_LENGTH_INVALID);
     const failed = () => fail(Sct.GENERIC, Sc.INTERNAL_DEVICE_ERROR);
@@ -287,7 +301,17 @@ export class TcpTarget {
   }
 }
 
-function getFeatures(s: Session, fid: number, limits: TcpTransportLimits): Completion {
+/** Zeroes written through the bdev: a thin lvol allocates the clusters, as the blobstore does for write_zeroes. */
+async function writeZeroesThrough(bdev: Namespace['bdev'], lba: number, count: number): Promise<void> {
+  const perPiece = Math.max(1, Math.floor(ZEROES_PIECE / bdev.blockSize));
+  const zeros = Buffer.alloc(Math.min(count, perPiece) * bdev.blockSize);
+  for (let at = 0; at < count; at += perPiece) {
+    const n = Math.min(perPiece, count - at);
+    await bdev.write(lba + at, n * bdev.blockSize === zeros.length ? zeros : zeros.subarray(0, n * bdev.blockSize));
+  }
+}
+
+function getFeatures(s: Session, fid: number, cdw11: number, limits: TcpTransportLimits): Completion {
   switch (fid) {
     case A.Feature.NUMBER_OF_QUEUES:
       return ok(A.numberOfQueues(limits));
@@ -297,6 +321,16 @@ function getFeatures(s: Session, fid: number, limits: TcpTransportLimits): Compl
       return ok(1);
     case A.Feature.ASYNC_EVENT_CONFIGURATION:
       return ok(0x100 | (s.sub.anaReporting ? 0x800 : 0));
+    case A.Feature.INTERRUPT_VECTOR_CONFIGURATION:
+      // The vector asked for, with Coalescing Disable set (nvmf_ctrlr_create).
+      return ok((0x1_0000 | (cdw11 & 0xffff)) >>> 0);
+    case A.Feature.TEMPERATURE_THRESHOLD:
+    case A.Feature.ARBITRATION:
+    case A.Feature.POWER_MANAGEMENT:
+    case A.Feature.ERROR_RECOVERY:
+    case A.Feature.INTERRUPT_COALESCING:
+    case A.Feature.WRITE_ATOMICITY:
+      return ok(0);
     default:
       return fail(Sct.GENERIC, Sc.INVALID_FIELD);
   }
