@@ -98,12 +98,9 @@ export function propertySqe(set: boolean, ofst: number, size8: boolean, value = 
   return b;
 }
 
+/** Common header: type at 0, flags 1, hlen 2, pdo 3, plen (u32) 4. */
 export function commonHeader(type: number, flags: number, hlen: number, pdo: number, plen: number): Buffer {
-  const b = Buffer.alloc(8);
-  b[0] = type;
-  b[1] = flags;
-  b[2] = hlen;
-  b[3] = pdo;
+  const b = Buffer.from([type, flags, hlen, pdo, 0, 0, 0, 0]);
   b.writeUInt32LE(plen, 4);
   return b;
 }

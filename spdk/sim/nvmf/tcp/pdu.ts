@@ -56,12 +56,10 @@ export function readCommonHeader(b: Buffer): CommonHeader {
   return { type: b[0]!, flags: b[1]!, hlen: b[2]!, pdo: b[3]!, plen: b.readUInt32LE(4) };
 }
 
+/** A zeroed PDU of `size` bytes starting with its common header. */
 function commonHeader(size: number, type: number, flags: number, hlen: number, pdo: number, plen: number): Buffer {
   const b = Buffer.alloc(size);
-  b[0] = type;
-  b[1] = flags;
-  b[2] = hlen;
-  b[3] = pdo;
+  b.set([type, flags, hlen, pdo]);
   b.writeUInt32LE(plen, 4);
   return b;
 }
