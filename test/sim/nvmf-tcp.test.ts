@@ -264,6 +264,15 @@ describe('bad PDUs and silence', () => {
     early.close();
   });
 
+  it('an oversize in-capsule write (64 KiB > in_capsule_data_size) gets a C2HTermReq data transfer limit exceeded', async () => {
+    const { io } = await association();
+    const big = Buffer.alloc(64 * 1024, 1);
+    void io.command(writeSqe(1, 0, 16, BS, true), { inCapsule: big }).catch(() => undefined);
+    await until('the C2HTermReq', () => io.term ?? undefined, 10_000);
+    expect(io.term?.fes).toBe(0x05);
+    io.close();
+  });
+
   it('a host that sends no Keep Alive within KATO (min_kato 10 s) loses its controller', async () => {
     const { admin, io, cntlid } = await association(1000);
     // Keep-alive timer: 1 s asked, min_kato 10 s given; spdk's poller checks every 10 s.
