@@ -397,3 +397,38 @@ describe('digests and authentication', () => {
     await rpc.call('nvmf_delete_subsystem', { nqn: NQN3 });
   });
 });
+
+describe('transport options other than the defaults', () => {
+  it('ICResp, CAP, Identify and the in-capsule limit follow nvmf_create_transport (max_io_size 256 KiB, in_capsule_data_size 8 KiB, max_queue_depth 64)', async () => {
+    const other = await startTarget();
+    const client = await SimClient.connect(other.socket);
+    try {
+      const nqn = 'nqn.2016-06.io.spdk:opts';
+      const p = port + 1;
+      await client.call('nvmf_create_transport', { trtype: 'TCP', max_io_size: 262144, in_capsule_data_size: 8192, max_queue_depth: 64, io_unit_size: 262144 });
+      await client.call('bdev_malloc_create', { name: 'o0', num_blocks: 1024, block_size: BS });
+      await client.call('nvmf_create_subsystem', { nqn, allow_any_host: true });
+      await client.call('nvmf_subsystem_add_ns', { nqn, namespace: { bdev_name: 'o0' } });
+      await client.call('nvmf_subsystem_add_listener', { nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(p) } });
+      const { host: admin, done } = await connectQpair(p, nqn, HOST, 0);
+      hostsOpen.push(admin);
+      expect(admin.maxh2cdata).toBe(262144);
+      expect((await admin.command(propertySqe(false, 0x00, false))).cqe.cdw0 & 0xffff).toBe(63); // CAP.MQES
+      expect((await enable(admin)).cqe.sc).toBe(0);
+      const c = (await admin.command(sqe({ opcode: 0x06, cdw10: 1, sglLength: 4096 }))).data;
+      expect([c[77], c.readUInt16LE(514), c.readUInt32LE(1792)]).toEqual([6, 64, 4 + 8192 / 16]); // MDTS, MAXCMD, IOCCSZ
+      // An I/O queue deeper than max_queue_depth - 1 is refused (IPO 44, sqsize).
+      expect((await connectQpair(p, nqn, HOST, 1, { cntlid: done.cqe.cdw0 & 0xffff, sqsize: 64 })).done.cqe).toMatchObject({ sct: 1, sc: 0x82, cdw0: 44 });
+      const { host: io } = await connectQpair(p, nqn, HOST, 1, { cntlid: done.cqe.cdw0 & 0xffff, sqsize: 63 });
+      hostsOpen.push(io);
+      const data = pattern(8192, 5);
+      expect((await io.command(writeSqe(1, 0, 2, BS, true), { inCapsule: data })).cqe.sc).toBe(0);
+      const big = pattern(256 * 1024, 6);
+      expect((await io.command(writeSqe(1, 64, 64, BS), { writeData: big })).cqe.sc).toBe(0);
+      expect((await io.command(readSqe(1, 64, 64, BS))).data.equals(big)).toBe(true);
+    } finally {
+      client.close();
+      await other.stop();
+    }
+  }, 90_000);
+});
