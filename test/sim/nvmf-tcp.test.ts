@@ -273,6 +273,26 @@ describe('bad PDUs and silence', () => {
     io.close();
   });
 
+  it('random bytes after an ICReq (seeded) end each connection with a C2HTermReq or a close, and the target keeps answering', async () => {
+    let seed = 17;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    for (let round = 0; round < 20; round++) {
+      const h = await WireHost.connect(port);
+      hostsOpen.push(h);
+      await h.icReq();
+      const junk = Buffer.alloc(64 + (random() % 4096));
+      for (let i = 0; i < junk.length; i++) junk[i] = random() & 0xff;
+      junk[0] = [0x04, 0x06, 0x02, random() & 0xff][round % 4]!; // often a type the target takes, with junk after
+      h.send(junk);
+      await until('a C2HTermReq or the close', () => (h.term || h.gone ? true : undefined), 10_000);
+      h.close();
+    }
+    expect(await rpc.call('spdk_get_version')).toMatchObject({ version: expect.stringContaining('SPDK v26.05') });
+  });
+
   it('a host that sends no Keep Alive within KATO (min_kato 10 s) loses its controller', async () => {
     const { admin, io, cntlid } = await association(1000);
     // Keep-alive timer: 1 s asked, min_kato 10 s given; spdk's poller checks every 10 s.

@@ -164,7 +164,14 @@ export class TcpConnection implements QpairLink {
   receive(view: Buffer): void {
     if (this.state === 'closed' || this.state === 'terminating') return;
     this.rx.push(view);
-    if (!this.stalled) this.pump();
+    try {
+      if (!this.stalled) this.pump();
+    } catch (err) {
+      // A host's bytes must never take the simulator down: a bug here drops this connection only.
+      this.env.log('nvmf_tcp_connection_error', { qid: this.qid, reason: err instanceof Error ? err.message : String(err) });
+      this.close();
+      return;
+    }
     this.rx.keep(view);
   }
 
