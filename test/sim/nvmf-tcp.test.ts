@@ -366,8 +366,19 @@ describe('the subsystem changing under connected hosts', () => {
     await export2();
     const { admin, io } = await associate2();
     expect((await io.command(readSqe(1, 0, 1, BS))).cqe.sc).toBe(0);
+    // An Asynchronous Event Request is held until the namespace goes: Namespace Attribute Changed
+    // (type 2, information 0, log page 04h), and the Changed Namespace List names nsid 1.
+    const aer = admin.command(sqe({ opcode: 0x0c, sglLength: 0, sglType: 0 }));
     await rpc.call('nvmf_subsystem_remove_ns', { nqn: NQN2, nsid: 1 });
+    expect((await aer).cqe).toMatchObject({ sct: 0, sc: 0, cdw0: 0x00040002 });
+    const changed = (await admin.command(sqe({ opcode: 0x02, cdw10: 0x04 | (1023 << 16), sglLength: 4096 }))).data;
+    expect([changed.readUInt32LE(0), changed.readUInt32LE(4)]).toEqual([1, 0]);
     expect((await io.command(readSqe(1, 0, 1, BS))).cqe).toMatchObject({ sct: 0, sc: 0x0b, dnr: true });
+    // The list was read (RAE 0): the next change raises the event again.
+    const aer2 = admin.command(sqe({ opcode: 0x0c, sglLength: 0, sglType: 0 }));
+    await rpc.call('nvmf_subsystem_add_ns', { nqn: NQN2, namespace: { bdev_name: 'x2', nsid: 1 } });
+    expect((await aer2).cqe.cdw0).toBe(0x00040002);
+    expect((await io.command(readSqe(1, 0, 1, BS))).cqe.sc).toBe(0);
     await rpc.call('nvmf_subsystem_remove_host', { nqn: NQN2, host: HOST });
     await Promise.all([admin.closed, io.closed]);
     await rpc.call('nvmf_subsystem_add_host', { nqn: NQN2, host: HOST });

@@ -410,11 +410,11 @@ function dwordTable(entries: Iterable<readonly [number, number]>, bytes: number)
  * Get Log Page: offset (dwords 12-13) 4-byte aligned, length ((NUMDU << 16) + NUMDL + 1) dwords
  * within the SGL. Supported pages and command effects as v26.05 lists them; error, health,
  * NVMe-MI effects and reservation notification pages are zeros (no errors; spdk fills no health
- * data), the firmware slot page has slot 1 active with "26.05", the changed namespace list is
- * empty (the simulator raises no namespace events over NVMe/TCP). Not served: ANA (0x0c) and
+ * data), the firmware slot page has slot 1 active with "26.05", the changed namespace list is the
+ * controller's (tcp/events.ts). Not served: ANA (0x0c) and
  * feature identifiers effects (0x12): Invalid Log Page.
  */
-export function getLogPage(cmd: Buffer, sglLength: number, anaReporting: boolean): Completion {
+export function getLogPage(cmd: Buffer, sglLength: number, anaReporting: boolean, changedNamespaces: (retainEvent: boolean) => Buffer): Completion {
   const cdw10 = cmd.readUInt32LE(40);
   const lid = cdw10 & 0xff;
   const offset = cmd.readUInt32LE(48) + cmd.readUInt32LE(52) * 0x1_0000_0000;
@@ -433,9 +433,12 @@ export function getLogPage(cmd: Buffer, sglLength: number, anaReporting: boolean
     case LogPage.COMMAND_EFFECTS:
       page = dwordTable(COMMAND_EFFECTS, 4096);
       break;
+    case LogPage.CHANGED_NS_LIST:
+      // RAE (dword 10 bit 15): keep the event masked (and the list) for another read.
+      page = changedNamespaces((cdw10 & 0x8000) !== 0);
+      break;
     case LogPage.ERROR:
     case LogPage.HEALTH:
-    case LogPage.CHANGED_NS_LIST:
     case LogPage.NVME_MI_COMMANDS_EFFECTS:
     case LogPage.RESERVATION_NOTIFICATION:
       page = Buffer.alloc(4096);

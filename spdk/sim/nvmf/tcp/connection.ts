@@ -7,6 +7,7 @@
  * c2h_success). Commands go to ./target.ts.
  */
 import type { Socket } from 'node:net';
+import { type NamespaceInfo, type Notice, Op } from '../../fabric/protocol.js';
 import type { QpairLink } from '../subsystem.js';
 import { fail, Sc, Sct, type Completion, type TcpTransportLimits } from './admin.js';
 import {
@@ -124,8 +125,14 @@ export class TcpConnection implements QpairLink {
     else this.closeHandlers.push(handler);
   }
 
-  /** SIMF notices have no NVMe/TCP counterpart here (AERs stay outstanding). */
-  send(): void {}
+  /** Set on an admin connection: the subsystem's namespaces changed (tcp/events.ts). */
+  onNotice: ((namespaces: NamespaceInfo[]) => void) | null = null;
+
+  /** The target's SIMF notice (namespaces or ANA states changed) becomes asynchronous events. */
+  send(opcode: number, _id: number, _status: number, payload?: Buffer): void {
+    if (opcode !== Op.NOTICE || !payload || !this.onNotice) return;
+    this.onNotice((JSON.parse(payload.toString('utf8')) as Notice).namespaces);
+  }
 
   setStalled(stalled: boolean): void {
     if (this.stalled === stalled || this.state === 'closed') return;

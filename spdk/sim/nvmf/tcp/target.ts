@@ -3,7 +3,7 @@
  * (session.ts tells them from SIMF by the first byte) run the commands a host needs, as SPDK
  * v26.05's ctrlr.c and ctrlr_bdev.c answer them: fabrics Connect (dynamic cntlid, the allow-list
  * and listener checks SIMF's CONNECT uses), Property Get/Set, Identify, Get/Set Features, Keep
- * Alive, Get Log Page (a few pages), Async Event Requests (held), and Read/Write/Write Zeroes/Flush through the namespace's bdev on the
+ * Alive, Get Log Page (a few pages), Async Event Requests (tcp/events.ts), and Read/Write/Write Zeroes/Flush through the namespace's bdev on the
  * poll group's thread (so bdev_get_iostat counts them as it counts SIMF I/O).
  */
 import type { Socket } from 'node:net';
@@ -11,6 +11,7 @@ import { NO_CNTLID, type ListenAddress, type Namespace, type Subsystem, type Tar
 import * as A from './admin.js';
 import { fail, ok, Sc, Sct, type Completion, type TcpTransportLimits } from './admin.js';
 import { TcpConnection, type Request } from './connection.js';
+import { AsyncEvents } from './events.js';
 
 const OPC_FABRIC = 0x7f;
 const Fctype = { PROPERTY_SET: 0x00, CONNECT: 0x01, PROPERTY_GET: 0x04, AUTH_SEND: 0x05, AUTH_RECV: 0x06 } as const;
@@ -25,8 +26,6 @@ const IPO_QID = 42;
 const IPO_SQSIZE = 44;
 /** How long after a CC change the controller's CSTS follows (a round of poll group messages). */
 const SETTLE_MS = 2;
-/** SPDK_NVMF_MAX_ASYNC_EVENTS: AERs held per controller. */
-const MAX_AERS = 4;
 
 export interface TcpTargetEnv {
   subsystem(nqn: string): Subsystem | undefined;
@@ -38,7 +37,7 @@ export interface TcpTargetEnv {
 /** Per controller: registers, and AERs held. */
 interface ControllerState {
   readonly regs: A.Registers;
-  aers: number;
+  readonly events: AsyncEvents;
 }
 
 /** What a connection is once Connect succeeded. */
@@ -180,7 +179,8 @@ export class TcpTarget {
       nvmeTcp: true,
       ...(effective > 0 ? { kaPollStart: now } : {}),
     };
-    const state: ControllerState = { regs: A.newRegisters(), aers: 0 };
+    const state: ControllerState = { regs: A.newRegisters(), events: new AsyncEvents(sub.anaReporting, sub.namespaceInfo(listener)) };
+    conn.onNotice = (namespaces) => state.events.namespacesNow(namespaces);
     this.states.set(ctrl, state);
     sub.controllers.push(ctrl);
     // The controller goes with its last qpair: I/O qpairs outlive the admin qpair (v26.05).
@@ -236,16 +236,13 @@ export class TcpTarget {
         s.ctrl.lastHeard = Date.now();
         return ok();
       case Admin.GET_LOG_PAGE:
-        return A.getLogPage(cmd, req.length, s.sub.anaReporting);
+        return A.getLogPage(cmd, req.length, s.sub.anaReporting, (rae) => s.state.events.changedNamespaces(rae));
       case Admin.SET_FEATURES:
         return this.setFeatures(s, cdw10, cdw11, limits);
       case Admin.GET_FEATURES:
         return getFeatures(s, cdw10 & 0xff, cdw11, limits);
       case Admin.ASYNC_EVENT:
-        if (s.state.aers >= MAX_AERS) return fail(Sct.COMMAND_SPECIFIC, Sc.ASYNC_EVENT_REQUEST_LIMIT_EXCEEDED);
-        s.state.aers++;
-        // Held until the controller goes: the simulator raises no asynchronous events over NVMe/TCP.
-        return new Promise<Completion>(() => {});
+        return s.state.events.request();
       default:
         return fail(Sct.GENERIC, Sc.INVALID_OPCODE);
     }
@@ -265,6 +262,8 @@ export class TcpTarget {
         return ok();
       }
       case A.Feature.ASYNC_EVENT_CONFIGURATION:
+        s.state.events.config = cdw11;
+        return ok();
       case A.Feature.VOLATILE_WRITE_CACHE:
         return ok();
       case A.Feature.INTERRUPT_COALESCING:
@@ -320,7 +319,7 @@ function getFeatures(s: Session, fid: number, cdw11: number, limits: TcpTranspor
     case A.Feature.VOLATILE_WRITE_CACHE:
       return ok(1);
     case A.Feature.ASYNC_EVENT_CONFIGURATION:
-      return ok(0x100 | (s.sub.anaReporting ? 0x800 : 0));
+      return ok(s.state.events.config);
     case A.Feature.INTERRUPT_VECTOR_CONFIGURATION:
       // The vector asked for, with Coalescing Disable set (nvmf_ctrlr_create).
       return ok((0x1_0000 | (cdw11 & 0xffff)) >>> 0);
