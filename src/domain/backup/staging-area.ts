@@ -21,6 +21,8 @@ export interface StagingSettings {
   /** Absolute; made on first use. */
   readonly dir: string;
   readonly keepFreeBytes: number;
+  /** How a restore writes the new replica (backup.restoreVia): over NVMe/TCP (default) or through a staging file it inflates. */
+  readonly restoreVia?: 'nvmf-tcp' | 'staging';
   /** How a restore writes its staging file (backup.restoreDirectIo, staging-writer.ts); default auto. */
   readonly restoreDirectIo?: 'auto' | 'on' | 'off';
   /**
