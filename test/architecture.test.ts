@@ -44,13 +44,15 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   host: [],
   /** Backup targets and the backup format: objects in a store, nothing of volumes or SPDK. */
   objectstore: [],
-  domain: ['spdk', 'host', 'objectstore'],
+  /** A userspace NVMe/TCP host (initiator): PDUs, queues, a controller; nothing of SPDK's JSON-RPC or volumes. */
+  'nvme-tcp': [],
+  domain: ['spdk', 'host', 'objectstore', 'nvme-tcp'],
   api: ['domain'],
   peers: ['api', 'domain', 'spdk'],
   /** Runs the built simulator as a child process; it never imports it. */
   'embedded-sim': [],
-  service: ['api', 'peers', 'domain', 'spdk', 'host', 'objectstore', 'embedded-sim'],
-  cli: ['service', 'api', 'peers', 'domain', 'spdk', 'host', 'objectstore'],
+  service: ['api', 'peers', 'domain', 'spdk', 'host', 'objectstore', 'nvme-tcp', 'embedded-sim'],
+  cli: ['service', 'api', 'peers', 'domain', 'spdk', 'host', 'objectstore', 'nvme-tcp'],
 };
 
 describe('architecture', () => {

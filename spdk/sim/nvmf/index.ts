@@ -1,7 +1,8 @@
 /**
  * The NVMe-oF target module (nvmf_tgt): one TCP transport, subsystems with namespaces over the
  * registry's bdevs, listeners that are real TCP ports on 127.0.0.1, host allow-lists and ANA
- * states. Hosts are other simulators' bdev_nvme, speaking the simulator's own fabric protocol.
+ * states. Hosts are other simulators' bdev_nvme, speaking the simulator's own fabric protocol
+ * (SIMF), or NVMe/TCP hosts (tcp/): each connection's first byte tells which.
  */
 import { POLL_GROUP_THREAD, type SimBdev, type SimModule, type SimTarget } from '../core/contract.js';
 import { fabricFaults } from '../fabric/faults.js';
@@ -10,6 +11,7 @@ import { Ports } from './ports.js';
 import { registerNvmfRpcs } from './rpc.js';
 import { registerNvmfPathRpcs } from './rpc-paths.js';
 import { TargetSessions } from './session.js';
+import { TcpTarget } from './tcp/target.js';
 import type { Namespace, Subsystem } from './subsystem.js';
 
 /** nvmf_get_transports' dump of the TCP transport with spdk_tgt's defaults (transcript 14). */
@@ -43,6 +45,8 @@ export class NvmfModule implements SimModule {
   transport: TransportOptions | null = null;
   readonly subsystems = new Map<string, Subsystem>();
   readonly sessions: TargetSessions;
+  /** Hosts speaking real NVMe/TCP (a userspace host, nvme-cli's kernel initiator). */
+  readonly tcp: TcpTarget;
   readonly ports: Ports;
   private target: SimTarget | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -61,8 +65,15 @@ export class NvmfModule implements SimModule {
       readKey: (key) => this.keyring.read(key),
       log: (event, fields) => this.target?.log(event, fields),
       onPollGroup: (fn) => (this.target ? this.target.onThread(POLL_GROUP_THREAD, fn) : fn()),
+      acceptNvmeTcp: (socket, address) => this.tcp.accept(socket, address),
     });
-    this.ports = new Ports((socket, address) => this.sessions.accept(socket, address));
+    this.tcp = new TcpTarget({
+      subsystem: (nqn) => this.subsystems.get(nqn),
+      transport: () => this.transport,
+      onPollGroup: (fn) => (this.target ? this.target.onThread(POLL_GROUP_THREAD, fn) : fn()),
+      log: (event, fields) => this.target?.log(event, fields),
+    });
+    this.ports = new Ports((socket, address, lend) => this.sessions.accept(socket, address, lend));
   }
 
   log(event: string, fields?: Record<string, unknown>): void {

@@ -11,7 +11,8 @@ import { SimIoError } from '../core/contract.js';
 import { chapResponse, negotiate, pskBinder, sameProof, type ChapOffer, type ChapResult } from '../fabric/auth.js';
 import { EINVAL, EIO } from '../fabric/errno.js';
 import { Link } from '../fabric/link.js';
-import { decodeIo, FabricStatus, jsonPayload, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame, type ReauthRequest } from '../fabric/protocol.js';
+import type { ChunkSink } from './ports.js';
+import { decodeIo, FabricStatus, jsonPayload, MAGIC, Op, parseJson, RESPONSE_BIT, type ConnectAccept, type ConnectRequest, type Frame, type ReauthRequest } from '../fabric/protocol.js';
 import type { KeyContent, SimKey } from '../keyring/keyring.js';
 import { parseDhchapKey, type Secret } from '../keyring/secrets.js';
 import { NO_CNTLID, type HostKeys, type Listener, type ListenAddress, type QpairAuth, type Subsystem, type TargetController, type TargetQpair } from './subsystem.js';
@@ -31,7 +32,12 @@ export interface SessionEnv {
   log(event: string, fields?: Record<string, unknown>): void;
   /** Runs block I/O as the poll group's thread does (its bdev channels count it). */
   onPollGroup<T>(fn: () => Promise<T>): Promise<T>;
+  /** A connection whose first byte is not SIMF's: NVMe/TCP (nvmf/tcp/); it gets the reads. */
+  acceptNvmeTcp(socket: Socket, address: ListenAddress): { receive(view: Buffer): void };
 }
+
+/** The first byte of every SIMF frame (MAGIC 0x5346, big-endian). */
+const SIMF_FIRST_BYTE = MAGIC >> 8;
 
 export class TargetSessions {
   private readonly links = new Set<Link>();
@@ -45,7 +51,41 @@ export class TargetSessions {
     this.katoTimer.unref();
   }
 
-  accept(socket: Socket, address: ListenAddress): void {
+  /**
+   * A new connection on a listener: its first byte says what it speaks. A simulator's SIMF frame
+   * opens with its magic 0x5346 (first byte 0x53, 'S'); an NVMe/TCP host with an ICReq (PDU type
+   * 0x00, hlen 128). No NVMe/TCP PDU type is 0x53 (they are 0x00-0x09), so one byte decides;
+   * anything but 0x53 is NVMe/TCP, whose target answers a first PDU other than an ICReq with a
+   * C2HTermReq as spdk_tgt does.
+   */
+  accept(socket: Socket, address: ListenAddress, lend: (sink: ChunkSink) => void): void {
+    socket.on('error', () => {});
+    lend((first) => {
+      if (first[0] !== SIMF_FIRST_BYTE) {
+        // A secure_channel listener speaks TLS: a plain NVMe/TCP host fails the handshake (not simulated: closed).
+        if (this.secureAt(address)) {
+          lend(() => {});
+          socket.destroy();
+          return;
+        }
+        const conn = this.env.acceptNvmeTcp(socket, address);
+        lend((view) => conn.receive(view));
+        conn.receive(first);
+        return;
+      }
+      // SIMF keeps what it reads (Link frames it from 'data' events): each read is copied once.
+      lend((view) => socket.emit('data', Buffer.from(view)));
+      this.acceptSimf(socket, address);
+      socket.emit('data', Buffer.from(first));
+    });
+  }
+
+  private secureAt(address: ListenAddress): boolean {
+    for (const sub of this.env.subsystems()) if (sub.findListener(address.traddr, address.trsvcid)?.secureChannel) return true;
+    return false;
+  }
+
+  private acceptSimf(socket: Socket, address: ListenAddress): void {
     const link = new Link(socket);
     this.links.add(link);
     link.onClose(() => this.links.delete(link));
@@ -302,10 +342,19 @@ export class TargetSessions {
     for (const sub of this.env.subsystems()) {
       if (sub.stalled) continue;
       for (const ctrl of [...sub.controllers]) {
-        if (ctrl.kato === 0 || now - ctrl.lastHeard <= ctrl.kato) continue;
+        if (ctrl.kato === 0 || now < expiryOf(ctrl)) continue;
         this.env.log('nvmf_keep_alive_timeout', { subnqn: sub.nqn, cntlid: ctrl.cntlid });
         this.disconnect(ctrl);
       }
     }
   }
+}
+
+/** When the target drops a silent controller (see TargetController.kaPollStart). */
+function expiryOf(ctrl: TargetController): number {
+  const deadline = ctrl.lastHeard + ctrl.kato;
+  if (ctrl.kaPollStart === undefined) return deadline + 1;
+  // spdk's poller checks `now > deadline` at each tick: the first tick strictly after the deadline.
+  const ticks = Math.floor((deadline - ctrl.kaPollStart) / ctrl.kato) + 1;
+  return ctrl.kaPollStart + ticks * ctrl.kato;
 }

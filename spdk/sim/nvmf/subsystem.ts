@@ -4,7 +4,6 @@
  * sockets live in ports.ts and session.ts.
  */
 import type { SimBdev } from '../core/contract.js';
-import type { Link } from '../fabric/link.js';
 import type { AnaState, NamespaceInfo } from '../fabric/protocol.js';
 import type { SimKey } from '../keyring/keyring.js';
 import type { Secret } from '../keyring/secrets.js';
@@ -44,9 +43,23 @@ export interface QpairAuth {
   readonly dhgroup: string;
 }
 
+/**
+ * What the target needs of a qpair's connection, whichever protocol it speaks: a SIMF Link
+ * (fabric/link.ts) or an NVMe/TCP connection (tcp/connection.ts).
+ */
+export interface QpairLink {
+  readonly remotePort: number;
+  /** Closes now; the controller's close handlers run. */
+  close(): void;
+  /** sim_fabric_blackhole: hold traffic both ways (or let it flow again). */
+  setStalled(stalled: boolean): void;
+  /** A SIMF notice (namespaces, ANA); an NVMe/TCP connection has none to send. */
+  send(opcode: number, id: number, status: number, payload?: Buffer): void;
+}
+
 export interface TargetQpair {
   readonly qid: number;
-  readonly link: Link;
+  readonly link: QpairLink;
   auth?: QpairAuth;
 }
 
@@ -69,8 +82,14 @@ export interface TargetController {
   readonly admin: TargetQpair;
   readonly io: TargetQpair[];
   /** Keep-alive timeout the target enforces (ms, 0 = none) and when the host was last heard. */
-  readonly kato: number;
+  kato: number;
   lastHeard: number;
+  /**
+   * NVMe/TCP controllers: when spdk's keep-alive poller started (it fires every `kato` ms from
+   * there, so a silent host is dropped at the first tick past lastHeard + kato). SIMF controllers
+   * have none: they are dropped as soon as the host has been silent for longer than `kato`.
+   */
+  kaPollStart?: number;
 }
 
 export interface SubsystemOptions {

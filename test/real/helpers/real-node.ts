@@ -85,6 +85,11 @@ export class RealTarget {
     });
   }
 
+  /** The running process's id (to stop and continue it). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const proc = this.proc;
     this.proc = null;

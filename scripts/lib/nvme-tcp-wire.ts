@@ -1,0 +1,291 @@
+/**
+ * A scripted NVMe/TCP host for tests and benchmarks of the simulator's target: PDUs built byte by
+ * byte per the NVMe/TCP spec (TP 8000) and NVMe-oF, every field at its explicit offset, no digests.
+ * Not the service's host (src/nvme-tcp/): it checks the target, so it trusts nothing of it.
+ *
+ *   const h = await WireHost.connect(port);
+ *   const ic = await h.icReq();                         // ICResp fields
+ *   const c = await h.command(connectSqe(...), connectData(...));
+ */
+import { connect, type Socket } from 'node:net';
+
+export const T = { IC_REQ: 0, IC_RESP: 1, H2C_TERM: 2, C2H_TERM: 3, CMD: 4, RESP: 5, H2C_DATA: 6, C2H_DATA: 7, R2T: 9 } as const;
+
+export interface IcResp {
+  readonly hlen: number;
+  readonly plen: number;
+  readonly pfv: number;
+  readonly cpda: number;
+  readonly dgst: number;
+  readonly maxh2cdata: number;
+}
+
+export interface Cqe {
+  readonly cdw0: number;
+  readonly cdw1: number;
+  readonly sqhd: number;
+  readonly cid: number;
+  /** Status field (bits 15:1 of dword 3's upper half, phase bit dropped): sc, sct, dnr. */
+  readonly sc: number;
+  readonly sct: number;
+  readonly dnr: boolean;
+}
+
+export interface Done {
+  readonly cqe: Cqe;
+  /** C2HData received for the command (reads, identify). */
+  readonly data: Buffer;
+  /** The completion came as a C2HData SUCCESS flag, without a response capsule. */
+  readonly viaC2hSuccess: boolean;
+}
+
+export interface TermReq {
+  readonly fes: number;
+  readonly fei: number;
+  readonly echoed: Buffer;
+}
+
+interface Pending {
+  readonly resolve: (d: Done) => void;
+  readonly reject: (e: Error) => void;
+  data: Buffer;
+  readonly writeData: Buffer | undefined;
+}
+
+/** A 64-byte submission queue entry. */
+export function sqe(f: { opcode: number; cid?: number; nsid?: number; fctype?: number; cdw10?: number; cdw11?: number; cdw12?: number; cdw13?: number; sglLength?: number; sglType?: number }): Buffer {
+  const b = Buffer.alloc(64);
+  b[0] = f.opcode;
+  b.writeUInt16LE(f.cid ?? 0, 2);
+  b.writeUInt32LE(f.nsid ?? 0, 4);
+  if (f.fctype !== undefined) b[4] = f.fctype;
+  // SGL1 at 24: address 24 (8), length 32 (4), type/subtype byte 39.
+  b.writeUInt32LE(f.sglLength ?? 0, 32);
+  b[39] = f.sglType ?? 0x5a;
+  b.writeUInt32LE(f.cdw10 ?? 0, 40);
+  b.writeUInt32LE(f.cdw11 ?? 0, 44);
+  b.writeUInt32LE(f.cdw12 ?? 0, 48);
+  b.writeUInt32LE(f.cdw13 ?? 0, 52);
+  return b;
+}
+
+/** Fabrics Connect: recfmt 40, qid 42, sqsize 44, cattr 46, kato 48; data in-capsule (type 0x01). */
+export function connectSqe(qid: number, sqsize: number, kato: number): Buffer {
+  const b = sqe({ opcode: 0x7f, fctype: 0x01, sglLength: 1024, sglType: 0x01 });
+  b.writeUInt16LE(0, 40);
+  b.writeUInt16LE(qid, 42);
+  b.writeUInt16LE(sqsize, 44);
+  b.writeUInt32LE(kato, 48);
+  return b;
+}
+
+/** Connect data: hostid 0 (16), cntlid 16, subnqn 256, hostnqn 512. */
+export function connectData(subnqn: string, hostnqn: string, cntlid = 0xffff, hostid = '2b2c0f2e-6c4b-4c6a-9f0e-0d5f1b7a9c11'): Buffer {
+  const b = Buffer.alloc(1024);
+  Buffer.from(hostid.replace(/-/g, ''), 'hex').copy(b, 0);
+  b.writeUInt16LE(cntlid, 16);
+  b.write(subnqn, 256, 'utf8');
+  b.write(hostnqn, 512, 'utf8');
+  return b;
+}
+
+/** Property Get (fctype 4) / Set (fctype 0): attrib 40 (size: 0 = 4 bytes, 1 = 8), offset 44, value 48. */
+export function propertySqe(set: boolean, ofst: number, size8: boolean, value = 0n): Buffer {
+  const b = sqe({ opcode: 0x7f, fctype: set ? 0x00 : 0x04, sglLength: 0, sglType: 0 });
+  b[40] = size8 ? 1 : 0;
+  b.writeUInt32LE(ofst, 44);
+  b.writeBigUInt64LE(value, 48);
+  return b;
+}
+
+export function commonHeader(type: number, flags: number, hlen: number, pdo: number, plen: number): Buffer {
+  const b = Buffer.alloc(8);
+  b[0] = type;
+  b[1] = flags;
+  b[2] = hlen;
+  b[3] = pdo;
+  b.writeUInt32LE(plen, 4);
+  return b;
+}
+
+export function icReqPdu(hpda = 0, dgst = 0, maxr2t = 0): Buffer {
+  const b = Buffer.alloc(128);
+  commonHeader(T.IC_REQ, 0, 128, 0, 128).copy(b, 0);
+  b.writeUInt16LE(0, 8); // PFV
+  b[10] = hpda;
+  b[11] = dgst;
+  b.writeUInt32LE(maxr2t, 12);
+  return b;
+}
+
+export class WireHost {
+  private rx: Buffer = Buffer.alloc(0);
+  private readonly pending = new Map<number, Pending>();
+  private icWaiter: ((r: IcResp) => void) | null = null;
+  private nextCid = 1;
+  maxh2cdata = 0;
+  term: TermReq | null = null;
+  readonly closed: Promise<void>;
+  private isClosed = false;
+
+  private constructor(readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (c: Buffer) => this.onData(c));
+    socket.on('error', () => {});
+    this.closed = new Promise((resolve) =>
+      socket.once('close', () => {
+        this.isClosed = true;
+        for (const p of this.pending.values()) p.reject(new Error('connection closed'));
+        this.pending.clear();
+        resolve();
+      }),
+    );
+  }
+
+  static connect(port: number, host = '127.0.0.1'): Promise<WireHost> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ host, port });
+      s.once('connect', () => resolve(new WireHost(s)));
+      s.once('error', reject);
+    });
+  }
+
+  get gone(): boolean {
+    return this.isClosed;
+  }
+
+  send(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  async icReq(hpda = 0, dgst = 0): Promise<IcResp> {
+    const got = new Promise<IcResp>((resolve) => (this.icWaiter = resolve));
+    this.send(icReqPdu(hpda, dgst));
+    const r = await got;
+    this.maxh2cdata = r.maxh2cdata;
+    return r;
+  }
+
+  /**
+   * Sends a command capsule and resolves with its completion. `inCapsule` data rides in the
+   * capsule (pdo 72); `writeData` goes in H2CData PDUs when the target asks with an R2T.
+   */
+  command(entry: Buffer, opts: { inCapsule?: Buffer; writeData?: Buffer } = {}): Promise<Done> {
+    const cid = this.nextCid;
+    this.nextCid = cid >= 0xfffe ? 1 : cid + 1;
+    entry.writeUInt16LE(cid, 2);
+    const icd = opts.inCapsule;
+    const done = new Promise<Done>((resolve, reject) => {
+      if (this.isClosed) reject(new Error('connection closed'));
+      this.pending.set(cid, { resolve, reject, data: Buffer.alloc(0), writeData: opts.writeData });
+    });
+    const header = commonHeader(T.CMD, 0, 72, icd ? 72 : 0, 72 + (icd?.length ?? 0));
+    this.socket.cork();
+    this.socket.write(header);
+    this.socket.write(entry);
+    if (icd) this.socket.write(icd);
+    this.socket.uncork();
+    return done;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.rx = this.rx.length === 0 ? chunk : Buffer.concat([this.rx, chunk]);
+    for (;;) {
+      if (this.rx.length < 8) return;
+      const plen = this.rx.readUInt32LE(4);
+      if (this.rx.length < plen) return;
+      const pdu = this.rx.subarray(0, plen);
+      this.rx = this.rx.subarray(plen);
+      this.onPdu(pdu);
+    }
+  }
+
+  private onPdu(pdu: Buffer): void {
+    const type = pdu[0]!;
+    if (type === T.IC_RESP) {
+      this.icWaiter?.({ hlen: pdu[2]!, plen: pdu.readUInt32LE(4), pfv: pdu.readUInt16LE(8), cpda: pdu[10]!, dgst: pdu[11]!, maxh2cdata: pdu.readUInt32LE(12) });
+      this.icWaiter = null;
+    } else if (type === T.RESP) {
+      const cqe = parseCqe(pdu.subarray(8, 24));
+      const p = this.pending.get(cqe.cid);
+      this.pending.delete(cqe.cid);
+      p?.resolve({ cqe, data: p.data, viaC2hSuccess: false });
+    } else if (type === T.C2H_DATA) {
+      const cid = pdu.readUInt16LE(8);
+      const datao = pdu.readUInt32LE(12);
+      const datal = pdu.readUInt32LE(16);
+      const p = this.pending.get(cid);
+      if (!p) return;
+      const piece = pdu.subarray(pdu[3]!, pdu[3]! + datal);
+      if (p.data.length < datao + datal) {
+        const grown = Buffer.alloc(datao + datal);
+        p.data.copy(grown);
+        p.data = grown;
+      }
+      piece.copy(p.data, datao);
+      if (pdu[1]! & 0x08) {
+        this.pending.delete(cid);
+        p.resolve({ cqe: { cdw0: 0, cdw1: 0, sqhd: -1, cid, sc: 0, sct: 0, dnr: false }, data: p.data, viaC2hSuccess: true });
+      }
+    } else if (type === T.R2T) {
+      const cid = pdu.readUInt16LE(8);
+      const ttag = pdu.readUInt16LE(10);
+      const r2to = pdu.readUInt32LE(12);
+      const r2tl = pdu.readUInt32LE(16);
+      const data = this.pending.get(cid)?.writeData ?? Buffer.alloc(r2tl);
+      this.socket.cork();
+      for (let off = 0; off < r2tl; off += this.maxh2cdata || r2tl) {
+        const len = Math.min(this.maxh2cdata || r2tl, r2tl - off);
+        const last = off + len >= r2tl;
+        const h = Buffer.alloc(24);
+        commonHeader(T.H2C_DATA, last ? 0x04 : 0, 24, 24, 24 + len).copy(h, 0);
+        h.writeUInt16LE(cid, 8);
+        h.writeUInt16LE(ttag, 10);
+        h.writeUInt32LE(r2to + off, 12);
+        h.writeUInt32LE(len, 16);
+        this.socket.write(h);
+        this.socket.write(data.subarray(r2to + off, r2to + off + len));
+      }
+      this.socket.uncork();
+    } else if (type === T.C2H_TERM) {
+      this.term = { fes: pdu.readUInt16LE(8), fei: pdu.readUInt32LE(10), echoed: Buffer.from(pdu.subarray(24)) };
+    }
+  }
+}
+
+export function parseCqe(b: Buffer): Cqe {
+  const st = b.readUInt16LE(14);
+  return { cdw0: b.readUInt32LE(0), cdw1: b.readUInt32LE(4), sqhd: b.readUInt16LE(8), cid: b.readUInt16LE(12), sc: (st >> 1) & 0xff, sct: (st >> 9) & 7, dnr: (st & 0x8000) !== 0 };
+}
+
+/** Connects a qpair: ICReq, then Connect; resolves with the host and the Connect completion. */
+export async function connectQpair(
+  port: number,
+  subnqn: string,
+  hostnqn: string,
+  qid: number,
+  opts: { cntlid?: number; sqsize?: number; kato?: number } = {},
+): Promise<{ host: WireHost; done: Done }> {
+  const host = await WireHost.connect(port);
+  await host.icReq();
+  const done = await host.command(connectSqe(qid, opts.sqsize ?? 31, opts.kato ?? 0), { inCapsule: connectData(subnqn, hostnqn, opts.cntlid ?? 0xffff) });
+  return { host, done };
+}
+
+/** Brings an admin qpair's controller up: CC with EN, IOSQES 6, IOCQES 4. */
+export async function enable(admin: WireHost): Promise<Done> {
+  return admin.command(propertySqe(true, 0x14, false, 0x460001n));
+}
+
+export function readSqe(nsid: number, lba: number, blocks: number, blockSize: number): Buffer {
+  return sqe({ opcode: 0x02, nsid, cdw10: lba % 0x1_0000_0000, cdw11: Math.floor(lba / 0x1_0000_0000), cdw12: blocks - 1, sglLength: blocks * blockSize });
+}
+
+/** A write whose data comes after an R2T (transport SGL, 0x5a) or in the capsule (0x01). */
+export function writeSqe(nsid: number, lba: number, blocks: number, blockSize: number, inCapsule = false): Buffer {
+  return sqe({ opcode: 0x01, nsid, cdw10: lba % 0x1_0000_0000, cdw11: Math.floor(lba / 0x1_0000_0000), cdw12: blocks - 1, sglLength: blocks * blockSize, sglType: inCapsule ? 0x01 : 0x5a });
+}

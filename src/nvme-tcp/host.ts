@@ -1,0 +1,444 @@
+/**
+ * A userspace NVMe/TCP host: one controller of one subsystem, its admin queue and one I/O queue,
+ * each on its own TCP connection. Connect as the NVMe-oF specification orders it: ICReq/ICResp,
+ * Fabrics Connect on the admin queue (CNTLID FFFFh: a dynamic controller) with a keep-alive
+ * timeout, CAP, CC.EN and CSTS.RDY, Identify Controller, then Connect of I/O queue 1 with the
+ * controller's ID. Writes and reads are split at the controller's transfer limit and wait for a
+ * queue slot (backpressure); Keep Alive runs on the admin queue so spdk_tgt drops the controller
+ * of a host that stopped (spdk_tgt v26.05 keeps a controller connected with KATO 0 forever).
+ */
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import pino from 'pino';
+import { ConductorError } from '../errors.js';
+import { nqnProblem } from '../validation/nqn.js';
+import { QueuePair, reasonText } from './queue.js';
+import {
+  CC_ENABLE,
+  CC_SHUTDOWN,
+  type Capabilities,
+  CNS,
+  type ControllerData,
+  connectSqe,
+  type Cqe,
+  decodeCap,
+  decodeCsts,
+  decodeIdentifyController,
+  decodeIdentifyNamespace,
+  decodeNamespaceList,
+  encodeConnectData,
+  encodeSqe,
+  IDENTIFY_BYTES,
+  identifySqe,
+  ioSqe,
+  OPC,
+  PROP,
+  propertyGetSqe,
+  propertySetSqe,
+} from './sqe.js';
+import { commandError } from './status.js';
+
+export interface NvmeTcpConnectOptions {
+  readonly address: string;
+  readonly port: number;
+  readonly subnqn: string;
+  readonly hostnqn: string;
+  /** A UUID string; default: random. */
+  readonly hostid?: string;
+  /** I/O commands in flight on the one I/O queue (default 32; bounded by the target's). */
+  readonly queueDepth?: number;
+  /** Connect deadline and per-command deadline (default 30_000). */
+  readonly timeoutMs?: number;
+  /** Keep-alive timeout asked of the controller, ms (default 10_000; 0: none, the controller then lives until the connections close). */
+  readonly keepAliveTimeoutMs?: number;
+  /** Aborts the connect; after connect, close() is the way out. */
+  readonly signal?: AbortSignal;
+  readonly log?: pino.Logger;
+}
+
+export interface NamespaceInfo {
+  readonly nsid: number;
+  readonly blockBytes: number;
+  readonly blocks: number;
+}
+
+export const DEFAULT_QUEUE_DEPTH = 32;
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 10_000;
+/** Admin queue entries (the minimum a controller must accept as its admin queue's maximum). */
+const ADMIN_DEPTH = 32;
+/** The transfer limit when the controller reports none (MDTS 0). */
+const UNLIMITED_TRANSFER_CAP = 1024 * 1024;
+/** NLB is 16 bits. */
+const MAX_BLOCKS_PER_COMMAND = 65_536;
+/** How long close() waits for a shutdown to complete before it just disconnects. */
+const SHUTDOWN_WAIT_MS = 2000;
+const POLL_MS = 10;
+
+export class NvmeTcpHost {
+  readonly cntlid: number;
+  readonly maxTransferBytes: number;
+  /** Data up to this size goes inside the write's capsule (no R2T round trip). */
+  readonly inCapsuleBytes: number;
+  readonly queueDepth: number;
+  /** The keep-alive timeout asked for, ms (0: none). */
+  readonly keepAliveTimeoutMs: number;
+  private readonly namespaces = new Map<number, NamespaceInfo>();
+  private keepAlive: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  /** One queue failed (and took the other with it). */
+  private gone = false;
+
+  private constructor(
+    private readonly admin: QueuePair,
+    private readonly io: QueuePair,
+    private readonly log: pino.Logger,
+    init: { cntlid: number; maxTransferBytes: number; inCapsuleBytes: number; queueDepth: number; keepAliveTimeoutMs: number },
+  ) {
+    this.cntlid = init.cntlid;
+    this.maxTransferBytes = init.maxTransferBytes;
+    this.inCapsuleBytes = init.inCapsuleBytes;
+    this.queueDepth = init.queueDepth;
+    this.keepAliveTimeoutMs = init.keepAliveTimeoutMs;
+    // One queue's failure is the controller's: the other goes with it
+    admin.onFailed((e) => this.lost('admin', e));
+    io.onFailed((e) => this.lost('I/O', e));
+  }
+
+  static async connect(options: NvmeTcpConnectOptions): Promise<NvmeTcpHost> {
+    const problem = connectProblem(options);
+    if (problem) throw new ConductorError('INVALID_ARGUMENT', `NVMe/TCP connect: ${problem}`);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const kato = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+    const target = `${options.subnqn} at ${options.address}:${options.port}`;
+    const log = (options.log ?? pino({ level: 'silent' })).child({ component: 'nvme-tcp-host', subnqn: options.subnqn, address: `${options.address}:${options.port}` });
+    const hostid = Buffer.from((options.hostid ?? randomUUID()).replaceAll('-', ''), 'hex');
+    const started = Date.now();
+
+    // The deadline and the caller's signal fail whatever queue is open: its commands reject with the reason
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new ConductorError('DEADLINE_EXCEEDED', `NVMe/TCP connect to ${target} did not finish within ${timeoutMs} ms`)), timeoutMs);
+    const onCallerAbort = () => controller.abort(new ConductorError('CANCELLED', `NVMe/TCP connect to ${target} cancelled: ${reasonText(options.signal!)}`));
+    options.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (options.signal?.aborted) onCallerAbort();
+    const queues: QueuePair[] = [];
+    const onAbort = () => {
+      const reason = controller.signal.reason as ConductorError;
+      for (const q of queues) q.fail(reason.code, reason.message);
+    };
+    controller.signal.addEventListener('abort', onAbort, { once: true });
+    const open = async (qid: number, depth: number): Promise<QueuePair> => {
+      const q = await QueuePair.open({ address: options.address, port: options.port, qid, depth, timeoutMs, log }, controller.signal);
+      queues.push(q);
+      return q;
+    };
+    const connectQueue = async (q: QueuePair, qid: number, sqsize: number, cntlid: number, keepAlive: number): Promise<number> => {
+      const data = encodeConnectData({ hostid, cntlid, subnqn: options.subnqn, hostnqn: options.hostnqn });
+      const cqe = await q.command(connectSqe({ qid, sqsize, kato: keepAlive }), { what: `Connect of queue ${qid} to ${target} as ${options.hostnqn}`, inCapsule: data });
+      if (!ok(cqe)) throw commandError(`Connect of queue ${qid} to ${target} as ${options.hostnqn}`, cqe.status, { qid, ...connectRefusal(cqe) }, true);
+      // AUTHREQ (dw0 bits 17:16): the controller wants DH-HMAC-CHAP or secure channel concatenation first
+      if ((cqe.dw0 >>> 16) & 0x3) throw new ConductorError('FAILED_PRECONDITION', `Connect to ${target} asks for authentication (AUTHREQ ${(cqe.dw0 >>> 16) & 0x3}), which this host does not do`);
+      return cqe.dw0 & 0xffff;
+    };
+
+    try {
+      const admin = await open(0, ADMIN_DEPTH);
+      const cntlid = await connectQueue(admin, 0, ADMIN_DEPTH - 1, 0xffff, kato);
+      const cap = await readCap(admin);
+      await setProperty(admin, PROP.CC, CC_ENABLE);
+      await waitReady(admin, cap, started + timeoutMs, controller.signal);
+      const id = await identifyController(admin);
+      const keepAliveMs = id.kas === 0 ? 0 : kato;
+      const limits = transferLimits(id, cap);
+      // SQSIZE is 0's based and below CAP.MQES + 1; one entry of slack so `depth` commands never fill the queue
+      const depth = Math.max(1, Math.min(options.queueDepth ?? DEFAULT_QUEUE_DEPTH, cap.mqes, id.maxcmd > 0 ? id.maxcmd : Number.MAX_SAFE_INTEGER));
+      const io = await open(1, depth);
+      await connectQueue(io, 1, depth, cntlid, 0);
+      const host = new NvmeTcpHost(admin, io, log, { cntlid, ...limits, queueDepth: depth, keepAliveTimeoutMs: keepAliveMs });
+      host.startKeepAlive();
+      log.info(
+        {
+          cntlid,
+          queueDepth: depth,
+          maxTransferBytes: limits.maxTransferBytes,
+          inCapsuleBytes: limits.inCapsuleBytes,
+          maxh2cdata: io.maxh2cdata,
+          cpda: io.cpda,
+          keepAliveTimeoutMs: keepAliveMs,
+          ms: Date.now() - started,
+        },
+        'NVMe/TCP host connected',
+      );
+      return host;
+    } catch (error) {
+      const reason = controller.signal.aborted ? (controller.signal.reason as ConductorError) : undefined;
+      await Promise.all(queues.map((q) => q.close(`the connect failed: ${(error as Error).message}`)));
+      log.warn({ reason: (error as Error).message }, 'NVMe/TCP connect failed');
+      throw reason && !(error instanceof ConductorError && error.code === reason.code) ? reason : error;
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onCallerAbort);
+      controller.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Identify Namespace of `nsid` (default: the first active namespace). */
+  async namespace(nsid?: number): Promise<NamespaceInfo> {
+    let id = nsid;
+    if (id === undefined) {
+      const list = decodeNamespaceList(await identify(this.admin, CNS.ACTIVE_NSIDS, 0, 'Identify of the active namespaces'));
+      if (list.length === 0) throw new ConductorError('FAILED_PRECONDITION', `controller ${this.cntlid} has no active namespace`);
+      id = list[0]!;
+    }
+    const data = decodeIdentifyNamespace(await identify(this.admin, CNS.NAMESPACE, id, `Identify Namespace ${id}`));
+    if (data.blocks === 0) throw new ConductorError('INVALID_ARGUMENT', `namespace ${id} is not active on controller ${this.cntlid}`, { nsid: id });
+    if (data.metadataBytes !== 0)
+      throw new ConductorError('FAILED_PRECONDITION', `namespace ${id} has ${data.metadataBytes} bytes of metadata per block, which this host does not handle`, { nsid: id });
+    const info = { nsid: id, blockBytes: data.blockBytes, blocks: data.blocks };
+    this.namespaces.set(id, info);
+    return info;
+  }
+
+  /** Writes `data` at `offsetBytes`; both multiples of the block size. Resolves when every part completed. */
+  async write(nsid: number, offsetBytes: number, data: Buffer, signal?: AbortSignal): Promise<void> {
+    const ns = await this.checkedRange(nsid, offsetBytes, data.length, 'write');
+    await this.transfer(ns, offsetBytes, data.length, signal, (at, length, lba, blocks) => {
+      const part = data.subarray(at, at + length);
+      const inCapsule = length <= this.inCapsuleBytes;
+      return {
+        sqe: ioSqe(OPC.WRITE, nsid, lba, blocks, length, inCapsule),
+        options: { what: `write of ${length} bytes at ${offsetBytes + at} to namespace ${nsid}`, ...(inCapsule ? { inCapsule: part } : { outData: part }), signal },
+      };
+    });
+  }
+
+  async read(nsid: number, offsetBytes: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+    const ns = await this.checkedRange(nsid, offsetBytes, length, 'read');
+    const out = Buffer.allocUnsafe(length);
+    await this.transfer(ns, offsetBytes, length, signal, (at, partLength, lba, blocks) => ({
+      sqe: ioSqe(OPC.READ, nsid, lba, blocks, partLength, false),
+      options: { what: `read of ${partLength} bytes at ${offsetBytes + at} from namespace ${nsid}`, inData: out.subarray(at, at + partLength), signal },
+    }));
+    return out;
+  }
+
+  async flush(nsid: number): Promise<void> {
+    const what = `Flush of namespace ${nsid}`;
+    const cqe = await this.io.command(encodeSqe({ opcode: OPC.FLUSH, nsid }), { what });
+    if (!ok(cqe)) throw commandError(what, cqe.status, { nsid });
+  }
+
+  /** Idempotent, never throws: fails what is in flight, shuts the controller down when cheap, ends both connections. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopKeepAlive();
+    const reason = `NVMe/TCP host of controller ${this.cntlid} closed`;
+    try {
+      await this.io.close(reason);
+      if (!this.admin.failed) await this.notifyShutdown();
+      await this.admin.close(reason);
+      this.log.info({ cntlid: this.cntlid }, 'NVMe/TCP host closed');
+    } catch (error) {
+      this.log.warn({ reason: (error as Error).message }, 'NVMe/TCP host close had an error; connections destroyed');
+      await this.admin.close(reason).catch(() => undefined);
+    }
+  }
+
+  /** CC.SHN normal, then CSTS.SHST complete, within SHUTDOWN_WAIT_MS; a slow or failing one is only logged. */
+  private async notifyShutdown(): Promise<void> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new Error(`no shutdown within ${SHUTDOWN_WAIT_MS} ms`)), SHUTDOWN_WAIT_MS);
+    try {
+      await setProperty(this.admin, PROP.CC, CC_SHUTDOWN, controller.signal);
+      while (!decodeCsts(await getProperty(this.admin, PROP.CSTS, 4, controller.signal)).shutdownComplete) await sleep(POLL_MS, controller.signal);
+    } catch (error) {
+      this.log.debug({ reason: (error as Error).message }, 'NVMe/TCP shutdown notification did not complete');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** I/O commands sent and not yet completed. */
+  get inFlight(): number {
+    return this.io.inFlight;
+  }
+
+  private lost(which: string, error: ConductorError): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.stopKeepAlive();
+    const other = which === 'admin' ? this.io : this.admin;
+    other.fail(error.code, `the ${which} queue failed: ${error.message}`, { ...error.details });
+    if (!this.closing) this.log.warn({ cntlid: this.cntlid, reason: error.message }, 'NVMe/TCP controller lost');
+  }
+
+  private startKeepAlive(): void {
+    if (this.keepAliveTimeoutMs === 0) return;
+    // Half the timeout: one Keep Alive may be slow or lost to a busy loop without the controller expiring
+    this.keepAlive = setInterval(() => void this.sendKeepAlive(), Math.max(100, Math.floor(this.keepAliveTimeoutMs / 2)));
+    this.keepAlive.unref();
+  }
+
+  private stopKeepAlive(): void {
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+  }
+
+  private async sendKeepAlive(): Promise<void> {
+    try {
+      const cqe = await this.admin.command(encodeSqe({ opcode: OPC.KEEP_ALIVE }), { what: 'Keep Alive' });
+      if (!ok(cqe)) this.admin.fail('UNAVAILABLE', `Keep Alive refused: ${commandError('Keep Alive', cqe.status).message}`);
+    } catch {
+      // the queue's failure already says why, and fails the host
+    }
+  }
+
+  private async checkedRange(nsid: number, offsetBytes: number, length: number, what: string): Promise<NamespaceInfo> {
+    const ns = this.namespaces.get(nsid) ?? (await this.namespace(nsid));
+    const problem =
+      !Number.isSafeInteger(offsetBytes) || offsetBytes < 0
+        ? `offset ${offsetBytes} is not a whole number of bytes`
+        : offsetBytes % ns.blockBytes !== 0 || length % ns.blockBytes !== 0
+          ? `offset ${offsetBytes} and length ${length} must be multiples of the ${ns.blockBytes}-byte block`
+          : offsetBytes + length > ns.blocks * ns.blockBytes
+            ? `${length} bytes at ${offsetBytes} pass the end of the namespace (${ns.blocks * ns.blockBytes} bytes)`
+            : undefined;
+    if (problem) throw new ConductorError('INVALID_ARGUMENT', `${what} of namespace ${nsid}: ${problem}`, { nsid, offsetBytes, length });
+    return ns;
+  }
+
+  /**
+   * Issues the parts of a transfer as slots free up (never more than the queue holds), stops
+   * issuing at the first failure, and settles once every issued part has.
+   */
+  private async transfer(
+    ns: NamespaceInfo,
+    offsetBytes: number,
+    length: number,
+    signal: AbortSignal | undefined,
+    part: (at: number, length: number, lba: number, blocks: number) => { sqe: Buffer; options: Parameters<QueuePair['submit']>[1] },
+  ): Promise<void> {
+    const step = Math.min(this.maxTransferBytes, MAX_BLOCKS_PER_COMMAND * ns.blockBytes);
+    let failure: Error | undefined;
+    const issued: Promise<void>[] = [];
+    for (let at = 0; at < length && !failure; at += step) {
+      const partLength = Math.min(step, length - at);
+      const { sqe, options } = part(at, partLength, (offsetBytes + at) / ns.blockBytes, partLength / ns.blockBytes);
+      let sent: { done: Promise<Cqe> };
+      try {
+        sent = await this.io.submit(sqe, options);
+      } catch (error) {
+        failure ??= error as Error;
+        break;
+      }
+      issued.push(
+        sent.done.then(
+          (cqe) => {
+            if (!ok(cqe)) failure ??= commandError(options.what, cqe.status, { nsid: ns.nsid });
+          },
+          (error: Error) => {
+            failure ??= error;
+          },
+        ),
+      );
+    }
+    await Promise.all(issued);
+    if (failure) throw failure;
+  }
+}
+
+function ok(cqe: Cqe): boolean {
+  return cqe.status.sct === 0 && cqe.status.sc === 0;
+}
+
+/** Connect's INVALID PARAMETER names the field: IATTR (dw0 bits 23:16) 1 = in the data, IPO (bits 15:0) its offset. */
+function connectRefusal(cqe: Cqe): Record<string, unknown> {
+  if (cqe.status.sct !== 1 || cqe.status.sc !== 0x82) return {};
+  const inData = ((cqe.dw0 >>> 16) & 0xff) === 1;
+  const ipo = cqe.dw0 & 0xffff;
+  const field = inData ? ({ 0: 'hostid', 16: 'cntlid', 256: 'subnqn', 512: 'hostnqn' } as Record<number, string>)[ipo] : ({ 42: 'qid', 44: 'sqsize', 48: 'kato' } as Record<number, string>)[ipo];
+  return { invalidField: field ?? `${inData ? 'data' : 'command'} byte ${ipo}` };
+}
+
+async function readCap(admin: QueuePair): Promise<Capabilities> {
+  const cqe = await admin.command(propertyGetSqe(PROP.CAP, 8), { what: 'Property Get CAP' });
+  if (!ok(cqe)) throw commandError('Property Get CAP', cqe.status);
+  return decodeCap(cqe.dw0, cqe.dw1);
+}
+
+async function getProperty(admin: QueuePair, offset: number, size: 4 | 8, signal?: AbortSignal): Promise<number> {
+  const what = `Property Get 0x${offset.toString(16)}`;
+  const cqe = await admin.command(propertyGetSqe(offset, size), { what, signal });
+  if (!ok(cqe)) throw commandError(what, cqe.status);
+  return cqe.dw0;
+}
+
+async function setProperty(admin: QueuePair, offset: number, value: number, signal?: AbortSignal): Promise<void> {
+  const what = `Property Set 0x${offset.toString(16)} = 0x${value.toString(16)}`;
+  const cqe = await admin.command(propertySetSqe(offset, value), { what, signal });
+  if (!ok(cqe)) throw commandError(what, cqe.status);
+}
+
+/** Polls CSTS until RDY, within CAP.TO and the connect's deadline. */
+async function waitReady(admin: QueuePair, cap: Capabilities, deadline: number, signal: AbortSignal): Promise<void> {
+  const until = Math.min(deadline, Date.now() + (cap.timeoutMs || DEFAULT_TIMEOUT_MS));
+  for (;;) {
+    const csts = decodeCsts(await getProperty(admin, PROP.CSTS, 4));
+    if (csts.fatal) throw new ConductorError('UNAVAILABLE', 'the controller reports a fatal status (CSTS.CFS) after CC.EN');
+    if (csts.ready) return;
+    if (Date.now() > until) throw new ConductorError('DEADLINE_EXCEEDED', `the controller was not ready (CSTS.RDY) within ${cap.timeoutMs} ms of CC.EN (CAP.TO)`);
+    await sleep(POLL_MS, signal);
+  }
+}
+
+async function identify(admin: QueuePair, cns: number, nsid: number, what: string): Promise<Buffer> {
+  const data = Buffer.alloc(IDENTIFY_BYTES);
+  const cqe = await admin.command(identifySqe(cns, nsid), { what, inData: data });
+  if (!ok(cqe)) throw commandError(what, cqe.status, { nsid });
+  return data;
+}
+
+async function identifyController(admin: QueuePair): Promise<ControllerData> {
+  return decodeIdentifyController(await identify(admin, CNS.CONTROLLER, 0, 'Identify Controller'));
+}
+
+function transferLimits(id: ControllerData, cap: Capabilities): { maxTransferBytes: number; inCapsuleBytes: number } {
+  const maxTransferBytes = id.mdts === 0 ? UNLIMITED_TRANSFER_CAP : Math.min(2 ** id.mdts * cap.mpsminBytes, 2 ** 31);
+  // NVMe/TCP puts in-capsule data right after the SQE; a controller asking for an offset gets none
+  const inCapsuleBytes = id.icdoff === 0 ? Math.max(0, id.ioccsz * 16 - 64) : 0;
+  return { maxTransferBytes, inCapsuleBytes };
+}
+
+function connectProblem(o: NvmeTcpConnectOptions): string | undefined {
+  if (!net.isIPv4(o.address)) return `address ${JSON.stringify(o.address)} is not an IPv4 address`;
+  if (!Number.isInteger(o.port) || o.port < 1 || o.port > 65_535) return `port ${o.port} is not a TCP port`;
+  const nqn = nqnProblem(o.subnqn) ?? nqnProblem(o.hostnqn);
+  if (nqn) return nqn;
+  if (o.hostid !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(o.hostid)) return 'hostid is not a UUID';
+  if (o.queueDepth !== undefined && (!Number.isInteger(o.queueDepth) || o.queueDepth < 1 || o.queueDepth > 65_535)) return `queueDepth ${o.queueDepth} is not 1..65535`;
+  if (o.timeoutMs !== undefined && (!Number.isFinite(o.timeoutMs) || o.timeoutMs <= 0)) return `timeoutMs ${o.timeoutMs} is not positive`;
+  if (o.keepAliveTimeoutMs !== undefined && (!Number.isInteger(o.keepAliveTimeoutMs) || o.keepAliveTimeoutMs < 0)) return `keepAliveTimeoutMs ${o.keepAliveTimeoutMs} is not a whole number of ms`;
+  return undefined;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason as Error);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
