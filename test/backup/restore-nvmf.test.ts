@@ -6,16 +6,21 @@
  * subsystem, lvol b.<replica> or port behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JobInfo } from '../../src/domain/backup/jobs-model.js';
 import { RESTORE_HOST_NQN, restoreNqn } from '../../src/domain/node/naming.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { conductorRefusal as refusal } from '../helpers/refusal.js';
 import { until } from '../helpers/until.js';
+import { startSim } from '../sim/helpers/start-sim.js';
 
 const MIB = 1024 * 1024;
 const SIZE = 32 * MIB;
 const BLOCK = 4096;
 const READ_BLOCK = 256 * 1024;
+/** backup.restoreIoTimeoutMs here: long beside a loopback write, short for a test to wait out. */
+const IO_TIMEOUT_MS = 5_000;
 
 let node: NodeFixture;
 const live = Buffer.alloc(SIZE);
@@ -63,7 +68,7 @@ async function nothingLeft(): Promise<void> {
 }
 
 beforeAll(async () => {
-  node = await startNode();
+  node = await startNode({ env: { CONDUCTOR_BACKUP_RESTORE_IO_TIMEOUT_MS: String(IO_TIMEOUT_MS), CONDUCTOR_BACKUP_RETRIES: '1', CONDUCTOR_BACKUP_RETRY_MIN_MS: '100' } });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 512) });
   await node.node.replicaCreate('src', 'd', SIZE);
   // Data in clusters 0-2, 10 and 31: five of the volume's 32 clusters.
@@ -147,13 +152,13 @@ describe('restoring over NVMe/TCP', () => {
   it('spdk_tgt closing the connection fails the writes at once, and the abort still removes everything', async () => {
     const sink = await node.node.dataPath.openRestore({ disk: 'd', replica: 'cut', sizeBytes: SIZE });
     await sink.write(0, randomBytes(MIB));
-    await node.client.callUnchecked('sim_listeners_kill', {});
+    await node.client.callUnchecked('sim_listeners_kill');
     try {
       const error = await refusal(sink.write(MIB, randomBytes(MIB)));
       expect(error.message.length).toBeGreaterThan(0);
       await sink.abort();
     } finally {
-      await node.client.callUnchecked('sim_listeners_restore', {});
+      await node.client.callUnchecked('sim_listeners_restore');
     }
     await nothingLeft();
   });
@@ -169,4 +174,51 @@ describe('restoring over NVMe/TCP', () => {
     await sink.abort();
     await nothingLeft();
   });
+
+  it('an export that stops answering fails the write at backup.restoreIoTimeoutMs with the reason, and the abort removes everything', async () => {
+    const sink = await node.node.dataPath.openRestore({ disk: 'd', replica: 'silent', sizeBytes: SIZE });
+    await sink.write(0, randomBytes(MIB));
+    await node.client.callUnchecked('sim_fabric_blackhole', { nqn: restoreNqn('silent'), enable: true });
+    try {
+      const error = await refusal(sink.write(MIB, randomBytes(MIB)));
+      expect(error.message).toMatch(/timed out|deadline|did not answer|within/i);
+      await sink.abort();
+    } finally {
+      await node.client.callUnchecked('sim_fabric_blackhole', { nqn: restoreNqn('silent'), enable: false }).catch(() => undefined);
+    }
+    await nothingLeft();
+  });
+
+  it('kill -9 of spdk_tgt mid-restore ends the job with a reason, and after the reconcile no restore lvol or export is left', { timeout: 180_000 }, async () => {
+    await node.node.backups.targetSet({ kind: 'fs', path: path.join(node.dir, 'target') });
+    const backup = await ended((await node.node.backups.backupCreate({ replica: 'src', snapshot: 's1', volume: 'vol' })).id);
+    expect(backup.state, backup.reason).toBe('done');
+    const job = await node.node.backups.restoreCreate({ volume: 'vol', backupId: backup.backupId, disk: 'd', replica: 'killed' });
+    // Held mid-download: its export stops answering once it exists.
+    await until('the restore export to exist', async () => ((await leftovers()).subsystems.includes(restoreNqn('killed')) ? true : undefined), 30_000);
+    await node.client.callUnchecked('sim_fabric_blackhole', { nqn: restoreNqn('killed'), enable: true });
+    const socket = node.sim.socket;
+    await node.sim.kill();
+    await until('the service to see spdk_tgt gone', () => node.node.readiness().ready === false);
+    node.sim = await startSim({ name: 'node', socket, args: ['--mem-dump', path.join(node.dir, 'mem-dump-2.txt')] });
+    await until(
+      'the service ready again',
+      () => node.node.readiness().ready,
+      120_000,
+      () => node.node.readiness().reason,
+    );
+    const end = await ended(job.id);
+    console.log(`restore after spdk_tgt kill -9: ${end.state} (${end.errorCode}): ${end.reason}`);
+    expect(end.state).toBe('failed');
+    expect(end.reason).not.toBe('');
+    await nothingLeft();
+    expect((await refusal(node.node.replicaGet('killed'))).code).toBe('REPLICA_NOT_FOUND');
+  });
 });
+
+async function ended(id: string): Promise<JobInfo> {
+  return until(`job ${id} to end`, () => {
+    const job = node.node.backups.jobGet(id);
+    return ['done', 'failed', 'cancelled'].includes(job.state) ? job : undefined;
+  });
+}

@@ -127,7 +127,7 @@ class NvmfRestoreSink implements RestoreSink {
         field: 'offset',
       });
     }
-    this.spec.signal?.throwIfAborted();
+    if (this.spec.signal?.aborted) throw new ConductorError('CANCELLED', `restore of ${this.spec.replica} was cancelled`);
     await host.write(this.spec.nsid, offset, data, this.spec.signal);
   }
 
