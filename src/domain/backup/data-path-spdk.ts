@@ -191,7 +191,8 @@ export class SpdkDataPath implements DataPath {
 
   /** backup.restoreVia: over NVMe/TCP into a thin lvol (restore-nvmf.ts), or a staging file inflated (restore-sink.ts). */
   openRestore(req: RestoreRequest): Promise<RestoreSink> {
-    if ((this.staging.settings.restoreVia ?? 'nvmf-tcp') === 'nvmf-tcp') return openNvmfRestoreSink(this.ctx, this.replicas, this.restoring, req, { commandTimeoutMs: this.staging.settings.restoreIoTimeoutMs });
+    const { restoreVia, restoreIoTimeoutMs } = this.staging.settings;
+    if ((restoreVia ?? 'nvmf-tcp') === 'nvmf-tcp') return openNvmfRestoreSink(this.ctx, this.replicas, this.restoring, req, { commandTimeoutMs: restoreIoTimeoutMs });
     return openRestoreSink(this.ctx, this.replicas, this.staging, this.restoring, req);
   }
 
