@@ -123,12 +123,18 @@ export interface IcReq {
 }
 
 export function encodeIcReq(req: IcReq): Buffer {
+  // PFV 0, the only one defined
+  return encodeIc(PDU.IC_REQ, 0, req.hpda, req.headerDigest, req.dataDigest, req.maxr2t);
+}
+
+/** ICReq and ICResp share a layout: PFV u16 @8, a PDA u8 @10, digest bits u8 @11, a u32 @12. */
+function encodeIc(type: number, pfv: number, pda: number, headerDigest: boolean | undefined, dataDigest: boolean | undefined, word: number): Buffer {
   const b = Buffer.alloc(IC_BYTES);
-  writeCommonHeader(b, PDU.IC_REQ, 0, IC_BYTES, 0, IC_BYTES);
-  b.writeUInt16LE(0, 8); // PFV 0, the only one defined
-  b[10] = req.hpda;
-  b[11] = (req.headerDigest ? 1 : 0) | (req.dataDigest ? 2 : 0);
-  b.writeUInt32LE(req.maxr2t, 12);
+  writeCommonHeader(b, type, 0, IC_BYTES, 0, IC_BYTES);
+  b.writeUInt16LE(pfv, 8);
+  b[10] = pda;
+  b[11] = (headerDigest ? 1 : 0) | (dataDigest ? 2 : 0);
+  b.writeUInt32LE(word, 12);
   return b;
 }
 
@@ -149,13 +155,7 @@ export function decodeIcResp(b: Buffer): IcResp {
 
 /** Test and simulator side: the ICResp a target sends. */
 export function encodeIcResp(resp: Omit<IcResp, 'pfv'> & { pfv?: number }): Buffer {
-  const b = Buffer.alloc(IC_BYTES);
-  writeCommonHeader(b, PDU.IC_RESP, 0, IC_BYTES, 0, IC_BYTES);
-  b.writeUInt16LE(resp.pfv ?? 0, 8);
-  b[10] = resp.cpda;
-  b[11] = (resp.headerDigest ? 1 : 0) | (resp.dataDigest ? 2 : 0);
-  b.writeUInt32LE(resp.maxh2cdata, 12);
-  return b;
+  return encodeIc(PDU.IC_RESP, resp.pfv ?? 0, resp.cpda, resp.headerDigest, resp.dataDigest, resp.maxh2cdata);
 }
 
 /**
@@ -188,14 +188,24 @@ export interface DataHeader {
 
 /** The H2CData header and the padding up to its data, which follows at pdo. */
 export function encodeH2CData(h: Omit<DataHeader, 'pdo'>, cpda: number): Buffer {
-  const pdo = dataOffset(DATA_HLEN, cpda);
+  return encodeDataPdu(PDU.H2C_DATA, h, cpda);
+}
+
+/** H2CData and C2HData headers (C2HData's TTAG bytes are reserved: 0), padded to the PDA. */
+function encodeDataPdu(type: number, h: Omit<DataHeader, 'pdo'>, pda: number): Buffer {
+  const pdo = dataOffset(DATA_HLEN, pda);
   const b = Buffer.alloc(pdo);
-  writeCommonHeader(b, PDU.H2C_DATA, h.flags, DATA_HLEN, pdo, pdo + h.datal);
-  b.writeUInt16LE(h.cccid, 8);
-  b.writeUInt16LE(h.ttag, 10);
-  b.writeUInt32LE(h.datao, 12);
-  b.writeUInt32LE(h.datal, 16);
+  writeCommonHeader(b, type, h.flags, DATA_HLEN, pdo, pdo + h.datal);
+  writeTransfer(b, h.cccid, h.ttag, h.datao, h.datal);
   return b;
+}
+
+/** H2CData, C2HData and R2T alike: CCCID u16 @8, TTAG u16 @10, an offset u32 @12, a length u32 @16. */
+function writeTransfer(b: Buffer, cccid: number, ttag: number, offset: number, length: number): void {
+  b.writeUInt16LE(cccid, 8);
+  b.writeUInt16LE(ttag, 10);
+  b.writeUInt32LE(offset, 12);
+  b.writeUInt32LE(length, 16);
 }
 
 /** H2CData or C2HData header fields (`b` holds at least the 24-byte header). */
@@ -205,13 +215,7 @@ export function decodeDataHeader(b: Buffer): DataHeader {
 
 /** Test and simulator side: a C2HData header (its data follows at pdo). */
 export function encodeC2HData(h: Omit<DataHeader, 'pdo' | 'ttag'>, hpda = 0): Buffer {
-  const pdo = dataOffset(DATA_HLEN, hpda);
-  const b = Buffer.alloc(pdo);
-  writeCommonHeader(b, PDU.C2H_DATA, h.flags, DATA_HLEN, pdo, pdo + h.datal);
-  b.writeUInt16LE(h.cccid, 8);
-  b.writeUInt32LE(h.datao, 12);
-  b.writeUInt32LE(h.datal, 16);
-  return b;
+  return encodeDataPdu(PDU.C2H_DATA, { ...h, ttag: 0 }, hpda);
 }
 
 export interface R2t {
@@ -229,10 +233,7 @@ export function decodeR2t(b: Buffer): R2t {
 export function encodeR2t(r: R2t): Buffer {
   const b = Buffer.alloc(R2T_HLEN);
   writeCommonHeader(b, PDU.R2T, 0, R2T_HLEN, 0, R2T_HLEN);
-  b.writeUInt16LE(r.cccid, 8);
-  b.writeUInt16LE(r.ttag, 10);
-  b.writeUInt32LE(r.r2to, 12);
-  b.writeUInt32LE(r.r2tl, 16);
+  writeTransfer(b, r.cccid, r.ttag, r.r2to, r.r2tl);
   return b;
 }
 

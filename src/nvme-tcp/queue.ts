@@ -147,8 +147,7 @@ export class QueuePair {
       queue.icWait = undefined;
       if (ic.pfv !== 0) throw queue.fail('INTERNAL', `${queue.label}: ICResp with PDU format version ${ic.pfv}, not 0`);
       if (ic.headerDigest || ic.dataDigest) throw queue.fail('INTERNAL', `${queue.label}: the target turned on digests this host did not ask for`);
-      if (ic.maxh2cdata < MAXH2CDATA_MIN || ic.maxh2cdata % 4 !== 0)
-        throw queue.fail('INTERNAL', `${queue.label}: ICResp MAXH2CDATA ${ic.maxh2cdata} is below ${MAXH2CDATA_MIN} or not a multiple of 4`);
+      if (ic.maxh2cdata < MAXH2CDATA_MIN) throw queue.fail('INTERNAL', `${queue.label}: ICResp MAXH2CDATA ${ic.maxh2cdata} is below ${MAXH2CDATA_MIN}`);
       if (ic.cpda > 31) throw queue.fail('INTERNAL', `${queue.label}: ICResp CPDA ${ic.cpda} above 31`);
       queue.cpda = ic.cpda;
       queue.maxh2cdata = ic.maxh2cdata;

@@ -9,10 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConductorError } from '../../src/errors.js';
+import type { ConductorError } from '../../src/errors.js';
 import { NvmeTcpHost } from '../../src/nvme-tcp/host.js';
 import { SpdkClient } from '../../src/spdk/client.js';
 import { portBlock } from '../helpers/ports.js';
+import { conductorRefusal } from '../helpers/refusal.js';
+import { writeReadCompare, writesWhenKilled } from '../nvme-tcp/io-checks.js';
 import { MIB, RealTarget, SPDK_TGT, until } from './helpers/real-node.js';
 
 const HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:5b0c7a52-3c1e-4d7a-9f0e-000000000017';
@@ -22,15 +24,6 @@ const BLOCK = 4096;
 const VOLUME = 32 * MIB;
 
 if (!SPDK_TGT) console.log('test/real/nvme-tcp-host: skipped because SPDK_TGT is not set (point it at an spdk_tgt v26.05 binary to run)');
-
-async function rejection(promise: Promise<unknown>): Promise<ConductorError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof ConductorError)) throw new Error(`expected a ConductorError, got ${String(error)}`);
-  return error;
-}
 
 describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
   let dir: string;
@@ -88,26 +81,15 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
     const ns = await host.namespace();
     expect(ns).toEqual({ nsid: 1, blockBytes: BLOCK, blocks: VOLUME / BLOCK });
 
-    // In-capsule (4 KiB), one R2T (64 KiB), split commands (3 MiB + 4 KiB: R2T per 128 KiB part)
-    const writes = [
-      { at: 0, data: crypto.randomBytes(BLOCK) },
-      { at: 64 * 1024, data: crypto.randomBytes(64 * 1024) },
-      { at: 1 * MIB, data: crypto.randomBytes(3 * MIB + BLOCK) },
-    ];
-    // 24 writes of 256 KiB at once: 48 commands for 32 slots
-    for (let i = 0; i < 24; i++) writes.push({ at: 8 * MIB + i * 256 * 1024, data: crypto.randomBytes(256 * 1024) });
-    await Promise.all(writes.map((w) => host.write(1, w.at, w.data)));
-    await host.flush(1);
-    const reads = await Promise.all(writes.map((w) => host.read(1, w.at, w.data.length)));
-    for (const [i, read] of reads.entries()) expect(read.equals(writes[i]!.data), `write ${i} at ${writes[i]!.at}`).toBe(true);
-    // A read across what was never written: the malloc bdev's zeros around the first block
-    const span = await host.read(1, 0, 128 * 1024);
-    expect(span.subarray(0, BLOCK).equals(writes[0]!.data)).toBe(true);
-    expect(span.subarray(BLOCK, 64 * 1024).equals(Buffer.alloc(60 * 1024))).toBe(true);
+    // In-capsule (4 KiB), one R2T (64 KiB), split commands (3 MiB + 4 KiB: R2T per 128 KiB part),
+    // and 24 writes of 256 KiB at once: 48 commands for 32 slots
+    await writeReadCompare(host, 1, 8 * MIB, 24, 256 * 1024);
+    // Never written: the malloc bdev's zeros between the first block and the 64 KiB write
+    expect((await host.read(1, BLOCK, 60 * 1024)).equals(Buffer.alloc(60 * 1024))).toBe(true);
 
-    const misaligned = await rejection(host.write(1, 512, Buffer.alloc(BLOCK)));
+    const misaligned = await conductorRefusal(host.write(1, 512, Buffer.alloc(BLOCK)));
     expect(misaligned.code).toBe('INVALID_ARGUMENT');
-    const past = await rejection(host.read(1, VOLUME - BLOCK, 2 * BLOCK));
+    const past = await conductorRefusal(host.read(1, VOLUME - BLOCK, 2 * BLOCK));
     expect(past.code).toBe('INVALID_ARGUMENT');
     await host.close();
     await host.close();
@@ -115,11 +97,11 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
   }, 180_000);
 
   it('is refused with the NVMe status decoded for a host the subsystem does not allow, and for a subsystem that does not exist', async () => {
-    const refused = await rejection(connect({ hostnqn: OTHER_HOSTNQN }));
+    const refused = await conductorRefusal(connect({ hostnqn: OTHER_HOSTNQN }));
     expect(refused.code).toBe('FAILED_PRECONDITION');
     expect(refused.message).toMatch(/Connect of queue 0 .* failed: invalid host \(SCT 1h, SC 84h/);
     expect(refused.details).toMatchObject({ sct: 1, sc: 0x84 });
-    const missing = await rejection(connect({ subnqn: `${SUBNQN}-missing` }));
+    const missing = await conductorRefusal(connect({ subnqn: `${SUBNQN}-missing` }));
     expect(missing.code).toBe('UNAVAILABLE');
     expect(missing.message).toMatch(/invalid parameter/);
     expect(missing.details).toMatchObject({ sct: 1, sc: 0x82, invalidField: 'subnqn' });
@@ -133,7 +115,7 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
     process.kill(target.pid!, 'SIGSTOP');
     let writes: Promise<ConductorError>[];
     try {
-      writes = Array.from({ length: 8 }, (_, i) => rejection(host.write(1, i * 2 * MIB, data)));
+      writes = Array.from({ length: 8 }, (_, i) => conductorRefusal(host.write(1, i * 2 * MIB, data)));
       await until('the queue full of writes', 30_000, () => host.inFlight === host.queueDepth);
       await host.close();
     } finally {
@@ -164,7 +146,7 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
     await host.namespace(1);
     process.kill(target.pid!, 'SIGSTOP');
     try {
-      const error = await rejection(host.write(1, 0, crypto.randomBytes(MIB)));
+      const error = await conductorRefusal(host.write(1, 0, crypto.randomBytes(MIB)));
       expect(error.code).toBe('DEADLINE_EXCEEDED');
       expect(error.message).toMatch(/got no answer within 2000 ms/);
       await expect(host.read(1, 0, BLOCK)).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
@@ -177,19 +159,7 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
 
   it('fails writes in flight with UNAVAILABLE, long before their deadline, when spdk_tgt is killed', async () => {
     const host = await connect({ timeoutMs: 120_000 });
-    await host.namespace(1);
-    const data = crypto.randomBytes(2 * MIB);
-    let written = 0;
-    const writer = (async () => {
-      for (let i = 0; ; i++) {
-        await Promise.all([0, 1, 2, 3].map((j) => host.write(1, ((i * 4 + j) % 16) * 2 * MIB, data)));
-        written += 8 * MIB;
-      }
-    })();
-    const failed = rejection(writer);
-    await until('some data written', 60_000, () => written >= 8 * MIB);
-    await target.kill('SIGKILL');
-    const error = await failed;
+    const error = await writesWhenKilled(host, 1, VOLUME, () => target.kill('SIGKILL'));
     expect(error.code).toBe('UNAVAILABLE');
     expect(error.message).toMatch(/closed by the target|lost: ECONNRESET|EPIPE/);
     await host.close();
