@@ -8,10 +8,12 @@
  * ~176 MiB of an --no-huge spdk_tgt's memory is free), written round and round, or with --lvol a
  * thin lvol of --mib on an lvstore over an aio file in the scratch directory (a restore's target).
  *
+ * With --read, the same blocks are read back the same way after each run's writes.
+ *
  * Prints MiB/s, this process's CPU per GiB written (process.cpuUsage: the host's cost on the
  * service's loop) and the load average before and after.
  *
- *   npm run bench:nvme-tcp -- [--spdk-tgt PATH | --spdk-socket PATH] [--mib 2048] [--block-mib 2] [--qd 32] [--lvol] [--runs 3]
+ *   npm run bench:nvme-tcp -- [--spdk-tgt PATH | --spdk-socket PATH] [--mib 2048] [--block-mib 2] [--qd 32] [--lvol] [--read] [--runs 3]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -42,6 +44,8 @@ const { values } = parseArgs({
     /** 0: a free one the kernel picks. */
     port: { type: 'string', default: '0' },
     lvol: { type: 'boolean', default: false },
+    /** Read the blocks back after each run's writes, timed the same way. */
+    read: { type: 'boolean', default: false },
     runs: { type: 'string', default: '3' },
   },
 });
@@ -113,34 +117,43 @@ async function run(index: number): Promise<void> {
     const blocks = Array.from({ length: 4 }, () => randomBytes(blockBytes));
     const count = Math.floor((totalMib * MIB) / blockBytes);
     const slots = Math.floor((ns.blocks * ns.blockBytes) / blockBytes);
-    const writers = Math.max(1, Math.ceil((host.queueDepth * host.maxTransferBytes) / blockBytes));
-    const load = os.loadavg();
-    const cpu = process.cpuUsage();
-    const started = process.hrtime.bigint();
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: writers }, async () => {
-        while (next < count) {
-          const i = next++;
-          await host.write(ns.nsid, (i % slots) * blockBytes, blocks[i % blocks.length]!);
-        }
-      }),
-    );
-    await host.flush(ns.nsid);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const used = process.cpuUsage(cpu);
-    const gib = (count * blockBytes) / 1024 ** 3;
-    console.log(
-      `run ${index + 1}: ${(count * blockBytes) / MIB} MiB in ${seconds.toFixed(2)} s = ${((count * blockBytes) / MIB / seconds).toFixed(0)} MiB/s; ` +
-        `host CPU ${((used.user + used.system) / 1000 / gib).toFixed(0)} ms/GiB (user ${(used.user / 1000 / gib).toFixed(0)}, system ${(used.system / 1000 / gib).toFixed(0)}); ` +
-        `${writers} writes of ${blockBytes / MIB} MiB in flight on ${host.queueDepth} slots of ${host.maxTransferBytes / 1024} KiB; load ${load.map((l) => l.toFixed(2)).join(' ')} -> ${os
-          .loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}`,
-    );
+    const lanes = Math.max(1, Math.ceil((host.queueDepth * host.maxTransferBytes) / blockBytes));
+    const shape = `${lanes} × ${blockBytes / MIB} MiB in flight on ${host.queueDepth} slots of ${host.maxTransferBytes / 1024} KiB`;
+    await measure(`run ${index + 1} write`, count, shape, async () => {
+      await inLanes(lanes, count, (i) => host.write(ns.nsid, (i % slots) * blockBytes, blocks[i % blocks.length]!));
+      await host.flush(ns.nsid);
+    });
+    if (values.read) await measure(`run ${index + 1} read`, count, shape, () => inLanes(lanes, count, (i) => host.read(ns.nsid, (i % slots) * blockBytes, blockBytes)));
   } finally {
     await host.close();
   }
+}
+
+/** `count` calls of `work`, at most `lanes` at once. */
+async function inLanes(lanes: number, count: number, work: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (next < count) await work(next++);
+    }),
+  );
+}
+
+async function measure(what: string, count: number, shape: string, work: () => Promise<void>): Promise<void> {
+  const load = os.loadavg();
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  await work();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
+  const mib = (count * blockBytes) / MIB;
+  const gib = mib / 1024;
+  const loads = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(
+    `${what}: ${mib} MiB in ${seconds.toFixed(2)} s = ${(mib / seconds).toFixed(0)} MiB/s; ` +
+      `host CPU ${((used.user + used.system) / 1000 / gib).toFixed(0)} ms/GiB (user ${(used.user / 1000 / gib).toFixed(0)}, system ${(used.system / 1000 / gib).toFixed(0)}); ` +
+      `${shape}; load ${loads(load)} -> ${loads(os.loadavg())}`,
+  );
 }
 
 async function freePort(): Promise<number> {

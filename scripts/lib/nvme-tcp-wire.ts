@@ -125,6 +125,8 @@ export class WireHost {
   private nextCid = 1;
   maxh2cdata = 0;
   term: TermReq | null = null;
+  /** The last PDU received, whole (for checks of digests and raw fields). */
+  lastPdu: Buffer | null = null;
   readonly closed: Promise<void>;
   private isClosed = false;
 
@@ -205,6 +207,7 @@ export class WireHost {
   }
 
   private onPdu(pdu: Buffer): void {
+    this.lastPdu = Buffer.from(pdu);
     const type = pdu[0]!;
     if (type === T.IC_RESP) {
       this.icWaiter?.({ hlen: pdu[2]!, plen: pdu.readUInt32LE(4), pfv: pdu.readUInt16LE(8), cpda: pdu[10]!, dgst: pdu[11]!, maxh2cdata: pdu.readUInt32LE(12) });

@@ -252,9 +252,11 @@ export class NvmeTcpHost {
   private async notifyShutdown(): Promise<void> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new Error(`no shutdown within ${SHUTDOWN_WAIT_MS} ms`)), SHUTDOWN_WAIT_MS);
+    const started = Date.now();
     try {
       await setProperty(this.admin, PROP.CC, CC_SHUTDOWN, controller.signal);
       while (!decodeCsts(await getProperty(this.admin, PROP.CSTS, 4, controller.signal)).shutdownComplete) await sleep(POLL_MS, controller.signal);
+      this.log.debug({ cntlid: this.cntlid, ms: Date.now() - started }, 'NVMe/TCP controller shut down (CSTS.SHST complete)');
     } catch (error) {
       this.log.debug({ reason: (error as Error).message }, 'NVMe/TCP shutdown notification did not complete');
     } finally {

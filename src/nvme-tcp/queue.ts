@@ -193,7 +193,12 @@ export class QueuePair {
    */
   async submit(sqe: Buffer, options: CommandOptions): Promise<{ done: Promise<Cqe> }> {
     const cid = await this.acquire(options.signal);
-    if (this.failure) throw this.failure; // it failed between the CID's release and this continuation
+    // It failed, or the caller gave up, between the CID's release and this continuation
+    if (this.failure) throw this.failure;
+    if (options.signal?.aborted) {
+      this.release(cid);
+      throw new ConductorError('CANCELLED', `${options.what} cancelled before it was sent: ${reasonText(options.signal)}`, { qid: this.options.qid });
+    }
     const done = new Promise<Cqe>((resolve, reject) => {
       const signal = options.signal;
       const onAbort = () => {

@@ -103,6 +103,24 @@ describe('NVMe/TCP host faults', () => {
     expect(error.message).toMatch(/digests this host did not ask for/);
   });
 
+  it('pads in-capsule data to the CPDA the ICResp gives', async () => {
+    let capsule: Buffer | undefined;
+    const t = await target((socket, bytes) => {
+      if (bytes.length === 128) socket.write(encodeIcResp({ cpda: 3, headerDigest: false, dataDigest: false, maxh2cdata: 131_072 }));
+      // 16-byte alignment: PDO 80, 8 bytes of padding after the SQE, then the 1024 bytes of connect data
+      if (bytes.length === 128 + 80 + 1024) {
+        capsule = bytes.subarray(128);
+        socket.destroy();
+      }
+    });
+    const error = await conductorRefusal(connect(t.port));
+    expect(error.code).toBe('UNAVAILABLE');
+    expect([capsule![0], capsule![2], capsule![3]]).toEqual([PDU.CAPSULE_CMD, 72, 80]);
+    expect(capsule!.readUInt32LE(4)).toBe(80 + 1024);
+    expect(capsule!.subarray(72, 80).equals(Buffer.alloc(8))).toBe(true);
+    expect(decodeCapsuleCmd(capsule!).data.toString('utf8', 256, 256 + SUBNQN.length)).toBe(SUBNQN);
+  });
+
   it('answers a PDU it does not know with an H2CTermReq carrying that PDU header, and fails', async () => {
     const unknown = Buffer.alloc(24);
     unknown[0] = 0x0a;

@@ -25,8 +25,8 @@ describe('NVMe/TCP host against the simulator', () => {
   let rpc: SimClient;
   let port: number;
   const open: NvmeTcpHost[] = [];
-  const connect = async (hostnqn = HOSTNQN) => {
-    const host = await NvmeTcpHost.connect({ address: '127.0.0.1', port, subnqn: SUBNQN, hostnqn, timeoutMs: 60_000 });
+  const connect = async (hostnqn = HOSTNQN, queueDepth?: number) => {
+    const host = await NvmeTcpHost.connect({ address: '127.0.0.1', port, subnqn: SUBNQN, hostnqn, timeoutMs: 60_000, queueDepth });
     open.push(host);
     return host;
   };
@@ -65,6 +65,18 @@ describe('NVMe/TCP host against the simulator', () => {
     await host.close();
     await until('the controller gone', async () => (await rpc.call<unknown[]>('nvmf_subsystem_get_controllers', { nqn: SUBNQN })).length === 0, 30_000);
   }, 120_000);
+
+  it('bounds its queue depth by the target (CAP.MQES 127 for max_queue_depth 128), and works with one slot', async () => {
+    const deep = await connect(HOSTNQN, 500);
+    expect(deep.queueDepth).toBe(127);
+    await deep.close();
+    const single = await connect(HOSTNQN, 1);
+    expect(single.queueDepth).toBe(1);
+    const data = crypto.randomBytes(MIB);
+    await Promise.all([single.write(1, 0, data.subarray(0, MIB / 2)), single.write(1, MIB / 2, data.subarray(MIB / 2))]);
+    expect((await single.read(1, 0, MIB)).equals(data)).toBe(true);
+    await single.close();
+  }, 60_000);
 
   it('is refused, with the status decoded, for a host the subsystem does not allow', async () => {
     const error = await conductorRefusal(connect('nqn.2014-08.org.nvmexpress:uuid:5b0c7a52-3c1e-4d7a-9f0e-0000000051ff'));

@@ -3,10 +3,12 @@
  * subsystem that allows only this host, on a 127.0.0.1 listener, the TCP transport made as the
  * service makes it (defaults). Runs when SPDK_TGT names the binary; skipped, saying so, without.
  */
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConductorError } from '../../src/errors.js';
@@ -22,6 +24,7 @@ const OTHER_HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:5b0c7a52-3c1e-4d7a-9f0e-0
 const SUBNQN = 'nqn.2024-11.io.spdk-conductor:nvme-tcp-host-test';
 const BLOCK = 4096;
 const VOLUME = 32 * MIB;
+const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 
 if (!SPDK_TGT) console.log('test/real/nvme-tcp-host: skipped because SPDK_TGT is not set (point it at an spdk_tgt v26.05 binary to run)');
 
@@ -47,7 +50,7 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
   };
   const controllers = () => client.call<{ cntlid: number }[]>('nvmf_subsystem_get_controllers', { nqn: SUBNQN });
   /** Whether spdk_tgt still has the controller of `host`. */
-  const connected = async (host: NvmeTcpHost) => (await controllers()).some((c) => c.cntlid === host.cntlid);
+  const connected = async (host: { cntlid: number }) => (await controllers()).some((c) => c.cntlid === host.cntlid);
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-nvme-tcp-'));
@@ -139,6 +142,30 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
     expect((await host.read(1, 0, data.length)).equals(data)).toBe(true);
     expect(await connected(host)).toBe(true);
     await host.close();
+  }, 60_000);
+
+  it('leaves no controller behind when the process of its host is killed', async () => {
+    // The built host (npm run build), in a process of its own that connects and idles
+    const script = [
+      `import { NvmeTcpHost } from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist/src/nvme-tcp/host.js')).href)};`,
+      `const host = await NvmeTcpHost.connect({ address: '127.0.0.1', port: ${port}, subnqn: ${JSON.stringify(SUBNQN)}, hostnqn: ${JSON.stringify(HOSTNQN)} });`,
+      'console.log(host.cntlid);',
+      'setInterval(() => undefined, 1000);',
+    ].join('\n');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const cntlid = await new Promise<number>((resolve, reject) => {
+        let err = '';
+        child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+        child.stdout!.once('data', (c: Buffer) => resolve(Number(String(c).trim())));
+        child.once('exit', (code) => reject(new Error(`the host process exited ${code}: ${err}`)));
+      });
+      expect(await connected({ cntlid })).toBe(true);
+      child.kill('SIGKILL');
+      await until("the killed host's controller gone", 30_000, async () => !(await connected({ cntlid })));
+    } finally {
+      child.kill('SIGKILL');
+    }
   }, 60_000);
 
   it('fails a command past its deadline (spdk_tgt stopped), tearing the queue down', async () => {

@@ -3,19 +3,60 @@
  * process over real sockets with a scripted host whose PDUs are built field by field
  * (scripts/lib/nvme-tcp-wire.ts). Expected values are SPDK v26.05's (lib/nvmf/tcp.c, ctrlr.c,
  * ctrlr_bdev.c) for the transport's defaults. Needs the simulator built (`npm run build`).
+ *
+ * The same checks run against real spdk_tgt with NVMF_TCP_TARGET=real and SPDK_TGT set (under
+ * `flock /tmp/real-spdk.lock`): that is how the simulator's values were checked. Cases that need
+ * the simulator's own sim_ methods or a second simulator are skipped there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commonHeader, connectQpair, enable, icReqPdu, propertySqe, readSqe, sqe, WireHost, writeSqe, type Done } from '../../scripts/lib/nvme-tcp-wire.js';
+import { commonHeader, connectData, connectQpair, connectSqe, enable, icReqPdu, propertySqe, readSqe, sqe, WireHost, writeSqe, type Done } from '../../scripts/lib/nvme-tcp-wire.js';
+import { crc32c } from '../../spdk/sim/nvmf/tcp/pdu.js';
 import { portBlock } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { until } from '../helpers/until.js';
+import { dhchapKey, writeKey } from './helpers/key-files.js';
 import { SimClient } from './helpers/sim-client.js';
-import { startSim, type RunningSim } from './helpers/start-sim.js';
+import { startSim } from './helpers/start-sim.js';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { commonArgs } from '../real/helpers/real-node.js';
+
+const REAL = process.env.NVMF_TCP_TARGET === 'real';
+if (REAL && !process.env.SPDK_TGT) throw new Error('NVMF_TCP_TARGET=real needs SPDK_TGT (the spdk_tgt binary)');
+
+/** The target under test: a simulator process, or real spdk_tgt. */
+async function startTarget(): Promise<{ socket: string; stop(): Promise<void> }> {
+  if (!REAL) {
+    const sim = await startSim({ name: 'T' });
+    return { socket: sim.socket, stop: () => sim.stop() };
+  }
+  const socket = join(tempDir('nvmf-tcp-real'), 'spdk.sock');
+  const proc = spawn(process.env.SPDK_TGT!, ['-r', socket, ...commonArgs()], { stdio: ['ignore', 'ignore', 'inherit'] });
+  await until('spdk_tgt listening on its RPC socket', () => existsSync(socket) || undefined, 60_000);
+  await until(
+    'spdk_tgt answering',
+    async () => {
+      const c = await SimClient.connect(socket).catch(() => undefined);
+      c?.close();
+      return c !== undefined || undefined;
+    },
+    60_000,
+  );
+  return {
+    socket,
+    stop: async () => {
+      proc.kill('SIGKILL');
+      if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
+    },
+  };
+}
 
 const NQN = 'nqn.2016-06.io.spdk:tcp1';
 const HOST = 'nqn.2016-06.io.spdk:restore-host';
 const BS = 4096;
 const BLOCKS = 2048;
-let sim: RunningSim;
+let target: { socket: string; stop(): Promise<void> };
 let rpc: SimClient;
 let port: number;
 
@@ -40,8 +81,8 @@ const pattern = (bytes: number, seed: number) => Buffer.from(Array.from({ length
 
 beforeAll(async () => {
   port = portBlock();
-  sim = await startSim({ name: 'T' });
-  rpc = await SimClient.connect(sim.socket);
+  target = await startTarget();
+  rpc = await SimClient.connect(target.socket);
   await rpc.call('nvmf_create_transport', { trtype: 'TCP' });
   await rpc.call('bdev_malloc_create', { name: 'm0', num_blocks: 16384, block_size: BS });
   await rpc.call('bdev_lvol_create_lvstore', { bdev_name: 'm0', lvs_name: 'ls', cluster_sz: 1024 * 1024 });
@@ -50,12 +91,12 @@ beforeAll(async () => {
   await rpc.call('nvmf_subsystem_add_host', { nqn: NQN, host: HOST });
   await rpc.call('nvmf_subsystem_add_ns', { nqn: NQN, namespace: { bdev_name: 'ls/restore' } });
   await rpc.call('nvmf_subsystem_add_listener', { nqn: NQN, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(port) } });
-}, 30_000);
+}, 90_000);
 
 afterAll(async () => {
   for (const h of hostsOpen) h.close();
   rpc?.close();
-  await sim?.stop();
+  await target?.stop();
 });
 
 describe('initialize connection', () => {
@@ -101,7 +142,8 @@ describe('connect', () => {
     // An unknown property offset: Invalid Parameters.
     expect((await admin.command(propertySqe(false, 0x500, false))).cqe).toMatchObject({ sct: 1, sc: 0x82 });
     expect((await admin.command(propertySqe(true, 0x14, false, 0x464001n))).cqe.sc).toBe(0);
-    expect((await admin.command(propertySqe(false, 0x1c, false))).cqe.cdw0 & 0xc).toBe(0x8);
+    // CSTS.SHST becomes 2 (complete) once the I/O qpairs are gone, a moment after the Set (as on spdk_tgt).
+    await until('CSTS.SHST complete', async () => ((await admin.command(propertySqe(false, 0x1c, false))).cqe.cdw0 & 0xc) === 0x8 || undefined, 10_000);
   });
 
   it('identify controller and namespace carry the transport and bdev values', async () => {
@@ -165,7 +207,7 @@ describe('I/O through the bdev', () => {
   it('lists the controller and its qpairs in nvmf_subsystem_get_controllers / get_qpairs, and drops them with the host', async () => {
     const { admin, io, cntlid } = await association();
     const ctrls = await rpc.call<Array<{ cntlid: number; hostnqn: string; num_io_qpairs: number; hostid: string }>>('nvmf_subsystem_get_controllers', { nqn: NQN });
-    expect(ctrls.find((c) => c.cntlid === cntlid)).toEqual({ cntlid, cntrltype: 'io', hostnqn: HOST, hostid: '2b2c0f2e-6c4b-4c6a-9f0e-0d5f1b7a9c11', num_io_qpairs: 1 });
+    expect(ctrls.find((c) => c.cntlid === cntlid)).toEqual({ cntlid, cntrltype: 'io', hostnqn: HOST, hostid: '2b2c0f2e-6c4b-4c6a-9f0e-0d5f1b7a9c11', num_io_qpairs: 2 });
     const qpairs = await rpc.call<Array<{ cntlid: number; qid: number }>>('nvmf_subsystem_get_qpairs', { nqn: NQN });
     expect(qpairs.filter((q) => q.cntlid === cntlid).map((q) => q.qid)).toEqual([0, 1]);
     admin.close();
@@ -175,17 +217,18 @@ describe('I/O through the bdev', () => {
 });
 
 describe('bad PDUs and silence', () => {
-  it('a capsule with a wrong header length gets a C2HTermReq (invalid header field at hlen) and the connection ends', async () => {
+  it('a capsule with a wrong header length gets a C2HTermReq (invalid header field at hlen); the target closes 30 s later if the host does not', async () => {
     const h = await WireHost.connect(port);
     hostsOpen.push(h);
     await h.icReq();
     const bad = Buffer.alloc(80);
     commonHeader(0x04, 0, 80, 0, 80).copy(bad, 0);
     h.send(bad);
-    await h.closed;
+    await until('the C2HTermReq', () => h.term ?? undefined, 10_000);
     expect(h.term).toMatchObject({ fes: 0x01, fei: 2 });
     expect(h.term!.echoed.subarray(0, 8).equals(bad.subarray(0, 8))).toBe(true);
-  });
+    await h.closed;
+  }, 60_000);
 
   it('an ICReq whose plen is not 128 is an invalid header field at plen; a capsule before the ICReq a PDU sequence error', async () => {
     const h = await WireHost.connect(port);
@@ -193,13 +236,15 @@ describe('bad PDUs and silence', () => {
     const ic = icReqPdu();
     ic.writeUInt32LE(4096, 4);
     h.send(ic);
-    await h.closed;
+    await until('the C2HTermReq', () => h.term ?? undefined, 10_000);
     expect(h.term).toMatchObject({ fes: 0x01, fei: 4 });
+    h.close();
     const early = await WireHost.connect(port);
     hostsOpen.push(early);
     early.send(Buffer.concat([commonHeader(0x04, 0, 72, 0, 72), sqe({ opcode: 0x06 })]));
-    await early.closed;
+    await until('the C2HTermReq', () => early.term ?? undefined, 10_000);
     expect(early.term?.fes).toBe(0x02);
+    early.close();
   });
 
   it('a host that sends no Keep Alive within KATO (min_kato 10 s) loses its controller', async () => {
@@ -213,7 +258,7 @@ describe('bad PDUs and silence', () => {
 });
 
 describe('beside SIMF', () => {
-  it('a simulator bdev_nvme attach (SIMF) to the same listener works while NVMe/TCP hosts are connected', async () => {
+  it.skipIf(REAL)('a simulator bdev_nvme attach (SIMF) to the same listener works while NVMe/TCP hosts are connected', async () => {
     const { io } = await association();
     const other = await startSim({ name: 'S' });
     const remote = await SimClient.connect(other.socket);
@@ -225,7 +270,7 @@ describe('beside SIMF', () => {
     }
   });
 
-  it('sim_listeners_kill closes NVMe/TCP connections too', async () => {
+  it.skipIf(REAL)('sim_listeners_kill closes NVMe/TCP connections too', async () => {
     const { admin, io } = await association();
     await rpc.call('sim_listeners_kill');
     await admin.closed;
@@ -254,3 +299,75 @@ async function attachAndRead(remote: SimClient, io: WireHost): Promise<void> {
   expect(ctrls.filter((c) => c.hostnqn === HOST).length).toBeGreaterThanOrEqual(2);
   await remote.call('bdev_nvme_detach_controller', { name: 'self' });
 }
+
+describe('the subsystem changing under connected hosts', () => {
+  const NQN2 = 'nqn.2016-06.io.spdk:tcp2';
+  const export2 = async () => {
+    await rpc.call('bdev_malloc_create', { name: 'x2', num_blocks: 256, block_size: BS });
+    await rpc.call('nvmf_create_subsystem', { nqn: NQN2 });
+    await rpc.call('nvmf_subsystem_add_host', { nqn: NQN2, host: HOST });
+    await rpc.call('nvmf_subsystem_add_ns', { nqn: NQN2, namespace: { bdev_name: 'x2' } });
+    await rpc.call('nvmf_subsystem_add_listener', { nqn: NQN2, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(port) } });
+  };
+  const associate2 = async () => {
+    const { host: admin, done } = await qpair(0, { subnqn: NQN2 });
+    expect((await enable(admin)).cqe.sc).toBe(0);
+    const { host: io } = await qpair(1, { subnqn: NQN2, cntlid: done.cqe.cdw0 & 0xffff, sqsize: 127 });
+    return { admin, io };
+  };
+
+  it('remove_ns fails later I/O with Invalid Namespace; remove_host and delete_subsystem close the connections', async () => {
+    await export2();
+    const { admin, io } = await associate2();
+    expect((await io.command(readSqe(1, 0, 1, BS))).cqe.sc).toBe(0);
+    await rpc.call('nvmf_subsystem_remove_ns', { nqn: NQN2, nsid: 1 });
+    expect((await io.command(readSqe(1, 0, 1, BS))).cqe).toMatchObject({ sct: 0, sc: 0x0b, dnr: true });
+    await rpc.call('nvmf_subsystem_remove_host', { nqn: NQN2, host: HOST });
+    await Promise.all([admin.closed, io.closed]);
+    await rpc.call('nvmf_subsystem_add_host', { nqn: NQN2, host: HOST });
+    const again = await associate2();
+    await rpc.call('nvmf_delete_subsystem', { nqn: NQN2 });
+    await Promise.all([again.admin.closed, again.io.closed]);
+    await rpc.call('bdev_malloc_delete', { name: 'x2' });
+  });
+});
+
+describe('digests and authentication', () => {
+  it('with header digests asked for, capsules carry a CRC-32C the target checks (a bad one: C2HTermReq HDGST error)', async () => {
+    const h = await WireHost.connect(port);
+    hostsOpen.push(h);
+    expect((await h.icReq(0, 1)).dgst).toBe(1);
+    const capsule = (entry: Buffer, icd?: Buffer, corrupt = false) => {
+      const head = Buffer.concat([commonHeader(0x04, 0x01, 72, icd ? 76 : 0, 76 + (icd?.length ?? 0)), entry]);
+      const digest = Buffer.alloc(4);
+      digest.writeUInt32LE((crc32c(head) ^ (corrupt ? 1 : 0)) >>> 0);
+      return Buffer.concat([head, digest, icd ?? Buffer.alloc(0)]);
+    };
+    const connect = connectSqe(0, 31, 0);
+    connect.writeUInt16LE(1, 2);
+    h.send(capsule(connect, connectData(NQN, HOST)));
+    await until('the Connect response', () => (h.lastPdu?.[0] === 0x05 ? h.lastPdu : undefined), 10_000);
+    // The response capsule has its own header digest: plen 24 + 4.
+    expect(h.lastPdu!.readUInt32LE(4)).toBe(28);
+    expect(h.lastPdu!.readUInt32LE(24)).toBe(crc32c(h.lastPdu!.subarray(0, 24)));
+    expect((h.lastPdu!.readUInt16LE(8 + 14) >> 1) & 0xff).toBe(0);
+    h.send(capsule(propertySqe(false, 0, true), undefined, true));
+    await until('the C2HTermReq', () => h.term ?? undefined, 10_000);
+    expect(h.term?.fes).toBe(0x03);
+    h.close();
+  });
+
+  it('a host whose entry has a DH-HMAC-CHAP key connects with ATR set and is refused everything else (Authentication Required)', async () => {
+    const dir = tempDir('nvmf-tcp-keys');
+    await rpc.call('keyring_file_add_key', { name: 'tcpkey0', path: writeKey(dir, 'tcpkey0', dhchapKey()) });
+    const NQN3 = 'nqn.2016-06.io.spdk:tcp3';
+    await rpc.call('nvmf_create_subsystem', { nqn: NQN3 });
+    await rpc.call('nvmf_subsystem_add_host', { nqn: NQN3, host: HOST, dhchap_key: 'tcpkey0' });
+    await rpc.call('nvmf_subsystem_add_listener', { nqn: NQN3, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(port) } });
+    const { host, done } = await qpair(0, { subnqn: NQN3 });
+    expect(done.cqe.sc).toBe(0);
+    expect((done.cqe.cdw0 >>> 16) & 0x2).toBe(0x2); // AUTHREQ.ATR
+    expect((await enable(host)).cqe).toMatchObject({ sct: 1, sc: 0x91 });
+    await rpc.call('nvmf_delete_subsystem', { nqn: NQN3 });
+  });
+});

@@ -354,7 +354,9 @@ export class TargetSessions {
 function expiryOf(ctrl: TargetController): number {
   const deadline = ctrl.lastHeard + ctrl.kato;
   if (ctrl.kaPollStart === undefined) return deadline + 1;
-  // spdk's poller checks `now > deadline` at each tick: the first tick strictly after the deadline.
-  const ticks = Math.floor((deadline - ctrl.kaPollStart) / ctrl.kato) + 1;
+  // spdk's poller checks `now > deadline` at each tick, and a tick runs a little after its time: the
+  // first tick at or after the deadline (real spdk_tgt: a silent host's controller goes 10.0 s after
+  // Connect with KATO 10 s).
+  const ticks = Math.max(1, Math.ceil((deadline - ctrl.kaPollStart) / ctrl.kato));
   return ctrl.kaPollStart + ticks * ctrl.kato;
 }

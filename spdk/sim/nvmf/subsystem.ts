@@ -86,10 +86,12 @@ export interface TargetController {
   lastHeard: number;
   /**
    * NVMe/TCP controllers: when spdk's keep-alive poller started (it fires every `kato` ms from
-   * there, so a silent host is dropped at the first tick past lastHeard + kato). SIMF controllers
+   * there, so a silent host is dropped at the first tick at or after lastHeard + kato). SIMF controllers
    * have none: they are dropped as soon as the host has been silent for longer than `kato`.
    */
   kaPollStart?: number;
+  /** Connected over NVMe/TCP (nvmf/tcp/) rather than SIMF. */
+  readonly nvmeTcp?: boolean;
 }
 
 export interface SubsystemOptions {
@@ -240,7 +242,9 @@ export class Subsystem {
       cntrltype: 'io',
       hostnqn: c.hostnqn,
       hostid: c.hostid,
-      num_io_qpairs: c.io.length,
+      // v26.05 counts the bits of the controller's qpair mask, the admin qpair's included
+      // (real spdk_tgt: 2 for one I/O qpair). SIMF controllers keep the count the SIMF tests expect.
+      num_io_qpairs: c.io.length + (c.nvmeTcp ? 1 : 0),
     }));
   }
 

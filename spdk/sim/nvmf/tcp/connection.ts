@@ -465,17 +465,17 @@ export class TcpConnection implements QpairLink {
 
   /**
    * nvmf_tcp_send_c2h_term_req: the bad PDU's header (as far as received, up to 128 bytes of
-   * its hlen) goes back; spdk then waits for the host to close, 30 s at most.
+   * its hlen) goes back; the qpair reads nothing more and waits for the host to close the
+   * connection, closing it itself after 30 s (SPDK_NVME_TCP_QPAIR_EXIT_TIMEOUT), as spdk_tgt does.
    */
   private terminate(fes: number, fei: number, received: Buffer, hlen: number): void {
     const echo = Buffer.alloc(Math.min(hlen, TERM_REQ_DATA_MAX));
     received.copy(echo, 0, 0, Math.min(received.length, echo.length));
-    this.env.log('nvmf_tcp_c2h_term_req', { fes, fei, qid: this.qid });
+    this.env.log('nvmf_tcp_c2h_term_req', { fes, fei, qid: this.qid, reason: 'bad PDU' });
     this.write([c2hTermReq(fes, fei, echo)]);
     this.flush();
     this.state = 'terminating';
     this.rx.clear();
-    this.socket.end();
     const timer = setTimeout(() => this.close(), TERM_WAIT_MS);
     timer.unref();
     this.socket.once('close', () => clearTimeout(timer));

@@ -21,6 +21,8 @@ const CONNECT_DATA_BYTES = 1024;
 /** offsetof(connect_cmd, qid) and offsetof(connect_cmd, sqsize), reported in Invalid Parameter. */
 const IPO_QID = 42;
 const IPO_SQSIZE = 44;
+/** How long after a CC change the controller's CSTS follows (a round of poll group messages). */
+const SETTLE_MS = 2;
 /** SPDK_NVMF_MAX_ASYNC_EVENTS: AERs held per controller. */
 const MAX_AERS = 4;
 
@@ -96,8 +98,12 @@ export class TcpTarget {
       for (const q of [...s.ctrl.io]) q.link.close();
       // From a shutdown on the keep-alive timer is stopped.
       if (effect === 'shutdown') s.ctrl.kato = 0;
+      // spdk settles CSTS (SHST complete; or CC and CSTS cleared) once every poll group has
+      // dropped the I/O qpairs, a message round later: a Property Get right after still sees the
+      // old CSTS (real spdk_tgt: SHST 0 just after the Set), hosts poll it.
+      const regs = s.state.regs;
+      setTimeout(() => A.settle(regs, effect), SETTLE_MS).unref();
     }
-    A.settle(s.state.regs, effect);
     return completion;
   }
 
@@ -166,6 +172,7 @@ export class TcpTarget {
       io: [],
       kato: effective,
       lastHeard: now,
+      nvmeTcp: true,
       ...(effective > 0 ? { kaPollStart: now } : {}),
     };
     const state: ControllerState = { regs: A.newRegisters(), aers: 0 };
