@@ -6,14 +6,17 @@
  * against the raw sequential write/read rate of a file as large as the allocated data in the
  * staging directory, measured in the same run (the data path's measureRawRate), and the time of
  * each job's phases. The simulator's share (staging: its shallow copies; committing: its clone and
- * inflate) is printed apart from the service's (uploading, downloading).
+ * inflate, for a restore through a staging file) is printed apart from the service's (uploading,
+ * downloading).
  *
  * How the legs compare: a backup reads the staged file, which the simulator has just written
  * (page cache, as the raw read of a just-written file is), and stores each block with an fsync
  * (filesystem target), so its yardstick is the slower of the raw read and the fdatasync'd raw
- * write ("raw move"). A restore writes its staging file without a sync (spdk_tgt reads it next),
- * then spdk_tgt writes the whole volume into the lvstore, on the disk: the whole restore is set
- * against the fdatasync'd raw write, its download part against the unsynced one. Peak RSS of this
+ * write ("raw move"). A restore (--restore-via, backup.restoreVia) over NVMe/TCP (the default)
+ * writes the data blocks into a thin lvol through a loopback export, then flushes; through a
+ * staging file it writes the file without a sync (spdk_tgt reads it next), then spdk_tgt writes the
+ * whole volume into the lvstore, on the disk. Either way the whole restore is set against the
+ * fdatasync'd raw write, its download part against the unsynced one. Peak RSS of this
  * process (the service; the simulator is a child process and not counted) is sampled every 100 ms,
  * and per job every 50 ms with the RSS at its start and what it was made of at its peak (JS heap,
  * external memory, the rest: code, the block slots' shared memory, threads, malloc). `npm run
@@ -36,7 +39,7 @@
  * BENCH_PROFILE=DIR writes a CPU profile of the service's main thread over the full backup (from its
  * create to its end) into DIR, as full-backup.cpuprofile (open it in Chrome's DevTools).
  *
- *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-direct-io auto|on|off] [--staging-dir DIR]
+ *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-via nvmf-tcp|staging] [--restore-direct-io auto|on|off] [--staging-dir DIR]
  *       [--spdk-socket PATH [--spdk-dd PATH] [--nvmf-port 19700]]
  */
 import { spawn } from 'node:child_process';
@@ -64,6 +67,7 @@ const { values } = parseArgs({
     'spdk-dd': { type: 'string', default: '/work/spdk-build/spdk/build/bin/spdk_dd' },
     'nvmf-port': { type: 'string', default: '19700' },
     'restore-direct-io': { type: 'string', default: 'auto' },
+    'restore-via': { type: 'string', default: 'nvmf-tcp' },
     'staging-dir': { type: 'string' },
   },
 });
@@ -71,6 +75,8 @@ const realSocket = values['spdk-socket'];
 const spdkName = realSocket ? 'spdk_tgt' : 'the simulator';
 const sizeMib = Number(values['size-mib']);
 if (values.target !== 'fs' && values.target !== 's3') throw new Error(`--target is fs or s3, not ${values.target}`);
+const viaNvmf = values['restore-via'] === 'nvmf-tcp';
+if (!viaNvmf && values['restore-via'] !== 'staging') throw new Error(`--restore-via is nvmf-tcp or staging, not ${values['restore-via']}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backup-'));
 const track = reapOnExit(dir);
 let peakRss = 0;
@@ -87,6 +93,7 @@ const service = await startService(
       CONDUCTOR_DISK_ALLOWED_PREFIXES: dir,
       CONDUCTOR_DISK_CLUSTER_SIZE_MIB: '2',
       CONDUCTOR_BACKUP_RESTORE_DIRECT_IO: values['restore-direct-io']!,
+      CONDUCTOR_BACKUP_RESTORE_VIA: values['restore-via']!,
       ...(values['staging-dir'] ? { CONDUCTOR_BACKUP_STAGING_DIR: values['staging-dir'] } : {}),
       ...(realSocket ? { CONDUCTOR_SPDK_SOCKET: realSocket } : {}),
     },
@@ -344,7 +351,7 @@ try {
     .map((l) => l.toFixed(1))
     .join(' ');
   console.log(
-    `${realSocket ? `spdk_tgt at ${realSocket}` : 'the simulator'}; volume ${sizeMib} MiB, ${allocated / MiB} MiB allocated (random data), ${values.target === 's3' ? 's3rver target (child process, loopback)' : 'filesystem target (fsync per block)'}, 2 MiB blocks, lz4, backup.restoreDirectIo ${values['restore-direct-io']}; load average ${load} (${os.cpus().length} cores)`,
+    `${realSocket ? `spdk_tgt at ${realSocket}` : 'the simulator'}; volume ${sizeMib} MiB, ${allocated / MiB} MiB allocated (random data), ${values.target === 's3' ? 's3rver target (child process, loopback)' : 'filesystem target (fsync per block)'}, 2 MiB blocks, lz4, backup.restoreVia ${values['restore-via']}${viaNvmf ? '' : `, backup.restoreDirectIo ${values['restore-direct-io']}`}; load average ${load} (${os.cpus().length} cores)`,
   );
   console.log(
     `raw staging file (${raw.bytes / MiB} MiB, sequential 4 MiB calls): write ${rate(raw.writeBytesPerSec, 1000)} fdatasync'd, ${rate(raw.cachedWriteBytesPerSec, 1000)} before the sync (page cache); read back ${rate(raw.readBytesPerSec, 1000)} (page cache, as the just-staged image is); raw move (the slower of read and synced write) ${rate(rawMove, 1000)}`,
@@ -383,7 +390,9 @@ try {
     `restore: ${(restoreMs / 1000).toFixed(1)} s, ${rate(allocated, restoreMs)} of allocated data = ${(restoreRate / raw.writeBytesPerSec).toFixed(2)}x raw synced write [${phases(restoreId)}]`,
   );
   console.log(
-    `  the service's share (downloading: fetch, verify, write the staging file unsynced) ${(download / 1000).toFixed(1)} s = ${rate(allocated, download)} = ${((allocated * 1000) / download / raw.cachedWriteBytesPerSec).toFixed(2)}x raw unsynced write, CPU ${downloadCpu('user')} user + ${downloadCpu('system')} system; ${spdkName}'s (committing: clone and inflate of the whole ${sizeMib} MiB volume) ${(phaseMs(restoreId, 'committing') / 1000).toFixed(1)} s`,
+    viaNvmf
+      ? `  downloading (fetch, verify, NVMe/TCP writes into the thin lvol; ${spdkName} writes the lvol meanwhile) ${(download / 1000).toFixed(1)} s = ${rate(allocated, download)} = ${((allocated * 1000) / download / raw.writeBytesPerSec).toFixed(2)}x raw synced write, the service's CPU ${downloadCpu('user')} user + ${downloadCpu('system')} system; committing (flush, disconnect, subsystem deleted, rename) ${(phaseMs(restoreId, 'committing') / 1000).toFixed(2)} s`
+      : `  the service's share (downloading: fetch, verify, write the staging file unsynced) ${(download / 1000).toFixed(1)} s = ${rate(allocated, download)} = ${((allocated * 1000) / download / raw.cachedWriteBytesPerSec).toFixed(2)}x raw unsynced write, CPU ${downloadCpu('user')} user + ${downloadCpu('system')} system; ${spdkName}'s (committing: clone and inflate of the whole ${sizeMib} MiB volume) ${(phaseMs(restoreId, 'committing') / 1000).toFixed(1)} s`,
   );
   console.log(
     `peak RSS of the service process: ${Math.round(peakRss / MiB)} MiB overall (${Math.round(startRss / MiB)} MiB once started); during the full backup ${Math.round(peaks.full / MiB)} MiB (${Math.round(before.full / MiB)} MiB at its start), during the restore ${Math.round(peaks.restore / MiB)} MiB (${Math.round(before.restore / MiB)} MiB at its start)`,

@@ -218,6 +218,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       backupStaging: {
         dir: resolve(config['backup.stagingDir'] ?? join(dirname(stateFile), 'backup-staging')),
         keepFreeBytes: config['backup.stagingKeepFreeMib'] * 1024 * 1024,
+        restoreVia: config['backup.restoreVia'],
+        restoreIoTimeoutMs: config['backup.restoreIoTimeoutMs'],
         restoreDirectIo: config['backup.restoreDirectIo'],
         inflateFloorMs: config['spdk.slowDeadlineMs'],
         inflateMsPerGib: config['backup.inflateSecPerGib'] * 1000,

@@ -205,6 +205,20 @@ export const CONFIG_KEYS = {
     max: 1_073_741_824,
     describe: 'Free space a staging file may not take from the staging directory (the state file may share its filesystem), MiB',
   },
+  'backup.restoreVia': {
+    type: 'enum',
+    default: 'nvmf-tcp',
+    values: ['nvmf-tcp', 'staging'],
+    describe:
+      "How a restore writes the new replica: nvmf-tcp, as NVMe/TCP writes of the backup's data blocks into a thin lvol that spdk_tgt exports to the service alone on 127.0.0.1 (only data clusters are written, once); staging, into a sparse staging file that spdk_tgt clones and inflates (every cluster of the volume written, zeros included)",
+  },
+  'backup.restoreIoTimeoutMs': {
+    type: 'integer',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    describe: "A restore's NVMe/TCP connect, or one of its NVMe commands, that takes longer fails the restore (backup.restoreVia nvmf-tcp), ms",
+  },
   'backup.restoreDirectIo': {
     type: 'enum',
     default: 'off',

@@ -9,7 +9,7 @@
  * set's memory once, then only offsets. Other bytes (hashes of a manifest's neighbours, tests) are
  * copied once and handed over.
  *
- * Threads start on first use, are unref'd (they never keep the process alive) and end after a
+ * Threads start on first use, keep the process alive only while they work for it, and end after a
  * while unused; one that dies fails its work with the reason and is replaced on the next call.
  */
 import { availableParallelism } from 'node:os';
@@ -56,7 +56,6 @@ let nextSet = 0;
 
 function spawn(): Thread {
   const worker = new Worker(THREAD_MAIN, { execArgv: [] });
-  worker.unref();
   const thread: Thread = { worker, pending: new Map(), memories: new Set() };
   const fail = (error: Error): void => {
     const at = threads.indexOf(thread);
@@ -68,11 +67,16 @@ function spawn(): Thread {
     const waiter = thread.pending.get(reply.id);
     if (!waiter) return;
     thread.pending.delete(reply.id);
+    if (thread.pending.size === 0) worker.unref();
     if (reply.error !== undefined) waiter.reject(new BlockWorkError(reply.error));
     else waiter.resolve(reply);
   });
   worker.on('error', (err) => fail(new Error(`a block thread failed: ${err.message}`)));
   worker.on('exit', (code) => fail(new Error(`a block thread exited (${code})`)));
+  // Held only while it works for someone (send refs it): unref'd after the listeners, since adding
+  // a 'message' listener refs a Worker again (a thread unref'd before it kept every process that
+  // used one alive until the idle timer ended it, 30 s).
+  worker.unref();
   return thread;
 }
 
@@ -137,6 +141,7 @@ function send(work: Work, transfer: ArrayBuffer[] = []): Promise<Answer> {
   const id = nextId++;
   armIdle();
   return new Promise((resolve, reject) => {
+    if (thread.pending.size === 0) thread.worker.ref();
     thread.pending.set(id, { resolve, reject });
     if (work.op === 'hash') {
       thread.worker.postMessage({ op: 'hash', id, data: work.data } satisfies ThreadRequest, transfer);

@@ -7,6 +7,8 @@
  * does both), each slot given back.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { describe, expect, it } from 'vitest';
 import { BlockBuffers, SLOT_BYTES, SLOT_HEADROOM, SLOTS, withBlockBuffers } from '../../src/objectstore/block-buffers.js';
@@ -134,5 +136,22 @@ describe('block threads', () => {
     expect(() => buffers.release(taken[4]!)).toThrow(/not a taken slot/);
     expect(() => buffers.release(Buffer.alloc(16))).toThrow(/not a taken slot/);
     expect(buffers.available).toBe(1);
+  });
+});
+
+describe('block threads and the process', () => {
+  it('never keep a process alive: one that used them exits when its own work is done, not when they go idle (30 s)', async () => {
+    const pool = fileURLToPath(new URL('../../dist/src/objectstore/hash-pool.js', import.meta.url));
+    const script = `const { warmBlockThreads, sha256OffLoop } = await import(${JSON.stringify(pool)});
+warmBlockThreads();
+const sum = await sha256OffLoop(Buffer.alloc(4096, 1));
+process.stdout.write(sum.slice(0, 8));`;
+    const started = Date.now();
+    const child = execa(process.execPath, ['--input-type=module', '-e', script], { reject: false, timeout: 25_000 });
+    const done = await child;
+    // Killed by the timeout only when the threads held it past its work (until their idle end at 30 s).
+    expect(done.timedOut, `exited after ${Date.now() - started} ms: ${done.stderr}`).toBe(false);
+    expect(done.exitCode).toBe(0);
+    expect(done.stdout).toBe(createHash('sha256').update(Buffer.alloc(4096, 1)).digest('hex').slice(0, 8));
   });
 });

@@ -57,6 +57,8 @@ function env(): Record<string, string> {
     CONDUCTOR_EXPORT_PORT_MIN: String(port),
     CONDUCTOR_EXPORT_PORT_MAX: String(port + 99),
     CONDUCTOR_LOG_LEVEL: 'warn',
+    // The staging path's commit (restore-nvmf-crash.test.ts kills the NVMe/TCP path's).
+    CONDUCTOR_BACKUP_RESTORE_VIA: 'staging',
   };
 }
 

@@ -15,7 +15,7 @@ const KEEP_FREE_MIB = 1024 * 1024 * 1024;
 let node: NodeFixture;
 
 beforeAll(async () => {
-  node = await startNode({ env: { CONDUCTOR_BACKUP_STAGING_KEEP_FREE_MIB: String(KEEP_FREE_MIB) } });
+  node = await startNode({ env: { CONDUCTOR_BACKUP_RESTORE_VIA: 'staging', CONDUCTOR_BACKUP_STAGING_KEEP_FREE_MIB: String(KEEP_FREE_MIB) } });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 256) });
   await node.node.replicaCreate('r', 'd', 16 * MIB);
   await node.client.callUnchecked('sim_bdev_write', { name: 'lvs.d/r.r', offset_blocks: 0, data_base64: randomBytes(64 * 1024).toString('base64') });

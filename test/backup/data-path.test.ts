@@ -58,7 +58,8 @@ async function leftovers(): Promise<{ files: string[]; bdevs: string[]; building
 const NOTHING = { files: [], bdevs: [], building: [] };
 
 beforeAll(async () => {
-  node = await startNode();
+  // The restores here are the staging path's (restore-nvmf.test.ts has the NVMe/TCP path's).
+  node = await startNode({ env: { CONDUCTOR_BACKUP_RESTORE_VIA: 'staging' } });
   stagingDir = path.join(node.dir, 'backup-staging');
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 512) });
   await node.node.replicaCreate('src', 'd', SIZE);

@@ -45,7 +45,7 @@ async function withInflateDelay<T>(ms: number, body: () => Promise<T>): Promise<
 }
 
 beforeAll(async () => {
-  node = await startNode({ env: { CONDUCTOR_BACKUP_STALL_SEC: '2', CONDUCTOR_SPDK_SLOW_DEADLINE_MS: '6000', CONDUCTOR_BACKUP_INFLATE_SEC_PER_GIB: '1' } });
+  node = await startNode({ env: { CONDUCTOR_BACKUP_RESTORE_VIA: 'staging', CONDUCTOR_BACKUP_STALL_SEC: '2', CONDUCTOR_SPDK_SLOW_DEADLINE_MS: '6000', CONDUCTOR_BACKUP_INFLATE_SEC_PER_GIB: '1' } });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 256) });
   await node.node.replicaCreate('src', 'd', SIZE);
   await node.client.callUnchecked('sim_bdev_write', { name: 'lvs.d/r.src', offset_blocks: 0, data_base64: randomBytes(64 * 1024).toString('base64') });

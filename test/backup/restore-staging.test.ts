@@ -127,7 +127,7 @@ describe('a restore job with direct staging writes on the simulator', { timeout:
   const SIZE = 32 * MiB;
 
   beforeAll(async () => {
-    node = await startNode({ env: { CONDUCTOR_BACKUP_RESTORE_DIRECT_IO: 'on' } });
+    node = await startNode({ env: { CONDUCTOR_BACKUP_RESTORE_VIA: 'staging', CONDUCTOR_BACKUP_RESTORE_DIRECT_IO: 'on' } });
     await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 256) });
     await node.node.replicaCreate('src', 'd', SIZE);
   }, 120_000);

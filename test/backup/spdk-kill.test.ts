@@ -50,7 +50,8 @@ async function restartTarget(): Promise<void> {
 }
 
 beforeAll(async () => {
-  node = await startNode({ env: { CONDUCTOR_BACKUP_RETRIES: '1', CONDUCTOR_BACKUP_RETRY_MIN_MS: '100' } });
+  // The restore case holds the staging path's inflate (restore-nvmf.test.ts kills spdk_tgt under the NVMe/TCP path's writes).
+  node = await startNode({ env: { CONDUCTOR_BACKUP_RESTORE_VIA: 'staging', CONDUCTOR_BACKUP_RETRIES: '1', CONDUCTOR_BACKUP_RETRY_MIN_MS: '100' } });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 512) });
   await node.node.backups.targetSet({ kind: 'fs', path: path.join(node.dir, 'target') });
   await node.node.replicaCreate('src', 'd', SIZE);

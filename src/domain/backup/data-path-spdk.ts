@@ -9,12 +9,13 @@ import { ConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { DomainContext } from '../node/context.js';
 import type { LvolRecord } from '../node/inventory.js';
-import { alias, checkName, parseLvstoreName, parseRestoreLvol, snapshotLvolName } from '../node/naming.js';
+import { alias, checkName, parseLvstoreName, parseRestoreLvol, restoreNqn, snapshotLvolName } from '../node/naming.js';
 import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 import { runShallowCopy, waitCopyEnd } from '../rebuild/shallow-copy.js';
 import type { Replicas } from '../replica/replicas.js';
 import type { DataPath, RawRate, RestoreRequest, RestoreSink, StagedImage, StageRequest } from './data-path.js';
 import { openRestoreSink } from './restore-sink.js';
+import { openNvmfRestoreSink } from './restore-nvmf.js';
 import { isStagingName, StagingArea, type StagingSettings } from './staging-area.js';
 import { zeroFirstCluster } from './zero-cluster.js';
 import { aioUsesDirectIo, deleteStagingBdev } from './staging-bdev.js';
@@ -25,7 +26,7 @@ import { measureStagingRate } from './staging-rate.js';
 
 /** How long a teardown waits for a given-up copy to end in spdk_tgt, and how often it asks. */
 
-export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state' | 'copyHolds'>;
+export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state' | 'copyHolds' | 'admission' | 'ports' | 'settings'>;
 
 export class SpdkDataPath implements DataPath {
   private readonly staging: StagingArea;
@@ -188,14 +189,17 @@ export class SpdkDataPath implements DataPath {
     }
   }
 
+  /** backup.restoreVia: over NVMe/TCP into a thin lvol (restore-nvmf.ts), or a staging file inflated (restore-sink.ts). */
   openRestore(req: RestoreRequest): Promise<RestoreSink> {
+    const { restoreVia, restoreIoTimeoutMs } = this.staging.settings;
+    if ((restoreVia ?? 'nvmf-tcp') === 'nvmf-tcp') return openNvmfRestoreSink(this.ctx, this.replicas, this.restoring, req, { commandTimeoutMs: restoreIoTimeoutMs });
     return openRestoreSink(this.ctx, this.replicas, this.staging, this.restoring, req);
   }
 
   /**
-   * Leftovers of a killed process, in the only safe order: half-built restore lvols first (each
-   * holds its staging bdev open as an esnap parent, and deleting a parent in use is never answered,
-   * transcript 20), then the staging bdevs nothing claims, then the files. A full clone's and a
+   * Leftovers of a killed process, in the only safe order: half-built restore lvols first, each
+   * after its restore subsystem if any (restore-nvmf.ts; each holds its staging bdev open as an
+   * esnap parent, and deleting a parent in use is never answered, transcript 20), then the staging bdevs nothing claims, then the files. A full clone's and a
    * zeroing's work lvols (zero-cluster.ts) carry the same b. prefix, and go the same way.
    */
   async sweepOrphans(options?: CallOptions, sweep: { skipLive?: boolean } = {}): Promise<{ removed: string[] }> {
@@ -208,6 +212,8 @@ export class SpdkDataPath implements DataPath {
       const replica = parseRestoreLvol(lvol.name);
       if (parseLvstoreName(lvol.lvs.name) === undefined || replica === undefined) continue;
       if (sweep.skipLive && (this.restoring.has(replica) || this.zeroing.has(replica))) continue;
+      // A restore over NVMe/TCP exports its lvol while it writes: the subsystem goes first.
+      await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.deleteSubsystem({ nqn: restoreNqn(replica) }, options));
       await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: lvol.alias }, options));
       removed.push(lvol.alias);
     }

@@ -36,11 +36,19 @@ export async function runRestore(ctx: RestoreRunContext): Promise<{ replica: str
   if (manifest.blockBytes > BLOCK_BYTES)
     throw new ConductorError('BACKUP_CORRUPT', `backup ${ctx.backupId} has blocks of ${manifest.blockBytes} bytes; this format's are ${BLOCK_BYTES}`, { volume, backupId: ctx.backupId });
   await ctx.phase('downloading');
-  const sink: RestoreSink = await ctx.dataPath.openRestore({ disk: ctx.disk, replica: ctx.replica, sizeBytes: manifest.sizeBytes, signal, origin: { volume, backupId: ctx.backupId } });
+  const bytesTotal = manifest.blocks.reduce((sum, [index]) => sum + lengthOf(manifest.sizeBytes, manifest.blockBytes, index), 0);
+  const sink: RestoreSink = await ctx.dataPath.openRestore({
+    disk: ctx.disk,
+    replica: ctx.replica,
+    sizeBytes: manifest.sizeBytes,
+    allocatedBytes: bytesTotal,
+    signal,
+    origin: { volume, backupId: ctx.backupId },
+  });
   let committed = false;
   try {
     const total = manifest.blocks.length;
-    ctx.progress({ bytesDone: 0, bytesTotal: manifest.blocks.reduce((sum, [index]) => sum + lengthOf(manifest.sizeBytes, manifest.blockBytes, index), 0) });
+    ctx.progress({ bytesDone: 0, bytesTotal });
     let done = 0;
     let next = 0;
     let failure: { error: unknown } | undefined;

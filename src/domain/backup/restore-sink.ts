@@ -25,25 +25,8 @@ const MIB = 1024 * 1024;
 type Ctx = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state'>;
 
 export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>, staging: StagingArea, restoring: Set<string>, req: RestoreRequest): Promise<RestoreSink> {
-  const replica = checkName('replica', req.replica);
-  const diskName = checkName('disk', req.disk);
-  const disk = ctx.inventory.disks.get(diskName);
-  if (!disk) throw new ConductorError('DISK_NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
-  const unit = Math.max(disk.clusterSize, MIB);
-  if (!Number.isSafeInteger(req.sizeBytes) || req.sizeBytes <= 0 || req.sizeBytes % unit !== 0) {
-    throw new ConductorError('INVALID_SIZE', `size_bytes must be a positive multiple of the disk's cluster size ${unit}, got ${req.sizeBytes}`, { field: 'size_bytes' });
-  }
-  if (ctx.inventory.head(replica)) throw new ConductorError('REPLICA_EXISTS', `replica ${replica} exists; restore into a new name or delete it first`);
-  if (restoring.has(replica)) throw new ConductorError('REPLICA_EXISTS', `a restore into replica ${replica} is already under way`);
   // The inflate makes every cluster the replica's own: the lvstore must have them all.
-  const [lvs] = await ctx.spdk.lvol.getLvstores({ lvs_name: disk.lvstoreName }, { signal: req.signal });
-  const clusters = req.sizeBytes / disk.clusterSize;
-  if (lvs && lvs.free_clusters < clusters) {
-    throw new ConductorError('DISK_FULL', `restore of ${replica} needs ${clusters} clusters of disk ${diskName}, which has ${lvs.free_clusters} free`, {
-      neededClusters: clusters,
-      freeClusters: lvs.free_clusters,
-    });
-  }
+  const { replica, diskName, disk } = await checkRestore(ctx, restoring, req, req.sizeBytes);
   const reservation = await staging.admit(req.allocatedBytes ?? req.sizeBytes, `restore of ${replica}`);
   restoring.add(replica);
   const name = staging.newName('r');
@@ -69,6 +52,70 @@ export async function openRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>
     await staging.remove(name);
     reservation.release();
     throw error;
+  }
+}
+
+/**
+ * What every restore checks before it makes anything: names, the disk, the size (a whole number
+ * of the disk's clusters), that no replica or other restore has the name, and that the lvstore
+ * has `needBytes` free (what the restore will allocate).
+ */
+export async function checkRestore(ctx: Pick<Ctx, 'inventory' | 'spdk'>, restoring: ReadonlySet<string>, req: RestoreRequest, needBytes: number) {
+  const replica = checkName('replica', req.replica);
+  const diskName = checkName('disk', req.disk);
+  const disk = ctx.inventory.disks.get(diskName);
+  if (!disk) throw new ConductorError('DISK_NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
+  const unit = Math.max(disk.clusterSize, MIB);
+  if (!Number.isSafeInteger(req.sizeBytes) || req.sizeBytes <= 0 || req.sizeBytes % unit !== 0) {
+    throw new ConductorError('INVALID_SIZE', `size_bytes must be a positive multiple of the disk's cluster size ${unit}, got ${req.sizeBytes}`, { field: 'size_bytes' });
+  }
+  if (ctx.inventory.head(replica)) throw new ConductorError('REPLICA_EXISTS', `replica ${replica} exists; restore into a new name or delete it first`);
+  if (restoring.has(replica)) throw new ConductorError('REPLICA_EXISTS', `a restore into replica ${replica} is already under way`);
+  const [lvs] = await ctx.spdk.lvol.getLvstores({ lvs_name: disk.lvstoreName }, { signal: req.signal });
+  const clusters = Math.ceil(needBytes / disk.clusterSize);
+  if (lvs && lvs.free_clusters < clusters) {
+    throw new ConductorError('DISK_FULL', `restore of ${replica} needs ${clusters} clusters of disk ${diskName}, which has ${lvs.free_clusters} free`, {
+      neededClusters: clusters,
+      freeClusters: lvs.free_clusters,
+    });
+  }
+  return { replica, diskName, disk };
+}
+
+/**
+ * The last step of every restore: the finished lvol b.<replica> is renamed r.<replica> under the
+ * replica's lock (the only step that takes it), so a replica appears whole or not at all, and is
+ * recorded as a fresh clone (recordFresh). The caller has removed everything else it made.
+ */
+export async function becomeReplica(ctx: Ctx, replicas: Pick<Replicas, 'info'>, spec: { replica: string; disk: string; origin: RestoreRequest['origin'] }): Promise<{ replica: string; uuid: string }> {
+  const { replica, disk } = spec;
+  const head = await ctx.locks.with(`replica:${replica}`, async () => {
+    if (ctx.inventory.head(replica)) throw new ConductorError('REPLICA_EXISTS', `replica ${replica} was created while its restore ran`);
+    await ctx.spdk.lvol.rename({ old_name: alias(disk, restoreLvolName(replica)), new_name: headLvolName(replica) });
+    await ctx.inventory.reread(ctx, disk, [headLvolName(replica)]);
+    const made = ctx.inventory.head(replica);
+    if (!made) throw new ConductorError('SPDK_INCONSISTENT', `restored replica ${replica} is not listed by spdk_tgt`);
+    await recordFresh(ctx, spec);
+    return made;
+  });
+  ctx.events.emit('added', replicas.info(head), 'restored from a backup');
+  ctx.log.info({ replica, disk, sizeBytes: head.sizeBytes }, 'replica restored');
+  return { replica, uuid: head.uuid };
+}
+
+/**
+ * Records the new replica as a fresh clone (under its lock, before anything can use it): a
+ * backup of a superblock engine's member holds that engine's superblock, which an engine over
+ * the restored replica may then clear (engine/stale-superblock.ts) as it does a clone's. Not
+ * recorded (the write failed, or a crash came first): the replica is whole, only not cleared.
+ */
+async function recordFresh(ctx: Pick<Ctx, 'state' | 'log'>, spec: { replica: string; origin: RestoreRequest['origin'] }): Promise<void> {
+  const { replica, origin } = spec;
+  const record = { source: origin?.volume ?? 'unknown', snapshot: origin?.backupId ?? 'unknown', mode: 'restore' as const, createdAt: new Date().toISOString() };
+  try {
+    await ctx.state.recordClone(replica, record);
+  } catch (error) {
+    ctx.log.warn({ replica, err: (error as Error).message }, 'restored replica not recorded as fresh: a stale raid superblock in it will not be cleared for an engine');
   }
 }
 
@@ -167,21 +214,11 @@ class SpdkRestoreSink implements RestoreSink {
       this.made.bdev = false;
       await this.staging.remove(name);
       // Only the rename that makes it a replica runs under the replica's lock, never the slow steps.
-      const head = await this.ctx.locks.with(`replica:${replica}`, async () => {
-        if (this.ctx.inventory.head(replica)) throw new ConductorError('REPLICA_EXISTS', `replica ${replica} was created while its restore ran`);
-        await this.ctx.spdk.lvol.rename({ old_name: building, new_name: headLvolName(replica) });
-        this.made.clone = false;
-        await this.ctx.inventory.reread(this.ctx, disk, [headLvolName(replica)]);
-        const made = this.ctx.inventory.head(replica);
-        if (!made) throw new ConductorError('SPDK_INCONSISTENT', `restored replica ${replica} is not listed by spdk_tgt`);
-        await this.recordFresh();
-        return made;
-      });
+      const made = await becomeReplica(this.ctx, this.replicas, this.spec);
+      this.made.clone = false;
       this.finish('done');
       onProgress?.({ percent: 100 });
-      this.ctx.events.emit('added', this.replicas.info(head), 'restored from a backup');
-      this.ctx.log.info({ replica, disk, sizeBytes: head.sizeBytes }, 'replica restored');
-      return { replica, uuid: head.uuid };
+      return made;
     } catch (error) {
       await this.teardown('aborted');
       if (signal?.aborted) throw new ConductorError('CANCELLED', `${what} was cancelled`);
@@ -216,22 +253,6 @@ class SpdkRestoreSink implements RestoreSink {
       this.ctx.log.error({ replica, staging: name, err: (error as Error).message }, 'restore staging not removed; the next start removes it');
     } finally {
       this.finish(state);
-    }
-  }
-
-  /**
-   * Records the new replica as a fresh clone (under its lock, before anything can use it): a
-   * backup of a superblock engine's member holds that engine's superblock, which an engine over
-   * the restored replica may then clear (engine/stale-superblock.ts) as it does a clone's. Not
-   * recorded (the write failed, or a crash came first): the replica is whole, only not cleared.
-   */
-  private async recordFresh(): Promise<void> {
-    const { replica, origin } = this.spec;
-    const record = { source: origin?.volume ?? 'unknown', snapshot: origin?.backupId ?? 'unknown', mode: 'restore' as const, createdAt: new Date().toISOString() };
-    try {
-      await this.ctx.state.recordClone(replica, record);
-    } catch (error) {
-      this.ctx.log.warn({ replica, err: (error as Error).message }, 'restored replica not recorded as fresh: a stale raid superblock in it will not be cleared for an engine');
     }
   }
 

@@ -21,6 +21,10 @@ export interface StagingSettings {
   /** Absolute; made on first use. */
   readonly dir: string;
   readonly keepFreeBytes: number;
+  /** How a restore writes the new replica (backup.restoreVia): over NVMe/TCP (default) or through a staging file it inflates. */
+  readonly restoreVia?: 'nvmf-tcp' | 'staging';
+  /** A restore's NVMe/TCP connect or command deadline (backup.restoreIoTimeoutMs); default the host's 30 s. */
+  readonly restoreIoTimeoutMs?: number;
   /** How a restore writes its staging file (backup.restoreDirectIo, staging-writer.ts); default auto. */
   readonly restoreDirectIo?: 'auto' | 'on' | 'off';
   /**

@@ -16,6 +16,9 @@
  *   restore lvol     lvs.<disk>/b.<replica>               (exists only while a restore or full clone
  *                    builds the replica, renamed to r.<replica> once complete; or while the first
  *                    cluster of replica r.<replica> is zeroed, backup/zero-cluster.ts)
+ *   restore export   nqn.2024-11.io.spdk-conductor:restore:<replica>, listening on 127.0.0.1 with
+ *                    one host, nqn.2024-11.io.spdk-conductor:restore-host (exists only while a
+ *                    restore writes b.<replica> over NVMe/TCP, backup/restore-nvmf.ts)
  *   staging bdev     bk-<s|r|t|z>-<16 hex>                (aio bdev over the staging file of the same
  *                    name, domain/backup/staging-area.ts; exists only during a stage, restore or zeroing)
  *   probe raid       zp.<replica>                         (a raid over the replica and a member that
@@ -84,6 +87,14 @@ export function parseRestoreLvol(name: string): string | undefined {
   if (kind !== 'b' || rest.length > 0 || !replica || nameProblem('replica', replica)) return undefined;
   return replica;
 }
+
+/** The loopback subsystem a restore writes its b.<replica> lvol through (backup/restore-nvmf.ts). */
+export function restoreNqn(replica: string): string {
+  return `${NQN_PREFIX}:restore:${replica}`;
+}
+
+/** The host NQN the service connects to its own restore subsystems with: the only host they allow. */
+export const RESTORE_HOST_NQN = `${NQN_PREFIX}:restore-host`;
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -211,7 +222,7 @@ export function parseReplicaNqn(nqn: string): string | undefined {
  * The namespace identity of an export, derived from the object's name: the same replica always
  * shows the same uuid/nguid to hosts, across restarts and re-exports (hosts and multipath key on it).
  */
-export function namespaceIds(kind: 'replica' | 'volume', name: string): { uuid: string; nguid: string } {
+export function namespaceIds(kind: 'replica' | 'volume' | 'restore', name: string): { uuid: string; nguid: string } {
   const bytes = hash('sha256', `spdk-conductor:${kind}:${name}`, 'buffer').subarray(0, 16);
   // An RFC 9562 version 8 (custom) UUID: stable, and never mistaken for a random v4.
   bytes[6] = (bytes[6]! & 0x0f) | 0x80;

@@ -325,6 +325,7 @@ export class Exports {
  * Takes a port from the managed range and listens on it for `nqn`. A port another process holds
  * (spdk_tgt answers the ambiguous -32602) is remembered as busy, so later exports skip it without
  * a failed listen each (PortRange re-checks it rarely), and the next port is tried, a few times.
+ * `traddr`: the export address unless given (a restore listens on loopback only).
  */
 export async function listenOnFreePort(
   ctx: Pick<DomainContext, 'spdk' | 'client' | 'ports' | 'settings' | 'log'>,
@@ -332,12 +333,13 @@ export async function listenOnFreePort(
   options?: CallOptions,
   secureChannel = false,
   prefer?: number,
+  traddr = ctx.settings.exportAddress,
 ): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     const port = ctx.ports.take(attempt === 1 ? prefer : undefined);
     try {
       const tls = secureChannel ? { secure_channel: true } : {};
-      await ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: ctx.settings.exportAddress, trsvcid: String(port) }, ...tls }, options);
+      await ctx.spdk.nvmf.addListener({ nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr, trsvcid: String(port) }, ...tls }, options);
       return port;
     } catch (error) {
       ctx.ports.release(port);
