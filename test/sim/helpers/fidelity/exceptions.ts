@@ -80,9 +80,9 @@ export const EXCEPTIONS: readonly FidelityException[] = [
 
   {
     file: '17',
-    lines: [69, 70],
+    lines: [68, 69, 70],
     reason:
-      "timed: the re-assembled raid's rebuild is unthrottled, so its speed is the machine's: spdk_tgt copied to the NVMe/TCP member at ~36 MiB/s (31%, 61%, 91% at 524 ms intervals), the simulator copies at this machine's file I/O speed and may have finished (no process) by the 61% or 91% poll; the 31% poll and the end still match",
+      "timed: the re-assembled raid's rebuild is unthrottled, so its speed is the machine's: spdk_tgt copied to the NVMe/TCP member at ~36 MiB/s (31%, 61%, 91% at 524 ms intervals), the simulator copies at this machine's file I/O speed and may have finished (no process) by any of those polls (on a quiet machine with a fast disk even the 31% one, line 68); the end still matches",
   },
   {
     file: '18',
