@@ -47,6 +47,8 @@ interface Made {
   subsystem: boolean;
   port?: number;
   host?: NvmeTcpHost;
+  /** Takes the caller's abort to the host (one listener for the whole restore, not one per write). */
+  unlisten?: () => void;
 }
 
 export async function openNvmfRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'info'>, restoring: Set<string>, req: RestoreRequest, settings: NvmfRestoreSettings = {}): Promise<RestoreSink> {
@@ -88,6 +90,12 @@ export async function openNvmfRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'in
       signal,
       log,
     });
+    // An abort closes the connection, which fails the writes in flight at once (CANCELLED); a
+    // listener per write would be 64 at a time on the job's signal.
+    const host = made.host;
+    const onAbort = () => void host.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    made.unlisten = () => signal?.removeEventListener('abort', onAbort);
     const ns = await made.host.namespace(nsid);
     if (ns.blocks * ns.blockBytes !== req.sizeBytes) {
       throw new ConductorError('SPDK_INCONSISTENT', `restore lvol of ${replica} shows ${ns.blocks * ns.blockBytes} bytes over NVMe/TCP, not the ${req.sizeBytes} made`);
@@ -133,7 +141,12 @@ class NvmfRestoreSink implements RestoreSink {
       });
     }
     if (this.spec.signal?.aborted) throw new ConductorError('CANCELLED', `restore of ${this.spec.replica} was cancelled`);
-    await host.write(this.spec.nsid, offset, data, this.spec.signal);
+    try {
+      await host.write(this.spec.nsid, offset, data);
+    } catch (error) {
+      if (this.spec.signal?.aborted) throw new ConductorError('CANCELLED', `restore of ${this.spec.replica} was cancelled`);
+      throw error;
+    }
   }
 
   async commit(onProgress?: (p: CommitProgress) => void): Promise<{ replica: string; uuid: string }> {
@@ -144,6 +157,7 @@ class NvmfRestoreSink implements RestoreSink {
       // On the media before the lvol becomes the replica: a flush answered is every write durable.
       await this.made.host?.flush(this.spec.nsid);
       onProgress?.({ percent: 50 });
+      this.made.unlisten?.();
       await this.made.host?.close();
       this.made.host = undefined;
       await dropExport(this.ctx, this.made, replica);
@@ -176,6 +190,7 @@ class NvmfRestoreSink implements RestoreSink {
 
 /** Connection, then subsystem, then lvol; each step's failure is logged and left to the next start's sweep. */
 async function teardown(ctx: Ctx, made: Made, replica: string, disk: string): Promise<void> {
+  made.unlisten?.();
   const host = made.host;
   made.host = undefined;
   await host?.close();
