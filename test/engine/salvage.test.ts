@@ -28,6 +28,7 @@ import { startService, type ServiceRun } from '../crash/helpers/service.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { portBlock } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { SimClient } from '../sim/helpers/sim-client.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
 import { BLOCK, ENGINE_HOST_NQN, Host, HOST_NQN, MIB, until } from './helpers/cluster.js';
 
@@ -243,6 +244,16 @@ describe('replica salvage through the service and its API', () => {
     await startEngineNode('state-2');
     // The node lost its state: its disk is made again over the same file (its lvstore is loaded).
     await invoke(serve.clients.disks, 'DiskCreate', { name: 'd', path: path.join(dir, 'a.img') });
+    // When EngineCreate attaches rb, spdk_tgt's examine re-adds it (an older superblock) and
+    // rebuilds it; slowed here (~3 s) so that the rebuild still runs when the service looks, as it does
+    // for any volume larger than this test's 24 MiB (an unthrottled one can be over first on a
+    // fast machine, and a member rebuilt by examine cannot be told from one always in sync).
+    const spdk = await SimClient.connect(sim.socket);
+    try {
+      await spdk.call('bdev_raid_set_options', { process_max_bandwidth_mb_sec: 8 });
+    } finally {
+      spdk.close();
+    }
     // rb listed first: the caller's order alone would choose it.
     const request = {
       name: 'vol',
@@ -252,6 +263,12 @@ describe('replica salvage through the service and its API', () => {
       hostNqns: [HOST_NQN],
     };
     const created = await invoke(serve.clients.engines, 'EngineCreate', request);
+    const unthrottle = await SimClient.connect(sim.socket);
+    try {
+      await unthrottle.call('bdev_raid_set_options', { process_max_bandwidth_mb_sec: 0 });
+    } finally {
+      unthrottle.close();
+    }
     expect(created.salvage).toMatchObject({ source: 'ra', rule: 'superblock' });
     // The same create again (a caller's retry) finds the engine it made: the salvage is its state, not its configuration.
     expect((await invoke(serve.clients.engines, 'EngineCreate', request)).salvage?.source).toBe('ra');
