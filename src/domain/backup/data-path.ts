@@ -1,8 +1,9 @@
 /**
  * The data path of backups and restores on upstream spdk_tgt, which has no RPC to read or write a
  * bdev's bytes: a snapshot is shallow-copied into an aio bdev over a sparse staging file that the
- * service reads, and a restore writes a sparse staging file that spdk_tgt opens as an aio bdev,
- * clones into the lvstore and inflates (transcript 20). This file is the interface the backup
+ * service reads; a restore writes a thin lvol through a loopback NVMe/TCP export of it, the service
+ * being the host (restore-nvmf.ts, backup.restoreVia nvmf-tcp), or a sparse staging file that
+ * spdk_tgt opens as an aio bdev, clones into the lvstore and inflates (restore-sink.ts, transcript 20). This file is the interface the backup
  * jobs call; the object store, formats and job states are theirs, not this layer's.
  *
  * Every staging file and aio bdev carries the `bk-` prefix and is removed on every path (done,
@@ -95,9 +96,9 @@ export interface RestoreRequest {
 }
 
 /**
- * A restore under way: blocks are written into a sparse staging file, then commit makes the
- * replica from it. Exactly one of commit and abort ends it; after a failed commit everything is
- * already removed.
+ * A restore under way: blocks are written into the new lvol (over NVMe/TCP) or a sparse staging
+ * file, then commit makes the replica. Exactly one of commit and abort ends it; after a failed
+ * commit everything is already removed.
  */
 export interface CommitProgress {
   readonly percent: number;
@@ -113,7 +114,8 @@ export interface RestoreSink {
   /** Writes go to the disk with O_DIRECT where `data` is page-aligned memory (restore-slots.ts). */
   readonly directIo?: boolean;
   /**
-   * Builds the replica: aio bdev over the file, bdev_lvol_clone_bdev into the disk's lvstore under
+   * Builds the replica. Over NVMe/TCP: flush, disconnect, the export deleted, the lvol renamed.
+   * Through a staging file: aio bdev over the file, bdev_lvol_clone_bdev into the disk's lvstore under
    * the replica's head name, bdev_lvol_inflate (percent of the inflate's progress as far as
    * spdk_tgt reports it: 0 then 100), then deletes the aio bdev (only once no clone uses it) and the file.
    * The replica is then in the inventory as any replica made by ReplicaCreate (not exposed).

@@ -1,5 +1,7 @@
 /**
- * A restore into a new replica (transcript 20, part c): blocks go into a sparse staging file;
+ * A restore into a new replica through a staging file (backup.restoreVia staging; the default goes
+ * over NVMe/TCP, restore-nvmf.ts, which shares checkRestore and becomeReplica from here), as
+ * transcript 20 part c recorded it: blocks go into a sparse staging file;
  * commit opens it as a read-only aio bdev, clones it into the disk's lvstore as b.<replica> (an
  * esnap clone: no cluster of its own, the aio bdev claimed read_many_write_none), inflates the
  * clone (every cluster copied, the parent dropped), and only then deletes the aio bdev and the
