@@ -13,7 +13,7 @@ import { RESTORE_HOST_NQN, restoreNqn } from '../../src/domain/node/naming.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { conductorRefusal as refusal } from '../helpers/refusal.js';
 import { until } from '../helpers/until.js';
-import { startSim } from '../sim/helpers/start-sim.js';
+import { restartTarget } from './helpers/restart-target.js';
 
 const MIB = 1024 * 1024;
 const SIZE = 32 * MIB;
@@ -197,16 +197,7 @@ describe('restoring over NVMe/TCP', () => {
     // Held mid-download: its export stops answering once it exists.
     await until('the restore export to exist', async () => ((await leftovers()).subsystems.includes(restoreNqn('killed')) ? true : undefined), 30_000);
     await node.client.callUnchecked('sim_fabric_blackhole', { nqn: restoreNqn('killed'), enable: true });
-    const socket = node.sim.socket;
-    await node.sim.kill();
-    await until('the service to see spdk_tgt gone', () => node.node.readiness().ready === false);
-    node.sim = await startSim({ name: 'node', socket, args: ['--mem-dump', path.join(node.dir, 'mem-dump-2.txt')] });
-    await until(
-      'the service ready again',
-      () => node.node.readiness().ready,
-      120_000,
-      () => node.node.readiness().reason,
-    );
+    await restartTarget(node);
     const end = await ended(job.id);
     console.log(`restore after spdk_tgt kill -9: ${end.state} (${end.errorCode}): ${end.reason}`);
     expect(end.state).toBe('failed');

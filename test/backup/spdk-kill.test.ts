@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../src/domain/backup/jobs-model.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { until } from '../helpers/until.js';
-import { startSim } from '../sim/helpers/start-sim.js';
+import { restartTarget } from './helpers/restart-target.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 32 * MiB;
@@ -33,20 +33,6 @@ async function leftovers(): Promise<{ bdevs: string[]; lvols: string[]; files: s
   const lvols = (await node.client.callUnchecked<Array<{ name: string }>>('bdev_lvol_get_lvols')).map((l) => l.name).filter((n) => n.startsWith('b.'));
   const staging = path.join(node.dir, 'backup-staging');
   return { bdevs, lvols, files: fs.existsSync(staging) ? fs.readdirSync(staging) : [] };
-}
-
-/** kill -9 of the simulator and a new one on the same socket; resolves once the service has reconciled it. */
-async function restartTarget(): Promise<void> {
-  const socket = node.sim.socket;
-  await node.sim.kill();
-  await until('the service to see spdk_tgt gone', () => node.node.readiness().ready === false);
-  node.sim = await startSim({ name: 'node', socket, args: ['--mem-dump', path.join(node.dir, 'mem-dump-2.txt')] });
-  await until(
-    'the service ready again',
-    () => node.node.readiness().ready,
-    120_000,
-    () => node.node.readiness().reason,
-  );
 }
 
 beforeAll(async () => {
@@ -77,7 +63,7 @@ describe('kill -9 of spdk_tgt during a backup and a restore', { timeout: 300_000
     await node.client.callUnchecked('sim_shallow_copy_rate', { bytes_per_ms: 0, pause_after: 2 });
     const job = await node.node.backups.backupCreate({ replica: 'src', snapshot: 's1', volume: 'vol2' });
     await until('the copy under way', async () => (await leftovers()).bdevs.length > 0 && node.node.backups.jobGet(job.id).bytesDone > 0);
-    await restartTarget();
+    await restartTarget(node);
     const end = await ended(job.id);
     console.log(`backup after spdk_tgt kill -9: ${end.state} (${end.errorCode}): ${end.reason}`);
     expect(end.reason).not.toBe('');
@@ -96,7 +82,7 @@ describe('kill -9 of spdk_tgt during a backup and a restore', { timeout: 300_000
     await node.client.callUnchecked('sim_rpc_delay', { method: 'bdev_lvol_inflate', ms: 600_000 });
     const job = await node.node.backups.restoreCreate({ volume: 'vol', backupId, disk: 'd', replica: 'back' });
     await until('the restore committing with its clone made', async () => node.node.backups.jobGet(job.id).state === 'committing' && (await leftovers()).lvols.includes('b.back'));
-    await restartTarget();
+    await restartTarget(node);
     const end = await ended(job.id);
     console.log(`restore after spdk_tgt kill -9: ${end.state} (${end.errorCode}): ${end.reason}`);
     expect(end.reason).not.toBe('');
