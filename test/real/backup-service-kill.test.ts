@@ -10,14 +10,11 @@
  * record or deletePending is left.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../src/api/client.js';
-import { startService, type ServiceRun } from '../crash/helpers/service.js';
-import { portBlock } from '../helpers/ports.js';
-import { SimClient } from '../sim/helpers/sim-client.js';
-import { MIB, RealTarget, SPDK_TGT, until } from './helpers/real-node.js';
+import { MIB, SPDK_TGT, until } from './helpers/real-node.js';
+import { RealServe } from './helpers/real-serve.js';
 
 const SIZE = 1024 * MIB;
 
@@ -34,69 +31,48 @@ interface StateJson {
 if (!SPDK_TGT) console.log('test/real/backup-service-kill: skipped because SPDK_TGT is not set (point it at an spdk_tgt v26.05 binary to run)');
 
 describe.skipIf(!SPDK_TGT)('kill -9 of the service while a real spdk_tgt copies a snapshot whose delete was taken (SPDK_TGT)', () => {
-  let dir: string;
-  let target: RealTarget;
-  let rpc: SimClient;
-  let run: ServiceRun | undefined;
-  const port = portBlock();
-
-  const serve = () => startService({ spdkSocket: target.socket, dir, portMin: port, portMax: port + 99, env: { CONDUCTOR_BACKUP_CONCURRENCY: '1' } }, { deadlineMs: 120_000 });
-  const state = (): StateJson => JSON.parse(fs.readFileSync(path.join(dir, 'state.json'), 'utf8'));
-  const snapshotLvols = async () => (await rpc.call<Array<{ name: string }>>('bdev_lvol_get_lvols')).map((l) => l.name).filter((n) => n.startsWith('s.a.'));
+  let node: RealServe;
+  const state = (): StateJson => JSON.parse(fs.readFileSync(path.join(node.dir, 'state.json'), 'utf8'));
+  const snapshotLvols = async () => (await node.rpc.call<Array<{ name: string }>>('bdev_lvol_get_lvols')).map((l) => l.name).filter((n) => n.startsWith('s.a.'));
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-real-bkkill-'));
-    target = new RealTarget('bkkill', path.join(dir, 'spdk.sock'));
-    await target.start();
-    rpc = await SimClient.connect(target.socket);
-    run = await serve();
-    const disk = path.join(dir, 'd.img');
-    fs.writeFileSync(disk, '');
-    fs.truncateSync(disk, 2 * SIZE + 512 * MIB);
-    await invoke(run.clients.disks, 'DiskCreate', { name: 'd', path: disk });
+    node = await RealServe.start('bkkill', 2 * SIZE + 512 * MIB, { CONDUCTOR_BACKUP_CONCURRENCY: '1' });
+    const run = node.run!;
     await invoke(run.clients.replicas, 'ReplicaCreate', { name: 'src', diskName: 'd', sizeBytes: SIZE });
     // Every cluster allocated (a thin lvol with no parent inflates to all clusters): a long copy.
-    await rpc.call('bdev_lvol_inflate', { name: 'lvs.d/r.src' });
+    await node.rpc.call('bdev_lvol_inflate', { name: 'lvs.d/r.src' });
     await invoke(run.clients.snapshots, 'SnapshotCreate', { replicaName: 'src', name: 'a' });
-    await invoke(run.clients.backups, 'BackupTargetSet', { kind: 'fs', path: path.join(dir, 'target') });
+    await invoke(run.clients.backups, 'BackupTargetSet', { kind: 'fs', path: path.join(node.dir, 'target') });
   }, 300_000);
 
   afterAll(async () => {
-    run?.clients.close();
-    run?.proc.kill('SIGKILL');
-    await run?.exited;
-    rpc?.close();
-    await target?.kill();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await node?.close();
   });
 
   it('the next start leaves the snapshot to the running copy and deletes it once the copy ends', async () => {
-    const created = await invoke(run!.clients.backups, 'BackupCreate', { replica: 'src', snapshot: 'a', volume: 'vol' });
+    const created = await invoke(node.run!.clients.backups, 'BackupCreate', { replica: 'src', snapshot: 'a', volume: 'vol' });
     const copy = await until('the copy recorded with its operation id', 60_000, () => Object.values(state().copies ?? {}).find((c) => c.operation !== undefined));
-    await rpc.call('bdev_set_qos_limit', { name: copy.dst, w_mbytes_per_sec: 1 });
-    const slowed = await rpc.call<Check>('bdev_lvol_check_shallow_copy', { operation_id: copy.operation });
+    await node.rpc.call('bdev_set_qos_limit', { name: copy.dst, w_mbytes_per_sec: 1 });
+    const slowed = await node.rpc.call<Check>('bdev_lvol_check_shallow_copy', { operation_id: copy.operation });
     expect(slowed.state, 'the copy ended before it could be slowed').toBe('in progress');
-    expect((await invoke(run!.clients.snapshots, 'SnapshotDelete', { replicaName: 'src', name: 'a' })).alreadyAbsent).toBe(false);
+    expect((await invoke(node.run!.clients.snapshots, 'SnapshotDelete', { replicaName: 'src', name: 'a' })).alreadyAbsent).toBe(false);
     expect(state().snapshots['src/a']?.deletePending).toBe(true);
 
-    run!.clients.close();
-    run!.proc.kill('SIGKILL');
-    expect((await run!.waitExit(30_000)).signal).toBe('SIGKILL');
-    run = undefined;
+    expect((await node.kill9()).signal).toBe('SIGKILL');
     const held = await snapshotLvols();
     expect(held).toHaveLength(1);
 
-    run = await serve();
+    const run = await node.serve();
     expect(run.output()).toMatch(/a shallow copy the previous process started still runs in spdk_tgt/);
     // Not half-deleted at start: the snapshot and its bdev are still there.
     expect(await snapshotLvols(), 'the snapshot the running copy reads was deleted under it at start').toEqual(held);
-    const [bdev] = await rpc.call<Array<{ name: string }>>('bdev_get_bdevs', { name: `lvs.d/${held[0]}` });
+    const [bdev] = await node.rpc.call<Array<{ name: string }>>('bdev_get_bdevs', { name: `lvs.d/${held[0]}` });
     expect(bdev?.name).toBeDefined();
 
-    await rpc.call('bdev_set_qos_limit', { name: copy.dst, w_mbytes_per_sec: 0 });
+    await node.rpc.call('bdev_set_qos_limit', { name: copy.dst, w_mbytes_per_sec: 0 });
     await until('the taken delete done once the copy ended', 180_000, async () => (await snapshotLvols()).length === 0);
     const job = await until('the resumed backup to end', 180_000, async () => {
-      const j = await invoke(run!.clients.backups, 'BackupGet', { id: created.id }, { deadlineMs: 10_000 });
+      const j = await invoke(node.run!.clients.backups, 'BackupGet', { id: created.id }, { deadlineMs: 10_000 });
       return ['BACKUP_JOB_STATE_DONE', 'BACKUP_JOB_STATE_FAILED', 'BACKUP_JOB_STATE_CANCELLED'].includes(String(j.state)) ? j : undefined;
     });
     // The resumed stage waited for the left copy: a second copy of the locked snapshot is refused EBUSY.
