@@ -6,17 +6,23 @@
  * controller's ID. Writes and reads are split at the controller's transfer limit and wait for a
  * queue slot (backpressure); Keep Alive runs on the admin queue so spdk_tgt drops the controller
  * of a host that stopped (spdk_tgt v26.05 keeps a controller connected with KATO 0 forever).
+ * When a Connect's completion asks for authentication (AUTHREQ.ATR), the queue runs DH-HMAC-CHAP
+ * (./auth.ts) with the keys given before any other command.
  */
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import pino from 'pino';
 import { ConductorError } from '../errors.js';
 import { nqnProblem } from '../validation/nqn.js';
+import { type DecodedSecret, decodeSecret, secretProblem } from '../validation/nvme-secrets.js';
+import { AUTH_RECEIVE_BYTES, type AuthChannel, type AuthOutcome, authenticate } from './auth.js';
 import { QueuePair, reasonText } from './queue.js';
 import {
   CC_ENABLE,
   CC_SHUTDOWN,
   type Capabilities,
+  authReceiveSqe,
+  authSendSqe,
   CNS,
   type ControllerData,
   connectSqe,
@@ -51,6 +57,12 @@ export interface NvmeTcpConnectOptions {
   readonly timeoutMs?: number;
   /** Keep-alive timeout asked of the controller, ms (default 10_000; 0: none, the controller then lives until the connections close). */
   readonly keepAliveTimeoutMs?: number;
+  /**
+   * DH-HMAC-CHAP secrets in their interchange form (DHHC-1:<hh>:<base64>:), used when a Connect
+   * asks for authentication: `key` proves this host, `ctrlrKey` (bidirectional) makes the
+   * controller prove itself. Never logged.
+   */
+  readonly dhchap?: { readonly key: string; readonly ctrlrKey?: string };
   /** Aborts the connect; after connect, close() is the way out. */
   readonly signal?: AbortSignal;
   readonly log?: pino.Logger;
@@ -75,8 +87,15 @@ const MAX_BLOCKS_PER_COMMAND = 65_536;
 const SHUTDOWN_WAIT_MS = 2000;
 const POLL_MS = 10;
 
+/** How the queues authenticated: undefined when the controller did not ask. */
+export interface HostAuthentication {
+  readonly digest: AuthOutcome['digest'];
+  readonly bidirectional: boolean;
+}
+
 export class NvmeTcpHost {
   readonly cntlid: number;
+  readonly authentication: HostAuthentication | undefined;
   readonly maxTransferBytes: number;
   /** Data up to this size goes inside the write's capsule (no R2T round trip). */
   readonly inCapsuleBytes: number;
@@ -93,9 +112,10 @@ export class NvmeTcpHost {
     private readonly admin: QueuePair,
     private readonly io: QueuePair,
     private readonly log: pino.Logger,
-    init: { cntlid: number; maxTransferBytes: number; inCapsuleBytes: number; queueDepth: number; keepAliveTimeoutMs: number },
+    init: { cntlid: number; maxTransferBytes: number; inCapsuleBytes: number; queueDepth: number; keepAliveTimeoutMs: number; authentication: HostAuthentication | undefined },
   ) {
     this.cntlid = init.cntlid;
+    this.authentication = init.authentication;
     this.maxTransferBytes = init.maxTransferBytes;
     this.inCapsuleBytes = init.inCapsuleBytes;
     this.queueDepth = init.queueDepth;
@@ -108,6 +128,7 @@ export class NvmeTcpHost {
   static async connect(options: NvmeTcpConnectOptions): Promise<NvmeTcpHost> {
     const problem = connectProblem(options);
     if (problem) throw new ConductorError('INVALID_ARGUMENT', `NVMe/TCP connect: ${problem}`);
+    const secrets = dhchapSecrets(options.dhchap);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const kato = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
     const target = `${options.subnqn} at ${options.address}:${options.port}`;
@@ -132,12 +153,28 @@ export class NvmeTcpHost {
       queues.push(q);
       return q;
     };
+    // T_IDs of this controller's transactions: one per queue
+    const firstTid = randomInt(0x10000);
+    let authentication: HostAuthentication | undefined;
     const connectQueue = async (q: QueuePair, qid: number, sqsize: number, cntlid: number, keepAlive: number): Promise<number> => {
+      const what = `Connect of queue ${qid} to ${target} as ${options.hostnqn}`;
       const data = encodeConnectData({ hostid, cntlid, subnqn: options.subnqn, hostnqn: options.hostnqn });
-      const cqe = await q.command(connectSqe({ qid, sqsize, kato: keepAlive }), { what: `Connect of queue ${qid} to ${target} as ${options.hostnqn}`, inCapsule: data });
-      if (!ok(cqe)) throw commandError(`Connect of queue ${qid} to ${target} as ${options.hostnqn}`, cqe.status, { qid, ...connectRefusal(cqe) }, true);
-      // AUTHREQ (dw0 bits 17:16): the controller wants DH-HMAC-CHAP or secure channel concatenation first
-      if ((cqe.dw0 >>> 16) & 0x3) throw new ConductorError('FAILED_PRECONDITION', `Connect to ${target} asks for authentication (AUTHREQ ${(cqe.dw0 >>> 16) & 0x3}), which this host does not do`);
+      const cqe = await q.command(connectSqe({ qid, sqsize, kato: keepAlive }), { what, inCapsule: data });
+      if (!ok(cqe)) throw commandError(what, cqe.status, { qid, ...connectRefusal(cqe) }, true);
+      // AUTHREQ (dw0 bits 31:16): ATR bit 1 (authentication), ASCR bit 2 (secure channel concatenation)
+      const atr = ((cqe.dw0 >>> 17) & 1) === 1;
+      const ascr = ((cqe.dw0 >>> 18) & 1) === 1;
+      if (ascr) throw new ConductorError('FAILED_PRECONDITION', `${what} asks for secure channel concatenation (AUTHREQ.ASCR), which this host does not do`, { qid });
+      if (atr && !secrets) throw new ConductorError('FAILED_PRECONDITION', `${what} asks for authentication; no DH-HMAC-CHAP key given`, { qid });
+      if (atr && secrets) {
+        const started = Date.now();
+        const tid = (firstTid + qid) & 0xffff;
+        const outcome = await authenticate(authChannel(q, qid), { qid, tid, hostnqn: options.hostnqn, subnqn: options.subnqn, ...secrets, target, log });
+        authentication = { digest: outcome.digest, bidirectional: outcome.bidirectional };
+        log.debug({ qid, tid, digest: outcome.digest, bidirectional: outcome.bidirectional, messages: outcome.messages, ms: Date.now() - started }, 'NVMe/TCP queue authenticated (DH-HMAC-CHAP)');
+      } else if (secrets) {
+        log.debug({ qid }, 'the controller did not ask for authentication; the DH-HMAC-CHAP keys were not used');
+      }
       return cqe.dw0 & 0xffff;
     };
 
@@ -154,7 +191,7 @@ export class NvmeTcpHost {
       const depth = Math.max(1, Math.min(options.queueDepth ?? DEFAULT_QUEUE_DEPTH, cap.mqes, id.maxcmd > 0 ? id.maxcmd : Number.MAX_SAFE_INTEGER));
       const io = await open(1, depth);
       await connectQueue(io, 1, depth, cntlid, 0);
-      const host = new NvmeTcpHost(admin, io, log, { cntlid, ...limits, queueDepth: depth, keepAliveTimeoutMs: keepAliveMs });
+      const host = new NvmeTcpHost(admin, io, log, { cntlid, ...limits, queueDepth: depth, keepAliveTimeoutMs: keepAliveMs, authentication });
       host.startKeepAlive();
       log.info(
         {
@@ -165,6 +202,7 @@ export class NvmeTcpHost {
           maxh2cdata: io.maxh2cdata,
           cpda: io.cpda,
           keepAliveTimeoutMs: keepAliveMs,
+          authentication: authentication ? `DH-HMAC-CHAP ${authentication.digest}${authentication.bidirectional ? ' bidirectional' : ''}` : 'none',
           ms: Date.now() - started,
         },
         'NVMe/TCP host connected',
@@ -351,6 +389,34 @@ export class NvmeTcpHost {
     await Promise.all(issued);
     if (failure) throw failure;
   }
+}
+
+/** The secrets decoded, or undefined without any; a malformed one is INVALID_SECRET (never quoted). */
+function dhchapSecrets(dhchap: NvmeTcpConnectOptions['dhchap']): { key: DecodedSecret; ctrlrKey?: DecodedSecret } | undefined {
+  if (dhchap === undefined) return undefined;
+  const keyProblem = secretProblem('dhchap', dhchap.key);
+  if (keyProblem) throw new ConductorError('INVALID_SECRET', `NVMe/TCP connect: dhchap.key: ${keyProblem}`, { field: 'dhchap.key' });
+  if (dhchap.ctrlrKey === undefined) return { key: decodeSecret('dhchap', dhchap.key) };
+  const ctrlrProblem = secretProblem('dhchap', dhchap.ctrlrKey);
+  if (ctrlrProblem) throw new ConductorError('INVALID_SECRET', `NVMe/TCP connect: dhchap.ctrlrKey: ${ctrlrProblem}`, { field: 'dhchap.ctrlrKey' });
+  return { key: decodeSecret('dhchap', dhchap.key), ctrlrKey: decodeSecret('dhchap', dhchap.ctrlrKey) };
+}
+
+/** Authentication Send and Receive on queue `qid`: a refused command is its status's error. */
+function authChannel(q: QueuePair, qid: number): AuthChannel {
+  return {
+    async send(message, what) {
+      const cqe = await q.command(authSendSqe(message.length), { what, inCapsule: message });
+      if (!ok(cqe)) throw commandError(what, cqe.status, { qid });
+    },
+    async receive(what) {
+      const data = Buffer.alloc(AUTH_RECEIVE_BYTES);
+      const received = { bytes: 0 };
+      const cqe = await q.command(authReceiveSqe(AUTH_RECEIVE_BYTES), { what, inData: data, received });
+      if (!ok(cqe)) throw commandError(what, cqe.status, { qid });
+      return data.subarray(0, received.bytes);
+    },
+  };
 }
 
 function ok(cqe: Cqe): boolean {

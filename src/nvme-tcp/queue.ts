@@ -58,6 +58,11 @@ export interface CommandOptions {
   readonly outData?: Buffer;
   /** Where C2HData lands. */
   readonly inData?: Buffer;
+  /**
+   * Given: the target may send less than inData's length (Authentication Receive answers with
+   * its message's size, not AL), and the bytes it sent are set here when the command completes.
+   */
+  readonly received?: { bytes: number };
   readonly signal?: AbortSignal;
 }
 
@@ -66,6 +71,7 @@ interface Pending {
   readonly what: string;
   readonly outData: Buffer | undefined;
   readonly inData: Buffer | undefined;
+  readonly shortIn: { bytes: number } | undefined;
   readonly deadline: number;
   received: number;
   /** The caller stopped waiting (abort): the completion is dropped when it comes. */
@@ -213,6 +219,7 @@ export class QueuePair {
         what: options.what,
         outData: options.outData,
         inData: options.inData,
+        shortIn: options.received,
         deadline: Date.now() + this.options.timeoutMs,
         received: 0,
         abandoned: false,
@@ -265,6 +272,7 @@ export class QueuePair {
 
   private complete(p: Pending, cqe: Cqe): void {
     this.release(p.cid);
+    if (p.shortIn) p.shortIn.bytes = p.received;
     if (p.abandoned) return;
     p.cleanup();
     p.resolve(cqe);
@@ -339,7 +347,7 @@ export class QueuePair {
         const p = this.pending[d.cccid]!;
         p.received += d.datal;
         if (d.flags & FLAG.SUCCESS) {
-          if (!(d.flags & FLAG.LAST_PDU) || p.received !== p.inData!.length) {
+          if (!(d.flags & FLAG.LAST_PDU) || (p.shortIn ? p.received > p.inData!.length : p.received !== p.inData!.length)) {
             throw new NvmeTcpProtocolError(`C2HData SUCCESS for CID ${d.cccid} after ${p.received} of ${p.inData!.length} bytes`, FES.INVALID_HEADER_FIELD, 1, header);
           }
           this.complete(p, { dw0: 0, dw1: 0, sqhd: 0, sqid: this.options.qid, cid: d.cccid, status: SUCCESS });

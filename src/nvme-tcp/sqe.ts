@@ -7,6 +7,7 @@
  *   Fabrics SQE: opcode 0x7f @0, cid @2, fctype u8 @4, SGL1 @24, type-specific from @40
  *     Connect: recfmt u16 @40, qid u16 @42, sqsize u16 @44, cattr u8 @46, kato u32 @48
  *     Property Get/Set: attrib u8 @40 (size: 0 = 4 bytes, 1 = 8 bytes), offset u32 @44, value u64 @48 (Set)
+ *     Authentication Send/Receive: spsp0 u8 @41, spsp1 u8 @42, secp u8 @43, TL/AL u32 @44
  *   Connect data (1024 bytes): hostid[16] @0, cntlid u16 @16, subnqn[256] @256, hostnqn[256] @512
  *   CQE (16 bytes): dw0 u32 @0, dw1 u32 @4, sqhd u16 @8, sqid u16 @10, cid u16 @12, status u16 @14
  *     status: phase bit 0, SC bits 8:1, SCT bits 11:9, CRD bits 13:12, M bit 14, DNR bit 15
@@ -28,7 +29,10 @@ export const OPC = {
   FABRICS: 0x7f,
 } as const;
 
-export const FCTYPE = { PROPERTY_SET: 0x00, CONNECT: 0x01, PROPERTY_GET: 0x04 } as const;
+export const FCTYPE = { PROPERTY_SET: 0x00, CONNECT: 0x01, PROPERTY_GET: 0x04, AUTH_SEND: 0x05, AUTH_RECV: 0x06 } as const;
+
+/** SECP of the NVMe in-band authentication protocol; SPSP0 and SPSP1 are 01h for DH-HMAC-CHAP's messages. */
+export const SECP_NVME = 0xe9;
 
 /** Controller properties (register offsets) this host reads and sets. */
 export const PROP = { CAP: 0x00, VS: 0x08, CC: 0x14, CSTS: 0x1c } as const;
@@ -155,6 +159,29 @@ export function propertySetSqe(offset: number, value: number): Buffer {
   b[40] = 0; // 4 bytes: CC is the only property this host sets
   b.writeUInt32LE(offset, 44);
   b.writeUInt32LE(value >>> 0, 48);
+  return b;
+}
+
+/** Authentication Send of a `length`-byte message, in the capsule (TL = the SGL's length, as the controller checks). */
+export function authSendSqe(length: number): Buffer {
+  const b = authSqe(FCTYPE.AUTH_SEND, length);
+  writeSgl(b, { kind: 'in-capsule', length });
+  return b;
+}
+
+/** Authentication Receive of at most `length` bytes (AL), moved in C2HData. */
+export function authReceiveSqe(length: number): Buffer {
+  const b = authSqe(FCTYPE.AUTH_RECV, length);
+  writeSgl(b, { kind: 'transport', length });
+  return b;
+}
+
+function authSqe(fctype: number, length: number): Buffer {
+  const b = fabricsSqe(fctype);
+  b[41] = 1; // SPSP0
+  b[42] = 1; // SPSP1
+  b[43] = SECP_NVME;
+  b.writeUInt32LE(length, 44);
   return b;
 }
 

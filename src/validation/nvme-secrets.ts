@@ -36,14 +36,32 @@ export function secretProblem(kind: SecretKind, value: unknown): string | undefi
   const what = NAMES[kind];
   if (typeof value !== 'string' || value === '') return `${what} is required`;
   if (value.length > SECRET_MAX_CHARS) return `${what} is at most ${SECRET_MAX_CHARS} characters (${value.length} given)`;
-  const match = format.pattern.exec(value);
-  if (!match) return `not ${what} in its interchange format; use ${format.example}`;
-  const hash = Number.parseInt(match[1]!, 16);
-  const sizes = format.keyBytes(hash);
-  if (sizes.length === 0) return `${what} with an unsupported hash identifier ${match[1]!}`;
-  const raw = Buffer.from(match[2]!, 'base64');
-  const keyBytes = raw.length - 4;
-  if (!sizes.includes(keyBytes)) return `${what} whose key is ${Math.max(0, keyBytes)} bytes; hash ${match[1]!} needs ${sizes.join(' or ')}`;
-  if (crc32(raw.subarray(0, keyBytes)) !== raw.readUInt32LE(keyBytes)) return `${what} whose CRC-32 does not match its key (mistyped or truncated)`;
+  const parts = split(kind, value);
+  if (!parts) return `not ${what} in its interchange format; use ${format.example}`;
+  const hh = value.split(':')[1]!;
+  const sizes = format.keyBytes(parts.hash);
+  if (sizes.length === 0) return `${what} with an unsupported hash identifier ${hh}`;
+  const keyBytes = parts.raw.length - 4;
+  if (!sizes.includes(keyBytes)) return `${what} whose key is ${Math.max(0, keyBytes)} bytes; hash ${hh} needs ${sizes.join(' or ')}`;
+  if (crc32(parts.raw.subarray(0, keyBytes)) !== parts.raw.readUInt32LE(keyBytes)) return `${what} whose CRC-32 does not match its key (mistyped or truncated)`;
   return undefined;
+}
+
+/** A secret's hash identifier (hh) and its key bytes (the CRC-32 taken off). */
+export interface DecodedSecret {
+  readonly hash: number;
+  readonly key: Buffer;
+}
+
+/** The parts of a secret secretProblem() accepted; throws (without quoting it) on one it would not. */
+export function decodeSecret(kind: SecretKind, value: string): DecodedSecret {
+  const problem = secretProblem(kind, value);
+  if (problem) throw new Error(problem);
+  const parts = split(kind, value)!;
+  return { hash: parts.hash, key: parts.raw.subarray(0, parts.raw.length - 4) };
+}
+
+function split(kind: SecretKind, value: string): { hash: number; raw: Buffer } | undefined {
+  const match = FORMATS[kind].pattern.exec(value);
+  return match ? { hash: Number.parseInt(match[1]!, 16), raw: Buffer.from(match[2]!, 'base64') } : undefined;
 }

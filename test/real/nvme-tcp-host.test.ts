@@ -6,8 +6,10 @@
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,3 +194,223 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
     await host.close();
   }, 180_000);
 });
+
+/** A DH-HMAC-CHAP secret as nvme gen-dhchap-key prints it: DHHC-1:<hh>:<base64(key || crc32le)>: */
+function dhchapSecret(hh: number, bytes: number): string {
+  const key = crypto.randomBytes(bytes);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(zlib.crc32(key));
+  return `DHHC-1:${hh.toString(16).padStart(2, '0')}:${Buffer.concat([key, crc]).toString('base64')}:`;
+}
+
+const AUTH_SUBNQN = 'nqn.2024-11.io.spdk-conductor:nvme-tcp-host-auth';
+const authHost = (n: number) => `nqn.2014-08.org.nvmexpress:uuid:5b0c7a52-3c1e-4d7a-9f0e-0000000a${n.toString(16).padStart(4, '0')}`;
+/** Host NQNs on the subsystem: one-way, bidirectional, no keys at all. */
+const ONE_WAY = authHost(1);
+const BIDI = authHost(2);
+const PLAIN = authHost(3);
+
+/**
+ * An spdk_tgt with a malloc namespace in a subsystem whose hosts carry DH-HMAC-CHAP keys from
+ * keyring_file (0600 files); `digests` restricts the target's (nvmf_set_config, before the
+ * framework starts: --wait-for-rpc).
+ */
+class AuthTarget {
+  readonly keys: { oneWay: string; bidi: string; bidiCtrlr: string };
+
+  /** The one-way host's key: hh 03 (SHA-512 transformed), 64 bytes, unless given. */
+  constructor(oneWay = dhchapSecret(0x03, 64)) {
+    this.keys = { oneWay, bidi: dhchapSecret(0x01, 32), bidiCtrlr: dhchapSecret(0x02, 48) };
+  }
+
+  target!: RealTarget;
+  client!: SpdkClient;
+  port = 0;
+  private dir = '';
+
+  async start(name: string, digests?: string[]): Promise<void> {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `conductor-nvme-auth-${name}-`));
+    this.target = new RealTarget(name, path.join(this.dir, 'spdk.sock'), digests ? ['--wait-for-rpc'] : []);
+    await this.target.start();
+    if (digests) {
+      // Methods of the start-up phase the service never calls (its client has no contract for them)
+      await rawCall(this.target.socket, 'nvmf_set_config', { dhchap_digests: digests });
+      await rawCall(this.target.socket, 'framework_start_init');
+    }
+    this.client = new SpdkClient({ socketPath: this.target.socket, logger: pino({ level: 'silent' }) });
+    for (const [keyName, secret] of Object.entries(this.keys)) {
+      const file = path.join(this.dir, keyName);
+      fs.writeFileSync(file, secret, { mode: 0o600 });
+      await this.client.call('keyring_file_add_key', { name: keyName, path: file });
+    }
+    this.port = portBlock();
+    await this.client.call('nvmf_create_transport', { trtype: 'TCP' });
+    await this.client.call('bdev_malloc_create', { name: 'm0', block_size: BLOCK, num_blocks: (8 * MIB) / BLOCK });
+    await this.client.call('nvmf_create_subsystem', { nqn: AUTH_SUBNQN, allow_any_host: false });
+    await this.client.call('nvmf_subsystem_add_host', { nqn: AUTH_SUBNQN, host: ONE_WAY, dhchap_key: 'oneWay' });
+    await this.client.call('nvmf_subsystem_add_host', { nqn: AUTH_SUBNQN, host: BIDI, dhchap_key: 'bidi', dhchap_ctrlr_key: 'bidiCtrlr' });
+    await this.client.call('nvmf_subsystem_add_host', { nqn: AUTH_SUBNQN, host: PLAIN });
+    await this.client.call('nvmf_subsystem_add_ns', { nqn: AUTH_SUBNQN, namespace: { bdev_name: 'm0' } });
+    await this.client.call('nvmf_subsystem_add_listener', {
+      nqn: AUTH_SUBNQN,
+      listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(this.port) },
+    });
+  }
+
+  connect(hostnqn: string, dhchap?: { key: string; ctrlrKey?: string }): Promise<NvmeTcpHost> {
+    const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    return NvmeTcpHost.connect({ address: '127.0.0.1', port: this.port, subnqn: AUTH_SUBNQN, hostnqn, log, timeoutMs: 60_000, ...(dhchap ? { dhchap } : {}) });
+  }
+
+  /** The subsystem's qpairs' auth as spdk_tgt reports it. */
+  async qpairAuth(): Promise<unknown[]> {
+    const qpairs = await this.client.call<{ cntlid: number; qid: number; auth?: unknown }[]>('nvmf_subsystem_get_qpairs', { nqn: AUTH_SUBNQN });
+    return qpairs.map((q) => ({ qid: q.qid, auth: q.auth }));
+  }
+
+  async controllers(): Promise<number> {
+    return (await this.client.call<unknown[]>('nvmf_subsystem_get_controllers', { nqn: AUTH_SUBNQN })).length;
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+    await this.target?.kill('SIGKILL');
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** One JSON-RPC call on its own connection; throws on an error response. */
+function rawCall(socket: string, method: string, params?: object): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const conn = net.createConnection(socket);
+    let text = '';
+    conn.on('error', reject);
+    conn.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (!text.includes('\n')) return;
+      conn.destroy();
+      const response = JSON.parse(text) as { result?: unknown; error?: { code: number; message: string } };
+      if (response.error) reject(new Error(`${method}: ${response.error.code} ${response.error.message}`));
+      else resolve(response.result);
+    });
+    conn.write(JSON.stringify({ jsonrpc: '2.0', id: 1, method, ...(params ? { params } : {}) }));
+  });
+}
+
+/** Writes and reads back 1 MiB and a 4 KiB block through `host`. */
+async function ioWorks(host: NvmeTcpHost): Promise<void> {
+  const ns = await host.namespace();
+  expect(ns.blockBytes).toBe(BLOCK);
+  const data = crypto.randomBytes(MIB);
+  await host.write(ns.nsid, 0, data);
+  expect((await host.read(ns.nsid, 0, data.length)).equals(data)).toBe(true);
+  const block = crypto.randomBytes(BLOCK);
+  await host.write(ns.nsid, 2 * MIB, block);
+  expect((await host.read(ns.nsid, 2 * MIB, BLOCK)).equals(block)).toBe(true);
+}
+
+describe.skipIf(!SPDK_TGT)('NVMe/TCP host with DH-HMAC-CHAP against a real spdk_tgt', () => {
+  const t = new AuthTarget();
+
+  beforeAll(() => t.start('nvme-tcp-auth'), 120_000);
+  afterAll(() => t.close());
+
+  it('authenticates one way (the target picks sha512 of the three offered, NULL DH group) on both queues, and reads and writes', async () => {
+    const host = await t.connect(ONE_WAY, { key: t.keys.oneWay });
+    try {
+      expect(host.authentication).toEqual({ digest: 'sha512', bidirectional: false });
+      expect(await t.qpairAuth()).toEqual([
+        { qid: 0, auth: { state: 'completed', digest: 'sha512', dhgroup: 'null' } },
+        { qid: 1, auth: { state: 'completed', digest: 'sha512', dhgroup: 'null' } },
+      ]);
+      await ioWorks(host);
+    } finally {
+      await host.close();
+    }
+    await until('the controller gone', 30_000, async () => (await t.controllers()) === 0);
+  }, 60_000);
+
+  it('authenticates both ways (the controller proves its key), and reads and writes', async () => {
+    const host = await t.connect(BIDI, { key: t.keys.bidi, ctrlrKey: t.keys.bidiCtrlr });
+    try {
+      expect(host.authentication).toEqual({ digest: 'sha512', bidirectional: true });
+      await ioWorks(host);
+    } finally {
+      await host.close();
+    }
+  }, 60_000);
+
+  it('connects with keys the controller does not ask for (a host without keys on the subsystem)', async () => {
+    const host = await t.connect(PLAIN, { key: t.keys.oneWay });
+    try {
+      expect(host.authentication).toBeUndefined();
+      await ioWorks(host);
+    } finally {
+      await host.close();
+    }
+  }, 60_000);
+
+  it('refuses a wrong host key with NVME_AUTH_FAILED from AUTH_Failure1, and leaves no controller', async () => {
+    const refused = await conductorRefusal(t.connect(ONE_WAY, { key: dhchapSecret(0x03, 64) }));
+    expect(refused.code).toBe('NVME_AUTH_FAILED');
+    expect(refused.message).toMatch(/DH-HMAC-CHAP on queue 0 .* refused with AUTH_Failure1: authentication failed \(RC 1, RCE 1\)/);
+    expect(refused.details).toMatchObject({ qid: 0, rc: 1, rce: 1, step: 'DH-HMAC-CHAP_Success1' });
+    await until('no controller', 30_000, async () => (await t.controllers()) === 0);
+  }, 60_000);
+
+  it('refuses a key given to the bidirectional host with a wrong controller key: the host finds the response does not verify', async () => {
+    const refused = await conductorRefusal(t.connect(BIDI, { key: t.keys.bidi, ctrlrKey: dhchapSecret(0x02, 48) }));
+    expect(refused.code).toBe('NVME_AUTH_FAILED');
+    expect(refused.message).toMatch(/controller's response .* does not verify/);
+    expect(refused.message).toMatch(/sent AUTH_Failure2: authentication failed/);
+    await until('no controller', 30_000, async () => (await t.controllers()) === 0);
+  }, 60_000);
+
+  it('is refused when it asks the controller to authenticate and the subsystem has no controller key for the host', async () => {
+    const refused = await conductorRefusal(t.connect(ONE_WAY, { key: t.keys.oneWay, ctrlrKey: t.keys.bidiCtrlr }));
+    expect(refused.code).toBe('NVME_AUTH_FAILED');
+    expect(refused.details).toMatchObject({ rce: 1 });
+  }, 60_000);
+
+  it('fails with FAILED_PRECONDITION when the controller asks for authentication and no key is given', async () => {
+    const refused = await conductorRefusal(t.connect(ONE_WAY));
+    expect(refused.code).toBe('FAILED_PRECONDITION');
+    expect(refused.message).toMatch(/Connect of queue 0 .* asks for authentication; no DH-HMAC-CHAP key given/);
+    await until('no controller', 30_000, async () => (await t.controllers()) === 0);
+  }, 60_000);
+
+  it('refuses a malformed secret before connecting, without quoting it', async () => {
+    const secret = t.keys.oneWay.replace('DHHC-1:03:', 'DHHC-1:07:');
+    const refused = await conductorRefusal(t.connect(ONE_WAY, { key: secret }));
+    expect(refused.code).toBe('INVALID_SECRET');
+    expect(refused.message).not.toContain(secret.split(':')[2]!.slice(0, 16));
+  });
+});
+
+for (const digest of ['sha256', 'sha384'] as const) {
+  describe.skipIf(!SPDK_TGT)(`NVMe/TCP host with DH-HMAC-CHAP ${digest} (spdk_tgt allows only it)`, () => {
+    // hh 00 (a key used untransformed) of 32 bytes here
+    const t = new AuthTarget(dhchapSecret(0x00, 32));
+
+    beforeAll(() => t.start(`nvme-tcp-auth-${digest}`, [digest]), 120_000);
+    afterAll(() => t.close());
+
+    it(`authenticates one way and both ways with ${digest}`, async () => {
+      const one = await t.connect(ONE_WAY, { key: t.keys.oneWay });
+      try {
+        expect(one.authentication).toEqual({ digest, bidirectional: false });
+        await ioWorks(one);
+      } finally {
+        await one.close();
+      }
+      const both = await t.connect(BIDI, { key: t.keys.bidi, ctrlrKey: t.keys.bidiCtrlr });
+      try {
+        expect(both.authentication).toEqual({ digest, bidirectional: true });
+        expect(await t.qpairAuth()).toContainEqual({ qid: 1, auth: { state: 'completed', digest, dhgroup: 'null' } });
+        await ioWorks(both);
+      } finally {
+        await both.close();
+      }
+    }, 60_000);
+  });
+}

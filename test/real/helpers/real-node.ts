@@ -70,13 +70,15 @@ export class RealTarget {
   constructor(
     readonly name: string,
     readonly socket: string,
+    /** More spdk_tgt arguments (e.g. --wait-for-rpc). */
+    readonly extraArgs: readonly string[] = [],
   ) {}
 
   async start(): Promise<void> {
     // A kill -9 leaves the socket file: the new target must not find it in the way.
     fs.rmSync(this.socket, { force: true });
     this.stderr = '';
-    const proc = spawn(SPDK_TGT!, ['-r', this.socket, ...commonArgs()], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(SPDK_TGT!, ['-r', this.socket, ...commonArgs(), ...this.extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     proc.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-65_536)));
     await until(`spdk_tgt ${this.name} on ${this.socket}`, START_MS, () => {
