@@ -11,7 +11,8 @@
  */
 import pino, { type Logger, type LevelWithSilent } from 'pino';
 
-const SECRET_FIELDS = ['psk', 'dhchap_key', 'dhchap_ctrlr_key', 'key', 'secret', 'password', 'token'];
+/** `ctrlrKey`: the NVMe/TCP host's DH-HMAC-CHAP controller secret (its `dhchap.key` is `key`). */
+const SECRET_FIELDS = ['psk', 'dhchap_key', 'dhchap_ctrlr_key', 'key', 'ctrlrKey', 'secret', 'password', 'token'];
 const SECRETS: ReadonlySet<string> = new Set(SECRET_FIELDS);
 const CENSOR = '[redacted]';
 /** Levels below the line's object that are looked at: params sit at most at `*.*.field`. */

@@ -39,7 +39,7 @@ function rng(seed: number): () => number {
   };
 }
 
-const NAMES = ['name', 'params', 'key', 'psk', 'dhchap_key', 'dhchap_ctrlr_key', 'secret', 'password', 'token', 'hosts', 'err', 'nqn', 'keys', 'Key', 'tokens'];
+const NAMES = ['name', 'params', 'key', 'psk', 'dhchap_key', 'dhchap_ctrlr_key', 'ctrlrKey', 'secret', 'password', 'token', 'hosts', 'err', 'nqn', 'keys', 'Key', 'tokens'];
 
 /**
  * A random value of log-line shapes: objects, arrays, Errors with params, secrets at every depth,
@@ -67,6 +67,15 @@ describe('logs', () => {
     expect(line.component).toBe('spdk-client');
     expect(line.params).toEqual({ name: 'r1', psk: '[redacted]', dhchap_key: '[redacted]' });
     expect(lines[0]).not.toContain('secret');
+  });
+
+  it("censors the NVMe/TCP host's DH-HMAC-CHAP secrets (dhchap.key, dhchap.ctrlrKey) in logged connect options", () => {
+    const { destination, lines } = sink();
+    const log = createLogger({ destination });
+    log.info({ options: { hostnqn: 'nqn.h', dhchap: { key: 'DHHC-1:01:hostsecret:', ctrlrKey: 'DHHC-1:02:ctrlrsecret:' } } }, 'connect');
+    log.info({ dhchap: { key: 'DHHC-1:01:hostsecret:', ctrlrKey: 'DHHC-1:02:ctrlrsecret:' } }, 'connect');
+    for (const text of lines) expect(text).not.toMatch(/hostsecret|ctrlrsecret/);
+    expect((JSON.parse(lines[0]!) as Record<string, any>).options.dhchap).toEqual({ key: '[redacted]', ctrlrKey: '[redacted]' });
   });
 
   it("censors exactly what pino's redact with the same paths censors, over 2,000 random shapes, lines and child bindings, changing no caller's object", () => {

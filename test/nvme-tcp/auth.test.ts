@@ -1,0 +1,246 @@
+/**
+ * DH-HMAC-CHAP of the NVMe/TCP host (src/nvme-tcp/auth.ts): message encodings byte for byte, and
+ * whole transactions replayed from exchanges with a real spdk_tgt v26.05 (captured 2026-12-07 with
+ * this host's Authentication Send/Receive on 127.0.0.1; the target accepted every Reply below, and
+ * the Success1 responses R2 are spdk_tgt's own computation), so the key transformation and the
+ * response are checked against SPDK, not against this code.
+ */
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { ConductorError } from '../../src/errors.js';
+import { type AuthChannel, authenticate, decodeAuthMessage, dhchapResponse, encodeFailure, encodeNegotiate, encodeReply, encodeSuccess2, transformKey } from '../../src/nvme-tcp/auth.js';
+import { authReceiveSqe, authSendSqe } from '../../src/nvme-tcp/sqe.js';
+import { decodeSecret } from '../../src/validation/nvme-secrets.js';
+
+const SUBNQN = 'nqn.2024-11.io.spdk-conductor:kat';
+const HOST1 = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-00000000c001';
+const HOST2 = 'nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-00000000c002';
+/** hh 01 (SHA-256 transform), key 00112233…eeff twice. */
+const KEY1 = 'DHHC-1:01:ABEiM0RVZneImaq7zN3u/wARIjNEVWZ3iJmqu8zd7v8qDMNU:';
+/** hh 00 (no transform), key 0123456789abcdef × 4. */
+const KEY2 = 'DHHC-1:00:ASNFZ4mrze8BI0VniavN7wEjRWeJq83vASNFZ4mrze/wsXcs:';
+/** hh 03 (SHA-512 transform), 64-byte key fedcba9876543210 × 8: the controller key of HOST2. */
+const CTRLR2 = 'DHHC-1:03:/ty6mHZUMhD+3LqYdlQyEP7cuph2VDIQ/ty6mHZUMhD+3LqYdlQyEP7cuph2VDIQ/ty6mHZUMhD+3LqYdlQyEMCCfgQ=:';
+
+const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
+const log = pino({ level: 'silent' });
+
+/** Captured on queue 0: spdk_tgt with all digests chose sha512; HOST1 one way. */
+const ONE_WAY_SHA512 = {
+  tid: 0x619d,
+  negotiate: hex('000000009d61000101000301010203000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000'),
+  challenge: hex('010100009d614000030000005d2274631e31ceb4ca2ce1494cb53af3baf0f39579647f006c890cdff0d3087fcead045110f5c34619d31cdbefe7793312263c408e5f7d4bb6f664de364c76fc0bf9af3e'),
+  reply: hex('010200009d6140000000000000000000b4418a870e70e7c9cc894019455d7aed191cac3c34d9d70a5499ef1b4f47748da638985dbda853cc70f3066551cd232793020a25a486f8b72c45a78ac0861c10' + '00'.repeat(64)),
+  success1: hex('010300009d6140000000000000000000'),
+};
+
+/** Captured on queue 0: spdk_tgt allowed only sha256 (nvmf_set_config); HOST2 both ways. */
+const BIDI_SHA256 = {
+  tid: 0x98dd,
+  challenge: hex('01010000dd982000010000002c3f67ae04c470f5f49ecf133ae8edaaa9fd6b0e93ee791cd1740a5dd35adda26a0ab4fd'),
+  reply: hex('01020000dd9820000100000091b23c2e0c89d87b56eebe044d037fe2c87bb67a415f6e4bb6ae61a1d55e43e1c66c24726e1fb65355e2a77184150edf3c3085379f4615c2d32f01da75b199a097164421'),
+  success1: hex('01030000dd9820000100000000000000c97c3894399e90a4d04f08023bb69501b2bcf229575a77f1cc2f940be0131480'),
+  success2: hex('01040000dd9800000000000000000000'),
+};
+
+/** Captured on queue 0: sha512, HOST2 both ways. */
+const BIDI_SHA512 = {
+  tid: 0xd614,
+  challenge: hex('0101000014d64000030000005f227463659bba2afb2b55734f466fb0d2e9a09502f980a3a4605dc7c8bdcc1763b60eb4afc8fbfbdeabd1b5e6f7ccb8a1fdbbf1ecbbeb39c6e3f77977a92f89a86f38e1'),
+  reply: hex(
+    '0102000014d6400001000000df40dadcbf0266a634ce231018f5faf925479462f076a8e907da853062ee6fc87947ee9693d112852884213dd14b20039a7633f0c2e75e2bf4cfab21bc8af6495d3eb75f24' +
+      '8565fd52f08ffadeaf8544e451d66365872592f726c95dd8e965707e890bffae70aee6c2c519fce86ea7ce6bca7bb27e5cfd61c90dfede8b4cec6b64a7d196',
+  ),
+  success1: hex('0103000014d640000100000000000000ab12d790cf27c850d7303e9e24b6097b198d48e55dead6d9c7ed93bf3ab8ff9611e84bcf69d70b42014d43f5a60e6332461d48d84a4e951338c41b4f7f92ad01'),
+  success2: hex('0104000014d600000000000000000000'),
+};
+
+/** A channel that answers each Authentication Receive with the next of `answers` and keeps what was sent. */
+function scripted(answers: Buffer[]): AuthChannel & { sent: Buffer[] } {
+  const queue = [...answers];
+  const sent: Buffer[] = [];
+  return {
+    sent,
+    async send(message) {
+      sent.push(Buffer.from(message));
+    },
+    async receive(what) {
+      const next = queue.shift();
+      if (!next) throw new Error(`no answer scripted for ${what}`);
+      return next;
+    },
+  };
+}
+
+/** random() returning C2 and S2 of a captured Reply (the bytes this host drew then). */
+function replayRandom(reply: Buffer): (bytes: number) => Buffer {
+  const hl = reply[6]!;
+  return (bytes) => (bytes === 4 ? reply.subarray(12, 16) : reply.subarray(16 + hl, 16 + 2 * hl));
+}
+
+async function refusal(p: Promise<unknown>): Promise<ConductorError> {
+  const error = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConductorError);
+  return error as ConductorError;
+}
+
+describe('DH-HMAC-CHAP messages', () => {
+  it('encodes AUTH_Negotiate as spdk_tgt accepted it: one DH-HMAC-CHAP descriptor, SHA-256/384/512, the NULL DH group only', () => {
+    expect(encodeNegotiate(ONE_WAY_SHA512.tid)).toEqual(ONE_WAY_SHA512.negotiate);
+    expect(encodeNegotiate(ONE_WAY_SHA512.tid).length).toBe(72);
+  });
+
+  it('encodes Reply (both fields always there), Success2 and AUTH_Failure2', () => {
+    const r = Buffer.alloc(32, 0xaa);
+    expect(encodeReply({ tid: 0x1234, response: r })).toEqual(Buffer.concat([hex('0102 0000 3412 20 00 00 00 0000 00000000'), r, Buffer.alloc(32)]));
+    const c = Buffer.alloc(32, 0xbb);
+    expect(encodeReply({ tid: 0x1234, response: r, ctrlrChallenge: c, seqnum: 0x01020304 })).toEqual(Buffer.concat([hex('0102 0000 3412 20 00 01 00 0000 04030201'), r, c]));
+    expect(encodeSuccess2(0xd614)).toEqual(BIDI_SHA512.success2);
+    expect(encodeFailure(0xf0, 0xbeef, 1)).toEqual(hex('00f0 0000 efbe 01 01'));
+  });
+
+  it('encodes Authentication Send and Receive SQEs as sent to spdk_tgt (SECP E9h, SPSP 01h 01h, TL/AL the SGL length)', () => {
+    expect(authSendSqe(72)).toEqual(hex('7f000000050000000000000000000000000000000000000000000000000000004800000000000001000101e94800000000000000000000000000000000000000'));
+    expect(authReceiveSqe(4096)).toEqual(hex('7f00000006000000000000000000000000000000000000000000000000000000001000000000005a000101e90010000000000000000000000000000000000000'));
+  });
+
+  it('decodes a challenge, a Success1 with and without a response, and AUTH_Failure1; refuses one cut short', () => {
+    expect(decodeAuthMessage(BIDI_SHA256.challenge)).toEqual({
+      kind: 'challenge',
+      tid: 0x98dd,
+      hl: 32,
+      hash: 1,
+      dhgroup: 0,
+      dhvlen: 0,
+      seqnum: 0xae673f2c,
+      challenge: BIDI_SHA256.challenge.subarray(16),
+    });
+    expect(decodeAuthMessage(ONE_WAY_SHA512.success1)).toEqual({ kind: 'success1', tid: 0x619d, hl: 64, rvalid: false, response: undefined });
+    expect(decodeAuthMessage(BIDI_SHA256.success1)).toMatchObject({ kind: 'success1', rvalid: true, response: BIDI_SHA256.success1.subarray(16) });
+    expect(decodeAuthMessage(hex('00f1 0000 0100 01 06'))).toEqual({ kind: 'failure1', tid: 1, rc: 1, rce: 6 });
+    expect(() => decodeAuthMessage(BIDI_SHA256.challenge.subarray(0, 40))).toThrow(/shorter than 48/);
+  });
+});
+
+describe('DH-HMAC-CHAP keys and responses (known answers from spdk_tgt v26.05)', () => {
+  it('uses an hh 00 key as it is, and transforms hh 01-03 keys with HMAC over the NQN and "NVMe-over-Fabrics"', () => {
+    const key2 = decodeSecret('dhchap', KEY2);
+    expect(transformKey(key2, HOST2)).toEqual(key2.key);
+    expect(transformKey(decodeSecret('dhchap', KEY1), HOST1).length).toBe(32);
+    expect(transformKey(decodeSecret('dhchap', CTRLR2), SUBNQN).length).toBe(64);
+  });
+
+  it("computes the controller's response R2 exactly as spdk_tgt did (sha256 and sha512, an hh 03 controller key)", () => {
+    for (const x of [BIDI_SHA256, BIDI_SHA512]) {
+      const hl = x.reply[6]!;
+      const r2 = dhchapResponse({
+        hash: x.challenge[8]!,
+        key: transformKey(decodeSecret('dhchap', CTRLR2), SUBNQN),
+        challenge: x.reply.subarray(16 + hl, 16 + 2 * hl),
+        seqnum: x.reply.readUInt32LE(12),
+        tid: x.tid,
+        role: 'Controller',
+        nqn1: SUBNQN,
+        nqn2: HOST2,
+      });
+      expect(r2).toEqual(x.success1.subarray(16));
+    }
+  });
+
+  it('answers the captured sha512 challenge one way with the Reply spdk_tgt accepted (an hh 01 key)', async () => {
+    const channel = scripted([ONE_WAY_SHA512.challenge, ONE_WAY_SHA512.success1]);
+    const outcome = await authenticate(channel, {
+      qid: 0,
+      tid: ONE_WAY_SHA512.tid,
+      hostnqn: HOST1,
+      subnqn: SUBNQN,
+      key: decodeSecret('dhchap', KEY1),
+      target: 'kat',
+      log,
+    });
+    expect(channel.sent).toEqual([ONE_WAY_SHA512.negotiate, ONE_WAY_SHA512.reply]);
+    expect(outcome).toEqual({
+      digest: 'sha512',
+      bidirectional: false,
+      messages: [
+        { name: 'AUTH_Negotiate', bytes: 72, from: 'host' },
+        { name: 'DH-HMAC-CHAP_Challenge', bytes: 80, from: 'controller' },
+        { name: 'DH-HMAC-CHAP_Reply', bytes: 144, from: 'host' },
+        { name: 'DH-HMAC-CHAP_Success1', bytes: 16, from: 'controller' },
+      ],
+    });
+  });
+
+  it('runs the captured bidirectional transactions byte for byte (an hh 00 host key), ending with Success2', async () => {
+    for (const x of [BIDI_SHA256, BIDI_SHA512]) {
+      const channel = scripted([x.challenge, x.success1]);
+      const outcome = await authenticate(channel, {
+        qid: 0,
+        tid: x.tid,
+        hostnqn: HOST2,
+        subnqn: SUBNQN,
+        key: decodeSecret('dhchap', KEY2),
+        ctrlrKey: decodeSecret('dhchap', CTRLR2),
+        target: 'kat',
+        log,
+        random: replayRandom(x.reply),
+      });
+      expect(channel.sent).toEqual([encodeNegotiate(x.tid), x.reply, x.success2]);
+      expect(outcome.bidirectional).toBe(true);
+    }
+    expect(BIDI_SHA256.reply.length).toBe(80);
+    expect(BIDI_SHA256.success1.length).toBe(48);
+  });
+});
+
+describe('DH-HMAC-CHAP failures', () => {
+  const base = { qid: 0, tid: BIDI_SHA256.tid, hostnqn: HOST2, subnqn: SUBNQN, key: decodeSecret('dhchap', KEY2), target: 'kat', log };
+
+  it('sends AUTH_Failure2 (authentication failed) and fails NVME_AUTH_FAILED when the controller response does not verify', async () => {
+    const forged = Buffer.from(BIDI_SHA256.success1);
+    forged[20] = forged[20]! ^ 1;
+    const channel = scripted([BIDI_SHA256.challenge, forged]);
+    const error = await refusal(authenticate(channel, { ...base, ctrlrKey: decodeSecret('dhchap', CTRLR2), random: replayRandom(BIDI_SHA256.reply) }));
+    expect(error.code).toBe('NVME_AUTH_FAILED');
+    expect(error.message).toMatch(/does not verify/);
+    expect(channel.sent.at(-1)).toEqual(encodeFailure(0xf0, BIDI_SHA256.tid, 1));
+  });
+
+  it('fails NVME_AUTH_FAILED with the reason of an AUTH_Failure1, sending nothing more', async () => {
+    const channel = scripted([BIDI_SHA256.challenge, hex('00f1 0000 dd98 01 01')]);
+    const error = await refusal(authenticate(channel, base));
+    expect(error.code).toBe('NVME_AUTH_FAILED');
+    expect(error.message).toMatch(/AUTH_Failure1: authentication failed \(RC 1, RCE 1\)/);
+    expect(error.details).toMatchObject({ rc: 1, rce: 1, step: 'DH-HMAC-CHAP_Success1' });
+    expect(channel.sent.length).toBe(2);
+  });
+
+  it('refuses a challenge with a DH group it did not offer, SEQNUM 0, another T_ID or a short HL, with AUTH_Failure2 (incorrect payload)', async () => {
+    const variants: [string, (b: Buffer) => void, RegExp][] = [
+      ['ffdhe2048', (b) => (b[9] = 1), /DH group 1/],
+      ['seqnum 0', (b) => b.writeUInt32LE(0, 12), /SEQNUM 0/],
+      ['T_ID', (b) => b.writeUInt16LE(7, 4), /T_ID 7/],
+      ['HL', (b) => (b[6] = 16), /HL is 16/],
+      ['hash', (b) => (b[8] = 9), /hash 9/],
+    ];
+    for (const [, change, message] of variants) {
+      const challenge = Buffer.from(BIDI_SHA256.challenge);
+      change(challenge);
+      const channel = scripted([challenge]);
+      const error = await refusal(authenticate(channel, base));
+      expect(error.code).toBe('INTERNAL');
+      expect(error.message).toMatch(message);
+      expect(channel.sent.at(-1)).toEqual(encodeFailure(0xf0, BIDI_SHA256.tid, 6));
+    }
+  });
+
+  it('refuses a message out of order with AUTH_Failure2 (incorrect protocol message)', async () => {
+    const channel = scripted([BIDI_SHA256.success1]);
+    const error = await refusal(authenticate(channel, base));
+    expect(error.message).toMatch(/DH-HMAC-CHAP_Success1 came where DH-HMAC-CHAP_Challenge was expected/);
+    expect(channel.sent.at(-1)).toEqual(encodeFailure(0xf0, BIDI_SHA256.tid, 7));
+  });
+});
