@@ -3,8 +3,13 @@
  * not: a CPDA, a MAXH2CDATA below the transfer size, several R2Ts per command, C2HData in several
  * PDUs, and reads ended by a CapsuleResp instead of the SUCCESS flag. Everything it received is
  * kept for the test to inspect. One namespace (nsid 1) of 4 KiB blocks; no keep alive (KAS 0).
+ * With `auth`, every Connect asks for DH-HMAC-CHAP (AUTHREQ.ATR) and the queue answers as a
+ * controller (NULL DH group, the hash asked for), or stalls where told to.
  */
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { dhchapResponse, encodeFailure, transformKey } from '../../src/nvme-tcp/auth.js';
+import { decodeSecret } from '../../src/validation/nvme-secrets.js';
 import { decodeCommonHeader, decodeDataHeader, encodeC2HData, encodeCapsuleResp, encodeIcResp, encodeR2t, FLAG, PDU, type CommonHeader } from '../../src/nvme-tcp/pdu.js';
 import { PduReader } from '../../src/nvme-tcp/pdu-reader.js';
 import { encodeCqe, OPC } from '../../src/nvme-tcp/sqe.js';
@@ -19,6 +24,32 @@ export interface MiniTargetOptions {
   /** End reads with C2HData SUCCESS (no CapsuleResp). */
   readonly success: boolean;
   readonly blocks: number;
+  readonly auth?: MiniAuth;
+}
+
+export interface MiniAuth {
+  readonly hostnqn: string;
+  readonly subnqn: string;
+  /** The host's secret the controller checks R1 with. */
+  readonly key: string;
+  /** The controller's secret for bidirectional (none: a host asking for it gets AUTH_Failure1). */
+  readonly ctrlrKey?: string;
+  /** HASHID chosen (default 3, SHA-512). */
+  readonly hash?: number;
+  /** Set AUTHREQ.ASCR too. */
+  readonly ascr?: boolean;
+  /** Never answer this Authentication Receive. */
+  readonly stallAt?: 'challenge' | 'success1';
+}
+
+/** One queue's DH-HMAC-CHAP state on the controller side. */
+interface AuthState {
+  tid: number;
+  challenge?: Buffer;
+  seqnum: number;
+  failure?: number;
+  r2?: Buffer;
+  done: boolean;
 }
 
 interface Write {
@@ -30,6 +61,10 @@ interface Write {
 
 export class MiniTarget {
   readonly h2c: CommonHeader[] = [];
+  /** DH-HMAC-CHAP messages the host sent (Authentication Send data), in order. */
+  readonly authSent: Buffer[] = [];
+  /** Queues whose authentication succeeded. */
+  authenticated = 0;
   readonly media: Buffer;
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
@@ -59,6 +94,7 @@ export class MiniTarget {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
     const writes = new Map<number, Write>();
+    const auth: AuthState = { tid: 0, seqnum: 0, done: false };
     let cc = 0;
     const respond = (cid: number, dw0 = 0, dw1 = 0) => socket.write(encodeCapsuleResp(encodeCqe({ cid, dw0, dw1 })));
     const askMore = (cid: number, w: Write) => {
@@ -94,6 +130,7 @@ export class MiniTarget {
               askMore(cid, w);
             },
             send: (b) => socket.write(b),
+            auth,
           });
         }
       },
@@ -104,14 +141,29 @@ export class MiniTarget {
   private command(
     sqe: Buffer,
     data: Buffer,
-    io: { respond(cid: number, dw0?: number, dw1?: number): void; setCc(v: number): void; cc(): number; startWrite(cid: number, w: Write): void; send(b: Buffer): void },
+    io: {
+      respond(cid: number, dw0?: number, dw1?: number): void;
+      setCc(v: number): void;
+      cc(): number;
+      startWrite(cid: number, w: Write): void;
+      send(b: Buffer): void;
+      auth: AuthState;
+    },
   ): void {
     const cid = sqe.readUInt16LE(2);
     const opcode = sqe[0]!;
     if (opcode === OPC.FABRICS) {
       const fctype = sqe[4]!;
+      const a = this.options.auth;
       if (fctype === 0x01) {
-        io.respond(cid, 1); // Connect: CNTLID 1
+        // Connect: CNTLID 1, AUTHREQ.ATR (bit 17) and ASCR (bit 18) when authenticating
+        io.respond(cid, 1 | (a ? 1 << 17 : 0) | (a?.ascr ? 1 << 18 : 0));
+      } else if (fctype === 0x05 && a) {
+        this.authSend(a, io.auth, data);
+        io.respond(cid);
+      } else if (fctype === 0x06 && a) {
+        const message = this.authReceive(a, io.auth);
+        if (message) this.read(cid, message, io);
       } else if (fctype === 0x00) {
         io.setCc(sqe.readUInt32LE(48)); // Property Set CC
         io.respond(cid);
@@ -140,6 +192,81 @@ export class MiniTarget {
       default:
         io.respond(cid); // flush, keep alive
     }
+  }
+
+  private authSend(a: MiniAuth, st: AuthState, data: Buffer): void {
+    this.authSent.push(Buffer.from(data));
+    const hash = a.hash ?? 3;
+    if (data[0] === 0 && data[1] === 0) {
+      st.tid = data.readUInt16LE(4);
+      return;
+    }
+    if (data[0] === 1 && data[1] === 2 && st.challenge) {
+      const hl = data[6]!;
+      const r1 = dhchapResponse({
+        hash,
+        key: transformKey(decodeSecret('dhchap', a.key), a.hostnqn),
+        challenge: st.challenge,
+        seqnum: st.seqnum,
+        tid: st.tid,
+        role: 'HostHost',
+        nqn1: a.hostnqn,
+        nqn2: a.subnqn,
+      });
+      if (!r1.equals(data.subarray(16, 16 + hl))) st.failure = 1;
+      else if (data[8] === 1) {
+        if (!a.ctrlrKey) st.failure = 1;
+        else
+          st.r2 = dhchapResponse({
+            hash,
+            key: transformKey(decodeSecret('dhchap', a.ctrlrKey), a.subnqn),
+            challenge: data.subarray(16 + hl, 16 + 2 * hl),
+            seqnum: data.readUInt32LE(12),
+            tid: st.tid,
+            role: 'Controller',
+            nqn1: a.subnqn,
+            nqn2: a.hostnqn,
+          });
+      }
+      return;
+    }
+    if (data[0] === 1 && data[1] === 4) {
+      st.done = true;
+      this.authenticated++;
+    }
+    // AUTH_Failure2: nothing to do but keep it (authSent)
+  }
+
+  /** The message of an Authentication Receive, or undefined to stall. */
+  private authReceive(a: MiniAuth, st: AuthState): Buffer | undefined {
+    const hash = a.hash ?? 3;
+    const hl = { 1: 32, 2: 48, 3: 64 }[hash] ?? 64;
+    if (st.failure !== undefined) return encodeFailure(0xf1, st.tid, st.failure);
+    if (!st.challenge) {
+      if (a.stallAt === 'challenge') return undefined;
+      st.challenge = randomBytes(hl);
+      st.seqnum = 0x1000 + this.authSent.length;
+      const m = Buffer.alloc(16 + hl);
+      m[0] = 1;
+      m[1] = 1;
+      m.writeUInt16LE(st.tid, 4);
+      m[6] = hl;
+      m[8] = hash;
+      m.writeUInt32LE(st.seqnum, 12);
+      st.challenge.copy(m, 16);
+      return m;
+    }
+    if (a.stallAt === 'success1') return undefined;
+    const m = Buffer.alloc(16 + (st.r2 ? hl : 0));
+    m[0] = 1;
+    m[1] = 3;
+    m.writeUInt16LE(st.tid, 4);
+    m[6] = hl;
+    if (st.r2) {
+      m[8] = 1;
+      st.r2.copy(m, 16);
+    } else this.authenticated++;
+    return m;
   }
 
   private read(cid: number, bytes: Buffer, io: { respond(cid: number): void; send(b: Buffer): void }): void {
