@@ -78,7 +78,7 @@ export function statusDetails(s: Status): Record<string, unknown> {
 function statusCode(s: Status, fabricConnect: boolean): ErrorCode {
   if (s.sct === 1) {
     if (fabricConnect && s.sc === 0x84) return 'FAILED_PRECONDITION'; // the subsystem does not allow this host
-    if (fabricConnect && s.sc === 0x91) return 'FAILED_PRECONDITION'; // authentication this host does not do
+    if (fabricConnect && s.sc === 0x91) return 'FAILED_PRECONDITION'; // authentication required (a command before DH-HMAC-CHAP completed)
     if (fabricConnect && s.sc === 0x82) return 'UNAVAILABLE'; // no such subsystem (or a field it refused)
     if (s.sc === 0x81) return 'UNAVAILABLE'; // controller busy
     return 'INTERNAL';
