@@ -8,6 +8,7 @@
  *
  * The CRC-32 (IEEE, little-endian) covers the key. Problems never quote the secret.
  */
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export type SecretKind = 'dhchap' | 'psk';
@@ -46,4 +47,15 @@ export function secretProblem(kind: SecretKind, value: unknown): string | undefi
   if (!sizes.includes(keyBytes)) return `${what} whose key is ${Math.max(0, keyBytes)} bytes; hash ${match[1]!} needs ${sizes.join(' or ')}`;
   if (crc32(raw.subarray(0, keyBytes)) !== raw.readUInt32LE(keyBytes)) return `${what} whose CRC-32 does not match its key (mistyped or truncated)`;
   return undefined;
+}
+
+/**
+ * A new random DH-HMAC-CHAP secret in its interchange format: `bytes` (32, 48 or 64) random key
+ * bytes, hash identifier 00 (the key is used as it is, not transformed).
+ */
+export function newDhchapSecret(bytes: 32 | 48 | 64 = 32): string {
+  const key = randomBytes(bytes);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(crc32(key));
+  return `DHHC-1:00:${Buffer.concat([key, crc]).toString('base64')}:`;
 }
