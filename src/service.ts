@@ -220,6 +220,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
         keepFreeBytes: config['backup.stagingKeepFreeMib'] * 1024 * 1024,
         restoreVia: config['backup.restoreVia'],
         restoreIoTimeoutMs: config['backup.restoreIoTimeoutMs'],
+        restoreAuth: config['backup.restoreAuth'],
         restoreDirectIo: config['backup.restoreDirectIo'],
         inflateFloorMs: config['spdk.slowDeadlineMs'],
         inflateMsPerGib: config['backup.inflateSecPerGib'] * 1000,

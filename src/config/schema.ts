@@ -212,6 +212,13 @@ export const CONFIG_KEYS = {
     describe:
       "How a restore writes the new replica: nvmf-tcp, as NVMe/TCP writes of the backup's data blocks into a thin lvol that spdk_tgt exports to the service alone on 127.0.0.1 (only data clusters are written, once); staging, into a sparse staging file that spdk_tgt clones and inflates (every cluster of the volume written, zeros included)",
   },
+  'backup.restoreAuth': {
+    type: 'enum',
+    default: 'dhchap',
+    values: ['dhchap', 'none'],
+    describe:
+      "How a restore over NVMe/TCP (backup.restoreVia nvmf-tcp) keeps other local processes off its loopback export: dhchap, a random bidirectional DH-HMAC-CHAP key pair made for that restore alone (in the key directory and spdk_tgt's keyring while it writes, removed after); none, the allow-list of the service's restore host NQN only",
+  },
   'backup.restoreIoTimeoutMs': {
     type: 'integer',
     default: 30_000,

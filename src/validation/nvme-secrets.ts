@@ -8,6 +8,7 @@
  *
  * The CRC-32 (IEEE, little-endian) covers the key. Problems never quote the secret.
  */
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export type SecretKind = 'dhchap' | 'psk';
@@ -64,4 +65,15 @@ export function decodeSecret(kind: SecretKind, value: string): DecodedSecret {
 function split(kind: SecretKind, value: string): { hash: number; raw: Buffer } | undefined {
   const match = FORMATS[kind].pattern.exec(value);
   return match ? { hash: Number.parseInt(match[1]!, 16), raw: Buffer.from(match[2]!, 'base64') } : undefined;
+}
+
+/**
+ * A new random DH-HMAC-CHAP secret in its interchange format: `bytes` (32, 48 or 64) random key
+ * bytes, hash identifier 00 (the key is used as it is, not transformed).
+ */
+export function newDhchapSecret(bytes: 32 | 48 | 64 = 32): string {
+  const key = randomBytes(bytes);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(crc32(key));
+  return `DHHC-1:00:${Buffer.concat([key, crc]).toString('base64')}:`;
 }

@@ -3,13 +3,18 @@
  * simulator process, whose listeners answer NVMe/TCP as spdk_tgt's TCP transport does: a staged
  * snapshot restored into a new replica reads back identical with only its data clusters
  * allocated, and every path (done, refused, aborted, I/O failed, listener gone) leaves no restore
- * subsystem, lvol b.<replica> or port behind.
+ * subsystem, lvol b.<replica>, port, keyring key or key file behind. The export's host entry takes
+ * a DH-HMAC-CHAP key pair made for the restore (backup.restoreAuth dhchap): a host that names the
+ * restore host NQN without the key, or with another, is refused.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../src/domain/backup/jobs-model.js';
 import { RESTORE_HOST_NQN, restoreNqn } from '../../src/domain/node/naming.js';
+import { NvmeTcpHost } from '../../src/nvme-tcp/host.js';
+import { newDhchapSecret } from '../../src/validation/nvme-secrets.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { conductorRefusal as refusal } from '../helpers/refusal.js';
 import { until } from '../helpers/until.js';
@@ -43,16 +48,25 @@ interface Left {
   building: string[];
   subsystems: string[];
   bdevs: string[];
+  /** spdk_tgt's keyring (only restores make keys in this file) and the service's key directory. */
+  keys: string[];
+  keyFiles: string[];
+}
+
+function keyFiles(): string[] {
+  const dir = path.join(node.dir, 'keys');
+  return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
 }
 
 async function leftovers(): Promise<Left> {
   const building = (await node.client.call<Array<{ name: string }>>('bdev_lvol_get_lvols')).map((l) => l.name).filter((n) => n.startsWith('b.'));
   const subsystems = (await node.client.call<Array<{ nqn: string }>>('nvmf_get_subsystems')).map((s) => s.nqn).filter((n) => n.includes(':restore:'));
   const bdevs = (await node.client.call<Array<{ name: string }>>('bdev_get_bdevs')).map((b) => b.name).filter((n) => n.startsWith('bk-'));
-  return { building, subsystems, bdevs };
+  const keys = (await node.client.call<Array<{ name: string }>>('keyring_get_keys')).map((k) => k.name);
+  return { building, subsystems, bdevs, keys, keyFiles: keyFiles() };
 }
 
-const NOTHING: Left = { building: [], subsystems: [], bdevs: [] };
+const NOTHING: Left = { building: [], subsystems: [], bdevs: [], keys: [], keyFiles: [] };
 
 async function nothingLeft(): Promise<void> {
   let last = NOTHING;
@@ -87,11 +101,19 @@ describe('restoring over NVMe/TCP', () => {
   it('writes only the data into a thin lvol through a loopback export of its own, and the replica reads back identical', async () => {
     const staged = await node.node.dataPath.stageSnapshot({ replica: 'src', snapshot: 's1', mode: 'full' });
     const sink = await node.node.dataPath.openRestore({ disk: 'd', replica: 'back', sizeBytes: SIZE, allocatedBytes: staged.allocatedBytes });
-    // While it writes: one subsystem on 127.0.0.1, allowing only the service's restore host.
-    const [sub] = (await node.client.call<Array<{ nqn: string; allow_any_host: boolean; hosts: Array<{ nqn: string }>; listen_addresses: Array<{ traddr: string }> }>>('nvmf_get_subsystems')).filter(
-      (s) => s.nqn === restoreNqn('back'),
-    );
+    // While it writes: one subsystem on 127.0.0.1, allowing only the service's restore host, with a key pair of its own.
+    type Sub = { nqn: string; allow_any_host: boolean; hosts: Array<{ nqn: string; dhchap_key?: string; dhchap_ctrlr_key?: string }>; listen_addresses: Array<{ traddr: string; trsvcid: string }> };
+    const [sub] = (await node.client.call<Sub[]>('nvmf_get_subsystems')).filter((s) => s.nqn === restoreNqn('back'));
     expect(sub).toMatchObject({ allow_any_host: false, hosts: [{ nqn: RESTORE_HOST_NQN }], listen_addresses: [{ traddr: '127.0.0.1' }] });
+    const [entry] = sub!.hosts;
+    expect(entry?.dhchap_key).toBeTruthy();
+    expect(entry?.dhchap_ctrlr_key).toBeTruthy();
+    expect((await leftovers()).keys.sort()).toEqual([entry!.dhchap_key, entry!.dhchap_ctrlr_key].sort());
+    expect(keyFiles()).toHaveLength(2);
+    // Another local process naming the restore host: refused without the key, and with another one.
+    const at = { address: '127.0.0.1', port: Number(sub!.listen_addresses[0]!.trsvcid), subnqn: restoreNqn('back'), hostnqn: RESTORE_HOST_NQN, timeoutMs: 5_000 };
+    expect((await refusal(NvmeTcpHost.connect(at))).message).toMatch(/authenticat/i);
+    expect((await refusal(NvmeTcpHost.connect({ ...at, dhchap: { key: newDhchapSecret() } }))).message).toMatch(/authenticat|refused|fail/i);
     try {
       for await (const block of staged.blocks(READ_BLOCK)) await sink.write(block.offset, block.data);
     } finally {
@@ -166,11 +188,15 @@ describe('restoring over NVMe/TCP', () => {
   it('the sweep of a restarted service removes a restore subsystem and its lvol left by a killed one', async () => {
     const sink = await node.node.dataPath.openRestore({ disk: 'd', replica: 'orphan', sizeBytes: SIZE });
     await sink.write(0, randomBytes(MIB));
-    // What a kill -9 leaves (nothing of this process removes it): the subsystem and b.orphan.
-    expect((await leftovers()).subsystems).toEqual([restoreNqn('orphan')]);
+    // What a kill -9 leaves (nothing of this process removes it): the subsystem, its keys and b.orphan.
+    const before = await leftovers();
+    expect(before.subsystems).toEqual([restoreNqn('orphan')]);
+    expect(before.keys).toHaveLength(2);
     const { removed } = await node.node.dataPath.sweepOrphans();
     expect(removed).toContain('lvs.d/b.orphan');
-    await nothingLeft();
+    // The keys are the keys' recovery's, after the sweep at start (service-kill.test): here the abort releases them.
+    const after = await leftovers();
+    expect({ ...after, keys: [], keyFiles: [] }).toEqual(NOTHING);
     await sink.abort();
     await nothingLeft();
   });

@@ -125,6 +125,9 @@ async function leftovers(): Promise<Record<string, string[]>> {
   const bdevs = (await simc.call<Array<{ name: string }>>('bdev_get_bdevs')).map((b) => b.name).filter((n) => n.startsWith('bk-'));
   const building = (await simc.call<Array<{ name: string }>>('bdev_lvol_get_lvols')).map((l) => l.name).filter((n) => n.startsWith('b.'));
   const subsystems = (await simc.call<Array<{ nqn: string }>>('nvmf_get_subsystems')).map((s) => s.nqn).filter((n) => n.includes(':restore:'));
+  // Only a restore makes keys here: its export's DH-HMAC-CHAP pair, in spdk_tgt's keyring and the service's key directory.
+  const keys = (await simc.call<Array<{ name: string }>>('keyring_get_keys')).map((k) => k.name);
+  const keyDir = path.join(dir, 'keys');
   const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   let uploads: string[];
   try {
@@ -143,12 +146,14 @@ async function leftovers(): Promise<Record<string, string[]>> {
     bdevs,
     building,
     subsystems,
+    keys,
+    keyFiles: fs.existsSync(keyDir) ? fs.readdirSync(keyDir) : [],
     uploads,
     inflightMarkers: fs.existsSync(inflight) ? fs.readdirSync(inflight).filter((n) => n.endsWith('._S3rver_object')) : [],
   };
 }
 
-const NOTHING = { stagingFiles: [], bdevs: [], building: [], subsystems: [], uploads: [], inflightMarkers: [] };
+const NOTHING = { stagingFiles: [], bdevs: [], building: [], subsystems: [], keys: [], keyFiles: [], uploads: [], inflightMarkers: [] };
 
 beforeAll(async () => {
   dir = tempDir('bk-kill-');
@@ -223,8 +228,11 @@ describe('kill -9 of the service process mid-backup and mid-restore', { timeout:
     await until('a block GET held', () => (gate.held() > 0 ? true : undefined));
     const midway = await job(created.id, 'restore');
     expect(midway.state).toBe('BACKUP_JOB_STATE_DOWNLOADING');
-    // It writes its lvol over NVMe/TCP through a loopback export (backup.restoreVia nvmf-tcp): both are what the kill leaves.
-    expect(await leftovers()).toMatchObject({ building: ['b.back'], subsystems: ['nqn.2024-11.io.spdk-conductor:restore:back'], stagingFiles: [] });
+    // It writes its lvol over NVMe/TCP through a loopback export (backup.restoreVia nvmf-tcp) with a key pair of its own: what the kill leaves.
+    const left = await leftovers();
+    expect(left).toMatchObject({ building: ['b.back'], subsystems: ['nqn.2024-11.io.spdk-conductor:restore:back'], stagingFiles: [] });
+    expect(left.keys).toHaveLength(2);
+    expect(left.keyFiles).toHaveLength(2);
     await kill9();
     gate.release();
 

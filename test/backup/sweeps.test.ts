@@ -248,12 +248,19 @@ describe('sweeps of unreferenced blocks on a filesystem target', { timeout: 300_
     let limit = 1;
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    // One abort listener per job signal, however many of its reads and writes wait here at once.
+    const aborts = new WeakMap<AbortSignal, Promise<void>>();
+    const aborted = (signal: AbortSignal): Promise<void> => {
+      let ends = aborts.get(signal);
+      if (!ends) {
+        ends = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        aborts.set(signal, ends);
+      }
+      return ends;
+    };
     data.gate = (signal) => {
       if (++seen <= limit) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        void held.then(resolve);
-        signal?.addEventListener('abort', () => resolve(), { once: true });
-      });
+      return signal ? Promise.race([held, aborted(signal)]) : held;
     };
     const first = memoryJobs(data, target, { concurrency: 1 });
     await first.manager.start();

@@ -1,13 +1,15 @@
 /**
  * A restore over NVMe/TCP (backup.restoreVia nvmf-tcp, the default) on a real spdk_tgt v26.05, with
  * kill -9 of the service (`serve`, the built CLI) mid-download: the restore's lvol b.<replica> and
- * its loopback subsystem are left in spdk_tgt, the next start deletes both (subsystem first) and
- * restarts the restore, which makes a replica whose bytes are the backed-up ones. The data is
+ * its loopback subsystem (with the DH-HMAC-CHAP key pair of its host entry, in spdk_tgt's keyring
+ * and the service's key directory) are left, the next start deletes them (subsystem first, keys
+ * after) and restarts the restore, which makes a replica whose bytes are the backed-up ones. The data is
  * written into the source replica, and read back from the restored one, by the service's own
  * NVMe/TCP host through exports of them. The restore is held mid-download by a QoS limit on its
  * lvol (1 MiB/s, the smallest spdk_tgt takes), found once the export exists.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { invoke } from '../../src/api/client.js';
@@ -29,6 +31,9 @@ describe.skipIf(!SPDK_TGT)('kill -9 of the service mid-restore over NVMe/TCP on 
   const leftovers = async () => ({
     lvols: (await node.rpc.call<Array<{ name: string }>>('bdev_lvol_get_lvols')).map((l) => l.name).filter((n) => n.startsWith('b.')),
     subsystems: (await node.rpc.call<Array<{ nqn: string }>>('nvmf_get_subsystems')).map((s) => s.nqn).filter((n) => n.includes(':restore:')),
+    // Only the restore makes keys here.
+    keys: (await node.rpc.call<Array<{ name: string }>>('keyring_get_keys')).length,
+    keyFiles: fs.existsSync(path.join(node.dir, 'keys')) ? fs.readdirSync(path.join(node.dir, 'keys')).length : 0,
   });
 
   /** The replica's bytes over an export of it, through the service's own NVMe/TCP host. */
@@ -79,12 +84,12 @@ describe.skipIf(!SPDK_TGT)('kill -9 of the service mid-restore over NVMe/TCP on 
     expect(midway.state, 'the restore ended before it could be slowed').toBe('BACKUP_JOB_STATE_DOWNLOADING');
 
     expect((await node.kill9()).signal).toBe('SIGKILL');
-    expect(await leftovers()).toEqual({ lvols: ['b.back'], subsystems: [restoreNqn('back')] });
+    expect(await leftovers()).toEqual({ lvols: ['b.back'], subsystems: [restoreNqn('back')], keys: 2, keyFiles: 2 });
 
     await node.serve();
     const done = await ended(restore.id, 'RestoreGet');
     expect(done.state, done.reason).toBe('BACKUP_JOB_STATE_DONE');
-    expect(await leftovers()).toEqual({ lvols: [], subsystems: [] });
+    expect(await leftovers()).toEqual({ lvols: [], subsystems: [], keys: 0, keyFiles: 0 });
     // Thin: the 8 clusters written, not the volume's 32.
     const [lvol] = (await node.rpc.call<Array<{ name: string; num_allocated_clusters: number }>>('bdev_lvol_get_lvols')).filter((l) => l.name === 'r.back');
     expect(lvol?.num_allocated_clusters).toBe(8);

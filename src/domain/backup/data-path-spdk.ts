@@ -26,7 +26,7 @@ import { measureStagingRate } from './staging-rate.js';
 
 /** How long a teardown waits for a given-up copy to end in spdk_tgt, and how often it asks. */
 
-export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state' | 'copyHolds' | 'admission' | 'ports' | 'settings'>;
+export type DataPathContext = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state' | 'copyHolds' | 'admission' | 'ports' | 'settings' | 'keys'>;
 
 export class SpdkDataPath implements DataPath {
   private readonly staging: StagingArea;
@@ -189,10 +189,16 @@ export class SpdkDataPath implements DataPath {
     }
   }
 
+  isRestoring(replica: string): boolean {
+    return this.restoring.has(replica);
+  }
+
   /** backup.restoreVia: over NVMe/TCP into a thin lvol (restore-nvmf.ts), or a staging file inflated (restore-sink.ts). */
   openRestore(req: RestoreRequest): Promise<RestoreSink> {
-    const { restoreVia, restoreIoTimeoutMs } = this.staging.settings;
-    if ((restoreVia ?? 'nvmf-tcp') === 'nvmf-tcp') return openNvmfRestoreSink(this.ctx, this.replicas, this.restoring, req, { commandTimeoutMs: restoreIoTimeoutMs });
+    const { restoreVia, restoreIoTimeoutMs, restoreAuth } = this.staging.settings;
+    if ((restoreVia ?? 'nvmf-tcp') === 'nvmf-tcp') {
+      return openNvmfRestoreSink(this.ctx, this.replicas, this.restoring, req, { commandTimeoutMs: restoreIoTimeoutMs, auth: restoreAuth ?? 'dhchap' });
+    }
     return openRestoreSink(this.ctx, this.replicas, this.staging, this.restoring, req);
   }
 

@@ -149,6 +149,8 @@ export interface DataPath {
    * uses is left alone.
    */
   sweepOrphans(options?: CallOptions, sweep?: { skipLive?: boolean }): Promise<{ removed: string[] }>;
+  /** A restore into `replica` is under way (opened, not yet committed or aborted). */
+  isRestoring(replica: string): boolean;
   /** Measures the raw sequential write then read rate of a `bytes`-long file in the staging directory (removed after). */
   measureRawRate(bytes: number): Promise<RawRate>;
 }

@@ -9,22 +9,31 @@
  * the lvol r.<replica> under the replica's lock (becomeReplica), so a replica appears whole or not
  * at all.
  *
+ * The export's one host entry carries a DH-HMAC-CHAP key pair made for this restore alone
+ * (backup.restoreAuth dhchap, the default): random secrets, held in the key directory and spdk_tgt's
+ * keyring under the key user restore/<replica>/host (keys.ts) while the restore writes, and
+ * released once its subsystem is gone. The service's host authenticates both ways, so a local
+ * process that names the host NQN is refused, and the host knows it writes to its own export.
+ *
  * Teardown order, on every path: the host's connection, then the subsystem (its listener and
- * namespace with it), then the lvol. A kill of the service leaves the subsystem and b.<replica>;
- * the sweep at start (data-path-spdk.ts sweepOrphans) deletes the subsystem of each b.<replica>
- * it finds, then the lvol. A spdk_tgt that goes away takes the subsystem with it (nvmf
+ * namespace with it), then the restore's keys, then the lvol. A kill of the service leaves the
+ * subsystem, the keys and b.<replica>; the sweep at start (data-path-spdk.ts sweepOrphans) deletes
+ * the subsystem of each b.<replica> it finds, then the lvol, and the keys' recovery (keys.ts
+ * recover, after the sweep) releases every restore's keys: no restore outlives its process. A spdk_tgt that goes away takes the subsystem with it (nvmf
  * configuration does not survive a restart) and fails the outstanding writes at once (the
  * connection closes), and the job fails with that reason.
  */
 import { ConductorError } from '../../errors.js';
 import { NvmeTcpHost } from '../../nvme-tcp/host.js';
 import type { DomainContext } from '../node/context.js';
+import { keyParams, restoreKeyUser } from '../node/keys.js';
 import { alias, namespaceIds, RESTORE_HOST_NQN, restoreLvolName, restoreNqn } from '../node/naming.js';
 import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 import { listenOnFreePort } from '../replica/exports.js';
 import type { Replicas } from '../replica/replicas.js';
 import type { CommitProgress, RestoreRequest, RestoreSink } from './data-path.js';
 import { becomeReplica, checkRestore } from './restore-sink.js';
+import { newDhchapSecret } from '../../validation/nvme-secrets.js';
 
 const MIB = 1024 * 1024;
 /** NVMe writes in flight on a restore's I/O queue (spdk_tgt's TCP max_queue_depth is 128). */
@@ -32,19 +41,23 @@ const RESTORE_QUEUE_DEPTH = 64;
 /** The restore subsystem listens here only: the data never leaves the node. */
 const LOOPBACK = '127.0.0.1';
 
-type Ctx = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state' | 'admission' | 'ports' | 'settings'>;
+type Ctx = Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'events' | 'log' | 'state' | 'admission' | 'ports' | 'settings' | 'keys'>;
 
 export interface NvmfRestoreSettings {
   /** NVMe writes in flight on the restore's one I/O queue. */
   readonly queueDepth?: number;
   /** The connect's deadline and each command's, ms. */
   readonly commandTimeoutMs?: number;
+  /** dhchap (default): the export's host entry takes a key pair made for this restore; none: the allow-list alone. */
+  readonly auth?: 'dhchap' | 'none';
 }
 
 /** What a restore made in spdk_tgt (and the port it holds), for the teardown. */
 interface Made {
   lvol: boolean;
   subsystem: boolean;
+  /** The restore's key user holds its key pair (keys.ts restoreKeyUser). */
+  keys: boolean;
   port?: number;
   host?: NvmeTcpHost;
   /** Takes the caller's abort to the host (one listener for the whole restore, not one per write). */
@@ -55,7 +68,7 @@ export async function openNvmfRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'in
   // A thin lvol allocates only the clusters written: the data's, at most the whole volume.
   const { replica, diskName, disk } = await checkRestore(ctx, restoring, req, req.allocatedBytes ?? req.sizeBytes);
   restoring.add(replica);
-  const made: Made = { lvol: false, subsystem: false };
+  const made: Made = { lvol: false, subsystem: false, keys: false };
   const nqn = restoreNqn(replica);
   const signal = req.signal;
   const log = ctx.log.child({ replica, restore: 'nvmf-tcp' });
@@ -74,7 +87,14 @@ export async function openNvmfRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'in
     } finally {
       reservation.release();
     }
-    await ctx.spdk.nvmf.addHost({ nqn, host: RESTORE_HOST_NQN }, { signal });
+    // Secrets of this restore alone, never logged nor recorded: the state file names the key user's keys only.
+    const dhchap = (settings.auth ?? 'dhchap') === 'dhchap' ? { key: newDhchapSecret(), ctrlrKey: newDhchapSecret() } : undefined;
+    let keys = {};
+    if (dhchap) {
+      made.keys = true;
+      keys = keyParams(await ctx.keys.hold(restoreKeyUser(replica), { dhchapKey: dhchap.key, dhchapCtrlrKey: dhchap.ctrlrKey }, { signal }));
+    }
+    await ctx.spdk.nvmf.addHost({ nqn, host: RESTORE_HOST_NQN, ...keys }, { signal });
     const nsid = await ctx.spdk.nvmf.addNs({ nqn, namespace: { bdev_name: alias(diskName, restoreLvolName(replica)) } }, { signal });
     made.port = await listenOnFreePort(ctx, nqn, { signal }, false, undefined, LOOPBACK);
     made.host = await NvmeTcpHost.connect({
@@ -87,6 +107,7 @@ export async function openNvmfRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'in
       // (bench:nvme-tcp --lvol on real v26.05: ~1.1-1.5 GB/s at 64, ~0.4-0.6 at 32, load 2-5).
       queueDepth: settings.queueDepth ?? RESTORE_QUEUE_DEPTH,
       timeoutMs: settings.commandTimeoutMs,
+      ...(dhchap ? { dhchap } : {}),
       signal,
       log,
     });
@@ -100,7 +121,10 @@ export async function openNvmfRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'in
     if (ns.blocks * ns.blockBytes !== req.sizeBytes) {
       throw new ConductorError('SPDK_INCONSISTENT', `restore lvol of ${replica} shows ${ns.blocks * ns.blockBytes} bytes over NVMe/TCP, not the ${req.sizeBytes} made`);
     }
-    log.info({ disk: diskName, sizeBytes: req.sizeBytes, nqn, port: made.port, blockBytes: ns.blockBytes }, 'restore opened: writing the new lvol over NVMe/TCP on loopback');
+    log.info(
+      { disk: diskName, sizeBytes: req.sizeBytes, nqn, port: made.port, blockBytes: ns.blockBytes, auth: dhchap ? 'dhchap bidirectional' : 'none' },
+      'restore opened: writing the new lvol over NVMe/TCP on loopback',
+    );
     return new NvmfRestoreSink(ctx, replicas, restoring, made, { replica, disk: diskName, sizeBytes: req.sizeBytes, nsid, blockBytes: ns.blockBytes, signal, origin: req.origin });
   } catch (error) {
     await teardown(ctx, made, replica, diskName);
@@ -203,10 +227,16 @@ async function teardown(ctx: Ctx, made: Made, replica: string, disk: string): Pr
   }
 }
 
-/** The subsystem (with its namespace and listener), then its port back to the range: only once spdk_tgt no longer listens there. */
-async function dropExport(ctx: Pick<Ctx, 'client' | 'spdk' | 'ports'>, made: Made, replica: string): Promise<void> {
+/**
+ * The subsystem (with its namespace and listener), then its port back to the range (only once
+ * spdk_tgt no longer listens there), then the restore's keys (no host entry uses them any more:
+ * out of the keyring, their files deleted).
+ */
+async function dropExport(ctx: Pick<Ctx, 'client' | 'spdk' | 'ports' | 'keys'>, made: Made, replica: string): Promise<void> {
   if (made.subsystem) await deleteQuietly(ctx, () => ctx.spdk.nvmf.deleteSubsystem({ nqn: restoreNqn(replica) }));
   made.subsystem = false;
   if (made.port !== undefined) ctx.ports.release(made.port);
   made.port = undefined;
+  if (made.keys) await ctx.keys.release(restoreKeyUser(replica));
+  made.keys = false;
 }

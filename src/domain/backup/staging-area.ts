@@ -25,6 +25,8 @@ export interface StagingSettings {
   readonly restoreVia?: 'nvmf-tcp' | 'staging';
   /** A restore's NVMe/TCP connect or command deadline (backup.restoreIoTimeoutMs); default the host's 30 s. */
   readonly restoreIoTimeoutMs?: number;
+  /** A restore's loopback export takes a DH-HMAC-CHAP key pair of its own (backup.restoreAuth); default dhchap. */
+  readonly restoreAuth?: 'dhchap' | 'none';
   /** How a restore writes its staging file (backup.restoreDirectIo, staging-writer.ts); default auto. */
   readonly restoreDirectIo?: 'auto' | 'on' | 'off';
   /**

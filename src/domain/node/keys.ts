@@ -4,8 +4,8 @@
  * a name derived from its content (naming.ts keyName: the same secret is one key), referred to by
  * that name in add_host and attach params.
  *
- * Keys are counted by user: an export's host (`export/<replica>/<host NQN>`) or an engine's member
- * (`engine/<volume>/<replica>`). Which user holds which key names is in the state file, never the
+ * Keys are counted by user: an export's host (`export/<replica>/<host NQN>`), an engine's member
+ * (`engine/<volume>/<replica>`) or a restore's own loopback export (`restore/<replica>/host`). Which user holds which key names is in the state file, never the
  * secret, so a restart knows what to clean up. A key no user holds is removed from the keyring;
  * its file is deleted once spdk_tgt no longer lists the key: a key removed while a controller or
  * host still uses it stays listed (`removed: true`) and its file is still read (transcript 18).
@@ -87,7 +87,12 @@ export function engineKeyUser(volume: string, replica: string): string {
   return `engine/${volume}/${replica}`;
 }
 
-/** [kind, owner, rest] of a user: ['export', replica, host NQN] or ['engine', volume, replica]. */
+/** The keys a restore over NVMe/TCP gives its own export (backup/restore-nvmf.ts) while it writes. */
+export function restoreKeyUser(replica: string): string {
+  return `restore/${replica}/host`;
+}
+
+/** [kind, owner, rest] of a user: ['export', replica, host NQN], ['engine', volume, replica] or ['restore', replica, 'host']. */
 export function splitKeyUser(user: string): [string, string, string] {
   const first = user.indexOf('/');
   const second = user.indexOf('/', first + 1);

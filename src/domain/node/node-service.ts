@@ -185,7 +185,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       zeroFirstCluster: (replica, disk, callOptions) => this.dataPath.zeroFirstCluster(replica, disk, callOptions),
     });
     this.reconciler = new Reconciler(ctx, this.exportsOf, {
-      restoreKeys: (callOptions) => this.ctx.keys.recover((user) => keyUserLive(user, this.ctx, this.records), callOptions),
+      restoreKeys: (callOptions) => this.ctx.keys.recover((user) => keyUserLive(user, this.ctx, this.records, (replica) => this.dataPath.isRestoring(replica)), callOptions),
       releaseReplicas: (callOptions) => releasePhantomRaids(this.ctx, this.records, callOptions),
       // Engines are re-assembled (members attached again, the record checked, the export made at its port).
       afterConverge: async (callOptions) => {

@@ -119,12 +119,20 @@ export class MemoryDataPath implements DataPath {
     };
   }
 
+  private readonly restoring = new Set<string>();
+
+  isRestoring(replica: string): boolean {
+    return this.restoring.has(replica);
+  }
+
   async openRestore(req: Parameters<DataPath['openRestore']>[0]): Promise<RestoreSink> {
     const image = Buffer.alloc(req.sizeBytes);
     this.open++;
+    this.restoring.add(req.replica);
     let ended = false;
     const end = () => {
       if (!ended) this.open--;
+      this.restoring.delete(req.replica);
       ended = true;
     };
     return {
