@@ -7,7 +7,7 @@
  *   const ic = await h.icReq();                         // ICResp fields
  *   const c = await h.command(connectSqe(...), connectData(...));
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createDiffieHellman, createHash, createHmac, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 
 export const T = { IC_REQ: 0, IC_RESP: 1, H2C_TERM: 2, C2H_TERM: 3, CMD: 4, RESP: 5, H2C_DATA: 6, C2H_DATA: 7, R2T: 9 } as const;
@@ -354,19 +354,60 @@ export function parseAuth(b: Buffer): AuthMessage {
   return { type: b[0]!, id: b[1]!, tid: b.readUInt16LE(4), raw: b };
 }
 
-/** DH-HMAC-CHAP_Reply: HL 6, CVALID 8, DHVLEN 10, SEQNUM 12, then R1, C2 (HL each). */
-export function replyMsg(tid: number, r1: Buffer, f: { c2?: Buffer; seqnum?: number; hl?: number; cvalid?: number } = {}): Buffer {
+/** DH-HMAC-CHAP_Reply: HL 6, CVALID 8, DHVLEN 10, SEQNUM 12, then R1, C2 (HL each), the host's DH value. */
+export function replyMsg(tid: number, r1: Buffer, f: { c2?: Buffer; seqnum?: number; hl?: number; cvalid?: number; dhv?: Buffer } = {}): Buffer {
   const hl = f.hl ?? r1.length;
-  const b = Buffer.alloc(16 + 2 * r1.length);
+  const dhv = f.dhv ?? Buffer.alloc(0);
+  const b = Buffer.alloc(16 + 2 * r1.length + dhv.length);
   b[0] = 0x01;
   b[1] = 0x02;
   b.writeUInt16LE(tid, 4);
   b[6] = hl;
   b[8] = f.cvalid ?? (f.c2 ? 1 : 0);
+  b.writeUInt16LE(dhv.length, 10);
   b.writeUInt32LE(f.seqnum ?? 0, 12);
   r1.copy(b, 16);
   f.c2?.copy(b, 16 + r1.length);
+  dhv.copy(b, 16 + 2 * r1.length);
   return b;
+}
+
+/** RFC 7919 ffdhe primes by DH group id (1-5): 2^b - 2^(b-64) + (floor(2^(b-130) e) + X) * 2^64 - 1. */
+export function ffdhePrime(id: number): Buffer {
+  const [bits, x] = (
+    [
+      [2048, 560316n],
+      [3072, 2625351n],
+      [4096, 5736041n],
+      [6144, 15705020n],
+      [8192, 10965728n],
+    ] as const
+  )[id - 1]!;
+  let term = 1n << BigInt(bits - 130 + 64);
+  let e = 0n;
+  for (let k = 1n; term > 0n; k++) {
+    e += term;
+    term /= k;
+  }
+  const b = BigInt(bits);
+  const p = (1n << b) - (1n << (b - 64n)) + (((e >> 64n) + x) << 64n) - 1n;
+  return Buffer.from(p.toString(16).padStart(bits / 4, '0'), 'hex');
+}
+
+/** The host's side of the exchange: its public value and the shared secret, both padded to the prime's size. */
+export function ffdheHost(id: number, ctrlrPub: Buffer): { pub: Buffer; secret: Buffer } {
+  const prime = ffdhePrime(id);
+  const dh = createDiffieHellman(prime, Buffer.from([2]));
+  dh.generateKeys();
+  const pad = (v: Buffer) => Buffer.concat([Buffer.alloc(Math.max(0, prime.length - v.length)), v]);
+  return { pub: pad(dh.getPublicKey()), secret: pad(dh.computeSecret(ctrlrPub)) };
+}
+
+/** The challenge augmented with the DH secret: HMAC(H(secret), C); the challenge itself with the NULL group. */
+export function augmented(hash: number, challenge: Buffer, secret: Buffer | null): Buffer {
+  if (!secret) return challenge;
+  const name = HASH_NAME[hash]!;
+  return createHmac(name, createHash(name).update(secret).digest()).update(challenge).digest();
 }
 
 export function success2Msg(tid: number): Buffer {
@@ -388,7 +429,7 @@ export function dhchapSecret(key: string, nqn: string): Buffer {
   return createHmac(HASH_NAME[hh]!, secret).update(nqn).update('NVMe-over-Fabrics').digest();
 }
 
-/** HMAC(K, C || SEQNUM || T_ID || SC_C || type || nqn1 || 00h || nqn2) with the NULL DH group. */
+/** HMAC(K, C || SEQNUM || T_ID || SC_C || type || nqn1 || 00h || nqn2), C already augmented. */
 export function dhchapMac(hash: number, key: Buffer, challenge: Buffer, seqnum: number, tid: number, type: 'HostHost' | 'Controller', nqn1: string, nqn2: string): Buffer {
   const f = Buffer.alloc(7);
   f.writeUInt32LE(seqnum >>> 0, 0);
@@ -425,16 +466,18 @@ export async function dhchap(h: WireHost, f: { hostnqn: string; subnqn: string; 
   received.push(first);
   if (first.type !== 0x01 || first.id !== 0x01) return { negotiate, received };
   const challenge = parseChallenge(c1.data);
-  const r1 = dhchapMac(challenge.hashId, dhchapSecret(f.key, f.hostnqn), challenge.c1, challenge.seqnum, tid, 'HostHost', f.hostnqn, f.subnqn);
+  const dh = challenge.dhgId !== 0 ? ffdheHost(challenge.dhgId, c1.data.subarray(16 + challenge.hl, 16 + challenge.hl + challenge.dhvlen)) : null;
+  const secret = dh?.secret ?? null;
+  const r1 = dhchapMac(challenge.hashId, dhchapSecret(f.key, f.hostnqn), augmented(challenge.hashId, challenge.c1, secret), challenge.seqnum, tid, 'HostHost', f.hostnqn, f.subnqn);
   const c2 = f.ctrlrKey ? randomBytes(challenge.hl) : undefined;
   const seqnum = f.ctrlrKey ? 0x1234_5678 : 0;
-  const replyBytes = replyMsg(tid, r1, { ...(c2 ? { c2 } : {}), seqnum });
+  const replyBytes = replyMsg(tid, r1, { ...(c2 ? { c2 } : {}), seqnum, ...(dh ? { dhv: dh.pub } : {}) });
   const reply = await h.command(authSendSqe(replyBytes.length), { inCapsule: replyBytes });
   const s1 = await h.command(authRecvSqe(al));
   const second = parseAuth(s1.data);
   received.push(second);
   if (second.type !== 0x01 || second.id !== 0x03 || !f.ctrlrKey || !c2) return { negotiate, challenge, received, reply };
-  const expected = dhchapMac(challenge.hashId, dhchapSecret(f.ctrlrKey, f.subnqn), c2, seqnum, tid, 'Controller', f.subnqn, f.hostnqn);
+  const expected = dhchapMac(challenge.hashId, dhchapSecret(f.ctrlrKey, f.subnqn), augmented(challenge.hashId, c2, secret), seqnum, tid, 'Controller', f.subnqn, f.hostnqn);
   const ctrlrVerified = s1.data[8] === 1 && s1.data.subarray(16, 16 + challenge.hl).equals(expected);
   if (!ctrlrVerified) return { negotiate, challenge, received, reply, ctrlrVerified };
   const s2 = success2Msg(tid);

@@ -4,9 +4,7 @@
  * and HMACs are built from the specification. Expected values are SPDK v26.05's (lib/nvmf/auth.c).
  *
  * NVMF_TCP_TARGET=real SPDK_TGT=<spdk_tgt> runs the same file against real spdk_tgt (under
- * `flock /tmp/real-spdk.lock`). One check differs by design: a host offering only ffdhe groups
- * gets a Challenge with a DH value from spdk_tgt, and AUTH_Failure1 "DH group unusable" from the
- * simulator, which computes the NULL group only.
+ * `flock /tmp/real-spdk.lock`); every check is the same on both.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -194,6 +192,61 @@ describe('successful DH-HMAC-CHAP', () => {
   });
 });
 
+describe('ffdhe groups', () => {
+  it('the strongest group offered is chosen and its public value rides in the Challenge (ffdhe4096 of ffdhe2048 + ffdhe4096: 512 bytes)', async () => {
+    const { host } = await admin(ONEWAY[3]!);
+    const neg = negotiateMsg(1, { dhgroups: [1, 3] });
+    expect((await host.command(authSendSqe(neg.length), { inCapsule: neg })).cqe.sc).toBe(0);
+    const r = await host.command(authRecvSqe(4096));
+    expect(parseChallenge(r.data)).toMatchObject({ dhgId: 3, dhvlen: 512, hl: 64 });
+    expect(r.data.length).toBe(16 + 64 + 512);
+    host.close();
+  });
+
+  for (const [group, name, hash, bidi] of [
+    [1, 'ffdhe2048', 1, false],
+    [2, 'ffdhe3072', 2, false],
+    [5, 'ffdhe8192', 3, true],
+  ] as const) {
+    it(`${bidi ? 'bidirectional' : 'one-way'} with ${name}: the responses cover the DH secret`, async () => {
+      const hostnqn = bidi ? BIDI : ONEWAY[hash]!;
+      const { host, cntlid } = await admin(hostnqn);
+      const run = await dhchap(host, { hostnqn, subnqn: NQN, key: keys[hostnqn]!, hashes: [hash], dhgroups: [0, group], ...(bidi ? { ctrlrKey: ckey } : {}) });
+      expect(run.challenge).toMatchObject({ dhgId: group, dhvlen: [0, 256, 384, 512, 768, 1024][group] });
+      expect(run.received[1]).toMatchObject({ type: 1, id: 3 });
+      if (bidi) expect(run.ctrlrVerified).toBe(true);
+      expect(await qpairAuth(cntlid, 0)).toEqual({ state: 'enabled', auth: { state: 'completed', digest: ['', 'sha256', 'sha384', 'sha512'][hash], dhgroup: name } });
+      expect((await enable(host)).cqe.sc).toBe(0);
+      host.close();
+    });
+  }
+
+  it('a Reply without a DH value, or with an invalid one (0), under ffdhe2048: AUTH_Failure1 authentication failed', async () => {
+    const hostnqn = ONEWAY[1]!;
+    for (const dhv of [Buffer.alloc(0), Buffer.alloc(256)]) {
+      const { host } = await admin(hostnqn);
+      const neg = negotiateMsg(6, { hashes: [1], dhgroups: [1] });
+      await host.command(authSendSqe(neg.length), { inCapsule: neg });
+      const ch = parseChallenge((await host.command(authRecvSqe(4096))).data);
+      expect(ch.dhgId).toBe(1);
+      const reply = replyMsg(6, Buffer.alloc(32), { dhv });
+      expect((await host.command(authSendSqe(reply.length), { inCapsule: reply })).cqe.sc).toBe(0);
+      const r = await host.command(authRecvSqe(4096));
+      expect([r.data[1], r.data[7]]).toEqual([0xf1, 1]);
+      await closedWithin(host, 3000);
+    }
+  });
+
+  it('a Receive too short for the Challenge with its DH value: AUTH_Failure1 incorrect payload in that Receive', async () => {
+    const { host } = await admin(ONEWAY[1]!);
+    const neg = negotiateMsg(8, { hashes: [1], dhgroups: [1] });
+    await host.command(authSendSqe(neg.length), { inCapsule: neg });
+    const r = await host.command(authRecvSqe(16 + 32 + 255));
+    expect([r.cqe.sc, r.data[1], r.data.readUInt16LE(4), r.data[7], r.data.length]).toEqual([0, 0xf1, 8, 6, 8]);
+    await closedWithin(host, 3000);
+  });
+});
+
 describe('failures', () => {
   it('a wrong host key: the Reply succeeds, the next Receive is AUTH_Failure1 (rc 1, rce 1 authentication failed), the connection ends ~100 ms later', async () => {
     const hostnqn = ONEWAY[1]!;
@@ -204,6 +257,7 @@ describe('failures', () => {
     expect([f1.type, f1.id, f1.tid, f1.raw[6], f1.raw[7], f1.raw.length]).toEqual([0, 0xf1, 7, 1, 1, 8]);
     expect(await qpairAuth(cntlid, 0)).toMatchObject({ state: 'authenticating', auth: { state: 'failure1', digest: 'sha512' } });
     const took = await closedWithin(host, 3000);
+    console.log(`AUTH_Failure1 -> connection closed ${took} ms later`);
     expect(took).toBeLessThan(1000);
     // The controller went with its admin qpair.
     await until('controller gone', async () => ((await qpairAuth(cntlid, 0)) === undefined ? true : undefined), 5000);
@@ -226,7 +280,7 @@ describe('failures', () => {
     await closedWithin(host, 3000);
   });
 
-  it('the host offers no DH-HMAC-CHAP protocol, an unknown hash, or only ffdhe groups', async () => {
+  it('the host offers no DH-HMAC-CHAP protocol, an unknown hash, or a secure channel (SC_C 1)', async () => {
     const cases: Array<{ neg: Buffer; rce: number }> = [
       { neg: negotiateMsg(1, { authId: 0x02 }), rce: 2 },
       { neg: negotiateMsg(1, { hashes: [4, 5] }), rce: 4 },
@@ -239,19 +293,6 @@ describe('failures', () => {
       expect([r.data[1], r.data[7]]).toEqual([0xf1, c.rce]);
       await closedWithin(host, 3000);
     }
-    const { host } = await admin(ONEWAY[3]!);
-    const ffdhe = negotiateMsg(1, { dhgroups: [1, 3] });
-    expect((await host.command(authSendSqe(ffdhe.length), { inCapsule: ffdhe })).cqe.sc).toBe(0);
-    const r = await host.command(authRecvSqe(4096));
-    if (REAL) {
-      // spdk_tgt computes ffdhe4096 (the stronger offered): the Challenge carries its 512-byte public value.
-      expect(parseChallenge(r.data)).toMatchObject({ dhgId: 3, dhvlen: 512, hl: 64 });
-    } else {
-      // The simulator computes NULL only: "no usable dhgroups found", DH group unusable (rce 5).
-      expect([r.data[1], r.data[7]]).toEqual([0xf1, 5]);
-      await closedWithin(host, 3000);
-    }
-    host.close();
   });
 
   it('malformed commands: a wrong SECP, SPSP or transfer length is Invalid Field with DNR; a short Negotiate is Failure1 incorrect payload', async () => {
@@ -268,6 +309,38 @@ describe('failures', () => {
     expect([r.data[1], r.data.readUInt16LE(4), r.data[7]]).toEqual([0xf1, 9, 6]);
     await closedWithin(host, 3000);
   });
+
+  it('a Send without data is an incorrect payload; a Receive with no room for AUTH_Failure1 is Invalid Field (DNR) and the connection ends at once', async () => {
+    const { host } = await admin(ONEWAY[0]!);
+    expect((await host.command(authSendSqe(0, { sglLength: 0 }))).cqe).toMatchObject({ sct: 0, sc: 0 });
+    const r = await host.command(authRecvSqe(4));
+    expect(r.cqe).toMatchObject({ sct: 0, sc: 0x02, dnr: true });
+    const took = await closedWithin(host, 3000);
+    console.log(`connection closed ${took} ms after the Invalid Field`);
+  });
+
+  it('an I/O qpair that does not finish authenticating is disconnected after the controller KATO (10 s); its admin qpair, kept alive, stays', async () => {
+    const hostnqn = ONEWAY[0]!;
+    const { host, cntlid } = await admin(hostnqn, 10_000);
+    await dhchap(host, { hostnqn, subnqn: NQN, key: keys[hostnqn]! });
+    expect((await enable(host)).cqe.sc).toBe(0);
+    const keepAlive = setInterval(() => void host.command(sqe({ opcode: 0x18, sglLength: 0, sglType: 0 })).catch(() => {}), 2000);
+    try {
+      const { host: io } = await ioQpair(hostnqn, cntlid);
+      const neg = negotiateMsg(1);
+      const t0 = Date.now();
+      await io.command(authSendSqe(neg.length), { inCapsule: neg });
+      await closedWithin(io, 15_000);
+      const took = Date.now() - t0;
+      console.log(`authentication timeout: I/O qpair closed ${took} ms after the Negotiate`);
+      expect(took).toBeGreaterThan(9_000);
+      expect(host.gone).toBe(false);
+      expect((await host.command(sqe({ opcode: 0x18, sglLength: 0, sglType: 0 }))).cqe.sc).toBe(0);
+    } finally {
+      clearInterval(keepAlive);
+      host.close();
+    }
+  }, 30_000);
 
   it('a Reply with the wrong HL is an incorrect payload (rce 6); a second Negotiate an incorrect protocol message (rce 7)', async () => {
     const hostnqn = ONEWAY[0]!;

@@ -5,16 +5,16 @@
  * order and the same answers (statuses, reason code explanations), the same timeouts (the
  * controller's KATO, else 120 s; a qpair that sent AUTH_Failure1 is disconnected 100 ms later).
  * The responses are computed as nvme_auth.c computes them (spdk_nvme_dhchap_calculate, the
- * secret transformed per its <hh>, nvme_auth_transform_key). DH groups: NULL only; the ffdhe
- * groups are not computed, so the simulator's target allows only NULL here and a host offering
- * only ffdhe groups gets "no usable dhgroups" (real spdk_tgt would run the ffdhe exchange).
- * Secrets are read through the keyring at the Reply, as spdk does, and never logged.
+ * secret transformed per its <hh>, nvme_auth_transform_key; with an ffdhe group the challenge
+ * is augmented by the hash of the DH shared secret, ./ffdhe.ts). Secrets are read through the
+ * keyring at the Reply, as spdk does, and never logged.
  */
-import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import type { KeyContent, SimKey } from '../../keyring/keyring.js';
 import { parseDhchapKey, type Secret } from '../../keyring/secrets.js';
 import type { QpairAuth, Subsystem, TargetController } from '../subsystem.js';
 import { fail, ok, Sc, Sct, type Completion } from './admin.js';
+import { ffdheKey } from './ffdhe.js';
 
 /** SPDK_NVMF_AUTH_SECP_NVME. */
 const SECP_NVME = 0xe9;
@@ -65,8 +65,6 @@ const DHGROUPS: ReadonlyArray<{ id: number; name: string }> = [
   { id: 1, name: 'ffdhe2048' },
   { id: 0, name: 'null' },
 ];
-/** The groups the simulator computes (spdk_tgt's default dhchap_dhgroups allow all six). */
-const COMPUTED_DHGROUPS = new Set([0]);
 
 type State = 'negotiate' | 'challenge' | 'reply' | 'success1' | 'success2' | 'failure1' | 'completed' | 'error';
 
@@ -110,6 +108,8 @@ export class QpairAuthentication {
   private cval: Buffer = Buffer.alloc(0);
   private seqnum = 0;
   private cvalid = false;
+  /** The controller's ephemeral DH key (auth->dhkey) for an ffdhe group. */
+  private dhkey: ReturnType<typeof ffdheKey> | null = null;
   private failReason = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -189,7 +189,7 @@ export class QpairAuthentication {
     const groups = [...desc.subarray(34, 34 + dhlen)];
     const digest = DIGESTS.find((d) => hashes.includes(d.id));
     if (!digest) return this.fail1(Rce.HASH_UNUSABLE, 'no usable digests found');
-    const dhgroup = DHGROUPS.find((g) => COMPUTED_DHGROUPS.has(g.id) && groups.includes(g.id));
+    const dhgroup = DHGROUPS.find((g) => groups.includes(g.id));
     if (!dhgroup) return this.fail1(Rce.DHGROUP_UNUSABLE, 'no usable dhgroups found');
     this.rearm();
     this.digest = digest.id;
@@ -217,9 +217,17 @@ export class QpairAuthentication {
     const key = keys?.dhchapKey ? this.secret(keys.dhchapKey) : null;
     if (!key) return this.fail1(Rce.FAILED, "couldn't get DH-HMAC-CHAP key");
     const name = digestName(this.digest)!;
+    let dhsec: Buffer | null = null;
+    if (this.dhgroup !== 0) {
+      try {
+        dhsec = this.dhkey!.derive(msg.subarray(MSG16_BYTES + 2 * hl, MSG16_BYTES + 2 * hl + dhvlen));
+      } catch {
+        return this.fail1(Rce.FAILED, "couldn't derive DH secret");
+      }
+    }
     const hostKey = transformKey(key, ctrl.hostnqn);
     if (!hostKey) return this.fail1(Rce.FAILED, 'failed to calculate challenge response: Invalid argument');
-    const expected = dhchapResponse(hostKey, name, 'HostHost', this.seqnum, this.tid, ctrl.hostnqn, sub.nqn, this.cval);
+    const expected = dhchapResponse(hostKey, name, 'HostHost', this.seqnum, this.tid, ctrl.hostnqn, sub.nqn, augment(this.cval, dhsec, name));
     if (!timingSafeEqual(msg.subarray(MSG16_BYTES, MSG16_BYTES + hl), expected)) return this.fail1(Rce.FAILED, 'challenge response mismatch');
     if (cvalid) {
       const ckey = keys?.dhchapCtrlrKey ? this.secret(keys.dhchapCtrlrKey) : null;
@@ -227,7 +235,7 @@ export class QpairAuthentication {
       const ctrlrKey = transformKey(ckey, sub.nqn);
       if (!ctrlrKey) return this.fail1(Rce.FAILED, 'failed to calculate ctrlr challenge response: Invalid argument');
       const c2 = msg.subarray(MSG16_BYTES + hl, MSG16_BYTES + 2 * hl);
-      this.cval = dhchapResponse(ctrlrKey, name, 'Controller', seqnum, this.tid, sub.nqn, ctrl.hostnqn, c2);
+      this.cval = dhchapResponse(ctrlrKey, name, 'Controller', seqnum, this.tid, sub.nqn, ctrl.hostnqn, augment(c2, dhsec, name));
       this.cvalid = true;
     }
     this.rearm();
@@ -279,23 +287,33 @@ export class QpairAuthentication {
 
   private challenge(length: number): Completion | number {
     const hl = digestLength(this.digest);
-    if (length < MSG16_BYTES + hl) {
+    let dhv: Buffer = Buffer.alloc(0);
+    if (this.dhgroup !== 0) {
+      this.dhkey = ffdheKey(this.dhgroup) ?? null;
+      if (!this.dhkey) {
+        this.log('nvmf_auth_failed', { reason: 'failed to generate DH key', rce: Rce.FAILED });
+        return Rce.FAILED;
+      }
+      dhv = this.dhkey.pub;
+    }
+    if (length < MSG16_BYTES + hl + dhv.length) {
       this.log('nvmf_auth_failed', { reason: `invalid message length: ${length}`, rce: Rce.INCORRECT_PAYLOAD });
       return Rce.INCORRECT_PAYLOAD;
     }
     this.seqnum = nextSeqnum(this.q.sub);
     this.cval = randomBytes(hl);
     this.rearm();
-    const m = Buffer.alloc(MSG16_BYTES + hl);
+    const m = Buffer.alloc(MSG16_BYTES + hl + dhv.length);
     m[0] = AUTH_TYPE.DHCHAP;
     m[1] = AUTH_ID.CHALLENGE;
     m.writeUInt16LE(this.tid, 4);
     m[6] = hl;
     m[8] = this.digest;
     m[9] = this.dhgroup;
-    m.writeUInt16LE(0, 10);
+    m.writeUInt16LE(dhv.length, 10);
     m.writeUInt32LE(this.seqnum, 12);
     this.cval.copy(m, MSG16_BYTES);
+    dhv.copy(m, MSG16_BYTES + hl);
     this.setState('reply');
     return { status: 0, data: m, length: m.length };
   }
@@ -388,8 +406,10 @@ export class QpairAuthentication {
     this.timer = null;
   }
 
+  /** nvmf_auth_qpair_cleanup: the timer and the DH key go. */
   private cleanup(): void {
     this.clearTimer();
+    this.dhkey = null;
   }
 
   private setState(state: State): void {
@@ -428,8 +448,14 @@ export function transformKey(secret: Secret, nqn: string): Buffer | null {
   return createHmac(name, secret.bytes).update(nqn).update('NVMe-over-Fabrics').digest();
 }
 
+/** nvme_auth_augment_challenge: with a DH secret, HMAC(H(secret), challenge); without, the challenge itself. */
+export function augment(challenge: Buffer, dhsec: Buffer | null, digest: string): Buffer {
+  if (!dhsec) return challenge;
+  return createHmac(digest, createHash(digest).update(dhsec).digest()).update(challenge).digest();
+}
+
 /**
- * spdk_nvme_dhchap_calculate with the NULL DH group (the challenge is not augmented):
+ * spdk_nvme_dhchap_calculate, the challenge already augmented:
  * HMAC(key, C || seqnum (le32) || T_ID (le16) || SC_C 0 || type || nqn1 || 0x00 || nqn2).
  */
 export function dhchapResponse(key: Buffer, digest: string, type: 'HostHost' | 'Controller', seqnum: number, tid: number, nqn1: string, nqn2: string, challenge: Buffer): Buffer {
