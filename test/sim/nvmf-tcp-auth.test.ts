@@ -446,6 +446,26 @@ describe('re-authentication and hosts without keys', () => {
     await closedWithin(plain, 3000);
   });
 
+  it('re-authentication after a bidirectional one keeps CVALID (auth.c never clears it): a one-way Reply still gets RVALID 1 and waits for Success2', async () => {
+    const { host, cntlid } = await admin(BIDI);
+    const first = await dhchap(host, { hostnqn: BIDI, subnqn: NQN, key: keys[BIDI]!, ctrlrKey: ckey, hashes: [1], dhgroups: [0] });
+    expect(first.ctrlrVerified).toBe(true);
+    expect((await enable(host)).cqe.sc).toBe(0);
+    const again = await dhchap(host, { hostnqn: BIDI, subnqn: NQN, key: keys[BIDI]!, hashes: [1], tid: 3 });
+    const s1 = again.received[1]!;
+    expect([s1.id, s1.raw[8], s1.raw.length]).toEqual([3, 1, 16 + 32]);
+    expect(await qpairAuth(cntlid, 0)).toEqual({ state: 'enabled', auth: { state: 'success2', digest: 'sha256', dhgroup: 'null' } });
+    // The qpair stays enabled meanwhile; Success2 completes the transaction.
+    expect((await host.command(sqe({ opcode: 0x18, sglLength: 0, sglType: 0 }))).cqe.sc).toBe(0);
+    const s2 = Buffer.alloc(16);
+    s2[0] = 1;
+    s2[1] = 4;
+    s2.writeUInt16LE(3, 4);
+    expect((await host.command(authSendSqe(16), { inCapsule: s2 })).cqe.sc).toBe(0);
+    expect(await qpairAuth(cntlid, 0)).toEqual({ state: 'enabled', auth: { state: 'completed', digest: 'sha256', dhgroup: 'null' } });
+    host.close();
+  });
+
   it('a challenge response computed for the wrong NQN order is refused (the HMAC covers both NQNs)', async () => {
     const hostnqn = ONEWAY[2]!;
     const { host } = await admin(hostnqn);

@@ -125,6 +125,18 @@ export class QpairAuthentication {
     return this.state === 'completed';
   }
 
+  /**
+   * nvmf_qpair_auth_init on a qpair whose transaction completed (re-authentication): spdk reuses
+   * the structure, resetting only the digest and the state, so the previous DH group shows until
+   * the Negotiate and a CVALID of an earlier bidirectional transaction stays set (a one-way Reply
+   * then still gets RVALID 1 and must be followed by Success2).
+   */
+  restart(): void {
+    this.digest = -1;
+    this.setState('negotiate');
+    this.rearm();
+  }
+
   /** Timers go with the qpair. */
   destroy(): void {
     this.cleanup();

@@ -119,8 +119,8 @@ export class TcpTarget {
    */
   private authenticate(conn: TcpConnection, s: Session, req: Request): Completion {
     if (!s.authenticating && (!s.auth || s.auth.done)) {
-      s.auth?.destroy();
-      s.auth = this.newAuth(conn, s);
+      if (s.auth) s.auth.restart();
+      else s.auth = this.newAuth(conn, s);
     }
     return s.auth!.exec(req.cmd, req.length, req.data);
   }
