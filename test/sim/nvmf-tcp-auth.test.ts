@@ -38,10 +38,10 @@ import { startSim } from './helpers/start-sim.js';
 const REAL = process.env.NVMF_TCP_TARGET === 'real';
 if (REAL && !process.env.SPDK_TGT) throw new Error('NVMF_TCP_TARGET=real needs SPDK_TGT (the spdk_tgt binary)');
 
-async function startTarget(): Promise<{ socket: string; stop(): Promise<void> }> {
+async function startTarget(): Promise<{ socket: string; stop(): Promise<void>; stderr?: () => string }> {
   if (!REAL) {
     const sim = await startSim({ name: 'T' });
-    return { socket: sim.socket, stop: () => sim.stop() };
+    return { socket: sim.socket, stop: () => sim.stop(), stderr: () => sim.stderr() };
   }
   const socket = join(tempDir('nvmf-tcp-auth-real'), 'spdk.sock');
   const proc = spawn(process.env.SPDK_TGT!, ['-r', socket, ...commonArgs()], { stdio: ['ignore', 'ignore', 'inherit'] });
@@ -74,7 +74,7 @@ const PLAIN = 'nqn.2016-06.io.spdk:host-plain';
 const BS = 512;
 const keys: Record<string, string> = {};
 let ckey = '';
-let target: { socket: string; stop(): Promise<void> };
+let target: { socket: string; stop(): Promise<void>; stderr?: () => string };
 let rpc: SimClient;
 let port: number;
 const open: WireHost[] = [];
@@ -478,5 +478,26 @@ describe('re-authentication and hosts without keys', () => {
     const r = parseAuth((await host.command(authRecvSqe(4096))).data);
     expect([r.id, r.raw[7]]).toEqual([0xf1, 1]);
     await closedWithin(host, 3000);
+  });
+});
+
+describe.skipIf(REAL)('the simulator log', () => {
+  it('has auth successes and failures with their reasons, and no secret', () => {
+    const events = target.stderr!()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { event: string; reason?: string; digest?: string });
+    expect(events.some((e) => e.event === 'nvmf_auth_success' && e.digest === 'sha512')).toBe(true);
+    const reasons = events.filter((e) => e.event === 'nvmf_auth_failed').map((e) => e.reason);
+    expect(reasons).toContain('authentication failed: challenge response mismatch');
+    expect(reasons).toContain('hash function unusable: no usable digests found');
+    expect(reasons).toContain('authentication timed out');
+    const log = target.stderr!();
+    for (const k of [...Object.values(keys), ckey]) {
+      const secret = k.split(':')[2]!;
+      expect(log.includes(secret)).toBe(false);
+      // The secret itself (ASCII hex characters in these keys).
+      expect(log.includes(Buffer.from(secret, 'base64').subarray(0, 16).toString('latin1'))).toBe(false);
+    }
   });
 });
