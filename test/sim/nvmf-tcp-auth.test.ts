@@ -4,7 +4,8 @@
  * and HMACs are built from the specification. Expected values are SPDK v26.05's (lib/nvmf/auth.c).
  *
  * NVMF_TCP_TARGET=real SPDK_TGT=<spdk_tgt> runs the same file against real spdk_tgt (under
- * `flock /tmp/real-spdk.lock`); every check is the same on both.
+ * `flock /tmp/real-spdk.lock`); every protocol check is the same on both (the log check is the
+ * simulator's own).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
