@@ -7,6 +7,7 @@
  *   const ic = await h.icReq();                         // ICResp fields
  *   const c = await h.command(connectSqe(...), connectData(...));
  */
+import { createDiffieHellman, createHash, createHmac, randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 
 export const T = { IC_REQ: 0, IC_RESP: 1, H2C_TERM: 2, C2H_TERM: 3, CMD: 4, RESP: 5, H2C_DATA: 6, C2H_DATA: 7, R2T: 9 } as const;
@@ -288,4 +289,198 @@ export function readSqe(nsid: number, lba: number, blocks: number, blockSize: nu
 /** A write whose data comes after an R2T (transport SGL, 0x5a) or in the capsule (0x01). */
 export function writeSqe(nsid: number, lba: number, blocks: number, blockSize: number, inCapsule = false): Buffer {
   return sqe({ opcode: 0x01, nsid, cdw10: lba % 0x1_0000_0000, cdw11: Math.floor(lba / 0x1_0000_0000), cdw12: blocks - 1, sglLength: blocks * blockSize, sglType: inCapsule ? 0x01 : 0x5a });
+}
+
+// --- DH-HMAC-CHAP (NVMe Base 2.0 8.13.5, NVMe-oF 1.1 fabrics Authentication Send/Receive), built
+// here from the specification, independently of the simulator's target.
+
+/** Authentication Send (fctype 0x05): spsp0 41, spsp1 42, secp 43, tl 44; the message in the capsule. */
+export function authSendSqe(tl: number, f: { secp?: number; spsp0?: number; spsp1?: number; sglLength?: number } = {}): Buffer {
+  const b = sqe({ opcode: 0x7f, fctype: 0x05, sglLength: f.sglLength ?? tl, sglType: 0x01 });
+  b[41] = f.spsp0 ?? 1;
+  b[42] = f.spsp1 ?? 1;
+  b[43] = f.secp ?? 0xe9;
+  b.writeUInt32LE(tl, 44);
+  return b;
+}
+
+/** Authentication Receive (fctype 0x06): al at 44; the message comes back as C2HData. */
+export function authRecvSqe(al: number, f: { secp?: number; spsp0?: number; spsp1?: number; sglLength?: number } = {}): Buffer {
+  const b = sqe({ opcode: 0x7f, fctype: 0x06, sglLength: f.sglLength ?? al, sglType: 0x5a });
+  b[41] = f.spsp0 ?? 1;
+  b[42] = f.spsp1 ?? 1;
+  b[43] = f.secp ?? 0xe9;
+  b.writeUInt32LE(al, 44);
+  return b;
+}
+
+/** Hash ids (1 SHA-256, 2 SHA-384, 3 SHA-512) and DH group ids (0 NULL, 1-5 ffdhe2048-8192). */
+export const DHCHAP_HASH = { sha256: 1, sha384: 2, sha512: 3 } as const;
+export const DHCHAP_HASH_LEN: Record<number, number> = { 1: 32, 2: 48, 3: 64 };
+const HASH_NAME: Record<number, string> = { 1: 'sha256', 2: 'sha384', 3: 'sha512' };
+
+/** AUTH_Negotiate: type 0, id 0, T_ID 4, SC_C 6, NAPD 7, then 64-byte descriptors (authid 0, HALEN 2, DHLEN 3, ids at 4 and 34). */
+export function negotiateMsg(tid: number, f: { hashes?: number[]; dhgroups?: number[]; scc?: number; authId?: number; napd?: number } = {}): Buffer {
+  const b = Buffer.alloc(8 + 64);
+  b[0] = 0x00;
+  b[1] = 0x00;
+  b.writeUInt16LE(tid, 4);
+  b[6] = f.scc ?? 0;
+  b[7] = f.napd ?? 1;
+  const hashes = f.hashes ?? [1, 2, 3];
+  const groups = f.dhgroups ?? [0];
+  b[8] = f.authId ?? 0x01;
+  b[10] = hashes.length;
+  b[11] = groups.length;
+  Buffer.from(hashes).copy(b, 12);
+  Buffer.from(groups).copy(b, 42);
+  return b;
+}
+
+export interface AuthMessage {
+  readonly type: number;
+  readonly id: number;
+  readonly tid: number;
+  readonly raw: Buffer;
+}
+
+/** DH-HMAC-CHAP_Challenge fields: HL 6, HASHID 8, DHGID 9, DHVLEN 10, SEQNUM 12, C1 at 16. */
+export function parseChallenge(b: Buffer): { hl: number; hashId: number; dhgId: number; dhvlen: number; seqnum: number; c1: Buffer } {
+  const hl = b[6]!;
+  return { hl, hashId: b[8]!, dhgId: b[9]!, dhvlen: b.readUInt16LE(10), seqnum: b.readUInt32LE(12), c1: Buffer.from(b.subarray(16, 16 + hl)) };
+}
+
+export function parseAuth(b: Buffer): AuthMessage {
+  return { type: b[0]!, id: b[1]!, tid: b.readUInt16LE(4), raw: b };
+}
+
+/** DH-HMAC-CHAP_Reply: HL 6, CVALID 8, DHVLEN 10, SEQNUM 12, then R1, C2 (HL each), the host's DH value. */
+export function replyMsg(tid: number, r1: Buffer, f: { c2?: Buffer; seqnum?: number; hl?: number; cvalid?: number; dhv?: Buffer } = {}): Buffer {
+  const hl = f.hl ?? r1.length;
+  const dhv = f.dhv ?? Buffer.alloc(0);
+  const b = Buffer.alloc(16 + 2 * r1.length + dhv.length);
+  b[0] = 0x01;
+  b[1] = 0x02;
+  b.writeUInt16LE(tid, 4);
+  b[6] = hl;
+  b[8] = f.cvalid ?? (f.c2 ? 1 : 0);
+  b.writeUInt16LE(dhv.length, 10);
+  b.writeUInt32LE(f.seqnum ?? 0, 12);
+  r1.copy(b, 16);
+  f.c2?.copy(b, 16 + r1.length);
+  dhv.copy(b, 16 + 2 * r1.length);
+  return b;
+}
+
+/** RFC 7919 ffdhe primes by DH group id (1-5): 2^b - 2^(b-64) + (floor(2^(b-130) e) + X) * 2^64 - 1. */
+export function ffdhePrime(id: number): Buffer {
+  const [bits, x] = (
+    [
+      [2048, 560316n],
+      [3072, 2625351n],
+      [4096, 5736041n],
+      [6144, 15705020n],
+      [8192, 10965728n],
+    ] as const
+  )[id - 1]!;
+  let term = 1n << BigInt(bits - 130 + 64);
+  let e = 0n;
+  for (let k = 1n; term > 0n; k++) {
+    e += term;
+    term /= k;
+  }
+  const b = BigInt(bits);
+  const p = (1n << b) - (1n << (b - 64n)) + (((e >> 64n) + x) << 64n) - 1n;
+  return Buffer.from(p.toString(16).padStart(bits / 4, '0'), 'hex');
+}
+
+/** The host's side of the exchange: its public value and the shared secret, both padded to the prime's size. */
+export function ffdheHost(id: number, ctrlrPub: Buffer): { pub: Buffer; secret: Buffer } {
+  const prime = ffdhePrime(id);
+  const dh = createDiffieHellman(prime, Buffer.from([2]));
+  dh.generateKeys();
+  const pad = (v: Buffer) => Buffer.concat([Buffer.alloc(Math.max(0, prime.length - v.length)), v]);
+  return { pub: pad(dh.getPublicKey()), secret: pad(dh.computeSecret(ctrlrPub)) };
+}
+
+/** The challenge augmented with the DH secret: HMAC(H(secret), C); the challenge itself with the NULL group. */
+export function augmented(hash: number, challenge: Buffer, secret: Buffer | null): Buffer {
+  if (!secret) return challenge;
+  const name = HASH_NAME[hash]!;
+  return createHmac(name, createHash(name).update(secret).digest()).update(challenge).digest();
+}
+
+export function success2Msg(tid: number): Buffer {
+  const b = Buffer.alloc(16);
+  b[0] = 0x01;
+  b[1] = 0x04;
+  b.writeUInt16LE(tid, 4);
+  return b;
+}
+
+/** The secret of a `DHHC-1:<hh>:<base64(secret + crc32)>:` key, transformed for `nqn` as <hh> says. */
+export function dhchapSecret(key: string, nqn: string): Buffer {
+  const m = /^DHHC-1:([0-9a-fA-F]{2}):([^:]+):/.exec(key);
+  if (!m) throw new Error('not a DHHC-1 key');
+  const raw = Buffer.from(m[2]!, 'base64');
+  const secret = raw.subarray(0, raw.length - 4);
+  const hh = Number.parseInt(m[1]!, 16);
+  if (hh === 0) return secret;
+  return createHmac(HASH_NAME[hh]!, secret).update(nqn).update('NVMe-over-Fabrics').digest();
+}
+
+/** HMAC(K, C || SEQNUM || T_ID || SC_C || type || nqn1 || 00h || nqn2), C already augmented. */
+export function dhchapMac(hash: number, key: Buffer, challenge: Buffer, seqnum: number, tid: number, type: 'HostHost' | 'Controller', nqn1: string, nqn2: string): Buffer {
+  const f = Buffer.alloc(7);
+  f.writeUInt32LE(seqnum >>> 0, 0);
+  f.writeUInt16LE(tid, 4);
+  return createHmac(HASH_NAME[hash]!, key)
+    .update(Buffer.concat([challenge, f, Buffer.from(type), Buffer.from(nqn1), Buffer.from([0]), Buffer.from(nqn2)]))
+    .digest();
+}
+
+export interface AuthRun {
+  readonly negotiate: Done;
+  readonly challenge?: ReturnType<typeof parseChallenge>;
+  /** The first message received that was not a Challenge (Failure1), or the Success1. */
+  readonly received: AuthMessage[];
+  readonly reply?: Done;
+  readonly success2?: Done;
+  /** Success1's RVAL matched the controller's expected response (bidirectional). */
+  readonly ctrlrVerified?: boolean;
+}
+
+/**
+ * Runs a whole DH-HMAC-CHAP transaction on a connected qpair as a host does, stopping at the
+ * first AUTH_Failure1: Negotiate, Challenge, Reply (R1 with `key`; C2 when `ctrlrKey`),
+ * Success1, and Success2 when the controller's response checks out.
+ */
+export async function dhchap(h: WireHost, f: { hostnqn: string; subnqn: string; key: string; ctrlrKey?: string; hashes?: number[]; dhgroups?: number[]; tid?: number; al?: number }): Promise<AuthRun> {
+  const tid = f.tid ?? 1;
+  const al = f.al ?? 4096;
+  const neg = negotiateMsg(tid, { hashes: f.hashes ?? [1, 2, 3], dhgroups: f.dhgroups ?? [0] });
+  const negotiate = await h.command(authSendSqe(neg.length), { inCapsule: neg });
+  const received: AuthMessage[] = [];
+  const c1 = await h.command(authRecvSqe(al));
+  const first = parseAuth(c1.data);
+  received.push(first);
+  if (first.type !== 0x01 || first.id !== 0x01) return { negotiate, received };
+  const challenge = parseChallenge(c1.data);
+  const dh = challenge.dhgId !== 0 ? ffdheHost(challenge.dhgId, c1.data.subarray(16 + challenge.hl, 16 + challenge.hl + challenge.dhvlen)) : null;
+  const secret = dh?.secret ?? null;
+  const r1 = dhchapMac(challenge.hashId, dhchapSecret(f.key, f.hostnqn), augmented(challenge.hashId, challenge.c1, secret), challenge.seqnum, tid, 'HostHost', f.hostnqn, f.subnqn);
+  const c2 = f.ctrlrKey ? randomBytes(challenge.hl) : undefined;
+  const seqnum = f.ctrlrKey ? 0x1234_5678 : 0;
+  const replyBytes = replyMsg(tid, r1, { ...(c2 ? { c2 } : {}), seqnum, ...(dh ? { dhv: dh.pub } : {}) });
+  const reply = await h.command(authSendSqe(replyBytes.length), { inCapsule: replyBytes });
+  const s1 = await h.command(authRecvSqe(al));
+  const second = parseAuth(s1.data);
+  received.push(second);
+  if (second.type !== 0x01 || second.id !== 0x03 || !f.ctrlrKey || !c2) return { negotiate, challenge, received, reply };
+  const expected = dhchapMac(challenge.hashId, dhchapSecret(f.ctrlrKey, f.subnqn), augmented(challenge.hashId, c2, secret), seqnum, tid, 'Controller', f.subnqn, f.hostnqn);
+  const ctrlrVerified = s1.data[8] === 1 && s1.data.subarray(16, 16 + challenge.hl).equals(expected);
+  if (!ctrlrVerified) return { negotiate, challenge, received, reply, ctrlrVerified };
+  const s2 = success2Msg(tid);
+  const success2 = await h.command(authSendSqe(s2.length), { inCapsule: s2 });
+  return { negotiate, challenge, received, reply, success2, ctrlrVerified };
 }

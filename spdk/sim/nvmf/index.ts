@@ -72,6 +72,7 @@ export class NvmfModule implements SimModule {
       transport: () => this.transport,
       onPollGroup: (fn) => (this.target ? this.target.onThread(POLL_GROUP_THREAD, fn) : fn()),
       log: (event, fields) => this.target?.log(event, fields),
+      readKey: (key) => this.keyring.read(key),
     });
     this.ports = new Ports((socket, address, lend) => this.sessions.accept(socket, address, lend));
   }

@@ -38,7 +38,8 @@ export interface Namespace {
 
 /** A qpair's DH-HMAC-CHAP outcome, as nvmf_subsystem_get_qpairs shows it. */
 export interface QpairAuth {
-  readonly state: 'completed';
+  /** auth.c's state names: negotiate, challenge, reply, success1, success2, failure1, completed, error. */
+  readonly state: string;
   readonly digest: string;
   readonly dhgroup: string;
 }
@@ -61,6 +62,8 @@ export interface TargetQpair {
   readonly qid: number;
   readonly link: QpairLink;
   auth?: QpairAuth;
+  /** nvmf_qpair_state_str when not "enabled" (an NVMe/TCP qpair still authenticating). */
+  state?: 'authenticating';
 }
 
 /**
@@ -258,7 +261,7 @@ export class Subsystem {
     const entry = (c: TargetController, q: TargetQpair) => ({
       cntlid: c.cntlid,
       qid: q.qid,
-      state: 'enabled',
+      state: q.state ?? 'enabled',
       thread: 'nvmf_tgt_poll_group_000',
       hostnqn: c.hostnqn,
       listen_address: { ...c.listener.address },

@@ -41,6 +41,8 @@ export interface Completion {
   readonly cdw1?: number;
   readonly status: number;
   readonly data?: Buffer;
+  /** Bytes of data to send back when fewer than the command's SGL length (an Authentication Receive's message). */
+  readonly length?: number;
 }
 
 export const ok = (cdw0 = 0, data?: Buffer): Completion => ({ cdw0, status: 0, ...(data ? { data } : {}) });

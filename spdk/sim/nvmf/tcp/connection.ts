@@ -151,6 +151,18 @@ export class TcpConnection implements QpairLink {
     this.fireClose();
   }
 
+  /**
+   * spdk_nvmf_qpair_disconnect: what was already answered still goes out, then the socket is
+   * closed (the host sees the connection end); nothing more is read or answered.
+   */
+  disconnect(): void {
+    if (this.state === 'closed') return;
+    this.flush();
+    this.fireClose();
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 1000).unref();
+  }
+
   /** Sets the sizes Connect negotiated. */
   connected(qid: number, sqsize: number): void {
     this.qid = qid;
@@ -430,17 +442,17 @@ export class TcpConnection implements QpairLink {
     if (c.status === 0 && req.xfer === Xfer.CTRLR_TO_HOST && req.length > 0) {
       const limits = this.env.limits();
       const success = (limits?.c2hSuccess ?? true) && (c.cdw0 ?? 0) === 0 && (c.cdw1 ?? 0) === 0;
-      this.sendData(req, c.data ?? Buffer.alloc(0), success);
+      this.sendData(req, c.data ?? Buffer.alloc(0), success, Math.min(c.length ?? req.length, req.length));
       if (success) return;
     }
     this.write([capsuleResp(cqe, this.hdgst)]);
   }
 
-  private sendData(req: Request, data: Buffer, success: boolean): void {
+  private sendData(req: Request, data: Buffer, success: boolean, length: number): void {
     let payload = data;
-    if (payload.length > req.length) payload = payload.subarray(0, req.length);
-    else if (payload.length < req.length) payload = Buffer.concat([payload, Buffer.alloc(req.length - payload.length)]);
-    const { header, padding } = c2hDataHeader(req.cid, req.length, this.cpda, this.hdgst, this.ddgst, success);
+    if (payload.length > length) payload = payload.subarray(0, length);
+    else if (payload.length < length) payload = Buffer.concat([payload, Buffer.alloc(length - payload.length)]);
+    const { header, padding } = c2hDataHeader(req.cid, length, this.cpda, this.hdgst, this.ddgst, success);
     const parts = [header];
     if (padding > 0) parts.push(Buffer.alloc(padding));
     parts.push(payload);

@@ -7,8 +7,10 @@
  * poll group's thread (so bdev_get_iostat counts them as it counts SIMF I/O).
  */
 import type { Socket } from 'node:net';
-import { NO_CNTLID, type ListenAddress, type Namespace, type Subsystem, type TargetController } from '../subsystem.js';
+import type { KeyContent, SimKey } from '../../keyring/keyring.js';
+import { NO_CNTLID, type ListenAddress, type Namespace, type Subsystem, type TargetController, type TargetQpair } from '../subsystem.js';
 import * as A from './admin.js';
+import { QpairAuthentication } from './auth.js';
 import { fail, ok, Sc, Sct, type Completion, type TcpTransportLimits } from './admin.js';
 import { TcpConnection, type Request } from './connection.js';
 import { AsyncEvents } from './events.js';
@@ -32,6 +34,8 @@ export interface TcpTargetEnv {
   transport(): Record<string, unknown> | null;
   onPollGroup<T>(fn: () => Promise<T>): Promise<T>;
   log(event: string, fields?: Record<string, unknown>): void;
+  /** Reads a key file through the keyring (DH-HMAC-CHAP secrets; never logged). */
+  readKey(key: SimKey): KeyContent;
 }
 
 /** Per controller: registers, and AERs held. */
@@ -45,8 +49,11 @@ interface Session {
   readonly sub: Subsystem;
   readonly ctrl: TargetController;
   readonly state: ControllerState;
-  /** DH-HMAC-CHAP is required and was not done: every command but authentication is refused. */
-  readonly authenticating: boolean;
+  readonly qpair: TargetQpair;
+  /** The qpair is AUTHENTICATING (ATR set at Connect): every command but authentication is refused. */
+  authenticating: boolean;
+  /** The qpair's DH-HMAC-CHAP transaction (auth.c's qpair->auth), kept once begun. */
+  auth: QpairAuthentication | null;
 }
 
 export class TcpTarget {
@@ -88,10 +95,8 @@ export class TcpTarget {
 
   /** nvmf_ctrlr_process_fabrics_cmd after Connect. */
   private fabric(conn: TcpConnection, s: Session, fctype: number, req: Request, limits: TcpTransportLimits): Completion {
-    if (conn.qid !== 0 || (fctype !== Fctype.PROPERTY_GET && fctype !== Fctype.PROPERTY_SET)) {
-      // Authentication commands would be served here; the simulator does not do DH-HMAC-CHAP over NVMe/TCP.
-      return fail(Sct.GENERIC, Sc.INVALID_OPCODE);
-    }
+    if (fctype === Fctype.AUTH_SEND || fctype === Fctype.AUTH_RECV) return this.authenticate(conn, s, req);
+    if (conn.qid !== 0 || (fctype !== Fctype.PROPERTY_GET && fctype !== Fctype.PROPERTY_SET)) return fail(Sct.GENERIC, Sc.INVALID_OPCODE);
     if (fctype === Fctype.PROPERTY_GET) return A.propertyGet(req.cmd, s.state.regs, limits);
     const { completion, effect } = A.propertySet(req.cmd, s.state.regs);
     if (effect === 'reset' || effect === 'shutdown') {
@@ -106,6 +111,51 @@ export class TcpTarget {
       setTimeout(() => A.settle(regs, effect), SETTLE_MS).unref();
     }
     return completion;
+  }
+
+  /**
+   * nvmf_auth_request_exec: an AUTHENTICATING qpair goes on with its transaction; an enabled one
+   * whose last transaction completed (or that never had one) begins a new one (re-authentication).
+   */
+  private authenticate(conn: TcpConnection, s: Session, req: Request): Completion {
+    if (!s.authenticating && (!s.auth || s.auth.done)) {
+      if (s.auth) s.auth.restart();
+      else s.auth = this.newAuth(conn, s);
+    }
+    return s.auth!.exec(req.cmd, req.length, req.data);
+  }
+
+  private newAuth(conn: TcpConnection, s: Session): QpairAuthentication {
+    return new QpairAuthentication(
+      {
+        sub: s.sub,
+        ctrl: s.ctrl,
+        qid: conn.qid,
+        enabled: () => !s.authenticating,
+        enable: () => {
+          s.authenticating = false;
+          delete s.qpair.state;
+        },
+        disconnect: () => conn.disconnect(),
+        report: (auth) => {
+          s.qpair.auth = auth;
+        },
+      },
+      { readKey: (key) => this.env.readKey(key), log: (event, fields) => this.env.log(event, fields) },
+    );
+  }
+
+  /** nvmf_ctrlr_send_connect_rsp: a host entry with a DH-HMAC-CHAP key makes the qpair AUTHENTICATING and sets ATR. */
+  private open(conn: TcpConnection, sub: Subsystem, ctrl: TargetController, state: ControllerState, qpair: TargetQpair): Completion {
+    const authenticating = Boolean(sub.hostKeys.get(ctrl.hostnqn)?.dhchapKey);
+    const session: Session = { sub, ctrl, state, qpair, authenticating, auth: null };
+    if (authenticating) {
+      qpair.state = 'authenticating';
+      session.auth = this.newAuth(conn, session);
+    }
+    conn.onClose(() => session.auth?.destroy());
+    conn.session = session;
+    return { cdw0: ctrl.cntlid | (authenticating ? 0x2_0000 : 0), status: 0 };
   }
 
   /** nvmf_ctrlr_cmd_connect and _nvmf_ctrlr_connect, in their order of checks. */
@@ -149,8 +199,7 @@ export class TcpTarget {
       if (ctrl.adminClosed && ctrl.io.length === 0) this.dropController(sub, ctrl, 'last qpair closed');
     });
     conn.connected(qid, sqsize);
-    conn.session = { sub, ctrl, state, authenticating: false } satisfies Session;
-    return { cdw0: ctrl.cntlid, status: 0 };
+    return this.open(conn, sub, ctrl, state, qpair);
   }
 
   private createController(
@@ -189,11 +238,8 @@ export class TcpTarget {
       if (ctrl.io.length === 0) this.dropController(sub, ctrl, 'admin qpair closed, no I/O qpair left');
     });
     conn.connected(0, sqsize);
-    // A host entry with a DH-HMAC-CHAP key makes the target require authentication (ATR).
-    const authenticating = Boolean(sub.hostKeys.get(hostnqn)?.dhchapKey);
-    conn.session = { sub, ctrl, state, authenticating } satisfies Session;
     this.env.log('nvmf_tcp_ctrlr_created', { subnqn: sub.nqn, hostnqn, cntlid, kato: effective, reason: 'admin connect' });
-    return { cdw0: cntlid | (authenticating ? 0x2_0000 : 0), status: 0 };
+    return this.open(conn, sub, ctrl, state, ctrl.admin);
   }
 
   private writeZeroes(bdev: Namespace['bdev'], lba: number, count: number): Promise<Completion> {
