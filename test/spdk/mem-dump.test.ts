@@ -302,6 +302,19 @@ describe('synthetic dumps of the same format (scripts/lib/synthetic-mem-dump.ts)
     expect(fast.memzones).toEqual({ count: 2, totalBytes: 0x3000 });
     fs.rmSync(file);
   });
+
+  it("trusts DPDK's format: a line break hidden in the address of a Segment line shaped as the last is not looked for", async () => {
+    const seg = (k: number) => `Segment 0-${k}: IOVA:0x${(0x200000000000 + k * 4096).toString(16)}, len:4096, virt:0x2000, socket_id:0, hugepage_sz:4096, nchannel:0, nrank:0 fd:8`;
+    const broken = seg(3).replace('IOVA:0x2000', 'IOVA:0x\n000');
+    const text = ['DPDK memory layout', seg(1), seg(2), broken, seg(4), 'DPDK malloc stats.', 'Heap id:0', '\tHeap_size:1,'].join('\n');
+    const file = path.join(tmp, 'hidden-break.txt');
+    fs.writeFileSync(file, text);
+    // Line by line it is two lines, neither a Segment line with both fields; read at the last line's offsets it is one.
+    expect((await readMemDumpLineByLine(file)).segments.count).toBe(3);
+    expect(parseMemDump(text).segments.count).toBe(3);
+    expect((await readMemDump(file)).segments.count).toBe(4);
+    fs.rmSync(file);
+  });
 });
 
 describe('readMemDump failures', () => {
