@@ -284,7 +284,7 @@ export class MemDumpParser {
   /**
    * Every line in bytes[from, to), as `pushBytes` of each would read them: `to` ends a line (or the
    * dump), and a CR before a line's LF is not part of it. The bulk of a --no-huge dump costs no
-   * per-line search here (a 78 MB dump of `-s 2048`: ~130-160 ms line by line, ~35-45 ms so):
+   * per-line search here (a 78 MB dump of `-s 2048`: 157-175 ms line by line, 31-47 ms so):
    *  - a Segment line (524,288 of them) that ends (LF, or CR LF) where the last searched one's
    *    length puts its end, with that line's `len:` and `hugepage_sz:` keys, digits and commas at
    *    the same offsets, is read at those offsets: a few dozen byte compares, no search. This

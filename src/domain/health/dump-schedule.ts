@@ -3,8 +3,8 @@
  * spdk_tgt's app thread and writes a file whose size follows the heap's page count: a few
  * milliseconds on hugepages, but 400–800 ms for the 45 MB dump of a --no-huge 1 GiB heap (one
  * segment per 4 KiB page), during which every call in flight (a create's lvol, subsystem,
- * listener) waits; and the service then reads and parses that file (78 MB for `-s 2048`: ~40 ms
- * of its CPU, ~190 ms before the parser skipped per-line work). So a large dump (over
+ * listener) waits; and the service then reads and parses that file (78 MB for `-s 2048`: 30-47 ms
+ * of its CPU, 123-131 ms before the parser skipped per-line work). So a large dump (over
  * LARGE_DUMP_SEGMENTS segments: the cost follows them, and a count is not noisy as a time is) is
  * asked for at most every `spacing` times its own last cost, spdk_tgt's and the service's
  * together (health.memDumpSpacing × (dumpMs + readMs)): it takes at most 1/spacing of spdk_tgt's
