@@ -8,13 +8,21 @@
  * With --before, another build's readMemDump too (e.g. main's: --before /work/main/dist/src/spdk/mem-dump.js).
  * On a busy machine the longest slice includes time the process was not scheduled: read its median.
  *
+ * With --spdk-socket PATH instead, readDump (the RPC, then the read) against a running spdk_tgt.
+ *
  *   npm run bench:mem-dump [-- --file /path/to/dump.txt --runs 10 --before OTHER/dist/src/spdk/mem-dump.js]
+ *   flock /tmp/real-spdk.lock npm run bench:mem-dump -- --spdk-socket /tmp/x.sock --runs 6
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual, parseArgs } from 'node:util';
+import pino from 'pino';
+import { CONFIG_KEYS } from '../src/config/schema.js';
+import { readDump } from '../src/domain/health/dma-reading.js';
+import { SpdkClient } from '../src/spdk/client.js';
 import { readMemDump, type MemDump } from '../src/spdk/mem-dump.js';
+import { SpdkMethods } from '../src/spdk/methods/index.js';
 import { readMemDumpLineByLine } from './lib/mem-dump-line-by-line.js';
 import { writeSyntheticMemDump } from './lib/synthetic-mem-dump.js';
 
@@ -24,6 +32,7 @@ const { values } = parseArgs({
     'synthetic-mib': { type: 'string', default: '2048' },
     runs: { type: 'string', default: '10' },
     before: { type: 'string' },
+    'spdk-socket': { type: 'string' },
   },
 });
 const runs = Number(values.runs);
@@ -84,6 +93,25 @@ const line = (name: string, m: Awaited<ReturnType<typeof measure>>): string => {
 const beforeRead: ((file: string) => Promise<MemDump>) | undefined = values.before
   ? ((await import(path.resolve(values.before))) as { readMemDump: (file: string) => Promise<MemDump> }).readMemDump
   : undefined;
+
+/**
+ * With --spdk-socket, the resource sampler's own readDump against that running spdk_tgt, --runs
+ * times: spdk_tgt's side (dumpMs) and the service's (readMs), and the gap they make at the default
+ * health.memDumpSpacing. spdk_tgt writes /tmp/spdk_mem_dump.txt, so run it under the real-SPDK lock.
+ */
+if (values['spdk-socket']) {
+  const client = new SpdkClient({ socketPath: values['spdk-socket'], logger: pino({ level: 'silent' }) });
+  const spdk = new SpdkMethods(client);
+  const { pid } = await spdk.info.getReactors({});
+  const spacing = CONFIG_KEYS['health.memDumpSpacing'].default;
+  for (let i = 0; i < runs; i++) {
+    const read = await readDump(spdk, {}, pid);
+    const what = 'dump' in read ? `${read.dump.segments.count} segments` : read.problem;
+    console.log(`readDump: dumpMs ${read.dumpMs}, readMs ${read.readMs} (${what}); gap at spacing ${spacing}: ${((spacing * (read.dumpMs + read.readMs)) / 1000).toFixed(1)} s`);
+  }
+  await client.close();
+  process.exit(0);
+}
 
 let files = values.file ?? [];
 let tmp: string | undefined;
