@@ -275,7 +275,7 @@ export const CONFIG_KEYS = {
     min: 0,
     max: 10_000,
     describe:
-      "A large memory dump (a --no-huge heap: one segment per 4 KiB page) is asked of spdk_tgt at most every this many times its own cost, so that it takes at most that share of spdk_tgt's app thread; 0: at every sample",
+      "A large memory dump (a --no-huge heap: one segment per 4 KiB page) is asked of spdk_tgt at most every this many times its own cost, spdk_tgt's writing it plus the service's reading it, so that it takes at most that share of spdk_tgt's app thread and of the service's event loop; 0: at every sample",
   },
   'health.dmaFreeMinMib': { type: 'integer', default: 64, min: 0, max: 1_048_576, describe: "Throttle rebuilds when spdk_tgt's free DMA heap falls below this, MiB" },
   'health.rpcLatencyMaxMs': { type: 'integer', default: 250, min: 1, max: 600_000, describe: "Throttle rebuilds when spdk_tgt's RPC latency (p90 of the last period) exceeds this, ms" },

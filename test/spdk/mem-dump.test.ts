@@ -12,6 +12,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readDump } from '../../src/domain/health/dma-reading.js';
 import { dmaModeOf, dumpWriterPid, MemDumpFormatError, parseMemDump, readMemDump, readWrittenMemDump, type MemDump } from '../../src/spdk/mem-dump.js';
 import type { SpdkMethods } from '../../src/spdk/methods/index.js';
+import { readMemDumpLineByLine } from '../../scripts/lib/mem-dump-line-by-line.js';
+import { writeSyntheticMemDump } from '../../scripts/lib/synthetic-mem-dump.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
 import { startSim, type RunningSim } from '../sim/helpers/start-sim.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -171,11 +173,146 @@ describe('dumps spdk_tgt v26.05 wrote (transcript 14)', () => {
     fs.rmSync(file);
   });
 
+  // readMemDump skips per-line work in the bulk sections (pushChunk): it must read every recorded
+  // dump as the straightforward parse of its text does, and as the line-by-line read did.
+  it.each(recorded.map((r) => [r.line, r.note.slice(0, 70), r] as const))('line %i (%s): the fast read equals the line-by-line parses', async (_line, _note, r) => {
+    const file = path.join(tmp, `same-${r.line}.txt`);
+    if (r.file_text_lines_omitted === undefined) fs.writeFileSync(file, r.file_text);
+    else await expandToFile(r, file);
+    const fast = await readMemDump(file);
+    expect(fast).toEqual(parseMemDump(fs.readFileSync(file, 'latin1')));
+    expect(fast).toEqual(await readMemDumpLineByLine(file));
+    fs.rmSync(file);
+  });
+
   it('reads a file with CRLF line ends as the same dump as its text', async () => {
     const r = whole[0]!;
     const file = path.join(tmp, 'crlf.txt');
     fs.writeFileSync(file, r.file_text.replaceAll('\n', '\r\n'));
     expect(await readMemDump(file)).toEqual(parseMemDump(r.file_text));
+    fs.rmSync(file);
+  });
+});
+
+describe('synthetic dumps of the same format (scripts/lib/synthetic-mem-dump.ts)', () => {
+  it('a --no-huge -s 2048 dump (78 MB, as a real one): the figures written, the same as the line-by-line parses, the event loop given turns', async () => {
+    const file = path.join(tmp, 'synthetic-2048.txt');
+    const wrote = await writeSyntheticMemDump(file, { noHugeMib: 2048 });
+    expect(fs.statSync(file).size).toBeGreaterThan(75_000_000);
+    let turns = 0;
+    let reading = true;
+    const turn = (): void => {
+      turns++;
+      if (reading) setImmediate(turn);
+    };
+    setImmediate(turn);
+    const fast = await readMemDump(file);
+    reading = false;
+    // Between every 1 MiB read at least: the read never holds the loop for the whole file.
+    expect(turns).toBeGreaterThan(70);
+    expect(fast.segments).toEqual({ count: wrote.segments, bytes: wrote.segmentBytes, pageSizes: [4096], bytesByPageSize: wrote.bytesByPageSize });
+    expect(fast.memzones).toEqual({ count: wrote.memzones, totalBytes: wrote.memzoneBytes });
+    expect(fast.heap).toMatchObject({ heapBytes: wrote.heapBytes, freeBytes: wrote.freeBytes });
+    expect(fast.elements).toEqual({ busy: wrote.busy, free: wrote.free });
+    expect(dumpWriterPid(fast)).toBe(19445);
+    expect(fast).toEqual(parseMemDump(fs.readFileSync(file, 'latin1')));
+    expect(fast).toEqual(await readMemDumpLineByLine(file));
+    fs.rmSync(file);
+  });
+
+  it.each([
+    [
+      'mixed page sizes (4 KiB, then 2 MiB, then 1 GiB segments)',
+      {
+        noHugeMib: 64,
+        extraLists: [
+          { pageSize: 2 * MIB, count: 300 },
+          { pageSize: 1024 * MIB, count: 2 },
+        ],
+      },
+    ],
+    ['CRLF line ends', { noHugeMib: 64, eol: '\r\n' }],
+  ] as const)('%s: the same as the line-by-line parses', async (_name, opts) => {
+    const file = path.join(tmp, 'synthetic-odd.txt');
+    const wrote = await writeSyntheticMemDump(file, opts);
+    const fast = await readMemDump(file);
+    expect(fast.segments).toEqual({ count: wrote.segments, bytes: wrote.segmentBytes, pageSizes: [...wrote.bytesByPageSize.keys()].sort((a, b) => a - b), bytesByPageSize: wrote.bytesByPageSize });
+    expect([...fast.segments.bytesByPageSize.keys()]).toEqual([...wrote.bytesByPageSize.keys()]);
+    expect(fast).toEqual(parseMemDump(fs.readFileSync(file, 'latin1')));
+    expect(fast).toEqual(await readMemDumpLineByLine(file));
+    fs.rmSync(file);
+  });
+
+  it('lines that break the Segment shape or the memzone skip are read as line by line', async () => {
+    const seg = (k: number, len: number | string, pageSize: number | string, tail = ', nchannel:0, nrank:0 fd:8') =>
+      `Segment 0-${k}: IOVA:0x${(0x200000000000 + k * 4096).toString(16)}, len:${len}, virt:0x${(0x200000000000 + k * 4096).toString(16)}, socket_id:0, hugepage_sz:${pageSize}${tail}`;
+    const text = [
+      'DPDK memory size 1234',
+      'DPDK memory layout',
+      seg(1, 4096, 4096),
+      seg(2, 4096, 4096),
+      // Same length and shape, other numbers of the same width.
+      seg(3, 8192, 2048),
+      // Same length, a digit where the comma was and a comma where a digit was.
+      seg(4, 40960, 409),
+      seg(5, 4096, 4096),
+      // No page size, no len, a letter in a number, a longer and a shorter tail.
+      seg(6, 4096, 'x'),
+      seg(7, 'x', 4096),
+      seg(8, '40a6', 4096),
+      seg(9, 4096, 4096, ', nchannel:0, nrank:0 fd:10'),
+      seg(10, 4096, 4096, ', nchannel:0'),
+      seg(11, 4096, 4096),
+      'DPDK not a header',
+      'Something else',
+      seg(12, 4096, 4096),
+      seg(13, 4096, 4096),
+      'DPDK memzones.',
+      'Zone 0: name:<a>, len:0x1000, virt:0x200000000000, socket_id:0, flags:0',
+      '  addr: 0x200000000000 iova: 0x200000000000 len: 0x1000 pagesz: 0x1000',
+      'Zoned out',
+      'DPDK not a header either',
+      'xZone 9: name:<b>, len:0x1000',
+      'Zone 1: name:<c>, len:0x2000, virt:0x200000000000, socket_id:0, flags:0',
+      'DPDK mempools.',
+      'mempool <msgpool_4242>@0x1',
+      '  size=7',
+      'DPDK malloc stats.',
+      'Heap id:0',
+      '\tHeap name:socket_0',
+      '\tHeap_size:1234,',
+      'DPDK malloc heaps.',
+      'Malloc element at 0x1 (BUSY)',
+      'Malloc element at 0x2 (FREE)',
+    ].join('\n');
+    const file = path.join(tmp, 'odd.txt');
+    fs.writeFileSync(file, text);
+    const fast = await readMemDump(file);
+    expect(fast).toEqual(await readMemDumpLineByLine(file));
+    expect(fast).toEqual(parseMemDump(text));
+    // `len:40a6` reads as 40 in every parse: the digits up to the letter.
+    expect(fast.segments).toMatchObject({
+      count: 11,
+      bytesByPageSize: new Map([
+        [4096, 8 * 4096 + 40],
+        [2048, 8192],
+        [409, 40960],
+      ]),
+    });
+    expect(fast.memzones).toEqual({ count: 2, totalBytes: 0x3000 });
+    fs.rmSync(file);
+  });
+
+  it("trusts DPDK's format: a line break hidden in the address of a Segment line shaped as the last is not looked for", async () => {
+    const seg = (k: number) => `Segment 0-${k}: IOVA:0x${(0x200000000000 + k * 4096).toString(16)}, len:4096, virt:0x2000, socket_id:0, hugepage_sz:4096, nchannel:0, nrank:0 fd:8`;
+    const broken = seg(3).replace('IOVA:0x2000', 'IOVA:0x\n000');
+    const text = ['DPDK memory layout', seg(1), seg(2), broken, seg(4), 'DPDK malloc stats.', 'Heap id:0', '\tHeap_size:1,'].join('\n');
+    const file = path.join(tmp, 'hidden-break.txt');
+    fs.writeFileSync(file, text);
+    // Line by line it is two lines, neither a Segment line with both fields; read at the last line's offsets it is one.
+    expect((await readMemDumpLineByLine(file)).segments.count).toBe(3);
+    expect(parseMemDump(text).segments.count).toBe(3);
+    expect((await readMemDump(file)).segments.count).toBe(4);
     fs.rmSync(file);
   });
 });
@@ -237,7 +374,10 @@ describe('dumps the simulator writes', () => {
     // Its own dump file, never the shared default: tests run in parallel.
     expect(filename).not.toBe('/tmp/spdk_mem_dump.txt');
     const stats = await c.call<{ heap_size: number; free_size: number; greatest_free_size: number }>('sim_set_memory', {});
-    return { dump: await readMemDump(filename), c, stats };
+    const dump = await readMemDump(filename);
+    // The fast read, as the straightforward parse of the text reads it.
+    expect(dump).toEqual(parseMemDump(fs.readFileSync(filename, 'latin1')));
+    return { dump, c, stats };
   }
 
   it.each([

@@ -51,12 +51,16 @@ export interface DmaReading {
   /** Each bound's figure for the pages growablePages counts, the node's (or simulator's) pool first; set with `bound`. */
   bounds?: HugepageBoundFigure[];
   dumpFile?: string;
+  /** spdk_tgt's side: env_dpdk_get_mem_stats' round trip (it writes the file on its app thread). */
   dumpMs?: number;
+  /** The service's side: reading and parsing the file it wrote (wall ms, on the event loop and its file reads). */
+  readMs?: number;
   /** When the dump was asked for (the sampler's clock): a sample may keep an older one (dump-schedule.ts). */
   readAt?: number;
 }
 
-export type DumpRead = ({ dump: MemDump } | { problem: string }) & { filename: string; dumpMs: number };
+/** A dump asked for and read: `dumpMs` is spdk_tgt's cost (the RPC), `readMs` the service's (the file's read and parse). */
+export type DumpRead = ({ dump: MemDump } | { problem: string }) & { filename: string; dumpMs: number; readMs: number };
 
 const EMPTY_DMA = {
   heapBytes: 0,
@@ -85,9 +89,11 @@ export async function readDump(spdk: SpdkMethods, opts: CallOptions, ownerPid?: 
     const asked = Date.now();
     const t0 = performance.now();
     const { filename } = await spdk.info.dumpMemStats(opts);
-    const dumpMs = Math.round(performance.now() - t0);
+    const t1 = performance.now();
+    const dumpMs = Math.round(t1 - t0);
     const read = await readWrittenMemDump(filename, asked, ownerPid);
-    if (!('foreign' in read) || attempt >= FOREIGN_DUMP_TRIES) return { ...('dump' in read ? { dump: read.dump } : { problem: read.problem }), filename, dumpMs };
+    const readMs = Math.round(performance.now() - t1);
+    if (!('foreign' in read) || attempt >= FOREIGN_DUMP_TRIES) return { ...('dump' in read ? { dump: read.dump } : { problem: read.problem }), filename, dumpMs, readMs };
   }
 }
 
@@ -124,6 +130,7 @@ export function dmaReading(
     mempools: dump.mempools.length,
     dumpFile: read.filename,
     dumpMs: read.dumpMs,
+    readMs: read.readMs,
   };
   const fixed = (note: string): DmaReading => ({
     ...base,
