@@ -7,9 +7,6 @@
  * `flock /tmp/real-spdk.lock`); every protocol check is the same on both (the log check is the
  * simulator's own).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authRecvSqe,
@@ -25,45 +22,17 @@ import {
   readSqe,
   replyMsg,
   sqe,
-  WireHost,
+  type WireHost,
   type Done,
 } from '../../scripts/lib/nvme-tcp-wire.js';
 import { portBlock } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { until } from '../helpers/until.js';
-import { commonArgs } from '../real/helpers/real-node.js';
 import { dhchapKey, writeKey } from './helpers/key-files.js';
 import { SimClient } from './helpers/sim-client.js';
-import { startSim } from './helpers/start-sim.js';
+import { REAL_TCP_TARGET, startTcpTarget } from './helpers/tcp-target.js';
 
-const REAL = process.env.NVMF_TCP_TARGET === 'real';
-if (REAL && !process.env.SPDK_TGT) throw new Error('NVMF_TCP_TARGET=real needs SPDK_TGT (the spdk_tgt binary)');
-
-async function startTarget(): Promise<{ socket: string; stop(): Promise<void>; stderr?: () => string }> {
-  if (!REAL) {
-    const sim = await startSim({ name: 'T' });
-    return { socket: sim.socket, stop: () => sim.stop(), stderr: () => sim.stderr() };
-  }
-  const socket = join(tempDir('nvmf-tcp-auth-real'), 'spdk.sock');
-  const proc = spawn(process.env.SPDK_TGT!, ['-r', socket, ...commonArgs()], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await until('spdk_tgt listening on its RPC socket', () => existsSync(socket) || undefined, 60_000);
-  await until(
-    'spdk_tgt answering',
-    async () => {
-      const c = await SimClient.connect(socket).catch(() => undefined);
-      c?.close();
-      return c !== undefined || undefined;
-    },
-    60_000,
-  );
-  return {
-    socket,
-    stop: async () => {
-      proc.kill('SIGKILL');
-      if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
-    },
-  };
-}
+const REAL = REAL_TCP_TARGET;
 
 const NQN = 'nqn.2016-06.io.spdk:auth1';
 /** One-way hosts, one per key transformation (hh 0, 1, 2, 3). */
@@ -103,7 +72,7 @@ async function closedWithin(h: WireHost, ms: number): Promise<number> {
 
 beforeAll(async () => {
   port = portBlock();
-  target = await startTarget();
+  target = await startTcpTarget('nvmf-tcp-auth');
   rpc = await SimClient.connect(target.socket);
   const dir = tempDir('nvmf-tcp-auth-keys');
   await rpc.call('nvmf_create_transport', { trtype: 'TCP' });

@@ -17,40 +17,11 @@ import { until } from '../helpers/until.js';
 import { dhchapKey, writeKey } from './helpers/key-files.js';
 import { SimClient } from './helpers/sim-client.js';
 import { startSim } from './helpers/start-sim.js';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { commonArgs } from '../real/helpers/real-node.js';
+import { REAL_TCP_TARGET, startTcpTarget } from './helpers/tcp-target.js';
 
-const REAL = process.env.NVMF_TCP_TARGET === 'real';
-if (REAL && !process.env.SPDK_TGT) throw new Error('NVMF_TCP_TARGET=real needs SPDK_TGT (the spdk_tgt binary)');
+const REAL = REAL_TCP_TARGET;
 
 /** The target under test: a simulator process, or real spdk_tgt. */
-async function startTarget(): Promise<{ socket: string; stop(): Promise<void> }> {
-  if (!REAL) {
-    const sim = await startSim({ name: 'T' });
-    return { socket: sim.socket, stop: () => sim.stop() };
-  }
-  const socket = join(tempDir('nvmf-tcp-real'), 'spdk.sock');
-  const proc = spawn(process.env.SPDK_TGT!, ['-r', socket, ...commonArgs()], { stdio: ['ignore', 'ignore', 'inherit'] });
-  await until('spdk_tgt listening on its RPC socket', () => existsSync(socket) || undefined, 60_000);
-  await until(
-    'spdk_tgt answering',
-    async () => {
-      const c = await SimClient.connect(socket).catch(() => undefined);
-      c?.close();
-      return c !== undefined || undefined;
-    },
-    60_000,
-  );
-  return {
-    socket,
-    stop: async () => {
-      proc.kill('SIGKILL');
-      if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
-    },
-  };
-}
 
 const NQN = 'nqn.2016-06.io.spdk:tcp1';
 const HOST = 'nqn.2016-06.io.spdk:restore-host';
@@ -81,7 +52,7 @@ const pattern = (bytes: number, seed: number) => Buffer.from(Array.from({ length
 
 beforeAll(async () => {
   port = portBlock();
-  target = await startTarget();
+  target = await startTcpTarget('nvmf-tcp');
   rpc = await SimClient.connect(target.socket);
   await rpc.call('nvmf_create_transport', { trtype: 'TCP' });
   await rpc.call('bdev_malloc_create', { name: 'm0', num_blocks: 16384, block_size: BS });
@@ -431,7 +402,7 @@ describe('digests and authentication', () => {
 
 describe('transport options other than the defaults', () => {
   it('ICResp, CAP, Identify and the in-capsule limit follow nvmf_create_transport (max_io_size 256 KiB, in_capsule_data_size 8 KiB, max_queue_depth 64)', async () => {
-    const other = await startTarget();
+    const other = await startTcpTarget('nvmf-tcp');
     const client = await SimClient.connect(other.socket);
     try {
       const nqn = 'nqn.2016-06.io.spdk:opts';

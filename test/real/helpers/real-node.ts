@@ -33,9 +33,23 @@ function freeHugepages(): number {
   return Number(/^HugePages_Free:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0);
 }
 
-/** The memory options an SPDK process of the suite gets (-s caps only --no-huge memory). */
-export function memoryArgs(mib: number): string[] {
-  return freeHugepages() === 0 ? ['--no-huge', '-s', String(mib)] : ['-s', String(mib)];
+/**
+ * The memory options an SPDK process of the suite gets (-s caps only --no-huge memory): hugepages
+ * when the machine has enough free for it, else (or with `noHuge`) --no-huge.
+ */
+export function memoryArgs(mib: number, noHuge = false): string[] {
+  return noHuge || freeHugepages() * 2 < mib ? ['--no-huge', '-s', String(mib)] : ['-s', String(mib)];
+}
+
+/**
+ * What DPDK says when the hugepages it saw free were taken meanwhile by another SPDK process of the
+ * suite (files run in parallel, each target checking before any has reserved its pages).
+ */
+const HUGEPAGES_TAKEN = /No free \d+ kB hugepages|Cannot get hugepage information|Not enough memory available|Cannot init memory|Cannot allocate memory/;
+
+/** Whether an SPDK process given hugepages (no --no-huge in `args`) failed for want of them: then it runs again without. */
+function hugepagesTaken(args: readonly string[], output: string): boolean {
+  return !args.includes('--no-huge') && HUGEPAGES_TAKEN.test(output);
 }
 
 /**
@@ -43,8 +57,8 @@ export function memoryArgs(mib: number): string[] {
  * makes no iSCSI or NVMe-oF target pools, 512 (256 fails: "could not allocate spdk_bdev_io pool"): its start-up maps and
  * touches every MiB, seconds each on a loaded machine.
  */
-export function commonArgs(mib = 1024): string[] {
-  return ['-m', CORE_MASK, '--disable-cpumask-locks', '--shm-id', String(nextShmId++), ...memoryArgs(mib)];
+export function commonArgs(mib = 1024, noHuge = false): string[] {
+  return ['-m', CORE_MASK, '--disable-cpumask-locks', '--shm-id', String(nextShmId++), ...memoryArgs(mib, noHuge)];
 }
 
 export async function until<T>(what: string, deadlineMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>, everyMs = 50): Promise<T> {
@@ -75,10 +89,20 @@ export class RealTarget {
   ) {}
 
   async start(): Promise<void> {
+    const args = commonArgs();
+    try {
+      await this.spawn(args);
+    } catch (error) {
+      if (!hugepagesTaken(args, this.stderr)) throw error;
+      await this.spawn(commonArgs(1024, true));
+    }
+  }
+
+  private async spawn(args: readonly string[]): Promise<void> {
     // A kill -9 leaves the socket file: the new target must not find it in the way.
     fs.rmSync(this.socket, { force: true });
     this.stderr = '';
-    const proc = spawn(SPDK_TGT!, ['-r', this.socket, ...commonArgs(), ...this.extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(SPDK_TGT!, ['-r', this.socket, ...args, ...this.extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     proc.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-65_536)));
     await until(`spdk_tgt ${this.name} on ${this.socket}`, START_MS, () => {
@@ -219,7 +243,8 @@ export function dd(
   io: { write: string } | { read: string },
   bytes: number,
   options: DdOptions,
-): { done: Promise<{ code: number | null; output: string }>; proc: ChildProcess } {
+  memory: readonly string[] = commonArgs(512),
+): { done: Promise<{ code: number | null; output: string; memory: readonly string[] }>; proc: ChildProcess } {
   const conf = path.join(dir, `dd-${process.hrtime.bigint()}.json`);
   const config: Array<{ method: string; params: Record<string, unknown> }> = [];
   const attach = {
@@ -235,17 +260,18 @@ export function dd(
   config.push({ method: 'bdev_nvme_attach_controller', params: attach });
   fs.writeFileSync(conf, JSON.stringify({ subsystems: [{ subsystem: 'bdev', config }] }));
   const files = 'write' in io ? ['--if', io.write, '--ob', 'hn1'] : ['--ib', 'hn1', '--of', io.read, ...(options.skipBytes ? ['--skip', String(options.skipBytes / DD_BLOCK)] : [])];
-  const proc = spawn(SPDK_DD, [...files, '--bs', String(DD_BLOCK), '--count', String(bytes / DD_BLOCK), '--json', conf, ...commonArgs(512)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(SPDK_DD, [...files, '--bs', String(DD_BLOCK), '--count', String(bytes / DD_BLOCK), '--json', conf, ...memory], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-16_384)));
   proc.stderr!.on('data', (c: Buffer) => (output = (output + c.toString()).slice(-16_384)));
-  const done = new Promise<{ code: number | null; output: string }>((resolve) => proc.once('exit', (code) => resolve({ code, output })));
+  const done = new Promise<{ code: number | null; output: string; memory: readonly string[] }>((resolve) => proc.once('exit', (code) => resolve({ code, output, memory })));
   return { done, proc };
 }
 
 /** spdk_dd to the end; throws with its output when it failed. */
 export async function ddOk(dir: string, endpoint: Endpoint, io: { write: string } | { read: string }, bytes: number, options: DdOptions): Promise<void> {
-  const { code, output } = await dd(dir, endpoint, io, bytes, options).done;
+  let { code, output, memory } = await dd(dir, endpoint, io, bytes, options).done;
+  if (code !== 0 && hugepagesTaken(memory, output)) ({ code, output } = await dd(dir, endpoint, io, bytes, options, commonArgs(512, true)).done);
   if (code !== 0) throw new Error(`spdk_dd ${'write' in io ? 'write' : 'read'} to ${endpoint.nqn} failed (${code}): ${output}`);
 }
 
