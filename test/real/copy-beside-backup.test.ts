@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineReplicaSpec } from '../../src/domain/model.js';
 import type { CopyRecord } from '../../src/domain/node/state-records.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
-import { ddOk, HAS_DD, MIB, RealNode, SPDK_TGT, until } from './helpers/real-node.js';
+import { ddOk, HAS_DD, MIB, RealNode, SPDK_TGT, startPair, until } from './helpers/real-node.js';
 
 const ENGINE_HOST = 'nqn.2024-11.io.spdk-conductor:engine:real-copyq';
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:7f3e0c1a-0000-4000-8000-0000000000e7';
@@ -35,7 +35,7 @@ describe.skipIf(!SPDK_TGT || !HAS_DD)('a rebuild copying a snapshot a backup sta
   const copies = () => (JSON.parse(fs.readFileSync(path.join(a.dir, 'state.json'), 'utf8')) as { copies?: Record<string, CopyRecord> }).copies ?? {};
 
   beforeAll(async () => {
-    [a, b] = await Promise.all([RealNode.start('a', { env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '250' } }), RealNode.start('b')]);
+    [a, b] = await startPair(RealNode.start('a', { env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '250' } }), RealNode.start('b'));
     await a.domain.diskCreate({ name: 'da', path: a.diskFile('da', 512) });
     await b.domain.diskCreate({ name: 'db', path: b.diskFile('db', 512) });
     await a.domain.backups.targetSet({ kind: 'fs', path: path.join(a.dir, 'target') });
@@ -58,8 +58,11 @@ describe.skipIf(!SPDK_TGT || !HAS_DD)('a rebuild copying a snapshot a backup sta
       await a.domain.engineSnapshotCreate({ engine: 'v5', name: 'base' });
 
       const job = await a.domain.backups.backupCreate({ replica: 'a50', snapshot: 'base', volume: 'v5' });
+      // Slowed as soon as it is recorded (its staging bdev made, the copy about to start): on a fast
+      // machine the 16 MiB copy was over by the time its operation id was in the state file.
+      const recorded = await until('the stage copy recorded', STEP_MS, () => Object.values(copies())[0], 5);
+      await rpc.call('bdev_set_qos_limit', { name: recorded.dst, w_mbytes_per_sec: 1 });
       const copy = await until('the stage copy recorded with its operation id', STEP_MS, () => Object.values(copies()).find((c) => c.operation !== undefined));
-      await rpc.call('bdev_set_qos_limit', { name: copy.dst, w_mbytes_per_sec: 1 });
       const slowed = await rpc.call<{ state: string }>('bdev_lvol_check_shallow_copy', { operation_id: copy.operation });
       expect(slowed.state, 'the copy ended before it could be slowed').toBe('in progress');
 

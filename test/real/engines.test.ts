@@ -22,7 +22,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineInfo, EngineReplicaSpec, HostSecrets } from '../../src/domain/model.js';
 import { dhchapKey } from '../sim/helpers/key-files.js';
-import { dd, ddOk, HAS_DD, md5, MIB, RealNode, SPDK_DD, SPDK_TGT, until } from './helpers/real-node.js';
+import { dd, ddOk, HAS_DD, md5, MIB, RealNode, SPDK_DD, SPDK_TGT, startPair, until } from './helpers/real-node.js';
 
 const ENGINE_HOST = 'nqn.2024-11.io.spdk-conductor:engine:real-a';
 const HOST = 'nqn.2014-08.org.nvmexpress:uuid:7f3e0c1a-0000-4000-8000-0000000000e1';
@@ -84,10 +84,10 @@ describe.skipIf(!SPDK_TGT)('engines across real spdk_tgt targets (SPDK_TGT)', ()
       CONDUCTOR_TIMEOUTS_HOST_CTRL_LOSS_TMO_SEC: '30',
       CONDUCTOR_TIMEOUTS_HOST_RECONNECT_DELAY_SEC: '1',
     };
-    [a, b] = await Promise.all([
+    [a, b] = await startPair(
       RealNode.start('a', { env: { CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '250', CONDUCTOR_REBUILD_MAX_MB_SEC: String(REBUILD_MB_SEC), ...budget } }),
       RealNode.start('b'),
-    ]);
+    );
     await a.domain.diskCreate({ name: 'da', path: a.diskFile('da', 1024) });
     await b.domain.diskCreate({ name: 'db', path: b.diskFile('db', 1024) });
     input = path.join(a.dir, 'input');

@@ -126,6 +126,18 @@ export class RealTarget {
   }
 }
 
+/**
+ * Two nodes started side by side. If one fails to start, the other is closed before the error is
+ * thrown: a beforeAll that destructures the pair never sees the one that started, and its
+ * afterAll could not stop it (a failed start once left spdk_tgt polling a core for the rest of the run).
+ */
+export async function startPair(first: Promise<RealNode>, second: Promise<RealNode>): Promise<[RealNode, RealNode]> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'fulfilled' && b.status === 'fulfilled') return [a.value, b.value];
+  await Promise.all([a, b].map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+  throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
+}
+
 export interface RealNodeOptions {
   env?: Record<string, string>;
 }
