@@ -39,7 +39,7 @@
  * BENCH_PROFILE=DIR writes a CPU profile of the service's main thread over the full backup (from its
  * create to its end) into DIR, as full-backup.cpuprofile (open it in Chrome's DevTools).
  *
- *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-via nvmf-tcp|staging] [--restore-direct-io auto|on|off] [--staging-dir DIR]
+ *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-via nvmf-tcp|staging] [--restore-auth dhchap|none] [--restore-direct-io auto|on|off] [--staging-dir DIR]
  *       [--spdk-socket PATH [--spdk-dd PATH] [--nvmf-port 19700]]
  */
 import { spawn } from 'node:child_process';
@@ -68,6 +68,7 @@ const { values } = parseArgs({
     'nvmf-port': { type: 'string', default: '19700' },
     'restore-direct-io': { type: 'string', default: 'auto' },
     'restore-via': { type: 'string', default: 'nvmf-tcp' },
+    'restore-auth': { type: 'string', default: 'dhchap' },
     'staging-dir': { type: 'string' },
   },
 });
@@ -94,6 +95,7 @@ const service = await startService(
       CONDUCTOR_DISK_CLUSTER_SIZE_MIB: '2',
       CONDUCTOR_BACKUP_RESTORE_DIRECT_IO: values['restore-direct-io']!,
       CONDUCTOR_BACKUP_RESTORE_VIA: values['restore-via']!,
+      CONDUCTOR_BACKUP_RESTORE_AUTH: values['restore-auth']!,
       ...(values['staging-dir'] ? { CONDUCTOR_BACKUP_STAGING_DIR: values['staging-dir'] } : {}),
       ...(realSocket ? { CONDUCTOR_SPDK_SOCKET: realSocket } : {}),
     },

@@ -186,7 +186,8 @@ class NvmfRestoreSink implements RestoreSink {
       this.made.host = undefined;
       await dropExport(this.ctx, this.made, replica);
       signal?.throwIfAborted();
-      const made = await becomeReplica(this.ctx, this.replicas, this.spec);
+      // The keys' removal (keyring calls, a state write, file deletions) beside the rename: no host entry uses them any more.
+      const [made] = await Promise.all([becomeReplica(this.ctx, this.replicas, this.spec), releaseKeys(this.ctx, this.made, replica)]);
       this.made.lvol = false;
       this.finish('done');
       onProgress?.({ percent: 100 });
@@ -220,6 +221,7 @@ async function teardown(ctx: Ctx, made: Made, replica: string, disk: string): Pr
   await host?.close();
   try {
     await dropExport(ctx, made, replica);
+    await releaseKeys(ctx, made, replica);
     if (made.lvol) await deleteQuietly(ctx, () => ctx.spdk.lvol.delete({ name: alias(disk, restoreLvolName(replica)) }));
     made.lvol = false;
   } catch (error) {
@@ -227,16 +229,16 @@ async function teardown(ctx: Ctx, made: Made, replica: string, disk: string): Pr
   }
 }
 
-/**
- * The subsystem (with its namespace and listener), then its port back to the range (only once
- * spdk_tgt no longer listens there), then the restore's keys (no host entry uses them any more:
- * out of the keyring, their files deleted).
- */
-async function dropExport(ctx: Pick<Ctx, 'client' | 'spdk' | 'ports' | 'keys'>, made: Made, replica: string): Promise<void> {
+/** The subsystem (with its namespace and listener), then its port back to the range: only once spdk_tgt no longer listens there. */
+async function dropExport(ctx: Pick<Ctx, 'client' | 'spdk' | 'ports'>, made: Made, replica: string): Promise<void> {
   if (made.subsystem) await deleteQuietly(ctx, () => ctx.spdk.nvmf.deleteSubsystem({ nqn: restoreNqn(replica) }));
   made.subsystem = false;
   if (made.port !== undefined) ctx.ports.release(made.port);
   made.port = undefined;
+}
+
+/** The restore's key pair, once its subsystem is gone (no host entry uses it): out of the keyring, its files deleted; idempotent. */
+async function releaseKeys(ctx: Pick<Ctx, 'keys'>, made: Made, replica: string): Promise<void> {
   if (made.keys) await ctx.keys.release(restoreKeyUser(replica));
   made.keys = false;
 }
