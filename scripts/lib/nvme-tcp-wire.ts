@@ -294,24 +294,26 @@ export function writeSqe(nsid: number, lba: number, blocks: number, blockSize: n
 // --- DH-HMAC-CHAP (NVMe Base 2.0 8.13.5, NVMe-oF 1.1 fabrics Authentication Send/Receive), built
 // here from the specification, independently of the simulator's target.
 
-/** Authentication Send (fctype 0x05): spsp0 41, spsp1 42, secp 43, tl 44; the message in the capsule. */
-export function authSendSqe(tl: number, f: { secp?: number; spsp0?: number; spsp1?: number; sglLength?: number } = {}): Buffer {
-  const b = sqe({ opcode: 0x7f, fctype: 0x05, sglLength: f.sglLength ?? tl, sglType: 0x01 });
+type AuthFields = { secp?: number; spsp0?: number; spsp1?: number; sglLength?: number };
+
+/** Authentication Send or Receive: spsp0 41, spsp1 42, secp 43, tl / al 44. */
+function authSqe(fctype: 0x05 | 0x06, length: number, sglType: number, f: AuthFields): Buffer {
+  const b = sqe({ opcode: 0x7f, fctype, sglLength: f.sglLength ?? length, sglType });
   b[41] = f.spsp0 ?? 1;
   b[42] = f.spsp1 ?? 1;
   b[43] = f.secp ?? 0xe9;
-  b.writeUInt32LE(tl, 44);
+  b.writeUInt32LE(length, 44);
   return b;
 }
 
-/** Authentication Receive (fctype 0x06): al at 44; the message comes back as C2HData. */
-export function authRecvSqe(al: number, f: { secp?: number; spsp0?: number; spsp1?: number; sglLength?: number } = {}): Buffer {
-  const b = sqe({ opcode: 0x7f, fctype: 0x06, sglLength: f.sglLength ?? al, sglType: 0x5a });
-  b[41] = f.spsp0 ?? 1;
-  b[42] = f.spsp1 ?? 1;
-  b[43] = f.secp ?? 0xe9;
-  b.writeUInt32LE(al, 44);
-  return b;
+/** Authentication Send (fctype 0x05): the message (tl bytes) in the capsule. */
+export function authSendSqe(tl: number, f: AuthFields = {}): Buffer {
+  return authSqe(0x05, tl, 0x01, f);
+}
+
+/** Authentication Receive (fctype 0x06): the message (at most al bytes) comes back as C2HData. */
+export function authRecvSqe(al: number, f: AuthFields = {}): Buffer {
+  return authSqe(0x06, al, 0x5a, f);
 }
 
 /** Hash ids (1 SHA-256, 2 SHA-384, 3 SHA-512) and DH group ids (0 NULL, 1-5 ffdhe2048-8192). */
