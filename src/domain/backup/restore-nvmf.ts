@@ -117,6 +117,10 @@ export async function openNvmfRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'in
     const onAbort = () => void host.close();
     signal?.addEventListener('abort', onAbort, { once: true });
     made.unlisten = () => signal?.removeEventListener('abort', onAbort);
+    // The export was given the key pair: a controller that did not ask for both proofs is not the export this restore made.
+    if (dhchap && made.host.authentication?.bidirectional !== true) {
+      throw new ConductorError('SPDK_INCONSISTENT', `restore export of ${replica} did not authenticate with the DH-HMAC-CHAP key pair its host entry was given`);
+    }
     const ns = await made.host.namespace(nsid);
     if (ns.blocks * ns.blockBytes !== req.sizeBytes) {
       throw new ConductorError('SPDK_INCONSISTENT', `restore lvol of ${replica} shows ${ns.blocks * ns.blockBytes} bytes over NVMe/TCP, not the ${req.sizeBytes} made`);
