@@ -5,12 +5,13 @@
  * from `spdk_tgt --no-huge -s 2048`, 78 MB) or a synthetic one of the same format (--synthetic-mib,
  * spdk_tgt's -s; default 2048). Both readers must give the same figures, or it exits 1.
  *
- * With --before, another build's readMemDump too (e.g. main's: --before /work/main/dist/src/spdk/mem-dump.js).
+ * With --before, another build's readMemDump too: the module that exports it (dist/src/spdk/mem-dump-file.js since
+ * the file reading left mem-dump.js; dist/src/spdk/mem-dump.js in builds before that, e.g. fb395cb's).
  * On a busy machine the longest slice includes time the process was not scheduled: read its median.
  *
  * With --spdk-socket PATH instead, readDump (the RPC, then the read) against a running spdk_tgt.
  *
- *   npm run bench:mem-dump [-- --file /path/to/dump.txt --runs 10 --before OTHER/dist/src/spdk/mem-dump.js]
+ *   npm run bench:mem-dump [-- --file /path/to/dump.txt --runs 10 --before OTHER/dist/src/spdk/mem-dump-file.js]
  *   flock /tmp/real-spdk.lock npm run bench:mem-dump -- --spdk-socket /tmp/x.sock --runs 6
  */
 import fs from 'node:fs';
@@ -21,7 +22,8 @@ import pino from 'pino';
 import { CONFIG_KEYS } from '../src/config/schema.js';
 import { readDump } from '../src/domain/health/dma-reading.js';
 import { SpdkClient } from '../src/spdk/client.js';
-import { readMemDump, type MemDump } from '../src/spdk/mem-dump.js';
+import type { MemDump } from '../src/spdk/mem-dump.js';
+import { readMemDump } from '../src/spdk/mem-dump-file.js';
 import { SpdkMethods } from '../src/spdk/methods/index.js';
 import { readMemDumpLineByLine } from './lib/mem-dump-line-by-line.js';
 import { writeSyntheticMemDump } from './lib/synthetic-mem-dump.js';
@@ -89,7 +91,7 @@ const line = (name: string, m: Awaited<ReturnType<typeof measure>>): string => {
   return `${name.padEnd(14)} wall median ${median(f.wallMs).toFixed(1)} ms (min ${Math.min(...f.wallMs).toFixed(1)}, max ${Math.max(...f.wallMs).toFixed(1)}), CPU median ${median(f.cpuMs).toFixed(1)} ms, longest slice median ${median(f.sliceMs).toFixed(1)} ms (max ${Math.max(...f.sliceMs).toFixed(1)}); first read ${m.first.wallMs.toFixed(1)} ms wall, ${m.first.cpuMs.toFixed(1)} ms CPU`;
 };
 
-/** Another build's reader (e.g. main's dist/src/spdk/mem-dump.js) measured beside this one. */
+/** Another build's reader (its dist/src/spdk/mem-dump-file.js, or mem-dump.js before the split) measured beside this one. */
 const beforeRead: ((file: string) => Promise<MemDump>) | undefined = values.before
   ? ((await import(path.resolve(values.before))) as { readMemDump: (file: string) => Promise<MemDump> }).readMemDump
   : undefined;

@@ -20,7 +20,8 @@ import {
   type SpdkHugepageLimits,
 } from '../../host/hugepages.js';
 import type { CallOptions } from '../../spdk/call.js';
-import { dmaModeOf, readWrittenMemDump, type DmaMode, type MemDump } from '../../spdk/mem-dump.js';
+import { dmaModeOf, type DmaMode, type MemDump } from '../../spdk/mem-dump.js';
+import { readWrittenMemDump } from '../../spdk/mem-dump-file.js';
 import type { SpdkMethods } from '../../spdk/methods/index.js';
 
 const MIB = 1024 * 1024;
