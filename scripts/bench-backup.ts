@@ -28,7 +28,10 @@
  * disk and staging files here). Its data reaches the volume as a host's would: the replica is
  * exported over NVMe/TCP (127.0.0.1, --nvmf-port) and spdk_dd (--spdk-dd, next to spdk_tgt in an
  * SPDK build) writes image files into it, the half-allocated one with --sparse so that its holes
- * stay unallocated. spdk_tgt's share of each job is then real SPDK's.
+ * stay unallocated. spdk_tgt's share of each job is then real SPDK's. --spdk-tgt PATH starts that
+ * binary itself instead, and stops it at the end (scripts/lib/spdk-target.ts: one core, hugepages
+ * when 1 GiB of them is free, else --no-huge; --spdk-args replaces those arguments); spdk_dd is then
+ * looked for beside it.
  *
  * --staging-dir sets backup.stagingDir (e.g. a tmpfs: the raw rate is then measured there too, so
  * compare the jobs' times, not their ratios, with a run staging on the disk).
@@ -40,7 +43,7 @@
  * create to its end) into DIR, as full-backup.cpuprofile (open it in Chrome's DevTools).
  *
  *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-via nvmf-tcp|staging] [--restore-auth dhchap|none] [--restore-direct-io auto|on|off] [--staging-dir DIR]
- *       [--spdk-socket PATH [--spdk-dd PATH] [--nvmf-port 19700]]
+ *       [--spdk-socket PATH | --spdk-tgt PATH [--spdk-args "..."]] [--spdk-dd PATH] [--nvmf-port 19700]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';
@@ -55,6 +58,7 @@ import type { JobInfo } from '../src/domain/backup/jobs-model.js';
 import { loadConfig } from '../src/config/load.js';
 import { startService } from '../src/service.js';
 import { reapOnExit } from './lib/children.js';
+import { splitArgs, startSpdkTarget } from './lib/spdk-target.js';
 import { threadCpuDelta, threadCpuMs, threadSchedMs } from './lib/proc-stats.js';
 import { spdkCallChannel, type SpdkCallContext } from '../src/diagnostics.js';
 
@@ -64,7 +68,9 @@ const { values } = parseArgs({
     'size-mib': { type: 'string', default: '1024' },
     target: { type: 'string', default: 'fs' },
     'spdk-socket': { type: 'string' },
-    'spdk-dd': { type: 'string', default: '/work/spdk-build/spdk/build/bin/spdk_dd' },
+    'spdk-tgt': { type: 'string' },
+    'spdk-args': { type: 'string' },
+    'spdk-dd': { type: 'string' },
     'nvmf-port': { type: 'string', default: '19700' },
     'restore-direct-io': { type: 'string', default: 'auto' },
     'restore-via': { type: 'string', default: 'nvmf-tcp' },
@@ -72,14 +78,18 @@ const { values } = parseArgs({
     'staging-dir': { type: 'string' },
   },
 });
-const realSocket = values['spdk-socket'];
-const spdkName = realSocket ? 'spdk_tgt' : 'the simulator';
 const sizeMib = Number(values['size-mib']);
 if (values.target !== 'fs' && values.target !== 's3') throw new Error(`--target is fs or s3, not ${values.target}`);
 const viaNvmf = values['restore-via'] === 'nvmf-tcp';
 if (!viaNvmf && values['restore-via'] !== 'staging') throw new Error(`--restore-via is nvmf-tcp or staging, not ${values['restore-via']}`);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backup-'));
 const track = reapOnExit(dir);
+const started = values['spdk-tgt'] ? await startSpdkTarget(values['spdk-tgt'], dir, splitArgs(values['spdk-args'])) : undefined;
+if (started) console.log(`real target: ${started.description}`);
+const realSocket = values['spdk-socket'] ?? started?.socket;
+const spdkName = realSocket ? 'spdk_tgt' : 'the simulator';
+// spdk_dd of the same build: beside --spdk-tgt unless named.
+const spdkDd = values['spdk-dd'] ?? path.join(path.dirname(values['spdk-tgt'] ?? '/work/spdk-build/spdk/build/bin/spdk_tgt'), 'spdk_dd');
 let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
 const rate = (bytes: number, ms: number) => `${((bytes / MiB) * 1000) / ms < 10 ? (((bytes / MiB) * 1000) / ms).toFixed(1) : Math.round(((bytes / MiB) * 1000) / ms)} MiB/s`;
@@ -179,7 +189,7 @@ try {
       const attach = { method: 'bdev_nvme_attach_controller', params: { name: 'bench', trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: port, subnqn: nqn } };
       fs.writeFileSync(config, JSON.stringify({ subsystems: [{ subsystem: 'bdev', config: [attach] }] }));
       const args = ['--no-huge', '-s', '512', '--disable-cpumask-locks', '--no-rpc-server', '--json', config, '--if', image, '--ob', 'benchn1', '--bs', String(4 * MiB), '--sparse'];
-      const dd = track(spawn(values['spdk-dd']!, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+      const dd = track(spawn(spdkDd, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
       let errors = '';
       dd.stderr!.on('data', (d: Buffer) => (errors += d.toString()));
       const code = await new Promise<number | null>((resolve) => dd.once('exit', resolve));
@@ -407,5 +417,6 @@ try {
 } finally {
   clearInterval(sampler);
   await service.close();
+  await started?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { NvmeTcpHost } from '../src/nvme-tcp/host.js';
 import { reapOnExit } from './lib/children.js';
+import { startSpdkTarget } from './lib/spdk-target.js';
 import { connectRaw, type RawRpc } from './lib/raw-rpc.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
@@ -71,9 +72,10 @@ async function target(): Promise<{ socket: string; kind: string }> {
   if (values['spdk-socket']) return { socket: values['spdk-socket'], kind: `spdk_tgt at ${values['spdk-socket']}` };
   const socket = path.join(dir, 'spdk.sock');
   if (values['spdk-tgt']) {
-    const args = ['-r', socket, '-m', process.env.SPDK_CORE_MASK ?? '0x1', '--disable-cpumask-locks', '--shm-id', String(process.pid % 10_000), '--no-huge', '-s', '1024'];
-    await waitFor(socket, track(spawn(values['spdk-tgt'], args, { stdio: 'ignore' })), 'spdk_tgt');
-    return { socket, kind: `spdk_tgt ${values['spdk-tgt']} (--no-huge -s 1024)` };
+    // Its own memory (the bench's malloc bdev lives there) and its own core mask, not the shared defaults.
+    const args = ['-m', process.env.SPDK_CORE_MASK ?? '0x1', '--disable-cpumask-locks', '--shm-id', String(process.pid % 10_000), '--no-huge', '-s', '1024'];
+    const started = await startSpdkTarget(values['spdk-tgt'], dir, args);
+    return { socket: started.socket, kind: started.description };
   }
   await waitFor(socket, track(spawn(process.execPath, [SIM, '--socket', socket, '--name', 'bench-nvme-tcp'], { stdio: 'ignore' })), 'simulator');
   return { socket, kind: 'the simulator' };

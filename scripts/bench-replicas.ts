@@ -12,7 +12,7 @@
  * the service's figure with the difference, the service's own share.
  *
  *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64] [--warmup 3000]
- *       [--spdk-socket PATH [--disk-path PATH] [--sequential]] [--api-only] [--preload N]
+ *       [--spdk-socket PATH | --spdk-tgt PATH [--spdk-args "..."]] [--disk-path PATH] [--sequential] [--api-only] [--preload N]
  *
  * The service and the bare server are measured warm, as a service in production is: --warmup
  * creates (and, on the service, deletes) run first, outside the measured window; --warmup 0
@@ -33,7 +33,11 @@
  * aio disk per phase on --disk-path (default: a sparse 16 GiB file in a temp directory, which only
  * a spdk_tgt on this host can open), deletes what each phase made before the next, and skips the
  * sequential raw phase unless --sequential (16 s on real spdk_tgt). The API phase's `serve` is
- * still started here, on the same socket.
+ * still started here, on the same socket. --spdk-tgt PATH starts that binary itself instead (and
+ * stops it at the end, or kills it on any other way out): one core and hugepages when 1 GiB of them
+ * is free, else --no-huge (scripts/lib/spdk-target.ts); --spdk-args replaces those arguments
+ * (e.g. "-m 0x1 --no-huge -s 2048"; nvmf_tgt with "--interrupt-mode" runs its reactor in
+ * interrupt mode).
  *
  * --preload N makes N exposed replicas (kept) after the warm-up and before the window, the
  * simulator's subsystem cap raised to fit: the window's creates then run on a node that holds N,
@@ -60,6 +64,7 @@ import { createApiClients, unaryCall } from '../src/api/client.js';
 import { cpuMs, ioCounters, threadSchedMs, threadUserSysDelta, threadUserSysMs } from './lib/proc-stats.js';
 import { connectRaw, inLanes, type RawRpc } from './lib/raw-rpc.js';
 import { SERVE_ENV, SERVE_NODE_FLAGS } from './lib/serve-node-flags.js';
+import { splitArgs, startSpdkTarget } from './lib/spdk-target.js';
 
 const ROOT = path.resolve(fileURLToPath(import.meta.url), '../../..');
 const SIM = path.join(ROOT, 'dist/spdk/sim/main.js');
@@ -73,6 +78,8 @@ const { values } = parseArgs({
     replicas: { type: 'string', default: '1000' },
     inflight: { type: 'string', default: '64' },
     'spdk-socket': { type: 'string' },
+    'spdk-tgt': { type: 'string' },
+    'spdk-args': { type: 'string' },
     'disk-path': { type: 'string' },
     sequential: { type: 'boolean', default: false },
     'api-only': { type: 'boolean', default: false },
@@ -84,8 +91,10 @@ const count = Number(values.replicas);
 const inFlight = Number(values.inflight);
 const warmup = Number(values.warmup);
 const preload = Number(values.preload);
-const realSocket = values['spdk-socket'];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-replicas-'));
+const started = values['spdk-tgt'] ? await startSpdkTarget(values['spdk-tgt'], dir, splitArgs(values['spdk-args'])) : undefined;
+if (started) console.log(`real target: ${started.description}`);
+const realSocket = values['spdk-socket'] ?? started?.socket;
 const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
@@ -522,5 +531,6 @@ const perBare = bare / count;
 console.log(`service CPU per ReplicaCreate: ${perCreate.toFixed(3)} ms (target ≤ 0.300 ms)`);
 console.log(`bare grpc-js server, same protos, empty handler: ${perBare.toFixed(3)} ms per call; the service's own share: ${(perCreate - perBare).toFixed(3)} ms`);
 console.log(`refused: ${viaApi.refused.size === 0 ? 'none' : [...viaApi.refused].map(([code, n]) => `${n} ${code}`).join(', ')}`);
+await started?.stop();
 fs.rmSync(dir, { recursive: true, force: true });
 process.exit(0);
