@@ -96,7 +96,11 @@ const CLOSE_DEADLINE_MS = 2000;
 const IO_FIN_GRACE_MS = 500;
 const POLL_MS = 10;
 
-/** How the queues authenticated: undefined when the controller did not ask. */
+/**
+ * How the controller's queues authenticated: undefined unless every queue did (a controller that
+ * asked on none, or on the admin queue and not the I/O queue, is not an authenticated one).
+ * `digest` is the admin queue's; `bidirectional` when every queue's controller proved its key.
+ */
 export interface HostAuthentication {
   readonly digest: AuthOutcome['digest'];
   readonly bidirectional: boolean;
@@ -164,7 +168,8 @@ export class NvmeTcpHost {
     };
     // T_IDs of this controller's transactions: one per queue
     const firstTid = randomInt(0x10000);
-    let authentication: HostAuthentication | undefined;
+    // Each queue's outcome, by qid (undefined: the controller did not ask on that queue)
+    const authenticated: (HostAuthentication | undefined)[] = [];
     const connectQueue = async (q: QueuePair, qid: number, sqsize: number, cntlid: number, keepAlive: number): Promise<number> => {
       const what = `Connect of queue ${qid} to ${target} as ${options.hostnqn}`;
       const data = encodeConnectData({ hostid, cntlid, subnqn: options.subnqn, hostnqn: options.hostnqn });
@@ -179,10 +184,10 @@ export class NvmeTcpHost {
         const started = Date.now();
         const tid = (firstTid + qid) & 0xffff;
         const outcome = await authenticate(authChannel(q, qid), { qid, tid, hostnqn: options.hostnqn, subnqn: options.subnqn, ...secrets, target, log });
-        authentication = { digest: outcome.digest, bidirectional: outcome.bidirectional };
+        authenticated[qid] = { digest: outcome.digest, bidirectional: outcome.bidirectional };
         log.debug({ qid, tid, digest: outcome.digest, bidirectional: outcome.bidirectional, messages: outcome.messages, ms: Date.now() - started }, 'NVMe/TCP queue authenticated (DH-HMAC-CHAP)');
       } else if (secrets) {
-        log.debug({ qid }, 'the controller did not ask for authentication; the DH-HMAC-CHAP keys were not used');
+        log.debug({ qid }, 'the controller did not ask for authentication on this queue; the DH-HMAC-CHAP keys were not used');
       }
       return cqe.dw0 & 0xffff;
     };
@@ -200,6 +205,13 @@ export class NvmeTcpHost {
       const depth = Math.max(1, Math.min(options.queueDepth ?? DEFAULT_QUEUE_DEPTH, cap.mqes, id.maxcmd > 0 ? id.maxcmd : Number.MAX_SAFE_INTEGER));
       const io = await open(1, depth);
       await connectQueue(io, 1, depth, cntlid, 0);
+      const authentication = controllerAuthentication(authenticated, 2);
+      if (authenticated.some((a) => a !== undefined) && !authentication) {
+        log.warn(
+          { cntlid, authenticatedQueues: authenticated.flatMap((a, qid) => (a ? [qid] : [])) },
+          'the controller asked for authentication on some of its queues only: taken as not authenticated',
+        );
+      }
       const host = new NvmeTcpHost(admin, io, log, { cntlid, ...limits, queueDepth: depth, keepAliveTimeoutMs: keepAliveMs, authentication });
       host.startKeepAlive();
       log.info(
@@ -418,6 +430,13 @@ export class NvmeTcpHost {
     await Promise.all(issued);
     if (failure) throw failure;
   }
+}
+
+/** The controller's authentication from its `queues` queues' (qid 0..queues-1): only when every one authenticated. */
+function controllerAuthentication(byQueue: readonly (HostAuthentication | undefined)[], queues: number): HostAuthentication | undefined {
+  const all = Array.from({ length: queues }, (_, qid) => byQueue[qid]);
+  if (all.some((a) => a === undefined)) return undefined;
+  return { digest: all[0]!.digest, bidirectional: all.every((a) => a!.bidirectional) };
 }
 
 /** The secrets decoded, or undefined without any; a malformed one is INVALID_SECRET (never quoted). */
