@@ -83,11 +83,24 @@ const ADMIN_DEPTH = 32;
 const UNLIMITED_TRANSFER_CAP = 1024 * 1024;
 /** NLB is 16 bits. */
 const MAX_BLOCKS_PER_COMMAND = 65_536;
-/** How long close() waits for a shutdown to complete before it just disconnects. */
-const SHUTDOWN_WAIT_MS = 2000;
+/**
+ * All of close(), the shutdown notification and both FINs included: past it the connections are
+ * cut. A live target takes a few ms (spdk_tgt answers CC.SHN and a FIN within a poll or two).
+ */
+const CLOSE_DEADLINE_MS = 2000;
+/**
+ * How long close() waits for the target to answer the I/O queue's FIN. A target that does not is
+ * taken as not answering (stopped, hung): it gets no shutdown notification and the admin
+ * connection is cut at once, so such a close takes about this long, not the whole deadline.
+ */
+const IO_FIN_GRACE_MS = 500;
 const POLL_MS = 10;
 
-/** How the queues authenticated: undefined when the controller did not ask. */
+/**
+ * How the controller's queues authenticated: undefined unless every queue did (a controller that
+ * asked on none, or on the admin queue and not the I/O queue, is not an authenticated one).
+ * `digest` is the admin queue's; `bidirectional` when every queue's controller proved its key.
+ */
 export interface HostAuthentication {
   readonly digest: AuthOutcome['digest'];
   readonly bidirectional: boolean;
@@ -155,7 +168,8 @@ export class NvmeTcpHost {
     };
     // T_IDs of this controller's transactions: one per queue
     const firstTid = randomInt(0x10000);
-    let authentication: HostAuthentication | undefined;
+    // Each queue's outcome, by qid (undefined: the controller did not ask on that queue)
+    const authenticated: (HostAuthentication | undefined)[] = [];
     const connectQueue = async (q: QueuePair, qid: number, sqsize: number, cntlid: number, keepAlive: number): Promise<number> => {
       const what = `Connect of queue ${qid} to ${target} as ${options.hostnqn}`;
       const data = encodeConnectData({ hostid, cntlid, subnqn: options.subnqn, hostnqn: options.hostnqn });
@@ -170,10 +184,10 @@ export class NvmeTcpHost {
         const started = Date.now();
         const tid = (firstTid + qid) & 0xffff;
         const outcome = await authenticate(authChannel(q, qid), { qid, tid, hostnqn: options.hostnqn, subnqn: options.subnqn, ...secrets, target, log });
-        authentication = { digest: outcome.digest, bidirectional: outcome.bidirectional };
+        authenticated[qid] = { digest: outcome.digest, bidirectional: outcome.bidirectional };
         log.debug({ qid, tid, digest: outcome.digest, bidirectional: outcome.bidirectional, messages: outcome.messages, ms: Date.now() - started }, 'NVMe/TCP queue authenticated (DH-HMAC-CHAP)');
       } else if (secrets) {
-        log.debug({ qid }, 'the controller did not ask for authentication; the DH-HMAC-CHAP keys were not used');
+        log.debug({ qid }, 'the controller did not ask for authentication on this queue; the DH-HMAC-CHAP keys were not used');
       }
       return cqe.dw0 & 0xffff;
     };
@@ -191,6 +205,13 @@ export class NvmeTcpHost {
       const depth = Math.max(1, Math.min(options.queueDepth ?? DEFAULT_QUEUE_DEPTH, cap.mqes, id.maxcmd > 0 ? id.maxcmd : Number.MAX_SAFE_INTEGER));
       const io = await open(1, depth);
       await connectQueue(io, 1, depth, cntlid, 0);
+      const authentication = controllerAuthentication(authenticated, 2);
+      if (authenticated.some((a) => a !== undefined) && !authentication) {
+        log.warn(
+          { cntlid, authenticatedQueues: authenticated.flatMap((a, qid) => (a ? [qid] : [])) },
+          'the controller asked for authentication on some of its queues only: taken as not authenticated',
+        );
+      }
       const host = new NvmeTcpHost(admin, io, log, { cntlid, ...limits, queueDepth: depth, keepAliveTimeoutMs: keepAliveMs, authentication });
       host.startKeepAlive();
       log.info(
@@ -266,37 +287,57 @@ export class NvmeTcpHost {
     if (!ok(cqe)) throw commandError(what, cqe.status, { nsid });
   }
 
-  /** Idempotent, never throws: fails what is in flight, shuts the controller down when cheap, ends both connections. */
+  /**
+   * Idempotent, never throws, bounded (CLOSE_DEADLINE_MS): fails what is in flight, ends the I/O
+   * connection, shuts the controller down (CC.SHN) when the target answers, ends the admin
+   * connection. A target that has shown it does not answer (a queue failed: a command or Keep
+   * Alive past its deadline, a lost connection; or no FIN back on the I/O queue within
+   * IO_FIN_GRACE_MS) gets no shutdown notification and its connections are cut.
+   */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
   }
 
+  /** Nothing of the host is left: both queues released (sockets destroyed, timers stopped, no command held) and no Keep Alive timer. */
+  get released(): boolean {
+    return this.keepAlive === undefined && this.admin.released && this.io.released;
+  }
+
   private async shutdown(): Promise<void> {
     this.stopKeepAlive();
+    const started = Date.now();
+    const left = () => Math.max(0, started + CLOSE_DEADLINE_MS - Date.now());
     const reason = `NVMe/TCP host of controller ${this.cntlid} closed`;
+    // Why the controller gets no shutdown notification, when it gets none
+    let silent: string | undefined = this.gone ? 'the controller was already lost' : undefined;
+    let notified = false;
     try {
-      await this.io.close(reason);
-      if (!this.admin.failed) await this.notifyShutdown();
-      await this.admin.close(reason);
-      this.log.info({ cntlid: this.cntlid }, 'NVMe/TCP host closed');
+      const answered = await this.io.close(reason, Math.min(IO_FIN_GRACE_MS, left()));
+      if (!silent && !answered) silent = `the target did not answer the I/O queue's FIN within ${IO_FIN_GRACE_MS} ms`;
+      if (!silent && this.admin.failed) silent = `the admin queue failed: ${this.admin.failed.message}`;
+      if (!silent) notified = await this.notifyShutdown(left());
+      await this.admin.close(reason, silent ? 0 : left());
+      this.log.info({ cntlid: this.cntlid, ms: Date.now() - started, shutdownNotified: notified, ...(silent ? { reason: `no shutdown notification: ${silent}` } : {}) }, 'NVMe/TCP host closed');
     } catch (error) {
       this.log.warn({ reason: (error as Error).message }, 'NVMe/TCP host close had an error; connections destroyed');
-      await this.admin.close(reason).catch(() => undefined);
+      await this.admin.close(reason, 0).catch(() => undefined);
     }
   }
 
-  /** CC.SHN normal, then CSTS.SHST complete, within SHUTDOWN_WAIT_MS; a slow or failing one is only logged. */
-  private async notifyShutdown(): Promise<void> {
+  /** CC.SHN normal, then CSTS.SHST complete, within `waitMs`; a slow or failing one is only logged. True when it completed. */
+  private async notifyShutdown(waitMs: number): Promise<boolean> {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`no shutdown within ${SHUTDOWN_WAIT_MS} ms`)), SHUTDOWN_WAIT_MS);
+    const timer = setTimeout(() => controller.abort(new Error(`no shutdown within the ${waitMs} ms left of the close`)), waitMs);
     const started = Date.now();
     try {
       await setProperty(this.admin, PROP.CC, CC_SHUTDOWN, controller.signal);
       while (!decodeCsts(await getProperty(this.admin, PROP.CSTS, 4, controller.signal)).shutdownComplete) await sleep(POLL_MS, controller.signal);
       this.log.debug({ cntlid: this.cntlid, ms: Date.now() - started }, 'NVMe/TCP controller shut down (CSTS.SHST complete)');
+      return true;
     } catch (error) {
       this.log.debug({ reason: (error as Error).message }, 'NVMe/TCP shutdown notification did not complete');
+      return false;
     } finally {
       clearTimeout(timer);
     }
@@ -389,6 +430,13 @@ export class NvmeTcpHost {
     await Promise.all(issued);
     if (failure) throw failure;
   }
+}
+
+/** The controller's authentication from its `queues` queues' (qid 0..queues-1): only when every one authenticated. */
+function controllerAuthentication(byQueue: readonly (HostAuthentication | undefined)[], queues: number): HostAuthentication | undefined {
+  const all = Array.from({ length: queues }, (_, qid) => byQueue[qid]);
+  if (all.some((a) => a === undefined)) return undefined;
+  return { digest: all[0]!.digest, bidirectional: all.every((a) => a!.bidirectional) };
 }
 
 /** The secrets decoded, or undefined without any; a malformed one is INVALID_SECRET (never quoted). */

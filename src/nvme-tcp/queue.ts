@@ -86,6 +86,7 @@ interface SlotWaiter {
   reject(error: Error): void;
 }
 
+/** How long close() waits by default for the target to close its end after the FIN. */
 const END_GRACE_MS = 1000;
 
 export class QueuePair {
@@ -101,6 +102,7 @@ export class QueuePair {
   private failedListener: ((error: ConductorError) => void) | undefined;
   private closing = false;
   private connected = false;
+  private sweeping = true;
   /** Set by ICResp. */
   cpda = 0;
   maxh2cdata = MAXH2CDATA_MIN;
@@ -418,6 +420,7 @@ export class QueuePair {
     const error = new ConductorError(code, message, { qid: this.options.qid, address: this.options.address, port: this.options.port, ...details });
     this.failure = error;
     clearInterval(this.sweeper);
+    this.sweeping = false;
     const failed = this.pending.filter((p): p is Pending => p !== undefined);
     this.options.log[this.closing ? 'debug' : 'warn']({ qid: this.options.qid, inFlight: failed.length, reason: message }, 'NVMe/TCP queue failed');
     for (const p of failed) {
@@ -435,23 +438,43 @@ export class QueuePair {
     return error;
   }
 
-  /** Ends the queue: outstanding commands fail with `reason`, the socket is ended (destroyed after a grace period). */
-  async close(reason: string): Promise<void> {
-    if (this.closing) return;
+  /**
+   * Ends the queue: outstanding commands fail with `reason`, the socket is ended (FIN) and
+   * destroyed once the target closes its end or `graceMs` passes (0: destroyed at once, no wait).
+   * Resolves once the socket is closed: true when the target answered the FIN within the grace,
+   * false when it did not (a stopped target) or the connection was already gone.
+   */
+  async close(reason: string, graceMs = END_GRACE_MS): Promise<boolean> {
+    if (this.closing) return false;
     this.closing = true;
     if (this.socket.destroyed) {
       this.fail('CANCELLED', reason);
-      return;
+      return false;
     }
     const closed = new Promise<void>((resolve) => this.socket.once('close', () => resolve()));
     this.fail('CANCELLED', reason);
+    if (graceMs <= 0) {
+      this.socket.destroy();
+      await closed;
+      return false;
+    }
+    let answered = true;
     this.socket.end();
-    const timer = setTimeout(() => this.socket.destroy(), END_GRACE_MS);
+    const timer = setTimeout(() => {
+      answered = false;
+      this.socket.destroy();
+    }, graceMs);
     try {
       await closed;
     } finally {
       clearTimeout(timer);
     }
+    return answered;
+  }
+
+  /** Nothing of the queue is left: its socket destroyed, its sweeper stopped, no command or waiter held. */
+  get released(): boolean {
+    return this.socket.destroyed && !this.sweeping && this.pending.every((p) => p === undefined) && this.waiters.length === 0;
   }
 }
 

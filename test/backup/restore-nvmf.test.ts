@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../src/domain/backup/jobs-model.js';
+import { restoreKeyUser } from '../../src/domain/node/keys.js';
 import { RESTORE_HOST_NQN, restoreNqn } from '../../src/domain/node/naming.js';
 import { NvmeTcpHost } from '../../src/nvme-tcp/host.js';
 import { newDhchapSecret } from '../../src/validation/nvme-secrets.js';
@@ -30,6 +31,16 @@ const IO_TIMEOUT_MS = 5_000;
 let node: NodeFixture;
 const live = Buffer.alloc(SIZE);
 let image: Buffer;
+/** A restore subsystem whose host entry reaches spdk_tgt without its keys (the proxy drops them): an export that asks for no authentication. */
+let keysDroppedFor: string | undefined;
+
+/** The service's requests as the proxy forwards them: `nvmf_subsystem_add_host` of `keysDroppedFor` loses dhchap_key and dhchap_ctrlr_key. */
+function dropRestoreKeys(request: { method?: unknown; params?: unknown }): unknown {
+  const params = request.params as { nqn?: string; dhchap_key?: string; dhchap_ctrlr_key?: string } | undefined;
+  if (request.method !== 'nvmf_subsystem_add_host' || keysDroppedFor === undefined || params?.nqn !== keysDroppedFor) return request;
+  const { dhchap_key: _key, dhchap_ctrlr_key: _ctrlrKey, ...rest } = params;
+  return { ...request, params: rest };
+}
 
 async function write(offset: number, bytes: number): Promise<void> {
   const data = randomBytes(bytes);
@@ -82,7 +93,10 @@ async function nothingLeft(): Promise<void> {
 }
 
 beforeAll(async () => {
-  node = await startNode({ env: { CONDUCTOR_BACKUP_RESTORE_IO_TIMEOUT_MS: String(IO_TIMEOUT_MS), CONDUCTOR_BACKUP_RETRIES: '1', CONDUCTOR_BACKUP_RETRY_MIN_MS: '100' } });
+  node = await startNode({
+    env: { CONDUCTOR_BACKUP_RESTORE_IO_TIMEOUT_MS: String(IO_TIMEOUT_MS), CONDUCTOR_BACKUP_RETRIES: '1', CONDUCTOR_BACKUP_RETRY_MIN_MS: '100' },
+    rewriteCalls: dropRestoreKeys,
+  });
   await node.node.diskCreate({ name: 'd', path: node.diskFile('d', 512) });
   await node.node.replicaCreate('src', 'd', SIZE);
   // Data in clusters 0-2, 10 and 31: five of the volume's 32 clusters.
@@ -213,6 +227,44 @@ describe('restoring over NVMe/TCP', () => {
       await node.client.callUnchecked('sim_fabric_blackhole', { nqn: restoreNqn('silent'), enable: false }).catch(() => undefined);
     }
     await nothingLeft();
+  });
+
+  it('a restore whose export does not ask for authentication fails with SPDK_INCONSISTENT before writing, and leaves nothing (lvol, subsystem, keys, key user)', async () => {
+    await node.node.backups.targetSet({ kind: 'fs', path: path.join(node.dir, 'target') });
+    const backup = await ended((await node.node.backups.backupCreate({ replica: 'src', snapshot: 's1', volume: 'vol' })).id);
+    expect(backup.state, backup.reason).toBe('done');
+    const [lvs] = await node.client.call<Array<{ name: string; base_bdev: string }>>('bdev_lvol_get_lvstores', { lvs_name: 'lvs.d' });
+    const written = async () => (await node.client.call<{ bdevs: Array<{ bytes_written: number }> }>('bdev_get_iostat', { names: [lvs!.base_bdev] })).bdevs[0]!.bytes_written;
+    const writtenBefore = await written();
+    const mark = node.proxy!.mark;
+    keysDroppedFor = restoreNqn('unauthed');
+    let end: JobInfo;
+    try {
+      end = await ended((await node.node.backups.restoreCreate({ volume: 'vol', backupId: backup.backupId, disk: 'd', replica: 'unauthed' })).id);
+    } finally {
+      keysDroppedFor = undefined;
+    }
+    expect(end.state).toBe('failed');
+    expect(end.errorCode).toBe('SPDK_INCONSISTENT');
+    expect(end.reason).toMatch(/restore export of unauthed did not authenticate with the DH-HMAC-CHAP key pair/);
+    // The service gave the host entry its key pair; spdk_tgt got it without (each attempt of the job)
+    const calls = node.proxy!.since(mark);
+    const addHosts = calls.filter((c) => c.method === 'nvmf_subsystem_add_host' && (c.params as { nqn: string }).nqn === restoreNqn('unauthed'));
+    expect(addHosts.length).toBeGreaterThan(0);
+    for (const call of addHosts) {
+      expect(call.ok).toBe(true);
+      expect(call.params).not.toHaveProperty('dhchap_key');
+      expect(call.params).not.toHaveProperty('dhchap_ctrlr_key');
+    }
+    // Made, then removed: the subsystem, the lvol b.unauthed, the keys
+    expect(calls.filter((c) => c.method === 'nvmf_delete_subsystem' && (c.params as { nqn: string }).nqn === restoreNqn('unauthed')).map((c) => c.ok)).toContain(true);
+    expect(calls.filter((c) => c.method === 'bdev_lvol_delete' && String((c.params as { name: string }).name).endsWith('/b.unauthed')).map((c) => c.ok)).toContain(true);
+    await nothingLeft();
+    const state = JSON.parse(fs.readFileSync(path.join(node.dir, 'state.json'), 'utf8')) as { keyUsers?: Record<string, unknown> };
+    expect(Object.keys(state.keyUsers ?? {})).not.toContain(restoreKeyUser('unauthed'));
+    // Nothing written: the disk under the lvol took lvol metadata only, not the backup's 4.5 MiB of data
+    expect((await written()) - writtenBefore).toBeLessThan(MIB);
+    expect((await refusal(node.node.replicaGet('unauthed'))).code).toBe('REPLICA_NOT_FOUND');
   });
 
   it('kill -9 of spdk_tgt mid-restore ends the job with a reason, and after the reconcile no restore lvol or export is left', { timeout: 180_000 }, async () => {

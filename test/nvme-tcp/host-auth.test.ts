@@ -80,6 +80,15 @@ describe('NVMe/TCP host DH-HMAC-CHAP on both queues', () => {
     await host.close();
   });
 
+  it('reports no authentication for a controller that asks on the admin queue and not on the I/O queue', async () => {
+    const t = await start({ ctrlrKey: CTRLR_KEY, adminOnly: true });
+    const host = await connect(t, { dhchap: { key: KEY, ctrlrKey: CTRLR_KEY } });
+    expect(t.authenticated).toBe(1);
+    expect(host.authentication).toBeUndefined();
+    await roundTrip(host);
+    await host.close();
+  });
+
   it('FAILED_PRECONDITION when the controller asks and no key is given, or asks for secure channel concatenation', async () => {
     const none = await conductorRefusal(connect(await start({})));
     expect(none.code).toBe('FAILED_PRECONDITION');

@@ -40,6 +40,8 @@ export interface MiniAuth {
   readonly ascr?: boolean;
   /** Never answer this Authentication Receive. */
   readonly stallAt?: 'challenge' | 'success1';
+  /** Ask on the admin queue's Connect only (the I/O queue connects without authenticating). */
+  readonly adminOnly?: boolean;
 }
 
 /** One queue's DH-HMAC-CHAP state on the controller side. */
@@ -156,8 +158,9 @@ export class MiniTarget {
       const fctype = sqe[4]!;
       const a = this.options.auth;
       if (fctype === 0x01) {
-        // Connect: CNTLID 1, AUTHREQ.ATR (bit 17) and ASCR (bit 18) when authenticating
-        io.respond(cid, 1 | (a ? 1 << 17 : 0) | (a?.ascr ? 1 << 18 : 0));
+        // Connect: CNTLID 1, AUTHREQ.ATR (bit 17) and ASCR (bit 18) when authenticating (QID at byte 42)
+        const asks = a !== undefined && !(a.adminOnly && sqe.readUInt16LE(42) !== 0);
+        io.respond(cid, 1 | (asks ? 1 << 17 : 0) | (asks && a?.ascr ? 1 << 18 : 0));
       } else if (fctype === 0x05 && a) {
         this.authSend(a, io.auth, data);
         io.respond(cid);

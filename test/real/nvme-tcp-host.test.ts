@@ -96,7 +96,11 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
     expect(misaligned.code).toBe('INVALID_ARGUMENT');
     const past = await conductorRefusal(host.read(1, VOLUME - BLOCK, 2 * BLOCK));
     expect(past.code).toBe('INVALID_ARGUMENT');
+    // Live: the shutdown notification (CC.SHN, CSTS.SHST polled) and both FINs answered
+    const started = Date.now();
     await host.close();
+    console.log(`close on a live spdk_tgt: ${Date.now() - started} ms`);
+    expect(host.released).toBe(true);
     await host.close();
     await until('the controller gone from the subsystem', 30_000, async () => !(await connected(host)));
   }, 180_000);
@@ -122,7 +126,14 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host against a real spdk_tgt', () => {
     try {
       writes = Array.from({ length: 8 }, (_, i) => conductorRefusal(host.write(1, i * 2 * MIB, data)));
       await until('the queue full of writes', 30_000, () => host.inFlight === host.queueDepth);
+      // No FIN back on the I/O queue: no shutdown notification, the connections cut (the figure
+      // docs/architecture.md quotes; the bound only shows it does not hang)
+      const started = Date.now();
       await host.close();
+      const ms = Date.now() - started;
+      console.log(`close on a SIGSTOPped spdk_tgt with ${host.queueDepth} writes in flight: ${ms} ms`);
+      expect(ms).toBeLessThan(15_000);
+      expect(host.released).toBe(true);
     } finally {
       process.kill(target.pid!, 'SIGCONT');
     }

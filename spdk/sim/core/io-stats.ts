@@ -182,6 +182,30 @@ export function ioThread(): number | undefined {
   return currentThread;
 }
 
+/**
+ * The zeros of a Write Zeroes, marked by their memory: the modules below (lvol, raid) pass slices
+ * of the caller's buffer on to their base bdevs, so every layer the zeros reach sees the mark.
+ */
+const writeZeroesMemory = new WeakSet<ArrayBufferLike>();
+
+/**
+ * A buffer of `bytes` zeros to write as SPDK_BDEV_IO_TYPE_WRITE_ZEROES: v26.05's bdev layer does
+ * not count that type in the I/O statistics (bdev_io_update_io_stat has no case for it) and QoS
+ * does not limit it (bdev_qos_io_to_limit). Every bdev of the simulator supports write_zeroes, so
+ * no layer falls back to counted writes (spdk_bdev_write_zeroes_blocks' bdev_write_zero_buffer).
+ */
+export function writeZeroesBuffer(bytes: number): Buffer {
+  // Buffer.alloc never hands out a slice of the shared pool: the memory is this buffer's own.
+  const zeros = Buffer.alloc(bytes);
+  writeZeroesMemory.add(zeros.buffer);
+  return zeros;
+}
+
+/** Is `data` (or the buffer it is a slice of) the zeros of a Write Zeroes? */
+export function isWriteZeroes(data: Buffer): boolean {
+  return writeZeroesMemory.has(data.buffer);
+}
+
 export function latencyClock(): () => number {
   const start = process.hrtime.bigint();
   return () => ticksSince(start);

@@ -4,7 +4,7 @@
  */
 import { SimIoError, SimRpcError, type BdevRegistry, type SimBdev, type SimClaim } from './contract.js';
 import { errno } from './errno.js';
-import { DeviceStats, ioThread, latencyClock, type IoKind } from './io-stats.js';
+import { DeviceStats, ioThread, isWriteZeroes, latencyClock, type IoKind } from './io-stats.js';
 import { Qos } from './qos.js';
 
 type RemoveListener = (bdev: SimBdev, reason: string) => void;
@@ -58,7 +58,8 @@ export class CoreRegistry implements BdevRegistry {
    * Every read and write of a registered bdev, whoever submits it (host, raid, lvol, sim_), goes
    * through the bdev layer as in spdk_tgt: QoS first, then the module, then the statistics
    * (latency from submission, so time queued by QoS counts). Injected failures
-   * (sim_bdev_fail_io) apply to every caller, modules included.
+   * (sim_bdev_fail_io) apply to every caller, modules included. The zeros of a Write Zeroes
+   * (io-stats.ts writeZeroesBuffer) pass QoS and are not counted, only their failures.
    */
   private wrapIo(bdev: SimBdev): void {
     const read = bdev.read.bind(bdev);
@@ -67,14 +68,14 @@ export class CoreRegistry implements BdevRegistry {
     const qos = new Qos();
     this.stats.set(bdev, stats);
     this.qos.set(bdev, qos);
-    const submit = async <T>(kind: IoKind, lba: number, blocks: number, module: () => Promise<T>): Promise<T> => {
+    const submit = async <T>(kind: IoKind | 'write_zeroes', lba: number, blocks: number, module: () => Promise<T>): Promise<T> => {
       const op = () => (this.failingIo.has(bdev) ? Promise.reject(new SimIoError(-errno.EIO, 'Input/output error')) : module());
       // Out-of-range I/O is refused before a bdev_io exists: not counted.
       if (!Number.isInteger(blocks) || blocks <= 0 || lba < 0 || lba + blocks > bdev.numBlocks) return op();
       const thread = ioThread();
       const elapsed = latencyClock();
       const bytes = blocks * bdev.blockSize;
-      const queued = qos.admit(kind === 'read', bytes);
+      const queued = kind === 'write_zeroes' ? undefined : qos.admit(kind === 'read', bytes);
       if (queued !== undefined) await queued;
       let result: T;
       try {
@@ -83,11 +84,11 @@ export class CoreRegistry implements BdevRegistry {
         stats.recordError('failed');
         throw err;
       }
-      stats.record(thread, kind, bytes, elapsed());
+      if (kind !== 'write_zeroes') stats.record(thread, kind, bytes, elapsed());
       return result;
     };
     bdev.read = (lba, count) => submit('read', lba, count, () => read(lba, count));
-    bdev.write = (lba, data) => submit('write', lba, data.length / bdev.blockSize, () => write(lba, data));
+    bdev.write = (lba, data) => submit(isWriteZeroes(data) ? 'write_zeroes' : 'write', lba, data.length / bdev.blockSize, () => write(lba, data));
   }
 
   /** The bdev's I/O statistics (bdev_get_iostat). */

@@ -3,6 +3,9 @@
  * and each JSON-RPC request the service sends is recorded in order with whether spdk_tgt answered
  * it with a result. The crash tests read the SPDK calls an operation makes from it, so a change
  * in the domain's call sequence shows up as a failed assertion, not as an untested kill point.
+ *
+ * With `rewrite`, requests are forwarded one JSON value at a time, each as `rewrite` returns it
+ * (the same object, or a changed one, e.g. a param dropped), and recorded as forwarded.
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -63,6 +66,9 @@ class JsonValueCutter {
  */
 const HEALTH_READINGS = new Set(['env_dpdk_get_mem_stats', 'iobuf_get_stats', 'framework_get_reactors', 'bdev_raid_set_options', 'spdk_get_version']);
 
+/** One JSON-RPC request as the service sent it; returns the request to forward in its place. */
+export type RequestRewrite = (request: { method?: unknown; params?: unknown; id?: unknown; jsonrpc?: unknown }) => unknown;
+
 export class RpcProxy {
   readonly calls: RecordedCall[] = [];
   private readonly connections = new Set<net.Socket>();
@@ -70,13 +76,14 @@ export class RpcProxy {
   private constructor(
     readonly socket: string,
     private readonly server: net.Server,
+    private readonly rewrite: RequestRewrite | undefined,
   ) {}
 
-  /** Listens on `socket` and forwards every connection to `upstream`. */
-  static async start(upstream: string, socket: string): Promise<RpcProxy> {
+  /** Listens on `socket` and forwards every connection to `upstream` (through `rewrite` when given). */
+  static async start(upstream: string, socket: string, options: { rewrite?: RequestRewrite } = {}): Promise<RpcProxy> {
     fs.rmSync(socket, { force: true });
     const server = net.createServer();
-    const proxy = new RpcProxy(socket, server);
+    const proxy = new RpcProxy(socket, server, options.rewrite);
     server.on('connection', (client) => proxy.forward(client, upstream));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -107,10 +114,12 @@ export class RpcProxy {
     let answers = '';
     client.setEncoding('utf8');
     server.setEncoding('utf8');
+    const rewrite = this.rewrite;
     client.on('data', (chunk: string) => {
       for (const text of requests.push(chunk)) {
         const parsed = JSON.parse(text) as unknown;
-        for (const request of Array.isArray(parsed) ? parsed : [parsed]) {
+        const forwarded = rewrite ? (Array.isArray(parsed) ? parsed.map((r) => rewrite(r as object)) : rewrite(parsed as object)) : parsed;
+        for (const request of Array.isArray(forwarded) ? forwarded : [forwarded]) {
           const { method, params, id } = request as { method?: unknown; params?: unknown; id?: unknown };
           // The health monitor's readings come on their own clock: they are steps of no operation.
           if (HEALTH_READINGS.has(String(method))) continue;
@@ -118,8 +127,9 @@ export class RpcProxy {
           this.calls.push(call);
           if (id !== undefined && id !== null) byId.set(id, call);
         }
+        if (rewrite) server.write(JSON.stringify(forwarded));
       }
-      server.write(chunk);
+      if (!rewrite) server.write(chunk);
     });
     server.on('data', (chunk: string) => {
       client.write(chunk);

@@ -13,7 +13,7 @@ import type { NodeService } from '../../../src/domain/node/node-service.js';
 import { startService, type ServiceHandle } from '../../../src/service.js';
 import type { SpdkClient } from '../../../src/spdk/client.js';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
-import { RpcProxy } from '../../crash/helpers/rpc-proxy.js';
+import { type RequestRewrite, RpcProxy } from '../../crash/helpers/rpc-proxy.js';
 import { portBlock } from '../../helpers/ports.js';
 
 export interface NodeFixture {
@@ -41,6 +41,8 @@ export interface NodeFixtureOptions {
   simArgs?: string[];
   /** The service reaches the simulator through a recording proxy (`fixture.proxy`). */
   recordCalls?: boolean;
+  /** The service reaches the simulator through a recording proxy that forwards each request as this returns it (implies `recordCalls`). */
+  rewriteCalls?: RequestRewrite;
   /** The service's root logger (default: silent, or TEST_LOG_LEVEL): a test that reads what the service logs. */
   logger?: pino.Logger;
 }
@@ -48,7 +50,7 @@ export interface NodeFixtureOptions {
 export async function startNode(options: NodeFixtureOptions = {}): Promise<NodeFixture> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'conductor-node-'));
   const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock'), args: ['--mem-dump', path.join(dir, 'mem-dump.txt'), ...(options.simArgs ?? [])] });
-  const proxy = options.recordCalls ? await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock')) : undefined;
+  const proxy = options.recordCalls || options.rewriteCalls ? await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock'), { rewrite: options.rewriteCalls }) : undefined;
   const portMin = options.portMin ?? portBlock();
   // Without `api` the API listens on a socket in the temp dir only; with it, on a TCP port that
   // stays the same across restarts: peers know a node by its address.

@@ -7,6 +7,7 @@
  * poll group's thread (so bdev_get_iostat counts them as it counts SIMF I/O).
  */
 import type { Socket } from 'node:net';
+import { writeZeroesBuffer } from '../../core/io-stats.js';
 import type { KeyContent, SimKey } from '../../keyring/keyring.js';
 import { NO_CNTLID, type ListenAddress, type Namespace, type Subsystem, type TargetController, type TargetQpair } from '../subsystem.js';
 import * as A from './admin.js';
@@ -346,10 +347,14 @@ export class TcpTarget {
   }
 }
 
-/** Zeroes written through the bdev: a thin lvol allocates the clusters, as the blobstore does for write_zeroes. */
+/**
+ * Zeroes written through the bdev: a thin lvol allocates the clusters, as the blobstore does for
+ * write_zeroes. They go as a Write Zeroes (writeZeroesBuffer): bdev_get_iostat does not count them
+ * and QoS does not hold them, on the namespace's bdev and the bdevs under it, as in v26.05.
+ */
 async function writeZeroesThrough(bdev: Namespace['bdev'], lba: number, count: number): Promise<void> {
   const perPiece = Math.max(1, Math.floor(ZEROES_PIECE / bdev.blockSize));
-  const zeros = Buffer.alloc(Math.min(count, perPiece) * bdev.blockSize);
+  const zeros = writeZeroesBuffer(Math.min(count, perPiece) * bdev.blockSize);
   for (let at = 0; at < count; at += perPiece) {
     const n = Math.min(perPiece, count - at);
     await bdev.write(lba + at, n * bdev.blockSize === zeros.length ? zeros : zeros.subarray(0, n * bdev.blockSize));
