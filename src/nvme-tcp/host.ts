@@ -63,6 +63,12 @@ export interface NvmeTcpConnectOptions {
    * controller prove itself. Never logged.
    */
   readonly dhchap?: { readonly key: string; readonly ctrlrKey?: string };
+  /**
+   * close()'s bounds (default 2_000 and 500 ms, see CLOSE_DEADLINE_MS and IO_FIN_GRACE_MS): the
+   * whole close, and how long the target gets to answer the I/O queue's FIN before it is taken as
+   * not answering.
+   */
+  readonly close?: { readonly deadlineMs?: number; readonly finGraceMs?: number };
   /** Aborts the connect; after connect, close() is the way out. */
   readonly signal?: AbortSignal;
   readonly log?: pino.Logger;
@@ -126,6 +132,7 @@ export class NvmeTcpHost {
     private readonly io: QueuePair,
     private readonly log: pino.Logger,
     init: { cntlid: number; maxTransferBytes: number; inCapsuleBytes: number; queueDepth: number; keepAliveTimeoutMs: number; authentication: HostAuthentication | undefined },
+    private readonly closeBounds: { readonly deadlineMs: number; readonly finGraceMs: number },
   ) {
     this.cntlid = init.cntlid;
     this.authentication = init.authentication;
@@ -212,7 +219,10 @@ export class NvmeTcpHost {
           'the controller asked for authentication on some of its queues only: taken as not authenticated',
         );
       }
-      const host = new NvmeTcpHost(admin, io, log, { cntlid, ...limits, queueDepth: depth, keepAliveTimeoutMs: keepAliveMs, authentication });
+      const host = new NvmeTcpHost(admin, io, log, { cntlid, ...limits, queueDepth: depth, keepAliveTimeoutMs: keepAliveMs, authentication }, {
+        deadlineMs: options.close?.deadlineMs ?? CLOSE_DEADLINE_MS,
+        finGraceMs: options.close?.finGraceMs ?? IO_FIN_GRACE_MS,
+      });
       host.startKeepAlive();
       log.info(
         {
@@ -307,14 +317,15 @@ export class NvmeTcpHost {
   private async shutdown(): Promise<void> {
     this.stopKeepAlive();
     const started = Date.now();
-    const left = () => Math.max(0, started + CLOSE_DEADLINE_MS - Date.now());
+    const { deadlineMs, finGraceMs } = this.closeBounds;
+    const left = () => Math.max(0, started + deadlineMs - Date.now());
     const reason = `NVMe/TCP host of controller ${this.cntlid} closed`;
     // Why the controller gets no shutdown notification, when it gets none
     let silent: string | undefined = this.gone ? 'the controller was already lost' : undefined;
     let notified = false;
     try {
-      const answered = await this.io.close(reason, Math.min(IO_FIN_GRACE_MS, left()));
-      if (!silent && !answered) silent = `the target did not answer the I/O queue's FIN within ${IO_FIN_GRACE_MS} ms`;
+      const answered = await this.io.close(reason, Math.min(finGraceMs, left()));
+      if (!silent && !answered) silent = `the target did not answer the I/O queue's FIN within ${finGraceMs} ms`;
       if (!silent && this.admin.failed) silent = `the admin queue failed: ${this.admin.failed.message}`;
       if (!silent) notified = await this.notifyShutdown(left());
       await this.admin.close(reason, silent ? 0 : left());
