@@ -279,7 +279,13 @@ export const CONFIG_KEYS = {
   },
   'health.dmaFreeMinMib': { type: 'integer', default: 64, min: 0, max: 1_048_576, describe: "Throttle rebuilds when spdk_tgt's free DMA heap falls below this, MiB" },
   'health.rpcLatencyMaxMs': { type: 'integer', default: 250, min: 1, max: 600_000, describe: "Throttle rebuilds when spdk_tgt's RPC latency (p90 of the last period) exceeds this, ms" },
-  'health.reactorBusyMaxPct': { type: 'integer', default: 95, min: 1, max: 100, describe: "Throttle rebuilds when spdk_tgt's busiest reactor exceeds this share of busy ticks, %" },
+  'health.reactorBusyMaxPct': {
+    type: 'integer',
+    default: 95,
+    min: 1,
+    max: 100,
+    describe: "Throttle rebuilds when spdk_tgt's busiest reactor exceeds this load, %: its share of busy ticks, or in interrupt mode its core's CPU share",
+  },
   'health.admissionReserveMib': { type: 'integer', default: 32, min: 0, max: 1_048_576, describe: 'DMA memory kept free for I/O: admission refuses work that would leave less, MiB' },
   'health.spdkHugepagesLimitBytes': {
     type: 'string',
