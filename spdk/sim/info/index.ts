@@ -20,7 +20,17 @@ const THREADS = [
   { name: 'iscsi_poll_group_0', id: 3 },
 ] as const;
 
-export function infoModule(target: CoreTarget): SimModule {
+export interface InfoOptions {
+  /**
+   * Reactors in interrupt mode (spdk_tgt --interrupt-mode): framework_get_reactors says
+   * in_interrupt true with busy and idle 0, as v26.05 does (it counts them only in its polling
+   * loop); usr and sys move with the simulator's own CPU time either way.
+   */
+  interruptMode?: boolean;
+}
+
+export function infoModule(target: CoreTarget, options: InfoOptions = {}): SimModule {
+  const interrupt = options.interruptMode === true;
   const ticksSince = (ms: number) => Math.round(((Date.now() - ms) / 1000) * TICK_RATE);
   /** The reactor busy-polls, but the counters only need to grow: busy is the RPC share. */
   const busyTicks = () => {
@@ -45,7 +55,7 @@ export function infoModule(target: CoreTarget): SimModule {
       t.register('framework_get_reactors', {
         handler: () => {
           const elapsed = ticksSince(target.startedAt);
-          const busy = busyTicks();
+          const busy = interrupt ? 0 : busyTicks();
           const cpu = process.cpuUsage();
           return {
             tick_rate: TICK_RATE,
@@ -56,11 +66,13 @@ export function infoModule(target: CoreTarget): SimModule {
                 numa_id: 0,
                 tid: process.pid,
                 busy,
-                idle: Math.max(0, elapsed - busy),
-                in_interrupt: false,
+                idle: interrupt ? 0 : Math.max(0, elapsed - busy),
+                in_interrupt: interrupt,
+                // USER_HZ (100 per second) jiffies, as /proc/stat's: the simulator's own CPU time
+                // stands for its core's (v26.05 reports the whole core's since it started).
                 irq: 0,
-                sys: Math.round(cpu.system / 10_000),
-                usr: Math.round(cpu.user / 10_000),
+                sys: Math.floor(cpu.system / 10_000),
+                usr: Math.floor(cpu.user / 10_000),
                 lw_threads: THREADS.map((th) => ({ name: th.name, id: th.id, cpumask: '1', elapsed })),
               },
             ],
