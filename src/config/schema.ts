@@ -128,6 +128,11 @@ export const CONFIG_KEYS = {
   'client.tls.key': { type: 'string', default: undefined, describe: 'The private key (PEM) of client.tls.cert' },
   'client.tls.ca': { type: 'string', default: undefined, describe: "PEM bundle of the CAs that signed the API servers' certificates" },
   'sim.memMib': { type: 'integer', default: 2048, min: 16, max: 1_048_576, describe: "The embedded simulator's DMA memory (hugepages), MiB" },
+  'sim.interruptMode': {
+    type: 'boolean',
+    default: false,
+    describe: "Run the embedded simulator's reactor in interrupt mode, as spdk_tgt --interrupt-mode: its load is then the simulator's CPU share",
+  },
   'log.level': {
     type: 'enum',
     default: 'info',
