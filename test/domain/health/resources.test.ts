@@ -417,6 +417,35 @@ describe('the rebuild throttle', () => {
     await manual.sample();
     expect(manual.throttle()).toMatchObject({ engaged: true, reason: expect.stringMatching(/^spdk_tgt RPC latency p90 8000 ms > 2000 ms/) });
   });
+
+  // sim_reactor_load adds a set share of wall time to the reactor's CPU (and, polling, its busy
+  // ticks): the load the sample reads is that share plus the simulator's own few %, however busy
+  // the machine is. Samples a second apart: a jiffy is 1% of the interval.
+  it.each([
+    ['busy ticks of a polling reactor', [], /^busiest reactor (\d+)% busy > 50%/, /busiest reactor \d+% busy ≤ 50%/],
+    ["an interrupt-mode reactor's core CPU", ['--interrupt-mode'], /^busiest reactor (\d+)% of core 0's CPU \(interrupt mode\) > 50%/, /busiest reactor \d+% of core 0's CPU \(interrupt mode\) ≤ 50%/],
+  ])(
+    'judges %s against health.reactorBusyMaxPct: engages above it, releases below',
+    async (_what, args, engaged, healthy) => {
+      const n = await node([...args]);
+      const interrupt = args.length > 0;
+      const r = n.resources({ 'health.samplePeriodMs': 1000, 'health.reactorBusyMaxPct': 50 });
+      await r.start();
+      expect(r.snapshot()!.reactorModes).toEqual([{ lcore: 0, interrupt }]);
+      await waitFor('a reactor load', () => r.snapshot()!.reactors.length === 1);
+      expect(r.snapshot()!.reactors[0]).toMatchObject({ lcore: 0, interrupt });
+      expect(r.throttle()).toMatchObject({ engaged: false, reason: expect.stringMatching(healthy) });
+      await n.client.callUnchecked('sim_reactor_load', { pct: 80 });
+      await waitFor('the throttle to engage', () => r.throttle().engaged, 15_000);
+      const reason = engaged.exec(r.throttle().reason);
+      expect(reason, r.throttle().reason).not.toBeNull();
+      expect(Number(reason![1])).toBeGreaterThanOrEqual(79);
+      await n.client.callUnchecked('sim_reactor_load', { pct: 0 });
+      await waitFor('the throttle to release', () => !r.throttle().engaged, 15_000);
+      expect(r.throttle().reason).toMatch(healthy);
+    },
+    60_000,
+  );
 });
 
 describe('a node that cannot be sampled', () => {
