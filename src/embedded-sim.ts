@@ -43,7 +43,13 @@ export function restartDelayMs(failures: number, options: Pick<SupervisionOption
 /** The built simulator: beside this module in dist/, or in dist/ when this module runs from source (vitest). */
 const SIM_MAIN = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../dist/spdk/sim/main.js' : '../spdk/sim/main.js', import.meta.url));
 
-export async function startEmbeddedSim(log: Logger, memMib: number, supervision: Partial<SupervisionOptions> = {}): Promise<EmbeddedSim> {
+/** What the simulator is started with: sim.memMib, sim.interruptMode. */
+export interface EmbeddedSimOptions {
+  memMib: number;
+  interruptMode?: boolean;
+}
+
+export async function startEmbeddedSim(log: Logger, sim: EmbeddedSimOptions, supervision: Partial<SupervisionOptions> = {}): Promise<EmbeddedSim> {
   if (!fs.existsSync(SIM_MAIN)) throw new Error(`the simulator is not built (${SIM_MAIN} is missing): run npm run build`);
   const options = { ...DEFAULT_SUPERVISION, ...supervision };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spdk-conductor-sim-'));
@@ -52,7 +58,21 @@ export async function startEmbeddedSim(log: Logger, memMib: number, supervision:
   // services, parallel tests) must not read each other's /tmp/spdk_mem_dump.txt.
   // The lifeline is the child's stdin, a pipe this process holds: when the service dies, even by
   // SIGKILL, the pipe closes and the simulator stops and removes its directory.
-  const args = [SIM_MAIN, '--socket', socketPath, '--name', 'embedded', '--mem-mib', String(memMib), '--mem-dump', path.join(dir, 'mem-dump.txt'), '--lifeline', '--owned-dir', dir];
+  const args = [
+    SIM_MAIN,
+    '--socket',
+    socketPath,
+    '--name',
+    'embedded',
+    '--mem-mib',
+    String(sim.memMib),
+    ...(sim.interruptMode ? ['--interrupt-mode'] : []),
+    '--mem-dump',
+    path.join(dir, 'mem-dump.txt'),
+    '--lifeline',
+    '--owned-dir',
+    dir,
+  ];
 
   let child: ResultPromise | undefined;
   let stopping = false;

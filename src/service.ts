@@ -112,7 +112,7 @@ export interface SpdkConnection {
 /** spdk_tgt's client, on spdk.socket or on an embedded simulator started for this caller. */
 export async function openSpdk(config: Config, log: Logger): Promise<SpdkConnection> {
   refuseImplicitSimulator(config);
-  const sim = config['spdk.socket'] ? undefined : await startEmbeddedSim(componentLogger(log, 'embedded-sim'), config['sim.memMib']);
+  const sim = config['spdk.socket'] ? undefined : await startEmbeddedSim(componentLogger(log, 'embedded-sim'), { memMib: config['sim.memMib'], interruptMode: config['sim.interruptMode'] });
   let client: SpdkClient;
   try {
     client = new SpdkClient({

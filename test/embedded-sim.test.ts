@@ -89,7 +89,7 @@ describe('a restart that fails', () => {
   it('is tried again after a longer delay, and the simulator comes back once it can', async () => {
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-    const sim = await startEmbeddedSim(logger, 2048, { restartMinMs: 1_000 });
+    const sim = await startEmbeddedSim(logger, { memMib: 2048 }, { restartMinMs: 1_000 });
     cleanups.push(() => sim.stop());
     const first = sim.pid!;
     process.kill(first, 'SIGKILL');
@@ -106,5 +106,25 @@ describe('a restart that fails', () => {
     expect(alive(pid)).toBe(true);
     await sim.stop();
     expect(alive(pid)).toBe(false);
+  });
+});
+
+describe('sim.interruptMode', () => {
+  it('starts the simulator with its reactor in interrupt mode, and NodeInfo says so once sampled', async () => {
+    const dir = tempDir('interrupt-');
+    const config = loadConfig({
+      env: {
+        CONDUCTOR_SIM_INTERRUPT_MODE: 'true',
+        CONDUCTOR_SIM_MEM_MIB: '1024',
+        CONDUCTOR_API_SOCKET: path.join(dir, 'api.sock'),
+        CONDUCTOR_STATE_FILE: path.join(dir, 'state.json'),
+        CONDUCTOR_HEALTH_SAMPLE_PERIOD_MS: '200',
+      },
+    });
+    const service = await startService(config, { logger: pino({ level: 'silent' }) });
+    cleanups.push(() => service.close());
+    const reactors = await service.client.call<{ reactors: Array<{ in_interrupt: boolean; busy: number; idle: number }> }>('framework_get_reactors');
+    expect(reactors.reactors).toEqual([expect.objectContaining({ in_interrupt: true, busy: 0, idle: 0 })]);
+    await waitFor('NodeInfo reactor_mode', async () => (await service.domain.nodeInfo()).reactorMode === 'interrupt', 10_000);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * spdk-conductor's spdk_tgt simulator:
  *   node dist/spdk/sim/main.js --socket PATH --name A [--mem-mib N [--no-huge]] [--hugepages-free N]
- *                               [--mem-dump PATH] [--poll-ms N] [--quiet] [--lifeline [--owned-dir DIR]]
+ *                               [--mem-dump PATH] [--poll-ms N] [--interrupt-mode] [--quiet] [--lifeline [--owned-dir DIR]]
  * It speaks spdk_tgt v26.05's JSON-RPC on the Unix socket until SIGTERM/SIGINT, or with
  * --lifeline until its standard input closes.
  */
@@ -11,7 +11,7 @@ import { StartupError, type MemoryMode } from './core/memory/profiles.js';
 import { CoreTarget } from './core/target.js';
 import { modules } from './modules.js';
 
-const USAGE = `usage: main.js --socket PATH [--name A] [--mem-mib N] [--no-huge] [--hugepages-free N] [--mem-dump PATH] [--poll-ms N] [--quiet]
+const USAGE = `usage: main.js --socket PATH [--name A] [--mem-mib N] [--no-huge] [--hugepages-free N] [--mem-dump PATH] [--poll-ms N] [--interrupt-mode] [--quiet]
   --socket PATH        RPC Unix socket (spdk_tgt -r), default /var/tmp/spdk.sock
   --name NAME          target name in logs, default A
   --mem-mib N          hard DMA budget of N MiB (spdk_tgt -s N --env-context=--legacy-mem);
@@ -22,6 +22,8 @@ const USAGE = `usage: main.js --socket PATH [--name A] [--mem-mib N] [--no-huge]
   --poll-ms N          RPC poll period in ms, default 4 as in spdk_tgt (shorter only to speed up replays)
   --max-subsystems N   NVMe-oF subsystems, the discovery one included (spdk_tgt --wait-for-rpc with
                        nvmf_set_max_subsystems N before framework_start_init); default 1024
+  --interrupt-mode     reactors in interrupt mode, as spdk_tgt --interrupt-mode: framework_get_reactors
+                       says in_interrupt true, busy and idle 0, usr and sys the simulator's CPU time
   --quiet              no log lines on stderr
   --lifeline           stop when standard input closes: a parent that holds the other end of a
                        pipe takes the simulator with it, even when it is killed with SIGKILL
@@ -40,6 +42,7 @@ function main(): void {
         'mem-dump': { type: 'string', default: '/tmp/spdk_mem_dump.txt' },
         'poll-ms': { type: 'string', default: '4' },
         'max-subsystems': { type: 'string', default: '1024' },
+        'interrupt-mode': { type: 'boolean', default: false },
         quiet: { type: 'boolean', default: false },
         lifeline: { type: 'boolean', default: false },
         'owned-dir': { type: 'string' },
@@ -80,7 +83,7 @@ function main(): void {
     }
     throw err;
   }
-  for (const m of modules(target, { maxSubsystems })) target.install(m);
+  for (const m of modules(target, { maxSubsystems, interruptMode: values['interrupt-mode'] })) target.install(m);
   const stop = () => {
     void target.stop().finally(() => process.exit(0));
   };

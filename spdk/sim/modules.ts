@@ -16,13 +16,15 @@ import { nvmfModule } from './nvmf/index.js';
 export interface ModuleOptions {
   /** nvmf_set_max_subsystems as given at start-up; default spdk_tgt's 1024. */
   maxSubsystems?: number;
+  /** Reactors in interrupt mode (spdk_tgt --interrupt-mode): see info/index.ts. */
+  interruptMode?: boolean;
 }
 
 export function modules(target: CoreTarget, options: ModuleOptions = {}): SimModule[] {
   // One keyring for the target (nvmf) and the host (bdev_nvme) sides, as in spdk_tgt.
   const keyring = keyringModule();
   return [
-    infoModule(target),
+    infoModule(target, { interruptMode: options.interruptMode }),
     bdevModule(target),
     lvolModule(target),
     faultsModule(target),

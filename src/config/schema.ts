@@ -128,6 +128,11 @@ export const CONFIG_KEYS = {
   'client.tls.key': { type: 'string', default: undefined, describe: 'The private key (PEM) of client.tls.cert' },
   'client.tls.ca': { type: 'string', default: undefined, describe: "PEM bundle of the CAs that signed the API servers' certificates" },
   'sim.memMib': { type: 'integer', default: 2048, min: 16, max: 1_048_576, describe: "The embedded simulator's DMA memory (hugepages), MiB" },
+  'sim.interruptMode': {
+    type: 'boolean',
+    default: false,
+    describe: "Run the embedded simulator's reactor in interrupt mode, as spdk_tgt --interrupt-mode: its load is then the simulator's CPU share",
+  },
   'log.level': {
     type: 'enum',
     default: 'info',
@@ -279,7 +284,13 @@ export const CONFIG_KEYS = {
   },
   'health.dmaFreeMinMib': { type: 'integer', default: 64, min: 0, max: 1_048_576, describe: "Throttle rebuilds when spdk_tgt's free DMA heap falls below this, MiB" },
   'health.rpcLatencyMaxMs': { type: 'integer', default: 250, min: 1, max: 600_000, describe: "Throttle rebuilds when spdk_tgt's RPC latency (p90 of the last period) exceeds this, ms" },
-  'health.reactorBusyMaxPct': { type: 'integer', default: 95, min: 1, max: 100, describe: "Throttle rebuilds when spdk_tgt's busiest reactor exceeds this share of busy ticks, %" },
+  'health.reactorBusyMaxPct': {
+    type: 'integer',
+    default: 95,
+    min: 1,
+    max: 100,
+    describe: "Throttle rebuilds when spdk_tgt's busiest reactor exceeds this load, %: its share of busy ticks, or in interrupt mode its core's CPU share",
+  },
   'health.admissionReserveMib': { type: 'integer', default: 32, min: 0, max: 1_048_576, describe: 'DMA memory kept free for I/O: admission refuses work that would leave less, MiB' },
   'health.spdkHugepagesLimitBytes': {
     type: 'string',

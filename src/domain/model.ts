@@ -133,6 +133,8 @@ export interface NodeInfo {
   /** spdk_tgt's max_subsystems as admission uses it, and its source (see SubsystemLimit). */
   maxSubsystems: number;
   maxSubsystemsSource: string;
+  /** spdk_tgt's reactors as the last resource sample read them: polling, interrupt, mixed; '' before one did. */
+  reactorMode: '' | 'polling' | 'interrupt' | 'mixed';
 }
 
 /** An NVMe-oF/TCP subsystem to copy into. */

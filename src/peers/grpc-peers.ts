@@ -83,6 +83,8 @@ class GrpcPeer implements PeerNode {
       version: info.version,
       maxSubsystems: info.maxSubsystems,
       maxSubsystemsSource: info.maxSubsystemsSource,
+      // A peer of an older version says nothing ('').
+      reactorMode: info.reactorMode === 'polling' || info.reactorMode === 'interrupt' || info.reactorMode === 'mixed' ? info.reactorMode : '',
     };
   }
 

@@ -40,6 +40,7 @@ describe('Node and SnapshotShallowCopy', () => {
       version: '0.1.0',
       maxSubsystems: 2048,
       maxSubsystemsSource: 'spdk_tgt',
+      reactorMode: 'polling',
       apiTcpSecurity: 'off',
       apiTcpClientCertRequired: false,
     });

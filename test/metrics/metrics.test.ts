@@ -35,6 +35,7 @@ const COUNTS = new Set([
   'engine_members',
   'rebuilds',
   'rebuild_throttle_engaged',
+  'reactor_interrupt_mode',
   'hugepages',
   'hugepages_bound_pages',
   'hugepages_bound',

@@ -1,10 +1,12 @@
 /**
  * Info methods: spdk_get_version (with the simulator's own marker beside the version it imitates),
  * rpc_get_methods, framework_get_reactors, thread_get_stats, framework_get_config, and the memory
- * reports env_dpdk_get_mem_stats and iobuf_get_stats.
+ * reports env_dpdk_get_mem_stats and iobuf_get_stats; sim_reactor_load (never in spdk_tgt) adds a
+ * load of its own to the reactor's figures.
  */
 import { SimRpcError, type SimModule } from '../core/contract.js';
 import { objectDecoder } from '../core/decode.js';
+import { errno, strerror } from '../core/errno.js';
 import { writeMemDump } from '../core/memory/mem-dump.js';
 import { PARAM_SPECS } from '../core/param-specs.js';
 import { INVALID_PARAMS } from '../core/rpc-request.js';
@@ -20,7 +22,39 @@ const THREADS = [
   { name: 'iscsi_poll_group_0', id: 3 },
 ] as const;
 
-export function infoModule(target: CoreTarget): SimModule {
+export interface InfoOptions {
+  /**
+   * Reactors in interrupt mode (spdk_tgt --interrupt-mode): framework_get_reactors says
+   * in_interrupt true with busy and idle 0, as v26.05 does (it counts them only in its polling
+   * loop); usr and sys move with the simulator's own CPU time either way.
+   */
+  interruptMode?: boolean;
+}
+
+/**
+ * CPU time added to the reactor's figures at a set share of wall time (sim_reactor_load): a core
+ * made busy by work the simulator does not do, so that a test can set the load it reads.
+ */
+class AddedLoad {
+  private pct = 0;
+  private since = Date.now();
+  private doneMs = 0;
+
+  set(pct: number): void {
+    this.doneMs = this.ms();
+    this.since = Date.now();
+    this.pct = pct;
+  }
+
+  /** The added CPU time so far, ms. */
+  ms(): number {
+    return this.doneMs + ((Date.now() - this.since) * this.pct) / 100;
+  }
+}
+
+export function infoModule(target: CoreTarget, options: InfoOptions = {}): SimModule {
+  const interrupt = options.interruptMode === true;
+  const added = new AddedLoad();
   const ticksSince = (ms: number) => Math.round(((Date.now() - ms) / 1000) * TICK_RATE);
   /** The reactor busy-polls, but the counters only need to grow: busy is the RPC share. */
   const busyTicks = () => {
@@ -45,7 +79,8 @@ export function infoModule(target: CoreTarget): SimModule {
       t.register('framework_get_reactors', {
         handler: () => {
           const elapsed = ticksSince(target.startedAt);
-          const busy = busyTicks();
+          const addedMs = added.ms();
+          const busy = interrupt ? 0 : Math.min(elapsed, busyTicks() + Math.round((addedMs / 1000) * TICK_RATE));
           const cpu = process.cpuUsage();
           return {
             tick_rate: TICK_RATE,
@@ -56,15 +91,26 @@ export function infoModule(target: CoreTarget): SimModule {
                 numa_id: 0,
                 tid: process.pid,
                 busy,
-                idle: Math.max(0, elapsed - busy),
-                in_interrupt: false,
+                idle: interrupt ? 0 : Math.max(0, elapsed - busy),
+                in_interrupt: interrupt,
+                // USER_HZ (100 per second) jiffies, as /proc/stat's: the simulator's own CPU time
+                // stands for its core's (v26.05 reports the whole core's since it started).
                 irq: 0,
-                sys: Math.round(cpu.system / 10_000),
-                usr: Math.round(cpu.user / 10_000),
+                sys: Math.floor(cpu.system / 10_000),
+                usr: Math.floor((cpu.user / 1000 + addedMs) / 10),
                 lw_threads: THREADS.map((th) => ({ name: th.name, id: th.id, cpumask: '1', elapsed })),
               },
             ],
           };
+        },
+      });
+      t.register('sim_reactor_load', {
+        decode: objectDecoder([{ name: 'pct', type: 'uint32', required: true }]),
+        handler: (params) => {
+          const { pct } = params as { pct: number };
+          if (pct > 100) throw new SimRpcError(-errno.EINVAL, strerror(errno.EINVAL));
+          added.set(pct);
+          return true;
         },
       });
       t.register('thread_get_stats', {

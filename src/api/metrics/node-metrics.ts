@@ -113,7 +113,12 @@ export class NodeMetrics {
         ['page_size_bytes', 'bound'],
       ),
       hugepagesBound: gauge('hugepages_bound', "1 for the bound that sets a page size's available hugepages (the smallest)", ['page_size_bytes', 'bound']),
-      reactorBusy: gauge('reactor_busy_ratio', "Share of a reactor's ticks spent doing work between the last two samples", ['lcore']),
+      reactorBusy: gauge(
+        'reactor_busy_ratio',
+        "A reactor's load between the last two samples: polling, the share of its ticks spent doing work; in interrupt mode, its core's CPU share (other processes on the core count)",
+        ['lcore'],
+      ),
+      reactorInterrupt: gauge('reactor_interrupt_mode', '1 for a reactor in interrupt mode (sleeps on epoll), 0 for one that busy-polls its core, as last sampled', ['lcore']),
       sampleAge: gauge('resource_sample_age_seconds', "Age of the last sample of spdk_tgt's resources"),
       sampleTook: gauge('resource_sample_duration_seconds', "How long the last sample of spdk_tgt's resources took"),
       subsystems: gauge('nvmf_subsystems', 'NVMe-oF subsystems in spdk_tgt (the discovery subsystem included), as last counted'),
@@ -268,6 +273,7 @@ export class NodeMetrics {
       g.hugepagesBound.set({ page_size_bytes: dma.size, bound: hugepageBoundLabel(dma.bound) }, 1);
     }
     for (const reactor of s.reactors) g.reactorBusy.set({ lcore: reactor.lcore }, reactor.busyPct / 100);
+    for (const reactor of s.reactorModes) g.reactorInterrupt.set({ lcore: reactor.lcore }, reactor.interrupt ? 1 : 0);
     for (const m of s.iobuf?.modules ?? []) {
       for (const pool of ['small_pool', 'large_pool'] as const) {
         for (const source of ['cache', 'main', 'retry'] as const) set(c.iobuf, { module: m.module, pool: pool.replace('_pool', ''), source }, m[pool][source]);

@@ -33,6 +33,7 @@ export const nodeCommands: CommandSpec[] = [
                 ['export address', info.exportAddress],
                 ['shallow copy', info.shallowCopy ? 'yes' : 'no'],
                 ['max subsystems', `${info.maxSubsystems} (${info.maxSubsystemsSource})`],
+                ['reactors', info.reactorMode ? `${info.reactorMode} mode` : 'not sampled yet'],
                 ['api tcp', info.apiTcpSecurity || 'off'],
                 ['client certificate', info.apiTcpClientCertRequired ? 'required' : 'not required'],
               ]),

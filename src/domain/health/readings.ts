@@ -8,8 +8,20 @@ import type { DmaReading } from './dma-reading.js';
 
 export interface ReactorLoad {
   lcore: number;
-  /** Share of ticks in which pollers did work since the previous sample (a reactor polls at 100% CPU regardless). */
+  /**
+   * Since the previous sample: a polling reactor's share of ticks in which pollers did work (it
+   * polls at 100% CPU regardless); a reactor in interrupt mode, its core's CPU share (everything
+   * that ran on the core, not only spdk_tgt). See reading-math.ts reactorLoad.
+   */
   busyPct: number;
+  /** The reactor was in interrupt mode at both readings. */
+  interrupt: boolean;
+}
+
+/** A reactor's mode as the sample's framework_get_reactors reading says. */
+export interface ReactorMode {
+  lcore: number;
+  interrupt: boolean;
 }
 
 export interface ResourceSnapshot {
@@ -20,7 +32,12 @@ export interface ResourceSnapshot {
   dma: DmaReading;
   iobuf: { modules: IobufModuleStats[]; retries: number } | undefined;
   reactors: ReactorLoad[];
-  /** The busiest reactor's busy share; undefined on the first sample and after a restart of spdk_tgt. */
+  /** Every reactor of this sample's reading (none when it could not be read), its first sample's included. */
+  reactorModes: ReactorMode[];
+  /**
+   * The busiest reactor's load, polling or interrupt mode alike; undefined on the first sample,
+   * after a restart of spdk_tgt, and when every reactor changed mode since the previous sample.
+   */
   reactorBusyPct: number | undefined;
   /** p90 of the spdk_tgt call latencies recorded since the previous sample; undefined without calls. */
   rpcLatencyP90Ms: number | undefined;

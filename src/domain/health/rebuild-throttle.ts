@@ -150,7 +150,7 @@ export class RebuildThrottle {
       breaches.push({ text: `spdk_tgt RPC latency p90 ${Math.round(s.rpcLatencyP90Ms)} ms > ${t.rpcMs} ms (${s.rpcCalls} calls)`, reading: s.rpcLatencyP90Ms, threshold: t.rpcMs });
     }
     if (s.reactorBusyPct !== undefined && s.reactorBusyPct > t.busyPct) {
-      breaches.push({ text: `busiest reactor ${Math.round(s.reactorBusyPct)}% busy > ${t.busyPct}%`, reading: s.reactorBusyPct, threshold: t.busyPct });
+      breaches.push({ text: `busiest reactor ${busiest(s)} > ${t.busyPct}%`, reading: s.reactorBusyPct, threshold: t.busyPct });
     }
     if (breaches.length > 0) {
       this.cleanStreak = 0;
@@ -208,9 +208,19 @@ export class RebuildThrottle {
     const t = this.thresholds;
     const dma = s.dma.availableBytes === undefined ? 'free DMA memory unknown' : `free DMA memory ${mib(s.dma.availableBytes)} ≥ ${t.dmaFreeBytes / MIB} MiB`;
     const rpc = s.rpcLatencyP90Ms === undefined ? 'no RPC latencies' : `RPC latency p90 ${Math.round(s.rpcLatencyP90Ms)} ms ≤ ${t.rpcMs} ms`;
-    const busy = s.reactorBusyPct === undefined ? 'reactor load unknown' : `busiest reactor ${Math.round(s.reactorBusyPct)}% ≤ ${t.busyPct}%`;
+    const busy = s.reactorBusyPct === undefined ? 'reactor load unknown' : `busiest reactor ${busiest(s)} ≤ ${t.busyPct}%`;
     return `healthy: ${dma}, ${rpc}, ${busy}; rebuilds run at ${rate(wanted)}${pending}`;
   }
+}
+
+/**
+ * The busiest reactor's load as the reasons word it: a polling reactor's busy ticks ("97% busy"),
+ * an interrupt-mode reactor's core CPU ("97% of core 2's CPU, interrupt mode"), the same threshold for both.
+ */
+function busiest(s: ResourceSnapshot): string {
+  const pct = s.reactorBusyPct ?? 0;
+  const top = s.reactors.find((r) => r.busyPct === pct);
+  return top?.interrupt ? `${Math.round(pct)}% of core ${top.lcore}'s CPU (interrupt mode)` : `${Math.round(pct)}% busy`;
 }
 
 /** Same format as resources.ts' mib(), which admission messages use: the two read alike in logs. */

@@ -43,21 +43,21 @@ import { ConductorError, SpdkRpcError, SpdkTransportError } from '../../errors.j
 import { boundBySpdkLimit, parseSpdkHugepageLimits, readHugepages, type SpdkHugepageLimits } from '../../host/hugepages.js';
 import type { CallOptions } from '../../spdk/call.js';
 import type { SpdkClient } from '../../spdk/client.js';
-import type { Reactors, SpdkMethods } from '../../spdk/methods/index.js';
+import type { SpdkMethods } from '../../spdk/methods/index.js';
 import type { Admission, AdmissionRequest, Reservation, SubsystemLimit } from './admission.js';
 import type { ThrottleInfo } from '../model.js';
 import { RebuildThrottle } from './rebuild-throttle.js';
-import type { ReactorLoad, ResourceSnapshot } from './readings.js';
+import type { ReactorLoad, ReactorMode, ResourceSnapshot } from './readings.js';
 import { dmaReading, mib, readDump } from './dma-reading.js';
 import { DumpSchedule } from './dump-schedule.js';
-import { percentile, reactorLoad } from './reading-math.js';
+import { percentile, reactorLoad, type ReactorsReading } from './reading-math.js';
 import { LimitUnknown, maxSubsystemsIn } from './max-subsystems.js';
 import { bounded } from './bounded-wait.js';
 import { estimateOf, type Estimate } from './admission-estimate.js';
 import { AdmissionLedger } from './admission-ledger.js';
 
 export type { DmaReading } from './dma-reading.js';
-export type { ReactorLoad, ResourceSnapshot } from './readings.js';
+export type { ReactorLoad, ReactorMode, ResourceSnapshot } from './readings.js';
 
 export { CLEAN_SAMPLES_TO_RELEASE } from './rebuild-throttle.js';
 export { CONTROLLER_DMA_BYTES, REBUILD_WINDOWS } from './admission-estimate.js';
@@ -112,7 +112,9 @@ export class NodeResources implements Admission {
   private readonly ledger: AdmissionLedger;
   private latencies: number[] = [];
   private latencyNext = 0;
-  private prevReactors: Reactors | undefined;
+  private prevReactors: ReactorsReading | undefined;
+  /** The reactors' modes as last logged, e.g. "0:interrupt 1:polling". */
+  private loggedModes = '';
   private subsystemRead: Promise<void> | undefined;
   /** spdk_tgt restarted since the last list: what it has is no longer what the ledger's count holds. */
   private recountAfterRestart = false;
@@ -291,15 +293,19 @@ export class NodeResources implements Admission {
     // they would measure the dump, not spdk_tgt's responsiveness.
     const [iobuf, reactors, simPool] = await Promise.all([
       part('iobuf_get_stats', () => timed(() => this.spdk.info.getIobufStats(opts))),
-      part('framework_get_reactors', () => timed(() => this.spdk.info.getReactors(opts))),
+      // Stamped when the answer arrives: v26.05 reads the cores' jiffies as it answers, and an
+      // interrupt-mode reactor's load is those jiffies over the wall time between two answers.
+      part('framework_get_reactors', () => timed(() => this.spdk.info.getReactors(opts)).then((reactors) => ({ reactors, atMs: performance.now() }))),
       caps.simulator ? part('sim_set_memory', () => this.client.callUnchecked<{ hugepages_free: number | null }>('sim_set_memory', {}, opts)) : undefined,
     ]);
     // Before the count: a restart of spdk_tgt found here makes this sample list its subsystems.
     const load = reactors ? this.reactorLoad(reactors) : [];
+    const modes = reactors ? reactors.reactors.reactors.map((r) => ({ lcore: r.lcore, interrupt: r.in_interrupt })) : [];
+    if (reactors) this.logModes(modes);
     if (!this.limitKnown) await this.readLimit();
     const subsystemsRead = this.recountDue() ? this.refreshSubsystems(true) : undefined;
     const kept = this.dumps.kept(at, this.last?.dma, this.thresholds.reserveBytes);
-    const dump = kept ? kept.read : await part('env_dpdk_get_mem_stats', () => readDump(this.spdk, opts, reactors?.pid));
+    const dump = kept ? kept.read : await part('env_dpdk_get_mem_stats', () => readDump(this.spdk, opts, reactors?.reactors.pid));
     if (!kept) this.dumps.took(dump, at, this.period);
     await subsystemsRead;
     const hugepages = await hugepagesRead;
@@ -314,6 +320,7 @@ export class NodeResources implements Admission {
       dma,
       iobuf: iobuf && { modules: iobuf, retries: iobuf.reduce((n, m) => n + m.small_pool.retry + m.large_pool.retry, 0) },
       reactors: load,
+      reactorModes: modes,
       reactorBusyPct: load.length > 0 ? Math.max(...load.map((r) => r.busyPct)) : undefined,
       rpcLatencyP90Ms: p90.value,
       rpcCalls: p90.count,
@@ -328,14 +335,14 @@ export class NodeResources implements Admission {
     return snapshot;
   }
 
-  /** Busy share per reactor between this and the previous reading; none after a restart of spdk_tgt. */
-  private reactorLoad(current: Reactors): ReactorLoad[] {
+  /** Load per reactor between this and the previous reading; none after a restart of spdk_tgt. */
+  private reactorLoad(current: ReactorsReading): ReactorLoad[] {
     const previous = this.prevReactors;
     this.prevReactors = current;
     if (previous === undefined) return [];
     const load = reactorLoad(previous, current);
     if (load === undefined) {
-      this.log.warn({ pid: current.pid, previousPid: previous.pid }, 'spdk_tgt restarted: its rebuild options are applied again and its max_subsystems read again');
+      this.log.warn({ pid: current.reactors.pid, previousPid: previous.reactors.pid }, 'spdk_tgt restarted: its rebuild options are applied again and its max_subsystems read again');
       this.rebuildThrottle.forgetApplied();
       this.limitKnown = this.limitFixed;
       this.recountAfterRestart = true;
@@ -343,6 +350,16 @@ export class NodeResources implements Admission {
       return [];
     }
     return load;
+  }
+
+  /** Logs the reactors' modes when they are first read and whenever one changes. */
+  private logModes(modes: ReactorMode[]): void {
+    const key = modes.map((m) => `${m.lcore}:${m.interrupt ? 'interrupt' : 'polling'}`).join(' ');
+    if (key === this.loggedModes) return;
+    const first = this.loggedModes === '';
+    this.loggedModes = key;
+    // In interrupt mode a reactor's load is its core's CPU share (reading-math.ts reactorLoad).
+    this.log.info({ reactors: modes }, first ? `spdk_tgt's reactors: ${key} (an interrupt-mode reactor's load is its core's CPU share)` : `spdk_tgt's reactor modes changed: ${key}`);
   }
 
   private takeLatencyP90(): { value: number | undefined; count: number } {

@@ -77,6 +77,7 @@ import { NodeMonitor } from './node-monitor.js';
 import { keyUserLive } from './key-users.js';
 import { ReplicaExposure } from '../replica/exposure.js';
 import { rebuildSalvaged } from '../rebuild/salvaged.js';
+import { reactorMode } from '../health/reading-math.js';
 
 /** Admission and the rebuild health throttle (src/domain/health/resources.ts). */
 export interface NodeResourcesLike extends Admission {
@@ -413,6 +414,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       version: CONDUCTOR_VERSION,
       maxSubsystems: limit.max,
       maxSubsystemsSource: limit.source,
+      reactorMode: reactorMode(this.options.resources.snapshot()?.reactorModes ?? []),
     };
   }
 

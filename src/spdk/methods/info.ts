@@ -27,9 +27,24 @@ export interface LightweightThread {
 
 export interface Reactor {
   lcore: number;
-  /** Ticks; divide by tick_rate. A polling reactor is busy nearly all the time. */
+  /**
+   * Ticks; divide by tick_rate. A polling reactor is busy nearly all the time. v26.05 counts them
+   * only in its polling loop: a reactor in interrupt mode leaves both where they were (0 when it
+   * started in interrupt mode).
+   */
   busy: number;
   idle: number;
+  /** The reactor sleeps on epoll (spdk_tgt --interrupt-mode) instead of busy-polling its core. */
+  in_interrupt: boolean;
+  /**
+   * The core's CPU time since spdk_tgt started, in USER_HZ jiffies: /proc/stat's `cpuN` user,
+   * system and irq+softirq columns less their values at start-up (lib/event/app.c
+   * app_get_proc_stat). Everything that ran on the core counts, not only spdk_tgt; all three are 0
+   * when /proc/stat could not be read.
+   */
+  usr: number;
+  sys: number;
+  irq: number;
   lw_threads: LightweightThread[];
 }
 

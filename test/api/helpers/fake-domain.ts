@@ -289,6 +289,7 @@ export class FakeDomain implements NodeDomain, EngineDomain {
       version: '0.1.0',
       maxSubsystems: 2048,
       maxSubsystemsSource: 'spdk_tgt',
+      reactorMode: 'polling',
     };
   }
 

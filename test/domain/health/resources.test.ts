@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
 import type { Config, ConfigKey } from '../../../src/config/schema.js';
 import { CLEAN_SAMPLES_TO_RELEASE, CONTROLLER_DMA_BYTES, NodeResources, SUBSYSTEM_RECOUNT_MS, type ResourcesOptions } from '../../../src/domain/health/resources.js';
-import { percentile, reactorLoad } from '../../../src/domain/health/reading-math.js';
+import { percentile, reactorLoad, reactorMode, USER_HZ, type ReactorsReading } from '../../../src/domain/health/reading-math.js';
 import type { ThrottleInfo } from '../../../src/domain/model.js';
 import { ConductorError, type ErrorCode } from '../../../src/errors.js';
 import { SpdkClient } from '../../../src/spdk/client.js';
@@ -417,6 +417,35 @@ describe('the rebuild throttle', () => {
     await manual.sample();
     expect(manual.throttle()).toMatchObject({ engaged: true, reason: expect.stringMatching(/^spdk_tgt RPC latency p90 8000 ms > 2000 ms/) });
   });
+
+  // sim_reactor_load adds a set share of wall time to the reactor's CPU (and, polling, its busy
+  // ticks): the load the sample reads is that share plus the simulator's own few %, however busy
+  // the machine is. Samples a second apart: a jiffy is 1% of the interval.
+  it.each([
+    ['busy ticks of a polling reactor', [], /^busiest reactor (\d+)% busy > 50%/, /busiest reactor \d+% busy ≤ 50%/],
+    ["an interrupt-mode reactor's core CPU", ['--interrupt-mode'], /^busiest reactor (\d+)% of core 0's CPU \(interrupt mode\) > 50%/, /busiest reactor \d+% of core 0's CPU \(interrupt mode\) ≤ 50%/],
+  ])(
+    'judges %s against health.reactorBusyMaxPct: engages above it, releases below',
+    async (_what, args, engaged, healthy) => {
+      const n = await node([...args]);
+      const interrupt = args.length > 0;
+      const r = n.resources({ 'health.samplePeriodMs': 1000, 'health.reactorBusyMaxPct': 50 });
+      await r.start();
+      expect(r.snapshot()!.reactorModes).toEqual([{ lcore: 0, interrupt }]);
+      await waitFor('a reactor load', () => r.snapshot()!.reactors.length === 1);
+      expect(r.snapshot()!.reactors[0]).toMatchObject({ lcore: 0, interrupt });
+      expect(r.throttle()).toMatchObject({ engaged: false, reason: expect.stringMatching(healthy) });
+      await n.client.callUnchecked('sim_reactor_load', { pct: 80 });
+      await waitFor('the throttle to engage', () => r.throttle().engaged, 15_000);
+      const reason = engaged.exec(r.throttle().reason);
+      expect(reason, r.throttle().reason).not.toBeNull();
+      expect(Number(reason![1])).toBeGreaterThanOrEqual(79);
+      await n.client.callUnchecked('sim_reactor_load', { pct: 0 });
+      await waitFor('the throttle to release', () => !r.throttle().engaged, 15_000);
+      expect(r.throttle().reason).toMatch(healthy);
+    },
+    60_000,
+  );
 });
 
 describe('a node that cannot be sampled', () => {
@@ -484,22 +513,95 @@ describe('reactorLoad and percentile', () => {
   const recorded: Reactors = {
     tick_rate: 2_600_000_000,
     pid: 12718,
-    reactors: [{ lcore: 0, busy: 10_446_749_000, idle: 140_666_909_682, lw_threads: [{ name: 'app_thread', id: 1 }] }],
+    reactors: [{ lcore: 0, busy: 10_446_749_000, idle: 140_666_909_682, in_interrupt: false, irq: 0, sys: 235, usr: 5384, lw_threads: [{ name: 'app_thread', id: 1 }] }],
   };
+  const at = (reactors: Reactors, atMs: number): ReactorsReading => ({ reactors, atMs });
   const later = (busy: number, pid = 12718): Reactors => ({
     ...recorded,
     pid,
-    reactors: [{ ...recorded.reactors[0]!, busy: recorded.reactors[0]!.busy + busy, idle: recorded.reactors[0]!.idle + (2_600_000_000 - busy) }],
+    reactors: [{ ...recorded.reactors[0]!, busy: recorded.reactors[0]!.busy + busy, idle: recorded.reactors[0]!.idle + (2_600_000_000 - busy), usr: recorded.reactors[0]!.usr + 100 }],
+  });
+  /** Two reactors in interrupt mode (v26.05 --interrupt-mode: busy and idle stay 0), their cores' jiffies moved by `jiffies`. */
+  const sleeping = (jiffies: [number, number], pid = 4242): Reactors => ({
+    tick_rate: 2_600_000_000,
+    pid,
+    reactors: jiffies.map((j, lcore) => ({
+      lcore,
+      busy: 0,
+      idle: 0,
+      in_interrupt: true,
+      irq: 10 + Math.floor(j / 4),
+      sys: 40 + Math.floor(j / 4),
+      usr: 200 + j - 2 * Math.floor(j / 4),
+      lw_threads: [],
+    })),
   });
 
-  it("is the share of ticks in which a reactor's pollers did work between two readings", () => {
-    expect(reactorLoad(recorded, later(2_470_000_000))).toEqual([{ lcore: 0, busyPct: 95 }]);
-    expect(reactorLoad(recorded, later(0))).toEqual([{ lcore: 0, busyPct: 0 }]);
+  it("is the share of ticks in which a polling reactor's pollers did work between two readings", () => {
+    expect(reactorLoad(at(recorded, 0), at(later(2_470_000_000), 1000))).toEqual([{ lcore: 0, busyPct: 95, interrupt: false }]);
+    expect(reactorLoad(at(recorded, 0), at(later(0), 1000))).toEqual([{ lcore: 0, busyPct: 0, interrupt: false }]);
+  });
+
+  it("is the core's CPU over the wall time for a reactor in interrupt mode: usr+sys+irq jiffies / (seconds × USER_HZ), at most 1", () => {
+    expect(USER_HZ).toBe(100);
+    // 2 s apart: 60 jiffies of 200 is 30%, 200 of 200 is 100%.
+    expect(reactorLoad(at(sleeping([0, 0]), 5000), at(sleeping([60, 200]), 7000))).toEqual([
+      { lcore: 0, busyPct: 30, interrupt: true },
+      { lcore: 1, busyPct: 100, interrupt: true },
+    ]);
+    // More jiffies than the wall time holds (readings stamped late, a core's jiffies read at another time): clamped.
+    expect(reactorLoad(at(sleeping([0, 0]), 5000), at(sleeping([0, 250]), 7000))).toEqual([
+      { lcore: 0, busyPct: 0, interrupt: true },
+      { lcore: 1, busyPct: 100, interrupt: true },
+    ]);
+    // No wall time between them: no figure, not a restart.
+    expect(reactorLoad(at(sleeping([0, 0]), 5000), at(sleeping([3, 3]), 5000))).toEqual([]);
+  });
+
+  it('gives no figure for a reactor that changed mode between the readings, and goes on for the others', () => {
+    const mixed = (interrupt0: boolean, busy: number): Reactors => ({
+      ...recorded,
+      reactors: [
+        { ...recorded.reactors[0]!, in_interrupt: interrupt0, busy: recorded.reactors[0]!.busy + busy, usr: recorded.reactors[0]!.usr + 50 },
+        { lcore: 1, busy: 0, idle: 0, in_interrupt: true, irq: 0, sys: 0, usr: busy === 0 ? 0 : 100, lw_threads: [] },
+      ],
+    });
+    // lcore 0 went from polling to interrupt mode (its ticks stopped); lcore 1 stayed in interrupt mode, 100 jiffies in 2 s.
+    expect(reactorLoad(at(mixed(false, 0), 0), at(mixed(true, 1000), 2000))).toEqual([{ lcore: 1, busyPct: 50, interrupt: true }]);
+    // And back: polling again, busy ticks moving from where they stopped.
+    expect(reactorLoad(at(mixed(true, 0), 0), at(mixed(false, 1000), 2000))).toEqual([{ lcore: 1, busyPct: 50, interrupt: true }]);
   });
 
   it('says undefined across a restart of spdk_tgt (another pid, or counters that went back)', () => {
-    expect(reactorLoad(recorded, later(1000, 99))).toBeUndefined();
-    expect(reactorLoad(later(1000), recorded)).toBeUndefined();
+    expect(reactorLoad(at(recorded, 0), at(later(1000, 99), 1000))).toBeUndefined();
+    expect(reactorLoad(at(later(1000), 0), at(recorded, 1000))).toBeUndefined();
+    // In interrupt mode only the jiffies move: a new spdk_tgt counts them from its own start.
+    expect(reactorLoad(at(sleeping([500, 500]), 0), at(sleeping([20, 20]), 2000))).toBeUndefined();
+    expect(reactorLoad(at(sleeping([0, 0]), 0), at(sleeping([20, 20], 4343), 2000))).toBeUndefined();
+    // A pid that is not there (an spdk_tgt that does not say it) leaves the counters to tell.
+    const noPid = (r: Reactors): Reactors => ({ tick_rate: r.tick_rate, reactors: r.reactors });
+    expect(reactorLoad(at(noPid(sleeping([0, 0])), 0), at(noPid(sleeping([20, 40])), 2000))).toEqual([
+      { lcore: 0, busyPct: 10, interrupt: true },
+      { lcore: 1, busyPct: 20, interrupt: true },
+    ]);
+    expect(reactorLoad(at(noPid(sleeping([500, 500])), 0), at(noPid(sleeping([20, 20])), 2000))).toBeUndefined();
+  });
+
+  it("reactorMode names the reactors' modes in one word", () => {
+    expect(reactorMode([])).toBe('');
+    expect(reactorMode([{ lcore: 0, interrupt: false }])).toBe('polling');
+    expect(
+      reactorMode([
+        { lcore: 0, interrupt: true },
+        { lcore: 1, interrupt: true },
+      ]),
+    ).toBe('interrupt');
+    expect(
+      reactorMode([
+        { lcore: 0, interrupt: true },
+        { lcore: 1, interrupt: false },
+      ]),
+    ).toBe('mixed');
   });
 
   it('percentile is nearest-rank', () => {

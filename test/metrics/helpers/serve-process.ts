@@ -32,6 +32,8 @@ export interface ServeProcess {
 export interface ServeOptions {
   readyOver?: 'http' | 'https';
   ca?: string;
+  /** More simulator arguments (e.g. --interrupt-mode). */
+  simArgs?: readonly string[];
 }
 
 /** The status of GET url over HTTPS, trusting `ca` and presenting no client certificate. */
@@ -48,7 +50,7 @@ function httpsStatus(url: string, ca: string | undefined): Promise<number> {
 
 export async function startServe(env: Record<string, string> = {}, options: ServeOptions = {}): Promise<ServeProcess> {
   const dir = tempDir('metrics-');
-  const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock') });
+  const sim = await startSim({ name: 'node', socket: path.join(dir, 'spdk.sock'), args: options.simArgs });
   // Export ports from this worker's own blocks (test/helpers/ports.ts; CONDUCTOR_TEST_PORT_SLOT keeps
   // other checkouts' suites out of them). A random block above 61000 met test/domain/admission-churn's
   // ~1,930 listeners there (and bench:scale's 61000-64999) and failed setup with -32602 on every port.

@@ -21,6 +21,9 @@ import { portBlock } from '../../helpers/ports.js';
 export const SPDK_TGT = process.env.SPDK_TGT;
 export const SPDK_DD = SPDK_TGT ? path.join(path.dirname(SPDK_TGT), 'spdk_dd') : '';
 export const HAS_DD = SPDK_TGT !== undefined && fs.existsSync(SPDK_DD);
+/** nvmf_tgt of the same build: spdk_tgt without iSCSI, whose reactors idle in --interrupt-mode (spdk_tgt's iSCSI poller keeps its core busy). */
+export const NVMF_TGT = SPDK_TGT ? path.join(path.dirname(SPDK_TGT), 'nvmf_tgt') : '';
+export const HAS_NVMF_TGT = SPDK_TGT !== undefined && fs.existsSync(NVMF_TGT);
 export const MIB = 1024 * 1024;
 const CORE_MASK = process.env.SPDK_CORE_MASK ?? '0x1';
 const START_MS = 60_000;
@@ -86,6 +89,8 @@ export class RealTarget {
     readonly socket: string,
     /** More spdk_tgt arguments (e.g. --wait-for-rpc). */
     readonly extraArgs: readonly string[] = [],
+    /** The SPDK application (default SPDK_TGT; e.g. NVMF_TGT). */
+    readonly binary: string = SPDK_TGT!,
   ) {}
 
   async start(): Promise<void> {
@@ -102,7 +107,7 @@ export class RealTarget {
     // A kill -9 leaves the socket file: the new target must not find it in the way.
     fs.rmSync(this.socket, { force: true });
     this.stderr = '';
-    const proc = spawn(SPDK_TGT!, ['-r', this.socket, ...args, ...this.extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(this.binary, ['-r', this.socket, ...args, ...this.extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     proc.stderr!.on('data', (chunk: Buffer) => (this.stderr = (this.stderr + chunk.toString()).slice(-65_536)));
     await until(`spdk_tgt ${this.name} on ${this.socket}`, START_MS, () => {
@@ -140,6 +145,8 @@ export async function startPair(first: Promise<RealNode>, second: Promise<RealNo
 
 export interface RealNodeOptions {
   env?: Record<string, string>;
+  /** The target: another SPDK application than SPDK_TGT, and more arguments (e.g. --interrupt-mode). */
+  target?: { binary?: string; args?: readonly string[] };
 }
 
 /** A real target and the service over it, as one node of a cluster. */
@@ -157,7 +164,7 @@ export class RealNode {
 
   static async start(name: string, options: RealNodeOptions = {}): Promise<RealNode> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `conductor-real-${name}-`));
-    const target = new RealTarget(name, path.join(dir, 'spdk.sock'));
+    const target = new RealTarget(name, path.join(dir, 'spdk.sock'), options.target?.args, options.target?.binary);
     const ports = portBlock();
     const node = new RealNode(name, dir, target, {
       CONDUCTOR_SPDK_SOCKET: target.socket,

@@ -30,6 +30,13 @@ export interface NodeInfo {
    */
   'maxSubsystems'?: (number);
   'maxSubsystemsSource'?: (string);
+  /**
+   * How spdk_tgt's reactors run, as the last resource sample read them (framework_get_reactors'
+   * in_interrupt): "polling" (each busy-polls its core), "interrupt" (each sleeps on epoll:
+   * spdk_tgt --interrupt-mode), "mixed", or empty before a sample read them. In interrupt mode a
+   * reactor's load (the rebuild throttle's, the metric reactor_busy_ratio) is its core's CPU share.
+   */
+  'reactorMode'?: (string);
 }
 
 export interface NodeInfo__Output {
@@ -61,4 +68,11 @@ export interface NodeInfo__Output {
    */
   'maxSubsystems': (number);
   'maxSubsystemsSource': (string);
+  /**
+   * How spdk_tgt's reactors run, as the last resource sample read them (framework_get_reactors'
+   * in_interrupt): "polling" (each busy-polls its core), "interrupt" (each sleeps on epoll:
+   * spdk_tgt --interrupt-mode), "mixed", or empty before a sample read them. In interrupt mode a
+   * reactor's load (the rebuild throttle's, the metric reactor_busy_ratio) is its core's CPU share.
+   */
+  'reactorMode': (string);
 }
