@@ -75,7 +75,9 @@ describe('spdk_tgt in interrupt mode', () => {
   }, 60_000);
 
   it('engages the rebuild throttle on that load as on a polling reactor busy ticks, and releases it', async () => {
-    expect(value(await scrape(), 'spdk_conductor_rebuild_throttle_engaged')).toBe(0);
+    // The simulator's own CPU is in the figure: a start-up burst on a busy machine (a parallel run)
+    // can pass 50% for a sample or two, so the test starts from a released throttle.
+    await waitFor('the throttle released at idle', async () => value(await scrape(), 'spdk_conductor_rebuild_throttle_engaged') === 0, 30_000);
     await sim.call('sim_reactor_load', { pct: 80 });
     const e = await waitFor(
       'the throttle to engage',
@@ -86,7 +88,8 @@ describe('spdk_tgt in interrupt mode', () => {
       30_000,
     );
     expect(value(e, 'spdk_conductor_reactor_busy_ratio', { lcore: '0' })).toBeGreaterThanOrEqual(0.79);
-    const reason = /rebuild throttle engaged: busiest reactor (\d+)% of core 0's CPU \(interrupt mode\) > 50%/.exec(node.log());
+    // The last engagement: a start-up burst may have engaged it once before.
+    const reason = [...node.log().matchAll(/rebuild throttle engaged: busiest reactor (\d+)% of core 0's CPU \(interrupt mode\) > 50%/g)].at(-1);
     expect(reason, node.log().slice(-4000)).not.toBeNull();
     expect(Number(reason![1])).toBeGreaterThanOrEqual(79);
     await sim.call('sim_reactor_load', { pct: 0 });
