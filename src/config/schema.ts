@@ -289,7 +289,8 @@ export const CONFIG_KEYS = {
     default: 95,
     min: 1,
     max: 100,
-    describe: "Throttle rebuilds when spdk_tgt's busiest reactor exceeds this load, %: its share of busy ticks, or in interrupt mode its core's CPU share",
+    describe:
+      "Throttle rebuilds when spdk_tgt's busiest reactor exceeds this load, %: its share of busy ticks, or in interrupt mode its own thread's CPU share (its core's when spdk_tgt's threads are not visible here)",
   },
   'health.admissionReserveMib': { type: 'integer', default: 32, min: 0, max: 1_048_576, describe: 'DMA memory kept free for I/O: admission refuses work that would leave less, MiB' },
   'health.spdkHugepagesLimitBytes': {

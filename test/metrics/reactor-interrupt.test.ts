@@ -3,7 +3,9 @@
  * framework_get_reactors: in_interrupt true, busy and idle 0 for ever, usr/sys the core's jiffies):
  * the reactor's load is its CPU share, so reactor_busy_ratio is there, reactor_interrupt_mode says 1,
  * NodeInfo and `node info` say "interrupt", and the rebuild throttle judges that load as it judges a
- * polling reactor's busy ticks. The load is the simulator's own CPU (a few %) plus what
+ * polling reactor's busy ticks. The simulator's reactor "thread" (its tid, its own pid) is not named
+ * reactor_0, so the service falls back to the core's figure, as it does for an spdk_tgt whose
+ * threads it cannot see. The load is the simulator's own CPU (a few %) plus what
  * sim_reactor_load adds (a share of wall time, whatever the machine's load): at 80% the throttle
  * (50%) engages naming the interrupt-mode figure, back at 0 it releases.
  */
@@ -69,6 +71,9 @@ describe('spdk_tgt in interrupt mode', () => {
     expect(ratio).toBeGreaterThanOrEqual(0);
     expect(ratio).toBeLessThanOrEqual(1);
 
+    // The simulator reports its own pid as the reactor's tid: that thread is in this PID namespace,
+    // but its comm is not reactor_0, so the load is the core's figure, and the service says so.
+    expect(node.log()).toMatch(/spdk_tgt's reactors: 0:interrupt\(core CPU\) \(an interrupt-mode reactor's load is its core's CPU share/);
     expect(await invoke(api.node, 'NodeInfo', {})).toMatchObject({ reactorMode: 'interrupt', simulator: true });
     const { stdout } = await run(process.execPath, [CLI, 'node', 'info', '--api-socket', node.apiSocket], { timeout: 30_000 });
     expect(stdout).toMatch(/^reactors\s+interrupt mode$/m);

@@ -89,6 +89,8 @@ export function infoModule(target: CoreTarget, options: InfoOptions = {}): SimMo
               {
                 lcore: 0,
                 numa_id: 0,
+                // The simulator's main thread, not named reactor_0 as v26.05's reactors are: the
+                // service, which checks the name, falls back to the core's figure.
                 tid: process.pid,
                 busy,
                 idle: interrupt ? 0 : Math.max(0, elapsed - busy),

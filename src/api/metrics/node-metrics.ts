@@ -115,7 +115,7 @@ export class NodeMetrics {
       hugepagesBound: gauge('hugepages_bound', "1 for the bound that sets a page size's available hugepages (the smallest)", ['page_size_bytes', 'bound']),
       reactorBusy: gauge(
         'reactor_busy_ratio',
-        "A reactor's load between the last two samples: polling, the share of its ticks spent doing work; in interrupt mode, its core's CPU share (other processes on the core count)",
+        "A reactor's load between the last two samples: polling, the share of its ticks spent doing work; in interrupt mode, its own thread's CPU share, or its core's (other processes on the core count) when spdk_tgt's threads are not visible to the service",
         ['lcore'],
       ),
       reactorInterrupt: gauge('reactor_interrupt_mode', '1 for a reactor in interrupt mode (sleeps on epoll), 0 for one that busy-polls its core, as last sampled', ['lcore']),

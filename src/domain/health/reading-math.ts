@@ -1,5 +1,6 @@
 /** What a sample computes from its readings: reactor load between two readings, latency percentiles. */
 import type { Reactor, Reactors } from '../../spdk/methods/index.js';
+import type { ThreadCpu } from './reactor-threads.js';
 import type { ReactorLoad, ReactorMode } from './readings.js';
 
 /**
@@ -15,6 +16,8 @@ export const USER_HZ = 100;
 export interface ReactorsReading {
   reactors: Reactors;
   atMs: number;
+  /** Interrupt-mode reactors' own threads' CPU time, by lcore, read right after the answer (reactor-threads.ts). */
+  threads?: ReadonlyMap<number, ThreadCpu>;
 }
 
 /**
@@ -26,8 +29,12 @@ export interface ReactorsReading {
  * (v26.05 lib/event/reactor.c counts busy_tsc and idle_tsc only in its polling loop), so its load
  * is its core's CPU time over the wall time between the readings: Δ(usr + sys + irq) jiffies /
  * (elapsed s × USER_HZ), clamped to [0, 1]. That is the whole core's CPU, other processes on it
- * included. A reactor that changed mode between the two readings, or whose figure has nothing to
- * divide by, gives none for the interval.
+ * included; so when both readings have the reactor's own thread's CPU time (`threads`, same tid),
+ * its load is that instead: Δ(utime + stime) over the same wall time (`cpu: 'thread'`). A reactor
+ * with a thread figure in only one of the two readings (its thread gone, or seen only now), another
+ * tid, or thread counters gone back gives none for the interval; with none in either it is the
+ * core's (`cpu: 'core'`). A reactor that changed mode between the two readings, or whose figure
+ * has nothing to divide by, gives none for the interval.
  */
 export function reactorLoad(previous: ReactorsReading, current: ReactorsReading): ReactorLoad[] | undefined {
   const [p0, c0] = [previous.reactors, current.reactors];
@@ -44,12 +51,23 @@ export function reactorLoad(previous: ReactorsReading, current: ReactorsReading)
     if (busy < 0 || idle < 0 || jiffies < 0) return undefined;
     if (r.in_interrupt !== p.in_interrupt) continue;
     if (r.in_interrupt) {
-      if (elapsedSec > 0) load.push({ lcore: r.lcore, busyPct: Math.min(100, (jiffies * 100) / (elapsedSec * USER_HZ)), interrupt: true });
+      if (elapsedSec <= 0) continue;
+      const [pt, ct] = [previous.threads?.get(r.lcore), current.threads?.get(r.lcore)];
+      if (pt === undefined && ct === undefined) {
+        load.push({ lcore: r.lcore, busyPct: share(jiffies, elapsedSec), interrupt: true, cpu: 'core' });
+      } else if (pt !== undefined && ct !== undefined && pt.tid === ct.tid && ct.ticks >= pt.ticks) {
+        load.push({ lcore: r.lcore, busyPct: share(ct.ticks - pt.ticks, elapsedSec), interrupt: true, cpu: 'thread' });
+      }
     } else if (busy + idle > 0) {
       load.push({ lcore: r.lcore, busyPct: (busy * 100) / (busy + idle), interrupt: false });
     }
   }
   return load;
+}
+
+/** USER_HZ ticks over the wall time, %, at most 100. */
+function share(ticks: number, elapsedSec: number): number {
+  return Math.min(100, (ticks * 100) / (elapsedSec * USER_HZ));
 }
 
 function cpuJiffies(r: Reactor): number {

@@ -10,12 +10,15 @@ export interface ReactorLoad {
   lcore: number;
   /**
    * Since the previous sample: a polling reactor's share of ticks in which pollers did work (it
-   * polls at 100% CPU regardless); a reactor in interrupt mode, its core's CPU share (everything
-   * that ran on the core, not only spdk_tgt). See reading-math.ts reactorLoad.
+   * polls at 100% CPU regardless); a reactor in interrupt mode, its own thread's CPU share when
+   * the service can see spdk_tgt's threads, else its core's (everything that ran on the core, not
+   * only spdk_tgt). See reading-math.ts reactorLoad.
    */
   busyPct: number;
   /** The reactor was in interrupt mode at both readings. */
   interrupt: boolean;
+  /** In interrupt mode, whose CPU busyPct is: the reactor's thread's, or its core's. */
+  cpu?: 'thread' | 'core';
 }
 
 /** A reactor's mode as the sample's framework_get_reactors reading says. */

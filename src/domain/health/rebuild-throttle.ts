@@ -215,12 +215,15 @@ export class RebuildThrottle {
 
 /**
  * The busiest reactor's load as the reasons word it: a polling reactor's busy ticks ("97% busy"),
- * an interrupt-mode reactor's core CPU ("97% of core 2's CPU, interrupt mode"), the same threshold for both.
+ * an interrupt-mode reactor's own thread's CPU ("97% of reactor 2's thread CPU (interrupt mode)") or,
+ * when its thread cannot be seen, its core's ("97% of core 2's CPU (interrupt mode)"), the same
+ * threshold for all.
  */
 function busiest(s: ResourceSnapshot): string {
-  const pct = s.reactorBusyPct ?? 0;
-  const top = s.reactors.find((r) => r.busyPct === pct);
-  return top?.interrupt ? `${Math.round(pct)}% of core ${top.lcore}'s CPU (interrupt mode)` : `${Math.round(pct)}% busy`;
+  const pct = Math.round(s.reactorBusyPct ?? 0);
+  const top = s.reactors.find((r) => r.busyPct === s.reactorBusyPct);
+  if (!top?.interrupt) return `${pct}% busy`;
+  return top.cpu === 'thread' ? `${pct}% of reactor ${top.lcore}'s thread CPU (interrupt mode)` : `${pct}% of core ${top.lcore}'s CPU (interrupt mode)`;
 }
 
 /** Same format as resources.ts' mib(), which admission messages use: the two read alike in logs. */

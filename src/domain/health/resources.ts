@@ -51,6 +51,7 @@ import type { ReactorLoad, ReactorMode, ResourceSnapshot } from './readings.js';
 import { dmaReading, mib, readDump } from './dma-reading.js';
 import { DumpSchedule } from './dump-schedule.js';
 import { percentile, reactorLoad, type ReactorsReading } from './reading-math.js';
+import { readReactorThreads } from './reactor-threads.js';
 import { LimitUnknown, maxSubsystemsIn } from './max-subsystems.js';
 import { bounded } from './bounded-wait.js';
 import { estimateOf, type Estimate } from './admission-estimate.js';
@@ -79,6 +80,8 @@ export interface ResourcesOptions {
   config: Config;
   /** Where proc/meminfo and sys/kernel/mm/hugepages are read; default '/'. */
   hostRoot?: string;
+  /** Where spdk_tgt's reactor threads are read (<procRoot>/<pid>/task/<tid>/stat); default '/proc'. */
+  procRoot?: string;
   now?: () => number;
   /** spdk_tgt's nvmf max_subsystems, not read from spdk_tgt; default: config's spdk.maxSubsystems, else read. */
   maxSubsystems?: number;
@@ -89,6 +92,7 @@ export class NodeResources implements Admission {
   private readonly client: SpdkClient;
   private readonly log: Logger;
   private readonly hostRoot: string;
+  private readonly procRoot: string;
   private readonly now: () => number;
   private limit: SubsystemLimit;
   /** The limit came from config: spdk_tgt is not asked. */
@@ -128,6 +132,7 @@ export class NodeResources implements Admission {
     this.log = options.log.child({ component: 'resources' });
     this.dumps = new DumpSchedule(c['health.memDumpSpacing'], this.log);
     this.hostRoot = options.hostRoot ?? '/';
+    this.procRoot = options.procRoot ?? '/proc';
     this.now = options.now ?? Date.now;
     const fixed = options.maxSubsystems ?? (c['spdk.maxSubsystems'] > 0 ? c['spdk.maxSubsystems'] : undefined);
     this.limitFixed = fixed !== undefined;
@@ -295,13 +300,18 @@ export class NodeResources implements Admission {
       part('iobuf_get_stats', () => timed(() => this.spdk.info.getIobufStats(opts))),
       // Stamped when the answer arrives: v26.05 reads the cores' jiffies as it answers, and an
       // interrupt-mode reactor's load is those jiffies over the wall time between two answers.
-      part('framework_get_reactors', () => timed(() => this.spdk.info.getReactors(opts)).then((reactors) => ({ reactors, atMs: performance.now() }))),
+      // Interrupt-mode reactors' own threads are read right after (reactor-threads.ts), off the timing.
+      part('framework_get_reactors', () => timed(() => this.spdk.info.getReactors(opts))).then(async (reactors): Promise<ReactorsReading | undefined> => {
+        if (!reactors) return undefined;
+        const atMs = performance.now();
+        return { reactors, atMs, threads: await readReactorThreads(this.procRoot, reactors) };
+      }),
       caps.simulator ? part('sim_set_memory', () => this.client.callUnchecked<{ hugepages_free: number | null }>('sim_set_memory', {}, opts)) : undefined,
     ]);
     // Before the count: a restart of spdk_tgt found here makes this sample list its subsystems.
     const load = reactors ? this.reactorLoad(reactors) : [];
     const modes = reactors ? reactors.reactors.reactors.map((r) => ({ lcore: r.lcore, interrupt: r.in_interrupt })) : [];
-    if (reactors) this.logModes(modes);
+    if (reactors) this.logModes(modes, reactors);
     if (!this.limitKnown) await this.readLimit();
     const subsystemsRead = this.recountDue() ? this.refreshSubsystems(true) : undefined;
     const kept = this.dumps.kept(at, this.last?.dma, this.thresholds.reserveBytes);
@@ -352,14 +362,27 @@ export class NodeResources implements Admission {
     return load;
   }
 
-  /** Logs the reactors' modes when they are first read and whenever one changes. */
-  private logModes(modes: ReactorMode[]): void {
-    const key = modes.map((m) => `${m.lcore}:${m.interrupt ? 'interrupt' : 'polling'}`).join(' ');
+  /**
+   * Logs the reactors' modes, and whose CPU an interrupt-mode reactor's load is (its thread's when
+   * it could be read, else its core's), when they are first read and whenever one changes.
+   */
+  private logModes(modes: ReactorMode[], reading: ReactorsReading): void {
+    const cpuOf = (m: ReactorMode): string => (reading.threads?.has(m.lcore) ? 'thread' : 'core');
+    const key = modes.map((m) => `${m.lcore}:${m.interrupt ? `interrupt(${cpuOf(m)} CPU)` : 'polling'}`).join(' ');
     if (key === this.loggedModes) return;
     const first = this.loggedModes === '';
     this.loggedModes = key;
-    // In interrupt mode a reactor's load is its core's CPU share (reading-math.ts reactorLoad).
-    this.log.info({ reactors: modes }, first ? `spdk_tgt's reactors: ${key} (an interrupt-mode reactor's load is its core's CPU share)` : `spdk_tgt's reactor modes changed: ${key}`);
+    const interrupt = modes.filter((m) => m.interrupt);
+    const threads = interrupt.filter((m) => cpuOf(m) === 'thread').length;
+    const how =
+      interrupt.length === 0
+        ? "polling: a reactor's load is its share of busy ticks"
+        : threads === interrupt.length
+          ? `an interrupt-mode reactor's load is its own thread's CPU share (${this.procRoot}/${reading.reactors.pid}/task/<tid>/stat)`
+          : threads === 0
+            ? `an interrupt-mode reactor's load is its core's CPU share, other processes on the core included: spdk_tgt's reactor threads are not visible in ${this.procRoot} (another PID namespace, no access, or not named reactor_<lcore>)`
+            : `an interrupt-mode reactor's load is its own thread's CPU share where ${this.procRoot} shows it, else its core's`;
+    this.log.info({ reactors: modes.map((m) => (m.interrupt ? { ...m, cpu: cpuOf(m) } : m)) }, `${first ? "spdk_tgt's reactors" : "spdk_tgt's reactor modes changed"}: ${key} (${how})`);
   }
 
   private takeLatencyP90(): { value: number | undefined; count: number } {

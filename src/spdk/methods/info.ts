@@ -28,6 +28,12 @@ export interface LightweightThread {
 export interface Reactor {
   lcore: number;
   /**
+   * The reactor's thread id (gettid() on the reactor; v26.05 always sends it): with Reactors' pid,
+   * /proc/<pid>/task/<tid> where the service shares spdk_tgt's PID namespace. Its comm is
+   * `reactor_<lcore>` (lib/event/reactor.c). The simulator sends its own pid.
+   */
+  tid: number;
+  /**
    * Ticks; divide by tick_rate. A polling reactor is busy nearly all the time. v26.05 counts them
    * only in its polling loop: a reactor in interrupt mode leaves both where they were (0 when it
    * started in interrupt mode).

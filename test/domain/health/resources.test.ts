@@ -20,6 +20,7 @@ import { ConductorError, type ErrorCode } from '../../../src/errors.js';
 import { SpdkClient } from '../../../src/spdk/client.js';
 import { SpdkMethods, type Reactors } from '../../../src/spdk/methods/index.js';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
+import { writeStat } from './helpers/fake-proc.js';
 
 const MIB = 1024 * 1024;
 const NODE_ROOT = fileURLToPath(new URL('../fixtures/resources/node', import.meta.url));
@@ -435,6 +436,14 @@ describe('the rebuild throttle', () => {
       await waitFor('a reactor load', () => r.snapshot()!.reactors.length === 1);
       expect(r.snapshot()!.reactors[0]).toMatchObject({ lcore: 0, interrupt });
       expect(r.throttle()).toMatchObject({ engaged: false, reason: expect.stringMatching(healthy) });
+      if (interrupt) {
+        // The simulator says its own pid is the reactor's tid: in this PID namespace that thread is
+        // there, but its comm is not reactor_0, so the core's figure is used, and the log says so.
+        expect(r.snapshot()!.reactors[0]).toMatchObject({ cpu: 'core' });
+        expect(n.logs.find((l) => l.msg.startsWith("spdk_tgt's reactors:"))?.msg).toMatch(
+          /^spdk_tgt's reactors: 0:interrupt\(core CPU\) \(an interrupt-mode reactor's load is its core's CPU share, other processes on the core included: spdk_tgt's reactor threads are not visible in \/proc/,
+        );
+      }
       await n.client.callUnchecked('sim_reactor_load', { pct: 80 });
       await waitFor('the throttle to engage', () => r.throttle().engaged, 15_000);
       const reason = engaged.exec(r.throttle().reason);
@@ -446,6 +455,75 @@ describe('the rebuild throttle', () => {
     },
     60_000,
   );
+});
+
+describe("an interrupt-mode reactor's own thread (a fake /proc)", () => {
+  /**
+   * The simulator's reactor thread as spdk_tgt's would be seen from its PID namespace: at
+   * <root>/<pid>/task/<tid>/stat with the comm `comm`, its CPU time growing at `pct`% of wall time
+   * (rewritten every 50 ms) while the simulator's own core figure stays at its few %.
+   */
+  async function fakeThread(n: Node, comm: string) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-proc-'));
+    const answer = await n.spdk.info.getReactors();
+    const [pid, tid] = [answer.pid!, answer.reactors[0]!.tid];
+    let pct = 0;
+    let ticks = 5000;
+    let last = performance.now();
+    const tick = () => {
+      const now = performance.now();
+      ticks += ((now - last) / 10) * (pct / 100);
+      last = now;
+      writeStat(root, pid, tid, comm, Math.floor(ticks));
+    };
+    tick();
+    const timer = setInterval(tick, 50);
+    cleanup.push(async () => {
+      clearInterval(timer);
+      fs.rmSync(root, { recursive: true, force: true });
+    });
+    return {
+      root,
+      load(p: number) {
+        tick();
+        pct = p;
+      },
+    };
+  }
+
+  it("judges the reactor thread's CPU, not its core's, when the thread is reactor_0", async () => {
+    const n = await node(['--interrupt-mode']);
+    const thread = await fakeThread(n, 'reactor_0');
+    const r = n.resources({ 'health.samplePeriodMs': 1000, 'health.reactorBusyMaxPct': 50 }, { procRoot: thread.root });
+    await r.start();
+    expect(n.logs.find((l) => l.msg.startsWith("spdk_tgt's reactors:"))?.msg).toMatch(
+      /^spdk_tgt's reactors: 0:interrupt\(thread CPU\) \(an interrupt-mode reactor's load is its own thread's CPU share \(.*\/\d+\/task\/<tid>\/stat\)\)$/,
+    );
+    await waitFor('a reactor load', () => r.snapshot()!.reactors.length === 1);
+    expect(r.snapshot()!.reactors[0]).toMatchObject({ lcore: 0, interrupt: true, cpu: 'thread' });
+    expect(r.throttle()).toMatchObject({ engaged: false, reason: expect.stringMatching(/busiest reactor \d+% of reactor 0's thread CPU \(interrupt mode\) ≤ 50%/) });
+    // Only the fake thread's CPU moves: the core's figure (the simulator's own) would not engage it.
+    thread.load(80);
+    await waitFor('the throttle to engage', () => r.throttle().engaged, 15_000);
+    const reason = /^busiest reactor (\d+)% of reactor 0's thread CPU \(interrupt mode\) > 50%/.exec(r.throttle().reason);
+    expect(reason, r.throttle().reason).not.toBeNull();
+    expect(Number(reason![1])).toBeGreaterThanOrEqual(75);
+    thread.load(0);
+    await waitFor('the throttle to release', () => !r.throttle().engaged, 15_000);
+    expect(r.throttle().reason).toMatch(/busiest reactor \d+% of reactor 0's thread CPU \(interrupt mode\) ≤ 50%/);
+  }, 60_000);
+
+  it("falls back to the core's CPU when the thread there is not reactor_0", async () => {
+    const n = await node(['--interrupt-mode']);
+    const thread = await fakeThread(n, 'reactor_1');
+    thread.load(80);
+    const r = n.resources({ 'health.samplePeriodMs': 600_000, 'health.reactorBusyMaxPct': 50 }, { procRoot: thread.root });
+    await r.start();
+    await r.sample();
+    expect(r.snapshot()!.reactors).toEqual([expect.objectContaining({ lcore: 0, interrupt: true, cpu: 'core' })]);
+    expect(r.throttle().reason).toMatch(/of core 0's CPU \(interrupt mode\)/);
+    expect(n.logs.find((l) => l.msg.startsWith("spdk_tgt's reactors:"))?.msg).toMatch(/^spdk_tgt's reactors: 0:interrupt\(core CPU\) .*not visible in /);
+  });
 });
 
 describe('a node that cannot be sampled', () => {
@@ -513,7 +591,7 @@ describe('reactorLoad and percentile', () => {
   const recorded: Reactors = {
     tick_rate: 2_600_000_000,
     pid: 12718,
-    reactors: [{ lcore: 0, busy: 10_446_749_000, idle: 140_666_909_682, in_interrupt: false, irq: 0, sys: 235, usr: 5384, lw_threads: [{ name: 'app_thread', id: 1 }] }],
+    reactors: [{ lcore: 0, tid: 12718, busy: 10_446_749_000, idle: 140_666_909_682, in_interrupt: false, irq: 0, sys: 235, usr: 5384, lw_threads: [{ name: 'app_thread', id: 1 }] }],
   };
   const at = (reactors: Reactors, atMs: number): ReactorsReading => ({ reactors, atMs });
   const later = (busy: number, pid = 12718): Reactors => ({
@@ -527,6 +605,7 @@ describe('reactorLoad and percentile', () => {
     pid,
     reactors: jiffies.map((j, lcore) => ({
       lcore,
+      tid: pid + lcore,
       busy: 0,
       idle: 0,
       in_interrupt: true,
@@ -546,13 +625,13 @@ describe('reactorLoad and percentile', () => {
     expect(USER_HZ).toBe(100);
     // 2 s apart: 60 jiffies of 200 is 30%, 200 of 200 is 100%.
     expect(reactorLoad(at(sleeping([0, 0]), 5000), at(sleeping([60, 200]), 7000))).toEqual([
-      { lcore: 0, busyPct: 30, interrupt: true },
-      { lcore: 1, busyPct: 100, interrupt: true },
+      { lcore: 0, busyPct: 30, interrupt: true, cpu: 'core' },
+      { lcore: 1, busyPct: 100, interrupt: true, cpu: 'core' },
     ]);
     // More jiffies than the wall time holds (readings stamped late, a core's jiffies read at another time): clamped.
     expect(reactorLoad(at(sleeping([0, 0]), 5000), at(sleeping([0, 250]), 7000))).toEqual([
-      { lcore: 0, busyPct: 0, interrupt: true },
-      { lcore: 1, busyPct: 100, interrupt: true },
+      { lcore: 0, busyPct: 0, interrupt: true, cpu: 'core' },
+      { lcore: 1, busyPct: 100, interrupt: true, cpu: 'core' },
     ]);
     // No wall time between them: no figure, not a restart.
     expect(reactorLoad(at(sleeping([0, 0]), 5000), at(sleeping([3, 3]), 5000))).toEqual([]);
@@ -563,13 +642,13 @@ describe('reactorLoad and percentile', () => {
       ...recorded,
       reactors: [
         { ...recorded.reactors[0]!, in_interrupt: interrupt0, busy: recorded.reactors[0]!.busy + busy, usr: recorded.reactors[0]!.usr + 50 },
-        { lcore: 1, busy: 0, idle: 0, in_interrupt: true, irq: 0, sys: 0, usr: busy === 0 ? 0 : 100, lw_threads: [] },
+        { lcore: 1, tid: 12720, busy: 0, idle: 0, in_interrupt: true, irq: 0, sys: 0, usr: busy === 0 ? 0 : 100, lw_threads: [] },
       ],
     });
     // lcore 0 went from polling to interrupt mode (its ticks stopped); lcore 1 stayed in interrupt mode, 100 jiffies in 2 s.
-    expect(reactorLoad(at(mixed(false, 0), 0), at(mixed(true, 1000), 2000))).toEqual([{ lcore: 1, busyPct: 50, interrupt: true }]);
+    expect(reactorLoad(at(mixed(false, 0), 0), at(mixed(true, 1000), 2000))).toEqual([{ lcore: 1, busyPct: 50, interrupt: true, cpu: 'core' }]);
     // And back: polling again, busy ticks moving from where they stopped.
-    expect(reactorLoad(at(mixed(true, 0), 0), at(mixed(false, 1000), 2000))).toEqual([{ lcore: 1, busyPct: 50, interrupt: true }]);
+    expect(reactorLoad(at(mixed(true, 0), 0), at(mixed(false, 1000), 2000))).toEqual([{ lcore: 1, busyPct: 50, interrupt: true, cpu: 'core' }]);
   });
 
   it('says undefined across a restart of spdk_tgt (another pid, or counters that went back)', () => {
@@ -581,8 +660,8 @@ describe('reactorLoad and percentile', () => {
     // A pid that is not there (an spdk_tgt that does not say it) leaves the counters to tell.
     const noPid = (r: Reactors): Reactors => ({ tick_rate: r.tick_rate, reactors: r.reactors });
     expect(reactorLoad(at(noPid(sleeping([0, 0])), 0), at(noPid(sleeping([20, 40])), 2000))).toEqual([
-      { lcore: 0, busyPct: 10, interrupt: true },
-      { lcore: 1, busyPct: 20, interrupt: true },
+      { lcore: 0, busyPct: 10, interrupt: true, cpu: 'core' },
+      { lcore: 1, busyPct: 20, interrupt: true, cpu: 'core' },
     ]);
     expect(reactorLoad(at(noPid(sleeping([500, 500])), 0), at(noPid(sleeping([20, 20])), 2000))).toBeUndefined();
   });
