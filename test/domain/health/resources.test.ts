@@ -434,12 +434,16 @@ describe('the rebuild throttle', () => {
       expect(r.snapshot()!.reactorModes).toEqual([{ lcore: 0, interrupt }]);
       await waitFor('a reactor load', () => r.snapshot()!.reactors.length === 1);
       expect(r.snapshot()!.reactors[0]).toMatchObject({ lcore: 0, interrupt });
-      expect(r.throttle()).toMatchObject({ engaged: false, reason: expect.stringMatching(healthy) });
+      // The simulator's own CPU is in the figure: on a busy machine it can pass 50% for a sample.
+      await waitFor('the throttle released at idle', () => !r.throttle().engaged, 15_000);
+      expect(r.throttle().reason).toMatch(healthy);
       await n.client.callUnchecked('sim_reactor_load', { pct: 80 });
-      await waitFor('the throttle to engage', () => r.throttle().engaged, 15_000);
+      // The first sample after the load began straddles it: the throttle may engage on it (at
+      // ~60%); the reading reaches 80% on the next.
+      await waitFor('the throttle engaged with the reactor at 80%', () => r.throttle().engaged && (r.snapshot()!.reactors[0]?.busyPct ?? 0) >= 79, 15_000);
       const reason = engaged.exec(r.throttle().reason);
       expect(reason, r.throttle().reason).not.toBeNull();
-      expect(Number(reason![1])).toBeGreaterThanOrEqual(79);
+      expect(Number(reason![1])).toBeGreaterThan(50);
       await n.client.callUnchecked('sim_reactor_load', { pct: 0 });
       await waitFor('the throttle to release', () => !r.throttle().engaged, 15_000);
       expect(r.throttle().reason).toMatch(healthy);
