@@ -219,10 +219,16 @@ export class NvmeTcpHost {
           'the controller asked for authentication on some of its queues only: taken as not authenticated',
         );
       }
-      const host = new NvmeTcpHost(admin, io, log, { cntlid, ...limits, queueDepth: depth, keepAliveTimeoutMs: keepAliveMs, authentication }, {
-        deadlineMs: options.close?.deadlineMs ?? CLOSE_DEADLINE_MS,
-        finGraceMs: options.close?.finGraceMs ?? IO_FIN_GRACE_MS,
-      });
+      const host = new NvmeTcpHost(
+        admin,
+        io,
+        log,
+        { cntlid, ...limits, queueDepth: depth, keepAliveTimeoutMs: keepAliveMs, authentication },
+        {
+          deadlineMs: options.close?.deadlineMs ?? CLOSE_DEADLINE_MS,
+          finGraceMs: options.close?.finGraceMs ?? IO_FIN_GRACE_MS,
+        },
+      );
       host.startKeepAlive();
       log.info(
         {

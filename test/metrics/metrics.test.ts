@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClients, createApiClients, invoke } from '../../src/api/client.js';
 import { waitFor } from '../api/helpers/api-server.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
-import { type Exposition, familyOf, parseExposition, sum, value } from './helpers/exposition.js';
+import { type Exposition, familyOf, scrapeMetrics, sum, value } from './helpers/exposition.js';
 import { type ServeProcess, startServe } from './helpers/serve-process.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -48,10 +48,8 @@ let node: ServeProcess;
 let api: ApiClients;
 let sim: SimClient;
 
-async function scrape(): Promise<Exposition> {
-  const res = await fetch(`${node.httpBase}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  expect(res.status).toBe(200);
-  return parseExposition(await res.text());
+function scrape(): Promise<Exposition> {
+  return scrapeMetrics(node.httpBase);
 }
 
 async function until<T>(what: string, deadlineMs: number, condition: (e: Exposition) => T | undefined | false | Promise<T | undefined | false>): Promise<T> {

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiClients, createApiClients, invoke } from '../../src/api/client.js';
 import { waitFor } from '../api/helpers/api-server.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
-import { type Exposition, parseExposition, value } from './helpers/exposition.js';
+import { type Exposition, scrapeMetrics, value } from './helpers/exposition.js';
 import { type ServeProcess, startServe } from './helpers/serve-process.js';
 
 const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -26,10 +26,8 @@ let node: ServeProcess;
 let api: ApiClients;
 let sim: SimClient;
 
-async function scrape(): Promise<Exposition> {
-  const res = await fetch(`${node.httpBase}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  expect(res.status).toBe(200);
-  return parseExposition(await res.text());
+function scrape(): Promise<Exposition> {
+  return scrapeMetrics(node.httpBase);
 }
 
 beforeAll(async () => {
@@ -84,19 +82,21 @@ describe('spdk_tgt in interrupt mode', () => {
     // can pass 50% for a sample or two, so the test starts from a released throttle.
     await waitFor('the throttle released at idle', async () => value(await scrape(), 'spdk_conductor_rebuild_throttle_engaged') === 0, 30_000);
     await sim.call('sim_reactor_load', { pct: 80 });
-    const e = await waitFor(
-      'the throttle to engage',
+    // The first sample after the load began straddles it (a share of it idle): the throttle may
+    // engage on that one, the ratio reaches 80% on the next.
+    await waitFor(
+      'the throttle engaged with the reactor at 80%',
       async () => {
         const e = await scrape();
-        return value(e, 'spdk_conductor_rebuild_throttle_engaged') === 1 && e;
+        return value(e, 'spdk_conductor_rebuild_throttle_engaged') === 1 && (value(e, 'spdk_conductor_reactor_busy_ratio', { lcore: '0' }) ?? 0) >= 0.79;
       },
       30_000,
     );
-    expect(value(e, 'spdk_conductor_reactor_busy_ratio', { lcore: '0' })).toBeGreaterThanOrEqual(0.79);
-    // The last engagement: a start-up burst may have engaged it once before.
+    // The last engagement (after the release checked above, so after the load began) names the
+    // interrupt-mode figure that passed the threshold.
     const reason = [...node.log().matchAll(/rebuild throttle engaged: busiest reactor (\d+)% of core 0's CPU \(interrupt mode\) > 50%/g)].at(-1);
     expect(reason, node.log().slice(-4000)).not.toBeNull();
-    expect(Number(reason![1])).toBeGreaterThanOrEqual(79);
+    expect(Number(reason![1])).toBeGreaterThan(50);
     await sim.call('sim_reactor_load', { pct: 0 });
     await waitFor('the throttle to release', async () => value(await scrape(), 'spdk_conductor_rebuild_throttle_engaged') === 0, 30_000);
   }, 90_000);

@@ -435,7 +435,9 @@ describe('the rebuild throttle', () => {
       expect(r.snapshot()!.reactorModes).toEqual([{ lcore: 0, interrupt }]);
       await waitFor('a reactor load', () => r.snapshot()!.reactors.length === 1);
       expect(r.snapshot()!.reactors[0]).toMatchObject({ lcore: 0, interrupt });
-      expect(r.throttle()).toMatchObject({ engaged: false, reason: expect.stringMatching(healthy) });
+      // The simulator's own CPU is in the figure: on a busy machine it can pass 50% for a sample.
+      await waitFor('the throttle released at idle', () => !r.throttle().engaged, 15_000);
+      expect(r.throttle().reason).toMatch(healthy);
       if (interrupt) {
         // The simulator says its own pid is the reactor's tid: in this PID namespace that thread is
         // there, but its comm is not reactor_0, so the core's figure is used, and the log says so.
@@ -445,10 +447,12 @@ describe('the rebuild throttle', () => {
         );
       }
       await n.client.callUnchecked('sim_reactor_load', { pct: 80 });
-      await waitFor('the throttle to engage', () => r.throttle().engaged, 15_000);
+      // The first sample after the load began straddles it: the throttle may engage on it (at
+      // ~60%); the reading reaches 80% on the next.
+      await waitFor('the throttle engaged with the reactor at 80%', () => r.throttle().engaged && (r.snapshot()!.reactors[0]?.busyPct ?? 0) >= 79, 15_000);
       const reason = engaged.exec(r.throttle().reason);
       expect(reason, r.throttle().reason).not.toBeNull();
-      expect(Number(reason![1])).toBeGreaterThanOrEqual(79);
+      expect(Number(reason![1])).toBeGreaterThan(50);
       await n.client.callUnchecked('sim_reactor_load', { pct: 0 });
       await waitFor('the throttle to release', () => !r.throttle().engaged, 15_000);
       expect(r.throttle().reason).toMatch(healthy);
@@ -504,7 +508,8 @@ describe("an interrupt-mode reactor's own thread (a fake /proc)", () => {
     expect(r.throttle()).toMatchObject({ engaged: false, reason: expect.stringMatching(/busiest reactor \d+% of reactor 0's thread CPU \(interrupt mode\) ≤ 50%/) });
     // Only the fake thread's CPU moves: the core's figure (the simulator's own) would not engage it.
     thread.load(80);
-    await waitFor('the throttle to engage', () => r.throttle().engaged, 15_000);
+    // The first sample after the load began straddles it (it may engage at ~60%); the next reads 80%.
+    await waitFor('the throttle engaged with the reactor thread at 80%', () => r.throttle().engaged && (r.snapshot()!.reactors[0]?.busyPct ?? 0) >= 75, 15_000);
     const reason = /^busiest reactor (\d+)% of reactor 0's thread CPU \(interrupt mode\) > 50%/.exec(r.throttle().reason);
     expect(reason, r.throttle().reason).not.toBeNull();
     expect(Number(reason![1])).toBeGreaterThanOrEqual(75);

@@ -53,3 +53,10 @@ export function familyOf(e: Exposition, sampleName: string): string {
   const base = sampleName.replace(/_(bucket|sum|count)$/, '');
   return e.types.has(base) ? base : sampleName;
 }
+
+/** One scrape of a service's /metrics (its HTTP base, e.g. http://127.0.0.1:PORT), parsed; a status other than 200 throws. */
+export async function scrapeMetrics(httpBase: string): Promise<Exposition> {
+  const res = await fetch(`${httpBase}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  return parseExposition(await res.text());
+}
