@@ -43,7 +43,7 @@
  * create to its end) into DIR, as full-backup.cpuprofile (open it in Chrome's DevTools).
  *
  *   npm run bench:backup -- [--size-mib 1024] [--target fs|s3] [--restore-via nvmf-tcp|staging] [--restore-auth dhchap|none] [--restore-direct-io auto|on|off] [--staging-dir DIR]
- *       [--spdk-socket PATH | --spdk-tgt PATH [--spdk-args "..."]] [--spdk-dd PATH] [--nvmf-port 19700]
+ *       [--spdk-socket PATH | --spdk-tgt PATH [--spdk-args="..."]] [--spdk-dd PATH] [--nvmf-port 19700]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomFillSync } from 'node:crypto';

@@ -12,7 +12,7 @@
  * the service's figure with the difference, the service's own share.
  *
  *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64] [--warmup 3000]
- *       [--spdk-socket PATH | --spdk-tgt PATH [--spdk-args "..."]] [--disk-path PATH] [--sequential] [--api-only] [--preload N]
+ *       [--spdk-socket PATH | --spdk-tgt PATH [--spdk-args="..."]] [--disk-path PATH] [--sequential] [--api-only] [--preload N]
  *
  * The service and the bare server are measured warm, as a service in production is: --warmup
  * creates (and, on the service, deletes) run first, outside the measured window; --warmup 0
@@ -36,8 +36,8 @@
  * still started here, on the same socket. --spdk-tgt PATH starts that binary itself instead (and
  * stops it at the end, or kills it on any other way out): one core and hugepages when 1 GiB of them
  * is free, else --no-huge (scripts/lib/spdk-target.ts); --spdk-args replaces those arguments
- * (e.g. "-m 0x1 --no-huge -s 2048"; nvmf_tgt with "--interrupt-mode" runs its reactor in
- * interrupt mode).
+ * (with "=", its value starts with a dash: --spdk-args="-m 0x1 --no-huge -s 2048"; nvmf_tgt with
+ * "--interrupt-mode" runs its reactor in interrupt mode).
  *
  * --preload N makes N exposed replicas (kept) after the warm-up and before the window, the
  * simulator's subsystem cap raised to fit: the window's creates then run on a node that holds N,
