@@ -14,6 +14,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseMeminfo } from '../../src/host/hugepages.js';
 import { connectRaw } from './raw-rpc.js';
 
 export interface StartedTarget {
@@ -29,10 +30,8 @@ const STOP_MS = 10_000;
 const HUGE_MIB = 1024;
 
 function freeHugepageMib(): number {
-  const meminfo = fs.readFileSync('/proc/meminfo', 'utf8');
-  const free = Number(/^HugePages_Free:\s+(\d+)/m.exec(meminfo)?.[1] ?? 0);
-  const sizeKib = Number(/^Hugepagesize:\s+(\d+) kB/m.exec(meminfo)?.[1] ?? 0);
-  return (free * sizeKib) / 1024;
+  const meminfo = parseMeminfo(fs.readFileSync('/proc/meminfo', 'utf8'));
+  return meminfo ? (meminfo.free * meminfo.pageSizeBytes) / (1024 * 1024) : 0;
 }
 
 /** The arguments a target gets when the caller gives none: one core, hugepages when there are enough. */

@@ -102,7 +102,6 @@ export class QueuePair {
   private failedListener: ((error: ConductorError) => void) | undefined;
   private closing = false;
   private connected = false;
-  private sweeping = true;
   /** Set by ICResp. */
   cpda = 0;
   maxh2cdata = MAXH2CDATA_MIN;
@@ -420,7 +419,6 @@ export class QueuePair {
     const error = new ConductorError(code, message, { qid: this.options.qid, address: this.options.address, port: this.options.port, ...details });
     this.failure = error;
     clearInterval(this.sweeper);
-    this.sweeping = false;
     const failed = this.pending.filter((p): p is Pending => p !== undefined);
     this.options.log[this.closing ? 'debug' : 'warn']({ qid: this.options.qid, inFlight: failed.length, reason: message }, 'NVMe/TCP queue failed');
     for (const p of failed) {
@@ -472,9 +470,9 @@ export class QueuePair {
     return answered;
   }
 
-  /** Nothing of the queue is left: its socket destroyed, its sweeper stopped, no command or waiter held. */
+  /** Nothing of the queue is left: its socket destroyed, its sweeper stopped (fail() clears it once), no command or waiter held. */
   get released(): boolean {
-    return this.socket.destroyed && !this.sweeping && this.pending.every((p) => p === undefined) && this.waiters.length === 0;
+    return this.socket.destroyed && this.failure !== undefined && this.pending.every((p) => p === undefined) && this.waiters.length === 0;
   }
 }
 
