@@ -41,7 +41,11 @@ function freeHugepages(): number {
  * when the machine has enough free for it, else (or with `noHuge`) --no-huge.
  */
 export function memoryArgs(mib: number, noHuge = false): string[] {
-  return noHuge || freeHugepages() * 2 < mib ? ['--no-huge', '-s', String(mib)] : ['-s', String(mib)];
+  // -R (--huge-unlink): the hugepage files are unlinked once mapped, so the pages go back when the
+  // process ends, however it ends (kill -9 included). Without it a whole run of the suite left two
+  // targets' files holding all 1,024 pages in /dev/hugepages, their processes gone, and every later
+  // SPDK process on the machine fell back to --no-huge.
+  return noHuge || freeHugepages() * 2 < mib ? ['--no-huge', '-s', String(mib)] : ['-s', String(mib), '-R'];
 }
 
 /**
