@@ -33,9 +33,12 @@ WORKDIR /app
 # Memory (bench:scale, 3,000 replicas and 500 engines): glibc's per-thread malloc arenas and
 # V8's default 16 MiB semi-spaces kept ~65 MiB of RSS the service never uses at rest; V8's old
 # generation grew to several times its live set under churn before a major GC (ENTRYPOINT's
-# --heap-growing-percent=50; no heap limit). scripts/lib/serve-node-flags.ts holds the same flags.
+# --heap-growing-percent=50; no heap limit); glibc kept freed MiB-sized buffers at its heaps' tops
+# once its adaptive thresholds had risen (fixed here). scripts/lib/serve-node-flags.ts holds the same flags.
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
+    MALLOC_TRIM_THRESHOLD_=131072 \
+    MALLOC_MMAP_THRESHOLD_=262144 \
     CONDUCTOR_SIMULATOR=false \
     CONDUCTOR_API_SOCKET=/var/run/spdk-conductor/api.sock
 COPY --from=build /app/package.json ./
