@@ -366,7 +366,7 @@ try {
     `${realSocket ? `spdk_tgt at ${realSocket}` : 'the simulator'}; volume ${sizeMib} MiB, ${allocated / MiB} MiB allocated (random data), ${values.target === 's3' ? 's3rver target (child process, loopback)' : 'filesystem target (fsync per block)'}, 2 MiB blocks, lz4, backup.restoreVia ${values['restore-via']}${viaNvmf ? '' : `, backup.restoreDirectIo ${values['restore-direct-io']}`}; load average ${load} (${os.cpus().length} cores)`,
   );
   console.log(
-    `raw staging file (${raw.bytes / MiB} MiB, sequential 4 MiB calls): write ${rate(raw.writeBytesPerSec, 1000)} fdatasync'd, ${rate(raw.cachedWriteBytesPerSec, 1000)} before the sync (page cache); read back ${rate(raw.readBytesPerSec, 1000)} (page cache, as the just-staged image is); raw move (the slower of read and synced write) ${rate(rawMove, 1000)}`,
+    `raw staging file (${raw.bytes / MiB} MiB, sequential 4 MiB calls): write ${rate(raw.writeBytesPerSec, 1000)} fdatasync'd, ${rate(raw.cachedWriteBytesPerSec, 1000)} before the sync (page cache); read back ${rate(raw.readBytesPerSec, 1000)} (${realSocket ? "page cache; spdk_tgt's aio bdev writes the staged image with O_DIRECT where the filesystem takes it (not tmpfs), so the service reads that one from the device" : "page cache, as the simulator's staged image is"}); raw move (the slower of read and synced write) ${rate(rawMove, 1000)}`,
   );
   const fullUpload = phaseMs(full.id, 'uploading');
   console.log(
