@@ -67,9 +67,10 @@ export class Health {
     const initial = (): HealthReport => ({ status: 'NOT_SERVING', reason: 'starting', since: start, checks: [] });
     this.reports = { liveness: initial(), readiness: initial() };
     this.refresh();
+    // A probe that became SERVING was logged by the refresh as a change; one still NOT_SERVING was not.
     for (const probe of ['liveness', 'readiness'] as const) {
       const { status, reason } = this.report(probe);
-      options.logger.info({ probe, status, reason }, `${probe} ${status}`);
+      if (status === 'NOT_SERVING') options.logger.info({ probe, status, reason }, `${probe} ${status}`);
     }
     this.timer = setInterval(() => this.refresh(), options.refreshMs);
     this.timer.unref();

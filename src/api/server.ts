@@ -106,8 +106,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.addService(tolerantService(v1.Node.service, bounds), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }, options.stats));
   const ownHealth = options.health === undefined;
   const health = options.health ?? new Health({ logger, refreshMs: options.readinessPollMs ?? 200, stallMs: 10_000, readiness: [domainReadiness(domain)] });
+  // Not listening yet is starting, not a fault: readiness waits for the listen, and liveness fails
+  // only once a listening API has stopped (a listen that fails ends the start with its error).
   let listening = false;
-  health.add('liveness', { name: 'api', read: () => ({ ok: listening, reason: listening ? 'ok' : 'the API is not listening' }) });
+  let listened = false;
+  health.add('liveness', { name: 'api', read: () => ({ ok: listening || !listened, reason: listening || !listened ? 'ok' : 'the API is not listening' }) });
+  health.add('readiness', { name: 'api', read: () => ({ ok: listening, reason: listening ? 'ok' : listened ? 'the API is not listening' : 'the API is not listening yet' }) });
   const served = serveHealth(server, (probe) => health.report(probe));
   const unsubscribe = health.onChange(() => served.publish());
   const stopHealth = (closing?: boolean): void => {
@@ -146,6 +150,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     throw err;
   }
   listening = true;
+  listened = true;
   health.refresh();
   logger.info({ unixSocket: ports.unixSocket, tcp: ports.tcp && `${ports.tcp.host}:${ports.tcp.port}`, tcpSecurity: tcpSecurity?.kind ?? 'off' }, 'API listening');
 

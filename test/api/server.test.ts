@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import * as protoLoader from '@grpc/proto-loader';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiClients, invoke } from '../../src/api/client.js';
+import { Health } from '../../src/api/health.js';
 import { startApiServer } from '../../src/api/server.js';
 import { FakeDomain } from './helpers/fake-domain.js';
 import { quietLogger, startTestApi, waitFor, type TestApi } from './helpers/api-server.js';
@@ -112,6 +113,31 @@ describe('listening and closing', () => {
       }
     } finally {
       await api.close();
+    }
+  });
+
+  it('a starting API keeps liveness SERVING and readiness waits for its listen; a closed one fails liveness', async () => {
+    const health = new Health({ logger: quietLogger(), refreshMs: 60_000, stallMs: 10_000 });
+    const seen: string[] = [];
+    health.onChange((probe, report) => seen.push(`${probe} ${report.status}: ${report.reason}`));
+    try {
+      const started = startApiServer({ domain: new FakeDomain(), logger: quietLogger(), unixSocket: join(dir, 'api.sock'), health });
+      // The checks are added before the listen's first await: this is the state while it binds.
+      expect(health.liveness()).toMatchObject({ status: 'SERVING' });
+      expect(health.readiness()).toMatchObject({ status: 'NOT_SERVING', reason: 'the API is not listening yet' });
+      const api = await started;
+      expect(health.readiness()).toMatchObject({ status: 'SERVING' });
+      await api.close();
+      health.refresh();
+      expect(health.liveness()).toMatchObject({ status: 'NOT_SERVING', reason: 'the API is not listening' });
+      expect(seen).toEqual([
+        'readiness NOT_SERVING: the API is not listening yet',
+        'readiness SERVING: ok',
+        'liveness NOT_SERVING: the API is not listening',
+        'readiness NOT_SERVING: the API is not listening',
+      ]);
+    } finally {
+      health.close();
     }
   });
 

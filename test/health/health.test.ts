@@ -100,6 +100,7 @@ describe('health: liveness and readiness while spdk_tgt goes away and comes back
     expect(verbose.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([
       ['spdk', true],
       ['domain', true],
+      ['api', true],
     ]);
     const list = await listTrailers(api);
     expect(list.get(STALE_TRAILER)).toEqual([]);
