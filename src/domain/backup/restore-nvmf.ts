@@ -5,7 +5,8 @@
  * and allows one host, the service's restore host NQN, and connects to it; each write goes to the
  * lvol as NVMe writes, so only the backup's data clusters are allocated and written once (the
  * staging path, restore-sink.ts, writes a file and then inflates every cluster of the volume,
- * zeros included: transcript 20). Commit flushes, disconnects, deletes the subsystem, and renames
+ * zeros included: transcript 20). Commit flushes, syncs the disk's file (v26.05 answers a Flush to
+ * an lvol without doing anything: disk-sync.ts), disconnects, deletes the subsystem, and renames
  * the lvol r.<replica> under the replica's lock (becomeReplica), so a replica appears whole or not
  * at all.
  *
@@ -32,6 +33,7 @@ import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 import { listenOnFreePort } from '../replica/exports.js';
 import type { Replicas } from '../replica/replicas.js';
 import type { CommitProgress, RestoreRequest, RestoreSink } from './data-path.js';
+import { syncDiskNamed } from './disk-sync.js';
 import { becomeReplica, checkRestore } from './restore-sink.js';
 import { newDhchapSecret } from '../../validation/nvme-secrets.js';
 
@@ -182,8 +184,11 @@ class NvmfRestoreSink implements RestoreSink {
     this.state = 'committing';
     const { replica, disk, signal } = this.spec;
     try {
-      // On the media before the lvol becomes the replica: a flush answered is every write durable.
+      // On the media before the lvol becomes the replica. Every write has been answered; v26.05
+      // answers the Flush without doing anything (an lvol does not support FLUSH), so the disk's
+      // file is synced as well (disk-sync.ts). The Flush stays: it costs one round trip.
       await this.made.host?.flush(this.spec.nsid);
+      await syncDiskNamed(this.ctx, disk, `restore of ${replica}`);
       onProgress?.({ percent: 50 });
       this.made.unlisten?.();
       await this.made.host?.close();

@@ -18,6 +18,7 @@ import { alias, checkName, headLvolName, restoreLvolName } from '../node/naming.
 import { deleteQuietly, translate } from '../node/spdk-verdicts.js';
 import type { Replicas } from '../replica/replicas.js';
 import type { CommitProgress, RestoreRequest, RestoreSink } from './data-path.js';
+import { syncDiskNamed } from './disk-sync.js';
 import type { Reservation, StagingArea } from './staging-area.js';
 import { aioUsesDirectIo, deleteStagingBdev } from './staging-bdev.js';
 import { StagingWriter } from './staging-writer.js';
@@ -211,6 +212,8 @@ class SpdkRestoreSink implements RestoreSink {
         this.inflating = false;
       }
       signal?.throwIfAborted();
+      // The inflate's writes on the media before the lvol becomes the replica (disk-sync.ts).
+      await syncDiskNamed(this.ctx, disk, what);
       // The clone no longer reads its parent: now the parent can go (never before, see the header).
       await deleteStagingBdev(this.ctx, name);
       this.made.bdev = false;
