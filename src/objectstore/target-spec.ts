@@ -8,6 +8,7 @@
 import { type Credentials, type CredentialsProvider, fileCredentials } from './file-credentials.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { realpath, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { ConductorError } from '../errors.js';
 import { keys } from './format.js';
@@ -99,6 +100,59 @@ export function checkTargetSpec(spec: TargetSpec): TargetSpec {
     if (value !== undefined) out[field] = value;
   }
   return out;
+}
+
+/**
+ * statfs f_type of the filesystems that are kernel interfaces or memory, not storage
+ * (linux/magic.h; configfs's and mqueue's from fs/configfs/mount.c and ipc/mqueue.c). /dev's
+ * devtmpfs reads as tmpfs, as real tmpfs does, so /dev stays refused by its path alone.
+ */
+const PSEUDO_FS_TYPES: ReadonlyMap<number, string> = new Map([
+  [0x9fa0, 'proc'],
+  [0x62656572, 'sysfs'],
+  [0x1cd1, 'devpts'],
+  [0x27e0eb, 'cgroup'],
+  [0x63677270, 'cgroup2'],
+  [0x64626720, 'debugfs'],
+  [0x74726163, 'tracefs'],
+  [0x73636673, 'securityfs'],
+  [0xf97cff8c, 'selinuxfs'],
+  [0x43415d53, 'smackfs'],
+  [0x5a3c69f0, 'apparmorfs'],
+  [0x62656570, 'configfs'],
+  [0x6165676c, 'pstore'],
+  [0xde5e81e4, 'efivarfs'],
+  [0xcafe4a11, 'bpf'],
+  [0x42494e4d, 'binfmt_misc'],
+  [0x6e736673, 'nsfs'],
+  [0x7655821, 'resctrl'],
+  [0x6c6f6f70, 'binderfs'],
+  [0x19800202, 'mqueue'],
+  [0x958458f6, 'hugetlbfs'],
+]);
+
+/**
+ * Refuses an fs target on a kernel pseudo-filesystem wherever it is mounted (procfs bind-mounted
+ * at /host/proc, a symlink into /sys): checkTargetSpec reads only the path's text, and making a
+ * directory on procfs hangs Node's mkdir (it spins on ENOENT), so the probe would never answer.
+ * Asks statfs of the directory, or while it does not exist of the nearest one above it that does
+ * (symlinks followed): one call per missing level. Any other failure (EACCES, ENOTDIR) is left
+ * to the probe, which names it.
+ */
+export async function checkFsTargetStorage(dir: string): Promise<void> {
+  for (let at = dir; ; at = path.dirname(at)) {
+    let type: number;
+    try {
+      type = (await statfs(at)).type >>> 0;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && at !== path.dirname(at)) continue;
+      return;
+    }
+    const kind = PSEUDO_FS_TYPES.get(type);
+    if (kind === undefined) return;
+    const real = await realpath(at).catch(() => at);
+    invalid('path', `${dir} is on a kernel pseudo-filesystem (${kind}${real === at ? '' : `: ${at} is ${real}`}), not storage`);
+  }
 }
 
 /** One line for logs and answers: where, never how it authenticates beyond the names. */

@@ -4,7 +4,7 @@
  * what is uploaded, skipped, restored, deleted, cancelled, and how jobs end when things go away.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -341,6 +341,41 @@ describe('backup jobs on a filesystem target', { timeout: 300_000 }, () => {
       code: 'BACKUP_TARGET_UNREACHABLE',
     });
     expect(manager.targetGet()).toEqual({ kind: 'fs', path: dir });
+    await manager.close();
+  });
+});
+
+describe('a filesystem target on a kernel pseudo-filesystem', () => {
+  it('is refused by what the directory is on, not only by its path: through a symlink, below one, and storing nothing', async () => {
+    const dir = tempDir('bk-fs3-');
+    const links = tempDir('bk-links-');
+    const { manager, stateFile } = jobs(new MemoryDataPath(SIZE, CLUSTER), { kind: 'fs', path: dir });
+    await manager.start();
+    symlinkSync('/proc/self', path.join(links, 'proc'));
+    symlinkSync('/sys/kernel', path.join(links, 'sys'));
+    const cases = [
+      { target: path.join(links, 'proc'), says: /\(proc: .*\/proc is \/proc\/\d+\)/ },
+      { target: path.join(links, 'proc', 'backups', 'node-1'), says: /\(proc: .*\/proc is \/proc\/\d+\)/ },
+      { target: path.join(links, 'sys', 'backups'), says: /\(sysfs: .*\/sys is \/sys\/kernel\)/ },
+    ];
+    for (const { target, says } of cases) {
+      const refused = await manager.targetSet({ kind: 'fs', path: target }).then(
+        () => undefined,
+        (err: unknown) => err as ConductorError,
+      );
+      expect(refused, target).toMatchObject({ code: 'BACKUP_TARGET_INVALID', details: { field: 'path' } });
+      expect(refused?.message).toContain(`${target} is on a kernel pseudo-filesystem`);
+      expect(refused?.message).toMatch(says);
+    }
+    // Nothing stored: the target in use and the one recorded are the first.
+    expect(manager.targetGet()).toEqual({ kind: 'fs', path: dir });
+    expect(StateFile.open(stateFile, log).backupTarget()).toBeUndefined();
+    expect(existsSync(path.join('/proc/self', 'backups'))).toBe(false);
+    // A symlink to storage, and a missing directory below one, are targets like any other.
+    const real = tempDir('bk-real-');
+    symlinkSync(real, path.join(links, 'real'));
+    expect(await manager.targetSet({ kind: 'fs', path: path.join(links, 'real', 'backups') })).toEqual({ kind: 'fs', path: path.join(links, 'real', 'backups') });
+    expect(StateFile.open(stateFile, log).backupTarget()).toEqual({ kind: 'fs', path: path.join(links, 'real', 'backups') });
     await manager.close();
   });
 });

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { ConductorError } from '../../errors.js';
 import type { ObjectStore } from '../../objectstore/object-store.js';
 import { BackupRepository, type Retrier } from '../../objectstore/repository.js';
-import { checkTargetSpec, describeTarget, makeStore, probeStore, targetError, type TargetSpec } from '../../objectstore/target-spec.js';
+import { checkFsTargetStorage, checkTargetSpec, describeTarget, makeStore, probeStore, targetError, type TargetSpec } from '../../objectstore/target-spec.js';
 
 export interface TargetSettings {
   retries: number;
@@ -73,6 +73,7 @@ export class BackupTarget {
   /** Opens the spec's store and checks it; the current target stays until this succeeds. */
   async set(input: TargetSpec, signal?: AbortSignal): Promise<TargetSpec> {
     const spec = checkTargetSpec(input);
+    if (spec.kind === 'fs') await checkFsTargetStorage(spec.path);
     const store = await makeStore(spec, {
       requestTimeoutMs: this.settings.requestTimeoutMs,
       onCredentials: ({ taken, reason }) => (taken ? this.log.info({ target: describeTarget(spec) }, reason) : this.log.warn({ target: describeTarget(spec) }, reason)),

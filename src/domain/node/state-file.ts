@@ -107,6 +107,12 @@ export class StateFile {
   private readonly writer: StateWriter;
   /** Each table's text, changed with its records (see store and remove): a write takes it as it is. */
   private readonly texts = new Map<string, TableText>();
+  /**
+   * Replica → the keys (`replica/snapshot`) of its snapshot metadata, changed with the records
+   * (see store and remove): a replica's delete drops its own keys without a pass over every key
+   * of the node (~30,000 at 3,000 replicas of 10 snapshots).
+   */
+  private readonly snapshotKeys = new Map<string, Set<string>>();
 
   private constructor(
     readonly file: string,
@@ -121,6 +127,7 @@ export class StateFile {
       for (const [key, value] of Object.entries(records)) text.set(key, frozenRecord(value));
       this.texts.set(name, text);
     }
+    for (const key of Object.keys(data.snapshots)) this.indexSnapshot(key, true);
     this.writer = new StateWriter(file, () => captureState(this.data, this.texts), log);
   }
 
@@ -290,8 +297,7 @@ export class StateFile {
 
   /** Everything of a replica that was deleted in spdk_tgt; settles, never throws (see settle). */
   async dropReplica(replica: string): Promise<void> {
-    const prefix = `${replica}/`;
-    for (const key of Object.keys(this.data.snapshots)) if (key.startsWith(prefix)) this.remove('snapshots', key);
+    for (const key of [...(this.snapshotKeys.get(replica) ?? [])]) this.remove('snapshots', key);
     this.remove('intents', replica);
     this.remove('clones', replica);
     await this.settle(`replica ${replica} dropped`);
@@ -483,6 +489,7 @@ export class StateFile {
   private store<T extends TableName>(table: T, key: string, value: RecordOf<T>): void {
     (this.records(table) as Record<string, RecordOf<T>>)[key] = frozenRecord(value);
     this.texts.get(table)?.set(key, value);
+    if (table === 'snapshots') this.indexSnapshot(key, true);
   }
 
   /** Deletes a record in memory and in its table's text; false when there was none. */
@@ -491,7 +498,20 @@ export class StateFile {
     if (!records || !Object.hasOwn(records, key)) return false;
     delete records[key];
     this.texts.get(table)?.delete(key);
+    if (table === 'snapshots') this.indexSnapshot(key, false);
     return true;
+  }
+
+  /** Adds (or removes) a snapshot metadata key in its replica's set; the replica name is up to the first '/' (names have none). */
+  private indexSnapshot(key: string, present: boolean): void {
+    const slash = key.indexOf('/');
+    if (slash < 0) return;
+    const replica = key.slice(0, slash);
+    let keys = this.snapshotKeys.get(replica);
+    if (present) {
+      if (!keys) this.snapshotKeys.set(replica, (keys = new Set()));
+      keys.add(key);
+    } else if (keys?.delete(key) && keys.size === 0) this.snapshotKeys.delete(replica);
   }
 
   /** Resolves once the current data (and anything changed before this call) is durable. */

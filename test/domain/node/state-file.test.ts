@@ -372,6 +372,58 @@ describe('state file: the text written is JSON.stringify of the state', () => {
     expectFile(file, model);
   });
 
+  it("a replica's delete drops its own snapshot metadata only (not a replica whose name it begins), before and after a reopen and an undone write", async () => {
+    const dir = tempDir('state-');
+    const file = path.join(dir, 'state.json');
+    const fault = path.join(dir, 'fault');
+    let state = StateFile.open(file, silent);
+    const model = emptyModel();
+    const meta = (n: number) => ({ createdAt: new Date(n * 1000).toISOString(), labels: { n: String(n) }, userCreated: n % 2 === 0 });
+    const names = ['r1', 'r10', 'r1-a', '1', '10', 'r2'];
+    for (const [i, name] of names.entries()) {
+      for (let s = 0; s < 3; s++) {
+        await state.setSnapshotMeta(name, `s${s}`, meta(i * 10 + s));
+        model.snapshots[`${name}/s${s}`] = meta(i * 10 + s);
+      }
+      await state.setIntent({ op: 'replica-delete', replica: name, disk: 'd1' });
+      model.intents[name] = { op: 'replica-delete', replica: name, disk: 'd1' };
+    }
+    const drop = async (name: string): Promise<void> => {
+      await state.dropReplica(name);
+      for (const key of Object.keys(model.snapshots)) if (key.startsWith(`${name}/`)) delete model.snapshots[key];
+      delete model.intents[name];
+      expectFile(file, model);
+      expect(state.allSnapshotMeta().filter(([replica]) => replica === name)).toEqual([]);
+    };
+    await drop('r1');
+    expect(state.snapshotMeta('r10', 's0')).toEqual(meta(10));
+    expect(state.snapshotMeta('r1-a', 's2')).toEqual(meta(22));
+    await drop('1');
+    expect(state.snapshotMeta('10', 's1')).toEqual(meta(41));
+    // Metadata set again after its replica's delete is dropped by the next delete.
+    await state.setSnapshotMeta('r1', 'again', meta(99));
+    model.snapshots['r1/again'] = meta(99);
+    await drop('r1');
+    // A reopened file knows its records' replicas.
+    state = StateFile.open(file, silent);
+    await drop('r10');
+    // An undone write leaves nothing for a later delete to find, and forgets nothing it should drop.
+    process.env.CONDUCTOR_STATE_WRITE_FAULT = fault;
+    try {
+      fs.writeFileSync(fault, 'ENOSPC');
+      await expect(state.setSnapshotMeta('r2', 's9', meta(9))).rejects.toMatchObject({ code: 'STATE_FILE_NO_SPACE' });
+      await expect(state.setSnapshotMeta('r7', 's0', meta(7))).rejects.toMatchObject({ code: 'STATE_FILE_NO_SPACE' });
+    } finally {
+      fs.rmSync(fault, { force: true });
+      delete process.env.CONDUCTOR_STATE_WRITE_FAULT;
+    }
+    await drop('r2');
+    await drop('r7');
+    await drop('r1-a');
+    await drop('10');
+    expect(state.allSnapshotMeta()).toEqual([]);
+  });
+
   it('a failed write undoes its changes in memory, and the next write is exact', async () => {
     const dir = tempDir('state-');
     const file = path.join(dir, 'state.json');
