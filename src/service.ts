@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { Health } from './api/health.js';
 import { followHttpTls } from './api/http-tls.js';
-import { NodeMetrics } from './api/metrics/node-metrics.js';
+import { NodeMetrics, type TlsIdentityInUse } from './api/metrics/node-metrics.js';
 import type { LoopDelayStats } from './api/health-loop-delay.js';
 import { blockLoopOnSignal } from './api/health-loop-block.js';
 import { healthWorkerFor, type HealthWorker, type MetricsSource } from './api/health-worker.js';
@@ -25,6 +25,7 @@ import { resolveSocketGroup } from './api/socket-group.js';
 import { setThreadNice } from './api/thread-nice.js';
 import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
 import { WatchedTls } from './api/watched-tls.js';
+import { DAY_MS, TlsExpiryWatch } from './api/tls-expiry.js';
 import { configSource, redactedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { checkStateFileWritable } from './config/state-dir.js';
@@ -184,6 +185,20 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (serverTls) opened.add(async () => serverTls.close());
     const clientTls = clientFiles && new WatchedTls(clientFiles, componentLogger(log, 'client-tls'), tlsOptions);
     if (clientTls) opened.add(async () => clientTls.close());
+    // Each identity in use says in the log when its certificate is about to expire, or has.
+    const expiry = { warnWithinMs: config['api.tls.expiryWarnDays'] * DAY_MS };
+    for (const [tls, component] of [
+      [serverTls, 'api-tls'],
+      [clientTls, 'client-tls'],
+    ] as const) {
+      if (!tls) continue;
+      const watch = new TlsExpiryWatch(tls, componentLogger(log, component), expiry);
+      opened.add(async () => watch.close());
+    }
+    const tlsInUse = (): TlsIdentityInUse[] => [
+      ...(serverTls ? [{ identity: 'api' as const, summary: serverTls.summary }] : []),
+      ...(clientTls ? [{ identity: 'client' as const, summary: clientTls.summary }] : []),
+    ];
     log[tcpPlan.security === 'insecure' ? 'warn' : 'info'](
       { address: tcpPlan.address, security: tcpPlan.security, certificate: serverTls?.summary, clientCertificate: clientTls?.summary },
       `TCP API ${tcpPlan.security}: ${tcpPlan.reason}`,
@@ -267,7 +282,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     });
     volumeIo.start();
     opened.add(() => volumeIo.close());
-    metrics = new NodeMetrics({ observe: () => node.observe(), loopDelay: () => healthWorker.eventLoopDelay(), volumeIo: () => volumeIo.latest(), volumeRates: () => volumeIo.rates() });
+    metrics = new NodeMetrics({ observe: () => node.observe(), loopDelay: () => healthWorker.eventLoopDelay(), volumeIo: () => volumeIo.latest(), volumeRates: () => volumeIo.rates(), tls: tlsInUse });
     opened.add(async () => metrics.close());
     api = await startApiServer({
       stats: metrics,

@@ -24,7 +24,7 @@ import { build } from './status.js';
 import type { ApiDomain } from './services/call.js';
 import { backupsHandlers } from './services/backups.js';
 import { disksHandlers } from './services/disks.js';
-import { nodeHandlers, type NodeStatsSource } from './services/node.js';
+import { type ApiSecurityInfo, nodeHandlers, type NodeStatsSource } from './services/node.js';
 import { enginesHandlers, type VolumeIoSource } from './services/engines.js';
 import { replicasHandlers } from './services/replicas.js';
 import { snapshotsHandlers } from './services/snapshots.js';
@@ -66,7 +66,7 @@ export interface ApiServerOptions {
  * Mutual TLS from a certificate provider (the server's identity and the CAs whose client
  * certificates are accepted; a client certificate is required), or explicitly none.
  */
-export type TcpSecurity = { kind: 'mtls'; certificates: experimental.CertificateProvider } | { kind: 'insecure' };
+export type TcpSecurity = { kind: 'mtls'; certificates: experimental.CertificateProvider & { readonly summary?: { readonly validTo: string } } } | { kind: 'insecure' };
 
 export interface ApiPorts {
   unixSocket: string | undefined;
@@ -103,7 +103,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.addService(tolerantService(v1.Snapshots.service, bounds), snapshotsHandlers(ctx));
   server.addService(tolerantService(v1.Engines.service, bounds), enginesHandlers(ctx, watchOptions, options.volumeIo));
   server.addService(tolerantService(v1.Backups.service, bounds), backupsHandlers(ctx, watchOptions));
-  server.addService(tolerantService(v1.Node.service, bounds), nodeHandlers(ctx, { apiTcpSecurity: tcpSecurity?.kind ?? 'off', apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls' }, options.stats));
+  // The certificate's notAfter is read at each call: a rotation changes it (watched-tls.ts).
+  const security = (): ApiSecurityInfo => ({
+    apiTcpSecurity: tcpSecurity?.kind ?? 'off',
+    apiTcpClientCertRequired: tcpSecurity?.kind === 'mtls',
+    apiTcpCertificateNotAfter: tcpSecurity?.kind === 'mtls' ? (tcpSecurity.certificates.summary?.validTo ?? '') : '',
+  });
+  server.addService(tolerantService(v1.Node.service, bounds), nodeHandlers(ctx, security, options.stats));
   const ownHealth = options.health === undefined;
   const health = options.health ?? new Health({ logger, refreshMs: options.readinessPollMs ?? 200, stallMs: 10_000, readiness: [domainReadiness(domain)] });
   // Not listening yet is starting, not a fault: readiness waits for the listen, and liveness fails

@@ -37,6 +37,8 @@ export interface TlsSummary {
   readonly fingerprint256: string;
   readonly validTo: string;
   readonly caCertificates: number;
+  /** The earliest notAfter among the CA bundle's certificates. */
+  readonly caValidTo: string;
 }
 
 export interface TlsMaterial extends TlsBytes {
@@ -81,9 +83,17 @@ export function checkTlsBytes(files: TlsFiles, bytes: TlsBytes, now = new Date()
   const key = privateKey(files.key, bytes.key);
   if (!leaf.checkPrivateKey(key)) throw new ConfigError(files.key.key, `${files.key.path} is not the private key of ${files.cert.key} ${files.cert.path}`);
   const cas = certificates(files.ca, bytes.ca);
+  const caNotAfter = Math.min(...cas.map((ca) => Date.parse(ca.validTo)));
   return {
     ...bytes,
-    summary: { subject: leaf.subject.replace(/\n/g, ', '), serial: leaf.serialNumber, fingerprint256: leaf.fingerprint256, validTo: notAfter.toISOString(), caCertificates: cas.length },
+    summary: {
+      subject: leaf.subject.replace(/\n/g, ', '),
+      serial: leaf.serialNumber,
+      fingerprint256: leaf.fingerprint256,
+      validTo: notAfter.toISOString(),
+      caCertificates: cas.length,
+      caValidTo: new Date(caNotAfter).toISOString(),
+    },
   };
 }
 

@@ -119,6 +119,14 @@ export const CONFIG_KEYS = {
     max: 3_600_000,
     describe: 'How often certificate files (api.tls.*, client.tls.*) are re-read besides file change events, ms: a valid new pair is used for new connections',
   },
+  'api.tls.expiryWarnDays': {
+    type: 'integer',
+    default: 14,
+    min: 0,
+    max: 365,
+    describe:
+      'Warn in the log (at load, at rotation, then hourly) while a certificate in use (api.tls.cert, client.tls.cert) expires within this many days; an expired one in use is logged as an error. 0: the error only',
+  },
   'api.socketGroup': {
     type: 'string',
     default: undefined,

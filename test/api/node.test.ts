@@ -43,6 +43,7 @@ describe('Node and SnapshotShallowCopy', () => {
       reactorMode: 'polling',
       apiTcpSecurity: 'off',
       apiTcpClientCertRequired: false,
+      apiTcpCertificateNotAfter: '',
     });
   });
 

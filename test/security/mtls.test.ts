@@ -168,10 +168,12 @@ describe('a serve process with mutual TLS on its TCP listener', () => {
     const result = await cli(['node', 'info', '--address', address, ...clientFlags(client), '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
     expect(result.stderr).toBe('');
-    expect(JSON.parse(result.stdout)).toMatchObject({ apiTcpSecurity: 'mtls', apiTcpClientCertRequired: true, simulator: true });
+    const notAfter = new Date(new X509Certificate(fs.readFileSync(server.cert)).validTo).toISOString();
+    expect(JSON.parse(result.stdout)).toMatchObject({ apiTcpSecurity: 'mtls', apiTcpClientCertRequired: true, apiTcpCertificateNotAfter: notAfter, simulator: true });
     const text = await cli(['node', 'info', '--address', address, ...clientFlags(client)]);
     expect(text.stdout).toMatch(/^api tcp +mtls$/m);
     expect(text.stdout).toMatch(/^client certificate +required$/m);
+    expect(text.stdout).toMatch(new RegExp(`^api certificate +expires ${notAfter.replace(/\./g, '\\.')}$`, 'm'));
   });
 
   /** A health check with plain grpc-js TLS credentials (no checks of ours on the client's files). */
@@ -255,6 +257,8 @@ describe('a serve process with mutual TLS on its TCP listener', () => {
       await invoke(earlier.disks, 'DiskList', {}, { deadlineMs: 10_000 });
       const after = await cli(['node', 'info', '--address', address, ...clientFlags(client), '--json']);
       expect(after.exitCode, after.stderr).toBe(0);
+      // NodeInfo says the rotated certificate's notAfter.
+      expect(JSON.parse(after.stdout)).toMatchObject({ apiTcpCertificateNotAfter: new Date(new X509Certificate(next.certPem).validTo).toISOString() });
 
       // A certificate whose key is not the one beside it: refused, logged, the rotated pair stays.
       const stranger: Identity = await ca.issue('node-1 stranger', { server: true });

@@ -24,6 +24,7 @@ import { monoMs, type ScrapeMarks } from '../health-worker-messages.js';
 import { RENDER_AGE_FAMILY, STALE_ANSWERS_FAMILY } from '../health-worker-scrapes.js';
 import { collectProcessMetrics } from './process-metrics.js';
 import { SpdkCallMetrics } from './spdk-calls.js';
+import type { TlsSummary } from '../tls-files.js';
 
 export const METRIC_PREFIX = 'spdk_conductor_';
 
@@ -33,6 +34,18 @@ export interface MetricsSources {
   loopDelay(): LoopDelayStats;
   volumeIo(): VolumeIoSample | undefined;
   volumeRates(): { windowSec: number; rates: VolumeIoRate[] };
+  /** The TLS identities in use (none without TLS): their certificates' expiry, read from memory. */
+  tls?(): TlsIdentityInUse[];
+}
+
+/**
+ * A TLS identity by the name its label gives it: `api` (api.tls.*: the gRPC API and the HTTPS
+ * listener), `client` (client.tls.*: calls to peers). Its summary is the set in use, so a rotation
+ * shows at the next scrape.
+ */
+export interface TlsIdentityInUse {
+  identity: 'api' | 'client';
+  summary: Pick<TlsSummary, 'validTo' | 'caValidTo'>;
 }
 
 export interface RenderedMetrics {
@@ -127,6 +140,14 @@ export class NodeMetrics {
       loopP99: gauge('event_loop_delay_p99_seconds', "The service's main event loop delay, 99th percentile over the last 10 s window"),
       loopMax: gauge('event_loop_delay_max_seconds', "The service's main event loop delay, maximum over the last 10 s window"),
       ioAge: gauge('volume_io_sample_age_seconds', 'Age of the last volume I/O sample (bdev_get_iostat)'),
+      tlsExpiry: gauge(
+        'tls_certificate_expiry_timestamp_seconds',
+        'When the TLS certificate in use expires (its notAfter), Unix time, by identity: api (api.tls.cert: the gRPC API and the HTTPS listener), client (client.tls.cert: calls to peers); a rotation shows at once',
+        ['identity'],
+      ),
+      tlsCaExpiry: gauge('tls_ca_expiry_timestamp_seconds', "The earliest notAfter among the certificates of an identity's CA bundle (api: api.tls.clientCa, client: client.tls.ca), Unix time", [
+        'identity',
+      ]),
     };
     this.c = {
       iobuf: spdkCounter('iobuf_allocations_total', "spdk_tgt's iobuf buffer requests by module, pool (small, large) and where they were served (cache, main) or had to wait (retry)", [
@@ -234,6 +255,10 @@ export class NodeMetrics {
     g.loopP50.set(loop.p50Sec);
     g.loopP99.set(loop.p99Sec);
     g.loopMax.set(loop.maxSec);
+    for (const { identity, summary } of this.sources.tls?.() ?? []) {
+      g.tlsExpiry.set({ identity }, Date.parse(summary.validTo) / 1000);
+      g.tlsCaExpiry.set({ identity }, Date.parse(summary.caValidTo) / 1000);
+    }
   }
 
   private resources(o: NodeObservation): void {

@@ -25,8 +25,8 @@ import { remainingMs, unary, type ServiceContext } from './call.js';
 /** A copy stream says it is alive at least this often (the peer gives up after PEER_SILENCE_MS in grpc-peers.ts). */
 export const HEARTBEAT_MS = 5_000;
 
-/** How the server's TCP listener is secured: the API's own fact, not the domain's. */
-export type ApiSecurityInfo = Required<Pick<NodeInfo, 'apiTcpSecurity' | 'apiTcpClientCertRequired'>>;
+/** How the server's TCP listener is secured, and its certificate's expiry now: the API's own facts, not the domain's. */
+export type ApiSecurityInfo = Required<Pick<NodeInfo, 'apiTcpSecurity' | 'apiTcpClientCertRequired' | 'apiTcpCertificateNotAfter'>>;
 
 /** The node's metrics as NodeStats reads them (api/metrics/node-metrics.ts). */
 export interface NodeStatsSource {
@@ -36,9 +36,9 @@ export interface NodeStatsSource {
 const DEFAULT_TOP = 5;
 const MAX_TOP = 100;
 
-export function nodeHandlers(ctx: ServiceContext, security: ApiSecurityInfo, stats?: NodeStatsSource): NodeHandlers {
+export function nodeHandlers(ctx: ServiceContext, security: () => ApiSecurityInfo, stats?: NodeStatsSource): NodeHandlers {
   return {
-    NodeInfo: unary<NodeInfoRequest__Output, NodeInfo>(ctx, 'NodeInfo', async (_request, call) => ({ ...(await ctx.domain.nodeInfo(call)), ...security })),
+    NodeInfo: unary<NodeInfoRequest__Output, NodeInfo>(ctx, 'NodeInfo', async (_request, call) => ({ ...(await ctx.domain.nodeInfo(call)), ...security() })),
     SpdkInfo: unary<SpdkInfoRequest__Output, SpdkInfo>(ctx, 'SpdkInfo', async (_request, call) => {
       const info = await ctx.domain.spdkInfo(call);
       return { version: info.version, simulatorName: info.simulator?.name ?? '', simulatorVersion: info.simulator?.version ?? '', methods: info.methods };

@@ -36,6 +36,7 @@ export const nodeCommands: CommandSpec[] = [
                 ['reactors', info.reactorMode ? `${info.reactorMode} mode` : 'not sampled yet'],
                 ['api tcp', info.apiTcpSecurity || 'off'],
                 ['client certificate', info.apiTcpClientCertRequired ? 'required' : 'not required'],
+                ...(info.apiTcpCertificateNotAfter ? [['api certificate', `expires ${info.apiTcpCertificateNotAfter}`] as [string, string]] : []),
               ]),
         );
         return EXIT.OK;

@@ -24,6 +24,11 @@ export interface NodeInfo {
   'apiTcpSecurity'?: (string);
   'apiTcpClientCertRequired'?: (boolean);
   /**
+   * When the certificate the TCP API presents expires (api.tls.cert's notAfter, of the one in use
+   * after any rotation), RFC 3339 UTC; empty without TLS.
+   */
+  'apiTcpCertificateNotAfter'?: (string);
+  /**
    * spdk_tgt's nvmf max_subsystems that admission counts against (the discovery subsystem
    * included), and where it came from: "spdk_tgt" (framework_get_config nvmf), "config"
    * (spdk.maxSubsystems) or "default" (1024: spdk_tgt could not tell).
@@ -61,6 +66,11 @@ export interface NodeInfo__Output {
    */
   'apiTcpSecurity': (string);
   'apiTcpClientCertRequired': (boolean);
+  /**
+   * When the certificate the TCP API presents expires (api.tls.cert's notAfter, of the one in use
+   * after any rotation), RFC 3339 UTC; empty without TLS.
+   */
+  'apiTcpCertificateNotAfter': (string);
   /**
    * spdk_tgt's nvmf max_subsystems that admission counts against (the discovery subsystem
    * included), and where it came from: "spdk_tgt" (framework_get_config nvmf), "config"
