@@ -89,8 +89,17 @@ async function refusal(p: Promise<unknown>): Promise<ConductorError> {
 
 describe('DH-HMAC-CHAP messages', () => {
   it('encodes AUTH_Negotiate as spdk_tgt accepted it: one DH-HMAC-CHAP descriptor, SHA-256/384/512, the NULL DH group only', () => {
-    expect(encodeNegotiate(ONE_WAY_SHA512.tid)).toEqual(ONE_WAY_SHA512.negotiate);
-    expect(encodeNegotiate(ONE_WAY_SHA512.tid).length).toBe(72);
+    expect(encodeNegotiate(ONE_WAY_SHA512.tid, [0])).toEqual(ONE_WAY_SHA512.negotiate);
+    expect(encodeNegotiate(ONE_WAY_SHA512.tid, [0]).length).toBe(72);
+  });
+
+  it('offers every DH group by default, in the order SPDK v26.05 host offers them (NULL, ffdhe2048 ... ffdhe8192: DHLEN 6)', () => {
+    const all = encodeNegotiate(0x1234);
+    const expected = Buffer.from(ONE_WAY_SHA512.negotiate);
+    expected.writeUInt16LE(0x1234, 4);
+    expected[11] = 6;
+    Buffer.of(0, 1, 2, 3, 4, 5).copy(expected, 42);
+    expect(all).toEqual(expected);
   });
 
   it('encodes Reply (both fields always there), Success2 and AUTH_Failure2', () => {
@@ -117,6 +126,7 @@ describe('DH-HMAC-CHAP messages', () => {
       dhvlen: 0,
       seqnum: 0xae673f2c,
       challenge: BIDI_SHA256.challenge.subarray(16),
+      dhValue: Buffer.alloc(0),
     });
     expect(decodeAuthMessage(ONE_WAY_SHA512.success1)).toEqual({ kind: 'success1', tid: 0x619d, hl: 64, rvalid: false, response: undefined });
     expect(decodeAuthMessage(BIDI_SHA256.success1)).toMatchObject({ kind: 'success1', rvalid: true, response: BIDI_SHA256.success1.subarray(16) });
@@ -150,7 +160,7 @@ describe('DH-HMAC-CHAP keys and responses (known answers from spdk_tgt v26.05)',
     }
   });
 
-  it('answers the captured sha512 challenge one way with the Reply spdk_tgt accepted (an hh 01 key)', async () => {
+  it('answers the captured sha512 challenge one way with the Reply spdk_tgt accepted (an hh 01 key; the NULL group only offered)', async () => {
     const channel = scripted([ONE_WAY_SHA512.challenge, ONE_WAY_SHA512.success1]);
     const outcome = await authenticate(channel, {
       qid: 0,
@@ -158,12 +168,14 @@ describe('DH-HMAC-CHAP keys and responses (known answers from spdk_tgt v26.05)',
       hostnqn: HOST1,
       subnqn: SUBNQN,
       key: decodeSecret('dhchap', KEY1),
+      dhgroups: ['null'],
       target: 'kat',
       log,
     });
     expect(channel.sent).toEqual([ONE_WAY_SHA512.negotiate, ONE_WAY_SHA512.reply]);
     expect(outcome).toEqual({
       digest: 'sha512',
+      dhgroup: 'null',
       bidirectional: false,
       messages: [
         { name: 'AUTH_Negotiate', bytes: 72, from: 'host' },
@@ -189,7 +201,7 @@ describe('DH-HMAC-CHAP keys and responses (known answers from spdk_tgt v26.05)',
         random: replayRandom(x.reply),
       });
       expect(channel.sent).toEqual([encodeNegotiate(x.tid), x.reply, x.success2]);
-      expect(outcome.bidirectional).toBe(true);
+      expect(outcome).toMatchObject({ bidirectional: true, dhgroup: 'null' });
     }
     expect(BIDI_SHA256.reply.length).toBe(80);
     expect(BIDI_SHA256.success1.length).toBe(48);
@@ -218,9 +230,10 @@ describe('DH-HMAC-CHAP failures', () => {
     expect(channel.sent.length).toBe(2);
   });
 
-  it('refuses a challenge with a DH group it did not offer, SEQNUM 0, another T_ID or a short HL, with AUTH_Failure2 (incorrect payload)', async () => {
+  it('refuses a challenge with an FFDHE group but no DH value, SEQNUM 0, another T_ID or a short HL, with AUTH_Failure2 (incorrect payload)', async () => {
     const variants: [string, (b: Buffer) => void, RegExp][] = [
-      ['ffdhe2048', (b) => (b[9] = 1), /DH group 1/],
+      ['ffdhe2048', (b) => (b[9] = 1), /DHVLEN is 0, ffdhe2048 needs 256/],
+      ['group 6', (b) => (b[9] = 6), /DH group 6, which this host did not offer/],
       ['seqnum 0', (b) => b.writeUInt32LE(0, 12), /SEQNUM 0/],
       ['T_ID', (b) => b.writeUInt16LE(7, 4), /T_ID 7/],
       ['HL', (b) => (b[6] = 16), /HL is 16/],
