@@ -62,8 +62,9 @@ export interface NvmeTcpConnectOptions {
    * asks for authentication: `key` proves this host, `ctrlrKey` (bidirectional) makes the
    * controller prove itself. Never logged. `dhgroups`: the DH groups offered (names as SPDK spells
    * them; default all: 'null' and the RFC 7919 groups 'ffdhe2048' ... 'ffdhe8192'); the
-   * controller picks one (spdk_tgt its strongest allowed), and with an FFDHE group the exchange
-   * has an ephemeral Diffie-Hellman (forward secrecy). Offering only 'null' turns it off.
+   * controller picks one (spdk_tgt its strongest allowed), and with an FFDHE group both
+   * responses cover an ephemeral Diffie-Hellman secret, so a recorded exchange does not let the
+   * key be guessed offline. Offering only 'null' turns it off.
    */
   readonly dhchap?: { readonly key: string; readonly ctrlrKey?: string; readonly dhgroups?: readonly DhGroupName[] };
   /**
