@@ -15,7 +15,7 @@ import pino from 'pino';
 import { ConductorError } from '../errors.js';
 import { nqnProblem } from '../validation/nqn.js';
 import { type DecodedSecret, decodeSecret, secretProblem } from '../validation/nvme-secrets.js';
-import { AUTH_RECEIVE_BYTES, type AuthChannel, type AuthOutcome, authenticate } from './auth.js';
+import { AUTH_RECEIVE_BYTES, type AuthChannel, type AuthOutcome, authenticate, DH_GROUP_NAMES, type DhGroupName } from './auth.js';
 import { QueuePair, reasonText } from './queue.js';
 import {
   CC_ENABLE,
@@ -60,9 +60,13 @@ export interface NvmeTcpConnectOptions {
   /**
    * DH-HMAC-CHAP secrets in their interchange form (DHHC-1:<hh>:<base64>:), used when a Connect
    * asks for authentication: `key` proves this host, `ctrlrKey` (bidirectional) makes the
-   * controller prove itself. Never logged.
+   * controller prove itself. Never logged. `dhgroups`: the DH groups offered (names as SPDK spells
+   * them; default all: 'null' and the RFC 7919 groups 'ffdhe2048' ... 'ffdhe8192'); the
+   * controller picks one (spdk_tgt its strongest allowed), and with an FFDHE group both
+   * responses cover an ephemeral Diffie-Hellman secret, so a recorded exchange does not let the
+   * key be guessed offline. Offering only 'null' turns it off.
    */
-  readonly dhchap?: { readonly key: string; readonly ctrlrKey?: string };
+  readonly dhchap?: { readonly key: string; readonly ctrlrKey?: string; readonly dhgroups?: readonly DhGroupName[] };
   /**
    * close()'s bounds (default 2_000 and 500 ms, see CLOSE_DEADLINE_MS and IO_FIN_GRACE_MS): the
    * whole close, and how long the target gets to answer the I/O queue's FIN before it is taken as
@@ -109,6 +113,8 @@ const POLL_MS = 10;
  */
 export interface HostAuthentication {
   readonly digest: AuthOutcome['digest'];
+  /** The admin queue's DH group. */
+  readonly dhgroup: DhGroupName;
   readonly bidirectional: boolean;
 }
 
@@ -191,8 +197,11 @@ export class NvmeTcpHost {
         const started = Date.now();
         const tid = (firstTid + qid) & 0xffff;
         const outcome = await authenticate(authChannel(q, qid), { qid, tid, hostnqn: options.hostnqn, subnqn: options.subnqn, ...secrets, target, log });
-        authenticated[qid] = { digest: outcome.digest, bidirectional: outcome.bidirectional };
-        log.debug({ qid, tid, digest: outcome.digest, bidirectional: outcome.bidirectional, messages: outcome.messages, ms: Date.now() - started }, 'NVMe/TCP queue authenticated (DH-HMAC-CHAP)');
+        authenticated[qid] = { digest: outcome.digest, dhgroup: outcome.dhgroup, bidirectional: outcome.bidirectional };
+        log.debug(
+          { qid, tid, digest: outcome.digest, dhgroup: outcome.dhgroup, bidirectional: outcome.bidirectional, messages: outcome.messages, ms: Date.now() - started },
+          'NVMe/TCP queue authenticated (DH-HMAC-CHAP)',
+        );
       } else if (secrets) {
         log.debug({ qid }, 'the controller did not ask for authentication on this queue; the DH-HMAC-CHAP keys were not used');
       }
@@ -239,7 +248,7 @@ export class NvmeTcpHost {
           maxh2cdata: io.maxh2cdata,
           cpda: io.cpda,
           keepAliveTimeoutMs: keepAliveMs,
-          authentication: authentication ? `DH-HMAC-CHAP ${authentication.digest}${authentication.bidirectional ? ' bidirectional' : ''}` : 'none',
+          authentication: authentication ? `DH-HMAC-CHAP ${authentication.digest} ${authentication.dhgroup}${authentication.bidirectional ? ' bidirectional' : ''}` : 'none',
           ms: Date.now() - started,
         },
         'NVMe/TCP host connected',
@@ -453,18 +462,19 @@ export class NvmeTcpHost {
 function controllerAuthentication(byQueue: readonly (HostAuthentication | undefined)[], queues: number): HostAuthentication | undefined {
   const all = Array.from({ length: queues }, (_, qid) => byQueue[qid]);
   if (all.some((a) => a === undefined)) return undefined;
-  return { digest: all[0]!.digest, bidirectional: all.every((a) => a!.bidirectional) };
+  return { digest: all[0]!.digest, dhgroup: all[0]!.dhgroup, bidirectional: all.every((a) => a!.bidirectional) };
 }
 
-/** The secrets decoded, or undefined without any; a malformed one is INVALID_SECRET (never quoted). */
-function dhchapSecrets(dhchap: NvmeTcpConnectOptions['dhchap']): { key: DecodedSecret; ctrlrKey?: DecodedSecret } | undefined {
+/** The secrets decoded (and the DH groups offered), or undefined without any; a malformed one is INVALID_SECRET (never quoted). */
+function dhchapSecrets(dhchap: NvmeTcpConnectOptions['dhchap']): { key: DecodedSecret; ctrlrKey?: DecodedSecret; dhgroups?: readonly DhGroupName[] } | undefined {
   if (dhchap === undefined) return undefined;
   const keyProblem = secretProblem('dhchap', dhchap.key);
   if (keyProblem) throw new ConductorError('INVALID_SECRET', `NVMe/TCP connect: dhchap.key: ${keyProblem}`, { field: 'dhchap.key' });
-  if (dhchap.ctrlrKey === undefined) return { key: decodeSecret('dhchap', dhchap.key) };
+  const groups = dhchap.dhgroups === undefined ? {} : { dhgroups: dhchap.dhgroups };
+  if (dhchap.ctrlrKey === undefined) return { key: decodeSecret('dhchap', dhchap.key), ...groups };
   const ctrlrProblem = secretProblem('dhchap', dhchap.ctrlrKey);
   if (ctrlrProblem) throw new ConductorError('INVALID_SECRET', `NVMe/TCP connect: dhchap.ctrlrKey: ${ctrlrProblem}`, { field: 'dhchap.ctrlrKey' });
-  return { key: decodeSecret('dhchap', dhchap.key), ctrlrKey: decodeSecret('dhchap', dhchap.ctrlrKey) };
+  return { key: decodeSecret('dhchap', dhchap.key), ctrlrKey: decodeSecret('dhchap', dhchap.ctrlrKey), ...groups };
 }
 
 /** Authentication Send and Receive on queue `qid`: a refused command is its status's error. */
@@ -555,6 +565,12 @@ function connectProblem(o: NvmeTcpConnectOptions): string | undefined {
   if (o.queueDepth !== undefined && (!Number.isInteger(o.queueDepth) || o.queueDepth < 1 || o.queueDepth > 65_535)) return `queueDepth ${o.queueDepth} is not 1..65535`;
   if (o.timeoutMs !== undefined && (!Number.isFinite(o.timeoutMs) || o.timeoutMs <= 0)) return `timeoutMs ${o.timeoutMs} is not positive`;
   if (o.keepAliveTimeoutMs !== undefined && (!Number.isInteger(o.keepAliveTimeoutMs) || o.keepAliveTimeoutMs < 0)) return `keepAliveTimeoutMs ${o.keepAliveTimeoutMs} is not a whole number of ms`;
+  const groups = o.dhchap?.dhgroups;
+  if (groups !== undefined) {
+    if (!Array.isArray(groups) || groups.length === 0) return `dhchap.dhgroups must list at least one of ${DH_GROUP_NAMES.join(', ')}`;
+    const unknown = groups.find((g) => !(DH_GROUP_NAMES as readonly string[]).includes(g));
+    if (unknown !== undefined) return `dhchap.dhgroups: ${JSON.stringify(unknown)} is not a DH group (${DH_GROUP_NAMES.join(', ')})`;
+  }
   return undefined;
 }
 

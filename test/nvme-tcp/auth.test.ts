@@ -2,13 +2,27 @@
  * DH-HMAC-CHAP of the NVMe/TCP host (src/nvme-tcp/auth.ts): message encodings byte for byte, and
  * whole transactions replayed from exchanges with a real spdk_tgt v26.05 (captured 2026-12-07 with
  * this host's Authentication Send/Receive on 127.0.0.1; the target accepted every Reply below, and
- * the Success1 responses R2 are spdk_tgt's own computation), so the key transformation and the
- * response are checked against SPDK, not against this code.
+ * the Success1 responses R2 are spdk_tgt's own computation), so the key transformation, the
+ * response and (ffdhe2048) the DH value and augmented challenge are checked against SPDK, not
+ * against this code.
  */
+import crypto from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { ConductorError } from '../../src/errors.js';
-import { type AuthChannel, authenticate, decodeAuthMessage, dhchapResponse, encodeFailure, encodeNegotiate, encodeReply, encodeSuccess2, transformKey } from '../../src/nvme-tcp/auth.js';
+import {
+  type AuthChannel,
+  augmentChallenge,
+  authenticate,
+  decodeAuthMessage,
+  dhchapResponse,
+  encodeFailure,
+  encodeNegotiate,
+  encodeReply,
+  encodeSuccess2,
+  transformKey,
+} from '../../src/nvme-tcp/auth.js';
+import { type EphemeralKey, ffdhePrime } from '../../src/nvme-tcp/ffdhe.js';
 import { authReceiveSqe, authSendSqe } from '../../src/nvme-tcp/sqe.js';
 import { decodeSecret } from '../../src/validation/nvme-secrets.js';
 
@@ -55,6 +69,34 @@ const BIDI_SHA512 = {
   success2: hex('0104000014d600000000000000000000'),
 };
 
+/**
+ * Captured on queue 0: spdk_tgt allowed only sha384 and ffdhe2048 (nvmf_set_config); HOST2 both ways.
+ * The host's DH private exponent was pinned to FFDHE_X (public value 2^x mod p, computed here with
+ * BigInt arithmetic, apart from node:crypto); spdk_tgt accepted the Reply and its Success1 R2 was
+ * computed over the augmented C2 with the shared secret it derived.
+ */
+const BIDI_FFDHE2048_SHA384 = {
+  tid: 0x2048,
+  negotiate: hex('000000004820000101000306010203000000000000000000000000000000000000000000000000000000000102030405000000000000000000000000000000000000000000000000'),
+  challenge: hex(
+    '01010000482030000201000107c9f8062a0279967dd6b6b18acc7c25b4a6a9e35424a0b17726f8c7da97fd52636ab7d23400bd12e20712de5b620b32ea73dd5487e62a3a500bd28e8457b13a122e809e' +
+      '541eaff725237d1931e1048268fbdc2bbe554e16b82bb344b08093b3dc686029127954dd86bcdd2d903118240e7db9be618e53410b85928102e8093e7745cfbe908d1af79d56e94f5558ecf0b564f7a9' +
+      '35bbdc2286c334e536bcb83943d3e269317a1adf2f7779f1eda714073aa488a607db392a3019f28fc564da0dc1545cda963a9bf6e8676ac13c2d13b8cff110099dafe6d89ac771eb730216d2b3a63df3' +
+      '6802c2787711f6f7e3f3c5ce37eb6653735cd2076fe660e089cdb32007cdfd8f6d6656beeec8d478c917f1bc69e448fad64be0a85fa8a670d03af164fa4b194684b97c8cc6c540b09e916be0f8966f48',
+  ),
+  reply: hex(
+    '0102000048203000010000010badcafea9f85ccfdc88f0c6ae530ace0a11ff443c0ee5bdecf1cde969e3ded52109cc3f4ab8b7b029e9df54d3cf064124f32a8f00112233445566778899aabbccddeeff' +
+      '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff27f41ff4efb7a92dfbc62c8ac1ec7422802913c530767c16520fbeca0b83902049d81a7f72158d46c9788a9855fd9eb1' +
+      'e87a2b36a93722a58bcc0c8169198f56020b232b290b5c16cf678d5f2ce72f6ee630a13d4b153526e2b56ebf315cfd76f8a56fee204b6b215a5ca2626a3bbdb1514661c9323d064b7df60f84c8260cf7' +
+      'f1ddce33703702eca3ddd3b62e89c7cd7809b1c585418420b1c6700628887443349b7b454655093beb9fe63bee9827788bd956432e629801856c2091a41bc18f9ca0144831299d855203462fe3367619' +
+      '3e71899b5578dd4c00709952a4249aafbaf0f2a683f879ccec589848fceec7d48f3ef80674ddbad231324ac51ed706c1',
+  ),
+  success1: hex('01030000482030000100000000000000677f66537382ef77f7f096adac0dc1cbd931c6738ca84a81bc2eae2f83ba58beac63609cdf6f3bcb731fe8803ef8f12c'),
+  success2: hex('01040000482000000000000000000000'),
+};
+/** The host's private exponent in BIDI_FFDHE2048_SHA384. */
+const FFDHE_X = BigInt(`0x${'c0ffee'.repeat(10)}5eed`);
+
 /** A channel that answers each Authentication Receive with the next of `answers` and keeps what was sent. */
 function scripted(answers: Buffer[]): AuthChannel & { sent: Buffer[] } {
   const queue = [...answers];
@@ -78,6 +120,24 @@ function replayRandom(reply: Buffer): (bytes: number) => Buffer {
   return (bytes) => (bytes === 4 ? reply.subarray(12, 16) : reply.subarray(16 + hl, 16 + 2 * hl));
 }
 
+/** b^e mod m by square and multiply. */
+function modPow(b: bigint, e: bigint, m: bigint): bigint {
+  let r = 1n;
+  let base = b % m;
+  for (let x = e; x > 0n; x >>= 1n) {
+    if (x & 1n) r = (r * base) % m;
+    base = (base * base) % m;
+  }
+  return r;
+}
+
+/** An ffdhe2048 key with private exponent `x`, in BigInt arithmetic (not node:crypto). */
+function pinnedFfdhe2048(x: bigint): EphemeralKey {
+  const p = BigInt(`0x${ffdhePrime(1)!.toString('hex')}`);
+  const bytes = (v: bigint) => Buffer.from(v.toString(16).padStart(512, '0'), 'hex');
+  return { publicValue: bytes(modPow(2n, x, p)), sharedSecret: (y) => bytes(modPow(BigInt(`0x${y.toString('hex')}`), x, p)) };
+}
+
 async function refusal(p: Promise<unknown>): Promise<ConductorError> {
   const error = await p.then(
     () => undefined,
@@ -89,8 +149,17 @@ async function refusal(p: Promise<unknown>): Promise<ConductorError> {
 
 describe('DH-HMAC-CHAP messages', () => {
   it('encodes AUTH_Negotiate as spdk_tgt accepted it: one DH-HMAC-CHAP descriptor, SHA-256/384/512, the NULL DH group only', () => {
-    expect(encodeNegotiate(ONE_WAY_SHA512.tid)).toEqual(ONE_WAY_SHA512.negotiate);
-    expect(encodeNegotiate(ONE_WAY_SHA512.tid).length).toBe(72);
+    expect(encodeNegotiate(ONE_WAY_SHA512.tid, [0])).toEqual(ONE_WAY_SHA512.negotiate);
+    expect(encodeNegotiate(ONE_WAY_SHA512.tid, [0]).length).toBe(72);
+  });
+
+  it('offers every DH group by default, in the order SPDK v26.05 host offers them (NULL, ffdhe2048 ... ffdhe8192: DHLEN 6)', () => {
+    const all = encodeNegotiate(0x1234);
+    const expected = Buffer.from(ONE_WAY_SHA512.negotiate);
+    expected.writeUInt16LE(0x1234, 4);
+    expected[11] = 6;
+    Buffer.of(0, 1, 2, 3, 4, 5).copy(expected, 42);
+    expect(all).toEqual(expected);
   });
 
   it('encodes Reply (both fields always there), Success2 and AUTH_Failure2', () => {
@@ -117,6 +186,7 @@ describe('DH-HMAC-CHAP messages', () => {
       dhvlen: 0,
       seqnum: 0xae673f2c,
       challenge: BIDI_SHA256.challenge.subarray(16),
+      dhValue: Buffer.alloc(0),
     });
     expect(decodeAuthMessage(ONE_WAY_SHA512.success1)).toEqual({ kind: 'success1', tid: 0x619d, hl: 64, rvalid: false, response: undefined });
     expect(decodeAuthMessage(BIDI_SHA256.success1)).toMatchObject({ kind: 'success1', rvalid: true, response: BIDI_SHA256.success1.subarray(16) });
@@ -150,7 +220,7 @@ describe('DH-HMAC-CHAP keys and responses (known answers from spdk_tgt v26.05)',
     }
   });
 
-  it('answers the captured sha512 challenge one way with the Reply spdk_tgt accepted (an hh 01 key)', async () => {
+  it('answers the captured sha512 challenge one way with the Reply spdk_tgt accepted (an hh 01 key; the NULL group only offered)', async () => {
     const channel = scripted([ONE_WAY_SHA512.challenge, ONE_WAY_SHA512.success1]);
     const outcome = await authenticate(channel, {
       qid: 0,
@@ -158,12 +228,14 @@ describe('DH-HMAC-CHAP keys and responses (known answers from spdk_tgt v26.05)',
       hostnqn: HOST1,
       subnqn: SUBNQN,
       key: decodeSecret('dhchap', KEY1),
+      dhgroups: ['null'],
       target: 'kat',
       log,
     });
     expect(channel.sent).toEqual([ONE_WAY_SHA512.negotiate, ONE_WAY_SHA512.reply]);
     expect(outcome).toEqual({
       digest: 'sha512',
+      dhgroup: 'null',
       bidirectional: false,
       messages: [
         { name: 'AUTH_Negotiate', bytes: 72, from: 'host' },
@@ -189,10 +261,59 @@ describe('DH-HMAC-CHAP keys and responses (known answers from spdk_tgt v26.05)',
         random: replayRandom(x.reply),
       });
       expect(channel.sent).toEqual([encodeNegotiate(x.tid), x.reply, x.success2]);
-      expect(outcome.bidirectional).toBe(true);
+      expect(outcome).toMatchObject({ bidirectional: true, dhgroup: 'null' });
     }
     expect(BIDI_SHA256.reply.length).toBe(80);
     expect(BIDI_SHA256.success1.length).toBe(48);
+  });
+});
+
+describe('DH-HMAC-CHAP with an FFDHE group (known answer from spdk_tgt v26.05)', () => {
+  it('runs the captured ffdhe2048 / sha384 bidirectional transaction byte for byte: the Reply spdk_tgt accepted, its R2 verified', async () => {
+    const x = BIDI_FFDHE2048_SHA384;
+    const key = pinnedFfdhe2048(FFDHE_X);
+    const challenge = decodeAuthMessage(x.challenge);
+    expect(challenge).toMatchObject({ kind: 'challenge', hash: 2, hl: 48, dhgroup: 1, dhvlen: 256 });
+    const channel = scripted([x.challenge, x.success1]);
+    const outcome = await authenticate(channel, {
+      qid: 0,
+      tid: x.tid,
+      hostnqn: HOST2,
+      subnqn: SUBNQN,
+      key: decodeSecret('dhchap', KEY2),
+      ctrlrKey: decodeSecret('dhchap', CTRLR2),
+      target: 'kat',
+      log,
+      random: replayRandom(x.reply),
+      dhKey: (group) => {
+        expect(group).toBe(1);
+        return key;
+      },
+    });
+    expect(channel.sent).toEqual([x.negotiate, x.reply, x.success2]);
+    expect(x.reply.subarray(16 + 2 * 48)).toEqual(key.publicValue);
+    expect(outcome).toMatchObject({ digest: 'sha384', dhgroup: 'ffdhe2048', bidirectional: true });
+    expect(outcome.messages.map((m) => m.bytes)).toEqual([72, 16 + 48 + 256, 16 + 2 * 48 + 256, 16 + 48, 16]);
+  });
+
+  it("the same Reply computed with node:crypto's DiffieHellman given the captured private exponent (the secret padded to 256 bytes)", () => {
+    const x = BIDI_FFDHE2048_SHA384;
+    const dh = crypto.createDiffieHellman(ffdhePrime(1)!, Buffer.of(2));
+    dh.setPrivateKey(Buffer.from(FFDHE_X.toString(16), 'hex'));
+    const secret = dh.computeSecret(x.challenge.subarray(16 + 48));
+    const viaBigInt = pinnedFfdhe2048(FFDHE_X).sharedSecret(x.challenge.subarray(16 + 48));
+    expect(Buffer.concat([Buffer.alloc(256 - secret.length), secret])).toEqual(viaBigInt);
+    const r1 = dhchapResponse({
+      hash: 2,
+      key: transformKey(decodeSecret('dhchap', KEY2), HOST2),
+      challenge: augmentChallenge(2, x.challenge.subarray(16, 64), viaBigInt),
+      seqnum: x.challenge.readUInt32LE(12),
+      tid: x.tid,
+      role: 'HostHost',
+      nqn1: HOST2,
+      nqn2: SUBNQN,
+    });
+    expect(r1).toEqual(x.reply.subarray(16, 64));
   });
 });
 
@@ -218,9 +339,10 @@ describe('DH-HMAC-CHAP failures', () => {
     expect(channel.sent.length).toBe(2);
   });
 
-  it('refuses a challenge with a DH group it did not offer, SEQNUM 0, another T_ID or a short HL, with AUTH_Failure2 (incorrect payload)', async () => {
+  it('refuses a challenge with an FFDHE group but no DH value, SEQNUM 0, another T_ID or a short HL, with AUTH_Failure2 (incorrect payload)', async () => {
     const variants: [string, (b: Buffer) => void, RegExp][] = [
-      ['ffdhe2048', (b) => (b[9] = 1), /DH group 1/],
+      ['ffdhe2048', (b) => (b[9] = 1), /DHVLEN is 0, ffdhe2048 needs 256/],
+      ['group 6', (b) => (b[9] = 6), /DH group 6, which this host did not offer/],
       ['seqnum 0', (b) => b.writeUInt32LE(0, 12), /SEQNUM 0/],
       ['T_ID', (b) => b.writeUInt16LE(7, 4), /T_ID 7/],
       ['HL', (b) => (b[6] = 16), /HL is 16/],

@@ -1,12 +1,16 @@
 /**
  * The NVMe/TCP host's DH-HMAC-CHAP (src/nvme-tcp/auth.ts) against the simulator's authenticating
- * NVMe/TCP target (spdk/sim/nvmf/tcp/): one way and both ways on both queues with I/O after, a
- * wrong host key, a wrong controller key, and no key. Both sides written separately from the
- * specification and SPDK v26.05; test/real/nvme-tcp-host.test.ts runs the same cases on real spdk_tgt.
+ * NVMe/TCP target (spdk/sim/nvmf/tcp/): one way and both ways on both queues with I/O after, each
+ * DH group (NULL and ffdhe2048 ... ffdhe8192, the host offering only that one: the simulator, like
+ * spdk_tgt, picks the strongest offered), a wrong host key, a wrong controller key, and no key. Both
+ * sides written separately from the specification and SPDK v26.05; test/real/nvme-tcp-host.test.ts
+ * runs the same cases on real spdk_tgt.
  */
 import crypto from 'node:crypto';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NvmeTcpHost } from '../../src/nvme-tcp/host.js';
+import { DH_GROUP_NAMES } from '../../src/nvme-tcp/auth.js';
+import { NvmeTcpHost, type NvmeTcpConnectOptions } from '../../src/nvme-tcp/host.js';
 import { portBlock } from '../helpers/ports.js';
 import { conductorRefusal } from '../helpers/refusal.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -24,8 +28,14 @@ describe('NVMe/TCP host DH-HMAC-CHAP against the simulator', () => {
   let rpc: SimClient;
   let port: number;
   const keys = { oneWay: dhchapKey(64, 3), bidi: dhchapKey(32, 0), bidiCtrlr: dhchapKey(48, 2) };
-  const connect = (hostnqn: string, dhchap?: { key: string; ctrlrKey?: string }) =>
-    NvmeTcpHost.connect({ address: '127.0.0.1', port, subnqn: SUBNQN, hostnqn, timeoutMs: 30_000, ...(dhchap ? { dhchap } : {}) });
+  const connect = (hostnqn: string, dhchap?: NvmeTcpConnectOptions['dhchap'], log?: pino.Logger) =>
+    NvmeTcpHost.connect({ address: '127.0.0.1', port, subnqn: SUBNQN, hostnqn, timeoutMs: 30_000, ...(dhchap ? { dhchap } : {}), ...(log ? { log } : {}) });
+  /** The auth of controller `cntlid`'s qpairs as the target reports it. */
+  const qpairAuth = async (cntlid: number) =>
+    (await rpc.call<{ cntlid: number; qid: number; auth?: { state: string; digest: string; dhgroup: string } }[]>('nvmf_subsystem_get_qpairs', { nqn: SUBNQN }))
+      .filter((q) => q.cntlid === cntlid)
+      .map((q) => ({ qid: q.qid, ...q.auth }))
+      .sort((a, b) => a.qid - b.qid);
 
   beforeAll(async () => {
     port = portBlock();
@@ -54,7 +64,8 @@ describe('NVMe/TCP host DH-HMAC-CHAP against the simulator', () => {
     it(`authenticates ${what} on both queues and reads back what it wrote`, async () => {
       const host = await connect(hostnqn, dhchap());
       try {
-        expect(host.authentication).toEqual({ digest: 'sha512', bidirectional });
+        // The host offers every group by default: the target picks ffdhe8192
+        expect(host.authentication).toEqual({ digest: 'sha512', dhgroup: 'ffdhe8192', bidirectional });
         const ns = await host.namespace();
         const data = crypto.randomBytes(256 * 1024);
         await host.write(ns.nsid, 0, data);
@@ -64,6 +75,36 @@ describe('NVMe/TCP host DH-HMAC-CHAP against the simulator', () => {
       }
     });
   }
+
+  for (const dhgroup of DH_GROUP_NAMES) {
+    it(`authenticates both ways with ${dhgroup} (the only group offered) on both queues; the target reports it; I/O works`, async () => {
+      const { log, authMs } = recordingLog();
+      const host = await connect(BIDI, { key: keys.bidi, ctrlrKey: keys.bidiCtrlr, dhgroups: [dhgroup] }, log);
+      try {
+        expect(host.authentication).toEqual({ digest: 'sha512', dhgroup, bidirectional: true });
+        expect(await qpairAuth(host.cntlid)).toEqual([
+          { qid: 0, state: 'completed', digest: 'sha512', dhgroup },
+          { qid: 1, state: 'completed', digest: 'sha512', dhgroup },
+        ]);
+        console.log(`host-auth-sim: ${dhgroup} bidirectional sha512, ms per queue's authentication: ${authMs().join(', ')}`);
+        const ns = await host.namespace();
+        const data = crypto.randomBytes(64 * 1024);
+        await host.write(ns.nsid, 0, data);
+        expect((await host.read(ns.nsid, 0, data.length)).equals(data)).toBe(true);
+      } finally {
+        await host.close();
+      }
+    });
+  }
+
+  it('NVME_AUTH_FAILED under ffdhe2048 for a wrong host key and a wrong controller key', async () => {
+    const wrong = await conductorRefusal(connect(ONE_WAY, { key: dhchapKey(64, 3), dhgroups: ['ffdhe2048'] }));
+    expect(wrong.code).toBe('NVME_AUTH_FAILED');
+    expect(wrong.details).toMatchObject({ rc: 1, rce: 1 });
+    const impostor = await conductorRefusal(connect(BIDI, { key: keys.bidi, ctrlrKey: dhchapKey(48, 2), dhgroups: ['ffdhe2048'] }));
+    expect(impostor.code).toBe('NVME_AUTH_FAILED');
+    expect(impostor.message).toMatch(/does not verify/);
+  });
 
   it('NVME_AUTH_FAILED for a wrong host key and for a wrong controller key; FAILED_PRECONDITION without a key', async () => {
     const wrong = await conductorRefusal(connect(ONE_WAY, { key: dhchapKey(64, 3) }));
@@ -77,3 +118,10 @@ describe('NVMe/TCP host DH-HMAC-CHAP against the simulator', () => {
     expect(none.message).toMatch(/no DH-HMAC-CHAP key given/);
   });
 });
+
+/** A debug logger whose 'queue authenticated' entries give each queue's authentication time. */
+function recordingLog(): { log: pino.Logger; authMs: () => number[] } {
+  const entries: { msg?: string; ms?: number }[] = [];
+  const log = pino({ level: 'debug' }, { write: (line: string) => void entries.push(JSON.parse(line) as { msg?: string; ms?: number }) });
+  return { log, authMs: () => entries.filter((e) => e.msg === 'NVMe/TCP queue authenticated (DH-HMAC-CHAP)').map((e) => e.ms!) };
+}

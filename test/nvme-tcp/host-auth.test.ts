@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NvmeTcpHost } from '../../src/nvme-tcp/host.js';
+import { NvmeTcpHost, type NvmeTcpConnectOptions } from '../../src/nvme-tcp/host.js';
 import { conductorRefusal } from '../helpers/refusal.js';
 import { type MiniAuth, MiniTarget } from './mini-target.js';
 
@@ -43,7 +43,7 @@ async function start(auth?: Partial<MiniAuth>): Promise<MiniTarget> {
   return t;
 }
 
-const connect = (t: MiniTarget, extra: { dhchap?: { key: string; ctrlrKey?: string }; timeoutMs?: number; signal?: AbortSignal } = {}) =>
+const connect = (t: MiniTarget, extra: { dhchap?: NvmeTcpConnectOptions['dhchap']; timeoutMs?: number; signal?: AbortSignal } = {}) =>
   NvmeTcpHost.connect({ address: '127.0.0.1', port: t.port, subnqn: SUBNQN, hostnqn: HOSTNQN, ...extra });
 
 async function roundTrip(host: NvmeTcpHost): Promise<void> {
@@ -56,7 +56,7 @@ describe('NVMe/TCP host DH-HMAC-CHAP on both queues', () => {
   it('authenticates the admin and the I/O queue one way, then reads and writes', async () => {
     const t = await start({ hash: 1 });
     const host = await connect(t, { dhchap: { key: KEY } });
-    expect(host.authentication).toEqual({ digest: 'sha256', bidirectional: false });
+    expect(host.authentication).toEqual({ digest: 'sha256', dhgroup: 'null', bidirectional: false });
     expect(t.authenticated).toBe(2);
     await roundTrip(host);
     await host.close();
@@ -65,7 +65,7 @@ describe('NVMe/TCP host DH-HMAC-CHAP on both queues', () => {
   it('authenticates both ways (Success2 on each queue)', async () => {
     const t = await start({ ctrlrKey: CTRLR_KEY, hash: 2 });
     const host = await connect(t, { dhchap: { key: KEY, ctrlrKey: CTRLR_KEY } });
-    expect(host.authentication).toEqual({ digest: 'sha384', bidirectional: true });
+    expect(host.authentication).toEqual({ digest: 'sha384', dhgroup: 'null', bidirectional: true });
     expect(t.authenticated).toBe(2);
     expect(t.authSent.filter((m) => m[0] === 1 && m[1] === 4)).toHaveLength(2);
     await roundTrip(host);
@@ -115,6 +115,26 @@ describe('NVMe/TCP host DH-HMAC-CHAP on both queues', () => {
     expect(bad.code).toBe('INVALID_SECRET');
     expect(bad.message).toMatch(/dhchap\.ctrlrKey/);
     expect(t.h2c).toHaveLength(0);
+  });
+
+  it('INVALID_ARGUMENT for no DH group or an unknown one, before any connection; the groups allowed are the ones offered', async () => {
+    const t = await start({});
+    for (const [dhgroups, message] of [
+      [[], /dhchap\.dhgroups must list at least one of null, ffdhe2048/],
+      [['ffdhe2048', 'modp2048'], /dhchap\.dhgroups: "modp2048" is not a DH group/],
+    ] as const) {
+      const bad = await conductorRefusal(connect(t, { dhchap: { key: KEY, dhgroups: dhgroups as never } }));
+      expect(bad.code).toBe('INVALID_ARGUMENT');
+      expect(bad.message).toMatch(message);
+    }
+    expect(t.h2c).toHaveLength(0);
+    const host = await connect(t, { dhchap: { key: KEY, dhgroups: ['ffdhe4096', 'null'] } });
+    // AUTH_Negotiate of each queue: DHLEN 2, NULL then ffdhe4096
+    expect(t.authSent.filter((m) => m[0] === 0 && m[1] === 0).map((m) => [m[11], m[42], m[43]])).toEqual([
+      [2, 0, 3],
+      [2, 0, 3],
+    ]);
+    await host.close();
   });
 
   it("DEADLINE_EXCEEDED when the exchange outlasts the connect's deadline, and CANCELLED on abort mid-exchange", async () => {

@@ -14,7 +14,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConductorError } from '../../src/errors.js';
-import { NvmeTcpHost } from '../../src/nvme-tcp/host.js';
+import type { DhGroupName } from '../../src/nvme-tcp/auth.js';
+import { NvmeTcpHost, type NvmeTcpConnectOptions } from '../../src/nvme-tcp/host.js';
 import { SpdkClient } from '../../src/spdk/client.js';
 import { portBlock } from '../helpers/ports.js';
 import { conductorRefusal } from '../helpers/refusal.js';
@@ -223,8 +224,8 @@ const PLAIN = authHost(3);
 
 /**
  * An spdk_tgt with a malloc namespace in a subsystem whose hosts carry DH-HMAC-CHAP keys from
- * keyring_file (0600 files); `digests` restricts the target's (nvmf_set_config, before the
- * framework starts: --wait-for-rpc).
+ * keyring_file (0600 files); `restrict` narrows the target's digests and DH groups
+ * (nvmf_set_config dhchap_digests / dhchap_dhgroups, before the framework starts: --wait-for-rpc).
  */
 class AuthTarget {
   readonly keys: { oneWay: string; bidi: string; bidiCtrlr: string };
@@ -239,13 +240,16 @@ class AuthTarget {
   port = 0;
   private dir = '';
 
-  async start(name: string, digests?: string[]): Promise<void> {
+  async start(name: string, restrict?: { digests?: string[]; dhgroups?: string[] }): Promise<void> {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `conductor-nvme-auth-${name}-`));
-    this.target = new RealTarget(name, path.join(this.dir, 'spdk.sock'), digests ? ['--wait-for-rpc'] : []);
+    this.target = new RealTarget(name, path.join(this.dir, 'spdk.sock'), restrict ? ['--wait-for-rpc'] : []);
     await this.target.start();
-    if (digests) {
+    if (restrict) {
       // Methods of the start-up phase the service never calls (its client has no contract for them)
-      await rawCall(this.target.socket, 'nvmf_set_config', { dhchap_digests: digests });
+      await rawCall(this.target.socket, 'nvmf_set_config', {
+        ...(restrict.digests ? { dhchap_digests: restrict.digests } : {}),
+        ...(restrict.dhgroups ? { dhchap_dhgroups: restrict.dhgroups } : {}),
+      });
       await rawCall(this.target.socket, 'framework_start_init');
     }
     this.client = new SpdkClient({ socketPath: this.target.socket, logger: pino({ level: 'silent' }) });
@@ -268,9 +272,26 @@ class AuthTarget {
     });
   }
 
-  connect(hostnqn: string, dhchap?: { key: string; ctrlrKey?: string }): Promise<NvmeTcpHost> {
-    const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  connect(hostnqn: string, dhchap?: NvmeTcpConnectOptions['dhchap'], log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' })): Promise<NvmeTcpHost> {
     return NvmeTcpHost.connect({ address: '127.0.0.1', port: this.port, subnqn: AUTH_SUBNQN, hostnqn, log, timeoutMs: 60_000, ...(dhchap ? { dhchap } : {}) });
+  }
+
+  /**
+   * Connects `times` times both ways and closes again; each queue's authentication time (the
+   * host's 'queue authenticated' log entry: Negotiate to Success2), sorted, and the DH group used.
+   */
+  async authTimes(times: number, dhgroups?: readonly DhGroupName[]): Promise<{ ms: number[]; dhgroup: string | undefined }> {
+    const ms: number[] = [];
+    let dhgroup: string | undefined;
+    for (let i = 0; i < times; i++) {
+      const entries: { msg?: string; ms?: number }[] = [];
+      const log = pino({ level: 'debug' }, { write: (line: string) => void entries.push(JSON.parse(line) as { msg?: string; ms?: number }) });
+      const host = await this.connect(BIDI, { key: this.keys.bidi, ctrlrKey: this.keys.bidiCtrlr, ...(dhgroups ? { dhgroups } : {}) }, log);
+      dhgroup = host.authentication?.dhgroup;
+      await host.close();
+      ms.push(...entries.filter((e) => e.msg === 'NVMe/TCP queue authenticated (DH-HMAC-CHAP)').map((e) => e.ms!));
+    }
+    return { ms: ms.sort((a, b) => a - b), dhgroup };
   }
 
   /** The subsystem's qpairs' auth as spdk_tgt reports it. */
@@ -326,13 +347,13 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host with DH-HMAC-CHAP against a real spdk_
   beforeAll(() => t.start('nvme-tcp-auth'), 120_000);
   afterAll(() => t.close());
 
-  it('authenticates one way (the target picks sha512 of the three offered, NULL DH group) on both queues, and reads and writes', async () => {
+  it('authenticates one way (the target picks sha512 of the three hashes and ffdhe8192 of the six groups offered) on both queues, and reads and writes', async () => {
     const host = await t.connect(ONE_WAY, { key: t.keys.oneWay });
     try {
-      expect(host.authentication).toEqual({ digest: 'sha512', bidirectional: false });
+      expect(host.authentication).toEqual({ digest: 'sha512', dhgroup: 'ffdhe8192', bidirectional: false });
       expect(await t.qpairAuth()).toEqual([
-        { qid: 0, auth: { state: 'completed', digest: 'sha512', dhgroup: 'null' } },
-        { qid: 1, auth: { state: 'completed', digest: 'sha512', dhgroup: 'null' } },
+        { qid: 0, auth: { state: 'completed', digest: 'sha512', dhgroup: 'ffdhe8192' } },
+        { qid: 1, auth: { state: 'completed', digest: 'sha512', dhgroup: 'ffdhe8192' } },
       ]);
       await ioWorks(host);
     } finally {
@@ -344,11 +365,25 @@ describe.skipIf(!SPDK_TGT)('NVMe/TCP host with DH-HMAC-CHAP against a real spdk_
   it('authenticates both ways (the controller proves its key), and reads and writes', async () => {
     const host = await t.connect(BIDI, { key: t.keys.bidi, ctrlrKey: t.keys.bidiCtrlr });
     try {
-      expect(host.authentication).toEqual({ digest: 'sha512', bidirectional: true });
+      expect(host.authentication).toEqual({ digest: 'sha512', dhgroup: 'ffdhe8192', bidirectional: true });
       await ioWorks(host);
     } finally {
       await host.close();
     }
+  }, 60_000);
+
+  it('authenticates with the NULL group when the host offers only it (no Diffie-Hellman), both ways', async () => {
+    const host = await t.connect(BIDI, { key: t.keys.bidi, ctrlrKey: t.keys.bidiCtrlr, dhgroups: ['null'] });
+    try {
+      expect(host.authentication).toEqual({ digest: 'sha512', dhgroup: 'null', bidirectional: true });
+      expect(await t.qpairAuth()).toContainEqual({ qid: 1, auth: { state: 'completed', digest: 'sha512', dhgroup: 'null' } });
+      await ioWorks(host);
+    } finally {
+      await host.close();
+    }
+    const times = await t.authTimes(5, ['null']);
+    expect(times.dhgroup).toBe('null');
+    console.log(`real spdk_tgt, null, sha512 both ways: ms per queue authentication (10, sorted): ${times.ms.join(' ')}`);
   }, 60_000);
 
   it('connects with keys the controller does not ask for (a host without keys on the subsystem)', async () => {
@@ -403,25 +438,76 @@ for (const digest of ['sha256', 'sha384'] as const) {
     // hh 00 (a key used untransformed) of 32 bytes here
     const t = new AuthTarget(dhchapSecret(0x00, 32));
 
-    beforeAll(() => t.start(`nvme-tcp-auth-${digest}`, [digest]), 120_000);
+    beforeAll(() => t.start(`nvme-tcp-auth-${digest}`, { digests: [digest] }), 120_000);
     afterAll(() => t.close());
 
     it(`authenticates one way and both ways with ${digest}`, async () => {
       const one = await t.connect(ONE_WAY, { key: t.keys.oneWay });
       try {
-        expect(one.authentication).toEqual({ digest, bidirectional: false });
+        expect(one.authentication).toEqual({ digest, dhgroup: 'ffdhe8192', bidirectional: false });
         await ioWorks(one);
       } finally {
         await one.close();
       }
       const both = await t.connect(BIDI, { key: t.keys.bidi, ctrlrKey: t.keys.bidiCtrlr });
       try {
-        expect(both.authentication).toEqual({ digest, bidirectional: true });
-        expect(await t.qpairAuth()).toContainEqual({ qid: 1, auth: { state: 'completed', digest, dhgroup: 'null' } });
+        expect(both.authentication).toEqual({ digest, dhgroup: 'ffdhe8192', bidirectional: true });
+        expect(await t.qpairAuth()).toContainEqual({ qid: 1, auth: { state: 'completed', digest, dhgroup: 'ffdhe8192' } });
         await ioWorks(both);
       } finally {
         await both.close();
       }
+    }, 60_000);
+  });
+}
+
+for (const dhgroup of ['ffdhe2048', 'ffdhe3072', 'ffdhe4096', 'ffdhe6144', 'ffdhe8192'] as const) {
+  describe.skipIf(!SPDK_TGT)(`NVMe/TCP host with DH-HMAC-CHAP ${dhgroup} (spdk_tgt allows only it)`, () => {
+    const t = new AuthTarget();
+
+    beforeAll(() => t.start(`nvme-tcp-auth-${dhgroup}`, { dhgroups: [dhgroup] }), 120_000);
+    afterAll(() => t.close());
+
+    it(`authenticates one way and both ways with ${dhgroup} on both queues (spdk_tgt reports it), reads and writes; times the authentication`, async () => {
+      const one = await t.connect(ONE_WAY, { key: t.keys.oneWay });
+      try {
+        expect(one.authentication).toEqual({ digest: 'sha512', dhgroup, bidirectional: false });
+        expect(await t.qpairAuth()).toEqual([
+          { qid: 0, auth: { state: 'completed', digest: 'sha512', dhgroup } },
+          { qid: 1, auth: { state: 'completed', digest: 'sha512', dhgroup } },
+        ]);
+        await ioWorks(one);
+      } finally {
+        await one.close();
+      }
+      const both = await t.connect(BIDI, { key: t.keys.bidi, ctrlrKey: t.keys.bidiCtrlr });
+      try {
+        expect(both.authentication).toEqual({ digest: 'sha512', dhgroup, bidirectional: true });
+        expect(await t.qpairAuth()).toContainEqual({ qid: 1, auth: { state: 'completed', digest: 'sha512', dhgroup } });
+        await ioWorks(both);
+      } finally {
+        await both.close();
+      }
+      const times = await t.authTimes(5);
+      expect(times.dhgroup).toBe(dhgroup);
+      console.log(`real spdk_tgt, ${dhgroup}, sha512 both ways: ms per queue authentication (10, sorted): ${times.ms.join(' ')}`);
+    }, 120_000);
+
+    it(`refuses a wrong host key (AUTH_Failure1) and a wrong controller key (R2 does not verify) under ${dhgroup}`, async () => {
+      const wrong = await conductorRefusal(t.connect(ONE_WAY, { key: dhchapSecret(0x03, 64) }));
+      expect(wrong.code).toBe('NVME_AUTH_FAILED');
+      expect(wrong.details).toMatchObject({ qid: 0, rc: 1, rce: 1, step: 'DH-HMAC-CHAP_Success1' });
+      const impostor = await conductorRefusal(t.connect(BIDI, { key: t.keys.bidi, ctrlrKey: dhchapSecret(0x02, 48) }));
+      expect(impostor.code).toBe('NVME_AUTH_FAILED');
+      expect(impostor.message).toMatch(/does not verify/);
+      await until('no controller', 30_000, async () => (await t.controllers()) === 0);
+    }, 60_000);
+
+    it('is refused with DH group not usable when the host offers only the NULL group', async () => {
+      const refused = await conductorRefusal(t.connect(ONE_WAY, { key: t.keys.oneWay, dhgroups: ['null'] }));
+      expect(refused.code).toBe('NVME_AUTH_FAILED');
+      expect(refused.message).toMatch(/DH group not usable \(RC 1, RCE 5\): the target allows none of the DH groups offered \(null\)/);
+      expect(refused.details).toMatchObject({ qid: 0, rce: 5, step: 'DH-HMAC-CHAP_Challenge' });
     }, 60_000);
   });
 }

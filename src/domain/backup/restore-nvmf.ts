@@ -128,7 +128,7 @@ export async function openNvmfRestoreSink(ctx: Ctx, replicas: Pick<Replicas, 'in
       throw new ConductorError('SPDK_INCONSISTENT', `restore lvol of ${replica} shows ${ns.blocks * ns.blockBytes} bytes over NVMe/TCP, not the ${req.sizeBytes} made`);
     }
     log.info(
-      { disk: diskName, sizeBytes: req.sizeBytes, nqn, port: made.port, blockBytes: ns.blockBytes, auth: dhchap ? 'dhchap bidirectional' : 'none' },
+      { disk: diskName, sizeBytes: req.sizeBytes, nqn, port: made.port, blockBytes: ns.blockBytes, auth: dhchap ? `dhchap bidirectional ${made.host.authentication?.dhgroup}` : 'none' },
       'restore opened: writing the new lvol over NVMe/TCP on loopback',
     );
     return new NvmfRestoreSink(ctx, replicas, restoring, made, { replica, disk: diskName, sizeBytes: req.sizeBytes, nsid, blockBytes: ns.blockBytes, signal, origin: req.origin });
