@@ -124,6 +124,9 @@ describe('restoring over NVMe/TCP', () => {
     expect(entry?.dhchap_ctrlr_key).toBeTruthy();
     expect((await leftovers()).keys.sort()).toEqual([entry!.dhchap_key, entry!.dhchap_ctrlr_key].sort());
     expect(keyFiles()).toHaveLength(2);
+    // Both queues authenticated with ffdhe2048, the strongest of the restore's offer (null, ffdhe2048) the target allows.
+    const qpairs = await node.client.call<Array<{ auth?: { state: string; dhgroup: string } }>>('nvmf_subsystem_get_qpairs', { nqn: restoreNqn('back') });
+    expect(qpairs.map((q) => q.auth)).toEqual([expect.objectContaining({ state: 'completed', dhgroup: 'ffdhe2048' }), expect.objectContaining({ state: 'completed', dhgroup: 'ffdhe2048' })]);
     // Another local process naming the restore host: refused without the key, and with another one.
     const at = { address: '127.0.0.1', port: Number(sub!.listen_addresses[0]!.trsvcid), subnqn: restoreNqn('back'), hostnqn: RESTORE_HOST_NQN, timeoutMs: 5_000 };
     expect((await refusal(NvmeTcpHost.connect(at))).message).toMatch(/authenticat/i);
