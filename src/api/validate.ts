@@ -149,8 +149,10 @@ export function exposeMode(field: string, value: string | number): ExposeMode | 
       return 'add';
     case 'EXPOSE_MODE_REPLACE':
       return 'replace';
+    case 'EXPOSE_MODE_REMOVE':
+      return 'remove';
     default:
-      throw invalid(field, `unknown expose mode ${typeof value === 'number' ? value : quoted(value)}; use EXPOSE_MODE_ADD or EXPOSE_MODE_REPLACE`);
+      throw invalid(field, `unknown expose mode ${typeof value === 'number' ? value : quoted(value)}; use EXPOSE_MODE_ADD, EXPOSE_MODE_REPLACE or EXPOSE_MODE_REMOVE`);
   }
 }
 

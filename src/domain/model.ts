@@ -27,7 +27,7 @@ export interface DiskInfo {
  * What ReplicaExpose does to an export that allows other hosts: add the asked ones to them, or
  * make them the only ones. Without a mode only the same hosts are accepted (a no-op).
  */
-export type ExposeMode = 'add' | 'replace';
+export type ExposeMode = 'add' | 'replace' | 'remove';
 
 export interface ExportInfo {
   nqn: string;
@@ -142,6 +142,11 @@ export interface CopyTarget {
   address: string;
   port: number;
   nqn: string;
+  /**
+   * The host the copy attaches as and the secrets it proves (a target that requires DH-HMAC-CHAP
+   * or TLS); none: the node's engine host NQN without keys. The secrets are never logged or recorded.
+   */
+  host?: { nqn: string; secrets: HostSecrets };
 }
 
 export interface ShallowCopyProgress {

@@ -8,15 +8,23 @@
  * own to remove (copy controllers are detached by the copying node itself, on every path).
  */
 import type { CallOptions } from '../spdk/call.js';
-import type { CopyTarget, ExposeMode, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from './model.js';
+import type { CopyTarget, ExposeMode, HostSecrets, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from './model.js';
 
 export interface PeerNode {
   /** For messages: "this node" or "node 10.0.0.2:50151". */
   readonly where: string;
+  /**
+   * Whether what is sent to this node stays between the two nodes: this node itself (no network),
+   * or a peer called over mutual TLS (client.tls.*). Secrets are sent to confidential peers only.
+   */
+  readonly confidential: boolean;
   nodeInfo(options?: CallOptions): Promise<NodeInfo>;
   replicaGet(name: string, options?: CallOptions): Promise<ReplicaInfo>;
-  /** `mode` as ReplicaExpose's: without one, a replica exposed to other hosts is refused (EXPOSE_MODE_REQUIRED). */
-  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo>;
+  /**
+   * `mode` as ReplicaExpose's: without one, a replica exposed to other hosts is refused (EXPOSE_MODE_REQUIRED).
+   * `secrets` by host NQN: those hosts must authenticate (sent to a confidential peer only).
+   */
+  replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo>;
   replicaUnexpose(name: string, options?: CallOptions): Promise<ReplicaInfo>;
   /** ReplicaExpand (an engine expansion grows its members); `checkOnly`: the checks alone, nothing changed. */
   replicaExpand(name: string, sizeBytes: number, options?: CallOptions, force?: boolean, checkOnly?: boolean): Promise<ReplicaInfo>;
@@ -40,6 +48,7 @@ export const NO_PEERS: PeerDirectory = {
     const refuse = (): Promise<never> => Promise.reject(new Error(`no peer directory on this node: cannot reach ${apiAddress}`));
     return {
       where: `node ${apiAddress}`,
+      confidential: false,
       nodeInfo: refuse,
       replicaGet: refuse,
       replicaExpose: refuse,

@@ -14,10 +14,10 @@ import type { Replica__Output } from '../api/generated/spdk/conductor/v1/Replica
 import type { ShallowCopyProgress__Output } from '../api/generated/spdk/conductor/v1/ShallowCopyProgress.js';
 import type * as grpc from '@grpc/grpc-js';
 import type { CallOptions } from '../spdk/call.js';
-import type { CopyTarget, ExposeMode, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from '../domain/model.js';
+import type { CopyTarget, ExposeMode, HostSecrets, NodeInfo, ReplicaInfo, ShallowCopyProgress, SnapshotCreate, SnapshotInfo } from '../domain/model.js';
 import type { PeerDirectory, PeerNode } from '../domain/peers.js';
 
-const EXPOSE_MODES = { add: 'EXPOSE_MODE_ADD', replace: 'EXPOSE_MODE_REPLACE' } as const satisfies Record<ExposeMode, string>;
+const EXPOSE_MODES = { add: 'EXPOSE_MODE_ADD', replace: 'EXPOSE_MODE_REPLACE', remove: 'EXPOSE_MODE_REMOVE' } as const satisfies Record<ExposeMode, string>;
 
 /** A peer call without a deadline of its own gets this one; a copy stream gets none (it ends when the copy does). */
 const DEFAULT_DEADLINE_MS = 30_000;
@@ -56,6 +56,8 @@ export class GrpcPeerDirectory implements PeerDirectory {
 
 class GrpcPeer implements PeerNode {
   readonly where: string;
+  /** Called over mutual TLS: secrets may be sent. Over plain TCP they never are. */
+  readonly confidential: boolean;
   private readonly clients: ApiClients;
 
   constructor(
@@ -65,6 +67,7 @@ class GrpcPeer implements PeerNode {
     tls: ApiClientOptions['tls'],
   ) {
     this.where = `node ${address}`;
+    this.confidential = tls !== undefined;
     this.clients = createApiClients({ tcpAddress: address }, { tls });
   }
 
@@ -92,8 +95,11 @@ class GrpcPeer implements PeerNode {
     return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaGet', { name }, unaryOptions(options))));
   }
 
-  async replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode): Promise<ReplicaInfo> {
-    const request = { name, hostNqns, mode: mode === undefined ? 'EXPOSE_MODE_UNSPECIFIED' : EXPOSE_MODES[mode] } as const;
+  async replicaExpose(name: string, hostNqns: string[], options?: CallOptions, mode?: ExposeMode, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
+    if (secrets && secrets.size > 0) this.mustBeConfidential('replica expose with host keys');
+    // A host with secrets goes in `hosts` (with them), the others in `host_nqns`.
+    const hosts = hostNqns.filter((h) => secrets?.has(h)).map((nqn) => hostAccess(nqn, secrets!.get(nqn)!));
+    const request = { name, hostNqns: hostNqns.filter((h) => !secrets?.has(h)), hosts, mode: mode === undefined ? 'EXPOSE_MODE_UNSPECIFIED' : EXPOSE_MODES[mode] } as const;
     return replicaInfo(await this.call(() => invoke(this.clients.replicas, 'ReplicaExpose', request, unaryOptions(options))));
   }
 
@@ -140,7 +146,16 @@ class GrpcPeer implements PeerNode {
       }
       let last: ShallowCopyProgress | undefined;
       let silent: Error | undefined;
-      const stream = this.clients.snapshots.SnapshotShallowCopy({ replicaName, snapshotName: snapshot, targetAddress: target.address, targetPort: target.port, targetNqn: target.nqn });
+      if (target.host) {
+        try {
+          this.mustBeConfidential('shallow copy with host keys');
+        } catch (error) {
+          reject(error);
+          return;
+        }
+      }
+      const host = target.host ? { host: hostAccess(target.host.nqn, target.host.secrets) } : {};
+      const stream = this.clients.snapshots.SnapshotShallowCopy({ replicaName, snapshotName: snapshot, targetAddress: target.address, targetPort: target.port, targetNqn: target.nqn, ...host });
       const onAbort = (): void => stream.cancel();
       signal?.addEventListener('abort', onAbort, { once: true });
       // The peer sends progress at least every few seconds; a peer that goes quiet (hung, or its
@@ -178,6 +193,11 @@ class GrpcPeer implements PeerNode {
     });
   }
 
+  /** Secrets never go over plain TCP: the caller checks `confidential` first, this is the last guard. */
+  private mustBeConfidential(what: string): void {
+    if (!this.confidential) throw new ConductorError('FAILED_PRECONDITION', `${this.where}: a ${what} is not sent: peer calls are not over mutual TLS (client.tls.* is not set)`);
+  }
+
   private async call<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
@@ -186,6 +206,11 @@ class GrpcPeer implements PeerNode {
       throw fromStatus(error, this.where);
     }
   }
+}
+
+/** A HostAccess message: the host and its secrets (empty strings for those not given). */
+function hostAccess(nqn: string, secrets: HostSecrets): { nqn: string; dhchapKey: string; dhchapCtrlrKey: string; psk: string } {
+  return { nqn, dhchapKey: secrets.dhchapKey ?? '', dhchapCtrlrKey: secrets.dhchapCtrlrKey ?? '', psk: secrets.psk ?? '' };
 }
 
 function unaryOptions(options?: CallOptions): UnaryOptions {

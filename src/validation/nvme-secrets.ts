@@ -77,3 +77,14 @@ export function newDhchapSecret(bytes: 32 | 48 | 64 = 32): string {
   crc.writeUInt32LE(crc32(key));
   return `DHHC-1:00:${Buffer.concat([key, crc]).toString('base64')}:`;
 }
+
+/**
+ * A new random TLS PSK in its interchange format: 32 random key bytes, hash identifier 01 (the
+ * PSK is turned into the retained PSK with SHA-256, as nvme gen-tls-key makes it by default).
+ */
+export function newTlsPsk(): string {
+  const key = randomBytes(32);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(crc32(key));
+  return `NVMeTLSkey-1:01:${Buffer.concat([key, crc]).toString('base64')}:`;
+}

@@ -86,6 +86,18 @@ describe('a peer over gRPC', () => {
     await waitFor("the peer's copy to be aborted", () => call.options?.signal?.aborted);
   });
 
+  it('over plain TCP is not confidential: it refuses to send secrets, and nothing reaches the peer', async () => {
+    const peer = peers.peer(address);
+    expect(peer.confidential).toBe(false);
+    const secrets = { dhchapKey: 'DHHC-1:00:c2VjcmV0IHRoYXQgbXVzdCBub3QgbGVhdmUgdGhpcyBub2RlIQ==:' };
+    const host = 'nqn.2024-11.io.spdk-conductor:copy-host:r1';
+    const exposed = await peer.replicaExpose('r1', [host], undefined, 'add', new Map([[host, secrets]])).catch((e: unknown) => e);
+    expect(exposed).toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringMatching(/not over mutual TLS/) });
+    const copied = await peer.snapshotShallowCopy('r1', 's1', { ...TARGET, host: { nqn: host, secrets } }, () => undefined).catch((e: unknown) => e);
+    expect(copied).toMatchObject({ code: 'FAILED_PRECONDITION', message: expect.stringMatching(/not over mutual TLS/) });
+    expect(api.domain.calls.filter((c) => c.method === 'replicaExpose' || c.method === 'snapshotShallowCopy')).toEqual([]);
+  });
+
   it('is UNAVAILABLE, naming the peer, when nobody listens at the address', async () => {
     await api.close();
     const error = await peers

@@ -15,6 +15,7 @@ import type { SpdkCallResponse } from '../generated/spdk/conductor/v1/SpdkCallRe
 import type { SpdkInfo } from '../generated/spdk/conductor/v1/SpdkInfo.js';
 import type { SpdkInfoRequest__Output } from '../generated/spdk/conductor/v1/SpdkInfoRequest.js';
 import { ConductorError } from '../../errors.js';
+import type { CopyTarget } from '../../domain/model.js';
 import { hugepageBoundLabel, type NodeStatsView } from '../metrics/node-metrics.js';
 import type { ShallowCopyProgress } from '../generated/spdk/conductor/v1/ShallowCopyProgress.js';
 import type { SnapshotShallowCopyRequest__Output } from '../generated/spdk/conductor/v1/SnapshotShallowCopyRequest.js';
@@ -137,7 +138,17 @@ export function shallowCopyHandler(ctx: ServiceContext): handleServerStreamingCa
       check.boundedRequest(request);
       const replica = check.name('replica', 'replica_name', request.replicaName);
       const snapshot = check.name('snapshot', 'snapshot_name', request.snapshotName);
-      const target = { address: check.address('target_address', request.targetAddress), port: check.port('target_port', request.targetPort), nqn: check.nqn('target_nqn', request.targetNqn) };
+      const target: CopyTarget = {
+        address: check.address('target_address', request.targetAddress),
+        port: check.port('target_port', request.targetPort),
+        nqn: check.nqn('target_nqn', request.targetNqn),
+      };
+      // A host with no secret is refused: the engine host NQN without keys is what an unset host means.
+      if (request.host) {
+        const hostSecrets = check.secrets('host.', request.host);
+        if (!hostSecrets) throw check.invalid('host', "host is set but gives no secret: leave it unset to attach as this node's engine host NQN");
+        target.host = { nqn: check.nqn('host.nqn', request.host.nqn), secrets: hostSecrets };
+      }
       const deadlineMs = remainingMs(call);
       let last = '';
       let sentAt = 0;

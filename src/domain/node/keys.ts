@@ -5,7 +5,8 @@
  * that name in add_host and attach params.
  *
  * Keys are counted by user: an export's host (`export/<replica>/<host NQN>`), an engine's member
- * (`engine/<volume>/<replica>`) or a restore's own loopback export (`restore/<replica>/host`). Which user holds which key names is in the state file, never the
+ * (`engine/<volume>/<replica>`), a restore's own loopback export (`restore/<replica>/host`) or a
+ * rebuild's shallow copy out of a replica (`copy/<replica>/host`). Which user holds which key names is in the state file, never the
  * secret, so a restart knows what to clean up. A key no user holds is removed from the keyring;
  * its file is deleted once spdk_tgt no longer lists the key: a key removed while a controller or
  * host still uses it stays listed (`removed: true`) and its file is still read (transcript 18).
@@ -90,6 +91,14 @@ export function engineKeyUser(volume: string, replica: string): string {
 /** The keys a restore over NVMe/TCP gives its own export (backup/restore-nvmf.ts) while it writes. */
 export function restoreKeyUser(replica: string): string {
   return `restore/${replica}/host`;
+}
+
+/**
+ * The keys a rebuild's shallow copy out of `replica` attaches its target with (rebuild/shallow-copy.ts):
+ * per-copy secrets the engine's node made, held only while the copy runs.
+ */
+export function copyKeyUser(replica: string): string {
+  return `copy/${replica}/host`;
 }
 
 /** [kind, owner, rest] of a user: ['export', replica, host NQN], ['engine', volume, replica] or ['restore', replica, 'host']. */

@@ -19,6 +19,9 @@
  *   restore export   nqn.2024-11.io.spdk-conductor:restore:<replica>, listening on 127.0.0.1 with
  *                    one host, nqn.2024-11.io.spdk-conductor:restore-host (exists only while a
  *                    restore writes b.<replica> over NVMe/TCP, backup/restore-nvmf.ts)
+ *   copy host        nqn.2024-11.io.spdk-conductor:copy-host:<replica>, the host a rebuild's copy
+ *                    attaches a protected new replica <replica> as, with per-copy keys (a host of
+ *                    its export only while the copy runs, rebuild/snapshot-path.ts)
  *   staging bdev     bk-<s|r|t|z>-<16 hex>                (aio bdev over the staging file of the same
  *                    name, domain/backup/staging-area.ts; exists only during a stage, restore or zeroing)
  *   probe raid       zp.<replica>                         (a raid over the replica and a member that
@@ -95,6 +98,15 @@ export function restoreNqn(replica: string): string {
 
 /** The host NQN the service connects to its own restore subsystems with: the only host they allow. */
 export const RESTORE_HOST_NQN = `${NQN_PREFIX}:restore-host`;
+
+/**
+ * The host a rebuild's shallow copy attaches the new replica `replica` as when its export requires
+ * DH-HMAC-CHAP or TLS (rebuild/snapshot-path.ts): allowed on the export only for the copy, with
+ * per-copy keys, and never one of an engine's or a user's hosts.
+ */
+export function copyHostNqn(replica: string): string {
+  return `${NQN_PREFIX}:copy-host:${replica}`;
+}
 
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 

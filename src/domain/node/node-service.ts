@@ -186,7 +186,18 @@ export class NodeService implements NodeDomain, EngineDomain {
       zeroFirstCluster: (replica, disk, callOptions) => this.dataPath.zeroFirstCluster(replica, disk, callOptions),
     });
     this.reconciler = new Reconciler(ctx, this.exportsOf, {
-      restoreKeys: (callOptions) => this.ctx.keys.recover((user) => keyUserLive(user, this.ctx, this.records, (replica) => this.dataPath.isRestoring(replica)), callOptions),
+      restoreKeys: (callOptions) =>
+        this.ctx.keys.recover(
+          (user) =>
+            keyUserLive(
+              user,
+              this.ctx,
+              this.records,
+              (replica) => this.dataPath.isRestoring(replica),
+              (replica) => this.copies.copying(replica),
+            ),
+          callOptions,
+        ),
       releaseReplicas: (callOptions) => releasePhantomRaids(this.ctx, this.records, callOptions),
       // Engines are re-assembled (members attached again, the record checked, the export made at its port).
       afterConverge: async (callOptions) => {
@@ -221,6 +232,8 @@ export class NodeService implements NodeDomain, EngineDomain {
 
   /** This node as its peers see it. */
   readonly where = 'this node';
+  /** A call to itself never leaves the process. */
+  readonly confidential = true;
 
   /** Starts recovery in the background, retrying while spdk_tgt is unreachable. */
   start(): Promise<RecoveryReport | undefined> {

@@ -7,14 +7,25 @@
  * over NVMe/TCP into the new replica's head, whose node then snapshots the head under the same name
  * (the head becomes that snapshot's clone, ready for the next). The source node gets access to the
  * new replica's export for the copy and loses it on every path.
+ *
+ * A new replica whose export requires DH-HMAC-CHAP or TLS gets, for the copy alone, one more host:
+ * copyHostNqn(replica), with secrets this node makes for the copy (bidirectional DH-HMAC-CHAP, or
+ * a TLS PSK on a TLS export). This node gives them to the new replica's node (EXPOSE_MODE_ADD: the
+ * other hosts keep their keys) and to the source node with the copy request, which holds them in
+ * its keyring while it copies; the host is removed again (EXPOSE_MODE_REMOVE) on every path. The
+ * secrets go only to peers called over mutual TLS (or to this node itself), are never logged nor
+ * recorded, and are worth nothing once the host is gone. Without mutual TLS the raid path copies
+ * the data and the snapshots are not copied (the reason says so).
  */
 import { ConductorError } from '../../errors.js';
 import type { DomainContext } from '../node/context.js';
 import type { EngineRecords } from '../engine/engine-records.js';
 import type { EngineStatus } from '../engine/engine-status.js';
-import type { EngineReplicaSpec, RebuildInfo, RebuildPath, SnapshotCopyInfo, SnapshotInfo } from '../model.js';
+import type { EngineReplicaSpec, HostSecrets, RebuildInfo, RebuildPath, SnapshotCopyInfo, SnapshotInfo } from '../model.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import { hasKeys } from '../node/keys.js';
+import { copyHostNqn } from '../node/naming.js';
+import { newDhchapSecret, newTlsPsk } from '../../validation/nvme-secrets.js';
 import { afterCopy, recordedIdentical } from '../engine/volume-snapshots.js';
 
 /** A peer that does not answer in this time is treated as unable to copy. */
@@ -46,6 +57,11 @@ export interface Plan {
   skip?: number;
   source?: { replica: string; peer: PeerNode; hostNqn: string };
   destination?: { peer: PeerNode; hosts: string[]; export: { address: string; port: number; nqn: string } | undefined };
+  /**
+   * Set when the new replica's export requires DH-HMAC-CHAP or TLS: the copy attaches as this host
+   * with per-copy keys (a PSK when the export is TLS), made when the copy starts.
+   */
+  copyHost?: { nqn: string; tls: boolean };
 }
 
 export class SnapshotPath {
@@ -91,10 +107,17 @@ export class SnapshotPath {
     }
     if (destinationSide.status === 'rejected') return raid(`${destination.where} (new replica ${member.name}) did not answer: ${(destinationSide.reason as Error).message}`);
     const [target, destinationSnapshots] = destinationSide.value;
-    // The source node would need the export's keys to attach for the copy, and re-exposing without
-    // them would drop its authentication: the raid rebuild copies the data instead.
-    if ((member.kind === 'remote' && hasKeys(member.keys)) || target.export?.hostAuth?.some((h) => h.dhchap !== 'none' || h.tls)) {
-      return raid(`new replica ${member.name}'s export requires DH-HMAC-CHAP or TLS: its snapshots are not copied (the source node holds no keys for it)`);
+    // A protected export: the source node attaches as a per-copy host with per-copy keys, which
+    // are sent only where no one else can read them (this node, or a peer over mutual TLS).
+    const copyHost = copyHostNqn(member.name);
+    const guarded = (member.kind === 'remote' && hasKeys(member.keys)) || target.export?.secureChannel === true || (target.export?.hostAuth?.some((h) => h.dhchap !== 'none' || h.tls) ?? false);
+    if (guarded) {
+      const open = [...new Set([sourcePeer, destination])].filter((p) => !p.confidential);
+      if (open.length > 0) {
+        return raid(
+          `new replica ${member.name}'s export requires DH-HMAC-CHAP or TLS, and calls to ${open.map((p) => p.where).join(' and ')} are not over mutual TLS (client.tls.* is not set): the copy's keys are not sent in the clear, so its snapshots are not copied`,
+        );
+      }
     }
     const existing = destinationSnapshots.map((s) => s.name);
     const prefix = chain.slice(0, existing.length).map((s) => s.name);
@@ -117,8 +140,14 @@ export class SnapshotPath {
       snapshots: chain,
       skip: existing.length,
       source: { replica: source.name, peer: sourcePeer, hostNqn: sourceInfo.hostNqn },
-      // A resumed copy may have died before withdrawing the source node's access: it was ours to give.
-      destination: { peer: destination, hosts: (target.export?.hostNqns ?? []).filter((h) => !job.resumedCopy || h !== sourceInfo.hostNqn), export: target.export },
+      // A resumed copy may have died before withdrawing the source node's access: it was ours to
+      // give. The copy host is only ever ours.
+      destination: {
+        peer: destination,
+        hosts: (target.export?.hostNqns ?? []).filter((h) => (!job.resumedCopy || h !== sourceInfo.hostNqn) && h !== copyHost),
+        export: target.export,
+      },
+      ...(guarded ? { copyHost: { nqn: copyHost, tls: target.export ? target.export.secureChannel === true : member.kind === 'remote' && member.keys?.psk !== undefined } } : {}),
     };
   }
 
@@ -162,10 +191,20 @@ export class SnapshotPath {
     const hosts = [...new Set([...destination.hosts, source.hostNqn])];
     let exposed = destination.export;
     let copiedBytes = 0;
+    // Per-copy secrets for a protected export: in memory only, given to the two nodes that need them.
+    const access = plan.copyHost && { nqn: plan.copyHost.nqn, secrets: copySecrets(plan.copyHost.tls) };
     try {
       // Not cut short by a cancel: an expose the peer finishes after we stopped waiting would
       // leave the source's access behind. Its outcome is known, and the finally withdraws it.
-      if (!exposed || !destination.hosts.includes(source.hostNqn)) exposed = (await destination.peer.replicaExpose(member.name, hosts, { deadlineMs: PEER_PROBE_MS }, 'replace')).export;
+      if (access) {
+        // Added beside the hosts there (they keep their keys), or made with it alone.
+        const mode = destination.export ? 'add' : undefined;
+        exposed = (await destination.peer.replicaExpose(member.name, [access.nqn], { deadlineMs: PEER_PROBE_MS }, mode, new Map([[access.nqn, access.secrets]]))).export;
+        this.ctx.log.info(
+          { engine: info.engine, replica: member.name, copyHost: access.nqn, auth: plan.copyHost!.tls ? 'tls' : 'dhchap bidirectional' },
+          "the new replica's export requires authentication: the copy attaches as a per-copy host with per-copy keys",
+        );
+      } else if (!exposed || !destination.hosts.includes(source.hostNqn)) exposed = (await destination.peer.replicaExpose(member.name, hosts, { deadlineMs: PEER_PROBE_MS }, 'replace')).export;
       if (!exposed) throw new ConductorError('SPDK_INCONSISTENT', `new replica ${member.name} has no export after exposing it`);
       signal.throwIfAborted();
       for (const [i, snapshot] of plan.snapshots.entries()) {
@@ -178,7 +217,7 @@ export class SnapshotPath {
         const final = await source.peer.snapshotShallowCopy(
           source.replica,
           snapshot.name,
-          { address: exposed.address, port: exposed.port, nqn: exposed.nqn },
+          { address: exposed.address, port: exposed.port, nqn: exposed.nqn, ...(access ? { host: access } : {}) },
           (p) => {
             // The source node copies a snapshot once at a time: a backup's stage of it goes first.
             const w = p.waitingFor;
@@ -211,7 +250,11 @@ export class SnapshotPath {
     } finally {
       // The source node's access is withdrawn on every path (a best effort if that node is gone);
       // a replica that was not exposed before is unexposed again.
-      if (!destination.hosts.includes(source.hostNqn)) {
+      if (access) {
+        const bounded = { deadlineMs: PEER_PROBE_MS };
+        const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, [access.nqn], bounded, 'remove') : destination.peer.replicaUnexpose(member.name, bounded);
+        await withdraw.catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, "cannot withdraw the copy host's access to the new replica"));
+      } else if (!destination.hosts.includes(source.hostNqn)) {
         const bounded = { deadlineMs: PEER_PROBE_MS };
         const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, destination.hosts, bounded, 'replace') : destination.peer.replicaUnexpose(member.name, bounded);
         await withdraw.catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, "cannot withdraw the source node's access to the new replica"));
@@ -224,6 +267,11 @@ export class SnapshotPath {
     if (member.kind === 'local') return this.self;
     return member.apiAddress ? this.peers.peer(member.apiAddress) : undefined;
   }
+}
+
+/** Secrets for one copy: bidirectional DH-HMAC-CHAP (each side proves itself), or a PSK for a TLS export (all its hosts need one). */
+function copySecrets(tls: boolean): HostSecrets {
+  return tls ? { psk: newTlsPsk() } : { dhchapKey: newDhchapSecret(), dhchapCtrlrKey: newDhchapSecret() };
 }
 
 export function plural(n: number, noun: string): string {

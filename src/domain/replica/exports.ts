@@ -76,9 +76,10 @@ export class Exports {
     asked: readonly string[],
     mode: ExposeMode | undefined,
     secrets?: ReadonlyMap<string, HostSecrets>,
-  ): { hosts: string[]; outcome: 'created' | 'added' | 'replaced' | 'rekeyed' | 'unchanged' } {
+  ): { hosts: string[]; outcome: 'created' | 'added' | 'replaced' | 'removed' | 'rekeyed' | 'unchanged' } {
     checkHosts(asked);
     const current = this.ctx.inventory.exports.get(replica)?.hosts;
+    if (mode === 'remove') return this.planRemove(replica, asked, current, secrets);
     if (!current) return { hosts: [...asked], outcome: 'created' };
     const hosts = mode === 'add' ? [...current, ...asked.filter((h) => !current.includes(h))] : [...asked];
     // The same hosts with other keys: the request says so explicitly, no mode needed.
@@ -92,6 +93,27 @@ export class Exports {
       );
     }
     return { hosts, outcome: mode === 'add' ? 'added' : 'replaced' };
+  }
+
+  /**
+   * EXPOSE_MODE_REMOVE: the asked hosts lose their access (and keys), the others keep theirs; a
+   * replica not exposed, or hosts it does not allow, leave nothing to do. Removing every host is
+   * refused: that is an unexpose, which the caller must say.
+   */
+  private planRemove(
+    replica: string,
+    asked: readonly string[],
+    current: readonly string[] | undefined,
+    secrets: ReadonlyMap<string, HostSecrets> | undefined,
+  ): { hosts: string[]; outcome: 'removed' | 'unchanged' } {
+    if (secrets && secrets.size > 0) throw new ConductorError('INVALID_SECRET', 'EXPOSE_MODE_REMOVE takes host NQNs only: a host being removed needs no keys', { field: 'hosts' });
+    if (!current) return { hosts: [], outcome: 'unchanged' };
+    const hosts = current.filter((h) => !asked.includes(h));
+    if (hosts.length === current.length) return { hosts, outcome: 'unchanged' };
+    if (hosts.length === 0) {
+      throw new ConductorError('INVALID_NQN', `removing ${hostList(asked)} would leave replica ${replica}'s export with no host; unexpose it instead`, { field: 'host_nqns' });
+    }
+    return { hosts, outcome: 'removed' };
   }
 
   /**
@@ -263,7 +285,8 @@ export class Exports {
   private async converge(existing: ExportRecord, hosts: string[], options?: CallOptions, access?: ReadonlyMap<string, HostSecrets>, asked: readonly string[] = hosts): Promise<ExportRecord> {
     const nvmf = this.ctx.spdk.nvmf;
     const wantTls = [...(access?.values() ?? [])].some((s) => s.psk !== undefined);
-    if (wantTls !== this.isTls(existing)) {
+    // Hosts only removed (EXPOSE_MODE_REMOVE asks for none) keep the listener as it is.
+    if (asked.length > 0 && wantTls !== this.isTls(existing)) {
       throw new ConductorError(
         'EXPORT_TLS_MISMATCH',
         `replica ${existing.replica}'s export ${wantTls ? 'has no' : 'has a'} TLS listener, so its hosts ${wantTls ? 'cannot use' : 'all need'} a psk; unexpose it first to change that`,

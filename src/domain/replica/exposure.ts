@@ -26,6 +26,8 @@ export class ReplicaExposure {
     return this.ctx.locks.with(`replica:${name}`, async () => {
       const head = this.replicas.head(name);
       const plan = this.exports.plan(name, hostNqns, mode, secrets);
+      // Unchanged: exported already with these hosts, or a remove with nothing to remove.
+      if (plan.outcome === 'unchanged') return this.replicas.info(head);
       // A local engine's raid holds the member's lvol: spdk_tgt would refuse its namespace
       // (-32602), and the export could only be a second writer beside the raid anyway.
       const engines = this.usage.localRaidsHolding(name);
@@ -35,13 +37,18 @@ export class ReplicaExposure {
           `replica ${name} is a member of local engine ${engines.join(', ')}; its raid uses it directly, so it cannot also be exported. Remove it from the engine first`,
         );
       }
-      if (plan.outcome === 'unchanged') return this.replicas.info(head);
       if (!this.ctx.inventory.exports.has(name) && this.ctx.state.cloneOf(name)) await this.beforeFirstExport?.(name, options);
-      await this.exports.expose(name, head.disk, plan.hosts, options, undefined, secrets, hostNqns);
+      // A remove asks nothing of the hosts that stay (their keys are kept as they are).
+      await this.exports.expose(name, head.disk, plan.hosts, options, undefined, secrets, mode === 'remove' ? [] : hostNqns);
       // Exported, it may join a raid elsewhere and carry that raid's superblock: no fresh clone now.
       await this.ctx.state.dropClone(name, 'exported');
       const info = this.replicas.info(head);
-      const reason = plan.outcome === 'added' ? `hosts added: ${hostNqns.join(', ')}` : `exposed to ${plan.hosts.join(', ')}${plan.outcome === 'replaced' ? ' (host list replaced)' : ''}`;
+      const reason =
+        plan.outcome === 'added'
+          ? `hosts added: ${hostNqns.join(', ')}`
+          : plan.outcome === 'removed'
+            ? `hosts removed: ${hostNqns.filter((h) => !plan.hosts.includes(h)).join(', ')}`
+            : `exposed to ${plan.hosts.join(', ')}${plan.outcome === 'replaced' ? ' (host list replaced)' : ''}`;
       this.ctx.events.emit('modified', info, reason);
       this.ctx.log.info({ replica: name, outcome: plan.outcome, hosts: plan.hosts }, 'replica expose');
       return info;

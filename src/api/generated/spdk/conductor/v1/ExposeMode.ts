@@ -10,6 +10,11 @@ export const ExposeMode = {
    * host_nqns become the only hosts allowed; the others are removed
    */
   EXPOSE_MODE_REPLACE: 'EXPOSE_MODE_REPLACE',
+  /**
+   * host_nqns are no longer allowed (absent ones: nothing to do); the other hosts keep their
+   * access and keys. Removing every host is refused: ReplicaUnexpose does that.
+   */
+  EXPOSE_MODE_REMOVE: 'EXPOSE_MODE_REMOVE',
 } as const;
 
 export type ExposeMode =
@@ -25,5 +30,11 @@ export type ExposeMode =
    */
   | 'EXPOSE_MODE_REPLACE'
   | 2
+  /**
+   * host_nqns are no longer allowed (absent ones: nothing to do); the other hosts keep their
+   * access and keys. Removing every host is refused: ReplicaUnexpose does that.
+   */
+  | 'EXPOSE_MODE_REMOVE'
+  | 3
 
 export type ExposeMode__Output = typeof ExposeMode[keyof typeof ExposeMode]

@@ -92,6 +92,8 @@ export interface SnapshotsClient extends grpc.Client {
    * replica's head on another node during a rebuild: this node attaches the target with its
    * engine host NQN, runs spdk_tgt's shallow copy, streams progress, and detaches. Cancelling the
    * call (or this service restarting) detaches the target, which stops the copy; nothing is left.
+   * A target that requires DH-HMAC-CHAP or TLS is attached as `host` with its secrets, which this
+   * node keeps in its keyring for the copy alone (removed on every path, and at a restart).
    */
   SnapshotShallowCopy(argument: _spdk_conductor_v1_SnapshotShallowCopyRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_ShallowCopyProgress__Output>;
   SnapshotShallowCopy(argument: _spdk_conductor_v1_SnapshotShallowCopyRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_ShallowCopyProgress__Output>;
@@ -100,6 +102,8 @@ export interface SnapshotsClient extends grpc.Client {
    * replica's head on another node during a rebuild: this node attaches the target with its
    * engine host NQN, runs spdk_tgt's shallow copy, streams progress, and detaches. Cancelling the
    * call (or this service restarting) detaches the target, which stops the copy; nothing is left.
+   * A target that requires DH-HMAC-CHAP or TLS is attached as `host` with its secrets, which this
+   * node keeps in its keyring for the copy alone (removed on every path, and at a restart).
    */
   snapshotShallowCopy(argument: _spdk_conductor_v1_SnapshotShallowCopyRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_ShallowCopyProgress__Output>;
   snapshotShallowCopy(argument: _spdk_conductor_v1_SnapshotShallowCopyRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_spdk_conductor_v1_ShallowCopyProgress__Output>;
@@ -135,6 +139,8 @@ export interface SnapshotsHandlers extends grpc.UntypedServiceImplementation {
    * replica's head on another node during a rebuild: this node attaches the target with its
    * engine host NQN, runs spdk_tgt's shallow copy, streams progress, and detaches. Cancelling the
    * call (or this service restarting) detaches the target, which stops the copy; nothing is left.
+   * A target that requires DH-HMAC-CHAP or TLS is attached as `host` with its secrets, which this
+   * node keeps in its keyring for the copy alone (removed on every path, and at a restart).
    */
   SnapshotShallowCopy: grpc.handleServerStreamingCall<_spdk_conductor_v1_SnapshotShallowCopyRequest__Output, _spdk_conductor_v1_ShallowCopyProgress>;
   
