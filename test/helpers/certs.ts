@@ -99,6 +99,25 @@ export function writeIdentity(dir: string, name: string, identity: Identity, tru
   return files;
 }
 
+/**
+ * A node's environment for mutual TLS with a CA of its own: its API over TLS requiring client
+ * certificates signed by the CA, and its calls to peers with a client certificate of the same CA.
+ */
+export async function mutualTlsEnv(dir: string, caName: string): Promise<Record<string, string>> {
+  const ca = await makeCa(caName);
+  const server = writeIdentity(dir, 'server', await ca.issue('node', { server: true }), ca);
+  const client = writeIdentity(dir, 'client', await ca.issue('peer'), ca);
+  return {
+    CONDUCTOR_API_TCP_INSECURE: 'false',
+    CONDUCTOR_API_TLS_CERT: server.cert,
+    CONDUCTOR_API_TLS_KEY: server.key,
+    CONDUCTOR_API_TLS_CLIENT_CA: server.ca,
+    CONDUCTOR_CLIENT_TLS_CERT: client.cert,
+    CONDUCTOR_CLIENT_TLS_KEY: client.key,
+    CONDUCTOR_CLIENT_TLS_CA: client.ca,
+  };
+}
+
 /** Replaces a file the way a careful rotation does: write a new file beside it, then rename over it. */
 export function replaceFile(file: string, content: string): void {
   const next = `${file}.next`;

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineReplicaSpec, HostSecrets } from '../../src/domain/model.js';
 import { keyName } from '../../src/domain/node/naming.js';
-import { makeCa, writeIdentity } from '../helpers/certs.js';
+import { mutualTlsEnv } from '../helpers/certs.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { dhchapKey, tlsPsk } from '../sim/helpers/key-files.js';
 import { SimClient } from '../sim/helpers/sim-client.js';
@@ -58,19 +58,7 @@ describe.skipIf(!SPDK_TGT)('snapshot-preserving rebuilds onto protected members,
   }
 
   beforeAll(async () => {
-    const dir = tempDir('real-snapkeys-');
-    const ca = await makeCa('real snapkeys CA');
-    const server = writeIdentity(dir, 'server', await ca.issue('node', { server: true }), ca);
-    const client = writeIdentity(dir, 'client', await ca.issue('peer'), ca);
-    const tls = {
-      CONDUCTOR_API_TCP_INSECURE: 'false',
-      CONDUCTOR_API_TLS_CERT: server.cert,
-      CONDUCTOR_API_TLS_KEY: server.key,
-      CONDUCTOR_API_TLS_CLIENT_CA: server.ca,
-      CONDUCTOR_CLIENT_TLS_CERT: client.cert,
-      CONDUCTOR_CLIENT_TLS_KEY: client.key,
-      CONDUCTOR_CLIENT_TLS_CA: client.ca,
-    };
+    const tls = await mutualTlsEnv(tempDir('real-snapkeys-'), 'real snapkeys CA');
     [a, b] = await startPair(RealNode.start('a', { env: { ...tls, CONDUCTOR_ENGINE_HOST_NQN: ENGINE_HOST, CONDUCTOR_ENGINE_MONITOR_PERIOD_MS: '250' } }), RealNode.start('b', { env: tls }));
     await a.domain.diskCreate({ name: 'da', path: a.diskFile('da', 256) });
     await b.domain.diskCreate({ name: 'db', path: b.diskFile('db', 256) });

@@ -17,7 +17,7 @@ import { ownerTag } from '../../src/domain/node/naming.js';
 import type { RequestRewrite } from '../crash/helpers/rpc-proxy.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { checksum, ENGINE_HOST_NQN, FAST_BUDGET, Host, HOST_NQN, MIB, until } from '../engine/helpers/cluster.js';
-import { makeCa, writeIdentity } from '../helpers/certs.js';
+import { mutualTlsEnv } from '../helpers/certs.js';
 import { portBlock } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { dhchapKey, tlsPsk } from '../sim/helpers/key-files.js';
@@ -87,19 +87,7 @@ describe('a snapshot-preserving rebuild onto a protected replica, peers over mut
   }
 
   beforeAll(async () => {
-    const dir = tempDir('snapkeys-');
-    const ca = await makeCa('snapkeys CA');
-    const server = writeIdentity(dir, 'server', await ca.issue('node', { server: true }), ca);
-    const client = writeIdentity(dir, 'client', await ca.issue('peer'), ca);
-    const tlsEnv = {
-      CONDUCTOR_API_TCP_INSECURE: 'false',
-      CONDUCTOR_API_TLS_CERT: server.cert,
-      CONDUCTOR_API_TLS_KEY: server.key,
-      CONDUCTOR_API_TLS_CLIENT_CA: server.ca,
-      CONDUCTOR_CLIENT_TLS_CERT: client.cert,
-      CONDUCTOR_CLIENT_TLS_KEY: client.key,
-      CONDUCTOR_CLIENT_TLS_CA: client.ca,
-    };
+    const tlsEnv = await mutualTlsEnv(tempDir('snapkeys-'), 'snapkeys CA');
     const failing: RequestRewrite = (request) => {
       if (!failCopies || request.method !== 'bdev_lvol_start_shallow_copy') return request;
       return { ...request, params: { ...(request.params as object), dst_bdev_name: 'no-such-bdev' } };
