@@ -94,7 +94,7 @@ describe('ReplicaExpose with an explicit mode', () => {
     expect(await allowedInSpdk('x1')).toEqual([HOST_C]);
   });
 
-  it('the CLI takes --add or --replace and says which happened', async () => {
+  it('the CLI takes --add, --replace or --remove and says which happened', async () => {
     await invoke(api.replicas, 'ReplicaCreate', { name: 'c1', diskName: 'd1', sizeBytes: 16 * MiB }, DEADLINE);
     const made = await cli(['replica', 'expose', 'c1', '--host', HOST_A]);
     expect(made.exitCode).toBe(0);
@@ -119,7 +119,21 @@ describe('ReplicaExpose with an explicit mode', () => {
 
     const both = await cli(['replica', 'expose', 'c1', '--host', HOST_A, '--add', '--replace']);
     expect(both.exitCode).toBe(2);
-    expect(both.stderr).toContain('--add or --replace, not both');
+    expect(both.stderr).toContain('one of --add, --replace and --remove');
     expect(await allowedInSpdk('c1')).toEqual([HOST_C]);
+
+    expect((await cli(['replica', 'expose', 'c1', '--host', HOST_A, '--add'])).exitCode).toBe(0);
+    const removed = await cli(['replica', 'expose', 'c1', '--host', HOST_C, '--remove']);
+    expect(removed.exitCode).toBe(0);
+    expect(removed.stdout.split('\n')[0]).toBe(`removed 1 host(s) from c1: ${HOST_C}`);
+    expect(removed.stdout).not.toContain('nvme connect');
+    expect(await allowedInSpdk('c1')).toEqual([HOST_A]);
+
+    const withKeys = await cli(['replica', 'expose', 'c1', '--host', `${HOST_A},dhchap-key-file=/nonexistent`, '--remove']);
+    expect(withKeys.exitCode).toBe(2);
+    expect(withKeys.stderr).toContain('--remove takes host NQNs only');
+    const last = await cli(['replica', 'expose', 'c1', '--host', HOST_A, '--remove']);
+    expect(last.exitCode).not.toBe(0);
+    expect(await allowedInSpdk('c1')).toEqual([HOST_A]);
   });
 });

@@ -31,6 +31,7 @@ export interface CommandValues {
   engine?: string | undefined;
   add?: boolean | undefined;
   replace?: boolean | undefined;
+  remove?: boolean | undefined;
   watch?: boolean | undefined;
   top?: string | undefined;
   volume?: string | undefined;

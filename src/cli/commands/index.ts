@@ -50,6 +50,7 @@ export const COMMAND_OPTIONS = {
   engine: { type: 'string' },
   add: { type: 'boolean' },
   replace: { type: 'boolean' },
+  remove: { type: 'boolean' },
   watch: { type: 'boolean' },
   top: { type: 'string' },
   volume: { type: 'string' },

@@ -193,20 +193,23 @@ export const replicaCommands: CommandSpec[] = [
   {
     name: 'replica expose',
     args: ['NAME'],
-    options: ['host', 'add', 'replace'],
-    usage: `replica expose NAME --host ${HOST_SPEC_HELP} [--host ...] [--add | --replace]   (an exposed replica: --add keeps its hosts, --replace allows only these; secrets only from files)`,
+    options: ['host', 'add', 'replace', 'remove'],
+    usage:
+      `replica expose NAME --host ${HOST_SPEC_HELP} [--host ...] [--add | --replace | --remove]   (an exposed replica: --add keeps its hosts, --replace allows only these,\n` +
+      '      --remove withdraws only these and their keys; secrets only from files)',
     prepare(values, [name]) {
       if (!values.host?.length) throw new UsageError('replica expose needs at least one --host NQN (replicas are never exported to any host)');
-      if (values.add && values.replace) throw new UsageError('replica expose takes --add or --replace, not both');
-      const mode = values.add ? 'EXPOSE_MODE_ADD' : values.replace ? 'EXPOSE_MODE_REPLACE' : 'EXPOSE_MODE_UNSPECIFIED';
+      if ([values.add, values.replace, values.remove].filter(Boolean).length > 1) throw new UsageError('replica expose takes one of --add, --replace and --remove');
+      const mode = values.add ? 'EXPOSE_MODE_ADD' : values.replace ? 'EXPOSE_MODE_REPLACE' : values.remove ? 'EXPOSE_MODE_REMOVE' : 'EXPOSE_MODE_UNSPECIFIED';
       const hosts = values.host.map(parseHostSpec);
+      if (values.remove && hosts.some((h) => Object.keys(h.files).length > 0)) throw new UsageError('replica expose --remove takes host NQNs only: their keys go with them');
       const request = { name: name!, ...hostRequestFields(hosts), mode } as const;
       return async (ctx) => {
         if (ctx.json) return showReplica(ctx, await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call));
         // Read first only to say what changed; the service decides, under the replica's lock.
         const before = (await invoke(ctx.api.replicas, 'ReplicaGet', { name: name! }, ctx.call)).export?.hostNqns ?? [];
         const replica = await invoke(ctx.api.replicas, 'ReplicaExpose', request, ctx.call);
-        ctx.out(`${exposeOutcome(replica.name, before, replica.export?.hostNqns ?? [])}\n${replicaFields(replica)}${connectHints(replica, hosts)}`);
+        ctx.out(`${exposeOutcome(replica.name, before, replica.export?.hostNqns ?? [])}\n${replicaFields(replica)}${values.remove ? '' : connectHints(replica, hosts)}`);
         return EXIT.OK;
       };
     },
@@ -237,6 +240,7 @@ function exposeOutcome(name: string, before: readonly string[], after: readonly 
   if (before.length === 0) return `exposed ${name} to ${after.length} host(s)`;
   if (added.length === 0 && removed.length === 0) return `unchanged: ${name} is already exposed to these hosts`;
   if (removed.length === 0) return `added ${added.length} host(s) to ${name}: ${added.join(', ')}`;
+  if (added.length === 0) return `removed ${removed.length} host(s) from ${name}: ${removed.join(', ')}`;
   return `replaced the hosts of ${name}: added ${added.length ? added.join(', ') : 'none'}; removed ${removed.join(', ')}`;
 }
 
