@@ -6,21 +6,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { syncDiskMedia, syncDiskNamed } from '../../src/domain/backup/disk-sync.js';
-
-function capturingLogger(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink), lines };
-}
+import { capturedLog } from '../helpers/captured-log.js';
 
 describe('syncing a disk after a restore', () => {
   let dir: string;
@@ -34,14 +22,14 @@ describe('syncing a disk after a restore', () => {
   it("fsyncs an aio disk's file and says so", async () => {
     const path = join(dir, 'disk.img');
     await writeFile(path, Buffer.alloc(1 << 20, 7));
-    const { log, lines } = capturingLogger();
+    const { log, lines } = capturedLog('info');
     const outcome = await syncDiskMedia({ name: 'd1', kind: 'aio', path }, log, 'restore of r1');
     expect(outcome).toMatchObject({ synced: true });
     expect(lines).toContainEqual(expect.objectContaining({ disk: 'd1', path, msg: 'disk synced after the restore of r1: its data is on the media' }));
   });
 
   it('says why when the file cannot be opened here, and goes on', async () => {
-    const { log, lines } = capturingLogger();
+    const { log, lines } = capturedLog('info');
     const path = join(dir, 'not-here.img');
     const outcome = await syncDiskMedia({ name: 'd1', kind: 'aio', path }, log, 'restore of r1');
     expect(outcome).toEqual({ synced: false, reason: expect.stringContaining(`${path} cannot be opened here (ENOENT)`) });
@@ -50,7 +38,7 @@ describe('syncing a disk after a restore', () => {
 
   it('is DISK_UNUSABLE when the sync itself fails', async () => {
     // A character device opens but refuses fsync (EINVAL): a sync that did not happen.
-    const { log } = capturingLogger();
+    const { log } = capturedLog('info');
     await expect(syncDiskMedia({ name: 'd1', kind: 'aio', path: '/dev/null' }, log, 'restore of r1')).rejects.toMatchObject({
       code: 'DISK_UNUSABLE',
       message: expect.stringMatching(/^disk d1 \(\/dev\/null\) could not be synced after the restore of r1 \(EINVAL: .*\): its data may not be on the media$/),
@@ -58,7 +46,7 @@ describe('syncing a disk after a restore', () => {
   });
 
   it('has nothing to sync on an NVMe disk', async () => {
-    const { log, lines } = capturingLogger();
+    const { log, lines } = capturedLog('info');
     expect(await syncDiskMedia({ name: 'n1', kind: 'nvme', path: '0000:00:04.0' }, log, 'restore of r1')).toEqual({
       synced: false,
       reason: 'disk n1 is an NVMe device spdk_tgt drives itself: its writes are durable as the device completes them',
@@ -67,7 +55,7 @@ describe('syncing a disk after a restore', () => {
   });
 
   it('is DISK_NOT_FOUND for a disk that went away', async () => {
-    const { log } = capturingLogger();
+    const { log } = capturedLog('info');
     await expect(syncDiskNamed({ inventory: { disks: new Map() } as never, log }, 'gone', 'restore of r1')).rejects.toMatchObject({ code: 'DISK_NOT_FOUND' });
   });
 });

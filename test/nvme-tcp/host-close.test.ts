@@ -9,10 +9,10 @@
  * check is a generous bound that shows it does not hang.
  */
 import { getEventListeners } from 'node:events';
-import { Writable } from 'node:stream';
-import pino from 'pino';
+import type pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NvmeTcpHost, type NvmeTcpConnectOptions } from '../../src/nvme-tcp/host.js';
+import { capturedLog } from '../helpers/captured-log.js';
 import { portBlock } from '../helpers/ports.js';
 import { conductorRefusal } from '../helpers/refusal.js';
 import { until } from '../helpers/until.js';
@@ -24,18 +24,6 @@ const HOSTNQN = 'nqn.2014-08.org.nvmexpress:uuid:5b0c7a52-3c1e-4d7a-9f0e-0000000
 const MIB = 1024 * 1024;
 /** Far above any close (the old one took ~4 s on a stopped target): only shows it does not hang. */
 const NO_HANG_MS = 15_000;
-
-/** The host's log lines, as objects. */
-function capturedLog(): { log: pino.Logger; lines: Array<Record<string, unknown>> } {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'debug' }, sink), lines };
-}
 
 /** TCP sockets of this process (the simulator's are in its own). */
 const tcpSockets = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
