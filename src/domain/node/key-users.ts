@@ -11,7 +11,7 @@ export function keyUserLive(
   ctx: Pick<DomainContext, 'state' | 'inventory'>,
   records: Pick<EngineRecords, 'get'>,
   restoring: (replica: string) => boolean = () => false,
-  copying: (replica: string) => boolean = () => false,
+  copying: (user: string) => boolean = () => false,
 ): boolean {
   const [kind, owner, rest] = splitKeyUser(user);
   // The record, not spdk_tgt: an export a restarted spdk_tgt lost still holds its keys (reconcile makes it again).
@@ -20,6 +20,6 @@ export function keyUserLive(
   // A restore's keys live as long as the restore: none survives the process (the sweep at start removes its export).
   if (kind === 'restore') return restoring(owner);
   // A shallow copy's keys live as long as the copy: none survives the process either.
-  if (kind === 'copy') return copying(owner);
+  if (kind === 'copy') return copying(user);
   return false;
 }

@@ -6,7 +6,7 @@
  *
  * Keys are counted by user: an export's host (`export/<replica>/<host NQN>`), an engine's member
  * (`engine/<volume>/<replica>`), a restore's own loopback export (`restore/<replica>/host`) or a
- * rebuild's shallow copy out of a replica (`copy/<replica>/host`). Which user holds which key names is in the state file, never the
+ * rebuild's shallow copy out of a replica into one target (`copy/<replica>/<copy host NQN>`). Which user holds which key names is in the state file, never the
  * secret, so a restart knows what to clean up. A key no user holds is removed from the keyring;
  * its file is deleted once spdk_tgt no longer lists the key: a key removed while a controller or
  * host still uses it stays listed (`removed: true`) and its file is still read (transcript 18).
@@ -94,11 +94,12 @@ export function restoreKeyUser(replica: string): string {
 }
 
 /**
- * The keys a rebuild's shallow copy out of `replica` attaches its target with (rebuild/shallow-copy.ts):
- * per-copy secrets the engine's node made, held only while the copy runs.
+ * The keys a rebuild's shallow copy out of `replica` attaches its target with, as host `hostNqn`
+ * (rebuild/shallow-copy.ts): per-copy secrets the engine's node made, held only while the copy
+ * runs. Two rebuilds may copy out of one replica at once, into different targets: each holds its own.
  */
-export function copyKeyUser(replica: string): string {
-  return `copy/${replica}/host`;
+export function copyKeyUser(replica: string, hostNqn: string): string {
+  return `copy/${replica}/${hostNqn}`;
 }
 
 /** [kind, owner, rest] of a user: ['export', replica, host NQN], ['engine', volume, replica] or ['restore', replica, 'host']. */

@@ -194,7 +194,7 @@ export class NodeService implements NodeDomain, EngineDomain {
               this.ctx,
               this.records,
               (replica) => this.dataPath.isRestoring(replica),
-              (replica) => this.copies.copying(replica),
+              (user) => this.copies.copying(user),
             ),
           callOptions,
         ),

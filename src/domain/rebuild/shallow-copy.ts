@@ -9,7 +9,7 @@
  *
  * A target that requires DH-HMAC-CHAP or TLS names the host to attach as and its secrets
  * (CopyTarget.host): they are put in the keyring under the copy's own key user
- * (`copy/<replica>/host`) just before the attach and released right after the detach, on every
+ * (`copy/<replica>/<host NQN>`) just before the attach and released right after the detach, on every
  * path; a restart releases them (recovery: no copy outlives the process). Never logged.
  *
  * The snapshot is held (backup/copy-holds.ts) from the start until spdk_tgt reports the copy's
@@ -41,7 +41,7 @@ const COPY_END_WAIT_MS = 5 * 60_000;
 const COPY_END_POLL_MS = 50;
 
 export class ShallowCopies {
-  /** Replicas a copy out of runs now (their copy key user, if any, is live). */
+  /** The key users of the copies that hold keys now (key-users.ts: those are not leftovers). */
   private readonly running = new Set<string>();
 
   constructor(
@@ -50,9 +50,9 @@ export class ShallowCopies {
     private readonly deps: Pick<EngineDeps, 'attachParams' | 'engineHostNqn' | 'memberGoneTimeoutMs'>,
   ) {}
 
-  /** Whether a copy out of `replica` runs now (key-users.ts: its keys are not a leftover). */
-  copying(replica: string): boolean {
-    return this.running.has(replica);
+  /** Whether the copy whose key user this is runs now (key-users.ts: its keys are not a leftover). */
+  copying(keyUser: string): boolean {
+    return this.running.has(keyUser);
   }
 
   async copy(replicaName: string, snapshot: string, target: CopyTarget, onProgress: (p: ShallowCopyProgress) => void, options?: CallOptions): Promise<ShallowCopyProgress> {
@@ -74,8 +74,8 @@ export class ShallowCopies {
       let ended = false;
       let ticket: CopyTicket | undefined;
       let reservation: { release(): void } | undefined;
-      const keyUser = copyKeyUser(replica);
-      this.running.add(replica);
+      const keyUser = target.host && copyKeyUser(replica, target.host.nqn);
+      if (keyUser) this.running.add(keyUser);
       try {
         // One copy of a snapshot at a time (spdk_tgt ends a second one EBUSY): a backup's stage of
         // it runs first, told to the caller with its progress until it ends, within the caller's
@@ -100,7 +100,7 @@ export class ShallowCopies {
         if (waitingFor !== undefined) this.ctx.log.info({ replica, snapshot, after: waitingFor }, 'the other copy of the snapshot ended: copying');
         reservation = await this.ctx.admission.admit({ kind: 'attach', what: `copy of snapshot ${snapshot} of ${replica}`, controllers: 1 }, options);
         // The target's keys, for this copy alone (released in the finally, after the detach).
-        const keys = target.host ? keyParams(await this.ctx.keys.hold(keyUser, target.host.secrets, options)) : {};
+        const keys = keyUser ? keyParams(await this.ctx.keys.hold(keyUser, target.host!.secrets, options)) : {};
         const bdevs = await this.ctx.spdk.nvme.attachController(
           {
             name: controller,
@@ -144,13 +144,13 @@ export class ShallowCopies {
         // Not under the caller's signal: the detach must happen also when the caller went away.
         await this.detach(controller).catch((e: unknown) => this.ctx.log.error({ controller, err: (e as Error).message }, 'copy controller not detached; recovery will remove it'));
         // After the detach: a key removed while the controller still held it would stay listed (removed: true).
-        if (target.host) {
+        if (keyUser) {
           await this.ctx.keys
             .release(keyUser)
             .then(() => this.ctx.log.info({ replica, snapshot }, "the copy's keys are out of the keyring"))
             .catch((e: unknown) => this.ctx.log.error({ replica, err: (e as Error).message }, "the copy's keys not released; the next start releases them"));
+          this.running.delete(keyUser);
         }
-        this.running.delete(replica);
         // A copy given up (an abort, a failed check) runs on in spdk_tgt until the detach fails it:
         // the snapshot stays held until spdk_tgt says it ended, without keeping the caller waiting.
         const release = () => ticket?.release();
