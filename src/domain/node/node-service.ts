@@ -186,18 +186,7 @@ export class NodeService implements NodeDomain, EngineDomain {
       zeroFirstCluster: (replica, disk, callOptions) => this.dataPath.zeroFirstCluster(replica, disk, callOptions),
     });
     this.reconciler = new Reconciler(ctx, this.exportsOf, {
-      restoreKeys: (callOptions) =>
-        this.ctx.keys.recover(
-          (user) =>
-            keyUserLive(
-              user,
-              this.ctx,
-              this.records,
-              (replica) => this.dataPath.isRestoring(replica),
-              (user) => this.copies.copying(user),
-            ),
-          callOptions,
-        ),
+      restoreKeys: (callOptions) => this.ctx.keys.recover((user) => this.keyUserLive(user), callOptions),
       releaseReplicas: (callOptions) => releasePhantomRaids(this.ctx, this.records, callOptions),
       // Engines are re-assembled (members attached again, the record checked, the export made at its port).
       afterConverge: async (callOptions) => {
@@ -604,6 +593,12 @@ export class NodeService implements NodeDomain, EngineDomain {
   }
 
   /** Every operation answers with a promise, also when it fails before its first await. */
+  /** Whether a key user's keys are still needed: its record, or a restore or a copy under way (key-users.ts). */
+  private keyUserLive(user: string): boolean {
+    const restoring = (replica: string) => this.dataPath.isRestoring(replica);
+    return keyUserLive(user, this.ctx, this.records, restoring, (copy) => this.copies.copying(copy));
+  }
+
   private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
     if (!this.state.ready) throw new ConductorError('SERVICE_NOT_READY', `the service is not ready (${this.state.reason}); retry shortly`);
     try {
