@@ -14,6 +14,10 @@
  *   npm run build && node dist/scripts/bench-replicas.js [--replicas 1000] [--inflight 64] [--warmup 3000]
  *       [--spdk-socket PATH | --spdk-tgt PATH [--spdk-args="..."]] [--disk-path PATH] [--sequential] [--api-only] [--preload N]
  *
+ * The raw pipelined client runs its window's work once first (made, then deleted), so that its
+ * time and its CPU per replica (printed, with the bare server's, as the floor of a create's CPU
+ * here) are a warm client's too.
+ *
  * The service and the bare server are measured warm, as a service in production is: --warmup
  * creates (and, on the service, deletes) run first, outside the measured window; --warmup 0
  * measures a fresh process, V8 compiling the hot paths during the window. The warm-up does what
@@ -148,15 +152,15 @@ function diskPath(name: string, mib: number): string {
   return file;
 }
 
-const rawNqn = (i: number) => `nqn.2024-11.io.spdk-conductor:replica:b${i}`;
+const rawNqn = (i: number, prefix = 'b') => `nqn.2024-11.io.spdk-conductor:replica:${prefix}${i}`;
 
 /** The SPDK calls of one exposed replica, as the service makes them. */
-async function rawReplica(call: (m: string, p?: object) => Promise<unknown>, i: number, portBase: number): Promise<void> {
-  const nqn = rawNqn(i);
-  await call('bdev_lvol_create', { lvol_name: `r.b${i}`, size_in_mib: 4, thin_provision: true, lvs_name: 'lvs.bench' });
+async function rawReplica(call: (m: string, p?: object) => Promise<unknown>, i: number, portBase: number, prefix = 'b'): Promise<void> {
+  const nqn = rawNqn(i, prefix);
+  await call('bdev_lvol_create', { lvol_name: `r.${prefix}${i}`, size_in_mib: 4, thin_provision: true, lvs_name: 'lvs.bench' });
   await call('nvmf_create_subsystem', { nqn, allow_any_host: false });
   await call('nvmf_subsystem_add_host', { nqn, host: HOST });
-  await call('nvmf_subsystem_add_ns', { nqn, namespace: { bdev_name: `lvs.bench/r.b${i}` } });
+  await call('nvmf_subsystem_add_ns', { nqn, namespace: { bdev_name: `lvs.bench/r.${prefix}${i}` } });
   await call('nvmf_subsystem_add_listener', { nqn, listen_address: { trtype: 'tcp', adrfam: 'ipv4', traddr: '127.0.0.1', trsvcid: String(portBase + i) } });
 }
 
@@ -167,6 +171,14 @@ async function rawCleanup(rpc: RawRpc): Promise<void> {
   await rpc.call('bdev_aio_delete', { name: 'd.bench' }).catch(() => undefined);
 }
 
+/**
+ * The raw pipelined client's CPU per replica (this process's, warm: the same work as the window
+ * made and undone first, as the service's warm-up does): what the spdk_tgt side of a create costs a
+ * minimal JSON-RPC client. With the bare grpc-js server's figure it is the floor of the service's
+ * CPU per create on this machine: both ends of the work with nothing of the service between them.
+ */
+let rawClientCpuMs: number | undefined;
+
 async function raw(mode: 'sequential' | 'pipelined', portBase: number): Promise<number> {
   const spdk = await target(`raw-${mode}`);
   const rpc = await connectRaw(spdk.socket);
@@ -176,9 +188,22 @@ async function raw(mode: 'sequential' | 'pipelined', portBase: number): Promise<
   await rpc.call('nvmf_create_transport', { trtype: 'TCP' }).catch((e: unknown) => {
     if (!realSocket) throw e;
   });
+  if (mode === 'pipelined') {
+    const rounds = Math.min(warmup, count);
+    await inLanes(rounds, inFlight, (i) => rawReplica((m, p) => rpc.call(m, p), i, portBase, 'w'));
+    await inLanes(rounds, inFlight, async (i) => {
+      await rpc.call('nvmf_delete_subsystem', { nqn: rawNqn(i, 'w') });
+      await rpc.call('bdev_lvol_delete', { name: `lvs.bench/r.w${i}` });
+    });
+  }
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await inLanes(count, mode === 'sequential' ? 1 : inFlight, (i) => rawReplica((m, p) => rpc.call(m, p), i, portBase));
   const ms = performance.now() - started;
+  if (mode === 'pipelined') {
+    const used = process.cpuUsage(cpuBefore);
+    rawClientCpuMs = (used.user + used.system) / 1000;
+  }
   if (realSocket) await rawCleanup(rpc);
   rpc.close();
   await spdk.stop();
@@ -530,6 +555,10 @@ const perCreate = viaApi.serveCpuMs / Math.max(1, created);
 const perBare = bare / count;
 console.log(`service CPU per ReplicaCreate: ${perCreate.toFixed(3)} ms (target ≤ 0.300 ms)`);
 console.log(`bare grpc-js server, same protos, empty handler: ${perBare.toFixed(3)} ms per call; the service's own share: ${(perCreate - perBare).toFixed(3)} ms`);
+if (rawClientCpuMs !== undefined) {
+  const perRaw = rawClientCpuMs / count;
+  console.log(`raw pipelined client, warm: ${perRaw.toFixed(3)} ms of CPU per replica; with the bare server, the floor of a create's CPU here: ${(perBare + perRaw).toFixed(3)} ms`);
+}
 console.log(`refused: ${viaApi.refused.size === 0 ? 'none' : [...viaApi.refused].map(([code, n]) => `${n} ${code}`).join(', ')}`);
 await started?.stop();
 fs.rmSync(dir, { recursive: true, force: true });
