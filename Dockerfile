@@ -34,11 +34,13 @@ WORKDIR /app
 # V8's default 16 MiB semi-spaces kept ~65 MiB of RSS the service never uses at rest; V8's old
 # generation grew to several times its live set under churn before a major GC (ENTRYPOINT's
 # --heap-growing-percent=50; no heap limit); glibc kept freed MiB-sized buffers at its heaps' tops
-# once its adaptive thresholds had risen (fixed here). scripts/lib/serve-node-flags.ts holds the same flags.
+# once its adaptive thresholds had risen (fixed here). libuv's pool at 8 threads: a backup target on
+# a hung NFS mount holds at most half of them (src/threadpool.ts). scripts/lib/serve-node-flags.ts holds the same flags.
 ENV NODE_ENV=production \
     MALLOC_ARENA_MAX=2 \
     MALLOC_TRIM_THRESHOLD_=131072 \
     MALLOC_MMAP_THRESHOLD_=262144 \
+    UV_THREADPOOL_SIZE=8 \
     CONDUCTOR_SIMULATOR=false \
     CONDUCTOR_API_SOCKET=/var/run/spdk-conductor/api.sock
 COPY --from=build /app/package.json ./

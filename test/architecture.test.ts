@@ -36,7 +36,7 @@ function layer(file: string): string {
 }
 
 /** Modules every layer may use: they import nothing above themselves. */
-const SHARED = new Set(['errors', 'log', 'version', 'config', 'validation', 'diagnostics', 'loop-trace', 'jit-settle']);
+const SHARED = new Set(['errors', 'log', 'version', 'config', 'validation', 'diagnostics', 'loop-trace', 'jit-settle', 'threadpool']);
 
 /** Which layers each layer may import besides itself and the shared modules. */
 const MAY_IMPORT: Record<string, readonly string[]> = {

@@ -15,8 +15,11 @@
  *                             after the first large free): buffers of 256 KiB and more are mapped
  *                             and unmapped, a heap's free top over 128 KiB given back. 7-10 MiB
  *                             less at rest, ~5 less at the churn's peak, no CPU per operation
- *                             beyond the runs' spread on a quiet machine (same doc section).
+ *                             beyond the runs' spread on a quiet machine (same doc section);
+ *   UV_THREADPOOL_SIZE=8      libuv's pool at 8 threads instead of 4, so that a filesystem backup
+ *                             target on a hung mount, which holds at most half of them, leaves
+ *                             the state file's writes theirs (src/threadpool.ts).
  */
 export const SERVE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
 
-export const SERVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '262144' };
+export const SERVE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '262144', UV_THREADPOOL_SIZE: '8' };

@@ -261,7 +261,14 @@ export const CONFIG_KEYS = {
   'backup.concurrency': { type: 'integer', default: 2, min: 1, max: 64, describe: 'Backup and restore jobs that run at once on this node' },
   'backup.retries': { type: 'integer', default: 6, min: 0, max: 100, describe: 'Retries of a failed backup target call (exponential backoff from backup.retryMinMs) before its job fails' },
   'backup.retryMinMs': { type: 'integer', default: 500, min: 1, max: 600_000, describe: 'The first backoff of a retried backup target call, ms (doubling each retry)' },
-  'backup.requestTimeoutMs': { type: 'integer', default: 30_000, min: 100, max: 3_600_000, describe: 'A backup target request (connect included) that takes longer fails and is retried, ms' },
+  'backup.requestTimeoutMs': {
+    type: 'integer',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    describe:
+      "A backup target request (connect included) that takes longer fails and is retried, ms. A filesystem target's call that has not returned by then (a hung mount) fails without a retry, as does one that waited that long for one of the target's calls at a time (half of libuv's pool, UV_THREADPOOL_SIZE)",
+  },
   'backup.inflateSecPerGib': {
     type: 'integer',
     default: 10,

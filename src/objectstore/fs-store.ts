@@ -8,17 +8,51 @@
  * directory fsync; syncNames then fsyncs each directory of the keys once, several at a time, so
  * that the filesystem commits them together. The file is fsync'd before its rename either way: a
  * name that exists after a crash never holds a torn object.
+ *
+ * Every filesystem call goes through the target's lanes (blocking-calls.ts): on a hung mount a
+ * call never returns, and holds a thread of the pool the state file's writes need too.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import type { StatsFs } from 'node:fs';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { targetLanes } from '../threadpool.js';
+import { BlockingCalls } from './blocking-calls.js';
 import { checkKey, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 
 const TEMP_MARK = '.part-';
 /** The largest write of a put (see put). */
 const WRITE_BYTES = 1024 * 1024;
-/** Directory fsyncs syncNames runs at once. */
+/** Directory fsyncs syncNames runs at once (the target's lanes bound the threads they hold). */
 const DIR_SYNCS_IN_FLIGHT = 16;
+
+/** How long a caller waits for a target's call (and for a lane to run it in) when nothing else is said, ms: backup.requestTimeoutMs's default. */
+export const TARGET_CALL_TIMEOUT_MS = 30_000;
+
+/**
+ * The lanes of each target directory, one set per path for the process: every store of a path and
+ * every check of it (checkFsTargetStorage's statfs) share them, so setting a hung path again and
+ * again holds no more threads than once.
+ */
+const lanesByRoot = new Map<string, BlockingCalls>();
+
+export function targetCalls(root: string, timeoutMs = TARGET_CALL_TIMEOUT_MS): BlockingCalls {
+  let calls = lanesByRoot.get(root);
+  if (!calls) {
+    calls = new BlockingCalls(`file://${root}`, targetLanes(), timeoutMs);
+    lanesByRoot.set(root, calls);
+  }
+  // The latest setting: calls already running keep their lanes.
+  calls.timeoutMs = timeoutMs;
+  return calls;
+}
+
+/** statfs of a path on the target at `root`, in the target's lanes. */
+export function targetStatfs(root: string, at: string, timeoutMs?: number): Promise<StatsFs> {
+  return targetCalls(root, timeoutMs).run(`statfs ${at}`, () => statfs(at));
+}
+
+const closeLate = (handle: FileHandle): Promise<void> => handle.close();
 
 export class FsStore implements ObjectStore {
   readonly description: string;
@@ -26,8 +60,23 @@ export class FsStore implements ObjectStore {
   private readonly tempPrefix = randomBytes(6).toString('hex');
   private tempCount = 0;
 
-  constructor(private readonly root: string) {
+  private readonly calls: BlockingCalls;
+
+  constructor(
+    private readonly root: string,
+    options: { callTimeoutMs?: number } = {},
+  ) {
     this.description = `file://${root}`;
+    this.calls = targetCalls(root, options.callTimeoutMs);
+  }
+
+  /** One filesystem call, in a lane. */
+  private io<T>(what: string, call: () => Promise<T>): Promise<T> {
+    return this.calls.run(what, call);
+  }
+
+  private openIn(file: string, flags: string, mode?: number): Promise<FileHandle> {
+    return this.calls.run(`open ${file}`, () => open(file, flags, mode), { late: closeLate });
   }
 
   private file(key: string): string {
@@ -41,29 +90,32 @@ export class FsStore implements ObjectStore {
     const temp = `${target}${TEMP_MARK}${this.tempPrefix}${(this.tempCount++).toString(36)}`;
     // Each call is a job on libuv's pool (4 threads), where fsyncs hold threads for milliseconds:
     // the directory is made only when the open finds it missing.
-    const handle = await open(temp, 'wx', 0o640).catch(async (err: NodeJS.ErrnoException) => {
+    const handle = await this.openIn(temp, 'wx', 0o640).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
-      await mkdir(dir, { recursive: true });
-      return open(temp, 'wx', 0o640);
+      await this.io(`mkdir ${dir}`, () => mkdir(dir, { recursive: true }));
+      return this.openIn(temp, 'wx', 0o640);
     });
     try {
       // In writes of WRITE_BYTES: a 2 MiB block written in one call cost ~4 ms of kernel time, in
       // 1 MiB writes under 1 ms (measured on this machine's ext4; Node's writeFile takes 512 KiB).
-      for (let at = 0; at < body.length; ) at += (await handle.write(body, at, Math.min(WRITE_BYTES, body.length - at), at)).bytesWritten;
-      await handle.sync();
+      for (let at = 0; at < body.length; ) {
+        const length = Math.min(WRITE_BYTES, body.length - at);
+        at += (await this.io(`write ${temp}`, () => handle.write(body, at, length, at))).bytesWritten;
+      }
+      await this.io(`fsync ${temp}`, () => handle.sync());
     } catch (err) {
-      await handle.close();
-      await unlink(temp).catch(() => undefined);
+      this.closeUnwaited(handle, temp);
+      await this.io(`unlink ${temp}`, () => unlink(temp)).catch(() => undefined);
       throw err;
     }
-    await handle.close();
+    await this.closeFile(handle, temp);
     try {
-      await rename(temp, target);
+      await this.io(`rename ${temp}`, () => rename(temp, target));
     } catch (err) {
-      await unlink(temp).catch(() => undefined);
+      await this.io(`unlink ${temp}`, () => unlink(temp)).catch(() => undefined);
       throw err;
     }
-    if (options?.nameDurable !== 'later') await syncDir(dir);
+    if (options?.nameDurable !== 'later') await this.syncDir(dir);
   }
 
   async syncNames(keys: Iterable<string>, signal?: AbortSignal): Promise<void> {
@@ -72,14 +124,15 @@ export class FsStore implements ObjectStore {
     const lane = async (): Promise<void> => {
       while (next < dirs.length) {
         signal?.throwIfAborted();
-        await syncDir(dirs[next++]!);
+        await this.syncDir(dirs[next++]!);
       }
     };
     await Promise.all(Array.from({ length: Math.min(DIR_SYNCS_IN_FLIGHT, dirs.length) }, lane));
   }
 
   async get(key: string, signal?: AbortSignal): Promise<Buffer | undefined> {
-    return readFile(this.file(key), { signal }).catch((err: NodeJS.ErrnoException) => {
+    const file = this.file(key);
+    return this.io(`read ${file}`, () => readFile(file, { signal })).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;
     });
@@ -87,27 +140,33 @@ export class FsStore implements ObjectStore {
 
   async getInto(key: string, into: Buffer, signal?: AbortSignal): Promise<number | undefined> {
     signal?.throwIfAborted();
-    const handle = await open(this.file(key), 'r').catch((err: NodeJS.ErrnoException) => {
+    const file = this.file(key);
+    const handle = await this.openIn(file, 'r').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') return undefined;
       throw err;
     });
     if (!handle) return undefined;
+    let size: number;
     try {
-      const { size } = await handle.stat();
+      size = (await this.io(`stat ${file}`, () => handle.stat())).size;
       const want = Math.min(size, into.length);
       for (let got = 0; got < want; ) {
-        const { bytesRead } = await handle.read(into, got, want - got, got);
+        const from = got;
+        const { bytesRead } = await this.io(`read ${file}`, () => handle.read(into, from, want - from, from));
         if (bytesRead === 0) throw new Error(`object ${key} ended at ${got} of its ${size} bytes`);
         got += bytesRead;
       }
-      return size;
-    } finally {
-      await handle.close();
+    } catch (err) {
+      this.closeUnwaited(handle, file);
+      throw err;
     }
+    await this.closeFile(handle, file);
+    return size;
   }
 
   async exists(key: string): Promise<boolean> {
-    return stat(this.file(key)).then(
+    const file = this.file(key);
+    return this.io(`stat ${file}`, () => stat(file)).then(
       () => true,
       (err: NodeJS.ErrnoException) => {
         if (err.code === 'ENOENT') return false;
@@ -117,7 +176,8 @@ export class FsStore implements ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await unlink(this.file(key)).catch((err: NodeJS.ErrnoException) => {
+    const file = this.file(key);
+    await this.io(`unlink ${file}`, () => unlink(file)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
   }
@@ -132,7 +192,7 @@ export class FsStore implements ObjectStore {
   private async *walk(dirKey: string, signal?: AbortSignal): AsyncIterable<StoredObject> {
     signal?.throwIfAborted();
     const dir = dirKey === '' ? this.root : this.file(dirKey);
-    const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    const entries = await this.io(`readdir ${dir}`, () => readdir(dir, { withFileTypes: true })).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return [];
       throw err;
     });
@@ -140,7 +200,8 @@ export class FsStore implements ObjectStore {
       const key = dirKey === '' ? entry.name : `${dirKey}/${entry.name}`;
       if (entry.isDirectory()) yield* this.walk(key, signal);
       else if (entry.isFile()) {
-        const info = await stat(path.join(dir, entry.name)).catch(() => undefined);
+        const file = path.join(dir, entry.name);
+        const info = await this.io(`stat ${file}`, () => stat(file)).catch(() => undefined);
         if (info) yield { key, sizeBytes: info.size, modifiedMs: info.mtimeMs };
       }
     }
@@ -150,12 +211,12 @@ export class FsStore implements ObjectStore {
     let removed = 0;
     const sweep = async (dir: string): Promise<void> => {
       signal?.throwIfAborted();
-      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      const entries = await this.io(`readdir ${dir}`, () => readdir(dir, { withFileTypes: true })).catch(() => []);
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await sweep(full);
         else if (entry.name.includes(TEMP_MARK) && own(path.relative(this.root, full).slice(0, -(entry.name.length - entry.name.lastIndexOf(TEMP_MARK))))) {
-          await rm(full, { force: true });
+          await this.io(`remove ${full}`, () => rm(full, { force: true }));
           removed++;
         }
       }
@@ -165,13 +226,28 @@ export class FsStore implements ObjectStore {
   }
 
   async close(): Promise<void> {}
-}
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+  private async syncDir(dir: string): Promise<void> {
+    const handle = await this.openIn(dir, 'r');
+    try {
+      await this.io(`fsync ${dir}`, () => handle.sync());
+    } catch (err) {
+      this.closeUnwaited(handle, dir);
+      throw err;
+    }
+    await this.closeFile(handle, dir);
+  }
+
+  private closeFile(handle: FileHandle, file: string): Promise<void> {
+    return this.io(`close ${file}`, () => handle.close());
+  }
+
+  /**
+   * After a failed call: the caller does not wait for the close. A FileHandle's close waits for the
+   * calls still running on it, and after a call that did not return that would be the caller's
+   * wait again; the close happens when they return.
+   */
+  private closeUnwaited(handle: FileHandle, file: string): void {
+    this.calls.run(`close ${file}`, () => handle.close(), { patient: true }).catch(() => undefined);
   }
 }

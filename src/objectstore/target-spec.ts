@@ -8,11 +8,11 @@
 import { type Credentials, type CredentialsProvider, fileCredentials } from './file-credentials.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { realpath, statfs } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ConductorError } from '../errors.js';
 import { keys } from './format.js';
-import { FsStore } from './fs-store.js';
+import { FsStore, targetStatfs } from './fs-store.js';
 import type { ObjectStore } from './object-store.js';
 
 export interface FsTargetSpec {
@@ -137,14 +137,16 @@ const PSEUDO_FS_TYPES: ReadonlyMap<number, string> = new Map([
  * directory on procfs hangs Node's mkdir (it spins on ENOENT), so the probe would never answer.
  * Asks statfs of the directory, or while it does not exist of the nearest one above it that does
  * (symlinks followed): one call per missing level. Any other failure (EACCES, ENOTDIR) is left
- * to the probe, which names it.
+ * to the probe, which names it. The statfs calls run in the target's lanes (fs-store.ts): on a hung
+ * mount one does not return, and setting the same path again does not take another thread.
  */
-export async function checkFsTargetStorage(dir: string): Promise<void> {
+export async function checkFsTargetStorage(dir: string, timeoutMs?: number): Promise<void> {
   for (let at = dir; ; at = path.dirname(at)) {
     let type: number;
     try {
-      type = (await statfs(at)).type >>> 0;
+      type = (await targetStatfs(dir, at, timeoutMs)).type >>> 0;
     } catch (err) {
+      if (err instanceof ConductorError) throw err;
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && at !== path.dirname(at)) continue;
       return;
     }
@@ -186,7 +188,7 @@ function readSecretEnv(field: string, name: string): string {
  * "Memory").
  */
 export async function makeStore(spec: TargetSpec, options: Pick<OpenOptions, 'requestTimeoutMs'> & { onCredentials?: (event: { taken: boolean; reason: string }) => void }): Promise<ObjectStore> {
-  if (spec.kind === 'fs') return new FsStore(spec.path);
+  if (spec.kind === 'fs') return new FsStore(spec.path, { callTimeoutMs: options.requestTimeoutMs });
   const { S3Store } = await import('./s3-store.js');
   let credentials: Credentials | CredentialsProvider | undefined;
   if (spec.accessKeyIdFile && spec.secretAccessKeyFile) {

@@ -73,7 +73,7 @@ export class BackupTarget {
   /** Opens the spec's store and checks it; the current target stays until this succeeds. */
   async set(input: TargetSpec, signal?: AbortSignal): Promise<TargetSpec> {
     const spec = checkTargetSpec(input);
-    if (spec.kind === 'fs') await checkFsTargetStorage(spec.path);
+    if (spec.kind === 'fs') await checkFsTargetStorage(spec.path, this.settings.requestTimeoutMs);
     const store = await makeStore(spec, {
       requestTimeoutMs: this.settings.requestTimeoutMs,
       onCredentials: ({ taken, reason }) => (taken ? this.log.info({ target: describeTarget(spec) }, reason) : this.log.warn({ target: describeTarget(spec) }, reason)),

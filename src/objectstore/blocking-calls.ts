@@ -1,0 +1,127 @@
+/**
+ * The calls of a filesystem backup target, bounded. Each runs on one of libuv's pool threads
+ * (threadpool.ts), and on a hung NFS mount it sleeps there, uninterruptibly, until the server is
+ * back: nothing can cancel it. So a target's calls run in a fixed number of lanes (half the pool),
+ * and its caller stops waiting after a bound, with the reason: a call that has not returned by then
+ * fails with BACKUP_TARGET_UNREACHABLE (not retried: a retry would only take another thread), as
+ * does a call that waited that long for a lane. The lane stays held until the call returns, so a
+ * hung target holds at most its lanes, and the state file, the staging files and everything else
+ * keep the rest of the pool. What a call returns after its caller gave up (an open file) is handed
+ * to `late`, which closes it.
+ */
+import { ConductorError } from '../errors.js';
+
+interface Running {
+  readonly what: string;
+  readonly since: number;
+}
+
+interface Waiter {
+  start(): void;
+}
+
+export class BlockingCalls {
+  private readonly running = new Set<Running>();
+  private readonly waiting: Waiter[] = [];
+
+  constructor(
+    /** The target, as answers name it. */
+    readonly description: string,
+    readonly lanes: number,
+    /** How long a caller waits for a lane, and then for its call, ms (backup.requestTimeoutMs). */
+    public timeoutMs: number,
+  ) {}
+
+  /** Calls running now (returned or not). */
+  get busy(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Runs `call` in a lane. `late` gets the value of a call that returned after its caller stopped
+   * waiting (a file handle to close); a late failure is dropped. A `patient` call (a close after
+   * a failure, which nobody waits for) waits for a lane and for its answer without a bound.
+   */
+  run<T>(what: string, call: () => Promise<T>, options: { late?: (value: T) => unknown; patient?: boolean } = {}): Promise<T> {
+    const { late, patient = false } = options;
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const start = (): void => {
+        const entry: Running = { what, since: Date.now() };
+        this.running.add(entry);
+        const timer = patient
+          ? undefined
+          : setTimeout(() => {
+              done = true;
+              reject(this.unanswered(`${what} has not returned in ${seconds(Date.now() - entry.since)}`));
+            }, this.timeoutMs);
+        const settle = (): void => {
+          clearTimeout(timer);
+          this.running.delete(entry);
+          this.next();
+        };
+        let pending: Promise<T>;
+        try {
+          pending = call();
+        } catch (err) {
+          pending = Promise.reject(err);
+        }
+        pending.then(
+          (value) => {
+            settle();
+            if (!done) {
+              done = true;
+              resolve(value);
+            } else if (late) void Promise.resolve(late(value)).catch(() => undefined);
+          },
+          (err: unknown) => {
+            settle();
+            if (!done) {
+              done = true;
+              reject(err);
+            }
+          },
+        );
+      };
+      if (this.running.size < this.lanes) {
+        start();
+        return;
+      }
+      let waited: NodeJS.Timeout | undefined;
+      const waiter: Waiter = {
+        start: () => {
+          clearTimeout(waited);
+          start();
+        },
+      };
+      this.waiting.push(waiter);
+      if (patient) return;
+      waited = setTimeout(() => {
+        const at = this.waiting.indexOf(waiter);
+        if (at >= 0) this.waiting.splice(at, 1);
+        done = true;
+        reject(this.unanswered(`${what} waited ${seconds(this.timeoutMs)} for one of its ${this.lanes} calls at a time`));
+      }, this.timeoutMs);
+    });
+  }
+
+  private next(): void {
+    while (this.waiting.length > 0 && this.running.size < this.lanes) this.waiting.shift()!.start();
+  }
+
+  private unanswered(what: string): ConductorError {
+    const now = Date.now();
+    let oldest: Running | undefined;
+    for (const entry of this.running) if (!oldest || entry.since < oldest.since) oldest = entry;
+    const held = oldest ? `; ${this.running.size} of its calls have not returned, the oldest (${oldest.what}) for ${seconds(now - oldest.since)}` : '';
+    return new ConductorError(
+      'BACKUP_TARGET_UNREACHABLE',
+      `backup target ${this.description}: ${what}${held}: the filesystem does not answer (a hung NFS mount?); its calls are not retried, and at most ${this.lanes} of them hold threads while it does not answer`,
+      { target: this.description, stuckCalls: this.running.size },
+    );
+  }
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
