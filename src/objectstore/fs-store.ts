@@ -88,8 +88,8 @@ export class FsStore implements ObjectStore {
     const target = this.file(key);
     const dir = path.dirname(target);
     const temp = `${target}${TEMP_MARK}${this.tempPrefix}${(this.tempCount++).toString(36)}`;
-    // Each call is a job on libuv's pool (4 threads), where fsyncs hold threads for milliseconds:
-    // the directory is made only when the open finds it missing.
+    // Each call is a job on libuv's pool (half of it at most for a target: its lanes), where fsyncs
+    // hold threads for milliseconds: the directory is made only when the open finds it missing.
     const handle = await this.openIn(temp, 'wx', 0o640).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
       await this.io(`mkdir ${dir}`, () => mkdir(dir, { recursive: true }));
@@ -105,14 +105,14 @@ export class FsStore implements ObjectStore {
       await this.io(`fsync ${temp}`, () => handle.sync());
     } catch (err) {
       this.closeUnwaited(handle, temp);
-      await this.io(`unlink ${temp}`, () => unlink(temp)).catch(() => undefined);
+      this.unlinkUnwaited(temp);
       throw err;
     }
     await this.closeFile(handle, temp);
     try {
       await this.io(`rename ${temp}`, () => rename(temp, target));
     } catch (err) {
-      await this.io(`unlink ${temp}`, () => unlink(temp)).catch(() => undefined);
+      this.unlinkUnwaited(temp);
       throw err;
     }
     if (options?.nameDurable !== 'later') await this.syncDir(dir);
@@ -249,5 +249,10 @@ export class FsStore implements ObjectStore {
    */
   private closeUnwaited(handle: FileHandle, file: string): void {
     this.calls.run(`close ${file}`, () => handle.close(), { patient: true }).catch(() => undefined);
+  }
+
+  /** A failed put's temp file, removed when a lane is free (or at the next start: abortOrphanUploads). */
+  private unlinkUnwaited(temp: string): void {
+    this.calls.run(`unlink ${temp}`, () => unlink(temp), { patient: true }).catch(() => undefined);
   }
 }
