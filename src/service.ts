@@ -27,6 +27,7 @@ import { apiTcpPlan, clientTlsFiles } from './api/tls-config.js';
 import { WatchedTls } from './api/watched-tls.js';
 import { DAY_MS, TlsExpiryWatch } from './api/tls-expiry.js';
 import { configSource, redactedConfig } from './config/load.js';
+import { targetLanes, threadpoolSize } from './threadpool.js';
 import type { Config } from './config/schema.js';
 import { checkStateFileWritable } from './config/state-dir.js';
 import { engineDeps } from './domain/engine/engine-deps.js';
@@ -143,7 +144,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
   settleDetachProtector();
   const log = options.logger ?? createLogger({ level: config['log.level'] });
   refuseImplicitSimulator(config);
-  log.info({ config: redactedConfig(config) }, 'starting');
+  // libuv's pool as node started it (only the environment sets it: threadpool.ts), and what a hung filesystem backup target may hold of it.
+  log.info({ config: redactedConfig(config), threadpool: { size: threadpoolSize(), backupTargetLanes: targetLanes() } }, 'starting');
   const domainLog = componentLogger(log, 'domain');
   const hostIoTimeoutSec = await readHostIoTimeout(options.sysfsRoot);
   const budget = budgetFromConfig(config, hostIoTimeoutSec, domainLog);

@@ -78,6 +78,14 @@ const restore = (i: number) => invoke(run.clients.backups, 'RestoreCreate', { vo
 
 describe('a filesystem backup target that does not answer', () => {
   it('holds half the pool at most, fails its callers with the reason, and never stops the state file', async () => {
+    // The start says what the pool is and what a target may hold of it.
+    const starting = run
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg?: string; threadpool?: unknown })
+      .find((entry) => entry.msg === 'starting');
+    expect(starting?.threadpool).toEqual({ size: 8, backupTargetLanes: 4 });
     const started = Date.now();
     const refused = await Promise.all(Array.from({ length: HUNG }, (_, i) => refusal(restore(i))));
     const took = Date.now() - started;
