@@ -28,8 +28,8 @@ export class BlockingCalls {
     /** The target, as answers name it. */
     readonly description: string,
     readonly lanes: number,
-    /** How long a caller waits for a lane, and then for its call, ms (backup.requestTimeoutMs). */
-    public timeoutMs: number,
+    /** How long a caller waits for a lane, and then for its call, ms, unless its run says otherwise. */
+    readonly timeoutMs: number,
   ) {}
 
   /** Calls running now (returned or not). */
@@ -38,12 +38,13 @@ export class BlockingCalls {
   }
 
   /**
-   * Runs `call` in a lane. `late` gets the value of a call that returned after its caller stopped
-   * waiting (a file handle to close); a late failure is dropped. A `patient` call (a close after
-   * a failure, which nobody waits for) waits for a lane and for its answer without a bound.
+   * Runs `call` in a lane. `timeoutMs` is this caller's bound (the lanes are shared, the bound is
+   * the caller's). `late` gets the value of a call that returned after its caller stopped waiting
+   * (a file handle to close); a late failure is dropped. A `patient` call (a close after a
+   * failure, which nobody waits for) waits for a lane and for its answer without a bound.
    */
-  run<T>(what: string, call: () => Promise<T>, options: { late?: (value: T) => unknown; patient?: boolean } = {}): Promise<T> {
-    const { late, patient = false } = options;
+  run<T>(what: string, call: () => Promise<T>, options: { timeoutMs?: number; late?: (value: T) => unknown; patient?: boolean } = {}): Promise<T> {
+    const { late, patient = false, timeoutMs = this.timeoutMs } = options;
     return new Promise<T>((resolve, reject) => {
       let done = false;
       const start = (): void => {
@@ -54,7 +55,7 @@ export class BlockingCalls {
           : setTimeout(() => {
               done = true;
               reject(this.unanswered(`${what} has not returned in ${seconds(Date.now() - entry.since)}`));
-            }, this.timeoutMs);
+            }, timeoutMs);
         const settle = (): void => {
           clearTimeout(timer);
           this.running.delete(entry);
@@ -100,8 +101,8 @@ export class BlockingCalls {
         const at = this.waiting.indexOf(waiter);
         if (at >= 0) this.waiting.splice(at, 1);
         done = true;
-        reject(this.unanswered(`${what} waited ${seconds(this.timeoutMs)} for one of its ${this.lanes} calls at a time`));
-      }, this.timeoutMs);
+        reject(this.unanswered(`${what} waited ${seconds(timeoutMs)} for one of its ${this.lanes} calls at a time`));
+      }, timeoutMs);
     });
   }
 

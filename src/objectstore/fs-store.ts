@@ -32,24 +32,22 @@ export const TARGET_CALL_TIMEOUT_MS = 30_000;
 /**
  * The lanes of each target directory, one set per path for the process: every store of a path and
  * every check of it (checkFsTargetStorage's statfs) share them, so setting a hung path again and
- * again holds no more threads than once.
+ * again holds no more threads than once. Each caller brings its own bound.
  */
 const lanesByRoot = new Map<string, BlockingCalls>();
 
-export function targetCalls(root: string, timeoutMs = TARGET_CALL_TIMEOUT_MS): BlockingCalls {
+function targetCalls(root: string): BlockingCalls {
   let calls = lanesByRoot.get(root);
   if (!calls) {
-    calls = new BlockingCalls(`file://${root}`, targetLanes(), timeoutMs);
+    calls = new BlockingCalls(`file://${root}`, targetLanes(), TARGET_CALL_TIMEOUT_MS);
     lanesByRoot.set(root, calls);
   }
-  // The latest setting: calls already running keep their lanes.
-  calls.timeoutMs = timeoutMs;
   return calls;
 }
 
 /** statfs of a path on the target at `root`, in the target's lanes. */
-export function targetStatfs(root: string, at: string, timeoutMs?: number): Promise<StatsFs> {
-  return targetCalls(root, timeoutMs).run(`statfs ${at}`, () => statfs(at));
+export function targetStatfs(root: string, at: string, timeoutMs = TARGET_CALL_TIMEOUT_MS): Promise<StatsFs> {
+  return targetCalls(root).run(`statfs ${at}`, () => statfs(at), { timeoutMs });
 }
 
 const closeLate = (handle: FileHandle): Promise<void> => handle.close();
@@ -61,22 +59,25 @@ export class FsStore implements ObjectStore {
   private tempCount = 0;
 
   private readonly calls: BlockingCalls;
+  /** How long a caller waits for one of its calls (backup.requestTimeoutMs). */
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly root: string,
     options: { callTimeoutMs?: number } = {},
   ) {
     this.description = `file://${root}`;
-    this.calls = targetCalls(root, options.callTimeoutMs);
+    this.calls = targetCalls(root);
+    this.timeoutMs = options.callTimeoutMs ?? TARGET_CALL_TIMEOUT_MS;
   }
 
   /** One filesystem call, in a lane. */
   private io<T>(what: string, call: () => Promise<T>): Promise<T> {
-    return this.calls.run(what, call);
+    return this.calls.run(what, call, { timeoutMs: this.timeoutMs });
   }
 
   private openIn(file: string, flags: string, mode?: number): Promise<FileHandle> {
-    return this.calls.run(`open ${file}`, () => open(file, flags, mode), { late: closeLate });
+    return this.calls.run(`open ${file}`, () => open(file, flags, mode), { timeoutMs: this.timeoutMs, late: closeLate });
   }
 
   private file(key: string): string {
