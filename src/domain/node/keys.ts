@@ -102,7 +102,7 @@ export function copyKeyUser(replica: string, hostNqn: string): string {
   return `copy/${replica}/${hostNqn}`;
 }
 
-/** [kind, owner, rest] of a user: ['export', replica, host NQN], ['engine', volume, replica] or ['restore', replica, 'host']. */
+/** [kind, owner, rest] of a user: ['export', replica, host NQN], ['engine', volume, replica], ['restore', replica, 'host'] or ['copy', replica, copy host NQN]. */
 export function splitKeyUser(user: string): [string, string, string] {
   const first = user.indexOf('/');
   const second = user.indexOf('/', first + 1);

@@ -592,13 +592,13 @@ export class NodeService implements NodeDomain, EngineDomain {
     return this.ctx.inventory.orphans;
   }
 
-  /** Every operation answers with a promise, also when it fails before its first await. */
   /** Whether a key user's keys are still needed: its record, or a restore or a copy under way (key-users.ts). */
   private keyUserLive(user: string): boolean {
     const restoring = (replica: string) => this.dataPath.isRestoring(replica);
     return keyUserLive(user, this.ctx, this.records, restoring, (copy) => this.copies.copying(copy));
   }
 
+  /** Every operation answers with a promise, also when it fails before its first await. */
   private async run<T>(operation: string, work: () => Promise<T>): Promise<T> {
     if (!this.state.ready) throw new ConductorError('SERVICE_NOT_READY', `the service is not ready (${this.state.reason}); retry shortly`);
     try {

@@ -248,16 +248,18 @@ export class SnapshotPath {
         this.ctx.log.info({ engine: info.engine, replica: member.name, snapshot: snapshot.name, clusters: final.copiedClusters }, 'snapshot copied to the new replica');
       }
     } finally {
-      // The source node's access is withdrawn on every path (a best effort if that node is gone);
-      // a replica that was not exposed before is unexposed again.
-      if (access) {
+      // The source node's access (or the copy host's) is withdrawn on every path (a best effort if
+      // that node is gone); a replica that was not exposed before is unexposed again.
+      if (access || !destination.hosts.includes(source.hostNqn)) {
         const bounded = { deadlineMs: PEER_PROBE_MS };
-        const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, [access.nqn], bounded, 'remove') : destination.peer.replicaUnexpose(member.name, bounded);
-        await withdraw.catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, "cannot withdraw the copy host's access to the new replica"));
-      } else if (!destination.hosts.includes(source.hostNqn)) {
-        const bounded = { deadlineMs: PEER_PROBE_MS };
-        const withdraw = destination.hosts.length > 0 ? destination.peer.replicaExpose(member.name, destination.hosts, bounded, 'replace') : destination.peer.replicaUnexpose(member.name, bounded);
-        await withdraw.catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, "cannot withdraw the source node's access to the new replica"));
+        const withdraw =
+          destination.hosts.length === 0
+            ? destination.peer.replicaUnexpose(member.name, bounded)
+            : access
+              ? destination.peer.replicaExpose(member.name, [access.nqn], bounded, 'remove')
+              : destination.peer.replicaExpose(member.name, destination.hosts, bounded, 'replace');
+        const whose = access ? "the copy host's" : "the source node's";
+        await withdraw.catch((e: unknown) => this.ctx.log.warn({ replica: member.name, err: (e as Error).message }, `cannot withdraw ${whose} access to the new replica`));
       }
     }
     info.bytesDone = copiedBytes;
