@@ -71,6 +71,18 @@ describe('a snapshot-preserving rebuild onto a protected replica, peers over mut
     return rebuildEnd(engineNode, 'kc', name);
   }
 
+  /** Replaces member `out` by `name`, whose export requires `secrets`: the rebuild takes the snapshot path and copies both snapshots. */
+  async function replacedKeepingSnapshots(out: string, name: string, secrets: HostSecrets): Promise<void> {
+    const rebuild = await replace(out, name, secrets);
+    expect(rebuild.state, rebuild.reason).toBe('done');
+    expect(rebuild.path, rebuild.pathReason).toBe('snapshot-preserving');
+    expect(rebuild.snapshots.map((s) => [s.name, s.state])).toEqual([
+      ['s1', 'copied'],
+      ['s2', 'copied'],
+    ]);
+    await expectSnapshotsCopied(name);
+  }
+
   async function expectSnapshotsCopied(replica: string): Promise<void> {
     const sourceSnaps = await nodes[0]!.node.snapshotList('kc-r0');
     const targetSnaps = await nodes[1]!.node.snapshotList(replica);
@@ -130,14 +142,7 @@ describe('a snapshot-preserving rebuild onto a protected replica, peers over mut
 
   it('keeps the snapshot chain on a new replica that requires bidirectional DH-HMAC-CHAP; the copy keys are gone after', async () => {
     const before = await keysOf(nodes[0]!);
-    const rebuild = await replace('kc-r1', 'kc-r1b', chap());
-    expect(rebuild.state, rebuild.reason).toBe('done');
-    expect(rebuild.path, rebuild.pathReason).toBe('snapshot-preserving');
-    expect(rebuild.snapshots.map((s) => [s.name, s.state])).toEqual([
-      ['s1', 'copied'],
-      ['s2', 'copied'],
-    ]);
-    await expectSnapshotsCopied('kc-r1b');
+    await replacedKeepingSnapshots('kc-r1', 'kc-r1b', chap());
     // The export is back to the engine's host alone, with its own keys; the copy host is gone.
     const exported = (await nodes[1]!.node.replicaGet('kc-r1b')).export!;
     expect(exported.hostNqns).toEqual([ENGINE_HOST_NQN]);
@@ -151,14 +156,7 @@ describe('a snapshot-preserving rebuild onto a protected replica, peers over mut
 
   it('keeps the snapshot chain on a new replica whose export is TLS (a per-copy PSK)', async () => {
     const before = await keysOf(nodes[0]!);
-    const rebuild = await replace('kc-r1b', 'kc-r1t', tls());
-    expect(rebuild.state, rebuild.reason).toBe('done');
-    expect(rebuild.path, rebuild.pathReason).toBe('snapshot-preserving');
-    expect(rebuild.snapshots.map((s) => [s.name, s.state])).toEqual([
-      ['s1', 'copied'],
-      ['s2', 'copied'],
-    ]);
-    await expectSnapshotsCopied('kc-r1t');
+    await replacedKeepingSnapshots('kc-r1b', 'kc-r1t', tls());
     const exported = (await nodes[1]!.node.replicaGet('kc-r1t')).export!;
     expect(exported.hostNqns).toEqual([ENGINE_HOST_NQN]);
     expect(exported.secureChannel).toBe(true);
