@@ -6,6 +6,7 @@
 import { Socket } from 'node:net';
 import type { RequestTiming } from './contract.js';
 import { scanValue, skipWhitespace, type JsonValue } from './json-scan.js';
+import { mainThreadCpuMs } from './thread-cpu.js';
 
 /** SPDK_JSONRPC_RECV_BUF_SIZE: what a connection holds of requests not yet complete. */
 export const RECV_BUFFER_BYTES = 256 * 1024;
@@ -39,7 +40,7 @@ function boundedReader(accepted: Socket, room: () => number, received: (bytes: B
   return new Socket(options as ConstructorParameters<typeof Socket>[0]);
 }
 
-/** A moment in the simulator's process: wall clock, the process's CPU so far, and the poll count. */
+/** A moment in the simulator's process: wall clock, the main thread's CPU so far (thread-cpu.ts), and the poll count. */
 export interface Stamp {
   readonly wallMs: number;
   readonly cpuMs: number;
@@ -56,16 +57,11 @@ export interface Clock {
   arrival(): Stamp;
 }
 
-function cpuMs(): number {
-  const cpu = process.cpuUsage();
-  return (cpu.user + cpu.system) / 1000;
-}
-
-/** `pollStartCpuMs`: the process's CPU when the last poll began (undefined before the first). */
+/** `pollStartCpuMs`: the main thread's CPU when the last poll began (undefined before the first). */
 export function processClock(tick: () => number, pollStartCpuMs: () => number | undefined = () => undefined): Clock {
   return {
-    now: () => ({ wallMs: performance.now(), cpuMs: cpuMs(), tick: tick() }),
-    arrival: () => ({ wallMs: performance.now(), cpuMs: pollStartCpuMs() ?? cpuMs(), tick: tick() }),
+    now: () => ({ wallMs: performance.now(), cpuMs: mainThreadCpuMs(), tick: tick() }),
+    arrival: () => ({ wallMs: performance.now(), cpuMs: pollStartCpuMs() ?? mainThreadCpuMs(), tick: tick() }),
   };
 }
 

@@ -124,7 +124,7 @@ export interface PolledRequest {
 
 /**
  * One request's life in the simulator, from the bytes that completed it arriving to its answer
- * being written to the socket: wall time, the polls it waited for, and the process's CPU from the
+ * being written to the socket: wall time, the polls it waited for, and the main thread's CPU from the
  * start of the last poll before it arrived (a spinning handler or poller shows in it, CPU-burning
  * neighbours do not; see Clock in connection.ts).
  */

@@ -160,7 +160,7 @@ export function faultsModule(target: CoreTarget): SimModule {
         },
       });
       // The previous request answered on this connection, from the arrival of its last byte to
-      // its answer written: wall ms, the polls it waited, and the process's CPU ms from the start
+      // its answer written: wall ms, the polls it waited, and the main thread's CPU ms from the start
       // of the last poll before its arrival (its bytes waited in the socket through that poll).
       t.register('sim_request_time', {
         handler: (_params, ctx) => {
