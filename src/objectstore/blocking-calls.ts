@@ -30,6 +30,8 @@ export class BlockingCalls {
     readonly lanes: number,
     /** How long a caller waits for a lane, and then for its call, ms, unless its run says otherwise. */
     readonly timeoutMs: number,
+    /** What a call that does not return most likely means, for the refusal's words. */
+    private readonly unansweredBecause = 'the filesystem does not answer (a hung NFS mount?)',
   ) {}
 
   /** Calls running now (returned or not). */
@@ -117,7 +119,7 @@ export class BlockingCalls {
     const held = oldest ? `; ${this.running.size} of its calls have not returned, the oldest (${oldest.what}) for ${seconds(now - oldest.since)}` : '';
     return new ConductorError(
       'BACKUP_TARGET_UNREACHABLE',
-      `backup target ${this.description}: ${what}${held}: the filesystem does not answer (a hung NFS mount?); its calls are not retried, and at most ${this.lanes} of them hold threads while it does not answer`,
+      `backup target ${this.description}: ${what}${held}: ${this.unansweredBecause}; its calls are not retried, and at most ${this.lanes} of them hold threads while it does not answer`,
       { target: this.description, stuckCalls: this.running.size },
     );
   }

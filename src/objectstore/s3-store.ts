@@ -22,6 +22,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { endpointLookups, type EndpointLookups } from './endpoint-lookup.js';
 import { checkKey, type ObjectStore, type StoredObject } from './object-store.js';
 
 export interface S3StoreOptions {
@@ -39,6 +40,8 @@ export interface S3StoreOptions {
   requestTimeoutMs: number;
   /** Parts of a multipart upload (default PART_BYTES; S3's least is 5 MiB): tests make manifests go up in parts. */
   partBytes?: number;
+  /** The endpoint's name lookups (default: the process's, endpoint-lookup.ts); tests give a dead resolver. */
+  lookups?: EndpointLookups;
 }
 
 /** Parts of a multipart upload; objects smaller than this go up in one PUT. */
@@ -60,7 +63,9 @@ export class S3Store implements ObjectStore {
     this.description = `s3://${options.bucket}/${options.prefix}${options.endpoint ? ` at ${options.endpoint}` : ''}`;
     const https = options.endpoint === undefined || options.endpoint.startsWith('https:');
     // keepAlive: one pool of connections per target, reused; maxSockets bounds what a burst opens.
-    this.agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 16, ...(options.caPem ? { ca: options.caPem } : {}) }) : new HttpAgent({ keepAlive: true, maxSockets: 16 });
+    // The endpoint's name is looked up in bounded, shared lanes (a dead resolver holds pool threads).
+    const lookup = (options.lookups ?? endpointLookups).forConnections(options.requestTimeoutMs);
+    this.agent = https ? new HttpsAgent({ keepAlive: true, maxSockets: 16, lookup, ...(options.caPem ? { ca: options.caPem } : {}) }) : new HttpAgent({ keepAlive: true, maxSockets: 16, lookup });
     this.client = new S3Client({
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
