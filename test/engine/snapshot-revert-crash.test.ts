@@ -58,12 +58,18 @@ async function volumeChecksum(): Promise<string> {
   return result.sha256 ?? result.checksum ?? JSON.stringify(result);
 }
 
-/** The engine healthy again, with no revert recorded and no rebuild left. */
+/** The engine healthy again, with no revert recorded and no rebuild left; a timeout says what it last was. */
 async function settled(current: ServiceRun): Promise<void> {
-  await until('engine cr healthy, reverted, its rebuilds done', 60_000, async () => {
-    const e = await invoke(current.clients.engines, 'EngineGet', { name: 'cr' });
-    return e.state === 'ENGINE_STATE_HEALTHY' && !e.revert && e.rebuilds.length === 0 && !e.rebuild;
-  });
+  let last: unknown;
+  try {
+    await until('engine cr healthy, reverted, its rebuilds done', 60_000, async () => {
+      const e = await invoke(current.clients.engines, 'EngineGet', { name: 'cr' });
+      last = { state: e.state, reason: e.reason, members: e.members, revert: e.revert, rebuilds: e.rebuilds, rebuild: e.rebuild };
+      return e.state === 'ENGINE_STATE_HEALTHY' && !e.revert && e.rebuilds.length === 0 && !e.rebuild;
+    });
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; the engine last: ${JSON.stringify(last)}`);
+  }
 }
 
 /** A snapshot between two writes; returns the volume's checksum at the snapshot and after. */
