@@ -20,6 +20,38 @@ interface Waiter {
   start(): void;
 }
 
+/**
+ * Threads several sets of lanes draw on together (every path of the filesystem targets): a call
+ * takes one of its own lanes and one of these, so calls hung on many paths (an operator trying one
+ * path after another on a dead mount) still hold no more than `size` of the pool.
+ */
+export class SharedThreads {
+  readonly running = new Set<Running>();
+  private readonly sets = new Set<BlockingCalls>();
+
+  constructor(
+    readonly size: number,
+    /** What the threads are for, as a refusal names them. */
+    readonly description: string,
+  ) {}
+
+  get free(): boolean {
+    return this.running.size < this.size;
+  }
+
+  join(set: BlockingCalls): void {
+    this.sets.add(set);
+  }
+
+  /** A thread came back: the sets start what waits, in turn, while threads are free. */
+  wake(): void {
+    for (const set of this.sets) {
+      if (!this.free) return;
+      set.startWaiting();
+    }
+  }
+}
+
 export class BlockingCalls {
   private readonly running = new Set<Running>();
   private readonly waiting: Waiter[] = [];
@@ -32,7 +64,15 @@ export class BlockingCalls {
     readonly timeoutMs: number,
     /** What a call that does not return most likely means, for the refusal's words. */
     private readonly unansweredBecause = 'the filesystem does not answer (a hung NFS mount?)',
-  ) {}
+    /** Threads shared with other sets of lanes, if any: a call needs one of these too. */
+    private readonly shared?: SharedThreads,
+  ) {
+    shared?.join(this);
+  }
+
+  private canStart(): boolean {
+    return this.running.size < this.lanes && (this.shared?.free ?? true);
+  }
 
   /** Calls running now (returned or not). */
   get busy(): number {
@@ -52,6 +92,7 @@ export class BlockingCalls {
       const start = (): void => {
         const entry: Running = { what, since: Date.now() };
         this.running.add(entry);
+        this.shared?.running.add(entry);
         const timer = patient
           ? undefined
           : setTimeout(() => {
@@ -61,7 +102,8 @@ export class BlockingCalls {
         const settle = (): void => {
           clearTimeout(timer);
           this.running.delete(entry);
-          this.next();
+          this.startWaiting();
+          if (this.shared?.running.delete(entry)) this.shared.wake();
         };
         let pending: Promise<T>;
         try {
@@ -86,7 +128,7 @@ export class BlockingCalls {
           },
         );
       };
-      if (this.running.size < this.lanes) {
+      if (this.waiting.length === 0 && this.canStart()) {
         start();
         return;
       }
@@ -103,23 +145,28 @@ export class BlockingCalls {
         const at = this.waiting.indexOf(waiter);
         if (at >= 0) this.waiting.splice(at, 1);
         done = true;
-        reject(this.unanswered(`${what} waited ${seconds(timeoutMs)} for one of its ${this.lanes} calls at a time`));
+        const ownFull = this.running.size >= this.lanes;
+        const because = ownFull || !this.shared ? `one of its ${this.lanes} calls at a time` : `one of the ${this.shared.size} threads for ${this.shared.description}`;
+        reject(this.unanswered(`${what} waited ${seconds(timeoutMs)} for ${because}`, ownFull ? this.running : (this.shared?.running ?? this.running)));
       }, timeoutMs);
     });
   }
 
-  private next(): void {
-    while (this.waiting.length > 0 && this.running.size < this.lanes) this.waiting.shift()!.start();
+  /** Starts waiting calls while a lane (and a shared thread) is free. */
+  startWaiting(): void {
+    while (this.waiting.length > 0 && this.canStart()) this.waiting.shift()!.start();
   }
 
-  private unanswered(what: string): ConductorError {
+  /** `held`: the calls that hold what the caller waited for (its lanes, or the shared threads). */
+  private unanswered(what: string, held: ReadonlySet<Running> = this.running): ConductorError {
     const now = Date.now();
     let oldest: Running | undefined;
-    for (const entry of this.running) if (!oldest || entry.since < oldest.since) oldest = entry;
-    const held = oldest ? `; ${this.running.size} of its calls have not returned, the oldest (${oldest.what}) for ${seconds(now - oldest.since)}` : '';
+    for (const entry of held) if (!oldest || entry.since < oldest.since) oldest = entry;
+    const whose = held === this.running ? 'its calls' : `the calls for ${this.shared!.description}`;
+    const heldText = oldest ? `; ${held.size} of ${whose} have not returned, the oldest (${oldest.what}) for ${seconds(now - oldest.since)}` : '';
     return new ConductorError(
       'BACKUP_TARGET_UNREACHABLE',
-      `backup target ${this.description}: ${what}${held}: ${this.unansweredBecause}; its calls are not retried, and at most ${this.lanes} of them hold threads while it does not answer`,
+      `backup target ${this.description}: ${what}${heldText}: ${this.unansweredBecause}; its calls are not retried, and at most ${this.lanes} of them hold threads while it does not answer`,
       { target: this.description, stuckCalls: this.running.size },
     );
   }

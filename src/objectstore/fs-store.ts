@@ -17,7 +17,7 @@ import type { StatsFs } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, statfs, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { targetLanes } from '../threadpool.js';
-import { BlockingCalls } from './blocking-calls.js';
+import { BlockingCalls, SharedThreads } from './blocking-calls.js';
 import { checkKey, type ObjectStore, type PutOptions, type StoredObject } from './object-store.js';
 
 const TEMP_MARK = '.part-';
@@ -32,14 +32,17 @@ export const TARGET_CALL_TIMEOUT_MS = 30_000;
 /**
  * The lanes of each target directory, one set per path for the process: every store of a path and
  * every check of it (checkFsTargetStorage's statfs) share them, so setting a hung path again and
- * again holds no more threads than once. Each caller brings its own bound.
+ * again holds no more threads than once. Each caller brings its own bound. All paths draw on one
+ * budget of threads, so trying one path after another on a dead mount holds no more either.
  */
 const lanesByRoot = new Map<string, BlockingCalls>();
+let fsTargetThreads: SharedThreads | undefined;
 
 function targetCalls(root: string): BlockingCalls {
   let calls = lanesByRoot.get(root);
   if (!calls) {
-    calls = new BlockingCalls(`file://${root}`, targetLanes(), TARGET_CALL_TIMEOUT_MS);
+    fsTargetThreads ??= new SharedThreads(targetLanes(), 'filesystem targets');
+    calls = new BlockingCalls(`file://${root}`, targetLanes(), TARGET_CALL_TIMEOUT_MS, undefined, fsTargetThreads);
     lanesByRoot.set(root, calls);
   }
   return calls;

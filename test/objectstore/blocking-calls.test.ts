@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConductorError } from '../../src/errors.js';
-import { BlockingCalls } from '../../src/objectstore/blocking-calls.js';
+import { BlockingCalls, SharedThreads } from '../../src/objectstore/blocking-calls.js';
 import { conductorRefusal } from '../helpers/refusal.js';
 
 function deferred<T>(): { promise: Promise<T>; resolve(value: T): void; reject(err: Error): void } {
@@ -75,5 +75,37 @@ describe('BlockingCalls', () => {
     await close;
     expect(closed).toBe(true);
     expect(calls.busy).toBe(0);
+  });
+  it('sets of lanes sharing threads hold no more than those together; a freed thread starts what waits in another set', async () => {
+    const threads = new SharedThreads(2, 'filesystem targets');
+    const a = new BlockingCalls('file:///a', 2, 100, undefined, threads);
+    const b = new BlockingCalls('file:///b', 2, 100, undefined, threads);
+    const c = new BlockingCalls('file:///c', 2, 5_000, undefined, threads);
+    const hungA = deferred<void>();
+    const hungB = deferred<void>();
+    const firstA = conductorRefusal(a.run('statfs /a', () => hungA.promise));
+    const firstB = conductorRefusal(b.run('statfs /b', () => hungB.promise));
+    let ranC = false;
+    // Both threads are held (one lane of a, one of b): c waits although its own lanes are free.
+    const onC = c.run('statfs /c', async () => {
+      ranC = true;
+      return 'c';
+    });
+    const onA = conductorRefusal(a.run('open /a/x', async () => 'x'));
+    expect(ranC).toBe(false);
+    const [e1, e2, e3] = await Promise.all([firstA, firstB, onA]);
+    expect(e1.message).toMatch(/statfs \/a has not returned/);
+    expect(e2.message).toMatch(/statfs \/b has not returned/);
+    expect(e3.message).toMatch(
+      /^backup target file:\/\/\/a: open \/a\/x waited 0\.1 s for one of the 2 threads for filesystem targets; 2 of the calls for filesystem targets have not returned, the oldest \(statfs \/a\)/,
+    );
+    expect(ranC).toBe(false);
+    // b's call returns: its thread starts c's waiting call.
+    hungB.resolve();
+    expect(await onC).toBe('c');
+    expect(ranC).toBe(true);
+    hungA.resolve();
+    await expect.poll(() => a.busy + b.busy + c.busy).toBe(0);
+    expect(await a.run('open /a/y', async () => 'y')).toBe('y');
   });
 });
