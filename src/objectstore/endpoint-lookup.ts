@@ -8,7 +8,7 @@
  * waited. So:
  * - lookups of the same name with the same options share one getaddrinfo until it returns (a
  *   burst of connections to one endpoint, and the retries after it, cost one thread);
- * - lookups run in a few lanes for the process (blocking-calls.ts: LOOKUP_LANES), and a caller
+ * - lookups run in LOOKUP_LANES lanes for the process (blocking-calls.ts), and a caller
  *   stops waiting after the request's bound: BACKUP_TARGET_UNREACHABLE, not retried, naming the
  *   lookup that has not returned. A lookup that returns late frees its lane then.
  * Nothing is cached past the lookup: the next connection asks again, so a changed record is seen.
