@@ -267,7 +267,7 @@ export const CONFIG_KEYS = {
     min: 100,
     max: 3_600_000,
     describe:
-      "A backup target request (connect included) that takes longer fails and is retried, ms. A filesystem target's call that has not returned by then (a hung mount) fails without a retry, as does one that waited that long for one of the target's calls at a time (half of libuv's pool, UV_THREADPOOL_SIZE)",
+      "A backup target request (connect included) that takes longer fails and is retried, ms. A filesystem target's call that has not returned by then (a hung mount) fails without a retry, as does one that waited that long for one of the targets' calls at a time (half of libuv's pool, UV_THREADPOOL_SIZE, for all paths together), and an S3 endpoint's name lookup (a dead resolver; 2 at a time)",
   },
   'backup.inflateSecPerGib': {
     type: 'integer',
