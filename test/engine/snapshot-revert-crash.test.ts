@@ -68,7 +68,13 @@ async function settled(current: ServiceRun): Promise<void> {
       return e.state === 'ENGINE_STATE_HEALTHY' && !e.revert && e.rebuilds.length === 0 && !e.rebuild;
     });
   } catch (err) {
-    throw new Error(`${(err as Error).message}; the engine last: ${JSON.stringify(last)}`);
+    // The service's own words about the engine since this start: the last 25 lines that name it.
+    const lines = current
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"engine":"cr"') || l.includes('"level":40') || l.includes('"level":50'))
+      .slice(-25);
+    throw new Error(`${(err as Error).message}; the engine last: ${JSON.stringify(last)}; its log:\n${lines.join('\n')}`);
   }
 }
 
