@@ -10,7 +10,8 @@
  * when one fails; then the intent (the size asked for) is recorded before any member grows, and
  * each grown member is recorded as it is done. A failure or crash at any step leaves the record
  * saying what is done; EngineExpand with the same size, or the node itself after a restart or
- * reconcile (`resumeAll`), completes it. The engine's size changes in the record only once the
+ * reconcile (`resumeAll`), or the engine monitor's pass once its wait is over (resume-pacing.ts),
+ * completes it. The engine's size changes in the record only once the
  * raid has it.
  *
  * No lock is held across a member's growth (a peer call may hang): the record's edits are short
@@ -27,6 +28,7 @@ import type { PeerDirectory } from '../peers.js';
 import type { EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
 import { memberBdev } from './members.js';
+import { ResumePacing, resumeEach, type Unfinished } from './resume-pacing.js';
 
 const MIB = 1024 * 1024;
 /**
@@ -49,6 +51,7 @@ export interface ExpansionDeps {
 
 export class EngineExpansion {
   private readonly running = new Map<string, { sizeBytes: number; done: Promise<EngineInfo> }>();
+  private readonly pacing = new ResumePacing();
 
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'log'>,
@@ -80,16 +83,30 @@ export class EngineExpansion {
     return this.track(name, sizeBytes, () => this.run(name, sizeBytes, options));
   }
 
-  /** Finishes every expansion the records hold unfinished (after a restart or a reconcile); never throws. */
-  async resumeAll(options?: CallOptions): Promise<void> {
+  /**
+   * Finishes every expansion the records hold unfinished (after a restart or a reconcile;
+   * `paced`: the engine monitor's pass, which tries again those whose wait is over); never throws.
+   */
+  async resumeAll(options?: CallOptions, paced = false): Promise<void> {
+    const unfinished: Unfinished[] = [];
     for (const spec of this.records.all()) {
       const expanding = spec.expanding;
-      if (!expanding || spec.creating || this.running.has(spec.name)) continue;
-      this.ctx.log.info({ engine: spec.name, sizeBytes: expanding.sizeBytes, grown: Object.keys(expanding.grown) }, 'resuming an unfinished engine expansion');
-      await this.track(spec.name, expanding.sizeBytes, () => this.run(spec.name, expanding.sizeBytes, options)).catch((err: unknown) =>
-        this.ctx.log.warn({ engine: spec.name, err: (err as Error).message }, 'unfinished engine expansion not completed; EngineExpand with the same size retries it'),
-      );
+      if (expanding && !spec.creating && !this.running.has(spec.name)) unfinished.push({ engine: spec.name, detail: { sizeBytes: expanding.sizeBytes, grown: Object.keys(expanding.grown) } });
     }
+    await resumeEach(
+      this.ctx.log,
+      this.pacing,
+      'expansion',
+      unfinished,
+      paced,
+      (engine) => {
+        // An expansion started by a call since the list was made is that call's.
+        const record = this.records.get(engine)?.expanding;
+        if (!record || this.running.has(engine)) return Promise.resolve();
+        return this.track(engine, record.sizeBytes, () => this.run(engine, record.sizeBytes, options));
+      },
+      'EngineExpand with the same size',
+    );
   }
 
   private track(name: string, sizeBytes: number, work: () => Promise<EngineInfo>): Promise<EngineInfo> {

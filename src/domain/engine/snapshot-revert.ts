@@ -26,7 +26,8 @@
  * (docs/volume-operations.md).
  *
  * The record carries the intent and each step done (`reverting`, phases in state-file.ts): a
- * crash or failure at any step is resumed by the same call again, at start and after a reconcile.
+ * crash or failure at any step is resumed by the same call again, at start, after a reconcile, and
+ * by the engine monitor's pass once its wait is over (resume-pacing.ts).
  * No lock is held across a step (a peer call may hang); one revert per engine runs at a time.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -42,6 +43,7 @@ import type { EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
 import type { Engines } from './engines.js';
 import { memberBdev, waitBdevGone } from './members.js';
+import { ResumePacing, resumeEach, type Unfinished } from './resume-pacing.js';
 
 /** A host that just disconnected may be listed by the target a moment longer. */
 const DISCONNECT_GRACE_MS = 1_000;
@@ -69,6 +71,7 @@ export interface RevertRequest {
 
 export class EngineSnapshotRevert {
   private readonly running = new Map<string, { snapshot: string; done: Promise<EngineInfo> }>();
+  private readonly pacing = new ResumePacing();
 
   constructor(
     private readonly ctx: Pick<DomainContext, 'spdk' | 'client' | 'inventory' | 'locks' | 'log'>,
@@ -103,16 +106,29 @@ export class EngineSnapshotRevert {
     });
   }
 
-  /** Finishes every revert the records hold unfinished (after a restart or a reconcile); never throws. */
-  async resumeAll(options?: CallOptions): Promise<void> {
+  /**
+   * Finishes every revert the records hold unfinished (after a restart or a reconcile; `paced`:
+   * the engine monitor's pass, which tries again those whose wait is over); never throws.
+   */
+  async resumeAll(options?: CallOptions, paced = false): Promise<void> {
+    const unfinished: Unfinished[] = [];
     for (const spec of this.records.all()) {
-      const reverting = spec.reverting;
-      if (!reverting || spec.creating || this.running.has(spec.name)) continue;
-      this.ctx.log.info({ engine: spec.name, ...reverting }, 'resuming an unfinished engine revert');
-      await this.track(spec.name, reverting.snapshot, () => this.run(spec.name, options)).catch((err: unknown) =>
-        this.ctx.log.warn({ engine: spec.name, err: (err as Error).message }, 'unfinished engine revert not completed; EngineSnapshotRevert with the same snapshot retries it'),
-      );
+      if (spec.reverting && !spec.creating && !this.running.has(spec.name)) unfinished.push({ engine: spec.name, detail: { ...spec.reverting } });
     }
+    await resumeEach(
+      this.ctx.log,
+      this.pacing,
+      'revert',
+      unfinished,
+      paced,
+      (engine) => {
+        // A revert started by a call since the list was made is that call's.
+        const record = this.records.get(engine)?.reverting;
+        if (!record || this.running.has(engine)) return Promise.resolve();
+        return this.track(engine, record.snapshot, () => this.run(engine, options));
+      },
+      'EngineSnapshotRevert with the same snapshot',
+    );
   }
 
   private track(name: string, snapshot: string, work: () => Promise<EngineInfo>): Promise<EngineInfo> {

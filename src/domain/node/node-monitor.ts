@@ -1,8 +1,9 @@
 /**
  * The engine monitor: one pass every period, never two at once; a failed pass is logged and the
  * next one runs. A pass checks spdk_tgt against the records (reconcile), reads the engines, adopts
- * rebuilds spdk_tgt started, records members out and refreshes some replicas' allocation; the
- * last three wait while a reconcile blocks.
+ * rebuilds spdk_tgt started, records members out, refreshes some replicas' allocation and starts
+ * again the unfinished expansions and reverts whose wait is over (resume-pacing.ts); the last four
+ * wait while a reconcile blocks.
  */
 import type { DomainContext } from './context.js';
 import type { EngineRecords } from '../engine/engine-records.js';
@@ -22,6 +23,8 @@ export interface MonitorParts {
   rebuilds: Pick<Rebuilds, 'adoptStarted'>;
   records: EngineRecords;
   replicas: Pick<Replicas, 'refreshAllocation'>;
+  /** Starts the unfinished expansions and reverts whose wait is over, in the background; never throws. */
+  resumeUnfinished(): void;
 }
 
 export class NodeMonitor {
@@ -37,7 +40,7 @@ export class NodeMonitor {
   /** The next pass, one period from now. */
   schedule(): void {
     if (this.stop.aborted) return;
-    const { ctx, reconciler, engineStatus, rebuilds, records, replicas } = this.parts;
+    const { ctx, reconciler, engineStatus, rebuilds, records, replicas, resumeUnfinished } = this.parts;
     this.timer = setTimeout(() => {
       reconciler
         .check()
@@ -47,6 +50,8 @@ export class NodeMonitor {
         // After the adoption: a member spdk_tgt is rebuilding is not out.
         .then(() => (reconciler.blocking() === undefined ? recordMembersOut(ctx, records, engineStatus.raidsAsLastRead()) : undefined))
         .then(() => (reconciler.blocking() === undefined ? replicas.refreshAllocation(ALLOCATION_REFRESH_PER_PASS) : undefined))
+        // Not awaited: a revert or expansion may take longer than a period; one per engine runs at a time.
+        .then(() => (reconciler.blocking() === undefined ? resumeUnfinished() : undefined))
         .catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'engine monitor pass failed'))
         .finally(() => this.schedule());
     }, this.periodMs);

@@ -213,7 +213,18 @@ export class NodeService implements NodeDomain, EngineDomain {
       },
     });
     this.monitor = new NodeMonitor(
-      { ctx, reconciler: this.reconciler, engineStatus: this.engineStatus, rebuilds: this.rebuilds, records: this.records, replicas: this.replicas },
+      {
+        ctx,
+        reconciler: this.reconciler,
+        engineStatus: this.engineStatus,
+        rebuilds: this.rebuilds,
+        records: this.records,
+        replicas: this.replicas,
+        resumeUnfinished: () => {
+          void this.expansion.resumeAll(undefined, true);
+          void this.reverts.resumeAll(undefined, true);
+        },
+      },
       options.monitorPeriodMs,
       this.stop.signal,
     );

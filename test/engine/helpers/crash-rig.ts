@@ -9,7 +9,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { invoke } from '../../../src/api/client.js';
 import { SpdkClient } from '../../../src/spdk/client.js';
-import { RpcProxy } from '../../crash/helpers/rpc-proxy.js';
+import { type RequestRewrite, RpcProxy } from '../../crash/helpers/rpc-proxy.js';
 import { startService, type ServiceRun } from '../../crash/helpers/service.js';
 import { portBlock } from '../../helpers/ports.js';
 import { startSim, type RunningSim } from '../../sim/helpers/start-sim.js';
@@ -38,18 +38,25 @@ export interface CrashRig {
   close(): Promise<void>;
 }
 
-export async function startCrashRig(name: string): Promise<CrashRig> {
+export interface CrashRigOptions {
+  /** What the proxy forwards in place of each request (test/crash/helpers/rpc-proxy.ts). */
+  rewrite?: RequestRewrite;
+  /** More environment for every run of the service. */
+  env?: Record<string, string>;
+}
+
+export async function startCrashRig(name: string, options: CrashRigOptions = {}): Promise<CrashRig> {
   const portMin = portBlock();
   const sim = await startSim({ name });
   const rpc = new SpdkClient({ socketPath: sim.socket, logger: pino({ level: 'silent' }) });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `conductor-${name}-`));
-  const proxy = await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock'));
+  const proxy = await RpcProxy.start(sim.socket, path.join(dir, 'proxy.sock'), options.rewrite ? { rewrite: options.rewrite } : {});
   const disk = path.join(dir, 'd.img');
   fs.writeFileSync(disk, '');
   fs.truncateSync(disk, 256 * MIB);
   const start = (killAfter?: string): Promise<ServiceRun> =>
     // A loaded machine (2 cores shared by several suites) has taken over two minutes to load the service.
-    startService({ spdkSocket: proxy.socket, dir, portMin, portMax: portMin + 99, ...(killAfter ? { killAfter } : {}) }, { deadlineMs: 300_000 });
+    startService({ spdkSocket: proxy.socket, dir, portMin, portMax: portMin + 99, ...(killAfter ? { killAfter } : {}), ...(options.env ? { env: options.env } : {}) }, { deadlineMs: 300_000 });
   const quiet = async (): Promise<void> => {
     let last = proxy.mark;
     let since = Date.now();
@@ -90,10 +97,21 @@ export async function startCrashRig(name: string): Promise<CrashRig> {
   };
 }
 
-/** Disk `d` on the rig's file, `members` local replicas of `replicaBytes`, and an export-only engine of `sizeBytes` over them. */
-export async function createVolume(run: ServiceRun, rig: CrashRig, engine: string, members: readonly string[], replicaBytes: number, sizeBytes: number): Promise<void> {
+/**
+ * Disk `d` on the rig's file (`disk: false`: made already), `members` local replicas of
+ * `replicaBytes`, and an export-only engine of `sizeBytes` over them.
+ */
+export async function createVolume(
+  run: ServiceRun,
+  rig: CrashRig,
+  engine: string,
+  members: readonly string[],
+  replicaBytes: number,
+  sizeBytes: number,
+  { disk = true }: { disk?: boolean } = {},
+): Promise<void> {
   const { disks, replicas, engines } = run.clients;
-  await invoke(disks, 'DiskCreate', { name: 'd', path: rig.disk });
+  if (disk) await invoke(disks, 'DiskCreate', { name: 'd', path: rig.disk });
   for (const name of members) await invoke(replicas, 'ReplicaCreate', { name, diskName: 'd', sizeBytes: replicaBytes });
   await invoke(engines, 'EngineCreate', {
     name: engine,

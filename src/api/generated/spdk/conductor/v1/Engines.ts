@@ -83,7 +83,8 @@ export interface EnginesClient extends grpc.Client {
    * Every member is checked first (size, free space on its disk, a healthy engine with no rebuild):
    * a refusal changes nothing. The size asked for is recorded before any member grows and each
    * member as it grows, so a failure or a crash leaves the expansion recorded (Engine.expansion) and
-   * the same call again (or the node after a restart) completes it; lvols cannot shrink back. The same
+   * the same call again (or the node by itself: after a restart, or its monitor with a growing wait)
+   * completes it; lvols cannot shrink back. The same
    * size again is a no-op; a smaller one is INVALID_ARGUMENT.
    */
   EngineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -97,7 +98,8 @@ export interface EnginesClient extends grpc.Client {
    * Every member is checked first (size, free space on its disk, a healthy engine with no rebuild):
    * a refusal changes nothing. The size asked for is recorded before any member grows and each
    * member as it grows, so a failure or a crash leaves the expansion recorded (Engine.expansion) and
-   * the same call again (or the node after a restart) completes it; lvols cannot shrink back. The same
+   * the same call again (or the node by itself: after a restart, or its monitor with a growing wait)
+   * completes it; lvols cannot shrink back. The same
    * size again is a no-op; a smaller one is INVALID_ARGUMENT.
    */
   engineExpand(argument: _spdk_conductor_v1_EngineExpandRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -302,8 +304,9 @@ export interface EnginesClient extends grpc.Client {
    * a snapshot taken under writes may differ between members. The source is `source` when given,
    * else the first member holding the snapshot, local before remote (a superblock engine's local
    * source has its stale superblock cleared, docs/volume-operations.md). Every step is recorded (Engine.revert):
-   * a failure or crash leaves it there, and the same call again (or the node after a restart)
-   * completes it. Answers once the export is back and the rebuilds are queued.
+   * a failure or crash leaves it there, and the same call again (or the node by itself: after a
+   * restart, or its monitor with a growing wait) completes it. Answers once the export is back and
+   * the rebuilds are queued.
    */
   EngineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   EngineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -320,8 +323,9 @@ export interface EnginesClient extends grpc.Client {
    * a snapshot taken under writes may differ between members. The source is `source` when given,
    * else the first member holding the snapshot, local before remote (a superblock engine's local
    * source has its stale superblock cleared, docs/volume-operations.md). Every step is recorded (Engine.revert):
-   * a failure or crash leaves it there, and the same call again (or the node after a restart)
-   * completes it. Answers once the export is back and the rebuilds are queued.
+   * a failure or crash leaves it there, and the same call again (or the node by itself: after a
+   * restart, or its monitor with a growing wait) completes it. Answers once the export is back and
+   * the rebuilds are queued.
    */
   engineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
   engineSnapshotRevert(argument: _spdk_conductor_v1_EngineSnapshotRevertRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Engine__Output>): grpc.ClientUnaryCall;
@@ -426,7 +430,8 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
    * Every member is checked first (size, free space on its disk, a healthy engine with no rebuild):
    * a refusal changes nothing. The size asked for is recorded before any member grows and each
    * member as it grows, so a failure or a crash leaves the expansion recorded (Engine.expansion) and
-   * the same call again (or the node after a restart) completes it; lvols cannot shrink back. The same
+   * the same call again (or the node by itself: after a restart, or its monitor with a growing wait)
+   * completes it; lvols cannot shrink back. The same
    * size again is a no-op; a smaller one is INVALID_ARGUMENT.
    */
   EngineExpand: grpc.handleUnaryCall<_spdk_conductor_v1_EngineExpandRequest__Output, _spdk_conductor_v1_Engine>;
@@ -510,8 +515,9 @@ export interface EnginesHandlers extends grpc.UntypedServiceImplementation {
    * a snapshot taken under writes may differ between members. The source is `source` when given,
    * else the first member holding the snapshot, local before remote (a superblock engine's local
    * source has its stale superblock cleared, docs/volume-operations.md). Every step is recorded (Engine.revert):
-   * a failure or crash leaves it there, and the same call again (or the node after a restart)
-   * completes it. Answers once the export is back and the rebuilds are queued.
+   * a failure or crash leaves it there, and the same call again (or the node by itself: after a
+   * restart, or its monitor with a growing wait) completes it. Answers once the export is back and
+   * the rebuilds are queued.
    */
   EngineSnapshotRevert: grpc.handleUnaryCall<_spdk_conductor_v1_EngineSnapshotRevertRequest__Output, _spdk_conductor_v1_Engine>;
   
