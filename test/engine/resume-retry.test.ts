@@ -6,7 +6,8 @@
  * (the simulator answers as spdk_tgt does for a busy port), the expansion's growth of one member
  * under a name spdk_tgt does not know. The failed call leaves its record; the engine monitor tries again with a
  * growing wait, logging each failure; once the fault is gone the volume comes back at the
- * snapshot's data, or at the new size.
+ * snapshot's data, or at the new size. A volume snapshot whose create failed on one member and
+ * whose undo failed on the other (its snapshot delete refused) is undone by the monitor the same way.
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +29,9 @@ let heldPort = 0;
 let divertListener = false;
 /** While set, the growth of replica rx-b names an lvol spdk_tgt does not have (it answers -19). */
 let divertResize = false;
+/** While set, replica rs-b's snapshot, and the delete of any snapshot `torn`, go to a method spdk_tgt does not have (-32601). */
+let divertSnapshot = false;
+let divertSnapshotDelete = false;
 
 function rewrite(request: { method?: unknown; params?: unknown }): unknown {
   const params = request.params as Record<string, unknown> | undefined;
@@ -38,6 +42,8 @@ function rewrite(request: { method?: unknown; params?: unknown }): unknown {
   if (divertResize && request.method === 'bdev_lvol_resize' && String(params?.name).includes('rx-b')) {
     return { ...request, params: { ...params, name: `${String(params?.name)}-gone` } };
   }
+  if (divertSnapshot && request.method === 'bdev_lvol_snapshot' && String(params?.lvol_name).includes('r.rs-b')) return { ...request, method: 'bdev_lvol_snapshot_diverted' };
+  if (divertSnapshotDelete && request.method === 'bdev_lvol_delete' && String(params?.name).includes('s.torn.')) return { ...request, method: 'bdev_lvol_delete_diverted' };
   return request;
 }
 
@@ -54,6 +60,7 @@ beforeAll(async () => {
   run = await rig.start();
   await createVolume(run, rig, 'rr', ['rr-a', 'rr-b'], SIZE, SIZE);
   await createVolume(run, rig, 'rx', ['rx-a', 'rx-b'], SIZE, SIZE, { disk: false });
+  await createVolume(run, rig, 'rs', ['rs-a', 'rs-b'], SIZE, SIZE, { disk: false });
 }, 300_000);
 
 afterAll(async () => {
@@ -73,12 +80,12 @@ async function write(engine: string, tag: string): Promise<void> {
   await rpc.callUnchecked('sim_bdev_write', { name: `e.${engine}`, offset_blocks: 3, data_base64: data.toString('base64') });
 }
 
-/** The waits the service logged for the failed tries of `what` on `engine`, in order. */
-function retryWaits(engine: string, what: string): number[] {
+/** The waits the service logged for the failed tries on `engine` (log lines with `message`), in order. */
+function retryWaits(engine: string, message: string): number[] {
   return run
     .output()
     .split('\n')
-    .filter((l) => l.includes(`unfinished engine ${what} not completed`) && l.includes(`"engine":"${engine}"`))
+    .filter((l) => l.includes(message) && l.includes(`"engine":"${engine}"`))
     .map((l) => (JSON.parse(l) as { retryInMs: number }).retryInMs);
 }
 
@@ -108,7 +115,7 @@ describe('an unfinished engine operation is tried again by the node itself', () 
     expect((await invoke(run.clients.engines, 'EngineGet', { name: 'rr' })).revert?.snapshot).toBe('s1');
     // The monitor tries again, and again after a longer wait: each failure logged with its wait.
     const waits = await until('two failed tries of the revert, logged', 60_000, async () => {
-      const w = retryWaits('rr', 'revert');
+      const w = retryWaits('rr', 'unfinished engine revert not completed');
       return w.length >= 2 && w;
     });
     expect(waits.slice(0, 2)).toEqual([2_000, 4_000]);
@@ -125,9 +132,32 @@ describe('an unfinished engine operation is tried again by the node itself', () 
       (err: Error) => err.message,
     );
     expect(refused, 'the expansion must fail while rx-b cannot grow').toBeDefined();
-    await until('a failed try of the expansion, logged', 60_000, async () => retryWaits('rx', 'expansion').length >= 1);
+    await until('a failed try of the expansion, logged', 60_000, async () => retryWaits('rx', 'unfinished engine expansion not completed').length >= 1);
     divertResize = false;
     const engine = await settled('rx');
     expect(Number(engine.sizeBytes)).toBe(2 * SIZE);
+  }, 180_000);
+
+  it('a volume snapshot whose create failed on a member and whose undo failed too is undone once it can be', async () => {
+    await settled('rs');
+    divertSnapshot = true;
+    divertSnapshotDelete = true;
+    const refused = await invoke(run.clients.engines, 'EngineSnapshotCreate', { engine: 'rs', name: 'torn' }).then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    expect(refused, 'the create must fail on rs-b').toContain('rs-b');
+    divertSnapshot = false;
+    const listed = async (): Promise<string[]> => (await invoke(run.clients.engines, 'EngineSnapshotList', { engine: 'rs' })).snapshots.map((v) => v.name);
+    expect(await listed(), 'the record stays while rs-a keeps its part').toContain('torn');
+    const waits = await until('a failed undo by the monitor, logged', 60_000, async () => {
+      const w = retryWaits('rs', 'volume snapshot left as it was');
+      return w.length >= 1 && w;
+    });
+    expect(waits[0]).toBe(2_000);
+    divertSnapshotDelete = false;
+    await until('the torn volume snapshot undone', 60_000, async () => !(await listed()).includes('torn'));
+    const { snapshots } = await invoke(run.clients.snapshots, 'SnapshotList', { replicaName: 'rs-a' });
+    expect(snapshots.map((v) => v.name)).not.toContain('torn');
   }, 180_000);
 });

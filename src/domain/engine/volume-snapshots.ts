@@ -12,8 +12,8 @@
  * members' snapshots identical, and the record says which are. docs/volume-operations.md.
  *
  * The record is written before any member is touched (`creating`) and before any is deleted
- * (`deleting`): a create that dies is undone, a delete finished, by `recover` or by the caller
- * asking again. Peer calls are made outside the engine's lock; one operation per volume snapshot
+ * (`deleting`): a create that dies is undone, a delete finished, by `recover` (at start and in
+ * the engine monitor's pass) or by the caller asking again. Peer calls are made outside the engine's lock; one operation per volume snapshot
  * runs at a time.
  */
 import { ConductorError, isConductorError } from '../../errors.js';
@@ -26,6 +26,7 @@ import type { EngineSpec, VolumeSnapshotRecord } from '../node/state-file.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import type { EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
+import { ResumePacing } from './resume-pacing.js';
 
 export interface VolumeSnapshotCreate {
   engine: string;
@@ -35,6 +36,7 @@ export interface VolumeSnapshotCreate {
 
 export class VolumeSnapshots {
   private readonly running = new Map<string, Promise<unknown>>();
+  private readonly pacing = new ResumePacing();
 
   constructor(
     private readonly ctx: Pick<DomainContext, 'log'>,
@@ -103,63 +105,91 @@ export class VolumeSnapshots {
       const spec = this.records.get(engine);
       const record = spec && recordOf(spec, name);
       if (!spec || !record) return;
-      await this.refuseCloned(spec, name, record, options);
-      await this.records.edit(engine, (edit) => edit.setVolumeSnapshot(name, { ...record, state: 'deleting' }));
-      await this.deleteOnMembers(spec, name, record, options);
-      await this.records.edit(engine, (edit) => (edit.current ? edit.setVolumeSnapshot(name, undefined) : Promise.resolve()));
-      this.ctx.log.info({ engine, snapshot: name, members: record.members }, 'volume snapshot deleted');
+      await this.deleteRecorded(spec, name, record, options);
     });
   }
 
+  /** The delete's work, in the snapshot's turn: refused with nothing changed while a member's copy has a clone. */
+  private async deleteRecorded(spec: EngineSpec, name: string, record: VolumeSnapshotRecord, options?: CallOptions): Promise<void> {
+    const engine = spec.name;
+    await this.refuseCloned(spec, name, record, options);
+    await this.records.edit(engine, (edit) => edit.setVolumeSnapshot(name, { ...record, state: 'deleting' }));
+    await this.deleteOnMembers(spec, name, record, options);
+    await this.records.edit(engine, (edit) => (edit.current ? edit.setVolumeSnapshot(name, undefined) : Promise.resolve()));
+    this.ctx.log.info({ engine, snapshot: name, members: record.members }, 'volume snapshot deleted');
+  }
+
   /**
-   * After a restart: creates that died are undone on every member, deletes that died are
-   * finished. What cannot be done now (a peer away) keeps its record and is tried at the next
-   * start, or finished by the caller asking again.
+   * Creates that died (a crash, or a failure whose undo could not reach every member) are undone
+   * on every member, deletes that died are finished: at start, and by the engine monitor's pass
+   * (`paced`: only those whose wait after a failed try is over, resume-pacing.ts). What cannot be
+   * done now (a peer away) keeps its record and is logged with when it is tried again; the caller
+   * asking again finishes it too. One operation per volume snapshot runs at a time: a call under
+   * way is left to finish its own, and the record is read again in the snapshot's turn.
    */
-  async recover(options?: CallOptions): Promise<{ undone: string[]; finished: string[]; left: string[] }> {
+  async recover(options?: CallOptions, paced = false): Promise<{ undone: string[]; finished: string[]; left: string[] }> {
     const done = { undone: [] as string[], finished: [] as string[], left: [] as string[] };
+    const unfinished = new Set<string>();
     for (const spec of this.records.all()) {
-      for (const [name, record] of Object.entries(spec.volumeSnapshots ?? {})) {
+      if (!spec.volumeSnapshots) continue;
+      for (const [name, record] of Object.entries(spec.volumeSnapshots)) {
         if (record.state === 'ready') continue;
         const what = `${spec.name}/${name}`;
+        unfinished.add(what);
+        if (this.running.has(what) || (paced && !this.pacing.due(what))) continue;
         try {
-          if (record.state === 'creating') {
-            await this.serialized(spec.name, name, async () => {
-              const members = record.members.filter((m) => spec.replicas.some((r) => r.name === m)).map((m) => memberOf(spec, m));
-              await this.undo(
-                spec.name,
-                name,
-                members,
-                members.map((m) => this.peerOf(spec.name, m)),
-                options,
-              );
-            });
-            done.undone.push(what);
-          } else {
-            await this.delete(spec.name, name, options);
-            done.finished.push(what);
-          }
+          const outcome = await this.settleLeftover(spec.name, name, options);
+          if (outcome) done[outcome].push(what);
+          this.pacing.clear(what);
         } catch (error) {
+          const retryInMs = this.pacing.failed(what);
           this.ctx.log.warn(
-            { engine: spec.name, snapshot: name, state: record.state, err: (error as Error).message },
-            'volume snapshot left as it was; tried again at the next start or by the caller',
+            { engine: spec.name, snapshot: name, state: record.state, err: (error as Error).message, retryInMs },
+            'volume snapshot left as it was; the engine monitor tries again by itself, or the caller asking again finishes it',
           );
           done.left.push(what);
         }
       }
     }
+    this.pacing.retain(unfinished);
     return done;
   }
 
-  private async undo(engine: string, name: string, members: readonly EngineReplicaSpec[], peers: readonly PeerNode[], options?: CallOptions): Promise<void> {
+  /** In the snapshot's turn: undoes a create left `creating`, finishes a delete left `deleting`; undefined when neither is left. */
+  private settleLeftover(engine: string, name: string, options?: CallOptions): Promise<'undone' | 'finished' | undefined> {
+    return this.serialized(engine, name, async () => {
+      const spec = this.records.get(engine);
+      const record = spec && recordOf(spec, name);
+      // A call finished it, or it is ready (made again after a delete) since the list was read.
+      if (!spec || !record || record.state === 'ready') return undefined;
+      if (record.state === 'creating') {
+        const members = record.members.filter((m) => spec.replicas.some((r) => r.name === m)).map((m) => memberOf(spec, m));
+        const left = await this.undo(
+          engine,
+          name,
+          members,
+          members.map((m) => this.peerOf(engine, m)),
+          options,
+        );
+        if (left.length > 0) throw new Error(`not undone on ${left.join('; ')}`);
+        return 'undone';
+      }
+      await this.deleteRecorded(spec, name, record, options);
+      return 'finished';
+    });
+  }
+
+  /** Deletes the snapshot on every member, then the record; returns the members it could not delete on (the record then stays). */
+  private async undo(engine: string, name: string, members: readonly EngineReplicaSpec[], peers: readonly PeerNode[], options?: CallOptions): Promise<string[]> {
     const undone = await Promise.allSettled(peers.map((peer, i) => peer.snapshotDelete(members[i]!.name, name, options)));
     const left = undone.flatMap((r, i) => (r.status === 'rejected' ? [`${members[i]!.name}: ${(r.reason as Error).message}`] : []));
     if (left.length > 0) {
       // The record stays `creating`: recovery (or the caller's retry) undoes or finishes it.
-      this.ctx.log.error({ engine, snapshot: name, left }, 'a partial volume snapshot could not be undone on every member; it is recorded and undone at the next start');
-      return;
+      this.ctx.log.error({ engine, snapshot: name, left }, 'a partial volume snapshot could not be undone on every member; it stays recorded and the engine monitor undoes it');
+      return left;
     }
     await this.records.edit(engine, (edit) => (edit.current ? edit.setVolumeSnapshot(name, undefined) : Promise.resolve()));
+    return [];
   }
 
   /**

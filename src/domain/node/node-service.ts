@@ -223,6 +223,7 @@ export class NodeService implements NodeDomain, EngineDomain {
         resumeUnfinished: () => {
           void this.expansion.resumeAll(undefined, true);
           void this.reverts.resumeAll(undefined, true);
+          void this.volumeSnapshots.recover(undefined, true).catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'volume snapshot leftovers not settled in this monitor pass'));
         },
       },
       options.monitorPeriodMs,
