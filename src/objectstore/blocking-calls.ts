@@ -43,11 +43,20 @@ export class SharedThreads {
     this.sets.add(set);
   }
 
-  /** A thread came back: the sets start what waits, in turn, while threads are free. */
+  /**
+   * A thread came back: while threads are free, the sets start what waits one call each in turn,
+   * and a set served goes to the back, so one path's queue cannot keep the threads from another's.
+   */
   wake(): void {
-    for (const set of this.sets) {
-      if (!this.free) return;
-      set.startWaiting();
+    for (let started = true; started && this.free; ) {
+      started = false;
+      for (const set of [...this.sets]) {
+        if (!this.free) return;
+        if (!set.startOne()) continue;
+        started = true;
+        this.sets.delete(set);
+        this.sets.add(set);
+      }
     }
   }
 }
@@ -102,8 +111,9 @@ export class BlockingCalls {
         const settle = (): void => {
           clearTimeout(timer);
           this.running.delete(entry);
-          this.startWaiting();
+          // Shared threads: the thread goes to whichever set's turn it is, this one's included.
           if (this.shared?.running.delete(entry)) this.shared.wake();
+          else this.startWaiting();
         };
         let pending: Promise<T>;
         try {
@@ -153,8 +163,15 @@ export class BlockingCalls {
   }
 
   /** Starts waiting calls while a lane (and a shared thread) is free. */
-  startWaiting(): void {
-    while (this.waiting.length > 0 && this.canStart()) this.waiting.shift()!.start();
+  private startWaiting(): void {
+    while (this.startOne());
+  }
+
+  /** Starts the first waiting call if a lane (and a shared thread) is free; false when none started. */
+  startOne(): boolean {
+    if (this.waiting.length === 0 || !this.canStart()) return false;
+    this.waiting.shift()!.start();
+    return true;
   }
 
   /** `held`: the calls that hold what the caller waited for (its lanes, or the shared threads). */

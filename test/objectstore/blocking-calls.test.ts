@@ -108,4 +108,32 @@ describe('BlockingCalls', () => {
     await expect.poll(() => a.busy + b.busy + c.busy).toBe(0);
     expect(await a.run('open /a/y', async () => 'y')).toBe('y');
   });
+
+  it('a freed shared thread goes to the sets in turn: one path with a queue does not keep another waiting', async () => {
+    const threads = new SharedThreads(2, 'filesystem targets');
+    const a = new BlockingCalls('file:///a', 4, 5_000, undefined, threads);
+    const b = new BlockingCalls('file:///b', 4, 5_000, undefined, threads);
+    const started: string[] = [];
+    const gates = new Map<string, ReturnType<typeof deferred<void>>>();
+    const call = (set: BlockingCalls, what: string): Promise<void> =>
+      set.run(what, () => {
+        started.push(what);
+        const gate = deferred<void>();
+        gates.set(what, gate);
+        return gate.promise;
+      });
+    const runs = [call(a, 'a1'), call(a, 'a2'), call(a, 'a3'), call(a, 'a4'), call(b, 'b1')];
+    expect(started).toEqual(['a1', 'a2']);
+    // a1 returns: a's queue is served first (a was first), then a goes to the back.
+    gates.get('a1')!.resolve();
+    await expect.poll(() => started.length).toBe(3);
+    // a2 returns, although a still has a4 waiting: b's turn.
+    gates.get('a2')!.resolve();
+    await expect.poll(() => started.length).toBe(4);
+    expect(started).toEqual(['a1', 'a2', 'a3', 'b1']);
+    for (const what of ['a3', 'b1']) gates.get(what)!.resolve();
+    await expect.poll(() => started.length).toBe(5);
+    gates.get('a4')!.resolve();
+    await Promise.all(runs);
+  });
 });
