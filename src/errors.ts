@@ -198,6 +198,8 @@ export const ERROR_CODES = {
   NODE_STATS_UNAVAILABLE: 'unavailable',
   /** A replica (or the last source of a rebuild) could not be reached or was lost; check its node, then retry. */
   REPLICA_UNREACHABLE: 'unavailable',
+  /** An earlier delete of a replica of that name did not finish (a step failed, or a copy still reads one of its snapshots; the message says which) and finishing it now failed: nothing was created. The node finishes the delete by itself; retry the create with backoff. */
+  REPLICA_DELETE_UNFINISHED: 'unavailable',
   /** nvme-cli could not reach the target; check the network and the target, then retry. */
   NVME_TARGET_UNREACHABLE: 'unavailable',
   /** spdk_tgt could not attach an NVMe-oF target (EIO: nothing listens, no such subsystem, or this host is not allowed); check the target, then retry. */

@@ -1,6 +1,6 @@
 /**
  * An engine operation that failed half-way for a reason that passes is finished by the node by
- * itself (src/domain/engine/resume-pacing.ts): no restart, no reconcile, no second call. The
+ * itself (src/domain/node/resume-pacing.ts): no restart, no reconcile, no second call. The
  * service runs as a real process on the simulator through a proxy that, while the test says so,
  * sends a step spdk_tgt refuses for real: the revert's listener on a port another process holds
  * (the simulator answers as spdk_tgt does for a busy port), the expansion's growth of one member

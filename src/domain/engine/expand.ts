@@ -10,7 +10,7 @@
  * when one fails; then the intent (the size asked for) is recorded before any member grows, and
  * each grown member is recorded as it is done. A failure or crash at any step leaves the record
  * saying what is done; EngineExpand with the same size, or the node itself after a restart or
- * reconcile (`resumeAll`), or the engine monitor's pass once its wait is over (resume-pacing.ts),
+ * reconcile (`resumeAll`), or the engine monitor's pass once its wait is over (node/resume-pacing.ts),
  * completes it. The engine's size changes in the record only once the
  * raid has it.
  *
@@ -28,7 +28,7 @@ import type { PeerDirectory } from '../peers.js';
 import type { EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
 import { memberBdev } from './members.js';
-import { ResumePacing, resumeEach, type Unfinished } from './resume-pacing.js';
+import { ResumePacing, resumeEach, type Unfinished } from '../node/resume-pacing.js';
 
 const MIB = 1024 * 1024;
 /**

@@ -27,7 +27,7 @@
  *
  * The record carries the intent and each step done (`reverting`, phases in state-file.ts): a
  * crash or failure at any step is resumed by the same call again, at start, after a reconcile, and
- * by the engine monitor's pass once its wait is over (resume-pacing.ts).
+ * by the engine monitor's pass once its wait is over (node/resume-pacing.ts).
  * No lock is held across a step (a peer call may hang); one revert per engine runs at a time.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,7 +43,7 @@ import type { EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
 import type { Engines } from './engines.js';
 import { memberBdev, waitBdevGone } from './members.js';
-import { ResumePacing, resumeEach, type Unfinished } from './resume-pacing.js';
+import { ResumePacing, resumeEach, type Unfinished } from '../node/resume-pacing.js';
 
 /** A host that just disconnected may be listed by the target a moment longer. */
 const DISCONNECT_GRACE_MS = 1_000;

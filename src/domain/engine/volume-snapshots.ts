@@ -26,7 +26,7 @@ import type { EngineSpec, VolumeSnapshotRecord } from '../node/state-file.js';
 import type { PeerDirectory, PeerNode } from '../peers.js';
 import type { EngineRecords } from './engine-records.js';
 import type { EngineStatus } from './engine-status.js';
-import { ResumePacing } from './resume-pacing.js';
+import { ResumePacing } from '../node/resume-pacing.js';
 
 export interface VolumeSnapshotCreate {
   engine: string;
@@ -122,7 +122,7 @@ export class VolumeSnapshots {
   /**
    * Creates that died (a crash, or a failure whose undo could not reach every member) are undone
    * on every member, deletes that died are finished: at start, and by the engine monitor's pass
-   * (`paced`: only those whose wait after a failed try is over, resume-pacing.ts). What cannot be
+   * (`paced`: only those whose wait after a failed try is over, node/resume-pacing.ts). What cannot be
    * done now (a peer away) keeps its record and is logged with when it is tried again; the caller
    * asking again finishes it too. One operation per volume snapshot runs at a time: a call under
    * way is left to finish its own, and the record is read again in the snapshot's turn.

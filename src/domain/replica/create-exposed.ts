@@ -21,6 +21,8 @@ export class CreateExposed {
 
   /** For callers that hold the replica's lock. */
   async createHeld(name: string, diskName: string, sizeBytes: number, hosts: string[], options?: CallOptions, secrets?: ReadonlyMap<string, HostSecrets>): Promise<ReplicaInfo> {
+    // A delete of this name that did not finish goes first (Replicas.finishDeleteBeforeCreate).
+    if (this.replicas.deleteUnfinished(name)) await this.replicas.finishDeleteBeforeCreate(name, options);
     // Before anything is called: an existing replica is returned only if it is exactly this one.
     const existing = this.ctx.inventory.head(name);
     if (existing) {

@@ -14,6 +14,7 @@ import { pageNames } from '../node/sorted-names.js';
 import { alias, checkName, headLvolName, ownerTag } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
 import { sizeBytesProblem } from '../../validation/sizes.js';
+import { ResumePacing } from '../node/resume-pacing.js';
 
 const MIB = 1024 * 1024;
 
@@ -27,6 +28,9 @@ export class Replicas {
     private readonly usage: ReplicaUsage,
   ) {}
 
+  /** Waits between the engine monitor's tries of a replica delete that failed half-way. */
+  private readonly deletePacing = new ResumePacing();
+
   async create(name: string, diskName: string, sizeBytes: number, options?: CallOptions): Promise<ReplicaInfo> {
     return this.ctx.locks.with(`replica:${checkName('replica', name)}`, () => this.createHeld(name, diskName, sizeBytes, options));
   }
@@ -35,6 +39,7 @@ export class Replicas {
   async createHeld(name: string, diskName: string, sizeBytes: number, options?: CallOptions, logged = true): Promise<ReplicaInfo> {
     checkName('replica', name);
     checkName('disk', diskName);
+    if (this.deleteUnfinished(name)) await this.finishDeleteBeforeCreate(name, options);
     {
       const disk = this.ctx.inventory.disks.get(diskName);
       if (!disk) throw new ConductorError('DISK_NOT_FOUND', `disk ${diskName} does not exist on this node; create it first`);
@@ -200,6 +205,67 @@ export class Replicas {
       this.ctx.log.info({ replica: name }, 'replica deleted');
       return 'deleted';
     });
+  }
+
+  /** Whether a delete of `name` is recorded and not finished (a create must finish it first). */
+  deleteUnfinished(name: string): boolean {
+    return this.ctx.state.intentOf(name)?.op === 'replica-delete';
+  }
+
+  /**
+   * A create of a name whose recorded delete did not finish (a step failed; its head may be gone
+   * or still there, its snapshots and export may be left) finishes that delete first, under the
+   * caller's lock of the name: otherwise the new replica would list the old one's snapshots as its
+   * own, or be the old one, and the recorded intent would delete it at the next start. While a
+   * copy reads one of the old snapshots, or when finishing fails, nothing is created.
+   */
+  async finishDeleteBeforeCreate(name: string, options?: CallOptions): Promise<void> {
+    const intent = this.ctx.state.intentOf(name);
+    if (intent?.op !== 'replica-delete') return;
+    const held = this.heldSnapshot(name, intent.disk);
+    if (held) {
+      throw new ConductorError(
+        'REPLICA_DELETE_UNFINISHED',
+        `an earlier delete of replica ${name} waits for ${held.holder}'s copy of one of its snapshots to end; nothing was created: create it after that, or choose another name`,
+        { replica: name },
+      );
+    }
+    try {
+      await this.finishDelete(name, intent.disk, options);
+    } catch (error) {
+      throw new ConductorError(
+        'REPLICA_DELETE_UNFINISHED',
+        `an earlier delete of replica ${name} did not finish, and finishing it now failed (${(error as Error).message}); nothing was created; the node finishes the delete by itself: retry`,
+        { replica: name },
+      );
+    }
+    this.ctx.log.info({ replica: name }, 'an unfinished delete of the replica finished before its name was created again');
+  }
+
+  /**
+   * Finishes every recorded replica delete no call is on and no copy holds (the engine monitor's
+   * pass; `paced`: only those whose wait after a failed try is over): a delete that failed half-way
+   * does not leave its snapshots and export until the next start. Never throws.
+   */
+  async finishUnfinishedDeletes(paced: boolean, options?: CallOptions): Promise<void> {
+    const unfinished = this.ctx.state.intents().filter((i) => i.op === 'replica-delete');
+    this.deletePacing.retain(new Set(unfinished.map((i) => i.replica)));
+    for (const { replica, disk } of unfinished) {
+      if (paced && !this.deletePacing.due(replica)) continue;
+      try {
+        const finished = await this.ctx.locks.with(`replica:${replica}`, async () => {
+          // A call finished it meanwhile, or a copy's end will (deferFinish).
+          if (this.ctx.state.intentOf(replica)?.op !== 'replica-delete' || this.heldSnapshot(replica, disk)) return false;
+          await this.finishDelete(replica, disk, options);
+          return true;
+        });
+        this.deletePacing.clear(replica);
+        if (finished) this.ctx.log.info({ replica }, 'an unfinished replica delete finished by the engine monitor');
+      } catch (error) {
+        const retryInMs = this.deletePacing.failed(replica);
+        this.ctx.log.warn({ replica, err: (error as Error).message, retryInMs }, 'unfinished replica delete not completed; the engine monitor tries it again by itself, or ReplicaDelete again');
+      }
+    }
   }
 
   /** A copy reading one of the replica's snapshots now, if any. */

@@ -43,14 +43,16 @@ export interface ReplicasClient extends grpc.Client {
   replicaClone(argument: _spdk_conductor_v1_ReplicaCloneRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   
   /**
-   * A thin lvol of size_bytes on a disk.
+   * A thin lvol of size_bytes on a disk. A delete of the same name that did not finish is finished
+   * first; while it cannot be, nothing is created (REPLICA_DELETE_UNFINISHED, UNAVAILABLE: retry).
    */
   ReplicaCreate(argument: _spdk_conductor_v1_ReplicaCreateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   ReplicaCreate(argument: _spdk_conductor_v1_ReplicaCreateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   ReplicaCreate(argument: _spdk_conductor_v1_ReplicaCreateRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   ReplicaCreate(argument: _spdk_conductor_v1_ReplicaCreateRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   /**
-   * A thin lvol of size_bytes on a disk.
+   * A thin lvol of size_bytes on a disk. A delete of the same name that did not finish is finished
+   * first; while it cannot be, nothing is created (REPLICA_DELETE_UNFINISHED, UNAVAILABLE: retry).
    */
   replicaCreate(argument: _spdk_conductor_v1_ReplicaCreateRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   replicaCreate(argument: _spdk_conductor_v1_ReplicaCreateRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
@@ -58,14 +60,16 @@ export interface ReplicasClient extends grpc.Client {
   replicaCreate(argument: _spdk_conductor_v1_ReplicaCreateRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Removes the export, the head and every snapshot of the replica.
+   * Removes the export, the head and every snapshot of the replica. The delete is recorded first:
+   * one that fails half-way is finished by the node by itself (or by this call again).
    */
   ReplicaDelete(argument: _spdk_conductor_v1_ReplicaDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_ReplicaDeleteResponse__Output>): grpc.ClientUnaryCall;
   ReplicaDelete(argument: _spdk_conductor_v1_ReplicaDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_ReplicaDeleteResponse__Output>): grpc.ClientUnaryCall;
   ReplicaDelete(argument: _spdk_conductor_v1_ReplicaDeleteRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_ReplicaDeleteResponse__Output>): grpc.ClientUnaryCall;
   ReplicaDelete(argument: _spdk_conductor_v1_ReplicaDeleteRequest, callback: grpc.requestCallback<_spdk_conductor_v1_ReplicaDeleteResponse__Output>): grpc.ClientUnaryCall;
   /**
-   * Removes the export, the head and every snapshot of the replica.
+   * Removes the export, the head and every snapshot of the replica. The delete is recorded first:
+   * one that fails half-way is finished by the node by itself (or by this call again).
    */
   replicaDelete(argument: _spdk_conductor_v1_ReplicaDeleteRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_ReplicaDeleteResponse__Output>): grpc.ClientUnaryCall;
   replicaDelete(argument: _spdk_conductor_v1_ReplicaDeleteRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_ReplicaDeleteResponse__Output>): grpc.ClientUnaryCall;
@@ -156,12 +160,14 @@ export interface ReplicasHandlers extends grpc.UntypedServiceImplementation {
   ReplicaClone: grpc.handleUnaryCall<_spdk_conductor_v1_ReplicaCloneRequest__Output, _spdk_conductor_v1_Replica>;
   
   /**
-   * A thin lvol of size_bytes on a disk.
+   * A thin lvol of size_bytes on a disk. A delete of the same name that did not finish is finished
+   * first; while it cannot be, nothing is created (REPLICA_DELETE_UNFINISHED, UNAVAILABLE: retry).
    */
   ReplicaCreate: grpc.handleUnaryCall<_spdk_conductor_v1_ReplicaCreateRequest__Output, _spdk_conductor_v1_Replica>;
   
   /**
-   * Removes the export, the head and every snapshot of the replica.
+   * Removes the export, the head and every snapshot of the replica. The delete is recorded first:
+   * one that fails half-way is finished by the node by itself (or by this call again).
    */
   ReplicaDelete: grpc.handleUnaryCall<_spdk_conductor_v1_ReplicaDeleteRequest__Output, _spdk_conductor_v1_ReplicaDeleteResponse>;
   

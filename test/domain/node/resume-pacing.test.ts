@@ -1,7 +1,7 @@
-/** ResumePacing and resumeEach (src/domain/engine/resume-pacing.ts) on a hand-set clock. */
+/** ResumePacing and resumeEach (src/domain/node/resume-pacing.ts) on a hand-set clock. */
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ResumePacing, resumeEach } from '../../src/domain/engine/resume-pacing.js';
+import { ResumePacing, resumeEach } from '../../../src/domain/node/resume-pacing.js';
 
 describe('ResumePacing', () => {
   it('doubles the wait after each failure up to the bound, and starts over after a success', () => {
