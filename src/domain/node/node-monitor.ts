@@ -3,7 +3,7 @@
  * next one runs. A pass checks spdk_tgt against the records (reconcile), reads the engines, adopts
  * rebuilds spdk_tgt started, records members out, refreshes some replicas' allocation and starts
  * again the unfinished expansions, reverts, volume snapshot creates or deletes and replica deletes
- * whose wait is over (resume-pacing.ts); the last four wait while a reconcile blocks.
+ * or reverts whose wait is over (resume-pacing.ts); the last four wait while a reconcile blocks.
  */
 import type { DomainContext } from './context.js';
 import type { EngineRecords } from '../engine/engine-records.js';
@@ -23,7 +23,7 @@ export interface MonitorParts {
   rebuilds: Pick<Rebuilds, 'adoptStarted'>;
   records: EngineRecords;
   replicas: Pick<Replicas, 'refreshAllocation'>;
-  /** Starts the unfinished expansions, reverts, volume snapshot leftovers and replica deletes whose wait is over, in the background; never throws. */
+  /** Starts the unfinished expansions, reverts, volume snapshot leftovers and replica deletes or reverts whose wait is over, in the background; never throws. */
   resumeUnfinished(): void;
 }
 

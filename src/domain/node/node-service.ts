@@ -225,6 +225,7 @@ export class NodeService implements NodeDomain, EngineDomain {
           void this.reverts.resumeAll(undefined, true);
           void this.volumeSnapshots.recover(undefined, true).catch((err: unknown) => this.ctx.log.warn({ err: (err as Error).message }, 'volume snapshot leftovers not settled in this monitor pass'));
           void this.replicas.finishUnfinishedDeletes(true);
+          void this.snapshots.finishUnfinishedReverts(true);
         },
       },
       options.monitorPeriodMs,

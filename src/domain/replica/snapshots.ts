@@ -13,6 +13,7 @@ import { alias, checkName, headLvolName, namespaceIds, revertLvolName, snapshotL
 import type { Replicas } from './replicas.js';
 import type { ReplicaUsage } from './usage.js';
 import { labelsProblem } from '../../validation/labels.js';
+import { ResumePacing } from '../node/resume-pacing.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 
 export class Snapshots {
@@ -24,6 +25,9 @@ export class Snapshots {
     private readonly replicas: Replicas,
     private readonly usage: ReplicaUsage,
   ) {}
+
+  /** Waits between the engine monitor's tries of a replica revert that failed half-way. */
+  private readonly revertPacing = new ResumePacing();
 
   async create(request: SnapshotCreate, options?: CallOptions): Promise<SnapshotInfo> {
     const replica = checkName('replica', request.replicaName);
@@ -193,15 +197,9 @@ export class Snapshots {
         }
       }
       // A crash before the namespace is back leaves a subsystem without one: recovery removes it
-      // and reconcile makes the recorded export again over the reverted head.
-      const ns = exported?.namespace;
-      if (exported && ns) await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.removeNs({ nqn: exported.nqn, nsid: ns.nsid }, options));
-      await this.finishRevert(replica, head.disk, options);
-      if (exported && ns) {
-        const ids = namespaceIds('replica', replica);
-        await this.ctx.spdk.nvmf.addNs({ nqn: exported.nqn, namespace: { nsid: ns.nsid, bdev_name: alias(head.disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid } }, options);
-        this.ctx.log.info({ replica, nqn: exported.nqn }, 'namespace back on the reverted head; the export is unchanged');
-      }
+      // and reconcile makes the recorded export again over the reverted head. A failure leaves the
+      // intent, which the engine monitor finishes (finishUnfinishedReverts).
+      await this.finishRevertExposed(replica, head.disk, false, options);
       const info = this.replicas.info(this.replicas.head(replica));
       this.ctx.events.emit('modified', info, `reverted to snapshot ${name}`);
       this.ctx.log.info({ replica, snapshot: name }, 'replica reverted');
@@ -210,10 +208,71 @@ export class Snapshots {
   }
 
   /**
+   * The revert's steps after the clone, with the replica's export kept: its namespace off the old
+   * head, the clone in the head's place, the namespace back (same nsid and identity), and only
+   * then the intent cleared, so a failure at any step leaves it for finishUnfinishedReverts.
+   * `askNs`: whether the namespace is still there is asked first (the monitor's finish, after a
+   * failure at any step); else it is taken as there (the call's own first try).
+   */
+  private async finishRevertExposed(replica: string, disk: string, askNs: boolean, options?: CallOptions): Promise<void> {
+    const exported = this.ctx.inventory.exports.get(replica);
+    const ns = exported?.namespace;
+    let present = true;
+    if (exported && ns && askNs) {
+      const [subsystem] = await this.ctx.spdk.nvmf.getSubsystems({ nqn: exported.nqn }, options).catch((error: unknown) => {
+        // No subsystem: reconcile makes the recorded export again, over the head as it is then.
+        if (isGone(this.ctx, error)) return [];
+        throw error;
+      });
+      present = subsystem?.namespaces?.some((n) => n.nsid === ns.nsid) ?? false;
+      if (!subsystem) return this.finishRevert(replica, disk, options);
+    }
+    if (exported && ns && present) await deleteQuietly(this.ctx, () => this.ctx.spdk.nvmf.removeNs({ nqn: exported.nqn, nsid: ns.nsid }, options));
+    await this.finishRevert(replica, disk, options, !(exported && ns));
+    if (exported && ns) {
+      const ids = namespaceIds('replica', replica);
+      await this.ctx.spdk.nvmf.addNs({ nqn: exported.nqn, namespace: { nsid: ns.nsid, bdev_name: alias(disk, headLvolName(replica)), uuid: ids.uuid, nguid: ids.nguid } }, options);
+      await this.ctx.state.clearIntent(replica);
+      this.ctx.log.info({ replica, nqn: exported.nqn }, 'namespace back on the reverted head; the export is unchanged');
+    }
+  }
+
+  /**
+   * Finishes every recorded replica revert no call is on (the engine monitor's pass; `paced`: only
+   * those whose wait after a failed try is over): a revert that failed after its clone was made
+   * would otherwise leave the replica without its head (and its export without a namespace) until
+   * the next start. Never throws.
+   */
+  async finishUnfinishedReverts(paced: boolean, options?: CallOptions): Promise<void> {
+    const unfinished = this.ctx.state.intents().filter((i) => i.op === 'snapshot-revert');
+    this.revertPacing.retain(new Set(unfinished.map((i) => i.replica)));
+    for (const { replica, disk } of unfinished) {
+      if (paced && !this.revertPacing.due(replica)) continue;
+      try {
+        const finished = await this.ctx.locks.with(`replica:${replica}`, async () => {
+          if (this.ctx.state.intentOf(replica)?.op !== 'snapshot-revert') return false;
+          await this.finishRevertExposed(replica, disk, true, options);
+          return true;
+        });
+        this.revertPacing.clear(replica);
+        if (finished) {
+          this.ctx.log.info({ replica }, 'an unfinished replica revert finished by the engine monitor');
+          const head = this.ctx.inventory.head(replica);
+          if (head) this.ctx.events.emit('modified', this.replicas.info(head), 'revert finished by the node');
+        }
+      } catch (error) {
+        const retryInMs = this.revertPacing.failed(replica);
+        this.ctx.log.warn({ replica, err: (error as Error).message, retryInMs }, 'unfinished replica revert not completed; the engine monitor tries it again by itself');
+      }
+    }
+  }
+
+  /**
    * The rest of a revert once the new clone exists: the old head goes and the clone takes its
    * name. Also what recovery runs for a revert that died midway; each step is safe to repeat.
+   * `clearIntent` false: the caller clears it after its own last step.
    */
-  async finishRevert(replica: string, disk: string, options?: CallOptions): Promise<void> {
+  async finishRevert(replica: string, disk: string, options?: CallOptions, clearIntent = true): Promise<void> {
     const clone = alias(disk, revertLvolName(replica));
     const [cloneBdev] = await this.ctx.spdk.bdev.getBdevs({ name: clone }, options).catch((e: unknown) => {
       if (isGone(this.ctx, e)) return [];
@@ -224,7 +283,7 @@ export class Snapshots {
       await deleteQuietly(this.ctx, () => this.ctx.spdk.lvol.delete({ name: alias(disk, headLvolName(replica)) }, options));
       await this.ctx.spdk.lvol.rename({ old_name: clone, new_name: headLvolName(replica) }, options);
     }
-    await this.ctx.state.clearIntent(replica);
+    if (clearIntent) await this.ctx.state.clearIntent(replica);
     this.ctx.inventory.dropLvol(disk, revertLvolName(replica));
     const newParent = (cloneBdev?.driver_specific.lvol as { base_snapshot?: string } | undefined)?.base_snapshot;
     await this.ctx.inventory.reread(this.ctx, disk, [headLvolName(replica), ...(oldParent ? [oldParent] : []), ...(newParent ? [newParent] : [])], options);

@@ -73,14 +73,18 @@ export interface SnapshotsClient extends grpc.Client {
   snapshotPurge(argument: _spdk_conductor_v1_SnapshotPurgeRequest, callback: grpc.requestCallback<_spdk_conductor_v1_SnapshotPurgeResponse__Output>): grpc.ClientUnaryCall;
   
   /**
-   * Replaces the replica's head with a fresh clone of the snapshot (the replica must not be exposed).
+   * Replaces the replica's head with a fresh clone of the snapshot. An exposed replica keeps its
+   * export when no host is connected (REPLICA_EXPOSED otherwise): the namespace moves to the new
+   * head. Recorded first: a revert a failure cut after its clone is finished by the node by itself.
    */
   SnapshotRevert(argument: _spdk_conductor_v1_SnapshotRevertRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   SnapshotRevert(argument: _spdk_conductor_v1_SnapshotRevertRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   SnapshotRevert(argument: _spdk_conductor_v1_SnapshotRevertRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   SnapshotRevert(argument: _spdk_conductor_v1_SnapshotRevertRequest, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   /**
-   * Replaces the replica's head with a fresh clone of the snapshot (the replica must not be exposed).
+   * Replaces the replica's head with a fresh clone of the snapshot. An exposed replica keeps its
+   * export when no host is connected (REPLICA_EXPOSED otherwise): the namespace moves to the new
+   * head. Recorded first: a revert a failure cut after its clone is finished by the node by itself.
    */
   snapshotRevert(argument: _spdk_conductor_v1_SnapshotRevertRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
   snapshotRevert(argument: _spdk_conductor_v1_SnapshotRevertRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_spdk_conductor_v1_Replica__Output>): grpc.ClientUnaryCall;
@@ -130,7 +134,9 @@ export interface SnapshotsHandlers extends grpc.UntypedServiceImplementation {
   SnapshotPurge: grpc.handleUnaryCall<_spdk_conductor_v1_SnapshotPurgeRequest__Output, _spdk_conductor_v1_SnapshotPurgeResponse>;
   
   /**
-   * Replaces the replica's head with a fresh clone of the snapshot (the replica must not be exposed).
+   * Replaces the replica's head with a fresh clone of the snapshot. An exposed replica keeps its
+   * export when no host is connected (REPLICA_EXPOSED otherwise): the namespace moves to the new
+   * head. Recorded first: a revert a failure cut after its clone is finished by the node by itself.
    */
   SnapshotRevert: grpc.handleUnaryCall<_spdk_conductor_v1_SnapshotRevertRequest__Output, _spdk_conductor_v1_Replica>;
   

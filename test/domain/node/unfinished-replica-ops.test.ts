@@ -1,10 +1,17 @@
 /**
+ * Replica operations a failed step left recorded (their intent in the state file).
+ *
  * A replica delete that failed half-way (its head gone, a snapshot's delete refused) leaves its
  * intent recorded. A create of the same name must not make a new replica beside the old one's
  * leftovers (it would list the old snapshots as its own, and the recorded intent would delete the
  * new replica at the next start): it finishes the delete first, or refuses with nothing created.
  * The engine monitor finishes such a delete by itself once it can, with a growing wait.
  * The fault: a proxy sends the delete of snapshot `s1`'s lvol to a method spdk_tgt does not have.
+ *
+ * A revert of an exposed replica that failed after its clone was made (the rename refused) leaves
+ * the replica without its head (the old one deleted, the clone under its work name) and its export
+ * without a namespace: the monitor finishes it, and
+ * the export serves the reverted data at the same namespace.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { headLvolName, snapshotLvolName } from '../../../src/domain/node/naming.js';
@@ -15,6 +22,8 @@ import { until } from '../../helpers/until.js';
 import { type NodeFixture, startNode } from '../helpers/node-fixture.js';
 
 let divert = false;
+let divertRename = false;
+const HOST = 'nqn.2014-08.org.nvmexpress:uuid:8d2a6d6e-2222-4c5e-9c66-5a1b2c3d4e5f';
 let f: NodeFixture;
 const { log, lines } = capturedLog('info');
 
@@ -25,6 +34,7 @@ beforeAll(async () => {
     rewriteCalls: (request) => {
       const params = request.params as { name?: unknown } | undefined;
       if (divert && request.method === 'bdev_lvol_delete' && String(params?.name).includes('s.s1.')) return { ...request, method: 'bdev_lvol_delete_diverted' };
+      if (divertRename && request.method === 'bdev_lvol_rename') return { ...request, method: 'bdev_lvol_rename_diverted' };
       return request;
     },
   });
@@ -80,5 +90,42 @@ describe('a replica delete that did not finish', () => {
     const lvols = await f.client.callUnchecked<Array<{ name: string }>>('bdev_lvol_get_lvols', {});
     const left = lvols.map((l) => l.name).filter((n) => n === headLvolName('y') || n === snapshotLvolName('y', 's1'));
     expect(left).toEqual([]);
+  }, 90_000);
+
+  it('a revert of an exposed replica cut after its clone is finished by the monitor: the head back with the snapshot data, the namespace on it', async () => {
+    const write = (text: string) => {
+      const data = Buffer.alloc(4096);
+      data.write(text);
+      return f.client.callUnchecked('sim_bdev_write', { name: `lvs.d/${headLvolName('v')}`, offset_blocks: 0, data_base64: data.toString('base64') });
+    };
+    const first = async (): Promise<string> => {
+      const read = await f.client.callUnchecked<{ data_base64: string }>('sim_bdev_read', { name: `lvs.d/${headLvolName('v')}`, offset_blocks: 0, num_blocks: 1 });
+      return Buffer.from(read.data_base64, 'base64').toString('utf8', 0, 3);
+    };
+    const exposed = await f.node.replicaCreate('v', 'd', 8 * MIB, undefined, [HOST]);
+    await write('one');
+    await f.node.snapshotCreate({ replicaName: 'v', name: 's1' });
+    await write('two');
+    divertRename = true;
+    await expect(f.node.snapshotRevert('v', 's1')).rejects.toThrow();
+    const namespaces = async (): Promise<string[]> => {
+      const [subsystem] = await f.client.callUnchecked<Array<{ namespaces: Array<{ bdev_name: string }> }>>('nvmf_get_subsystems', { nqn: exposed.export!.nqn });
+      return subsystem!.namespaces.map((n) => n.bdev_name);
+    };
+    // Cut there, the export serves nothing: the old head is gone, the clone not yet in its place.
+    expect(await namespaces()).toEqual([]);
+    await until(
+      'a failed try of the revert by the monitor',
+      () => lines.some((l) => String(l.msg).startsWith('unfinished replica revert not completed') && l.replica === 'v' && l.retryInMs === 2_000) || undefined,
+      30_000,
+    );
+    divertRename = false;
+    await until('the revert finished by the monitor', () => lines.some((l) => l.msg === 'an unfinished replica revert finished by the engine monitor' && l.replica === 'v') || undefined, 30_000);
+    expect(await first()).toBe('one');
+    const back = await f.node.replicaGet('v');
+    expect(back.export?.port).toBe(exposed.export?.port);
+    // spdk_tgt names an lvol's namespace by the lvol's bdev name, its uuid.
+    const [head] = await f.client.callUnchecked<Array<{ name: string }>>('bdev_get_bdevs', { name: `lvs.d/${headLvolName('v')}` });
+    expect(await namespaces()).toEqual([head!.name]);
   }, 90_000);
 });
