@@ -91,22 +91,14 @@ export class EngineExpansion {
     const unfinished: Unfinished[] = [];
     for (const spec of this.records.all()) {
       const expanding = spec.expanding;
-      if (expanding && !spec.creating && !this.running.has(spec.name)) unfinished.push({ engine: spec.name, detail: { sizeBytes: expanding.sizeBytes, grown: Object.keys(expanding.grown) } });
+      if (expanding && !spec.creating && !this.running.has(spec.name)) unfinished.push({ name: spec.name, detail: { sizeBytes: expanding.sizeBytes, grown: Object.keys(expanding.grown) } });
     }
-    await resumeEach(
-      this.ctx.log,
-      this.pacing,
-      'expansion',
-      unfinished,
-      paced,
-      (engine) => {
-        // An expansion started by a call since the list was made is that call's.
-        const record = this.records.get(engine)?.expanding;
-        if (!record || this.running.has(engine)) return Promise.resolve();
-        return this.track(engine, record.sizeBytes, () => this.run(engine, record.sizeBytes, options));
-      },
-      'EngineExpand with the same size',
-    );
+    await resumeEach(this.ctx.log, this.pacing, { kind: 'engine', what: 'expansion', orOperator: 'EngineExpand with the same size' }, unfinished, paced, (engine) => {
+      // An expansion started by a call since the list was made is that call's.
+      const record = this.records.get(engine)?.expanding;
+      if (!record || this.running.has(engine)) return Promise.resolve();
+      return this.track(engine, record.sizeBytes, () => this.run(engine, record.sizeBytes, options));
+    });
   }
 
   private track(name: string, sizeBytes: number, work: () => Promise<EngineInfo>): Promise<EngineInfo> {

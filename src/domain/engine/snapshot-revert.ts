@@ -113,22 +113,14 @@ export class EngineSnapshotRevert {
   async resumeAll(options?: CallOptions, paced = false): Promise<void> {
     const unfinished: Unfinished[] = [];
     for (const spec of this.records.all()) {
-      if (spec.reverting && !spec.creating && !this.running.has(spec.name)) unfinished.push({ engine: spec.name, detail: { ...spec.reverting } });
+      if (spec.reverting && !spec.creating && !this.running.has(spec.name)) unfinished.push({ name: spec.name, detail: { ...spec.reverting } });
     }
-    await resumeEach(
-      this.ctx.log,
-      this.pacing,
-      'revert',
-      unfinished,
-      paced,
-      (engine) => {
-        // A revert started by a call since the list was made is that call's.
-        const record = this.records.get(engine)?.reverting;
-        if (!record || this.running.has(engine)) return Promise.resolve();
-        return this.track(engine, record.snapshot, () => this.run(engine, options));
-      },
-      'EngineSnapshotRevert with the same snapshot',
-    );
+    await resumeEach(this.ctx.log, this.pacing, { kind: 'engine', what: 'revert', orOperator: 'EngineSnapshotRevert with the same snapshot' }, unfinished, paced, (engine) => {
+      // A revert started by a call since the list was made is that call's.
+      const record = this.records.get(engine)?.reverting;
+      if (!record || this.running.has(engine)) return Promise.resolve();
+      return this.track(engine, record.snapshot, () => this.run(engine, options));
+    });
   }
 
   private track(name: string, snapshot: string, work: () => Promise<EngineInfo>): Promise<EngineInfo> {

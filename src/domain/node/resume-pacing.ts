@@ -43,36 +43,46 @@ export class ResumePacing {
   }
 }
 
-/** An unfinished operation of one engine, and what its log lines say about it. */
+/** An unfinished operation of one engine or replica, and what its log lines say about it. */
 export interface Unfinished {
-  engine: string;
+  name: string;
   detail: Record<string, unknown>;
+}
+
+/** Whose operations a resumeEach runs, as its log lines name them. */
+export interface ResumeSubject {
+  /** The object's kind, also the log field holding its name. */
+  kind: 'engine' | 'replica';
+  /** The operation: expansion, revert, delete. */
+  what: string;
+  /** What else finishes it (the call again): the end of a failure's log line. */
+  orOperator: string;
 }
 
 /**
  * Resumes each of `unfinished` in turn (none of them running now); `paced` (the monitor's pass):
- * only those whose wait is over. Never throws: a failure is logged with its reason and when it
- * is tried again.
+ * only those whose wait is over. `resume` may find nothing left to do (a call finished it
+ * meanwhile). Never throws: a failure is logged with its reason and when it is tried again.
  */
 export async function resumeEach(
   log: Logger,
   pacing: ResumePacing,
-  what: string,
+  subject: ResumeSubject,
   unfinished: readonly Unfinished[],
   paced: boolean,
-  resume: (engine: string) => Promise<unknown>,
-  orOperator: string,
+  resume: (name: string) => Promise<unknown>,
 ): Promise<void> {
-  pacing.retain(new Set(unfinished.map((u) => u.engine)));
-  for (const { engine, detail } of unfinished) {
-    if (paced && !pacing.due(engine)) continue;
-    log.info({ engine, ...detail }, `resuming an unfinished engine ${what}`);
+  const { kind, what, orOperator } = subject;
+  pacing.retain(new Set(unfinished.map((u) => u.name)));
+  for (const { name, detail } of unfinished) {
+    if (paced && !pacing.due(name)) continue;
+    log.info({ [kind]: name, ...detail }, `resuming an unfinished ${kind} ${what}`);
     try {
-      await resume(engine);
-      pacing.clear(engine);
+      await resume(name);
+      pacing.clear(name);
     } catch (err) {
-      const retryInMs = pacing.failed(engine);
-      log.warn({ engine, err: (err as Error).message, retryInMs }, `unfinished engine ${what} not completed; the engine monitor tries it again by itself, or ${orOperator}`);
+      const retryInMs = pacing.failed(name);
+      log.warn({ [kind]: name, err: (err as Error).message, retryInMs }, `unfinished ${kind} ${what} not completed; the engine monitor tries it again by itself, or ${orOperator}`);
     }
   }
 }

@@ -14,7 +14,7 @@ import { pageNames } from '../node/sorted-names.js';
 import { alias, checkName, headLvolName, ownerTag } from '../node/naming.js';
 import { deleteQuietly, existsVerdict, translate } from '../node/spdk-verdicts.js';
 import { sizeBytesProblem } from '../../validation/sizes.js';
-import { ResumePacing } from '../node/resume-pacing.js';
+import { ResumePacing, resumeEach } from '../node/resume-pacing.js';
 
 const MIB = 1024 * 1024;
 
@@ -248,24 +248,19 @@ export class Replicas {
    * does not leave its snapshots and export until the next start. Never throws.
    */
   async finishUnfinishedDeletes(paced: boolean, options?: CallOptions): Promise<void> {
-    const unfinished = this.ctx.state.intents().filter((i) => i.op === 'replica-delete');
-    this.deletePacing.retain(new Set(unfinished.map((i) => i.replica)));
-    for (const { replica, disk } of unfinished) {
-      if (paced && !this.deletePacing.due(replica)) continue;
-      try {
-        const finished = await this.ctx.locks.with(`replica:${replica}`, async () => {
-          // A call finished it meanwhile, or a copy's end will (deferFinish).
-          if (this.ctx.state.intentOf(replica)?.op !== 'replica-delete' || this.heldSnapshot(replica, disk)) return false;
-          await this.finishDelete(replica, disk, options);
-          return true;
-        });
-        this.deletePacing.clear(replica);
-        if (finished) this.ctx.log.info({ replica }, 'an unfinished replica delete finished by the engine monitor');
-      } catch (error) {
-        const retryInMs = this.deletePacing.failed(replica);
-        this.ctx.log.warn({ replica, err: (error as Error).message, retryInMs }, 'unfinished replica delete not completed; the engine monitor tries it again by itself, or ReplicaDelete again');
-      }
-    }
+    const unfinished = this.ctx.state
+      .intents()
+      .filter((i) => i.op === 'replica-delete')
+      .map((i) => ({ name: i.replica, detail: { disk: i.disk } }));
+    await resumeEach(this.ctx.log, this.deletePacing, { kind: 'replica', what: 'delete', orOperator: 'ReplicaDelete again' }, unfinished, paced, (replica) =>
+      this.ctx.locks.with(`replica:${replica}`, async () => {
+        const intent = this.ctx.state.intentOf(replica);
+        // A call finished it meanwhile, or a copy's end will (deferFinish).
+        if (intent?.op !== 'replica-delete' || this.heldSnapshot(replica, intent.disk)) return;
+        await this.finishDelete(replica, intent.disk, options);
+        this.ctx.log.info({ replica }, 'an unfinished replica delete finished by the engine monitor');
+      }),
+    );
   }
 
   /** A copy reading one of the replica's snapshots now, if any. */

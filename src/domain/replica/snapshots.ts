@@ -13,7 +13,7 @@ import { alias, checkName, headLvolName, namespaceIds, revertLvolName, snapshotL
 import type { Replicas } from './replicas.js';
 import type { ReplicaUsage } from './usage.js';
 import { labelsProblem } from '../../validation/labels.js';
-import { ResumePacing } from '../node/resume-pacing.js';
+import { ResumePacing, resumeEach } from '../node/resume-pacing.js';
 import { deleteQuietly, existsVerdict, isGone, translate } from '../node/spdk-verdicts.js';
 
 export class Snapshots {
@@ -244,27 +244,20 @@ export class Snapshots {
    * the next start. Never throws.
    */
   async finishUnfinishedReverts(paced: boolean, options?: CallOptions): Promise<void> {
-    const unfinished = this.ctx.state.intents().filter((i) => i.op === 'snapshot-revert');
-    this.revertPacing.retain(new Set(unfinished.map((i) => i.replica)));
-    for (const { replica, disk } of unfinished) {
-      if (paced && !this.revertPacing.due(replica)) continue;
-      try {
-        const finished = await this.ctx.locks.with(`replica:${replica}`, async () => {
-          if (this.ctx.state.intentOf(replica)?.op !== 'snapshot-revert') return false;
-          await this.finishRevertExposed(replica, disk, true, options);
-          return true;
-        });
-        this.revertPacing.clear(replica);
-        if (finished) {
-          this.ctx.log.info({ replica }, 'an unfinished replica revert finished by the engine monitor');
-          const head = this.ctx.inventory.head(replica);
-          if (head) this.ctx.events.emit('modified', this.replicas.info(head), 'revert finished by the node');
-        }
-      } catch (error) {
-        const retryInMs = this.revertPacing.failed(replica);
-        this.ctx.log.warn({ replica, err: (error as Error).message, retryInMs }, 'unfinished replica revert not completed; the engine monitor tries it again by itself');
-      }
-    }
+    const unfinished = this.ctx.state
+      .intents()
+      .filter((i) => i.op === 'snapshot-revert')
+      .map((i) => ({ name: i.replica, detail: { disk: i.disk, snapshot: i.snapshot } }));
+    await resumeEach(this.ctx.log, this.revertPacing, { kind: 'replica', what: 'revert', orOperator: 'a restart' }, unfinished, paced, (replica) =>
+      this.ctx.locks.with(`replica:${replica}`, async () => {
+        const intent = this.ctx.state.intentOf(replica);
+        if (intent?.op !== 'snapshot-revert') return;
+        await this.finishRevertExposed(replica, intent.disk, true, options);
+        this.ctx.log.info({ replica }, 'an unfinished replica revert finished by the engine monitor');
+        const head = this.ctx.inventory.head(replica);
+        if (head) this.ctx.events.emit('modified', this.replicas.info(head), 'revert finished by the node');
+      }),
+    );
   }
 
   /**

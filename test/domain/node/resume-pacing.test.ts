@@ -27,25 +27,26 @@ describe('ResumePacing', () => {
       if (failing.has(engine)) throw new Error(`${engine} refused`);
     };
     const log = pino({ level: 'silent' });
+    const subject = { kind: 'engine', what: 'revert', orOperator: 'call it' } as const;
     const both = [
-      { engine: 'a', detail: {} },
-      { engine: 'b', detail: {} },
+      { name: 'a', detail: {} },
+      { name: 'b', detail: {} },
     ];
-    await resumeEach(log, pacing, 'revert', both, true, resume, 'call it');
+    await resumeEach(log, pacing, subject, both, true, resume);
     expect(tried).toEqual(['a', 'b']);
     // a waits 1 s; b succeeded and is tried whenever it is listed.
-    await resumeEach(log, pacing, 'revert', both, true, resume, 'call it');
+    await resumeEach(log, pacing, subject, both, true, resume);
     expect(tried).toEqual(['a', 'b', 'b']);
     // Not paced (a start, a reconcile): a is tried although its wait is not over.
-    await resumeEach(log, pacing, 'revert', both, false, resume, 'call it');
+    await resumeEach(log, pacing, subject, both, false, resume);
     expect(tried).toEqual(['a', 'b', 'b', 'a', 'b']);
     expect(pacing.due('a')).toBe(false);
     // a finished by a call: no longer listed, its failures forgotten.
-    await resumeEach(log, pacing, 'revert', [{ engine: 'b', detail: {} }], true, resume, 'call it');
+    await resumeEach(log, pacing, subject, [{ name: 'b', detail: {} }], true, resume);
     expect(pacing.due('a')).toBe(true);
     now = 10_000;
     failing.clear();
-    await resumeEach(log, pacing, 'revert', both, true, resume, 'call it');
+    await resumeEach(log, pacing, subject, both, true, resume);
     expect(tried.slice(-2)).toEqual(['a', 'b']);
   });
 });
