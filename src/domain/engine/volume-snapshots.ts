@@ -13,8 +13,8 @@
  *
  * The record is written before any member is touched (`creating`) and before any is deleted
  * (`deleting`): a create that dies is undone, a delete finished, by `recover` (at start and in
- * the engine monitor's pass) or by the caller asking again. Peer calls are made outside the engine's lock; one operation per volume snapshot
- * runs at a time.
+ * the engine monitor's pass) or by the caller asking again. Peer calls are made outside the
+ * engine's lock; one operation per volume snapshot runs at a time.
  */
 import { ConductorError, isConductorError } from '../../errors.js';
 import type { CallOptions } from '../../spdk/call.js';
@@ -122,10 +122,10 @@ export class VolumeSnapshots {
   /**
    * Creates that died (a crash, or a failure whose undo could not reach every member) are undone
    * on every member, deletes that died are finished: at start, and by the engine monitor's pass
-   * (`paced`: only those whose wait after a failed try is over, node/resume-pacing.ts). What cannot be
-   * done now (a peer away) keeps its record and is logged with when it is tried again; the caller
-   * asking again finishes it too. One operation per volume snapshot runs at a time: a call under
-   * way is left to finish its own, and the record is read again in the snapshot's turn.
+   * (`paced`: only those whose wait after a failed try is over, node/resume-pacing.ts). What
+   * cannot be done now (a peer away) keeps its record and is logged with when it is tried again;
+   * the caller asking again finishes it too. One operation per volume snapshot runs at a time: a
+   * call under way is left to finish its own, and the record is read again in the snapshot's turn.
    */
   async recover(options?: CallOptions, paced = false): Promise<{ undone: string[]; finished: string[]; left: string[] }> {
     const done = { undone: [] as string[], finished: [] as string[], left: [] as string[] };
