@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotLvolName } from '../../src/domain/node/naming.js';
 import { startNode, type NodeFixture } from '../domain/helpers/node-fixture.js';
 import { createLocalEngine } from '../helpers/local-engine.js';
 import { conductorRefusal } from '../helpers/refusal.js';
@@ -120,5 +121,29 @@ describe('a snapshot name whose delete waits for a copy', { timeout: 300_000 }, 
     await ended(job.id);
     await until("m0's copy deleted once the stage's copy ended", async () => (await node.node.snapshotList('m0')).length === 0);
     expect((await node.node.engineSnapshotCreate({ engine: 'evol', name: 'v' })).state).toBe('ready');
+  });
+
+  it('a replica deleted while a copy reads its snapshot is not created again until the copy ends: then a fresh one', async () => {
+    await node.node.replicaCreate('gone', 'd', SIZE);
+    await fill('lvs.d/r.gone', 0, 8 * MiB);
+    await node.node.snapshotCreate({ replicaName: 'gone', name: 'p' });
+    await node.client.callUnchecked('sim_shallow_copy_rate', { bytes_per_ms: 0, pause_after: 2 });
+    const job = await node.node.backups.backupCreate({ replica: 'gone', snapshot: 'p', volume: 'gone' });
+    await copying(job.id);
+    expect(await node.node.replicaDelete('gone')).toBe('deleted');
+    // Made now, the new head would be deleted by the old delete's finish when the copy ends.
+    const refused = await conductorRefusal(node.node.replicaCreate('gone', 'd', SIZE));
+    expect(refused.code).toBe('REPLICA_DELETE_UNFINISHED');
+    expect(refused.message).toMatch(/an earlier delete of replica gone waits for backup .*'s copy/);
+    expect(refused.message).toContain('nothing was created');
+    expect(await lvols('r.gone')).toEqual([]);
+
+    await node.client.callUnchecked('sim_shallow_copy_rate', { bytes_per_ms: 0 });
+    await ended(job.id);
+    await until('the old snapshot gone once the copy ended', async () => !(await lvols('s.p.')).includes(snapshotLvolName('gone', 'p')) || undefined, 30_000);
+    const fresh = await node.node.replicaCreate('gone', 'd', SIZE);
+    expect(fresh.sizeBytes).toBe(SIZE);
+    expect(await node.node.snapshotList('gone')).toEqual([]);
+    expect(await lvols('r.gone')).toEqual(['r.gone']);
   });
 });

@@ -250,8 +250,8 @@ export class Replicas {
   async finishUnfinishedDeletes(paced: boolean, options?: CallOptions): Promise<void> {
     const unfinished = this.ctx.state
       .intents()
-      .filter((i) => i.op === 'replica-delete')
-      .map((i) => ({ name: i.replica, detail: { disk: i.disk } }));
+      // One a copy holds finishes when the copy ends (deferFinish): not listed, so not logged each pass.
+      .flatMap((i) => (i.op === 'replica-delete' && !this.heldSnapshot(i.replica, i.disk) ? [{ name: i.replica, detail: { disk: i.disk } }] : []));
     await resumeEach(this.ctx.log, this.deletePacing, { kind: 'replica', what: 'delete', orOperator: 'ReplicaDelete again' }, unfinished, paced, (replica) =>
       this.ctx.locks.with(`replica:${replica}`, async () => {
         const intent = this.ctx.state.intentOf(replica);
