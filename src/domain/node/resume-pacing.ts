@@ -1,14 +1,15 @@
 /**
- * When an engine's unfinished operation (an expansion, a revert) whose last try failed is tried
- * again by itself. The record holds the intent and the volume may be down until it is finished,
- * so a failure that passes (a port held for a moment, a peer restarting, spdk_tgt busy) must not
- * wait for an operator: the engine monitor resumes it at its next pass once it is due. A failure
- * that does not pass (a source no longer a member) is not tried in a tight loop: the wait doubles
- * from `firstDelayMs` up to `maxDelayMs`, and each try logs its reason.
+ * When recorded work a failed step left unfinished is tried again by the node itself: an
+ * engine's expansion or revert, a volume snapshot's create or delete, a replica's delete or
+ * revert. The record holds the intent and the volume may be down until it is finished, so a
+ * failure that passes (a port held for a moment, a peer restarting, spdk_tgt busy) must not wait
+ * for an operator or a restart: the engine monitor tries it at its next pass once it is due. A
+ * failure that does not pass (a source no longer a member) is not tried in a tight loop: the wait
+ * doubles from `firstDelayMs` up to `maxDelayMs`, and each try logs its reason.
  */
 import type { Logger } from 'pino';
 
-/** Per engine: how many tries failed in a row, and when the next one is due. */
+/** Per object (an engine, a replica, `engine/snapshot`): how many tries failed in a row, and when the next one is due. */
 export class ResumePacing {
   private readonly failures = new Map<string, { count: number; nextAtMs: number }>();
 
@@ -37,7 +38,7 @@ export class ResumePacing {
     this.failures.delete(name);
   }
 
-  /** Forgets every engine not in `unfinished`, so the map holds only what is still recorded. */
+  /** Forgets every object not in `unfinished`, so the map holds only what is still recorded. */
   retain(unfinished: ReadonlySet<string>): void {
     for (const name of this.failures.keys()) if (!unfinished.has(name)) this.failures.delete(name);
   }
